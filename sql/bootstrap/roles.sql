@@ -1,0 +1,55 @@
+/*
+ * Cluster-wide roles, created idempotently by an administrator before any migration.
+ * Why here and not in a migration: roles belong to the cluster, several databases (every test
+ * run makes its own) share them, and graphile-migrate's own advice is to manage roles outside
+ * migrations. Run by `npm run migrate` over the admin connection (ROOT_DATABASE_URL).
+ *
+ *   llm_owner    owns every object of ours and runs migrations. Never used at run time.
+ *   llm_worker   the worker process's login: owns graphile-worker's schema (its tables admit only
+ *                their owner) and the one SECURITY DEFINER enqueue wrapper; it acts as llm_app or
+ *                llm_operator with SET LOCAL ROLE for each of our transactions.
+ *   llm_app      the runtime role of the application and the tasks: NOBYPASSRLS, no DDL, EXECUTE
+ *                on named functions only.
+ *   llm_operator cross-tenant operations (expiry sweep, breaker, global shutoffs, caps, prices),
+ *                allowed by policies written TO llm_operator, never by BYPASSRLS.
+ *   llm_auditor  read-only, through the audit views.
+ *   llm_exporter reads the distillation export view, nothing else.
+ */
+do $$
+declare
+  r record;
+begin
+  for r in select * from (values
+      ('llm_owner',    'login nosuperuser nocreatedb nocreaterole noinherit nobypassrls noreplication'),
+      ('llm_worker',   'login nosuperuser nocreatedb nocreaterole noinherit nobypassrls noreplication'),
+      ('llm_app',      'login nosuperuser nocreatedb nocreaterole noinherit nobypassrls noreplication'),
+      ('llm_operator', 'login nosuperuser nocreatedb nocreaterole noinherit nobypassrls noreplication'),
+      ('llm_auditor',  'login nosuperuser nocreatedb nocreaterole noinherit nobypassrls noreplication'),
+      ('llm_exporter', 'login nosuperuser nocreatedb nocreaterole noinherit nobypassrls noreplication')
+    ) as t(name, attrs)
+  loop
+    begin
+      if not exists (select 1 from pg_roles where rolname = r.name) then
+        execute format('create role %I %s', r.name, r.attrs);
+      end if;
+    exception when duplicate_object or unique_violation then
+      null; -- another test run created it between our check and our create
+    end;
+    -- Re-assert the attributes every time, so that a role created by hand cannot keep more.
+    execute format('alter role %I %s', r.name, r.attrs);
+  end loop;
+end
+$$;
+
+/* Memberships: who may SET ROLE to whom. The runtime roles are members of nothing. */
+grant llm_app to llm_worker;
+grant llm_operator to llm_worker;
+grant llm_worker to llm_owner;   -- so that migrations can create objects owned by llm_worker
+grant llm_app to llm_owner;      -- so that tests and seeds run as the owner can act as llm_app
+
+/* Limits on the runtime roles: no transaction may hold locks or a connection forever. */
+alter role llm_app set statement_timeout = '30s';
+alter role llm_app set idle_in_transaction_session_timeout = '60s';
+alter role llm_auditor set statement_timeout = '60s';
+alter role llm_auditor set default_transaction_read_only = on;
+alter role llm_exporter set default_transaction_read_only = on;

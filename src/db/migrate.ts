@@ -1,0 +1,142 @@
+/**
+ * Brings a database to the current schema, in four idempotent steps:
+ *   1. roles (cluster-wide, as the administrator)           sql/bootstrap/roles.sql
+ *   2. the database and its per-database grants (administrator) sql/bootstrap/database.sql
+ *   3. graphile-worker's schema (as llm_worker, which owns it)
+ *   4. committed migrations (graphile-migrate, as llm_owner), then the replayable API in
+ *      sql/api/*.sql (as llm_owner), skipped when its hash is unchanged.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import { Logger, migrate as gmMigrate } from 'graphile-migrate';
+import { runMigrations } from 'graphile-worker';
+import { databaseName, urlForDatabase, urlForRole } from './urls';
+
+export const ROOT_DIR = join(__dirname, '..', '..');
+const SQL_DIR = join(ROOT_DIR, 'sql');
+export const API_DIR = join(SQL_DIR, 'api');
+export const MIGRATIONS_DIR = join(ROOT_DIR, 'migrations');
+
+async function withClient<T>(url: string, fn: (c: Client) => Promise<T>): Promise<T> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+const quiet = new Logger(() => () => {});
+
+export async function bootstrapRoles(adminUrl: string): Promise<void> {
+  const sql = readFileSync(join(SQL_DIR, 'bootstrap', 'roles.sql'), 'utf8');
+  await withClient(adminUrl, async (c) => {
+    // Roles are cluster-wide and parallel test runs share them: serialise this step cluster-wide.
+    await c.query('select pg_advisory_lock(7420001)');
+    try {
+      await c.query(sql);
+    } finally {
+      await c.query('select pg_advisory_unlock(7420001)');
+    }
+  });
+}
+
+export async function ensureDatabase(adminUrl: string, database: string): Promise<void> {
+  await withClient(urlForDatabase(adminUrl, 'postgres'), async (c) => {
+    const { rowCount } = await c.query('select 1 from pg_database where datname = $1', [database]);
+    if (!rowCount) await c.query(`create database ${c.escapeIdentifier(database)} owner llm_owner`);
+  });
+  const sql = readFileSync(join(SQL_DIR, 'bootstrap', 'database.sql'), 'utf8');
+  await withClient(urlForDatabase(adminUrl, database), async (c) => {
+    await c.query(sql.replace(/__DATABASE__/g, c.escapeIdentifier(database)));
+  });
+}
+
+export async function migrateWorkerSchema(databaseUrl: string): Promise<void> {
+  await runMigrations({ connectionString: urlForRole(databaseUrl, 'llm_worker'), logger: undefined });
+}
+
+export async function migrateCommitted(databaseUrl: string): Promise<void> {
+  await gmMigrate({
+    connectionString: urlForRole(databaseUrl, 'llm_owner'),
+    migrationsFolder: MIGRATIONS_DIR,
+    manageGraphileMigrateSchema: true,
+    pgSettings: { search_path: 'pg_catalog' },
+    logger: quiet,
+  });
+  // graphile-migrate keeps its pool 200 ms after use and exits the process if a pooled connection
+  // dies meanwhile (for example when a test template's connections are terminated): end it now.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  (require('graphile-migrate/dist/pgReal') as { clearAllPools(): void }).clearAllPools();
+}
+
+export function apiFiles(): { name: string; sql: string }[] {
+  return readdirSync(API_DIR)
+    .filter((f) => f.endsWith('.sql'))
+    .sort()
+    .map((name) => ({ name, sql: readFileSync(join(API_DIR, name), 'utf8') }));
+}
+
+/** The hash the code expects the database's API to have: sql/api file names and contents. */
+export function expectedApiHash(): string {
+  const h = createHash('sha256');
+  for (const f of apiFiles()) h.update(f.name).update('\0').update(f.sql).update('\0');
+  return h.digest('hex');
+}
+
+/**
+ * Replays sql/api: the schema llm is dropped and rebuilt in one transaction, so a function or view
+ * removed from sql/api disappears from the database too. A no-op when the hash is unchanged.
+ */
+export async function applyApi(databaseUrl: string, force = false): Promise<boolean> {
+  const hash = expectedApiHash();
+  return withClient(urlForRole(databaseUrl, 'llm_owner'), async (c) => {
+    await c.query('begin');
+    try {
+      await c.query('select pg_advisory_xact_lock(7420002)');
+      const { rows } = await c.query('select api_hash from llm_private.schema_state');
+      if (!force && rows[0]?.api_hash === hash) {
+        await c.query('rollback');
+        return false;
+      }
+      await c.query('drop schema if exists llm cascade');
+      await c.query('create schema llm');
+      for (const f of apiFiles()) {
+        try {
+          await c.query(f.sql);
+        } catch (e) {
+          throw new Error(`sql/api/${f.name}: ${(e as Error).message}`);
+        }
+      }
+      await c.query(
+        `insert into llm_private.schema_state (id, api_hash, applied_at) values (true, $1, now())
+         on conflict (id) do update set api_hash = excluded.api_hash, applied_at = excluded.applied_at`,
+        [hash],
+      );
+      await c.query('commit');
+      return true;
+    } catch (e) {
+      await c.query('rollback');
+      throw e;
+    }
+  });
+}
+
+export interface MigrateResult {
+  database: string;
+  apiReplayed: boolean;
+}
+
+/** All four steps. `adminUrl` names the target database and must be able to create roles. */
+export async function migrateAll(adminUrl: string): Promise<MigrateResult> {
+  const database = databaseName(adminUrl);
+  await bootstrapRoles(urlForDatabase(adminUrl, 'postgres'));
+  await ensureDatabase(adminUrl, database);
+  await migrateWorkerSchema(adminUrl);
+  await migrateCommitted(adminUrl);
+  const apiReplayed = await applyApi(adminUrl);
+  return { database, apiReplayed };
+}
