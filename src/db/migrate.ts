@@ -130,13 +130,27 @@ export interface MigrateResult {
   apiReplayed: boolean;
 }
 
+/**
+ * Development only: runs migrations/current.sql (idempotent by convention, empty at every commit)
+ * as the owner, so that a developer's test run sees the migration being written.
+ */
+async function runCurrent(databaseUrl: string): Promise<boolean> {
+  const sql = readFileSync(join(MIGRATIONS_DIR, 'current.sql'), 'utf8');
+  if (!sql.split('\n').some((l) => l.trim() && !l.trim().startsWith('--'))) return false;
+  await withClient(urlForRole(databaseUrl, 'llm_owner'), async (c) => {
+    await c.query(`set search_path = pg_catalog; begin; ${sql}; commit;`);
+  });
+  return true;
+}
+
 /** All four steps. `adminUrl` names the target database and must be able to create roles. */
-export async function migrateAll(adminUrl: string): Promise<MigrateResult> {
+export async function migrateAll(adminUrl: string, opts: { includeCurrent?: boolean } = {}): Promise<MigrateResult> {
   const database = databaseName(adminUrl);
   await bootstrapRoles(urlForDatabase(adminUrl, 'postgres'));
   await ensureDatabase(adminUrl, database);
   await migrateWorkerSchema(adminUrl);
   await migrateCommitted(adminUrl);
-  const apiReplayed = await applyApi(adminUrl);
+  const ranCurrent = opts.includeCurrent ? await runCurrent(adminUrl) : false;
+  const apiReplayed = await applyApi(adminUrl, ranCurrent);
   return { database, apiReplayed };
 }

@@ -3,6 +3,8 @@
  * clone its own database in ~0.1 s. The template is dropped by global-teardown.ts.
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Client } from 'pg';
 import { migrateAll } from '../../src/db/migrate';
 import { urlForDatabase } from '../../src/db/urls';
@@ -11,11 +13,12 @@ import { PREFIX, TEMPLATE_ENV, TEST_ADMIN_URL } from './admin';
 export default async function globalSetup(): Promise<void> {
   const name = `${PREFIX}${process.pid}_${randomBytes(3).toString('hex')}_tpl`;
   const url = urlForDatabase(TEST_ADMIN_URL, name);
-  await migrateAll(url);
+  await migrateAll(url, { includeCurrent: true });
   const c = new Client({ connectionString: url });
   await c.connect();
   try {
     await c.query('create extension if not exists pgtap');
+    await c.query(readFileSync(join(__dirname, 'fixtures.sql'), 'utf8'));
   } finally {
     await c.end();
   }

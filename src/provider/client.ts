@@ -1,0 +1,236 @@
+/**
+ * The provider boundary: one OpenAI-compatible call, hard-bounded in time, with the answer
+ * validated before anyone bills from it. No retries here: graphile-worker owns them, and a hidden
+ * SDK retry would spend money the governor never reserved.
+ */
+import OpenAI from 'openai';
+import { z } from 'zod';
+import { MalformedResponseError, ProviderConfigError, toProviderError } from './errors';
+import { findModel, type ModelConfig, type ProviderConfig } from './models';
+import { countTextTokens, tokenizerFor } from './tokens';
+
+const DEFAULT_TIMEOUT_MS = 60_000;
+
+export interface ChatMessage {
+  role: 'system' | 'developer' | 'user' | 'assistant';
+  content: string;
+}
+
+export interface ChatRequest {
+  model: string;
+  messages: ChatMessage[];
+  maxOutputTokens: number;
+  timeoutMs?: number;
+  responseFormatJson?: boolean;
+  signal?: AbortSignal;
+}
+
+export interface TokenUsage {
+  /** Uncached input tokens (prompt_tokens - cached_tokens): the two are priced differently. */
+  inputTokens: number;
+  cachedInputTokens: number;
+  /** completion_tokens, reasoning included (providers bill reasoning as output). */
+  outputTokens: number;
+}
+
+export interface ChatResult {
+  content: string;
+  reasoning: string | null;
+  usage: TokenUsage | null;
+  latencyMs: number;
+  finishReason: string | null;
+  providerModel: string;
+}
+
+export interface EmbedRequest {
+  model: string;
+  input: string;
+  dimensions?: number;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface EmbedResult {
+  vector: number[];
+  inputTokens: number;
+  latencyMs: number;
+  /** false when the provider sent no usage and inputTokens is our upper-bound estimate. */
+  usageReported: boolean;
+}
+
+export interface ProviderClient {
+  readonly provider: string;
+  chat(req: ChatRequest): Promise<ChatResult>;
+  embed(req: EmbedRequest): Promise<EmbedResult>;
+}
+
+const tokenCount = z.int().nonnegative();
+
+const ChatResponse = z.object({
+  model: z.string().optional(),
+  choices: z
+    .array(
+      z.object({
+        message: z.object({
+          content: z.string().nullish(),
+          // DeepSeek-style and OpenRouter-style reasoning fields.
+          reasoning_content: z.string().nullish(),
+          reasoning: z.string().nullish(),
+        }),
+        finish_reason: z.string().nullish(),
+      }),
+    )
+    .min(1),
+  usage: z
+    .object({
+      prompt_tokens: tokenCount,
+      completion_tokens: tokenCount,
+      prompt_tokens_details: z.object({ cached_tokens: tokenCount.nullish() }).nullish(),
+    })
+    .nullish(),
+});
+
+const EmbedResponse = z.object({
+  data: z.array(z.object({ embedding: z.array(z.number()).min(1) })).min(1),
+  usage: z.object({ prompt_tokens: tokenCount }).nullish(),
+});
+
+function parseOrThrow<T extends z.ZodType>(schema: T, raw: unknown, what: string): z.output<T> {
+  const r = schema.safeParse(raw);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0];
+  throw new MalformedResponseError(`${what}: ${issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'invalid'}`);
+}
+
+function parseChat(raw: unknown, requestedModel: string): Omit<ChatResult, 'latencyMs'> {
+  const body = parseOrThrow(ChatResponse, raw, 'chat completion');
+  const choice = body.choices[0]!;
+  return {
+    content: choice.message.content ?? '',
+    reasoning: choice.message.reasoning_content ?? choice.message.reasoning ?? null,
+    usage: body.usage ? toUsage(body.usage) : null,
+    finishReason: choice.finish_reason ?? null,
+    providerModel: body.model ?? requestedModel,
+  };
+}
+
+function toUsage(u: NonNullable<z.output<typeof ChatResponse>['usage']>): TokenUsage {
+  const cached = u.prompt_tokens_details?.cached_tokens ?? 0;
+  if (cached > u.prompt_tokens) throw new MalformedResponseError('usage: cached_tokens exceeds prompt_tokens');
+  return { inputTokens: u.prompt_tokens - cached, cachedInputTokens: cached, outputTokens: u.completion_tokens };
+}
+
+function elapsed(started: number): number {
+  return Math.round(performance.now() - started);
+}
+
+export function createProviderClient(cfg: ProviderConfig, env: NodeJS.ProcessEnv = process.env): ProviderClient {
+  const apiKey = env[cfg.apiKeyEnv];
+  if (!apiKey) throw new ProviderConfigError(`provider ${cfg.name}: environment variable ${cfg.apiKeyEnv} is not set`);
+  const defaultTimeoutMs = cfg.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const sdk = new OpenAI({
+    baseURL: cfg.baseUrl,
+    apiKey,
+    maxRetries: 0,
+    timeout: defaultTimeoutMs,
+    // Never pick up OPENAI_ORG_ID / OPENAI_PROJECT_ID from the environment and send them to another vendor.
+    organization: null,
+    project: null,
+    // The SDK's logger would print prompts; OPENAI_LOG must not turn that on behind our back.
+    logLevel: 'off',
+  });
+  // Providers sometimes echo the key in auth errors; it must not reach logs or job rows.
+  const redact = (s: string) => s.split(apiKey).join('[redacted]');
+
+  function modelFor(name: string): ModelConfig {
+    const m = findModel(cfg, name);
+    // Calling an unpriced model would make settlement impossible: refuse before spending.
+    if (!m) throw new ProviderConfigError(`provider ${cfg.name}: model ${JSON.stringify(name.slice(0, 200))} is not configured`);
+    return m;
+  }
+
+  function timeoutFor(ms: number | undefined): number {
+    const t = ms ?? defaultTimeoutMs;
+    if (!Number.isInteger(t) || t <= 0) throw new ProviderConfigError(`timeoutMs must be a positive integer, got ${t}`);
+    return t;
+  }
+
+  /** Runs one request under our own AbortController so a timeout closes the socket, body read included. */
+  async function guarded<T>(
+    operation: string,
+    timeoutMs: number,
+    signal: AbortSignal | undefined,
+    fn: (signal: AbortSignal) => Promise<T>,
+  ): Promise<{ value: T; latencyMs: number }> {
+    const controller = new AbortController();
+    let abortReason: 'timeout' | 'caller' | null = null;
+    const abort = (why: 'timeout' | 'caller') => {
+      abortReason ??= why;
+      controller.abort();
+    };
+    const onCallerAbort = () => abort('caller');
+    const timer = setTimeout(() => abort('timeout'), timeoutMs);
+    if (signal?.aborted) onCallerAbort();
+    else signal?.addEventListener('abort', onCallerAbort, { once: true });
+    const started = performance.now();
+    try {
+      const value = await fn(controller.signal);
+      return { value, latencyMs: elapsed(started) };
+    } catch (e) {
+      const latencyMs = elapsed(started);
+      throw toProviderError(e, { provider: cfg.name, operation, latencyMs, abortReason, timeoutMs, redact });
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onCallerAbort);
+    }
+  }
+
+  async function chat(req: ChatRequest): Promise<ChatResult> {
+    const model = modelFor(req.model);
+    if (!Number.isInteger(req.maxOutputTokens) || req.maxOutputTokens <= 0 || req.maxOutputTokens > model.maxOutputTokens) {
+      throw new ProviderConfigError(`maxOutputTokens must be an integer in 1..${model.maxOutputTokens} for ${model.name}`);
+    }
+    const timeoutMs = timeoutFor(req.timeoutMs);
+    const { value, latencyMs } = await guarded('chat', timeoutMs, req.signal, async (signal) => {
+      const raw: unknown = await sdk.chat.completions.create(
+        {
+          model: req.model,
+          messages: req.messages.map((m) => ({ role: m.role, content: m.content }) as OpenAI.Chat.ChatCompletionMessageParam),
+          max_tokens: req.maxOutputTokens,
+          ...(req.responseFormatJson ? { response_format: { type: 'json_object' as const } } : {}),
+        },
+        { signal, timeout: timeoutMs },
+      );
+      return parseChat(raw, req.model);
+    });
+    return { ...value, latencyMs };
+  }
+
+  async function embed(req: EmbedRequest): Promise<EmbedResult> {
+    const model = modelFor(req.model);
+    const timeoutMs = timeoutFor(req.timeoutMs);
+    const { value, latencyMs } = await guarded('embed', timeoutMs, req.signal, async (signal) => {
+      const raw: unknown = await sdk.embeddings.create(
+        {
+          model: req.model,
+          input: req.input,
+          // Explicit: the SDK otherwise asks for base64, which many compatible servers lack.
+          encoding_format: 'float',
+          ...(req.dimensions !== undefined ? { dimensions: req.dimensions } : {}),
+        },
+        { signal, timeout: timeoutMs },
+      );
+      return parseOrThrow(EmbedResponse, raw, 'embedding');
+    });
+    const reported = value.usage?.prompt_tokens;
+    return {
+      vector: value.data[0]!.embedding,
+      // Without reported usage, bill the upper bound rather than nothing.
+      inputTokens: reported ?? countTextTokens(req.input, model.tokenizer ?? tokenizerFor(model.name)),
+      latencyMs,
+      usageReported: reported !== undefined,
+    };
+  }
+
+  return { provider: cfg.name, chat, embed };
+}

@@ -1,0 +1,131 @@
+/**
+ * Errors at the provider boundary. graphile-worker owns retries, so every failure is reduced to a
+ * kind plus a `retryable` verdict; the SDK's own error objects never escape (they carry headers
+ * and request details we do not want in logs or job rows).
+ */
+import OpenAI from 'openai';
+
+export type ProviderErrorKind =
+  | 'timeout'
+  | 'rate_limited'
+  | 'server'
+  | 'client'
+  | 'auth'
+  | 'not_found'
+  | 'malformed'
+  | 'network';
+
+const RETRYABLE: Record<ProviderErrorKind, boolean> = {
+  timeout: true,
+  rate_limited: true,
+  server: true,
+  network: true,
+  malformed: true,
+  client: false,
+  auth: false,
+  not_found: false,
+};
+
+export class ProviderError extends Error {
+  // On the prototype, not a field, so the stack (captured in super()) starts with the right name.
+  static {
+    this.prototype.name = 'ProviderError';
+  }
+  readonly retryable: boolean;
+
+  constructor(
+    message: string,
+    readonly kind: ProviderErrorKind,
+    readonly status: number | null,
+    readonly latencyMs: number,
+    readonly provider: string,
+    /** Provider's machine-readable error code (e.g. context_length_exceeded), when it gave one. */
+    readonly code: string | null = null,
+  ) {
+    super(message);
+    this.retryable = RETRYABLE[kind];
+  }
+
+  toJSON() {
+    const { name, message, kind, status, retryable, latencyMs, provider, code } = this;
+    return { name, message, kind, status, retryable, latencyMs, provider, code };
+  }
+}
+
+/** Misconfiguration (missing key variable, unknown model): fixing it needs a human, not a retry. */
+export class ProviderConfigError extends Error {
+  static {
+    this.prototype.name = 'ProviderConfigError';
+  }
+}
+
+/** A 2xx answer we cannot trust for billing or content. */
+export class MalformedResponseError extends Error {
+  static {
+    this.prototype.name = 'MalformedResponseError';
+  }
+}
+
+export function kindForStatus(status: number): ProviderErrorKind {
+  if (status === 429) return 'rate_limited';
+  if (status === 408) return 'timeout';
+  // OpenAI uses 409 for transient lock conflicts (its SDK retries them).
+  if (status === 409 || status >= 500) return 'server';
+  if (status === 401 || status === 403) return 'auth';
+  if (status === 404) return 'not_found';
+  return 'client';
+}
+
+export interface ErrorContext {
+  provider: string;
+  operation: string;
+  latencyMs: number;
+  /** Why our own AbortController fired, if it did. */
+  abortReason: 'timeout' | 'caller' | null;
+  timeoutMs: number;
+  redact: (s: string) => string;
+}
+
+export function toProviderError(e: unknown, ctx: ErrorContext): ProviderError {
+  const make = (kind: ProviderErrorKind, detail: string, status: number | null = null, code: string | null = null) =>
+    new ProviderError(
+      // Redact before truncating: a cut through the key would leave a prefix that no longer matches.
+      ctx.redact(`${ctx.provider} ${ctx.operation} failed (${kind}${status ? ` ${status}` : ''}): ${detail}`).slice(0, 500),
+      kind,
+      status,
+      ctx.latencyMs,
+      ctx.provider,
+      code === null ? null : ctx.redact(code).slice(0, 100),
+    );
+  // Our abort first: the SDK reports it as a user abort or a bare AbortError depending on timing.
+  if (ctx.abortReason === 'timeout') return make('timeout', `no complete answer within ${ctx.timeoutMs} ms`);
+  // A caller abort (e.g. worker shutdown) leaves the outcome unknown, exactly like a timeout.
+  if (ctx.abortReason === 'caller') return make('timeout', 'aborted by caller');
+  if (e instanceof OpenAI.APIConnectionTimeoutError) return make('timeout', `no answer within ${ctx.timeoutMs} ms`);
+  if (e instanceof OpenAI.APIUserAbortError) return make('timeout', 'request aborted');
+  if (e instanceof OpenAI.APIConnectionError) return make('network', describe(e.cause) ?? e.message);
+  if (e instanceof OpenAI.APIError && typeof e.status === 'number') {
+    return make(kindForStatus(e.status), e.message, e.status, typeof e.code === 'string' ? e.code : null);
+  }
+  const err = errorLike(e);
+  if (e instanceof MalformedResponseError || err?.name === 'SyntaxError') return make('malformed', err!.message);
+  // Anything else (undici "terminated" mid-body, socket resets while reading) is a transport failure.
+  return make('network', describe(e) ?? 'unknown error');
+}
+
+/**
+ * Duck-typed, not instanceof: errors thrown inside fetch/JSON.parse may come from another realm
+ * (vm contexts, jest), where `instanceof Error` / `instanceof SyntaxError` are false.
+ */
+function errorLike(e: unknown): { name: string; message: string; cause?: unknown } | null {
+  if (typeof e !== 'object' || e === null) return null;
+  const { name, message } = e as { name?: unknown; message?: unknown };
+  return typeof name === 'string' && typeof message === 'string' ? (e as { name: string; message: string }) : null;
+}
+
+function describe(e: unknown): string | null {
+  const err = errorLike(e);
+  if (!err) return e === undefined ? null : String(e);
+  const cause = errorLike(err.cause);
+  return `${err.name}: ${err.message}${cause ? `: ${cause.message}` : ''}`;
+}

@@ -1,0 +1,375 @@
+/** The provider boundary against the real mock server on loopback: config, tokens, chat, embeddings, faults. */
+import {
+  createProviderClient,
+  estimateInputTokens,
+  parseModelRef,
+  ProviderConfigError,
+  ProviderConfigSchema,
+  ProviderError,
+  tokenizerFor,
+  type ChatMessage,
+  type ProviderClient,
+  type ProviderConfig,
+} from '../../src/provider';
+import { int8, micros } from '../../src/int8';
+import { MOCK_MODELS, startMockProvider, type MockFault, type MockProvider } from '../../src/provider/mock-server';
+
+const KEY = 'sk-test-SECRET-7f3a9c2e1d';
+const KEY_ENV = 'MOCK_LLM_KEY';
+
+let mock: MockProvider;
+let client: ProviderClient;
+
+function config(baseUrl: string): ProviderConfig {
+  return ProviderConfigSchema.parse({
+    name: 'mock',
+    baseUrl,
+    apiKeyEnv: KEY_ENV,
+    timeoutMs: 5000,
+    models: MOCK_MODELS.map((name) => ({
+      name,
+      inputPerMtokMicros: 150_000,
+      cachedInputPerMtokMicros: '75000',
+      outputPerMtokMicros: 600_000n,
+      maxOutputTokens: 4096,
+    })),
+  });
+}
+
+const user = (content: string): ChatMessage[] => [{ role: 'user', content }];
+
+async function failure(p: Promise<unknown>): Promise<ProviderError> {
+  try {
+    await p;
+  } catch (e) {
+    expect(e).toBeInstanceOf(ProviderError);
+    return e as ProviderError;
+  }
+  throw new Error('expected the call to fail');
+}
+
+async function eventually(check: () => boolean, withinMs: number): Promise<boolean> {
+  const until = Date.now() + withinMs;
+  while (!check() && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+  return check();
+}
+
+beforeAll(async () => {
+  mock = await startMockProvider({ port: 0 });
+  client = createProviderClient(config(mock.baseUrl), { [KEY_ENV]: KEY });
+});
+afterEach(() => mock.reset());
+afterAll(() => mock.stop());
+
+describe('parseModelRef', () => {
+  test('splits on the first colon', () => {
+    expect(parseModelRef('openai:gpt-4o-mini')).toEqual({ provider: 'openai', model: 'gpt-4o-mini' });
+    expect(parseModelRef('ollama:llama3.1:8b')).toEqual({ provider: 'ollama', model: 'llama3.1:8b' });
+    expect(parseModelRef('openrouter:meta-llama/llama-3-70b')).toEqual({ provider: 'openrouter', model: 'meta-llama/llama-3-70b' });
+  });
+
+  test.each(['gpt-4o', ':gpt-4o', 'openai:', 'OpenAI:gpt-4o', 'open ai:gpt', 'openai:gpt 4o', ''])('rejects %j', (ref) => {
+    expect(() => parseModelRef(ref)).toThrow(/invalid model ref/);
+  });
+});
+
+describe('int8 and ProviderConfigSchema', () => {
+  test('int8 accepts exact integers from number, string and bigint only', () => {
+    expect(int8.parse(5)).toBe(5n);
+    expect(int8.parse('9223372036854775807')).toBe(9223372036854775807n);
+    expect(int8.parse(-3n)).toBe(-3n);
+    for (const bad of [1.5, '1.5', '1e3', 'abc', '', 2 ** 53 + 2, '9223372036854775808', 2n ** 63n, NaN, null]) {
+      expect(int8.safeParse(bad).success).toBe(false);
+    }
+    expect(micros.safeParse(-1).success).toBe(false);
+    expect(micros.parse('0')).toBe(0n);
+  });
+
+  test('prices become bigint, defaults apply, fallbacks must be refs', () => {
+    const cfg = config('http://127.0.0.1:1/v1');
+    const m = cfg.models[0]!;
+    expect(m.inputPerMtokMicros).toBe(150_000n);
+    expect(m.cachedInputPerMtokMicros).toBe(75_000n);
+    expect(m.outputPerMtokMicros).toBe(600_000n);
+    expect(m.trainingAllowed).toBe(false);
+    const base = { name: 'p', baseUrl: 'http://127.0.0.1/v1', apiKeyEnv: 'K' };
+    const model = { name: 'm', inputPerMtokMicros: 1, cachedInputPerMtokMicros: 1, outputPerMtokMicros: 1, maxOutputTokens: 10 };
+    const ok = (over: object, m: object = model) => ProviderConfigSchema.safeParse({ ...base, models: [m], ...over }).success;
+    expect(ok({})).toBe(true);
+    expect(ok({}, { ...model, fallbacks: ['other:gpt-4o'] })).toBe(true);
+    expect(ok({}, { ...model, fallbacks: ['gpt-4o'] })).toBe(false);
+    expect(ok({}, { ...model, outputPerMtokMicros: 0.5 })).toBe(false);
+    expect(ok({}, { ...model, inputPerMtokMicros: -1 })).toBe(false);
+    expect(ok({}, { ...model, tokenizer: 'p50k' })).toBe(false);
+    expect(ok({ name: 'Bad Name' })).toBe(false);
+    expect(ok({ apiKeyEnv: 'sk-live-123' })).toBe(false);
+    expect(ok({ baseUrl: 'not a url' })).toBe(false);
+    expect(ok({ baseUrl: 'file:///etc/passwd' })).toBe(false);
+    expect(ok({ models: [] })).toBe(false);
+    expect(ok({ models: [model, model] })).toBe(false);
+  });
+});
+
+describe('token estimates', () => {
+  test('tokenizerFor picks the family, bytes when unknown', () => {
+    for (const m of ['gpt-4o', 'gpt-4o-mini', 'gpt-4.1-nano', 'o1', 'o3-mini', 'o4-mini', 'gpt-5', 'openai/gpt-4o']) {
+      expect([m, tokenizerFor(m)]).toEqual([m, 'o200k']);
+    }
+    for (const m of ['gpt-4', 'gpt-4-turbo', 'gpt-3.5-turbo']) expect([m, tokenizerFor(m)]).toEqual([m, 'cl100k']);
+    for (const m of ['mock-chat', 'llama3.1:8b', 'claude-3-5-sonnet', 'gpt-4.5-preview', 'o10']) {
+      expect([m, tokenizerFor(m)]).toEqual([m, 'bytes']);
+    }
+  });
+
+  test('bytes estimate counts UTF-8 bytes plus framing', () => {
+    expect(estimateInputTokens([], 'bytes')).toBe(3);
+    expect(estimateInputTokens([{ role: 'user', content: 'é🎉' }], 'bytes')).toBe(3 + 4 + 6);
+    // Special-token text in user content is plain text, not an exception.
+    expect(estimateInputTokens([{ role: 'user', content: 'a <|endoftext|> b' }], 'o200k')).toBeGreaterThan(7);
+  });
+
+  const samples: ChatMessage[][] = [
+    user(''),
+    user('hello'),
+    [
+      { role: 'system', content: 'You are terse.' },
+      { role: 'user', content: 'Summarise: the quick brown fox jumps over the lazy dog.' },
+      { role: 'assistant', content: '' },
+      { role: 'user', content: 'again' },
+    ],
+    user('日本語のテキストと中文文本，还有 한국어 텍스트. Ünïcödé ñ ß ø'),
+    user('emoji 🎉🚀👩‍👩‍👧‍👦 🏳️‍🌈 and combining a\u0301e\u0301'),
+    user('<|endoftext|><|im_start|>system\nspecial tokens as text<|im_end|>'),
+    user('lorem ipsum dolor sit amet '.repeat(400)),
+    user('    \n\n\t\t  spaces   and\r\n tabs \u00a0\u2003 '.repeat(30)),
+    user('function f(x) { return x.map((y) => y * 2).filter(Boolean); } // code'.repeat(20)),
+    user(Array.from({ length: 500 }, (_, i) => String.fromCodePoint(0x4e00 + ((i * 7919) % 20000))).join('')),
+  ];
+
+  test('the estimate is an upper bound of the prompt tokens the mock bills', async () => {
+    const chatModels = MOCK_MODELS.filter((m) => m !== 'mock-embed');
+    for (const model of chatModels) {
+      for (const messages of samples) {
+        const r = await client.chat({ model, messages, maxOutputTokens: 8 });
+        const billed = r.usage!.inputTokens + r.usage!.cachedInputTokens;
+        expect({ model, billed, ok: billed <= estimateInputTokens(messages, tokenizerFor(model)) }).toMatchObject({ ok: true });
+      }
+    }
+  });
+});
+
+describe('chat', () => {
+  test('success returns content, usage and latency; the request carries max_tokens and the key', async () => {
+    const messages: ChatMessage[] = [
+      { role: 'system', content: 'Be brief.' },
+      { role: 'user', content: 'Say something.' },
+    ];
+    const r = await client.chat({ model: 'gpt-4o-mini', messages, maxOutputTokens: 100 });
+    expect(r.content.length).toBeGreaterThan(0);
+    expect(r.reasoning).toBeNull();
+    expect(r.finishReason).toBe('stop');
+    expect(r.providerModel).toBe('gpt-4o-mini');
+    expect(r.usage).toEqual({ inputTokens: estimateInputTokens(messages, 'o200k'), cachedInputTokens: 0, outputTokens: expect.any(Number) });
+    expect(r.usage!.outputTokens).toBeGreaterThanOrEqual(28);
+    expect(r.usage!.outputTokens).toBeLessThanOrEqual(32);
+    expect(r.latencyMs).toBeGreaterThanOrEqual(0);
+    expect(mock.requests).toHaveLength(1);
+    const seen = mock.requests[0]!;
+    expect(seen.path).toBe('/v1/chat/completions');
+    expect(seen.body.max_tokens).toBe(100);
+    expect(seen.body.max_completion_tokens).toBeUndefined();
+    expect(seen.authorization).toBe(`Bearer ${KEY}`);
+  });
+
+  test('same request, same content; output never exceeds maxOutputTokens', async () => {
+    const a = await client.chat({ model: 'mock-chat', messages: user('deterministic?'), maxOutputTokens: 5 });
+    const b = await client.chat({ model: 'mock-chat', messages: user('deterministic?'), maxOutputTokens: 5 });
+    const c = await client.chat({ model: 'mock-chat', messages: user('something else'), maxOutputTokens: 5 });
+    expect(b.content).toBe(a.content);
+    expect(c.content).not.toBe(a.content);
+    expect(a.usage!.outputTokens).toBeLessThanOrEqual(5);
+    expect(a.finishReason).toBe('length');
+  });
+
+  test('a reasoning model returns reasoning, billed inside output tokens', async () => {
+    const r = await client.chat({ model: 'mock-reasoner', messages: user('think first'), maxOutputTokens: 64 });
+    expect(r.reasoning).toEqual(expect.any(String));
+    expect(r.reasoning!.length).toBeGreaterThan(0);
+    expect(r.usage!.outputTokens).toBeLessThanOrEqual(32);
+  });
+
+  test('a JSON request returns a valid JSON object', async () => {
+    const r = await client.chat({
+      model: 'gpt-4o-mini',
+      messages: user('Answer in JSON with keys answer and confidence.'),
+      maxOutputTokens: 64,
+      responseFormatJson: true,
+    });
+    expect(JSON.parse(r.content)).toEqual({ answer: expect.any(String), confidence: 0.5 });
+    expect(mock.requests[0]!.body.response_format).toEqual({ type: 'json_object' });
+  });
+
+  test('no usage from the provider gives usage null', async () => {
+    mock.addFaults('mock-chat', [{ kind: 'no_usage' }]);
+    const r = await client.chat({ model: 'mock-chat', messages: user('hi'), maxOutputTokens: 16 });
+    expect(r.usage).toBeNull();
+    expect(r.content.length).toBeGreaterThan(0);
+  });
+
+  const statusCases: Array<[number, string, boolean]> = [
+    [429, 'rate_limited', true],
+    [500, 'server', true],
+    [503, 'server', true],
+    [400, 'client', false],
+    [422, 'client', false],
+    [401, 'auth', false],
+    [403, 'auth', false],
+    [404, 'not_found', false],
+  ];
+  test.each(statusCases)('HTTP %i -> %s (retryable %s), sent once (the SDK never retries)', async (status, kind, retryable) => {
+    mock.addFaults('mock-chat', [{ kind: 'status', status }]);
+    const e = await failure(client.chat({ model: 'mock-chat', messages: user('hi'), maxOutputTokens: 16 }));
+    expect(e).toMatchObject({ kind, status, retryable, provider: 'mock' });
+    expect(e.latencyMs).toBeGreaterThanOrEqual(0);
+    expect(mock.count()).toBe(1);
+  });
+
+  test.each<[MockFault, string]>([
+    [{ kind: 'malformed' }, 'malformed'],
+    [{ kind: 'drop' }, 'network'],
+  ])('%j -> %s, retryable', async (fault, kind) => {
+    mock.addFaults('mock-chat', [fault]);
+    const e = await failure(client.chat({ model: 'mock-chat', messages: user('hi'), maxOutputTokens: 16 }));
+    expect(e).toMatchObject({ kind, status: null, retryable: true });
+    expect(mock.count()).toBe(1);
+  });
+
+  test('a 200 whose JSON lacks choices is malformed', async () => {
+    mock.addFaults('mock-chat', [{ kind: 'status', status: 200, body: '{"id":"x","object":"chat.completion"}' }]);
+    const e = await failure(client.chat({ model: 'mock-chat', messages: user('hi'), maxOutputTokens: 16 }));
+    expect(e).toMatchObject({ kind: 'malformed', retryable: true });
+  });
+
+  test('a hung provider times out near the deadline and the connection is really closed', async () => {
+    mock.addFaults('mock-chat', [{ kind: 'hang' }]);
+    const started = Date.now();
+    const e = await failure(client.chat({ model: 'mock-chat', messages: user('hi'), maxOutputTokens: 16, timeoutMs: 300 }));
+    expect(e).toMatchObject({ kind: 'timeout', status: null, retryable: true });
+    expect(Date.now() - started).toBeLessThan(1500);
+    expect(e.latencyMs).toBeGreaterThanOrEqual(250);
+    expect(await eventually(() => mock.requests[0]!.aborted, 1000)).toBe(true);
+  });
+
+  test("the caller's signal aborts the call", async () => {
+    mock.addFaults('mock-chat', [{ kind: 'hang' }]);
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 100);
+    const e = await failure(client.chat({ model: 'mock-chat', messages: user('hi'), maxOutputTokens: 16, signal: ac.signal }));
+    expect(e).toMatchObject({ kind: 'timeout', retryable: true });
+    expect(e.message).toMatch(/aborted by caller/);
+    expect(await eventually(() => mock.requests[0]!.aborted, 1000)).toBe(true);
+  });
+
+  test('latency below the timeout succeeds, above it times out', async () => {
+    mock.addFaults('mock-chat', [
+      { kind: 'latency', ms: 100 },
+      { kind: 'latency', ms: 1000 },
+    ]);
+    const ok = await client.chat({ model: 'mock-chat', messages: user('hi'), maxOutputTokens: 16, timeoutMs: 800 });
+    expect(ok.latencyMs).toBeGreaterThanOrEqual(90);
+    const e = await failure(client.chat({ model: 'mock-chat', messages: user('hi'), maxOutputTokens: 16, timeoutMs: 300 }));
+    expect(e.kind).toBe('timeout');
+  });
+
+  test('queued faults are consumed in order, only by matching requests, then requests succeed', async () => {
+    mock.addFaults('needle', [
+      { kind: 'status', status: 429 },
+      { kind: 'status', status: 500 },
+    ]);
+    const call = (text: string) => client.chat({ model: 'mock-chat', messages: user(text), maxOutputTokens: 16 });
+    await expect(call('no match here')).resolves.toMatchObject({ finishReason: expect.any(String) });
+    expect((await failure(call('a needle in a haystack'))).kind).toBe('rate_limited');
+    expect((await failure(call('needle again'))).kind).toBe('server');
+    await expect(call('needle once more')).resolves.toMatchObject({ usage: expect.any(Object) });
+    expect(mock.requests.map((r) => r.fault?.kind ?? null)).toEqual([null, 'status', 'status', null]);
+  });
+
+  test('content markers: [[fault:...]] on every request, [[fault-once:...]] on the first identical one', async () => {
+    const call = (text: string) => client.chat({ model: 'mock-chat', messages: user(text), maxOutputTokens: 16, timeoutMs: 300 });
+    expect((await failure(call('x [[fault:status=500]]'))).kind).toBe('server');
+    expect((await failure(call('x [[fault:status=500]]'))).kind).toBe('server');
+    expect((await failure(call('[[fault:malformed]]'))).kind).toBe('malformed');
+    expect((await failure(call('[[fault:drop]]'))).kind).toBe('network');
+    expect((await failure(call('[[fault:hang]]'))).kind).toBe('timeout');
+    expect((await call('[[fault:no_usage]]')).usage).toBeNull();
+    expect((await call('[[fault:latency=50]]')).latencyMs).toBeGreaterThanOrEqual(45);
+
+    expect((await failure(call('job 1 [[fault-once:status=429]]'))).kind).toBe('rate_limited');
+    await expect(call('job 1 [[fault-once:status=429]]')).resolves.toMatchObject({ usage: expect.any(Object) });
+    expect((await failure(call('job 2 [[fault-once:status=429]]'))).kind).toBe('rate_limited');
+  });
+
+  test('the API key never appears in errors, even when the provider echoes it', async () => {
+    // Padded so the key straddles the 500-char message cut: redaction must happen before truncation.
+    const pad = 'p'.repeat(426);
+    const echo = JSON.stringify({ error: { message: `${pad} Incorrect API key provided: ${KEY}`, type: 'invalid_request_error', code: KEY } });
+    mock.addFaults('mock-chat', [{ kind: 'status', status: 401, body: echo }, { kind: 'status', status: 500, body: `oops Bearer ${KEY}` }, { kind: 'drop' }]);
+    const errors = [];
+    for (let i = 0; i < 3; i++) errors.push(await failure(client.chat({ model: 'mock-chat', messages: user('hi'), maxOutputTokens: 16 })));
+    errors.push(await failure(client.chat({ model: 'mock-chat', messages: user('[[fault:hang]]'), maxOutputTokens: 16, timeoutMs: 200 })));
+    expect(errors.map((e) => e.kind)).toEqual(['auth', 'server', 'network', 'timeout']);
+    for (const e of errors) {
+      for (const text of [e.message, e.stack ?? '', JSON.stringify(e), String(e), JSON.stringify(e.code)]) {
+        expect(text).not.toContain(KEY);
+      }
+    }
+    expect(errors[1]!.message).toContain('[redacted]');
+    for (const e of errors) expect(e.message).not.toContain(KEY.slice(0, 12));
+    // ...while the provider did receive it.
+    expect(mock.requests.every((r) => r.authorization === `Bearer ${KEY}`)).toBe(true);
+  });
+
+  test('configuration errors: missing key variable, unknown model, output cap above the model maximum', async () => {
+    const cfg = config(mock.baseUrl);
+    expect(() => createProviderClient(cfg, {})).toThrow(ProviderConfigError);
+    expect(() => createProviderClient(cfg, { [KEY_ENV]: '' })).toThrow(new RegExp(`${KEY_ENV} is not set`));
+    await expect(client.chat({ model: 'gpt-unpriced', messages: user('hi'), maxOutputTokens: 16 })).rejects.toThrow(ProviderConfigError);
+    await expect(client.chat({ model: 'mock-chat', messages: user('hi'), maxOutputTokens: 4097 })).rejects.toThrow(ProviderConfigError);
+    await expect(client.chat({ model: 'mock-chat', messages: user('hi'), maxOutputTokens: 0 })).rejects.toThrow(ProviderConfigError);
+    expect(mock.count()).toBe(0);
+  });
+});
+
+describe('embed', () => {
+  const cosine = (a: number[], b: number[]) => a.reduce((s, x, i) => s + x * b[i]!, 0);
+
+  test('deterministic unit vectors; case and whitespace variants are very close', async () => {
+    const a = await client.embed({ model: 'mock-embed', input: 'The quick brown fox' });
+    const b = await client.embed({ model: 'mock-embed', input: 'The quick brown fox' });
+    const c = await client.embed({ model: 'mock-embed', input: '  the QUICK   brown fox\n' });
+    const d = await client.embed({ model: 'mock-embed', input: 'An unrelated sentence about tax law' });
+    expect(a.vector).toHaveLength(16);
+    expect(b.vector).toEqual(a.vector);
+    expect(Math.abs(cosine(a.vector, a.vector) - 1)).toBeLessThan(1e-6);
+    expect(cosine(a.vector, c.vector)).toBeGreaterThan(0.99);
+    expect(cosine(a.vector, d.vector)).toBeLessThan(0.9);
+    expect(a.inputTokens).toBeGreaterThan(0);
+    expect(a.usageReported).toBe(true);
+    expect(mock.requests[0]!.body.encoding_format).toBe('float');
+  });
+
+  test('dimensions are honoured; missing usage falls back to an upper-bound estimate', async () => {
+    const r = await client.embed({ model: 'mock-embed', input: 'size me', dimensions: 64 });
+    expect(r.vector).toHaveLength(64);
+    mock.addFaults('mock-embed', [{ kind: 'no_usage' }]);
+    const n = await client.embed({ model: 'mock-embed', input: 'size me' });
+    expect(n.usageReported).toBe(false);
+    expect(n.inputTokens).toBe(Buffer.byteLength('size me'));
+  });
+
+  test('embedding faults map like chat faults', async () => {
+    mock.addFaults('mock-embed', [{ kind: 'status', status: 429 }, { kind: 'hang' }]);
+    expect((await failure(client.embed({ model: 'mock-embed', input: 'x' }))).kind).toBe('rate_limited');
+    expect((await failure(client.embed({ model: 'mock-embed', input: 'x', timeoutMs: 200 }))).kind).toBe('timeout');
+  });
+});
