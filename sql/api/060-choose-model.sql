@@ -1,7 +1,7 @@
 /*
  * Which model, and how many output tokens, a request may have under its per-request cap.
- * Decision table (headroom = the endpoint's per-request cap minus what earlier attempts of the
- * same request already cost):
+ * Decision table (headroom = the endpoint's per-request cap, or the caller's lower cost ceiling,
+ * minus what earlier attempts of the same request already cost):
  *   unknown model (no price in effect)                    -> block unknown_model
  *   model unavailable (breaker open)                      -> first fallback that fits, else block breaker_open
  *   worst case (input + max output, clamped to the model's max) <= headroom -> allow
@@ -10,22 +10,10 @@
  *                                      else the first fallback that fits, else block per_request_cap
  *   over the cap, action 'fallback' -> the first fallback that fits, else cap, else block per_request_cap
  */
-create or replace function llm_private.model_available(p_provider text, p_model text) returns boolean
-  language sql stable
-  set search_path = pg_catalog
-as $$
-  select not exists (
-    select 1 from llm_private.provider_breakers b
-     where b.provider = p_provider and b.model = p_model
-       and b.state = 'open' and b.open_until > llm_private.now())
-$$;
-comment on function llm_private.model_available(text, text) is
-  'False while the shared circuit breaker of this provider+model is open (its cooldown not yet over).';
-
 create or replace function llm_private.first_fallback(p_provider text, p_model text, p_input_tokens integer, p_max_output_tokens integer,
   p_headroom_micros bigint, p_at timestamptz,
   out provider text, out model text, out price_id bigint, out max_output_tokens integer, out worst_case_micros bigint)
-  language plpgsql stable
+  language plpgsql
   set search_path = pg_catalog
 as $$
 #variable_conflict use_column
@@ -40,10 +28,11 @@ begin
      order by fb.position
   loop
     price_id := llm_private.price_in_effect(f.fallback_provider, f.fallback_model, p_at);
-    continue when price_id is null or not llm_private.model_available(f.fallback_provider, f.fallback_model);
+    continue when price_id is null;
     max_output_tokens := least(p_max_output_tokens, f.model_max);
     worst_case_micros := llm_private.worst_case_micros(price_id, p_input_tokens, max_output_tokens);
-    if worst_case_micros <= p_headroom_micros then
+    -- Fit first, breaker second: asking the breaker may claim its half-open probe.
+    if worst_case_micros <= p_headroom_micros and llm_private.breaker_admits(f.fallback_provider, f.fallback_model) then
       provider := f.fallback_provider;
       model := f.fallback_model;
       return;
@@ -56,10 +45,10 @@ comment on function llm_private.first_fallback(text, text, integer, integer, big
   'The first model of the fallback chain that has a price, is available and whose worst case fits the headroom; NULLs if none.';
 
 create or replace function llm_private.choose_model(p_tenant_id uuid, p_endpoint llm_private.endpoint, p_provider text, p_model text,
-  p_input_tokens integer, p_max_output_tokens integer, p_request_spent_micros bigint, p_at timestamptz,
+  p_input_tokens integer, p_max_output_tokens integer, p_request_spent_micros bigint, p_at timestamptz, p_cost_ceiling_micros bigint,
   out decision text, out reason text, out provider text, out model text, out price_id bigint,
   out max_output_tokens integer, out worst_case_micros bigint, out limit_micros bigint)
-  language plpgsql stable
+  language plpgsql
   set search_path = pg_catalog
 as $$
 #variable_conflict use_column
@@ -73,8 +62,9 @@ begin
   select * into pol from llm_private.endpoint_policies ep
    where ep.endpoint = p_endpoint and (ep.tenant_id = p_tenant_id or ep.tenant_id is null)
    order by ep.tenant_id nulls last limit 1;
-  limit_micros := pol.per_request_cap_micros;
-  headroom := greatest(coalesce(pol.per_request_cap_micros, 0) - p_request_spent_micros, 0);
+  -- The caller may lower the per-request cap for this request (its cost ceiling), never raise it.
+  limit_micros := least(pol.per_request_cap_micros, p_cost_ceiling_micros);
+  headroom := greatest(coalesce(limit_micros, 0) - p_request_spent_micros, 0);
   provider := p_provider; model := p_model;
   price_id := llm_private.price_in_effect(p_provider, p_model, p_at);
   select m.max_output_tokens into model_max from llm_private.models m where (m.provider, m.model) = (p_provider, p_model);
@@ -87,7 +77,7 @@ begin
   max_output_tokens := least(p_max_output_tokens, model_max);
   worst_case_micros := llm_private.worst_case_micros(price_id, p_input_tokens, max_output_tokens);
 
-  if not llm_private.model_available(p_provider, p_model) then
+  if not llm_private.breaker_admits(p_provider, p_model) then
     select * into fb from llm_private.first_fallback(p_provider, p_model, p_input_tokens, p_max_output_tokens, headroom, p_at);
     if fb.provider is null then
       decision := 'block'; reason := 'breaker_open'; return;
@@ -121,9 +111,8 @@ begin
   end if;
 end
 $$;
-comment on function llm_private.choose_model(uuid, llm_private.endpoint, text, text, integer, integer, bigint, timestamptz) is
+comment on function llm_private.choose_model(uuid, llm_private.endpoint, text, text, integer, integer, bigint, timestamptz, bigint) is
   'Applies the per-request cap and the breaker: returns allow, cap, fallback or block with the model, output tokens and worst case to hold.';
 
-grant execute on function llm_private.model_available(text, text),
-  llm_private.first_fallback(text, text, integer, integer, bigint, timestamptz),
-  llm_private.choose_model(uuid, llm_private.endpoint, text, text, integer, integer, bigint, timestamptz) to llm_app, llm_operator;
+grant execute on function llm_private.first_fallback(text, text, integer, integer, bigint, timestamptz),
+  llm_private.choose_model(uuid, llm_private.endpoint, text, text, integer, integer, bigint, timestamptz, bigint) to llm_app, llm_operator;

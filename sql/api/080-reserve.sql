@@ -8,7 +8,8 @@
  */
 create or replace function llm.reserve_call(
   p_tenant_id uuid, p_user_id uuid, p_request_id text, p_endpoint text, p_provider text, p_model text,
-  p_input_tokens integer, p_max_output_tokens integer, p_attempt integer default 1, p_call_timeout_ms integer default 60000)
+  p_input_tokens integer, p_max_output_tokens integer, p_attempt integer default 1, p_call_timeout_ms integer default 60000,
+  p_cost_ceiling_micros bigint default null)
   returns table (decision text, reason text, reservation_id bigint, provider text, model text, max_output_tokens integer,
     held_micros bigint, worst_case_micros bigint, limit_name text, limit_micros bigint, used_micros bigint, expires_at timestamptz)
   language plpgsql
@@ -20,7 +21,7 @@ declare
   v_now timestamptz := llm_private.now();
   v_month timestamptz := date_trunc('month', llm_private.now(), 'UTC');
   v_hour timestamptz := date_trunc('hour', llm_private.now());
-  v_fp text := md5(concat_ws('|', p_user_id, p_provider, p_model, p_input_tokens, p_max_output_tokens));
+  v_fp text := md5(concat_ws('|', p_user_id, p_provider, p_model, p_input_tokens, p_max_output_tokens, p_cost_ceiling_micros));
   req llm_private.requests;
   live llm_private.reservations;
   ch record;
@@ -38,6 +39,9 @@ begin
   perform llm_private.require_range('p_max_output_tokens', p_max_output_tokens, 1, 1000000);
   perform llm_private.require_range('p_attempt', p_attempt, 1, 1000);
   perform llm_private.require_range('p_call_timeout_ms', p_call_timeout_ms, 100, 3600000);
+  if p_cost_ceiling_micros is not null then
+    perform llm_private.require_range('p_cost_ceiling_micros', p_cost_ceiling_micros, 0, 1000000000000);
+  end if;
   if not exists (select 1 from llm_private.tenants t where t.id = p_tenant_id) then
     raise exception using errcode = 'P0002', message = 'unknown tenant',
       detail = format('tenant %s has no row in llm_private.tenants', p_tenant_id), hint = 'An operator creates tenants with llm.upsert_tenant.';
@@ -94,7 +98,7 @@ begin
       exit decide;
     end if;
     select * into ch from llm_private.choose_model(p_tenant_id, v_endpoint, p_provider, p_model, p_input_tokens,
-      p_max_output_tokens, req.spent_micros, v_now);
+      p_max_output_tokens, req.spent_micros, v_now, p_cost_ceiling_micros);
     d.decision := ch.decision; d.reason := ch.reason; d.provider := ch.provider; d.model := ch.model;
     d.max_output_tokens := ch.max_output_tokens; d.worst_case_micros := ch.worst_case_micros;
     d.limit_name := 'per_request_cap'; d.limit_micros := ch.limit_micros; d.used_micros := req.spent_micros;
@@ -136,6 +140,6 @@ begin
     d.worst_case_micros, d.limit_name, d.limit_micros, d.used_micros, d.expires_at;
 end
 $$;
-comment on function llm.reserve_call(uuid, uuid, text, text, text, text, integer, integer, integer, integer) is
-  'Before a provider call: claims (tenant, request_id, endpoint) once, applies the per-request cap, the breaker, shutoff windows, the user and tenant monthly caps and the hourly thresholds, holds the worst case, records and returns the decision: allow | cap | fallback (call the provider with the returned model and max_output_tokens, then llm.settle_call) or block | replay (do not call the provider). Runs as llm_app with the tenant+user context set.';
-grant execute on function llm.reserve_call(uuid, uuid, text, text, text, text, integer, integer, integer, integer) to llm_app;
+comment on function llm.reserve_call(uuid, uuid, text, text, text, text, integer, integer, integer, integer, bigint) is
+  'Before a provider call: claims (tenant, request_id, endpoint) once, applies the per-request cap (or the caller''s lower p_cost_ceiling_micros), the breaker, shutoff windows, the user and tenant monthly caps and the hourly thresholds, holds the worst case, records and returns the decision: allow | cap | fallback (call the provider with the returned model and max_output_tokens, then llm.settle_call) or block | replay (do not call the provider). Runs as llm_app with the tenant+user context set.';
+grant execute on function llm.reserve_call(uuid, uuid, text, text, text, text, integer, integer, integer, integer, bigint) to llm_app;

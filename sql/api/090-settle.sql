@@ -51,6 +51,7 @@ begin
          late = (r.state = 'expired'),
          ended_at = coalesce(x.ended_at, v_now), end_reason = coalesce(x.end_reason, 'settled')
    where x.id = r.id;
+  perform llm_private.record_breaker_outcome(r.provider, r.model, p_provider_status);  -- before the rollups: lock order
   perform llm_private.apply_rollups(r.tenant_id, r.user_id, r.month_start, r.hour_start, r.holds_global, -v_still_held, v_cost);
   update llm_private.requests q
      set spent_micros = q.spent_micros + v_cost, updated_at = v_now,
@@ -61,5 +62,5 @@ begin
 end
 $$;
 comment on function llm.settle_call(bigint, integer, integer, integer, integer, text, boolean) is
-  'After a provider call: records the real cost (input tokens exclude cached ones), releases the rest of the hold, closes the reservation, and marks the request done when the status is ok. A failed call settles with the cost the provider reported (zero if none). Idempotent: a second settle returns the first result with replayed = true. Runs as llm_app with the tenant+user context set.';
+  'After a provider call: records the real cost (input tokens exclude cached ones), releases the rest of the hold, closes the reservation, marks the request done when the status is ok, and records the outcome on the provider+model breaker. A failed call settles with the cost the provider reported (zero if none). Idempotent: a second settle returns the first result with replayed = true. Runs as llm_app with the tenant+user context set.';
 grant execute on function llm.settle_call(bigint, integer, integer, integer, integer, text, boolean) to llm_app;
