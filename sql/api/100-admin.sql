@@ -116,3 +116,27 @@ grant execute on function llm.upsert_tenant(uuid, text, bigint, bigint, bigint, 
   llm.upsert_model(text, text, integer, boolean), llm.set_model_price(text, text, timestamptz, bigint, bigint, bigint),
   llm.set_fallbacks(text, text, text[]), llm.set_endpoint_policy(uuid, text, bigint, text, integer),
   llm.set_settings(bigint, integer, integer) to llm_operator;
+
+create or replace function llm.sync_model(p_provider text, p_model text, p_max_output_tokens integer, p_training_allowed boolean,
+  p_input_per_mtok_micros bigint, p_cached_input_per_mtok_micros bigint, p_output_per_mtok_micros bigint, p_fallbacks text[])
+  returns void
+  language plpgsql
+  set search_path = pg_catalog
+as $$
+declare
+  pid bigint := llm_private.price_in_effect(p_provider, p_model, llm_private.now());
+begin
+  perform llm.upsert_model(p_provider, p_model, p_max_output_tokens, p_training_allowed);
+  -- A changed price starts now; past reservations keep the price they were made at.
+  if pid is null or not exists (
+       select 1 from llm_private.model_prices p where p.id = pid
+          and (p.input_per_mtok_micros, p.cached_input_per_mtok_micros, p.output_per_mtok_micros)
+            = (p_input_per_mtok_micros, p_cached_input_per_mtok_micros, p_output_per_mtok_micros)) then
+    perform llm.set_model_price(p_provider, p_model, llm_private.now(), p_input_per_mtok_micros, p_cached_input_per_mtok_micros,
+      p_output_per_mtok_micros);
+  end if;
+end
+$$;
+comment on function llm.sync_model(text, text, integer, boolean, bigint, bigint, bigint, text[]) is
+  'Operator (the worker at start, from its provider configuration): declares a model and, when its price differs from the one in effect, adds the new price from now. Fallbacks are set separately with llm.set_fallbacks, once every model exists.';
+grant execute on function llm.sync_model(text, text, integer, boolean, bigint, bigint, bigint, text[]) to llm_operator;

@@ -88,4 +88,4 @@ comment on function llm.enqueue_call(jsonb) is
   'Adds a governed LLM job (graphile-worker task = the endpoint) for the tenant+user of the context; validates the payload (22023 with every problem in DETAIL), keys the job on (tenant, endpoint, request_id) so a duplicate enqueue is one job, and returns the job id.';
 
 grant execute on function llm_private.payload_errors(jsonb), llm.validate_payload(jsonb), llm.enqueue_call(jsonb) to llm_app;
-grant execute on function llm.validate_payload(jsonb) to llm_operator, llm_auditor;
+grant execute on function llm_private.payload_errors(jsonb), llm.validate_payload(jsonb) to llm_operator, llm_auditor;

@@ -80,9 +80,14 @@ export function apiFiles(): { name: string; sql: string }[] {
     .map((name) => ({ name, sql: readFileSync(join(API_DIR, name), 'utf8') }));
 }
 
-/** The hash the code expects the database's API to have: sql/api file names and contents. */
+/**
+ * The schema version the code expects: a hash of the committed migrations' names and of the
+ * sql/api files. The API is replayed after migrations, so a database whose recorded hash matches
+ * has both.
+ */
 export function expectedApiHash(): string {
   const h = createHash('sha256');
+  for (const m of readdirSync(join(MIGRATIONS_DIR, 'committed')).filter((f) => f.endsWith('.sql')).sort()) h.update(m).update('\0');
   for (const f of apiFiles()) h.update(f.name).update('\0').update(f.sql).update('\0');
   return h.digest('hex');
 }

@@ -1,0 +1,106 @@
+/**
+ * `npm run audit -- <command> [options]`: read-only audit tables from the llm audit views, as
+ * llm_auditor. Exit codes: 0 ok, 1 usage or connection/query error, 2 reconciliation drift found.
+ */
+import { Client } from 'pg';
+import { type AuditArgs, parseAuditArgs, USAGE, UsageError } from '../audit/args';
+import { toJson } from '../audit/format';
+import * as q from '../audit/queries';
+import * as report from '../audit/report';
+import { redactUrl, urlForRole } from '../db/urls';
+
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+const processIo: Io = {
+  out: (t) => process.stdout.write(`${t}\n`),
+  err: (t) => process.stderr.write(`${t}\n`),
+};
+
+export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env, io: Io = processIo): Promise<number> {
+  let args: AuditArgs;
+  try {
+    args = parseAuditArgs(argv);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    io.err(`audit: ${e.message}\n\n${USAGE}`);
+    return 1;
+  }
+  if (args.command === 'help') {
+    io.out(USAGE);
+    return 0;
+  }
+  const adminUrl = env.DATABASE_URL;
+  if (!adminUrl) {
+    io.err('audit: DATABASE_URL is not set (an administrator URL; the CLI connects as llm_auditor to the same database)');
+    return 1;
+  }
+  let url: string;
+  try {
+    url = urlForRole(adminUrl, 'llm_auditor', env);
+  } catch {
+    io.err('audit: DATABASE_URL is not a valid connection URL');
+    return 1;
+  }
+  const client = new Client({ connectionString: url, application_name: 'llm-audit' });
+  client.on('error', () => {}); // a dropped connection surfaces as the query's error
+  try {
+    await client.connect();
+    return await run(client, args, io);
+  } catch (e) {
+    io.err(`audit: ${redactUrl(url)}: ${(e as Error).message}`);
+    return 1;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+async function run(db: q.Queryable, args: Exclude<AuditArgs, { command: 'help' }>, io: Io): Promise<number> {
+  const print = <T>(rows: T, table: (rows: T) => string) => io.out(args.json ? toJson(rows) : table(rows));
+  switch (args.command) {
+    case 'spend':
+    case 'refusals': {
+      const month = args.month ?? (await q.currentMonth(db));
+      const filter = { month, tenantId: args.tenantId };
+      if (args.command === 'spend') print(await q.monthlySpend(db, filter), (r) => report.spendTable(r, month));
+      else print(await q.refusalsByReason(db, filter), (r) => report.refusalsTable(r, month));
+      return 0;
+    }
+    case 'holds':
+      print(await q.openHolds(db), report.holdsTable);
+      return 0;
+    case 'shutoffs':
+      print(await q.shutoffWindows(db, { activeOnly: args.active }), report.shutoffsTable);
+      return 0;
+    case 'breakers': {
+      const state = await q.breakerState(db);
+      if (state === null) {
+        if (args.json) io.out('null');
+        io.err('audit: breakers: view llm.breaker_state does not exist in this database yet (no breaker audit view installed)');
+        return 0;
+      }
+      io.out(args.json ? toJson(state.rows) : report.breakersTable(state));
+      return 0;
+    }
+    case 'drift': {
+      const rows = await q.reconciliationDrift(db);
+      if (args.json) io.out(toJson(rows));
+      else io.out(rows.length === 0 ? 'reconciliation: no drift' : report.driftTable(rows));
+      return rows.length === 0 ? 0 : 2;
+    }
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e: unknown) => {
+      process.stderr.write(`audit: ${(e as Error).message}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,89 @@
+/**
+ * Starting the worker: check the schema version, seed models and prices from the provider
+ * configuration, then run graphile-worker with our task list and the expiry sweep on a cron.
+ */
+import { run, Logger as GwLogger, type Runner } from 'graphile-worker';
+import { Pool } from 'pg';
+import type { Config } from '../config';
+import { withRole } from '../db/context';
+import { expectedApiHash } from '../db/migrate';
+import { urlForRole } from '../db/urls';
+import type { Logger } from '../logger';
+import type { ProviderConfig } from '../provider';
+import { taskList } from '../../tasks';
+import { configureProviders, WorkerDeps } from './deps';
+
+export class SchemaVersionError extends Error {
+  static {
+    this.prototype.name = 'SchemaVersionError';
+  }
+}
+
+export interface StartedWorker {
+  runner: Runner;
+  deps: WorkerDeps;
+  stop(): Promise<void>;
+}
+
+/** Refuses a database whose schema is not the one this code was built for. */
+export async function checkSchemaVersion(pool: Pool): Promise<void> {
+  const { rows } = await pool.query('select api_hash from llm_private.schema_state').catch(() => ({ rows: [] as { api_hash: string }[] }));
+  if (rows[0]?.api_hash !== expectedApiHash()) {
+    throw new SchemaVersionError('database schema is not at the version this code expects: run `npm run migrate` first');
+  }
+}
+
+/** The provider configuration seeds the SQL price table (as llm_operator; a changed price starts now). */
+export async function syncProviders(pool: Pool, providers: ProviderConfig[]): Promise<void> {
+  await withRole(pool, 'llm_operator', async (c) => {
+    for (const p of providers) {
+      for (const m of p.models) {
+        await c.query('select llm.sync_model($1, $2, $3, $4, $5, $6, $7, $8)', [p.name, m.name, m.maxOutputTokens, m.trainingAllowed,
+          m.inputPerMtokMicros.toString(), m.cachedInputPerMtokMicros.toString(), m.outputPerMtokMicros.toString(), m.fallbacks ?? []]);
+      }
+    }
+    for (const p of providers) {
+      for (const m of p.models) await c.query('select llm.set_fallbacks($1, $2, $3)', [p.name, m.name, m.fallbacks ?? []]);
+    }
+  });
+}
+
+function graphileLogger(logger: Logger): GwLogger {
+  return new GwLogger((scope) => (level, message, meta) => {
+    const l = level === 'error' ? 'error' : level === 'warning' ? 'warn' : 'debug';
+    logger[l]({ component: 'graphile-worker', job_id: scope.jobId, task: scope.taskIdentifier, error: (meta as { error?: Error })?.error?.message }, message);
+  });
+}
+
+export async function startWorker(cfg: Config, logger: Logger, env: NodeJS.ProcessEnv = process.env): Promise<StartedWorker> {
+  const pool = new Pool({ connectionString: urlForRole(cfg.databaseUrl, 'llm_worker', env), max: cfg.worker.concurrency + 4 });
+  pool.on('error', (e) => logger.warn({ event: 'pool_error', error: e.message }, 'idle database connection failed'));
+  try {
+    await checkSchemaVersion(pool);
+    await syncProviders(pool, cfg.providers);
+  } catch (e) {
+    await pool.end();
+    throw e;
+  }
+  const deps: WorkerDeps = { pool, providers: configureProviders(cfg.providers, env), callTimeoutMs: cfg.callTimeoutMs, logger };
+  const runner = await run({
+    pgPool: pool,
+    concurrency: cfg.worker.concurrency,
+    pollInterval: cfg.worker.pollIntervalMs,
+    noHandleSignals: true,
+    taskList: taskList(deps),
+    crontab: '* * * * * llm__expire_holds ?max=1',
+    logger: graphileLogger(logger),
+  });
+  let stopped = false;
+  return {
+    runner,
+    deps,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await runner.stop();
+      await pool.end();
+    },
+  };
+}
