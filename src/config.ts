@@ -20,8 +20,10 @@ export const ConfigSchema = z.strictObject({
     .strictObject({
       concurrency: intFromEnv(1, 256).default(8),
       pollIntervalMs: intFromEnv(50, 60_000).default(1000),
+      /** A worker whose heartbeat (every 5 s) is older than this is dead: its jobs are unlocked. */
+      deadAfterMs: intFromEnv(1000, 3_600_000).default(60_000),
     })
-    .default({ concurrency: 8, pollIntervalMs: 1000 }),
+    .default({ concurrency: 8, pollIntervalMs: 1000, deadAfterMs: 60_000 }),
   metricsPort: intFromEnv(0, 65535).nullable().default(null),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -51,7 +53,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     metricsPort: env.METRICS_PORT,
     logLevel: env.LOG_LEVEL,
   };
-  const worker = { ...(file.worker as object), concurrency: env.WORKER_CONCURRENCY, pollIntervalMs: env.WORKER_POLL_INTERVAL_MS };
+  const worker = { ...(file.worker as object), concurrency: env.WORKER_CONCURRENCY, pollIntervalMs: env.WORKER_POLL_INTERVAL_MS,
+    deadAfterMs: env.WORKER_DEAD_AFTER_MS };
   return parseConfig({ ...file, ...definedOnly(fromEnv), worker: definedOnly(worker) });
 }
 

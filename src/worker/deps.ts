@@ -13,6 +13,8 @@ export interface WorkerDeps {
   pool: Pool;
   providers: Map<string, ConfiguredProvider>;
   callTimeoutMs: number;
+  /** Heartbeat age after which a worker is taken for dead. */
+  deadAfterMs: number;
   logger: Logger;
 }
 

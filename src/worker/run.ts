@@ -2,7 +2,8 @@
  * Starting the worker: check the schema version, seed models and prices from the provider
  * configuration, then run graphile-worker with our task list and the expiry sweep on a cron.
  */
-import { run, Logger as GwLogger, type Runner } from 'graphile-worker';
+import { EventEmitter } from 'node:events';
+import { run, Logger as GwLogger, type Runner, type WorkerEvents } from 'graphile-worker';
 import { Pool } from 'pg';
 import type { Config } from '../config';
 import { withRole } from '../db/context';
@@ -12,6 +13,7 @@ import type { Logger } from '../logger';
 import type { ProviderConfig } from '../provider';
 import { taskList } from '../../tasks';
 import { configureProviders, WorkerDeps } from './deps';
+import { Heartbeat, unlockDeadWorkers } from './liveness';
 
 export class SchemaVersionError extends Error {
   static {
@@ -65,8 +67,14 @@ export async function startWorker(cfg: Config, logger: Logger, env: NodeJS.Proce
     await pool.end();
     throw e;
   }
-  const deps: WorkerDeps = { pool, providers: configureProviders(cfg.providers, env), callTimeoutMs: cfg.callTimeoutMs, logger };
+  const deps: WorkerDeps = { pool, providers: configureProviders(cfg.providers, env), callTimeoutMs: cfg.callTimeoutMs,
+    deadAfterMs: cfg.worker.deadAfterMs, logger };
+  await unlockDeadWorkers(pool, cfg.worker.deadAfterMs, logger);
+  const events: WorkerEvents = new EventEmitter();
+  const heartbeat = new Heartbeat(pool, logger);
+  events.on('pool:create', ({ workerPool }) => heartbeat.start(workerPool.id));
   const runner = await run({
+    events,
     pgPool: pool,
     concurrency: cfg.worker.concurrency,
     pollInterval: cfg.worker.pollIntervalMs,
@@ -83,6 +91,7 @@ export async function startWorker(cfg: Config, logger: Logger, env: NodeJS.Proce
       if (stopped) return;
       stopped = true;
       await runner.stop();
+      await heartbeat.stop();
       await pool.end();
     },
   };
