@@ -60,6 +60,7 @@ function graphileLogger(logger: Logger): GwLogger {
 export async function startWorker(cfg: Config, logger: Logger, env: NodeJS.ProcessEnv = process.env): Promise<StartedWorker> {
   const pool = new Pool({ connectionString: urlForRole(cfg.databaseUrl, 'llm_worker', env), max: cfg.worker.concurrency + 4 });
   pool.on('error', (e) => logger.warn({ event: 'pool_error', error: e.message }, 'idle database connection failed'));
+  pool.on('connect', (client) => client.on('error', (e) => logger.warn({ event: 'client_error', error: e.message }, 'database connection failed')));
   try {
     await checkSchemaVersion(pool);
     await syncProviders(pool, cfg.providers);
