@@ -9,9 +9,10 @@
 create or replace function llm.reserve_call(
   p_tenant_id uuid, p_user_id uuid, p_request_id text, p_endpoint text, p_provider text, p_model text,
   p_input_tokens integer, p_max_output_tokens integer, p_attempt integer default 1, p_call_timeout_ms integer default 60000,
-  p_cost_ceiling_micros bigint default null)
+  p_cost_ceiling_micros bigint default null, p_cache_key text default null)
   returns table (decision text, reason text, reservation_id bigint, provider text, model text, max_output_tokens integer,
-    held_micros bigint, worst_case_micros bigint, limit_name text, limit_micros bigint, used_micros bigint, expires_at timestamptz)
+    held_micros bigint, worst_case_micros bigint, limit_name text, limit_micros bigint, used_micros bigint, expires_at timestamptz,
+    cached_output text)
   language plpgsql
   set search_path = pg_catalog
 as $$
@@ -26,6 +27,7 @@ declare
   live llm_private.reservations;
   ch record;
   h record;
+  cl record;
   d record;
   res_id bigint;
   v_expires timestamptz;
@@ -39,6 +41,9 @@ begin
   perform llm_private.require_range('p_max_output_tokens', p_max_output_tokens, 1, 1000000);
   perform llm_private.require_range('p_attempt', p_attempt, 1, 1000);
   perform llm_private.require_range('p_call_timeout_ms', p_call_timeout_ms, 100, 3600000);
+  if p_cache_key is not null and p_cache_key !~ '^[0-9a-f]{64}$' then
+    raise exception using errcode = '22023', message = 'p_cache_key must be a sha256 hex digest', hint = 'Use llm.cache_key(payload).';
+  end if;
   if p_cost_ceiling_micros is not null then
     perform llm_private.require_range('p_cost_ceiling_micros', p_cost_ceiling_micros, 0, 1000000000000);
   end if;
@@ -52,7 +57,8 @@ begin
   -- d collects the outcome; every path ends in one decision row.
   select null::text as decision, null::text as reason, null::bigint as reservation_id, p_provider as provider, p_model as model,
          null::integer as max_output_tokens, 0::bigint as held_micros, null::bigint as worst_case_micros,
-         null::text as limit_name, null::bigint as limit_micros, null::bigint as used_micros, null::timestamptz as expires_at
+         null::text as limit_name, null::bigint as limit_micros, null::bigint as used_micros, null::timestamptz as expires_at,
+         null::text as cached_output
     into d;
   <<decide>>
   loop
@@ -90,6 +96,19 @@ begin
     if req.attempt_count >= (select s.max_attempts_per_request from llm_private.settings s) then
       d.decision := 'block'; d.reason := 'attempts_exhausted'; exit decide;
     end if;
+    if p_cache_key is not null then
+      -- A hit costs nothing, so it is served before the money checks (even during a shutoff).
+      select * into cl from llm_private.cache_lookup(p_tenant_id, p_cache_key, req.id);
+      if (cl.entry).cache_key is not null then
+        d.decision := 'cached'; d.reason := 'cache_hit'; d.held_micros := 0;
+        d.reservation_id := llm_private.serve_from_cache(req, cl.entry, p_attempt);
+        d.provider := (cl.entry).provider; d.model := (cl.entry).model; d.cached_output := (cl.entry).output;
+        exit decide;
+      end if;
+      if cl.fill_in_flight then
+        d.decision := 'wait'; d.reason := 'cache_fill_in_flight'; exit decide;
+      end if;
+    end if;
     select * into ch from llm_private.active_shutoff(p_tenant_id, p_user_id, v_now) w where w.id is not null;
     if ch.id is not null then
       d.decision := 'block';
@@ -113,11 +132,14 @@ begin
       + (select s.hold_margin_ms from llm_private.settings s)) / 1000.0);
     insert into llm_private.reservations (tenant_id, user_id, request_pk, request_id, endpoint, attempt, caller_attempt, decision,
       requested_provider, requested_model, provider, model, price_id, input_tokens_estimate, max_output_tokens, held_micros,
-      holds_global, month_start, hour_start, reserved_at, expires_at)
+      holds_global, month_start, hour_start, reserved_at, expires_at, cache_key)
     values (p_tenant_id, p_user_id, req.id, p_request_id, v_endpoint, req.attempt_count + 1, p_attempt, ch.decision,
       p_provider, p_model, ch.provider, ch.model, ch.price_id, p_input_tokens, ch.max_output_tokens, ch.worst_case_micros,
-      h.holds_global, v_month, v_hour, v_now, v_expires)
+      h.holds_global, v_month, v_hour, v_now, v_expires, p_cache_key)
     returning id into res_id;
+    if p_cache_key is not null then
+      perform llm_private.start_cache_fill(p_tenant_id, p_cache_key, res_id, v_expires);
+    end if;
     update llm_private.requests r
        set attempt_count = r.attempt_count + 1, last_caller_attempt = greatest(p_attempt, coalesce(r.last_caller_attempt, 0)),
            state = 'open', updated_at = v_now
@@ -137,9 +159,9 @@ begin
     case when d.decision in ('allow', 'cap', 'fallback') then d.max_output_tokens end,
     d.worst_case_micros, d.limit_name, d.limit_micros, d.used_micros);
   return query select d.decision, d.reason, d.reservation_id, d.provider, d.model, d.max_output_tokens, d.held_micros,
-    d.worst_case_micros, d.limit_name, d.limit_micros, d.used_micros, d.expires_at;
+    d.worst_case_micros, d.limit_name, d.limit_micros, d.used_micros, d.expires_at, d.cached_output;
 end
 $$;
-comment on function llm.reserve_call(uuid, uuid, text, text, text, text, integer, integer, integer, integer, bigint) is
-  'Before a provider call: claims (tenant, request_id, endpoint) once, applies the per-request cap (or the caller''s lower p_cost_ceiling_micros), the breaker, shutoff windows, the user and tenant monthly caps and the hourly thresholds, holds the worst case, records and returns the decision: allow | cap | fallback (call the provider with the returned model and max_output_tokens, then llm.settle_call) or block | replay (do not call the provider). Runs as llm_app with the tenant+user context set.';
-grant execute on function llm.reserve_call(uuid, uuid, text, text, text, text, integer, integer, integer, integer, bigint) to llm_app;
+comment on function llm.reserve_call(uuid, uuid, text, text, text, text, integer, integer, integer, integer, bigint, text) is
+  'Before a provider call: claims (tenant, request_id, endpoint) once, applies the per-request cap (or the caller''s lower p_cost_ceiling_micros), the breaker, shutoff windows, the user and tenant monthly caps and the hourly thresholds, holds the worst case, records and returns the decision: allow | cap | fallback (call the provider with the returned model and max_output_tokens, then llm.settle_call) or block | replay (do not call the provider), cached (a cache hit: cached_output is the answer, recorded at zero cost), wait (an identical request is filling the cache: ask again shortly). Pass p_cache_key = llm.cache_key(payload) to use the cache. Runs as llm_app with the tenant+user context set.';
+grant execute on function llm.reserve_call(uuid, uuid, text, text, text, text, integer, integer, integer, integer, bigint, text) to llm_app;

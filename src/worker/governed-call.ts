@@ -9,7 +9,8 @@
 import type { JobHelpers } from 'graphile-worker';
 import { z } from 'zod';
 import { withContext } from '../db/context';
-import { Decision, ProviderStatus, reserveCall, settleCall } from '../db/ledger';
+import { Decision, ProviderStatus, reserveCall, settleCall, type SettleArgs } from '../db/ledger';
+import { hasPii, validateOutput } from '../outputs';
 import { sqlState } from '../errors';
 import { Endpoint, LlmJobPayload, LlmJobPayloadSchema } from '../payload';
 import { countTextTokens, estimateInputTokens, parseModelRef, ProviderError, tokenizerFor, type ChatResult } from '../provider';
@@ -34,16 +35,25 @@ export async function governedCall(deps: WorkerDeps, endpoint: Endpoint, raw: un
     correlation_id: p.correlation_id ?? null, job_id: helpers.job.id,
   });
 
-  const d = await withContext(deps.pool, { tenantId: p.tenant_id, userId: p.user_id }, (c) =>
+  const reserve = () => withContext(deps.pool, { tenantId: p.tenant_id, userId: p.user_id }, (c) =>
     reserveCall(c, {
       tenantId: p.tenant_id, userId: p.user_id, requestId: p.request_id, endpoint, provider: ref.provider, model: ref.model,
       inputTokens, maxOutputTokens: p.max_output_tokens, attempt: helpers.job.attempts, callTimeoutMs: deps.callTimeoutMs,
-      costCeilingMicros: p.cost_ceiling_micros ?? null,
+      costCeilingMicros: p.cost_ceiling_micros ?? null, cachePayload: p,
     }),
   );
+  // 'wait': an identical request is filling the cache right now; ask again until it is served
+  // (or until that fill could have timed out, when the hold behind it has expired anyway).
+  let d = await reserve();
+  for (const until = Date.now() + deps.callTimeoutMs + 5000; d.decision === 'wait' && Date.now() < until; ) {
+    await new Promise((r) => setTimeout(r, 100 + Math.random() * 150));
+    d = await reserve();
+  }
   log.info({ event: 'reserve', decision: d.decision, reason: d.reason, model: `${d.provider}:${d.model}`,
     max_output_tokens: d.max_output_tokens, held_micros: d.held_micros?.toString() ?? null,
     limit_name: d.limit_name, limit_micros: d.limit_micros?.toString() ?? null, input_tokens_estimate: inputTokens }, 'reserve decision');
+  if (d.decision === 'wait') throw new Error('an identical request is still filling the cache; retrying later');
+  if (d.decision === 'cached') return;
   if (d.decision === 'block' || d.decision === 'replay') return;
   try {
     await callAndSettle(deps, p, d, inputTokens, log);
@@ -56,10 +66,11 @@ export async function governedCall(deps: WorkerDeps, endpoint: Endpoint, raw: un
 async function callAndSettle(deps: WorkerDeps, p: LlmJobPayload, d: Decision, inputTokens: number, log: WorkerDeps['logger']): Promise<void> {
   const provider = deps.providers.get(d.provider!);
   const ctx = { tenantId: p.tenant_id, userId: p.user_id };
-  const settle = (status: ProviderStatus, usage: { input: number; cached: number; output: number }, latencyMs: number, estimated: boolean) =>
+  const settle = (status: ProviderStatus, usage: { input: number; cached: number; output: number }, latencyMs: number, estimated: boolean,
+    result?: SettleArgs['result']) =>
     persistently(log, () => withContext(deps.pool, ctx, (c) =>
       settleCall(c, { reservationId: d.reservation_id!, inputTokens: usage.input, cachedInputTokens: usage.cached,
-        outputTokens: usage.output, latencyMs, status, usageEstimated: estimated })));
+        outputTokens: usage.output, latencyMs, status, usageEstimated: estimated, result })));
   let res: ChatResult;
   try {
     if (!provider) throw new ProviderError(`provider ${d.provider} is not configured in this worker`, 'not_found', null, 0, d.provider!);
@@ -78,9 +89,14 @@ async function callAndSettle(deps: WorkerDeps, p: LlmJobPayload, d: Decision, in
   const usage = res.usage
     ? { input: res.usage.inputTokens, cached: res.usage.cachedInputTokens, output: res.usage.outputTokens }
     : { input: inputTokens, cached: 0, output: countTextTokens(res.content + (res.reasoning ?? ''), tokenizerFor(d.model!)) };
-  const s = await settle('ok', usage, res.latencyMs, estimated);
+  const format = p.response_format ?? 'text';
+  const result = { messages: p.messages, output: res.content, reasoning: res.reasoning,
+    outputValid: validateOutput(p.endpoint, format, res.content, res.finishReason),
+    piiFlagged: hasPii(res.content, ...p.messages.map((m) => m.content)) };
+  const s = await settle('ok', usage, res.latencyMs, estimated, result);
   log.info({ event: 'settle', model: `${d.provider}:${d.model}`, input_tokens: usage.input, cached_input_tokens: usage.cached,
     output_tokens: usage.output, usage_estimated: estimated, latency_ms: res.latencyMs, cost_micros: s.cost_micros.toString(),
+    output_valid: result.outputValid, pii_flagged: result.piiFlagged,
     released_micros: s.released_micros.toString(), overrun_micros: s.overrun_micros.toString() }, 'settled');
 }
 

@@ -50,6 +50,17 @@ export async function syncProviders(pool: Pool, providers: ProviderConfig[]): Pr
   });
 }
 
+/**
+ * The semantic cache needs pgvector. Where the extension is absent the feature is off, said once
+ * here, and everything else works. (This build ships the exact cache only: see README.)
+ */
+async function reportSemanticCache(pool: Pool, logger: Logger): Promise<void> {
+  const { rows } = await pool.query(`select exists (select 1 from pg_available_extensions where name = 'vector') as available`);
+  logger.info({ event: 'semantic_cache', enabled: false, pgvector_available: rows[0].available },
+    rows[0].available ? 'semantic cache: off (pgvector is available, but this build ships the exact cache only)'
+      : 'semantic cache: off (pgvector is not installed); the exact cache is on');
+}
+
 function graphileLogger(logger: Logger): GwLogger {
   return new GwLogger((scope) => (level, message, meta) => {
     const l = level === 'error' ? 'error' : level === 'warning' ? 'warn' : 'debug';
@@ -71,6 +82,7 @@ export async function startWorker(cfg: Config, logger: Logger, env: NodeJS.Proce
   const deps: WorkerDeps = { pool, providers: configureProviders(cfg.providers, env), callTimeoutMs: cfg.callTimeoutMs,
     deadAfterMs: cfg.worker.deadAfterMs, logger };
   await unlockDeadWorkers(pool, cfg.worker.deadAfterMs, logger);
+  await reportSemanticCache(pool, logger);
   const events: WorkerEvents = new EventEmitter();
   const heartbeat = new Heartbeat(pool, logger);
   events.on('pool:create', ({ workerPool }) => heartbeat.start(workerPool.id));
@@ -81,7 +93,7 @@ export async function startWorker(cfg: Config, logger: Logger, env: NodeJS.Proce
     pollInterval: cfg.worker.pollIntervalMs,
     noHandleSignals: true,
     taskList: taskList(deps),
-    crontab: '* * * * * llm__expire_holds ?max=1',
+    crontab: ['* * * * * llm__expire_holds ?max=1', '17 * * * * llm__purge_expired ?max=1'].join('\n'),
     logger: graphileLogger(logger),
   });
   let stopped = false;

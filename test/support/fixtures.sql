@@ -57,10 +57,30 @@ end $$;
 create or replace function tests.reserve(p_request_id text, p_endpoint text default 'investigation', p_model text default 'large',
   p_input integer default 1000, p_max_output integer default 1000, p_attempt integer default 1, p_tenant uuid default null, p_user uuid default null)
   returns table (decision text, reason text, reservation_id bigint, provider text, model text, max_output_tokens integer,
-    held_micros bigint, worst_case_micros bigint, limit_name text, limit_micros bigint, used_micros bigint, expires_at timestamptz)
+    held_micros bigint, worst_case_micros bigint, limit_name text, limit_micros bigint, used_micros bigint, expires_at timestamptz,
+    cached_output text)
   language sql as $$
   select * from llm.reserve_call(coalesce(p_tenant, llm_private.current_tenant_id()), coalesce(p_user, llm_private.current_user_id()),
     p_request_id, p_endpoint, 'mock', p_model, p_input, p_max_output, p_attempt, 60000)
 $$;
 
+grant execute on all functions in schema tests to public;
+
+/* A payload for the cache tests: same question, a given watermark. */
+create or replace function tests.payload(p_request_id text, p_watermark text, p_content text default 'Why did spend rise in March?')
+  returns jsonb language sql immutable as $$
+  select jsonb_build_object('tenant_id', llm_private.current_tenant_id(), 'user_id', llm_private.current_user_id(),
+    'request_id', p_request_id, 'endpoint', 'explanation', 'model', 'mock:small',
+    'messages', jsonb_build_array(jsonb_build_object('role', 'user', 'content', p_content)),
+    'max_output_tokens', 100, 'source_watermark', p_watermark)
+$$;
+
+/* reserve with the payload's cache key. */
+create or replace function tests.reserve_cached(p_request_id text, p_watermark text, p_content text default 'Why did spend rise in March?')
+  returns table (decision text, reason text, reservation_id bigint, cached_output text, held_micros bigint)
+  language sql as $$
+  select r.decision, r.reason, r.reservation_id, r.cached_output, r.held_micros
+    from llm.reserve_call(llm_private.current_tenant_id(), llm_private.current_user_id(), p_request_id, 'explanation', 'mock', 'small',
+      100, 100, 1, 60000, null, llm.cache_key(tests.payload(p_request_id, p_watermark, p_content))) r
+$$;
 grant execute on all functions in schema tests to public;
