@@ -10,55 +10,73 @@ $$;
 comment on function llm_private.cost_micros(bigint, bigint) is
   'Cost in micro-USD of a number of tokens at a price per million tokens, rounded up (never a free fraction).';
 
+/* The helpers below read prices: plpgsql, so that their plans are cached (a SQL function with a SET
+   clause is re-planned at every call). */
 create or replace function llm_private.worst_case_micros(p_price_id bigint, p_input_tokens integer, p_max_output_tokens integer)
   returns bigint
-  language sql stable
+  language plpgsql stable
   set search_path = pg_catalog
 as $$
-  select llm_private.cost_micros(p_input_tokens, p.input_per_mtok_micros)
-       + llm_private.cost_micros(p_max_output_tokens, p.output_per_mtok_micros)
-  from llm_private.model_prices p where p.id = p_price_id
+declare
+  p llm_private.model_prices;
+begin
+  select * into p from llm_private.model_prices x where x.id = p_price_id;
+  return llm_private.cost_micros(p_input_tokens, p.input_per_mtok_micros)
+       + llm_private.cost_micros(p_max_output_tokens, p.output_per_mtok_micros);
+end
 $$;
 comment on function llm_private.worst_case_micros(bigint, integer, integer) is
   'Upper bound of a call''s cost: every estimated input token at the uncached price plus every allowed output token.';
 
 create or replace function llm_private.actual_cost_micros(p_price_id bigint, p_input_tokens integer, p_cached_input_tokens integer,
   p_output_tokens integer) returns bigint
-  language sql stable
+  language plpgsql stable
   set search_path = pg_catalog
 as $$
-  select llm_private.cost_micros(p_input_tokens, p.input_per_mtok_micros)
+declare
+  p llm_private.model_prices;
+begin
+  select * into p from llm_private.model_prices x where x.id = p_price_id;
+  return llm_private.cost_micros(p_input_tokens, p.input_per_mtok_micros)
        + llm_private.cost_micros(p_cached_input_tokens, p.cached_input_per_mtok_micros)
-       + llm_private.cost_micros(p_output_tokens, p.output_per_mtok_micros)
-  from llm_private.model_prices p where p.id = p_price_id
+       + llm_private.cost_micros(p_output_tokens, p.output_per_mtok_micros);
+end
 $$;
 comment on function llm_private.actual_cost_micros(bigint, integer, integer, integer) is
   'Real cost of a call from its usage, at the price that was in effect when it was reserved.';
 
 create or replace function llm_private.max_output_within(p_price_id bigint, p_input_tokens integer, p_budget_micros bigint)
   returns integer
-  language sql stable
+  language plpgsql stable
   set search_path = pg_catalog
 as $$
+declare
+  p llm_private.model_prices;
+  left_micros bigint;
+begin
   -- Largest m with ceil(m * out / 1e6) <= budget - input cost; NULL when even the input does not fit.
-  select case
-    when p_budget_micros - llm_private.cost_micros(p_input_tokens, p.input_per_mtok_micros) < 0 then null
-    when p.output_per_mtok_micros = 0 then 1000000
-    else least(1000000, div((p_budget_micros - llm_private.cost_micros(p_input_tokens, p.input_per_mtok_micros))::numeric * 1000000,
-                            p.output_per_mtok_micros))::integer
-  end
-  from llm_private.model_prices p where p.id = p_price_id
+  select * into p from llm_private.model_prices x where x.id = p_price_id;
+  left_micros := p_budget_micros - llm_private.cost_micros(p_input_tokens, p.input_per_mtok_micros);
+  if left_micros < 0 then
+    return null;
+  elsif p.output_per_mtok_micros = 0 then
+    return 1000000;
+  end if;
+  return least(1000000, div(left_micros::numeric * 1000000, p.output_per_mtok_micros))::integer;
+end
 $$;
 comment on function llm_private.max_output_within(bigint, integer, bigint) is
   'The most output tokens whose worst case fits a budget, or NULL when the input alone does not fit.';
 
 create or replace function llm_private.price_in_effect(p_provider text, p_model text, p_at timestamptz) returns bigint
-  language sql stable
+  language plpgsql stable
   set search_path = pg_catalog
 as $$
-  select p.id from llm_private.model_prices p
-  where p.provider = p_provider and p.model = p_model and p.effective_from <= p_at
-  order by p.effective_from desc limit 1
+begin
+  return (select p.id from llm_private.model_prices p
+           where p.provider = p_provider and p.model = p_model and p.effective_from <= p_at
+           order by p.effective_from desc limit 1);
+end
 $$;
 comment on function llm_private.price_in_effect(text, text, timestamptz) is
   'The id of the price row in effect for a model at an instant, or NULL (unknown model: refused, never free).';

@@ -24,52 +24,69 @@ as $$
   where p_global or k.scope <> 'global'
 $$;
 comment on function llm_private.rollup_keys(uuid, uuid, timestamptz, timestamptz, boolean) is
-  'The keys of the rollup rows one reservation counts on, in primary-key order.';
+  'The keys of the rollup rows one reservation counts on, in primary-key order (used to create them; the hot lookups spell the same keys out for their plans).';
 
 create or replace function llm_private.lock_rollups(p_tenant_id uuid, p_user_id uuid, p_month timestamptz, p_hour timestamptz,
-  p_global boolean) returns setof llm_private.spend_rollups
+  p_global boolean) returns void
   language plpgsql
   set search_path = pg_catalog
 as $$
 declare
   expected integer := case when p_global then 5 else 4 end;
-  found integer;
+  locked integer;
 begin
   -- Fast path: the rows exist; lock them in key order.
   perform 1 from llm_private.spend_rollups r
-   where (r.tenant_id, r.user_id, r.scope, r.period, r.period_start)
-      in (select * from llm_private.rollup_keys(p_tenant_id, p_user_id, p_month, p_hour, p_global))
+   where (r.tenant_id, r.user_id, r.scope, r.period, r.period_start) in (
+           (llm_private.nil_uuid(), llm_private.nil_uuid(), 'global', 'hour', p_hour),
+           (p_tenant_id, llm_private.nil_uuid(), 'tenant', 'hour', p_hour),
+           (p_tenant_id, llm_private.nil_uuid(), 'tenant', 'month', p_month),
+           (p_tenant_id, p_user_id, 'user', 'hour', p_hour),
+           (p_tenant_id, p_user_id, 'user', 'month', p_month))
+     and (p_global or r.scope <> 'global')
    order by r.tenant_id, r.user_id, r.scope, r.period, r.period_start
    for update;
-  get diagnostics found = row_count;
-  if found < expected then
+  get diagnostics locked = row_count;
+  if locked < expected then
     -- First use of a period: create the missing rows (in key order, as above), then lock them all.
     insert into llm_private.spend_rollups (tenant_id, user_id, scope, period, period_start)
     select * from llm_private.rollup_keys(p_tenant_id, p_user_id, p_month, p_hour, p_global)
     on conflict do nothing;
+    perform 1 from llm_private.spend_rollups r
+     where (r.tenant_id, r.user_id, r.scope, r.period, r.period_start) in (
+           (llm_private.nil_uuid(), llm_private.nil_uuid(), 'global', 'hour', p_hour),
+           (p_tenant_id, llm_private.nil_uuid(), 'tenant', 'hour', p_hour),
+           (p_tenant_id, llm_private.nil_uuid(), 'tenant', 'month', p_month),
+           (p_tenant_id, p_user_id, 'user', 'hour', p_hour),
+           (p_tenant_id, p_user_id, 'user', 'month', p_month))
+     and (p_global or r.scope <> 'global')
+     order by r.tenant_id, r.user_id, r.scope, r.period, r.period_start
+     for update;
   end if;
-  return query
-  select * from llm_private.spend_rollups r
-   where (r.tenant_id, r.user_id, r.scope, r.period, r.period_start)
-      in (select * from llm_private.rollup_keys(p_tenant_id, p_user_id, p_month, p_hour, p_global))
-   order by r.tenant_id, r.user_id, r.scope, r.period, r.period_start
-   for update;
 end
 $$;
 comment on function llm_private.lock_rollups(uuid, uuid, timestamptz, timestamptz, boolean) is
-  'Creates if needed and locks, in primary-key order, the rollup rows one reservation touches; returns them.';
+  'Creates if needed and locks, in primary-key order, the rollup rows one reservation touches.';
 
 create or replace function llm_private.add_to_rollups(p_tenant_id uuid, p_user_id uuid, p_month timestamptz, p_hour timestamptz,
   p_global boolean, p_held_delta bigint, p_spent_delta bigint) returns void
-  language sql
+  language plpgsql
   set search_path = pg_catalog
 as $$
+begin
   -- Callers have locked these rows with lock_rollups (apply_rollups does it for them).
+  -- The keys are spelled out (not taken from rollup_keys) so that the plan is five index lookups.
   update llm_private.spend_rollups r
      set held_micros = r.held_micros + p_held_delta,
          spent_micros = r.spent_micros + p_spent_delta
-   where (r.tenant_id, r.user_id, r.scope, r.period, r.period_start)
-      in (select * from llm_private.rollup_keys(p_tenant_id, p_user_id, p_month, p_hour, p_global))
+   where (r.tenant_id, r.user_id, r.scope, r.period, r.period_start) in (
+           (llm_private.nil_uuid(), llm_private.nil_uuid(), 'global', 'hour', p_hour),
+           (p_tenant_id, llm_private.nil_uuid(), 'tenant', 'hour', p_hour),
+           (p_tenant_id, llm_private.nil_uuid(), 'tenant', 'month', p_month),
+           (p_tenant_id, p_user_id, 'user', 'hour', p_hour),
+           (p_tenant_id, p_user_id, 'user', 'month', p_month))
+     and (p_global or r.scope <> 'global');
+end
 $$;
 comment on function llm_private.add_to_rollups(uuid, uuid, timestamptz, timestamptz, boolean, bigint, bigint) is
   'Adds deltas to held and spent of one reservation''s rollup rows, which the caller has already locked.';
@@ -80,7 +97,7 @@ create or replace function llm_private.apply_rollups(p_tenant_id uuid, p_user_id
   set search_path = pg_catalog
 as $$
 begin
-  perform 1 from llm_private.lock_rollups(p_tenant_id, p_user_id, p_month, p_hour, p_global);
+  perform llm_private.lock_rollups(p_tenant_id, p_user_id, p_month, p_hour, p_global);
   perform llm_private.add_to_rollups(p_tenant_id, p_user_id, p_month, p_hour, p_global, p_held_delta, p_spent_delta);
 end
 $$;

@@ -4,16 +4,21 @@
  */
 create or replace function llm_private.active_shutoff(p_tenant_id uuid, p_user_id uuid, p_at timestamptz)
   returns llm_private.shutoff_windows
-  language sql stable
+  language plpgsql stable
   set search_path = pg_catalog
 as $$
-  select w.* from llm_private.shutoff_windows w
-   where w.cleared_at is null and w.starts_at <= p_at and (w.ends_at is null or w.ends_at > p_at)
-     and (w.scope = 'global'
-       or (w.scope = 'tenant' and w.tenant_id = p_tenant_id)
-       or (w.scope = 'user' and w.tenant_id = p_tenant_id and w.user_id = p_user_id))
-   order by (w.kind = 'manual') desc, w.id
-   limit 1
+declare
+  w llm_private.shutoff_windows;
+begin
+  select * into w from llm_private.shutoff_windows x
+   where x.cleared_at is null and x.starts_at <= p_at and (x.ends_at is null or x.ends_at > p_at)
+     and (x.scope = 'global'
+       or (x.scope = 'tenant' and x.tenant_id = p_tenant_id)
+       or (x.scope = 'user' and x.tenant_id = p_tenant_id and x.user_id = p_user_id))
+   order by (x.kind = 'manual') desc, x.id
+   limit 1;
+  return w;
+end
 $$;
 comment on function llm_private.active_shutoff(uuid, uuid, timestamptz) is
   'The shutoff window (manual ones first) that blocks this tenant and user at an instant, or NULL.';

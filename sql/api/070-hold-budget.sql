@@ -25,9 +25,10 @@ begin
   select s.global_hourly_shutoff_micros into global_threshold from llm_private.settings s;
   holds_global := global_threshold is not null;
   ok := true; reason := 'ok';
+  perform llm_private.lock_rollups(p_tenant_id, p_user_id, p_month, p_hour, holds_global);
   for lim in
     select x.*, (rr.spent_micros + rr.held_micros) as used
-      from llm_private.lock_rollups(p_tenant_id, p_user_id, p_month, p_hour, holds_global) rr
+      from llm_private.spend_rollups rr
       join (values
         (1, 'user', 'month', 'user_monthly_cap', coalesce(u.monthly_cap_micros, t.user_monthly_cap_micros)),
         (2, 'tenant', 'month', 'tenant_monthly_cap', t.monthly_cap_micros),
@@ -35,9 +36,16 @@ begin
         (4, 'tenant', 'hour', 'tenant_hourly_shutoff', t.hourly_shutoff_micros),
         (5, 'global', 'hour', 'global_hourly_shutoff', global_threshold)
       ) x(ord, scope, period, name, cap) on (x.scope, x.period) = (rr.scope, rr.period)
+     where (rr.tenant_id, rr.user_id, rr.scope, rr.period, rr.period_start) in (
+             (llm_private.nil_uuid(), llm_private.nil_uuid(), 'global', 'hour', p_hour),
+             (p_tenant_id, llm_private.nil_uuid(), 'tenant', 'hour', p_hour),
+             (p_tenant_id, llm_private.nil_uuid(), 'tenant', 'month', p_month),
+             (p_tenant_id, p_user_id, 'user', 'hour', p_hour),
+             (p_tenant_id, p_user_id, 'user', 'month', p_month))
+       and x.cap is not null
      order by x.ord
   loop
-    continue when lim.cap is null or lim.used + p_amount_micros <= lim.cap;
+    continue when lim.used + p_amount_micros <= lim.cap;
     ok := false; limit_name := lim.name; limit_micros := lim.cap; used_micros := lim.used;
     if lim.period = 'month' then
       reason := lim.name;

@@ -7,10 +7,11 @@
 create or replace function llm_private.distillation_gate(p_tenant_id uuid, p_decision text, p_cached boolean, p_status text,
   p_has_output boolean, p_output_valid boolean, p_pii_flagged boolean, p_provider text, p_model text,
   out eligible boolean, out reason text)
-  language sql stable
+  language plpgsql stable
   set search_path = pg_catalog
 as $$
-  select r = 'eligible', r from (select case
+begin
+  select g.r = 'eligible', g.r into eligible, reason from (select case
     when not coalesce((select t.distillation_opt_in from llm_private.tenants t where t.id = p_tenant_id), false) then 'tenant_not_opted_in'
     when p_status is distinct from 'ok' then 'call_failed'
     when p_cached then 'from_cache'
@@ -20,7 +21,8 @@ as $$
     when not coalesce((select m.training_allowed from llm_private.models m where (m.provider, m.model) = (p_provider, p_model)), false)
       then 'model_terms_forbid'
     when coalesce(p_pii_flagged, true) then 'pii_flagged'
-    else 'eligible' end) g(r)
+    else 'eligible' end) g(r);
+end
 $$;
 comment on function llm_private.distillation_gate(uuid, text, boolean, text, boolean, boolean, boolean, text, text) is
   'The distillation-eligibility decision of a settled call and its reason (the first rule that fails).';

@@ -1,7 +1,7 @@
 -- Structure: the API surface, RLS on every table, INVOKER functions with pinned search_path,
 -- comments everywhere, and what the runtime role is not allowed to be.
 begin;
-select plan(14);
+select plan(15);
 
 select tables_are('llm', array[]::name[], 'the API schema llm holds no tables');
 
@@ -20,7 +20,21 @@ select is_empty($$
   select p.oid::regprocedure::text from pg_proc p join pg_namespace n on n.oid = p.pronamespace
   where n.nspname in ('llm', 'llm_private', 'llm_queue')
     and not exists (select 1 from unnest(coalesce(p.proconfig, '{}')) c where c like 'search_path=%')
-$$, 'every function of ours pins search_path');
+    and p.oid not in ('llm_private.uuid_or_null(text)'::regprocedure, 'llm_private.current_tenant_id()'::regprocedure,
+                      'llm_private.current_user_id()'::regprocedure)
+$$, 'every function of ours pins search_path, but the three inlinable policy helpers');
+
+-- Those three must stay inlinable into policies, so they cannot carry a SET clause: instead every
+-- name in their bodies is schema-qualified, and they read nothing but settings.
+select is_empty($$
+  select p.oid::regprocedure::text from pg_proc p
+  where p.oid in ('llm_private.uuid_or_null(text)'::regprocedure, 'llm_private.current_tenant_id()'::regprocedure,
+                  'llm_private.current_user_id()'::regprocedure)
+    and (p.prolang <> (select oid from pg_language where lanname = 'sql') or p.provolatile = 'v' or p.prosecdef
+         or p.prosrc !~ 'OPERATOR\(pg_catalog\.~\*\)' or p.prosrc !~ '::pg_catalog\.uuid'
+         or regexp_replace(p.prosrc, 'pg_catalog\.[a-z_]+|OPERATOR\(pg_catalog\.~\*\)|''[^'']*''|::pg_catalog\.uuid', '', 'g')
+            ~ '[a-z_]+\s*\(' and p.prosrc !~ '^\s*select case when (value|pg_catalog)')
+$$, 'the inlinable policy helpers are SQL, not volatile, not definer, with qualified names only');
 
 select is_empty($$
   select p.oid::regprocedure::text from pg_proc p join pg_namespace n on n.oid = p.pronamespace
