@@ -1,6 +1,7 @@
 /** What a governed call needs from the running worker: the pool, the provider clients, limits, logs. */
 import type { Pool } from 'pg';
 import type { Logger } from '../logger';
+import type { Metrics } from '../metrics';
 import { createProviderClient, findModel, type ModelConfig, type ProviderClient, type ProviderConfig } from '../provider';
 
 export interface ConfiguredProvider {
@@ -16,6 +17,7 @@ export interface WorkerDeps {
   /** Heartbeat age after which a worker is taken for dead. */
   deadAfterMs: number;
   logger: Logger;
+  metrics: Metrics;
 }
 
 export function configureProviders(configs: ProviderConfig[], env: NodeJS.ProcessEnv = process.env): Map<string, ConfiguredProvider> {

@@ -52,8 +52,12 @@ export async function governedCall(deps: WorkerDeps, endpoint: Endpoint, raw: un
   log.info({ event: 'reserve', decision: d.decision, reason: d.reason, model: `${d.provider}:${d.model}`,
     max_output_tokens: d.max_output_tokens, held_micros: d.held_micros?.toString() ?? null,
     limit_name: d.limit_name, limit_micros: d.limit_micros?.toString() ?? null, input_tokens_estimate: inputTokens }, 'reserve decision');
+  deps.metrics.calls.inc({ endpoint, model: `${d.provider}:${d.model}`, decision: d.decision, reason: d.reason });
   if (d.decision === 'wait') throw new Error('an identical request is still filling the cache; retrying later');
-  if (d.decision === 'cached') return;
+  if (d.decision === 'cached') {
+    deps.metrics.cacheHits.inc({ endpoint });
+    return;
+  }
   if (d.decision === 'block' || d.decision === 'replay') return;
   try {
     await callAndSettle(deps, p, d, inputTokens, log);
@@ -80,6 +84,7 @@ async function callAndSettle(deps: WorkerDeps, p: LlmJobPayload, d: Decision, in
     const err = e instanceof ProviderError ? e : new ProviderError(String((e as Error).message), 'not_found', null, 0, d.provider!);
     // The provider reported no usage for a failed call: it is settled at zero (DESIGN-NOTES: the cost it reports).
     const s = await settle(STATUS_OF[err.kind], { input: 0, cached: 0, output: 0 }, err.latencyMs, false);
+    deps.metrics.providerLatency.observe({ model: `${d.provider}:${d.model}`, outcome: err.kind }, err.latencyMs / 1000);
     log.warn({ event: 'provider_error', model: `${d.provider}:${d.model}`, kind: err.kind, status: err.status,
       retryable: err.retryable, latency_ms: err.latencyMs, cost_micros: s.cost_micros.toString() }, 'provider call failed');
     if (!err.retryable) throw new NonRetryable(`provider ${err.kind}${err.status ? ` (${err.status})` : ''}: ${err.message}`);
@@ -94,6 +99,8 @@ async function callAndSettle(deps: WorkerDeps, p: LlmJobPayload, d: Decision, in
     outputValid: validateOutput(p.endpoint, format, res.content, res.finishReason),
     piiFlagged: hasPii(res.content, ...p.messages.map((m) => m.content)) };
   const s = await settle('ok', usage, res.latencyMs, estimated, result);
+  deps.metrics.providerLatency.observe({ model: `${d.provider}:${d.model}`, outcome: 'ok' }, res.latencyMs / 1000);
+  deps.metrics.costMicros.inc({ endpoint: p.endpoint, model: `${d.provider}:${d.model}` }, Number(s.cost_micros)); // Prometheus values are floats; exact figures are in SQL
   log.info({ event: 'settle', model: `${d.provider}:${d.model}`, input_tokens: usage.input, cached_input_tokens: usage.cached,
     output_tokens: usage.output, usage_estimated: estimated, latency_ms: res.latencyMs, cost_micros: s.cost_micros.toString(),
     output_valid: result.outputValid, pii_flagged: result.piiFlagged,

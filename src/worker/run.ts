@@ -12,6 +12,7 @@ import { urlForRole } from '../db/urls';
 import type { Logger } from '../logger';
 import type { ProviderConfig } from '../provider';
 import { taskList } from '../../tasks';
+import { Metrics, serveMetrics } from '../metrics';
 import { configureProviders, WorkerDeps } from './deps';
 import { Heartbeat, unlockDeadWorkers } from './liveness';
 
@@ -24,6 +25,8 @@ export class SchemaVersionError extends Error {
 export interface StartedWorker {
   runner: Runner;
   deps: WorkerDeps;
+  /** The port /metrics listens on, when metricsPort is set. */
+  metricsPort: number | null;
   stop(): Promise<void>;
 }
 
@@ -79,8 +82,11 @@ export async function startWorker(cfg: Config, logger: Logger, env: NodeJS.Proce
     await pool.end();
     throw e;
   }
+  const metrics = new Metrics(pool);
   const deps: WorkerDeps = { pool, providers: configureProviders(cfg.providers, env), callTimeoutMs: cfg.callTimeoutMs,
-    deadAfterMs: cfg.worker.deadAfterMs, logger };
+    deadAfterMs: cfg.worker.deadAfterMs, logger, metrics };
+  const served = cfg.metricsPort === null ? null : await serveMetrics(metrics, cfg.metricsPort);
+  if (served) logger.info({ event: 'metrics_listening', port: served.port }, `metrics on http://127.0.0.1:${served.port}/metrics`);
   await unlockDeadWorkers(pool, cfg.worker.deadAfterMs, logger);
   await reportSemanticCache(pool, logger);
   const events: WorkerEvents = new EventEmitter();
@@ -100,11 +106,13 @@ export async function startWorker(cfg: Config, logger: Logger, env: NodeJS.Proce
   return {
     runner,
     deps,
+    metricsPort: served?.port ?? null,
     async stop() {
       if (stopped) return;
       stopped = true;
       await runner.stop();
       await heartbeat.stop();
+      await new Promise((resolve) => (served ? served.server.close(resolve) : resolve(undefined)));
       await pool.end();
     },
   };

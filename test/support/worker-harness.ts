@@ -17,6 +17,8 @@ export const USER_A1 = 'a1000000-0000-0000-0000-000000000001';
 export const USER_A2 = 'a2000000-0000-0000-0000-000000000002';
 export const USER_B1 = 'b1000000-0000-0000-0000-000000000001';
 export const FAKE_KEY = 'sk-test-DO-NOT-LEAK-4b1d9c';
+/** Sent as the worker's database password (trust auth ignores it): it must never reach a log line. */
+export const FAKE_DB_PASSWORD = 'pw-DO-NOT-LEAK-77e1';
 
 export interface Harness {
   db: TestDb;
@@ -48,7 +50,7 @@ export async function createHarness(): Promise<Harness> {
   const logLines: string[] = [];
   const sink = new Writable({ write(chunk, _enc, cb) { logLines.push(String(chunk)); cb(); } });
   const logger: Logger = createLogger({ level: 'debug', destination: sink });
-  const env = { ...process.env, [LOCAL_KEY_ENV]: FAKE_KEY };
+  const env = { ...process.env, [LOCAL_KEY_ENV]: FAKE_KEY, LLM_WORKER_PASSWORD: FAKE_DB_PASSWORD };
   const workers: StartedWorker[] = [];
   const config = (overrides: Partial<ConfigInput> = {}) => parseConfig({
     databaseUrl: db.adminUrl, providers: [localProviderConfig(mock.baseUrl)], callTimeoutMs: 2000,
