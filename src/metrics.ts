@@ -19,6 +19,9 @@ export class Metrics {
     labelNames: ['endpoint', 'model'], registers: [this.registry] });
   readonly providerLatency = new Histogram({ name: 'llm_provider_latency_seconds', help: 'Provider call latency.',
     labelNames: ['model', 'outcome'], buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60], registers: [this.registry] });
+  readonly governanceOverhead = new Histogram({ name: 'llm_governance_overhead_seconds',
+    help: 'Time a governed call spends outside the provider: payload, token count, reserve and settle.',
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25], registers: [this.registry] });
   readonly cacheHits = new Counter({ name: 'llm_cache_hits_total', help: 'Requests served from the Postgres cache.',
     labelNames: ['endpoint'], registers: [this.registry] });
 

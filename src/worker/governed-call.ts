@@ -23,6 +23,7 @@ const STATUS_OF: Record<ProviderError['kind'], ProviderStatus> = {
 };
 
 export async function governedCall(deps: WorkerDeps, endpoint: Endpoint, raw: unknown, helpers: JobHelpers): Promise<void> {
+  const startedAt = performance.now();
   const parsed = LlmJobPayloadSchema.safeParse(raw);
   if (!parsed.success) return failPermanently(helpers, `malformed payload: ${z.prettifyError(parsed.error)}`);
   const p = parsed.data;
@@ -60,14 +61,15 @@ export async function governedCall(deps: WorkerDeps, endpoint: Endpoint, raw: un
   }
   if (d.decision === 'block' || d.decision === 'replay') return;
   try {
-    await callAndSettle(deps, p, d, inputTokens, log);
+    await callAndSettle(deps, p, d, inputTokens, log, startedAt);
   } catch (e) {
     if (e instanceof NonRetryable) return failPermanently(helpers, e.message);
     throw e;
   }
 }
 
-async function callAndSettle(deps: WorkerDeps, p: LlmJobPayload, d: Decision, inputTokens: number, log: WorkerDeps['logger']): Promise<void> {
+async function callAndSettle(deps: WorkerDeps, p: LlmJobPayload, d: Decision, inputTokens: number, log: WorkerDeps['logger'],
+  startedAt: number): Promise<void> {
   const provider = deps.providers.get(d.provider!);
   const ctx = { tenantId: p.tenant_id, userId: p.user_id };
   const settle = (status: ProviderStatus, usage: { input: number; cached: number; output: number }, latencyMs: number, estimated: boolean,
@@ -99,11 +101,14 @@ async function callAndSettle(deps: WorkerDeps, p: LlmJobPayload, d: Decision, in
     outputValid: validateOutput(p.endpoint, format, res.content, res.finishReason),
     piiFlagged: hasPii(res.content, ...p.messages.map((m) => m.content)) };
   const s = await settle('ok', usage, res.latencyMs, estimated, result);
+  // Everything but the provider: parsing, token counting, both transactions, bookkeeping.
+  const governanceMs = performance.now() - startedAt - res.latencyMs;
+  deps.metrics.governanceOverhead.observe(governanceMs / 1000);
   deps.metrics.providerLatency.observe({ model: `${d.provider}:${d.model}`, outcome: 'ok' }, res.latencyMs / 1000);
   deps.metrics.costMicros.inc({ endpoint: p.endpoint, model: `${d.provider}:${d.model}` }, Number(s.cost_micros)); // Prometheus values are floats; exact figures are in SQL
   log.info({ event: 'settle', model: `${d.provider}:${d.model}`, input_tokens: usage.input, cached_input_tokens: usage.cached,
     output_tokens: usage.output, usage_estimated: estimated, latency_ms: res.latencyMs, cost_micros: s.cost_micros.toString(),
-    output_valid: result.outputValid, pii_flagged: result.piiFlagged,
+    output_valid: result.outputValid, pii_flagged: result.piiFlagged, governance_ms: Math.round(governanceMs * 100) / 100,
     released_micros: s.released_micros.toString(), overrun_micros: s.overrun_micros.toString() }, 'settled');
 }
 
