@@ -20,6 +20,27 @@ const CONCURRENCY = Number(process.env.BENCH_WORKER_CONCURRENCY ?? 10);
 
 export async function runE2E(adminUrl: string, seconds: number): Promise<E2EResult> {
   const mock = await startMockProvider({ port: 0 });
+  const env = { ...process.env, [LOCAL_KEY_ENV]: 'bench-key' };
+  const app = new Pool({ connectionString: urlForRole(adminUrl, 'llm_app', env), max: 8 });
+  try {
+    const busy = await phase(adminUrl, app, mock.baseUrl, env, CONCURRENCY, Math.max(500, Math.round(seconds * 400)), seconds, 'tp');
+    const calm = await phase(adminUrl, app, mock.baseUrl, env, 1, 300, seconds, 'seq');
+    return {
+      jobsPerSecond: busy.jobsPerSecond,
+      overheadP50Ms: percentile(calm.overheads, 50),
+      overheadP99Ms: percentile(calm.overheads, 99),
+      contendedOverheadP50Ms: percentile(busy.overheads, 50),
+      contendedOverheadP99Ms: percentile(busy.overheads, 99),
+    };
+  } finally {
+    await app.end();
+    await mock.stop();
+  }
+}
+
+/** Enqueue `jobs` through llm.enqueue_call, run a worker until they are done or time is up. */
+async function phase(adminUrl: string, app: Pool, baseUrl: string, env: NodeJS.ProcessEnv, concurrency: number, jobs: number,
+  seconds: number, tag: string): Promise<{ jobsPerSecond: number; overheads: number[] }> {
   const overheads: number[] = [];
   const sink = new Writable({
     write(chunk, _e, cb) {
@@ -30,37 +51,24 @@ export async function runE2E(adminUrl: string, seconds: number): Promise<E2EResu
       cb();
     },
   });
-  const env = { ...process.env, [LOCAL_KEY_ENV]: 'bench-key' };
-  const app = new Pool({ connectionString: urlForRole(adminUrl, 'llm_app', env), max: 8 });
-  try {
-    // Enough jobs for the run, enqueued through llm.enqueue_call before the worker starts (as row 4a pre-queues).
-    const jobs = Math.max(500, Math.round(seconds * 400));
-    await enqueue(app, jobs);
-    const cfg = parseConfig({ databaseUrl: adminUrl, providers: [localProviderConfig(mock.baseUrl)], callTimeoutMs: 10000,
-      worker: { concurrency: CONCURRENCY, pollIntervalMs: 100 } });
-    const started = performance.now();
-    const worker = await startWorker(cfg, createLogger({ level: 'info', destination: sink }), env);
-    const deadline = started + seconds * 1000;
-    while (performance.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 100));
-      const left = await worker.deps.pool.query(`select count(*)::int as n from graphile_worker.jobs where task_identifier = 'investigation'`);
-      if (left.rows[0].n === 0) break;
-    }
-    const elapsed = (performance.now() - started) / 1000;
-    await worker.stop();
-    const sorted = [...overheads].sort((a, b) => a - b);
-    return {
-      jobsPerSecond: sorted.length / elapsed,
-      overheadP50Ms: percentile(sorted, 50),
-      overheadP99Ms: percentile(sorted, 99),
-    };
-  } finally {
-    await app.end();
-    await mock.stop();
+  await enqueue(app, jobs, tag);
+  const cfg = parseConfig({ databaseUrl: adminUrl, providers: [localProviderConfig(baseUrl)], callTimeoutMs: 10000,
+    worker: { concurrency, pollIntervalMs: 100 } });
+  const started = performance.now();
+  const worker = await startWorker(cfg, createLogger({ level: 'info', destination: sink }), env);
+  const deadline = started + seconds * 1000;
+  while (performance.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 100));
+    const left = await worker.deps.pool.query(`select count(*)::int as n from graphile_worker.jobs where task_identifier = 'investigation'`);
+    if (left.rows[0].n === 0) break;
   }
+  const elapsed = (performance.now() - started) / 1000;
+  await worker.stop();
+  overheads.sort((a, b) => a - b);
+  return { jobsPerSecond: overheads.length / elapsed, overheads };
 }
 
-async function enqueue(app: Pool, jobs: number): Promise<void> {
+async function enqueue(app: Pool, jobs: number, tag: string): Promise<void> {
   let next = 0;
   const one = async () => {
     for (let i = next++; i < jobs; i = next++) {
@@ -68,7 +76,7 @@ async function enqueue(app: Pool, jobs: number): Promise<void> {
       const t = await app.query(`select md5('t' || $1::int)::uuid::text as t, md5('u' || $1::int)::uuid::text as u`, [n]);
       const { t: tenant, u: user } = t.rows[0];
       await withContext(app, { tenantId: tenant, userId: user }, (c) => c.query('select llm.enqueue_call($1::jsonb)', [JSON.stringify({
-        tenant_id: tenant, user_id: user, request_id: `e2e-${i}-${Date.now()}`, endpoint: 'investigation', model: 'local:mock-chat',
+        tenant_id: tenant, user_id: user, request_id: `e2e-${tag}-${i}-${Date.now()}`, endpoint: 'investigation', model: 'local:mock-chat',
         messages: [{ role: 'user', content: `Investigate anomaly ${i}.` }], max_output_tokens: 32,
       })]));
     }

@@ -2,10 +2,13 @@
  * Money arithmetic: integer micro-USD only. A token class costs ceil(tokens x price / 1e6).
  */
 create or replace function llm_private.cost_micros(p_tokens bigint, p_per_mtok_micros bigint) returns bigint
-  language sql immutable parallel safe strict
+  language plpgsql immutable parallel safe strict
   set search_path = pg_catalog
 as $$
-  select div(p_tokens::numeric * p_per_mtok_micros + 999999, 1000000)::bigint
+begin
+  -- plpgsql rather than SQL: a SQL function with a SET clause is re-planned at every call.
+  return div(p_tokens::numeric * p_per_mtok_micros + 999999, 1000000)::bigint;
+end
 $$;
 comment on function llm_private.cost_micros(bigint, bigint) is
   'Cost in micro-USD of a number of tokens at a price per million tokens, rounded up (never a free fraction).';

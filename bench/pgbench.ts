@@ -1,0 +1,111 @@
+/** Runs pgbench as a child process and parses its summary. */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface PgbenchResult {
+  tps: number;
+  transactions: number;
+  failed: number;
+  latencyAvgMs: number | null;
+  aborted: boolean;
+  output: string;
+}
+
+/** Connection arguments for pgbench (and the password in the environment), from a URL. */
+export function connArgs(url: string): { args: string[]; env: NodeJS.ProcessEnv } {
+  const u = new URL(url);
+  const args = ['-h', u.hostname || '127.0.0.1', '-p', u.port || '5432'];
+  if (u.username) args.push('-U', decodeURIComponent(u.username));
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  if (u.password) env.PGPASSWORD = decodeURIComponent(u.password);
+  return { args, env };
+}
+
+function dbOf(url: string): string {
+  return decodeURIComponent(new URL(url).pathname.replace(/^\//, ''));
+}
+
+function exec(bin: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<{ code: number; out: string }> {
+  return new Promise((resolve, reject) => {
+    execFile(bin, args, { env, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+      const out = `${stdout}${stderr}`;
+      if (err && typeof (err as NodeJS.ErrnoException).code === 'string') {
+        reject(new Error(`${bin}: ${err.message}`));
+        return;
+      }
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out });
+    });
+  });
+}
+
+/** `pgbench -i -s <scale>` into the database of `url` (tables pgbench_*, in schema public). */
+export async function pgbenchInit(bin: string, url: string, scale: number): Promise<void> {
+  const { args, env } = connArgs(url);
+  const { code, out } = await exec(bin, ['-i', '-q', '-s', String(scale), ...args, dbOf(url)], env, 15 * 60_000);
+  if (code !== 0) throw new Error(`pgbench -i failed (exit ${code}):\n${out}`);
+}
+
+export interface PgbenchRun {
+  bin: string;
+  url: string;
+  script: string;
+  clients: number;
+  seconds: number;
+  /** -D name=value variables. */
+  defines?: Record<string, string | number>;
+}
+
+/** Runs a custom script with -n -T -c -j (j = min(2, clients)) and parses tps and failures. */
+export async function runPgbench(run: PgbenchRun): Promise<PgbenchResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'llmgov-bench-'));
+  try {
+    const file = join(dir, 'script.sql');
+    writeFileSync(file, run.script);
+    const { args, env } = connArgs(run.url);
+    const defines = Object.entries(run.defines ?? {}).flatMap(([k, v]) => ['-D', `${k}=${v}`]);
+    const all = ['-n', '-T', String(run.seconds), '-c', String(run.clients), '-j', String(Math.min(2, run.clients)),
+      '-f', file, ...defines, ...args, dbOf(run.url)];
+    const { code, out } = await exec(run.bin, all, env, (run.seconds + 120) * 1000);
+    const tps = /tps = ([0-9.]+) \(without initial connection time\)/.exec(out) ?? /tps = ([0-9.]+)/.exec(out);
+    const tx = /number of transactions actually processed: (\d+)/.exec(out);
+    const failed = /number of failed transactions: (\d+)/.exec(out);
+    const lat = /latency average = ([0-9.]+) ms/.exec(out);
+    const aborted = code !== 0 || /client \d+ aborted/.test(out);
+    if (!tps || !tx) throw new Error(`pgbench produced no summary (exit ${code}):\n${out}`);
+    return {
+      tps: Number(tps[1]),
+      transactions: Number(tx[1]),
+      failed: failed ? Number(failed[1]) : 0,
+      latencyAvgMs: lat ? Number(lat[1]) : null,
+      aborted,
+      output: out,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The classic single-row UPDATE transaction (one random account of scale*100000). */
+export function singleRowUpdateScript(scale: number): string {
+  return [
+    `\\set aid random(1, ${scale * 100000})`,
+    'UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid = :aid;',
+    '',
+  ].join('\n');
+}
+
+/** Several runs of one configuration as one result: mean tps, summed counts. */
+export function combineRuns(runs: PgbenchResult[]): PgbenchResult {
+  if (!runs.length) throw new Error('combineRuns: no runs');
+  const lat = runs.map((r) => r.latencyAvgMs).filter((x): x is number => x !== null);
+  return {
+    tps: runs.reduce((s, r) => s + r.tps, 0) / runs.length,
+    transactions: runs.reduce((s, r) => s + r.transactions, 0),
+    failed: runs.reduce((s, r) => s + r.failed, 0),
+    latencyAvgMs: lat.length ? lat.reduce((a, b) => a + b, 0) / lat.length : null,
+    aborted: runs.some((r) => r.aborted),
+    output: runs.map((r) => r.output).join('\n'),
+  };
+}
