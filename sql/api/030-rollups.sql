@@ -35,23 +35,8 @@ declare
   expected integer := case when p_global then 5 else 4 end;
   locked integer;
 begin
-  -- Fast path: the rows exist; lock them in key order.
-  perform 1 from llm_private.spend_rollups r
-   where (r.tenant_id, r.user_id, r.scope, r.period, r.period_start) in (
-           (llm_private.nil_uuid(), llm_private.nil_uuid(), 'global', 'hour', p_hour),
-           (p_tenant_id, llm_private.nil_uuid(), 'tenant', 'hour', p_hour),
-           (p_tenant_id, llm_private.nil_uuid(), 'tenant', 'month', p_month),
-           (p_tenant_id, p_user_id, 'user', 'hour', p_hour),
-           (p_tenant_id, p_user_id, 'user', 'month', p_month))
-     and (p_global or r.scope <> 'global')
-   order by r.tenant_id, r.user_id, r.scope, r.period, r.period_start
-   for update;
-  get diagnostics locked = row_count;
-  if locked < expected then
-    -- First use of a period: create the missing rows (in key order, as above), then lock them all.
-    insert into llm_private.spend_rollups (tenant_id, user_id, scope, period, period_start)
-    select * from llm_private.rollup_keys(p_tenant_id, p_user_id, p_month, p_hour, p_global)
-    on conflict do nothing;
+  for pass in 1..2 loop
+    -- Lock the rows that exist, in key order.
     perform 1 from llm_private.spend_rollups r
      where (r.tenant_id, r.user_id, r.scope, r.period, r.period_start) in (
            (llm_private.nil_uuid(), llm_private.nil_uuid(), 'global', 'hour', p_hour),
@@ -59,10 +44,16 @@ begin
            (p_tenant_id, llm_private.nil_uuid(), 'tenant', 'month', p_month),
            (p_tenant_id, p_user_id, 'user', 'hour', p_hour),
            (p_tenant_id, p_user_id, 'user', 'month', p_month))
-     and (p_global or r.scope <> 'global')
+       and (p_global or r.scope <> 'global')
      order by r.tenant_id, r.user_id, r.scope, r.period, r.period_start
      for update;
-  end if;
+    get diagnostics locked = row_count;
+    exit when locked >= expected or pass = 2;
+    -- First use of a period: create the missing rows, then lock them all (second pass).
+    insert into llm_private.spend_rollups (tenant_id, user_id, scope, period, period_start)
+    select * from llm_private.rollup_keys(p_tenant_id, p_user_id, p_month, p_hour, p_global)
+    on conflict do nothing;
+  end loop;
 end
 $$;
 comment on function llm_private.lock_rollups(uuid, uuid, timestamptz, timestamptz, boolean) is

@@ -6,16 +6,19 @@
  * `npm start -- --worker-only` runs just the worker (like `npm run worker`) after migrating.
  */
 import { randomBytes } from 'node:crypto';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { Pool } from 'pg';
 import { loadConfig, type Config } from '../config';
 import { startEmbedded, type EmbeddedServer } from '../db/embedded';
-import { migrateAll } from '../db/migrate';
+import { migrateAll, MIGRATIONS_DIR } from '../db/migrate';
 import { redactUrl, urlForRole } from '../db/urls';
-import { DEMO_TENANTS, demoJobs, enqueueDemo, seedDemoTenants } from '../demo/batch';
+import { demoJobs, enqueueDemo, seedDemoTenants } from '../demo/batch';
 import { printSummary } from '../demo/summary';
 import { createLogger } from '../logger';
 import { LOCAL_KEY_ENV, localProviderConfig } from '../provider/local-config';
 import { startMockProvider, type MockProvider } from '../provider/mock-server';
+import { waitForLlmJobs } from '../worker/queue';
 import { startWorker } from '../worker/run';
 
 const say = (s: string) => process.stdout.write(`${s}\n`);
@@ -35,6 +38,7 @@ async function main(argv: string[]): Promise<void> {
   try {
     const m = await migrateAll(env.DATABASE_URL);
     say(`start: database ${m.database} at ${redactUrl(env.DATABASE_URL)} is at head`);
+    await printStatus(env);
     if (!env.LLM_PROVIDERS && !env.LLM_CONFIG_FILE) {
       mock = await startMockProvider({ port: 0 });
       env.LLM_PROVIDERS = JSON.stringify([localProviderConfig(mock.baseUrl)], (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
@@ -58,6 +62,26 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
+/** Server, schema version and what the ledger holds, read as the auditor. */
+async function printStatus(env: NodeJS.ProcessEnv): Promise<void> {
+  const auditor = new Pool({ connectionString: urlForRole(env.DATABASE_URL!, 'llm_auditor', env), max: 1 });
+  try {
+    const { rows } = await auditor.query(`
+      select split_part(version(), ' on ', 1) as server, (select api_hash from llm_private.schema_state) as api_hash,
+             (select count(*) from llm_private.tenants)::int as tenants, (select count(*) from llm_private.users)::int as users,
+             (select count(*) from llm.calls)::int as calls`);
+    const r = rows[0];
+    say(`start: ${r.server}; schema version ${String(r.api_hash).slice(0, 12)} (${latestMigration()}); ` +
+      `tenants ${r.tenants}, users ${r.users}, calls so far ${r.calls}`);
+  } finally {
+    await auditor.end();
+  }
+}
+
+function latestMigration(): string {
+  return readdirSync(join(MIGRATIONS_DIR, 'committed')).filter((f) => f.endsWith('.sql')).sort().at(-1) ?? 'no migration';
+}
+
 async function runDemo(pool: Pool, env: NodeJS.ProcessEnv, cfg: Config): Promise<void> {
   const runId = `demo-${new Date().toISOString().slice(0, 19).replace(/[-:T]/g, '')}`;
   const model = `${cfg.providers[0]!.name}:${cfg.providers[0]!.models[0]!.name}`;
@@ -65,25 +89,13 @@ async function runDemo(pool: Pool, env: NodeJS.ProcessEnv, cfg: Config): Promise
   const jobs = demoJobs(runId);
   say(`start: enqueueing ${jobs.length} jobs by SQL (llm.enqueue_call) for 2 tenants and 4 users, model ${model}`);
   await enqueueDemo(pool, jobs, model);
-  await waitForJobs(pool, 60000);
+  await waitForLlmJobs(pool, 60000, 100);
   const auditor = new Pool({ connectionString: urlForRole(env.DATABASE_URL!, 'llm_auditor', env), max: 2 });
   try {
     say('');
     await printSummary(auditor, runId, say);
   } finally {
     await auditor.end();
-  }
-  void DEMO_TENANTS;
-}
-
-async function waitForJobs(pool: Pool, timeoutMs: number): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const { rows } = await pool.query(
-      `select count(*)::int as n from graphile_worker.jobs where attempts < max_attempts and task_identifier <> 'llm__expire_holds'`);
-    if (rows[0].n === 0) return;
-    if (Date.now() > until) throw new Error(`jobs still pending after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
   }
 }
 

@@ -8,6 +8,7 @@ import { ConfigInput, parseConfig, type Config } from '../../src/config';
 import { createLogger, type Logger } from '../../src/logger';
 import { LOCAL_KEY_ENV, localProviderConfig } from '../../src/provider/local-config';
 import { startMockProvider, type MockProvider } from '../../src/provider/mock-server';
+import { waitForLlmJobs } from '../../src/worker/queue';
 import { startWorker, type StartedWorker } from '../../src/worker/run';
 import { createTestDb, type TestDb } from './db';
 
@@ -79,16 +80,7 @@ export async function createHarness(): Promise<Harness> {
         c.release();
       }
     },
-    async waitForJobs(timeoutMs = 20000) {
-      const until = Date.now() + timeoutMs;
-      for (;;) {
-        const { rows } = await admin.query(
-          `select count(*)::int as n from graphile_worker.jobs where attempts < max_attempts and task_identifier <> 'llm__expire_holds'`);
-        if (rows[0].n === 0) return;
-        if (Date.now() > until) throw new Error(`jobs still pending after ${timeoutMs} ms`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    },
+    waitForJobs: (timeoutMs = 20000) => waitForLlmJobs(admin, timeoutMs),
     async close() {
       for (const w of workers) await w.stop();
       await mock.stop();

@@ -3,7 +3,7 @@
  * concurrent identical jobs make one provider call; a watermark bump calls again. Outputs, the
  * distillation decision and reasoning traces land where they should.
  */
-import { createHarness, Harness, payload, TENANT_A, USER_A1, USER_A2 } from '../support/worker-harness';
+import { createHarness, Harness, payload, TENANT_A, USER_A2 } from '../support/worker-harness';
 
 let h: Harness;
 beforeAll(async () => {
@@ -89,5 +89,4 @@ test('a reasoning model: the trace is stored apart from the final output, and ne
   expect(rows[0].output).not.toContain(rows[0].trace);
   expect(rows[0].cached_output).toBe(rows[0].output);
   expect(await h.admin.query('select * from llm.reconciliation_drift').then((r) => r.rows)).toEqual([]);
-  void USER_A1;
 });

@@ -1,0 +1,14 @@
+/** Waiting for graphile-worker to finish the LLM jobs in the queue (the demo and the tests). */
+import type { Pool } from 'pg';
+
+/** Resolves when no LLM job is pending or running (permanently failed ones do not count). */
+export async function waitForLlmJobs(pool: Pool, timeoutMs: number, pollMs = 50): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const { rows } = await pool.query(
+      `select count(*)::int as n from graphile_worker.jobs where attempts < max_attempts and task_identifier not like 'llm\\_\\_%'`);
+    if (rows[0].n === 0) return;
+    if (Date.now() > until) throw new Error(`LLM jobs still pending after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+}
