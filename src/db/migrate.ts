@@ -109,6 +109,7 @@ export async function applyApi(databaseUrl: string, force = false): Promise<bool
       }
       await c.query('drop schema if exists llm cascade');
       await c.query('create schema llm');
+      await dropPrivateApiFunctions(c, apiFiles());
       for (const f of apiFiles()) {
         try {
           await c.query(f.sql);
@@ -128,6 +129,24 @@ export async function applyApi(databaseUrl: string, force = false): Promise<bool
       throw e;
     }
   });
+}
+
+/**
+ * sql/api also defines helpers in llm_private (CREATE OR REPLACE). CREATE OR REPLACE cannot change
+ * a function's return type or drop an argument, so the replay first drops every llm_private
+ * function (any signature) whose name sql/api defines. No CASCADE: nothing in migrations may depend
+ * on them, and if something does the replay stops and says so. A helper removed from sql/api
+ * altogether needs a migration that drops it.
+ */
+async function dropPrivateApiFunctions(c: Client, files: { sql: string }[]): Promise<void> {
+  const names = new Set<string>();
+  for (const f of files) {
+    for (const m of f.sql.matchAll(/create\s+or\s+replace\s+function\s+llm_private\.([a-z_0-9]+)\s*\(/gi)) names.add(m[1]!.toLowerCase());
+  }
+  const { rows } = await c.query<{ sig: string }>(
+    `select p.oid::regprocedure::text as sig from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+      where n.nspname = 'llm_private' and p.proname = any($1)`, [[...names]]);
+  for (const r of rows) await c.query(`drop function ${r.sig}`);
 }
 
 export interface MigrateResult {

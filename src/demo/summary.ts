@@ -7,15 +7,17 @@ import { renderTable } from '../audit/table';
 
 export async function printSummary(auditor: Pool, runId: string, out: (s: string) => void): Promise<void> {
   const { rows } = await auditor.query(
-    `select d.request_id, d.endpoint, d.decision, d.reason, coalesce(d.model_ref, d.requested_model_ref) as model,
-            (select count(*) from llm.calls c where c.request_id = d.request_id and c.tenant_id = d.tenant_id) as attempts,
+    `select d.request_id, min(d.endpoint) as endpoint,
+            string_agg(d.decision || case when d.reason <> 'ok' then '/' || d.reason else '' end, ', ' order by d.id) as decisions,
+            (select count(*) from llm.calls c where c.request_id = d.request_id and c.tenant_id = d.tenant_id) as calls,
+            (select string_agg(distinct c.model_ref, ', ') from llm.calls c where c.request_id = d.request_id and c.tenant_id = d.tenant_id) as model,
             (select coalesce(sum(c.cost_micros), 0) from llm.calls c where c.request_id = d.request_id and c.tenant_id = d.tenant_id)::text as cost
-       from llm.decision_log d where d.request_id like $1 || '-%' order by d.id`, [runId]);
-  out(`decisions of this run (${rows.length}):`);
+       from llm.decision_log d where d.request_id like $1 || '-%' group by d.request_id, d.tenant_id order by d.request_id`, [runId]);
+  out(`requests of this run (${rows.length}), every reserve decision in order:`);
   out(renderTable(
-    [{ header: 'request' }, { header: 'endpoint' }, { header: 'decision' }, { header: 'reason' }, { header: 'model' },
-      { header: 'attempts', align: 'right' }, { header: 'cost USD', align: 'right' }],
-    rows.map((r) => [r.request_id, r.endpoint, r.decision, r.reason, r.model, String(r.attempts), formatUsd(BigInt(r.cost))])));
+    [{ header: 'request' }, { header: 'endpoint' }, { header: 'decisions' }, { header: 'model' },
+      { header: 'calls', align: 'right' }, { header: 'cost USD', align: 'right' }],
+    rows.map((r) => [r.request_id, r.endpoint, r.decisions, r.model ?? '-', String(r.calls), formatUsd(BigInt(r.cost))])));
   const month = await currentMonth(auditor);
   out('');
   out(spendTable(await monthlySpend(auditor, { month }), month));

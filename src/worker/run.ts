@@ -66,8 +66,11 @@ async function reportSemanticCache(pool: Pool, logger: Logger): Promise<void> {
 
 function graphileLogger(logger: Logger): GwLogger {
   return new GwLogger((scope) => (level, message, meta) => {
-    const l = level === 'error' ? 'error' : level === 'warning' ? 'warn' : 'debug';
-    logger[l]({ component: 'graphile-worker', job_id: scope.jobId, task: scope.taskIdentifier, error: (meta as { error?: Error })?.error?.message }, message);
+    // A failed attempt is already logged by the task with its facts; graphile-worker's line adds the stack.
+    const failedTask = message.startsWith('Failed task');
+    const l = failedTask ? 'warn' : level === 'error' ? 'error' : level === 'warning' ? 'warn' : 'debug';
+    logger[l]({ component: 'graphile-worker', job_id: scope.jobId, task: scope.taskIdentifier, error: (meta as { error?: Error })?.error?.message },
+      failedTask ? message.split('\n')[0]! : message);
   });
 }
 

@@ -50,3 +50,22 @@ test('migrating again changes nothing: same migrations, same objects, API not re
   expect(again.apiReplayed).toBe(false);
   expect(await catalogFingerprint()).toEqual(before);
 });
+
+test("an upgrade whose API changes a helper's return type replays cleanly", async () => {
+  const c = new Client({ connectionString: url });
+  await c.connect();
+  try {
+    // Stand-in for an older version of a helper with another return type.
+    await c.query(`set role llm_owner;
+      drop function llm_private.lock_rollups(uuid, uuid, timestamptz, timestamptz, boolean) cascade;
+      create function llm_private.lock_rollups(uuid, uuid, timestamptz, timestamptz, boolean) returns setof llm_private.spend_rollups
+        language sql set search_path = pg_catalog as 'select * from llm_private.spend_rollups where false';
+      update llm_private.schema_state set api_hash = 'older'; reset role`);
+  } finally {
+    await c.end();
+  }
+  const again = await migrateAll(url);
+  expect(again.apiReplayed).toBe(true);
+  const fp = (await catalogFingerprint()) as { functions: string };
+  expect(fp.functions).toContain('llm_private.lock_rollups(uuid,uuid,timestamp with time zone,timestamp with time zone,boolean)');
+});
