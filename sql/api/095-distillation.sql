@@ -1,8 +1,8 @@
 /*
  * The distillation gate: whether a settled call's final output may train a model, and why.
  * Decided here, at settle, from facts; never by a task. Rules in order, the first that fails wins:
- *   tenant_not_opted_in, call_failed, from_cache, capped_output, no_output, invalid_output,
- *   model_terms_forbid, pii_flagged; otherwise eligible.
+ *   call_failed, from_cache, capped_output, no_output, invalid_output, pii_flagged,
+ *   tenant_not_opted_in, model_terms_forbid; otherwise eligible.
  */
 create or replace function llm_private.distillation_gate(p_tenant_id uuid, p_decision text, p_cached boolean, p_status text,
   p_has_output boolean, p_output_valid boolean, p_pii_flagged boolean, p_provider text, p_model text,
@@ -11,17 +11,24 @@ create or replace function llm_private.distillation_gate(p_tenant_id uuid, p_dec
   set search_path = pg_catalog
 as $$
 begin
-  select g.r = 'eligible', g.r into eligible, reason from (select case
-    when not coalesce((select t.distillation_opt_in from llm_private.tenants t where t.id = p_tenant_id), false) then 'tenant_not_opted_in'
+  -- Facts about the call first (no lookups), then the tenant's consent and the model's terms.
+  reason := case
     when p_status is distinct from 'ok' then 'call_failed'
     when p_cached then 'from_cache'
     when p_decision = 'cap' then 'capped_output'
     when not p_has_output then 'no_output'
     when not coalesce(p_output_valid, false) then 'invalid_output'
-    when not coalesce((select m.training_allowed from llm_private.models m where (m.provider, m.model) = (p_provider, p_model)), false)
-      then 'model_terms_forbid'
     when coalesce(p_pii_flagged, true) then 'pii_flagged'
-    else 'eligible' end) g(r);
+  end;
+  if reason is null and not coalesce((select t.distillation_opt_in from llm_private.tenants t where t.id = p_tenant_id), false) then
+    reason := 'tenant_not_opted_in';
+  end if;
+  if reason is null and not coalesce((select m.training_allowed from llm_private.models m
+                                       where m.provider = p_provider and m.model = p_model), false) then
+    reason := 'model_terms_forbid';
+  end if;
+  reason := coalesce(reason, 'eligible');
+  eligible := reason = 'eligible';
 end
 $$;
 comment on function llm_private.distillation_gate(uuid, text, boolean, text, boolean, boolean, boolean, text, text) is
