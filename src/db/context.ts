@@ -22,11 +22,12 @@ export async function withContext<T>(
   const client = await pool.connect();
   let broken = false;
   try {
-    await client.query('begin');
-    if (role) await client.query(`set local role ${role}`);
+    // One round trip for the three statements (a multi-statement query cannot take parameters, so
+    // the values are quoted with escapeLiteral; the role comes from a closed list).
     await client.query(
-      `select set_config('app.current_tenant_id', $1, true), set_config('app.current_user_id', $2, true)`,
-      [ctx.tenantId ?? '', ctx.userId ?? ''],
+      `begin; ${role ? `set local role ${role};` : ''} ` +
+        `select set_config('app.current_tenant_id', ${client.escapeLiteral(ctx.tenantId ?? '')}, true), ` +
+        `set_config('app.current_user_id', ${client.escapeLiteral(ctx.userId ?? '')}, true)`,
     );
     const result = await fn(client);
     await client.query('commit');

@@ -8,7 +8,12 @@ export async function waitForLlmJobs(pool: Pool, timeoutMs: number, pollMs = 50)
     const { rows } = await pool.query(
       `select count(*)::int as n from graphile_worker.jobs where attempts < max_attempts and task_identifier not like 'llm\\_\\_%'`);
     if (rows[0].n === 0) return;
-    if (Date.now() > until) throw new Error(`LLM jobs still pending after ${timeoutMs} ms`);
+    if (Date.now() > until) {
+      const { rows: jobs } = await pool.query(
+        `select id, task_identifier, attempts, max_attempts, locked_by, locked_at, run_at, last_error from graphile_worker.jobs
+          where attempts < max_attempts and task_identifier not like 'llm\\_\\_%' order by id limit 5`);
+      throw new Error(`LLM jobs still pending after ${timeoutMs} ms: ${JSON.stringify(jobs)}`);
+    }
     await new Promise((r) => setTimeout(r, pollMs));
   }
 }

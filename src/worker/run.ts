@@ -92,31 +92,69 @@ export async function startWorker(cfg: Config, logger: Logger, env: NodeJS.Proce
   if (served) logger.info({ event: 'metrics_listening', port: served.port }, `metrics on http://127.0.0.1:${served.port}/metrics`);
   await unlockDeadWorkers(pool, cfg.worker.deadAfterMs, logger);
   await reportSemanticCache(pool, logger);
+  let stopped = false;
+  let current = await launchRunner(cfg, deps, logger);
+  // Supervision: if graphile-worker's pool gives up (it aborts when it cannot record job outcomes
+  // for a long while, e.g. the database is down) or sits idle beside runnable jobs after a
+  // connection storm, unlock what it held and start a new one, in process.
+  let replacing = false;
+  const replace = async (r: LaunchedRunner, why: string): Promise<void> => {
+    if (stopped || replacing || r !== current) return;
+    replacing = true;
+    logger.error({ event: 'runner_replaced', reason: why }, 'replacing the worker pool');
+    await Promise.race([r.runner.stop().catch(() => {}), new Promise((res) => setTimeout(res, 5000))]);
+    await r.heartbeat.stop(true);
+    if (!stopped) {
+      current = await launchRunner(cfg, deps, logger);
+      supervise(current);
+    }
+    replacing = false;
+  };
+  const supervise = (r: LaunchedRunner): void => {
+    r.heartbeat.onStuck = () => void replace(r, 'idle beside runnable jobs');
+    r.runner.promise.catch((e: Error) => void replace(r, e.message));
+  };
+  supervise(current);
+  return {
+    get runner() {
+      return current.runner;
+    },
+    deps,
+    metricsPort: served?.port ?? null,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await current.runner.stop().catch(() => {});
+      await current.heartbeat.stop();
+      await new Promise((resolve) => (served ? served.server.close(resolve) : resolve(undefined)));
+      await pool.end();
+    },
+  };
+}
+
+interface LaunchedRunner {
+  runner: Runner;
+  heartbeat: Heartbeat;
+}
+
+async function launchRunner(cfg: Config, deps: WorkerDeps, logger: Logger): Promise<LaunchedRunner> {
   const events: WorkerEvents = new EventEmitter();
-  const heartbeat = new Heartbeat(pool, logger);
-  events.on('pool:create', ({ workerPool }) => heartbeat.start(workerPool.id));
+  const heartbeat = new Heartbeat(deps.pool, logger);
+  events.on('pool:create', ({ workerPool }) => heartbeat.start(workerPool));
+  events.on('job:start', ({ job }) => heartbeat.running.add(String(job.id)));
+  events.on('job:complete', ({ job }) => heartbeat.running.delete(String(job.id)));
   const runner = await run({
     events,
-    pgPool: pool,
+    pgPool: deps.pool,
     concurrency: cfg.worker.concurrency,
     pollInterval: cfg.worker.pollIntervalMs,
     noHandleSignals: true,
     taskList: taskList(deps),
     crontab: ['* * * * * llm__expire_holds ?max=1', '17 * * * * llm__purge_expired ?max=1'].join('\n'),
     logger: graphileLogger(logger),
+    // Batched completion retries a lost connection (up to ~20 times with backoff) instead of
+    // leaving an unhandled rejection behind, as 0.17's unbatched path does.
+    preset: { worker: { completeJobBatchDelay: 0, failJobBatchDelay: 0 } },
   });
-  let stopped = false;
-  return {
-    runner,
-    deps,
-    metricsPort: served?.port ?? null,
-    async stop() {
-      if (stopped) return;
-      stopped = true;
-      await runner.stop();
-      await heartbeat.stop();
-      await new Promise((resolve) => (served ? served.server.close(resolve) : resolve(undefined)));
-      await pool.end();
-    },
-  };
+  return { runner, heartbeat };
 }

@@ -14,6 +14,16 @@ afterAll(async () => h.close());
 
 const q = async (sql: string, args: unknown[] = []) => (await h.admin.query(sql, args)).rows;
 
+/** On a timeout, show what the worker said last: these faults are timing-dependent. */
+async function waitOrExplain(ms: number) {
+  try {
+    await h.waitForJobs(ms);
+  } catch (e) {
+    const said = h.logLines.join('').split('\n').filter((l) => /"level":"(warn|error)"/.test(l)).slice(-25);
+    throw new Error(`${(e as Error).message}\nlast worker warnings:\n${said.join('\n')}`);
+  }
+}
+
 async function assertLedgerSound(prefix: string, expected: number) {
   const requests = await q(`select request_id, state, spent_micros::text as spent from llm_private.requests where request_id like $1 || '%'`, [prefix]);
   expect(requests).toHaveLength(expected);
@@ -36,7 +46,7 @@ test('every backend is terminated mid-run (as in a database restart): all jobs s
   const killed = await q(`select count(pg_terminate_backend(pid))::int as n from pg_stat_activity
                            where datname = current_database() and pid <> pg_backend_pid() and usename <> 'postgres'`);
   expect(killed[0].n).toBeGreaterThan(0);
-  await h.waitForJobs(60000);
+  await waitOrExplain(60000);
   h.mock.setDefaultLatency(0);
   await assertLedgerSound('pgkill-', ids.length);
 }, 90000);
@@ -47,7 +57,7 @@ test('provider faults (hang, dropped connection, malformed body, missing usage) 
   h.mock.addFaults('pf-bad', [{ kind: 'malformed' }]);
   h.mock.addFaults('pf-nousage', [{ kind: 'no_usage' }]);
   for (const id of ['pf-hang', 'pf-drop', 'pf-bad', 'pf-nousage']) await h.enqueue(payload(id));
-  await h.waitForJobs(60000);
+  await waitOrExplain(60000);
   await assertLedgerSound('pf-', 4);
   const est = await q(`select usage_estimated from llm_private.reservations where request_id = 'pf-nousage' and state = 'settled'`);
   expect(est).toEqual([{ usage_estimated: true }]); // settled from our tokenizer's count, and marked so

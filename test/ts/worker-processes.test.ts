@@ -49,6 +49,8 @@ test('three provider 500s open the breaker, and both worker processes see it', a
   await h.enqueue(payload('brk-3', { messages: [{ role: 'user', content: 'brk-3 [[fault:status=500]]' }] }));
   await until('the breaker to open', async () =>
     (await q(`select 1 from llm_private.provider_breakers where model = 'mock-chat' and state = 'open'`)).length > 0);
+  // The ledger is written before the log line: wait for B's line too.
+  await until("worker B's failure log", async () => b2.lines.some((l) => l.includes('"event":"provider_error"')));
   expect(a.lines.filter((l) => l.includes('"event":"provider_error"')).length).toBe(2);
   expect(b2.lines.filter((l) => l.includes('"event":"provider_error"')).length).toBe(1);
   expect(await q(`select consecutive_failures from llm_private.provider_breakers where model = 'mock-chat'`)).toEqual([{ consecutive_failures: 3 }]);
