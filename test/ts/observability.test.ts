@@ -32,6 +32,11 @@ test('the worker serves Prometheus metrics with conventional names', async () =>
   expect(text).toMatch(/^# TYPE llm_breaker_state gauge$/m);
 });
 
+test('the semantic cache is off (no pgvector here), said once at start; the exact cache still serves (obs-4 above)', () => {
+  const said = h.logLines.join('').trim().split('\n').map((l) => JSON.parse(l)).filter((e) => e.event === 'semantic_cache');
+  expect(said).toEqual([expect.objectContaining({ enabled: false, pgvector_available: expect.any(Boolean) })]);
+});
+
 test('logs are JSON lines with the call facts, and no key, password or message content', async () => {
   const lines = h.logLines.join('').trim().split('\n');
   const events = lines.map((l) => JSON.parse(l));
