@@ -20,12 +20,9 @@ create or replace function llm_private.worst_case_micros(p_price_id bigint, p_in
   language plpgsql stable
   set search_path = pg_catalog
 as $$
-declare
-  p llm_private.model_prices;
 begin
-  select * into p from llm_private.model_prices x where x.id = p_price_id;
-  return llm_private.cost_micros(p_input_tokens, p.input_per_mtok_micros)
-       + llm_private.cost_micros(p_max_output_tokens, p.output_per_mtok_micros);
+  -- The worst case is a call whose every input token is uncached and that uses all its output.
+  return llm_private.actual_cost_micros(p_price_id, p_input_tokens, 0, p_max_output_tokens);
 end
 $$;
 comment on function llm_private.worst_case_micros(bigint, integer, integer) is

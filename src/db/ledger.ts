@@ -89,7 +89,3 @@ export async function settleCall(c: PoolClient, a: SettleArgs): Promise<Settleme
   );
   return SettlementSchema.parse(rows[0]);
 }
-
-export async function releaseCall(c: PoolClient, reservationId: bigint, reason: string): Promise<void> {
-  await c.query('select * from llm.release_call($1::bigint, $2::text)', [reservationId.toString(), reason]);
-}

@@ -2,7 +2,7 @@
 import type { Pool } from 'pg';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
-import { createProviderClient, findModel, type ModelConfig, type ProviderClient, type ProviderConfig } from '../provider';
+import { createProviderClient, type ProviderClient, type ProviderConfig } from '../provider';
 
 export interface ConfiguredProvider {
   config: ProviderConfig;
@@ -22,9 +22,4 @@ export interface WorkerDeps {
 
 export function configureProviders(configs: ProviderConfig[], env: NodeJS.ProcessEnv = process.env): Map<string, ConfiguredProvider> {
   return new Map(configs.map((config) => [config.name, { config, client: createProviderClient(config, env) }]));
-}
-
-export function modelConfig(deps: WorkerDeps, provider: string, model: string): ModelConfig | undefined {
-  const p = deps.providers.get(provider);
-  return p ? findModel(p.config, model) : undefined;
 }
