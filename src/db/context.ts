@@ -1,34 +1,59 @@
 /**
- * The one place TypeScript touches the request context: run a callback in a transaction as a
- * given role with app.current_tenant_id / app.current_user_id set locally (SET LOCAL semantics),
- * so nothing leaks to the next user of a pooled connection.
+ * The one place TypeScript touches the request context. Every transaction of ours sets its
+ * context locally (set_config(..., true)) together with `app.context_tx`, the stamp of the
+ * transaction that set it: the database honours a context only in that transaction, so nothing
+ * leaks to the next user of a pooled connection even if someone set it at session level.
+ *
+ *   withApp(pool, token, fn)        the application (llm_app): a signed context token (signContext)
+ *   withMoney(pool, ctx, fn)        the worker's money path: SET LOCAL ROLE llm_money + tenant/user
+ *   withRole(pool, role, fn)        cross-tenant work as llm_operator or llm_auditor (no tenant)
+ *
+ * Each helper sends BEGIN, the role, the context and the per-transaction limits as one round trip
+ * (values quoted with escapeLiteral; roles come from a closed list). statement_timeout and
+ * idle_in_transaction_session_timeout are set per transaction because role defaults do not apply
+ * after SET ROLE.
  */
+import { createHmac } from 'node:crypto';
 import type { Pool, PoolClient } from 'pg';
 
 export interface RequestContext {
-  tenantId: string | null;
-  userId: string | null;
+  tenantId: string;
+  userId: string;
 }
 
-/** Roles a pooled connection (logged in as llm_worker or llm_owner) may act as. */
-export type ActingRole = 'llm_app' | 'llm_operator' | 'llm_auditor';
+/** Roles a pooled worker connection (logged in as llm_worker) may act as. */
+export type ActingRole = 'llm_money' | 'llm_operator' | 'llm_auditor';
 
-export async function withContext<T>(
-  pool: Pool,
-  ctx: RequestContext,
-  fn: (client: PoolClient) => Promise<T>,
-  role: ActingRole | null = 'llm_app',
-): Promise<T> {
+export interface TxLimits {
+  statementTimeoutMs?: number;
+  idleInTransactionTimeoutMs?: number;
+}
+
+const DEFAULT_LIMITS: Required<TxLimits> = { statementTimeoutMs: 30_000, idleInTransactionTimeoutMs: 60_000 };
+
+/**
+ * A context token for the application: tenant, user and expiry signed with the context secret
+ * (HMAC-SHA256). The database verifies it (llm.use_context); without the secret, an SQL injection
+ * in the application cannot produce a token for another tenant or user.
+ */
+export function signContext(secret: string, tenantId: string, userId: string, ttlS = 300, nowMs = Date.now()): string {
+  const expires = Math.floor(nowMs / 1000) + ttlS;
+  const body = `v1.${tenantId.toLowerCase()}.${userId.toLowerCase()}.${expires}`;
+  return `${body}.${createHmac('sha256', secret).update(body).digest('hex')}`;
+}
+
+function limitsSql(client: PoolClient, l: TxLimits): string {
+  const s = Math.max(1, Math.round(l.statementTimeoutMs ?? DEFAULT_LIMITS.statementTimeoutMs));
+  const i = Math.max(1, Math.round(l.idleInTransactionTimeoutMs ?? DEFAULT_LIMITS.idleInTransactionTimeoutMs));
+  return `select set_config('statement_timeout', ${client.escapeLiteral(`${s}ms`)}, true), ` +
+    `set_config('idle_in_transaction_session_timeout', ${client.escapeLiteral(`${i}ms`)}, true);`;
+}
+
+async function inTransaction<T>(pool: Pool, prelude: (c: PoolClient) => string, fn: (c: PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   let broken = false;
   try {
-    // One round trip for the three statements (a multi-statement query cannot take parameters, so
-    // the values are quoted with escapeLiteral; the role comes from a closed list).
-    await client.query(
-      `begin; ${role ? `set local role ${role};` : ''} ` +
-        `select set_config('app.current_tenant_id', ${client.escapeLiteral(ctx.tenantId ?? '')}, true), ` +
-        `set_config('app.current_user_id', ${client.escapeLiteral(ctx.userId ?? '')}, true)`,
-    );
+    await client.query(`begin; ${prelude(client)}`);
     const result = await fn(client);
     await client.query('commit');
     return result;
@@ -42,7 +67,21 @@ export async function withContext<T>(
   }
 }
 
-/** The same, for work that belongs to no tenant (operator sweeps, breaker, audits). */
-export function withRole<T>(pool: Pool, role: ActingRole, fn: (client: PoolClient) => Promise<T>): Promise<T> {
-  return withContext(pool, { tenantId: null, userId: null }, fn, role);
+/** The worker's money path: reserve, settle, release as llm_money in the job's tenant+user context. */
+export function withMoney<T>(pool: Pool, ctx: RequestContext, fn: (client: PoolClient) => Promise<T>, limits: TxLimits = {}): Promise<T> {
+  return inTransaction(pool, (c) =>
+    'set local role llm_money; ' + limitsSql(c, limits) +
+    `select set_config('app.current_tenant_id', ${c.escapeLiteral(ctx.tenantId)}, true), ` +
+    `set_config('app.current_user_id', ${c.escapeLiteral(ctx.userId)}, true), ` +
+    `set_config('app.context_tx', llm_private.tx_stamp()::text, true)`, fn);
+}
+
+/** Cross-tenant work (operator sweeps, audits): a role, no tenant context. */
+export function withRole<T>(pool: Pool, role: ActingRole, fn: (client: PoolClient) => Promise<T>, limits: TxLimits = {}): Promise<T> {
+  return inTransaction(pool, (c) => `set local role ${role}; ` + limitsSql(c, limits), fn);
+}
+
+/** The application (a pool logged in as llm_app): a signed token for this transaction. */
+export function withApp<T>(pool: Pool, token: string, fn: (client: PoolClient) => Promise<T>, limits: TxLimits = {}): Promise<T> {
+  return inTransaction(pool, (c) => limitsSql(c, limits) + `select llm.use_context(${c.escapeLiteral(token)})`, fn);
 }
