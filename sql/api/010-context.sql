@@ -1,25 +1,66 @@
 /*
- * Context and input checks shared by the API functions. Expected failures raise with stable
- * SQLSTATEs (see src/errors.ts): 42501 no or mismatched context, 22023 bad argument.
+ * Context and input checks shared by the API. Expected failures raise stable SQLSTATEs (see
+ * src/errors.ts): 42501 no or bad context, 22023 bad argument, P0002 not found.
+ *
+ * The application (llm_app) proves its tenant and user with a signed token (llm.use_context);
+ * the worker (llm_money) sets plain settings in its own transaction (src/db/context.ts withMoney).
+ * Either way a context is honoured only in the transaction that set it (app.context_tx).
  */
-create or replace function llm_private.require_context(p_tenant_id uuid, p_user_id uuid) returns void
+create or replace function llm_private.nil_uuid() returns uuid
+  language sql immutable parallel safe
+as $$ select '00000000-0000-0000-0000-000000000000'::pg_catalog.uuid $$;
+comment on function llm_private.nil_uuid() is 'The nil uuid: "no user" / "every tenant" in usage keys, "shared" as a cache owner.';
+
+create or replace function llm.sign_context(p_secret text, p_tenant_id uuid, p_user_id uuid, p_ttl_s integer default 300) returns text
+  language plpgsql stable
+  set search_path = pg_catalog
+as $$
+declare
+  body text;
+begin
+  if p_secret is null or octet_length(p_secret) < 16 or p_tenant_id is null or p_user_id is null or p_ttl_s is null or p_ttl_s not between 1 and 86400 then
+    raise exception using errcode = '22023', message = 'bad arguments to sign a context',
+      hint = 'A secret of at least 16 bytes, a tenant, a user and a ttl of 1 to 86400 seconds.';
+  end if;
+  body := format('v1.%s.%s.%s', p_tenant_id, p_user_id, floor(date_part('epoch', clock_timestamp()))::bigint + p_ttl_s);
+  return body || '.' || encode(llm_private.hmac(convert_to(body, 'UTF8'), convert_to(p_secret, 'UTF8'), 'sha256'), 'hex');
+end
+$$;
+comment on function llm.sign_context(text, uuid, uuid, integer) is
+  'Makes an application context token for a tenant and user, valid p_ttl_s seconds, signed with the context secret you pass (the same secret as LLM_CONTEXT_SECRET). Harmless to expose: without the secret it signs nothing the database accepts. Applications usually sign in their own code (src/db/context.ts signContext).';
+
+create or replace function llm.use_context(p_token text) returns table (tenant_id uuid, user_id uuid)
+  language plpgsql volatile
+  set search_path = pg_catalog
+as $$
+declare
+  ctx record;
+begin
+  perform set_config('app.context', coalesce(p_token, ''), true),
+          set_config('app.context_tx', llm_private.tx_stamp()::text, true);
+  select * into ctx from llm_private.app_context();
+  if ctx.tenant_id is null then
+    raise exception using errcode = '42501', message = 'invalid or expired context token',
+      hint = 'Sign v1.<tenant>.<user>.<expires>.<hmac> with LLM_CONTEXT_SECRET (src/db/context.ts signContext, or llm.sign_context).';
+  end if;
+  return query select ctx.tenant_id, ctx.user_id;
+end
+$$;
+comment on function llm.use_context(text) is
+  'The application''s first call in each transaction: verifies the signed context token (42501 when invalid or expired) and sets it for this transaction only. Returns the tenant and user it names.';
+
+create or replace function llm_private.require_money_context() returns void
   language plpgsql stable
   set search_path = pg_catalog
 as $$
 begin
   if llm_private.current_tenant_id() is null or llm_private.current_user_id() is null then
     raise exception using errcode = '42501', message = 'no request context',
-      hint = 'Set app.current_tenant_id and app.current_user_id with set_config(..., true) in this transaction.';
-  end if;
-  if p_tenant_id is distinct from llm_private.current_tenant_id() or p_user_id is distinct from llm_private.current_user_id() then
-    raise exception using errcode = '42501', message = 'tenant or user does not match the request context',
-      detail = format('arguments name tenant %s user %s', p_tenant_id, p_user_id),
-      hint = 'Pass the same tenant and user as the transaction''s context.';
+      hint = 'Set app.current_tenant_id, app.current_user_id and app.context_tx in this transaction (src/db/context.ts withMoney).';
   end if;
 end
 $$;
-comment on function llm_private.require_context(uuid, uuid) is
-  'Raises 42501 unless the transaction has a tenant+user context equal to the arguments.';
+comment on function llm_private.require_money_context() is 'Raises 42501 unless the transaction set a tenant+user context for the money path.';
 
 create or replace function llm_private.require_range(p_name text, p_value bigint, p_min bigint, p_max bigint) returns void
   language plpgsql immutable
@@ -36,20 +77,23 @@ $$;
 comment on function llm_private.require_range(text, bigint, bigint, bigint) is
   'Raises 22023 naming the argument when a number is NULL or outside [min, max].';
 
-create or replace function llm_private.to_endpoint(p_endpoint text) returns llm_private.endpoint
+create or replace function llm_private.split_model_ref(p_ref text, out provider text, out model text)
   language plpgsql immutable
   set search_path = pg_catalog
 as $$
 begin
-  if p_endpoint is null or p_endpoint not in ('route', 'explanation', 'investigation', 'budget_optimization') then
-    raise exception using errcode = '22023', message = 'unknown endpoint',
-      detail = format('endpoint = %s', coalesce(p_endpoint, 'NULL')),
-      hint = 'One of route, explanation, investigation, budget_optimization.';
+  if p_ref is null or p_ref !~ '^[a-z0-9_-]{1,40}:[^\s\x01-\x1f]{1,200}$' then
+    raise exception using errcode = '22023', message = 'a model is written provider:model',
+      detail = format('model = %s', coalesce(p_ref, 'NULL'));
   end if;
-  return p_endpoint::llm_private.endpoint;
+  provider := split_part(p_ref, ':', 1);
+  model := substr(p_ref, length(provider) + 2);
 end
 $$;
-comment on function llm_private.to_endpoint(text) is 'Casts text to an endpoint, raising 22023 with the allowed values otherwise.';
+comment on function llm_private.split_model_ref(text) is 'Splits ''provider:model'' (22023 when malformed).';
 
-grant execute on function llm_private.require_context(uuid, uuid), llm_private.require_range(text, bigint, bigint, bigint),
-  llm_private.to_endpoint(text) to llm_app, llm_operator;
+grant execute on function llm_private.hmac(bytea, bytea, text) to llm_app, llm_operator;
+grant execute on function llm.sign_context(text, uuid, uuid, integer), llm.use_context(text) to llm_app, llm_operator;
+grant execute on function llm_private.nil_uuid() to llm_app, llm_money, llm_operator, llm_auditor, llm_exporter;
+grant execute on function llm_private.require_money_context(), llm_private.require_range(text, bigint, bigint, bigint),
+  llm_private.split_model_ref(text) to llm_app, llm_money, llm_operator;

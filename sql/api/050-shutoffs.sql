@@ -1,9 +1,11 @@
 /*
- * Emergency shutoff windows at global, tenant or user scope. A window is active while
- * starts_at <= now < ends_at (or no end) and it has not been cleared: windows end by time alone.
+ * Emergency shutoff windows at global, tenant or user scope. Every window ends by time alone.
+ *   manual:    an operator stops calls from now until a time (llm.trip_shutoff)
+ *   scheduled: an operator stops calls between two times set in advance (llm.schedule_shutoff)
+ *   tripped:   spent crossed a limit with trips_shutoff, at settle: until the limit's period ends
+ * An operator may cancel a window (llm.cancel_shutoff). Reserve refuses while one is active.
  */
-create or replace function llm_private.active_shutoff(p_tenant_id uuid, p_user_id uuid, p_at timestamptz)
-  returns llm_private.shutoff_windows
+create or replace function llm_private.active_shutoff(p_tenant_id uuid, p_user_id uuid, p_at timestamptz) returns llm_private.shutoff_windows
   language plpgsql stable
   set search_path = pg_catalog
 as $$
@@ -11,58 +13,131 @@ declare
   w llm_private.shutoff_windows;
 begin
   select * into w from llm_private.shutoff_windows x
-   where x.cleared_at is null and x.starts_at <= p_at and (x.ends_at is null or x.ends_at > p_at)
-     and (x.scope = 'global'
-       or (x.scope = 'tenant' and x.tenant_id = p_tenant_id)
-       or (x.scope = 'user' and x.tenant_id = p_tenant_id and x.user_id = p_user_id))
-   order by (x.kind = 'manual') desc, x.id
+   where x.ends_at > p_at and x.starts_at <= p_at and x.cancelled_at is null
+     and (x.tenant_id is null or (x.tenant_id = p_tenant_id and (x.user_id is null or x.user_id = p_user_id)))
+   order by x.kind, x.ends_at desc
    limit 1;
   return w;
 end
 $$;
-comment on function llm_private.active_shutoff(uuid, uuid, timestamptz) is
-  'The shutoff window (manual ones first) that blocks this tenant and user at an instant, or NULL.';
+comment on function llm_private.active_shutoff(uuid, uuid, timestamptz) is 'The shutoff window (manual first) that stops a tenant''s user''s calls now, if any.';
 
-create or replace function llm.trip_shutoff(p_scope text, p_tenant_id uuid, p_user_id uuid, p_until timestamptz, p_reason text,
-  p_tripped_by text default current_user) returns bigint
+create or replace function llm_private.trip_shutoff(p_meter_id smallint, p_limit_id integer, k_tenant uuid, k_user uuid,
+  k_period timestamptz, p_used bigint, p_cap bigint) returns void
   language plpgsql
   set search_path = pg_catalog
 as $$
 declare
-  wid bigint;
+  m llm_private.meters;
+  v_now timestamptz := llm_private.now();
+  v_scope llm_private.limit_scope;
+  v_end timestamptz;
 begin
-  if p_scope is null or p_scope not in ('global', 'tenant', 'user')
-     or (p_scope = 'global') <> (p_tenant_id is null) or (p_scope = 'user') <> (p_user_id is not null) then
-    raise exception using errcode = '22023', message = 'scope and ids do not agree',
-      hint = 'global: no tenant, no user; tenant: a tenant, no user; user: a tenant and a user.';
+  select * into m from llm_private.meters x where x.id = p_meter_id;
+  if m.scope not in ('global', 'tenant', 'user') then
+    return;                                                -- a budget scope or request has no window of its own
   end if;
-  if p_until is not null and p_until <= llm_private.now() then
-    raise exception using errcode = '22023', message = 'p_until is not in the future',
-      detail = format('until %s, now %s', p_until, llm_private.now()), hint = 'Pass NULL for a window that lasts until cleared.';
+  v_scope := m.scope;
+  v_end := least(llm_private.period_end(m."window", k_period), v_now + interval '92 days');
+  if v_end <= v_now then
+    return;
   end if;
-  perform llm_private.require_range('length(p_reason)', length(coalesce(p_reason, '')), 1, 500);
-  insert into llm_private.shutoff_windows (scope, tenant_id, user_id, kind, starts_at, ends_at, reason, tripped_by)
-  values (p_scope, p_tenant_id, p_user_id, 'manual', llm_private.now(), p_until, p_reason, left(p_tripped_by, 300))
-  returning id into wid;
-  return wid;
+  insert into llm_private.shutoff_windows (scope, tenant_id, user_id, kind, starts_at, ends_at, reason, limit_id)
+  select v_scope, case when v_scope = 'global' then null else k_tenant end, case when v_scope = 'user' then k_user end, 'tripped',
+         v_now, v_end, format('%s: spent %s of %s %s', m.name, p_used, p_cap, m.unit), p_limit_id
+   where not exists (select 1 from llm_private.shutoff_windows w
+                      where w.kind = 'tripped' and w.limit_id = p_limit_id and w.ends_at = v_end and w.cancelled_at is null
+                        and w.scope = v_scope and w.tenant_id is not distinct from case when v_scope = 'global' then null else k_tenant end
+                        and w.user_id is not distinct from case when v_scope = 'user' then k_user end);
 end
 $$;
-comment on function llm.trip_shutoff(text, uuid, uuid, timestamptz, text, text) is
-  'Operator: shuts off LLM calls at global, tenant or user scope from now until p_until (NULL = until cleared). Returns the window id.';
+comment on function llm_private.trip_shutoff(smallint, integer, uuid, uuid, timestamptz, bigint, bigint) is
+  'Opens a tripped shutoff window for a limit''s subject until the end of its period (at most 92 days), once.';
 
-create or replace function llm.clear_shutoff(p_window_id bigint, p_cleared_by text default current_user) returns boolean
+/* Windows are written only by the operator, or tripped by the ledger's triggers; they change only by being cancelled. */
+create or replace function llm_private.tg_shutoff_windows__guard() returns trigger
   language plpgsql
   set search_path = pg_catalog
 as $$
 begin
-  update llm_private.shutoff_windows
-     set cleared_at = llm_private.now(), cleared_by = left(p_cleared_by, 300)
-   where id = p_window_id and cleared_at is null;
+  if tg_op = 'INSERT' then
+    if new.kind = 'tripped' and pg_trigger_depth() < 2 then
+      raise exception using errcode = 'LG005', message = 'a tripped window is opened only by spend crossing a limit',
+        hint = 'Operators use llm.trip_shutoff or llm.schedule_shutoff.';
+    end if;
+    if new.kind = 'manual' and new.starts_at > llm_private.now() + interval '1 minute' then
+      raise exception using errcode = '22023', message = 'a manual window starts now; schedule a later one',
+        hint = 'Use llm.schedule_shutoff.';
+    end if;
+    new.created_at := llm_private.now();
+    new.created_by := current_user;
+    new.cancelled_at := null;
+    new.cancelled_by := null;
+    return new;
+  end if;
+  if old.cancelled_at is not null or new.cancelled_at is null
+     or (new.id, new.scope, new.tenant_id, new.user_id, new.kind, new.starts_at, new.ends_at, new.reason, new.limit_id, new.created_by, new.created_at)
+        is distinct from (old.id, old.scope, old.tenant_id, old.user_id, old.kind, old.starts_at, old.ends_at, old.reason, old.limit_id,
+                          old.created_by, old.created_at) then
+    raise exception using errcode = 'LG002', message = 'a shutoff window changes only by being cancelled, once',
+      detail = format('window %s', old.id);
+  end if;
+  new.cancelled_at := llm_private.now();
+  new.cancelled_by := current_user;
+  return new;
+end
+$$;
+comment on function llm_private.tg_shutoff_windows__guard() is
+  'Windows: tripped ones only from the ledger''s triggers; manual ones start now; afterwards a window can only be cancelled, once (stamped with who and when).';
+create or replace trigger _100_guard before insert or update on llm_private.shutoff_windows
+  for each row execute function llm_private.tg_shutoff_windows__guard();
+
+create or replace function llm.trip_shutoff(p_scope text, p_tenant_id uuid, p_user_id uuid, p_until timestamptz, p_reason text)
+  returns bigint
+  language plpgsql
+  set search_path = pg_catalog
+as $$
+declare
+  v_id bigint;
+begin
+  insert into llm_private.shutoff_windows (scope, tenant_id, user_id, kind, starts_at, ends_at, reason)
+  values (p_scope::llm_private.limit_scope, p_tenant_id, p_user_id, 'manual', llm_private.now(), p_until, p_reason)
+  returning id into v_id;
+  return v_id;
+end
+$$;
+comment on function llm.trip_shutoff(text, uuid, uuid, timestamptz, text) is
+  'Operator: stops calls now at global (tenant and user NULL), tenant (user NULL) or user scope until p_until (finite, at most 92 days). Returns the window id.';
+
+create or replace function llm.schedule_shutoff(p_scope text, p_tenant_id uuid, p_user_id uuid, p_starts_at timestamptz,
+  p_ends_at timestamptz, p_reason text) returns bigint
+  language plpgsql
+  set search_path = pg_catalog
+as $$
+declare
+  v_id bigint;
+begin
+  insert into llm_private.shutoff_windows (scope, tenant_id, user_id, kind, starts_at, ends_at, reason)
+  values (p_scope::llm_private.limit_scope, p_tenant_id, p_user_id, 'scheduled', p_starts_at, p_ends_at, p_reason)
+  returning id into v_id;
+  return v_id;
+end
+$$;
+comment on function llm.schedule_shutoff(text, uuid, uuid, timestamptz, timestamptz, text) is
+  'Operator: schedules a shutoff between two times (for example a maintenance hour) at global, tenant or user scope. Returns the window id.';
+
+create or replace function llm.cancel_shutoff(p_window_id bigint) returns boolean
+  language plpgsql
+  set search_path = pg_catalog
+as $$
+begin
+  update llm_private.shutoff_windows w set cancelled_at = llm_private.now() where w.id = p_window_id and w.cancelled_at is null;
   return found;
 end
 $$;
-comment on function llm.clear_shutoff(bigint, text) is
-  'Operator: ends a shutoff window now (manual or hourly). Returns false when it was already cleared or does not exist.';
+comment on function llm.cancel_shutoff(bigint) is 'Operator: cancels a window (active or scheduled); false when it was already cancelled or does not exist.';
 
-grant execute on function llm_private.active_shutoff(uuid, uuid, timestamptz) to llm_app, llm_operator;
-grant execute on function llm.trip_shutoff(text, uuid, uuid, timestamptz, text, text), llm.clear_shutoff(bigint, text) to llm_operator;
+grant execute on function llm_private.active_shutoff(uuid, uuid, timestamptz),
+  llm_private.trip_shutoff(smallint, integer, uuid, uuid, timestamptz, bigint, bigint) to llm_money, llm_operator;
+grant execute on function llm.trip_shutoff(text, uuid, uuid, timestamptz, text), llm.schedule_shutoff(text, uuid, uuid, timestamptz, timestamptz, text),
+  llm.cancel_shutoff(bigint) to llm_operator;

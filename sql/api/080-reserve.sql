@@ -1,167 +1,470 @@
 /*
- * llm.reserve_call: the one function a worker calls before the provider.
- * Claims the request once on (tenant, request_id, endpoint), applies every limit, holds the worst
- * case, records the decision, and returns it. Refusals are results (decision = 'block' or
- * 'replay'), never exceptions; it raises only for malformed input or missing context.
- * Locks, in this order: the request row (serialises duplicates and retries of one request), a
- * superseded reservation row, then the rollup rows in key order (see 030-rollups.sql).
+ * Reserve: an INSERT into llm_private.attempts. Whoever inserts (llm.reserve_call, or the money
+ * role by hand), the triggers below decide: the inserter gives only facts (which request, which
+ * job attempt, the input token estimate, the call timeout, a claimed semantic cache entry, a
+ * trace id); the decision, the model, the hold, the footprint and every figure are computed here,
+ * and the usage counters move in the same statement.
+ *
+ * Order of the rules (the first that decides wins):
+ *   the request is final                       -> error (llm.reserve_call answers replay before inserting)
+ *   a live cache entry (exact, or a verified semantic claim)  -> cached / cache_hit | semantic_hit
+ *   attempts of the request >= max            -> block / attempts_exhausted
+ *   an active shutoff window                   -> block / shutoff
+ *   a budget scope past its deadline           -> block / limit (the deadline limit)
+ *   model: breaker open -> next of the chain (fallback / breaker_open); budget pressure -> pressure
+ *          model (fallback / budget_pressure); no price -> block / unknown_model
+ *   shaping limits (per request, per budget scope, the caller's ceiling): the worst case must fit
+ *          the smallest headroom; else by the binding limit's action: cap (fewer output tokens),
+ *          fallback (a cheaper model of the chain), block
+ *   the hold: every applicable meter, in meter order, strictly (held + spent + worst <= quota) for
+ *          hard limits -> allow | cap | fallback; a hard limit that does not fit -> block / limit
  */
-create or replace function llm.reserve_call(
-  p_tenant_id uuid, p_user_id uuid, p_request_id text, p_endpoint text, p_provider text, p_model text,
-  p_input_tokens integer, p_max_output_tokens integer, p_attempt integer default 1, p_call_timeout_ms integer default 60000,
-  p_cost_ceiling_micros bigint default null, p_cache_key text default null)
-  returns table (decision text, reason text, reservation_id bigint, provider text, model text, max_output_tokens integer,
-    held_micros bigint, worst_case_micros bigint, limit_name text, limit_micros bigint, used_micros bigint, expires_at timestamptz,
-    cached_output text)
+create or replace function llm_private.request_used_micros(p_tenant_id uuid, p_request_pk bigint) returns bigint
+  language plpgsql stable
+  set search_path = pg_catalog
+as $$
+begin
+  -- Live holds of earlier attempts count: a retry never frees the headroom of an attempt that may still run.
+  return (select coalesce(sum(a.charged_micros + case when a.state = 'held' then a.held_micros else 0 end), 0)::bigint
+            from llm_private.attempts a where a.tenant_id = p_tenant_id and a.request_pk = p_request_pk);
+end
+$$;
+comment on function llm_private.request_used_micros(uuid, bigint) is
+  'What a request has used: the charges of its attempts plus the holds of those still live.';
+
+create or replace function llm_private.subject_used(l llm_private.applicable_limit, p_tenant_id uuid, p_user_id uuid, p_budget_scope text,
+  p_scope_started_at timestamptz, p_at timestamptz) returns bigint
+  language plpgsql stable
+  set search_path = pg_catalog
+as $$
+declare
+  k record;
+begin
+  select * into k from llm_private.usage_key(l.scope, l."window", l.shards, p_tenant_id, p_user_id, p_budget_scope, p_scope_started_at, p_at);
+  return (select coalesce(sum(u.held + u.spent), 0)::bigint from llm_private.usage u
+           where u.tenant_id = k.k_tenant and u.meter_id = l.meter_id and u.user_id = k.k_user and u.budget_scope = k.k_scope
+             and u.period_start = k.k_period);
+end
+$$;
+comment on function llm_private.subject_used(llm_private.applicable_limit, uuid, uuid, text, timestamptz, timestamptz) is
+  'What the call''s subject has used (held + spent, all shards) on a limit''s meter this period: an unlocked read, for shaping and pressure (the hold itself re-checks under the row lock).';
+
+create or replace function llm_private.tg_attempts__reserve() returns trigger
+  language plpgsql
+  set search_path = pg_catalog
+as $$
+declare
+  v_now timestamptz := llm_private.now();
+  st llm_private.settings;
+  q llm_private.requests;
+  i llm_private.request_inputs;
+  e llm_private.cache_entries;
+  w llm_private.shutoff_windows;
+  p llm_private.model_prices;
+  chosen_p llm_private.model_prices;
+  l llm_private.applicable_limit;
+  lims llm_private.applicable_limit[];
+  chosen_lims llm_private.applicable_limit[];
+  binding llm_private.applicable_limit;
+  k record;
+  h record;
+  v_timeout_ms bigint;
+  v_claimed_key text := new.cache_key;
+  v_claimed_similarity real := new.similarity;
+  v_owner uuid;
+  v_threshold real;
+  v_scope_started timestamptz;
+  v_candidates text[];
+  v_cand text;
+  v_idx integer;
+  v_start integer := 1;
+  v_provider text;
+  v_model text;
+  v_model_max integer;
+  v_max_out integer;
+  v_worst bigint;
+  v_headroom bigint;
+  v_used bigint;
+  v_req_used bigint;
+  v_m integer;
+  v_decision llm_private.decision;
+  v_reason llm_private.reason := 'ok';
+  v_bind_used bigint;
+  v_held_rows integer := 0;
+  v_amounts bigint[] := '{}';
+  v_kt uuid[] := '{}';
+  v_ku uuid[] := '{}';
+  v_ks text[] := '{}';
+  v_kp timestamptz[] := '{}';
+  v_kh smallint[] := '{}';
+  v_footprint smallint[] := '{}';
+  v_amount bigint;
+begin
+  select * into st from llm_private.settings;
+  select * into q from llm_private.requests x where x.tenant_id = new.tenant_id and x.id = new.request_pk for update;
+  if q.id is null or q.user_id <> new.user_id then
+    raise exception using errcode = 'P0002', message = 'request not found',
+      detail = format('request %s is not visible in this tenant and user context', new.request_pk);
+  end if;
+  if q.state not in ('queued', 'running') then
+    raise exception using errcode = 'LG002', message = 'the request is final',
+      detail = format('request %s is %s', q.id, q.state), hint = 'llm.reserve_call answers replay for a final request.';
+  end if;
+  select * into i from llm_private.request_inputs x where x.tenant_id = new.tenant_id and x.request_pk = new.request_pk;
+
+  /* Facts the inserter gives; everything else is decided below and never taken as written. */
+  v_timeout_ms := greatest(1000, least(3600000,
+    coalesce((date_part('epoch', new.expires_at - v_now) * 1000)::bigint, 30000)));
+  new.attempt_no := q.attempt_count + 1;
+  new.reserved_at := v_now;
+  new.expires_at := v_now + make_interval(secs => (v_timeout_ms + st.hold_margin_ms) / 1000.0);
+  new.state := 'refused'; new.decision := 'block'; new.reason := 'ok'; new.price_id := null;
+  new.max_output_tokens := 0; new.held_micros := 0; new.ended_at := null;
+  new.input_tokens := null; new.cached_input_tokens := null; new.output_tokens := null; new.cost_micros := null;
+  new.charged_micros := 0; new.latency_ms := null; new.provider_status := null; new.usage_unknown := false; new.late := false;
+  new.output_valid := null; new.pii_flagged := null; new.meter_ids := '{}';
+  new.limit_id := null; new.limit_cap := null; new.limit_used := null; new.cache_key := null; new.similarity := null;
+  new.cache_source_pk := null;
+  new.distillation_eligible := null; new.distillation_reason := null;
+
+  -- Holds of this request's earlier attempts that outlived their expiry are charged in full now.
+  update llm_private.attempts a set state = 'expired'
+   where a.tenant_id = new.tenant_id and a.request_pk = new.request_pk and a.state = 'held' and a.expires_at <= v_now;
+
+  /* The cache: free, so it comes first. */
+  if new.purpose = 'chat' and i.cache_key is not null then
+    v_owner := llm_private.cache_owner(q.tenant_id, q.user_id, q.endpoint);
+    e := llm_private.live_cache_entry(q.tenant_id, v_owner, i.cache_key, v_now);
+    if e.cache_key is not null then
+      new.reason := 'cache_hit';
+    elsif v_claimed_key is not null then
+      select x.semantic_threshold into v_threshold from llm_private.endpoint_settings x
+       where (x.tenant_id = q.tenant_id or x.tenant_id is null) and x.endpoint = q.endpoint order by x.tenant_id nulls last limit 1;
+      select * into e from llm_private.cache_entries c
+       where c.tenant_id = q.tenant_id and c.owner_user_id = v_owner and c.cache_key = v_claimed_key and c.expires_at > v_now
+         and c.endpoint = q.endpoint and c.provider || ':' || c.model = i.model_ref and c.source_watermark = i.source_watermark
+         and c.system_hash = i.system_hash and c.response_format = i.response_format
+         and v_threshold is not null and v_claimed_similarity >= v_threshold;
+      if e.cache_key is not null then
+        new.reason := 'semantic_hit';
+        new.similarity := v_claimed_similarity;
+      end if;
+    end if;
+    if e.cache_key is not null then
+      new.state := 'cached'; new.decision := 'cached'; new.cache_key := e.cache_key; new.cache_source_pk := e.source_request_pk;
+      new.price_id := (llm_private.price_in_effect(e.provider, e.model, v_now)).id;
+      return new;
+    end if;
+  end if;
+
+  if q.attempt_count >= st.max_attempts_per_request then
+    new.reason := 'attempts_exhausted';
+    return new;
+  end if;
+  w := llm_private.active_shutoff(q.tenant_id, q.user_id, v_now);
+  if w.id is not null then
+    new.reason := 'shutoff';
+    return new;
+  end if;
+  if q.budget_scope is not null then
+    insert into llm_private.budget_scopes (tenant_id, scope_key, started_at, first_request_pk)
+    values (q.tenant_id, q.budget_scope, v_now, q.id) on conflict do nothing;
+    select b.started_at into v_scope_started from llm_private.budget_scopes b where b.tenant_id = q.tenant_id and b.scope_key = q.budget_scope;
+  end if;
+
+  /* The model: the requested one, else along its fallback chain. */
+  if new.purpose = 'embedding' then
+    select x.embedding_model into v_cand from llm_private.endpoint_settings x
+     where (x.tenant_id = q.tenant_id or x.tenant_id is null) and x.endpoint = q.endpoint and x.embedding_model is not null
+     order by x.tenant_id nulls last limit 1;
+    if v_cand is null then
+      raise exception using errcode = '22023', message = 'the endpoint has no embedding model',
+        hint = 'llm.set_endpoint_cache(tenant, endpoint, shared, threshold, embedding_model).';
+    end if;
+    v_candidates := array[v_cand];
+  else
+    v_candidates := array[i.model_ref] || coalesce((select array_agg(f.fallback_provider || ':' || f.fallback_model order by f.position)
+      from llm_private.model_fallbacks f where f.provider || ':' || f.model = i.model_ref), '{}');
+  end if;
+  v_req_used := llm_private.request_used_micros(q.tenant_id, q.id);
+  v_decision := 'allow';
+
+  v_idx := 0;
+  <<candidates>>
+  loop
+    v_idx := v_idx + 1;
+    exit when v_idx > cardinality(v_candidates);
+    continue when v_idx < v_start;
+    v_provider := split_part(v_candidates[v_idx], ':', 1);
+    v_model := substr(v_candidates[v_idx], length(v_provider) + 2);
+    p := llm_private.price_in_effect(v_provider, v_model, v_now);
+    select m.max_output_tokens into v_model_max from llm_private.models m
+     where m.provider = v_provider and m.model = v_model and m.kind = case when new.purpose = 'embedding' then 'embedding' else 'chat' end;
+    if p.id is null or v_model_max is null then
+      if v_idx = 1 then
+        new.reason := 'unknown_model';
+        return new;
+      end if;
+      continue;
+    end if;
+    select array_agg(x) into lims from llm_private.applicable_limits(q.tenant_id, q.user_id, q.endpoint, v_provider, v_model,
+      q.budget_scope is not null, v_now) x;
+    lims := coalesce(lims, '{}');
+
+    -- A budget scope past its deadline refuses whatever the model.
+    foreach l in array lims loop
+      if l.unit = 'elapsed_ms' and l.kind = 'hard' and (date_part('epoch', v_now - v_scope_started) * 1000)::bigint > l.cap then
+        new.reason := 'limit'; new.limit_id := l.limit_id; new.limit_cap := l.cap;
+        new.limit_used := (date_part('epoch', v_now - v_scope_started) * 1000)::bigint;
+        return new;
+      end if;
+    end loop;
+
+    -- Budget pressure (on the requested model only): above a share of a cap, prefer the cheaper model.
+    if v_idx = 1 and new.purpose = 'chat' then
+      foreach l in array lims loop
+        continue when l.pressure_pct is null;
+        v_used := llm_private.subject_used(l, q.tenant_id, q.user_id, q.budget_scope, v_scope_started, v_now);
+        if v_used * 100 >= l.cap::numeric * l.pressure_pct then
+          v_start := coalesce(array_position(v_candidates, l.pressure_model), 2);
+          if v_start > cardinality(v_candidates) then
+            v_candidates := v_candidates || l.pressure_model;
+          end if;
+          v_decision := 'fallback'; v_reason := 'budget_pressure';
+          new.limit_id := l.limit_id; new.limit_cap := l.cap; new.limit_used := v_used;
+          continue candidates;
+        end if;
+      end loop;
+    end if;
+
+    if not llm_private.breaker_admits(v_provider, v_model, v_now) then
+      if v_reason = 'ok' then
+        v_reason := 'breaker_open';
+      end if;
+      v_decision := 'fallback';
+      continue;
+    end if;
+
+    v_max_out := case when new.purpose = 'embedding' then 0 else least(i.max_output_tokens, v_model_max) end;
+    v_worst := llm_private.call_cost_micros(p, new.input_tokens_estimate, 0, v_max_out);
+
+    -- Shaping limits: per request, per budget scope (micro-USD), and the caller's own ceiling.
+    v_headroom := null; binding := null;
+    foreach l in array lims loop
+      continue when l.kind <> 'hard' or l.unit <> 'micros' or l.scope not in ('request', 'budget_scope');
+      v_used := case when l.scope = 'request' then v_req_used
+                     else llm_private.subject_used(l, q.tenant_id, q.user_id, q.budget_scope, v_scope_started, v_now) end;
+      if v_headroom is null or l.cap - v_used < v_headroom then
+        v_headroom := l.cap - v_used; binding := l; v_bind_used := v_used;
+      end if;
+    end loop;
+    if i.cost_ceiling_micros is not null and (v_headroom is null or i.cost_ceiling_micros - v_req_used < v_headroom) then
+      v_headroom := i.cost_ceiling_micros - v_req_used;
+      binding := row(null, 'cost_ceiling', 'request', 'request', 'micros', 1, null, i.cost_ceiling_micros, 'hard', 'cap', 16, false,
+        '{}', null, null)::llm_private.applicable_limit;
+      v_bind_used := v_req_used;
+    end if;
+    if v_headroom is not null and v_worst > v_headroom then
+      new.limit_id := binding.limit_id; new.limit_cap := binding.cap; new.limit_used := v_bind_used;
+      if binding.action = 'block' then
+        new.reason := 'limit';
+        return new;
+      end if;
+      v_m := llm_private.max_output_within(p, new.input_tokens_estimate, v_headroom);
+      if new.purpose = 'chat' and v_m is not null and v_m >= binding.min_output_tokens
+         and (binding.action = 'cap' or v_idx = cardinality(v_candidates)) then
+        v_max_out := least(v_max_out, v_m);
+        v_worst := llm_private.call_cost_micros(p, new.input_tokens_estimate, 0, v_max_out);
+        v_decision := 'cap'; v_reason := 'limit';
+      else
+        v_decision := 'fallback'; v_reason := 'limit';
+        continue;                                                     -- a cheaper model of the chain may fit
+      end if;
+    end if;
+    chosen_p := p; chosen_lims := lims;
+    exit candidates;
+  end loop;
+
+  if chosen_p.id is null then
+    new.reason := case when v_reason = 'ok' then 'unknown_model' else v_reason end;
+    return new;
+  end if;
+  if v_decision = 'fallback' and chosen_p.provider || ':' || chosen_p.model = i.model_ref then
+    v_decision := 'allow';
+  end if;
+
+  /* The hold: every applicable meter, in meter order; all or nothing. */
+  foreach l in array chosen_lims loop
+    continue when l."window" = 'request' or l.unit = 'elapsed_ms';
+    v_amount := case l.unit when 'micros' then v_worst
+                            when 'tokens' then new.input_tokens_estimate::bigint + v_max_out
+                            when 'calls' then case when new.purpose = 'chat' then 1 else 0 end end;
+    continue when v_amount = 0;
+    select * into k from llm_private.usage_key(l.scope, l."window", l.shards, q.tenant_id, q.user_id, q.budget_scope, v_scope_started, v_now);
+    h := llm_private.usage_hold(l.meter_id, l.shards, k.k_tenant, k.k_user, k.k_scope, k.k_period, k.k_shard, l.limit_id, l.cap,
+      l.kind = 'hard', v_amount);
+    if not h.ok then
+      -- Give back what this attempt already held (the rows are ours, locked in order).
+      for v_idx in 1 .. v_held_rows loop
+        update llm_private.usage u set held = u.held - v_amounts[v_idx]
+         where u.tenant_id = v_kt[v_idx] and u.meter_id = v_footprint[v_idx] and u.user_id = v_ku[v_idx]
+           and u.budget_scope = v_ks[v_idx] and u.period_start = v_kp[v_idx] and u.shard = v_kh[v_idx];
+      end loop;
+      new.reason := 'limit'; new.limit_id := l.limit_id; new.limit_cap := l.cap; new.limit_used := h.used;
+      new.price_id := chosen_p.id;
+      return new;
+    end if;
+    v_held_rows := v_held_rows + 1;
+    v_footprint := v_footprint || l.meter_id;
+    v_amounts := v_amounts || v_amount;
+    v_kt := v_kt || k.k_tenant; v_ku := v_ku || k.k_user; v_ks := v_ks || k.k_scope; v_kp := v_kp || k.k_period; v_kh := v_kh || k.k_shard;
+  end loop;
+
+  new.state := 'held'; new.decision := v_decision; new.reason := v_reason;
+  new.price_id := chosen_p.id; new.max_output_tokens := v_max_out; new.held_micros := v_worst; new.meter_ids := v_footprint;
+  if v_decision = 'allow' then
+    new.limit_id := null; new.limit_cap := null; new.limit_used := null;
+  end if;
+  return new;
+end
+$$;
+comment on function llm_private.tg_attempts__reserve() is
+  'BEFORE INSERT on attempts: the reserve decision (cache, attempts, shutoffs, deadline, model, shaping, hold) derived from facts, with the usage holds made in meter order. See the rule list at the top of sql/api/080-reserve.sql.';
+create or replace trigger _100_reserve before insert on llm_private.attempts
+  for each row execute function llm_private.tg_attempts__reserve();
+
+/* After the row exists: the request's state, a cache hit's output, the cache fill of a miss. */
+create or replace function llm_private.tg_attempts__after_reserve() returns trigger
+  language plpgsql
+  set search_path = pg_catalog
+as $$
+declare
+  v_now timestamptz := new.reserved_at;
+  v_key text;
+begin
+  update llm_private.requests q
+     set attempt_count = new.attempt_no,
+         state = case when new.state = 'refused' then 'refused'
+                      when new.state = 'cached' then 'done'
+                      else 'running' end::llm_private.request_state,
+         reason = case when new.state in ('refused', 'cached') then new.reason end,
+         finished_at = case when new.state in ('refused', 'cached') then v_now end
+   where q.tenant_id = new.tenant_id and q.id = new.request_pk;
+  if new.state = 'cached' then
+    insert into llm_private.call_outputs (tenant_id, request_pk, attempt_no, user_id, output, created_at, expires_at)
+    select new.tenant_id, new.request_pk, new.attempt_no, new.user_id, c.output, v_now,
+           v_now + make_interval(secs => (select s.output_retention_ms from llm_private.settings s) / 1000.0)
+      from llm_private.cache_entries c
+     where c.tenant_id = new.tenant_id and c.cache_key = new.cache_key
+       and c.owner_user_id in (new.user_id, llm_private.nil_uuid())
+     order by c.owner_user_id = new.user_id desc limit 1;
+  elsif new.state = 'held' and new.purpose = 'chat' then
+    select x.cache_key into v_key from llm_private.request_inputs x where x.tenant_id = new.tenant_id and x.request_pk = new.request_pk;
+    if v_key is not null then
+      insert into llm_private.cache_fills as f (tenant_id, owner_user_id, cache_key, request_pk, attempt_no, expires_at)
+      select new.tenant_id, llm_private.cache_owner(new.tenant_id, new.user_id, q.endpoint), v_key, new.request_pk, new.attempt_no, new.expires_at
+        from llm_private.requests q where q.tenant_id = new.tenant_id and q.id = new.request_pk
+      on conflict (tenant_id, owner_user_id, cache_key) do update
+        set request_pk = excluded.request_pk, attempt_no = excluded.attempt_no, expires_at = excluded.expires_at
+        where f.expires_at <= v_now or f.request_pk = excluded.request_pk;
+    end if;
+  end if;
+  return null;
+end
+$$;
+comment on function llm_private.tg_attempts__after_reserve() is
+  'AFTER INSERT on attempts: moves the request (running; refused or done when the attempt is final), stores a cache hit''s answer as the request''s output, and registers the cache fill of a miss.';
+create or replace trigger _200_after_reserve after insert on llm_private.attempts
+  for each row execute function llm_private.tg_attempts__after_reserve();
+
+/*
+ * llm.reserve_call: what the worker calls before the provider. It serialises on the request row,
+ * answers replays and cache waits without writing, then inserts the attempt (the triggers decide).
+ */
+create or replace function llm.reserve_call(p_request_pk bigint, p_job_attempt integer, p_input_tokens integer, p_call_timeout_ms integer,
+  p_trace_id text default null, p_purpose text default 'chat', p_semantic_cache_key text default null, p_similarity real default null)
+  returns table (decision text, reason text, attempt_no integer, provider text, model text, max_output_tokens integer,
+    held_micros bigint, worst_case_micros bigint, limit_id integer, limit_name text, limit_cap bigint, limit_used bigint,
+    expires_at timestamptz, cached_output text, retry_after_ms integer)
   language plpgsql
   set search_path = pg_catalog
 as $$
 #variable_conflict use_column
 declare
-  v_endpoint llm_private.endpoint;
   v_now timestamptz := llm_private.now();
-  v_month timestamptz := date_trunc('month', llm_private.now(), 'UTC');
-  v_hour timestamptz := date_trunc('hour', llm_private.now());
-  v_fp text := md5(concat_ws('|', p_user_id, p_provider, p_model, p_input_tokens, p_max_output_tokens, p_cost_ceiling_micros));
-  req llm_private.requests;
-  live llm_private.reservations;
-  ch record;
-  h record;
-  cl record;
-  d record;
-  res_id bigint;
-  v_expires timestamptz;
+  q llm_private.requests;
+  a llm_private.attempts;
+  f llm_private.cache_fills;
+  v_key text;
 begin
-  perform llm_private.require_context(p_tenant_id, p_user_id);
-  v_endpoint := llm_private.to_endpoint(p_endpoint);
-  perform llm_private.require_range('length(p_request_id)', length(coalesce(p_request_id, '')), 1, 200);
-  perform llm_private.require_range('length(p_provider)', length(coalesce(p_provider, '')), 1, 40);
-  perform llm_private.require_range('length(p_model)', length(coalesce(p_model, '')), 1, 200);
+  perform llm_private.require_money_context();
+  perform llm_private.require_range('p_job_attempt', p_job_attempt, 0, 1000);
   perform llm_private.require_range('p_input_tokens', p_input_tokens, 0, 10000000);
-  perform llm_private.require_range('p_max_output_tokens', p_max_output_tokens, 1, 1000000);
-  perform llm_private.require_range('p_attempt', p_attempt, 1, 1000);
-  perform llm_private.require_range('p_call_timeout_ms', p_call_timeout_ms, 100, 3600000);
-  if p_cache_key is not null and p_cache_key !~ '^[0-9a-f]{64}$' then
-    raise exception using errcode = '22023', message = 'p_cache_key must be a sha256 hex digest', hint = 'Use llm.cache_key(payload).';
+  perform llm_private.require_range('p_call_timeout_ms', p_call_timeout_ms, 1000, 3600000);
+  if p_purpose is null or p_purpose not in ('chat', 'embedding') then
+    raise exception using errcode = '22023', message = 'p_purpose is chat or embedding';
   end if;
-  if p_cost_ceiling_micros is not null then
-    perform llm_private.require_range('p_cost_ceiling_micros', p_cost_ceiling_micros, 0, 1000000000000);
+  select * into q from llm_private.requests x
+   where x.tenant_id = llm_private.current_tenant_id() and x.user_id = llm_private.current_user_id() and x.id = p_request_pk
+   for update;
+  if q.id is null then
+    raise exception using errcode = 'P0002', message = 'request not found',
+      detail = format('request %s is not visible in this tenant and user context', p_request_pk);
   end if;
-  if not exists (select 1 from llm_private.tenants t where t.id = p_tenant_id) then
-    raise exception using errcode = 'P0002', message = 'unknown tenant',
-      detail = format('tenant %s has no row in llm_private.tenants', p_tenant_id), hint = 'An operator creates tenants with llm.upsert_tenant.';
+  -- The same job attempt asking again (its first answer was lost): the same attempt.
+  select * into a from llm_private.attempts x
+   where x.tenant_id = q.tenant_id and x.request_pk = q.id and x.job_attempt = p_job_attempt and x.purpose = p_purpose::llm_private.purpose
+     and x.state = 'held'
+   order by x.attempt_no desc limit 1;
+  if a.attempt_no is not null then
+    return query select 'replay', 'in_flight', a.attempt_no::int, pr.provider, pr.model, a.max_output_tokens, a.held_micros, a.held_micros,
+      null::int, null::text, null::bigint, null::bigint, a.expires_at, null::text, null::int
+      from llm_private.model_prices pr where pr.id = a.price_id;
+    return;
   end if;
-  insert into llm_private.users (tenant_id, id) values (p_tenant_id, p_user_id) on conflict do nothing;
-  perform llm_private.expire_due_holds(p_tenant_id, p_user_id, 100);
-
-  -- d collects the outcome; every path ends in one decision row.
-  select null::text as decision, null::text as reason, null::bigint as reservation_id, p_provider as provider, p_model as model,
-         null::integer as max_output_tokens, 0::bigint as held_micros, null::bigint as worst_case_micros,
-         null::text as limit_name, null::bigint as limit_micros, null::bigint as used_micros, null::timestamptz as expires_at,
-         null::text as cached_output
-    into d;
-  <<decide>>
-  loop
-    insert into llm_private.requests as r (tenant_id, user_id, request_id, endpoint, fingerprint, created_at, updated_at)
-    values (p_tenant_id, p_user_id, p_request_id, v_endpoint, v_fp, v_now, v_now)
-    on conflict do nothing
-    returning * into req;
-    if req.id is null then
-      select * into req from llm_private.requests r
-       where r.tenant_id = p_tenant_id and r.request_id = p_request_id and r.endpoint = v_endpoint
-       for update;
-      if req.id is null or req.fingerprint <> v_fp then
-        -- Another user's claim (invisible here) or other parameters: never touch the first one's hold.
-        d.decision := 'block'; d.reason := 'request_conflict'; req := null;
-        exit decide;
+  if q.state not in ('queued', 'running') then
+    return query select 'replay', 'request_final', null::int, null::text, null::text, null::int, null::bigint, null::bigint,
+      null::int, q.state::text, null::bigint, null::bigint, null::timestamptz, null::text, null::int;
+    return;
+  end if;
+  -- Single flight: another request is filling this cache key right now.
+  if p_purpose = 'chat' then
+    select x.cache_key into v_key from llm_private.request_inputs x where x.tenant_id = q.tenant_id and x.request_pk = q.id;
+    if v_key is not null then
+      select * into f from llm_private.cache_fills x
+       where x.tenant_id = q.tenant_id and x.owner_user_id = llm_private.cache_owner(q.tenant_id, q.user_id, q.endpoint)
+         and x.cache_key = v_key and x.expires_at > v_now and x.request_pk <> q.id;
+      if f.request_pk is not null and llm_private.live_cache_entry(q.tenant_id, f.owner_user_id, v_key, v_now) is null then
+        return query select 'wait', 'cache_fill_in_flight', null::int, null::text, null::text, null::int, null::bigint, null::bigint,
+          null::int, null::text, null::bigint, null::bigint, f.expires_at, null::text,
+          least((select s.cache_fill_wait_ms from llm_private.settings s), greatest(10, (date_part('epoch', f.expires_at - v_now) * 1000)::int));
+        return;
       end if;
     end if;
-    if req.state = 'done' then
-      d.decision := 'replay'; d.reason := 'already_settled';
-      select x.id, x.provider, x.model, x.cost_micros into d.reservation_id, d.provider, d.model, d.used_micros
-        from llm_private.reservations x where x.request_pk = req.id and x.state = 'settled' and x.provider_status = 'ok'
-       order by x.id desc limit 1;
-      exit decide;
-    end if;
-    select * into live from llm_private.reservations x where x.request_pk = req.id and x.state = 'held' for update;
-    if live.id is not null then
-      if p_attempt <= coalesce(req.last_caller_attempt, 0) then
-        d.decision := 'replay'; d.reason := 'in_flight'; d.reservation_id := live.id;
-        d.provider := live.provider; d.model := live.model; d.max_output_tokens := live.max_output_tokens;
-        d.expires_at := live.expires_at;
-        exit decide;
-      end if;
-      perform llm_private.end_hold(live.id, 'expired', 'superseded');  -- a retry: give the old hold back
-    end if;
-    if req.attempt_count >= (select s.max_attempts_per_request from llm_private.settings s) then
-      d.decision := 'block'; d.reason := 'attempts_exhausted'; exit decide;
-    end if;
-    if p_cache_key is not null then
-      -- A hit costs nothing, so it is served before the money checks (even during a shutoff).
-      select * into cl from llm_private.cache_lookup(p_tenant_id, p_cache_key, req.id);
-      if (cl.entry).cache_key is not null then
-        d.decision := 'cached'; d.reason := 'cache_hit'; d.held_micros := 0;
-        d.reservation_id := llm_private.serve_from_cache(req, cl.entry, p_attempt);
-        d.provider := (cl.entry).provider; d.model := (cl.entry).model; d.cached_output := (cl.entry).output;
-        exit decide;
-      end if;
-      if cl.fill_in_flight then
-        d.decision := 'wait'; d.reason := 'cache_fill_in_flight'; exit decide;
-      end if;
-    end if;
-    select * into ch from llm_private.active_shutoff(p_tenant_id, p_user_id, v_now) w where w.id is not null;
-    if ch.id is not null then
-      d.decision := 'block';
-      d.reason := case when ch.kind = 'manual' then 'manual_shutoff' else 'hourly_shutoff' end;
-      d.limit_name := ch.scope || '_shutoff_window'; d.limit_micros := ch.threshold_micros;
-      exit decide;
-    end if;
-    select * into ch from llm_private.choose_model(p_tenant_id, v_endpoint, p_provider, p_model, p_input_tokens,
-      p_max_output_tokens, req.spent_micros, v_now, p_cost_ceiling_micros);
-    d.decision := ch.decision; d.reason := ch.reason; d.provider := ch.provider; d.model := ch.model;
-    d.max_output_tokens := ch.max_output_tokens; d.worst_case_micros := ch.worst_case_micros;
-    d.limit_name := 'per_request_cap'; d.limit_micros := ch.limit_micros; d.used_micros := req.spent_micros;
-    exit decide when ch.decision = 'block';
-    select * into h from llm_private.hold_budget(p_tenant_id, p_user_id, v_month, v_hour, ch.worst_case_micros, p_request_id);
-    if not h.ok then
-      d.decision := 'block'; d.reason := h.reason;
-      d.limit_name := h.limit_name; d.limit_micros := h.limit_micros; d.used_micros := h.used_micros;
-      exit decide;
-    end if;
-    v_expires := v_now + make_interval(secs => (p_call_timeout_ms
-      + (select s.hold_margin_ms from llm_private.settings s)) / 1000.0);
-    insert into llm_private.reservations (tenant_id, user_id, request_pk, request_id, endpoint, attempt, caller_attempt, decision,
-      requested_provider, requested_model, provider, model, price_id, input_tokens_estimate, max_output_tokens, held_micros,
-      holds_global, month_start, hour_start, reserved_at, expires_at, cache_key)
-    values (p_tenant_id, p_user_id, req.id, p_request_id, v_endpoint, req.attempt_count + 1, p_attempt, ch.decision,
-      p_provider, p_model, ch.provider, ch.model, ch.price_id, p_input_tokens, ch.max_output_tokens, ch.worst_case_micros,
-      h.holds_global, v_month, v_hour, v_now, v_expires, p_cache_key)
-    returning id into res_id;
-    if p_cache_key is not null then
-      perform llm_private.start_cache_fill(p_tenant_id, p_cache_key, res_id, v_expires);
-    end if;
-    update llm_private.requests r
-       set attempt_count = r.attempt_count + 1, last_caller_attempt = greatest(p_attempt, coalesce(r.last_caller_attempt, 0)),
-           state = 'open', updated_at = v_now
-     where r.id = req.id;
-    d.reservation_id := res_id; d.held_micros := ch.worst_case_micros; d.expires_at := v_expires;
-    exit decide;
-  end loop;
-
-  if d.decision = 'block' and req.id is not null and req.state <> 'done' then
-    update llm_private.requests r set state = 'refused', updated_at = v_now where r.id = req.id;
   end if;
-  insert into llm_private.decisions (decided_at, tenant_id, user_id, request_id, endpoint, caller_attempt, reservation_id, decision,
-    reason, requested_provider, requested_model, provider, model, input_tokens_estimate, requested_max_output_tokens,
-    granted_max_output_tokens, worst_case_micros, limit_name, limit_micros, used_micros)
-  values (v_now, p_tenant_id, p_user_id, p_request_id, v_endpoint, p_attempt, d.reservation_id, d.decision, d.reason,
-    p_provider, p_model, d.provider, d.model, p_input_tokens, p_max_output_tokens,
-    case when d.decision in ('allow', 'cap', 'fallback') then d.max_output_tokens end,
-    d.worst_case_micros, d.limit_name, d.limit_micros, d.used_micros);
-  return query select d.decision, d.reason, d.reservation_id, d.provider, d.model, d.max_output_tokens, d.held_micros,
-    d.worst_case_micros, d.limit_name, d.limit_micros, d.used_micros, d.expires_at, d.cached_output;
+  insert into llm_private.attempts as x (tenant_id, request_pk, user_id, purpose, job_attempt, input_tokens_estimate, expires_at,
+    cache_key, similarity, trace_id)
+  values (q.tenant_id, q.id, q.user_id, p_purpose::llm_private.purpose, p_job_attempt, p_input_tokens,
+    v_now + make_interval(secs => p_call_timeout_ms / 1000.0), p_semantic_cache_key, p_similarity, p_trace_id)
+  returning x.* into a;
+  return query
+  select a.decision::text,
+         case when a.reason = 'limit' then coalesce(m.name, 'cost_ceiling') else a.reason::text end,
+         a.attempt_no::int, pr.provider, pr.model, a.max_output_tokens, a.held_micros,
+         case when pr.id is null then null else llm_private.call_cost_micros(pr, a.input_tokens_estimate, 0, a.max_output_tokens) end,
+         a.limit_id, coalesce(m.name, case when a.reason = 'limit' then 'cost_ceiling' end), a.limit_cap, a.limit_used, a.expires_at,
+         o.output, null::int
+    from (select 1) one
+    left join llm_private.model_prices pr on pr.id = a.price_id
+    left join llm_private.limits li on li.id = a.limit_id
+    left join llm_private.meters m on m.id = li.meter_id
+    left join llm_private.call_outputs o on a.state = 'cached' and o.tenant_id = a.tenant_id and o.request_pk = a.request_pk
+                                        and o.attempt_no = a.attempt_no;
 end
 $$;
-comment on function llm.reserve_call(uuid, uuid, text, text, text, text, integer, integer, integer, integer, bigint, text) is
-  'Before a provider call: claims (tenant, request_id, endpoint) once, applies the per-request cap (or the caller''s lower p_cost_ceiling_micros), the breaker, shutoff windows, the user and tenant monthly caps and the hourly thresholds, holds the worst case, records and returns the decision: allow | cap | fallback (call the provider with the returned model and max_output_tokens, then llm.settle_call) or block | replay (do not call the provider), cached (a cache hit: cached_output is the answer, recorded at zero cost), wait (an identical request is filling the cache: ask again shortly). Pass p_cache_key = llm.cache_key(payload) to use the cache. Runs as llm_app with the tenant+user context set.';
-grant execute on function llm.reserve_call(uuid, uuid, text, text, text, text, integer, integer, integer, integer, bigint, text) to llm_app;
+comment on function llm.reserve_call(bigint, integer, integer, integer, text, text, text, real) is
+  'Before a provider call (the worker, as llm_money, in the job''s tenant+user context): decides and holds. decision allow | cap | fallback: call provider:model with max_output_tokens, then llm.settle_call (or llm.release_call if no request was sent); block: refused (reason names the limit, with limit_cap and limit_used); cached: cached_output is the answer, nothing to call; replay: in_flight (this job attempt already holds attempt_no) or request_final; wait: an identical request fills the cache, LISTEN llm_cache_filled or ask again after retry_after_ms. p_purpose embedding reserves the embedding call of the semantic cache; p_semantic_cache_key/p_similarity claim a semantic hit, verified against the entry''s scope and the endpoint''s threshold.';
+
+grant execute on function llm_private.request_used_micros(uuid, bigint),
+  llm_private.subject_used(llm_private.applicable_limit, uuid, uuid, text, timestamptz, timestamptz) to llm_money, llm_operator, llm_auditor;
+grant execute on function llm.reserve_call(bigint, integer, integer, integer, text, text, text, real) to llm_money;

@@ -1,88 +1,343 @@
 /*
- * llm.settle_call: the one function a worker calls after the provider answered (or failed).
- * It never fails for money reasons: the provider has already billed. The real cost (from the
- * price in effect at reserve time) replaces the hold in the rollups; a cost above the hold is
- * recorded in full as an overrun (never truncated); a settle after the hold expired or was
- * superseded still records the cost and is flagged late. Settling twice returns the first result.
- * Locks: the request row, then the reservation row, then the rollups in key order.
+ * Settle, release, expire: an UPDATE of an attempt's state. The legal transitions:
+ *   held     -> settled   the provider answered or failed; cost from the tokens at the pinned price,
+ *                         or, when the usage is unknown (NULL tokens: timeout after sending, dropped
+ *                         connection, malformed body), the full hold, flagged usage_unknown
+ *   held     -> released  no provider request was sent: nothing charged
+ *   held     -> expired   the hold outlived its call (worker died, retry superseded it): charged in
+ *                         full, flagged usage_unknown, and only once its expires_at has passed
+ *   expired  -> settled   a late settle: the conservative charge is replaced by the real cost, once
+ *   released -> settled   a late settle after a release: the real cost is charged
+ * settled, refused and cached are final. Everything but the state and the facts of the call
+ * (tokens, latency, status, output validity, PII) is immutable or derived here.
+ * A settle never fails for money reasons: the provider has billed; a cost above the hold is
+ * recorded in full (the period may pass its cap by that overrun, which llm.calls shows).
  */
-create or replace function llm.settle_call(
-  p_reservation_id bigint, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer,
-  p_latency_ms integer, p_provider_status text default 'ok', p_usage_estimated boolean default false,
-  p_messages jsonb default null, p_output text default null, p_reasoning text default null, p_output_valid boolean default null,
-  p_pii_flagged boolean default false)
-  returns table (reservation_id bigint, state text, cost_micros bigint, held_micros bigint, released_micros bigint,
-    overrun_micros bigint, late boolean, replayed boolean)
+create or replace function llm_private.tg_attempts__transition() returns trigger
+  language plpgsql
+  set search_path = pg_catalog
+as $$
+declare
+  v_now timestamptz := llm_private.now();
+  p llm_private.model_prices;
+  q llm_private.requests;
+  g record;
+  v_scope_started timestamptz;
+begin
+  if (new.tenant_id, new.request_pk, new.attempt_no, new.user_id, new.purpose, new.job_attempt, new.decision, new.reason, new.price_id,
+      new.input_tokens_estimate, new.max_output_tokens, new.held_micros, new.reserved_at, new.expires_at, new.meter_ids, new.limit_id,
+      new.limit_cap, new.limit_used, new.cache_key, new.cache_source_pk, new.similarity, new.trace_id)
+     is distinct from
+     (old.tenant_id, old.request_pk, old.attempt_no, old.user_id, old.purpose, old.job_attempt, old.decision, old.reason, old.price_id,
+      old.input_tokens_estimate, old.max_output_tokens, old.held_micros, old.reserved_at, old.expires_at, old.meter_ids, old.limit_id,
+      old.limit_cap, old.limit_used, old.cache_key, old.cache_source_pk, old.similarity, old.trace_id) then
+    raise exception using errcode = 'LG001', message = 'an attempt''s decision and hold are immutable',
+      detail = format('attempt %s/%s', old.request_pk, old.attempt_no), hint = 'Only the state and the facts of the call change.';
+  end if;
+  if not ((old.state = 'held' and new.state in ('settled', 'released', 'expired'))
+       or (old.state in ('expired', 'released') and new.state = 'settled')) then
+    raise exception using errcode = 'LG002', message = 'illegal attempt state transition',
+      detail = format('attempt %s/%s: %s -> %s', old.request_pk, old.attempt_no, old.state, new.state),
+      hint = 'held -> settled | released | expired; expired | released -> settled; settled, refused and cached are final.';
+  end if;
+  if new.state = 'expired' and v_now < old.expires_at then
+    raise exception using errcode = 'LG002', message = 'a hold expires only after its expiry',
+      detail = format('attempt %s/%s expires at %s', old.request_pk, old.attempt_no, old.expires_at);
+  end if;
+
+  select * into p from llm_private.model_prices x where x.id = old.price_id;
+  new.ended_at := v_now;
+  new.late := false;
+  new.distillation_eligible := null;
+  new.distillation_reason := null;
+  if new.state = 'settled' then
+    if new.provider_status is null then
+      raise exception using errcode = '22023', message = 'a settle needs the provider status';
+    end if;
+    if new.input_tokens is null or new.output_tokens is null then
+      new.input_tokens := null; new.cached_input_tokens := null; new.output_tokens := null;
+      new.usage_unknown := true;
+      new.cost_micros := old.held_micros;
+    else
+      new.cached_input_tokens := coalesce(new.cached_input_tokens, 0);
+      new.usage_unknown := false;
+      new.cost_micros := llm_private.call_cost_micros(p, new.input_tokens, new.cached_input_tokens, new.output_tokens);
+    end if;
+    new.charged_micros := new.cost_micros;
+    new.late := old.state in ('expired', 'released');
+    if new.purpose = 'chat' then
+      select * into g from llm_private.distillation_gate(new.tenant_id, new.decision, new.provider_status, new.output_valid, new.pii_flagged,
+        p.provider, p.model);
+      new.distillation_eligible := g.eligible;
+      new.distillation_reason := g.reason;
+    else
+      new.distillation_eligible := false;
+      new.distillation_reason := 'not_chat';
+    end if;
+  else
+    new.input_tokens := null; new.cached_input_tokens := null; new.output_tokens := null; new.cost_micros := null;
+    new.latency_ms := case when new.state = 'released' then null else new.latency_ms end;
+    new.provider_status := null; new.output_valid := null; new.pii_flagged := null;
+    new.usage_unknown := new.state = 'expired';
+    new.charged_micros := case when new.state = 'expired' then old.held_micros else 0 end;
+  end if;
+
+  -- Lock order: the request row, then the breaker, then usage in meter order.
+  select * into q from llm_private.requests x where x.tenant_id = new.tenant_id and x.id = new.request_pk for update;
+  if new.state = 'settled' and p.id is not null then
+    perform llm_private.record_breaker_outcome(p.provider, p.model, new.provider_status, v_now);
+  end if;
+  if q.budget_scope is not null then
+    select b.started_at into v_scope_started from llm_private.budget_scopes b where b.tenant_id = q.tenant_id and b.scope_key = q.budget_scope;
+  end if;
+  perform llm_private.usage_apply(old, new, q.budget_scope, v_scope_started);
+  return new;
+end
+$$;
+comment on function llm_private.tg_attempts__transition() is
+  'BEFORE UPDATE on attempts: allows only legal transitions, keeps the decision and hold immutable, derives cost, charge, flags and distillation eligibility from the facts, records the breaker outcome and moves usage (held -> spent) on the attempt''s footprint.';
+create or replace trigger _100_transition before update on llm_private.attempts
+  for each row execute function llm_private.tg_attempts__transition();
+
+create or replace function llm_private.tg_attempts__after_transition() returns trigger
+  language plpgsql
+  set search_path = pg_catalog
+as $$
+begin
+  if new.state = 'settled' and new.purpose = 'chat' and new.provider_status = 'ok' then
+    update llm_private.requests q set state = 'done', reason = 'ok', finished_at = new.ended_at
+     where q.tenant_id = new.tenant_id and q.id = new.request_pk and q.state in ('queued', 'running');
+  end if;
+  if old.state = 'held' then
+    perform llm_private.end_cache_fill(new.tenant_id, new.request_pk, new.attempt_no);
+  end if;
+  return null;
+end
+$$;
+comment on function llm_private.tg_attempts__after_transition() is
+  'AFTER UPDATE on attempts: a chat call that settled ok makes its request done; a hold that ended ends its cache fill (waking waiters).';
+create or replace trigger _200_after_transition after update on llm_private.attempts
+  for each row execute function llm_private.tg_attempts__after_transition();
+
+create or replace trigger _100_no_delete before delete on llm_private.attempts
+  for each row execute function llm_private.tg_ledger__no_delete();
+create or replace trigger _100_no_truncate before truncate on llm_private.attempts
+  for each statement execute function llm_private.tg_ledger__no_delete();
+
+/* Outputs and traces belong to a settled call of the same tenant and user, once. */
+create or replace function llm_private.tg_call_outputs__derive() returns trigger
+  language plpgsql
+  set search_path = pg_catalog
+as $$
+declare
+  a llm_private.attempts;
+  st llm_private.settings;
+begin
+  select * into a from llm_private.attempts x
+   where x.tenant_id = new.tenant_id and x.request_pk = new.request_pk and x.attempt_no = new.attempt_no;
+  if a.user_id is distinct from new.user_id or a.purpose <> 'chat'
+     or not (a.state = 'cached' or (a.state = 'settled' and a.provider_status = 'ok')) then
+    raise exception using errcode = 'LG007', message = format('a %s belongs to a settled call of the same tenant and user',
+        case tg_table_name when 'call_outputs' then 'final output' else 'reasoning trace' end),
+      detail = format('attempt %s/%s is %s', new.request_pk, new.attempt_no, coalesce(a.state::text, 'missing'));
+  end if;
+  if tg_table_name = 'reasoning_traces' and a.state = 'cached' then
+    raise exception using errcode = 'LG007', message = 'a cache hit has no reasoning trace';
+  end if;
+  select * into st from llm_private.settings;
+  new.created_at := llm_private.now();
+  new.expires_at := new.created_at + make_interval(secs => case tg_table_name when 'call_outputs' then st.output_retention_ms
+                                                                else st.trace_retention_ms end / 1000.0);
+  return new;
+end
+$$;
+comment on function llm_private.tg_call_outputs__derive() is
+  'Outputs and reasoning traces: only for a settled (ok) or cache-served chat attempt of the same tenant and user; created_at and expires_at (retention) derived.';
+create or replace trigger _100_derive before insert on llm_private.call_outputs
+  for each row execute function llm_private.tg_call_outputs__derive();
+create or replace trigger _100_derive before insert on llm_private.reasoning_traces
+  for each row execute function llm_private.tg_call_outputs__derive();
+
+create or replace function llm_private.require_status(p_status text) returns llm_private.provider_status
+  language plpgsql immutable
+  set search_path = pg_catalog
+as $$
+begin
+  if p_status is null or p_status not in ('ok', 'error', 'timeout', 'rate_limited', 'malformed', 'network', 'client_error') then
+    raise exception using errcode = '22023', message = 'unknown provider status',
+      detail = format('p_status = %s', coalesce(p_status, 'NULL')),
+      hint = 'One of ok, error, timeout, rate_limited, malformed, network, client_error.';
+  end if;
+  return p_status::llm_private.provider_status;
+end
+$$;
+comment on function llm_private.require_status(text) is 'Casts a provider status, raising 22023 with the allowed values otherwise.';
+
+create or replace function llm_private.require_failure_reason(p_reason text) returns llm_private.reason
+  language plpgsql immutable
+  set search_path = pg_catalog
+as $$
+begin
+  if p_reason is not null and p_reason not in ('provider_client_error', 'attempts_exhausted', 'provider_not_configured', 'invalid_output',
+       'worker_error', 'job_lost') then
+    raise exception using errcode = '22023', message = 'unknown failure reason', detail = format('reason = %s', p_reason),
+      hint = 'One of provider_client_error, attempts_exhausted, provider_not_configured, invalid_output, worker_error, job_lost.';
+  end if;
+  return p_reason::llm_private.reason;
+end
+$$;
+comment on function llm_private.require_failure_reason(text) is 'Casts a request failure reason (NULL passes), raising 22023 otherwise.';
+
+create or replace function llm_private.finish_failed(p_tenant_id uuid, p_request_pk bigint, p_reason llm_private.reason) returns void
+  language plpgsql
+  set search_path = pg_catalog
+as $$
+begin
+  update llm_private.requests q set state = 'failed', reason = p_reason, finished_at = llm_private.now()
+   where q.tenant_id = p_tenant_id and q.id = p_request_pk and q.state in ('queued', 'running');
+end
+$$;
+comment on function llm_private.finish_failed(uuid, bigint, llm_private.reason) is 'Ends a request that is still open as failed, with its reason.';
+
+create or replace function llm.settle_call(p_request_pk bigint, p_attempt_no integer, p_status text,
+  p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer, p_latency_ms integer,
+  p_output text default null, p_reasoning text default null, p_output_valid boolean default null, p_pii_flagged boolean default false,
+  p_final_failure text default null, p_embedding real[] default null)
+  returns table (state text, cost_micros bigint, held_micros bigint, released_micros bigint, overrun_micros bigint,
+    usage_unknown boolean, late boolean, replayed boolean, request_state text)
   language plpgsql
   set search_path = pg_catalog
 as $$
 #variable_conflict use_column
 declare
-  r llm_private.reservations;
-  v_now timestamptz := llm_private.now();
-  v_cost bigint;
-  v_still_held bigint;
-  g record;
+  v_status llm_private.provider_status := llm_private.require_status(p_status);
+  v_failure llm_private.reason := llm_private.require_failure_reason(p_final_failure);
+  q llm_private.requests;
+  a llm_private.attempts;
+  v_prev llm_private.attempt_state;
 begin
-  perform llm_private.require_range('p_input_tokens', p_input_tokens, 0, 10000000);
-  perform llm_private.require_range('p_cached_input_tokens', p_cached_input_tokens, 0, 10000000);
-  perform llm_private.require_range('p_output_tokens', p_output_tokens, 0, 10000000);
+  perform llm_private.require_money_context();
+  if p_input_tokens is not null then perform llm_private.require_range('p_input_tokens', p_input_tokens, 0, 10000000); end if;
+  if p_cached_input_tokens is not null then perform llm_private.require_range('p_cached_input_tokens', p_cached_input_tokens, 0, 10000000); end if;
+  if p_output_tokens is not null then perform llm_private.require_range('p_output_tokens', p_output_tokens, 0, 10000000); end if;
   perform llm_private.require_range('p_latency_ms', p_latency_ms, 0, 86400000);
-  if p_provider_status is null or p_provider_status not in ('ok', 'error', 'timeout', 'rate_limited', 'malformed', 'network', 'client_error') then
-    raise exception using errcode = '22023', message = 'unknown provider status',
-      detail = format('p_provider_status = %s', coalesce(p_provider_status, 'NULL')),
-      hint = 'One of ok, error, timeout, rate_limited, malformed, network, client_error.';
+  select * into q from llm_private.requests x
+   where x.tenant_id = llm_private.current_tenant_id() and x.user_id = llm_private.current_user_id() and x.id = p_request_pk
+   for update;
+  select * into a from llm_private.attempts x where x.tenant_id = q.tenant_id and x.request_pk = q.id and x.attempt_no = p_attempt_no;
+  if q.id is null or a.attempt_no is null then
+    raise exception using errcode = 'P0002', message = 'attempt not found',
+      detail = format('attempt %s/%s is not visible in this tenant and user context', p_request_pk, p_attempt_no);
   end if;
-  select * into r from llm_private.reservations x where x.id = p_reservation_id;
-  if r.id is null then
-    raise exception using errcode = 'P0002', message = 'reservation not found',
-      detail = format('reservation %s is not visible in this tenant and user context', p_reservation_id);
-  end if;
-  perform 1 from llm_private.requests q where q.id = r.request_pk for update;
-  select * into r from llm_private.reservations x where x.id = p_reservation_id for update;
-  if r.state in ('settled', 'released') then
-    return query select r.id, r.state, coalesce(r.cost_micros, 0), r.held_micros, 0::bigint, coalesce(r.overrun_micros, 0), r.late, true;
+  if a.state in ('settled', 'refused', 'cached') then
+    return query select a.state::text, coalesce(a.charged_micros, 0), a.held_micros, 0::bigint,
+      greatest(coalesce(a.charged_micros, 0) - a.held_micros, 0), a.usage_unknown, a.late, true, q.state::text;
     return;
   end if;
-
-  v_cost := llm_private.actual_cost_micros(r.price_id, p_input_tokens, p_cached_input_tokens, p_output_tokens);
-  v_still_held := case when r.state = 'held' then r.held_micros else 0 end;
-  select * into g from llm_private.distillation_gate(r.tenant_id, r.decision, r.cached, p_provider_status, p_output is not null,
-    p_output_valid, p_pii_flagged, r.provider, r.model);
-  update llm_private.reservations x
-     set state = 'settled', settled_at = v_now, input_tokens = p_input_tokens, cached_input_tokens = p_cached_input_tokens,
-         output_tokens = p_output_tokens, cost_micros = v_cost, overrun_micros = greatest(v_cost - v_still_held, 0),
-         latency_ms = p_latency_ms, provider_status = p_provider_status, usage_estimated = p_usage_estimated,
-         late = (r.state = 'expired'),
-         ended_at = coalesce(x.ended_at, v_now), end_reason = coalesce(x.end_reason, 'settled'),
-         distillation_eligible = g.eligible, distillation_reason = g.reason
-   where x.id = r.id;
-  -- Final output and reasoning go to separate tables, with separate retention.
-  if p_output is not null then
-    insert into llm_private.call_outputs (reservation_id, tenant_id, user_id, endpoint, provider, model, messages, output, output_valid,
-      pii_flagged, created_at, expires_at)
-    values (r.id, r.tenant_id, r.user_id, r.endpoint, r.provider, r.model, coalesce(p_messages, '[]'), p_output,
-      coalesce(p_output_valid, false), coalesce(p_pii_flagged, true), v_now,
-      v_now + make_interval(secs => (select s.output_retention_ms from llm_private.settings s) / 1000.0));
+  v_prev := a.state;
+  update llm_private.attempts x
+     set state = 'settled', input_tokens = p_input_tokens, cached_input_tokens = p_cached_input_tokens, output_tokens = p_output_tokens,
+         latency_ms = p_latency_ms, provider_status = v_status, output_valid = case when p_output is null then null else p_output_valid end,
+         pii_flagged = p_pii_flagged
+   where x.tenant_id = a.tenant_id and x.request_pk = a.request_pk and x.attempt_no = a.attempt_no
+  returning x.* into a;
+  -- The final output and the reasoning go to their own tables, with their own retention.
+  if p_output is not null and v_status = 'ok' and a.purpose = 'chat' then
+    insert into llm_private.call_outputs (tenant_id, request_pk, attempt_no, user_id, output, created_at, expires_at)
+    values (a.tenant_id, a.request_pk, a.attempt_no, a.user_id, p_output, llm_private.now(), llm_private.now());
+    if p_reasoning is not null then
+      insert into llm_private.reasoning_traces (tenant_id, request_pk, attempt_no, user_id, trace, created_at, expires_at)
+      values (a.tenant_id, a.request_pk, a.attempt_no, a.user_id, p_reasoning, llm_private.now(), llm_private.now());
+    end if;
+    if a.decision = 'allow' and a.output_valid and not a.usage_unknown
+       and (select x.cache_key from llm_private.request_inputs x where x.tenant_id = a.tenant_id and x.request_pk = a.request_pk) is not null
+       and (select x.model_ref from llm_private.request_inputs x where x.tenant_id = a.tenant_id and x.request_pk = a.request_pk)
+           = (select pr.provider || ':' || pr.model from llm_private.model_prices pr where pr.id = a.price_id) then
+      insert into llm_private.cache_entries (tenant_id, owner_user_id, cache_key, endpoint, provider, model, system_hash, response_format,
+        source_watermark, output, source_request_pk, source_attempt_no, source_cost_micros, embedding, created_at, expires_at)
+      values (a.tenant_id, null, null, null, null, null, null, null, null, p_output, a.request_pk, a.attempt_no, null, p_embedding, null, null)
+      on conflict (tenant_id, owner_user_id, cache_key) do update
+        set output = excluded.output, source_request_pk = excluded.source_request_pk, source_attempt_no = excluded.source_attempt_no,
+            embedding = excluded.embedding;
+    end if;
   end if;
-  if p_reasoning is not null then
-    insert into llm_private.reasoning_traces (reservation_id, tenant_id, user_id, trace, created_at, expires_at)
-    values (r.id, r.tenant_id, r.user_id, p_reasoning, v_now,
-      v_now + make_interval(secs => (select s.trace_retention_ms from llm_private.settings s) / 1000.0));
+  if v_failure is not null then
+    perform llm_private.finish_failed(q.tenant_id, q.id, v_failure);
   end if;
-  if r.cache_key is not null then
-    perform llm_private.finish_cache_fill(r, p_provider_status, p_output, p_output_valid, v_cost);
-  end if;
-  perform llm_private.record_breaker_outcome(r.provider, r.model, p_provider_status);  -- before the rollups: lock order
-  perform llm_private.apply_rollups(r.tenant_id, r.user_id, r.month_start, r.hour_start, r.holds_global, -v_still_held, v_cost);
-  update llm_private.requests q
-     set spent_micros = q.spent_micros + v_cost, updated_at = v_now,
-         state = case when p_provider_status = 'ok' then 'done' else q.state end
-   where q.id = r.request_pk;
-  return query select r.id, 'settled'::text, v_cost, r.held_micros, greatest(v_still_held - v_cost, 0),
-    greatest(v_cost - v_still_held, 0), r.state = 'expired', false;
+  return query select 'settled'::text, a.charged_micros, a.held_micros,
+    case when v_prev = 'held' then greatest(a.held_micros - a.charged_micros, 0) else 0::bigint end,
+    greatest(a.charged_micros - a.held_micros, 0), a.usage_unknown, a.late, false,
+    (select x.state::text from llm_private.requests x where x.tenant_id = q.tenant_id and x.id = q.id);
 end
 $$;
-comment on function llm.settle_call(bigint, integer, integer, integer, integer, text, boolean, jsonb, text, text, boolean, boolean) is
-  'After a provider call: records the real cost (input tokens exclude cached ones), releases the rest of the hold, closes the reservation, marks the request done when the status is ok, records the outcome on the provider+model breaker, stores the final output (p_output, with p_messages) and the reasoning trace (p_reasoning) apart, decides distillation eligibility (llm_private.distillation_gate) from p_output_valid and p_pii_flagged, and fills the cache. A failed call settles with the cost the provider reported (zero if none). Idempotent: a second settle returns the first result with replayed = true. Runs as llm_app with the tenant+user context set.';
-grant execute on function llm.settle_call(bigint, integer, integer, integer, integer, text, boolean, jsonb, text, text, boolean, boolean) to llm_app;
+comment on function llm.settle_call(bigint, integer, text, integer, integer, integer, integer, text, text, boolean, boolean, text, real[]) is
+  'After a provider call (the worker, as llm_money): records the outcome of attempt p_attempt_no. Cost = tokens at the price pinned at reserve (input excludes cached input); NULL tokens mean the usage is unknown and the full hold is charged (flagged usage_unknown); a 429/5xx the provider answered without usage is settled with zeros. Stores the final output and the reasoning trace apart, fills the cache with a complete valid answer of the requested model (p_embedding: its question''s embedding, for the semantic cache), records the breaker outcome, decides distillation eligibility. p_final_failure (provider_client_error, attempts_exhausted, ...): no retry will follow, the request ends failed. Idempotent: settling again returns the first result with replayed = true.';
+
+create or replace function llm.release_call(p_request_pk bigint, p_attempt_no integer, p_reason text, p_final_failure text default null)
+  returns table (state text, released_micros bigint, request_state text)
+  language plpgsql
+  set search_path = pg_catalog
+as $$
+#variable_conflict use_column
+declare
+  v_failure llm_private.reason := llm_private.require_failure_reason(p_final_failure);
+  q llm_private.requests;
+  a llm_private.attempts;
+begin
+  perform llm_private.require_money_context();
+  if p_reason is null or length(p_reason) not between 1 and 200 then
+    raise exception using errcode = '22023', message = 'a release needs a reason of 1 to 200 characters';
+  end if;
+  select * into q from llm_private.requests x
+   where x.tenant_id = llm_private.current_tenant_id() and x.user_id = llm_private.current_user_id() and x.id = p_request_pk
+   for update;
+  select * into a from llm_private.attempts x where x.tenant_id = q.tenant_id and x.request_pk = q.id and x.attempt_no = p_attempt_no;
+  if q.id is null or a.attempt_no is null then
+    raise exception using errcode = 'P0002', message = 'attempt not found',
+      detail = format('attempt %s/%s is not visible in this tenant and user context', p_request_pk, p_attempt_no);
+  end if;
+  if a.state = 'held' then
+    update llm_private.attempts x set state = 'released'
+     where x.tenant_id = a.tenant_id and x.request_pk = a.request_pk and x.attempt_no = a.attempt_no;
+  end if;
+  if v_failure is not null then
+    perform llm_private.finish_failed(q.tenant_id, q.id, v_failure);
+  end if;
+  return query select x.state::text, case when a.state = 'held' then a.held_micros else 0::bigint end,
+    (select r.state::text from llm_private.requests r where r.tenant_id = q.tenant_id and r.id = q.id)
+    from llm_private.attempts x where x.tenant_id = a.tenant_id and x.request_pk = a.request_pk and x.attempt_no = a.attempt_no;
+end
+$$;
+comment on function llm.release_call(bigint, integer, text, text) is
+  'The worker sent no provider request for a held attempt (e.g. the provider is not configured here): gives the hold back, nothing charged. A later settle of the same attempt still charges it (late). p_final_failure ends the request failed.';
+
+create or replace function llm.fail_request(p_request_pk bigint, p_reason text) returns text
+  language plpgsql
+  set search_path = pg_catalog
+as $$
+declare
+  v_failure llm_private.reason := llm_private.require_failure_reason(p_reason);
+  q llm_private.requests;
+begin
+  perform llm_private.require_money_context();
+  if v_failure is null then
+    raise exception using errcode = '22023', message = 'a failure needs a reason';
+  end if;
+  select * into q from llm_private.requests x
+   where x.tenant_id = llm_private.current_tenant_id() and x.user_id = llm_private.current_user_id() and x.id = p_request_pk
+   for update;
+  if q.id is null then
+    raise exception using errcode = 'P0002', message = 'request not found',
+      detail = format('request %s is not visible in this tenant and user context', p_request_pk);
+  end if;
+  perform llm_private.finish_failed(q.tenant_id, q.id, v_failure);
+  return (select x.state::text from llm_private.requests x where x.tenant_id = q.tenant_id and x.id = q.id);
+end
+$$;
+comment on function llm.fail_request(bigint, text) is
+  'The worker gives up on a request that has no live attempt (for example its job''s last attempt failed before reserving): the request ends failed with the reason. Returns its final state (unchanged if it was already final).';
+
+grant execute on function llm_private.require_status(text), llm_private.require_failure_reason(text),
+  llm_private.finish_failed(uuid, bigint, llm_private.reason) to llm_money, llm_operator;
+grant execute on function llm.settle_call(bigint, integer, text, integer, integer, integer, integer, text, text, boolean, boolean, text, real[]),
+  llm.release_call(bigint, integer, text, text), llm.fail_request(bigint, text) to llm_money;

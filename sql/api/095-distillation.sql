@@ -1,12 +1,12 @@
 /*
  * The distillation gate: whether a settled call's final output may train a model, and why.
- * Decided here, at settle, from facts; never by a task. Rules in order, the first that fails wins:
- *   call_failed, from_cache, capped_output, no_output, invalid_output, pii_flagged,
- *   tenant_not_opted_in, model_terms_forbid; otherwise eligible.
+ * Decided at settle from facts, never by a task. Rules in order, the first that fails wins:
+ *   call_failed, capped_output, no_output, invalid_output, pii_flagged, tenant_not_opted_in,
+ *   model_terms_forbid; otherwise eligible. (Cache hits are never eligible: from_cache.)
  */
-create or replace function llm_private.distillation_gate(p_tenant_id uuid, p_decision text, p_cached boolean, p_status text,
-  p_has_output boolean, p_output_valid boolean, p_pii_flagged boolean, p_provider text, p_model text,
-  out eligible boolean, out reason text)
+create or replace function llm_private.distillation_gate(p_tenant_id uuid, p_decision llm_private.decision,
+  p_status llm_private.provider_status, p_output_valid boolean, p_pii_flagged boolean, p_provider text, p_model text,
+  out eligible boolean, out reason llm_private.distill_reason)
   language plpgsql stable
   set search_path = pg_catalog
 as $$
@@ -14,10 +14,9 @@ begin
   -- Facts about the call first (no lookups), then the tenant's consent and the model's terms.
   reason := case
     when p_status is distinct from 'ok' then 'call_failed'
-    when p_cached then 'from_cache'
     when p_decision = 'cap' then 'capped_output'
-    when not p_has_output then 'no_output'
-    when not coalesce(p_output_valid, false) then 'invalid_output'
+    when p_output_valid is null then 'no_output'
+    when not p_output_valid then 'invalid_output'
     when coalesce(p_pii_flagged, true) then 'pii_flagged'
   end;
   if reason is null and not coalesce((select t.distillation_opt_in from llm_private.tenants t where t.id = p_tenant_id), false) then
@@ -31,49 +30,52 @@ begin
   eligible := reason = 'eligible';
 end
 $$;
-comment on function llm_private.distillation_gate(uuid, text, boolean, text, boolean, boolean, boolean, text, text) is
-  'The distillation-eligibility decision of a settled call and its reason (the first rule that fails).';
+comment on function llm_private.distillation_gate(uuid, llm_private.decision, llm_private.provider_status, boolean, boolean, text, text) is
+  'The distillation-eligibility decision of a settled call and its reason (the first rule that fails). Called by the settle trigger only.';
 
 create or replace function llm.set_tenant_data_use(p_tenant_id uuid, p_distillation_opt_in boolean, p_traces_distillable boolean)
   returns void
-  language sql
+  language plpgsql
   set search_path = pg_catalog
 as $$
+begin
   update llm_private.tenants set distillation_opt_in = p_distillation_opt_in, traces_distillable = p_traces_distillable
-   where id = p_tenant_id
+   where id = p_tenant_id;
+  if not found then
+    raise exception using errcode = 'P0002', message = 'unknown tenant', detail = format('tenant %s', p_tenant_id);
+  end if;
+end
 $$;
 comment on function llm.set_tenant_data_use(uuid, boolean, boolean) is
-  'Operator: records a tenant''s consent to use its final outputs, and separately its reasoning traces, for distillation.';
+  'Operator: records a tenant''s consent to use its final outputs, and separately its reasoning traces, for distillation. Only operators can: consent is never set by the application or a worker.';
 
 create view llm.final_outputs with (security_invoker = true) as
-select o.reservation_id, o.tenant_id, o.user_id, o.endpoint::text as endpoint, o.provider || ':' || o.model as model_ref,
-       o.messages, o.output, o.output_valid, o.pii_flagged, r.distillation_eligible, r.distillation_reason, o.created_at, o.expires_at
+select q.tenant_id, q.user_id, q.request_id, q.endpoint::text as endpoint, o.request_pk, o.attempt_no,
+       pr.provider || ':' || pr.model as model_ref, i.messages, o.output, a.output_valid, a.pii_flagged,
+       a.distillation_eligible, a.distillation_reason::text as distillation_reason, o.created_at, o.expires_at
   from llm_private.call_outputs o
-  join llm_private.reservations r on r.id = o.reservation_id;
-comment on view llm.final_outputs is 'Final outputs of settled calls with their distillation decision. Reasoning traces are not here: they live apart.';
+  join llm_private.attempts a on a.tenant_id = o.tenant_id and a.request_pk = o.request_pk and a.attempt_no = o.attempt_no
+  join llm_private.requests q on q.tenant_id = o.tenant_id and q.id = o.request_pk
+  left join llm_private.request_inputs i on i.tenant_id = o.tenant_id and i.request_pk = o.request_pk
+  left join llm_private.model_prices pr on pr.id = a.price_id;
+comment on view llm.final_outputs is 'Final outputs (and their prompts) of settled calls with their distillation decision. Reasoning traces are not here: they live apart.';
 
 create view llm.distillation_export with (security_invoker = true) as
-select o.reservation_id, o.tenant_id, o.endpoint::text as endpoint, o.provider || ':' || o.model as model_ref, o.messages, o.output,
-       case when t.traces_distillable then tr.trace end as reasoning_trace, o.created_at
+select o.tenant_id, o.request_pk, o.attempt_no, pr.provider || ':' || pr.model as model_ref, i.messages, o.output,
+       tr.trace as reasoning_trace, o.created_at
   from llm_private.call_outputs o
-  join llm_private.reservations r on r.id = o.reservation_id and r.distillation_eligible
+  join llm_private.attempts a on a.tenant_id = o.tenant_id and a.request_pk = o.request_pk and a.attempt_no = o.attempt_no
+                             and a.distillation_eligible
+  join llm_private.request_inputs i on i.tenant_id = o.tenant_id and i.request_pk = o.request_pk
   join llm_private.tenants t on t.id = o.tenant_id
-  left join llm_private.reasoning_traces tr on tr.reservation_id = o.reservation_id and t.traces_distillable;
+  left join llm_private.model_prices pr on pr.id = a.price_id
+  left join llm_private.reasoning_traces tr on tr.tenant_id = o.tenant_id and tr.request_pk = o.request_pk and tr.attempt_no = o.attempt_no
+                                           and t.traces_distillable;
 comment on view llm.distillation_export is
-  'What the training pipeline may read: eligible calls only (prompt and final output); the reasoning trace only where the tenant separately allowed traces. Readable by llm_exporter and llm_auditor.';
+  'What the training pipeline may read: eligible calls only (prompt and final output); the reasoning trace only where the tenant separately allowed traces. Readable by llm_exporter (which can read nothing else) and llm_auditor.';
 
-grant execute on function llm_private.distillation_gate(uuid, text, boolean, text, boolean, boolean, boolean, text, text) to llm_app, llm_operator;
+grant execute on function llm_private.distillation_gate(uuid, llm_private.decision, llm_private.provider_status, boolean, boolean, text, text)
+  to llm_money, llm_operator;
 grant execute on function llm.set_tenant_data_use(uuid, boolean, boolean) to llm_operator;
-grant select on llm.final_outputs to llm_auditor, llm_operator;
+grant select on llm.final_outputs to llm_auditor;
 grant select on llm.distillation_export to llm_exporter, llm_auditor;
-
-create view llm.request_results with (security_invoker = true) as
-select q.request_id, q.endpoint::text as endpoint, q.state, q.spent_micros, r.id as reservation_id,
-       r.provider || ':' || r.model as model_ref, r.cached, o.output, o.output_valid, r.settled_at
-  from llm_private.requests q
-  left join lateral (select x.* from llm_private.reservations x where x.request_pk = q.id and x.state = 'settled' and x.provider_status = 'ok'
-                      order by x.id desc limit 1) r on true
-  left join llm_private.call_outputs o on o.reservation_id = r.id;
-comment on view llm.request_results is
-  'For the application (llm_app, its own tenant and user only): each request''s state, what it cost, and its final output once done (from the provider or the cache).';
-grant select on llm.request_results to llm_app, llm_auditor;

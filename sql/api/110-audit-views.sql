@@ -1,108 +1,190 @@
 /*
- * Audit views for DBAs (llm_auditor; the operator too). All are security_invoker: what a role
- * sees through them is what its row-level security policies let it see.
+ * Audit views for DBAs (llm_auditor, read-only) and the dashboard. Money is bigint micro-USD.
+ * None of them shows prompts or outputs (those are llm.final_outputs and llm.distillation_export).
  */
-create view llm.monthly_spend with (security_invoker = true) as
-select ro.scope, ro.tenant_id, nullif(ro.user_id, llm_private.nil_uuid()) as user_id, ro.period_start as month_start,
-       case when ro.scope = 'tenant' then t.monthly_cap_micros else coalesce(u.monthly_cap_micros, t.user_monthly_cap_micros) end as cap_micros,
-       ro.spent_micros, ro.held_micros,
-       case when ro.scope = 'tenant' then t.monthly_cap_micros else coalesce(u.monthly_cap_micros, t.user_monthly_cap_micros) end
-         - ro.spent_micros - ro.held_micros as remaining_micros,
-       (select coalesce(sum(r.overrun_micros), 0) from llm_private.reservations r
-         where r.tenant_id = ro.tenant_id and r.month_start = ro.period_start
-           and (ro.scope = 'tenant' or r.user_id = ro.user_id))::bigint as overrun_micros
-  from llm_private.spend_rollups ro
-  join llm_private.tenants t on t.id = ro.tenant_id
-  left join llm_private.users u on u.tenant_id = ro.tenant_id and u.id = ro.user_id
- where ro.period = 'month';
-comment on view llm.monthly_spend is
-  'Spend and holds per tenant and per user for each month against their caps (micro-USD). remaining_micros below zero can only come from overruns, shown in overrun_micros.';
-
-create view llm.hourly_spend with (security_invoker = true) as
-select ro.scope, nullif(ro.tenant_id, llm_private.nil_uuid()) as tenant_id, nullif(ro.user_id, llm_private.nil_uuid()) as user_id,
-       ro.period_start as hour_start, ro.spent_micros, ro.held_micros
-  from llm_private.spend_rollups ro
- where ro.period = 'hour';
-comment on view llm.hourly_spend is 'Spend and holds per clock hour per user, tenant and (when a global threshold is set) everyone.';
-
-create view llm.open_holds with (security_invoker = true) as
-select r.id as reservation_id, r.tenant_id, r.user_id, r.request_id, r.endpoint::text as endpoint, r.attempt,
-       r.provider || ':' || r.model as model_ref, r.held_micros, r.reserved_at, r.expires_at,
-       r.expires_at <= llm_private.now() as past_expiry
-  from llm_private.reservations r
- where r.state = 'held';
-comment on view llm.open_holds is 'Holds not yet settled, released or expired; past_expiry = true means the next sweep releases it.';
+create view llm.calls with (security_invoker = true) as
+select a.tenant_id, a.user_id, q.request_id, q.endpoint::text as endpoint, a.request_pk, a.attempt_no, a.purpose::text as purpose,
+       a.job_attempt, a.decision::text as decision,
+       case when a.reason = 'limit' then coalesce(m.name, 'cost_ceiling') else a.reason::text end as reason,
+       a.state::text as state, pr.provider || ':' || pr.model as model_ref, a.input_tokens_estimate, a.max_output_tokens,
+       a.held_micros, a.cost_micros, a.charged_micros, greatest(coalesce(a.cost_micros, 0) - a.held_micros, 0) as overrun_micros,
+       a.usage_unknown, a.late, a.input_tokens, a.cached_input_tokens, a.output_tokens, a.latency_ms, a.provider_status::text as provider_status,
+       a.limit_id, a.limit_cap, a.limit_used, a.cache_source_pk, a.similarity, a.distillation_eligible,
+       a.distillation_reason::text as distillation_reason, a.reserved_at, a.expires_at, a.ended_at as settled_at, a.trace_id,
+       q.budget_scope
+  from llm_private.attempts a
+  join llm_private.requests q on q.tenant_id = a.tenant_id and q.id = a.request_pk
+  left join llm_private.model_prices pr on pr.id = a.price_id
+  left join llm_private.limits li on li.id = a.limit_id
+  left join llm_private.meters m on m.id = li.meter_id;
+comment on view llm.calls is 'Every attempt (reserve): its decision and the figures compared, the hold, and what it was charged (overrun = cost above the hold; usage_unknown = charged the full hold; late = corrected after expiry or release).';
 
 create view llm.decision_log with (security_invoker = true) as
-select d.id, d.decided_at, d.tenant_id, d.user_id, d.request_id, d.endpoint::text as endpoint, d.caller_attempt, d.decision, d.reason,
-       d.requested_provider || ':' || d.requested_model as requested_model_ref,
-       d.provider || ':' || d.model as model_ref, d.input_tokens_estimate, d.requested_max_output_tokens,
-       d.granted_max_output_tokens, d.worst_case_micros, d.limit_name, d.limit_micros, d.used_micros, d.reservation_id
-  from llm_private.decisions d;
-comment on view llm.decision_log is 'Every reserve decision, allowed or refused, with the limit and figures it compared.';
+select c.reserved_at as decided_at, c.tenant_id, c.user_id, c.request_id, c.endpoint, c.attempt_no, c.purpose, c.decision, c.reason,
+       c.model_ref, c.input_tokens_estimate, c.max_output_tokens as granted_max_output_tokens, c.held_micros as worst_case_micros,
+       c.limit_id, c.limit_cap, c.limit_used
+  from llm.calls c;
+comment on view llm.decision_log is 'Every reserve decision with the limit that decided and the figures it compared (cap and used).';
+
+create view llm.limit_usage with (security_invoker = true) as
+select u.limit_id, m.name as meter_name, m.scope::text as scope, m."window"::text as "window", m.unit::text as unit,
+       nullif(u.tenant_id, llm_private.nil_uuid()) as tenant_id, nullif(u.user_id, llm_private.nil_uuid()) as user_id,
+       nullif(u.budget_scope, '') as budget_scope, u.period_start, llm_private.period_end(m."window", u.period_start) as period_end,
+       u.cap, l.kind::text as kind, u.held, u.spent,
+       case when u.cap > 0 then round(100.0 * (u.held + u.spent) / u.cap, 2) end as used_pct,
+       (u.period_start <= llm_private.now() and llm_private.period_end(m."window", u.period_start) > llm_private.now()) as current
+  from (select x.tenant_id, x.meter_id, x.user_id, x.budget_scope, x.period_start, max(x.limit_id) as limit_id, max(x.cap) as cap,
+               sum(x.held)::bigint as held, sum(x.spent)::bigint as spent
+          from llm_private.usage x group by x.tenant_id, x.meter_id, x.user_id, x.budget_scope, x.period_start) u
+  join llm_private.meters m on m.id = u.meter_id
+  left join llm_private.limits l on l.id = u.limit_id;
+comment on view llm.limit_usage is 'Usage against each limit, per subject (tenant, user, budget scope) and period, summed over escrow shards; current = the period that contains now.';
+
+create view llm.monthly_spend with (security_invoker = true) as
+with spend as (
+  select date_trunc('month', a.reserved_at, 'UTC') as month_start, a.tenant_id, a.user_id,
+         sum(a.charged_micros)::bigint as spent_micros,
+         sum(case when a.state = 'held' then a.held_micros else 0 end)::bigint as held_micros
+    from llm_private.attempts a
+   group by grouping sets ((1, a.tenant_id, a.user_id), (1, a.tenant_id))
+)
+select s.month_start, s.tenant_id, s.user_id, s.spent_micros, s.held_micros,
+       (select lu.cap from llm.limit_usage lu
+         where lu.tenant_id = s.tenant_id and lu.period_start = s.month_start and lu.unit = 'micros' and lu."window" = 'month'
+           and lu.meter_name = case when s.user_id is null then 'tenant_monthly' else 'user_monthly' end
+           and lu.user_id is not distinct from s.user_id) as cap_micros
+  from spend s;
+comment on view llm.monthly_spend is 'Spend (charged) and open holds per tenant (user_id NULL: the tenant''s total) and user per calendar month (UTC), from the ledger, with the monthly cap in effect (tenant_monthly, user_monthly).';
+
+create view llm.hourly_spend with (security_invoker = true) as
+select date_trunc('hour', a.reserved_at, 'UTC') as hour_start, a.tenant_id, sum(a.charged_micros)::bigint as spent_micros,
+       count(*) filter (where a.state in ('settled', 'expired'))::bigint as calls
+  from llm_private.attempts a
+ group by 1, 2;
+comment on view llm.hourly_spend is 'Spend and provider calls per tenant per clock hour (UTC) of the reserve.';
 
 create view llm.refusals_by_reason with (security_invoker = true) as
-select d.tenant_id, date_trunc('month', d.decided_at, 'UTC') as month_start, d.reason, count(*)::bigint as refusals,
-       max(d.decided_at) as last_refused_at
-  from llm_private.decisions d
- where d.decision = 'block'
+select date_trunc('month', c.reserved_at, 'UTC') as month_start, c.tenant_id, c.reason, count(*)::bigint as refusals
+  from llm.calls c where c.state = 'refused'
  group by 1, 2, 3;
-comment on view llm.refusals_by_reason is 'Refused reservations per tenant, month and machine-readable reason.';
+comment on view llm.refusals_by_reason is 'Refused reserves per tenant, month and reason (a limit''s meter name, shutoff, attempts_exhausted, unknown_model, breaker_open).';
 
-create view llm.calls with (security_invoker = true) as
-select r.id as reservation_id, r.tenant_id, r.user_id, r.request_id, r.endpoint::text as endpoint, r.attempt, r.decision,
-       r.provider || ':' || r.model as model_ref, r.state, r.held_micros, r.cost_micros, r.overrun_micros, r.late,
-       r.input_tokens, r.cached_input_tokens, r.output_tokens, r.latency_ms, r.provider_status, r.usage_estimated,
-       r.reserved_at, r.settled_at, r.end_reason
-  from llm_private.reservations r;
-comment on view llm.calls is 'One row per attempt: what was held, what it cost, how it ended.';
+create view llm.open_holds with (security_invoker = true) as
+select c.tenant_id, c.user_id, c.request_id, c.endpoint, c.attempt_no, c.model_ref, c.held_micros, c.reserved_at, c.expires_at,
+       c.expires_at <= llm_private.now() as overdue
+  from llm.calls c where c.state = 'held';
+comment on view llm.open_holds is 'Holds not yet settled, released or expired; overdue = past their expiry (the sweep charges them).';
 
 create view llm.shutoff_windows with (security_invoker = true) as
-select w.id, w.scope, w.tenant_id, w.user_id, w.kind, w.starts_at, w.ends_at, w.reason, w.tripped_by, w.threshold_micros,
-       w.observed_micros, w.cleared_at, w.cleared_by,
-       (w.cleared_at is null and w.starts_at <= llm_private.now() and (w.ends_at is null or w.ends_at > llm_private.now())) as active
+select w.id, w.scope::text as scope, w.tenant_id, w.user_id, w.kind::text as kind, w.starts_at, w.ends_at, w.reason, w.limit_id,
+       w.created_by, w.created_at, w.cancelled_at, w.cancelled_by,
+       (w.cancelled_at is null and w.starts_at <= llm_private.now() and w.ends_at > llm_private.now()) as active,
+       (w.cancelled_at is null and w.starts_at > llm_private.now()) as upcoming
   from llm_private.shutoff_windows w;
-comment on view llm.shutoff_windows is 'Every shutoff window, hourly or manual, with whether it is active now.';
+comment on view llm.shutoff_windows is 'Shutoff windows (manual, scheduled, tripped) with whether they are active now or upcoming.';
 
+create view llm.breaker_state with (security_invoker = true) as
+select b.provider, b.model, b.provider || ':' || b.model as model_ref, b.state, b.consecutive_failures, b.open_until, b.probe_started_at,
+       b.opened_count, b.last_failure_at, b.last_success_at, b.updated_at
+  from llm_private.provider_breakers b;
+comment on view llm.breaker_state is 'The shared circuit breaker of each provider+model.';
+
+create view llm.alerts with (security_invoker = true) as
+select x.id, x.fired_at, nullif(x.tenant_id, llm_private.nil_uuid()) as tenant_id, nullif(x.user_id, llm_private.nil_uuid()) as user_id,
+       nullif(x.budget_scope, '') as budget_scope, x.limit_id, m.name as meter_name, m.unit::text as unit, x.period_start, x.threshold_pct,
+       x.used, x.cap
+  from llm_private.alerts x join llm_private.meters m on m.id = x.meter_id;
+comment on view llm.alerts is 'Alerts: a limit''s usage crossed one of its percentages (once per subject, period and threshold; also sent with pg_notify on llm_limit_alert).';
+
+create view llm.adjustments with (security_invoker = true) as
+select x.id, x.tenant_id, x.user_id, x.amount_micros, x.reason, x.effective_at, x.created_by, x.created_at,
+       (select array_agg(m.name order by m.id) from llm_private.meters m where m.id = any (x.meter_ids)) as meters
+  from llm_private.adjustments x;
+comment on view llm.adjustments is 'Operator credits (negative) and debits (positive), append-only, and the meters they moved.';
+
+create view llm.budget_scopes with (security_invoker = true) as
+select b.tenant_id, b.scope_key as budget_scope, q0.endpoint::text as endpoint, b.started_at,
+       b.started_at + make_interval(secs => dl.cap / 1000.0) as deadline_at,
+       coalesce(c.calls, 0) as calls, cl.cap as calls_cap, coalesce(c.spent, 0) as spent_micros, coalesce(c.held, 0) as held_micros,
+       bm.cap as cap_micros,
+       case when dl.cap is not null and llm_private.now() > b.started_at + make_interval(secs => dl.cap / 1000.0) then 'deadline_passed'
+            when (bm.cap is not null and coalesce(c.spent, 0) + coalesce(c.held, 0) >= bm.cap) or (cl.cap is not null and coalesce(c.calls, 0) >= cl.cap)
+              then 'exhausted'
+            else 'open' end as state
+  from llm_private.budget_scopes b
+  join llm_private.requests q0 on q0.tenant_id = b.tenant_id and q0.id = b.first_request_pk
+  left join lateral (
+    select count(*) filter (where a.purpose = 'chat' and a.state in ('settled', 'expired', 'held'))::bigint as calls,
+           sum(a.charged_micros)::bigint as spent, sum(case when a.state = 'held' then a.held_micros else 0 end)::bigint as held
+      from llm_private.requests q join llm_private.attempts a on a.tenant_id = q.tenant_id and a.request_pk = q.id
+     where q.tenant_id = b.tenant_id and q.budget_scope = b.scope_key) c on true
+  left join lateral (select lu.cap from llm.limit_usage lu where lu.tenant_id = b.tenant_id and lu.budget_scope = b.scope_key
+                      and lu.unit = 'micros' order by lu.cap limit 1) bm on true
+  left join lateral (select lu.cap from llm.limit_usage lu where lu.tenant_id = b.tenant_id and lu.budget_scope = b.scope_key
+                      and lu.unit = 'calls' order by lu.cap limit 1) cl on true
+  left join lateral (select l.cap from llm_private.limits l join llm_private.meters m on m.id = l.meter_id
+                      where m.scope = 'budget_scope' and m.unit = 'elapsed_ms' and (m.endpoint is null or m.endpoint = q0.endpoint)
+                        and (l.tenant_id is null or l.tenant_id = b.tenant_id) and l.user_id is null
+                        and l.valid_from <= b.started_at and l.valid_until > b.started_at
+                      order by (l.tenant_id is not null) desc, l.id desc limit 1) dl on true;
+comment on view llm.budget_scopes is 'Budget scopes (investigations): calls, spend and holds over all their requests and retries, against their caps and deadline.';
+
+create view llm.cache_stats with (security_invoker = true) as
+select a.tenant_id, date_trunc('month', a.reserved_at, 'UTC') as month_start, count(*)::bigint as hits,
+       count(*) filter (where a.reason = 'semantic_hit')::bigint as semantic_hits,
+       coalesce(sum((select c.charged_micros from llm_private.attempts c where c.tenant_id = a.tenant_id and c.request_pk = a.cache_source_pk
+                      and c.state = 'settled' and c.purpose = 'chat' order by c.attempt_no desc limit 1)), 0)::bigint as saved_micros
+  from llm_private.attempts a where a.state = 'cached'
+ group by 1, 2;
+comment on view llm.cache_stats is 'Cache hits (exact and semantic) per tenant and month, and the money they saved (what the source calls cost).';
+
+/*
+ * Reconciliation: every usage row must equal what its ledger rows say (held = live holds,
+ * spent = charges + adjustments). Covers the periods that started in this or the previous
+ * calendar month (lifetime meters, window none, are not reconciled here). Empty = healthy.
+ */
 create view llm.reconciliation_drift with (security_invoker = true) as
-with contributions as (
-  select k.tenant_id, k.user_id, k.scope, k.period, k.period_start,
-         case when r.state = 'held' then r.held_micros else 0 end as held,
-         case when r.state = 'settled' then r.cost_micros else 0 end as spent
-    from llm_private.reservations r
-   cross join lateral (values
-     (r.tenant_id, r.user_id, 'user', 'month', r.month_start),
-     (r.tenant_id, r.user_id, 'user', 'hour', r.hour_start),
-     (r.tenant_id, llm_private.nil_uuid(), 'tenant', 'month', r.month_start),
-     (r.tenant_id, llm_private.nil_uuid(), 'tenant', 'hour', r.hour_start),
-     (llm_private.nil_uuid(), llm_private.nil_uuid(), 'global', 'hour', r.hour_start)) k(tenant_id, user_id, scope, period, period_start)
-   where k.scope <> 'global' or r.holds_global
-), expected as (
-  select tenant_id, user_id, scope, period, period_start, sum(held)::bigint as held, sum(spent)::bigint as spent
-    from contributions group by 1, 2, 3, 4, 5
-), rollup_drift as (
-  select coalesce(e.scope, ro.scope) as scope, coalesce(e.tenant_id, ro.tenant_id) as tenant_id,
-         coalesce(e.user_id, ro.user_id) as user_id, coalesce(e.period, ro.period) as period,
-         coalesce(e.period_start, ro.period_start) as period_start, null::text as request_id,
-         coalesce(e.held, 0) as ledger_held_micros, coalesce(ro.held_micros, 0) as rollup_held_micros,
-         coalesce(e.spent, 0) as ledger_spent_micros, coalesce(ro.spent_micros, 0) as rollup_spent_micros
-    from expected e
-    full join llm_private.spend_rollups ro using (tenant_id, user_id, scope, period, period_start)
-   where coalesce(e.held, 0) <> coalesce(ro.held_micros, 0) or coalesce(e.spent, 0) <> coalesce(ro.spent_micros, 0)
-), request_drift as (
-  select 'request'::text, q.tenant_id, q.user_id, null::text, null::timestamptz, q.request_id,
-         0::bigint, 0::bigint, coalesce(sum(r.cost_micros) filter (where r.state = 'settled'), 0)::bigint, q.spent_micros
-    from llm_private.requests q
-    left join llm_private.reservations r on r.request_pk = q.id
-   group by q.id, q.tenant_id, q.user_id, q.request_id, q.spent_micros
-  having coalesce(sum(r.cost_micros) filter (where r.state = 'settled'), 0) <> q.spent_micros
-      or count(*) filter (where r.state = 'held') > 1
+with expected as (
+  select k.k_tenant, m.id as meter_id, k.k_user, k.k_scope, k.k_period, k.k_shard,
+         sum(case when a.state = 'held' then llm_private.held_amount(m.unit, a) else 0 end) as held,
+         sum(llm_private.charged_amount(m.unit, a)) as spent
+    from llm_private.attempts a
+    join llm_private.requests q on q.tenant_id = a.tenant_id and q.id = a.request_pk
+    left join llm_private.budget_scopes b on b.tenant_id = q.tenant_id and b.scope_key = q.budget_scope
+    cross join lateral unnest(a.meter_ids) mid
+    join llm_private.meters m on m.id = mid
+    cross join lateral llm_private.usage_key(m.scope, m."window", m.shards, a.tenant_id, a.user_id, q.budget_scope, b.started_at, a.reserved_at) k
+   where a.request_pk >= (llm_private.month_index(llm_private.now()) - 2)::bigint << 40
+   group by 1, 2, 3, 4, 5, 6
+  union all
+  select k.k_tenant, m.id, k.k_user, k.k_scope, k.k_period, k.k_shard, 0, sum(x.amount_micros)
+    from llm_private.adjustments x
+    cross join lateral unnest(x.meter_ids) mid
+    join llm_private.meters m on m.id = mid
+    cross join lateral llm_private.usage_key(m.scope, m."window", m.shards, x.tenant_id, x.user_id, '', null, x.effective_at) k
+   group by 1, 2, 3, 4, 5, 6
+), expected_total as (
+  select e.k_tenant, e.meter_id, e.k_user, e.k_scope, e.k_period, e.k_shard, sum(e.held)::bigint as held, sum(e.spent)::bigint as spent
+    from expected e group by 1, 2, 3, 4, 5, 6
+), recent as (
+  select u.* from llm_private.usage u
+   where u.period_start >= date_trunc('month', llm_private.now(), 'UTC') - interval '1 month'
 )
-select * from rollup_drift
-union all
-select * from request_drift;
+select case when u.meter_id is null then 'missing_usage_row' when u.held <> coalesce(e.held, 0) then 'held' else 'spent' end as kind,
+       nullif(coalesce(u.tenant_id, e.k_tenant), llm_private.nil_uuid()) as tenant_id, m.name as meter_name,
+       nullif(coalesce(u.user_id, e.k_user), llm_private.nil_uuid()) as user_id, nullif(coalesce(u.budget_scope, e.k_scope), '') as budget_scope,
+       coalesce(u.period_start, e.k_period) as period_start, coalesce(u.shard, e.k_shard) as shard,
+       case when u.held <> coalesce(e.held, 0) then u.held else u.spent end as usage_value,
+       case when u.held <> coalesce(e.held, 0) then coalesce(e.held, 0) else coalesce(e.spent, 0) end as ledger_value
+  from recent u
+  full join (select * from expected_total where k_period >= date_trunc('month', llm_private.now(), 'UTC') - interval '1 month') e
+    on e.k_tenant = u.tenant_id and e.meter_id = u.meter_id and e.k_user = u.user_id and e.k_scope = u.budget_scope
+   and e.k_period = u.period_start and e.k_shard = u.shard
+  join llm_private.meters m on m.id = coalesce(u.meter_id, e.meter_id)
+ where u.meter_id is null or u.held <> coalesce(e.held, 0) or u.spent <> coalesce(e.spent, 0);
 comment on view llm.reconciliation_drift is
-  'Any difference between the ledger (reservations) and the rollups or request totals, or a request with two live holds. Must be empty.';
+  'Usage rows that disagree with the ledger (held vs live holds, spent vs charges + adjustments), for periods starting this or last month. Must be empty.';
 
-grant select on llm.monthly_spend, llm.hourly_spend, llm.open_holds, llm.decision_log, llm.refusals_by_reason, llm.calls,
-  llm.shutoff_windows, llm.reconciliation_drift to llm_auditor, llm_operator;
+grant select on llm.calls, llm.decision_log, llm.limit_usage, llm.monthly_spend, llm.hourly_spend, llm.refusals_by_reason, llm.open_holds,
+  llm.shutoff_windows, llm.breaker_state, llm.alerts, llm.adjustments, llm.budget_scopes, llm.cache_stats, llm.reconciliation_drift
+  to llm_auditor, llm_operator;

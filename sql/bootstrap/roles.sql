@@ -6,12 +6,14 @@
  *
  *   llm_owner    owns every object of ours and runs migrations. Never used at run time.
  *   llm_worker   the worker process's login: owns graphile-worker's schema (its tables admit only
- *                their owner) and the one SECURITY DEFINER enqueue wrapper; it acts as llm_app or
- *                llm_operator with SET LOCAL ROLE for each of our transactions.
- *   llm_app      the runtime role of the application and the tasks: NOBYPASSRLS, no DDL, EXECUTE
- *                on named functions only.
- *   llm_operator cross-tenant operations (expiry sweep, breaker, global shutoffs, caps, prices),
- *                allowed by policies written TO llm_operator, never by BYPASSRLS.
+ *                their owner) and the enqueue wrapper; it acts as llm_money or llm_operator with
+ *                SET LOCAL ROLE for each of our transactions. It is not a member of llm_app.
+ *   llm_app      the SaaS application, untrusted: it enqueues through llm.enqueue_call and reads its
+ *                own results and spend, nothing else. Member of nothing; no TEMP, no CREATE.
+ *   llm_money    NOLOGIN: the money path (reserve, settle, release), assumed only by llm_worker per
+ *                transaction, under FORCE RLS with the job's tenant+user context.
+ *   llm_operator cross-tenant operations (limits, prices, windows, expiry sweep, adjustments,
+ *                partitions), allowed by policies written TO llm_operator, never by BYPASSRLS.
  *   llm_auditor  read-only, through the audit views.
  *   llm_exporter reads the distillation export view, nothing else.
  */
@@ -23,6 +25,7 @@ begin
       ('llm_owner',    'login nosuperuser nocreatedb nocreaterole noinherit nobypassrls noreplication'),
       ('llm_worker',   'login nosuperuser nocreatedb nocreaterole noinherit nobypassrls noreplication'),
       ('llm_app',      'login nosuperuser nocreatedb nocreaterole noinherit nobypassrls noreplication'),
+      ('llm_money',    'nologin nosuperuser nocreatedb nocreaterole noinherit nobypassrls noreplication'),
       ('llm_operator', 'login nosuperuser nocreatedb nocreaterole noinherit nobypassrls noreplication'),
       ('llm_auditor',  'login nosuperuser nocreatedb nocreaterole noinherit nobypassrls noreplication'),
       ('llm_exporter', 'login nosuperuser nocreatedb nocreaterole noinherit nobypassrls noreplication')
@@ -41,14 +44,21 @@ begin
 end
 $$;
 
-/* Memberships: who may SET ROLE to whom. The runtime roles are members of nothing. */
-grant llm_app to llm_worker;
+/*
+ * Memberships: who may SET ROLE to whom. The application (llm_app) is a member of nothing, so an
+ * SQL injection in it can never become the money role. Re-asserted every time: a membership
+ * granted by an older version (llm_worker was once a member of llm_app) is revoked.
+ */
+revoke llm_app from llm_worker;
+grant llm_money to llm_worker;
 grant llm_operator to llm_worker;
 grant llm_worker to llm_owner;   -- so that migrations can create objects owned by llm_worker
-grant llm_app to llm_owner;      -- so that tests and seeds run as the owner can act as llm_app
+grant llm_app to llm_owner;      -- so that seeds run as the owner can act as llm_app
+grant llm_money to llm_owner;
 
 /* Limits on the runtime roles: no transaction may hold locks or a connection forever. */
 alter role llm_app set statement_timeout = '30s';
+alter role llm_worker set statement_timeout = '30s';
 alter role llm_app set idle_in_transaction_session_timeout = '60s';
 alter role llm_auditor set statement_timeout = '60s';
 alter role llm_auditor set default_transaction_read_only = on;

@@ -143,10 +143,29 @@ async function dropPrivateApiFunctions(c: Client, files: { sql: string }[]): Pro
   for (const f of files) {
     for (const m of f.sql.matchAll(/create\s+or\s+replace\s+function\s+llm_private\.([a-z_0-9]+)\s*\(/gi)) names.add(m[1]!.toLowerCase());
   }
-  const { rows } = await c.query<{ sig: string }>(
-    `select p.oid::regprocedure::text as sig from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+  const { rows } = await c.query<{ sig: string; is_trigger: boolean }>(
+    `select p.oid::regprocedure::text as sig, p.prorettype = 'trigger'::regtype as is_trigger
+       from pg_proc p join pg_namespace n on n.oid = p.pronamespace
       where n.nspname = 'llm_private' and p.proname = any($1)`, [[...names]]);
-  for (const r of rows) await c.query(`drop function ${r.sig}`);
+  // Trigger functions take their triggers with them; the same file creates both again.
+  for (const r of rows) await c.query(`drop function ${r.sig}${r.is_trigger ? ' cascade' : ''}`);
+}
+
+/**
+ * Installs the secret that signs application context tokens (LLM_CONTEXT_SECRET), as the owner:
+ * the only role that can read it. Idempotent; a new secret becomes the live key and older ones
+ * stay valid until an operator retires them (rotation).
+ */
+export async function installContextSecret(databaseUrl: string, secret: string): Promise<void> {
+  if (Buffer.byteLength(secret, 'utf8') < 16) throw new Error('LLM_CONTEXT_SECRET must be at least 16 bytes');
+  await withClient(urlForRole(databaseUrl, 'llm_owner'), async (c) => {
+    await c.query(
+      `insert into llm_private.context_keys (kid, secret_sha256, secret)
+       select coalesce(max(kid), 0) + 1, sha256(convert_to($1, 'UTF8')), convert_to($1, 'UTF8') from llm_private.context_keys
+       on conflict (secret_sha256) do nothing`,
+      [secret],
+    );
+  });
 }
 
 export interface MigrateResult {
@@ -167,8 +186,11 @@ async function runCurrent(databaseUrl: string): Promise<boolean> {
   return true;
 }
 
-/** All four steps. `adminUrl` names the target database and must be able to create roles. */
-export async function migrateAll(adminUrl: string, opts: { includeCurrent?: boolean } = {}): Promise<MigrateResult> {
+/**
+ * All four steps. `adminUrl` names the target database and must be able to create roles. The
+ * context secret (opts.contextSecret, else LLM_CONTEXT_SECRET) is installed when given.
+ */
+export async function migrateAll(adminUrl: string, opts: { includeCurrent?: boolean; contextSecret?: string } = {}): Promise<MigrateResult> {
   const database = databaseName(adminUrl);
   await bootstrapRoles(urlForDatabase(adminUrl, 'postgres'));
   await ensureDatabase(adminUrl, database);
@@ -176,5 +198,7 @@ export async function migrateAll(adminUrl: string, opts: { includeCurrent?: bool
   await migrateCommitted(adminUrl);
   const ranCurrent = opts.includeCurrent ? await runCurrent(adminUrl) : false;
   const apiReplayed = await applyApi(adminUrl, ranCurrent);
+  const secret = opts.contextSecret ?? process.env.LLM_CONTEXT_SECRET;
+  if (secret) await installContextSecret(adminUrl, secret);
   return { database, apiReplayed };
 }

@@ -1,0 +1,143 @@
+/*
+ * The limit engine. A meter counts something (scope, window, unit, filters); a limit caps a
+ * meter for everyone, a tenant or a user. For a call, every meter whose filters match and that
+ * has a limit for the call's subject applies, with its most specific limit valid now.
+ *
+ * Periods are computed in UTC whatever the session's TimeZone. Usage rows are keyed
+ * (tenant, meter, user, budget scope, period start, shard); the nil uuid / '' stand for "not split
+ * by it". Lock order, the rule that keeps reserve, settle, release and expiry free of deadlocks:
+ *   request row -> attempt row -> breaker row -> usage rows in (meter id, shard) order -> alerts, windows.
+ * Escrow donors are taken with SKIP LOCKED, so no wait ever goes against that order.
+ */
+create or replace function llm_private.period_start(p_window llm_private.limit_window, p_at timestamptz) returns timestamptz
+  language sql stable parallel safe
+as $$
+  select case p_window
+    when 'hour' then pg_catalog.date_trunc('hour', p_at, 'UTC')
+    when 'day' then pg_catalog.date_trunc('day', p_at, 'UTC')
+    when 'week' then pg_catalog.date_trunc('week', p_at, 'UTC')
+    when 'month' then pg_catalog.date_trunc('month', p_at, 'UTC')
+    when 'quarter' then pg_catalog.date_trunc('quarter', p_at, 'UTC')
+    when 'none' then '-infinity'::pg_catalog.timestamptz
+  end
+$$;
+comment on function llm_private.period_start(llm_private.limit_window, timestamptz) is
+  'The start (UTC) of the clock period of a window containing an instant; -infinity for window none; NULL for request and budget_scope windows (their start is the budget scope''s).';
+
+create or replace function llm_private.period_end(p_window llm_private.limit_window, p_start timestamptz) returns timestamptz
+  language sql stable parallel safe
+as $$
+  select case p_window
+    when 'hour' then p_start + '1 hour'::pg_catalog.interval
+    when 'day' then pg_catalog.timezone('UTC', pg_catalog.timezone('UTC', p_start) + '1 day'::pg_catalog.interval)
+    when 'week' then pg_catalog.timezone('UTC', pg_catalog.timezone('UTC', p_start) + '7 days'::pg_catalog.interval)
+    when 'month' then pg_catalog.timezone('UTC', pg_catalog.timezone('UTC', p_start) + '1 month'::pg_catalog.interval)
+    when 'quarter' then pg_catalog.timezone('UTC', pg_catalog.timezone('UTC', p_start) + '3 months'::pg_catalog.interval)
+    else 'infinity'::pg_catalog.timestamptz
+  end
+$$;
+comment on function llm_private.period_end(llm_private.limit_window, timestamptz) is 'The end (UTC, exclusive) of the period that starts at p_start.';
+
+/*
+ * The limits that apply to one call: for every matching meter, its most specific valid limit.
+ * p_model NULL matches only meters without a model filter (used before a model is chosen).
+ */
+create or replace function llm_private.applicable_limits(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint,
+  p_provider text, p_model text, p_has_scope boolean, p_at timestamptz)
+  returns setof llm_private.applicable_limit
+  language plpgsql stable
+  set search_path = pg_catalog
+as $$
+begin
+  return query
+  select m.id, m.name, m.scope, m."window", m.unit, m.shards, l.id, l.cap, l.kind, l.action, l.min_output_tokens, l.trips_shutoff,
+         l.alert_pcts, l.pressure_pct, l.pressure_model
+    from llm_private.meters m
+    cross join lateral (
+      select x.* from llm_private.limits x
+       where x.meter_id = m.id
+         and (x.tenant_id is null or x.tenant_id = p_tenant_id)
+         and (x.user_id is null or x.user_id = p_user_id)
+         and x.valid_from <= p_at and x.valid_until > p_at
+       order by (x.user_id is not null) desc, (x.tenant_id is not null) desc, (x.valid_until < 'infinity') desc, x.id desc
+       limit 1) l
+   where (m.disabled_at is null or m.disabled_at > p_at)
+     and (m.tenant_id is null or m.tenant_id = p_tenant_id)
+     and (m.endpoint is null or m.endpoint = p_endpoint)
+     and (m.provider is null or m.provider = p_provider)
+     and (m.model is null or m.model = p_model)
+     and (m.scope <> 'budget_scope' or p_has_scope)
+   order by m.id;
+end
+$$;
+comment on function llm_private.applicable_limits(uuid, uuid, llm_private.endpoint, text, text, boolean, timestamptz) is
+  'Every meter that applies to a call (filters match, a limit exists for the subject) with its effective limit: a user''s over a tenant''s over everyone''s, temporary over permanent, newest first. In meter id order.';
+
+/* The usage key of a meter for a call. */
+create or replace function llm_private.usage_shard(p_scope llm_private.limit_scope, p_shards smallint, p_tenant_id uuid, p_user_id uuid)
+  returns smallint
+  language sql immutable parallel safe
+as $$
+  select case when p_shards <= 1 then 0::pg_catalog.int2
+              when p_scope = 'global' then ((pg_catalog.hashtext(p_tenant_id::pg_catalog.text) operator(pg_catalog.&) 2147483647) % p_shards)::pg_catalog.int2
+              else ((pg_catalog.hashtext(coalesce(p_user_id, '00000000-0000-0000-0000-000000000000'::pg_catalog.uuid)::pg_catalog.text)
+                     operator(pg_catalog.&) 2147483647) % p_shards)::pg_catalog.int2 end
+$$;
+comment on function llm_private.usage_shard(llm_private.limit_scope, smallint, uuid, uuid) is
+  'The escrow shard a call uses on a shared meter: by tenant for global meters, by user for tenant meters; 0 when unsharded.';
+
+create or replace function llm_private.usage_key(p_scope llm_private.limit_scope, p_window llm_private.limit_window, p_shards smallint,
+  p_tenant_id uuid, p_user_id uuid, p_budget_scope text, p_scope_started_at timestamptz, p_at timestamptz,
+  out k_tenant uuid, out k_user uuid, out k_scope text, out k_period timestamptz, out k_shard smallint)
+  language plpgsql stable
+  set search_path = pg_catalog
+as $$
+begin
+  k_tenant := case when p_scope = 'global' then llm_private.nil_uuid() else p_tenant_id end;
+  k_user := case when p_scope = 'user' then p_user_id else llm_private.nil_uuid() end;
+  k_scope := case when p_scope = 'budget_scope' then p_budget_scope else '' end;
+  k_period := case when p_window = 'budget_scope' then p_scope_started_at else llm_private.period_start(p_window, p_at) end;
+  k_shard := llm_private.usage_shard(p_scope, p_shards, p_tenant_id, p_user_id);
+end
+$$;
+comment on function llm_private.usage_key(llm_private.limit_scope, llm_private.limit_window, smallint, uuid, uuid, text, timestamptz, timestamptz) is
+  'The usage row a call counts on for a meter: subject (tenant or nil, user or nil, budget scope or ''''), period start and shard.';
+
+/*
+ * What an attempt holds and charges on a meter of a given unit.
+ *   micros: the worst case while held; the cost (or the full hold when usage is unknown) once charged
+ *   tokens: input estimate + allowed output while held; the tokens used (or the held ones) once charged
+ *   calls:  1 per chat call that reached the provider (an embedding call is not a tool-call step)
+ */
+create or replace function llm_private.held_amount(p_unit llm_private.limit_unit, a llm_private.attempts) returns bigint
+  language sql immutable parallel safe
+as $$
+  select case p_unit
+    when 'micros' then a.held_micros
+    when 'tokens' then a.input_tokens_estimate::pg_catalog.int8 + a.max_output_tokens
+    when 'calls' then case when a.purpose = 'chat' then 1::pg_catalog.int8 else 0::pg_catalog.int8 end
+    else 0::pg_catalog.int8 end
+$$;
+comment on function llm_private.held_amount(llm_private.limit_unit, llm_private.attempts) is 'What a held attempt holds on a meter of this unit.';
+
+create or replace function llm_private.charged_amount(p_unit llm_private.limit_unit, a llm_private.attempts) returns bigint
+  language sql immutable parallel safe
+as $$
+  select case when a.state in ('held', 'released', 'refused', 'cached') then 0::pg_catalog.int8
+    else case p_unit
+      when 'micros' then a.charged_micros
+      when 'tokens' then case when a.usage_unknown then a.input_tokens_estimate::pg_catalog.int8 + a.max_output_tokens
+                              else coalesce(a.input_tokens, 0)::pg_catalog.int8 + coalesce(a.cached_input_tokens, 0) + coalesce(a.output_tokens, 0) end
+      when 'calls' then case when a.purpose = 'chat' then 1::pg_catalog.int8 else 0::pg_catalog.int8 end
+      else 0::pg_catalog.int8 end end
+$$;
+comment on function llm_private.charged_amount(llm_private.limit_unit, llm_private.attempts) is
+  'What a settled or expired attempt counts as spent on a meter of this unit (0 while held, and when released, refused or cached).';
+
+grant execute on function llm_private.period_start(llm_private.limit_window, timestamptz),
+  llm_private.period_end(llm_private.limit_window, timestamptz),
+  llm_private.applicable_limits(uuid, uuid, llm_private.endpoint, text, text, boolean, timestamptz),
+  llm_private.usage_shard(llm_private.limit_scope, smallint, uuid, uuid),
+  llm_private.usage_key(llm_private.limit_scope, llm_private.limit_window, smallint, uuid, uuid, text, timestamptz, timestamptz),
+  llm_private.held_amount(llm_private.limit_unit, llm_private.attempts), llm_private.charged_amount(llm_private.limit_unit, llm_private.attempts)
+  to llm_money, llm_operator, llm_auditor, llm_app;

@@ -1,0 +1,279 @@
+/*
+ * Usage counters: held and spent per meter, subject, period and shard.
+ *
+ * They move only inside the ledger's triggers (attempts, adjustments), together with the row that
+ * justifies the move: tg_usage__guard refuses any write issued at trigger depth < 2, i.e. any
+ * write that is not made by one of our triggers. No runtime role may create a table (no TEMP, no
+ * CREATE), so no trigger but ours exists to make such a write. Hence, for every usage row:
+ *   held  = the holds of its live attempts,  spent = their charges + adjustments,
+ * whatever sequence of statements the money role runs (llm.reconciliation_drift shows any drift).
+ */
+create or replace function llm_private.tg_usage__guard() returns trigger
+  language plpgsql
+  set search_path = pg_catalog
+as $$
+begin
+  if pg_trigger_depth() < 2 then
+    raise exception using errcode = 'LG005', message = 'usage moves only together with the ledger row that justifies it',
+      detail = format('%s on llm_private.usage', tg_op),
+      hint = 'Reserve, settle, release or expire an attempt (llm.reserve_call, llm.settle_call, ...), or record an adjustment (llm.adjust_usage).';
+  end if;
+  if tg_op = 'INSERT' then
+    if new.held <> 0 or new.spent <> 0 then
+      raise exception using errcode = 'LG004', message = 'a usage row is born empty';
+    end if;
+  elsif (new.tenant_id, new.meter_id, new.user_id, new.budget_scope, new.period_start, new.shard)
+        is distinct from (old.tenant_id, old.meter_id, old.user_id, old.budget_scope, old.period_start, old.shard) then
+    raise exception using errcode = 'LG001', message = 'a usage row''s key is immutable';
+  end if;
+  return new;
+end
+$$;
+comment on function llm_private.tg_usage__guard() is
+  'Refuses every write to usage that is not made by one of the ledger''s triggers (pg_trigger_depth() < 2), rows born with held or spent, and key changes.';
+create or replace trigger _100_guard before insert or update on llm_private.usage
+  for each row execute function llm_private.tg_usage__guard();
+
+create or replace function llm_private.tg_ledger__no_delete() returns trigger
+  language plpgsql
+  set search_path = pg_catalog
+as $$
+begin
+  raise exception using errcode = 'LG006', message = format('rows of llm_private.%s are never deleted', tg_table_name),
+    hint = 'Retention drops whole monthly partitions (llm_maint.drop_expired_partitions); corrections are adjustments.';
+end
+$$;
+comment on function llm_private.tg_ledger__no_delete() is 'The ledger is append-only: DELETE and TRUNCATE raise (retention drops whole partitions).';
+create or replace trigger _100_no_delete before delete on llm_private.usage
+  for each row execute function llm_private.tg_ledger__no_delete();
+create or replace trigger _100_no_truncate before truncate on llm_private.usage
+  for each statement execute function llm_private.tg_ledger__no_delete();
+
+/*
+ * A new period (or a changed cap): create every shard of the subject's row in shard order with
+ * quotas that sum to the cap; follow a cap that changed (a temporary increase starting or ending)
+ * by moving the difference onto shard 0's quota, under locks on every shard in shard order.
+ */
+create or replace function llm_private.usage_prepare(p_meter_id smallint, p_shards smallint, k_tenant uuid, k_user uuid, k_scope text,
+  k_period timestamptz, p_limit_id integer, p_cap bigint) returns void
+  language plpgsql
+  set search_path = pg_catalog
+as $$
+begin
+  insert into llm_private.usage as u (tenant_id, meter_id, user_id, budget_scope, period_start, shard, limit_id, cap, quota)
+  select k_tenant, p_meter_id, k_user, k_scope, k_period, s, p_limit_id, p_cap,
+         p_cap / p_shards + case when s = 0 then p_cap % p_shards else 0 end
+    from generate_series(0, p_shards - 1) s
+   order by s
+  on conflict do nothing;
+  if exists (select 1 from llm_private.usage u
+              where u.tenant_id = k_tenant and u.meter_id = p_meter_id and u.user_id = k_user and u.budget_scope = k_scope
+                and u.period_start = k_period and u.cap <> p_cap) then
+    perform 1 from llm_private.usage u
+     where u.tenant_id = k_tenant and u.meter_id = p_meter_id and u.user_id = k_user and u.budget_scope = k_scope
+       and u.period_start = k_period
+     order by u.shard for update;
+    update llm_private.usage u set quota = u.quota + (p_cap - u.cap)
+     where u.tenant_id = k_tenant and u.meter_id = p_meter_id and u.user_id = k_user and u.budget_scope = k_scope
+       and u.period_start = k_period and u.shard = 0 and u.cap <> p_cap;
+    update llm_private.usage u set cap = p_cap, limit_id = p_limit_id
+     where u.tenant_id = k_tenant and u.meter_id = p_meter_id and u.user_id = k_user and u.budget_scope = k_scope
+       and u.period_start = k_period and u.cap <> p_cap;
+  end if;
+end
+$$;
+comment on function llm_private.usage_prepare(smallint, smallint, uuid, uuid, text, timestamptz, integer, bigint) is
+  'Creates the shards of a usage row (quotas summing to the cap) and follows a changed cap onto shard 0''s quota. Called by usage_hold on its slow path.';
+
+/*
+ * Escrow: the call's own shard is short; move free quota to it from other shards that nobody holds
+ * right now (SKIP LOCKED: never waits, so never deadlocks). The total quota never changes, so
+ * the cap stays strict; a shard that cannot borrow enough refuses (a refusal near the cap while
+ * donors are busy, never an overshoot).
+ */
+create or replace function llm_private.usage_borrow(p_meter_id smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamptz,
+  k_shard smallint, p_amount bigint) returns boolean
+  language plpgsql
+  set search_path = pg_catalog
+as $$
+declare
+  own record;
+  need bigint;
+  d record;
+  take bigint;
+begin
+  select u.quota, u.held, u.spent into own from llm_private.usage u
+   where u.tenant_id = k_tenant and u.meter_id = p_meter_id and u.user_id = k_user and u.budget_scope = k_scope
+     and u.period_start = k_period and u.shard = k_shard
+   for update;
+  need := own.held + own.spent + p_amount - own.quota;
+  if need <= 0 then
+    return true;
+  end if;
+  for d in select u.shard, u.quota - u.held - u.spent as free from llm_private.usage u
+            where u.tenant_id = k_tenant and u.meter_id = p_meter_id and u.user_id = k_user and u.budget_scope = k_scope
+              and u.period_start = k_period and u.shard <> k_shard and u.quota > u.held + u.spent
+            order by u.quota - u.held - u.spent desc
+            for update skip locked loop
+    take := least(d.free, need);
+    update llm_private.usage u set quota = u.quota - take
+     where u.tenant_id = k_tenant and u.meter_id = p_meter_id and u.user_id = k_user and u.budget_scope = k_scope
+       and u.period_start = k_period and u.shard = d.shard;
+    update llm_private.usage u set quota = u.quota + take
+     where u.tenant_id = k_tenant and u.meter_id = p_meter_id and u.user_id = k_user and u.budget_scope = k_scope
+       and u.period_start = k_period and u.shard = k_shard;
+    need := need - take;
+    exit when need <= 0;
+  end loop;
+  return need <= 0;
+end
+$$;
+comment on function llm_private.usage_borrow(smallint, uuid, uuid, text, timestamptz, smallint, bigint) is
+  'Escrow rebalance: moves free quota from shards nobody holds (SKIP LOCKED) to the call''s shard until the amount fits; true when it does.';
+
+/*
+ * Hold an amount on a meter for a call. Fast path: one conditional UPDATE of the call's shard
+ * (the cap check is the UPDATE itself, re-checked under the row lock by READ COMMITTED). Slow
+ * path: new period, changed cap, escrow borrowing. Returns whether it holds, and if not, what the
+ * subject has used (held + spent over all shards) for the refusal's figures.
+ */
+create or replace function llm_private.usage_hold(p_meter_id smallint, p_shards smallint, k_tenant uuid, k_user uuid, k_scope text,
+  k_period timestamptz, k_shard smallint, p_limit_id integer, p_cap bigint, p_hard boolean, p_amount bigint,
+  out ok boolean, out used bigint)
+  language plpgsql
+  set search_path = pg_catalog
+as $$
+begin
+  ok := true;
+  for pass in 1..2 loop
+    update llm_private.usage u set held = u.held + p_amount, limit_id = p_limit_id
+     where u.tenant_id = k_tenant and u.meter_id = p_meter_id and u.user_id = k_user and u.budget_scope = k_scope
+       and u.period_start = k_period and u.shard = k_shard and u.cap = p_cap
+       and (not p_hard or u.held + u.spent + p_amount <= u.quota);
+    if found then
+      return;
+    end if;
+    exit when pass = 2;
+    perform llm_private.usage_prepare(p_meter_id, p_shards, k_tenant, k_user, k_scope, k_period, p_limit_id, p_cap);
+  end loop;
+  if p_shards > 1 and llm_private.usage_borrow(p_meter_id, k_tenant, k_user, k_scope, k_period, k_shard, p_amount) then
+    update llm_private.usage u set held = u.held + p_amount, limit_id = p_limit_id
+     where u.tenant_id = k_tenant and u.meter_id = p_meter_id and u.user_id = k_user and u.budget_scope = k_scope
+       and u.period_start = k_period and u.shard = k_shard and u.cap = p_cap
+       and u.held + u.spent + p_amount <= u.quota;
+    if found then
+      return;
+    end if;
+  end if;
+  ok := false;
+  select coalesce(sum(u.held + u.spent), 0)::bigint into used from llm_private.usage u
+   where u.tenant_id = k_tenant and u.meter_id = p_meter_id and u.user_id = k_user and u.budget_scope = k_scope
+     and u.period_start = k_period;
+end
+$$;
+comment on function llm_private.usage_hold(smallint, smallint, uuid, uuid, text, timestamptz, smallint, integer, bigint, boolean, bigint) is
+  'Holds an amount on a call''s usage row if it fits (hard) or always (soft); else reports what the subject used.';
+
+/*
+ * After spent grew on a usage row: record the alert percentages the subject crossed (once per
+ * period: the alert's key is unique), announce them, and trip a shutoff window when the limit
+ * says so. On a sharded meter the subject's total is summed only when this shard crossed the
+ * lowest threshold of its own quota (if the total crossed p %, some shard did), and
+ * llm.evaluate_limits() catches a crossing first seen on another shard.
+ */
+create or replace function llm_private.usage_after_spend(p_meter_id smallint, k_tenant uuid, k_user uuid, k_scope text,
+  k_period timestamptz, p_shard_spent bigint, p_shard_quota bigint, p_shards smallint, p_spent_delta bigint, p_limit_id integer,
+  p_cap bigint) returns void
+  language plpgsql
+  set search_path = pg_catalog
+as $$
+declare
+  l llm_private.limits;
+  m llm_private.meters;
+  total bigint := p_shard_spent;
+  before bigint;
+  pct smallint;
+  fired boolean;
+begin
+  select * into l from llm_private.limits x where x.id = p_limit_id;
+  if l.id is null or p_cap <= 0 then
+    return;
+  end if;
+  if p_shards > 1 then
+    if p_shard_spent * 100 < p_shard_quota::numeric * (select min(x) from unnest(l.alert_pcts) x)
+       and not (l.trips_shutoff and p_shard_spent >= p_shard_quota) then
+      return;
+    end if;
+    select coalesce(sum(u.spent), 0)::bigint into total from llm_private.usage u
+     where u.tenant_id = k_tenant and u.meter_id = p_meter_id and u.user_id = k_user and u.budget_scope = k_scope
+       and u.period_start = k_period;
+  end if;
+  before := total - p_spent_delta;
+  foreach pct in array l.alert_pcts loop
+    if total * 100 >= p_cap::numeric * pct and (p_shards > 1 or before * 100 < p_cap::numeric * pct) then
+      insert into llm_private.alerts (tenant_id, meter_id, user_id, budget_scope, period_start, threshold_pct, limit_id, used, cap, fired_at)
+      values (k_tenant, p_meter_id, k_user, k_scope, k_period, pct, l.id, total, p_cap, llm_private.now())
+      on conflict do nothing;
+      get diagnostics fired = row_count;
+      if fired then
+        select * into m from llm_private.meters x where x.id = p_meter_id;
+        perform pg_notify('llm_limit_alert', json_build_object('tenant_id', nullif(k_tenant, llm_private.nil_uuid()),
+          'user_id', nullif(k_user, llm_private.nil_uuid()), 'budget_scope', nullif(k_scope, ''), 'meter', m.name, 'limit_id', l.id,
+          'period_start', k_period, 'threshold_pct', pct, 'used', total, 'cap', p_cap, 'unit', m.unit)::text);
+      end if;
+    end if;
+  end loop;
+  if l.trips_shutoff and total >= p_cap then
+    perform llm_private.trip_shutoff(p_meter_id, l.id, k_tenant, k_user, k_period, total, p_cap);
+  end if;
+end
+$$;
+comment on function llm_private.usage_after_spend(smallint, uuid, uuid, text, timestamptz, bigint, bigint, smallint, bigint, integer, bigint) is
+  'After spent grew: alerts at each crossed percentage of the cap (once per period, pg_notify on llm_limit_alert) and the shutoff trip of a limit with trips_shutoff.';
+
+/*
+ * Move an attempt's amounts on its footprint (meter ids in ascending order) by the change of
+ * state from a to b: held -> settled | released | expired, expired | released -> settled.
+ */
+create or replace function llm_private.usage_apply(a llm_private.attempts, b llm_private.attempts, p_budget_scope text,
+  p_scope_started_at timestamptz) returns void
+  language plpgsql
+  set search_path = pg_catalog
+as $$
+declare
+  m record;
+  k record;
+  held_delta bigint;
+  spent_delta bigint;
+  r record;
+begin
+  for m in select x.id, x.scope, x."window", x.unit, x.shards from llm_private.meters x where x.id = any (b.meter_ids) order by x.id loop
+    held_delta := (case when b.state = 'held' then llm_private.held_amount(m.unit, b) else 0 end)
+                - (case when a.state = 'held' then llm_private.held_amount(m.unit, a) else 0 end);
+    spent_delta := llm_private.charged_amount(m.unit, b) - llm_private.charged_amount(m.unit, a);
+    continue when held_delta = 0 and spent_delta = 0;
+    select * into k from llm_private.usage_key(m.scope, m."window", m.shards, b.tenant_id, b.user_id, p_budget_scope, p_scope_started_at,
+      b.reserved_at);
+    update llm_private.usage u set held = u.held + held_delta, spent = u.spent + spent_delta
+     where u.tenant_id = k.k_tenant and u.meter_id = m.id and u.user_id = k.k_user and u.budget_scope = k.k_scope
+       and u.period_start = k.k_period and u.shard = k.k_shard
+    returning u.spent, u.quota, u.limit_id, u.cap into r;
+    if not found then
+      raise exception using errcode = 'P0004', message = 'an attempt''s usage row is missing',
+        detail = format('meter %s, attempt %s/%s', m.id, b.request_pk, b.attempt_no);
+    end if;
+    if spent_delta > 0 then
+      perform llm_private.usage_after_spend(m.id, k.k_tenant, k.k_user, k.k_scope, k.k_period, r.spent, r.quota, m.shards, spent_delta,
+        r.limit_id, r.cap);
+    end if;
+  end loop;
+end
+$$;
+comment on function llm_private.usage_apply(llm_private.attempts, llm_private.attempts, text, timestamptz) is
+  'Moves held and spent on an attempt''s footprint by the difference between two states of the attempt (in meter order), then checks alerts and trips.';
+
+grant execute on function llm_private.usage_prepare(smallint, smallint, uuid, uuid, text, timestamptz, integer, bigint),
+  llm_private.usage_borrow(smallint, uuid, uuid, text, timestamptz, smallint, bigint),
+  llm_private.usage_hold(smallint, smallint, uuid, uuid, text, timestamptz, smallint, integer, bigint, boolean, bigint),
+  llm_private.usage_after_spend(smallint, uuid, uuid, text, timestamptz, bigint, bigint, smallint, bigint, integer, bigint),
+  llm_private.usage_apply(llm_private.attempts, llm_private.attempts, text, timestamptz) to llm_money, llm_operator;

@@ -1,0 +1,167 @@
+/*
+ * The Postgres cache. Exact match on sha256(normalized request + source watermark): when the data
+ * behind a request changes, the caller's watermark changes, the key changes, and the old entry is
+ * never served again. No watermark, no caching. Scope: a user's own entries, unless the tenant
+ * shares the endpoint's cache (llm.set_endpoint_cache): then every user of that tenant, never
+ * another tenant. Only complete, valid answers of the requested model are stored (not capped
+ * outputs, not fallbacks, not failed validations).
+ * Single flight: the first request to miss fills (cache_fills); identical requests get 'wait' and
+ * are woken by pg_notify('llm_cache_filled', key) when the fill settles.
+ */
+create or replace function llm.cache_key(p_payload jsonb) returns text
+  language sql immutable
+  set search_path = pg_catalog
+as $$
+  select case when p_payload ? 'source_watermark' then
+    encode(sha256(convert_to(jsonb_build_array(
+      p_payload->>'endpoint', p_payload->>'model', p_payload->'max_output_tokens', coalesce(p_payload->>'response_format', 'text'),
+      p_payload->>'source_watermark',
+      (select jsonb_agg(jsonb_build_array(m->>'role', btrim(replace(m->>'content', E'\r\n', E'\n'), E' \t\n')) order by i)
+         from jsonb_array_elements(p_payload->'messages') with ordinality e(m, i))
+    )::text, 'UTF8')), 'hex')
+  end
+$$;
+comment on function llm.cache_key(jsonb) is
+  'The cache key of a payload: sha256 of its endpoint, model, output parameters, messages (line endings and outer whitespace normalized) and source_watermark, as a JSON array (unambiguous boundaries); NULL without a watermark (not cached).';
+
+create or replace function llm_private.system_hash(p_messages jsonb) returns text
+  language sql immutable
+  set search_path = pg_catalog
+as $$
+  select encode(sha256(convert_to(coalesce((select jsonb_agg(m->>'content' order by i)
+      from jsonb_array_elements(p_messages) with ordinality e(m, i) where m->>'role' = 'system'), '[]'::jsonb)::text, 'UTF8')), 'hex')
+$$;
+comment on function llm_private.system_hash(jsonb) is 'sha256 of a request''s system messages: a cache entry never answers a request with another system prompt.';
+
+create or replace function llm_private.cache_owner(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint) returns uuid
+  language plpgsql stable
+  set search_path = pg_catalog
+as $$
+begin
+  return case when coalesce((select e.cache_shared from llm_private.endpoint_settings e
+                              where (e.tenant_id = p_tenant_id or e.tenant_id is null) and e.endpoint = p_endpoint
+                              order by e.tenant_id nulls last limit 1), false)
+              then llm_private.nil_uuid() else p_user_id end;
+end
+$$;
+comment on function llm_private.cache_owner(uuid, uuid, llm_private.endpoint) is
+  'Whose cache a request reads and fills: the nil uuid (the tenant''s shared cache) when the tenant shares the endpoint''s cache, else the user''s own.';
+
+/* Entries are derived from the attempt that produced them: only the output (and embedding) come from the writer. */
+create or replace function llm_private.tg_cache_entries__derive() returns trigger
+  language plpgsql
+  set search_path = pg_catalog
+as $$
+declare
+  a llm_private.attempts;
+  q llm_private.requests;
+  i llm_private.request_inputs;
+  p llm_private.model_prices;
+  st llm_private.settings;
+begin
+  select * into a from llm_private.attempts x
+   where x.tenant_id = new.tenant_id and x.request_pk = new.source_request_pk and x.attempt_no = new.source_attempt_no;
+  select * into q from llm_private.requests x where x.tenant_id = new.tenant_id and x.id = new.source_request_pk;
+  select * into i from llm_private.request_inputs x where x.tenant_id = new.tenant_id and x.request_pk = new.source_request_pk;
+  if a.state is distinct from 'settled' or a.provider_status is distinct from 'ok' or a.purpose <> 'chat' or a.decision <> 'allow'
+     or a.output_valid is not true or a.usage_unknown or i.cache_key is null then
+    raise exception using errcode = 'LG007', message = 'only a complete, valid answer of the requested model is cached',
+      detail = format('attempt %s/%s: %s %s %s', new.source_request_pk, new.source_attempt_no, a.state, a.decision, a.provider_status);
+  end if;
+  select * into p from llm_private.model_prices x where x.id = a.price_id;
+  select * into st from llm_private.settings;
+  if i.model_ref <> p.provider || ':' || p.model then
+    raise exception using errcode = 'LG007', message = 'a fallback model''s answer is never cached under the requested model';
+  end if;
+  new.owner_user_id := llm_private.cache_owner(a.tenant_id, a.user_id, q.endpoint);
+  new.cache_key := i.cache_key;
+  new.endpoint := q.endpoint;
+  new.provider := p.provider;
+  new.model := p.model;
+  new.system_hash := i.system_hash;
+  new.response_format := i.response_format;
+  new.source_watermark := i.source_watermark;
+  new.source_cost_micros := a.charged_micros;
+  new.created_at := llm_private.now();
+  new.expires_at := new.created_at + make_interval(secs => st.cache_ttl_ms / 1000.0);
+  return new;
+end
+$$;
+comment on function llm_private.tg_cache_entries__derive() is
+  'A cache entry is derived from its source attempt (settled ok, valid, the requested model, uncapped): key, scope, model, watermark, cost and expiry are computed here; the writer supplies only the output and embedding.';
+create or replace trigger _100_derive before insert or update on llm_private.cache_entries
+  for each row execute function llm_private.tg_cache_entries__derive();
+
+create or replace function llm_private.live_cache_entry(p_tenant_id uuid, p_owner uuid, p_cache_key text, p_at timestamptz)
+  returns llm_private.cache_entries
+  language plpgsql stable
+  set search_path = pg_catalog
+as $$
+declare
+  e llm_private.cache_entries;
+begin
+  select * into e from llm_private.cache_entries c
+   where c.tenant_id = p_tenant_id and c.owner_user_id = p_owner and c.cache_key = p_cache_key and c.expires_at > p_at;
+  return e;
+end
+$$;
+comment on function llm_private.live_cache_entry(uuid, uuid, text, timestamptz) is 'The unexpired cache entry of a key in a scope, if any.';
+
+/* A fill ends with the attempt that holds it (settled, released or expired): wake the waiters. */
+create or replace function llm_private.end_cache_fill(p_tenant_id uuid, p_request_pk bigint, p_attempt_no smallint) returns void
+  language plpgsql
+  set search_path = pg_catalog
+as $$
+declare
+  k text;
+begin
+  delete from llm_private.cache_fills f
+   where f.tenant_id = p_tenant_id and f.request_pk = p_request_pk and f.attempt_no = p_attempt_no
+  returning f.cache_key into k;
+  if k is not null then
+    perform pg_notify('llm_cache_filled', k);
+  end if;
+end
+$$;
+comment on function llm_private.end_cache_fill(uuid, bigint, smallint) is 'Ends an attempt''s cache fill and notifies llm_cache_filled with the key.';
+
+create or replace function llm.set_endpoint_cache(p_tenant_id uuid, p_endpoint text, p_shared boolean, p_semantic_threshold real default null,
+  p_embedding_model text default null) returns void
+  language plpgsql
+  set search_path = pg_catalog
+as $$
+begin
+  insert into llm_private.endpoint_settings (tenant_id, endpoint, cache_shared, semantic_threshold, embedding_model)
+  values (p_tenant_id, p_endpoint::llm_private.endpoint, p_shared, p_semantic_threshold, p_embedding_model)
+  on conflict (tenant_id, endpoint) do update set cache_shared = excluded.cache_shared,
+    semantic_threshold = excluded.semantic_threshold, embedding_model = excluded.embedding_model;
+end
+$$;
+comment on function llm.set_endpoint_cache(uuid, text, boolean, real, text) is
+  'Operator: whether a tenant (NULL: the default for every tenant) shares an endpoint''s cache among its users, and its semantic cache threshold and embedding model (NULL threshold: exact cache only).';
+
+create or replace function llm.purge_cache(p_tenant_id uuid default null, p_endpoint text default null, p_source_watermark text default null)
+  returns bigint
+  language plpgsql
+  set search_path = pg_catalog
+as $$
+declare
+  n bigint;
+begin
+  if p_tenant_id is null and p_endpoint is null and p_source_watermark is null then
+    raise exception using errcode = '22023', message = 'say what to purge', hint = 'Give a tenant, an endpoint, a watermark, or several.';
+  end if;
+  delete from llm_private.cache_entries c
+   where (p_tenant_id is null or c.tenant_id = p_tenant_id)
+     and (p_endpoint is null or c.endpoint = p_endpoint::llm_private.endpoint)
+     and (p_source_watermark is null or c.source_watermark = p_source_watermark);
+  get diagnostics n = row_count;
+  return n;
+end
+$$;
+comment on function llm.purge_cache(uuid, text, text) is 'Operator: deletes cache entries by tenant, endpoint and/or source watermark; returns how many.';
+
+grant execute on function llm.cache_key(jsonb), llm_private.system_hash(jsonb) to llm_app, llm_money, llm_operator, llm_auditor;
+grant execute on function llm_private.cache_owner(uuid, uuid, llm_private.endpoint),
+  llm_private.live_cache_entry(uuid, uuid, text, timestamptz), llm_private.end_cache_fill(uuid, bigint, smallint) to llm_money, llm_operator;
+grant execute on function llm.set_endpoint_cache(uuid, text, boolean, real, text), llm.purge_cache(uuid, text, text) to llm_operator;

@@ -1,0 +1,317 @@
+/*
+ * Requests are claimed at enqueue. llm.enqueue_call (the application, llm_app, in its signed
+ * context) validates the payload, claims (tenant, request_id, endpoint) once, stores the inputs
+ * and adds the job; the job payload carries only {tenant_id, user_id, request_pk}, and the worker
+ * reads everything else from the rows (llm.request_for_call).
+ *   same key, same fingerprint   -> the existing request, no second job (created = false)
+ *   same key, other fingerprint  -> LG409, now (DETAIL names the key)
+ * The key is found again within settings.idempotency_months calendar months (this one and the
+ * previous); an advisory lock on the key orders concurrent enqueues of it.
+ */
+create or replace function llm_private.payload_errors(p jsonb) returns text[]
+  language plpgsql immutable
+  set search_path = pg_catalog
+as $$
+declare
+  errs text[] := '{}';
+  m jsonb;
+  uuid_re constant text := '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
+  allowed constant text[] := array['tenant_id', 'user_id', 'request_id', 'endpoint', 'model', 'messages', 'max_output_tokens',
+    'correlation_id', 'cost_ceiling_micros', 'source_watermark', 'response_format', 'budget_scope'];
+begin
+  if p is null or jsonb_typeof(p) <> 'object' then
+    return array['payload: must be a JSON object'];
+  end if;
+  if octet_length(p::text) > 262144 then
+    errs := errs || 'payload: larger than 256 KiB'::text;
+  end if;
+  errs := errs || coalesce((select array_agg(format('%s: unknown key', k) order by k) from jsonb_object_keys(p) k
+                             where k <> all (allowed)), '{}');
+  if p ? 'tenant_id' and (jsonb_typeof(p->'tenant_id') is distinct from 'string' or (p->>'tenant_id') !~ uuid_re) then
+    errs := errs || 'tenant_id: must be a uuid'::text; end if;
+  if p ? 'user_id' and (jsonb_typeof(p->'user_id') is distinct from 'string' or (p->>'user_id') !~ uuid_re) then
+    errs := errs || 'user_id: must be a uuid'::text; end if;
+  if jsonb_typeof(p->'request_id') is distinct from 'string' or length(p->>'request_id') not between 1 and 200 then
+    errs := errs || 'request_id: must be a string of 1 to 200 characters'::text; end if;
+  if jsonb_typeof(p->'endpoint') is distinct from 'string' or (p->>'endpoint') not in ('route', 'explanation', 'investigation', 'budget_optimization') then
+    errs := errs || 'endpoint: must be one of route, explanation, investigation, budget_optimization'::text; end if;
+  if jsonb_typeof(p->'model') is distinct from 'string' or (p->>'model') !~ '^[a-z0-9_-]{1,40}:[^\s\x01-\x1f]{1,200}$' then
+    errs := errs || 'model: must be "provider:model"'::text; end if;
+  if jsonb_typeof(p->'max_output_tokens') is distinct from 'number' or (p->>'max_output_tokens') !~ '^[0-9]+$'
+     or (p->>'max_output_tokens')::numeric not between 1 and 100000 then
+    errs := errs || 'max_output_tokens: must be an integer from 1 to 100000'::text; end if;
+  if jsonb_typeof(p->'messages') is distinct from 'array' or jsonb_array_length(p->'messages') not between 1 and 50 then
+    errs := errs || 'messages: must be an array of 1 to 50 messages'::text;
+  else
+    for m in select * from jsonb_array_elements(p->'messages') loop
+      if jsonb_typeof(m) is distinct from 'object' or (select count(*) from jsonb_object_keys(m) k where k not in ('role', 'content')) > 0
+         or jsonb_typeof(m->'role') is distinct from 'string' or (m->>'role') not in ('system', 'user', 'assistant')
+         or jsonb_typeof(m->'content') is distinct from 'string' or length(m->>'content') > 100000 then
+        errs := errs || 'messages: each must be {role: system|user|assistant, content: string of at most 100000 characters}'::text;
+        exit;
+      end if;
+    end loop;
+  end if;
+  if p ? 'correlation_id' and (jsonb_typeof(p->'correlation_id') is distinct from 'string' or length(p->>'correlation_id') not between 1 and 200) then
+    errs := errs || 'correlation_id: must be a string of 1 to 200 characters'::text; end if;
+  if p ? 'source_watermark' and (jsonb_typeof(p->'source_watermark') is distinct from 'string' or length(p->>'source_watermark') not between 1 and 200) then
+    errs := errs || 'source_watermark: must be a string of 1 to 200 characters'::text; end if;
+  if p ? 'budget_scope' and (jsonb_typeof(p->'budget_scope') is distinct from 'string' or length(p->>'budget_scope') not between 1 and 200) then
+    errs := errs || 'budget_scope: must be a string of 1 to 200 characters'::text; end if;
+  if p ? 'response_format' and (jsonb_typeof(p->'response_format') is distinct from 'string' or (p->>'response_format') not in ('text', 'json')) then
+    errs := errs || 'response_format: must be text or json'::text; end if;
+  if p ? 'cost_ceiling_micros' and (jsonb_typeof(p->'cost_ceiling_micros') not in ('number', 'string') or (p->>'cost_ceiling_micros') !~ '^[0-9]{1,13}$'
+     or (p->>'cost_ceiling_micros')::numeric > 1000000000000) then
+    errs := errs || 'cost_ceiling_micros: must be an integer from 0 to 1000000000000'::text; end if;
+  return errs;
+end
+$$;
+comment on function llm_private.payload_errors(jsonb) is
+  'Validates an enqueue payload (shape and limits); returns the list of problems, empty when valid. Mirrors src/payload.ts.';
+
+create or replace function llm.validate_payload(p_payload jsonb) returns text[]
+  language sql immutable
+  set search_path = pg_catalog
+as $$ select llm_private.payload_errors(p_payload) $$;
+comment on function llm.validate_payload(jsonb) is 'The problems with an enqueue payload, or an empty array when llm.enqueue_call would accept it.';
+
+create or replace function llm_private.fingerprint(p_user_id uuid, p jsonb) returns bytea
+  language sql immutable
+  set search_path = pg_catalog
+as $$
+  -- A JSON array: every field has an unambiguous boundary (no "ab"+"c" = "a"+"bc").
+  select sha256(convert_to(jsonb_build_array(p_user_id, p->>'endpoint', p->>'model', p->'messages', (p->>'max_output_tokens')::numeric,
+    coalesce(p->>'response_format', 'text'), p->>'source_watermark', (p->>'cost_ceiling_micros')::numeric, p->>'budget_scope')::text, 'UTF8'))
+$$;
+comment on function llm_private.fingerprint(uuid, jsonb) is
+  'sha256 of the user and every parameter of a call (messages, model, max output, format, watermark, ceiling, budget scope; not correlation_id, which only traces).';
+
+/* A claim is born queued; its state moves only forward; the application may only cancel its own queued request. */
+create or replace function llm_private.tg_requests__guard() returns trigger
+  language plpgsql
+  set search_path = pg_catalog
+as $$
+begin
+  if tg_op = 'INSERT' then
+    new.state := 'queued'; new.reason := null; new.attempt_count := 0; new.job_id := null; new.finished_at := null;
+    new.created_at := llm_private.now();
+    return new;
+  end if;
+  if (new.tenant_id, new.id, new.user_id, new.request_id, new.endpoint, new.fingerprint, new.budget_scope, new.created_at)
+     is distinct from (old.tenant_id, old.id, old.user_id, old.request_id, old.endpoint, old.fingerprint, old.budget_scope, old.created_at) then
+    raise exception using errcode = 'LG001', message = 'a request claim''s identity is immutable', detail = format('request %s', old.id);
+  end if;
+  if old.job_id is not null and new.job_id is distinct from old.job_id then
+    raise exception using errcode = 'LG001', message = 'a request''s job is set once', detail = format('request %s', old.id);
+  end if;
+  if new.attempt_count < old.attempt_count then
+    raise exception using errcode = 'LG003', message = 'a request''s attempts only grow', detail = format('request %s', old.id);
+  end if;
+  if new.state is distinct from old.state and not (
+       (old.state = 'queued' and new.state in ('running', 'done', 'refused', 'failed', 'cancelled'))
+    or (old.state = 'running' and new.state in ('done', 'refused', 'failed'))) then
+    raise exception using errcode = 'LG002', message = 'illegal request state transition',
+      detail = format('request %s: %s -> %s', old.id, old.state, new.state),
+      hint = 'queued -> running -> done | refused | failed; queued -> cancelled; final states are final.';
+  end if;
+  if old.state not in ('queued', 'running') and (new.state, new.reason, new.finished_at, new.attempt_count) is distinct from
+       (old.state, old.reason, old.finished_at, old.attempt_count) then
+    raise exception using errcode = 'LG002', message = 'a final request does not change', detail = format('request %s is %s', old.id, old.state);
+  end if;
+  if current_user = 'llm_app' and (new.state <> 'cancelled' or old.state <> 'queued') then
+    raise exception using errcode = '42501', message = 'the application may only cancel its own queued request';
+  end if;
+  if new.state = 'cancelled' then
+    new.reason := 'cancelled_by_app';
+  end if;
+  if new.state not in ('queued', 'running') and old.state in ('queued', 'running') then
+    new.finished_at := llm_private.now();
+  elsif new.state in ('queued', 'running') then
+    new.finished_at := null;
+  end if;
+  return new;
+end
+$$;
+comment on function llm_private.tg_requests__guard() is
+  'Requests: born queued with nothing (whatever the inserter wrote); identity, fingerprint and job immutable once set; state only forward (queued -> running -> done | refused | failed, queued -> cancelled); the application may only cancel its own queued request.';
+create or replace trigger _100_guard before insert or update on llm_private.requests
+  for each row execute function llm_private.tg_requests__guard();
+create or replace trigger _100_no_delete before delete on llm_private.requests
+  for each row execute function llm_private.tg_ledger__no_delete();
+create or replace trigger _100_no_truncate before truncate on llm_private.requests
+  for each statement execute function llm_private.tg_ledger__no_delete();
+
+/* Inputs are written once, for a queued request of the same tenant and user; the cache key is derived from them. */
+create or replace function llm_private.tg_request_inputs__derive() returns trigger
+  language plpgsql
+  set search_path = pg_catalog
+as $$
+declare
+  q llm_private.requests;
+begin
+  if tg_op = 'UPDATE' then
+    raise exception using errcode = 'LG001', message = 'a request''s inputs are immutable';
+  end if;
+  select * into q from llm_private.requests x where x.tenant_id = new.tenant_id and x.id = new.request_pk;
+  if q.id is null or q.user_id <> new.user_id or q.state <> 'queued' then
+    raise exception using errcode = 'LG007', message = 'inputs belong to a queued request of the same tenant and user';
+  end if;
+  new.system_hash := llm_private.system_hash(new.messages);
+  new.cache_key := case when new.source_watermark is not null then llm.cache_key(jsonb_build_object('endpoint', q.endpoint::text,
+    'model', new.model_ref, 'max_output_tokens', new.max_output_tokens, 'response_format', new.response_format,
+    'source_watermark', new.source_watermark, 'messages', new.messages)) end;
+  return new;
+end
+$$;
+comment on function llm_private.tg_request_inputs__derive() is
+  'Inputs: once, for a queued request of the same tenant and user; the cache key and system prompt hash are computed here from the inputs themselves (a writer cannot file an answer under another question''s key).';
+create or replace trigger _100_derive before insert or update on llm_private.request_inputs
+  for each row execute function llm_private.tg_request_inputs__derive();
+
+create or replace function llm.enqueue_call(p_payload jsonb) returns table (request_pk bigint, state text, created boolean)
+  language plpgsql
+  set search_path = pg_catalog
+as $$
+#variable_conflict use_column
+declare
+  errs text[] := llm_private.payload_errors(p_payload);
+  ctx record;
+  v_fp bytea;
+  q llm_private.requests;
+  v_ref record;
+  v_from bigint;
+begin
+  if cardinality(errs) > 0 then
+    raise exception using errcode = '22023', message = 'invalid LLM request payload',
+      detail = array_to_string(errs, '; '), hint = 'See llm.validate_payload(payload) and src/payload.ts for the contract.';
+  end if;
+  select * into ctx from llm_private.app_context();
+  if ctx.tenant_id is null then
+    raise exception using errcode = '42501', message = 'no application context',
+      hint = 'Call llm.use_context(token) in this transaction first (a token signed with LLM_CONTEXT_SECRET).';
+  end if;
+  if (p_payload ? 'tenant_id' and (p_payload->>'tenant_id')::uuid <> ctx.tenant_id)
+     or (p_payload ? 'user_id' and (p_payload->>'user_id')::uuid <> ctx.user_id) then
+    raise exception using errcode = '42501', message = 'tenant or user does not match the request context',
+      detail = format('payload names tenant %s user %s', p_payload->>'tenant_id', p_payload->>'user_id');
+  end if;
+  if not exists (select 1 from llm_private.tenants t where t.id = ctx.tenant_id) then
+    raise exception using errcode = 'P0002', message = 'unknown tenant', detail = format('tenant %s', ctx.tenant_id),
+      hint = 'An operator creates it: select llm.upsert_tenant(''<uuid>'', ''<name>'');';
+  end if;
+  select * into v_ref from llm_private.split_model_ref(p_payload->>'model');
+  if not exists (select 1 from llm_private.models m where m.provider = v_ref.provider and m.model = v_ref.model and m.kind = 'chat') then
+    raise exception using errcode = '22023', message = 'unknown model', detail = format('model = %s', p_payload->>'model'),
+      hint = 'See llm.model_catalog for the models you may call, written provider:model.';
+  end if;
+  insert into llm_private.users (tenant_id, id) values (ctx.tenant_id, ctx.user_id) on conflict do nothing;
+  v_fp := llm_private.fingerprint(ctx.user_id, p_payload);
+  perform pg_advisory_xact_lock(hashtextextended(format('%s/%s/%s', ctx.tenant_id, p_payload->>'endpoint', p_payload->>'request_id'), 7420011));
+  v_from := (llm_private.month_index(llm_private.now()) - (select s.idempotency_months from llm_private.settings s) + 1)::bigint << 40;
+  select * into q from llm_private.requests x
+   where x.tenant_id = ctx.tenant_id and x.request_id = p_payload->>'request_id'
+     and x.endpoint = (p_payload->>'endpoint')::llm_private.endpoint and x.id >= v_from
+   order by x.id desc limit 1;
+  if q.id is not null then
+    if q.fingerprint <> v_fp then
+      raise exception using errcode = 'LG409', message = 'request_id already claimed with other parameters',
+        detail = format('tenant %s, endpoint %s, request_id %s is request %s', ctx.tenant_id, p_payload->>'endpoint',
+          p_payload->>'request_id', q.id),
+        hint = 'Use a new request_id for a different request, or the same payload to get the existing one.';
+    end if;
+    return query select q.id, q.state::text, false;
+    return;
+  end if;
+  insert into llm_private.requests as x (tenant_id, user_id, request_id, endpoint, fingerprint, budget_scope, created_at)
+  values (ctx.tenant_id, ctx.user_id, p_payload->>'request_id', (p_payload->>'endpoint')::llm_private.endpoint, v_fp,
+    p_payload->>'budget_scope', llm_private.now())
+  returning x.* into q;
+  insert into llm_private.request_inputs (tenant_id, request_pk, user_id, model_ref, messages, max_output_tokens, response_format,
+    source_watermark, correlation_id, cost_ceiling_micros, cache_key, system_hash)
+  values (q.tenant_id, q.id, q.user_id, p_payload->>'model', p_payload->'messages', (p_payload->>'max_output_tokens')::int,
+    coalesce(p_payload->>'response_format', 'text'), p_payload->>'source_watermark', p_payload->>'correlation_id',
+    (p_payload->>'cost_ceiling_micros')::bigint, null, repeat('0', 64));
+  perform llm_queue.add_request_job(q.id);
+  return query select q.id, 'queued'::text, true;
+end
+$$;
+comment on function llm.enqueue_call(jsonb) is
+  'The application''s one call (as llm_app after llm.use_context): validates the payload (22023 listing every problem), claims (tenant, request_id, endpoint) for the context''s user (LG409 when claimed with other parameters), stores the inputs and adds the job. Returns the request pk, its state and whether this call created it.';
+
+create or replace function llm.cancel_request(p_request_id text, p_endpoint text) returns boolean
+  language plpgsql
+  set search_path = pg_catalog
+as $$
+begin
+  update llm_private.requests q set state = 'cancelled'
+   where q.tenant_id = llm_private.app_tenant_id() and q.user_id = llm_private.app_user_id()
+     and q.request_id = p_request_id and q.endpoint = p_endpoint::llm_private.endpoint and q.state = 'queued';
+  return found;
+end
+$$;
+comment on function llm.cancel_request(text, text) is
+  'The application cancels its own request while it is still queued (its job then ends without a call); false when it already started or does not exist.';
+
+create or replace function llm.request_for_call(p_request_pk bigint)
+  returns table (request_pk bigint, request_id text, endpoint text, state text, model_ref text, messages jsonb, max_output_tokens integer,
+    response_format text, source_watermark text, budget_scope text, correlation_id text)
+  language plpgsql stable
+  set search_path = pg_catalog
+as $$
+begin
+  perform llm_private.require_money_context();
+  return query
+  select q.id, q.request_id, q.endpoint::text, q.state::text, i.model_ref, i.messages, i.max_output_tokens, i.response_format,
+         i.source_watermark, q.budget_scope, i.correlation_id
+    from llm_private.requests q
+    join llm_private.request_inputs i on i.tenant_id = q.tenant_id and i.request_pk = q.id
+   where q.tenant_id = llm_private.current_tenant_id() and q.user_id = llm_private.current_user_id() and q.id = p_request_pk;
+  if not found then
+    raise exception using errcode = 'P0002', message = 'request not found',
+      detail = format('request %s is not visible in this tenant and user context', p_request_pk);
+  end if;
+end
+$$;
+comment on function llm.request_for_call(bigint) is
+  'The worker (as llm_money) reads what a job must call: the request''s inputs as enqueued. A job payload is never trusted for them.';
+
+create view llm.request_results with (security_invoker = true) as
+select q.tenant_id, q.user_id, q.request_id, q.endpoint::text as endpoint, q.state::text as state,
+       case when q.reason = 'limit' then coalesce(lm.name, 'cost_ceiling') else q.reason::text end as reason,
+       coalesce(money.spent_micros, 0)::bigint as spent_micros, o.output, fin.output_valid,
+       fin.state = 'cached' as cached, case when fin.state = 'cached' then fin.reason::text end as cache_reason, fin.similarity,
+       fin.cache_source_pk as reused_request_pk, src.request_id as reused_request_id,
+       fpr.provider || ':' || fpr.model as model_ref, q.id as request_pk, q.created_at, q.finished_at
+  from llm_private.requests q
+  left join lateral (select sum(a.charged_micros) as spent_micros from llm_private.attempts a
+                      where a.tenant_id = q.tenant_id and a.request_pk = q.id) money on true
+  left join lateral (select a.* from llm_private.attempts a
+                      where a.tenant_id = q.tenant_id and a.request_pk = q.id and a.purpose = 'chat'
+                        and (a.state = 'cached' or (a.state = 'settled' and a.provider_status = 'ok') or a.state = 'refused')
+                      order by a.attempt_no desc limit 1) fin on true
+  left join llm_private.call_outputs o on o.tenant_id = fin.tenant_id and o.request_pk = fin.request_pk and o.attempt_no = fin.attempt_no
+  left join llm_private.model_prices fpr on fpr.id = fin.price_id
+  left join llm_private.limits li on li.id = fin.limit_id
+  left join llm_private.meters lm on lm.id = li.meter_id
+  left join llm_private.requests src on src.tenant_id = q.tenant_id and src.id = fin.cache_source_pk;
+comment on view llm.request_results is
+  'For the application (llm_app: its own tenant and user only) and auditors: each request''s state and reason (a refusal names its limit), what it cost, its final output once done (from the provider or the cache: cached, cache_reason, similarity and the reused request).';
+
+create view llm.my_usage with (security_invoker = true) as
+select m.name as meter_name, m.scope::text as scope, m."window"::text as "window", m.unit::text as unit,
+       nullif(u.user_id, llm_private.nil_uuid()) as user_id, nullif(u.budget_scope, '') as budget_scope,
+       u.period_start, llm_private.period_end(m."window", u.period_start) as period_end,
+       max(u.cap) as cap, sum(u.held)::bigint as held, sum(u.spent)::bigint as spent
+  from llm_private.usage u
+  join llm_private.meters m on m.id = u.meter_id
+ where u.tenant_id <> llm_private.nil_uuid()
+ group by m.name, m.scope, m."window", m.unit, u.user_id, u.budget_scope, u.period_start;
+comment on view llm.my_usage is
+  'For the application: its user''s usage and its tenant''s (and budget scopes'') against their caps, per meter and period.';
+
+grant execute on function llm_private.payload_errors(jsonb), llm.validate_payload(jsonb), llm_private.fingerprint(uuid, jsonb),
+  llm.enqueue_call(jsonb), llm.cancel_request(text, text) to llm_app;
+grant execute on function llm_private.payload_errors(jsonb), llm.validate_payload(jsonb) to llm_operator, llm_auditor;
+grant execute on function llm.request_for_call(bigint) to llm_money;
+grant select on llm.request_results to llm_app, llm_auditor;
+grant select on llm.my_usage to llm_app;

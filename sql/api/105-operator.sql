@@ -1,0 +1,369 @@
+/*
+ * Operator functions (llm_operator): tenants, models and prices, fallbacks, meters and limits,
+ * settings, adjustments, and the scheduled sweeps. The database is the one source of truth for
+ * prices, fallbacks and consent: a worker never writes them at start (`npm run sync-config` calls
+ * these functions on purpose).
+ */
+create or replace function llm.upsert_tenant(p_tenant_id uuid, p_name text) returns void
+  language plpgsql
+  set search_path = pg_catalog
+as $$
+begin
+  insert into llm_private.tenants (id, name) values (p_tenant_id, p_name)
+  on conflict (id) do update set name = excluded.name;
+end
+$$;
+comment on function llm.upsert_tenant(uuid, text) is
+  'Operator: creates a tenant (or renames it). Its caps are limits: the defaults apply until llm.set_limit sets its own.';
+
+create or replace function llm.set_model_price(p_provider text, p_model text, p_input_per_mtok_micros bigint,
+  p_cached_input_per_mtok_micros bigint, p_output_per_mtok_micros bigint, p_effective_from timestamptz default null) returns integer
+  language plpgsql
+  set search_path = pg_catalog
+as $$
+declare
+  v_id integer;
+begin
+  insert into llm_private.model_prices (provider, model, effective_from, input_per_mtok_micros, cached_input_per_mtok_micros, output_per_mtok_micros)
+  values (p_provider, p_model, coalesce(p_effective_from, llm_private.now()), p_input_per_mtok_micros, p_cached_input_per_mtok_micros,
+    p_output_per_mtok_micros)
+  returning id into v_id;
+  return v_id;
+end
+$$;
+comment on function llm.set_model_price(text, text, bigint, bigint, bigint, timestamptz) is
+  'Operator: a new price (micro-USD per million tokens: input, cached input, output) from p_effective_from (default now). Append-only: calls already reserved keep the price they pinned.';
+
+create or replace function llm.define_model(p_provider text, p_model text, p_max_output_tokens integer, p_training_allowed boolean,
+  p_input_per_mtok_micros bigint, p_cached_input_per_mtok_micros bigint, p_output_per_mtok_micros bigint,
+  p_token_parameter text default 'max_tokens', p_kind text default 'chat') returns void
+  language plpgsql
+  set search_path = pg_catalog
+as $$
+declare
+  cur llm_private.model_prices;
+begin
+  insert into llm_private.models (provider, model, kind, max_output_tokens, token_parameter, training_allowed)
+  values (p_provider, p_model, p_kind, p_max_output_tokens, p_token_parameter, p_training_allowed)
+  on conflict (provider, model) do update set kind = excluded.kind, max_output_tokens = excluded.max_output_tokens,
+    token_parameter = excluded.token_parameter, training_allowed = excluded.training_allowed;
+  cur := llm_private.price_in_effect(p_provider, p_model, llm_private.now());
+  if cur.id is null or (cur.input_per_mtok_micros, cur.cached_input_per_mtok_micros, cur.output_per_mtok_micros)
+     is distinct from (p_input_per_mtok_micros, p_cached_input_per_mtok_micros, p_output_per_mtok_micros) then
+    perform llm.set_model_price(p_provider, p_model, p_input_per_mtok_micros, p_cached_input_per_mtok_micros, p_output_per_mtok_micros);
+  end if;
+end
+$$;
+comment on function llm.define_model(text, text, integer, boolean, bigint, bigint, bigint, text, text) is
+  'Operator: declares a model (chat or embedding; its output limit parameter; whether its terms allow training) and, when it differs from the one in effect, a new price starting now.';
+
+create or replace function llm.set_fallbacks(p_provider text, p_model text, p_chain text[]) returns void
+  language plpgsql
+  set search_path = pg_catalog
+as $$
+declare
+  r record;
+begin
+  if cardinality(p_chain) > 10 then
+    raise exception using errcode = '22023', message = 'a fallback chain has at most 10 models';
+  end if;
+  delete from llm_private.model_fallbacks f where f.provider = p_provider and f.model = p_model;
+  for r in select c, n from unnest(p_chain) with ordinality u(c, n) loop
+    insert into llm_private.model_fallbacks (provider, model, position, fallback_provider, fallback_model)
+    select p_provider, p_model, r.n, x.provider, x.model from llm_private.split_model_ref(r.c) x;
+  end loop;
+end
+$$;
+comment on function llm.set_fallbacks(text, text, text[]) is 'Operator: the ordered fallback chain of a model, as provider:model references (replaces the previous chain).';
+
+create or replace function llm.define_meter(p_name text, p_scope text, p_window text, p_unit text, p_tenant_id uuid default null,
+  p_provider text default null, p_model text default null, p_endpoint text default null, p_shards integer default 1) returns smallint
+  language plpgsql
+  set search_path = pg_catalog
+as $$
+declare
+  v_id smallint;
+begin
+  insert into llm_private.meters (name, tenant_id, scope, "window", unit, provider, model, endpoint, shards)
+  values (p_name, p_tenant_id, p_scope::llm_private.limit_scope, p_window::llm_private.limit_window, p_unit::llm_private.limit_unit,
+    p_provider, p_model, p_endpoint::llm_private.endpoint, p_shards)
+  returning id into v_id;
+  return v_id;
+end
+$$;
+comment on function llm.define_meter(text, text, text, text, uuid, text, text, text, integer) is
+  'Operator: a new kind of limit is a row. A meter counts a unit (micros, tokens, calls, elapsed_ms) for a scope (global, tenant, user, budget_scope, request) over a window (hour, day, week, month, quarter, none, budget_scope, request), optionally only for a tenant, provider, model or endpoint; shared scopes may be split into escrow shards. Caps come from llm.set_limit.';
+
+create or replace function llm.disable_meter(p_name text) returns boolean
+  language plpgsql
+  set search_path = pg_catalog
+as $$
+begin
+  update llm_private.meters m set disabled_at = llm_private.now() where m.name = p_name and m.disabled_at is null;
+  return found;
+end
+$$;
+comment on function llm.disable_meter(text) is 'Operator: new calls stop counting on a meter (it is never deleted: attempts refer to it).';
+
+create or replace function llm.set_limit(p_meter text, p_cap bigint, p_tenant_id uuid default null, p_user_id uuid default null,
+  p_kind text default 'hard', p_action text default 'block', p_valid_from timestamptz default null, p_valid_until timestamptz default null,
+  p_alert_pcts smallint[] default '{80,95,100}', p_trips_shutoff boolean default false, p_pressure_pct smallint default null,
+  p_pressure_model text default null, p_min_output_tokens integer default 16, p_note text default null) returns integer
+  language plpgsql
+  set search_path = pg_catalog
+as $$
+declare
+  v_meter smallint;
+  v_id integer;
+  v_now timestamptz := llm_private.now();
+begin
+  select m.id into v_meter from llm_private.meters m where m.name = p_meter;
+  if v_meter is null then
+    raise exception using errcode = 'P0002', message = 'unknown meter', detail = format('meter %s', p_meter),
+      hint = 'See llm.limits for the meters, or create one with llm.define_meter.';
+  end if;
+  if p_valid_until is null then
+    -- A new permanent limit replaces the subject's permanent one (ended now; temporary ones stand).
+    update llm_private.limits l set valid_until = v_now
+     where l.meter_id = v_meter and l.tenant_id is not distinct from p_tenant_id and l.user_id is not distinct from p_user_id
+       and l.valid_until = 'infinity' and l.valid_from <= v_now;
+  end if;
+  insert into llm_private.limits (meter_id, tenant_id, user_id, cap, kind, action, min_output_tokens, trips_shutoff, alert_pcts,
+    pressure_pct, pressure_model, valid_from, valid_until, note)
+  values (v_meter, p_tenant_id, p_user_id, p_cap, p_kind::llm_private.limit_kind, p_action::llm_private.limit_action, p_min_output_tokens,
+    p_trips_shutoff, p_alert_pcts, p_pressure_pct, p_pressure_model, coalesce(p_valid_from, case when p_valid_until is null then v_now else v_now end),
+    coalesce(p_valid_until, 'infinity'), p_note)
+  returning id into v_id;
+  return v_id;
+end
+$$;
+comment on function llm.set_limit(text, bigint, uuid, uuid, text, text, timestamptz, timestamptz, smallint[], boolean, smallint, text, integer, text) is
+  'Operator: caps a meter for everyone (tenant and user NULL), a tenant or a user. hard refuses (or shapes: action cap | fallback for request and budget scope limits), soft only alerts. With p_valid_until it is temporary (e.g. an increase until Friday) and ends by itself; without, it replaces the subject''s permanent limit. Alerts at p_alert_pcts of the cap; p_trips_shutoff opens a shutoff window when spent crosses the cap; p_pressure_pct switches to p_pressure_model (or the fallback chain) above that share. Returns the limit id.';
+
+create or replace function llm.end_limit(p_limit_id integer) returns boolean
+  language plpgsql
+  set search_path = pg_catalog
+as $$
+begin
+  update llm_private.limits l set valid_until = llm_private.now() where l.id = p_limit_id and l.valid_until > llm_private.now();
+  return found;
+end
+$$;
+comment on function llm.end_limit(integer) is 'Operator: ends a limit now (the next most specific one applies again).';
+
+create or replace function llm.set_setting(p_name text, p_value text) returns void
+  language plpgsql
+  set search_path = pg_catalog
+as $$
+begin
+  if p_name not in ('hold_margin_ms', 'max_attempts_per_request', 'enqueue_max_attempts', 'breaker_failure_threshold', 'breaker_cooldown_ms',
+      'cache_ttl_ms', 'cache_fill_wait_ms', 'output_retention_ms', 'trace_retention_ms', 'ledger_retention_months', 'partitions_ahead_months',
+      'idempotency_months', 'semantic_max_candidates') then
+    raise exception using errcode = '22023', message = 'unknown setting', detail = format('setting %s', p_name),
+      hint = 'See the columns of llm_private.settings (comments say what each does).';
+  end if;
+  execute format('update llm_private.settings set %I = $1::bigint', p_name) using p_value;
+end
+$$;
+comment on function llm.set_setting(text, text) is 'Operator: changes one global setting (see the comments on llm_private.settings); the value''s range is checked by the table.';
+
+/*
+ * Adjustments: an operator's credit (negative) or debit (positive) of a subject's spend, append-only.
+ * It flows into every unfiltered micro-USD meter of the subject (user if given, tenant, global)
+ * for the period of effective_at, as the ledger row that justifies the change.
+ */
+create or replace function llm_private.tg_adjustments__apply() returns trigger
+  language plpgsql
+  set search_path = pg_catalog
+as $$
+declare
+  l llm_private.applicable_limit;
+  k record;
+begin
+  new.created_at := llm_private.now();
+  new.created_by := current_user;
+  if new.effective_at is null then
+    raise exception using errcode = '22023', message = 'an adjustment needs its effective time';
+  end if;
+  new.meter_ids := '{}';
+  for l in select * from llm_private.applicable_limits(new.tenant_id, coalesce(new.user_id, llm_private.nil_uuid()), null, null, null, false,
+      new.effective_at) x
+    loop
+    continue when l.unit <> 'micros' or l."window" in ('request', 'budget_scope')
+      or (l.scope = 'user' and new.user_id is null)
+      or exists (select 1 from llm_private.meters m where m.id = l.meter_id and (m.endpoint is not null or m.provider is not null));
+    select * into k from llm_private.usage_key(l.scope, l."window", l.shards, new.tenant_id, new.user_id, '', null, new.effective_at);
+    perform llm_private.usage_prepare(l.meter_id, l.shards, k.k_tenant, k.k_user, k.k_scope, k.k_period, l.limit_id, l.cap);
+    update llm_private.usage u set spent = u.spent + new.amount_micros
+     where u.tenant_id = k.k_tenant and u.meter_id = l.meter_id and u.user_id = k.k_user and u.budget_scope = k.k_scope
+       and u.period_start = k.k_period and u.shard = k.k_shard;
+    new.meter_ids := new.meter_ids || l.meter_id;
+  end loop;
+  return new;
+end
+$$;
+comment on function llm_private.tg_adjustments__apply() is
+  'BEFORE INSERT on adjustments: applies the amount to spent on every unfiltered micro-USD meter of the subject in the period of effective_at, and records which (meter_ids).';
+create or replace trigger _100_apply before insert on llm_private.adjustments
+  for each row execute function llm_private.tg_adjustments__apply();
+create or replace trigger _100_no_update before update or delete on llm_private.adjustments
+  for each row execute function llm_private.tg_ledger__no_delete();
+
+create or replace function llm.adjust_usage(p_tenant_id uuid, p_user_id uuid, p_amount_micros bigint, p_reason text,
+  p_effective_at timestamptz default null) returns bigint
+  language plpgsql
+  set search_path = pg_catalog
+as $$
+declare
+  v_id bigint;
+begin
+  insert into llm_private.adjustments (tenant_id, user_id, amount_micros, reason, effective_at)
+  values (p_tenant_id, p_user_id, p_amount_micros, p_reason, coalesce(p_effective_at, llm_private.now()))
+  returning id into v_id;
+  return v_id;
+end
+$$;
+comment on function llm.adjust_usage(uuid, uuid, bigint, text, timestamptz) is
+  'Operator: credits (negative) or debits (positive) a tenant''s or user''s spend with a reason, recorded append-only with who and when; it flows into usage and into llm.reconciliation_drift. Returns the adjustment id.';
+
+/*
+ * The expiry sweep (every minute): holds whose call could no longer be running are charged in
+ * full (never under-count) and flagged; a late settle corrects them once. It takes each request
+ * with SKIP LOCKED (the lock order request -> attempt), so it never waits on a live settle.
+ */
+create or replace function llm.expire_holds(p_limit integer default 10000) returns integer
+  language plpgsql
+  set search_path = pg_catalog
+as $$
+declare
+  v_now timestamptz := llm_private.now();
+  v_from timestamptz := (select s.swept_until from llm_private.settings s) - interval '1 hour';
+  r record;
+  n integer := 0;
+  skipped timestamptz;
+begin
+  perform llm_private.require_range('p_limit', p_limit, 1, 1000000);
+  for r in select a.tenant_id, a.request_pk, a.attempt_no, a.expires_at from llm_private.attempts a
+            where a.state = 'held' and a.expires_at <= v_now and a.expires_at > v_from
+            order by a.expires_at limit p_limit loop
+    perform 1 from llm_private.requests q where q.tenant_id = r.tenant_id and q.id = r.request_pk for update skip locked;
+    if not found then
+      skipped := least(skipped, r.expires_at);
+      continue;
+    end if;
+    update llm_private.attempts a set state = 'expired'
+     where a.tenant_id = r.tenant_id and a.request_pk = r.request_pk and a.attempt_no = r.attempt_no and a.state = 'held';
+    n := n + 1;
+  end loop;
+  update llm_private.settings s set swept_until = greatest(s.swept_until, least(coalesce(skipped, v_now), v_now - interval '10 minutes'));
+  return n;
+end
+$$;
+comment on function llm.expire_holds(integer) is
+  'Operator (cron, every minute): charges in full and flags usage_unknown every hold past its expiry (the worker died, or the call outlived its timeout). Returns how many.';
+
+/*
+ * Sharded meters see an alert threshold crossed only when the shard being settled crosses its
+ * own share; this catches crossings first seen on another shard (cron, every minute).
+ */
+create or replace function llm.evaluate_limits() returns integer
+  language plpgsql
+  set search_path = pg_catalog
+as $$
+declare
+  r record;
+  n integer := 0;
+begin
+  for r in select u.tenant_id, u.meter_id, u.user_id, u.budget_scope, u.period_start, m.shards,
+                  sum(u.spent)::bigint as spent, max(u.cap) as cap, max(u.limit_id) as limit_id
+             from llm_private.usage u join llm_private.meters m on m.id = u.meter_id
+            where m.shards > 1 and u.period_start >= llm_private.now() - interval '100 days'
+              and llm_private.period_end(m."window", u.period_start) > llm_private.now()
+            group by u.tenant_id, u.meter_id, u.user_id, u.budget_scope, u.period_start, m.shards loop
+    perform llm_private.usage_after_spend(r.meter_id, r.tenant_id, r.user_id, r.budget_scope, r.period_start, r.spent, r.cap, r.shards,
+      0, r.limit_id, r.cap);
+    n := n + 1;
+  end loop;
+  return n;
+end
+$$;
+comment on function llm.evaluate_limits() is 'Operator (cron, every minute): alerts and shutoff trips of sharded meters'' current periods, from their totals. Returns how many subjects it looked at.';
+
+create or replace function llm.fail_lost_requests() returns integer
+  language plpgsql
+  set search_path = pg_catalog
+as $$
+declare
+  n integer;
+begin
+  with lost as (
+    select q.tenant_id, q.id,
+           case when j.id is null then 'job_lost' else 'attempts_exhausted' end::llm_private.reason as reason
+      from llm_private.requests q
+      left join graphile_worker.jobs j on j.id = q.job_id
+     where q.state in ('queued', 'running') and q.job_id is not null
+       and q.created_at < llm_private.now() - interval '1 minute'
+       and (j.id is null or (j.attempts >= j.max_attempts and j.locked_at is null))
+       and not exists (select 1 from llm_private.attempts a where a.tenant_id = q.tenant_id and a.request_pk = q.id and a.state = 'held'))
+  update llm_private.requests q set state = 'failed', reason = lost.reason
+    from lost where q.tenant_id = lost.tenant_id and q.id = lost.id and q.state in ('queued', 'running');
+  get diagnostics n = row_count;
+  return n;
+end
+$$;
+comment on function llm.fail_lost_requests() is
+  'Operator (cron): a request whose job is gone or has failed its last attempt (and holds nothing) ends failed (job_lost, attempts_exhausted): nothing stays open after its last attempt. Returns how many.';
+
+create or replace function llm.purge_expired(p_limit integer default 10000)
+  returns table (traces bigint, outputs bigint, cache_entries bigint)
+  language plpgsql
+  set search_path = pg_catalog
+as $$
+declare
+  t bigint; o bigint; c bigint;
+  v_now timestamptz := llm_private.now();
+begin
+  perform llm_private.require_range('p_limit', p_limit, 1, 1000000);
+  delete from llm_private.reasoning_traces x where x.ctid = any (array(
+    select y.ctid from llm_private.reasoning_traces y where y.expires_at <= v_now limit p_limit));
+  get diagnostics t = row_count;
+  delete from llm_private.call_outputs x where x.ctid = any (array(
+    select y.ctid from llm_private.call_outputs y where y.expires_at <= v_now limit p_limit));
+  get diagnostics o = row_count;
+  delete from llm_private.cache_entries x where x.ctid = any (array(
+    select y.ctid from llm_private.cache_entries y where y.expires_at <= v_now limit p_limit));
+  get diagnostics c = row_count;
+  return query select t, o, c;
+end
+$$;
+comment on function llm.purge_expired(integer) is
+  'Operator (cron, hourly): deletes reasoning traces, final outputs and cache entries past their retention. The ledger is never purged row by row: whole months are dropped (llm_maint.drop_expired_partitions).';
+
+create view llm.model_catalog with (security_invoker = true) as
+select m.provider, m.model, m.provider || ':' || m.model as model_ref, m.kind, m.max_output_tokens, m.token_parameter, m.training_allowed,
+       p.input_per_mtok_micros, p.cached_input_per_mtok_micros, p.output_per_mtok_micros, p.effective_from as price_effective_from,
+       coalesce((select array_agg(f.fallback_provider || ':' || f.fallback_model order by f.position) from llm_private.model_fallbacks f
+                  where f.provider = m.provider and f.model = m.model), '{}') as fallbacks
+  from llm_private.models m
+  left join lateral (select x.* from llm_private.model_prices x where x.provider = m.provider and x.model = m.model
+                        and x.effective_from <= llm_private.now() order by x.effective_from desc limit 1) p on true;
+comment on view llm.model_catalog is 'Every model with its price in effect (NULL: not callable, unknown_model) and fallback chain.';
+
+create view llm.limits with (security_invoker = true) as
+select l.id as limit_id, m.name as meter_name, m.scope::text as scope, m."window"::text as "window", m.unit::text as unit,
+       m.tenant_id as meter_tenant_id, m.provider, m.model, m.endpoint::text as endpoint, m.shards,
+       l.tenant_id, l.user_id, l.cap, l.kind::text as kind, l.action::text as action, l.min_output_tokens, l.trips_shutoff, l.alert_pcts,
+       l.pressure_pct, l.pressure_model, l.valid_from, l.valid_until,
+       l.valid_from <= llm_private.now() and l.valid_until > llm_private.now() and (m.disabled_at is null or m.disabled_at > llm_private.now()) as in_effect,
+       l.note, l.created_at, l.created_by
+  from llm_private.limits l join llm_private.meters m on m.id = l.meter_id;
+comment on view llm.limits is 'Every limit row with its meter: who it caps, by how much, how, and whether it is in effect now.';
+
+grant execute on function llm.upsert_tenant(uuid, text), llm.set_model_price(text, text, bigint, bigint, bigint, timestamptz),
+  llm.define_model(text, text, integer, boolean, bigint, bigint, bigint, text, text), llm.set_fallbacks(text, text, text[]),
+  llm.define_meter(text, text, text, text, uuid, text, text, text, integer), llm.disable_meter(text),
+  llm.set_limit(text, bigint, uuid, uuid, text, text, timestamptz, timestamptz, smallint[], boolean, smallint, text, integer, text),
+  llm.end_limit(integer), llm.set_setting(text, text), llm.adjust_usage(uuid, uuid, bigint, text, timestamptz),
+  llm.expire_holds(integer), llm.evaluate_limits(), llm.fail_lost_requests(), llm.purge_expired(integer) to llm_operator;
+grant select on llm.model_catalog to llm_operator, llm_auditor, llm_money;
+grant select on llm.limits to llm_operator, llm_auditor;
