@@ -388,7 +388,7 @@ create table llm_private.limits (
   created_at timestamptz not null default now(),
   created_by text not null default current_user,
   check (user_id is null or tenant_id is not null),
-  check (valid_from < valid_until),
+  check (valid_from <= valid_until),
   check (pressure_model is null or pressure_pct is not null)
 );
 comment on table llm_private.limits is 'Caps on meters. For each meter, the most specific limit valid now applies to a call: a user''s over a tenant''s over everyone''s, and among those a temporary one (finite valid_until) over a permanent one, then the newest. Rows are never updated in place except to end them (valid_until).';

@@ -51,14 +51,27 @@ create or replace trigger _100_no_truncate before truncate on llm_private.usage
 
 /*
  * A new period (or a changed cap): create every shard of the subject's row in shard order with
- * quotas that sum to the cap; follow a cap that changed (a temporary increase starting or ending)
- * by moving the difference onto shard 0's quota, under locks on every shard in shard order.
+ * quotas that sum to the cap. A cap that changed (a limit replaced, a temporary increase starting
+ * or ending) is followed under locks on every shard, in shard order:
+ *   raised:  the difference goes to shard 0;
+ *   lowered: taken from free quota first (quota above held + spent), then from quotas down to 0.
+ * Quotas never go negative and always sum to the cap, so no shard can lend headroom it does not
+ * have. (Lowered below what is in use: no shard has free quota left; the meter admits nothing new
+ * until use falls, and never more than what was in use when the cap was lowered.)
  */
 create or replace function llm_private.usage_prepare(p_meter_id smallint, p_shards smallint, k_tenant uuid, k_user uuid, k_scope text,
   k_period timestamptz, p_limit_id integer, p_cap bigint) returns void
   language plpgsql
   set search_path = pg_catalog
 as $$
+declare
+  r record;
+  q bigint[];
+  f bigint[];
+  n integer;
+  need bigint;
+  take bigint;
+  old_cap bigint;
 begin
   insert into llm_private.usage as u (tenant_id, meter_id, user_id, budget_scope, period_start, shard, limit_id, cap, quota)
   select k_tenant, p_meter_id, k_user, k_scope, k_period, s, p_limit_id, p_cap,
@@ -66,24 +79,45 @@ begin
     from generate_series(0, p_shards - 1) s
    order by s
   on conflict do nothing;
-  if exists (select 1 from llm_private.usage u
-              where u.tenant_id = k_tenant and u.meter_id = p_meter_id and u.user_id = k_user and u.budget_scope = k_scope
-                and u.period_start = k_period and u.cap <> p_cap) then
-    perform 1 from llm_private.usage u
-     where u.tenant_id = k_tenant and u.meter_id = p_meter_id and u.user_id = k_user and u.budget_scope = k_scope
-       and u.period_start = k_period
-     order by u.shard for update;
-    update llm_private.usage u set quota = u.quota + (p_cap - u.cap)
-     where u.tenant_id = k_tenant and u.meter_id = p_meter_id and u.user_id = k_user and u.budget_scope = k_scope
-       and u.period_start = k_period and u.shard = 0 and u.cap <> p_cap;
-    update llm_private.usage u set cap = p_cap, limit_id = p_limit_id
-     where u.tenant_id = k_tenant and u.meter_id = p_meter_id and u.user_id = k_user and u.budget_scope = k_scope
-       and u.period_start = k_period and u.cap <> p_cap;
+  if not exists (select 1 from llm_private.usage u
+                  where u.tenant_id = k_tenant and u.meter_id = p_meter_id and u.user_id = k_user and u.budget_scope = k_scope
+                    and u.period_start = k_period and u.cap <> p_cap) then
+    return;
   end if;
+  q := '{}'; f := '{}';
+  for r in select u.shard, u.quota, u.held + u.spent as used, u.cap from llm_private.usage u
+            where u.tenant_id = k_tenant and u.meter_id = p_meter_id and u.user_id = k_user and u.budget_scope = k_scope
+              and u.period_start = k_period
+            order by u.shard for update loop
+    q := q || r.quota; f := f || r.used; old_cap := r.cap;
+  end loop;
+  n := cardinality(q);
+  if old_cap = p_cap then
+    return;                                            -- another transaction followed it while we waited
+  end if;
+  if p_cap > old_cap then
+    q[1] := q[1] + (p_cap - old_cap);
+  else
+    need := old_cap - p_cap;
+    for i in 1 .. n loop                               -- free quota first
+      take := least(need, greatest(q[i] - f[i], 0));
+      q[i] := q[i] - take; need := need - take;
+    end loop;
+    for i in 1 .. n loop                               -- then quota in use, down to 0
+      exit when need <= 0;
+      take := least(need, q[i]);
+      q[i] := q[i] - take; need := need - take;
+    end loop;
+  end if;
+  for i in 1 .. n loop
+    update llm_private.usage u set quota = q[i], cap = p_cap, limit_id = p_limit_id
+     where u.tenant_id = k_tenant and u.meter_id = p_meter_id and u.user_id = k_user and u.budget_scope = k_scope
+       and u.period_start = k_period and u.shard = i - 1;
+  end loop;
 end
 $$;
 comment on function llm_private.usage_prepare(smallint, smallint, uuid, uuid, text, timestamptz, integer, bigint) is
-  'Creates the shards of a usage row (quotas summing to the cap) and follows a changed cap onto shard 0''s quota. Called by usage_hold on its slow path.';
+  'Creates the shards of a usage row (quotas summing to the cap) and follows a changed cap (raised: onto shard 0; lowered: from free quota first, never below 0). Called by usage_hold and adjustments on their slow path.';
 
 /*
  * Escrow: the call's own shard is short; move free quota to it from other shards that nobody holds

@@ -145,7 +145,8 @@ create or replace function llm.end_limit(p_limit_id integer) returns boolean
   set search_path = pg_catalog
 as $$
 begin
-  update llm_private.limits l set valid_until = llm_private.now() where l.id = p_limit_id and l.valid_until > llm_private.now();
+  update llm_private.limits l set valid_until = llm_private.now()
+   where l.id = p_limit_id and l.valid_until > llm_private.now();
   return found;
 end
 $$;

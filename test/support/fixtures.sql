@@ -1,6 +1,8 @@
 /*
  * Test helpers, installed in the test template by global-setup.ts (schema tests, owned by the
  * superuser; never part of the product). Modelled on basejump's supabase-test-helpers.
+ * Identity switches use set_config('role', ..., true): they last until the end of the transaction
+ * or the next switch; tests.as_admin() switches back to the superuser.
  */
 create schema if not exists tests;
 grant usage on schema tests to public;
@@ -11,31 +13,52 @@ create or replace function tests.tenant_b() returns uuid language sql immutable 
 create or replace function tests.user_a1() returns uuid language sql immutable as $$ select 'a1000000-0000-0000-0000-000000000001'::uuid $$;
 create or replace function tests.user_a2() returns uuid language sql immutable as $$ select 'a2000000-0000-0000-0000-000000000002'::uuid $$;
 create or replace function tests.user_b1() returns uuid language sql immutable as $$ select 'b1000000-0000-0000-0000-000000000001'::uuid $$;
+/* The context secret global-setup.ts installs (LLMGOV_TEST_CONTEXT_SECRET). */
+create or replace function tests.secret() returns text language sql immutable as $$ select 'test-context-secret-0123456789abcdef'::text $$;
 
 /* Freezes the product's clock (only the owner or a superuser can). */
 create or replace function tests.freeze_clock(p_at timestamptz) returns void language sql as $$
   update llm_private.clock set frozen_at = p_at, offset_ms = 0
 $$;
 
-/* Becomes llm_app for the rest of the transaction with a tenant+user context. */
-create or replace function tests.act_as(p_tenant uuid, p_user uuid) returns void language plpgsql as $$
+create or replace function tests.as_admin() returns void language plpgsql as $$
 begin
+  perform set_config('role', session_user, true);
+  perform set_config('app.context', '', true);
+  perform set_config('app.current_tenant_id', '', true);
+  perform set_config('app.current_user_id', '', true);
+  perform set_config('app.context_tx', '', true);
+end $$;
+
+/* The application (llm_app) with a signed context for a tenant and user. */
+create or replace function tests.act_as_app(p_tenant uuid, p_user uuid) returns void language plpgsql as $$
+begin
+  perform tests.as_admin();
   perform set_config('role', 'llm_app', true);
+  perform llm.use_context(llm.sign_context(tests.secret(), p_tenant, p_user, 600));
+end $$;
+
+/* The worker's money path (llm_money) in a tenant+user context. */
+create or replace function tests.act_as_money(p_tenant uuid, p_user uuid) returns void language plpgsql as $$
+begin
+  perform tests.as_admin();
+  perform set_config('role', 'llm_money', true);
   perform set_config('app.current_tenant_id', coalesce(p_tenant::text, ''), true);
   perform set_config('app.current_user_id', coalesce(p_user::text, ''), true);
+  perform set_config('app.context_tx', llm_private.tx_stamp()::text, true);
 end $$;
 
 create or replace function tests.act_as_role(p_role text) returns void language plpgsql as $$
 begin
+  perform tests.as_admin();
   perform set_config('role', p_role, true);
-  perform set_config('app.current_tenant_id', '', true);
-  perform set_config('app.current_user_id', '', true);
 end $$;
 
 /*
- * Two tenants, three users, three models with prices, a fallback chain, a frozen clock.
+ * Two tenants, three users, models with prices, a fallback chain, a frozen clock.
  * Prices (micro-USD per million tokens): mock:large 10/5/30 USD, mock:small 1/0.5/2 USD,
- * mock:tiny 0.1/0.05/0.2 USD. Worst case of mock:large with 1 000 in + 1 000 out = 40 000 micros.
+ * mock:tiny 0.1/0.05/0.2 USD, mock:embed 0.02 USD input. Worst case of mock:large with
+ * 1 000 in + 1 000 out = 40 000 micros; of mock:small 3 000; of mock:tiny 300.
  */
 create or replace function tests.seed() returns void language plpgsql as $$
 begin
@@ -43,44 +66,95 @@ begin
   insert into llm_private.tenants (id, name) values (tests.tenant_a(), 'tenant A'), (tests.tenant_b(), 'tenant B');
   insert into llm_private.users (tenant_id, id) values
     (tests.tenant_a(), tests.user_a1()), (tests.tenant_a(), tests.user_a2()), (tests.tenant_b(), tests.user_b1());
-  insert into llm_private.models (provider, model, max_output_tokens, training_allowed) values
-    ('mock', 'large', 8192, false), ('mock', 'small', 4096, true), ('mock', 'tiny', 2048, true);
+  insert into llm_private.models (provider, model, kind, max_output_tokens, training_allowed) values
+    ('mock', 'large', 'chat', 8192, false), ('mock', 'small', 'chat', 4096, true), ('mock', 'tiny', 'chat', 2048, true),
+    ('mock', 'embed', 'embedding', 1, false);
   insert into llm_private.model_prices (provider, model, effective_from, input_per_mtok_micros, cached_input_per_mtok_micros, output_per_mtok_micros) values
     ('mock', 'large', '2000-01-01', 10000000, 5000000, 30000000),
     ('mock', 'small', '2000-01-01', 1000000, 500000, 2000000),
-    ('mock', 'tiny', '2000-01-01', 100000, 50000, 200000);
+    ('mock', 'tiny', '2000-01-01', 100000, 50000, 200000),
+    ('mock', 'embed', '2000-01-01', 20000, 20000, 0);
   insert into llm_private.model_fallbacks (provider, model, position, fallback_provider, fallback_model) values
     ('mock', 'large', 1, 'mock', 'small'), ('mock', 'large', 2, 'mock', 'tiny');
 end $$;
 
-/* reserve as the current identity, returning the whole decision row. */
-create or replace function tests.reserve(p_request_id text, p_endpoint text default 'investigation', p_model text default 'large',
-  p_input integer default 1000, p_max_output integer default 1000, p_attempt integer default 1, p_tenant uuid default null, p_user uuid default null)
-  returns table (decision text, reason text, reservation_id bigint, provider text, model text, max_output_tokens integer,
-    held_micros bigint, worst_case_micros bigint, limit_name text, limit_micros bigint, used_micros bigint, expires_at timestamptz,
-    cached_output text)
-  language sql as $$
-  select * from llm.reserve_call(coalesce(p_tenant, llm_private.current_tenant_id()), coalesce(p_user, llm_private.current_user_id()),
-    p_request_id, p_endpoint, 'mock', p_model, p_input, p_max_output, p_attempt, 60000)
-$$;
-
-grant execute on all functions in schema tests to public;
-
-/* A payload for the cache tests: same question, a given watermark. */
-create or replace function tests.payload(p_request_id text, p_watermark text, p_content text default 'Why did spend rise in March?')
+/* A payload; p_extra is merged in (e.g. '{"budget_scope": "inv-1", "source_watermark": "w1"}'). */
+create or replace function tests.payload(p_request_id text, p_endpoint text default 'investigation', p_model text default 'mock:large',
+  p_max_output integer default 1000, p_content text default 'Why did spend rise in March?', p_extra jsonb default '{}')
   returns jsonb language sql immutable as $$
-  select jsonb_build_object('tenant_id', llm_private.current_tenant_id(), 'user_id', llm_private.current_user_id(),
-    'request_id', p_request_id, 'endpoint', 'explanation', 'model', 'mock:small',
-    'messages', jsonb_build_array(jsonb_build_object('role', 'user', 'content', p_content)),
-    'max_output_tokens', 100, 'source_watermark', p_watermark)
+  select jsonb_build_object('request_id', p_request_id, 'endpoint', p_endpoint, 'model', p_model,
+    'messages', jsonb_build_array(jsonb_build_object('role', 'user', 'content', p_content)), 'max_output_tokens', p_max_output) || p_extra
 $$;
 
-/* reserve with the payload's cache key. */
-create or replace function tests.reserve_cached(p_request_id text, p_watermark text, p_content text default 'Why did spend rise in March?')
-  returns table (decision text, reason text, reservation_id bigint, cached_output text, held_micros bigint)
-  language sql as $$
-  select r.decision, r.reason, r.reservation_id, r.cached_output, r.held_micros
-    from llm.reserve_call(llm_private.current_tenant_id(), llm_private.current_user_id(), p_request_id, 'explanation', 'mock', 'small',
-      100, 100, 1, 60000, null, llm.cache_key(tests.payload(p_request_id, p_watermark, p_content))) r
+/* Enqueue as the application of (tenant, user); returns the request pk; leaves the role as admin. */
+create or replace function tests.enqueue(p_tenant uuid, p_user uuid, p_request_id text, p_endpoint text default 'investigation',
+  p_model text default 'mock:large', p_max_output integer default 1000, p_content text default 'Why did spend rise in March?',
+  p_extra jsonb default '{}') returns bigint language plpgsql as $$
+declare
+  v bigint;
+begin
+  perform tests.act_as_app(p_tenant, p_user);
+  select request_pk into v from llm.enqueue_call(tests.payload(p_request_id, p_endpoint, p_model, p_max_output, p_content, p_extra));
+  perform tests.as_admin();
+  return v;
+end $$;
+
+create or replace function tests.request_pk(p_request_id text) returns bigint language sql stable as $$
+  select id from llm_private.requests where request_id = p_request_id order by id desc limit 1
 $$;
+
+/* Reserve as the worker of the request's owner; leaves the role as admin. */
+create or replace function tests.reserve(p_request_pk bigint, p_job_attempt integer default 1, p_input integer default 1000,
+  p_timeout_ms integer default 30000, p_purpose text default 'chat')
+  returns table (decision text, reason text, attempt_no integer, provider text, model text, max_output_tokens integer,
+    held_micros bigint, worst_case_micros bigint, limit_id integer, limit_name text, limit_cap bigint, limit_used bigint,
+    expires_at timestamptz, cached_output text, retry_after_ms integer)
+  language plpgsql as $$
+declare
+  q record;
+begin
+  perform tests.as_admin();
+  select tenant_id, user_id into q from llm_private.requests where id = p_request_pk;
+  perform tests.act_as_money(q.tenant_id, q.user_id);
+  return query select * from llm.reserve_call(p_request_pk, p_job_attempt, p_input, p_timeout_ms, null, p_purpose);
+  perform tests.as_admin();
+end $$;
+
+/* Enqueue and reserve in one go (job attempt 1, 1 000 input tokens). */
+create or replace function tests.call(p_tenant uuid, p_user uuid, p_request_id text, p_endpoint text default 'investigation',
+  p_model text default 'mock:large', p_max_output integer default 1000, p_extra jsonb default '{}', p_input integer default 1000)
+  returns table (decision text, reason text, attempt_no integer, provider text, model text, max_output_tokens integer,
+    held_micros bigint, worst_case_micros bigint, limit_id integer, limit_name text, limit_cap bigint, limit_used bigint,
+    expires_at timestamptz, cached_output text, retry_after_ms integer)
+  language sql as $$
+  select * from tests.reserve(tests.enqueue(p_tenant, p_user, p_request_id, p_endpoint, p_model, p_max_output,
+    'Why did spend rise in March?', p_extra), 1, p_input)
+$$;
+
+/* Settle as the worker; leaves the role as admin. */
+create or replace function tests.settle(p_request_pk bigint, p_attempt_no integer, p_status text default 'ok',
+  p_input integer default 1000, p_cached integer default 0, p_output integer default 500, p_text text default 'an answer',
+  p_output_valid boolean default true, p_pii boolean default false, p_final_failure text default null, p_reasoning text default null)
+  returns table (state text, cost_micros bigint, held_micros bigint, released_micros bigint, overrun_micros bigint,
+    usage_unknown boolean, late boolean, replayed boolean, request_state text)
+  language plpgsql as $$
+declare
+  q record;
+begin
+  perform tests.as_admin();
+  select tenant_id, user_id into q from llm_private.requests where id = p_request_pk;
+  perform tests.act_as_money(q.tenant_id, q.user_id);
+  return query select * from llm.settle_call(p_request_pk, p_attempt_no, p_status, p_input, p_cached, p_output, 100,
+    case when p_status = 'ok' then p_text end, p_reasoning, p_output_valid, p_pii, p_final_failure);
+  perform tests.as_admin();
+end $$;
+
+/* Usage of a meter for a subject (summed over shards), current period of the frozen clock. */
+create or replace function tests.used(p_meter text, p_tenant uuid, p_user uuid default null) returns bigint language sql stable as $$
+  select coalesce(sum(held + spent), 0)::bigint from llm.limit_usage
+   where meter_name = p_meter and tenant_id is not distinct from p_tenant and user_id is not distinct from p_user and current
+$$;
+
+create or replace function tests.drift_rows() returns bigint language sql stable as $$ select count(*) from llm.reconciliation_drift $$;
+
 grant execute on all functions in schema tests to public;

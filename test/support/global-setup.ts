@@ -8,12 +8,12 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { migrateAll } from '../../src/db/migrate';
 import { urlForDatabase } from '../../src/db/urls';
-import { PREFIX, TEMPLATE_ENV, TEST_ADMIN_URL } from './admin';
+import { PREFIX, TEMPLATE_ENV, TEST_ADMIN_URL, TEST_CONTEXT_SECRET } from './admin';
 
 export default async function globalSetup(): Promise<void> {
   const name = `${PREFIX}${process.pid}_${randomBytes(3).toString('hex')}_tpl`;
   const url = urlForDatabase(TEST_ADMIN_URL, name);
-  await migrateAll(url, { includeCurrent: true });
+  await migrateAll(url, { includeCurrent: true, contextSecret: TEST_CONTEXT_SECRET });
   const c = new Client({ connectionString: url });
   await c.connect();
   try {

@@ -1,0 +1,98 @@
+-- Reserve: every decision (allow, cap, fallback, block with each reason, replay, cached) and the figures it records.
+-- Prices: mock:large 10/5/30 USD per Mtok, mock:small 1/0.5/2, mock:tiny 0.1/0.05/0.2; large falls back to small, then tiny.
+begin;
+select plan(35);
+select tests.seed();
+
+-- allow: the worst case (1 000 in at 10 USD + 1 000 out at 30 USD = 40 000 micros) is held on every meter.
+select results_eq($$select decision, reason, attempt_no, model, max_output_tokens, held_micros
+                     from tests.call(tests.tenant_a(), tests.user_a1(), 'r-allow')$$,
+  $$values ('allow', 'ok', 1, 'large', 1000, 40000::bigint)$$, 'a call within every limit is allowed, its worst case held');
+select is((select state::text from llm_private.requests where request_id = 'r-allow'), 'running', 'its request is running');
+select is(tests.used('user_monthly', tests.tenant_a(), tests.user_a1()), 40000::bigint, 'the hold counts on the user''s month');
+select is(tests.used('tenant_monthly', tests.tenant_a()), 40000::bigint, 'and on the tenant''s month');
+select is(tests.used('user_monthly', tests.tenant_a(), tests.user_a2()), 0::bigint, 'and on nobody else''s');
+
+-- replay: the same job attempt asking again gets the same attempt; a final request is never reserved again.
+select results_eq($$select decision, reason, attempt_no, held_micros from tests.reserve(tests.request_pk('r-allow'), 1)$$,
+  $$values ('replay', 'in_flight', 1, 40000::bigint)$$, 'the same job attempt asking again gets its own attempt back (in_flight)');
+select is((select count(*)::int from llm_private.attempts where request_pk = tests.request_pk('r-allow')), 1, 'and no second hold');
+select is((select state from tests.settle(tests.request_pk('r-allow'), 1)), 'settled', 'settled');
+select results_eq($$select decision, reason, limit_name from tests.reserve(tests.request_pk('r-allow'), 2)$$,
+  $$values ('replay', 'request_final', 'done')$$, 'a done request is never reserved again (replay / request_final)');
+
+-- cap: explanation is capped at 0.10 USD per request; 8 000 output tokens on large do not fit, 3 000 do.
+select results_eq($$select decision, reason, max_output_tokens, held_micros, limit_cap, limit_used
+                     from tests.call(tests.tenant_a(), tests.user_a1(), 'r-cap', 'explanation', 'mock:large', 8000)$$,
+  $$values ('cap', 'request_cap_explanation', 3000, 100000::bigint, 100000::bigint, 0::bigint)$$,
+  'over the per-request cap with action cap: max output lowered to what fits');
+
+-- fallback by limit: route is capped at 0.02 USD with action fallback: large (40 000) does not fit, small (3 000) does.
+select results_eq($$select decision, reason, model, max_output_tokens, held_micros
+                     from tests.call(tests.tenant_a(), tests.user_a1(), 'r-fallback', 'route', 'mock:large', 1000)$$,
+  $$values ('fallback', 'request_cap_route', 'small', 1000, 3000::bigint)$$, 'over the route cap with action fallback: the first model of the chain that fits');
+
+-- block: nothing of the chain fits even capped (300 000 input tokens cost 30 000 micros on tiny).
+select results_eq($$select decision, reason, limit_cap from tests.call(tests.tenant_a(), tests.user_a1(), 'r-nofit', 'route', 'mock:large', 1000, '{}', 300000)$$,
+  $$values ('block', 'request_cap_route', 20000::bigint)$$, 'when no model of the chain fits, even capped: block naming the limit');
+select is((select state::text || '/' || reason::text from llm_private.requests where request_id = 'r-nofit'), 'refused/limit',
+  'a refusal is final: the request is refused');
+
+-- the caller's own ceiling (payload cost_ceiling_micros) is a per-request cap too.
+select results_eq($$select decision, reason, model from tests.call(tests.tenant_a(), tests.user_a1(), 'r-ceiling', 'explanation', 'mock:large', 1000,
+                     '{"cost_ceiling_micros": 5000}')$$,
+  $$values ('fallback', 'cost_ceiling', 'small')$$, 'a lower cost ceiling in the payload shapes the call like a cap');
+
+-- unknown model: a model without a price in effect is refused, never free.
+insert into llm_private.models (provider, model, max_output_tokens) values ('mock', 'unpriced', 100);
+select results_eq($$select decision, reason from tests.call(tests.tenant_a(), tests.user_a1(), 'r-unpriced', 'investigation', 'mock:unpriced', 10)$$,
+  $$values ('block', 'unknown_model')$$, 'a model without a price is refused as unknown_model');
+select throws_ok($$select tests.enqueue(tests.tenant_a(), tests.user_a1(), 'r-nomodel', 'investigation', 'mock:nonesuch')$$, '22023', null,
+  'a model that does not exist at all is refused at enqueue');
+
+-- breaker open: the chain is used, and says why.
+insert into llm_private.provider_breakers (provider, model, state, consecutive_failures, open_until)
+values ('mock', 'large', 'open', 3, '2026-03-15 11:00:00+00');
+select results_eq($$select decision, reason, model from tests.call(tests.tenant_a(), tests.user_a1(), 'r-breaker')$$,
+  $$values ('fallback', 'breaker_open', 'small')$$, 'breaker open for the requested model: fallback / breaker_open');
+delete from llm_private.provider_breakers;
+
+-- the user's monthly cap: a limit row for user A2 (0.05 USD); one worst case fits, a second does not.
+select ok(llm.set_limit('user_monthly', 50000, tests.tenant_a(), tests.user_a2()) > 0, 'an operator caps user A2 at 0.05 USD a month')
+  from (select tests.act_as_role('llm_operator')) s;
+select tests.as_admin();
+select is((select decision from tests.call(tests.tenant_a(), tests.user_a2(), 'r-a2-1')), 'allow', 'the first worst case fits');
+select results_eq($$select decision, reason, limit_cap, limit_used, held_micros from tests.call(tests.tenant_a(), tests.user_a2(), 'r-a2-2')$$,
+  $$values ('block', 'user_monthly', 50000::bigint, 40000::bigint, 0::bigint)$$, 'the second does not: block / user_monthly with cap and used');
+select is(tests.used('user_monthly', tests.tenant_a(), tests.user_a2()), 40000::bigint, 'a refusal holds nothing');
+select is((select limit_cap from llm.decision_log where request_id = 'r-a2-2'), 50000::bigint, 'the decision log records the figures compared');
+-- tenant A: r-allow settled 25 000 (1 000 in, 500 out), r-cap 100 000, r-fallback, r-ceiling, r-breaker 3 000 each, r-a2-1 40 000.
+select is(tests.used('tenant_monthly', tests.tenant_a()), 25000::bigint + 100000 + 3000 + 3000 + 3000 + 40000,
+  'the refused reserve gave back what it had held on the tenant''s month (held in meter order, all or nothing)');
+
+-- attempts: at most settings.max_attempts_per_request per request.
+update llm_private.settings set max_attempts_per_request = 2;
+select ok(tests.enqueue(tests.tenant_b(), tests.user_b1(), 'r-retry') > 0, 'B1 enqueues a request');
+select is((select decision from tests.reserve(tests.request_pk('r-retry'), 1)), 'allow', 'attempt 1');
+select is((select state from tests.settle(tests.request_pk('r-retry'), 1, 'error', 0, 0, 0)), 'settled', 'fails (a 5xx, nothing billed)');
+select is((select decision from tests.reserve(tests.request_pk('r-retry'), 2)), 'allow', 'attempt 2');
+select is((select state from tests.settle(tests.request_pk('r-retry'), 2, 'rate_limited', 0, 0, 0)), 'settled', 'fails too');
+select results_eq($$select decision, reason from tests.reserve(tests.request_pk('r-retry'), 3)$$, $$values ('block', 'attempts_exhausted')$$,
+  'a third attempt is refused: attempts_exhausted');
+
+-- a shutoff window stops the user's calls.
+select tests.act_as_role('llm_operator');
+select ok(llm.trip_shutoff('user', tests.tenant_b(), tests.user_b1(), '2026-03-15 12:00:00+00', 'incident 42') > 0, 'an operator stops user B1 until noon');
+select tests.as_admin();
+select results_eq($$select decision, reason from tests.call(tests.tenant_b(), tests.user_b1(), 'r-shut')$$, $$values ('block', 'shutoff')$$,
+  'reserve refuses during the window');
+
+-- the decisions are all in the ledger, with nothing held by the refusals.
+select is((select count(*)::int from llm_private.attempts where state = 'refused'), 5, 'every refusal is a recorded attempt');
+select is((select sum(held_micros)::bigint from llm_private.attempts where state = 'refused'), 0::bigint, 'holding nothing');
+select is(tests.drift_rows(), 0::bigint, 'usage equals the ledger');
+select is((select count(*)::int from llm_private.requests where state in ('queued', 'running')
+            and request_id in ('r-nofit', 'r-unpriced', 'r-a2-2', 'r-shut')), 0, 'every refused request is final');
+
+select * from finish();
+rollback;
