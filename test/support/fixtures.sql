@@ -158,3 +158,18 @@ $$;
 create or replace function tests.drift_rows() returns bigint language sql stable as $$ select count(*) from llm.reconciliation_drift $$;
 
 grant execute on all functions in schema tests to public;
+
+/* Release as the worker (no provider request was sent); leaves the role as admin. */
+create or replace function tests.release(p_request_pk bigint, p_attempt_no integer, p_final_failure text default null)
+  returns table (state text, released_micros bigint, request_state text)
+  language plpgsql as $$
+declare
+  q record;
+begin
+  perform tests.as_admin();
+  select tenant_id, user_id into q from llm_private.requests where id = p_request_pk;
+  perform tests.act_as_money(q.tenant_id, q.user_id);
+  return query select * from llm.release_call(p_request_pk, p_attempt_no, 'not sent', p_final_failure);
+  perform tests.as_admin();
+end $$;
+grant execute on all functions in schema tests to public;

@@ -1,0 +1,103 @@
+-- Money is never under-counted: settlement at the pinned price, overruns in full, unknown outcomes charged the full hold,
+-- expired holds charged and corrected once by a late settle, releases, retries that never free a live hold, adjustments.
+begin;
+select plan(40);
+select tests.seed();
+
+-- Settle: cost from the tokens at the price pinned at reserve, the rest of the hold released.
+select is((select decision from tests.call(tests.tenant_a(), tests.user_a1(), 'ok-1')), 'allow', 'reserve 40 000');
+insert into llm_private.model_prices (provider, model, effective_from, input_per_mtok_micros, cached_input_per_mtok_micros, output_per_mtok_micros)
+values ('mock', 'large', '2026-03-15 10:00:00+00', 99000000, 99000000, 99000000);
+select results_eq($$select state, cost_micros, released_micros, overrun_micros, usage_unknown, replayed, request_state
+                     from tests.settle(tests.request_pk('ok-1'), 1, 'ok', 800, 200, 500)$$,
+  $$values ('settled', 24000::bigint, 16000::bigint, 0::bigint, false, false, 'done')$$,
+  'cost = 800 x 10 + 200 cached x 5 + 500 x 30 = 24 000 at the pinned price (a price change afterwards does not apply)');
+delete from llm_private.model_prices where effective_from = '2026-03-15 10:00:00+00';
+select results_eq($$select state, cost_micros, replayed from tests.settle(tests.request_pk('ok-1'), 1, 'ok', 1, 1, 1)$$,
+  $$values ('settled', 24000::bigint, true)$$, 'settling twice returns the first result');
+select is(tests.used('user_monthly', tests.tenant_a(), tests.user_a1()), 24000::bigint, 'usage: the cost, once');
+
+-- An overrun is recorded in full (a settle never fails for money reasons).
+select is((select decision from tests.call(tests.tenant_a(), tests.user_a1(), 'over-1')), 'allow', 'reserve 40 000');
+select results_eq($$select cost_micros, overrun_micros from tests.settle(tests.request_pk('over-1'), 1, 'ok', 3000, 0, 2000)$$,
+  $$values (90000::bigint, 50000::bigint)$$, 'the provider billed more than the worst case: 90 000 recorded, overrun 50 000');
+select is((select overrun_micros from llm.calls where request_id = 'over-1'), 50000::bigint, 'llm.calls shows the overrun');
+
+-- Unknown outcomes are charged the full hold; a 429 answered without usage is charged what the provider said (nothing).
+select is((select decision from tests.call(tests.tenant_a(), tests.user_a2(), 'to-1')), 'allow', 'reserve 40 000');
+select results_eq($$select cost_micros, usage_unknown, request_state from tests.settle(tests.request_pk('to-1'), 1, 'timeout', null, null, null)$$,
+  $$values (40000::bigint, true, 'running')$$, 'timeout after sending, usage unknown: charged the full hold, flagged usage_unknown');
+select is((select decision from tests.reserve(tests.request_pk('to-1'), 2)), 'allow', 'the retry reserves');
+select results_eq($$select cost_micros, usage_unknown from tests.settle(tests.request_pk('to-1'), 2, 'rate_limited', 0, 0, 0)$$,
+  $$values (0::bigint, false)$$, 'a 429 with zero usage reported: charged zero');
+select is((select decision from tests.reserve(tests.request_pk('to-1'), 3)), 'allow', 'a third attempt');
+select results_eq($$select cost_micros, usage_unknown from tests.settle(tests.request_pk('to-1'), 3, 'malformed', null, null, null)$$,
+  $$values (40000::bigint, true)$$, 'a malformed body: charged the full hold');
+select results_eq($$select cost_micros, usage_unknown from tests.settle(tests.request_pk('to-1'), 3, 'ok', 1, 0, 1)$$,
+  $$values (40000::bigint, true)$$, 'a settled attempt cannot be settled again to a lower cost');
+select is((select state from llm.breaker_state where model_ref = 'mock:large'), 'open', 'three provider failures opened the shared breaker');
+select tests.act_as_role('llm_operator');
+select ok(llm.reset_breaker('mock', 'large'), 'an operator closes it');
+select tests.as_admin();
+
+-- Expiry: a hold whose worker died is charged in full by the sweep; a late settle replaces it with the real cost, once.
+select is((select decision from tests.call(tests.tenant_b(), tests.user_b1(), 'exp-1')), 'allow', 'reserve 40 000, expires at 10:31:00');
+select tests.freeze_clock('2026-03-15 10:31:30+00');
+select tests.act_as_role('llm_operator');
+select is(llm.expire_holds(100), 1, 'the sweep expires it');
+select tests.as_admin();
+select results_eq($$select state, charged_micros, usage_unknown from llm.calls where request_id = 'exp-1'$$,
+  $$values ('expired', 40000::bigint, true)$$, 'charged the full hold, flagged');
+select is(tests.used('user_monthly', tests.tenant_b(), tests.user_b1()), 40000::bigint, 'usage: spent 40 000, nothing held');
+select results_eq($$select state, cost_micros, late, replayed from tests.settle(tests.request_pk('exp-1'), 1, 'ok', 1000, 0, 100)$$,
+  $$values ('settled', 13000::bigint, true, false)$$, 'the worker was alive after all: its late settle records the real cost');
+select is(tests.used('user_monthly', tests.tenant_b(), tests.user_b1()), 13000::bigint, 'usage corrected to 13 000, once');
+select results_eq($$select cost_micros, replayed from tests.settle(tests.request_pk('exp-1'), 1, 'ok', 1000, 0, 100)$$,
+  $$values (13000::bigint, true)$$, 'and only once');
+select tests.freeze_clock('2026-03-15 10:30:00+00');
+
+-- A retry never frees a live hold: per-request cap 50 000 for explanation at tenant B.
+select tests.act_as_role('llm_operator');
+select ok(llm.set_limit('request_cap_explanation', 50000, tests.tenant_b(), null, 'hard', 'cap') > 0, 'tenant B caps explanations at 0.05 USD');
+select tests.as_admin();
+select is((select held_micros from tests.call(tests.tenant_b(), tests.user_b1(), 'rt-1', 'explanation')), 40000::bigint,
+  'attempt 1 holds 40 000 and is still running');
+select results_eq($$select decision, model, held_micros from tests.reserve(tests.request_pk('rt-1'), 2)$$,
+  $$values ('fallback', 'small', 3000::bigint)$$, 'a retry while attempt 1 may still run sees only 10 000 of headroom: the small model');
+select is((select state from tests.settle(tests.request_pk('rt-1'), 1, 'ok', 1000, 0, 1000)), 'settled', 'attempt 1 finishes after all: 40 000');
+select is((select state from tests.settle(tests.request_pk('rt-1'), 2, 'ok', 1000, 0, 1000)), 'settled', 'attempt 2: 3 000');
+select ok((select spent_micros from llm.request_results where request_id = 'rt-1') <= 50000,
+  'the request spent 43 000: never past its 50 000 cap (0.1 reproduced 80 000)');
+
+-- Lazy expiry: a retry after the first attempt's expiry charges it in full first.
+select is((select decision from tests.call(tests.tenant_b(), tests.user_b1(), 'lz-1')), 'allow', 'attempt 1');
+select tests.freeze_clock('2026-03-15 10:32:00+00');
+select is((select decision from tests.reserve(tests.request_pk('lz-1'), 2)), 'allow', 'attempt 2 after attempt 1''s expiry');
+select is((select state || '/' || charged_micros from llm.calls where request_id = 'lz-1' and attempt_no = 1), 'expired/40000',
+  'attempt 1 was charged in full by the retry''s reserve');
+select tests.freeze_clock('2026-03-15 10:30:00+00');
+
+-- Release: nothing charged; a settle after a release still records the cost (0.1 recorded nothing).
+select is((select decision from tests.call(tests.tenant_a(), tests.user_a2(), 'rel-1')), 'allow', 'reserve');
+select results_eq($$select state, released_micros from tests.release(tests.request_pk('rel-1'), 1)$$, $$values ('released', 40000::bigint)$$,
+  'released: the hold given back');
+select results_eq($$select cost_micros, late from tests.settle(tests.request_pk('rel-1'), 1, 'ok', 1000, 0, 100)$$,
+  $$values (13000::bigint, true)$$, 'a settle after the release charges the real cost (late)');
+
+-- Adjustments: append-only, flowing into usage and the reconciliation.
+select tests.act_as_role('llm_operator');
+select ok(llm.adjust_usage(tests.tenant_a(), tests.user_a1(), -5000, 'goodwill credit, ticket 17') > 0, 'an operator credits A1 5 000');
+select tests.as_admin();
+select is(tests.used('user_monthly', tests.tenant_a(), tests.user_a1()), 24000::bigint + 90000 - 5000, 'A1''s month drops by 5 000');
+select results_eq($$select amount_micros, reason, created_by, meters from llm.adjustments$$,
+  $$values (-5000::bigint, 'goodwill credit, ticket 17', 'llm_operator', array['user_monthly', 'tenant_monthly'])$$,
+  'recorded with reason, who, and the meters it moved');
+select tests.act_as_role('llm_operator');
+select throws_ok($$select llm.adjust_usage(tests.tenant_b(), null, -999999999, 'more than spent')$$, '23514', null,
+  'a credit larger than what was spent is refused');
+select tests.as_admin();
+
+select is(tests.drift_rows(), 0::bigint, 'usage equals the ledger (attempts and adjustments)');
+
+select * from finish();
+rollback;
