@@ -872,7 +872,9 @@ create policy app_cancel_own on llm_private.requests for update to llm_app
 create policy money_own on llm_private.requests to llm_money
   using (tenant_id = llm_private.current_tenant_id() and user_id = llm_private.current_user_id())
   with check (tenant_id = llm_private.current_tenant_id() and user_id = llm_private.current_user_id());
-create policy worker_enqueue on llm_private.requests to llm_worker
+-- The enqueue wrapper (llm_worker) sees the caller's tenant's claims, to refuse a key another user holds; it updates only the caller's own.
+create policy worker_enqueue_select on llm_private.requests for select to llm_worker using (tenant_id = llm_private.app_tenant_id());
+create policy worker_enqueue_update on llm_private.requests for update to llm_worker
   using (tenant_id = llm_private.app_tenant_id() and user_id = llm_private.app_user_id())
   with check (tenant_id = llm_private.app_tenant_id() and user_id = llm_private.app_user_id());
 create policy operator_select on llm_private.requests for select to llm_operator using (true);
@@ -1080,7 +1082,7 @@ begin
   end if;
   -- Only a request of the caller's own tenant and user, still queued, with no job yet: the wrapper
   -- builds the identifier, payload and key itself, so it can do nothing llm.enqueue_call cannot.
-  select q.tenant_id, q.user_id, q.id, q.endpoint, q.state, q.job_id into r
+  select q.tenant_id, q.user_id, q.id, q.endpoint, q.state, q.job_id, q.request_id into r
     from llm_private.requests q
    where q.tenant_id = ctx.tenant_id and q.user_id = ctx.user_id and q.id = p_request_pk
    for update;
@@ -1091,6 +1093,17 @@ begin
   if r.state <> 'queued' or r.job_id is not null then
     raise exception using errcode = '55000', message = 'request already has a job or is not queued',
       detail = format('request %s is %s, job %s', r.id, r.state, coalesce(r.job_id::text, 'none'));
+  end if;
+  -- The claim key is the tenant's: another user of the tenant holding (request_id, endpoint) in the
+  -- idempotency window makes this claim a conflict (the caller cannot see that user's rows).
+  if exists (select 1 from llm_private.requests o
+              where o.tenant_id = r.tenant_id and o.request_id = r.request_id and o.endpoint = r.endpoint and o.id <> r.id
+                and o.user_id <> r.user_id
+                and o.id >= (llm_private.month_index(llm_private.now())
+                             - (select s.idempotency_months from llm_private.settings s) + 1)::bigint << 40) then
+    raise exception using errcode = 'LG409', message = 'request_id already claimed by another user of the tenant',
+      detail = format('tenant %s, endpoint %s, request_id %s', r.tenant_id, r.endpoint, r.request_id),
+      hint = 'Use a new request_id.';
   end if;
   select j.id into v_job_id
     from graphile_worker.add_job(r.endpoint::text,

@@ -97,6 +97,9 @@ begin
     new.created_at := llm_private.now();
     return new;
   end if;
+  if current_user = 'llm_app' and (new.state <> 'cancelled' or old.state <> 'queued') then
+    raise exception using errcode = '42501', message = 'the application may only cancel its own queued request';
+  end if;
   if (new.tenant_id, new.id, new.user_id, new.request_id, new.endpoint, new.fingerprint, new.budget_scope, new.created_at)
      is distinct from (old.tenant_id, old.id, old.user_id, old.request_id, old.endpoint, old.fingerprint, old.budget_scope, old.created_at) then
     raise exception using errcode = 'LG001', message = 'a request claim''s identity is immutable', detail = format('request %s', old.id);
@@ -117,9 +120,6 @@ begin
   if old.state not in ('queued', 'running') and (new.state, new.reason, new.finished_at, new.attempt_count) is distinct from
        (old.state, old.reason, old.finished_at, old.attempt_count) then
     raise exception using errcode = 'LG002', message = 'a final request does not change', detail = format('request %s is %s', old.id, old.state);
-  end if;
-  if current_user = 'llm_app' and (new.state <> 'cancelled' or old.state <> 'queued') then
-    raise exception using errcode = '42501', message = 'the application may only cancel its own queued request';
   end if;
   if new.state = 'cancelled' then
     new.reason := 'cancelled_by_app';

@@ -1,0 +1,61 @@
+-- Request context that cannot leak or be forged: the application's context is a signed token honoured only in the
+-- transaction that set it; the worker's context is honoured only in its transaction; both need a tenant and a user.
+begin;
+select plan(20);
+select tests.seed();
+select ok(tests.enqueue(tests.tenant_a(), tests.user_a1(), 'ctx-a1') > 0, 'A1 has a request');
+select ok(tests.enqueue(tests.tenant_b(), tests.user_b1(), 'ctx-b1') > 0, 'B1 has a request');
+
+-- A valid token: the application sees its own requests only.
+select tests.act_as_app(tests.tenant_a(), tests.user_a1());
+select results_eq($$select request_id from llm.request_results$$, $$values ('ctx-a1')$$, 'A1 sees its own request, no one else''s');
+
+-- A forged context: plain settings, a token signed with another secret, a tampered token, an expired one.
+select tests.as_admin();
+select count(*) from (select set_config('role', 'llm_app', true), set_config('app.current_tenant_id', tests.tenant_b()::text, true),
+  set_config('app.current_user_id', tests.user_b1()::text, true), set_config('app.context_tx', llm_private.tx_stamp()::text, true)) s;
+select is_empty($$select * from llm.request_results$$, 'the worker''s plain settings give the application nothing');
+select throws_ok($$select * from llm.enqueue_call(tests.payload('x'))$$, '42501', null, 'and cannot enqueue: no signed context');
+select throws_ok($$select * from llm.use_context(llm.sign_context('another-secret-of-32-characters!', tests.tenant_b(), tests.user_b1()))$$,
+  '42501', null, 'a token signed with another secret is refused');
+select throws_ok(format($$select * from llm.use_context(%L)$$,
+    replace(llm.sign_context(tests.secret(), tests.tenant_a(), tests.user_a1()), tests.user_a1()::text, tests.user_a2()::text)),
+  '42501', null, 'a token whose user was changed is refused');
+select throws_ok(format($$select * from llm.use_context(%L)$$,
+    format('v1.%s.%s.%s.', tests.tenant_a(), tests.user_a1(), 1000) || encode(llm_private.hmac(convert_to(format('v1.%s.%s.%s', tests.tenant_a(),
+      tests.user_a1(), 1000), 'UTF8'), convert_to(tests.secret(), 'UTF8'), 'sha256'), 'hex')),
+  '42501', null, 'an expired token is refused, even correctly signed');
+select throws_ok($$select * from llm.use_context('v1.x.y.z.w''; drop table llm_private.requests; --')$$, '42501', null,
+  'a malformed token is refused, and is only data');
+select tests.as_admin();
+select is((select count(*)::int from llm_private.requests), 2, 'nothing was dropped');
+
+-- The application cannot read the key, nor call the money path.
+select tests.act_as_app(tests.tenant_a(), tests.user_a1());
+select throws_ok($$select * from llm_private.context_keys$$, '42501', null, 'the application cannot read the signing key');
+select throws_ok($$select * from llm.reserve_call(tests.request_pk('ctx-a1'), 1, 1, 1000)$$, '42501', null,
+  'nor reserve');
+select throws_ok($$select * from llm.settle_call(1, 1, 'ok', 1, 1, 1, 1)$$, '42501', null, 'nor settle');
+
+-- A context set at session level is ignored in the next transaction (a pooled connection).
+select tests.as_admin();
+select results_eq($$select count(*)::int from (select set_config('app.context', llm.sign_context(tests.secret(), tests.tenant_a(), tests.user_a1()), false),
+                     set_config('app.context_tx', llm_private.tx_stamp()::text, false)) s$$, $$values (1)$$,
+  'a context set for the whole session (set_config(..., false))');
+select is(llm_private.app_tenant_id(), tests.tenant_a(), 'is honoured in the transaction that set it (the next one ignores it: ts/context.test.ts)');
+
+-- The money role: a tenant without a user sees no user-owned row and writes nothing.
+select tests.act_as_money(tests.tenant_a(), null);
+select is_empty($$select * from llm_private.requests$$, 'a tenant without a user sees no request');
+select is_empty($$select * from llm_private.usage$$, 'nor any usage, not even the tenant''s own rows');
+select throws_ok($$select * from llm.reserve_call(tests.request_pk('ctx-a1'), 1, 1, 1000)$$, '42501', null, 'and cannot reserve');
+select tests.act_as_money(tests.tenant_a(), tests.user_a2());
+select throws_ok($$select * from llm.reserve_call(tests.request_pk('ctx-a1'), 1, 1, 1000)$$, 'P0002', null,
+  'another user of the tenant cannot reserve A1''s request');
+select tests.as_admin();
+select count(*) from (select set_config('role', 'llm_money', true), set_config('app.current_tenant_id', tests.tenant_a()::text, true),
+  set_config('app.current_user_id', tests.user_a1()::text, true), set_config('app.context_tx', '1', true)) s;
+select is_empty($$select * from llm_private.requests$$, 'a worker context stamped for another transaction is ignored');
+
+select * from finish();
+rollback;
