@@ -1,0 +1,59 @@
+-- Shutoff windows: by hand, scheduled in advance, or tripped by money spent (never by a worst case); every window ends by time.
+begin;
+select plan(25);
+select tests.seed();
+
+-- By hand, at user, tenant and global scope.
+select tests.act_as_role('llm_operator');
+select ok(llm.trip_shutoff('user', tests.tenant_a(), tests.user_a1(), '2026-03-15 10:45:00+00', 'runaway agent') > 0, 'stop user A1 until 10:45');
+select tests.as_admin();
+select is((select decision || '/' || reason from tests.call(tests.tenant_a(), tests.user_a1(), 'm-1')), 'block/shutoff', 'A1 is refused');
+select is((select decision from tests.call(tests.tenant_a(), tests.user_a2(), 'm-2')), 'allow', 'A2 is not');
+select tests.freeze_clock('2026-03-15 10:45:00+00');
+select is((select decision from tests.call(tests.tenant_a(), tests.user_a1(), 'm-3')), 'allow', 'at 10:45 the window has ended by itself');
+select tests.act_as_role('llm_operator');
+select ok(llm.trip_shutoff('global', null, null, '2026-03-15 10:50:00+00', 'provider incident') > 0, 'stop everyone until 10:50');
+select tests.as_admin();
+select is((select decision || '/' || reason from tests.call(tests.tenant_b(), tests.user_b1(), 'm-4')), 'block/shutoff', 'every tenant is refused');
+select is((select count(*)::int from llm.shutoff_windows where active), 1, 'the view shows one active window');
+select tests.act_as_role('llm_operator');
+select ok(llm.cancel_shutoff((select id from llm.shutoff_windows where active)), 'an operator cancels it');
+select ok(not llm.cancel_shutoff((select max(id) from llm.shutoff_windows)), 'once');
+select throws_ok($$select llm.trip_shutoff('global', null, null, 'infinity', 'forever')$$, '23514', null, 'no window may last forever');
+select tests.as_admin();
+select is((select decision from tests.call(tests.tenant_b(), tests.user_b1(), 'm-5')), 'allow', 'cancelled: calls go ahead');
+
+-- Scheduled in advance: from 11:00 to 12:00 for tenant B.
+select tests.act_as_role('llm_operator');
+select ok(llm.schedule_shutoff('tenant', tests.tenant_b(), null, '2026-03-15 11:00:00+00', '2026-03-15 12:00:00+00', 'maintenance') > 0,
+  'a maintenance window for tenant B, 11:00 to 12:00');
+select tests.as_admin();
+select is((select upcoming from llm.shutoff_windows where reason = 'maintenance'), true, 'upcoming before it starts');
+select is((select decision from tests.call(tests.tenant_b(), tests.user_b1(), 's-1')), 'allow', 'at 10:45: allowed');
+select tests.freeze_clock('2026-03-15 11:30:00+00');
+select is((select decision || '/' || reason from tests.call(tests.tenant_b(), tests.user_b1(), 's-2')), 'block/shutoff', 'at 11:30: refused');
+select tests.freeze_clock('2026-03-15 12:00:00+00');
+select is((select decision from tests.call(tests.tenant_b(), tests.user_b1(), 's-3')), 'allow', 'at 12:00: allowed, by time alone');
+
+-- Tripped by money spent, at settle; a worst case that does not fit is refused without opening a window.
+select tests.act_as_role('llm_operator');
+select ok(llm.set_limit('tenant_hourly', 100000, tests.tenant_a(), null, 'hard', 'block', null, null, '{80,95,100}', true) > 0,
+  'tenant A: 0.10 USD an hour, tripping a shutoff when spent crosses it');
+select tests.as_admin();
+select results_eq($$select decision, reason from tests.call(tests.tenant_a(), tests.user_a1(), 't-big', 'investigation', 'mock:large', 1000, '{}', 24000)$$,
+  $$values ('block', 'tenant_hourly')$$, 'a call whose worst case (270 000) exceeds the hour''s headroom is refused');
+select is((select count(*)::int from llm.shutoff_windows where kind = 'tripped'), 0, 'but opens no window: nothing was spent');
+select is((select decision from tests.call(tests.tenant_a(), tests.user_a1(), 't-1')), 'allow', 'a call of 40 000');
+select is((select decision from tests.call(tests.tenant_a(), tests.user_a2(), 't-2')), 'allow', 'another');
+select is((select overrun_micros from tests.settle(tests.request_pk('t-1'), 1, 'ok', 1000, 0, 3000)), 60000::bigint,
+  'the first bills 100 000 (an overrun of 60 000): spent crosses 0.10 USD');
+select results_eq($$select scope, kind, ends_at from llm.shutoff_windows where kind = 'tripped'$$,
+  $$values ('tenant', 'tripped', '2026-03-15 13:00:00+00'::timestamptz)$$, 'a tripped window for tenant A until the hour ends');
+select is((select decision || '/' || reason from tests.call(tests.tenant_a(), tests.user_a2(), 't-3', 'investigation', 'mock:tiny', 10, '{}', 10)),
+  'block/shutoff', 'even the cheapest call is refused now');
+select tests.freeze_clock('2026-03-15 13:00:00+00');
+select is((select decision from tests.call(tests.tenant_a(), tests.user_a2(), 't-4', 'investigation', 'mock:tiny', 10, '{}', 10)), 'allow',
+  'the next hour: the window has ended');
+
+select * from finish();
+rollback;
