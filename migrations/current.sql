@@ -759,7 +759,7 @@ create policy select_all on llm_private.settings for select to llm_app, llm_mone
 create policy operator_update on llm_private.settings for update to llm_operator using (true) with check (true);
 create policy owner_all on llm_private.settings to llm_owner using (true) with check (true);
 create policy select_all on llm_private.models for select to llm_app, llm_money, llm_operator, llm_auditor using (true);
-create policy select_all on llm_private.model_prices for select to llm_app, llm_money, llm_operator, llm_auditor using (true);
+create policy select_all on llm_private.model_prices for select to llm_app, llm_money, llm_operator, llm_auditor, llm_exporter using (true);
 create policy select_all on llm_private.model_fallbacks for select to llm_money, llm_operator, llm_auditor using (true);
 create policy operator_all on llm_private.models to llm_operator using (true) with check (true);
 create policy operator_insert on llm_private.model_prices for insert to llm_operator with check (true);
@@ -769,6 +769,7 @@ create policy owner_all on llm_private.model_prices to llm_owner using (true) wi
 create policy owner_all on llm_private.model_fallbacks to llm_owner using (true) with check (true);
 grant select on llm_private.settings, llm_private.models, llm_private.model_prices to llm_app, llm_money, llm_operator, llm_auditor;
 grant select on llm_private.model_fallbacks to llm_money, llm_operator, llm_auditor;
+grant select (id, provider, model) on llm_private.model_prices to llm_exporter;
 grant update on llm_private.settings to llm_operator;
 grant insert, update on llm_private.models to llm_operator;
 grant insert on llm_private.model_prices to llm_operator;

@@ -99,7 +99,7 @@ begin
   return v;
 end $$;
 
-create or replace function tests.request_pk(p_request_id text) returns bigint language sql stable as $$
+create or replace function tests.request_pk(p_request_id text) returns bigint language sql volatile as $$
   select id from llm_private.requests where request_id = p_request_id order by id desc limit 1
 $$;
 

@@ -1,0 +1,47 @@
+-- The circuit breaker shared by all workers: opens after 3 consecutive provider failures, falls back or refuses during the
+-- cooldown, then one half-open probe decides; healthy traffic never writes it.
+begin;
+select plan(16);
+select tests.seed();
+
+create function pg_temp.fail_once(p_id text) returns text language sql as $$
+  select s.state from tests.reserve(tests.enqueue(tests.tenant_a(), tests.user_a1(), p_id, 'investigation', 'mock:small', 100)) r
+  cross join lateral tests.settle(tests.request_pk(p_id), 1, 'error', 0, 0, 0) s
+$$;
+select is(pg_temp.fail_once('b-1') || pg_temp.fail_once('b-2'), 'settledsettled', 'two provider failures');
+select is((select state from llm_private.provider_breakers where model = 'small'), 'closed', 'still closed');
+select is(pg_temp.fail_once('b-3'), 'settled', 'a third');
+select results_eq($$select state, open_until from llm_private.provider_breakers where model = 'small'$$,
+  $$values ('open', '2026-03-15 10:30:30+00'::timestamptz)$$, 'opens it for the cooldown (30 s)');
+select is((select decision || '/' || reason from tests.call(tests.tenant_a(), tests.user_a1(), 'b-4', 'investigation', 'mock:small', 100)),
+  'block/breaker_open', 'a model without a chain is refused while open');
+insert into llm_private.provider_breakers (provider, model, state, consecutive_failures, open_until) values ('mock', 'large', 'open', 3, '2026-03-15 10:31:00+00');
+select is((select decision || '/' || reason || '/' || model from tests.call(tests.tenant_a(), tests.user_a1(), 'b-5')),
+  'fallback/breaker_open/tiny', 'an open model falls back along its chain, skipping open fallbacks');
+
+-- Client errors say nothing about the provider; a success on a closed breaker writes nothing.
+select is((select state from tests.reserve(tests.enqueue(tests.tenant_a(), tests.user_a1(), 'b-6', 'investigation', 'mock:tiny', 10)) r
+  cross join lateral tests.settle(tests.request_pk('b-6'), 1, 'client_error', 1, 0, 0) s), 'settled', 'a client error settles');
+select is((select count(*)::int from llm_private.provider_breakers where model = 'tiny'), 0, 'and records no failure');
+select is((select state from tests.settle(tests.request_pk('b-5'), 1, 'ok')), 'settled', 'a success on mock:tiny');
+select is((select count(*)::int from llm_private.provider_breakers where model = 'tiny'), 0, 'writes no breaker row (no shared hot row)');
+
+-- After the cooldown exactly one probe goes ahead.
+select tests.freeze_clock('2026-03-15 10:30:31+00');
+select is((select decision from tests.call(tests.tenant_a(), tests.user_a2(), 'b-7', 'investigation', 'mock:small', 100)), 'allow',
+  'after the cooldown the first caller is the half-open probe');
+select is((select decision || '/' || reason from tests.call(tests.tenant_b(), tests.user_b1(), 'b-8', 'investigation', 'mock:small', 100)),
+  'block/breaker_open', 'a second caller (another tenant) during the probe is refused');
+select is((select state from tests.settle(tests.request_pk('b-7'), 1, 'ok')), 'settled', 'the probe succeeds');
+select results_eq($$select state, consecutive_failures from llm_private.provider_breakers where model = 'small'$$,
+  $$values ('closed', 0)$$, 'and closes the breaker');
+
+-- Only the operator resets a breaker by hand.
+select tests.act_as_money(tests.tenant_a(), tests.user_a1());
+select throws_ok($$update llm_private.provider_breakers set state = 'open', open_until = 'infinity' where model = 'tiny'$$, 'LG005', null,
+  'the money role cannot force a breaker open by hand');
+select tests.act_as_app(tests.tenant_a(), tests.user_a1());
+select throws_ok($$select llm.reset_breaker('mock', 'large')$$, '42501', null, 'the application cannot reset one');
+
+select * from finish();
+rollback;

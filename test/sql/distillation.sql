@@ -1,0 +1,54 @@
+-- The distillation gate: a persisted decision with its reason for every settled call, decided in SQL from facts; consent
+-- only from an operator; reasoning traces apart; the exporter reads the export view and nothing else.
+begin;
+select plan(21);
+select tests.seed();
+
+create function pg_temp.settle_one(p_id text, p_model text default 'mock:small', p_status text default 'ok', p_output text default 'ok answer',
+  p_valid boolean default true, p_pii boolean default false, p_max_output integer default 100, p_input integer default 1000) returns text
+  language plpgsql as $$
+declare
+  pk bigint := tests.enqueue(tests.tenant_a(), tests.user_a1(), p_id, 'explanation', p_model, p_max_output, 'q ' || p_id);
+begin
+  perform tests.reserve(pk, 1, p_input);
+  perform tests.settle(pk, 1, p_status, 10, 0, 10, p_output, p_valid, p_pii, null, 'thinking about ' || p_id);
+  return (select a.distillation_reason::text from llm_private.attempts a where a.request_pk = pk);
+end
+$$;
+
+select is(pg_temp.settle_one('g-1'), 'tenant_not_opted_in', 'a tenant that has not opted in: ineligible');
+select tests.act_as_role('llm_operator');
+select lives_ok($$select llm.set_tenant_data_use(tests.tenant_a(), true, false)$$, 'an operator records tenant A''s consent (outputs, not traces)');
+select tests.as_admin();
+select is(pg_temp.settle_one('g-2'), 'eligible', 'opted in, successful, valid, allowed model, no PII: eligible');
+select is(pg_temp.settle_one('g-3', p_status => 'error'), 'call_failed', 'a failed call: ineligible');
+select is(pg_temp.settle_one('g-4', 'mock:large', p_max_output => 8000), 'capped_output', 'an output cut by a cap: ineligible');
+select is(pg_temp.settle_one('g-5', p_valid => false), 'invalid_output', 'an output that failed validation: ineligible');
+select is(pg_temp.settle_one('g-6', 'mock:large'), 'model_terms_forbid', 'a model whose terms forbid training: ineligible');
+select is(pg_temp.settle_one('g-7', p_pii => true), 'pii_flagged', 'a PII flag: ineligible');
+select is(pg_temp.settle_one('g-8', p_output => null), 'no_output', 'no output: ineligible');
+
+-- Traces live apart: never in final_outputs, exported only with the separate consent.
+select is((select count(*)::int from llm_private.reasoning_traces), 6, 'reasoning traces are stored apart (one per settled ok call)');
+select is((select count(*)::int from llm.final_outputs where output like 'thinking%'), 0, 'never mixed into the final outputs');
+select tests.act_as_role('llm_exporter');
+select results_eq($$select count(*)::int, count(reasoning_trace)::int from llm.distillation_export$$, $$values (1, 0)$$,
+  'the exporter sees the one eligible call, without its trace (traces not allowed)');
+select throws_ok($$select * from llm_private.request_inputs$$, '42501', null, 'and cannot read the inputs table as a whole');
+select throws_ok($$select * from llm_private.attempts$$, '42501', null, 'nor every column of the ledger');
+select throws_ok($$select * from llm.calls$$, '42501', null, 'nor any audit view');
+select throws_ok($$select * from llm.final_outputs$$, '42501', null, 'nor the final outputs');
+select is((select count(*)::int from llm_private.call_outputs), 1, 'reading outputs directly shows exactly the eligible one');
+select tests.act_as_role('llm_operator');
+select lives_ok($$select llm.set_tenant_data_use(tests.tenant_a(), true, true)$$, 'tenant A also allows traces');
+select tests.act_as_role('llm_exporter');
+select is((select count(reasoning_trace)::int from llm.distillation_export), 1, 'now the eligible call carries its trace');
+
+-- Consent is never set by the application or the money path.
+select tests.act_as_app(tests.tenant_b(), tests.user_b1());
+select throws_ok($$select llm.set_tenant_data_use(tests.tenant_b(), true, true)$$, '42501', null, 'the application cannot grant itself consent');
+select tests.act_as_money(tests.tenant_b(), tests.user_b1());
+select throws_ok($$update llm_private.tenants set distillation_opt_in = true$$, '42501', null, 'nor can the money role');
+
+select * from finish();
+rollback;
