@@ -38,7 +38,7 @@ select results_eq($$select state, consecutive_failures from llm_private.provider
 
 -- Only the operator resets a breaker by hand.
 select tests.act_as_money(tests.tenant_a(), tests.user_a1());
-select throws_ok($$update llm_private.provider_breakers set state = 'open', open_until = 'infinity' where model = 'tiny'$$, 'LG005', null,
+select throws_ok($$update llm_private.provider_breakers set state = 'open', open_until = 'infinity' where model = 'small'$$, 'LG005', null,
   'the money role cannot force a breaker open by hand');
 select tests.act_as_app(tests.tenant_a(), tests.user_a1());
 select throws_ok($$select llm.reset_breaker('mock', 'large')$$, '42501', null, 'the application cannot reset one');
