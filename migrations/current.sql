@@ -42,9 +42,6 @@ begin
 end
 $$;
 
-create extension if not exists pgcrypto with schema llm_private;
-comment on extension pgcrypto is 'HMAC-SHA256 for the signed application context (llm_private.hmac).';
-revoke all on all functions in schema llm_private from public;
 
 /* ------------------------------------------------------------------ 1. types */
 create type llm_private.endpoint as enum ('route', 'explanation', 'investigation', 'budget_optimization');
@@ -122,14 +119,38 @@ comment on function llm_private.current_user_id() is
  * DEFINER for that one reason (it takes no argument, reads two settings, returns two ids). An SQL
  * injection in the application can read its own token but cannot make another tenant's.
  */
+/* HMAC-SHA256 (RFC 2104) with the core sha256(): no extension needed. */
+create function llm_private.hmac_pads(p_key bytea, out ipad bytea, out opad bytea)
+  language plpgsql immutable parallel safe
+  set search_path = pg_catalog
+as $$
+declare
+  k bytea := case when octet_length(p_key) > 64 then sha256(p_key) else p_key end;
+begin
+  k := k || decode(repeat('00', 64 - octet_length(k)), 'hex');
+  ipad := k; opad := k;
+  for i in 0 .. 63 loop
+    ipad := set_byte(ipad, i, get_byte(k, i) # 54);
+    opad := set_byte(opad, i, get_byte(k, i) # 92);
+  end loop;
+end
+$$;
+comment on function llm_private.hmac_pads(bytea) is 'The inner and outer padded keys of HMAC-SHA256 (key XOR 0x36.., key XOR 0x5c..).';
+
+create function llm_private.hmac_sha256(p_ipad bytea, p_opad bytea, p_message bytea) returns bytea
+  language sql immutable parallel safe
+as $$ select pg_catalog.sha256(p_opad operator(pg_catalog.||) pg_catalog.sha256(p_ipad operator(pg_catalog.||) p_message)) $$;
+comment on function llm_private.hmac_sha256(bytea, bytea, bytea) is 'HMAC-SHA256 of a message from the padded keys (llm_private.hmac_pads).';
+
 create table llm_private.context_keys (
   kid smallint primary key check (kid between 1 and 32767),
   secret_sha256 bytea not null unique check (octet_length(secret_sha256) = 32),
-  secret bytea not null check (octet_length(secret) between 16 and 1024),
+  ipad bytea not null check (octet_length(ipad) = 64),
+  opad bytea not null check (octet_length(opad) = 64),
   created_at timestamptz not null default now(),
   retired_at timestamptz
 );
-comment on table llm_private.context_keys is 'Secrets that sign application context tokens. Readable by the owner only (the verifier is the owner''s SECURITY DEFINER function). Installed by `npm run migrate` from LLM_CONTEXT_SECRET.';
+comment on table llm_private.context_keys is 'The secrets that sign application context tokens, as HMAC pads. Readable by the owner only (the verifier is the owner''s SECURITY DEFINER function). Installed by `npm run migrate` from LLM_CONTEXT_SECRET.';
 alter table llm_private.context_keys enable row level security;
 alter table llm_private.context_keys force row level security;
 create policy owner_all on llm_private.context_keys to llm_owner using (true) with check (true);
@@ -141,8 +162,8 @@ as $$
 declare
   tok text := current_setting('app.context', true);
   parts text[];
-  body text;
-  k bytea;
+  body bytea;
+  k record;
 begin
   if tok is null or length(tok) > 300 or current_setting('app.context_tx', true) is distinct from llm_private.tx_stamp()::text then
     return;
@@ -157,9 +178,9 @@ begin
   if parts[4]::bigint <= date_part('epoch', clock_timestamp()) then
     return;                                                          -- expired (real time: tokens are minted by real clocks)
   end if;
-  body := array_to_string(parts[1:4], '.');
-  for k in select c.secret from llm_private.context_keys c where c.retired_at is null loop
-    if encode(llm_private.hmac(convert_to(body, 'UTF8'), k, 'sha256'), 'hex') = parts[5] then
+  body := convert_to(array_to_string(parts[1:4], '.'), 'UTF8');
+  for k in select c.ipad, c.opad from llm_private.context_keys c where c.retired_at is null loop
+    if encode(llm_private.hmac_sha256(k.ipad, k.opad, body), 'hex') = parts[5] then
       tenant_id := parts[2]::uuid;
       user_id := parts[3]::uuid;
       return;
@@ -1023,6 +1044,8 @@ grant execute on function llm_private.new_request_id() to llm_app;
 grant select on llm_private.clock to llm_worker;
 grant usage on schema llm_private to llm_worker;
 grant select on llm_private.settings to llm_worker;
+revoke select on llm_private.clock from llm_exporter;
+revoke execute on function llm_private.now() from llm_exporter;
 create policy worker_select on llm_private.settings for select to llm_worker using (true);
 
 /* ------------------------------------------------------------------ 8. defaults: the limits of 0.1 as rows */

@@ -23,7 +23,8 @@ begin
       hint = 'A secret of at least 16 bytes, a tenant, a user and a ttl of 1 to 86400 seconds.';
   end if;
   body := format('v1.%s.%s.%s', p_tenant_id, p_user_id, floor(date_part('epoch', clock_timestamp()))::bigint + p_ttl_s);
-  return body || '.' || encode(llm_private.hmac(convert_to(body, 'UTF8'), convert_to(p_secret, 'UTF8'), 'sha256'), 'hex');
+  return body || '.' || encode((select llm_private.hmac_sha256(k.ipad, k.opad, convert_to(body, 'UTF8'))
+                                  from llm_private.hmac_pads(convert_to(p_secret, 'UTF8')) k), 'hex');
 end
 $$;
 comment on function llm.sign_context(text, uuid, uuid, integer) is
@@ -92,7 +93,7 @@ end
 $$;
 comment on function llm_private.split_model_ref(text) is 'Splits ''provider:model'' (22023 when malformed).';
 
-grant execute on function llm_private.hmac(bytea, bytea, text) to llm_app, llm_operator;
+grant execute on function llm_private.hmac_pads(bytea), llm_private.hmac_sha256(bytea, bytea, bytea) to llm_app, llm_operator;
 grant execute on function llm.sign_context(text, uuid, uuid, integer), llm.use_context(text) to llm_app, llm_operator;
 grant execute on function llm_private.nil_uuid() to llm_app, llm_money, llm_operator, llm_auditor, llm_exporter;
 grant execute on function llm_private.require_money_context(), llm_private.require_range(text, bigint, bigint, bigint),

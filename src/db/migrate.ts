@@ -160,8 +160,9 @@ export async function installContextSecret(databaseUrl: string, secret: string):
   if (Buffer.byteLength(secret, 'utf8') < 16) throw new Error('LLM_CONTEXT_SECRET must be at least 16 bytes');
   await withClient(urlForRole(databaseUrl, 'llm_owner'), async (c) => {
     await c.query(
-      `insert into llm_private.context_keys (kid, secret_sha256, secret)
-       select coalesce(max(kid), 0) + 1, sha256(convert_to($1, 'UTF8')), convert_to($1, 'UTF8') from llm_private.context_keys
+      `insert into llm_private.context_keys (kid, secret_sha256, ipad, opad)
+       select (select coalesce(max(kid), 0) + 1 from llm_private.context_keys), sha256(convert_to($1, 'UTF8')), p.ipad, p.opad
+         from llm_private.hmac_pads(convert_to($1, 'UTF8')) p
        on conflict (secret_sha256) do nothing`,
       [secret],
     );

@@ -2,6 +2,8 @@
  * A throwaway database per test file, cloned from the run's migrated template, with a pool per role.
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Client, Pool } from 'pg';
 import { Role, urlForDatabase, urlForRole } from '../../src/db/urls';
 import { TEMPLATE_ENV, TEST_ADMIN_URL } from './admin';
@@ -27,6 +29,15 @@ export async function createTestDb(): Promise<TestDb> {
     await admin.end();
   }
   const adminUrl = urlForDatabase(TEST_ADMIN_URL, name);
+  // Database-level grants are not copied from a template: apply them as a real database gets them.
+  const grants = new Client({ connectionString: adminUrl });
+  await grants.connect();
+  try {
+    await grants.query(readFileSync(join(__dirname, '..', '..', 'sql', 'bootstrap', 'database.sql'), 'utf8')
+      .replace(/__DATABASE__/g, grants.escapeIdentifier(name)));
+  } finally {
+    await grants.end();
+  }
   const pools: Pool[] = [];
   return {
     name,

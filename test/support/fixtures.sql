@@ -173,3 +173,40 @@ begin
   perform tests.as_admin();
 end $$;
 grant execute on all functions in schema tests to public;
+
+/*
+ * The closed-world pins of test/sql/structure.sql: one text row per object of ours (functions with
+ * their security, tables and views, columns with grants, policies with roles and commands, schemas),
+ * each with its grants. A change to the API surface or to any grant changes these rows; regenerate
+ * the literal block in structure.sql with `npx tsx test/support/pin-structure.ts` and review the diff.
+ */
+create or replace function tests.catalog_pins() returns setof text language sql stable as $$
+  with objs as (
+    select 'function ' || p.oid::regprocedure::text || case when p.prosecdef then ' SECURITY DEFINER' else '' end as obj, p.proacl as acl
+      from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+     where n.nspname in ('llm', 'llm_private', 'llm_queue', 'llm_maint')
+       and not exists (select 1 from pg_depend d where d.objid = p.oid and d.deptype = 'e')
+    union all
+    select case c.relkind when 'v' then 'view ' else 'table ' end || n.nspname || '.' || c.relname, c.relacl
+      from pg_class c join pg_namespace n on n.oid = c.relnamespace
+     where n.nspname in ('llm', 'llm_private', 'llm_queue', 'llm_maint') and c.relkind in ('r', 'p', 'v') and not c.relispartition
+    union all
+    select 'column ' || n.nspname || '.' || c.relname || '.' || a.attname, a.attacl
+      from pg_attribute a join pg_class c on c.oid = a.attrelid join pg_namespace n on n.oid = c.relnamespace
+     where n.nspname = 'llm_private' and c.relkind in ('r', 'p') and not c.relispartition and a.attacl is not null and a.attnum > 0
+    union all
+    select 'schema ' || n.nspname, n.nspacl from pg_namespace n where n.nspname in ('llm', 'llm_private', 'llm_queue', 'llm_maint', 'graphile_worker')
+    union all
+    select format('policy %s.%s %s %s to %s', p.schemaname, p.tablename, p.policyname, p.cmd, array_to_string(p.roles, ',')), null
+      from pg_policies p where p.schemaname in ('llm_private', 'llm_queue', 'llm_maint')
+  )
+  select (o.obj || coalesce(' | ' || (select string_agg(g.grantee || '=' || g.privs, ' ' order by g.grantee)
+      from (select case when x.grantee = 0 then 'PUBLIC' else pg_get_userbyid(x.grantee) end as grantee,
+                   string_agg(x.privilege_type, ',' order by x.privilege_type) as privs
+              from aclexplode(o.acl) x
+             where x.grantee = 0 or pg_get_userbyid(x.grantee) not in ('llm_owner', 'llm_worker')
+                or ((o.obj like 'function llm_queue%' or o.obj like 'schema%') and pg_get_userbyid(x.grantee) = 'llm_worker')
+             group by 1) g), ''))::text collate "default"
+    from objs o order by (o.obj)::text collate "C"
+$$;
+grant execute on all functions in schema tests to public;

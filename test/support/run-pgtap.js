@@ -7,7 +7,7 @@
  */
 'use strict';
 const { readFileSync } = require('node:fs');
-const { basename } = require('node:path');
+const { basename, join } = require('node:path');
 const { randomBytes } = require('node:crypto');
 const { Client } = require('pg');
 
@@ -19,6 +19,12 @@ async function main() {
   await admin.query(`create database ${admin.escapeIdentifier(name)} template ${admin.escapeIdentifier(template)} owner llm_owner`);
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
+  // Database-level grants are not copied from a template: apply them as a real database gets them.
+  const grants = new Client({ connectionString: url.toString() });
+  await grants.connect();
+  await grants.query(readFileSync(join(__dirname, '..', '..', 'sql', 'bootstrap', 'database.sql'), 'utf8')
+    .replace(/__DATABASE__/g, grants.escapeIdentifier(name)));
+  await grants.end();
   const out = { files: {} };
   try {
     for (const file of files) {

@@ -1,0 +1,468 @@
+-- Structure: the closed world of the API surface and its grants (pinned), FORCE RLS everywhere, the four SECURITY DEFINER
+-- functions and nothing else, pinned search_path, comments, and what the runtime roles cannot be or do.
+begin;
+select plan(22);
+
+select tables_are('llm', array[]::name[], 'the API schema llm holds no tables');
+select is_empty($$
+  select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
+   where n.nspname = 'llm_private' and c.relkind in ('r', 'p') and not c.relispartition
+     and c.relname <> all (array['settings', 'context_keys', 'tenants', 'users', 'endpoint_settings', 'models', 'model_prices',
+       'model_fallbacks', 'meters', 'limits', 'budget_scopes', 'shutoff_windows', 'provider_breakers', 'requests', 'request_inputs', 'attempts',
+       'usage', 'alerts', 'adjustments', 'call_outputs', 'reasoning_traces', 'cache_entries', 'cache_fills', 'clock', 'schema_state'])
+$$, 'llm_private holds exactly our tables (and their monthly partitions)');
+select is_empty($$
+  select c.oid::regclass::text from pg_class c join pg_namespace n on n.oid = c.relnamespace
+   where n.nspname = 'llm_private' and c.relkind in ('r', 'p') and not (c.relrowsecurity and c.relforcerowsecurity)
+$$, 'every table and every partition has row level security enabled and forced');
+select is_empty($$
+  select c.oid::regclass::text from pg_class c join pg_namespace n on n.oid = c.relnamespace
+   where n.nspname = 'llm_private' and c.relispartition and c.relacl is not null
+$$, 'partitions carry no grants: every access goes through the parent''s policies');
+
+select results_eq($$
+  select p.oid::regprocedure::text from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+   where n.nspname in ('llm', 'llm_private', 'llm_queue', 'llm_maint') and p.prosecdef order by 1
+$$, $$values ('llm_maint.drop_expired_partitions()'), ('llm_maint.ensure_partitions()'), ('llm_private.app_context()'),
+             ('llm_queue.add_request_job(bigint)')$$,
+  'four SECURITY DEFINER functions, no more: the context verifier (reads the key), the enqueue wrapper (graphile-worker''s tables), partition DDL (x2)');
+select is_empty($$
+  select p.oid::regprocedure::text from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+   where n.nspname in ('llm', 'llm_private', 'llm_queue', 'llm_maint')
+     and not exists (select 1 from pg_depend d where d.objid = p.oid and d.deptype = 'e')
+     and not exists (select 1 from unnest(coalesce(p.proconfig, '{}')) c where c like 'search_path=%')
+     and not (p.prolang = (select oid from pg_language where lanname = 'sql') and not p.prosecdef
+              and regexp_replace(p.prosrc, '(pg_catalog|llm_private|llm)\.[a-z_0-9]+|OPERATOR\(pg_catalog\.[^)]+\)|''[^'']*''|::pg_catalog\.[a-z0-9_]+|"[a-z_]+"', '', 'g')
+                  !~ '\m(from|join)\s+[a-z]' )
+$$, 'every function pins search_path, except inlinable SQL functions whose every name is schema-qualified');
+select is_empty($$
+  select p.oid::regprocedure::text from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+   where p.prosecdef and n.nspname in ('llm', 'llm_private', 'llm_queue', 'llm_maint')
+     and not exists (select 1 from unnest(coalesce(p.proconfig, '{}')) c where c in ('search_path=pg_catalog', 'search_path=pg_catalog, pg_temp'))
+$$, 'every SECURITY DEFINER function pins search_path to pg_catalog');
+select is_empty($$
+  select p.oid::regprocedure::text from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+   where n.nspname in ('llm', 'llm_private', 'llm_queue', 'llm_maint') and obj_description(p.oid, 'pg_proc') is null
+     and not exists (select 1 from pg_depend d where d.objid = p.oid and d.deptype = 'e')
+$$, 'every function of ours has a COMMENT');
+select is_empty($$
+  select c.oid::regclass::text from pg_class c join pg_namespace n on n.oid = c.relnamespace
+   where n.nspname in ('llm', 'llm_private') and c.relkind in ('r', 'p', 'v') and obj_description(c.oid, 'pg_class') is null
+$$, 'every table, partition and view of ours has a COMMENT');
+select is_empty($$
+  select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
+   where n.nspname = 'llm' and c.relkind = 'v' and not coalesce('security_invoker=true' = any (c.reloptions), false)
+$$, 'every view in llm is security_invoker');
+select is_empty($$
+  select p.oid::regprocedure::text from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+   where n.nspname in ('llm', 'llm_private', 'llm_queue', 'llm_maint') and has_function_privilege('public', p.oid, 'execute')
+$$, 'PUBLIC may execute none of our functions');
+select is_empty($$
+  select c.oid::regclass::text from pg_class c join pg_namespace n on n.oid = c.relnamespace
+   where n.nspname in ('llm', 'llm_private', 'llm_queue', 'llm_maint') and c.relkind in ('r', 'p', 'v', 'S')
+     and pg_get_userbyid(c.relowner) <> 'llm_owner'
+$$, 'llm_owner owns every relation of ours');
+
+-- Roles: who may become whom, who may create anything.
+select results_eq($$
+  select r.rolname::text collate "default", coalesce(string_agg(g.rolname::text, ',' order by g.rolname), '')::text collate "default" from pg_roles r
+    left join pg_auth_members m on m.member = r.oid left join pg_roles g on g.oid = m.roleid
+   where r.rolname in ('llm_app', 'llm_money', 'llm_worker', 'llm_operator', 'llm_auditor', 'llm_exporter')
+   group by r.rolname order by 1
+$$, $$values ('llm_app', ''), ('llm_auditor', ''), ('llm_exporter', ''), ('llm_money', ''), ('llm_operator', ''),
+             ('llm_worker', 'llm_money,llm_operator')$$,
+  'memberships: the application is a member of nothing; only the worker may become llm_money (and llm_operator)');
+select is_empty($$
+  select rolname from pg_roles where rolname like 'llm\_%' and (rolsuper or rolbypassrls or rolcreaterole or rolcreatedb)
+$$, 'none of our roles is superuser, BYPASSRLS, or may create roles or databases');
+select is((select rolcanlogin from pg_roles where rolname = 'llm_money'), false, 'llm_money cannot log in');
+select is_empty($$
+  select r.rolname || ' ' || x.priv from pg_roles r
+   cross join (values ('create'), ('temporary')) x(priv)
+   where r.rolname in ('llm_app', 'llm_money', 'llm_operator', 'llm_auditor', 'llm_exporter')
+     and has_database_privilege(r.rolname, current_database(), x.priv)
+  union all
+  select r.rolname || ' create on ' || n.nspname from pg_roles r cross join pg_namespace n
+   where r.rolname in ('llm_app', 'llm_money', 'llm_operator', 'llm_auditor', 'llm_exporter')
+     and n.nspname not like 'pg\_%' and n.nspname <> 'information_schema' and has_schema_privilege(r.rolname, n.oid, 'create')
+$$, 'no runtime role may create anything (no table, no temporary table, hence no trigger of its own)');
+select is_empty($$
+  select r.rolname || ' ' || c.oid::regclass::text from pg_roles r cross join pg_class c join pg_namespace n on n.oid = c.relnamespace
+   where r.rolname in ('llm_app', 'llm_money', 'llm_operator', 'llm_auditor', 'llm_exporter') and n.nspname in ('llm_private', 'graphile_worker')
+     and c.relkind in ('r', 'p') and (has_table_privilege(r.rolname, c.oid, 'trigger') or has_table_privilege(r.rolname, c.oid, 'truncate')
+       or has_table_privilege(r.rolname, c.oid, 'references'))
+$$, 'no runtime role holds TRIGGER, TRUNCATE or REFERENCES on any table');
+select is_empty($$
+  select r.rolname || ' ' || c.oid::regclass::text || ' ' || x.priv from pg_roles r cross join pg_class c
+    join pg_namespace n on n.oid = c.relnamespace cross join (values ('insert'), ('update'), ('delete')) x(priv)
+   where r.rolname = 'llm_app' and n.nspname = 'llm_private' and c.relkind in ('r', 'p') and not c.relispartition
+     and c.relname not in ('requests', 'request_inputs', 'users')
+     and (has_table_privilege(r.rolname, c.oid, x.priv) or (x.priv <> 'delete' and has_any_column_privilege(r.rolname, c.oid, x.priv)))
+$$, 'the application writes nothing but a claim: requests (and cancel), its inputs, and its own enrollment');
+select ok(not has_schema_privilege('llm_app', 'graphile_worker', 'usage') and not has_schema_privilege('llm_money', 'graphile_worker', 'usage')
+  and not has_schema_privilege('llm_auditor', 'graphile_worker', 'usage'), 'the application, the money role and the auditor cannot reach graphile-worker');
+select results_eq($$
+  select c.relname::text collate "default" from pg_class c join pg_namespace n on n.oid = c.relnamespace
+   where n.nspname in ('llm', 'llm_private') and c.relkind in ('r', 'p', 'v') and not c.relispartition
+     and (has_table_privilege('llm_exporter', c.oid, 'select') or has_any_column_privilege('llm_exporter', c.oid, 'select'))
+   order by 1
+$$, $$values ('attempts'), ('call_outputs'), ('distillation_export'), ('model_prices'), ('reasoning_traces'), ('request_inputs'), ('tenants')$$,
+  'the exporter reaches the export view and only the columns it reads (row policies: eligible rows only)');
+select is_empty($$
+  select c.oid::regclass::text from pg_class c join pg_namespace n on n.oid = c.relnamespace
+   where n.nspname in ('llm', 'llm_private') and c.relkind = 'v'
+     and (has_table_privilege('llm_exporter', c.oid, 'select')) and c.relname <> 'distillation_export'
+$$, 'and no other view');
+
+-- The closed world: every function, table, view, column grant, policy and schema of ours with its grants.
+select results_eq('select * from tests.catalog_pins()',
+-- pins:begin
+$$values
+  ('column llm_private.adjustments.amount_micros | llm_operator=INSERT'),
+  ('column llm_private.adjustments.effective_at | llm_operator=INSERT'),
+  ('column llm_private.adjustments.reason | llm_operator=INSERT'),
+  ('column llm_private.adjustments.tenant_id | llm_operator=INSERT'),
+  ('column llm_private.adjustments.user_id | llm_operator=INSERT'),
+  ('column llm_private.attempts.attempt_no | llm_exporter=SELECT'),
+  ('column llm_private.attempts.cache_key | llm_money=INSERT'),
+  ('column llm_private.attempts.cached_input_tokens | llm_money=UPDATE'),
+  ('column llm_private.attempts.distillation_eligible | llm_exporter=SELECT'),
+  ('column llm_private.attempts.expires_at | llm_money=INSERT'),
+  ('column llm_private.attempts.input_tokens | llm_money=UPDATE'),
+  ('column llm_private.attempts.input_tokens_estimate | llm_money=INSERT'),
+  ('column llm_private.attempts.job_attempt | llm_money=INSERT'),
+  ('column llm_private.attempts.latency_ms | llm_money=UPDATE'),
+  ('column llm_private.attempts.output_tokens | llm_money=UPDATE'),
+  ('column llm_private.attempts.output_valid | llm_money=UPDATE'),
+  ('column llm_private.attempts.pii_flagged | llm_money=UPDATE'),
+  ('column llm_private.attempts.price_id | llm_exporter=SELECT'),
+  ('column llm_private.attempts.provider_status | llm_money=UPDATE'),
+  ('column llm_private.attempts.purpose | llm_money=INSERT'),
+  ('column llm_private.attempts.request_pk | llm_exporter=SELECT llm_money=INSERT'),
+  ('column llm_private.attempts.similarity | llm_money=INSERT'),
+  ('column llm_private.attempts.state | llm_money=UPDATE llm_operator=UPDATE'),
+  ('column llm_private.attempts.tenant_id | llm_exporter=SELECT llm_money=INSERT'),
+  ('column llm_private.attempts.trace_id | llm_money=INSERT'),
+  ('column llm_private.attempts.user_id | llm_money=INSERT'),
+  ('column llm_private.budget_scopes.first_request_pk | llm_money=INSERT'),
+  ('column llm_private.budget_scopes.scope_key | llm_money=INSERT'),
+  ('column llm_private.budget_scopes.started_at | llm_money=INSERT'),
+  ('column llm_private.budget_scopes.tenant_id | llm_money=INSERT'),
+  ('column llm_private.call_outputs.attempt_no | llm_exporter=SELECT'),
+  ('column llm_private.call_outputs.created_at | llm_exporter=SELECT'),
+  ('column llm_private.call_outputs.output | llm_exporter=SELECT'),
+  ('column llm_private.call_outputs.request_pk | llm_exporter=SELECT'),
+  ('column llm_private.call_outputs.tenant_id | llm_exporter=SELECT'),
+  ('column llm_private.limits.valid_until | llm_operator=UPDATE'),
+  ('column llm_private.meters.disabled_at | llm_operator=UPDATE'),
+  ('column llm_private.model_prices.id | llm_exporter=SELECT'),
+  ('column llm_private.model_prices.model | llm_exporter=SELECT'),
+  ('column llm_private.model_prices.provider | llm_exporter=SELECT'),
+  ('column llm_private.provider_breakers.consecutive_failures | llm_money=UPDATE llm_operator=UPDATE'),
+  ('column llm_private.provider_breakers.last_failure_at | llm_money=UPDATE llm_operator=UPDATE'),
+  ('column llm_private.provider_breakers.last_success_at | llm_money=UPDATE llm_operator=UPDATE'),
+  ('column llm_private.provider_breakers.model | llm_money=INSERT llm_operator=INSERT'),
+  ('column llm_private.provider_breakers.open_until | llm_money=UPDATE llm_operator=UPDATE'),
+  ('column llm_private.provider_breakers.opened_count | llm_money=UPDATE llm_operator=UPDATE'),
+  ('column llm_private.provider_breakers.probe_started_at | llm_money=UPDATE llm_operator=UPDATE'),
+  ('column llm_private.provider_breakers.provider | llm_money=INSERT llm_operator=INSERT'),
+  ('column llm_private.provider_breakers.state | llm_money=UPDATE llm_operator=UPDATE'),
+  ('column llm_private.provider_breakers.updated_at | llm_money=UPDATE llm_operator=UPDATE'),
+  ('column llm_private.reasoning_traces.attempt_no | llm_exporter=SELECT'),
+  ('column llm_private.reasoning_traces.request_pk | llm_exporter=SELECT'),
+  ('column llm_private.reasoning_traces.tenant_id | llm_exporter=SELECT'),
+  ('column llm_private.reasoning_traces.trace | llm_exporter=SELECT'),
+  ('column llm_private.request_inputs.cache_key | llm_app=INSERT'),
+  ('column llm_private.request_inputs.correlation_id | llm_app=INSERT'),
+  ('column llm_private.request_inputs.cost_ceiling_micros | llm_app=INSERT'),
+  ('column llm_private.request_inputs.max_output_tokens | llm_app=INSERT'),
+  ('column llm_private.request_inputs.messages | llm_app=INSERT llm_exporter=SELECT'),
+  ('column llm_private.request_inputs.model_ref | llm_app=INSERT'),
+  ('column llm_private.request_inputs.request_pk | llm_app=INSERT llm_exporter=SELECT'),
+  ('column llm_private.request_inputs.response_format | llm_app=INSERT'),
+  ('column llm_private.request_inputs.source_watermark | llm_app=INSERT'),
+  ('column llm_private.request_inputs.system_hash | llm_app=INSERT'),
+  ('column llm_private.request_inputs.tenant_id | llm_app=INSERT llm_exporter=SELECT'),
+  ('column llm_private.request_inputs.user_id | llm_app=INSERT'),
+  ('column llm_private.requests.attempt_count | llm_money=UPDATE'),
+  ('column llm_private.requests.budget_scope | llm_app=INSERT'),
+  ('column llm_private.requests.created_at | llm_app=INSERT'),
+  ('column llm_private.requests.endpoint | llm_app=INSERT'),
+  ('column llm_private.requests.fingerprint | llm_app=INSERT'),
+  ('column llm_private.requests.finished_at | llm_money=UPDATE llm_operator=UPDATE'),
+  ('column llm_private.requests.job_id'),
+  ('column llm_private.requests.reason | llm_money=UPDATE llm_operator=UPDATE'),
+  ('column llm_private.requests.request_id | llm_app=INSERT'),
+  ('column llm_private.requests.state | llm_app=UPDATE llm_money=UPDATE llm_operator=UPDATE'),
+  ('column llm_private.requests.tenant_id | llm_app=INSERT'),
+  ('column llm_private.requests.user_id | llm_app=INSERT'),
+  ('column llm_private.shutoff_windows.cancelled_at | llm_operator=UPDATE'),
+  ('column llm_private.shutoff_windows.cancelled_by | llm_operator=UPDATE'),
+  ('column llm_private.shutoff_windows.ends_at | llm_money=INSERT llm_operator=INSERT'),
+  ('column llm_private.shutoff_windows.kind | llm_money=INSERT llm_operator=INSERT'),
+  ('column llm_private.shutoff_windows.limit_id | llm_money=INSERT llm_operator=INSERT'),
+  ('column llm_private.shutoff_windows.reason | llm_money=INSERT llm_operator=INSERT'),
+  ('column llm_private.shutoff_windows.scope | llm_money=INSERT llm_operator=INSERT'),
+  ('column llm_private.shutoff_windows.starts_at | llm_money=INSERT llm_operator=INSERT'),
+  ('column llm_private.shutoff_windows.tenant_id | llm_money=INSERT llm_operator=INSERT'),
+  ('column llm_private.shutoff_windows.user_id | llm_money=INSERT llm_operator=INSERT'),
+  ('column llm_private.tenants.id | llm_exporter=SELECT'),
+  ('column llm_private.tenants.traces_distillable | llm_exporter=SELECT'),
+  ('column llm_private.usage.cap | llm_money=UPDATE llm_operator=UPDATE'),
+  ('column llm_private.usage.held | llm_money=UPDATE llm_operator=UPDATE'),
+  ('column llm_private.usage.limit_id | llm_money=UPDATE llm_operator=UPDATE'),
+  ('column llm_private.usage.quota | llm_money=UPDATE llm_operator=UPDATE'),
+  ('column llm_private.usage.spent | llm_money=UPDATE llm_operator=UPDATE'),
+  ('column llm_private.users.id | llm_app=INSERT'),
+  ('column llm_private.users.tenant_id | llm_app=INSERT'),
+  ('function llm.adjust_usage(uuid,uuid,bigint,text,timestamp with time zone) | llm_operator=EXECUTE'),
+  ('function llm.cache_key(jsonb) | llm_app=EXECUTE llm_auditor=EXECUTE llm_money=EXECUTE llm_operator=EXECUTE'),
+  ('function llm.cancel_request(text,text) | llm_app=EXECUTE'),
+  ('function llm.cancel_shutoff(bigint) | llm_operator=EXECUTE'),
+  ('function llm.define_meter(text,text,text,text,uuid,text,text,text,integer) | llm_operator=EXECUTE'),
+  ('function llm.define_model(text,text,integer,boolean,bigint,bigint,bigint,text,text) | llm_operator=EXECUTE'),
+  ('function llm.disable_meter(text) | llm_operator=EXECUTE'),
+  ('function llm.end_limit(integer) | llm_operator=EXECUTE'),
+  ('function llm.enqueue_call(jsonb) | llm_app=EXECUTE'),
+  ('function llm.evaluate_limits() | llm_operator=EXECUTE'),
+  ('function llm.expire_holds(integer) | llm_operator=EXECUTE'),
+  ('function llm.fail_lost_requests() | llm_operator=EXECUTE'),
+  ('function llm.fail_request(bigint,text) | llm_money=EXECUTE'),
+  ('function llm.purge_cache(uuid,text,text) | llm_operator=EXECUTE'),
+  ('function llm.purge_expired(integer) | llm_operator=EXECUTE'),
+  ('function llm.release_call(bigint,integer,text,text) | llm_money=EXECUTE'),
+  ('function llm.request_for_call(bigint) | llm_money=EXECUTE'),
+  ('function llm.reserve_call(bigint,integer,integer,integer,text,text,text,real) | llm_money=EXECUTE'),
+  ('function llm.reset_breaker(text,text) | llm_operator=EXECUTE'),
+  ('function llm.schedule_shutoff(text,uuid,uuid,timestamp with time zone,timestamp with time zone,text) | llm_operator=EXECUTE'),
+  ('function llm.set_breaker_settings(integer,integer) | llm_operator=EXECUTE'),
+  ('function llm.set_endpoint_cache(uuid,text,boolean,real,text) | llm_operator=EXECUTE'),
+  ('function llm.set_fallbacks(text,text,text[]) | llm_operator=EXECUTE'),
+  ('function llm.set_limit(text,bigint,uuid,uuid,text,text,timestamp with time zone,timestamp with time zone,smallint[],boolean,smallint,text,integer,text) | llm_operator=EXECUTE'),
+  ('function llm.set_model_price(text,text,bigint,bigint,bigint,timestamp with time zone) | llm_operator=EXECUTE'),
+  ('function llm.set_setting(text,text) | llm_operator=EXECUTE'),
+  ('function llm.set_tenant_data_use(uuid,boolean,boolean) | llm_operator=EXECUTE'),
+  ('function llm.settle_call(bigint,integer,text,integer,integer,integer,integer,text,text,boolean,boolean,text,real[]) | llm_money=EXECUTE'),
+  ('function llm.sign_context(text,uuid,uuid,integer) | llm_app=EXECUTE llm_operator=EXECUTE'),
+  ('function llm.trip_shutoff(text,uuid,uuid,timestamp with time zone,text) | llm_operator=EXECUTE'),
+  ('function llm.upsert_tenant(uuid,text) | llm_operator=EXECUTE'),
+  ('function llm.use_context(text) | llm_app=EXECUTE llm_operator=EXECUTE'),
+  ('function llm.validate_payload(jsonb) | llm_app=EXECUTE llm_auditor=EXECUTE llm_operator=EXECUTE'),
+  ('function llm_maint.drop_expired_partitions() SECURITY DEFINER | llm_operator=EXECUTE'),
+  ('function llm_maint.ensure_partitions() SECURITY DEFINER | llm_operator=EXECUTE'),
+  ('function llm_private.active_shutoff(uuid,uuid,timestamp with time zone) | llm_money=EXECUTE llm_operator=EXECUTE'),
+  ('function llm_private.app_context() SECURITY DEFINER | llm_app=EXECUTE llm_auditor=EXECUTE llm_exporter=EXECUTE llm_money=EXECUTE llm_operator=EXECUTE'),
+  ('function llm_private.app_tenant_id() | llm_app=EXECUTE llm_auditor=EXECUTE llm_exporter=EXECUTE llm_money=EXECUTE llm_operator=EXECUTE'),
+  ('function llm_private.app_user_id() | llm_app=EXECUTE llm_auditor=EXECUTE llm_exporter=EXECUTE llm_money=EXECUTE llm_operator=EXECUTE'),
+  ('function llm_private.applicable_limits(uuid,uuid,llm_private.endpoint,text,text,boolean,timestamp with time zone) | llm_app=EXECUTE llm_auditor=EXECUTE llm_money=EXECUTE llm_operator=EXECUTE'),
+  ('function llm_private.breaker_admits(text,text,timestamp with time zone) | llm_money=EXECUTE llm_operator=EXECUTE'),
+  ('function llm_private.cache_owner(uuid,uuid,llm_private.endpoint) | llm_money=EXECUTE llm_operator=EXECUTE'),
+  ('function llm_private.call_cost_micros(llm_private.model_prices,integer,integer,integer) | llm_app=EXECUTE llm_auditor=EXECUTE llm_money=EXECUTE llm_operator=EXECUTE'),
+  ('function llm_private.charged_amount(llm_private.limit_unit,llm_private.attempts) | llm_app=EXECUTE llm_auditor=EXECUTE llm_money=EXECUTE llm_operator=EXECUTE'),
+  ('function llm_private.cost_micros(bigint,bigint) | llm_app=EXECUTE llm_auditor=EXECUTE llm_money=EXECUTE llm_operator=EXECUTE'),
+  ('function llm_private.create_month_partition(text,integer)'),
+  ('function llm_private.current_tenant_id() | llm_app=EXECUTE llm_auditor=EXECUTE llm_exporter=EXECUTE llm_money=EXECUTE llm_operator=EXECUTE'),
+  ('function llm_private.current_user_id() | llm_app=EXECUTE llm_auditor=EXECUTE llm_exporter=EXECUTE llm_money=EXECUTE llm_operator=EXECUTE'),
+  ('function llm_private.distillation_gate(uuid,llm_private.decision,llm_private.provider_status,boolean,boolean,text,text) | llm_money=EXECUTE llm_operator=EXECUTE'),
+  ('function llm_private.end_cache_fill(uuid,bigint,smallint) | llm_money=EXECUTE llm_operator=EXECUTE'),
+  ('function llm_private.fingerprint(uuid,jsonb) | llm_app=EXECUTE'),
+  ('function llm_private.finish_failed(uuid,bigint,llm_private.reason) | llm_money=EXECUTE llm_operator=EXECUTE'),
+  ('function llm_private.held_amount(llm_private.limit_unit,llm_private.attempts) | llm_app=EXECUTE llm_auditor=EXECUTE llm_money=EXECUTE llm_operator=EXECUTE'),
+  ('function llm_private.hmac_pads(bytea) | llm_app=EXECUTE llm_operator=EXECUTE'),
+  ('function llm_private.hmac_sha256(bytea,bytea,bytea) | llm_app=EXECUTE llm_operator=EXECUTE'),
+  ('function llm_private.live_cache_entry(uuid,uuid,text,timestamp with time zone) | llm_money=EXECUTE llm_operator=EXECUTE'),
+  ('function llm_private.max_output_within(llm_private.model_prices,integer,bigint) | llm_app=EXECUTE llm_auditor=EXECUTE llm_money=EXECUTE llm_operator=EXECUTE'),
+  ('function llm_private.month_index(timestamp with time zone) | llm_app=EXECUTE llm_auditor=EXECUTE llm_exporter=EXECUTE llm_money=EXECUTE llm_operator=EXECUTE'),
+  ('function llm_private.month_start(integer) | llm_app=EXECUTE llm_auditor=EXECUTE llm_exporter=EXECUTE llm_money=EXECUTE llm_operator=EXECUTE'),
+  ('function llm_private.new_request_id() | llm_app=EXECUTE'),
+  ('function llm_private.nil_uuid() | llm_app=EXECUTE llm_auditor=EXECUTE llm_exporter=EXECUTE llm_money=EXECUTE llm_operator=EXECUTE'),
+  ('function llm_private.now() | llm_app=EXECUTE llm_auditor=EXECUTE llm_money=EXECUTE llm_operator=EXECUTE'),
+  ('function llm_private.partitioned_tables()'),
+  ('function llm_private.payload_errors(jsonb) | llm_app=EXECUTE llm_auditor=EXECUTE llm_operator=EXECUTE'),
+  ('function llm_private.period_end(llm_private.limit_window,timestamp with time zone) | llm_app=EXECUTE llm_auditor=EXECUTE llm_money=EXECUTE llm_operator=EXECUTE'),
+  ('function llm_private.period_start(llm_private.limit_window,timestamp with time zone) | llm_app=EXECUTE llm_auditor=EXECUTE llm_money=EXECUTE llm_operator=EXECUTE'),
+  ('function llm_private.price_in_effect(text,text,timestamp with time zone) | llm_app=EXECUTE llm_auditor=EXECUTE llm_money=EXECUTE llm_operator=EXECUTE'),
+  ('function llm_private.record_breaker_outcome(text,text,llm_private.provider_status,timestamp with time zone) | llm_money=EXECUTE llm_operator=EXECUTE'),
+  ('function llm_private.request_used_micros(uuid,bigint) | llm_auditor=EXECUTE llm_money=EXECUTE llm_operator=EXECUTE'),
+  ('function llm_private.require_failure_reason(text) | llm_money=EXECUTE llm_operator=EXECUTE'),
+  ('function llm_private.require_money_context() | llm_app=EXECUTE llm_money=EXECUTE llm_operator=EXECUTE'),
+  ('function llm_private.require_range(text,bigint,bigint,bigint) | llm_app=EXECUTE llm_money=EXECUTE llm_operator=EXECUTE'),
+  ('function llm_private.require_status(text) | llm_money=EXECUTE llm_operator=EXECUTE'),
+  ('function llm_private.split_model_ref(text) | llm_app=EXECUTE llm_money=EXECUTE llm_operator=EXECUTE'),
+  ('function llm_private.subject_used(llm_private.applicable_limit,uuid,uuid,text,timestamp with time zone,timestamp with time zone) | llm_auditor=EXECUTE llm_money=EXECUTE llm_operator=EXECUTE'),
+  ('function llm_private.system_hash(jsonb) | llm_app=EXECUTE llm_auditor=EXECUTE llm_money=EXECUTE llm_operator=EXECUTE'),
+  ('function llm_private.tg_adjustments__apply()'),
+  ('function llm_private.tg_attempts__after_reserve()'),
+  ('function llm_private.tg_attempts__after_transition()'),
+  ('function llm_private.tg_attempts__reserve()'),
+  ('function llm_private.tg_attempts__transition()'),
+  ('function llm_private.tg_cache_entries__derive()'),
+  ('function llm_private.tg_call_outputs__derive()'),
+  ('function llm_private.tg_ledger__no_delete()'),
+  ('function llm_private.tg_provider_breakers__guard()'),
+  ('function llm_private.tg_request_inputs__derive()'),
+  ('function llm_private.tg_requests__guard()'),
+  ('function llm_private.tg_shutoff_windows__guard()'),
+  ('function llm_private.tg_usage__guard()'),
+  ('function llm_private.trip_shutoff(smallint,integer,uuid,uuid,timestamp with time zone,bigint,bigint) | llm_money=EXECUTE llm_operator=EXECUTE'),
+  ('function llm_private.tx_stamp() | llm_app=EXECUTE llm_auditor=EXECUTE llm_exporter=EXECUTE llm_money=EXECUTE llm_operator=EXECUTE'),
+  ('function llm_private.usage_after_spend(smallint,uuid,uuid,text,timestamp with time zone,bigint,bigint,smallint,bigint,integer,bigint) | llm_money=EXECUTE llm_operator=EXECUTE'),
+  ('function llm_private.usage_apply(llm_private.attempts,llm_private.attempts,text,timestamp with time zone) | llm_money=EXECUTE llm_operator=EXECUTE'),
+  ('function llm_private.usage_borrow(smallint,uuid,uuid,text,timestamp with time zone,smallint,bigint) | llm_money=EXECUTE llm_operator=EXECUTE'),
+  ('function llm_private.usage_hold(smallint,smallint,uuid,uuid,text,timestamp with time zone,smallint,integer,bigint,boolean,bigint) | llm_money=EXECUTE llm_operator=EXECUTE'),
+  ('function llm_private.usage_key(llm_private.limit_scope,llm_private.limit_window,smallint,uuid,uuid,text,timestamp with time zone,timestamp with time zone) | llm_app=EXECUTE llm_auditor=EXECUTE llm_money=EXECUTE llm_operator=EXECUTE'),
+  ('function llm_private.usage_prepare(smallint,smallint,uuid,uuid,text,timestamp with time zone,integer,bigint) | llm_money=EXECUTE llm_operator=EXECUTE'),
+  ('function llm_private.usage_shard(llm_private.limit_scope,smallint,uuid,uuid) | llm_app=EXECUTE llm_auditor=EXECUTE llm_money=EXECUTE llm_operator=EXECUTE'),
+  ('function llm_queue.add_request_job(bigint) SECURITY DEFINER | llm_app=EXECUTE llm_worker=EXECUTE'),
+  ('policy llm_private.adjustments auditor_select SELECT to llm_auditor'),
+  ('policy llm_private.adjustments operator_all ALL to llm_operator'),
+  ('policy llm_private.alerts auditor_select SELECT to llm_auditor'),
+  ('policy llm_private.alerts money_own ALL to llm_money'),
+  ('policy llm_private.alerts operator_all ALL to llm_operator'),
+  ('policy llm_private.attempts app_select_own SELECT to llm_app'),
+  ('policy llm_private.attempts auditor_select SELECT to llm_auditor'),
+  ('policy llm_private.attempts exporter_eligible SELECT to llm_exporter'),
+  ('policy llm_private.attempts money_own ALL to llm_money'),
+  ('policy llm_private.attempts operator_expire UPDATE to llm_operator'),
+  ('policy llm_private.attempts operator_select SELECT to llm_operator'),
+  ('policy llm_private.budget_scopes auditor_select SELECT to llm_auditor'),
+  ('policy llm_private.budget_scopes money_own ALL to llm_money'),
+  ('policy llm_private.budget_scopes operator_select SELECT to llm_operator'),
+  ('policy llm_private.cache_entries auditor_select SELECT to llm_auditor'),
+  ('policy llm_private.cache_entries money_scope ALL to llm_money'),
+  ('policy llm_private.cache_entries operator_all ALL to llm_operator'),
+  ('policy llm_private.cache_fills money_scope ALL to llm_money'),
+  ('policy llm_private.cache_fills operator_all ALL to llm_operator'),
+  ('policy llm_private.call_outputs app_select_own SELECT to llm_app'),
+  ('policy llm_private.call_outputs auditor_select SELECT to llm_auditor'),
+  ('policy llm_private.call_outputs exporter_eligible SELECT to llm_exporter'),
+  ('policy llm_private.call_outputs money_own ALL to llm_money'),
+  ('policy llm_private.call_outputs operator_all ALL to llm_operator'),
+  ('policy llm_private.clock owner_all ALL to llm_owner'),
+  ('policy llm_private.clock select_all SELECT to public'),
+  ('policy llm_private.context_keys owner_all ALL to llm_owner'),
+  ('policy llm_private.endpoint_settings auditor_select SELECT to llm_auditor'),
+  ('policy llm_private.endpoint_settings money_select SELECT to llm_money'),
+  ('policy llm_private.endpoint_settings operator_all ALL to llm_operator'),
+  ('policy llm_private.endpoint_settings owner_all ALL to llm_owner'),
+  ('policy llm_private.limits app_select SELECT to llm_app'),
+  ('policy llm_private.limits auditor_select SELECT to llm_auditor'),
+  ('policy llm_private.limits money_select SELECT to llm_money'),
+  ('policy llm_private.limits operator_all ALL to llm_operator'),
+  ('policy llm_private.limits owner_all ALL to llm_owner'),
+  ('policy llm_private.meters app_select SELECT to llm_app'),
+  ('policy llm_private.meters auditor_select SELECT to llm_auditor'),
+  ('policy llm_private.meters money_select SELECT to llm_money'),
+  ('policy llm_private.meters operator_all ALL to llm_operator'),
+  ('policy llm_private.meters owner_all ALL to llm_owner'),
+  ('policy llm_private.model_fallbacks operator_all ALL to llm_operator'),
+  ('policy llm_private.model_fallbacks owner_all ALL to llm_owner'),
+  ('policy llm_private.model_fallbacks select_all SELECT to llm_auditor,llm_money,llm_operator'),
+  ('policy llm_private.model_prices operator_insert INSERT to llm_operator'),
+  ('policy llm_private.model_prices owner_all ALL to llm_owner'),
+  ('policy llm_private.model_prices select_all SELECT to llm_app,llm_auditor,llm_exporter,llm_money,llm_operator'),
+  ('policy llm_private.models operator_all ALL to llm_operator'),
+  ('policy llm_private.models owner_all ALL to llm_owner'),
+  ('policy llm_private.models select_all SELECT to llm_app,llm_auditor,llm_money,llm_operator'),
+  ('policy llm_private.provider_breakers money_record INSERT to llm_money'),
+  ('policy llm_private.provider_breakers money_update UPDATE to llm_money'),
+  ('policy llm_private.provider_breakers operator_all ALL to llm_operator'),
+  ('policy llm_private.provider_breakers select_all SELECT to llm_auditor,llm_money,llm_operator'),
+  ('policy llm_private.reasoning_traces auditor_select SELECT to llm_auditor'),
+  ('policy llm_private.reasoning_traces exporter_allowed SELECT to llm_exporter'),
+  ('policy llm_private.reasoning_traces money_own ALL to llm_money'),
+  ('policy llm_private.reasoning_traces operator_all ALL to llm_operator'),
+  ('policy llm_private.request_inputs app_own ALL to llm_app'),
+  ('policy llm_private.request_inputs auditor_select SELECT to llm_auditor'),
+  ('policy llm_private.request_inputs exporter_eligible SELECT to llm_exporter'),
+  ('policy llm_private.request_inputs money_select_own SELECT to llm_money'),
+  ('policy llm_private.requests app_cancel_own UPDATE to llm_app'),
+  ('policy llm_private.requests app_claim_own INSERT to llm_app'),
+  ('policy llm_private.requests app_select_own SELECT to llm_app'),
+  ('policy llm_private.requests auditor_select SELECT to llm_auditor'),
+  ('policy llm_private.requests money_own ALL to llm_money'),
+  ('policy llm_private.requests operator_fail UPDATE to llm_operator'),
+  ('policy llm_private.requests operator_select SELECT to llm_operator'),
+  ('policy llm_private.requests worker_enqueue_select SELECT to llm_worker'),
+  ('policy llm_private.requests worker_enqueue_update UPDATE to llm_worker'),
+  ('policy llm_private.schema_state owner_all ALL to llm_owner'),
+  ('policy llm_private.schema_state select_all SELECT to public'),
+  ('policy llm_private.settings operator_update UPDATE to llm_operator'),
+  ('policy llm_private.settings owner_all ALL to llm_owner'),
+  ('policy llm_private.settings select_all SELECT to llm_app,llm_auditor,llm_money,llm_operator'),
+  ('policy llm_private.settings worker_select SELECT to llm_worker'),
+  ('policy llm_private.shutoff_windows auditor_select SELECT to llm_auditor'),
+  ('policy llm_private.shutoff_windows money_select SELECT to llm_money'),
+  ('policy llm_private.shutoff_windows money_trip INSERT to llm_money'),
+  ('policy llm_private.shutoff_windows operator_all ALL to llm_operator'),
+  ('policy llm_private.tenants app_select_own SELECT to llm_app'),
+  ('policy llm_private.tenants auditor_select SELECT to llm_auditor'),
+  ('policy llm_private.tenants exporter_select SELECT to llm_exporter'),
+  ('policy llm_private.tenants money_select_own SELECT to llm_money'),
+  ('policy llm_private.tenants operator_all ALL to llm_operator'),
+  ('policy llm_private.tenants owner_all ALL to llm_owner'),
+  ('policy llm_private.usage app_select_own SELECT to llm_app'),
+  ('policy llm_private.usage auditor_select SELECT to llm_auditor'),
+  ('policy llm_private.usage money_own ALL to llm_money'),
+  ('policy llm_private.usage operator_all ALL to llm_operator'),
+  ('policy llm_private.users app_enroll_own INSERT to llm_app'),
+  ('policy llm_private.users app_select_own SELECT to llm_app'),
+  ('policy llm_private.users auditor_select SELECT to llm_auditor'),
+  ('policy llm_private.users money_select_own SELECT to llm_money'),
+  ('policy llm_private.users operator_all ALL to llm_operator'),
+  ('policy llm_private.users owner_all ALL to llm_owner'),
+  ('schema graphile_worker | llm_operator=USAGE llm_worker=CREATE,USAGE'),
+  ('schema llm | llm_app=USAGE llm_auditor=USAGE llm_exporter=USAGE llm_money=USAGE llm_operator=USAGE llm_worker=USAGE'),
+  ('schema llm_maint | llm_operator=USAGE'),
+  ('schema llm_private | llm_app=USAGE llm_auditor=USAGE llm_exporter=USAGE llm_money=USAGE llm_operator=USAGE llm_worker=USAGE'),
+  ('schema llm_queue | llm_app=USAGE llm_worker=CREATE,USAGE'),
+  ('table llm_private.adjustments | llm_auditor=SELECT llm_operator=SELECT'),
+  ('table llm_private.alerts | llm_auditor=SELECT llm_money=INSERT llm_operator=INSERT,SELECT'),
+  ('table llm_private.attempts | llm_app=SELECT llm_auditor=SELECT llm_money=SELECT llm_operator=SELECT'),
+  ('table llm_private.budget_scopes | llm_auditor=SELECT llm_money=SELECT llm_operator=SELECT'),
+  ('table llm_private.cache_entries | llm_auditor=SELECT llm_money=INSERT,SELECT,UPDATE llm_operator=DELETE,SELECT'),
+  ('table llm_private.cache_fills | llm_money=DELETE,INSERT,SELECT,UPDATE llm_operator=DELETE,SELECT'),
+  ('table llm_private.call_outputs | llm_app=SELECT llm_auditor=SELECT llm_money=INSERT,SELECT llm_operator=DELETE,SELECT'),
+  ('table llm_private.clock | llm_app=SELECT llm_auditor=SELECT llm_money=SELECT llm_operator=SELECT'),
+  ('table llm_private.context_keys'),
+  ('table llm_private.endpoint_settings | llm_auditor=SELECT llm_money=SELECT llm_operator=DELETE,INSERT,SELECT,UPDATE'),
+  ('table llm_private.limits | llm_app=SELECT llm_auditor=SELECT llm_money=SELECT llm_operator=INSERT,SELECT'),
+  ('table llm_private.meters | llm_app=SELECT llm_auditor=SELECT llm_money=SELECT llm_operator=INSERT,SELECT'),
+  ('table llm_private.model_fallbacks | llm_auditor=SELECT llm_money=SELECT llm_operator=DELETE,INSERT,SELECT'),
+  ('table llm_private.model_prices | llm_app=SELECT llm_auditor=SELECT llm_money=SELECT llm_operator=INSERT,SELECT'),
+  ('table llm_private.models | llm_app=SELECT llm_auditor=SELECT llm_money=SELECT llm_operator=INSERT,SELECT,UPDATE'),
+  ('table llm_private.provider_breakers | llm_auditor=SELECT llm_money=SELECT llm_operator=SELECT'),
+  ('table llm_private.reasoning_traces | llm_auditor=SELECT llm_money=INSERT,SELECT llm_operator=DELETE,SELECT'),
+  ('table llm_private.request_inputs | llm_app=SELECT llm_auditor=SELECT llm_money=SELECT'),
+  ('table llm_private.requests | llm_app=SELECT llm_auditor=SELECT llm_money=SELECT llm_operator=SELECT'),
+  ('table llm_private.schema_state | llm_app=SELECT llm_auditor=SELECT llm_operator=SELECT'),
+  ('table llm_private.settings | llm_app=SELECT llm_auditor=SELECT llm_money=SELECT llm_operator=SELECT,UPDATE'),
+  ('table llm_private.shutoff_windows | llm_auditor=SELECT llm_money=SELECT llm_operator=SELECT'),
+  ('table llm_private.tenants | llm_app=SELECT llm_auditor=SELECT llm_money=SELECT llm_operator=INSERT,SELECT,UPDATE'),
+  ('table llm_private.usage | llm_app=SELECT llm_auditor=SELECT llm_money=INSERT,SELECT llm_operator=INSERT,SELECT'),
+  ('table llm_private.users | llm_app=SELECT llm_auditor=SELECT llm_money=SELECT llm_operator=INSERT,SELECT'),
+  ('view llm.adjustments | llm_auditor=SELECT llm_operator=SELECT'),
+  ('view llm.alerts | llm_auditor=SELECT llm_operator=SELECT'),
+  ('view llm.breaker_state | llm_auditor=SELECT llm_operator=SELECT'),
+  ('view llm.budget_scopes | llm_auditor=SELECT llm_operator=SELECT'),
+  ('view llm.cache_stats | llm_auditor=SELECT llm_operator=SELECT'),
+  ('view llm.calls | llm_auditor=SELECT llm_operator=SELECT'),
+  ('view llm.decision_log | llm_auditor=SELECT llm_operator=SELECT'),
+  ('view llm.distillation_export | llm_auditor=SELECT llm_exporter=SELECT'),
+  ('view llm.final_outputs | llm_auditor=SELECT'),
+  ('view llm.hourly_spend | llm_auditor=SELECT llm_operator=SELECT'),
+  ('view llm.limit_usage | llm_auditor=SELECT llm_operator=SELECT'),
+  ('view llm.limits | llm_auditor=SELECT llm_operator=SELECT'),
+  ('view llm.model_catalog | llm_auditor=SELECT llm_money=SELECT llm_operator=SELECT'),
+  ('view llm.monthly_spend | llm_auditor=SELECT llm_operator=SELECT'),
+  ('view llm.my_usage | llm_app=SELECT'),
+  ('view llm.open_holds | llm_auditor=SELECT llm_operator=SELECT'),
+  ('view llm.reconciliation_drift | llm_auditor=SELECT llm_operator=SELECT'),
+  ('view llm.refusals_by_reason | llm_auditor=SELECT llm_operator=SELECT'),
+  ('view llm.request_results | llm_app=SELECT llm_auditor=SELECT'),
+  ('view llm.shutoff_windows | llm_auditor=SELECT llm_operator=SELECT')$$
+-- pins:end
+, 'the API surface and every grant are exactly as pinned (regenerate: npx tsx test/support/pin-structure.ts, then review the diff)');
+
+select * from finish();
+rollback;
