@@ -113,8 +113,8 @@ begin
   select * into i from llm_private.request_inputs x where x.tenant_id = new.tenant_id and x.request_pk = new.request_pk;
 
   /* Facts the inserter gives; everything else is decided below and never taken as written. */
-  v_timeout_ms := greatest(1000, least(3600000,
-    coalesce((date_part('epoch', new.expires_at - v_now) * 1000)::bigint, 30000)));
+  v_timeout_ms := case when new.expires_at is null or not isfinite(new.expires_at) then 30000
+                       else greatest(1000, least(3600000, (date_part('epoch', new.expires_at - v_now) * 1000)::bigint)) end;
   new.attempt_no := q.attempt_count + 1;
   new.reserved_at := v_now;
   new.expires_at := v_now + make_interval(secs => (v_timeout_ms + st.hold_margin_ms) / 1000.0);

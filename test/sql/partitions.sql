@@ -1,0 +1,40 @@
+-- The ledger is partitioned by month: ids carry their UTC month, rows route to their month's partition, maintenance creates
+-- months ahead and drops whole months past retention; rows are never deleted one by one.
+begin;
+select plan(14);
+select tests.seed();
+select tests.freeze_clock('2027-05-10 12:00:00+00');
+
+select tests.act_as_role('llm_operator');
+select cmp_ok(llm_maint.ensure_partitions(), '>', 0, 'ensure_partitions creates the months ahead (from settings.partitions_ahead_months)');
+select is(llm_maint.ensure_partitions(), 0, 'and is idempotent');
+select tests.as_admin();
+select ok(to_regclass('llm_private.attempts_m202708') is not null and to_regclass('llm_private.usage_m202708') is not null,
+  'attempts and usage have a partition for August 2027 (3 months ahead)');
+select ok((select relforcerowsecurity and relacl is null from pg_class where oid = 'llm_private.requests_m202705'::regclass),
+  'a new partition forces RLS and carries no grant');
+
+select is((select decision from tests.call(tests.tenant_a(), tests.user_a1(), 'p-1')), 'allow', 'a call in May 2027');
+select is((select tableoid::regclass::text from llm_private.requests where request_id = 'p-1'), 'llm_private.requests_m202705',
+  'its request routes to May''s partition');
+select is((select llm_private.month_start((id >> 40)::int) from llm_private.requests where request_id = 'p-1'), '2027-05-01 00:00+00'::timestamptz,
+  'its id carries its month');
+select is((select count(distinct tableoid::regclass::text) from llm_private.attempts where request_pk = tests.request_pk('p-1')), 1::bigint,
+  'its attempt lives in the same month''s partition');
+select is((select u.tableoid::regclass::text from llm_private.usage u join llm_private.meters m on m.id = u.meter_id
+            where m.name = 'user_monthly' and u.user_id = tests.user_a1()), 'llm_private.usage_m202705', 'its usage row too');
+
+select throws_ok($$delete from llm_private.attempts$$, 'LG006', null, 'no row of the ledger is deleted, not even by a superuser');
+select throws_ok($$delete from llm_private.requests$$, 'LG006', null, 'requests neither');
+
+-- Retention: 13 months; in July 2028 everything before July 2027 goes, by whole partitions.
+select tests.freeze_clock('2028-07-02 00:00:00+00');
+select tests.act_as_role('llm_operator');
+select cmp_ok(llm_maint.drop_expired_partitions(), '>', 0, 'drop_expired_partitions drops whole months past retention');
+select tests.as_admin();
+select ok(to_regclass('llm_private.requests_m202705') is null and to_regclass('llm_private.usage_m202705') is null,
+  'May 2027 is gone: requests, attempts, usage alike');
+select ok(to_regclass('llm_private.requests_m202707') is not null, 'July 2027 stays (13 months)');
+
+select * from finish();
+rollback;

@@ -1,0 +1,95 @@
+-- One test per attack reproduced against 0.1 (issue "The database is the boundary"), each now refused or harmless.
+-- The attacker holds the application's role (an SQL injection) in tenant A user A1's context, or the money role.
+begin;
+select plan(32);
+select tests.seed();
+select ok(tests.enqueue(tests.tenant_a(), tests.user_a1(), 'v-1') > 0 and tests.enqueue(tests.tenant_b(), tests.user_b1(), 'v-b') > 0
+  and tests.enqueue(tests.tenant_a(), tests.user_a2(), 'v-a2', 'explanation', 'mock:small', 100, 'q', '{"source_watermark": "w"}') > 0,
+  'requests of A1, A2 and B exist');
+select is((select decision from tests.reserve(tests.request_pk('v-1'))), 'allow', 'A1 holds 40 000');
+select ok(tests.enqueue(tests.tenant_a(), tests.user_a1(), 'v-3') > 0, 'and has another request queued');
+select is((select decision from tests.reserve(tests.request_pk('v-b'))), 'allow', 'B1 holds 40 000');
+select is((select state from tests.reserve(tests.request_pk('v-a2')) r cross join lateral tests.settle(tests.request_pk('v-a2'), 1, 'ok', 1, 0, 1,
+  'A2''s private answer') s), 'settled', 'A2 has a cached answer');
+select count(*) from (select set_config('test.b_pk', tests.request_pk('v-b')::text, true)) s;
+
+-- 1. Lowering held on its own rollup rows, then reserving past the monthly cap.
+select tests.act_as_app(tests.tenant_a(), tests.user_a1());
+select throws_ok($$update llm_private.usage set held = 0$$, '42501', null, '1. the application cannot touch usage counters');
+select tests.act_as_money(tests.tenant_a(), tests.user_a1());
+select throws_ok($$update llm_private.usage set held = 0$$, 'LG005', null, '1. nor can the money role by plain DML');
+select throws_ok($$insert into llm_private.usage (tenant_id, meter_id, user_id, budget_scope, period_start, shard, limit_id, cap, quota)
+                   values (tests.tenant_a(), 5, tests.user_a1(), '', '2026-03-01', 1, 5, 999999999, 999999999)$$, 'LG005', null,
+  '1. nor add quota with a row of its own');
+
+-- 2. Marking its own reservation settled and distillation_eligible by plain UPDATE.
+select tests.act_as_app(tests.tenant_a(), tests.user_a1());
+select throws_ok($$update llm_private.attempts set state = 'settled', distillation_eligible = true$$, '42501', null,
+  '2. the application cannot update the ledger');
+select tests.act_as_money(tests.tenant_a(), tests.user_a1());
+select throws_ok($$update llm_private.attempts set distillation_eligible = true$$, '42501', null, '2. consent columns are not writable at all');
+select lives_ok($$update llm_private.attempts set state = 'settled', provider_status = 'ok', input_tokens = 0, output_tokens = 0$$,
+  '2. the money role may settle its own attempt (that is its job)');
+select tests.as_admin();
+select results_eq($$select distillation_eligible, distillation_reason::text, cost_micros from llm_private.attempts where request_pk = tests.request_pk('v-1')$$,
+  $$values (false, 'no_output', 0::bigint)$$, '2. but eligibility and cost are derived, never taken as written');
+
+-- 3. Global shutoff ending in infinity, breaker forced open, a malformed reservation that aborts the sweep.
+select tests.act_as_app(tests.tenant_a(), tests.user_a1());
+select throws_ok($$insert into llm_private.shutoff_windows (scope, kind, starts_at, ends_at, reason) values ('global', 'manual', now(), 'infinity', 'x')$$,
+  '42501', null, '3. the application cannot open a shutoff window');
+select tests.act_as_money(tests.tenant_a(), tests.user_a1());
+select throws_ok($$insert into llm_private.shutoff_windows (scope, kind, starts_at, ends_at, reason) values ('global', 'manual', '2026-03-15 10:30+00', '2026-03-15 12:00+00', 'x')$$,
+  '42501', null, '3. the money role cannot open a manual window (policy: tripped only)');
+select throws_ok($$insert into llm_private.shutoff_windows (scope, kind, starts_at, ends_at, reason, limit_id) values ('global', 'tripped', now(), '2026-03-15 12:00+00', 'x', 1)$$,
+  'LG005', null, '3. nor a tripped one by hand (only spend crossing a limit trips)');
+select throws_ok($$insert into llm_private.provider_breakers (provider, model) values ('mock', 'small')$$, 'LG005', null,
+  '3. nor write the shared breaker');
+select lives_ok($$insert into llm_private.attempts (tenant_id, request_pk, user_id, job_attempt, input_tokens_estimate, expires_at)
+                  values (tests.tenant_a(), tests.request_pk('v-3'), tests.user_a1(), 7, 0, 'infinity')$$,
+  '3. an attempt inserted by hand is a reserve like any other');
+select tests.act_as_role('llm_operator');
+select lives_ok($$select llm.expire_holds(100)$$, '3. and the operator''s sweep still runs for every tenant');
+select tests.as_admin();
+select ok((select expires_at < '2026-03-15 12:00+00' from llm_private.attempts where request_pk = tests.request_pk('v-3') and job_attempt = 7),
+  '3. its expiry was clamped (a call timeout of at most an hour), not taken as written');
+
+-- 4. A call_outputs row with another tenant's reservation id, so that tenant's settle fails.
+select tests.act_as_money(tests.tenant_a(), tests.user_a1());
+select throws_ok(format($$insert into llm_private.call_outputs (tenant_id, request_pk, attempt_no, user_id, output, created_at, expires_at)
+                          values (%L, %s, 1, %L, 'squat', now(), now())$$, tests.tenant_a(), current_setting('test.b_pk'), tests.user_a1()), 'LG007', null,
+  '4. an output for a call that is not one''s own is refused');
+select tests.as_admin();
+select is((select state from tests.settle(tests.request_pk('v-b'), 1)), 'settled', '4. and B''s settle is untouched: keys carry the tenant');
+
+-- 5. add_llm_job with any tenant's payload: the wrapper takes only a request pk of the caller's own context.
+select tests.act_as_app(tests.tenant_a(), tests.user_a1());
+select throws_ok(format('select llm_queue.add_request_job(%s)', current_setting('test.b_pk')), 'P0002', null,
+  '5. the application cannot add a job for a request it cannot see');
+select is((select count(*)::int from pg_proc where proname = 'add_llm_job'), 0, '5. the 0.1 wrapper that took a payload is gone');
+
+-- 6. Inside one tenant: another user's cached answers, another user's job.
+select tests.act_as_money(tests.tenant_a(), tests.user_a1());
+select is_empty($$select * from llm_private.cache_entries where output = 'A2''s private answer'$$, '6. a user cannot read another user''s cache');
+select lives_ok($$update llm_private.cache_entries set output = 'poisoned'$$, '6. an update aimed at it');
+select tests.as_admin();
+select is((select count(*)::int from llm_private.cache_entries where output = 'poisoned'), 0, '6. changes nothing');
+select tests.act_as_app(tests.tenant_a(), tests.user_a1());
+select throws_ok($$select * from llm.enqueue_call(tests.payload('v-a2', 'explanation', 'mock:small', 100, 'q', '{"source_watermark": "w"}'))$$,
+  'LG409', null, '6. nor can one user replace or take over another user''s request (and its job)');
+
+-- 7. A tenant context without a user sees and writes nothing of the tenant's.
+select tests.act_as_money(tests.tenant_a(), null);
+select is_empty($$select * from llm_private.usage$$, '7. a tenant without a user sees no usage');
+select throws_ok($$select * from llm.reserve_call(1, 1, 1, 1000)$$, '42501', null, '7. and reserves nothing');
+
+-- 8. A job that fails for good ends its request with a reason.
+select ok(tests.enqueue(tests.tenant_b(), tests.user_b1(), 'v-fail') > 0, '8. a request');
+select is((select request_state from tests.reserve(tests.request_pk('v-fail')) r
+  cross join lateral tests.settle(tests.request_pk('v-fail'), 1, 'client_error', 10, 0, 0, null, false, false, 'provider_client_error') s), 'failed',
+  '8. whose provider answered 400 ends failed at once');
+select is((select state || '/' || reason from llm.request_results where request_id = 'v-fail'), 'failed/provider_client_error',
+  '8. with its reason in request_results');
+
+select * from finish();
+rollback;
