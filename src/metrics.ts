@@ -22,6 +22,8 @@ export const ALERT_THRESHOLDS = ['80', '95'];
 
 const BREAKER_STATE: Record<string, number> = { closed: 0, half_open: 1, open: 2 };
 
+interface ScrapeRead { views: MetricsSnapshot | null; queueDepth: number | null }
+
 export interface MetricsOptions {
   /**
    * A pool logged in as llm_auditor: the views are read as llm_auditor. Without it they are read
@@ -44,64 +46,84 @@ export class Metrics {
   readonly cacheHits = new Counter({ name: 'llm_cache_hits_total', help: 'Requests served from the Postgres cache (kind: exact or semantic).',
     labelNames: ['endpoint', 'kind'], registers: [this.registry] });
 
-  private pending: Promise<MetricsSnapshot> | null = null;
+  /** Failed database reads at scrape time; counted before the scrape that failed is rendered. */
+  readonly readErrors: Counter;
+
+  private pending: Promise<ScrapeRead> | null = null;
 
   constructor(pool: Pool, opts: MetricsOptions = {}) {
     collectDefaultMetrics({ register: this.registry, prefix: DEFAULT_METRICS_PREFIX });
     for (const name of DROPPED_DEFAULT_METRICS) this.registry.removeSingleMetric(DEFAULT_METRICS_PREFIX + name);
-    const read = opts.auditPool
+    const readViews = opts.auditPool
       ? () => loadMetricsSnapshot(opts.auditPool!, 'llm_auditor')
       : () => loadMetricsSnapshot(pool, 'llm_operator');
-    this.registerSnapshotMetrics(() => this.snapshot(read));
-    new Gauge({
-      name: 'llm_job_queue_depth', help: 'LLM jobs waiting or running in graphile-worker.', registers: [this.registry],
+    const readQueue = async () => (await pool.query(
+      `select count(*)::int as n from graphile_worker.jobs where attempts < max_attempts and task_identifier not like 'llm\\_\\_%'`)).rows[0].n as number;
+    const read = () => this.read(readViews, readQueue);
+    this.readErrors = new Counter({ name: 'llm_metrics_read_errors_total', registers: [this.registry],
+      help: 'Database reads at scrape time that failed (their metrics read NaN or are left out of that scrape).',
       async collect() {
-        const { rows } = await pool.query(
-          `select count(*)::int as n from graphile_worker.jobs where attempts < max_attempts and task_identifier not like 'llm\\_\\_%'`);
-        this.set(rows[0].n);
-      },
-    });
+        await read();
+      } });
+    this.registerDbMetrics(read);
   }
 
-  /** One database read per scrape: prom-client collects every metric in the same tick, so they share it. */
-  private snapshot(read: () => Promise<MetricsSnapshot>): Promise<MetricsSnapshot> {
-    this.pending ??= read().finally(() => {
-      this.pending = null;
-    });
+  /**
+   * One database read per scrape: prom-client collects every metric in the same tick, so they all
+   * share it. A failed read yields null and is counted, rather than failing the whole scrape (a
+   * database problem must not look like a dead worker): gauges then read NaN (unknown, never a
+   * reassuring 0) and labelled series are left out.
+   */
+  private read(readViews: () => Promise<MetricsSnapshot>, readQueue: () => Promise<number>): Promise<ScrapeRead> {
+    const failed = () => {
+      this.readErrors.inc();
+      return null;
+    };
+    this.pending ??= Promise.all([readViews().catch(failed), readQueue().catch(failed)])
+      .then(([views, queueDepth]) => ({ views, queueDepth }))
+      .finally(() => {
+        this.pending = null;
+      });
     return this.pending;
   }
 
-  private registerSnapshotMetrics(snap: () => Promise<MetricsSnapshot>): void {
+  private registerDbMetrics(read: () => Promise<ScrapeRead>): void {
     const registers = [this.registry];
-    const gauge = (name: string, help: string, pick: (s: MetricsSnapshot) => bigint) =>
-      new Gauge({ name, help, registers, async collect() { this.set(Number(pick(await snap()))); } });
-    gauge('llm_open_holds', 'Reservations holding money now.', (s) => s.open_holds);
-    gauge('llm_holds_overdue', 'Open holds past their expires_at (the expiry sweep is behind or not running).', (s) => s.holds_overdue);
-    gauge('llm_reconciliation_drift_rows', 'Rows of llm.reconciliation_drift: usage counters that disagree with the ledger. Must be 0.', (s) => s.drift_rows);
+    const gauge = (name: string, help: string, pick: (r: ScrapeRead) => bigint | number | null) =>
+      new Gauge({ name, help, registers, async collect() {
+        const v = pick(await read());
+        this.set(v === null ? NaN : Number(v));
+      } });
+    gauge('llm_open_holds', 'Reservations holding money now.', (r) => r.views?.open_holds ?? null);
+    gauge('llm_holds_overdue', 'Open holds past their expires_at (the expiry sweep is behind or not running).', (r) => r.views?.holds_overdue ?? null);
+    gauge('llm_reconciliation_drift_rows', 'Rows of llm.reconciliation_drift: usage counters that disagree with the ledger. Must be 0.',
+      (r) => r.views?.drift_rows ?? null);
+    gauge('llm_job_queue_depth', 'LLM jobs waiting or running in graphile-worker.', (r) => r.queueDepth);
     new Gauge({
       name: 'llm_breaker_state', help: 'Shared circuit breaker per model: 0 closed, 1 half-open, 2 open.', labelNames: ['model'], registers,
       async collect() {
-        const s = await snap();
+        const { views } = await read();
         this.reset();
-        for (const b of s.breakers) this.set({ model: b.model_ref }, BREAKER_STATE[b.state] ?? (b.state.startsWith('open') ? 2 : 1));
+        for (const b of views?.breakers ?? []) this.set({ model: b.model_ref }, BREAKER_STATE[b.state] ?? (b.state.startsWith('open') ? 2 : 1));
       },
     });
     new Gauge({
       name: 'llm_limit_used_ratio_max', help: 'Highest used/cap ratio among current limit periods, per limit scope.', labelNames: ['scope'], registers,
       async collect() {
-        const s = await snap();
+        const { views } = await read();
         this.reset();
-        for (const u of s.used_ratio_max) this.set({ scope: u.scope }, u.ratio);
+        for (const u of views?.used_ratio_max ?? []) this.set({ scope: u.scope }, u.ratio);
       },
     });
     new Counter({
       name: 'llm_limit_alerts_total', help: 'Limit alerts fired (rows of llm.alerts, append-only), per threshold percentage.',
       labelNames: ['threshold'], registers,
       async collect() {
-        const s = await snap();
+        const { views } = await read();
         this.reset();
+        if (!views) return;
         for (const t of ALERT_THRESHOLDS) this.inc({ threshold: t }, 0);
-        for (const a of s.alerts) this.inc({ threshold: a.threshold }, Number(a.n));
+        for (const a of views.alerts) this.inc({ threshold: a.threshold }, Number(a.n));
       },
     });
   }

@@ -7,6 +7,7 @@ import { DashboardConfigError, dashboardSettingsFromEnv, isLoopback, startDashbo
 import { route } from '../../src/dashboard/server';
 import { esc, usd } from '../../src/dashboard/format';
 import { createTestDb, type TestDb } from '../support/db';
+import { launchChromium } from './dashboard-browser';
 
 const TOKEN = 'test-token-0123456789abcdef';
 let db: TestDb;
@@ -100,4 +101,9 @@ test('formats: exact dollars from micro-USD, escaped strings', () => {
   expect(usd(-1_500_000n)).toBe('-$1.50');
   expect(usd(9_223_372_036_854_775_807n)).toBe('$9,223,372,036,854.775807');
   expect(esc(`<a href="x">'&'</a>`)).toBe('&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
+});
+
+test('without Chromium the browser tests fail and say why (they never pass silently)', async () => {
+  await expect(launchChromium('/nonexistent/chromium')).rejects.toThrow(/Chromium not found at \/nonexistent\/chromium: install it \(apt-get install -y chromium\)/);
+  await expect(launchChromium('/bin/false')).rejects.toThrow(/Chromium at \/bin\/false could not be launched/);
 });

@@ -9,16 +9,16 @@ import { chromium, type Browser } from 'playwright-core';
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const OUTPUT_DIR = join(__dirname, '..', 'output');
 
-export async function launchChromium(): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium not found at ${CHROMIUM}: install it (apt-get install -y chromium) or set CHROMIUM_PATH. ` +
+export async function launchChromium(path = CHROMIUM): Promise<Browser> {
+  if (!existsSync(path)) {
+    throw new Error(`Chromium not found at ${path}: install it (apt-get install -y chromium) or set CHROMIUM_PATH. ` +
       'The dashboard tests need a real browser and do not pass without one.');
   }
   try {
-    return await chromium.launch({ executablePath: CHROMIUM, headless: true,
+    return await chromium.launch({ executablePath: path, headless: true,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
   } catch (e) {
-    throw new Error(`Chromium at ${CHROMIUM} could not be launched: ${(e as Error).message}`);
+    throw new Error(`Chromium at ${path} could not be launched: ${(e as Error).message}`);
   }
 }
 

@@ -66,6 +66,10 @@ create view graphile_worker.jobs as select 0 as attempts, 25 as max_attempts, 'i
 grant usage on schema llm to llm_auditor, llm_operator;
 grant select on all tables in schema llm to llm_auditor;`;
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = Record<string, any>;
+const getJson = async (url: URL): Promise<Json> => (await (await fetch(url)).json()) as Json;
+
 let name: string;
 let pool: Pool;
 
@@ -126,7 +130,7 @@ test('the page renders every section from SPEC.md\'s views, alerts and budget sc
     expect(html).toMatch(/<tr data-id="2">.*95 %.*investigation_calls/);
     expect(html).toMatch(/class="scope-open" data-tenant="[^"]+" data-scope="inv-7".*19 \/ 20.*\$0\.12<\/td>/);
     expect(html).toContain('<td class="state">half_open</td>');
-    const json = await (await fetch(new URL('scopes.json', dash.url))).json();
+    const json = await getJson(new URL('scopes.json', dash.url));
     expect(json.scopes).toEqual([expect.objectContaining({ budget_scope: 'inv-7', calls: '19', calls_cap: '20', spent_micros: '120000' })]);
   } finally {
     await dash.close();

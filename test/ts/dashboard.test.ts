@@ -10,6 +10,10 @@ import { createTestDb, type TestDb } from '../support/db';
 import { launchChromium, outputPath } from './dashboard-browser';
 import { HTML_REQUEST_ID, injectDrift, SECRET_OUTPUT, SECRET_PROMPT, seedDashboardData, TENANT_B, type SchemaVersion } from './dashboard-seed';
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = Record<string, any>;
+const getJson = async (url: URL): Promise<Json> => (await (await fetch(url)).json()) as Json;
+
 let db: TestDb;
 let admin: Pool;
 let auditor: Pool;
@@ -34,6 +38,9 @@ afterAll(async () => {
   await dash?.close();
   await db?.drop();
 });
+
+/** The one browser global used in page.evaluate (the test's TypeScript has no DOM lib). */
+interface BrowserWindow { getComputedStyle(el: unknown): { backgroundColor: string } }
 
 const MONTH = `date_trunc('month', now(), 'UTC')`;
 
@@ -145,7 +152,7 @@ function asJson(row: Record<string, unknown>): Record<string, unknown> {
 }
 
 test('JSON endpoints equal the views (.json suffix and Accept header, with the tenant filter)', async () => {
-  const all = await (await fetch(new URL('index.json', dash.url))).json();
+  const all = await getJson(new URL('index.json', dash.url));
   const spend = await view(`select month_start, tenant_id, user_id, spent_micros, held_micros, cap_micros from llm.monthly_spend
     where month_start = ${MONTH} order by tenant_id, user_id nulls first`);
   expect(all.spend).toEqual(spend.map(asJson));
@@ -164,13 +171,13 @@ test('JSON endpoints equal the views (.json suffix and Accept header, with the t
 
   const res = await fetch(new URL(`holds?tenant=${TENANT_B}`, dash.url), { headers: { accept: 'application/json' } });
   expect(res.headers.get('content-type')).toMatch(/^application\/json/);
-  const one = await res.json();
+  const one = (await res.json()) as Json;
   expect(Object.keys(one).sort()).toEqual(['holds', 'read_at', 'tenant_id']);
   const holdsB = await view(`select request_id from llm.open_holds where tenant_id = $1 order by expires_at, request_id`, [TENANT_B]);
   expect(one.holds.map((h: { request_id: string }) => h.request_id)).toEqual(holdsB.map((h) => h.request_id));
   expect(one.tenant_id).toBe(TENANT_B);
 
-  const spendB = await (await fetch(new URL(`spend.json?tenant=${TENANT_B}`, dash.url))).json();
+  const spendB = await getJson(new URL(`spend.json?tenant=${TENANT_B}`, dash.url));
   expect(spendB.spend).toEqual(spend.filter((r) => r.tenant_id === TENANT_B).map(asJson));
 });
 
@@ -183,11 +190,11 @@ test('injected reconciliation drift shows a big red banner on every page', async
     const banner = page.locator('#drift-banner');
     await expect(banner.isVisible()).resolves.toBe(true);
     expect(await banner.getAttribute('data-rows')).toBe(String(n));
-    expect(await banner.evaluate((el) => getComputedStyle(el).backgroundColor)).toBe('rgb(204, 0, 0)');
+    expect(await banner.evaluate((el) => (globalThis as unknown as BrowserWindow).getComputedStyle(el).backgroundColor)).toBe('rgb(204, 0, 0)');
   }
   await page.goto(dash.url);
   expect(await page.locator('#drift-table tbody tr').count()).toBe(n);
-  const json = await (await fetch(new URL('drift.json', dash.url))).json();
+  const json = await getJson(new URL('drift.json', dash.url));
   expect(json.drift).toHaveLength(n);
   await page.screenshot({ path: outputPath('dashboard-drift.png'), fullPage: true });
 });

@@ -3,7 +3,7 @@
  * Node metrics included), and the DB-derived metrics equal the audit views.
  */
 import type { Server } from 'node:http';
-import type { Pool } from 'pg';
+import { Pool } from 'pg';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { DEFAULT_METRICS_PREFIX, DROPPED_DEFAULT_METRICS, Metrics, serveMetrics } from '../../src/metrics';
 import { createTestDb, type TestDb } from '../support/db';
@@ -94,4 +94,22 @@ test('DB-derived metrics equal the audit views', async () => {
 test('without an auditor pool the views are read through the worker pool as llm_operator', async () => {
   const text = await scrape(new Metrics(worker));
   expect(value(text, 'llm_open_holds')).toBe(await count('select count(*) as n from llm.open_holds'));
+});
+
+test('a database that cannot be read leaves the DB-derived metrics out, counts the error, and still serves a valid scrape', async () => {
+  const dead = new Pool({ connectionString: 'postgres://llm_auditor@127.0.0.1:1/none', connectionTimeoutMillis: 2000 });
+  dead.on('error', () => {});
+  try {
+    const text = await scrape(new Metrics(dead, { auditPool: dead }));
+    expect(text).toMatch(/^llm_metrics_read_errors_total 2$/m); // the views and the queue depth, counted in this very scrape
+    for (const g of ['llm_open_holds', 'llm_holds_overdue', 'llm_reconciliation_drift_rows', 'llm_job_queue_depth']) {
+      expect(text).toMatch(new RegExp(`^${g} Nan$`, 'm'));
+    }
+    expect(text).not.toMatch(/^llm_breaker_state\{/m);
+    expect(text).not.toMatch(/^llm_limit_alerts_total\{/m);
+    expect(text).toMatch(/^llm_worker_process_cpu_seconds_total /m);
+    expect(promtool(['check', 'metrics'], text)).toEqual({ status: 0, output: '' });
+  } finally {
+    await dead.end();
+  }
 });
