@@ -2,9 +2,13 @@
  * Access to the dashboard: loopback by default; any other bind needs a token, presented as
  * `Authorization: Bearer` or `?token=`; read-only (GET/HEAD); unknown paths and bad filters refused.
  */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Pool } from 'pg';
 import { DashboardConfigError, dashboardSettingsFromEnv, isLoopback, startDashboard, type Dashboard } from '../../src/dashboard';
 import { route } from '../../src/dashboard/server';
+import { AUDIT_VIEWS, FORBIDDEN_VIEWS, SECTIONS } from '../../src/dashboard/queries';
+import { LEGACY_METRICS_SQL, LEGACY_SQL } from '../../src/dashboard/legacy-sql';
 import { esc, usd } from '../../src/dashboard/format';
 import { createTestDb, type TestDb } from '../support/db';
 import { launchChromium } from './dashboard-browser';
@@ -106,4 +110,22 @@ test('formats: exact dollars from micro-USD, escaped strings', () => {
 test('without Chromium the browser tests fail and say why (they never pass silently)', async () => {
   await expect(launchChromium('/nonexistent/chromium')).rejects.toThrow(/Chromium not found at \/nonexistent\/chromium: install it \(apt-get install -y chromium\)/);
   await expect(launchChromium('/bin/false')).rejects.toThrow(/Chromium at \/bin\/false could not be launched/);
+});
+
+test('the dashboard\'s and the metrics\' SQL reads only audit views, never the views holding prompts or outputs', () => {
+  const audit = new Set<string>(AUDIT_VIEWS);
+  const v2 = Object.values(SECTIONS).map((x) => x.sql);
+  const legacy = [...Object.values(LEGACY_SQL).filter((x): x is string => x !== null), LEGACY_METRICS_SQL];
+  for (const sql of [...v2, ...legacy]) {
+    const views = [...sql.matchAll(/\bllm\.([a-z_]+)/g)].map((m) => m[1]!);
+    expect(views.length).toBeGreaterThan(0);
+    for (const v of views) expect(audit.has(v) ? v : `llm.${v}`).toBe(v);
+  }
+  for (const sql of v2) expect(sql).not.toMatch(/llm_private|graphile_worker/);
+  const dir = join(__dirname, '..', '..', 'src', 'dashboard');
+  const sources = [...readdirSync(dir).map((f) => join(dir, f)), join(__dirname, '..', '..', 'src', 'metrics.ts')];
+  for (const file of sources) {
+    const text = readFileSync(file, 'utf8').replace(/^export const FORBIDDEN_VIEWS = .*$/m, '').replace(/^\s*\*.*$/gm, '');
+    for (const f of FORBIDDEN_VIEWS) expect(text.includes(f) ? `${file} names ${f}` : 'clean').toBe('clean');
+  }
 });
