@@ -108,6 +108,18 @@ test('the page shows the audit views\' figures: spend against caps, hourly spend
     expect(await page.locator(`#breakers-table tr[data-model="${b.model_ref}"] td.state`).innerText()).toBe(String(b.state).replace(/ .*/, ''));
   }
   expect(await page.locator('#breakers-table tr.breaker-open').count()).toBe(1);
+  if (version === 'v2') {
+    const [{ n: alerts }] = (await view(`select count(*)::int as n from llm.alerts where fired_at >= ${MONTH}`)) as [{ n: number }];
+    expect(alerts).toBeGreaterThan(0);
+    expect(await page.locator('#alerts-table tbody tr').count()).toBe(alerts);
+    const scopes = await view(`select budget_scope, calls::text, spent_micros::text from llm.budget_scopes`);
+    expect(scopes.length).toBe(2);
+    for (const sc of scopes) {
+      const cells = await cellTexts(`#scopes-table tr[data-scope="${sc.budget_scope}"]`);
+      expect(cells[3]!.split(' / ')[0]).toBe(sc.calls);
+      expect(shownMicros(cells[4]!)).toBe(sc.spent_micros);
+    }
+  }
   expect(await page.locator('#drift-banner').count()).toBe(0);
   await page.screenshot({ path: outputPath('dashboard.png'), fullPage: true });
 });
