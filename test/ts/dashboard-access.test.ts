@@ -2,6 +2,7 @@
  * Access to the dashboard: loopback by default; any other bind needs a token, presented as
  * `Authorization: Bearer` or `?token=`; read-only (GET/HEAD); unknown paths and bad filters refused.
  */
+import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Pool } from 'pg';
@@ -129,3 +130,37 @@ test('the dashboard\'s and the metrics\' SQL reads only audit views, never the v
     for (const f of FORBIDDEN_VIEWS) expect(text.includes(f) ? `${file} names ${f}` : 'clean').toBe('clean');
   }
 });
+
+const ROOT = join(__dirname, '..', '..');
+
+/** Runs `npm run dashboard`'s entry point; resolves with its exit code and output, or at the first URL it prints. */
+function runCli(env: Record<string, string>, untilUrl: boolean): Promise<{ code: number | null; out: string; url?: string; kill(): void }> {
+  const child = spawn(join(ROOT, 'node_modules', '.bin', 'tsx'), ['src/dashboard/cli.ts'], { cwd: ROOT, env: { ...process.env, ...env } });
+  let out = '';
+  return new Promise((resolve) => {
+    const onData = (d: Buffer) => {
+      out += d.toString();
+      const m = /dashboard on (http:\/\/\S+)/.exec(out);
+      if (untilUrl && m) resolve({ code: null, out, url: m[1], kill: () => child.kill('SIGTERM') });
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('exit', (code) => resolve({ code, out, kill: () => {} }));
+  });
+}
+
+test('npm run dashboard: serves the views as llm_auditor; refuses a non-loopback bind without a token', async () => {
+  const refused = await runCli({ DATABASE_URL: db.adminUrl, DASHBOARD_PORT: '0', DASHBOARD_HOST: '0.0.0.0', DASHBOARD_TOKEN: '' }, false);
+  expect(refused.code).toBe(1);
+  expect(refused.out).toMatch(/dashboard: DASHBOARD_HOST=0\.0\.0\.0 is not a loopback address: set DASHBOARD_TOKEN/);
+  const running = await runCli({ DATABASE_URL: db.adminUrl, DASHBOARD_PORT: '0', DASHBOARD_HOST: '', DASHBOARD_TOKEN: '' }, true);
+  try {
+    expect(running.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+    expect(running.out).toContain('as llm_auditor');
+    const res = await fetch(new URL('breakers.json', running.url));
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ breakers: expect.any(Array) });
+  } finally {
+    running.kill();
+  }
+}, 60_000);
