@@ -12,6 +12,7 @@ const NIL = `'00000000-0000-0000-0000-000000000000'::uuid`;
 export const LEGACY_SQL: Record<SectionName, string | null> = {
   spend: `select month_start, tenant_id, user_id, spent_micros, held_micros, cap_micros from llm.monthly_spend
     where month_start = ${MONTH} and ${TENANT} order by tenant_id, user_id nulls first limit 1000`,
+  limits: null,
   hourly: `select h.hour_start, h.tenant_id, h.spent_micros,
       (select count(*) from llm.calls c where c.tenant_id = h.tenant_id and c.reserved_at >= h.hour_start
           and c.reserved_at < h.hour_start + interval '1 hour') as calls

@@ -4,7 +4,7 @@ import type { SectionName, SectionRows } from './queries';
 import * as s from './sections';
 
 export const TITLES: Record<SectionName, string> = {
-  spend: 'Spend against caps, this month', hourly: 'Spend per hour, last 48 hours', refusals: 'Refusals by reason, this month',
+  spend: 'Spend against caps, this month', limits: 'Every limit, current period', hourly: 'Spend per hour, last 48 hours', refusals: 'Refusals by reason, this month',
   holds: 'Open holds', shutoffs: 'Shutoff windows, active and scheduled', breakers: 'Provider breakers',
   alerts: 'Alerts fired this month', drift: 'Reconciliation drift', scopes: 'Budget scopes (investigations)',
 };
@@ -47,6 +47,7 @@ function sectionHtml(name: SectionName, input: PageInput): string {
   const d = input.data;
   switch (name) {
     case 'spend': return s.spendSection(d.spend ?? []);
+    case 'limits': return s.limitsSection(d.limits ?? []);
     case 'hourly': return s.hourlySection(d.hourly ?? [], input.now);
     case 'refusals': return s.refusalsSection(d.refusals ?? []);
     case 'holds': return s.holdsSection(d.holds ?? []);

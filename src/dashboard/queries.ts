@@ -32,6 +32,10 @@ export const SECTIONS = {
   spend: section('monthly_spend', rows.monthlySpendRow,
     `select month_start, tenant_id, user_id, spent_micros, held_micros, cap_micros from llm.monthly_spend
       where month_start = ${MONTH} and ${TENANT} order by tenant_id, user_id nulls first limit 1000`),
+  limits: section('limit_usage', rows.limitUsageRow,
+    `select limit_id, meter_name, scope, "window" as window, unit, tenant_id, user_id, budget_scope, period_start, period_end, cap, kind,
+            held, spent, used_pct
+       from llm.limit_usage where current and (tenant_id is null or ${TENANT}) order by used_pct desc nulls last, meter_name limit 200`),
   hourly: section('hourly_spend', rows.hourlySpendRow,
     `select hour_start, tenant_id, spent_micros, calls from llm.hourly_spend
       where hour_start > date_trunc('hour', now()) - interval '48 hours' and ${TENANT} order by hour_start, tenant_id limit 10000`),

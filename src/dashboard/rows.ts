@@ -9,11 +9,18 @@ import { int8, micros } from '../int8';
 
 const uuid = z.guid();
 const at = z.date();
+/** A timestamp that may be 'infinity' (node-postgres gives ±Infinity): open-ended reads as null. */
+const until = z.union([z.date(), z.literal(Infinity), z.literal(-Infinity)]).nullable().transform((v) => (v instanceof Date ? v : null));
 /** A quantity that is not money (tokens, calls, a limit's unit): exact decimal text. */
 const quantity = z.union([z.string().regex(/^-?\d+(\.\d+)?$/), z.number(), z.bigint()]).transform(String);
 /** A percentage or ratio: only ever displayed or compared, never summed into money. */
 const ratio = z.union([z.string(), z.number()]).transform(Number).pipe(z.number().finite());
 
+export const limitUsageRow = z.object({
+  limit_id: int8.nullable(), meter_name: z.string(), scope: z.string(), window: z.string(), unit: z.string(),
+  tenant_id: uuid.nullable(), user_id: uuid.nullable(), budget_scope: z.string().nullable(), period_start: at, period_end: until,
+  cap: quantity.nullable(), kind: z.string().nullable(), held: quantity, spent: quantity, used_pct: ratio.nullable(),
+});
 export const monthlySpendRow = z.object({
   month_start: at, tenant_id: uuid, user_id: uuid.nullable(),
   spent_micros: micros, held_micros: micros, cap_micros: micros.nullable(),
@@ -26,12 +33,12 @@ export const openHoldRow = z.object({
 });
 export const shutoffRow = z.object({
   id: int8, scope: z.string(), tenant_id: uuid.nullable(), user_id: uuid.nullable(), kind: z.string(),
-  starts_at: at, ends_at: at.nullable(), reason: z.string().nullable(), created_by: z.string().nullable(),
-  cancelled_at: at.nullable(), active: z.boolean(), upcoming: z.boolean(),
+  starts_at: at, ends_at: until, reason: z.string().nullable(), created_by: z.string().nullable(),
+  cancelled_at: until, active: z.boolean(), upcoming: z.boolean(),
 });
 export const breakerRow = z.object({
   provider: z.string(), model: z.string(), model_ref: z.string(), state: z.string(),
-  consecutive_failures: z.number().int(), open_until: at.nullable(), opened_count: int8,
+  consecutive_failures: z.number().int(), open_until: until, opened_count: int8,
   last_failure_at: at.nullable(), last_success_at: at.nullable(),
 });
 export const alertRow = z.object({
@@ -43,7 +50,7 @@ export const driftRow = z.object({
   budget_scope: z.string().nullable(), period_start: at.nullable(), usage_value: quantity.nullable(), ledger_value: quantity.nullable(),
 });
 export const budgetScopeRow = z.object({
-  tenant_id: uuid, budget_scope: z.string(), endpoint: z.string().nullable(), started_at: at.nullable(), deadline_at: at.nullable(),
+  tenant_id: uuid, budget_scope: z.string(), endpoint: z.string().nullable(), started_at: at.nullable(), deadline_at: until,
   calls: int8, calls_cap: int8.nullable(), spent_micros: micros, held_micros: micros, cap_micros: micros.nullable(), state: z.string(),
 });
 export const metricsSnapshotRow = z.object({
@@ -53,6 +60,7 @@ export const metricsSnapshotRow = z.object({
   breakers: z.array(z.object({ model_ref: z.string(), state: z.string() })),
 });
 
+export type LimitUsageRow = z.infer<typeof limitUsageRow>;
 export type MonthlySpendRow = z.infer<typeof monthlySpendRow>;
 export type HourlySpendRow = z.infer<typeof hourlySpendRow>;
 export type RefusalRow = z.infer<typeof refusalRow>;

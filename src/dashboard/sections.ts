@@ -34,6 +34,30 @@ export function spendSection(rows: Rows<'spend'>): string {
   return table('spend', ['tenant', 'who', 'spent', 'held', 'cap', 'used', 'against the cap (red line)'], body, 'No spend this month.');
 }
 
+/** A limit's figure in its unit: money as dollars, anything else as the number and its unit. */
+function inUnit(value: string | null, unit: string): string {
+  if (value === null) return '—';
+  return unit === 'micros' && /^-?\d+$/.test(value) ? usd(BigInt(value)) : `${value} ${unit}`;
+}
+
+const whole = (v: string | null) => (v !== null && /^-?\d+$/.test(v) ? BigInt(v) : null);
+
+export function limitsSection(rows: Rows<'limits'>): string {
+  const body = rows.map((r) => {
+    const cap = whole(r.cap);
+    const held = whole(r.held) ?? 0n;
+    const spent = whole(r.spent) ?? 0n;
+    const top = cap !== null && cap > held + spent ? cap : held + spent;
+    const subject = r.budget_scope ?? r.user_id ?? r.tenant_id ?? 'everyone';
+    return `<tr data-limit="${esc(r.limit_id ?? '')}" data-meter="${esc(r.meter_name)}" data-subject="${esc(subject)}">${cell(r.meter_name)}${cell(r.scope)}` +
+      `${cell(subject)}${cell(r.kind)}<td class="num">${esc(inUnit(r.spent, r.unit))}</td><td class="num">${esc(inUnit(r.held, r.unit))}</td>` +
+      `<td class="num">${esc(inUnit(r.cap, r.unit))}</td><td class="num used">${r.used_pct === null ? '' : `${esc(r.used_pct.toFixed(1))} %`}</td>` +
+      `<td>${capBar(spent, held, cap, top)}</td>${cell(`${when(r.period_start)} → ${r.period_end ? when(r.period_end) : '…'}`)}</tr>`;
+  });
+  return table('limits', ['limit', 'scope', 'subject', 'kind', 'used', 'held', 'cap', 'used %', 'against the cap', 'period'], body,
+    'No current limit period (or this schema has no llm.limit_usage).');
+}
+
 /** 48 hourly points ending at the current hour; hours without a row are zero. */
 export function hourlyPoints(rows: Rows<'hourly'>, now: Date): Point[] {
   const byHour = new Map<number, bigint>();

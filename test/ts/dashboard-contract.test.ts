@@ -28,7 +28,7 @@ create view llm.limit_usage as select * from (values
   (1::bigint, 'tenant_monthly_spend'::text, 'tenant'::text, 'month'::text, 'micros'::text, '${A}'::uuid, null::uuid, null::text,
    ${M}, ${M} + interval '1 month', 100000000::bigint, 'hard'::text, 40000::bigint, 85000000::bigint, 85.04::numeric, true),
   (2, 'user_monthly_spend', 'user', 'month', 'micros', '${A}', '${U}', null, ${M}, ${M} + interval '1 month', 50000, 'hard', 0, 25000, 50.00, true),
-  (3, 'investigation_calls', 'budget_scope', 'scope', 'calls', '${A}', null, 'inv-7', ${M}, null, 20, 'hard', 1, 19, 100.00, true),
+  (3, 'investigation_calls', 'budget_scope', 'scope', 'calls', '${A}', null, 'inv-7', ${M}, 'infinity', 20, 'hard', 1, 19, 100.00, true),
   (4, 'global_hourly', 'global', 'hour', 'micros', null, null, null, ${M}, ${M} + interval '1 hour', 1000, 'soft', 0, 10, 1.00, false)
 ) v(limit_id, meter_name, scope, "window", unit, tenant_id, user_id, budget_scope, period_start, period_end, cap, kind, held, spent, used_pct, current);
 create view llm.monthly_spend as select * from (values
@@ -94,9 +94,11 @@ afterAll(async () => {
 test('every section query runs on SPEC.md\'s views as llm_auditor and its rows parse', async () => {
   const { rows } = await loadSections(pool, SECTION_NAMES, null);
   expect(Object.fromEntries(SECTION_NAMES.map((n) => [n, rows[n].length])))
-    .toEqual({ spend: 3, hourly: 2, refusals: 1, holds: 1, shutoffs: 2, breakers: 1, alerts: 2, drift: 1, scopes: 1 });
+    .toEqual({ spend: 3, limits: 3, hourly: 2, refusals: 1, holds: 1, shutoffs: 2, breakers: 1, alerts: 2, drift: 1, scopes: 1 });
   expect(rows.spend[0]).toMatchObject({ spent_micros: 85000000n, cap_micros: 100000000n, user_id: null });
   expect(rows.alerts.map((a) => a.threshold_pct)).toEqual([95, 80]);
+  expect(rows.limits[0]).toMatchObject({ meter_name: 'investigation_calls', window: 'scope', cap: '20', spent: '19', used_pct: 100,
+    period_end: null }); // 'infinity': open-ended
   const { rows: b } = await loadSections(pool, SECTION_NAMES, B);
   expect({ spend: b.spend.length, hourly: b.hourly.length, holds: b.holds.length, shutoffs: b.shutoffs.length, alerts: b.alerts.length,
     drift: b.drift.length }).toEqual({ spend: 1, hourly: 1, holds: 0, shutoffs: 2, alerts: 0, drift: 1 });
@@ -130,6 +132,8 @@ test('the page renders every section from SPEC.md\'s views, alerts and budget sc
     expect(html).toMatch(/<tr data-id="2">.*95 %.*investigation_calls/);
     expect(html).toMatch(/class="scope-open" data-tenant="[^"]+" data-scope="inv-7".*19 \/ 20.*\$0\.12<\/td>/);
     expect(html).toContain('<td class="state">half_open</td>');
+    expect(html).toMatch(/data-meter="tenant_monthly_spend".*\$85\.00<\/td>.*\$100\.00<\/td><td class="num used">85\.0 %/);
+    expect(html).toMatch(/data-meter="investigation_calls".*19 calls<\/td>.*20 calls<\/td>/);
     const json = await getJson(new URL('scopes.json', dash.url));
     expect(json.scopes).toEqual([expect.objectContaining({ budget_scope: 'inv-7', calls: '19', calls_cap: '20', spent_micros: '120000' })]);
   } finally {

@@ -112,6 +112,9 @@ test('the page shows the audit views\' figures: spend against caps, hourly spend
     const [{ n: alerts }] = (await view(`select count(*)::int as n from llm.alerts where fired_at >= ${MONTH}`)) as [{ n: number }];
     expect(alerts).toBeGreaterThan(0);
     expect(await page.locator('#alerts-table tbody tr').count()).toBe(alerts);
+    const [{ n: limits }] = (await view(`select count(*)::int as n from llm.limit_usage where current`)) as [{ n: number }];
+    expect(limits).toBeGreaterThan(0);
+    expect(await page.locator('#limits-table tbody tr').count()).toBe(limits);
     const scopes = await view(`select budget_scope, calls::text, spent_micros::text from llm.budget_scopes`);
     expect(scopes.length).toBe(2);
     for (const sc of scopes) {
@@ -178,7 +181,7 @@ test('JSON endpoints equal the views (.json suffix and Accept header, with the t
   expect(all.breakers.map((b: Record<string, unknown>) => ({ model_ref: b.model_ref, consecutive_failures: b.consecutive_failures,
     opened_count: b.opened_count }))).toEqual(breakers);
   expect(all.drift).toEqual([]);
-  expect(Object.keys(all).sort()).toEqual(['alerts', 'breakers', 'drift', 'holds', 'hourly', 'read_at', 'refusals', 'scopes',
+  expect(Object.keys(all).sort()).toEqual(['alerts', 'breakers', 'drift', 'holds', 'hourly', 'limits', 'read_at', 'refusals', 'scopes',
     'shutoffs', 'spend', 'tenant_id'].sort());
 
   const res = await fetch(new URL(`holds?tenant=${TENANT_B}`, dash.url), { headers: { accept: 'application/json' } });
