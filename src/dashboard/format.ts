@@ -29,7 +29,7 @@ export function when(d: Date | null): string {
 /** A percentage of a cap with one decimal, or an empty string without a cap. */
 export function pct(used: bigint, cap: bigint | null): string {
   if (cap === null || cap <= 0n) return '';
-  return `${(Number((used * 1000n) / cap) / 10).toFixed(1)} %`;
+  return `${(Number((used * 100_000n) / cap) / 1000).toFixed(1)} %`; // rounded to 0.1, as the views' used_pct
 }
 
 /** JSON with bigint as decimal strings and dates as ISO strings (what node-postgres would give for the view). */

@@ -21,7 +21,7 @@ export interface PageInput {
 
 const CSS = `body{font:14px system-ui,sans-serif;margin:0 1.5em 2em;color:#222}h1{font-size:20px}h2{font-size:16px;margin-top:1.8em}
 table{border-collapse:collapse}td,th{padding:3px 8px;border-bottom:1px solid #ddd;text-align:left;vertical-align:middle}
-td.num{text-align:right;font-variant-numeric:tabular-nums}tr.tenant td{font-weight:600}tr.overdue,tr.active,tr.breaker-open{background:#fde8e8}
+td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}tr.tenant td{font-weight:600}tr.overdue,tr.active,tr.breaker-open{background:#fde8e8}
 tr.breaker-half_open{background:#fff5d6}nav a{margin-right:1em}.empty{color:#666}
 #drift-banner{background:#c00;color:#fff;font-size:20px;font-weight:700;padding:16px;margin:12px 0}`;
 

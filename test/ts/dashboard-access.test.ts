@@ -10,7 +10,7 @@ import { DashboardConfigError, dashboardSettingsFromEnv, isLoopback, startDashbo
 import { route } from '../../src/dashboard/server';
 import { AUDIT_VIEWS, FORBIDDEN_VIEWS, SECTIONS } from '../../src/dashboard/queries';
 import { LEGACY_METRICS_SQL, LEGACY_SQL } from '../../src/dashboard/legacy-sql';
-import { esc, usd } from '../../src/dashboard/format';
+import { esc, pct, usd } from '../../src/dashboard/format';
 import { createTestDb, type TestDb } from '../support/db';
 import { launchChromium } from './dashboard-browser';
 
@@ -105,6 +105,9 @@ test('formats: exact dollars from micro-USD, escaped strings', () => {
   expect(usd(1_234_567_890_123n)).toBe('$1,234,567.890123');
   expect(usd(-1_500_000n)).toBe('-$1.50');
   expect(usd(9_223_372_036_854_775_807n)).toBe('$9,223,372,036,854.775807');
+  expect(pct(155_000n, 100_000_000n)).toBe('0.2 %');
+  expect(pct(25_000n, 50_000n)).toBe('50.0 %');
+  expect(pct(1n, null)).toBe('');
   expect(esc(`<a href="x">'&'</a>`)).toBe('&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
 });
 
