@@ -1,15 +1,36 @@
 /**
- * Prometheus metrics (prom-client), served by the worker on METRICS_PORT. Counters and the latency
- * histogram are recorded by the governed call; breaker state, open holds and queue depth are read
- * from Postgres at scrape time, so every worker reports the same shared truth.
+ * Prometheus metrics (prom-client), served by the worker on METRICS_PORT. Counters and histograms
+ * are recorded by the governed call; everything else is read from the audit views at scrape time
+ * (one query per scrape, src/dashboard/queries.ts), so every worker reports the same shared truth.
+ *
+ * A full scrape passes `promtool check metrics`: prom-client's default Node metrics include three
+ * gauges named `*_total` (active handles, requests, resources), which promtool rejects for a
+ * non-counter; they are dropped (their per-type gauges without `_total` remain, and sum to them).
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Pool } from 'pg';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { withRole } from './db/context';
+import { loadMetricsSnapshot } from './dashboard/queries';
+import type { MetricsSnapshot } from './dashboard/rows';
 
-const BREAKER_STATE = { closed: 0, half_open: 1, open: 2 } as const;
+export const DEFAULT_METRICS_PREFIX = 'llm_worker_';
+/** Default metrics whose names promtool rejects (a gauge must not end in _total). */
+export const DROPPED_DEFAULT_METRICS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+/** Thresholds always exported (at 0 until one fires), so that increase() sees the first alert. */
+export const ALERT_THRESHOLDS = ['80', '95'];
+
+const BREAKER_STATE: Record<string, number> = { closed: 0, half_open: 1, open: 2 };
+
+interface ScrapeRead { views: MetricsSnapshot | null; queueDepth: number | null }
+
+export interface MetricsOptions {
+  /**
+   * A pool logged in as llm_auditor: the views are read as llm_auditor. Without it they are read
+   * through the worker's pool as llm_operator.
+   */
+  auditPool?: Pool;
+}
 
 export class Metrics {
   readonly registry = new Registry();
@@ -22,42 +43,94 @@ export class Metrics {
   readonly governanceOverhead = new Histogram({ name: 'llm_governance_overhead_seconds',
     help: 'Time a governed call spends outside the provider: payload, token count, reserve and settle.',
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25], registers: [this.registry] });
-  readonly cacheHits = new Counter({ name: 'llm_cache_hits_total', help: 'Requests served from the Postgres cache.',
-    labelNames: ['endpoint'], registers: [this.registry] });
+  readonly cacheHits = new Counter({ name: 'llm_cache_hits_total', help: 'Requests served from the Postgres cache (kind: exact or semantic).',
+    labelNames: ['endpoint', 'kind'], registers: [this.registry] });
 
-  constructor(pool: Pool) {
-    collectDefaultMetrics({ register: this.registry, prefix: 'llm_worker_' });
-    new Gauge({
-      name: 'llm_breaker_state', help: 'Shared circuit breaker per model: 0 closed, 1 half-open, 2 open.', labelNames: ['model'],
-      registers: [this.registry],
+  /** Failed database reads at scrape time; counted before the scrape that failed is rendered. */
+  readonly readErrors: Counter;
+
+  private pending: Promise<ScrapeRead> | null = null;
+
+  constructor(pool: Pool, opts: MetricsOptions = {}) {
+    collectDefaultMetrics({ register: this.registry, prefix: DEFAULT_METRICS_PREFIX });
+    for (const name of DROPPED_DEFAULT_METRICS) this.registry.removeSingleMetric(DEFAULT_METRICS_PREFIX + name);
+    const readViews = opts.auditPool
+      ? () => loadMetricsSnapshot(opts.auditPool!, 'llm_auditor')
+      : () => loadMetricsSnapshot(pool, 'llm_operator');
+    const readQueue = async () => (await pool.query(
+      `select count(*)::int as n from graphile_worker.jobs where attempts < max_attempts and task_identifier not like 'llm\\_\\_%'`)).rows[0].n as number;
+    const read = () => this.read(readViews, readQueue);
+    this.readErrors = new Counter({ name: 'llm_metrics_read_errors_total', registers: [this.registry],
+      help: 'Database reads at scrape time that failed (their metrics read NaN or are left out of that scrape).',
       async collect() {
-        const rows = await withRole(pool, 'llm_operator', async (c) =>
-          (await c.query(`select provider || ':' || model as model, state from llm_private.provider_breakers`)).rows);
+        await read();
+      } });
+    this.registerDbMetrics(read);
+  }
+
+  /**
+   * One database read per scrape: prom-client collects every metric in the same tick, so they all
+   * share it. A failed read yields null and is counted, rather than failing the whole scrape (a
+   * database problem must not look like a dead worker): gauges then read NaN (unknown, never a
+   * reassuring 0) and labelled series are left out.
+   */
+  private read(readViews: () => Promise<MetricsSnapshot>, readQueue: () => Promise<number>): Promise<ScrapeRead> {
+    const failed = () => {
+      this.readErrors.inc();
+      return null;
+    };
+    this.pending ??= Promise.all([readViews().catch(failed), readQueue().catch(failed)])
+      .then(([views, queueDepth]) => ({ views, queueDepth }))
+      .finally(() => {
+        this.pending = null;
+      });
+    return this.pending;
+  }
+
+  private registerDbMetrics(read: () => Promise<ScrapeRead>): void {
+    const registers = [this.registry];
+    const gauge = (name: string, help: string, pick: (r: ScrapeRead) => bigint | number | null) =>
+      new Gauge({ name, help, registers, async collect() {
+        const v = pick(await read());
+        this.set(v === null ? NaN : Number(v));
+      } });
+    gauge('llm_open_holds', 'Reservations holding money now.', (r) => r.views?.open_holds ?? null);
+    gauge('llm_holds_overdue', 'Open holds past their expires_at (the expiry sweep is behind or not running).', (r) => r.views?.holds_overdue ?? null);
+    gauge('llm_reconciliation_drift_rows', 'Rows of llm.reconciliation_drift: usage counters that disagree with the ledger. Must be 0.',
+      (r) => r.views?.drift_rows ?? null);
+    gauge('llm_job_queue_depth', 'LLM jobs waiting or running in graphile-worker.', (r) => r.queueDepth);
+    new Gauge({
+      name: 'llm_breaker_state', help: 'Shared circuit breaker per model: 0 closed, 1 half-open, 2 open.', labelNames: ['model'], registers,
+      async collect() {
+        const { views } = await read();
         this.reset();
-        for (const r of rows) this.set({ model: r.model }, BREAKER_STATE[r.state as keyof typeof BREAKER_STATE]);
+        for (const b of views?.breakers ?? []) this.set({ model: b.model_ref }, BREAKER_STATE[b.state] ?? (b.state.startsWith('open') ? 2 : 1));
       },
     });
     new Gauge({
-      name: 'llm_open_holds', help: 'Reservations holding money now.', registers: [this.registry],
+      name: 'llm_limit_used_ratio_max', help: 'Highest used/cap ratio among current limit periods, per limit scope.', labelNames: ['scope'], registers,
       async collect() {
-        const n = await withRole(pool, 'llm_operator', async (c) =>
-          (await c.query(`select count(*)::int as n from llm_private.reservations where state = 'held'`)).rows[0].n);
-        this.set(n);
+        const { views } = await read();
+        this.reset();
+        for (const u of views?.used_ratio_max ?? []) this.set({ scope: u.scope }, u.ratio);
       },
     });
-    new Gauge({
-      name: 'llm_job_queue_depth', help: 'LLM jobs waiting or running in graphile-worker.', registers: [this.registry],
+    new Counter({
+      name: 'llm_limit_alerts_total', help: 'Limit alerts fired (rows of llm.alerts, append-only), per threshold percentage.',
+      labelNames: ['threshold'], registers,
       async collect() {
-        const { rows } = await pool.query(
-          `select count(*)::int as n from graphile_worker.jobs where attempts < max_attempts and task_identifier not like 'llm\\_\\_%'`);
-        this.set(rows[0].n);
+        const { views } = await read();
+        this.reset();
+        if (!views) return;
+        for (const t of ALERT_THRESHOLDS) this.inc({ threshold: t }, 0);
+        for (const a of views.alerts) this.inc({ threshold: a.threshold }, Number(a.n));
       },
     });
   }
 }
 
 /** Serves GET /metrics; port 0 picks a free port (tests). */
-export async function serveMetrics(metrics: Metrics, port: number): Promise<{ server: Server; port: number }> {
+export async function serveMetrics(metrics: Metrics, port: number, host = '127.0.0.1'): Promise<{ server: Server; port: number }> {
   const server = createServer(async (req, res) => {
     if (req.url !== '/metrics') {
       res.writeHead(404).end();
@@ -70,6 +143,6 @@ export async function serveMetrics(metrics: Metrics, port: number): Promise<{ se
       res.writeHead(500).end(`metrics failed: ${(e as Error).message}`);
     }
   });
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(port, host, resolve));
   return { server, port: (server.address() as AddressInfo).port };
 }

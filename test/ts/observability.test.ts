@@ -2,6 +2,7 @@
  * Observability: Prometheus metrics served by the worker, and structured logs that never carry the
  * provider key, the database password or message contents.
  */
+import { promtool } from './ops-promtool';
 import { createHarness, FAKE_DB_PASSWORD, FAKE_KEY, Harness, payload } from '../support/worker-harness';
 
 let h: Harness;
@@ -30,6 +31,12 @@ test('the worker serves Prometheus metrics with conventional names', async () =>
   expect(text).toMatch(/^llm_open_holds 0$/m);
   expect(text).toMatch(/^llm_job_queue_depth \d+$/m);
   expect(text).toMatch(/^# TYPE llm_breaker_state gauge$/m);
+});
+
+test('a full scrape of the running worker passes promtool check metrics (default Node metrics included)', async () => {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  expect(text).toMatch(/^llm_worker_process_cpu_seconds_total /m);
+  expect(promtool(['check', 'metrics'], text)).toEqual({ status: 0, output: '' });
 });
 
 test('the semantic cache is off (no pgvector here), said once at start; the exact cache still serves (obs-4 above)', () => {

@@ -1,0 +1,115 @@
+/**
+ * The one place the dashboard and the DB-derived metrics touch the database: one query per audit
+ * view (SPEC.md's names and columns), each row parsed with zod, in one transaction as llm_auditor.
+ * Never reads llm.request_results, llm.final_outputs or llm.distillation_export (prompts/outputs).
+ *
+ * Until the v2 SQL core lands, a database without llm.limit_usage is read through legacy-sql.ts,
+ * which maps the old views onto the same columns; delete that file and `schemaOf` then.
+ */
+import type { Pool, PoolClient } from 'pg';
+import type { z } from 'zod';
+import { withRole } from '../db/context';
+import { LEGACY_METRICS_SQL, LEGACY_SQL } from './legacy-sql';
+import * as rows from './rows';
+
+/** Every audit view of SPEC.md (the Grafana dashboard may name these and no others). */
+export const AUDIT_VIEWS = ['limit_usage', 'monthly_spend', 'hourly_spend', 'refusals_by_reason', 'open_holds', 'shutoff_windows',
+  'breaker_state', 'alerts', 'reconciliation_drift', 'budget_scopes', 'calls', 'cache_stats', 'model_catalog'] as const;
+/** Views that expose prompts or outputs: nothing operator-facing may read them. */
+export const FORBIDDEN_VIEWS = ['request_results', 'final_outputs', 'distillation_export'] as const;
+
+const MONTH = `date_trunc('month', now(), 'UTC')`;
+const TENANT = `($1::uuid is null or tenant_id = $1::uuid)`;
+
+/** One section of the dashboard: the view it reads, its SPEC.md query and its row shape. */
+interface Section<S extends z.ZodType> { view: (typeof AUDIT_VIEWS)[number]; row: S; sql: string }
+
+function section<S extends z.ZodType>(view: (typeof AUDIT_VIEWS)[number], row: S, sql: string): Section<S> {
+  return { view, row, sql };
+}
+
+export const SECTIONS = {
+  spend: section('monthly_spend', rows.monthlySpendRow,
+    `select month_start, tenant_id, user_id, spent_micros, held_micros, cap_micros from llm.monthly_spend
+      where month_start = ${MONTH} and ${TENANT} order by tenant_id, user_id nulls first limit 1000`),
+  limits: section('limit_usage', rows.limitUsageRow,
+    `select limit_id, meter_name, scope, "window" as window, unit, tenant_id, user_id, budget_scope, period_start, period_end, cap, kind,
+            held, spent, used_pct
+       from llm.limit_usage where current and (tenant_id is null or ${TENANT}) order by used_pct desc nulls last, meter_name limit 200`),
+  hourly: section('hourly_spend', rows.hourlySpendRow,
+    `select hour_start, tenant_id, spent_micros, calls from llm.hourly_spend
+      where hour_start > date_trunc('hour', now()) - interval '48 hours' and ${TENANT} order by hour_start, tenant_id limit 10000`),
+  refusals: section('refusals_by_reason', rows.refusalRow,
+    `select month_start, tenant_id, reason, refusals from llm.refusals_by_reason
+      where month_start = ${MONTH} and ${TENANT} order by refusals desc, reason, tenant_id limit 500`),
+  holds: section('open_holds', rows.openHoldRow,
+    `select tenant_id, user_id, request_id, endpoint, attempt_no, model_ref, held_micros, reserved_at, expires_at, overdue
+       from llm.open_holds where ${TENANT} order by expires_at, request_id limit 200`),
+  shutoffs: section('shutoff_windows', rows.shutoffRow,
+    `select id, scope, tenant_id, user_id, kind, starts_at, ends_at, reason, created_by, cancelled_at, active, upcoming
+       from llm.shutoff_windows where (active or upcoming) and (tenant_id is null or ${TENANT}) order by starts_at, id limit 200`),
+  breakers: section('breaker_state', rows.breakerRow,
+    `select provider, model, model_ref, state, consecutive_failures, open_until, opened_count, last_failure_at, last_success_at
+       from llm.breaker_state order by model_ref limit 500`),
+  alerts: section('alerts', rows.alertRow,
+    `select id, fired_at, tenant_id, user_id, budget_scope, limit_id, meter_name, period_start, threshold_pct, used, cap, unit
+       from llm.alerts where fired_at >= ${MONTH} and (tenant_id is null or ${TENANT}) order by fired_at desc, id desc limit 200`),
+  // Drift is a health signal of the whole ledger: never filtered by tenant.
+  drift: section('reconciliation_drift', rows.driftRow,
+    `select kind, tenant_id, meter_name, user_id, budget_scope, period_start, usage_value, ledger_value
+       from llm.reconciliation_drift order by kind, tenant_id, meter_name limit 200`),
+  scopes: section('budget_scopes', rows.budgetScopeRow,
+    `select tenant_id, budget_scope, endpoint, started_at, deadline_at, calls, calls_cap, spent_micros, held_micros, cap_micros, state
+       from llm.budget_scopes where ${TENANT} order by state <> 'open', deadline_at nulls last, budget_scope limit 200`),
+};
+
+export type SectionName = keyof typeof SECTIONS;
+export const SECTION_NAMES = Object.keys(SECTIONS) as SectionName[];
+export type SectionRows = { [K in SectionName]: z.infer<(typeof SECTIONS)[K]['row']>[] };
+
+const METRICS_SQL = `
+select (select count(*) from llm.open_holds) as open_holds,
+       (select count(*) from llm.open_holds where overdue) as holds_overdue,
+       (select count(*) from llm.reconciliation_drift) as drift_rows,
+       (select coalesce(json_agg(json_build_object('threshold', t, 'n', n)), '[]')
+          from (select trim_scale(threshold_pct::numeric)::text as t, count(*) as n from llm.alerts group by 1) a) as alerts,
+       (select coalesce(json_agg(json_build_object('scope', scope, 'ratio', r)), '[]')
+          from (select scope, max(used_pct) / 100 as r from llm.limit_usage where current and used_pct is not null group by 1) u) as used_ratio_max,
+       (select coalesce(json_agg(json_build_object('model_ref', model_ref, 'state', state)), '[]') from llm.breaker_state) as breakers`;
+
+type SchemaVersion = 'v1' | 'v2';
+
+/** v2 = SPEC.md's views (llm.limit_usage exists); v1 = the old schema, read through legacy-sql.ts. */
+async function schemaOf(c: PoolClient): Promise<SchemaVersion> {
+  const { rows: r } = await c.query(`select to_regclass('llm.limit_usage') is not null as v2`);
+  return r[0].v2 ? 'v2' : 'v1';
+}
+
+function sqlFor(name: SectionName, v: SchemaVersion): string | null {
+  return v === 'v2' ? SECTIONS[name].sql : LEGACY_SQL[name];
+}
+
+/** Reads the given sections (and nothing else) in one read-only transaction as llm_auditor, and the database's now(). */
+export async function loadSections<N extends SectionName>(pool: Pool, names: readonly N[], tenantId: string | null):
+  Promise<{ readAt: Date; rows: Pick<SectionRows, N> }> {
+  return withRole(pool, 'llm_auditor', async (c) => {
+    const { rows: head } = await c.query(`select set_config('transaction_read_only', 'on', true), now() as read_at`);
+    const v = await schemaOf(c);
+    const out = {} as Record<SectionName, unknown[]>;
+    for (const name of names) {
+      const sql = sqlFor(name, v);
+      const found = sql === null ? [] : (await c.query(sql, sql.includes('$1') ? [tenantId] : [])).rows;
+      out[name] = found.map((r) => SECTIONS[name].row.parse(r));
+    }
+    return { readAt: head[0].read_at as Date, rows: out as Pick<SectionRows, N> };
+  });
+}
+
+/** The aggregates the metrics export, in one query (as llm_auditor, or llm_operator where it may read the views). */
+export async function loadMetricsSnapshot(pool: Pool, role: 'llm_auditor' | 'llm_operator' = 'llm_auditor'): Promise<rows.MetricsSnapshot> {
+  return withRole(pool, role, async (c) => {
+    await c.query(`select set_config('transaction_read_only', 'on', true)`);
+    const sql = (await schemaOf(c)) === 'v2' ? METRICS_SQL : LEGACY_METRICS_SQL;
+    return rows.metricsSnapshotRow.parse((await c.query(sql)).rows[0]);
+  });
+}

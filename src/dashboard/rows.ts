@@ -1,0 +1,73 @@
+/**
+ * Row shapes of the audit views the dashboard and the metrics read, named as in SPEC.md.
+ * Money (`*_micros`) is bigint through src/int8.ts; other quantities (tokens, calls, percentages)
+ * keep their decimal text or become numbers where only a ratio is needed. Nothing here can hold a
+ * prompt or an output: no view that exposes them is read.
+ */
+import { z } from 'zod';
+import { int8, micros } from '../int8';
+
+const uuid = z.guid();
+const at = z.date();
+/** A timestamp that may be 'infinity' (node-postgres gives ±Infinity): open-ended reads as null. */
+const until = z.union([z.date(), z.literal(Infinity), z.literal(-Infinity)]).nullable().transform((v) => (v instanceof Date ? v : null));
+/** A quantity that is not money (tokens, calls, a limit's unit): exact decimal text. */
+const quantity = z.union([z.string().regex(/^-?\d+(\.\d+)?$/), z.number(), z.bigint()]).transform(String);
+/** A percentage or ratio: only ever displayed or compared, never summed into money. */
+const ratio = z.union([z.string(), z.number()]).transform(Number).pipe(z.number().finite());
+
+export const limitUsageRow = z.object({
+  limit_id: int8.nullable(), meter_name: z.string(), scope: z.string(), window: z.string(), unit: z.string(),
+  tenant_id: uuid.nullable(), user_id: uuid.nullable(), budget_scope: z.string().nullable(), period_start: at, period_end: until,
+  cap: quantity.nullable(), kind: z.string().nullable(), held: quantity, spent: quantity, used_pct: ratio.nullable(),
+});
+export const monthlySpendRow = z.object({
+  month_start: at, tenant_id: uuid, user_id: uuid.nullable(),
+  spent_micros: micros, held_micros: micros, cap_micros: micros.nullable(),
+});
+export const hourlySpendRow = z.object({ hour_start: at, tenant_id: uuid, spent_micros: micros, calls: int8 });
+export const refusalRow = z.object({ month_start: at, tenant_id: uuid, reason: z.string(), refusals: int8 });
+export const openHoldRow = z.object({
+  tenant_id: uuid, user_id: uuid, request_id: z.string(), endpoint: z.string(), attempt_no: z.number().int(),
+  model_ref: z.string(), held_micros: micros, reserved_at: at, expires_at: at, overdue: z.boolean(),
+});
+export const shutoffRow = z.object({
+  id: int8, scope: z.string(), tenant_id: uuid.nullable(), user_id: uuid.nullable(), kind: z.string(),
+  starts_at: at, ends_at: until, reason: z.string().nullable(), created_by: z.string().nullable(),
+  cancelled_at: until, active: z.boolean(), upcoming: z.boolean(),
+});
+export const breakerRow = z.object({
+  provider: z.string(), model: z.string(), model_ref: z.string(), state: z.string(),
+  consecutive_failures: z.number().int(), open_until: until, opened_count: int8,
+  last_failure_at: at.nullable(), last_success_at: at.nullable(),
+});
+export const alertRow = z.object({
+  id: int8, fired_at: at, tenant_id: uuid.nullable(), user_id: uuid.nullable(), budget_scope: z.string().nullable(),
+  limit_id: int8, meter_name: z.string(), period_start: at, threshold_pct: ratio, used: quantity, cap: quantity, unit: z.string(),
+});
+export const driftRow = z.object({
+  kind: z.string(), tenant_id: uuid.nullable(), meter_name: z.string().nullable(), user_id: uuid.nullable(),
+  budget_scope: z.string().nullable(), period_start: at.nullable(), usage_value: quantity.nullable(), ledger_value: quantity.nullable(),
+});
+export const budgetScopeRow = z.object({
+  tenant_id: uuid, budget_scope: z.string(), endpoint: z.string().nullable(), started_at: at.nullable(), deadline_at: until,
+  calls: int8, calls_cap: int8.nullable(), spent_micros: micros, held_micros: micros, cap_micros: micros.nullable(), state: z.string(),
+});
+export const metricsSnapshotRow = z.object({
+  open_holds: int8, holds_overdue: int8, drift_rows: int8,
+  alerts: z.array(z.object({ threshold: z.string(), n: int8 })),
+  used_ratio_max: z.array(z.object({ scope: z.string(), ratio: ratio })),
+  breakers: z.array(z.object({ model_ref: z.string(), state: z.string() })),
+});
+
+export type LimitUsageRow = z.infer<typeof limitUsageRow>;
+export type MonthlySpendRow = z.infer<typeof monthlySpendRow>;
+export type HourlySpendRow = z.infer<typeof hourlySpendRow>;
+export type RefusalRow = z.infer<typeof refusalRow>;
+export type OpenHoldRow = z.infer<typeof openHoldRow>;
+export type ShutoffRow = z.infer<typeof shutoffRow>;
+export type BreakerRow = z.infer<typeof breakerRow>;
+export type AlertRow = z.infer<typeof alertRow>;
+export type DriftRow = z.infer<typeof driftRow>;
+export type BudgetScopeRow = z.infer<typeof budgetScopeRow>;
+export type MetricsSnapshot = z.infer<typeof metricsSnapshotRow>;

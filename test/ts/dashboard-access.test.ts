@@ -1,0 +1,169 @@
+/**
+ * Access to the dashboard: loopback by default; any other bind needs a token, presented as
+ * `Authorization: Bearer` or `?token=`; read-only (GET/HEAD); unknown paths and bad filters refused.
+ */
+import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Pool } from 'pg';
+import { DashboardConfigError, dashboardSettingsFromEnv, isLoopback, startDashboard, type Dashboard } from '../../src/dashboard';
+import { route } from '../../src/dashboard/server';
+import { AUDIT_VIEWS, FORBIDDEN_VIEWS, SECTIONS } from '../../src/dashboard/queries';
+import { LEGACY_METRICS_SQL, LEGACY_SQL } from '../../src/dashboard/legacy-sql';
+import { esc, pct, usd } from '../../src/dashboard/format';
+import { createTestDb, type TestDb } from '../support/db';
+import { launchChromium } from './dashboard-browser';
+
+const TOKEN = 'test-token-0123456789abcdef';
+let db: TestDb;
+let auditor: Pool;
+const started: Dashboard[] = [];
+
+beforeAll(async () => {
+  db = await createTestDb();
+  auditor = db.pool('llm_auditor');
+});
+afterAll(async () => {
+  for (const d of started) await d.close();
+  await db?.drop();
+});
+
+async function start(opts: { host?: string; token?: string | null }): Promise<Dashboard> {
+  const d = await startDashboard({ pool: auditor, port: 0, ...opts });
+  started.push(d);
+  return d;
+}
+
+test('settings: off unless DASHBOARD_PORT; loopback by default; a non-loopback host without a token is refused, naming the variables', () => {
+  expect(dashboardSettingsFromEnv({})).toBeNull();
+  expect(dashboardSettingsFromEnv({ DASHBOARD_PORT: '' })).toBeNull();
+  expect(dashboardSettingsFromEnv({ DASHBOARD_PORT: '8090' })).toEqual({ port: 8090, host: '127.0.0.1', token: null });
+  expect(() => dashboardSettingsFromEnv({ DASHBOARD_PORT: '8090', DASHBOARD_HOST: '0.0.0.0' })).toThrow(/DASHBOARD_HOST=0\.0\.0\.0.*DASHBOARD_TOKEN/);
+  expect(() => dashboardSettingsFromEnv({ DASHBOARD_PORT: '8090', DASHBOARD_HOST: '0.0.0.0', DASHBOARD_TOKEN: 'short' })).toThrow(/DASHBOARD_TOKEN/);
+  expect(() => dashboardSettingsFromEnv({ DASHBOARD_PORT: 'eighty' })).toThrow(/DASHBOARD_PORT/);
+  expect(dashboardSettingsFromEnv({ DASHBOARD_PORT: '0', DASHBOARD_HOST: '::', DASHBOARD_TOKEN: TOKEN })).toEqual({ port: 0, host: '::', token: TOKEN });
+  for (const h of ['127.0.0.1', '127.1.2.3', 'localhost', '::1', '[::1]', '::ffff:127.0.0.1']) expect(isLoopback(h)).toBe(true);
+  for (const h of ['0.0.0.0', '::', '10.0.0.5', '192.168.1.1', 'example.com', '::ffff:10.0.0.1']) expect(isLoopback(h)).toBe(false);
+});
+
+test('startDashboard refuses a non-loopback bind without a token', async () => {
+  await expect(startDashboard({ pool: auditor, port: 0, host: '0.0.0.0' })).rejects.toThrow(DashboardConfigError);
+  await expect(startDashboard({ pool: auditor, port: 0, host: '0.0.0.0', token: null })).rejects.toThrow(/DASHBOARD_TOKEN/);
+});
+
+test('bound to a non-loopback address, every request needs the token (Bearer or ?token=)', async () => {
+  const d = await start({ host: '0.0.0.0', token: TOKEN });
+  const base = d.url.replace('0.0.0.0', '127.0.0.1');
+  for (const path of ['', 'index.json', 'spend', 'drift.json', 'nope']) {
+    const res = await fetch(base + path);
+    expect(res.status).toBe(401);
+    expect(res.headers.get('www-authenticate')).toBe('Bearer');
+  }
+  expect((await fetch(base, { headers: { authorization: 'Bearer wrong-token-0123456789' } })).status).toBe(401);
+  expect((await fetch(`${base}?token=${TOKEN}x`)).status).toBe(401);
+  const bearer = await fetch(base, { headers: { authorization: `Bearer ${TOKEN}` } });
+  expect(bearer.status).toBe(200);
+  expect(await bearer.text()).toContain('LLM spend and governance');
+  const query = await fetch(`${base}spend?token=${TOKEN}`);
+  expect(query.status).toBe(200);
+  // Links on the page carry the token the request came with, so navigation keeps working.
+  expect(await query.text()).toContain(`href="/breakers?token=${TOKEN}"`);
+  expect((await fetch(`${base}index.json`, { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(200);
+});
+
+test('loopback without a token: open; read-only; headers; bad paths and filters refused', async () => {
+  const d = await start({});
+  expect(d.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+  const ok = await fetch(d.url);
+  expect(ok.status).toBe(200);
+  expect(ok.headers.get('content-security-policy')).toContain("default-src 'none'");
+  expect(ok.headers.get('x-content-type-options')).toBe('nosniff');
+  expect(ok.headers.get('referrer-policy')).toBe('no-referrer');
+  expect(ok.headers.get('cache-control')).toBe('no-store');
+  expect((await fetch(d.url, { method: 'POST', body: 'x' })).status).toBe(405);
+  expect((await fetch(d.url, { method: 'DELETE' })).status).toBe(405);
+  expect((await fetch(d.url, { method: 'HEAD' })).status).toBe(200);
+  expect((await fetch(`${d.url}nope`)).status).toBe(404);
+  expect((await fetch(`${d.url}spend/../../etc`)).status).toBe(404);
+  expect((await fetch(`${d.url}?tenant=${encodeURIComponent("' or 1=1 --")}`)).status).toBe(400);
+});
+
+test('routes: every section, with .json or Accept: application/json', () => {
+  expect(route('/', undefined)).toEqual({ show: expect.arrayContaining(['spend', 'drift', 'scopes']), json: false });
+  expect(route('/index.json', undefined)?.json).toBe(true);
+  expect(route('/', 'application/json')?.json).toBe(true);
+  expect(route('/spend', 'text/html')).toEqual({ show: ['spend'], json: false });
+  expect(route('/holds.json', undefined)).toEqual({ show: ['holds'], json: true });
+  expect(route('/request_results', undefined)).toBeNull();
+  expect(route('/final_outputs.json', undefined)).toBeNull();
+});
+
+test('formats: exact dollars from micro-USD, escaped strings', () => {
+  expect(usd(0n)).toBe('$0.00');
+  expect(usd(12_500_000n)).toBe('$12.50');
+  expect(usd(123n)).toBe('$0.000123');
+  expect(usd(1_234_567_890_123n)).toBe('$1,234,567.890123');
+  expect(usd(-1_500_000n)).toBe('-$1.50');
+  expect(usd(9_223_372_036_854_775_807n)).toBe('$9,223,372,036,854.775807');
+  expect(pct(155_000n, 100_000_000n)).toBe('0.2 %');
+  expect(pct(25_000n, 50_000n)).toBe('50.0 %');
+  expect(pct(1n, null)).toBe('');
+  expect(esc(`<a href="x">'&'</a>`)).toBe('&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
+});
+
+test('without Chromium the browser tests fail and say why (they never pass silently)', async () => {
+  await expect(launchChromium('/nonexistent/chromium')).rejects.toThrow(/Chromium not found at \/nonexistent\/chromium: install it \(apt-get install -y chromium\)/);
+  await expect(launchChromium('/bin/false')).rejects.toThrow(/Chromium at \/bin\/false could not be launched/);
+});
+
+test('the dashboard\'s and the metrics\' SQL reads only audit views, never the views holding prompts or outputs', () => {
+  const audit = new Set<string>(AUDIT_VIEWS);
+  const v2 = Object.values(SECTIONS).map((x) => x.sql);
+  const legacy = [...Object.values(LEGACY_SQL).filter((x): x is string => x !== null), LEGACY_METRICS_SQL];
+  for (const sql of [...v2, ...legacy]) {
+    const views = [...sql.matchAll(/\bllm\.([a-z_]+)/g)].map((m) => m[1]!);
+    expect(views.length).toBeGreaterThan(0);
+    for (const v of views) expect(audit.has(v) ? v : `llm.${v}`).toBe(v);
+  }
+  for (const sql of v2) expect(sql).not.toMatch(/llm_private|graphile_worker/);
+  const dir = join(__dirname, '..', '..', 'src', 'dashboard');
+  const sources = [...readdirSync(dir).map((f) => join(dir, f)), join(__dirname, '..', '..', 'src', 'metrics.ts')];
+  for (const file of sources) {
+    const text = readFileSync(file, 'utf8').replace(/^export const FORBIDDEN_VIEWS = .*$/m, '').replace(/^\s*\*.*$/gm, '');
+    for (const f of FORBIDDEN_VIEWS) expect(text.includes(f) ? `${file} names ${f}` : 'clean').toBe('clean');
+  }
+});
+
+const ROOT = join(__dirname, '..', '..');
+
+/** Runs `npm run dashboard`'s entry point; resolves with its exit code and output, or at the first URL it prints. */
+function runCli(env: Record<string, string>, untilUrl: boolean): Promise<{ code: number | null; out: string; url?: string; kill(): void }> {
+  const child = spawn(join(ROOT, 'node_modules', '.bin', 'tsx'), ['src/dashboard/cli.ts'], { cwd: ROOT, env: { ...process.env, ...env } });
+  let out = '';
+  return new Promise((resolve) => {
+    const onData = (d: Buffer) => {
+      out += d.toString();
+      const m = /dashboard on (http:\/\/\S+)/.exec(out);
+      if (untilUrl && m) resolve({ code: null, out, url: m[1], kill: () => child.kill('SIGTERM') });
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('exit', (code) => resolve({ code, out, kill: () => {} }));
+  });
+}
+
+test('npm run dashboard: serves the views as llm_auditor; refuses a non-loopback bind without a token', async () => {
+  const refused = await runCli({ DATABASE_URL: db.adminUrl, DASHBOARD_PORT: '0', DASHBOARD_HOST: '0.0.0.0', DASHBOARD_TOKEN: '' }, false);
+  expect(refused.code).toBe(1);
+  expect(refused.out).toMatch(/dashboard: DASHBOARD_HOST=0\.0\.0\.0 is not a loopback address: set DASHBOARD_TOKEN/);
+  const running = await runCli({ DATABASE_URL: db.adminUrl, DASHBOARD_PORT: '0', DASHBOARD_HOST: '', DASHBOARD_TOKEN: '' }, true);
+  try {
+    expect(running.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+    expect(running.out).toContain('as llm_auditor');
+    const res = await fetch(new URL('breakers.json', running.url));
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ breakers: expect.any(Array) });
+  } finally {
+    running.kill();
+  }
+}, 60_000);

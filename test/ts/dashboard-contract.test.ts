@@ -1,0 +1,168 @@
+/**
+ * The dashboard, the metrics and the Grafana panels against SPEC.md's audit views (v2). Until the
+ * lead's SQL core lands, the views are stand-ins built here with exactly SPEC.md's names and
+ * columns (types as we read them): this pins the v2 queries to the contract, and exercises the
+ * sections the old schema cannot fill (alerts, budget scopes, limit usage). Once the real views
+ * exist, dashboard.test.ts runs on them too (it detects llm.limit_usage).
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Client, Pool } from 'pg';
+import { urlForDatabase } from '../../src/db/urls';
+import { startDashboard } from '../../src/dashboard';
+import { loadMetricsSnapshot, loadSections, SECTION_NAMES } from '../../src/dashboard/queries';
+import { Metrics, serveMetrics } from '../../src/metrics';
+import { TEMPLATE_ENV, TEST_ADMIN_URL } from '../support/admin';
+import { promtool } from './ops-promtool';
+
+const A = 'a0000000-0000-0000-0000-00000000000a';
+const B = 'b0000000-0000-0000-0000-00000000000b';
+const U = 'a1000000-0000-0000-0000-000000000001';
+const M = `date_trunc('month', now(), 'UTC')`;
+
+/** SPEC.md's audit views as stand-ins: names and columns from the contract, a few rows each. */
+const SPEC_VIEWS = `
+create schema llm;
+create view llm.limit_usage as select * from (values
+  (1::bigint, 'tenant_monthly_spend'::text, 'tenant'::text, 'month'::text, 'micros'::text, '${A}'::uuid, null::uuid, null::text,
+   ${M}, ${M} + interval '1 month', 100000000::bigint, 'hard'::text, 40000::bigint, 85000000::bigint, 85.04::numeric, true),
+  (2, 'user_monthly_spend', 'user', 'month', 'micros', '${A}', '${U}', null, ${M}, ${M} + interval '1 month', 50000, 'hard', 0, 25000, 50.00, true),
+  (3, 'investigation_calls', 'budget_scope', 'scope', 'calls', '${A}', null, 'inv-7', ${M}, 'infinity', 20, 'hard', 1, 19, 100.00, true),
+  (4, 'global_hourly', 'global', 'hour', 'micros', null, null, null, ${M}, ${M} + interval '1 hour', 1000, 'soft', 0, 10, 1.00, false)
+) v(limit_id, meter_name, scope, "window", unit, tenant_id, user_id, budget_scope, period_start, period_end, cap, kind, held, spent, used_pct, current);
+create view llm.monthly_spend as select * from (values
+  (${M}, '${A}'::uuid, null::uuid, 85000000::bigint, 40000::bigint, 100000000::bigint),
+  (${M}, '${A}', '${U}', 25000, 0, 50000),
+  (${M}, '${B}', null, 1000, 0, null)
+) v(month_start, tenant_id, user_id, spent_micros, held_micros, cap_micros);
+create view llm.hourly_spend as select * from (values
+  (date_trunc('hour', now()) - interval '3 hours', '${A}'::uuid, 30000::bigint, 2::bigint),
+  (date_trunc('hour', now()), '${B}', 1000, 1)
+) v(hour_start, tenant_id, spent_micros, calls);
+create view llm.refusals_by_reason as select * from (values (${M}, '${A}'::uuid, 'user_monthly_spend'::text, 3::bigint)) v(month_start, tenant_id, reason, refusals);
+create view llm.open_holds as select * from (values
+  ('${A}'::uuid, '${U}'::uuid, 'req-1'::text, 'investigation'::text, 1, 'openai:gpt-4o-mini'::text, 40000::bigint, now() - interval '1 hour', now() - interval '50 minutes', true)
+) v(tenant_id, user_id, request_id, endpoint, attempt_no, model_ref, held_micros, reserved_at, expires_at, overdue);
+create view llm.shutoff_windows as select * from (values
+  (1::bigint, 'tenant'::text, '${B}'::uuid, null::uuid, 'manual'::text, now() - interval '1 hour', now() + interval '1 hour', 'incident'::text, 'ops'::text, null::timestamptz, true, false),
+  (2, 'global', null, null, 'scheduled', now() + interval '1 day', now() + interval '2 days', 'maintenance', 'ops', null, false, true)
+) v(id, scope, tenant_id, user_id, kind, starts_at, ends_at, reason, created_by, cancelled_at, active, upcoming);
+create view llm.breaker_state as select * from (values
+  ('openai'::text, 'gpt-4o-mini'::text, 'openai:gpt-4o-mini'::text, 'half_open'::text, 2, now() - interval '1 minute', 4, now(), now() - interval '1 hour')
+) v(provider, model, model_ref, state, consecutive_failures, open_until, opened_count, last_failure_at, last_success_at);
+create view llm.alerts as select * from (values
+  (1::bigint, now() - interval '2 hours', '${A}'::uuid, null::uuid, null::text, 1::bigint, 'tenant_monthly_spend'::text, ${M}, 80, 80000000::bigint, 100000000::bigint, 'micros'::text),
+  (2, now() - interval '1 hour', '${A}', null, 'inv-7', 3, 'investigation_calls', ${M}, 95, 19, 20, 'calls')
+) v(id, fired_at, tenant_id, user_id, budget_scope, limit_id, meter_name, period_start, threshold_pct, used, cap, unit);
+create view llm.reconciliation_drift as select * from (values
+  ('usage'::text, '${A}'::uuid, 'tenant_monthly_spend'::text, null::uuid, null::text, ${M}, 85001234::bigint, 85000000::bigint)
+) v(kind, tenant_id, meter_name, user_id, budget_scope, period_start, usage_value, ledger_value);
+create view llm.budget_scopes as select * from (values
+  ('${A}'::uuid, 'inv-7'::text, 'investigation'::text, now() - interval '1 day', now() + interval '1 day', 19::bigint, 20, 120000::bigint, 40000::bigint, 500000::bigint, 'open'::text)
+) v(tenant_id, budget_scope, endpoint, started_at, deadline_at, calls, calls_cap, spent_micros, held_micros, cap_micros, state);
+create schema graphile_worker;
+create view graphile_worker.jobs as select 0 as attempts, 25 as max_attempts, 'investigation'::text as task_identifier;
+grant usage on schema llm to llm_auditor, llm_operator;
+grant select on all tables in schema llm to llm_auditor;`;
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = Record<string, any>;
+const getJson = async (url: URL): Promise<Json> => (await (await fetch(url)).json()) as Json;
+
+let name: string;
+let pool: Pool;
+
+beforeAll(async () => {
+  const stem = (process.env[TEMPLATE_ENV] ?? 'llmgov_test_x_tpl').replace(/_tpl$/, '');
+  name = `${stem}_contract_${randomBytes(3).toString('hex')}`;
+  const admin = new Client({ connectionString: TEST_ADMIN_URL });
+  await admin.connect();
+  await admin.query(`create database ${admin.escapeIdentifier(name)}`);
+  await admin.end();
+  pool = new Pool({ connectionString: urlForDatabase(TEST_ADMIN_URL, name), max: 4 });
+  await pool.query(SPEC_VIEWS);
+});
+afterAll(async () => {
+  await pool?.end();
+  const admin = new Client({ connectionString: TEST_ADMIN_URL });
+  await admin.connect();
+  await admin.query(`drop database if exists ${admin.escapeIdentifier(name)} with (force)`);
+  await admin.end();
+});
+
+test('every section query runs on SPEC.md\'s views as llm_auditor and its rows parse', async () => {
+  const { rows } = await loadSections(pool, SECTION_NAMES, null);
+  expect(Object.fromEntries(SECTION_NAMES.map((n) => [n, rows[n].length])))
+    .toEqual({ spend: 3, limits: 3, hourly: 2, refusals: 1, holds: 1, shutoffs: 2, breakers: 1, alerts: 2, drift: 1, scopes: 1 });
+  expect(rows.spend[0]).toMatchObject({ spent_micros: 85000000n, cap_micros: 100000000n, user_id: null });
+  expect(rows.alerts.map((a) => a.threshold_pct)).toEqual([95, 80]);
+  expect(rows.limits[0]).toMatchObject({ meter_name: 'investigation_calls', window: 'scope', cap: '20', spent: '19', used_pct: 100,
+    period_end: null }); // 'infinity': open-ended
+  const { rows: b } = await loadSections(pool, SECTION_NAMES, B);
+  expect({ spend: b.spend.length, hourly: b.hourly.length, holds: b.holds.length, shutoffs: b.shutoffs.length, alerts: b.alerts.length,
+    drift: b.drift.length }).toEqual({ spend: 1, hourly: 1, holds: 0, shutoffs: 2, alerts: 0, drift: 1 });
+});
+
+test('the metrics snapshot and a scrape read SPEC.md\'s views; the scrape passes promtool', async () => {
+  const s = await loadMetricsSnapshot(pool);
+  expect(s).toMatchObject({ open_holds: 1n, holds_overdue: 1n, drift_rows: 1n });
+  expect(s.alerts.sort((x, y) => x.threshold.localeCompare(y.threshold))).toEqual([{ threshold: '80', n: 1n }, { threshold: '95', n: 1n }]);
+  expect(Object.fromEntries(s.used_ratio_max.map((u) => [u.scope, u.ratio]))).toEqual({ tenant: 0.8504, user: 0.5, budget_scope: 1 });
+  const { server, port } = await serveMetrics(new Metrics(pool, { auditPool: pool }), 0);
+  try {
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(text).toMatch(/^llm_limit_alerts_total\{threshold="80"\} 1$/m);
+    expect(text).toMatch(/^llm_limit_alerts_total\{threshold="95"\} 1$/m);
+    expect(text).toMatch(/^llm_breaker_state\{model="openai:gpt-4o-mini"\} 1$/m);
+    expect(text).toMatch(/^llm_limit_used_ratio_max\{scope="tenant"\} 0\.8504$/m);
+    expect(text).toMatch(/^llm_reconciliation_drift_rows 1$/m);
+    expect(text).toMatch(/^llm_holds_overdue 1$/m);
+    expect(promtool(['check', 'metrics'], text)).toEqual({ status: 0, output: '' });
+  } finally {
+    server.close();
+  }
+});
+
+test('the page renders every section from SPEC.md\'s views, alerts and budget scopes included', async () => {
+  const dash = await startDashboard({ pool, port: 0 });
+  try {
+    const html = await (await fetch(dash.url)).text();
+    expect(html).toContain('id="drift-banner"');
+    expect(html).toMatch(/<tr data-id="2">.*95 %.*investigation_calls/);
+    expect(html).toMatch(/class="scope-open" data-tenant="[^"]+" data-scope="inv-7".*19 \/ 20.*\$0\.12<\/td>/);
+    expect(html).toContain('<td class="state">half_open</td>');
+    expect(html).toMatch(/data-meter="tenant_monthly_spend".*\$85\.00<\/td>.*\$100\.00<\/td><td class="num used">85\.0 %/);
+    expect(html).toMatch(/data-meter="investigation_calls".*19 calls<\/td>.*20 calls<\/td>/);
+    const json = await getJson(new URL('scopes.json', dash.url));
+    expect(json.scopes).toEqual([expect.objectContaining({ budget_scope: 'inv-7', calls: '19', calls_cap: '20', spent_micros: '120000' })]);
+  } finally {
+    await dash.close();
+  }
+});
+
+test('every Grafana SQL panel runs on SPEC.md\'s views as llm_auditor', async () => {
+  const dashboard = JSON.parse(readFileSync(join(__dirname, '..', '..', 'ops', 'grafana', 'pg-llm-governor.json'), 'utf8'));
+  const sqls: string[] = dashboard.panels.flatMap((p: { targets?: { rawSql?: string }[] }) => (p.targets ?? []).map((t) => t.rawSql))
+    .filter(Boolean);
+  sqls.push(dashboard.templating.list[0].query);
+  expect(sqls.length).toBeGreaterThanOrEqual(10);
+  const c = await pool.connect();
+  try {
+    for (const tenant of ['all', A]) {
+      for (const sql of sqls) {
+        const runnable = sql.replace(/\$__timeFilter\(([a-z_]+)\)/g, `$1 > now() - interval '48 hours'`).replace(/\$\{tenant\}/g, tenant);
+        await c.query('begin; set local role llm_auditor');
+        try {
+          await c.query(runnable);
+        } catch (e) {
+          throw new Error(`${(e as Error).message} in:\n${runnable}`);
+        } finally {
+          await c.query('rollback');
+        }
+      }
+    }
+  } finally {
+    c.release();
+  }
+});

@@ -1,0 +1,215 @@
+/**
+ * The dashboard in a real browser over a seeded database: the figures shown are the audit views'
+ * figures, the tenant filter filters, no prompt or output reaches the page, strings are escaped,
+ * the drift banner appears when drift is injected; and the JSON endpoints equal the views.
+ */
+import type { Browser, Page } from 'playwright-core';
+import type { Pool } from 'pg';
+import { startDashboard, type Dashboard } from '../../src/dashboard';
+import { createTestDb, type TestDb } from '../support/db';
+import { launchChromium, outputPath } from './dashboard-browser';
+import { HTML_REQUEST_ID, injectDrift, SECRET_OUTPUT, SECRET_PROMPT, seedDashboardData, TENANT_B, type SchemaVersion } from './dashboard-seed';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = Record<string, any>;
+const getJson = async (url: URL): Promise<Json> => (await (await fetch(url)).json()) as Json;
+
+let db: TestDb;
+let admin: Pool;
+let auditor: Pool;
+let dash: Dashboard;
+let browser: Browser | null = null;
+let page: Page;
+let version: SchemaVersion;
+const errors: unknown[] = [];
+afterEach(() => expect(errors).toEqual([]));
+
+beforeAll(async () => {
+  db = await createTestDb();
+  admin = db.pool('admin');
+  version = await seedDashboardData(admin);
+  auditor = db.pool('llm_auditor');
+  dash = await startDashboard({ pool: auditor, port: 0, onError: (e) => errors.push(e) });
+  browser = await launchChromium();
+  page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+});
+afterAll(async () => {
+  await browser?.close();
+  await dash?.close();
+  await db?.drop();
+});
+
+/** The one browser global used in page.evaluate (the test's TypeScript has no DOM lib). */
+interface BrowserWindow { getComputedStyle(el: unknown): { backgroundColor: string } }
+
+const MONTH = `date_trunc('month', now(), 'UTC')`;
+
+/** Rows of an audit view, read as llm_auditor, values as node-postgres gives them. */
+async function view(sql: string, params: unknown[] = []): Promise<Record<string, unknown>[]> {
+  return (await auditor.query(sql, params)).rows;
+}
+
+/** "$1,234.50" -> "1234500" (micro-USD), exactly, without floats. */
+function shownMicros(text: string): string {
+  const m = /^(-?)\$([\d,]+)\.(\d{2,6})$/.exec(text.trim());
+  if (!m) throw new Error(`not a dollar amount: ${JSON.stringify(text)}`);
+  return (BigInt(m[2]!.replace(/,/g, '')) * 1_000_000n * (m[1] ? -1n : 1n) + BigInt(m[3]!.padEnd(6, '0')) * (m[1] ? -1n : 1n)).toString();
+}
+
+async function cellTexts(selector: string): Promise<string[]> {
+  return page.locator(selector).locator('td').allInnerTexts();
+}
+
+const hourlySql = () => (version === 'v1'
+  ? `select coalesce(sum(spent_micros), 0)::text as total from llm.hourly_spend where scope = 'tenant' and hour_start > date_trunc('hour', now()) - interval '48 hours'`
+  : `select coalesce(sum(spent_micros), 0)::text as total from llm.hourly_spend where hour_start > date_trunc('hour', now()) - interval '48 hours'`);
+const overdueCol = () => (version === 'v1' ? 'past_expiry' : 'overdue');
+
+test('the page shows the audit views\' figures: spend against caps, hourly spend, refusals, holds, shutoffs, breakers', async () => {
+  await page.goto(dash.url);
+  const spend = await view(`select tenant_id, user_id, spent_micros::text, held_micros::text, cap_micros::text from llm.monthly_spend
+    where month_start = ${MONTH}`);
+  expect(spend.length).toBeGreaterThanOrEqual(5);
+  expect(await page.locator('#spend-table tbody tr').count()).toBe(spend.length);
+  for (const r of spend) {
+    const cells = await cellTexts(`#spend-table tr[data-tenant="${r.tenant_id}"][data-user="${r.user_id ?? ''}"]`);
+    expect([shownMicros(cells[2]!), shownMicros(cells[3]!), cells[4] === '—' ? null : shownMicros(cells[4]!)])
+      .toEqual([r.spent_micros, r.held_micros, r.cap_micros]);
+  }
+  // Every bar with a cap marks it.
+  expect(await page.locator('#spend-table svg.bar line.cap').count()).toBe(spend.filter((r) => r.cap_micros !== null).length);
+
+  const [{ total }] = (await view(hourlySql())) as [{ total: string }];
+  expect(BigInt(total)).toBeGreaterThan(0n);
+  expect(await page.locator('#hourly-total').getAttribute('data-micros')).toBe(total);
+  expect(shownMicros(await page.locator('#hourly-total b').innerText())).toBe(total);
+  expect(await page.locator('#hourly svg.line circle').count()).toBe(48);
+
+  const refusals = await view(`select tenant_id, reason, refusals::text from llm.refusals_by_reason where month_start = ${MONTH}`);
+  expect(refusals.length).toBeGreaterThanOrEqual(2);
+  for (const r of refusals) {
+    expect(await page.locator(`#refusals-table tr[data-tenant="${r.tenant_id}"][data-reason="${r.reason}"] td.refusals`).innerText()).toBe(r.refusals);
+  }
+
+  const holds = await view(`select request_id, held_micros::text, ${overdueCol()} as overdue from llm.open_holds`);
+  expect(holds.length).toBe(3);
+  expect(await page.locator('#holds-table tbody tr').count()).toBe(holds.length);
+  expect(await page.locator('#holds-table tr.overdue').count()).toBe(holds.filter((h) => h.overdue).length);
+  expect(holds.filter((h) => h.overdue).length).toBe(1);
+  for (const h of holds) {
+    const cells = await page.locator('#holds-table tbody tr').filter({ hasText: String(h.request_id) }).locator('td').allInnerTexts();
+    expect(shownMicros(cells[6]!)).toBe(h.held_micros);
+  }
+
+  expect(await page.locator('#shutoffs-table tr.active').count()).toBe(1);
+  expect(await page.locator('#shutoffs-table tr.upcoming').count()).toBe(1);
+  const breakers = await view(`select model_ref, state from llm.breaker_state`);
+  for (const b of breakers) {
+    expect(await page.locator(`#breakers-table tr[data-model="${b.model_ref}"] td.state`).innerText()).toBe(String(b.state).replace(/ .*/, ''));
+  }
+  expect(await page.locator('#breakers-table tr.breaker-open').count()).toBe(1);
+  if (version === 'v2') {
+    const [{ n: alerts }] = (await view(`select count(*)::int as n from llm.alerts where fired_at >= ${MONTH}`)) as [{ n: number }];
+    expect(alerts).toBeGreaterThan(0);
+    expect(await page.locator('#alerts-table tbody tr').count()).toBe(alerts);
+    const [{ n: limits }] = (await view(`select count(*)::int as n from llm.limit_usage where current`)) as [{ n: number }];
+    expect(limits).toBeGreaterThan(0);
+    expect(await page.locator('#limits-table tbody tr').count()).toBe(limits);
+    const scopes = await view(`select budget_scope, calls::text, spent_micros::text from llm.budget_scopes`);
+    expect(scopes.length).toBe(2);
+    for (const sc of scopes) {
+      const cells = await cellTexts(`#scopes-table tr[data-scope="${sc.budget_scope}"]`);
+      expect(cells[3]!.split(' / ')[0]).toBe(sc.calls);
+      expect(shownMicros(cells[4]!)).toBe(sc.spent_micros);
+    }
+  }
+  expect(await page.locator('#drift-banner').count()).toBe(0);
+  await page.screenshot({ path: outputPath('dashboard.png'), fullPage: true });
+});
+
+test('no prompt or output reaches the page (they are in the database), and strings are escaped', async () => {
+  const stored = await admin.query(`select count(*)::int as n from llm_private.call_outputs where output = $1`, [SECRET_OUTPUT]);
+  expect(stored.rows[0].n).toBeGreaterThan(0);
+  await page.goto(dash.url);
+  const html = await page.content();
+  const json = await (await fetch(new URL('index.json', dash.url))).text();
+  for (const text of [html, json]) {
+    expect(text).not.toContain(SECRET_PROMPT);
+    expect(text).not.toContain(SECRET_OUTPUT);
+  }
+  // The request id that is HTML shows as text and runs nothing.
+  await expect(page.locator('#holds-table').innerText()).resolves.toContain(HTML_REQUEST_ID);
+  expect(await page.locator('script').count()).toBe(0);
+  expect(await page.locator('#holds-table b').count()).toBe(0);
+  expect(await page.locator('#shutoffs-table').innerText()).toContain('planned: <migration> & "cutover"');
+});
+
+test('the tenant filter shows one tenant, through the form and the query string', async () => {
+  await page.goto(dash.url);
+  await page.fill('#tenant-filter input[name="tenant"]', TENANT_B);
+  await page.click('#tenant-filter button');
+  await page.waitForURL(/tenant=/);
+  expect(new URL(page.url()).searchParams.get('tenant')).toBe(TENANT_B);
+  const spendB = await view(`select count(*)::int as n from llm.monthly_spend where month_start = ${MONTH} and tenant_id = $1`, [TENANT_B]);
+  const tenants = await page.locator('#spend-table tbody tr, #refusals-table tbody tr, #holds-table tbody tr').evaluateAll(
+    (trs) => trs.map((tr) => tr.getAttribute('data-tenant')));
+  expect(tenants.length).toBeGreaterThan(0);
+  expect(new Set(tenants)).toEqual(new Set([TENANT_B]));
+  expect(await page.locator('#spend-table tbody tr').count()).toBe(spendB[0]!.n);
+  const holdsB = await view(`select count(*)::int as n from llm.open_holds where tenant_id = $1`, [TENANT_B]);
+  expect(await page.locator('#holds-table tbody tr').count()).toBe(holdsB[0]!.n);
+  await page.screenshot({ path: outputPath('dashboard-tenant-b.png'), fullPage: true });
+});
+
+/** A row as JSON would carry it: dates as ISO strings, everything else as node-postgres gives it. */
+function asJson(row: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(row).map(([k, v]) => [k, v instanceof Date ? v.toISOString() : v]));
+}
+
+test('JSON endpoints equal the views (.json suffix and Accept header, with the tenant filter)', async () => {
+  const all = await getJson(new URL('index.json', dash.url));
+  const spend = await view(`select month_start, tenant_id, user_id, spent_micros, held_micros, cap_micros from llm.monthly_spend
+    where month_start = ${MONTH} order by tenant_id, user_id nulls first`);
+  expect(all.spend).toEqual(spend.map(asJson));
+  const refusals = await view(`select month_start, tenant_id, reason, refusals from llm.refusals_by_reason where month_start = ${MONTH}
+    order by refusals desc, reason, tenant_id`);
+  expect(all.refusals).toEqual(refusals.map(asJson));
+  const holds = await view(`select request_id, held_micros, ${overdueCol()} as overdue from llm.open_holds order by expires_at, request_id`);
+  expect(all.holds.map((h: Record<string, unknown>) => ({ request_id: h.request_id, held_micros: h.held_micros, overdue: h.overdue })))
+    .toEqual(holds);
+  const breakers = await view(`select model_ref, consecutive_failures, opened_count::text from llm.breaker_state order by model_ref`);
+  expect(all.breakers.map((b: Record<string, unknown>) => ({ model_ref: b.model_ref, consecutive_failures: b.consecutive_failures,
+    opened_count: b.opened_count }))).toEqual(breakers);
+  expect(all.drift).toEqual([]);
+  expect(Object.keys(all).sort()).toEqual(['alerts', 'breakers', 'drift', 'holds', 'hourly', 'limits', 'read_at', 'refusals', 'scopes',
+    'shutoffs', 'spend', 'tenant_id'].sort());
+
+  const res = await fetch(new URL(`holds?tenant=${TENANT_B}`, dash.url), { headers: { accept: 'application/json' } });
+  expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+  const one = (await res.json()) as Json;
+  expect(Object.keys(one).sort()).toEqual(['holds', 'read_at', 'tenant_id']);
+  const holdsB = await view(`select request_id from llm.open_holds where tenant_id = $1 order by expires_at, request_id`, [TENANT_B]);
+  expect(one.holds.map((h: { request_id: string }) => h.request_id)).toEqual(holdsB.map((h) => h.request_id));
+  expect(one.tenant_id).toBe(TENANT_B);
+
+  const spendB = await getJson(new URL(`spend.json?tenant=${TENANT_B}`, dash.url));
+  expect(spendB.spend).toEqual(spend.filter((r) => r.tenant_id === TENANT_B).map(asJson));
+});
+
+test('injected reconciliation drift shows a big red banner on every page', async () => {
+  await injectDrift(admin);
+  const [{ n }] = (await view(`select count(*)::int as n from llm.reconciliation_drift`)) as [{ n: number }];
+  expect(n).toBeGreaterThan(0);
+  for (const path of ['', 'breakers', `spend?tenant=${TENANT_B}`]) {
+    await page.goto(new URL(path, dash.url).toString());
+    const banner = page.locator('#drift-banner');
+    await expect(banner.isVisible()).resolves.toBe(true);
+    expect(await banner.getAttribute('data-rows')).toBe(String(n));
+    expect(await banner.evaluate((el) => (globalThis as unknown as BrowserWindow).getComputedStyle(el).backgroundColor)).toBe('rgb(204, 0, 0)');
+  }
+  await page.goto(dash.url);
+  expect(await page.locator('#drift-table tbody tr').count()).toBe(n);
+  const json = await getJson(new URL('drift.json', dash.url));
+  expect(json.drift).toHaveLength(n);
+  await page.screenshot({ path: outputPath('dashboard-drift.png'), fullPage: true });
+});

@@ -1,0 +1,115 @@
+/**
+ * A real scrape of /metrics over a seeded database: it passes `promtool check metrics` (default
+ * Node metrics included), and the DB-derived metrics equal the audit views.
+ */
+import type { Server } from 'node:http';
+import { Pool } from 'pg';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { DEFAULT_METRICS_PREFIX, DROPPED_DEFAULT_METRICS, Metrics, serveMetrics } from '../../src/metrics';
+import { createTestDb, type TestDb } from '../support/db';
+import { injectDrift, seedDashboardData, type SchemaVersion } from './dashboard-seed';
+import { promtool } from './ops-promtool';
+
+let db: TestDb;
+let auditor: Pool;
+let worker: Pool;
+let version: SchemaVersion;
+const servers: Server[] = [];
+
+beforeAll(async () => {
+  db = await createTestDb();
+  version = await seedDashboardData(db.pool('admin'));
+  auditor = db.pool('llm_auditor');
+  worker = db.pool('llm_worker');
+});
+afterAll(async () => {
+  for (const s of servers) s.close();
+  await db?.drop();
+});
+
+async function scrape(metrics: Metrics): Promise<string> {
+  const { server, port } = await serveMetrics(metrics, 0);
+  servers.push(server);
+  const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+  expect(res.status).toBe(200);
+  return res.text();
+}
+
+function withTraffic(m: Metrics): Metrics {
+  m.calls.inc({ endpoint: 'investigation', model: 'mock:large', decision: 'allow', reason: 'ok' });
+  m.costMicros.inc({ endpoint: 'investigation', model: 'mock:large' }, 25000);
+  m.providerLatency.observe({ model: 'mock:large', outcome: 'ok' }, 1.2);
+  m.governanceOverhead.observe(0.003);
+  m.cacheHits.inc({ endpoint: 'explanation', kind: 'exact' });
+  return m;
+}
+
+function value(text: string, series: string): number {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  if (!line) throw new Error(`no series ${series} in the scrape`);
+  return Number(line.slice(series.length + 1));
+}
+
+const count = async (sql: string) => Number((await auditor.query(sql)).rows[0].n);
+
+test('a full scrape passes promtool check metrics', async () => {
+  const text = await scrape(withTraffic(new Metrics(worker, { auditPool: auditor })));
+  expect(text).toMatch(/^llm_worker_process_cpu_seconds_total /m);
+  expect(text).toMatch(/^llm_worker_nodejs_active_handles\{/m);
+  for (const name of DROPPED_DEFAULT_METRICS) expect(text).not.toContain(`${DEFAULT_METRICS_PREFIX}${name}`);
+  const r = promtool(['check', 'metrics'], text);
+  expect(r.output).toBe('');
+  expect(r.status).toBe(0);
+});
+
+test('the unfixed default metrics are what promtool rejects (the check above is not vacuous)', async () => {
+  const raw = new Registry();
+  collectDefaultMetrics({ register: raw, prefix: DEFAULT_METRICS_PREFIX });
+  const r = promtool(['check', 'metrics'], await raw.metrics());
+  expect(r.status).not.toBe(0);
+  for (const name of DROPPED_DEFAULT_METRICS) expect(r.output).toContain(`${DEFAULT_METRICS_PREFIX}${name} non-counter metrics should not have "_total" suffix`);
+});
+
+test('DB-derived metrics equal the audit views', async () => {
+  const text = await scrape(new Metrics(worker, { auditPool: auditor }));
+  const overdue = version === 'v1' ? 'past_expiry' : 'overdue';
+  expect(value(text, 'llm_open_holds')).toBe(await count('select count(*) as n from llm.open_holds'));
+  expect(value(text, 'llm_holds_overdue')).toBe(await count(`select count(*) as n from llm.open_holds where ${overdue}`));
+  expect(value(text, 'llm_holds_overdue')).toBe(1);
+  expect(value(text, 'llm_reconciliation_drift_rows')).toBe(0);
+  expect(value(text, 'llm_breaker_state{model="mock:small"}')).toBe(2);
+  expect(value(text, 'llm_breaker_state{model="mock:large"}')).toBe(0);
+  expect(value(text, 'llm_limit_alerts_total{threshold="80"}')).toBe(await count(`select count(*) as n from ${version === 'v1' ? '(select 1 where false) x' : 'llm.alerts where threshold_pct = 80'}`));
+  expect(value(text, 'llm_limit_alerts_total{threshold="95"}')).toBeGreaterThanOrEqual(0);
+  expect(value(text, 'llm_limit_used_ratio_max{scope="user"}')).toBe(0.5); // user a1: $0.025 of $0.05
+  expect(value(text, 'llm_job_queue_depth')).toBeGreaterThanOrEqual(0);
+  await injectDrift(db.pool('admin'));
+  const after = await scrape(new Metrics(worker, { auditPool: auditor }));
+  const drift = await count('select count(*) as n from llm.reconciliation_drift');
+  expect(drift).toBeGreaterThan(0);
+  expect(value(after, 'llm_reconciliation_drift_rows')).toBe(drift);
+  expect(promtool(['check', 'metrics'], after).status).toBe(0);
+});
+
+test('without an auditor pool the views are read through the worker pool as llm_operator', async () => {
+  const text = await scrape(new Metrics(worker));
+  expect(value(text, 'llm_open_holds')).toBe(await count('select count(*) as n from llm.open_holds'));
+});
+
+test('a database that cannot be read leaves the DB-derived metrics out, counts the error, and still serves a valid scrape', async () => {
+  const dead = new Pool({ connectionString: 'postgres://llm_auditor@127.0.0.1:1/none', connectionTimeoutMillis: 2000 });
+  dead.on('error', () => {});
+  try {
+    const text = await scrape(new Metrics(dead, { auditPool: dead }));
+    expect(text).toMatch(/^llm_metrics_read_errors_total 2$/m); // the views and the queue depth, counted in this very scrape
+    for (const g of ['llm_open_holds', 'llm_holds_overdue', 'llm_reconciliation_drift_rows', 'llm_job_queue_depth']) {
+      expect(text).toMatch(new RegExp(`^${g} Nan$`, 'm'));
+    }
+    expect(text).not.toMatch(/^llm_breaker_state\{/m);
+    expect(text).not.toMatch(/^llm_limit_alerts_total\{/m);
+    expect(text).toMatch(/^llm_worker_process_cpu_seconds_total /m);
+    expect(promtool(['check', 'metrics'], text)).toEqual({ status: 0, output: '' });
+  } finally {
+    await dead.end();
+  }
+});
