@@ -9,6 +9,7 @@
  */
 import type { Pool, PoolClient } from 'pg';
 import { signContext } from '../../src/db/context';
+import { TEST_CONTEXT_SECRET } from '../support/admin';
 
 export const TENANT_A = 'a0000000-0000-0000-0000-00000000000a';
 export const TENANT_B = 'b0000000-0000-0000-0000-00000000000b';
@@ -122,14 +123,9 @@ async function seedV1(c: PoolClient): Promise<void> {
       open_until = excluded.open_until, opened_count = excluded.opened_count`);
 }
 
-const TEST_CONTEXT_SECRET = 'dashboard-test-context-secret-0123456789';
 
-/** The v2 context secret: the one `migrate` installed, or one this test installs (as superuser). */
-async function contextSecretV2(c: PoolClient): Promise<string> {
-  const { rows } = await c.query(`select convert_from(secret, 'UTF8') as s from llm_private.context_keys where retired_at is null order by kid desc limit 1`);
-  if (rows[0]) return rows[0].s as string;
-  await c.query(`insert into llm_private.context_keys (kid, secret_sha256, secret)
-    select coalesce(max(kid), 0) + 1, sha256(convert_to($1, 'UTF8')), convert_to($1, 'UTF8') from llm_private.context_keys`, [TEST_CONTEXT_SECRET]);
+/** The v2 context secret: the one global setup migrated the template with. */
+async function contextSecretV2(_c: PoolClient): Promise<string> {
   return TEST_CONTEXT_SECRET;
 }
 
