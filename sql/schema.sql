@@ -1,0 +1,9454 @@
+-- The schema of pg-llm-governor: pg_dump --schema-only of a migrated database (npm run dump-schema).
+-- Monthly partitions (llm_private.*_mYYYYMM) are left out: they are created by llm_maint.ensure_partitions().
+
+--
+-- PostgreSQL database dump
+--
+
+SET statement_timeout = 0;
+SET lock_timeout = 0;
+SET idle_in_transaction_session_timeout = 0;
+SET client_encoding = 'UTF8';
+SET standard_conforming_strings = on;
+SET check_function_bodies = false;
+SET xmloption = content;
+SET client_min_messages = warning;
+SET row_security = off;
+
+--
+-- Name: llm; Type: SCHEMA; Schema: -; Owner: llm_owner
+--
+
+CREATE SCHEMA llm;
+
+ALTER SCHEMA llm OWNER TO llm_owner;
+
+--
+-- Name: SCHEMA llm; Type: COMMENT; Schema: -; Owner: llm_owner
+--
+
+COMMENT ON SCHEMA llm IS 'pg-llm-governor public API: functions and views for the application, the worker, operators and auditors.';
+
+--
+-- Name: llm_maint; Type: SCHEMA; Schema: -; Owner: llm_owner
+--
+
+CREATE SCHEMA llm_maint;
+
+ALTER SCHEMA llm_maint OWNER TO llm_owner;
+
+--
+-- Name: SCHEMA llm_maint; Type: COMMENT; Schema: -; Owner: llm_owner
+--
+
+COMMENT ON SCHEMA llm_maint IS 'Partition maintenance of the ledger: the owner''s two SECURITY DEFINER functions, executable by llm_operator.';
+
+--
+-- Name: llm_private; Type: SCHEMA; Schema: -; Owner: llm_owner
+--
+
+CREATE SCHEMA llm_private;
+
+ALTER SCHEMA llm_private OWNER TO llm_owner;
+
+--
+-- Name: llm_queue; Type: SCHEMA; Schema: -; Owner: llm_worker
+--
+
+CREATE SCHEMA llm_queue;
+
+ALTER SCHEMA llm_queue OWNER TO llm_worker;
+
+--
+-- Name: SCHEMA llm_queue; Type: COMMENT; Schema: -; Owner: llm_worker
+--
+
+COMMENT ON SCHEMA llm_queue IS 'The enqueue wrapper around graphile_worker.add_job, owned by llm_worker (graphile-worker''s tables admit only their owner).';
+
+--
+-- Name: limit_action; Type: TYPE; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TYPE llm_private.limit_action AS ENUM (
+    'block',
+    'cap',
+    'fallback'
+);
+
+ALTER TYPE llm_private.limit_action OWNER TO llm_owner;
+
+--
+-- Name: TYPE limit_action; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON TYPE llm_private.limit_action IS 'For a hard micro-USD limit on a request or budget scope: refuse, lower max output tokens to fit, or try the fallback chain.';
+
+--
+-- Name: limit_kind; Type: TYPE; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TYPE llm_private.limit_kind AS ENUM (
+    'hard',
+    'soft'
+);
+
+ALTER TYPE llm_private.limit_kind OWNER TO llm_owner;
+
+--
+-- Name: TYPE limit_kind; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON TYPE llm_private.limit_kind IS 'hard: a call that does not fit is refused (or shaped); soft: never refuses, only alerts.';
+
+--
+-- Name: limit_scope; Type: TYPE; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TYPE llm_private.limit_scope AS ENUM (
+    'global',
+    'tenant',
+    'user',
+    'budget_scope',
+    'request'
+);
+
+ALTER TYPE llm_private.limit_scope OWNER TO llm_owner;
+
+--
+-- Name: TYPE limit_scope; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON TYPE llm_private.limit_scope IS 'Whose calls a meter sums: everyone''s, a tenant''s, a user''s, a budget scope''s (e.g. an investigation), one request''s.';
+
+--
+-- Name: limit_unit; Type: TYPE; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TYPE llm_private.limit_unit AS ENUM (
+    'micros',
+    'tokens',
+    'calls',
+    'elapsed_ms'
+);
+
+ALTER TYPE llm_private.limit_unit OWNER TO llm_owner;
+
+--
+-- Name: TYPE limit_unit; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON TYPE llm_private.limit_unit IS 'What a meter counts: micro-USD, tokens (input + output), provider calls, or wall-clock ms since a budget scope started.';
+
+--
+-- Name: limit_window; Type: TYPE; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TYPE llm_private.limit_window AS ENUM (
+    'request',
+    'budget_scope',
+    'hour',
+    'day',
+    'week',
+    'month',
+    'quarter',
+    'none'
+);
+
+ALTER TYPE llm_private.limit_window OWNER TO llm_owner;
+
+--
+-- Name: TYPE limit_window; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON TYPE llm_private.limit_window IS 'The period a meter sums over, in UTC: one request, a budget scope''s life, a clock period, or forever (none).';
+
+--
+-- Name: applicable_limit; Type: TYPE; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TYPE llm_private.applicable_limit AS (
+	meter_id smallint,
+	meter_name text,
+	scope llm_private.limit_scope,
+	"window" llm_private.limit_window,
+	unit llm_private.limit_unit,
+	shards smallint,
+	limit_id integer,
+	cap bigint,
+	kind llm_private.limit_kind,
+	action llm_private.limit_action,
+	min_output_tokens integer,
+	trips_shutoff boolean,
+	alert_pcts smallint[],
+	pressure_pct smallint,
+	pressure_model text
+);
+
+ALTER TYPE llm_private.applicable_limit OWNER TO llm_owner;
+
+--
+-- Name: TYPE applicable_limit; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON TYPE llm_private.applicable_limit IS 'One meter that applies to a call with its effective limit (llm_private.applicable_limits).';
+
+--
+-- Name: attempt_state; Type: TYPE; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TYPE llm_private.attempt_state AS ENUM (
+    'held',
+    'settled',
+    'released',
+    'expired',
+    'refused',
+    'cached'
+);
+
+ALTER TYPE llm_private.attempt_state OWNER TO llm_owner;
+
+--
+-- Name: TYPE attempt_state; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON TYPE llm_private.attempt_state IS 'An attempt: held (a hold is live), settled, released (no provider request was sent), expired (charged in full, unknown outcome), refused, cached (served without a provider call).';
+
+--
+-- Name: decision; Type: TYPE; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TYPE llm_private.decision AS ENUM (
+    'allow',
+    'cap',
+    'fallback',
+    'block',
+    'cached'
+);
+
+ALTER TYPE llm_private.decision OWNER TO llm_owner;
+
+--
+-- Name: TYPE decision; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON TYPE llm_private.decision IS 'What reserve decided for an attempt.';
+
+--
+-- Name: distill_reason; Type: TYPE; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TYPE llm_private.distill_reason AS ENUM (
+    'eligible',
+    'tenant_not_opted_in',
+    'call_failed',
+    'capped_output',
+    'from_cache',
+    'invalid_output',
+    'model_terms_forbid',
+    'pii_flagged',
+    'no_output',
+    'fallback_model',
+    'not_chat'
+);
+
+ALTER TYPE llm_private.distill_reason OWNER TO llm_owner;
+
+--
+-- Name: TYPE distill_reason; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON TYPE llm_private.distill_reason IS 'Why a settled call may (eligible) or may not train a model: the first rule that failed.';
+
+--
+-- Name: endpoint; Type: TYPE; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TYPE llm_private.endpoint AS ENUM (
+    'route',
+    'explanation',
+    'investigation',
+    'budget_optimization'
+);
+
+ALTER TYPE llm_private.endpoint OWNER TO llm_owner;
+
+--
+-- Name: TYPE endpoint; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON TYPE llm_private.endpoint IS 'The kinds of LLM work the product governs (the task identifiers).';
+
+--
+-- Name: provider_status; Type: TYPE; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TYPE llm_private.provider_status AS ENUM (
+    'ok',
+    'error',
+    'timeout',
+    'rate_limited',
+    'malformed',
+    'network',
+    'client_error'
+);
+
+ALTER TYPE llm_private.provider_status OWNER TO llm_owner;
+
+--
+-- Name: TYPE provider_status; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON TYPE llm_private.provider_status IS 'How a provider call ended, as the worker saw it.';
+
+--
+-- Name: purpose; Type: TYPE; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TYPE llm_private.purpose AS ENUM (
+    'chat',
+    'embedding'
+);
+
+ALTER TYPE llm_private.purpose OWNER TO llm_owner;
+
+--
+-- Name: TYPE purpose; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON TYPE llm_private.purpose IS 'What a provider call was for: the answer, or the embedding of the question (semantic cache).';
+
+--
+-- Name: reason; Type: TYPE; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TYPE llm_private.reason AS ENUM (
+    'ok',
+    'limit',
+    'budget_pressure',
+    'breaker_open',
+    'shutoff',
+    'unknown_model',
+    'attempts_exhausted',
+    'cache_hit',
+    'semantic_hit',
+    'provider_client_error',
+    'provider_not_configured',
+    'invalid_output',
+    'worker_error',
+    'job_lost',
+    'cancelled_by_app',
+    'request_final'
+);
+
+ALTER TYPE llm_private.reason OWNER TO llm_owner;
+
+--
+-- Name: TYPE reason; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON TYPE llm_private.reason IS 'Why: of a decision (limit: see the limit columns), or of a request''s final state.';
+
+--
+-- Name: request_state; Type: TYPE; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TYPE llm_private.request_state AS ENUM (
+    'queued',
+    'running',
+    'done',
+    'refused',
+    'failed',
+    'cancelled'
+);
+
+ALTER TYPE llm_private.request_state OWNER TO llm_owner;
+
+--
+-- Name: TYPE request_state; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON TYPE llm_private.request_state IS 'A request''s life: queued at enqueue, running from its first reserve, then exactly one final state.';
+
+--
+-- Name: window_kind; Type: TYPE; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TYPE llm_private.window_kind AS ENUM (
+    'manual',
+    'scheduled',
+    'tripped'
+);
+
+ALTER TYPE llm_private.window_kind OWNER TO llm_owner;
+
+--
+-- Name: TYPE window_kind; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON TYPE llm_private.window_kind IS 'A shutoff window opened by hand (now until a time), scheduled in advance, or tripped by spend crossing a limit.';
+
+--
+-- Name: adjust_usage(uuid, uuid, bigint, text, timestamp with time zone); Type: FUNCTION; Schema: llm; Owner: llm_owner
+--
+
+CREATE FUNCTION llm.adjust_usage(p_tenant_id uuid, p_user_id uuid, p_amount_micros bigint, p_reason text, p_effective_at timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog'
+    AS $$
+declare
+  v_id bigint;
+begin
+  insert into llm_private.adjustments (tenant_id, user_id, amount_micros, reason, effective_at)
+  values (p_tenant_id, p_user_id, p_amount_micros, p_reason, coalesce(p_effective_at, llm_private.now()))
+  returning id into v_id;
+  return v_id;
+end
+$$;
+
+ALTER FUNCTION llm.adjust_usage(p_tenant_id uuid, p_user_id uuid, p_amount_micros bigint, p_reason text, p_effective_at timestamp with time zone) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION adjust_usage(p_tenant_id uuid, p_user_id uuid, p_amount_micros bigint, p_reason text, p_effective_at timestamp with time zone); Type: COMMENT; Schema: llm; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm.adjust_usage(p_tenant_id uuid, p_user_id uuid, p_amount_micros bigint, p_reason text, p_effective_at timestamp with time zone) IS 'Operator: credits (negative) or debits (positive) a tenant''s or user''s spend with a reason, recorded append-only with who and when; it flows into usage and into llm.reconciliation_drift. Returns the adjustment id.';
+
+--
+-- Name: cache_key(jsonb); Type: FUNCTION; Schema: llm; Owner: llm_owner
+--
+
+CREATE FUNCTION llm.cache_key(p_payload jsonb) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO 'pg_catalog'
+    AS $$
+  select case when p_payload ? 'source_watermark' then
+    encode(sha256(convert_to(jsonb_build_array(
+      p_payload->>'endpoint', p_payload->>'model', p_payload->'max_output_tokens', coalesce(p_payload->>'response_format', 'text'),
+      p_payload->>'source_watermark',
+      (select jsonb_agg(jsonb_build_array(m->>'role', btrim(replace(m->>'content', E'\r\n', E'\n'), E' \t\n')) order by i)
+         from jsonb_array_elements(p_payload->'messages') with ordinality e(m, i))
+    )::text, 'UTF8')), 'hex')
+  end
+$$;
+
+ALTER FUNCTION llm.cache_key(p_payload jsonb) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION cache_key(p_payload jsonb); Type: COMMENT; Schema: llm; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm.cache_key(p_payload jsonb) IS 'The cache key of a payload: sha256 of its endpoint, model, output parameters, messages (line endings and outer whitespace normalized) and source_watermark, as a JSON array (unambiguous boundaries); NULL without a watermark (not cached).';
+
+--
+-- Name: cancel_request(text, text); Type: FUNCTION; Schema: llm; Owner: llm_owner
+--
+
+CREATE FUNCTION llm.cancel_request(p_request_id text, p_endpoint text) RETURNS boolean
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog'
+    AS $$
+begin
+  update llm_private.requests q set state = 'cancelled'
+   where q.tenant_id = llm_private.app_tenant_id() and q.user_id = llm_private.app_user_id()
+     and q.request_id = p_request_id and q.endpoint = p_endpoint::llm_private.endpoint and q.state = 'queued';
+  return found;
+end
+$$;
+
+ALTER FUNCTION llm.cancel_request(p_request_id text, p_endpoint text) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION cancel_request(p_request_id text, p_endpoint text); Type: COMMENT; Schema: llm; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm.cancel_request(p_request_id text, p_endpoint text) IS 'The application cancels its own request while it is still queued (its job then ends without a call); false when it already started or does not exist.';
+
+--
+-- Name: cancel_shutoff(bigint); Type: FUNCTION; Schema: llm; Owner: llm_owner
+--
+
+CREATE FUNCTION llm.cancel_shutoff(p_window_id bigint) RETURNS boolean
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog'
+    AS $$
+begin
+  update llm_private.shutoff_windows w set cancelled_at = llm_private.now() where w.id = p_window_id and w.cancelled_at is null;
+  return found;
+end
+$$;
+
+ALTER FUNCTION llm.cancel_shutoff(p_window_id bigint) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION cancel_shutoff(p_window_id bigint); Type: COMMENT; Schema: llm; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm.cancel_shutoff(p_window_id bigint) IS 'Operator: cancels a window (active or scheduled); false when it was already cancelled or does not exist.';
+
+--
+-- Name: define_meter(text, text, text, text, uuid, text, text, text, integer); Type: FUNCTION; Schema: llm; Owner: llm_owner
+--
+
+CREATE FUNCTION llm.define_meter(p_name text, p_scope text, p_window text, p_unit text, p_tenant_id uuid DEFAULT NULL::uuid, p_provider text DEFAULT NULL::text, p_model text DEFAULT NULL::text, p_endpoint text DEFAULT NULL::text, p_shards integer DEFAULT 1) RETURNS smallint
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog'
+    AS $$
+declare
+  v_id smallint;
+begin
+  insert into llm_private.meters (name, tenant_id, scope, "window", unit, provider, model, endpoint, shards)
+  values (p_name, p_tenant_id, p_scope::llm_private.limit_scope, p_window::llm_private.limit_window, p_unit::llm_private.limit_unit,
+    p_provider, p_model, p_endpoint::llm_private.endpoint, p_shards)
+  returning id into v_id;
+  return v_id;
+end
+$$;
+
+ALTER FUNCTION llm.define_meter(p_name text, p_scope text, p_window text, p_unit text, p_tenant_id uuid, p_provider text, p_model text, p_endpoint text, p_shards integer) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION define_meter(p_name text, p_scope text, p_window text, p_unit text, p_tenant_id uuid, p_provider text, p_model text, p_endpoint text, p_shards integer); Type: COMMENT; Schema: llm; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm.define_meter(p_name text, p_scope text, p_window text, p_unit text, p_tenant_id uuid, p_provider text, p_model text, p_endpoint text, p_shards integer) IS 'Operator: a new kind of limit is a row. A meter counts a unit (micros, tokens, calls, elapsed_ms) for a scope (global, tenant, user, budget_scope, request) over a window (hour, day, week, month, quarter, none, budget_scope, request), optionally only for a tenant, provider, model or endpoint; shared scopes may be split into escrow shards. Caps come from llm.set_limit.';
+
+--
+-- Name: define_model(text, text, integer, boolean, bigint, bigint, bigint, text, text); Type: FUNCTION; Schema: llm; Owner: llm_owner
+--
+
+CREATE FUNCTION llm.define_model(p_provider text, p_model text, p_max_output_tokens integer, p_training_allowed boolean, p_input_per_mtok_micros bigint, p_cached_input_per_mtok_micros bigint, p_output_per_mtok_micros bigint, p_token_parameter text DEFAULT 'max_tokens'::text, p_kind text DEFAULT 'chat'::text) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog'
+    AS $$
+declare
+  cur llm_private.model_prices;
+begin
+  insert into llm_private.models (provider, model, kind, max_output_tokens, token_parameter, training_allowed)
+  values (p_provider, p_model, p_kind, p_max_output_tokens, p_token_parameter, p_training_allowed)
+  on conflict (provider, model) do update set kind = excluded.kind, max_output_tokens = excluded.max_output_tokens,
+    token_parameter = excluded.token_parameter, training_allowed = excluded.training_allowed;
+  cur := llm_private.price_in_effect(p_provider, p_model, llm_private.now());
+  if cur.id is null or (cur.input_per_mtok_micros, cur.cached_input_per_mtok_micros, cur.output_per_mtok_micros)
+     is distinct from (p_input_per_mtok_micros, p_cached_input_per_mtok_micros, p_output_per_mtok_micros) then
+    perform llm.set_model_price(p_provider, p_model, p_input_per_mtok_micros, p_cached_input_per_mtok_micros, p_output_per_mtok_micros);
+  end if;
+end
+$$;
+
+ALTER FUNCTION llm.define_model(p_provider text, p_model text, p_max_output_tokens integer, p_training_allowed boolean, p_input_per_mtok_micros bigint, p_cached_input_per_mtok_micros bigint, p_output_per_mtok_micros bigint, p_token_parameter text, p_kind text) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION define_model(p_provider text, p_model text, p_max_output_tokens integer, p_training_allowed boolean, p_input_per_mtok_micros bigint, p_cached_input_per_mtok_micros bigint, p_output_per_mtok_micros bigint, p_token_parameter text, p_kind text); Type: COMMENT; Schema: llm; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm.define_model(p_provider text, p_model text, p_max_output_tokens integer, p_training_allowed boolean, p_input_per_mtok_micros bigint, p_cached_input_per_mtok_micros bigint, p_output_per_mtok_micros bigint, p_token_parameter text, p_kind text) IS 'Operator: declares a model (chat or embedding; its output limit parameter; whether its terms allow training) and, when it differs from the one in effect, a new price starting now.';
+
+--
+-- Name: disable_meter(text); Type: FUNCTION; Schema: llm; Owner: llm_owner
+--
+
+CREATE FUNCTION llm.disable_meter(p_name text) RETURNS boolean
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog'
+    AS $$
+begin
+  update llm_private.meters m set disabled_at = llm_private.now() where m.name = p_name and m.disabled_at is null;
+  return found;
+end
+$$;
+
+ALTER FUNCTION llm.disable_meter(p_name text) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION disable_meter(p_name text); Type: COMMENT; Schema: llm; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm.disable_meter(p_name text) IS 'Operator: new calls stop counting on a meter (it is never deleted: attempts refer to it).';
+
+--
+-- Name: end_limit(integer); Type: FUNCTION; Schema: llm; Owner: llm_owner
+--
+
+CREATE FUNCTION llm.end_limit(p_limit_id integer) RETURNS boolean
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog'
+    AS $$
+begin
+  update llm_private.limits l set valid_until = llm_private.now()
+   where l.id = p_limit_id and l.valid_until > llm_private.now();
+  return found;
+end
+$$;
+
+ALTER FUNCTION llm.end_limit(p_limit_id integer) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION end_limit(p_limit_id integer); Type: COMMENT; Schema: llm; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm.end_limit(p_limit_id integer) IS 'Operator: ends a limit now (the next most specific one applies again).';
+
+--
+-- Name: enqueue_call(jsonb); Type: FUNCTION; Schema: llm; Owner: llm_owner
+--
+
+CREATE FUNCTION llm.enqueue_call(p_payload jsonb) RETURNS TABLE(request_pk bigint, state text, created boolean)
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog'
+    AS $$
+#variable_conflict use_column
+declare
+  errs text[] := llm_private.payload_errors(p_payload);
+  ctx record;
+  v_fp bytea;
+  q llm_private.requests;
+  v_ref record;
+  v_from bigint;
+begin
+  if cardinality(errs) > 0 then
+    raise exception using errcode = '22023', message = 'invalid LLM request payload',
+      detail = array_to_string(errs, '; '), hint = 'See llm.validate_payload(payload) and src/payload.ts for the contract.';
+  end if;
+  select * into ctx from llm_private.app_context();
+  if ctx.tenant_id is null then
+    raise exception using errcode = '42501', message = 'no application context',
+      hint = 'Call llm.use_context(token) in this transaction first (a token signed with LLM_CONTEXT_SECRET).';
+  end if;
+  if (p_payload ? 'tenant_id' and (p_payload->>'tenant_id')::uuid <> ctx.tenant_id)
+     or (p_payload ? 'user_id' and (p_payload->>'user_id')::uuid <> ctx.user_id) then
+    raise exception using errcode = '42501', message = 'tenant or user does not match the request context',
+      detail = format('payload names tenant %s user %s', p_payload->>'tenant_id', p_payload->>'user_id');
+  end if;
+  if not exists (select 1 from llm_private.tenants t where t.id = ctx.tenant_id) then
+    raise exception using errcode = 'P0002', message = 'unknown tenant', detail = format('tenant %s', ctx.tenant_id),
+      hint = 'An operator creates it: select llm.upsert_tenant(''<uuid>'', ''<name>'');';
+  end if;
+  select * into v_ref from llm_private.split_model_ref(p_payload->>'model');
+  if not exists (select 1 from llm_private.models m where m.provider = v_ref.provider and m.model = v_ref.model and m.kind = 'chat') then
+    raise exception using errcode = '22023', message = 'unknown model', detail = format('model = %s', p_payload->>'model'),
+      hint = 'See llm.model_catalog for the models you may call, written provider:model.';
+  end if;
+  insert into llm_private.users (tenant_id, id) values (ctx.tenant_id, ctx.user_id) on conflict do nothing;
+  v_fp := llm_private.fingerprint(ctx.user_id, p_payload);
+  perform pg_advisory_xact_lock(hashtextextended(format('%s/%s/%s', ctx.tenant_id, p_payload->>'endpoint', p_payload->>'request_id'), 7420011));
+  v_from := (llm_private.month_index(llm_private.now()) - (select s.idempotency_months from llm_private.settings s) + 1)::bigint << 40;
+  select * into q from llm_private.requests x
+   where x.tenant_id = ctx.tenant_id and x.request_id = p_payload->>'request_id'
+     and x.endpoint = (p_payload->>'endpoint')::llm_private.endpoint and x.id >= v_from
+   order by x.id desc limit 1;
+  if q.id is not null then
+    if q.fingerprint <> v_fp then
+      raise exception using errcode = 'LG409', message = 'request_id already claimed with other parameters',
+        detail = format('tenant %s, endpoint %s, request_id %s is request %s', ctx.tenant_id, p_payload->>'endpoint',
+          p_payload->>'request_id', q.id),
+        hint = 'Use a new request_id for a different request, or the same payload to get the existing one.';
+    end if;
+    return query select q.id, q.state::text, false;
+    return;
+  end if;
+  insert into llm_private.requests as x (tenant_id, user_id, request_id, endpoint, fingerprint, budget_scope, created_at)
+  values (ctx.tenant_id, ctx.user_id, p_payload->>'request_id', (p_payload->>'endpoint')::llm_private.endpoint, v_fp,
+    p_payload->>'budget_scope', llm_private.now())
+  returning x.* into q;
+  insert into llm_private.request_inputs (tenant_id, request_pk, user_id, model_ref, messages, max_output_tokens, response_format,
+    source_watermark, correlation_id, cost_ceiling_micros, cache_key, system_hash)
+  values (q.tenant_id, q.id, q.user_id, p_payload->>'model', p_payload->'messages', (p_payload->>'max_output_tokens')::int,
+    coalesce(p_payload->>'response_format', 'text'), p_payload->>'source_watermark', p_payload->>'correlation_id',
+    (p_payload->>'cost_ceiling_micros')::bigint, null, repeat('0', 64));
+  perform llm_queue.add_request_job(q.id);
+  return query select q.id, 'queued'::text, true;
+end
+$$;
+
+ALTER FUNCTION llm.enqueue_call(p_payload jsonb) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION enqueue_call(p_payload jsonb); Type: COMMENT; Schema: llm; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm.enqueue_call(p_payload jsonb) IS 'The application''s one call (as llm_app after llm.use_context): validates the payload (22023 listing every problem), claims (tenant, request_id, endpoint) for the context''s user (LG409 when claimed with other parameters), stores the inputs and adds the job. Returns the request pk, its state and whether this call created it.';
+
+--
+-- Name: evaluate_limits(); Type: FUNCTION; Schema: llm; Owner: llm_owner
+--
+
+CREATE FUNCTION llm.evaluate_limits() RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog'
+    AS $$
+declare
+  r record;
+  n integer := 0;
+begin
+  for r in select u.tenant_id, u.meter_id, u.user_id, u.budget_scope, u.period_start, m.shards,
+                  sum(u.spent)::bigint as spent, max(u.cap) as cap, max(u.limit_id) as limit_id
+             from llm_private.usage u join llm_private.meters m on m.id = u.meter_id
+            where m.shards > 1 and u.period_start >= llm_private.now() - interval '100 days'
+              and llm_private.period_end(m."window", u.period_start) > llm_private.now()
+            group by u.tenant_id, u.meter_id, u.user_id, u.budget_scope, u.period_start, m.shards loop
+    perform llm_private.usage_after_spend(r.meter_id, r.tenant_id, r.user_id, r.budget_scope, r.period_start, r.spent, r.cap, r.shards,
+      0, r.limit_id, r.cap);
+    n := n + 1;
+  end loop;
+  return n;
+end
+$$;
+
+ALTER FUNCTION llm.evaluate_limits() OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION evaluate_limits(); Type: COMMENT; Schema: llm; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm.evaluate_limits() IS 'Operator (cron, every minute): alerts and shutoff trips of sharded meters'' current periods, from their totals. Returns how many subjects it looked at.';
+
+--
+-- Name: expire_holds(integer); Type: FUNCTION; Schema: llm; Owner: llm_owner
+--
+
+CREATE FUNCTION llm.expire_holds(p_limit integer DEFAULT 10000) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog'
+    AS $$
+declare
+  v_now timestamptz := llm_private.now();
+  v_from timestamptz := (select s.swept_until from llm_private.settings s) - interval '1 hour';
+  r record;
+  n integer := 0;
+  skipped timestamptz;
+begin
+  perform llm_private.require_range('p_limit', p_limit, 1, 1000000);
+  for r in select a.tenant_id, a.request_pk, a.attempt_no, a.expires_at from llm_private.attempts a
+            where a.state = 'held' and a.expires_at <= v_now and a.expires_at > v_from
+            order by a.expires_at limit p_limit loop
+    perform 1 from llm_private.requests q where q.tenant_id = r.tenant_id and q.id = r.request_pk for update skip locked;
+    if not found then
+      skipped := least(skipped, r.expires_at);
+      continue;
+    end if;
+    update llm_private.attempts a set state = 'expired'
+     where a.tenant_id = r.tenant_id and a.request_pk = r.request_pk and a.attempt_no = r.attempt_no and a.state = 'held';
+    n := n + 1;
+  end loop;
+  update llm_private.settings s set swept_until = greatest(s.swept_until, least(coalesce(skipped, v_now), v_now - interval '10 minutes'));
+  return n;
+end
+$$;
+
+ALTER FUNCTION llm.expire_holds(p_limit integer) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION expire_holds(p_limit integer); Type: COMMENT; Schema: llm; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm.expire_holds(p_limit integer) IS 'Operator (cron, every minute): charges in full and flags usage_unknown every hold past its expiry (the worker died, or the call outlived its timeout). Returns how many.';
+
+--
+-- Name: fail_lost_requests(); Type: FUNCTION; Schema: llm; Owner: llm_owner
+--
+
+CREATE FUNCTION llm.fail_lost_requests() RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog'
+    AS $$
+declare
+  n integer;
+begin
+  with lost as (
+    select q.tenant_id, q.id,
+           case when j.id is null then 'job_lost' else 'attempts_exhausted' end::llm_private.reason as reason
+      from llm_private.requests q
+      left join graphile_worker.jobs j on j.id = q.job_id
+     where q.state in ('queued', 'running') and q.job_id is not null
+       and q.created_at < llm_private.now() - interval '1 minute'
+       and (j.id is null or (j.attempts >= j.max_attempts and j.locked_at is null))
+       and not exists (select 1 from llm_private.attempts a where a.tenant_id = q.tenant_id and a.request_pk = q.id and a.state = 'held'))
+  update llm_private.requests q set state = 'failed', reason = lost.reason
+    from lost where q.tenant_id = lost.tenant_id and q.id = lost.id and q.state in ('queued', 'running');
+  get diagnostics n = row_count;
+  return n;
+end
+$$;
+
+ALTER FUNCTION llm.fail_lost_requests() OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION fail_lost_requests(); Type: COMMENT; Schema: llm; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm.fail_lost_requests() IS 'Operator (cron): a request whose job is gone or has failed its last attempt (and holds nothing) ends failed (job_lost, attempts_exhausted): nothing stays open after its last attempt. Returns how many.';
+
+--
+-- Name: fail_request(bigint, text); Type: FUNCTION; Schema: llm; Owner: llm_owner
+--
+
+CREATE FUNCTION llm.fail_request(p_request_pk bigint, p_reason text) RETURNS text
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog'
+    AS $$
+declare
+  v_failure llm_private.reason := llm_private.require_failure_reason(p_reason);
+  q llm_private.requests;
+begin
+  perform llm_private.require_money_context();
+  if v_failure is null then
+    raise exception using errcode = '22023', message = 'a failure needs a reason';
+  end if;
+  select * into q from llm_private.requests x
+   where x.tenant_id = llm_private.current_tenant_id() and x.user_id = llm_private.current_user_id() and x.id = p_request_pk
+   for update;
+  if q.id is null then
+    raise exception using errcode = 'P0002', message = 'request not found',
+      detail = format('request %s is not visible in this tenant and user context', p_request_pk);
+  end if;
+  perform llm_private.finish_failed(q.tenant_id, q.id, v_failure);
+  return (select x.state::text from llm_private.requests x where x.tenant_id = q.tenant_id and x.id = q.id);
+end
+$$;
+
+ALTER FUNCTION llm.fail_request(p_request_pk bigint, p_reason text) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION fail_request(p_request_pk bigint, p_reason text); Type: COMMENT; Schema: llm; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm.fail_request(p_request_pk bigint, p_reason text) IS 'The worker gives up on a request that has no live attempt (for example its job''s last attempt failed before reserving): the request ends failed with the reason. Returns its final state (unchanged if it was already final).';
+
+--
+-- Name: purge_cache(uuid, text, text); Type: FUNCTION; Schema: llm; Owner: llm_owner
+--
+
+CREATE FUNCTION llm.purge_cache(p_tenant_id uuid DEFAULT NULL::uuid, p_endpoint text DEFAULT NULL::text, p_source_watermark text DEFAULT NULL::text) RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog'
+    AS $$
+declare
+  n bigint;
+begin
+  if p_tenant_id is null and p_endpoint is null and p_source_watermark is null then
+    raise exception using errcode = '22023', message = 'say what to purge', hint = 'Give a tenant, an endpoint, a watermark, or several.';
+  end if;
+  delete from llm_private.cache_entries c
+   where (p_tenant_id is null or c.tenant_id = p_tenant_id)
+     and (p_endpoint is null or c.endpoint = p_endpoint::llm_private.endpoint)
+     and (p_source_watermark is null or c.source_watermark = p_source_watermark);
+  get diagnostics n = row_count;
+  return n;
+end
+$$;
+
+ALTER FUNCTION llm.purge_cache(p_tenant_id uuid, p_endpoint text, p_source_watermark text) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION purge_cache(p_tenant_id uuid, p_endpoint text, p_source_watermark text); Type: COMMENT; Schema: llm; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm.purge_cache(p_tenant_id uuid, p_endpoint text, p_source_watermark text) IS 'Operator: deletes cache entries by tenant, endpoint and/or source watermark; returns how many.';
+
+--
+-- Name: purge_expired(integer); Type: FUNCTION; Schema: llm; Owner: llm_owner
+--
+
+CREATE FUNCTION llm.purge_expired(p_limit integer DEFAULT 10000) RETURNS TABLE(traces bigint, outputs bigint, cache_entries bigint)
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog'
+    AS $$
+declare
+  t bigint; o bigint; c bigint;
+  v_now timestamptz := llm_private.now();
+begin
+  perform llm_private.require_range('p_limit', p_limit, 1, 1000000);
+  delete from llm_private.reasoning_traces x where x.ctid = any (array(
+    select y.ctid from llm_private.reasoning_traces y where y.expires_at <= v_now limit p_limit));
+  get diagnostics t = row_count;
+  delete from llm_private.call_outputs x where x.ctid = any (array(
+    select y.ctid from llm_private.call_outputs y where y.expires_at <= v_now limit p_limit));
+  get diagnostics o = row_count;
+  delete from llm_private.cache_entries x where x.ctid = any (array(
+    select y.ctid from llm_private.cache_entries y where y.expires_at <= v_now limit p_limit));
+  get diagnostics c = row_count;
+  return query select t, o, c;
+end
+$$;
+
+ALTER FUNCTION llm.purge_expired(p_limit integer) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION purge_expired(p_limit integer); Type: COMMENT; Schema: llm; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm.purge_expired(p_limit integer) IS 'Operator (cron, hourly): deletes reasoning traces, final outputs and cache entries past their retention. The ledger is never purged row by row: whole months are dropped (llm_maint.drop_expired_partitions).';
+
+--
+-- Name: release_call(bigint, integer, text, text); Type: FUNCTION; Schema: llm; Owner: llm_owner
+--
+
+CREATE FUNCTION llm.release_call(p_request_pk bigint, p_attempt_no integer, p_reason text, p_final_failure text DEFAULT NULL::text) RETURNS TABLE(state text, released_micros bigint, request_state text)
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog'
+    AS $$
+#variable_conflict use_column
+declare
+  v_failure llm_private.reason := llm_private.require_failure_reason(p_final_failure);
+  q llm_private.requests;
+  a llm_private.attempts;
+begin
+  perform llm_private.require_money_context();
+  if p_reason is null or length(p_reason) not between 1 and 200 then
+    raise exception using errcode = '22023', message = 'a release needs a reason of 1 to 200 characters';
+  end if;
+  select * into q from llm_private.requests x
+   where x.tenant_id = llm_private.current_tenant_id() and x.user_id = llm_private.current_user_id() and x.id = p_request_pk
+   for update;
+  select * into a from llm_private.attempts x where x.tenant_id = q.tenant_id and x.request_pk = q.id and x.attempt_no = p_attempt_no;
+  if q.id is null or a.attempt_no is null then
+    raise exception using errcode = 'P0002', message = 'attempt not found',
+      detail = format('attempt %s/%s is not visible in this tenant and user context', p_request_pk, p_attempt_no);
+  end if;
+  if a.state = 'held' then
+    update llm_private.attempts x set state = 'released'
+     where x.tenant_id = a.tenant_id and x.request_pk = a.request_pk and x.attempt_no = a.attempt_no;
+  end if;
+  if v_failure is not null then
+    perform llm_private.finish_failed(q.tenant_id, q.id, v_failure);
+  end if;
+  return query select x.state::text, case when a.state = 'held' then a.held_micros else 0::bigint end,
+    (select r.state::text from llm_private.requests r where r.tenant_id = q.tenant_id and r.id = q.id)
+    from llm_private.attempts x where x.tenant_id = a.tenant_id and x.request_pk = a.request_pk and x.attempt_no = a.attempt_no;
+end
+$$;
+
+ALTER FUNCTION llm.release_call(p_request_pk bigint, p_attempt_no integer, p_reason text, p_final_failure text) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION release_call(p_request_pk bigint, p_attempt_no integer, p_reason text, p_final_failure text); Type: COMMENT; Schema: llm; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm.release_call(p_request_pk bigint, p_attempt_no integer, p_reason text, p_final_failure text) IS 'The worker sent no provider request for a held attempt (e.g. the provider is not configured here): gives the hold back, nothing charged. A later settle of the same attempt still charges it (late). p_final_failure ends the request failed.';
+
+--
+-- Name: request_for_call(bigint); Type: FUNCTION; Schema: llm; Owner: llm_owner
+--
+
+CREATE FUNCTION llm.request_for_call(p_request_pk bigint) RETURNS TABLE(request_pk bigint, request_id text, endpoint text, state text, model_ref text, messages jsonb, max_output_tokens integer, response_format text, source_watermark text, budget_scope text, correlation_id text)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog'
+    AS $$
+begin
+  perform llm_private.require_money_context();
+  return query
+  select q.id, q.request_id, q.endpoint::text, q.state::text, i.model_ref, i.messages, i.max_output_tokens, i.response_format,
+         i.source_watermark, q.budget_scope, i.correlation_id
+    from llm_private.requests q
+    join llm_private.request_inputs i on i.tenant_id = q.tenant_id and i.request_pk = q.id
+   where q.tenant_id = llm_private.current_tenant_id() and q.user_id = llm_private.current_user_id() and q.id = p_request_pk;
+  if not found then
+    raise exception using errcode = 'P0002', message = 'request not found',
+      detail = format('request %s is not visible in this tenant and user context', p_request_pk);
+  end if;
+end
+$$;
+
+ALTER FUNCTION llm.request_for_call(p_request_pk bigint) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION request_for_call(p_request_pk bigint); Type: COMMENT; Schema: llm; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm.request_for_call(p_request_pk bigint) IS 'The worker (as llm_money) reads what a job must call: the request''s inputs as enqueued. A job payload is never trusted for them.';
+
+--
+-- Name: reserve_call(bigint, integer, integer, integer, text, text, text, real); Type: FUNCTION; Schema: llm; Owner: llm_owner
+--
+
+CREATE FUNCTION llm.reserve_call(p_request_pk bigint, p_job_attempt integer, p_input_tokens integer, p_call_timeout_ms integer, p_trace_id text DEFAULT NULL::text, p_purpose text DEFAULT 'chat'::text, p_semantic_cache_key text DEFAULT NULL::text, p_similarity real DEFAULT NULL::real) RETURNS TABLE(decision text, reason text, attempt_no integer, provider text, model text, max_output_tokens integer, held_micros bigint, worst_case_micros bigint, limit_id integer, limit_name text, limit_cap bigint, limit_used bigint, expires_at timestamp with time zone, cached_output text, retry_after_ms integer)
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog'
+    AS $$
+#variable_conflict use_column
+declare
+  v_now timestamptz := llm_private.now();
+  q llm_private.requests;
+  a llm_private.attempts;
+  f llm_private.cache_fills;
+  v_key text;
+begin
+  perform llm_private.require_money_context();
+  perform llm_private.require_range('p_job_attempt', p_job_attempt, 0, 1000);
+  perform llm_private.require_range('p_input_tokens', p_input_tokens, 0, 10000000);
+  perform llm_private.require_range('p_call_timeout_ms', p_call_timeout_ms, 1000, 3600000);
+  if p_purpose is null or p_purpose not in ('chat', 'embedding') then
+    raise exception using errcode = '22023', message = 'p_purpose is chat or embedding';
+  end if;
+  select * into q from llm_private.requests x
+   where x.tenant_id = llm_private.current_tenant_id() and x.user_id = llm_private.current_user_id() and x.id = p_request_pk
+   for update;
+  if q.id is null then
+    raise exception using errcode = 'P0002', message = 'request not found',
+      detail = format('request %s is not visible in this tenant and user context', p_request_pk);
+  end if;
+  -- The same job attempt asking again (its first answer was lost): the same attempt.
+  select * into a from llm_private.attempts x
+   where x.tenant_id = q.tenant_id and x.request_pk = q.id and x.job_attempt = p_job_attempt and x.purpose = p_purpose::llm_private.purpose
+     and x.state = 'held'
+   order by x.attempt_no desc limit 1;
+  if a.attempt_no is not null then
+    return query select 'replay', 'in_flight', a.attempt_no::int, pr.provider, pr.model, a.max_output_tokens, a.held_micros, a.held_micros,
+      null::int, null::text, null::bigint, null::bigint, a.expires_at, null::text, null::int
+      from llm_private.model_prices pr where pr.id = a.price_id;
+    return;
+  end if;
+  if q.state not in ('queued', 'running') then
+    return query select 'replay', 'request_final', null::int, null::text, null::text, null::int, null::bigint, null::bigint,
+      null::int, q.state::text, null::bigint, null::bigint, null::timestamptz, null::text, null::int;
+    return;
+  end if;
+  -- Single flight: another request is filling this cache key right now.
+  if p_purpose = 'chat' then
+    select x.cache_key into v_key from llm_private.request_inputs x where x.tenant_id = q.tenant_id and x.request_pk = q.id;
+    if v_key is not null then
+      select * into f from llm_private.cache_fills x
+       where x.tenant_id = q.tenant_id and x.owner_user_id = llm_private.cache_owner(q.tenant_id, q.user_id, q.endpoint)
+         and x.cache_key = v_key and x.expires_at > v_now and x.request_pk <> q.id;
+      if f.request_pk is not null and llm_private.live_cache_entry(q.tenant_id, f.owner_user_id, v_key, v_now) is null then
+        return query select 'wait', 'cache_fill_in_flight', null::int, null::text, null::text, null::int, null::bigint, null::bigint,
+          null::int, null::text, null::bigint, null::bigint, f.expires_at, null::text,
+          least((select s.cache_fill_wait_ms from llm_private.settings s), greatest(10, (date_part('epoch', f.expires_at - v_now) * 1000)::int));
+        return;
+      end if;
+    end if;
+  end if;
+  insert into llm_private.attempts as x (tenant_id, request_pk, user_id, purpose, job_attempt, input_tokens_estimate, expires_at,
+    cache_key, similarity, trace_id)
+  values (q.tenant_id, q.id, q.user_id, p_purpose::llm_private.purpose, p_job_attempt, p_input_tokens,
+    v_now + make_interval(secs => p_call_timeout_ms / 1000.0), p_semantic_cache_key, p_similarity, p_trace_id)
+  returning x.* into a;
+  return query
+  select a.decision::text,
+         case when a.reason = 'limit' then coalesce(m.name, 'cost_ceiling') else a.reason::text end,
+         a.attempt_no::int, pr.provider, pr.model, a.max_output_tokens, a.held_micros,
+         case when pr.id is null then null else llm_private.call_cost_micros(pr, a.input_tokens_estimate, 0, a.max_output_tokens) end,
+         a.limit_id, coalesce(m.name, case when a.reason = 'limit' then 'cost_ceiling' end), a.limit_cap, a.limit_used, a.expires_at,
+         o.output, null::int
+    from (select 1) one
+    left join llm_private.model_prices pr on pr.id = a.price_id
+    left join llm_private.limits li on li.id = a.limit_id
+    left join llm_private.meters m on m.id = li.meter_id
+    left join llm_private.call_outputs o on a.state = 'cached' and o.tenant_id = a.tenant_id and o.request_pk = a.request_pk
+                                        and o.attempt_no = a.attempt_no;
+end
+$$;
+
+ALTER FUNCTION llm.reserve_call(p_request_pk bigint, p_job_attempt integer, p_input_tokens integer, p_call_timeout_ms integer, p_trace_id text, p_purpose text, p_semantic_cache_key text, p_similarity real) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION reserve_call(p_request_pk bigint, p_job_attempt integer, p_input_tokens integer, p_call_timeout_ms integer, p_trace_id text, p_purpose text, p_semantic_cache_key text, p_similarity real); Type: COMMENT; Schema: llm; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm.reserve_call(p_request_pk bigint, p_job_attempt integer, p_input_tokens integer, p_call_timeout_ms integer, p_trace_id text, p_purpose text, p_semantic_cache_key text, p_similarity real) IS 'Before a provider call (the worker, as llm_money, in the job''s tenant+user context): decides and holds. decision allow | cap | fallback: call provider:model with max_output_tokens, then llm.settle_call (or llm.release_call if no request was sent); block: refused (reason names the limit, with limit_cap and limit_used); cached: cached_output is the answer, nothing to call; replay: in_flight (this job attempt already holds attempt_no) or request_final; wait: an identical request fills the cache, LISTEN llm_cache_filled or ask again after retry_after_ms. p_purpose embedding reserves the embedding call of the semantic cache; p_semantic_cache_key/p_similarity claim a semantic hit, verified against the entry''s scope and the endpoint''s threshold.';
+
+--
+-- Name: reset_breaker(text, text); Type: FUNCTION; Schema: llm; Owner: llm_owner
+--
+
+CREATE FUNCTION llm.reset_breaker(p_provider text, p_model text) RETURNS boolean
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog'
+    AS $$
+begin
+  update llm_private.provider_breakers set state = 'closed', consecutive_failures = 0, open_until = null, probe_started_at = null,
+    updated_at = llm_private.now()
+   where provider = p_provider and model = p_model;
+  return found;
+end
+$$;
+
+ALTER FUNCTION llm.reset_breaker(p_provider text, p_model text) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION reset_breaker(p_provider text, p_model text); Type: COMMENT; Schema: llm; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm.reset_breaker(p_provider text, p_model text) IS 'Operator: closes a provider+model breaker by hand. False when it has no row.';
+
+--
+-- Name: schedule_shutoff(text, uuid, uuid, timestamp with time zone, timestamp with time zone, text); Type: FUNCTION; Schema: llm; Owner: llm_owner
+--
+
+CREATE FUNCTION llm.schedule_shutoff(p_scope text, p_tenant_id uuid, p_user_id uuid, p_starts_at timestamp with time zone, p_ends_at timestamp with time zone, p_reason text) RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog'
+    AS $$
+declare
+  v_id bigint;
+begin
+  insert into llm_private.shutoff_windows (scope, tenant_id, user_id, kind, starts_at, ends_at, reason)
+  values (p_scope::llm_private.limit_scope, p_tenant_id, p_user_id, 'scheduled', p_starts_at, p_ends_at, p_reason)
+  returning id into v_id;
+  return v_id;
+end
+$$;
+
+ALTER FUNCTION llm.schedule_shutoff(p_scope text, p_tenant_id uuid, p_user_id uuid, p_starts_at timestamp with time zone, p_ends_at timestamp with time zone, p_reason text) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION schedule_shutoff(p_scope text, p_tenant_id uuid, p_user_id uuid, p_starts_at timestamp with time zone, p_ends_at timestamp with time zone, p_reason text); Type: COMMENT; Schema: llm; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm.schedule_shutoff(p_scope text, p_tenant_id uuid, p_user_id uuid, p_starts_at timestamp with time zone, p_ends_at timestamp with time zone, p_reason text) IS 'Operator: schedules a shutoff between two times (for example a maintenance hour) at global, tenant or user scope. Returns the window id.';
+
+--
+-- Name: set_breaker_settings(integer, integer); Type: FUNCTION; Schema: llm; Owner: llm_owner
+--
+
+CREATE FUNCTION llm.set_breaker_settings(p_failure_threshold integer, p_cooldown_ms integer) RETURNS void
+    LANGUAGE sql
+    SET search_path TO 'pg_catalog'
+    AS $$
+  update llm_private.settings set breaker_failure_threshold = p_failure_threshold, breaker_cooldown_ms = p_cooldown_ms
+$$;
+
+ALTER FUNCTION llm.set_breaker_settings(p_failure_threshold integer, p_cooldown_ms integer) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION set_breaker_settings(p_failure_threshold integer, p_cooldown_ms integer); Type: COMMENT; Schema: llm; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm.set_breaker_settings(p_failure_threshold integer, p_cooldown_ms integer) IS 'Operator: consecutive failures that open a breaker, and its cooldown. One policy for every worker, so it lives in the database.';
+
+--
+-- Name: set_endpoint_cache(uuid, text, boolean, real, text); Type: FUNCTION; Schema: llm; Owner: llm_owner
+--
+
+CREATE FUNCTION llm.set_endpoint_cache(p_tenant_id uuid, p_endpoint text, p_shared boolean, p_semantic_threshold real DEFAULT NULL::real, p_embedding_model text DEFAULT NULL::text) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog'
+    AS $$
+begin
+  insert into llm_private.endpoint_settings (tenant_id, endpoint, cache_shared, semantic_threshold, embedding_model)
+  values (p_tenant_id, p_endpoint::llm_private.endpoint, p_shared, p_semantic_threshold, p_embedding_model)
+  on conflict (tenant_id, endpoint) do update set cache_shared = excluded.cache_shared,
+    semantic_threshold = excluded.semantic_threshold, embedding_model = excluded.embedding_model;
+end
+$$;
+
+ALTER FUNCTION llm.set_endpoint_cache(p_tenant_id uuid, p_endpoint text, p_shared boolean, p_semantic_threshold real, p_embedding_model text) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION set_endpoint_cache(p_tenant_id uuid, p_endpoint text, p_shared boolean, p_semantic_threshold real, p_embedding_model text); Type: COMMENT; Schema: llm; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm.set_endpoint_cache(p_tenant_id uuid, p_endpoint text, p_shared boolean, p_semantic_threshold real, p_embedding_model text) IS 'Operator: whether a tenant (NULL: the default for every tenant) shares an endpoint''s cache among its users, and its semantic cache threshold and embedding model (NULL threshold: exact cache only).';
+
+--
+-- Name: set_fallbacks(text, text, text[]); Type: FUNCTION; Schema: llm; Owner: llm_owner
+--
+
+CREATE FUNCTION llm.set_fallbacks(p_provider text, p_model text, p_chain text[]) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog'
+    AS $$
+declare
+  r record;
+begin
+  if cardinality(p_chain) > 10 then
+    raise exception using errcode = '22023', message = 'a fallback chain has at most 10 models';
+  end if;
+  delete from llm_private.model_fallbacks f where f.provider = p_provider and f.model = p_model;
+  for r in select c, n from unnest(p_chain) with ordinality u(c, n) loop
+    insert into llm_private.model_fallbacks (provider, model, position, fallback_provider, fallback_model)
+    select p_provider, p_model, r.n, x.provider, x.model from llm_private.split_model_ref(r.c) x;
+  end loop;
+end
+$$;
+
+ALTER FUNCTION llm.set_fallbacks(p_provider text, p_model text, p_chain text[]) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION set_fallbacks(p_provider text, p_model text, p_chain text[]); Type: COMMENT; Schema: llm; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm.set_fallbacks(p_provider text, p_model text, p_chain text[]) IS 'Operator: the ordered fallback chain of a model, as provider:model references (replaces the previous chain).';
+
+--
+-- Name: set_limit(text, bigint, uuid, uuid, text, text, timestamp with time zone, timestamp with time zone, smallint[], boolean, smallint, text, integer, text); Type: FUNCTION; Schema: llm; Owner: llm_owner
+--
+
+CREATE FUNCTION llm.set_limit(p_meter text, p_cap bigint, p_tenant_id uuid DEFAULT NULL::uuid, p_user_id uuid DEFAULT NULL::uuid, p_kind text DEFAULT 'hard'::text, p_action text DEFAULT 'block'::text, p_valid_from timestamp with time zone DEFAULT NULL::timestamp with time zone, p_valid_until timestamp with time zone DEFAULT NULL::timestamp with time zone, p_alert_pcts smallint[] DEFAULT '{80,95,100}'::smallint[], p_trips_shutoff boolean DEFAULT false, p_pressure_pct smallint DEFAULT NULL::smallint, p_pressure_model text DEFAULT NULL::text, p_min_output_tokens integer DEFAULT 16, p_note text DEFAULT NULL::text) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog'
+    AS $$
+declare
+  v_meter smallint;
+  v_id integer;
+  v_now timestamptz := llm_private.now();
+begin
+  select m.id into v_meter from llm_private.meters m where m.name = p_meter;
+  if v_meter is null then
+    raise exception using errcode = 'P0002', message = 'unknown meter', detail = format('meter %s', p_meter),
+      hint = 'See llm.limits for the meters, or create one with llm.define_meter.';
+  end if;
+  if p_valid_until is null then
+    -- A new permanent limit replaces the subject's permanent one (ended now; temporary ones stand).
+    update llm_private.limits l set valid_until = v_now
+     where l.meter_id = v_meter and l.tenant_id is not distinct from p_tenant_id and l.user_id is not distinct from p_user_id
+       and l.valid_until = 'infinity' and l.valid_from <= v_now;
+  end if;
+  insert into llm_private.limits (meter_id, tenant_id, user_id, cap, kind, action, min_output_tokens, trips_shutoff, alert_pcts,
+    pressure_pct, pressure_model, valid_from, valid_until, note)
+  values (v_meter, p_tenant_id, p_user_id, p_cap, p_kind::llm_private.limit_kind, p_action::llm_private.limit_action, p_min_output_tokens,
+    p_trips_shutoff, p_alert_pcts, p_pressure_pct, p_pressure_model, coalesce(p_valid_from, case when p_valid_until is null then v_now else v_now end),
+    coalesce(p_valid_until, 'infinity'), p_note)
+  returning id into v_id;
+  return v_id;
+end
+$$;
+
+ALTER FUNCTION llm.set_limit(p_meter text, p_cap bigint, p_tenant_id uuid, p_user_id uuid, p_kind text, p_action text, p_valid_from timestamp with time zone, p_valid_until timestamp with time zone, p_alert_pcts smallint[], p_trips_shutoff boolean, p_pressure_pct smallint, p_pressure_model text, p_min_output_tokens integer, p_note text) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION set_limit(p_meter text, p_cap bigint, p_tenant_id uuid, p_user_id uuid, p_kind text, p_action text, p_valid_from timestamp with time zone, p_valid_until timestamp with time zone, p_alert_pcts smallint[], p_trips_shutoff boolean, p_pressure_pct smallint, p_pressure_model text, p_min_output_tokens integer, p_note text); Type: COMMENT; Schema: llm; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm.set_limit(p_meter text, p_cap bigint, p_tenant_id uuid, p_user_id uuid, p_kind text, p_action text, p_valid_from timestamp with time zone, p_valid_until timestamp with time zone, p_alert_pcts smallint[], p_trips_shutoff boolean, p_pressure_pct smallint, p_pressure_model text, p_min_output_tokens integer, p_note text) IS 'Operator: caps a meter for everyone (tenant and user NULL), a tenant or a user. hard refuses (or shapes: action cap | fallback for request and budget scope limits), soft only alerts. With p_valid_until it is temporary (e.g. an increase until Friday) and ends by itself; without, it replaces the subject''s permanent limit. Alerts at p_alert_pcts of the cap; p_trips_shutoff opens a shutoff window when spent crosses the cap; p_pressure_pct switches to p_pressure_model (or the fallback chain) above that share. Returns the limit id.';
+
+--
+-- Name: set_model_price(text, text, bigint, bigint, bigint, timestamp with time zone); Type: FUNCTION; Schema: llm; Owner: llm_owner
+--
+
+CREATE FUNCTION llm.set_model_price(p_provider text, p_model text, p_input_per_mtok_micros bigint, p_cached_input_per_mtok_micros bigint, p_output_per_mtok_micros bigint, p_effective_from timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog'
+    AS $$
+declare
+  v_id integer;
+begin
+  insert into llm_private.model_prices (provider, model, effective_from, input_per_mtok_micros, cached_input_per_mtok_micros, output_per_mtok_micros)
+  values (p_provider, p_model, coalesce(p_effective_from, llm_private.now()), p_input_per_mtok_micros, p_cached_input_per_mtok_micros,
+    p_output_per_mtok_micros)
+  returning id into v_id;
+  return v_id;
+end
+$$;
+
+ALTER FUNCTION llm.set_model_price(p_provider text, p_model text, p_input_per_mtok_micros bigint, p_cached_input_per_mtok_micros bigint, p_output_per_mtok_micros bigint, p_effective_from timestamp with time zone) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION set_model_price(p_provider text, p_model text, p_input_per_mtok_micros bigint, p_cached_input_per_mtok_micros bigint, p_output_per_mtok_micros bigint, p_effective_from timestamp with time zone); Type: COMMENT; Schema: llm; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm.set_model_price(p_provider text, p_model text, p_input_per_mtok_micros bigint, p_cached_input_per_mtok_micros bigint, p_output_per_mtok_micros bigint, p_effective_from timestamp with time zone) IS 'Operator: a new price (micro-USD per million tokens: input, cached input, output) from p_effective_from (default now). Append-only: calls already reserved keep the price they pinned.';
+
+--
+-- Name: set_setting(text, text); Type: FUNCTION; Schema: llm; Owner: llm_owner
+--
+
+CREATE FUNCTION llm.set_setting(p_name text, p_value text) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog'
+    AS $_$
+begin
+  if p_name not in ('hold_margin_ms', 'max_attempts_per_request', 'enqueue_max_attempts', 'breaker_failure_threshold', 'breaker_cooldown_ms',
+      'cache_ttl_ms', 'cache_fill_wait_ms', 'output_retention_ms', 'trace_retention_ms', 'ledger_retention_months', 'partitions_ahead_months',
+      'idempotency_months', 'semantic_max_candidates') then
+    raise exception using errcode = '22023', message = 'unknown setting', detail = format('setting %s', p_name),
+      hint = 'See the columns of llm_private.settings (comments say what each does).';
+  end if;
+  execute format('update llm_private.settings set %I = $1::bigint', p_name) using p_value;
+end
+$_$;
+
+ALTER FUNCTION llm.set_setting(p_name text, p_value text) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION set_setting(p_name text, p_value text); Type: COMMENT; Schema: llm; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm.set_setting(p_name text, p_value text) IS 'Operator: changes one global setting (see the comments on llm_private.settings); the value''s range is checked by the table.';
+
+--
+-- Name: set_tenant_data_use(uuid, boolean, boolean); Type: FUNCTION; Schema: llm; Owner: llm_owner
+--
+
+CREATE FUNCTION llm.set_tenant_data_use(p_tenant_id uuid, p_distillation_opt_in boolean, p_traces_distillable boolean) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog'
+    AS $$
+begin
+  update llm_private.tenants set distillation_opt_in = p_distillation_opt_in, traces_distillable = p_traces_distillable
+   where id = p_tenant_id;
+  if not found then
+    raise exception using errcode = 'P0002', message = 'unknown tenant', detail = format('tenant %s', p_tenant_id);
+  end if;
+end
+$$;
+
+ALTER FUNCTION llm.set_tenant_data_use(p_tenant_id uuid, p_distillation_opt_in boolean, p_traces_distillable boolean) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION set_tenant_data_use(p_tenant_id uuid, p_distillation_opt_in boolean, p_traces_distillable boolean); Type: COMMENT; Schema: llm; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm.set_tenant_data_use(p_tenant_id uuid, p_distillation_opt_in boolean, p_traces_distillable boolean) IS 'Operator: records a tenant''s consent to use its final outputs, and separately its reasoning traces, for distillation. Only operators can: consent is never set by the application or a worker.';
+
+--
+-- Name: settle_call(bigint, integer, text, integer, integer, integer, integer, text, text, boolean, boolean, text, real[]); Type: FUNCTION; Schema: llm; Owner: llm_owner
+--
+
+CREATE FUNCTION llm.settle_call(p_request_pk bigint, p_attempt_no integer, p_status text, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer, p_latency_ms integer, p_output text DEFAULT NULL::text, p_reasoning text DEFAULT NULL::text, p_output_valid boolean DEFAULT NULL::boolean, p_pii_flagged boolean DEFAULT false, p_final_failure text DEFAULT NULL::text, p_embedding real[] DEFAULT NULL::real[]) RETURNS TABLE(state text, cost_micros bigint, held_micros bigint, released_micros bigint, overrun_micros bigint, usage_unknown boolean, late boolean, replayed boolean, request_state text)
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog'
+    AS $$
+#variable_conflict use_column
+declare
+  v_status llm_private.provider_status := llm_private.require_status(p_status);
+  v_failure llm_private.reason := llm_private.require_failure_reason(p_final_failure);
+  q llm_private.requests;
+  a llm_private.attempts;
+  v_prev llm_private.attempt_state;
+begin
+  perform llm_private.require_money_context();
+  if p_input_tokens is not null then perform llm_private.require_range('p_input_tokens', p_input_tokens, 0, 10000000); end if;
+  if p_cached_input_tokens is not null then perform llm_private.require_range('p_cached_input_tokens', p_cached_input_tokens, 0, 10000000); end if;
+  if p_output_tokens is not null then perform llm_private.require_range('p_output_tokens', p_output_tokens, 0, 10000000); end if;
+  perform llm_private.require_range('p_latency_ms', p_latency_ms, 0, 86400000);
+  select * into q from llm_private.requests x
+   where x.tenant_id = llm_private.current_tenant_id() and x.user_id = llm_private.current_user_id() and x.id = p_request_pk
+   for update;
+  select * into a from llm_private.attempts x where x.tenant_id = q.tenant_id and x.request_pk = q.id and x.attempt_no = p_attempt_no;
+  if q.id is null or a.attempt_no is null then
+    raise exception using errcode = 'P0002', message = 'attempt not found',
+      detail = format('attempt %s/%s is not visible in this tenant and user context', p_request_pk, p_attempt_no);
+  end if;
+  if a.state in ('settled', 'refused', 'cached') then
+    return query select a.state::text, coalesce(a.charged_micros, 0), a.held_micros, 0::bigint,
+      greatest(coalesce(a.charged_micros, 0) - a.held_micros, 0), a.usage_unknown, a.late, true, q.state::text;
+    return;
+  end if;
+  v_prev := a.state;
+  update llm_private.attempts x
+     set state = 'settled', input_tokens = p_input_tokens, cached_input_tokens = p_cached_input_tokens, output_tokens = p_output_tokens,
+         latency_ms = p_latency_ms, provider_status = v_status, output_valid = case when p_output is null then null else p_output_valid end,
+         pii_flagged = p_pii_flagged
+   where x.tenant_id = a.tenant_id and x.request_pk = a.request_pk and x.attempt_no = a.attempt_no
+  returning x.* into a;
+  -- The final output and the reasoning go to their own tables, with their own retention.
+  if p_output is not null and v_status = 'ok' and a.purpose = 'chat' then
+    insert into llm_private.call_outputs (tenant_id, request_pk, attempt_no, user_id, output, created_at, expires_at)
+    values (a.tenant_id, a.request_pk, a.attempt_no, a.user_id, p_output, llm_private.now(), llm_private.now());
+    if p_reasoning is not null then
+      insert into llm_private.reasoning_traces (tenant_id, request_pk, attempt_no, user_id, trace, created_at, expires_at)
+      values (a.tenant_id, a.request_pk, a.attempt_no, a.user_id, p_reasoning, llm_private.now(), llm_private.now());
+    end if;
+    if a.decision = 'allow' and a.output_valid and not a.usage_unknown
+       and (select x.cache_key from llm_private.request_inputs x where x.tenant_id = a.tenant_id and x.request_pk = a.request_pk) is not null
+       and (select x.model_ref from llm_private.request_inputs x where x.tenant_id = a.tenant_id and x.request_pk = a.request_pk)
+           = (select pr.provider || ':' || pr.model from llm_private.model_prices pr where pr.id = a.price_id) then
+      insert into llm_private.cache_entries (tenant_id, owner_user_id, cache_key, endpoint, provider, model, system_hash, response_format,
+        source_watermark, output, source_request_pk, source_attempt_no, source_cost_micros, embedding, created_at, expires_at)
+      values (a.tenant_id, null, null, null, null, null, null, null, null, p_output, a.request_pk, a.attempt_no, null, p_embedding, null, null)
+      on conflict (tenant_id, owner_user_id, cache_key) do update
+        set output = excluded.output, source_request_pk = excluded.source_request_pk, source_attempt_no = excluded.source_attempt_no,
+            embedding = excluded.embedding;
+    end if;
+  end if;
+  if v_failure is not null then
+    perform llm_private.finish_failed(q.tenant_id, q.id, v_failure);
+  end if;
+  return query select 'settled'::text, a.charged_micros, a.held_micros,
+    case when v_prev = 'held' then greatest(a.held_micros - a.charged_micros, 0) else 0::bigint end,
+    greatest(a.charged_micros - a.held_micros, 0), a.usage_unknown, a.late, false,
+    (select x.state::text from llm_private.requests x where x.tenant_id = q.tenant_id and x.id = q.id);
+end
+$$;
+
+ALTER FUNCTION llm.settle_call(p_request_pk bigint, p_attempt_no integer, p_status text, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer, p_latency_ms integer, p_output text, p_reasoning text, p_output_valid boolean, p_pii_flagged boolean, p_final_failure text, p_embedding real[]) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION settle_call(p_request_pk bigint, p_attempt_no integer, p_status text, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer, p_latency_ms integer, p_output text, p_reasoning text, p_output_valid boolean, p_pii_flagged boolean, p_final_failure text, p_embedding real[]); Type: COMMENT; Schema: llm; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm.settle_call(p_request_pk bigint, p_attempt_no integer, p_status text, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer, p_latency_ms integer, p_output text, p_reasoning text, p_output_valid boolean, p_pii_flagged boolean, p_final_failure text, p_embedding real[]) IS 'After a provider call (the worker, as llm_money): records the outcome of attempt p_attempt_no. Cost = tokens at the price pinned at reserve (input excludes cached input); NULL tokens mean the usage is unknown and the full hold is charged (flagged usage_unknown); a 429/5xx the provider answered without usage is settled with zeros. Stores the final output and the reasoning trace apart, fills the cache with a complete valid answer of the requested model (p_embedding: its question''s embedding, for the semantic cache), records the breaker outcome, decides distillation eligibility. p_final_failure (provider_client_error, attempts_exhausted, ...): no retry will follow, the request ends failed. Idempotent: settling again returns the first result with replayed = true.';
+
+--
+-- Name: sign_context(text, uuid, uuid, integer); Type: FUNCTION; Schema: llm; Owner: llm_owner
+--
+
+CREATE FUNCTION llm.sign_context(p_secret text, p_tenant_id uuid, p_user_id uuid, p_ttl_s integer DEFAULT 300) RETURNS text
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog'
+    AS $$
+declare
+  body text;
+begin
+  if p_secret is null or octet_length(p_secret) < 16 or p_tenant_id is null or p_user_id is null or p_ttl_s is null or p_ttl_s not between 1 and 86400 then
+    raise exception using errcode = '22023', message = 'bad arguments to sign a context',
+      hint = 'A secret of at least 16 bytes, a tenant, a user and a ttl of 1 to 86400 seconds.';
+  end if;
+  body := format('v1.%s.%s.%s', p_tenant_id, p_user_id, floor(date_part('epoch', clock_timestamp()))::bigint + p_ttl_s);
+  return body || '.' || encode((select llm_private.hmac_sha256(k.ipad, k.opad, convert_to(body, 'UTF8'))
+                                  from llm_private.hmac_pads(convert_to(p_secret, 'UTF8')) k), 'hex');
+end
+$$;
+
+ALTER FUNCTION llm.sign_context(p_secret text, p_tenant_id uuid, p_user_id uuid, p_ttl_s integer) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION sign_context(p_secret text, p_tenant_id uuid, p_user_id uuid, p_ttl_s integer); Type: COMMENT; Schema: llm; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm.sign_context(p_secret text, p_tenant_id uuid, p_user_id uuid, p_ttl_s integer) IS 'Makes an application context token for a tenant and user, valid p_ttl_s seconds, signed with the context secret you pass (the same secret as LLM_CONTEXT_SECRET). Harmless to expose: without the secret it signs nothing the database accepts. Applications usually sign in their own code (src/db/context.ts signContext).';
+
+--
+-- Name: trip_shutoff(text, uuid, uuid, timestamp with time zone, text); Type: FUNCTION; Schema: llm; Owner: llm_owner
+--
+
+CREATE FUNCTION llm.trip_shutoff(p_scope text, p_tenant_id uuid, p_user_id uuid, p_until timestamp with time zone, p_reason text) RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog'
+    AS $$
+declare
+  v_id bigint;
+begin
+  insert into llm_private.shutoff_windows (scope, tenant_id, user_id, kind, starts_at, ends_at, reason)
+  values (p_scope::llm_private.limit_scope, p_tenant_id, p_user_id, 'manual', llm_private.now(), p_until, p_reason)
+  returning id into v_id;
+  return v_id;
+end
+$$;
+
+ALTER FUNCTION llm.trip_shutoff(p_scope text, p_tenant_id uuid, p_user_id uuid, p_until timestamp with time zone, p_reason text) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION trip_shutoff(p_scope text, p_tenant_id uuid, p_user_id uuid, p_until timestamp with time zone, p_reason text); Type: COMMENT; Schema: llm; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm.trip_shutoff(p_scope text, p_tenant_id uuid, p_user_id uuid, p_until timestamp with time zone, p_reason text) IS 'Operator: stops calls now at global (tenant and user NULL), tenant (user NULL) or user scope until p_until (finite, at most 92 days). Returns the window id.';
+
+--
+-- Name: upsert_tenant(uuid, text); Type: FUNCTION; Schema: llm; Owner: llm_owner
+--
+
+CREATE FUNCTION llm.upsert_tenant(p_tenant_id uuid, p_name text) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog'
+    AS $$
+begin
+  insert into llm_private.tenants (id, name) values (p_tenant_id, p_name)
+  on conflict (id) do update set name = excluded.name;
+end
+$$;
+
+ALTER FUNCTION llm.upsert_tenant(p_tenant_id uuid, p_name text) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION upsert_tenant(p_tenant_id uuid, p_name text); Type: COMMENT; Schema: llm; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm.upsert_tenant(p_tenant_id uuid, p_name text) IS 'Operator: creates a tenant (or renames it). Its caps are limits: the defaults apply until llm.set_limit sets its own.';
+
+--
+-- Name: use_context(text); Type: FUNCTION; Schema: llm; Owner: llm_owner
+--
+
+CREATE FUNCTION llm.use_context(p_token text) RETURNS TABLE(tenant_id uuid, user_id uuid)
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog'
+    AS $$
+declare
+  ctx record;
+begin
+  perform set_config('app.context', coalesce(p_token, ''), true),
+          set_config('app.context_tx', llm_private.tx_stamp()::text, true);
+  select * into ctx from llm_private.app_context();
+  if ctx.tenant_id is null then
+    raise exception using errcode = '42501', message = 'invalid or expired context token',
+      hint = 'Sign v1.<tenant>.<user>.<expires>.<hmac> with LLM_CONTEXT_SECRET (src/db/context.ts signContext, or llm.sign_context).';
+  end if;
+  return query select ctx.tenant_id, ctx.user_id;
+end
+$$;
+
+ALTER FUNCTION llm.use_context(p_token text) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION use_context(p_token text); Type: COMMENT; Schema: llm; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm.use_context(p_token text) IS 'The application''s first call in each transaction: verifies the signed context token (42501 when invalid or expired) and sets it for this transaction only. Returns the tenant and user it names.';
+
+--
+-- Name: validate_payload(jsonb); Type: FUNCTION; Schema: llm; Owner: llm_owner
+--
+
+CREATE FUNCTION llm.validate_payload(p_payload jsonb) RETURNS text[]
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO 'pg_catalog'
+    AS $$ select llm_private.payload_errors(p_payload) $$;
+
+ALTER FUNCTION llm.validate_payload(p_payload jsonb) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION validate_payload(p_payload jsonb); Type: COMMENT; Schema: llm; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm.validate_payload(p_payload jsonb) IS 'The problems with an enqueue payload, or an empty array when llm.enqueue_call would accept it.';
+
+--
+-- Name: drop_expired_partitions(); Type: FUNCTION; Schema: llm_maint; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_maint.drop_expired_partitions() RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+declare
+  p record;
+  n integer := 0;
+  keep_from integer := llm_private.month_index(llm_private.now()) - (select s.ledger_retention_months from llm_private.settings s) + 1;
+begin
+  for p in select c.relname, parent.relname as parent_name
+             from pg_inherits i
+             join pg_class c on c.oid = i.inhrelid
+             join pg_class parent on parent.oid = i.inhparent
+             join pg_namespace ns on ns.oid = parent.relnamespace
+            where ns.nspname = 'llm_private' and parent.relname = any (llm_private.partitioned_tables())
+              and c.relname ~ '_m[0-9]{6}$' loop
+    if (substr(right(p.relname, 6), 1, 4)::int - 2000) * 12 + substr(right(p.relname, 6), 5, 2)::int - 1 < keep_from then
+      execute format('alter table llm_private.%I detach partition llm_private.%I', p.parent_name, p.relname);
+      execute format('drop table llm_private.%I', p.relname);
+      n := n + 1;
+    end if;
+  end loop;
+  return n;
+end
+$_$;
+
+ALTER FUNCTION llm_maint.drop_expired_partitions() OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION drop_expired_partitions(); Type: COMMENT; Schema: llm_maint; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_maint.drop_expired_partitions() IS 'SECURITY DEFINER (owner): retention by whole months: detaches and drops ledger partitions older than settings.ledger_retention_months (no DELETE sweeps). Returns how many it dropped.';
+
+--
+-- Name: ensure_partitions(); Type: FUNCTION; Schema: llm_maint; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_maint.ensure_partitions() RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+  t text;
+  n integer := 0;
+  cur integer := llm_private.month_index(llm_private.now());
+  ahead integer := (select s.partitions_ahead_months from llm_private.settings s);
+begin
+  foreach t in array llm_private.partitioned_tables() loop
+    for m in cur .. cur + ahead loop
+      begin
+        if llm_private.create_month_partition(t, m) then
+          n := n + 1;
+        end if;
+      exception when check_violation then
+        -- Rows of that month already sit in the default partition (the horizon was passed while
+        -- maintenance did not run): they stay there and stay correct; say so.
+        raise warning 'llm_maint: %.% month % has rows in the default partition; partition not created', 'llm_private', t, m;
+      end;
+    end loop;
+  end loop;
+  return n;
+end
+$$;
+
+ALTER FUNCTION llm_maint.ensure_partitions() OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION ensure_partitions(); Type: COMMENT; Schema: llm_maint; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_maint.ensure_partitions() IS 'SECURITY DEFINER (owner): creates the ledger''s monthly partitions from this month to settings.partitions_ahead_months ahead; returns how many it created. Run daily by the worker''s cron (llm__maintain_partitions).';
+
+SET default_tablespace = '';
+
+SET default_table_access_method = heap;
+
+--
+-- Name: shutoff_windows; Type: TABLE; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TABLE llm_private.shutoff_windows (
+    id bigint NOT NULL,
+    scope llm_private.limit_scope NOT NULL,
+    tenant_id uuid,
+    user_id uuid,
+    kind llm_private.window_kind NOT NULL,
+    starts_at timestamp with time zone NOT NULL,
+    ends_at timestamp with time zone NOT NULL,
+    reason text NOT NULL,
+    limit_id integer,
+    created_by text DEFAULT CURRENT_USER NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    cancelled_at timestamp with time zone,
+    cancelled_by text,
+    CONSTRAINT shutoff_windows_check CHECK (((scope = 'global'::llm_private.limit_scope) = (tenant_id IS NULL))),
+    CONSTRAINT shutoff_windows_check1 CHECK (((scope = 'user'::llm_private.limit_scope) = (user_id IS NOT NULL))),
+    CONSTRAINT shutoff_windows_check2 CHECK (((starts_at < ends_at) AND (ends_at < 'infinity'::timestamp with time zone) AND ((ends_at - starts_at) <= '92 days'::interval))),
+    CONSTRAINT shutoff_windows_check3 CHECK (((kind = 'tripped'::llm_private.window_kind) = (limit_id IS NOT NULL))),
+    CONSTRAINT shutoff_windows_reason_check CHECK (((length(reason) >= 1) AND (length(reason) <= 200))),
+    CONSTRAINT shutoff_windows_scope_check CHECK ((scope = ANY (ARRAY['global'::llm_private.limit_scope, 'tenant'::llm_private.limit_scope, 'user'::llm_private.limit_scope])))
+);
+
+ALTER TABLE ONLY llm_private.shutoff_windows FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE llm_private.shutoff_windows OWNER TO llm_owner;
+
+--
+-- Name: TABLE shutoff_windows; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON TABLE llm_private.shutoff_windows IS 'Emergency shutoffs at global, tenant or user scope: opened by hand, scheduled in advance, or tripped when spent crosses a limit with trips_shutoff. Every window ends by time alone (finite, at most 92 days); an operator may cancel one.';
+
+--
+-- Name: active_shutoff(uuid, uuid, timestamp with time zone); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.active_shutoff(p_tenant_id uuid, p_user_id uuid, p_at timestamp with time zone) RETURNS llm_private.shutoff_windows
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog'
+    AS $$
+declare
+  w llm_private.shutoff_windows;
+begin
+  select * into w from llm_private.shutoff_windows x
+   where x.ends_at > p_at and x.starts_at <= p_at and x.cancelled_at is null
+     and (x.tenant_id is null or (x.tenant_id = p_tenant_id and (x.user_id is null or x.user_id = p_user_id)))
+   order by x.kind, x.ends_at desc
+   limit 1;
+  return w;
+end
+$$;
+
+ALTER FUNCTION llm_private.active_shutoff(p_tenant_id uuid, p_user_id uuid, p_at timestamp with time zone) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION active_shutoff(p_tenant_id uuid, p_user_id uuid, p_at timestamp with time zone); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.active_shutoff(p_tenant_id uuid, p_user_id uuid, p_at timestamp with time zone) IS 'The shutoff window (manual first) that stops a tenant''s user''s calls now, if any.';
+
+--
+-- Name: app_context(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.app_context(OUT tenant_id uuid, OUT user_id uuid) RETURNS record
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog'
+    AS $_$
+declare
+  tok text := current_setting('app.context', true);
+  parts text[];
+  body bytea;
+  k record;
+begin
+  if tok is null or length(tok) > 300 or current_setting('app.context_tx', true) is distinct from llm_private.tx_stamp()::text then
+    return;
+  end if;
+  parts := string_to_array(tok, '.');
+  if cardinality(parts) <> 5 or parts[1] <> 'v1'
+     or parts[2] !~ '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+     or parts[3] !~ '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+     or parts[4] !~ '^[0-9]{1,12}$' or parts[5] !~ '^[0-9a-f]{64}$' then
+    return;
+  end if;
+  if parts[4]::bigint <= date_part('epoch', clock_timestamp()) then
+    return;                                                          -- expired (real time: tokens are minted by real clocks)
+  end if;
+  body := convert_to(array_to_string(parts[1:4], '.'), 'UTF8');
+  for k in select c.ipad, c.opad from llm_private.context_keys c where c.retired_at is null loop
+    if encode(llm_private.hmac_sha256(k.ipad, k.opad, body), 'hex') = parts[5] then
+      tenant_id := parts[2]::uuid;
+      user_id := parts[3]::uuid;
+      return;
+    end if;
+  end loop;
+end
+$_$;
+
+ALTER FUNCTION llm_private.app_context(OUT tenant_id uuid, OUT user_id uuid) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION app_context(OUT tenant_id uuid, OUT user_id uuid); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.app_context(OUT tenant_id uuid, OUT user_id uuid) IS 'SECURITY DEFINER (owner), the context verifier: the tenant and user of the application''s signed token (app.context) when it is well formed, unexpired, signed by a live key and set in this transaction; NULLs otherwise. Reads the key table, nothing else.';
+
+--
+-- Name: app_tenant_id(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.app_tenant_id() RETURNS uuid
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$ select (llm_private.app_context()).tenant_id $$;
+
+ALTER FUNCTION llm_private.app_tenant_id() OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION app_tenant_id(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.app_tenant_id() IS 'The application''s verified tenant (signed context), or NULL. Used by policies TO llm_app.';
+
+--
+-- Name: app_user_id(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.app_user_id() RETURNS uuid
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$ select (llm_private.app_context()).user_id $$;
+
+ALTER FUNCTION llm_private.app_user_id() OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION app_user_id(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.app_user_id() IS 'The application''s verified user (signed context), or NULL. Used by policies TO llm_app.';
+
+--
+-- Name: applicable_limits(uuid, uuid, llm_private.endpoint, text, text, boolean, timestamp with time zone); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.applicable_limits(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint, p_provider text, p_model text, p_has_scope boolean, p_at timestamp with time zone) RETURNS SETOF llm_private.applicable_limit
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog'
+    AS $$
+begin
+  return query
+  select m.id, m.name, m.scope, m."window", m.unit, m.shards, l.id, l.cap, l.kind, l.action, l.min_output_tokens, l.trips_shutoff,
+         l.alert_pcts, l.pressure_pct, l.pressure_model
+    from llm_private.meters m
+    cross join lateral (
+      select x.* from llm_private.limits x
+       where x.meter_id = m.id
+         and (x.tenant_id is null or x.tenant_id = p_tenant_id)
+         and (x.user_id is null or x.user_id = p_user_id)
+         and x.valid_from <= p_at and x.valid_until > p_at
+       order by (x.user_id is not null) desc, (x.tenant_id is not null) desc, (x.valid_until < 'infinity') desc, x.id desc
+       limit 1) l
+   where (m.disabled_at is null or m.disabled_at > p_at)
+     and (m.tenant_id is null or m.tenant_id = p_tenant_id)
+     and (m.endpoint is null or m.endpoint = p_endpoint)
+     and (m.provider is null or m.provider = p_provider)
+     and (m.model is null or m.model = p_model)
+     and (m.scope <> 'budget_scope' or p_has_scope)
+   order by m.id;
+end
+$$;
+
+ALTER FUNCTION llm_private.applicable_limits(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint, p_provider text, p_model text, p_has_scope boolean, p_at timestamp with time zone) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION applicable_limits(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint, p_provider text, p_model text, p_has_scope boolean, p_at timestamp with time zone); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.applicable_limits(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint, p_provider text, p_model text, p_has_scope boolean, p_at timestamp with time zone) IS 'Every meter that applies to a call (filters match, a limit exists for the subject) with its effective limit: a user''s over a tenant''s over everyone''s, temporary over permanent, newest first. In meter id order.';
+
+--
+-- Name: breaker_admits(text, text, timestamp with time zone); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.breaker_admits(p_provider text, p_model text, p_at timestamp with time zone) RETURNS boolean
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog'
+    AS $$
+declare
+  b llm_private.provider_breakers;
+  cooldown interval;
+begin
+  select * into b from llm_private.provider_breakers x where x.provider = p_provider and x.model = p_model;
+  if not found or b.state = 'closed' then
+    return true;
+  end if;
+  if b.state = 'open' and b.open_until > p_at then
+    return false;
+  end if;
+  cooldown := make_interval(secs => (select s.breaker_cooldown_ms from llm_private.settings s) / 1000.0);
+  if b.state = 'half_open' and b.probe_started_at > p_at - cooldown then
+    return false;                                         -- a probe is in flight
+  end if;
+  perform 1 from llm_private.provider_breakers x where x.provider = p_provider and x.model = p_model
+     and ((x.state = 'open' and x.open_until <= p_at) or (x.state = 'half_open' and x.probe_started_at <= p_at - cooldown))
+     for update skip locked;
+  if not found then
+    return false;
+  end if;
+  update llm_private.provider_breakers x set state = 'half_open', probe_started_at = p_at, updated_at = p_at
+   where x.provider = p_provider and x.model = p_model;
+  return true;
+end
+$$;
+
+ALTER FUNCTION llm_private.breaker_admits(p_provider text, p_model text, p_at timestamp with time zone) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION breaker_admits(p_provider text, p_model text, p_at timestamp with time zone); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.breaker_admits(p_provider text, p_model text, p_at timestamp with time zone) IS 'True when calls to this provider+model may go ahead: breaker closed, or this caller claimed the single half-open probe.';
+
+--
+-- Name: cache_owner(uuid, uuid, llm_private.endpoint); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.cache_owner(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint) RETURNS uuid
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog'
+    AS $$
+begin
+  return case when coalesce((select e.cache_shared from llm_private.endpoint_settings e
+                              where (e.tenant_id = p_tenant_id or e.tenant_id is null) and e.endpoint = p_endpoint
+                              order by e.tenant_id nulls last limit 1), false)
+              then llm_private.nil_uuid() else p_user_id end;
+end
+$$;
+
+ALTER FUNCTION llm_private.cache_owner(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION cache_owner(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.cache_owner(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint) IS 'Whose cache a request reads and fills: the nil uuid (the tenant''s shared cache) when the tenant shares the endpoint''s cache, else the user''s own.';
+
+--
+-- Name: model_prices; Type: TABLE; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TABLE llm_private.model_prices (
+    id integer NOT NULL,
+    provider text NOT NULL,
+    model text NOT NULL,
+    effective_from timestamp with time zone NOT NULL,
+    input_per_mtok_micros bigint NOT NULL,
+    cached_input_per_mtok_micros bigint NOT NULL,
+    output_per_mtok_micros bigint NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    created_by text DEFAULT CURRENT_USER NOT NULL,
+    CONSTRAINT model_prices_cached_input_per_mtok_micros_check CHECK (((cached_input_per_mtok_micros >= 0) AND (cached_input_per_mtok_micros <= '1000000000000'::bigint))),
+    CONSTRAINT model_prices_input_per_mtok_micros_check CHECK (((input_per_mtok_micros >= 0) AND (input_per_mtok_micros <= '1000000000000'::bigint))),
+    CONSTRAINT model_prices_output_per_mtok_micros_check CHECK (((output_per_mtok_micros >= 0) AND (output_per_mtok_micros <= '1000000000000'::bigint)))
+);
+
+ALTER TABLE ONLY llm_private.model_prices FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE llm_private.model_prices OWNER TO llm_owner;
+
+--
+-- Name: TABLE model_prices; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON TABLE llm_private.model_prices IS 'Prices per million tokens in micro-USD, effective from an instant. Append-only: a new price is a new row, and every attempt pins the row it was reserved at.';
+
+--
+-- Name: call_cost_micros(llm_private.model_prices, integer, integer, integer); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.call_cost_micros(p llm_private.model_prices, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer) RETURNS bigint
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+  select llm_private.cost_micros(p_input_tokens, p.input_per_mtok_micros)
+       + llm_private.cost_micros(p_cached_input_tokens, p.cached_input_per_mtok_micros)
+       + llm_private.cost_micros(p_output_tokens, p.output_per_mtok_micros)
+$$;
+
+ALTER FUNCTION llm_private.call_cost_micros(p llm_private.model_prices, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION call_cost_micros(p llm_private.model_prices, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.call_cost_micros(p llm_private.model_prices, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer) IS 'The cost of a call at a price row: uncached input, cached input and output tokens, each rounded up. The worst case of a reserve is this with every input token uncached and every allowed output token.';
+
+--
+-- Name: attempts; Type: TABLE; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TABLE llm_private.attempts (
+    tenant_id uuid NOT NULL,
+    request_pk bigint NOT NULL,
+    attempt_no smallint NOT NULL,
+    user_id uuid NOT NULL,
+    purpose llm_private.purpose DEFAULT 'chat'::llm_private.purpose NOT NULL,
+    job_attempt smallint NOT NULL,
+    state llm_private.attempt_state NOT NULL,
+    decision llm_private.decision NOT NULL,
+    reason llm_private.reason NOT NULL,
+    price_id integer,
+    input_tokens_estimate integer NOT NULL,
+    max_output_tokens integer NOT NULL,
+    held_micros bigint DEFAULT 0 NOT NULL,
+    reserved_at timestamp with time zone NOT NULL,
+    expires_at timestamp with time zone NOT NULL,
+    ended_at timestamp with time zone,
+    input_tokens integer,
+    cached_input_tokens integer,
+    output_tokens integer,
+    cost_micros bigint,
+    charged_micros bigint DEFAULT 0 NOT NULL,
+    latency_ms integer,
+    provider_status llm_private.provider_status,
+    usage_unknown boolean DEFAULT false NOT NULL,
+    late boolean DEFAULT false NOT NULL,
+    output_valid boolean,
+    pii_flagged boolean,
+    meter_ids smallint[] DEFAULT '{}'::smallint[] NOT NULL,
+    limit_id integer,
+    limit_cap bigint,
+    limit_used bigint,
+    cache_key text,
+    cache_source_pk bigint,
+    similarity real,
+    trace_id text,
+    distillation_eligible boolean,
+    distillation_reason llm_private.distill_reason,
+    CONSTRAINT attempts_attempt_no_check CHECK (((attempt_no >= 1) AND (attempt_no <= 1000))),
+    CONSTRAINT attempts_cache_key_check CHECK ((length(cache_key) = 64)),
+    CONSTRAINT attempts_cached_input_tokens_check CHECK (((cached_input_tokens >= 0) AND (cached_input_tokens <= 10000000))),
+    CONSTRAINT attempts_charged_micros_check CHECK ((charged_micros >= 0)),
+    CONSTRAINT attempts_cost_micros_check CHECK ((cost_micros >= 0)),
+    CONSTRAINT attempts_held_micros_check CHECK ((held_micros >= 0)),
+    CONSTRAINT attempts_input_tokens_check CHECK (((input_tokens >= 0) AND (input_tokens <= 10000000))),
+    CONSTRAINT attempts_input_tokens_estimate_check CHECK (((input_tokens_estimate >= 0) AND (input_tokens_estimate <= 10000000))),
+    CONSTRAINT attempts_job_attempt_check CHECK (((job_attempt >= 0) AND (job_attempt <= 1000))),
+    CONSTRAINT attempts_latency_ms_check CHECK (((latency_ms >= 0) AND (latency_ms <= 86400000))),
+    CONSTRAINT attempts_max_output_tokens_check CHECK (((max_output_tokens >= 0) AND (max_output_tokens <= 1000000))),
+    CONSTRAINT attempts_meter_ids_check CHECK ((cardinality(meter_ids) <= 64)),
+    CONSTRAINT attempts_output_tokens_check CHECK (((output_tokens >= 0) AND (output_tokens <= 10000000))),
+    CONSTRAINT attempts_similarity_check CHECK (((similarity >= ('-1'::integer)::double precision) AND (similarity <= (1)::double precision))),
+    CONSTRAINT attempts_trace_id_check CHECK ((trace_id ~ '^[0-9a-f]{32}$'::text))
+)
+PARTITION BY RANGE (request_pk);
+
+ALTER TABLE ONLY llm_private.attempts FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE llm_private.attempts OWNER TO llm_owner;
+
+--
+-- Name: TABLE attempts; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON TABLE llm_private.attempts IS 'Every reserve''s decision and what became of it (the ledger). INSERT = reserve, UPDATE = settle | release | expiry; the triggers in sql/api/*attempts* derive decisions, holds, costs, charges and consent, and move usage. No DELETE.';
+
+--
+-- Name: COLUMN attempts.job_attempt; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.attempts.job_attempt IS 'graphile-worker''s attempt number of the job that reserved (0 for calls outside a job): reserve is idempotent per (request, job attempt, purpose).';
+
+--
+-- Name: COLUMN attempts.held_micros; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.attempts.held_micros IS 'The worst case held while state = held (input estimate at the uncached price + every allowed output token).';
+
+--
+-- Name: COLUMN attempts.charged_micros; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.attempts.charged_micros IS 'What the attempt counts as spent: the real cost once settled, the full hold when expired (unknown outcome), 0 when released or refused.';
+
+--
+-- Name: COLUMN attempts.usage_unknown; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.attempts.usage_unknown IS 'The provider''s usage is unknown (timeout after sending, dropped connection, malformed body, expiry): charged the full hold.';
+
+--
+-- Name: COLUMN attempts.late; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.attempts.late IS 'Settled after it had expired or been released: the conservative charge was replaced by the real cost, once.';
+
+--
+-- Name: COLUMN attempts.meter_ids; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.attempts.meter_ids IS 'The meters this attempt counts on (its footprint, fixed at reserve): usage moves on exactly these at settle, release and expiry.';
+
+--
+-- Name: COLUMN attempts.limit_id; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.attempts.limit_id IS 'For a refusal, a cap or a fallback by a limit: the limit that decided; limit_cap and limit_used are the figures compared.';
+
+--
+-- Name: COLUMN attempts.cache_key; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.attempts.cache_key IS 'For a cache hit: the key of the entry served.';
+
+--
+-- Name: COLUMN attempts.cache_source_pk; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.attempts.cache_source_pk IS 'For a cache hit: the request whose answer was served.';
+
+--
+-- Name: charged_amount(llm_private.limit_unit, llm_private.attempts); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.charged_amount(p_unit llm_private.limit_unit, a llm_private.attempts) RETURNS bigint
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+  select case when a.state in ('held', 'released', 'refused', 'cached') then 0::pg_catalog.int8
+    else case p_unit
+      when 'micros' then a.charged_micros
+      when 'tokens' then case when a.usage_unknown then a.input_tokens_estimate::pg_catalog.int8 + a.max_output_tokens
+                              else coalesce(a.input_tokens, 0)::pg_catalog.int8 + coalesce(a.cached_input_tokens, 0) + coalesce(a.output_tokens, 0) end
+      when 'calls' then case when a.purpose = 'chat' then 1::pg_catalog.int8 else 0::pg_catalog.int8 end
+      else 0::pg_catalog.int8 end end
+$$;
+
+ALTER FUNCTION llm_private.charged_amount(p_unit llm_private.limit_unit, a llm_private.attempts) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION charged_amount(p_unit llm_private.limit_unit, a llm_private.attempts); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.charged_amount(p_unit llm_private.limit_unit, a llm_private.attempts) IS 'What a settled or expired attempt counts as spent on a meter of this unit (0 while held, and when released, refused or cached).';
+
+--
+-- Name: cost_micros(bigint, bigint); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.cost_micros(p_tokens bigint, p_per_mtok_micros bigint) RETURNS bigint
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    AS $$ select pg_catalog.div(p_tokens::pg_catalog.numeric * p_per_mtok_micros + 999999, 1000000)::pg_catalog.int8 $$;
+
+ALTER FUNCTION llm_private.cost_micros(p_tokens bigint, p_per_mtok_micros bigint) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION cost_micros(p_tokens bigint, p_per_mtok_micros bigint); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.cost_micros(p_tokens bigint, p_per_mtok_micros bigint) IS 'Cost in micro-USD of a number of tokens at a price per million tokens, rounded up. Inlinable.';
+
+--
+-- Name: create_month_partition(text, integer); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.create_month_partition(p_table text, p_month integer) RETURNS boolean
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog'
+    AS $$
+declare
+  part text := format('%s_m%s', p_table, to_char(llm_private.month_start(p_month) at time zone 'UTC', 'YYYYMM'));
+  bounds text;
+begin
+  if p_table <> all (llm_private.partitioned_tables()) or p_month not between 0 and 2400 then
+    raise exception using errcode = '22023', message = 'not a partitioned ledger table or month', detail = format('%s %s', p_table, p_month);
+  end if;
+  if to_regclass('llm_private.' || part) is not null then
+    return false;
+  end if;
+  bounds := case when p_table in ('requests', 'request_inputs', 'attempts')
+                 then format('from (%s) to (%s)', p_month::bigint << 40, (p_month + 1)::bigint << 40)
+                 else format('from (%L) to (%L)', llm_private.month_start(p_month), llm_private.month_start(p_month + 1)) end;
+  execute format('create table llm_private.%I partition of llm_private.%I for values %s', part, p_table, bounds);
+  execute format('alter table llm_private.%I enable row level security', part);
+  execute format('alter table llm_private.%I force row level security', part);
+  execute format('comment on table llm_private.%I is %L', part, format('Partition of llm_private.%s for %s (UTC).', p_table,
+    to_char(llm_private.month_start(p_month) at time zone 'UTC', 'YYYY-MM')));
+  return true;
+end
+$$;
+
+ALTER FUNCTION llm_private.create_month_partition(p_table text, p_month integer) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION create_month_partition(p_table text, p_month integer); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.create_month_partition(p_table text, p_month integer) IS 'Creates one month''s partition of a ledger table (FORCE RLS, no grants: access goes through the parent''s policies). Owner only; called by migrations and llm_maint.ensure_partitions().';
+
+--
+-- Name: current_tenant_id(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.current_tenant_id() RETURNS uuid
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $_$
+  select case when pg_catalog.current_setting('app.context_tx', true) = llm_private.tx_stamp()::pg_catalog.text
+               and pg_catalog.current_setting('app.current_tenant_id', true)
+                   OPERATOR(pg_catalog.~*) '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+              then pg_catalog.current_setting('app.current_tenant_id', true)::pg_catalog.uuid end
+$_$;
+
+ALTER FUNCTION llm_private.current_tenant_id() OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION current_tenant_id(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.current_tenant_id() IS 'The worker''s tenant context (app.current_tenant_id) when set in this transaction (app.context_tx), else NULL. Used by policies TO llm_money. Inlinable: no SET clause, every name qualified.';
+
+--
+-- Name: current_user_id(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.current_user_id() RETURNS uuid
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $_$
+  select case when pg_catalog.current_setting('app.context_tx', true) = llm_private.tx_stamp()::pg_catalog.text
+               and pg_catalog.current_setting('app.current_user_id', true)
+                   OPERATOR(pg_catalog.~*) '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+              then pg_catalog.current_setting('app.current_user_id', true)::pg_catalog.uuid end
+$_$;
+
+ALTER FUNCTION llm_private.current_user_id() OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION current_user_id(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.current_user_id() IS 'The worker''s user context (app.current_user_id) when set in this transaction, else NULL. Used by policies TO llm_money. Inlinable.';
+
+--
+-- Name: distillation_gate(uuid, llm_private.decision, llm_private.provider_status, boolean, boolean, text, text); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.distillation_gate(p_tenant_id uuid, p_decision llm_private.decision, p_status llm_private.provider_status, p_output_valid boolean, p_pii_flagged boolean, p_provider text, p_model text, OUT eligible boolean, OUT reason llm_private.distill_reason) RETURNS record
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog'
+    AS $$
+begin
+  -- Facts about the call first (no lookups), then the tenant's consent and the model's terms.
+  reason := case
+    when p_status is distinct from 'ok' then 'call_failed'
+    when p_decision = 'cap' then 'capped_output'
+    when p_output_valid is null then 'no_output'
+    when not p_output_valid then 'invalid_output'
+    when coalesce(p_pii_flagged, true) then 'pii_flagged'
+  end;
+  if reason is null and not coalesce((select t.distillation_opt_in from llm_private.tenants t where t.id = p_tenant_id), false) then
+    reason := 'tenant_not_opted_in';
+  end if;
+  if reason is null and not coalesce((select m.training_allowed from llm_private.models m
+                                       where m.provider = p_provider and m.model = p_model), false) then
+    reason := 'model_terms_forbid';
+  end if;
+  reason := coalesce(reason, 'eligible');
+  eligible := reason = 'eligible';
+end
+$$;
+
+ALTER FUNCTION llm_private.distillation_gate(p_tenant_id uuid, p_decision llm_private.decision, p_status llm_private.provider_status, p_output_valid boolean, p_pii_flagged boolean, p_provider text, p_model text, OUT eligible boolean, OUT reason llm_private.distill_reason) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION distillation_gate(p_tenant_id uuid, p_decision llm_private.decision, p_status llm_private.provider_status, p_output_valid boolean, p_pii_flagged boolean, p_provider text, p_model text, OUT eligible boolean, OUT reason llm_private.distill_reason); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.distillation_gate(p_tenant_id uuid, p_decision llm_private.decision, p_status llm_private.provider_status, p_output_valid boolean, p_pii_flagged boolean, p_provider text, p_model text, OUT eligible boolean, OUT reason llm_private.distill_reason) IS 'The distillation-eligibility decision of a settled call and its reason (the first rule that fails). Called by the settle trigger only.';
+
+--
+-- Name: end_cache_fill(uuid, bigint, smallint); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.end_cache_fill(p_tenant_id uuid, p_request_pk bigint, p_attempt_no smallint) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog'
+    AS $$
+declare
+  k text;
+begin
+  delete from llm_private.cache_fills f
+   where f.tenant_id = p_tenant_id and f.request_pk = p_request_pk and f.attempt_no = p_attempt_no
+  returning f.cache_key into k;
+  if k is not null then
+    perform pg_notify('llm_cache_filled', k);
+  end if;
+end
+$$;
+
+ALTER FUNCTION llm_private.end_cache_fill(p_tenant_id uuid, p_request_pk bigint, p_attempt_no smallint) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION end_cache_fill(p_tenant_id uuid, p_request_pk bigint, p_attempt_no smallint); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.end_cache_fill(p_tenant_id uuid, p_request_pk bigint, p_attempt_no smallint) IS 'Ends an attempt''s cache fill and notifies llm_cache_filled with the key.';
+
+--
+-- Name: fingerprint(uuid, jsonb); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.fingerprint(p_user_id uuid, p jsonb) RETURNS bytea
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO 'pg_catalog'
+    AS $$
+  -- A JSON array: every field has an unambiguous boundary (no "ab"+"c" = "a"+"bc").
+  select sha256(convert_to(jsonb_build_array(p_user_id, p->>'endpoint', p->>'model', p->'messages', (p->>'max_output_tokens')::numeric,
+    coalesce(p->>'response_format', 'text'), p->>'source_watermark', (p->>'cost_ceiling_micros')::numeric, p->>'budget_scope')::text, 'UTF8'))
+$$;
+
+ALTER FUNCTION llm_private.fingerprint(p_user_id uuid, p jsonb) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION fingerprint(p_user_id uuid, p jsonb); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.fingerprint(p_user_id uuid, p jsonb) IS 'sha256 of the user and every parameter of a call (messages, model, max output, format, watermark, ceiling, budget scope; not correlation_id, which only traces).';
+
+--
+-- Name: finish_failed(uuid, bigint, llm_private.reason); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.finish_failed(p_tenant_id uuid, p_request_pk bigint, p_reason llm_private.reason) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog'
+    AS $$
+begin
+  update llm_private.requests q set state = 'failed', reason = p_reason, finished_at = llm_private.now()
+   where q.tenant_id = p_tenant_id and q.id = p_request_pk and q.state in ('queued', 'running');
+end
+$$;
+
+ALTER FUNCTION llm_private.finish_failed(p_tenant_id uuid, p_request_pk bigint, p_reason llm_private.reason) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION finish_failed(p_tenant_id uuid, p_request_pk bigint, p_reason llm_private.reason); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.finish_failed(p_tenant_id uuid, p_request_pk bigint, p_reason llm_private.reason) IS 'Ends a request that is still open as failed, with its reason.';
+
+--
+-- Name: held_amount(llm_private.limit_unit, llm_private.attempts); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.held_amount(p_unit llm_private.limit_unit, a llm_private.attempts) RETURNS bigint
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+  select case p_unit
+    when 'micros' then a.held_micros
+    when 'tokens' then a.input_tokens_estimate::pg_catalog.int8 + a.max_output_tokens
+    when 'calls' then case when a.purpose = 'chat' then 1::pg_catalog.int8 else 0::pg_catalog.int8 end
+    else 0::pg_catalog.int8 end
+$$;
+
+ALTER FUNCTION llm_private.held_amount(p_unit llm_private.limit_unit, a llm_private.attempts) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION held_amount(p_unit llm_private.limit_unit, a llm_private.attempts); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.held_amount(p_unit llm_private.limit_unit, a llm_private.attempts) IS 'What a held attempt holds on a meter of this unit.';
+
+--
+-- Name: hmac_pads(bytea); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.hmac_pads(p_key bytea, OUT ipad bytea, OUT opad bytea) RETURNS record
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog'
+    AS $$
+declare
+  k bytea := case when octet_length(p_key) > 64 then sha256(p_key) else p_key end;
+begin
+  k := k || decode(repeat('00', 64 - octet_length(k)), 'hex');
+  ipad := k; opad := k;
+  for i in 0 .. 63 loop
+    ipad := set_byte(ipad, i, get_byte(k, i) # 54);
+    opad := set_byte(opad, i, get_byte(k, i) # 92);
+  end loop;
+end
+$$;
+
+ALTER FUNCTION llm_private.hmac_pads(p_key bytea, OUT ipad bytea, OUT opad bytea) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION hmac_pads(p_key bytea, OUT ipad bytea, OUT opad bytea); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.hmac_pads(p_key bytea, OUT ipad bytea, OUT opad bytea) IS 'The inner and outer padded keys of HMAC-SHA256 (key XOR 0x36.., key XOR 0x5c..).';
+
+--
+-- Name: hmac_sha256(bytea, bytea, bytea); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.hmac_sha256(p_ipad bytea, p_opad bytea, p_message bytea) RETURNS bytea
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$ select pg_catalog.sha256(p_opad operator(pg_catalog.||) pg_catalog.sha256(p_ipad operator(pg_catalog.||) p_message)) $$;
+
+ALTER FUNCTION llm_private.hmac_sha256(p_ipad bytea, p_opad bytea, p_message bytea) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION hmac_sha256(p_ipad bytea, p_opad bytea, p_message bytea); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.hmac_sha256(p_ipad bytea, p_opad bytea, p_message bytea) IS 'HMAC-SHA256 of a message from the padded keys (llm_private.hmac_pads).';
+
+--
+-- Name: cache_entries; Type: TABLE; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TABLE llm_private.cache_entries (
+    tenant_id uuid NOT NULL,
+    owner_user_id uuid NOT NULL,
+    cache_key text NOT NULL,
+    endpoint llm_private.endpoint NOT NULL,
+    provider text NOT NULL,
+    model text NOT NULL,
+    system_hash text NOT NULL,
+    response_format text NOT NULL,
+    source_watermark text NOT NULL,
+    output text NOT NULL,
+    source_request_pk bigint NOT NULL,
+    source_attempt_no smallint NOT NULL,
+    source_cost_micros bigint NOT NULL,
+    embedding real[],
+    embedding_model text,
+    created_at timestamp with time zone NOT NULL,
+    expires_at timestamp with time zone NOT NULL,
+    CONSTRAINT cache_entries_cache_key_check CHECK ((length(cache_key) = 64)),
+    CONSTRAINT cache_entries_embedding_check CHECK (((cardinality(embedding) >= 1) AND (cardinality(embedding) <= 4096))),
+    CONSTRAINT cache_entries_output_check CHECK ((octet_length(output) <= 1048576)),
+    CONSTRAINT cache_entries_response_format_check CHECK ((response_format = ANY (ARRAY['text'::text, 'json'::text]))),
+    CONSTRAINT cache_entries_source_cost_micros_check CHECK ((source_cost_micros >= 0)),
+    CONSTRAINT cache_entries_system_hash_check CHECK ((length(system_hash) = 64))
+);
+
+ALTER TABLE ONLY llm_private.cache_entries FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE llm_private.cache_entries OWNER TO llm_owner;
+
+--
+-- Name: TABLE cache_entries; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON TABLE llm_private.cache_entries IS 'The Postgres cache: key = sha256(normalized request + source watermark). Scoped to its user (owner_user_id) unless the tenant shares the endpoint''s cache (owner = nil uuid). Only complete, valid answers of the requested model are stored.';
+
+--
+-- Name: COLUMN cache_entries.embedding; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.cache_entries.embedding IS 'The question''s embedding, for the semantic cache (NULL: exact cache only).';
+
+--
+-- Name: live_cache_entry(uuid, uuid, text, timestamp with time zone); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.live_cache_entry(p_tenant_id uuid, p_owner uuid, p_cache_key text, p_at timestamp with time zone) RETURNS llm_private.cache_entries
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog'
+    AS $$
+declare
+  e llm_private.cache_entries;
+begin
+  select * into e from llm_private.cache_entries c
+   where c.tenant_id = p_tenant_id and c.owner_user_id = p_owner and c.cache_key = p_cache_key and c.expires_at > p_at;
+  return e;
+end
+$$;
+
+ALTER FUNCTION llm_private.live_cache_entry(p_tenant_id uuid, p_owner uuid, p_cache_key text, p_at timestamp with time zone) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION live_cache_entry(p_tenant_id uuid, p_owner uuid, p_cache_key text, p_at timestamp with time zone); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.live_cache_entry(p_tenant_id uuid, p_owner uuid, p_cache_key text, p_at timestamp with time zone) IS 'The unexpired cache entry of a key in a scope, if any.';
+
+--
+-- Name: max_output_within(llm_private.model_prices, integer, bigint); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.max_output_within(p llm_private.model_prices, p_input_tokens integer, p_budget_micros bigint) RETURNS integer
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog'
+    AS $$
+declare
+  left_micros bigint := p_budget_micros - llm_private.cost_micros(p_input_tokens, p.input_per_mtok_micros);
+begin
+  -- Largest m with ceil(m * out / 1e6) <= budget - input cost; NULL when even the input does not fit.
+  if left_micros < 0 then
+    return null;
+  elsif p.output_per_mtok_micros = 0 then
+    return 1000000;
+  end if;
+  return least(1000000, div(left_micros::numeric * 1000000, p.output_per_mtok_micros))::integer;
+end
+$$;
+
+ALTER FUNCTION llm_private.max_output_within(p llm_private.model_prices, p_input_tokens integer, p_budget_micros bigint) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION max_output_within(p llm_private.model_prices, p_input_tokens integer, p_budget_micros bigint); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.max_output_within(p llm_private.model_prices, p_input_tokens integer, p_budget_micros bigint) IS 'The most output tokens whose worst case fits a budget at a price, or NULL when the input alone does not fit.';
+
+--
+-- Name: month_index(timestamp with time zone); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.month_index(p_at timestamp with time zone) RETURNS integer
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+  select ((pg_catalog.date_part('year', pg_catalog.timezone('UTC', p_at)) - 2000) * 12
+        + pg_catalog.date_part('month', pg_catalog.timezone('UTC', p_at)) - 1)::pg_catalog.int4
+$$;
+
+ALTER FUNCTION llm_private.month_index(p_at timestamp with time zone) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION month_index(p_at timestamp with time zone); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.month_index(p_at timestamp with time zone) IS 'Months since 2000-01 in UTC: the month part of request ids and the partition of every ledger row.';
+
+--
+-- Name: month_start(integer); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.month_start(p_month_index integer) RETURNS timestamp with time zone
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+  select pg_catalog.make_timestamptz(2000 + p_month_index / 12, p_month_index % 12 + 1, 1, 0, 0, 0, 'UTC')
+$$;
+
+ALTER FUNCTION llm_private.month_start(p_month_index integer) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION month_start(p_month_index integer); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.month_start(p_month_index integer) IS 'The first instant (UTC) of a month index.';
+
+--
+-- Name: new_request_id(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.new_request_id() RETURNS bigint
+    LANGUAGE sql
+    AS $$
+  select (llm_private.month_index(llm_private.now())::pg_catalog.int8 operator(pg_catalog.<<) 40)
+       operator(pg_catalog.|) (pg_catalog.nextval('llm_private.request_id_seq') operator(pg_catalog.&) 1099511627775)
+$$;
+
+ALTER FUNCTION llm_private.new_request_id() OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION new_request_id(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.new_request_id() IS 'A request id: its UTC month (month_index) in the high bits, a sequence in the low 40, so that the id routes to its month''s partition and a lookup by id prunes to one partition.';
+
+--
+-- Name: nil_uuid(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.nil_uuid() RETURNS uuid
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$ select '00000000-0000-0000-0000-000000000000'::pg_catalog.uuid $$;
+
+ALTER FUNCTION llm_private.nil_uuid() OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION nil_uuid(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.nil_uuid() IS 'The nil uuid: "no user" / "every tenant" in usage keys, "shared" as a cache owner.';
+
+--
+-- Name: now(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.now() RETURNS timestamp with time zone
+    LANGUAGE plpgsql STABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog'
+    AS $$
+declare
+  c llm_private.clock;
+begin
+  select * into c from llm_private.clock where id;
+  return coalesce(c.frozen_at, clock_timestamp() + make_interval(secs => coalesce(c.offset_ms, 0) / 1000.0));
+end
+$$;
+
+ALTER FUNCTION llm_private.now() OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION now(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.now() IS 'The time every money and window rule uses: the current time (clock_timestamp, so a long transaction cannot keep using its start), unless the owner froze or shifted llm_private.clock.';
+
+--
+-- Name: partitioned_tables(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.partitioned_tables() RETURNS text[]
+    LANGUAGE sql IMMUTABLE
+    AS $$ select array['requests', 'request_inputs', 'attempts', 'usage', 'alerts', 'adjustments'] $$;
+
+ALTER FUNCTION llm_private.partitioned_tables() OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION partitioned_tables(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.partitioned_tables() IS 'The ledger tables partitioned by month.';
+
+--
+-- Name: payload_errors(jsonb); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.payload_errors(p jsonb) RETURNS text[]
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog'
+    AS $_$
+declare
+  errs text[] := '{}';
+  m jsonb;
+  uuid_re constant text := '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
+  allowed constant text[] := array['tenant_id', 'user_id', 'request_id', 'endpoint', 'model', 'messages', 'max_output_tokens',
+    'correlation_id', 'cost_ceiling_micros', 'source_watermark', 'response_format', 'budget_scope'];
+begin
+  if p is null or jsonb_typeof(p) <> 'object' then
+    return array['payload: must be a JSON object'];
+  end if;
+  if octet_length(p::text) > 262144 then
+    errs := errs || 'payload: larger than 256 KiB'::text;
+  end if;
+  errs := errs || coalesce((select array_agg(format('%s: unknown key', k) order by k) from jsonb_object_keys(p) k
+                             where k <> all (allowed)), '{}');
+  if p ? 'tenant_id' and (jsonb_typeof(p->'tenant_id') is distinct from 'string' or (p->>'tenant_id') !~ uuid_re) then
+    errs := errs || 'tenant_id: must be a uuid'::text; end if;
+  if p ? 'user_id' and (jsonb_typeof(p->'user_id') is distinct from 'string' or (p->>'user_id') !~ uuid_re) then
+    errs := errs || 'user_id: must be a uuid'::text; end if;
+  if jsonb_typeof(p->'request_id') is distinct from 'string' or length(p->>'request_id') not between 1 and 200 then
+    errs := errs || 'request_id: must be a string of 1 to 200 characters'::text; end if;
+  if jsonb_typeof(p->'endpoint') is distinct from 'string' or (p->>'endpoint') not in ('route', 'explanation', 'investigation', 'budget_optimization') then
+    errs := errs || 'endpoint: must be one of route, explanation, investigation, budget_optimization'::text; end if;
+  if jsonb_typeof(p->'model') is distinct from 'string' or (p->>'model') !~ '^[a-z0-9_-]{1,40}:[^\s\x01-\x1f]{1,200}$' then
+    errs := errs || 'model: must be "provider:model"'::text; end if;
+  if jsonb_typeof(p->'max_output_tokens') is distinct from 'number' or (p->>'max_output_tokens') !~ '^[0-9]+$'
+     or (p->>'max_output_tokens')::numeric not between 1 and 100000 then
+    errs := errs || 'max_output_tokens: must be an integer from 1 to 100000'::text; end if;
+  if jsonb_typeof(p->'messages') is distinct from 'array' or jsonb_array_length(p->'messages') not between 1 and 50 then
+    errs := errs || 'messages: must be an array of 1 to 50 messages'::text;
+  else
+    for m in select * from jsonb_array_elements(p->'messages') loop
+      if jsonb_typeof(m) is distinct from 'object' or (select count(*) from jsonb_object_keys(m) k where k not in ('role', 'content')) > 0
+         or jsonb_typeof(m->'role') is distinct from 'string' or (m->>'role') not in ('system', 'user', 'assistant')
+         or jsonb_typeof(m->'content') is distinct from 'string' or length(m->>'content') > 100000 then
+        errs := errs || 'messages: each must be {role: system|user|assistant, content: string of at most 100000 characters}'::text;
+        exit;
+      end if;
+    end loop;
+  end if;
+  if p ? 'correlation_id' and (jsonb_typeof(p->'correlation_id') is distinct from 'string' or length(p->>'correlation_id') not between 1 and 200) then
+    errs := errs || 'correlation_id: must be a string of 1 to 200 characters'::text; end if;
+  if p ? 'source_watermark' and (jsonb_typeof(p->'source_watermark') is distinct from 'string' or length(p->>'source_watermark') not between 1 and 200) then
+    errs := errs || 'source_watermark: must be a string of 1 to 200 characters'::text; end if;
+  if p ? 'budget_scope' and (jsonb_typeof(p->'budget_scope') is distinct from 'string' or length(p->>'budget_scope') not between 1 and 200) then
+    errs := errs || 'budget_scope: must be a string of 1 to 200 characters'::text; end if;
+  if p ? 'response_format' and (jsonb_typeof(p->'response_format') is distinct from 'string' or (p->>'response_format') not in ('text', 'json')) then
+    errs := errs || 'response_format: must be text or json'::text; end if;
+  if p ? 'cost_ceiling_micros' and (jsonb_typeof(p->'cost_ceiling_micros') not in ('number', 'string') or (p->>'cost_ceiling_micros') !~ '^[0-9]{1,13}$'
+     or (p->>'cost_ceiling_micros')::numeric > 1000000000000) then
+    errs := errs || 'cost_ceiling_micros: must be an integer from 0 to 1000000000000'::text; end if;
+  return errs;
+end
+$_$;
+
+ALTER FUNCTION llm_private.payload_errors(p jsonb) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION payload_errors(p jsonb); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.payload_errors(p jsonb) IS 'Validates an enqueue payload (shape and limits); returns the list of problems, empty when valid. Mirrors src/payload.ts.';
+
+--
+-- Name: period_end(llm_private.limit_window, timestamp with time zone); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.period_end(p_window llm_private.limit_window, p_start timestamp with time zone) RETURNS timestamp with time zone
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$
+  select case p_window
+    when 'hour' then p_start + '1 hour'::pg_catalog.interval
+    when 'day' then pg_catalog.timezone('UTC', pg_catalog.timezone('UTC', p_start) + '1 day'::pg_catalog.interval)
+    when 'week' then pg_catalog.timezone('UTC', pg_catalog.timezone('UTC', p_start) + '7 days'::pg_catalog.interval)
+    when 'month' then pg_catalog.timezone('UTC', pg_catalog.timezone('UTC', p_start) + '1 month'::pg_catalog.interval)
+    when 'quarter' then pg_catalog.timezone('UTC', pg_catalog.timezone('UTC', p_start) + '3 months'::pg_catalog.interval)
+    else 'infinity'::pg_catalog.timestamptz
+  end
+$$;
+
+ALTER FUNCTION llm_private.period_end(p_window llm_private.limit_window, p_start timestamp with time zone) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION period_end(p_window llm_private.limit_window, p_start timestamp with time zone); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.period_end(p_window llm_private.limit_window, p_start timestamp with time zone) IS 'The end (UTC, exclusive) of the period that starts at p_start.';
+
+--
+-- Name: period_start(llm_private.limit_window, timestamp with time zone); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.period_start(p_window llm_private.limit_window, p_at timestamp with time zone) RETURNS timestamp with time zone
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$
+  select case p_window
+    when 'hour' then pg_catalog.date_trunc('hour', p_at, 'UTC')
+    when 'day' then pg_catalog.date_trunc('day', p_at, 'UTC')
+    when 'week' then pg_catalog.date_trunc('week', p_at, 'UTC')
+    when 'month' then pg_catalog.date_trunc('month', p_at, 'UTC')
+    when 'quarter' then pg_catalog.date_trunc('quarter', p_at, 'UTC')
+    when 'none' then '-infinity'::pg_catalog.timestamptz
+  end
+$$;
+
+ALTER FUNCTION llm_private.period_start(p_window llm_private.limit_window, p_at timestamp with time zone) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION period_start(p_window llm_private.limit_window, p_at timestamp with time zone); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.period_start(p_window llm_private.limit_window, p_at timestamp with time zone) IS 'The start (UTC) of the clock period of a window containing an instant; -infinity for window none; NULL for request and budget_scope windows (their start is the budget scope''s).';
+
+--
+-- Name: price_in_effect(text, text, timestamp with time zone); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.price_in_effect(p_provider text, p_model text, p_at timestamp with time zone) RETURNS llm_private.model_prices
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog'
+    AS $$
+declare
+  p llm_private.model_prices;
+begin
+  select * into p from llm_private.model_prices x
+   where x.provider = p_provider and x.model = p_model and x.effective_from <= p_at
+   order by x.effective_from desc limit 1;
+  return p;
+end
+$$;
+
+ALTER FUNCTION llm_private.price_in_effect(p_provider text, p_model text, p_at timestamp with time zone) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION price_in_effect(p_provider text, p_model text, p_at timestamp with time zone); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.price_in_effect(p_provider text, p_model text, p_at timestamp with time zone) IS 'The price row in effect for a model at an instant (all NULL when none: unknown model, refused, never free).';
+
+--
+-- Name: record_breaker_outcome(text, text, llm_private.provider_status, timestamp with time zone); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.record_breaker_outcome(p_provider text, p_model text, p_status llm_private.provider_status, p_at timestamp with time zone) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog'
+    AS $$
+declare
+  st llm_private.settings;
+begin
+  if p_status = 'client_error' then
+    return;
+  end if;
+  if p_status = 'ok' then
+    update llm_private.provider_breakers x
+       set state = 'closed', consecutive_failures = 0, probe_started_at = null, open_until = null, last_success_at = p_at, updated_at = p_at
+     where x.provider = p_provider and x.model = p_model and (x.state <> 'closed' or x.consecutive_failures <> 0);
+    return;
+  end if;
+  select * into st from llm_private.settings;
+  insert into llm_private.provider_breakers (provider, model) values (p_provider, p_model) on conflict do nothing;
+  update llm_private.provider_breakers x
+     set consecutive_failures = x.consecutive_failures + 1,
+         last_failure_at = p_at,
+         updated_at = p_at,
+         state = case when x.state = 'half_open' or x.consecutive_failures + 1 >= st.breaker_failure_threshold then 'open' else x.state end,
+         open_until = case when x.state = 'half_open' or x.consecutive_failures + 1 >= st.breaker_failure_threshold
+                           then p_at + make_interval(secs => st.breaker_cooldown_ms / 1000.0) else x.open_until end,
+         opened_count = x.opened_count + case when x.state <> 'open'
+                           and (x.state = 'half_open' or x.consecutive_failures + 1 >= st.breaker_failure_threshold) then 1 else 0 end,
+         probe_started_at = null
+   where x.provider = p_provider and x.model = p_model;
+end
+$$;
+
+ALTER FUNCTION llm_private.record_breaker_outcome(p_provider text, p_model text, p_status llm_private.provider_status, p_at timestamp with time zone) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION record_breaker_outcome(p_provider text, p_model text, p_status llm_private.provider_status, p_at timestamp with time zone); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.record_breaker_outcome(p_provider text, p_model text, p_status llm_private.provider_status, p_at timestamp with time zone) IS 'Records one provider outcome: ok closes the breaker (writing only if it was not closed and clean); a provider-side failure counts and opens it at the threshold (or at once from half_open); client_error is ignored.';
+
+--
+-- Name: request_used_micros(uuid, bigint); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.request_used_micros(p_tenant_id uuid, p_request_pk bigint) RETURNS bigint
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog'
+    AS $$
+begin
+  -- Live holds of earlier attempts count: a retry never frees the headroom of an attempt that may still run.
+  return (select coalesce(sum(a.charged_micros + case when a.state = 'held' then a.held_micros else 0 end), 0)::bigint
+            from llm_private.attempts a where a.tenant_id = p_tenant_id and a.request_pk = p_request_pk);
+end
+$$;
+
+ALTER FUNCTION llm_private.request_used_micros(p_tenant_id uuid, p_request_pk bigint) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION request_used_micros(p_tenant_id uuid, p_request_pk bigint); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.request_used_micros(p_tenant_id uuid, p_request_pk bigint) IS 'What a request has used: the charges of its attempts plus the holds of those still live.';
+
+--
+-- Name: require_failure_reason(text); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.require_failure_reason(p_reason text) RETURNS llm_private.reason
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog'
+    AS $$
+begin
+  if p_reason is not null and p_reason not in ('provider_client_error', 'attempts_exhausted', 'provider_not_configured', 'invalid_output',
+       'worker_error', 'job_lost') then
+    raise exception using errcode = '22023', message = 'unknown failure reason', detail = format('reason = %s', p_reason),
+      hint = 'One of provider_client_error, attempts_exhausted, provider_not_configured, invalid_output, worker_error, job_lost.';
+  end if;
+  return p_reason::llm_private.reason;
+end
+$$;
+
+ALTER FUNCTION llm_private.require_failure_reason(p_reason text) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION require_failure_reason(p_reason text); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.require_failure_reason(p_reason text) IS 'Casts a request failure reason (NULL passes), raising 22023 otherwise.';
+
+--
+-- Name: require_money_context(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.require_money_context() RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog'
+    AS $$
+begin
+  if llm_private.current_tenant_id() is null or llm_private.current_user_id() is null then
+    raise exception using errcode = '42501', message = 'no request context',
+      hint = 'Set app.current_tenant_id, app.current_user_id and app.context_tx in this transaction (src/db/context.ts withMoney).';
+  end if;
+end
+$$;
+
+ALTER FUNCTION llm_private.require_money_context() OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION require_money_context(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.require_money_context() IS 'Raises 42501 unless the transaction set a tenant+user context for the money path.';
+
+--
+-- Name: require_range(text, bigint, bigint, bigint); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.require_range(p_name text, p_value bigint, p_min bigint, p_max bigint) RETURNS void
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog'
+    AS $$
+begin
+  if p_value is null or p_value < p_min or p_value > p_max then
+    raise exception using errcode = '22023', message = format('%s is out of range', p_name),
+      detail = format('%s = %s', p_name, coalesce(p_value::text, 'NULL')),
+      hint = format('%s must be between %s and %s.', p_name, p_min, p_max);
+  end if;
+end
+$$;
+
+ALTER FUNCTION llm_private.require_range(p_name text, p_value bigint, p_min bigint, p_max bigint) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION require_range(p_name text, p_value bigint, p_min bigint, p_max bigint); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.require_range(p_name text, p_value bigint, p_min bigint, p_max bigint) IS 'Raises 22023 naming the argument when a number is NULL or outside [min, max].';
+
+--
+-- Name: require_status(text); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.require_status(p_status text) RETURNS llm_private.provider_status
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog'
+    AS $$
+begin
+  if p_status is null or p_status not in ('ok', 'error', 'timeout', 'rate_limited', 'malformed', 'network', 'client_error') then
+    raise exception using errcode = '22023', message = 'unknown provider status',
+      detail = format('p_status = %s', coalesce(p_status, 'NULL')),
+      hint = 'One of ok, error, timeout, rate_limited, malformed, network, client_error.';
+  end if;
+  return p_status::llm_private.provider_status;
+end
+$$;
+
+ALTER FUNCTION llm_private.require_status(p_status text) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION require_status(p_status text); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.require_status(p_status text) IS 'Casts a provider status, raising 22023 with the allowed values otherwise.';
+
+--
+-- Name: split_model_ref(text); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.split_model_ref(p_ref text, OUT provider text, OUT model text) RETURNS record
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog'
+    AS $_$
+begin
+  if p_ref is null or p_ref !~ '^[a-z0-9_-]{1,40}:[^\s\x01-\x1f]{1,200}$' then
+    raise exception using errcode = '22023', message = 'a model is written provider:model',
+      detail = format('model = %s', coalesce(p_ref, 'NULL'));
+  end if;
+  provider := split_part(p_ref, ':', 1);
+  model := substr(p_ref, length(provider) + 2);
+end
+$_$;
+
+ALTER FUNCTION llm_private.split_model_ref(p_ref text, OUT provider text, OUT model text) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION split_model_ref(p_ref text, OUT provider text, OUT model text); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.split_model_ref(p_ref text, OUT provider text, OUT model text) IS 'Splits ''provider:model'' (22023 when malformed).';
+
+--
+-- Name: subject_used(llm_private.applicable_limit, uuid, uuid, text, timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.subject_used(l llm_private.applicable_limit, p_tenant_id uuid, p_user_id uuid, p_budget_scope text, p_scope_started_at timestamp with time zone, p_at timestamp with time zone) RETURNS bigint
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog'
+    AS $$
+declare
+  k record;
+begin
+  select * into k from llm_private.usage_key(l.scope, l."window", l.shards, p_tenant_id, p_user_id, p_budget_scope, p_scope_started_at, p_at);
+  return (select coalesce(sum(u.held + u.spent), 0)::bigint from llm_private.usage u
+           where u.tenant_id = k.k_tenant and u.meter_id = l.meter_id and u.user_id = k.k_user and u.budget_scope = k.k_scope
+             and u.period_start = k.k_period);
+end
+$$;
+
+ALTER FUNCTION llm_private.subject_used(l llm_private.applicable_limit, p_tenant_id uuid, p_user_id uuid, p_budget_scope text, p_scope_started_at timestamp with time zone, p_at timestamp with time zone) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION subject_used(l llm_private.applicable_limit, p_tenant_id uuid, p_user_id uuid, p_budget_scope text, p_scope_started_at timestamp with time zone, p_at timestamp with time zone); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.subject_used(l llm_private.applicable_limit, p_tenant_id uuid, p_user_id uuid, p_budget_scope text, p_scope_started_at timestamp with time zone, p_at timestamp with time zone) IS 'What the call''s subject has used (held + spent, all shards) on a limit''s meter this period: an unlocked read, for shaping and pressure (the hold itself re-checks under the row lock).';
+
+--
+-- Name: system_hash(jsonb); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.system_hash(p_messages jsonb) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO 'pg_catalog'
+    AS $$
+  select encode(sha256(convert_to(coalesce((select jsonb_agg(m->>'content' order by i)
+      from jsonb_array_elements(p_messages) with ordinality e(m, i) where m->>'role' = 'system'), '[]'::jsonb)::text, 'UTF8')), 'hex')
+$$;
+
+ALTER FUNCTION llm_private.system_hash(p_messages jsonb) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION system_hash(p_messages jsonb); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.system_hash(p_messages jsonb) IS 'sha256 of a request''s system messages: a cache entry never answers a request with another system prompt.';
+
+--
+-- Name: tg_adjustments__apply(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.tg_adjustments__apply() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog'
+    AS $$
+declare
+  l llm_private.applicable_limit;
+  k record;
+begin
+  new.created_at := llm_private.now();
+  new.created_by := current_user;
+  if new.effective_at is null then
+    raise exception using errcode = '22023', message = 'an adjustment needs its effective time';
+  end if;
+  new.meter_ids := '{}';
+  for l in select * from llm_private.applicable_limits(new.tenant_id, coalesce(new.user_id, llm_private.nil_uuid()), null, null, null, false,
+      new.effective_at) x
+    loop
+    continue when l.unit <> 'micros' or l."window" in ('request', 'budget_scope')
+      or (l.scope = 'user' and new.user_id is null)
+      or exists (select 1 from llm_private.meters m where m.id = l.meter_id and (m.endpoint is not null or m.provider is not null));
+    select * into k from llm_private.usage_key(l.scope, l."window", l.shards, new.tenant_id, new.user_id, '', null, new.effective_at);
+    perform llm_private.usage_prepare(l.meter_id, l.shards, k.k_tenant, k.k_user, k.k_scope, k.k_period, l.limit_id, l.cap);
+    update llm_private.usage u set spent = u.spent + new.amount_micros
+     where u.tenant_id = k.k_tenant and u.meter_id = l.meter_id and u.user_id = k.k_user and u.budget_scope = k.k_scope
+       and u.period_start = k.k_period and u.shard = k.k_shard;
+    new.meter_ids := new.meter_ids || l.meter_id;
+  end loop;
+  return new;
+end
+$$;
+
+ALTER FUNCTION llm_private.tg_adjustments__apply() OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION tg_adjustments__apply(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.tg_adjustments__apply() IS 'BEFORE INSERT on adjustments: applies the amount to spent on every unfiltered micro-USD meter of the subject in the period of effective_at, and records which (meter_ids).';
+
+--
+-- Name: tg_attempts__after_reserve(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.tg_attempts__after_reserve() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog'
+    AS $$
+declare
+  v_now timestamptz := new.reserved_at;
+  v_key text;
+begin
+  update llm_private.requests q
+     set attempt_count = new.attempt_no,
+         state = case when new.state = 'refused' then 'refused'
+                      when new.state = 'cached' then 'done'
+                      else 'running' end::llm_private.request_state,
+         reason = case when new.state in ('refused', 'cached') then new.reason end,
+         finished_at = case when new.state in ('refused', 'cached') then v_now end
+   where q.tenant_id = new.tenant_id and q.id = new.request_pk;
+  if new.state = 'cached' then
+    insert into llm_private.call_outputs (tenant_id, request_pk, attempt_no, user_id, output, created_at, expires_at)
+    select new.tenant_id, new.request_pk, new.attempt_no, new.user_id, c.output, v_now,
+           v_now + make_interval(secs => (select s.output_retention_ms from llm_private.settings s) / 1000.0)
+      from llm_private.cache_entries c
+     where c.tenant_id = new.tenant_id and c.cache_key = new.cache_key
+       and c.owner_user_id in (new.user_id, llm_private.nil_uuid())
+     order by c.owner_user_id = new.user_id desc limit 1;
+  elsif new.state = 'held' and new.purpose = 'chat' then
+    select x.cache_key into v_key from llm_private.request_inputs x where x.tenant_id = new.tenant_id and x.request_pk = new.request_pk;
+    if v_key is not null then
+      insert into llm_private.cache_fills as f (tenant_id, owner_user_id, cache_key, request_pk, attempt_no, expires_at)
+      select new.tenant_id, llm_private.cache_owner(new.tenant_id, new.user_id, q.endpoint), v_key, new.request_pk, new.attempt_no, new.expires_at
+        from llm_private.requests q where q.tenant_id = new.tenant_id and q.id = new.request_pk
+      on conflict (tenant_id, owner_user_id, cache_key) do update
+        set request_pk = excluded.request_pk, attempt_no = excluded.attempt_no, expires_at = excluded.expires_at
+        where f.expires_at <= v_now or f.request_pk = excluded.request_pk;
+    end if;
+  end if;
+  return null;
+end
+$$;
+
+ALTER FUNCTION llm_private.tg_attempts__after_reserve() OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION tg_attempts__after_reserve(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.tg_attempts__after_reserve() IS 'AFTER INSERT on attempts: moves the request (running; refused or done when the attempt is final), stores a cache hit''s answer as the request''s output, and registers the cache fill of a miss.';
+
+--
+-- Name: tg_attempts__after_transition(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.tg_attempts__after_transition() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog'
+    AS $$
+begin
+  if new.state = 'settled' and new.purpose = 'chat' and new.provider_status = 'ok' then
+    update llm_private.requests q set state = 'done', reason = 'ok', finished_at = new.ended_at
+     where q.tenant_id = new.tenant_id and q.id = new.request_pk and q.state in ('queued', 'running');
+  end if;
+  if old.state = 'held' then
+    perform llm_private.end_cache_fill(new.tenant_id, new.request_pk, new.attempt_no);
+  end if;
+  return null;
+end
+$$;
+
+ALTER FUNCTION llm_private.tg_attempts__after_transition() OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION tg_attempts__after_transition(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.tg_attempts__after_transition() IS 'AFTER UPDATE on attempts: a chat call that settled ok makes its request done; a hold that ended ends its cache fill (waking waiters).';
+
+--
+-- Name: tg_attempts__reserve(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.tg_attempts__reserve() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog'
+    AS $$
+declare
+  v_now timestamptz := llm_private.now();
+  st llm_private.settings;
+  q llm_private.requests;
+  i llm_private.request_inputs;
+  e llm_private.cache_entries;
+  w llm_private.shutoff_windows;
+  p llm_private.model_prices;
+  chosen_p llm_private.model_prices;
+  l llm_private.applicable_limit;
+  lims llm_private.applicable_limit[];
+  chosen_lims llm_private.applicable_limit[];
+  binding llm_private.applicable_limit;
+  k record;
+  h record;
+  v_timeout_ms bigint;
+  v_claimed_key text := new.cache_key;
+  v_claimed_similarity real := new.similarity;
+  v_owner uuid;
+  v_threshold real;
+  v_scope_started timestamptz;
+  v_candidates text[];
+  v_cand text;
+  v_idx integer;
+  v_start integer := 1;
+  v_provider text;
+  v_model text;
+  v_model_max integer;
+  v_max_out integer;
+  v_worst bigint;
+  v_headroom bigint;
+  v_used bigint;
+  v_req_used bigint;
+  v_m integer;
+  v_decision llm_private.decision;
+  v_reason llm_private.reason := 'ok';
+  v_bind_used bigint;
+  v_held_rows integer := 0;
+  v_amounts bigint[] := '{}';
+  v_kt uuid[] := '{}';
+  v_ku uuid[] := '{}';
+  v_ks text[] := '{}';
+  v_kp timestamptz[] := '{}';
+  v_kh smallint[] := '{}';
+  v_footprint smallint[] := '{}';
+  v_amount bigint;
+begin
+  select * into st from llm_private.settings;
+  select * into q from llm_private.requests x where x.tenant_id = new.tenant_id and x.id = new.request_pk for update;
+  if q.id is null or q.user_id <> new.user_id then
+    raise exception using errcode = 'P0002', message = 'request not found',
+      detail = format('request %s is not visible in this tenant and user context', new.request_pk);
+  end if;
+  if q.state not in ('queued', 'running') then
+    raise exception using errcode = 'LG002', message = 'the request is final',
+      detail = format('request %s is %s', q.id, q.state), hint = 'llm.reserve_call answers replay for a final request.';
+  end if;
+  select * into i from llm_private.request_inputs x where x.tenant_id = new.tenant_id and x.request_pk = new.request_pk;
+
+  /* Facts the inserter gives; everything else is decided below and never taken as written. */
+  v_timeout_ms := case when new.expires_at is null or not isfinite(new.expires_at) then 30000
+                       else greatest(1000, least(3600000, (date_part('epoch', new.expires_at - v_now) * 1000)::bigint)) end;
+  new.attempt_no := q.attempt_count + 1;
+  new.reserved_at := v_now;
+  new.expires_at := v_now + make_interval(secs => (v_timeout_ms + st.hold_margin_ms) / 1000.0);
+  new.state := 'refused'; new.decision := 'block'; new.reason := 'ok'; new.price_id := null;
+  new.max_output_tokens := 0; new.held_micros := 0; new.ended_at := null;
+  new.input_tokens := null; new.cached_input_tokens := null; new.output_tokens := null; new.cost_micros := null;
+  new.charged_micros := 0; new.latency_ms := null; new.provider_status := null; new.usage_unknown := false; new.late := false;
+  new.output_valid := null; new.pii_flagged := null; new.meter_ids := '{}';
+  new.limit_id := null; new.limit_cap := null; new.limit_used := null; new.cache_key := null; new.similarity := null;
+  new.cache_source_pk := null;
+  new.distillation_eligible := null; new.distillation_reason := null;
+
+  -- Holds of this request's earlier attempts that outlived their expiry are charged in full now.
+  update llm_private.attempts a set state = 'expired'
+   where a.tenant_id = new.tenant_id and a.request_pk = new.request_pk and a.state = 'held' and a.expires_at <= v_now;
+
+  /* The cache: free, so it comes first. */
+  if new.purpose = 'chat' and i.cache_key is not null then
+    v_owner := llm_private.cache_owner(q.tenant_id, q.user_id, q.endpoint);
+    e := llm_private.live_cache_entry(q.tenant_id, v_owner, i.cache_key, v_now);
+    if e.cache_key is not null then
+      new.reason := 'cache_hit';
+    elsif v_claimed_key is not null then
+      select x.semantic_threshold into v_threshold from llm_private.endpoint_settings x
+       where (x.tenant_id = q.tenant_id or x.tenant_id is null) and x.endpoint = q.endpoint order by x.tenant_id nulls last limit 1;
+      select * into e from llm_private.cache_entries c
+       where c.tenant_id = q.tenant_id and c.owner_user_id = v_owner and c.cache_key = v_claimed_key and c.expires_at > v_now
+         and c.endpoint = q.endpoint and c.provider || ':' || c.model = i.model_ref and c.source_watermark = i.source_watermark
+         and c.system_hash = i.system_hash and c.response_format = i.response_format
+         and v_threshold is not null and v_claimed_similarity >= v_threshold;
+      if e.cache_key is not null then
+        new.reason := 'semantic_hit';
+        new.similarity := v_claimed_similarity;
+      end if;
+    end if;
+    if e.cache_key is not null then
+      new.state := 'cached'; new.decision := 'cached'; new.cache_key := e.cache_key; new.cache_source_pk := e.source_request_pk;
+      new.price_id := (llm_private.price_in_effect(e.provider, e.model, v_now)).id;
+      return new;
+    end if;
+  end if;
+
+  if q.attempt_count >= st.max_attempts_per_request then
+    new.reason := 'attempts_exhausted';
+    return new;
+  end if;
+  w := llm_private.active_shutoff(q.tenant_id, q.user_id, v_now);
+  if w.id is not null then
+    new.reason := 'shutoff';
+    return new;
+  end if;
+  if q.budget_scope is not null then
+    insert into llm_private.budget_scopes (tenant_id, scope_key, started_at, first_request_pk)
+    values (q.tenant_id, q.budget_scope, v_now, q.id) on conflict do nothing;
+    select b.started_at into v_scope_started from llm_private.budget_scopes b where b.tenant_id = q.tenant_id and b.scope_key = q.budget_scope;
+  end if;
+
+  /* The model: the requested one, else along its fallback chain. */
+  if new.purpose = 'embedding' then
+    select x.embedding_model into v_cand from llm_private.endpoint_settings x
+     where (x.tenant_id = q.tenant_id or x.tenant_id is null) and x.endpoint = q.endpoint and x.embedding_model is not null
+     order by x.tenant_id nulls last limit 1;
+    if v_cand is null then
+      raise exception using errcode = '22023', message = 'the endpoint has no embedding model',
+        hint = 'llm.set_endpoint_cache(tenant, endpoint, shared, threshold, embedding_model).';
+    end if;
+    v_candidates := array[v_cand];
+  else
+    v_candidates := array[i.model_ref] || coalesce((select array_agg(f.fallback_provider || ':' || f.fallback_model order by f.position)
+      from llm_private.model_fallbacks f where f.provider || ':' || f.model = i.model_ref), '{}');
+  end if;
+  v_req_used := llm_private.request_used_micros(q.tenant_id, q.id);
+  v_decision := 'allow';
+
+  v_idx := 0;
+  <<candidates>>
+  loop
+    v_idx := v_idx + 1;
+    exit when v_idx > cardinality(v_candidates);
+    continue when v_idx < v_start;
+    v_provider := split_part(v_candidates[v_idx], ':', 1);
+    v_model := substr(v_candidates[v_idx], length(v_provider) + 2);
+    p := llm_private.price_in_effect(v_provider, v_model, v_now);
+    select m.max_output_tokens into v_model_max from llm_private.models m
+     where m.provider = v_provider and m.model = v_model and m.kind = case when new.purpose = 'embedding' then 'embedding' else 'chat' end;
+    if p.id is null or v_model_max is null then
+      if v_idx = 1 then
+        new.reason := 'unknown_model';
+        return new;
+      end if;
+      continue;
+    end if;
+    select array_agg(x) into lims from llm_private.applicable_limits(q.tenant_id, q.user_id, q.endpoint, v_provider, v_model,
+      q.budget_scope is not null, v_now) x;
+    lims := coalesce(lims, '{}');
+
+    -- A budget scope past its deadline refuses whatever the model.
+    foreach l in array lims loop
+      if l.unit = 'elapsed_ms' and l.kind = 'hard' and (date_part('epoch', v_now - v_scope_started) * 1000)::bigint > l.cap then
+        new.reason := 'limit'; new.limit_id := l.limit_id; new.limit_cap := l.cap;
+        new.limit_used := (date_part('epoch', v_now - v_scope_started) * 1000)::bigint;
+        return new;
+      end if;
+    end loop;
+
+    -- Budget pressure (on the requested model only): above a share of a cap, prefer the cheaper model.
+    if v_idx = 1 and new.purpose = 'chat' then
+      foreach l in array lims loop
+        continue when l.pressure_pct is null;
+        v_used := llm_private.subject_used(l, q.tenant_id, q.user_id, q.budget_scope, v_scope_started, v_now);
+        if v_used * 100 >= l.cap::numeric * l.pressure_pct then
+          v_start := coalesce(array_position(v_candidates, l.pressure_model), 2);
+          if v_start > cardinality(v_candidates) then
+            v_candidates := v_candidates || l.pressure_model;
+          end if;
+          v_decision := 'fallback'; v_reason := 'budget_pressure';
+          new.limit_id := l.limit_id; new.limit_cap := l.cap; new.limit_used := v_used;
+          continue candidates;
+        end if;
+      end loop;
+    end if;
+
+    if not llm_private.breaker_admits(v_provider, v_model, v_now) then
+      if v_reason = 'ok' then
+        v_reason := 'breaker_open';
+      end if;
+      v_decision := 'fallback';
+      continue;
+    end if;
+
+    v_max_out := case when new.purpose = 'embedding' then 0 else least(i.max_output_tokens, v_model_max) end;
+    v_worst := llm_private.call_cost_micros(p, new.input_tokens_estimate, 0, v_max_out);
+
+    -- Shaping limits: per request, per budget scope (micro-USD), and the caller's own ceiling.
+    v_headroom := null; binding := null;
+    foreach l in array lims loop
+      continue when l.kind <> 'hard' or l.unit <> 'micros' or l.scope not in ('request', 'budget_scope');
+      v_used := case when l.scope = 'request' then v_req_used
+                     else llm_private.subject_used(l, q.tenant_id, q.user_id, q.budget_scope, v_scope_started, v_now) end;
+      if v_headroom is null or l.cap - v_used < v_headroom then
+        v_headroom := l.cap - v_used; binding := l; v_bind_used := v_used;
+      end if;
+    end loop;
+    if i.cost_ceiling_micros is not null and (v_headroom is null or i.cost_ceiling_micros - v_req_used < v_headroom) then
+      v_headroom := i.cost_ceiling_micros - v_req_used;
+      binding := row(null, 'cost_ceiling', 'request', 'request', 'micros', 1, null, i.cost_ceiling_micros, 'hard', 'cap', 16, false,
+        '{}', null, null)::llm_private.applicable_limit;
+      v_bind_used := v_req_used;
+    end if;
+    if v_headroom is not null and v_worst > v_headroom then
+      new.limit_id := binding.limit_id; new.limit_cap := binding.cap; new.limit_used := v_bind_used;
+      if binding.action = 'block' then
+        new.reason := 'limit';
+        return new;
+      end if;
+      v_m := llm_private.max_output_within(p, new.input_tokens_estimate, v_headroom);
+      if new.purpose = 'chat' and v_m is not null and v_m >= binding.min_output_tokens
+         and (binding.action = 'cap' or v_idx = cardinality(v_candidates)) then
+        v_max_out := least(v_max_out, v_m);
+        v_worst := llm_private.call_cost_micros(p, new.input_tokens_estimate, 0, v_max_out);
+        v_decision := 'cap'; v_reason := 'limit';
+      else
+        v_decision := 'fallback'; v_reason := 'limit';
+        continue;                                                     -- a cheaper model of the chain may fit
+      end if;
+    end if;
+    chosen_p := p; chosen_lims := lims;
+    exit candidates;
+  end loop;
+
+  if chosen_p.id is null then
+    new.reason := case when v_reason = 'ok' then 'unknown_model' else v_reason end;
+    return new;
+  end if;
+  if v_decision = 'fallback' and chosen_p.provider || ':' || chosen_p.model = i.model_ref then
+    v_decision := 'allow';
+  end if;
+
+  /* The hold: every applicable meter, in meter order; all or nothing. */
+  foreach l in array chosen_lims loop
+    continue when l."window" = 'request' or l.unit = 'elapsed_ms';
+    v_amount := case l.unit when 'micros' then v_worst
+                            when 'tokens' then new.input_tokens_estimate::bigint + v_max_out
+                            when 'calls' then case when new.purpose = 'chat' then 1 else 0 end end;
+    continue when v_amount = 0;
+    select * into k from llm_private.usage_key(l.scope, l."window", l.shards, q.tenant_id, q.user_id, q.budget_scope, v_scope_started, v_now);
+    h := llm_private.usage_hold(l.meter_id, l.shards, k.k_tenant, k.k_user, k.k_scope, k.k_period, k.k_shard, l.limit_id, l.cap,
+      l.kind = 'hard', v_amount);
+    if not h.ok then
+      -- Give back what this attempt already held (the rows are ours, locked in order).
+      for v_idx in 1 .. v_held_rows loop
+        update llm_private.usage u set held = u.held - v_amounts[v_idx]
+         where u.tenant_id = v_kt[v_idx] and u.meter_id = v_footprint[v_idx] and u.user_id = v_ku[v_idx]
+           and u.budget_scope = v_ks[v_idx] and u.period_start = v_kp[v_idx] and u.shard = v_kh[v_idx];
+      end loop;
+      new.reason := 'limit'; new.limit_id := l.limit_id; new.limit_cap := l.cap; new.limit_used := h.used;
+      new.price_id := chosen_p.id;
+      return new;
+    end if;
+    v_held_rows := v_held_rows + 1;
+    v_footprint := v_footprint || l.meter_id;
+    v_amounts := v_amounts || v_amount;
+    v_kt := v_kt || k.k_tenant; v_ku := v_ku || k.k_user; v_ks := v_ks || k.k_scope; v_kp := v_kp || k.k_period; v_kh := v_kh || k.k_shard;
+  end loop;
+
+  new.state := 'held'; new.decision := v_decision; new.reason := v_reason;
+  new.price_id := chosen_p.id; new.max_output_tokens := v_max_out; new.held_micros := v_worst; new.meter_ids := v_footprint;
+  if v_decision = 'allow' then
+    new.limit_id := null; new.limit_cap := null; new.limit_used := null;
+  end if;
+  return new;
+end
+$$;
+
+ALTER FUNCTION llm_private.tg_attempts__reserve() OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION tg_attempts__reserve(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.tg_attempts__reserve() IS 'BEFORE INSERT on attempts: the reserve decision (cache, attempts, shutoffs, deadline, model, shaping, hold) derived from facts, with the usage holds made in meter order. See the rule list at the top of sql/api/080-reserve.sql.';
+
+--
+-- Name: tg_attempts__transition(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.tg_attempts__transition() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog'
+    AS $$
+declare
+  v_now timestamptz := llm_private.now();
+  p llm_private.model_prices;
+  q llm_private.requests;
+  g record;
+  v_scope_started timestamptz;
+begin
+  if (new.tenant_id, new.request_pk, new.attempt_no, new.user_id, new.purpose, new.job_attempt, new.decision, new.reason, new.price_id,
+      new.input_tokens_estimate, new.max_output_tokens, new.held_micros, new.reserved_at, new.expires_at, new.meter_ids, new.limit_id,
+      new.limit_cap, new.limit_used, new.cache_key, new.cache_source_pk, new.similarity, new.trace_id)
+     is distinct from
+     (old.tenant_id, old.request_pk, old.attempt_no, old.user_id, old.purpose, old.job_attempt, old.decision, old.reason, old.price_id,
+      old.input_tokens_estimate, old.max_output_tokens, old.held_micros, old.reserved_at, old.expires_at, old.meter_ids, old.limit_id,
+      old.limit_cap, old.limit_used, old.cache_key, old.cache_source_pk, old.similarity, old.trace_id) then
+    raise exception using errcode = 'LG001', message = 'an attempt''s decision and hold are immutable',
+      detail = format('attempt %s/%s', old.request_pk, old.attempt_no), hint = 'Only the state and the facts of the call change.';
+  end if;
+  if not ((old.state = 'held' and new.state in ('settled', 'released', 'expired'))
+       or (old.state in ('expired', 'released') and new.state = 'settled')) then
+    raise exception using errcode = 'LG002', message = 'illegal attempt state transition',
+      detail = format('attempt %s/%s: %s -> %s', old.request_pk, old.attempt_no, old.state, new.state),
+      hint = 'held -> settled | released | expired; expired | released -> settled; settled, refused and cached are final.';
+  end if;
+  if new.state = 'expired' and v_now < old.expires_at then
+    raise exception using errcode = 'LG002', message = 'a hold expires only after its expiry',
+      detail = format('attempt %s/%s expires at %s', old.request_pk, old.attempt_no, old.expires_at);
+  end if;
+
+  select * into p from llm_private.model_prices x where x.id = old.price_id;
+  new.ended_at := v_now;
+  new.late := false;
+  new.distillation_eligible := null;
+  new.distillation_reason := null;
+  if new.state = 'settled' then
+    if new.provider_status is null then
+      raise exception using errcode = '22023', message = 'a settle needs the provider status';
+    end if;
+    if new.input_tokens is null or new.output_tokens is null then
+      new.input_tokens := null; new.cached_input_tokens := null; new.output_tokens := null;
+      new.usage_unknown := true;
+      new.cost_micros := old.held_micros;
+    else
+      new.cached_input_tokens := coalesce(new.cached_input_tokens, 0);
+      new.usage_unknown := false;
+      new.cost_micros := llm_private.call_cost_micros(p, new.input_tokens, new.cached_input_tokens, new.output_tokens);
+    end if;
+    new.charged_micros := new.cost_micros;
+    new.late := old.state in ('expired', 'released');
+    if new.purpose = 'chat' then
+      select * into g from llm_private.distillation_gate(new.tenant_id, new.decision, new.provider_status, new.output_valid, new.pii_flagged,
+        p.provider, p.model);
+      new.distillation_eligible := g.eligible;
+      new.distillation_reason := g.reason;
+    else
+      new.distillation_eligible := false;
+      new.distillation_reason := 'not_chat';
+    end if;
+  else
+    new.input_tokens := null; new.cached_input_tokens := null; new.output_tokens := null; new.cost_micros := null;
+    new.latency_ms := case when new.state = 'released' then null else new.latency_ms end;
+    new.provider_status := null; new.output_valid := null; new.pii_flagged := null;
+    new.usage_unknown := new.state = 'expired';
+    new.charged_micros := case when new.state = 'expired' then old.held_micros else 0 end;
+  end if;
+
+  -- Lock order: the request row, then the breaker, then usage in meter order.
+  select * into q from llm_private.requests x where x.tenant_id = new.tenant_id and x.id = new.request_pk for update;
+  if new.state = 'settled' and p.id is not null then
+    perform llm_private.record_breaker_outcome(p.provider, p.model, new.provider_status, v_now);
+  end if;
+  if q.budget_scope is not null then
+    select b.started_at into v_scope_started from llm_private.budget_scopes b where b.tenant_id = q.tenant_id and b.scope_key = q.budget_scope;
+  end if;
+  perform llm_private.usage_apply(old, new, q.budget_scope, v_scope_started);
+  return new;
+end
+$$;
+
+ALTER FUNCTION llm_private.tg_attempts__transition() OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION tg_attempts__transition(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.tg_attempts__transition() IS 'BEFORE UPDATE on attempts: allows only legal transitions, keeps the decision and hold immutable, derives cost, charge, flags and distillation eligibility from the facts, records the breaker outcome and moves usage (held -> spent) on the attempt''s footprint.';
+
+--
+-- Name: tg_cache_entries__derive(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.tg_cache_entries__derive() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog'
+    AS $$
+declare
+  a llm_private.attempts;
+  q llm_private.requests;
+  i llm_private.request_inputs;
+  p llm_private.model_prices;
+  st llm_private.settings;
+begin
+  select * into a from llm_private.attempts x
+   where x.tenant_id = new.tenant_id and x.request_pk = new.source_request_pk and x.attempt_no = new.source_attempt_no;
+  select * into q from llm_private.requests x where x.tenant_id = new.tenant_id and x.id = new.source_request_pk;
+  select * into i from llm_private.request_inputs x where x.tenant_id = new.tenant_id and x.request_pk = new.source_request_pk;
+  if a.state is distinct from 'settled' or a.provider_status is distinct from 'ok' or a.purpose <> 'chat' or a.decision <> 'allow'
+     or a.output_valid is not true or a.usage_unknown or i.cache_key is null then
+    raise exception using errcode = 'LG007', message = 'only a complete, valid answer of the requested model is cached',
+      detail = format('attempt %s/%s: %s %s %s', new.source_request_pk, new.source_attempt_no, a.state, a.decision, a.provider_status);
+  end if;
+  select * into p from llm_private.model_prices x where x.id = a.price_id;
+  select * into st from llm_private.settings;
+  if i.model_ref <> p.provider || ':' || p.model then
+    raise exception using errcode = 'LG007', message = 'a fallback model''s answer is never cached under the requested model';
+  end if;
+  new.owner_user_id := llm_private.cache_owner(a.tenant_id, a.user_id, q.endpoint);
+  new.cache_key := i.cache_key;
+  new.endpoint := q.endpoint;
+  new.provider := p.provider;
+  new.model := p.model;
+  new.system_hash := i.system_hash;
+  new.response_format := i.response_format;
+  new.source_watermark := i.source_watermark;
+  new.source_cost_micros := a.charged_micros;
+  new.created_at := llm_private.now();
+  new.expires_at := new.created_at + make_interval(secs => st.cache_ttl_ms / 1000.0);
+  return new;
+end
+$$;
+
+ALTER FUNCTION llm_private.tg_cache_entries__derive() OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION tg_cache_entries__derive(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.tg_cache_entries__derive() IS 'A cache entry is derived from its source attempt (settled ok, valid, the requested model, uncapped): key, scope, model, watermark, cost and expiry are computed here; the writer supplies only the output and embedding.';
+
+--
+-- Name: tg_call_outputs__derive(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.tg_call_outputs__derive() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog'
+    AS $$
+declare
+  a llm_private.attempts;
+  st llm_private.settings;
+begin
+  select * into a from llm_private.attempts x
+   where x.tenant_id = new.tenant_id and x.request_pk = new.request_pk and x.attempt_no = new.attempt_no;
+  if a.user_id is distinct from new.user_id or a.purpose <> 'chat'
+     or not (a.state = 'cached' or (a.state = 'settled' and a.provider_status = 'ok')) then
+    raise exception using errcode = 'LG007', message = format('a %s belongs to a settled call of the same tenant and user',
+        case tg_table_name when 'call_outputs' then 'final output' else 'reasoning trace' end),
+      detail = format('attempt %s/%s is %s', new.request_pk, new.attempt_no, coalesce(a.state::text, 'missing'));
+  end if;
+  if tg_table_name = 'reasoning_traces' and a.state = 'cached' then
+    raise exception using errcode = 'LG007', message = 'a cache hit has no reasoning trace';
+  end if;
+  select * into st from llm_private.settings;
+  new.created_at := llm_private.now();
+  new.expires_at := new.created_at + make_interval(secs => case tg_table_name when 'call_outputs' then st.output_retention_ms
+                                                                else st.trace_retention_ms end / 1000.0);
+  return new;
+end
+$$;
+
+ALTER FUNCTION llm_private.tg_call_outputs__derive() OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION tg_call_outputs__derive(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.tg_call_outputs__derive() IS 'Outputs and reasoning traces: only for a settled (ok) or cache-served chat attempt of the same tenant and user; created_at and expires_at (retention) derived.';
+
+--
+-- Name: tg_ledger__no_delete(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.tg_ledger__no_delete() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog'
+    AS $$
+begin
+  raise exception using errcode = 'LG006', message = format('rows of llm_private.%s are never deleted', tg_table_name),
+    hint = 'Retention drops whole monthly partitions (llm_maint.drop_expired_partitions); corrections are adjustments.';
+end
+$$;
+
+ALTER FUNCTION llm_private.tg_ledger__no_delete() OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION tg_ledger__no_delete(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.tg_ledger__no_delete() IS 'The ledger is append-only: DELETE and TRUNCATE raise (retention drops whole partitions).';
+
+--
+-- Name: tg_provider_breakers__guard(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.tg_provider_breakers__guard() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog'
+    AS $$
+begin
+  if current_user = 'llm_money' and pg_trigger_depth() < 2 then
+    raise exception using errcode = 'LG005', message = 'the breaker records outcomes of settled calls only',
+      hint = 'Breaker state is shared by every tenant: it moves with llm.settle_call and llm.reserve_call, or an operator''s llm.reset_breaker.';
+  end if;
+  return new;
+end
+$$;
+
+ALTER FUNCTION llm_private.tg_provider_breakers__guard() OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION tg_provider_breakers__guard(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.tg_provider_breakers__guard() IS 'The shared breaker: the money role may write it only from the ledger''s triggers (a settle''s outcome, a reserve''s probe).';
+
+--
+-- Name: tg_request_inputs__derive(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.tg_request_inputs__derive() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog'
+    AS $$
+declare
+  q llm_private.requests;
+begin
+  if tg_op = 'UPDATE' then
+    raise exception using errcode = 'LG001', message = 'a request''s inputs are immutable';
+  end if;
+  select * into q from llm_private.requests x where x.tenant_id = new.tenant_id and x.id = new.request_pk;
+  if q.id is null or q.user_id <> new.user_id or q.state <> 'queued' then
+    raise exception using errcode = 'LG007', message = 'inputs belong to a queued request of the same tenant and user';
+  end if;
+  new.system_hash := llm_private.system_hash(new.messages);
+  new.cache_key := case when new.source_watermark is not null then llm.cache_key(jsonb_build_object('endpoint', q.endpoint::text,
+    'model', new.model_ref, 'max_output_tokens', new.max_output_tokens, 'response_format', new.response_format,
+    'source_watermark', new.source_watermark, 'messages', new.messages)) end;
+  return new;
+end
+$$;
+
+ALTER FUNCTION llm_private.tg_request_inputs__derive() OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION tg_request_inputs__derive(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.tg_request_inputs__derive() IS 'Inputs: once, for a queued request of the same tenant and user; the cache key and system prompt hash are computed here from the inputs themselves (a writer cannot file an answer under another question''s key).';
+
+--
+-- Name: tg_requests__guard(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.tg_requests__guard() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog'
+    AS $$
+begin
+  if tg_op = 'INSERT' then
+    new.state := 'queued'; new.reason := null; new.attempt_count := 0; new.job_id := null; new.finished_at := null;
+    new.created_at := llm_private.now();
+    return new;
+  end if;
+  if current_user = 'llm_app' and (new.state <> 'cancelled' or old.state <> 'queued') then
+    raise exception using errcode = '42501', message = 'the application may only cancel its own queued request';
+  end if;
+  if (new.tenant_id, new.id, new.user_id, new.request_id, new.endpoint, new.fingerprint, new.budget_scope, new.created_at)
+     is distinct from (old.tenant_id, old.id, old.user_id, old.request_id, old.endpoint, old.fingerprint, old.budget_scope, old.created_at) then
+    raise exception using errcode = 'LG001', message = 'a request claim''s identity is immutable', detail = format('request %s', old.id);
+  end if;
+  if old.job_id is not null and new.job_id is distinct from old.job_id then
+    raise exception using errcode = 'LG001', message = 'a request''s job is set once', detail = format('request %s', old.id);
+  end if;
+  if new.attempt_count < old.attempt_count then
+    raise exception using errcode = 'LG003', message = 'a request''s attempts only grow', detail = format('request %s', old.id);
+  end if;
+  if new.state is distinct from old.state and not (
+       (old.state = 'queued' and new.state in ('running', 'done', 'refused', 'failed', 'cancelled'))
+    or (old.state = 'running' and new.state in ('done', 'refused', 'failed'))) then
+    raise exception using errcode = 'LG002', message = 'illegal request state transition',
+      detail = format('request %s: %s -> %s', old.id, old.state, new.state),
+      hint = 'queued -> running -> done | refused | failed; queued -> cancelled; final states are final.';
+  end if;
+  if old.state not in ('queued', 'running') and (new.state, new.reason, new.finished_at, new.attempt_count) is distinct from
+       (old.state, old.reason, old.finished_at, old.attempt_count) then
+    raise exception using errcode = 'LG002', message = 'a final request does not change', detail = format('request %s is %s', old.id, old.state);
+  end if;
+  if new.state = 'cancelled' then
+    new.reason := 'cancelled_by_app';
+  end if;
+  if new.state not in ('queued', 'running') and old.state in ('queued', 'running') then
+    new.finished_at := llm_private.now();
+  elsif new.state in ('queued', 'running') then
+    new.finished_at := null;
+  end if;
+  return new;
+end
+$$;
+
+ALTER FUNCTION llm_private.tg_requests__guard() OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION tg_requests__guard(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.tg_requests__guard() IS 'Requests: born queued with nothing (whatever the inserter wrote); identity, fingerprint and job immutable once set; state only forward (queued -> running -> done | refused | failed, queued -> cancelled); the application may only cancel its own queued request.';
+
+--
+-- Name: tg_shutoff_windows__guard(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.tg_shutoff_windows__guard() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog'
+    AS $$
+begin
+  if tg_op = 'INSERT' then
+    if new.kind = 'tripped' and pg_trigger_depth() < 2 then
+      raise exception using errcode = 'LG005', message = 'a tripped window is opened only by spend crossing a limit',
+        hint = 'Operators use llm.trip_shutoff or llm.schedule_shutoff.';
+    end if;
+    if new.kind = 'manual' and new.starts_at > llm_private.now() + interval '1 minute' then
+      raise exception using errcode = '22023', message = 'a manual window starts now; schedule a later one',
+        hint = 'Use llm.schedule_shutoff.';
+    end if;
+    new.created_at := llm_private.now();
+    new.created_by := current_user;
+    new.cancelled_at := null;
+    new.cancelled_by := null;
+    return new;
+  end if;
+  if old.cancelled_at is not null or new.cancelled_at is null
+     or (new.id, new.scope, new.tenant_id, new.user_id, new.kind, new.starts_at, new.ends_at, new.reason, new.limit_id, new.created_by, new.created_at)
+        is distinct from (old.id, old.scope, old.tenant_id, old.user_id, old.kind, old.starts_at, old.ends_at, old.reason, old.limit_id,
+                          old.created_by, old.created_at) then
+    raise exception using errcode = 'LG002', message = 'a shutoff window changes only by being cancelled, once',
+      detail = format('window %s', old.id);
+  end if;
+  new.cancelled_at := llm_private.now();
+  new.cancelled_by := current_user;
+  return new;
+end
+$$;
+
+ALTER FUNCTION llm_private.tg_shutoff_windows__guard() OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION tg_shutoff_windows__guard(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.tg_shutoff_windows__guard() IS 'Windows: tripped ones only from the ledger''s triggers; manual ones start now; afterwards a window can only be cancelled, once (stamped with who and when).';
+
+--
+-- Name: tg_usage__guard(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.tg_usage__guard() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog'
+    AS $$
+begin
+  if pg_trigger_depth() < 2 then
+    raise exception using errcode = 'LG005', message = 'usage moves only together with the ledger row that justifies it',
+      detail = format('%s on llm_private.usage', tg_op),
+      hint = 'Reserve, settle, release or expire an attempt (llm.reserve_call, llm.settle_call, ...), or record an adjustment (llm.adjust_usage).';
+  end if;
+  if tg_op = 'INSERT' then
+    if new.held <> 0 or new.spent <> 0 then
+      raise exception using errcode = 'LG004', message = 'a usage row is born empty';
+    end if;
+  elsif (new.tenant_id, new.meter_id, new.user_id, new.budget_scope, new.period_start, new.shard)
+        is distinct from (old.tenant_id, old.meter_id, old.user_id, old.budget_scope, old.period_start, old.shard) then
+    raise exception using errcode = 'LG001', message = 'a usage row''s key is immutable';
+  end if;
+  return new;
+end
+$$;
+
+ALTER FUNCTION llm_private.tg_usage__guard() OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION tg_usage__guard(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.tg_usage__guard() IS 'Refuses every write to usage that is not made by one of the ledger''s triggers (pg_trigger_depth() < 2), rows born with held or spent, and key changes.';
+
+--
+-- Name: trip_shutoff(smallint, integer, uuid, uuid, timestamp with time zone, bigint, bigint); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.trip_shutoff(p_meter_id smallint, p_limit_id integer, k_tenant uuid, k_user uuid, k_period timestamp with time zone, p_used bigint, p_cap bigint) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog'
+    AS $$
+declare
+  m llm_private.meters;
+  v_now timestamptz := llm_private.now();
+  v_scope llm_private.limit_scope;
+  v_end timestamptz;
+begin
+  select * into m from llm_private.meters x where x.id = p_meter_id;
+  if m.scope not in ('global', 'tenant', 'user') then
+    return;                                                -- a budget scope or request has no window of its own
+  end if;
+  v_scope := m.scope;
+  v_end := least(llm_private.period_end(m."window", k_period), v_now + interval '92 days');
+  if v_end <= v_now then
+    return;
+  end if;
+  insert into llm_private.shutoff_windows (scope, tenant_id, user_id, kind, starts_at, ends_at, reason, limit_id)
+  select v_scope, case when v_scope = 'global' then null else k_tenant end, case when v_scope = 'user' then k_user end, 'tripped',
+         v_now, v_end, format('%s: spent %s of %s %s', m.name, p_used, p_cap, m.unit), p_limit_id
+   where not exists (select 1 from llm_private.shutoff_windows w
+                      where w.kind = 'tripped' and w.limit_id = p_limit_id and w.ends_at = v_end and w.cancelled_at is null
+                        and w.scope = v_scope and w.tenant_id is not distinct from case when v_scope = 'global' then null else k_tenant end
+                        and w.user_id is not distinct from case when v_scope = 'user' then k_user end);
+end
+$$;
+
+ALTER FUNCTION llm_private.trip_shutoff(p_meter_id smallint, p_limit_id integer, k_tenant uuid, k_user uuid, k_period timestamp with time zone, p_used bigint, p_cap bigint) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION trip_shutoff(p_meter_id smallint, p_limit_id integer, k_tenant uuid, k_user uuid, k_period timestamp with time zone, p_used bigint, p_cap bigint); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.trip_shutoff(p_meter_id smallint, p_limit_id integer, k_tenant uuid, k_user uuid, k_period timestamp with time zone, p_used bigint, p_cap bigint) IS 'Opens a tripped shutoff window for a limit''s subject until the end of its period (at most 92 days), once.';
+
+--
+-- Name: tx_stamp(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.tx_stamp() RETURNS bigint
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$
+  select (pg_catalog.date_part('epoch', pg_catalog.transaction_timestamp()) * 1000000)::pg_catalog.int8
+$$;
+
+ALTER FUNCTION llm_private.tx_stamp() OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION tx_stamp(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.tx_stamp() IS 'The current transaction''s start in microseconds: the stamp a context carries to be honoured only in this transaction. Inlinable.';
+
+--
+-- Name: usage_after_spend(smallint, uuid, uuid, text, timestamp with time zone, bigint, bigint, smallint, bigint, integer, bigint); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.usage_after_spend(p_meter_id smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, p_shard_spent bigint, p_shard_quota bigint, p_shards smallint, p_spent_delta bigint, p_limit_id integer, p_cap bigint) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog'
+    AS $$
+declare
+  l llm_private.limits;
+  m llm_private.meters;
+  total bigint := p_shard_spent;
+  before bigint;
+  pct smallint;
+  fired boolean;
+begin
+  select * into l from llm_private.limits x where x.id = p_limit_id;
+  if l.id is null or p_cap <= 0 then
+    return;
+  end if;
+  if p_shards > 1 then
+    if p_shard_spent * 100 < p_shard_quota::numeric * (select min(x) from unnest(l.alert_pcts) x)
+       and not (l.trips_shutoff and p_shard_spent >= p_shard_quota) then
+      return;
+    end if;
+    select coalesce(sum(u.spent), 0)::bigint into total from llm_private.usage u
+     where u.tenant_id = k_tenant and u.meter_id = p_meter_id and u.user_id = k_user and u.budget_scope = k_scope
+       and u.period_start = k_period;
+  end if;
+  before := total - p_spent_delta;
+  foreach pct in array l.alert_pcts loop
+    if total * 100 >= p_cap::numeric * pct and (p_shards > 1 or before * 100 < p_cap::numeric * pct) then
+      insert into llm_private.alerts (tenant_id, meter_id, user_id, budget_scope, period_start, threshold_pct, limit_id, used, cap, fired_at)
+      values (k_tenant, p_meter_id, k_user, k_scope, k_period, pct, l.id, total, p_cap, llm_private.now())
+      on conflict do nothing;
+      get diagnostics fired = row_count;
+      if fired then
+        select * into m from llm_private.meters x where x.id = p_meter_id;
+        perform pg_notify('llm_limit_alert', json_build_object('tenant_id', nullif(k_tenant, llm_private.nil_uuid()),
+          'user_id', nullif(k_user, llm_private.nil_uuid()), 'budget_scope', nullif(k_scope, ''), 'meter', m.name, 'limit_id', l.id,
+          'period_start', k_period, 'threshold_pct', pct, 'used', total, 'cap', p_cap, 'unit', m.unit)::text);
+      end if;
+    end if;
+  end loop;
+  if l.trips_shutoff and total >= p_cap then
+    perform llm_private.trip_shutoff(p_meter_id, l.id, k_tenant, k_user, k_period, total, p_cap);
+  end if;
+end
+$$;
+
+ALTER FUNCTION llm_private.usage_after_spend(p_meter_id smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, p_shard_spent bigint, p_shard_quota bigint, p_shards smallint, p_spent_delta bigint, p_limit_id integer, p_cap bigint) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION usage_after_spend(p_meter_id smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, p_shard_spent bigint, p_shard_quota bigint, p_shards smallint, p_spent_delta bigint, p_limit_id integer, p_cap bigint); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.usage_after_spend(p_meter_id smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, p_shard_spent bigint, p_shard_quota bigint, p_shards smallint, p_spent_delta bigint, p_limit_id integer, p_cap bigint) IS 'After spent grew: alerts at each crossed percentage of the cap (once per period, pg_notify on llm_limit_alert) and the shutoff trip of a limit with trips_shutoff.';
+
+--
+-- Name: usage_apply(llm_private.attempts, llm_private.attempts, text, timestamp with time zone); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.usage_apply(a llm_private.attempts, b llm_private.attempts, p_budget_scope text, p_scope_started_at timestamp with time zone) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog'
+    AS $$
+declare
+  m record;
+  k record;
+  held_delta bigint;
+  spent_delta bigint;
+  r record;
+begin
+  for m in select x.id, x.scope, x."window", x.unit, x.shards from llm_private.meters x where x.id = any (b.meter_ids) order by x.id loop
+    held_delta := (case when b.state = 'held' then llm_private.held_amount(m.unit, b) else 0 end)
+                - (case when a.state = 'held' then llm_private.held_amount(m.unit, a) else 0 end);
+    spent_delta := llm_private.charged_amount(m.unit, b) - llm_private.charged_amount(m.unit, a);
+    continue when held_delta = 0 and spent_delta = 0;
+    select * into k from llm_private.usage_key(m.scope, m."window", m.shards, b.tenant_id, b.user_id, p_budget_scope, p_scope_started_at,
+      b.reserved_at);
+    update llm_private.usage u set held = u.held + held_delta, spent = u.spent + spent_delta
+     where u.tenant_id = k.k_tenant and u.meter_id = m.id and u.user_id = k.k_user and u.budget_scope = k.k_scope
+       and u.period_start = k.k_period and u.shard = k.k_shard
+    returning u.spent, u.quota, u.limit_id, u.cap into r;
+    if not found then
+      raise exception using errcode = 'P0004', message = 'an attempt''s usage row is missing',
+        detail = format('meter %s, attempt %s/%s', m.id, b.request_pk, b.attempt_no);
+    end if;
+    if spent_delta > 0 then
+      perform llm_private.usage_after_spend(m.id, k.k_tenant, k.k_user, k.k_scope, k.k_period, r.spent, r.quota, m.shards, spent_delta,
+        r.limit_id, r.cap);
+    end if;
+  end loop;
+end
+$$;
+
+ALTER FUNCTION llm_private.usage_apply(a llm_private.attempts, b llm_private.attempts, p_budget_scope text, p_scope_started_at timestamp with time zone) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION usage_apply(a llm_private.attempts, b llm_private.attempts, p_budget_scope text, p_scope_started_at timestamp with time zone); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.usage_apply(a llm_private.attempts, b llm_private.attempts, p_budget_scope text, p_scope_started_at timestamp with time zone) IS 'Moves held and spent on an attempt''s footprint by the difference between two states of the attempt (in meter order), then checks alerts and trips.';
+
+--
+-- Name: usage_borrow(smallint, uuid, uuid, text, timestamp with time zone, smallint, bigint); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.usage_borrow(p_meter_id smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, k_shard smallint, p_amount bigint) RETURNS boolean
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog'
+    AS $$
+declare
+  own record;
+  need bigint;
+  d record;
+  take bigint;
+begin
+  select u.quota, u.held, u.spent into own from llm_private.usage u
+   where u.tenant_id = k_tenant and u.meter_id = p_meter_id and u.user_id = k_user and u.budget_scope = k_scope
+     and u.period_start = k_period and u.shard = k_shard
+   for update;
+  need := own.held + own.spent + p_amount - own.quota;
+  if need <= 0 then
+    return true;
+  end if;
+  for d in select u.shard, u.quota - u.held - u.spent as free from llm_private.usage u
+            where u.tenant_id = k_tenant and u.meter_id = p_meter_id and u.user_id = k_user and u.budget_scope = k_scope
+              and u.period_start = k_period and u.shard <> k_shard and u.quota > u.held + u.spent
+            order by u.quota - u.held - u.spent desc
+            for update skip locked loop
+    take := least(d.free, need);
+    update llm_private.usage u set quota = u.quota - take
+     where u.tenant_id = k_tenant and u.meter_id = p_meter_id and u.user_id = k_user and u.budget_scope = k_scope
+       and u.period_start = k_period and u.shard = d.shard;
+    update llm_private.usage u set quota = u.quota + take
+     where u.tenant_id = k_tenant and u.meter_id = p_meter_id and u.user_id = k_user and u.budget_scope = k_scope
+       and u.period_start = k_period and u.shard = k_shard;
+    need := need - take;
+    exit when need <= 0;
+  end loop;
+  return need <= 0;
+end
+$$;
+
+ALTER FUNCTION llm_private.usage_borrow(p_meter_id smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, k_shard smallint, p_amount bigint) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION usage_borrow(p_meter_id smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, k_shard smallint, p_amount bigint); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.usage_borrow(p_meter_id smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, k_shard smallint, p_amount bigint) IS 'Escrow rebalance: moves free quota from shards nobody holds (SKIP LOCKED) to the call''s shard until the amount fits; true when it does.';
+
+--
+-- Name: usage_hold(smallint, smallint, uuid, uuid, text, timestamp with time zone, smallint, integer, bigint, boolean, bigint); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.usage_hold(p_meter_id smallint, p_shards smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, k_shard smallint, p_limit_id integer, p_cap bigint, p_hard boolean, p_amount bigint, OUT ok boolean, OUT used bigint) RETURNS record
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog'
+    AS $$
+begin
+  ok := true;
+  for pass in 1..2 loop
+    update llm_private.usage u set held = u.held + p_amount, limit_id = p_limit_id
+     where u.tenant_id = k_tenant and u.meter_id = p_meter_id and u.user_id = k_user and u.budget_scope = k_scope
+       and u.period_start = k_period and u.shard = k_shard and u.cap = p_cap
+       and (not p_hard or u.held + u.spent + p_amount <= u.quota);
+    if found then
+      return;
+    end if;
+    exit when pass = 2;
+    perform llm_private.usage_prepare(p_meter_id, p_shards, k_tenant, k_user, k_scope, k_period, p_limit_id, p_cap);
+  end loop;
+  if p_shards > 1 and llm_private.usage_borrow(p_meter_id, k_tenant, k_user, k_scope, k_period, k_shard, p_amount) then
+    update llm_private.usage u set held = u.held + p_amount, limit_id = p_limit_id
+     where u.tenant_id = k_tenant and u.meter_id = p_meter_id and u.user_id = k_user and u.budget_scope = k_scope
+       and u.period_start = k_period and u.shard = k_shard and u.cap = p_cap
+       and u.held + u.spent + p_amount <= u.quota;
+    if found then
+      return;
+    end if;
+  end if;
+  ok := false;
+  select coalesce(sum(u.held + u.spent), 0)::bigint into used from llm_private.usage u
+   where u.tenant_id = k_tenant and u.meter_id = p_meter_id and u.user_id = k_user and u.budget_scope = k_scope
+     and u.period_start = k_period;
+end
+$$;
+
+ALTER FUNCTION llm_private.usage_hold(p_meter_id smallint, p_shards smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, k_shard smallint, p_limit_id integer, p_cap bigint, p_hard boolean, p_amount bigint, OUT ok boolean, OUT used bigint) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION usage_hold(p_meter_id smallint, p_shards smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, k_shard smallint, p_limit_id integer, p_cap bigint, p_hard boolean, p_amount bigint, OUT ok boolean, OUT used bigint); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.usage_hold(p_meter_id smallint, p_shards smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, k_shard smallint, p_limit_id integer, p_cap bigint, p_hard boolean, p_amount bigint, OUT ok boolean, OUT used bigint) IS 'Holds an amount on a call''s usage row if it fits (hard) or always (soft); else reports what the subject used.';
+
+--
+-- Name: usage_key(llm_private.limit_scope, llm_private.limit_window, smallint, uuid, uuid, text, timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.usage_key(p_scope llm_private.limit_scope, p_window llm_private.limit_window, p_shards smallint, p_tenant_id uuid, p_user_id uuid, p_budget_scope text, p_scope_started_at timestamp with time zone, p_at timestamp with time zone, OUT k_tenant uuid, OUT k_user uuid, OUT k_scope text, OUT k_period timestamp with time zone, OUT k_shard smallint) RETURNS record
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog'
+    AS $$
+begin
+  k_tenant := case when p_scope = 'global' then llm_private.nil_uuid() else p_tenant_id end;
+  k_user := case when p_scope = 'user' then p_user_id else llm_private.nil_uuid() end;
+  k_scope := case when p_scope = 'budget_scope' then p_budget_scope else '' end;
+  k_period := case when p_window = 'budget_scope' then p_scope_started_at else llm_private.period_start(p_window, p_at) end;
+  k_shard := llm_private.usage_shard(p_scope, p_shards, p_tenant_id, p_user_id);
+end
+$$;
+
+ALTER FUNCTION llm_private.usage_key(p_scope llm_private.limit_scope, p_window llm_private.limit_window, p_shards smallint, p_tenant_id uuid, p_user_id uuid, p_budget_scope text, p_scope_started_at timestamp with time zone, p_at timestamp with time zone, OUT k_tenant uuid, OUT k_user uuid, OUT k_scope text, OUT k_period timestamp with time zone, OUT k_shard smallint) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION usage_key(p_scope llm_private.limit_scope, p_window llm_private.limit_window, p_shards smallint, p_tenant_id uuid, p_user_id uuid, p_budget_scope text, p_scope_started_at timestamp with time zone, p_at timestamp with time zone, OUT k_tenant uuid, OUT k_user uuid, OUT k_scope text, OUT k_period timestamp with time zone, OUT k_shard smallint); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.usage_key(p_scope llm_private.limit_scope, p_window llm_private.limit_window, p_shards smallint, p_tenant_id uuid, p_user_id uuid, p_budget_scope text, p_scope_started_at timestamp with time zone, p_at timestamp with time zone, OUT k_tenant uuid, OUT k_user uuid, OUT k_scope text, OUT k_period timestamp with time zone, OUT k_shard smallint) IS 'The usage row a call counts on for a meter: subject (tenant or nil, user or nil, budget scope or ''''), period start and shard.';
+
+--
+-- Name: usage_prepare(smallint, smallint, uuid, uuid, text, timestamp with time zone, integer, bigint); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.usage_prepare(p_meter_id smallint, p_shards smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, p_limit_id integer, p_cap bigint) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog'
+    AS $$
+declare
+  r record;
+  q bigint[];
+  f bigint[];
+  n integer;
+  need bigint;
+  take bigint;
+  old_cap bigint;
+begin
+  insert into llm_private.usage as u (tenant_id, meter_id, user_id, budget_scope, period_start, shard, limit_id, cap, quota)
+  select k_tenant, p_meter_id, k_user, k_scope, k_period, s, p_limit_id, p_cap,
+         p_cap / p_shards + case when s = 0 then p_cap % p_shards else 0 end
+    from generate_series(0, p_shards - 1) s
+   order by s
+  on conflict do nothing;
+  if not exists (select 1 from llm_private.usage u
+                  where u.tenant_id = k_tenant and u.meter_id = p_meter_id and u.user_id = k_user and u.budget_scope = k_scope
+                    and u.period_start = k_period and u.cap <> p_cap) then
+    return;
+  end if;
+  q := '{}'; f := '{}';
+  for r in select u.shard, u.quota, u.held + u.spent as used, u.cap from llm_private.usage u
+            where u.tenant_id = k_tenant and u.meter_id = p_meter_id and u.user_id = k_user and u.budget_scope = k_scope
+              and u.period_start = k_period
+            order by u.shard for update loop
+    q := q || r.quota; f := f || r.used; old_cap := r.cap;
+  end loop;
+  n := cardinality(q);
+  if old_cap = p_cap then
+    return;                                            -- another transaction followed it while we waited
+  end if;
+  if p_cap > old_cap then
+    q[1] := q[1] + (p_cap - old_cap);
+  else
+    need := old_cap - p_cap;
+    for i in 1 .. n loop                               -- free quota first
+      take := least(need, greatest(q[i] - f[i], 0));
+      q[i] := q[i] - take; need := need - take;
+    end loop;
+    for i in 1 .. n loop                               -- then quota in use, down to 0
+      exit when need <= 0;
+      take := least(need, q[i]);
+      q[i] := q[i] - take; need := need - take;
+    end loop;
+  end if;
+  for i in 1 .. n loop
+    update llm_private.usage u set quota = q[i], cap = p_cap, limit_id = p_limit_id
+     where u.tenant_id = k_tenant and u.meter_id = p_meter_id and u.user_id = k_user and u.budget_scope = k_scope
+       and u.period_start = k_period and u.shard = i - 1;
+  end loop;
+end
+$$;
+
+ALTER FUNCTION llm_private.usage_prepare(p_meter_id smallint, p_shards smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, p_limit_id integer, p_cap bigint) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION usage_prepare(p_meter_id smallint, p_shards smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, p_limit_id integer, p_cap bigint); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.usage_prepare(p_meter_id smallint, p_shards smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, p_limit_id integer, p_cap bigint) IS 'Creates the shards of a usage row (quotas summing to the cap) and follows a changed cap (raised: onto shard 0; lowered: from free quota first, never below 0). Called by usage_hold and adjustments on their slow path.';
+
+--
+-- Name: usage_shard(llm_private.limit_scope, smallint, uuid, uuid); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.usage_shard(p_scope llm_private.limit_scope, p_shards smallint, p_tenant_id uuid, p_user_id uuid) RETURNS smallint
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+  select case when p_shards <= 1 then 0::pg_catalog.int2
+              when p_scope = 'global' then ((pg_catalog.hashtext(p_tenant_id::pg_catalog.text) operator(pg_catalog.&) 2147483647) % p_shards)::pg_catalog.int2
+              else ((pg_catalog.hashtext(coalesce(p_user_id, '00000000-0000-0000-0000-000000000000'::pg_catalog.uuid)::pg_catalog.text)
+                     operator(pg_catalog.&) 2147483647) % p_shards)::pg_catalog.int2 end
+$$;
+
+ALTER FUNCTION llm_private.usage_shard(p_scope llm_private.limit_scope, p_shards smallint, p_tenant_id uuid, p_user_id uuid) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION usage_shard(p_scope llm_private.limit_scope, p_shards smallint, p_tenant_id uuid, p_user_id uuid); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.usage_shard(p_scope llm_private.limit_scope, p_shards smallint, p_tenant_id uuid, p_user_id uuid) IS 'The escrow shard a call uses on a shared meter: by tenant for global meters, by user for tenant meters; 0 when unsharded.';
+
+--
+-- Name: add_request_job(bigint); Type: FUNCTION; Schema: llm_queue; Owner: llm_worker
+--
+
+CREATE FUNCTION llm_queue.add_request_job(p_request_pk bigint) RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+  ctx record;
+  r record;
+  v_job_id bigint;
+begin
+  select * into ctx from llm_private.app_context();
+  if ctx.tenant_id is null then
+    raise exception using errcode = '42501', message = 'no application context',
+      hint = 'Call llm.use_context(token) in this transaction first.';
+  end if;
+  -- Only a request of the caller's own tenant and user, still queued, with no job yet: the wrapper
+  -- builds the identifier, payload and key itself, so it can do nothing llm.enqueue_call cannot.
+  select q.tenant_id, q.user_id, q.id, q.endpoint, q.state, q.job_id, q.request_id into r
+    from llm_private.requests q
+   where q.tenant_id = ctx.tenant_id and q.user_id = ctx.user_id and q.id = p_request_pk
+   for update;
+  if not found then
+    raise exception using errcode = 'P0002', message = 'request not found',
+      detail = format('request %s is not visible in this tenant and user context', p_request_pk);
+  end if;
+  if r.state <> 'queued' or r.job_id is not null then
+    raise exception using errcode = '55000', message = 'request already has a job or is not queued',
+      detail = format('request %s is %s, job %s', r.id, r.state, coalesce(r.job_id::text, 'none'));
+  end if;
+  -- The claim key is the tenant's: another user of the tenant holding (request_id, endpoint) in the
+  -- idempotency window makes this claim a conflict (the caller cannot see that user's rows).
+  if exists (select 1 from llm_private.requests o
+              where o.tenant_id = r.tenant_id and o.request_id = r.request_id and o.endpoint = r.endpoint and o.id <> r.id
+                and o.user_id <> r.user_id
+                and o.id >= (llm_private.month_index(llm_private.now())
+                             - (select s.idempotency_months from llm_private.settings s) + 1)::bigint << 40) then
+    raise exception using errcode = 'LG409', message = 'request_id already claimed by another user of the tenant',
+      detail = format('tenant %s, endpoint %s, request_id %s', r.tenant_id, r.endpoint, r.request_id),
+      hint = 'Use a new request_id.';
+  end if;
+  select j.id into v_job_id
+    from graphile_worker.add_job(r.endpoint::text,
+           json_build_object('tenant_id', r.tenant_id, 'user_id', r.user_id, 'request_pk', r.id::text),
+           max_attempts => (select s.enqueue_max_attempts::int from llm_private.settings s),
+           job_key => format('llm:%s:%s', r.tenant_id, r.id), job_key_mode => 'unsafe_dedupe') j;
+  update llm_private.requests q set job_id = v_job_id where q.tenant_id = r.tenant_id and q.id = r.id;
+  return v_job_id;
+end
+$$;
+
+ALTER FUNCTION llm_queue.add_request_job(p_request_pk bigint) OWNER TO llm_worker;
+
+--
+-- Name: FUNCTION add_request_job(p_request_pk bigint); Type: COMMENT; Schema: llm_queue; Owner: llm_worker
+--
+
+COMMENT ON FUNCTION llm_queue.add_request_job(p_request_pk bigint) IS 'SECURITY DEFINER (owner llm_worker): adds the graphile-worker job of a queued request of the caller''s own signed context, once. The job''s identifier, payload ({tenant_id, user_id, request_pk}) and key are built here. Called by llm.enqueue_call.';
+
+--
+-- Name: adjustment_id_seq; Type: SEQUENCE; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE SEQUENCE llm_private.adjustment_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+ALTER TABLE llm_private.adjustment_id_seq OWNER TO llm_owner;
+
+--
+-- Name: SEQUENCE adjustment_id_seq; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON SEQUENCE llm_private.adjustment_id_seq IS 'Ids of adjustments.';
+
+--
+-- Name: adjustments; Type: TABLE; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TABLE llm_private.adjustments (
+    tenant_id uuid NOT NULL,
+    id bigint DEFAULT nextval('llm_private.adjustment_id_seq'::regclass) NOT NULL,
+    user_id uuid,
+    amount_micros bigint NOT NULL,
+    reason text NOT NULL,
+    effective_at timestamp with time zone NOT NULL,
+    meter_ids smallint[] DEFAULT '{}'::smallint[] NOT NULL,
+    created_by text DEFAULT CURRENT_USER NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT adjustments_amount_micros_check CHECK (((amount_micros <> 0) AND (abs(amount_micros) <= '1000000000000'::bigint))),
+    CONSTRAINT adjustments_reason_check CHECK (((length(reason) >= 1) AND (length(reason) <= 500)))
+)
+PARTITION BY RANGE (effective_at);
+
+ALTER TABLE ONLY llm_private.adjustments FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE llm_private.adjustments OWNER TO llm_owner;
+
+--
+-- Name: TABLE adjustments; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON TABLE llm_private.adjustments IS 'Append-only operator credits (negative) and debits (positive) of a tenant''s or user''s spend, with reason, who and when; they flow into usage (every unfiltered micro-USD meter of the subject in the period of effective_at) and into llm.reconciliation_drift.';
+
+--
+-- Name: meters; Type: TABLE; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TABLE llm_private.meters (
+    id smallint NOT NULL,
+    name text NOT NULL,
+    tenant_id uuid,
+    scope llm_private.limit_scope NOT NULL,
+    "window" llm_private.limit_window NOT NULL,
+    unit llm_private.limit_unit NOT NULL,
+    provider text,
+    model text,
+    endpoint llm_private.endpoint,
+    shards smallint DEFAULT 1 NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    created_by text DEFAULT CURRENT_USER NOT NULL,
+    disabled_at timestamp with time zone,
+    CONSTRAINT meters_check CHECK (((scope = 'request'::llm_private.limit_scope) = ("window" = 'request'::llm_private.limit_window))),
+    CONSTRAINT meters_check1 CHECK (((scope = 'budget_scope'::llm_private.limit_scope) = ("window" = 'budget_scope'::llm_private.limit_window))),
+    CONSTRAINT meters_check2 CHECK (((unit <> 'elapsed_ms'::llm_private.limit_unit) OR ("window" = 'budget_scope'::llm_private.limit_window))),
+    CONSTRAINT meters_check3 CHECK (((shards = 1) OR (scope = ANY (ARRAY['global'::llm_private.limit_scope, 'tenant'::llm_private.limit_scope])))),
+    CONSTRAINT meters_check4 CHECK (((model IS NULL) OR (provider IS NOT NULL))),
+    CONSTRAINT meters_model_check CHECK (((length(model) >= 1) AND (length(model) <= 200))),
+    CONSTRAINT meters_name_check CHECK ((name ~ '^[a-z][a-z0-9_]{0,59}$'::text)),
+    CONSTRAINT meters_provider_check CHECK ((provider ~ '^[a-z0-9_-]{1,40}$'::text)),
+    CONSTRAINT meters_shards_check CHECK (((shards >= 1) AND (shards <= 64)))
+);
+
+ALTER TABLE ONLY llm_private.meters FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE llm_private.meters OWNER TO llm_owner;
+
+--
+-- Name: TABLE meters; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON TABLE llm_private.meters IS 'What the limit engine counts: a scope (whose calls), a window (over which period, UTC), a unit, optional filters (provider, model, endpoint) and, for shared scopes, escrow shards. A meter applies to a call when its filters match and a limit row exists for the call''s subject.';
+
+--
+-- Name: COLUMN meters.tenant_id; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.meters.tenant_id IS 'A meter of one tenant only; NULL = every tenant.';
+
+--
+-- Name: COLUMN meters.shards; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.meters.shards IS 'Escrow: the cap is split into this many quotas (rebalanced on demand, never over the cap in total) so that no single row is written by every call of a tenant or of everyone.';
+
+--
+-- Name: COLUMN meters.disabled_at; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.meters.disabled_at IS 'From this instant new calls no longer count on the meter (meters are never deleted: attempts refer to them).';
+
+--
+-- Name: adjustments; Type: VIEW; Schema: llm; Owner: llm_owner
+--
+
+CREATE VIEW llm.adjustments WITH (security_invoker='true') AS
+ SELECT x.id,
+    x.tenant_id,
+    x.user_id,
+    x.amount_micros,
+    x.reason,
+    x.effective_at,
+    x.created_by,
+    x.created_at,
+    ( SELECT array_agg(m.name ORDER BY m.id) AS array_agg
+           FROM llm_private.meters m
+          WHERE (m.id = ANY (x.meter_ids))) AS meters
+   FROM llm_private.adjustments x;
+
+ALTER TABLE llm.adjustments OWNER TO llm_owner;
+
+--
+-- Name: VIEW adjustments; Type: COMMENT; Schema: llm; Owner: llm_owner
+--
+
+COMMENT ON VIEW llm.adjustments IS 'Operator credits (negative) and debits (positive), append-only, and the meters they moved.';
+
+--
+-- Name: alert_id_seq; Type: SEQUENCE; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE SEQUENCE llm_private.alert_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+ALTER TABLE llm_private.alert_id_seq OWNER TO llm_owner;
+
+--
+-- Name: SEQUENCE alert_id_seq; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON SEQUENCE llm_private.alert_id_seq IS 'Ids of alerts, in firing order.';
+
+--
+-- Name: alerts; Type: TABLE; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TABLE llm_private.alerts (
+    tenant_id uuid NOT NULL,
+    meter_id smallint NOT NULL,
+    user_id uuid NOT NULL,
+    budget_scope text NOT NULL,
+    period_start timestamp with time zone NOT NULL,
+    threshold_pct smallint NOT NULL,
+    id bigint DEFAULT nextval('llm_private.alert_id_seq'::regclass) NOT NULL,
+    limit_id integer NOT NULL,
+    used bigint NOT NULL,
+    cap bigint NOT NULL,
+    fired_at timestamp with time zone NOT NULL
+)
+PARTITION BY RANGE (period_start);
+
+ALTER TABLE ONLY llm_private.alerts FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE llm_private.alerts OWNER TO llm_owner;
+
+--
+-- Name: TABLE alerts; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON TABLE llm_private.alerts IS 'A limit''s usage crossed one of its alert percentages: recorded once per (limit subject, period, threshold), announced with pg_notify on channel llm_limit_alert.';
+
+--
+-- Name: alerts; Type: VIEW; Schema: llm; Owner: llm_owner
+--
+
+CREATE VIEW llm.alerts WITH (security_invoker='true') AS
+ SELECT x.id,
+    x.fired_at,
+    NULLIF(x.tenant_id, llm_private.nil_uuid()) AS tenant_id,
+    NULLIF(x.user_id, llm_private.nil_uuid()) AS user_id,
+    NULLIF(x.budget_scope, ''::text) AS budget_scope,
+    x.limit_id,
+    m.name AS meter_name,
+    (m.unit)::text AS unit,
+    x.period_start,
+    x.threshold_pct,
+    x.used,
+    x.cap
+   FROM (llm_private.alerts x
+     JOIN llm_private.meters m ON ((m.id = x.meter_id)));
+
+ALTER TABLE llm.alerts OWNER TO llm_owner;
+
+--
+-- Name: VIEW alerts; Type: COMMENT; Schema: llm; Owner: llm_owner
+--
+
+COMMENT ON VIEW llm.alerts IS 'Alerts: a limit''s usage crossed one of its percentages (once per subject, period and threshold; also sent with pg_notify on llm_limit_alert).';
+
+--
+-- Name: provider_breakers; Type: TABLE; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TABLE llm_private.provider_breakers (
+    provider text NOT NULL,
+    model text NOT NULL,
+    state text DEFAULT 'closed'::text NOT NULL,
+    consecutive_failures integer DEFAULT 0 NOT NULL,
+    open_until timestamp with time zone,
+    probe_started_at timestamp with time zone,
+    opened_count integer DEFAULT 0 NOT NULL,
+    last_failure_at timestamp with time zone,
+    last_success_at timestamp with time zone,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT provider_breakers_check CHECK (((state <> 'open'::text) OR (open_until IS NOT NULL))),
+    CONSTRAINT provider_breakers_consecutive_failures_check CHECK (((consecutive_failures >= 0) AND (consecutive_failures <= 1000000))),
+    CONSTRAINT provider_breakers_opened_count_check CHECK ((opened_count >= 0)),
+    CONSTRAINT provider_breakers_state_check CHECK ((state = ANY (ARRAY['closed'::text, 'open'::text, 'half_open'::text])))
+);
+
+ALTER TABLE ONLY llm_private.provider_breakers FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE llm_private.provider_breakers OWNER TO llm_owner;
+
+--
+-- Name: TABLE provider_breakers; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON TABLE llm_private.provider_breakers IS 'Circuit breaker per provider+model, shared by every worker. Written only when it changes: a failure, a state change, a probe; a success on a closed breaker writes nothing.';
+
+--
+-- Name: breaker_state; Type: VIEW; Schema: llm; Owner: llm_owner
+--
+
+CREATE VIEW llm.breaker_state WITH (security_invoker='true') AS
+ SELECT b.provider,
+    b.model,
+    ((b.provider || ':'::text) || b.model) AS model_ref,
+    b.state,
+    b.consecutive_failures,
+    b.open_until,
+    b.probe_started_at,
+    b.opened_count,
+    b.last_failure_at,
+    b.last_success_at,
+    b.updated_at
+   FROM llm_private.provider_breakers b;
+
+ALTER TABLE llm.breaker_state OWNER TO llm_owner;
+
+--
+-- Name: VIEW breaker_state; Type: COMMENT; Schema: llm; Owner: llm_owner
+--
+
+COMMENT ON VIEW llm.breaker_state IS 'The shared circuit breaker of each provider+model.';
+
+--
+-- Name: limits; Type: TABLE; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TABLE llm_private.limits (
+    id integer NOT NULL,
+    meter_id smallint NOT NULL,
+    tenant_id uuid,
+    user_id uuid,
+    cap bigint NOT NULL,
+    kind llm_private.limit_kind DEFAULT 'hard'::llm_private.limit_kind NOT NULL,
+    action llm_private.limit_action DEFAULT 'block'::llm_private.limit_action NOT NULL,
+    min_output_tokens integer DEFAULT 16 NOT NULL,
+    trips_shutoff boolean DEFAULT false NOT NULL,
+    alert_pcts smallint[] DEFAULT '{80,95,100}'::smallint[] NOT NULL,
+    pressure_pct smallint,
+    pressure_model text,
+    valid_from timestamp with time zone DEFAULT '-infinity'::timestamp with time zone NOT NULL,
+    valid_until timestamp with time zone DEFAULT 'infinity'::timestamp with time zone NOT NULL,
+    note text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    created_by text DEFAULT CURRENT_USER NOT NULL,
+    CONSTRAINT limits_alert_pcts_check CHECK (((cardinality(alert_pcts) <= 10) AND (0 < ALL (alert_pcts)) AND (1000 >= ALL (alert_pcts)))),
+    CONSTRAINT limits_cap_check CHECK (((cap >= 0) AND (cap <= '1000000000000000'::bigint))),
+    CONSTRAINT limits_check CHECK (((user_id IS NULL) OR (tenant_id IS NOT NULL))),
+    CONSTRAINT limits_check1 CHECK ((valid_from <= valid_until)),
+    CONSTRAINT limits_check2 CHECK (((pressure_model IS NULL) OR (pressure_pct IS NOT NULL))),
+    CONSTRAINT limits_min_output_tokens_check CHECK (((min_output_tokens >= 1) AND (min_output_tokens <= 100000))),
+    CONSTRAINT limits_note_check CHECK ((length(note) <= 500)),
+    CONSTRAINT limits_pressure_model_check CHECK ((pressure_model ~ '^[a-z0-9_-]{1,40}:[^\s\x01-\x1f]{1,200}$'::text)),
+    CONSTRAINT limits_pressure_pct_check CHECK (((pressure_pct >= 1) AND (pressure_pct <= 100)))
+);
+
+ALTER TABLE ONLY llm_private.limits FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE llm_private.limits OWNER TO llm_owner;
+
+--
+-- Name: TABLE limits; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON TABLE llm_private.limits IS 'Caps on meters. For each meter, the most specific limit valid now applies to a call: a user''s over a tenant''s over everyone''s, and among those a temporary one (finite valid_until) over a permanent one, then the newest. Rows are never updated in place except to end them (valid_until).';
+
+--
+-- Name: COLUMN limits.kind; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.limits.kind IS 'hard: refuse (or shape) a call that does not fit; soft: never refuse, only alert.';
+
+--
+-- Name: COLUMN limits.action; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.limits.action IS 'For hard micro-USD limits of scope request or budget_scope: block, cap (lower max output tokens to fit, at least min_output_tokens), or fallback (a cheaper model of the chain that fits).';
+
+--
+-- Name: COLUMN limits.trips_shutoff; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.limits.trips_shutoff IS 'When spent crosses the cap at settle, open a shutoff window for the limit''s subject until the period ends.';
+
+--
+-- Name: COLUMN limits.alert_pcts; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.limits.alert_pcts IS 'Percentages of the cap whose crossing records an alert once per period (and pg_notify on llm_limit_alert).';
+
+--
+-- Name: COLUMN limits.pressure_pct; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.limits.pressure_pct IS 'Budget pressure: above this share of the cap, reserve prefers pressure_model (or the first model of the fallback chain): decision fallback / budget_pressure.';
+
+--
+-- Name: usage; Type: TABLE; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TABLE llm_private.usage (
+    tenant_id uuid NOT NULL,
+    meter_id smallint NOT NULL,
+    user_id uuid NOT NULL,
+    budget_scope text NOT NULL,
+    period_start timestamp with time zone NOT NULL,
+    shard smallint NOT NULL,
+    limit_id integer NOT NULL,
+    cap bigint NOT NULL,
+    quota bigint NOT NULL,
+    held bigint DEFAULT 0 NOT NULL,
+    spent bigint DEFAULT 0 NOT NULL,
+    CONSTRAINT usage_held_check CHECK ((held >= 0)),
+    CONSTRAINT usage_shard_check CHECK (((shard >= 0) AND (shard <= 63))),
+    CONSTRAINT usage_spent_check CHECK ((spent >= 0))
+)
+PARTITION BY RANGE (period_start);
+
+ALTER TABLE ONLY llm_private.usage FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE llm_private.usage OWNER TO llm_owner;
+
+--
+-- Name: TABLE usage; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON TABLE llm_private.usage IS 'Usage counters of the limit engine: held and spent per meter, subject (tenant, user, budget scope; the nil uuid or '''' where the meter does not split by it) and period, per escrow shard. Moved only by the ledger''s triggers, always together with the attempt or adjustment that justifies the change.';
+
+--
+-- Name: COLUMN usage.cap; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.usage.cap IS 'The effective cap of the subject''s limit (on every shard; the quotas of the shards sum to it).';
+
+--
+-- Name: COLUMN usage.quota; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.usage.quota IS 'This shard''s share of the cap: a hold must fit held + spent + amount <= quota (hard limits).';
+
+--
+-- Name: limit_usage; Type: VIEW; Schema: llm; Owner: llm_owner
+--
+
+CREATE VIEW llm.limit_usage WITH (security_invoker='true') AS
+ SELECT u.limit_id,
+    m.name AS meter_name,
+    (m.scope)::text AS scope,
+    (m."window")::text AS "window",
+    (m.unit)::text AS unit,
+    NULLIF(u.tenant_id, llm_private.nil_uuid()) AS tenant_id,
+    NULLIF(u.user_id, llm_private.nil_uuid()) AS user_id,
+    NULLIF(u.budget_scope, ''::text) AS budget_scope,
+    u.period_start,
+    llm_private.period_end(m."window", u.period_start) AS period_end,
+    u.cap,
+    (l.kind)::text AS kind,
+    u.held,
+    u.spent,
+        CASE
+            WHEN (u.cap > 0) THEN round(((100.0 * ((u.held + u.spent))::numeric) / (u.cap)::numeric), 2)
+            ELSE NULL::numeric
+        END AS used_pct,
+    ((u.period_start <= llm_private.now()) AND (llm_private.period_end(m."window", u.period_start) > llm_private.now())) AS current
+   FROM ((( SELECT x.tenant_id,
+            x.meter_id,
+            x.user_id,
+            x.budget_scope,
+            x.period_start,
+            max(x.limit_id) AS limit_id,
+            max(x.cap) AS cap,
+            (sum(x.held))::bigint AS held,
+            (sum(x.spent))::bigint AS spent
+           FROM llm_private.usage x
+          GROUP BY x.tenant_id, x.meter_id, x.user_id, x.budget_scope, x.period_start) u
+     JOIN llm_private.meters m ON ((m.id = u.meter_id)))
+     LEFT JOIN llm_private.limits l ON ((l.id = u.limit_id)));
+
+ALTER TABLE llm.limit_usage OWNER TO llm_owner;
+
+--
+-- Name: VIEW limit_usage; Type: COMMENT; Schema: llm; Owner: llm_owner
+--
+
+COMMENT ON VIEW llm.limit_usage IS 'Usage against each limit, per subject (tenant, user, budget scope) and period, summed over escrow shards; current = the period that contains now.';
+
+--
+-- Name: budget_scopes; Type: TABLE; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TABLE llm_private.budget_scopes (
+    tenant_id uuid NOT NULL,
+    scope_key text NOT NULL,
+    started_at timestamp with time zone NOT NULL,
+    first_request_pk bigint NOT NULL,
+    CONSTRAINT budget_scopes_scope_key_check CHECK (((length(scope_key) >= 1) AND (length(scope_key) <= 200)))
+);
+
+ALTER TABLE ONLY llm_private.budget_scopes FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE llm_private.budget_scopes OWNER TO llm_owner;
+
+--
+-- Name: TABLE budget_scopes; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON TABLE llm_private.budget_scopes IS 'A budget scope (e.g. an investigation): the calls of requests that name it share its limits; its clock starts at its first call.';
+
+--
+-- Name: requests; Type: TABLE; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TABLE llm_private.requests (
+    tenant_id uuid NOT NULL,
+    id bigint DEFAULT llm_private.new_request_id() NOT NULL,
+    user_id uuid NOT NULL,
+    request_id text NOT NULL,
+    endpoint llm_private.endpoint NOT NULL,
+    state llm_private.request_state DEFAULT 'queued'::llm_private.request_state NOT NULL,
+    reason llm_private.reason,
+    fingerprint bytea NOT NULL,
+    budget_scope text,
+    attempt_count smallint DEFAULT 0 NOT NULL,
+    job_id bigint,
+    created_at timestamp with time zone NOT NULL,
+    finished_at timestamp with time zone,
+    CONSTRAINT requests_attempt_count_check CHECK (((attempt_count >= 0) AND (attempt_count <= 1000))),
+    CONSTRAINT requests_budget_scope_check CHECK (((length(budget_scope) >= 1) AND (length(budget_scope) <= 200))),
+    CONSTRAINT requests_check CHECK (((state = ANY (ARRAY['queued'::llm_private.request_state, 'running'::llm_private.request_state])) = (finished_at IS NULL))),
+    CONSTRAINT requests_fingerprint_check CHECK ((octet_length(fingerprint) = 32)),
+    CONSTRAINT requests_request_id_check CHECK (((length(request_id) >= 1) AND (length(request_id) <= 200)))
+)
+PARTITION BY RANGE (id);
+
+ALTER TABLE ONLY llm_private.requests FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE llm_private.requests OWNER TO llm_owner;
+
+--
+-- Name: TABLE requests; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON TABLE llm_private.requests IS 'Request claims: one per (tenant, request_id, endpoint), made at enqueue; state queued -> running -> done | refused | failed | cancelled. Partitioned by the month in its id.';
+
+--
+-- Name: COLUMN requests.fingerprint; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.requests.fingerprint IS 'sha256 of the user and every parameter of the payload (messages, model, limits, watermark, format, scope), length-prefixed: the same key with another fingerprint is refused at enqueue.';
+
+--
+-- Name: COLUMN requests.job_id; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.requests.job_id IS 'The graphile-worker job that runs it, set once by llm_queue.add_request_job.';
+
+--
+-- Name: budget_scopes; Type: VIEW; Schema: llm; Owner: llm_owner
+--
+
+CREATE VIEW llm.budget_scopes WITH (security_invoker='true') AS
+ SELECT b.tenant_id,
+    b.scope_key AS budget_scope,
+    (q0.endpoint)::text AS endpoint,
+    b.started_at,
+    (b.started_at + make_interval(secs => (((dl.cap)::numeric / 1000.0))::double precision)) AS deadline_at,
+    COALESCE(c.calls, (0)::bigint) AS calls,
+    cl.cap AS calls_cap,
+    COALESCE(c.spent, (0)::bigint) AS spent_micros,
+    COALESCE(c.held, (0)::bigint) AS held_micros,
+    bm.cap AS cap_micros,
+        CASE
+            WHEN ((dl.cap IS NOT NULL) AND (llm_private.now() > (b.started_at + make_interval(secs => (((dl.cap)::numeric / 1000.0))::double precision)))) THEN 'deadline_passed'::text
+            WHEN (((bm.cap IS NOT NULL) AND ((COALESCE(c.spent, (0)::bigint) + COALESCE(c.held, (0)::bigint)) >= bm.cap)) OR ((cl.cap IS NOT NULL) AND (COALESCE(c.calls, (0)::bigint) >= cl.cap))) THEN 'exhausted'::text
+            ELSE 'open'::text
+        END AS state
+   FROM (((((llm_private.budget_scopes b
+     JOIN llm_private.requests q0 ON (((q0.tenant_id = b.tenant_id) AND (q0.id = b.first_request_pk))))
+     LEFT JOIN LATERAL ( SELECT count(*) FILTER (WHERE ((a.purpose = 'chat'::llm_private.purpose) AND (a.state = ANY (ARRAY['settled'::llm_private.attempt_state, 'expired'::llm_private.attempt_state, 'held'::llm_private.attempt_state])))) AS calls,
+            (sum(a.charged_micros))::bigint AS spent,
+            (sum(
+                CASE
+                    WHEN (a.state = 'held'::llm_private.attempt_state) THEN a.held_micros
+                    ELSE (0)::bigint
+                END))::bigint AS held
+           FROM (llm_private.requests q
+             JOIN llm_private.attempts a ON (((a.tenant_id = q.tenant_id) AND (a.request_pk = q.id))))
+          WHERE ((q.tenant_id = b.tenant_id) AND (q.budget_scope = b.scope_key))) c ON (true))
+     LEFT JOIN LATERAL ( SELECT lu.cap
+           FROM llm.limit_usage lu
+          WHERE ((lu.tenant_id = b.tenant_id) AND (lu.budget_scope = b.scope_key) AND (lu.unit = 'micros'::text))
+          ORDER BY lu.cap
+         LIMIT 1) bm ON (true))
+     LEFT JOIN LATERAL ( SELECT lu.cap
+           FROM llm.limit_usage lu
+          WHERE ((lu.tenant_id = b.tenant_id) AND (lu.budget_scope = b.scope_key) AND (lu.unit = 'calls'::text))
+          ORDER BY lu.cap
+         LIMIT 1) cl ON (true))
+     LEFT JOIN LATERAL ( SELECT l.cap
+           FROM (llm_private.limits l
+             JOIN llm_private.meters m ON ((m.id = l.meter_id)))
+          WHERE ((m.scope = 'budget_scope'::llm_private.limit_scope) AND (m.unit = 'elapsed_ms'::llm_private.limit_unit) AND ((m.endpoint IS NULL) OR (m.endpoint = q0.endpoint)) AND ((l.tenant_id IS NULL) OR (l.tenant_id = b.tenant_id)) AND (l.user_id IS NULL) AND (l.valid_from <= b.started_at) AND (l.valid_until > b.started_at))
+          ORDER BY (l.tenant_id IS NOT NULL) DESC, l.id DESC
+         LIMIT 1) dl ON (true));
+
+ALTER TABLE llm.budget_scopes OWNER TO llm_owner;
+
+--
+-- Name: VIEW budget_scopes; Type: COMMENT; Schema: llm; Owner: llm_owner
+--
+
+COMMENT ON VIEW llm.budget_scopes IS 'Budget scopes (investigations): calls, spend and holds over all their requests and retries, against their caps and deadline.';
+
+--
+-- Name: cache_stats; Type: VIEW; Schema: llm; Owner: llm_owner
+--
+
+CREATE VIEW llm.cache_stats WITH (security_invoker='true') AS
+ SELECT a.tenant_id,
+    date_trunc('month'::text, a.reserved_at, 'UTC'::text) AS month_start,
+    count(*) AS hits,
+    count(*) FILTER (WHERE (a.reason = 'semantic_hit'::llm_private.reason)) AS semantic_hits,
+    (COALESCE(sum(( SELECT c.charged_micros
+           FROM llm_private.attempts c
+          WHERE ((c.tenant_id = a.tenant_id) AND (c.request_pk = a.cache_source_pk) AND (c.state = 'settled'::llm_private.attempt_state) AND (c.purpose = 'chat'::llm_private.purpose))
+          ORDER BY c.attempt_no DESC
+         LIMIT 1)), (0)::numeric))::bigint AS saved_micros
+   FROM llm_private.attempts a
+  WHERE (a.state = 'cached'::llm_private.attempt_state)
+  GROUP BY a.tenant_id, (date_trunc('month'::text, a.reserved_at, 'UTC'::text));
+
+ALTER TABLE llm.cache_stats OWNER TO llm_owner;
+
+--
+-- Name: VIEW cache_stats; Type: COMMENT; Schema: llm; Owner: llm_owner
+--
+
+COMMENT ON VIEW llm.cache_stats IS 'Cache hits (exact and semantic) per tenant and month, and the money they saved (what the source calls cost).';
+
+--
+-- Name: calls; Type: VIEW; Schema: llm; Owner: llm_owner
+--
+
+CREATE VIEW llm.calls WITH (security_invoker='true') AS
+ SELECT a.tenant_id,
+    a.user_id,
+    q.request_id,
+    (q.endpoint)::text AS endpoint,
+    a.request_pk,
+    a.attempt_no,
+    (a.purpose)::text AS purpose,
+    a.job_attempt,
+    (a.decision)::text AS decision,
+        CASE
+            WHEN (a.reason = 'limit'::llm_private.reason) THEN COALESCE(m.name, 'cost_ceiling'::text)
+            ELSE (a.reason)::text
+        END AS reason,
+    (a.state)::text AS state,
+    ((pr.provider || ':'::text) || pr.model) AS model_ref,
+    a.input_tokens_estimate,
+    a.max_output_tokens,
+    a.held_micros,
+    a.cost_micros,
+    a.charged_micros,
+    GREATEST((COALESCE(a.cost_micros, (0)::bigint) - a.held_micros), (0)::bigint) AS overrun_micros,
+    a.usage_unknown,
+    a.late,
+    a.input_tokens,
+    a.cached_input_tokens,
+    a.output_tokens,
+    a.latency_ms,
+    (a.provider_status)::text AS provider_status,
+    a.limit_id,
+    a.limit_cap,
+    a.limit_used,
+    a.cache_source_pk,
+    a.similarity,
+    a.distillation_eligible,
+    (a.distillation_reason)::text AS distillation_reason,
+    a.reserved_at,
+    a.expires_at,
+    a.ended_at AS settled_at,
+    a.trace_id,
+    q.budget_scope
+   FROM ((((llm_private.attempts a
+     JOIN llm_private.requests q ON (((q.tenant_id = a.tenant_id) AND (q.id = a.request_pk))))
+     LEFT JOIN llm_private.model_prices pr ON ((pr.id = a.price_id)))
+     LEFT JOIN llm_private.limits li ON ((li.id = a.limit_id)))
+     LEFT JOIN llm_private.meters m ON ((m.id = li.meter_id)));
+
+ALTER TABLE llm.calls OWNER TO llm_owner;
+
+--
+-- Name: VIEW calls; Type: COMMENT; Schema: llm; Owner: llm_owner
+--
+
+COMMENT ON VIEW llm.calls IS 'Every attempt (reserve): its decision and the figures compared, the hold, and what it was charged (overrun = cost above the hold; usage_unknown = charged the full hold; late = corrected after expiry or release).';
+
+--
+-- Name: decision_log; Type: VIEW; Schema: llm; Owner: llm_owner
+--
+
+CREATE VIEW llm.decision_log WITH (security_invoker='true') AS
+ SELECT c.reserved_at AS decided_at,
+    c.tenant_id,
+    c.user_id,
+    c.request_id,
+    c.endpoint,
+    c.attempt_no,
+    c.purpose,
+    c.decision,
+    c.reason,
+    c.model_ref,
+    c.input_tokens_estimate,
+    c.max_output_tokens AS granted_max_output_tokens,
+    c.held_micros AS worst_case_micros,
+    c.limit_id,
+    c.limit_cap,
+    c.limit_used
+   FROM llm.calls c;
+
+ALTER TABLE llm.decision_log OWNER TO llm_owner;
+
+--
+-- Name: VIEW decision_log; Type: COMMENT; Schema: llm; Owner: llm_owner
+--
+
+COMMENT ON VIEW llm.decision_log IS 'Every reserve decision with the limit that decided and the figures it compared (cap and used).';
+
+--
+-- Name: call_outputs; Type: TABLE; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TABLE llm_private.call_outputs (
+    tenant_id uuid NOT NULL,
+    request_pk bigint NOT NULL,
+    attempt_no smallint NOT NULL,
+    user_id uuid NOT NULL,
+    output text NOT NULL,
+    created_at timestamp with time zone NOT NULL,
+    expires_at timestamp with time zone NOT NULL,
+    CONSTRAINT call_outputs_output_check CHECK ((octet_length(output) <= 1048576))
+);
+
+ALTER TABLE ONLY llm_private.call_outputs FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE llm_private.call_outputs OWNER TO llm_owner;
+
+--
+-- Name: TABLE call_outputs; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON TABLE llm_private.call_outputs IS 'Final outputs of settled (or cache-served) calls, never the reasoning; kept for output_retention_ms. The prompt is in request_inputs.';
+
+--
+-- Name: reasoning_traces; Type: TABLE; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TABLE llm_private.reasoning_traces (
+    tenant_id uuid NOT NULL,
+    request_pk bigint NOT NULL,
+    attempt_no smallint NOT NULL,
+    user_id uuid NOT NULL,
+    trace text NOT NULL,
+    created_at timestamp with time zone NOT NULL,
+    expires_at timestamp with time zone NOT NULL,
+    CONSTRAINT reasoning_traces_trace_check CHECK ((octet_length(trace) <= 1048576))
+);
+
+ALTER TABLE ONLY llm_private.reasoning_traces FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE llm_private.reasoning_traces OWNER TO llm_owner;
+
+--
+-- Name: TABLE reasoning_traces; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON TABLE llm_private.reasoning_traces IS 'Provider reasoning kept apart from final output: own RLS, shorter retention, never cached, exported only where the tenant allows traces.';
+
+--
+-- Name: request_inputs; Type: TABLE; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TABLE llm_private.request_inputs (
+    tenant_id uuid NOT NULL,
+    request_pk bigint NOT NULL,
+    user_id uuid NOT NULL,
+    model_ref text NOT NULL,
+    messages jsonb NOT NULL,
+    max_output_tokens integer NOT NULL,
+    response_format text DEFAULT 'text'::text NOT NULL,
+    source_watermark text,
+    correlation_id text,
+    cost_ceiling_micros bigint,
+    cache_key text,
+    system_hash text NOT NULL,
+    CONSTRAINT request_inputs_cache_key_check CHECK ((length(cache_key) = 64)),
+    CONSTRAINT request_inputs_correlation_id_check CHECK (((length(correlation_id) >= 1) AND (length(correlation_id) <= 200))),
+    CONSTRAINT request_inputs_cost_ceiling_micros_check CHECK (((cost_ceiling_micros >= 0) AND (cost_ceiling_micros <= '1000000000000'::bigint))),
+    CONSTRAINT request_inputs_max_output_tokens_check CHECK (((max_output_tokens >= 1) AND (max_output_tokens <= 100000))),
+    CONSTRAINT request_inputs_messages_check CHECK (((jsonb_typeof(messages) = 'array'::text) AND (octet_length((messages)::text) <= 1048576))),
+    CONSTRAINT request_inputs_model_ref_check CHECK ((model_ref ~ '^[a-z0-9_-]{1,40}:[^\s\x01-\x1f]{1,200}$'::text)),
+    CONSTRAINT request_inputs_response_format_check CHECK ((response_format = ANY (ARRAY['text'::text, 'json'::text]))),
+    CONSTRAINT request_inputs_source_watermark_check CHECK (((length(source_watermark) >= 1) AND (length(source_watermark) <= 200))),
+    CONSTRAINT request_inputs_system_hash_check CHECK ((length(system_hash) = 64))
+)
+PARTITION BY RANGE (request_pk);
+
+ALTER TABLE ONLY llm_private.request_inputs FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE llm_private.request_inputs OWNER TO llm_owner;
+
+--
+-- Name: TABLE request_inputs; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON TABLE llm_private.request_inputs IS 'What a request asks for (messages and parameters), written once at enqueue; the worker reads it from here, never from a job payload. Dropped with its month.';
+
+--
+-- Name: COLUMN request_inputs.cache_key; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.request_inputs.cache_key IS 'sha256 of the normalized request and its source watermark (NULL without a watermark: not cached).';
+
+--
+-- Name: COLUMN request_inputs.system_hash; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.request_inputs.system_hash IS 'sha256 of the system messages: a cache entry never answers a request with another system prompt.';
+
+--
+-- Name: tenants; Type: TABLE; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TABLE llm_private.tenants (
+    id uuid NOT NULL,
+    name text NOT NULL,
+    distillation_opt_in boolean DEFAULT false NOT NULL,
+    traces_distillable boolean DEFAULT false NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT tenants_name_check CHECK (((length(name) >= 1) AND (length(name) <= 200)))
+);
+
+ALTER TABLE ONLY llm_private.tenants FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE llm_private.tenants OWNER TO llm_owner;
+
+--
+-- Name: TABLE tenants; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON TABLE llm_private.tenants IS 'Tenants. Their caps are limits (llm_private.limits), not columns.';
+
+--
+-- Name: COLUMN tenants.distillation_opt_in; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.tenants.distillation_opt_in IS 'The tenant allows its final outputs to be used for distillation.';
+
+--
+-- Name: COLUMN tenants.traces_distillable; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.tenants.traces_distillable IS 'The tenant also allows reasoning traces to be used for distillation.';
+
+--
+-- Name: distillation_export; Type: VIEW; Schema: llm; Owner: llm_owner
+--
+
+CREATE VIEW llm.distillation_export WITH (security_invoker='true') AS
+ SELECT o.tenant_id,
+    o.request_pk,
+    o.attempt_no,
+    ((pr.provider || ':'::text) || pr.model) AS model_ref,
+    i.messages,
+    o.output,
+    tr.trace AS reasoning_trace,
+    o.created_at
+   FROM (((((llm_private.call_outputs o
+     JOIN llm_private.attempts a ON (((a.tenant_id = o.tenant_id) AND (a.request_pk = o.request_pk) AND (a.attempt_no = o.attempt_no) AND a.distillation_eligible)))
+     JOIN llm_private.request_inputs i ON (((i.tenant_id = o.tenant_id) AND (i.request_pk = o.request_pk))))
+     JOIN llm_private.tenants t ON ((t.id = o.tenant_id)))
+     LEFT JOIN llm_private.model_prices pr ON ((pr.id = a.price_id)))
+     LEFT JOIN llm_private.reasoning_traces tr ON (((tr.tenant_id = o.tenant_id) AND (tr.request_pk = o.request_pk) AND (tr.attempt_no = o.attempt_no) AND t.traces_distillable)));
+
+ALTER TABLE llm.distillation_export OWNER TO llm_owner;
+
+--
+-- Name: VIEW distillation_export; Type: COMMENT; Schema: llm; Owner: llm_owner
+--
+
+COMMENT ON VIEW llm.distillation_export IS 'What the training pipeline may read: eligible calls only (prompt and final output); the reasoning trace only where the tenant separately allowed traces. Readable by llm_exporter (which can read nothing else) and llm_auditor.';
+
+--
+-- Name: final_outputs; Type: VIEW; Schema: llm; Owner: llm_owner
+--
+
+CREATE VIEW llm.final_outputs WITH (security_invoker='true') AS
+ SELECT q.tenant_id,
+    q.user_id,
+    q.request_id,
+    (q.endpoint)::text AS endpoint,
+    o.request_pk,
+    o.attempt_no,
+    ((pr.provider || ':'::text) || pr.model) AS model_ref,
+    i.messages,
+    o.output,
+    a.output_valid,
+    a.pii_flagged,
+    a.distillation_eligible,
+    (a.distillation_reason)::text AS distillation_reason,
+    o.created_at,
+    o.expires_at
+   FROM ((((llm_private.call_outputs o
+     JOIN llm_private.attempts a ON (((a.tenant_id = o.tenant_id) AND (a.request_pk = o.request_pk) AND (a.attempt_no = o.attempt_no))))
+     JOIN llm_private.requests q ON (((q.tenant_id = o.tenant_id) AND (q.id = o.request_pk))))
+     LEFT JOIN llm_private.request_inputs i ON (((i.tenant_id = o.tenant_id) AND (i.request_pk = o.request_pk))))
+     LEFT JOIN llm_private.model_prices pr ON ((pr.id = a.price_id)));
+
+ALTER TABLE llm.final_outputs OWNER TO llm_owner;
+
+--
+-- Name: VIEW final_outputs; Type: COMMENT; Schema: llm; Owner: llm_owner
+--
+
+COMMENT ON VIEW llm.final_outputs IS 'Final outputs (and their prompts) of settled calls with their distillation decision. Reasoning traces are not here: they live apart.';
+
+--
+-- Name: hourly_spend; Type: VIEW; Schema: llm; Owner: llm_owner
+--
+
+CREATE VIEW llm.hourly_spend WITH (security_invoker='true') AS
+ SELECT date_trunc('hour'::text, a.reserved_at, 'UTC'::text) AS hour_start,
+    a.tenant_id,
+    (sum(a.charged_micros))::bigint AS spent_micros,
+    count(*) FILTER (WHERE (a.state = ANY (ARRAY['settled'::llm_private.attempt_state, 'expired'::llm_private.attempt_state]))) AS calls
+   FROM llm_private.attempts a
+  GROUP BY (date_trunc('hour'::text, a.reserved_at, 'UTC'::text)), a.tenant_id;
+
+ALTER TABLE llm.hourly_spend OWNER TO llm_owner;
+
+--
+-- Name: VIEW hourly_spend; Type: COMMENT; Schema: llm; Owner: llm_owner
+--
+
+COMMENT ON VIEW llm.hourly_spend IS 'Spend and provider calls per tenant per clock hour (UTC) of the reserve.';
+
+--
+-- Name: limits; Type: VIEW; Schema: llm; Owner: llm_owner
+--
+
+CREATE VIEW llm.limits WITH (security_invoker='true') AS
+ SELECT l.id AS limit_id,
+    m.name AS meter_name,
+    (m.scope)::text AS scope,
+    (m."window")::text AS "window",
+    (m.unit)::text AS unit,
+    m.tenant_id AS meter_tenant_id,
+    m.provider,
+    m.model,
+    (m.endpoint)::text AS endpoint,
+    m.shards,
+    l.tenant_id,
+    l.user_id,
+    l.cap,
+    (l.kind)::text AS kind,
+    (l.action)::text AS action,
+    l.min_output_tokens,
+    l.trips_shutoff,
+    l.alert_pcts,
+    l.pressure_pct,
+    l.pressure_model,
+    l.valid_from,
+    l.valid_until,
+    ((l.valid_from <= llm_private.now()) AND (l.valid_until > llm_private.now()) AND ((m.disabled_at IS NULL) OR (m.disabled_at > llm_private.now()))) AS in_effect,
+    l.note,
+    l.created_at,
+    l.created_by
+   FROM (llm_private.limits l
+     JOIN llm_private.meters m ON ((m.id = l.meter_id)));
+
+ALTER TABLE llm.limits OWNER TO llm_owner;
+
+--
+-- Name: VIEW limits; Type: COMMENT; Schema: llm; Owner: llm_owner
+--
+
+COMMENT ON VIEW llm.limits IS 'Every limit row with its meter: who it caps, by how much, how, and whether it is in effect now.';
+
+--
+-- Name: model_fallbacks; Type: TABLE; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TABLE llm_private.model_fallbacks (
+    provider text NOT NULL,
+    model text NOT NULL,
+    "position" smallint NOT NULL,
+    fallback_provider text NOT NULL,
+    fallback_model text NOT NULL,
+    CONSTRAINT model_fallbacks_check CHECK (((provider <> fallback_provider) OR (model <> fallback_model))),
+    CONSTRAINT model_fallbacks_position_check CHECK ((("position" >= 1) AND ("position" <= 10)))
+);
+
+ALTER TABLE ONLY llm_private.model_fallbacks FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE llm_private.model_fallbacks OWNER TO llm_owner;
+
+--
+-- Name: TABLE model_fallbacks; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON TABLE llm_private.model_fallbacks IS 'The ordered fallback chain of a model: cheaper or healthier models reserve may choose instead.';
+
+--
+-- Name: models; Type: TABLE; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TABLE llm_private.models (
+    provider text NOT NULL,
+    model text NOT NULL,
+    kind text DEFAULT 'chat'::text NOT NULL,
+    max_output_tokens integer NOT NULL,
+    token_parameter text DEFAULT 'max_tokens'::text NOT NULL,
+    training_allowed boolean DEFAULT false NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT models_kind_check CHECK ((kind = ANY (ARRAY['chat'::text, 'embedding'::text]))),
+    CONSTRAINT models_max_output_tokens_check CHECK (((max_output_tokens >= 1) AND (max_output_tokens <= 1000000))),
+    CONSTRAINT models_model_check CHECK ((((length(model) >= 1) AND (length(model) <= 200)) AND (model !~ '[\s\x01-\x1f]'::text))),
+    CONSTRAINT models_provider_check CHECK ((provider ~ '^[a-z0-9_-]{1,40}$'::text)),
+    CONSTRAINT models_token_parameter_check CHECK ((token_parameter = ANY (ARRAY['max_tokens'::text, 'max_completion_tokens'::text])))
+);
+
+ALTER TABLE ONLY llm_private.models FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE llm_private.models OWNER TO llm_owner;
+
+--
+-- Name: TABLE models; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON TABLE llm_private.models IS 'Models we may call, per provider. A model without a price in effect is refused (unknown_model).';
+
+--
+-- Name: COLUMN models.token_parameter; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.models.token_parameter IS 'The request parameter the model takes for its output limit (o-series and gpt-5 take max_completion_tokens).';
+
+--
+-- Name: COLUMN models.training_allowed; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.models.training_allowed IS 'The model''s terms allow using its outputs for training (distillation gate).';
+
+--
+-- Name: model_catalog; Type: VIEW; Schema: llm; Owner: llm_owner
+--
+
+CREATE VIEW llm.model_catalog WITH (security_invoker='true') AS
+ SELECT m.provider,
+    m.model,
+    ((m.provider || ':'::text) || m.model) AS model_ref,
+    m.kind,
+    m.max_output_tokens,
+    m.token_parameter,
+    m.training_allowed,
+    p.input_per_mtok_micros,
+    p.cached_input_per_mtok_micros,
+    p.output_per_mtok_micros,
+    p.effective_from AS price_effective_from,
+    COALESCE(( SELECT array_agg(((f.fallback_provider || ':'::text) || f.fallback_model) ORDER BY f."position") AS array_agg
+           FROM llm_private.model_fallbacks f
+          WHERE ((f.provider = m.provider) AND (f.model = m.model))), '{}'::text[]) AS fallbacks
+   FROM (llm_private.models m
+     LEFT JOIN LATERAL ( SELECT x.id,
+            x.provider,
+            x.model,
+            x.effective_from,
+            x.input_per_mtok_micros,
+            x.cached_input_per_mtok_micros,
+            x.output_per_mtok_micros,
+            x.created_at,
+            x.created_by
+           FROM llm_private.model_prices x
+          WHERE ((x.provider = m.provider) AND (x.model = m.model) AND (x.effective_from <= llm_private.now()))
+          ORDER BY x.effective_from DESC
+         LIMIT 1) p ON (true));
+
+ALTER TABLE llm.model_catalog OWNER TO llm_owner;
+
+--
+-- Name: VIEW model_catalog; Type: COMMENT; Schema: llm; Owner: llm_owner
+--
+
+COMMENT ON VIEW llm.model_catalog IS 'Every model with its price in effect (NULL: not callable, unknown_model) and fallback chain.';
+
+--
+-- Name: monthly_spend; Type: VIEW; Schema: llm; Owner: llm_owner
+--
+
+CREATE VIEW llm.monthly_spend WITH (security_invoker='true') AS
+ WITH spend AS (
+         SELECT date_trunc('month'::text, a.reserved_at, 'UTC'::text) AS month_start,
+            a.tenant_id,
+            a.user_id,
+            (sum(a.charged_micros))::bigint AS spent_micros,
+            (sum(
+                CASE
+                    WHEN (a.state = 'held'::llm_private.attempt_state) THEN a.held_micros
+                    ELSE (0)::bigint
+                END))::bigint AS held_micros
+           FROM llm_private.attempts a
+          GROUP BY GROUPING SETS (((date_trunc('month'::text, a.reserved_at, 'UTC'::text)), a.tenant_id, a.user_id), ((date_trunc('month'::text, a.reserved_at, 'UTC'::text)), a.tenant_id))
+        )
+ SELECT s.month_start,
+    s.tenant_id,
+    s.user_id,
+    s.spent_micros,
+    s.held_micros,
+    ( SELECT lu.cap
+           FROM llm.limit_usage lu
+          WHERE ((lu.tenant_id = s.tenant_id) AND (lu.period_start = s.month_start) AND (lu.unit = 'micros'::text) AND (lu."window" = 'month'::text) AND (lu.meter_name =
+                CASE
+                    WHEN (s.user_id IS NULL) THEN 'tenant_monthly'::text
+                    ELSE 'user_monthly'::text
+                END) AND (NOT (lu.user_id IS DISTINCT FROM s.user_id)))) AS cap_micros
+   FROM spend s;
+
+ALTER TABLE llm.monthly_spend OWNER TO llm_owner;
+
+--
+-- Name: VIEW monthly_spend; Type: COMMENT; Schema: llm; Owner: llm_owner
+--
+
+COMMENT ON VIEW llm.monthly_spend IS 'Spend (charged) and open holds per tenant (user_id NULL: the tenant''s total) and user per calendar month (UTC), from the ledger, with the monthly cap in effect (tenant_monthly, user_monthly).';
+
+--
+-- Name: my_usage; Type: VIEW; Schema: llm; Owner: llm_owner
+--
+
+CREATE VIEW llm.my_usage WITH (security_invoker='true') AS
+ SELECT m.name AS meter_name,
+    (m.scope)::text AS scope,
+    (m."window")::text AS "window",
+    (m.unit)::text AS unit,
+    NULLIF(u.user_id, llm_private.nil_uuid()) AS user_id,
+    NULLIF(u.budget_scope, ''::text) AS budget_scope,
+    u.period_start,
+    llm_private.period_end(m."window", u.period_start) AS period_end,
+    max(u.cap) AS cap,
+    (sum(u.held))::bigint AS held,
+    (sum(u.spent))::bigint AS spent
+   FROM (llm_private.usage u
+     JOIN llm_private.meters m ON ((m.id = u.meter_id)))
+  WHERE (u.tenant_id <> llm_private.nil_uuid())
+  GROUP BY m.name, m.scope, m."window", m.unit, u.user_id, u.budget_scope, u.period_start;
+
+ALTER TABLE llm.my_usage OWNER TO llm_owner;
+
+--
+-- Name: VIEW my_usage; Type: COMMENT; Schema: llm; Owner: llm_owner
+--
+
+COMMENT ON VIEW llm.my_usage IS 'For the application: its user''s usage and its tenant''s (and budget scopes'') against their caps, per meter and period.';
+
+--
+-- Name: open_holds; Type: VIEW; Schema: llm; Owner: llm_owner
+--
+
+CREATE VIEW llm.open_holds WITH (security_invoker='true') AS
+ SELECT c.tenant_id,
+    c.user_id,
+    c.request_id,
+    c.endpoint,
+    c.attempt_no,
+    c.model_ref,
+    c.held_micros,
+    c.reserved_at,
+    c.expires_at,
+    (c.expires_at <= llm_private.now()) AS overdue
+   FROM llm.calls c
+  WHERE (c.state = 'held'::text);
+
+ALTER TABLE llm.open_holds OWNER TO llm_owner;
+
+--
+-- Name: VIEW open_holds; Type: COMMENT; Schema: llm; Owner: llm_owner
+--
+
+COMMENT ON VIEW llm.open_holds IS 'Holds not yet settled, released or expired; overdue = past their expiry (the sweep charges them).';
+
+--
+-- Name: reconciliation_drift; Type: VIEW; Schema: llm; Owner: llm_owner
+--
+
+CREATE VIEW llm.reconciliation_drift WITH (security_invoker='true') AS
+ WITH expected AS (
+         SELECT k.k_tenant,
+            m_1.id AS meter_id,
+            k.k_user,
+            k.k_scope,
+            k.k_period,
+            k.k_shard,
+            sum(
+                CASE
+                    WHEN (a.state = 'held'::llm_private.attempt_state) THEN llm_private.held_amount(m_1.unit, a.*)
+                    ELSE (0)::bigint
+                END) AS held,
+            sum(llm_private.charged_amount(m_1.unit, a.*)) AS spent
+           FROM (((((llm_private.attempts a
+             JOIN llm_private.requests q ON (((q.tenant_id = a.tenant_id) AND (q.id = a.request_pk))))
+             LEFT JOIN llm_private.budget_scopes b ON (((b.tenant_id = q.tenant_id) AND (b.scope_key = q.budget_scope))))
+             CROSS JOIN LATERAL unnest(a.meter_ids) mid(mid))
+             JOIN llm_private.meters m_1 ON ((m_1.id = mid.mid)))
+             CROSS JOIN LATERAL llm_private.usage_key(m_1.scope, m_1."window", m_1.shards, a.tenant_id, a.user_id, q.budget_scope, b.started_at, a.reserved_at) k(k_tenant, k_user, k_scope, k_period, k_shard))
+          WHERE (a.request_pk >= (((llm_private.month_index(llm_private.now()) - 2))::bigint << 40))
+          GROUP BY k.k_tenant, m_1.id, k.k_user, k.k_scope, k.k_period, k.k_shard
+        UNION ALL
+         SELECT k.k_tenant,
+            m_1.id,
+            k.k_user,
+            k.k_scope,
+            k.k_period,
+            k.k_shard,
+            0,
+            sum(x.amount_micros) AS sum
+           FROM (((llm_private.adjustments x
+             CROSS JOIN LATERAL unnest(x.meter_ids) mid(mid))
+             JOIN llm_private.meters m_1 ON ((m_1.id = mid.mid)))
+             CROSS JOIN LATERAL llm_private.usage_key(m_1.scope, m_1."window", m_1.shards, x.tenant_id, x.user_id, ''::text, NULL::timestamp with time zone, x.effective_at) k(k_tenant, k_user, k_scope, k_period, k_shard))
+          GROUP BY k.k_tenant, m_1.id, k.k_user, k.k_scope, k.k_period, k.k_shard
+        ), expected_total AS (
+         SELECT e_1.k_tenant,
+            e_1.meter_id,
+            e_1.k_user,
+            e_1.k_scope,
+            e_1.k_period,
+            e_1.k_shard,
+            (sum(e_1.held))::bigint AS held,
+            (sum(e_1.spent))::bigint AS spent
+           FROM expected e_1
+          GROUP BY e_1.k_tenant, e_1.meter_id, e_1.k_user, e_1.k_scope, e_1.k_period, e_1.k_shard
+        ), recent AS (
+         SELECT u_1.tenant_id,
+            u_1.meter_id,
+            u_1.user_id,
+            u_1.budget_scope,
+            u_1.period_start,
+            u_1.shard,
+            u_1.limit_id,
+            u_1.cap,
+            u_1.quota,
+            u_1.held,
+            u_1.spent
+           FROM llm_private.usage u_1
+          WHERE (u_1.period_start >= (date_trunc('month'::text, llm_private.now(), 'UTC'::text) - '1 mon'::interval))
+        )
+ SELECT
+        CASE
+            WHEN (u.meter_id IS NULL) THEN 'missing_usage_row'::text
+            WHEN (u.held <> COALESCE(e.held, (0)::bigint)) THEN 'held'::text
+            ELSE 'spent'::text
+        END AS kind,
+    NULLIF(COALESCE(u.tenant_id, e.k_tenant), llm_private.nil_uuid()) AS tenant_id,
+    m.name AS meter_name,
+    NULLIF(COALESCE(u.user_id, e.k_user), llm_private.nil_uuid()) AS user_id,
+    NULLIF(COALESCE(u.budget_scope, e.k_scope), ''::text) AS budget_scope,
+    COALESCE(u.period_start, e.k_period) AS period_start,
+    COALESCE(u.shard, e.k_shard) AS shard,
+        CASE
+            WHEN (u.held <> COALESCE(e.held, (0)::bigint)) THEN u.held
+            ELSE u.spent
+        END AS usage_value,
+        CASE
+            WHEN (u.held <> COALESCE(e.held, (0)::bigint)) THEN COALESCE(e.held, (0)::bigint)
+            ELSE COALESCE(e.spent, (0)::bigint)
+        END AS ledger_value
+   FROM ((recent u
+     FULL JOIN ( SELECT expected_total.k_tenant,
+            expected_total.meter_id,
+            expected_total.k_user,
+            expected_total.k_scope,
+            expected_total.k_period,
+            expected_total.k_shard,
+            expected_total.held,
+            expected_total.spent
+           FROM expected_total
+          WHERE (expected_total.k_period >= (date_trunc('month'::text, llm_private.now(), 'UTC'::text) - '1 mon'::interval))) e ON (((e.k_tenant = u.tenant_id) AND (e.meter_id = u.meter_id) AND (e.k_user = u.user_id) AND (e.k_scope = u.budget_scope) AND (e.k_period = u.period_start) AND (e.k_shard = u.shard))))
+     JOIN llm_private.meters m ON ((m.id = COALESCE(u.meter_id, e.meter_id))))
+  WHERE ((u.meter_id IS NULL) OR (u.held <> COALESCE(e.held, (0)::bigint)) OR (u.spent <> COALESCE(e.spent, (0)::bigint)));
+
+ALTER TABLE llm.reconciliation_drift OWNER TO llm_owner;
+
+--
+-- Name: VIEW reconciliation_drift; Type: COMMENT; Schema: llm; Owner: llm_owner
+--
+
+COMMENT ON VIEW llm.reconciliation_drift IS 'Usage rows that disagree with the ledger (held vs live holds, spent vs charges + adjustments), for periods starting this or last month. Must be empty.';
+
+--
+-- Name: refusals_by_reason; Type: VIEW; Schema: llm; Owner: llm_owner
+--
+
+CREATE VIEW llm.refusals_by_reason WITH (security_invoker='true') AS
+ SELECT date_trunc('month'::text, c.reserved_at, 'UTC'::text) AS month_start,
+    c.tenant_id,
+    c.reason,
+    count(*) AS refusals
+   FROM llm.calls c
+  WHERE (c.state = 'refused'::text)
+  GROUP BY (date_trunc('month'::text, c.reserved_at, 'UTC'::text)), c.tenant_id, c.reason;
+
+ALTER TABLE llm.refusals_by_reason OWNER TO llm_owner;
+
+--
+-- Name: VIEW refusals_by_reason; Type: COMMENT; Schema: llm; Owner: llm_owner
+--
+
+COMMENT ON VIEW llm.refusals_by_reason IS 'Refused reserves per tenant, month and reason (a limit''s meter name, shutoff, attempts_exhausted, unknown_model, breaker_open).';
+
+--
+-- Name: request_results; Type: VIEW; Schema: llm; Owner: llm_owner
+--
+
+CREATE VIEW llm.request_results WITH (security_invoker='true') AS
+ SELECT q.tenant_id,
+    q.user_id,
+    q.request_id,
+    (q.endpoint)::text AS endpoint,
+    (q.state)::text AS state,
+        CASE
+            WHEN (q.reason = 'limit'::llm_private.reason) THEN COALESCE(lm.name, 'cost_ceiling'::text)
+            ELSE (q.reason)::text
+        END AS reason,
+    (COALESCE(money.spent_micros, (0)::numeric))::bigint AS spent_micros,
+    o.output,
+    fin.output_valid,
+    (fin.state = 'cached'::llm_private.attempt_state) AS cached,
+        CASE
+            WHEN (fin.state = 'cached'::llm_private.attempt_state) THEN (fin.reason)::text
+            ELSE NULL::text
+        END AS cache_reason,
+    fin.similarity,
+    fin.cache_source_pk AS reused_request_pk,
+    src.request_id AS reused_request_id,
+    ((fpr.provider || ':'::text) || fpr.model) AS model_ref,
+    q.id AS request_pk,
+    q.created_at,
+    q.finished_at
+   FROM (((((((llm_private.requests q
+     LEFT JOIN LATERAL ( SELECT sum(a.charged_micros) AS spent_micros
+           FROM llm_private.attempts a
+          WHERE ((a.tenant_id = q.tenant_id) AND (a.request_pk = q.id))) money ON (true))
+     LEFT JOIN LATERAL ( SELECT a.tenant_id,
+            a.request_pk,
+            a.attempt_no,
+            a.user_id,
+            a.purpose,
+            a.job_attempt,
+            a.state,
+            a.decision,
+            a.reason,
+            a.price_id,
+            a.input_tokens_estimate,
+            a.max_output_tokens,
+            a.held_micros,
+            a.reserved_at,
+            a.expires_at,
+            a.ended_at,
+            a.input_tokens,
+            a.cached_input_tokens,
+            a.output_tokens,
+            a.cost_micros,
+            a.charged_micros,
+            a.latency_ms,
+            a.provider_status,
+            a.usage_unknown,
+            a.late,
+            a.output_valid,
+            a.pii_flagged,
+            a.meter_ids,
+            a.limit_id,
+            a.limit_cap,
+            a.limit_used,
+            a.cache_key,
+            a.cache_source_pk,
+            a.similarity,
+            a.trace_id,
+            a.distillation_eligible,
+            a.distillation_reason
+           FROM llm_private.attempts a
+          WHERE ((a.tenant_id = q.tenant_id) AND (a.request_pk = q.id) AND (a.purpose = 'chat'::llm_private.purpose) AND ((a.state = 'cached'::llm_private.attempt_state) OR ((a.state = 'settled'::llm_private.attempt_state) AND (a.provider_status = 'ok'::llm_private.provider_status)) OR (a.state = 'refused'::llm_private.attempt_state)))
+          ORDER BY a.attempt_no DESC
+         LIMIT 1) fin ON (true))
+     LEFT JOIN llm_private.call_outputs o ON (((o.tenant_id = fin.tenant_id) AND (o.request_pk = fin.request_pk) AND (o.attempt_no = fin.attempt_no))))
+     LEFT JOIN llm_private.model_prices fpr ON ((fpr.id = fin.price_id)))
+     LEFT JOIN llm_private.limits li ON ((li.id = fin.limit_id)))
+     LEFT JOIN llm_private.meters lm ON ((lm.id = li.meter_id)))
+     LEFT JOIN llm_private.requests src ON (((src.tenant_id = q.tenant_id) AND (src.id = fin.cache_source_pk))));
+
+ALTER TABLE llm.request_results OWNER TO llm_owner;
+
+--
+-- Name: VIEW request_results; Type: COMMENT; Schema: llm; Owner: llm_owner
+--
+
+COMMENT ON VIEW llm.request_results IS 'For the application (llm_app: its own tenant and user only) and auditors: each request''s state and reason (a refusal names its limit), what it cost, its final output once done (from the provider or the cache: cached, cache_reason, similarity and the reused request).';
+
+--
+-- Name: shutoff_windows; Type: VIEW; Schema: llm; Owner: llm_owner
+--
+
+CREATE VIEW llm.shutoff_windows WITH (security_invoker='true') AS
+ SELECT w.id,
+    (w.scope)::text AS scope,
+    w.tenant_id,
+    w.user_id,
+    (w.kind)::text AS kind,
+    w.starts_at,
+    w.ends_at,
+    w.reason,
+    w.limit_id,
+    w.created_by,
+    w.created_at,
+    w.cancelled_at,
+    w.cancelled_by,
+    ((w.cancelled_at IS NULL) AND (w.starts_at <= llm_private.now()) AND (w.ends_at > llm_private.now())) AS active,
+    ((w.cancelled_at IS NULL) AND (w.starts_at > llm_private.now())) AS upcoming
+   FROM llm_private.shutoff_windows w;
+
+ALTER TABLE llm.shutoff_windows OWNER TO llm_owner;
+
+--
+-- Name: VIEW shutoff_windows; Type: COMMENT; Schema: llm; Owner: llm_owner
+--
+
+COMMENT ON VIEW llm.shutoff_windows IS 'Shutoff windows (manual, scheduled, tripped) with whether they are active now or upcoming.';
+
+--
+-- Name: adjustments_default; Type: TABLE; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TABLE llm_private.adjustments_default (
+    tenant_id uuid NOT NULL,
+    id bigint DEFAULT nextval('llm_private.adjustment_id_seq'::regclass) NOT NULL,
+    user_id uuid,
+    amount_micros bigint NOT NULL,
+    reason text NOT NULL,
+    effective_at timestamp with time zone NOT NULL,
+    meter_ids smallint[] DEFAULT '{}'::smallint[] NOT NULL,
+    created_by text DEFAULT CURRENT_USER NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT adjustments_amount_micros_check CHECK (((amount_micros <> 0) AND (abs(amount_micros) <= '1000000000000'::bigint))),
+    CONSTRAINT adjustments_reason_check CHECK (((length(reason) >= 1) AND (length(reason) <= 500)))
+);
+
+ALTER TABLE ONLY llm_private.adjustments_default FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE llm_private.adjustments_default OWNER TO llm_owner;
+
+--
+-- Name: TABLE adjustments_default; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON TABLE llm_private.adjustments_default IS 'Default partition of llm_private.adjustments: rows outside the created months (lifetime usage, frozen test clocks).';
+
+--
+-- Name: alerts_default; Type: TABLE; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TABLE llm_private.alerts_default (
+    tenant_id uuid NOT NULL,
+    meter_id smallint NOT NULL,
+    user_id uuid NOT NULL,
+    budget_scope text NOT NULL,
+    period_start timestamp with time zone NOT NULL,
+    threshold_pct smallint NOT NULL,
+    id bigint DEFAULT nextval('llm_private.alert_id_seq'::regclass) NOT NULL,
+    limit_id integer NOT NULL,
+    used bigint NOT NULL,
+    cap bigint NOT NULL,
+    fired_at timestamp with time zone NOT NULL
+);
+
+ALTER TABLE ONLY llm_private.alerts_default FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE llm_private.alerts_default OWNER TO llm_owner;
+
+--
+-- Name: TABLE alerts_default; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON TABLE llm_private.alerts_default IS 'Default partition of llm_private.alerts: rows outside the created months (lifetime usage, frozen test clocks).';
+
+--
+-- Name: attempts_default; Type: TABLE; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TABLE llm_private.attempts_default (
+    tenant_id uuid NOT NULL,
+    request_pk bigint NOT NULL,
+    attempt_no smallint NOT NULL,
+    user_id uuid NOT NULL,
+    purpose llm_private.purpose DEFAULT 'chat'::llm_private.purpose NOT NULL,
+    job_attempt smallint NOT NULL,
+    state llm_private.attempt_state NOT NULL,
+    decision llm_private.decision NOT NULL,
+    reason llm_private.reason NOT NULL,
+    price_id integer,
+    input_tokens_estimate integer NOT NULL,
+    max_output_tokens integer NOT NULL,
+    held_micros bigint DEFAULT 0 NOT NULL,
+    reserved_at timestamp with time zone NOT NULL,
+    expires_at timestamp with time zone NOT NULL,
+    ended_at timestamp with time zone,
+    input_tokens integer,
+    cached_input_tokens integer,
+    output_tokens integer,
+    cost_micros bigint,
+    charged_micros bigint DEFAULT 0 NOT NULL,
+    latency_ms integer,
+    provider_status llm_private.provider_status,
+    usage_unknown boolean DEFAULT false NOT NULL,
+    late boolean DEFAULT false NOT NULL,
+    output_valid boolean,
+    pii_flagged boolean,
+    meter_ids smallint[] DEFAULT '{}'::smallint[] NOT NULL,
+    limit_id integer,
+    limit_cap bigint,
+    limit_used bigint,
+    cache_key text,
+    cache_source_pk bigint,
+    similarity real,
+    trace_id text,
+    distillation_eligible boolean,
+    distillation_reason llm_private.distill_reason,
+    CONSTRAINT attempts_attempt_no_check CHECK (((attempt_no >= 1) AND (attempt_no <= 1000))),
+    CONSTRAINT attempts_cache_key_check CHECK ((length(cache_key) = 64)),
+    CONSTRAINT attempts_cached_input_tokens_check CHECK (((cached_input_tokens >= 0) AND (cached_input_tokens <= 10000000))),
+    CONSTRAINT attempts_charged_micros_check CHECK ((charged_micros >= 0)),
+    CONSTRAINT attempts_cost_micros_check CHECK ((cost_micros >= 0)),
+    CONSTRAINT attempts_held_micros_check CHECK ((held_micros >= 0)),
+    CONSTRAINT attempts_input_tokens_check CHECK (((input_tokens >= 0) AND (input_tokens <= 10000000))),
+    CONSTRAINT attempts_input_tokens_estimate_check CHECK (((input_tokens_estimate >= 0) AND (input_tokens_estimate <= 10000000))),
+    CONSTRAINT attempts_job_attempt_check CHECK (((job_attempt >= 0) AND (job_attempt <= 1000))),
+    CONSTRAINT attempts_latency_ms_check CHECK (((latency_ms >= 0) AND (latency_ms <= 86400000))),
+    CONSTRAINT attempts_max_output_tokens_check CHECK (((max_output_tokens >= 0) AND (max_output_tokens <= 1000000))),
+    CONSTRAINT attempts_meter_ids_check CHECK ((cardinality(meter_ids) <= 64)),
+    CONSTRAINT attempts_output_tokens_check CHECK (((output_tokens >= 0) AND (output_tokens <= 10000000))),
+    CONSTRAINT attempts_similarity_check CHECK (((similarity >= ('-1'::integer)::double precision) AND (similarity <= (1)::double precision))),
+    CONSTRAINT attempts_trace_id_check CHECK ((trace_id ~ '^[0-9a-f]{32}$'::text))
+);
+
+ALTER TABLE ONLY llm_private.attempts_default FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE llm_private.attempts_default OWNER TO llm_owner;
+
+--
+-- Name: TABLE attempts_default; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON TABLE llm_private.attempts_default IS 'Default partition of llm_private.attempts: rows outside the created months (lifetime usage, frozen test clocks).';
+
+--
+-- Name: cache_fills; Type: TABLE; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TABLE llm_private.cache_fills (
+    tenant_id uuid NOT NULL,
+    owner_user_id uuid NOT NULL,
+    cache_key text NOT NULL,
+    request_pk bigint NOT NULL,
+    attempt_no smallint NOT NULL,
+    expires_at timestamp with time zone NOT NULL,
+    CONSTRAINT cache_fills_cache_key_check CHECK ((length(cache_key) = 64))
+);
+
+ALTER TABLE ONLY llm_private.cache_fills FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE llm_private.cache_fills OWNER TO llm_owner;
+
+--
+-- Name: TABLE cache_fills; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON TABLE llm_private.cache_fills IS 'Single flight: the attempt now calling the provider for a cache key; identical requests wait (LISTEN llm_cache_filled) instead of calling too. A fill ends with its settle or its hold''s expiry.';
+
+--
+-- Name: clock; Type: TABLE; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TABLE llm_private.clock (
+    id boolean DEFAULT true NOT NULL,
+    frozen_at timestamp with time zone,
+    offset_ms bigint DEFAULT 0 NOT NULL,
+    CONSTRAINT clock_id_check CHECK (id),
+    CONSTRAINT clock_offset_ms_check CHECK ((abs(offset_ms) <= ((((10)::bigint * 366) * 86400) * 1000)))
+);
+
+ALTER TABLE ONLY llm_private.clock FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE llm_private.clock OWNER TO llm_owner;
+
+--
+-- Name: TABLE clock; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON TABLE llm_private.clock IS 'One row: the owner may freeze or shift the time our rules see (tests). The runtime roles can only read it.';
+
+--
+-- Name: COLUMN clock.frozen_at; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.clock.frozen_at IS 'When set, llm_private.now() returns this instant.';
+
+--
+-- Name: COLUMN clock.offset_ms; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.clock.offset_ms IS 'Added to the current time when frozen_at is NULL.';
+
+--
+-- Name: context_keys; Type: TABLE; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TABLE llm_private.context_keys (
+    kid smallint NOT NULL,
+    secret_sha256 bytea NOT NULL,
+    ipad bytea NOT NULL,
+    opad bytea NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    retired_at timestamp with time zone,
+    CONSTRAINT context_keys_ipad_check CHECK ((octet_length(ipad) = 64)),
+    CONSTRAINT context_keys_kid_check CHECK (((kid >= 1) AND (kid <= 32767))),
+    CONSTRAINT context_keys_opad_check CHECK ((octet_length(opad) = 64)),
+    CONSTRAINT context_keys_secret_sha256_check CHECK ((octet_length(secret_sha256) = 32))
+);
+
+ALTER TABLE ONLY llm_private.context_keys FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE llm_private.context_keys OWNER TO llm_owner;
+
+--
+-- Name: TABLE context_keys; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON TABLE llm_private.context_keys IS 'The secrets that sign application context tokens, as HMAC pads. Readable by the owner only (the verifier is the owner''s SECURITY DEFINER function). Installed by `npm run migrate` from LLM_CONTEXT_SECRET.';
+
+--
+-- Name: endpoint_settings; Type: TABLE; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TABLE llm_private.endpoint_settings (
+    tenant_id uuid,
+    endpoint llm_private.endpoint NOT NULL,
+    cache_shared boolean DEFAULT false NOT NULL,
+    semantic_threshold real,
+    embedding_model text,
+    CONSTRAINT endpoint_settings_embedding_model_check CHECK ((embedding_model ~ '^[a-z0-9_-]{1,40}:[^\s\x01-\x1f]{1,200}$'::text)),
+    CONSTRAINT endpoint_settings_semantic_threshold_check CHECK (((semantic_threshold > (0)::double precision) AND (semantic_threshold <= (1)::double precision)))
+);
+
+ALTER TABLE ONLY llm_private.endpoint_settings FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE llm_private.endpoint_settings OWNER TO llm_owner;
+
+--
+-- Name: TABLE endpoint_settings; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON TABLE llm_private.endpoint_settings IS 'Cache behaviour per endpoint: a row with tenant_id NULL is the default, a tenant row overrides it.';
+
+--
+-- Name: COLUMN endpoint_settings.cache_shared; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.endpoint_settings.cache_shared IS 'Cache entries are shared by every user of the tenant (else each user has their own).';
+
+--
+-- Name: COLUMN endpoint_settings.semantic_threshold; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.endpoint_settings.semantic_threshold IS 'Cosine similarity at or above which a semantic cache entry is served; NULL = no semantic cache.';
+
+--
+-- Name: COLUMN endpoint_settings.embedding_model; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.endpoint_settings.embedding_model IS 'provider:model of the embedding model for the semantic cache.';
+
+--
+-- Name: limits_id_seq; Type: SEQUENCE; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE llm_private.limits ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME llm_private.limits_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
+-- Name: meters_id_seq; Type: SEQUENCE; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE llm_private.meters ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME llm_private.meters_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
+-- Name: model_prices_id_seq; Type: SEQUENCE; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE llm_private.model_prices ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME llm_private.model_prices_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
+-- Name: request_id_seq; Type: SEQUENCE; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE SEQUENCE llm_private.request_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+    CYCLE;
+
+ALTER TABLE llm_private.request_id_seq OWNER TO llm_owner;
+
+--
+-- Name: SEQUENCE request_id_seq; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON SEQUENCE llm_private.request_id_seq IS 'The low 40 bits of request ids (the month is the high bits).';
+
+--
+-- Name: request_inputs_default; Type: TABLE; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TABLE llm_private.request_inputs_default (
+    tenant_id uuid NOT NULL,
+    request_pk bigint NOT NULL,
+    user_id uuid NOT NULL,
+    model_ref text NOT NULL,
+    messages jsonb NOT NULL,
+    max_output_tokens integer NOT NULL,
+    response_format text DEFAULT 'text'::text NOT NULL,
+    source_watermark text,
+    correlation_id text,
+    cost_ceiling_micros bigint,
+    cache_key text,
+    system_hash text NOT NULL,
+    CONSTRAINT request_inputs_cache_key_check CHECK ((length(cache_key) = 64)),
+    CONSTRAINT request_inputs_correlation_id_check CHECK (((length(correlation_id) >= 1) AND (length(correlation_id) <= 200))),
+    CONSTRAINT request_inputs_cost_ceiling_micros_check CHECK (((cost_ceiling_micros >= 0) AND (cost_ceiling_micros <= '1000000000000'::bigint))),
+    CONSTRAINT request_inputs_max_output_tokens_check CHECK (((max_output_tokens >= 1) AND (max_output_tokens <= 100000))),
+    CONSTRAINT request_inputs_messages_check CHECK (((jsonb_typeof(messages) = 'array'::text) AND (octet_length((messages)::text) <= 1048576))),
+    CONSTRAINT request_inputs_model_ref_check CHECK ((model_ref ~ '^[a-z0-9_-]{1,40}:[^\s\x01-\x1f]{1,200}$'::text)),
+    CONSTRAINT request_inputs_response_format_check CHECK ((response_format = ANY (ARRAY['text'::text, 'json'::text]))),
+    CONSTRAINT request_inputs_source_watermark_check CHECK (((length(source_watermark) >= 1) AND (length(source_watermark) <= 200))),
+    CONSTRAINT request_inputs_system_hash_check CHECK ((length(system_hash) = 64))
+);
+
+ALTER TABLE ONLY llm_private.request_inputs_default FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE llm_private.request_inputs_default OWNER TO llm_owner;
+
+--
+-- Name: TABLE request_inputs_default; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON TABLE llm_private.request_inputs_default IS 'Default partition of llm_private.request_inputs: rows outside the created months (lifetime usage, frozen test clocks).';
+
+--
+-- Name: requests_default; Type: TABLE; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TABLE llm_private.requests_default (
+    tenant_id uuid NOT NULL,
+    id bigint DEFAULT llm_private.new_request_id() NOT NULL,
+    user_id uuid NOT NULL,
+    request_id text NOT NULL,
+    endpoint llm_private.endpoint NOT NULL,
+    state llm_private.request_state DEFAULT 'queued'::llm_private.request_state NOT NULL,
+    reason llm_private.reason,
+    fingerprint bytea NOT NULL,
+    budget_scope text,
+    attempt_count smallint DEFAULT 0 NOT NULL,
+    job_id bigint,
+    created_at timestamp with time zone NOT NULL,
+    finished_at timestamp with time zone,
+    CONSTRAINT requests_attempt_count_check CHECK (((attempt_count >= 0) AND (attempt_count <= 1000))),
+    CONSTRAINT requests_budget_scope_check CHECK (((length(budget_scope) >= 1) AND (length(budget_scope) <= 200))),
+    CONSTRAINT requests_check CHECK (((state = ANY (ARRAY['queued'::llm_private.request_state, 'running'::llm_private.request_state])) = (finished_at IS NULL))),
+    CONSTRAINT requests_fingerprint_check CHECK ((octet_length(fingerprint) = 32)),
+    CONSTRAINT requests_request_id_check CHECK (((length(request_id) >= 1) AND (length(request_id) <= 200)))
+);
+
+ALTER TABLE ONLY llm_private.requests_default FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE llm_private.requests_default OWNER TO llm_owner;
+
+--
+-- Name: TABLE requests_default; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON TABLE llm_private.requests_default IS 'Default partition of llm_private.requests: rows outside the created months (lifetime usage, frozen test clocks).';
+
+--
+-- Name: schema_state; Type: TABLE; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TABLE llm_private.schema_state (
+    id boolean DEFAULT true NOT NULL,
+    api_hash text NOT NULL,
+    applied_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT schema_state_id_check CHECK (id)
+);
+
+ALTER TABLE ONLY llm_private.schema_state FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE llm_private.schema_state OWNER TO llm_owner;
+
+--
+-- Name: TABLE schema_state; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON TABLE llm_private.schema_state IS 'One row: the hash of the sql/api files last applied to this database.';
+
+--
+-- Name: settings; Type: TABLE; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TABLE llm_private.settings (
+    id boolean DEFAULT true NOT NULL,
+    hold_margin_ms integer DEFAULT 30000 NOT NULL,
+    max_attempts_per_request smallint DEFAULT 5 NOT NULL,
+    enqueue_max_attempts smallint DEFAULT 3 NOT NULL,
+    breaker_failure_threshold integer DEFAULT 3 NOT NULL,
+    breaker_cooldown_ms integer DEFAULT 30000 NOT NULL,
+    cache_ttl_ms bigint DEFAULT 604800000 NOT NULL,
+    cache_fill_wait_ms integer DEFAULT 2000 NOT NULL,
+    output_retention_ms bigint DEFAULT '7776000000'::bigint NOT NULL,
+    trace_retention_ms bigint DEFAULT 604800000 NOT NULL,
+    ledger_retention_months smallint DEFAULT 13 NOT NULL,
+    partitions_ahead_months smallint DEFAULT 3 NOT NULL,
+    idempotency_months smallint DEFAULT 2 NOT NULL,
+    semantic_max_candidates integer DEFAULT 2000 NOT NULL,
+    swept_until timestamp with time zone DEFAULT '-infinity'::timestamp with time zone NOT NULL,
+    CONSTRAINT settings_breaker_cooldown_ms_check CHECK (((breaker_cooldown_ms >= 100) AND (breaker_cooldown_ms <= 86400000))),
+    CONSTRAINT settings_breaker_failure_threshold_check CHECK (((breaker_failure_threshold >= 1) AND (breaker_failure_threshold <= 1000))),
+    CONSTRAINT settings_cache_fill_wait_ms_check CHECK (((cache_fill_wait_ms >= 10) AND (cache_fill_wait_ms <= 600000))),
+    CONSTRAINT settings_cache_ttl_ms_check CHECK (((cache_ttl_ms >= 1000) AND (cache_ttl_ms <= '31536000000'::bigint))),
+    CONSTRAINT settings_enqueue_max_attempts_check CHECK (((enqueue_max_attempts >= 1) AND (enqueue_max_attempts <= 25))),
+    CONSTRAINT settings_hold_margin_ms_check CHECK (((hold_margin_ms >= 0) AND (hold_margin_ms <= 3600000))),
+    CONSTRAINT settings_id_check CHECK (id),
+    CONSTRAINT settings_idempotency_months_check CHECK (((idempotency_months >= 1) AND (idempotency_months <= 12))),
+    CONSTRAINT settings_ledger_retention_months_check CHECK (((ledger_retention_months >= 2) AND (ledger_retention_months <= 120))),
+    CONSTRAINT settings_max_attempts_per_request_check CHECK (((max_attempts_per_request >= 1) AND (max_attempts_per_request <= 100))),
+    CONSTRAINT settings_output_retention_ms_check CHECK (((output_retention_ms >= 60000) AND (output_retention_ms <= '315360000000'::bigint))),
+    CONSTRAINT settings_partitions_ahead_months_check CHECK (((partitions_ahead_months >= 1) AND (partitions_ahead_months <= 24))),
+    CONSTRAINT settings_semantic_max_candidates_check CHECK (((semantic_max_candidates >= 10) AND (semantic_max_candidates <= 1000000))),
+    CONSTRAINT settings_trace_retention_ms_check CHECK (((trace_retention_ms >= 60000) AND (trace_retention_ms <= '315360000000'::bigint)))
+);
+
+ALTER TABLE ONLY llm_private.settings FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE llm_private.settings OWNER TO llm_owner;
+
+--
+-- Name: TABLE settings; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON TABLE llm_private.settings IS 'One row of global settings, written by the operator only (llm.set_settings).';
+
+--
+-- Name: COLUMN settings.hold_margin_ms; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.settings.hold_margin_ms IS 'Added to the call timeout to give a hold its expiry.';
+
+--
+-- Name: COLUMN settings.max_attempts_per_request; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.settings.max_attempts_per_request IS 'Attempts (reserves that reached a decision) one request may make in all.';
+
+--
+-- Name: COLUMN settings.enqueue_max_attempts; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.settings.enqueue_max_attempts IS 'graphile-worker max_attempts of every LLM job.';
+
+--
+-- Name: COLUMN settings.breaker_failure_threshold; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.settings.breaker_failure_threshold IS 'Consecutive provider failures of one provider+model that open its breaker.';
+
+--
+-- Name: COLUMN settings.breaker_cooldown_ms; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.settings.breaker_cooldown_ms IS 'How long an open breaker refuses calls before one half-open probe may try.';
+
+--
+-- Name: COLUMN settings.cache_ttl_ms; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.settings.cache_ttl_ms IS 'How long a cache entry may be served (the watermark, not the TTL, is what invalidates it).';
+
+--
+-- Name: COLUMN settings.cache_fill_wait_ms; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.settings.cache_fill_wait_ms IS 'How long a request waits for an identical request filling the cache before asking again.';
+
+--
+-- Name: COLUMN settings.output_retention_ms; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.settings.output_retention_ms IS 'How long final outputs are kept. Default 90 days.';
+
+--
+-- Name: COLUMN settings.trace_retention_ms; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.settings.trace_retention_ms IS 'How long reasoning traces are kept; shorter than outputs. Default 7 days.';
+
+--
+-- Name: COLUMN settings.ledger_retention_months; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.settings.ledger_retention_months IS 'Whole months of ledger partitions kept; older partitions are dropped by llm_maint.drop_expired_partitions().';
+
+--
+-- Name: COLUMN settings.partitions_ahead_months; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.settings.partitions_ahead_months IS 'How many months of partitions llm_maint.ensure_partitions() keeps created ahead.';
+
+--
+-- Name: COLUMN settings.idempotency_months; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.settings.idempotency_months IS 'Calendar months (this one and the previous ones) in which a (tenant, request_id, endpoint) claim is found again.';
+
+--
+-- Name: COLUMN settings.semantic_max_candidates; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.settings.semantic_max_candidates IS 'Most cache entries one semantic lookup compares on the portable (no pgvector) path.';
+
+--
+-- Name: COLUMN settings.swept_until; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.settings.swept_until IS 'The expiry sweep has charged every hold that expired before this instant (its lower bound).';
+
+--
+-- Name: shutoff_windows_id_seq; Type: SEQUENCE; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE llm_private.shutoff_windows ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME llm_private.shutoff_windows_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
+-- Name: usage_default; Type: TABLE; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TABLE llm_private.usage_default (
+    tenant_id uuid NOT NULL,
+    meter_id smallint NOT NULL,
+    user_id uuid NOT NULL,
+    budget_scope text NOT NULL,
+    period_start timestamp with time zone NOT NULL,
+    shard smallint NOT NULL,
+    limit_id integer NOT NULL,
+    cap bigint NOT NULL,
+    quota bigint NOT NULL,
+    held bigint DEFAULT 0 NOT NULL,
+    spent bigint DEFAULT 0 NOT NULL,
+    CONSTRAINT usage_held_check CHECK ((held >= 0)),
+    CONSTRAINT usage_shard_check CHECK (((shard >= 0) AND (shard <= 63))),
+    CONSTRAINT usage_spent_check CHECK ((spent >= 0))
+);
+
+ALTER TABLE ONLY llm_private.usage_default FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE llm_private.usage_default OWNER TO llm_owner;
+
+--
+-- Name: TABLE usage_default; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON TABLE llm_private.usage_default IS 'Default partition of llm_private.usage: rows outside the created months (lifetime usage, frozen test clocks).';
+
+--
+-- Name: users; Type: TABLE; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TABLE llm_private.users (
+    tenant_id uuid NOT NULL,
+    id uuid NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+ALTER TABLE ONLY llm_private.users FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE llm_private.users OWNER TO llm_owner;
+
+--
+-- Name: TABLE users; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON TABLE llm_private.users IS 'End users of a tenant; a user is enrolled on first enqueue. Their caps are limits.';
+
+--
+-- Name: adjustments_default; Type: TABLE ATTACH; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE ONLY llm_private.adjustments ATTACH PARTITION llm_private.adjustments_default DEFAULT;
+
+--
+-- Name: alerts_default; Type: TABLE ATTACH; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE ONLY llm_private.alerts ATTACH PARTITION llm_private.alerts_default DEFAULT;
+
+--
+-- Name: attempts_default; Type: TABLE ATTACH; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE ONLY llm_private.attempts ATTACH PARTITION llm_private.attempts_default DEFAULT;
+
+--
+-- Name: request_inputs_default; Type: TABLE ATTACH; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE ONLY llm_private.request_inputs ATTACH PARTITION llm_private.request_inputs_default DEFAULT;
+
+--
+-- Name: requests_default; Type: TABLE ATTACH; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE ONLY llm_private.requests ATTACH PARTITION llm_private.requests_default DEFAULT;
+
+--
+-- Name: usage_default; Type: TABLE ATTACH; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE ONLY llm_private.usage ATTACH PARTITION llm_private.usage_default DEFAULT;
+
+--
+-- Name: adjustments adjustments_pkey; Type: CONSTRAINT; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE ONLY llm_private.adjustments
+    ADD CONSTRAINT adjustments_pkey PRIMARY KEY (tenant_id, id, effective_at);
+
+--
+-- Name: adjustments_default adjustments_default_pkey; Type: CONSTRAINT; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE ONLY llm_private.adjustments_default
+    ADD CONSTRAINT adjustments_default_pkey PRIMARY KEY (tenant_id, id, effective_at);
+
+--
+-- Name: alerts alerts_pkey; Type: CONSTRAINT; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE ONLY llm_private.alerts
+    ADD CONSTRAINT alerts_pkey PRIMARY KEY (tenant_id, meter_id, user_id, budget_scope, period_start, threshold_pct);
+
+--
+-- Name: alerts_default alerts_default_pkey; Type: CONSTRAINT; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE ONLY llm_private.alerts_default
+    ADD CONSTRAINT alerts_default_pkey PRIMARY KEY (tenant_id, meter_id, user_id, budget_scope, period_start, threshold_pct);
+
+--
+-- Name: attempts attempts_pkey; Type: CONSTRAINT; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE ONLY llm_private.attempts
+    ADD CONSTRAINT attempts_pkey PRIMARY KEY (tenant_id, request_pk, attempt_no);
+
+--
+-- Name: attempts_default attempts_default_pkey; Type: CONSTRAINT; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE ONLY llm_private.attempts_default
+    ADD CONSTRAINT attempts_default_pkey PRIMARY KEY (tenant_id, request_pk, attempt_no);
+
+--
+-- Name: budget_scopes budget_scopes_pkey; Type: CONSTRAINT; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE ONLY llm_private.budget_scopes
+    ADD CONSTRAINT budget_scopes_pkey PRIMARY KEY (tenant_id, scope_key);
+
+--
+-- Name: cache_entries cache_entries_pkey; Type: CONSTRAINT; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE ONLY llm_private.cache_entries
+    ADD CONSTRAINT cache_entries_pkey PRIMARY KEY (tenant_id, owner_user_id, cache_key);
+
+--
+-- Name: cache_fills cache_fills_pkey; Type: CONSTRAINT; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE ONLY llm_private.cache_fills
+    ADD CONSTRAINT cache_fills_pkey PRIMARY KEY (tenant_id, owner_user_id, cache_key);
+
+--
+-- Name: call_outputs call_outputs_pkey; Type: CONSTRAINT; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE ONLY llm_private.call_outputs
+    ADD CONSTRAINT call_outputs_pkey PRIMARY KEY (tenant_id, request_pk, attempt_no);
+
+--
+-- Name: clock clock_pkey; Type: CONSTRAINT; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE ONLY llm_private.clock
+    ADD CONSTRAINT clock_pkey PRIMARY KEY (id);
+
+--
+-- Name: context_keys context_keys_pkey; Type: CONSTRAINT; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE ONLY llm_private.context_keys
+    ADD CONSTRAINT context_keys_pkey PRIMARY KEY (kid);
+
+--
+-- Name: context_keys context_keys_secret_sha256_key; Type: CONSTRAINT; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE ONLY llm_private.context_keys
+    ADD CONSTRAINT context_keys_secret_sha256_key UNIQUE (secret_sha256);
+
+--
+-- Name: endpoint_settings endpoint_settings_tenant_id_endpoint_key; Type: CONSTRAINT; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE ONLY llm_private.endpoint_settings
+    ADD CONSTRAINT endpoint_settings_tenant_id_endpoint_key UNIQUE NULLS NOT DISTINCT (tenant_id, endpoint);
+
+--
+-- Name: limits limits_pkey; Type: CONSTRAINT; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE ONLY llm_private.limits
+    ADD CONSTRAINT limits_pkey PRIMARY KEY (id);
+
+--
+-- Name: meters meters_name_key; Type: CONSTRAINT; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE ONLY llm_private.meters
+    ADD CONSTRAINT meters_name_key UNIQUE (name);
+
+--
+-- Name: meters meters_pkey; Type: CONSTRAINT; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE ONLY llm_private.meters
+    ADD CONSTRAINT meters_pkey PRIMARY KEY (id);
+
+--
+-- Name: model_fallbacks model_fallbacks_pkey; Type: CONSTRAINT; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE ONLY llm_private.model_fallbacks
+    ADD CONSTRAINT model_fallbacks_pkey PRIMARY KEY (provider, model, "position");
+
+--
+-- Name: model_prices model_prices_pkey; Type: CONSTRAINT; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE ONLY llm_private.model_prices
+    ADD CONSTRAINT model_prices_pkey PRIMARY KEY (id);
+
+--
+-- Name: model_prices model_prices_provider_model_effective_from_key; Type: CONSTRAINT; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE ONLY llm_private.model_prices
+    ADD CONSTRAINT model_prices_provider_model_effective_from_key UNIQUE (provider, model, effective_from);
+
+--
+-- Name: models models_pkey; Type: CONSTRAINT; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE ONLY llm_private.models
+    ADD CONSTRAINT models_pkey PRIMARY KEY (provider, model);
+
+--
+-- Name: provider_breakers provider_breakers_pkey; Type: CONSTRAINT; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE ONLY llm_private.provider_breakers
+    ADD CONSTRAINT provider_breakers_pkey PRIMARY KEY (provider, model);
+
+--
+-- Name: reasoning_traces reasoning_traces_pkey; Type: CONSTRAINT; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE ONLY llm_private.reasoning_traces
+    ADD CONSTRAINT reasoning_traces_pkey PRIMARY KEY (tenant_id, request_pk, attempt_no);
+
+--
+-- Name: request_inputs request_inputs_pkey; Type: CONSTRAINT; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE ONLY llm_private.request_inputs
+    ADD CONSTRAINT request_inputs_pkey PRIMARY KEY (tenant_id, request_pk);
+
+--
+-- Name: request_inputs_default request_inputs_default_pkey; Type: CONSTRAINT; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE ONLY llm_private.request_inputs_default
+    ADD CONSTRAINT request_inputs_default_pkey PRIMARY KEY (tenant_id, request_pk);
+
+--
+-- Name: requests requests_pkey; Type: CONSTRAINT; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE ONLY llm_private.requests
+    ADD CONSTRAINT requests_pkey PRIMARY KEY (tenant_id, id);
+
+--
+-- Name: requests_default requests_default_pkey; Type: CONSTRAINT; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE ONLY llm_private.requests_default
+    ADD CONSTRAINT requests_default_pkey PRIMARY KEY (tenant_id, id);
+
+--
+-- Name: schema_state schema_state_pkey; Type: CONSTRAINT; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE ONLY llm_private.schema_state
+    ADD CONSTRAINT schema_state_pkey PRIMARY KEY (id);
+
+--
+-- Name: settings settings_pkey; Type: CONSTRAINT; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE ONLY llm_private.settings
+    ADD CONSTRAINT settings_pkey PRIMARY KEY (id);
+
+--
+-- Name: shutoff_windows shutoff_windows_pkey; Type: CONSTRAINT; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE ONLY llm_private.shutoff_windows
+    ADD CONSTRAINT shutoff_windows_pkey PRIMARY KEY (id);
+
+--
+-- Name: tenants tenants_pkey; Type: CONSTRAINT; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE ONLY llm_private.tenants
+    ADD CONSTRAINT tenants_pkey PRIMARY KEY (id);
+
+--
+-- Name: usage usage_pkey; Type: CONSTRAINT; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE ONLY llm_private.usage
+    ADD CONSTRAINT usage_pkey PRIMARY KEY (tenant_id, meter_id, user_id, budget_scope, period_start, shard);
+
+--
+-- Name: usage_default usage_default_pkey; Type: CONSTRAINT; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE ONLY llm_private.usage_default
+    ADD CONSTRAINT usage_default_pkey PRIMARY KEY (tenant_id, meter_id, user_id, budget_scope, period_start, shard);
+
+--
+-- Name: users users_pkey; Type: CONSTRAINT; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE ONLY llm_private.users
+    ADD CONSTRAINT users_pkey PRIMARY KEY (tenant_id, id);
+
+--
+-- Name: attempts_expires_brin; Type: INDEX; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE INDEX attempts_expires_brin ON ONLY llm_private.attempts USING brin (expires_at);
+
+--
+-- Name: attempts_default_expires_at_idx; Type: INDEX; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE INDEX attempts_default_expires_at_idx ON llm_private.attempts_default USING brin (expires_at);
+
+--
+-- Name: attempts_reserved_brin; Type: INDEX; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE INDEX attempts_reserved_brin ON ONLY llm_private.attempts USING brin (reserved_at);
+
+--
+-- Name: attempts_default_reserved_at_idx; Type: INDEX; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE INDEX attempts_default_reserved_at_idx ON llm_private.attempts_default USING brin (reserved_at);
+
+--
+-- Name: cache_entries_expiry_idx; Type: INDEX; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE INDEX cache_entries_expiry_idx ON llm_private.cache_entries USING btree (expires_at);
+
+--
+-- Name: cache_entries_scope_idx; Type: INDEX; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE INDEX cache_entries_scope_idx ON llm_private.cache_entries USING btree (tenant_id, owner_user_id, endpoint, provider, model, source_watermark, system_hash, response_format, created_at DESC);
+
+--
+-- Name: call_outputs_expiry_idx; Type: INDEX; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE INDEX call_outputs_expiry_idx ON llm_private.call_outputs USING btree (expires_at);
+
+--
+-- Name: limits_meter_idx; Type: INDEX; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE INDEX limits_meter_idx ON llm_private.limits USING btree (meter_id, tenant_id, user_id);
+
+--
+-- Name: reasoning_traces_expiry_idx; Type: INDEX; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE INDEX reasoning_traces_expiry_idx ON llm_private.reasoning_traces USING btree (expires_at);
+
+--
+-- Name: requests_claim_idx; Type: INDEX; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE INDEX requests_claim_idx ON ONLY llm_private.requests USING btree (tenant_id, request_id, endpoint);
+
+--
+-- Name: requests_created_brin; Type: INDEX; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE INDEX requests_created_brin ON ONLY llm_private.requests USING brin (created_at);
+
+--
+-- Name: requests_default_created_at_idx; Type: INDEX; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE INDEX requests_default_created_at_idx ON llm_private.requests_default USING brin (created_at);
+
+--
+-- Name: requests_default_tenant_id_request_id_endpoint_idx; Type: INDEX; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE INDEX requests_default_tenant_id_request_id_endpoint_idx ON llm_private.requests_default USING btree (tenant_id, request_id, endpoint);
+
+--
+-- Name: shutoff_windows_active_idx; Type: INDEX; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE INDEX shutoff_windows_active_idx ON llm_private.shutoff_windows USING btree (ends_at) WHERE (cancelled_at IS NULL);
+
+--
+-- Name: adjustments_default_pkey; Type: INDEX ATTACH; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER INDEX llm_private.adjustments_pkey ATTACH PARTITION llm_private.adjustments_default_pkey;
+
+--
+-- Name: alerts_default_pkey; Type: INDEX ATTACH; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER INDEX llm_private.alerts_pkey ATTACH PARTITION llm_private.alerts_default_pkey;
+
+--
+-- Name: attempts_default_expires_at_idx; Type: INDEX ATTACH; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER INDEX llm_private.attempts_expires_brin ATTACH PARTITION llm_private.attempts_default_expires_at_idx;
+
+--
+-- Name: attempts_default_pkey; Type: INDEX ATTACH; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER INDEX llm_private.attempts_pkey ATTACH PARTITION llm_private.attempts_default_pkey;
+
+--
+-- Name: attempts_default_reserved_at_idx; Type: INDEX ATTACH; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER INDEX llm_private.attempts_reserved_brin ATTACH PARTITION llm_private.attempts_default_reserved_at_idx;
+
+--
+-- Name: request_inputs_default_pkey; Type: INDEX ATTACH; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER INDEX llm_private.request_inputs_pkey ATTACH PARTITION llm_private.request_inputs_default_pkey;
+
+--
+-- Name: requests_default_created_at_idx; Type: INDEX ATTACH; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER INDEX llm_private.requests_created_brin ATTACH PARTITION llm_private.requests_default_created_at_idx;
+
+--
+-- Name: requests_default_pkey; Type: INDEX ATTACH; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER INDEX llm_private.requests_pkey ATTACH PARTITION llm_private.requests_default_pkey;
+
+--
+-- Name: requests_default_tenant_id_request_id_endpoint_idx; Type: INDEX ATTACH; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER INDEX llm_private.requests_claim_idx ATTACH PARTITION llm_private.requests_default_tenant_id_request_id_endpoint_idx;
+
+--
+-- Name: usage_default_pkey; Type: INDEX ATTACH; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER INDEX llm_private.usage_pkey ATTACH PARTITION llm_private.usage_default_pkey;
+
+--
+-- Name: adjustments _100_apply; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TRIGGER _100_apply BEFORE INSERT ON llm_private.adjustments FOR EACH ROW EXECUTE FUNCTION llm_private.tg_adjustments__apply();
+
+--
+-- Name: cache_entries _100_derive; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TRIGGER _100_derive BEFORE INSERT OR UPDATE ON llm_private.cache_entries FOR EACH ROW EXECUTE FUNCTION llm_private.tg_cache_entries__derive();
+
+--
+-- Name: call_outputs _100_derive; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TRIGGER _100_derive BEFORE INSERT ON llm_private.call_outputs FOR EACH ROW EXECUTE FUNCTION llm_private.tg_call_outputs__derive();
+
+--
+-- Name: reasoning_traces _100_derive; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TRIGGER _100_derive BEFORE INSERT ON llm_private.reasoning_traces FOR EACH ROW EXECUTE FUNCTION llm_private.tg_call_outputs__derive();
+
+--
+-- Name: request_inputs _100_derive; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TRIGGER _100_derive BEFORE INSERT OR UPDATE ON llm_private.request_inputs FOR EACH ROW EXECUTE FUNCTION llm_private.tg_request_inputs__derive();
+
+--
+-- Name: provider_breakers _100_guard; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TRIGGER _100_guard BEFORE INSERT OR UPDATE ON llm_private.provider_breakers FOR EACH ROW EXECUTE FUNCTION llm_private.tg_provider_breakers__guard();
+
+--
+-- Name: requests _100_guard; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TRIGGER _100_guard BEFORE INSERT OR UPDATE ON llm_private.requests FOR EACH ROW EXECUTE FUNCTION llm_private.tg_requests__guard();
+
+--
+-- Name: shutoff_windows _100_guard; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TRIGGER _100_guard BEFORE INSERT OR UPDATE ON llm_private.shutoff_windows FOR EACH ROW EXECUTE FUNCTION llm_private.tg_shutoff_windows__guard();
+
+--
+-- Name: usage _100_guard; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TRIGGER _100_guard BEFORE INSERT OR UPDATE ON llm_private.usage FOR EACH ROW EXECUTE FUNCTION llm_private.tg_usage__guard();
+
+--
+-- Name: attempts _100_no_delete; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TRIGGER _100_no_delete BEFORE DELETE ON llm_private.attempts FOR EACH ROW EXECUTE FUNCTION llm_private.tg_ledger__no_delete();
+
+--
+-- Name: requests _100_no_delete; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TRIGGER _100_no_delete BEFORE DELETE ON llm_private.requests FOR EACH ROW EXECUTE FUNCTION llm_private.tg_ledger__no_delete();
+
+--
+-- Name: usage _100_no_delete; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TRIGGER _100_no_delete BEFORE DELETE ON llm_private.usage FOR EACH ROW EXECUTE FUNCTION llm_private.tg_ledger__no_delete();
+
+--
+-- Name: attempts _100_no_truncate; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TRIGGER _100_no_truncate BEFORE TRUNCATE ON llm_private.attempts FOR EACH STATEMENT EXECUTE FUNCTION llm_private.tg_ledger__no_delete();
+
+--
+-- Name: requests _100_no_truncate; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TRIGGER _100_no_truncate BEFORE TRUNCATE ON llm_private.requests FOR EACH STATEMENT EXECUTE FUNCTION llm_private.tg_ledger__no_delete();
+
+--
+-- Name: usage _100_no_truncate; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TRIGGER _100_no_truncate BEFORE TRUNCATE ON llm_private.usage FOR EACH STATEMENT EXECUTE FUNCTION llm_private.tg_ledger__no_delete();
+
+--
+-- Name: adjustments _100_no_update; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TRIGGER _100_no_update BEFORE DELETE OR UPDATE ON llm_private.adjustments FOR EACH ROW EXECUTE FUNCTION llm_private.tg_ledger__no_delete();
+
+--
+-- Name: attempts _100_reserve; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TRIGGER _100_reserve BEFORE INSERT ON llm_private.attempts FOR EACH ROW EXECUTE FUNCTION llm_private.tg_attempts__reserve();
+
+--
+-- Name: attempts _100_transition; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TRIGGER _100_transition BEFORE UPDATE ON llm_private.attempts FOR EACH ROW EXECUTE FUNCTION llm_private.tg_attempts__transition();
+
+--
+-- Name: attempts _200_after_reserve; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TRIGGER _200_after_reserve AFTER INSERT ON llm_private.attempts FOR EACH ROW EXECUTE FUNCTION llm_private.tg_attempts__after_reserve();
+
+--
+-- Name: attempts _200_after_transition; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TRIGGER _200_after_transition AFTER UPDATE ON llm_private.attempts FOR EACH ROW EXECUTE FUNCTION llm_private.tg_attempts__after_transition();
+
+--
+-- Name: endpoint_settings endpoint_settings_tenant_id_fkey; Type: FK CONSTRAINT; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE ONLY llm_private.endpoint_settings
+    ADD CONSTRAINT endpoint_settings_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES llm_private.tenants(id);
+
+--
+-- Name: limits limits_meter_id_fkey; Type: FK CONSTRAINT; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE ONLY llm_private.limits
+    ADD CONSTRAINT limits_meter_id_fkey FOREIGN KEY (meter_id) REFERENCES llm_private.meters(id);
+
+--
+-- Name: limits limits_tenant_id_fkey; Type: FK CONSTRAINT; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE ONLY llm_private.limits
+    ADD CONSTRAINT limits_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES llm_private.tenants(id);
+
+--
+-- Name: meters meters_tenant_id_fkey; Type: FK CONSTRAINT; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE ONLY llm_private.meters
+    ADD CONSTRAINT meters_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES llm_private.tenants(id);
+
+--
+-- Name: model_fallbacks model_fallbacks_fallback_provider_fallback_model_fkey; Type: FK CONSTRAINT; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE ONLY llm_private.model_fallbacks
+    ADD CONSTRAINT model_fallbacks_fallback_provider_fallback_model_fkey FOREIGN KEY (fallback_provider, fallback_model) REFERENCES llm_private.models(provider, model);
+
+--
+-- Name: model_fallbacks model_fallbacks_provider_model_fkey; Type: FK CONSTRAINT; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE ONLY llm_private.model_fallbacks
+    ADD CONSTRAINT model_fallbacks_provider_model_fkey FOREIGN KEY (provider, model) REFERENCES llm_private.models(provider, model);
+
+--
+-- Name: model_prices model_prices_provider_model_fkey; Type: FK CONSTRAINT; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE ONLY llm_private.model_prices
+    ADD CONSTRAINT model_prices_provider_model_fkey FOREIGN KEY (provider, model) REFERENCES llm_private.models(provider, model);
+
+--
+-- Name: users users_tenant_id_fkey; Type: FK CONSTRAINT; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE ONLY llm_private.users
+    ADD CONSTRAINT users_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES llm_private.tenants(id);
+
+--
+-- Name: adjustments; Type: ROW SECURITY; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE llm_private.adjustments ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: adjustments_default; Type: ROW SECURITY; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE llm_private.adjustments_default ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: alerts; Type: ROW SECURITY; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE llm_private.alerts ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: alerts_default; Type: ROW SECURITY; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE llm_private.alerts_default ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: requests app_cancel_own; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY app_cancel_own ON llm_private.requests FOR UPDATE TO llm_app USING (((tenant_id = llm_private.app_tenant_id()) AND (user_id = llm_private.app_user_id()))) WITH CHECK (((tenant_id = llm_private.app_tenant_id()) AND (user_id = llm_private.app_user_id())));
+
+--
+-- Name: requests app_claim_own; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY app_claim_own ON llm_private.requests FOR INSERT TO llm_app WITH CHECK (((tenant_id = llm_private.app_tenant_id()) AND (user_id = llm_private.app_user_id())));
+
+--
+-- Name: users app_enroll_own; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY app_enroll_own ON llm_private.users FOR INSERT TO llm_app WITH CHECK (((tenant_id = llm_private.app_tenant_id()) AND (id = llm_private.app_user_id())));
+
+--
+-- Name: request_inputs app_own; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY app_own ON llm_private.request_inputs TO llm_app USING (((tenant_id = llm_private.app_tenant_id()) AND (user_id = llm_private.app_user_id()))) WITH CHECK (((tenant_id = llm_private.app_tenant_id()) AND (user_id = llm_private.app_user_id())));
+
+--
+-- Name: limits app_select; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY app_select ON llm_private.limits FOR SELECT TO llm_app USING (((tenant_id IS NULL) OR ((tenant_id = llm_private.app_tenant_id()) AND ((user_id IS NULL) OR (user_id = llm_private.app_user_id())))));
+
+--
+-- Name: meters app_select; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY app_select ON llm_private.meters FOR SELECT TO llm_app USING (((tenant_id IS NULL) OR (tenant_id = llm_private.app_tenant_id())));
+
+--
+-- Name: attempts app_select_own; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY app_select_own ON llm_private.attempts FOR SELECT TO llm_app USING (((tenant_id = llm_private.app_tenant_id()) AND (user_id = llm_private.app_user_id())));
+
+--
+-- Name: call_outputs app_select_own; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY app_select_own ON llm_private.call_outputs FOR SELECT TO llm_app USING (((tenant_id = llm_private.app_tenant_id()) AND (user_id = llm_private.app_user_id())));
+
+--
+-- Name: requests app_select_own; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY app_select_own ON llm_private.requests FOR SELECT TO llm_app USING (((tenant_id = llm_private.app_tenant_id()) AND (user_id = llm_private.app_user_id())));
+
+--
+-- Name: tenants app_select_own; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY app_select_own ON llm_private.tenants FOR SELECT TO llm_app USING ((id = llm_private.app_tenant_id()));
+
+--
+-- Name: usage app_select_own; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY app_select_own ON llm_private.usage FOR SELECT TO llm_app USING (((tenant_id = llm_private.app_tenant_id()) AND ((user_id = llm_private.app_user_id()) OR (user_id = '00000000-0000-0000-0000-000000000000'::uuid))));
+
+--
+-- Name: users app_select_own; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY app_select_own ON llm_private.users FOR SELECT TO llm_app USING (((tenant_id = llm_private.app_tenant_id()) AND (id = llm_private.app_user_id())));
+
+--
+-- Name: attempts; Type: ROW SECURITY; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE llm_private.attempts ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: attempts_default; Type: ROW SECURITY; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE llm_private.attempts_default ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: adjustments auditor_select; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY auditor_select ON llm_private.adjustments FOR SELECT TO llm_auditor USING (true);
+
+--
+-- Name: alerts auditor_select; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY auditor_select ON llm_private.alerts FOR SELECT TO llm_auditor USING (true);
+
+--
+-- Name: attempts auditor_select; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY auditor_select ON llm_private.attempts FOR SELECT TO llm_auditor USING (true);
+
+--
+-- Name: budget_scopes auditor_select; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY auditor_select ON llm_private.budget_scopes FOR SELECT TO llm_auditor USING (true);
+
+--
+-- Name: cache_entries auditor_select; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY auditor_select ON llm_private.cache_entries FOR SELECT TO llm_auditor USING (true);
+
+--
+-- Name: call_outputs auditor_select; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY auditor_select ON llm_private.call_outputs FOR SELECT TO llm_auditor USING (true);
+
+--
+-- Name: endpoint_settings auditor_select; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY auditor_select ON llm_private.endpoint_settings FOR SELECT TO llm_auditor USING (true);
+
+--
+-- Name: limits auditor_select; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY auditor_select ON llm_private.limits FOR SELECT TO llm_auditor USING (true);
+
+--
+-- Name: meters auditor_select; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY auditor_select ON llm_private.meters FOR SELECT TO llm_auditor USING (true);
+
+--
+-- Name: reasoning_traces auditor_select; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY auditor_select ON llm_private.reasoning_traces FOR SELECT TO llm_auditor USING (true);
+
+--
+-- Name: request_inputs auditor_select; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY auditor_select ON llm_private.request_inputs FOR SELECT TO llm_auditor USING (true);
+
+--
+-- Name: requests auditor_select; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY auditor_select ON llm_private.requests FOR SELECT TO llm_auditor USING (true);
+
+--
+-- Name: shutoff_windows auditor_select; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY auditor_select ON llm_private.shutoff_windows FOR SELECT TO llm_auditor USING (true);
+
+--
+-- Name: tenants auditor_select; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY auditor_select ON llm_private.tenants FOR SELECT TO llm_auditor USING (true);
+
+--
+-- Name: usage auditor_select; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY auditor_select ON llm_private.usage FOR SELECT TO llm_auditor USING (true);
+
+--
+-- Name: users auditor_select; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY auditor_select ON llm_private.users FOR SELECT TO llm_auditor USING (true);
+
+--
+-- Name: budget_scopes; Type: ROW SECURITY; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE llm_private.budget_scopes ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: cache_entries; Type: ROW SECURITY; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE llm_private.cache_entries ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: cache_fills; Type: ROW SECURITY; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE llm_private.cache_fills ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: call_outputs; Type: ROW SECURITY; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE llm_private.call_outputs ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: clock; Type: ROW SECURITY; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE llm_private.clock ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: context_keys; Type: ROW SECURITY; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE llm_private.context_keys ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: endpoint_settings; Type: ROW SECURITY; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE llm_private.endpoint_settings ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: reasoning_traces exporter_allowed; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY exporter_allowed ON llm_private.reasoning_traces FOR SELECT TO llm_exporter USING (((EXISTS ( SELECT 1
+   FROM llm_private.tenants t
+  WHERE ((t.id = reasoning_traces.tenant_id) AND t.traces_distillable))) AND (EXISTS ( SELECT 1
+   FROM llm_private.attempts a
+  WHERE ((a.tenant_id = reasoning_traces.tenant_id) AND (a.request_pk = reasoning_traces.request_pk) AND (a.attempt_no = reasoning_traces.attempt_no) AND a.distillation_eligible)))));
+
+--
+-- Name: attempts exporter_eligible; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY exporter_eligible ON llm_private.attempts FOR SELECT TO llm_exporter USING (distillation_eligible);
+
+--
+-- Name: call_outputs exporter_eligible; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY exporter_eligible ON llm_private.call_outputs FOR SELECT TO llm_exporter USING ((EXISTS ( SELECT 1
+   FROM llm_private.attempts a
+  WHERE ((a.tenant_id = call_outputs.tenant_id) AND (a.request_pk = call_outputs.request_pk) AND (a.attempt_no = call_outputs.attempt_no) AND a.distillation_eligible))));
+
+--
+-- Name: request_inputs exporter_eligible; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY exporter_eligible ON llm_private.request_inputs FOR SELECT TO llm_exporter USING ((EXISTS ( SELECT 1
+   FROM llm_private.attempts a
+  WHERE ((a.tenant_id = request_inputs.tenant_id) AND (a.request_pk = request_inputs.request_pk) AND a.distillation_eligible))));
+
+--
+-- Name: tenants exporter_select; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY exporter_select ON llm_private.tenants FOR SELECT TO llm_exporter USING (true);
+
+--
+-- Name: limits; Type: ROW SECURITY; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE llm_private.limits ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: meters; Type: ROW SECURITY; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE llm_private.meters ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: model_fallbacks; Type: ROW SECURITY; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE llm_private.model_fallbacks ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: model_prices; Type: ROW SECURITY; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE llm_private.model_prices ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: models; Type: ROW SECURITY; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE llm_private.models ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: alerts money_own; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY money_own ON llm_private.alerts TO llm_money USING (((llm_private.current_user_id() IS NOT NULL) AND ((tenant_id = '00000000-0000-0000-0000-000000000000'::uuid) OR (tenant_id = llm_private.current_tenant_id())))) WITH CHECK (((llm_private.current_user_id() IS NOT NULL) AND ((tenant_id = '00000000-0000-0000-0000-000000000000'::uuid) OR (tenant_id = llm_private.current_tenant_id()))));
+
+--
+-- Name: attempts money_own; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY money_own ON llm_private.attempts TO llm_money USING (((tenant_id = llm_private.current_tenant_id()) AND (user_id = llm_private.current_user_id()))) WITH CHECK (((tenant_id = llm_private.current_tenant_id()) AND (user_id = llm_private.current_user_id())));
+
+--
+-- Name: budget_scopes money_own; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY money_own ON llm_private.budget_scopes TO llm_money USING (((tenant_id = llm_private.current_tenant_id()) AND (llm_private.current_user_id() IS NOT NULL))) WITH CHECK (((tenant_id = llm_private.current_tenant_id()) AND (llm_private.current_user_id() IS NOT NULL)));
+
+--
+-- Name: call_outputs money_own; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY money_own ON llm_private.call_outputs TO llm_money USING (((tenant_id = llm_private.current_tenant_id()) AND (user_id = llm_private.current_user_id()))) WITH CHECK (((tenant_id = llm_private.current_tenant_id()) AND (user_id = llm_private.current_user_id())));
+
+--
+-- Name: reasoning_traces money_own; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY money_own ON llm_private.reasoning_traces TO llm_money USING (((tenant_id = llm_private.current_tenant_id()) AND (user_id = llm_private.current_user_id()))) WITH CHECK (((tenant_id = llm_private.current_tenant_id()) AND (user_id = llm_private.current_user_id())));
+
+--
+-- Name: requests money_own; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY money_own ON llm_private.requests TO llm_money USING (((tenant_id = llm_private.current_tenant_id()) AND (user_id = llm_private.current_user_id()))) WITH CHECK (((tenant_id = llm_private.current_tenant_id()) AND (user_id = llm_private.current_user_id())));
+
+--
+-- Name: usage money_own; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY money_own ON llm_private.usage TO llm_money USING (((llm_private.current_user_id() IS NOT NULL) AND ((tenant_id = '00000000-0000-0000-0000-000000000000'::uuid) OR ((tenant_id = llm_private.current_tenant_id()) AND ((user_id = '00000000-0000-0000-0000-000000000000'::uuid) OR (user_id = llm_private.current_user_id())))))) WITH CHECK (((llm_private.current_user_id() IS NOT NULL) AND ((tenant_id = '00000000-0000-0000-0000-000000000000'::uuid) OR ((tenant_id = llm_private.current_tenant_id()) AND ((user_id = '00000000-0000-0000-0000-000000000000'::uuid) OR (user_id = llm_private.current_user_id()))))));
+
+--
+-- Name: provider_breakers money_record; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY money_record ON llm_private.provider_breakers FOR INSERT TO llm_money WITH CHECK ((llm_private.current_user_id() IS NOT NULL));
+
+--
+-- Name: cache_entries money_scope; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY money_scope ON llm_private.cache_entries TO llm_money USING (((tenant_id = llm_private.current_tenant_id()) AND ((owner_user_id = llm_private.current_user_id()) OR (owner_user_id = '00000000-0000-0000-0000-000000000000'::uuid)))) WITH CHECK (((tenant_id = llm_private.current_tenant_id()) AND ((owner_user_id = llm_private.current_user_id()) OR (owner_user_id = '00000000-0000-0000-0000-000000000000'::uuid))));
+
+--
+-- Name: cache_fills money_scope; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY money_scope ON llm_private.cache_fills TO llm_money USING (((tenant_id = llm_private.current_tenant_id()) AND ((owner_user_id = llm_private.current_user_id()) OR (owner_user_id = '00000000-0000-0000-0000-000000000000'::uuid)))) WITH CHECK (((tenant_id = llm_private.current_tenant_id()) AND ((owner_user_id = llm_private.current_user_id()) OR (owner_user_id = '00000000-0000-0000-0000-000000000000'::uuid))));
+
+--
+-- Name: endpoint_settings money_select; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY money_select ON llm_private.endpoint_settings FOR SELECT TO llm_money USING (((tenant_id IS NULL) OR (tenant_id = llm_private.current_tenant_id())));
+
+--
+-- Name: limits money_select; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY money_select ON llm_private.limits FOR SELECT TO llm_money USING (((tenant_id IS NULL) OR ((tenant_id = llm_private.current_tenant_id()) AND ((user_id IS NULL) OR (user_id = llm_private.current_user_id())))));
+
+--
+-- Name: meters money_select; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY money_select ON llm_private.meters FOR SELECT TO llm_money USING (((tenant_id IS NULL) OR (tenant_id = llm_private.current_tenant_id())));
+
+--
+-- Name: shutoff_windows money_select; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY money_select ON llm_private.shutoff_windows FOR SELECT TO llm_money USING (((llm_private.current_user_id() IS NOT NULL) AND ((tenant_id IS NULL) OR ((tenant_id = llm_private.current_tenant_id()) AND ((user_id IS NULL) OR (user_id = llm_private.current_user_id()))))));
+
+--
+-- Name: request_inputs money_select_own; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY money_select_own ON llm_private.request_inputs FOR SELECT TO llm_money USING (((tenant_id = llm_private.current_tenant_id()) AND (user_id = llm_private.current_user_id())));
+
+--
+-- Name: tenants money_select_own; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY money_select_own ON llm_private.tenants FOR SELECT TO llm_money USING (((id = llm_private.current_tenant_id()) AND (llm_private.current_user_id() IS NOT NULL)));
+
+--
+-- Name: users money_select_own; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY money_select_own ON llm_private.users FOR SELECT TO llm_money USING (((tenant_id = llm_private.current_tenant_id()) AND (id = llm_private.current_user_id())));
+
+--
+-- Name: shutoff_windows money_trip; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY money_trip ON llm_private.shutoff_windows FOR INSERT TO llm_money WITH CHECK (((kind = 'tripped'::llm_private.window_kind) AND (llm_private.current_user_id() IS NOT NULL) AND ((tenant_id IS NULL) OR ((tenant_id = llm_private.current_tenant_id()) AND ((user_id IS NULL) OR (user_id = llm_private.current_user_id()))))));
+
+--
+-- Name: provider_breakers money_update; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY money_update ON llm_private.provider_breakers FOR UPDATE TO llm_money USING ((llm_private.current_user_id() IS NOT NULL)) WITH CHECK ((llm_private.current_user_id() IS NOT NULL));
+
+--
+-- Name: adjustments operator_all; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY operator_all ON llm_private.adjustments TO llm_operator USING (true) WITH CHECK (true);
+
+--
+-- Name: alerts operator_all; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY operator_all ON llm_private.alerts TO llm_operator USING (true) WITH CHECK (true);
+
+--
+-- Name: cache_entries operator_all; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY operator_all ON llm_private.cache_entries TO llm_operator USING (true) WITH CHECK (true);
+
+--
+-- Name: cache_fills operator_all; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY operator_all ON llm_private.cache_fills TO llm_operator USING (true) WITH CHECK (true);
+
+--
+-- Name: call_outputs operator_all; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY operator_all ON llm_private.call_outputs TO llm_operator USING (true) WITH CHECK (true);
+
+--
+-- Name: endpoint_settings operator_all; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY operator_all ON llm_private.endpoint_settings TO llm_operator USING (true) WITH CHECK (true);
+
+--
+-- Name: limits operator_all; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY operator_all ON llm_private.limits TO llm_operator USING (true) WITH CHECK (true);
+
+--
+-- Name: meters operator_all; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY operator_all ON llm_private.meters TO llm_operator USING (true) WITH CHECK (true);
+
+--
+-- Name: model_fallbacks operator_all; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY operator_all ON llm_private.model_fallbacks TO llm_operator USING (true) WITH CHECK (true);
+
+--
+-- Name: models operator_all; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY operator_all ON llm_private.models TO llm_operator USING (true) WITH CHECK (true);
+
+--
+-- Name: provider_breakers operator_all; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY operator_all ON llm_private.provider_breakers TO llm_operator USING (true) WITH CHECK (true);
+
+--
+-- Name: reasoning_traces operator_all; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY operator_all ON llm_private.reasoning_traces TO llm_operator USING (true) WITH CHECK (true);
+
+--
+-- Name: shutoff_windows operator_all; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY operator_all ON llm_private.shutoff_windows TO llm_operator USING (true) WITH CHECK (true);
+
+--
+-- Name: tenants operator_all; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY operator_all ON llm_private.tenants TO llm_operator USING (true) WITH CHECK (true);
+
+--
+-- Name: usage operator_all; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY operator_all ON llm_private.usage TO llm_operator USING (true) WITH CHECK (true);
+
+--
+-- Name: users operator_all; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY operator_all ON llm_private.users TO llm_operator USING (true) WITH CHECK (true);
+
+--
+-- Name: attempts operator_expire; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY operator_expire ON llm_private.attempts FOR UPDATE TO llm_operator USING (true) WITH CHECK (true);
+
+--
+-- Name: requests operator_fail; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY operator_fail ON llm_private.requests FOR UPDATE TO llm_operator USING (true) WITH CHECK (true);
+
+--
+-- Name: model_prices operator_insert; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY operator_insert ON llm_private.model_prices FOR INSERT TO llm_operator WITH CHECK (true);
+
+--
+-- Name: attempts operator_select; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY operator_select ON llm_private.attempts FOR SELECT TO llm_operator USING (true);
+
+--
+-- Name: budget_scopes operator_select; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY operator_select ON llm_private.budget_scopes FOR SELECT TO llm_operator USING (true);
+
+--
+-- Name: requests operator_select; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY operator_select ON llm_private.requests FOR SELECT TO llm_operator USING (true);
+
+--
+-- Name: settings operator_update; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY operator_update ON llm_private.settings FOR UPDATE TO llm_operator USING (true) WITH CHECK (true);
+
+--
+-- Name: clock owner_all; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY owner_all ON llm_private.clock TO llm_owner USING (true) WITH CHECK (true);
+
+--
+-- Name: context_keys owner_all; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY owner_all ON llm_private.context_keys TO llm_owner USING (true) WITH CHECK (true);
+
+--
+-- Name: endpoint_settings owner_all; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY owner_all ON llm_private.endpoint_settings TO llm_owner USING (true) WITH CHECK (true);
+
+--
+-- Name: limits owner_all; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY owner_all ON llm_private.limits TO llm_owner USING (true) WITH CHECK (true);
+
+--
+-- Name: meters owner_all; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY owner_all ON llm_private.meters TO llm_owner USING (true) WITH CHECK (true);
+
+--
+-- Name: model_fallbacks owner_all; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY owner_all ON llm_private.model_fallbacks TO llm_owner USING (true) WITH CHECK (true);
+
+--
+-- Name: model_prices owner_all; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY owner_all ON llm_private.model_prices TO llm_owner USING (true) WITH CHECK (true);
+
+--
+-- Name: models owner_all; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY owner_all ON llm_private.models TO llm_owner USING (true) WITH CHECK (true);
+
+--
+-- Name: schema_state owner_all; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY owner_all ON llm_private.schema_state TO llm_owner USING (true) WITH CHECK (true);
+
+--
+-- Name: settings owner_all; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY owner_all ON llm_private.settings TO llm_owner USING (true) WITH CHECK (true);
+
+--
+-- Name: tenants owner_all; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY owner_all ON llm_private.tenants TO llm_owner USING (true) WITH CHECK (true);
+
+--
+-- Name: users owner_all; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY owner_all ON llm_private.users TO llm_owner USING (true) WITH CHECK (true);
+
+--
+-- Name: provider_breakers; Type: ROW SECURITY; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE llm_private.provider_breakers ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: reasoning_traces; Type: ROW SECURITY; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE llm_private.reasoning_traces ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: request_inputs; Type: ROW SECURITY; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE llm_private.request_inputs ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: request_inputs_default; Type: ROW SECURITY; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE llm_private.request_inputs_default ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: requests; Type: ROW SECURITY; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE llm_private.requests ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: requests_default; Type: ROW SECURITY; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE llm_private.requests_default ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: schema_state; Type: ROW SECURITY; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE llm_private.schema_state ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: clock select_all; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY select_all ON llm_private.clock FOR SELECT USING (true);
+
+--
+-- Name: model_fallbacks select_all; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY select_all ON llm_private.model_fallbacks FOR SELECT TO llm_money, llm_operator, llm_auditor USING (true);
+
+--
+-- Name: model_prices select_all; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY select_all ON llm_private.model_prices FOR SELECT TO llm_app, llm_money, llm_operator, llm_auditor, llm_exporter USING (true);
+
+--
+-- Name: models select_all; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY select_all ON llm_private.models FOR SELECT TO llm_app, llm_money, llm_operator, llm_auditor USING (true);
+
+--
+-- Name: provider_breakers select_all; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY select_all ON llm_private.provider_breakers FOR SELECT TO llm_money, llm_operator, llm_auditor USING (true);
+
+--
+-- Name: schema_state select_all; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY select_all ON llm_private.schema_state FOR SELECT USING (true);
+
+--
+-- Name: settings select_all; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY select_all ON llm_private.settings FOR SELECT TO llm_app, llm_money, llm_operator, llm_auditor USING (true);
+
+--
+-- Name: settings; Type: ROW SECURITY; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE llm_private.settings ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: shutoff_windows; Type: ROW SECURITY; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE llm_private.shutoff_windows ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: tenants; Type: ROW SECURITY; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE llm_private.tenants ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: usage; Type: ROW SECURITY; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE llm_private.usage ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: usage_default; Type: ROW SECURITY; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE llm_private.usage_default ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: users; Type: ROW SECURITY; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE llm_private.users ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: requests worker_enqueue_select; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY worker_enqueue_select ON llm_private.requests FOR SELECT TO llm_worker USING ((tenant_id = llm_private.app_tenant_id()));
+
+--
+-- Name: requests worker_enqueue_update; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY worker_enqueue_update ON llm_private.requests FOR UPDATE TO llm_worker USING (((tenant_id = llm_private.app_tenant_id()) AND (user_id = llm_private.app_user_id()))) WITH CHECK (((tenant_id = llm_private.app_tenant_id()) AND (user_id = llm_private.app_user_id())));
+
+--
+-- Name: settings worker_select; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY worker_select ON llm_private.settings FOR SELECT TO llm_worker USING (true);
+
+--
+-- Name: SCHEMA llm; Type: ACL; Schema: -; Owner: llm_owner
+--
+
+GRANT USAGE ON SCHEMA llm TO llm_app;
+GRANT USAGE ON SCHEMA llm TO llm_money;
+GRANT USAGE ON SCHEMA llm TO llm_operator;
+GRANT USAGE ON SCHEMA llm TO llm_auditor;
+GRANT USAGE ON SCHEMA llm TO llm_exporter;
+GRANT USAGE ON SCHEMA llm TO llm_worker;
+
+--
+-- Name: SCHEMA llm_maint; Type: ACL; Schema: -; Owner: llm_owner
+--
+
+GRANT USAGE ON SCHEMA llm_maint TO llm_operator;
+
+--
+-- Name: SCHEMA llm_private; Type: ACL; Schema: -; Owner: llm_owner
+--
+
+GRANT USAGE ON SCHEMA llm_private TO llm_app;
+GRANT USAGE ON SCHEMA llm_private TO llm_operator;
+GRANT USAGE ON SCHEMA llm_private TO llm_auditor;
+GRANT USAGE ON SCHEMA llm_private TO llm_exporter;
+GRANT USAGE ON SCHEMA llm_private TO llm_worker;
+GRANT USAGE ON SCHEMA llm_private TO llm_money;
+
+--
+-- Name: SCHEMA llm_queue; Type: ACL; Schema: -; Owner: llm_worker
+--
+
+GRANT USAGE ON SCHEMA llm_queue TO llm_app;
+
+--
+-- Name: TYPE limit_action; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT ALL ON TYPE llm_private.limit_action TO llm_app;
+GRANT ALL ON TYPE llm_private.limit_action TO llm_money;
+GRANT ALL ON TYPE llm_private.limit_action TO llm_operator;
+GRANT ALL ON TYPE llm_private.limit_action TO llm_auditor;
+GRANT ALL ON TYPE llm_private.limit_action TO llm_exporter;
+
+--
+-- Name: TYPE limit_kind; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT ALL ON TYPE llm_private.limit_kind TO llm_app;
+GRANT ALL ON TYPE llm_private.limit_kind TO llm_money;
+GRANT ALL ON TYPE llm_private.limit_kind TO llm_operator;
+GRANT ALL ON TYPE llm_private.limit_kind TO llm_auditor;
+GRANT ALL ON TYPE llm_private.limit_kind TO llm_exporter;
+
+--
+-- Name: TYPE limit_scope; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT ALL ON TYPE llm_private.limit_scope TO llm_app;
+GRANT ALL ON TYPE llm_private.limit_scope TO llm_money;
+GRANT ALL ON TYPE llm_private.limit_scope TO llm_operator;
+GRANT ALL ON TYPE llm_private.limit_scope TO llm_auditor;
+GRANT ALL ON TYPE llm_private.limit_scope TO llm_exporter;
+
+--
+-- Name: TYPE limit_unit; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT ALL ON TYPE llm_private.limit_unit TO llm_app;
+GRANT ALL ON TYPE llm_private.limit_unit TO llm_money;
+GRANT ALL ON TYPE llm_private.limit_unit TO llm_operator;
+GRANT ALL ON TYPE llm_private.limit_unit TO llm_auditor;
+GRANT ALL ON TYPE llm_private.limit_unit TO llm_exporter;
+
+--
+-- Name: TYPE limit_window; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT ALL ON TYPE llm_private.limit_window TO llm_app;
+GRANT ALL ON TYPE llm_private.limit_window TO llm_money;
+GRANT ALL ON TYPE llm_private.limit_window TO llm_operator;
+GRANT ALL ON TYPE llm_private.limit_window TO llm_auditor;
+GRANT ALL ON TYPE llm_private.limit_window TO llm_exporter;
+
+--
+-- Name: TYPE applicable_limit; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT ALL ON TYPE llm_private.applicable_limit TO llm_app;
+GRANT ALL ON TYPE llm_private.applicable_limit TO llm_money;
+GRANT ALL ON TYPE llm_private.applicable_limit TO llm_operator;
+GRANT ALL ON TYPE llm_private.applicable_limit TO llm_auditor;
+GRANT ALL ON TYPE llm_private.applicable_limit TO llm_exporter;
+
+--
+-- Name: TYPE attempt_state; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT ALL ON TYPE llm_private.attempt_state TO llm_app;
+GRANT ALL ON TYPE llm_private.attempt_state TO llm_money;
+GRANT ALL ON TYPE llm_private.attempt_state TO llm_operator;
+GRANT ALL ON TYPE llm_private.attempt_state TO llm_auditor;
+GRANT ALL ON TYPE llm_private.attempt_state TO llm_exporter;
+
+--
+-- Name: TYPE decision; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT ALL ON TYPE llm_private.decision TO llm_app;
+GRANT ALL ON TYPE llm_private.decision TO llm_money;
+GRANT ALL ON TYPE llm_private.decision TO llm_operator;
+GRANT ALL ON TYPE llm_private.decision TO llm_auditor;
+GRANT ALL ON TYPE llm_private.decision TO llm_exporter;
+
+--
+-- Name: TYPE distill_reason; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT ALL ON TYPE llm_private.distill_reason TO llm_app;
+GRANT ALL ON TYPE llm_private.distill_reason TO llm_money;
+GRANT ALL ON TYPE llm_private.distill_reason TO llm_operator;
+GRANT ALL ON TYPE llm_private.distill_reason TO llm_auditor;
+GRANT ALL ON TYPE llm_private.distill_reason TO llm_exporter;
+
+--
+-- Name: TYPE endpoint; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT ALL ON TYPE llm_private.endpoint TO llm_app;
+GRANT ALL ON TYPE llm_private.endpoint TO llm_money;
+GRANT ALL ON TYPE llm_private.endpoint TO llm_operator;
+GRANT ALL ON TYPE llm_private.endpoint TO llm_auditor;
+GRANT ALL ON TYPE llm_private.endpoint TO llm_exporter;
+
+--
+-- Name: TYPE provider_status; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT ALL ON TYPE llm_private.provider_status TO llm_app;
+GRANT ALL ON TYPE llm_private.provider_status TO llm_money;
+GRANT ALL ON TYPE llm_private.provider_status TO llm_operator;
+GRANT ALL ON TYPE llm_private.provider_status TO llm_auditor;
+GRANT ALL ON TYPE llm_private.provider_status TO llm_exporter;
+
+--
+-- Name: TYPE purpose; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT ALL ON TYPE llm_private.purpose TO llm_app;
+GRANT ALL ON TYPE llm_private.purpose TO llm_money;
+GRANT ALL ON TYPE llm_private.purpose TO llm_operator;
+GRANT ALL ON TYPE llm_private.purpose TO llm_auditor;
+GRANT ALL ON TYPE llm_private.purpose TO llm_exporter;
+
+--
+-- Name: TYPE reason; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT ALL ON TYPE llm_private.reason TO llm_app;
+GRANT ALL ON TYPE llm_private.reason TO llm_money;
+GRANT ALL ON TYPE llm_private.reason TO llm_operator;
+GRANT ALL ON TYPE llm_private.reason TO llm_auditor;
+GRANT ALL ON TYPE llm_private.reason TO llm_exporter;
+
+--
+-- Name: TYPE request_state; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT ALL ON TYPE llm_private.request_state TO llm_app;
+GRANT ALL ON TYPE llm_private.request_state TO llm_money;
+GRANT ALL ON TYPE llm_private.request_state TO llm_operator;
+GRANT ALL ON TYPE llm_private.request_state TO llm_auditor;
+GRANT ALL ON TYPE llm_private.request_state TO llm_exporter;
+
+--
+-- Name: TYPE window_kind; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT ALL ON TYPE llm_private.window_kind TO llm_app;
+GRANT ALL ON TYPE llm_private.window_kind TO llm_money;
+GRANT ALL ON TYPE llm_private.window_kind TO llm_operator;
+GRANT ALL ON TYPE llm_private.window_kind TO llm_auditor;
+GRANT ALL ON TYPE llm_private.window_kind TO llm_exporter;
+
+--
+-- Name: FUNCTION adjust_usage(p_tenant_id uuid, p_user_id uuid, p_amount_micros bigint, p_reason text, p_effective_at timestamp with time zone); Type: ACL; Schema: llm; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm.adjust_usage(p_tenant_id uuid, p_user_id uuid, p_amount_micros bigint, p_reason text, p_effective_at timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm.adjust_usage(p_tenant_id uuid, p_user_id uuid, p_amount_micros bigint, p_reason text, p_effective_at timestamp with time zone) TO llm_operator;
+
+--
+-- Name: FUNCTION cache_key(p_payload jsonb); Type: ACL; Schema: llm; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm.cache_key(p_payload jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm.cache_key(p_payload jsonb) TO llm_app;
+GRANT ALL ON FUNCTION llm.cache_key(p_payload jsonb) TO llm_money;
+GRANT ALL ON FUNCTION llm.cache_key(p_payload jsonb) TO llm_operator;
+GRANT ALL ON FUNCTION llm.cache_key(p_payload jsonb) TO llm_auditor;
+
+--
+-- Name: FUNCTION cancel_request(p_request_id text, p_endpoint text); Type: ACL; Schema: llm; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm.cancel_request(p_request_id text, p_endpoint text) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm.cancel_request(p_request_id text, p_endpoint text) TO llm_app;
+
+--
+-- Name: FUNCTION cancel_shutoff(p_window_id bigint); Type: ACL; Schema: llm; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm.cancel_shutoff(p_window_id bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm.cancel_shutoff(p_window_id bigint) TO llm_operator;
+
+--
+-- Name: FUNCTION define_meter(p_name text, p_scope text, p_window text, p_unit text, p_tenant_id uuid, p_provider text, p_model text, p_endpoint text, p_shards integer); Type: ACL; Schema: llm; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm.define_meter(p_name text, p_scope text, p_window text, p_unit text, p_tenant_id uuid, p_provider text, p_model text, p_endpoint text, p_shards integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm.define_meter(p_name text, p_scope text, p_window text, p_unit text, p_tenant_id uuid, p_provider text, p_model text, p_endpoint text, p_shards integer) TO llm_operator;
+
+--
+-- Name: FUNCTION define_model(p_provider text, p_model text, p_max_output_tokens integer, p_training_allowed boolean, p_input_per_mtok_micros bigint, p_cached_input_per_mtok_micros bigint, p_output_per_mtok_micros bigint, p_token_parameter text, p_kind text); Type: ACL; Schema: llm; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm.define_model(p_provider text, p_model text, p_max_output_tokens integer, p_training_allowed boolean, p_input_per_mtok_micros bigint, p_cached_input_per_mtok_micros bigint, p_output_per_mtok_micros bigint, p_token_parameter text, p_kind text) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm.define_model(p_provider text, p_model text, p_max_output_tokens integer, p_training_allowed boolean, p_input_per_mtok_micros bigint, p_cached_input_per_mtok_micros bigint, p_output_per_mtok_micros bigint, p_token_parameter text, p_kind text) TO llm_operator;
+
+--
+-- Name: FUNCTION disable_meter(p_name text); Type: ACL; Schema: llm; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm.disable_meter(p_name text) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm.disable_meter(p_name text) TO llm_operator;
+
+--
+-- Name: FUNCTION end_limit(p_limit_id integer); Type: ACL; Schema: llm; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm.end_limit(p_limit_id integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm.end_limit(p_limit_id integer) TO llm_operator;
+
+--
+-- Name: FUNCTION enqueue_call(p_payload jsonb); Type: ACL; Schema: llm; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm.enqueue_call(p_payload jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm.enqueue_call(p_payload jsonb) TO llm_app;
+
+--
+-- Name: FUNCTION evaluate_limits(); Type: ACL; Schema: llm; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm.evaluate_limits() FROM PUBLIC;
+GRANT ALL ON FUNCTION llm.evaluate_limits() TO llm_operator;
+
+--
+-- Name: FUNCTION expire_holds(p_limit integer); Type: ACL; Schema: llm; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm.expire_holds(p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm.expire_holds(p_limit integer) TO llm_operator;
+
+--
+-- Name: FUNCTION fail_lost_requests(); Type: ACL; Schema: llm; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm.fail_lost_requests() FROM PUBLIC;
+GRANT ALL ON FUNCTION llm.fail_lost_requests() TO llm_operator;
+
+--
+-- Name: FUNCTION fail_request(p_request_pk bigint, p_reason text); Type: ACL; Schema: llm; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm.fail_request(p_request_pk bigint, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm.fail_request(p_request_pk bigint, p_reason text) TO llm_money;
+
+--
+-- Name: FUNCTION purge_cache(p_tenant_id uuid, p_endpoint text, p_source_watermark text); Type: ACL; Schema: llm; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm.purge_cache(p_tenant_id uuid, p_endpoint text, p_source_watermark text) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm.purge_cache(p_tenant_id uuid, p_endpoint text, p_source_watermark text) TO llm_operator;
+
+--
+-- Name: FUNCTION purge_expired(p_limit integer); Type: ACL; Schema: llm; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm.purge_expired(p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm.purge_expired(p_limit integer) TO llm_operator;
+
+--
+-- Name: FUNCTION release_call(p_request_pk bigint, p_attempt_no integer, p_reason text, p_final_failure text); Type: ACL; Schema: llm; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm.release_call(p_request_pk bigint, p_attempt_no integer, p_reason text, p_final_failure text) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm.release_call(p_request_pk bigint, p_attempt_no integer, p_reason text, p_final_failure text) TO llm_money;
+
+--
+-- Name: FUNCTION request_for_call(p_request_pk bigint); Type: ACL; Schema: llm; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm.request_for_call(p_request_pk bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm.request_for_call(p_request_pk bigint) TO llm_money;
+
+--
+-- Name: FUNCTION reserve_call(p_request_pk bigint, p_job_attempt integer, p_input_tokens integer, p_call_timeout_ms integer, p_trace_id text, p_purpose text, p_semantic_cache_key text, p_similarity real); Type: ACL; Schema: llm; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm.reserve_call(p_request_pk bigint, p_job_attempt integer, p_input_tokens integer, p_call_timeout_ms integer, p_trace_id text, p_purpose text, p_semantic_cache_key text, p_similarity real) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm.reserve_call(p_request_pk bigint, p_job_attempt integer, p_input_tokens integer, p_call_timeout_ms integer, p_trace_id text, p_purpose text, p_semantic_cache_key text, p_similarity real) TO llm_money;
+
+--
+-- Name: FUNCTION reset_breaker(p_provider text, p_model text); Type: ACL; Schema: llm; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm.reset_breaker(p_provider text, p_model text) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm.reset_breaker(p_provider text, p_model text) TO llm_operator;
+
+--
+-- Name: FUNCTION schedule_shutoff(p_scope text, p_tenant_id uuid, p_user_id uuid, p_starts_at timestamp with time zone, p_ends_at timestamp with time zone, p_reason text); Type: ACL; Schema: llm; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm.schedule_shutoff(p_scope text, p_tenant_id uuid, p_user_id uuid, p_starts_at timestamp with time zone, p_ends_at timestamp with time zone, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm.schedule_shutoff(p_scope text, p_tenant_id uuid, p_user_id uuid, p_starts_at timestamp with time zone, p_ends_at timestamp with time zone, p_reason text) TO llm_operator;
+
+--
+-- Name: FUNCTION set_breaker_settings(p_failure_threshold integer, p_cooldown_ms integer); Type: ACL; Schema: llm; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm.set_breaker_settings(p_failure_threshold integer, p_cooldown_ms integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm.set_breaker_settings(p_failure_threshold integer, p_cooldown_ms integer) TO llm_operator;
+
+--
+-- Name: FUNCTION set_endpoint_cache(p_tenant_id uuid, p_endpoint text, p_shared boolean, p_semantic_threshold real, p_embedding_model text); Type: ACL; Schema: llm; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm.set_endpoint_cache(p_tenant_id uuid, p_endpoint text, p_shared boolean, p_semantic_threshold real, p_embedding_model text) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm.set_endpoint_cache(p_tenant_id uuid, p_endpoint text, p_shared boolean, p_semantic_threshold real, p_embedding_model text) TO llm_operator;
+
+--
+-- Name: FUNCTION set_fallbacks(p_provider text, p_model text, p_chain text[]); Type: ACL; Schema: llm; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm.set_fallbacks(p_provider text, p_model text, p_chain text[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm.set_fallbacks(p_provider text, p_model text, p_chain text[]) TO llm_operator;
+
+--
+-- Name: FUNCTION set_limit(p_meter text, p_cap bigint, p_tenant_id uuid, p_user_id uuid, p_kind text, p_action text, p_valid_from timestamp with time zone, p_valid_until timestamp with time zone, p_alert_pcts smallint[], p_trips_shutoff boolean, p_pressure_pct smallint, p_pressure_model text, p_min_output_tokens integer, p_note text); Type: ACL; Schema: llm; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm.set_limit(p_meter text, p_cap bigint, p_tenant_id uuid, p_user_id uuid, p_kind text, p_action text, p_valid_from timestamp with time zone, p_valid_until timestamp with time zone, p_alert_pcts smallint[], p_trips_shutoff boolean, p_pressure_pct smallint, p_pressure_model text, p_min_output_tokens integer, p_note text) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm.set_limit(p_meter text, p_cap bigint, p_tenant_id uuid, p_user_id uuid, p_kind text, p_action text, p_valid_from timestamp with time zone, p_valid_until timestamp with time zone, p_alert_pcts smallint[], p_trips_shutoff boolean, p_pressure_pct smallint, p_pressure_model text, p_min_output_tokens integer, p_note text) TO llm_operator;
+
+--
+-- Name: FUNCTION set_model_price(p_provider text, p_model text, p_input_per_mtok_micros bigint, p_cached_input_per_mtok_micros bigint, p_output_per_mtok_micros bigint, p_effective_from timestamp with time zone); Type: ACL; Schema: llm; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm.set_model_price(p_provider text, p_model text, p_input_per_mtok_micros bigint, p_cached_input_per_mtok_micros bigint, p_output_per_mtok_micros bigint, p_effective_from timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm.set_model_price(p_provider text, p_model text, p_input_per_mtok_micros bigint, p_cached_input_per_mtok_micros bigint, p_output_per_mtok_micros bigint, p_effective_from timestamp with time zone) TO llm_operator;
+
+--
+-- Name: FUNCTION set_setting(p_name text, p_value text); Type: ACL; Schema: llm; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm.set_setting(p_name text, p_value text) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm.set_setting(p_name text, p_value text) TO llm_operator;
+
+--
+-- Name: FUNCTION set_tenant_data_use(p_tenant_id uuid, p_distillation_opt_in boolean, p_traces_distillable boolean); Type: ACL; Schema: llm; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm.set_tenant_data_use(p_tenant_id uuid, p_distillation_opt_in boolean, p_traces_distillable boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm.set_tenant_data_use(p_tenant_id uuid, p_distillation_opt_in boolean, p_traces_distillable boolean) TO llm_operator;
+
+--
+-- Name: FUNCTION settle_call(p_request_pk bigint, p_attempt_no integer, p_status text, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer, p_latency_ms integer, p_output text, p_reasoning text, p_output_valid boolean, p_pii_flagged boolean, p_final_failure text, p_embedding real[]); Type: ACL; Schema: llm; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm.settle_call(p_request_pk bigint, p_attempt_no integer, p_status text, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer, p_latency_ms integer, p_output text, p_reasoning text, p_output_valid boolean, p_pii_flagged boolean, p_final_failure text, p_embedding real[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm.settle_call(p_request_pk bigint, p_attempt_no integer, p_status text, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer, p_latency_ms integer, p_output text, p_reasoning text, p_output_valid boolean, p_pii_flagged boolean, p_final_failure text, p_embedding real[]) TO llm_money;
+
+--
+-- Name: FUNCTION sign_context(p_secret text, p_tenant_id uuid, p_user_id uuid, p_ttl_s integer); Type: ACL; Schema: llm; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm.sign_context(p_secret text, p_tenant_id uuid, p_user_id uuid, p_ttl_s integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm.sign_context(p_secret text, p_tenant_id uuid, p_user_id uuid, p_ttl_s integer) TO llm_app;
+GRANT ALL ON FUNCTION llm.sign_context(p_secret text, p_tenant_id uuid, p_user_id uuid, p_ttl_s integer) TO llm_operator;
+
+--
+-- Name: FUNCTION trip_shutoff(p_scope text, p_tenant_id uuid, p_user_id uuid, p_until timestamp with time zone, p_reason text); Type: ACL; Schema: llm; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm.trip_shutoff(p_scope text, p_tenant_id uuid, p_user_id uuid, p_until timestamp with time zone, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm.trip_shutoff(p_scope text, p_tenant_id uuid, p_user_id uuid, p_until timestamp with time zone, p_reason text) TO llm_operator;
+
+--
+-- Name: FUNCTION upsert_tenant(p_tenant_id uuid, p_name text); Type: ACL; Schema: llm; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm.upsert_tenant(p_tenant_id uuid, p_name text) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm.upsert_tenant(p_tenant_id uuid, p_name text) TO llm_operator;
+
+--
+-- Name: FUNCTION use_context(p_token text); Type: ACL; Schema: llm; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm.use_context(p_token text) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm.use_context(p_token text) TO llm_app;
+GRANT ALL ON FUNCTION llm.use_context(p_token text) TO llm_operator;
+
+--
+-- Name: FUNCTION validate_payload(p_payload jsonb); Type: ACL; Schema: llm; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm.validate_payload(p_payload jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm.validate_payload(p_payload jsonb) TO llm_app;
+GRANT ALL ON FUNCTION llm.validate_payload(p_payload jsonb) TO llm_operator;
+GRANT ALL ON FUNCTION llm.validate_payload(p_payload jsonb) TO llm_auditor;
+
+--
+-- Name: FUNCTION drop_expired_partitions(); Type: ACL; Schema: llm_maint; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_maint.drop_expired_partitions() FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_maint.drop_expired_partitions() TO llm_operator;
+
+--
+-- Name: FUNCTION ensure_partitions(); Type: ACL; Schema: llm_maint; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_maint.ensure_partitions() FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_maint.ensure_partitions() TO llm_operator;
+
+--
+-- Name: TABLE shutoff_windows; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT SELECT ON TABLE llm_private.shutoff_windows TO llm_money;
+GRANT SELECT ON TABLE llm_private.shutoff_windows TO llm_operator;
+GRANT SELECT ON TABLE llm_private.shutoff_windows TO llm_auditor;
+
+--
+-- Name: COLUMN shutoff_windows.scope; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT INSERT(scope) ON TABLE llm_private.shutoff_windows TO llm_money;
+GRANT INSERT(scope) ON TABLE llm_private.shutoff_windows TO llm_operator;
+
+--
+-- Name: COLUMN shutoff_windows.tenant_id; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT INSERT(tenant_id) ON TABLE llm_private.shutoff_windows TO llm_money;
+GRANT INSERT(tenant_id) ON TABLE llm_private.shutoff_windows TO llm_operator;
+
+--
+-- Name: COLUMN shutoff_windows.user_id; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT INSERT(user_id) ON TABLE llm_private.shutoff_windows TO llm_money;
+GRANT INSERT(user_id) ON TABLE llm_private.shutoff_windows TO llm_operator;
+
+--
+-- Name: COLUMN shutoff_windows.kind; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT INSERT(kind) ON TABLE llm_private.shutoff_windows TO llm_money;
+GRANT INSERT(kind) ON TABLE llm_private.shutoff_windows TO llm_operator;
+
+--
+-- Name: COLUMN shutoff_windows.starts_at; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT INSERT(starts_at) ON TABLE llm_private.shutoff_windows TO llm_money;
+GRANT INSERT(starts_at) ON TABLE llm_private.shutoff_windows TO llm_operator;
+
+--
+-- Name: COLUMN shutoff_windows.ends_at; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT INSERT(ends_at) ON TABLE llm_private.shutoff_windows TO llm_money;
+GRANT INSERT(ends_at) ON TABLE llm_private.shutoff_windows TO llm_operator;
+
+--
+-- Name: COLUMN shutoff_windows.reason; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT INSERT(reason) ON TABLE llm_private.shutoff_windows TO llm_money;
+GRANT INSERT(reason) ON TABLE llm_private.shutoff_windows TO llm_operator;
+
+--
+-- Name: COLUMN shutoff_windows.limit_id; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT INSERT(limit_id) ON TABLE llm_private.shutoff_windows TO llm_money;
+GRANT INSERT(limit_id) ON TABLE llm_private.shutoff_windows TO llm_operator;
+
+--
+-- Name: COLUMN shutoff_windows.cancelled_at; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT UPDATE(cancelled_at) ON TABLE llm_private.shutoff_windows TO llm_operator;
+
+--
+-- Name: COLUMN shutoff_windows.cancelled_by; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT UPDATE(cancelled_by) ON TABLE llm_private.shutoff_windows TO llm_operator;
+
+--
+-- Name: FUNCTION active_shutoff(p_tenant_id uuid, p_user_id uuid, p_at timestamp with time zone); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.active_shutoff(p_tenant_id uuid, p_user_id uuid, p_at timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.active_shutoff(p_tenant_id uuid, p_user_id uuid, p_at timestamp with time zone) TO llm_money;
+GRANT ALL ON FUNCTION llm_private.active_shutoff(p_tenant_id uuid, p_user_id uuid, p_at timestamp with time zone) TO llm_operator;
+
+--
+-- Name: FUNCTION app_context(OUT tenant_id uuid, OUT user_id uuid); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.app_context(OUT tenant_id uuid, OUT user_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.app_context(OUT tenant_id uuid, OUT user_id uuid) TO llm_app;
+GRANT ALL ON FUNCTION llm_private.app_context(OUT tenant_id uuid, OUT user_id uuid) TO llm_money;
+GRANT ALL ON FUNCTION llm_private.app_context(OUT tenant_id uuid, OUT user_id uuid) TO llm_operator;
+GRANT ALL ON FUNCTION llm_private.app_context(OUT tenant_id uuid, OUT user_id uuid) TO llm_auditor;
+GRANT ALL ON FUNCTION llm_private.app_context(OUT tenant_id uuid, OUT user_id uuid) TO llm_exporter;
+GRANT ALL ON FUNCTION llm_private.app_context(OUT tenant_id uuid, OUT user_id uuid) TO llm_worker;
+
+--
+-- Name: FUNCTION app_tenant_id(); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.app_tenant_id() FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.app_tenant_id() TO llm_app;
+GRANT ALL ON FUNCTION llm_private.app_tenant_id() TO llm_money;
+GRANT ALL ON FUNCTION llm_private.app_tenant_id() TO llm_operator;
+GRANT ALL ON FUNCTION llm_private.app_tenant_id() TO llm_auditor;
+GRANT ALL ON FUNCTION llm_private.app_tenant_id() TO llm_exporter;
+GRANT ALL ON FUNCTION llm_private.app_tenant_id() TO llm_worker;
+
+--
+-- Name: FUNCTION app_user_id(); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.app_user_id() FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.app_user_id() TO llm_app;
+GRANT ALL ON FUNCTION llm_private.app_user_id() TO llm_money;
+GRANT ALL ON FUNCTION llm_private.app_user_id() TO llm_operator;
+GRANT ALL ON FUNCTION llm_private.app_user_id() TO llm_auditor;
+GRANT ALL ON FUNCTION llm_private.app_user_id() TO llm_exporter;
+GRANT ALL ON FUNCTION llm_private.app_user_id() TO llm_worker;
+
+--
+-- Name: FUNCTION applicable_limits(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint, p_provider text, p_model text, p_has_scope boolean, p_at timestamp with time zone); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.applicable_limits(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint, p_provider text, p_model text, p_has_scope boolean, p_at timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.applicable_limits(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint, p_provider text, p_model text, p_has_scope boolean, p_at timestamp with time zone) TO llm_money;
+GRANT ALL ON FUNCTION llm_private.applicable_limits(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint, p_provider text, p_model text, p_has_scope boolean, p_at timestamp with time zone) TO llm_operator;
+GRANT ALL ON FUNCTION llm_private.applicable_limits(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint, p_provider text, p_model text, p_has_scope boolean, p_at timestamp with time zone) TO llm_auditor;
+GRANT ALL ON FUNCTION llm_private.applicable_limits(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint, p_provider text, p_model text, p_has_scope boolean, p_at timestamp with time zone) TO llm_app;
+
+--
+-- Name: FUNCTION breaker_admits(p_provider text, p_model text, p_at timestamp with time zone); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.breaker_admits(p_provider text, p_model text, p_at timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.breaker_admits(p_provider text, p_model text, p_at timestamp with time zone) TO llm_money;
+GRANT ALL ON FUNCTION llm_private.breaker_admits(p_provider text, p_model text, p_at timestamp with time zone) TO llm_operator;
+
+--
+-- Name: FUNCTION cache_owner(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.cache_owner(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.cache_owner(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint) TO llm_money;
+GRANT ALL ON FUNCTION llm_private.cache_owner(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint) TO llm_operator;
+
+--
+-- Name: TABLE model_prices; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT SELECT ON TABLE llm_private.model_prices TO llm_app;
+GRANT SELECT ON TABLE llm_private.model_prices TO llm_money;
+GRANT SELECT,INSERT ON TABLE llm_private.model_prices TO llm_operator;
+GRANT SELECT ON TABLE llm_private.model_prices TO llm_auditor;
+
+--
+-- Name: COLUMN model_prices.id; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT SELECT(id) ON TABLE llm_private.model_prices TO llm_exporter;
+
+--
+-- Name: COLUMN model_prices.provider; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT SELECT(provider) ON TABLE llm_private.model_prices TO llm_exporter;
+
+--
+-- Name: COLUMN model_prices.model; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT SELECT(model) ON TABLE llm_private.model_prices TO llm_exporter;
+
+--
+-- Name: FUNCTION call_cost_micros(p llm_private.model_prices, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.call_cost_micros(p llm_private.model_prices, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.call_cost_micros(p llm_private.model_prices, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer) TO llm_money;
+GRANT ALL ON FUNCTION llm_private.call_cost_micros(p llm_private.model_prices, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer) TO llm_operator;
+GRANT ALL ON FUNCTION llm_private.call_cost_micros(p llm_private.model_prices, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer) TO llm_auditor;
+GRANT ALL ON FUNCTION llm_private.call_cost_micros(p llm_private.model_prices, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer) TO llm_app;
+
+--
+-- Name: TABLE attempts; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT SELECT ON TABLE llm_private.attempts TO llm_app;
+GRANT SELECT ON TABLE llm_private.attempts TO llm_operator;
+GRANT SELECT ON TABLE llm_private.attempts TO llm_auditor;
+GRANT SELECT ON TABLE llm_private.attempts TO llm_money;
+
+--
+-- Name: COLUMN attempts.tenant_id; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT INSERT(tenant_id) ON TABLE llm_private.attempts TO llm_money;
+GRANT SELECT(tenant_id) ON TABLE llm_private.attempts TO llm_exporter;
+
+--
+-- Name: COLUMN attempts.request_pk; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT INSERT(request_pk) ON TABLE llm_private.attempts TO llm_money;
+GRANT SELECT(request_pk) ON TABLE llm_private.attempts TO llm_exporter;
+
+--
+-- Name: COLUMN attempts.attempt_no; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT SELECT(attempt_no) ON TABLE llm_private.attempts TO llm_exporter;
+
+--
+-- Name: COLUMN attempts.user_id; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT INSERT(user_id) ON TABLE llm_private.attempts TO llm_money;
+
+--
+-- Name: COLUMN attempts.purpose; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT INSERT(purpose) ON TABLE llm_private.attempts TO llm_money;
+
+--
+-- Name: COLUMN attempts.job_attempt; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT INSERT(job_attempt) ON TABLE llm_private.attempts TO llm_money;
+
+--
+-- Name: COLUMN attempts.state; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT UPDATE(state) ON TABLE llm_private.attempts TO llm_money;
+GRANT UPDATE(state) ON TABLE llm_private.attempts TO llm_operator;
+
+--
+-- Name: COLUMN attempts.price_id; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT SELECT(price_id) ON TABLE llm_private.attempts TO llm_exporter;
+
+--
+-- Name: COLUMN attempts.input_tokens_estimate; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT INSERT(input_tokens_estimate) ON TABLE llm_private.attempts TO llm_money;
+
+--
+-- Name: COLUMN attempts.expires_at; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT INSERT(expires_at) ON TABLE llm_private.attempts TO llm_money;
+
+--
+-- Name: COLUMN attempts.input_tokens; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT UPDATE(input_tokens) ON TABLE llm_private.attempts TO llm_money;
+
+--
+-- Name: COLUMN attempts.cached_input_tokens; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT UPDATE(cached_input_tokens) ON TABLE llm_private.attempts TO llm_money;
+
+--
+-- Name: COLUMN attempts.output_tokens; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT UPDATE(output_tokens) ON TABLE llm_private.attempts TO llm_money;
+
+--
+-- Name: COLUMN attempts.latency_ms; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT UPDATE(latency_ms) ON TABLE llm_private.attempts TO llm_money;
+
+--
+-- Name: COLUMN attempts.provider_status; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT UPDATE(provider_status) ON TABLE llm_private.attempts TO llm_money;
+
+--
+-- Name: COLUMN attempts.output_valid; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT UPDATE(output_valid) ON TABLE llm_private.attempts TO llm_money;
+
+--
+-- Name: COLUMN attempts.pii_flagged; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT UPDATE(pii_flagged) ON TABLE llm_private.attempts TO llm_money;
+
+--
+-- Name: COLUMN attempts.cache_key; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT INSERT(cache_key) ON TABLE llm_private.attempts TO llm_money;
+
+--
+-- Name: COLUMN attempts.similarity; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT INSERT(similarity) ON TABLE llm_private.attempts TO llm_money;
+
+--
+-- Name: COLUMN attempts.trace_id; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT INSERT(trace_id) ON TABLE llm_private.attempts TO llm_money;
+
+--
+-- Name: COLUMN attempts.distillation_eligible; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT SELECT(distillation_eligible) ON TABLE llm_private.attempts TO llm_exporter;
+
+--
+-- Name: FUNCTION charged_amount(p_unit llm_private.limit_unit, a llm_private.attempts); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.charged_amount(p_unit llm_private.limit_unit, a llm_private.attempts) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.charged_amount(p_unit llm_private.limit_unit, a llm_private.attempts) TO llm_money;
+GRANT ALL ON FUNCTION llm_private.charged_amount(p_unit llm_private.limit_unit, a llm_private.attempts) TO llm_operator;
+GRANT ALL ON FUNCTION llm_private.charged_amount(p_unit llm_private.limit_unit, a llm_private.attempts) TO llm_auditor;
+GRANT ALL ON FUNCTION llm_private.charged_amount(p_unit llm_private.limit_unit, a llm_private.attempts) TO llm_app;
+
+--
+-- Name: FUNCTION cost_micros(p_tokens bigint, p_per_mtok_micros bigint); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.cost_micros(p_tokens bigint, p_per_mtok_micros bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.cost_micros(p_tokens bigint, p_per_mtok_micros bigint) TO llm_money;
+GRANT ALL ON FUNCTION llm_private.cost_micros(p_tokens bigint, p_per_mtok_micros bigint) TO llm_operator;
+GRANT ALL ON FUNCTION llm_private.cost_micros(p_tokens bigint, p_per_mtok_micros bigint) TO llm_auditor;
+GRANT ALL ON FUNCTION llm_private.cost_micros(p_tokens bigint, p_per_mtok_micros bigint) TO llm_app;
+
+--
+-- Name: FUNCTION create_month_partition(p_table text, p_month integer); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.create_month_partition(p_table text, p_month integer) FROM PUBLIC;
+
+--
+-- Name: FUNCTION current_tenant_id(); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.current_tenant_id() FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.current_tenant_id() TO llm_app;
+GRANT ALL ON FUNCTION llm_private.current_tenant_id() TO llm_operator;
+GRANT ALL ON FUNCTION llm_private.current_tenant_id() TO llm_auditor;
+GRANT ALL ON FUNCTION llm_private.current_tenant_id() TO llm_exporter;
+GRANT ALL ON FUNCTION llm_private.current_tenant_id() TO llm_money;
+GRANT ALL ON FUNCTION llm_private.current_tenant_id() TO llm_worker;
+
+--
+-- Name: FUNCTION current_user_id(); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.current_user_id() FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.current_user_id() TO llm_app;
+GRANT ALL ON FUNCTION llm_private.current_user_id() TO llm_operator;
+GRANT ALL ON FUNCTION llm_private.current_user_id() TO llm_auditor;
+GRANT ALL ON FUNCTION llm_private.current_user_id() TO llm_exporter;
+GRANT ALL ON FUNCTION llm_private.current_user_id() TO llm_money;
+GRANT ALL ON FUNCTION llm_private.current_user_id() TO llm_worker;
+
+--
+-- Name: FUNCTION distillation_gate(p_tenant_id uuid, p_decision llm_private.decision, p_status llm_private.provider_status, p_output_valid boolean, p_pii_flagged boolean, p_provider text, p_model text, OUT eligible boolean, OUT reason llm_private.distill_reason); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.distillation_gate(p_tenant_id uuid, p_decision llm_private.decision, p_status llm_private.provider_status, p_output_valid boolean, p_pii_flagged boolean, p_provider text, p_model text, OUT eligible boolean, OUT reason llm_private.distill_reason) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.distillation_gate(p_tenant_id uuid, p_decision llm_private.decision, p_status llm_private.provider_status, p_output_valid boolean, p_pii_flagged boolean, p_provider text, p_model text, OUT eligible boolean, OUT reason llm_private.distill_reason) TO llm_money;
+GRANT ALL ON FUNCTION llm_private.distillation_gate(p_tenant_id uuid, p_decision llm_private.decision, p_status llm_private.provider_status, p_output_valid boolean, p_pii_flagged boolean, p_provider text, p_model text, OUT eligible boolean, OUT reason llm_private.distill_reason) TO llm_operator;
+
+--
+-- Name: FUNCTION end_cache_fill(p_tenant_id uuid, p_request_pk bigint, p_attempt_no smallint); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.end_cache_fill(p_tenant_id uuid, p_request_pk bigint, p_attempt_no smallint) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.end_cache_fill(p_tenant_id uuid, p_request_pk bigint, p_attempt_no smallint) TO llm_money;
+GRANT ALL ON FUNCTION llm_private.end_cache_fill(p_tenant_id uuid, p_request_pk bigint, p_attempt_no smallint) TO llm_operator;
+
+--
+-- Name: FUNCTION fingerprint(p_user_id uuid, p jsonb); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.fingerprint(p_user_id uuid, p jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.fingerprint(p_user_id uuid, p jsonb) TO llm_app;
+
+--
+-- Name: FUNCTION finish_failed(p_tenant_id uuid, p_request_pk bigint, p_reason llm_private.reason); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.finish_failed(p_tenant_id uuid, p_request_pk bigint, p_reason llm_private.reason) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.finish_failed(p_tenant_id uuid, p_request_pk bigint, p_reason llm_private.reason) TO llm_money;
+GRANT ALL ON FUNCTION llm_private.finish_failed(p_tenant_id uuid, p_request_pk bigint, p_reason llm_private.reason) TO llm_operator;
+
+--
+-- Name: FUNCTION held_amount(p_unit llm_private.limit_unit, a llm_private.attempts); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.held_amount(p_unit llm_private.limit_unit, a llm_private.attempts) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.held_amount(p_unit llm_private.limit_unit, a llm_private.attempts) TO llm_money;
+GRANT ALL ON FUNCTION llm_private.held_amount(p_unit llm_private.limit_unit, a llm_private.attempts) TO llm_operator;
+GRANT ALL ON FUNCTION llm_private.held_amount(p_unit llm_private.limit_unit, a llm_private.attempts) TO llm_auditor;
+GRANT ALL ON FUNCTION llm_private.held_amount(p_unit llm_private.limit_unit, a llm_private.attempts) TO llm_app;
+
+--
+-- Name: FUNCTION hmac_pads(p_key bytea, OUT ipad bytea, OUT opad bytea); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.hmac_pads(p_key bytea, OUT ipad bytea, OUT opad bytea) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.hmac_pads(p_key bytea, OUT ipad bytea, OUT opad bytea) TO llm_app;
+GRANT ALL ON FUNCTION llm_private.hmac_pads(p_key bytea, OUT ipad bytea, OUT opad bytea) TO llm_operator;
+
+--
+-- Name: FUNCTION hmac_sha256(p_ipad bytea, p_opad bytea, p_message bytea); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.hmac_sha256(p_ipad bytea, p_opad bytea, p_message bytea) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.hmac_sha256(p_ipad bytea, p_opad bytea, p_message bytea) TO llm_app;
+GRANT ALL ON FUNCTION llm_private.hmac_sha256(p_ipad bytea, p_opad bytea, p_message bytea) TO llm_operator;
+
+--
+-- Name: TABLE cache_entries; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT SELECT,INSERT,UPDATE ON TABLE llm_private.cache_entries TO llm_money;
+GRANT SELECT,DELETE ON TABLE llm_private.cache_entries TO llm_operator;
+GRANT SELECT ON TABLE llm_private.cache_entries TO llm_auditor;
+
+--
+-- Name: FUNCTION live_cache_entry(p_tenant_id uuid, p_owner uuid, p_cache_key text, p_at timestamp with time zone); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.live_cache_entry(p_tenant_id uuid, p_owner uuid, p_cache_key text, p_at timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.live_cache_entry(p_tenant_id uuid, p_owner uuid, p_cache_key text, p_at timestamp with time zone) TO llm_money;
+GRANT ALL ON FUNCTION llm_private.live_cache_entry(p_tenant_id uuid, p_owner uuid, p_cache_key text, p_at timestamp with time zone) TO llm_operator;
+
+--
+-- Name: FUNCTION max_output_within(p llm_private.model_prices, p_input_tokens integer, p_budget_micros bigint); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.max_output_within(p llm_private.model_prices, p_input_tokens integer, p_budget_micros bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.max_output_within(p llm_private.model_prices, p_input_tokens integer, p_budget_micros bigint) TO llm_money;
+GRANT ALL ON FUNCTION llm_private.max_output_within(p llm_private.model_prices, p_input_tokens integer, p_budget_micros bigint) TO llm_operator;
+GRANT ALL ON FUNCTION llm_private.max_output_within(p llm_private.model_prices, p_input_tokens integer, p_budget_micros bigint) TO llm_auditor;
+GRANT ALL ON FUNCTION llm_private.max_output_within(p llm_private.model_prices, p_input_tokens integer, p_budget_micros bigint) TO llm_app;
+
+--
+-- Name: FUNCTION month_index(p_at timestamp with time zone); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.month_index(p_at timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.month_index(p_at timestamp with time zone) TO llm_app;
+GRANT ALL ON FUNCTION llm_private.month_index(p_at timestamp with time zone) TO llm_money;
+GRANT ALL ON FUNCTION llm_private.month_index(p_at timestamp with time zone) TO llm_operator;
+GRANT ALL ON FUNCTION llm_private.month_index(p_at timestamp with time zone) TO llm_auditor;
+GRANT ALL ON FUNCTION llm_private.month_index(p_at timestamp with time zone) TO llm_exporter;
+GRANT ALL ON FUNCTION llm_private.month_index(p_at timestamp with time zone) TO llm_worker;
+
+--
+-- Name: FUNCTION month_start(p_month_index integer); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.month_start(p_month_index integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.month_start(p_month_index integer) TO llm_app;
+GRANT ALL ON FUNCTION llm_private.month_start(p_month_index integer) TO llm_money;
+GRANT ALL ON FUNCTION llm_private.month_start(p_month_index integer) TO llm_operator;
+GRANT ALL ON FUNCTION llm_private.month_start(p_month_index integer) TO llm_auditor;
+GRANT ALL ON FUNCTION llm_private.month_start(p_month_index integer) TO llm_exporter;
+GRANT ALL ON FUNCTION llm_private.month_start(p_month_index integer) TO llm_worker;
+
+--
+-- Name: FUNCTION new_request_id(); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.new_request_id() FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.new_request_id() TO llm_app;
+
+--
+-- Name: FUNCTION nil_uuid(); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.nil_uuid() FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.nil_uuid() TO llm_app;
+GRANT ALL ON FUNCTION llm_private.nil_uuid() TO llm_money;
+GRANT ALL ON FUNCTION llm_private.nil_uuid() TO llm_operator;
+GRANT ALL ON FUNCTION llm_private.nil_uuid() TO llm_auditor;
+GRANT ALL ON FUNCTION llm_private.nil_uuid() TO llm_exporter;
+
+--
+-- Name: FUNCTION now(); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.now() FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.now() TO llm_app;
+GRANT ALL ON FUNCTION llm_private.now() TO llm_operator;
+GRANT ALL ON FUNCTION llm_private.now() TO llm_auditor;
+GRANT ALL ON FUNCTION llm_private.now() TO llm_money;
+GRANT ALL ON FUNCTION llm_private.now() TO llm_worker;
+
+--
+-- Name: FUNCTION partitioned_tables(); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.partitioned_tables() FROM PUBLIC;
+
+--
+-- Name: FUNCTION payload_errors(p jsonb); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.payload_errors(p jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.payload_errors(p jsonb) TO llm_app;
+GRANT ALL ON FUNCTION llm_private.payload_errors(p jsonb) TO llm_operator;
+GRANT ALL ON FUNCTION llm_private.payload_errors(p jsonb) TO llm_auditor;
+
+--
+-- Name: FUNCTION period_end(p_window llm_private.limit_window, p_start timestamp with time zone); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.period_end(p_window llm_private.limit_window, p_start timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.period_end(p_window llm_private.limit_window, p_start timestamp with time zone) TO llm_money;
+GRANT ALL ON FUNCTION llm_private.period_end(p_window llm_private.limit_window, p_start timestamp with time zone) TO llm_operator;
+GRANT ALL ON FUNCTION llm_private.period_end(p_window llm_private.limit_window, p_start timestamp with time zone) TO llm_auditor;
+GRANT ALL ON FUNCTION llm_private.period_end(p_window llm_private.limit_window, p_start timestamp with time zone) TO llm_app;
+
+--
+-- Name: FUNCTION period_start(p_window llm_private.limit_window, p_at timestamp with time zone); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.period_start(p_window llm_private.limit_window, p_at timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.period_start(p_window llm_private.limit_window, p_at timestamp with time zone) TO llm_money;
+GRANT ALL ON FUNCTION llm_private.period_start(p_window llm_private.limit_window, p_at timestamp with time zone) TO llm_operator;
+GRANT ALL ON FUNCTION llm_private.period_start(p_window llm_private.limit_window, p_at timestamp with time zone) TO llm_auditor;
+GRANT ALL ON FUNCTION llm_private.period_start(p_window llm_private.limit_window, p_at timestamp with time zone) TO llm_app;
+
+--
+-- Name: FUNCTION price_in_effect(p_provider text, p_model text, p_at timestamp with time zone); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.price_in_effect(p_provider text, p_model text, p_at timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.price_in_effect(p_provider text, p_model text, p_at timestamp with time zone) TO llm_money;
+GRANT ALL ON FUNCTION llm_private.price_in_effect(p_provider text, p_model text, p_at timestamp with time zone) TO llm_operator;
+GRANT ALL ON FUNCTION llm_private.price_in_effect(p_provider text, p_model text, p_at timestamp with time zone) TO llm_auditor;
+GRANT ALL ON FUNCTION llm_private.price_in_effect(p_provider text, p_model text, p_at timestamp with time zone) TO llm_app;
+
+--
+-- Name: FUNCTION record_breaker_outcome(p_provider text, p_model text, p_status llm_private.provider_status, p_at timestamp with time zone); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.record_breaker_outcome(p_provider text, p_model text, p_status llm_private.provider_status, p_at timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.record_breaker_outcome(p_provider text, p_model text, p_status llm_private.provider_status, p_at timestamp with time zone) TO llm_money;
+GRANT ALL ON FUNCTION llm_private.record_breaker_outcome(p_provider text, p_model text, p_status llm_private.provider_status, p_at timestamp with time zone) TO llm_operator;
+
+--
+-- Name: FUNCTION request_used_micros(p_tenant_id uuid, p_request_pk bigint); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.request_used_micros(p_tenant_id uuid, p_request_pk bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.request_used_micros(p_tenant_id uuid, p_request_pk bigint) TO llm_money;
+GRANT ALL ON FUNCTION llm_private.request_used_micros(p_tenant_id uuid, p_request_pk bigint) TO llm_operator;
+GRANT ALL ON FUNCTION llm_private.request_used_micros(p_tenant_id uuid, p_request_pk bigint) TO llm_auditor;
+
+--
+-- Name: FUNCTION require_failure_reason(p_reason text); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.require_failure_reason(p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.require_failure_reason(p_reason text) TO llm_money;
+GRANT ALL ON FUNCTION llm_private.require_failure_reason(p_reason text) TO llm_operator;
+
+--
+-- Name: FUNCTION require_money_context(); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.require_money_context() FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.require_money_context() TO llm_app;
+GRANT ALL ON FUNCTION llm_private.require_money_context() TO llm_money;
+GRANT ALL ON FUNCTION llm_private.require_money_context() TO llm_operator;
+
+--
+-- Name: FUNCTION require_range(p_name text, p_value bigint, p_min bigint, p_max bigint); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.require_range(p_name text, p_value bigint, p_min bigint, p_max bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.require_range(p_name text, p_value bigint, p_min bigint, p_max bigint) TO llm_app;
+GRANT ALL ON FUNCTION llm_private.require_range(p_name text, p_value bigint, p_min bigint, p_max bigint) TO llm_money;
+GRANT ALL ON FUNCTION llm_private.require_range(p_name text, p_value bigint, p_min bigint, p_max bigint) TO llm_operator;
+
+--
+-- Name: FUNCTION require_status(p_status text); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.require_status(p_status text) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.require_status(p_status text) TO llm_money;
+GRANT ALL ON FUNCTION llm_private.require_status(p_status text) TO llm_operator;
+
+--
+-- Name: FUNCTION split_model_ref(p_ref text, OUT provider text, OUT model text); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.split_model_ref(p_ref text, OUT provider text, OUT model text) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.split_model_ref(p_ref text, OUT provider text, OUT model text) TO llm_app;
+GRANT ALL ON FUNCTION llm_private.split_model_ref(p_ref text, OUT provider text, OUT model text) TO llm_money;
+GRANT ALL ON FUNCTION llm_private.split_model_ref(p_ref text, OUT provider text, OUT model text) TO llm_operator;
+
+--
+-- Name: FUNCTION subject_used(l llm_private.applicable_limit, p_tenant_id uuid, p_user_id uuid, p_budget_scope text, p_scope_started_at timestamp with time zone, p_at timestamp with time zone); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.subject_used(l llm_private.applicable_limit, p_tenant_id uuid, p_user_id uuid, p_budget_scope text, p_scope_started_at timestamp with time zone, p_at timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.subject_used(l llm_private.applicable_limit, p_tenant_id uuid, p_user_id uuid, p_budget_scope text, p_scope_started_at timestamp with time zone, p_at timestamp with time zone) TO llm_money;
+GRANT ALL ON FUNCTION llm_private.subject_used(l llm_private.applicable_limit, p_tenant_id uuid, p_user_id uuid, p_budget_scope text, p_scope_started_at timestamp with time zone, p_at timestamp with time zone) TO llm_operator;
+GRANT ALL ON FUNCTION llm_private.subject_used(l llm_private.applicable_limit, p_tenant_id uuid, p_user_id uuid, p_budget_scope text, p_scope_started_at timestamp with time zone, p_at timestamp with time zone) TO llm_auditor;
+
+--
+-- Name: FUNCTION system_hash(p_messages jsonb); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.system_hash(p_messages jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.system_hash(p_messages jsonb) TO llm_app;
+GRANT ALL ON FUNCTION llm_private.system_hash(p_messages jsonb) TO llm_money;
+GRANT ALL ON FUNCTION llm_private.system_hash(p_messages jsonb) TO llm_operator;
+GRANT ALL ON FUNCTION llm_private.system_hash(p_messages jsonb) TO llm_auditor;
+
+--
+-- Name: FUNCTION tg_adjustments__apply(); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.tg_adjustments__apply() FROM PUBLIC;
+
+--
+-- Name: FUNCTION tg_attempts__after_reserve(); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.tg_attempts__after_reserve() FROM PUBLIC;
+
+--
+-- Name: FUNCTION tg_attempts__after_transition(); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.tg_attempts__after_transition() FROM PUBLIC;
+
+--
+-- Name: FUNCTION tg_attempts__reserve(); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.tg_attempts__reserve() FROM PUBLIC;
+
+--
+-- Name: FUNCTION tg_attempts__transition(); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.tg_attempts__transition() FROM PUBLIC;
+
+--
+-- Name: FUNCTION tg_cache_entries__derive(); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.tg_cache_entries__derive() FROM PUBLIC;
+
+--
+-- Name: FUNCTION tg_call_outputs__derive(); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.tg_call_outputs__derive() FROM PUBLIC;
+
+--
+-- Name: FUNCTION tg_ledger__no_delete(); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.tg_ledger__no_delete() FROM PUBLIC;
+
+--
+-- Name: FUNCTION tg_provider_breakers__guard(); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.tg_provider_breakers__guard() FROM PUBLIC;
+
+--
+-- Name: FUNCTION tg_request_inputs__derive(); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.tg_request_inputs__derive() FROM PUBLIC;
+
+--
+-- Name: FUNCTION tg_requests__guard(); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.tg_requests__guard() FROM PUBLIC;
+
+--
+-- Name: FUNCTION tg_shutoff_windows__guard(); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.tg_shutoff_windows__guard() FROM PUBLIC;
+
+--
+-- Name: FUNCTION tg_usage__guard(); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.tg_usage__guard() FROM PUBLIC;
+
+--
+-- Name: FUNCTION trip_shutoff(p_meter_id smallint, p_limit_id integer, k_tenant uuid, k_user uuid, k_period timestamp with time zone, p_used bigint, p_cap bigint); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.trip_shutoff(p_meter_id smallint, p_limit_id integer, k_tenant uuid, k_user uuid, k_period timestamp with time zone, p_used bigint, p_cap bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.trip_shutoff(p_meter_id smallint, p_limit_id integer, k_tenant uuid, k_user uuid, k_period timestamp with time zone, p_used bigint, p_cap bigint) TO llm_money;
+GRANT ALL ON FUNCTION llm_private.trip_shutoff(p_meter_id smallint, p_limit_id integer, k_tenant uuid, k_user uuid, k_period timestamp with time zone, p_used bigint, p_cap bigint) TO llm_operator;
+
+--
+-- Name: FUNCTION tx_stamp(); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.tx_stamp() FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.tx_stamp() TO llm_app;
+GRANT ALL ON FUNCTION llm_private.tx_stamp() TO llm_money;
+GRANT ALL ON FUNCTION llm_private.tx_stamp() TO llm_operator;
+GRANT ALL ON FUNCTION llm_private.tx_stamp() TO llm_auditor;
+GRANT ALL ON FUNCTION llm_private.tx_stamp() TO llm_exporter;
+GRANT ALL ON FUNCTION llm_private.tx_stamp() TO llm_worker;
+
+--
+-- Name: FUNCTION usage_after_spend(p_meter_id smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, p_shard_spent bigint, p_shard_quota bigint, p_shards smallint, p_spent_delta bigint, p_limit_id integer, p_cap bigint); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.usage_after_spend(p_meter_id smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, p_shard_spent bigint, p_shard_quota bigint, p_shards smallint, p_spent_delta bigint, p_limit_id integer, p_cap bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.usage_after_spend(p_meter_id smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, p_shard_spent bigint, p_shard_quota bigint, p_shards smallint, p_spent_delta bigint, p_limit_id integer, p_cap bigint) TO llm_money;
+GRANT ALL ON FUNCTION llm_private.usage_after_spend(p_meter_id smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, p_shard_spent bigint, p_shard_quota bigint, p_shards smallint, p_spent_delta bigint, p_limit_id integer, p_cap bigint) TO llm_operator;
+
+--
+-- Name: FUNCTION usage_apply(a llm_private.attempts, b llm_private.attempts, p_budget_scope text, p_scope_started_at timestamp with time zone); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.usage_apply(a llm_private.attempts, b llm_private.attempts, p_budget_scope text, p_scope_started_at timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.usage_apply(a llm_private.attempts, b llm_private.attempts, p_budget_scope text, p_scope_started_at timestamp with time zone) TO llm_money;
+GRANT ALL ON FUNCTION llm_private.usage_apply(a llm_private.attempts, b llm_private.attempts, p_budget_scope text, p_scope_started_at timestamp with time zone) TO llm_operator;
+
+--
+-- Name: FUNCTION usage_borrow(p_meter_id smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, k_shard smallint, p_amount bigint); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.usage_borrow(p_meter_id smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, k_shard smallint, p_amount bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.usage_borrow(p_meter_id smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, k_shard smallint, p_amount bigint) TO llm_money;
+GRANT ALL ON FUNCTION llm_private.usage_borrow(p_meter_id smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, k_shard smallint, p_amount bigint) TO llm_operator;
+
+--
+-- Name: FUNCTION usage_hold(p_meter_id smallint, p_shards smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, k_shard smallint, p_limit_id integer, p_cap bigint, p_hard boolean, p_amount bigint, OUT ok boolean, OUT used bigint); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.usage_hold(p_meter_id smallint, p_shards smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, k_shard smallint, p_limit_id integer, p_cap bigint, p_hard boolean, p_amount bigint, OUT ok boolean, OUT used bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.usage_hold(p_meter_id smallint, p_shards smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, k_shard smallint, p_limit_id integer, p_cap bigint, p_hard boolean, p_amount bigint, OUT ok boolean, OUT used bigint) TO llm_money;
+GRANT ALL ON FUNCTION llm_private.usage_hold(p_meter_id smallint, p_shards smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, k_shard smallint, p_limit_id integer, p_cap bigint, p_hard boolean, p_amount bigint, OUT ok boolean, OUT used bigint) TO llm_operator;
+
+--
+-- Name: FUNCTION usage_key(p_scope llm_private.limit_scope, p_window llm_private.limit_window, p_shards smallint, p_tenant_id uuid, p_user_id uuid, p_budget_scope text, p_scope_started_at timestamp with time zone, p_at timestamp with time zone, OUT k_tenant uuid, OUT k_user uuid, OUT k_scope text, OUT k_period timestamp with time zone, OUT k_shard smallint); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.usage_key(p_scope llm_private.limit_scope, p_window llm_private.limit_window, p_shards smallint, p_tenant_id uuid, p_user_id uuid, p_budget_scope text, p_scope_started_at timestamp with time zone, p_at timestamp with time zone, OUT k_tenant uuid, OUT k_user uuid, OUT k_scope text, OUT k_period timestamp with time zone, OUT k_shard smallint) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.usage_key(p_scope llm_private.limit_scope, p_window llm_private.limit_window, p_shards smallint, p_tenant_id uuid, p_user_id uuid, p_budget_scope text, p_scope_started_at timestamp with time zone, p_at timestamp with time zone, OUT k_tenant uuid, OUT k_user uuid, OUT k_scope text, OUT k_period timestamp with time zone, OUT k_shard smallint) TO llm_money;
+GRANT ALL ON FUNCTION llm_private.usage_key(p_scope llm_private.limit_scope, p_window llm_private.limit_window, p_shards smallint, p_tenant_id uuid, p_user_id uuid, p_budget_scope text, p_scope_started_at timestamp with time zone, p_at timestamp with time zone, OUT k_tenant uuid, OUT k_user uuid, OUT k_scope text, OUT k_period timestamp with time zone, OUT k_shard smallint) TO llm_operator;
+GRANT ALL ON FUNCTION llm_private.usage_key(p_scope llm_private.limit_scope, p_window llm_private.limit_window, p_shards smallint, p_tenant_id uuid, p_user_id uuid, p_budget_scope text, p_scope_started_at timestamp with time zone, p_at timestamp with time zone, OUT k_tenant uuid, OUT k_user uuid, OUT k_scope text, OUT k_period timestamp with time zone, OUT k_shard smallint) TO llm_auditor;
+GRANT ALL ON FUNCTION llm_private.usage_key(p_scope llm_private.limit_scope, p_window llm_private.limit_window, p_shards smallint, p_tenant_id uuid, p_user_id uuid, p_budget_scope text, p_scope_started_at timestamp with time zone, p_at timestamp with time zone, OUT k_tenant uuid, OUT k_user uuid, OUT k_scope text, OUT k_period timestamp with time zone, OUT k_shard smallint) TO llm_app;
+
+--
+-- Name: FUNCTION usage_prepare(p_meter_id smallint, p_shards smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, p_limit_id integer, p_cap bigint); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.usage_prepare(p_meter_id smallint, p_shards smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, p_limit_id integer, p_cap bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.usage_prepare(p_meter_id smallint, p_shards smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, p_limit_id integer, p_cap bigint) TO llm_money;
+GRANT ALL ON FUNCTION llm_private.usage_prepare(p_meter_id smallint, p_shards smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, p_limit_id integer, p_cap bigint) TO llm_operator;
+
+--
+-- Name: FUNCTION usage_shard(p_scope llm_private.limit_scope, p_shards smallint, p_tenant_id uuid, p_user_id uuid); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.usage_shard(p_scope llm_private.limit_scope, p_shards smallint, p_tenant_id uuid, p_user_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.usage_shard(p_scope llm_private.limit_scope, p_shards smallint, p_tenant_id uuid, p_user_id uuid) TO llm_money;
+GRANT ALL ON FUNCTION llm_private.usage_shard(p_scope llm_private.limit_scope, p_shards smallint, p_tenant_id uuid, p_user_id uuid) TO llm_operator;
+GRANT ALL ON FUNCTION llm_private.usage_shard(p_scope llm_private.limit_scope, p_shards smallint, p_tenant_id uuid, p_user_id uuid) TO llm_auditor;
+GRANT ALL ON FUNCTION llm_private.usage_shard(p_scope llm_private.limit_scope, p_shards smallint, p_tenant_id uuid, p_user_id uuid) TO llm_app;
+
+--
+-- Name: FUNCTION add_request_job(p_request_pk bigint); Type: ACL; Schema: llm_queue; Owner: llm_worker
+--
+
+REVOKE ALL ON FUNCTION llm_queue.add_request_job(p_request_pk bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_queue.add_request_job(p_request_pk bigint) TO llm_app;
+
+--
+-- Name: SEQUENCE adjustment_id_seq; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT USAGE ON SEQUENCE llm_private.adjustment_id_seq TO llm_operator;
+
+--
+-- Name: TABLE adjustments; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT SELECT ON TABLE llm_private.adjustments TO llm_operator;
+GRANT SELECT ON TABLE llm_private.adjustments TO llm_auditor;
+
+--
+-- Name: COLUMN adjustments.tenant_id; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT INSERT(tenant_id) ON TABLE llm_private.adjustments TO llm_operator;
+
+--
+-- Name: COLUMN adjustments.user_id; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT INSERT(user_id) ON TABLE llm_private.adjustments TO llm_operator;
+
+--
+-- Name: COLUMN adjustments.amount_micros; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT INSERT(amount_micros) ON TABLE llm_private.adjustments TO llm_operator;
+
+--
+-- Name: COLUMN adjustments.reason; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT INSERT(reason) ON TABLE llm_private.adjustments TO llm_operator;
+
+--
+-- Name: COLUMN adjustments.effective_at; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT INSERT(effective_at) ON TABLE llm_private.adjustments TO llm_operator;
+
+--
+-- Name: TABLE meters; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT SELECT ON TABLE llm_private.meters TO llm_app;
+GRANT SELECT ON TABLE llm_private.meters TO llm_money;
+GRANT SELECT,INSERT ON TABLE llm_private.meters TO llm_operator;
+GRANT SELECT ON TABLE llm_private.meters TO llm_auditor;
+
+--
+-- Name: COLUMN meters.disabled_at; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT UPDATE(disabled_at) ON TABLE llm_private.meters TO llm_operator;
+
+--
+-- Name: TABLE adjustments; Type: ACL; Schema: llm; Owner: llm_owner
+--
+
+GRANT SELECT ON TABLE llm.adjustments TO llm_auditor;
+GRANT SELECT ON TABLE llm.adjustments TO llm_operator;
+
+--
+-- Name: SEQUENCE alert_id_seq; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT USAGE ON SEQUENCE llm_private.alert_id_seq TO llm_money;
+GRANT USAGE ON SEQUENCE llm_private.alert_id_seq TO llm_operator;
+
+--
+-- Name: TABLE alerts; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT INSERT ON TABLE llm_private.alerts TO llm_money;
+GRANT SELECT,INSERT ON TABLE llm_private.alerts TO llm_operator;
+GRANT SELECT ON TABLE llm_private.alerts TO llm_auditor;
+
+--
+-- Name: TABLE alerts; Type: ACL; Schema: llm; Owner: llm_owner
+--
+
+GRANT SELECT ON TABLE llm.alerts TO llm_auditor;
+GRANT SELECT ON TABLE llm.alerts TO llm_operator;
+
+--
+-- Name: TABLE provider_breakers; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT SELECT ON TABLE llm_private.provider_breakers TO llm_money;
+GRANT SELECT ON TABLE llm_private.provider_breakers TO llm_operator;
+GRANT SELECT ON TABLE llm_private.provider_breakers TO llm_auditor;
+
+--
+-- Name: COLUMN provider_breakers.provider; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT INSERT(provider) ON TABLE llm_private.provider_breakers TO llm_money;
+GRANT INSERT(provider) ON TABLE llm_private.provider_breakers TO llm_operator;
+
+--
+-- Name: COLUMN provider_breakers.model; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT INSERT(model) ON TABLE llm_private.provider_breakers TO llm_money;
+GRANT INSERT(model) ON TABLE llm_private.provider_breakers TO llm_operator;
+
+--
+-- Name: COLUMN provider_breakers.state; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT UPDATE(state) ON TABLE llm_private.provider_breakers TO llm_money;
+GRANT UPDATE(state) ON TABLE llm_private.provider_breakers TO llm_operator;
+
+--
+-- Name: COLUMN provider_breakers.consecutive_failures; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT UPDATE(consecutive_failures) ON TABLE llm_private.provider_breakers TO llm_money;
+GRANT UPDATE(consecutive_failures) ON TABLE llm_private.provider_breakers TO llm_operator;
+
+--
+-- Name: COLUMN provider_breakers.open_until; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT UPDATE(open_until) ON TABLE llm_private.provider_breakers TO llm_money;
+GRANT UPDATE(open_until) ON TABLE llm_private.provider_breakers TO llm_operator;
+
+--
+-- Name: COLUMN provider_breakers.probe_started_at; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT UPDATE(probe_started_at) ON TABLE llm_private.provider_breakers TO llm_money;
+GRANT UPDATE(probe_started_at) ON TABLE llm_private.provider_breakers TO llm_operator;
+
+--
+-- Name: COLUMN provider_breakers.opened_count; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT UPDATE(opened_count) ON TABLE llm_private.provider_breakers TO llm_money;
+GRANT UPDATE(opened_count) ON TABLE llm_private.provider_breakers TO llm_operator;
+
+--
+-- Name: COLUMN provider_breakers.last_failure_at; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT UPDATE(last_failure_at) ON TABLE llm_private.provider_breakers TO llm_money;
+GRANT UPDATE(last_failure_at) ON TABLE llm_private.provider_breakers TO llm_operator;
+
+--
+-- Name: COLUMN provider_breakers.last_success_at; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT UPDATE(last_success_at) ON TABLE llm_private.provider_breakers TO llm_money;
+GRANT UPDATE(last_success_at) ON TABLE llm_private.provider_breakers TO llm_operator;
+
+--
+-- Name: COLUMN provider_breakers.updated_at; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT UPDATE(updated_at) ON TABLE llm_private.provider_breakers TO llm_money;
+GRANT UPDATE(updated_at) ON TABLE llm_private.provider_breakers TO llm_operator;
+
+--
+-- Name: TABLE breaker_state; Type: ACL; Schema: llm; Owner: llm_owner
+--
+
+GRANT SELECT ON TABLE llm.breaker_state TO llm_auditor;
+GRANT SELECT ON TABLE llm.breaker_state TO llm_operator;
+
+--
+-- Name: TABLE limits; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT SELECT ON TABLE llm_private.limits TO llm_app;
+GRANT SELECT ON TABLE llm_private.limits TO llm_money;
+GRANT SELECT,INSERT ON TABLE llm_private.limits TO llm_operator;
+GRANT SELECT ON TABLE llm_private.limits TO llm_auditor;
+
+--
+-- Name: COLUMN limits.valid_until; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT UPDATE(valid_until) ON TABLE llm_private.limits TO llm_operator;
+
+--
+-- Name: TABLE usage; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT SELECT ON TABLE llm_private.usage TO llm_app;
+GRANT SELECT ON TABLE llm_private.usage TO llm_auditor;
+GRANT SELECT,INSERT ON TABLE llm_private.usage TO llm_money;
+GRANT SELECT,INSERT ON TABLE llm_private.usage TO llm_operator;
+
+--
+-- Name: COLUMN usage.limit_id; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT UPDATE(limit_id) ON TABLE llm_private.usage TO llm_money;
+GRANT UPDATE(limit_id) ON TABLE llm_private.usage TO llm_operator;
+
+--
+-- Name: COLUMN usage.cap; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT UPDATE(cap) ON TABLE llm_private.usage TO llm_money;
+GRANT UPDATE(cap) ON TABLE llm_private.usage TO llm_operator;
+
+--
+-- Name: COLUMN usage.quota; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT UPDATE(quota) ON TABLE llm_private.usage TO llm_money;
+GRANT UPDATE(quota) ON TABLE llm_private.usage TO llm_operator;
+
+--
+-- Name: COLUMN usage.held; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT UPDATE(held) ON TABLE llm_private.usage TO llm_money;
+GRANT UPDATE(held) ON TABLE llm_private.usage TO llm_operator;
+
+--
+-- Name: COLUMN usage.spent; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT UPDATE(spent) ON TABLE llm_private.usage TO llm_money;
+GRANT UPDATE(spent) ON TABLE llm_private.usage TO llm_operator;
+
+--
+-- Name: TABLE limit_usage; Type: ACL; Schema: llm; Owner: llm_owner
+--
+
+GRANT SELECT ON TABLE llm.limit_usage TO llm_auditor;
+GRANT SELECT ON TABLE llm.limit_usage TO llm_operator;
+
+--
+-- Name: TABLE budget_scopes; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT SELECT ON TABLE llm_private.budget_scopes TO llm_money;
+GRANT SELECT ON TABLE llm_private.budget_scopes TO llm_operator;
+GRANT SELECT ON TABLE llm_private.budget_scopes TO llm_auditor;
+
+--
+-- Name: COLUMN budget_scopes.tenant_id; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT INSERT(tenant_id) ON TABLE llm_private.budget_scopes TO llm_money;
+
+--
+-- Name: COLUMN budget_scopes.scope_key; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT INSERT(scope_key) ON TABLE llm_private.budget_scopes TO llm_money;
+
+--
+-- Name: COLUMN budget_scopes.started_at; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT INSERT(started_at) ON TABLE llm_private.budget_scopes TO llm_money;
+
+--
+-- Name: COLUMN budget_scopes.first_request_pk; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT INSERT(first_request_pk) ON TABLE llm_private.budget_scopes TO llm_money;
+
+--
+-- Name: TABLE requests; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT SELECT ON TABLE llm_private.requests TO llm_app;
+GRANT SELECT ON TABLE llm_private.requests TO llm_money;
+GRANT SELECT ON TABLE llm_private.requests TO llm_worker;
+GRANT SELECT ON TABLE llm_private.requests TO llm_operator;
+GRANT SELECT ON TABLE llm_private.requests TO llm_auditor;
+
+--
+-- Name: COLUMN requests.tenant_id; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT INSERT(tenant_id) ON TABLE llm_private.requests TO llm_app;
+
+--
+-- Name: COLUMN requests.user_id; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT INSERT(user_id) ON TABLE llm_private.requests TO llm_app;
+
+--
+-- Name: COLUMN requests.request_id; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT INSERT(request_id) ON TABLE llm_private.requests TO llm_app;
+
+--
+-- Name: COLUMN requests.endpoint; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT INSERT(endpoint) ON TABLE llm_private.requests TO llm_app;
+
+--
+-- Name: COLUMN requests.state; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT UPDATE(state) ON TABLE llm_private.requests TO llm_app;
+GRANT UPDATE(state) ON TABLE llm_private.requests TO llm_money;
+GRANT UPDATE(state) ON TABLE llm_private.requests TO llm_operator;
+
+--
+-- Name: COLUMN requests.reason; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT UPDATE(reason) ON TABLE llm_private.requests TO llm_money;
+GRANT UPDATE(reason) ON TABLE llm_private.requests TO llm_operator;
+
+--
+-- Name: COLUMN requests.fingerprint; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT INSERT(fingerprint) ON TABLE llm_private.requests TO llm_app;
+
+--
+-- Name: COLUMN requests.budget_scope; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT INSERT(budget_scope) ON TABLE llm_private.requests TO llm_app;
+
+--
+-- Name: COLUMN requests.attempt_count; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT UPDATE(attempt_count) ON TABLE llm_private.requests TO llm_money;
+
+--
+-- Name: COLUMN requests.job_id; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT UPDATE(job_id) ON TABLE llm_private.requests TO llm_worker;
+
+--
+-- Name: COLUMN requests.created_at; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT INSERT(created_at) ON TABLE llm_private.requests TO llm_app;
+
+--
+-- Name: COLUMN requests.finished_at; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT UPDATE(finished_at) ON TABLE llm_private.requests TO llm_money;
+GRANT UPDATE(finished_at) ON TABLE llm_private.requests TO llm_operator;
+
+--
+-- Name: TABLE budget_scopes; Type: ACL; Schema: llm; Owner: llm_owner
+--
+
+GRANT SELECT ON TABLE llm.budget_scopes TO llm_auditor;
+GRANT SELECT ON TABLE llm.budget_scopes TO llm_operator;
+
+--
+-- Name: TABLE cache_stats; Type: ACL; Schema: llm; Owner: llm_owner
+--
+
+GRANT SELECT ON TABLE llm.cache_stats TO llm_auditor;
+GRANT SELECT ON TABLE llm.cache_stats TO llm_operator;
+
+--
+-- Name: TABLE calls; Type: ACL; Schema: llm; Owner: llm_owner
+--
+
+GRANT SELECT ON TABLE llm.calls TO llm_auditor;
+GRANT SELECT ON TABLE llm.calls TO llm_operator;
+
+--
+-- Name: TABLE decision_log; Type: ACL; Schema: llm; Owner: llm_owner
+--
+
+GRANT SELECT ON TABLE llm.decision_log TO llm_auditor;
+GRANT SELECT ON TABLE llm.decision_log TO llm_operator;
+
+--
+-- Name: TABLE call_outputs; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT SELECT ON TABLE llm_private.call_outputs TO llm_app;
+GRANT SELECT ON TABLE llm_private.call_outputs TO llm_auditor;
+GRANT SELECT,INSERT ON TABLE llm_private.call_outputs TO llm_money;
+GRANT SELECT,DELETE ON TABLE llm_private.call_outputs TO llm_operator;
+
+--
+-- Name: COLUMN call_outputs.tenant_id; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT SELECT(tenant_id) ON TABLE llm_private.call_outputs TO llm_exporter;
+
+--
+-- Name: COLUMN call_outputs.request_pk; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT SELECT(request_pk) ON TABLE llm_private.call_outputs TO llm_exporter;
+
+--
+-- Name: COLUMN call_outputs.attempt_no; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT SELECT(attempt_no) ON TABLE llm_private.call_outputs TO llm_exporter;
+
+--
+-- Name: COLUMN call_outputs.output; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT SELECT(output) ON TABLE llm_private.call_outputs TO llm_exporter;
+
+--
+-- Name: COLUMN call_outputs.created_at; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT SELECT(created_at) ON TABLE llm_private.call_outputs TO llm_exporter;
+
+--
+-- Name: TABLE reasoning_traces; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT SELECT,INSERT ON TABLE llm_private.reasoning_traces TO llm_money;
+GRANT SELECT,DELETE ON TABLE llm_private.reasoning_traces TO llm_operator;
+GRANT SELECT ON TABLE llm_private.reasoning_traces TO llm_auditor;
+
+--
+-- Name: COLUMN reasoning_traces.tenant_id; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT SELECT(tenant_id) ON TABLE llm_private.reasoning_traces TO llm_exporter;
+
+--
+-- Name: COLUMN reasoning_traces.request_pk; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT SELECT(request_pk) ON TABLE llm_private.reasoning_traces TO llm_exporter;
+
+--
+-- Name: COLUMN reasoning_traces.attempt_no; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT SELECT(attempt_no) ON TABLE llm_private.reasoning_traces TO llm_exporter;
+
+--
+-- Name: COLUMN reasoning_traces.trace; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT SELECT(trace) ON TABLE llm_private.reasoning_traces TO llm_exporter;
+
+--
+-- Name: TABLE request_inputs; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT SELECT ON TABLE llm_private.request_inputs TO llm_app;
+GRANT SELECT ON TABLE llm_private.request_inputs TO llm_money;
+GRANT SELECT ON TABLE llm_private.request_inputs TO llm_auditor;
+
+--
+-- Name: COLUMN request_inputs.tenant_id; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT INSERT(tenant_id) ON TABLE llm_private.request_inputs TO llm_app;
+GRANT SELECT(tenant_id) ON TABLE llm_private.request_inputs TO llm_exporter;
+
+--
+-- Name: COLUMN request_inputs.request_pk; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT INSERT(request_pk) ON TABLE llm_private.request_inputs TO llm_app;
+GRANT SELECT(request_pk) ON TABLE llm_private.request_inputs TO llm_exporter;
+
+--
+-- Name: COLUMN request_inputs.user_id; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT INSERT(user_id) ON TABLE llm_private.request_inputs TO llm_app;
+
+--
+-- Name: COLUMN request_inputs.model_ref; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT INSERT(model_ref) ON TABLE llm_private.request_inputs TO llm_app;
+
+--
+-- Name: COLUMN request_inputs.messages; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT INSERT(messages) ON TABLE llm_private.request_inputs TO llm_app;
+GRANT SELECT(messages) ON TABLE llm_private.request_inputs TO llm_exporter;
+
+--
+-- Name: COLUMN request_inputs.max_output_tokens; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT INSERT(max_output_tokens) ON TABLE llm_private.request_inputs TO llm_app;
+
+--
+-- Name: COLUMN request_inputs.response_format; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT INSERT(response_format) ON TABLE llm_private.request_inputs TO llm_app;
+
+--
+-- Name: COLUMN request_inputs.source_watermark; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT INSERT(source_watermark) ON TABLE llm_private.request_inputs TO llm_app;
+
+--
+-- Name: COLUMN request_inputs.correlation_id; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT INSERT(correlation_id) ON TABLE llm_private.request_inputs TO llm_app;
+
+--
+-- Name: COLUMN request_inputs.cost_ceiling_micros; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT INSERT(cost_ceiling_micros) ON TABLE llm_private.request_inputs TO llm_app;
+
+--
+-- Name: COLUMN request_inputs.cache_key; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT INSERT(cache_key) ON TABLE llm_private.request_inputs TO llm_app;
+
+--
+-- Name: COLUMN request_inputs.system_hash; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT INSERT(system_hash) ON TABLE llm_private.request_inputs TO llm_app;
+
+--
+-- Name: TABLE tenants; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT SELECT ON TABLE llm_private.tenants TO llm_app;
+GRANT SELECT ON TABLE llm_private.tenants TO llm_money;
+GRANT SELECT,INSERT,UPDATE ON TABLE llm_private.tenants TO llm_operator;
+GRANT SELECT ON TABLE llm_private.tenants TO llm_auditor;
+
+--
+-- Name: COLUMN tenants.id; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT SELECT(id) ON TABLE llm_private.tenants TO llm_exporter;
+
+--
+-- Name: COLUMN tenants.traces_distillable; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT SELECT(traces_distillable) ON TABLE llm_private.tenants TO llm_exporter;
+
+--
+-- Name: TABLE distillation_export; Type: ACL; Schema: llm; Owner: llm_owner
+--
+
+GRANT SELECT ON TABLE llm.distillation_export TO llm_exporter;
+GRANT SELECT ON TABLE llm.distillation_export TO llm_auditor;
+
+--
+-- Name: TABLE final_outputs; Type: ACL; Schema: llm; Owner: llm_owner
+--
+
+GRANT SELECT ON TABLE llm.final_outputs TO llm_auditor;
+
+--
+-- Name: TABLE hourly_spend; Type: ACL; Schema: llm; Owner: llm_owner
+--
+
+GRANT SELECT ON TABLE llm.hourly_spend TO llm_auditor;
+GRANT SELECT ON TABLE llm.hourly_spend TO llm_operator;
+
+--
+-- Name: TABLE limits; Type: ACL; Schema: llm; Owner: llm_owner
+--
+
+GRANT SELECT ON TABLE llm.limits TO llm_operator;
+GRANT SELECT ON TABLE llm.limits TO llm_auditor;
+
+--
+-- Name: TABLE model_fallbacks; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT SELECT ON TABLE llm_private.model_fallbacks TO llm_money;
+GRANT SELECT,INSERT,DELETE ON TABLE llm_private.model_fallbacks TO llm_operator;
+GRANT SELECT ON TABLE llm_private.model_fallbacks TO llm_auditor;
+
+--
+-- Name: TABLE models; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT SELECT ON TABLE llm_private.models TO llm_app;
+GRANT SELECT ON TABLE llm_private.models TO llm_money;
+GRANT SELECT,INSERT,UPDATE ON TABLE llm_private.models TO llm_operator;
+GRANT SELECT ON TABLE llm_private.models TO llm_auditor;
+
+--
+-- Name: TABLE model_catalog; Type: ACL; Schema: llm; Owner: llm_owner
+--
+
+GRANT SELECT ON TABLE llm.model_catalog TO llm_operator;
+GRANT SELECT ON TABLE llm.model_catalog TO llm_auditor;
+GRANT SELECT ON TABLE llm.model_catalog TO llm_money;
+
+--
+-- Name: TABLE monthly_spend; Type: ACL; Schema: llm; Owner: llm_owner
+--
+
+GRANT SELECT ON TABLE llm.monthly_spend TO llm_auditor;
+GRANT SELECT ON TABLE llm.monthly_spend TO llm_operator;
+
+--
+-- Name: TABLE my_usage; Type: ACL; Schema: llm; Owner: llm_owner
+--
+
+GRANT SELECT ON TABLE llm.my_usage TO llm_app;
+
+--
+-- Name: TABLE open_holds; Type: ACL; Schema: llm; Owner: llm_owner
+--
+
+GRANT SELECT ON TABLE llm.open_holds TO llm_auditor;
+GRANT SELECT ON TABLE llm.open_holds TO llm_operator;
+
+--
+-- Name: TABLE reconciliation_drift; Type: ACL; Schema: llm; Owner: llm_owner
+--
+
+GRANT SELECT ON TABLE llm.reconciliation_drift TO llm_auditor;
+GRANT SELECT ON TABLE llm.reconciliation_drift TO llm_operator;
+
+--
+-- Name: TABLE refusals_by_reason; Type: ACL; Schema: llm; Owner: llm_owner
+--
+
+GRANT SELECT ON TABLE llm.refusals_by_reason TO llm_auditor;
+GRANT SELECT ON TABLE llm.refusals_by_reason TO llm_operator;
+
+--
+-- Name: TABLE request_results; Type: ACL; Schema: llm; Owner: llm_owner
+--
+
+GRANT SELECT ON TABLE llm.request_results TO llm_app;
+GRANT SELECT ON TABLE llm.request_results TO llm_auditor;
+
+--
+-- Name: TABLE shutoff_windows; Type: ACL; Schema: llm; Owner: llm_owner
+--
+
+GRANT SELECT ON TABLE llm.shutoff_windows TO llm_auditor;
+GRANT SELECT ON TABLE llm.shutoff_windows TO llm_operator;
+
+--
+-- Name: TABLE cache_fills; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE llm_private.cache_fills TO llm_money;
+GRANT SELECT,DELETE ON TABLE llm_private.cache_fills TO llm_operator;
+
+--
+-- Name: TABLE clock; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT SELECT ON TABLE llm_private.clock TO llm_app;
+GRANT SELECT ON TABLE llm_private.clock TO llm_operator;
+GRANT SELECT ON TABLE llm_private.clock TO llm_auditor;
+GRANT SELECT ON TABLE llm_private.clock TO llm_money;
+GRANT SELECT ON TABLE llm_private.clock TO llm_worker;
+
+--
+-- Name: TABLE endpoint_settings; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT SELECT ON TABLE llm_private.endpoint_settings TO llm_money;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE llm_private.endpoint_settings TO llm_operator;
+GRANT SELECT ON TABLE llm_private.endpoint_settings TO llm_auditor;
+
+--
+-- Name: SEQUENCE request_id_seq; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT USAGE ON SEQUENCE llm_private.request_id_seq TO llm_app;
+
+--
+-- Name: TABLE schema_state; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT SELECT ON TABLE llm_private.schema_state TO llm_app;
+GRANT SELECT ON TABLE llm_private.schema_state TO llm_operator;
+GRANT SELECT ON TABLE llm_private.schema_state TO llm_auditor;
+GRANT SELECT ON TABLE llm_private.schema_state TO llm_worker;
+
+--
+-- Name: TABLE settings; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT SELECT ON TABLE llm_private.settings TO llm_app;
+GRANT SELECT ON TABLE llm_private.settings TO llm_money;
+GRANT SELECT,UPDATE ON TABLE llm_private.settings TO llm_operator;
+GRANT SELECT ON TABLE llm_private.settings TO llm_auditor;
+GRANT SELECT ON TABLE llm_private.settings TO llm_worker;
+
+--
+-- Name: TABLE users; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT SELECT ON TABLE llm_private.users TO llm_app;
+GRANT SELECT ON TABLE llm_private.users TO llm_money;
+GRANT SELECT,INSERT ON TABLE llm_private.users TO llm_operator;
+GRANT SELECT ON TABLE llm_private.users TO llm_auditor;
+
+--
+-- Name: COLUMN users.tenant_id; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT INSERT(tenant_id) ON TABLE llm_private.users TO llm_app;
+
+--
+-- Name: COLUMN users.id; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT INSERT(id) ON TABLE llm_private.users TO llm_app;
+
+--
+-- PostgreSQL database dump complete
+--

@@ -1,0 +1,66 @@
+/**
+ * A context cannot leak from one transaction to the next on a pooled connection, even when it was
+ * set for the whole session (set_config(..., false)): the database honours a context only in the
+ * transaction whose stamp it carries. Both kinds: the application's signed token, the worker's settings.
+ */
+import type { Pool, PoolClient } from 'pg';
+import { signContext } from '../../src/db/context';
+import { createTestDb, TestDb } from '../support/db';
+import { TEST_CONTEXT_SECRET } from '../support/admin';
+
+const TENANT = 'a0000000-0000-0000-0000-00000000000a';
+const USER = 'a1000000-0000-0000-0000-000000000001';
+
+let db: TestDb;
+let app: Pool;
+let worker: Pool;
+
+beforeAll(async () => {
+  db = await createTestDb();
+  const admin = db.pool('admin', 1);
+  await admin.query('select tests.seed()');
+  await admin.query(`select tests.enqueue($1, $2, 'leak-1')`, [TENANT, USER]);
+  app = db.pool('llm_app', 1);
+  worker = db.pool('llm_worker', 1);
+});
+afterAll(async () => db.drop());
+
+async function onOneConnection<T>(pool: Pool, fn: (c: PoolClient) => Promise<T>): Promise<T> {
+  const c = await pool.connect();
+  try {
+    return await fn(c);
+  } finally {
+    c.release();
+  }
+}
+
+test('an application token set for the whole session is honoured only in the transaction that set it', async () => {
+  await onOneConnection(app, async (c) => {
+    await c.query('begin');
+    await c.query(`select set_config('app.context', $1, false), set_config('app.context_tx', llm_private.tx_stamp()::text, false)`,
+      [signContext(TEST_CONTEXT_SECRET, TENANT, USER)]);
+    expect((await c.query('select count(*)::int as n from llm.request_results')).rows[0].n).toBe(1);
+    await c.query('commit');
+    // The next transaction on the same pooled connection: the setting is still there, and ignored.
+    expect((await c.query(`select current_setting('app.context') <> '' as still_set`)).rows[0].still_set).toBe(true);
+    expect((await c.query('select count(*)::int as n from llm.request_results')).rows[0].n).toBe(0);
+    await expect(c.query(`select * from llm.enqueue_call('{"request_id": "x", "endpoint": "route", "model": "mock:small",
+      "messages": [{"role": "user", "content": "x"}], "max_output_tokens": 1}')`)).rejects.toMatchObject({ code: '42501' });
+  });
+});
+
+test('a worker context set for the whole session is honoured only in the transaction that set it', async () => {
+  await onOneConnection(worker, async (c) => {
+    await c.query('begin');
+    await c.query('set local role llm_money');
+    await c.query(`select set_config('app.current_tenant_id', $1, false), set_config('app.current_user_id', $2, false),
+      set_config('app.context_tx', llm_private.tx_stamp()::text, false)`, [TENANT, USER]);
+    expect((await c.query('select count(*)::int as n from llm_private.requests')).rows[0].n).toBe(1);
+    await c.query('commit');
+    await c.query('begin');
+    await c.query('set local role llm_money');
+    expect((await c.query('select count(*)::int as n from llm_private.requests')).rows[0].n).toBe(0);
+    await expect(c.query(`select * from llm.reserve_call(1, 1, 1, 1000)`)).rejects.toMatchObject({ code: '42501' });
+    await c.query('rollback');
+  });
+});
