@@ -52,6 +52,7 @@ comment on function llm_private.subject_used(llm_private.applicable_limit, uuid,
 create or replace function llm_private.tg_attempts__reserve() returns trigger
   language plpgsql
   set search_path = pg_catalog
+  set plan_cache_mode = force_generic_plan
 as $$
 declare
   v_now timestamptz := llm_private.now();
@@ -99,6 +100,14 @@ declare
   v_kh smallint[] := '{}';
   v_footprint smallint[] := '{}';
   v_amount bigint;
+  v_last integer;
+  v_overdue boolean;
+  k_tenant uuid;
+  k_user uuid;
+  k_scope text;
+  k_period timestamptz;
+  k_shard smallint;
+  v_hour timestamptz := date_trunc('hour', v_now, 'UTC');
 begin
   select * into st from llm_private.settings;
   select * into q from llm_private.requests x where x.tenant_id = new.tenant_id and x.id = new.request_pk for update;
@@ -115,7 +124,12 @@ begin
   /* Facts the inserter gives; everything else is decided below and never taken as written. */
   v_timeout_ms := case when new.expires_at is null or not isfinite(new.expires_at) then 30000
                        else greatest(1000, least(3600000, (date_part('epoch', new.expires_at - v_now) * 1000)::bigint)) end;
-  new.attempt_no := q.attempt_count + 1;
+  -- The request's attempts so far: their number, what they used (live holds included), and whether a hold outlived its expiry.
+  select coalesce(max(a.attempt_no), 0), coalesce(sum(a.charged_micros + case when a.state = 'held' then a.held_micros else 0 end), 0),
+         coalesce(bool_or(a.state = 'held' and a.expires_at <= v_now), false)
+    into v_last, v_req_used, v_overdue
+    from llm_private.attempts a where a.tenant_id = new.tenant_id and a.request_pk = new.request_pk;
+  new.attempt_no := v_last + 1;
   new.reserved_at := v_now;
   new.expires_at := v_now + make_interval(secs => (v_timeout_ms + st.hold_margin_ms) / 1000.0);
   new.state := 'refused'; new.decision := 'block'; new.reason := 'ok'; new.price_id := null;
@@ -124,12 +138,16 @@ begin
   new.charged_micros := 0; new.latency_ms := null; new.provider_status := null; new.usage_unknown := false; new.late := false;
   new.output_valid := null; new.pii_flagged := null; new.meter_ids := '{}';
   new.limit_id := null; new.limit_cap := null; new.limit_used := null; new.cache_key := null; new.similarity := null;
-  new.cache_source_pk := null;
+  new.cache_source_pk := null; new.fills_cache := false;
   new.distillation_eligible := null; new.distillation_reason := null;
 
   -- Holds of this request's earlier attempts that outlived their expiry are charged in full now.
-  update llm_private.attempts a set state = 'expired'
-   where a.tenant_id = new.tenant_id and a.request_pk = new.request_pk and a.state = 'held' and a.expires_at <= v_now;
+  if v_overdue then
+    update llm_private.attempts a set state = 'expired'
+     where a.tenant_id = new.tenant_id and a.request_pk = new.request_pk and a.state = 'held' and a.expires_at <= v_now;
+    select coalesce(sum(a.charged_micros + case when a.state = 'held' then a.held_micros else 0 end), 0) into v_req_used
+      from llm_private.attempts a where a.tenant_id = new.tenant_id and a.request_pk = new.request_pk;
+  end if;
 
   /* The cache: free, so it comes first. */
   if new.purpose = 'chat' and i.cache_key is not null then
@@ -157,12 +175,14 @@ begin
     end if;
   end if;
 
-  if q.attempt_count >= st.max_attempts_per_request then
+  if v_last >= st.max_attempts_per_request then
     new.reason := 'attempts_exhausted';
     return new;
   end if;
-  w := llm_private.active_shutoff(q.tenant_id, q.user_id, v_now);
-  if w.id is not null then
+  perform 1 from llm_private.shutoff_windows x
+   where x.ends_at > v_now and x.starts_at <= v_now and x.cancelled_at is null
+     and (x.tenant_id is null or (x.tenant_id = q.tenant_id and (x.user_id is null or x.user_id = q.user_id)));
+  if found then
     new.reason := 'shutoff';
     return new;
   end if;
@@ -186,7 +206,6 @@ begin
     v_candidates := array[i.model_ref] || coalesce((select array_agg(f.fallback_provider || ':' || f.fallback_model order by f.position)
       from llm_private.model_fallbacks f where f.provider || ':' || f.model = i.model_ref), '{}');
   end if;
-  v_req_used := llm_private.request_used_micros(q.tenant_id, q.id);
   v_decision := 'allow';
 
   v_idx := 0;
@@ -197,7 +216,8 @@ begin
     continue when v_idx < v_start;
     v_provider := split_part(v_candidates[v_idx], ':', 1);
     v_model := substr(v_candidates[v_idx], length(v_provider) + 2);
-    p := llm_private.price_in_effect(v_provider, v_model, v_now);
+    select * into p from llm_private.model_prices x
+     where x.provider = v_provider and x.model = v_model and x.effective_from <= v_now order by x.effective_from desc limit 1;
     select m.max_output_tokens into v_model_max from llm_private.models m
      where m.provider = v_provider and m.model = v_model and m.kind = case when new.purpose = 'embedding' then 'embedding' else 'chat' end;
     if p.id is null or v_model_max is null then
@@ -293,37 +313,57 @@ begin
     v_decision := 'allow';
   end if;
 
-  /* The hold: every applicable meter, in meter order; all or nothing. */
+  /* The hold: every applicable meter, in meter order; all or nothing. Fast path: one conditional UPDATE. */
   foreach l in array chosen_lims loop
     continue when l."window" = 'request' or l.unit = 'elapsed_ms';
     v_amount := case l.unit when 'micros' then v_worst
                             when 'tokens' then new.input_tokens_estimate::bigint + v_max_out
                             when 'calls' then case when new.purpose = 'chat' then 1 else 0 end end;
     continue when v_amount = 0;
-    select * into k from llm_private.usage_key(l.scope, l."window", l.shards, q.tenant_id, q.user_id, q.budget_scope, v_scope_started, v_now);
-    h := llm_private.usage_hold(l.meter_id, l.shards, k.k_tenant, k.k_user, k.k_scope, k.k_period, k.k_shard, l.limit_id, l.cap,
-      l.kind = 'hard', v_amount);
-    if not h.ok then
-      -- Give back what this attempt already held (the rows are ours, locked in order).
-      for v_idx in 1 .. v_held_rows loop
-        update llm_private.usage u set held = u.held - v_amounts[v_idx]
-         where u.tenant_id = v_kt[v_idx] and u.meter_id = v_footprint[v_idx] and u.user_id = v_ku[v_idx]
-           and u.budget_scope = v_ks[v_idx] and u.period_start = v_kp[v_idx] and u.shard = v_kh[v_idx];
-      end loop;
-      new.reason := 'limit'; new.limit_id := l.limit_id; new.limit_cap := l.cap; new.limit_used := h.used;
-      new.price_id := chosen_p.id;
-      return new;
+    k_tenant := case when l.scope = 'global' then llm_private.nil_uuid() else q.tenant_id end;
+    k_user := case when l.scope = 'user' then q.user_id else llm_private.nil_uuid() end;
+    k_scope := case when l.scope = 'budget_scope' then q.budget_scope else '' end;
+    k_period := case l."window" when 'budget_scope' then v_scope_started when 'hour' then v_hour
+                                when 'month' then date_trunc('month', v_now, 'UTC') else llm_private.period_start(l."window", v_now) end;
+    k_shard := llm_private.usage_shard(l.scope, l.shards, q.tenant_id, q.user_id);
+    update llm_private.usage u set held = u.held + v_amount, limit_id = l.limit_id
+     where u.tenant_id = k_tenant and u.meter_id = l.meter_id and u.user_id = k_user and u.budget_scope = k_scope
+       and u.period_start = k_period and u.shard = k_shard and u.cap = l.cap
+       and (l.kind <> 'hard' or u.held + u.spent + v_amount <= u.quota);
+    if not found then
+      h := llm_private.usage_hold(l.meter_id, l.shards, k_tenant, k_user, k_scope, k_period, k_shard, l.limit_id, l.cap,
+        l.kind = 'hard', v_amount);
+      if not h.ok then
+        -- Give back what this attempt already held (the rows are ours, locked in order).
+        for v_idx in 1 .. v_held_rows loop
+          update llm_private.usage u set held = u.held - v_amounts[v_idx]
+           where u.tenant_id = v_kt[v_idx] and u.meter_id = v_footprint[v_idx] and u.user_id = v_ku[v_idx]
+             and u.budget_scope = v_ks[v_idx] and u.period_start = v_kp[v_idx] and u.shard = v_kh[v_idx];
+        end loop;
+        new.reason := 'limit'; new.limit_id := l.limit_id; new.limit_cap := l.cap; new.limit_used := h.used;
+        new.price_id := chosen_p.id;
+        return new;
+      end if;
     end if;
     v_held_rows := v_held_rows + 1;
     v_footprint := v_footprint || l.meter_id;
     v_amounts := v_amounts || v_amount;
-    v_kt := v_kt || k.k_tenant; v_ku := v_ku || k.k_user; v_ks := v_ks || k.k_scope; v_kp := v_kp || k.k_period; v_kh := v_kh || k.k_shard;
+    v_kt := v_kt || k_tenant; v_ku := v_ku || k_user; v_ks := v_ks || k_scope; v_kp := v_kp || k_period; v_kh := v_kh || k_shard;
   end loop;
 
   new.state := 'held'; new.decision := v_decision; new.reason := v_reason;
   new.price_id := chosen_p.id; new.max_output_tokens := v_max_out; new.held_micros := v_worst; new.meter_ids := v_footprint;
   if v_decision = 'allow' then
     new.limit_id := null; new.limit_cap := null; new.limit_used := null;
+  end if;
+  -- Single flight: this attempt fills its key (unless another live fill holds it).
+  if new.purpose = 'chat' and i.cache_key is not null then
+    insert into llm_private.cache_fills as f (tenant_id, owner_user_id, cache_key, request_pk, attempt_no, expires_at)
+    values (q.tenant_id, llm_private.cache_owner(q.tenant_id, q.user_id, q.endpoint), i.cache_key, q.id, new.attempt_no, new.expires_at)
+    on conflict (tenant_id, owner_user_id, cache_key) do update
+      set request_pk = excluded.request_pk, attempt_no = excluded.attempt_no, expires_at = excluded.expires_at
+      where f.expires_at <= v_now or f.request_pk = excluded.request_pk;
+    new.fills_cache := found;
   end if;
   return new;
 end
@@ -333,49 +373,30 @@ comment on function llm_private.tg_attempts__reserve() is
 create or replace trigger _100_reserve before insert on llm_private.attempts
   for each row execute function llm_private.tg_attempts__reserve();
 
-/* After the row exists: the request's state, a cache hit's output, the cache fill of a miss. */
+/* After the row exists, for a refusal or a cache hit only: the request ends; a hit's answer is the request's output. */
 create or replace function llm_private.tg_attempts__after_reserve() returns trigger
   language plpgsql
   set search_path = pg_catalog
 as $$
-declare
-  v_now timestamptz := new.reserved_at;
-  v_key text;
 begin
-  update llm_private.requests q
-     set attempt_count = new.attempt_no,
-         state = case when new.state = 'refused' then 'refused'
-                      when new.state = 'cached' then 'done'
-                      else 'running' end::llm_private.request_state,
-         reason = case when new.state in ('refused', 'cached') then new.reason end,
-         finished_at = case when new.state in ('refused', 'cached') then v_now end
-   where q.tenant_id = new.tenant_id and q.id = new.request_pk;
-  if new.state = 'cached' then
+  if new.state = 'cached' and new.purpose = 'chat' then
     insert into llm_private.call_outputs (tenant_id, request_pk, attempt_no, user_id, output, created_at, expires_at)
-    select new.tenant_id, new.request_pk, new.attempt_no, new.user_id, c.output, v_now,
-           v_now + make_interval(secs => (select s.output_retention_ms from llm_private.settings s) / 1000.0)
+    select new.tenant_id, new.request_pk, new.attempt_no, new.user_id, c.output, new.reserved_at, new.reserved_at
       from llm_private.cache_entries c
      where c.tenant_id = new.tenant_id and c.cache_key = new.cache_key
        and c.owner_user_id in (new.user_id, llm_private.nil_uuid())
      order by c.owner_user_id = new.user_id desc limit 1;
-  elsif new.state = 'held' and new.purpose = 'chat' then
-    select x.cache_key into v_key from llm_private.request_inputs x where x.tenant_id = new.tenant_id and x.request_pk = new.request_pk;
-    if v_key is not null then
-      insert into llm_private.cache_fills as f (tenant_id, owner_user_id, cache_key, request_pk, attempt_no, expires_at)
-      select new.tenant_id, llm_private.cache_owner(new.tenant_id, new.user_id, q.endpoint), v_key, new.request_pk, new.attempt_no, new.expires_at
-        from llm_private.requests q where q.tenant_id = new.tenant_id and q.id = new.request_pk
-      on conflict (tenant_id, owner_user_id, cache_key) do update
-        set request_pk = excluded.request_pk, attempt_no = excluded.attempt_no, expires_at = excluded.expires_at
-        where f.expires_at <= v_now or f.request_pk = excluded.request_pk;
-    end if;
   end if;
+  update llm_private.requests q
+     set state = case when new.state = 'refused' then 'refused' else 'done' end::llm_private.request_state, reason = new.reason
+   where q.tenant_id = new.tenant_id and q.id = new.request_pk and q.state in ('queued', 'running');
   return null;
 end
 $$;
 comment on function llm_private.tg_attempts__after_reserve() is
-  'AFTER INSERT on attempts: moves the request (running; refused or done when the attempt is final), stores a cache hit''s answer as the request''s output, and registers the cache fill of a miss.';
+  'AFTER INSERT on attempts, for refusals and cache hits (the common held path fires nothing here): the request ends refused or done, and a hit''s answer is stored as its output.';
 create or replace trigger _200_after_reserve after insert on llm_private.attempts
-  for each row execute function llm_private.tg_attempts__after_reserve();
+  for each row when (new.state in ('refused', 'cached')) execute function llm_private.tg_attempts__after_reserve();
 
 /*
  * llm.reserve_call: what the worker calls before the provider. It serialises on the request row,
@@ -388,6 +409,7 @@ create or replace function llm.reserve_call(p_request_pk bigint, p_job_attempt i
     expires_at timestamptz, cached_output text, retry_after_ms integer)
   language plpgsql
   set search_path = pg_catalog
+  set plan_cache_mode = force_generic_plan
 as $$
 #variable_conflict use_column
 declare
