@@ -1,6 +1,4 @@
-/** graphile-worker task `budget_optimization`: one governed LLM call (reserve, provider, settle). */
-import type { Task } from 'graphile-worker';
-import type { WorkerDeps } from '../src/worker/deps';
-import { governedCall } from '../src/worker/governed-call';
+/** graphile-worker task `budget_optimization` for graphile-worker's own CLI (`npx graphile-worker`): see src/worker/tasks.ts. */
+import { cliTask } from '../src/worker/cli';
 
-export const budget_optimization = (deps: WorkerDeps): Task => (payload, helpers) => governedCall(deps, 'budget_optimization', payload, helpers);
+export default cliTask('budget_optimization');

@@ -1,6 +1,4 @@
-/** graphile-worker task `explanation`: one governed LLM call (reserve, provider, settle). */
-import type { Task } from 'graphile-worker';
-import type { WorkerDeps } from '../src/worker/deps';
-import { governedCall } from '../src/worker/governed-call';
+/** graphile-worker task `explanation` for graphile-worker's own CLI (`npx graphile-worker`): see src/worker/tasks.ts. */
+import { cliTask } from '../src/worker/cli';
 
-export const explanation = (deps: WorkerDeps): Task => (payload, helpers) => governedCall(deps, 'explanation', payload, helpers);
+export default cliTask('explanation');

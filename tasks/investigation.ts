@@ -1,6 +1,4 @@
-/** graphile-worker task `investigation`: one governed LLM call (reserve, provider, settle). */
-import type { Task } from 'graphile-worker';
-import type { WorkerDeps } from '../src/worker/deps';
-import { governedCall } from '../src/worker/governed-call';
+/** graphile-worker task `investigation` for graphile-worker's own CLI (`npx graphile-worker`): see src/worker/tasks.ts. */
+import { cliTask } from '../src/worker/cli';
 
-export const investigation = (deps: WorkerDeps): Task => (payload, helpers) => governedCall(deps, 'investigation', payload, helpers);
+export default cliTask('investigation');
