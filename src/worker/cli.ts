@@ -1,6 +1,6 @@
 /**
  * graphile-worker's own CLI (`npx graphile-worker`, `npx graphile-worker --once`): graphile.config.js
- * loads `cliPreset()`, graphile-worker loads tasks/*.ts (their default exports are `cliTask(name)`),
+ * loads `cliPreset()`, graphile-worker loads tasks/*.js (each exports `cliTask(name)`),
  * and the first of them to run, or the pool's creation, builds the worker runtime from the same
  * environment as `npm run worker` (DATABASE_URL, LLM_CONFIG_FILE, ...). graphile-worker connects as
  * llm_worker. The runtime is kept on globalThis because the config (require) and the task files
@@ -82,8 +82,6 @@ export function cliPreset(env: NodeJS.ProcessEnv = process.env): GraphileConfig.
       maxPoolSize: cfg.worker.concurrency + 2,
       pollInterval: cfg.worker.pollIntervalMs,
       taskDirectory: join(ROOT, 'tasks'),
-      // tsx (registered by graphile.config.js) compiles the .ts task files on import.
-      fileExtensions: ['.js', '.cjs', '.mjs', '.ts'],
       crontabFile: CRONTAB_FILE,
       logger: graphileLogger(logger),
       events,
