@@ -7,7 +7,7 @@
  *     may choose (refreshed every minute).
  * The worker never writes the catalog (`npm run sync-config` does, on purpose).
  */
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import { z } from 'zod';
 import { sqlState } from '../errors';
 import { int8 } from '../int8';
@@ -31,7 +31,7 @@ export const CatalogRowSchema = z.object({
 export type CatalogRow = z.output<typeof CatalogRowSchema>;
 
 /** The rows, or null when the view does not exist (a database without the v2 API). */
-export async function readCatalog(pool: Pool): Promise<CatalogRow[] | null> {
+export async function readCatalog(pool: Pick<Pool, 'query'> | PoolClient): Promise<CatalogRow[] | null> {
   try {
     const { rows } = await pool.query('select * from llm.model_catalog order by provider, model');
     return rows.map((r) => CatalogRowSchema.parse(r));
