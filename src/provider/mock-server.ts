@@ -459,6 +459,7 @@ export async function startMockProvider(opts: { port?: number; host?: string } =
       queues = [];
       onceSeen = new Set();
       defaultLatencyMs = 0;
+      tokenizeCalls = 0;
     },
     stop: () =>
       new Promise<void>((resolve) => {
