@@ -34,10 +34,15 @@ function alive(pid: number): boolean {
   }
 }
 
-/** `llmgov_test_<pid>_*` databases of runs on this machine whose process no longer exists. */
+/**
+ * `llmgov_test_<pid>_*` databases of runs whose process no longer exists on this machine and to
+ * which nobody is connected (a run from another machine against the same server keeps its own).
+ */
 export async function dropOrphanedTestDatabases(adminUrl: string): Promise<string[]> {
   const names = await withAdmin(adminUrl, async (c) =>
-    (await c.query<{ datname: string }>('select datname from pg_database where starts_with(datname, $1)', [PREFIX])).rows.map((r) => r.datname));
+    (await c.query<{ datname: string }>(
+      `select d.datname from pg_database d where starts_with(d.datname, $1)
+          and not exists (select 1 from pg_stat_activity a where a.datname = d.datname)`, [PREFIX])).rows.map((r) => r.datname));
   const dead = new Set<string>();
   for (const n of names) {
     const m = new RegExp(`^${PREFIX}(\\d+)_([0-9a-f]{6})`).exec(n);
