@@ -39,14 +39,19 @@ function alive(pid: number): boolean {
  * which nobody is connected (a run from another machine against the same server keeps its own).
  */
 export async function dropOrphanedTestDatabases(adminUrl: string): Promise<string[]> {
-  const names = await withAdmin(adminUrl, async (c) =>
-    (await c.query<{ datname: string }>(
-      `select d.datname from pg_database d where starts_with(d.datname, $1)
-          and not exists (select 1 from pg_stat_activity a where a.datname = d.datname)`, [PREFIX])).rows.map((r) => r.datname));
-  const dead = new Set<string>();
-  for (const n of names) {
+  const rows = await withAdmin(adminUrl, async (c) =>
+    (await c.query<{ datname: string; connected: boolean }>(
+      `select d.datname, exists (select 1 from pg_stat_activity a where a.datname = d.datname) as connected
+         from pg_database d where starts_with(d.datname, $1)`, [PREFIX])).rows);
+  const stemOf = (n: string) => {
     const m = new RegExp(`^${PREFIX}(\\d+)_([0-9a-f]{6})`).exec(n);
-    if (m && Number(m[1]) !== process.pid && !alive(Number(m[1]))) dead.add(`${PREFIX}${m[1]}_${m[2]}`);
+    return m ? { pid: Number(m[1]), stem: `${PREFIX}${m[1]}_${m[2]}` } : null;
+  };
+  const busy = new Set(rows.filter((r) => r.connected).map((r) => stemOf(r.datname)?.stem));
+  const dead = new Set<string>();
+  for (const r of rows) {
+    const s = stemOf(r.datname);
+    if (s && s.pid !== process.pid && !alive(s.pid) && !busy.has(s.stem)) dead.add(s.stem);
   }
   const dropped: string[] = [];
   for (const stem of dead) dropped.push(...(await dropDatabases(adminUrl, stem)));
