@@ -5,7 +5,8 @@
  * Runs until Ctrl-C when it started the server; exits at once when another process runs it.
  * `npm run -s db -- --env` prints only the `export` lines (for `eval "$(...)"`), of a running server.
  */
-import { DEFAULT_EMBEDDED_PORT, EMBEDDED_DATABASE, embeddedEnv, EmbeddedRunningError, runningEmbedded, startEmbedded } from '../db/embedded';
+import { relative } from 'node:path';
+import { DEFAULT_EMBEDDED_PORT, PG_DIR, EMBEDDED_DATABASE, embeddedEnv, EmbeddedRunningError, runningEmbedded, startEmbedded } from '../db/embedded';
 import { migrateAll } from '../db/migrate';
 import { ROLES, urlForRole } from '../db/urls';
 
@@ -18,7 +19,7 @@ export function exportLines(env: Record<string, string>): string[] {
 
 function printConnection(port: number, own: boolean): void {
   const env = embeddedEnv(port);
-  say(`db: embedded PostgreSQL on 127.0.0.1:${port}, database ${EMBEDDED_DATABASE}, data in .data/pg` +
+  say(`db: embedded PostgreSQL on 127.0.0.1:${port}, database ${EMBEDDED_DATABASE}, data in ${relative(process.cwd(), PG_DIR) || PG_DIR}` +
     (own ? ' (Ctrl-C stops it)' : ' (run by another process)'));
   say('');
   say('# In another shell, paste these; then npm run audit / migrate / worker / sync-config work against it:');

@@ -9,12 +9,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { Client } from 'pg';
 import { bootstrapRoles, ROOT_DIR } from './migrate';
 import { ROLES } from './urls';
 
-export const DATA_DIR = join(ROOT_DIR, '.data');
+/** .data in the repository, or EMBEDDED_DATA_DIR (tests use a temporary directory). */
+export const DATA_DIR = process.env.EMBEDDED_DATA_DIR || join(ROOT_DIR, '.data');
 export const PG_DIR = join(DATA_DIR, 'pg');
 export const SECRETS_FILE = join(DATA_DIR, 'secrets.json');
 export const EMBEDDED_DATABASE = 'llm_governor';
@@ -33,12 +34,13 @@ export class EmbeddedRunningError extends Error {
     this.prototype.name = 'EmbeddedRunningError';
   }
   constructor(readonly pid: number, readonly port: number) {
-    super(`an embedded PostgreSQL already runs on 127.0.0.1:${port} (pid ${pid}, data in .data/pg), started by another ` +
+    super(`an embedded PostgreSQL already runs on 127.0.0.1:${port} (pid ${pid}, data in ${relative(process.cwd(), PG_DIR) || PG_DIR}), started by another ` +
       '`npm start` or `npm run db`: stop that one first (Ctrl-C), or use it (`npm run db` prints its connection strings)');
   }
 }
 
 function loadSecrets(file = SECRETS_FILE): Secrets {
+  mkdirSync(DATA_DIR, { recursive: true });
   const secrets: Secrets = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Secrets) : {};
   let changed = false;
   for (const k of ['postgres', 'context_secret', ...ROLES]) {

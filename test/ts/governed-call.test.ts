@@ -9,6 +9,7 @@ import { Writable } from 'node:stream';
 import { trace } from '@opentelemetry/api';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import type { JobHelpers } from 'graphile-worker';
+import type { RequestContext } from '../../src/db/context';
 import type { CallRequest, Decision, Ledger, ReserveArgs, SettleArgs } from '../../src/db/ledger';
 import { createLogger } from '../../src/logger';
 import { estimateInputTokens } from '../../src/provider';
@@ -69,25 +70,25 @@ class FakeLedger implements Ledger {
     if (this.req instanceof Error) throw this.req;
     return this.req;
   }
-  async reserve(_ctx: unknown, a: ReserveArgs) {
+  async reserve(_ctx: RequestContext, a: ReserveArgs) {
     this.calls.push(['reserve', a]);
     this.reserveArgs.push(a);
     const d = this.decisions.length > 1 ? this.decisions.shift()! : this.decisions[0]!;
     if (d instanceof Error) throw d;
     return d;
   }
-  async settle(_ctx: unknown, a: SettleArgs) {
+  async settle(_ctx: RequestContext, a: SettleArgs) {
     this.calls.push(['settle', a]);
     this.settles.push(a);
     if (this.settleError) throw this.settleError;
     return { state: 'settled', cost_micros: a.usage ? 123n : 1000n, held_micros: 1000n, released_micros: 877n, overrun_micros: 0n,
       usage_unknown: a.usage === null, late: false, replayed: false, request_state: a.finalFailure ? 'failed' : a.status === 'ok' ? 'done' : 'running' };
   }
-  async release(_ctx: unknown, pk: bigint, attemptNo: number, reason: string, finalFailure?: string | null) {
+  async release(_ctx: RequestContext, pk: bigint, attemptNo: number, reason: string, finalFailure?: string | null) {
     this.calls.push(['release', { pk, attemptNo, reason, finalFailure }]);
     return { state: 'released', released_micros: 1000n, request_state: 'failed' };
   }
-  async failRequest(_ctx: unknown, pk: bigint, reason: string) {
+  async failRequest(_ctx: RequestContext, pk: bigint, reason: string) {
     this.calls.push(['failRequest', { pk, reason }]);
     return 'failed';
   }
