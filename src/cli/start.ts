@@ -8,21 +8,16 @@
  *   With DATABASE_URL: the worker only (like `npm run worker`); nothing is written to your
  *     database at start. `npm start -- --demo` runs the demo there (migrate, demo tenants, jobs).
  */
-import { randomBytes } from 'node:crypto';
 import { Pool } from 'pg';
-import { loadConfig, type Config } from '../config';
+import type { Config } from '../config';
 import { DEFAULT_EMBEDDED_PORT, EmbeddedRunningError, startEmbedded, type EmbeddedServer } from '../db/embedded';
 import { diagnoseLogin, isLoginError } from '../db/login-errors';
 import { migrateAll } from '../db/migrate';
 import { redactUrl, urlForRole } from '../db/urls';
 import { demoJobs, enqueueDemo, seedDemoTenants } from '../demo/batch';
 import { printSummary } from '../demo/summary';
-import { createLogger } from '../logger';
-import { LOCAL_KEY_ENV, localProviderConfig } from '../provider/local-config';
-import { startMockProvider, type MockProvider } from '../provider/mock-server';
 import { waitForLlmJobs } from '../worker/queue';
-import { startWorker } from '../worker/run';
-import { syncConfig } from './sync-config';
+import { startLocalWorker } from './local-worker';
 import { runWorker } from './worker';
 
 const say = (s: string) => process.stdout.write(`${s}\n`);
@@ -54,37 +49,11 @@ async function runDemo(env: NodeJS.ProcessEnv): Promise<void> {
   if (!env.LLM_CONTEXT_SECRET) throw new Error('LLM_CONTEXT_SECRET is not set: the demo signs the application context with it (README "Request context")');
   const m = await migrateAll(env.DATABASE_URL!);
   say(`start: database ${m.database} at ${redactUrl(env.DATABASE_URL!)} is at head`);
-  let mock: MockProvider | null = null;
+  const local = await startLocalWorker(env, (s) => say(`start: ${s}`));
   try {
-    if (!env.LLM_PROVIDERS && !env.LLM_CONFIG_FILE) {
-      mock = await startMockProvider({ port: 0 });
-      env.LLM_PROVIDERS = JSON.stringify([localProviderConfig(mock.baseUrl)]);
-      env[LOCAL_KEY_ENV] = randomBytes(12).toString('hex');
-      say(`start: no provider configured: using the local OpenAI-compatible server at ${mock.baseUrl} (models local:mock-chat, ` +
-        'local:gpt-4o-mini, local:mock-reasoner, local:o4-mini, local:mock-llama, local:mock-embed)');
-    }
-    const cfg: Config = loadConfig(env);
-    await writePrices(cfg, env);
-    const logger = createLogger({ level: env.LOG_LEVEL ?? 'warn' });
-    const worker = await startWorker({ ...cfg, worker: { ...cfg.worker, pollIntervalMs: Math.min(cfg.worker.pollIntervalMs, 200) } }, logger, env);
-    try {
-      await enqueueAndReport(worker.deps.pool, cfg, env);
-    } finally {
-      await worker.stop();
-    }
+    await enqueueAndReport(local.worker.deps.pool, local.cfg, env);
   } finally {
-    await mock?.stop();
-  }
-}
-
-/** The demo's models need prices in the database: written through the operator functions, as `npm run sync-config` does. */
-async function writePrices(cfg: Config, env: NodeJS.ProcessEnv): Promise<void> {
-  const operator = new Pool({ connectionString: urlForRole(cfg.databaseUrl, 'llm_operator', env), max: 1 });
-  try {
-    const changes = await syncConfig(operator, cfg.providers);
-    say(`start: sync-config: ${changes.filter((c) => c.action !== 'skip').length} change(s) to models, prices and fallbacks`);
-  } finally {
-    await operator.end();
+    await local.stop();
   }
 }
 

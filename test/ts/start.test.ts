@@ -76,7 +76,7 @@ describe('the embedded database', () => {
   let db: Child;
 
   beforeAll(async () => {
-    db = start('db', [], env);
+    db = start('db', ['--no-worker'], env);
     await until('npm run db to print connection strings', () => db.out().includes('psql '), 90_000, db);
   }, 120_000);
 
