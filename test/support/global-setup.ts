@@ -16,6 +16,9 @@ import { PREFIX, TEMPLATE_ENV, TEST_ADMIN_URL } from './admin';
 import { dropDatabases, dropOrphanedTestDatabases } from './cleanup';
 
 export default async function globalSetup(): Promise<void> {
+  // The secret the application signs its context with; `npm run migrate` installs it (SPEC.md
+  // "Request context"). Test files read the same variable.
+  process.env.LLM_CONTEXT_SECRET ??= 'llmgov-test-context-secret';
   await dropOrphanedTestDatabases(TEST_ADMIN_URL);
   const name = `${PREFIX}${process.pid}_${randomBytes(3).toString('hex')}_tpl`;
   try {
