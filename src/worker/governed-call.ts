@@ -171,11 +171,12 @@ class GovernedCall {
             ...(d.held_micros !== null ? { 'llm.held_micros': d.held_micros.toString() } : {}) });
           return d;
         });
-      if (CALL_DECISIONS.has(d.decision) && d.attempt_no !== null) {
+      if (CALL_DECISIONS.has(d.decision)) {
+        if (d.attempt_no === null || !d.provider || !d.model) throw new Error(`reserve answered ${d.decision} without attempt_no, provider or model`);
         this.attemptNo = d.attempt_no;
         this.stage = 'reserved';
       }
-      this.logDecision(d, inputTokens);
+      this.logDecision(d, inputTokens, req.model_ref);
       if (d.decision !== 'wait') return d;
       const left = deadline - Date.now();
       if (left <= 0) throw new Error('an identical request is still filling the cache');
@@ -188,9 +189,9 @@ class GovernedCall {
     }
   }
 
-  private logDecision(d: Decision, inputTokens: number): void {
+  private logDecision(d: Decision, inputTokens: number, requested: string): void {
     const model = d.provider && d.model ? `${d.provider}:${d.model}` : null;
-    this.deps.metrics.decision(this.endpoint, model ?? 'none', d.decision, d.reason);
+    this.deps.metrics.decision(this.endpoint, model ?? requested, d.decision, d.reason);
     this.log.info({ event: 'reserve', decision: d.decision, reason: d.reason, attempt_no: d.attempt_no, model,
       max_output_tokens: d.max_output_tokens, held_micros: d.held_micros?.toString() ?? null,
       worst_case_micros: d.worst_case_micros?.toString() ?? null, limit_name: d.limit_name, limit_cap: d.limit_cap?.toString() ?? null,
