@@ -10,7 +10,8 @@
  */
 import { Pool } from 'pg';
 import type { Config } from '../config';
-import { DEFAULT_EMBEDDED_PORT, EmbeddedRunningError, startEmbedded, type EmbeddedServer } from '../db/embedded';
+import { relative } from 'node:path';
+import { DEFAULT_EMBEDDED_PORT, EmbeddedRunningError, PG_DIR, startEmbedded, type EmbeddedServer } from '../db/embedded';
 import { diagnoseLogin, isLoginError } from '../db/login-errors';
 import { migrateAll } from '../db/migrate';
 import { redactUrl, urlForRole } from '../db/urls';
@@ -31,7 +32,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = { ...process
   let server: EmbeddedServer | null = null;
   if (!env.DATABASE_URL) {
     const port = Number(env.EMBEDDED_PG_PORT ?? DEFAULT_EMBEDDED_PORT);
-    say(`start: no DATABASE_URL: booting embedded PostgreSQL on 127.0.0.1:${port} (data in .data/pg)`);
+    say(`start: no DATABASE_URL: booting embedded PostgreSQL on 127.0.0.1:${port} (data in ${relative(process.cwd(), PG_DIR) || PG_DIR})`);
     server = await startEmbedded(undefined, port);
     env.DATABASE_URL = server.adminUrl;
     for (const [k, v] of Object.entries(process.env)) if (/^LLM_[A-Z_]+_PASSWORD$|^LLM_CONTEXT_SECRET$/.test(k)) env[k] = v;
