@@ -98,3 +98,25 @@ describe('against a database', () => {
     }
   }, 30_000);
 });
+
+describe('an LLM job through graphile-worker\'s own CLI (needs the v2 SQL API)', () => {
+  test('npx graphile-worker --once runs a governed call end to end', async () => {
+    const { createHarness, payload, FAKE_KEY } = await import('../support/worker-harness');
+    const { localProviderConfig, LOCAL_KEY_ENV } = await import('../../src/provider/local-config');
+    const h = await createHarness();
+    try {
+      await h.enqueue(payload('cli-1'));
+      const r = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'graphile-worker', 'dist', 'cli.js'), '--once'], {
+        cwd: ROOT, encoding: 'utf8', timeout: 60_000,
+        env: { ...process.env, DATABASE_URL: h.db.adminUrl, LLM_PROVIDERS: JSON.stringify([localProviderConfig(h.mock.baseUrl)]),
+          [LOCAL_KEY_ENV]: FAKE_KEY, LOG_LEVEL: 'info' },
+      });
+      expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
+      expect(r.stdout).toMatch(/"event":"settle"/);
+      expect(await h.result('cli-1')).toMatchObject({ state: 'done' });
+      expect(h.mock.count((x) => JSON.stringify(x.body).includes('cli-1'))).toBe(1);
+    } finally {
+      await h.close();
+    }
+  }, 90_000);
+});
