@@ -13,6 +13,8 @@ import type { Pool } from 'pg';
 import { createLogger } from '../../src/logger';
 import { CacheFillListener } from '../../src/worker/cache-fill-listener';
 import { TASK_NAMES } from '../../src/worker/tasks';
+import { localProviderConfig, LOCAL_KEY_ENV } from '../../src/provider/local-config';
+import { createHarness, FAKE_KEY, payload } from '../support/worker-harness';
 import { createTestDb, type TestDb } from '../support/db';
 
 const ROOT = join(__dirname, '..', '..');
@@ -101,8 +103,6 @@ describe('against a database', () => {
 
 describe('an LLM job through graphile-worker\'s own CLI (needs the v2 SQL API)', () => {
   test('npx graphile-worker --once runs a governed call end to end', async () => {
-    const { createHarness, payload, FAKE_KEY } = await import('../support/worker-harness');
-    const { localProviderConfig, LOCAL_KEY_ENV } = await import('../../src/provider/local-config');
     const h = await createHarness();
     try {
       await h.enqueue(payload('cli-1'));
