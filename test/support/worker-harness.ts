@@ -59,6 +59,16 @@ export function payload(requestId: string, over: Partial<TestPayload> | Record<s
 export async function createHarness(): Promise<Harness> {
   const db = await createTestDb();
   const mock = await startMockProvider({ port: 0 });
+  try {
+    return await harness(db, mock);
+  } catch (e) {
+    await mock.stop();
+    await db.drop();
+    throw e;
+  }
+}
+
+async function harness(db: TestDb, mock: MockProvider): Promise<Harness> {
   const admin = db.pool('admin', 4);
   const app = db.pool('llm_app', 4);
   await admin.query(`select llm.upsert_tenant($1, 'tenant A'), llm.upsert_tenant($2, 'tenant B')`, [TENANT_A, TENANT_B]);
