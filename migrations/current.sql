@@ -56,11 +56,18 @@ comment on column llm_private.cache_entries.embedding is
 comment on column llm_private.cache_entries.embedding_model is 'provider:model that produced embedding: vectors of different models are never compared.';
 
 /*
- * The portable path's scan: equality on the whole scope, newest first, so that the lookup reads at
- * most p_max_candidates index entries in order and stops. Partial: exact-only entries stay out.
+ * The portable path's scan: equality on the scope, newest first, so that the lookup reads the
+ * scope's entries in order and stops after p_max_candidates. Partial: exact-only entries stay out.
+ * endpoint is NOT in the key here because it is an enum in this schema, and enum equality
+ * (enum_eq) is not LEAKPROOF: under RLS the planner may not use a non-leakproof qual as an index
+ * condition, so with endpoint in the middle of the key the index could not give the order and the
+ * lookup sorted the whole tenant (measured: 10 000 rows read for a bound of 100, 30 ms instead of
+ * 3). It is checked on the row instead. If endpoint is text in the new schema (texteq is leakproof),
+ * put it right after owner_user_id.
  */
-create index if not exists cache_entries_semantic_scope_idx on llm_private.cache_entries
-  (tenant_id, owner_user_id, endpoint, provider, model, source_watermark, system_hash, response_format, created_at desc, cache_key)
+drop index if exists llm_private.cache_entries_semantic_scope_idx;
+create index cache_entries_semantic_scope_idx on llm_private.cache_entries
+  (tenant_id, owner_user_id, provider, model, source_watermark, system_hash, response_format, created_at desc, cache_key)
   where embedding is not null;
 -- Purge by tenant+watermark (llm.purge_cache_entries) without scanning the tenant's other entries.
 create index if not exists cache_entries_watermark_idx on llm_private.cache_entries (tenant_id, source_watermark);

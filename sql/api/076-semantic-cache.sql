@@ -136,6 +136,7 @@ declare
   -- The column's own type (text or an enum): an equality of the same type keeps the scope index usable.
   v_endpoint llm_private.cache_entries.endpoint%type := p_endpoint;
   v_dims integer := cardinality(p_embedding);
+  v_now timestamptz := llm_private.now();  -- once, not per row
 begin
   if p_threshold is null then
     return query select null::text, null::real, null::bigint, null::text, 0, false;
@@ -152,9 +153,9 @@ begin
      where c.tenant_id = p_tenant_id and c.owner_user_id = p_owner_user_id and c.endpoint = v_endpoint
        and c.provider = p_provider and c.model = p_model and c.source_watermark = p_source_watermark
        and c.system_hash = p_system_hash and c.response_format = p_response_format
-       and c.embedding is not null and cardinality(c.embedding) = v_dims
+       and c.embedding is not null
        and (p_embedding_model is null or c.embedding_model = p_embedding_model)
-       and c.expires_at > llm_private.now()
+       and c.expires_at > v_now
      order by c.created_at desc, c.cache_key
      limit p_max_candidates + 1
   ), scored as (
@@ -162,7 +163,10 @@ begin
       from (select * from newest order by created_at desc, cache_key limit p_max_candidates) w
       cross join lateral (select sum(u.a::float8 * u.b::float8) as dot, sum(u.a::float8 * u.a::float8) as nn
                             from unnest(w.embedding, p_embedding) as u(a, b)) d
-     where d.nn > 0
+     -- Another width (only possible with p_embedding_model NULL) is never compared. Tested here,
+     -- not in the scan: a predicate on cardinality() gets a default 0.5% selectivity that steers
+     -- the planner away from the scope index.
+     where cardinality(w.embedding) = v_dims and d.nn > 0
   ), best as (
     select * from scored s order by s.sim desc, s.created_at desc, s.cache_key limit 1
   )
@@ -235,7 +239,7 @@ begin
        where c.tenant_id = $1 and c.owner_user_id = $2 and c.endpoint = $3 and c.provider = $4 and c.model = $5
          and c.source_watermark = $6 and c.system_hash = $7 and c.response_format = $8
          and ($9::text is null or c.embedding_model = $9) and cardinality(c.embedding) = %3$s
-         and c.expires_at > llm_private.now()
+         and c.expires_at > $11
        order by c.embedding::%1$s operator(%2$I.<=>) $10::%1$s
        limit 10)
     select n.cache_key, (1 - n.distance)::real as sim, n.source_request_pk, n.output, (count(*) over ())::integer as scanned
@@ -244,7 +248,7 @@ begin
      limit 1 $q$, v_type, v_schema, v_dims)
     into r
     using p_tenant_id, p_owner_user_id, v_endpoint, p_provider, p_model, p_source_watermark, p_system_hash, p_response_format,
-          p_embedding_model, p_embedding;
+          p_embedding_model, p_embedding, llm_private.now();
   perform set_config('hnsw.iterative_scan', coalesce(v_scan, 'off'), true);
   return query select case when r.sim >= p_threshold then r.cache_key end,
                       r.sim,

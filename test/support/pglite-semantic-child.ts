@@ -10,7 +10,7 @@ export interface ChildResult {
   ext: string | null;
   path256: string;
   path1536: string;
-  /** Index scans made by one pgvector lookup and one portable lookup, in one transaction. */
+  /** Index scans made by one pgvector lookup and one portable lookup, in one transaction (sequential and bitmap scans off). */
   scans: { hnsw: number; scope: number };
   rows: Record<'pgvector' | 'dispatcher' | 'portable', LookupRow[]>;
 }
@@ -25,8 +25,12 @@ async function main(): Promise<ChildResult> {
       `select (select extversion from pg_extension where extname = 'vector') as ext,
               llm.semantic_cache_path(256) as path256, llm.semantic_cache_path(1536) as path1536`);
     const P = probes(data);
+    // 480 rows are few enough for sequential or bitmap scans: forbid them, to see which index each
+    // path can use as llm_money under FORCE RLS (endpoint is text here: its equality is leakproof,
+    // so it can sit in the scope index's key).
     await db.query('begin');
-    await db.query(`select set_config('role', 'llm_money', true), set_config('app.current_tenant_id', $1, true)`, [P[0]!.scope.tenantId]);
+    await db.query(`select set_config('role', 'llm_money', true), set_config('app.current_tenant_id', $1, true),
+                           set_config('enable_seqscan', 'off', true), set_config('enable_bitmapscan', 'off', true)`, [P[0]!.scope.tenantId]);
     await lookup(db, 'semantic_lookup_pgvector', P[0]!.scope, P[0]!.text, 0.9, 1000);
     await lookup(db, 'semantic_lookup_portable', P[0]!.scope, P[0]!.text, 0.9, 1000);
     const scans = await db.query<{ hnsw: number; scope: number }>(

@@ -13,7 +13,7 @@ import type { Pool, PoolClient } from 'pg';
 import { createTestDb, type TestDb } from '../support/db';
 import type { ChildResult } from '../support/pglite-semantic-child';
 import {
-  COMPARE_THRESHOLD, compareData, loadEntries, type LookupRow, lookupAsMoney, PER_SCOPE, probes, TENANT_A, TENANT_B,
+  COMPARE_THRESHOLD, compareData, loadEntries, lookup, type LookupRow, lookupAsMoney, PER_SCOPE, probes, TENANT_A, TENANT_B,
 } from '../support/semantic-dataset';
 
 const data = compareData();
@@ -61,8 +61,20 @@ test('the optional step built the HNSW index in PGlite, so lookups there take th
   expect(rows[0]).toEqual({ p: 'portable', avail: false });
 });
 
-test('the pgvector path walks the HNSW index, the portable path the scope index', () => {
+test('as llm_money under FORCE RLS, the pgvector path walks the HNSW index and the portable path the scope index', async () => {
   expect(lite.scans).toEqual({ hnsw: 1, scope: 1 });
+  // PostgreSQL 15, where endpoint is an enum (its equality is not leakproof, so it is not in the key).
+  await client.query('begin');
+  try {
+    await client.query(`select set_config('role', 'llm_money', true), set_config('app.current_tenant_id', $1, true),
+                               set_config('enable_seqscan', 'off', true), set_config('enable_bitmapscan', 'off', true)`, [P[0]!.scope.tenantId]);
+    await lookup(client, 'semantic_lookup', P[0]!.scope, P[0]!.text, COMPARE_THRESHOLD, 1000);
+    const { rows } = await client.query(
+      `select pg_stat_get_xact_numscans('llm_private.cache_entries_semantic_scope_idx'::regclass)::int as scope`);
+    expect(rows[0]).toEqual({ scope: 1 });
+  } finally {
+    await client.query('rollback');
+  }
 });
 
 test('every probe gets what it should: rewordings hit their entry, other scopes and other questions miss', () => {
