@@ -1,7 +1,7 @@
 import { Client } from 'pg';
 import { entries, loadEntries, lookupAsMoney, question, reword, scope } from '/work/wt-12/test/support/semantic-dataset';
 (async () => {
-  const c = new Client({ connectionString: 'postgres://postgres@127.0.0.1:5435/sc_dev' });
+  const c = new Client({ connectionString: 'postgres://postgres@127.0.0.1:5435/sc_perf' });
   await c.connect();
   await c.query(`delete from llm_private.cache_entries`);
   await c.query(`insert into llm_private.tenants (id, name) values ('a0000000-0000-0000-0000-00000000000a', 'A') on conflict do nothing`);

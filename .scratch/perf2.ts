@@ -1,10 +1,10 @@
 import { Client } from 'pg';
 import { lookupAsMoney, question, reword, scope } from '../test/support/semantic-dataset';
 (async () => {
-  const c = new Client({ connectionString: 'postgres://postgres@127.0.0.1:5435/sc_dev' });
+  const c = new Client({ connectionString: 'postgres://postgres@127.0.0.1:5435/sc_perf' });
   await c.connect();
   const s = scope();
-  for (const fn of ['semantic_lookup_portable', 'sl_gs', 'sl_ps']) for (const max of [1000]) {
+  for (const fn of ['semantic_lookup_portable']) for (const max of [1000]) {
     const ts: number[] = [];
     let r: any;
     for (let i = 0; i < 21; i++) {
