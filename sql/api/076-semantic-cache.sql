@@ -41,15 +41,20 @@ create or replace function llm_private.cache_policy(p_tenant_id uuid, p_user_id 
   set search_path = pg_catalog
 as $$
 declare
-  v_endpoint llm_private.endpoint_cache_settings.endpoint%type := p_endpoint;
-  s llm_private.endpoint_cache_settings;
+  -- Declarations name only objects of the committed migrations (cache_entries.endpoint has the
+  -- settings' endpoint type), so that this file replays even before the semantic DDL exists.
+  v_endpoint llm_private.cache_entries.endpoint%type := p_endpoint;
+  v_found boolean;
+  v_shared boolean;
+  v_threshold real;
 begin
-  select * into s from llm_private.endpoint_cache_settings x where x.tenant_id = p_tenant_id and x.endpoint = v_endpoint;
-  shared := coalesce(s.shared, false);
+  select true, x.shared, x.semantic_threshold into v_found, v_shared, v_threshold
+    from llm_private.endpoint_cache_settings x where x.tenant_id = p_tenant_id and x.endpoint = v_endpoint;
+  shared := coalesce(v_shared, false);
   owner_user_id := case when shared then '00000000-0000-0000-0000-000000000000'::uuid else p_user_id end;
   -- Without a row: 0.90 (docs/semantic-cache.md: rewordings measured 0.94+, changed facts 0.67-),
   -- off for investigation, where a wrong answer costs most. With a row, the row decides (NULL = off).
-  semantic_threshold := case when s.tenant_id is not null then s.semantic_threshold
+  semantic_threshold := case when v_found then v_threshold
                              when p_endpoint = 'investigation' then null
                              else 0.90::real end;
 end
@@ -63,7 +68,7 @@ create or replace function llm.set_endpoint_cache(p_tenant_id uuid, p_endpoint t
   set search_path = pg_catalog
 as $$
 declare
-  v_endpoint llm_private.endpoint_cache_settings.endpoint%type := p_endpoint;
+  v_endpoint llm_private.cache_entries.endpoint%type := p_endpoint;
 begin
   if p_tenant_id is null or p_endpoint is null or p_shared is null then
     raise exception using errcode = '22023', message = 'set_endpoint_cache: tenant, endpoint and shared are required';
