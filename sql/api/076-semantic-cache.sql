@@ -138,7 +138,7 @@ as $$
 declare
   v_qnorm double precision := llm_private.semantic_check_args(p_tenant_id, p_owner_user_id, p_endpoint, p_provider, p_model,
     p_source_watermark, p_system_hash, p_response_format, p_embedding, p_threshold, p_max_candidates);
-  -- The column's own type (text or an enum): an equality of the same type keeps the scope index usable.
+  -- Typed like the column (an enum here, text in the new schema), so the comparison needs no cast.
   v_endpoint llm_private.cache_entries.endpoint%type := p_endpoint;
   v_dims integer := cardinality(p_embedding);
   v_now timestamptz := llm_private.now();  -- once, not per row
