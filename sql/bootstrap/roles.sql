@@ -28,10 +28,7 @@ begin
       ('llm_money',    'nologin nosuperuser nocreatedb nocreaterole noinherit nobypassrls noreplication'),
       ('llm_operator', 'login nosuperuser nocreatedb nocreaterole noinherit nobypassrls noreplication'),
       ('llm_auditor',  'login nosuperuser nocreatedb nocreaterole noinherit nobypassrls noreplication'),
-      ('llm_exporter', 'login nosuperuser nocreatedb nocreaterole noinherit nobypassrls noreplication'),
-      -- Issue 12 scaffolding: SPEC.md's money role, which the lead's rewrite introduces; the
-      -- semantic cache's functions are granted to it. Drop this line when merging onto his roles.
-      ('llm_money',    'nologin nosuperuser nocreatedb nocreaterole noinherit nobypassrls noreplication')
+      ('llm_exporter', 'login nosuperuser nocreatedb nocreaterole noinherit nobypassrls noreplication')
     ) as t(name, attrs)
   loop
     begin
@@ -55,8 +52,6 @@ $$;
 revoke llm_app from llm_worker;
 grant llm_money to llm_worker;
 grant llm_operator to llm_worker;
-grant llm_money to llm_worker;   -- issue 12 scaffolding (SPEC.md)
-grant llm_money to llm_owner;    -- issue 12 scaffolding: tests run as the owner act as llm_money
 grant llm_worker to llm_owner;   -- so that migrations can create objects owned by llm_worker
 grant llm_app to llm_owner;      -- so that seeds run as the owner can act as llm_app
 grant llm_money to llm_owner;

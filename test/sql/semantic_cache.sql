@@ -1,11 +1,12 @@
--- Semantic cache, portable path (cosine over real[] in plain SQL; no pgvector on this server):
--- paraphrase hit, unrelated and near misses, watermark, scope isolation (tenant, user, endpoint,
--- provider, model, system prompt, response format, embedding model and width), thresholds per
--- endpoint, the candidate bound, argument checks, purge. The embeddings are the local provider's
--- (test/support/semantic-sentences.ts writes them below; a TypeScript test checks they are current).
--- The lookups run as llm_money with the tenant+user context, as reserve will.
+-- Semantic cache on the portable path (cosine over real[] in plain SQL; no pgvector on this server), through the
+-- product's own calls: the embedding call reserved and settled at mock:embed's price, then the chat reserve with the
+-- question's vector, where the database looks up the nearest entry of the request's scope. Paraphrase hit, unrelated
+-- and changed-fact misses, watermark change, scope isolation (tenant, user, endpoint, model, system prompt, response
+-- format), thresholds per endpoint, sharing, the candidate bound, the reserve trigger's check of a claim, what is
+-- stored, purge; and the lookup function's own arguments. The embeddings are the local provider's
+-- (test/support/semantic-sentences.ts writes them below; test/ts/semantic-embeddings.test.ts checks they are current).
 begin;
-select plan(61);
+select plan(84);
 
 select tests.seed();
 
@@ -23,248 +24,284 @@ insert into pg_temp.sentences (name, text, embedding) values
   ('transfer', 'What caused the increase in data transfer charges yesterday?', '{0,0,0,0,0,-0.05300211,0,0.05300211,0,0,0,0,0,0,0,0.05621723,0,0,0,0,0,0,0,0,0,0,0,-0.05300211,0,-0.1211313,0,0,0,0,-0.2650105,-0.05621723,0,0.2650105,0,0,0,0.5,0,0,0,0,0,0,0,0,0.05300211,0,0.05621723,0,0,0,0,0,0,0,0.05621723,0.116316,0,0,-0.1325053,0,-0.1325053,0,-0.05621723,0,0,0,0,0,0,0,0,0,0,0,0.3742299,0.2650105,0,0,0,0,-0.05621723,0,0,0,0,-0.07950316,0,0,0,-0.05300211,0,0,0,0,-0.06009874,0,0,-0.06009874,0,0,0,0,0,0,0,0,0,-0.06009874,0,0,0,0,-0.05300211,0,-0.05300211,0,0,0.06491406,-0.06009874,0.05621723,0,0,0,0,0,0,0,0,0.05621723,0,0,0,-0.05300211,0.05300211,0,0,-0.003881517,0,-0.05300211,-0.05621723,0,0,0,0,0,0,0,0,0,0,0,0,-0.1396019,0,-0.05621723,0,0,0,0,0,0,0,0,0.06491406,0,-0.1325053,0,0,0,0,0.1325053,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0.2650105,0,0,0,0,0,0,0,0,0,0,0.1325053,0,0,0,-0.2650105,-0.05621723,0,0,0.05621723,0,0,0,0,0,0,0,0,0,0.07950316,0,0,0,0,0,0.05300211,0,0,0,0,0,-0.07950316,0,0,0,0,0,0,0,0,0,0,-0.06491406,0,0.06491406,0,0,0,0,0,-0.06491406,0,0,0,0}'::real[]),
   ('transfer_reworded', 'What caused yesterday''s increase in data transfer charges?', '{0,0,0,0,0,-0.05310165,0,0.05310165,0,0,0,0,0,0,0,0.05632281,0,0,0,0,0,0,0,0,0,0,0,0,0,-0.1213588,0,0,0,0,-0.2655083,-0.05632281,0,0.2655083,0,0,0,0.5,0,0,0,0,0,0,0,0,0.05310165,0,0.05632281,0,0,0,0,0,0,0,0.05632281,0.1165344,0,0,-0.1327541,0,0,0,-0.05632281,0,0,0,0,0,0,0,0,0,0,0,0.3749327,0.2655083,0,0,0,0,-0.05632281,0,0,0,0,-0.07965248,0,0,0,-0.05310165,0,0,0,0,-0.06021161,0,0,-0.06021161,0,0,0,0,0,0,0,0,0,-0.06021161,0,0,0,0,-0.05310165,0,-0.05310165,0,0,0.06503598,-0.06021161,0.05632281,0,0,0,0,0,0,0,0,0.05632281,0,0,-0.1327541,-0.05310165,0.05310165,0,0,-0.003888806,0,-0.05310165,-0.05632281,0,0,0,0,0,0,0,0,0,0,0,0.1327541,-0.1398641,0,-0.05632281,0,0,0,0,0,0,0,0,0.06503598,0,-0.1327541,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0.2655083,0,0,0,0,0,0,0,0,0,0,0.1327541,0,0,0,-0.2655083,-0.05632281,0,0,0.05632281,0,0,0,0,0,0,0,0,0,0.07965248,0,0,0,0,0,0.05310165,0,0,0,0,0,-0.07965248,0,0,0,0,0,0,0,0,0,0,-0.06503598,0,0.06503598,0,0,0,0,0,-0.06503598,0,0,0,0}'::real[]);
 -- END GENERATED
-
-/* An entry as settle will store it: everything of the scope, the embedding of the request. */
-create function pg_temp.put(p_name text, p_tenant uuid, p_owner uuid, p_sentence text, p_created_at timestamptz,
-  p_endpoint text default 'route', p_watermark text default 'w1', p_model text default 'small',
-  p_system text default 'You are a FinOps assistant.', p_format text default 'text',
-  p_embedding_model text default 'local:mock-embed', p_expires_at timestamptz default '2026-03-20 00:00:00+00',
-  p_embedding real[] default null) returns void language sql as $$
-  insert into llm_private.cache_entries (tenant_id, cache_key, endpoint, provider, model, output, source_cost_micros, created_at,
-    expires_at, owner_user_id, system_hash, response_format, source_watermark, source_request_pk, source_attempt_no, embedding,
-    embedding_model)
-  values (p_tenant, encode(sha256(convert_to(p_name, 'UTF8')), 'hex'), p_endpoint::llm_private.endpoint, 'mock', p_model,
-    'answer of ' || p_name, 1000, p_created_at, p_expires_at, p_owner,
-    llm_private.system_hash(jsonb_build_array(jsonb_build_object('role', 'system', 'content', p_system))), p_format, p_watermark,
-    100000 + (select count(*) from llm_private.cache_entries), 1,
-    coalesce(p_embedding, (select s.embedding from pg_temp.sentences s where s.name = p_sentence)), p_embedding_model)
+create function pg_temp.emb(p_sentence text) returns real[] language sql stable as $$
+  select s.embedding from pg_temp.sentences s where s.name = p_sentence
 $$;
 
-create function pg_temp.key(p_name text) returns text language sql as $$ select encode(sha256(convert_to(p_name, 'UTF8')), 'hex') $$;
-
-create function pg_temp.as_money(p_tenant uuid, p_user uuid) returns void language plpgsql as $$
+/* The application enqueues a question (a system prompt, then the sentence) with a watermark; returns the request pk. */
+create function pg_temp.ask(p_tenant uuid, p_user uuid, p_id text, p_sentence text, p_endpoint text default 'route',
+  p_model text default 'mock:small', p_watermark text default 'w1', p_system text default 'You are a FinOps assistant.',
+  p_format text default 'text', p_text text default null) returns bigint language plpgsql as $$
+declare
+  v bigint;
 begin
-  perform set_config('role', 'llm_money', true);
-  perform set_config('app.current_tenant_id', p_tenant::text, true);
-  perform set_config('app.current_user_id', p_user::text, true);
+  perform tests.act_as_app(p_tenant, p_user);
+  select e.request_pk into v from llm.enqueue_call(jsonb_build_object('request_id', p_id, 'endpoint', p_endpoint, 'model', p_model,
+    'max_output_tokens', 100, 'source_watermark', p_watermark, 'response_format', p_format,
+    'messages', jsonb_build_array(jsonb_build_object('role', 'system', 'content', p_system),
+                                  jsonb_build_object('role', 'user', 'content', coalesce(p_text, (select s.text from pg_temp.sentences s where s.name = p_sentence)))))) e;
+  perform tests.as_admin();
+  return v;
 end $$;
 
-/* One lookup as reserve will make it (through the dispatcher), with the sentence's embedding. */
-create function pg_temp.look(p_sentence text, p_tenant uuid, p_owner uuid, p_endpoint text default 'route',
-  p_watermark text default 'w1', p_model text default 'small', p_system text default 'You are a FinOps assistant.',
-  p_format text default 'text', p_threshold real default 0.9, p_max integer default 1000, p_provider text default 'mock',
-  p_embedding_model text default 'local:mock-embed', p_embedding real[] default null)
-  returns table (cache_key text, similarity real, source_request_pk bigint, output text, candidates_scanned integer, bound_hit boolean)
+/* The worker's embedding call: reserved (1 000 input tokens at mock:embed's 0.02 USD/Mtok = 20 micros) and settled. */
+create function pg_temp.embed(p_pk bigint) returns text language plpgsql as $$
+declare
+  r record;
+begin
+  select * into r from tests.reserve(p_pk, 1, 1000, 30000, 'embedding');
+  if r.decision = 'allow' then
+    perform tests.settle(p_pk, r.attempt_no, 'ok', 1000, 0, 0, null);
+  end if;
+  return r.decision || '/' || r.model;
+end $$;
+
+/* The chat reserve with the question's vector. */
+create function pg_temp.chat(p_pk bigint, p_embedding real[])
+  returns table (decision text, reason text, attempt_no integer, model text, held_micros bigint, cached_output text)
   language sql as $$
-  select * from llm_private.semantic_lookup(p_tenant, p_owner, p_endpoint, p_provider, p_model, p_watermark,
-    llm_private.system_hash(jsonb_build_array(jsonb_build_object('role', 'system', 'content', p_system))), p_format,
-    coalesce(p_embedding, (select s.embedding from pg_temp.sentences s where s.name = p_sentence)), p_threshold, p_max, p_embedding_model)
+  select r.decision, r.reason, r.attempt_no, r.model, r.held_micros, r.cached_output from tests.reserve(p_pk, 1, 1000, 30000, 'chat', p_embedding) r
 $$;
 
-/* The data: tenant A's user a1 asked "why did our AWS bill go up" on route, revision w1, yesterday. */
-select pg_temp.put('a1-aws', tests.tenant_a(), tests.user_a1(), 'aws_up', '2026-03-14 10:00:00+00');
-select pg_temp.put('a1-transfer', tests.tenant_a(), tests.user_a1(), 'transfer', '2026-03-14 11:00:00+00');
--- The same question in tenant B (revision wb), and for user a2 of tenant A (revision w1).
-select pg_temp.put('b1-aws', tests.tenant_b(), tests.user_b1(), 'aws_up', '2026-03-14 10:00:00+00', p_watermark => 'wb');
-select pg_temp.put('a2-aws', tests.tenant_a(), tests.user_a2(), 'aws_up', '2026-03-14 09:00:00+00', p_watermark => 'wa2');
+/* The whole flow of one question; an allowed call is answered 'answer of <id>' (the entry stored with its vector). */
+create function pg_temp.flow(p_tenant uuid, p_user uuid, p_id text, p_sentence text, p_endpoint text default 'route',
+  p_model text default 'mock:small', p_watermark text default 'w1', p_system text default 'You are a FinOps assistant.',
+  p_format text default 'text', p_text text default null, p_embedding real[] default null) returns text language plpgsql as $$
+declare
+  v bigint := pg_temp.ask(p_tenant, p_user, p_id, p_sentence, p_endpoint, p_model, p_watermark, p_system, p_format, p_text);
+  v_emb real[] := coalesce(p_embedding, pg_temp.emb(p_sentence));
+  r record;
+begin
+  perform pg_temp.embed(v);
+  select * into r from pg_temp.chat(v, v_emb);
+  if r.decision in ('allow', 'cap', 'fallback') then
+    perform tests.settle(v, r.attempt_no, 'ok', 1000, 0, 50, 'answer of ' || p_id, true, false, null, null, v_emb);
+  end if;
+  return r.decision || '/' || r.reason;
+end $$;
 
-select is(llm.semantic_cache_path(256), 'portable', 'no pgvector on this server: lookups of 256-dim embeddings take the portable path');
+/* llm.embedding_for_call as the worker of the request's owner. */
+create function pg_temp.plan(p_pk bigint) returns table (embedding_model text, semantic_threshold real) language plpgsql as $$
+declare
+  q record;
+begin
+  select x.tenant_id, x.user_id into q from llm_private.requests x where x.id = p_pk;
+  perform tests.act_as_money(q.tenant_id, q.user_id);
+  return query select x.embedding_model, x.semantic_threshold from llm.embedding_for_call(p_pk) x;
+  perform tests.as_admin();
+end $$;
 
-/* ------------------------------------------------------------------ hit and misses */
-select pg_temp.as_money(tests.tenant_a(), tests.user_a1());
+create function pg_temp.call_of(p_id text, p_purpose text default 'chat') returns llm.calls language sql as $$
+  select c from llm.calls c where c.request_id = p_id and c.purpose = p_purpose order by c.attempt_no desc limit 1
+$$;
 
-select is((select l.cache_key from pg_temp.look('aws_up_reworded', tests.tenant_a(), tests.user_a1()) l), pg_temp.key('a1-aws'),
-  'a reworded question is served the original''s entry');
-select ok((select l.similarity between 0.99 and 1.0 from pg_temp.look('aws_up_reworded', tests.tenant_a(), tests.user_a1()) l),
-  'its similarity is reported (0.996 with the local embeddings)');
-select is((select (l.source_request_pk, l.output, l.candidates_scanned, l.bound_hit)::text
-             from pg_temp.look('aws_up_reworded', tests.tenant_a(), tests.user_a1()) l),
-  (select (e.source_request_pk, 'answer of a1-aws', 2, false)::text from llm_private.cache_entries e where e.cache_key = pg_temp.key('a1-aws')),
-  'the hit names the request whose answer it reuses, returns that answer, and says how many entries it compared (2: the scope''s)');
-select is((select l.cache_key from pg_temp.look('aws_up', tests.tenant_a(), tests.user_a1()) l), pg_temp.key('a1-aws'),
-  'the identical question hits too (similarity 1)');
-select is((select l.cache_key from pg_temp.look('transfer_reworded', tests.tenant_a(), tests.user_a1()) l), pg_temp.key('a1-transfer'),
-  'another reworded question finds its own original among the scope''s entries (0.963)');
-
-select is((select (l.cache_key, l.source_request_pk, l.output)::text from pg_temp.look('password', tests.tenant_a(), tests.user_a1()) l),
-  '(,,)', 'an unrelated question is a miss: no key, no request, no answer');
-select ok((select l.similarity < 0.2 from pg_temp.look('password', tests.tenant_a(), tests.user_a1()) l),
-  'a miss still reports the best similarity seen (the nearest entry), here under 0.2');
-select is((select l.cache_key from pg_temp.look('aws_down', tests.tenant_a(), tests.user_a1()) l), null,
-  '"go down" instead of "go up" is a miss (0.618 with the local embeddings)');
-
-/* ------------------------------------------------------------------ watermark */
-select is((select (l.cache_key, l.candidates_scanned)::text from pg_temp.look('aws_up', tests.tenant_a(), tests.user_a1(), p_watermark => 'w2') l),
-  '(,0)', 'after a watermark change, not even the identical question is served an old entry (none is compared)');
-
-/* ------------------------------------------------------------------ scope isolation */
-select is((select l.cache_key from pg_temp.look('aws_up', tests.tenant_a(), tests.user_a1(), p_watermark => 'wb') l), null,
-  'tenant: tenant B''s entry (same question, its revision wb) is not served to tenant A');
-select is((select l.cache_key from pg_temp.look('aws_up', tests.tenant_b(), tests.user_b1(), p_watermark => 'wb') l), null,
-  'tenant: tenant A''s context cannot look up tenant B''s scope either (row-level security hides the entry)');
-select pg_temp.as_money(tests.tenant_b(), tests.user_b1());
-select is((select l.cache_key from pg_temp.look('aws_up_reworded', tests.tenant_b(), tests.user_b1(), p_watermark => 'wb') l),
-  pg_temp.key('b1-aws'), 'tenant: ... while tenant B itself is served its own entry');
-select pg_temp.as_money(tests.tenant_a(), tests.user_a1());
-
-select is((select l.cache_key from pg_temp.look('aws_up', tests.tenant_a(), tests.user_a1(), p_watermark => 'wa2') l), null,
-  'user: user a2''s entry is not served to user a1 (the endpoint is not shared)');
-select is((select l.cache_key from pg_temp.look('aws_up', tests.tenant_a(), '00000000-0000-0000-0000-000000000000', p_watermark => 'wa2') l),
-  null, 'user: a per-user entry is not a shared one');
-select is((select l.cache_key from pg_temp.look('aws_up', tests.tenant_a(), tests.user_a1(), p_endpoint => 'explanation') l), null,
-  'endpoint: the route entry is not served to explanation');
-select is((select l.cache_key from pg_temp.look('aws_up', tests.tenant_a(), tests.user_a1(), p_model => 'large') l), null,
-  'model: an entry answered by mock:small is not served to a request for mock:large');
-select is((select l.cache_key from pg_temp.look('aws_up', tests.tenant_a(), tests.user_a1(), p_provider => 'other') l), null,
-  'provider: nor to the same model name at another provider');
-select is((select l.cache_key from pg_temp.look('aws_up', tests.tenant_a(), tests.user_a1(), p_system => 'You are a pirate.') l), null,
-  'system prompt: another system prompt never matches');
-select is((select l.cache_key from pg_temp.look('aws_up', tests.tenant_a(), tests.user_a1(), p_system => E'  You are a FinOps assistant.\r\n') l),
-  pg_temp.key('a1-aws'), 'system prompt: ... but the same one with other outer whitespace and line endings does');
-select is((select l.cache_key from pg_temp.look('aws_up', tests.tenant_a(), tests.user_a1(), p_embedding_model => 'openai:text-embedding-3-small') l),
-  null, 'embedding model: vectors of another embedding model are never compared');
-select is((select (l.cache_key, l.candidates_scanned)::text from pg_temp.look('aws_up', tests.tenant_a(), tests.user_a1(),
-             p_embedding => (select s.embedding[1:128] from pg_temp.sentences s where s.name = 'aws_up')) l),
-  '(,0)', 'embedding width: a 128-dim embedding is never compared with 256-dim entries');
-
-/* ------------------------------------------------------------------ JSON vs text */
-reset role;
-select pg_temp.put('a1-aws-json', tests.tenant_a(), tests.user_a1(), 'aws_up', '2026-03-14 12:00:00+00', p_watermark => 'wj', p_format => 'json');
-select pg_temp.as_money(tests.tenant_a(), tests.user_a1());
-select is((select l.cache_key from pg_temp.look('aws_up', tests.tenant_a(), tests.user_a1(), p_format => 'json') l), null,
-  'a JSON request is never served a text entry');
-select is((select l.cache_key from pg_temp.look('aws_up', tests.tenant_a(), tests.user_a1(), p_watermark => 'wj') l), null,
-  'a text request is never served a JSON entry');
-select is((select l.cache_key from pg_temp.look('aws_up_reworded', tests.tenant_a(), tests.user_a1(), p_watermark => 'wj', p_format => 'json') l),
-  pg_temp.key('a1-aws-json'), 'a JSON request is served a JSON entry');
-
-/* ------------------------------------------------------------------ expiry */
-reset role;
-select pg_temp.put('a1-expired', tests.tenant_a(), tests.user_a1(), 'aws_up', '2026-03-01 00:00:00+00', p_watermark => 'wx',
-  p_expires_at => '2026-03-15 10:29:59+00');
-select pg_temp.as_money(tests.tenant_a(), tests.user_a1());
-select is((select l.cache_key from pg_temp.look('aws_up', tests.tenant_a(), tests.user_a1(), p_watermark => 'wx') l), null,
-  'an expired entry is never served');
-
-/* ------------------------------------------------------------------ policy: threshold per endpoint, sharing */
-select is((select (p.owner_user_id = tests.user_a1(), p.semantic_threshold, p.shared)::text
-             from llm_private.cache_policy(tests.tenant_a(), tests.user_a1(), 'route') p),
-  '(t,0.9,f)', 'default policy: per user, threshold 0.90');
-select is((select (p.semantic_threshold is null)::text from llm_private.cache_policy(tests.tenant_a(), tests.user_a1(), 'investigation') p),
-  'true', 'default policy: the semantic cache is off for investigation (a wrong answer costs most there)');
-
-select throws_ok($$ select llm.set_endpoint_cache(tests.tenant_a(), 'route', false, 0.9) $$, '42501', null,
-  'llm_money may not change an endpoint''s cache settings');
+/* ------------------------------------------------------------------ settings */
+select results_eq($$select endpoint::text, semantic_threshold, embedding_model from llm_private.endpoint_settings where tenant_id is null order by 1$$,
+  $$values ('budget_optimization', 0.9::real, null::text), ('explanation', 0.9::real, null), ('investigation', null::real, null), ('route', 0.9::real, null)$$,
+  'default thresholds: 0.90, off for investigation; no default embedding model (the semantic cache waits for an operator to name one)');
+select throws_ok($$ select tests.act_as_money(tests.tenant_a(), tests.user_a1()), llm.set_endpoint_cache(tests.tenant_a(), 'route', false, 0.9, 'mock:embed') $$,
+  '42501', null, 'llm_money may not change an endpoint''s cache settings');
 select tests.act_as_role('llm_operator');
-select lives_ok($$ select llm.set_endpoint_cache(tests.tenant_a(), 'route', false, 0.90) $$, 'the operator sets route''s threshold to 0.90');
-select lives_ok($$ select llm.set_endpoint_cache(tests.tenant_a(), 'explanation', false, 0.97) $$, '... explanation''s to 0.97');
-select lives_ok($$ select llm.set_endpoint_cache(tests.tenant_a(), 'budget_optimization', true, 0.90) $$,
-  '... and shares budget_optimization''s cache among tenant A''s users');
-select throws_ok($$ select llm.set_endpoint_cache(tests.tenant_a(), 'route', false, 0.3) $$, '22023', null,
-  'a threshold under 0.5 is refused');
-
-reset role;
-select pg_temp.put('a1-staging-route', tests.tenant_a(), tests.user_a1(), 'staging', '2026-03-14 10:00:00+00', p_watermark => 'wt');
-select pg_temp.put('a1-staging-expl', tests.tenant_a(), tests.user_a1(), 'staging', '2026-03-14 10:00:00+00', p_watermark => 'wt',
-  p_endpoint => 'explanation');
-select pg_temp.put('a1-staging-inv', tests.tenant_a(), tests.user_a1(), 'staging', '2026-03-14 10:00:00+00', p_watermark => 'wt',
-  p_endpoint => 'investigation');
-select pg_temp.as_money(tests.tenant_a(), tests.user_a1());
-
-create function pg_temp.look_policy(p_sentence text, p_endpoint text, p_user uuid, p_watermark text default 'wt')
-  returns table (cache_key text, similarity real, candidates_scanned integer)
-  language sql as $$
-  select l.cache_key, l.similarity, l.candidates_scanned
-    from llm_private.cache_policy(tests.tenant_a(), p_user, p_endpoint) p,
-         pg_temp.look(p_sentence, tests.tenant_a(), p.owner_user_id, p_endpoint, p_watermark, p_threshold => p.semantic_threshold) l
-$$;
-select is((select l.cache_key from pg_temp.look_policy('staging_reordered', 'route', tests.user_a1()) l), pg_temp.key('a1-staging-route'),
-  'threshold per endpoint: the reordered question (0.949) is a hit on route (0.90)');
-select is((select (l.cache_key, round(l.similarity::numeric, 3))::text from pg_temp.look_policy('staging_reordered', 'explanation', tests.user_a1()) l),
-  '(,0.949)', '... and a miss on explanation (0.97), which reports the similarity it fell short with');
-select is((select l.cache_key from pg_temp.look_policy('staging', 'explanation', tests.user_a1()) l), pg_temp.key('a1-staging-expl'),
-  '... where the identical question still hits');
-select is((select (l.cache_key, l.candidates_scanned)::text from pg_temp.look_policy('staging', 'investigation', tests.user_a1()) l),
-  '(,0)', 'investigation (default off): not even the identical question, and nothing is scanned');
-
--- Shared endpoint: the entry is stored tenant-wide (owner = nil uuid) and served to every user.
-reset role;
-select pg_temp.put('shared-aws', tests.tenant_a(), (select p.owner_user_id from llm_private.cache_policy(tests.tenant_a(), tests.user_a1(),
-  'budget_optimization') p), 'aws_up', '2026-03-14 10:00:00+00', p_watermark => 'wt', p_endpoint => 'budget_optimization');
-select pg_temp.as_money(tests.tenant_a(), tests.user_a2());
+select lives_ok($$
+  select llm.set_endpoint_cache(tests.tenant_a(), 'route', false, 0.90, 'mock:embed'),
+         llm.set_endpoint_cache(tests.tenant_a(), 'explanation', false, 0.97, 'mock:embed'),
+         llm.set_endpoint_cache(tests.tenant_a(), 'budget_optimization', true, 0.90, 'mock:embed'),
+         llm.set_endpoint_cache(tests.tenant_b(), 'route', false, 0.90, 'mock:embed') $$,
+  'the operator names mock:embed for tenant A''s route (0.90), explanation (0.97), budget_optimization (0.90, shared), and B''s route');
+select tests.as_admin();
+select is((select (p.owner_user_id = tests.user_a1(), p.shared, p.semantic_threshold, p.embedding_model)::text
+             from llm_private.cache_policy(tests.tenant_a(), tests.user_a1(), 'investigation') p),
+  '(t,f,,)', 'investigation keeps the default row: per user, semantic cache off');
 select is((select p.owner_user_id::text from llm_private.cache_policy(tests.tenant_a(), tests.user_a2(), 'budget_optimization') p),
   '00000000-0000-0000-0000-000000000000', 'a shared endpoint''s scope is the tenant (nil owner)');
-select is((select l.cache_key from pg_temp.look_policy('aws_up_reworded', 'budget_optimization', tests.user_a2()) l), pg_temp.key('shared-aws'),
-  'a shared endpoint serves user a1''s answer to user a2');
-select is((select l.cache_key from pg_temp.look_policy('aws_up_reworded', 'route', tests.user_a2(), 'w1') l), null,
-  '... while on route (per user) a2 is not served a1''s entry');
 
-/* ------------------------------------------------------------------ the candidate bound */
--- One matching entry, then 30 newer unrelated ones in the same scope.
-reset role;
-select pg_temp.put('bound-match', tests.tenant_a(), tests.user_a1(), 'aws_up', '2026-03-10 00:00:00+00', p_watermark => 'wbound');
-select pg_temp.put('bound-filler-' || i, tests.tenant_a(), tests.user_a1(), null, '2026-03-11 00:00:00+00'::timestamptz + i * interval '1 minute',
-  p_watermark => 'wbound', p_embedding => (select array_agg(sin(i * 7.0 + d * 1.3)::real order by d) from generate_series(1, 256) d))
-  from generate_series(1, 30) i;
-select pg_temp.as_money(tests.tenant_a(), tests.user_a1());
-select is((select (l.cache_key, l.candidates_scanned, l.bound_hit)::text
-             from pg_temp.look('aws_up_reworded', tests.tenant_a(), tests.user_a1(), p_watermark => 'wbound', p_max => 10) l),
-  '(,10,t)', 'bound 10 on a scope of 31: the 10 newest are compared, the older match is not reached, and bound_hit says so');
-select is((select (l.cache_key, l.candidates_scanned, l.bound_hit)::text
-             from pg_temp.look('aws_up_reworded', tests.tenant_a(), tests.user_a1(), p_watermark => 'wbound', p_max => 31) l),
-  '(' || pg_temp.key('bound-match') || ',31,f)', 'bound 31: the whole scope is compared, the match is found, the bound was not hit');
-select is((select (l.candidates_scanned, l.bound_hit)::text
-             from pg_temp.look('aws_up_reworded', tests.tenant_a(), tests.user_a1(), p_watermark => 'wbound', p_max => 30) l),
-  '(30,t)', 'bound 30 on a scope of 31: hit exactly at the edge');
+/* ------------------------------------------------------------------ end to end: a question, then the same in other words */
+select results_eq($$select * from pg_temp.plan(pg_temp.ask(tests.tenant_a(), tests.user_a1(), 's-1', 'aws_up'))$$,
+  $$values ('mock:embed', 0.9::real)$$, 'the worker asks whether to embed: yes, with mock:embed (a watermark, a threshold, a priced embedding model)');
+select results_eq($$select decision, reason, model, held_micros from tests.reserve(tests.request_pk('s-1'), 1, 1000, 30000, 'embedding')$$,
+  $$values ('allow', 'ok', 'embed', 20::bigint)$$, 'the embedding call is reserved at mock:embed''s price (1 000 tokens: 20 micros)');
+select results_eq($$select state, cost_micros from tests.settle(tests.request_pk('s-1'), 1, 'ok', 1000, 0, 0, null)$$,
+  $$values ('settled', 20::bigint)$$, 'and settled like any call');
+select results_eq($$select decision, reason from pg_temp.chat(tests.request_pk('s-1'), pg_temp.emb('aws_up'))$$,
+  $$values ('allow', 'ok')$$, 'the chat reserve with the vector: nothing in the scope yet, the call is allowed');
+select results_eq($$select c.semantic_candidates, c.semantic_bound_hit, c.similarity from pg_temp.call_of('s-1') c$$,
+  $$values (0, false, null::real)$$, 'the decision records that a semantic lookup ran and compared 0 entries');
+select results_eq($$select state from tests.settle(tests.request_pk('s-1'), 2, 'ok', 1000, 0, 50, 'Because of EC2.', true, false, null, null,
+                     pg_temp.emb('aws_up'))$$, $$values ('settled')$$, 'the answer settles with the question''s vector');
+select results_eq($$select embedding_model, cardinality(embedding), owner_user_id from llm_private.cache_entries where output = 'Because of EC2.'$$,
+  $$values ('mock:embed', 256, tests.user_a1())$$, 'the entry stores the vector, the model of the request''s embedding call, and its owner');
 
-/* ------------------------------------------------------------------ both entry points agree here */
-select is((select array_agg(l::text) from pg_temp.look('aws_up_reworded', tests.tenant_a(), tests.user_a1(), p_watermark => 'wbound', p_max => 31) l),
-  (select array_agg(l::text) from llm_private.semantic_lookup_portable(tests.tenant_a(), tests.user_a1(), 'route', 'mock', 'small', 'wbound',
-     llm_private.system_hash('[{"role": "system", "content": "You are a FinOps assistant."}]'), 'text',
-     (select s.embedding from pg_temp.sentences s where s.name = 'aws_up_reworded'), 0.9, 31, 'local:mock-embed') l),
-  'without the HNSW index, llm_private.semantic_lookup is the portable path');
+select is(pg_temp.embed(pg_temp.ask(tests.tenant_a(), tests.user_a1(), 's-2', 'aws_up_reworded')), 'allow/embed',
+  'user a1 asks the same in other words: its own embedding call');
+select results_eq($$select decision, reason, held_micros, cached_output from pg_temp.chat(tests.request_pk('s-2'), pg_temp.emb('aws_up_reworded'))$$,
+  $$values ('cached', 'semantic_hit', 0::bigint, 'Because of EC2.')$$, 'the reworded question is served the earlier answer: cached / semantic_hit, nothing held');
+select results_eq($$select c.decision, c.reason, c.similarity between 0.99 and 1, c.cache_source_pk, c.semantic_candidates, c.semantic_bound_hit, c.charged_micros
+                     from pg_temp.call_of('s-2') c$$,
+  $$values ('cached', 'semantic_hit', true, tests.request_pk('s-1'), 1, false, 0::bigint)$$,
+  'llm.calls: the similarity (0.996), the request whose answer was served, 1 entry compared, charged nothing');
+select results_eq($$select c.model_ref, c.state, c.charged_micros from pg_temp.call_of('s-2', 'embedding') c$$,
+  $$values ('mock:embed', 'settled', 20::bigint)$$, '... and the embedding call is its own call in the ledger, at the embedding model''s price');
+select tests.act_as_app(tests.tenant_a(), tests.user_a1());
+select results_eq($$select state, cached, cache_reason, similarity between 0.99 and 1, reused_request_id, output, spent_micros
+                     from llm.request_results where request_id = 's-2'$$,
+  $$values ('done', true, 'semantic_hit', true, 's-1', 'Because of EC2.', 20::bigint)$$,
+  'llm.request_results: done from the cache (semantic_hit), the similarity, whose answer was reused, and it cost only the embedding');
+select tests.act_as_role('llm_auditor');
+select results_eq($$select hits, semantic_hits, saved_micros from llm.cache_stats where tenant_id = tests.tenant_a()$$,
+  $$values (1::bigint, 1::bigint, 1100::bigint)$$, 'llm.cache_stats counts the semantic hit and the 1 100 micros the source call cost');
+select tests.as_admin();
+select is(tests.drift_rows(), 0::bigint, 'usage equals the ledger');
+
+/* ------------------------------------------------------------------ misses */
+select is(pg_temp.flow(tests.tenant_a(), tests.user_a1(), 's-pw', 'password'), 'allow/ok', 'an unrelated question misses');
+select is(pg_temp.flow(tests.tenant_a(), tests.user_a1(), 's-down', 'aws_down'), 'allow/ok',
+  '"go down" instead of "go up" misses (0.618 with the local embeddings)');
+select is(pg_temp.flow(tests.tenant_a(), tests.user_a1(), 's-w2', 'aws_up_reworded', p_watermark => 'w2'), 'allow/ok',
+  'watermark change: the reworded question with watermark w2 misses');
+select is((pg_temp.call_of('s-w2')).semantic_candidates, 0, '... not one entry of w1 was even compared');
+select is((select count(*)::int from pg_temp.plan(pg_temp.ask(tests.tenant_a(), tests.user_a1(), 's-exact', 'aws_up'))), 0,
+  'the identical question: no embedding call (the exact key hits, an embedding would be wasted)');
+select results_eq($$select decision, reason from tests.reserve(tests.request_pk('s-exact'))$$, $$values ('cached', 'cache_hit')$$,
+  '... and the exact cache serves it');
+
+/* ------------------------------------------------------------------ scope isolation: the same reworded question elsewhere */
+select is(pg_temp.flow(tests.tenant_b(), tests.user_b1(), 's-b', 'aws_up_reworded'), 'allow/ok', 'tenant: tenant B is never served tenant A''s entry');
+select is(pg_temp.flow(tests.tenant_a(), tests.user_a2(), 's-a2', 'aws_up_reworded'), 'allow/ok', 'user: user a2 is not served user a1''s entry (route is per user)');
+select is(pg_temp.flow(tests.tenant_a(), tests.user_a1(), 's-expl', 'aws_up_reworded', 'explanation'), 'allow/ok',
+  'endpoint: the route entry is not served to explanation');
+select is(pg_temp.flow(tests.tenant_a(), tests.user_a1(), 's-large', 'aws_up_reworded', p_model => 'mock:large'), 'allow/ok',
+  'model: an answer of mock:small is not served to a request for mock:large');
+select is(pg_temp.flow(tests.tenant_a(), tests.user_a1(), 's-pirate', 'aws_up_reworded', p_system => 'You are a pirate.'), 'allow/ok',
+  'system prompt: another system prompt never matches');
+select is(pg_temp.flow(tests.tenant_a(), tests.user_a1(), 's-json', 'aws_up_reworded', p_format => 'json'), 'allow/ok',
+  'response format: a JSON request is never served a text entry');
+select is(pg_temp.flow(tests.tenant_a(), tests.user_a1(), 's-json-2', 'aws_up', p_format => 'json', p_watermark => 'wj'), 'allow/ok',
+  'a JSON answer is stored under watermark wj');
+select is(pg_temp.flow(tests.tenant_a(), tests.user_a1(), 's-text-wj', 'aws_up_reworded', p_watermark => 'wj'), 'allow/ok',
+  '... a text request is never served it');
+select is(pg_temp.flow(tests.tenant_a(), tests.user_a1(), 's-json-3', 'aws_up_reworded', p_format => 'json', p_watermark => 'wj'),
+  'cached/semantic_hit', '... a JSON request is');
+select is(pg_temp.flow(tests.tenant_a(), tests.user_a1(), 's-transfer', 'transfer_reworded'), 'allow/ok', 'another question is stored on route');
+select is(pg_temp.flow(tests.tenant_a(), tests.user_a1(), 's-transfer-2', 'transfer'), 'cached/semantic_hit',
+  'its rewording finds it among the scope''s entries');
+select is((select (c.cache_source_pk = tests.request_pk('s-transfer'), c.semantic_candidates)::text from pg_temp.call_of('s-transfer-2') c),
+  '(t,4)', '... the right one of the 4 entries of the scope (route, a1, mock:small, w1, the FinOps prompt, text)');
+
+/* ------------------------------------------------------------------ thresholds per endpoint, sharing */
+select is(pg_temp.flow(tests.tenant_a(), tests.user_a1(), 's-st-r', 'staging'), 'allow/ok', 'a question is stored on route');
+select is(pg_temp.flow(tests.tenant_a(), tests.user_a1(), 's-st-e', 'staging', 'explanation'), 'allow/ok', 'and on explanation');
+select is(pg_temp.flow(tests.tenant_a(), tests.user_a1(), 's-st-r2', 'staging_reordered'), 'cached/semantic_hit',
+  'its reordering (0.949) is a hit on route (threshold 0.90)');
+select is(round((pg_temp.call_of('s-st-r2')).similarity::numeric, 3), 0.949, '... recorded with its similarity');
+select is(pg_temp.flow(tests.tenant_a(), tests.user_a1(), 's-st-e2', 'staging_reordered', 'explanation'), 'allow/ok',
+  '... and a miss on explanation (threshold 0.97)');
+select is((select count(*)::int from pg_temp.plan(pg_temp.ask(tests.tenant_a(), tests.user_a1(), 's-inv', 'staging', 'investigation'))), 0,
+  'investigation (off by default): the worker is told not to embed');
+select results_eq($$select decision, reason from pg_temp.chat(tests.request_pk('s-inv'), pg_temp.emb('staging'))$$, $$values ('allow', 'ok')$$,
+  '... and a vector given anyway is not looked up');
+select is((pg_temp.call_of('s-inv')).semantic_candidates, null, '... (no lookup ran)');
+select is(pg_temp.flow(tests.tenant_a(), tests.user_a1(), 's-bo', 'aws_up', 'budget_optimization'), 'allow/ok', 'user a1 asks on shared budget_optimization');
+select is((select owner_user_id::text from llm_private.cache_entries where output = 'answer of s-bo'), '00000000-0000-0000-0000-000000000000',
+  'the answer is stored in the tenant''s shared cache');
+select is(pg_temp.flow(tests.tenant_a(), tests.user_a2(), 's-bo-2', 'aws_up_reworded', 'budget_optimization'), 'cached/semantic_hit',
+  'user a2''s rewording is served it');
+
+/* ------------------------------------------------------------------ what reserve refuses, and what its trigger checks */
+select throws_ok($$ select * from pg_temp.chat(pg_temp.ask(tests.tenant_a(), tests.user_a1(), 's-noemb', 'password', p_watermark => 'w9'),
+  pg_temp.emb('password')) $$, '22023', null, 'a vector without the request''s own settled embedding call is refused (22023)');
+select ok(pg_temp.ask(tests.tenant_a(), tests.user_a1(), 's-e', 'password', p_watermark => 'w8') > 0, 'another question');
+select throws_ok($$ select * from tests.reserve(tests.request_pk('s-e'), 1, 1000, 30000, 'embedding', pg_temp.emb('password')) $$, '22023', null,
+  'p_embedding goes with the chat reserve only');
+select throws_ok($$ select * from pg_temp.chat(tests.request_pk('s-e'), '{0.5,NaN}') $$, '22023', null,
+  'a NaN in the vector is refused (NaN compares above every threshold)');
+select throws_ok($$ select * from pg_temp.chat(tests.request_pk('s-e'), '{0,0,0}') $$, '22023', null, 'the zero vector is refused');
+select throws_ok($$ select * from tests.settle(tests.request_pk('s-pw'), 2, 'ok', 1000, 0, 50, 'x', true, false, null, null, '{Infinity}') $$,
+  '22023', null, 'settle refuses a malformed vector before writing anything');
+
+-- The money role inserting an attempt by hand may claim an entry: the trigger serves it only inside the request's scope.
+select is(pg_temp.embed(pg_temp.ask(tests.tenant_a(), tests.user_a1(), 's-forge', 'password', 'explanation', p_watermark => 'wf')), 'allow/embed',
+  'a request on explanation makes its embedding call');
+select tests.act_as_money(tests.tenant_a(), tests.user_a1());
+insert into llm_private.attempts (tenant_id, request_pk, user_id, purpose, job_attempt, input_tokens_estimate, expires_at, cache_key, similarity)
+select tests.tenant_a(), tests.request_pk('s-forge'), tests.user_a1(), 'chat', 1, 1000, now() + interval '30 seconds', e.cache_key, 0.999
+  from llm_private.cache_entries e where e.output = 'Because of EC2.';
+select tests.as_admin();
+select results_eq($$select decision, reason, similarity, cache_source_pk from pg_temp.call_of('s-forge')$$,
+  $$values ('allow', 'ok', null::real, null::bigint)$$, 'a claim of a route entry for an explanation request is not served (the call is decided as a miss)');
+
+/* ------------------------------------------------------------------ what is stored */
+insert into llm_private.provider_breakers (provider, model, state, consecutive_failures, open_until) values ('mock', 'large', 'open', 3, '2026-03-15 11:00+00');
+select is(pg_temp.flow(tests.tenant_a(), tests.user_a1(), 's-fb', 'password', p_model => 'mock:large', p_watermark => 'w7'), 'fallback/breaker_open',
+  'a call served by a fallback model (breaker open), settled with its vector');
+select is((select count(*)::int from llm_private.cache_entries where output = 'answer of s-fb'), 0, 'is never stored, with or without its vector');
+delete from llm_private.provider_breakers;
+select throws_ok($$ update llm_private.cache_entries set embedding = '{0.5,NaN}' where output = 'Because of EC2.' $$, '23514', null,
+  'a NaN coordinate can never be stored (cache_entries_semantic_check)');
+select lives_ok($$ select tests.settle(x.pk, r.attempt_no, 'ok', 1000, 0, 50, 'answer without embedding call', true, false, null, null, pg_temp.emb('password'))
+                     from (select pg_temp.ask(tests.tenant_a(), tests.user_a1(), 's-novec', 'password', p_watermark => 'w6') as pk) x,
+                          tests.reserve(x.pk) r $$, 'a chat call that made no embedding call settles with a vector');
+select is((select (embedding is null, embedding_model is null)::text from llm_private.cache_entries where output = 'answer without embedding call'),
+  '(t,t)', '... its entry is stored for the exact cache only: a vector is kept only with the governed call that made it');
+
+/* ------------------------------------------------------------------ the candidate bound (portable path) */
+-- One matching entry, then 10 newer unrelated ones in the same scope (route, a1, watermark wbound); the bound is 10.
+update llm_private.settings set semantic_max_candidates = 10;
+select tests.freeze_clock('2026-03-15 10:31:00+00');
+select is(pg_temp.flow(tests.tenant_a(), tests.user_a1(), 'b-match', 'aws_up', p_watermark => 'wbound'), 'allow/ok', 'a question is stored');
+select is((select string_agg(x, ',') from (
+    select pg_temp.flow(tests.tenant_a(), tests.user_a1(), 'b-fill-' || i, null, p_watermark => 'wbound', p_text => 'Filler question number ' || i,
+             p_embedding => (select array_agg((d = 200 + i)::int::real order by d) from generate_series(1, 256) d)) as x
+      from generate_series(1, 10) i, lateral (select tests.freeze_clock('2026-03-15 10:31:00+00'::timestamptz + i * interval '1 minute')) c
+     order by i) f), repeat('allow/ok,', 9) || 'allow/ok', 'then 10 unrelated ones, one minute apart');
+select tests.freeze_clock('2026-03-15 10:45:00+00');
+select is(pg_temp.embed(pg_temp.ask(tests.tenant_a(), tests.user_a1(), 'b-q1', 'aws_up_reworded', p_watermark => 'wbound')), 'allow/embed',
+  'the rewording is asked');
+select results_eq($$select decision, reason from pg_temp.chat(tests.request_pk('b-q1'), pg_temp.emb('aws_up_reworded'))$$, $$values ('allow', 'ok')$$,
+  'bound 10 on a scope of 11: the older match is not reached, a miss');
+select results_eq($$select c.semantic_candidates, c.semantic_bound_hit from pg_temp.call_of('b-q1') c$$, $$values (10, true)$$,
+  '... and the decision says the bound was hit (10 compared)');
+select is((select state from tests.release(tests.request_pk('b-q1'), 2)), 'released', '(the call is not made: its cache fill ends)');
+update llm_private.settings set semantic_max_candidates = 11;
+select is(pg_temp.embed(pg_temp.ask(tests.tenant_a(), tests.user_a1(), 'b-q2', 'aws_up_reworded', p_watermark => 'wbound')), 'allow/embed',
+  'asked again with the bound at 11');
+select results_eq($$select decision, reason from pg_temp.chat(tests.request_pk('b-q2'), pg_temp.emb('aws_up_reworded'))$$,
+  $$values ('cached', 'semantic_hit')$$, 'the whole scope is compared and the match is served');
+select results_eq($$select c.semantic_candidates, c.semantic_bound_hit, c.cache_source_pk from pg_temp.call_of('b-q2') c$$,
+  $$values (11, false, tests.request_pk('b-match'))$$, '... 11 compared, the bound not hit');
+
+/* ------------------------------------------------------------------ the lookup function itself */
+select is(llm.semantic_cache_path(256), 'portable', 'no pgvector on this server: lookups of 256-dim embeddings take the portable path');
+create function pg_temp.look(p_embedding real[], p_embedding_model text default 'mock:embed', p_watermark text default 'w1',
+  p_format text default 'text', p_threshold real default 0.9, p_max integer default 1000)
+  returns table (cache_key text, similarity real, source_request_pk bigint, output text, candidates_scanned integer, bound_hit boolean)
+  language sql as $$
+  select * from llm_private.semantic_lookup(tests.tenant_a(), tests.user_a1(), 'route', 'mock', 'small', p_watermark,
+    llm_private.system_hash('[{"role": "system", "content": "You are a FinOps assistant."}]'), p_format, p_embedding, p_threshold, p_max, p_embedding_model)
+$$;
+select tests.act_as_money(tests.tenant_a(), tests.user_a1());
+select is((select (l.output, l.candidates_scanned)::text from pg_temp.look(pg_temp.emb('aws_up_reworded')) l), '("Because of EC2.",5)',
+  'as llm_money: the rewording finds its entry among the 5 of its scope');
+select is((select (l.cache_key, l.candidates_scanned)::text from pg_temp.look(pg_temp.emb('aws_up_reworded'), 'openai:text-embedding-3-small') l),
+  '(,0)', 'embedding model: vectors of another embedding model are never compared');
+select is((select (l.cache_key, l.candidates_scanned)::text from pg_temp.look((pg_temp.emb('aws_up_reworded'))[1:128]) l), '(,0)',
+  'width: a 128-dim vector is never compared with 256-dim entries');
+select is((select (l.cache_key, round(l.similarity::numeric, 3))::text from pg_temp.look(pg_temp.emb('staging_reordered'), p_threshold => 0.97) l),
+  '(,0.949)', 'a miss reports the best similarity it saw (0.949 under a threshold of 0.97)');
 select throws_ok($$ select * from llm_private.semantic_lookup_pgvector(tests.tenant_a(), tests.user_a1(), 'route', 'mock', 'small', 'w1',
-     llm_private.system_hash('[]'), 'text', array_fill(0.5::real, array[256]), 0.9, 10) $$, '55000', null,
+     llm_private.system_hash('[]'), 'text', array_fill(0.5::real, array[256]), 0.9, 10, 'mock:embed') $$, '55000', null,
   'the pgvector path refuses to run where its index does not exist');
-
-/* ------------------------------------------------------------------ arguments */
-select throws_ok($$ select * from pg_temp.look('aws_up', tests.tenant_a(), tests.user_a1(), p_watermark => null) $$, '22023', null,
-  'no watermark, no semantic lookup (22023)');
-select throws_ok($$ select * from pg_temp.look('aws_up', tests.tenant_a(), tests.user_a1(), p_format => 'xml') $$, '22023', null,
-  'the response format is text or json');
-select throws_ok($$ select * from pg_temp.look(null, tests.tenant_a(), tests.user_a1(), p_embedding => '{0.5,NaN}') $$, '22023', null,
-  'a NaN in the query embedding is refused (NaN would compare above every threshold)');
-select throws_ok($$ select * from pg_temp.look(null, tests.tenant_a(), tests.user_a1(), p_embedding => '{0,0,0}') $$, '22023', null,
-  'the zero vector is refused (no direction, no cosine)');
-select throws_ok($$ select * from pg_temp.look('aws_up', tests.tenant_a(), tests.user_a1(), p_max => 0) $$, '22023', null,
-  'the candidate bound is at least 1');
-select throws_ok($$ select * from pg_temp.look('aws_up', tests.tenant_a(), tests.user_a1(), p_threshold => 1.5) $$, '22023', null,
-  'a threshold above 1 is refused');
-
-/* ------------------------------------------------------------------ stored entries */
-reset role;
-select throws_ok($$ select pg_temp.put('nan', tests.tenant_a(), tests.user_a1(), null, '2026-03-14 10:00:00+00', p_embedding => '{0.5,NaN}') $$,
-  '23514', null, 'an entry with a NaN coordinate cannot be stored');
-select throws_ok($$ select pg_temp.put('nomodel', tests.tenant_a(), tests.user_a1(), 'aws_up', '2026-03-14 10:00:00+00', p_embedding_model => null) $$,
-  '23514', null, 'an embedding without its model cannot be stored');
-select throws_ok($$ select pg_temp.put('nowm', tests.tenant_a(), tests.user_a1(), 'aws_up', '2026-03-14 10:00:00+00', p_watermark => null) $$,
-  '23514', null, 'a semantic entry without a watermark cannot be stored');
-
-select is(llm_private.system_hash('[{"role": "user", "content": "hi"}]'), llm_private.system_hash('[]'),
-  'system_hash ignores user messages; no system prompt hashes like an empty one');
-select isnt(llm_private.system_hash('[{"role": "system", "content": "a"}]'), llm_private.system_hash('[{"role": "developer", "content": "a"}]'),
-  'system_hash keeps the role: a system and a developer message differ');
+select throws_ok($$ select * from pg_temp.look(pg_temp.emb('aws_up'), p_watermark => null) $$, '22023', null, 'no watermark, no lookup (22023)');
+select throws_ok($$ select * from pg_temp.look(pg_temp.emb('aws_up'), p_format => 'xml') $$, '22023', null, 'the response format is text or json');
+select throws_ok($$ select * from pg_temp.look(pg_temp.emb('aws_up'), p_max => 0) $$, '22023', null, 'the candidate bound is at least 1');
+select throws_ok($$ select * from pg_temp.look(pg_temp.emb('aws_up'), p_threshold => 1.5) $$, '22023', null, 'a threshold above 1 is refused');
 
 /* ------------------------------------------------------------------ purge */
-select pg_temp.as_money(tests.tenant_a(), tests.user_a1());
-select throws_ok($$ select llm.purge_cache_entries(tests.tenant_a()) $$, '42501', null, 'llm_money may not purge the cache');
+select throws_ok($$ select llm.purge_cache(tests.tenant_a()) $$, '42501', null, 'llm_money may not purge the cache');
 select tests.act_as_role('llm_operator');
-select is(llm.purge_cache_entries(tests.tenant_a(), p_source_watermark => 'wbound'), 31::bigint,
-  'the operator purges one watermark of a tenant (31 entries)');
-select is(llm.purge_cache_entries(tests.tenant_a(), 'explanation'), 1::bigint, '... one endpoint of a tenant');
-select is(llm.purge_cache_entries(tests.tenant_b()), 1::bigint, '... or a whole tenant (B: 1 entry)');
-select is((select count(*)::int from llm_private.cache_entries where tenant_id = tests.tenant_a()), 8,
-  'and nothing else: tenant A keeps its 8 other entries');
+select is(llm.purge_cache(tests.tenant_a(), null, 'wbound'), 11::bigint, 'the operator purges one watermark of a tenant (11 entries)');
+select is(llm.purge_cache(tests.tenant_a(), 'explanation'), 3::bigint, '... or one endpoint of a tenant');
+select tests.as_admin();
+select is((select count(*)::int from llm_private.cache_entries where tenant_id = tests.tenant_b()), 1, 'and nothing of another tenant');
 
 select * from finish();
 rollback;
