@@ -12,7 +12,7 @@
  *   BENCH_SEMANTIC_LOOKUPS   measured lookups per size and path (default 200; warm-up 20 more)
  *   BENCH_SEMANTIC_BOUND     the portable path's p_max_candidates (default 1000)
  *   BENCH_SEMANTIC_PGLITE    0 skips the pgvector (PGlite) rows
- * Each lookup runs as reserve will run it: its own transaction, SET ROLE llm_money, the tenant's
+ * Each lookup runs as reserve runs it: its own transaction, SET ROLE llm_money, the tenant+user
  * context, FORCE RLS; only the lookup statement is timed (not BEGIN, context or the embedding).
  * Half the questions reword one of the newest entries (a hit on both paths); half reword an entry
  * anywhere in the scope (the portable path misses those beyond its bound; HNSW finds them).
@@ -25,7 +25,7 @@ import { migrateAll } from '../src/db/migrate';
 import { urlForDatabase } from '../src/db/urls';
 import { startPgliteSemantic } from '../test/support/pglite-semantic';
 import {
-  embeddingLiteral, type Entry, entries, loadEntries, type Queryable, reword, scope, TENANT_A,
+  actAsMoney, embeddingLiteral, type Entry, entries, loadEntries, type Queryable, reword, scope, TENANT_A,
 } from '../test/support/semantic-dataset';
 import { fmt, markdownTable, type Row } from './table';
 
@@ -82,7 +82,7 @@ async function probe(db: Queryable, target: Entry, embedding: string, bound: num
   const inTx = async <T>(fn: () => Promise<T>): Promise<T> => {
     await db.query('begin');
     try {
-      await db.query(`select set_config('role', 'llm_money', true), set_config('app.current_tenant_id', $1, true)`, [TENANT_A]);
+      await actAsMoney(db, TENANT_A, SCOPE.ownerUserId);
       return await fn();
     } finally {
       await db.query('rollback');
@@ -163,8 +163,6 @@ export async function runSemanticBench(opts: SemanticBenchOptions): Promise<Row[
     pg = new Client({ connectionString: adminUrl });
     await pg.connect();
     const version = ((await pg.query(`select current_setting('server_version') as v`)).rows[0].v as string).split(' ')[0]!;
-    const endpointType = (await pg.query(`select format_type(atttypid, atttypmod) as t from pg_attribute
-       where attrelid = 'llm_private.cache_entries'::regclass and attname = 'endpoint'`)).rows[0].t as string;
     const pgPath = (await pg.query(`select llm.semantic_cache_path(256) as p`)).rows[0].p as string;
     await pg.query(`insert into llm_private.tenants (id, name) values ($1, 'bench tenant') on conflict do nothing`, [TENANT_A]);
     if (opts.pglite !== false) {
@@ -177,7 +175,7 @@ export async function runSemanticBench(opts: SemanticBenchOptions): Promise<Row[
     for (const n of sizes) {
       const part = all.slice(loaded, n);
       log(`loading ${fmt(part.length)} entries (scope now ${fmt(n)})`);
-      await loadEntries(pg, part, endpointType);
+      await loadEntries(pg, part);
       await pg.query('analyze llm_private.cache_entries');
       let buildMs = NaN;
       if (lite) {

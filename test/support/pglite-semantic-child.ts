@@ -4,7 +4,7 @@
  * sandbox refuses without --experimental-vm-modules. Run: node --import tsx <this file>
  */
 import { startPgliteSemantic } from './pglite-semantic';
-import { compareData, loadEntries, lookup, lookupAsMoney, type LookupRow, probes } from './semantic-dataset';
+import { actAsMoney, compareData, loadEntries, lookup, lookupAsMoney, type LookupRow, probes } from './semantic-dataset';
 
 export interface ChildResult {
   ext: string | null;
@@ -26,11 +26,9 @@ async function main(): Promise<ChildResult> {
               llm.semantic_cache_path(256) as path256, llm.semantic_cache_path(1536) as path1536`);
     const P = probes(data);
     // 480 rows are few enough for sequential or bitmap scans: forbid them, to see which index each
-    // path can use as llm_money under FORCE RLS (endpoint is text here: its equality is leakproof,
-    // so it can sit in the scope index's key).
+    // path can use as llm_money under FORCE RLS.
     await db.query('begin');
-    await db.query(`select set_config('role', 'llm_money', true), set_config('app.current_tenant_id', $1, true),
-                           set_config('enable_seqscan', 'off', true), set_config('enable_bitmapscan', 'off', true)`, [P[0]!.scope.tenantId]);
+    await actAsMoney(db, P[0]!.scope.tenantId, P[0]!.scope.ownerUserId, [['enable_seqscan', 'off'], ['enable_bitmapscan', 'off']]);
     await lookup(db, 'semantic_lookup_pgvector', P[0]!.scope, P[0]!.text, 0.9, 1000);
     await lookup(db, 'semantic_lookup_portable', P[0]!.scope, P[0]!.text, 0.9, 1000);
     const scans = await db.query<{ hnsw: number; scope: number }>(

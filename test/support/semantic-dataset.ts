@@ -63,7 +63,7 @@ export const USER_B1 = 'b1000000-0000-0000-0000-000000000001';
 export function scope(over: Partial<Scope> = {}): Scope {
   return {
     tenantId: TENANT_A, ownerUserId: USER_A1, endpoint: 'route', provider: 'mock', model: 'small', sourceWatermark: 'w1',
-    systemPrompt: 'You are a FinOps assistant.', responseFormat: 'text', embeddingModel: 'local:mock-embed', ...over,
+    systemPrompt: 'You are a FinOps assistant.', responseFormat: 'text', embeddingModel: 'mock:embed', ...over,
   };
 }
 
@@ -109,9 +109,20 @@ const COLUMNS = ['tenant_id', 'owner_user_id', 'endpoint', 'provider', 'model', 
 
 /**
  * Inserts entries in batches as the caller (an administrator: the policies are not the point here).
- * `endpointType` is the cache_entries.endpoint type of that server (an enum here, text in SPEC.md).
+ * These are lookup fixtures: on the real schema the derive trigger would take every column from a
+ * settled source attempt, so triggers are off while loading (session_replication_role = replica;
+ * the CHECKs still apply). PGlite's minimal schema has no trigger.
  */
-export async function loadEntries(db: Queryable, list: Entry[], endpointType = 'text', batch = 2000): Promise<void> {
+export async function loadEntries(db: Queryable, list: Entry[], batch = 2000): Promise<void> {
+  await db.query(`select set_config('session_replication_role', 'replica', false)`);
+  try {
+    await insertEntries(db, list, batch);
+  } finally {
+    await db.query(`select set_config('session_replication_role', 'origin', false)`);
+  }
+}
+
+async function insertEntries(db: Queryable, list: Entry[], batch: number): Promise<void> {
   for (let i = 0; i < list.length; i += batch) {
     const part = list.slice(i, i + batch);
     const cols: string[][] = COLUMNS.map(() => []);
@@ -122,10 +133,11 @@ export async function loadEntries(db: Queryable, list: Entry[], endpointType = '
     }
     await db.query(
       `insert into llm_private.cache_entries (tenant_id, owner_user_id, endpoint, provider, model, source_watermark, system_hash,
-         response_format, embedding_model, cache_key, embedding, source_request_pk, created_at, expires_at, output, source_cost_micros)
-       select t.tenant_id::uuid, t.owner_user_id::uuid, t.endpoint::${endpointType}, t.provider, t.model, t.source_watermark,
+         response_format, embedding_model, cache_key, embedding, source_request_pk, source_attempt_no, created_at, expires_at, output,
+         source_cost_micros)
+       select t.tenant_id::uuid, t.owner_user_id::uuid, t.endpoint::llm_private.endpoint, t.provider, t.model, t.source_watermark,
               llm_private.system_hash(jsonb_build_array(jsonb_build_object('role', 'system', 'content', t.system_prompt))),
-              t.response_format, t.embedding_model, t.cache_key, t.embedding::real[], t.source_request_pk::bigint,
+              t.response_format, t.embedding_model, t.cache_key, t.embedding::real[], t.source_request_pk::bigint, 1,
               t.created_at::timestamptz, '2030-01-01'::timestamptz, 'answer ' || t.cache_key, 1000
          from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
                      $10::text[], $11::text[], $12::text[], $13::text[])
@@ -191,12 +203,24 @@ export function probes(data: Entry[] = compareData()): Probe[] {
   return out;
 }
 
-/** A lookup as llm_money in the scope's tenant, in a transaction of its own (the context is transaction-local). */
+/**
+ * Inside a transaction: become llm_money with a worker's context (tenant, user, this transaction's
+ * stamp), as withMoney does. Extra settings (name, value) are set for the transaction too.
+ */
+export async function actAsMoney(db: Queryable, tenantId: string, userId: string, extra: [string, string][] = []): Promise<void> {
+  await db.query(
+    `select set_config('role', 'llm_money', true), set_config('app.current_tenant_id', $1, true),
+            set_config('app.current_user_id', $2, true), set_config('app.context_tx', llm_private.tx_stamp()::text, true)`,
+    [tenantId, userId]);
+  for (const [k, v] of extra) await db.query(`select set_config($1, $2, true)`, [k, v]);
+}
+
+/** A lookup as llm_money in the scope's tenant and user, in a transaction of its own (the context is transaction-local). */
 export async function lookupAsMoney(db: Queryable, fn: string, p: Pick<Probe, 'scope' | 'text'>, threshold = COMPARE_THRESHOLD,
   maxCandidates = 1000): Promise<LookupRow> {
   await db.query('begin');
   try {
-    await db.query(`select set_config('role', 'llm_money', true), set_config('app.current_tenant_id', $1, true)`, [p.scope.tenantId]);
+    await actAsMoney(db, p.scope.tenantId, p.scope.ownerUserId);
     return await lookup(db, fn, p.scope, p.text, threshold, maxCandidates);
   } finally {
     await db.query('rollback');

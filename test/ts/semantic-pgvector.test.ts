@@ -13,7 +13,7 @@ import type { Pool, PoolClient } from 'pg';
 import { createTestDb, type TestDb } from '../support/db';
 import type { ChildResult } from '../support/pglite-semantic-child';
 import {
-  COMPARE_THRESHOLD, compareData, loadEntries, lookup, type LookupRow, lookupAsMoney, PER_SCOPE, probes, TENANT_A, TENANT_B,
+  actAsMoney, COMPARE_THRESHOLD, compareData, loadEntries, lookup, type LookupRow, lookupAsMoney, PER_SCOPE, probes, TENANT_A, TENANT_B,
 } from '../support/semantic-dataset';
 
 const data = compareData();
@@ -41,7 +41,7 @@ beforeAll(async () => {
   pool = pg.pool('admin', 1);
   client = await pool.connect();
   await client.query(`insert into llm_private.tenants (id, name) values ($1, 'tenant A'), ($2, 'tenant B')`, [TENANT_A, TENANT_B]);
-  await loadEntries(client, data, 'llm_private.endpoint');
+  await loadEntries(client, data);
   await client.query('analyze llm_private.cache_entries');
   for (const p of P) pg15.push(await lookupAsMoney(client, 'semantic_lookup', p));
   lite = await child;
@@ -63,11 +63,10 @@ test('the optional step built the HNSW index in PGlite, so lookups there take th
 
 test('as llm_money under FORCE RLS, the pgvector path walks the HNSW index and the portable path the scope index', async () => {
   expect(lite.scans).toEqual({ hnsw: 1, scope: 1 });
-  // PostgreSQL 15, where endpoint is an enum (its equality is not leakproof, so it is not in the key).
+  // PostgreSQL 15 with the real schema (endpoint is an enum: its equality is not leakproof, so it is not in the key).
   await client.query('begin');
   try {
-    await client.query(`select set_config('role', 'llm_money', true), set_config('app.current_tenant_id', $1, true),
-                               set_config('enable_seqscan', 'off', true), set_config('enable_bitmapscan', 'off', true)`, [P[0]!.scope.tenantId]);
+    await actAsMoney(client, P[0]!.scope.tenantId, P[0]!.scope.ownerUserId, [['enable_seqscan', 'off'], ['enable_bitmapscan', 'off']]);
     await lookup(client, 'semantic_lookup', P[0]!.scope, P[0]!.text, COMPARE_THRESHOLD, 1000);
     const { rows } = await client.query(
       `select pg_stat_get_xact_numscans('llm_private.cache_entries_semantic_scope_idx'::regclass)::int as scope`);
