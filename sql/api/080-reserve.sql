@@ -354,13 +354,14 @@ declare
   v_now timestamptz := new.reserved_at;
   v_key text;
 begin
+  -- A refused embedding call (the semantic cache's) does not end the request: its chat reserve decides.
   update llm_private.requests q
      set attempt_count = new.attempt_no,
-         state = case when new.state = 'refused' then 'refused'
+         state = case when new.state = 'refused' and new.purpose = 'chat' then 'refused'
                       when new.state = 'cached' then 'done'
                       else 'running' end::llm_private.request_state,
-         reason = case when new.state in ('refused', 'cached') then new.reason end,
-         finished_at = case when new.state in ('refused', 'cached') then v_now end
+         reason = case when new.state = 'cached' or (new.state = 'refused' and new.purpose = 'chat') then new.reason end,
+         finished_at = case when new.state = 'cached' or (new.state = 'refused' and new.purpose = 'chat') then v_now end
    where q.tenant_id = new.tenant_id and q.id = new.request_pk;
   if new.state = 'cached' then
     insert into llm_private.call_outputs (tenant_id, request_pk, attempt_no, user_id, output, created_at, expires_at)
@@ -385,7 +386,7 @@ begin
 end
 $$;
 comment on function llm_private.tg_attempts__after_reserve() is
-  'AFTER INSERT on attempts: moves the request (running; refused or done when the attempt is final), stores a cache hit''s answer as the request''s output, and registers the cache fill of a miss.';
+  'AFTER INSERT on attempts: moves the request (running; refused or done when a chat attempt is final: a refused embedding call leaves it running), stores a cache hit''s answer as the request''s output, and registers the cache fill of a miss.';
 create or replace trigger _200_after_reserve after insert on llm_private.attempts
   for each row execute function llm_private.tg_attempts__after_reserve();
 

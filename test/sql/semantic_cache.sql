@@ -6,7 +6,7 @@
 -- stored, purge; and the lookup function's own arguments. The embeddings are the local provider's
 -- (test/support/semantic-sentences.ts writes them below; test/ts/semantic-embeddings.test.ts checks they are current).
 begin;
-select plan(84);
+select plan(87);
 
 select tests.seed();
 
@@ -53,7 +53,7 @@ begin
   if r.decision = 'allow' then
     perform tests.settle(p_pk, r.attempt_no, 'ok', 1000, 0, 0, null);
   end if;
-  return r.decision || '/' || r.model;
+  return r.decision || '/' || coalesce(r.model, '');
 end $$;
 
 /* The chat reserve with the question's vector. */
@@ -228,6 +228,15 @@ select tests.tenant_a(), tests.request_pk('s-forge'), tests.user_a1(), 'chat', 1
 select tests.as_admin();
 select results_eq($$select decision, reason, similarity, cache_source_pk from pg_temp.call_of('s-forge')$$,
   $$values ('allow', 'ok', null::real, null::bigint)$$, 'a claim of a route entry for an explanation request is not served (the call is decided as a miss)');
+
+-- The embedding call is refused (its model's breaker is open): the request goes on without the semantic cache.
+insert into llm_private.provider_breakers (provider, model, state, consecutive_failures, open_until) values ('mock', 'embed', 'open', 3, '2026-03-15 11:00+00');
+select is(pg_temp.embed(pg_temp.ask(tests.tenant_a(), tests.user_a1(), 's-brk', 'aws_up_reworded', p_watermark => 'w5')), 'block/',
+  'an embedding call can be refused (here: mock:embed''s breaker is open)');
+select is((select state::text from llm_private.requests where request_id = 's-brk'), 'running', '... which does not end the request');
+select results_eq($$select decision, reason from tests.reserve(tests.request_pk('s-brk'))$$, $$values ('allow', 'ok')$$,
+  '... whose chat reserve, without a vector, decides as usual');
+delete from llm_private.provider_breakers;
 
 /* ------------------------------------------------------------------ what is stored */
 insert into llm_private.provider_breakers (provider, model, state, consecutive_failures, open_until) values ('mock', 'large', 'open', 3, '2026-03-15 11:00+00');
