@@ -1,9 +1,12 @@
 /*
  * Reserve: an INSERT into llm_private.attempts. Whoever inserts (llm.reserve_call, or the money
  * role by hand), the triggers below decide: the inserter gives only facts (which request, which
- * job attempt, the input token estimate, the call timeout, a claimed semantic cache entry, a
- * trace id); the decision, the model, the hold, the footprint and every figure are computed here,
- * and the usage counters move in the same statement.
+ * job attempt, the input token estimate, the call timeout, a claimed semantic cache entry with the
+ * figures of the lookup that found it, a trace id); the decision, the model, the hold, the footprint
+ * and every figure are computed here, and the usage counters move in the same statement.
+ * llm.reserve_call makes the semantic lookup itself (llm_private.semantic_claim, sql/api/076); the
+ * trigger verifies the claim again against the entry's scope and the endpoint's threshold, so that
+ * a money role inserting by hand can claim no entry outside the request's scope.
  *
  * Order of the rules (the first that decides wins):
  *   the request is final                       -> error (llm.reserve_call answers replay before inserting)
@@ -72,8 +75,10 @@ declare
   v_timeout_ms bigint;
   v_claimed_key text := new.cache_key;
   v_claimed_similarity real := new.similarity;
+  v_candidates_scanned integer := new.semantic_candidates;
+  v_bound_hit boolean := new.semantic_bound_hit;
+  pol record;
   v_owner uuid;
-  v_threshold real;
   v_scope_started timestamptz;
   v_candidates text[];
   v_cand text;
@@ -138,7 +143,7 @@ begin
   new.charged_micros := 0; new.latency_ms := null; new.provider_status := null; new.usage_unknown := false; new.late := false;
   new.output_valid := null; new.pii_flagged := null; new.meter_ids := '{}';
   new.limit_id := null; new.limit_cap := null; new.limit_used := null; new.cache_key := null; new.similarity := null;
-  new.cache_source_pk := null; new.fills_cache := false;
+  new.cache_source_pk := null; new.fills_cache := false; new.semantic_candidates := null; new.semantic_bound_hit := null;
   new.distillation_eligible := null; new.distillation_reason := null;
 
   -- Holds of this request's earlier attempts that outlived their expiry are charged in full now.
@@ -151,21 +156,28 @@ begin
 
   /* The cache: free, so it comes first. */
   if new.purpose = 'chat' and i.cache_key is not null then
-    v_owner := llm_private.cache_owner(q.tenant_id, q.user_id, q.endpoint);
+    select * into pol from llm_private.cache_policy(q.tenant_id, q.user_id, q.endpoint::text);
+    v_owner := pol.owner_user_id;
     e := llm_private.live_cache_entry(q.tenant_id, v_owner, i.cache_key, v_now);
     if e.cache_key is not null then
       new.reason := 'cache_hit';
-    elsif v_claimed_key is not null then
-      select x.semantic_threshold into v_threshold from llm_private.endpoint_settings x
-       where (x.tenant_id = q.tenant_id or x.tenant_id is null) and x.endpoint = q.endpoint order by x.tenant_id nulls last limit 1;
-      select * into e from llm_private.cache_entries c
-       where c.tenant_id = q.tenant_id and c.owner_user_id = v_owner and c.cache_key = v_claimed_key and c.expires_at > v_now
-         and c.endpoint = q.endpoint and c.provider || ':' || c.model = i.model_ref and c.source_watermark = i.source_watermark
-         and c.system_hash = i.system_hash and c.response_format = i.response_format
-         and v_threshold is not null and v_claimed_similarity >= v_threshold;
-      if e.cache_key is not null then
-        new.reason := 'semantic_hit';
-        new.similarity := v_claimed_similarity;
+    elsif pol.semantic_threshold is not null then
+      -- A semantic lookup could run: keep what it reported (the bound, for the audit).
+      if v_candidates_scanned is not null then
+        new.semantic_candidates := v_candidates_scanned;
+        new.semantic_bound_hit := coalesce(v_bound_hit, false);
+      end if;
+      if v_claimed_key is not null and v_claimed_similarity >= pol.semantic_threshold and v_claimed_similarity <= 1 then
+        -- The claim: an embedded, live entry of exactly the request's scope, embedded by the model of its own embedding call.
+        select * into e from llm_private.cache_entries c
+         where c.tenant_id = q.tenant_id and c.owner_user_id = v_owner and c.cache_key = v_claimed_key and c.expires_at > v_now
+           and c.endpoint = q.endpoint and c.provider || ':' || c.model = i.model_ref and c.source_watermark = i.source_watermark
+           and c.system_hash = i.system_hash and c.response_format = i.response_format
+           and c.embedding is not null and c.embedding_model = llm_private.embedding_attempt_model(q.tenant_id, q.id);
+        if e.cache_key is not null then
+          new.reason := 'semantic_hit';
+          new.similarity := v_claimed_similarity;
+        end if;
       end if;
     end if;
     if e.cache_key is not null then
@@ -394,16 +406,17 @@ begin
 end
 $$;
 comment on function llm_private.tg_attempts__after_reserve() is
-  'AFTER INSERT on attempts, for refusals and cache hits (the common held path fires nothing here): the request ends refused or done, and a hit''s answer is stored as its output.';
+  'AFTER INSERT on attempts, for refusals of chat calls and cache hits (the common held path fires nothing here; a refused embedding call leaves the request to its chat reserve): the request ends refused or done, and a hit''s answer is stored as its output.';
 create or replace trigger _200_after_reserve after insert on llm_private.attempts
-  for each row when (new.state in ('refused', 'cached')) execute function llm_private.tg_attempts__after_reserve();
+  for each row when ((new.state = 'refused' and new.purpose = 'chat') or new.state = 'cached')
+  execute function llm_private.tg_attempts__after_reserve();
 
 /*
  * llm.reserve_call: what the worker calls before the provider. It serialises on the request row,
  * answers replays and cache waits without writing, then inserts the attempt (the triggers decide).
  */
 create or replace function llm.reserve_call(p_request_pk bigint, p_job_attempt integer, p_input_tokens integer, p_call_timeout_ms integer,
-  p_trace_id text default null, p_purpose text default 'chat', p_semantic_cache_key text default null, p_similarity real default null)
+  p_trace_id text default null, p_purpose text default 'chat', p_embedding real[] default null)
   returns table (decision text, reason text, attempt_no integer, provider text, model text, max_output_tokens integer,
     held_micros bigint, worst_case_micros bigint, limit_id integer, limit_name text, limit_cap bigint, limit_used bigint,
     expires_at timestamptz, cached_output text, retry_after_ms integer)
@@ -418,6 +431,10 @@ declare
   a llm_private.attempts;
   f llm_private.cache_fills;
   v_key text;
+  v_sem_key text;
+  v_sem_similarity real;
+  v_sem_candidates integer;
+  v_sem_bound_hit boolean;
 begin
   perform llm_private.require_money_context();
   perform llm_private.require_range('p_job_attempt', p_job_attempt, 0, 1000);
@@ -425,6 +442,13 @@ begin
   perform llm_private.require_range('p_call_timeout_ms', p_call_timeout_ms, 1000, 3600000);
   if p_purpose is null or p_purpose not in ('chat', 'embedding') then
     raise exception using errcode = '22023', message = 'p_purpose is chat or embedding';
+  end if;
+  if p_embedding is not null then
+    if p_purpose <> 'chat' then
+      raise exception using errcode = '22023', message = 'p_embedding goes with the chat reserve',
+        hint = 'Reserve the embedding call with p_purpose => ''embedding'' and no p_embedding; pass its vector to the chat reserve.';
+    end if;
+    perform llm_private.require_embedding(p_embedding);
   end if;
   select * into q from llm_private.requests x
    where x.tenant_id = llm_private.current_tenant_id() and x.user_id = llm_private.current_user_id() and x.id = p_request_pk
@@ -464,10 +488,16 @@ begin
       end if;
     end if;
   end if;
+  -- The semantic cache: after the exact key missed, the nearest entry of the request's scope (no row: no lookup ran).
+  if p_embedding is not null then
+    select x.cache_key, x.similarity, x.candidates_scanned, x.bound_hit into v_sem_key, v_sem_similarity, v_sem_candidates, v_sem_bound_hit
+      from llm_private.semantic_claim(q.tenant_id, q.user_id, q.id, p_embedding, v_now) x;
+  end if;
   insert into llm_private.attempts as x (tenant_id, request_pk, user_id, purpose, job_attempt, input_tokens_estimate, expires_at,
-    cache_key, similarity, trace_id)
+    cache_key, similarity, semantic_candidates, semantic_bound_hit, trace_id)
   values (q.tenant_id, q.id, q.user_id, p_purpose::llm_private.purpose, p_job_attempt, p_input_tokens,
-    v_now + make_interval(secs => p_call_timeout_ms / 1000.0), p_semantic_cache_key, p_similarity, p_trace_id)
+    v_now + make_interval(secs => p_call_timeout_ms / 1000.0), v_sem_key, v_sem_similarity, v_sem_candidates, v_sem_bound_hit,
+    p_trace_id)
   returning x.* into a;
   return query
   select a.decision::text,
@@ -484,9 +514,9 @@ begin
                                         and o.attempt_no = a.attempt_no;
 end
 $$;
-comment on function llm.reserve_call(bigint, integer, integer, integer, text, text, text, real) is
-  'Before a provider call (the worker, as llm_money, in the job''s tenant+user context): decides and holds. decision allow | cap | fallback: call provider:model with max_output_tokens, then llm.settle_call (or llm.release_call if no request was sent); block: refused (reason names the limit, with limit_cap and limit_used); cached: cached_output is the answer, nothing to call; replay: in_flight (this job attempt already holds attempt_no) or request_final; wait: an identical request fills the cache, LISTEN llm_cache_filled or ask again after retry_after_ms. p_purpose embedding reserves the embedding call of the semantic cache; p_semantic_cache_key/p_similarity claim a semantic hit, verified against the entry''s scope and the endpoint''s threshold.';
+comment on function llm.reserve_call(bigint, integer, integer, integer, text, text, real[]) is
+  'Before a provider call (the worker, as llm_money, in the job''s tenant+user context): decides and holds. decision allow | cap | fallback: call provider:model with max_output_tokens, then llm.settle_call (or llm.release_call if no request was sent); block: refused (reason names the limit, with limit_cap and limit_used); cached: cached_output is the answer, nothing to call; replay: in_flight (this job attempt already holds attempt_no) or request_final; wait: an identical request fills the cache, LISTEN llm_cache_filled or ask again after retry_after_ms. p_purpose embedding reserves the embedding call of the semantic cache (at the endpoint''s embedding model''s price); p_embedding (chat only, after that call settled ok) is the question''s vector: when the exact key misses and the endpoint has a threshold, the database looks up the nearest entry of the request''s scope, and a hit is decision cached / semantic_hit, free (llm.calls records similarity, cache_source_pk, semantic_candidates and semantic_bound_hit).';
 
 grant execute on function llm_private.request_used_micros(uuid, bigint),
   llm_private.subject_used(llm_private.applicable_limit, uuid, uuid, text, timestamptz, timestamptz) to llm_money, llm_operator, llm_auditor;
-grant execute on function llm.reserve_call(bigint, integer, integer, integer, text, text, text, real) to llm_money;
+grant execute on function llm.reserve_call(bigint, integer, integer, integer, text, text, real[]) to llm_money;

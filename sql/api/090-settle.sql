@@ -27,11 +27,13 @@ declare
 begin
   if (new.tenant_id, new.request_pk, new.attempt_no, new.user_id, new.purpose, new.job_attempt, new.decision, new.reason, new.price_id,
       new.input_tokens_estimate, new.max_output_tokens, new.held_micros, new.reserved_at, new.expires_at, new.meter_ids, new.limit_id,
-      new.limit_cap, new.limit_used, new.cache_key, new.cache_source_pk, new.similarity, new.trace_id, new.fills_cache)
+      new.limit_cap, new.limit_used, new.cache_key, new.cache_source_pk, new.similarity, new.semantic_candidates, new.semantic_bound_hit,
+      new.trace_id, new.fills_cache)
      is distinct from
      (old.tenant_id, old.request_pk, old.attempt_no, old.user_id, old.purpose, old.job_attempt, old.decision, old.reason, old.price_id,
       old.input_tokens_estimate, old.max_output_tokens, old.held_micros, old.reserved_at, old.expires_at, old.meter_ids, old.limit_id,
-      old.limit_cap, old.limit_used, old.cache_key, old.cache_source_pk, old.similarity, old.trace_id, old.fills_cache) then
+      old.limit_cap, old.limit_used, old.cache_key, old.cache_source_pk, old.similarity, old.semantic_candidates, old.semantic_bound_hit,
+      old.trace_id, old.fills_cache) then
     raise exception using errcode = 'LG001', message = 'an attempt''s decision and hold are immutable',
       detail = format('attempt %s/%s', old.request_pk, old.attempt_no), hint = 'Only the state and the facts of the call change.';
   end if;
@@ -224,6 +226,9 @@ begin
   if p_cached_input_tokens is not null then perform llm_private.require_range('p_cached_input_tokens', p_cached_input_tokens, 0, 10000000); end if;
   if p_output_tokens is not null then perform llm_private.require_range('p_output_tokens', p_output_tokens, 0, 10000000); end if;
   perform llm_private.require_range('p_latency_ms', p_latency_ms, 0, 86400000);
+  if p_embedding is not null then
+    perform llm_private.require_embedding(p_embedding);
+  end if;
   select * into q from llm_private.requests x
    where x.tenant_id = llm_private.current_tenant_id() and x.user_id = llm_private.current_user_id() and x.id = p_request_pk
    for update;

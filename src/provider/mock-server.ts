@@ -9,6 +9,9 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo, Socket } from 'node:net';
 import * as cl100k from 'gpt-tokenizer/encoding/cl100k_base';
 import * as o200k from 'gpt-tokenizer/encoding/o200k_base';
+import { MOCK_EMBEDDING_DIMS, mockEmbedding } from './mock-embedding';
+
+export { MOCK_EMBEDDING_DIMS, mockEmbedding } from './mock-embedding';
 
 export type MockFault =
   | { kind: 'latency'; ms: number }
@@ -221,29 +224,11 @@ function chatCompletion(req: ChatBody, withUsage: boolean): object {
   };
 }
 
-function unitVector(seed: string, dims: number): number[] {
-  const bytes = hashBytes(seed, dims * 4);
-  const v = Array.from({ length: dims }, (_, i) => bytes.readUInt32LE(i * 4) / 0xffffffff - 0.5);
-  return normalize(v);
-}
-
-function normalize(v: number[]): number[] {
-  const norm = Math.sqrt(v.reduce((s, x) => s + x * x, 0)) || 1;
-  return v.map((x) => x / norm);
-}
-
-/** Case/whitespace variants share the base direction and differ only by a small raw-text nudge. */
-export function mockEmbedding(text: string, dims = 16): number[] {
-  const base = unitVector(`n:${text.toLowerCase().replace(/\s+/g, ' ').trim()}`, dims);
-  const nudge = unitVector(`r:${text}`, dims);
-  return normalize(base.map((x, i) => x + 0.01 * nudge[i]!));
-}
-
 function embeddings(body: any): object {
   if (typeof body?.model !== 'string' || !body.model) throw new HttpError(400, 'you must provide a model parameter');
   const inputs: unknown[] = Array.isArray(body.input) ? body.input : [body.input];
   if (inputs.length === 0 || !inputs.every((s) => typeof s === 'string')) throw new HttpError(400, 'input must be a string or an array of strings');
-  const dims = body.dimensions ?? 16;
+  const dims = body.dimensions ?? MOCK_EMBEDDING_DIMS;
   if (!Number.isInteger(dims) || dims < 1 || dims > 4096) throw new HttpError(400, 'dimensions must be an integer in 1..4096');
   const base64 = body.encoding_format === 'base64';
   const data = (inputs as string[]).map((text, index) => {

@@ -1,5 +1,5 @@
 /** The mock provider itself, spoken to over raw HTTP: routing, limits, token honesty, lifecycle. */
-import { MOCK_MODELS, startMockProvider, type MockProvider } from '../../src/provider/mock-server';
+import { MOCK_EMBEDDING_DIMS, MOCK_MODELS, startMockProvider, type MockProvider } from '../../src/provider/mock-server';
 
 let mock: MockProvider;
 
@@ -90,7 +90,7 @@ test('base64 embeddings decode to the float ones', async () => {
   expect(asFloat.data).toHaveLength(2);
   const bytes = Buffer.from(as64.data[1].embedding, 'base64');
   const decoded = Array.from(new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4));
-  expect(decoded).toHaveLength(16);
+  expect(decoded).toHaveLength(MOCK_EMBEDDING_DIMS);
   decoded.forEach((x, i) => expect(x).toBeCloseTo(asFloat.data[1].embedding[i], 5));
   expect(asFloat.usage.prompt_tokens).toBe(asFloat.usage.total_tokens);
 });

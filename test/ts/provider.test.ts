@@ -12,7 +12,7 @@ import {
   type ProviderConfig,
 } from '../../src/provider';
 import { int8, micros } from '../../src/int8';
-import { MOCK_MODELS, startMockProvider, type MockFault, type MockProvider } from '../../src/provider/mock-server';
+import { MOCK_EMBEDDING_DIMS, MOCK_MODELS, startMockProvider, type MockFault, type MockProvider } from '../../src/provider/mock-server';
 
 const KEY = 'sk-test-SECRET-7f3a9c2e1d';
 const KEY_ENV = 'MOCK_LLM_KEY';
@@ -389,12 +389,12 @@ describe('chat', () => {
 describe('embed', () => {
   const cosine = (a: number[], b: number[]) => a.reduce((s, x, i) => s + x * b[i]!, 0);
 
-  test('deterministic unit vectors; case and whitespace variants are very close', async () => {
+  test('deterministic unit vectors; case and whitespace variants are very close (test/ts/semantic-embeddings.test.ts: rewordings)', async () => {
     const a = await client.embed({ model: 'mock-embed', input: 'The quick brown fox' });
     const b = await client.embed({ model: 'mock-embed', input: 'The quick brown fox' });
     const c = await client.embed({ model: 'mock-embed', input: '  the QUICK   brown fox\n' });
     const d = await client.embed({ model: 'mock-embed', input: 'An unrelated sentence about tax law' });
-    expect(a.vector).toHaveLength(16);
+    expect(a.vector).toHaveLength(MOCK_EMBEDDING_DIMS);
     expect(b.vector).toEqual(a.vector);
     expect(Math.abs(cosine(a.vector, a.vector) - 1)).toBeLessThan(1e-6);
     expect(cosine(a.vector, c.vector)).toBeGreaterThan(0.99);
