@@ -734,7 +734,7 @@ begin
             where m.shards > 1 and u.period_start >= llm_private.now() - interval '100 days'
               and llm_private.period_end(m."window", u.period_start) > llm_private.now()
             group by u.tenant_id, u.meter_id, u.user_id, u.budget_scope, u.period_start, m.shards loop
-    perform llm_private.usage_after_spend(r.meter_id, r.tenant_id, r.user_id, r.budget_scope, r.period_start, r.spent, r.cap, r.shards,
+    perform llm_private.usage_after_spend(r.meter_id, r.tenant_id, r.user_id, r.budget_scope, r.period_start, null, r.spent, r.cap, r.shards,
       0, r.limit_id, r.cap);
     n := n + 1;
   end loop;
@@ -961,7 +961,8 @@ begin
     perform llm_private.finish_failed(q.tenant_id, q.id, v_failure);
   end if;
   return query select x.state::text, case when a.state = 'held' then a.held_micros else 0::bigint end,
-    (select r.state::text from llm_private.requests r where r.tenant_id = q.tenant_id and r.id = q.id)
+    (select case when r.state = 'queued' then 'running' else r.state::text end from llm_private.requests r
+      where r.tenant_id = q.tenant_id and r.id = q.id)
     from llm_private.attempts x where x.tenant_id = a.tenant_id and x.request_pk = a.request_pk and x.attempt_no = a.attempt_no;
 end
 $$;
@@ -985,7 +986,9 @@ CREATE FUNCTION llm.request_for_call(p_request_pk bigint) RETURNS TABLE(request_
 begin
   perform llm_private.require_money_context();
   return query
-  select q.id, q.request_id, q.endpoint::text, q.state::text, i.model_ref, i.messages, i.max_output_tokens, i.response_format,
+  select q.id, q.request_id, q.endpoint::text,
+         case when q.state = 'queued' and exists (select 1 from llm_private.attempts a where a.tenant_id = q.tenant_id and a.request_pk = q.id)
+              then 'running' else q.state::text end, i.model_ref, i.messages, i.max_output_tokens, i.response_format,
          i.source_watermark, q.budget_scope, i.correlation_id
     from llm_private.requests q
     join llm_private.request_inputs i on i.tenant_id = q.tenant_id and i.request_pk = q.id
@@ -1012,6 +1015,7 @@ COMMENT ON FUNCTION llm.request_for_call(p_request_pk bigint) IS 'The worker (as
 CREATE FUNCTION llm.reserve_call(p_request_pk bigint, p_job_attempt integer, p_input_tokens integer, p_call_timeout_ms integer, p_trace_id text DEFAULT NULL::text, p_purpose text DEFAULT 'chat'::text, p_embedding real[] DEFAULT NULL::real[]) RETURNS TABLE(decision text, reason text, attempt_no integer, provider text, model text, max_output_tokens integer, held_micros bigint, worst_case_micros bigint, limit_id integer, limit_name text, limit_cap bigint, limit_used bigint, expires_at timestamp with time zone, cached_output text, retry_after_ms integer)
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog'
+    SET plan_cache_mode TO 'force_generic_plan'
     AS $$
 #variable_conflict use_column
 declare
@@ -1382,6 +1386,7 @@ COMMENT ON FUNCTION llm.set_tenant_data_use(p_tenant_id uuid, p_distillation_opt
 CREATE FUNCTION llm.settle_call(p_request_pk bigint, p_attempt_no integer, p_status text, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer, p_latency_ms integer, p_output text DEFAULT NULL::text, p_reasoning text DEFAULT NULL::text, p_output_valid boolean DEFAULT NULL::boolean, p_pii_flagged boolean DEFAULT false, p_final_failure text DEFAULT NULL::text, p_embedding real[] DEFAULT NULL::real[]) RETURNS TABLE(state text, cost_micros bigint, held_micros bigint, released_micros bigint, overrun_micros bigint, usage_unknown boolean, late boolean, replayed boolean, request_state text)
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog'
+    SET plan_cache_mode TO 'force_generic_plan'
     AS $$
 #variable_conflict use_column
 declare
@@ -1445,7 +1450,8 @@ begin
   return query select 'settled'::text, a.charged_micros, a.held_micros,
     case when v_prev = 'held' then greatest(a.held_micros - a.charged_micros, 0) else 0::bigint end,
     greatest(a.charged_micros - a.held_micros, 0), a.usage_unknown, a.late, false,
-    (select x.state::text from llm_private.requests x where x.tenant_id = q.tenant_id and x.id = q.id);
+    (select case when x.state = 'queued' then 'running' else x.state::text end from llm_private.requests x
+      where x.tenant_id = q.tenant_id and x.id = q.id);
 end
 $$;
 
@@ -2028,6 +2034,7 @@ CREATE TABLE llm_private.attempts (
     trace_id text,
     distillation_eligible boolean,
     distillation_reason llm_private.distill_reason,
+    fills_cache boolean DEFAULT false NOT NULL,
     semantic_candidates integer,
     semantic_bound_hit boolean,
     CONSTRAINT attempts_attempt_no_check CHECK (((attempt_no >= 1) AND (attempt_no <= 1000))),
@@ -2118,6 +2125,12 @@ COMMENT ON COLUMN llm_private.attempts.cache_source_pk IS 'For a cache hit: the 
 --
 
 COMMENT ON COLUMN llm_private.attempts.similarity IS 'For a semantic hit: the cosine similarity of the question''s embedding to the entry served.';
+
+--
+-- Name: COLUMN attempts.fills_cache; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.attempts.fills_cache IS 'The attempt registered the cache fill of its request''s key (single flight): its end wakes the waiters.';
 
 --
 -- Name: COLUMN attempts.semantic_candidates; Type: COMMENT; Schema: llm_private; Owner: llm_owner
@@ -3439,38 +3452,18 @@ CREATE FUNCTION llm_private.tg_attempts__after_reserve() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog'
     AS $$
-declare
-  v_now timestamptz := new.reserved_at;
-  v_key text;
 begin
-  -- A refused embedding call (the semantic cache's) does not end the request: its chat reserve decides.
-  update llm_private.requests q
-     set attempt_count = new.attempt_no,
-         state = case when new.state = 'refused' and new.purpose = 'chat' then 'refused'
-                      when new.state = 'cached' then 'done'
-                      else 'running' end::llm_private.request_state,
-         reason = case when new.state = 'cached' or (new.state = 'refused' and new.purpose = 'chat') then new.reason end,
-         finished_at = case when new.state = 'cached' or (new.state = 'refused' and new.purpose = 'chat') then v_now end
-   where q.tenant_id = new.tenant_id and q.id = new.request_pk;
-  if new.state = 'cached' then
+  if new.state = 'cached' and new.purpose = 'chat' then
     insert into llm_private.call_outputs (tenant_id, request_pk, attempt_no, user_id, output, created_at, expires_at)
-    select new.tenant_id, new.request_pk, new.attempt_no, new.user_id, c.output, v_now,
-           v_now + make_interval(secs => (select s.output_retention_ms from llm_private.settings s) / 1000.0)
+    select new.tenant_id, new.request_pk, new.attempt_no, new.user_id, c.output, new.reserved_at, new.reserved_at
       from llm_private.cache_entries c
      where c.tenant_id = new.tenant_id and c.cache_key = new.cache_key
        and c.owner_user_id in (new.user_id, llm_private.nil_uuid())
      order by c.owner_user_id = new.user_id desc limit 1;
-  elsif new.state = 'held' and new.purpose = 'chat' then
-    select x.cache_key into v_key from llm_private.request_inputs x where x.tenant_id = new.tenant_id and x.request_pk = new.request_pk;
-    if v_key is not null then
-      insert into llm_private.cache_fills as f (tenant_id, owner_user_id, cache_key, request_pk, attempt_no, expires_at)
-      select new.tenant_id, llm_private.cache_owner(new.tenant_id, new.user_id, q.endpoint), v_key, new.request_pk, new.attempt_no, new.expires_at
-        from llm_private.requests q where q.tenant_id = new.tenant_id and q.id = new.request_pk
-      on conflict (tenant_id, owner_user_id, cache_key) do update
-        set request_pk = excluded.request_pk, attempt_no = excluded.attempt_no, expires_at = excluded.expires_at
-        where f.expires_at <= v_now or f.request_pk = excluded.request_pk;
-    end if;
   end if;
+  update llm_private.requests q
+     set state = case when new.state = 'refused' then 'refused' else 'done' end::llm_private.request_state, reason = new.reason
+   where q.tenant_id = new.tenant_id and q.id = new.request_pk and q.state in ('queued', 'running');
   return null;
 end
 $$;
@@ -3481,7 +3474,7 @@ ALTER FUNCTION llm_private.tg_attempts__after_reserve() OWNER TO llm_owner;
 -- Name: FUNCTION tg_attempts__after_reserve(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm_private.tg_attempts__after_reserve() IS 'AFTER INSERT on attempts: moves the request (running; refused or done when a chat attempt is final: a refused embedding call leaves it running), stores a cache hit''s answer as the request''s output, and registers the cache fill of a miss.';
+COMMENT ON FUNCTION llm_private.tg_attempts__after_reserve() IS 'AFTER INSERT on attempts, for refusals of chat calls and cache hits (the common held path fires nothing here; a refused embedding call leaves the request to its chat reserve): the request ends refused or done, and a hit''s answer is stored as its output.';
 
 --
 -- Name: tg_attempts__after_transition(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
@@ -3496,7 +3489,7 @@ begin
     update llm_private.requests q set state = 'done', reason = 'ok', finished_at = new.ended_at
      where q.tenant_id = new.tenant_id and q.id = new.request_pk and q.state in ('queued', 'running');
   end if;
-  if old.state = 'held' then
+  if old.state = 'held' and new.fills_cache then
     perform llm_private.end_cache_fill(new.tenant_id, new.request_pk, new.attempt_no);
   end if;
   return null;
@@ -3509,7 +3502,7 @@ ALTER FUNCTION llm_private.tg_attempts__after_transition() OWNER TO llm_owner;
 -- Name: FUNCTION tg_attempts__after_transition(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm_private.tg_attempts__after_transition() IS 'AFTER UPDATE on attempts: a chat call that settled ok makes its request done; a hold that ended ends its cache fill (waking waiters).';
+COMMENT ON FUNCTION llm_private.tg_attempts__after_transition() IS 'AFTER UPDATE on attempts (fired only when there is something to do): a chat call that settled ok makes its request done; a hold that filled the cache ends its fill (waking waiters).';
 
 --
 -- Name: tg_attempts__reserve(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
@@ -3518,6 +3511,7 @@ COMMENT ON FUNCTION llm_private.tg_attempts__after_transition() IS 'AFTER UPDATE
 CREATE FUNCTION llm_private.tg_attempts__reserve() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog'
+    SET plan_cache_mode TO 'force_generic_plan'
     AS $$
 declare
   v_now timestamptz := llm_private.now();
@@ -3567,6 +3561,14 @@ declare
   v_kh smallint[] := '{}';
   v_footprint smallint[] := '{}';
   v_amount bigint;
+  v_last integer;
+  v_overdue boolean;
+  k_tenant uuid;
+  k_user uuid;
+  k_scope text;
+  k_period timestamptz;
+  k_shard smallint;
+  v_hour timestamptz := date_trunc('hour', v_now, 'UTC');
 begin
   select * into st from llm_private.settings;
   select * into q from llm_private.requests x where x.tenant_id = new.tenant_id and x.id = new.request_pk for update;
@@ -3583,7 +3585,12 @@ begin
   /* Facts the inserter gives; everything else is decided below and never taken as written. */
   v_timeout_ms := case when new.expires_at is null or not isfinite(new.expires_at) then 30000
                        else greatest(1000, least(3600000, (date_part('epoch', new.expires_at - v_now) * 1000)::bigint)) end;
-  new.attempt_no := q.attempt_count + 1;
+  -- The request's attempts so far: their number, what they used (live holds included), and whether a hold outlived its expiry.
+  select coalesce(max(a.attempt_no), 0), coalesce(sum(a.charged_micros + case when a.state = 'held' then a.held_micros else 0 end), 0),
+         coalesce(bool_or(a.state = 'held' and a.expires_at <= v_now), false)
+    into v_last, v_req_used, v_overdue
+    from llm_private.attempts a where a.tenant_id = new.tenant_id and a.request_pk = new.request_pk;
+  new.attempt_no := v_last + 1;
   new.reserved_at := v_now;
   new.expires_at := v_now + make_interval(secs => (v_timeout_ms + st.hold_margin_ms) / 1000.0);
   new.state := 'refused'; new.decision := 'block'; new.reason := 'ok'; new.price_id := null;
@@ -3592,12 +3599,16 @@ begin
   new.charged_micros := 0; new.latency_ms := null; new.provider_status := null; new.usage_unknown := false; new.late := false;
   new.output_valid := null; new.pii_flagged := null; new.meter_ids := '{}';
   new.limit_id := null; new.limit_cap := null; new.limit_used := null; new.cache_key := null; new.similarity := null;
-  new.cache_source_pk := null; new.semantic_candidates := null; new.semantic_bound_hit := null;
+  new.cache_source_pk := null; new.fills_cache := false; new.semantic_candidates := null; new.semantic_bound_hit := null;
   new.distillation_eligible := null; new.distillation_reason := null;
 
   -- Holds of this request's earlier attempts that outlived their expiry are charged in full now.
-  update llm_private.attempts a set state = 'expired'
-   where a.tenant_id = new.tenant_id and a.request_pk = new.request_pk and a.state = 'held' and a.expires_at <= v_now;
+  if v_overdue then
+    update llm_private.attempts a set state = 'expired'
+     where a.tenant_id = new.tenant_id and a.request_pk = new.request_pk and a.state = 'held' and a.expires_at <= v_now;
+    select coalesce(sum(a.charged_micros + case when a.state = 'held' then a.held_micros else 0 end), 0) into v_req_used
+      from llm_private.attempts a where a.tenant_id = new.tenant_id and a.request_pk = new.request_pk;
+  end if;
 
   /* The cache: free, so it comes first. */
   if new.purpose = 'chat' and i.cache_key is not null then
@@ -3632,12 +3643,14 @@ begin
     end if;
   end if;
 
-  if q.attempt_count >= st.max_attempts_per_request then
+  if v_last >= st.max_attempts_per_request then
     new.reason := 'attempts_exhausted';
     return new;
   end if;
-  w := llm_private.active_shutoff(q.tenant_id, q.user_id, v_now);
-  if w.id is not null then
+  perform 1 from llm_private.shutoff_windows x
+   where x.ends_at > v_now and x.starts_at <= v_now and x.cancelled_at is null
+     and (x.tenant_id is null or (x.tenant_id = q.tenant_id and (x.user_id is null or x.user_id = q.user_id)));
+  if found then
     new.reason := 'shutoff';
     return new;
   end if;
@@ -3661,7 +3674,6 @@ begin
     v_candidates := array[i.model_ref] || coalesce((select array_agg(f.fallback_provider || ':' || f.fallback_model order by f.position)
       from llm_private.model_fallbacks f where f.provider || ':' || f.model = i.model_ref), '{}');
   end if;
-  v_req_used := llm_private.request_used_micros(q.tenant_id, q.id);
   v_decision := 'allow';
 
   v_idx := 0;
@@ -3672,7 +3684,8 @@ begin
     continue when v_idx < v_start;
     v_provider := split_part(v_candidates[v_idx], ':', 1);
     v_model := substr(v_candidates[v_idx], length(v_provider) + 2);
-    p := llm_private.price_in_effect(v_provider, v_model, v_now);
+    select * into p from llm_private.model_prices x
+     where x.provider = v_provider and x.model = v_model and x.effective_from <= v_now order by x.effective_from desc limit 1;
     select m.max_output_tokens into v_model_max from llm_private.models m
      where m.provider = v_provider and m.model = v_model and m.kind = case when new.purpose = 'embedding' then 'embedding' else 'chat' end;
     if p.id is null or v_model_max is null then
@@ -3768,37 +3781,57 @@ begin
     v_decision := 'allow';
   end if;
 
-  /* The hold: every applicable meter, in meter order; all or nothing. */
+  /* The hold: every applicable meter, in meter order; all or nothing. Fast path: one conditional UPDATE. */
   foreach l in array chosen_lims loop
     continue when l."window" = 'request' or l.unit = 'elapsed_ms';
     v_amount := case l.unit when 'micros' then v_worst
                             when 'tokens' then new.input_tokens_estimate::bigint + v_max_out
                             when 'calls' then case when new.purpose = 'chat' then 1 else 0 end end;
     continue when v_amount = 0;
-    select * into k from llm_private.usage_key(l.scope, l."window", l.shards, q.tenant_id, q.user_id, q.budget_scope, v_scope_started, v_now);
-    h := llm_private.usage_hold(l.meter_id, l.shards, k.k_tenant, k.k_user, k.k_scope, k.k_period, k.k_shard, l.limit_id, l.cap,
-      l.kind = 'hard', v_amount);
-    if not h.ok then
-      -- Give back what this attempt already held (the rows are ours, locked in order).
-      for v_idx in 1 .. v_held_rows loop
-        update llm_private.usage u set held = u.held - v_amounts[v_idx]
-         where u.tenant_id = v_kt[v_idx] and u.meter_id = v_footprint[v_idx] and u.user_id = v_ku[v_idx]
-           and u.budget_scope = v_ks[v_idx] and u.period_start = v_kp[v_idx] and u.shard = v_kh[v_idx];
-      end loop;
-      new.reason := 'limit'; new.limit_id := l.limit_id; new.limit_cap := l.cap; new.limit_used := h.used;
-      new.price_id := chosen_p.id;
-      return new;
+    k_tenant := case when l.scope = 'global' then llm_private.nil_uuid() else q.tenant_id end;
+    k_user := case when l.scope = 'user' then q.user_id else llm_private.nil_uuid() end;
+    k_scope := case when l.scope = 'budget_scope' then q.budget_scope else '' end;
+    k_period := case l."window" when 'budget_scope' then v_scope_started when 'hour' then v_hour
+                                when 'month' then date_trunc('month', v_now, 'UTC') else llm_private.period_start(l."window", v_now) end;
+    k_shard := llm_private.usage_shard(l.scope, l.shards, q.tenant_id, q.user_id);
+    update llm_private.usage u set held = u.held + v_amount, limit_id = l.limit_id
+     where u.tenant_id = k_tenant and u.meter_id = l.meter_id and u.user_id = k_user and u.budget_scope = k_scope
+       and u.period_start = k_period and u.shard = k_shard and u.cap = l.cap
+       and (l.kind <> 'hard' or u.held + u.spent + v_amount <= u.quota);
+    if not found then
+      h := llm_private.usage_hold(l.meter_id, l.shards, k_tenant, k_user, k_scope, k_period, k_shard, l.limit_id, l.cap,
+        l.kind = 'hard', v_amount);
+      if not h.ok then
+        -- Give back what this attempt already held (the rows are ours, locked in order).
+        for v_idx in 1 .. v_held_rows loop
+          update llm_private.usage u set held = u.held - v_amounts[v_idx]
+           where u.tenant_id = v_kt[v_idx] and u.meter_id = v_footprint[v_idx] and u.user_id = v_ku[v_idx]
+             and u.budget_scope = v_ks[v_idx] and u.period_start = v_kp[v_idx] and u.shard = v_kh[v_idx];
+        end loop;
+        new.reason := 'limit'; new.limit_id := l.limit_id; new.limit_cap := l.cap; new.limit_used := h.used;
+        new.price_id := chosen_p.id;
+        return new;
+      end if;
     end if;
     v_held_rows := v_held_rows + 1;
     v_footprint := v_footprint || l.meter_id;
     v_amounts := v_amounts || v_amount;
-    v_kt := v_kt || k.k_tenant; v_ku := v_ku || k.k_user; v_ks := v_ks || k.k_scope; v_kp := v_kp || k.k_period; v_kh := v_kh || k.k_shard;
+    v_kt := v_kt || k_tenant; v_ku := v_ku || k_user; v_ks := v_ks || k_scope; v_kp := v_kp || k_period; v_kh := v_kh || k_shard;
   end loop;
 
   new.state := 'held'; new.decision := v_decision; new.reason := v_reason;
   new.price_id := chosen_p.id; new.max_output_tokens := v_max_out; new.held_micros := v_worst; new.meter_ids := v_footprint;
   if v_decision = 'allow' then
     new.limit_id := null; new.limit_cap := null; new.limit_used := null;
+  end if;
+  -- Single flight: this attempt fills its key (unless another live fill holds it).
+  if new.purpose = 'chat' and i.cache_key is not null then
+    insert into llm_private.cache_fills as f (tenant_id, owner_user_id, cache_key, request_pk, attempt_no, expires_at)
+    values (q.tenant_id, llm_private.cache_owner(q.tenant_id, q.user_id, q.endpoint), i.cache_key, q.id, new.attempt_no, new.expires_at)
+    on conflict (tenant_id, owner_user_id, cache_key) do update
+      set request_pk = excluded.request_pk, attempt_no = excluded.attempt_no, expires_at = excluded.expires_at
+      where f.expires_at <= v_now or f.request_pk = excluded.request_pk;
+    new.fills_cache := found;
   end if;
   return new;
 end
@@ -3819,6 +3852,7 @@ COMMENT ON FUNCTION llm_private.tg_attempts__reserve() IS 'BEFORE INSERT on atte
 CREATE FUNCTION llm_private.tg_attempts__transition() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog'
+    SET plan_cache_mode TO 'force_generic_plan'
     AS $$
 declare
   v_now timestamptz := llm_private.now();
@@ -3830,12 +3864,12 @@ begin
   if (new.tenant_id, new.request_pk, new.attempt_no, new.user_id, new.purpose, new.job_attempt, new.decision, new.reason, new.price_id,
       new.input_tokens_estimate, new.max_output_tokens, new.held_micros, new.reserved_at, new.expires_at, new.meter_ids, new.limit_id,
       new.limit_cap, new.limit_used, new.cache_key, new.cache_source_pk, new.similarity, new.semantic_candidates, new.semantic_bound_hit,
-      new.trace_id)
+      new.trace_id, new.fills_cache)
      is distinct from
      (old.tenant_id, old.request_pk, old.attempt_no, old.user_id, old.purpose, old.job_attempt, old.decision, old.reason, old.price_id,
       old.input_tokens_estimate, old.max_output_tokens, old.held_micros, old.reserved_at, old.expires_at, old.meter_ids, old.limit_id,
       old.limit_cap, old.limit_used, old.cache_key, old.cache_source_pk, old.similarity, old.semantic_candidates, old.semantic_bound_hit,
-      old.trace_id) then
+      old.trace_id, old.fills_cache) then
     raise exception using errcode = 'LG001', message = 'an attempt''s decision and hold are immutable',
       detail = format('attempt %s/%s', old.request_pk, old.attempt_no), hint = 'Only the state and the facts of the call change.';
   end if;
@@ -4095,12 +4129,15 @@ CREATE FUNCTION llm_private.tg_requests__guard() RETURNS trigger
     AS $$
 begin
   if tg_op = 'INSERT' then
-    new.state := 'queued'; new.reason := null; new.attempt_count := 0; new.job_id := null; new.finished_at := null;
+    new.state := 'queued'; new.reason := null; new.job_id := null; new.finished_at := null;
     new.created_at := llm_private.now();
     return new;
   end if;
-  if current_user = 'llm_app' and (new.state <> 'cancelled' or old.state <> 'queued') then
-    raise exception using errcode = '42501', message = 'the application may only cancel its own queued request';
+  if current_user = 'llm_app' then
+    if new.state <> 'cancelled' or old.state <> 'queued'
+       or exists (select 1 from llm_private.attempts a where a.tenant_id = old.tenant_id and a.request_pk = old.id) then
+      raise exception using errcode = '42501', message = 'the application may only cancel its own request before its first attempt';
+    end if;
   end if;
   if (new.tenant_id, new.id, new.user_id, new.request_id, new.endpoint, new.fingerprint, new.budget_scope, new.created_at)
      is distinct from (old.tenant_id, old.id, old.user_id, old.request_id, old.endpoint, old.fingerprint, old.budget_scope, old.created_at) then
@@ -4109,9 +4146,6 @@ begin
   if old.job_id is not null and new.job_id is distinct from old.job_id then
     raise exception using errcode = 'LG001', message = 'a request''s job is set once', detail = format('request %s', old.id);
   end if;
-  if new.attempt_count < old.attempt_count then
-    raise exception using errcode = 'LG003', message = 'a request''s attempts only grow', detail = format('request %s', old.id);
-  end if;
   if new.state is distinct from old.state and not (
        (old.state = 'queued' and new.state in ('running', 'done', 'refused', 'failed', 'cancelled'))
     or (old.state = 'running' and new.state in ('done', 'refused', 'failed'))) then
@@ -4119,8 +4153,8 @@ begin
       detail = format('request %s: %s -> %s', old.id, old.state, new.state),
       hint = 'queued -> running -> done | refused | failed; queued -> cancelled; final states are final.';
   end if;
-  if old.state not in ('queued', 'running') and (new.state, new.reason, new.finished_at, new.attempt_count) is distinct from
-       (old.state, old.reason, old.finished_at, old.attempt_count) then
+  if old.state not in ('queued', 'running') and (new.state, new.reason, new.finished_at) is distinct from
+       (old.state, old.reason, old.finished_at) then
     raise exception using errcode = 'LG002', message = 'a final request does not change', detail = format('request %s is %s', old.id, old.state);
   end if;
   if new.state = 'cancelled' then
@@ -4141,7 +4175,7 @@ ALTER FUNCTION llm_private.tg_requests__guard() OWNER TO llm_owner;
 -- Name: FUNCTION tg_requests__guard(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm_private.tg_requests__guard() IS 'Requests: born queued with nothing (whatever the inserter wrote); identity, fingerprint and job immutable once set; state only forward (queued -> running -> done | refused | failed, queued -> cancelled); the application may only cancel its own queued request.';
+COMMENT ON FUNCTION llm_private.tg_requests__guard() IS 'Requests: born queued with nothing (whatever the inserter wrote); identity, fingerprint and job immutable once set; state only forward to one final state (done | refused | failed, or cancelled before any attempt); the application may only cancel its own request before its first attempt.';
 
 --
 -- Name: tg_shutoff_windows__guard(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
@@ -4282,10 +4316,10 @@ ALTER FUNCTION llm_private.tx_stamp() OWNER TO llm_owner;
 COMMENT ON FUNCTION llm_private.tx_stamp() IS 'The current transaction''s start in microseconds: the stamp a context carries to be honoured only in this transaction. Inlinable.';
 
 --
--- Name: usage_after_spend(smallint, uuid, uuid, text, timestamp with time zone, bigint, bigint, smallint, bigint, integer, bigint); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+-- Name: usage_after_spend(smallint, uuid, uuid, text, timestamp with time zone, smallint, bigint, bigint, smallint, bigint, integer, bigint); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
 --
 
-CREATE FUNCTION llm_private.usage_after_spend(p_meter_id smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, p_shard_spent bigint, p_shard_quota bigint, p_shards smallint, p_spent_delta bigint, p_limit_id integer, p_cap bigint) RETURNS void
+CREATE FUNCTION llm_private.usage_after_spend(p_meter_id smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, k_shard smallint, p_shard_spent bigint, p_shard_quota bigint, p_shards smallint, p_spent_delta bigint, p_limit_id integer, p_cap bigint) RETURNS void
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog'
     AS $$
@@ -4296,48 +4330,56 @@ declare
   before bigint;
   pct smallint;
   fired boolean;
+  v_next bigint;
 begin
   select * into l from llm_private.limits x where x.id = p_limit_id;
   if l.id is null or p_cap <= 0 then
-    return;
-  end if;
-  if p_shards > 1 then
-    if p_shard_spent * 100 < p_shard_quota::numeric * (select min(x) from unnest(l.alert_pcts) x)
-       and not (l.trips_shutoff and p_shard_spent >= p_shard_quota) then
-      return;
+    v_next := 9223372036854775807;
+  else
+    -- The next level of this shard at which a threshold may be crossed (on a sharded meter, some shard crosses its own share
+    -- of a threshold whenever the total crosses it).
+    select min(ceil(p_shard_quota::numeric * t / 100))::bigint into v_next
+      from unnest(l.alert_pcts || case when l.trips_shutoff then array[100::smallint] else '{}' end) t
+     where ceil(p_shard_quota::numeric * t / 100) > p_shard_spent;
+    if p_shards > 1 then
+      select coalesce(sum(u.spent), 0)::bigint into total from llm_private.usage u
+       where u.tenant_id = k_tenant and u.meter_id = p_meter_id and u.user_id = k_user and u.budget_scope = k_scope
+         and u.period_start = k_period;
     end if;
-    select coalesce(sum(u.spent), 0)::bigint into total from llm_private.usage u
-     where u.tenant_id = k_tenant and u.meter_id = p_meter_id and u.user_id = k_user and u.budget_scope = k_scope
-       and u.period_start = k_period;
-  end if;
-  before := total - p_spent_delta;
-  foreach pct in array l.alert_pcts loop
-    if total * 100 >= p_cap::numeric * pct and (p_shards > 1 or before * 100 < p_cap::numeric * pct) then
-      insert into llm_private.alerts (tenant_id, meter_id, user_id, budget_scope, period_start, threshold_pct, limit_id, used, cap, fired_at)
-      values (k_tenant, p_meter_id, k_user, k_scope, k_period, pct, l.id, total, p_cap, llm_private.now())
-      on conflict do nothing;
-      get diagnostics fired = row_count;
-      if fired then
-        select * into m from llm_private.meters x where x.id = p_meter_id;
-        perform pg_notify('llm_limit_alert', json_build_object('tenant_id', nullif(k_tenant, llm_private.nil_uuid()),
-          'user_id', nullif(k_user, llm_private.nil_uuid()), 'budget_scope', nullif(k_scope, ''), 'meter', m.name, 'limit_id', l.id,
-          'period_start', k_period, 'threshold_pct', pct, 'used', total, 'cap', p_cap, 'unit', m.unit)::text);
+    before := total - p_spent_delta;
+    foreach pct in array l.alert_pcts loop
+      if total * 100 >= p_cap::numeric * pct and (p_shards > 1 or before * 100 < p_cap::numeric * pct) then
+        insert into llm_private.alerts (tenant_id, meter_id, user_id, budget_scope, period_start, threshold_pct, limit_id, used, cap, fired_at)
+        values (k_tenant, p_meter_id, k_user, k_scope, k_period, pct, l.id, total, p_cap, llm_private.now())
+        on conflict do nothing;
+        get diagnostics fired = row_count;
+        if fired then
+          select * into m from llm_private.meters x where x.id = p_meter_id;
+          perform pg_notify('llm_limit_alert', json_build_object('tenant_id', nullif(k_tenant, llm_private.nil_uuid()),
+            'user_id', nullif(k_user, llm_private.nil_uuid()), 'budget_scope', nullif(k_scope, ''), 'meter', m.name, 'limit_id', l.id,
+            'period_start', k_period, 'threshold_pct', pct, 'used', total, 'cap', p_cap, 'unit', m.unit)::text);
+        end if;
       end if;
+    end loop;
+    if l.trips_shutoff and total >= p_cap then
+      perform llm_private.trip_shutoff(p_meter_id, l.id, k_tenant, k_user, k_period, total, p_cap);
     end if;
-  end loop;
-  if l.trips_shutoff and total >= p_cap then
-    perform llm_private.trip_shutoff(p_meter_id, l.id, k_tenant, k_user, k_period, total, p_cap);
+  end if;
+  if k_shard is not null then
+    update llm_private.usage u set next_alert_at = coalesce(v_next, 9223372036854775807)
+     where u.tenant_id = k_tenant and u.meter_id = p_meter_id and u.user_id = k_user and u.budget_scope = k_scope
+       and u.period_start = k_period and u.shard = k_shard;
   end if;
 end
 $$;
 
-ALTER FUNCTION llm_private.usage_after_spend(p_meter_id smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, p_shard_spent bigint, p_shard_quota bigint, p_shards smallint, p_spent_delta bigint, p_limit_id integer, p_cap bigint) OWNER TO llm_owner;
+ALTER FUNCTION llm_private.usage_after_spend(p_meter_id smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, k_shard smallint, p_shard_spent bigint, p_shard_quota bigint, p_shards smallint, p_spent_delta bigint, p_limit_id integer, p_cap bigint) OWNER TO llm_owner;
 
 --
--- Name: FUNCTION usage_after_spend(p_meter_id smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, p_shard_spent bigint, p_shard_quota bigint, p_shards smallint, p_spent_delta bigint, p_limit_id integer, p_cap bigint); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+-- Name: FUNCTION usage_after_spend(p_meter_id smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, k_shard smallint, p_shard_spent bigint, p_shard_quota bigint, p_shards smallint, p_spent_delta bigint, p_limit_id integer, p_cap bigint); Type: COMMENT; Schema: llm_private; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm_private.usage_after_spend(p_meter_id smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, p_shard_spent bigint, p_shard_quota bigint, p_shards smallint, p_spent_delta bigint, p_limit_id integer, p_cap bigint) IS 'After spent grew: alerts at each crossed percentage of the cap (once per period, pg_notify on llm_limit_alert) and the shutoff trip of a limit with trips_shutoff.';
+COMMENT ON FUNCTION llm_private.usage_after_spend(p_meter_id smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, k_shard smallint, p_shard_spent bigint, p_shard_quota bigint, p_shards smallint, p_spent_delta bigint, p_limit_id integer, p_cap bigint) IS 'After spent reached a shard''s next_alert_at: alerts at each crossed percentage of the cap (once per period, pg_notify on llm_limit_alert), the shutoff trip of a limit with trips_shutoff, and the shard''s next level to check.';
 
 --
 -- Name: usage_apply(llm_private.attempts, llm_private.attempts, text, timestamp with time zone); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
@@ -4346,31 +4388,40 @@ COMMENT ON FUNCTION llm_private.usage_after_spend(p_meter_id smallint, k_tenant 
 CREATE FUNCTION llm_private.usage_apply(a llm_private.attempts, b llm_private.attempts, p_budget_scope text, p_scope_started_at timestamp with time zone) RETURNS void
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog'
+    SET plan_cache_mode TO 'force_generic_plan'
     AS $$
 declare
   m record;
-  k record;
   held_delta bigint;
   spent_delta bigint;
   r record;
+  k_tenant uuid;
+  k_user uuid;
+  k_scope text;
+  k_period timestamptz;
+  k_shard smallint;
 begin
   for m in select x.id, x.scope, x."window", x.unit, x.shards from llm_private.meters x where x.id = any (b.meter_ids) order by x.id loop
     held_delta := (case when b.state = 'held' then llm_private.held_amount(m.unit, b) else 0 end)
                 - (case when a.state = 'held' then llm_private.held_amount(m.unit, a) else 0 end);
     spent_delta := llm_private.charged_amount(m.unit, b) - llm_private.charged_amount(m.unit, a);
     continue when held_delta = 0 and spent_delta = 0;
-    select * into k from llm_private.usage_key(m.scope, m."window", m.shards, b.tenant_id, b.user_id, p_budget_scope, p_scope_started_at,
-      b.reserved_at);
+    k_tenant := case when m.scope = 'global' then llm_private.nil_uuid() else b.tenant_id end;
+    k_user := case when m.scope = 'user' then b.user_id else llm_private.nil_uuid() end;
+    k_scope := case when m.scope = 'budget_scope' then p_budget_scope else '' end;
+    k_period := case m."window" when 'budget_scope' then p_scope_started_at when 'hour' then date_trunc('hour', b.reserved_at, 'UTC')
+                                when 'month' then date_trunc('month', b.reserved_at, 'UTC') else llm_private.period_start(m."window", b.reserved_at) end;
+    k_shard := llm_private.usage_shard(m.scope, m.shards, b.tenant_id, b.user_id);
     update llm_private.usage u set held = u.held + held_delta, spent = u.spent + spent_delta
-     where u.tenant_id = k.k_tenant and u.meter_id = m.id and u.user_id = k.k_user and u.budget_scope = k.k_scope
-       and u.period_start = k.k_period and u.shard = k.k_shard
-    returning u.spent, u.quota, u.limit_id, u.cap into r;
+     where u.tenant_id = k_tenant and u.meter_id = m.id and u.user_id = k_user and u.budget_scope = k_scope
+       and u.period_start = k_period and u.shard = k_shard
+    returning u.spent, u.quota, u.limit_id, u.cap, u.next_alert_at into r;
     if not found then
       raise exception using errcode = 'P0004', message = 'an attempt''s usage row is missing',
         detail = format('meter %s, attempt %s/%s', m.id, b.request_pk, b.attempt_no);
     end if;
-    if spent_delta > 0 then
-      perform llm_private.usage_after_spend(m.id, k.k_tenant, k.k_user, k.k_scope, k.k_period, r.spent, r.quota, m.shards, spent_delta,
+    if spent_delta > 0 and r.spent >= r.next_alert_at then
+      perform llm_private.usage_after_spend(m.id, k_tenant, k_user, k_scope, k_period, k_shard, r.spent, r.quota, m.shards, spent_delta,
         r.limit_id, r.cap);
     end if;
   end loop;
@@ -4558,7 +4609,7 @@ begin
     end loop;
   end if;
   for i in 1 .. n loop
-    update llm_private.usage u set quota = q[i], cap = p_cap, limit_id = p_limit_id
+    update llm_private.usage u set quota = q[i], cap = p_cap, limit_id = p_limit_id, next_alert_at = 0
      where u.tenant_id = k_tenant and u.meter_id = p_meter_id and u.user_id = k_user and u.budget_scope = k_scope
        and u.period_start = k_period and u.shard = i - 1;
   end loop;
@@ -5008,6 +5059,7 @@ CREATE TABLE llm_private.usage (
     quota bigint NOT NULL,
     held bigint DEFAULT 0 NOT NULL,
     spent bigint DEFAULT 0 NOT NULL,
+    next_alert_at bigint DEFAULT 0 NOT NULL,
     CONSTRAINT usage_held_check CHECK ((held >= 0)),
     CONSTRAINT usage_shard_check CHECK (((shard >= 0) AND (shard <= 63))),
     CONSTRAINT usage_spent_check CHECK ((spent >= 0))
@@ -5035,6 +5087,12 @@ COMMENT ON COLUMN llm_private.usage.cap IS 'The effective cap of the subject''s 
 --
 
 COMMENT ON COLUMN llm_private.usage.quota IS 'This shard''s share of the cap: a hold must fit held + spent + amount <= quota (hard limits).';
+
+--
+-- Name: COLUMN usage.next_alert_at; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.usage.next_alert_at IS 'The spent level (on this shard) at which the next alert percentage or shutoff trip must be checked; below it a settle does not look at the limit.';
 
 --
 -- Name: limit_usage; Type: VIEW; Schema: llm; Owner: llm_owner
@@ -5118,11 +5176,9 @@ CREATE TABLE llm_private.requests (
     reason llm_private.reason,
     fingerprint bytea NOT NULL,
     budget_scope text,
-    attempt_count smallint DEFAULT 0 NOT NULL,
     job_id bigint,
     created_at timestamp with time zone NOT NULL,
     finished_at timestamp with time zone,
-    CONSTRAINT requests_attempt_count_check CHECK (((attempt_count >= 0) AND (attempt_count <= 1000))),
     CONSTRAINT requests_budget_scope_check CHECK (((length(budget_scope) >= 1) AND (length(budget_scope) <= 200))),
     CONSTRAINT requests_check CHECK (((state = ANY (ARRAY['queued'::llm_private.request_state, 'running'::llm_private.request_state])) = (finished_at IS NULL))),
     CONSTRAINT requests_fingerprint_check CHECK ((octet_length(fingerprint) = 32)),
@@ -5851,7 +5907,8 @@ CREATE VIEW llm.reconciliation_drift WITH (security_invoker='true') AS
             u_1.cap,
             u_1.quota,
             u_1.held,
-            u_1.spent
+            u_1.spent,
+            u_1.next_alert_at
            FROM llm_private.usage u_1
           WHERE (u_1.period_start >= (date_trunc('month'::text, llm_private.now(), 'UTC'::text) - '1 mon'::interval))
         )
@@ -5927,7 +5984,10 @@ CREATE VIEW llm.request_results WITH (security_invoker='true') AS
     q.user_id,
     q.request_id,
     (q.endpoint)::text AS endpoint,
-    (q.state)::text AS state,
+        CASE
+            WHEN ((q.state = 'queued'::llm_private.request_state) AND (money.attempts > 0)) THEN 'running'::text
+            ELSE (q.state)::text
+        END AS state,
         CASE
             WHEN (q.reason = 'limit'::llm_private.reason) THEN COALESCE(lm.name, 'cost_ceiling'::text)
             ELSE (q.reason)::text
@@ -5948,7 +6008,8 @@ CREATE VIEW llm.request_results WITH (security_invoker='true') AS
     q.created_at,
     q.finished_at
    FROM (((((((llm_private.requests q
-     LEFT JOIN LATERAL ( SELECT sum(a.charged_micros) AS spent_micros
+     LEFT JOIN LATERAL ( SELECT sum(a.charged_micros) AS spent_micros,
+            count(*) AS attempts
            FROM llm_private.attempts a
           WHERE ((a.tenant_id = q.tenant_id) AND (a.request_pk = q.id))) money ON (true))
      LEFT JOIN LATERAL ( SELECT a.tenant_id,
@@ -5988,6 +6049,7 @@ CREATE VIEW llm.request_results WITH (security_invoker='true') AS
             a.trace_id,
             a.distillation_eligible,
             a.distillation_reason,
+            a.fills_cache,
             a.semantic_candidates,
             a.semantic_bound_hit
            FROM llm_private.attempts a
@@ -6136,6 +6198,7 @@ CREATE TABLE llm_private.attempts_default (
     trace_id text,
     distillation_eligible boolean,
     distillation_reason llm_private.distill_reason,
+    fills_cache boolean DEFAULT false NOT NULL,
     semantic_candidates integer,
     semantic_bound_hit boolean,
     CONSTRAINT attempts_attempt_no_check CHECK (((attempt_no >= 1) AND (attempt_no <= 1000))),
@@ -6404,11 +6467,9 @@ CREATE TABLE llm_private.requests_default (
     reason llm_private.reason,
     fingerprint bytea NOT NULL,
     budget_scope text,
-    attempt_count smallint DEFAULT 0 NOT NULL,
     job_id bigint,
     created_at timestamp with time zone NOT NULL,
     finished_at timestamp with time zone,
-    CONSTRAINT requests_attempt_count_check CHECK (((attempt_count >= 0) AND (attempt_count <= 1000))),
     CONSTRAINT requests_budget_scope_check CHECK (((length(budget_scope) >= 1) AND (length(budget_scope) <= 200))),
     CONSTRAINT requests_check CHECK (((state = ANY (ARRAY['queued'::llm_private.request_state, 'running'::llm_private.request_state])) = (finished_at IS NULL))),
     CONSTRAINT requests_fingerprint_check CHECK ((octet_length(fingerprint) = 32)),
@@ -6605,6 +6666,7 @@ CREATE TABLE llm_private.usage_default (
     quota bigint NOT NULL,
     held bigint DEFAULT 0 NOT NULL,
     spent bigint DEFAULT 0 NOT NULL,
+    next_alert_at bigint DEFAULT 0 NOT NULL,
     CONSTRAINT usage_held_check CHECK ((held >= 0)),
     CONSTRAINT usage_shard_check CHECK (((shard >= 0) AND (shard <= 63))),
     CONSTRAINT usage_spent_check CHECK ((spent >= 0))
@@ -7182,13 +7244,13 @@ CREATE TRIGGER _100_transition BEFORE UPDATE ON llm_private.attempts FOR EACH RO
 -- Name: attempts _200_after_reserve; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
 --
 
-CREATE TRIGGER _200_after_reserve AFTER INSERT ON llm_private.attempts FOR EACH ROW EXECUTE FUNCTION llm_private.tg_attempts__after_reserve();
+CREATE TRIGGER _200_after_reserve AFTER INSERT ON llm_private.attempts FOR EACH ROW WHEN ((((new.state = 'refused'::llm_private.attempt_state) AND (new.purpose = 'chat'::llm_private.purpose)) OR (new.state = 'cached'::llm_private.attempt_state))) EXECUTE FUNCTION llm_private.tg_attempts__after_reserve();
 
 --
 -- Name: attempts _200_after_transition; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
 --
 
-CREATE TRIGGER _200_after_transition AFTER UPDATE ON llm_private.attempts FOR EACH ROW EXECUTE FUNCTION llm_private.tg_attempts__after_transition();
+CREATE TRIGGER _200_after_transition AFTER UPDATE ON llm_private.attempts FOR EACH ROW WHEN ((((new.state = 'settled'::llm_private.attempt_state) AND (new.purpose = 'chat'::llm_private.purpose) AND (new.provider_status = 'ok'::llm_private.provider_status)) OR ((old.state = 'held'::llm_private.attempt_state) AND new.fills_cache))) EXECUTE FUNCTION llm_private.tg_attempts__after_transition();
 
 --
 -- Name: endpoint_settings endpoint_settings_tenant_id_fkey; Type: FK CONSTRAINT; Schema: llm_private; Owner: llm_owner
@@ -8017,6 +8079,24 @@ CREATE POLICY worker_enqueue_select ON llm_private.requests FOR SELECT TO llm_wo
 CREATE POLICY worker_enqueue_update ON llm_private.requests FOR UPDATE TO llm_worker USING (((tenant_id = llm_private.app_tenant_id()) AND (user_id = llm_private.app_user_id()))) WITH CHECK (((tenant_id = llm_private.app_tenant_id()) AND (user_id = llm_private.app_user_id())));
 
 --
+-- Name: model_fallbacks worker_select; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY worker_select ON llm_private.model_fallbacks FOR SELECT TO llm_worker USING (true);
+
+--
+-- Name: model_prices worker_select; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY worker_select ON llm_private.model_prices FOR SELECT TO llm_worker USING (true);
+
+--
+-- Name: models worker_select; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY worker_select ON llm_private.models FOR SELECT TO llm_worker USING (true);
+
+--
 -- Name: settings worker_select; Type: POLICY; Schema: llm_private; Owner: llm_owner
 --
 
@@ -8635,6 +8715,7 @@ GRANT SELECT ON TABLE llm_private.model_prices TO llm_app;
 GRANT SELECT ON TABLE llm_private.model_prices TO llm_money;
 GRANT SELECT,INSERT ON TABLE llm_private.model_prices TO llm_operator;
 GRANT SELECT ON TABLE llm_private.model_prices TO llm_auditor;
+GRANT SELECT ON TABLE llm_private.model_prices TO llm_worker;
 
 --
 -- Name: COLUMN model_prices.id; Type: ACL; Schema: llm_private; Owner: llm_owner
@@ -9281,12 +9362,12 @@ GRANT ALL ON FUNCTION llm_private.tx_stamp() TO llm_exporter;
 GRANT ALL ON FUNCTION llm_private.tx_stamp() TO llm_worker;
 
 --
--- Name: FUNCTION usage_after_spend(p_meter_id smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, p_shard_spent bigint, p_shard_quota bigint, p_shards smallint, p_spent_delta bigint, p_limit_id integer, p_cap bigint); Type: ACL; Schema: llm_private; Owner: llm_owner
+-- Name: FUNCTION usage_after_spend(p_meter_id smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, k_shard smallint, p_shard_spent bigint, p_shard_quota bigint, p_shards smallint, p_spent_delta bigint, p_limit_id integer, p_cap bigint); Type: ACL; Schema: llm_private; Owner: llm_owner
 --
 
-REVOKE ALL ON FUNCTION llm_private.usage_after_spend(p_meter_id smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, p_shard_spent bigint, p_shard_quota bigint, p_shards smallint, p_spent_delta bigint, p_limit_id integer, p_cap bigint) FROM PUBLIC;
-GRANT ALL ON FUNCTION llm_private.usage_after_spend(p_meter_id smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, p_shard_spent bigint, p_shard_quota bigint, p_shards smallint, p_spent_delta bigint, p_limit_id integer, p_cap bigint) TO llm_money;
-GRANT ALL ON FUNCTION llm_private.usage_after_spend(p_meter_id smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, p_shard_spent bigint, p_shard_quota bigint, p_shards smallint, p_spent_delta bigint, p_limit_id integer, p_cap bigint) TO llm_operator;
+REVOKE ALL ON FUNCTION llm_private.usage_after_spend(p_meter_id smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, k_shard smallint, p_shard_spent bigint, p_shard_quota bigint, p_shards smallint, p_spent_delta bigint, p_limit_id integer, p_cap bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.usage_after_spend(p_meter_id smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, k_shard smallint, p_shard_spent bigint, p_shard_quota bigint, p_shards smallint, p_spent_delta bigint, p_limit_id integer, p_cap bigint) TO llm_money;
+GRANT ALL ON FUNCTION llm_private.usage_after_spend(p_meter_id smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, k_shard smallint, p_shard_spent bigint, p_shard_quota bigint, p_shards smallint, p_spent_delta bigint, p_limit_id integer, p_cap bigint) TO llm_operator;
 
 --
 -- Name: FUNCTION usage_apply(a llm_private.attempts, b llm_private.attempts, p_budget_scope text, p_scope_started_at timestamp with time zone); Type: ACL; Schema: llm_private; Owner: llm_owner
@@ -9579,6 +9660,13 @@ GRANT UPDATE(spent) ON TABLE llm_private.usage TO llm_money;
 GRANT UPDATE(spent) ON TABLE llm_private.usage TO llm_operator;
 
 --
+-- Name: COLUMN usage.next_alert_at; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT UPDATE(next_alert_at) ON TABLE llm_private.usage TO llm_money;
+GRANT UPDATE(next_alert_at) ON TABLE llm_private.usage TO llm_operator;
+
+--
 -- Name: TABLE limit_usage; Type: ACL; Schema: llm; Owner: llm_owner
 --
 
@@ -9677,12 +9765,6 @@ GRANT INSERT(fingerprint) ON TABLE llm_private.requests TO llm_app;
 --
 
 GRANT INSERT(budget_scope) ON TABLE llm_private.requests TO llm_app;
-
---
--- Name: COLUMN requests.attempt_count; Type: ACL; Schema: llm_private; Owner: llm_owner
---
-
-GRANT UPDATE(attempt_count) ON TABLE llm_private.requests TO llm_money;
 
 --
 -- Name: COLUMN requests.job_id; Type: ACL; Schema: llm_private; Owner: llm_owner
@@ -9940,6 +10022,7 @@ GRANT SELECT ON TABLE llm.limits TO llm_auditor;
 GRANT SELECT ON TABLE llm_private.model_fallbacks TO llm_money;
 GRANT SELECT,INSERT,DELETE ON TABLE llm_private.model_fallbacks TO llm_operator;
 GRANT SELECT ON TABLE llm_private.model_fallbacks TO llm_auditor;
+GRANT SELECT ON TABLE llm_private.model_fallbacks TO llm_worker;
 
 --
 -- Name: TABLE models; Type: ACL; Schema: llm_private; Owner: llm_owner
@@ -9949,6 +10032,7 @@ GRANT SELECT ON TABLE llm_private.models TO llm_app;
 GRANT SELECT ON TABLE llm_private.models TO llm_money;
 GRANT SELECT,INSERT,UPDATE ON TABLE llm_private.models TO llm_operator;
 GRANT SELECT ON TABLE llm_private.models TO llm_auditor;
+GRANT SELECT ON TABLE llm_private.models TO llm_worker;
 
 --
 -- Name: TABLE model_catalog; Type: ACL; Schema: llm; Owner: llm_owner
@@ -9957,6 +10041,7 @@ GRANT SELECT ON TABLE llm_private.models TO llm_auditor;
 GRANT SELECT ON TABLE llm.model_catalog TO llm_operator;
 GRANT SELECT ON TABLE llm.model_catalog TO llm_auditor;
 GRANT SELECT ON TABLE llm.model_catalog TO llm_money;
+GRANT SELECT ON TABLE llm.model_catalog TO llm_worker;
 
 --
 -- Name: TABLE monthly_spend; Type: ACL; Schema: llm; Owner: llm_owner

@@ -366,5 +366,5 @@ grant execute on function llm.upsert_tenant(uuid, text), llm.set_model_price(tex
   llm.set_limit(text, bigint, uuid, uuid, text, text, timestamptz, timestamptz, smallint[], boolean, smallint, text, integer, text),
   llm.end_limit(integer), llm.set_setting(text, text), llm.adjust_usage(uuid, uuid, bigint, text, timestamptz),
   llm.expire_holds(integer), llm.evaluate_limits(), llm.fail_lost_requests(), llm.purge_expired(integer) to llm_operator;
-grant select on llm.model_catalog to llm_operator, llm_auditor, llm_money;
+grant select on llm.model_catalog to llm_operator, llm_auditor, llm_money, llm_worker;
 grant select on llm.limits to llm_operator, llm_auditor;

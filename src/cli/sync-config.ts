@@ -56,7 +56,9 @@ export function planSync(catalog: CatalogRow[], providers: ProviderConfig[]): Ch
 
 async function apply(c: PoolClient, providers: ProviderConfig[], changes: Change[]): Promise<void> {
   const models = new Map<string, { p: ProviderConfig; m: ModelConfig }>(providers.flatMap((p) => p.models.map((m) => [`${p.name}:${m.name}`, { p, m }])));
-  for (const ch of changes) {
+  // Fallback chains name other models: every model is defined before any chain is written.
+  const ordered = [...changes.filter((ch) => ch.action !== 'set_fallbacks'), ...changes.filter((ch) => ch.action === 'set_fallbacks')];
+  for (const ch of ordered) {
     const { p, m } = models.get(ch.model_ref)!;
     const [input, cached, output] = priceOf(m).map((v) => v?.toString() ?? null);
     if (ch.action === 'define' || ch.action === 'redefine') {

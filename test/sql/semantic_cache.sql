@@ -233,7 +233,7 @@ select results_eq($$select decision, reason, similarity, cache_source_pk from pg
 insert into llm_private.provider_breakers (provider, model, state, consecutive_failures, open_until) values ('mock', 'embed', 'open', 3, '2026-03-15 11:00+00');
 select is(pg_temp.embed(pg_temp.ask(tests.tenant_a(), tests.user_a1(), 's-brk', 'aws_up_reworded', p_watermark => 'w5')), 'block/',
   'an embedding call can be refused (here: mock:embed''s breaker is open)');
-select is((select state::text from llm_private.requests where request_id = 's-brk'), 'running', '... which does not end the request');
+select is((select state from llm.request_results where request_id = 's-brk'), 'running', '... which does not end the request');
 select results_eq($$select decision, reason from tests.reserve(tests.request_pk('s-brk'))$$, $$values ('allow', 'ok')$$,
   '... whose chat reserve, without a vector, decides as usual');
 delete from llm_private.provider_breakers;
