@@ -76,7 +76,7 @@ test('a worker SIGKILLed mid-call: hold expired and charged in full, job retried
   expect((await h.calls(id))[0].cost_micros).toBe((await h.calls(id))[0].held_micros);
 
   // graphile-worker keeps the dead worker's lock (4 hours) until its own forceUnlockWorkers releases it.
-  const [job] = (await h.admin.query(`select locked_by from graphile_worker.jobs where payload->>'request_pk' = $1`, [e.request_pk.toString()])).rows;
+  const [job] = (await h.admin.query(`select locked_by from graphile_worker.jobs where key like 'llm:%:' || $1`, [e.request_pk.toString()])).rows;
   expect(job.locked_by).toEqual(expect.any(String));
   const utils = await makeWorkerUtils({ connectionString: h.db.url('llm_worker') });
   try {
