@@ -11,13 +11,16 @@ import { startWorker } from '../worker/run';
 export async function runWorker(env: NodeJS.ProcessEnv = process.env, level?: string): Promise<number> {
   const cfg = loadConfig(env);
   const logger = createLogger({ level: level ?? cfg.logLevel });
-  const worker = await startWorker(cfg, logger, env);
-  logger.info({ event: 'worker_started', mode: 'library', concurrency: cfg.worker.concurrency, providers: cfg.providers.map((p) => p.name),
-    metrics_port: worker.metricsPort, health_port: worker.healthPort }, 'worker started');
+  // Handlers before anything starts: graphile-worker may claim a job as soon as run() returns, a
+  // supervisor may signal as soon as it reads `worker_started`, and until a listener exists the
+  // kernel applies SIGTERM's default (the process dies mid-job without a clean stop).
   const signal = new Promise<string>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));
     process.once('SIGTERM', () => resolve('SIGTERM'));
   });
+  const worker = await startWorker(cfg, logger, env);
+  logger.info({ event: 'worker_started', mode: 'library', concurrency: cfg.worker.concurrency, providers: cfg.providers.map((p) => p.name),
+    metrics_port: worker.metricsPort, health_port: worker.healthPort }, 'worker started');
   const ended = await Promise.race([signal, worker.done.then(() => 'done', () => 'failed')]);
   if (ended === 'failed') {
     await worker.stop();

@@ -16,7 +16,6 @@ async function main(env: NodeJS.ProcessEnv): Promise<void> {
   pool.on('error', (e) => console.error(`dashboard: idle database connection failed: ${e.message}`));
   const dash = await startDashboard({ ...settings, pool,
     onError: (e) => console.error(`dashboard: request failed: ${(e as Error).message}`) });
-  console.log(`dashboard on ${dash.url} (reading ${redactUrl(url)} as llm_auditor${settings.token ? '; token required' : ''})`);
   const stop = async () => {
     await dash.close();
     await pool.end();
@@ -24,6 +23,8 @@ async function main(env: NodeJS.ProcessEnv): Promise<void> {
   };
   process.once('SIGINT', () => void stop());
   process.once('SIGTERM', () => void stop());
+  // Listening for signals before announcing the URL: a supervisor may stop us as soon as it reads it.
+  console.log(`dashboard on ${dash.url} (reading ${redactUrl(url)} as llm_auditor${settings.token ? '; token required' : ''})`);
 }
 
 main(process.env).catch((e: Error) => {

@@ -51,9 +51,18 @@ test('provider 500s from two worker processes open one shared breaker; then a re
   await until('brk-ok to end', async () => (await h.result('brk-ok'))?.state === 'done');
   expect((await h.calls('brk-ok')).at(-1)).toMatchObject({ decision: 'fallback', reason: 'breaker_open', model_ref: 'local:gpt-4o-mini' });
   expect(h.mock.count((r) => r.model === 'mock-chat')).toBe(before);
+  // The failing requests retry (reserving again) until the open breaker refuses them; let them end so the next test starts clean.
+  await until('the failing requests to end', async () =>
+    (await Promise.all(['brk-1', 'brk-2', 'brk-3', 'brk-4'].map((id) => h.result(id)))).every((r) => r && !['queued', 'running'].includes(r.state)), 90000).catch(async (e) => {
+    throw new Error(`${e.message}: ${JSON.stringify(await q(`select request_id, state, attempt_no, decision, reason, model_ref, provider_status from llm.calls where request_id like 'brk-%' order by 1,3`))} jobs ${JSON.stringify(await q('select key, attempts, max_attempts, last_error, locked_by, run_at from graphile_worker.jobs'))}`);
+  });
+  // The fallback model failed too (the faults were in the prompt), so both breakers are open; the operator closes them.
+  await withRole(h.db.pool('llm_worker', 1), 'llm_operator', (c) =>
+    c.query(`select llm.reset_breaker('local', 'mock-chat'), llm.reset_breaker('local', 'gpt-4o-mini')`));
+  expect(await q(`select model_ref from llm.breaker_state where state <> 'closed'`)).toEqual([]);
   await a.stop();
   await b.stop();
-}, 120000);
+}, 180000);
 
 test('a worker SIGKILLed mid-call: hold expired and charged in full, job retried after unlock, request done once', async () => {
   const id = 'kill-1';
@@ -86,7 +95,9 @@ test('a worker SIGKILLed mid-call: hold expired and charged in full, job retried
   } finally {
     await utils.release();
   }
-  await until('the retry to finish', async () => (await h.result(id))?.state === 'done', 60000);
+  await until('the retry to finish', async () => (await h.result(id))?.state === 'done', 60000).catch(async (e) => {
+    throw new Error(`${e.message}\nworker b:\n${b.lines.slice(-30).join('\n')}\njobs: ${JSON.stringify(await q('select key, attempts, max_attempts, last_error, locked_by, run_at from graphile_worker.jobs'))}`);
+  });
   const calls = await h.calls(id);
   expect(calls.map((c) => [c.attempt_no, c.provider_status ?? null])).toEqual([[1, null], [2, 'ok']]);
   expect((await h.result(id))!.spent_micros).toBe((BigInt(calls[0].charged_micros) + BigInt(calls[1].charged_micros)).toString());
@@ -99,6 +110,18 @@ test('SIGTERM: graphile-worker shuts down gracefully and the process exits 0', a
   const w = worker();
   await w.ready;
   w.proc.kill('SIGTERM');
-  expect(await w.exited).toBe(0);
+  const code = await w.exited;
+  expect({ code, signal: w.proc.signalCode, tail: code === 0 ? [] : w.lines.slice(-15) }).toEqual({ code: 0, signal: null, tail: [] });
   expect(w.lines.some((l) => l.includes('"event":"worker_stopping"'))).toBe(true);
+});
+
+test('SIGTERM while the worker is still starting: it stops cleanly too (the handler exists before the first log line)', async () => {
+  for (let i = 0; i < 3; i++) {
+    const w = worker();
+    await until('the first log line', async () => w.lines.length > 0, 20000);
+    w.proc.kill('SIGTERM');
+    w.ready.catch(() => {});
+    const code = await w.exited;
+    expect({ code, signal: w.proc.signalCode }).toEqual({ code: 0, signal: null });
+  }
 });
