@@ -52,12 +52,15 @@ export interface PgbenchRun {
   url: string;
   script: string;
   clients: number;
-  seconds: number;
+  /** -T seconds, or */
+  seconds?: number;
+  /** -t script executions per client (exactly). */
+  perClient?: number;
   /** -D name=value variables. */
   defines?: Record<string, string | number>;
 }
 
-/** Runs a custom script with -n -T -c -j (j = min(2, clients)) and parses tps and failures. */
+/** Runs a custom script with -n, -T or -t, -c, -j (j = min(2, clients)) and parses tps and failures. */
 export async function runPgbench(run: PgbenchRun): Promise<PgbenchResult> {
   const dir = mkdtempSync(join(tmpdir(), 'llmgov-bench-'));
   try {
@@ -65,9 +68,10 @@ export async function runPgbench(run: PgbenchRun): Promise<PgbenchResult> {
     writeFileSync(file, run.script);
     const { args, env } = connArgs(run.url);
     const defines = Object.entries(run.defines ?? {}).flatMap(([k, v]) => ['-D', `${k}=${v}`]);
-    const all = ['-n', '-T', String(run.seconds), '-c', String(run.clients), '-j', String(Math.min(2, run.clients)),
+    const length = run.perClient !== undefined ? ['-t', String(run.perClient)] : ['-T', String(run.seconds ?? 5)];
+    const all = ['-n', ...length, '-c', String(run.clients), '-j', String(Math.min(2, run.clients)),
       '-f', file, ...defines, ...args, dbOf(run.url)];
-    const { code, out } = await exec(run.bin, all, env, (run.seconds + 120) * 1000);
+    const { code, out } = await exec(run.bin, all, env, ((run.seconds ?? 0) + 600) * 1000);
     const tps = /tps = ([0-9.]+) \(without initial connection time\)/.exec(out) ?? /tps = ([0-9.]+)/.exec(out);
     const tx = /number of transactions actually processed: (\d+)/.exec(out);
     const failed = /number of failed transactions: (\d+)/.exec(out);
@@ -96,16 +100,7 @@ export function singleRowUpdateScript(scale: number): string {
   ].join('\n');
 }
 
-/** Several runs of one configuration as one result: mean tps, summed counts. */
-export function combineRuns(runs: PgbenchResult[]): PgbenchResult {
-  if (!runs.length) throw new Error('combineRuns: no runs');
-  const lat = runs.map((r) => r.latencyAvgMs).filter((x): x is number => x !== null);
-  return {
-    tps: runs.reduce((s, r) => s + r.tps, 0) / runs.length,
-    transactions: runs.reduce((s, r) => s + r.transactions, 0),
-    failed: runs.reduce((s, r) => s + r.failed, 0),
-    latencyAvgMs: lat.length ? lat.reduce((a, b) => a + b, 0) / lat.length : null,
-    aborted: runs.some((r) => r.aborted),
-    output: runs.map((r) => r.output).join('\n'),
-  };
+/** The same UPDATE on one row (aid = 1) for every client: the hot-row baseline. */
+export function hotRowUpdateScript(): string {
+  return ['UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid = 1;', ''].join('\n');
 }
