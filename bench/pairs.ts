@@ -13,7 +13,7 @@
  * left out of the medians.
  */
 import type { Client } from 'pg';
-import { HUGE_CAP, type Log } from './db';
+import { HUGE_CAP, type Log, perClient } from './db';
 import { hotRowUpdateScript, PgbenchResult, runPgbench, singleRowUpdateScript } from './pgbench';
 import { div, median, rotate } from './stats';
 
@@ -90,9 +90,14 @@ export class PairsBench {
 
   constructor(private readonly o: PairsOptions) {}
 
+  private get per(): number {
+    return perClient(Math.max(...this.o.clients));
+  }
+
   async measure(): Promise<ClientsResult[]> {
     const { admin, log } = this.o;
     this.monthBase = BigInt((await admin.query<{ b: string }>('select llm_bench.month_base()::text as b')).rows[0]!.b);
+    await this.warmSubjects();
     const out: ClientsResult[] = [];
     for (const clients of this.o.clients) {
       log(`pairs, ${clients} client(s): warm-up and calibration runs (not counted)`);
@@ -115,6 +120,35 @@ export class PairsBench {
     return out;
   }
 
+  /**
+   * One reserve + settle on every subject of every workload (in SQL, untimed), so that the usage
+   * rows of this period exist: the runs measure the steady state, not first use.
+   */
+  private async warmSubjects(): Promise<void> {
+    const { admin, log } = this.o;
+    const maxClients = Math.max(...this.o.clients);
+    const plan: [PairWorkload, number, number][] = [['distinct', maxClients, this.per], ['big', maxClients, this.per], ['hot', 1, 1],
+      ['global', maxClients, Math.min(this.per, 16)]];
+    log(`pairs: warming up every subject (one reserve + settle each, in SQL)`);
+    for (const [w, clients, perClient] of plan) {
+      const base = this.monthBase + W[w] * 100_000_000_000n + 998n * 100_000_000n;
+      await admin.query('select llm_bench.precreate($1::bigint, $2, $3)', [base.toString(), clients, perClient]);
+      const limitId = w === 'global'
+        ? (await admin.query<{ id: number }>(`select llm.set_limit('global_hourly', $1::bigint) as id`, [HUGE_CAP])).rows[0]!.id : null;
+      try {
+        // One transaction per client: a row updated many times in one transaction keeps every version alive.
+        for (let c = 0; c < clients; c++) {
+          await admin.query('select llm_bench.warm($1::bigint, 1, $2)', [(base + BigInt(c) * 1_000_000n).toString(), perClient]);
+        }
+      } finally {
+        if (limitId !== null) await admin.query('select llm.end_limit($1)', [limitId]);
+      }
+      const invalid = await this.checkOutcomes(base, clients * perClient);
+      if (invalid) throw new Error(`warm-up of ${w}: ${invalid}`);
+      log(`  ${w}: ${clients * perClient} subjects warmed`);
+    }
+  }
+
   /** Between rounds: the same starting state for every round (autovacuum may be off). */
   private async prepareRound(): Promise<void> {
     await this.o.admin.query('vacuum (analyze)');
@@ -135,13 +169,12 @@ export class PairsBench {
   private async runPairs(w: PairWorkload, clients: number, warmup: boolean): Promise<RunOutcome> {
     const { admin } = this.o;
     const key = `${w}/${clients}`;
-    // Calibration: enough pairs per client to touch every subject of its pool once (usage rows of
-    // this period exist afterwards), and about one second's worth.
+    // Calibration: about 100 pairs in all, to size the first counted run.
     const perClient = warmup
-      ? Math.max(40, Math.ceil(300 / clients))
+      ? Math.max(5, Math.ceil(100 / clients))
       : Math.min(999_999, Math.max(20, Math.ceil(((this.rate.get(key) ?? 200) * this.o.seconds) / clients)));
     const run = ++this.run;
-    if (run >= 1000) throw new Error('more than 999 pgbench pair runs in one database');
+    if (run >= 998) throw new Error('more than 997 pgbench pair runs in one database (998 and 999 are the warm-up and the probe)');
     const base = this.monthBase + W[w] * 100_000_000_000n + BigInt(run) * 100_000_000n;
     await admin.query('select llm_bench.precreate($1::bigint, $2, $3)', [base.toString(), clients, perClient]);
     await admin.query('select llm_bench.reset_counters($1)', [clients]);

@@ -84,7 +84,7 @@ export async function releaseJobs(adminUrl: string, task: string): Promise<void>
 /** Jobs still queued after a timed run (left for the next phase otherwise): removed as the superuser. */
 export async function clearQueue(adminUrl: string): Promise<number> {
   return withClient(adminUrl, async (c) => {
-    const r = await c.query(`delete from graphile_worker._private_jobs where task_identifier_id in
+    const r = await c.query(`delete from graphile_worker._private_jobs where task_id in
       (select id from graphile_worker._private_tasks where identifier not like 'llm\\_\\_%')`);
     return r.rowCount ?? 0;
   });
@@ -94,6 +94,7 @@ export async function clearQueue(adminUrl: string): Promise<number> {
 export async function measureNoop(o: { adminUrl: string; concurrency: number; pollIntervalMs: number; seconds: number;
   jobs: number }): Promise<JobsRun> {
   const pool = new Pool({ connectionString: urlForRole(o.adminUrl, 'llm_worker'), max: o.concurrency + 4 });
+  pool.on('error', () => {}); // an idle connection dropped: graphile-worker reconnects
   const events: WorkerEvents = new EventEmitter();
   const runner = await run({
     pgPool: pool,

@@ -8,7 +8,8 @@
  *   offset = w * 10^11 + r * 10^8 + N * 10^6 + k
  *   w  workload: 1 distinct tenants, 2 one tenant of many users, 3 one hot user, 4 distinct tenants
  *      (run with a global limit), 9 bulk-loaded history (see history.sql)
- *   r  run number (each pgbench run gets fresh requests), N pgbench client id, k 1..t its k-th pair
+ *   r  run number (each pgbench run gets fresh requests; 998 = warm-up, 999 = the latency probe of
+ *      goal 5), N pgbench client id, k 1..t its k-th pair
  * Subjects (uuid_of(kind, n): kind 1 tenant, 2 user):
  *   distinct:  client N cycles over tenants N*PER .. N*PER+PER-1, one user each (same n)
  *   one tenant: tenant BIG, its users BIG + N*PER + (k mod PER)  (BIG = 1000; 1 000 users)
@@ -82,6 +83,33 @@ begin
          '[{"role": "user", "content": "Explain this anomaly."}]'::jsonb, 500, repeat('0', 64)
     from (select p_base + c * 1000000 + k as pk
             from generate_series(0, p_clients - 1) c, generate_series(1, p_per_client) k) x;
+  return n;
+end
+$$;
+
+/*
+ * Warm-up: one reserve + settle (as the superuser, in one transaction) on every pre-created request
+ * of a range, so that every subject's usage rows of this period exist before anything is timed.
+ */
+create function llm_bench.warm(p_base bigint, p_clients integer, p_per_client integer) returns integer
+  language plpgsql
+as $$
+declare
+  pk bigint;
+  a integer;
+  n integer := 0;
+begin
+  for c in 0 .. p_clients - 1 loop
+    for k in 1 .. p_per_client loop
+      pk := p_base + c * 1000000 + k;
+      perform set_config('app.current_tenant_id', llm_bench.tenant_of(pk)::text, true),
+              set_config('app.current_user_id', llm_bench.user_of(pk)::text, true),
+              set_config('app.context_tx', llm_private.tx_stamp()::text, true);
+      select r.attempt_no into a from llm.reserve_call(pk, 1, 1000, 30000) r;
+      perform llm.settle_call(pk, a, 'ok', 1000, 0, 500, 5);
+      n := n + 1;
+    end loop;
+  end loop;
   return n;
 end
 $$;
