@@ -1,31 +1,45 @@
 /**
  * One zod-validated configuration, read at start from environment variables and an optional JSON
- * file (LLM_CONFIG_FILE). A bad or missing setting stops the process with one line naming it.
- * Provider keys are never in the configuration: a provider names the environment variable that
- * holds its key.
+ * file (LLM_CONFIG_FILE, format: ConfigFileSchema, JSON Schema in config.schema.json, example in
+ * config.example.json). Environment variables win over the file. A bad or missing setting stops
+ * the process with one line naming what the user sets: the environment variable (METRICS_PORT),
+ * or the file and the JSON path in it. Provider keys are never in the configuration: a provider
+ * names the environment variable that holds its key.
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { ProviderConfigSchema } from './provider';
+import { ProviderConfigSchema } from './provider/models';
 
-const intFromEnv = (min: number, max: number) =>
-  z.union([z.int(), z.string().regex(/^\d+$/).transform(Number)]).pipe(z.int().min(min).max(max));
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
-export const ConfigSchema = z.strictObject({
+const port = z.int().min(0).max(65535);
+
+/** What LLM_CONFIG_FILE holds. Every key is optional; the comments are the documentation. */
+export const ConfigFileSchema = z
+  .strictObject({
+    $schema: z.string().optional().meta({ description: 'path or URL of config.schema.json, for editors' }),
+    providers: z.array(ProviderConfigSchema).max(50).default([]).meta({
+      description: 'OpenAI-compatible providers and their models (env: LLM_PROVIDERS, a JSON array, replaces this list)',
+    }),
+    callTimeoutMs: z.int().min(100).max(3_600_000).default(30_000).meta({
+      description: 'hard timeout of one provider call in ms (env: LLM_CALL_TIMEOUT_MS)',
+    }),
+    worker: z
+      .strictObject({
+        concurrency: z.int().min(1).max(256).default(8).meta({ description: 'jobs run at once (env: WORKER_CONCURRENCY)' }),
+        pollIntervalMs: z.int().min(50).max(60_000).default(1000).meta({
+          description: 'graphile-worker poll interval for future jobs and retries (env: WORKER_POLL_INTERVAL_MS)',
+        }),
+      })
+      .default({ concurrency: 8, pollIntervalMs: 1000 }),
+    metricsPort: port.nullable().default(null).meta({ description: 'serve Prometheus /metrics on 127.0.0.1 (env: METRICS_PORT)' }),
+    healthPort: port.nullable().default(null).meta({ description: 'serve /healthz for a supervisor on 127.0.0.1 (env: HEALTH_PORT)' }),
+    logLevel: z.enum(LOG_LEVELS).default('info').meta({ description: 'pino level (env: LOG_LEVEL)' }),
+  })
+  .meta({ title: 'pg-llm-governor configuration (LLM_CONFIG_FILE)' });
+
+export const ConfigSchema = ConfigFileSchema.omit({ $schema: true }).extend({
   databaseUrl: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL'),
-  providers: z.array(ProviderConfigSchema).default([]),
-  /** Hard timeout of one provider call; the hold's expiry is this plus the database's margin. */
-  callTimeoutMs: intFromEnv(100, 3_600_000).default(30_000),
-  worker: z
-    .strictObject({
-      concurrency: intFromEnv(1, 256).default(8),
-      pollIntervalMs: intFromEnv(50, 60_000).default(1000),
-      /** A worker whose heartbeat (every 5 s) is older than this is dead: its jobs are unlocked. */
-      deadAfterMs: intFromEnv(1000, 3_600_000).default(60_000),
-    })
-    .default({ concurrency: 8, pollIntervalMs: 1000, deadAfterMs: 60_000 }),
-  metricsPort: intFromEnv(0, 65535).nullable().default(null),
-  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 export type Config = z.output<typeof ConfigSchema>;
 export type ConfigInput = z.input<typeof ConfigSchema>;
@@ -36,45 +50,133 @@ export class ConfigError extends Error {
   }
 }
 
-/** Reads the file (if LLM_CONFIG_FILE) and the environment; environment variables win. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  let file: Record<string, unknown> = {};
-  if (env.LLM_CONFIG_FILE) {
-    try {
-      file = JSON.parse(readFileSync(env.LLM_CONFIG_FILE, 'utf8'));
-    } catch (e) {
-      throw new ConfigError(`config: LLM_CONFIG_FILE ${env.LLM_CONFIG_FILE}: ${(e as Error).message}`);
-    }
+/** Environment variable -> path in the configuration. */
+export const ENV_SETTINGS = {
+  DATABASE_URL: ['databaseUrl'],
+  LLM_PROVIDERS: ['providers'],
+  LLM_CALL_TIMEOUT_MS: ['callTimeoutMs'],
+  WORKER_CONCURRENCY: ['worker', 'concurrency'],
+  WORKER_POLL_INTERVAL_MS: ['worker', 'pollIntervalMs'],
+  METRICS_PORT: ['metricsPort'],
+  HEALTH_PORT: ['healthPort'],
+  LOG_LEVEL: ['logLevel'],
+} as const satisfies Record<string, readonly string[]>;
+type EnvName = keyof typeof ENV_SETTINGS;
+
+const INT_ENV = new Set<EnvName>(['LLM_CALL_TIMEOUT_MS', 'WORKER_CONCURRENCY', 'WORKER_POLL_INTERVAL_MS', 'METRICS_PORT', 'HEALTH_PORT']);
+
+/**
+ * Reads the file (if LLM_CONFIG_FILE) and the environment; environment variables win.
+ * `requireDatabase: false` for commands that do not connect (e.g. printing the schema).
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { requireDatabase?: boolean } = {}): Config {
+  const file = env.LLM_CONFIG_FILE ? readConfigFile(env.LLM_CONFIG_FILE) : {};
+  const fromEnv = readEnv(env);
+  if (opts.requireDatabase !== false && fromEnv.databaseUrl === undefined) {
+    throw new ConfigError('config: DATABASE_URL is not set (an administrator connection URL, postgres://...; see README "Configuration")');
   }
-  const fromEnv: Record<string, unknown> = {
-    databaseUrl: env.DATABASE_URL,
-    providers: env.LLM_PROVIDERS ? parseJsonSetting('LLM_PROVIDERS', env.LLM_PROVIDERS) : undefined,
-    callTimeoutMs: env.LLM_CALL_TIMEOUT_MS,
-    metricsPort: env.METRICS_PORT,
-    logLevel: env.LOG_LEVEL,
+  const merged = {
+    ...file,
+    ...fromEnv,
+    databaseUrl: fromEnv.databaseUrl ?? 'postgres://unset/unset',
+    worker: { ...(file.worker as object | undefined), ...(fromEnv.worker as object | undefined) },
   };
-  const worker = { ...(file.worker as object), concurrency: env.WORKER_CONCURRENCY, pollIntervalMs: env.WORKER_POLL_INTERVAL_MS,
-    deadAfterMs: env.WORKER_DEAD_AFTER_MS };
-  return parseConfig({ ...file, ...definedOnly(fromEnv), worker: definedOnly(worker) });
+  delete (merged as { $schema?: unknown }).$schema;
+  const r = ConfigSchema.safeParse(merged);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0]!;
+  const env_ = envFor(issue.path);
+  const source = env_ && env_ !== 'LLM_PROVIDERS' && env[env_] !== undefined && env[env_] !== ''
+    ? env_
+    : issue.path[0] === 'providers' && env.LLM_PROVIDERS
+      ? 'LLM_PROVIDERS'
+      : env.LLM_CONFIG_FILE
+        ? `LLM_CONFIG_FILE (${env.LLM_CONFIG_FILE})`
+        : (env_ ?? 'configuration');
+  throw new ConfigError(`config: ${describeIssue(source, issue, env_)}`);
 }
 
+/** Validates a full configuration object (tests and library use); errors name the setting's variable. */
 export function parseConfig(input: unknown): Config {
   const r = ConfigSchema.safeParse(input);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0]!;
+  const env = envFor(issue.path);
+  throw new ConfigError(`config: ${describeIssue(env ?? 'configuration', issue, env)}`);
+}
+
+function readConfigFile(path: string): Record<string, unknown> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new ConfigError(`config: LLM_CONFIG_FILE ${path}: ${oneLine((e as Error).message)}`);
+  }
+  if (Array.isArray(raw)) {
+    throw new ConfigError(`config: LLM_CONFIG_FILE ${path}: holds a JSON array; the file is an object like config.example.json, ` +
+      'with the providers under "providers" (a bare providers array goes in LLM_PROVIDERS)');
+  }
+  if (typeof raw !== 'object' || raw === null) throw new ConfigError(`config: LLM_CONFIG_FILE ${path}: must hold a JSON object`);
+  const r = ConfigFileSchema.safeParse(raw);
   if (!r.success) {
     const issue = r.error.issues[0]!;
-    throw new ConfigError(`config: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    throw new ConfigError(`config: ${describeIssue(`LLM_CONFIG_FILE (${path})`, issue, envFor(issue.path))}`);
   }
-  return r.data;
+  return raw as Record<string, unknown>;
 }
 
-function parseJsonSetting(name: string, value: string): unknown {
-  try {
-    return JSON.parse(value);
-  } catch {
-    throw new ConfigError(`config: ${name} is not valid JSON`);
+function readEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, path] of Object.entries(ENV_SETTINGS) as [EnvName, readonly string[]][]) {
+    const value = env[name];
+    if (value === undefined || value === '') continue;
+    let parsed: unknown = value;
+    if (name === 'LLM_PROVIDERS') {
+      try {
+        parsed = JSON.parse(value);
+      } catch {
+        throw new ConfigError('config: LLM_PROVIDERS is not valid JSON (a JSON array of providers, as "providers" in config.example.json)');
+      }
+    } else if (INT_ENV.has(name)) {
+      if (!/^\d{1,10}$/.test(value)) throw new ConfigError(`config: ${name}: must be a whole number`);
+      parsed = Number(value);
+    }
+    const [top, sub] = path as readonly [string, string?];
+    if (sub !== undefined) out[top] = { ...(out[top] as object | undefined), [sub]: parsed };
+    else out[top] = parsed;
   }
+  return out;
 }
 
-function definedOnly(o: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined && v !== ''));
+function envFor(path: readonly PropertyKey[]): EnvName | null {
+  const key = path.slice(0, 2).join('.');
+  for (const [name, p] of Object.entries(ENV_SETTINGS) as [EnvName, readonly string[]][]) {
+    if (p.join('.') === key || p.join('.') === String(path[0])) return name;
+  }
+  return null;
+}
+
+/** `LLM_CONFIG_FILE (x.json) at providers[0].models[1].name: ...`, or `METRICS_PORT: ...`. */
+function describeIssue(source: string, issue: z.core.$ZodIssue, env: EnvName | null): string {
+  const fromFile = source.startsWith('LLM_CONFIG_FILE');
+  const fromProviders = source === 'LLM_PROVIDERS';
+  const path = fromProviders ? issue.path.slice(1) : issue.path;
+  const where = (fromFile || fromProviders) && path.length ? ` at ${jsonPath(path)}` : '';
+  let message = oneLine(issue.message);
+  if (issue.code === 'unrecognized_keys') message = `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}`;
+  const hint = fromFile && env && env !== 'LLM_PROVIDERS' ? ` (or set ${env})` : '';
+  return `${source}${where}: ${message}${hint}`;
+}
+
+function jsonPath(path: readonly PropertyKey[]): string {
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i ? '.' : ''}${String(p)}`)).join('');
+}
+
+function oneLine(s: string): string {
+  return s.replace(/\s+/g, ' ').trim();
+}
+
+/** The JSON Schema of the config file (committed as config.schema.json; a test keeps it current). */
+export function configJsonSchema(): object {
+  return z.toJSONSchema(ConfigFileSchema, { io: 'input', target: 'draft-2020-12' });
 }

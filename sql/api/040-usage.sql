@@ -110,7 +110,7 @@ begin
     end loop;
   end if;
   for i in 1 .. n loop
-    update llm_private.usage u set quota = q[i], cap = p_cap, limit_id = p_limit_id
+    update llm_private.usage u set quota = q[i], cap = p_cap, limit_id = p_limit_id, next_alert_at = 0
      where u.tenant_id = k_tenant and u.meter_id = p_meter_id and u.user_id = k_user and u.budget_scope = k_scope
        and u.period_start = k_period and u.shard = i - 1;
   end loop;
@@ -216,8 +216,8 @@ comment on function llm_private.usage_hold(smallint, smallint, uuid, uuid, text,
  * llm.evaluate_limits() catches a crossing first seen on another shard.
  */
 create or replace function llm_private.usage_after_spend(p_meter_id smallint, k_tenant uuid, k_user uuid, k_scope text,
-  k_period timestamptz, p_shard_spent bigint, p_shard_quota bigint, p_shards smallint, p_spent_delta bigint, p_limit_id integer,
-  p_cap bigint) returns void
+  k_period timestamptz, k_shard smallint, p_shard_spent bigint, p_shard_quota bigint, p_shards smallint, p_spent_delta bigint,
+  p_limit_id integer, p_cap bigint) returns void
   language plpgsql
   set search_path = pg_catalog
 as $$
@@ -228,42 +228,50 @@ declare
   before bigint;
   pct smallint;
   fired boolean;
+  v_next bigint;
 begin
   select * into l from llm_private.limits x where x.id = p_limit_id;
   if l.id is null or p_cap <= 0 then
-    return;
-  end if;
-  if p_shards > 1 then
-    if p_shard_spent * 100 < p_shard_quota::numeric * (select min(x) from unnest(l.alert_pcts) x)
-       and not (l.trips_shutoff and p_shard_spent >= p_shard_quota) then
-      return;
+    v_next := 9223372036854775807;
+  else
+    -- The next level of this shard at which a threshold may be crossed (on a sharded meter, some shard crosses its own share
+    -- of a threshold whenever the total crosses it).
+    select min(ceil(p_shard_quota::numeric * t / 100))::bigint into v_next
+      from unnest(l.alert_pcts || case when l.trips_shutoff then array[100::smallint] else '{}' end) t
+     where ceil(p_shard_quota::numeric * t / 100) > p_shard_spent;
+    if p_shards > 1 then
+      select coalesce(sum(u.spent), 0)::bigint into total from llm_private.usage u
+       where u.tenant_id = k_tenant and u.meter_id = p_meter_id and u.user_id = k_user and u.budget_scope = k_scope
+         and u.period_start = k_period;
     end if;
-    select coalesce(sum(u.spent), 0)::bigint into total from llm_private.usage u
-     where u.tenant_id = k_tenant and u.meter_id = p_meter_id and u.user_id = k_user and u.budget_scope = k_scope
-       and u.period_start = k_period;
-  end if;
-  before := total - p_spent_delta;
-  foreach pct in array l.alert_pcts loop
-    if total * 100 >= p_cap::numeric * pct and (p_shards > 1 or before * 100 < p_cap::numeric * pct) then
-      insert into llm_private.alerts (tenant_id, meter_id, user_id, budget_scope, period_start, threshold_pct, limit_id, used, cap, fired_at)
-      values (k_tenant, p_meter_id, k_user, k_scope, k_period, pct, l.id, total, p_cap, llm_private.now())
-      on conflict do nothing;
-      get diagnostics fired = row_count;
-      if fired then
-        select * into m from llm_private.meters x where x.id = p_meter_id;
-        perform pg_notify('llm_limit_alert', json_build_object('tenant_id', nullif(k_tenant, llm_private.nil_uuid()),
-          'user_id', nullif(k_user, llm_private.nil_uuid()), 'budget_scope', nullif(k_scope, ''), 'meter', m.name, 'limit_id', l.id,
-          'period_start', k_period, 'threshold_pct', pct, 'used', total, 'cap', p_cap, 'unit', m.unit)::text);
+    before := total - p_spent_delta;
+    foreach pct in array l.alert_pcts loop
+      if total * 100 >= p_cap::numeric * pct and (p_shards > 1 or before * 100 < p_cap::numeric * pct) then
+        insert into llm_private.alerts (tenant_id, meter_id, user_id, budget_scope, period_start, threshold_pct, limit_id, used, cap, fired_at)
+        values (k_tenant, p_meter_id, k_user, k_scope, k_period, pct, l.id, total, p_cap, llm_private.now())
+        on conflict do nothing;
+        get diagnostics fired = row_count;
+        if fired then
+          select * into m from llm_private.meters x where x.id = p_meter_id;
+          perform pg_notify('llm_limit_alert', json_build_object('tenant_id', nullif(k_tenant, llm_private.nil_uuid()),
+            'user_id', nullif(k_user, llm_private.nil_uuid()), 'budget_scope', nullif(k_scope, ''), 'meter', m.name, 'limit_id', l.id,
+            'period_start', k_period, 'threshold_pct', pct, 'used', total, 'cap', p_cap, 'unit', m.unit)::text);
+        end if;
       end if;
+    end loop;
+    if l.trips_shutoff and total >= p_cap then
+      perform llm_private.trip_shutoff(p_meter_id, l.id, k_tenant, k_user, k_period, total, p_cap);
     end if;
-  end loop;
-  if l.trips_shutoff and total >= p_cap then
-    perform llm_private.trip_shutoff(p_meter_id, l.id, k_tenant, k_user, k_period, total, p_cap);
+  end if;
+  if k_shard is not null then
+    update llm_private.usage u set next_alert_at = coalesce(v_next, 9223372036854775807)
+     where u.tenant_id = k_tenant and u.meter_id = p_meter_id and u.user_id = k_user and u.budget_scope = k_scope
+       and u.period_start = k_period and u.shard = k_shard;
   end if;
 end
 $$;
-comment on function llm_private.usage_after_spend(smallint, uuid, uuid, text, timestamptz, bigint, bigint, smallint, bigint, integer, bigint) is
-  'After spent grew: alerts at each crossed percentage of the cap (once per period, pg_notify on llm_limit_alert) and the shutoff trip of a limit with trips_shutoff.';
+comment on function llm_private.usage_after_spend(smallint, uuid, uuid, text, timestamptz, smallint, bigint, bigint, smallint, bigint, integer, bigint) is
+  'After spent reached a shard''s next_alert_at: alerts at each crossed percentage of the cap (once per period, pg_notify on llm_limit_alert), the shutoff trip of a limit with trips_shutoff, and the shard''s next level to check.';
 
 /*
  * Move an attempt's amounts on its footprint (meter ids in ascending order) by the change of
@@ -273,31 +281,40 @@ create or replace function llm_private.usage_apply(a llm_private.attempts, b llm
   p_scope_started_at timestamptz) returns void
   language plpgsql
   set search_path = pg_catalog
+  set plan_cache_mode = force_generic_plan
 as $$
 declare
   m record;
-  k record;
   held_delta bigint;
   spent_delta bigint;
   r record;
+  k_tenant uuid;
+  k_user uuid;
+  k_scope text;
+  k_period timestamptz;
+  k_shard smallint;
 begin
   for m in select x.id, x.scope, x."window", x.unit, x.shards from llm_private.meters x where x.id = any (b.meter_ids) order by x.id loop
     held_delta := (case when b.state = 'held' then llm_private.held_amount(m.unit, b) else 0 end)
                 - (case when a.state = 'held' then llm_private.held_amount(m.unit, a) else 0 end);
     spent_delta := llm_private.charged_amount(m.unit, b) - llm_private.charged_amount(m.unit, a);
     continue when held_delta = 0 and spent_delta = 0;
-    select * into k from llm_private.usage_key(m.scope, m."window", m.shards, b.tenant_id, b.user_id, p_budget_scope, p_scope_started_at,
-      b.reserved_at);
+    k_tenant := case when m.scope = 'global' then llm_private.nil_uuid() else b.tenant_id end;
+    k_user := case when m.scope = 'user' then b.user_id else llm_private.nil_uuid() end;
+    k_scope := case when m.scope = 'budget_scope' then p_budget_scope else '' end;
+    k_period := case m."window" when 'budget_scope' then p_scope_started_at when 'hour' then date_trunc('hour', b.reserved_at, 'UTC')
+                                when 'month' then date_trunc('month', b.reserved_at, 'UTC') else llm_private.period_start(m."window", b.reserved_at) end;
+    k_shard := llm_private.usage_shard(m.scope, m.shards, b.tenant_id, b.user_id);
     update llm_private.usage u set held = u.held + held_delta, spent = u.spent + spent_delta
-     where u.tenant_id = k.k_tenant and u.meter_id = m.id and u.user_id = k.k_user and u.budget_scope = k.k_scope
-       and u.period_start = k.k_period and u.shard = k.k_shard
-    returning u.spent, u.quota, u.limit_id, u.cap into r;
+     where u.tenant_id = k_tenant and u.meter_id = m.id and u.user_id = k_user and u.budget_scope = k_scope
+       and u.period_start = k_period and u.shard = k_shard
+    returning u.spent, u.quota, u.limit_id, u.cap, u.next_alert_at into r;
     if not found then
       raise exception using errcode = 'P0004', message = 'an attempt''s usage row is missing',
         detail = format('meter %s, attempt %s/%s', m.id, b.request_pk, b.attempt_no);
     end if;
-    if spent_delta > 0 then
-      perform llm_private.usage_after_spend(m.id, k.k_tenant, k.k_user, k.k_scope, k.k_period, r.spent, r.quota, m.shards, spent_delta,
+    if spent_delta > 0 and r.spent >= r.next_alert_at then
+      perform llm_private.usage_after_spend(m.id, k_tenant, k_user, k_scope, k_period, k_shard, r.spent, r.quota, m.shards, spent_delta,
         r.limit_id, r.cap);
     end if;
   end loop;
@@ -309,5 +326,5 @@ comment on function llm_private.usage_apply(llm_private.attempts, llm_private.at
 grant execute on function llm_private.usage_prepare(smallint, smallint, uuid, uuid, text, timestamptz, integer, bigint),
   llm_private.usage_borrow(smallint, uuid, uuid, text, timestamptz, smallint, bigint),
   llm_private.usage_hold(smallint, smallint, uuid, uuid, text, timestamptz, smallint, integer, bigint, boolean, bigint),
-  llm_private.usage_after_spend(smallint, uuid, uuid, text, timestamptz, bigint, bigint, smallint, bigint, integer, bigint),
+  llm_private.usage_after_spend(smallint, uuid, uuid, text, timestamptz, smallint, bigint, bigint, smallint, bigint, integer, bigint),
   llm_private.usage_apply(llm_private.attempts, llm_private.attempts, text, timestamptz) to llm_money, llm_operator;

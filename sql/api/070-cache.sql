@@ -38,14 +38,11 @@ create or replace function llm_private.cache_owner(p_tenant_id uuid, p_user_id u
   set search_path = pg_catalog
 as $$
 begin
-  return case when coalesce((select e.cache_shared from llm_private.endpoint_settings e
-                              where (e.tenant_id = p_tenant_id or e.tenant_id is null) and e.endpoint = p_endpoint
-                              order by e.tenant_id nulls last limit 1), false)
-              then llm_private.nil_uuid() else p_user_id end;
+  return (llm_private.cache_policy(p_tenant_id, p_user_id, p_endpoint::text)).owner_user_id;
 end
 $$;
 comment on function llm_private.cache_owner(uuid, uuid, llm_private.endpoint) is
-  'Whose cache a request reads and fills: the nil uuid (the tenant''s shared cache) when the tenant shares the endpoint''s cache, else the user''s own.';
+  'Whose cache a request reads and fills: the nil uuid (the tenant''s shared cache) when the tenant shares the endpoint''s cache, else the user''s own (llm_private.cache_policy, sql/api/076-semantic-cache.sql).';
 
 /* Entries are derived from the attempt that produced them: only the output (and embedding) come from the writer. */
 create or replace function llm_private.tg_cache_entries__derive() returns trigger
@@ -82,13 +79,18 @@ begin
   new.response_format := i.response_format;
   new.source_watermark := i.source_watermark;
   new.source_cost_micros := a.charged_micros;
+  -- The vector is the writer's; its model is the request's own governed embedding call, or there is none.
+  new.embedding_model := case when new.embedding is not null then llm_private.embedding_attempt_model(a.tenant_id, a.request_pk) end;
+  if new.embedding_model is null then
+    new.embedding := null;
+  end if;
   new.created_at := llm_private.now();
   new.expires_at := new.created_at + make_interval(secs => st.cache_ttl_ms / 1000.0);
   return new;
 end
 $$;
 comment on function llm_private.tg_cache_entries__derive() is
-  'A cache entry is derived from its source attempt (settled ok, valid, the requested model, uncapped): key, scope, model, watermark, cost and expiry are computed here; the writer supplies only the output and embedding.';
+  'A cache entry is derived from its source attempt (settled ok, valid, the requested model, uncapped): key, scope, model, watermark, cost and expiry are computed here; the writer supplies only the output and the question''s embedding, kept only when the request made a settled embedding call (whose model becomes embedding_model).';
 create or replace trigger _100_derive before insert or update on llm_private.cache_entries
   for each row execute function llm_private.tg_cache_entries__derive();
 

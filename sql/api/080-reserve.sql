@@ -1,9 +1,12 @@
 /*
  * Reserve: an INSERT into llm_private.attempts. Whoever inserts (llm.reserve_call, or the money
  * role by hand), the triggers below decide: the inserter gives only facts (which request, which
- * job attempt, the input token estimate, the call timeout, a claimed semantic cache entry, a
- * trace id); the decision, the model, the hold, the footprint and every figure are computed here,
- * and the usage counters move in the same statement.
+ * job attempt, the input token estimate, the call timeout, a claimed semantic cache entry with the
+ * figures of the lookup that found it, a trace id); the decision, the model, the hold, the footprint
+ * and every figure are computed here, and the usage counters move in the same statement.
+ * llm.reserve_call makes the semantic lookup itself (llm_private.semantic_claim, sql/api/076); the
+ * trigger verifies the claim again against the entry's scope and the endpoint's threshold, so that
+ * a money role inserting by hand can claim no entry outside the request's scope.
  *
  * Order of the rules (the first that decides wins):
  *   the request is final                       -> error (llm.reserve_call answers replay before inserting)
@@ -52,6 +55,7 @@ comment on function llm_private.subject_used(llm_private.applicable_limit, uuid,
 create or replace function llm_private.tg_attempts__reserve() returns trigger
   language plpgsql
   set search_path = pg_catalog
+  set plan_cache_mode = force_generic_plan
 as $$
 declare
   v_now timestamptz := llm_private.now();
@@ -71,8 +75,10 @@ declare
   v_timeout_ms bigint;
   v_claimed_key text := new.cache_key;
   v_claimed_similarity real := new.similarity;
+  v_candidates_scanned integer := new.semantic_candidates;
+  v_bound_hit boolean := new.semantic_bound_hit;
+  pol record;
   v_owner uuid;
-  v_threshold real;
   v_scope_started timestamptz;
   v_candidates text[];
   v_cand text;
@@ -99,6 +105,14 @@ declare
   v_kh smallint[] := '{}';
   v_footprint smallint[] := '{}';
   v_amount bigint;
+  v_last integer;
+  v_overdue boolean;
+  k_tenant uuid;
+  k_user uuid;
+  k_scope text;
+  k_period timestamptz;
+  k_shard smallint;
+  v_hour timestamptz := date_trunc('hour', v_now, 'UTC');
 begin
   select * into st from llm_private.settings;
   select * into q from llm_private.requests x where x.tenant_id = new.tenant_id and x.id = new.request_pk for update;
@@ -115,7 +129,12 @@ begin
   /* Facts the inserter gives; everything else is decided below and never taken as written. */
   v_timeout_ms := case when new.expires_at is null or not isfinite(new.expires_at) then 30000
                        else greatest(1000, least(3600000, (date_part('epoch', new.expires_at - v_now) * 1000)::bigint)) end;
-  new.attempt_no := q.attempt_count + 1;
+  -- The request's attempts so far: their number, what they used (live holds included), and whether a hold outlived its expiry.
+  select coalesce(max(a.attempt_no), 0), coalesce(sum(a.charged_micros + case when a.state = 'held' then a.held_micros else 0 end), 0),
+         coalesce(bool_or(a.state = 'held' and a.expires_at <= v_now), false)
+    into v_last, v_req_used, v_overdue
+    from llm_private.attempts a where a.tenant_id = new.tenant_id and a.request_pk = new.request_pk;
+  new.attempt_no := v_last + 1;
   new.reserved_at := v_now;
   new.expires_at := v_now + make_interval(secs => (v_timeout_ms + st.hold_margin_ms) / 1000.0);
   new.state := 'refused'; new.decision := 'block'; new.reason := 'ok'; new.price_id := null;
@@ -124,30 +143,41 @@ begin
   new.charged_micros := 0; new.latency_ms := null; new.provider_status := null; new.usage_unknown := false; new.late := false;
   new.output_valid := null; new.pii_flagged := null; new.meter_ids := '{}';
   new.limit_id := null; new.limit_cap := null; new.limit_used := null; new.cache_key := null; new.similarity := null;
-  new.cache_source_pk := null;
+  new.cache_source_pk := null; new.fills_cache := false; new.semantic_candidates := null; new.semantic_bound_hit := null;
   new.distillation_eligible := null; new.distillation_reason := null;
 
   -- Holds of this request's earlier attempts that outlived their expiry are charged in full now.
-  update llm_private.attempts a set state = 'expired'
-   where a.tenant_id = new.tenant_id and a.request_pk = new.request_pk and a.state = 'held' and a.expires_at <= v_now;
+  if v_overdue then
+    update llm_private.attempts a set state = 'expired'
+     where a.tenant_id = new.tenant_id and a.request_pk = new.request_pk and a.state = 'held' and a.expires_at <= v_now;
+    select coalesce(sum(a.charged_micros + case when a.state = 'held' then a.held_micros else 0 end), 0) into v_req_used
+      from llm_private.attempts a where a.tenant_id = new.tenant_id and a.request_pk = new.request_pk;
+  end if;
 
   /* The cache: free, so it comes first. */
   if new.purpose = 'chat' and i.cache_key is not null then
-    v_owner := llm_private.cache_owner(q.tenant_id, q.user_id, q.endpoint);
+    select * into pol from llm_private.cache_policy(q.tenant_id, q.user_id, q.endpoint::text);
+    v_owner := pol.owner_user_id;
     e := llm_private.live_cache_entry(q.tenant_id, v_owner, i.cache_key, v_now);
     if e.cache_key is not null then
       new.reason := 'cache_hit';
-    elsif v_claimed_key is not null then
-      select x.semantic_threshold into v_threshold from llm_private.endpoint_settings x
-       where (x.tenant_id = q.tenant_id or x.tenant_id is null) and x.endpoint = q.endpoint order by x.tenant_id nulls last limit 1;
-      select * into e from llm_private.cache_entries c
-       where c.tenant_id = q.tenant_id and c.owner_user_id = v_owner and c.cache_key = v_claimed_key and c.expires_at > v_now
-         and c.endpoint = q.endpoint and c.provider || ':' || c.model = i.model_ref and c.source_watermark = i.source_watermark
-         and c.system_hash = i.system_hash and c.response_format = i.response_format
-         and v_threshold is not null and v_claimed_similarity >= v_threshold;
-      if e.cache_key is not null then
-        new.reason := 'semantic_hit';
-        new.similarity := v_claimed_similarity;
+    elsif pol.semantic_threshold is not null then
+      -- A semantic lookup could run: keep what it reported (the bound, for the audit).
+      if v_candidates_scanned is not null then
+        new.semantic_candidates := v_candidates_scanned;
+        new.semantic_bound_hit := coalesce(v_bound_hit, false);
+      end if;
+      if v_claimed_key is not null and v_claimed_similarity >= pol.semantic_threshold and v_claimed_similarity <= 1 then
+        -- The claim: an embedded, live entry of exactly the request's scope, embedded by the model of its own embedding call.
+        select * into e from llm_private.cache_entries c
+         where c.tenant_id = q.tenant_id and c.owner_user_id = v_owner and c.cache_key = v_claimed_key and c.expires_at > v_now
+           and c.endpoint = q.endpoint and c.provider || ':' || c.model = i.model_ref and c.source_watermark = i.source_watermark
+           and c.system_hash = i.system_hash and c.response_format = i.response_format
+           and c.embedding is not null and c.embedding_model = llm_private.embedding_attempt_model(q.tenant_id, q.id);
+        if e.cache_key is not null then
+          new.reason := 'semantic_hit';
+          new.similarity := v_claimed_similarity;
+        end if;
       end if;
     end if;
     if e.cache_key is not null then
@@ -157,12 +187,14 @@ begin
     end if;
   end if;
 
-  if q.attempt_count >= st.max_attempts_per_request then
+  if v_last >= st.max_attempts_per_request then
     new.reason := 'attempts_exhausted';
     return new;
   end if;
-  w := llm_private.active_shutoff(q.tenant_id, q.user_id, v_now);
-  if w.id is not null then
+  perform 1 from llm_private.shutoff_windows x
+   where x.ends_at > v_now and x.starts_at <= v_now and x.cancelled_at is null
+     and (x.tenant_id is null or (x.tenant_id = q.tenant_id and (x.user_id is null or x.user_id = q.user_id)));
+  if found then
     new.reason := 'shutoff';
     return new;
   end if;
@@ -186,7 +218,6 @@ begin
     v_candidates := array[i.model_ref] || coalesce((select array_agg(f.fallback_provider || ':' || f.fallback_model order by f.position)
       from llm_private.model_fallbacks f where f.provider || ':' || f.model = i.model_ref), '{}');
   end if;
-  v_req_used := llm_private.request_used_micros(q.tenant_id, q.id);
   v_decision := 'allow';
 
   v_idx := 0;
@@ -197,7 +228,8 @@ begin
     continue when v_idx < v_start;
     v_provider := split_part(v_candidates[v_idx], ':', 1);
     v_model := substr(v_candidates[v_idx], length(v_provider) + 2);
-    p := llm_private.price_in_effect(v_provider, v_model, v_now);
+    select * into p from llm_private.model_prices x
+     where x.provider = v_provider and x.model = v_model and x.effective_from <= v_now order by x.effective_from desc limit 1;
     select m.max_output_tokens into v_model_max from llm_private.models m
      where m.provider = v_provider and m.model = v_model and m.kind = case when new.purpose = 'embedding' then 'embedding' else 'chat' end;
     if p.id is null or v_model_max is null then
@@ -293,37 +325,57 @@ begin
     v_decision := 'allow';
   end if;
 
-  /* The hold: every applicable meter, in meter order; all or nothing. */
+  /* The hold: every applicable meter, in meter order; all or nothing. Fast path: one conditional UPDATE. */
   foreach l in array chosen_lims loop
     continue when l."window" = 'request' or l.unit = 'elapsed_ms';
     v_amount := case l.unit when 'micros' then v_worst
                             when 'tokens' then new.input_tokens_estimate::bigint + v_max_out
                             when 'calls' then case when new.purpose = 'chat' then 1 else 0 end end;
     continue when v_amount = 0;
-    select * into k from llm_private.usage_key(l.scope, l."window", l.shards, q.tenant_id, q.user_id, q.budget_scope, v_scope_started, v_now);
-    h := llm_private.usage_hold(l.meter_id, l.shards, k.k_tenant, k.k_user, k.k_scope, k.k_period, k.k_shard, l.limit_id, l.cap,
-      l.kind = 'hard', v_amount);
-    if not h.ok then
-      -- Give back what this attempt already held (the rows are ours, locked in order).
-      for v_idx in 1 .. v_held_rows loop
-        update llm_private.usage u set held = u.held - v_amounts[v_idx]
-         where u.tenant_id = v_kt[v_idx] and u.meter_id = v_footprint[v_idx] and u.user_id = v_ku[v_idx]
-           and u.budget_scope = v_ks[v_idx] and u.period_start = v_kp[v_idx] and u.shard = v_kh[v_idx];
-      end loop;
-      new.reason := 'limit'; new.limit_id := l.limit_id; new.limit_cap := l.cap; new.limit_used := h.used;
-      new.price_id := chosen_p.id;
-      return new;
+    k_tenant := case when l.scope = 'global' then llm_private.nil_uuid() else q.tenant_id end;
+    k_user := case when l.scope = 'user' then q.user_id else llm_private.nil_uuid() end;
+    k_scope := case when l.scope = 'budget_scope' then q.budget_scope else '' end;
+    k_period := case l."window" when 'budget_scope' then v_scope_started when 'hour' then v_hour
+                                when 'month' then date_trunc('month', v_now, 'UTC') else llm_private.period_start(l."window", v_now) end;
+    k_shard := llm_private.usage_shard(l.scope, l.shards, q.tenant_id, q.user_id);
+    update llm_private.usage u set held = u.held + v_amount, limit_id = l.limit_id
+     where u.tenant_id = k_tenant and u.meter_id = l.meter_id and u.user_id = k_user and u.budget_scope = k_scope
+       and u.period_start = k_period and u.shard = k_shard and u.cap = l.cap
+       and (l.kind <> 'hard' or u.held + u.spent + v_amount <= u.quota);
+    if not found then
+      h := llm_private.usage_hold(l.meter_id, l.shards, k_tenant, k_user, k_scope, k_period, k_shard, l.limit_id, l.cap,
+        l.kind = 'hard', v_amount);
+      if not h.ok then
+        -- Give back what this attempt already held (the rows are ours, locked in order).
+        for v_idx in 1 .. v_held_rows loop
+          update llm_private.usage u set held = u.held - v_amounts[v_idx]
+           where u.tenant_id = v_kt[v_idx] and u.meter_id = v_footprint[v_idx] and u.user_id = v_ku[v_idx]
+             and u.budget_scope = v_ks[v_idx] and u.period_start = v_kp[v_idx] and u.shard = v_kh[v_idx];
+        end loop;
+        new.reason := 'limit'; new.limit_id := l.limit_id; new.limit_cap := l.cap; new.limit_used := h.used;
+        new.price_id := chosen_p.id;
+        return new;
+      end if;
     end if;
     v_held_rows := v_held_rows + 1;
     v_footprint := v_footprint || l.meter_id;
     v_amounts := v_amounts || v_amount;
-    v_kt := v_kt || k.k_tenant; v_ku := v_ku || k.k_user; v_ks := v_ks || k.k_scope; v_kp := v_kp || k.k_period; v_kh := v_kh || k.k_shard;
+    v_kt := v_kt || k_tenant; v_ku := v_ku || k_user; v_ks := v_ks || k_scope; v_kp := v_kp || k_period; v_kh := v_kh || k_shard;
   end loop;
 
   new.state := 'held'; new.decision := v_decision; new.reason := v_reason;
   new.price_id := chosen_p.id; new.max_output_tokens := v_max_out; new.held_micros := v_worst; new.meter_ids := v_footprint;
   if v_decision = 'allow' then
     new.limit_id := null; new.limit_cap := null; new.limit_used := null;
+  end if;
+  -- Single flight: this attempt fills its key (unless another live fill holds it).
+  if new.purpose = 'chat' and i.cache_key is not null then
+    insert into llm_private.cache_fills as f (tenant_id, owner_user_id, cache_key, request_pk, attempt_no, expires_at)
+    values (q.tenant_id, llm_private.cache_owner(q.tenant_id, q.user_id, q.endpoint), i.cache_key, q.id, new.attempt_no, new.expires_at)
+    on conflict (tenant_id, owner_user_id, cache_key) do update
+      set request_pk = excluded.request_pk, attempt_no = excluded.attempt_no, expires_at = excluded.expires_at
+      where f.expires_at <= v_now or f.request_pk = excluded.request_pk;
+    new.fills_cache := found;
   end if;
   return new;
 end
@@ -333,61 +385,44 @@ comment on function llm_private.tg_attempts__reserve() is
 create or replace trigger _100_reserve before insert on llm_private.attempts
   for each row execute function llm_private.tg_attempts__reserve();
 
-/* After the row exists: the request's state, a cache hit's output, the cache fill of a miss. */
+/* After the row exists, for a refusal or a cache hit only: the request ends; a hit's answer is the request's output. */
 create or replace function llm_private.tg_attempts__after_reserve() returns trigger
   language plpgsql
   set search_path = pg_catalog
 as $$
-declare
-  v_now timestamptz := new.reserved_at;
-  v_key text;
 begin
-  update llm_private.requests q
-     set attempt_count = new.attempt_no,
-         state = case when new.state = 'refused' then 'refused'
-                      when new.state = 'cached' then 'done'
-                      else 'running' end::llm_private.request_state,
-         reason = case when new.state in ('refused', 'cached') then new.reason end,
-         finished_at = case when new.state in ('refused', 'cached') then v_now end
-   where q.tenant_id = new.tenant_id and q.id = new.request_pk;
-  if new.state = 'cached' then
+  if new.state = 'cached' and new.purpose = 'chat' then
     insert into llm_private.call_outputs (tenant_id, request_pk, attempt_no, user_id, output, created_at, expires_at)
-    select new.tenant_id, new.request_pk, new.attempt_no, new.user_id, c.output, v_now,
-           v_now + make_interval(secs => (select s.output_retention_ms from llm_private.settings s) / 1000.0)
+    select new.tenant_id, new.request_pk, new.attempt_no, new.user_id, c.output, new.reserved_at, new.reserved_at
       from llm_private.cache_entries c
      where c.tenant_id = new.tenant_id and c.cache_key = new.cache_key
        and c.owner_user_id in (new.user_id, llm_private.nil_uuid())
      order by c.owner_user_id = new.user_id desc limit 1;
-  elsif new.state = 'held' and new.purpose = 'chat' then
-    select x.cache_key into v_key from llm_private.request_inputs x where x.tenant_id = new.tenant_id and x.request_pk = new.request_pk;
-    if v_key is not null then
-      insert into llm_private.cache_fills as f (tenant_id, owner_user_id, cache_key, request_pk, attempt_no, expires_at)
-      select new.tenant_id, llm_private.cache_owner(new.tenant_id, new.user_id, q.endpoint), v_key, new.request_pk, new.attempt_no, new.expires_at
-        from llm_private.requests q where q.tenant_id = new.tenant_id and q.id = new.request_pk
-      on conflict (tenant_id, owner_user_id, cache_key) do update
-        set request_pk = excluded.request_pk, attempt_no = excluded.attempt_no, expires_at = excluded.expires_at
-        where f.expires_at <= v_now or f.request_pk = excluded.request_pk;
-    end if;
   end if;
+  update llm_private.requests q
+     set state = case when new.state = 'refused' then 'refused' else 'done' end::llm_private.request_state, reason = new.reason
+   where q.tenant_id = new.tenant_id and q.id = new.request_pk and q.state in ('queued', 'running');
   return null;
 end
 $$;
 comment on function llm_private.tg_attempts__after_reserve() is
-  'AFTER INSERT on attempts: moves the request (running; refused or done when the attempt is final), stores a cache hit''s answer as the request''s output, and registers the cache fill of a miss.';
+  'AFTER INSERT on attempts, for refusals of chat calls and cache hits (the common held path fires nothing here; a refused embedding call leaves the request to its chat reserve): the request ends refused or done, and a hit''s answer is stored as its output.';
 create or replace trigger _200_after_reserve after insert on llm_private.attempts
-  for each row execute function llm_private.tg_attempts__after_reserve();
+  for each row when ((new.state = 'refused' and new.purpose = 'chat') or new.state = 'cached')
+  execute function llm_private.tg_attempts__after_reserve();
 
 /*
  * llm.reserve_call: what the worker calls before the provider. It serialises on the request row,
  * answers replays and cache waits without writing, then inserts the attempt (the triggers decide).
  */
 create or replace function llm.reserve_call(p_request_pk bigint, p_job_attempt integer, p_input_tokens integer, p_call_timeout_ms integer,
-  p_trace_id text default null, p_purpose text default 'chat', p_semantic_cache_key text default null, p_similarity real default null)
+  p_trace_id text default null, p_purpose text default 'chat', p_embedding real[] default null)
   returns table (decision text, reason text, attempt_no integer, provider text, model text, max_output_tokens integer,
     held_micros bigint, worst_case_micros bigint, limit_id integer, limit_name text, limit_cap bigint, limit_used bigint,
     expires_at timestamptz, cached_output text, retry_after_ms integer)
   language plpgsql
   set search_path = pg_catalog
+  set plan_cache_mode = force_generic_plan
 as $$
 #variable_conflict use_column
 declare
@@ -396,6 +431,10 @@ declare
   a llm_private.attempts;
   f llm_private.cache_fills;
   v_key text;
+  v_sem_key text;
+  v_sem_similarity real;
+  v_sem_candidates integer;
+  v_sem_bound_hit boolean;
 begin
   perform llm_private.require_money_context();
   perform llm_private.require_range('p_job_attempt', p_job_attempt, 0, 1000);
@@ -403,6 +442,13 @@ begin
   perform llm_private.require_range('p_call_timeout_ms', p_call_timeout_ms, 1000, 3600000);
   if p_purpose is null or p_purpose not in ('chat', 'embedding') then
     raise exception using errcode = '22023', message = 'p_purpose is chat or embedding';
+  end if;
+  if p_embedding is not null then
+    if p_purpose <> 'chat' then
+      raise exception using errcode = '22023', message = 'p_embedding goes with the chat reserve',
+        hint = 'Reserve the embedding call with p_purpose => ''embedding'' and no p_embedding; pass its vector to the chat reserve.';
+    end if;
+    perform llm_private.require_embedding(p_embedding);
   end if;
   select * into q from llm_private.requests x
    where x.tenant_id = llm_private.current_tenant_id() and x.user_id = llm_private.current_user_id() and x.id = p_request_pk
@@ -442,10 +488,16 @@ begin
       end if;
     end if;
   end if;
+  -- The semantic cache: after the exact key missed, the nearest entry of the request's scope (no row: no lookup ran).
+  if p_embedding is not null then
+    select x.cache_key, x.similarity, x.candidates_scanned, x.bound_hit into v_sem_key, v_sem_similarity, v_sem_candidates, v_sem_bound_hit
+      from llm_private.semantic_claim(q.tenant_id, q.user_id, q.id, p_embedding, v_now) x;
+  end if;
   insert into llm_private.attempts as x (tenant_id, request_pk, user_id, purpose, job_attempt, input_tokens_estimate, expires_at,
-    cache_key, similarity, trace_id)
+    cache_key, similarity, semantic_candidates, semantic_bound_hit, trace_id)
   values (q.tenant_id, q.id, q.user_id, p_purpose::llm_private.purpose, p_job_attempt, p_input_tokens,
-    v_now + make_interval(secs => p_call_timeout_ms / 1000.0), p_semantic_cache_key, p_similarity, p_trace_id)
+    v_now + make_interval(secs => p_call_timeout_ms / 1000.0), v_sem_key, v_sem_similarity, v_sem_candidates, v_sem_bound_hit,
+    p_trace_id)
   returning x.* into a;
   return query
   select a.decision::text,
@@ -462,9 +514,9 @@ begin
                                         and o.attempt_no = a.attempt_no;
 end
 $$;
-comment on function llm.reserve_call(bigint, integer, integer, integer, text, text, text, real) is
-  'Before a provider call (the worker, as llm_money, in the job''s tenant+user context): decides and holds. decision allow | cap | fallback: call provider:model with max_output_tokens, then llm.settle_call (or llm.release_call if no request was sent); block: refused (reason names the limit, with limit_cap and limit_used); cached: cached_output is the answer, nothing to call; replay: in_flight (this job attempt already holds attempt_no) or request_final; wait: an identical request fills the cache, LISTEN llm_cache_filled or ask again after retry_after_ms. p_purpose embedding reserves the embedding call of the semantic cache; p_semantic_cache_key/p_similarity claim a semantic hit, verified against the entry''s scope and the endpoint''s threshold.';
+comment on function llm.reserve_call(bigint, integer, integer, integer, text, text, real[]) is
+  'Before a provider call (the worker, as llm_money, in the job''s tenant+user context): decides and holds. decision allow | cap | fallback: call provider:model with max_output_tokens, then llm.settle_call (or llm.release_call if no request was sent); block: refused (reason names the limit, with limit_cap and limit_used); cached: cached_output is the answer, nothing to call; replay: in_flight (this job attempt already holds attempt_no) or request_final; wait: an identical request fills the cache, LISTEN llm_cache_filled or ask again after retry_after_ms. p_purpose embedding reserves the embedding call of the semantic cache (at the endpoint''s embedding model''s price); p_embedding (chat only, after that call settled ok) is the question''s vector: when the exact key misses and the endpoint has a threshold, the database looks up the nearest entry of the request''s scope, and a hit is decision cached / semantic_hit, free (llm.calls records similarity, cache_source_pk, semantic_candidates and semantic_bound_hit).';
 
 grant execute on function llm_private.request_used_micros(uuid, bigint),
   llm_private.subject_used(llm_private.applicable_limit, uuid, uuid, text, timestamptz, timestamptz) to llm_money, llm_operator, llm_auditor;
-grant execute on function llm.reserve_call(bigint, integer, integer, integer, text, text, text, real) to llm_money;
+grant execute on function llm.reserve_call(bigint, integer, integer, integer, text, text, real[]) to llm_money;

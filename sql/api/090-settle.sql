@@ -16,6 +16,7 @@
 create or replace function llm_private.tg_attempts__transition() returns trigger
   language plpgsql
   set search_path = pg_catalog
+  set plan_cache_mode = force_generic_plan
 as $$
 declare
   v_now timestamptz := llm_private.now();
@@ -26,11 +27,13 @@ declare
 begin
   if (new.tenant_id, new.request_pk, new.attempt_no, new.user_id, new.purpose, new.job_attempt, new.decision, new.reason, new.price_id,
       new.input_tokens_estimate, new.max_output_tokens, new.held_micros, new.reserved_at, new.expires_at, new.meter_ids, new.limit_id,
-      new.limit_cap, new.limit_used, new.cache_key, new.cache_source_pk, new.similarity, new.trace_id)
+      new.limit_cap, new.limit_used, new.cache_key, new.cache_source_pk, new.similarity, new.semantic_candidates, new.semantic_bound_hit,
+      new.trace_id, new.fills_cache)
      is distinct from
      (old.tenant_id, old.request_pk, old.attempt_no, old.user_id, old.purpose, old.job_attempt, old.decision, old.reason, old.price_id,
       old.input_tokens_estimate, old.max_output_tokens, old.held_micros, old.reserved_at, old.expires_at, old.meter_ids, old.limit_id,
-      old.limit_cap, old.limit_used, old.cache_key, old.cache_source_pk, old.similarity, old.trace_id) then
+      old.limit_cap, old.limit_used, old.cache_key, old.cache_source_pk, old.similarity, old.semantic_candidates, old.semantic_bound_hit,
+      old.trace_id, old.fills_cache) then
     raise exception using errcode = 'LG001', message = 'an attempt''s decision and hold are immutable',
       detail = format('attempt %s/%s', old.request_pk, old.attempt_no), hint = 'Only the state and the facts of the call change.';
   end if;
@@ -108,16 +111,17 @@ begin
     update llm_private.requests q set state = 'done', reason = 'ok', finished_at = new.ended_at
      where q.tenant_id = new.tenant_id and q.id = new.request_pk and q.state in ('queued', 'running');
   end if;
-  if old.state = 'held' then
+  if old.state = 'held' and new.fills_cache then
     perform llm_private.end_cache_fill(new.tenant_id, new.request_pk, new.attempt_no);
   end if;
   return null;
 end
 $$;
 comment on function llm_private.tg_attempts__after_transition() is
-  'AFTER UPDATE on attempts: a chat call that settled ok makes its request done; a hold that ended ends its cache fill (waking waiters).';
+  'AFTER UPDATE on attempts (fired only when there is something to do): a chat call that settled ok makes its request done; a hold that filled the cache ends its fill (waking waiters).';
 create or replace trigger _200_after_transition after update on llm_private.attempts
-  for each row execute function llm_private.tg_attempts__after_transition();
+  for each row when ((new.state = 'settled' and new.purpose = 'chat' and new.provider_status = 'ok') or (old.state = 'held' and new.fills_cache))
+  execute function llm_private.tg_attempts__after_transition();
 
 create or replace trigger _100_no_delete before delete on llm_private.attempts
   for each row execute function llm_private.tg_ledger__no_delete();
@@ -207,6 +211,7 @@ create or replace function llm.settle_call(p_request_pk bigint, p_attempt_no int
     usage_unknown boolean, late boolean, replayed boolean, request_state text)
   language plpgsql
   set search_path = pg_catalog
+  set plan_cache_mode = force_generic_plan
 as $$
 #variable_conflict use_column
 declare
@@ -221,6 +226,9 @@ begin
   if p_cached_input_tokens is not null then perform llm_private.require_range('p_cached_input_tokens', p_cached_input_tokens, 0, 10000000); end if;
   if p_output_tokens is not null then perform llm_private.require_range('p_output_tokens', p_output_tokens, 0, 10000000); end if;
   perform llm_private.require_range('p_latency_ms', p_latency_ms, 0, 86400000);
+  if p_embedding is not null then
+    perform llm_private.require_embedding(p_embedding);
+  end if;
   select * into q from llm_private.requests x
    where x.tenant_id = llm_private.current_tenant_id() and x.user_id = llm_private.current_user_id() and x.id = p_request_pk
    for update;
@@ -267,7 +275,8 @@ begin
   return query select 'settled'::text, a.charged_micros, a.held_micros,
     case when v_prev = 'held' then greatest(a.held_micros - a.charged_micros, 0) else 0::bigint end,
     greatest(a.charged_micros - a.held_micros, 0), a.usage_unknown, a.late, false,
-    (select x.state::text from llm_private.requests x where x.tenant_id = q.tenant_id and x.id = q.id);
+    (select case when x.state = 'queued' then 'running' else x.state::text end from llm_private.requests x
+      where x.tenant_id = q.tenant_id and x.id = q.id);
 end
 $$;
 comment on function llm.settle_call(bigint, integer, text, integer, integer, integer, integer, text, text, boolean, boolean, text, real[]) is
@@ -304,7 +313,8 @@ begin
     perform llm_private.finish_failed(q.tenant_id, q.id, v_failure);
   end if;
   return query select x.state::text, case when a.state = 'held' then a.held_micros else 0::bigint end,
-    (select r.state::text from llm_private.requests r where r.tenant_id = q.tenant_id and r.id = q.id)
+    (select case when r.state = 'queued' then 'running' else r.state::text end from llm_private.requests r
+      where r.tenant_id = q.tenant_id and r.id = q.id)
     from llm_private.attempts x where x.tenant_id = a.tenant_id and x.request_pk = a.request_pk and x.attempt_no = a.attempt_no;
 end
 $$;

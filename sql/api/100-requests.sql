@@ -93,12 +93,15 @@ create or replace function llm_private.tg_requests__guard() returns trigger
 as $$
 begin
   if tg_op = 'INSERT' then
-    new.state := 'queued'; new.reason := null; new.attempt_count := 0; new.job_id := null; new.finished_at := null;
+    new.state := 'queued'; new.reason := null; new.job_id := null; new.finished_at := null;
     new.created_at := llm_private.now();
     return new;
   end if;
-  if current_user = 'llm_app' and (new.state <> 'cancelled' or old.state <> 'queued') then
-    raise exception using errcode = '42501', message = 'the application may only cancel its own queued request';
+  if current_user = 'llm_app' then
+    if new.state <> 'cancelled' or old.state <> 'queued'
+       or exists (select 1 from llm_private.attempts a where a.tenant_id = old.tenant_id and a.request_pk = old.id) then
+      raise exception using errcode = '42501', message = 'the application may only cancel its own request before its first attempt';
+    end if;
   end if;
   if (new.tenant_id, new.id, new.user_id, new.request_id, new.endpoint, new.fingerprint, new.budget_scope, new.created_at)
      is distinct from (old.tenant_id, old.id, old.user_id, old.request_id, old.endpoint, old.fingerprint, old.budget_scope, old.created_at) then
@@ -107,9 +110,6 @@ begin
   if old.job_id is not null and new.job_id is distinct from old.job_id then
     raise exception using errcode = 'LG001', message = 'a request''s job is set once', detail = format('request %s', old.id);
   end if;
-  if new.attempt_count < old.attempt_count then
-    raise exception using errcode = 'LG003', message = 'a request''s attempts only grow', detail = format('request %s', old.id);
-  end if;
   if new.state is distinct from old.state and not (
        (old.state = 'queued' and new.state in ('running', 'done', 'refused', 'failed', 'cancelled'))
     or (old.state = 'running' and new.state in ('done', 'refused', 'failed'))) then
@@ -117,8 +117,8 @@ begin
       detail = format('request %s: %s -> %s', old.id, old.state, new.state),
       hint = 'queued -> running -> done | refused | failed; queued -> cancelled; final states are final.';
   end if;
-  if old.state not in ('queued', 'running') and (new.state, new.reason, new.finished_at, new.attempt_count) is distinct from
-       (old.state, old.reason, old.finished_at, old.attempt_count) then
+  if old.state not in ('queued', 'running') and (new.state, new.reason, new.finished_at) is distinct from
+       (old.state, old.reason, old.finished_at) then
     raise exception using errcode = 'LG002', message = 'a final request does not change', detail = format('request %s is %s', old.id, old.state);
   end if;
   if new.state = 'cancelled' then
@@ -133,7 +133,7 @@ begin
 end
 $$;
 comment on function llm_private.tg_requests__guard() is
-  'Requests: born queued with nothing (whatever the inserter wrote); identity, fingerprint and job immutable once set; state only forward (queued -> running -> done | refused | failed, queued -> cancelled); the application may only cancel its own queued request.';
+  'Requests: born queued with nothing (whatever the inserter wrote); identity, fingerprint and job immutable once set; state only forward to one final state (done | refused | failed, or cancelled before any attempt); the application may only cancel its own request before its first attempt.';
 create or replace trigger _100_guard before insert or update on llm_private.requests
   for each row execute function llm_private.tg_requests__guard();
 create or replace trigger _100_no_delete before delete on llm_private.requests
@@ -261,7 +261,9 @@ as $$
 begin
   perform llm_private.require_money_context();
   return query
-  select q.id, q.request_id, q.endpoint::text, q.state::text, i.model_ref, i.messages, i.max_output_tokens, i.response_format,
+  select q.id, q.request_id, q.endpoint::text,
+         case when q.state = 'queued' and exists (select 1 from llm_private.attempts a where a.tenant_id = q.tenant_id and a.request_pk = q.id)
+              then 'running' else q.state::text end, i.model_ref, i.messages, i.max_output_tokens, i.response_format,
          i.source_watermark, q.budget_scope, i.correlation_id
     from llm_private.requests q
     join llm_private.request_inputs i on i.tenant_id = q.tenant_id and i.request_pk = q.id
@@ -276,14 +278,15 @@ comment on function llm.request_for_call(bigint) is
   'The worker (as llm_money) reads what a job must call: the request''s inputs as enqueued. A job payload is never trusted for them.';
 
 create view llm.request_results with (security_invoker = true) as
-select q.tenant_id, q.user_id, q.request_id, q.endpoint::text as endpoint, q.state::text as state,
+select q.tenant_id, q.user_id, q.request_id, q.endpoint::text as endpoint,
+       case when q.state = 'queued' and money.attempts > 0 then 'running' else q.state::text end as state,
        case when q.reason = 'limit' then coalesce(lm.name, 'cost_ceiling') else q.reason::text end as reason,
        coalesce(money.spent_micros, 0)::bigint as spent_micros, o.output, fin.output_valid,
        fin.state = 'cached' as cached, case when fin.state = 'cached' then fin.reason::text end as cache_reason, fin.similarity,
        fin.cache_source_pk as reused_request_pk, src.request_id as reused_request_id,
        fpr.provider || ':' || fpr.model as model_ref, q.id as request_pk, q.created_at, q.finished_at
   from llm_private.requests q
-  left join lateral (select sum(a.charged_micros) as spent_micros from llm_private.attempts a
+  left join lateral (select sum(a.charged_micros) as spent_micros, count(*) as attempts from llm_private.attempts a
                       where a.tenant_id = q.tenant_id and a.request_pk = q.id) money on true
   left join lateral (select a.* from llm_private.attempts a
                       where a.tenant_id = q.tenant_id and a.request_pk = q.id and a.purpose = 'chat'

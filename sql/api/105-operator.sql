@@ -281,7 +281,7 @@ begin
             where m.shards > 1 and u.period_start >= llm_private.now() - interval '100 days'
               and llm_private.period_end(m."window", u.period_start) > llm_private.now()
             group by u.tenant_id, u.meter_id, u.user_id, u.budget_scope, u.period_start, m.shards loop
-    perform llm_private.usage_after_spend(r.meter_id, r.tenant_id, r.user_id, r.budget_scope, r.period_start, r.spent, r.cap, r.shards,
+    perform llm_private.usage_after_spend(r.meter_id, r.tenant_id, r.user_id, r.budget_scope, r.period_start, null, r.spent, r.cap, r.shards,
       0, r.limit_id, r.cap);
     n := n + 1;
   end loop;
@@ -366,5 +366,5 @@ grant execute on function llm.upsert_tenant(uuid, text), llm.set_model_price(tex
   llm.set_limit(text, bigint, uuid, uuid, text, text, timestamptz, timestamptz, smallint[], boolean, smallint, text, integer, text),
   llm.end_limit(integer), llm.set_setting(text, text), llm.adjust_usage(uuid, uuid, bigint, text, timestamptz),
   llm.expire_holds(integer), llm.evaluate_limits(), llm.fail_lost_requests(), llm.purge_expired(integer) to llm_operator;
-grant select on llm.model_catalog to llm_operator, llm_auditor, llm_money;
+grant select on llm.model_catalog to llm_operator, llm_auditor, llm_money, llm_worker;
 grant select on llm.limits to llm_operator, llm_auditor;

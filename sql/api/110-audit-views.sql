@@ -9,7 +9,8 @@ select a.tenant_id, a.user_id, q.request_id, q.endpoint::text as endpoint, a.req
        a.state::text as state, pr.provider || ':' || pr.model as model_ref, a.input_tokens_estimate, a.max_output_tokens,
        a.held_micros, a.cost_micros, a.charged_micros, greatest(coalesce(a.cost_micros, 0) - a.held_micros, 0) as overrun_micros,
        a.usage_unknown, a.late, a.input_tokens, a.cached_input_tokens, a.output_tokens, a.latency_ms, a.provider_status::text as provider_status,
-       a.limit_id, a.limit_cap, a.limit_used, a.cache_source_pk, a.similarity, a.distillation_eligible,
+       a.limit_id, a.limit_cap, a.limit_used, a.cache_source_pk, a.similarity, a.semantic_candidates, a.semantic_bound_hit,
+       a.distillation_eligible,
        a.distillation_reason::text as distillation_reason, a.reserved_at, a.expires_at, a.ended_at as settled_at, a.trace_id,
        q.budget_scope
   from llm_private.attempts a
@@ -17,7 +18,7 @@ select a.tenant_id, a.user_id, q.request_id, q.endpoint::text as endpoint, a.req
   left join llm_private.model_prices pr on pr.id = a.price_id
   left join llm_private.limits li on li.id = a.limit_id
   left join llm_private.meters m on m.id = li.meter_id;
-comment on view llm.calls is 'Every attempt (reserve): its decision and the figures compared, the hold, and what it was charged (overrun = cost above the hold; usage_unknown = charged the full hold; late = corrected after expiry or release).';
+comment on view llm.calls is 'Every attempt (reserve): its decision and the figures compared, the hold, and what it was charged (overrun = cost above the hold; usage_unknown = charged the full hold; late = corrected after expiry or release). purpose embedding = the semantic cache''s embedding call; a semantic hit has similarity and cache_source_pk; semantic_candidates and semantic_bound_hit say what the lookup compared (bound_hit: the scope held more entries than the bound).';
 
 create view llm.decision_log with (security_invoker = true) as
 select c.reserved_at as decided_at, c.tenant_id, c.user_id, c.request_id, c.endpoint, c.attempt_no, c.purpose, c.decision, c.reason,

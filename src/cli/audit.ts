@@ -7,6 +7,7 @@ import { type AuditArgs, parseAuditArgs, USAGE, UsageError } from '../audit/args
 import { toJson } from '../audit/format';
 import * as q from '../audit/queries';
 import * as report from '../audit/report';
+import { isLoginError, loginMessage } from '../db/login-errors';
 import { redactUrl, urlForRole } from '../db/urls';
 
 export interface Io {
@@ -50,7 +51,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     await client.connect();
     return await run(client, args, io);
   } catch (e) {
-    io.err(`audit: ${redactUrl(url)}: ${(e as Error).message}`);
+    io.err(`audit: ${redactUrl(url)}: ${isLoginError(e) ? loginMessage('llm_auditor', env) : (e as Error).message}`);
     return 1;
   } finally {
     await client.end().catch(() => {});

@@ -1,17 +1,23 @@
 /** `npm run migrate`: brings DATABASE_URL (an administrator connection) to the current schema. */
+import { diagnoseLogin, isLoginError } from '../db/login-errors';
 import { migrateAll } from '../db/migrate';
 import { redactUrl } from '../db/urls';
 
-const url = process.env.DATABASE_URL;
-if (!url) {
-  console.error('migrate: DATABASE_URL is not set (an administrator connection to the target database)');
-  process.exit(1);
-}
-migrateAll(url)
-  .then((r) => {
+async function main(): Promise<number> {
+  const url = process.env.DATABASE_URL;
+  if (!url) {
+    console.error('migrate: DATABASE_URL is not set (an administrator connection to the target database; `npm run db` prints the embedded one)');
+    return 1;
+  }
+  try {
+    const r = await migrateAll(url);
     console.log(`migrate: ${r.database} is at head${r.apiReplayed ? ' (API replayed)' : ' (nothing to do)'}`);
-  })
-  .catch((e) => {
-    console.error(`migrate: ${redactUrl(url)}: ${(e as Error).message}`);
-    process.exit(1);
-  });
+    return 0;
+  } catch (e) {
+    const why = isLoginError(e) ? await diagnoseLogin(url, ['llm_owner', 'llm_worker']) : null;
+    console.error(`migrate: ${redactUrl(url)}: ${why ?? (e as Error)?.message ?? String(e)}`);
+    return 1;
+  }
+}
+
+void main().then((code) => process.exit(code));

@@ -1,96 +1,77 @@
 /**
- * `npm start`: the product's main job, end to end on one machine.
- *   Postgres: DATABASE_URL, or an embedded server when it is unset; migrate to head.
- *   Provider: LLM_PROVIDERS / LLM_CONFIG_FILE, or our local OpenAI-compatible server on loopback.
- *   Then: start the worker, enqueue a demo batch through SQL, wait, print a summary from the audit views.
- * `npm start -- --worker-only` runs just the worker (like `npm run worker`) after migrating.
+ * `npm start`.
+ *   Without DATABASE_URL: the demo, end to end on one machine: an embedded PostgreSQL (.data/pg),
+ *     migrate, our local OpenAI-compatible provider on loopback (unless providers are configured),
+ *     its models' prices written the way `npm run sync-config` writes them, the worker, a demo
+ *     batch enqueued through llm.enqueue_call, a summary from the audit views. Then everything
+ *     stops; `npm run db` starts the database again and prints its connection strings.
+ *   With DATABASE_URL: the worker only (like `npm run worker`); nothing is written to your
+ *     database at start. `npm start -- --demo` runs the demo there (migrate, demo tenants, jobs).
  */
-import { randomBytes } from 'node:crypto';
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { Pool } from 'pg';
-import { loadConfig, type Config } from '../config';
-import { startEmbedded, type EmbeddedServer } from '../db/embedded';
-import { migrateAll, MIGRATIONS_DIR } from '../db/migrate';
+import type { Config } from '../config';
+import { relative } from 'node:path';
+import { DEFAULT_EMBEDDED_PORT, EmbeddedRunningError, PG_DIR, startEmbedded, type EmbeddedServer } from '../db/embedded';
+import { diagnoseLogin, isLoginError } from '../db/login-errors';
+import { migrateAll } from '../db/migrate';
 import { redactUrl, urlForRole } from '../db/urls';
 import { demoJobs, enqueueDemo, seedDemoTenants } from '../demo/batch';
 import { printSummary } from '../demo/summary';
-import { createLogger } from '../logger';
-import { LOCAL_KEY_ENV, localProviderConfig } from '../provider/local-config';
-import { startMockProvider, type MockProvider } from '../provider/mock-server';
 import { waitForLlmJobs } from '../worker/queue';
-import { startWorker } from '../worker/run';
+import { startLocalWorker } from './local-worker';
+import { runWorker } from './worker';
 
 const say = (s: string) => process.stdout.write(`${s}\n`);
 
-async function main(argv: string[]): Promise<void> {
-  const workerOnly = argv.includes('--worker-only');
+export async function main(argv: string[], env: NodeJS.ProcessEnv = { ...process.env }): Promise<number> {
+  const demo = argv.includes('--demo');
+  if (env.DATABASE_URL && !demo) {
+    say(`start: DATABASE_URL is set: running the worker only, nothing is seeded (\`npm start -- --demo\` runs the demo in ${redactUrl(env.DATABASE_URL)})`);
+    return runWorker(env);
+  }
   let server: EmbeddedServer | null = null;
-  let mock: MockProvider | null = null;
-  const env = { ...process.env };
   if (!env.DATABASE_URL) {
-    const port = Number(env.EMBEDDED_PG_PORT ?? 54329);
-    say(`start: no DATABASE_URL: booting embedded PostgreSQL on 127.0.0.1:${port} (data in .data/pg)`);
-    server = await startEmbedded('llm_governor', port);
+    const port = Number(env.EMBEDDED_PG_PORT ?? DEFAULT_EMBEDDED_PORT);
+    say(`start: no DATABASE_URL: booting embedded PostgreSQL on 127.0.0.1:${port} (data in ${relative(process.cwd(), PG_DIR) || PG_DIR})`);
+    server = await startEmbedded(undefined, port);
     env.DATABASE_URL = server.adminUrl;
-    for (const k of Object.keys(process.env)) if (k.endsWith('_PASSWORD')) env[k] = process.env[k];
+    for (const [k, v] of Object.entries(process.env)) if (/^LLM_[A-Z_]+_PASSWORD$|^LLM_CONTEXT_SECRET$/.test(k)) env[k] = v;
   }
   try {
-    const m = await migrateAll(env.DATABASE_URL);
-    say(`start: database ${m.database} at ${redactUrl(env.DATABASE_URL)} is at head`);
-    await printStatus(env);
-    if (!env.LLM_PROVIDERS && !env.LLM_CONFIG_FILE) {
-      mock = await startMockProvider({ port: 0 });
-      env.LLM_PROVIDERS = JSON.stringify([localProviderConfig(mock.baseUrl)], (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
-      env[LOCAL_KEY_ENV] = randomBytes(12).toString('hex');
-      say(`start: no provider configured: using the local OpenAI-compatible server at ${mock.baseUrl}`);
-    }
-    const cfg: Config = loadConfig(env);
-    const logger = createLogger({ level: env.LOG_LEVEL ?? (workerOnly ? 'info' : 'warn') });
-    const worker = await startWorker({ ...cfg, worker: { ...cfg.worker, pollIntervalMs: Math.min(cfg.worker.pollIntervalMs, 200) } }, logger, env);
-    if (workerOnly) {
-      say('start: worker running (Ctrl-C to stop)');
-      await new Promise<void>((resolve) => process.once('SIGINT', resolve).once('SIGTERM', resolve));
-      await worker.stop();
-      return;
-    }
-    await runDemo(worker.deps.pool, env, cfg);
-    await worker.stop();
+    await runDemo(env);
+    if (server) say('\nstart: done; the embedded database stops now. `npm run db` starts it again and prints its connection strings.');
+    return 0;
   } finally {
-    await mock?.stop();
     await server?.stop();
   }
 }
 
-/** Server, schema version and what the ledger holds, read as the auditor. */
-async function printStatus(env: NodeJS.ProcessEnv): Promise<void> {
-  const auditor = new Pool({ connectionString: urlForRole(env.DATABASE_URL!, 'llm_auditor', env), max: 1 });
+async function runDemo(env: NodeJS.ProcessEnv): Promise<void> {
+  if (!env.LLM_CONTEXT_SECRET) throw new Error('LLM_CONTEXT_SECRET is not set: the demo signs the application context with it (README "Request context")');
+  const m = await migrateAll(env.DATABASE_URL!);
+  say(`start: database ${m.database} at ${redactUrl(env.DATABASE_URL!)} is at head`);
+  const local = await startLocalWorker(env, (s) => say(`start: ${s}`));
   try {
-    const { rows } = await auditor.query(`
-      select split_part(version(), ' on ', 1) as server, (select api_hash from llm_private.schema_state) as api_hash,
-             (select count(*) from llm_private.tenants)::int as tenants, (select count(*) from llm_private.users)::int as users,
-             (select count(*) from llm.calls)::int as calls`);
-    const r = rows[0];
-    say(`start: ${r.server}; schema version ${String(r.api_hash).slice(0, 12)} (${latestMigration()}); ` +
-      `tenants ${r.tenants}, users ${r.users}, calls so far ${r.calls}`);
+    await enqueueAndReport(local.worker.deps.pool, local.cfg, env);
   } finally {
-    await auditor.end();
+    await local.stop();
   }
 }
 
-function latestMigration(): string {
-  return readdirSync(join(MIGRATIONS_DIR, 'committed')).filter((f) => f.endsWith('.sql')).sort().at(-1) ?? 'no migration';
-}
-
-async function runDemo(pool: Pool, env: NodeJS.ProcessEnv, cfg: Config): Promise<void> {
+async function enqueueAndReport(workerPool: Pool, cfg: Config, env: NodeJS.ProcessEnv): Promise<void> {
   const runId = `demo-${new Date().toISOString().slice(0, 19).replace(/[-:T]/g, '')}`;
   const model = `${cfg.providers[0]!.name}:${cfg.providers[0]!.models[0]!.name}`;
-  await seedDemoTenants(pool);
+  await seedDemoTenants(workerPool);
   const jobs = demoJobs(runId);
-  say(`start: enqueueing ${jobs.length} jobs by SQL (llm.enqueue_call) for 2 tenants and 4 users, model ${model}`);
-  await enqueueDemo(pool, jobs, model);
-  await waitForLlmJobs(pool, 60000, 100);
-  const auditor = new Pool({ connectionString: urlForRole(env.DATABASE_URL!, 'llm_auditor', env), max: 2 });
+  say(`start: enqueueing ${jobs.length} requests by SQL (llm.enqueue_call, as llm_app) for 2 tenants and 4 users, default model ${model}`);
+  const app = new Pool({ connectionString: urlForRole(cfg.databaseUrl, 'llm_app', env), max: 2 });
+  try {
+    await enqueueDemo(app, env.LLM_CONTEXT_SECRET!, jobs, model);
+  } finally {
+    await app.end();
+  }
+  await waitForLlmJobs(workerPool, 60_000, 100);
+  const auditor = new Pool({ connectionString: urlForRole(cfg.databaseUrl, 'llm_auditor', env), max: 2 });
   try {
     say('');
     await printSummary(auditor, runId, say);
@@ -99,10 +80,23 @@ async function runDemo(pool: Pool, env: NodeJS.ProcessEnv, cfg: Config): Promise
   }
 }
 
-main(process.argv.slice(2)).then(
-  () => process.exit(0),
-  (e) => {
-    process.stderr.write(`start: ${(e as Error).message}\n`);
-    process.exit(1);
-  },
-);
+/** One line for every failure a user can meet here; never a stack trace. */
+export async function describeFailure(e: unknown, env: NodeJS.ProcessEnv): Promise<string> {
+  if (e instanceof EmbeddedRunningError) return e.message;
+  if (isLoginError(e) && env.DATABASE_URL) {
+    const why = await diagnoseLogin(env.DATABASE_URL, ['llm_owner', 'llm_worker', 'llm_operator', 'llm_app', 'llm_auditor'], env).catch(() => null);
+    if (why) return why;
+  }
+  return (e as Error)?.message ?? String(e);
+}
+
+if (require.main === module) {
+  const env = { ...process.env };
+  main(process.argv.slice(2), env).then(
+    (code) => process.exit(code),
+    async (e: unknown) => {
+      process.stderr.write(`start: ${await describeFailure(e, env)}\n`);
+      process.exit(1);
+    },
+  );
+}

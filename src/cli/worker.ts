@@ -1,26 +1,39 @@
 /**
  * `npm run worker`: runs just the worker against DATABASE_URL with the configured providers
- * (LLM_PROVIDERS or LLM_CONFIG_FILE). Stops cleanly on SIGINT/SIGTERM.
+ * (LLM_CONFIG_FILE and/or LLM_PROVIDERS), in library mode. Stops cleanly on SIGINT/SIGTERM
+ * (graphile-worker finishes or releases its running jobs). If graphile-worker's pool fails for
+ * good the process exits 1: run it under a supervisor (README "Supervision").
  */
 import { loadConfig } from '../config';
 import { createLogger } from '../logger';
 import { startWorker } from '../worker/run';
 
-async function main(): Promise<void> {
-  const cfg = loadConfig();
-  const logger = createLogger({ level: cfg.logLevel });
-  const worker = await startWorker(cfg, logger);
-  logger.info({ event: 'worker_started', concurrency: cfg.worker.concurrency, providers: cfg.providers.map((p) => p.name) }, 'worker started');
-  const stop = async (signal: string) => {
-    logger.info({ event: 'worker_stopping', signal }, 'worker stopping');
+export async function runWorker(env: NodeJS.ProcessEnv = process.env, level?: string): Promise<number> {
+  const cfg = loadConfig(env);
+  const logger = createLogger({ level: level ?? cfg.logLevel });
+  const worker = await startWorker(cfg, logger, env);
+  logger.info({ event: 'worker_started', mode: 'library', concurrency: cfg.worker.concurrency, providers: cfg.providers.map((p) => p.name),
+    metrics_port: worker.metricsPort, health_port: worker.healthPort }, 'worker started');
+  const signal = new Promise<string>((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+  });
+  const ended = await Promise.race([signal, worker.done.then(() => 'done', () => 'failed')]);
+  if (ended === 'failed') {
     await worker.stop();
-    process.exit(0);
-  };
-  process.once('SIGINT', () => void stop('SIGINT'));
-  process.once('SIGTERM', () => void stop('SIGTERM'));
+    return 1;
+  }
+  logger.info({ event: 'worker_stopping', signal: ended }, 'worker stopping');
+  await worker.stop();
+  return 0;
 }
 
-main().catch((e) => {
-  process.stderr.write(`worker: ${(e as Error).message}\n`);
-  process.exit(1);
-});
+if (require.main === module) {
+  runWorker().then(
+    (code) => process.exit(code),
+    (e: unknown) => {
+      process.stderr.write(`worker: ${(e as Error)?.message ?? String(e)}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,91 +1,158 @@
 /**
- * Thin wrappers over the ledger functions: one query each, explicit casts, rows parsed by zod
- * (int8 money as bigint). No rule lives here: reserve decides, settle records.
+ * Thin wrappers over the worker's SQL API (SPEC.md "The SQL API the worker calls"): one query each,
+ * explicit casts, rows parsed by zod (int8 money as bigint). No rule lives here: reserve decides,
+ * settle records. Each runs on a client inside withMoney (src/db/context.ts).
+ *
+ * `Ledger` is the same API as an interface, so that the governed call can be exercised against a
+ * fake in unit tests; `sqlLedger` is the real one.
  */
-import type { PoolClient } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import { z } from 'zod';
+import { withMoney, type RequestContext, type TxLimits } from './context';
 import { int8 } from '../int8';
-import type { Endpoint } from '../payload';
 
 const nullableInt8 = int8.nullable();
 
+export const REQUEST_STATES = ['queued', 'running', 'done', 'refused', 'failed', 'cancelled'] as const;
+
+export const CallRequestSchema = z.object({
+  request_pk: int8,
+  request_id: z.string(),
+  endpoint: z.string(),
+  state: z.enum(REQUEST_STATES),
+  model_ref: z.string(),
+  messages: z.array(z.object({ role: z.enum(['system', 'developer', 'user', 'assistant']), content: z.string() })).min(1),
+  max_output_tokens: z.int().positive(),
+  response_format: z.enum(['text', 'json']).nullable(),
+  source_watermark: z.string().nullable(),
+  budget_scope: z.string().nullable(),
+  correlation_id: z.string().nullable(),
+  tokenizer: z.string().nullable(),
+});
+export type CallRequest = z.output<typeof CallRequestSchema>;
+
+export const DECISIONS = ['allow', 'cap', 'fallback', 'block', 'replay', 'cached', 'wait'] as const;
+
 export const DecisionSchema = z.object({
-  decision: z.enum(['allow', 'cap', 'fallback', 'block', 'replay', 'cached', 'wait']),
+  decision: z.enum(DECISIONS),
   reason: z.string(),
-  reservation_id: nullableInt8,
+  attempt_no: z.int().nullable(),
   provider: z.string().nullable(),
   model: z.string().nullable(),
   max_output_tokens: z.int().nullable(),
   held_micros: nullableInt8,
   worst_case_micros: nullableInt8,
+  limit_id: nullableInt8,
   limit_name: z.string().nullable(),
-  limit_micros: nullableInt8,
-  used_micros: nullableInt8,
+  limit_cap: nullableInt8,
+  limit_used: nullableInt8,
   expires_at: z.date().nullable(),
   cached_output: z.string().nullable(),
+  retry_after_ms: z.int().nullable(),
+  /** Not in SPEC.md yet (requested): the cache key a `wait` waits for, so the LISTEN can match its NOTIFY. */
+  cache_key: z.string().nullish(),
 });
 export type Decision = z.output<typeof DecisionSchema>;
 
-export interface ReserveArgs {
-  tenantId: string;
-  userId: string;
-  requestId: string;
-  endpoint: Endpoint;
-  provider: string;
-  model: string;
-  inputTokens: number;
-  maxOutputTokens: number;
-  attempt: number;
-  callTimeoutMs: number;
-  costCeilingMicros?: bigint | null;
-  /** The job payload, when the request may use the cache (the key is computed in SQL: llm.cache_key). */
-  cachePayload?: unknown;
-}
+export type ProviderStatus = 'ok' | 'error' | 'timeout' | 'rate_limited' | 'malformed' | 'network' | 'client_error';
+export type FinalFailure = 'provider_client_error' | 'attempts_exhausted' | 'provider_not_configured' | 'invalid_output' | 'worker_error';
 
-export async function reserveCall(c: PoolClient, a: ReserveArgs): Promise<Decision> {
-  const { rows } = await c.query(
-    `select * from llm.reserve_call($1::uuid, $2::uuid, $3::text, $4::text, $5::text, $6::text, $7::int, $8::int, $9::int, $10::int,
-       $11::bigint, llm.cache_key($12::jsonb))`,
-    [a.tenantId, a.userId, a.requestId, a.endpoint, a.provider, a.model, a.inputTokens, a.maxOutputTokens, a.attempt,
-      a.callTimeoutMs, a.costCeilingMicros?.toString() ?? null,
-      a.cachePayload === undefined ? null : JSON.stringify(a.cachePayload, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))],
-  );
-  return DecisionSchema.parse(rows[0]);
+export interface ReserveArgs {
+  requestPk: bigint;
+  jobAttempt: number;
+  inputTokens: number;
+  callTimeoutMs: number;
+  traceId: string | null;
 }
 
 export const SettlementSchema = z.object({
-  reservation_id: int8,
   state: z.string(),
   cost_micros: int8,
   held_micros: int8,
   released_micros: int8,
   overrun_micros: int8,
+  usage_unknown: z.boolean(),
   late: z.boolean(),
   replayed: z.boolean(),
+  request_state: z.string(),
 });
 export type Settlement = z.output<typeof SettlementSchema>;
 
-export type ProviderStatus = 'ok' | 'error' | 'timeout' | 'rate_limited' | 'malformed' | 'network' | 'client_error';
-
 export interface SettleArgs {
-  reservationId: bigint;
-  inputTokens: number;
-  cachedInputTokens: number;
-  outputTokens: number;
-  latencyMs: number;
+  requestPk: bigint;
+  attemptNo: number;
   status: ProviderStatus;
-  usageEstimated: boolean;
-  /** What the call produced; stored apart (outputs, traces) and judged by the distillation gate. */
-  result?: { messages: unknown; output: string; reasoning: string | null; outputValid: boolean; piiFlagged: boolean };
+  /** null when the provider reported no usage: the database charges the full hold (usage_unknown). */
+  usage: { inputTokens: number; cachedInputTokens: number; outputTokens: number } | null;
+  latencyMs: number;
+  output?: string | null;
+  reasoning?: string | null;
+  outputValid?: boolean | null;
+  piiFlagged?: boolean;
+  finalFailure?: FinalFailure | null;
+}
+
+export const ReleaseSchema = z.object({ state: z.string(), released_micros: int8, request_state: z.string() });
+export type Release = z.output<typeof ReleaseSchema>;
+
+export async function requestForCall(c: PoolClient, requestPk: bigint): Promise<CallRequest | null> {
+  const { rows } = await c.query('select * from llm.request_for_call($1::bigint)', [requestPk.toString()]);
+  return rows[0] ? CallRequestSchema.parse(rows[0]) : null;
+}
+
+export async function reserveCall(c: PoolClient, a: ReserveArgs): Promise<Decision> {
+  const { rows } = await c.query(
+    `select * from llm.reserve_call(p_request_pk => $1::bigint, p_job_attempt => $2::int, p_input_tokens => $3::int,
+       p_call_timeout_ms => $4::int, p_trace_id => $5::text)`,
+    [a.requestPk.toString(), a.jobAttempt, a.inputTokens, a.callTimeoutMs, a.traceId],
+  );
+  return DecisionSchema.parse(rows[0]);
 }
 
 export async function settleCall(c: PoolClient, a: SettleArgs): Promise<Settlement> {
   const { rows } = await c.query(
-    `select * from llm.settle_call($1::bigint, $2::int, $3::int, $4::int, $5::int, $6::text, $7::boolean, $8::jsonb, $9::text, $10::text,
-       $11::boolean, $12::boolean)`,
-    [a.reservationId.toString(), a.inputTokens, a.cachedInputTokens, a.outputTokens, Math.round(a.latencyMs), a.status, a.usageEstimated,
-      a.result ? JSON.stringify(a.result.messages) : null, a.result?.output ?? null, a.result?.reasoning ?? null,
-      a.result?.outputValid ?? null, a.result?.piiFlagged ?? false],
+    `select * from llm.settle_call(p_request_pk => $1::bigint, p_attempt_no => $2::int, p_status => $3::text,
+       p_input_tokens => $4::int, p_cached_input_tokens => $5::int, p_output_tokens => $6::int, p_latency_ms => $7::int,
+       p_output => $8::text, p_reasoning => $9::text, p_output_valid => $10::boolean, p_pii_flagged => $11::boolean,
+       p_final_failure => $12::text)`,
+    [a.requestPk.toString(), a.attemptNo, a.status, a.usage?.inputTokens ?? null, a.usage?.cachedInputTokens ?? null,
+      a.usage?.outputTokens ?? null, Math.round(a.latencyMs), a.output ?? null, a.reasoning ?? null, a.outputValid ?? null,
+      a.piiFlagged ?? false, a.finalFailure ?? null],
   );
   return SettlementSchema.parse(rows[0]);
+}
+
+export async function releaseCall(c: PoolClient, requestPk: bigint, attemptNo: number, reason: string,
+  finalFailure: FinalFailure | null = null): Promise<Release> {
+  const { rows } = await c.query(
+    'select * from llm.release_call(p_request_pk => $1::bigint, p_attempt_no => $2::int, p_reason => $3::text, p_final_failure => $4::text)',
+    [requestPk.toString(), attemptNo, reason, finalFailure],
+  );
+  return ReleaseSchema.parse(rows[0]);
+}
+
+export async function failRequest(c: PoolClient, requestPk: bigint, reason: FinalFailure): Promise<string> {
+  const { rows } = await c.query('select llm.fail_request(p_request_pk => $1::bigint, p_reason => $2::text) as state',
+    [requestPk.toString(), reason]);
+  return z.string().parse(rows[0].state);
+}
+
+/** The money path of one job: each method is one transaction as llm_money in the job's context. */
+export interface Ledger {
+  requestForCall(ctx: RequestContext, requestPk: bigint): Promise<CallRequest | null>;
+  reserve(ctx: RequestContext, a: ReserveArgs): Promise<Decision>;
+  settle(ctx: RequestContext, a: SettleArgs): Promise<Settlement>;
+  release(ctx: RequestContext, requestPk: bigint, attemptNo: number, reason: string, finalFailure?: FinalFailure | null): Promise<Release>;
+  failRequest(ctx: RequestContext, requestPk: bigint, reason: FinalFailure): Promise<string>;
+}
+
+export function sqlLedger(pool: Pool, limits: TxLimits = {}): Ledger {
+  const tx = <T>(ctx: RequestContext, fn: (c: PoolClient) => Promise<T>) => withMoney(pool, ctx, fn, limits);
+  return {
+    requestForCall: (ctx, pk) => tx(ctx, (c) => requestForCall(c, pk)),
+    reserve: (ctx, a) => tx(ctx, (c) => reserveCall(c, a)),
+    settle: (ctx, a) => tx(ctx, (c) => settleCall(c, a)),
+    release: (ctx, pk, n, reason, final = null) => tx(ctx, (c) => releaseCall(c, pk, n, reason, final)),
+    failRequest: (ctx, pk, reason) => tx(ctx, (c) => failRequest(c, pk, reason)),
+  };
 }

@@ -3,8 +3,9 @@
  *   1. roles (cluster-wide, as the administrator)           sql/bootstrap/roles.sql
  *   2. the database and its per-database grants (administrator) sql/bootstrap/database.sql
  *   3. graphile-worker's schema (as llm_worker, which owns it)
- *   4. committed migrations (graphile-migrate, as llm_owner), then the replayable API in
- *      sql/api/*.sql (as llm_owner), skipped when its hash is unchanged.
+ *   4. committed migrations (graphile-migrate, as llm_owner), the optional pgvector step
+ *      (sql/optional/pgvector.sql, administrator), then the replayable API in sql/api/*.sql
+ *      (as llm_owner), skipped when its hash is unchanged.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
@@ -12,6 +13,7 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { Logger, migrate as gmMigrate } from 'graphile-migrate';
 import { runMigrations } from 'graphile-worker';
+import { enablePgvector } from './pgvector';
 import { databaseName, urlForDatabase, urlForRole } from './urls';
 
 export const ROOT_DIR = join(__dirname, '..', '..');
@@ -198,6 +200,8 @@ export async function migrateAll(adminUrl: string, opts: { includeCurrent?: bool
   await migrateWorkerSchema(adminUrl);
   await migrateCommitted(adminUrl);
   const ranCurrent = opts.includeCurrent ? await runCurrent(adminUrl) : false;
+  // Semantic cache: pgvector where the server has it (HNSW indexes), the portable path otherwise.
+  await enablePgvector(adminUrl);
   const apiReplayed = await applyApi(adminUrl, ranCurrent);
   const secret = opts.contextSecret ?? process.env.LLM_CONTEXT_SECRET;
   if (secret) await installContextSecret(adminUrl, secret);

@@ -1,10 +1,14 @@
 /**
  * The demo batch `npm start` enqueues: two tenants, several users, every endpoint, a duplicate
- * enqueue, a user whose cap is too small, and a provider fault that the retry recovers from.
- * Everything goes through the SQL enqueue function, as an application would.
+ * enqueue, an o-series model (max_completion_tokens), a model estimated by the provider's own
+ * counting endpoint, and a provider fault that the retry recovers from. Everything goes through
+ * llm.enqueue_call as the application (llm_app, signed context), as an application would.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Pool } from 'pg';
-import { withContext, withRole } from '../db/context';
+import { withRole } from '../db/context';
+import { enqueueCall, type EnqueueResult } from '../db/enqueue';
 
 export const DEMO_TENANTS = {
   acme: 'd0000000-0000-4000-8000-00000000ac3e',
@@ -13,7 +17,7 @@ export const DEMO_TENANTS = {
 export const DEMO_USERS = {
   ana: 'd1000000-0000-4000-8000-000000000001',
   bo: 'd1000000-0000-4000-8000-000000000002',
-  cy: 'd1000000-0000-4000-8000-000000000003', // her cap is 50 micro-USD: she hits it
+  cy: 'd1000000-0000-4000-8000-000000000003',
   dee: 'd1000000-0000-4000-8000-000000000004',
 } as const;
 
@@ -23,41 +27,42 @@ export interface DemoJob {
   requestId: string;
   endpoint: 'route' | 'explanation' | 'investigation' | 'budget_optimization';
   content: string;
+  model?: string;
 }
 
 export function demoJobs(runId: string): DemoJob[] {
   const { acme, globex } = DEMO_TENANTS;
   const { ana, bo, cy, dee } = DEMO_USERS;
-  const j = (tenant: string, user: string, n: number, endpoint: DemoJob['endpoint'], content: string): DemoJob =>
-    ({ tenant, user, requestId: `${runId}-${n}`, endpoint, content });
+  const j = (tenant: string, user: string, n: number, endpoint: DemoJob['endpoint'], content: string, model?: string): DemoJob =>
+    ({ tenant, user, requestId: `${runId}-${n}`, endpoint, content, ...(model ? { model } : {}) });
   return [
     j(acme, ana, 1, 'route', 'Which team should handle ticket 4411?'),
     j(acme, ana, 2, 'explanation', 'Explain why March cloud spend rose 18%.'),
-    j(acme, ana, 2, 'explanation', 'Explain why March cloud spend rose 18%.'), // duplicate enqueue: one call
+    j(acme, ana, 2, 'explanation', 'Explain why March cloud spend rose 18%.'), // duplicate enqueue: one request, one call
     j(acme, bo, 3, 'investigation', 'Investigate the latency spike on checkout at 14:05. Answer in JSON.'),
-    j(acme, bo, 4, 'budget_optimization', 'Suggest three ways to cut the data warehouse bill.'),
-    j(acme, cy, 5, 'explanation', 'Explain the new pricing page.'), // refused: user_monthly_cap
+    j(acme, bo, 4, 'budget_optimization', 'Suggest three ways to cut the data warehouse bill.', 'local:o4-mini'),
+    j(acme, cy, 5, 'explanation', 'Explain the new pricing page.', 'local:mock-llama'),
     j(globex, dee, 6, 'route', 'Route: refund request over 500 USD.'),
     j(globex, dee, 7, 'investigation', 'Investigate failed payouts overnight. [[fault-once:status=500]]'), // retried once
     j(globex, dee, 8, 'explanation', 'Explain the variance in Q3 support costs.'),
   ];
 }
 
+/** src/demo/seed.sql as llm_operator (the worker's pool may act as it). */
 export async function seedDemoTenants(pool: Pool): Promise<void> {
-  await withRole(pool, 'llm_operator', async (c) => {
-    await c.query(`select llm.upsert_tenant($1, 'Acme', 500000000, 25000000), llm.upsert_tenant($2, 'Globex', 200000000, 25000000)`,
-      [DEMO_TENANTS.acme, DEMO_TENANTS.globex]);
-    await c.query('select llm.set_user_caps($1, $2, 50)', [DEMO_TENANTS.acme, DEMO_USERS.cy]);
-  });
+  const sql = readFileSync(join(__dirname, 'seed.sql'), 'utf8');
+  await withRole(pool, 'llm_operator', (c) => c.query(sql));
 }
 
-export async function enqueueDemo(pool: Pool, jobs: DemoJob[], model: string): Promise<void> {
+export async function enqueueDemo(appPool: Pool, secret: string, jobs: DemoJob[], model: string): Promise<EnqueueResult[]> {
+  const out: EnqueueResult[] = [];
   for (const job of jobs) {
-    await withContext(pool, { tenantId: job.tenant, userId: job.user }, (c) =>
-      c.query('select llm.enqueue_call($1::jsonb)', [JSON.stringify({
-        tenant_id: job.tenant, user_id: job.user, request_id: job.requestId, endpoint: job.endpoint, model,
-        messages: [{ role: 'system', content: 'You are a concise analyst.' }, { role: 'user', content: job.content }],
-        max_output_tokens: 256, correlation_id: `demo:${job.requestId}`,
-      })]));
+    out.push(await enqueueCall(appPool, { secret, tenantId: job.tenant, userId: job.user }, {
+      request_id: job.requestId, endpoint: job.endpoint, model: job.model ?? model,
+      messages: [{ role: 'system', content: 'You are a concise analyst.' }, { role: 'user', content: job.content }],
+      max_output_tokens: 256, correlation_id: `demo:${job.requestId}`,
+      ...(job.endpoint === 'investigation' ? { response_format: 'json' as const } : {}),
+    }));
   }
+  return out;
 }

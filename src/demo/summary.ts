@@ -1,4 +1,4 @@
-/** The demo's closing summary, read from the audit views as llm_auditor. */
+/** The demo's closing summary, read from the audit views as llm_auditor (llm.calls, llm.monthly_spend, llm.reconciliation_drift). */
 import type { Pool } from 'pg';
 import { formatUsd } from '../audit/format';
 import { monthlySpend, currentMonth } from '../audit/queries';
@@ -7,12 +7,11 @@ import { renderTable } from '../audit/table';
 
 export async function printSummary(auditor: Pool, runId: string, out: (s: string) => void): Promise<void> {
   const { rows } = await auditor.query(
-    `select d.request_id, min(d.endpoint) as endpoint,
-            string_agg(d.decision || case when d.reason <> 'ok' then '/' || d.reason else '' end, ', ' order by d.id) as decisions,
-            (select count(*) from llm.calls c where c.request_id = d.request_id and c.tenant_id = d.tenant_id) as calls,
-            (select string_agg(distinct c.model_ref, ', ') from llm.calls c where c.request_id = d.request_id and c.tenant_id = d.tenant_id) as model,
-            (select coalesce(sum(c.cost_micros), 0) from llm.calls c where c.request_id = d.request_id and c.tenant_id = d.tenant_id)::text as cost
-       from llm.decision_log d where d.request_id like $1 || '-%' group by d.request_id, d.tenant_id order by d.request_id`, [runId]);
+    `select request_id, min(endpoint) as endpoint,
+            string_agg(decision || case when reason <> 'ok' then '/' || reason else '' end, ', ' order by attempt_no) as decisions,
+            count(provider_status)::int as calls, string_agg(distinct model_ref, ', ') as model,
+            coalesce(sum(cost_micros), 0)::text as cost
+       from llm.calls where request_id like $1 || '-%' group by tenant_id, request_id order by request_id`, [runId]);
   out(`requests of this run (${rows.length}), every reserve decision in order:`);
   out(renderTable(
     [{ header: 'request' }, { header: 'endpoint' }, { header: 'decisions' }, { header: 'model' },

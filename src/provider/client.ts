@@ -7,7 +7,7 @@ import OpenAI from 'openai';
 import { z } from 'zod';
 import { MalformedResponseError, ProviderConfigError, toProviderError } from './errors';
 import { findModel, type ModelConfig, type ProviderConfig } from './models';
-import { countTextTokens, tokenizerFor } from './tokens';
+import { countTextTokens, estimateWithEndpoint, type TokenEstimate, type TokenMessage } from './tokens';
 
 const DEFAULT_TIMEOUT_MS = 60_000;
 
@@ -62,6 +62,8 @@ export interface ProviderClient {
   readonly provider: string;
   chat(req: ChatRequest): Promise<ChatResult>;
   embed(req: EmbedRequest): Promise<EmbedResult>;
+  /** Upper-bound input-token estimate for `model` (README "Token estimates"). */
+  estimateInputTokens(model: string, messages: TokenMessage[]): Promise<TokenEstimate>;
 }
 
 const tokenCount = z.int().nonnegative();
@@ -196,7 +198,10 @@ export function createProviderClient(cfg: ProviderConfig, env: NodeJS.ProcessEnv
         {
           model: req.model,
           messages: req.messages.map((m) => ({ role: m.role, content: m.content }) as OpenAI.Chat.ChatCompletionMessageParam),
-          max_tokens: req.maxOutputTokens,
+          // o-series and gpt-5 refuse max_tokens; the model's tokenParameter says which field it takes.
+          ...(model.tokenParameter === 'max_completion_tokens'
+            ? { max_completion_tokens: req.maxOutputTokens }
+            : { max_tokens: req.maxOutputTokens }),
           ...(req.responseFormatJson ? { response_format: { type: 'json_object' as const } } : {}),
         },
         { signal, timeout: timeoutMs },
@@ -226,11 +231,15 @@ export function createProviderClient(cfg: ProviderConfig, env: NodeJS.ProcessEnv
     return {
       vector: value.data[0]!.embedding,
       // Without reported usage, bill the upper bound rather than nothing.
-      inputTokens: reported ?? countTextTokens(req.input, model.tokenizer ?? tokenizerFor(model.name)),
+      inputTokens: reported ?? countTextTokens(req.input, model),
       latencyMs,
       usageReported: reported !== undefined,
     };
   }
 
-  return { provider: cfg.name, chat, embed };
+  async function estimateInputTokens(name: string, messages: TokenMessage[]): Promise<TokenEstimate> {
+    return estimateWithEndpoint(modelFor(name), messages, { apiKey });
+  }
+
+  return { provider: cfg.name, chat, embed, estimateInputTokens };
 }

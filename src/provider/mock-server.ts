@@ -9,6 +9,9 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo, Socket } from 'node:net';
 import * as cl100k from 'gpt-tokenizer/encoding/cl100k_base';
 import * as o200k from 'gpt-tokenizer/encoding/o200k_base';
+import { MOCK_EMBEDDING_DIMS, mockEmbedding } from './mock-embedding';
+
+export { MOCK_EMBEDDING_DIMS, mockEmbedding } from './mock-embedding';
 
 export type MockFault =
   | { kind: 'latency'; ms: number }
@@ -33,6 +36,8 @@ export interface MockProvider {
   baseUrl: string;
   requests: MockRequest[];
   count(filter?: (r: MockRequest) => boolean): number;
+  /** Calls of POST /tokenize (kept apart from `requests`, which are billable calls). */
+  tokenizeCalls(): number;
   /** Faults consumed one per matching request, in order; when used up, requests succeed. `match` is a model name, or a substring of the concatenated message contents. */
   addFaults(match: string, faults: MockFault[]): void;
   setDefaultLatency(ms: number): void;
@@ -41,7 +46,7 @@ export interface MockProvider {
 }
 
 /** Models listed by GET /v1/models (any model name is served). */
-export const MOCK_MODELS = ['gpt-4o-mini', 'mock-chat', 'mock-reasoner', 'mock-embed'] as const;
+export const MOCK_MODELS = ['gpt-4o-mini', 'mock-chat', 'mock-reasoner', 'o4-mini', 'mock-llama', 'mock-embed'] as const;
 
 const MAX_BODY = 1024 * 1024;
 // Past this we stop draining an oversized body and just cut the connection.
@@ -58,6 +63,7 @@ class HttpError extends Error {
     readonly status: number,
     message: string,
     readonly type = 'invalid_request_error',
+    readonly code: string | null = null,
   ) {
     super(message);
   }
@@ -65,13 +71,54 @@ class HttpError extends Error {
 
 const PLAIN_TEXT = { disallowedSpecial: new Set<string>() };
 
-/** Mirrors a real provider: cl100k for the gpt-4/3.5 families, o200k for everything else. */
-function tokenizerOf(model: string) {
-  return /(^|\/)gpt-(4|3\.5)(-|$)/.test(model) ? cl100k : o200k;
+/**
+ * Token counting, the mock's own way (never the estimator's code): cl100k for the gpt-4/3.5
+ * families, o200k for other OpenAI-style names, and for `*llama*` names a scheme of its own in the
+ * spirit of SentencePiece with byte fallback (see llamaTokens).
+ */
+type Family = 'cl100k' | 'o200k' | 'llama';
+
+function familyOf(model: string): Family {
+  if (/(^|\/)gpt-(4|3\.5)(-|$)/.test(model)) return 'cl100k';
+  return /llama/i.test(model) ? 'llama' : 'o200k';
+}
+
+function encoderOf(model: string) {
+  return familyOf(model) === 'cl100k' ? cl100k : o200k;
+}
+
+/**
+ * Pieces are runs of ASCII letters/digits (with one leading space), single other ASCII characters,
+ * and single non-ASCII code points. An ASCII word costs one token per 4 characters, a punctuation
+ * mark or space one token, a BMP code point one token, an astral one (emoji) two.
+ */
+function llamaTokens(text: string): number {
+  let n = 0;
+  for (const piece of text.match(/ ?[A-Za-z0-9]+|[\x00-\x7f]|[^\x00-\x7f]/gsu) ?? []) {
+    if (/^ ?[A-Za-z0-9]+$/.test(piece)) n += Math.ceil(piece.length / 4);
+    else if (piece.length === 1 && piece.charCodeAt(0) < 0x80) n += 1;
+    else n += piece.codePointAt(0)! > 0xffff ? 2 : 1;
+  }
+  return n;
 }
 
 function countTokens(text: string, model: string): number {
-  return text ? tokenizerOf(model).countTokens(text, PLAIN_TEXT) : 0;
+  if (!text) return 0;
+  return familyOf(model) === 'llama' ? llamaTokens(text) : encoderOf(model).countTokens(text, PLAIN_TEXT);
+}
+
+/** Prompt tokens as billed: OpenAI's framing (4 per message, 3 for the reply), or a Llama-3 template. */
+function promptTokens(messages: Array<{ role: string; content: string }>, model: string): number {
+  if (familyOf(model) === 'llama') {
+    // <|begin_of_text|>, then per message <|start_header_id|>role<|end_header_id|>\n\n ... <|eot_id|>, then the assistant header.
+    return messages.reduce((n, m) => n + 4 + llamaTokens(m.role) + countTokens(m.content, model), 1) + 4;
+  }
+  return messages.reduce((n, m) => n + 4 + countTokens(m.content, model), 3);
+}
+
+/** OpenAI's o-series and gpt-5 refuse max_tokens. */
+function refusesMaxTokens(model: string): boolean {
+  return /^(o\d+|gpt-5)([-.:_]|$)/.test(model.slice(model.lastIndexOf('/') + 1).toLowerCase());
 }
 
 function sha256(s: string): Buffer {
@@ -106,6 +153,10 @@ function parseChatBody(body: any): ChatBody {
     if (typeof m?.role !== 'string') throw new HttpError(400, 'each message needs a role');
     return { role: m.role, content: contentText(m.content) };
   });
+  if (body.max_tokens !== undefined && refusesMaxTokens(body.model)) {
+    throw new HttpError(400, "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.",
+      'invalid_request_error', 'unsupported_parameter');
+  }
   const cap = body.max_tokens ?? body.max_completion_tokens ?? 64;
   if (!Number.isInteger(cap) || cap < 1) throw new HttpError(400, 'max_tokens must be a positive integer');
   const lastUser = [...messages].reverse().find((m) => m.role === 'user');
@@ -127,7 +178,7 @@ function fitText(seed: string, budget: number, model: string, render: (words: st
   }
   let text = render(words);
   const cut = countTokens(text, model) > budget;
-  const enc = tokenizerOf(model);
+  const enc = encoderOf(model);
   for (let keep = budget; countTokens(text, model) > budget; keep--) text = enc.decode(enc.encode(text, PLAIN_TEXT).slice(0, keep));
   return { text, cut };
 }
@@ -144,7 +195,7 @@ function chatCompletion(req: ChatBody, withUsage: boolean): object {
     : (w: string[]) => w.join(' ');
   const { text: content, cut } = fitText(key, budget - reasoningBudget, req.model, render);
   const reasoningTokens = reasoning === null ? 0 : countTokens(reasoning, req.model);
-  const promptTokens = req.messages.reduce((n, m) => n + 4 + countTokens(m.content, req.model), 3);
+  const prompt = promptTokens(req.messages, req.model);
   const completionTokens = countTokens(content, req.model) + reasoningTokens;
   return {
     id: `chatcmpl-${key.slice(0, 24)}`,
@@ -162,9 +213,9 @@ function chatCompletion(req: ChatBody, withUsage: boolean): object {
     ...(withUsage
       ? {
           usage: {
-            prompt_tokens: promptTokens,
+            prompt_tokens: prompt,
             completion_tokens: completionTokens,
-            total_tokens: promptTokens + completionTokens,
+            total_tokens: prompt + completionTokens,
             prompt_tokens_details: { cached_tokens: 0 },
             ...(reasoner ? { completion_tokens_details: { reasoning_tokens: reasoningTokens } } : {}),
           },
@@ -173,29 +224,11 @@ function chatCompletion(req: ChatBody, withUsage: boolean): object {
   };
 }
 
-function unitVector(seed: string, dims: number): number[] {
-  const bytes = hashBytes(seed, dims * 4);
-  const v = Array.from({ length: dims }, (_, i) => bytes.readUInt32LE(i * 4) / 0xffffffff - 0.5);
-  return normalize(v);
-}
-
-function normalize(v: number[]): number[] {
-  const norm = Math.sqrt(v.reduce((s, x) => s + x * x, 0)) || 1;
-  return v.map((x) => x / norm);
-}
-
-/** Case/whitespace variants share the base direction and differ only by a small raw-text nudge. */
-export function mockEmbedding(text: string, dims = 16): number[] {
-  const base = unitVector(`n:${text.toLowerCase().replace(/\s+/g, ' ').trim()}`, dims);
-  const nudge = unitVector(`r:${text}`, dims);
-  return normalize(base.map((x, i) => x + 0.01 * nudge[i]!));
-}
-
 function embeddings(body: any): object {
   if (typeof body?.model !== 'string' || !body.model) throw new HttpError(400, 'you must provide a model parameter');
   const inputs: unknown[] = Array.isArray(body.input) ? body.input : [body.input];
   if (inputs.length === 0 || !inputs.every((s) => typeof s === 'string')) throw new HttpError(400, 'input must be a string or an array of strings');
-  const dims = body.dimensions ?? 16;
+  const dims = body.dimensions ?? MOCK_EMBEDDING_DIMS;
   if (!Number.isInteger(dims) || dims < 1 || dims > 4096) throw new HttpError(400, 'dimensions must be an integer in 1..4096');
   const base64 = body.encoding_format === 'base64';
   const data = (inputs as string[]).map((text, index) => {
@@ -291,6 +324,7 @@ export async function startMockProvider(opts: { port?: number; host?: string } =
   let queues: Array<{ match: string; faults: MockFault[] }> = [];
   let onceSeen = new Set<string>();
   let defaultLatencyMs = 0;
+  let tokenizeCalls = 0;
   const sockets = new Set<Socket>();
 
   function takeFault(model: string, text: string, key: string): MockFault | null {
@@ -310,6 +344,7 @@ export async function startMockProvider(opts: { port?: number; host?: string } =
     if (route === 'GET /v1/models') {
       return send(res, 200, { object: 'list', data: MOCK_MODELS.map((id) => ({ id, object: 'model', created: 0, owned_by: 'mock' })) });
     }
+    if (route === 'POST /tokenize') return tokenize(req, res);
     if (route !== 'POST /v1/chat/completions' && route !== 'POST /v1/embeddings') {
       return send(res, 404, errorBody(404, `Unknown request URL: ${route}`, 'invalid_request_error', 'unknown_url'));
     }
@@ -345,6 +380,19 @@ export async function startMockProvider(opts: { port?: number; host?: string } =
     await respond(record, isChat, res);
   }
 
+  /** vLLM-style counting endpoint: POST /tokenize {model, messages} -> {count}, counted as the chat would bill. */
+  async function tokenize(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    tokenizeCalls++;
+    const read = await readBody(req);
+    try {
+      const body = read.ok ? JSON.parse(read.body.toString('utf8')) : null;
+      const chat = parseChatBody({ ...body, max_tokens: undefined, max_completion_tokens: 1 });
+      send(res, 200, { count: promptTokens(chat.messages, chat.model), max_model_len: 131072 });
+    } catch (e) {
+      send(res, 400, errorBody(400, e instanceof Error ? e.message : 'bad request', 'invalid_request_error'));
+    }
+  }
+
   async function respond(record: MockRequest, isChat: boolean, res: ServerResponse): Promise<void> {
     const fault = record.fault;
     await delay(defaultLatencyMs + (fault?.kind === 'latency' ? fault.ms : 0), res);
@@ -364,7 +412,7 @@ export async function startMockProvider(opts: { port?: number; host?: string } =
       send(res, 200, isChat ? chatCompletion(parseChatBody(record.body), fault?.kind !== 'no_usage') : withoutUsage(embeddings(record.body), fault));
     } catch (e) {
       if (!(e instanceof HttpError)) throw e;
-      send(res, e.status, errorBody(e.status, e.message, e.type));
+      send(res, e.status, errorBody(e.status, e.message, e.type, e.code));
     }
   }
 
@@ -388,6 +436,7 @@ export async function startMockProvider(opts: { port?: number; host?: string } =
     baseUrl: `http://${urlHost}:${port}/v1`,
     requests,
     count: (filter) => (filter ? requests.filter(filter).length : requests.length),
+    tokenizeCalls: () => tokenizeCalls,
     addFaults: (match, faults) => void queues.push({ match, faults: [...faults] }),
     setDefaultLatency: (ms) => void (defaultLatencyMs = Math.max(0, ms)),
     reset: () => {
@@ -395,6 +444,7 @@ export async function startMockProvider(opts: { port?: number; host?: string } =
       queues = [];
       onceSeen = new Set();
       defaultLatencyMs = 0;
+      tokenizeCalls = 0;
     },
     stop: () =>
       new Promise<void>((resolve) => {

@@ -1,9 +1,10 @@
 /**
- * Provider configuration: which OpenAI-compatible endpoints exist, which models they serve, and
- * what each model costs. Prices are integer micro-USD per million tokens, parsed into bigint.
+ * Provider configuration: which OpenAI-compatible endpoints exist, which models they serve, and how
+ * to talk to each model (output-cap parameter, token-estimate rule). Prices, fallback chains and
+ * the training consent are written here only as the input of `npm run sync-config`: the database
+ * is their one source of truth, and the worker never writes them (README "Configuration").
  */
 import { z } from 'zod';
-import { micros } from '../int8';
 
 const PROVIDER_NAME = /^[a-z0-9_-]{1,40}$/;
 // Model names are opaque to us (they may contain ':' '/' '.'), but never whitespace or control chars.
@@ -40,26 +41,80 @@ function isModelRef(ref: string): boolean {
 export const TokenizerSchema = z.enum(['o200k', 'cl100k', 'bytes']);
 export type Tokenizer = z.infer<typeof TokenizerSchema>;
 
-export const ModelConfigSchema = z.object({
-  name: z.string().regex(MODEL_NAME, 'model name must be 1-200 chars without whitespace'),
-  inputPerMtokMicros: micros,
-  cachedInputPerMtokMicros: micros,
-  outputPerMtokMicros: micros,
-  maxOutputTokens: z.int().positive(),
-  trainingAllowed: z.boolean().default(false),
-  tokenizer: TokenizerSchema.optional(),
-  fallbacks: z.array(z.string().refine(isModelRef, 'fallback must be a "provider:model" ref')).optional(),
-});
+export const TokenParameterSchema = z.enum(['max_tokens', 'max_completion_tokens']);
+export type TokenParameter = z.infer<typeof TokenParameterSchema>;
+
+/** The last path segment, lower-cased: aggregators prefix vendors ("openai/gpt-5"). */
+function family(model: string): string {
+  return model.slice(model.lastIndexOf('/') + 1).toLowerCase();
+}
+
+/**
+ * OpenAI's o-series and gpt-5 models refuse `max_tokens` (HTTP 400) and take
+ * `max_completion_tokens`; everything else (and every other OpenAI-compatible server we know)
+ * takes `max_tokens`. A model's `tokenParameter` overrides this rule.
+ */
+export function defaultTokenParameter(model: string): TokenParameter {
+  return /^(o\d+|gpt-5)([-.:_]|$)/.test(family(model)) ? 'max_completion_tokens' : 'max_tokens';
+}
+
+// A price setting: an integer number (exact, so at most 2^53) or an integer string, in micro-USD per million tokens.
+const priceSetting = z
+  .union([z.int().min(0), z.string().regex(/^(0|[1-9][0-9]{0,17})$/, 'must be a non-negative integer string')])
+  .transform((v) => BigInt(v))
+  .meta({ description: 'micro-USD per million tokens (integer, or a string of digits for values above 2^53)' });
+
+export const ModelConfigSchema = z
+  .strictObject({
+    name: z.string().regex(MODEL_NAME, 'model name must be 1-200 chars without whitespace'),
+    kind: z.enum(['chat', 'embedding']).default('chat'),
+    maxOutputTokens: z.int().positive().max(1_000_000),
+    tokenParameter: TokenParameterSchema.optional().meta({
+      description: "request field for the output cap; default: max_completion_tokens for OpenAI o-series and gpt-5 names, max_tokens otherwise",
+    }),
+    tokenizer: TokenizerSchema.optional().meta({
+      description: 'exact local tokenizer (OpenAI families), or bytes; default chosen from the model name',
+    }),
+    bytesPerToken: z.number().min(1).max(8).optional().meta({
+      description: 'when no exact tokenizer applies: estimate ceil(UTF-8 bytes / bytesPerToken); the smallest bytes-per-token ratio you accept as an upper bound',
+    }),
+    tokenCountUrl: z.url({ protocol: /^https?$/ }).optional().meta({
+      description: "the provider's own counting endpoint (vLLM-style POST {model, messages} -> {count}); on failure the local rule applies",
+    }),
+    // Inputs of `npm run sync-config` only (the database is the source of truth).
+    inputPerMtokMicros: priceSetting.optional(),
+    cachedInputPerMtokMicros: priceSetting.optional(),
+    outputPerMtokMicros: priceSetting.optional(),
+    trainingAllowed: z.boolean().optional().meta({ description: "whether the model's terms allow training on its outputs (sync-config only)" }),
+    fallbacks: z.array(z.string().refine(isModelRef, 'fallback must be a "provider:model" ref')).max(10).optional(),
+  })
+  .superRefine((m, ctx) => {
+    const prices = [m.inputPerMtokMicros, m.cachedInputPerMtokMicros, m.outputPerMtokMicros].filter((p) => p !== undefined).length;
+    if (prices !== 0 && prices !== 3) {
+      ctx.addIssue({ code: 'custom', path: ['inputPerMtokMicros'],
+        message: 'give all three prices (inputPerMtokMicros, cachedInputPerMtokMicros, outputPerMtokMicros) or none' });
+    }
+    const tokenizer = m.tokenizer ?? tokenizerFor(m.name);
+    if (m.bytesPerToken !== undefined && tokenizer !== 'bytes') {
+      ctx.addIssue({ code: 'custom', path: ['bytesPerToken'], message: `bytesPerToken applies only without an exact tokenizer (this model uses ${tokenizer})` });
+    }
+  })
+  .transform((m) => ({
+    ...m,
+    tokenParameter: m.tokenParameter ?? defaultTokenParameter(m.name),
+    tokenizer: m.tokenizer ?? tokenizerFor(m.name),
+  }));
 export type ModelConfig = z.output<typeof ModelConfigSchema>;
+export type ModelConfigInput = z.input<typeof ModelConfigSchema>;
 
 export const ProviderConfigSchema = z
-  .object({
+  .strictObject({
     name: z.string().regex(PROVIDER_NAME, 'provider name must match /^[a-z0-9_-]{1,40}$/'),
     baseUrl: z.url({ protocol: /^https?$/ }),
     // The NAME of the env var holding the key: keys never live in config files or the database.
     apiKeyEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'apiKeyEnv must be an environment variable name'),
     timeoutMs: z.int().positive().max(3_600_000).optional(),
-    models: z.array(ModelConfigSchema).min(1),
+    models: z.array(ModelConfigSchema).min(1).max(500),
   })
   .superRefine((cfg, ctx) => {
     const seen = new Set<string>();
@@ -71,7 +126,19 @@ export const ProviderConfigSchema = z
 export type ProviderConfig = z.output<typeof ProviderConfigSchema>;
 export type ProviderConfigInput = z.input<typeof ProviderConfigSchema>;
 
-/** The configured model, or undefined: callers decide whether an unpriced model is an error. */
+/** The configured model, or undefined: callers decide whether an unknown model is an error. */
 export function findModel(cfg: ProviderConfig, model: string): ModelConfig | undefined {
   return cfg.models.find((m) => m.name === model);
+}
+
+const families: Array<[RegExp, Tokenizer]> = [
+  [/^(chatgpt-4o|gpt-4o|gpt-4\.1|gpt-5|o[134])([-.:_]|$)/, 'o200k'],
+  // Not "gpt-4.5" etc.: an unlisted family falls through to 'bytes' rather than a guess.
+  [/^gpt-(4|3\.5)(-|$)/, 'cl100k'],
+];
+
+/** Tokenizer family for a model name; 'bytes' (a safe upper bound) when the family is unknown. */
+export function tokenizerFor(model: string): Tokenizer {
+  const name = family(model);
+  return families.find(([re]) => re.test(name))?.[1] ?? 'bytes';
 }

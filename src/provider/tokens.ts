@@ -2,46 +2,106 @@
  * Input-token estimates used to RESERVE money before a call. They must be upper bounds of what the
  * provider will bill: under-estimating lets a call overspend a limit, over-estimating only holds a
  * little more money until settlement releases it.
+ *
+ * The rule per model, in order (README "Token estimates"):
+ *   1. `tokenCountUrl`: the provider's own counting endpoint, when it answers in time;
+ *   2. an exact local tokenizer for OpenAI families (gpt-tokenizer: o200k, cl100k) plus OpenAI's
+ *      chat framing;
+ *   3. otherwise `ceil(UTF-8 bytes / bytesPerToken)` per message (bytesPerToken 1 = raw bytes, a
+ *      strict bound for byte-level BPE) plus a generous framing allowance for chat templates.
  */
 import * as cl100k from 'gpt-tokenizer/encoding/cl100k_base';
 import * as o200k from 'gpt-tokenizer/encoding/o200k_base';
 import type { Tokenizer } from './models';
+
+export { tokenizerFor } from './models';
 
 export interface TokenMessage {
   role: string;
   content: string;
 }
 
+export interface EstimateRule {
+  tokenizer: Tokenizer;
+  /** Only with tokenizer 'bytes': the smallest UTF-8 bytes per token assumed (default 1). */
+  bytesPerToken?: number;
+}
+
 // Chat framing per message (role + separators) and the reply primer, as in OpenAI's cookbook.
-const PER_MESSAGE = 4;
-const PER_REPLY = 3;
+const OPENAI_PER_MESSAGE = 4;
+const OPENAI_PER_REPLY = 3;
+// Other chat templates (Llama 3 headers, ChatML, [INST] ...) spend more per message: allow 8, plus
+// the role name itself, and 8 for the BOS and the assistant primer.
+const TEMPLATE_PER_MESSAGE = 8;
+const TEMPLATE_PER_REPLY = 8;
 
 // User text containing "<|endoftext|>" must count as plain text, not throw (the default).
 const PLAIN_TEXT = { disallowedSpecial: new Set<string>() };
 
-const families: Array<[RegExp, Tokenizer]> = [
-  [/^(chatgpt-4o|gpt-4o|gpt-4\.1|gpt-5|o[134])([-.:_]|$)/, 'o200k'],
-  // Not "gpt-4.5" etc.: an unlisted family falls through to 'bytes' rather than a guess.
-  [/^gpt-(4|3\.5)(-|$)/, 'cl100k'],
-];
-
-/** Tokenizer family for a model name; 'bytes' (a safe upper bound) when the family is unknown. */
-export function tokenizerFor(model: string): Tokenizer {
-  // Aggregators prefix vendors ("openai/gpt-4o"): the family is in the last segment.
-  const name = model.slice(model.lastIndexOf('/') + 1).toLowerCase();
-  return families.find(([re]) => re.test(name))?.[1] ?? 'bytes';
+function ruleOf(rule: EstimateRule | Tokenizer): EstimateRule {
+  return typeof rule === 'string' ? { tokenizer: rule } : rule;
 }
 
-export function countTextTokens(text: string, tokenizer: Tokenizer): number {
+export function countTextTokens(text: string, rule: EstimateRule | Tokenizer): number {
   if (text.length === 0) return 0;
-  if (tokenizer === 'o200k') return o200k.countTokens(text, PLAIN_TEXT);
-  if (tokenizer === 'cl100k') return cl100k.countTokens(text, PLAIN_TEXT);
-  // Byte-level BPE never produces more tokens than UTF-8 bytes.
-  return Buffer.byteLength(text, 'utf8');
+  const r = ruleOf(rule);
+  if (r.tokenizer === 'o200k') return o200k.countTokens(text, PLAIN_TEXT);
+  if (r.tokenizer === 'cl100k') return cl100k.countTokens(text, PLAIN_TEXT);
+  // Byte-level BPE never produces more tokens than UTF-8 bytes; a ratio is the operator's assumption.
+  return Math.ceil(Buffer.byteLength(text, 'utf8') / (r.bytesPerToken ?? 1));
 }
 
-export function estimateInputTokens(messages: TokenMessage[], tokenizer: Tokenizer): number {
-  let total = PER_REPLY;
-  for (const m of messages) total += PER_MESSAGE + countTextTokens(m.content, tokenizer);
+/** The local estimate (rules 2 and 3). */
+export function estimateInputTokens(messages: TokenMessage[], rule: EstimateRule | Tokenizer): number {
+  const r = ruleOf(rule);
+  const exact = r.tokenizer !== 'bytes';
+  let total = exact ? OPENAI_PER_REPLY : TEMPLATE_PER_REPLY;
+  for (const m of messages) {
+    total += exact
+      ? OPENAI_PER_MESSAGE + countTextTokens(m.content, r)
+      : TEMPLATE_PER_MESSAGE + Buffer.byteLength(m.role, 'utf8') + countTextTokens(m.content, r);
+  }
   return total;
+}
+
+export interface TokenEstimate {
+  tokens: number;
+  method: 'count_endpoint' | 'o200k' | 'cl100k' | 'bytes' | 'ratio';
+}
+
+export interface EstimatorModel extends EstimateRule {
+  name: string;
+  tokenCountUrl?: string;
+}
+
+/**
+ * Rule 1: POST {model, messages} to the provider's counting endpoint (vLLM's /tokenize shape;
+ * `count`, `input_tokens` or `tokens.length` is read). Any failure falls back to the local rule,
+ * so a broken endpoint costs a larger hold, never an under-count. `fetchImpl` is for tests.
+ */
+export async function estimateWithEndpoint(
+  model: EstimatorModel,
+  messages: TokenMessage[],
+  opts: { apiKey?: string; timeoutMs?: number; fetchImpl?: typeof fetch } = {},
+): Promise<TokenEstimate> {
+  const local = (): TokenEstimate => ({
+    tokens: estimateInputTokens(messages, model),
+    method: model.tokenizer !== 'bytes' ? model.tokenizer : model.bytesPerToken && model.bytesPerToken !== 1 ? 'ratio' : 'bytes',
+  });
+  if (!model.tokenCountUrl) return local();
+  try {
+    const res = await (opts.fetchImpl ?? fetch)(model.tokenCountUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(opts.apiKey ? { authorization: `Bearer ${opts.apiKey}` } : {}) },
+      body: JSON.stringify({ model: model.name, messages: messages.map((m) => ({ role: m.role, content: m.content })) }),
+      signal: AbortSignal.timeout(opts.timeoutMs ?? 2000),
+    });
+    if (!res.ok) return local();
+    const body = (await res.json()) as { count?: unknown; input_tokens?: unknown; tokens?: unknown };
+    const n = [body.count, body.input_tokens, Array.isArray(body.tokens) ? body.tokens.length : undefined]
+      .find((v): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0);
+    return n === undefined ? local() : { tokens: n, method: 'count_endpoint' };
+  } catch {
+    return local();
+  }
 }

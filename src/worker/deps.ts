@@ -1,23 +1,58 @@
-/** What a governed call needs from the running worker: the pool, the provider clients, limits, logs. */
+/** What a governed call needs from the running worker: the ledger, the provider clients, limits, logs, metrics, traces. */
+import type { Tracer } from '@opentelemetry/api';
 import type { Pool } from 'pg';
+import type { Ledger } from '../db/ledger';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import { createProviderClient, type ProviderClient, type ProviderConfig } from '../provider';
+import type { CacheFillListener } from './cache-fill-listener';
+import type { Catalog } from './catalog';
 
 export interface ConfiguredProvider {
   config: ProviderConfig;
   client: ProviderClient;
 }
 
+/** The counters a governed call moves (an adapter over src/metrics.ts, so either side can change alone). */
+export interface CallMetrics {
+  decision(endpoint: string, model: string, decision: string, reason: string): void;
+  cost(endpoint: string, model: string, micros: bigint): void;
+  providerLatency(model: string, outcome: string, seconds: number): void;
+  governanceOverhead(seconds: number): void;
+  cacheHit(endpoint: string, kind: 'exact' | 'semantic'): void;
+}
+
+export const NO_METRICS: CallMetrics = {
+  decision: () => {}, cost: () => {}, providerLatency: () => {}, governanceOverhead: () => {}, cacheHit: () => {},
+};
+
+export function callMetrics(m: Metrics): CallMetrics {
+  return {
+    decision: (endpoint, model, decision, reason) => m.calls.inc({ endpoint, model, decision, reason }),
+    // Prometheus values are floats; the exact figures are in SQL.
+    cost: (endpoint, model, micros) => m.costMicros.inc({ endpoint, model }, Number(micros)),
+    providerLatency: (model, outcome, seconds) => m.providerLatency.observe({ model, outcome }, seconds),
+    governanceOverhead: (seconds) => m.governanceOverhead.observe(seconds),
+    cacheHit: (endpoint, kind) => {
+      const labels = (m.cacheHits as unknown as { labelNames?: string[] }).labelNames;
+      m.cacheHits.inc(labels?.includes('kind') ? ({ endpoint, kind } as never) : { endpoint });
+    },
+  };
+}
+
 export interface WorkerDeps {
-  /** Logged in as llm_worker; each of our transactions acts as llm_app (src/db/context.ts). */
+  /** Logged in as llm_worker; money transactions act as llm_money (src/db/context.ts). */
   pool: Pool;
+  ledger: Ledger;
   providers: Map<string, ConfiguredProvider>;
   callTimeoutMs: number;
-  /** Heartbeat age after which a worker is taken for dead. */
-  deadAfterMs: number;
   logger: Logger;
-  metrics: Metrics;
+  metrics: CallMetrics;
+  tracer: Tracer;
+  /** Shared LISTEN llm_cache_filled connection; null: waits end by their timeout. */
+  listener: CacheFillListener | null;
+  /** llm.model_catalog as last read (fallback chains for the token estimate); null: not read. */
+  catalog: Catalog | null;
 }
 
 export function configureProviders(configs: ProviderConfig[], env: NodeJS.ProcessEnv = process.env): Map<string, ConfiguredProvider> {

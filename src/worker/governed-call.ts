@@ -1,139 +1,323 @@
 /**
- * One governed LLM call, the body of every endpoint task:
- *   parse the payload -> reserve (SQL decides) -> only if allowed, call the provider -> settle.
- * No money rule lives here. A refusal or a replay ends the job successfully (recorded by reserve);
- * a malformed payload or a non-retryable provider error fails the job for good; a retryable
- * provider error settles the attempt as failed and throws, so graphile-worker retries it with its
- * backoff and the next attempt reserves again.
+ * One governed LLM call, the body of every endpoint task (SPEC.md "The SQL API the worker calls"):
+ *   payload {tenant_id, user_id, request_pk} -> llm.request_for_call -> token estimate (an upper
+ *   bound) -> llm.reserve_call -> only on allow/cap/fallback the provider -> llm.settle_call, or
+ *   llm.release_call when no request was sent.
+ * No money rule lives here. Every ending is recorded in our tables and the task RETURNS; it throws
+ * only to ask graphile-worker for a retry (a retryable failure, already settled, with attempts
+ * left; or a transient database error). graphile-worker's job rows are never touched.
  */
+import { SpanKind, SpanStatusCode, type Span } from '@opentelemetry/api';
 import type { JobHelpers } from 'graphile-worker';
 import { z } from 'zod';
-import { withContext } from '../db/context';
-import { Decision, ProviderStatus, reserveCall, settleCall, type SettleArgs } from '../db/ledger';
+import type { RequestContext } from '../db/context';
+import type { CallRequest, Decision, FinalFailure, ProviderStatus, SettleArgs, Settlement } from '../db/ledger';
+import { int8 } from '../int8';
+import type { Logger } from '../logger';
 import { hasPii, validateOutput } from '../outputs';
-import { sqlState } from '../errors';
-import { Endpoint, LlmJobPayload, LlmJobPayloadSchema } from '../payload';
-import { countTextTokens, estimateInputTokens, parseModelRef, ProviderError, tokenizerFor, type ChatResult } from '../provider';
+import type { Endpoint } from '../payload';
+import {
+  estimateInputTokens, findModel, parseModelRef, ProviderConfigError, ProviderError, TokenizerSchema, tokenizerFor,
+  type ChatResult, type ProviderErrorKind,
+} from '../provider';
+import { contextWith, GEN_AI, inSpan, logFieldsOf, traceIdOf } from '../telemetry';
 import type { WorkerDeps } from './deps';
-import { failPermanently } from './permanent-failure';
+import { errorFields, isPermanentSqlError } from './sql-errors';
 
-const STATUS_OF: Record<ProviderError['kind'], ProviderStatus> = {
-  timeout: 'timeout', rate_limited: 'rate_limited', server: 'error', network: 'network', malformed: 'malformed',
-  client: 'client_error', auth: 'client_error', not_found: 'client_error',
+/** The job payload the database writes (llm.enqueue_call). */
+export const JobPayloadSchema = z.object({ tenant_id: z.guid(), user_id: z.guid(), request_pk: int8 });
+
+/** Provider failure kind -> the status settle records, and whether the usage is known (an HTTP error answer bills nothing). */
+const STATUS_OF: Record<ProviderErrorKind, { status: ProviderStatus; usageKnown: boolean }> = {
+  timeout: { status: 'timeout', usageKnown: false },
+  network: { status: 'network', usageKnown: false },
+  malformed: { status: 'malformed', usageKnown: false },
+  rate_limited: { status: 'rate_limited', usageKnown: true },
+  server: { status: 'error', usageKnown: true },
+  client: { status: 'client_error', usageKnown: true },
+  auth: { status: 'client_error', usageKnown: true },
+  not_found: { status: 'client_error', usageKnown: true },
 };
 
+const CALL_DECISIONS = new Set(['allow', 'cap', 'fallback']);
+const ZERO_USAGE = { inputTokens: 0, cachedInputTokens: 0, outputTokens: 0 };
+
+/** Thrown after a failure was recorded (settled) to ask graphile-worker for a retry. */
+export class RetryLater extends Error {
+  static {
+    this.prototype.name = 'RetryLater';
+  }
+}
+
 export async function governedCall(deps: WorkerDeps, endpoint: Endpoint, raw: unknown, helpers: JobHelpers): Promise<void> {
-  const startedAt = performance.now();
-  const parsed = LlmJobPayloadSchema.safeParse(raw);
-  if (!parsed.success) return failPermanently(helpers, `malformed payload: ${z.prettifyError(parsed.error)}`);
-  const p = parsed.data;
-  if (p.endpoint !== endpoint) return failPermanently(helpers, `payload endpoint ${p.endpoint} sent to task ${endpoint}`);
-  const ref = parseModelRef(p.model);
-  const tokenizer = deps.providers.get(ref.provider)?.config.models.find((m) => m.name === ref.model)?.tokenizer ?? tokenizerFor(ref.model);
-  const inputTokens = estimateInputTokens(p.messages, tokenizer);
-  const log = deps.logger.child({
-    tenant_id: p.tenant_id, user_id: p.user_id, request_id: p.request_id, endpoint, attempt: helpers.job.attempts,
-    correlation_id: p.correlation_id ?? null, job_id: helpers.job.id,
+  const job = helpers.job;
+  const root = deps.tracer.startSpan(`llm.job ${endpoint}`, {
+    kind: SpanKind.CONSUMER,
+    attributes: { 'messaging.system': 'graphile_worker', 'llm.endpoint': endpoint, 'graphile_worker.job_id': String(job.id),
+      'graphile_worker.attempt': job.attempts, 'graphile_worker.max_attempts': job.max_attempts },
   });
-
-  const reserve = () => withContext(deps.pool, { tenantId: p.tenant_id, userId: p.user_id }, (c) =>
-    reserveCall(c, {
-      tenantId: p.tenant_id, userId: p.user_id, requestId: p.request_id, endpoint, provider: ref.provider, model: ref.model,
-      inputTokens, maxOutputTokens: p.max_output_tokens, attempt: helpers.job.attempts, callTimeoutMs: deps.callTimeoutMs,
-      costCeilingMicros: p.cost_ceiling_micros ?? null, cachePayload: p,
-    }),
-  );
-  // 'wait': an identical request is filling the cache right now; ask again until it is served
-  // (or until that fill could have timed out, when the hold behind it has expired anyway).
-  let d = await reserve();
-  for (const until = Date.now() + deps.callTimeoutMs + 5000; d.decision === 'wait' && Date.now() < until; ) {
-    await new Promise((r) => setTimeout(r, 100 + Math.random() * 150));
-    d = await reserve();
-  }
-  log.info({ event: 'reserve', decision: d.decision, reason: d.reason, model: `${d.provider}:${d.model}`,
-    max_output_tokens: d.max_output_tokens, held_micros: d.held_micros?.toString() ?? null,
-    limit_name: d.limit_name, limit_micros: d.limit_micros?.toString() ?? null, input_tokens_estimate: inputTokens }, 'reserve decision');
-  deps.metrics.calls.inc({ endpoint, model: `${d.provider}:${d.model}`, decision: d.decision, reason: d.reason });
-  if (d.decision === 'wait') throw new Error('an identical request is still filling the cache; retrying later');
-  if (d.decision === 'cached') {
-    deps.metrics.cacheHits.inc({ endpoint });
-    return;
-  }
-  if (d.decision === 'block' || d.decision === 'replay') return;
+  const log = deps.logger.child({ endpoint, job_id: String(job.id), attempt: job.attempts, max_attempts: job.max_attempts, ...logFieldsOf(root) });
   try {
-    await callAndSettle(deps, p, d, inputTokens, log, startedAt);
+    const parsed = JobPayloadSchema.safeParse(raw);
+    if (!parsed.success) {
+      // Not written by llm.enqueue_call: there is no request to record the failure on.
+      log.error({ event: 'malformed_payload', error: z.prettifyError(parsed.error) }, 'job payload is not {tenant_id, user_id, request_pk}; job ends');
+      root.setStatus({ code: SpanStatusCode.ERROR, message: 'malformed payload' });
+      return;
+    }
+    await new GovernedCall(deps, endpoint, parsed.data, helpers, root, log).run();
   } catch (e) {
-    if (e instanceof NonRetryable) return failPermanently(helpers, e.message);
+    root.setStatus({ code: SpanStatusCode.ERROR, message: (e as Error).message?.slice(0, 200) });
     throw e;
+  } finally {
+    root.end();
   }
 }
 
-async function callAndSettle(deps: WorkerDeps, p: LlmJobPayload, d: Decision, inputTokens: number, log: WorkerDeps['logger'],
-  startedAt: number): Promise<void> {
-  const provider = deps.providers.get(d.provider!);
-  const ctx = { tenantId: p.tenant_id, userId: p.user_id };
-  const settle = (status: ProviderStatus, usage: { input: number; cached: number; output: number }, latencyMs: number, estimated: boolean,
-    result?: SettleArgs['result']) =>
-    persistently(log, () => withContext(deps.pool, ctx, (c) =>
-      settleCall(c, { reservationId: d.reservation_id!, inputTokens: usage.input, cachedInputTokens: usage.cached,
-        outputTokens: usage.output, latencyMs, status, usageEstimated: estimated, result })));
-  let res: ChatResult;
-  try {
-    if (!provider) throw new ProviderError(`provider ${d.provider} is not configured in this worker`, 'not_found', null, 0, d.provider!);
-    res = await provider.client.chat({ model: d.model!, messages: p.messages, maxOutputTokens: d.max_output_tokens!,
-      timeoutMs: deps.callTimeoutMs, responseFormatJson: p.response_format === 'json' });
-  } catch (e) {
-    const err = e instanceof ProviderError ? e : new ProviderError(String((e as Error).message), 'not_found', null, 0, d.provider!);
-    // The provider reported no usage for a failed call: it is settled at zero (DESIGN-NOTES: the cost it reports).
-    const s = await settle(STATUS_OF[err.kind], { input: 0, cached: 0, output: 0 }, err.latencyMs, false);
-    deps.metrics.providerLatency.observe({ model: `${d.provider}:${d.model}`, outcome: err.kind }, err.latencyMs / 1000);
-    log.warn({ event: 'provider_error', model: `${d.provider}:${d.model}`, kind: err.kind, status: err.status,
-      retryable: err.retryable, latency_ms: err.latencyMs, cost_micros: s.cost_micros.toString() }, 'provider call failed');
-    if (!err.retryable) throw new NonRetryable(`provider ${err.kind}${err.status ? ` (${err.status})` : ''}: ${err.message}`);
-    throw err;
-  }
-  const estimated = res.usage === null;
-  const usage = res.usage
-    ? { input: res.usage.inputTokens, cached: res.usage.cachedInputTokens, output: res.usage.outputTokens }
-    : { input: inputTokens, cached: 0, output: countTextTokens(res.content + (res.reasoning ?? ''), tokenizerFor(d.model!)) };
-  const format = p.response_format ?? 'text';
-  const result = { messages: p.messages, output: res.content, reasoning: res.reasoning,
-    outputValid: validateOutput(p.endpoint, format, res.content, res.finishReason),
-    piiFlagged: hasPii(res.content, ...p.messages.map((m) => m.content)) };
-  const s = await settle('ok', usage, res.latencyMs, estimated, result);
-  // Everything but the provider: parsing, token counting, both transactions, bookkeeping.
-  const governanceMs = performance.now() - startedAt - res.latencyMs;
-  deps.metrics.governanceOverhead.observe(governanceMs / 1000);
-  deps.metrics.providerLatency.observe({ model: `${d.provider}:${d.model}`, outcome: 'ok' }, res.latencyMs / 1000);
-  deps.metrics.costMicros.inc({ endpoint: p.endpoint, model: `${d.provider}:${d.model}` }, Number(s.cost_micros)); // Prometheus values are floats; exact figures are in SQL
-  log.info({ event: 'settle', model: `${d.provider}:${d.model}`, input_tokens: usage.input, cached_input_tokens: usage.cached,
-    output_tokens: usage.output, usage_estimated: estimated, latency_ms: res.latencyMs, cost_micros: s.cost_micros.toString(),
-    output_valid: result.outputValid, pii_flagged: result.piiFlagged, governance_ms: Math.round(governanceMs * 100) / 100,
-    released_micros: s.released_micros.toString(), overrun_micros: s.overrun_micros.toString() }, 'settled');
-}
+type Stage = 'before_reserve' | 'reserved' | 'sent' | 'settled';
 
-/**
- * The provider has billed by the time we settle, so a settle must not be lost to a dropped
- * connection or a database restart: retry connection-level failures (no SQLSTATE, or class 08 /
- * 57P) a bounded number of times. Settle is idempotent, so a retry after an unseen commit is safe.
- */
-async function persistently<T>(log: WorkerDeps['logger'], fn: () => Promise<T>, tries = 8): Promise<T> {
-  for (let i = 1; ; i++) {
+class GovernedCall {
+  private readonly ctx: RequestContext;
+  private readonly pk: bigint;
+  private stage: Stage = 'before_reserve';
+  private attemptNo: number | null = null;
+  private readonly startedAt = performance.now();
+  private readonly parent;
+
+  constructor(
+    private readonly deps: WorkerDeps,
+    private readonly endpoint: Endpoint,
+    payload: z.output<typeof JobPayloadSchema>,
+    private readonly helpers: JobHelpers,
+    private readonly root: Span,
+    private log: Logger,
+  ) {
+    this.ctx = { tenantId: payload.tenant_id, userId: payload.user_id };
+    this.pk = payload.request_pk;
+    this.parent = contextWith(root);
+    this.log = log.child({ tenant_id: payload.tenant_id, user_id: payload.user_id, request_pk: payload.request_pk.toString() });
+    root.setAttributes({ 'llm.tenant_id': payload.tenant_id, 'llm.request_pk': payload.request_pk.toString() });
+  }
+
+  private get lastAttempt(): boolean {
+    return this.helpers.job.attempts >= this.helpers.job.max_attempts;
+  }
+
+  async run(): Promise<void> {
     try {
-      return await fn();
+      await this.steps();
     } catch (e) {
-      const code = sqlState(e);
-      const transient = code === null || code.startsWith('08') || code.startsWith('57P');
-      if (!transient || i >= tries) throw e;
-      log.warn({ event: 'settle_retry', try: i, code }, 'settle failed on the connection; retrying');
-      await new Promise((r) => setTimeout(r, Math.min(200 * 2 ** i, 3000)));
+      if (e instanceof RetryLater) throw e;
+      await this.onError(e);
     }
   }
-}
 
-/** Thrown by callAndSettle for 4xx-class failures; the task turns it into a permanent failure. */
-export class NonRetryable extends Error {
-  static {
-    this.prototype.name = 'NonRetryable';
+  private async steps(): Promise<void> {
+    const req = await inSpan(this.deps.tracer, 'llm.request_for_call', this.parent, {}, () => this.deps.ledger.requestForCall(this.ctx, this.pk));
+    if (!req) {
+      this.log.error({ event: 'request_not_found' }, 'no request with this pk in the job\'s tenant/user context; job ends');
+      return;
+    }
+    this.log = this.log.child({ request_id: req.request_id, correlation_id: req.correlation_id });
+    if (req.endpoint !== this.endpoint) {
+      this.log.error({ event: 'endpoint_mismatch', request_endpoint: req.endpoint }, 'request belongs to another task; failing it');
+      await this.recordFinal('worker_error');
+      return;
+    }
+    const inputTokens = await this.estimate(req);
+    const d = await this.reserveUntilDecided(req, inputTokens);
+    const modelRef = d.provider && d.model ? `${d.provider}:${d.model}` : req.model_ref;
+    if (d.decision === 'cached') this.deps.metrics.cacheHit(this.endpoint, d.reason === 'semantic_hit' ? 'semantic' : 'exact');
+    if (!CALL_DECISIONS.has(d.decision)) return; // block | replay | cached: recorded by reserve, nothing to call
+    await this.callProvider(req, d, modelRef);
+  }
+
+  /** The largest estimate over the requested model and its fallback chain: reserve may pick any of them. */
+  private async estimate(req: CallRequest): Promise<number> {
+    const refs = [...new Set([req.model_ref, ...(this.deps.catalog?.fallbacks(req.model_ref) ?? [])])];
+    let max = 0;
+    const methods: Record<string, string> = {};
+    for (const ref of refs) {
+      let est: { tokens: number; method: string };
+      try {
+        const { provider, model } = parseModelRef(ref);
+        const p = this.deps.providers.get(provider);
+        if (p && findModel(p.config, model)) est = await p.client.estimateInputTokens(model, req.messages);
+        else {
+          const dbRule = ref === req.model_ref ? TokenizerSchema.safeParse(req.tokenizer) : null;
+          const tokenizer = dbRule?.success ? dbRule.data : tokenizerFor(model);
+          est = { tokens: estimateInputTokens(req.messages, tokenizer), method: tokenizer };
+        }
+      } catch {
+        continue; // an unparseable ref in a chain: reserve will not choose it either
+      }
+      methods[ref] = est.method;
+      max = Math.max(max, est.tokens);
+    }
+    this.log.debug({ event: 'token_estimate', input_tokens: max, methods }, 'input-token estimate');
+    return max;
+  }
+
+  private async reserveUntilDecided(req: CallRequest, inputTokens: number): Promise<Decision> {
+    const deadline = Date.now() + 2 * this.deps.callTimeoutMs + 10_000;
+    for (;;) {
+      const since = Date.now();
+      const d = await inSpan(this.deps.tracer, 'llm.reserve', this.parent,
+        { [GEN_AI.requestModel]: req.model_ref, 'llm.input_tokens_estimate': inputTokens, 'llm.job_attempt': this.helpers.job.attempts },
+        async (span) => {
+          const d = await this.deps.ledger.reserve(this.ctx, { requestPk: this.pk, jobAttempt: this.helpers.job.attempts, inputTokens,
+            callTimeoutMs: this.deps.callTimeoutMs, traceId: traceIdOf(this.root) });
+          span.setAttributes({ 'llm.decision': d.decision, 'llm.reason': d.reason, ...(d.attempt_no !== null ? { 'llm.attempt_no': d.attempt_no } : {}),
+            ...(d.held_micros !== null ? { 'llm.held_micros': d.held_micros.toString() } : {}) });
+          return d;
+        });
+      if (CALL_DECISIONS.has(d.decision)) {
+        if (d.attempt_no === null || !d.provider || !d.model) throw new Error(`reserve answered ${d.decision} without attempt_no, provider or model`);
+        this.attemptNo = d.attempt_no;
+        this.stage = 'reserved';
+      }
+      this.logDecision(d, inputTokens, req.model_ref);
+      if (d.decision !== 'wait') return d;
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error('an identical request is still filling the cache');
+      const timeout = Math.min(Math.max(d.retry_after_ms ?? 1000, 10), left);
+      const outcome = this.deps.listener
+        ? await this.deps.listener.waitFor(d.cache_key ?? null, since, timeout, this.helpers.abortSignal)
+        : await new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), timeout));
+      this.log.debug({ event: 'cache_fill_wait', outcome, waited_ms: Date.now() - since }, 'waited for a cache fill');
+      if (outcome === 'aborted') throw new Error('worker shutting down while waiting for a cache fill');
+    }
+  }
+
+  private logDecision(d: Decision, inputTokens: number, requested: string): void {
+    const model = d.provider && d.model ? `${d.provider}:${d.model}` : null;
+    this.deps.metrics.decision(this.endpoint, model ?? requested, d.decision, d.reason);
+    this.log.info({ event: 'reserve', decision: d.decision, reason: d.reason, attempt_no: d.attempt_no, model,
+      max_output_tokens: d.max_output_tokens, held_micros: d.held_micros?.toString() ?? null,
+      worst_case_micros: d.worst_case_micros?.toString() ?? null, limit_name: d.limit_name, limit_cap: d.limit_cap?.toString() ?? null,
+      limit_used: d.limit_used?.toString() ?? null, retry_after_ms: d.retry_after_ms, input_tokens_estimate: inputTokens }, 'reserve decision');
+  }
+
+  private async callProvider(req: CallRequest, d: Decision, modelRef: string): Promise<void> {
+    const provider = this.deps.providers.get(d.provider ?? '');
+    const model = provider ? findModel(provider.config, d.model ?? '') : undefined;
+    if (!provider || !model) return this.notConfigured(modelRef, `provider ${d.provider} / model ${d.model} is not configured in this worker`);
+    // The hold covers d.max_output_tokens; a lower configured maximum only lowers the cost.
+    const maxOutputTokens = Math.min(d.max_output_tokens ?? model.maxOutputTokens, model.maxOutputTokens);
+    let res: ChatResult;
+    try {
+      res = await inSpan(this.deps.tracer, `chat ${d.model}`, this.parent, {
+        [GEN_AI.operationName]: 'chat', [GEN_AI.system]: provider.config.name, [GEN_AI.providerName]: provider.config.name,
+        [GEN_AI.requestModel]: d.model!, [GEN_AI.requestMaxTokens]: maxOutputTokens,
+      }, async (span) => {
+        span.setAttribute('llm.decision', d.decision);
+        this.stage = 'sent';
+        const r = await provider.client.chat({ model: d.model!, messages: req.messages, maxOutputTokens, timeoutMs: this.deps.callTimeoutMs,
+          responseFormatJson: req.response_format === 'json', signal: this.helpers.abortSignal });
+        span.setAttributes({ [GEN_AI.responseModel]: r.providerModel, ...(r.finishReason ? { [GEN_AI.responseFinishReasons]: [r.finishReason] } : {}),
+          ...(r.usage ? { [GEN_AI.usageInputTokens]: r.usage.inputTokens + r.usage.cachedInputTokens,
+            [GEN_AI.usageOutputTokens]: r.usage.outputTokens, [GEN_AI.usageCacheReadInputTokens]: r.usage.cachedInputTokens } : {}) });
+        return r;
+      }, SpanKind.CLIENT);
+    } catch (e) {
+      if (e instanceof ProviderConfigError) {
+        this.stage = 'reserved'; // refused by our client before anything was sent
+        return this.notConfigured(modelRef, e.message);
+      }
+      if (!(e instanceof ProviderError)) throw e;
+      return this.settleFailure(e, modelRef);
+    }
+    return this.settleSuccess(req, res, modelRef);
+  }
+
+  private async notConfigured(modelRef: string, why: string): Promise<void> {
+    this.log.error({ event: 'provider_not_configured', model: modelRef, error: why }, 'provider not configured; releasing the hold');
+    await inSpan(this.deps.tracer, 'llm.release', this.parent, { 'llm.reason': 'provider_not_configured' }, () =>
+      this.deps.ledger.release(this.ctx, this.pk, this.attemptNo!, 'provider_not_configured', 'provider_not_configured'));
+    this.stage = 'settled';
+  }
+
+  private async settleFailure(err: ProviderError, modelRef: string): Promise<void> {
+    const { status, usageKnown } = STATUS_OF[err.kind];
+    const finalFailure: FinalFailure | null = !err.retryable ? 'provider_client_error' : this.lastAttempt ? 'attempts_exhausted' : null;
+    const s = await this.settle({ requestPk: this.pk, attemptNo: this.attemptNo!, status, usage: usageKnown ? ZERO_USAGE : null,
+      latencyMs: err.latencyMs, finalFailure });
+    this.deps.metrics.providerLatency(modelRef, err.kind, err.latencyMs / 1000);
+    this.log.warn({ event: 'provider_error', model: modelRef, kind: err.kind, status: err.status, code: err.code, retryable: err.retryable,
+      latency_ms: err.latencyMs, final_failure: finalFailure, cost_micros: s.cost_micros.toString(), usage_unknown: s.usage_unknown,
+      request_state: s.request_state, error: err.message }, 'provider call failed');
+    if (finalFailure === null) throw new RetryLater(`provider ${err.kind}${err.status ? ` (${err.status})` : ''}: retrying`);
+  }
+
+  private async settleSuccess(req: CallRequest, res: ChatResult, modelRef: string): Promise<void> {
+    const format = req.response_format ?? 'text';
+    const outputValid = validateOutput(this.endpoint, format, res.content, res.finishReason);
+    const piiFlagged = hasPii(res.content, ...req.messages.map((m) => m.content));
+    // A JSON answer that fails its schema ends the request (a retry would spend again, with no promise).
+    const finalFailure: FinalFailure | null = format === 'json' && !outputValid ? 'invalid_output' : null;
+    const s = await this.settle({ requestPk: this.pk, attemptNo: this.attemptNo!, status: 'ok', usage: res.usage, latencyMs: res.latencyMs,
+      output: res.content, reasoning: res.reasoning, outputValid, piiFlagged, finalFailure });
+    const governanceMs = performance.now() - this.startedAt - res.latencyMs;
+    this.deps.metrics.governanceOverhead(governanceMs / 1000);
+    this.deps.metrics.providerLatency(modelRef, 'ok', res.latencyMs / 1000);
+    this.deps.metrics.cost(this.endpoint, modelRef, s.cost_micros);
+    this.log.info({ event: 'settle', model: modelRef, input_tokens: res.usage?.inputTokens ?? null,
+      cached_input_tokens: res.usage?.cachedInputTokens ?? null, output_tokens: res.usage?.outputTokens ?? null,
+      usage_unknown: s.usage_unknown, latency_ms: res.latencyMs, cost_micros: s.cost_micros.toString(),
+      held_micros: s.held_micros.toString(), released_micros: s.released_micros.toString(), overrun_micros: s.overrun_micros.toString(),
+      output_valid: outputValid, pii_flagged: piiFlagged, final_failure: finalFailure, request_state: s.request_state,
+      governance_ms: Math.round(governanceMs * 100) / 100 }, 'settled');
+  }
+
+  /**
+   * The provider has billed by now, so a settle must not be lost to a dropped connection: retry
+   * transient failures a bounded number of times (settle is idempotent, a retry after an unseen
+   * commit is safe).
+   */
+  private async settle(a: SettleArgs): Promise<Settlement> {
+    const s = await inSpan(this.deps.tracer, 'llm.settle', this.parent, { 'llm.status': a.status, 'llm.attempt_no': a.attemptNo }, async (span) => {
+      for (let i = 1; ; i++) {
+        try {
+          const s = await this.deps.ledger.settle(this.ctx, a);
+          span.setAttributes({ 'llm.cost_micros': s.cost_micros.toString(), 'llm.usage_unknown': s.usage_unknown, 'llm.request_state': s.request_state });
+          return s;
+        } catch (e) {
+          if (isPermanentSqlError(e) || i >= 8) throw e;
+          this.log.warn({ event: 'settle_retry', try: i, ...errorFields(e) }, 'settle failed on the connection; retrying');
+          await new Promise((r) => setTimeout(r, Math.min(200 * 2 ** i, 3000)));
+        }
+      }
+    });
+    this.stage = 'settled';
+    return s;
+  }
+
+  /** Unexpected errors: logged with the SQL facts; permanent ones (or any on the last attempt) recorded as final. */
+  private async onError(e: unknown): Promise<void> {
+    const permanent = isPermanentSqlError(e);
+    const final = permanent || this.lastAttempt;
+    this.log[final ? 'error' : 'warn']({ event: 'job_error', stage: this.stage, permanent, last_attempt: this.lastAttempt, ...errorFields(e) },
+      permanent ? 'permanent error; recording the failure' : final ? 'error on the last attempt; recording the failure' : 'transient error; graphile-worker will retry');
+    if (!final) throw e;
+    const recorded = await this.recordFinal(permanent ? 'worker_error' : 'attempts_exhausted');
+    // Nothing could be recorded after a transient error: let graphile-worker mark the job failed;
+    // llm.fail_lost_requests() ends the request later.
+    if (!recorded && !permanent) throw e;
+  }
+
+  /** Ends the request as failed in our tables, as far as the stage allows. True when recorded (or nothing was left to record). */
+  private async recordFinal(reason: FinalFailure): Promise<boolean> {
+    try {
+      if (this.stage === 'before_reserve') await this.deps.ledger.failRequest(this.ctx, this.pk, reason);
+      else if (this.stage === 'reserved') await this.deps.ledger.release(this.ctx, this.pk, this.attemptNo!, reason, reason);
+      else if (this.stage === 'sent') {
+        // A request went out and could not be settled: the hold stays until the expiry sweep charges it in full.
+        this.log.error({ event: 'settle_lost', attempt_no: this.attemptNo }, 'provider was called but the settle failed; the hold will be charged in full at expiry');
+      }
+      return true;
+    } catch (e) {
+      this.log.error({ event: 'record_failure_failed', reason, ...errorFields(e) }, 'could not record the failure');
+      return false;
+    }
   }
 }

@@ -69,8 +69,8 @@ select lives_ok($$insert into llm_private.requests (tenant_id, user_id, request_
                   values (tests.tenant_a(), tests.user_a1(), 'raw2', 'route', sha256('x'), now())$$,
   'the application may claim by hand (that is all the claim needs)');
 select tests.as_admin();
-select results_eq($$select state::text, attempt_count, job_id from llm_private.requests where request_id = 'raw2'$$,
-  $$values ('queued', 0::smallint, null::bigint)$$, 'born queued, with nothing, whatever the insert said');
+select results_eq($$select state::text, reason::text, job_id from llm_private.requests where request_id = 'raw2'$$,
+  $$values ('queued', null::text, null::bigint)$$, 'born queued, with nothing, whatever the insert said');
 
 -- Cancellation: only the application's own queued request.
 select tests.act_as_app(tests.tenant_a(), tests.user_a1());

@@ -8,7 +8,7 @@ select tests.seed();
 select results_eq($$select decision, reason, attempt_no, model, max_output_tokens, held_micros
                      from tests.call(tests.tenant_a(), tests.user_a1(), 'r-allow')$$,
   $$values ('allow', 'ok', 1, 'large', 1000, 40000::bigint)$$, 'a call within every limit is allowed, its worst case held');
-select is((select state::text from llm_private.requests where request_id = 'r-allow'), 'running', 'its request is running');
+select is((select state from llm.request_results where request_id = 'r-allow'), 'running', 'its request is running');
 select is(tests.used('user_monthly', tests.tenant_a(), tests.user_a1()), 40000::bigint, 'the hold counts on the user''s month');
 select is(tests.used('tenant_monthly', tests.tenant_a()), 40000::bigint, 'and on the tenant''s month');
 select is(tests.used('user_monthly', tests.tenant_a(), tests.user_a2()), 0::bigint, 'and on nobody else''s');

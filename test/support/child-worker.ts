@@ -9,18 +9,19 @@ export interface ChildWorker {
   proc: ChildProcess;
   lines: string[];
   ready: Promise<void>;
+  exited: Promise<number | null>;
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
 export function spawnWorker(opts: { databaseUrl: string; mockBaseUrl: string; key: string; callTimeoutMs?: number; env?: Record<string, string> }): ChildWorker {
-  const providers = JSON.stringify([localProviderConfig(opts.mockBaseUrl)], (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
+  const providers = JSON.stringify([localProviderConfig(opts.mockBaseUrl)]);
   // `node --import tsx`, not the tsx CLI: the CLI runs the script in a grandchild that a SIGKILL would miss.
   const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'worker.ts')], {
     cwd: ROOT,
     env: {
       ...process.env, DATABASE_URL: opts.databaseUrl, LLM_PROVIDERS: providers, [LOCAL_KEY_ENV]: opts.key,
       LLM_CALL_TIMEOUT_MS: String(opts.callTimeoutMs ?? 2000), WORKER_CONCURRENCY: '1', WORKER_POLL_INTERVAL_MS: '100',
-      WORKER_DEAD_AFTER_MS: '1500', LOG_LEVEL: 'info', ...opts.env,
+      LOG_LEVEL: 'info', ...opts.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -41,10 +42,10 @@ export function spawnWorker(opts: { databaseUrl: string; mockBaseUrl: string; ke
   };
   proc.stdout!.on('data', onData);
   proc.stderr!.on('data', onData);
-  const exited = new Promise<void>((res) => proc.once('exit', () => res()));
+  const exited = new Promise<number | null>((res) => proc.once('exit', (code) => res(code)));
   proc.once('exit', (code) => rejectReady(new Error(`worker exited (${code}) before it started:\n${lines.join('\n')}`)));
   return {
-    proc, lines, ready,
+    proc, lines, ready, exited,
     async stop(signal = 'SIGTERM') {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
       await exited;

@@ -103,9 +103,9 @@ create or replace function tests.request_pk(p_request_id text) returns bigint la
   select id from llm_private.requests where request_id = p_request_id order by id desc limit 1
 $$;
 
-/* Reserve as the worker of the request's owner; leaves the role as admin. */
+/* Reserve as the worker of the request's owner (p_embedding: the question's, for the semantic cache); leaves the role as admin. */
 create or replace function tests.reserve(p_request_pk bigint, p_job_attempt integer default 1, p_input integer default 1000,
-  p_timeout_ms integer default 30000, p_purpose text default 'chat')
+  p_timeout_ms integer default 30000, p_purpose text default 'chat', p_embedding real[] default null)
   returns table (decision text, reason text, attempt_no integer, provider text, model text, max_output_tokens integer,
     held_micros bigint, worst_case_micros bigint, limit_id integer, limit_name text, limit_cap bigint, limit_used bigint,
     expires_at timestamptz, cached_output text, retry_after_ms integer)
@@ -116,7 +116,7 @@ begin
   perform tests.as_admin();
   select tenant_id, user_id into q from llm_private.requests where id = p_request_pk;
   perform tests.act_as_money(q.tenant_id, q.user_id);
-  return query select * from llm.reserve_call(p_request_pk, p_job_attempt, p_input, p_timeout_ms, null, p_purpose);
+  return query select * from llm.reserve_call(p_request_pk, p_job_attempt, p_input, p_timeout_ms, null, p_purpose, p_embedding);
   perform tests.as_admin();
 end $$;
 
@@ -131,10 +131,11 @@ create or replace function tests.call(p_tenant uuid, p_user uuid, p_request_id t
     'Why did spend rise in March?', p_extra), 1, p_input)
 $$;
 
-/* Settle as the worker; leaves the role as admin. */
+/* Settle as the worker (p_embedding: stored with the cache entry it fills); leaves the role as admin. */
 create or replace function tests.settle(p_request_pk bigint, p_attempt_no integer, p_status text default 'ok',
   p_input integer default 1000, p_cached integer default 0, p_output integer default 500, p_text text default 'an answer',
-  p_output_valid boolean default true, p_pii boolean default false, p_final_failure text default null, p_reasoning text default null)
+  p_output_valid boolean default true, p_pii boolean default false, p_final_failure text default null, p_reasoning text default null,
+  p_embedding real[] default null)
   returns table (state text, cost_micros bigint, held_micros bigint, released_micros bigint, overrun_micros bigint,
     usage_unknown boolean, late boolean, replayed boolean, request_state text)
   language plpgsql as $$
@@ -145,7 +146,7 @@ begin
   select tenant_id, user_id into q from llm_private.requests where id = p_request_pk;
   perform tests.act_as_money(q.tenant_id, q.user_id);
   return query select * from llm.settle_call(p_request_pk, p_attempt_no, p_status, p_input, p_cached, p_output, 100,
-    case when p_status = 'ok' then p_text end, p_reasoning, p_output_valid, p_pii, p_final_failure);
+    case when p_status = 'ok' then p_text end, p_reasoning, p_output_valid, p_pii, p_final_failure, p_embedding);
   perform tests.as_admin();
 end $$;
 

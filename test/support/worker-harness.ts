@@ -1,10 +1,15 @@
 /**
- * End-to-end harness: a throwaway database, our local OpenAI-compatible provider on loopback, and
- * helpers to enqueue by SQL and wait for graphile-worker to drain.
+ * End-to-end harness: a throwaway database with two tenants and the local models priced (as
+ * `npm run sync-config` writes them), our local OpenAI-compatible provider on loopback, and
+ * helpers to enqueue as the application (llm_app, signed context), read results and attempts, and
+ * wait for graphile-worker to drain.
  */
 import { Writable } from 'node:stream';
-import type { Pool } from 'pg';
+import { Pool } from 'pg';
+import { syncConfig } from '../../src/cli/sync-config';
 import { ConfigInput, parseConfig, type Config } from '../../src/config';
+import { signContext, withApp } from '../../src/db/context';
+import { enqueueCall, type EnqueuePayload, type EnqueueResult } from '../../src/db/enqueue';
 import { createLogger, type Logger } from '../../src/logger';
 import { LOCAL_KEY_ENV, localProviderConfig } from '../../src/provider/local-config';
 import { startMockProvider, type MockProvider } from '../../src/provider/mock-server';
@@ -20,6 +25,10 @@ export const USER_B1 = 'b1000000-0000-0000-0000-000000000001';
 export const FAKE_KEY = 'sk-test-DO-NOT-LEAK-4b1d9c';
 /** Sent as the worker's database password (trust auth ignores it): it must never reach a log line. */
 export const FAKE_DB_PASSWORD = 'pw-DO-NOT-LEAK-77e1';
+/** The context secret the test template was migrated with (test/support/global-setup.ts). */
+export const CONTEXT_SECRET = process.env.LLM_CONTEXT_SECRET ?? '';
+
+export type TestPayload = EnqueuePayload & { tenant_id: string; user_id: string };
 
 export interface Harness {
   db: TestDb;
@@ -30,21 +39,36 @@ export interface Harness {
   config(overrides?: Partial<ConfigInput>): Config;
   env: NodeJS.ProcessEnv;
   startWorker(overrides?: Partial<ConfigInput>): Promise<StartedWorker>;
-  enqueue(payload: Record<string, unknown>): Promise<string>;
+  enqueue(payload: TestPayload): Promise<EnqueueResult>;
+  /** llm.request_results of one request, read as its user (llm_app). */
+  result(requestId: string, tenantId?: string, userId?: string): Promise<Record<string, any> | undefined>;
+  /** llm.calls of one request (every attempt), read as the administrator. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  calls(requestId: string): Promise<any[]>;
   waitForJobs(timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
 }
 
-export function payload(requestId: string, over: Record<string, unknown> = {}): Record<string, unknown> {
+export function payload(requestId: string, over: Partial<TestPayload> | Record<string, unknown> = {}): TestPayload {
   return {
     tenant_id: TENANT_A, user_id: USER_A1, request_id: requestId, endpoint: 'explanation', model: 'local:mock-chat',
     messages: [{ role: 'user', content: `Explain request ${requestId}.` }], max_output_tokens: 64, ...over,
-  };
+  } as TestPayload;
 }
 
 export async function createHarness(): Promise<Harness> {
   const db = await createTestDb();
   const mock = await startMockProvider({ port: 0 });
+  try {
+    return await harness(db, mock);
+  } catch (e) {
+    await mock.stop();
+    await db.drop();
+    throw e;
+  }
+}
+
+async function harness(db: TestDb, mock: MockProvider): Promise<Harness> {
   const admin = db.pool('admin', 4);
   const app = db.pool('llm_app', 4);
   await admin.query(`select llm.upsert_tenant($1, 'tenant A'), llm.upsert_tenant($2, 'tenant B')`, [TENANT_A, TENANT_B]);
@@ -57,6 +81,7 @@ export async function createHarness(): Promise<Harness> {
     databaseUrl: db.adminUrl, providers: [localProviderConfig(mock.baseUrl)], callTimeoutMs: 2000,
     worker: { concurrency: 4, pollIntervalMs: 100 }, ...overrides,
   });
+  await syncConfig(db.pool('llm_operator', 1), config().providers);
   return {
     db, mock, admin, app, logLines, env, config,
     async startWorker(overrides = {}) {
@@ -64,21 +89,13 @@ export async function createHarness(): Promise<Harness> {
       workers.push(w);
       return w;
     },
-    async enqueue(p) {
-      const c = await app.connect();
-      try {
-        await c.query('begin');
-        await c.query(`select set_config('app.current_tenant_id', $1, true), set_config('app.current_user_id', $2, true)`,
-          [p.tenant_id, p.user_id]);
-        const { rows } = await c.query('select llm.enqueue_call($1::jsonb) as id', [JSON.stringify(p)]);
-        await c.query('commit');
-        return rows[0].id as string;
-      } catch (e) {
-        await c.query('rollback');
-        throw e;
-      } finally {
-        c.release();
-      }
+    enqueue: (p) => enqueueCall(app, { secret: CONTEXT_SECRET, tenantId: p.tenant_id, userId: p.user_id }, p),
+    async result(requestId, tenantId = TENANT_A, userId = USER_A1) {
+      return withApp(app, signContext(CONTEXT_SECRET, tenantId, userId), async (c) =>
+        (await c.query('select * from llm.request_results where request_id = $1', [requestId])).rows[0]);
+    },
+    async calls(requestId) {
+      return (await admin.query('select * from llm.calls where request_id = $1 order by attempt_no', [requestId])).rows;
     },
     waitForJobs: (timeoutMs = 20000) => waitForLlmJobs(admin, timeoutMs),
     async close() {

@@ -1,5 +1,5 @@
 /** The mock provider itself, spoken to over raw HTTP: routing, limits, token honesty, lifecycle. */
-import { MOCK_MODELS, startMockProvider, type MockProvider } from '../../src/provider/mock-server';
+import { MOCK_EMBEDDING_DIMS, MOCK_MODELS, startMockProvider, type MockProvider } from '../../src/provider/mock-server';
 
 let mock: MockProvider;
 
@@ -90,7 +90,7 @@ test('base64 embeddings decode to the float ones', async () => {
   expect(asFloat.data).toHaveLength(2);
   const bytes = Buffer.from(as64.data[1].embedding, 'base64');
   const decoded = Array.from(new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4));
-  expect(decoded).toHaveLength(16);
+  expect(decoded).toHaveLength(MOCK_EMBEDDING_DIMS);
   decoded.forEach((x, i) => expect(x).toBeCloseTo(asFloat.data[1].embedding[i], 5));
   expect(asFloat.usage.prompt_tokens).toBe(asFloat.usage.total_tokens);
 });
@@ -125,4 +125,28 @@ test('stop() ends hung requests', async () => {
   // The server's close event may land a tick after the client's rejection.
   while (!own.requests[0]!.aborted && Date.now() - started < 1000) await new Promise((r) => setTimeout(r, 10));
   expect(own.requests[0]!.aborted).toBe(true);
+});
+
+test('POST /tokenize counts like the chat bills; llama names count their own way, not o200k', async () => {
+  const messages = [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Hello there, how are you? 日本語 🎉' }];
+  for (const model of ['mock-llama', 'gpt-4o-mini']) {
+    const counted = await json(fetch(mock.baseUrl.replace(/\/v1$/, '/tokenize'), { method: 'POST', body: JSON.stringify({ model, messages }) }));
+    const billed = await json(post('/chat/completions', { model, messages, max_tokens: 4 }));
+    expect(counted.count).toBe(billed.usage.prompt_tokens);
+  }
+  const llama = await json(post('/chat/completions', { model: 'mock-llama', messages, max_tokens: 4 }));
+  const o200k = await json(post('/chat/completions', { model: 'mock-chat', messages, max_tokens: 4 }));
+  expect(llama.usage.prompt_tokens).not.toBe(o200k.usage.prompt_tokens);
+  expect(mock.tokenizeCalls()).toBe(2);
+  expect(mock.count((r) => r.path === '/tokenize')).toBe(0); // not billable: kept out of `requests`
+});
+
+test('o-series and gpt-5 names refuse max_tokens with 400 unsupported_parameter and take max_completion_tokens', async () => {
+  const messages = [{ role: 'user', content: 'x' }];
+  for (const model of ['o4-mini', 'gpt-5', 'openai/o3']) {
+    const r = await post('/chat/completions', { model, messages, max_tokens: 4 });
+    expect(r.status).toBe(400);
+    expect((await json(r)).error.code).toBe('unsupported_parameter');
+    expect((await post('/chat/completions', { model, messages, max_completion_tokens: 4 })).status).toBe(200);
+  }
 });

@@ -1,6 +1,6 @@
-/** The zod payload schema and the SQL validation agree on the same fixtures. */
+/** The zod enqueue payload schema and the SQL validation (llm.validate_payload) agree on the same fixtures. */
 import type { Pool } from 'pg';
-import { LlmJobPayloadSchema } from '../../src/payload';
+import { EnqueuePayloadSchema } from '../../src/payload';
 import fixtures from '../fixtures/payloads.json';
 import { createTestDb, TestDb } from '../support/db';
 
@@ -18,11 +18,11 @@ async function sqlErrors(payload: unknown): Promise<string[]> {
 }
 
 describe.each(fixtures.valid)('valid payload: $name', ({ payload }) => {
-  test('zod accepts it', () => expect(LlmJobPayloadSchema.safeParse(payload).success).toBe(true));
+  test('zod accepts it', () => expect(EnqueuePayloadSchema.safeParse(payload).success).toBe(true));
   test('SQL accepts it', async () => expect(await sqlErrors(payload)).toEqual([]));
 });
 
 describe.each(fixtures.invalid)('invalid payload: $name', ({ payload }) => {
-  test('zod rejects it', () => expect(LlmJobPayloadSchema.safeParse(payload).success).toBe(false));
+  test('zod rejects it', () => expect(EnqueuePayloadSchema.safeParse(payload).success).toBe(false));
   test('SQL rejects it', async () => expect((await sqlErrors(payload)).length).toBeGreaterThan(0));
 });

@@ -12,7 +12,7 @@ import {
   type ProviderConfig,
 } from '../../src/provider';
 import { int8, micros } from '../../src/int8';
-import { MOCK_MODELS, startMockProvider, type MockFault, type MockProvider } from '../../src/provider/mock-server';
+import { MOCK_EMBEDDING_DIMS, MOCK_MODELS, startMockProvider, type MockFault, type MockProvider } from '../../src/provider/mock-server';
 
 const KEY = 'sk-test-SECRET-7f3a9c2e1d';
 const KEY_ENV = 'MOCK_LLM_KEY';
@@ -30,7 +30,7 @@ function config(baseUrl: string): ProviderConfig {
       name,
       inputPerMtokMicros: 150_000,
       cachedInputPerMtokMicros: '75000',
-      outputPerMtokMicros: 600_000n,
+      outputPerMtokMicros: 600_000,
       maxOutputTokens: 4096,
     })),
   });
@@ -91,7 +91,8 @@ describe('int8 and ProviderConfigSchema', () => {
     expect(m.inputPerMtokMicros).toBe(150_000n);
     expect(m.cachedInputPerMtokMicros).toBe(75_000n);
     expect(m.outputPerMtokMicros).toBe(600_000n);
-    expect(m.trainingAllowed).toBe(false);
+    expect(m.trainingAllowed).toBeUndefined(); // consent is the database's; sync-config writes false when unset
+    expect(m).toMatchObject({ kind: 'chat', tokenParameter: 'max_tokens', tokenizer: 'o200k' });
     const base = { name: 'p', baseUrl: 'http://127.0.0.1/v1', apiKeyEnv: 'K' };
     const model = { name: 'm', inputPerMtokMicros: 1, cachedInputPerMtokMicros: 1, outputPerMtokMicros: 1, maxOutputTokens: 10 };
     const ok = (over: object, m: object = model) => ProviderConfigSchema.safeParse({ ...base, models: [m], ...over }).success;
@@ -116,14 +117,16 @@ describe('token estimates', () => {
       expect([m, tokenizerFor(m)]).toEqual([m, 'o200k']);
     }
     for (const m of ['gpt-4', 'gpt-4-turbo', 'gpt-3.5-turbo']) expect([m, tokenizerFor(m)]).toEqual([m, 'cl100k']);
-    for (const m of ['mock-chat', 'llama3.1:8b', 'claude-3-5-sonnet', 'gpt-4.5-preview', 'o10']) {
+    for (const m of ['mock-chat', 'llama3.1:8b', 'claude-3-5-sonnet', 'gpt-4.5-preview', 'o10', 'mock-llama']) {
       expect([m, tokenizerFor(m)]).toEqual([m, 'bytes']);
     }
   });
 
-  test('bytes estimate counts UTF-8 bytes plus framing', () => {
-    expect(estimateInputTokens([], 'bytes')).toBe(3);
-    expect(estimateInputTokens([{ role: 'user', content: 'é🎉' }], 'bytes')).toBe(3 + 4 + 6);
+  test('bytes estimate counts UTF-8 bytes plus a chat-template allowance; a ratio divides the bytes', () => {
+    expect(estimateInputTokens([], 'bytes')).toBe(8);
+    expect(estimateInputTokens([{ role: 'user', content: 'é🎉' }], 'bytes')).toBe(8 + 8 + 4 + 6);
+    expect(estimateInputTokens([{ role: 'user', content: 'é🎉' }], { tokenizer: 'bytes', bytesPerToken: 4 })).toBe(8 + 8 + 4 + 2);
+    expect(estimateInputTokens([], 'o200k')).toBe(3);
     // Special-token text in user content is plain text, not an exception.
     expect(estimateInputTokens([{ role: 'user', content: 'a <|endoftext|> b' }], 'o200k')).toBeGreaterThan(7);
   });
@@ -146,15 +149,45 @@ describe('token estimates', () => {
     user(Array.from({ length: 500 }, (_, i) => String.fromCodePoint(0x4e00 + ((i * 7919) % 20000))).join('')),
   ];
 
-  test('the estimate is an upper bound of the prompt tokens the mock bills', async () => {
+  // The bill comes from the mock, which counts its own way (o200k/cl100k through its own code, and
+  // for *llama* names a scheme of its own, src/provider/mock-server.ts llamaTokens), never from
+  // the estimator's formula.
+  test('the default estimate is an upper bound of the prompt tokens the mock bills, for every chat model', async () => {
     const chatModels = MOCK_MODELS.filter((m) => m !== 'mock-embed');
     for (const model of chatModels) {
       for (const messages of samples) {
         const r = await client.chat({ model, messages, maxOutputTokens: 8 });
         const billed = r.usage!.inputTokens + r.usage!.cachedInputTokens;
-        expect({ model, billed, ok: billed <= estimateInputTokens(messages, tokenizerFor(model)) }).toMatchObject({ ok: true });
+        const estimate = (await client.estimateInputTokens(model, messages)).tokens;
+        expect({ model, billed, estimate, ok: billed <= estimate }).toMatchObject({ ok: true });
       }
     }
+  });
+
+  test("the provider's counting endpoint gives the billed count exactly; a failing endpoint falls back to the local bound", async () => {
+    const counted = createProviderClient(ProviderConfigSchema.parse({ name: 'mock', baseUrl: mock.baseUrl, apiKeyEnv: KEY_ENV, models: [
+      { name: 'mock-llama', maxOutputTokens: 64, tokenCountUrl: mock.baseUrl.replace(/\/v1$/, '/tokenize') },
+      { name: 'mock-llama-2', maxOutputTokens: 64, tokenCountUrl: 'http://127.0.0.1:1/tokenize' },
+    ] }), { [KEY_ENV]: KEY });
+    for (const messages of samples) {
+      const est = await counted.estimateInputTokens('mock-llama', messages);
+      const r = await counted.chat({ model: 'mock-llama', messages, maxOutputTokens: 8 });
+      expect(est).toEqual({ tokens: r.usage!.inputTokens, method: 'count_endpoint' });
+    }
+    expect(mock.tokenizeCalls()).toBe(samples.length);
+    const down = await counted.estimateInputTokens('mock-llama-2', samples[2]!);
+    expect(down).toEqual({ tokens: estimateInputTokens(samples[2]!, 'bytes'), method: 'bytes' });
+  });
+
+  test('a bytes-per-token ratio is an assumption: it can fall below the bill (why the default is 1)', async () => {
+    const ratio = createProviderClient(ProviderConfigSchema.parse({ name: 'mock', baseUrl: mock.baseUrl, apiKeyEnv: KEY_ENV, models: [
+      { name: 'mock-llama', maxOutputTokens: 64, bytesPerToken: 3 }] }), { [KEY_ENV]: KEY });
+    const prose = user('Summarise the quarterly report for the board in three short sentences.');
+    const punctuation = user('!?.,;:'.repeat(100));
+    const bill = async (m: ChatMessage[]) => (await ratio.chat({ model: 'mock-llama', messages: m, maxOutputTokens: 8 })).usage!.inputTokens;
+    expect((await ratio.estimateInputTokens('mock-llama', prose)).tokens).toBeGreaterThanOrEqual(await bill(prose));
+    expect((await ratio.estimateInputTokens('mock-llama', prose)).method).toBe('ratio');
+    expect((await ratio.estimateInputTokens('mock-llama', punctuation)).tokens).toBeLessThan(await bill(punctuation));
   });
 });
 
@@ -179,6 +212,18 @@ describe('chat', () => {
     expect(seen.body.max_tokens).toBe(100);
     expect(seen.body.max_completion_tokens).toBeUndefined();
     expect(seen.authorization).toBe(`Bearer ${KEY}`);
+  });
+
+  test('o-series and gpt-5 models get max_completion_tokens (the mock refuses max_tokens for them, as OpenAI does)', async () => {
+    const r = await client.chat({ model: 'o4-mini', messages: user('hi'), maxOutputTokens: 20 });
+    expect(r.usage!.outputTokens).toBeLessThanOrEqual(20);
+    expect(mock.requests[0]!.body).toMatchObject({ max_completion_tokens: 20 });
+    expect(mock.requests[0]!.body.max_tokens).toBeUndefined();
+    // Configured the old way (max_tokens) the same model is refused with a 400: a client error, not retried.
+    const forced = createProviderClient(ProviderConfigSchema.parse({ name: 'mock', baseUrl: mock.baseUrl, apiKeyEnv: KEY_ENV,
+      models: [{ name: 'o4-mini', maxOutputTokens: 64, tokenParameter: 'max_tokens' }] }), { [KEY_ENV]: KEY });
+    const e = await failure(forced.chat({ model: 'o4-mini', messages: user('hi'), maxOutputTokens: 20 }));
+    expect(e).toMatchObject({ kind: 'client', status: 400, retryable: false, code: 'unsupported_parameter' });
   });
 
   test('same request, same content; output never exceeds maxOutputTokens', async () => {
@@ -295,7 +340,8 @@ describe('chat', () => {
   });
 
   test('content markers: [[fault:...]] on every request, [[fault-once:...]] on the first identical one', async () => {
-    const call = (text: string) => client.chat({ model: 'mock-chat', messages: user(text), maxOutputTokens: 16, timeoutMs: 300 });
+    // A short timeout only where a hang is expected: on a loaded 2-core machine 300 ms is not enough for an answer.
+    const call = (text: string) => client.chat({ model: 'mock-chat', messages: user(text), maxOutputTokens: 16, timeoutMs: text.includes('hang') ? 300 : 5000 });
     expect((await failure(call('x [[fault:status=500]]'))).kind).toBe('server');
     expect((await failure(call('x [[fault:status=500]]'))).kind).toBe('server');
     expect((await failure(call('[[fault:malformed]]'))).kind).toBe('malformed');
@@ -343,12 +389,12 @@ describe('chat', () => {
 describe('embed', () => {
   const cosine = (a: number[], b: number[]) => a.reduce((s, x, i) => s + x * b[i]!, 0);
 
-  test('deterministic unit vectors; case and whitespace variants are very close', async () => {
+  test('deterministic unit vectors; case and whitespace variants are very close (test/ts/semantic-embeddings.test.ts: rewordings)', async () => {
     const a = await client.embed({ model: 'mock-embed', input: 'The quick brown fox' });
     const b = await client.embed({ model: 'mock-embed', input: 'The quick brown fox' });
     const c = await client.embed({ model: 'mock-embed', input: '  the QUICK   brown fox\n' });
     const d = await client.embed({ model: 'mock-embed', input: 'An unrelated sentence about tax law' });
-    expect(a.vector).toHaveLength(16);
+    expect(a.vector).toHaveLength(MOCK_EMBEDDING_DIMS);
     expect(b.vector).toEqual(a.vector);
     expect(Math.abs(cosine(a.vector, a.vector) - 1)).toBeLessThan(1e-6);
     expect(cosine(a.vector, c.vector)).toBeGreaterThan(0.99);
@@ -364,7 +410,7 @@ describe('embed', () => {
     mock.addFaults('mock-embed', [{ kind: 'no_usage' }]);
     const n = await client.embed({ model: 'mock-embed', input: 'size me' });
     expect(n.usageReported).toBe(false);
-    expect(n.inputTokens).toBe(Buffer.byteLength('size me'));
+    expect(n.inputTokens).toBe(Buffer.byteLength('size me')); // mock-embed: no OpenAI tokenizer, bytes
   });
 
   test('embedding faults map like chat faults', async () => {

@@ -1,6 +1,7 @@
 /**
- * End to end: a job added by SQL becomes a governed LLM call through graphile-worker, the openai
- * SDK and our local provider, recorded to the micro-dollar.
+ * End to end (SPEC.md v2): a request enqueued by the application (llm.enqueue_call, signed context)
+ * becomes a governed LLM call through graphile-worker, the openai SDK and our local provider; every
+ * ending is recorded in our tables (llm.request_results, llm.calls) and the job itself completes.
  */
 import { createHarness, FAKE_KEY, Harness, payload, USER_A2 } from '../support/worker-harness';
 
@@ -11,112 +12,111 @@ beforeAll(async () => {
 });
 afterAll(async () => h.close());
 
-async function ledger(requestId: string) {
-  const { rows } = await h.admin.query(
-    `select r.state, r.cost_micros::text as cost, r.provider_status, r.attempt, r.late, r.held_micros::text as held,
-            r.model, r.usage_estimated
-       from llm_private.reservations r where r.request_id = $1 order by r.id`, [requestId]);
-  return rows;
-}
+const sent = (id: string) => h.mock.count((r) => JSON.stringify(r.body).includes(id));
+const jobsOf = async (pk: bigint) => (await h.admin.query(
+  `select attempts, max_attempts, last_error from graphile_worker.jobs where payload->>'request_pk' = $1`, [pk.toString()])).rows;
 
-async function drift() {
-  return (await h.admin.query('select * from llm.reconciliation_drift')).rows;
-}
-
-test.each(['route', 'explanation', 'investigation', 'budget_optimization'])('%s: SQL enqueue -> worker -> provider -> ledger', async (endpoint) => {
+test.each(['route', 'explanation', 'investigation', 'budget_optimization'])('%s: enqueue -> worker -> provider -> ledger', async (endpoint) => {
   const id = `e2e-${endpoint}`;
-  const before = h.mock.count((r) => JSON.stringify(r.body).includes(id));
-  await h.enqueue(payload(id, { endpoint }));
+  const e = await h.enqueue(payload(id, { endpoint }));
+  expect(e).toMatchObject({ created: true });
   await h.waitForJobs();
-  const rows = await ledger(id);
-  expect(rows).toHaveLength(1);
-  expect(rows[0]).toMatchObject({ state: 'settled', provider_status: 'ok', attempt: 1, late: false, usage_estimated: false });
-  expect(BigInt(rows[0].cost)).toBeGreaterThan(0n);
-  expect(BigInt(rows[0].cost)).toBeLessThanOrEqual(BigInt(rows[0].held));
-  expect(h.mock.count((r) => JSON.stringify(r.body).includes(id)) - before).toBe(1);
+  const calls = await h.calls(id);
+  expect(calls).toHaveLength(1);
+  expect(calls[0]).toMatchObject({ decision: 'allow', provider_status: 'ok', attempt_no: 1, late: false, usage_unknown: false });
+  expect(BigInt(calls[0].cost_micros)).toBeGreaterThan(0n);
+  expect(BigInt(calls[0].cost_micros)).toBeLessThanOrEqual(BigInt(calls[0].held_micros));
+  expect(sent(id)).toBe(1);
   expect(h.mock.requests.at(-1)!.authorization).toBe(`Bearer ${FAKE_KEY}`);
-  const req = await h.admin.query(`select state from llm_private.requests where request_id = $1`, [id]);
-  expect(req.rows[0].state).toBe('done');
+  expect(await h.result(id)).toMatchObject({ state: 'done', spent_micros: calls[0].cost_micros });
+  expect(await jobsOf(e.request_pk)).toEqual([]); // completed: graphile-worker deleted it
 });
 
-test('a duplicate enqueue is one job, one provider call, one charge', async () => {
+test('a duplicate enqueue is the same request: one job, one provider call, one charge', async () => {
   const id = 'e2e-dup';
-  await h.enqueue(payload(id));
-  await h.enqueue(payload(id));
+  const a = await h.enqueue(payload(id));
+  const b = await h.enqueue(payload(id));
+  expect(b).toMatchObject({ request_pk: a.request_pk, created: false });
   await h.waitForJobs();
-  await h.enqueue(payload(id)); // after completion: a new job that replays the settled request
+  expect(await h.enqueue(payload(id))).toMatchObject({ request_pk: a.request_pk, created: false, state: 'done' });
   await h.waitForJobs();
-  expect(h.mock.count((r) => JSON.stringify(r.body).includes(id))).toBe(1);
-  const rows = await ledger(id);
-  expect(rows).toHaveLength(1);
-  const d = await h.admin.query(`select decision, reason from llm_private.decisions where request_id = $1 order by id`, [id]);
-  expect(d.rows.at(-1)).toEqual({ decision: 'replay', reason: 'already_settled' });
+  expect(sent(id)).toBe(1);
+  expect(await h.calls(id)).toHaveLength(1);
 });
 
-test('a provider timeout settles the attempt as failed, releases its hold, and the retry re-reserves', async () => {
+test('the same request id with other content is refused at enqueue (LG409), the first untouched', async () => {
+  await h.enqueue(payload('e2e-conflict'));
+  await expect(h.enqueue(payload('e2e-conflict', { messages: [{ role: 'user', content: 'something else' }] }))).rejects.toMatchObject({ code: 'LG409' });
+  await h.waitForJobs();
+  expect(await h.result('e2e-conflict')).toMatchObject({ state: 'done' });
+});
+
+test('a provider timeout: the unknown outcome is charged the full hold, the retry re-reserves and succeeds', async () => {
   const id = 'e2e-timeout';
   h.mock.addFaults(id, [{ kind: 'hang' }]);
   await h.enqueue(payload(id));
   await h.waitForJobs(30000); // graphile-worker's first retry comes after ~2.7 s
-  const rows = await ledger(id);
-  expect(rows.map((r) => [r.state, r.provider_status, r.cost, r.attempt])).toEqual([
-    ['settled', 'timeout', '0', 1],
-    ['settled', 'ok', rows[1].cost, 2],
-  ]);
-  expect(h.mock.count((r) => JSON.stringify(r.body).includes(id))).toBe(2);
-  expect(await drift()).toEqual([]);
+  const calls = await h.calls(id);
+  expect(calls.map((c) => [c.attempt_no, c.provider_status, c.usage_unknown])).toEqual([[1, 'timeout', true], [2, 'ok', false]]);
+  expect(calls[0].cost_micros).toBe(calls[0].held_micros);
+  expect(sent(id)).toBe(2);
+  const r = await h.result(id);
+  expect(r).toMatchObject({ state: 'done' });
+  expect(BigInt(r!.spent_micros)).toBe(BigInt(calls[0].cost_micros) + BigInt(calls[1].cost_micros));
+  expect((await h.admin.query('select * from llm.reconciliation_drift')).rows).toEqual([]);
 }, 60000);
 
-test('429 then success: exactly one charge', async () => {
+test('429 then success: the error answer costs nothing, one charge', async () => {
   const id = 'e2e-429';
   h.mock.addFaults(id, [{ kind: 'status', status: 429 }]);
   await h.enqueue(payload(id));
   await h.waitForJobs(30000);
-  const rows = await ledger(id);
-  expect(rows.map((r) => r.provider_status)).toEqual(['rate_limited', 'ok']);
-  expect(rows[0].cost).toBe('0');
-  const { rows: spent } = await h.admin.query(`select spent_micros::text as s from llm_private.requests where request_id = $1`, [id]);
-  expect(spent[0].s).toBe(rows[1].cost);
+  const calls = await h.calls(id);
+  expect(calls.map((c) => [c.provider_status, c.cost_micros])).toEqual([['rate_limited', '0'], ['ok', calls[1].cost_micros]]);
+  expect((await h.result(id))!.spent_micros).toBe(calls[1].cost_micros);
 }, 60000);
 
-test('a non-retryable provider error (400) fails the job at once, charging nothing', async () => {
+test('a 400 from the provider ends the request (provider_client_error) at once; the job completes, no retry', async () => {
   const id = 'e2e-400';
   h.mock.addFaults(id, [{ kind: 'status', status: 400 }]);
-  await h.enqueue(payload(id));
+  const e = await h.enqueue(payload(id));
   await h.waitForJobs();
-  const { rows: jobs } = await h.admin.query(`select attempts, max_attempts, last_error from graphile_worker.jobs where key like '%' || md5($1)`, [id]);
-  expect(jobs).toHaveLength(1);
-  expect(jobs[0].attempts).toBe(1);
-  expect(jobs[0].max_attempts).toBe(1);
-  expect(jobs[0].last_error).toMatch(/provider client \(400\)/);
-  expect((await ledger(id)).map((r) => [r.provider_status, r.cost])).toEqual([['client_error', '0']]);
+  expect(await h.result(id)).toMatchObject({ state: 'failed', reason: 'provider_client_error', spent_micros: '0' });
+  expect(sent(id)).toBe(1);
+  expect(await jobsOf(e.request_pk)).toEqual([]);
 });
 
-test('a malformed payload fails permanently with a clear error and charges nothing', async () => {
-  await h.admin.query(`set role llm_worker; select graphile_worker.add_job('route', '{"tenant_id": "nope", "request_id": "e2e-bad"}'::json, max_attempts => 3, job_key => 'e2e-bad'); reset role`);
+test('an o-series model gets max_completion_tokens and succeeds', async () => {
+  await h.enqueue(payload('e2e-o4', { model: 'local:o4-mini' }));
   await h.waitForJobs();
-  const { rows } = await h.admin.query(`select attempts, max_attempts, last_error from graphile_worker.jobs where key = 'e2e-bad'`);
-  expect(rows).toHaveLength(1);
-  expect(rows[0]).toMatchObject({ attempts: 1, max_attempts: 1 });
-  expect(rows[0].last_error).toMatch(/malformed payload/);
-  expect(await ledger('e2e-bad')).toEqual([]);
+  expect(await h.result('e2e-o4')).toMatchObject({ state: 'done' });
+  const req = h.mock.requests.find((r) => JSON.stringify(r.body).includes('e2e-o4'))!;
+  expect(req.body).toMatchObject({ model: 'o4-mini', max_completion_tokens: 64 });
 });
 
-test('a refused reservation ends the job successfully, with the refusal recorded and no provider call', async () => {
-  await h.admin.query(`select llm.set_user_caps($1, $2, 10)`, ['a0000000-0000-0000-0000-00000000000a', USER_A2]);
-  const id = 'e2e-refused';
-  await h.enqueue(payload(id, { user_id: USER_A2 }));
+test('a model priced in the database whose provider this worker lacks: released, provider_not_configured, nothing sent', async () => {
+  await h.db.pool('llm_operator', 1).query(`select llm.define_model('elsewhere', 'big-model', 4096, false, 1000000, 500000, 2000000)`);
+  await h.enqueue(payload('e2e-npc', { model: 'elsewhere:big-model' }));
   await h.waitForJobs();
-  expect(h.mock.count((r) => JSON.stringify(r.body).includes(id))).toBe(0);
-  const { rows } = await h.admin.query(`select decision, reason from llm_private.decisions where request_id = $1`, [id]);
-  expect(rows).toEqual([{ decision: 'block', reason: 'user_monthly_cap' }]);
-  const { rows: jobs } = await h.admin.query(`select count(*)::int as n from graphile_worker.jobs where key like '%' || md5($1)`, [id]);
-  expect(jobs[0].n).toBe(0); // completed jobs are deleted: no retry storm
+  expect(await h.result('e2e-npc')).toMatchObject({ state: 'failed', reason: 'provider_not_configured', spent_micros: '0' });
+  expect(sent('e2e-npc')).toBe(0);
+  expect((await h.calls('e2e-npc'))[0]).toMatchObject({ decision: 'allow', held_micros: expect.any(String), cost_micros: '0' });
 });
 
-test('the provider key never appears in the logs', async () => {
-  const all = h.logLines.join('');
-  expect(all.length).toBeGreaterThan(0);
-  expect(all).not.toContain(FAKE_KEY);
-  expect(all).toContain('"event":"settle"');
+test('a retryable failure on every attempt: the last attempt records attempts_exhausted and the job completes', async () => {
+  const id = 'e2e-exhausted';
+  const e = await h.enqueue(payload(id, { messages: [{ role: 'user', content: `${id} [[fault:status=503]]` }] }));
+  const { rows } = await h.admin.query(`select max_attempts from graphile_worker.jobs where payload->>'request_pk' = $1`, [e.request_pk.toString()]);
+  await h.waitForJobs(60000);
+  const calls = await h.calls(id);
+  expect(calls).toHaveLength(rows[0].max_attempts);
+  expect(await h.result(id)).toMatchObject({ state: 'failed', reason: 'attempts_exhausted', spent_micros: '0' });
+  expect(await jobsOf(e.request_pk)).toEqual([]);
+}, 90000);
+
+test('a user reads only their own requests', async () => {
+  await h.enqueue(payload('e2e-user2', { user_id: USER_A2 }));
+  await h.waitForJobs();
+  expect(await h.result('e2e-user2', undefined, USER_A2)).toMatchObject({ state: 'done' });
+  expect(await h.result('e2e-user2')).toBeUndefined(); // user A1 does not see A2's request
 });

@@ -1,0 +1,142 @@
+/**
+ * Waiting for a cache fill without polling. When reserve answers `wait` (an identical request is
+ * filling the cache), the job waits for NOTIFY on channel `llm_cache_filled` (payload = the cache
+ * key), or for `retry_after_ms`, whichever comes first, then reserves again.
+ *
+ * One LISTEN connection per worker process, shared by every job. A notification that arrives
+ * between the reserve and the wait is not lost: arrivals are remembered for a while and a wait
+ * asks "filled since my reserve started?". While the connection is down (it reconnects with
+ * backoff), waits end by their timeout: slower, never wrong, because reserve decides again.
+ */
+import { Client } from 'pg';
+import type { Logger } from '../logger';
+
+export const CACHE_FILLED_CHANNEL = 'llm_cache_filled';
+const REMEMBER_MS = 5 * 60_000;
+const MAX_REMEMBERED = 10_000;
+
+export type WaitOutcome = 'filled' | 'timeout' | 'aborted';
+
+interface Waiter {
+  key: string | null;
+  resolve(outcome: WaitOutcome): void;
+}
+
+export class CacheFillListener {
+  private client: Client | null = null;
+  private readonly recent = new Map<string, number>();
+  private lastAnyAt = 0;
+  private readonly waiters = new Set<Waiter>();
+  private stopped = false;
+  private retryMs = 500;
+  private reconnectTimer: NodeJS.Timeout | null = null;
+  private connecting: Promise<void> | null = null;
+
+  constructor(private readonly url: string, private readonly logger: Logger) {}
+
+  /** Connects and LISTENs; resolves once listening (or after the first failure, retrying in the background). */
+  start(): Promise<void> {
+    this.connecting ??= this.connect().finally(() => {
+      this.connecting = null;
+    });
+    return this.connecting;
+  }
+
+  get listening(): boolean {
+    return this.client !== null;
+  }
+
+  private async connect(): Promise<void> {
+    if (this.stopped) return;
+    const client = new Client({ connectionString: this.url, application_name: 'llm-worker-listen', keepAlive: true });
+    client.on('error', (e) => this.lost(client, e));
+    client.on('end', () => this.lost(client, null));
+    client.on('notification', (n) => {
+      if (n.channel === CACHE_FILLED_CHANNEL) this.filled(n.payload ?? '');
+    });
+    try {
+      await client.connect();
+      await client.query(`listen ${CACHE_FILLED_CHANNEL}`);
+      if (this.stopped) {
+        await client.end().catch(() => {});
+        return;
+      }
+      this.client = client;
+      this.retryMs = 500;
+    } catch (e) {
+      await client.end().catch(() => {});
+      this.logger.warn({ event: 'listen_failed', channel: CACHE_FILLED_CHANNEL, error: (e as Error).message }, 'cache-fill LISTEN failed; retrying');
+      this.scheduleReconnect();
+    }
+  }
+
+  private lost(client: Client, e: Error | null): void {
+    if (this.client !== client) return;
+    this.client = null;
+    if (this.stopped) return;
+    this.logger.warn({ event: 'listen_lost', channel: CACHE_FILLED_CHANNEL, error: e?.message ?? 'connection ended' },
+      'cache-fill LISTEN connection lost; reconnecting');
+    client.end().catch(() => {});
+    this.scheduleReconnect();
+  }
+
+  private scheduleReconnect(): void {
+    if (this.stopped || this.reconnectTimer) return;
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = null;
+      void this.start();
+    }, this.retryMs);
+    this.reconnectTimer.unref();
+    this.retryMs = Math.min(this.retryMs * 2, 10_000);
+  }
+
+  /** Exposed for tests: what a NOTIFY does. */
+  filled(key: string): void {
+    const now = Date.now();
+    this.lastAnyAt = now;
+    this.recent.delete(key);
+    this.recent.set(key, now);
+    if (this.recent.size > MAX_REMEMBERED) this.prune(now);
+    for (const w of [...this.waiters]) if (w.key === null || w.key === key) w.resolve('filled');
+  }
+
+  private prune(now: number): void {
+    for (const [k, at] of this.recent) {
+      if (now - at < REMEMBER_MS && this.recent.size <= MAX_REMEMBERED) break;
+      this.recent.delete(k);
+    }
+  }
+
+  /**
+   * Resolves 'filled' when `key` (any key when null: the database did not name it) was notified at
+   * or after `sinceMs`, 'timeout' after `timeoutMs`, 'aborted' when `signal` fires.
+   */
+  waitFor(key: string | null, sinceMs: number, timeoutMs: number, signal?: AbortSignal): Promise<WaitOutcome> {
+    const seen = key === null ? this.lastAnyAt : (this.recent.get(key) ?? 0);
+    if (seen >= sinceMs && seen > 0) return Promise.resolve('filled');
+    if (signal?.aborted) return Promise.resolve('aborted');
+    return new Promise((resolve) => {
+      const done = (outcome: WaitOutcome) => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        this.waiters.delete(waiter);
+        resolve(outcome);
+      };
+      const onAbort = () => done('aborted');
+      const waiter: Waiter = { key, resolve: done };
+      const timer = setTimeout(() => done('timeout'), Math.max(0, timeoutMs));
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.waiters.add(waiter);
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    for (const w of [...this.waiters]) w.resolve('aborted');
+    await this.connecting?.catch(() => {});
+    const c = this.client;
+    this.client = null;
+    await c?.end().catch(() => {});
+  }
+}

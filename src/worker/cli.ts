@@ -1,0 +1,92 @@
+/**
+ * graphile-worker's own CLI (`npx graphile-worker`, `npx graphile-worker --once`): graphile.config.js
+ * loads `cliPreset()`, graphile-worker loads tasks/*.js (each exports `cliTask(name)`),
+ * and the first of them to run, or the pool's creation, builds the worker runtime from the same
+ * environment as `npm run worker` (DATABASE_URL, LLM_CONFIG_FILE, ...). graphile-worker connects as
+ * llm_worker. The runtime is kept on globalThis because the config (require) and the task files
+ * (import) may load this module twice.
+ */
+import { join } from 'node:path';
+import type { Task } from 'graphile-worker';
+import { ConfigError, loadConfig, type Config } from '../config';
+import { urlForRole } from '../db/urls';
+import { createLogger, type Logger } from '../logger';
+import { createRuntime, graphileLogger, type WorkerRuntime } from './runtime';
+import { CRONTAB_FILE, taskFor, type TaskName } from './tasks';
+
+const ROOT = join(__dirname, '..', '..');
+
+interface CliState {
+  cfg: Config;
+  logger: Logger;
+  runtime: Promise<WorkerRuntime> | null;
+  events: WorkerRuntimeEvents | null;
+}
+type WorkerRuntimeEvents = WorkerRuntime['events'];
+
+const KEY = Symbol.for('pg-llm-governor.cli');
+const g = globalThis as unknown as Record<symbol, CliState | undefined>;
+
+function state(): CliState {
+  const s = g[KEY];
+  if (!s) throw new Error('graphile.config.js was not loaded: run graphile-worker from the repository root (npx graphile-worker)');
+  return s;
+}
+
+function runtime(): Promise<WorkerRuntime> {
+  const s = state();
+  s.runtime ??= createRuntime(s.cfg, s.logger, process.env, { allowExitOnIdle: true, events: s.events ?? undefined }).then((rt) => {
+    rt.health.poolCreated(); // graphile-worker's pool exists by the time a task or 'pool:create' asks
+    return rt;
+  });
+  return s.runtime;
+}
+
+/** The task graphile-worker's CLI runs for `name`. */
+export function cliTask(name: TaskName): Task {
+  return async (payload, helpers) => taskFor((await runtime()).deps, name)(payload, helpers);
+}
+
+/** The preset graphile.config.js exports. A bad setting ends the process with one line. */
+export function cliPreset(env: NodeJS.ProcessEnv = process.env): GraphileConfig.Preset {
+  let cfg: Config;
+  try {
+    cfg = loadConfig(env);
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    process.stderr.write(`graphile-worker: ${e.message}\n`);
+    process.exit(1);
+  }
+  const logger = createLogger({ level: cfg.logLevel });
+  const { EventEmitter } = require('node:events') as typeof import('node:events');
+  const events: WorkerRuntimeEvents = new EventEmitter();
+  g[KEY] = { cfg, logger, runtime: null, events };
+  events.on('pool:create', () => {
+    runtime().then(
+      () => logger.info({ event: 'worker_started', mode: 'graphile-worker-cli', concurrency: cfg.worker.concurrency,
+        providers: cfg.providers.map((p) => p.name) }, 'worker started'),
+      (e: Error) => {
+        process.stderr.write(`graphile-worker: ${e.message}\n`);
+        process.exit(1);
+      },
+    );
+  });
+  events.on('pool:release', () => {
+    const s = g[KEY];
+    void s?.runtime?.then((rt) => rt.close()).catch(() => {});
+  });
+  return {
+    worker: {
+      connectionString: urlForRole(cfg.databaseUrl, 'llm_worker', env),
+      concurrentJobs: cfg.worker.concurrency,
+      maxPoolSize: cfg.worker.concurrency + 2,
+      pollInterval: cfg.worker.pollIntervalMs,
+      taskDirectory: join(ROOT, 'tasks'),
+      crontabFile: CRONTAB_FILE,
+      logger: graphileLogger(logger),
+      events,
+      completeJobBatchDelay: 0,
+      failJobBatchDelay: 0,
+    },
+  };
+}

@@ -1,0 +1,93 @@
+/**
+ * Liveness for a process supervisor (systemd, a container runtime): GET /healthz on 127.0.0.1
+ * (HEALTH_PORT) answers 200 when the worker is healthy, 503 otherwise, with the facts as JSON.
+ * Healthy = graphile-worker's pool is running, the database answered a ping in the last 30 s, and
+ * the pool shows life: it asked for a job recently or is running one. Read from graphile-worker's
+ * public events only; nothing here touches its tables. The supervisor restarts an unhealthy
+ * worker; graphile-worker's own mechanisms recover its jobs.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { WorkerEvents } from 'graphile-worker';
+import type { Pool } from 'pg';
+
+const PING_EVERY_MS = 10_000;
+const PING_STALE_MS = 30_000;
+
+export interface HealthReport {
+  ok: boolean;
+  running: boolean;
+  db_ok: boolean;
+  last_ping_ms_ago: number | null;
+  last_activity_ms_ago: number | null;
+  jobs_running: number;
+  fatal: string | null;
+}
+
+export class WorkerHealth {
+  private running = false;
+  private fatal: string | null = null;
+  private lastPingOk = 0;
+  private lastActivity = 0;
+  private jobs = 0;
+  private timer: NodeJS.Timeout | null = null;
+
+  /** `quietMs`: how long an idle pool may go without asking for a job (several poll intervals). */
+  constructor(private readonly pool: Pool, private readonly quietMs: number) {}
+
+  /** graphile-worker's pool is up (its 'pool:create' event). */
+  poolCreated(): void {
+    this.running = true;
+    this.lastActivity = Date.now();
+  }
+
+  attach(events: WorkerEvents): void {
+    const alive = () => void (this.lastActivity = Date.now());
+    events.on('pool:create', () => this.poolCreated());
+    events.on('pool:release', () => void (this.running = false));
+    events.on('pool:fatalError', ({ error }) => void (this.fatal = String((error as Error)?.message ?? error)));
+    events.on('worker:getJob:start', alive);
+    events.on('worker:getJob:empty', alive);
+    events.on('job:start', () => {
+      this.jobs++;
+      alive();
+    });
+    events.on('job:complete', () => {
+      this.jobs = Math.max(0, this.jobs - 1);
+      alive();
+    });
+  }
+
+  start(): void {
+    const ping = () => this.pool.query('select 1').then(() => void (this.lastPingOk = Date.now()), () => {});
+    void ping();
+    this.timer = setInterval(ping, PING_EVERY_MS);
+    this.timer.unref();
+  }
+
+  report(now = Date.now()): HealthReport {
+    const pingAge = this.lastPingOk ? now - this.lastPingOk : null;
+    const activityAge = this.lastActivity ? now - this.lastActivity : null;
+    const dbOk = pingAge !== null && pingAge < PING_STALE_MS;
+    const lively = this.jobs > 0 || (activityAge !== null && activityAge < this.quietMs);
+    return { ok: this.running && !this.fatal && dbOk && lively, running: this.running, db_ok: dbOk, last_ping_ms_ago: pingAge,
+      last_activity_ms_ago: activityAge, jobs_running: this.jobs, fatal: this.fatal };
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+}
+
+export async function serveHealth(health: WorkerHealth, port: number): Promise<{ server: Server; port: number }> {
+  const server = createServer((req, res) => {
+    if (req.url !== '/healthz') {
+      res.writeHead(404).end();
+      return;
+    }
+    const r = health.report();
+    res.writeHead(r.ok ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify(r));
+  });
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  return { server, port: (server.address() as AddressInfo).port };
+}

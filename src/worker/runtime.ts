@@ -1,0 +1,129 @@
+/**
+ * Everything a worker process needs around graphile-worker, built the same way for library mode
+ * (`npm run worker`, src/worker/run.ts) and for graphile-worker's own CLI (src/worker/cli.ts):
+ * the llm_worker pool, the schema check, the catalog warnings, providers, the shared cache-fill
+ * LISTEN connection, telemetry, metrics and the health endpoint. Nothing here writes prices,
+ * fallbacks or consent (the database is their source of truth), nor graphile-worker's tables.
+ */
+import { EventEmitter } from 'node:events';
+import type { Server } from 'node:http';
+import { Logger as GwLogger, type WorkerEvents } from 'graphile-worker';
+import { Pool } from 'pg';
+import type { Config } from '../config';
+import { sqlLedger } from '../db/ledger';
+import { expectedApiHash } from '../db/migrate';
+import { urlForRole } from '../db/urls';
+import type { Logger } from '../logger';
+import { Metrics, serveMetrics } from '../metrics';
+import { initTelemetry, tracer, type Telemetry } from '../telemetry';
+import { CacheFillListener } from './cache-fill-listener';
+import { Catalog, catalogWarnings } from './catalog';
+import { callMetrics, configureProviders, type WorkerDeps } from './deps';
+import { serveHealth, WorkerHealth } from './health';
+
+export class SchemaVersionError extends Error {
+  static {
+    this.prototype.name = 'SchemaVersionError';
+  }
+}
+
+/** Refuses a database whose schema is not the one this code was built for. */
+export async function checkSchemaVersion(pool: Pool): Promise<void> {
+  const { rows } = await pool.query('select api_hash from llm_private.schema_state').catch(() => ({ rows: [] as { api_hash: string }[] }));
+  if (rows[0]?.api_hash !== expectedApiHash()) {
+    throw new SchemaVersionError('database schema is not at the version this code expects: run `npm run migrate` first');
+  }
+}
+
+export interface WorkerRuntime {
+  deps: WorkerDeps;
+  events: WorkerEvents;
+  health: WorkerHealth;
+  metricsPort: number | null;
+  healthPort: number | null;
+  close(): Promise<void>;
+}
+
+export interface RuntimeOptions {
+  /** Catalog refresh period (0: read once). */
+  catalogRefreshMs?: number;
+  /** Let the process exit while the pool is idle (graphile-worker's CLI ends its own resources, not ours). */
+  allowExitOnIdle?: boolean;
+  /** graphile-worker's event emitter when it already exists (the CLI's preset). */
+  events?: WorkerEvents;
+}
+
+export async function createRuntime(cfg: Config, logger: Logger, env: NodeJS.ProcessEnv = process.env,
+  opts: RuntimeOptions = {}): Promise<WorkerRuntime> {
+  const workerUrl = urlForRole(cfg.databaseUrl, 'llm_worker', env);
+  const pool = new Pool({ connectionString: workerUrl, max: cfg.worker.concurrency + 4, application_name: 'llm-worker',
+    allowExitOnIdle: opts.allowExitOnIdle ?? false });
+  pool.on('error', (e) => logger.warn({ event: 'pool_error', error: e.message }, 'idle database connection failed'));
+  pool.on('connect', (client) => client.on('error', (e) => logger.warn({ event: 'client_error', error: e.message }, 'database connection failed')));
+  const closers: Array<() => Promise<unknown> | void> = [() => pool.end()];
+  const close = async () => {
+    for (const c of closers.reverse()) await Promise.resolve(c()).catch(() => {});
+  };
+  try {
+    await checkSchemaVersion(pool);
+    const providers = configureProviders(cfg.providers, env);
+    const catalog = new Catalog(pool, logger);
+    closers.push(() => catalog.stop());
+    await warnAboutConfiguration(cfg, catalog, logger, opts.catalogRefreshMs ?? 60_000);
+    const telemetry: Telemetry = await initTelemetry(env);
+    closers.push(() => telemetry.shutdown());
+    const listener = new CacheFillListener(workerUrl, logger);
+    closers.push(() => listener.stop());
+    await listener.start();
+    const metrics = new Metrics(pool);
+    const deps: WorkerDeps = { pool, ledger: sqlLedger(pool), providers, callTimeoutMs: cfg.callTimeoutMs, logger,
+      metrics: callMetrics(metrics), tracer: tracer(), listener, catalog };
+    const events: WorkerEvents = opts.events ?? new EventEmitter();
+    const health = new WorkerHealth(pool, Math.max(60_000, 5 * cfg.worker.pollIntervalMs));
+    health.attach(events);
+    health.start();
+    closers.push(() => health.stop());
+    const metricsPort = await listen(cfg.metricsPort, (p) => serveMetrics(metrics, p), closers);
+    if (metricsPort !== null) logger.info({ event: 'metrics_listening', port: metricsPort }, `metrics on http://127.0.0.1:${metricsPort}/metrics`);
+    const healthPort = await listen(cfg.healthPort, (p) => serveHealth(health, p), closers);
+    if (healthPort !== null) logger.info({ event: 'health_listening', port: healthPort }, `health on http://127.0.0.1:${healthPort}/healthz`);
+    logger.info({ event: 'telemetry', otlp: telemetry.enabled }, telemetry.enabled ? 'tracing: OTLP export on' : 'tracing: off (no OTEL_EXPORTER_OTLP_ENDPOINT)');
+    return { deps, events, health, metricsPort, healthPort, close };
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}
+
+async function listen(port: number | null, serve: (p: number) => Promise<{ server: Server; port: number }>,
+  closers: Array<() => Promise<unknown> | void>): Promise<number | null> {
+  if (port === null) return null;
+  const s = await serve(port);
+  closers.push(() => new Promise((resolve) => s.server.close(resolve)));
+  return s.port;
+}
+
+/** One warning per thing that would make a call fail later (README "Configuration"). */
+async function warnAboutConfiguration(cfg: Config, catalog: Catalog, logger: Logger, refreshMs: number): Promise<void> {
+  if (cfg.providers.length === 0) {
+    logger.warn({ event: 'config_warning', kind: 'no_providers' },
+      'no provider configured (LLM_CONFIG_FILE / LLM_PROVIDERS): every call will fail with provider_not_configured');
+  }
+  const rows = await catalog.load(refreshMs);
+  if (rows === null) {
+    logger.warn({ event: 'config_warning', kind: 'no_catalog' }, 'llm.model_catalog does not exist in this database: prices cannot be checked');
+    return;
+  }
+  for (const w of catalogWarnings(rows, cfg.providers)) logger.warn({ event: 'config_warning', kind: w.kind, model: w.model_ref }, w.message);
+}
+
+/** graphile-worker's log lines through our logger. */
+export function graphileLogger(logger: Logger): GwLogger {
+  return new GwLogger((scope) => (level, message, meta) => {
+    // A failed attempt is already logged by the task with its facts; graphile-worker's line adds the stack.
+    const failedTask = message.startsWith('Failed task');
+    const l = failedTask ? 'warn' : level === 'error' ? 'error' : level === 'warning' ? 'warn' : level === 'info' ? 'info' : 'debug';
+    logger[l]({ component: 'graphile-worker', job_id: scope.jobId, task: scope.taskIdentifier, error: (meta as { error?: Error })?.error?.message },
+      failedTask ? message.split('\n')[0]! : message);
+  });
+}

@@ -1,0 +1,72 @@
+/**
+ * The task list: one task per endpoint (the governed call), plus two maintenance tasks on cron.
+ * Library mode (`run()`, src/worker/run.ts) builds it with explicit dependencies; graphile-worker's
+ * own CLI loads the same tasks from tasks/*.ts (src/worker/cli.ts supplies the dependencies).
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Task, TaskList } from 'graphile-worker';
+import { withRole } from '../db/context';
+import { ENDPOINTS, type Endpoint } from '../payload';
+import type { WorkerDeps } from './deps';
+import { governedCall } from './governed-call';
+import { errorFields } from './sql-errors';
+import { sqlState } from '../errors';
+
+export const MAINTENANCE_TASKS = ['llm__expire_holds', 'llm__purge_expired'] as const;
+export type TaskName = Endpoint | (typeof MAINTENANCE_TASKS)[number];
+export const TASK_NAMES: readonly TaskName[] = [...ENDPOINTS, ...MAINTENANCE_TASKS];
+
+/** The crontab file graphile-worker's CLI reads; library mode passes the same text. */
+export const CRONTAB_FILE = join(__dirname, '..', '..', 'crontab');
+export function crontab(): string {
+  return readFileSync(CRONTAB_FILE, 'utf8');
+}
+
+export function endpointTask(deps: WorkerDeps, endpoint: Endpoint): Task {
+  return (payload, helpers) => governedCall(deps, endpoint, payload, helpers);
+}
+
+/** One statement as llm_operator; an API function this database does not have yet is skipped (logged once per run). */
+async function operatorCall<T>(deps: WorkerDeps, sql: string, pick: (row: Record<string, unknown>) => T): Promise<T | null> {
+  try {
+    return await withRole(deps.pool, 'llm_operator', async (c) => pick((await c.query(sql)).rows[0] ?? {}));
+  } catch (e) {
+    if (sqlState(e) === '42883') {
+      deps.logger.debug({ event: 'maintenance_skipped', sql, ...errorFields(e) }, 'function not in this database');
+      return null;
+    }
+    throw e;
+  }
+}
+
+/**
+ * Every minute: expire abandoned holds (charged in full, usage unknown) and end requests whose job
+ * is gone or exhausted. graphile-worker's own 4-hour lock timeout recovers the job of a crashed
+ * worker; the hold does not wait for it.
+ */
+export function expireHoldsTask(deps: WorkerDeps): Task {
+  return async () => {
+    const expired = await operatorCall(deps, 'select llm.expire_holds(10000) as n', (r) => Number(r.n ?? 0));
+    const lost = await operatorCall(deps, 'select llm.fail_lost_requests() as n', (r) => Number(r.n ?? 0));
+    if (expired || lost) deps.logger.info({ event: 'expire_holds', expired, lost_requests_failed: lost }, 'expired abandoned holds');
+  };
+}
+
+/** Hourly: retention of traces, outputs and cache entries. */
+export function purgeExpiredTask(deps: WorkerDeps): Task {
+  return async () => {
+    const r = await operatorCall(deps, 'select * from llm.purge_expired(100000)', (row) => row);
+    deps.logger.info({ event: 'purge_expired', ...r }, 'purged expired rows');
+  };
+}
+
+export function taskFor(deps: WorkerDeps, name: TaskName): Task {
+  if (name === 'llm__expire_holds') return expireHoldsTask(deps);
+  if (name === 'llm__purge_expired') return purgeExpiredTask(deps);
+  return endpointTask(deps, name);
+}
+
+export function taskList(deps: WorkerDeps): TaskList {
+  return Object.fromEntries(TASK_NAMES.map((n) => [n, taskFor(deps, n)]));
+}

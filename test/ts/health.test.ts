@@ -1,0 +1,64 @@
+/**
+ * Supervision: the worker's /healthz and ops/container/healthcheck.js (what the container
+ * HEALTHCHECK, the Kubernetes probe and the systemd timer run) say healthy while graphile-worker's
+ * pool runs and the database answers, and unhealthy once it stops.
+ */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { createLogger } from '../../src/logger';
+import { parseConfig } from '../../src/config';
+import { WorkerHealth } from '../../src/worker/health';
+import { startWorker } from '../../src/worker/run';
+import { createTestDb } from '../support/db';
+
+const ROOT = join(__dirname, '..', '..');
+/** Async: the server answering is in this process, a synchronous spawn would block it. */
+function check(port: number): Promise<{ status: number | null; stderr: string }> {
+  const child = spawn(process.execPath, [join(ROOT, 'ops', 'container', 'healthcheck.js')], { env: { ...process.env, HEALTH_PORT: String(port) } });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  return new Promise((resolve) => child.once('exit', (status) => resolve({ status, stderr })));
+}
+
+test('healthy while running, unhealthy after stop; the check script exits 0 then 1', async () => {
+  const db = await createTestDb();
+  const worker = await startWorker(parseConfig({ databaseUrl: db.adminUrl, healthPort: 0, worker: { concurrency: 1, pollIntervalMs: 100 } }),
+    createLogger({ level: 'silent' }));
+  try {
+    const port = worker.healthPort!;
+    const until = Date.now() + 10_000;
+    let body: Record<string, unknown> = {};
+    while (Date.now() < until) {
+      body = await (await fetch(`http://127.0.0.1:${port}/healthz`)).json() as Record<string, unknown>;
+      if (body.ok) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(body).toMatchObject({ ok: true, running: true, db_ok: true, jobs_running: 0, fatal: null });
+    expect((await check(port)).status).toBe(0);
+    await worker.runner.stop();
+    const after = await fetch(`http://127.0.0.1:${port}/healthz`);
+    expect(after.status).toBe(503);
+    expect(await after.json()).toMatchObject({ ok: false, running: false });
+    const r = await check(port);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/healthcheck: unhealthy/);
+  } finally {
+    await worker.stop();
+    await db.drop();
+  }
+  expect((await check(1)).status).toBe(1); // nothing listens
+});
+
+test('a pool that stops asking for jobs while idle is unhealthy; a running job keeps it healthy', () => {
+  const pool = { query: async () => ({ rows: [] }) } as never;
+  const h = new WorkerHealth(pool, 60_000);
+  const now = Date.now();
+  h.poolCreated();
+  (h as unknown as { lastPingOk: number }).lastPingOk = now;
+  expect(h.report(now + 1_000).ok).toBe(true);
+  expect(h.report(now + 61_000)).toMatchObject({ ok: false, db_ok: false });
+  (h as unknown as { lastPingOk: number }).lastPingOk = now + 61_000;
+  expect(h.report(now + 61_000)).toMatchObject({ ok: false, db_ok: true });
+  (h as unknown as { jobs: number }).jobs = 1;
+  expect(h.report(now + 61_000).ok).toBe(true);
+});

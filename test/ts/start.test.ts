@@ -1,0 +1,136 @@
+/**
+ * `npm start` and `npm run db` as a new user meets them:
+ *   - with DATABASE_URL, `npm start` runs the worker only and writes nothing (no demo data);
+ *   - `npm run db` keeps the embedded database running and prints what the other commands need;
+ *   - a second start while one runs: one clear line, no stack trace;
+ *   - a role without its password: the message names the role and the variable.
+ * The embedded server lives in a temporary EMBEDDED_DATA_DIR on a free port, never in .data/.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import { localProviderConfig, LOCAL_KEY_ENV } from '../../src/provider/local-config';
+import { createTestDb } from '../support/db';
+
+const ROOT = join(__dirname, '..', '..');
+const cli = (name: string) => [process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', `${name}.ts`)]] as const;
+
+interface Child {
+  proc: ChildProcess;
+  out: () => string;
+  exited: Promise<number | null>;
+}
+
+function start(name: string, args: string[], env: NodeJS.ProcessEnv): Child {
+  const [node, base] = cli(name);
+  const proc = spawn(node, [...base, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let text = '';
+  proc.stdout!.on('data', (d) => (text += d));
+  proc.stderr!.on('data', (d) => (text += d));
+  const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
+  return { proc, out: () => text, exited };
+}
+
+async function until(what: string, check: () => boolean, ms = 60_000, child?: Child): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${child ? `:\n${child.out()}` : ''}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const baseEnv = (): NodeJS.ProcessEnv => {
+  const env = { ...process.env };
+  for (const k of Object.keys(env)) if (/^(LLM_|DATABASE_URL$|EMBEDDED_|METRICS_PORT|HEALTH_PORT|OTEL_)/.test(k)) delete env[k];
+  return env;
+};
+
+test('with DATABASE_URL, npm start runs the worker only and writes no demo data', async () => {
+  const db = await createTestDb();
+  const admin = db.pool('admin', 1);
+  const count = async () => (await admin.query(`select (select count(*) from llm_private.tenants)::int as tenants,
+    (select count(*) from graphile_worker.jobs where task_identifier not like 'llm\\_\\_%')::int as jobs`)).rows[0];
+  const before = await count();
+  const child = start('start', [], { ...baseEnv(), DATABASE_URL: db.adminUrl, LOG_LEVEL: 'info',
+    LLM_PROVIDERS: JSON.stringify([localProviderConfig('http://127.0.0.1:9/v1')]), [LOCAL_KEY_ENV]: 'k' });
+  try {
+    await until('the worker to start', () => child.out().includes('"event":"worker_started"'), 60_000, child);
+    expect(child.out()).toContain('start: DATABASE_URL is set: running the worker only, nothing is seeded');
+    expect(child.out()).not.toContain('enqueueing');
+    child.proc.kill('SIGTERM');
+    expect(await child.exited).toBe(0);
+    expect(await count()).toEqual(before);
+  } finally {
+    child.proc.kill('SIGKILL');
+    await db.drop();
+  }
+}, 90_000);
+
+describe('the embedded database', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'llmgov-embedded-'));
+  chmodSync(dataDir, 0o755); // as root, the server runs as the postgres OS user
+  const port = String(55_000 + (process.pid % 4000));
+  const env = { ...baseEnv(), EMBEDDED_DATA_DIR: dataDir, EMBEDDED_PG_PORT: port };
+  let db: Child;
+
+  beforeAll(async () => {
+    db = start('db', ['--no-worker'], env);
+    await until('npm run db to print connection strings', () => db.out().includes('psql '), 90_000, db);
+  }, 120_000);
+
+  afterAll(async () => {
+    db.proc.kill('SIGINT');
+    await Promise.race([db.exited, new Promise((r) => setTimeout(r, 15_000))]);
+    db.proc.kill('SIGKILL');
+    rmSync(dataDir, { recursive: true, force: true });
+  }, 30_000);
+
+  test('npm run db prints the environment the other commands need, and it works', async () => {
+    expect(db.out()).toContain(`db: embedded PostgreSQL on 127.0.0.1:${port}, database llm_governor`);
+    for (const v of ['DATABASE_URL', 'LLM_AUDITOR_PASSWORD', 'LLM_OWNER_PASSWORD', 'LLM_WORKER_PASSWORD', 'LLM_CONTEXT_SECRET']) {
+      expect(db.out()).toMatch(new RegExp(`^export ${v}='`, 'm'));
+    }
+    const [node, base] = cli('db');
+    const r = spawnSync(node, [...base, '--env'], { cwd: ROOT, env, encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    const exported = Object.fromEntries(r.stdout.trim().split('\n').map((l) => {
+      const m = /^export ([A-Z_]+)='(.*)'$/.exec(l)!;
+      return [m[1]!, m[2]!];
+    }));
+    const auditorUrl = new URL(exported.DATABASE_URL!);
+    auditorUrl.username = 'llm_auditor';
+    auditorUrl.password = encodeURIComponent(exported.LLM_AUDITOR_PASSWORD!);
+    const c = new Client({ connectionString: auditorUrl.toString() });
+    await c.connect();
+    expect((await c.query('select current_user as u')).rows[0].u).toBe('llm_auditor');
+    await c.end();
+  });
+
+  test('a second start while one runs: one line naming the running server, no stack trace', async () => {
+    const second = start('start', [], env);
+    expect(await second.exited).toBe(1);
+    const lines = second.out().trim().split('\n');
+    expect(lines.at(-1)).toMatch(new RegExp(`^start: an embedded PostgreSQL already runs on 127\\.0\\.0\\.1:${port} \\(pid \\d+, data in [^)]+\\), started by another`));
+    expect(second.out()).not.toMatch(/TypeError|\n\s+at /);
+    const again = start('db', [], env);
+    expect(await again.exited).toBe(0);
+    expect(again.out()).toContain('(run by another process)');
+  }, 60_000);
+
+  test('a missing role password names the role and the variable (not "SASL: client password must be a string")', async () => {
+    const [node, base] = cli('db');
+    const exported = spawnSync(node, [...base, '--env'], { cwd: ROOT, env, encoding: 'utf8' }).stdout;
+    const dbUrl = /^export DATABASE_URL='(.*)'$/m.exec(exported)![1]!;
+    const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'audit.ts'), 'holds'],
+      { cwd: ROOT, env: { ...env, DATABASE_URL: dbUrl }, encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/role llm_auditor needs a password: set LLM_AUDITOR_PASSWORD/);
+    expect(r.stderr).not.toMatch(/SASL/);
+    const m = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'migrate.ts')],
+      { cwd: ROOT, env: { ...env, DATABASE_URL: dbUrl }, encoding: 'utf8' });
+    expect(m.status).toBe(1);
+    expect(m.stderr).toMatch(/role llm_owner needs a password: set LLM_OWNER_PASSWORD/);
+  }, 60_000);
+});

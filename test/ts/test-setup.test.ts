@@ -1,0 +1,45 @@
+/** `npm test` drops what it created, whatever fails: a global setup failing half-way, or an earlier run killed mid-way. */
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import { PREFIX, TEST_ADMIN_URL } from '../support/admin';
+import { dropOrphanedTestDatabases } from '../support/cleanup';
+
+const ROOT = join(__dirname, '..', '..');
+
+async function databases(like: string): Promise<string[]> {
+  const c = new Client({ connectionString: TEST_ADMIN_URL });
+  await c.connect();
+  try {
+    return (await c.query<{ datname: string }>('select datname from pg_database where starts_with(datname, $1) order by 1', [like])).rows.map((r) => r.datname);
+  } finally {
+    await c.end();
+  }
+}
+
+test('a global setup that fails after migrating its template leaves no llmgov_test_* database behind', async () => {
+  const before = await databases(PREFIX);
+  const r = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'jest', 'bin', 'jest.js'), 'test/ts/payload-contract.test.ts'], {
+    cwd: ROOT, encoding: 'utf8', timeout: 120_000, env: { ...process.env, LLMGOV_TEST_FAIL_SETUP: 'after-migrate' },
+  });
+  expect(r.status).not.toBe(0);
+  expect(r.stdout + r.stderr).toMatch(/test setup failed, nothing left behind: LLMGOV_TEST_FAIL_SETUP/);
+  expect(await databases(`${PREFIX}${r.pid}_`)).toEqual([]);
+  expect(await databases(PREFIX)).toEqual(before);
+}, 150_000);
+
+test("databases of an earlier run whose process is gone are dropped at the next start; a live run's are kept", async () => {
+  const dead = `${PREFIX}4194303_abcdef`;
+  const c = new Client({ connectionString: TEST_ADMIN_URL });
+  await c.connect();
+  try {
+    for (const n of [`${dead}_tpl`, `${dead}_1234abcd`]) await c.query(`create database ${c.escapeIdentifier(n)}`);
+  } finally {
+    await c.end();
+  }
+  const ours = await databases(`${PREFIX}${process.pid}_`);
+  const dropped = await dropOrphanedTestDatabases(TEST_ADMIN_URL);
+  expect(dropped).toEqual(expect.arrayContaining([`${dead}_tpl`, `${dead}_1234abcd`]));
+  expect(await databases(dead)).toEqual([]);
+  expect(await databases(`${PREFIX}${process.pid}_`)).toEqual(ours);
+});
