@@ -27,7 +27,7 @@ import { startWorker } from '../src/worker/run';
 import { CONTEXT_SECRET, type Log, withClient } from './db';
 import { QueryRecorder, type Tx } from './instrument';
 import { median, percentile, rotate } from './stats';
-import { clearQueue, jobClock, type JobsRun, measureNoop, queueHeldNoop, releaseJobs } from './worker';
+import { clearQueue, jobClock, type JobsRun, measureNoop, queueNoop, releaseJobs, warmUp } from './worker';
 
 export interface E2EOptions {
   adminUrl: string;
@@ -40,6 +40,8 @@ export interface E2EOptions {
 
 export interface JobBreakdown {
   fetch: number;
+  /** llm.request_for_call's transaction (what to call), when the worker reads it apart from reserve. */
+  read: number;
   reserve: number;
   node: number;
   settle: number;
@@ -100,10 +102,10 @@ let enqueued = 0;
 
 /**
  * n governed requests through the application's API (llm_app, signed context, llm.enqueue_call),
- * over tenants 0..99 of the seed, in transactions of 500; their jobs are held (run_at a day ahead)
- * until release(), so that the clock sees every job from the first.
+ * over tenants 0..99 of the seed, in transactions of 500; with `held`, their jobs are held (run_at a
+ * day ahead) until release(), so that the clock sees every job from the first.
  */
-async function enqueueGoverned(adminUrl: string, n: number): Promise<void> {
+async function enqueueGoverned(adminUrl: string, n: number, held = true): Promise<void> {
   await withClient(adminUrl, async (c) => {
     for (let done = 0; done < n; done += 500) {
       const k = Math.min(500, n - done);
@@ -125,7 +127,7 @@ async function enqueueGoverned(adminUrl: string, n: number): Promise<void> {
           end loop;
         end $$`);
       await c.query(`select set_config('role', session_user, true)`);
-      await c.query(`select count(*) from graphile_worker.reschedule_jobs(
+      if (held) await c.query(`select count(*) from graphile_worker.reschedule_jobs(
         array(select id from graphile_worker.jobs where task_identifier = $1 and run_at < now() + interval '1 hour'), now() + interval '1 day')`, [TASK]);
       await c.query('commit');
     }
@@ -188,6 +190,10 @@ async function governedPhase(o: E2EOptions, baseUrl: string, concurrency: number
       worker.events.on('job:success', ({ job }) => { const t = times.get(String(job.id)); if (t) t.end = performance.now(); });
       rec.start();
     }
+    await warmUp(worker.events, concurrency * 2, () => enqueueGoverned(o.adminUrl, concurrency * 2, false));
+    times.clear();
+    rec.txs.length = 0;
+    rec.completions.length = 0;
     const clock = jobClock(worker.events, n, o.seconds);
     await release(o.adminUrl, TASK);
     run = await clock;
@@ -219,16 +225,19 @@ function attribute(times: Map<string, JobTimes>, facts: Map<string, LogFacts>, t
       unattributed++;
       continue;
     }
-    const reserve = sum('reserve') + sum('read');
+    const read = sum('read');
+    const reserve = sum('reserve');
     const settle = sum('settle');
-    const node = t.end - t.start - f.latencyMs - reserve - settle;
+    const node = t.end - t.start - f.latencyMs - read - reserve - settle;
     const fetch = t.start - t.fetchStart;
     const completion = comp.end - comp.start;
-    jobs.push({ fetch, reserve, node, settle, completion, provider: f.latencyMs, total: fetch + reserve + node + settle + completion,
-      workerGovernanceMs: f.governanceMs });
+    jobs.push({ fetch, read, reserve, node, settle, completion, provider: f.latencyMs,
+      total: fetch + read + reserve + node + settle + completion, workerGovernanceMs: f.governanceMs });
   }
   return { jobs, unattributed };
 }
+
+const oneLine = (s: string): string => s.replace(/\s+/g, ' ').trim().slice(0, 300);
 
 /** One governed job end to end, or the reason it cannot run on this tree. */
 async function probeWorker(o: E2EOptions, baseUrl: string): Promise<string | null> {
@@ -239,10 +248,10 @@ async function probeWorker(o: E2EOptions, baseUrl: string): Promise<string | nul
     worker = await startGovernedWorker(o.adminUrl, baseUrl, 1, o.pollIntervalMs, new Writable({ write: (_c, _e, cb) => cb() }));
   } catch (e) {
     await clearQueue(o.adminUrl);
-    return `the worker (src/worker/run.ts startWorker) did not start: ${(e as Error).message.split('\n')[0]}`;
+    return `the worker (src/worker/run.ts startWorker) did not start: ${oneLine((e as Error).message)}`;
   }
   let error: string | null = null;
-  worker.events.on('job:error', ({ error: err }) => { error ??= (err as Error)?.message?.split('\n')[0] ?? String(err); });
+  worker.events.on('job:error', ({ error: err }) => { error ??= oneLine((err as Error)?.message ?? String(err)); });
   try {
     await release(o.adminUrl, TASK);
     const until = Date.now() + 20_000;
@@ -282,7 +291,7 @@ export async function runE2E(o: E2EOptions): Promise<E2EResult> {
         await vacuum(o.adminUrl);
         if (p === 'noop') {
           const n = size(rate.noop);
-          await queueHeldNoop(o.adminUrl, n);
+          await queueNoop(o.adminUrl, n, true);
           got.noop = await measureNoop({ adminUrl: o.adminUrl, concurrency: o.concurrency, pollIntervalMs: o.pollIntervalMs,
             seconds: o.seconds, jobs: n });
           rate.noop = got.noop.jobsPerSecond;
@@ -318,7 +327,7 @@ export async function runE2E(o: E2EOptions): Promise<E2EResult> {
 export function breakdownMedians(jobs: JobBreakdown[]): Record<keyof Omit<JobBreakdown, 'workerGovernanceMs'>, number> & { p99: number } {
   const col = (k: keyof JobBreakdown): number[] => jobs.map((j) => j[k]).filter((x): x is number => typeof x === 'number');
   return {
-    fetch: median(col('fetch')), reserve: median(col('reserve')), node: median(col('node')), settle: median(col('settle')),
+    fetch: median(col('fetch')), read: median(col('read')), reserve: median(col('reserve')), node: median(col('node')), settle: median(col('settle')),
     completion: median(col('completion')), provider: median(col('provider')), total: percentile(col('total'), 50),
     p99: percentile(col('total'), 99),
   };

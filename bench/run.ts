@@ -110,7 +110,8 @@ function e2eRows(cfg: BenchConfig, res: Results, floorMs: number, notes: string[
     },
     {
       goal: '3', measurement: 'breakdown, p50 of each part (parts do not add up to the p50 total)',
-      ours: `job fetch ${ms(b.fetch)}, reserve ${ms(b.reserve)}, Node work ${ms(b.node)}, settle ${ms(b.settle)}, job completion ${ms(b.completion)}`,
+      ours: `job fetch ${ms(b.fetch)}, ` + (b.read > 0 ? `read request (llm.request_for_call) ${ms(b.read)}, ` : '') +
+        `reserve ${ms(b.reserve)}, Node work ${ms(b.node)}, settle ${ms(b.settle)}, job completion ${ms(b.completion)}`,
       baseline: `provider call (not counted) ${ms(b.provider)}` +
         (workerOwn.length ? `; the worker's own governance_ms p50 / p99 ${ms(percentile(workerOwn, 50))} / ${ms(percentile(workerOwn, 99))}` : ''),
       ratio: '–', target: '–', met: '–',

@@ -66,12 +66,31 @@ export function jobClock(events: WorkerEvents, expected: number, seconds: number
   });
 }
 
-/** `count` no-op jobs, held (run_at a day ahead) until `release`. */
-export async function queueHeldNoop(adminUrl: string, count: number): Promise<void> {
+/** `count` no-op jobs, held (run_at a day ahead) until `release` when `held`. */
+export async function queueNoop(adminUrl: string, count: number, held: boolean): Promise<void> {
   await withClient(urlForRole(adminUrl, 'llm_worker'), (c) => c.query(
     `select graphile_worker.add_jobs(array(
-       select row('bench_noop', '{}'::json, null, now() + interval '1 day', null, null, null, null)::graphile_worker.job_spec
-         from generate_series(1, $1::int)))`, [count]));
+       select row('bench_noop', '{}'::json, null, case when $2 then now() + interval '1 day' end, null, null, null, null)::graphile_worker.job_spec
+         from generate_series(1, $1::int)))`, [count, held]));
+}
+
+/**
+ * Before the clock: `n` jobs run through the freshly started runner (its connections open, the
+ * functions' plans cached in each backend), so that the timed window is the steady state.
+ */
+export async function warmUp(events: WorkerEvents, n: number, enqueue: () => Promise<void>): Promise<void> {
+  const done = new Promise<void>((resolve) => {
+    let k = 0;
+    const on = (): void => {
+      if (++k >= n) {
+        events.off('job:complete', on);
+        resolve();
+      }
+    };
+    events.on('job:complete', on);
+  });
+  await enqueue();
+  await Promise.race([done, new Promise((r) => setTimeout(r, 60_000))]);
 }
 
 /** Makes held jobs of a task runnable now (graphile-worker's public reschedule_jobs). */
@@ -95,6 +114,7 @@ export async function measureNoop(o: { adminUrl: string; concurrency: number; po
   jobs: number }): Promise<JobsRun> {
   const pool = new Pool({ connectionString: urlForRole(o.adminUrl, 'llm_worker'), max: o.concurrency + 4 });
   pool.on('error', () => {}); // an idle connection dropped: graphile-worker reconnects
+  pool.on('connect', (client) => client.on('error', () => {}));
   const events: WorkerEvents = new EventEmitter();
   const runner = await run({
     pgPool: pool,
@@ -108,6 +128,7 @@ export async function measureNoop(o: { adminUrl: string; concurrency: number; po
     preset: WORKER_PRESET,
   });
   try {
+    await warmUp(events, o.concurrency * 2, () => queueNoop(o.adminUrl, o.concurrency * 2, false));
     const clock = jobClock(events, o.jobs, o.seconds);
     await releaseJobs(o.adminUrl, 'bench_noop');
     return await clock;

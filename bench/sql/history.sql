@@ -27,9 +27,9 @@ begin
               else llm_private.month_start(cur - 1) + (llm_private.month_start(cur) - llm_private.month_start(cur - 1)) * ((i % 100003) / 100003.0)
          end as at
     from generate_series(p_from, p_to - 1) i;
-  insert into llm_private.requests (tenant_id, id, user_id, request_id, endpoint, state, reason, fingerprint, attempt_count,
+  insert into llm_private.requests (tenant_id, id, user_id, request_id, endpoint, state, reason, fingerprint,
     created_at, finished_at)
-  select llm_bench.tenant_of(pk), pk, llm_bench.user_of(pk), 'hist-' || pk, 'explanation', 'done', 'ok', sha256(pk::text::bytea), 1,
+  select llm_bench.tenant_of(pk), pk, llm_bench.user_of(pk), 'hist-' || pk, 'explanation', 'done', 'ok', sha256(pk::text::bytea),
          at, at + interval '2 seconds'
     from h;
   get diagnostics n = row_count;
