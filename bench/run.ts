@@ -14,7 +14,7 @@ import { benchEnv, BenchConfig, loadConfig } from './config';
 import { countRows, createBenchDatabase, dropDatabase, MONEY_TABLES, moneyBytes, perClient } from './db';
 import { breakdownMedians, type E2EResult, runE2E } from './e2e';
 import { factsMarkdown, load, machineFacts, type MachineFacts } from './facts';
-import { CONF_LABEL, type ClientsResult, PairsBench, summarize } from './pairs';
+import { CONF_LABEL, CONFS, type ClientsResult, PairsBench, summarize } from './pairs';
 import { pgbenchInit } from './pgbench';
 import { type LedgerLatency, loadHistory, measureLedgerLatency } from './scale';
 import { loadSemantic } from './semantic-hook';
@@ -219,7 +219,29 @@ async function semanticSection(cfg: BenchConfig, res: Results): Promise<void> {
 
 /* ------------------------------------------------------------------ main */
 
-function report(cfg: BenchConfig, facts: MachineFacts, table: string, notes: string[]): string {
+/** The raw per-round figures behind the medians (goals 1, 2 and 4). */
+function perRound(res: Results): string[] {
+  const out: string[] = [];
+  if (res.pairs?.length) {
+    const rounds = Math.max(...res.pairs.map((r) => r.tps.upd.length));
+    out.push('## Per-round figures', '', 'pgbench tps (pairs/s for the pair workloads), in round order; INVALID = left out (see Notes).', '',
+      `| clients | configuration | ${Array.from({ length: rounds }, (_, i) => `round ${i + 1}`).join(' | ')} |`,
+      `|---:|---|${'---:|'.repeat(rounds)}`);
+    for (const r of res.pairs) {
+      for (const c of CONFS) {
+        out.push(`| ${r.clients} | ${CONF_LABEL[c]} | ${r.tps[c].map((x) => (Number.isFinite(x) ? fmt(x) : 'INVALID')).join(' | ')} |`);
+      }
+    }
+    out.push('');
+  }
+  if (res.e2e?.noop.length) {
+    out.push(`End to end, jobs/s per round (concurrency ${res.e2e.concurrency}): no-op ${res.e2e.noop.map((x) => fmt(x.jobsPerSecond)).join(', ')}` +
+      (res.e2e.governed?.length ? `; governed ${res.e2e.governed.map((x) => fmt(x.jobsPerSecond)).join(', ')}` : ''), '');
+  }
+  return out;
+}
+
+function report(cfg: BenchConfig, facts: MachineFacts, table: string, notes: string[], res: Results): string {
   const per = perClient(Math.max(...cfg.clients));
   const cmd = `${benchEnv()}${benchEnv() ? ' ' : ''}npm run bench`;
   return [
@@ -240,6 +262,7 @@ function report(cfg: BenchConfig, facts: MachineFacts, table: string, notes: str
     table,
     '',
     ...(notes.length ? ['## Notes', '', ...notes.map((n) => `- ${n}`), ''] : []),
+    ...perRound(res),
     '## How these were measured',
     '',
     `- Goals 1 and 2 (bench/pairs.ts): pgbench \`-n -c <clients> -j min(2, clients)\`, ${cfg.rounds} rounds per client count; in each round the six ` +
@@ -348,7 +371,7 @@ async function main(): Promise<number> {
     const table = goalTable(rows);
     process.stdout.write(`## Results${cfg.quick ? ' (SMOKE RUN, not a result)' : ''}\n\n${table}\n\n${notes.map((n) => `- ${n}`).join('\n')}\n`);
     if (cfg.resultsFile) {
-      writeFileSync(cfg.resultsFile, report(cfg, facts, table, notes));
+      writeFileSync(cfg.resultsFile, report(cfg, facts, table, notes, res));
       log(`wrote ${relative(process.cwd(), cfg.resultsFile) || cfg.resultsFile}`);
     }
     return failed ? 1 : 0;

@@ -1,8 +1,9 @@
 /**
  * Goal 6 (issue 12): the semantic cache lookup, measured by the issue-12 helper's bench/semantic.ts
- * (branch issue-12 / issue-12b). HOOK: when that file is in the tree, the runner calls its
- * `runSemanticBench({ serverUrl })` and prints the rows it returns; until then the section says
- * "not measured". Loaded at run time so that this tree typechecks without it.
+ * (merged from issue-12b). HOOK: when that file is in the tree, the runner calls its
+ * `runSemanticBench({ serverUrl })` and prints the rows it returns; without it (or when it fails
+ * to load) the section says "not measured". Loaded at run time so that the runner does not depend
+ * on its imports (PGlite, test/support).
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
