@@ -267,7 +267,9 @@ function report(cfg: BenchConfig, facts: MachineFacts, table: string, notes: str
     '',
     `- Goals 1 and 2 (bench/pairs.ts): pgbench \`-n -c <clients> -j min(2, clients)\`, ${cfg.rounds} rounds per client count; in each round the six ` +
       `configurations run in rotating order, the baselines for ${cfg.seconds} s (\`-T\`), the pair workloads with \`-t\` sized from the previous run ` +
-      `of the same configuration to last about ${cfg.seconds} s. A round starts with VACUUM (ANALYZE) and CHECKPOINT; before the rounds of each ` +
+      `of the same configuration to last about ${cfg.seconds} s; tps is counted from pgbench's per-transaction log (\`-l\`) in the window where ` +
+      'every client is past its first 3 transactions (a new connection\'s first calls compile the PL/pgSQL functions: ~0.5 s each here) ' +
+      `and no client has finished, for the baselines alike. A round starts with VACUUM (ANALYZE) and CHECKPOINT; before the rounds of each ` +
       'client count one short run of every configuration warms up and calibrates (not counted). A pair = two transactions, each one round trip: ' +
       '`set_config(role llm_money, tenant, user, context_tx) \\; select ... from llm.reserve_call(pk, 1, 1000, 30000)`, then the same context and ' +
       '`llm.settle_call(pk, attempt_no, \'ok\', 1000, 0, 500, 5)` (no output stored). Requests are pre-created queued before each run ' +
