@@ -1012,7 +1012,7 @@ COMMENT ON FUNCTION llm.request_for_call(p_request_pk bigint) IS 'The worker (as
 -- Name: reserve_call(bigint, integer, integer, integer, text, text, real[]); Type: FUNCTION; Schema: llm; Owner: llm_owner
 --
 
-CREATE FUNCTION llm.reserve_call(p_request_pk bigint, p_job_attempt integer, p_input_tokens integer, p_call_timeout_ms integer, p_trace_id text DEFAULT NULL::text, p_purpose text DEFAULT 'chat'::text, p_embedding real[] DEFAULT NULL::real[]) RETURNS TABLE(decision text, reason text, attempt_no integer, provider text, model text, max_output_tokens integer, held_micros bigint, worst_case_micros bigint, limit_id integer, limit_name text, limit_cap bigint, limit_used bigint, expires_at timestamp with time zone, cached_output text, retry_after_ms integer)
+CREATE FUNCTION llm.reserve_call(p_request_pk bigint, p_job_attempt integer, p_input_tokens integer, p_call_timeout_ms integer, p_trace_id text DEFAULT NULL::text, p_purpose text DEFAULT 'chat'::text, p_embedding real[] DEFAULT NULL::real[]) RETURNS TABLE(decision text, reason text, attempt_no integer, provider text, model text, max_output_tokens integer, held_micros bigint, worst_case_micros bigint, limit_id integer, limit_name text, limit_cap bigint, limit_used bigint, expires_at timestamp with time zone, cached_output text, retry_after_ms integer, cache_key text)
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog'
     SET plan_cache_mode TO 'force_generic_plan'
@@ -1057,13 +1057,13 @@ begin
    order by x.attempt_no desc limit 1;
   if a.attempt_no is not null then
     return query select 'replay', 'in_flight', a.attempt_no::int, pr.provider, pr.model, a.max_output_tokens, a.held_micros, a.held_micros,
-      null::int, null::text, null::bigint, null::bigint, a.expires_at, null::text, null::int
+      null::int, null::text, null::bigint, null::bigint, a.expires_at, null::text, null::int, null::text
       from llm_private.model_prices pr where pr.id = a.price_id;
     return;
   end if;
   if q.state not in ('queued', 'running') then
     return query select 'replay', 'request_final', null::int, null::text, null::text, null::int, null::bigint, null::bigint,
-      null::int, q.state::text, null::bigint, null::bigint, null::timestamptz, null::text, null::int;
+      null::int, q.state::text, null::bigint, null::bigint, null::timestamptz, null::text, null::int, null::text;
     return;
   end if;
   -- Single flight: another request is filling this cache key right now.
@@ -1076,7 +1076,8 @@ begin
       if f.request_pk is not null and llm_private.live_cache_entry(q.tenant_id, f.owner_user_id, v_key, v_now) is null then
         return query select 'wait', 'cache_fill_in_flight', null::int, null::text, null::text, null::int, null::bigint, null::bigint,
           null::int, null::text, null::bigint, null::bigint, f.expires_at, null::text,
-          least((select s.cache_fill_wait_ms from llm_private.settings s), greatest(10, (date_part('epoch', f.expires_at - v_now) * 1000)::int));
+          least((select s.cache_fill_wait_ms from llm_private.settings s), greatest(10, (date_part('epoch', f.expires_at - v_now) * 1000)::int)),
+          v_key;
         return;
       end if;
     end if;
@@ -1098,7 +1099,7 @@ begin
          a.attempt_no::int, pr.provider, pr.model, a.max_output_tokens, a.held_micros,
          case when pr.id is null then null else llm_private.call_cost_micros(pr, a.input_tokens_estimate, 0, a.max_output_tokens) end,
          a.limit_id, coalesce(m.name, case when a.reason = 'limit' then 'cost_ceiling' end), a.limit_cap, a.limit_used, a.expires_at,
-         o.output, null::int
+         o.output, null::int, null::text
     from (select 1) one
     left join llm_private.model_prices pr on pr.id = a.price_id
     left join llm_private.limits li on li.id = a.limit_id
@@ -1114,7 +1115,7 @@ ALTER FUNCTION llm.reserve_call(p_request_pk bigint, p_job_attempt integer, p_in
 -- Name: FUNCTION reserve_call(p_request_pk bigint, p_job_attempt integer, p_input_tokens integer, p_call_timeout_ms integer, p_trace_id text, p_purpose text, p_embedding real[]); Type: COMMENT; Schema: llm; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm.reserve_call(p_request_pk bigint, p_job_attempt integer, p_input_tokens integer, p_call_timeout_ms integer, p_trace_id text, p_purpose text, p_embedding real[]) IS 'Before a provider call (the worker, as llm_money, in the job''s tenant+user context): decides and holds. decision allow | cap | fallback: call provider:model with max_output_tokens, then llm.settle_call (or llm.release_call if no request was sent); block: refused (reason names the limit, with limit_cap and limit_used); cached: cached_output is the answer, nothing to call; replay: in_flight (this job attempt already holds attempt_no) or request_final; wait: an identical request fills the cache, LISTEN llm_cache_filled or ask again after retry_after_ms. p_purpose embedding reserves the embedding call of the semantic cache (at the endpoint''s embedding model''s price); p_embedding (chat only, after that call settled ok) is the question''s vector: when the exact key misses and the endpoint has a threshold, the database looks up the nearest entry of the request''s scope, and a hit is decision cached / semantic_hit, free (llm.calls records similarity, cache_source_pk, semantic_candidates and semantic_bound_hit).';
+COMMENT ON FUNCTION llm.reserve_call(p_request_pk bigint, p_job_attempt integer, p_input_tokens integer, p_call_timeout_ms integer, p_trace_id text, p_purpose text, p_embedding real[]) IS 'Before a provider call (the worker, as llm_money, in the job''s tenant+user context): decides and holds. decision allow | cap | fallback: call provider:model with max_output_tokens, then llm.settle_call (or llm.release_call if no request was sent); block: refused (reason names the limit, with limit_cap and limit_used); cached: cached_output is the answer, nothing to call; replay: in_flight (this job attempt already holds attempt_no) or request_final; wait: an identical request fills the cache, LISTEN llm_cache_filled (payload = cache_key) or ask again after retry_after_ms. p_purpose embedding reserves the embedding call of the semantic cache (at the endpoint''s embedding model''s price); p_embedding (chat only, after that call settled ok) is the question''s vector: when the exact key misses and the endpoint has a threshold, the database looks up the nearest entry of the request''s scope, and a hit is decision cached / semantic_hit, free (llm.calls records similarity, cache_source_pk, semantic_candidates and semantic_bound_hit).';
 
 --
 -- Name: reset_breaker(text, text); Type: FUNCTION; Schema: llm; Owner: llm_owner

@@ -4,13 +4,18 @@ import { z } from 'zod';
 
 export const USAGE = `usage: npm run audit -- <command> [options]
 
-commands (read-only, as llm_auditor through the llm audit views):
-  spend     [--month YYYY-MM] [--tenant UUID]  spend and holds per tenant and user against monthly caps
-  refusals  [--month YYYY-MM] [--tenant UUID]  refused reservations by reason
-  holds                                        open holds (past_expiry = released by the next sweep)
-  shutoffs  [--active]                         shutoff windows (only those active now with --active)
-  breakers                                     circuit breaker state per provider:model
-  drift                                        ledger vs rollups; exit code 2 when there is any drift
+commands (read-only, as llm_auditor; each reads one llm audit view):
+  spend     [--month YYYY-MM] [--tenant UUID]  llm.monthly_spend: spend and open holds per tenant and user against
+                                               the monthly caps (user '-' = the tenant's total)
+  refusals  [--month YYYY-MM] [--tenant UUID]  llm.refusals_by_reason: refused reserves per tenant and reason
+  limits    [--tenant UUID]                    llm.limit_usage: usage against each limit in its current period
+  alerts    [--month YYYY-MM] [--tenant UUID]  llm.alerts: limit thresholds crossed (fired in the month)
+  scopes    [--month YYYY-MM] [--tenant UUID]  llm.budget_scopes: budget scopes (investigations) started in the month,
+                                               with calls, spend and deadline
+  holds                                        llm.open_holds: holds not yet settled (overdue = past expiry)
+  shutoffs  [--active]                         llm.shutoff_windows: shutoff windows (only those active now with --active)
+  breakers                                     llm.breaker_state: circuit breaker per provider:model
+  drift                                        llm.reconciliation_drift: usage vs the ledger; exit code 2 when not empty
 
 options:
   --month YYYY-MM  a UTC month (default: the current month by the database clock)
@@ -26,6 +31,9 @@ export class UsageError extends Error {}
 const COMMANDS = {
   spend: ['month', 'tenant', 'json'],
   refusals: ['month', 'tenant', 'json'],
+  limits: ['tenant', 'json'],
+  alerts: ['month', 'tenant', 'json'],
+  scopes: ['month', 'tenant', 'json'],
   holds: ['json'],
   shutoffs: ['active', 'json'],
   breakers: ['json'],
@@ -33,9 +41,13 @@ const COMMANDS = {
 } as const;
 export type CommandName = keyof typeof COMMANDS;
 
+/** Commands that read one UTC month of a view (default: the current month). */
+export type MonthCommand = 'spend' | 'refusals' | 'alerts' | 'scopes';
+
 export type AuditArgs =
   | { command: 'help' }
-  | { command: 'spend' | 'refusals'; json: boolean; month: Date | undefined; tenantId: string | undefined }
+  | { command: MonthCommand; json: boolean; month: Date | undefined; tenantId: string | undefined }
+  | { command: 'limits'; json: boolean; tenantId: string | undefined }
   | { command: 'shutoffs'; json: boolean; active: boolean }
   | { command: 'holds' | 'breakers' | 'drift'; json: boolean };
 
@@ -49,11 +61,11 @@ function isCommand(s: string | undefined): s is CommandName {
   return s !== undefined && Object.prototype.hasOwnProperty.call(COMMANDS, s);
 }
 
-/** Throws UsageError for anything unknown or malformed. */
-export function parseAuditArgs(argv: readonly string[]): AuditArgs {
-  let parsed;
+type Values = { month?: string; tenant?: string; active?: boolean; json?: boolean; help?: boolean };
+
+function parse(argv: readonly string[]): { values: Values; positionals: string[] } {
   try {
-    parsed = parseArgs({
+    return parseArgs({
       args: [...argv],
       allowPositionals: true,
       strict: true,
@@ -69,13 +81,17 @@ export function parseAuditArgs(argv: readonly string[]): AuditArgs {
     const m = /^Unknown option '([^']*)'/.exec((e as Error).message);
     throw new UsageError(m ? `unknown option '${m[1]}'` : (e as Error).message);
   }
-  const { values, positionals } = parsed;
+}
+
+/** Throws UsageError for anything unknown or malformed. */
+export function parseAuditArgs(argv: readonly string[]): AuditArgs {
+  const { values, positionals } = parse(argv);
   if (values.help || (positionals.length === 1 && positionals[0] === 'help')) return { command: 'help' };
   const [name, ...extra] = positionals;
   if (!isCommand(name)) throw new UsageError(name === undefined ? 'no command given' : `unknown command '${name}'`);
   if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'`);
   const allowed: readonly string[] = COMMANDS[name];
-  const given = Object.keys(values).filter((k) => values[k as keyof typeof values] !== undefined);
+  const given = Object.keys(values).filter((k) => values[k as keyof Values] !== undefined);
   const stray = given.find((k) => !allowed.includes(k));
   if (stray) throw new UsageError(`'${name}' takes no --${stray} option`);
 
@@ -83,7 +99,11 @@ export function parseAuditArgs(argv: readonly string[]): AuditArgs {
   switch (name) {
     case 'spend':
     case 'refusals':
+    case 'alerts':
+    case 'scopes':
       return { command: name, json, month: check(month.optional(), values.month), tenantId: check(tenant.optional(), values.tenant) };
+    case 'limits':
+      return { command: name, json, tenantId: check(tenant.optional(), values.tenant) };
     case 'shutoffs':
       return { command: name, json, active: values.active ?? false };
     default:

@@ -30,22 +30,13 @@ export function formatMonth(d: Date): string {
   return d.toISOString().slice(0, 7);
 }
 
-/** A uuid, or '-' for none (NULL or the nil uuid the rollups use for "all"). */
+/** A uuid, or '-' for none (NULL, or the nil uuid the ledger uses for "all"). */
 export function formatId(id: string | null): string {
   return id === null || id === NIL_UUID ? '-' : id;
 }
 
 export function formatBool(b: boolean | null): string {
   return b === null ? '-' : b ? 'yes' : 'no';
-}
-
-/** Any cell of a row whose columns are not known in advance (the breaker view). */
-export function formatCell(v: unknown): string {
-  if (v === null || v === undefined) return '-';
-  if (v instanceof Date) return formatTimestamp(v);
-  if (typeof v === 'boolean') return formatBool(v);
-  if (typeof v === 'object') return JSON.stringify(v, jsonReplacer);
-  return String(v);
 }
 
 /** JSON.stringify replacer: bigints as decimal strings (Dates already become ISO strings). */

@@ -1,17 +1,23 @@
 /**
- * One read per audit command, over the `llm` audit views only, parsed with zod. Money columns go
- * through `int8` (bigint micro-USD); timestamps arrive from pg as Date. Column names are the views'.
+ * One read per audit command, over the `llm` audit views only (SPEC.md's names and columns), parsed
+ * with zod. Money and every other int8 go through `int8` (bigint, printed as a string in JSON); int4
+ * and int2 columns (limit ids, attempt numbers) stay numbers; numeric percentages stay exact decimal
+ * text; timestamps arrive from pg as Date ('infinity' reads as null: open-ended).
  */
 import { z } from 'zod';
 import { int8 } from '../int8';
 
 /** Anything that runs a parameterised query: a pg Pool, Client or PoolClient. */
 export interface Queryable {
-  query(text: string, values?: unknown[]): Promise<{ rows: unknown[]; fields: { name: string }[] }>;
+  query(text: string, values?: unknown[]): Promise<{ rows: unknown[] }>;
 }
 
-const uuid = z.string();
-const nullableInt8 = int8.nullable();
+const uuid = z.guid();
+const at = z.date();
+/** A timestamp that may be 'infinity' (node-postgres gives ±Infinity): open-ended reads as null. */
+const until = z.union([z.date(), z.literal(Infinity), z.literal(-Infinity)]).nullable().transform((v) => (v instanceof Date ? v : null));
+/** A numeric percentage as Postgres prints it ('65.00'): shown as is, never turned into a float. */
+const decimal = z.string().regex(/^-?\d+(\.\d+)?$/);
 
 async function read<S extends z.ZodType>(db: Queryable, schema: S, sql: string, values: unknown[] = []): Promise<z.output<S>[]> {
   const { rows } = await db.query(sql, values);
@@ -31,67 +37,150 @@ export interface MonthFilter {
   tenantId?: string | undefined;
 }
 
+/** [first instant of the month, first instant of the next) in UTC, for range filters on timestamps. */
+function monthRange(month: Date): [Date, Date] {
+  return [month, new Date(Date.UTC(month.getUTCFullYear(), month.getUTCMonth() + 1, 1))];
+}
+
 const spendRow = z.object({
-  scope: z.enum(['tenant', 'user']),
+  month_start: at,
   tenant_id: uuid,
   user_id: uuid.nullable(),
-  month_start: z.date(),
-  cap_micros: nullableInt8,
   spent_micros: int8,
   held_micros: int8,
-  remaining_micros: nullableInt8,
-  overrun_micros: int8,
+  cap_micros: int8.nullable(),
 });
 export type SpendRow = z.output<typeof spendRow>;
 
+/** llm.monthly_spend of one month: per tenant (user_id NULL = the tenant's total) and user. */
 export function monthlySpend(db: Queryable, f: MonthFilter): Promise<SpendRow[]> {
   return read(db, spendRow,
-    `select scope, tenant_id, user_id, month_start, cap_micros, spent_micros, held_micros, remaining_micros, overrun_micros
+    `select month_start, tenant_id, user_id, spent_micros, held_micros, cap_micros
        from llm.monthly_spend
       where month_start = $1 and ($2::uuid is null or tenant_id = $2::uuid)
-      order by tenant_id, scope = 'user', user_id nulls first`,
+      order by tenant_id, user_id nulls first`,
     [f.month, f.tenantId ?? null]);
 }
 
 const refusalRow = z.object({
-  tenant_id: uuid.nullable(),
-  month_start: z.date(),
-  reason: z.string().nullable(),
+  month_start: at,
+  tenant_id: uuid,
+  reason: z.string(),
   refusals: int8,
-  last_refused_at: z.date(),
 });
 export type RefusalRow = z.output<typeof refusalRow>;
 
 export function refusalsByReason(db: Queryable, f: MonthFilter): Promise<RefusalRow[]> {
   return read(db, refusalRow,
-    `select tenant_id, month_start, reason, refusals, last_refused_at
+    `select month_start, tenant_id, reason, refusals
        from llm.refusals_by_reason
       where month_start = $1 and ($2::uuid is null or tenant_id = $2::uuid)
-      order by tenant_id nulls first, refusals desc, reason`,
+      order by tenant_id, refusals desc, reason`,
     [f.month, f.tenantId ?? null]);
 }
 
+const limitRow = z.object({
+  limit_id: z.int().nullable(),
+  meter_name: z.string(),
+  scope: z.string(),
+  window: z.string(),
+  unit: z.string(),
+  tenant_id: uuid.nullable(),
+  user_id: uuid.nullable(),
+  budget_scope: z.string().nullable(),
+  period_start: at,
+  period_end: until,
+  cap: int8.nullable(),
+  kind: z.string().nullable(),
+  held: int8,
+  spent: int8,
+  used_pct: decimal.nullable(),
+});
+export type LimitRow = z.output<typeof limitRow>;
+
+/** llm.limit_usage, current periods only (amounts in the meter's unit: micros, tokens, calls, elapsed_ms). */
+export function limitUsage(db: Queryable, f: { tenantId?: string | undefined } = {}): Promise<LimitRow[]> {
+  return read(db, limitRow,
+    `select limit_id, meter_name, scope, "window" as window, unit, tenant_id, user_id, budget_scope, period_start, period_end,
+            cap, kind, held, spent, used_pct::text as used_pct
+       from llm.limit_usage
+      where current and ($1::uuid is null or tenant_id = $1::uuid)
+      order by tenant_id nulls first, meter_name, user_id nulls first, budget_scope nulls first, period_start`,
+    [f.tenantId ?? null]);
+}
+
+const alertRow = z.object({
+  id: int8,
+  fired_at: at,
+  tenant_id: uuid.nullable(),
+  user_id: uuid.nullable(),
+  budget_scope: z.string().nullable(),
+  limit_id: z.int().nullable(),
+  meter_name: z.string(),
+  unit: z.string(),
+  period_start: at,
+  threshold_pct: z.int(),
+  used: int8,
+  cap: int8,
+});
+export type AlertRow = z.output<typeof alertRow>;
+
+/** llm.alerts fired in one UTC month. */
+export function alerts(db: Queryable, f: MonthFilter): Promise<AlertRow[]> {
+  const [from, to] = monthRange(f.month);
+  return read(db, alertRow,
+    `select id, fired_at, tenant_id, user_id, budget_scope, limit_id, meter_name, unit, period_start, threshold_pct, used, cap
+       from llm.alerts
+      where fired_at >= $1 and fired_at < $2 and ($3::uuid is null or tenant_id = $3::uuid)
+      order by fired_at, id`,
+    [from, to, f.tenantId ?? null]);
+}
+
+const scopeRow = z.object({
+  tenant_id: uuid,
+  budget_scope: z.string(),
+  endpoint: z.string(),
+  started_at: at,
+  deadline_at: until,
+  calls: int8,
+  calls_cap: int8.nullable(),
+  spent_micros: int8,
+  held_micros: int8,
+  cap_micros: int8.nullable(),
+  state: z.string(),
+});
+export type ScopeRow = z.output<typeof scopeRow>;
+
+/** llm.budget_scopes started in one UTC month. */
+export function budgetScopes(db: Queryable, f: MonthFilter): Promise<ScopeRow[]> {
+  const [from, to] = monthRange(f.month);
+  return read(db, scopeRow,
+    `select tenant_id, budget_scope, endpoint, started_at, deadline_at, calls, calls_cap, spent_micros, held_micros, cap_micros, state
+       from llm.budget_scopes
+      where started_at >= $1 and started_at < $2 and ($3::uuid is null or tenant_id = $3::uuid)
+      order by started_at, tenant_id, budget_scope`,
+    [from, to, f.tenantId ?? null]);
+}
+
 const holdRow = z.object({
-  reservation_id: int8,
   tenant_id: uuid,
   user_id: uuid,
   request_id: z.string(),
   endpoint: z.string(),
-  attempt: z.int(),
-  model_ref: z.string(),
+  attempt_no: z.int(),
+  model_ref: z.string().nullable(),
   held_micros: int8,
-  reserved_at: z.date(),
-  expires_at: z.date(),
-  past_expiry: z.boolean(),
+  reserved_at: at,
+  expires_at: at,
+  overdue: z.boolean(),
 });
 export type HoldRow = z.output<typeof holdRow>;
 
 export function openHolds(db: Queryable): Promise<HoldRow[]> {
   return read(db, holdRow,
-    `select reservation_id, tenant_id, user_id, request_id, endpoint, attempt, model_ref, held_micros, reserved_at,
-            expires_at, past_expiry
+    `select tenant_id, user_id, request_id, endpoint, attempt_no, model_ref, held_micros, reserved_at, expires_at, overdue
        from llm.open_holds
-      order by expires_at, reservation_id`);
+      order by expires_at, tenant_id, request_id, attempt_no`);
 }
 
 const shutoffRow = z.object({
@@ -100,69 +189,75 @@ const shutoffRow = z.object({
   tenant_id: uuid.nullable(),
   user_id: uuid.nullable(),
   kind: z.string(),
-  starts_at: z.date(),
-  ends_at: z.date().nullable(),
-  reason: z.string(),
-  tripped_by: z.string(),
-  threshold_micros: nullableInt8,
-  observed_micros: nullableInt8,
-  cleared_at: z.date().nullable(),
-  cleared_by: z.string().nullable(),
+  starts_at: at,
+  ends_at: until,
+  reason: z.string().nullable(),
+  limit_id: z.int().nullable(),
+  created_by: z.string().nullable(),
+  created_at: at,
+  cancelled_at: at.nullable(),
+  cancelled_by: z.string().nullable(),
   active: z.boolean(),
+  upcoming: z.boolean(),
 });
 export type ShutoffRow = z.output<typeof shutoffRow>;
 
 export function shutoffWindows(db: Queryable, opts: { activeOnly?: boolean } = {}): Promise<ShutoffRow[]> {
   return read(db, shutoffRow,
-    `select id, scope, tenant_id, user_id, kind, starts_at, ends_at, reason, tripped_by, threshold_micros,
-            observed_micros, cleared_at, cleared_by, active
+    `select id, scope, tenant_id, user_id, kind, starts_at, ends_at, reason, limit_id, created_by, created_at, cancelled_at,
+            cancelled_by, active, upcoming
        from llm.shutoff_windows
       where active or not $1
       order by starts_at desc, id desc`,
     [opts.activeOnly ?? false]);
 }
 
-/** The breaker view's columns are the lead's to define: three are required, the rest are shown as they come. */
-const breakerRow = z.looseObject({ provider: z.string(), model: z.string(), state: z.string() });
+const breakerRow = z.object({
+  provider: z.string(),
+  model: z.string(),
+  model_ref: z.string(),
+  state: z.string(),
+  consecutive_failures: z.int(),
+  open_until: at.nullable(),
+  probe_started_at: at.nullable(),
+  opened_count: z.int(),
+  last_failure_at: at.nullable(),
+  last_success_at: at.nullable(),
+  updated_at: at.nullable(),
+});
 export type BreakerRow = z.output<typeof breakerRow>;
-export interface BreakerState {
-  columns: string[];
-  rows: BreakerRow[];
-}
 
-/** llm.breaker_state, or null when this database has no such view yet (SQLSTATE 42P01). */
-export async function breakerState(db: Queryable): Promise<BreakerState | null> {
-  try {
-    const { rows, fields } = await db.query('select * from llm.breaker_state');
-    const parsed = rows.map((r) => breakerRow.parse(r));
-    parsed.sort((a, b) => a.provider.localeCompare(b.provider) || a.model.localeCompare(b.model));
-    return { columns: fields.map((f) => f.name), rows: parsed };
-  } catch (e) {
-    if ((e as { code?: unknown }).code === '42P01') return null;
-    throw e;
-  }
+export function breakerState(db: Queryable): Promise<BreakerRow[]> {
+  return read(db, breakerRow,
+    `select provider, model, model_ref, state, consecutive_failures, open_until, probe_started_at, opened_count, last_failure_at,
+            last_success_at, updated_at
+       from llm.breaker_state
+      order by provider, model`);
 }
 
 const driftRow = z.object({
-  scope: z.string(),
+  kind: z.string(),
   tenant_id: uuid.nullable(),
+  meter_name: z.string(),
   user_id: uuid.nullable(),
-  period: z.string().nullable(),
-  period_start: z.date().nullable(),
-  request_id: z.string().nullable(),
-  ledger_held_micros: int8,
-  rollup_held_micros: int8,
-  ledger_spent_micros: int8,
-  rollup_spent_micros: int8,
+  budget_scope: z.string().nullable(),
+  period_start: at,
+  shard: z.int(),
+  usage_value: int8.nullable(),
+  ledger_value: int8.nullable(),
+  unit: z.string().nullable(),
 });
 export type DriftRow = z.output<typeof driftRow>;
 
-/** Must be empty. tenant_id/user_id are NULL where the rollup means "all" (the nil uuid in the view). */
+/**
+ * Must be empty. The drift view does not say its meter's unit (usage_value and ledger_value are in
+ * it): it is looked up in llm.limits, else in llm.limit_usage (NULL when neither knows the meter).
+ */
 export function reconciliationDrift(db: Queryable): Promise<DriftRow[]> {
   return read(db, driftRow,
-    `select scope, nullif(tenant_id, '00000000-0000-0000-0000-000000000000') as tenant_id,
-            nullif(user_id, '00000000-0000-0000-0000-000000000000') as user_id, period, period_start, request_id,
-            ledger_held_micros, rollup_held_micros, ledger_spent_micros, rollup_spent_micros
-       from llm.reconciliation_drift
-      order by scope, tenant_id nulls first, user_id nulls first, period, period_start, request_id`);
+    `select d.kind, d.tenant_id, d.meter_name, d.user_id, d.budget_scope, d.period_start, d.shard, d.usage_value, d.ledger_value,
+            coalesce((select l.unit from llm.limits l where l.meter_name = d.meter_name limit 1),
+                     (select u.unit from llm.limit_usage u where u.meter_name = d.meter_name limit 1)) as unit
+       from llm.reconciliation_drift d
+      order by d.kind, d.tenant_id nulls first, d.meter_name, d.user_id nulls first, d.budget_scope nulls first, d.period_start, d.shard`);
 }

@@ -62,29 +62,29 @@ async function run(db: q.Queryable, args: Exclude<AuditArgs, { command: 'help' }
   const print = <T>(rows: T, table: (rows: T) => string) => io.out(args.json ? toJson(rows) : table(rows));
   switch (args.command) {
     case 'spend':
-    case 'refusals': {
+    case 'refusals':
+    case 'alerts':
+    case 'scopes': {
       const month = args.month ?? (await q.currentMonth(db));
       const filter = { month, tenantId: args.tenantId };
       if (args.command === 'spend') print(await q.monthlySpend(db, filter), (r) => report.spendTable(r, month));
-      else print(await q.refusalsByReason(db, filter), (r) => report.refusalsTable(r, month));
+      else if (args.command === 'refusals') print(await q.refusalsByReason(db, filter), (r) => report.refusalsTable(r, month));
+      else if (args.command === 'alerts') print(await q.alerts(db, filter), (r) => report.alertsTable(r, month));
+      else print(await q.budgetScopes(db, filter), (r) => report.scopesTable(r, month));
       return 0;
     }
+    case 'limits':
+      print(await q.limitUsage(db, { tenantId: args.tenantId }), report.limitsTable);
+      return 0;
     case 'holds':
       print(await q.openHolds(db), report.holdsTable);
       return 0;
     case 'shutoffs':
       print(await q.shutoffWindows(db, { activeOnly: args.active }), report.shutoffsTable);
       return 0;
-    case 'breakers': {
-      const state = await q.breakerState(db);
-      if (state === null) {
-        if (args.json) io.out('null');
-        io.err('audit: breakers: view llm.breaker_state does not exist in this database yet (no breaker audit view installed)');
-        return 0;
-      }
-      io.out(args.json ? toJson(state.rows) : report.breakersTable(state));
+    case 'breakers':
+      print(await q.breakerState(db), report.breakersTable);
       return 0;
-    }
     case 'drift': {
       const rows = await q.reconciliationDrift(db);
       if (args.json) io.out(toJson(rows));

@@ -2,14 +2,10 @@
  * The one place the dashboard and the DB-derived metrics touch the database: one query per audit
  * view (SPEC.md's names and columns), each row parsed with zod, in one transaction as llm_auditor.
  * Never reads llm.request_results, llm.final_outputs or llm.distillation_export (prompts/outputs).
- *
- * Until the v2 SQL core lands, a database without llm.limit_usage is read through legacy-sql.ts,
- * which maps the old views onto the same columns; delete that file and `schemaOf` then.
  */
-import type { Pool, PoolClient } from 'pg';
+import type { Pool } from 'pg';
 import type { z } from 'zod';
 import { withRole } from '../db/context';
-import { LEGACY_METRICS_SQL, LEGACY_SQL } from './legacy-sql';
 import * as rows from './rows';
 
 /** Every audit view of SPEC.md (the Grafana dashboard may name these and no others). */
@@ -67,7 +63,8 @@ export type SectionName = keyof typeof SECTIONS;
 export const SECTION_NAMES = Object.keys(SECTIONS) as SectionName[];
 export type SectionRows = { [K in SectionName]: z.infer<(typeof SECTIONS)[K]['row']>[] };
 
-const METRICS_SQL = `
+/** The metrics' aggregates over the audit views (exported for the test that pins which views it reads). */
+export const METRICS_SQL = `
 select (select count(*) from llm.open_holds) as open_holds,
        (select count(*) from llm.open_holds where overdue) as holds_overdue,
        (select count(*) from llm.reconciliation_drift) as drift_rows,
@@ -77,29 +74,15 @@ select (select count(*) from llm.open_holds) as open_holds,
           from (select scope, max(used_pct) / 100 as r from llm.limit_usage where current and used_pct is not null group by 1) u) as used_ratio_max,
        (select coalesce(json_agg(json_build_object('model_ref', model_ref, 'state', state)), '[]') from llm.breaker_state) as breakers`;
 
-type SchemaVersion = 'v1' | 'v2';
-
-/** v2 = SPEC.md's views (llm.limit_usage exists); v1 = the old schema, read through legacy-sql.ts. */
-async function schemaOf(c: PoolClient): Promise<SchemaVersion> {
-  const { rows: r } = await c.query(`select to_regclass('llm.limit_usage') is not null as v2`);
-  return r[0].v2 ? 'v2' : 'v1';
-}
-
-function sqlFor(name: SectionName, v: SchemaVersion): string | null {
-  return v === 'v2' ? SECTIONS[name].sql : LEGACY_SQL[name];
-}
-
 /** Reads the given sections (and nothing else) in one read-only transaction as llm_auditor, and the database's now(). */
 export async function loadSections<N extends SectionName>(pool: Pool, names: readonly N[], tenantId: string | null):
   Promise<{ readAt: Date; rows: Pick<SectionRows, N> }> {
   return withRole(pool, 'llm_auditor', async (c) => {
     const { rows: head } = await c.query(`select set_config('transaction_read_only', 'on', true), now() as read_at`);
-    const v = await schemaOf(c);
     const out = {} as Record<SectionName, unknown[]>;
     for (const name of names) {
-      const sql = sqlFor(name, v);
-      const found = sql === null ? [] : (await c.query(sql, sql.includes('$1') ? [tenantId] : [])).rows;
-      out[name] = found.map((r) => SECTIONS[name].row.parse(r));
+      const { sql, row } = SECTIONS[name];
+      out[name] = (await c.query(sql, sql.includes('$1') ? [tenantId] : [])).rows.map((r) => row.parse(r));
     }
     return { readAt: head[0].read_at as Date, rows: out as Pick<SectionRows, N> };
   });
@@ -109,7 +92,6 @@ export async function loadSections<N extends SectionName>(pool: Pool, names: rea
 export async function loadMetricsSnapshot(pool: Pool, role: 'llm_auditor' | 'llm_operator' = 'llm_auditor'): Promise<rows.MetricsSnapshot> {
   return withRole(pool, role, async (c) => {
     await c.query(`select set_config('transaction_read_only', 'on', true)`);
-    const sql = (await schemaOf(c)) === 'v2' ? METRICS_SQL : LEGACY_METRICS_SQL;
-    return rows.metricsSnapshotRow.parse((await c.query(sql)).rows[0]);
+    return rows.metricsSnapshotRow.parse((await c.query(METRICS_SQL)).rows[0]);
   });
 }

@@ -27,7 +27,7 @@ export const CallRequestSchema = z.object({
   source_watermark: z.string().nullable(),
   budget_scope: z.string().nullable(),
   correlation_id: z.string().nullable(),
-  tokenizer: z.string().nullable(),
+  tokenizer: z.string().nullish(),
 });
 export type CallRequest = z.output<typeof CallRequestSchema>;
 

@@ -8,8 +8,7 @@ import { join } from 'node:path';
 import type { Pool } from 'pg';
 import { DashboardConfigError, dashboardSettingsFromEnv, isLoopback, startDashboard, type Dashboard } from '../../src/dashboard';
 import { route } from '../../src/dashboard/server';
-import { AUDIT_VIEWS, FORBIDDEN_VIEWS, SECTIONS } from '../../src/dashboard/queries';
-import { LEGACY_METRICS_SQL, LEGACY_SQL } from '../../src/dashboard/legacy-sql';
+import { AUDIT_VIEWS, FORBIDDEN_VIEWS, METRICS_SQL, SECTIONS } from '../../src/dashboard/queries';
 import { esc, pct, usd } from '../../src/dashboard/format';
 import { createTestDb, type TestDb } from '../support/db';
 import { launchChromium } from './dashboard-browser';
@@ -118,14 +117,13 @@ test('without Chromium the browser tests fail and say why (they never pass silen
 
 test('the dashboard\'s and the metrics\' SQL reads only audit views, never the views holding prompts or outputs', () => {
   const audit = new Set<string>(AUDIT_VIEWS);
-  const v2 = Object.values(SECTIONS).map((x) => x.sql);
-  const legacy = [...Object.values(LEGACY_SQL).filter((x): x is string => x !== null), LEGACY_METRICS_SQL];
-  for (const sql of [...v2, ...legacy]) {
+  const queries = [...Object.values(SECTIONS).map((x) => x.sql), METRICS_SQL];
+  for (const sql of queries) {
     const views = [...sql.matchAll(/\bllm\.([a-z_]+)/g)].map((m) => m[1]!);
     expect(views.length).toBeGreaterThan(0);
     for (const v of views) expect(audit.has(v) ? v : `llm.${v}`).toBe(v);
   }
-  for (const sql of v2) expect(sql).not.toMatch(/llm_private|graphile_worker/);
+  for (const sql of queries) expect(sql).not.toMatch(/llm_private|graphile_worker/);
   const dir = join(__dirname, '..', '..', 'src', 'dashboard');
   const sources = [...readdirSync(dir).map((f) => join(dir, f)), join(__dirname, '..', '..', 'src', 'metrics.ts')];
   for (const file of sources) {

@@ -1,9 +1,8 @@
 /**
- * The dashboard, the metrics and the Grafana panels against SPEC.md's audit views (v2). Until the
- * lead's SQL core lands, the views are stand-ins built here with exactly SPEC.md's names and
- * columns (types as we read them): this pins the v2 queries to the contract, and exercises the
- * sections the old schema cannot fill (alerts, budget scopes, limit usage). Once the real views
- * exist, dashboard.test.ts runs on them too (it detects llm.limit_usage).
+ * The dashboard, the metrics and the Grafana panels against SPEC.md's audit views, as stand-ins
+ * built here with exactly SPEC.md's names and columns (types as we read them): this pins the
+ * queries to the contract, with rows a seeded ledger does not easily produce (a global limit, an
+ * open-ended period, a half-open breaker). dashboard.test.ts runs the same code on the real views.
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';

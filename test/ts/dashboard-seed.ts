@@ -4,8 +4,8 @@
  * an active and a scheduled shutoff window, an open breaker, prompts and outputs that must never
  * reach the page; and can inject reconciliation drift.
  *
- * v1 is the old schema; v2 goes through SPEC.md's functions (the application enqueues with a signed
- * context, the worker reserves and settles as llm_money), developed against the lead's v2 SQL.
+ * Everything goes through SPEC.md's functions: the operator sets tenants, models and limits, the
+ * application enqueues with a signed context, the worker reserves and settles as llm_money.
  */
 import type { Pool, PoolClient } from 'pg';
 import { signContext } from '../../src/db/context';
@@ -22,38 +22,22 @@ export const SECRET_OUTPUT = 'SECRET-OUTPUT-do-not-show-9c1e';
 /** A request id that is HTML: the page must show it escaped. */
 export const HTML_REQUEST_ID = '<script>alert("x")</script><b>hold</b>';
 
-export type SchemaVersion = 'v1' | 'v2';
-
-export async function schemaVersion(admin: Pool): Promise<SchemaVersion> {
-  const { rows } = await admin.query(`select to_regclass('llm.limit_usage') is not null as v2`);
-  return rows[0].v2 ? 'v2' : 'v1';
-}
-
-export async function seedDashboardData(admin: Pool): Promise<SchemaVersion> {
-  const v = await schemaVersion(admin);
+export async function seedDashboardData(admin: Pool): Promise<void> {
   const c = await admin.connect();
   try {
-    if (v === 'v1') await seedV1(c);
-    else await seedV2(c);
+    await seed(c);
   } finally {
     c.release();
   }
-  return v;
 }
 
 /** Makes llm.reconciliation_drift non-empty by changing a usage counter behind the ledger's back. */
 export async function injectDrift(admin: Pool): Promise<void> {
-  const v = await schemaVersion(admin);
   const c = await admin.connect();
   try {
     // Triggers (which forbid exactly this) are skipped by a superuser in replica mode.
     await c.query('begin; set local session_replication_role = replica');
-    if (v === 'v1') {
-      await c.query(`update llm_private.spend_rollups set spent_micros = spent_micros + 1234
-        where scope = 'tenant' and period = 'month' and tenant_id = $1`, [TENANT_A]);
-    } else {
-      await c.query(`update llm_private.usage set spent = spent + 1234 where tenant_id = $1`, [TENANT_A]);
-    }
+    await c.query(`update llm_private.usage set spent = spent + 1234 where tenant_id = $1`, [TENANT_A]);
     await c.query('commit');
   } catch (e) {
     await c.query('rollback');
@@ -67,70 +51,8 @@ async function atHoursAgo(c: PoolClient, hours: number): Promise<void> {
   await c.query(`select tests.freeze_clock(now() - make_interval(secs => $1::float8 * 3600))`, [hours]);
 }
 
-/** One call in the old API, as llm_app in the user's context; settled unless `settle` is false. */
-async function callV1(c: PoolClient, tenant: string, user: string, requestId: string, settle: boolean, expect = 'allow',
-  callTimeoutMs = 60000): Promise<void> {
-  await c.query('begin');
-  try {
-    await c.query('select tests.act_as($1, $2)', [tenant, user]);
-    const { rows } = await c.query(
-      `select decision, reason, reservation_id from llm.reserve_call($1, $2, $3, 'investigation', 'mock', 'large', 1000, 1000, 1, $4)`,
-      [tenant, user, requestId, callTimeoutMs]);
-    const r = rows[0];
-    if (settle && r.reservation_id !== null) {
-      await c.query(`select * from llm.settle_call($1, 1000, 0, 500, 1200, 'ok', false, $2::jsonb, $3)`,
-        [r.reservation_id, JSON.stringify([{ role: 'user', content: SECRET_PROMPT }]), SECRET_OUTPUT]);
-    }
-    await c.query('commit');
-    if (r.decision !== expect) throw new Error(`seed: ${requestId} was ${r.decision} (${r.reason}), expected ${expect}`);
-  } catch (e) {
-    await c.query('rollback');
-    throw e;
-  }
-}
-
-async function seedV1(c: PoolClient): Promise<void> {
-  await c.query('select tests.seed()');
-  await atHoursAgo(c, 40);
-  await c.query(`select llm.upsert_tenant($1, 'tenant A', 100000000, 25000000), llm.upsert_tenant($2, 'tenant B', 50000000, 25000000)`,
-    [TENANT_A, TENANT_B]);
-  await c.query(`select llm.set_user_caps($1, $2, 50000)`, [TENANT_A, USER_A1]); // $0.05: the second call is refused
-  await callV1(c, TENANT_A, USER_A2, 'a2-40h', true);
-  await atHoursAgo(c, 30);
-  await callV1(c, TENANT_A, USER_A1, 'a1-30h', true);
-  await callV1(c, TENANT_A, USER_A1, 'a1-30h-refused', true, 'block');
-  await callV1(c, TENANT_B, USER_B1, 'b1-30h', true);
-  await atHoursAgo(c, 5);
-  await callV1(c, TENANT_A, USER_A2, 'a2-5h', true);
-  await callV1(c, TENANT_A, USER_A1, 'a1-5h-refused', true, 'block');
-  await atHoursAgo(c, 0);
-  await callV1(c, TENANT_B, USER_B1, 'b1-now', true);
-  await callV1(c, TENANT_A, USER_A2, HTML_REQUEST_ID, false);
-  await callV1(c, TENANT_B, USER_B1, 'b1-hold', false);
-  await c.query(`select llm.trip_shutoff('tenant', $1, null, now() + interval '1 hour', 'incident 42: runaway agent')`, [TENANT_B]);
-  await callV1(c, TENANT_B, USER_B1, 'b1-during-shutoff', true, 'block');
-  // Last reserve of all (a later reserve of this user would expire it): a hold past its expiry.
-  await atHoursAgo(c, 2);
-  await callV1(c, TENANT_A, USER_A2, 'a2-overdue-hold', false, 'allow', 1000);
-  await atHoursAgo(c, 0);
-  await c.query(`insert into llm_private.shutoff_windows (scope, tenant_id, user_id, kind, starts_at, ends_at, reason, tripped_by)
-    values ('user', $1, $2, 'manual', now() + interval '1 day', now() + interval '2 days', 'planned: <migration> & "cutover"', 'ops')`,
-    [TENANT_A, USER_A2]);
-  await c.query(`insert into llm_private.provider_breakers (provider, model, state, consecutive_failures, open_until, opened_count, last_failure_at, last_success_at)
-    values ('mock', 'small', 'open', 3, now() + interval '5 minutes', 1, now(), now() - interval '1 hour'),
-           ('mock', 'large', 'closed', 0, null, 0, null, now())
-    on conflict (provider, model) do update set state = excluded.state, consecutive_failures = excluded.consecutive_failures,
-      open_until = excluded.open_until, opened_count = excluded.opened_count`);
-}
-
-
-/** The v2 context secret: the one global setup migrated the template with. */
-async function contextSecretV2(_c: PoolClient): Promise<string> {
-  return TEST_CONTEXT_SECRET;
-}
-
 /** Runs fn in a transaction acting as a role, with the worker's money context when ctx is given. */
-async function txV2(c: PoolClient, role: string, ctx: [string, string] | null, fn: () => Promise<void>): Promise<void> {
+async function tx(c: PoolClient, role: string, ctx: [string, string] | null, fn: () => Promise<void>): Promise<void> {
   await c.query('begin');
   try {
     await c.query(`select set_config('role', $1, true)`, [role]);
@@ -150,17 +72,17 @@ async function txV2(c: PoolClient, role: string, ctx: [string, string] | null, f
  * One call through SPEC.md's API, as the application and the worker make it: enqueue as llm_app
  * with a signed context, reserve (and settle) as llm_money with the request's context.
  */
-async function callV2(c: PoolClient, secret: string, tenant: string, user: string, requestId: string, settle: boolean,
+async function call(c: PoolClient, tenant: string, user: string, requestId: string, settle: boolean,
   expect = 'allow', callTimeoutMs = 60000, budgetScope: string | null = null): Promise<void> {
   let pk = '';
-  await txV2(c, 'llm_app', null, async () => {
-    await c.query('select llm.use_context($1)', [signContext(secret, tenant, user)]);
+  await tx(c, 'llm_app', null, async () => {
+    await c.query('select llm.use_context($1)', [signContext(TEST_CONTEXT_SECRET, tenant, user)]);
     const { rows } = await c.query(`select request_pk::text from llm.enqueue_call($1::jsonb)`, [JSON.stringify({
       request_id: requestId, endpoint: 'investigation', model: 'mock:large', max_output_tokens: 1000, ...(budgetScope ? { budget_scope: budgetScope } : {}),
       messages: [{ role: 'user', content: SECRET_PROMPT }] })]);
     pk = rows[0].request_pk;
   });
-  await txV2(c, 'llm_money', [tenant, user], async () => {
+  await tx(c, 'llm_money', [tenant, user], async () => {
     const { rows } = await c.query(`select decision, reason, attempt_no from llm.reserve_call($1::bigint, 1, 1000, $2)`, [pk, callTimeoutMs]);
     const r = rows[0];
     if (r.decision !== expect) throw new Error(`seed: ${requestId} was ${r.decision} (${r.reason}), expected ${expect}`);
@@ -170,11 +92,10 @@ async function callV2(c: PoolClient, secret: string, tenant: string, user: strin
   });
 }
 
-/** The same story as seedV1 through SPEC.md's functions (v2). */
-async function seedV2(c: PoolClient): Promise<void> {
-  const secret = await contextSecretV2(c);
+/** Two tenants' month so far, spread over the last 40 hours of the database's clock. */
+async function seed(c: PoolClient): Promise<void> {
   await atHoursAgo(c, 40);
-  await txV2(c, 'llm_operator', null, async () => {
+  await tx(c, 'llm_operator', null, async () => {
     await c.query(`select llm.upsert_tenant($1, 'tenant A'), llm.upsert_tenant($2, 'tenant B')`, [TENANT_A, TENANT_B]);
     await c.query(`select llm.define_model('mock', 'large', 8192, false, 10000000, 5000000, 30000000),
       llm.define_model('mock', 'small', 4096, true, 1000000, 500000, 2000000)`);
@@ -184,30 +105,30 @@ async function seedV2(c: PoolClient): Promise<void> {
     // a1: $0.05, alerts at 50/80/95 %: its first call ($0.025) fires the 50 % alert, its second is refused.
     await c.query(`select llm.set_limit('investigation_calls', 20, $1), llm.set_limit('investigation_budget', 5000000, $1)`, [TENANT_A]);
   });
-  await callV2(c, secret, TENANT_A, USER_A2, 'a2-40h', true);
+  await call(c, TENANT_A, USER_A2, 'a2-40h', true);
   await atHoursAgo(c, 30);
-  await callV2(c, secret, TENANT_A, USER_A1, 'a1-30h', true);
-  await callV2(c, secret, TENANT_A, USER_A1, 'a1-30h-refused', true, 'block');
-  await callV2(c, secret, TENANT_B, USER_B1, 'b1-30h', true);
+  await call(c, TENANT_A, USER_A1, 'a1-30h', true);
+  await call(c, TENANT_A, USER_A1, 'a1-30h-refused', true, 'block');
+  await call(c, TENANT_B, USER_B1, 'b1-30h', true);
   await atHoursAgo(c, 5);
-  await callV2(c, secret, TENANT_A, USER_A2, 'a2-5h', true);
-  await callV2(c, secret, TENANT_A, USER_A1, 'a1-5h-refused', true, 'block');
+  await call(c, TENANT_A, USER_A2, 'a2-5h', true);
+  await call(c, TENANT_A, USER_A1, 'a1-5h-refused', true, 'block');
   await atHoursAgo(c, 0);
-  await callV2(c, secret, TENANT_B, USER_B1, 'b1-now', true, 'allow', 60000, 'investigation-b-1');
-  await callV2(c, secret, TENANT_A, USER_A2, HTML_REQUEST_ID, false, 'allow', 60000, 'investigation-a-7');
-  await callV2(c, secret, TENANT_B, USER_B1, 'b1-hold', false);
-  await txV2(c, 'llm_operator', null, async () => {
+  await call(c, TENANT_B, USER_B1, 'b1-now', true, 'allow', 60000, 'investigation-b-1');
+  await call(c, TENANT_A, USER_A2, HTML_REQUEST_ID, false, 'allow', 60000, 'investigation-a-7');
+  await call(c, TENANT_B, USER_B1, 'b1-hold', false);
+  await tx(c, 'llm_operator', null, async () => {
     await c.query(`select llm.trip_shutoff('tenant', $1, null, now() + interval '1 hour', 'incident 42: runaway agent')`, [TENANT_B]);
     await c.query(`select llm.schedule_shutoff('user', $1, $2, now() + interval '1 day', now() + interval '2 days', 'planned: <migration> & "cutover"')`,
       [TENANT_A, USER_A2]);
   });
-  await callV2(c, secret, TENANT_B, USER_B1, 'b1-during-shutoff', true, 'block');
-  await txV2(c, 'llm_operator', null, async () => {
+  await call(c, TENANT_B, USER_B1, 'b1-during-shutoff', true, 'block');
+  await tx(c, 'llm_operator', null, async () => {
     await c.query('select llm.evaluate_limits()'); // alerts of limits past a threshold (a1 at 50 %)
   });
   // Last reserve of all (a later reserve of this user could expire it): a hold past its expiry.
   await atHoursAgo(c, 2);
-  await callV2(c, secret, TENANT_A, USER_A2, 'a2-overdue-hold', false, 'allow', 1000);
+  await call(c, TENANT_A, USER_A2, 'a2-overdue-hold', false, 'allow', 1000);
   await atHoursAgo(c, 0);
   await c.query(`insert into llm_private.provider_breakers (provider, model, state, consecutive_failures, open_until, opened_count, last_failure_at, last_success_at)
     values ('mock', 'small', 'open', 3, now() + interval '5 minutes', 1, now(), now() - interval '1 hour'),

@@ -1,4 +1,7 @@
-/** A clean database reaches head with one command, and migrating again is a no-op. */
+/**
+ * A clean database reaches head with one command, migrating again is a no-op, and an upgrade that
+ * changes sql/api's llm_private helpers (a return type, a trigger function) replays cleanly.
+ */
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { migrateAll } from '../../src/db/migrate';
@@ -15,12 +18,19 @@ async function catalogFingerprint(): Promise<unknown> {
     const { rows } = await c.query(`
       select
         (select count(*) from graphile_migrate.migrations)::int as migrations,
-        (select string_agg(p.oid::regprocedure::text || ':' || md5(p.prosrc), ',' order by 1)
-           from pg_proc p join pg_namespace n on n.oid = p.pronamespace
-          where n.nspname in ('llm', 'llm_private', 'llm_queue')) as functions,
-        (select string_agg(c.oid::regclass::text, ',' order by 1)
-           from pg_class c join pg_namespace n on n.oid = c.relnamespace
-          where n.nspname in ('llm', 'llm_private')) as relations,
+        (select string_agg(f, ',' order by f) from (
+           select p.oid::regprocedure::text || ':' || pg_get_function_result(p.oid) || ':' || md5(p.prosrc) as f
+             from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+            where n.nspname in ('llm', 'llm_private', 'llm_queue')) x) as functions,
+        (select string_agg(r, ',' order by r) from (
+           select c.oid::regclass::text as r
+             from pg_class c join pg_namespace n on n.oid = c.relnamespace
+            where n.nspname in ('llm', 'llm_private')) x) as relations,
+        -- Every trigger of ours, partitions' clones included: table, name, when and what it runs.
+        (select string_agg(t, ',' order by t) from (
+           select t.tgrelid::regclass::text || '.' || t.tgname || ':' || t.tgtype || ':' || t.tgenabled::text || ':' || t.tgfoid::regprocedure::text as t
+             from pg_trigger t join pg_class c on c.oid = t.tgrelid join pg_namespace n on n.oid = c.relnamespace
+            where n.nspname in ('llm', 'llm_private') and not t.tgisinternal) x) as triggers,
         (select api_hash from llm_private.schema_state) as api_hash,
         (select oid from pg_namespace where nspname = 'llm')::text as llm_schema_oid`);
     return rows[0];
@@ -51,21 +61,60 @@ test('migrating again changes nothing: same migrations, same objects, API not re
   expect(await catalogFingerprint()).toEqual(before);
 });
 
-test("an upgrade whose API changes a helper's return type replays cleanly", async () => {
+/** Runs SQL as the owner (who owns sql/api's objects), as an older version of the API would have left them. */
+async function asOwner(sql: string): Promise<void> {
   const c = new Client({ connectionString: url });
   await c.connect();
   try {
-    // Stand-in for an older version of a helper with another return type.
-    await c.query(`set role llm_owner;
-      drop function llm_private.lock_rollups(uuid, uuid, timestamptz, timestamptz, boolean) cascade;
-      create function llm_private.lock_rollups(uuid, uuid, timestamptz, timestamptz, boolean) returns setof llm_private.spend_rollups
-        language sql set search_path = pg_catalog as 'select * from llm_private.spend_rollups where false';
-      update llm_private.schema_state set api_hash = 'older'; reset role`);
+    await c.query(`set role llm_owner; ${sql}; reset role`);
   } finally {
     await c.end();
   }
+}
+
+/**
+ * A write to llm_private.usage that no ledger trigger made (as the superuser, replica mode off),
+ * rolled back: the SQLSTATE it raised (tg_usage__guard raises LG005), or null when it went through.
+ */
+async function directUsageWrite(): Promise<string | null> {
+  const c = new Client({ connectionString: url });
+  await c.connect();
+  try {
+    await c.query('begin');
+    await c.query(`insert into llm_private.usage (tenant_id, meter_id, user_id, budget_scope, period_start, shard, limit_id, cap, quota)
+      values (gen_random_uuid(), (select min(id) from llm_private.meters), gen_random_uuid(), '', now(), 0, 1, 1000, 1000)`);
+    return null;
+  } catch (e) {
+    return (e as { code?: string }).code ?? 'no code';
+  } finally {
+    await c.query('rollback').catch(() => {});
+    await c.end();
+  }
+}
+
+test("an upgrade whose API changes a helper's return type and a trigger function replays cleanly; the triggers come back", async () => {
+  const head = (await catalogFingerprint()) as Record<string, unknown>;
+  expect(head.triggers).toContain('llm_private.usage._100_guard:');
+  expect(await directUsageWrite()).toBe('LG005');
+
+  // Stand-ins for an older version: a helper with another return type (CREATE OR REPLACE cannot
+  // change it back), and the usage guard as a trigger function that lets everything through.
+  await asOwner(`
+    drop function llm_private.system_hash(jsonb);
+    create function llm_private.system_hash(jsonb) returns bytea language sql immutable set search_path = pg_catalog
+      as 'select null::bytea';
+    create or replace function llm_private.tg_usage__guard() returns trigger language plpgsql set search_path = pg_catalog
+      as 'begin return new; end';
+    update llm_private.schema_state set api_hash = 'older'`);
+  expect(await directUsageWrite()).toBeNull(); // the check below is not vacuous
+
   const again = await migrateAll(url);
   expect(again.apiReplayed).toBe(true);
-  const fp = (await catalogFingerprint()) as { functions: string };
-  expect(fp.functions).toContain('llm_private.lock_rollups(uuid,uuid,timestamp with time zone,timestamp with time zone,boolean)');
+  const replayed = (await catalogFingerprint()) as Record<string, unknown>;
+  // The same functions (signatures, return types, bodies), relations and triggers as a database
+  // migrated straight to head: the replay dropped the helpers, the trigger functions with their
+  // triggers (on every partition), and created them all again.
+  for (const k of ['migrations', 'functions', 'relations', 'triggers', 'api_hash']) expect({ [k]: replayed[k] }).toEqual({ [k]: head[k] });
+  expect(replayed.functions).toContain('llm_private.system_hash(jsonb):text:');
+  expect(await directUsageWrite()).toBe('LG005');
 });

@@ -7,18 +7,17 @@ import { Pool } from 'pg';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { DEFAULT_METRICS_PREFIX, DROPPED_DEFAULT_METRICS, Metrics, serveMetrics } from '../../src/metrics';
 import { createTestDb, type TestDb } from '../support/db';
-import { injectDrift, seedDashboardData, type SchemaVersion } from './dashboard-seed';
+import { injectDrift, seedDashboardData } from './dashboard-seed';
 import { promtool } from './ops-promtool';
 
 let db: TestDb;
 let auditor: Pool;
 let worker: Pool;
-let version: SchemaVersion;
 const servers: Server[] = [];
 
 beforeAll(async () => {
   db = await createTestDb();
-  version = await seedDashboardData(db.pool('admin'));
+  await seedDashboardData(db.pool('admin'));
   auditor = db.pool('llm_auditor');
   worker = db.pool('llm_worker');
 });
@@ -72,14 +71,13 @@ test('the unfixed default metrics are what promtool rejects (the check above is 
 
 test('DB-derived metrics equal the audit views', async () => {
   const text = await scrape(new Metrics(worker, { auditPool: auditor }));
-  const overdue = version === 'v1' ? 'past_expiry' : 'overdue';
   expect(value(text, 'llm_open_holds')).toBe(await count('select count(*) as n from llm.open_holds'));
-  expect(value(text, 'llm_holds_overdue')).toBe(await count(`select count(*) as n from llm.open_holds where ${overdue}`));
+  expect(value(text, 'llm_holds_overdue')).toBe(await count(`select count(*) as n from llm.open_holds where overdue`));
   expect(value(text, 'llm_holds_overdue')).toBe(1);
   expect(value(text, 'llm_reconciliation_drift_rows')).toBe(0);
   expect(value(text, 'llm_breaker_state{model="mock:small"}')).toBe(2);
   expect(value(text, 'llm_breaker_state{model="mock:large"}')).toBe(0);
-  expect(value(text, 'llm_limit_alerts_total{threshold="80"}')).toBe(await count(`select count(*) as n from ${version === 'v1' ? '(select 1 where false) x' : 'llm.alerts where threshold_pct = 80'}`));
+  expect(value(text, 'llm_limit_alerts_total{threshold="80"}')).toBe(await count('select count(*) as n from llm.alerts where threshold_pct = 80'));
   expect(value(text, 'llm_limit_alerts_total{threshold="95"}')).toBeGreaterThanOrEqual(0);
   expect(value(text, 'llm_limit_used_ratio_max{scope="user"}')).toBe(0.5); // user a1: $0.025 of $0.05
   expect(value(text, 'llm_job_queue_depth')).toBeGreaterThanOrEqual(0);
