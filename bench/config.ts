@@ -1,5 +1,6 @@
-/** Benchmark knobs, all from the environment (see bench/README.md). */
+/** Benchmark knobs, all from the environment (see bench/README.md). BENCH_QUICK=1 changes the defaults only. */
 import { join } from 'node:path';
+import { redactUrl } from '../src/db/urls';
 
 function intEnv(name: string, fallback: number, min = 1): number {
   const raw = process.env[name];
@@ -13,56 +14,86 @@ function listEnv(name: string, fallback: number[]): number[] {
   const raw = process.env[name];
   if (!raw) return fallback;
   const list = raw.split(',').map((s) => Number(s.trim()));
-  if (!list.length || list.some((n) => !Number.isInteger(n) || n < 1)) {
-    throw new Error(`${name} must be a comma-separated list of positive integers, got ${JSON.stringify(raw)}`);
+  if (!list.length || list.some((n) => !Number.isInteger(n) || n < 1 || n > 99)) {
+    throw new Error(`${name} must be a comma-separated list of integers 1..99, got ${JSON.stringify(raw)}`);
   }
   return list;
 }
 
+export const SECTIONS = ['pairs', 'e2e', 'scale', 'semantic'] as const;
+export type Section = (typeof SECTIONS)[number];
+
+function sectionsEnv(): Section[] {
+  const raw = process.env.BENCH_SECTIONS;
+  if (!raw) return [...SECTIONS];
+  const list = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const s of list) {
+    if (!(SECTIONS as readonly string[]).includes(s)) throw new Error(`BENCH_SECTIONS: unknown section ${s} (known: ${SECTIONS.join(', ')})`);
+  }
+  return list as Section[];
+}
+
 export interface BenchConfig {
-  /** Administrator URL of the server; its database name is replaced by the bench database. */
+  quick: boolean;
+  /** Administrator URL of the server; the bench creates and drops its own databases there. */
   serverUrl: string;
-  /** Seconds per measurement point (pgbench -T, worker run). */
+  sections: Section[];
+  /** Seconds per measured run (goals 1, 2, 4). */
   seconds: number;
-  clients: number[];
-  /** Rows 1-2: each point is this many alternating runs of seconds/rounds (noise hits all alike). */
+  /** Interleaved rounds of goals 1 and 2 (rotating order; the figures are medians over rounds). */
   rounds: number;
+  clients: number[];
   pgbenchPath: string;
   pgbenchScale: number;
-  /** Tenants (one user each) for the distinct-user throughput runs. */
-  tenants: number;
-  historySmall: number;
-  historyLarge: number;
+  /** Goal 5: ledger rows (governed calls) bulk-loaded in the large and the small database. */
+  scaleRows: number;
+  scaleSmallRows: number;
   latencyCalls: number;
   latencyWarmup: number;
-  /** The small- and large-ledger probes alternate in this many rounds. */
   latencyRounds: number;
+  /** Goals 3 and 4. */
+  e2eRounds: number;
+  e2eSeconds: number;
   workerConcurrency: number;
-  workerJobs: number;
+  pollIntervalMs: number;
   keepDatabase: boolean;
   /** Where the markdown report goes; null (BENCH_RESULTS=-) prints only. */
   resultsFile: string | null;
 }
 
 export function loadConfig(): BenchConfig {
-  const seconds = intEnv('BENCH_SECONDS', 8);
+  const quick = process.env.BENCH_QUICK === '1';
+  const seconds = intEnv('BENCH_SECONDS', quick ? 1 : 5);
   return {
+    quick,
     serverUrl: process.env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres',
+    sections: sectionsEnv(),
     seconds,
+    rounds: intEnv('BENCH_ROUNDS', quick ? 3 : 5),
     clients: listEnv('BENCH_CLIENTS', [1, 8, 32]),
-    rounds: intEnv('BENCH_ROUNDS', 2),
     pgbenchPath: process.env.BENCH_PGBENCH || '/usr/lib/postgresql/15/bin/pgbench',
     pgbenchScale: intEnv('BENCH_PGBENCH_SCALE', 10),
-    tenants: intEnv('BENCH_TENANTS', 1000),
-    historySmall: intEnv('BENCH_HISTORY_SMALL', 1_000),
-    historyLarge: intEnv('BENCH_HISTORY_LARGE', 1_000_000),
-    latencyCalls: intEnv('BENCH_LATENCY_CALLS', 2000),
-    latencyWarmup: intEnv('BENCH_LATENCY_WARMUP', 200, 0),
-    latencyRounds: intEnv('BENCH_LATENCY_ROUNDS', 4),
+    scaleRows: intEnv('BENCH_SCALE_ROWS', quick ? 10_000 : 10_000_000),
+    scaleSmallRows: intEnv('BENCH_SCALE_SMALL_ROWS', 1_000),
+    latencyCalls: intEnv('BENCH_LATENCY_CALLS', quick ? 100 : 500),
+    latencyWarmup: intEnv('BENCH_LATENCY_WARMUP', quick ? 20 : 100, 0),
+    latencyRounds: intEnv('BENCH_LATENCY_ROUNDS', quick ? 2 : 4),
+    e2eRounds: intEnv('BENCH_E2E_ROUNDS', quick ? 1 : 3),
+    e2eSeconds: intEnv('BENCH_E2E_SECONDS', seconds),
     workerConcurrency: intEnv('BENCH_WORKER_CONCURRENCY', 10),
-    // Enough no-op jobs that the queue does not drain before BENCH_SECONDS on a fast machine.
-    workerJobs: intEnv('BENCH_WORKER_JOBS', Math.max(20_000, seconds * 5_000)),
+    pollIntervalMs: intEnv('BENCH_WORKER_POLL_MS', 100, 50),
     keepDatabase: process.env.BENCH_KEEP_DB === '1',
-    resultsFile: process.env.BENCH_RESULTS === '-' ? null : process.env.BENCH_RESULTS || join(__dirname, 'RESULTS.md'),
+    resultsFile: process.env.BENCH_RESULTS === '-' ? null
+      : process.env.BENCH_RESULTS || join(__dirname, quick ? 'RESULTS.quick.md' : 'RESULTS.md'),
   };
+}
+
+/** The BENCH_* variables set for this run, for the report's command line. */
+export function benchEnv(): string {
+  return Object.entries(process.env)
+    .filter(([k]) => k.startsWith('BENCH_'))
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([k, v]) => [k, k === 'BENCH_DATABASE_URL' ? redactUrl(v ?? '') : (v ?? '')] as const)
+    .map(([k, v]) => `${k}=${/^[\w.,:/@*-]*$/.test(v) ? v : JSON.stringify(v)}`)
+    .join(' ');
 }

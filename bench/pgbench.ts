@@ -1,11 +1,14 @@
 /** Runs pgbench as a child process and parses its summary. */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export interface PgbenchResult {
+  /** Steady-state tps (see steadyTps) when the per-transaction log allowed it, else pgbench's own figure. */
   tps: number;
+  /** pgbench's own tps over the whole run (without initial connection time). */
+  tpsAll: number;
   transactions: number;
   failed: number;
   latencyAvgMs: number | null;
@@ -27,9 +30,9 @@ function dbOf(url: string): string {
   return decodeURIComponent(new URL(url).pathname.replace(/^\//, ''));
 }
 
-function exec(bin: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<{ code: number; out: string }> {
+function exec(bin: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: number, cwd?: string): Promise<{ code: number; out: string }> {
   return new Promise((resolve, reject) => {
-    execFile(bin, args, { env, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+    execFile(bin, args, { env, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024, cwd }, (err, stdout, stderr) => {
       const out = `${stdout}${stderr}`;
       if (err && typeof (err as NodeJS.ErrnoException).code === 'string') {
         reject(new Error(`${bin}: ${err.message}`));
@@ -52,12 +55,53 @@ export interface PgbenchRun {
   url: string;
   script: string;
   clients: number;
-  seconds: number;
+  /** -T seconds, or */
+  seconds?: number;
+  /** -t script executions per client (exactly). */
+  perClient?: number;
   /** -D name=value variables. */
   defines?: Record<string, string | number>;
 }
 
-/** Runs a custom script with -n -T -c -j (j = min(2, clients)) and parses tps and failures. */
+/**
+ * Steady-state throughput from pgbench's per-transaction log (-l): transactions completed in the
+ * window where every client is past its first `skip` transactions (a new connection's first calls
+ * compile the PL/pgSQL functions and plan their statements: half a second each on this machine)
+ * and no client has finished yet (with -t, clients end at different times). Null when the window
+ * is empty. Log lines: client_id transaction_no latency_us script_no epoch_s epoch_us.
+ */
+export function steadyTps(logText: string, skip: number): number | null {
+  const perClient = new Map<number, number[]>();
+  for (const line of logText.split('\n')) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 6) continue;
+    const client = Number(f[0]);
+    const at = Number(f[4]) + Number(f[5]) / 1e6;
+    if (!Number.isFinite(client) || !Number.isFinite(at)) continue;
+    let xs = perClient.get(client);
+    if (!xs) perClient.set(client, (xs = []));
+    xs.push(at);
+  }
+  if (!perClient.size) return null;
+  let from = -Infinity;
+  let to = Infinity;
+  for (const xs of perClient.values()) {
+    xs.sort((a, b) => a - b);
+    if (xs.length <= skip) return null;
+    from = Math.max(from, xs[skip - 1] ?? xs[0]!);
+    to = Math.min(to, xs[xs.length - 1]!);
+  }
+  if (!(to > from)) return null;
+  let n = 0;
+  for (const xs of perClient.values()) for (const at of xs) if (at > from && at <= to) n++;
+  return n / (to - from);
+}
+
+/**
+ * Runs a custom script with -n, -T or -t, -c, -j (j = min(2, clients)) and -l, and parses tps and
+ * failures. `tps` is the steady-state figure (steadyTps, skipping each client's first 3
+ * transactions), the same method for our scripts and the baselines.
+ */
 export async function runPgbench(run: PgbenchRun): Promise<PgbenchResult> {
   const dir = mkdtempSync(join(tmpdir(), 'llmgov-bench-'));
   try {
@@ -65,17 +109,21 @@ export async function runPgbench(run: PgbenchRun): Promise<PgbenchResult> {
     writeFileSync(file, run.script);
     const { args, env } = connArgs(run.url);
     const defines = Object.entries(run.defines ?? {}).flatMap(([k, v]) => ['-D', `${k}=${v}`]);
-    const all = ['-n', '-T', String(run.seconds), '-c', String(run.clients), '-j', String(Math.min(2, run.clients)),
+    const length = run.perClient !== undefined ? ['-t', String(run.perClient)] : ['-T', String(run.seconds ?? 5)];
+    const all = ['-n', ...length, '-c', String(run.clients), '-j', String(Math.min(2, run.clients)), '-l',
       '-f', file, ...defines, ...args, dbOf(run.url)];
-    const { code, out } = await exec(run.bin, all, env, (run.seconds + 120) * 1000);
+    const { code, out } = await exec(run.bin, all, env, ((run.seconds ?? 0) + 600) * 1000, dir);
     const tps = /tps = ([0-9.]+) \(without initial connection time\)/.exec(out) ?? /tps = ([0-9.]+)/.exec(out);
     const tx = /number of transactions actually processed: (\d+)/.exec(out);
     const failed = /number of failed transactions: (\d+)/.exec(out);
     const lat = /latency average = ([0-9.]+) ms/.exec(out);
     const aborted = code !== 0 || /client \d+ aborted/.test(out);
     if (!tps || !tx) throw new Error(`pgbench produced no summary (exit ${code}):\n${out}`);
+    const logs = readdirSync(dir).filter((f) => f.startsWith('pgbench_log.')).map((f) => readFileSync(join(dir, f), 'utf8')).join('\n');
+    const steady = steadyTps(logs, 3);
     return {
-      tps: Number(tps[1]),
+      tps: steady ?? Number(tps[1]),
+      tpsAll: Number(tps[1]),
       transactions: Number(tx[1]),
       failed: failed ? Number(failed[1]) : 0,
       latencyAvgMs: lat ? Number(lat[1]) : null,
@@ -96,16 +144,7 @@ export function singleRowUpdateScript(scale: number): string {
   ].join('\n');
 }
 
-/** Several runs of one configuration as one result: mean tps, summed counts. */
-export function combineRuns(runs: PgbenchResult[]): PgbenchResult {
-  if (!runs.length) throw new Error('combineRuns: no runs');
-  const lat = runs.map((r) => r.latencyAvgMs).filter((x): x is number => x !== null);
-  return {
-    tps: runs.reduce((s, r) => s + r.tps, 0) / runs.length,
-    transactions: runs.reduce((s, r) => s + r.transactions, 0),
-    failed: runs.reduce((s, r) => s + r.failed, 0),
-    latencyAvgMs: lat.length ? lat.reduce((a, b) => a + b, 0) / lat.length : null,
-    aborted: runs.some((r) => r.aborted),
-    output: runs.map((r) => r.output).join('\n'),
-  };
+/** The same UPDATE on one row (aid = 1) for every client: the hot-row baseline. */
+export function hotRowUpdateScript(): string {
+  return ['UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid = 1;', ''].join('\n');
 }
