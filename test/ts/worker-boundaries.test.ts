@@ -5,7 +5,7 @@
  *   - the shared LISTEN connection wakes cache-fill waits on a real NOTIFY, and survives losing its
  *     connection.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -101,16 +101,26 @@ describe('against a database', () => {
   }, 30_000);
 });
 
+function runAsync(cmd: string, args: string[], env: Record<string, string>, timeoutMs: number) {
+  return new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+    const p = spawn(cmd, args, { cwd: ROOT, env: { ...process.env, ...env }, timeout: timeoutMs });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d) => (stdout += d));
+    p.stderr.on('data', (d) => (stderr += d));
+    p.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
 describe('an LLM job through graphile-worker\'s own CLI (needs the v2 SQL API)', () => {
   test('npx graphile-worker --once runs a governed call end to end', async () => {
     const h = await createHarness();
     try {
       await h.enqueue(payload('cli-1'));
-      const r = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'graphile-worker', 'dist', 'cli.js'), '--once'], {
-        cwd: ROOT, encoding: 'utf8', timeout: 60_000,
-        env: { ...process.env, DATABASE_URL: h.db.adminUrl, LLM_PROVIDERS: JSON.stringify([localProviderConfig(h.mock.baseUrl)]),
-          [LOCAL_KEY_ENV]: FAKE_KEY, LOG_LEVEL: 'info' },
-      });
+      // Asynchronously: the mock provider answers from this process's event loop, which spawnSync would block.
+      const r = await runAsync(process.execPath, [join(ROOT, 'node_modules', 'graphile-worker', 'dist', 'cli.js'), '--once'], {
+        DATABASE_URL: h.db.adminUrl, LLM_PROVIDERS: JSON.stringify([localProviderConfig(h.mock.baseUrl)]), [LOCAL_KEY_ENV]: FAKE_KEY, LOG_LEVEL: 'info',
+      }, 60_000);
       expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
       expect(r.stdout).toMatch(/"event":"settle"/);
       expect(await h.result('cli-1')).toMatchObject({ state: 'done' });
