@@ -446,6 +446,7 @@ COMMENT ON FUNCTION llm.cache_key(p_payload jsonb) IS 'The cache key of a payloa
 CREATE FUNCTION llm.cancel_request(p_request_id text, p_endpoint text) RETURNS boolean
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog'
+    SET plan_cache_mode TO 'force_generic_plan'
     AS $$
 begin
   update llm_private.requests q set state = 'cancelled'
@@ -572,6 +573,7 @@ COMMENT ON FUNCTION llm.disable_meter(p_name text) IS 'Operator: new calls stop 
 CREATE FUNCTION llm.embedding_for_call(p_request_pk bigint) RETURNS TABLE(embedding_model text, provider text, model text, semantic_threshold real)
     LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog'
+    SET plan_cache_mode TO 'force_generic_plan'
     AS $$
 #variable_conflict use_column
 declare
@@ -643,6 +645,7 @@ COMMENT ON FUNCTION llm.end_limit(p_limit_id integer) IS 'Operator: ends a limit
 CREATE FUNCTION llm.enqueue_call(p_payload jsonb) RETURNS TABLE(request_pk bigint, state text, created boolean)
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog'
+    SET plan_cache_mode TO 'force_generic_plan'
     AS $$
 #variable_conflict use_column
 declare
@@ -833,6 +836,7 @@ COMMENT ON FUNCTION llm.fail_lost_requests() IS 'Operator (cron): a request whos
 CREATE FUNCTION llm.fail_request(p_request_pk bigint, p_reason text) RETURNS text
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog'
+    SET plan_cache_mode TO 'force_generic_plan'
     AS $$
 declare
   v_failure llm_private.reason := llm_private.require_failure_reason(p_reason);
@@ -934,6 +938,7 @@ COMMENT ON FUNCTION llm.purge_expired(p_limit integer) IS 'Operator (cron, hourl
 CREATE FUNCTION llm.release_call(p_request_pk bigint, p_attempt_no integer, p_reason text, p_final_failure text DEFAULT NULL::text) RETURNS TABLE(state text, released_micros bigint, request_state text)
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog'
+    SET plan_cache_mode TO 'force_generic_plan'
     AS $$
 #variable_conflict use_column
 declare
@@ -982,6 +987,7 @@ COMMENT ON FUNCTION llm.release_call(p_request_pk bigint, p_attempt_no integer, 
 CREATE FUNCTION llm.request_for_call(p_request_pk bigint) RETURNS TABLE(request_pk bigint, request_id text, endpoint text, state text, model_ref text, messages jsonb, max_output_tokens integer, response_format text, source_watermark text, budget_scope text, correlation_id text)
     LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog'
+    SET plan_cache_mode TO 'force_generic_plan'
     AS $$
 begin
   perform llm_private.require_money_context();

@@ -342,6 +342,7 @@ create or replace function llm.embedding_for_call(p_request_pk bigint)
   returns table (embedding_model text, provider text, model text, semantic_threshold real)
   language plpgsql stable
   set search_path = pg_catalog
+  set plan_cache_mode = force_generic_plan
 as $$
 #variable_conflict use_column
 declare

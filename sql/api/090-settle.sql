@@ -286,6 +286,7 @@ create or replace function llm.release_call(p_request_pk bigint, p_attempt_no in
   returns table (state text, released_micros bigint, request_state text)
   language plpgsql
   set search_path = pg_catalog
+  set plan_cache_mode = force_generic_plan
 as $$
 #variable_conflict use_column
 declare
@@ -324,6 +325,7 @@ comment on function llm.release_call(bigint, integer, text, text) is
 create or replace function llm.fail_request(p_request_pk bigint, p_reason text) returns text
   language plpgsql
   set search_path = pg_catalog
+  set plan_cache_mode = force_generic_plan
 as $$
 declare
   v_failure llm_private.reason := llm_private.require_failure_reason(p_reason);

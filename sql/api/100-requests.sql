@@ -171,6 +171,7 @@ create or replace trigger _100_derive before insert or update on llm_private.req
 create or replace function llm.enqueue_call(p_payload jsonb) returns table (request_pk bigint, state text, created boolean)
   language plpgsql
   set search_path = pg_catalog
+  set plan_cache_mode = force_generic_plan
 as $$
 #variable_conflict use_column
 declare
@@ -241,6 +242,7 @@ comment on function llm.enqueue_call(jsonb) is
 create or replace function llm.cancel_request(p_request_id text, p_endpoint text) returns boolean
   language plpgsql
   set search_path = pg_catalog
+  set plan_cache_mode = force_generic_plan
 as $$
 begin
   update llm_private.requests q set state = 'cancelled'
@@ -257,6 +259,7 @@ create or replace function llm.request_for_call(p_request_pk bigint)
     response_format text, source_watermark text, budget_scope text, correlation_id text)
   language plpgsql stable
   set search_path = pg_catalog
+  set plan_cache_mode = force_generic_plan
 as $$
 begin
   perform llm_private.require_money_context();

@@ -63,6 +63,10 @@ export interface ReserveArgs {
   inputTokens: number;
   callTimeoutMs: number;
   traceId: string | null;
+  /** 'embedding' reserves the semantic cache's embedding call (docs/semantic-cache.md); default 'chat'. */
+  purpose?: 'chat' | 'embedding';
+  /** Chat only, after the embedding call settled ok: the question's vector for the semantic lookup. */
+  embedding?: number[] | null;
 }
 
 export const SettlementSchema = z.object({
@@ -90,7 +94,18 @@ export interface SettleArgs {
   outputValid?: boolean | null;
   piiFlagged?: boolean;
   finalFailure?: FinalFailure | null;
+  /** Chat only: the vector the chat reserve looked up with, stored with the cache entry. */
+  embedding?: number[] | null;
 }
+
+/** llm.embedding_for_call: which embedding model to call before a chat call (no row: skip the semantic cache). */
+export const EmbeddingPlanSchema = z.object({
+  embedding_model: z.string(),
+  provider: z.string(),
+  model: z.string(),
+  semantic_threshold: z.number(),
+});
+export type EmbeddingPlan = z.output<typeof EmbeddingPlanSchema>;
 
 export const ReleaseSchema = z.object({ state: z.string(), released_micros: int8, request_state: z.string() });
 export type Release = z.output<typeof ReleaseSchema>;
@@ -103,8 +118,8 @@ export async function requestForCall(c: PoolClient, requestPk: bigint): Promise<
 export async function reserveCall(c: PoolClient, a: ReserveArgs): Promise<Decision> {
   const { rows } = await c.query(
     `select * from llm.reserve_call(p_request_pk => $1::bigint, p_job_attempt => $2::int, p_input_tokens => $3::int,
-       p_call_timeout_ms => $4::int, p_trace_id => $5::text)`,
-    [a.requestPk.toString(), a.jobAttempt, a.inputTokens, a.callTimeoutMs, a.traceId],
+       p_call_timeout_ms => $4::int, p_trace_id => $5::text, p_purpose => $6::text, p_embedding => $7::real[])`,
+    [a.requestPk.toString(), a.jobAttempt, a.inputTokens, a.callTimeoutMs, a.traceId, a.purpose ?? 'chat', a.embedding ?? null],
   );
   return DecisionSchema.parse(rows[0]);
 }
@@ -114,12 +129,17 @@ export async function settleCall(c: PoolClient, a: SettleArgs): Promise<Settleme
     `select * from llm.settle_call(p_request_pk => $1::bigint, p_attempt_no => $2::int, p_status => $3::text,
        p_input_tokens => $4::int, p_cached_input_tokens => $5::int, p_output_tokens => $6::int, p_latency_ms => $7::int,
        p_output => $8::text, p_reasoning => $9::text, p_output_valid => $10::boolean, p_pii_flagged => $11::boolean,
-       p_final_failure => $12::text)`,
+       p_final_failure => $12::text, p_embedding => $13::real[])`,
     [a.requestPk.toString(), a.attemptNo, a.status, a.usage?.inputTokens ?? null, a.usage?.cachedInputTokens ?? null,
       a.usage?.outputTokens ?? null, Math.round(a.latencyMs), a.output ?? null, a.reasoning ?? null, a.outputValid ?? null,
-      a.piiFlagged ?? false, a.finalFailure ?? null],
+      a.piiFlagged ?? false, a.finalFailure ?? null, a.embedding ?? null],
   );
   return SettlementSchema.parse(rows[0]);
+}
+
+export async function embeddingForCall(c: PoolClient, requestPk: bigint): Promise<EmbeddingPlan | null> {
+  const { rows } = await c.query('select * from llm.embedding_for_call($1::bigint)', [requestPk.toString()]);
+  return rows[0] ? EmbeddingPlanSchema.parse(rows[0]) : null;
 }
 
 export async function releaseCall(c: PoolClient, requestPk: bigint, attemptNo: number, reason: string,
@@ -140,6 +160,7 @@ export async function failRequest(c: PoolClient, requestPk: bigint, reason: Fina
 /** The money path of one job: each method is one transaction as llm_money in the job's context. */
 export interface Ledger {
   requestForCall(ctx: RequestContext, requestPk: bigint): Promise<CallRequest | null>;
+  embeddingForCall(ctx: RequestContext, requestPk: bigint): Promise<EmbeddingPlan | null>;
   reserve(ctx: RequestContext, a: ReserveArgs): Promise<Decision>;
   settle(ctx: RequestContext, a: SettleArgs): Promise<Settlement>;
   release(ctx: RequestContext, requestPk: bigint, attemptNo: number, reason: string, finalFailure?: FinalFailure | null): Promise<Release>;
@@ -150,6 +171,7 @@ export function sqlLedger(pool: Pool, limits: TxLimits = {}): Ledger {
   const tx = <T>(ctx: RequestContext, fn: (c: PoolClient) => Promise<T>) => withMoney(pool, ctx, fn, limits);
   return {
     requestForCall: (ctx, pk) => tx(ctx, (c) => requestForCall(c, pk)),
+    embeddingForCall: (ctx, pk) => tx(ctx, (c) => embeddingForCall(c, pk)),
     reserve: (ctx, a) => tx(ctx, (c) => reserveCall(c, a)),
     settle: (ctx, a) => tx(ctx, (c) => settleCall(c, a)),
     release: (ctx, pk, n, reason, final = null) => tx(ctx, (c) => releaseCall(c, pk, n, reason, final)),

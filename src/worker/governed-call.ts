@@ -3,6 +3,8 @@
  *   payload {tenant_id, user_id, request_pk} -> llm.request_for_call -> token estimate (an upper
  *   bound) -> llm.reserve_call -> only on allow/cap/fallback the provider -> llm.settle_call, or
  *   llm.release_call when no request was sent.
+ * With the semantic cache (docs/semantic-cache.md), before the chat reserve: llm.embedding_for_call
+ * -> reserve (purpose embedding) -> embed -> settle, then the chat reserve carries the vector.
  * No money rule lives here. Every ending is recorded in our tables and the task RETURNS; it throws
  * only to ask graphile-worker for a retry (a retryable failure, already settled, with attempts
  * left; or a transient database error). graphile-worker's job rows are never touched.
@@ -20,6 +22,7 @@ import {
   estimateInputTokens, findModel, parseModelRef, ProviderConfigError, ProviderError, TokenizerSchema, tokenizerFor,
   type ChatResult, type ProviderErrorKind,
 } from '../provider';
+import { semanticText } from '../semantic';
 import { contextWith, GEN_AI, inSpan, logFieldsOf, traceIdOf } from '../telemetry';
 import type { WorkerDeps } from './deps';
 import { errorFields, isPermanentSqlError } from './sql-errors';
@@ -125,11 +128,79 @@ class GovernedCall {
       return;
     }
     const inputTokens = await this.estimate(req);
-    const d = await this.reserveUntilDecided(req, inputTokens);
+    const embedding = await this.semanticVector(req);
+    const d = await this.reserveUntilDecided(req, inputTokens, embedding);
     const modelRef = d.provider && d.model ? `${d.provider}:${d.model}` : req.model_ref;
     if (d.decision === 'cached') this.deps.metrics.cacheHit(this.endpoint, d.reason === 'semantic_hit' ? 'semantic' : 'exact');
     if (!CALL_DECISIONS.has(d.decision)) return; // block | replay | cached: recorded by reserve, nothing to call
-    await this.callProvider(req, d, modelRef);
+    await this.callProvider(req, d, modelRef, embedding);
+  }
+
+  /**
+   * The semantic cache's embedding call, governed like any call (docs/semantic-cache.md steps 1-3):
+   * the database says whether and with which model; reserve, embed, settle. Any refusal or failure
+   * only means the chat reserve runs without a vector (the exact cache still applies).
+   */
+  private async semanticVector(req: CallRequest): Promise<number[] | null> {
+    const text = semanticText(req.messages);
+    if (text === null) return null;
+    const plan = await inSpan(this.deps.tracer, 'llm.embedding_for_call', this.parent, {}, () => this.deps.ledger.embeddingForCall(this.ctx, this.pk));
+    if (!plan) return null;
+    const provider = this.deps.providers.get(plan.provider);
+    const model = provider ? findModel(provider.config, plan.model) : undefined;
+    if (!provider || !model || model.kind !== 'embedding') {
+      this.log.warn({ event: 'embedding_not_configured', model: plan.embedding_model },
+        'the endpoint\'s embedding model is not configured as an embedding model in this worker; no semantic lookup');
+      return null;
+    }
+    const est = await provider.client.estimateInputTokens(plan.model, [{ role: 'user', content: text }]);
+    const d = await inSpan(this.deps.tracer, 'llm.reserve', this.parent, { 'llm.purpose': 'embedding', [GEN_AI.requestModel]: plan.embedding_model },
+      () => this.deps.ledger.reserve(this.ctx, { requestPk: this.pk, jobAttempt: this.helpers.job.attempts, inputTokens: est.tokens,
+        callTimeoutMs: this.deps.callTimeoutMs, traceId: traceIdOf(this.root), purpose: 'embedding' }));
+    this.deps.metrics.decision(this.endpoint, plan.embedding_model, d.decision, d.reason);
+    this.log.info({ event: 'reserve', purpose: 'embedding', decision: d.decision, reason: d.reason, attempt_no: d.attempt_no,
+      model: plan.embedding_model, held_micros: d.held_micros?.toString() ?? null, limit_name: d.limit_name,
+      input_tokens_estimate: est.tokens }, 'embedding reserve decision');
+    const held = CALL_DECISIONS.has(d.decision) || (d.decision === 'replay' && d.reason === 'in_flight');
+    if (!held || d.attempt_no === null) return null; // refused (a limit, a shutoff, its breaker): the chat reserve decides
+    this.attemptNo = d.attempt_no;
+    this.stage = 'reserved';
+    let vector: number[] | null = null;
+    try {
+      this.stage = 'sent';
+      const r = await inSpan(this.deps.tracer, `embeddings ${plan.model}`, this.parent, {
+        [GEN_AI.operationName]: 'embeddings', [GEN_AI.system]: provider.config.name, [GEN_AI.providerName]: provider.config.name,
+        [GEN_AI.requestModel]: plan.model,
+      }, () => provider.client.embed({ model: plan.model, input: text, timeoutMs: this.deps.callTimeoutMs, signal: this.helpers.abortSignal }),
+      SpanKind.CLIENT);
+      const s = await this.settle({ requestPk: this.pk, attemptNo: d.attempt_no, status: 'ok',
+        usage: { inputTokens: r.inputTokens, cachedInputTokens: 0, outputTokens: 0 }, latencyMs: r.latencyMs });
+      this.deps.metrics.providerLatency(plan.embedding_model, 'ok', r.latencyMs / 1000);
+      this.deps.metrics.cost(this.endpoint, plan.embedding_model, s.cost_micros);
+      this.log.info({ event: 'settle', purpose: 'embedding', model: plan.embedding_model, input_tokens: r.inputTokens,
+        usage_reported: r.usageReported, dims: r.vector.length, latency_ms: r.latencyMs, cost_micros: s.cost_micros.toString() }, 'embedding settled');
+      vector = r.vector;
+    } catch (e) {
+      if (e instanceof ProviderConfigError) {
+        this.stage = 'reserved';
+        this.log.error({ event: 'provider_not_configured', model: plan.embedding_model, error: e.message }, 'embedding call refused by the client; releasing its hold');
+        await this.deps.ledger.release(this.ctx, this.pk, d.attempt_no, 'provider_not_configured');
+      } else if (e instanceof ProviderError) {
+        const { status, usageKnown } = STATUS_OF[e.kind];
+        // Never a final failure: a failed embedding call does not end the request.
+        const s = await this.settle({ requestPk: this.pk, attemptNo: d.attempt_no, status, usage: usageKnown ? ZERO_USAGE : null, latencyMs: e.latencyMs });
+        this.deps.metrics.providerLatency(plan.embedding_model, e.kind, e.latencyMs / 1000);
+        this.log.warn({ event: 'provider_error', purpose: 'embedding', model: plan.embedding_model, kind: e.kind, status: e.status,
+          latency_ms: e.latencyMs, cost_micros: s.cost_micros.toString(), usage_unknown: s.usage_unknown, error: e.message },
+          'embedding call failed; the chat reserve runs without a vector');
+      } else {
+        throw e;
+      }
+    }
+    // The embedding attempt is closed; what follows is the chat attempt.
+    this.attemptNo = null;
+    this.stage = 'before_reserve';
+    return vector;
   }
 
   /** The largest estimate over the requested model and its fallback chain: reserve may pick any of them. */
@@ -158,7 +229,7 @@ class GovernedCall {
     return max;
   }
 
-  private async reserveUntilDecided(req: CallRequest, inputTokens: number): Promise<Decision> {
+  private async reserveUntilDecided(req: CallRequest, inputTokens: number, embedding: number[] | null): Promise<Decision> {
     const deadline = Date.now() + 2 * this.deps.callTimeoutMs + 10_000;
     for (;;) {
       const since = Date.now();
@@ -166,7 +237,7 @@ class GovernedCall {
         { [GEN_AI.requestModel]: req.model_ref, 'llm.input_tokens_estimate': inputTokens, 'llm.job_attempt': this.helpers.job.attempts },
         async (span) => {
           const d = await this.deps.ledger.reserve(this.ctx, { requestPk: this.pk, jobAttempt: this.helpers.job.attempts, inputTokens,
-            callTimeoutMs: this.deps.callTimeoutMs, traceId: traceIdOf(this.root) });
+            callTimeoutMs: this.deps.callTimeoutMs, traceId: traceIdOf(this.root), embedding });
           span.setAttributes({ 'llm.decision': d.decision, 'llm.reason': d.reason, ...(d.attempt_no !== null ? { 'llm.attempt_no': d.attempt_no } : {}),
             ...(d.held_micros !== null ? { 'llm.held_micros': d.held_micros.toString() } : {}) });
           return d;
@@ -198,7 +269,7 @@ class GovernedCall {
       limit_used: d.limit_used?.toString() ?? null, retry_after_ms: d.retry_after_ms, input_tokens_estimate: inputTokens }, 'reserve decision');
   }
 
-  private async callProvider(req: CallRequest, d: Decision, modelRef: string): Promise<void> {
+  private async callProvider(req: CallRequest, d: Decision, modelRef: string, embedding: number[] | null): Promise<void> {
     const provider = this.deps.providers.get(d.provider ?? '');
     const model = provider ? findModel(provider.config, d.model ?? '') : undefined;
     if (!provider || !model) return this.notConfigured(modelRef, `provider ${d.provider} / model ${d.model} is not configured in this worker`);
@@ -227,7 +298,7 @@ class GovernedCall {
       if (!(e instanceof ProviderError)) throw e;
       return this.settleFailure(e, modelRef);
     }
-    return this.settleSuccess(req, res, modelRef);
+    return this.settleSuccess(req, res, modelRef, embedding);
   }
 
   private async notConfigured(modelRef: string, why: string): Promise<void> {
@@ -249,14 +320,14 @@ class GovernedCall {
     if (finalFailure === null) throw new RetryLater(`provider ${err.kind}${err.status ? ` (${err.status})` : ''}: retrying`);
   }
 
-  private async settleSuccess(req: CallRequest, res: ChatResult, modelRef: string): Promise<void> {
+  private async settleSuccess(req: CallRequest, res: ChatResult, modelRef: string, embedding: number[] | null): Promise<void> {
     const format = req.response_format ?? 'text';
     const outputValid = validateOutput(this.endpoint, format, res.content, res.finishReason);
     const piiFlagged = hasPii(res.content, ...req.messages.map((m) => m.content));
     // A JSON answer that fails its schema ends the request (a retry would spend again, with no promise).
     const finalFailure: FinalFailure | null = format === 'json' && !outputValid ? 'invalid_output' : null;
     const s = await this.settle({ requestPk: this.pk, attemptNo: this.attemptNo!, status: 'ok', usage: res.usage, latencyMs: res.latencyMs,
-      output: res.content, reasoning: res.reasoning, outputValid, piiFlagged, finalFailure });
+      output: res.content, reasoning: res.reasoning, outputValid, piiFlagged, finalFailure, embedding });
     const governanceMs = performance.now() - this.startedAt - res.latencyMs;
     this.deps.metrics.governanceOverhead(governanceMs / 1000);
     this.deps.metrics.providerLatency(modelRef, 'ok', res.latencyMs / 1000);

@@ -10,7 +10,7 @@ import { trace } from '@opentelemetry/api';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import type { JobHelpers } from 'graphile-worker';
 import type { RequestContext } from '../../src/db/context';
-import type { CallRequest, Decision, Ledger, ReserveArgs, SettleArgs } from '../../src/db/ledger';
+import type { CallRequest, Decision, EmbeddingPlan, Ledger, ReserveArgs, SettleArgs } from '../../src/db/ledger';
 import { createLogger } from '../../src/logger';
 import { estimateInputTokens } from '../../src/provider';
 import { localProviderConfig, LOCAL_KEY_ENV } from '../../src/provider/local-config';
@@ -69,6 +69,12 @@ class FakeLedger implements Ledger {
     this.calls.push(['requestForCall', null]);
     if (this.req instanceof Error) throw this.req;
     return this.req;
+  }
+  /** llm.embedding_for_call's answer: null (no semantic cache) unless a test sets a plan. */
+  embeddingPlan: EmbeddingPlan | null = null;
+  async embeddingForCall() {
+    this.calls.push(['embeddingForCall', null]);
+    return this.embeddingPlan;
   }
   async reserve(_ctx: RequestContext, a: ReserveArgs) {
     this.calls.push(['reserve', a]);
@@ -136,7 +142,7 @@ describe('allow: one provider call, one settle, one trace', () => {
   test('the reserved model and cap go to the provider; usage goes to settle; the trace id goes to SQL and to every log line', async () => {
     const r = await runCall((l) => void (l.decisions = [decision({ max_output_tokens: 40 })]));
     expect(r.error).toBeNull();
-    expect(r.ledger.names()).toEqual(['requestForCall', 'reserve', 'settle']);
+    expect(r.ledger.names()).toEqual(['requestForCall', 'embeddingForCall', 'reserve', 'settle']);
     expect(mock.requests).toHaveLength(1);
     expect(mock.requests[0]!.body).toMatchObject({ model: 'mock-chat', max_tokens: 40 });
     const s = r.ledger.settles[0]!;
@@ -146,7 +152,7 @@ describe('allow: one provider call, one settle, one trace', () => {
     const root = r.spans.find((x) => x.name === 'llm.job explanation')!;
     const traceId = root.spanContext().traceId;
     expect(r.ledger.reserveArgs[0]!.traceId).toBe(traceId);
-    expect(r.spans.map((x) => x.name).sort()).toEqual(['chat mock-chat', 'llm.job explanation', 'llm.request_for_call', 'llm.reserve', 'llm.settle']);
+    expect(r.spans.map((x) => x.name).sort()).toEqual(['chat mock-chat', 'llm.embedding_for_call', 'llm.job explanation', 'llm.request_for_call', 'llm.reserve', 'llm.settle']);
     for (const x of r.spans) expect(x.spanContext().traceId).toBe(traceId);
     for (const x of r.spans.filter((y) => y !== root)) expect(x.parentSpanContext?.spanId).toBe(root.spanContext().spanId);
     const chat = r.spans.find((x) => x.name === 'chat mock-chat')!;
@@ -184,11 +190,92 @@ describe('allow: one provider call, one settle, one trace', () => {
   });
 });
 
+describe('the semantic cache: an embedding call governed like any call before the chat reserve (docs/semantic-cache.md)', () => {
+  const PLAN = { embedding_model: 'local:mock-embed', provider: 'local', model: 'mock-embed', semantic_threshold: 0.9 };
+  const embedReserve = (over: Partial<Decision> = {}) =>
+    decision({ attempt_no: 1, model: 'mock-embed', max_output_tokens: 0, held_micros: 5n, worst_case_micros: 5n, ...over });
+
+  test('the embedding call is reserved (purpose embedding), made and settled; the chat reserve and settle carry its vector', async () => {
+    const r = await runCall((l) => {
+      l.embeddingPlan = PLAN;
+      l.decisions = [embedReserve(), decision({ attempt_no: 2 })];
+    });
+    expect(r.error).toBeNull();
+    expect(r.ledger.names()).toEqual(['requestForCall', 'embeddingForCall', 'reserve', 'settle', 'reserve', 'settle']);
+    expect(mock.requests.map((x) => x.path)).toEqual(['/v1/embeddings', '/v1/chat/completions']);
+    expect(mock.requests[0]!.body).toMatchObject({ model: 'mock-embed', input: 'Explain the March bill.' });
+    const [embed, chat] = r.ledger.reserveArgs;
+    expect(embed).toMatchObject({ purpose: 'embedding', jobAttempt: 1 });
+    expect(embed!.inputTokens).toBeGreaterThan(0);
+    expect(r.ledger.settles[0]).toMatchObject({ attemptNo: 1, status: 'ok', usage: { cachedInputTokens: 0, outputTokens: 0 } });
+    expect(r.ledger.settles[0]!.embedding ?? null).toBeNull();
+    expect(r.ledger.settles[0]!.finalFailure ?? null).toBeNull();
+    // The vector the provider returned goes to the chat reserve (the lookup) and to its settle (the entry).
+    expect(chat!.purpose ?? 'chat').toBe('chat');
+    expect(chat!.embedding).toHaveLength(256);
+    expect(Math.hypot(...chat!.embedding!)).toBeCloseTo(1, 5);
+    expect(r.ledger.settles[1]).toMatchObject({ attemptNo: 2, status: 'ok', embedding: chat!.embedding });
+  });
+
+  test('a semantic hit: the chat reserve answers cached / semantic_hit and nothing else is called', async () => {
+    const r = await runCall((l) => {
+      l.embeddingPlan = PLAN;
+      l.decisions = [embedReserve(), decision({ decision: 'cached', reason: 'semantic_hit', attempt_no: 2, cached_output: 'It was higher.' })];
+    });
+    expect(r.error).toBeNull();
+    expect(r.ledger.names()).toEqual(['requestForCall', 'embeddingForCall', 'reserve', 'settle', 'reserve']);
+    expect(mock.requests.map((x) => x.path)).toEqual(['/v1/embeddings']);
+    expect(r.metrics).toContain('cache explanation semantic');
+  });
+
+  test('no plan (no watermark, no threshold, an exact entry) or a multi-turn conversation: no embedding call at all', async () => {
+    const none = await runCall();
+    expect(none.ledger.names()).toEqual(['requestForCall', 'embeddingForCall', 'reserve', 'settle']);
+    const multi = await runCall((l) => {
+      l.embeddingPlan = PLAN;
+      l.req = request({ messages: [{ role: 'user', content: 'a' }, { role: 'assistant', content: 'b' }, { role: 'user', content: 'c' }] });
+    });
+    expect(multi.ledger.names()).toEqual(['requestForCall', 'reserve', 'settle']);
+    expect(multi.ledger.reserveArgs[0]!.embedding ?? null).toBeNull();
+  });
+
+  test('a refused embedding call: nothing is sent, the chat reserve runs without a vector', async () => {
+    const r = await runCall((l) => {
+      l.embeddingPlan = PLAN;
+      l.decisions = [embedReserve({ decision: 'block', reason: 'limit', attempt_no: 1, limit_name: 'user_hourly' }), decision({ attempt_no: 2 })];
+    });
+    expect(r.error).toBeNull();
+    expect(r.ledger.names()).toEqual(['requestForCall', 'embeddingForCall', 'reserve', 'reserve', 'settle']);
+    expect(mock.requests.map((x) => x.path)).toEqual(['/v1/chat/completions']);
+    expect(r.ledger.reserveArgs[1]!.embedding ?? null).toBeNull();
+  });
+
+  test('a failed embedding call is settled with its status and never ends the request; the chat goes on without a vector', async () => {
+    mock.addFaults('mock-embed', [{ kind: 'status', status: 500 }]);
+    const r = await runCall((l) => {
+      l.embeddingPlan = PLAN;
+      l.decisions = [embedReserve(), decision({ attempt_no: 2 })];
+    });
+    expect(r.error).toBeNull();
+    expect(r.ledger.names()).toEqual(['requestForCall', 'embeddingForCall', 'reserve', 'settle', 'reserve', 'settle']);
+    expect(r.ledger.settles[0]).toMatchObject({ attemptNo: 1, status: 'error', usage: { inputTokens: 0, cachedInputTokens: 0, outputTokens: 0 } });
+    expect(r.ledger.settles[0]!.finalFailure ?? null).toBeNull();
+    expect(r.ledger.reserveArgs[1]!.embedding ?? null).toBeNull();
+    expect(r.ledger.settles[1]).toMatchObject({ attemptNo: 2, status: 'ok' });
+  });
+
+  test('an embedding model this worker does not configure: no reserve, no call', async () => {
+    const r = await runCall((l) => void (l.embeddingPlan = { ...PLAN, embedding_model: 'local:nope', model: 'nope' }));
+    expect(r.ledger.names()).toEqual(['requestForCall', 'embeddingForCall', 'reserve', 'settle']);
+    expect(r.lines.some((x) => x.event === 'embedding_not_configured')).toBe(true);
+  });
+});
+
 describe('decisions that call nothing', () => {
   test.each(['block', 'replay', 'cached'] as const)('%s: no provider call, no settle, the task returns', async (d) => {
     const r = await runCall((l) => void (l.decisions = [decision({ decision: d, reason: d === 'cached' ? 'cache_hit' : 'user_monthly_cap', attempt_no: null })]));
     expect(r.error).toBeNull();
-    expect(r.ledger.names()).toEqual(['requestForCall', 'reserve']);
+    expect(r.ledger.names()).toEqual(['requestForCall', 'embeddingForCall', 'reserve']);
     expect(mock.count()).toBe(0);
     if (d === 'cached') expect(r.metrics).toContain('cache explanation exact');
   });
@@ -205,7 +292,7 @@ describe('decisions that call nothing', () => {
     });
     expect(r.error).toBeNull();
     expect(Date.now() - started).toBeLessThan(2000);
-    expect(r.ledger.names()).toEqual(['requestForCall', 'reserve', 'reserve']);
+    expect(r.ledger.names()).toEqual(['requestForCall', 'embeddingForCall', 'reserve', 'reserve']);
     expect(r.lines.find((l) => l.event === 'cache_fill_wait')).toMatchObject({ outcome: 'filled' });
   });
 
@@ -304,7 +391,7 @@ describe('database errors', () => {
     const transient = sqlError('08006');
     const r = await runCall((l) => void (l.decisions = [transient]));
     expect(r.error).toBe(transient);
-    expect(r.ledger.names()).toEqual(['requestForCall', 'reserve']);
+    expect(r.ledger.names()).toEqual(['requestForCall', 'embeddingForCall', 'reserve']);
     const last = await runCall((l) => void (l.decisions = [transient]), helpers(3, 3));
     expect(last.error).toBeNull();
     expect(last.ledger.calls.at(-1)).toEqual(['failRequest', { pk: 42n, reason: 'attempts_exhausted' }]);
@@ -319,7 +406,7 @@ describe('database errors', () => {
     expect(r.error).toBeNull();
     // The stub threw inside the provider span, after the stage became 'sent': nothing is released
     // (a request may have gone out); the hold is charged by the expiry sweep.
-    expect(r.ledger.names()).toEqual(['requestForCall', 'reserve']);
+    expect(r.ledger.names()).toEqual(['requestForCall', 'embeddingForCall', 'reserve']);
     expect(jobLines(r).find((l) => l.event === 'settle_lost')).toBeDefined();
   });
 
