@@ -1028,6 +1028,7 @@ declare
   v_now timestamptz := llm_private.now();
   q llm_private.requests;
   a llm_private.attempts;
+  v_owner uuid;
   f llm_private.cache_fills;
   v_key text;
   v_sem_key text;
@@ -1076,8 +1077,12 @@ begin
   if p_purpose = 'chat' then
     select x.cache_key into v_key from llm_private.request_inputs x where x.tenant_id = q.tenant_id and x.request_pk = q.id;
     if v_key is not null then
+      v_owner := llm_private.cache_owner(q.tenant_id, q.user_id, q.endpoint);
+      -- Check and claim as one step: identical reserves queue here until the first one commits its
+      -- fill (the trigger's cache_fills insert), so exactly one of them calls the provider.
+      perform pg_advisory_xact_lock(hashtextextended(q.tenant_id::text || '/' || v_owner::text || '/' || v_key, 7));
       select * into f from llm_private.cache_fills x
-       where x.tenant_id = q.tenant_id and x.owner_user_id = llm_private.cache_owner(q.tenant_id, q.user_id, q.endpoint)
+       where x.tenant_id = q.tenant_id and x.owner_user_id = v_owner
          and x.cache_key = v_key and x.expires_at > v_now and x.request_pk <> q.id;
       if f.request_pk is not null and llm_private.live_cache_entry(q.tenant_id, f.owner_user_id, v_key, v_now) is null then
         return query select 'wait', 'cache_fill_in_flight', null::int, null::text, null::text, null::int, null::bigint, null::bigint,

@@ -142,7 +142,8 @@ class GovernedCall {
    * only means the chat reserve runs without a vector (the exact cache still applies).
    */
   private async semanticVector(req: CallRequest): Promise<number[] | null> {
-    const text = semanticText(req.messages);
+    // Without a watermark there is no cache at all (llm.embedding_for_call would say so): skip the round trip.
+    const text = req.source_watermark === null ? null : semanticText(req.messages);
     if (text === null) return null;
     const plan = await inSpan(this.deps.tracer, 'llm.embedding_for_call', this.parent, {}, () => this.deps.ledger.embeddingForCall(this.ctx, this.pk));
     if (!plan) return null;

@@ -142,7 +142,7 @@ describe('allow: one provider call, one settle, one trace', () => {
   test('the reserved model and cap go to the provider; usage goes to settle; the trace id goes to SQL and to every log line', async () => {
     const r = await runCall((l) => void (l.decisions = [decision({ max_output_tokens: 40 })]));
     expect(r.error).toBeNull();
-    expect(r.ledger.names()).toEqual(['requestForCall', 'embeddingForCall', 'reserve', 'settle']);
+    expect(r.ledger.names()).toEqual(['requestForCall', 'reserve', 'settle']);
     expect(mock.requests).toHaveLength(1);
     expect(mock.requests[0]!.body).toMatchObject({ model: 'mock-chat', max_tokens: 40 });
     const s = r.ledger.settles[0]!;
@@ -152,7 +152,7 @@ describe('allow: one provider call, one settle, one trace', () => {
     const root = r.spans.find((x) => x.name === 'llm.job explanation')!;
     const traceId = root.spanContext().traceId;
     expect(r.ledger.reserveArgs[0]!.traceId).toBe(traceId);
-    expect(r.spans.map((x) => x.name).sort()).toEqual(['chat mock-chat', 'llm.embedding_for_call', 'llm.job explanation', 'llm.request_for_call', 'llm.reserve', 'llm.settle']);
+    expect(r.spans.map((x) => x.name).sort()).toEqual(['chat mock-chat', 'llm.job explanation', 'llm.request_for_call', 'llm.reserve', 'llm.settle']);
     for (const x of r.spans) expect(x.spanContext().traceId).toBe(traceId);
     for (const x of r.spans.filter((y) => y !== root)) expect(x.parentSpanContext?.spanId).toBe(root.spanContext().spanId);
     const chat = r.spans.find((x) => x.name === 'chat mock-chat')!;
@@ -198,6 +198,7 @@ describe('the semantic cache: an embedding call governed like any call before th
   test('the embedding call is reserved (purpose embedding), made and settled; the chat reserve and settle carry its vector', async () => {
     const r = await runCall((l) => {
       l.embeddingPlan = PLAN;
+      l.req = request({ source_watermark: 'w1' });
       l.decisions = [embedReserve(), decision({ attempt_no: 2 })];
     });
     expect(r.error).toBeNull();
@@ -220,6 +221,7 @@ describe('the semantic cache: an embedding call governed like any call before th
   test('a semantic hit: the chat reserve answers cached / semantic_hit and nothing else is called', async () => {
     const r = await runCall((l) => {
       l.embeddingPlan = PLAN;
+      l.req = request({ source_watermark: 'w1' });
       l.decisions = [embedReserve(), decision({ decision: 'cached', reason: 'semantic_hit', attempt_no: 2, cached_output: 'It was higher.' })];
     });
     expect(r.error).toBeNull();
@@ -229,11 +231,14 @@ describe('the semantic cache: an embedding call governed like any call before th
   });
 
   test('no plan (no watermark, no threshold, an exact entry) or a multi-turn conversation: no embedding call at all', async () => {
-    const none = await runCall();
+    const none = await runCall((l) => void (l.req = request({ source_watermark: 'w1' })));
     expect(none.ledger.names()).toEqual(['requestForCall', 'embeddingForCall', 'reserve', 'settle']);
+    // No watermark: no cache at all, not even the question to the database.
+    const unwatermarked = await runCall((l) => void (l.embeddingPlan = PLAN));
+    expect(unwatermarked.ledger.names()).toEqual(['requestForCall', 'reserve', 'settle']);
     const multi = await runCall((l) => {
       l.embeddingPlan = PLAN;
-      l.req = request({ messages: [{ role: 'user', content: 'a' }, { role: 'assistant', content: 'b' }, { role: 'user', content: 'c' }] });
+      l.req = request({ source_watermark: 'w1', messages: [{ role: 'user', content: 'a' }, { role: 'assistant', content: 'b' }, { role: 'user', content: 'c' }] });
     });
     expect(multi.ledger.names()).toEqual(['requestForCall', 'reserve', 'settle']);
     expect(multi.ledger.reserveArgs[0]!.embedding ?? null).toBeNull();
@@ -242,6 +247,7 @@ describe('the semantic cache: an embedding call governed like any call before th
   test('a refused embedding call: nothing is sent, the chat reserve runs without a vector', async () => {
     const r = await runCall((l) => {
       l.embeddingPlan = PLAN;
+      l.req = request({ source_watermark: 'w1' });
       l.decisions = [embedReserve({ decision: 'block', reason: 'limit', attempt_no: 1, limit_name: 'user_hourly' }), decision({ attempt_no: 2 })];
     });
     expect(r.error).toBeNull();
@@ -254,6 +260,7 @@ describe('the semantic cache: an embedding call governed like any call before th
     mock.addFaults('mock-embed', [{ kind: 'status', status: 500 }]);
     const r = await runCall((l) => {
       l.embeddingPlan = PLAN;
+      l.req = request({ source_watermark: 'w1' });
       l.decisions = [embedReserve(), decision({ attempt_no: 2 })];
     });
     expect(r.error).toBeNull();
@@ -265,7 +272,10 @@ describe('the semantic cache: an embedding call governed like any call before th
   });
 
   test('an embedding model this worker does not configure: no reserve, no call', async () => {
-    const r = await runCall((l) => void (l.embeddingPlan = { ...PLAN, embedding_model: 'local:nope', model: 'nope' }));
+    const r = await runCall((l) => {
+      l.embeddingPlan = { ...PLAN, embedding_model: 'local:nope', model: 'nope' };
+      l.req = request({ source_watermark: 'w1' });
+    });
     expect(r.ledger.names()).toEqual(['requestForCall', 'embeddingForCall', 'reserve', 'settle']);
     expect(r.lines.some((x) => x.event === 'embedding_not_configured')).toBe(true);
   });
@@ -275,7 +285,7 @@ describe('decisions that call nothing', () => {
   test.each(['block', 'replay', 'cached'] as const)('%s: no provider call, no settle, the task returns', async (d) => {
     const r = await runCall((l) => void (l.decisions = [decision({ decision: d, reason: d === 'cached' ? 'cache_hit' : 'user_monthly_cap', attempt_no: null })]));
     expect(r.error).toBeNull();
-    expect(r.ledger.names()).toEqual(['requestForCall', 'embeddingForCall', 'reserve']);
+    expect(r.ledger.names()).toEqual(['requestForCall', 'reserve']);
     expect(mock.count()).toBe(0);
     if (d === 'cached') expect(r.metrics).toContain('cache explanation exact');
   });
@@ -292,7 +302,7 @@ describe('decisions that call nothing', () => {
     });
     expect(r.error).toBeNull();
     expect(Date.now() - started).toBeLessThan(2000);
-    expect(r.ledger.names()).toEqual(['requestForCall', 'embeddingForCall', 'reserve', 'reserve']);
+    expect(r.ledger.names()).toEqual(['requestForCall', 'reserve', 'reserve']);
     expect(r.lines.find((l) => l.event === 'cache_fill_wait')).toMatchObject({ outcome: 'filled' });
   });
 
@@ -391,7 +401,7 @@ describe('database errors', () => {
     const transient = sqlError('08006');
     const r = await runCall((l) => void (l.decisions = [transient]));
     expect(r.error).toBe(transient);
-    expect(r.ledger.names()).toEqual(['requestForCall', 'embeddingForCall', 'reserve']);
+    expect(r.ledger.names()).toEqual(['requestForCall', 'reserve']);
     const last = await runCall((l) => void (l.decisions = [transient]), helpers(3, 3));
     expect(last.error).toBeNull();
     expect(last.ledger.calls.at(-1)).toEqual(['failRequest', { pk: 42n, reason: 'attempts_exhausted' }]);
@@ -406,7 +416,7 @@ describe('database errors', () => {
     expect(r.error).toBeNull();
     // The stub threw inside the provider span, after the stage became 'sent': nothing is released
     // (a request may have gone out); the hold is charged by the expiry sweep.
-    expect(r.ledger.names()).toEqual(['requestForCall', 'embeddingForCall', 'reserve']);
+    expect(r.ledger.names()).toEqual(['requestForCall', 'reserve']);
     expect(jobLines(r).find((l) => l.event === 'settle_lost')).toBeDefined();
   });
 

@@ -1,0 +1,74 @@
+/**
+ * Single flight under a real race: two identical requests (same cache key) reserve at the same
+ * moment on two connections. Exactly one may call the provider; the other must be told to wait
+ * for its fill, whatever the interleaving. The second reserve is started while the first one's
+ * transaction is still open, which is the interleaving where a check-then-insert lets both through.
+ */
+import type { PoolClient } from 'pg';
+import { createTestDb, TestDb } from '../support/db';
+
+let db: TestDb;
+beforeAll(async () => {
+  db = await createTestDb();
+  const admin = db.pool('admin', 1);
+  await admin.query('select tests.seed()');
+  for (const id of ['sf-1', 'sf-2', 'sf-3']) {
+    await admin.query(`select tests.enqueue(tests.tenant_a(), tests.user_a1(), $1, 'explanation', 'mock:small', 100,
+      'Why did spend rise in March?', '{"source_watermark": "w1"}')`, [id]);
+  }
+});
+afterAll(async () => db.drop());
+
+async function reserveIn(c: PoolClient, requestId: string): Promise<{ decision: string; reason: string }> {
+  await c.query('begin');
+  await c.query('select tests.act_as_money(tests.tenant_a(), tests.user_a1())');
+  const { rows } = await c.query(
+    `select decision, reason from llm.reserve_call((select id from llm_private.requests where request_id = $1), 1, 100, 30000)`, [requestId]);
+  return rows[0];
+}
+
+test('two identical reserves racing: one allow, the other waits for its fill (the second started before the first committed)', async () => {
+  const pool = db.pool('admin', 2);
+  const a = await pool.connect();
+  const b = await pool.connect();
+  try {
+    const first = await reserveIn(a, 'sf-1');
+    expect(first).toEqual({ decision: 'allow', reason: 'ok' });
+    // The second reserve runs while the first transaction is open; it must not answer before that commit.
+    let answered = false;
+    const second = reserveIn(b, 'sf-2').then((r) => ((answered = true), r));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(answered).toBe(false);
+    await a.query('commit');
+    expect(await second).toEqual({ decision: 'wait', reason: 'cache_fill_in_flight' });
+    await b.query('commit');
+    const { rows } = await a.query(`select count(*)::int as n from llm_private.attempts a join llm_private.requests q
+      on q.tenant_id = a.tenant_id and q.id = a.request_pk where q.request_id in ('sf-1', 'sf-2')`);
+    expect(rows[0].n).toBe(1);
+  } finally {
+    await a.query('rollback').catch(() => {});
+    await b.query('rollback').catch(() => {});
+    a.release();
+    b.release();
+  }
+});
+
+test('a third identical request waits while the fill is live, and is served from its entry once it settles', async () => {
+  const pool = db.pool('admin', 1);
+  const c = await pool.connect();
+  try {
+    expect(await reserveIn(c, 'sf-3')).toEqual({ decision: 'wait', reason: 'cache_fill_in_flight' });
+    await c.query('rollback');
+    // sf-1 settles (its fill ends, its answer becomes the entry); sf-3 is served from it.
+    await c.query('begin');
+    await c.query('select tests.act_as_money(tests.tenant_a(), tests.user_a1())');
+    await c.query(`select * from llm.settle_call((select id from llm_private.requests where request_id = 'sf-1'), 1, 'ok', 100, 0, 50, 5,
+      '{"answer": "it rose"}', null, true)`);
+    await c.query('commit');
+    expect(await reserveIn(c, 'sf-3')).toEqual({ decision: 'cached', reason: 'cache_hit' });
+    await c.query('commit');
+  } finally {
+    await c.query('rollback').catch(() => {});
+    c.release();
+  }
+});
