@@ -1282,23 +1282,30 @@ declare
   v_meter smallint;
   v_id integer;
   v_now timestamptz := llm_private.now();
+  v_from timestamptz;
 begin
   select m.id into v_meter from llm_private.meters m where m.name = p_meter;
   if v_meter is null then
     raise exception using errcode = 'P0002', message = 'unknown meter', detail = format('meter %s', p_meter),
       hint = 'See llm.limits for the meters, or create one with llm.define_meter.';
   end if;
+  if p_valid_from < v_now - interval '1 minute' then
+    raise exception using errcode = '22023', message = 'a limit starts now or later',
+      detail = format('p_valid_from = %s, now = %s', p_valid_from, v_now),
+      hint = 'Reserves already decided under the limits of their time; to correct spend use llm.adjust_usage.';
+  end if;
+  v_from := greatest(coalesce(p_valid_from, v_now), v_now);
   if p_valid_until is null then
-    -- A new permanent limit replaces the subject's permanent one (ended now; temporary ones stand).
-    update llm_private.limits l set valid_until = v_now
+    -- A new permanent limit replaces the subject's permanent one from the moment it starts (until then the
+    -- old one applies; temporary ones stand).
+    update llm_private.limits l set valid_until = v_from
      where l.meter_id = v_meter and l.tenant_id is not distinct from p_tenant_id and l.user_id is not distinct from p_user_id
-       and l.valid_until = 'infinity' and l.valid_from <= v_now;
+       and l.valid_until = 'infinity' and l.valid_from <= v_from;
   end if;
   insert into llm_private.limits (meter_id, tenant_id, user_id, cap, kind, action, min_output_tokens, trips_shutoff, alert_pcts,
     pressure_pct, pressure_model, valid_from, valid_until, note)
   values (v_meter, p_tenant_id, p_user_id, p_cap, p_kind::llm_private.limit_kind, p_action::llm_private.limit_action, p_min_output_tokens,
-    p_trips_shutoff, p_alert_pcts, p_pressure_pct, p_pressure_model, coalesce(p_valid_from, case when p_valid_until is null then v_now else v_now end),
-    coalesce(p_valid_until, 'infinity'), p_note)
+    p_trips_shutoff, p_alert_pcts, p_pressure_pct, p_pressure_model, v_from, coalesce(p_valid_until, 'infinity'), p_note)
   returning id into v_id;
   return v_id;
 end
@@ -1310,7 +1317,7 @@ ALTER FUNCTION llm.set_limit(p_meter text, p_cap bigint, p_tenant_id uuid, p_use
 -- Name: FUNCTION set_limit(p_meter text, p_cap bigint, p_tenant_id uuid, p_user_id uuid, p_kind text, p_action text, p_valid_from timestamp with time zone, p_valid_until timestamp with time zone, p_alert_pcts smallint[], p_trips_shutoff boolean, p_pressure_pct smallint, p_pressure_model text, p_min_output_tokens integer, p_note text); Type: COMMENT; Schema: llm; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm.set_limit(p_meter text, p_cap bigint, p_tenant_id uuid, p_user_id uuid, p_kind text, p_action text, p_valid_from timestamp with time zone, p_valid_until timestamp with time zone, p_alert_pcts smallint[], p_trips_shutoff boolean, p_pressure_pct smallint, p_pressure_model text, p_min_output_tokens integer, p_note text) IS 'Operator: caps a meter for everyone (tenant and user NULL), a tenant or a user. hard refuses (or shapes: action cap | fallback for request and budget scope limits), soft only alerts. With p_valid_until it is temporary (e.g. an increase until Friday) and ends by itself; without, it replaces the subject''s permanent limit. Alerts at p_alert_pcts of the cap; p_trips_shutoff opens a shutoff window when spent crosses the cap; p_pressure_pct switches to p_pressure_model (or the fallback chain) above that share. Returns the limit id.';
+COMMENT ON FUNCTION llm.set_limit(p_meter text, p_cap bigint, p_tenant_id uuid, p_user_id uuid, p_kind text, p_action text, p_valid_from timestamp with time zone, p_valid_until timestamp with time zone, p_alert_pcts smallint[], p_trips_shutoff boolean, p_pressure_pct smallint, p_pressure_model text, p_min_output_tokens integer, p_note text) IS 'Operator: caps a meter for everyone (tenant and user NULL), a tenant or a user. hard refuses (or shapes: action cap | fallback for request and budget scope limits), soft only alerts. With p_valid_until it is temporary (e.g. an increase until Friday) and ends by itself; without, it replaces the subject''s permanent limit from p_valid_from (default now; never in the past). Alerts at p_alert_pcts of the cap; p_trips_shutoff opens a shutoff window when spent crosses the cap; p_pressure_pct switches to p_pressure_model (or the fallback chain) above that share. Returns the limit id.';
 
 --
 -- Name: set_model_price(text, text, bigint, bigint, bigint, timestamp with time zone); Type: FUNCTION; Schema: llm; Owner: llm_owner
@@ -3968,6 +3975,7 @@ declare
   i llm_private.request_inputs;
   p llm_private.model_prices;
   st llm_private.settings;
+  v_output text;
 begin
   select * into a from llm_private.attempts x
    where x.tenant_id = new.tenant_id and x.request_pk = new.source_request_pk and x.attempt_no = new.source_attempt_no;
@@ -3983,6 +3991,20 @@ begin
   if i.model_ref <> p.provider || ':' || p.model then
     raise exception using errcode = 'LG007', message = 'a fallback model''s answer is never cached under the requested model';
   end if;
+  -- An entry changes only by being replaced with another call's answer (a refill after expiry): it cannot be
+  -- rewritten, or kept alive, in place.
+  if tg_op = 'UPDATE' and new.source_request_pk = old.source_request_pk and new.source_attempt_no = old.source_attempt_no then
+    raise exception using errcode = 'LG001', message = 'a cache entry is replaced only by another call''s answer',
+      detail = format('entry %s of attempt %s/%s', old.cache_key, old.source_request_pk, old.source_attempt_no);
+  end if;
+  -- The answer is the one recorded for the source call, not whatever the writer passes.
+  select o.output into v_output from llm_private.call_outputs o
+   where o.tenant_id = new.tenant_id and o.request_pk = new.source_request_pk and o.attempt_no = new.source_attempt_no;
+  if v_output is null then
+    raise exception using errcode = 'LG007', message = 'a cache entry holds the recorded answer of its source call',
+      detail = format('attempt %s/%s has no stored output', new.source_request_pk, new.source_attempt_no);
+  end if;
+  new.output := v_output;
   new.owner_user_id := llm_private.cache_owner(a.tenant_id, a.user_id, q.endpoint);
   new.cache_key := i.cache_key;
   new.endpoint := q.endpoint;
@@ -4009,7 +4031,7 @@ ALTER FUNCTION llm_private.tg_cache_entries__derive() OWNER TO llm_owner;
 -- Name: FUNCTION tg_cache_entries__derive(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm_private.tg_cache_entries__derive() IS 'A cache entry is derived from its source attempt (settled ok, valid, the requested model, uncapped): key, scope, model, watermark, cost and expiry are computed here; the writer supplies only the output and the question''s embedding, kept only when the request made a settled embedding call (whose model becomes embedding_model).';
+COMMENT ON FUNCTION llm_private.tg_cache_entries__derive() IS 'A cache entry is derived from its source attempt (settled ok, valid, the requested model, uncapped): key, scope, model, watermark, cost, expiry and the output (the call''s recorded one, llm_private.call_outputs) are computed here; the writer supplies only the question''s embedding, kept only when the request made a settled embedding call (whose model becomes embedding_model). An entry is never rewritten in place: an update must replace its source (a refill).';
 
 --
 -- Name: tg_call_outputs__derive(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
@@ -4197,11 +4219,31 @@ CREATE FUNCTION llm_private.tg_shutoff_windows__guard() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog'
     AS $$
+declare
+  m record;
+  v_now timestamptz := llm_private.now();
+  v_period timestamptz;
+  v_spent bigint;
+  v_cap bigint;
 begin
   if tg_op = 'INSERT' then
-    if new.kind = 'tripped' and pg_trigger_depth() < 2 then
-      raise exception using errcode = 'LG005', message = 'a tripped window is opened only by spend crossing a limit',
-        hint = 'Operators use llm.trip_shutoff or llm.schedule_shutoff.';
+    if new.kind = 'tripped' then
+      -- Verified from the facts, whoever inserts (a settle's trigger, llm.evaluate_limits): the limit trips
+      -- shutoffs, and its subject's spend in the current period (all shards) has reached the cap.
+      select * into m from llm_private.meters x join llm_private.limits l on l.meter_id = x.id
+       where l.id = new.limit_id and l.trips_shutoff and x.scope = new.scope;
+      if m.id is not null then
+        v_period := llm_private.period_start(m."window", v_now);
+        select sum(u.spent), max(u.cap) into v_spent, v_cap from llm_private.usage u
+         where u.tenant_id = coalesce(new.tenant_id, llm_private.nil_uuid()) and u.meter_id = m.id
+           and u.user_id = coalesce(new.user_id, llm_private.nil_uuid()) and u.budget_scope = '' and u.period_start = v_period;
+      end if;
+      if m.id is null or v_spent is null or v_spent < v_cap or new.ends_at > llm_private.period_end(m."window", v_period) then
+        raise exception using errcode = 'LG005', message = 'a tripped window is opened only by spend crossing a limit',
+          detail = format('limit %s: spent %s of %s this period', new.limit_id, coalesce(v_spent::text, 'nothing'), coalesce(v_cap::text, '?')),
+          hint = 'Operators use llm.trip_shutoff or llm.schedule_shutoff.';
+      end if;
+      new.starts_at := v_now;
     end if;
     if new.kind = 'manual' and new.starts_at > llm_private.now() + interval '1 minute' then
       raise exception using errcode = '22023', message = 'a manual window starts now; schedule a later one',
@@ -4232,7 +4274,7 @@ ALTER FUNCTION llm_private.tg_shutoff_windows__guard() OWNER TO llm_owner;
 -- Name: FUNCTION tg_shutoff_windows__guard(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm_private.tg_shutoff_windows__guard() IS 'Windows: tripped ones only from the ledger''s triggers; manual ones start now; afterwards a window can only be cancelled, once (stamped with who and when).';
+COMMENT ON FUNCTION llm_private.tg_shutoff_windows__guard() IS 'Windows: a tripped one only when its limit trips shutoffs and its subject''s spend this period has reached the cap (checked from usage, whoever inserts); manual ones start now; afterwards a window can only be cancelled, once (stamped with who and when).';
 
 --
 -- Name: tg_usage__guard(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
@@ -4295,7 +4337,8 @@ begin
   select v_scope, case when v_scope = 'global' then null else k_tenant end, case when v_scope = 'user' then k_user end, 'tripped',
          v_now, v_end, format('%s: spent %s of %s %s', m.name, p_used, p_cap, m.unit), p_limit_id
    where not exists (select 1 from llm_private.shutoff_windows w
-                      where w.kind = 'tripped' and w.limit_id = p_limit_id and w.ends_at = v_end and w.cancelled_at is null
+                      -- once per period: a window an operator cancelled stays cancelled
+                      where w.kind = 'tripped' and w.limit_id = p_limit_id and w.ends_at = v_end
                         and w.scope = v_scope and w.tenant_id is not distinct from case when v_scope = 'global' then null else k_tenant end
                         and w.user_id is not distinct from case when v_scope = 'user' then k_user end);
 end
@@ -4307,7 +4350,7 @@ ALTER FUNCTION llm_private.trip_shutoff(p_meter_id smallint, p_limit_id integer,
 -- Name: FUNCTION trip_shutoff(p_meter_id smallint, p_limit_id integer, k_tenant uuid, k_user uuid, k_period timestamp with time zone, p_used bigint, p_cap bigint); Type: COMMENT; Schema: llm_private; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm_private.trip_shutoff(p_meter_id smallint, p_limit_id integer, k_tenant uuid, k_user uuid, k_period timestamp with time zone, p_used bigint, p_cap bigint) IS 'Opens a tripped shutoff window for a limit''s subject until the end of its period (at most 92 days), once.';
+COMMENT ON FUNCTION llm_private.trip_shutoff(p_meter_id smallint, p_limit_id integer, k_tenant uuid, k_user uuid, k_period timestamp with time zone, p_used bigint, p_cap bigint) IS 'Opens a tripped shutoff window for a limit''s subject until the end of its period (at most 92 days), once per period: a window an operator cancelled is not opened again.';
 
 --
 -- Name: tx_stamp(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner

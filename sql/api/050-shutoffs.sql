@@ -46,24 +46,45 @@ begin
   select v_scope, case when v_scope = 'global' then null else k_tenant end, case when v_scope = 'user' then k_user end, 'tripped',
          v_now, v_end, format('%s: spent %s of %s %s', m.name, p_used, p_cap, m.unit), p_limit_id
    where not exists (select 1 from llm_private.shutoff_windows w
-                      where w.kind = 'tripped' and w.limit_id = p_limit_id and w.ends_at = v_end and w.cancelled_at is null
+                      -- once per period: a window an operator cancelled stays cancelled
+                      where w.kind = 'tripped' and w.limit_id = p_limit_id and w.ends_at = v_end
                         and w.scope = v_scope and w.tenant_id is not distinct from case when v_scope = 'global' then null else k_tenant end
                         and w.user_id is not distinct from case when v_scope = 'user' then k_user end);
 end
 $$;
 comment on function llm_private.trip_shutoff(smallint, integer, uuid, uuid, timestamptz, bigint, bigint) is
-  'Opens a tripped shutoff window for a limit''s subject until the end of its period (at most 92 days), once.';
+  'Opens a tripped shutoff window for a limit''s subject until the end of its period (at most 92 days), once per period: a window an operator cancelled is not opened again.';
 
 /* Windows are written only by the operator, or tripped by the ledger's triggers; they change only by being cancelled. */
 create or replace function llm_private.tg_shutoff_windows__guard() returns trigger
   language plpgsql
   set search_path = pg_catalog
 as $$
+declare
+  m record;
+  v_now timestamptz := llm_private.now();
+  v_period timestamptz;
+  v_spent bigint;
+  v_cap bigint;
 begin
   if tg_op = 'INSERT' then
-    if new.kind = 'tripped' and pg_trigger_depth() < 2 then
-      raise exception using errcode = 'LG005', message = 'a tripped window is opened only by spend crossing a limit',
-        hint = 'Operators use llm.trip_shutoff or llm.schedule_shutoff.';
+    if new.kind = 'tripped' then
+      -- Verified from the facts, whoever inserts (a settle's trigger, llm.evaluate_limits): the limit trips
+      -- shutoffs, and its subject's spend in the current period (all shards) has reached the cap.
+      select * into m from llm_private.meters x join llm_private.limits l on l.meter_id = x.id
+       where l.id = new.limit_id and l.trips_shutoff and x.scope = new.scope;
+      if m.id is not null then
+        v_period := llm_private.period_start(m."window", v_now);
+        select sum(u.spent), max(u.cap) into v_spent, v_cap from llm_private.usage u
+         where u.tenant_id = coalesce(new.tenant_id, llm_private.nil_uuid()) and u.meter_id = m.id
+           and u.user_id = coalesce(new.user_id, llm_private.nil_uuid()) and u.budget_scope = '' and u.period_start = v_period;
+      end if;
+      if m.id is null or v_spent is null or v_spent < v_cap or new.ends_at > llm_private.period_end(m."window", v_period) then
+        raise exception using errcode = 'LG005', message = 'a tripped window is opened only by spend crossing a limit',
+          detail = format('limit %s: spent %s of %s this period', new.limit_id, coalesce(v_spent::text, 'nothing'), coalesce(v_cap::text, '?')),
+          hint = 'Operators use llm.trip_shutoff or llm.schedule_shutoff.';
+      end if;
+      new.starts_at := v_now;
     end if;
     if new.kind = 'manual' and new.starts_at > llm_private.now() + interval '1 minute' then
       raise exception using errcode = '22023', message = 'a manual window starts now; schedule a later one',
@@ -88,7 +109,7 @@ begin
 end
 $$;
 comment on function llm_private.tg_shutoff_windows__guard() is
-  'Windows: tripped ones only from the ledger''s triggers; manual ones start now; afterwards a window can only be cancelled, once (stamped with who and when).';
+  'Windows: a tripped one only when its limit trips shutoffs and its subject''s spend this period has reached the cap (checked from usage, whoever inserts); manual ones start now; afterwards a window can only be cancelled, once (stamped with who and when).';
 create or replace trigger _100_guard before insert or update on llm_private.shutoff_windows
   for each row execute function llm_private.tg_shutoff_windows__guard();
 

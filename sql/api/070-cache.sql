@@ -44,7 +44,7 @@ $$;
 comment on function llm_private.cache_owner(uuid, uuid, llm_private.endpoint) is
   'Whose cache a request reads and fills: the nil uuid (the tenant''s shared cache) when the tenant shares the endpoint''s cache, else the user''s own (llm_private.cache_policy, sql/api/076-semantic-cache.sql).';
 
-/* Entries are derived from the attempt that produced them: only the output (and embedding) come from the writer. */
+/* Entries are derived from the attempt that produced them: its recorded output; only the embedding comes from the writer. */
 create or replace function llm_private.tg_cache_entries__derive() returns trigger
   language plpgsql
   set search_path = pg_catalog
@@ -55,6 +55,7 @@ declare
   i llm_private.request_inputs;
   p llm_private.model_prices;
   st llm_private.settings;
+  v_output text;
 begin
   select * into a from llm_private.attempts x
    where x.tenant_id = new.tenant_id and x.request_pk = new.source_request_pk and x.attempt_no = new.source_attempt_no;
@@ -70,6 +71,20 @@ begin
   if i.model_ref <> p.provider || ':' || p.model then
     raise exception using errcode = 'LG007', message = 'a fallback model''s answer is never cached under the requested model';
   end if;
+  -- An entry changes only by being replaced with another call's answer (a refill after expiry): it cannot be
+  -- rewritten, or kept alive, in place.
+  if tg_op = 'UPDATE' and new.source_request_pk = old.source_request_pk and new.source_attempt_no = old.source_attempt_no then
+    raise exception using errcode = 'LG001', message = 'a cache entry is replaced only by another call''s answer',
+      detail = format('entry %s of attempt %s/%s', old.cache_key, old.source_request_pk, old.source_attempt_no);
+  end if;
+  -- The answer is the one recorded for the source call, not whatever the writer passes.
+  select o.output into v_output from llm_private.call_outputs o
+   where o.tenant_id = new.tenant_id and o.request_pk = new.source_request_pk and o.attempt_no = new.source_attempt_no;
+  if v_output is null then
+    raise exception using errcode = 'LG007', message = 'a cache entry holds the recorded answer of its source call',
+      detail = format('attempt %s/%s has no stored output', new.source_request_pk, new.source_attempt_no);
+  end if;
+  new.output := v_output;
   new.owner_user_id := llm_private.cache_owner(a.tenant_id, a.user_id, q.endpoint);
   new.cache_key := i.cache_key;
   new.endpoint := q.endpoint;
@@ -90,7 +105,7 @@ begin
 end
 $$;
 comment on function llm_private.tg_cache_entries__derive() is
-  'A cache entry is derived from its source attempt (settled ok, valid, the requested model, uncapped): key, scope, model, watermark, cost and expiry are computed here; the writer supplies only the output and the question''s embedding, kept only when the request made a settled embedding call (whose model becomes embedding_model).';
+  'A cache entry is derived from its source attempt (settled ok, valid, the requested model, uncapped): key, scope, model, watermark, cost, expiry and the output (the call''s recorded one, llm_private.call_outputs) are computed here; the writer supplies only the question''s embedding, kept only when the request made a settled embedding call (whose model becomes embedding_model). An entry is never rewritten in place: an update must replace its source (a refill).';
 create or replace trigger _100_derive before insert or update on llm_private.cache_entries
   for each row execute function llm_private.tg_cache_entries__derive();
 

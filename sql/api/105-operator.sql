@@ -116,29 +116,36 @@ declare
   v_meter smallint;
   v_id integer;
   v_now timestamptz := llm_private.now();
+  v_from timestamptz;
 begin
   select m.id into v_meter from llm_private.meters m where m.name = p_meter;
   if v_meter is null then
     raise exception using errcode = 'P0002', message = 'unknown meter', detail = format('meter %s', p_meter),
       hint = 'See llm.limits for the meters, or create one with llm.define_meter.';
   end if;
+  if p_valid_from < v_now - interval '1 minute' then
+    raise exception using errcode = '22023', message = 'a limit starts now or later',
+      detail = format('p_valid_from = %s, now = %s', p_valid_from, v_now),
+      hint = 'Reserves already decided under the limits of their time; to correct spend use llm.adjust_usage.';
+  end if;
+  v_from := greatest(coalesce(p_valid_from, v_now), v_now);
   if p_valid_until is null then
-    -- A new permanent limit replaces the subject's permanent one (ended now; temporary ones stand).
-    update llm_private.limits l set valid_until = v_now
+    -- A new permanent limit replaces the subject's permanent one from the moment it starts (until then the
+    -- old one applies; temporary ones stand).
+    update llm_private.limits l set valid_until = v_from
      where l.meter_id = v_meter and l.tenant_id is not distinct from p_tenant_id and l.user_id is not distinct from p_user_id
-       and l.valid_until = 'infinity' and l.valid_from <= v_now;
+       and l.valid_until = 'infinity' and l.valid_from <= v_from;
   end if;
   insert into llm_private.limits (meter_id, tenant_id, user_id, cap, kind, action, min_output_tokens, trips_shutoff, alert_pcts,
     pressure_pct, pressure_model, valid_from, valid_until, note)
   values (v_meter, p_tenant_id, p_user_id, p_cap, p_kind::llm_private.limit_kind, p_action::llm_private.limit_action, p_min_output_tokens,
-    p_trips_shutoff, p_alert_pcts, p_pressure_pct, p_pressure_model, coalesce(p_valid_from, case when p_valid_until is null then v_now else v_now end),
-    coalesce(p_valid_until, 'infinity'), p_note)
+    p_trips_shutoff, p_alert_pcts, p_pressure_pct, p_pressure_model, v_from, coalesce(p_valid_until, 'infinity'), p_note)
   returning id into v_id;
   return v_id;
 end
 $$;
 comment on function llm.set_limit(text, bigint, uuid, uuid, text, text, timestamptz, timestamptz, smallint[], boolean, smallint, text, integer, text) is
-  'Operator: caps a meter for everyone (tenant and user NULL), a tenant or a user. hard refuses (or shapes: action cap | fallback for request and budget scope limits), soft only alerts. With p_valid_until it is temporary (e.g. an increase until Friday) and ends by itself; without, it replaces the subject''s permanent limit. Alerts at p_alert_pcts of the cap; p_trips_shutoff opens a shutoff window when spent crosses the cap; p_pressure_pct switches to p_pressure_model (or the fallback chain) above that share. Returns the limit id.';
+  'Operator: caps a meter for everyone (tenant and user NULL), a tenant or a user. hard refuses (or shapes: action cap | fallback for request and budget scope limits), soft only alerts. With p_valid_until it is temporary (e.g. an increase until Friday) and ends by itself; without, it replaces the subject''s permanent limit from p_valid_from (default now; never in the past). Alerts at p_alert_pcts of the cap; p_trips_shutoff opens a shutoff window when spent crosses the cap; p_pressure_pct switches to p_pressure_model (or the fallback chain) above that share. Returns the limit id.';
 
 create or replace function llm.end_limit(p_limit_id integer) returns boolean
   language plpgsql

@@ -2,7 +2,7 @@
  * The application's side, in TypeScript: enqueue a governed call as llm_app with a signed context
  * (SPEC.md "Application API"). The database claims the request and writes the job; this helper
  * only signs, sends, and traces (span `llm.enqueue`). Used by the demo and the tests; an
- * application in another language does the same in SQL (README "Using it from SQL").
+ * application in another language does the same in SQL (README "Your first request, from SQL").
  */
 import { SpanKind, type Tracer } from '@opentelemetry/api';
 import type { Pool } from 'pg';

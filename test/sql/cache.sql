@@ -1,7 +1,7 @@
 -- The exact cache: keyed on the request and its source watermark, scoped to the user unless the tenant shares the
 -- endpoint, single flight, only complete valid answers of the requested model, purge by tenant, endpoint, watermark.
 begin;
-select plan(27);
+select plan(30);
 select tests.seed();
 
 select ok(tests.enqueue(tests.tenant_a(), tests.user_a1(), 'c-1', 'explanation', 'mock:small', 100, 'Why?', '{"source_watermark": "w1"}') > 0,
@@ -54,6 +54,17 @@ select is((select count(*)::int from llm_private.cache_entries where output = 'C
 select is((select state from tests.settle(tests.request_pk('c-5'), 1, 'ok', 10, 0, 20, 'not json', false)), 'settled',
   'an answer that failed validation');
 select is((select count(*)::int from llm_private.cache_entries where output = 'not json'), 0, 'is not stored');
+
+-- The money role cannot rewrite an entry, nor keep one alive: an entry holds its source call's recorded answer.
+select is((select count(*)::int from llm_private.cache_entries c join llm_private.call_outputs o
+            on o.tenant_id = c.tenant_id and o.request_pk = c.source_request_pk and o.attempt_no = c.source_attempt_no
+           where o.output = c.output), (select count(*)::int from llm_private.cache_entries), 'every entry is its source call''s recorded output');
+select tests.act_as_money(tests.tenant_a(), tests.user_a1());
+select throws_ok($$update llm_private.cache_entries set output = 'poisoned' where owner_user_id = tests.user_a1()$$, 'LG001', null,
+  'the worker''s role cannot rewrite its own entry''s answer');
+select throws_ok($$update llm_private.cache_entries set expires_at = 'infinity' where owner_user_id = tests.user_a1()$$, 'LG001', null,
+  'nor keep it alive');
+select tests.as_admin();
 
 -- Purge.
 select tests.act_as_role('llm_operator');

@@ -1,7 +1,7 @@
 -- Limits are data: the defaults as rows, new kinds of limits added with SQL only, temporary increases,
 -- soft limits, alerts once per threshold and period, escrow shards that stay strict, budget pressure.
 begin;
-select plan(44);
+select plan(50);
 select tests.seed();
 
 -- The 0.1 defaults are rows.
@@ -45,6 +45,21 @@ select is((select decision from tests.call(tests.tenant_b(), tests.user_b1(), 'x
 select tests.freeze_clock('2026-03-15 11:05:00+00');
 select results_eq($$select decision, reason, limit_cap, limit_used from tests.call(tests.tenant_b(), tests.user_b1(), 'x-3', 'investigation', 'mock:tiny')$$,
   $$values ('block', 'user_monthly', 50000::bigint, 120000::bigint)$$, 'after 11:00 the permanent cap applies again, by itself');
+select tests.freeze_clock('2026-03-15 10:30:00+00');
+
+-- A permanent change scheduled for later: the current limit stays in force until it starts.
+select tests.act_as_role('llm_operator');
+select ok(llm.set_limit('user_monthly', 30000, tests.tenant_a(), 'a3000000-0000-0000-0000-000000000003'::uuid) > 0, 'A3 is capped at 0.03 USD a month');
+select ok(llm.set_limit('user_monthly', 90000, tests.tenant_a(), 'a3000000-0000-0000-0000-000000000003'::uuid, 'hard', 'block', '2026-03-15 11:00:00+00') > 0,
+  'and will be capped at 0.09 USD from 11:00');
+select throws_ok($$select llm.set_limit('user_monthly', 1, tests.tenant_a(), 'a3000000-0000-0000-0000-000000000003'::uuid, 'hard', 'block', '2026-03-15 09:00:00+00')$$,
+  '22023', 'a limit starts now or later', 'a limit cannot start in the past');
+select tests.as_admin();
+select results_eq($$select decision, reason, limit_cap from tests.call(tests.tenant_a(), 'a3000000-0000-0000-0000-000000000003'::uuid, 'sched-1', 'investigation', 'mock:small', 1000, '{}', 30000)$$,
+  $$values ('block', 'user_monthly', 30000::bigint)$$, 'before 11:00 the 0.03 USD cap refuses a 32 000 worst case (not the 25 USD default)');
+select tests.freeze_clock('2026-03-15 11:05:00+00');
+select results_eq($$select decision, reason, limit_cap from tests.call(tests.tenant_a(), 'a3000000-0000-0000-0000-000000000003'::uuid, 'sched-2', 'investigation', 'mock:small', 1000, '{}', 30000)$$, $$values ('allow', 'ok', null::bigint)$$, 'from 11:00 the 0.09 USD cap applies');
+select is((select released_micros from tests.release(tests.request_pk('sched-2'), 1)), 32000::bigint, '(its hold is given back: no call was made)');
 select tests.freeze_clock('2026-03-15 10:30:00+00');
 
 -- A soft limit never refuses; it alerts, once per threshold and period.

@@ -1,6 +1,6 @@
 -- Shutoff windows: by hand, scheduled in advance, or tripped by money spent (never by a worst case); every window ends by time.
 begin;
-select plan(25);
+select plan(34);
 select tests.seed();
 
 -- By hand, at user, tenant and global scope.
@@ -51,6 +51,26 @@ select results_eq($$select scope, kind, ends_at from llm.shutoff_windows where k
   $$values ('tenant', 'tripped', '2026-03-15 13:00:00+00'::timestamptz)$$, 'a tripped window for tenant A until the hour ends');
 select is((select decision || '/' || reason from tests.call(tests.tenant_a(), tests.user_a2(), 't-3', 'investigation', 'mock:tiny', 10, '{}', 10)),
   'block/shutoff', 'even the cheapest call is refused now');
+
+-- The minute sweep over sharded meters (tenant_hourly has 8 shards) finds the same crossing: nothing new, and no error.
+select tests.act_as_role('llm_operator');
+select lives_ok($$select llm.evaluate_limits()$$, 'evaluate_limits runs while the window is open');
+select is((select count(*)::int from llm.shutoff_windows where kind = 'tripped'), 1, 'and opens no second window');
+-- An operator cancels the tripped window: it stays cancelled for the rest of the period, sweep or settle.
+select ok(llm.cancel_shutoff((select id from llm.shutoff_windows where kind = 'tripped')), 'the operator cancels it');
+select lives_ok($$select llm.evaluate_limits()$$, 'evaluate_limits runs after the cancel (spend is still over the cap)');
+select is((select count(*)::int from llm.shutoff_windows where kind = 'tripped' and cancelled_at is null), 0, 'and does not reopen it');
+select tests.as_admin();
+select is((select state from tests.settle(tests.request_pk('t-2'), 1, 'ok', 1000, 0, 1000)), 'settled', 'a later settle over the cap');
+select is((select count(*)::int from llm.shutoff_windows where kind = 'tripped' and cancelled_at is null), 0, 'does not reopen it either');
+select is((select decision || '/' || reason from tests.call(tests.tenant_a(), tests.user_a2(), 't-5', 'investigation', 'mock:tiny', 10, '{}', 10)),
+  'block/tenant_hourly', 'no window stops calls now; the hourly limit itself still refuses what does not fit');
+-- A tripped window must be earned: by hand, without the spend, it is refused whoever inserts it.
+select throws_ok($$insert into llm_private.shutoff_windows (scope, tenant_id, kind, starts_at, ends_at, reason, limit_id)
+  values ('tenant', tests.tenant_b(), 'tripped', '2026-03-15 12:30:00+00', '2026-03-15 13:00:00+00', 'forged',
+          (select id from llm_private.limits where tenant_id = tests.tenant_a() and trips_shutoff limit 1))$$,
+  'LG005', 'a tripped window is opened only by spend crossing a limit', 'a forged trip for a tenant that spent nothing is refused');
+
 select tests.freeze_clock('2026-03-15 13:00:00+00');
 select is((select decision from tests.call(tests.tenant_a(), tests.user_a2(), 't-4', 'investigation', 'mock:tiny', 10, '{}', 10)), 'allow',
   'the next hour: the window has ended');

@@ -186,7 +186,6 @@ $$values
   ('column llm_private.request_inputs.system_hash | llm_app=INSERT'),
   ('column llm_private.request_inputs.tenant_id | llm_app=INSERT llm_exporter=SELECT'),
   ('column llm_private.request_inputs.user_id | llm_app=INSERT'),
-  ('column llm_private.requests.........pg.dropped.10........ | llm_money=UPDATE'),
   ('column llm_private.requests.budget_scope | llm_app=INSERT'),
   ('column llm_private.requests.created_at | llm_app=INSERT'),
   ('column llm_private.requests.endpoint | llm_app=INSERT'),

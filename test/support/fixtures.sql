@@ -195,6 +195,7 @@ create or replace function tests.catalog_pins() returns setof text language sql 
     select 'column ' || n.nspname || '.' || c.relname || '.' || a.attname, a.attacl
       from pg_attribute a join pg_class c on c.oid = a.attrelid join pg_namespace n on n.oid = c.relnamespace
      where n.nspname = 'llm_private' and c.relkind in ('r', 'p') and not c.relispartition and a.attacl is not null and a.attnum > 0
+       and not a.attisdropped
     union all
     select 'schema ' || n.nspname, n.nspacl from pg_namespace n where n.nspname in ('llm', 'llm_private', 'llm_queue', 'llm_maint', 'graphile_worker')
     union all
