@@ -581,7 +581,7 @@ declare
   pol record;
   m record;
 begin
-  perform llm_private.require_money_context();
+  if llm_private.current_tenant_id() is null or llm_private.current_user_id() is null then perform llm_private.require_money_context(); end if;
   select q.tenant_id, q.user_id, q.endpoint::text as endpoint, q.state, i.cache_key into r
     from llm_private.requests q
     join llm_private.request_inputs i on i.tenant_id = q.tenant_id and i.request_pk = q.id
@@ -842,7 +842,7 @@ declare
   v_failure llm_private.reason := llm_private.require_failure_reason(p_reason);
   q llm_private.requests;
 begin
-  perform llm_private.require_money_context();
+  if llm_private.current_tenant_id() is null or llm_private.current_user_id() is null then perform llm_private.require_money_context(); end if;
   if v_failure is null then
     raise exception using errcode = '22023', message = 'a failure needs a reason';
   end if;
@@ -946,7 +946,7 @@ declare
   q llm_private.requests;
   a llm_private.attempts;
 begin
-  perform llm_private.require_money_context();
+  if llm_private.current_tenant_id() is null or llm_private.current_user_id() is null then perform llm_private.require_money_context(); end if;
   if p_reason is null or length(p_reason) not between 1 and 200 then
     raise exception using errcode = '22023', message = 'a release needs a reason of 1 to 200 characters';
   end if;
@@ -990,7 +990,7 @@ CREATE FUNCTION llm.request_for_call(p_request_pk bigint) RETURNS TABLE(request_
     SET plan_cache_mode TO 'force_generic_plan'
     AS $$
 begin
-  perform llm_private.require_money_context();
+  if llm_private.current_tenant_id() is null or llm_private.current_user_id() is null then perform llm_private.require_money_context(); end if;
   return query
   select q.id, q.request_id, q.endpoint::text,
          case when q.state = 'queued' and exists (select 1 from llm_private.attempts a where a.tenant_id = q.tenant_id and a.request_pk = q.id)
@@ -1036,10 +1036,10 @@ declare
   v_sem_candidates integer;
   v_sem_bound_hit boolean;
 begin
-  perform llm_private.require_money_context();
-  perform llm_private.require_range('p_job_attempt', p_job_attempt, 0, 1000);
-  perform llm_private.require_range('p_input_tokens', p_input_tokens, 0, 10000000);
-  perform llm_private.require_range('p_call_timeout_ms', p_call_timeout_ms, 1000, 3600000);
+  if llm_private.current_tenant_id() is null or llm_private.current_user_id() is null then perform llm_private.require_money_context(); end if;
+  if p_job_attempt is null or p_job_attempt not between 0 and 1000 then perform llm_private.require_range('p_job_attempt', p_job_attempt, 0, 1000); end if;
+  if p_input_tokens is null or p_input_tokens not between 0 and 10000000 then perform llm_private.require_range('p_input_tokens', p_input_tokens, 0, 10000000); end if;
+  if p_call_timeout_ms is null or p_call_timeout_ms not between 1000 and 3600000 then perform llm_private.require_range('p_call_timeout_ms', p_call_timeout_ms, 1000, 3600000); end if;
   if p_purpose is null or p_purpose not in ('chat', 'embedding') then
     raise exception using errcode = '22023', message = 'p_purpose is chat or embedding';
   end if;
@@ -1415,11 +1415,11 @@ declare
   a llm_private.attempts;
   v_prev llm_private.attempt_state;
 begin
-  perform llm_private.require_money_context();
-  if p_input_tokens is not null then perform llm_private.require_range('p_input_tokens', p_input_tokens, 0, 10000000); end if;
-  if p_cached_input_tokens is not null then perform llm_private.require_range('p_cached_input_tokens', p_cached_input_tokens, 0, 10000000); end if;
-  if p_output_tokens is not null then perform llm_private.require_range('p_output_tokens', p_output_tokens, 0, 10000000); end if;
-  perform llm_private.require_range('p_latency_ms', p_latency_ms, 0, 86400000);
+  if llm_private.current_tenant_id() is null or llm_private.current_user_id() is null then perform llm_private.require_money_context(); end if;
+  if p_input_tokens not between 0 and 10000000 then perform llm_private.require_range('p_input_tokens', p_input_tokens, 0, 10000000); end if;
+  if p_cached_input_tokens not between 0 and 10000000 then perform llm_private.require_range('p_cached_input_tokens', p_cached_input_tokens, 0, 10000000); end if;
+  if p_output_tokens not between 0 and 10000000 then perform llm_private.require_range('p_output_tokens', p_output_tokens, 0, 10000000); end if;
+  if p_latency_ms is null or p_latency_ms not between 0 and 86400000 then perform llm_private.require_range('p_latency_ms', p_latency_ms, 0, 86400000); end if;
   if p_embedding is not null then
     perform llm_private.require_embedding(p_embedding);
   end if;

@@ -350,7 +350,7 @@ declare
   pol record;
   m record;
 begin
-  perform llm_private.require_money_context();
+  if llm_private.current_tenant_id() is null or llm_private.current_user_id() is null then perform llm_private.require_money_context(); end if;
   select q.tenant_id, q.user_id, q.endpoint::text as endpoint, q.state, i.cache_key into r
     from llm_private.requests q
     join llm_private.request_inputs i on i.tenant_id = q.tenant_id and i.request_pk = q.id

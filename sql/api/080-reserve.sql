@@ -437,10 +437,10 @@ declare
   v_sem_candidates integer;
   v_sem_bound_hit boolean;
 begin
-  perform llm_private.require_money_context();
-  perform llm_private.require_range('p_job_attempt', p_job_attempt, 0, 1000);
-  perform llm_private.require_range('p_input_tokens', p_input_tokens, 0, 10000000);
-  perform llm_private.require_range('p_call_timeout_ms', p_call_timeout_ms, 1000, 3600000);
+  if llm_private.current_tenant_id() is null or llm_private.current_user_id() is null then perform llm_private.require_money_context(); end if;
+  if p_job_attempt is null or p_job_attempt not between 0 and 1000 then perform llm_private.require_range('p_job_attempt', p_job_attempt, 0, 1000); end if;
+  if p_input_tokens is null or p_input_tokens not between 0 and 10000000 then perform llm_private.require_range('p_input_tokens', p_input_tokens, 0, 10000000); end if;
+  if p_call_timeout_ms is null or p_call_timeout_ms not between 1000 and 3600000 then perform llm_private.require_range('p_call_timeout_ms', p_call_timeout_ms, 1000, 3600000); end if;
   if p_purpose is null or p_purpose not in ('chat', 'embedding') then
     raise exception using errcode = '22023', message = 'p_purpose is chat or embedding';
   end if;

