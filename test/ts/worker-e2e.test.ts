@@ -66,6 +66,23 @@ test('a provider timeout: the unknown outcome is charged the full hold, the retr
   expect((await h.admin.query('select * from llm.reconciliation_drift')).rows).toEqual([]);
 }, 60000);
 
+test('a duplicate enqueue while the first attempt runs, which then fails: no second job; the request is retried and ends done', async () => {
+  const id = 'e2e-dup-running';
+  h.mock.addFaults(id, [{ kind: 'hang' }]);
+  const a = await h.enqueue(payload(id));
+  const end = Date.now() + 20000;
+  while (sent(id) === 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+  expect(sent(id)).toBe(1); // the first attempt is at the provider now
+  const b = await h.enqueue(payload(id));
+  expect(b).toMatchObject({ request_pk: a.request_pk, created: false, state: 'running' });
+  expect(await jobsOf(a.request_pk)).toHaveLength(1); // the same job, not a second one
+  await h.waitForJobs(30000); // the hang times out, graphile-worker retries after ~2.7 s
+  const calls = await h.calls(id);
+  expect(calls.map((c) => [c.attempt_no, c.provider_status])).toEqual([[1, 'timeout'], [2, 'ok']]);
+  expect(await h.result(id)).toMatchObject({ state: 'done' });
+  expect(sent(id)).toBe(2);
+}, 60000);
+
 test('429 then success: the error answer costs nothing, one charge', async () => {
   const id = 'e2e-429';
   h.mock.addFaults(id, [{ kind: 'status', status: 429 }]);
