@@ -694,7 +694,8 @@ begin
           p_payload->>'request_id', q.id),
         hint = 'Use a new request_id for a different request, or the same payload to get the existing one.';
     end if;
-    return query select q.id, q.state::text, false;
+    return query select q.id, case when q.state = 'queued' and exists (select 1 from llm_private.attempts a
+                                    where a.tenant_id = q.tenant_id and a.request_pk = q.id) then 'running' else q.state::text end, false;
     return;
   end if;
   insert into llm_private.requests as x (tenant_id, user_id, request_id, endpoint, fingerprint, budget_scope, created_at)
