@@ -37,31 +37,36 @@ afterAll(async () => {
 test('provider 500s from two worker processes open one shared breaker; then a request falls back', async () => {
   const a = worker();
   const b = worker();
-  await Promise.all([a.ready, b.ready]);
-  for (const id of ['brk-1', 'brk-2', 'brk-3', 'brk-4']) {
-    await h.enqueue(payload(id, { messages: [{ role: 'user', content: `${id} [[fault:status=500]]` }] }));
-  }
-  await until('the breaker to open', async () =>
-    (await q(`select 1 from llm.breaker_state where model_ref = 'local:mock-chat' and state = 'open'`)).length > 0, 60000);
-  const failures = (w: ChildWorker) => w.lines.filter((l) => l.includes('"event":"provider_error"')).length;
-  expect(failures(a) + failures(b)).toBeGreaterThanOrEqual(3);
+  try {
+    await Promise.all([a.ready, b.ready]);
+    for (const id of ['brk-1', 'brk-2', 'brk-3', 'brk-4']) {
+      await h.enqueue(payload(id, { messages: [{ role: 'user', content: `${id} [[fault:status=500]]` }] }));
+    }
+    await until('the breaker to open', async () =>
+      (await q(`select 1 from llm.breaker_state where model_ref = 'local:mock-chat' and state = 'open'`)).length > 0, 60000);
+    // The settle that opened it committed before its worker logged the failure: wait for the lines too.
+    const failures = (w: ChildWorker) => w.lines.filter((l) => l.includes('"event":"provider_error"')).length;
+    await until('three provider failures logged', async () => failures(a) + failures(b) >= 3, 10000);
+    expect((await q(`select consecutive_failures from llm.breaker_state where model_ref = 'local:mock-chat'`))[0].consecutive_failures)
+      .toBeGreaterThanOrEqual(3);
 
-  const before = h.mock.count((r) => r.model === 'mock-chat');
-  await h.enqueue(payload('brk-ok'));
-  await until('brk-ok to end', async () => (await h.result('brk-ok'))?.state === 'done');
-  expect((await h.calls('brk-ok')).at(-1)).toMatchObject({ decision: 'fallback', reason: 'breaker_open', model_ref: 'local:gpt-4o-mini' });
-  expect(h.mock.count((r) => r.model === 'mock-chat')).toBe(before);
-  // The failing requests retry (reserving again) until the open breaker refuses them; let them end so the next test starts clean.
-  await until('the failing requests to end', async () =>
-    (await Promise.all(['brk-1', 'brk-2', 'brk-3', 'brk-4'].map((id) => h.result(id)))).every((r) => r && !['queued', 'running'].includes(r.state)), 90000).catch(async (e) => {
-    throw new Error(`${e.message}: ${JSON.stringify(await q(`select request_id, state, attempt_no, decision, reason, model_ref, provider_status from llm.calls where request_id like 'brk-%' order by 1,3`))} jobs ${JSON.stringify(await q('select key, attempts, max_attempts, last_error, locked_by, run_at from graphile_worker.jobs'))}`);
-  });
-  // The fallback model failed too (the faults were in the prompt), so both breakers are open; the operator closes them.
-  await withRole(h.db.pool('llm_worker', 1), 'llm_operator', (c) =>
-    c.query(`select llm.reset_breaker('local', 'mock-chat'), llm.reset_breaker('local', 'gpt-4o-mini')`));
+    const before = h.mock.count((r) => r.model === 'mock-chat');
+    await h.enqueue(payload('brk-ok'));
+    await until('brk-ok to end', async () => (await h.result('brk-ok'))?.state === 'done');
+    expect((await h.calls('brk-ok')).at(-1)).toMatchObject({ decision: 'fallback', reason: 'breaker_open', model_ref: 'local:gpt-4o-mini' });
+    expect(h.mock.count((r) => r.model === 'mock-chat')).toBe(before);
+  } finally {
+    // Leave nothing running for the next test, whatever failed above: the failing requests retry (reserving
+    // again) until the open breaker refuses them; then the operator closes both breakers (the fallback model
+    // failed too: the faults were in the prompt) and the workers stop.
+    await until('the failing requests to end', async () =>
+      (await Promise.all(['brk-1', 'brk-2', 'brk-3', 'brk-4'].map((id) => h.result(id)))).every((r) => r && !['queued', 'running'].includes(r.state)), 90000);
+    await withRole(h.db.pool('llm_worker', 1), 'llm_operator', (c) =>
+      c.query(`select llm.reset_breaker('local', 'mock-chat'), llm.reset_breaker('local', 'gpt-4o-mini')`));
+    await a.stop();
+    await b.stop();
+  }
   expect(await q(`select model_ref from llm.breaker_state where state <> 'closed'`)).toEqual([]);
-  await a.stop();
-  await b.stop();
 }, 180000);
 
 test('a worker SIGKILLed mid-call: hold expired and charged in full, job retried after unlock, request done once', async () => {
