@@ -682,7 +682,7 @@ begin
   insert into llm_private.users (tenant_id, id) values (ctx.tenant_id, ctx.user_id) on conflict do nothing;
   v_fp := llm_private.fingerprint(ctx.user_id, p_payload);
   perform pg_advisory_xact_lock(hashtextextended(format('%s/%s/%s', ctx.tenant_id, p_payload->>'endpoint', p_payload->>'request_id'), 7420011));
-  v_from := (llm_private.month_index(llm_private.now()) - (select s.idempotency_months from llm_private.settings s) + 1)::bigint << 40;
+  v_from := llm_private.claim_window_start();
   select * into q from llm_private.requests x
    where x.tenant_id = ctx.tenant_id and x.request_id = p_payload->>'request_id'
      and x.endpoint = (p_payload->>'endpoint')::llm_private.endpoint and x.id >= v_from
@@ -693,6 +693,16 @@ begin
         detail = format('tenant %s, endpoint %s, request_id %s is request %s', ctx.tenant_id, p_payload->>'endpoint',
           p_payload->>'request_id', q.id),
         hint = 'Use a new request_id for a different request, or the same payload to get the existing one.';
+    end if;
+    if q.state = 'queued' and q.job_id is null then
+      -- A claim made by hand (an INSERT, not this function) with these very parameters: complete it.
+      insert into llm_private.request_inputs (tenant_id, request_pk, user_id, model_ref, messages, max_output_tokens, response_format,
+        source_watermark, correlation_id, cost_ceiling_micros, cache_key, system_hash)
+      values (q.tenant_id, q.id, q.user_id, p_payload->>'model', p_payload->'messages', (p_payload->>'max_output_tokens')::int,
+        coalesce(p_payload->>'response_format', 'text'), p_payload->>'source_watermark', p_payload->>'correlation_id',
+        (p_payload->>'cost_ceiling_micros')::bigint, null, repeat('0', 64))
+      on conflict do nothing;
+      perform llm_queue.add_request_job(q.id);
     end if;
     return query select q.id, case when q.state = 'queued' and exists (select 1 from llm_private.attempts a
                                     where a.tenant_id = q.tenant_id and a.request_pk = q.id) then 'running' else q.state::text end, false;
@@ -811,9 +821,9 @@ begin
            case when j.id is null then 'job_lost' else 'attempts_exhausted' end::llm_private.reason as reason
       from llm_private.requests q
       left join graphile_worker.jobs j on j.id = q.job_id
-     where q.state in ('queued', 'running') and q.job_id is not null
+     where q.state in ('queued', 'running')
        and q.created_at < llm_private.now() - interval '1 minute'
-       and (j.id is null or (j.attempts >= j.max_attempts and j.locked_at is null))
+       and (q.job_id is null or j.id is null or (j.attempts >= j.max_attempts and j.locked_at is null))
        and not exists (select 1 from llm_private.attempts a where a.tenant_id = q.tenant_id and a.request_pk = q.id and a.state = 'held'))
   update llm_private.requests q set state = 'failed', reason = lost.reason
     from lost where q.tenant_id = lost.tenant_id and q.id = lost.id and q.state in ('queued', 'running');
@@ -828,7 +838,7 @@ ALTER FUNCTION llm.fail_lost_requests() OWNER TO llm_owner;
 -- Name: FUNCTION fail_lost_requests(); Type: COMMENT; Schema: llm; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm.fail_lost_requests() IS 'Operator (cron): a request whose job is gone or has failed its last attempt (and holds nothing) ends failed (job_lost, attempts_exhausted): nothing stays open after its last attempt. Returns how many.';
+COMMENT ON FUNCTION llm.fail_lost_requests() IS 'Operator (cron): a request older than a minute whose job is gone, never existed (a claim inserted by hand and never completed by llm.enqueue_call) or has failed its last attempt, and that holds nothing, ends failed (job_lost, attempts_exhausted): nothing stays open after its last attempt. Returns how many.';
 
 --
 -- Name: fail_request(bigint, text); Type: FUNCTION; Schema: llm; Owner: llm_owner
@@ -2187,6 +2197,25 @@ ALTER FUNCTION llm_private.charged_amount(p_unit llm_private.limit_unit, a llm_p
 --
 
 COMMENT ON FUNCTION llm_private.charged_amount(p_unit llm_private.limit_unit, a llm_private.attempts) IS 'What a settled or expired attempt counts as spent on a meter of this unit (0 while held, and when released, refused or cached).';
+
+--
+-- Name: claim_window_start(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.claim_window_start() RETURNS bigint
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog'
+    AS $$
+  select (llm_private.month_index(llm_private.now()) - (select s.idempotency_months from llm_private.settings s) + 1)::bigint << 40
+$$;
+
+ALTER FUNCTION llm_private.claim_window_start() OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION claim_window_start(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.claim_window_start() IS 'The smallest request pk of the idempotency window (settings.idempotency_months calendar months, this one included): a claim of a key is found again from here.';
 
 --
 -- Name: cost_micros(bigint, bigint); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
@@ -4130,6 +4159,8 @@ CREATE FUNCTION llm_private.tg_request_inputs__derive() RETURNS trigger
     AS $$
 declare
   q llm_private.requests;
+  v_payload jsonb;
+  v_errs text[];
 begin
   if tg_op = 'UPDATE' then
     raise exception using errcode = 'LG001', message = 'a request''s inputs are immutable';
@@ -4137,6 +4168,27 @@ begin
   select * into q from llm_private.requests x where x.tenant_id = new.tenant_id and x.id = new.request_pk;
   if q.id is null or q.user_id <> new.user_id or q.state <> 'queued' then
     raise exception using errcode = 'LG007', message = 'inputs belong to a queued request of the same tenant and user';
+  end if;
+  -- Whoever writes them, the inputs are a payload llm.enqueue_call would accept, of the model
+  -- catalog's chat models, and exactly the parameters the claim's fingerprint was made of.
+  select coalesce(jsonb_object_agg(e.key, e.value), '{}') into v_payload
+    from jsonb_each(jsonb_build_object('request_id', q.request_id, 'endpoint', q.endpoint::text, 'model', new.model_ref,
+           'messages', new.messages, 'max_output_tokens', new.max_output_tokens, 'response_format', new.response_format,
+           'source_watermark', new.source_watermark, 'correlation_id', new.correlation_id,
+           'cost_ceiling_micros', new.cost_ceiling_micros, 'budget_scope', q.budget_scope)) e
+   where e.value <> 'null'::jsonb;
+  v_errs := llm_private.payload_errors(v_payload);
+  if cardinality(v_errs) > 0 then
+    raise exception using errcode = '22023', message = 'invalid request inputs', detail = array_to_string(v_errs, '; '),
+      hint = 'Claim through llm.enqueue_call, which validates the payload.';
+  end if;
+  if not exists (select 1 from llm_private.models m where m.provider || ':' || m.model = new.model_ref and m.kind = 'chat') then
+    raise exception using errcode = '22023', message = 'unknown model', detail = format('model = %s', new.model_ref),
+      hint = 'See llm.model_catalog for the models you may call, written provider:model.';
+  end if;
+  if llm_private.fingerprint(q.user_id, v_payload) <> q.fingerprint then
+    raise exception using errcode = 'LG409', message = 'inputs are not the parameters the request was claimed with',
+      detail = format('request %s', q.id), hint = 'Claim through llm.enqueue_call, which computes the fingerprint from the payload.';
   end if;
   new.system_hash := llm_private.system_hash(new.messages);
   new.cache_key := case when new.source_watermark is not null then llm.cache_key(jsonb_build_object('endpoint', q.endpoint::text,
@@ -4152,7 +4204,7 @@ ALTER FUNCTION llm_private.tg_request_inputs__derive() OWNER TO llm_owner;
 -- Name: FUNCTION tg_request_inputs__derive(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm_private.tg_request_inputs__derive() IS 'Inputs: once, for a queued request of the same tenant and user; the cache key and system prompt hash are computed here from the inputs themselves (a writer cannot file an answer under another question''s key).';
+COMMENT ON FUNCTION llm_private.tg_request_inputs__derive() IS 'Inputs: once, for a queued request of the same tenant and user, valid as an enqueue payload (22023), of a chat model in the catalog, and matching the claim''s fingerprint (LG409); the cache key and system prompt hash are computed here from the inputs themselves (a writer cannot file an answer under another question''s key).';
 
 --
 -- Name: tg_requests__guard(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
@@ -4166,6 +4218,17 @@ begin
   if tg_op = 'INSERT' then
     new.state := 'queued'; new.reason := null; new.job_id := null; new.finished_at := null;
     new.created_at := llm_private.now();
+    -- One claim per key, whoever inserts: under the same lock as llm.enqueue_call, a claim of the key
+    -- in the idempotency window that the inserter can see refuses this one (another user's claim,
+    -- which RLS hides here, is refused by llm_queue.add_request_job, which sees every claim).
+    perform pg_advisory_xact_lock(hashtextextended(format('%s/%s/%s', new.tenant_id, new.endpoint, new.request_id), 7420011));
+    if exists (select 1 from llm_private.requests x
+                where x.tenant_id = new.tenant_id and x.request_id = new.request_id and x.endpoint = new.endpoint
+                  and x.id >= llm_private.claim_window_start()) then
+      raise exception using errcode = 'LG409', message = 'request_id already claimed',
+        detail = format('tenant %s, endpoint %s, request_id %s', new.tenant_id, new.endpoint, new.request_id),
+        hint = 'Claim through llm.enqueue_call: the same payload returns the existing request.';
+    end if;
     return new;
   end if;
   if current_user = 'llm_app' then
@@ -4210,7 +4273,7 @@ ALTER FUNCTION llm_private.tg_requests__guard() OWNER TO llm_owner;
 -- Name: FUNCTION tg_requests__guard(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm_private.tg_requests__guard() IS 'Requests: born queued with nothing (whatever the inserter wrote); identity, fingerprint and job immutable once set; state only forward to one final state (done | refused | failed, or cancelled before any attempt); the application may only cancel its own request before its first attempt.';
+COMMENT ON FUNCTION llm_private.tg_requests__guard() IS 'Requests: born queued with nothing (whatever the inserter wrote), one claim per (tenant, request_id, endpoint) in the idempotency window (LG409); identity, fingerprint and job immutable once set; state only forward to one final state (done | refused | failed, or cancelled before any attempt); the application may only cancel its own request before its first attempt.';
 
 --
 -- Name: tg_shutoff_windows__guard(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
@@ -7045,6 +7108,18 @@ CREATE INDEX attempts_expires_brin ON ONLY llm_private.attempts USING brin (expi
 CREATE INDEX attempts_default_expires_at_idx ON llm_private.attempts_default USING brin (expires_at);
 
 --
+-- Name: attempts_eligible_price_idx; Type: INDEX; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE INDEX attempts_eligible_price_idx ON ONLY llm_private.attempts USING btree (price_id) WHERE distillation_eligible;
+
+--
+-- Name: attempts_default_price_id_idx; Type: INDEX; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE INDEX attempts_default_price_id_idx ON llm_private.attempts_default USING btree (price_id) WHERE distillation_eligible;
+
+--
 -- Name: attempts_reserved_brin; Type: INDEX; Schema: llm_private; Owner: llm_owner
 --
 
@@ -7055,6 +7130,18 @@ CREATE INDEX attempts_reserved_brin ON ONLY llm_private.attempts USING brin (res
 --
 
 CREATE INDEX attempts_default_reserved_at_idx ON llm_private.attempts_default USING brin (reserved_at);
+
+--
+-- Name: attempts_eligible_tenant_idx; Type: INDEX; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE INDEX attempts_eligible_tenant_idx ON ONLY llm_private.attempts USING btree (tenant_id) WHERE distillation_eligible;
+
+--
+-- Name: attempts_default_tenant_id_idx; Type: INDEX; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE INDEX attempts_default_tenant_id_idx ON llm_private.attempts_default USING btree (tenant_id) WHERE distillation_eligible;
 
 --
 -- Name: cache_entries_expiry_idx; Type: INDEX; Schema: llm_private; Owner: llm_owner
@@ -7153,10 +7240,22 @@ ALTER INDEX llm_private.attempts_expires_brin ATTACH PARTITION llm_private.attem
 ALTER INDEX llm_private.attempts_pkey ATTACH PARTITION llm_private.attempts_default_pkey;
 
 --
+-- Name: attempts_default_price_id_idx; Type: INDEX ATTACH; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER INDEX llm_private.attempts_eligible_price_idx ATTACH PARTITION llm_private.attempts_default_price_id_idx;
+
+--
 -- Name: attempts_default_reserved_at_idx; Type: INDEX ATTACH; Schema: llm_private; Owner: llm_owner
 --
 
 ALTER INDEX llm_private.attempts_reserved_brin ATTACH PARTITION llm_private.attempts_default_reserved_at_idx;
+
+--
+-- Name: attempts_default_tenant_id_idx; Type: INDEX ATTACH; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER INDEX llm_private.attempts_eligible_tenant_idx ATTACH PARTITION llm_private.attempts_default_tenant_id_idx;
 
 --
 -- Name: request_inputs_default_pkey; Type: INDEX ATTACH; Schema: llm_private; Owner: llm_owner
@@ -7635,6 +7734,14 @@ CREATE POLICY exporter_eligible ON llm_private.call_outputs FOR SELECT TO llm_ex
   WHERE ((a.tenant_id = call_outputs.tenant_id) AND (a.request_pk = call_outputs.request_pk) AND (a.attempt_no = call_outputs.attempt_no) AND a.distillation_eligible))));
 
 --
+-- Name: model_prices exporter_eligible; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY exporter_eligible ON llm_private.model_prices FOR SELECT TO llm_exporter USING ((EXISTS ( SELECT 1
+   FROM llm_private.attempts a
+  WHERE ((a.price_id = model_prices.id) AND a.distillation_eligible))));
+
+--
 -- Name: request_inputs exporter_eligible; Type: POLICY; Schema: llm_private; Owner: llm_owner
 --
 
@@ -7643,10 +7750,12 @@ CREATE POLICY exporter_eligible ON llm_private.request_inputs FOR SELECT TO llm_
   WHERE ((a.tenant_id = request_inputs.tenant_id) AND (a.request_pk = request_inputs.request_pk) AND a.distillation_eligible))));
 
 --
--- Name: tenants exporter_select; Type: POLICY; Schema: llm_private; Owner: llm_owner
+-- Name: tenants exporter_eligible; Type: POLICY; Schema: llm_private; Owner: llm_owner
 --
 
-CREATE POLICY exporter_select ON llm_private.tenants FOR SELECT TO llm_exporter USING (true);
+CREATE POLICY exporter_eligible ON llm_private.tenants FOR SELECT TO llm_exporter USING ((EXISTS ( SELECT 1
+   FROM llm_private.attempts a
+  WHERE ((a.tenant_id = tenants.id) AND a.distillation_eligible))));
 
 --
 -- Name: limits; Type: ROW SECURITY; Schema: llm_private; Owner: llm_owner
@@ -8060,7 +8169,7 @@ CREATE POLICY select_all ON llm_private.model_fallbacks FOR SELECT TO llm_money,
 -- Name: model_prices select_all; Type: POLICY; Schema: llm_private; Owner: llm_owner
 --
 
-CREATE POLICY select_all ON llm_private.model_prices FOR SELECT TO llm_app, llm_money, llm_operator, llm_auditor, llm_exporter USING (true);
+CREATE POLICY select_all ON llm_private.model_prices FOR SELECT TO llm_app, llm_money, llm_operator, llm_auditor USING (true);
 
 --
 -- Name: models select_all; Type: POLICY; Schema: llm_private; Owner: llm_owner
@@ -8960,6 +9069,13 @@ GRANT ALL ON FUNCTION llm_private.charged_amount(p_unit llm_private.limit_unit, 
 GRANT ALL ON FUNCTION llm_private.charged_amount(p_unit llm_private.limit_unit, a llm_private.attempts) TO llm_operator;
 GRANT ALL ON FUNCTION llm_private.charged_amount(p_unit llm_private.limit_unit, a llm_private.attempts) TO llm_auditor;
 GRANT ALL ON FUNCTION llm_private.charged_amount(p_unit llm_private.limit_unit, a llm_private.attempts) TO llm_app;
+
+--
+-- Name: FUNCTION claim_window_start(); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.claim_window_start() FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.claim_window_start() TO llm_app;
 
 --
 -- Name: FUNCTION cost_micros(p_tokens bigint, p_per_mtok_micros bigint); Type: ACL; Schema: llm_private; Owner: llm_owner

@@ -62,7 +62,8 @@ as $$ select llm_private.month_index(llm_private.now())::bigint << 40 $$;
 /*
  * Pre-created requests, as the application would have claimed them at enqueue: one request and
  * its inputs per pk = p_base + N * 10^6 + k (N < p_clients, 1 <= k <= p_per_client). The guard
- * trigger makes them queued; the inputs trigger recomputes system_hash. No job is attached
+ * trigger makes them queued; the inputs trigger validates them against the claim's fingerprint
+ * (computed here as llm.enqueue_call would) and recomputes system_hash. No job is attached
  * (the pair script calls reserve/settle directly).
  */
 create function llm_bench.precreate(p_base bigint, p_clients integer, p_per_client integer, p_endpoint text default 'explanation')
@@ -74,7 +75,8 @@ declare
 begin
   insert into llm_private.requests (tenant_id, id, user_id, request_id, endpoint, fingerprint, created_at)
   select llm_bench.tenant_of(pk), pk, llm_bench.user_of(pk), 'bench-' || pk, p_endpoint::llm_private.endpoint,
-         sha256(pk::text::bytea), now()
+         llm_private.fingerprint(llm_bench.user_of(pk), jsonb_build_object('endpoint', p_endpoint, 'model', 'bench:chat',
+           'messages', '[{"role": "user", "content": "Explain this anomaly."}]'::jsonb, 'max_output_tokens', 500)), now()
     from (select p_base + c * 1000000 + k as pk
             from generate_series(0, p_clients - 1) c, generate_series(1, p_per_client) k) x;
   get diagnostics n = row_count;

@@ -86,6 +86,15 @@ $$;
 comment on function llm_private.fingerprint(uuid, jsonb) is
   'sha256 of the user and every parameter of a call (messages, model, max output, format, watermark, ceiling, budget scope; not correlation_id, which only traces).';
 
+create or replace function llm_private.claim_window_start() returns bigint
+  language sql stable
+  set search_path = pg_catalog
+as $$
+  select (llm_private.month_index(llm_private.now()) - (select s.idempotency_months from llm_private.settings s) + 1)::bigint << 40
+$$;
+comment on function llm_private.claim_window_start() is
+  'The smallest request pk of the idempotency window (settings.idempotency_months calendar months, this one included): a claim of a key is found again from here.';
+
 /* A claim is born queued; its state moves only forward; the application may only cancel its own queued request. */
 create or replace function llm_private.tg_requests__guard() returns trigger
   language plpgsql
@@ -95,6 +104,17 @@ begin
   if tg_op = 'INSERT' then
     new.state := 'queued'; new.reason := null; new.job_id := null; new.finished_at := null;
     new.created_at := llm_private.now();
+    -- One claim per key, whoever inserts: under the same lock as llm.enqueue_call, a claim of the key
+    -- in the idempotency window that the inserter can see refuses this one (another user's claim,
+    -- which RLS hides here, is refused by llm_queue.add_request_job, which sees every claim).
+    perform pg_advisory_xact_lock(hashtextextended(format('%s/%s/%s', new.tenant_id, new.endpoint, new.request_id), 7420011));
+    if exists (select 1 from llm_private.requests x
+                where x.tenant_id = new.tenant_id and x.request_id = new.request_id and x.endpoint = new.endpoint
+                  and x.id >= llm_private.claim_window_start()) then
+      raise exception using errcode = 'LG409', message = 'request_id already claimed',
+        detail = format('tenant %s, endpoint %s, request_id %s', new.tenant_id, new.endpoint, new.request_id),
+        hint = 'Claim through llm.enqueue_call: the same payload returns the existing request.';
+    end if;
     return new;
   end if;
   if current_user = 'llm_app' then
@@ -133,7 +153,7 @@ begin
 end
 $$;
 comment on function llm_private.tg_requests__guard() is
-  'Requests: born queued with nothing (whatever the inserter wrote); identity, fingerprint and job immutable once set; state only forward to one final state (done | refused | failed, or cancelled before any attempt); the application may only cancel its own request before its first attempt.';
+  'Requests: born queued with nothing (whatever the inserter wrote), one claim per (tenant, request_id, endpoint) in the idempotency window (LG409); identity, fingerprint and job immutable once set; state only forward to one final state (done | refused | failed, or cancelled before any attempt); the application may only cancel its own request before its first attempt.';
 create or replace trigger _100_guard before insert or update on llm_private.requests
   for each row execute function llm_private.tg_requests__guard();
 create or replace trigger _100_no_delete before delete on llm_private.requests
@@ -148,6 +168,8 @@ create or replace function llm_private.tg_request_inputs__derive() returns trigg
 as $$
 declare
   q llm_private.requests;
+  v_payload jsonb;
+  v_errs text[];
 begin
   if tg_op = 'UPDATE' then
     raise exception using errcode = 'LG001', message = 'a request''s inputs are immutable';
@@ -155,6 +177,27 @@ begin
   select * into q from llm_private.requests x where x.tenant_id = new.tenant_id and x.id = new.request_pk;
   if q.id is null or q.user_id <> new.user_id or q.state <> 'queued' then
     raise exception using errcode = 'LG007', message = 'inputs belong to a queued request of the same tenant and user';
+  end if;
+  -- Whoever writes them, the inputs are a payload llm.enqueue_call would accept, of the model
+  -- catalog's chat models, and exactly the parameters the claim's fingerprint was made of.
+  select coalesce(jsonb_object_agg(e.key, e.value), '{}') into v_payload
+    from jsonb_each(jsonb_build_object('request_id', q.request_id, 'endpoint', q.endpoint::text, 'model', new.model_ref,
+           'messages', new.messages, 'max_output_tokens', new.max_output_tokens, 'response_format', new.response_format,
+           'source_watermark', new.source_watermark, 'correlation_id', new.correlation_id,
+           'cost_ceiling_micros', new.cost_ceiling_micros, 'budget_scope', q.budget_scope)) e
+   where e.value <> 'null'::jsonb;
+  v_errs := llm_private.payload_errors(v_payload);
+  if cardinality(v_errs) > 0 then
+    raise exception using errcode = '22023', message = 'invalid request inputs', detail = array_to_string(v_errs, '; '),
+      hint = 'Claim through llm.enqueue_call, which validates the payload.';
+  end if;
+  if not exists (select 1 from llm_private.models m where m.provider || ':' || m.model = new.model_ref and m.kind = 'chat') then
+    raise exception using errcode = '22023', message = 'unknown model', detail = format('model = %s', new.model_ref),
+      hint = 'See llm.model_catalog for the models you may call, written provider:model.';
+  end if;
+  if llm_private.fingerprint(q.user_id, v_payload) <> q.fingerprint then
+    raise exception using errcode = 'LG409', message = 'inputs are not the parameters the request was claimed with',
+      detail = format('request %s', q.id), hint = 'Claim through llm.enqueue_call, which computes the fingerprint from the payload.';
   end if;
   new.system_hash := llm_private.system_hash(new.messages);
   new.cache_key := case when new.source_watermark is not null then llm.cache_key(jsonb_build_object('endpoint', q.endpoint::text,
@@ -164,7 +207,7 @@ begin
 end
 $$;
 comment on function llm_private.tg_request_inputs__derive() is
-  'Inputs: once, for a queued request of the same tenant and user; the cache key and system prompt hash are computed here from the inputs themselves (a writer cannot file an answer under another question''s key).';
+  'Inputs: once, for a queued request of the same tenant and user, valid as an enqueue payload (22023), of a chat model in the catalog, and matching the claim''s fingerprint (LG409); the cache key and system prompt hash are computed here from the inputs themselves (a writer cannot file an answer under another question''s key).';
 create or replace trigger _100_derive before insert or update on llm_private.request_inputs
   for each row execute function llm_private.tg_request_inputs__derive();
 
@@ -208,7 +251,7 @@ begin
   insert into llm_private.users (tenant_id, id) values (ctx.tenant_id, ctx.user_id) on conflict do nothing;
   v_fp := llm_private.fingerprint(ctx.user_id, p_payload);
   perform pg_advisory_xact_lock(hashtextextended(format('%s/%s/%s', ctx.tenant_id, p_payload->>'endpoint', p_payload->>'request_id'), 7420011));
-  v_from := (llm_private.month_index(llm_private.now()) - (select s.idempotency_months from llm_private.settings s) + 1)::bigint << 40;
+  v_from := llm_private.claim_window_start();
   select * into q from llm_private.requests x
    where x.tenant_id = ctx.tenant_id and x.request_id = p_payload->>'request_id'
      and x.endpoint = (p_payload->>'endpoint')::llm_private.endpoint and x.id >= v_from
@@ -219,6 +262,16 @@ begin
         detail = format('tenant %s, endpoint %s, request_id %s is request %s', ctx.tenant_id, p_payload->>'endpoint',
           p_payload->>'request_id', q.id),
         hint = 'Use a new request_id for a different request, or the same payload to get the existing one.';
+    end if;
+    if q.state = 'queued' and q.job_id is null then
+      -- A claim made by hand (an INSERT, not this function) with these very parameters: complete it.
+      insert into llm_private.request_inputs (tenant_id, request_pk, user_id, model_ref, messages, max_output_tokens, response_format,
+        source_watermark, correlation_id, cost_ceiling_micros, cache_key, system_hash)
+      values (q.tenant_id, q.id, q.user_id, p_payload->>'model', p_payload->'messages', (p_payload->>'max_output_tokens')::int,
+        coalesce(p_payload->>'response_format', 'text'), p_payload->>'source_watermark', p_payload->>'correlation_id',
+        (p_payload->>'cost_ceiling_micros')::bigint, null, repeat('0', 64))
+      on conflict do nothing;
+      perform llm_queue.add_request_job(q.id);
     end if;
     return query select q.id, case when q.state = 'queued' and exists (select 1 from llm_private.attempts a
                                     where a.tenant_id = q.tenant_id and a.request_pk = q.id) then 'running' else q.state::text end, false;
@@ -317,7 +370,7 @@ comment on view llm.my_usage is
   'For the application: its user''s usage and its tenant''s (and budget scopes'') against their caps, per meter and period.';
 
 grant execute on function llm_private.payload_errors(jsonb), llm.validate_payload(jsonb), llm_private.fingerprint(uuid, jsonb),
-  llm.enqueue_call(jsonb), llm.cancel_request(text, text) to llm_app;
+  llm_private.claim_window_start(), llm.enqueue_call(jsonb), llm.cancel_request(text, text) to llm_app;
 grant execute on function llm_private.payload_errors(jsonb), llm.validate_payload(jsonb) to llm_operator, llm_auditor;
 grant execute on function llm.request_for_call(bigint) to llm_money;
 grant select on llm.request_results to llm_app, llm_auditor;

@@ -309,9 +309,9 @@ begin
            case when j.id is null then 'job_lost' else 'attempts_exhausted' end::llm_private.reason as reason
       from llm_private.requests q
       left join graphile_worker.jobs j on j.id = q.job_id
-     where q.state in ('queued', 'running') and q.job_id is not null
+     where q.state in ('queued', 'running')
        and q.created_at < llm_private.now() - interval '1 minute'
-       and (j.id is null or (j.attempts >= j.max_attempts and j.locked_at is null))
+       and (q.job_id is null or j.id is null or (j.attempts >= j.max_attempts and j.locked_at is null))
        and not exists (select 1 from llm_private.attempts a where a.tenant_id = q.tenant_id and a.request_pk = q.id and a.state = 'held'))
   update llm_private.requests q set state = 'failed', reason = lost.reason
     from lost where q.tenant_id = lost.tenant_id and q.id = lost.id and q.state in ('queued', 'running');
@@ -320,7 +320,7 @@ begin
 end
 $$;
 comment on function llm.fail_lost_requests() is
-  'Operator (cron): a request whose job is gone or has failed its last attempt (and holds nothing) ends failed (job_lost, attempts_exhausted): nothing stays open after its last attempt. Returns how many.';
+  'Operator (cron): a request older than a minute whose job is gone, never existed (a claim inserted by hand and never completed by llm.enqueue_call) or has failed its last attempt, and that holds nothing, ends failed (job_lost, attempts_exhausted): nothing stays open after its last attempt. Returns how many.';
 
 create or replace function llm.purge_expired(p_limit integer default 10000)
   returns table (traces bigint, outputs bigint, cache_entries bigint)

@@ -1,7 +1,7 @@
 -- The distillation gate: a persisted decision with its reason for every settled call, decided in SQL from facts; consent
 -- only from an operator; reasoning traces apart; the exporter reads the export view and nothing else.
 begin;
-select plan(21);
+select plan(23);
 select tests.seed();
 
 create function pg_temp.settle_one(p_id text, p_model text default 'mock:small', p_status text default 'ok', p_output text default 'ok answer',
@@ -39,6 +39,10 @@ select throws_ok($$select * from llm_private.attempts$$, '42501', null, 'nor eve
 select throws_ok($$select * from llm.calls$$, '42501', null, 'nor any audit view');
 select throws_ok($$select * from llm.final_outputs$$, '42501', null, 'nor the final outputs');
 select is((select count(*)::int from llm_private.call_outputs), 1, 'reading outputs directly shows exactly the eligible one');
+select results_eq($$select id from llm_private.tenants$$, $$values (tests.tenant_a())$$,
+  'of the tenants, only the one with an eligible call (not every tenant of the system)');
+select results_eq($$select provider || ':' || model from llm_private.model_prices$$, $$values ('mock:small')$$,
+  'of the prices, only the one an eligible call was charged at (not the whole catalog)');
 select tests.act_as_role('llm_operator');
 select lives_ok($$select llm.set_tenant_data_use(tests.tenant_a(), true, true)$$, 'tenant A also allows traces');
 select tests.act_as_role('llm_exporter');

@@ -1,7 +1,7 @@
 -- Requests are claimed at enqueue: one claim per (tenant, request_id, endpoint), a conflict refused now, one job built by
 -- the database with only the request's identity, and a wrapper that can do nothing enqueue_call cannot.
 begin;
-select plan(27);
+select plan(41);
 select tests.seed();
 
 select tests.act_as_app(tests.tenant_a(), tests.user_a1());
@@ -71,6 +71,66 @@ select lives_ok($$insert into llm_private.requests (tenant_id, user_id, request_
 select tests.as_admin();
 select results_eq($$select state::text, reason::text, job_id from llm_private.requests where request_id = 'raw2'$$,
   $$values ('queued', null::text, null::bigint)$$, 'born queued, with nothing, whatever the insert said');
+
+-- A claim by hand can do nothing llm.enqueue_call cannot: one claim per key, inputs valid and exactly the fingerprint's.
+select tests.act_as_app(tests.tenant_a(), tests.user_a1());
+select throws_ok($$insert into llm_private.requests (tenant_id, user_id, request_id, endpoint, fingerprint, created_at)
+                   values (tests.tenant_a(), tests.user_a1(), 'raw2', 'route', sha256('y'), now())$$, 'LG409', null,
+  'a second claim of the same key by hand: LG409');
+select throws_ok(format($$insert into llm_private.requests (tenant_id, user_id, request_id, endpoint, fingerprint, created_at)
+                   values (%L, %L, 'e-1', 'investigation', sha256('y'), now())$$, tests.tenant_a(), tests.user_a1()), 'LG409', null,
+  'a claim by hand of a key enqueue_call already holds: LG409 (no second job for one key)');
+select throws_ok(format($$insert into llm_private.request_inputs (tenant_id, request_pk, user_id, model_ref, messages, max_output_tokens, system_hash)
+                   values (%L, %s, %L, 'mock:large', '[{"role": "tool", "content": {"x": 1}}]', 100, repeat('0', 64))$$,
+                   tests.tenant_a(), tests.request_pk('raw2'), tests.user_a1()), '22023', null,
+  'inputs by hand that enqueue_call would refuse (a tool role, an object as content): 22023');
+select throws_ok(format($$insert into llm_private.request_inputs (tenant_id, request_pk, user_id, model_ref, messages, max_output_tokens, system_hash)
+                   values (%L, %s, %L, 'mock:unknownmodel', '[{"role": "user", "content": "hi"}]', 100, repeat('0', 64))$$,
+                   tests.tenant_a(), tests.request_pk('raw2'), tests.user_a1()), '22023', null,
+  'inputs naming a model that is not in the catalog: 22023');
+select throws_ok(format($$insert into llm_private.request_inputs (tenant_id, request_pk, user_id, model_ref, messages, max_output_tokens, system_hash)
+                   values (%L, %s, %L, 'mock:large', '[{"role": "user", "content": "hi"}]', 100, repeat('0', 64))$$,
+                   tests.tenant_a(), tests.request_pk('raw2'), tests.user_a1()), 'LG409', null,
+  'valid inputs that are not the parameters the claim was fingerprinted with: LG409');
+-- A claim by hand with the right fingerprint is completed by the same payload through enqueue_call: inputs, then one job.
+select lives_ok(format($$insert into llm_private.requests (tenant_id, user_id, request_id, endpoint, fingerprint, created_at)
+                  values (%L, %L, 'raw3', 'investigation', %L, now())$$, tests.tenant_a(), tests.user_a1(),
+                  llm_private.fingerprint(tests.user_a1(), tests.payload('raw3'))), 'a claim by hand with the payload''s fingerprint');
+select results_eq($$select state, created from llm.enqueue_call(tests.payload('raw3'))$$, $$values ('queued', false)$$,
+  'enqueue_call returns that claim');
+select tests.as_admin();
+select results_eq($$select (select count(*) from llm_private.request_inputs i where i.request_pk = q.id)::int, q.job_id is not null,
+                          (select count(*) from graphile_worker.jobs j where j.id = q.job_id)::int
+                     from llm_private.requests q where q.request_id = 'raw3'$$, $$values (1, true, 1)$$,
+  'and completes it: its inputs and one job');
+-- Another user's claim of a taken key is invisible to the claim trigger; the wrapper, which sees every claim, refuses its job.
+select tests.act_as_app(tests.tenant_a(), tests.user_a2());
+select lives_ok($$insert into llm_private.requests (tenant_id, user_id, request_id, endpoint, fingerprint, created_at)
+                  values (tests.tenant_a(), tests.user_a2(), 'raw3', 'investigation', sha256('z'), now())$$,
+  'another user claims a taken key by hand (RLS hides the first claim from the trigger)');
+select throws_ok($$select llm_queue.add_request_job(max(id)) from llm_private.requests where request_id = 'raw3'$$, 'LG409', null,
+  'but gets no job for it: the key is the tenant''s');
+
+-- Nothing stays open: the operator's sweep ends claims that never got a job, lost jobs and exhausted ones.
+select tests.as_admin();
+select tests.enqueue(tests.tenant_a(), tests.user_a1(), 'lost-job', 'route');
+select tests.enqueue(tests.tenant_a(), tests.user_a1(), 'spent-job', 'route');
+delete from graphile_worker._private_jobs j using llm_private.requests q where q.request_id = 'lost-job' and j.id = q.job_id;
+update graphile_worker._private_jobs j set attempts = j.max_attempts from llm_private.requests q where q.request_id = 'spent-job' and j.id = q.job_id;
+select tests.act_as_role('llm_operator');
+select is(llm.fail_lost_requests(), 0, 'the sweep leaves claims younger than a minute alone');
+select tests.as_admin();
+select tests.freeze_clock(llm_private.now() + interval '2 minutes');
+select tests.act_as_role('llm_operator');
+select is(llm.fail_lost_requests(), 4, 'a minute later it ends four');
+select tests.as_admin();
+select results_eq($$select request_id, user_id = tests.user_a1(), state::text, reason::text from llm_private.requests
+                     where request_id in ('raw2', 'raw3', 'lost-job', 'spent-job') and state <> 'queued' order by request_id$$,
+  $$values ('lost-job', true, 'failed', 'job_lost'), ('raw2', true, 'failed', 'job_lost'), ('raw3', false, 'failed', 'job_lost'),
+           ('spent-job', true, 'failed', 'attempts_exhausted')$$,
+  'a claim by hand without a job and a deleted job: job_lost; a job past its last attempt: attempts_exhausted');
+select is((select state::text from llm_private.requests where request_id = 'raw3' and user_id = tests.user_a1()), 'queued',
+  'the completed claim with its live job is left alone');
 
 -- Cancellation: only the application's own queued request.
 select tests.act_as_app(tests.tenant_a(), tests.user_a1());
