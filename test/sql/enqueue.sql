@@ -1,8 +1,18 @@
 -- Requests are claimed at enqueue: one claim per (tenant, request_id, endpoint), a conflict refused now, one job built by
 -- the database with only the request's identity, and a wrapper that can do nothing enqueue_call cannot.
 begin;
-select plan(41);
+select plan(42);
 select tests.seed();
+create function pg_temp.error_of(p_sql text) returns text language plpgsql as $$
+declare
+  d text; h text;
+begin
+  execute p_sql;
+  return null;
+exception when others then
+  get stacked diagnostics d = pg_exception_detail, h = pg_exception_hint;
+  return sqlstate || ' | ' || d || ' | ' || h;
+end $$;
 
 select tests.act_as_app(tests.tenant_a(), tests.user_a1());
 select results_eq($$select state, created from llm.enqueue_call(tests.payload('e-1'))$$, $$values ('queued', true)$$, 'a new request is claimed, queued');
@@ -26,6 +36,10 @@ select throws_ok($$select * from llm.enqueue_call(tests.payload('e-1', 'investig
   'same key with another max_output_tokens: LG409');
 select throws_ok($$select * from llm.enqueue_call(tests.payload('e-1', 'investigation', 'mock:large', 1000, 'Why did spend rise in April?'))$$,
   'LG409', null, 'with other messages: LG409');
+select is(pg_temp.error_of($$select * from llm.enqueue_call(tests.payload('e-1', 'investigation', 'mock:large', 999))$$),
+  format('LG409 | tenant %s, endpoint investigation, request_id e-1 is request %s | Use a new request_id for a different request, or the same payload to get the existing one.',
+    tests.tenant_a(), (select request_pk from llm.enqueue_call(tests.payload('e-1')))),
+  'the conflict names the key and the request that holds it (DETAIL), and what to do (HINT)');
 select throws_ok($$select * from llm.enqueue_call(tests.payload('e-1', 'investigation', 'mock:large', 1000, 'Why did spend rise in March?',
   '{"budget_scope": "x"}'))$$, 'LG409', null, 'with another budget scope: LG409');
 select results_eq($$select created from llm.enqueue_call(tests.payload('e-1', 'explanation'))$$, $$values (true)$$,
