@@ -1,7 +1,7 @@
 -- Time the caller cannot bend: periods in UTC whatever the session's TimeZone, and the rules read the current time,
 -- not the transaction's start.
 begin;
-select plan(11);
+select plan(12);
 select tests.seed();
 
 set local timezone = 'UTC';
@@ -14,6 +14,17 @@ select is(llm_private.period_start('hour', '2026-03-15 10:30:00+00'), '2026-03-1
 select is(llm_private.period_start('month', '2026-03-31 20:00:00+00'), '2026-03-01 00:00:00+00'::timestamptz,
   'and in the same month, although it is already 1 April locally');
 select is(llm_private.month_index('2026-03-31 20:00:00+00'), 314, 'and the same partition');
+-- Every clock window, at an instant that is already the next day, week, month and quarter in Kolkata (Tuesday 31 March
+-- 20:00 UTC is Wednesday 1 April 01:30 local): UTC decides, and each period ends where the next one starts.
+select results_eq($$select w::text, llm_private.period_start(w, '2026-03-31 20:00:00+00'),
+                          llm_private.period_end(w, llm_private.period_start(w, '2026-03-31 20:00:00+00'))
+                     from unnest(array['hour', 'day', 'week', 'month', 'quarter']::llm_private.limit_window[]) w$$,
+  $$values ('hour', '2026-03-31 20:00:00+00'::timestamptz, '2026-03-31 21:00:00+00'::timestamptz),
+           ('day', '2026-03-31 00:00:00+00', '2026-04-01 00:00:00+00'),
+           ('week', '2026-03-30 00:00:00+00', '2026-04-06 00:00:00+00'),
+           ('month', '2026-03-01 00:00:00+00', '2026-04-01 00:00:00+00'),
+           ('quarter', '2026-01-01 00:00:00+00', '2026-04-01 00:00:00+00')$$,
+  'Kolkata session: hour, day, week (from Monday), month and quarter buckets are the UTC ones, with their ends');
 select tests.freeze_clock('2026-03-31 20:00:00+00');
 select is((select decision from tests.call(tests.tenant_a(), tests.user_a1(), 'tz-1')), 'allow', 'a call from the Kolkata session');
 select is((select period_start from llm.limit_usage where meter_name = 'user_monthly' and user_id = tests.user_a1()),
