@@ -1,7 +1,7 @@
 -- Structure: the closed world of the API surface and its grants (pinned), FORCE RLS everywhere, the four SECURITY DEFINER
 -- functions and nothing else, pinned search_path, comments, and what the runtime roles cannot be or do.
 begin;
-select plan(22);
+select plan(25);
 
 select tables_are('llm', array[]::name[], 'the API schema llm holds no tables');
 select is_empty($$
@@ -35,6 +35,23 @@ select is_empty($$
               and regexp_replace(p.prosrc, '(pg_catalog|llm_private|llm)\.[a-z_0-9]+|OPERATOR\(pg_catalog\.[^)]+\)|''[^'']*''|::pg_catalog\.[a-z0-9_]+|"[a-z_]+"', '', 'g')
                   !~ '\m(from|join)\s+[a-z]' )
 $$, 'every function pins search_path, except inlinable SQL functions whose every name is schema-qualified');
+-- graphile-worker's schema is not ours, but who may reach into it is: only the operator's sweep reads the jobs view.
+select results_eq($$
+  select x from (
+    select 'schema graphile_worker ' || a.grantee::regrole::text || '=' || a.privilege_type as x
+      from pg_namespace n, aclexplode(n.nspacl) a where n.nspname = 'graphile_worker' and a.grantee <> n.nspowner
+    union all
+    select c.relkind::text || ' ' || c.oid::regclass::text || ' ' || case a.grantee when 0 then 'public' else a.grantee::regrole::text end
+           || '=' || a.privilege_type
+      from pg_class c join pg_namespace n on n.oid = c.relnamespace, aclexplode(c.relacl) a
+     where n.nspname = 'graphile_worker' and a.grantee <> c.relowner) s order by 1
+$$, $$values ('schema graphile_worker llm_operator=USAGE'), ('v graphile_worker.jobs llm_operator=SELECT')$$,
+  'graphile-worker''s schema: usage and the jobs view for the operator''s sweep, nothing else for any role of ours or PUBLIC');
+select tests.act_as_role('llm_operator');
+select throws_ok($$select graphile_worker.add_job('route', '{}'::json)$$, '42501', null,
+  'the operator, who may see graphile-worker''s schema, still cannot add a job (its EXECUTE to PUBLIC meets no table grant)');
+select throws_ok($$select graphile_worker.remove_job('llm:x')$$, '42501', null, 'nor remove one');
+select tests.as_admin();
 select is_empty($$
   select p.oid::regprocedure::text from pg_proc p join pg_namespace n on n.oid = p.pronamespace
    where p.prosecdef and n.nspname in ('llm', 'llm_private', 'llm_queue', 'llm_maint')
