@@ -8,11 +8,39 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { ProviderConfigSchema } from './provider/models';
+import { ENDPOINTS } from './payload';
+import { parseModelRef, ProviderConfigSchema } from './provider/models';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 const port = z.int().min(0).max(65535);
+
+const isModelRef = (ref: string): boolean => {
+  try {
+    parseModelRef(ref);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * An endpoint's cache settings for every tenant: the default row of llm_private.endpoint_settings,
+ * written by `npm run sync-config` through llm.set_endpoint_cache(NULL, endpoint, ...). A key left
+ * out keeps what the database has; a tenant's own row is an operator's SQL, not configuration.
+ */
+export const EndpointCacheSchema = z.strictObject({
+  shared: z.boolean().optional().meta({
+    description: "every user of a tenant shares the endpoint's cache (else each user has their own); omitted: unchanged",
+  }),
+  semanticThreshold: z.number().gt(0).lte(1).nullable().optional().meta({
+    description: 'cosine similarity in (0, 1] at or above which the answer to a reworded question is served; null: exact cache only; omitted: unchanged',
+  }),
+  embeddingModel: z.string().refine(isModelRef, 'embeddingModel must be a "provider:model" ref').nullable().optional().meta({
+    description: 'provider:model of a priced model of kind embedding (openai:text-embedding-3-small in production); null: none; omitted: unchanged',
+  }),
+});
+export type EndpointCacheConfig = z.output<typeof EndpointCacheSchema>;
 
 /** What LLM_CONFIG_FILE holds. Every key is optional; the comments are the documentation. */
 export const ConfigFileSchema = z
@@ -20,6 +48,9 @@ export const ConfigFileSchema = z
     $schema: z.string().optional().meta({ description: 'path or URL of config.schema.json, for editors' }),
     providers: z.array(ProviderConfigSchema).max(50).default([]).meta({
       description: 'OpenAI-compatible providers and their models (env: LLM_PROVIDERS, a JSON array, replaces this list)',
+    }),
+    endpoints: z.partialRecord(z.enum(ENDPOINTS), EndpointCacheSchema).default({}).meta({
+      description: "per-endpoint cache settings (semantic threshold, embedding model, sharing) for every tenant, written by `npm run sync-config`",
     }),
     callTimeoutMs: z.int().min(100).max(3_600_000).default(30_000).meta({
       description: 'hard timeout of one provider call in ms (env: LLM_CALL_TIMEOUT_MS)',

@@ -35,8 +35,8 @@ export async function startLocalWorker(env: NodeJS.ProcessEnv, say: (s: string) 
     const cfg = loadConfig(env);
     const operator = new Pool({ connectionString: urlForRole(cfg.databaseUrl, 'llm_operator', env), max: 1 });
     try {
-      const changes = await syncConfig(operator, cfg.providers);
-      say(`sync-config: ${changes.filter((c) => c.action !== 'skip').length} change(s) to models, prices and fallbacks`);
+      const changes = await syncConfig(operator, cfg.providers, { endpoints: cfg.endpoints });
+      say(`sync-config: ${changes.filter((c) => c.action !== 'skip').length} change(s) to models, prices, fallbacks and endpoint cache settings`);
     } finally {
       await operator.end();
     }

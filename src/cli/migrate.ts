@@ -1,6 +1,7 @@
 /** `npm run migrate`: brings DATABASE_URL (an administrator connection) to the current schema. */
 import { diagnoseLogin, isLoginError } from '../db/login-errors';
 import { migrateAll } from '../db/migrate';
+import { semanticPathLine } from '../db/pgvector';
 import { redactUrl } from '../db/urls';
 
 async function main(): Promise<number> {
@@ -11,6 +12,8 @@ async function main(): Promise<number> {
   }
   try {
     const r = await migrateAll(url);
+    for (const n of r.pgvector.notices) console.log(`migrate: notice: ${n}`);
+    console.log(`migrate: ${semanticPathLine(r.pgvector)}`);
     console.log(`migrate: ${r.database} is at head${r.apiReplayed ? ' (API replayed)' : ' (nothing to do)'}`);
     return 0;
   } catch (e) {

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { Logger, migrate as gmMigrate } from 'graphile-migrate';
 import { runMigrations } from 'graphile-worker';
-import { enablePgvector } from './pgvector';
+import { enablePgvector, type PgvectorResult } from './pgvector';
 import { databaseName, urlForDatabase, urlForRole } from './urls';
 
 export const ROOT_DIR = join(__dirname, '..', '..');
@@ -174,6 +174,8 @@ export async function installContextSecret(databaseUrl: string, secret: string):
 export interface MigrateResult {
   database: string;
   apiReplayed: boolean;
+  /** The optional pgvector step: indexed widths and its notices (`semanticPathLine` says it in one line). */
+  pgvector: PgvectorResult;
 }
 
 /**
@@ -201,9 +203,9 @@ export async function migrateAll(adminUrl: string, opts: { includeCurrent?: bool
   await migrateCommitted(adminUrl);
   const ranCurrent = opts.includeCurrent ? await runCurrent(adminUrl) : false;
   // Semantic cache: pgvector where the server has it (HNSW indexes), the portable path otherwise.
-  await enablePgvector(adminUrl);
+  const pgvector = await enablePgvector(adminUrl);
   const apiReplayed = await applyApi(adminUrl, ranCurrent);
   const secret = opts.contextSecret ?? process.env.LLM_CONTEXT_SECRET;
   if (secret) await installContextSecret(adminUrl, secret);
-  return { database, apiReplayed };
+  return { database, apiReplayed, pgvector };
 }

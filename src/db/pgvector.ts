@@ -44,3 +44,17 @@ export async function enablePgvector(adminUrl: string, env: NodeJS.ProcessEnv = 
     await c.end();
   }
 }
+
+/**
+ * One line for `npm run migrate`: which path the semantic cache takes after the step, and why, from
+ * the step's result (the notices of sql/optional/pgvector.sql say why an index was not built).
+ */
+export function semanticPathLine(r: PgvectorResult): string {
+  const why = r.notices.map((n) => n.replace(/; (the semantic cache|those embeddings) uses? the portable path$/, ''));
+  if (!r.ran) return 'semantic cache: portable path (LLM_PGVECTOR=off: the pgvector step was skipped)';
+  if (r.indexedDims.length) {
+    return `semantic cache: pgvector path (HNSW) for embeddings of ${r.indexedDims.join(', ')} dimensions, portable path for other widths` +
+      (why.length ? ` (${why.join('; ')})` : '');
+  }
+  return `semantic cache: portable path (${why.length ? why.join('; ') : 'no HNSW index was built'})`;
+}

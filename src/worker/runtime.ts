@@ -70,6 +70,7 @@ export async function createRuntime(cfg: Config, logger: Logger, env: NodeJS.Pro
     const catalog = new Catalog(pool, logger);
     closers.push(() => catalog.stop());
     await warnAboutConfiguration(cfg, catalog, logger, opts.catalogRefreshMs ?? 60_000);
+    await logSemanticCachePath(pool, logger);
     const telemetry: Telemetry = await initTelemetry(env);
     closers.push(() => telemetry.shutdown());
     const listener = new CacheFillListener(workerUrl, logger);
@@ -115,6 +116,33 @@ async function warnAboutConfiguration(cfg: Config, catalog: Catalog, logger: Log
     return;
   }
   for (const w of catalogWarnings(rows, cfg.providers)) logger.warn({ event: 'config_warning', kind: w.kind, model: w.model_ref }, w.message);
+}
+
+/**
+ * Which similarity path the semantic cache takes here (docs/semantic-cache.md), logged once: per
+ * embedding width, llm.semantic_cache_path says pgvector (an HNSW index that `npm run migrate` built)
+ * or portable. The widths: the default ones (256: the local provider and text-embedding-3-small at
+ * 256; 1536: text-embedding-3-small's full width) and every width with an index.
+ */
+export async function logSemanticCachePath(pool: Pick<Pool, 'query'>, logger: Logger): Promise<void> {
+  try {
+    const { rows } = await pool.query<{ dims: number; path: 'pgvector' | 'portable' }>(
+      `select d as dims, llm.semantic_cache_path(d) as path from (
+         select unnest(array[256, 1536])
+          union
+         select substring(c.relname from '^cache_entries_embedding_hnsw_([0-9]+)_idx$')::int
+           from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+          where n.nspname = 'llm_private' and c.relname ~ '^cache_entries_embedding_hnsw_[0-9]+_idx$') w(d)
+        order by d`);
+    const pgvector = rows.filter((r) => r.path === 'pgvector').map((r) => r.dims);
+    const portable = rows.filter((r) => r.path === 'portable').map((r) => r.dims);
+    logger.info({ event: 'semantic_cache_path', path: pgvector.length ? 'pgvector' : 'portable', pgvector_dims: pgvector, portable_dims: portable },
+      pgvector.length
+        ? `semantic cache: pgvector path (HNSW) for embeddings of ${pgvector.join(', ')} dimensions, portable path for other widths`
+        : 'semantic cache: portable path (cosine over real[] in SQL, newest entries of the scope up to the candidate bound; no pgvector HNSW index: see `npm run migrate`)');
+  } catch (e) {
+    logger.warn({ event: 'semantic_cache_path', error: (e as Error).message }, 'could not tell which semantic cache path is active');
+  }
 }
 
 /** graphile-worker's log lines through our logger. */

@@ -93,7 +93,22 @@ test('config.example.json loads as written, and config.schema.json is the one th
   expect(c.providers.map((p) => p.name)).toEqual(['openai', 'ollama', 'vllm']);
   const o4 = c.providers[0]!.models.find((m) => m.name === 'o4-mini')!;
   expect(o4.tokenParameter).toBe('max_completion_tokens');
+  const embed = c.providers[0]!.models.find((m) => m.name === 'text-embedding-3-small')!;
+  expect([embed.kind, embed.inputPerMtokMicros, embed.outputPerMtokMicros]).toEqual(['embedding', 20_000n, 0n]); // $0.02 per 1M input tokens
+  expect(c.endpoints.explanation).toEqual({ shared: false, semanticThreshold: 0.95, embeddingModel: 'openai:text-embedding-3-small' });
   expect(readFileSync(SCHEMA_FILE, 'utf8')).toBe(schemaText()); // if this fails: npm run config-schema
+});
+
+test('endpoint cache settings: known endpoints only, a threshold in (0, 1] or null, a provider:model embedding model', () => {
+  const at = (endpoints: unknown) => failure({ ...base, LLM_CONFIG_FILE: file('endpoints.json', { endpoints }) });
+  expect(at({ chat: { semanticThreshold: 0.9 } })).toMatch(/at endpoints: unknown key "chat"$/);
+  expect(at({ route: { semanticThreshold: 0 } })).toMatch(/at endpoints\.route\.semanticThreshold: /);
+  expect(at({ route: { semanticThreshold: 1.5 } })).toMatch(/at endpoints\.route\.semanticThreshold: /);
+  expect(at({ route: { embeddingModel: 'text-embedding-3-small' } })).toMatch(/at endpoints\.route\.embeddingModel: embeddingModel must be a "provider:model" ref$/);
+  expect(at({ route: { cache: 'semantic' } })).toMatch(/at endpoints\.route: unknown key "cache"$/);
+  expect(loadConfig({ ...base, LLM_CONFIG_FILE: file('ok.json', { endpoints: { investigation: { semanticThreshold: null } } }) }).endpoints)
+    .toEqual({ investigation: { semanticThreshold: null } });
+  expect(loadConfig(base).endpoints).toEqual({});
 });
 
 test('model settings: tokenParameter by name rule unless set, prices all-or-none, bytesPerToken only without a tokenizer', () => {

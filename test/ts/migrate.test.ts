@@ -2,9 +2,12 @@
  * A clean database reaches head with one command, migrating again is a no-op, and an upgrade that
  * changes sql/api's llm_private helpers (a return type, a trigger function) replays cleanly.
  */
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { Client } from 'pg';
 import { migrateAll } from '../../src/db/migrate';
+import { semanticPathLine } from '../../src/db/pgvector';
 import { urlForDatabase } from '../../src/db/urls';
 import { TEMPLATE_ENV, TEST_ADMIN_URL } from '../support/admin';
 
@@ -48,7 +51,8 @@ afterAll(async () => {
 
 test('a database that does not exist yet is created and migrated to head', async () => {
   const first = await migrateAll(url);
-  expect(first).toEqual({ database: name, apiReplayed: true });
+  expect(first).toEqual({ database: name, apiReplayed: true, pgvector: { ran: true, indexedDims: [],
+    notices: ['pgvector: not available on this server; the semantic cache uses the portable path'] } });
   const fp = (await catalogFingerprint()) as { migrations: number; functions: string };
   expect(fp.migrations).toBeGreaterThan(0);
   expect(fp.functions).toContain('llm_private.current_tenant_id()');
@@ -59,6 +63,40 @@ test('migrating again changes nothing: same migrations, same objects, API not re
   const again = await migrateAll(url);
   expect(again.apiReplayed).toBe(false);
   expect(await catalogFingerprint()).toEqual(before);
+});
+
+/** `npm run migrate` (src/cli/migrate.ts) on this database: exit code and stdout lines. */
+function migrateCli(env: Record<string, string> = {}): Promise<{ code: number; lines: string[] }> {
+  const cli = join(__dirname, '..', '..', 'src', 'cli', 'migrate.ts');
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--import', 'tsx', cli], { env: { ...process.env, ...env, DATABASE_URL: url }, timeout: 60_000 },
+      (err, stdout) => resolve({ code: err ? Number(err.code ?? 1) : 0, lines: stdout.trim().split('\n') }));
+  });
+}
+
+test('npm run migrate prints the pgvector step\'s notices and which semantic cache path is active, and why', async () => {
+  // PostgreSQL 15 here has no pgvector package (test/ts/semantic-pgvector.test.ts runs that path in PGlite).
+  const r = await migrateCli();
+  expect(r).toEqual({ code: 0, lines: [
+    'migrate: notice: pgvector: not available on this server; the semantic cache uses the portable path',
+    'migrate: semantic cache: portable path (pgvector: not available on this server)',
+    `migrate: ${name} is at head (nothing to do)`,
+  ] });
+  const off = await migrateCli({ LLM_PGVECTOR: 'off' });
+  expect(off.lines[0]).toBe('migrate: semantic cache: portable path (LLM_PGVECTOR=off: the pgvector step was skipped)');
+});
+
+test.each<[string, Parameters<typeof semanticPathLine>[0], string]>([
+  ['no privilege', { ran: true, indexedDims: [], notices: ['pgvector: available, but this role may not create it (a superuser must: create extension vector with schema llm_vector); the semantic cache uses the portable path'] },
+    'semantic cache: portable path (pgvector: available, but this role may not create it (a superuser must: create extension vector with schema llm_vector))'],
+  ['older than 0.8', { ran: true, indexedDims: [], notices: ['pgvector: version 0.7.4 is older than 0.8.0 (no iterative index scans); the semantic cache uses the portable path'] },
+    'semantic cache: portable path (pgvector: version 0.7.4 is older than 0.8.0 (no iterative index scans))'],
+  ['one width too wide', { ran: true, indexedDims: [256], notices: ['pgvector: no HNSW index for 3072 dimensions (vector indexes go up to 2000); those embeddings use the portable path'] },
+    'semantic cache: pgvector path (HNSW) for embeddings of 256 dimensions, portable path for other widths (pgvector: no HNSW index for 3072 dimensions (vector indexes go up to 2000))'],
+  ['indexed, no notice', { ran: true, indexedDims: [256, 1536], notices: [] },
+    'semantic cache: pgvector path (HNSW) for embeddings of 256, 1536 dimensions, portable path for other widths'],
+])('the migrate line for the pgvector step\'s outcome: %s', (_what, result, line) => {
+  expect(semanticPathLine(result)).toBe(line);
 });
 
 /** Runs SQL as the owner (who owns sql/api's objects), as an older version of the API would have left them. */
