@@ -159,7 +159,8 @@ test('npm run dashboard: serves the views as llm_auditor; refuses a non-loopback
     expect(running.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
     expect(running.out).toContain('as llm_auditor');
     const res = await fetch(new URL('breakers.json', running.url));
-    expect(res.status).toBe(200);
+    // On failure, show what the server said (its error goes to its output).
+    expect({ status: res.status, out: res.status === 200 ? '' : running.out }).toEqual({ status: 200, out: '' });
     expect(await res.json()).toMatchObject({ breakers: expect.any(Array) });
   } finally {
     running.kill();
