@@ -84,6 +84,7 @@ declare
   v_cand text;
   v_idx integer;
   v_start integer := 1;
+  v_target integer;
   v_provider text;
   v_model text;
   v_model_max integer;
@@ -258,10 +259,19 @@ begin
         continue when l.pressure_pct is null;
         v_used := llm_private.subject_used(l, q.tenant_id, q.user_id, q.budget_scope, v_scope_started, v_now);
         if v_used * 100 >= l.cap::numeric * l.pressure_pct then
-          v_start := coalesce(array_position(v_candidates, l.pressure_model), 2);
-          if v_start > cardinality(v_candidates) then
-            v_candidates := v_candidates || l.pressure_model;
+          -- A preference, never a refusal: the named model (tried next even when it is not in the chain),
+          -- else the chain's first; with neither (or the requested model named), stay on the requested model.
+          if l.pressure_model is not null then
+            v_target := array_position(v_candidates, l.pressure_model);
+            if v_target is null then
+              v_candidates := v_candidates || l.pressure_model;
+              v_target := cardinality(v_candidates);
+            end if;
+          else
+            v_target := case when cardinality(v_candidates) >= 2 then 2 end;
           end if;
+          continue when v_target is null or v_target = 1;
+          v_start := v_target;
           v_decision := 'fallback'; v_reason := 'budget_pressure';
           new.limit_id := l.limit_id; new.limit_cap := l.cap; new.limit_used := v_used;
           continue candidates;

@@ -84,6 +84,11 @@ as $$
 declare
   v_id smallint;
 begin
+  if p_window = 'request' and p_unit is distinct from 'micros' then
+    raise exception using errcode = '22023', message = 'a per-request meter counts micros only',
+      detail = format('meter %s: window request, unit %s', p_name, p_unit),
+      hint = 'Tokens per request are bounded by max_output_tokens (and the model''s limit), calls per request by llm.set_setting(''max_attempts_per_request'', n); a token or call cap over a budget scope or a clock window is a meter of that window.';
+  end if;
   insert into llm_private.meters (name, tenant_id, scope, "window", unit, provider, model, endpoint, shards)
   values (p_name, p_tenant_id, p_scope::llm_private.limit_scope, p_window::llm_private.limit_window, p_unit::llm_private.limit_unit,
     p_provider, p_model, p_endpoint::llm_private.endpoint, p_shards)
@@ -92,7 +97,7 @@ begin
 end
 $$;
 comment on function llm.define_meter(text, text, text, text, uuid, text, text, text, integer) is
-  'Operator: a new kind of limit is a row. A meter counts a unit (micros, tokens, calls, elapsed_ms) for a scope (global, tenant, user, budget_scope, request) over a window (hour, day, week, month, quarter, none, budget_scope, request), optionally only for a tenant, provider, model or endpoint; shared scopes may be split into escrow shards. Caps come from llm.set_limit.';
+  'Operator: a new kind of limit is a row. A meter counts a unit (micros, tokens, calls, elapsed_ms) for a scope (global, tenant, user, budget_scope, request) over a window (hour, day, week, month, quarter, none, budget_scope, request), optionally only for a tenant, provider, model or endpoint; shared scopes may be split into escrow shards. A request-window meter counts micros only (22023 otherwise). Caps come from llm.set_limit.';
 
 create or replace function llm.disable_meter(p_name text) returns boolean
   language plpgsql
