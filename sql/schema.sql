@@ -497,6 +497,11 @@ CREATE FUNCTION llm.define_meter(p_name text, p_scope text, p_window text, p_uni
 declare
   v_id smallint;
 begin
+  if p_window = 'request' and p_unit is distinct from 'micros' then
+    raise exception using errcode = '22023', message = 'a per-request meter counts micros only',
+      detail = format('meter %s: window request, unit %s', p_name, p_unit),
+      hint = 'Tokens per request are bounded by max_output_tokens (and the model''s limit), calls per request by llm.set_setting(''max_attempts_per_request'', n); a token or call cap over a budget scope or a clock window is a meter of that window.';
+  end if;
   insert into llm_private.meters (name, tenant_id, scope, "window", unit, provider, model, endpoint, shards)
   values (p_name, p_tenant_id, p_scope::llm_private.limit_scope, p_window::llm_private.limit_window, p_unit::llm_private.limit_unit,
     p_provider, p_model, p_endpoint::llm_private.endpoint, p_shards)
@@ -511,7 +516,7 @@ ALTER FUNCTION llm.define_meter(p_name text, p_scope text, p_window text, p_unit
 -- Name: FUNCTION define_meter(p_name text, p_scope text, p_window text, p_unit text, p_tenant_id uuid, p_provider text, p_model text, p_endpoint text, p_shards integer); Type: COMMENT; Schema: llm; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm.define_meter(p_name text, p_scope text, p_window text, p_unit text, p_tenant_id uuid, p_provider text, p_model text, p_endpoint text, p_shards integer) IS 'Operator: a new kind of limit is a row. A meter counts a unit (micros, tokens, calls, elapsed_ms) for a scope (global, tenant, user, budget_scope, request) over a window (hour, day, week, month, quarter, none, budget_scope, request), optionally only for a tenant, provider, model or endpoint; shared scopes may be split into escrow shards. Caps come from llm.set_limit.';
+COMMENT ON FUNCTION llm.define_meter(p_name text, p_scope text, p_window text, p_unit text, p_tenant_id uuid, p_provider text, p_model text, p_endpoint text, p_shards integer) IS 'Operator: a new kind of limit is a row. A meter counts a unit (micros, tokens, calls, elapsed_ms) for a scope (global, tenant, user, budget_scope, request) over a window (hour, day, week, month, quarter, none, budget_scope, request), optionally only for a tenant, provider, model or endpoint; shared scopes may be split into escrow shards. A request-window meter counts micros only (22023 otherwise). Caps come from llm.set_limit.';
 
 --
 -- Name: define_model(text, text, integer, boolean, bigint, bigint, bigint, text, text); Type: FUNCTION; Schema: llm; Owner: llm_owner
@@ -778,6 +783,9 @@ declare
   r record;
   n integer := 0;
   skipped timestamptz;
+  v_tenants uuid[] := '{}';
+  v_pks bigint[] := '{}';
+  v_nos integer[] := '{}';
 begin
   perform llm_private.require_range('p_limit', p_limit, 1, 1000000);
   for r in select a.tenant_id, a.request_pk, a.attempt_no, a.expires_at from llm_private.attempts a
@@ -788,9 +796,29 @@ begin
       skipped := least(skipped, r.expires_at);
       continue;
     end if;
+    v_tenants := v_tenants || r.tenant_id; v_pks := v_pks || r.request_pk; v_nos := v_nos || r.attempt_no;
+  end loop;
+  perform 1 from llm_private.usage u
+   where (u.tenant_id, u.meter_id, u.user_id, u.budget_scope, u.period_start, u.shard) in (
+     select case when m.scope = 'global' then llm_private.nil_uuid() else a.tenant_id end, m.id,
+            case when m.scope = 'user' then a.user_id else llm_private.nil_uuid() end,
+            case when m.scope = 'budget_scope' then q.budget_scope else '' end,
+            case when m."window" = 'budget_scope' then b.started_at else llm_private.period_start(m."window", a.reserved_at) end,
+            llm_private.usage_shard(m.scope, m.shards, a.tenant_id, a.user_id)
+       from unnest(v_tenants, v_pks, v_nos) x(tenant_id, request_pk, attempt_no)
+       join llm_private.attempts a on a.tenant_id = x.tenant_id and a.request_pk = x.request_pk and a.attempt_no = x.attempt_no
+       join llm_private.requests q on q.tenant_id = a.tenant_id and q.id = a.request_pk
+       left join llm_private.budget_scopes b on b.tenant_id = q.tenant_id and b.scope_key = q.budget_scope
+       join llm_private.meters m on m.id = any (a.meter_ids)
+      where a.state = 'held')
+   order by u.meter_id, u.tenant_id, u.user_id, u.budget_scope, u.period_start, u.shard
+   for update of u;
+  for i in 1 .. cardinality(v_pks) loop
     update llm_private.attempts a set state = 'expired'
-     where a.tenant_id = r.tenant_id and a.request_pk = r.request_pk and a.attempt_no = r.attempt_no and a.state = 'held';
-    n := n + 1;
+     where a.tenant_id = v_tenants[i] and a.request_pk = v_pks[i] and a.attempt_no = v_nos[i] and a.state = 'held';
+    if found then
+      n := n + 1;
+    end if;
   end loop;
   update llm_private.settings s set swept_until = greatest(s.swept_until, least(coalesce(skipped, v_now), v_now - interval '10 minutes'));
   return n;
@@ -1029,7 +1057,7 @@ COMMENT ON FUNCTION llm.request_for_call(p_request_pk bigint) IS 'The worker (as
 -- Name: reserve_call(bigint, integer, integer, integer, text, text, real[]); Type: FUNCTION; Schema: llm; Owner: llm_owner
 --
 
-CREATE FUNCTION llm.reserve_call(p_request_pk bigint, p_job_attempt integer, p_input_tokens integer, p_call_timeout_ms integer, p_trace_id text DEFAULT NULL::text, p_purpose text DEFAULT 'chat'::text, p_embedding real[] DEFAULT NULL::real[]) RETURNS TABLE(decision text, reason text, attempt_no integer, provider text, model text, max_output_tokens integer, held_micros bigint, worst_case_micros bigint, limit_id integer, limit_name text, limit_cap bigint, limit_used bigint, expires_at timestamp with time zone, cached_output text, retry_after_ms integer, cache_key text)
+CREATE FUNCTION llm.reserve_call(p_request_pk bigint, p_job_attempt integer, p_input_tokens integer, p_call_timeout_ms integer, p_trace_id text DEFAULT NULL::text, p_purpose text DEFAULT 'chat'::text, p_embedding real[] DEFAULT NULL::real[]) RETURNS TABLE(decision text, reason text, attempt_no integer, provider text, model text, max_output_tokens integer, held_micros bigint, worst_case_micros bigint, limit_id integer, limit_name text, limit_cap bigint, limit_used bigint, expires_at timestamp with time zone, cached_output text, retry_after_ms integer, cache_key text, limit_scope text, limit_window text)
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog'
     SET plan_cache_mode TO 'force_generic_plan'
@@ -1075,13 +1103,13 @@ begin
    order by x.attempt_no desc limit 1;
   if a.attempt_no is not null then
     return query select 'replay', 'in_flight', a.attempt_no::int, pr.provider, pr.model, a.max_output_tokens, a.held_micros, a.held_micros,
-      null::int, null::text, null::bigint, null::bigint, a.expires_at, null::text, null::int, null::text
+      null::int, null::text, null::bigint, null::bigint, a.expires_at, null::text, null::int, null::text, null::text, null::text
       from llm_private.model_prices pr where pr.id = a.price_id;
     return;
   end if;
   if q.state not in ('queued', 'running') then
     return query select 'replay', 'request_final', null::int, null::text, null::text, null::int, null::bigint, null::bigint,
-      null::int, q.state::text, null::bigint, null::bigint, null::timestamptz, null::text, null::int, null::text;
+      null::int, q.state::text, null::bigint, null::bigint, null::timestamptz, null::text, null::int, null::text, null::text, null::text;
     return;
   end if;
   -- Single flight: another request is filling this cache key right now.
@@ -1099,7 +1127,7 @@ begin
         return query select 'wait', 'cache_fill_in_flight', null::int, null::text, null::text, null::int, null::bigint, null::bigint,
           null::int, null::text, null::bigint, null::bigint, f.expires_at, null::text,
           least((select s.cache_fill_wait_ms from llm_private.settings s), greatest(10, (date_part('epoch', f.expires_at - v_now) * 1000)::int)),
-          v_key;
+          v_key, null::text, null::text;
         return;
       end if;
     end if;
@@ -1121,7 +1149,9 @@ begin
          a.attempt_no::int, pr.provider, pr.model, a.max_output_tokens, a.held_micros,
          case when pr.id is null then null else llm_private.call_cost_micros(pr, a.input_tokens_estimate, 0, a.max_output_tokens) end,
          a.limit_id, coalesce(m.name, case when a.reason = 'limit' then 'cost_ceiling' end), a.limit_cap, a.limit_used, a.expires_at,
-         o.output, null::int, null::text
+         o.output, null::int, null::text,
+         coalesce(m.scope::text, case when a.reason = 'limit' then 'request' end),
+         coalesce(m."window"::text, case when a.reason = 'limit' then 'request' end)
     from (select 1) one
     left join llm_private.model_prices pr on pr.id = a.price_id
     left join llm_private.limits li on li.id = a.limit_id
@@ -1137,7 +1167,7 @@ ALTER FUNCTION llm.reserve_call(p_request_pk bigint, p_job_attempt integer, p_in
 -- Name: FUNCTION reserve_call(p_request_pk bigint, p_job_attempt integer, p_input_tokens integer, p_call_timeout_ms integer, p_trace_id text, p_purpose text, p_embedding real[]); Type: COMMENT; Schema: llm; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm.reserve_call(p_request_pk bigint, p_job_attempt integer, p_input_tokens integer, p_call_timeout_ms integer, p_trace_id text, p_purpose text, p_embedding real[]) IS 'Before a provider call (the worker, as llm_money, in the job''s tenant+user context): decides and holds. decision allow | cap | fallback: call provider:model with max_output_tokens, then llm.settle_call (or llm.release_call if no request was sent); block: refused (reason names the limit, with limit_cap and limit_used); cached: cached_output is the answer, nothing to call; replay: in_flight (this job attempt already holds attempt_no) or request_final; wait: an identical request fills the cache, LISTEN llm_cache_filled (payload = cache_key) or ask again after retry_after_ms. p_purpose embedding reserves the embedding call of the semantic cache (at the endpoint''s embedding model''s price); p_embedding (chat only, after that call settled ok) is the question''s vector: when the exact key misses and the endpoint has a threshold, the database looks up the nearest entry of the request''s scope, and a hit is decision cached / semantic_hit, free (llm.calls records similarity, cache_source_pk, semantic_candidates and semantic_bound_hit).';
+COMMENT ON FUNCTION llm.reserve_call(p_request_pk bigint, p_job_attempt integer, p_input_tokens integer, p_call_timeout_ms integer, p_trace_id text, p_purpose text, p_embedding real[]) IS 'Before a provider call (the worker, as llm_money, in the job''s tenant+user context): decides and holds. decision allow | cap | fallback: call provider:model with max_output_tokens, then llm.settle_call (or llm.release_call if no request was sent); block: refused (reason names the limit, with limit_id, limit_scope, limit_window, limit_cap and limit_used; the same figures for the limit that capped or moved a call); cached: cached_output is the answer, nothing to call; replay: in_flight (this job attempt already holds attempt_no) or request_final; wait: an identical request fills the cache, LISTEN llm_cache_filled (payload = cache_key) or ask again after retry_after_ms. p_purpose embedding reserves the embedding call of the semantic cache (at the endpoint''s embedding model''s price); p_embedding (chat only, after that call settled ok) is the question''s vector: when the exact key misses and the endpoint has a threshold, the database looks up the nearest entry of the request''s scope, and a hit is decision cached / semantic_hit, free (llm.calls records similarity, cache_source_pk, semantic_candidates and semantic_bound_hit).';
 
 --
 -- Name: reset_breaker(text, text); Type: FUNCTION; Schema: llm; Owner: llm_owner
@@ -3589,6 +3619,7 @@ declare
   v_cand text;
   v_idx integer;
   v_start integer := 1;
+  v_target integer;
   v_provider text;
   v_model text;
   v_model_max integer;
@@ -3763,10 +3794,19 @@ begin
         continue when l.pressure_pct is null;
         v_used := llm_private.subject_used(l, q.tenant_id, q.user_id, q.budget_scope, v_scope_started, v_now);
         if v_used * 100 >= l.cap::numeric * l.pressure_pct then
-          v_start := coalesce(array_position(v_candidates, l.pressure_model), 2);
-          if v_start > cardinality(v_candidates) then
-            v_candidates := v_candidates || l.pressure_model;
+          -- A preference, never a refusal: the named model (tried next even when it is not in the chain),
+          -- else the chain's first; with neither (or the requested model named), stay on the requested model.
+          if l.pressure_model is not null then
+            v_target := array_position(v_candidates, l.pressure_model);
+            if v_target is null then
+              v_candidates := v_candidates || l.pressure_model;
+              v_target := cardinality(v_candidates);
+            end if;
+          else
+            v_target := case when cardinality(v_candidates) >= 2 then 2 end;
           end if;
+          continue when v_target is null or v_target = 1;
+          v_start := v_target;
           v_decision := 'fallback'; v_reason := 'budget_pressure';
           new.limit_id := l.limit_id; new.limit_cap := l.cap; new.limit_used := v_used;
           continue candidates;
@@ -4123,6 +4163,32 @@ ALTER FUNCTION llm_private.tg_ledger__no_delete() OWNER TO llm_owner;
 --
 
 COMMENT ON FUNCTION llm_private.tg_ledger__no_delete() IS 'The ledger is append-only: DELETE and TRUNCATE raise (retention drops whole partitions).';
+
+--
+-- Name: tg_limits__check(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.tg_limits__check() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog'
+    AS $$
+begin
+  if new.kind = 'soft' and exists (select 1 from llm_private.meters m where m.id = new.meter_id and m."window" = 'request') then
+    raise exception using errcode = '22023', message = 'a per-request limit is hard',
+      detail = format('meter %s', new.meter_id),
+      hint = 'A per-request limit blocks, caps or falls back; to be alerted on spend, set a soft limit on a clock-window or budget-scope meter.';
+  end if;
+  return new;
+end
+$$;
+
+ALTER FUNCTION llm_private.tg_limits__check() OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION tg_limits__check(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.tg_limits__check() IS 'BEFORE INSERT on limits: refuses (22023) a soft limit on a per-request meter, which nothing would apply.';
 
 --
 -- Name: tg_provider_breakers__guard(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
@@ -4899,6 +4965,7 @@ CREATE TABLE llm_private.meters (
     CONSTRAINT meters_model_check CHECK (((length(model) >= 1) AND (length(model) <= 200))),
     CONSTRAINT meters_name_check CHECK ((name ~ '^[a-z][a-z0-9_]{0,59}$'::text)),
     CONSTRAINT meters_provider_check CHECK ((provider ~ '^[a-z0-9_-]{1,40}$'::text)),
+    CONSTRAINT meters_request_window_micros CHECK ((("window" <> 'request'::llm_private.limit_window) OR (unit = 'micros'::llm_private.limit_unit))),
     CONSTRAINT meters_shards_check CHECK (((shards >= 1) AND (shards <= 64)))
 );
 
@@ -4929,6 +4996,12 @@ COMMENT ON COLUMN llm_private.meters.shards IS 'Escrow: the cap is split into th
 --
 
 COMMENT ON COLUMN llm_private.meters.disabled_at IS 'From this instant new calls no longer count on the meter (meters are never deleted: attempts refer to them).';
+
+--
+-- Name: CONSTRAINT meters_request_window_micros ON meters; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON CONSTRAINT meters_request_window_micros ON llm_private.meters IS 'A per-request meter counts micro-USD only (tokens and calls per request are bounded by max_output_tokens and max_attempts_per_request).';
 
 --
 -- Name: adjustments; Type: VIEW; Schema: llm; Owner: llm_owner
@@ -5490,9 +5563,21 @@ CREATE VIEW llm.decision_log WITH (security_invoker='true') AS
     c.max_output_tokens AS granted_max_output_tokens,
     c.held_micros AS worst_case_micros,
     c.limit_id,
+    COALESCE((m.scope)::text,
+        CASE
+            WHEN ((c.limit_id IS NULL) AND (c.reason = 'cost_ceiling'::text)) THEN 'request'::text
+            ELSE NULL::text
+        END) AS limit_scope,
+    COALESCE((m."window")::text,
+        CASE
+            WHEN ((c.limit_id IS NULL) AND (c.reason = 'cost_ceiling'::text)) THEN 'request'::text
+            ELSE NULL::text
+        END) AS limit_window,
     c.limit_cap,
     c.limit_used
-   FROM llm.calls c;
+   FROM ((llm.calls c
+     LEFT JOIN llm_private.limits li ON ((li.id = c.limit_id)))
+     LEFT JOIN llm_private.meters m ON ((m.id = li.meter_id)));
 
 ALTER TABLE llm.decision_log OWNER TO llm_owner;
 
@@ -5500,7 +5585,7 @@ ALTER TABLE llm.decision_log OWNER TO llm_owner;
 -- Name: VIEW decision_log; Type: COMMENT; Schema: llm; Owner: llm_owner
 --
 
-COMMENT ON VIEW llm.decision_log IS 'Every reserve decision with the limit that decided and the figures it compared (cap and used).';
+COMMENT ON VIEW llm.decision_log IS 'Every reserve decision with the limit that decided (id, scope, window; the payload''s cost ceiling is scope and window request) and the figures it compared (cap and used).';
 
 --
 -- Name: call_outputs; Type: TABLE; Schema: llm_private; Owner: llm_owner
@@ -7292,6 +7377,12 @@ ALTER INDEX llm_private.usage_pkey ATTACH PARTITION llm_private.usage_default_pk
 --
 
 CREATE TRIGGER _100_apply BEFORE INSERT ON llm_private.adjustments FOR EACH ROW EXECUTE FUNCTION llm_private.tg_adjustments__apply();
+
+--
+-- Name: limits _100_check; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TRIGGER _100_check BEFORE INSERT ON llm_private.limits FOR EACH ROW EXECUTE FUNCTION llm_private.tg_limits__check();
 
 --
 -- Name: cache_entries _100_derive; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
@@ -9482,6 +9573,12 @@ REVOKE ALL ON FUNCTION llm_private.tg_call_outputs__derive() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION llm_private.tg_ledger__no_delete() FROM PUBLIC;
+
+--
+-- Name: FUNCTION tg_limits__check(); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.tg_limits__check() FROM PUBLIC;
 
 --
 -- Name: FUNCTION tg_provider_breakers__guard(); Type: ACL; Schema: llm_private; Owner: llm_owner

@@ -73,6 +73,29 @@ $$;
 comment on function llm_private.applicable_limits(uuid, uuid, llm_private.endpoint, text, text, boolean, timestamptz) is
   'Every meter that applies to a call (filters match, a limit exists for the subject) with its effective limit: a user''s over a tenant''s over everyone''s, temporary over permanent, newest first. In meter id order.';
 
+/*
+ * A limit the engine cannot apply is refused when it is defined, not accepted and ignored: a soft
+ * limit on a per-request meter would have nothing to alert on (alerts are once per usage period,
+ * and a request has no usage row). Checked for llm.set_limit and for an operator's direct INSERT.
+ */
+create or replace function llm_private.tg_limits__check() returns trigger
+  language plpgsql
+  set search_path = pg_catalog
+as $$
+begin
+  if new.kind = 'soft' and exists (select 1 from llm_private.meters m where m.id = new.meter_id and m."window" = 'request') then
+    raise exception using errcode = '22023', message = 'a per-request limit is hard',
+      detail = format('meter %s', new.meter_id),
+      hint = 'A per-request limit blocks, caps or falls back; to be alerted on spend, set a soft limit on a clock-window or budget-scope meter.';
+  end if;
+  return new;
+end
+$$;
+comment on function llm_private.tg_limits__check() is
+  'BEFORE INSERT on limits: refuses (22023) a soft limit on a per-request meter, which nothing would apply.';
+create or replace trigger _100_check before insert on llm_private.limits
+  for each row execute function llm_private.tg_limits__check();
+
 /* The usage key of a meter for a call. */
 create or replace function llm_private.usage_shard(p_scope llm_private.limit_scope, p_shards smallint, p_tenant_id uuid, p_user_id uuid)
   returns smallint

@@ -84,6 +84,7 @@ declare
   v_cand text;
   v_idx integer;
   v_start integer := 1;
+  v_target integer;
   v_provider text;
   v_model text;
   v_model_max integer;
@@ -258,10 +259,19 @@ begin
         continue when l.pressure_pct is null;
         v_used := llm_private.subject_used(l, q.tenant_id, q.user_id, q.budget_scope, v_scope_started, v_now);
         if v_used * 100 >= l.cap::numeric * l.pressure_pct then
-          v_start := coalesce(array_position(v_candidates, l.pressure_model), 2);
-          if v_start > cardinality(v_candidates) then
-            v_candidates := v_candidates || l.pressure_model;
+          -- A preference, never a refusal: the named model (tried next even when it is not in the chain),
+          -- else the chain's first; with neither (or the requested model named), stay on the requested model.
+          if l.pressure_model is not null then
+            v_target := array_position(v_candidates, l.pressure_model);
+            if v_target is null then
+              v_candidates := v_candidates || l.pressure_model;
+              v_target := cardinality(v_candidates);
+            end if;
+          else
+            v_target := case when cardinality(v_candidates) >= 2 then 2 end;
           end if;
+          continue when v_target is null or v_target = 1;
+          v_start := v_target;
           v_decision := 'fallback'; v_reason := 'budget_pressure';
           new.limit_id := l.limit_id; new.limit_cap := l.cap; new.limit_used := v_used;
           continue candidates;
@@ -419,7 +429,7 @@ create or replace function llm.reserve_call(p_request_pk bigint, p_job_attempt i
   p_trace_id text default null, p_purpose text default 'chat', p_embedding real[] default null)
   returns table (decision text, reason text, attempt_no integer, provider text, model text, max_output_tokens integer,
     held_micros bigint, worst_case_micros bigint, limit_id integer, limit_name text, limit_cap bigint, limit_used bigint,
-    expires_at timestamptz, cached_output text, retry_after_ms integer, cache_key text)
+    expires_at timestamptz, cached_output text, retry_after_ms integer, cache_key text, limit_scope text, limit_window text)
   language plpgsql
   set search_path = pg_catalog
   set plan_cache_mode = force_generic_plan
@@ -465,13 +475,13 @@ begin
    order by x.attempt_no desc limit 1;
   if a.attempt_no is not null then
     return query select 'replay', 'in_flight', a.attempt_no::int, pr.provider, pr.model, a.max_output_tokens, a.held_micros, a.held_micros,
-      null::int, null::text, null::bigint, null::bigint, a.expires_at, null::text, null::int, null::text
+      null::int, null::text, null::bigint, null::bigint, a.expires_at, null::text, null::int, null::text, null::text, null::text
       from llm_private.model_prices pr where pr.id = a.price_id;
     return;
   end if;
   if q.state not in ('queued', 'running') then
     return query select 'replay', 'request_final', null::int, null::text, null::text, null::int, null::bigint, null::bigint,
-      null::int, q.state::text, null::bigint, null::bigint, null::timestamptz, null::text, null::int, null::text;
+      null::int, q.state::text, null::bigint, null::bigint, null::timestamptz, null::text, null::int, null::text, null::text, null::text;
     return;
   end if;
   -- Single flight: another request is filling this cache key right now.
@@ -489,7 +499,7 @@ begin
         return query select 'wait', 'cache_fill_in_flight', null::int, null::text, null::text, null::int, null::bigint, null::bigint,
           null::int, null::text, null::bigint, null::bigint, f.expires_at, null::text,
           least((select s.cache_fill_wait_ms from llm_private.settings s), greatest(10, (date_part('epoch', f.expires_at - v_now) * 1000)::int)),
-          v_key;
+          v_key, null::text, null::text;
         return;
       end if;
     end if;
@@ -511,7 +521,9 @@ begin
          a.attempt_no::int, pr.provider, pr.model, a.max_output_tokens, a.held_micros,
          case when pr.id is null then null else llm_private.call_cost_micros(pr, a.input_tokens_estimate, 0, a.max_output_tokens) end,
          a.limit_id, coalesce(m.name, case when a.reason = 'limit' then 'cost_ceiling' end), a.limit_cap, a.limit_used, a.expires_at,
-         o.output, null::int, null::text
+         o.output, null::int, null::text,
+         coalesce(m.scope::text, case when a.reason = 'limit' then 'request' end),
+         coalesce(m."window"::text, case when a.reason = 'limit' then 'request' end)
     from (select 1) one
     left join llm_private.model_prices pr on pr.id = a.price_id
     left join llm_private.limits li on li.id = a.limit_id
@@ -521,7 +533,7 @@ begin
 end
 $$;
 comment on function llm.reserve_call(bigint, integer, integer, integer, text, text, real[]) is
-  'Before a provider call (the worker, as llm_money, in the job''s tenant+user context): decides and holds. decision allow | cap | fallback: call provider:model with max_output_tokens, then llm.settle_call (or llm.release_call if no request was sent); block: refused (reason names the limit, with limit_cap and limit_used); cached: cached_output is the answer, nothing to call; replay: in_flight (this job attempt already holds attempt_no) or request_final; wait: an identical request fills the cache, LISTEN llm_cache_filled (payload = cache_key) or ask again after retry_after_ms. p_purpose embedding reserves the embedding call of the semantic cache (at the endpoint''s embedding model''s price); p_embedding (chat only, after that call settled ok) is the question''s vector: when the exact key misses and the endpoint has a threshold, the database looks up the nearest entry of the request''s scope, and a hit is decision cached / semantic_hit, free (llm.calls records similarity, cache_source_pk, semantic_candidates and semantic_bound_hit).';
+  'Before a provider call (the worker, as llm_money, in the job''s tenant+user context): decides and holds. decision allow | cap | fallback: call provider:model with max_output_tokens, then llm.settle_call (or llm.release_call if no request was sent); block: refused (reason names the limit, with limit_id, limit_scope, limit_window, limit_cap and limit_used; the same figures for the limit that capped or moved a call); cached: cached_output is the answer, nothing to call; replay: in_flight (this job attempt already holds attempt_no) or request_final; wait: an identical request fills the cache, LISTEN llm_cache_filled (payload = cache_key) or ask again after retry_after_ms. p_purpose embedding reserves the embedding call of the semantic cache (at the endpoint''s embedding model''s price); p_embedding (chat only, after that call settled ok) is the question''s vector: when the exact key misses and the endpoint has a threshold, the database looks up the nearest entry of the request''s scope, and a hit is decision cached / semantic_hit, free (llm.calls records similarity, cache_source_pk, semantic_candidates and semantic_bound_hit).';
 
 grant execute on function llm_private.request_used_micros(uuid, bigint),
   llm_private.subject_used(llm_private.applicable_limit, uuid, uuid, text, timestamptz, timestamptz) to llm_money, llm_operator, llm_auditor;

@@ -84,6 +84,11 @@ as $$
 declare
   v_id smallint;
 begin
+  if p_window = 'request' and p_unit is distinct from 'micros' then
+    raise exception using errcode = '22023', message = 'a per-request meter counts micros only',
+      detail = format('meter %s: window request, unit %s', p_name, p_unit),
+      hint = 'Tokens per request are bounded by max_output_tokens (and the model''s limit), calls per request by llm.set_setting(''max_attempts_per_request'', n); a token or call cap over a budget scope or a clock window is a meter of that window.';
+  end if;
   insert into llm_private.meters (name, tenant_id, scope, "window", unit, provider, model, endpoint, shards)
   values (p_name, p_tenant_id, p_scope::llm_private.limit_scope, p_window::llm_private.limit_window, p_unit::llm_private.limit_unit,
     p_provider, p_model, p_endpoint::llm_private.endpoint, p_shards)
@@ -92,7 +97,7 @@ begin
 end
 $$;
 comment on function llm.define_meter(text, text, text, text, uuid, text, text, text, integer) is
-  'Operator: a new kind of limit is a row. A meter counts a unit (micros, tokens, calls, elapsed_ms) for a scope (global, tenant, user, budget_scope, request) over a window (hour, day, week, month, quarter, none, budget_scope, request), optionally only for a tenant, provider, model or endpoint; shared scopes may be split into escrow shards. Caps come from llm.set_limit.';
+  'Operator: a new kind of limit is a row. A meter counts a unit (micros, tokens, calls, elapsed_ms) for a scope (global, tenant, user, budget_scope, request) over a window (hour, day, week, month, quarter, none, budget_scope, request), optionally only for a tenant, provider, model or endpoint; shared scopes may be split into escrow shards. A request-window meter counts micros only (22023 otherwise). Caps come from llm.set_limit.';
 
 create or replace function llm.disable_meter(p_name text) returns boolean
   language plpgsql
@@ -236,8 +241,16 @@ comment on function llm.adjust_usage(uuid, uuid, bigint, text, timestamptz) is
 
 /*
  * The expiry sweep (every minute): holds whose call could no longer be running are charged in
- * full (never under-count) and flagged; a late settle corrects them once. It takes each request
- * with SKIP LOCKED (the lock order request -> attempt), so it never waits on a live settle.
+ * full (never under-count) and flagged; a late settle corrects them once. Lock order, as
+ * everywhere: request -> attempt -> usage.
+ *   1. Each request is taken with SKIP LOCKED, so the sweep never waits on a live settle or
+ *      reserve of it (a skipped hold is picked up by the next sweep).
+ *   2. Every usage row of the whole batch is locked in ONE statement, in the global usage order
+ *      (meter id, then key): the order reserve and settle follow. Expiring the attempts one by one
+ *      instead would lock a later attempt's lower meter (a user's month) while holding an earlier
+ *      attempt's higher one (a tenant's daily model cap): a reserve of that user holds the former
+ *      and waits for the latter, which deadlocked (40P01).
+ *   3. The attempts expire; their usage moves on rows this transaction already holds.
  */
 create or replace function llm.expire_holds(p_limit integer default 10000) returns integer
   language plpgsql
@@ -249,6 +262,9 @@ declare
   r record;
   n integer := 0;
   skipped timestamptz;
+  v_tenants uuid[] := '{}';
+  v_pks bigint[] := '{}';
+  v_nos integer[] := '{}';
 begin
   perform llm_private.require_range('p_limit', p_limit, 1, 1000000);
   for r in select a.tenant_id, a.request_pk, a.attempt_no, a.expires_at from llm_private.attempts a
@@ -259,9 +275,29 @@ begin
       skipped := least(skipped, r.expires_at);
       continue;
     end if;
+    v_tenants := v_tenants || r.tenant_id; v_pks := v_pks || r.request_pk; v_nos := v_nos || r.attempt_no;
+  end loop;
+  perform 1 from llm_private.usage u
+   where (u.tenant_id, u.meter_id, u.user_id, u.budget_scope, u.period_start, u.shard) in (
+     select case when m.scope = 'global' then llm_private.nil_uuid() else a.tenant_id end, m.id,
+            case when m.scope = 'user' then a.user_id else llm_private.nil_uuid() end,
+            case when m.scope = 'budget_scope' then q.budget_scope else '' end,
+            case when m."window" = 'budget_scope' then b.started_at else llm_private.period_start(m."window", a.reserved_at) end,
+            llm_private.usage_shard(m.scope, m.shards, a.tenant_id, a.user_id)
+       from unnest(v_tenants, v_pks, v_nos) x(tenant_id, request_pk, attempt_no)
+       join llm_private.attempts a on a.tenant_id = x.tenant_id and a.request_pk = x.request_pk and a.attempt_no = x.attempt_no
+       join llm_private.requests q on q.tenant_id = a.tenant_id and q.id = a.request_pk
+       left join llm_private.budget_scopes b on b.tenant_id = q.tenant_id and b.scope_key = q.budget_scope
+       join llm_private.meters m on m.id = any (a.meter_ids)
+      where a.state = 'held')
+   order by u.meter_id, u.tenant_id, u.user_id, u.budget_scope, u.period_start, u.shard
+   for update of u;
+  for i in 1 .. cardinality(v_pks) loop
     update llm_private.attempts a set state = 'expired'
-     where a.tenant_id = r.tenant_id and a.request_pk = r.request_pk and a.attempt_no = r.attempt_no and a.state = 'held';
-    n := n + 1;
+     where a.tenant_id = v_tenants[i] and a.request_pk = v_pks[i] and a.attempt_no = v_nos[i] and a.state = 'held';
+    if found then
+      n := n + 1;
+    end if;
   end loop;
   update llm_private.settings s set swept_until = greatest(s.swept_until, least(coalesce(skipped, v_now), v_now - interval '10 minutes'));
   return n;

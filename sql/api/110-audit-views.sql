@@ -23,9 +23,14 @@ comment on view llm.calls is 'Every attempt (reserve): its decision and the figu
 create view llm.decision_log with (security_invoker = true) as
 select c.reserved_at as decided_at, c.tenant_id, c.user_id, c.request_id, c.endpoint, c.attempt_no, c.purpose, c.decision, c.reason,
        c.model_ref, c.input_tokens_estimate, c.max_output_tokens as granted_max_output_tokens, c.held_micros as worst_case_micros,
-       c.limit_id, c.limit_cap, c.limit_used
-  from llm.calls c;
-comment on view llm.decision_log is 'Every reserve decision with the limit that decided and the figures it compared (cap and used).';
+       c.limit_id,
+       coalesce(m.scope::text, case when c.limit_id is null and c.reason = 'cost_ceiling' then 'request' end) as limit_scope,
+       coalesce(m."window"::text, case when c.limit_id is null and c.reason = 'cost_ceiling' then 'request' end) as limit_window,
+       c.limit_cap, c.limit_used
+  from llm.calls c
+  left join llm_private.limits li on li.id = c.limit_id
+  left join llm_private.meters m on m.id = li.meter_id;
+comment on view llm.decision_log is 'Every reserve decision with the limit that decided (id, scope, window; the payload''s cost ceiling is scope and window request) and the figures it compared (cap and used).';
 
 create view llm.limit_usage with (security_invoker = true) as
 select u.limit_id, m.name as meter_name, m.scope::text as scope, m."window"::text as "window", m.unit::text as unit,

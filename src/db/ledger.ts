@@ -44,6 +44,9 @@ export const DecisionSchema = z.object({
   worst_case_micros: nullableInt8,
   limit_id: nullableInt8,
   limit_name: z.string().nullable(),
+  /** The deciding limit's meter scope and window (request for the payload's cost ceiling); NULL when no limit decided. */
+  limit_scope: z.string().nullable(),
+  limit_window: z.string().nullable(),
   limit_cap: nullableInt8,
   limit_used: nullableInt8,
   expires_at: z.date().nullable(),

@@ -1,36 +1,58 @@
 -- Budget scopes (investigations): $0.30 over all calls and retries of the scope, at most 10 calls, 60 s from the first call.
--- A call of 9 000 input tokens and 1 000 output on mock:large has a worst case of 90 000 + 30 000 = 120 000... the contract's
--- example uses 0.27 USD calls: 24 000 input + 1 000 output = 240 000 + 30 000 = 270 000 micros.
+-- The contract's calls cost 0.27 USD: on mock:large (10 USD in, 30 USD out per million tokens) 3 000 input tokens and
+-- 8 000 output = 30 000 + 240 000 = 270 000 micros. The first call of each scope settles at 3 000 in + 3 000 out = 120 000,
+-- so 180 000 is left when the second 0.27 USD call asks, and the endpoint's action decides: cap, fallback or block.
 begin;
-select plan(24);
+select plan(33);
 select tests.seed();
 
--- Three calls of 0.27 USD in one investigation: the first fits, the second is capped to what is left of 0.30 USD.
+-- action cap (the default of investigation_budget): the second is capped to what is left, the third is blocked.
 select results_eq($$select decision, reason, held_micros from tests.call(tests.tenant_a(), tests.user_a1(), 'inv-1', 'investigation', 'mock:large',
-                     1000, '{"budget_scope": "case-7"}', 24000)$$,
+                     8000, '{"budget_scope": "case-7"}', 3000)$$,
   $$values ('allow', 'ok', 270000::bigint)$$, 'first call of the scope: 0.27 USD held');
+select is((select cost_micros from tests.settle(tests.request_pk('inv-1'), 1, 'ok', 3000, 0, 3000)), 120000::bigint, 'it costs 0.12 USD');
 select results_eq($$select decision, reason, max_output_tokens, held_micros, limit_cap, limit_used
-                     from tests.call(tests.tenant_a(), tests.user_a2(), 'inv-2', 'investigation', 'mock:large', 1000, '{"budget_scope": "case-7"}', 2000)$$,
-  $$values ('cap', 'investigation_budget', 333, 29990::bigint, 300000::bigint, 270000::bigint)$$,
-  'the second (another user, same scope) gets what is left of 0.30 USD: capped (action cap)');
-select results_eq($$select decision, reason from tests.call(tests.tenant_a(), tests.user_a1(), 'inv-3', 'investigation', 'mock:large', 1000,
-                     '{"budget_scope": "case-7"}', 24000)$$,
-  $$values ('block', 'investigation_budget')$$, 'the third does not fit at all: block');
-select is((select held from llm.limit_usage where meter_name = 'investigation_budget' and budget_scope = 'case-7'), 299990::bigint,
-  'the scope''s usage row holds both calls, whoever made them');
-select is((select held_micros + spent_micros from llm.budget_scopes where budget_scope = 'case-7'), 299990::bigint,
-  'the scope holds 270 000 + 29 990: never more than 0.30 USD');
+                     from tests.call(tests.tenant_a(), tests.user_a2(), 'inv-2', 'investigation', 'mock:large', 8000, '{"budget_scope": "case-7"}', 3000)$$,
+  $$values ('cap', 'investigation_budget', 5000, 180000::bigint, 300000::bigint, 120000::bigint)$$,
+  'the second 0.27 USD call (another user, same scope) is capped to the 0.18 USD left: 5 000 output tokens');
+select results_eq($$select decision, reason, limit_cap, limit_used from tests.call(tests.tenant_a(), tests.user_a1(), 'inv-3', 'investigation', 'mock:large', 8000,
+                     '{"budget_scope": "case-7"}', 3000)$$,
+  $$values ('block', 'investigation_budget', 300000::bigint, 300000::bigint)$$,
+  'the third 0.27 USD call fits no model of the chain, even capped: block');
+select results_eq($$select held, spent from llm.limit_usage where meter_name = 'investigation_budget' and budget_scope = 'case-7'$$,
+  $$values (180000::bigint, 120000::bigint)$$, 'the scope''s usage row counts both users'' calls');
+select is((select held_micros + spent_micros from llm.budget_scopes where budget_scope = 'case-7'), 300000::bigint,
+  'the scope holds 120 000 + 180 000: never more than 0.30 USD (it was 0.81 USD in 0.1)');
 
--- The endpoint's action decides: with fallback, the chain is tried.
+-- action fallback (tenant B): the second goes down the chain to a model whose worst case fits.
 select tests.act_as_role('llm_operator');
 select ok(llm.set_limit('investigation_budget', 300000, tests.tenant_b(), null, 'hard', 'fallback') > 0,
   'tenant B''s investigations fall back instead of capping');
 select tests.as_admin();
-select is((select decision from tests.call(tests.tenant_b(), tests.user_b1(), 'invb-1', 'investigation', 'mock:large', 1000,
-  '{"budget_scope": "case-b"}', 24000)), 'allow', 'B: first call 0.27 USD');
-select results_eq($$select decision, reason, model from tests.call(tests.tenant_b(), tests.user_b1(), 'invb-2', 'investigation', 'mock:large', 1000,
-                     '{"budget_scope": "case-b"}', 2000)$$,
-  $$values ('fallback', 'investigation_budget', 'small')$$, 'B: the second falls back to a model that fits');
+select is((select decision from tests.call(tests.tenant_b(), tests.user_b1(), 'invb-1', 'investigation', 'mock:large', 8000,
+  '{"budget_scope": "case-b"}', 3000)), 'allow', 'B: first call 0.27 USD');
+select is((select cost_micros from tests.settle(tests.request_pk('invb-1'), 1, 'ok', 3000, 0, 3000)), 120000::bigint, 'B: it costs 0.12 USD');
+select results_eq($$select decision, reason, model, max_output_tokens, held_micros from tests.call(tests.tenant_b(), tests.user_b1(), 'invb-2', 'investigation',
+                     'mock:large', 8000, '{"budget_scope": "case-b"}', 3000)$$,
+  $$values ('fallback', 'investigation_budget', 'small', 4096, 11192::bigint)$$,
+  'B: the second 0.27 USD call falls back to mock:small, which fits (its own 4 096 output-token limit: 3 000 + 8 192 of the 180 000 left)');
+select is((select held_micros + spent_micros from llm.budget_scopes where budget_scope = 'case-b'), 131192::bigint, 'B: the scope holds 120 000 + 11 192');
+
+-- action block, on a second endpoint: a budget scope limit for budget_optimization is a meter and a limit, in SQL.
+select tests.act_as_role('llm_operator');
+select ok(llm.define_meter('optimization_budget', 'budget_scope', 'budget_scope', 'micros', null, null, null, 'budget_optimization') > 0,
+  'a budget-scope meter of the budget_optimization endpoint');
+select ok(llm.set_limit('optimization_budget', 300000, null, null, 'hard', 'block') > 0, 'capped at 0.30 USD per scope, action block');
+select tests.as_admin();
+select is((select decision from tests.call(tests.tenant_a(), tests.user_a1(), 'opt-1', 'budget_optimization', 'mock:large', 8000,
+  '{"budget_scope": "plan-1"}', 3000)), 'allow', 'a first 0.27 USD budget optimization call of scope plan-1');
+select is((select cost_micros from tests.settle(tests.request_pk('opt-1'), 1, 'ok', 3000, 0, 3000)), 120000::bigint, 'it costs 0.12 USD');
+select results_eq($$select decision, reason, limit_cap, limit_used from tests.call(tests.tenant_a(), tests.user_a2(), 'opt-2', 'budget_optimization',
+                     'mock:large', 8000, '{"budget_scope": "plan-1"}', 3000)$$,
+  $$values ('block', 'optimization_budget', 300000::bigint, 120000::bigint)$$,
+  'the second does not fit the 0.18 USD left: block / optimization_budget (action block: neither capped nor moved)');
+select is((select string_agg(meter_name, ',' order by meter_name) from llm.limit_usage where budget_scope = 'plan-1'), 'optimization_budget',
+  'the scope counts on its endpoint''s meter only (investigation_budget is the investigation endpoint''s)');
 
 -- Retries count: the attempts of one request share the scope's budget, and a live hold of a failed attempt is not given back early.
 select is((select decision from tests.call(tests.tenant_a(), tests.user_a1(), 'inv-r', 'investigation', 'mock:small', 1000,

@@ -1,7 +1,7 @@
 -- Limits are data: the defaults as rows, new kinds of limits added with SQL only, temporary increases,
 -- soft limits, alerts once per threshold and period, escrow shards that stay strict, budget pressure.
 begin;
-select plan(50);
+select plan(72);
 select tests.seed();
 
 -- The 0.1 defaults are rows.
@@ -119,6 +119,71 @@ select is((select decision from tests.call(tests.tenant_b(), 'b2000000-0000-0000
   'below 50 %: the requested model');
 select results_eq($$select decision, reason, model, limit_used from tests.call(tests.tenant_b(), 'b2000000-0000-0000-0000-000000000002', 'p-2')$$,
   $$values ('fallback', 'budget_pressure', 'tiny', 40000::bigint)$$, 'above 50 %: fallback / budget_pressure to the named model');
+
+-- Budget pressure is a preference, never a refusal: no chain and no pressure model -> stay; a named model outside the chain -> that model.
+select tests.act_as_role('llm_operator');
+select lives_ok($$select llm.define_model('mock', 'mini', 4096, true, 500000, 250000, 1000000)$$, 'a cheap model in no chain (worst case 1 500)');
+select ok(llm.set_limit('user_monthly', 10000, tests.tenant_b(), 'b3000000-0000-0000-0000-000000000003', 'hard', 'block', null, null,
+  '{80,95,100}', false, 20::smallint) > 0, 'B3: pressure above 20 % of 0.01 USD, no pressure model');
+select ok(llm.set_limit('user_monthly', 400000, tests.tenant_b(), 'b4000000-0000-0000-0000-000000000004', 'hard', 'block', null, null,
+  '{80,95,100}', false, 5::smallint, 'mock:mini') > 0, 'B4: pressure above 5 % of 0.40 USD, to mock:mini');
+select tests.as_admin();
+select is((select decision from tests.call(tests.tenant_b(), 'b3000000-0000-0000-0000-000000000003', 'pa-1', 'investigation', 'mock:small')),
+  'allow', 'B3: 3 000 of 10 000 on mock:small (which has no fallback chain)');
+select results_eq($$select decision, reason, model from tests.call(tests.tenant_b(), 'b3000000-0000-0000-0000-000000000003', 'pa-2', 'investigation', 'mock:small')$$,
+  $$values ('allow', 'ok', 'small')$$, 'above 20 % with no chain and no pressure model, a call that fits stays on the requested model');
+select is((select decision from tests.call(tests.tenant_b(), 'b4000000-0000-0000-0000-000000000004', 'pb-1')), 'allow', 'B4: 40 000 of 400 000');
+select results_eq($$select decision, reason, model, held_micros from tests.call(tests.tenant_b(), 'b4000000-0000-0000-0000-000000000004', 'pb-2')$$,
+  $$values ('fallback', 'budget_pressure', 'mini', 1500::bigint)$$,
+  'above 5 %: the named pressure model, though it is not in mock:large''s chain (small, tiny)');
+
+-- What the engine cannot apply is refused when defined: per-request meters count micros, per-request limits are hard.
+select tests.act_as_role('llm_operator');
+select throws_ok($$select llm.define_meter('request_tokens', 'request', 'request', 'tokens')$$, '22023', null,
+  'a per-request token meter is refused (max_output_tokens bounds tokens per request)');
+select throws_ok($$select llm.define_meter('request_calls', 'request', 'request', 'calls')$$, '22023', null,
+  'a per-request call meter is refused (max_attempts_per_request bounds calls per request)');
+select throws_ok($$insert into llm_private.meters (name, scope, "window", unit) values ('request_tokens', 'request', 'request', 'tokens')$$,
+  '23514', null, 'and so is an operator''s direct insert (a CHECK)');
+select throws_ok($$select llm.set_limit('request_cap_explanation', 50000, tests.tenant_b(), null, 'soft')$$, '22023', null,
+  'a soft per-request limit is refused (nothing would alert on it)');
+select throws_ok($$insert into llm_private.limits (meter_id, cap, kind) select id, 1, 'soft' from llm_private.meters where name = 'request_cap_route'$$,
+  '22023', null, 'also by direct insert');
+select tests.as_admin();
+
+-- The shipped default rows decide (tenant C has no limit of its own): 0.30 USD per investigation and budget optimization
+-- (action cap), 25 USD per user month, 500 USD per tenant month (action block).
+select tests.act_as_role('llm_operator');
+select lives_ok($$select llm.upsert_tenant('c1000000-0000-0000-0000-00000000000c', 'tenant C')$$, 'tenant C, under the defaults only');
+select tests.as_admin();
+select results_eq($$select decision, reason, max_output_tokens, held_micros, limit_cap
+                      from tests.call('c1000000-0000-0000-0000-00000000000c', 'c1000000-0000-0000-0000-000000000003', 'rc-1', 'investigation', 'mock:large', 8192, '{}', 10000)$$,
+  $$values ('cap', 'request_cap_investigation', 6666, 299980::bigint, 300000::bigint)$$,
+  'an investigation call of 10 000 in + 8 192 out (0.3458 USD) is capped to 6 666 output tokens by request_cap_investigation');
+select results_eq($$select decision, reason, max_output_tokens, held_micros, limit_cap
+                      from tests.call('c1000000-0000-0000-0000-00000000000c', 'c1000000-0000-0000-0000-000000000003', 'rc-2', 'budget_optimization', 'mock:large', 8192, '{}', 10000)$$,
+  $$values ('cap', 'request_cap_budget_optimization', 6666, 299980::bigint, 300000::bigint)$$,
+  'and a budget optimization call by request_cap_budget_optimization');
+select tests.act_as_role('llm_operator');
+select ok(llm.adjust_usage('c1000000-0000-0000-0000-00000000000c', 'c1000000-0000-0000-0000-000000000001', 24990000, 'spent elsewhere') > 0,
+  'C1 has spent 24.99 USD this month');
+select tests.as_admin();
+select results_eq($$select decision, reason, limit_cap, limit_used from tests.call('c1000000-0000-0000-0000-00000000000c', 'c1000000-0000-0000-0000-000000000001', 'um-1')$$,
+  $$values ('block', 'user_monthly', 25000000::bigint, 24990000::bigint)$$, 'the default 25 USD user month refuses a 0.04 USD worst case');
+select is((select decision from tests.call('c1000000-0000-0000-0000-00000000000c', 'c1000000-0000-0000-0000-000000000001', 'um-2', 'investigation', 'mock:tiny')),
+  'allow', 'and admits a 0.0003 USD one');
+select tests.act_as_role('llm_operator');
+select ok(llm.set_limit('user_monthly', 1000000000, 'c1000000-0000-0000-0000-00000000000c', 'c1000000-0000-0000-0000-000000000002') > 0,
+  'C2 may spend 1 000 USD a month');
+select ok(llm.set_limit('request_cap_explanation', 200000000, 'c1000000-0000-0000-0000-00000000000c') > 0, 'and C''s explanations 200 USD each');
+select tests.as_admin();
+select is((select string_agg(decision, ',') from (select (tests.call('c1000000-0000-0000-0000-00000000000c', 'c1000000-0000-0000-0000-000000000002',
+            'tm-' || n, 'explanation', 'mock:large', 1000, '{}', 10000000)).decision from generate_series(1, 4) n) d),
+  'allow,allow,allow,allow', 'four calls of 10 M input tokens, 100.03 USD worst case each (borrowing across the 8 shards)');
+select results_eq($$select decision, reason, limit_cap, limit_used from tests.call('c1000000-0000-0000-0000-00000000000c', 'c1000000-0000-0000-0000-000000000002',
+                      'tm-5', 'explanation', 'mock:large', 1000, '{}', 10000000)$$,
+  $$values ('block', 'tenant_monthly', 500000000::bigint, (24990000 + 299980 * 2 + 300 + 4 * 100030000)::bigint)$$,
+  'the fifth does not fit the default 500 USD tenant month: block / tenant_monthly');
 select is(tests.drift_rows(), 0::bigint, 'and through all of it, usage equals the ledger');
 
 select * from finish();

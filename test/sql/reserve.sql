@@ -1,7 +1,7 @@
 -- Reserve: every decision (allow, cap, fallback, block with each reason, replay, cached) and the figures it records.
 -- Prices: mock:large 10/5/30 USD per Mtok, mock:small 1/0.5/2, mock:tiny 0.1/0.05/0.2; large falls back to small, then tiny.
 begin;
-select plan(35);
+select plan(36);
 select tests.seed();
 
 -- allow: the worst case (1 000 in at 10 USD + 1 000 out at 30 USD = 40 000 micros) is held on every meter.
@@ -22,9 +22,9 @@ select results_eq($$select decision, reason, limit_name from tests.reserve(tests
   $$values ('replay', 'request_final', 'done')$$, 'a done request is never reserved again (replay / request_final)');
 
 -- cap: explanation is capped at 0.10 USD per request; 8 000 output tokens on large do not fit, 3 000 do.
-select results_eq($$select decision, reason, max_output_tokens, held_micros, limit_cap, limit_used
+select results_eq($$select decision, reason, max_output_tokens, held_micros, limit_scope, limit_window, limit_cap, limit_used
                      from tests.call(tests.tenant_a(), tests.user_a1(), 'r-cap', 'explanation', 'mock:large', 8000)$$,
-  $$values ('cap', 'request_cap_explanation', 3000, 100000::bigint, 100000::bigint, 0::bigint)$$,
+  $$values ('cap', 'request_cap_explanation', 3000, 100000::bigint, 'request', 'request', 100000::bigint, 0::bigint)$$,
   'over the per-request cap with action cap: max output lowered to what fits');
 
 -- fallback by limit: route is capped at 0.02 USD with action fallback: large (40 000) does not fit, small (3 000) does.
@@ -39,9 +39,9 @@ select is((select state::text || '/' || reason::text from llm_private.requests w
   'a refusal is final: the request is refused');
 
 -- the caller's own ceiling (payload cost_ceiling_micros) is a per-request cap too.
-select results_eq($$select decision, reason, model from tests.call(tests.tenant_a(), tests.user_a1(), 'r-ceiling', 'explanation', 'mock:large', 1000,
-                     '{"cost_ceiling_micros": 5000}')$$,
-  $$values ('fallback', 'cost_ceiling', 'small')$$, 'a lower cost ceiling in the payload shapes the call like a cap');
+select results_eq($$select decision, reason, model, limit_id, limit_scope, limit_window, limit_cap
+                     from tests.call(tests.tenant_a(), tests.user_a1(), 'r-ceiling', 'explanation', 'mock:large', 1000, '{"cost_ceiling_micros": 5000}')$$,
+  $$values ('fallback', 'cost_ceiling', 'small', null::int, 'request', 'request', 5000::bigint)$$, 'a lower cost ceiling in the payload shapes the call like a cap');
 
 -- unknown model: a model without a price in effect is refused, never free.
 insert into llm_private.models (provider, model, max_output_tokens) values ('mock', 'unpriced', 100);
@@ -62,10 +62,16 @@ select ok(llm.set_limit('user_monthly', 50000, tests.tenant_a(), tests.user_a2()
   from (select tests.act_as_role('llm_operator')) s;
 select tests.as_admin();
 select is((select decision from tests.call(tests.tenant_a(), tests.user_a2(), 'r-a2-1')), 'allow', 'the first worst case fits');
-select results_eq($$select decision, reason, limit_cap, limit_used, held_micros from tests.call(tests.tenant_a(), tests.user_a2(), 'r-a2-2')$$,
-  $$values ('block', 'user_monthly', 50000::bigint, 40000::bigint, 0::bigint)$$, 'the second does not: block / user_monthly with cap and used');
+select results_eq($$select decision, reason, limit_scope, limit_window, limit_cap, limit_used, held_micros from tests.call(tests.tenant_a(), tests.user_a2(), 'r-a2-2')$$,
+  $$values ('block', 'user_monthly', 'user', 'month', 50000::bigint, 40000::bigint, 0::bigint)$$, 'the second does not: block / user_monthly with cap and used');
 select is(tests.used('user_monthly', tests.tenant_a(), tests.user_a2()), 40000::bigint, 'a refusal holds nothing');
 select is((select limit_cap from llm.decision_log where request_id = 'r-a2-2'), 50000::bigint, 'the decision log records the figures compared');
+select results_eq($$select request_id, limit_id = (select limit_id from llm.limits where meter_name = 'user_monthly' and user_id = tests.user_a2()),
+                           limit_scope, limit_window, limit_cap, limit_used
+                      from llm.decision_log where request_id in ('r-cap', 'r-ceiling', 'r-a2-2', 'r-allow') order by request_id$$,
+  $$values ('r-a2-2', true, 'user', 'month', 50000::bigint, 40000::bigint), ('r-allow', null, null, null, null, null),
+           ('r-cap', false, 'request', 'request', 100000::bigint, 0::bigint), ('r-ceiling', null, 'request', 'request', 5000::bigint, 0::bigint)$$,
+  'and names the limit that decided: id, scope, window (the payload''s ceiling: request, request), cap, used');
 -- tenant A: r-allow settled 25 000 (1 000 in, 500 out), r-cap 100 000, r-fallback, r-ceiling, r-breaker 3 000 each, r-a2-1 40 000.
 select is(tests.used('tenant_monthly', tests.tenant_a()), 25000::bigint + 100000 + 3000 + 3000 + 3000 + 40000,
   'the refused reserve gave back what it had held on the tenant''s month (held in meter order, all or nothing)');

@@ -330,6 +330,7 @@ $$values
   ('function llm_private.tg_cache_entries__derive()'),
   ('function llm_private.tg_call_outputs__derive()'),
   ('function llm_private.tg_ledger__no_delete()'),
+  ('function llm_private.tg_limits__check()'),
   ('function llm_private.tg_provider_breakers__guard()'),
   ('function llm_private.tg_request_inputs__derive()'),
   ('function llm_private.tg_requests__guard()'),

@@ -108,7 +108,7 @@ create or replace function tests.reserve(p_request_pk bigint, p_job_attempt inte
   p_timeout_ms integer default 30000, p_purpose text default 'chat', p_embedding real[] default null)
   returns table (decision text, reason text, attempt_no integer, provider text, model text, max_output_tokens integer,
     held_micros bigint, worst_case_micros bigint, limit_id integer, limit_name text, limit_cap bigint, limit_used bigint,
-    expires_at timestamptz, cached_output text, retry_after_ms integer, cache_key text)
+    expires_at timestamptz, cached_output text, retry_after_ms integer, cache_key text, limit_scope text, limit_window text)
   language plpgsql as $$
 declare
   q record;
@@ -125,7 +125,7 @@ create or replace function tests.call(p_tenant uuid, p_user uuid, p_request_id t
   p_model text default 'mock:large', p_max_output integer default 1000, p_extra jsonb default '{}', p_input integer default 1000)
   returns table (decision text, reason text, attempt_no integer, provider text, model text, max_output_tokens integer,
     held_micros bigint, worst_case_micros bigint, limit_id integer, limit_name text, limit_cap bigint, limit_used bigint,
-    expires_at timestamptz, cached_output text, retry_after_ms integer, cache_key text)
+    expires_at timestamptz, cached_output text, retry_after_ms integer, cache_key text, limit_scope text, limit_window text)
   language sql as $$
   select * from tests.reserve(tests.enqueue(p_tenant, p_user, p_request_id, p_endpoint, p_model, p_max_output,
     'Why did spend rise in March?', p_extra), 1, p_input)

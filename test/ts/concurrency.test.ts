@@ -9,7 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
-import { signContext, withApp, withMoney } from '../../src/db/context';
+import { signContext, withApp, withMoney, withRole } from '../../src/db/context';
 import { createTestDb, TestDb } from '../support/db';
 import { TEST_CONTEXT_SECRET } from '../support/admin';
 
@@ -144,3 +144,71 @@ test('the application, logged in as itself, cannot become the money role or any 
   await expect(app.query('set role llm_owner')).rejects.toMatchObject({ code: '42501' });
   await expect(app.query('set role llm_operator')).rejects.toMatchObject({ code: '42501' });
 });
+
+/*
+ * The expiry sweep against a live reserve. Two users of one tenant each leave a hold that expires;
+ * the tenant has an unsharded per-model daily cap. The sweep expires user 1's hold (locking the
+ * daily row) and then needs user 2's month row; a reserve of user 2 holds that month row and next
+ * needs the daily row. Before the sweep locked its whole batch in one ordered statement, this was
+ * 40P01 (deadlock detected) every time. A third transaction holds user 2's tenant-month shard so
+ * that the reserve is parked between its two locks while the sweep starts: the order is forced.
+ */
+test('the expiry sweep and a concurrent reserve never deadlock (two users, an unsharded tenant meter)', async () => {
+  const tenant = 'd0000000-0000-0000-0000-00000000000d';
+  const shard = async (u: string) =>
+    (await admin.query(`select llm_private.usage_shard('tenant', 8::smallint, $1, $2) as s`, [tenant, u])).rows[0].s as number;
+  const u1 = randomUUID();
+  let u2 = randomUUID();
+  while ((await shard(u2)) === (await shard(u1))) u2 = randomUUID();
+  await admin.query(`select tests.freeze_clock('2026-05-10 12:00:00+00')`);
+  await admin.query(`select llm.upsert_tenant($1, 'sweep tenant')`, [tenant]);
+  await admin.query(`select llm.define_meter('sweep_large_daily', 'tenant', 'day', 'micros', $1, 'mock', 'large')`, [tenant]);
+  await admin.query(`select llm.set_limit('sweep_large_daily', 100000000, $1)`, [tenant]);
+  const enqueue = (u: string, id: string) => withApp(app, signContext(TEST_CONTEXT_SECRET, tenant, u), async (c) =>
+    (await c.query(`select request_pk::text from llm.enqueue_call($1::jsonb)`, [JSON.stringify({
+      request_id: id, endpoint: 'explanation', model: 'mock:large', max_output_tokens: 1000,
+      messages: [{ role: 'user', content: id }] })])).rows[0].request_pk as string);
+  const reserve = (u: string, pk: string) => withMoney(worker, { tenantId: tenant, userId: u }, async (c) =>
+    (await c.query(`select decision from llm.reserve_call($1::bigint, 1, 1000, 30000)`, [pk])).rows[0].decision as string);
+  // Two holds, user 1's expiring first (the sweep takes them in expiry order).
+  expect(await reserve(u1, await enqueue(u1, 'sweep-1'))).toBe('allow');
+  await admin.query(`select tests.freeze_clock('2026-05-10 12:00:01+00')`);
+  expect(await reserve(u2, await enqueue(u2, 'sweep-2'))).toBe('allow');
+  await admin.query(`select tests.freeze_clock('2026-05-10 12:05:00+00')`);
+  const pk3 = await enqueue(u2, 'sweep-3');
+
+  const blocker = await admin.connect();
+  const waiting = async (n: number) => {
+    for (let i = 0; i < 500; i++) {
+      const { rows } = await admin.query(
+        `select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`);
+      if (rows[0].n >= n) return;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    throw new Error(`fewer than ${n} sessions waiting on a lock`);
+  };
+  try {
+    await blocker.query('begin');
+    await blocker.query(
+      `select 1 from llm_private.usage u join llm_private.meters m on m.id = u.meter_id
+        where m.name = 'tenant_monthly' and u.tenant_id = $1 and u.shard = $2 for update`, [tenant, await shard(u2)]);
+    const third = reserve(u2, pk3).then((d) => ({ d, e: null }), (e: { code?: string }) => ({ d: null, e: e.code ?? String(e) }));
+    await waiting(1); // the reserve holds user 2's month row and waits for the tenant shard
+    const sweep = withRole(admin, 'llm_operator', async (c) => (await c.query('select llm.expire_holds() as n')).rows[0].n as number)
+      .then((n) => ({ n, e: null }), (e: { code?: string }) => ({ n: null, e: e.code ?? String(e) }));
+    await waiting(2); // the sweep expired user 1's hold (the daily row is its) and waits for user 2's month row
+    await blocker.query('commit');
+    expect(await third).toEqual({ d: 'allow', e: null });
+    expect(await sweep).toEqual({ n: 2, e: null });
+  } finally {
+    await blocker.query('rollback').catch(() => {});
+    blocker.release();
+  }
+  // Never under-counted: both expired holds are charged in full; the reserve's hold stands.
+  const { rows: [used] } = await admin.query(
+    `select sum(spent)::bigint::text as spent, sum(held)::bigint::text as held from llm.limit_usage
+      where meter_name = 'sweep_large_daily' and tenant_id = $1`, [tenant]);
+  expect(used).toEqual({ spent: String(2n * WORST), held: String(WORST) });
+  const { rows: drift } = await auditor.query('select * from llm.reconciliation_drift');
+  expect(drift).toEqual([]);
+}, 60_000);

@@ -49,7 +49,8 @@ function request(over: Partial<CallRequest> = {}): CallRequest {
 
 function decision(over: Partial<Decision> = {}): Decision {
   return { decision: 'allow', reason: 'ok', attempt_no: 1, provider: 'local', model: 'mock-chat', max_output_tokens: 64, held_micros: 1000n,
-    worst_case_micros: 1000n, limit_id: null, limit_name: null, limit_cap: null, limit_used: null, expires_at: new Date(), cached_output: null,
+    worst_case_micros: 1000n, limit_id: null, limit_name: null, limit_scope: null, limit_window: null, limit_cap: null, limit_used: null,
+    expires_at: new Date(), cached_output: null,
     retry_after_ms: null, cache_key: null, ...over };
 }
 
