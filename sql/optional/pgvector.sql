@@ -31,9 +31,10 @@ begin
     return;
   end if;
   if not exists (select 1 from pg_catalog.pg_extension where extname = 'vector') then
-    create schema if not exists llm_vector;
-    comment on schema llm_vector is 'pgvector''s objects (type vector, operator <=>, HNSW support) for the semantic cache.';
+    -- Schema and extension in one guarded block: a role that may create neither leaves nothing behind.
     begin
+      create schema if not exists llm_vector;
+      comment on schema llm_vector is 'pgvector''s objects (type vector, operator <=>, HNSW support) for the semantic cache.';
       create extension vector with schema llm_vector;
     exception when insufficient_privilege then
       raise notice 'pgvector: available, but this role may not create it (a superuser must: create extension vector with schema llm_vector); the semantic cache uses the portable path';

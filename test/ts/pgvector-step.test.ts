@@ -22,15 +22,13 @@ beforeAll(async () => {
 test('a role that may not create pgvector (not a superuser): a notice, no extension, no index; the portable path', () => {
   expect(r.noPrivilege).toMatchObject({ error: null, ext: null, hnswIndexes: [],
     notices: [expect.stringMatching(/^pgvector: available, but this role may not create it .*portable path$/)] });
-  // The empty schema llm_vector stays (created before the guarded CREATE EXTENSION); harmless.
-  expect(r.noPrivilege.llmVectorSchema).toBe(true);
+  // Schema and extension are created in one guarded block: nothing is left behind.
+  expect(r.noPrivilege.llmVectorSchema).toBe(false);
 });
 
-test('a role without CREATE on the database: today the step fails with 42501 (CREATE SCHEMA is outside the guarded block)', () => {
-  // Known limit of sql/optional/pgvector.sql (docs/semantic-cache.md "Enabling pgvector"): migrate
-  // stops here instead of falling back with a notice. Moving `create schema` into the guarded block
-  // would turn this into the notice above; this test then says so.
-  expect(r.noCreateOnDatabase).toMatchObject({ error: '42501', ext: null, llmVectorSchema: false, hnswIndexes: [] });
+test('a role without CREATE on the database: the same notice, nothing created; migrate goes on with the portable path', () => {
+  expect(r.noCreateOnDatabase).toMatchObject({ error: null, ext: null, llmVectorSchema: false, hnswIndexes: [],
+    notices: [expect.stringMatching(/^pgvector: available, but this role may not create it .*portable path$/)] });
 });
 
 test('pgvector older than 0.8 (no iterative index scans): a notice naming the version, no index; the portable path', () => {
