@@ -3509,6 +3509,10 @@ begin
     update llm_private.usage u set spent = u.spent + new.amount_micros
      where u.tenant_id = k.k_tenant and u.meter_id = l.meter_id and u.user_id = k.k_user and u.budget_scope = k.k_scope
        and u.period_start = k.k_period and u.shard = k.k_shard;
+    -- A debit beyond this shard's quota takes the excess from the other shards' free quota (escrow stays strict).
+    if l.shards > 1 and new.amount_micros > 0 then
+      perform llm_private.usage_borrow(l.meter_id, k.k_tenant, k.k_user, k.k_scope, k.k_period, k.k_shard, 0);
+    end if;
     new.meter_ids := new.meter_ids || l.meter_id;
   end loop;
   return new;
@@ -3521,7 +3525,7 @@ ALTER FUNCTION llm_private.tg_adjustments__apply() OWNER TO llm_owner;
 -- Name: FUNCTION tg_adjustments__apply(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm_private.tg_adjustments__apply() IS 'BEFORE INSERT on adjustments: applies the amount to spent on every unfiltered micro-USD meter of the subject in the period of effective_at, and records which (meter_ids).';
+COMMENT ON FUNCTION llm_private.tg_adjustments__apply() IS 'BEFORE INSERT on adjustments: applies the amount to spent on every unfiltered micro-USD meter of the subject in the period of effective_at (a debit beyond a shard''s quota borrows the excess from the other shards), and records which (meter_ids).';
 
 --
 -- Name: tg_attempts__after_reserve(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
@@ -4600,7 +4604,7 @@ begin
     update llm_private.usage u set held = u.held + held_delta, spent = u.spent + spent_delta
      where u.tenant_id = k_tenant and u.meter_id = m.id and u.user_id = k_user and u.budget_scope = k_scope
        and u.period_start = k_period and u.shard = k_shard
-    returning u.spent, u.quota, u.limit_id, u.cap, u.next_alert_at into r;
+    returning u.spent, u.quota, u.limit_id, u.cap, u.next_alert_at, u.held + u.spent > u.quota as over into r;
     if not found then
       raise exception using errcode = 'P0004', message = 'an attempt''s usage row is missing',
         detail = format('meter %s, attempt %s/%s', m.id, b.request_pk, b.attempt_no);
@@ -4608,6 +4612,11 @@ begin
     if spent_delta > 0 and r.spent >= r.next_alert_at then
       perform llm_private.usage_after_spend(m.id, k_tenant, k_user, k_scope, k_period, k_shard, r.spent, r.quota, m.shards, spent_delta,
         r.limit_id, r.cap);
+    end if;
+    -- An overrun (charged in full) left this shard over its quota: cover it with the other shards' free quota, so that
+    -- they cannot still admit what the cap no longer has room for.
+    if r.over and m.shards > 1 then
+      perform llm_private.usage_borrow(m.id, k_tenant, k_user, k_scope, k_period, k_shard, 0);
     end if;
   end loop;
 end
@@ -4619,7 +4628,7 @@ ALTER FUNCTION llm_private.usage_apply(a llm_private.attempts, b llm_private.att
 -- Name: FUNCTION usage_apply(a llm_private.attempts, b llm_private.attempts, p_budget_scope text, p_scope_started_at timestamp with time zone); Type: COMMENT; Schema: llm_private; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm_private.usage_apply(a llm_private.attempts, b llm_private.attempts, p_budget_scope text, p_scope_started_at timestamp with time zone) IS 'Moves held and spent on an attempt''s footprint by the difference between two states of the attempt (in meter order), then checks alerts and trips.';
+COMMENT ON FUNCTION llm_private.usage_apply(a llm_private.attempts, b llm_private.attempts, p_budget_scope text, p_scope_started_at timestamp with time zone) IS 'Moves held and spent on an attempt''s footprint by the difference between two states of the attempt (in meter order), then checks alerts and trips; a shard an overrun left over its quota borrows the excess from the other shards.';
 
 --
 -- Name: usage_borrow(smallint, uuid, uuid, text, timestamp with time zone, smallint, bigint); Type: FUNCTION; Schema: llm_private; Owner: llm_owner

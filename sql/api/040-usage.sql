@@ -308,7 +308,7 @@ begin
     update llm_private.usage u set held = u.held + held_delta, spent = u.spent + spent_delta
      where u.tenant_id = k_tenant and u.meter_id = m.id and u.user_id = k_user and u.budget_scope = k_scope
        and u.period_start = k_period and u.shard = k_shard
-    returning u.spent, u.quota, u.limit_id, u.cap, u.next_alert_at into r;
+    returning u.spent, u.quota, u.limit_id, u.cap, u.next_alert_at, u.held + u.spent > u.quota as over into r;
     if not found then
       raise exception using errcode = 'P0004', message = 'an attempt''s usage row is missing',
         detail = format('meter %s, attempt %s/%s', m.id, b.request_pk, b.attempt_no);
@@ -317,11 +317,16 @@ begin
       perform llm_private.usage_after_spend(m.id, k_tenant, k_user, k_scope, k_period, k_shard, r.spent, r.quota, m.shards, spent_delta,
         r.limit_id, r.cap);
     end if;
+    -- An overrun (charged in full) left this shard over its quota: cover it with the other shards' free quota, so that
+    -- they cannot still admit what the cap no longer has room for.
+    if r.over and m.shards > 1 then
+      perform llm_private.usage_borrow(m.id, k_tenant, k_user, k_scope, k_period, k_shard, 0);
+    end if;
   end loop;
 end
 $$;
 comment on function llm_private.usage_apply(llm_private.attempts, llm_private.attempts, text, timestamptz) is
-  'Moves held and spent on an attempt''s footprint by the difference between two states of the attempt (in meter order), then checks alerts and trips.';
+  'Moves held and spent on an attempt''s footprint by the difference between two states of the attempt (in meter order), then checks alerts and trips; a shard an overrun left over its quota borrows the excess from the other shards.';
 
 grant execute on function llm_private.usage_prepare(smallint, smallint, uuid, uuid, text, timestamptz, integer, bigint),
   llm_private.usage_borrow(smallint, uuid, uuid, text, timestamptz, smallint, bigint),

@@ -210,13 +210,17 @@ begin
     update llm_private.usage u set spent = u.spent + new.amount_micros
      where u.tenant_id = k.k_tenant and u.meter_id = l.meter_id and u.user_id = k.k_user and u.budget_scope = k.k_scope
        and u.period_start = k.k_period and u.shard = k.k_shard;
+    -- A debit beyond this shard's quota takes the excess from the other shards' free quota (escrow stays strict).
+    if l.shards > 1 and new.amount_micros > 0 then
+      perform llm_private.usage_borrow(l.meter_id, k.k_tenant, k.k_user, k.k_scope, k.k_period, k.k_shard, 0);
+    end if;
     new.meter_ids := new.meter_ids || l.meter_id;
   end loop;
   return new;
 end
 $$;
 comment on function llm_private.tg_adjustments__apply() is
-  'BEFORE INSERT on adjustments: applies the amount to spent on every unfiltered micro-USD meter of the subject in the period of effective_at, and records which (meter_ids).';
+  'BEFORE INSERT on adjustments: applies the amount to spent on every unfiltered micro-USD meter of the subject in the period of effective_at (a debit beyond a shard''s quota borrows the excess from the other shards), and records which (meter_ids).';
 create or replace trigger _100_apply before insert on llm_private.adjustments
   for each row execute function llm_private.tg_adjustments__apply();
 create or replace trigger _100_no_update before update or delete on llm_private.adjustments

@@ -1,7 +1,7 @@
 -- Limits are data: the defaults as rows, new kinds of limits added with SQL only, temporary increases,
 -- soft limits, alerts once per threshold and period, escrow shards that stay strict, budget pressure.
 begin;
-select plan(72);
+select plan(80);
 select tests.seed();
 
 -- The 0.1 defaults are rows.
@@ -109,6 +109,32 @@ select is((select sum(quota)::bigint from llm_private.usage u join llm_private.m
             where m.name = 'tenant_monthly' and u.tenant_id = tests.tenant_a()), 80000::bigint, 'borrowing moved quota, never made any');
 select is((select count(*)::int from llm_private.usage u join llm_private.meters m on m.id = u.meter_id
             where m.name = 'tenant_monthly' and u.tenant_id = tests.tenant_a() and u.held + u.spent > u.quota), 0, 'and no shard is over its quota');
+-- Money charged past a shard's quota (an overrun is charged in full; so is an operator's debit) is taken from the other
+-- shards' free quota, so that they cannot still admit what the cap has no room for.
+select tests.act_as_role('llm_operator');
+select ok(llm.adjust_usage(tests.tenant_a(), null, 33000, 'late invoice from the provider') > 0, 'an operator debits 33 000 to the tenant');
+select tests.as_admin();
+select results_eq($$select sum(quota)::bigint, sum(held + spent)::bigint, sum(greatest(quota - held - spent, 0))::bigint
+                     from llm_private.usage u join llm_private.meters m on m.id = u.meter_id
+                    where m.name = 'tenant_monthly' and u.tenant_id = tests.tenant_a()$$,
+  $$values (80000::bigint, 81000::bigint, 0::bigint)$$,
+  'used 48 000 + 33 000 = 81 000 of 80 000 (a debit is charged whatever the cap): the debited shard took every free quota');
+select results_eq($$select decision, reason, limit_used from tests.call(tests.tenant_a(), tests.user_a2(), 'e-3', 'investigation', 'mock:small')$$,
+  $$values ('block', 'tenant_monthly', 81000::bigint)$$, 'so nothing more is admitted, whichever shard asks');
+-- An overrun is charged in full too: tenant D, 8 fresh shards of 10 000, one call held at 3 000 and settled at 20 000.
+select tests.act_as_role('llm_operator');
+select lives_ok($$select llm.upsert_tenant('d4000000-0000-0000-0000-00000000000d', 'tenant D')$$, 'tenant D');
+select ok(llm.set_limit('tenant_monthly', 80000, 'd4000000-0000-0000-0000-00000000000d') > 0, 'capped at 0.08 USD a month');
+select tests.as_admin();
+select is((select decision from tests.call('d4000000-0000-0000-0000-00000000000d', 'd4100000-0000-0000-0000-000000000001', 'ov-1',
+  'investigation', 'mock:small')), 'allow', 'D''s call holds its worst case of 3 000');
+select is((select overrun_micros from tests.settle(tests.request_pk('ov-1'), 1, 'ok', 10000, 0, 5000)), 17000::bigint,
+  'and settles at 20 000: an overrun of 17 000, charged in full');
+select results_eq($$select sum(quota)::bigint, sum(greatest(quota - held - spent, 0))::bigint, count(*) filter (where held + spent > quota)::int
+                     from llm_private.usage u join llm_private.meters m on m.id = u.meter_id
+                    where m.name = 'tenant_monthly' and u.tenant_id = 'd4000000-0000-0000-0000-00000000000d'$$,
+  $$values (80000::bigint, 60000::bigint, 0)$$,
+  'the overrun''s shard borrowed its excess: 60 000 left to admit in all (not 70 000 on the seven other shards)');
 
 -- Budget pressure: above 50 % of B2's month, the cheaper model first.
 select tests.act_as_role('llm_operator');
