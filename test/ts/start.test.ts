@@ -139,6 +139,23 @@ test('npm start is the demo: a refusal, alerts, a budget scope, a semantic hit, 
   }
 }, 180_000);
 
+test('npm start -- --demo --once (DATABASE_URL): the demo in that database, then it exits; no dashboard is left running', async () => {
+  const db = await createTestDb();
+  const child = start('start', ['--demo', '--once'], { ...baseEnv(), DATABASE_URL: db.adminUrl,
+    LLM_CONTEXT_SECRET: process.env.LLM_CONTEXT_SECRET ?? '' });
+  try {
+    expect(await child.exited).toBe(0);
+    const out = child.out();
+    expect(out).toMatch(/requests of this run \(13\)/);
+    expect(out).toMatch(/-13 +explanation +embed:allow, cached\/semantic_hit /);
+    expect(out).toMatch(/^reconciliation: no drift$/m);
+    expect(out).not.toMatch(/dashboard on|Ctrl-C/);
+  } finally {
+    child.proc.kill('SIGKILL');
+    await db.drop();
+  }
+}, 120_000);
+
 describe('the embedded database', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'llmgov-embedded-'));
   chmodSync(dataDir, 0o755); // as root, the server runs as the postgres OS user
