@@ -131,6 +131,7 @@ test('npm start is the demo: a refusal, alerts, a budget scope, a semantic hit, 
     child.proc.kill('SIGINT');
     expect(await child.exited).toBe(0);
     expect(child.out()).toContain('start: stopping (SIGINT)');
+    expect(child.out().split('start: stopping (SIGINT)')[1]).not.toMatch(/"level":"warn"/); // the database stopping under the worker is expected
     await expect(fetch(url!)).rejects.toThrow();
   } finally {
     child.proc.kill('SIGKILL');
