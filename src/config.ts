@@ -65,6 +65,9 @@ export const ConfigFileSchema = z
       .default({ concurrency: 8, pollIntervalMs: 1000 }),
     metricsPort: port.nullable().default(null).meta({ description: 'serve Prometheus /metrics on 127.0.0.1 (env: METRICS_PORT)' }),
     healthPort: port.nullable().default(null).meta({ description: 'serve /healthz for a supervisor on 127.0.0.1 (env: HEALTH_PORT)' }),
+    dashboardPort: port.nullable().default(null).meta({
+      description: 'serve the read-only dashboard (read as llm_auditor) on 127.0.0.1, or DASHBOARD_HOST with DASHBOARD_TOKEN (env: DASHBOARD_PORT)',
+    }),
     logLevel: z.enum(LOG_LEVELS).default('info').meta({ description: 'pino level (env: LOG_LEVEL)' }),
   })
   .meta({ title: 'pg-llm-governor configuration (LLM_CONFIG_FILE)' });
@@ -90,11 +93,12 @@ export const ENV_SETTINGS = {
   WORKER_POLL_INTERVAL_MS: ['worker', 'pollIntervalMs'],
   METRICS_PORT: ['metricsPort'],
   HEALTH_PORT: ['healthPort'],
+  DASHBOARD_PORT: ['dashboardPort'],
   LOG_LEVEL: ['logLevel'],
 } as const satisfies Record<string, readonly string[]>;
 type EnvName = keyof typeof ENV_SETTINGS;
 
-const INT_ENV = new Set<EnvName>(['LLM_CALL_TIMEOUT_MS', 'WORKER_CONCURRENCY', 'WORKER_POLL_INTERVAL_MS', 'METRICS_PORT', 'HEALTH_PORT']);
+const INT_ENV = new Set<EnvName>(['LLM_CALL_TIMEOUT_MS', 'WORKER_CONCURRENCY', 'WORKER_POLL_INTERVAL_MS', 'METRICS_PORT', 'HEALTH_PORT', 'DASHBOARD_PORT']);
 
 /**
  * Reads the file (if LLM_CONFIG_FILE) and the environment; environment variables win.

@@ -20,7 +20,7 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env, level?: st
   });
   const worker = await startWorker(cfg, logger, env);
   logger.info({ event: 'worker_started', mode: 'library', concurrency: cfg.worker.concurrency, providers: cfg.providers.map((p) => p.name),
-    metrics_port: worker.metricsPort, health_port: worker.healthPort }, 'worker started');
+    metrics_port: worker.metricsPort, health_port: worker.healthPort, dashboard_url: worker.dashboardUrl }, 'worker started');
   const ended = await Promise.race([signal, worker.done.then(() => 'done', () => 'failed')]);
   if (ended === 'failed') {
     await worker.stop();

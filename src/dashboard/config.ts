@@ -41,7 +41,15 @@ export function dashboardSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): 
   const raw = env.DASHBOARD_PORT?.trim();
   if (!raw) return null;
   if (!/^\d{1,5}$/.test(raw) || Number(raw) > 65535) throw new DashboardConfigError(`DASHBOARD_PORT must be a port number (0-65535), got ${JSON.stringify(raw)}`);
-  const settings = { port: Number(raw), host: env.DASHBOARD_HOST?.trim() || '127.0.0.1', token: env.DASHBOARD_TOKEN || null };
+  return dashboardSettings(Number(raw), env);
+}
+
+/**
+ * The settings for a port that is already known (the worker's `dashboardPort`, src/config.ts):
+ * DASHBOARD_HOST and DASHBOARD_TOKEN from the environment, checked as above.
+ */
+export function dashboardSettings(port: number, env: NodeJS.ProcessEnv = process.env): DashboardSettings {
+  const settings = { port, host: env.DASHBOARD_HOST?.trim() || '127.0.0.1', token: env.DASHBOARD_TOKEN || null };
   checkAccess(settings);
   return settings;
 }

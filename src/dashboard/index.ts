@@ -1,5 +1,6 @@
 /**
- * The read-only operator dashboard. Wire it beside /metrics:
+ * The read-only operator dashboard. The worker serves it beside /metrics when `dashboardPort` is
+ * set (src/worker/runtime.ts); elsewhere, wire it like this:
  *
  *   const settings = dashboardSettingsFromEnv();           // null: DASHBOARD_PORT unset, dashboard off
  *   const dash = settings && await startDashboard({ ...settings, pool: auditorPool });
@@ -13,7 +14,7 @@ import type { Pool } from 'pg';
 import { checkAccess, type DashboardSettings } from './config';
 import { createDashboardServer } from './server';
 
-export { dashboardSettingsFromEnv, DashboardConfigError, isLoopback } from './config';
+export { dashboardSettings, dashboardSettingsFromEnv, DashboardConfigError, isLoopback } from './config';
 
 export interface DashboardOptions {
   pool: Pool;

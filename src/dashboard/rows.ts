@@ -13,11 +13,16 @@ const at = z.date();
 const until = z.union([z.date(), z.literal(Infinity), z.literal(-Infinity)]).nullable().transform((v) => (v instanceof Date ? v : null));
 /** A quantity that is not money (tokens, calls, a limit's unit): exact decimal text. */
 const quantity = z.union([z.string().regex(/^-?\d+(\.\d+)?$/), z.number(), z.bigint()]).transform(String);
+/**
+ * An id or a count that is not money, as the view types it: int4 stays a number, int8 becomes a
+ * bigint (a decimal string in JSON), so that the JSON equals what node-postgres gives for the view.
+ */
+const integer = z.union([z.number().int(), int8]);
 /** A percentage or ratio: only ever displayed or compared, never summed into money. */
 const ratio = z.union([z.string(), z.number()]).transform(Number).pipe(z.number().finite());
 
 export const limitUsageRow = z.object({
-  limit_id: int8.nullable(), meter_name: z.string(), scope: z.string(), window: z.string(), unit: z.string(),
+  limit_id: integer.nullable(), meter_name: z.string(), scope: z.string(), window: z.string(), unit: z.string(),
   tenant_id: uuid.nullable(), user_id: uuid.nullable(), budget_scope: z.string().nullable(), period_start: at, period_end: until,
   cap: quantity.nullable(), kind: z.string().nullable(), held: quantity, spent: quantity, used_pct: ratio.nullable(),
 });
@@ -38,12 +43,12 @@ export const shutoffRow = z.object({
 });
 export const breakerRow = z.object({
   provider: z.string(), model: z.string(), model_ref: z.string(), state: z.string(),
-  consecutive_failures: z.number().int(), open_until: until, opened_count: int8,
+  consecutive_failures: z.number().int(), open_until: until, opened_count: integer,
   last_failure_at: at.nullable(), last_success_at: at.nullable(),
 });
 export const alertRow = z.object({
   id: int8, fired_at: at, tenant_id: uuid.nullable(), user_id: uuid.nullable(), budget_scope: z.string().nullable(),
-  limit_id: int8, meter_name: z.string(), period_start: at, threshold_pct: ratio, used: quantity, cap: quantity, unit: z.string(),
+  limit_id: integer, meter_name: z.string(), period_start: at, threshold_pct: ratio, used: quantity, cap: quantity, unit: z.string(),
 });
 export const driftRow = z.object({
   kind: z.string(), tenant_id: uuid.nullable(), meter_name: z.string().nullable(), user_id: uuid.nullable(),

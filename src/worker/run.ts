@@ -20,6 +20,8 @@ export interface StartedWorker {
   metricsPort: number | null;
   /** The port /healthz listens on, when healthPort is set. */
   healthPort: number | null;
+  /** The dashboard's base URL, when dashboardPort is set. */
+  dashboardUrl: string | null;
   /** Settles when the runner ends: resolves after stop(), rejects if graphile-worker's pool failed. */
   done: Promise<void>;
   stop(): Promise<void>;
@@ -60,6 +62,7 @@ export async function startWorker(cfg: Config, logger: Logger, env: NodeJS.Proce
     deps: rt.deps,
     metricsPort: rt.metricsPort,
     healthPort: rt.healthPort,
+    dashboardUrl: rt.dashboardUrl,
     done,
     stop() {
       stopping ??= (async () => {

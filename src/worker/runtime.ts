@@ -2,7 +2,8 @@
  * Everything a worker process needs around graphile-worker, built the same way for library mode
  * (`npm run worker`, src/worker/run.ts) and for graphile-worker's own CLI (src/worker/cli.ts):
  * the llm_worker pool, the schema check, the catalog warnings, providers, the shared cache-fill
- * LISTEN connection, telemetry, metrics and the health endpoint. Nothing here writes prices,
+ * LISTEN connection, telemetry, metrics, the health endpoint and, when `dashboardPort` is set, the
+ * read-only dashboard (src/dashboard, its own llm_auditor pool). Nothing here writes prices,
  * fallbacks or consent (the database is their source of truth), nor graphile-worker's tables.
  */
 import { EventEmitter } from 'node:events';
@@ -10,6 +11,7 @@ import type { Server } from 'node:http';
 import { Logger as GwLogger, type WorkerEvents } from 'graphile-worker';
 import { Pool } from 'pg';
 import type { Config } from '../config';
+import { dashboardSettings, startDashboard } from '../dashboard';
 import { sqlLedger } from '../db/ledger';
 import { expectedApiHash } from '../db/migrate';
 import { urlForRole } from '../db/urls';
@@ -41,6 +43,8 @@ export interface WorkerRuntime {
   health: WorkerHealth;
   metricsPort: number | null;
   healthPort: number | null;
+  /** The dashboard's base URL (without its token), when dashboardPort is set. */
+  dashboardUrl: string | null;
   close(): Promise<void>;
 }
 
@@ -88,8 +92,9 @@ export async function createRuntime(cfg: Config, logger: Logger, env: NodeJS.Pro
     if (metricsPort !== null) logger.info({ event: 'metrics_listening', port: metricsPort }, `metrics on http://127.0.0.1:${metricsPort}/metrics`);
     const healthPort = await listen(cfg.healthPort, (p) => serveHealth(health, p), closers);
     if (healthPort !== null) logger.info({ event: 'health_listening', port: healthPort }, `health on http://127.0.0.1:${healthPort}/healthz`);
+    const dashboardUrl = await serveDashboard(cfg, logger, env, closers);
     logger.info({ event: 'telemetry', otlp: telemetry.enabled }, telemetry.enabled ? 'tracing: OTLP export on' : 'tracing: off (no OTEL_EXPORTER_OTLP_ENDPOINT)');
-    return { deps, events, health, metricsPort, healthPort, close };
+    return { deps, events, health, metricsPort, healthPort, dashboardUrl, close };
   } catch (e) {
     await close();
     throw e;
@@ -102,6 +107,25 @@ async function listen(port: number | null, serve: (p: number) => Promise<{ serve
   const s = await serve(port);
   closers.push(() => new Promise((resolve) => s.server.close(resolve)));
   return s.port;
+}
+
+/**
+ * The read-only dashboard when cfg.dashboardPort is set (off otherwise): loopback unless
+ * DASHBOARD_HOST, which then needs DASHBOARD_TOKEN (checked before anything listens). Its own small
+ * pool logs in as llm_auditor, so that it can read the audit views and nothing else.
+ */
+async function serveDashboard(cfg: Config, logger: Logger, env: NodeJS.ProcessEnv,
+  closers: Array<() => Promise<unknown> | void>): Promise<string | null> {
+  if (cfg.dashboardPort === null) return null;
+  const settings = dashboardSettings(cfg.dashboardPort, env);
+  const pool = new Pool({ connectionString: urlForRole(cfg.databaseUrl, 'llm_auditor', env), max: 2, application_name: 'llm-dashboard' });
+  pool.on('error', (e) => logger.warn({ event: 'pool_error', pool: 'dashboard', error: e.message }, 'idle dashboard connection failed'));
+  closers.push(() => pool.end());
+  const dash = await startDashboard({ ...settings, pool,
+    onError: (e) => logger.warn({ event: 'dashboard_error', error: (e as Error)?.message }, 'dashboard request failed') });
+  closers.push(() => dash.close());
+  logger.info({ event: 'dashboard_listening', url: dash.url, token_required: settings.token !== null }, `dashboard on ${dash.url}`);
+  return dash.url;
 }
 
 /** One warning per thing that would make a call fail later (README "Configuration"). */

@@ -154,39 +154,63 @@ test('the tenant filter shows one tenant, through the form and the query string'
   await page.screenshot({ path: outputPath('dashboard-tenant-b.png'), fullPage: true });
 });
 
-/** A row as JSON would carry it: dates as ISO strings, everything else as node-postgres gives it. */
+/**
+ * A row as the JSON carries it: dates as ISO strings, an open end ('infinity') as null, numeric
+ * columns (node-postgres gives them as text) as numbers; everything else as node-postgres gives it.
+ */
 function asJson(row: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(row).map(([k, v]) => [k, v instanceof Date ? v.toISOString() : v]));
+  return Object.fromEntries(Object.entries(row).map(([k, v]) => [k,
+    v instanceof Date ? v.toISOString() : v === Infinity || v === -Infinity ? null : NUMERIC_COLUMNS.has(k) && v !== null ? Number(v) : v]));
 }
+const NUMERIC_COLUMNS = new Set(['used_pct']);
 
-test('JSON endpoints equal the views (.json suffix and Accept header, with the tenant filter)', async () => {
-  const all = await getJson(new URL('index.json', dash.url));
-  const spend = await view(`select month_start, tenant_id, user_id, spent_micros, held_micros, cap_micros from llm.monthly_spend
-    where month_start = ${MONTH} order by tenant_id, user_id nulls first`);
-  expect(all.spend).toEqual(spend.map(asJson));
-  const refusals = await view(`select month_start, tenant_id, reason, refusals from llm.refusals_by_reason where month_start = ${MONTH}
-    order by refusals desc, reason, tenant_id`);
-  expect(all.refusals).toEqual(refusals.map(asJson));
-  const holds = await view(`select request_id, held_micros, overdue from llm.open_holds order by expires_at, request_id`);
-  expect(all.holds.map((h: Record<string, unknown>) => ({ request_id: h.request_id, held_micros: h.held_micros, overdue: h.overdue })))
-    .toEqual(holds);
-  const breakers = await view(`select model_ref, consecutive_failures, opened_count::text from llm.breaker_state order by model_ref`);
-  expect(all.breakers.map((b: Record<string, unknown>) => ({ model_ref: b.model_ref, consecutive_failures: b.consecutive_failures,
-    opened_count: b.opened_count }))).toEqual(breakers);
-  expect(all.drift).toEqual([]);
-  expect(Object.keys(all).sort()).toEqual(['alerts', 'breakers', 'drift', 'holds', 'hourly', 'limits', 'read_at', 'refusals', 'scopes',
-    'shutoffs', 'spend', 'tenant_id'].sort());
+const TENANT = `($1::uuid is null or tenant_id = $1::uuid)`;
+/**
+ * Every section's full rows, read here from its view with the section's filter and order
+ * (src/dashboard/queries.ts); breakers and drift are global (no tenant filter).
+ */
+const SECTION_VIEWS: Record<string, string> = {
+  spend: `select month_start, tenant_id, user_id, spent_micros, held_micros, cap_micros from llm.monthly_spend
+    where month_start = ${MONTH} and ${TENANT} order by tenant_id, user_id nulls first`,
+  limits: `select limit_id, meter_name, scope, "window", unit, tenant_id, user_id, budget_scope, period_start, period_end, cap, kind, held, spent,
+      used_pct from llm.limit_usage where current and (tenant_id is null or ${TENANT}) order by used_pct desc nulls last, meter_name`,
+  hourly: `select hour_start, tenant_id, spent_micros, calls from llm.hourly_spend
+    where hour_start > date_trunc('hour', now()) - interval '48 hours' and ${TENANT} order by hour_start, tenant_id`,
+  refusals: `select month_start, tenant_id, reason, refusals from llm.refusals_by_reason where month_start = ${MONTH} and ${TENANT}
+    order by refusals desc, reason, tenant_id`,
+  holds: `select tenant_id, user_id, request_id, endpoint, attempt_no, model_ref, held_micros, reserved_at, expires_at, overdue
+    from llm.open_holds where ${TENANT} order by expires_at, request_id`,
+  shutoffs: `select id, scope, tenant_id, user_id, kind, starts_at, ends_at, reason, created_by, cancelled_at, active, upcoming
+    from llm.shutoff_windows where (active or upcoming) and (tenant_id is null or ${TENANT}) order by starts_at, id`,
+  breakers: `select provider, model, model_ref, state, consecutive_failures, open_until, opened_count, last_failure_at, last_success_at
+    from llm.breaker_state order by model_ref`,
+  alerts: `select id, fired_at, tenant_id, user_id, budget_scope, limit_id, meter_name, period_start, threshold_pct, used, cap, unit
+    from llm.alerts where fired_at >= ${MONTH} and (tenant_id is null or ${TENANT}) order by fired_at desc, id desc`,
+  drift: `select kind, tenant_id, meter_name, user_id, budget_scope, period_start, usage_value, ledger_value
+    from llm.reconciliation_drift order by kind, tenant_id, meter_name`,
+  scopes: `select tenant_id, budget_scope, endpoint, started_at, deadline_at, calls, calls_cap, spent_micros, held_micros, cap_micros, state
+    from llm.budget_scopes where ${TENANT} order by state <> 'open', deadline_at nulls last, budget_scope`,
+};
 
+test('JSON endpoints equal the views, every section in full (all tenants and one), by .json suffix and Accept header', async () => {
+  for (const tenant of [null, TENANT_B]) {
+    const all = await getJson(new URL(`index.json${tenant ? `?tenant=${tenant}` : ''}`, dash.url));
+    expect(Object.keys(all).sort()).toEqual([...Object.keys(SECTION_VIEWS), 'read_at', 'tenant_id'].sort());
+    expect(all.tenant_id).toBe(tenant);
+    for (const [section, sql] of Object.entries(SECTION_VIEWS)) {
+      const rows = (await view(sql, sql.includes('$1') ? [tenant] : [])).map(asJson);
+      if (tenant === null && section !== 'drift') expect([section, rows.length]).not.toEqual([section, 0]); // a comparison of something
+      expect([section, all[section]]).toEqual([section, rows]);
+      const one = await getJson(new URL(`${section}.json${tenant ? `?tenant=${tenant}` : ''}`, dash.url));
+      expect([section, one[section]]).toEqual([section, rows]);
+    }
+  }
   const res = await fetch(new URL(`holds?tenant=${TENANT_B}`, dash.url), { headers: { accept: 'application/json' } });
   expect(res.headers.get('content-type')).toMatch(/^application\/json/);
   const one = (await res.json()) as Json;
   expect(Object.keys(one).sort()).toEqual(['holds', 'read_at', 'tenant_id']);
-  const holdsB = await view(`select request_id from llm.open_holds where tenant_id = $1 order by expires_at, request_id`, [TENANT_B]);
-  expect(one.holds.map((h: { request_id: string }) => h.request_id)).toEqual(holdsB.map((h) => h.request_id));
+  expect(one.holds).toEqual((await view(SECTION_VIEWS.holds!, [TENANT_B])).map(asJson));
   expect(one.tenant_id).toBe(TENANT_B);
-
-  const spendB = await getJson(new URL(`spend.json?tenant=${TENANT_B}`, dash.url));
-  expect(spendB.spend).toEqual(spend.filter((r) => r.tenant_id === TENANT_B).map(asJson));
 });
 
 test('injected reconciliation drift shows a big red banner on every page', async () => {
@@ -204,5 +228,6 @@ test('injected reconciliation drift shows a big red banner on every page', async
   expect(await page.locator('#drift-table tbody tr').count()).toBe(n);
   const json = await getJson(new URL('drift.json', dash.url));
   expect(json.drift).toHaveLength(n);
+  expect(json.drift).toEqual((await view(SECTION_VIEWS.drift!)).map(asJson));
   await page.screenshot({ path: outputPath('dashboard-drift.png'), fullPage: true });
 });

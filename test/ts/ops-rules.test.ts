@@ -29,8 +29,19 @@ test('the alerts the issue asks for exist, each unit-tested firing', () => {
     'LlmReconciliationDrift', 'LlmHoldsOverdue', 'LlmQueueDepthGrowing', 'LlmMetricsUnreadable']);
   const tests = readFileSync(join(DIR, 'alerts.test.yml'), 'utf8');
   const firing = [...tests.matchAll(/alertname:\s*(\S+)\s*\n\s*exp_alerts:\s*\n\s*- exp_labels/g)].map((m) => m[1]);
-  for (const n of names) if (n !== 'LlmSpendAbove95PctOfCap') expect(firing).toContain(n);
-  expect(rules).toMatch(/llm_limit_alerts_total\{threshold="95"\}/); // same rule as 80 %, other label
+  for (const n of names) expect(firing).toContain(n);
+});
+
+test('spend alerts read the used-ratio gauge, so they stay firing while spend stays above the threshold', () => {
+  const spend = [...rules.matchAll(/- alert: (LlmSpendAbove(\d+)PctOfCap)\n\s+expr:\s*(.+)$/gm)].map((m) => ({ name: m[1], pct: m[2], expr: m[3]!.trim() }));
+  expect(spend.map((r) => r.name)).toEqual(['LlmSpendAbove80PctOfCap', 'LlmSpendAbove95PctOfCap']);
+  for (const r of spend) {
+    expect(r.expr).toBe(`max by (scope) (llm_limit_used_ratio_max{scope=~"global|tenant|user"}) >= ${Number(r.pct) / 100}`);
+    expect(r.expr).not.toMatch(/increase\(|_total/); // a counter's increase() resolves once the crossing is older than its window
+  }
+  // The unit test checks the 80 % alert still firing more than an hour after the crossing.
+  const tests = readFileSync(join(DIR, 'alerts.test.yml'), 'utf8');
+  expect(tests).toMatch(/eval_time: 65m\n\s+alertname: LlmSpendAbove80PctOfCap\n\s+exp_alerts:\n\s+- exp_labels: \{ severity: warning, scope: tenant \}/);
 });
 
 test('every metric the rules read is exported by src/metrics.ts (or is Prometheus\'s up)', async () => {

@@ -1,13 +1,16 @@
 /**
  * `npm start` and `npm run db` as a new user meets them:
  *   - with DATABASE_URL, `npm start` runs the worker only and writes nothing (no demo data);
+ *   - without it, `npm start` is the demo: its summary shows every request, a refusal, alerts, a budget
+ *     scope, a semantic cache hit and no drift; then it prints the dashboard's URL, which serves the
+ *     audit views as llm_auditor (HTML and JSON), and keeps running until Ctrl-C;
  *   - `npm run db` keeps the embedded database running and prints what the other commands need;
  *   - a second start while one runs: one clear line, no stack trace;
  *   - a role without its password: the message names the role and the variable.
  * The embedded server lives in a temporary EMBEDDED_DATA_DIR on a free port, never in .data/.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -43,7 +46,7 @@ async function until(what: string, check: () => boolean, ms = 60_000, child?: Ch
 
 const baseEnv = (): NodeJS.ProcessEnv => {
   const env = { ...process.env };
-  for (const k of Object.keys(env)) if (/^(LLM_|DATABASE_URL$|EMBEDDED_|METRICS_PORT|HEALTH_PORT|OTEL_)/.test(k)) delete env[k];
+  for (const k of Object.keys(env)) if (/^(LLM_|DATABASE_URL$|EMBEDDED_|METRICS_PORT|HEALTH_PORT|DASHBOARD_|OTEL_)/.test(k)) delete env[k];
   return env;
 };
 
@@ -67,6 +70,92 @@ test('with DATABASE_URL, npm start runs the worker only and writes no demo data'
     await db.drop();
   }
 }, 90_000);
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = Record<string, any>;
+
+test('npm start is the demo: a refusal, alerts, a budget scope, a semantic hit, no drift; then the dashboard at the URL it prints', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'llmgov-demo-'));
+  chmodSync(dataDir, 0o755); // as root, the server runs as the postgres OS user
+  const port = 59_000 + (process.pid % 4000);
+  const child = start('start', [], { ...baseEnv(), EMBEDDED_DATA_DIR: dataDir, EMBEDDED_PG_PORT: String(port), DASHBOARD_PORT: '0' });
+  try {
+    await until('the dashboard URL', () => /Ctrl-C stops them/.test(child.out()), 150_000, child);
+    const out = child.out();
+    const runId = /requests of this run \(13\)[^\n]*\n[^\n]*\n[^\n]*\n(demo-\d{14})-1 /.exec(out)?.[1];
+    expect(runId).toBeDefined();
+    expect(out).toMatch(/^request +endpoint +decisions +model +calls +cost USD$/m);
+    const row = (n: number) => new RegExp(`^${runId}-${n} +(\\S+) +(.+?) +(local:\\S+(?:, local:\\S+)?) +(\\d+) +(\\d+\\.\\d{6})$`, 'm').exec(out);
+    expect(row(1)?.slice(1, 3)).toEqual(['route', 'allow']);
+    expect(row(7)?.slice(1, 3)).toEqual(['investigation', 'allow, allow']); // the provider's 500, retried
+    expect(row(9)?.slice(1, 3)).toEqual(['route', 'block/user_monthly']); // cy's small cap
+    expect(row(13)?.slice(1, 3)).toEqual(['explanation', 'embed:allow, cached/semantic_hit']); // request 12 reworded
+    expect([3, 10, 11].map((n) => row(n)?.[2]).sort()).toEqual(['allow', 'allow', 'block/investigation_calls']); // 2 calls per investigation
+    expect(out).toMatch(/^refusals this month \(llm\.refusals_by_reason\): investigation_calls 1, user_monthly 1$/m);
+    expect(out).toMatch(/^alerts this month \(llm\.alerts\): 3, investigation_calls 80 %, 95 %, 100 %$/m);
+    expect(out).toContain(`budget scope ${runId}-checkout-latency (llm.budget_scopes): 2 / 2 calls, `);
+    expect(out).toMatch(/^cache this month \(llm\.cache_stats\): 1 hit\(s\), 1 semantic, saved 0\.\d{6} USD$/m);
+    expect(out).toMatch(/^reconciliation: no drift$/m);
+
+    const url = /^start: dashboard on (http:\/\/127\.0\.0\.1:\d+\/) \(served by the worker, read as llm_auditor\)$/m.exec(out)?.[1];
+    expect(url).toBeDefined();
+    const page = await fetch(url!);
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain('LLM spend and governance');
+    expect(html).toContain(`${runId}-checkout-latency`);
+    const res = await fetch(new URL('index.json', url));
+    expect(res.status).toBe(200);
+    const json = (await res.json()) as Json;
+    // The auditor's view: what llm_auditor reads from the views is what the dashboard serves.
+    const secrets = JSON.parse(readFileSync(join(dataDir, 'secrets.json'), 'utf8')) as Record<string, string>;
+    const db = (role: string) => new Client({ connectionString:
+      `postgres://${role}:${encodeURIComponent(secrets[role]!)}@127.0.0.1:${port}/llm_governor` });
+    const auditor = db('llm_auditor');
+    await auditor.connect();
+    try {
+      const view = async (sql: string) => (await auditor.query(sql)).rows;
+      expect(json.refusals.map((r: Json) => [r.reason, r.refusals])).toEqual((await view(`select reason, refusals::text from llm.refusals_by_reason
+        where month_start = date_trunc('month', now(), 'UTC') order by refusals desc, reason, tenant_id`)).map((r) => [r.reason, r.refusals]));
+      expect(json.alerts.map((a: Json) => a.id)).toEqual((await view(`select id::text from llm.alerts order by fired_at desc, id desc`)).map((a) => a.id));
+      expect(json.alerts).toHaveLength(3);
+      expect(json.scopes).toEqual([expect.objectContaining({ budget_scope: `${runId}-checkout-latency`, calls: '2', calls_cap: '2', state: 'exhausted' })]);
+      expect(json.spend.map((r: Json) => r.spent_micros)).toEqual((await view(`select spent_micros::text from llm.monthly_spend
+        where month_start = date_trunc('month', now(), 'UTC') order by tenant_id, user_id nulls first`)).map((r) => r.spent_micros));
+      expect(json.drift).toEqual([]);
+      const sessions = await view(`select distinct usename::text as u from pg_stat_activity where application_name = 'llm-dashboard'`);
+      expect(sessions).toEqual([{ u: 'llm_auditor' }]);
+    } finally {
+      await auditor.end();
+    }
+    child.proc.kill('SIGINT');
+    expect(await child.exited).toBe(0);
+    expect(child.out()).toContain('start: stopping (SIGINT)');
+    expect(child.out().split('start: stopping (SIGINT)')[1]).not.toMatch(/"level":"warn"/); // the database stopping under the worker is expected
+    await expect(fetch(url!)).rejects.toThrow();
+  } finally {
+    child.proc.kill('SIGKILL');
+    await child.exited;
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}, 180_000);
+
+test('npm start -- --demo --once (DATABASE_URL): the demo in that database, then it exits; no dashboard is left running', async () => {
+  const db = await createTestDb();
+  const child = start('start', ['--demo', '--once'], { ...baseEnv(), DATABASE_URL: db.adminUrl,
+    LLM_CONTEXT_SECRET: process.env.LLM_CONTEXT_SECRET ?? '' });
+  try {
+    expect(await child.exited).toBe(0);
+    const out = child.out();
+    expect(out).toMatch(/requests of this run \(13\)/);
+    expect(out).toMatch(/-13 +explanation +embed:allow, cached\/semantic_hit /);
+    expect(out).toMatch(/^reconciliation: no drift$/m);
+    expect(out).not.toMatch(/dashboard on|Ctrl-C/);
+  } finally {
+    child.proc.kill('SIGKILL');
+    await db.drop();
+  }
+}, 120_000);
 
 describe('the embedded database', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'llmgov-embedded-'));
