@@ -84,6 +84,7 @@ declare
   v_cand text;
   v_idx integer;
   v_start integer := 1;
+  v_pressure_off boolean := false;
   v_target integer;
   v_provider text;
   v_model text;
@@ -221,6 +222,8 @@ begin
   end if;
   v_decision := 'allow';
 
+  <<passes>>
+  loop
   v_idx := 0;
   <<candidates>>
   loop
@@ -254,7 +257,7 @@ begin
     end loop;
 
     -- Budget pressure (on the requested model only): above a share of a cap, prefer the cheaper model.
-    if v_idx = 1 and new.purpose = 'chat' then
+    if v_idx = 1 and new.purpose = 'chat' and not v_pressure_off then
       foreach l in array lims loop
         continue when l.pressure_pct is null;
         v_used := llm_private.subject_used(l, q.tenant_id, q.user_id, q.budget_scope, v_scope_started, v_now);
@@ -325,6 +328,12 @@ begin
     end if;
     chosen_p := p; chosen_lims := lims;
     exit candidates;
+  end loop;
+  -- Pressure is a preference: when no model from the preferred one on can be used (breaker open, no price), the
+  -- call goes on as if there were no pressure, from the requested model.
+  exit passes when chosen_p.id is not null or v_reason <> 'budget_pressure' or v_pressure_off;
+  v_pressure_off := true; v_start := 1; v_decision := 'allow'; v_reason := 'ok';
+  new.limit_id := null; new.limit_cap := null; new.limit_used := null;
   end loop;
 
   if chosen_p.id is null then

@@ -1,7 +1,7 @@
 -- Limits are data: the defaults as rows, new kinds of limits added with SQL only, temporary increases,
 -- soft limits, alerts once per threshold and period, escrow shards that stay strict, budget pressure.
 begin;
-select plan(80);
+select plan(81);
 select tests.seed();
 
 -- The 0.1 defaults are rows.
@@ -162,6 +162,12 @@ select is((select decision from tests.call(tests.tenant_b(), 'b4000000-0000-0000
 select results_eq($$select decision, reason, model, held_micros from tests.call(tests.tenant_b(), 'b4000000-0000-0000-0000-000000000004', 'pb-2')$$,
   $$values ('fallback', 'budget_pressure', 'mini', 1500::bigint)$$,
   'above 5 %: the named pressure model, though it is not in mock:large''s chain (small, tiny)');
+insert into llm_private.provider_breakers (provider, model, state, consecutive_failures, open_until)
+values ('mock', 'mini', 'open', 3, '2026-03-15 11:30:00+00');
+select results_eq($$select decision, reason, model, held_micros from tests.call(tests.tenant_b(), 'b4000000-0000-0000-0000-000000000004', 'pb-3')$$,
+  $$values ('allow', 'ok', 'large', 40000::bigint)$$,
+  'with the pressure model''s breaker open, the call goes on with the requested model (pressure never refuses)');
+delete from llm_private.provider_breakers where model = 'mini';
 
 -- What the engine cannot apply is refused when defined: per-request meters count micros, per-request limits are hard.
 select tests.act_as_role('llm_operator');
