@@ -8,6 +8,7 @@
  * `npm run -s db -- --env` prints only the `export` lines (for `eval "$(...)"`), of a running server.
  */
 import { relative } from 'node:path';
+import { Client } from 'pg';
 import { DEFAULT_EMBEDDED_PORT, PG_DIR, EMBEDDED_DATABASE, embeddedEnv, EmbeddedRunningError, runningEmbedded, startEmbedded } from '../db/embedded';
 import { migrateAll } from '../db/migrate';
 import { ROLES, urlForRole } from '../db/urls';
@@ -20,10 +21,10 @@ export function exportLines(env: Record<string, string>): string[] {
   return Object.entries(env).map(([k, v]) => `export ${k}=${q(v)}`);
 }
 
-function printConnection(port: number, own: boolean): void {
+function printConnection(port: number, own: boolean, pid = process.pid): void {
   const env = embeddedEnv(port);
   say(`db: embedded PostgreSQL on 127.0.0.1:${port}, database ${EMBEDDED_DATABASE}, data in ${relative(process.cwd(), PG_DIR) || PG_DIR}` +
-    (own ? ' (Ctrl-C stops it)' : ' (run by another process)'));
+    (own ? ' (Ctrl-C stops it)' : ` (run by another process): server pid ${pid}`));
   say('');
   say('# In another shell, paste these; then npm run audit / migrate / worker / sync-config work against it:');
   for (const l of exportLines(env)) say(l);
@@ -48,10 +49,13 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (running) {
-    printConnection(running.port, false);
+    printConnection(running.port, false, running.pid);
     return 0;
   }
-  const server = await startEmbedded(undefined, port);
+  // Ctrl-C stops the worker first, then the server (startEmbedded's callerStops): handled from
+  // here on, so a Ctrl-C during start-up also ends in a clean stop.
+  const stopRequested = new Promise<void>((resolve) => process.once('SIGINT', resolve).once('SIGTERM', resolve));
+  const server = await startEmbedded(undefined, port, { callerStops: true });
   let local: LocalWorker | null = null;
   try {
     const m = await migrateAll(server.adminUrl);
@@ -62,12 +66,34 @@ async function main(argv: string[]): Promise<number> {
       say(`db: a worker runs beside it (${local.cfg.providers.map((p) => p.name).join(', ')}): jobs you enqueue are answered (--no-worker: none)`);
     }
     printConnection(server.port, true);
-    await new Promise<void>((resolve) => process.once('SIGINT', resolve).once('SIGTERM', resolve));
+    await stopRequested;
     say('db: stopping');
     return 0;
   } finally {
     await local?.stop();
+    await clientsGone(server.adminUrl);
     await server.stop();
+  }
+}
+
+/**
+ * Waits (at most `ms`) until no other client is connected. A pool's end() resolves before its
+ * sockets have closed: a server stopped at that moment would still terminate their backends, and
+ * each would log "terminating connection due to administrator command".
+ */
+async function clientsGone(adminUrl: string, ms = 5000): Promise<void> {
+  const c = new Client({ connectionString: adminUrl });
+  try {
+    await c.connect();
+    for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 50))) {
+      const { rows } = await c.query<{ n: number }>(`select count(*)::int as n from pg_stat_activity
+        where backend_type = 'client backend' and pid <> pg_backend_pid()`);
+      if (rows[0]!.n === 0) break;
+    }
+  } catch {
+    // the server is going anyway
+  } finally {
+    await c.end().catch(() => {});
   }
 }
 

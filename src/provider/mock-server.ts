@@ -7,8 +7,13 @@
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import * as cl100k from 'gpt-tokenizer/encoding/cl100k_base';
-import * as o200k from 'gpt-tokenizer/encoding/o200k_base';
+// js-tiktoken ships CommonJS builds beside its ES modules; its types are typed as ES modules only.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { Tiktoken } = require('js-tiktoken/lite') as {
+  Tiktoken: new (ranks: unknown) => { encode(text: string, allowed: string[], disallowed: string[]): number[]; decode(tokens: number[]): string };
+};
+const ranks = (name: 'cl100k_base' | 'o200k_base'): unknown =>
+  name === 'cl100k_base' ? require('js-tiktoken/ranks/cl100k_base') : require('js-tiktoken/ranks/o200k_base');
 import { MOCK_EMBEDDING_DIMS, mockEmbedding } from './mock-embedding';
 
 export { MOCK_EMBEDDING_DIMS, mockEmbedding } from './mock-embedding';
@@ -69,12 +74,11 @@ class HttpError extends Error {
   }
 }
 
-const PLAIN_TEXT = { disallowedSpecial: new Set<string>() };
-
 /**
- * Token counting, the mock's own way (never the estimator's code): cl100k for the gpt-4/3.5
- * families, o200k for other OpenAI-style names, and for `*llama*` names a scheme of its own in the
- * spirit of SentencePiece with byte fallback (see llamaTokens).
+ * Token counting, the mock's own way, never the estimator's code: OpenAI's vocabularies through
+ * js-tiktoken (another implementation than the estimator's gpt-tokenizer, so a bug in either shows
+ * as a disagreement), cl100k for the gpt-4/3.5 families and o200k for other names, and for
+ * `*llama*` names a scheme of its own in the spirit of SentencePiece with byte fallback (llamaTokens).
  */
 type Family = 'cl100k' | 'o200k' | 'llama';
 
@@ -83,8 +87,22 @@ function familyOf(model: string): Family {
   return /llama/i.test(model) ? 'llama' : 'o200k';
 }
 
-function encoderOf(model: string) {
-  return familyOf(model) === 'cl100k' ? cl100k : o200k;
+interface Encoder {
+  encode(text: string): number[];
+  decode(tokens: number[]): string;
+}
+
+// Built on first use (parsing a vocabulary takes a moment); special-token text is plain text.
+const encoders = new Map<'cl100k' | 'o200k', Encoder>();
+function encoderOf(model: string): Encoder {
+  const name = familyOf(model) === 'cl100k' ? 'cl100k' : 'o200k';
+  let enc = encoders.get(name);
+  if (!enc) {
+    const t = new Tiktoken(ranks(name === 'cl100k' ? 'cl100k_base' : 'o200k_base'));
+    enc = { encode: (text) => t.encode(text, [], []), decode: (tokens) => t.decode(tokens) };
+    encoders.set(name, enc);
+  }
+  return enc;
 }
 
 /**
@@ -104,7 +122,7 @@ function llamaTokens(text: string): number {
 
 function countTokens(text: string, model: string): number {
   if (!text) return 0;
-  return familyOf(model) === 'llama' ? llamaTokens(text) : encoderOf(model).countTokens(text, PLAIN_TEXT);
+  return familyOf(model) === 'llama' ? llamaTokens(text) : encoderOf(model).encode(text).length;
 }
 
 /** Prompt tokens as billed: OpenAI's framing (4 per message, 3 for the reply), or a Llama-3 template. */
@@ -179,7 +197,7 @@ function fitText(seed: string, budget: number, model: string, render: (words: st
   let text = render(words);
   const cut = countTokens(text, model) > budget;
   const enc = encoderOf(model);
-  for (let keep = budget; countTokens(text, model) > budget; keep--) text = enc.decode(enc.encode(text, PLAIN_TEXT).slice(0, keep));
+  for (let keep = budget; countTokens(text, model) > budget; keep--) text = enc.decode(enc.encode(text).slice(0, keep));
   return { text, cut };
 }
 

@@ -76,10 +76,10 @@ export const ModelConfigSchema = z
       description: 'exact local tokenizer (OpenAI families), or bytes; default chosen from the model name',
     }),
     bytesPerToken: z.number().min(1).max(8).optional().meta({
-      description: 'when no exact tokenizer applies: estimate ceil(UTF-8 bytes / bytesPerToken); the smallest bytes-per-token ratio you accept as an upper bound',
+      description: 'when no exact tokenizer applies: estimate ceil(UTF-8 bytes / bytesPerToken). A lower bound of the bytes any one token of the model covers (default 1, true of every byte-level tokenizer), never an average: only then is the estimate an upper bound',
     }),
     tokenCountUrl: z.url({ protocol: /^https?$/ }).optional().meta({
-      description: "the provider's own counting endpoint (vLLM-style POST {model, messages} -> {count}); on failure the local rule applies",
+      description: "the provider's own counting endpoint (vLLM-style POST {model, messages} -> {count}), e.g. http://host:8000/tokenize; on failure (logged) the local rule applies",
     }),
     // Inputs of `npm run sync-config` only (the database is the source of truth).
     inputPerMtokMicros: priceSetting.optional(),

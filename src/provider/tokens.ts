@@ -7,8 +7,10 @@
  *   1. `tokenCountUrl`: the provider's own counting endpoint, when it answers in time;
  *   2. an exact local tokenizer for OpenAI families (gpt-tokenizer: o200k, cl100k) plus OpenAI's
  *      chat framing;
- *   3. otherwise `ceil(UTF-8 bytes / bytesPerToken)` per message (bytesPerToken 1 = raw bytes, a
- *      strict bound for byte-level BPE) plus a generous framing allowance for chat templates.
+ *   3. otherwise `ceil(UTF-8 bytes / bytesPerToken)` per message plus a generous framing allowance
+ *      for chat templates. bytesPerToken is a LOWER bound of the bytes any one token covers, so the
+ *      quotient is an upper bound of the tokens: 1 (the default) holds for every byte-level BPE and
+ *      SentencePiece-with-byte-fallback tokenizer; an average (about 4 on English) does not.
  */
 import * as cl100k from 'gpt-tokenizer/encoding/cl100k_base';
 import * as o200k from 'gpt-tokenizer/encoding/o200k_base';
@@ -23,7 +25,7 @@ export interface TokenMessage {
 
 export interface EstimateRule {
   tokenizer: Tokenizer;
-  /** Only with tokenizer 'bytes': the smallest UTF-8 bytes per token assumed (default 1). */
+  /** Only with tokenizer 'bytes': a lower bound of the UTF-8 bytes one token covers (default 1). */
   bytesPerToken?: number;
 }
 
@@ -67,6 +69,8 @@ export function estimateInputTokens(messages: TokenMessage[], rule: EstimateRule
 export interface TokenEstimate {
   tokens: number;
   method: 'count_endpoint' | 'o200k' | 'cl100k' | 'bytes' | 'ratio';
+  /** Set when `tokenCountUrl` is configured but did not answer usefully: why the local rule applied. */
+  fallback?: string;
 }
 
 export interface EstimatorModel extends EstimateRule {
@@ -74,19 +78,27 @@ export interface EstimatorModel extends EstimateRule {
   tokenCountUrl?: string;
 }
 
+/** The local rule's name for a model: its exact tokenizer, or bytes / ratio. */
+export function localMethod(rule: EstimateRule): TokenEstimate['method'] {
+  if (rule.tokenizer !== 'bytes') return rule.tokenizer;
+  return rule.bytesPerToken && rule.bytesPerToken !== 1 ? 'ratio' : 'bytes';
+}
+
 /**
  * Rule 1: POST {model, messages} to the provider's counting endpoint (vLLM's /tokenize shape;
  * `count`, `input_tokens` or `tokens.length` is read). Any failure falls back to the local rule,
- * so a broken endpoint costs a larger hold, never an under-count. `fetchImpl` is for tests.
+ * with `fallback` saying why (the worker logs it), so a broken endpoint costs a larger hold, never
+ * an under-count. `fetchImpl` is for tests.
  */
 export async function estimateWithEndpoint(
   model: EstimatorModel,
   messages: TokenMessage[],
   opts: { apiKey?: string; timeoutMs?: number; fetchImpl?: typeof fetch } = {},
 ): Promise<TokenEstimate> {
-  const local = (): TokenEstimate => ({
+  const local = (fallback?: string): TokenEstimate => ({
     tokens: estimateInputTokens(messages, model),
-    method: model.tokenizer !== 'bytes' ? model.tokenizer : model.bytesPerToken && model.bytesPerToken !== 1 ? 'ratio' : 'bytes',
+    method: localMethod(model),
+    ...(fallback === undefined ? {} : { fallback }),
   });
   if (!model.tokenCountUrl) return local();
   try {
@@ -96,12 +108,18 @@ export async function estimateWithEndpoint(
       body: JSON.stringify({ model: model.name, messages: messages.map((m) => ({ role: m.role, content: m.content })) }),
       signal: AbortSignal.timeout(opts.timeoutMs ?? 2000),
     });
-    if (!res.ok) return local();
+    if (!res.ok) {
+      await res.body?.cancel().catch(() => {});
+      return local(`HTTP ${res.status}`);
+    }
     const body = (await res.json()) as { count?: unknown; input_tokens?: unknown; tokens?: unknown };
     const n = [body.count, body.input_tokens, Array.isArray(body.tokens) ? body.tokens.length : undefined]
       .find((v): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0);
-    return n === undefined ? local() : { tokens: n, method: 'count_endpoint' };
-  } catch {
-    return local();
+    return n === undefined ? local('no count, input_tokens or tokens in the answer') : { tokens: n, method: 'count_endpoint' };
+  } catch (e) {
+    const err = e as Error & { cause?: { code?: string; message?: string; errors?: Array<{ code?: string }> } };
+    const why = err?.cause?.code ?? err?.cause?.errors?.[0]?.code ?? err?.cause?.message;
+    return local(err?.name === 'TimeoutError' ? `no answer within ${opts.timeoutMs ?? 2000} ms`
+      : `${err?.message ?? String(e)}${why ? ` (${why})` : ''}`.slice(0, 200));
   }
 }

@@ -155,6 +155,7 @@ class GovernedCall {
       return null;
     }
     const est = await provider.client.estimateInputTokens(plan.model, [{ role: 'user', content: text }]);
+    this.logFallback(plan.embedding_model, est);
     const d = await inSpan(this.deps.tracer, 'llm.reserve', this.parent, { 'llm.purpose': 'embedding', [GEN_AI.requestModel]: plan.embedding_model },
       () => this.deps.ledger.reserve(this.ctx, { requestPk: this.pk, jobAttempt: this.helpers.job.attempts, inputTokens: est.tokens,
         callTimeoutMs: this.deps.callTimeoutMs, traceId: traceIdOf(this.root), purpose: 'embedding' }));
@@ -204,6 +205,13 @@ class GovernedCall {
     return vector;
   }
 
+  /** A configured counting endpoint that failed: the local upper bound was used instead (a larger hold). */
+  private logFallback(modelRef: string, est: { tokens: number; method: string; fallback?: string }): void {
+    if (est.fallback === undefined) return;
+    this.log.warn({ event: 'token_count_fallback', model: modelRef, error: est.fallback, method: est.method, input_tokens: est.tokens },
+      `the counting endpoint (tokenCountUrl) of ${modelRef} failed: estimated by ${est.method} instead`);
+  }
+
   /** The largest estimate over the requested model and its fallback chain: reserve may pick any of them. */
   private async estimate(req: CallRequest): Promise<number> {
     const refs = [...new Set([req.model_ref, ...(this.deps.catalog?.fallbacks(req.model_ref) ?? [])])];
@@ -214,7 +222,10 @@ class GovernedCall {
       try {
         const { provider, model } = parseModelRef(ref);
         const p = this.deps.providers.get(provider);
-        if (p && findModel(p.config, model)) est = await p.client.estimateInputTokens(model, req.messages);
+        if (p && findModel(p.config, model)) {
+          est = await p.client.estimateInputTokens(model, req.messages);
+          this.logFallback(ref, est);
+        }
         else {
           const dbRule = ref === req.model_ref ? TokenizerSchema.safeParse(req.tokenizer) : null;
           const tokenizer = dbRule?.success ? dbRule.data : tokenizerFor(model);

@@ -4,7 +4,7 @@
  * transaction whose stamp it carries. Both kinds: the application's signed token, the worker's settings.
  */
 import type { Pool, PoolClient } from 'pg';
-import { signContext } from '../../src/db/context';
+import { signContext, withApp, withMoney, withRole } from '../../src/db/context';
 import { createTestDb, TestDb } from '../support/db';
 import { TEST_CONTEXT_SECRET } from '../support/admin';
 
@@ -62,5 +62,59 @@ test('a worker context set for the whole session is honoured only in the transac
     expect((await c.query('select count(*)::int as n from llm_private.requests')).rows[0].n).toBe(0);
     await expect(c.query(`select * from llm.reserve_call(1, 1, 1, 1000)`)).rejects.toMatchObject({ code: '42501' });
     await c.query('rollback');
+  });
+});
+
+/*
+ * statement_timeout and idle_in_transaction_session_timeout are per transaction (role defaults do
+ * not apply after SET ROLE): each helper sets the configured values inside its transaction, and
+ * the next transaction on the same pooled connection is back to the session's own values.
+ */
+describe('per-transaction timeouts', () => {
+  const limits = { statementTimeoutMs: 12_345, idleInTransactionTimeoutMs: 23_456 };
+  const read = async (c: PoolClient) => (await c.query(`select current_setting('statement_timeout') as statement,
+    current_setting('idle_in_transaction_session_timeout') as idle, current_user as role`)).rows[0] as
+    { statement: string; idle: string; role: string };
+
+  async function check(pool: Pool, run: (fn: (c: PoolClient) => Promise<void>) => Promise<void>, role: string,
+    expected = { statement: '12345ms', idle: '23456ms' }): Promise<void> {
+    const before = await onOneConnection(pool, read);
+    expect(before.statement).not.toBe(expected.statement);
+    let inside: { statement: string; idle: string; role: string } | undefined;
+    await run(async (c) => {
+      inside = await read(c);
+    });
+    expect(inside).toEqual({ ...expected, role });
+    // The pool has one connection: this is the connection the transaction ran on.
+    expect(await onOneConnection(pool, read)).toEqual(before);
+  }
+
+  test('withMoney', async () => {
+    await check(worker, (fn) => withMoney(worker, { tenantId: TENANT, userId: USER }, fn, limits), 'llm_money');
+  });
+
+  test('withRole, as llm_operator (the worker) and as llm_auditor (an administrator login)', async () => {
+    await check(worker, (fn) => withRole(worker, 'llm_operator', fn, limits), 'llm_operator');
+    const admin = db.pool('admin', 1);
+    await check(admin, (fn) => withRole(admin, 'llm_auditor', fn, limits), 'llm_auditor');
+  });
+
+  test('withApp', async () => {
+    await check(app, (fn) => withApp(app, signContext(TEST_CONTEXT_SECRET, TENANT, USER), fn, limits), 'llm_app');
+  });
+
+  test('without limits given, the defaults (30 s statements, 60 s idle in transaction) apply', async () => {
+    // An administrator login has no role defaults (statement_timeout 0), unlike llm_worker.
+    const admin = db.pool('admin', 1);
+    await check(admin, (fn) => withRole(admin, 'llm_operator', fn), 'llm_operator', { statement: '30s', idle: '1min' });
+  });
+
+  test('a failed transaction rolls its timeouts back too', async () => {
+    const before = await onOneConnection(worker, read);
+    await expect(withRole(worker, 'llm_operator', async (c) => {
+      expect((await read(c)).statement).toBe('12345ms');
+      await c.query('select 1/0');
+    }, limits)).rejects.toMatchObject({ code: '22012' });
+    expect(await onOneConnection(worker, read)).toEqual(before);
   });
 });

@@ -164,30 +164,79 @@ describe('token estimates', () => {
     }
   });
 
-  test("the provider's counting endpoint gives the billed count exactly; a failing endpoint falls back to the local bound", async () => {
-    const counted = createProviderClient(ProviderConfigSchema.parse({ name: 'mock', baseUrl: mock.baseUrl, apiKeyEnv: KEY_ENV, models: [
-      { name: 'mock-llama', maxOutputTokens: 64, tokenCountUrl: mock.baseUrl.replace(/\/v1$/, '/tokenize') },
-      { name: 'mock-llama-2', maxOutputTokens: 64, tokenCountUrl: 'http://127.0.0.1:1/tokenize' },
-    ] }), { [KEY_ENV]: KEY });
-    for (const messages of samples) {
-      const est = await counted.estimateInputTokens('mock-llama', messages);
-      const r = await counted.chat({ model: 'mock-llama', messages, maxOutputTokens: 8 });
-      expect(est).toEqual({ tokens: r.usage!.inputTokens, method: 'count_endpoint' });
+  /** One client per estimate mode, each model billed by the mock its own way. */
+  function modeClient(models: object[]): ProviderClient {
+    return createProviderClient(ProviderConfigSchema.parse({ name: 'mock', baseUrl: mock.baseUrl, apiKeyEnv: KEY_ENV, models }), { [KEY_ENV]: KEY });
+  }
+  const tokenize = () => mock.baseUrl.replace(/\/v1$/, '/tokenize');
+  const corpus: ChatMessage[][] = [
+    ...samples,
+    user('Invoice 2024-03-17: 1,234,567.89 EUR; 3.14159265358979 x 2.71828 = 8.5397; ids 000123 998877665544 -42e10 0x1F4A'),
+    user('SELECT id, sum(cost_micros) FROM llm.calls WHERE tenant_id = $1 GROUP BY 1 HAVING count(*) > 10; -- report'),
+    user('Le système gère les coûts: ça coûte 12 € par mois. Ελληνικά κείμενα, русский текст, עברית, العربية, हिन्दी.'),
+  ];
+  const billOf = async (c: ProviderClient, model: string, m: ChatMessage[]) => {
+    const u = (await c.chat({ model, messages: m, maxOutputTokens: 8 })).usage!;
+    return u.inputTokens + u.cachedInputTokens;
+  };
+
+  // The bill is usage.prompt_tokens of the mock, which counts with its own code (js-tiktoken for
+  // OpenAI vocabularies, its own SentencePiece-like scheme for *llama*), not the estimator's.
+  test.each([
+    ['count_endpoint', 'mock-llama', { tokenCountUrl: 'endpoint' }],
+    ['count_endpoint', 'mock-chat', { tokenCountUrl: 'endpoint' }],
+    ['o200k', 'gpt-4o-mini', {}],
+    ['cl100k', 'gpt-4-turbo', {}],
+    ['bytes', 'mock-llama', {}],
+    ['bytes', 'mock-chat', {}],
+    ['bytes', 'mock-llama', { bytesPerToken: 1 }],
+  ])('mode %s (%s %j): the estimate is at least the billed prompt tokens over English, code, CJK, emoji and numbers',
+    async (method, model, over) => {
+      const c = modeClient([{ name: model, maxOutputTokens: 64, ...over, ...('tokenCountUrl' in over ? { tokenCountUrl: tokenize() } : {}) }]);
+      for (const messages of corpus) {
+        const est = await c.estimateInputTokens(model, messages);
+        const billed = await billOf(c, model, messages);
+        expect({ text: messages.at(-1)!.content.slice(0, 40), method: est.method, ok: est.tokens >= billed, fallback: est.fallback })
+          .toEqual({ text: messages.at(-1)!.content.slice(0, 40), method, ok: true, fallback: undefined });
+        if (method === 'count_endpoint') expect(est.tokens).toBe(billed);
+      }
+    });
+
+  test('the counting endpoint is exact where raw bytes hold 2-3x: compared over the whole corpus', async () => {
+    const counted = modeClient([{ name: 'mock-llama', maxOutputTokens: 64, tokenCountUrl: tokenize() }]);
+    const bytes = modeClient([{ name: 'mock-llama', maxOutputTokens: 64 }]);
+    let billed = 0;
+    let byCount = 0;
+    let byBytes = 0;
+    for (const messages of corpus) {
+      billed += await billOf(counted, 'mock-llama', messages);
+      byCount += (await counted.estimateInputTokens('mock-llama', messages)).tokens;
+      byBytes += (await bytes.estimateInputTokens('mock-llama', messages)).tokens;
     }
-    expect(mock.tokenizeCalls()).toBe(samples.length);
-    const down = await counted.estimateInputTokens('mock-llama-2', samples[2]!);
-    expect(down).toEqual({ tokens: estimateInputTokens(samples[2]!, 'bytes'), method: 'bytes' });
+    expect(byCount).toBe(billed);
+    expect(byBytes / billed).toBeGreaterThan(2);
+    expect(mock.tokenizeCalls()).toBe(corpus.length);
   });
 
-  test('a bytes-per-token ratio is an assumption: it can fall below the bill (why the default is 1)', async () => {
-    const ratio = createProviderClient(ProviderConfigSchema.parse({ name: 'mock', baseUrl: mock.baseUrl, apiKeyEnv: KEY_ENV, models: [
-      { name: 'mock-llama', maxOutputTokens: 64, bytesPerToken: 3 }] }), { [KEY_ENV]: KEY });
+  test('a failing counting endpoint falls back to the local bound and says why', async () => {
+    const c = modeClient([
+      { name: 'mock-llama', maxOutputTokens: 64, tokenCountUrl: 'http://127.0.0.1:2/tokenize' }, // nothing listens on port 2
+      { name: 'mock-llama-404', maxOutputTokens: 64, tokenCountUrl: mock.baseUrl + '/no-such-endpoint' },
+    ]);
+    const m = corpus[2]!;
+    expect(await c.estimateInputTokens('mock-llama', m))
+      .toEqual({ tokens: estimateInputTokens(m, 'bytes'), method: 'bytes', fallback: expect.stringMatching(/ECONNREFUSED/) });
+    expect(await c.estimateInputTokens('mock-llama-404', m))
+      .toEqual({ tokens: estimateInputTokens(m, 'bytes'), method: 'bytes', fallback: 'HTTP 404' });
+  });
+
+  test('bytesPerToken must be a lower bound of bytes per token: an average (3) falls below the bill', async () => {
+    const ratio = modeClient([{ name: 'mock-llama', maxOutputTokens: 64, bytesPerToken: 3 }]);
     const prose = user('Summarise the quarterly report for the board in three short sentences.');
     const punctuation = user('!?.,;:'.repeat(100));
-    const bill = async (m: ChatMessage[]) => (await ratio.chat({ model: 'mock-llama', messages: m, maxOutputTokens: 8 })).usage!.inputTokens;
-    expect((await ratio.estimateInputTokens('mock-llama', prose)).tokens).toBeGreaterThanOrEqual(await bill(prose));
-    expect((await ratio.estimateInputTokens('mock-llama', prose)).method).toBe('ratio');
-    expect((await ratio.estimateInputTokens('mock-llama', punctuation)).tokens).toBeLessThan(await bill(punctuation));
+    expect(await ratio.estimateInputTokens('mock-llama', prose)).toMatchObject({ method: 'ratio' });
+    expect((await ratio.estimateInputTokens('mock-llama', prose)).tokens).toBeGreaterThanOrEqual(await billOf(ratio, 'mock-llama', prose));
+    expect((await ratio.estimateInputTokens('mock-llama', punctuation)).tokens).toBeLessThan(await billOf(ratio, 'mock-llama', punctuation));
   });
 });
 
