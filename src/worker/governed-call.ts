@@ -277,8 +277,8 @@ class GovernedCall {
     this.deps.metrics.decision(this.endpoint, model ?? requested, d.decision, d.reason);
     this.log.info({ event: 'reserve', decision: d.decision, reason: d.reason, attempt_no: d.attempt_no, model,
       max_output_tokens: d.max_output_tokens, held_micros: d.held_micros?.toString() ?? null,
-      worst_case_micros: d.worst_case_micros?.toString() ?? null, limit_name: d.limit_name, limit_cap: d.limit_cap?.toString() ?? null,
-      limit_used: d.limit_used?.toString() ?? null, retry_after_ms: d.retry_after_ms, input_tokens_estimate: inputTokens }, 'reserve decision');
+      worst_case_micros: d.worst_case_micros?.toString() ?? null, limit_name: d.limit_name, limit_scope: d.limit_scope,
+      limit_window: d.limit_window, limit_cap: d.limit_cap?.toString() ?? null, limit_used: d.limit_used?.toString() ?? null, retry_after_ms: d.retry_after_ms, input_tokens_estimate: inputTokens }, 'reserve decision');
   }
 
   private async callProvider(req: CallRequest, d: Decision, modelRef: string, embedding: number[] | null): Promise<void> {

@@ -291,6 +291,14 @@ describe('decisions that call nothing', () => {
     if (d === 'cached') expect(r.metrics).toContain('cache explanation exact');
   });
 
+  test('a refusal is logged with the deciding limit: name, scope, window, cap and what was used', async () => {
+    const r = await runCall((l) => void (l.decisions = [decision({ decision: 'block', reason: 'limit', attempt_no: null, limit_id: 7n,
+      limit_name: 'user_monthly', limit_scope: 'user', limit_window: 'month', limit_cap: 25000000n, limit_used: 24999000n })]));
+    expect(r.error).toBeNull();
+    expect(jobLines(r).find((l) => l.event === 'reserve')).toMatchObject({ decision: 'block', reason: 'limit', limit_name: 'user_monthly',
+      limit_scope: 'user', limit_window: 'month', limit_cap: '25000000', limit_used: '24999000' });
+  });
+
   test('wait: woken by NOTIFY on the cache key (not by polling), then reserves again', async () => {
     const listener = new CacheFillListener('postgres://unused', createLogger({ level: 'silent' }));
     const started = Date.now();
