@@ -5770,6 +5770,69 @@ ALTER TABLE llm.distillation_export OWNER TO llm_owner;
 COMMENT ON VIEW llm.distillation_export IS 'What the training pipeline may read: eligible calls only (prompt and final output); the reasoning trace only where the tenant separately allowed traces. Readable by llm_exporter (which can read nothing else) and llm_auditor.';
 
 --
+-- Name: endpoint_settings; Type: TABLE; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TABLE llm_private.endpoint_settings (
+    tenant_id uuid,
+    endpoint llm_private.endpoint NOT NULL,
+    cache_shared boolean DEFAULT false NOT NULL,
+    semantic_threshold real,
+    embedding_model text,
+    CONSTRAINT endpoint_settings_embedding_model_check CHECK ((embedding_model ~ '^[a-z0-9_-]{1,40}:[^\s\x01-\x1f]{1,200}$'::text)),
+    CONSTRAINT endpoint_settings_semantic_threshold_check CHECK (((semantic_threshold > (0)::double precision) AND (semantic_threshold <= (1)::double precision)))
+);
+
+ALTER TABLE ONLY llm_private.endpoint_settings FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE llm_private.endpoint_settings OWNER TO llm_owner;
+
+--
+-- Name: TABLE endpoint_settings; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON TABLE llm_private.endpoint_settings IS 'Cache behaviour per endpoint: a row with tenant_id NULL is the default, a tenant row overrides it.';
+
+--
+-- Name: COLUMN endpoint_settings.cache_shared; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.endpoint_settings.cache_shared IS 'Cache entries are shared by every user of the tenant (else each user has their own).';
+
+--
+-- Name: COLUMN endpoint_settings.semantic_threshold; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.endpoint_settings.semantic_threshold IS 'Cosine similarity at or above which a semantic cache entry is served; NULL = no semantic cache.';
+
+--
+-- Name: COLUMN endpoint_settings.embedding_model; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.endpoint_settings.embedding_model IS 'provider:model of the embedding model for the semantic cache.';
+
+--
+-- Name: endpoint_cache_settings; Type: VIEW; Schema: llm; Owner: llm_owner
+--
+
+CREATE VIEW llm.endpoint_cache_settings WITH (security_invoker='true') AS
+ SELECT s.tenant_id,
+    (s.endpoint)::text AS endpoint,
+    s.cache_shared,
+    s.semantic_threshold,
+    s.embedding_model,
+    ((s.semantic_threshold IS NOT NULL) AND (s.embedding_model IS NOT NULL)) AS semantic_cache_on
+   FROM llm_private.endpoint_settings s;
+
+ALTER TABLE llm.endpoint_cache_settings OWNER TO llm_owner;
+
+--
+-- Name: VIEW endpoint_cache_settings; Type: COMMENT; Schema: llm; Owner: llm_owner
+--
+
+COMMENT ON VIEW llm.endpoint_cache_settings IS 'The cache settings of each endpoint (tenant_id NULL: the default for every tenant; a tenant''s row overrides it): whether the tenant''s users share the cache, and the semantic threshold and embedding model (set by llm.set_endpoint_cache; npm run sync-config writes the defaults from the config file).';
+
+--
 -- Name: final_outputs; Type: VIEW; Schema: llm; Owner: llm_owner
 --
 
@@ -6535,48 +6598,6 @@ ALTER TABLE llm_private.context_keys OWNER TO llm_owner;
 --
 
 COMMENT ON TABLE llm_private.context_keys IS 'The secrets that sign application context tokens, as HMAC pads. Readable by the owner only (the verifier is the owner''s SECURITY DEFINER function). Installed by `npm run migrate` from LLM_CONTEXT_SECRET.';
-
---
--- Name: endpoint_settings; Type: TABLE; Schema: llm_private; Owner: llm_owner
---
-
-CREATE TABLE llm_private.endpoint_settings (
-    tenant_id uuid,
-    endpoint llm_private.endpoint NOT NULL,
-    cache_shared boolean DEFAULT false NOT NULL,
-    semantic_threshold real,
-    embedding_model text,
-    CONSTRAINT endpoint_settings_embedding_model_check CHECK ((embedding_model ~ '^[a-z0-9_-]{1,40}:[^\s\x01-\x1f]{1,200}$'::text)),
-    CONSTRAINT endpoint_settings_semantic_threshold_check CHECK (((semantic_threshold > (0)::double precision) AND (semantic_threshold <= (1)::double precision)))
-);
-
-ALTER TABLE ONLY llm_private.endpoint_settings FORCE ROW LEVEL SECURITY;
-
-ALTER TABLE llm_private.endpoint_settings OWNER TO llm_owner;
-
---
--- Name: TABLE endpoint_settings; Type: COMMENT; Schema: llm_private; Owner: llm_owner
---
-
-COMMENT ON TABLE llm_private.endpoint_settings IS 'Cache behaviour per endpoint: a row with tenant_id NULL is the default, a tenant row overrides it.';
-
---
--- Name: COLUMN endpoint_settings.cache_shared; Type: COMMENT; Schema: llm_private; Owner: llm_owner
---
-
-COMMENT ON COLUMN llm_private.endpoint_settings.cache_shared IS 'Cache entries are shared by every user of the tenant (else each user has their own).';
-
---
--- Name: COLUMN endpoint_settings.semantic_threshold; Type: COMMENT; Schema: llm_private; Owner: llm_owner
---
-
-COMMENT ON COLUMN llm_private.endpoint_settings.semantic_threshold IS 'Cosine similarity at or above which a semantic cache entry is served; NULL = no semantic cache.';
-
---
--- Name: COLUMN endpoint_settings.embedding_model; Type: COMMENT; Schema: llm_private; Owner: llm_owner
---
-
-COMMENT ON COLUMN llm_private.endpoint_settings.embedding_model IS 'provider:model of the embedding model for the semantic cache.';
 
 --
 -- Name: limits_id_seq; Type: SEQUENCE; Schema: llm_private; Owner: llm_owner
@@ -10283,6 +10304,21 @@ GRANT SELECT ON TABLE llm.distillation_export TO llm_exporter;
 GRANT SELECT ON TABLE llm.distillation_export TO llm_auditor;
 
 --
+-- Name: TABLE endpoint_settings; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT SELECT ON TABLE llm_private.endpoint_settings TO llm_money;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE llm_private.endpoint_settings TO llm_operator;
+GRANT SELECT ON TABLE llm_private.endpoint_settings TO llm_auditor;
+
+--
+-- Name: TABLE endpoint_cache_settings; Type: ACL; Schema: llm; Owner: llm_owner
+--
+
+GRANT SELECT ON TABLE llm.endpoint_cache_settings TO llm_operator;
+GRANT SELECT ON TABLE llm.endpoint_cache_settings TO llm_auditor;
+
+--
 -- Name: TABLE final_outputs; Type: ACL; Schema: llm; Owner: llm_owner
 --
 
@@ -10394,14 +10430,6 @@ GRANT SELECT ON TABLE llm_private.clock TO llm_operator;
 GRANT SELECT ON TABLE llm_private.clock TO llm_auditor;
 GRANT SELECT ON TABLE llm_private.clock TO llm_money;
 GRANT SELECT ON TABLE llm_private.clock TO llm_worker;
-
---
--- Name: TABLE endpoint_settings; Type: ACL; Schema: llm_private; Owner: llm_owner
---
-
-GRANT SELECT ON TABLE llm_private.endpoint_settings TO llm_money;
-GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE llm_private.endpoint_settings TO llm_operator;
-GRANT SELECT ON TABLE llm_private.endpoint_settings TO llm_auditor;
 
 --
 -- Name: SEQUENCE request_id_seq; Type: ACL; Schema: llm_private; Owner: llm_owner

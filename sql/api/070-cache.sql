@@ -178,6 +178,14 @@ end
 $$;
 comment on function llm.purge_cache(uuid, text, text) is 'Operator: deletes cache entries by tenant, endpoint and/or source watermark; returns how many.';
 
+create view llm.endpoint_cache_settings with (security_invoker = true) as
+select s.tenant_id, s.endpoint::text as endpoint, s.cache_shared, s.semantic_threshold, s.embedding_model,
+       s.semantic_threshold is not null and s.embedding_model is not null as semantic_cache_on
+  from llm_private.endpoint_settings s;
+comment on view llm.endpoint_cache_settings is
+  'The cache settings of each endpoint (tenant_id NULL: the default for every tenant; a tenant''s row overrides it): whether the tenant''s users share the cache, and the semantic threshold and embedding model (set by llm.set_endpoint_cache; npm run sync-config writes the defaults from the config file).';
+
+grant select on llm.endpoint_cache_settings to llm_operator, llm_auditor;
 grant execute on function llm.cache_key(jsonb), llm_private.system_hash(jsonb) to llm_app, llm_money, llm_operator, llm_auditor;
 grant execute on function llm_private.cache_owner(uuid, uuid, llm_private.endpoint),
   llm_private.live_cache_entry(uuid, uuid, text, timestamptz), llm_private.end_cache_fill(uuid, bigint, smallint) to llm_money, llm_operator;

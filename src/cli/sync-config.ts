@@ -130,11 +130,11 @@ export function planEndpoints(current: EndpointCacheRow[], endpoints: EndpointsC
   return out;
 }
 
-/** The default (tenant NULL) cache rows, as llm_operator (its policy operator_all; no llm view exposes them yet). */
+/** The default (tenant NULL) cache rows, as llm_operator, through the view llm.endpoint_cache_settings. */
 export async function readEndpointCache(c: Pick<PoolClient, 'query'>): Promise<EndpointCacheRow[]> {
   const { rows } = await c.query<EndpointCacheRow>(
-    `select endpoint::text as endpoint, cache_shared, semantic_threshold, embedding_model
-       from llm_private.endpoint_settings where tenant_id is null order by endpoint`);
+    `select endpoint, cache_shared, semantic_threshold, embedding_model
+       from llm.endpoint_cache_settings where tenant_id is null order by endpoint`);
   return rows;
 }
 

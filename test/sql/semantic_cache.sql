@@ -6,7 +6,7 @@
 -- stored, purge; and the lookup function's own arguments. The embeddings are the local provider's
 -- (test/support/semantic-sentences.ts writes them below; test/ts/semantic-embeddings.test.ts checks they are current).
 begin;
-select plan(87);
+select plan(88);
 
 select tests.seed();
 
@@ -108,6 +108,12 @@ select lives_ok($$
          llm.set_endpoint_cache(tests.tenant_a(), 'budget_optimization', true, 0.90, 'mock:embed'),
          llm.set_endpoint_cache(tests.tenant_b(), 'route', false, 0.90, 'mock:embed') $$,
   'the operator names mock:embed for tenant A''s route (0.90), explanation (0.97), budget_optimization (0.90, shared), and B''s route');
+select tests.act_as_role('llm_auditor');
+select results_eq($$select endpoint, cache_shared, semantic_threshold, embedding_model, semantic_cache_on from llm.endpoint_cache_settings
+                     where tenant_id = tests.tenant_a() order by endpoint$$,
+  $$values ('budget_optimization', true, 0.9::real, 'mock:embed', true), ('explanation', false, 0.97::real, 'mock:embed', true),
+           ('route', false, 0.9::real, 'mock:embed', true)$$,
+  'a DBA reads them back in llm.endpoint_cache_settings (as llm_auditor)');
 select tests.as_admin();
 select is((select (p.owner_user_id = tests.user_a1(), p.shared, p.semantic_threshold, p.embedding_model)::text
              from llm_private.cache_policy(tests.tenant_a(), tests.user_a1(), 'investigation') p),

@@ -485,6 +485,7 @@ $$values
   ('view llm.calls | llm_auditor=SELECT llm_operator=SELECT'),
   ('view llm.decision_log | llm_auditor=SELECT llm_operator=SELECT'),
   ('view llm.distillation_export | llm_auditor=SELECT llm_exporter=SELECT'),
+  ('view llm.endpoint_cache_settings | llm_auditor=SELECT llm_operator=SELECT'),
   ('view llm.final_outputs | llm_auditor=SELECT'),
   ('view llm.hourly_spend | llm_auditor=SELECT llm_operator=SELECT'),
   ('view llm.limit_usage | llm_auditor=SELECT llm_operator=SELECT'),
