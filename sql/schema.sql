@@ -3491,6 +3491,7 @@ CREATE FUNCTION llm_private.tg_adjustments__apply() RETURNS trigger
 declare
   l llm_private.applicable_limit;
   k record;
+  r record;
 begin
   new.created_at := llm_private.now();
   new.created_by := current_user;
@@ -3508,7 +3509,13 @@ begin
     perform llm_private.usage_prepare(l.meter_id, l.shards, k.k_tenant, k.k_user, k.k_scope, k.k_period, l.limit_id, l.cap);
     update llm_private.usage u set spent = u.spent + new.amount_micros
      where u.tenant_id = k.k_tenant and u.meter_id = l.meter_id and u.user_id = k.k_user and u.budget_scope = k.k_scope
-       and u.period_start = k.k_period and u.shard = k.k_shard;
+       and u.period_start = k.k_period and u.shard = k.k_shard
+    returning u.spent, u.quota, u.next_alert_at into r;
+    -- A debit is money spent: it crosses thresholds (alerts, shutoff trips) as a settle does.
+    if new.amount_micros > 0 and r.spent >= r.next_alert_at then
+      perform llm_private.usage_after_spend(l.meter_id, k.k_tenant, k.k_user, k.k_scope, k.k_period, k.k_shard, r.spent, r.quota, l.shards,
+        new.amount_micros, l.limit_id, l.cap);
+    end if;
     -- A debit beyond this shard's quota takes the excess from the other shards' free quota (escrow stays strict).
     if l.shards > 1 and new.amount_micros > 0 then
       perform llm_private.usage_borrow(l.meter_id, k.k_tenant, k.k_user, k.k_scope, k.k_period, k.k_shard, 0);
@@ -3525,7 +3532,7 @@ ALTER FUNCTION llm_private.tg_adjustments__apply() OWNER TO llm_owner;
 -- Name: FUNCTION tg_adjustments__apply(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm_private.tg_adjustments__apply() IS 'BEFORE INSERT on adjustments: applies the amount to spent on every unfiltered micro-USD meter of the subject in the period of effective_at (a debit beyond a shard''s quota borrows the excess from the other shards), and records which (meter_ids).';
+COMMENT ON FUNCTION llm_private.tg_adjustments__apply() IS 'BEFORE INSERT on adjustments: applies the amount to spent on every unfiltered micro-USD meter of the subject in the period of effective_at (a debit fires the alerts and shutoff trips it crosses, as a settle does; beyond a shard''s quota it borrows the excess from the other shards), and records which (meter_ids).';
 
 --
 -- Name: tg_attempts__after_reserve(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner

@@ -1,7 +1,7 @@
 -- Limits are data: the defaults as rows, new kinds of limits added with SQL only, temporary increases,
 -- soft limits, alerts once per threshold and period, escrow shards that stay strict, budget pressure.
 begin;
-select plan(81);
+select plan(82);
 select tests.seed();
 
 -- The 0.1 defaults are rows.
@@ -200,6 +200,9 @@ select tests.act_as_role('llm_operator');
 select ok(llm.adjust_usage('c1000000-0000-0000-0000-00000000000c', 'c1000000-0000-0000-0000-000000000001', 24990000, 'spent elsewhere') > 0,
   'C1 has spent 24.99 USD this month');
 select tests.as_admin();
+select results_eq($$select a.threshold_pct::int, a.used from llm_private.alerts a join llm_private.meters m on m.id = a.meter_id
+                     where m.name = 'user_monthly' and a.user_id = 'c1000000-0000-0000-0000-000000000001' order by 1$$,
+  $$values (80, 24990000::bigint), (95, 24990000::bigint)$$, 'a debit is money spent: it fires the 80 % and 95 % alerts it crossed');
 select results_eq($$select decision, reason, limit_cap, limit_used from tests.call('c1000000-0000-0000-0000-00000000000c', 'c1000000-0000-0000-0000-000000000001', 'um-1')$$,
   $$values ('block', 'user_monthly', 25000000::bigint, 24990000::bigint)$$, 'the default 25 USD user month refuses a 0.04 USD worst case');
 select is((select decision from tests.call('c1000000-0000-0000-0000-00000000000c', 'c1000000-0000-0000-0000-000000000001', 'um-2', 'investigation', 'mock:tiny')),
