@@ -5470,7 +5470,7 @@ CREATE VIEW llm.budget_scopes WITH (security_invoker='true') AS
      LEFT JOIN LATERAL ( SELECT l.cap
            FROM (llm_private.limits l
              JOIN llm_private.meters m ON ((m.id = l.meter_id)))
-          WHERE ((m.scope = 'budget_scope'::llm_private.limit_scope) AND (m.unit = 'elapsed_ms'::llm_private.limit_unit) AND ((m.endpoint IS NULL) OR (m.endpoint = q0.endpoint)) AND ((l.tenant_id IS NULL) OR (l.tenant_id = b.tenant_id)) AND (l.user_id IS NULL) AND (l.valid_from <= b.started_at) AND (l.valid_until > b.started_at))
+          WHERE ((m.scope = 'budget_scope'::llm_private.limit_scope) AND (m.unit = 'elapsed_ms'::llm_private.limit_unit) AND ((m.endpoint IS NULL) OR (m.endpoint = q0.endpoint)) AND ((l.tenant_id IS NULL) OR (l.tenant_id = b.tenant_id)) AND (l.user_id IS NULL) AND (l.valid_from <= llm_private.now()) AND (l.valid_until > llm_private.now()) AND ((m.disabled_at IS NULL) OR (m.disabled_at > llm_private.now())))
           ORDER BY (l.tenant_id IS NOT NULL) DESC, l.id DESC
          LIMIT 1) dl ON (true));
 
@@ -5480,7 +5480,7 @@ ALTER TABLE llm.budget_scopes OWNER TO llm_owner;
 -- Name: VIEW budget_scopes; Type: COMMENT; Schema: llm; Owner: llm_owner
 --
 
-COMMENT ON VIEW llm.budget_scopes IS 'Budget scopes (investigations): calls, spend and holds over all their requests and retries, against their caps and deadline.';
+COMMENT ON VIEW llm.budget_scopes IS 'Budget scopes (investigations): calls, spend and holds over all their requests and retries, against their caps and the deadline reserve enforces now (the deadline limit in effect now, counted from the scope''s first call).';
 
 --
 -- Name: cache_stats; Type: VIEW; Schema: llm; Owner: llm_owner

@@ -131,9 +131,10 @@ select b.tenant_id, b.scope_key as budget_scope, q0.endpoint::text as endpoint, 
   left join lateral (select l.cap from llm_private.limits l join llm_private.meters m on m.id = l.meter_id
                       where m.scope = 'budget_scope' and m.unit = 'elapsed_ms' and (m.endpoint is null or m.endpoint = q0.endpoint)
                         and (l.tenant_id is null or l.tenant_id = b.tenant_id) and l.user_id is null
-                        and l.valid_from <= b.started_at and l.valid_until > b.started_at
+                        and l.valid_from <= llm_private.now() and l.valid_until > llm_private.now()
+                        and (m.disabled_at is null or m.disabled_at > llm_private.now())
                       order by (l.tenant_id is not null) desc, l.id desc limit 1) dl on true;
-comment on view llm.budget_scopes is 'Budget scopes (investigations): calls, spend and holds over all their requests and retries, against their caps and deadline.';
+comment on view llm.budget_scopes is 'Budget scopes (investigations): calls, spend and holds over all their requests and retries, against their caps and the deadline reserve enforces now (the deadline limit in effect now, counted from the scope''s first call).';
 
 create view llm.cache_stats with (security_invoker = true) as
 select a.tenant_id, date_trunc('month', a.reserved_at, 'UTC') as month_start, count(*)::bigint as hits,

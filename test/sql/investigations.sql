@@ -3,7 +3,7 @@
 -- 8 000 output = 30 000 + 240 000 = 270 000 micros. The first call of each scope settles at 3 000 in + 3 000 out = 120 000,
 -- so 180 000 is left when the second 0.27 USD call asks, and the endpoint's action decides: cap, fallback or block.
 begin;
-select plan(33);
+select plan(36);
 select tests.seed();
 
 -- action cap (the default of investigation_budget): the second is capped to what is left, the third is blocked.
@@ -90,6 +90,14 @@ select is((select deadline_at from llm.budget_scopes where budget_scope = 'case-
   'and when it passed');
 select is((select decision from tests.call(tests.tenant_b(), tests.user_b1(), 'd-4', 'investigation', 'mock:tiny', 10, '{}', 10)), 'allow',
   'an investigation without a scope is not bound by it');
+-- An operator extends B's investigations to 120 s: the view shows the deadline reserve enforces now, and reserve agrees.
+select tests.act_as_role('llm_operator');
+select ok(llm.set_limit('investigation_deadline', 120000, tests.tenant_b()) > 0, 'B''s investigations get 120 s');
+select tests.as_admin();
+select results_eq($$select state, deadline_at from llm.budget_scopes where budget_scope = 'case-deadline'$$,
+  $$values ('open', '2026-03-15 10:32:00+00'::timestamptz)$$, 'the view: open again, until 120 s after the first call');
+select is((select decision from tests.call(tests.tenant_b(), tests.user_b1(), 'd-5', 'investigation', 'mock:tiny', 10,
+  '{"budget_scope": "case-deadline"}', 10)), 'allow', 'and reserve agrees');
 select is(tests.drift_rows(), 0::bigint, 'usage equals the ledger');
 
 select * from finish();
