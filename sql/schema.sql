@@ -3631,6 +3631,7 @@ declare
   v_idx integer;
   v_start integer := 1;
   v_pressure_off boolean := false;
+  v_chain text[];
   v_target integer;
   v_provider text;
   v_model text;
@@ -3767,6 +3768,7 @@ begin
       from llm_private.model_fallbacks f where f.provider || ':' || f.model = i.model_ref), '{}');
   end if;
   v_decision := 'allow';
+  v_chain := v_candidates;
 
   <<passes>>
   loop
@@ -3878,7 +3880,7 @@ begin
   -- Pressure is a preference: when no model from the preferred one on can be used (breaker open, no price), the
   -- call goes on as if there were no pressure, from the requested model.
   exit passes when chosen_p.id is not null or v_reason <> 'budget_pressure' or v_pressure_off;
-  v_pressure_off := true; v_start := 1; v_decision := 'allow'; v_reason := 'ok';
+  v_pressure_off := true; v_start := 1; v_decision := 'allow'; v_reason := 'ok'; v_candidates := v_chain;
   new.limit_id := null; new.limit_cap := null; new.limit_used := null;
   end loop;
 
@@ -4307,6 +4309,15 @@ begin
     -- One claim per key, whoever inserts: under the same lock as llm.enqueue_call, a claim of the key
     -- in the idempotency window that the inserter can see refuses this one (another user's claim,
     -- which RLS hides here, is refused by llm_queue.add_request_job, which sees every claim).
+    -- The check must read the claims committed up to the lock: under REPEATABLE READ or SERIALIZABLE the transaction's
+    -- snapshot predates the lock and would miss a claim committed meanwhile (SERIALIZABLE protects only against other
+    -- SERIALIZABLE transactions; the other claimant may be READ COMMITTED).
+    if current_setting('transaction_isolation') in ('repeatable read', 'serializable') then
+      raise exception using errcode = '0A000', message = 'a request is claimed under READ COMMITTED',
+        detail = format('this transaction is %s: its snapshot could miss a claim of the same key committed meanwhile',
+          upper(current_setting('transaction_isolation'))),
+        hint = 'Call llm.enqueue_call in a READ COMMITTED transaction (PostgreSQL''s default).';
+    end if;
     perform pg_advisory_xact_lock(hashtextextended(format('%s/%s/%s', new.tenant_id, new.endpoint, new.request_id), 7420011));
     if exists (select 1 from llm_private.requests x
                 where x.tenant_id = new.tenant_id and x.request_id = new.request_id and x.endpoint = new.endpoint
@@ -4605,7 +4616,12 @@ declare
   k_scope text;
   k_period timestamptz;
   k_shard smallint;
+  -- Phase 2's work, collected in phase 1: one entry per usage row whose alerts or escrow must be looked at.
+  after_spend jsonb[] := '{}';
+  x jsonb;
 begin
+  -- Phase 1: every usage row of the footprint, in meter order. No alert is inserted before all of them are held, so a
+  -- settle never waits for a usage row while holding an alert that another transaction (the expiry sweep) may wait for.
   for m in select x.id, x.scope, x."window", x.unit, x.shards from llm_private.meters x where x.id = any (b.meter_ids) order by x.id loop
     held_delta := (case when b.state = 'held' then llm_private.held_amount(m.unit, b) else 0 end)
                 - (case when a.state = 'held' then llm_private.held_amount(m.unit, a) else 0 end);
@@ -4625,14 +4641,23 @@ begin
       raise exception using errcode = 'P0004', message = 'an attempt''s usage row is missing',
         detail = format('meter %s, attempt %s/%s', m.id, b.request_pk, b.attempt_no);
     end if;
-    if spent_delta > 0 and r.spent >= r.next_alert_at then
-      perform llm_private.usage_after_spend(m.id, k_tenant, k_user, k_scope, k_period, k_shard, r.spent, r.quota, m.shards, spent_delta,
-        r.limit_id, r.cap);
+    if (spent_delta > 0 and r.spent >= r.next_alert_at) or (r.over and m.shards > 1) then
+      after_spend := after_spend || jsonb_build_object('m', m.id, 't', k_tenant, 'u', k_user, 's', k_scope, 'p', k_period, 'sh', k_shard,
+        'spent', r.spent, 'quota', r.quota, 'shards', m.shards, 'delta', spent_delta, 'limit', r.limit_id, 'cap', r.cap,
+        'alert', spent_delta > 0 and r.spent >= r.next_alert_at, 'over', r.over and m.shards > 1);
     end if;
-    -- An overrun (charged in full) left this shard over its quota: cover it with the other shards' free quota, so that
-    -- they cannot still admit what the cap no longer has room for.
-    if r.over and m.shards > 1 then
-      perform llm_private.usage_borrow(m.id, k_tenant, k_user, k_scope, k_period, k_shard, 0);
+  end loop;
+  -- Phase 2: alerts and trips at each crossed threshold; a shard an overrun left over its quota borrows the excess from
+  -- the other shards (SKIP LOCKED: never a wait), so that they cannot still admit what the cap has no room for.
+  foreach x in array after_spend loop
+    if (x->>'alert')::boolean then
+      perform llm_private.usage_after_spend((x->>'m')::smallint, (x->>'t')::uuid, (x->>'u')::uuid, x->>'s', (x->>'p')::timestamptz,
+        (x->>'sh')::smallint, (x->>'spent')::bigint, (x->>'quota')::bigint, (x->>'shards')::smallint, (x->>'delta')::bigint,
+        (x->>'limit')::integer, (x->>'cap')::bigint);
+    end if;
+    if (x->>'over')::boolean then
+      perform llm_private.usage_borrow((x->>'m')::smallint, (x->>'t')::uuid, (x->>'u')::uuid, x->>'s', (x->>'p')::timestamptz,
+        (x->>'sh')::smallint, 0);
     end if;
   end loop;
 end
@@ -4644,7 +4669,7 @@ ALTER FUNCTION llm_private.usage_apply(a llm_private.attempts, b llm_private.att
 -- Name: FUNCTION usage_apply(a llm_private.attempts, b llm_private.attempts, p_budget_scope text, p_scope_started_at timestamp with time zone); Type: COMMENT; Schema: llm_private; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm_private.usage_apply(a llm_private.attempts, b llm_private.attempts, p_budget_scope text, p_scope_started_at timestamp with time zone) IS 'Moves held and spent on an attempt''s footprint by the difference between two states of the attempt (in meter order), then checks alerts and trips; a shard an overrun left over its quota borrows the excess from the other shards.';
+COMMENT ON FUNCTION llm_private.usage_apply(a llm_private.attempts, b llm_private.attempts, p_budget_scope text, p_scope_started_at timestamp with time zone) IS 'Moves held and spent on an attempt''s footprint by the difference between two states of the attempt (every usage row first, in meter order), then checks alerts and trips; a shard an overrun left over its quota borrows the excess from the other shards.';
 
 --
 -- Name: usage_borrow(smallint, uuid, uuid, text, timestamp with time zone, smallint, bigint); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
@@ -7239,18 +7264,6 @@ CREATE INDEX attempts_expires_brin ON ONLY llm_private.attempts USING brin (expi
 CREATE INDEX attempts_default_expires_at_idx ON llm_private.attempts_default USING brin (expires_at);
 
 --
--- Name: attempts_eligible_price_idx; Type: INDEX; Schema: llm_private; Owner: llm_owner
---
-
-CREATE INDEX attempts_eligible_price_idx ON ONLY llm_private.attempts USING btree (price_id) WHERE distillation_eligible;
-
---
--- Name: attempts_default_price_id_idx; Type: INDEX; Schema: llm_private; Owner: llm_owner
---
-
-CREATE INDEX attempts_default_price_id_idx ON llm_private.attempts_default USING btree (price_id) WHERE distillation_eligible;
-
---
 -- Name: attempts_reserved_brin; Type: INDEX; Schema: llm_private; Owner: llm_owner
 --
 
@@ -7261,18 +7274,6 @@ CREATE INDEX attempts_reserved_brin ON ONLY llm_private.attempts USING brin (res
 --
 
 CREATE INDEX attempts_default_reserved_at_idx ON llm_private.attempts_default USING brin (reserved_at);
-
---
--- Name: attempts_eligible_tenant_idx; Type: INDEX; Schema: llm_private; Owner: llm_owner
---
-
-CREATE INDEX attempts_eligible_tenant_idx ON ONLY llm_private.attempts USING btree (tenant_id) WHERE distillation_eligible;
-
---
--- Name: attempts_default_tenant_id_idx; Type: INDEX; Schema: llm_private; Owner: llm_owner
---
-
-CREATE INDEX attempts_default_tenant_id_idx ON llm_private.attempts_default USING btree (tenant_id) WHERE distillation_eligible;
 
 --
 -- Name: cache_entries_expiry_idx; Type: INDEX; Schema: llm_private; Owner: llm_owner
@@ -7371,22 +7372,10 @@ ALTER INDEX llm_private.attempts_expires_brin ATTACH PARTITION llm_private.attem
 ALTER INDEX llm_private.attempts_pkey ATTACH PARTITION llm_private.attempts_default_pkey;
 
 --
--- Name: attempts_default_price_id_idx; Type: INDEX ATTACH; Schema: llm_private; Owner: llm_owner
---
-
-ALTER INDEX llm_private.attempts_eligible_price_idx ATTACH PARTITION llm_private.attempts_default_price_id_idx;
-
---
 -- Name: attempts_default_reserved_at_idx; Type: INDEX ATTACH; Schema: llm_private; Owner: llm_owner
 --
 
 ALTER INDEX llm_private.attempts_reserved_brin ATTACH PARTITION llm_private.attempts_default_reserved_at_idx;
-
---
--- Name: attempts_default_tenant_id_idx; Type: INDEX ATTACH; Schema: llm_private; Owner: llm_owner
---
-
-ALTER INDEX llm_private.attempts_eligible_tenant_idx ATTACH PARTITION llm_private.attempts_default_tenant_id_idx;
 
 --
 -- Name: request_inputs_default_pkey; Type: INDEX ATTACH; Schema: llm_private; Owner: llm_owner
@@ -7857,6 +7846,12 @@ CREATE POLICY exporter_allowed ON llm_private.reasoning_traces FOR SELECT TO llm
   WHERE ((a.tenant_id = reasoning_traces.tenant_id) AND (a.request_pk = reasoning_traces.request_pk) AND (a.attempt_no = reasoning_traces.attempt_no) AND a.distillation_eligible)))));
 
 --
+-- Name: tenants exporter_consented; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY exporter_consented ON llm_private.tenants FOR SELECT TO llm_exporter USING (distillation_opt_in);
+
+--
 -- Name: attempts exporter_eligible; Type: POLICY; Schema: llm_private; Owner: llm_owner
 --
 
@@ -7871,14 +7866,6 @@ CREATE POLICY exporter_eligible ON llm_private.call_outputs FOR SELECT TO llm_ex
   WHERE ((a.tenant_id = call_outputs.tenant_id) AND (a.request_pk = call_outputs.request_pk) AND (a.attempt_no = call_outputs.attempt_no) AND a.distillation_eligible))));
 
 --
--- Name: model_prices exporter_eligible; Type: POLICY; Schema: llm_private; Owner: llm_owner
---
-
-CREATE POLICY exporter_eligible ON llm_private.model_prices FOR SELECT TO llm_exporter USING ((EXISTS ( SELECT 1
-   FROM llm_private.attempts a
-  WHERE ((a.price_id = model_prices.id) AND a.distillation_eligible))));
-
---
 -- Name: request_inputs exporter_eligible; Type: POLICY; Schema: llm_private; Owner: llm_owner
 --
 
@@ -7887,12 +7874,18 @@ CREATE POLICY exporter_eligible ON llm_private.request_inputs FOR SELECT TO llm_
   WHERE ((a.tenant_id = request_inputs.tenant_id) AND (a.request_pk = request_inputs.request_pk) AND a.distillation_eligible))));
 
 --
--- Name: tenants exporter_eligible; Type: POLICY; Schema: llm_private; Owner: llm_owner
+-- Name: model_prices exporter_trainable; Type: POLICY; Schema: llm_private; Owner: llm_owner
 --
 
-CREATE POLICY exporter_eligible ON llm_private.tenants FOR SELECT TO llm_exporter USING ((EXISTS ( SELECT 1
-   FROM llm_private.attempts a
-  WHERE ((a.tenant_id = tenants.id) AND a.distillation_eligible))));
+CREATE POLICY exporter_trainable ON llm_private.model_prices FOR SELECT TO llm_exporter USING ((EXISTS ( SELECT 1
+   FROM llm_private.models m
+  WHERE ((m.provider = model_prices.provider) AND (m.model = model_prices.model) AND m.training_allowed))));
+
+--
+-- Name: models exporter_trainable; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY exporter_trainable ON llm_private.models FOR SELECT TO llm_exporter USING (training_allowed);
 
 --
 -- Name: limits; Type: ROW SECURITY; Schema: llm_private; Owner: llm_owner
@@ -10363,6 +10356,24 @@ GRANT SELECT ON TABLE llm_private.models TO llm_money;
 GRANT SELECT,INSERT,UPDATE ON TABLE llm_private.models TO llm_operator;
 GRANT SELECT ON TABLE llm_private.models TO llm_auditor;
 GRANT SELECT ON TABLE llm_private.models TO llm_worker;
+
+--
+-- Name: COLUMN models.provider; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT SELECT(provider) ON TABLE llm_private.models TO llm_exporter;
+
+--
+-- Name: COLUMN models.model; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT SELECT(model) ON TABLE llm_private.models TO llm_exporter;
+
+--
+-- Name: COLUMN models.training_allowed; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT SELECT(training_allowed) ON TABLE llm_private.models TO llm_exporter;
 
 --
 -- Name: TABLE model_catalog; Type: ACL; Schema: llm; Owner: llm_owner

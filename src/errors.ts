@@ -36,6 +36,8 @@ export const SQLSTATE = {
   belongsTo: 'LG007',
   /** The (tenant, request_id, endpoint) key is claimed with other parameters or by another user. */
   conflict: 'LG409',
+  /** A claim in a REPEATABLE READ or SERIALIZABLE transaction: enqueue under READ COMMITTED. */
+  featureNotSupported: '0A000',
 } as const;
 
 export type SqlState = (typeof SQLSTATE)[keyof typeof SQLSTATE];

@@ -293,7 +293,12 @@ declare
   k_scope text;
   k_period timestamptz;
   k_shard smallint;
+  -- Phase 2's work, collected in phase 1: one entry per usage row whose alerts or escrow must be looked at.
+  after_spend jsonb[] := '{}';
+  x jsonb;
 begin
+  -- Phase 1: every usage row of the footprint, in meter order. No alert is inserted before all of them are held, so a
+  -- settle never waits for a usage row while holding an alert that another transaction (the expiry sweep) may wait for.
   for m in select x.id, x.scope, x."window", x.unit, x.shards from llm_private.meters x where x.id = any (b.meter_ids) order by x.id loop
     held_delta := (case when b.state = 'held' then llm_private.held_amount(m.unit, b) else 0 end)
                 - (case when a.state = 'held' then llm_private.held_amount(m.unit, a) else 0 end);
@@ -313,20 +318,29 @@ begin
       raise exception using errcode = 'P0004', message = 'an attempt''s usage row is missing',
         detail = format('meter %s, attempt %s/%s', m.id, b.request_pk, b.attempt_no);
     end if;
-    if spent_delta > 0 and r.spent >= r.next_alert_at then
-      perform llm_private.usage_after_spend(m.id, k_tenant, k_user, k_scope, k_period, k_shard, r.spent, r.quota, m.shards, spent_delta,
-        r.limit_id, r.cap);
+    if (spent_delta > 0 and r.spent >= r.next_alert_at) or (r.over and m.shards > 1) then
+      after_spend := after_spend || jsonb_build_object('m', m.id, 't', k_tenant, 'u', k_user, 's', k_scope, 'p', k_period, 'sh', k_shard,
+        'spent', r.spent, 'quota', r.quota, 'shards', m.shards, 'delta', spent_delta, 'limit', r.limit_id, 'cap', r.cap,
+        'alert', spent_delta > 0 and r.spent >= r.next_alert_at, 'over', r.over and m.shards > 1);
     end if;
-    -- An overrun (charged in full) left this shard over its quota: cover it with the other shards' free quota, so that
-    -- they cannot still admit what the cap no longer has room for.
-    if r.over and m.shards > 1 then
-      perform llm_private.usage_borrow(m.id, k_tenant, k_user, k_scope, k_period, k_shard, 0);
+  end loop;
+  -- Phase 2: alerts and trips at each crossed threshold; a shard an overrun left over its quota borrows the excess from
+  -- the other shards (SKIP LOCKED: never a wait), so that they cannot still admit what the cap has no room for.
+  foreach x in array after_spend loop
+    if (x->>'alert')::boolean then
+      perform llm_private.usage_after_spend((x->>'m')::smallint, (x->>'t')::uuid, (x->>'u')::uuid, x->>'s', (x->>'p')::timestamptz,
+        (x->>'sh')::smallint, (x->>'spent')::bigint, (x->>'quota')::bigint, (x->>'shards')::smallint, (x->>'delta')::bigint,
+        (x->>'limit')::integer, (x->>'cap')::bigint);
+    end if;
+    if (x->>'over')::boolean then
+      perform llm_private.usage_borrow((x->>'m')::smallint, (x->>'t')::uuid, (x->>'u')::uuid, x->>'s', (x->>'p')::timestamptz,
+        (x->>'sh')::smallint, 0);
     end if;
   end loop;
 end
 $$;
 comment on function llm_private.usage_apply(llm_private.attempts, llm_private.attempts, text, timestamptz) is
-  'Moves held and spent on an attempt''s footprint by the difference between two states of the attempt (in meter order), then checks alerts and trips; a shard an overrun left over its quota borrows the excess from the other shards.';
+  'Moves held and spent on an attempt''s footprint by the difference between two states of the attempt (every usage row first, in meter order), then checks alerts and trips; a shard an overrun left over its quota borrows the excess from the other shards.';
 
 grant execute on function llm_private.usage_prepare(smallint, smallint, uuid, uuid, text, timestamptz, integer, bigint),
   llm_private.usage_borrow(smallint, uuid, uuid, text, timestamptz, smallint, bigint),

@@ -85,6 +85,7 @@ declare
   v_idx integer;
   v_start integer := 1;
   v_pressure_off boolean := false;
+  v_chain text[];
   v_target integer;
   v_provider text;
   v_model text;
@@ -221,6 +222,7 @@ begin
       from llm_private.model_fallbacks f where f.provider || ':' || f.model = i.model_ref), '{}');
   end if;
   v_decision := 'allow';
+  v_chain := v_candidates;
 
   <<passes>>
   loop
@@ -332,7 +334,7 @@ begin
   -- Pressure is a preference: when no model from the preferred one on can be used (breaker open, no price), the
   -- call goes on as if there were no pressure, from the requested model.
   exit passes when chosen_p.id is not null or v_reason <> 'budget_pressure' or v_pressure_off;
-  v_pressure_off := true; v_start := 1; v_decision := 'allow'; v_reason := 'ok';
+  v_pressure_off := true; v_start := 1; v_decision := 'allow'; v_reason := 'ok'; v_candidates := v_chain;
   new.limit_id := null; new.limit_cap := null; new.limit_used := null;
   end loop;
 

@@ -107,6 +107,15 @@ begin
     -- One claim per key, whoever inserts: under the same lock as llm.enqueue_call, a claim of the key
     -- in the idempotency window that the inserter can see refuses this one (another user's claim,
     -- which RLS hides here, is refused by llm_queue.add_request_job, which sees every claim).
+    -- The check must read the claims committed up to the lock: under REPEATABLE READ or SERIALIZABLE the transaction's
+    -- snapshot predates the lock and would miss a claim committed meanwhile (SERIALIZABLE protects only against other
+    -- SERIALIZABLE transactions; the other claimant may be READ COMMITTED).
+    if current_setting('transaction_isolation') in ('repeatable read', 'serializable') then
+      raise exception using errcode = '0A000', message = 'a request is claimed under READ COMMITTED',
+        detail = format('this transaction is %s: its snapshot could miss a claim of the same key committed meanwhile',
+          upper(current_setting('transaction_isolation'))),
+        hint = 'Call llm.enqueue_call in a READ COMMITTED transaction (PostgreSQL''s default).';
+    end if;
     perform pg_advisory_xact_lock(hashtextextended(format('%s/%s/%s', new.tenant_id, new.endpoint, new.request_id), 7420011));
     if exists (select 1 from llm_private.requests x
                 where x.tenant_id = new.tenant_id and x.request_id = new.request_id and x.endpoint = new.endpoint

@@ -40,9 +40,9 @@ select throws_ok($$select * from llm.calls$$, '42501', null, 'nor any audit view
 select throws_ok($$select * from llm.final_outputs$$, '42501', null, 'nor the final outputs');
 select is((select count(*)::int from llm_private.call_outputs), 1, 'reading outputs directly shows exactly the eligible one');
 select results_eq($$select id from llm_private.tenants$$, $$values (tests.tenant_a())$$,
-  'of the tenants, only the one with an eligible call (not every tenant of the system)');
-select results_eq($$select provider || ':' || model from llm_private.model_prices$$, $$values ('mock:small')$$,
-  'of the prices, only the one an eligible call was charged at (not the whole catalog)');
+  'of the tenants, only the one that consented (no eligible call is possible for the others)');
+select results_eq($$select provider || ':' || model from llm_private.model_prices order by 1$$, $$values ('mock:small'), ('mock:tiny')$$,
+  'of the prices, only those of models whose terms allow training (no eligible call is possible on the others)');
 select tests.act_as_role('llm_operator');
 select lives_ok($$select llm.set_tenant_data_use(tests.tenant_a(), true, true)$$, 'tenant A also allows traces');
 select tests.act_as_role('llm_exporter');

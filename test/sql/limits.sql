@@ -1,7 +1,7 @@
 -- Limits are data: the defaults as rows, new kinds of limits added with SQL only, temporary increases,
 -- soft limits, alerts once per threshold and period, escrow shards that stay strict, budget pressure.
 begin;
-select plan(82);
+select plan(87);
 select tests.seed();
 
 -- The 0.1 defaults are rows.
@@ -167,6 +167,24 @@ values ('mock', 'mini', 'open', 3, '2026-03-15 11:30:00+00');
 select results_eq($$select decision, reason, model, held_micros from tests.call(tests.tenant_b(), 'b4000000-0000-0000-0000-000000000004', 'pb-3')$$,
   $$values ('allow', 'ok', 'large', 40000::bigint)$$,
   'with the pressure model''s breaker open, the call goes on with the requested model (pressure never refuses)');
+delete from llm_private.provider_breakers where model = 'mini';
+-- And the call is then decided exactly as without pressure: tenant E, whose routes are capped at 250 micro-USD by
+-- fallback, and whose user E1 is under pressure towards mock:mini (breaker open again, not in mock:large's chain).
+select tests.act_as_role('llm_operator');
+select lives_ok($$select llm.upsert_tenant('e5000000-0000-0000-0000-00000000000e', 'tenant E')$$, 'tenant E');
+select ok(llm.set_limit('request_cap_route', 250, 'e5000000-0000-0000-0000-00000000000e', null, 'hard', 'fallback') > 0,
+  'E''s routes: at most 250 micro-USD each, by fallback (capped on the last model of the chain)');
+select ok(llm.set_limit('user_monthly', 1000000, 'e5000000-0000-0000-0000-00000000000e', 'e5100000-0000-0000-0000-000000000001', 'hard', 'block',
+  null, null, '{80,95,100}', false, 1::smallint, 'mock:mini') > 0, 'E1: pressure above 1 % of 1 USD, to mock:mini');
+select ok(llm.adjust_usage('e5000000-0000-0000-0000-00000000000e', 'e5100000-0000-0000-0000-000000000001', 20000, 'spent elsewhere') > 0,
+  'E1 has spent 2 %');
+select tests.as_admin();
+insert into llm_private.provider_breakers (provider, model, state, consecutive_failures, open_until)
+values ('mock', 'mini', 'open', 3, '2026-03-15 11:30:00+00');
+select results_eq($$select decision, reason, model, held_micros from tests.call('e5000000-0000-0000-0000-00000000000e',
+                     'e5100000-0000-0000-0000-000000000001', 'pe-1', 'route', 'mock:large')$$,
+  $$values ('cap', 'request_cap_route', 'tiny', 250::bigint)$$,
+  'mock:mini unusable: along mock:large''s own chain to mock:tiny, capped there as its last model (as without pressure)');
 delete from llm_private.provider_breakers where model = 'mini';
 
 -- What the engine cannot apply is refused when defined: per-request meters count micros, per-request limits are hard.

@@ -123,8 +123,9 @@ select results_eq($$
    where n.nspname in ('llm', 'llm_private') and c.relkind in ('r', 'p', 'v') and not c.relispartition
      and (has_table_privilege('llm_exporter', c.oid, 'select') or has_any_column_privilege('llm_exporter', c.oid, 'select'))
    order by 1
-$$, $$values ('attempts'), ('call_outputs'), ('distillation_export'), ('model_prices'), ('reasoning_traces'), ('request_inputs'), ('tenants')$$,
-  'the exporter reaches the export view and only the columns it reads (row policies: eligible rows only)');
+$$, $$values ('attempts'), ('call_outputs'), ('distillation_export'), ('model_prices'), ('models'), ('reasoning_traces'), ('request_inputs'),
+           ('tenants')$$,
+  'the exporter reaches the export view and only the columns it reads, or its policies read (row policies: eligible rows, consenting tenants, trainable models)');
 select is_empty($$
   select c.oid::regclass::text from pg_class c join pg_namespace n on n.oid = c.relnamespace
    where n.nspname in ('llm', 'llm_private') and c.relkind = 'v'
@@ -177,6 +178,9 @@ $$values
   ('column llm_private.model_prices.id | llm_exporter=SELECT'),
   ('column llm_private.model_prices.model | llm_exporter=SELECT'),
   ('column llm_private.model_prices.provider | llm_exporter=SELECT'),
+  ('column llm_private.models.model | llm_exporter=SELECT'),
+  ('column llm_private.models.provider | llm_exporter=SELECT'),
+  ('column llm_private.models.training_allowed | llm_exporter=SELECT'),
   ('column llm_private.provider_breakers.consecutive_failures | llm_money=UPDATE llm_operator=UPDATE'),
   ('column llm_private.provider_breakers.last_failure_at | llm_money=UPDATE llm_operator=UPDATE'),
   ('column llm_private.provider_breakers.last_success_at | llm_money=UPDATE llm_operator=UPDATE'),
@@ -391,11 +395,12 @@ $$values
   ('policy llm_private.model_fallbacks owner_all ALL to llm_owner'),
   ('policy llm_private.model_fallbacks select_all SELECT to llm_auditor,llm_money,llm_operator'),
   ('policy llm_private.model_fallbacks worker_select SELECT to llm_worker'),
-  ('policy llm_private.model_prices exporter_eligible SELECT to llm_exporter'),
+  ('policy llm_private.model_prices exporter_trainable SELECT to llm_exporter'),
   ('policy llm_private.model_prices operator_insert INSERT to llm_operator'),
   ('policy llm_private.model_prices owner_all ALL to llm_owner'),
   ('policy llm_private.model_prices select_all SELECT to llm_app,llm_auditor,llm_money,llm_operator'),
   ('policy llm_private.model_prices worker_select SELECT to llm_worker'),
+  ('policy llm_private.models exporter_trainable SELECT to llm_exporter'),
   ('policy llm_private.models operator_all ALL to llm_operator'),
   ('policy llm_private.models owner_all ALL to llm_owner'),
   ('policy llm_private.models select_all SELECT to llm_app,llm_auditor,llm_money,llm_operator'),
@@ -433,7 +438,7 @@ $$values
   ('policy llm_private.shutoff_windows operator_all ALL to llm_operator'),
   ('policy llm_private.tenants app_select_own SELECT to llm_app'),
   ('policy llm_private.tenants auditor_select SELECT to llm_auditor'),
-  ('policy llm_private.tenants exporter_eligible SELECT to llm_exporter'),
+  ('policy llm_private.tenants exporter_consented SELECT to llm_exporter'),
   ('policy llm_private.tenants money_select_own SELECT to llm_money'),
   ('policy llm_private.tenants operator_all ALL to llm_operator'),
   ('policy llm_private.tenants owner_all ALL to llm_owner'),

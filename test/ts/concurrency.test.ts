@@ -212,3 +212,83 @@ test('the expiry sweep and a concurrent reserve never deadlock (two users, an un
   const { rows: drift } = await auditor.query('select * from llm.reconciliation_drift');
   expect(drift).toEqual([]);
 }, 60_000);
+
+test('a settle and the expiry sweep crossing the same alert threshold never deadlock (the settle holds every usage row before it alerts)', async () => {
+  const tenant = 'f0000000-0000-0000-0000-00000000000f';
+  const shard = async (u: string) =>
+    (await admin.query(`select llm_private.usage_shard('tenant', 8::smallint, $1, $2) as s`, [tenant, u])).rows[0].s as number;
+  // Three different shards of the tenant's month: the debit's (no user), the settler's and the swept user's, so that
+  // both calls cross the alert on their own shard (a crossing first seen on a shard already past its levels waits
+  // for llm.evaluate_limits).
+  const debitShard = (await admin.query(`select llm_private.usage_shard('tenant', 8::smallint, $1, null) as s`, [tenant])).rows[0].s as number;
+  let settler = randomUUID();
+  while ((await shard(settler)) === debitShard) settler = randomUUID();
+  let swept = randomUUID();
+  while ([debitShard, await shard(settler)].includes(await shard(swept))) swept = randomUUID();
+  await admin.query(`select tests.freeze_clock('2026-06-10 12:00:00+00')`);
+  await admin.query(`select llm.upsert_tenant($1, 'alert race tenant')`, [tenant]);
+  // The month: 200 000, of which 120 000 already spent (a debit: 60 %, no alert yet). Two holds of 40 000 fill it; each
+  // call, charged in full, brings the month to 160 000 = 80 %: both the settle and the sweep cross the 80 % alert.
+  await admin.query(`select llm.set_limit('tenant_monthly', 200000, $1)`, [tenant]);
+  const globalLimit = (await admin.query(`select llm.set_limit('global_hourly', 1000000000000) as id`)).rows[0].id as number;
+  try {
+    await admin.query(`select llm.adjust_usage($1, null, 120000, 'spent elsewhere')`, [tenant]);
+    const enqueue = (u: string, id: string) => withApp(app, signContext(TEST_CONTEXT_SECRET, tenant, u), async (c) =>
+      (await c.query(`select request_pk::text from llm.enqueue_call($1::jsonb)`, [JSON.stringify({
+        request_id: id, endpoint: 'explanation', model: 'mock:large', max_output_tokens: 1000,
+        messages: [{ role: 'user', content: id }] })])).rows[0].request_pk as string);
+    const reserve = (u: string, pk: string) => withMoney(worker, { tenantId: tenant, userId: u }, async (c) =>
+      (await c.query(`select decision, attempt_no from llm.reserve_call($1::bigint, 1, 1000, 30000)`, [pk])).rows[0] as
+        { decision: string; attempt_no: number });
+    const sweptPk = await enqueue(swept, 'alert-race-1');
+    expect((await reserve(swept, sweptPk)).decision).toBe('allow');
+    await admin.query(`select tests.freeze_clock('2026-06-10 12:05:00+00')`);
+    const settlerPk = await enqueue(settler, 'alert-race-2');
+    const held = await reserve(settler, settlerPk);
+    expect(held.decision).toBe('allow');
+    await admin.query(`select tests.freeze_clock('2026-06-10 12:05:10+00')`); // the first hold has expired, the second not
+
+    const blocker = await admin.connect();
+    const waiting = async (n: number) => {
+      for (let i = 0; i < 500; i++) {
+        const { rows } = await admin.query(
+          `select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`);
+        if (rows[0].n >= n) return;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      throw new Error(`fewer than ${n} sessions waiting on a lock`);
+    };
+    try {
+      // Hold the global hourly row both calls count on, so that the sweep queues for it first, then the settle.
+      await blocker.query('begin');
+      await blocker.query(
+        `select 1 from llm_private.usage u join llm_private.meters m on m.id = u.meter_id
+          where m.name = 'global_hourly' and u.period_start = '2026-06-10 12:00:00+00' for update`);
+      const sweep = withRole(admin, 'llm_operator', async (c) => (await c.query('select llm.expire_holds() as n')).rows[0].n as number)
+        .then((n) => ({ n, e: null }), (e: { code?: string }) => ({ n: null, e: e.code ?? String(e) }));
+      await waiting(1);
+      const settle = withMoney(worker, { tenantId: tenant, userId: settler }, async (c) =>
+        (await c.query(`select state from llm.settle_call($1::bigint, $2, 'ok', 1000, 0, 1000, 5)`, [settlerPk, held.attempt_no])).rows[0].state as string)
+        .then((s) => ({ s, e: null }), (e: { code?: string }) => ({ s: null, e: e.code ?? String(e) }));
+      await waiting(2);
+      await blocker.query('commit');
+      // Before: the settle inserted its 80 % alert, then waited for the global row the sweep held; the sweep waited for
+      // that alert: 40P01. Now the settle holds every usage row before it alerts.
+      expect(await sweep).toEqual({ n: expect.any(Number), e: null }); // the swept hold (and any hold an earlier test left)
+      const { rows: [swept1] } = await admin.query(`select state::text from llm_private.attempts where request_pk = $1`, [sweptPk]);
+      expect(swept1).toEqual({ state: 'expired' });
+      expect(await settle).toEqual({ s: 'settled', e: null });
+    } finally {
+      await blocker.query('rollback').catch(() => {});
+      blocker.release();
+    }
+    const { rows: alerts } = await admin.query(
+      `select threshold_pct::int as pct, used::text from llm.alerts where tenant_id = $1 and meter_name = 'tenant_monthly' order by 1`, [tenant]);
+    // 80 % by the sweep (160 000), then 95 and 100 % by the settle (200 000); each once.
+    expect(alerts).toEqual([{ pct: 80, used: '160000' }, { pct: 95, used: '200000' }, { pct: 100, used: '200000' }]);
+    const { rows: drift } = await auditor.query('select * from llm.reconciliation_drift');
+    expect(drift).toEqual([]);
+  } finally {
+    await admin.query('select llm.end_limit($1)', [globalLimit]);
+  }
+}, 60_000);

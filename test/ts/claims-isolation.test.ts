@@ -1,0 +1,79 @@
+/**
+ * One claim per (tenant, request_id, endpoint) whatever the caller's isolation level. The claim
+ * check runs after the key's advisory lock and must read the claims committed up to it: under
+ * REPEATABLE READ or SERIALIZABLE the transaction's snapshot predates the lock, so it would miss a
+ * claim committed meanwhile (by a READ COMMITTED transaction, against which SERIALIZABLE does not
+ * protect) and make a second claim with a second job. Such a claim is refused (0A000); READ
+ * COMMITTED (the default) returns the existing request.
+ */
+import type { Pool, PoolClient } from 'pg';
+import { signContext } from '../../src/db/context';
+import { TEST_CONTEXT_SECRET } from '../support/admin';
+import { createTestDb, TestDb } from '../support/db';
+
+const TENANT = 'a0000000-0000-0000-0000-00000000000a';
+const USER = 'a1000000-0000-0000-0000-000000000001';
+const USER2 = 'a2000000-0000-0000-0000-000000000002';
+
+let db: TestDb;
+let app: Pool;
+let admin: Pool;
+
+beforeAll(async () => {
+  db = await createTestDb();
+  admin = db.pool('admin', 1);
+  await admin.query('select tests.seed()');
+  app = db.pool('llm_app', 2);
+});
+afterAll(async () => db.drop());
+
+const payload = (id: string) => JSON.stringify({ request_id: id, endpoint: 'route', model: 'mock:small', max_output_tokens: 10,
+  messages: [{ role: 'user', content: 'same question' }] });
+
+async function begin(c: PoolClient, isolation: string, user: string): Promise<void> {
+  await c.query(`begin isolation level ${isolation}`);
+  await c.query('select llm.use_context($1)', [signContext(TEST_CONTEXT_SECRET, TENANT, user)]);
+}
+
+/** A opens its transaction (and snapshot) first; B claims the key and commits; then A enqueues the same key. */
+async function race(isolation: string, id: string, userA = USER, userB = USER): Promise<{ error: string | null; claims: number; jobs: number }> {
+  const a = await app.connect();
+  const b = await app.connect();
+  let error: string | null = null;
+  try {
+    await begin(a, isolation, userA);
+    await begin(b, 'read committed', userB);
+    await b.query('select * from llm.enqueue_call($1::jsonb)', [payload(id)]);
+    await b.query('commit');
+    try {
+      await a.query('select * from llm.enqueue_call($1::jsonb)', [payload(id)]);
+      await a.query('commit');
+    } catch (e) {
+      error = (e as { code?: string }).code ?? String(e);
+      await a.query('rollback');
+    }
+  } finally {
+    a.release();
+    b.release();
+  }
+  const { rows } = await admin.query<{ claims: number; jobs: number }>(
+    `select count(*)::int as claims, count(j.id)::int as jobs from llm_private.requests q
+       left join graphile_worker.jobs j on j.id = q.job_id where q.request_id = $1`, [id]);
+  return { error, ...rows[0]! };
+}
+
+test('REPEATABLE READ: the late claim of a key committed meanwhile is refused (0A000), one claim, one job', async () => {
+  expect(await race('repeatable read', 'rr-1')).toEqual({ error: '0A000', claims: 1, jobs: 1 });
+});
+
+test('REPEATABLE READ, another user of the tenant: refused too', async () => {
+  expect(await race('repeatable read', 'rr-2', USER2, USER)).toEqual({ error: '0A000', claims: 1, jobs: 1 });
+});
+
+test('SERIALIZABLE against a READ COMMITTED claimant: refused too (0A000), one claim, one job', async () => {
+  expect(await race('serializable', 'sr-1')).toEqual({ error: '0A000', claims: 1, jobs: 1 });
+});
+
+test('READ COMMITTED (the default): the same request comes back, one claim, one job', async () => {
+  expect(await race('read committed', 'rc-1')).toEqual({ error: null, claims: 1, jobs: 1 });
+});
