@@ -153,6 +153,17 @@ test('the application, logged in as itself, cannot become the money role or any 
  * 40P01 (deadlock detected) every time. A third transaction holds user 2's tenant-month shard so
  * that the reserve is parked between its two locks while the sweep starts: the order is forced.
  */
+/** Resolves once at least n sessions of this database wait on a lock (the interleaving a test arranges). */
+async function waiting(n: number): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    const { rows } = await admin.query(
+      `select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`);
+    if (rows[0].n >= n) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`fewer than ${n} sessions waiting on a lock`);
+}
+
 test('the expiry sweep and a concurrent reserve never deadlock (two users, an unsharded tenant meter)', async () => {
   const tenant = 'd0000000-0000-0000-0000-00000000000d';
   const shard = async (u: string) =>
@@ -178,15 +189,6 @@ test('the expiry sweep and a concurrent reserve never deadlock (two users, an un
   const pk3 = await enqueue(u2, 'sweep-3');
 
   const blocker = await admin.connect();
-  const waiting = async (n: number) => {
-    for (let i = 0; i < 500; i++) {
-      const { rows } = await admin.query(
-        `select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`);
-      if (rows[0].n >= n) return;
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    throw new Error(`fewer than ${n} sessions waiting on a lock`);
-  };
   try {
     await blocker.query('begin');
     await blocker.query(
@@ -249,15 +251,6 @@ test('a settle and the expiry sweep crossing the same alert threshold never dead
     await admin.query(`select tests.freeze_clock('2026-06-10 12:05:10+00')`); // the first hold has expired, the second not
 
     const blocker = await admin.connect();
-    const waiting = async (n: number) => {
-      for (let i = 0; i < 500; i++) {
-        const { rows } = await admin.query(
-          `select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`);
-        if (rows[0].n >= n) return;
-        await new Promise((r) => setTimeout(r, 10));
-      }
-      throw new Error(`fewer than ${n} sessions waiting on a lock`);
-    };
     try {
       // Hold the global hourly row both calls count on, so that the sweep queues for it first, then the settle.
       await blocker.query('begin');
