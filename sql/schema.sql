@@ -686,7 +686,7 @@ begin
   end if;
   insert into llm_private.users (tenant_id, id) values (ctx.tenant_id, ctx.user_id) on conflict do nothing;
   v_fp := llm_private.fingerprint(ctx.user_id, p_payload);
-  perform pg_advisory_xact_lock(hashtextextended(format('%s/%s/%s', ctx.tenant_id, p_payload->>'endpoint', p_payload->>'request_id'), 7420011));
+  perform llm_private.lock_claim(ctx.tenant_id, p_payload->>'endpoint', p_payload->>'request_id');
   v_from := llm_private.claim_window_start();
   select * into q from llm_private.requests x
    where x.tenant_id = ctx.tenant_id and x.request_id = p_payload->>'request_id'
@@ -1119,7 +1119,7 @@ begin
       v_owner := llm_private.cache_owner(q.tenant_id, q.user_id, q.endpoint);
       -- Check and claim as one step: identical reserves queue here until the first one commits its
       -- fill (the trigger's cache_fills insert), so exactly one of them calls the provider.
-      perform pg_advisory_xact_lock(hashtextextended(q.tenant_id::text || '/' || v_owner::text || '/' || v_key, 7));
+      perform pg_advisory_xact_lock(hashtextextended(q.tenant_id::text || '/' || v_owner::text || '/' || v_key, llm_private.lock_salt(q.tenant_id)));
       select * into f from llm_private.cache_fills x
        where x.tenant_id = q.tenant_id and x.owner_user_id = v_owner
          and x.cache_key = v_key and x.expires_at > v_now and x.request_pk <> q.id;
@@ -2643,6 +2643,44 @@ ALTER FUNCTION llm_private.live_cache_entry(p_tenant_id uuid, p_owner uuid, p_ca
 --
 
 COMMENT ON FUNCTION llm_private.live_cache_entry(p_tenant_id uuid, p_owner uuid, p_cache_key text, p_at timestamp with time zone) IS 'The unexpired cache entry of a key in a scope, if any.';
+
+--
+-- Name: lock_claim(uuid, text, text); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.lock_claim(p_tenant_id uuid, p_endpoint text, p_request_id text) RETURNS void
+    LANGUAGE sql
+    SET search_path TO 'pg_catalog'
+    AS $$
+  select pg_advisory_xact_lock(hashtextextended(format('%s/%s/%s', p_tenant_id, p_endpoint, p_request_id), llm_private.lock_salt(p_tenant_id)))
+$$;
+
+ALTER FUNCTION llm_private.lock_claim(p_tenant_id uuid, p_endpoint text, p_request_id text) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION lock_claim(p_tenant_id uuid, p_endpoint text, p_request_id text); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.lock_claim(p_tenant_id uuid, p_endpoint text, p_request_id text) IS 'Takes the claim lock of (tenant, endpoint, request_id) for the transaction: the one order of concurrent claims of a key, keyed with the tenant''s secret salt.';
+
+--
+-- Name: lock_salt(uuid); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.lock_salt(p_tenant_id uuid) RETURNS bigint
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog'
+    AS $$
+  select coalesce((select t.lock_salt from llm_private.tenants t where t.id = p_tenant_id), 0)
+$$;
+
+ALTER FUNCTION llm_private.lock_salt(p_tenant_id uuid) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION lock_salt(p_tenant_id uuid); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.lock_salt(p_tenant_id uuid) IS 'The seed of a tenant''s advisory lock keys (tenants.lock_salt; 0 where the caller cannot see the tenant): another tenant cannot compute them.';
 
 --
 -- Name: max_output_within(llm_private.model_prices, integer, bigint); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
@@ -4318,7 +4356,7 @@ begin
           upper(current_setting('transaction_isolation'))),
         hint = 'Call llm.enqueue_call in a READ COMMITTED transaction (PostgreSQL''s default).';
     end if;
-    perform pg_advisory_xact_lock(hashtextextended(format('%s/%s/%s', new.tenant_id, new.endpoint, new.request_id), 7420011));
+    perform llm_private.lock_claim(new.tenant_id, new.endpoint::text, new.request_id);
     if exists (select 1 from llm_private.requests x
                 where x.tenant_id = new.tenant_id and x.request_id = new.request_id and x.endpoint = new.endpoint
                   and x.id >= llm_private.claim_window_start()) then
@@ -5748,6 +5786,7 @@ CREATE TABLE llm_private.tenants (
     distillation_opt_in boolean DEFAULT false NOT NULL,
     traces_distillable boolean DEFAULT false NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
+    lock_salt bigint DEFAULT ((random() * ('9000000000000000000'::numeric)::double precision))::bigint NOT NULL,
     CONSTRAINT tenants_name_check CHECK (((length(name) >= 1) AND (length(name) <= 200)))
 );
 
@@ -5772,6 +5811,12 @@ COMMENT ON COLUMN llm_private.tenants.distillation_opt_in IS 'The tenant allows 
 --
 
 COMMENT ON COLUMN llm_private.tenants.traces_distillable IS 'The tenant also allows reasoning traces to be used for distillation.';
+
+--
+-- Name: COLUMN tenants.lock_salt; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.tenants.lock_salt IS 'The seed of this tenant''s advisory lock keys (claims, cache fills): random, visible only in the tenant''s own context, so another tenant cannot take them.';
 
 --
 -- Name: distillation_export; Type: VIEW; Schema: llm; Owner: llm_owner
@@ -9328,6 +9373,21 @@ GRANT ALL ON FUNCTION llm_private.live_cache_entry(p_tenant_id uuid, p_owner uui
 GRANT ALL ON FUNCTION llm_private.live_cache_entry(p_tenant_id uuid, p_owner uuid, p_cache_key text, p_at timestamp with time zone) TO llm_operator;
 
 --
+-- Name: FUNCTION lock_claim(p_tenant_id uuid, p_endpoint text, p_request_id text); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.lock_claim(p_tenant_id uuid, p_endpoint text, p_request_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.lock_claim(p_tenant_id uuid, p_endpoint text, p_request_id text) TO llm_app;
+
+--
+-- Name: FUNCTION lock_salt(p_tenant_id uuid); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.lock_salt(p_tenant_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.lock_salt(p_tenant_id uuid) TO llm_app;
+GRANT ALL ON FUNCTION llm_private.lock_salt(p_tenant_id uuid) TO llm_money;
+
+--
 -- Name: FUNCTION max_output_within(p llm_private.model_prices, p_input_tokens integer, p_budget_micros bigint); Type: ACL; Schema: llm_private; Owner: llm_owner
 --
 
@@ -10282,19 +10342,38 @@ GRANT INSERT(system_hash) ON TABLE llm_private.request_inputs TO llm_app;
 GRANT SELECT ON TABLE llm_private.tenants TO llm_app;
 GRANT SELECT ON TABLE llm_private.tenants TO llm_money;
 GRANT SELECT,INSERT,UPDATE ON TABLE llm_private.tenants TO llm_operator;
-GRANT SELECT ON TABLE llm_private.tenants TO llm_auditor;
 
 --
 -- Name: COLUMN tenants.id; Type: ACL; Schema: llm_private; Owner: llm_owner
 --
 
 GRANT SELECT(id) ON TABLE llm_private.tenants TO llm_exporter;
+GRANT SELECT(id) ON TABLE llm_private.tenants TO llm_auditor;
+
+--
+-- Name: COLUMN tenants.name; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT SELECT(name) ON TABLE llm_private.tenants TO llm_auditor;
+
+--
+-- Name: COLUMN tenants.distillation_opt_in; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT SELECT(distillation_opt_in) ON TABLE llm_private.tenants TO llm_auditor;
 
 --
 -- Name: COLUMN tenants.traces_distillable; Type: ACL; Schema: llm_private; Owner: llm_owner
 --
 
 GRANT SELECT(traces_distillable) ON TABLE llm_private.tenants TO llm_exporter;
+GRANT SELECT(traces_distillable) ON TABLE llm_private.tenants TO llm_auditor;
+
+--
+-- Name: COLUMN tenants.created_at; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT SELECT(created_at) ON TABLE llm_private.tenants TO llm_auditor;
 
 --
 -- Name: TABLE distillation_export; Type: ACL; Schema: llm; Owner: llm_owner

@@ -502,7 +502,7 @@ begin
       v_owner := llm_private.cache_owner(q.tenant_id, q.user_id, q.endpoint);
       -- Check and claim as one step: identical reserves queue here until the first one commits its
       -- fill (the trigger's cache_fills insert), so exactly one of them calls the provider.
-      perform pg_advisory_xact_lock(hashtextextended(q.tenant_id::text || '/' || v_owner::text || '/' || v_key, 7));
+      perform pg_advisory_xact_lock(hashtextextended(q.tenant_id::text || '/' || v_owner::text || '/' || v_key, llm_private.lock_salt(q.tenant_id)));
       select * into f from llm_private.cache_fills x
        where x.tenant_id = q.tenant_id and x.owner_user_id = v_owner
          and x.cache_key = v_key and x.expires_at > v_now and x.request_pk <> q.id;

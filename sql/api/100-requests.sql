@@ -95,6 +95,24 @@ $$;
 comment on function llm_private.claim_window_start() is
   'The smallest request pk of the idempotency window (settings.idempotency_months calendar months, this one included): a claim of a key is found again from here.';
 
+create or replace function llm_private.lock_salt(p_tenant_id uuid) returns bigint
+  language sql stable
+  set search_path = pg_catalog
+as $$
+  select coalesce((select t.lock_salt from llm_private.tenants t where t.id = p_tenant_id), 0)
+$$;
+comment on function llm_private.lock_salt(uuid) is
+  'The seed of a tenant''s advisory lock keys (tenants.lock_salt; 0 where the caller cannot see the tenant): another tenant cannot compute them.';
+
+create or replace function llm_private.lock_claim(p_tenant_id uuid, p_endpoint text, p_request_id text) returns void
+  language sql
+  set search_path = pg_catalog
+as $$
+  select pg_advisory_xact_lock(hashtextextended(format('%s/%s/%s', p_tenant_id, p_endpoint, p_request_id), llm_private.lock_salt(p_tenant_id)))
+$$;
+comment on function llm_private.lock_claim(uuid, text, text) is
+  'Takes the claim lock of (tenant, endpoint, request_id) for the transaction: the one order of concurrent claims of a key, keyed with the tenant''s secret salt.';
+
 /* A claim is born queued; its state moves only forward; the application may only cancel its own queued request. */
 create or replace function llm_private.tg_requests__guard() returns trigger
   language plpgsql
@@ -116,7 +134,7 @@ begin
           upper(current_setting('transaction_isolation'))),
         hint = 'Call llm.enqueue_call in a READ COMMITTED transaction (PostgreSQL''s default).';
     end if;
-    perform pg_advisory_xact_lock(hashtextextended(format('%s/%s/%s', new.tenant_id, new.endpoint, new.request_id), 7420011));
+    perform llm_private.lock_claim(new.tenant_id, new.endpoint::text, new.request_id);
     if exists (select 1 from llm_private.requests x
                 where x.tenant_id = new.tenant_id and x.request_id = new.request_id and x.endpoint = new.endpoint
                   and x.id >= llm_private.claim_window_start()) then
@@ -259,7 +277,7 @@ begin
   end if;
   insert into llm_private.users (tenant_id, id) values (ctx.tenant_id, ctx.user_id) on conflict do nothing;
   v_fp := llm_private.fingerprint(ctx.user_id, p_payload);
-  perform pg_advisory_xact_lock(hashtextextended(format('%s/%s/%s', ctx.tenant_id, p_payload->>'endpoint', p_payload->>'request_id'), 7420011));
+  perform llm_private.lock_claim(ctx.tenant_id, p_payload->>'endpoint', p_payload->>'request_id');
   v_from := llm_private.claim_window_start();
   select * into q from llm_private.requests x
    where x.tenant_id = ctx.tenant_id and x.request_id = p_payload->>'request_id'
@@ -379,7 +397,9 @@ comment on view llm.my_usage is
   'For the application: its user''s usage and its tenant''s (and budget scopes'') against their caps, per meter and period.';
 
 grant execute on function llm_private.payload_errors(jsonb), llm.validate_payload(jsonb), llm_private.fingerprint(uuid, jsonb),
-  llm_private.claim_window_start(), llm.enqueue_call(jsonb), llm.cancel_request(text, text) to llm_app;
+  llm_private.claim_window_start(), llm_private.lock_salt(uuid), llm_private.lock_claim(uuid, text, text),
+  llm.enqueue_call(jsonb), llm.cancel_request(text, text) to llm_app;
+grant execute on function llm_private.lock_salt(uuid) to llm_money;
 grant execute on function llm_private.payload_errors(jsonb), llm.validate_payload(jsonb) to llm_operator, llm_auditor;
 grant execute on function llm.request_for_call(bigint) to llm_money;
 grant select on llm.request_results to llm_app, llm_auditor;

@@ -77,3 +77,32 @@ test('SERIALIZABLE against a READ COMMITTED claimant: refused too (0A000), one c
 test('READ COMMITTED (the default): the same request comes back, one claim, one job', async () => {
   expect(await race('read committed', 'rc-1')).toEqual({ error: null, claims: 1, jobs: 1 });
 });
+
+test('another tenant cannot take a claim lock: the key is seeded with the claiming tenant\'s own salt', async () => {
+  const TENANT_B = 'b0000000-0000-0000-0000-00000000000b';
+  const USER_B = 'b1000000-0000-0000-0000-000000000001';
+  const attacker = await app.connect();
+  const victim = await app.connect();
+  try {
+    // The attacker, in tenant A's valid context, locks every key it can compute for B's next request id.
+    await begin(attacker, 'read committed', USER);
+    const { rows: [seen] } = await attacker.query(
+      `select count(*)::int as n from llm_private.tenants where id = $1`, [TENANT_B]);
+    expect(seen).toEqual({ n: 0 }); // B's row, and so its salt, is invisible here
+    await attacker.query(`select pg_advisory_xact_lock(hashtextextended(format('%s/%s/%s', $1::text, 'route', 'victim-1'), s))
+                            from unnest(array[0, 7420011]::bigint[]) s`, [TENANT_B]);
+    await attacker.query('select llm_private.lock_claim($1, $2, $3)', [TENANT_B, 'route', 'victim-1']);
+    // B enqueues meanwhile, and is not held up.
+    await victim.query('begin');
+    await victim.query(`set local statement_timeout = '3s'`);
+    await victim.query('select llm.use_context($1)', [signContext(TEST_CONTEXT_SECRET, TENANT_B, USER_B)]);
+    const { rows: [claimed] } = await victim.query('select state, created from llm.enqueue_call($1::jsonb)', [payload('victim-1')]);
+    expect(claimed).toEqual({ state: 'queued', created: true });
+    await victim.query('commit');
+  } finally {
+    await attacker.query('rollback').catch(() => {});
+    await victim.query('rollback').catch(() => {});
+    attacker.release();
+    victim.release();
+  }
+});
