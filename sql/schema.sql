@@ -660,6 +660,7 @@ declare
   q llm_private.requests;
   v_ref record;
   v_from bigint;
+  v_created boolean := false;
 begin
   if cardinality(errs) > 0 then
     raise exception using errcode = '22023', message = 'invalid LLM request payload',
@@ -699,31 +700,27 @@ begin
           p_payload->>'request_id', q.id),
         hint = 'Use a new request_id for a different request, or the same payload to get the existing one.';
     end if;
-    if q.state = 'queued' and q.job_id is null then
-      -- A claim made by hand (an INSERT, not this function) with these very parameters: complete it.
-      insert into llm_private.request_inputs (tenant_id, request_pk, user_id, model_ref, messages, max_output_tokens, response_format,
-        source_watermark, correlation_id, cost_ceiling_micros, cache_key, system_hash)
-      values (q.tenant_id, q.id, q.user_id, p_payload->>'model', p_payload->'messages', (p_payload->>'max_output_tokens')::int,
-        coalesce(p_payload->>'response_format', 'text'), p_payload->>'source_watermark', p_payload->>'correlation_id',
-        (p_payload->>'cost_ceiling_micros')::bigint, null, repeat('0', 64))
-      on conflict do nothing;
-      perform llm_queue.add_request_job(q.id);
+    if q.state <> 'queued' or q.job_id is not null then
+      return query select q.id, case when q.state = 'queued' and exists (select 1 from llm_private.attempts a
+                                      where a.tenant_id = q.tenant_id and a.request_pk = q.id) then 'running' else q.state::text end, false;
+      return;
     end if;
-    return query select q.id, case when q.state = 'queued' and exists (select 1 from llm_private.attempts a
-                                    where a.tenant_id = q.tenant_id and a.request_pk = q.id) then 'running' else q.state::text end, false;
-    return;
+    -- A claim made by hand (an INSERT, not this function) with these very parameters: completed below (inputs, job).
+  else
+    insert into llm_private.requests as x (tenant_id, user_id, request_id, endpoint, fingerprint, budget_scope, created_at)
+    values (ctx.tenant_id, ctx.user_id, p_payload->>'request_id', (p_payload->>'endpoint')::llm_private.endpoint, v_fp,
+      p_payload->>'budget_scope', llm_private.now())
+    returning x.* into q;
+    v_created := true;
   end if;
-  insert into llm_private.requests as x (tenant_id, user_id, request_id, endpoint, fingerprint, budget_scope, created_at)
-  values (ctx.tenant_id, ctx.user_id, p_payload->>'request_id', (p_payload->>'endpoint')::llm_private.endpoint, v_fp,
-    p_payload->>'budget_scope', llm_private.now())
-  returning x.* into q;
   insert into llm_private.request_inputs (tenant_id, request_pk, user_id, model_ref, messages, max_output_tokens, response_format,
     source_watermark, correlation_id, cost_ceiling_micros, cache_key, system_hash)
   values (q.tenant_id, q.id, q.user_id, p_payload->>'model', p_payload->'messages', (p_payload->>'max_output_tokens')::int,
     coalesce(p_payload->>'response_format', 'text'), p_payload->>'source_watermark', p_payload->>'correlation_id',
-    (p_payload->>'cost_ceiling_micros')::bigint, null, repeat('0', 64));
+    (p_payload->>'cost_ceiling_micros')::bigint, null, repeat('0', 64))
+  on conflict do nothing;
   perform llm_queue.add_request_job(q.id);
-  return query select q.id, 'queued'::text, true;
+  return query select q.id, 'queued'::text, v_created;
 end
 $$;
 
