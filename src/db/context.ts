@@ -9,12 +9,15 @@
  *   withRole(pool, role, fn)        cross-tenant work as llm_operator or llm_auditor (no tenant)
  *
  * Each helper sends BEGIN, the role, the context and the per-transaction limits as one round trip
- * (values quoted with escapeLiteral; roles come from a closed list). statement_timeout and
+ * (values quoted with escapeLiteral; roles come from a closed list). moneyStatement(pool, ctx,
+ * text, params) sends the whole transaction, statement and COMMIT included, as one round trip:
+ * the worker's hot path (reserve, settle) holds no transaction open while Node waits. statement_timeout and
  * idle_in_transaction_session_timeout are set per transaction because role defaults do not apply
  * after SET ROLE.
  */
 import { createHmac } from 'node:crypto';
-import type { Pool, PoolClient } from 'pg';
+import type { Pool, PoolClient, QueryResult } from 'pg';
+import { inlineParams, type LiteralValue } from './literals';
 
 export interface RequestContext {
   tenantId: string;
@@ -49,14 +52,12 @@ function limitsSql(client: PoolClient, l: TxLimits): string {
     `set_config('idle_in_transaction_session_timeout', ${client.escapeLiteral(`${i}ms`)}, true);`;
 }
 
-async function inTransaction<T>(pool: Pool, prelude: (c: PoolClient) => string, fn: (c: PoolClient) => Promise<T>): Promise<T> {
+/** A pooled client for fn; on failure the transaction (if any) is rolled back, and a client that cannot roll back is discarded. */
+async function onClient<T>(pool: Pool, fn: (c: PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   let broken = false;
   try {
-    await client.query(`begin; ${prelude(client)}`);
-    const result = await fn(client);
-    await client.query('commit');
-    return result;
+    return await fn(client);
   } catch (e) {
     await client.query('rollback').catch(() => {
       broken = true;
@@ -67,13 +68,46 @@ async function inTransaction<T>(pool: Pool, prelude: (c: PoolClient) => string, 
   }
 }
 
-/** The worker's money path: reserve, settle, release as llm_money in the job's tenant+user context. */
-export function withMoney<T>(pool: Pool, ctx: RequestContext, fn: (client: PoolClient) => Promise<T>, limits: TxLimits = {}): Promise<T> {
-  return inTransaction(pool, (c) =>
-    'set local role llm_money; ' + limitsSql(c, limits) +
+function inTransaction<T>(pool: Pool, prelude: (c: PoolClient) => string, fn: (c: PoolClient) => Promise<T>): Promise<T> {
+  return onClient(pool, async (client) => {
+    await client.query(`begin; ${prelude(client)}`);
+    const result = await fn(client);
+    await client.query('commit');
+    return result;
+  });
+}
+
+function moneyPrelude(c: PoolClient, ctx: RequestContext, limits: TxLimits): string {
+  return 'set local role llm_money; ' + limitsSql(c, limits) +
     `select set_config('app.current_tenant_id', ${c.escapeLiteral(ctx.tenantId)}, true), ` +
     `set_config('app.current_user_id', ${c.escapeLiteral(ctx.userId)}, true), ` +
-    `set_config('app.context_tx', llm_private.tx_stamp()::text, true)`, fn);
+    `set_config('app.context_tx', llm_private.tx_stamp()::text, true)`;
+}
+
+/**
+ * One statement in its own transaction in ONE round trip: BEGIN, the prelude, the statement (its
+ * parameters inlined as literals, src/db/literals.ts) and COMMIT as one simple-protocol query.
+ * If any part fails, the server skips the rest and the transaction is rolled back here; a failed
+ * COMMIT rejects too, so a resolved promise means the statement's effects are committed.
+ * statement_timeout applies to each statement of the query separately (PostgreSQL 13+).
+ */
+function inOneTrip(pool: Pool, prelude: (c: PoolClient) => string, text: string, params: readonly LiteralValue[]): Promise<QueryResult> {
+  return onClient(pool, async (client) => {
+    const sql = `begin; ${prelude(client)}; ${inlineParams(text, params, (s) => client.escapeLiteral(s))}; commit`;
+    const results = (await client.query(sql)) as unknown as QueryResult[];
+    return results[results.length - 2]!;
+  });
+}
+
+/** The worker's money path as one round trip: `text` (with $n parameters) as llm_money in the job's tenant+user context. */
+export function moneyStatement(pool: Pool, ctx: RequestContext, text: string, params: readonly LiteralValue[],
+  limits: TxLimits = {}): Promise<QueryResult> {
+  return inOneTrip(pool, (c) => moneyPrelude(c, ctx, limits), text, params);
+}
+
+/** The worker's money path: reserve, settle, release as llm_money in the job's tenant+user context. */
+export function withMoney<T>(pool: Pool, ctx: RequestContext, fn: (client: PoolClient) => Promise<T>, limits: TxLimits = {}): Promise<T> {
+  return inTransaction(pool, (c) => moneyPrelude(c, ctx, limits), fn);
 }
 
 /** Cross-tenant work (operator sweeps, audits): a role, no tenant context. */

@@ -1,14 +1,16 @@
 /**
  * Thin wrappers over the worker's SQL API (SPEC.md "The SQL API the worker calls"): one query each,
  * explicit casts, rows parsed by zod (int8 money as bigint). No rule lives here: reserve decides,
- * settle records. Each runs on a client inside withMoney (src/db/context.ts).
+ * settle records. The client functions run on a client inside withMoney (src/db/context.ts);
+ * sqlLedger sends each as one transaction in one round trip (moneyStatement).
  *
  * `Ledger` is the same API as an interface, so that the governed call can be exercised against a
  * fake in unit tests; `sqlLedger` is the real one.
  */
 import type { Pool, PoolClient } from 'pg';
 import { z } from 'zod';
-import { withMoney, type RequestContext, type TxLimits } from './context';
+import { moneyStatement, type RequestContext, type TxLimits } from './context';
+import type { LiteralValue } from './literals';
 import { int8 } from '../int8';
 
 const nullableInt8 = int8.nullable();
@@ -113,50 +115,61 @@ export type EmbeddingPlan = z.output<typeof EmbeddingPlanSchema>;
 export const ReleaseSchema = z.object({ state: z.string(), released_micros: int8, request_state: z.string() });
 export type Release = z.output<typeof ReleaseSchema>;
 
+const REQUEST_FOR_CALL_SQL = 'select * from llm.request_for_call($1::bigint)';
+const EMBEDDING_FOR_CALL_SQL = 'select * from llm.embedding_for_call($1::bigint)';
+const RESERVE_SQL = `select * from llm.reserve_call(p_request_pk => $1::bigint, p_job_attempt => $2::int, p_input_tokens => $3::int,
+       p_call_timeout_ms => $4::int, p_trace_id => $5::text, p_purpose => $6::text, p_embedding => $7::real[])`;
+const SETTLE_SQL = `select * from llm.settle_call(p_request_pk => $1::bigint, p_attempt_no => $2::int, p_status => $3::text,
+       p_input_tokens => $4::int, p_cached_input_tokens => $5::int, p_output_tokens => $6::int, p_latency_ms => $7::int,
+       p_output => $8::text, p_reasoning => $9::text, p_output_valid => $10::boolean, p_pii_flagged => $11::boolean,
+       p_final_failure => $12::text, p_embedding => $13::real[])`;
+const RELEASE_SQL =
+  'select * from llm.release_call(p_request_pk => $1::bigint, p_attempt_no => $2::int, p_reason => $3::text, p_final_failure => $4::text)';
+const FAIL_REQUEST_SQL = 'select llm.fail_request(p_request_pk => $1::bigint, p_reason => $2::text) as state';
+
+function reserveParams(a: ReserveArgs): LiteralValue[] {
+  return [a.requestPk, a.jobAttempt, a.inputTokens, a.callTimeoutMs, a.traceId, a.purpose ?? 'chat', a.embedding ?? null];
+}
+
+function settleParams(a: SettleArgs): LiteralValue[] {
+  return [a.requestPk, a.attemptNo, a.status, a.usage?.inputTokens ?? null, a.usage?.cachedInputTokens ?? null,
+    a.usage?.outputTokens ?? null, Math.round(a.latencyMs), a.output ?? null, a.reasoning ?? null, a.outputValid ?? null,
+    a.piiFlagged ?? false, a.finalFailure ?? null, a.embedding ?? null];
+}
+
+/** node-postgres parameters: int8 as decimal strings. */
+function pgParams(params: LiteralValue[]): unknown[] {
+  return params.map((v) => (typeof v === 'bigint' ? v.toString() : v));
+}
+
 export async function requestForCall(c: PoolClient, requestPk: bigint): Promise<CallRequest | null> {
-  const { rows } = await c.query('select * from llm.request_for_call($1::bigint)', [requestPk.toString()]);
+  const { rows } = await c.query(REQUEST_FOR_CALL_SQL, [requestPk.toString()]);
   return rows[0] ? CallRequestSchema.parse(rows[0]) : null;
 }
 
 export async function reserveCall(c: PoolClient, a: ReserveArgs): Promise<Decision> {
-  const { rows } = await c.query(
-    `select * from llm.reserve_call(p_request_pk => $1::bigint, p_job_attempt => $2::int, p_input_tokens => $3::int,
-       p_call_timeout_ms => $4::int, p_trace_id => $5::text, p_purpose => $6::text, p_embedding => $7::real[])`,
-    [a.requestPk.toString(), a.jobAttempt, a.inputTokens, a.callTimeoutMs, a.traceId, a.purpose ?? 'chat', a.embedding ?? null],
-  );
+  const { rows } = await c.query(RESERVE_SQL, pgParams(reserveParams(a)));
   return DecisionSchema.parse(rows[0]);
 }
 
 export async function settleCall(c: PoolClient, a: SettleArgs): Promise<Settlement> {
-  const { rows } = await c.query(
-    `select * from llm.settle_call(p_request_pk => $1::bigint, p_attempt_no => $2::int, p_status => $3::text,
-       p_input_tokens => $4::int, p_cached_input_tokens => $5::int, p_output_tokens => $6::int, p_latency_ms => $7::int,
-       p_output => $8::text, p_reasoning => $9::text, p_output_valid => $10::boolean, p_pii_flagged => $11::boolean,
-       p_final_failure => $12::text, p_embedding => $13::real[])`,
-    [a.requestPk.toString(), a.attemptNo, a.status, a.usage?.inputTokens ?? null, a.usage?.cachedInputTokens ?? null,
-      a.usage?.outputTokens ?? null, Math.round(a.latencyMs), a.output ?? null, a.reasoning ?? null, a.outputValid ?? null,
-      a.piiFlagged ?? false, a.finalFailure ?? null, a.embedding ?? null],
-  );
+  const { rows } = await c.query(SETTLE_SQL, pgParams(settleParams(a)));
   return SettlementSchema.parse(rows[0]);
 }
 
 export async function embeddingForCall(c: PoolClient, requestPk: bigint): Promise<EmbeddingPlan | null> {
-  const { rows } = await c.query('select * from llm.embedding_for_call($1::bigint)', [requestPk.toString()]);
+  const { rows } = await c.query(EMBEDDING_FOR_CALL_SQL, [requestPk.toString()]);
   return rows[0] ? EmbeddingPlanSchema.parse(rows[0]) : null;
 }
 
 export async function releaseCall(c: PoolClient, requestPk: bigint, attemptNo: number, reason: string,
   finalFailure: FinalFailure | null = null): Promise<Release> {
-  const { rows } = await c.query(
-    'select * from llm.release_call(p_request_pk => $1::bigint, p_attempt_no => $2::int, p_reason => $3::text, p_final_failure => $4::text)',
-    [requestPk.toString(), attemptNo, reason, finalFailure],
-  );
+  const { rows } = await c.query(RELEASE_SQL, [requestPk.toString(), attemptNo, reason, finalFailure]);
   return ReleaseSchema.parse(rows[0]);
 }
 
 export async function failRequest(c: PoolClient, requestPk: bigint, reason: FinalFailure): Promise<string> {
-  const { rows } = await c.query('select llm.fail_request(p_request_pk => $1::bigint, p_reason => $2::text) as state',
-    [requestPk.toString(), reason]);
+  const { rows } = await c.query(FAIL_REQUEST_SQL, [requestPk.toString(), reason]);
   return z.string().parse(rows[0].state);
 }
 
@@ -171,13 +184,22 @@ export interface Ledger {
 }
 
 export function sqlLedger(pool: Pool, limits: TxLimits = {}): Ledger {
-  const tx = <T>(ctx: RequestContext, fn: (c: PoolClient) => Promise<T>) => withMoney(pool, ctx, fn, limits);
+  // Each call is one transaction sent in one round trip (moneyStatement): BEGIN, context, the call, COMMIT.
+  const one = async (ctx: RequestContext, text: string, params: readonly LiteralValue[]) =>
+    (await moneyStatement(pool, ctx, text, params, limits)).rows;
   return {
-    requestForCall: (ctx, pk) => tx(ctx, (c) => requestForCall(c, pk)),
-    embeddingForCall: (ctx, pk) => tx(ctx, (c) => embeddingForCall(c, pk)),
-    reserve: (ctx, a) => tx(ctx, (c) => reserveCall(c, a)),
-    settle: (ctx, a) => tx(ctx, (c) => settleCall(c, a)),
-    release: (ctx, pk, n, reason, final = null) => tx(ctx, (c) => releaseCall(c, pk, n, reason, final)),
-    failRequest: (ctx, pk, reason) => tx(ctx, (c) => failRequest(c, pk, reason)),
+    requestForCall: async (ctx, pk) => {
+      const rows = await one(ctx, REQUEST_FOR_CALL_SQL, [pk]);
+      return rows[0] ? CallRequestSchema.parse(rows[0]) : null;
+    },
+    embeddingForCall: async (ctx, pk) => {
+      const rows = await one(ctx, EMBEDDING_FOR_CALL_SQL, [pk]);
+      return rows[0] ? EmbeddingPlanSchema.parse(rows[0]) : null;
+    },
+    reserve: async (ctx, a) => DecisionSchema.parse((await one(ctx, RESERVE_SQL, reserveParams(a)))[0]),
+    settle: async (ctx, a) => SettlementSchema.parse((await one(ctx, SETTLE_SQL, settleParams(a)))[0]),
+    release: async (ctx, pk, n, reason, final = null) =>
+      ReleaseSchema.parse((await one(ctx, RELEASE_SQL, [pk, n, reason, final]))[0]),
+    failRequest: async (ctx, pk, reason) => z.string().parse((await one(ctx, FAIL_REQUEST_SQL, [pk, reason]))[0]?.state),
   };
 }
