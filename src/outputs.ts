@@ -35,3 +35,15 @@ const PII_PATTERNS = [
 export function hasPii(...texts: string[]): boolean {
   return texts.some((t) => PII_PATTERNS.some((re) => re.test(t)));
 }
+
+/**
+ * Text as PostgreSQL can store it: a NUL (U+0000), which a text value cannot hold, becomes U+FFFD.
+ * Without this, an answer with a NUL in it could never be settled: every attempt would call the
+ * provider again and be charged in full at its expiry.
+ */
+export function storableText(text: string): string;
+export function storableText(text: string | null): string | null;
+export function storableText(text: string | null): string | null {
+  return text === null || !text.includes('\u0000') ? text : text.replaceAll('\u0000', '\uFFFD');
+}
+

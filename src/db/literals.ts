@@ -3,7 +3,7 @@
  * context, one call, COMMIT) goes to the server as ONE simple-protocol query: one round trip
  * instead of three (src/db/context.ts, `inOneTrip`). Only the value types our SQL API takes are
  * accepted; anything else throws before a byte is sent:
- *   null / undefined -> NULL;   string -> escapeLiteral (quotes and backslashes, E'' when needed);
+ *   null / undefined -> NULL;   string -> escapeLiteral (quotes and backslashes, E'' when needed; no NUL);
  *   finite integer or bigint -> digits;   boolean -> true / false;
  *   array of finite numbers -> an array literal ('{1,2.5,...}', typed by the statement's own cast).
  * Placeholders are $1..$N exactly as node-postgres takes them; the statement text itself must not
@@ -14,7 +14,11 @@ export type LiteralValue = string | number | bigint | boolean | null | undefined
 
 function literal(v: LiteralValue, escapeLiteral: (s: string) => string, n: number): string {
   if (v === null || v === undefined) return 'NULL';
-  if (typeof v === 'string') return escapeLiteral(v);
+  if (typeof v === 'string') {
+    // A NUL would end the protocol's query string early (text cannot hold one anyway): refuse it here, by name.
+    if (v.includes('\0')) throw new TypeError(`$${n}: a string with a NUL character cannot be sent as text`);
+    return escapeLiteral(v);
+  }
   if (typeof v === 'bigint') return v.toString();
   if (typeof v === 'boolean') return v ? 'true' : 'false';
   if (typeof v === 'number') {

@@ -24,7 +24,9 @@ export type MockFault =
   | { kind: 'hang' }
   | { kind: 'malformed' }
   | { kind: 'no_usage' }
-  | { kind: 'drop' };
+  | { kind: 'drop' }
+  /** A chat answer whose text (and reasoning, when given) is exactly this, billed as counted. */
+  | { kind: 'content'; text: string; reasoning?: string };
 
 export interface MockRequest {
   path: string;
@@ -203,6 +205,18 @@ function fitText(seed: string, budget: number, model: string, render: (words: st
   const enc = encoderOf(model);
   for (let keep = budget; countTokens(text, model) > budget; keep--) text = enc.decode(enc.encode(text).slice(0, keep));
   return { text, cut };
+}
+
+/** The `content` fault: the generated answer with its text (and reasoning) replaced, completion tokens counted on them. */
+function withContent(completion: object, fault: { text: string; reasoning?: string }): object {
+  const c = completion as { model: string; choices: Array<{ message: Record<string, unknown> }>; usage: Record<string, number> };
+  const message = c.choices[0]!.message;
+  message.content = fault.text;
+  if (fault.reasoning !== undefined) message.reasoning_content = fault.reasoning;
+  const completionTokens = countTokens(fault.text, c.model) + countTokens(fault.reasoning ?? '', c.model);
+  c.usage.completion_tokens = completionTokens;
+  c.usage.total_tokens = c.usage.prompt_tokens! + completionTokens;
+  return c;
 }
 
 function chatCompletion(req: ChatBody, withUsage: boolean): object {
@@ -431,6 +445,7 @@ export async function startMockProvider(opts: { port?: number; host?: string } =
         return send(res, fault.status, fault.body ?? faultStatusBody(fault.status), fault.status === 429 ? { 'retry-after': '1' } : {});
     }
     try {
+      if (isChat && fault?.kind === 'content') return send(res, 200, withContent(chatCompletion(parseChatBody(record.body), true), fault));
       send(res, 200, isChat ? chatCompletion(parseChatBody(record.body), fault?.kind !== 'no_usage') : withoutUsage(embeddings(record.body), fault));
     } catch (e) {
       if (!(e instanceof HttpError)) throw e;

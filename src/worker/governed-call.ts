@@ -16,7 +16,7 @@ import type { RequestContext } from '../db/context';
 import type { CallRequest, Decision, FinalFailure, ProviderStatus, SettleArgs, Settlement } from '../db/ledger';
 import { int8 } from '../int8';
 import type { Logger } from '../logger';
-import { hasPii, validateOutput } from '../outputs';
+import { hasPii, storableText, validateOutput } from '../outputs';
 import type { Endpoint } from '../payload';
 import {
   estimateInputTokens, findModel, parseModelRef, ProviderConfigError, ProviderError, TokenizerSchema, tokenizerFor,
@@ -339,7 +339,7 @@ class GovernedCall {
     // A JSON answer that fails its schema ends the request (a retry would spend again, with no promise).
     const finalFailure: FinalFailure | null = format === 'json' && !outputValid ? 'invalid_output' : null;
     const s = await this.settle({ requestPk: this.pk, attemptNo: this.attemptNo!, status: 'ok', usage: res.usage, latencyMs: res.latencyMs,
-      output: res.content, reasoning: res.reasoning, outputValid, piiFlagged, finalFailure, embedding });
+      output: storableText(res.content), reasoning: storableText(res.reasoning), outputValid, piiFlagged, finalFailure, embedding });
     const governanceMs = performance.now() - this.startedAt - res.latencyMs;
     this.deps.metrics.governanceOverhead(governanceMs / 1000);
     this.deps.metrics.providerLatency(modelRef, 'ok', res.latencyMs / 1000);

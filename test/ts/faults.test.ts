@@ -56,6 +56,19 @@ test('every backend is terminated mid-run (as in a database restart): all reques
   await assertLedgerSound(ids);
 }, 90000);
 
+test('an answer with a NUL character (which PostgreSQL text cannot hold) is settled once, the NUL stored as U+FFFD', async () => {
+  h.mock.addFaults('pf-nul', [{ kind: 'content', text: 'first\u0000second', reasoning: 'why\u0000not' }]);
+  await h.enqueue(payload('pf-nul'));
+  await waitOrExplain(30000);
+  const calls = await h.calls('pf-nul');
+  expect(calls).toEqual([expect.objectContaining({ provider_status: 'ok', usage_unknown: false, attempt_no: 1 })]);
+  expect(await h.result('pf-nul')).toMatchObject({ state: 'done' });
+  expect(await q(`select o.output, t.trace from llm_private.call_outputs o join llm_private.reasoning_traces t using (tenant_id, request_pk, attempt_no)
+    join llm_private.requests r on r.tenant_id = o.tenant_id and r.id = o.request_pk where r.request_id = 'pf-nul'`))
+    .toEqual([{ output: 'first\uFFFDsecond', trace: 'why\uFFFDnot' }]);
+  expect(h.mock.count((r) => r.fault?.kind === 'content')).toBe(1);
+}, 60000);
+
 test('provider faults (hang, dropped connection, malformed body, missing usage) end in one successful charge each', async () => {
   h.mock.addFaults('pf-hang', [{ kind: 'hang' }]);
   h.mock.addFaults('pf-drop', [{ kind: 'drop' }]);

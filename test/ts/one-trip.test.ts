@@ -32,6 +32,7 @@ describe('inlineParams', () => {
     expect(() => inlineParams('select $1', [Number.NaN], esc)).toThrow(/safe integer/);
     expect(() => inlineParams('select $1', [[1, Number.POSITIVE_INFINITY]], esc)).toThrow(/finite/);
     expect(() => inlineParams('select $1', [{} as never], esc)).toThrow(/unsupported/);
+    expect(() => inlineParams('select $1', ['an answer\u0000 cut short'], esc)).toThrow(/NUL/);
     expect(() => inlineParams('select $2', [1], esc)).toThrow(/no parameter/);
     expect(() => inlineParams('select $1', [1, 2], esc)).toThrow(/without a placeholder/);
   });
@@ -80,6 +81,24 @@ describe('one round trip per money transaction', () => {
       `select a.state, a.latency_ms, o.output from llm_private.attempts a join llm_private.call_outputs o using (tenant_id, request_pk, attempt_no)
         where a.request_pk = $1`, [pk.toString()]);
     expect(rows).toEqual([{ state: 'settled', latency_ms: 12, output }]);
+  });
+
+  test('the per-transaction statement timeout applies to the call sent in the same query', async () => {
+    const pk = BigInt((await admin.query(`select tests.enqueue($1, $2, 'one-trip-3', 'route', 'mock:small') as pk`, [TENANT, USER])).rows[0].pk);
+    const holder = await db.pool('admin', 1).connect();
+    try {
+      // Another transaction holds the request row: reserve_call waits for it (FOR UPDATE) until its timeout.
+      await holder.query('begin');
+      await holder.query('select 1 from llm_private.requests where id = $1 for update', [pk.toString()]);
+      const started = Date.now();
+      await expect(sqlLedger(worker, { statementTimeoutMs: 300 }).reserve(ctx,
+        { requestPk: pk, jobAttempt: 1, inputTokens: 100, callTimeoutMs: 30_000, traceId: null })).rejects.toMatchObject({ code: '57014' });
+      expect(Date.now() - started).toBeLessThan(5_000);
+      await holder.query('rollback');
+    } finally {
+      holder.release();
+    }
+    expect((await admin.query('select count(*)::int as n from llm_private.attempts where request_pk = $1', [pk.toString()])).rows[0].n).toBe(0);
   });
 
   test('a refused call rejects with its SQLSTATE, commits nothing, and the connection is clean for the next one', async () => {
