@@ -46,4 +46,3 @@ export function storableText(text: string | null): string | null;
 export function storableText(text: string | null): string | null {
   return text === null || !text.includes('\u0000') ? text : text.replaceAll('\u0000', '\uFFFD');
 }
-
