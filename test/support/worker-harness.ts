@@ -77,18 +77,25 @@ async function harness(db: TestDb, mock: MockProvider): Promise<Harness> {
   const logger: Logger = createLogger({ level: 'debug', destination: sink });
   const env = { ...process.env, [LOCAL_KEY_ENV]: FAKE_KEY, LLM_WORKER_PASSWORD: FAKE_DB_PASSWORD };
   const workers: StartedWorker[] = [];
+  let closing = false;
   const config = (overrides: Partial<ConfigInput> = {}) => parseConfig({
     databaseUrl: db.adminUrl, providers: [localProviderConfig(mock.baseUrl)], callTimeoutMs: 2000,
     worker: { concurrency: 4, pollIntervalMs: 100 }, ...overrides,
   });
   await syncConfig(db.pool('llm_operator', 1), config().providers);
+  // As the supervisor does in production (README "Supervision"): a worker whose graphile-worker pool
+  // failed is replaced by a fresh one.
+  const supervised = async (overrides: Partial<ConfigInput> = {}): Promise<StartedWorker> => {
+    const w = await startWorker(config(overrides), logger, env);
+    workers.push(w);
+    w.done.catch(() => {
+      if (!closing) void supervised(overrides).catch(() => {});
+    });
+    return w;
+  };
   return {
     db, mock, admin, app, logLines, env, config,
-    async startWorker(overrides = {}) {
-      const w = await startWorker(config(overrides), logger, env);
-      workers.push(w);
-      return w;
-    },
+    startWorker: supervised,
     enqueue: (p) => enqueueCall(app, { secret: CONTEXT_SECRET, tenantId: p.tenant_id, userId: p.user_id }, p),
     async result(requestId, tenantId = TENANT_A, userId = USER_A1) {
       return withApp(app, signContext(CONTEXT_SECRET, tenantId, userId), async (c) =>
@@ -99,6 +106,7 @@ async function harness(db: TestDb, mock: MockProvider): Promise<Harness> {
     },
     waitForJobs: (timeoutMs = 20000) => waitForLlmJobs(admin, timeoutMs),
     async close() {
+      closing = true;
       for (const w of workers) await w.stop();
       await mock.stop();
       await db.drop();

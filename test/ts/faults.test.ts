@@ -56,6 +56,31 @@ test('every backend is terminated mid-run (as in a database restart): all reques
   await assertLedgerSound(ids);
 }, 90000);
 
+test('graphile-worker\'s pool fails completing a job (graphile/worker#636): it releases its own locks, a fresh worker ends the job at once, money charged once', async () => {
+  // Fault injection, as the test's administrator: the first job completion (a DELETE of the job's row) fails, as a
+  // connection lost at that moment would. graphile-worker 0.17 does not retry it: its pool shuts down.
+  await q(`create sequence public.fail_completion_once`);
+  await q(`create function public.fail_completion_once() returns trigger language plpgsql security definer as $$
+    begin
+      if nextval('public.fail_completion_once') = 1 then raise exception 'injected: completion lost'; end if;
+      return old;
+    end $$`);
+  await q(`create trigger fail_completion_once before delete on graphile_worker._private_jobs
+    for each row execute function public.fail_completion_once()`);
+  try {
+    await h.enqueue(payload('pool-fails'));
+    await waitOrExplain(30000);
+  } finally {
+    await q('drop trigger fail_completion_once on graphile_worker._private_jobs');
+  }
+  const said = h.logLines.join('');
+  expect(said).toContain('"event":"worker_pool_failed"');
+  expect(said).toMatch(/"event":"worker_locks_released","locked_by":\["pool-/);
+  expect(await h.result('pool-fails')).toMatchObject({ state: 'done' });
+  expect((await h.calls('pool-fails')).map((c) => [c.state, c.provider_status])).toEqual([['settled', 'ok']]);
+  expect(await q('select * from llm.reconciliation_drift')).toEqual([]);
+}, 60000);
+
 test('an answer with a NUL character (which PostgreSQL text cannot hold) is settled once, the NUL stored as U+FFFD', async () => {
   h.mock.addFaults('pf-nul', [{ kind: 'content', text: 'first\u0000second', reasoning: 'why\u0000not' }]);
   await h.enqueue(payload('pf-nul'));

@@ -33,9 +33,16 @@ test('no SQL in src/ or tasks/ touches graphile_worker._private_* tables', () =>
   expect(offenders).toEqual([]);
 });
 
-test('the worker code no longer unlocks, heartbeats or replaces graphile-worker', () => {
+test('the worker code no longer heartbeats or replaces graphile-worker, and unlocks only its own failed pool, once idle', () => {
   const src = files(join(ROOT, 'src')).map((f) => readFileSync(f, 'utf8')).join('\n');
-  expect(src).not.toMatch(/force_unlock_workers|forceUnlockWorkers|unlock_dead_workers|worker_heartbeats|permanently_fail_jobs/);
+  expect(src).not.toMatch(/force_unlock_workers|unlock_dead_workers|worker_heartbeats|permanently_fail_jobs/);
+  // The one forceUnlockWorkers: run.ts, after its own pool's fatal error, with the ids that pool locked with, and only when
+  // none of its jobs has run for a second (faults.test.ts shows it end to end).
+  expect(src.match(/\.forceUnlockWorkers\(/g)).toHaveLength(1);
+  const run = readFileSync(join(ROOT, 'src', 'worker', 'run.ts'), 'utf8');
+  expect(run).toContain('utils.forceUnlockWorkers(ids)');
+  expect(run).toMatch(/if \(idleMs >= 1_000\) await releaseOwnLocks\(\[\.\.\.lockIds\]/);
+  expect(run).toMatch(/rt\.events\.on\('pool:create', \(\{ workerPool \}\) => void lockIds\.add\(workerPool\.id\)\)/);
 });
 
 test('tasks/ holds exactly one loadable file per task, for graphile-worker\'s CLI', () => {
