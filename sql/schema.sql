@@ -41,7 +41,7 @@ ALTER SCHEMA llm_maint OWNER TO llm_owner;
 -- Name: SCHEMA llm_maint; Type: COMMENT; Schema: -; Owner: llm_owner
 --
 
-COMMENT ON SCHEMA llm_maint IS 'Partition maintenance of the ledger: the owner''s two SECURITY DEFINER functions, executable by llm_operator.';
+COMMENT ON SCHEMA llm_maint IS 'Partition maintenance of the ledger: two SECURITY INVOKER functions the owner runs (npm run migrate, npm run maintain-partitions).';
 
 --
 -- Name: llm_private; Type: SCHEMA; Schema: -; Owner: llm_owner
@@ -1649,7 +1649,7 @@ COMMENT ON FUNCTION llm.validate_payload(p_payload jsonb) IS 'The problems with 
 --
 
 CREATE FUNCTION llm_maint.drop_expired_partitions() RETURNS integer
-    LANGUAGE plpgsql SECURITY DEFINER
+    LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
 declare
@@ -1680,14 +1680,14 @@ ALTER FUNCTION llm_maint.drop_expired_partitions() OWNER TO llm_owner;
 -- Name: FUNCTION drop_expired_partitions(); Type: COMMENT; Schema: llm_maint; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm_maint.drop_expired_partitions() IS 'SECURITY DEFINER (owner): retention by whole months: detaches and drops ledger partitions older than settings.ledger_retention_months (no DELETE sweeps). Returns how many it dropped.';
+COMMENT ON FUNCTION llm_maint.drop_expired_partitions() IS 'Owner only (SECURITY INVOKER; npm run maintain-partitions runs it as llm_owner): retention by whole months: detaches and drops ledger partitions older than settings.ledger_retention_months (no DELETE sweeps). Returns how many it dropped.';
 
 --
 -- Name: ensure_partitions(); Type: FUNCTION; Schema: llm_maint; Owner: llm_owner
 --
 
 CREATE FUNCTION llm_maint.ensure_partitions() RETURNS integer
-    LANGUAGE plpgsql SECURITY DEFINER
+    LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
@@ -1719,7 +1719,7 @@ ALTER FUNCTION llm_maint.ensure_partitions() OWNER TO llm_owner;
 -- Name: FUNCTION ensure_partitions(); Type: COMMENT; Schema: llm_maint; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm_maint.ensure_partitions() IS 'SECURITY DEFINER (owner): creates the ledger''s monthly partitions from this month to settings.partitions_ahead_months ahead; returns how many it created. Run daily by the worker''s cron (llm__maintain_partitions).';
+COMMENT ON FUNCTION llm_maint.ensure_partitions() IS 'Owner only (SECURITY INVOKER; npm run migrate and npm run maintain-partitions run it as llm_owner): creates the ledger''s monthly partitions from this month to settings.partitions_ahead_months ahead; returns how many it created.';
 
 SET default_tablespace = '';
 
@@ -8451,12 +8451,6 @@ GRANT USAGE ON SCHEMA llm TO llm_exporter;
 GRANT USAGE ON SCHEMA llm TO llm_worker;
 
 --
--- Name: SCHEMA llm_maint; Type: ACL; Schema: -; Owner: llm_owner
---
-
-GRANT USAGE ON SCHEMA llm_maint TO llm_operator;
-
---
 -- Name: SCHEMA llm_private; Type: ACL; Schema: -; Owner: llm_owner
 --
 
@@ -8881,14 +8875,12 @@ GRANT ALL ON FUNCTION llm.validate_payload(p_payload jsonb) TO llm_auditor;
 --
 
 REVOKE ALL ON FUNCTION llm_maint.drop_expired_partitions() FROM PUBLIC;
-GRANT ALL ON FUNCTION llm_maint.drop_expired_partitions() TO llm_operator;
 
 --
 -- Name: FUNCTION ensure_partitions(); Type: ACL; Schema: llm_maint; Owner: llm_owner
 --
 
 REVOKE ALL ON FUNCTION llm_maint.ensure_partitions() FROM PUBLIC;
-GRANT ALL ON FUNCTION llm_maint.ensure_partitions() TO llm_operator;
 
 --
 -- Name: TABLE shutoff_windows; Type: ACL; Schema: llm_private; Owner: llm_owner

@@ -14,6 +14,7 @@ async function main(): Promise<number> {
     const r = await migrateAll(url);
     for (const n of r.pgvector.notices) console.log(`migrate: notice: ${n}`);
     console.log(`migrate: ${semanticPathLine(r.pgvector)}`);
+    if (r.partitionsCreated) console.log(`migrate: ${r.partitionsCreated} monthly partition(s) created ahead`);
     console.log(`migrate: ${r.database} is at head${r.apiReplayed ? ' (API replayed)' : ' (nothing to do)'}`);
     return 0;
   } catch (e) {

@@ -171,9 +171,24 @@ export async function installContextSecret(databaseUrl: string, secret: string):
   });
 }
 
+/**
+ * The ledger's monthly partitions, as their owner (llm_maint's functions are SECURITY INVOKER and
+ * only the owner may run their DDL): the months ahead are created; with dropExpired, the months
+ * past retention are dropped whole. `npm run migrate` creates; `npm run maintain-partitions` does both.
+ */
+export async function maintainPartitions(databaseUrl: string, opts: { dropExpired?: boolean } = {}): Promise<{ created: number; dropped: number }> {
+  return withClient(urlForRole(databaseUrl, 'llm_owner'), async (c) => {
+    const created = Number((await c.query('select llm_maint.ensure_partitions() as n')).rows[0].n);
+    const dropped = opts.dropExpired ? Number((await c.query('select llm_maint.drop_expired_partitions() as n')).rows[0].n) : 0;
+    return { created, dropped };
+  });
+}
+
 export interface MigrateResult {
   database: string;
   apiReplayed: boolean;
+  /** Monthly partitions this migrate created ahead (maintainPartitions). */
+  partitionsCreated: number;
   /** The optional pgvector step: indexed widths and its notices (`semanticPathLine` says it in one line). */
   pgvector: PgvectorResult;
 }
@@ -207,5 +222,6 @@ export async function migrateAll(adminUrl: string, opts: { includeCurrent?: bool
   const apiReplayed = await applyApi(adminUrl, ranCurrent);
   const secret = opts.contextSecret ?? process.env.LLM_CONTEXT_SECRET;
   if (secret) await installContextSecret(adminUrl, secret);
-  return { database, apiReplayed, pgvector };
+  const { created: partitionsCreated } = await maintainPartitions(adminUrl);
+  return { database, apiReplayed, partitionsCreated, pgvector };
 }

@@ -13,7 +13,7 @@ import { governedCall } from './governed-call';
 import { errorFields } from './sql-errors';
 import { sqlState } from '../errors';
 
-export const MAINTENANCE_TASKS = ['llm__expire_holds', 'llm__evaluate_limits', 'llm__purge_expired', 'llm__maintain_partitions'] as const;
+export const MAINTENANCE_TASKS = ['llm__expire_holds', 'llm__evaluate_limits', 'llm__purge_expired'] as const;
 export type TaskName = Endpoint | (typeof MAINTENANCE_TASKS)[number];
 export const TASK_NAMES: readonly TaskName[] = [...ENDPOINTS, ...MAINTENANCE_TASKS];
 
@@ -72,20 +72,10 @@ export function evaluateLimitsTask(deps: WorkerDeps): Task {
   };
 }
 
-/** Daily: the ledger's monthly partitions created ahead (settings.partitions_ahead_months), expired months dropped whole. */
-export function maintainPartitionsTask(deps: WorkerDeps): Task {
-  return async () => {
-    const created = await operatorCall(deps, 'select llm_maint.ensure_partitions() as n', (r) => Number(r.n ?? 0));
-    const dropped = await operatorCall(deps, 'select llm_maint.drop_expired_partitions() as n', (r) => Number(r.n ?? 0));
-    deps.logger.info({ event: 'maintain_partitions', created, dropped }, 'ledger partitions maintained');
-  };
-}
-
 export function taskFor(deps: WorkerDeps, name: TaskName): Task {
   if (name === 'llm__expire_holds') return expireHoldsTask(deps);
   if (name === 'llm__evaluate_limits') return evaluateLimitsTask(deps);
   if (name === 'llm__purge_expired') return purgeExpiredTask(deps);
-  if (name === 'llm__maintain_partitions') return maintainPartitionsTask(deps);
   return endpointTask(deps, name);
 }
 

@@ -5,8 +5,8 @@ select plan(14);
 select tests.seed();
 select tests.freeze_clock('2027-05-10 12:00:00+00');
 
-select tests.act_as_role('llm_operator');
-select cmp_ok(llm_maint.ensure_partitions(), '>', 0, 'ensure_partitions creates the months ahead (from settings.partitions_ahead_months)');
+select tests.act_as_role('llm_owner');
+select cmp_ok(llm_maint.ensure_partitions(), '>', 0, 'ensure_partitions, run by the owner, creates the months ahead (from settings.partitions_ahead_months)');
 select is(llm_maint.ensure_partitions(), 0, 'and is idempotent');
 select tests.as_admin();
 select ok(to_regclass('llm_private.attempts_m202708') is not null and to_regclass('llm_private.usage_m202708') is not null,
@@ -29,7 +29,7 @@ select throws_ok($$delete from llm_private.requests$$, 'LG006', null, 'requests 
 
 -- Retention: 13 months; in July 2028 everything before July 2027 goes, by whole partitions.
 select tests.freeze_clock('2028-07-02 00:00:00+00');
-select tests.act_as_role('llm_operator');
+select tests.act_as_role('llm_owner');
 select cmp_ok(llm_maint.drop_expired_partitions(), '>', 0, 'drop_expired_partitions drops whole months past retention');
 select tests.as_admin();
 select ok(to_regclass('llm_private.requests_m202705') is null and to_regclass('llm_private.usage_m202705') is null,

@@ -1,4 +1,4 @@
--- Structure: the closed world of the API surface and its grants (pinned), FORCE RLS everywhere, the four SECURITY DEFINER
+-- Structure: the closed world of the API surface and its grants (pinned), FORCE RLS everywhere, the two SECURITY DEFINER
 -- functions and nothing else, pinned search_path, comments, and what the runtime roles cannot be or do.
 begin;
 select plan(25);
@@ -23,9 +23,8 @@ $$, 'partitions carry no grants: every access goes through the parent''s policie
 select results_eq($$
   select p.oid::regprocedure::text from pg_proc p join pg_namespace n on n.oid = p.pronamespace
    where n.nspname in ('llm', 'llm_private', 'llm_queue', 'llm_maint') and p.prosecdef order by 1
-$$, $$values ('llm_maint.drop_expired_partitions()'), ('llm_maint.ensure_partitions()'), ('llm_private.app_context()'),
-             ('llm_queue.add_request_job(bigint)')$$,
-  'four SECURITY DEFINER functions, no more: the context verifier (reads the key), the enqueue wrapper (graphile-worker''s tables), partition DDL (x2)');
+$$, $$values ('llm_private.app_context()'), ('llm_queue.add_request_job(bigint)')$$,
+  'two SECURITY DEFINER functions, no more: the context verifier (reads the key), the enqueue wrapper (graphile-worker''s tables)');
 select is_empty($$
   select p.oid::regprocedure::text from pg_proc p join pg_namespace n on n.oid = p.pronamespace
    where n.nspname in ('llm', 'llm_private', 'llm_queue', 'llm_maint')
@@ -276,8 +275,8 @@ $$values
   ('function llm.upsert_tenant(uuid,text) | llm_operator=EXECUTE'),
   ('function llm.use_context(text) | llm_app=EXECUTE llm_operator=EXECUTE'),
   ('function llm.validate_payload(jsonb) | llm_app=EXECUTE llm_auditor=EXECUTE llm_operator=EXECUTE'),
-  ('function llm_maint.drop_expired_partitions() SECURITY DEFINER | llm_operator=EXECUTE'),
-  ('function llm_maint.ensure_partitions() SECURITY DEFINER | llm_operator=EXECUTE'),
+  ('function llm_maint.drop_expired_partitions()'),
+  ('function llm_maint.ensure_partitions()'),
   ('function llm_private.active_shutoff(uuid,uuid,timestamp with time zone) | llm_money=EXECUTE llm_operator=EXECUTE'),
   ('function llm_private.app_context() SECURITY DEFINER | llm_app=EXECUTE llm_auditor=EXECUTE llm_exporter=EXECUTE llm_money=EXECUTE llm_operator=EXECUTE'),
   ('function llm_private.app_tenant_id() | llm_app=EXECUTE llm_auditor=EXECUTE llm_exporter=EXECUTE llm_money=EXECUTE llm_operator=EXECUTE'),
@@ -459,7 +458,7 @@ $$values
   ('policy llm_private.users owner_all ALL to llm_owner'),
   ('schema graphile_worker | llm_operator=USAGE llm_worker=CREATE,USAGE'),
   ('schema llm | llm_app=USAGE llm_auditor=USAGE llm_exporter=USAGE llm_money=USAGE llm_operator=USAGE llm_worker=USAGE'),
-  ('schema llm_maint | llm_operator=USAGE'),
+  ('schema llm_maint'),
   ('schema llm_private | llm_app=USAGE llm_auditor=USAGE llm_exporter=USAGE llm_money=USAGE llm_operator=USAGE llm_worker=USAGE'),
   ('schema llm_queue | llm_app=USAGE llm_worker=CREATE,USAGE'),
   ('table llm_private.adjustments | llm_auditor=SELECT llm_operator=SELECT'),

@@ -1,10 +1,12 @@
 /**
- * The worker's cron jobs: every maintenance task is in the crontab graphile-worker reads, and each
- * does its job as llm_operator on a real database: partitions are created ahead as months pass
- * (nothing lands in the DEFAULT partitions), sharded limits are evaluated, holds expire.
+ * Maintenance: every worker cron task is in the crontab graphile-worker reads and does its job as
+ * llm_operator on a real database (sharded limits evaluated, holds expired, retention purged).
+ * Partitions are the owner's (`npm run maintain-partitions`): created ahead as months pass, so
+ * nothing lands in the DEFAULT partitions, and out of every runtime role's reach.
  */
 import { parseCrontab } from 'graphile-worker';
 import { Writable } from 'node:stream';
+import { maintainPartitions } from '../../src/db/migrate';
 import { createLogger } from '../../src/logger';
 import type { WorkerDeps } from '../../src/worker/deps';
 import { crontab, MAINTENANCE_TASKS, taskFor } from '../../src/worker/tasks';
@@ -32,17 +34,30 @@ test('every maintenance task is scheduled in the crontab graphile-worker parses'
   expect([...scheduled].sort()).toEqual([...MAINTENANCE_TASKS].sort());
 });
 
-test('llm__maintain_partitions: as months pass, the months ahead are created before they start', async () => {
+test('npm run maintain-partitions (as the owner): as months pass, the months ahead are created before they start', async () => {
   const admin = db.pool('admin', 1);
   await admin.query(`select tests.freeze_clock('2027-02-10 00:00:00+00')`);
   expect(await months()).not.toContain('attempts_m202705');
-  await run('llm__maintain_partitions');
+  const r = await maintainPartitions(db.adminUrl, { dropExpired: true });
+  expect(r.created).toBeGreaterThan(0);
   expect(await months()).toEqual(expect.arrayContaining(['attempts_m202702', 'attempts_m202703', 'attempts_m202704', 'attempts_m202705']));
-  expect(lines).toContainEqual(expect.objectContaining({ event: 'maintain_partitions', created: expect.any(Number) }));
   // A request enqueued in the new month lands in its own partition, not the default one.
   await admin.query(`select tests.enqueue(tests.tenant_a(), tests.user_a1(), 'feb-1')`);
   const { rows } = await admin.query(`select tableoid::regclass::text as part from llm_private.requests where request_id = 'feb-1'`);
   expect(rows).toEqual([{ part: 'llm_private.requests_m202702' }]);
+});
+
+test('no runtime role can create or drop a partition: the operator, the worker and the application are refused', async () => {
+  for (const role of ['llm_operator', 'llm_worker', 'llm_app', 'llm_money'] as const) {
+    const c = await db.pool(role === 'llm_money' || role === 'llm_operator' ? 'llm_worker' : role, 1).connect();
+    try {
+      if (role === 'llm_money' || role === 'llm_operator') await c.query(`set role ${role}`);
+      await expect(c.query('select llm_maint.ensure_partitions()')).rejects.toMatchObject({ code: '42501' });
+      await expect(c.query('select llm_maint.drop_expired_partitions()')).rejects.toMatchObject({ code: '42501' });
+    } finally {
+      c.release();
+    }
+  }
 });
 
 test('llm__evaluate_limits and llm__expire_holds run as llm_operator without error', async () => {

@@ -51,7 +51,7 @@ afterAll(async () => {
 
 test('a database that does not exist yet is created and migrated to head', async () => {
   const first = await migrateAll(url);
-  expect(first).toEqual({ database: name, apiReplayed: true, pgvector: { ran: true, indexedDims: [],
+  expect(first).toEqual({ database: name, apiReplayed: true, partitionsCreated: 0, pgvector: { ran: true, indexedDims: [],
     notices: ['pgvector: not available on this server; the semantic cache uses the portable path'] } });
   const fp = (await catalogFingerprint()) as { migrations: number; functions: string };
   expect(fp.migrations).toBeGreaterThan(0);
