@@ -2304,12 +2304,11 @@ COMMENT ON FUNCTION llm_private.create_month_partition(p_table text, p_month int
 
 CREATE FUNCTION llm_private.current_tenant_id() RETURNS uuid
     LANGUAGE sql STABLE PARALLEL SAFE
-    AS $_$
-  select case when pg_catalog.current_setting('app.context_tx', true) = llm_private.tx_stamp()::pg_catalog.text
-               and pg_catalog.current_setting('app.current_tenant_id', true)
-                   OPERATOR(pg_catalog.~*) '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+    AS $$
+  select case when pg_catalog.current_setting('app.context_tx', true) OPERATOR(pg_catalog.=) llm_private.tx_stamp()::pg_catalog.text
+               and pg_catalog.current_setting('app.current_tenant_id', true) OPERATOR(pg_catalog.<>) ''
               then pg_catalog.current_setting('app.current_tenant_id', true)::pg_catalog.uuid end
-$_$;
+$$;
 
 ALTER FUNCTION llm_private.current_tenant_id() OWNER TO llm_owner;
 
@@ -2317,7 +2316,7 @@ ALTER FUNCTION llm_private.current_tenant_id() OWNER TO llm_owner;
 -- Name: FUNCTION current_tenant_id(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm_private.current_tenant_id() IS 'The worker''s tenant context (app.current_tenant_id) when set in this transaction (app.context_tx), else NULL. Used by policies TO llm_money. Inlinable: no SET clause, every name qualified.';
+COMMENT ON FUNCTION llm_private.current_tenant_id() IS 'The worker''s tenant context (app.current_tenant_id) when set in this transaction (app.context_tx), else NULL; '''' is no context, a value that is not a uuid raises 22P02. Used by policies TO llm_money. Inlinable: no SET clause, every name qualified, no regular expression.';
 
 --
 -- Name: current_user_id(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
@@ -2325,12 +2324,11 @@ COMMENT ON FUNCTION llm_private.current_tenant_id() IS 'The worker''s tenant con
 
 CREATE FUNCTION llm_private.current_user_id() RETURNS uuid
     LANGUAGE sql STABLE PARALLEL SAFE
-    AS $_$
-  select case when pg_catalog.current_setting('app.context_tx', true) = llm_private.tx_stamp()::pg_catalog.text
-               and pg_catalog.current_setting('app.current_user_id', true)
-                   OPERATOR(pg_catalog.~*) '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+    AS $$
+  select case when pg_catalog.current_setting('app.context_tx', true) OPERATOR(pg_catalog.=) llm_private.tx_stamp()::pg_catalog.text
+               and pg_catalog.current_setting('app.current_user_id', true) OPERATOR(pg_catalog.<>) ''
               then pg_catalog.current_setting('app.current_user_id', true)::pg_catalog.uuid end
-$_$;
+$$;
 
 ALTER FUNCTION llm_private.current_user_id() OWNER TO llm_owner;
 
@@ -2338,7 +2336,7 @@ ALTER FUNCTION llm_private.current_user_id() OWNER TO llm_owner;
 -- Name: FUNCTION current_user_id(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm_private.current_user_id() IS 'The worker''s user context (app.current_user_id) when set in this transaction, else NULL. Used by policies TO llm_money. Inlinable.';
+COMMENT ON FUNCTION llm_private.current_user_id() IS 'The worker''s user context (app.current_user_id) when set in this transaction, else NULL; '''' is no context, a value that is not a uuid raises 22P02. Used by policies TO llm_money. Inlinable.';
 
 --
 -- Name: distillation_gate(uuid, llm_private.decision, llm_private.provider_status, boolean, boolean, text, text); Type: FUNCTION; Schema: llm_private; Owner: llm_owner

@@ -1,7 +1,7 @@
 -- Request context that cannot leak or be forged: the application's context is a signed token honoured only in the
 -- transaction that set it; the worker's context is honoured only in its transaction; both need a tenant and a user.
 begin;
-select plan(20);
+select plan(23);
 select tests.seed();
 select ok(tests.enqueue(tests.tenant_a(), tests.user_a1(), 'ctx-a1') > 0, 'A1 has a request');
 select ok(tests.enqueue(tests.tenant_b(), tests.user_b1(), 'ctx-b1') > 0, 'B1 has a request');
@@ -56,6 +56,16 @@ select tests.as_admin();
 select count(*) from (select set_config('role', 'llm_money', true), set_config('app.current_tenant_id', tests.tenant_a()::text, true),
   set_config('app.current_user_id', tests.user_a1()::text, true), set_config('app.context_tx', '1', true)) s;
 select is_empty($$select * from llm_private.requests$$, 'a worker context stamped for another transaction is ignored');
+
+-- The money context is read without a regular expression: '' is no context, anything else must be a uuid.
+select tests.act_as_money(tests.tenant_a(), tests.user_a1());
+select is(llm_private.current_tenant_id(), tests.tenant_a(), 'the worker''s tenant, as set');
+select count(*) from (select set_config('app.current_user_id', '', true)) s;
+select is_empty($$select * from llm_private.requests$$, 'an empty user is no user: no request is visible');
+select count(*) from (select set_config('app.current_tenant_id', tests.tenant_b()::text || ''' or true --', true),
+  set_config('app.current_user_id', tests.user_a1()::text, true)) s;
+select throws_ok($$select * from llm_private.requests$$, '22P02', null,
+  'a tenant that is not a uuid refuses the statement (never another tenant''s rows)');
 
 select * from finish();
 rollback;
