@@ -40,15 +40,15 @@ const CTX = (tenant: string, user: string): string =>
 /**
  * The pair: two transactions, one round trip each. :base = month base + workload and run offset.
  * The worker sends its tenant and user as literals; here they are computed from the request's pk
- * by the bench's SQL helpers, which must cost next to nothing. So the pk comes from a subquery
- * the planner keeps (volatile nextval, or OFFSET 0): the helpers are then inlined into plain
- * expressions. Called on a constant, the planner would run them (and parse and plan their SQL
- * bodies) on every statement; called on nextval() directly, the executor would. That was ~10 %
- * of the server's time per pair (perf record), none of it the product's.
+ * by the bench's helpers, which must cost next to nothing: PL/pgSQL ones (bench-schema.sql), on a
+ * pk from a subquery the planner keeps (volatile nextval, or OFFSET 0), so that they run once per
+ * statement from a cached plan. The SQL helpers called on a constant made the planner inline and
+ * run them, parsing and planning their bodies on every statement: ~25 % of the server's samples
+ * of a pair (perf record), none of it the product's.
  */
 export function pairScript(): string {
   const seq = `'llm_bench.c' || :client_id`;
-  const ctx = (pk: string): string => `${CTX('llm_bench.tenant_of(s.pk)', 'llm_bench.user_of(s.pk)')} from (${pk}) s`;
+  const ctx = (pk: string): string => `${CTX('llm_bench.tenant_of_pk(s.pk)', 'llm_bench.user_of_pk(s.pk)')} from (${pk}) s`;
   return [
     `${ctx(`select nextval(${seq}) + :base as pk`)} \\; ` +
       `select attempt_no, currval(${seq}) + :base as pk from llm.reserve_call(currval(${seq}) + :base, 1, 1000, 30000)`,
