@@ -7681,49 +7681,49 @@ CREATE POLICY app_own ON llm_private.request_inputs TO llm_app USING (((tenant_i
 -- Name: limits app_select; Type: POLICY; Schema: llm_private; Owner: llm_owner
 --
 
-CREATE POLICY app_select ON llm_private.limits FOR SELECT TO llm_app USING (((tenant_id IS NULL) OR ((tenant_id = llm_private.app_tenant_id()) AND ((user_id IS NULL) OR (user_id = llm_private.app_user_id())))));
+CREATE POLICY app_select ON llm_private.limits FOR SELECT TO llm_app USING (((tenant_id IS NULL) OR ((tenant_id = ( SELECT llm_private.app_tenant_id() AS app_tenant_id)) AND ((user_id IS NULL) OR (user_id = ( SELECT llm_private.app_user_id() AS app_user_id))))));
 
 --
 -- Name: meters app_select; Type: POLICY; Schema: llm_private; Owner: llm_owner
 --
 
-CREATE POLICY app_select ON llm_private.meters FOR SELECT TO llm_app USING (((tenant_id IS NULL) OR (tenant_id = llm_private.app_tenant_id())));
+CREATE POLICY app_select ON llm_private.meters FOR SELECT TO llm_app USING (((tenant_id IS NULL) OR (tenant_id = ( SELECT llm_private.app_tenant_id() AS app_tenant_id))));
 
 --
 -- Name: attempts app_select_own; Type: POLICY; Schema: llm_private; Owner: llm_owner
 --
 
-CREATE POLICY app_select_own ON llm_private.attempts FOR SELECT TO llm_app USING (((tenant_id = llm_private.app_tenant_id()) AND (user_id = llm_private.app_user_id())));
+CREATE POLICY app_select_own ON llm_private.attempts FOR SELECT TO llm_app USING (((tenant_id = ( SELECT llm_private.app_tenant_id() AS app_tenant_id)) AND (user_id = ( SELECT llm_private.app_user_id() AS app_user_id))));
 
 --
 -- Name: call_outputs app_select_own; Type: POLICY; Schema: llm_private; Owner: llm_owner
 --
 
-CREATE POLICY app_select_own ON llm_private.call_outputs FOR SELECT TO llm_app USING (((tenant_id = llm_private.app_tenant_id()) AND (user_id = llm_private.app_user_id())));
+CREATE POLICY app_select_own ON llm_private.call_outputs FOR SELECT TO llm_app USING (((tenant_id = ( SELECT llm_private.app_tenant_id() AS app_tenant_id)) AND (user_id = ( SELECT llm_private.app_user_id() AS app_user_id))));
 
 --
 -- Name: requests app_select_own; Type: POLICY; Schema: llm_private; Owner: llm_owner
 --
 
-CREATE POLICY app_select_own ON llm_private.requests FOR SELECT TO llm_app USING (((tenant_id = llm_private.app_tenant_id()) AND (user_id = llm_private.app_user_id())));
+CREATE POLICY app_select_own ON llm_private.requests FOR SELECT TO llm_app USING (((tenant_id = ( SELECT llm_private.app_tenant_id() AS app_tenant_id)) AND (user_id = ( SELECT llm_private.app_user_id() AS app_user_id))));
 
 --
 -- Name: tenants app_select_own; Type: POLICY; Schema: llm_private; Owner: llm_owner
 --
 
-CREATE POLICY app_select_own ON llm_private.tenants FOR SELECT TO llm_app USING ((id = llm_private.app_tenant_id()));
+CREATE POLICY app_select_own ON llm_private.tenants FOR SELECT TO llm_app USING ((id = ( SELECT llm_private.app_tenant_id() AS app_tenant_id)));
 
 --
 -- Name: usage app_select_own; Type: POLICY; Schema: llm_private; Owner: llm_owner
 --
 
-CREATE POLICY app_select_own ON llm_private.usage FOR SELECT TO llm_app USING (((tenant_id = llm_private.app_tenant_id()) AND ((user_id = llm_private.app_user_id()) OR (user_id = '00000000-0000-0000-0000-000000000000'::uuid))));
+CREATE POLICY app_select_own ON llm_private.usage FOR SELECT TO llm_app USING (((tenant_id = ( SELECT llm_private.app_tenant_id() AS app_tenant_id)) AND ((user_id = ( SELECT llm_private.app_user_id() AS app_user_id)) OR (user_id = '00000000-0000-0000-0000-000000000000'::uuid))));
 
 --
 -- Name: users app_select_own; Type: POLICY; Schema: llm_private; Owner: llm_owner
 --
 
-CREATE POLICY app_select_own ON llm_private.users FOR SELECT TO llm_app USING (((tenant_id = llm_private.app_tenant_id()) AND (id = llm_private.app_user_id())));
+CREATE POLICY app_select_own ON llm_private.users FOR SELECT TO llm_app USING (((tenant_id = ( SELECT llm_private.app_tenant_id() AS app_tenant_id)) AND (id = ( SELECT llm_private.app_user_id() AS app_user_id))));
 
 --
 -- Name: attempts; Type: ROW SECURITY; Schema: llm_private; Owner: llm_owner
@@ -8405,7 +8405,7 @@ ALTER TABLE llm_private.users ENABLE ROW LEVEL SECURITY;
 -- Name: requests worker_enqueue_select; Type: POLICY; Schema: llm_private; Owner: llm_owner
 --
 
-CREATE POLICY worker_enqueue_select ON llm_private.requests FOR SELECT TO llm_worker USING ((tenant_id = llm_private.app_tenant_id()));
+CREATE POLICY worker_enqueue_select ON llm_private.requests FOR SELECT TO llm_worker USING ((tenant_id = ( SELECT llm_private.app_tenant_id() AS app_tenant_id)));
 
 --
 -- Name: requests worker_enqueue_update; Type: POLICY; Schema: llm_private; Owner: llm_owner

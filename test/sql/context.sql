@@ -1,7 +1,7 @@
 -- Request context that cannot leak or be forged: the application's context is a signed token honoured only in the
 -- transaction that set it; the worker's context is honoured only in its transaction; both need a tenant and a user.
 begin;
-select plan(23);
+select plan(26);
 select tests.seed();
 select ok(tests.enqueue(tests.tenant_a(), tests.user_a1(), 'ctx-a1') > 0, 'A1 has a request');
 select ok(tests.enqueue(tests.tenant_b(), tests.user_b1(), 'ctx-b1') > 0, 'B1 has a request');
@@ -66,6 +66,25 @@ select count(*) from (select set_config('app.current_tenant_id', tests.tenant_b(
   set_config('app.current_user_id', tests.user_a1()::text, true)) s;
 select throws_ok($$select * from llm_private.requests$$, '22P02', null,
   'a tenant that is not a uuid refuses the statement (never another tenant''s rows)');
+
+-- The application's reads verify its token once per statement, not once per row it looks at.
+select tests.as_admin();
+select count(tests.enqueue(tests.tenant_a(), tests.user_a1(), 'ctx-many-' || g)) from generate_series(1, 12) g;
+create function tests.verifier_calls(p_sql text) returns bigint language plpgsql as $f$
+declare
+  before bigint := coalesce(pg_stat_get_xact_function_calls('llm_private.app_context()'::regprocedure), 0);
+begin
+  execute p_sql;
+  return coalesce(pg_stat_get_xact_function_calls('llm_private.app_context()'::regprocedure), 0) - before;
+end $f$;
+grant execute on function tests.verifier_calls(text) to llm_app;
+select count(*) from (select set_config('track_functions', 'pl', true)) s;
+select tests.act_as_app(tests.tenant_a(), tests.user_a1());
+select is((select count(*)::int from llm.request_results), 13, 'A1 reads its 13 requests');
+select cmp_ok(tests.verifier_calls('select count(*) from llm.request_results'), '<=', 8::bigint,
+  'reading them verifies the token a few times per statement (once per policy), not once per row');
+select cmp_ok(tests.verifier_calls('select count(*) from llm_private.requests'), '<=', 2::bigint,
+  'a plain read of the requests table verifies it at most twice (tenant, user)');
 
 select * from finish();
 rollback;
