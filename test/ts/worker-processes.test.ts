@@ -82,8 +82,10 @@ test('a worker SIGKILLed mid-call: hold expired and charged in full, job retried
   // The supervisor starts a fresh worker. The hold expires on its own clock (the sweep, as operator).
   const b = worker();
   await b.ready;
+  // One connection for the sweep (a pool per try kept ~90 idle connections open until the suite ended).
+  const sweeper = h.db.pool('llm_worker', 1);
   await until('the hold to expire', async () => {
-    await withRole(h.db.pool('llm_worker', 1), 'llm_operator', (c) => c.query('select llm.expire_holds(100)'));
+    await withRole(sweeper, 'llm_operator', (c) => c.query('select llm.expire_holds(100)'));
     return (await h.calls(id))[0]?.state !== 'held';
   }, 120000);
   expect((await h.calls(id))[0]).toMatchObject({ usage_unknown: true });
