@@ -3,7 +3,7 @@
  * run, printed as one markdown table and written to bench/RESULTS.md with the machine and the
  * command. Sections (BENCH_SECTIONS, default all): pairs (goals 1, 2 and bytes per call of goal 5),
  * e2e (goals 3, 4), scale (goal 5), semantic (goal 6, issue 12's bench/semantic.ts).
- * Databases llmgov_bench_<pid>[_small|_large] are created on the server of BENCH_DATABASE_URL and
+ * Databases llmgov_bench_<pid>[_small|_large|_retention] are created on the server of BENCH_DATABASE_URL and
  * dropped at the end, also on failure or Ctrl-C. See bench/README.md.
  */
 import { writeFileSync } from 'node:fs';
@@ -11,12 +11,12 @@ import { relative } from 'node:path';
 import { Client } from 'pg';
 import { redactUrl, urlForDatabase } from '../src/db/urls';
 import { benchEnv, BenchConfig, loadConfig } from './config';
-import { countRows, createBenchDatabase, dropDatabase, MONEY_TABLES, moneyBytes, perClient } from './db';
+import { countRows, createBenchDatabase, dropDatabase, MONEY_TABLES, moneyBytes, perClient, withClient } from './db';
 import { breakdownMedians, type E2EResult, runE2E } from './e2e';
 import { factsMarkdown, load, machineFacts, type MachineFacts } from './facts';
 import { CONF_LABEL, CONFS, type ClientsResult, PairsBench, summarize } from './pairs';
 import { pgbenchInit } from './pgbench';
-import { type LedgerLatency, loadHistory, measureLedgerLatency } from './scale';
+import { type LedgerLabel, type LedgerLatency, loadHistory, measureLedgerLatency } from './scale';
 import { loadSemantic } from './semantic-hook';
 import { median, percentile } from './stats';
 import { fmt, type GoalRow, goalTable, met, ms } from './table';
@@ -144,8 +144,21 @@ function scaleRows(cfg: BenchConfig, res: Results): GoalRow[] {
       ratio: `${r3(percentile(large.settle, 50) / percentile(small.settle, 50))} / ${r3(percentile(large.settle, 99) / percentile(small.settle, 99))}`,
       target: 'reported', met: '–',
     });
-    if (small.refused || large.refused) {
-      rows.push(notMeasured('5', 'probe refusals', `${small.refused + large.refused} probe reserves were not allow: figures suspect`, '0'));
+    const kept = res.scale?.find((x) => x.label === 'retention');
+    if (kept) {
+      const r = (p: number, f: (l: LedgerLatency) => number[]): string => r3(percentile(f(kept), p) / percentile(f(small), p));
+      rows.push({
+        goal: '5', measurement: `reserve p50 / p99 with ${kept.partitions} partitions per table (a full retention of months) ÷ with ` +
+          `${small.partitions}, same rows; settle in brackets`,
+        ours: `${ms(percentile(kept.reserve, 50))} / ${ms(percentile(kept.reserve, 99))} (${ms(percentile(kept.settle, 50))} / ${ms(percentile(kept.settle, 99))})`,
+        baseline: `${ms(percentile(small.reserve, 50))} / ${ms(percentile(small.reserve, 99))} (${ms(percentile(small.settle, 50))} / ${ms(percentile(small.settle, 99))})`,
+        ratio: `${r(50, (l) => l.reserve)} / ${r(99, (l) => l.reserve)} (${r(50, (l) => l.settle)} / ${r(99, (l) => l.settle)})`,
+        target: 'reported', met: '–',
+      });
+    }
+    const refused = (res.scale ?? []).reduce((n, l) => n + l.refused, 0);
+    if (refused) {
+      rows.push(notMeasured('5', 'probe refusals', `${refused} probe reserves were not allow: figures suspect`, '0'));
     }
   } else {
     rows.push(notMeasured('5', `reserve p50 / p99 at ${fmt(cfg.scaleRows)} ledger rows ÷ at ${fmt(cfg.scaleSmallRows)}`,
@@ -188,17 +201,21 @@ async function pairsSection(cfg: BenchConfig, adminUrl: string, admin: Client, r
 
 async function scaleSection(cfg: BenchConfig, prefix: string, res: Results, dbs: string[]): Promise<void> {
   const maxClients = Math.max(...cfg.clients);
-  const urls: Record<'small' | 'large', string> = { small: '', large: '' };
-  for (const [label, rows] of [['small', cfg.scaleSmallRows], ['large', cfg.scaleRows]] as const) {
+  const probes: { label: LedgerLabel; url: string }[] = [];
+  for (const [label, rows] of [['small', cfg.scaleSmallRows], ['large', cfg.scaleRows], ['retention', cfg.scaleSmallRows]] as const) {
     const name = `${prefix}_${label}`;
     dbs.push(name);
-    urls[label] = await createBenchDatabase(cfg.serverUrl, name, maxClients, log);
+    const url = await createBenchDatabase(cfg.serverUrl, name, maxClients, log);
+    if (label === 'retention') {
+      const n = await withClient(url, async (c) => (await c.query<{ n: number }>('select llm_bench.add_retained_partitions() as n')).rows[0]!.n);
+      log(`${name}: ${n} partitions of the months a full retention keeps, created empty`);
+    }
     log(`loading ${fmt(rows)} governed calls of history into ${name}`);
-    await loadHistory(urls[label], rows, label, log);
+    await loadHistory(url, rows, label, log);
+    probes.push({ label, url });
   }
   log(`reserve latency: ${cfg.latencyWarmup} warm-up + ${cfg.latencyRounds} alternating rounds of ${cfg.latencyCalls} calls on each database`);
-  res.scale = await measureLedgerLatency({ small: urls.small, large: urls.large, calls: cfg.latencyCalls, warmup: cfg.latencyWarmup,
-    rounds: cfg.latencyRounds, log });
+  res.scale = await measureLedgerLatency({ dbs: probes, calls: cfg.latencyCalls, warmup: cfg.latencyWarmup, rounds: cfg.latencyRounds, log });
 }
 
 async function semanticSection(cfg: BenchConfig, res: Results): Promise<void> {
@@ -284,10 +301,11 @@ function report(cfg: BenchConfig, facts: MachineFacts, table: string, notes: str
       `poll interval ${cfg.pollIntervalMs} ms, batched completion as in src/worker/run.ts; jobs held and released at once, clock from the first ` +
       'job:start to the last job:complete (or the deadline); VACUUM of the queue and ledger before each phase. Governed requests enter through ' +
       'llm.enqueue_call as llm_app with a signed context. The breakdown times every query from outside the worker (bench/instrument.ts).',
-    `- Goal 5 (bench/scale.ts): two databases migrated and seeded alike, ${fmt(cfg.scaleSmallRows)} and ${fmt(cfg.scaleRows)} governed calls of ` +
+    `- Goal 5 (bench/scale.ts): three databases migrated and seeded alike, ${fmt(cfg.scaleSmallRows)} and ${fmt(cfg.scaleRows)} governed calls of ` +
       'history bulk-loaded (requests, request_inputs, attempts in the current and the previous month; bench/sql/history.sql), VACUUM (ANALYZE), ' +
       `CHECKPOINT; then ${cfg.latencyRounds} alternating rounds of ${cfg.latencyCalls} sequential calls on each (after ${cfg.latencyWarmup} warm-up), ` +
-      'as llm_worker: `begin; set local role llm_money; set_config(...)`, the timed reserve_call and settle_call statements, commit. Nearest-rank percentiles.',
+      'as llm_worker: `begin; set local role llm_money; set_config(...)`, the timed reserve_call and settle_call statements, commit. Nearest-rank percentiles. ' +
+      `The third database has ${fmt(cfg.scaleSmallRows)} calls and, created empty, the monthly partitions a full retention keeps (llm_bench.add_retained_partitions).`,
     '- Goal 6: bench/semantic.ts (issue 12), called as runSemanticBench({ serverUrl }).',
     '',
   ].join('\n');

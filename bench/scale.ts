@@ -1,7 +1,10 @@
 /**
  * Goal 5, latency: reserve (and settle) p50 / p99 with BENCH_SCALE_ROWS governed calls of history
- * in the ledger against the same with BENCH_SCALE_SMALL_ROWS, in two databases migrated and seeded
- * alike, measured in alternating rounds (the machine's noise hits both).
+ * in the ledger against the same with BENCH_SCALE_SMALL_ROWS, in databases migrated and seeded
+ * alike, measured in alternating rounds (the machine's noise hits all). A third database has the
+ * small one's rows and the partitions of a ledger that has run as long as its retention
+ * (llm_bench.add_retained_partitions): PostgreSQL 15 opens every partition of a table for an
+ * UPDATE through a generic plan, so the partition count is a scale of its own.
  *
  * History is bulk-loaded by llm_bench.load_history (bench/sql/history.sql) in batches, then
  * VACUUM (ANALYZE) and CHECKPOINT. The probe is the worker's shape, one call at a time on one
@@ -14,8 +17,12 @@ import { urlForRole } from '../src/db/urls';
 import { countRows, HOT, type Log, moneyBytes, withClient } from './db';
 import { percentile, rotate } from './stats';
 
+export type LedgerLabel = 'small' | 'large' | 'retention';
+
 export interface LedgerLatency {
-  label: 'small' | 'large';
+  label: LedgerLabel;
+  /** Partitions of the attempts table (the default one included). */
+  partitions: number;
   requests: number;
   attempts: number;
   reserve: number[];
@@ -82,16 +89,15 @@ class Probe {
 }
 
 export async function measureLedgerLatency(o: {
-  small: string;
-  large: string;
+  dbs: { label: LedgerLabel; url: string }[];
   calls: number;
   warmup: number;
   rounds: number;
   log: Log;
 }): Promise<LedgerLatency[]> {
-  const dbs = [{ label: 'small' as const, url: o.small }, { label: 'large' as const, url: o.large }];
+  const dbs = o.dbs;
   const perDb = o.warmup + o.calls * o.rounds;
-  const tenant = (await withClient(o.small, (c) => c.query<{ t: string; u: string }>(
+  const tenant = (await withClient(dbs[0]!.url, (c) => c.query<{ t: string; u: string }>(
     'select llm_bench.uuid_of(1, $1)::text as t, llm_bench.uuid_of(2, $1)::text as u', [HOT]))).rows[0]!;
   const probes = new Map<string, Probe>();
   const res = new Map<string, LedgerLatency>();
@@ -106,7 +112,9 @@ export async function measureLedgerLatency(o: {
         const bytes = await moneyBytes(c);
         const requests = await countRows(c, 'requests');
         const attempts = await countRows(c, 'attempts');
-        res.set(d.label, { label: d.label, requests, attempts, reserve: [], settle: [], refused: 0,
+        const partitions = Number((await c.query<{ n: string }>(
+          `select count(*)::text as n from pg_inherits where inhparent = 'llm_private.attempts'::regclass`)).rows[0]!.n);
+        res.set(d.label, { label: d.label, partitions, requests, attempts, reserve: [], settle: [], refused: 0,
           bytesPerRow: Object.values(bytes).reduce((a, b) => a + b, 0) / Math.max(1, attempts) });
         return base + 1n;
       });

@@ -155,4 +155,30 @@ as $$
    group by 1, 2
 $$;
 
+/*
+ * The partitions a ledger has once it has run as long as its retention: every month that
+ * settings.ledger_retention_months keeps, before the previous one, created empty the way
+ * llm_maint.ensure_partitions creates months (llm_private.create_month_partition). Goal 5's third
+ * probe database: the same rows as the small one, as many partitions as in steady state.
+ */
+create function llm_bench.add_retained_partitions() returns integer
+  language plpgsql
+as $$
+declare
+  t text;
+  n integer := 0;
+  cur integer := llm_private.month_index(llm_private.now());
+  keep integer := (select s.ledger_retention_months from llm_private.settings s);
+begin
+  foreach t in array llm_private.partitioned_tables() loop
+    for m in cur - keep + 1 .. cur - 2 loop
+      if llm_private.create_month_partition(t, m) then
+        n := n + 1;
+      end if;
+    end loop;
+  end loop;
+  return n;
+end
+$$;
+
 grant execute on all functions in schema llm_bench to public;
