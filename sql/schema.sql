@@ -2303,11 +2303,16 @@ COMMENT ON FUNCTION llm_private.create_month_partition(p_table text, p_month int
 --
 
 CREATE FUNCTION llm_private.current_tenant_id() RETURNS uuid
-    LANGUAGE sql STABLE PARALLEL SAFE
+    LANGUAGE plpgsql STABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog'
     AS $$
-  select case when pg_catalog.current_setting('app.context_tx', true) OPERATOR(pg_catalog.=) llm_private.tx_stamp()::pg_catalog.text
-               and pg_catalog.current_setting('app.current_tenant_id', true) OPERATOR(pg_catalog.<>) ''
-              then pg_catalog.current_setting('app.current_tenant_id', true)::pg_catalog.uuid end
+begin
+  if pg_catalog.current_setting('app.context_tx', true) operator(pg_catalog.=) llm_private.tx_stamp()::pg_catalog.text
+     and pg_catalog.current_setting('app.current_tenant_id', true) operator(pg_catalog.<>) '' then
+    return pg_catalog.current_setting('app.current_tenant_id', true)::pg_catalog.uuid;
+  end if;
+  return null;
+end
 $$;
 
 ALTER FUNCTION llm_private.current_tenant_id() OWNER TO llm_owner;
@@ -2316,18 +2321,23 @@ ALTER FUNCTION llm_private.current_tenant_id() OWNER TO llm_owner;
 -- Name: FUNCTION current_tenant_id(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm_private.current_tenant_id() IS 'The worker''s tenant context (app.current_tenant_id) when set in this transaction (app.context_tx), else NULL; '''' is no context, a value that is not a uuid raises 22P02. Used by policies TO llm_money. Inlinable: no SET clause, every name qualified, no regular expression.';
+COMMENT ON FUNCTION llm_private.current_tenant_id() IS 'The worker''s tenant context (app.current_tenant_id) when set in this transaction (app.context_tx), else NULL; '''' is no context, a value that is not a uuid raises 22P02. Used by policies TO llm_money; PL/pgSQL so that a policy holds one call, not its expansion, for every partition an UPDATE opens.';
 
 --
 -- Name: current_user_id(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
 --
 
 CREATE FUNCTION llm_private.current_user_id() RETURNS uuid
-    LANGUAGE sql STABLE PARALLEL SAFE
+    LANGUAGE plpgsql STABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog'
     AS $$
-  select case when pg_catalog.current_setting('app.context_tx', true) OPERATOR(pg_catalog.=) llm_private.tx_stamp()::pg_catalog.text
-               and pg_catalog.current_setting('app.current_user_id', true) OPERATOR(pg_catalog.<>) ''
-              then pg_catalog.current_setting('app.current_user_id', true)::pg_catalog.uuid end
+begin
+  if pg_catalog.current_setting('app.context_tx', true) operator(pg_catalog.=) llm_private.tx_stamp()::pg_catalog.text
+     and pg_catalog.current_setting('app.current_user_id', true) operator(pg_catalog.<>) '' then
+    return pg_catalog.current_setting('app.current_user_id', true)::pg_catalog.uuid;
+  end if;
+  return null;
+end
 $$;
 
 ALTER FUNCTION llm_private.current_user_id() OWNER TO llm_owner;
@@ -2336,7 +2346,7 @@ ALTER FUNCTION llm_private.current_user_id() OWNER TO llm_owner;
 -- Name: FUNCTION current_user_id(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm_private.current_user_id() IS 'The worker''s user context (app.current_user_id) when set in this transaction, else NULL; '''' is no context, a value that is not a uuid raises 22P02. Used by policies TO llm_money. Inlinable.';
+COMMENT ON FUNCTION llm_private.current_user_id() IS 'The worker''s user context (app.current_user_id) when set in this transaction, else NULL; '''' is no context, a value that is not a uuid raises 22P02. Used by policies TO llm_money; PL/pgSQL (see current_tenant_id).';
 
 --
 -- Name: distillation_gate(uuid, llm_private.decision, llm_private.provider_status, boolean, boolean, text, text); Type: FUNCTION; Schema: llm_private; Owner: llm_owner

@@ -1,7 +1,7 @@
 -- Structure: the closed world of the API surface and its grants (pinned), FORCE RLS everywhere, the two SECURITY DEFINER
 -- functions and nothing else, pinned search_path, comments, and what the runtime roles cannot be or do.
 begin;
-select plan(25);
+select plan(26);
 
 select tables_are('llm', array[]::name[], 'the API schema llm holds no tables');
 select is_empty($$
@@ -34,6 +34,11 @@ select is_empty($$
               and regexp_replace(p.prosrc, '(pg_catalog|llm_private|llm)\.[a-z_0-9]+|OPERATOR\(pg_catalog\.[^)]+\)|''[^'']*''|::pg_catalog\.[a-z0-9_]+|"[a-z_]+"', '', 'g')
                   !~ '\m(from|join)\s+[a-z]' )
 $$, 'every function pins search_path, except inlinable SQL functions whose every name is schema-qualified');
+select results_eq($$
+  select format('%s %s', p.oid::regprocedure, l.lanname) collate "default" from pg_proc p join pg_language l on l.oid = p.prolang
+   where p.oid in ('llm_private.current_tenant_id()'::regprocedure, 'llm_private.current_user_id()'::regprocedure) order by 1
+$$, $$values ('llm_private.current_tenant_id() plpgsql'), ('llm_private.current_user_id() plpgsql')$$,
+  'the money context helpers are PL/pgSQL calls, not inlined into the policy of every partition an UPDATE opens (bench: goal 5, retention row)');
 -- graphile-worker's schema is not ours, but who may reach into it is: only the operator's sweep reads the jobs view.
 select results_eq($$
   select x from (
