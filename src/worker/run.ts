@@ -96,7 +96,16 @@ export async function startWorker(cfg: Config, logger: Logger, env: NodeJS.Proce
     stop() {
       stopping ??= (async () => {
         // A failed pool may never finish stopping (see above): do not wait for it beyond a moment.
-        const bounded = <T>(p: Promise<T>) => (failed ? Promise.race([p, sleep(2_000)]) : p);
+        // The wait is cancelled as soon as p settles: a pending timer would keep the process alive for nothing.
+        const bounded = async <T>(p: Promise<T>): Promise<unknown> => {
+          if (!failed) return p;
+          const ac = new AbortController();
+          try {
+            return await Promise.race([p, sleep(2_000, undefined, { signal: ac.signal }).catch(() => undefined)]);
+          } finally {
+            ac.abort();
+          }
+        };
         await bounded(runner.stop().catch(() => {}));
         await bounded(rt.close());
       })();
