@@ -34,7 +34,9 @@ test('Ctrl-C (SIGINT to the process group) stops the worker, then the server, wi
     // Let graphile-worker settle into its poll loop with its connections open.
     await new Promise((r) => setTimeout(r, 1000));
     process.kill(-proc.pid!, 'SIGINT');
-    const code = await Promise.race([exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 30_000))]);
+    let timer: NodeJS.Timeout | undefined;
+    const code = await Promise.race([exited, new Promise<'hung'>((r) => (timer = setTimeout(() => r('hung'), 30_000)))]);
+    clearTimeout(timer); // a pending 30 s timer kept this jest worker alive after the suite ("failed to exit gracefully")
     expect({ code, out }).toMatchObject({ code: 0 });
     expect(out).toContain('db: stopping');
     expect(out).not.toMatch(/terminating connection|administrator command/);
