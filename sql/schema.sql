@@ -2304,7 +2304,6 @@ COMMENT ON FUNCTION llm_private.create_month_partition(p_table text, p_month int
 
 CREATE FUNCTION llm_private.current_tenant_id() RETURNS uuid
     LANGUAGE plpgsql STABLE PARALLEL SAFE
-    SET search_path TO 'pg_catalog'
     AS $$
 begin
   if pg_catalog.current_setting('app.context_tx', true) operator(pg_catalog.=) llm_private.tx_stamp()::pg_catalog.text
@@ -2321,7 +2320,7 @@ ALTER FUNCTION llm_private.current_tenant_id() OWNER TO llm_owner;
 -- Name: FUNCTION current_tenant_id(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm_private.current_tenant_id() IS 'The worker''s tenant context (app.current_tenant_id) when set in this transaction (app.context_tx), else NULL; '''' is no context, a value that is not a uuid raises 22P02. Used by policies TO llm_money; PL/pgSQL so that a policy holds one call, not its expansion, for every partition an UPDATE opens.';
+COMMENT ON FUNCTION llm_private.current_tenant_id() IS 'The worker''s tenant context (app.current_tenant_id) when set in this transaction (app.context_tx), else NULL; '''' is no context, a value that is not a uuid raises 22P02. Used by policies TO llm_money; PL/pgSQL so that a policy holds one call, not its expansion, for every partition an UPDATE opens; no SET clause (every name qualified) because policies call it per row.';
 
 --
 -- Name: current_user_id(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
@@ -2329,7 +2328,6 @@ COMMENT ON FUNCTION llm_private.current_tenant_id() IS 'The worker''s tenant con
 
 CREATE FUNCTION llm_private.current_user_id() RETURNS uuid
     LANGUAGE plpgsql STABLE PARALLEL SAFE
-    SET search_path TO 'pg_catalog'
     AS $$
 begin
   if pg_catalog.current_setting('app.context_tx', true) operator(pg_catalog.=) llm_private.tx_stamp()::pg_catalog.text
@@ -2346,7 +2344,7 @@ ALTER FUNCTION llm_private.current_user_id() OWNER TO llm_owner;
 -- Name: FUNCTION current_user_id(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm_private.current_user_id() IS 'The worker''s user context (app.current_user_id) when set in this transaction, else NULL; '''' is no context, a value that is not a uuid raises 22P02. Used by policies TO llm_money; PL/pgSQL (see current_tenant_id).';
+COMMENT ON FUNCTION llm_private.current_user_id() IS 'The worker''s user context (app.current_user_id) when set in this transaction, else NULL; '''' is no context, a value that is not a uuid raises 22P02. Used by policies TO llm_money; PL/pgSQL, no SET clause (see current_tenant_id).';
 
 --
 -- Name: distillation_gate(uuid, llm_private.decision, llm_private.provider_status, boolean, boolean, text, text); Type: FUNCTION; Schema: llm_private; Owner: llm_owner

@@ -1,7 +1,7 @@
 -- Structure: the closed world of the API surface and its grants (pinned), FORCE RLS everywhere, the two SECURITY DEFINER
 -- functions and nothing else, pinned search_path, comments, and what the runtime roles cannot be or do.
 begin;
-select plan(26);
+select plan(27);
 
 select tables_are('llm', array[]::name[], 'the API schema llm holds no tables');
 select is_empty($$
@@ -33,7 +33,15 @@ select is_empty($$
      and not (p.prolang = (select oid from pg_language where lanname = 'sql') and not p.prosecdef
               and regexp_replace(p.prosrc, '(pg_catalog|llm_private|llm)\.[a-z_0-9]+|OPERATOR\(pg_catalog\.[^)]+\)|''[^'']*''|::pg_catalog\.[a-z0-9_]+|"[a-z_]+"', '', 'g')
                   !~ '\m(from|join)\s+[a-z]' )
-$$, 'every function pins search_path, except inlinable SQL functions whose every name is schema-qualified');
+     and p.oid not in ('llm_private.current_tenant_id()'::regprocedure, 'llm_private.current_user_id()'::regprocedure)
+$$, 'every function pins search_path, except inlinable SQL functions whose every name is schema-qualified, and the two money context helpers (below)');
+select is_empty($$
+  select p.oid::regprocedure::text from pg_proc p
+   where p.oid in ('llm_private.current_tenant_id()'::regprocedure, 'llm_private.current_user_id()'::regprocedure)
+     and (p.prosecdef
+          or regexp_replace(lower(p.prosrc), '(pg_catalog|llm_private)\.[a-z_0-9]+|operator\(pg_catalog\.[^)]+\)|''[^'']*''|::pg_catalog\.[a-z0-9_]+|\m(begin|if|and|then|return|null|end|true)\M', '', 'g')
+             ~ '[a-z]')
+$$, 'the money context helpers, called per row by the money policies without a SET clause, name nothing through search_path: every function, operator and type in them is schema-qualified');
 select results_eq($$
   select format('%s %s', p.oid::regprocedure, l.lanname) collate "default" from pg_proc p join pg_language l on l.oid = p.prolang
    where p.oid in ('llm_private.current_tenant_id()'::regprocedure, 'llm_private.current_user_id()'::regprocedure) order by 1
