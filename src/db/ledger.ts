@@ -1,13 +1,13 @@
 /**
  * Thin wrappers over the worker's SQL API (SPEC.md "The SQL API the worker calls"): one query each,
  * explicit casts, rows parsed by zod (int8 money as bigint). No rule lives here: reserve decides,
- * settle records. The client functions run on a client inside withMoney (src/db/context.ts);
- * sqlLedger sends each as one transaction in one round trip (moneyStatement).
+ * settle records. sqlLedger sends each as one transaction in one round trip (moneyStatement,
+ * src/db/context.ts).
  *
  * `Ledger` is the same API as an interface, so that the governed call can be exercised against a
  * fake in unit tests; `sqlLedger` is the real one.
  */
-import type { Pool, PoolClient } from 'pg';
+import type { Pool } from 'pg';
 import { z } from 'zod';
 import { moneyStatement, type RequestContext, type TxLimits } from './context';
 import type { LiteralValue } from './literals';
@@ -135,42 +135,6 @@ function settleParams(a: SettleArgs): LiteralValue[] {
   return [a.requestPk, a.attemptNo, a.status, a.usage?.inputTokens ?? null, a.usage?.cachedInputTokens ?? null,
     a.usage?.outputTokens ?? null, Math.round(a.latencyMs), a.output ?? null, a.reasoning ?? null, a.outputValid ?? null,
     a.piiFlagged ?? false, a.finalFailure ?? null, a.embedding ?? null];
-}
-
-/** node-postgres parameters: int8 as decimal strings. */
-function pgParams(params: LiteralValue[]): unknown[] {
-  return params.map((v) => (typeof v === 'bigint' ? v.toString() : v));
-}
-
-export async function requestForCall(c: PoolClient, requestPk: bigint): Promise<CallRequest | null> {
-  const { rows } = await c.query(REQUEST_FOR_CALL_SQL, [requestPk.toString()]);
-  return rows[0] ? CallRequestSchema.parse(rows[0]) : null;
-}
-
-export async function reserveCall(c: PoolClient, a: ReserveArgs): Promise<Decision> {
-  const { rows } = await c.query(RESERVE_SQL, pgParams(reserveParams(a)));
-  return DecisionSchema.parse(rows[0]);
-}
-
-export async function settleCall(c: PoolClient, a: SettleArgs): Promise<Settlement> {
-  const { rows } = await c.query(SETTLE_SQL, pgParams(settleParams(a)));
-  return SettlementSchema.parse(rows[0]);
-}
-
-export async function embeddingForCall(c: PoolClient, requestPk: bigint): Promise<EmbeddingPlan | null> {
-  const { rows } = await c.query(EMBEDDING_FOR_CALL_SQL, [requestPk.toString()]);
-  return rows[0] ? EmbeddingPlanSchema.parse(rows[0]) : null;
-}
-
-export async function releaseCall(c: PoolClient, requestPk: bigint, attemptNo: number, reason: string,
-  finalFailure: FinalFailure | null = null): Promise<Release> {
-  const { rows } = await c.query(RELEASE_SQL, [requestPk.toString(), attemptNo, reason, finalFailure]);
-  return ReleaseSchema.parse(rows[0]);
-}
-
-export async function failRequest(c: PoolClient, requestPk: bigint, reason: FinalFailure): Promise<string> {
-  const { rows } = await c.query(FAIL_REQUEST_SQL, [requestPk.toString(), reason]);
-  return z.string().parse(rows[0].state);
 }
 
 /** The money path of one job: each method is one transaction as llm_money in the job's context. */

@@ -97,7 +97,7 @@ export async function startWorker(cfg: Config, logger: Logger, env: NodeJS.Proce
       stopping ??= (async () => {
         // A failed pool may never finish stopping (see above): do not wait for it beyond a moment.
         // The wait is cancelled as soon as p settles: a pending timer would keep the process alive for nothing.
-        const bounded = async <T>(p: Promise<T>): Promise<unknown> => {
+        const bounded = async (p: Promise<unknown>): Promise<unknown> => {
           if (!failed) return p;
           const ac = new AbortController();
           try {
