@@ -1395,9 +1395,13 @@ CREATE FUNCTION llm.set_setting(p_name text, p_value text) RETURNS void
 begin
   if p_name not in ('hold_margin_ms', 'max_attempts_per_request', 'enqueue_max_attempts', 'breaker_failure_threshold', 'breaker_cooldown_ms',
       'cache_ttl_ms', 'cache_fill_wait_ms', 'output_retention_ms', 'trace_retention_ms', 'ledger_retention_months', 'partitions_ahead_months',
-      'idempotency_months', 'semantic_max_candidates') then
+      'idempotency_months', 'semantic_max_candidates', 'settle_commit') then
     raise exception using errcode = '22023', message = 'unknown setting', detail = format('setting %s', p_name),
       hint = 'See the columns of llm_private.settings (comments say what each does).';
+  end if;
+  if p_name = 'settle_commit' then
+    update llm_private.settings set settle_commit = p_value;
+    return;
   end if;
   execute format('update llm_private.settings set %I = $1::bigint', p_name) using p_value;
 end
@@ -1504,6 +1508,15 @@ begin
   if v_failure is not null then
     perform llm_private.finish_failed(q.tenant_id, q.id, v_failure);
   end if;
+  -- The commit need not wait for its WAL flush when a lost settle cannot under-count: the attempt then stays held (its
+  -- reserve committed durably) or expired, and the expiry charges the hold in full, which is at least this settle's charge
+  -- in every unit. An overrun (a charge above the hold) and a settle after a release (which charged nothing) wait for their
+  -- flush. settings.settle_commit = 'durable' makes every one wait.
+  if v_prev in ('held', 'expired') and (select s.settle_commit = 'deferred' from llm_private.settings s)
+     and not exists (select 1 from unnest(enum_range(null::llm_private.limit_unit)) u
+                      where llm_private.charged_amount(u, a) > llm_private.held_amount(u, a)) then
+    perform set_config('synchronous_commit', 'off', true);
+  end if;
   return query select 'settled'::text, a.charged_micros, a.held_micros,
     case when v_prev = 'held' then greatest(a.held_micros - a.charged_micros, 0) else 0::bigint end,
     greatest(a.charged_micros - a.held_micros, 0), a.usage_unknown, a.late, false,
@@ -1518,7 +1531,7 @@ ALTER FUNCTION llm.settle_call(p_request_pk bigint, p_attempt_no integer, p_stat
 -- Name: FUNCTION settle_call(p_request_pk bigint, p_attempt_no integer, p_status text, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer, p_latency_ms integer, p_output text, p_reasoning text, p_output_valid boolean, p_pii_flagged boolean, p_final_failure text, p_embedding real[]); Type: COMMENT; Schema: llm; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm.settle_call(p_request_pk bigint, p_attempt_no integer, p_status text, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer, p_latency_ms integer, p_output text, p_reasoning text, p_output_valid boolean, p_pii_flagged boolean, p_final_failure text, p_embedding real[]) IS 'After a provider call (the worker, as llm_money): records the outcome of attempt p_attempt_no. Cost = tokens at the price pinned at reserve (input excludes cached input); NULL tokens mean the usage is unknown and the full hold is charged (flagged usage_unknown); a 429/5xx the provider answered without usage is settled with zeros. Stores the final output and the reasoning trace apart, fills the cache with a complete valid answer of the requested model (p_embedding: its question''s embedding, for the semantic cache), records the breaker outcome, decides distillation eligibility. p_final_failure (provider_client_error, attempts_exhausted, ...): no retry will follow, the request ends failed. Idempotent: settling again returns the first result with replayed = true.';
+COMMENT ON FUNCTION llm.settle_call(p_request_pk bigint, p_attempt_no integer, p_status text, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer, p_latency_ms integer, p_output text, p_reasoning text, p_output_valid boolean, p_pii_flagged boolean, p_final_failure text, p_embedding real[]) IS 'After a provider call (the worker, as llm_money): records the outcome of attempt p_attempt_no. Cost = tokens at the price pinned at reserve (input excludes cached input); NULL tokens mean the usage is unknown and the full hold is charged (flagged usage_unknown); a 429/5xx the provider answered without usage is settled with zeros. Stores the final output and the reasoning trace apart, fills the cache with a complete valid answer of the requested model (p_embedding: its question''s embedding, for the semantic cache), records the breaker outcome, decides distillation eligibility. p_final_failure (provider_client_error, attempts_exhausted, ...): no retry will follow, the request ends failed. Idempotent: settling again returns the first result with replayed = true. Its transaction commits without waiting for the WAL flush (synchronous_commit = off) when the charge is within the hold in every unit and settings.settle_commit is deferred: a crash that loses it leaves the hold, which the expiry charges in full.';
 
 --
 -- Name: sign_context(text, uuid, uuid, integer); Type: FUNCTION; Schema: llm; Owner: llm_owner
@@ -6850,6 +6863,7 @@ CREATE TABLE llm_private.settings (
     idempotency_months smallint DEFAULT 2 NOT NULL,
     semantic_max_candidates integer DEFAULT 2000 NOT NULL,
     swept_until timestamp with time zone DEFAULT '-infinity'::timestamp with time zone NOT NULL,
+    settle_commit text DEFAULT 'deferred'::text NOT NULL,
     CONSTRAINT settings_breaker_cooldown_ms_check CHECK (((breaker_cooldown_ms >= 100) AND (breaker_cooldown_ms <= 86400000))),
     CONSTRAINT settings_breaker_failure_threshold_check CHECK (((breaker_failure_threshold >= 1) AND (breaker_failure_threshold <= 1000))),
     CONSTRAINT settings_cache_fill_wait_ms_check CHECK (((cache_fill_wait_ms >= 10) AND (cache_fill_wait_ms <= 600000))),
@@ -6863,6 +6877,7 @@ CREATE TABLE llm_private.settings (
     CONSTRAINT settings_output_retention_ms_check CHECK (((output_retention_ms >= 60000) AND (output_retention_ms <= '315360000000'::bigint))),
     CONSTRAINT settings_partitions_ahead_months_check CHECK (((partitions_ahead_months >= 1) AND (partitions_ahead_months <= 24))),
     CONSTRAINT settings_semantic_max_candidates_check CHECK (((semantic_max_candidates >= 10) AND (semantic_max_candidates <= 1000000))),
+    CONSTRAINT settings_settle_commit_check CHECK ((settle_commit = ANY (ARRAY['deferred'::text, 'durable'::text]))),
     CONSTRAINT settings_trace_retention_ms_check CHECK (((trace_retention_ms >= 60000) AND (trace_retention_ms <= '315360000000'::bigint)))
 );
 
@@ -6959,6 +6974,12 @@ COMMENT ON COLUMN llm_private.settings.semantic_max_candidates IS 'Most cache en
 --
 
 COMMENT ON COLUMN llm_private.settings.swept_until IS 'The expiry sweep has charged every hold that expired before this instant (its lower bound).';
+
+--
+-- Name: COLUMN settings.settle_commit; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.settings.settle_commit IS 'deferred (default): llm.settle_call commits without waiting for its WAL flush (synchronous_commit = off for its transaction) when the settle charges no more than the attempt held, in every unit. A crash can lose only such a settle, and only before any later synchronous commit (every one flushes the WAL before it, in order); the attempt is then still held, durable since its reserve, and the expiry charges the hold in full: more than the lost settle, never less. durable: every settle waits for its flush.';
 
 --
 -- Name: shutoff_windows_id_seq; Type: SEQUENCE; Schema: llm_private; Owner: llm_owner

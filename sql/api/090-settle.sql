@@ -272,6 +272,15 @@ begin
   if v_failure is not null then
     perform llm_private.finish_failed(q.tenant_id, q.id, v_failure);
   end if;
+  -- The commit need not wait for its WAL flush when a lost settle cannot under-count: the attempt then stays held (its
+  -- reserve committed durably) or expired, and the expiry charges the hold in full, which is at least this settle's charge
+  -- in every unit. An overrun (a charge above the hold) and a settle after a release (which charged nothing) wait for their
+  -- flush. settings.settle_commit = 'durable' makes every one wait.
+  if v_prev in ('held', 'expired') and (select s.settle_commit = 'deferred' from llm_private.settings s)
+     and not exists (select 1 from unnest(enum_range(null::llm_private.limit_unit)) u
+                      where llm_private.charged_amount(u, a) > llm_private.held_amount(u, a)) then
+    perform set_config('synchronous_commit', 'off', true);
+  end if;
   return query select 'settled'::text, a.charged_micros, a.held_micros,
     case when v_prev = 'held' then greatest(a.held_micros - a.charged_micros, 0) else 0::bigint end,
     greatest(a.charged_micros - a.held_micros, 0), a.usage_unknown, a.late, false,
@@ -280,7 +289,7 @@ begin
 end
 $$;
 comment on function llm.settle_call(bigint, integer, text, integer, integer, integer, integer, text, text, boolean, boolean, text, real[]) is
-  'After a provider call (the worker, as llm_money): records the outcome of attempt p_attempt_no. Cost = tokens at the price pinned at reserve (input excludes cached input); NULL tokens mean the usage is unknown and the full hold is charged (flagged usage_unknown); a 429/5xx the provider answered without usage is settled with zeros. Stores the final output and the reasoning trace apart, fills the cache with a complete valid answer of the requested model (p_embedding: its question''s embedding, for the semantic cache), records the breaker outcome, decides distillation eligibility. p_final_failure (provider_client_error, attempts_exhausted, ...): no retry will follow, the request ends failed. Idempotent: settling again returns the first result with replayed = true.';
+  'After a provider call (the worker, as llm_money): records the outcome of attempt p_attempt_no. Cost = tokens at the price pinned at reserve (input excludes cached input); NULL tokens mean the usage is unknown and the full hold is charged (flagged usage_unknown); a 429/5xx the provider answered without usage is settled with zeros. Stores the final output and the reasoning trace apart, fills the cache with a complete valid answer of the requested model (p_embedding: its question''s embedding, for the semantic cache), records the breaker outcome, decides distillation eligibility. p_final_failure (provider_client_error, attempts_exhausted, ...): no retry will follow, the request ends failed. Idempotent: settling again returns the first result with replayed = true. Its transaction commits without waiting for the WAL flush (synchronous_commit = off) when the charge is within the hold in every unit and settings.settle_commit is deferred: a crash that loses it leaves the hold, which the expiry charges in full.';
 
 create or replace function llm.release_call(p_request_pk bigint, p_attempt_no integer, p_reason text, p_final_failure text default null)
   returns table (state text, released_micros bigint, request_state text)

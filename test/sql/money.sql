@@ -1,7 +1,7 @@
 -- Money is never under-counted: settlement at the pinned price, overruns in full, unknown outcomes charged the full hold,
 -- expired holds charged and corrected once by a late settle, releases, retries that never free a live hold, adjustments.
 begin;
-select plan(40);
+select plan(54);
 select tests.seed();
 
 -- Settle: cost from the tokens at the price pinned at reserve, the rest of the hold released.
@@ -96,6 +96,35 @@ select tests.act_as_role('llm_operator');
 select throws_ok($$select llm.adjust_usage(tests.tenant_b(), null, -999999999, 'more than spent')$$, '23514', null,
   'a credit larger than what was spent is refused');
 select tests.as_admin();
+
+-- A settle's commit waits for its WAL flush only when losing it could under-count (settings.settle_commit): within the hold,
+-- a lost settle leaves the attempt held, durable since its reserve, and the expiry charges the hold in full.
+select set_config('synchronous_commit', 'on', true);
+select is((select decision from tests.call(tests.tenant_b(), tests.user_b1(), 'sc-1')), 'allow', 'reserve 40 000');
+select is(current_setting('synchronous_commit'), 'on', 'a reserve waits for its flush: the hold must outlive a crash');
+select is((select cost_micros from tests.settle(tests.request_pk('sc-1'), 1, 'ok', 1000, 0, 100)), 13000::bigint, 'settle 13 000 of 40 000 held');
+select is(current_setting('synchronous_commit'), 'off', 'a settle within its hold in every unit commits without waiting for its flush');
+select set_config('synchronous_commit', 'on', true);
+select is((select cost_micros from tests.settle(tests.request_pk('sc-1'), 1, 'ok', 1, 1, 1)), 13000::bigint, 'a replayed settle writes nothing...');
+select is(current_setting('synchronous_commit'), 'on', '... and changes nothing');
+select tests.call(tests.tenant_b(), tests.user_b1(), 'sc-2');
+select is((select overrun_micros from tests.settle(tests.request_pk('sc-2'), 1, 'ok', 3000, 0, 2000)), 50000::bigint, 'an overrun of 50 000...');
+select is(current_setting('synchronous_commit'), 'on', '... waits for its flush: the hold a lost settle leaves is less than the charge');
+select tests.call(tests.tenant_b(), tests.user_b1(), 'sc-3');
+select is((select cost_micros from tests.settle(tests.request_pk('sc-3'), 1, 'ok', 0, 2500, 500)), 27500::bigint,
+  '27 500 micro-USD of 40 000 held, but 3 000 tokens of 2 000 held (cached input is cheap)...');
+select is(current_setting('synchronous_commit'), 'on', '... waits: a tokens meter would be under-counted by the hold');
+select tests.call(tests.tenant_b(), tests.user_b1(), 'sc-4');
+select tests.release(tests.request_pk('sc-4'), 1);
+select is((select late from tests.settle(tests.request_pk('sc-4'), 1, 'ok', 1000, 0, 100)), true, 'a settle after a release...');
+select is(current_setting('synchronous_commit'), 'on', '... waits: losing it would leave the release, which charged nothing');
+select tests.act_as_role('llm_operator');
+select llm.set_setting('settle_commit', 'durable');
+select throws_ok($$select llm.set_setting('settle_commit', 'sometimes')$$, '23514', null, 'settle_commit is deferred or durable');
+select tests.as_admin();
+select tests.call(tests.tenant_b(), tests.user_b1(), 'sc-5');
+select tests.settle(tests.request_pk('sc-5'), 1, 'ok', 1000, 0, 100);
+select is(current_setting('synchronous_commit'), 'on', 'settle_commit = durable: every settle waits for its flush');
 
 select is(tests.drift_rows(), 0::bigint, 'usage equals the ledger (attempts and adjustments)');
 
