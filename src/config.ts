@@ -52,8 +52,8 @@ export const ConfigFileSchema = z
     endpoints: z.partialRecord(z.enum(ENDPOINTS), EndpointCacheSchema).default({}).meta({
       description: "per-endpoint cache settings (semantic threshold, embedding model, sharing) for every tenant, written by `npm run sync-config`",
     }),
-    callTimeoutMs: z.int().min(100).max(3_600_000).default(30_000).meta({
-      description: 'hard timeout of one provider call in ms (env: LLM_CALL_TIMEOUT_MS)',
+    callTimeoutMs: z.int().min(1000).max(3_600_000).default(30_000).meta({
+      description: 'hard timeout of one provider call in ms, 1 s .. 1 h as llm.reserve_call accepts (env: LLM_CALL_TIMEOUT_MS)',
     }),
     worker: z
       .strictObject({

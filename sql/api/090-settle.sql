@@ -220,6 +220,10 @@ declare
   q llm_private.requests;
   a llm_private.attempts;
   v_prev llm_private.attempt_state;
+  -- Texts above what call_outputs and reasoning_traces hold (1 MiB) are not stored: the money is settled all the same
+  -- (a failed insert lost the settle, and with it usage above the hold), and such an output is not valid.
+  v_output text := case when octet_length(p_output) <= 1048576 then p_output end;
+  v_reasoning text := case when octet_length(p_reasoning) <= 1048576 then p_reasoning end;
 begin
   if llm_private.current_tenant_id() is null or llm_private.current_user_id() is null then perform llm_private.require_money_context(); end if;
   if p_input_tokens not between 0 and 10000000 then perform llm_private.require_range('p_input_tokens', p_input_tokens, 0, 10000000); end if;
@@ -245,17 +249,18 @@ begin
   v_prev := a.state;
   update llm_private.attempts x
      set state = 'settled', input_tokens = p_input_tokens, cached_input_tokens = p_cached_input_tokens, output_tokens = p_output_tokens,
-         latency_ms = p_latency_ms, provider_status = v_status, output_valid = case when p_output is null then null else p_output_valid end,
+         latency_ms = p_latency_ms, provider_status = v_status,
+         output_valid = case when p_output is null then null when v_output is null then false else p_output_valid end,
          pii_flagged = p_pii_flagged
    where x.tenant_id = a.tenant_id and x.request_pk = a.request_pk and x.attempt_no = a.attempt_no
   returning x.* into a;
   -- The final output and the reasoning go to their own tables, with their own retention.
-  if p_output is not null and v_status = 'ok' and a.purpose = 'chat' then
+  if v_output is not null and v_status = 'ok' and a.purpose = 'chat' then
     insert into llm_private.call_outputs (tenant_id, request_pk, attempt_no, user_id, output, created_at, expires_at)
-    values (a.tenant_id, a.request_pk, a.attempt_no, a.user_id, p_output, llm_private.now(), llm_private.now());
-    if p_reasoning is not null then
+    values (a.tenant_id, a.request_pk, a.attempt_no, a.user_id, v_output, llm_private.now(), llm_private.now());
+    if v_reasoning is not null then
       insert into llm_private.reasoning_traces (tenant_id, request_pk, attempt_no, user_id, trace, created_at, expires_at)
-      values (a.tenant_id, a.request_pk, a.attempt_no, a.user_id, p_reasoning, llm_private.now(), llm_private.now());
+      values (a.tenant_id, a.request_pk, a.attempt_no, a.user_id, v_reasoning, llm_private.now(), llm_private.now());
     end if;
     if a.decision = 'allow' and a.output_valid and not a.usage_unknown
        and (select x.cache_key from llm_private.request_inputs x where x.tenant_id = a.tenant_id and x.request_pk = a.request_pk) is not null
@@ -263,7 +268,7 @@ begin
            = (select pr.provider || ':' || pr.model from llm_private.model_prices pr where pr.id = a.price_id) then
       insert into llm_private.cache_entries (tenant_id, owner_user_id, cache_key, endpoint, provider, model, system_hash, response_format,
         source_watermark, output, source_request_pk, source_attempt_no, source_cost_micros, embedding, created_at, expires_at)
-      values (a.tenant_id, null, null, null, null, null, null, null, null, p_output, a.request_pk, a.attempt_no, null, p_embedding, null, null)
+      values (a.tenant_id, null, null, null, null, null, null, null, null, v_output, a.request_pk, a.attempt_no, null, p_embedding, null, null)
       on conflict (tenant_id, owner_user_id, cache_key) do update
         set output = excluded.output, source_request_pk = excluded.source_request_pk, source_attempt_no = excluded.source_attempt_no,
             embedding = excluded.embedding;

@@ -277,6 +277,8 @@ declare
   r record;
   n integer := 0;
   skipped timestamptz;
+  v_scanned integer := 0;
+  v_last timestamptz;
   v_tenants uuid[] := '{}';
   v_pks bigint[] := '{}';
   v_nos integer[] := '{}';
@@ -285,6 +287,8 @@ begin
   for r in select a.tenant_id, a.request_pk, a.attempt_no, a.expires_at from llm_private.attempts a
             where a.state = 'held' and a.expires_at <= v_now and a.expires_at > v_from
             order by a.expires_at limit p_limit loop
+    v_scanned := v_scanned + 1;
+    v_last := r.expires_at;
     perform 1 from llm_private.requests q where q.tenant_id = r.tenant_id and q.id = r.request_pk for update skip locked;
     if not found then
       skipped := least(skipped, r.expires_at);
@@ -314,7 +318,9 @@ begin
       n := n + 1;
     end if;
   end loop;
-  update llm_private.settings s set swept_until = greatest(s.swept_until, least(coalesce(skipped, v_now), v_now - interval '10 minutes'));
+  -- A full batch may have left older holds unread: the next sweep starts from the last one read (an hour before it).
+  update llm_private.settings s set swept_until = greatest(s.swept_until, least(coalesce(skipped, v_now), v_now - interval '10 minutes',
+    case when v_scanned >= p_limit then v_last end));
   return n;
 end
 $$;

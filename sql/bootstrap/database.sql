@@ -15,3 +15,63 @@ grant create on database __DATABASE__ to llm_owner;
 -- graphile-worker runs `create schema if not exists graphile_worker` at every start, and Postgres
 -- checks CREATE on the database before it checks existence. llm_worker owns nothing of ours.
 grant create on database __DATABASE__ to llm_worker;
+
+/*
+ * Runtime logins run no DDL but graphile-worker's `create schema if not exists graphile_worker`.
+ * llm_worker must hold CREATE on the database (above) and own graphile-worker's schema, so without
+ * this it could create a table with a trigger of its own; a trigger of its own runs at trigger depth
+ * 2, which is all tg_usage__guard and tg_provider_breakers__guard can tell our triggers by, and as
+ * llm_money or llm_operator it could then rewrite the counters of every tenant it can see. Event
+ * triggers need a superuser: an administrator without it gets a WARNING, and this gap stays open
+ * (README "Roles"). graphile-worker's own migrations run as the administrator with role llm_worker
+ * (src/db/migrate.ts), so its objects are still llm_worker's.
+ */
+do $do$
+begin
+  if not (select r.rolsuper from pg_catalog.pg_roles r where r.rolname = current_user) then
+    raise warning 'not a superuser: event triggers llm_refuse_runtime_ddl* not installed; runtime logins (llm_worker) can create objects';
+    return;
+  end if;
+  create or replace function public.llm_refuse_runtime_ddl() returns event_trigger
+    language plpgsql
+    set search_path = pg_catalog
+  as $f$
+  begin
+    if session_user::text in ('llm_worker', 'llm_app', 'llm_operator', 'llm_auditor', 'llm_exporter')
+       and tg_tag <> 'CREATE SCHEMA' then
+      raise exception using errcode = '42501', message = format('%s is refused to runtime logins', tg_tag),
+        detail = format('session user %s', session_user),
+        hint = 'Schema changes run as the administrator: npm run migrate.';
+    end if;
+  end
+  $f$;
+  create or replace function public.llm_refuse_runtime_ddl_parts() returns event_trigger
+    language plpgsql
+    set search_path = pg_catalog
+  as $f$
+  declare
+    t text;
+  begin
+    if session_user::text in ('llm_worker', 'llm_app', 'llm_operator', 'llm_auditor', 'llm_exporter') then
+      -- CREATE SCHEMA may carry CREATE TABLE, CREATE TRIGGER, ... as elements: only the schema itself passes.
+      select c.command_tag into t from pg_catalog.pg_event_trigger_ddl_commands() c where c.command_tag <> 'CREATE SCHEMA' limit 1;
+      if t is not null then
+        raise exception using errcode = '42501', message = format('%s is refused to runtime logins', t),
+          detail = format('session user %s', session_user), hint = 'Schema changes run as the administrator: npm run migrate.';
+      end if;
+    end if;
+  end
+  $f$;
+  revoke all on function public.llm_refuse_runtime_ddl(), public.llm_refuse_runtime_ddl_parts() from public;
+  comment on function public.llm_refuse_runtime_ddl() is
+    'Event trigger (ddl_command_start): refuses every DDL command but CREATE SCHEMA to the runtime logins (sql/bootstrap/database.sql).';
+  comment on function public.llm_refuse_runtime_ddl_parts() is
+    'Event trigger (ddl_command_end): refuses the elements of a CREATE SCHEMA (CREATE TABLE, CREATE TRIGGER, ...) to the runtime logins.';
+  if not exists (select 1 from pg_catalog.pg_event_trigger e where e.evtname = 'llm_refuse_runtime_ddl') then
+    create event trigger llm_refuse_runtime_ddl on ddl_command_start execute function public.llm_refuse_runtime_ddl();
+  end if;
+  if not exists (select 1 from pg_catalog.pg_event_trigger e where e.evtname = 'llm_refuse_runtime_ddl_parts') then
+    create event trigger llm_refuse_runtime_ddl_parts on ddl_command_end execute function public.llm_refuse_runtime_ddl_parts();
+  end if;
+end
+$do$;

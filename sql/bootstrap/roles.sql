@@ -63,3 +63,19 @@ alter role llm_app set idle_in_transaction_session_timeout = '60s';
 alter role llm_auditor set statement_timeout = '60s';
 alter role llm_auditor set default_transaction_read_only = on;
 alter role llm_exporter set default_transaction_read_only = on;
+
+/*
+ * Every application session logs in as llm_app, and PostgreSQL shows a role's sessions each other's
+ * query text (pg_stat_activity). The signed context is sent as a literal (`select
+ * llm.use_context('<token>')`, one round trip), so an SQL injection in one tenant's session read
+ * another tenant's token there and replayed it (review of 2026-11-26). With track_activities off,
+ * llm_app's sessions report no query text, and llm_app cannot turn it back on (superuser-only).
+ * Needs a superuser (or SET privilege on the parameter): without one, a WARNING and the gap stays.
+ */
+do $$
+begin
+  alter role llm_app set track_activities = off;
+exception when insufficient_privilege then
+  raise warning 'could not set track_activities = off for llm_app (%): its sessions can read each other''s context tokens in pg_stat_activity', sqlerrm;
+end
+$$;

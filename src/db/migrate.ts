@@ -33,6 +33,19 @@ async function withClient<T>(url: string, fn: (c: Client) => Promise<T>): Promis
 
 const quiet = new Logger(() => () => {});
 
+/**
+ * DDL on the ledger (a partition attached, the API schema replaced) waits for an ACCESS EXCLUSIVE
+ * lock, and every query of every tenant queues behind that wait: one open transaction of the
+ * application (an SQL injection can keep one open) would stop them all for as long as it lasts.
+ * So the wait is bounded (LLM_DDL_LOCK_TIMEOUT_MS, default 10 s): past it the step fails with
+ * 55P03, having changed nothing, and is run again later (partitions are made months ahead).
+ */
+async function setDdlLockTimeout(c: Client, ms?: number): Promise<void> {
+  const v = ms ?? Number(process.env.LLM_DDL_LOCK_TIMEOUT_MS ?? 10_000);
+  if (!Number.isInteger(v) || v < 1 || v > 3_600_000) throw new Error(`LLM_DDL_LOCK_TIMEOUT_MS: an integer of ms in 1..3600000, got ${v}`);
+  await c.query(`set lock_timeout = ${v}`);
+}
+
 export async function bootstrapRoles(adminUrl: string): Promise<void> {
   const sql = readFileSync(join(SQL_DIR, 'bootstrap', 'roles.sql'), 'utf8');
   await withClient(adminUrl, async (c) => {
@@ -57,8 +70,21 @@ export async function ensureDatabase(adminUrl: string, database: string): Promis
   });
 }
 
+/**
+ * graphile-worker's schema, owned by llm_worker. A superuser administrator runs its migrations itself
+ * with role llm_worker, since the event trigger of sql/bootstrap/database.sql refuses DDL to the
+ * llm_worker login; without one, they run as that login (no event trigger was installed).
+ */
 export async function migrateWorkerSchema(databaseUrl: string): Promise<void> {
-  await runMigrations({ connectionString: urlForRole(databaseUrl, 'llm_worker'), logger: undefined });
+  const superuser = await withClient(databaseUrl, async (c) =>
+    (await c.query<{ s: boolean }>('select rolsuper as s from pg_roles where rolname = current_user')).rows[0]?.s === true);
+  if (superuser) {
+    const url = new URL(databaseUrl);
+    url.searchParams.set('options', '-c role=llm_worker');
+    await runMigrations({ connectionString: url.toString(), logger: undefined });
+  } else {
+    await runMigrations({ connectionString: urlForRole(databaseUrl, 'llm_worker'), logger: undefined });
+  }
 }
 
 export async function migrateCommitted(databaseUrl: string): Promise<void> {
@@ -101,6 +127,7 @@ export function expectedApiHash(): string {
 export async function applyApi(databaseUrl: string, force = false): Promise<boolean> {
   const hash = expectedApiHash();
   return withClient(urlForRole(databaseUrl, 'llm_owner'), async (c) => {
+    await setDdlLockTimeout(c);
     await c.query('begin');
     try {
       await c.query('select pg_advisory_xact_lock(7420002)');
@@ -176,8 +203,10 @@ export async function installContextSecret(databaseUrl: string, secret: string):
  * only the owner may run their DDL): the months ahead are created; with dropExpired, the months
  * past retention are dropped whole. `npm run migrate` creates; `npm run maintain-partitions` does both.
  */
-export async function maintainPartitions(databaseUrl: string, opts: { dropExpired?: boolean } = {}): Promise<{ created: number; dropped: number }> {
+export async function maintainPartitions(databaseUrl: string, opts: { dropExpired?: boolean; lockTimeoutMs?: number } = {}):
+  Promise<{ created: number; dropped: number }> {
   return withClient(urlForRole(databaseUrl, 'llm_owner'), async (c) => {
+    await setDdlLockTimeout(c, opts.lockTimeoutMs);
     const created = Number((await c.query('select llm_maint.ensure_partitions() as n')).rows[0].n);
     const dropped = opts.dropExpired ? Number((await c.query('select llm_maint.drop_expired_partitions() as n')).rows[0].n) : 0;
     return { created, dropped };

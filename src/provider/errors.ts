@@ -68,9 +68,9 @@ export class MalformedResponseError extends Error {
 
 export function kindForStatus(status: number): ProviderErrorKind {
   if (status === 429) return 'rate_limited';
-  if (status === 408) return 'timeout';
-  // OpenAI uses 409 for transient lock conflicts (its SDK retries them).
-  if (status === 409 || status >= 500) return 'server';
+  // 408 is an answer (the server did not take the request in time), not an unknown outcome: like a 5xx, it
+  // bills nothing and is retried. OpenAI uses 409 for transient lock conflicts (its SDK retries them).
+  if (status === 408 || status === 409 || status >= 500) return 'server';
   if (status === 401 || status === 403) return 'auth';
   if (status === 404) return 'not_found';
   return 'client';

@@ -1,7 +1,7 @@
 -- Money is never under-counted: settlement at the pinned price, overruns in full, unknown outcomes charged the full hold,
 -- expired holds charged and corrected once by a late settle, releases, retries that never free a live hold, adjustments.
 begin;
-select plan(54);
+select plan(56);
 select tests.seed();
 
 -- Settle: cost from the tokens at the price pinned at reserve, the rest of the hold released.
@@ -125,6 +125,15 @@ select tests.as_admin();
 select tests.call(tests.tenant_b(), tests.user_b1(), 'sc-5');
 select tests.settle(tests.request_pk('sc-5'), 1, 'ok', 1000, 0, 100);
 select is(current_setting('synchronous_commit'), 'on', 'settle_commit = durable: every settle waits for its flush');
+
+-- (review of 2026-11-26) An answer above 1 MiB failed the settle's insert of the output: the settle was lost, and with it
+-- usage above the hold. Now the money settles and the text is not kept.
+select tests.call(tests.tenant_b(), tests.user_b1(), 'big-1');
+select results_eq($$select state, cost_micros, overrun_micros from tests.settle(tests.request_pk('big-1'), 1, 'ok', 1000, 0, 230000, repeat('word ', 230000))$$,
+  $$values ('settled', 6910000::bigint, 6870000::bigint)$$, 'a 1.1 MiB answer of 230 000 tokens settles: 6 910 000 charged, the overrun in full');
+select results_eq($$select c.output_valid, o.output is null from llm_private.attempts c join llm_private.requests q on q.tenant_id = c.tenant_id and q.id = c.request_pk left join llm_private.call_outputs o
+                     on o.tenant_id = c.tenant_id and o.request_pk = c.request_pk and o.attempt_no = c.attempt_no where q.request_id = 'big-1'$$,
+  $$values (false, true)$$, 'its text is not stored, and it is not a valid output');
 
 select is(tests.drift_rows(), 0::bigint, 'usage equals the ledger (attempts and adjustments)');
 

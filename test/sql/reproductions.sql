@@ -1,7 +1,7 @@
 -- One test per attack reproduced against 0.1 (issue "The database is the boundary"), each now refused or harmless.
 -- The attacker holds the application's role (an SQL injection) in tenant A user A1's context, or the money role.
 begin;
-select plan(32);
+select plan(34);
 select tests.seed();
 select ok(tests.enqueue(tests.tenant_a(), tests.user_a1(), 'v-1') > 0 and tests.enqueue(tests.tenant_b(), tests.user_b1(), 'v-b') > 0
   and tests.enqueue(tests.tenant_a(), tests.user_a2(), 'v-a2', 'explanation', 'mock:small', 100, 'q', '{"source_watermark": "w"}') > 0,
@@ -90,6 +90,19 @@ select is((select request_state from tests.reserve(tests.request_pk('v-fail')) r
   '8. whose provider answered 400 ends failed at once');
 select is((select state || '/' || reason from llm.request_results where request_id = 'v-fail'), 'failed/provider_client_error',
   '8. with its reason in request_results');
+
+-- 9. (review of 2026-11-26) A sweep whose batch was full (p_limit) moved swept_until past the holds it had not read, and no
+-- later sweep looked back that far: those holds stayed held, never charged.
+select tests.freeze_clock('2026-03-15 10:30:00+00'); select tests.call(tests.tenant_b(), tests.user_b1(), 'sw-1');
+select tests.freeze_clock('2026-03-15 10:40:00+00'); select tests.call(tests.tenant_b(), tests.user_b1(), 'sw-2');
+select tests.freeze_clock('2026-03-15 10:50:00+00'); select tests.call(tests.tenant_b(), tests.user_b1(), 'sw-3');
+select tests.freeze_clock('2026-03-15 12:00:00+00');
+select tests.act_as_role('llm_operator');
+select is(array[llm.expire_holds(1), llm.expire_holds(1)], array[1, 1], '9. two sweeps of one hold at a time...');
+select llm.expire_holds(10000);
+select tests.as_admin();
+select is((select array_agg(state || '/' || charged_micros order by request_id) from llm.calls where request_id like 'sw-_'),
+  array['expired/40000', 'expired/40000', 'expired/40000'], '9. ... then a large one: every hold past its expiry is charged in full');
 
 select * from finish();
 rollback;

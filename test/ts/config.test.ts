@@ -45,7 +45,8 @@ test.each<[Record<string, string>, RegExp]>([
   [{}, /^config: DATABASE_URL is not set/],
   [{ DATABASE_URL: 'mysql://x' }, /^config: DATABASE_URL: must be a postgres:\/\/ URL$/],
   [{ ...base, LLM_CALL_TIMEOUT_MS: 'soon' }, /^config: LLM_CALL_TIMEOUT_MS: must be a whole number$/],
-  [{ ...base, LLM_CALL_TIMEOUT_MS: '5' }, /^config: LLM_CALL_TIMEOUT_MS: .*>=100/],
+  [{ ...base, LLM_CALL_TIMEOUT_MS: '5' }, /^config: LLM_CALL_TIMEOUT_MS: .*>=1000/],
+  [{ ...base, LLM_CALL_TIMEOUT_MS: '500' }, /^config: LLM_CALL_TIMEOUT_MS: .*>=1000/], // llm.reserve_call refused 100..999: every request failed
   [{ ...base, WORKER_CONCURRENCY: '0' }, /^config: WORKER_CONCURRENCY: /],
   [{ ...base, WORKER_POLL_INTERVAL_MS: '-1' }, /^config: WORKER_POLL_INTERVAL_MS: /],
   [{ ...base, METRICS_PORT: 'abc' }, /^config: METRICS_PORT: must be a whole number$/],

@@ -6,6 +6,7 @@
  */
 import { parseCrontab } from 'graphile-worker';
 import { Writable } from 'node:stream';
+import { Client } from 'pg';
 import { maintainPartitions } from '../../src/db/migrate';
 import { createLogger } from '../../src/logger';
 import type { WorkerDeps } from '../../src/worker/deps';
@@ -65,4 +66,29 @@ test('llm__evaluate_limits and llm__expire_holds run as llm_operator without err
   await expect(run('llm__expire_holds')).resolves.toBeUndefined();
   await expect(run('llm__purge_expired')).resolves.toBeUndefined();
   expect(lines).toContainEqual(expect.objectContaining({ event: 'evaluate_limits', subjects: expect.any(Number) }));
+});
+
+test('partition DDL waits at most its lock timeout behind an open transaction, then gives up: the other tenants are not stopped', async () => {
+  // (review of 2026-11-26) An application transaction left open (one SQL injection can) made ensure_partitions wait for its
+  // ACCESS EXCLUSIVE lock, and every other tenant's enqueue queued behind that wait for as long as the transaction lasted.
+  await db.pool('admin', 1).query(`select tests.freeze_clock('2028-01-10 00:00:00+00')`);
+  const holder = new Client({ connectionString: db.adminUrl });
+  const other = new Client({ connectionString: db.adminUrl });
+  await holder.connect();
+  await other.connect();
+  try {
+    await holder.query('begin');
+    await holder.query('select count(*) from llm_private.requests');
+    const t0 = Date.now();
+    const ddl = maintainPartitions(db.adminUrl, { lockTimeoutMs: 300 }).then(() => 'created', (e: { code?: string }) => e.code);
+    await new Promise((r) => setTimeout(r, 100));
+    const read = other.query('select count(*) from llm_private.requests').then(() => Date.now() - t0);
+    expect(await ddl).toBe('55P03');
+    expect(await read).toBeLessThan(3000); // behind the DDL's wait, which ended at 300 ms; not behind the open transaction
+  } finally {
+    await holder.query('rollback');
+    await holder.end();
+    await other.end();
+  }
+  expect((await maintainPartitions(db.adminUrl, { lockTimeoutMs: 300 })).created).toBeGreaterThan(0); // run again later: done
 });

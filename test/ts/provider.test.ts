@@ -393,6 +393,8 @@ describe('chat', () => {
     const call = (text: string) => client.chat({ model: 'mock-chat', messages: user(text), maxOutputTokens: 16, timeoutMs: text.includes('hang') ? 300 : 5000 });
     expect((await failure(call('x [[fault:status=500]]'))).kind).toBe('server');
     expect((await failure(call('x [[fault:status=500]]'))).kind).toBe('server');
+    // An HTTP 408 is the server's answer, not an unknown outcome: it bills nothing, like a 5xx (it was 'timeout', charged the hold).
+    expect((await failure(call('x [[fault:status=408]]')))).toMatchObject({ kind: 'server', status: 408, retryable: true });
     expect((await failure(call('[[fault:malformed]]'))).kind).toBe('malformed');
     expect((await failure(call('[[fault:drop]]'))).kind).toBe('network');
     expect((await failure(call('[[fault:hang]]'))).kind).toBe('timeout');

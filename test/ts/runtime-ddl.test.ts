@@ -1,0 +1,90 @@
+/**
+ * The runtime logins run no DDL (sql/bootstrap/database.sql, event triggers). llm_worker needs CREATE
+ * on the database (graphile-worker runs `create schema if not exists graphile_worker` at every start)
+ * and owns graphile-worker's schema; without the event triggers its login could create a table with
+ * a trigger of its own, and that trigger, fired as llm_operator, rewrote every tenant's usage rows
+ * and opened the shared breaker (reproduced by a review: tg_usage__guard only sees trigger depth 2).
+ */
+import { Client } from 'pg';
+import type { Role } from '../../src/db/urls';
+import { createTestDb, type TestDb } from '../support/db';
+
+let db: TestDb;
+beforeAll(async () => {
+  db = await createTestDb();
+});
+afterAll(async () => {
+  await db.drop();
+});
+
+async function as<T>(role: Role, fn: (c: Client) => Promise<T>): Promise<T> {
+  const c = new Client({ connectionString: db.url(role) });
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
+}
+
+async function sqlstate(c: Client, sql: string): Promise<string> {
+  try {
+    await c.query(sql);
+    return 'ok';
+  } catch (e) {
+    return `${(e as { code?: string }).code}: ${(e as Error).message}`;
+  }
+}
+
+const ATTACK = [
+  `create table graphile_worker.rt_evil (i int)`,
+  `create schema rt_evil`,
+  `create schema rt_evil2 create table t (i int)`,
+  `create function graphile_worker.rt_f() returns trigger language plpgsql as $$ begin
+     update llm_private.usage set spent = 0, held = 0; return new; end $$`,
+  `create or replace function graphile_worker.rt_g() returns int language sql as $$ select 1 $$`,
+  `alter table graphile_worker._private_jobs enable trigger all`,
+  `grant usage on schema graphile_worker to llm_operator`,
+  `create schema if not exists graphile_worker`,
+];
+
+test('llm_worker may run graphile-worker\'s `create schema if not exists` and nothing else', async () => {
+  const got = await as('llm_worker', async (c) => {
+    const out: Record<string, string> = {};
+    for (const sql of ATTACK) out[sql.split('\n')[0]!] = (await sqlstate(c, sql)).replace(/^42501: .*/, '42501 refused');
+    return out;
+  });
+  expect(got).toEqual({
+    'create table graphile_worker.rt_evil (i int)': '42501 refused',
+    'create schema rt_evil': 'ok', // empty, and nothing can be created in it:
+    'create schema rt_evil2 create table t (i int)': '42501 refused',
+    'create function graphile_worker.rt_f() returns trigger language plpgsql as $$ begin': '42501 refused',
+    'create or replace function graphile_worker.rt_g() returns int language sql as $$ select 1 $$': '42501 refused',
+    'alter table graphile_worker._private_jobs enable trigger all': '42501 refused',
+    'grant usage on schema graphile_worker to llm_operator': '42501 refused',
+    'create schema if not exists graphile_worker': 'ok',
+  });
+  expect(await as('llm_worker', (c) => sqlstate(c, 'create table rt_evil.t (i int)'))).toMatch(/^42501: CREATE TABLE is refused to runtime logins/);
+});
+
+test.each(['llm_app', 'llm_operator', 'llm_auditor', 'llm_exporter'] as Role[])('%s runs no DDL either (in a read-write transaction)', async (role) => {
+  expect(await as(role, (c) => sqlstate(c, 'begin read write; create function public.rt_h() returns int language sql as $$ select 1 $$'))).toMatch(/^42501: /);
+});
+
+test('the administrator still migrates: graphile-worker\'s schema stays llm_worker\'s', async () => {
+  const c = new Client({ connectionString: db.adminUrl });
+  await c.connect();
+  try {
+    const { rows } = await c.query(`select count(*)::int as n, count(*) filter (where pg_get_userbyid(c.relowner) = 'llm_worker')::int as worker
+                                      from pg_class c where c.relnamespace = 'graphile_worker'::regnamespace and c.relkind = 'r'`);
+    expect(rows[0].n).toBeGreaterThan(0);
+    expect(rows[0].worker).toBe(rows[0].n);
+    const evt = await c.query(`select evtname, evtevent, evtenabled from pg_event_trigger where evtname like 'llm_refuse_runtime_ddl%' order by 1`);
+    expect(evt.rows).toEqual([
+      { evtname: 'llm_refuse_runtime_ddl', evtevent: 'ddl_command_start', evtenabled: 'O' },
+      { evtname: 'llm_refuse_runtime_ddl_parts', evtevent: 'ddl_command_end', evtenabled: 'O' },
+    ]);
+  } finally {
+    await c.end();
+  }
+});
