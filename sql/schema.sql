@@ -289,7 +289,8 @@ CREATE TYPE llm_private.provider_status AS ENUM (
     'rate_limited',
     'malformed',
     'network',
-    'client_error'
+    'client_error',
+    'aborted'
 );
 
 ALTER TYPE llm_private.provider_status OWNER TO llm_owner;
@@ -3008,7 +3009,8 @@ CREATE FUNCTION llm_private.record_breaker_outcome(p_provider text, p_model text
 declare
   st llm_private.settings;
 begin
-  if p_status = 'client_error' then
+  -- Neither says anything about the provider's health: our request was wrong, or our worker aborted it (stopping).
+  if p_status in ('client_error', 'aborted') then
     return;
   end if;
   if p_status = 'ok' then
@@ -3039,7 +3041,7 @@ ALTER FUNCTION llm_private.record_breaker_outcome(p_provider text, p_model text,
 -- Name: FUNCTION record_breaker_outcome(p_provider text, p_model text, p_status llm_private.provider_status, p_at timestamp with time zone); Type: COMMENT; Schema: llm_private; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm_private.record_breaker_outcome(p_provider text, p_model text, p_status llm_private.provider_status, p_at timestamp with time zone) IS 'Records one provider outcome: ok closes the breaker (writing only if it was not closed and clean); a provider-side failure counts and opens it at the threshold (or at once from half_open); client_error is ignored.';
+COMMENT ON FUNCTION llm_private.record_breaker_outcome(p_provider text, p_model text, p_status llm_private.provider_status, p_at timestamp with time zone) IS 'Records one provider outcome: ok closes the breaker (writing only if it was not closed and clean); a provider-side failure counts and opens it at the threshold (or at once from half_open); client_error and aborted (our worker stopping) are ignored.';
 
 --
 -- Name: request_used_micros(uuid, bigint); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
@@ -3181,10 +3183,10 @@ CREATE FUNCTION llm_private.require_status(p_status text) RETURNS llm_private.pr
     SET search_path TO 'pg_catalog'
     AS $$
 begin
-  if p_status is null or p_status not in ('ok', 'error', 'timeout', 'rate_limited', 'malformed', 'network', 'client_error') then
+  if p_status is null or p_status not in ('ok', 'error', 'timeout', 'rate_limited', 'malformed', 'network', 'client_error', 'aborted') then
     raise exception using errcode = '22023', message = 'unknown provider status',
       detail = format('p_status = %s', coalesce(p_status, 'NULL')),
-      hint = 'One of ok, error, timeout, rate_limited, malformed, network, client_error.';
+      hint = 'One of ok, error, timeout, rate_limited, malformed, network, client_error, aborted.';
   end if;
   return p_status::llm_private.provider_status;
 end
@@ -3598,6 +3600,43 @@ ALTER FUNCTION llm_private.tg_adjustments__apply() OWNER TO llm_owner;
 --
 
 COMMENT ON FUNCTION llm_private.tg_adjustments__apply() IS 'BEFORE INSERT on adjustments: applies the amount to spent on every unfiltered micro-USD meter of the subject in the period of effective_at (a debit fires the alerts and shutoff trips it crosses, as a settle does; beyond a shard''s quota it borrows the excess from the other shards), and records which (meter_ids).';
+
+--
+-- Name: tg_alerts__guard(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.tg_alerts__guard() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog'
+    AS $$
+declare
+  l llm_private.limits;
+  v_spent bigint;
+  v_cap bigint;
+begin
+  select * into l from llm_private.limits x where x.id = new.limit_id and x.meter_id = new.meter_id;
+  select sum(u.spent), max(u.cap) into v_spent, v_cap from llm_private.usage u
+   where u.tenant_id = new.tenant_id and u.meter_id = new.meter_id and u.user_id = new.user_id and u.budget_scope = new.budget_scope
+     and u.period_start = new.period_start;
+  if l.id is null or v_spent is null or v_cap is null or v_cap <= 0 or not (new.threshold_pct = any (l.alert_pcts))
+     or v_spent * 100 < v_cap::numeric * new.threshold_pct then
+    raise exception using errcode = 'LG005', message = 'an alert is recorded only when usage has crossed its threshold',
+      detail = format('limit %s, %s %%: spent %s of %s', new.limit_id, new.threshold_pct, coalesce(v_spent::text, 'nothing'), coalesce(v_cap::text, '?'));
+  end if;
+  new.used := v_spent;
+  new.cap := v_cap;
+  new.fired_at := llm_private.now();
+  return new;
+end
+$$;
+
+ALTER FUNCTION llm_private.tg_alerts__guard() OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION tg_alerts__guard(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.tg_alerts__guard() IS 'Alerts: inserted only when the subject''s spend this period (all shards) has crossed one of its limit''s alert percentages; used, cap and fired_at are derived.';
 
 --
 -- Name: tg_attempts__after_reserve(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
@@ -4119,6 +4158,32 @@ ALTER FUNCTION llm_private.tg_attempts__transition() OWNER TO llm_owner;
 COMMENT ON FUNCTION llm_private.tg_attempts__transition() IS 'BEFORE UPDATE on attempts: allows only legal transitions, keeps the decision and hold immutable, derives cost, charge, flags and distillation eligibility from the facts, records the breaker outcome and moves usage (held -> spent) on the attempt''s footprint.';
 
 --
+-- Name: tg_budget_scopes__guard(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.tg_budget_scopes__guard() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog'
+    AS $$
+begin
+  if pg_trigger_depth() < 2 then
+    raise exception using errcode = 'LG005', message = 'a budget scope starts only at its first reserve',
+      hint = 'llm.reserve_call of a request with this budget_scope starts it.';
+  end if;
+  new.started_at := llm_private.now();
+  return new;
+end
+$$;
+
+ALTER FUNCTION llm_private.tg_budget_scopes__guard() OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION tg_budget_scopes__guard(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.tg_budget_scopes__guard() IS 'Budget scopes are started by the reserve trigger only (trigger depth >= 2), at the current time.';
+
+--
 -- Name: tg_cache_entries__derive(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
 --
 
@@ -4469,6 +4534,15 @@ begin
           detail = format('limit %s: spent %s of %s this period', new.limit_id, coalesce(v_spent::text, 'nothing'), coalesce(v_cap::text, '?')),
           hint = 'Operators use llm.trip_shutoff or llm.schedule_shutoff.';
       end if;
+      -- Once per period, whoever inserts: a window an operator cancelled stays cancelled (a money role re-inserting it stopped
+      -- every tenant again; review of 2026-11-26).
+      if exists (select 1 from llm_private.shutoff_windows w
+                  where w.kind = 'tripped' and w.limit_id = new.limit_id and w.scope = new.scope
+                    and w.tenant_id is not distinct from new.tenant_id and w.user_id is not distinct from new.user_id
+                    and w.starts_at >= v_period) then
+        raise exception using errcode = 'LG005', message = 'a limit trips its shutoff once per period',
+          detail = format('limit %s already tripped a window this period (cancelled windows stay cancelled)', new.limit_id);
+      end if;
       new.starts_at := v_now;
     end if;
     if new.kind = 'manual' and new.starts_at > llm_private.now() + interval '1 minute' then
@@ -4501,6 +4575,32 @@ ALTER FUNCTION llm_private.tg_shutoff_windows__guard() OWNER TO llm_owner;
 --
 
 COMMENT ON FUNCTION llm_private.tg_shutoff_windows__guard() IS 'Windows: a tripped one only when its limit trips shutoffs and its subject''s spend this period has reached the cap (checked from usage, whoever inserts); manual ones start now; afterwards a window can only be cancelled, once (stamped with who and when).';
+
+--
+-- Name: tg_tenants__consent_guard(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.tg_tenants__consent_guard() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog'
+    AS $$
+begin
+  if session_user::text = 'llm_worker'
+     and (new.distillation_opt_in, new.traces_distillable) is distinct from (old.distillation_opt_in, old.traces_distillable) then
+    raise exception using errcode = '42501', message = 'consent is not changed from the worker''s login',
+      detail = format('tenant %s', old.id), hint = 'An operator records consent: llm.set_tenant_data_use, logged in as llm_operator.';
+  end if;
+  return new;
+end
+$$;
+
+ALTER FUNCTION llm_private.tg_tenants__consent_guard() OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION tg_tenants__consent_guard(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.tg_tenants__consent_guard() IS 'Refuses a change of a tenant''s distillation consent made from the worker''s login (llm_worker may SET ROLE llm_operator for the sweeps).';
 
 --
 -- Name: tg_usage__guard(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
@@ -7500,6 +7600,12 @@ CREATE TRIGGER _100_apply BEFORE INSERT ON llm_private.adjustments FOR EACH ROW 
 CREATE TRIGGER _100_check BEFORE INSERT ON llm_private.limits FOR EACH ROW EXECUTE FUNCTION llm_private.tg_limits__check();
 
 --
+-- Name: tenants _100_consent_guard; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TRIGGER _100_consent_guard BEFORE UPDATE ON llm_private.tenants FOR EACH ROW EXECUTE FUNCTION llm_private.tg_tenants__consent_guard();
+
+--
 -- Name: cache_entries _100_derive; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
 --
 
@@ -7522,6 +7628,18 @@ CREATE TRIGGER _100_derive BEFORE INSERT ON llm_private.reasoning_traces FOR EAC
 --
 
 CREATE TRIGGER _100_derive BEFORE INSERT OR UPDATE ON llm_private.request_inputs FOR EACH ROW EXECUTE FUNCTION llm_private.tg_request_inputs__derive();
+
+--
+-- Name: alerts _100_guard; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TRIGGER _100_guard BEFORE INSERT ON llm_private.alerts FOR EACH ROW EXECUTE FUNCTION llm_private.tg_alerts__guard();
+
+--
+-- Name: budget_scopes _100_guard; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TRIGGER _100_guard BEFORE INSERT ON llm_private.budget_scopes FOR EACH ROW EXECUTE FUNCTION llm_private.tg_budget_scopes__guard();
 
 --
 -- Name: provider_breakers _100_guard; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
@@ -8211,7 +8329,7 @@ CREATE POLICY operator_all ON llm_private.users TO llm_operator USING (true) WIT
 -- Name: attempts operator_expire; Type: POLICY; Schema: llm_private; Owner: llm_owner
 --
 
-CREATE POLICY operator_expire ON llm_private.attempts FOR UPDATE TO llm_operator USING (true) WITH CHECK (true);
+CREATE POLICY operator_expire ON llm_private.attempts FOR UPDATE TO llm_operator USING (true) WITH CHECK ((state = 'expired'::llm_private.attempt_state));
 
 --
 -- Name: requests operator_fail; Type: POLICY; Schema: llm_private; Owner: llm_owner
@@ -9659,6 +9777,12 @@ GRANT ALL ON FUNCTION llm_private.system_hash(p_messages jsonb) TO llm_auditor;
 REVOKE ALL ON FUNCTION llm_private.tg_adjustments__apply() FROM PUBLIC;
 
 --
+-- Name: FUNCTION tg_alerts__guard(); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.tg_alerts__guard() FROM PUBLIC;
+
+--
 -- Name: FUNCTION tg_attempts__after_reserve(); Type: ACL; Schema: llm_private; Owner: llm_owner
 --
 
@@ -9681,6 +9805,12 @@ REVOKE ALL ON FUNCTION llm_private.tg_attempts__reserve() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION llm_private.tg_attempts__transition() FROM PUBLIC;
+
+--
+-- Name: FUNCTION tg_budget_scopes__guard(); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.tg_budget_scopes__guard() FROM PUBLIC;
 
 --
 -- Name: FUNCTION tg_cache_entries__derive(); Type: ACL; Schema: llm_private; Owner: llm_owner
@@ -9729,6 +9859,12 @@ REVOKE ALL ON FUNCTION llm_private.tg_requests__guard() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION llm_private.tg_shutoff_windows__guard() FROM PUBLIC;
+
+--
+-- Name: FUNCTION tg_tenants__consent_guard(); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.tg_tenants__consent_guard() FROM PUBLIC;
 
 --
 -- Name: FUNCTION tg_usage__guard(); Type: ACL; Schema: llm_private; Owner: llm_owner

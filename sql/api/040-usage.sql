@@ -274,6 +274,41 @@ comment on function llm_private.usage_after_spend(smallint, uuid, uuid, text, ti
   'After spent reached a shard''s next_alert_at: alerts at each crossed percentage of the cap (once per period, pg_notify on llm_limit_alert), the shutoff trip of a limit with trips_shutoff, and the shard''s next level to check.';
 
 /*
+ * An alert row is a fact about usage, whoever inserts it: its limit's threshold, crossed by what the
+ * subject spent this period (all shards). used, cap and fired_at are read, not taken as written. A
+ * money role had inserted alerts ahead of time (used 0, cap 1): the real ones then met
+ * `on conflict do nothing` and were never announced (review of 2026-11-26).
+ */
+create or replace function llm_private.tg_alerts__guard() returns trigger
+  language plpgsql
+  set search_path = pg_catalog
+as $$
+declare
+  l llm_private.limits;
+  v_spent bigint;
+  v_cap bigint;
+begin
+  select * into l from llm_private.limits x where x.id = new.limit_id and x.meter_id = new.meter_id;
+  select sum(u.spent), max(u.cap) into v_spent, v_cap from llm_private.usage u
+   where u.tenant_id = new.tenant_id and u.meter_id = new.meter_id and u.user_id = new.user_id and u.budget_scope = new.budget_scope
+     and u.period_start = new.period_start;
+  if l.id is null or v_spent is null or v_cap is null or v_cap <= 0 or not (new.threshold_pct = any (l.alert_pcts))
+     or v_spent * 100 < v_cap::numeric * new.threshold_pct then
+    raise exception using errcode = 'LG005', message = 'an alert is recorded only when usage has crossed its threshold',
+      detail = format('limit %s, %s %%: spent %s of %s', new.limit_id, new.threshold_pct, coalesce(v_spent::text, 'nothing'), coalesce(v_cap::text, '?'));
+  end if;
+  new.used := v_spent;
+  new.cap := v_cap;
+  new.fired_at := llm_private.now();
+  return new;
+end
+$$;
+comment on function llm_private.tg_alerts__guard() is
+  'Alerts: inserted only when the subject''s spend this period (all shards) has crossed one of its limit''s alert percentages; used, cap and fired_at are derived.';
+create or replace trigger _100_guard before insert on llm_private.alerts
+  for each row execute function llm_private.tg_alerts__guard();
+
+/*
  * Move an attempt's amounts on its footprint (meter ids in ascending order) by the change of
  * state from a to b: held -> settled | released | expired, expired | released -> settled.
  */

@@ -84,6 +84,15 @@ begin
           detail = format('limit %s: spent %s of %s this period', new.limit_id, coalesce(v_spent::text, 'nothing'), coalesce(v_cap::text, '?')),
           hint = 'Operators use llm.trip_shutoff or llm.schedule_shutoff.';
       end if;
+      -- Once per period, whoever inserts: a window an operator cancelled stays cancelled (a money role re-inserting it stopped
+      -- every tenant again; review of 2026-11-26).
+      if exists (select 1 from llm_private.shutoff_windows w
+                  where w.kind = 'tripped' and w.limit_id = new.limit_id and w.scope = new.scope
+                    and w.tenant_id is not distinct from new.tenant_id and w.user_id is not distinct from new.user_id
+                    and w.starts_at >= v_period) then
+        raise exception using errcode = 'LG005', message = 'a limit trips its shutoff once per period',
+          detail = format('limit %s already tripped a window this period (cancelled windows stay cancelled)', new.limit_id);
+      end if;
       new.starts_at := v_now;
     end if;
     if new.kind = 'manual' and new.starts_at > llm_private.now() + interval '1 minute' then

@@ -52,7 +52,8 @@ as $$
 declare
   st llm_private.settings;
 begin
-  if p_status = 'client_error' then
+  -- Neither says anything about the provider's health: our request was wrong, or our worker aborted it (stopping).
+  if p_status in ('client_error', 'aborted') then
     return;
   end if;
   if p_status = 'ok' then
@@ -77,7 +78,7 @@ begin
 end
 $$;
 comment on function llm_private.record_breaker_outcome(text, text, llm_private.provider_status, timestamptz) is
-  'Records one provider outcome: ok closes the breaker (writing only if it was not closed and clean); a provider-side failure counts and opens it at the threshold (or at once from half_open); client_error is ignored.';
+  'Records one provider outcome: ok closes the breaker (writing only if it was not closed and clean); a provider-side failure counts and opens it at the threshold (or at once from half_open); client_error and aborted (our worker stopping) are ignored.';
 
 /* The money role writes the breaker only through the ledger's triggers; the operator by hand. */
 create or replace function llm_private.tg_provider_breakers__guard() returns trigger

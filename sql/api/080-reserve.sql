@@ -52,6 +52,30 @@ $$;
 comment on function llm_private.subject_used(llm_private.applicable_limit, uuid, uuid, text, timestamptz, timestamptz) is
   'What the call''s subject has used (held + spent, all shards) on a limit''s meter this period: an unlocked read, for shaping and pressure (the hold itself re-checks under the row lock).';
 
+/*
+ * A budget scope (an investigation) starts at its first reserve: the row is written by the reserve's
+ * trigger only (pg_trigger_depth() >= 2; no runtime role can create a trigger of its own), and its
+ * start is the current time whatever the inserter wrote. A money role that inserted a start in 2099
+ * ahead of the first reserve had moved the deadline out of reach (review of 2026-11-26).
+ */
+create or replace function llm_private.tg_budget_scopes__guard() returns trigger
+  language plpgsql
+  set search_path = pg_catalog
+as $$
+begin
+  if pg_trigger_depth() < 2 then
+    raise exception using errcode = 'LG005', message = 'a budget scope starts only at its first reserve',
+      hint = 'llm.reserve_call of a request with this budget_scope starts it.';
+  end if;
+  new.started_at := llm_private.now();
+  return new;
+end
+$$;
+comment on function llm_private.tg_budget_scopes__guard() is
+  'Budget scopes are started by the reserve trigger only (trigger depth >= 2), at the current time.';
+create or replace trigger _100_guard before insert on llm_private.budget_scopes
+  for each row execute function llm_private.tg_budget_scopes__guard();
+
 create or replace function llm_private.tg_attempts__reserve() returns trigger
   language plpgsql
   set search_path = pg_catalog

@@ -167,10 +167,10 @@ create or replace function llm_private.require_status(p_status text) returns llm
   set search_path = pg_catalog
 as $$
 begin
-  if p_status is null or p_status not in ('ok', 'error', 'timeout', 'rate_limited', 'malformed', 'network', 'client_error') then
+  if p_status is null or p_status not in ('ok', 'error', 'timeout', 'rate_limited', 'malformed', 'network', 'client_error', 'aborted') then
     raise exception using errcode = '22023', message = 'unknown provider status',
       detail = format('p_status = %s', coalesce(p_status, 'NULL')),
-      hint = 'One of ok, error, timeout, rate_limited, malformed, network, client_error.';
+      hint = 'One of ok, error, timeout, rate_limited, malformed, network, client_error, aborted.';
   end if;
   return p_status::llm_private.provider_status;
 end

@@ -59,7 +59,7 @@ export const DecisionSchema = z.object({
 });
 export type Decision = z.output<typeof DecisionSchema>;
 
-export type ProviderStatus = 'ok' | 'error' | 'timeout' | 'rate_limited' | 'malformed' | 'network' | 'client_error';
+export type ProviderStatus = 'ok' | 'error' | 'timeout' | 'rate_limited' | 'malformed' | 'network' | 'client_error' | 'aborted';
 export type FinalFailure = 'provider_client_error' | 'attempts_exhausted' | 'provider_not_configured' | 'invalid_output' | 'worker_error';
 
 export interface ReserveArgs {

@@ -5,7 +5,7 @@
  */
 import OpenAI from 'openai';
 import { z } from 'zod';
-import { MalformedResponseError, ProviderConfigError, toProviderError } from './errors';
+import { MalformedResponseError, ProviderConfigError, ProviderNotSentError, toProviderError } from './errors';
 import { findModel, type ModelConfig, type ProviderConfig } from './models';
 import { countTextTokens, estimateWithEndpoint, type TokenEstimate, type TokenMessage } from './tokens';
 
@@ -170,10 +170,11 @@ export function createProviderClient(cfg: ProviderConfig, env: NodeJS.ProcessEnv
       abortReason ??= why;
       controller.abort();
     };
+    // Aborted before anything is sent: say so, so that the hold is released rather than charged as an unknown outcome.
+    if (signal?.aborted) throw new ProviderNotSentError(`${cfg.name} ${operation} not sent: the caller aborted first (the worker is stopping)`);
     const onCallerAbort = () => abort('caller');
     const timer = setTimeout(() => abort('timeout'), timeoutMs);
-    if (signal?.aborted) onCallerAbort();
-    else signal?.addEventListener('abort', onCallerAbort, { once: true });
+    signal?.addEventListener('abort', onCallerAbort, { once: true });
     const started = performance.now();
     try {
       const value = await fn(controller.signal);

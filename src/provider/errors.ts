@@ -13,7 +13,9 @@ export type ProviderErrorKind =
   | 'auth'
   | 'not_found'
   | 'malformed'
-  | 'network';
+  | 'network'
+  /** Our caller (the worker, stopping) aborted the call after it was sent: outcome unknown, not the provider's failure. */
+  | 'aborted';
 
 const RETRYABLE: Record<ProviderErrorKind, boolean> = {
   timeout: true,
@@ -24,6 +26,7 @@ const RETRYABLE: Record<ProviderErrorKind, boolean> = {
   client: false,
   auth: false,
   not_found: false,
+  aborted: true,
 };
 
 export class ProviderError extends Error {
@@ -49,6 +52,13 @@ export class ProviderError extends Error {
   toJSON() {
     const { name, message, kind, status, retryable, latencyMs, provider, code } = this;
     return { name, message, kind, status, retryable, latencyMs, provider, code };
+  }
+}
+
+/** The caller aborted before anything was sent (the worker is stopping): nothing to bill, the hold can be released. */
+export class ProviderNotSentError extends Error {
+  static {
+    this.prototype.name = 'ProviderNotSentError';
   }
 }
 
@@ -99,8 +109,9 @@ export function toProviderError(e: unknown, ctx: ErrorContext): ProviderError {
     );
   // Our abort first: the SDK reports it as a user abort or a bare AbortError depending on timing.
   if (ctx.abortReason === 'timeout') return make('timeout', `no complete answer within ${ctx.timeoutMs} ms`);
-  // A caller abort (e.g. worker shutdown) leaves the outcome unknown, exactly like a timeout.
-  if (ctx.abortReason === 'caller') return make('timeout', 'aborted by caller');
+  // A caller abort (the worker stopping) leaves the outcome unknown, like a timeout, but says nothing about the provider's
+  // health: a breaker counting it opened for every worker whenever one stopped with calls in flight (review of 2026-11-26).
+  if (ctx.abortReason === 'caller') return make('aborted', 'aborted by caller (the worker is stopping)');
   if (e instanceof OpenAI.APIConnectionTimeoutError) return make('timeout', `no answer within ${ctx.timeoutMs} ms`);
   if (e instanceof OpenAI.APIUserAbortError) return make('timeout', 'request aborted');
   if (e instanceof OpenAI.APIConnectionError) return make('network', describe(e.cause) ?? e.message);

@@ -19,7 +19,7 @@ import type { Logger } from '../logger';
 import { hasPii, storableText, validateOutput } from '../outputs';
 import type { Endpoint } from '../payload';
 import {
-  estimateInputTokens, findModel, parseModelRef, ProviderConfigError, ProviderError, TokenizerSchema, tokenizerFor,
+  estimateInputTokens, findModel, parseModelRef, ProviderConfigError, ProviderError, ProviderNotSentError, TokenizerSchema, tokenizerFor,
   type ChatResult, type ProviderErrorKind,
 } from '../provider';
 import { semanticText } from '../semantic';
@@ -40,6 +40,7 @@ const STATUS_OF: Record<ProviderErrorKind, { status: ProviderStatus; usageKnown:
   client: { status: 'client_error', usageKnown: true },
   auth: { status: 'client_error', usageKnown: true },
   not_found: { status: 'client_error', usageKnown: true },
+  aborted: { status: 'aborted', usageKnown: false },
 };
 
 const CALL_DECISIONS = new Set(['allow', 'cap', 'fallback']);
@@ -187,6 +188,11 @@ class GovernedCall {
         this.stage = 'reserved';
         this.log.error({ event: 'provider_not_configured', model: plan.embedding_model, error: e.message }, 'embedding call refused by the client; releasing its hold');
         await this.deps.ledger.release(this.ctx, this.pk, d.attempt_no, 'provider_not_configured');
+      } else if (e instanceof ProviderNotSentError) {
+        this.log.warn({ event: 'not_sent', purpose: 'embedding', error: e.message }, 'the worker is stopping before the call was sent; releasing the hold');
+        await this.deps.ledger.release(this.ctx, this.pk, d.attempt_no, 'not sent: the worker is stopping');
+        this.stage = 'before_reserve';
+        throw new RetryLater('not sent: the worker is stopping');
       } else if (e instanceof ProviderError) {
         const { status, usageKnown } = STATUS_OF[e.kind];
         // Never a final failure: a failed embedding call does not end the request.
@@ -307,10 +313,22 @@ class GovernedCall {
         this.stage = 'reserved'; // refused by our client before anything was sent
         return this.notConfigured(modelRef, e.message);
       }
+      if (e instanceof ProviderNotSentError) {
+        this.stage = 'reserved'; // the worker is stopping and nothing was sent: give the hold back, run again later
+        await this.releaseNotSent(e.message);
+        throw new RetryLater('not sent: the worker is stopping');
+      }
       if (!(e instanceof ProviderError)) throw e;
       return this.settleFailure(e, modelRef);
     }
     return this.settleSuccess(req, res, modelRef, embedding);
+  }
+
+  private async releaseNotSent(why: string): Promise<void> {
+    this.log.warn({ event: 'not_sent', error: why }, 'the worker is stopping before the call was sent; releasing the hold');
+    await inSpan(this.deps.tracer, 'llm.release', this.parent, { 'llm.reason': 'not_sent' }, () =>
+      this.deps.ledger.release(this.ctx, this.pk, this.attemptNo!, 'not sent: the worker is stopping', null));
+    this.stage = 'settled';
   }
 
   private async notConfigured(modelRef: string, why: string): Promise<void> {

@@ -238,8 +238,8 @@ select cmp_ok((select count(*)::int from results), '>', 1500, 'the suite made ov
 select is((select array_agg(distinct substr(outcome, 1, 120)) from results
             where outcome ~ '^refused (42601|42703|42883|42804|42P01|42P18|2202E|0A000|22003)'), null,
   'no attempt failed for a malformed statement (syntax, unknown column, type mismatch, out of range)');
-select ok((select count(*) from results where verb = 'insert' and outcome like 'no invariant%') > 0,
-  'some inserts go through (each role''s own, legitimate rows), so the INSERT family reaches triggers and policies');
+select ok((select count(*) from results where verb = 'insert' and (outcome like 'no invariant%' or outcome ~ '^refused LG')) > 0,
+  'some inserts get past privileges and policies to the tables'' triggers (accepted, or refused by a trigger''s LG code), so the INSERT family is exercised');
 select is((select count(*)::int from results where outcome like 'VIOLATION%'), 0, 'not one broke an invariant');
 
 select * from finish();

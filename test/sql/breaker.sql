@@ -1,7 +1,7 @@
 -- The circuit breaker shared by all workers: opens after 3 consecutive provider failures, falls back or refuses during the
 -- cooldown, then one half-open probe decides; healthy traffic never writes it.
 begin;
-select plan(16);
+select plan(18);
 select tests.seed();
 
 create function pg_temp.fail_once(p_id text) returns text language sql as $$
@@ -23,6 +23,13 @@ select is((select decision || '/' || reason || '/' || model from tests.call(test
 select is((select state from tests.reserve(tests.enqueue(tests.tenant_a(), tests.user_a1(), 'b-6', 'investigation', 'mock:tiny', 10)) r
   cross join lateral tests.settle(tests.request_pk('b-6'), 1, 'client_error', 1, 0, 0) s), 'settled', 'a client error settles');
 select is((select count(*)::int from llm_private.provider_breakers where model = 'tiny'), 0, 'and records no failure');
+-- A call our worker aborted while stopping: charged in full (the outcome is unknown), no failure of the provider's.
+select results_eq($$select s.state, s.cost_micros = s.held_micros, s.usage_unknown
+                     from tests.reserve(tests.enqueue(tests.tenant_a(), tests.user_a1(), 'b-6a', 'investigation', 'mock:tiny', 10)) r
+                     cross join lateral tests.settle(tests.request_pk('b-6a'), 1, 'aborted', null, null, null) s$$,
+  $$values ('settled', true, true)$$, 'a call aborted by a stopping worker is charged its full hold (outcome unknown)');
+select is((select count(*)::int from llm_private.provider_breakers where model = 'tiny'), 0,
+  'and counts no failure on the shared breaker (three such used to open it for every worker)');
 select is((select state from tests.settle(tests.request_pk('b-5'), 1, 'ok')), 'settled', 'a success on mock:tiny');
 select is((select count(*)::int from llm_private.provider_breakers where model = 'tiny'), 0, 'writes no breaker row (no shared hot row)');
 

@@ -1,7 +1,7 @@
 -- One test per attack reproduced against 0.1 (issue "The database is the boundary"), each now refused or harmless.
 -- The attacker holds the application's role (an SQL injection) in tenant A user A1's context, or the money role.
 begin;
-select plan(34);
+select plan(40);
 select tests.seed();
 select ok(tests.enqueue(tests.tenant_a(), tests.user_a1(), 'v-1') > 0 and tests.enqueue(tests.tenant_b(), tests.user_b1(), 'v-b') > 0
   and tests.enqueue(tests.tenant_a(), tests.user_a2(), 'v-a2', 'explanation', 'mock:small', 100, 'q', '{"source_watermark": "w"}') > 0,
@@ -103,6 +103,49 @@ select llm.expire_holds(10000);
 select tests.as_admin();
 select is((select array_agg(state || '/' || charged_micros order by request_id) from llm.calls where request_id like 'sw-_'),
   array['expired/40000', 'expired/40000', 'expired/40000'], '9. ... then a large one: every hold past its expiry is charged in full');
+
+-- 10. (review of 2026-11-26) The operator (and the worker's login, a member for the sweeps) released another tenant's live hold:
+-- a second reserve took the freed headroom and both settled, 80 000 on a 50 000 cap. It may only expire holds now.
+select tests.call(tests.tenant_a(), tests.user_a1(), 'op-rel');
+select tests.act_as_role('llm_operator');
+select throws_ok(format('update llm_private.attempts set state = %L where tenant_id = %L and request_pk = %s', 'released', tests.tenant_a(),
+    (select id from llm_private.requests where request_id = 'op-rel')),
+  '42501', null, '10. an operator cannot release a live hold (only expire holds past their expiry)');
+select tests.as_admin();
+
+-- 11. A money role re-inserted a tripped global window an operator had cancelled: every tenant stopped again.
+select tests.act_as_role('llm_operator');
+select set_config('tests.gl', llm.set_limit('global_hourly', 50000, null, null, 'soft', 'block', p_trips_shutoff => true)::text, true);
+select tests.as_admin();
+select tests.call(tests.tenant_b(), tests.user_b1(), 'gs-1');
+select tests.settle(tests.request_pk('gs-1'), 1, 'ok', 3000, 0, 2000);
+select is((select count(*)::int from llm_private.shutoff_windows where kind = 'tripped' and limit_id = current_setting('tests.gl')::int), 1, '11. 90 000 of 50 000 trips the global window');
+select tests.act_as_role('llm_operator');
+select llm.cancel_shutoff(id) from llm_private.shutoff_windows where kind = 'tripped' and limit_id = current_setting('tests.gl')::int;
+select tests.act_as_money(tests.tenant_a(), tests.user_a1());
+select throws_ok(format($q$insert into llm_private.shutoff_windows (scope, tenant_id, user_id, kind, starts_at, ends_at, reason, limit_id)
+                           values ('global', null, null, 'tripped', now(), '2026-03-15 13:00+00', 'again', %s)$q$, current_setting('tests.gl')::int),
+  'LG005', null, '11. the cancelled window is not opened again by hand (once per period, whoever inserts)');
+select tests.act_as_role('llm_operator');
+select llm.end_limit(current_setting('tests.gl')::int);
+select tests.as_admin();
+
+-- 12. A money role inserted its investigation's start in 2099 before the first reserve: the deadline never came.
+select tests.act_as_money(tests.tenant_a(), tests.user_a1());
+select throws_ok($$insert into llm_private.budget_scopes (tenant_id, scope_key, started_at, first_request_pk)
+                   values (tests.tenant_a(), 'case-x', '2099-01-01', 1)$$, 'LG005', null, '12. a budget scope starts only at its first reserve');
+select tests.as_admin();
+
+-- 13. A money role inserted alerts ahead of time (used 0, cap 1): the real ones were then never recorded nor announced.
+select tests.act_as_role('llm_operator');
+select set_config('tests.ul', llm.set_limit('user_monthly', 1000000, tests.tenant_a(), tests.user_a1(), p_alert_pcts => '{50,80}')::text, true);
+select tests.act_as_money(tests.tenant_a(), tests.user_a1());
+select throws_ok(format($q$insert into llm_private.alerts (tenant_id, meter_id, user_id, budget_scope, period_start, threshold_pct, limit_id, used,
+                           cap, fired_at) select %L, l.meter_id, %L, '', '2026-03-01', 80, l.id, 0, 1, '2020-01-01'
+                           from llm_private.limits l where l.id = %s$q$, tests.tenant_a(), tests.user_a1(), current_setting('tests.ul')::int),
+  'LG005', null, '13. an alert is recorded only when usage has crossed its threshold');
+select tests.as_admin();
+select is((select count(*)::int from llm_private.alerts where limit_id = current_setting('tests.ul')::int), 0, '13. none was');
 
 select * from finish();
 rollback;

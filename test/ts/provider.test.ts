@@ -6,6 +6,7 @@ import {
   ProviderConfigError,
   ProviderConfigSchema,
   ProviderError,
+  ProviderNotSentError,
   tokenizerFor,
   type ChatMessage,
   type ProviderClient,
@@ -354,14 +355,22 @@ describe('chat', () => {
     expect(await eventually(() => mock.requests[0]!.aborted, 1000)).toBe(true);
   });
 
-  test("the caller's signal aborts the call", async () => {
+  test("the caller's signal aborts the call: kind 'aborted' (outcome unknown, but no failure of the provider's)", async () => {
     mock.addFaults('mock-chat', [{ kind: 'hang' }]);
     const ac = new AbortController();
     setTimeout(() => ac.abort(), 100);
     const e = await failure(client.chat({ model: 'mock-chat', messages: user('hi'), maxOutputTokens: 16, signal: ac.signal }));
-    expect(e).toMatchObject({ kind: 'timeout', retryable: true });
+    expect(e).toMatchObject({ kind: 'aborted', retryable: true });
     expect(e.message).toMatch(/aborted by caller/);
     expect(await eventually(() => mock.requests[0]!.aborted, 1000)).toBe(true);
+  });
+
+  test('a signal aborted before the call sends nothing and says so (ProviderNotSentError: the hold is released, not charged)', async () => {
+    const ac = new AbortController();
+    ac.abort();
+    await expect(client.chat({ model: 'mock-chat', messages: user('hi'), maxOutputTokens: 16, signal: ac.signal }))
+      .rejects.toBeInstanceOf(ProviderNotSentError);
+    expect(mock.count()).toBe(0);
   });
 
   test('latency below the timeout succeeds, above it times out', async () => {

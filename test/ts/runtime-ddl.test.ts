@@ -88,3 +88,20 @@ test('the administrator still migrates: graphile-worker\'s schema stays llm_work
     await c.end();
   }
 });
+
+test('the worker\'s login, a member of llm_operator for its sweeps, cannot record a tenant\'s consent; an operator can', async () => {
+  const admin = new Client({ connectionString: db.adminUrl });
+  await admin.connect();
+  try {
+    await admin.query('select tests.seed()');
+  } finally {
+    await admin.end();
+  }
+  const tenantA = 'a0000000-0000-0000-0000-00000000000a';
+  const consent = (c: Client) => sqlstate(c, `begin; set local role llm_operator; select llm.set_tenant_data_use('${tenantA}', true, true)`);
+  const direct = (c: Client) => sqlstate(c, `begin; set local role llm_operator;
+    update llm_private.tenants set distillation_opt_in = true where id = '${tenantA}'`);
+  expect(await as('llm_worker', consent)).toMatch(/^42501: consent is not changed from the worker's login/);
+  expect(await as('llm_worker', direct)).toMatch(/^42501: consent is not changed from the worker's login/);
+  expect(await as('llm_operator', (c) => sqlstate(c, `select llm.set_tenant_data_use('${tenantA}', true, false)`))).toBe('ok');
+});
