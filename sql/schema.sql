@@ -1932,10 +1932,10 @@ ALTER FUNCTION llm_private.applicable_limits(p_tenant_id uuid, p_user_id uuid, p
 COMMENT ON FUNCTION llm_private.applicable_limits(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint, p_provider text, p_model text, p_has_scope boolean, p_at timestamp with time zone) IS 'Every meter that applies to a call (filters match, a limit exists for the subject) with its effective limit: a user''s over a tenant''s over everyone''s, temporary over permanent, newest first. In meter id order.';
 
 --
--- Name: breaker_admits(text, text, timestamp with time zone); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+-- Name: breaker_admission(text, text, timestamp with time zone); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
 --
 
-CREATE FUNCTION llm_private.breaker_admits(p_provider text, p_model text, p_at timestamp with time zone) RETURNS boolean
+CREATE FUNCTION llm_private.breaker_admission(p_provider text, p_model text, p_at timestamp with time zone) RETURNS text
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog'
     AS $$
@@ -1945,26 +1945,43 @@ declare
 begin
   select * into b from llm_private.provider_breakers x where x.provider = p_provider and x.model = p_model;
   if not found or b.state = 'closed' then
-    return true;
+    return 'closed';
   end if;
   if b.state = 'open' and b.open_until > p_at then
-    return false;
+    return 'refused';
   end if;
   cooldown := make_interval(secs => (select s.breaker_cooldown_ms from llm_private.settings s) / 1000.0);
   if b.state = 'half_open' and b.probe_started_at > p_at - cooldown then
-    return false;                                         -- a probe is in flight
+    return 'refused';                                     -- a probe is in flight
   end if;
   perform 1 from llm_private.provider_breakers x where x.provider = p_provider and x.model = p_model
      and ((x.state = 'open' and x.open_until <= p_at) or (x.state = 'half_open' and x.probe_started_at <= p_at - cooldown))
      for update skip locked;
   if not found then
-    return false;
+    return 'refused';
   end if;
   update llm_private.provider_breakers x set state = 'half_open', probe_started_at = p_at, updated_at = p_at
    where x.provider = p_provider and x.model = p_model;
-  return true;
+  return 'probe';
 end
 $$;
+
+ALTER FUNCTION llm_private.breaker_admission(p_provider text, p_model text, p_at timestamp with time zone) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION breaker_admission(p_provider text, p_model text, p_at timestamp with time zone); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.breaker_admission(p_provider text, p_model text, p_at timestamp with time zone) IS 'Whether calls to this provider+model may go ahead: closed (yes), probe (yes: this caller claimed the single half-open probe, which it must give back with breaker_unclaim if it does not call), refused.';
+
+--
+-- Name: breaker_admits(text, text, timestamp with time zone); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.breaker_admits(p_provider text, p_model text, p_at timestamp with time zone) RETURNS boolean
+    LANGUAGE sql
+    SET search_path TO 'pg_catalog'
+    AS $$ select llm_private.breaker_admission(p_provider, p_model, p_at) operator(pg_catalog.<>) 'refused' $$;
 
 ALTER FUNCTION llm_private.breaker_admits(p_provider text, p_model text, p_at timestamp with time zone) OWNER TO llm_owner;
 
@@ -1973,6 +1990,34 @@ ALTER FUNCTION llm_private.breaker_admits(p_provider text, p_model text, p_at ti
 --
 
 COMMENT ON FUNCTION llm_private.breaker_admits(p_provider text, p_model text, p_at timestamp with time zone) IS 'True when calls to this provider+model may go ahead: breaker closed, or this caller claimed the single half-open probe.';
+
+--
+-- Name: breaker_unclaim(text[], text, timestamp with time zone); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.breaker_unclaim(p_claims text[], p_keep text, p_at timestamp with time zone) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog'
+    AS $$
+declare
+  c text;
+begin
+  foreach c in array p_claims loop
+    continue when c = p_keep;
+    update llm_private.provider_breakers x set state = 'open', open_until = p_at, probe_started_at = null, updated_at = p_at
+     where x.provider = split_part(c, ':', 1) and x.model = substr(c, length(split_part(c, ':', 1)) + 2)
+       and x.state = 'half_open' and x.probe_started_at = p_at;
+  end loop;
+end
+$$;
+
+ALTER FUNCTION llm_private.breaker_unclaim(p_claims text[], p_keep text, p_at timestamp with time zone) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION breaker_unclaim(p_claims text[], p_keep text, p_at timestamp with time zone); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.breaker_unclaim(p_claims text[], p_keep text, p_at timestamp with time zone) IS 'Gives back the half-open probes a reserve claimed (provider:model, at p_at) except the one it calls (p_keep; NULL: all).';
 
 --
 -- Name: cache_owner(uuid, uuid, llm_private.endpoint); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
@@ -3759,6 +3804,9 @@ declare
   v_footprint smallint[] := '{}';
   v_amount bigint;
   v_last integer;
+  v_same_purpose integer;
+  v_probes text[] := '{}';
+  v_admission text;
   v_overdue boolean;
   k_tenant uuid;
   k_user uuid;
@@ -3782,10 +3830,12 @@ begin
   /* Facts the inserter gives; everything else is decided below and never taken as written. */
   v_timeout_ms := case when new.expires_at is null or not isfinite(new.expires_at) then 30000
                        else greatest(1000, least(3600000, (date_part('epoch', new.expires_at - v_now) * 1000)::bigint)) end;
-  -- The request's attempts so far: their number, what they used (live holds included), and whether a hold outlived its expiry.
-  select coalesce(max(a.attempt_no), 0), coalesce(sum(a.charged_micros + case when a.state = 'held' then a.held_micros else 0 end), 0),
+  -- The request's attempts so far: their number (all, and of this purpose: the semantic cache's embedding calls do not use up
+  -- the chat calls' allowance), what they used (live holds included), and whether a hold outlived its expiry.
+  select coalesce(max(a.attempt_no), 0), count(*) filter (where a.purpose = new.purpose),
+         coalesce(sum(a.charged_micros + case when a.state = 'held' then a.held_micros else 0 end), 0),
          coalesce(bool_or(a.state = 'held' and a.expires_at <= v_now), false)
-    into v_last, v_req_used, v_overdue
+    into v_last, v_same_purpose, v_req_used, v_overdue
     from llm_private.attempts a where a.tenant_id = new.tenant_id and a.request_pk = new.request_pk;
   new.attempt_no := v_last + 1;
   new.reserved_at := v_now;
@@ -3840,7 +3890,7 @@ begin
     end if;
   end if;
 
-  if v_last >= st.max_attempts_per_request then
+  if v_same_purpose >= st.max_attempts_per_request then
     new.reason := 'attempts_exhausted';
     return new;
   end if;
@@ -3904,6 +3954,7 @@ begin
       if l.unit = 'elapsed_ms' and l.kind = 'hard' and (date_part('epoch', v_now - v_scope_started) * 1000)::bigint > l.cap then
         new.reason := 'limit'; new.limit_id := l.limit_id; new.limit_cap := l.cap;
         new.limit_used := (date_part('epoch', v_now - v_scope_started) * 1000)::bigint;
+        perform llm_private.breaker_unclaim(v_probes, null, v_now);
         return new;
       end if;
     end loop;
@@ -3934,7 +3985,11 @@ begin
       end loop;
     end if;
 
-    if not llm_private.breaker_admits(v_provider, v_model, v_now) then
+    v_admission := llm_private.breaker_admission(v_provider, v_model, v_now);
+    if v_admission = 'probe' then
+      v_probes := v_probes || (v_provider || ':' || v_model);   -- given back below unless this attempt calls this model
+    end if;
+    if v_admission = 'refused' then
       if v_reason = 'ok' then
         v_reason := 'breaker_open';
       end if;
@@ -3965,6 +4020,7 @@ begin
       new.limit_id := binding.limit_id; new.limit_cap := binding.cap; new.limit_used := v_bind_used;
       if binding.action = 'block' then
         new.reason := 'limit';
+        perform llm_private.breaker_unclaim(v_probes, null, v_now);
         return new;
       end if;
       v_m := llm_private.max_output_within(p, new.input_tokens_estimate, v_headroom);
@@ -3990,6 +4046,7 @@ begin
 
   if chosen_p.id is null then
     new.reason := case when v_reason = 'ok' then 'unknown_model' else v_reason end;
+    perform llm_private.breaker_unclaim(v_probes, null, v_now);
     return new;
   end if;
   if v_decision = 'fallback' and chosen_p.provider || ':' || chosen_p.model = i.model_ref then
@@ -4025,6 +4082,7 @@ begin
         end loop;
         new.reason := 'limit'; new.limit_id := l.limit_id; new.limit_cap := l.cap; new.limit_used := h.used;
         new.price_id := chosen_p.id;
+        perform llm_private.breaker_unclaim(v_probes, null, v_now);
         return new;
       end if;
     end if;
@@ -4034,6 +4092,9 @@ begin
     v_kt := v_kt || k_tenant; v_ku := v_ku || k_user; v_ks := v_ks || k_scope; v_kp := v_kp || k_period; v_kh := v_kh || k_shard;
   end loop;
 
+  if cardinality(v_probes) > 0 then
+    perform llm_private.breaker_unclaim(v_probes, chosen_p.provider || ':' || chosen_p.model, v_now);
+  end if;
   new.state := 'held'; new.decision := v_decision; new.reason := v_reason;
   new.price_id := chosen_p.id; new.max_output_tokens := v_max_out; new.held_micros := v_worst; new.meter_ids := v_footprint;
   if v_decision = 'allow' then
@@ -4706,11 +4767,11 @@ CREATE FUNCTION llm_private.usage_after_spend(p_meter_id smallint, k_tenant uuid
     AS $$
 declare
   l llm_private.limits;
-  m llm_private.meters;
   total bigint := p_shard_spent;
   before bigint;
   pct smallint;
   fired boolean;
+  v_alert_id bigint;
   v_next bigint;
 begin
   select * into l from llm_private.limits x where x.id = p_limit_id;
@@ -4734,11 +4795,13 @@ begin
         values (k_tenant, p_meter_id, k_user, k_scope, k_period, pct, l.id, total, p_cap, llm_private.now())
         on conflict do nothing;
         get diagnostics fired = row_count;
-        if fired then
-          select * into m from llm_private.meters x where x.id = p_meter_id;
-          perform pg_notify('llm_limit_alert', json_build_object('tenant_id', nullif(k_tenant, llm_private.nil_uuid()),
-            'user_id', nullif(k_user, llm_private.nil_uuid()), 'budget_scope', nullif(k_scope, ''), 'meter', m.name, 'limit_id', l.id,
-            'period_start', k_period, 'threshold_pct', pct, 'used', total, 'cap', p_cap, 'unit', m.unit)::text);
+        -- Its id (no RETURNING: the money role may insert alerts, not read them back).
+        v_alert_id := case when fired then currval('llm_private.alert_id_seq') end;
+        -- The notification carries the alert's id only: any role may LISTEN (and NOTIFY) on any channel, so a payload with
+        -- the subject and its figures told every tenant's application the others' usage (review of 2026-11-26). A listener
+        -- reads the row (llm.alerts, under its own policies), which is also what tells a real alert from a forged NOTIFY.
+        if v_alert_id is not null then
+          perform pg_notify('llm_limit_alert', json_build_object('alert_id', v_alert_id)::text);
         end if;
       end if;
     end loop;
@@ -4760,7 +4823,7 @@ ALTER FUNCTION llm_private.usage_after_spend(p_meter_id smallint, k_tenant uuid,
 -- Name: FUNCTION usage_after_spend(p_meter_id smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, k_shard smallint, p_shard_spent bigint, p_shard_quota bigint, p_shards smallint, p_spent_delta bigint, p_limit_id integer, p_cap bigint); Type: COMMENT; Schema: llm_private; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm_private.usage_after_spend(p_meter_id smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, k_shard smallint, p_shard_spent bigint, p_shard_quota bigint, p_shards smallint, p_spent_delta bigint, p_limit_id integer, p_cap bigint) IS 'After spent reached a shard''s next_alert_at: alerts at each crossed percentage of the cap (once per period, pg_notify on llm_limit_alert), the shutoff trip of a limit with trips_shutoff, and the shard''s next level to check.';
+COMMENT ON FUNCTION llm_private.usage_after_spend(p_meter_id smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, k_shard smallint, p_shard_spent bigint, p_shard_quota bigint, p_shards smallint, p_spent_delta bigint, p_limit_id integer, p_cap bigint) IS 'After spent reached a shard''s next_alert_at: alerts at each crossed percentage of the cap (once per period, pg_notify of the alert''s id on llm_limit_alert), the shutoff trip of a limit with trips_shutoff, and the shard''s next level to check.';
 
 --
 -- Name: usage_apply(llm_private.attempts, llm_private.attempts, text, timestamp with time zone); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
@@ -4995,7 +5058,12 @@ begin
     return;                                            -- another transaction followed it while we waited
   end if;
   if p_cap > old_cap then
-    q[1] := q[1] + (p_cap - old_cap);
+    -- Spread over every shard (the remainder to shard 0), as a new period is: all on shard 0, a raise left the others at
+    -- their old quotas, and a reserve on them could borrow the new headroom only while shard 0 was not locked (7 of 40
+    -- concurrent reserves were refused at 0.06 % of the raised cap; review of 2026-11-26).
+    for i in 1 .. n loop
+      q[i] := q[i] + (p_cap - old_cap) / n + case when i = 1 then (p_cap - old_cap) % n else 0 end;
+    end loop;
   else
     need := old_cap - p_cap;
     for i in 1 .. n loop                               -- free quota first
@@ -5022,7 +5090,7 @@ ALTER FUNCTION llm_private.usage_prepare(p_meter_id smallint, p_shards smallint,
 -- Name: FUNCTION usage_prepare(p_meter_id smallint, p_shards smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, p_limit_id integer, p_cap bigint); Type: COMMENT; Schema: llm_private; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm_private.usage_prepare(p_meter_id smallint, p_shards smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, p_limit_id integer, p_cap bigint) IS 'Creates the shards of a usage row (quotas summing to the cap) and follows a changed cap (raised: onto shard 0; lowered: from free quota first, never below 0). Called by usage_hold and adjustments on their slow path.';
+COMMENT ON FUNCTION llm_private.usage_prepare(p_meter_id smallint, p_shards smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, p_limit_id integer, p_cap bigint) IS 'Creates the shards of a usage row (quotas summing to the cap) and follows a changed cap (raised: spread over every shard; lowered: from free quota first, never below 0). Called by usage_hold and adjustments on their slow path.';
 
 --
 -- Name: usage_shard(llm_private.limit_scope, smallint, uuid, uuid); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
@@ -9169,12 +9237,28 @@ GRANT ALL ON FUNCTION llm_private.applicable_limits(p_tenant_id uuid, p_user_id 
 GRANT ALL ON FUNCTION llm_private.applicable_limits(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint, p_provider text, p_model text, p_has_scope boolean, p_at timestamp with time zone) TO llm_app;
 
 --
+-- Name: FUNCTION breaker_admission(p_provider text, p_model text, p_at timestamp with time zone); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.breaker_admission(p_provider text, p_model text, p_at timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.breaker_admission(p_provider text, p_model text, p_at timestamp with time zone) TO llm_money;
+GRANT ALL ON FUNCTION llm_private.breaker_admission(p_provider text, p_model text, p_at timestamp with time zone) TO llm_operator;
+
+--
 -- Name: FUNCTION breaker_admits(p_provider text, p_model text, p_at timestamp with time zone); Type: ACL; Schema: llm_private; Owner: llm_owner
 --
 
 REVOKE ALL ON FUNCTION llm_private.breaker_admits(p_provider text, p_model text, p_at timestamp with time zone) FROM PUBLIC;
 GRANT ALL ON FUNCTION llm_private.breaker_admits(p_provider text, p_model text, p_at timestamp with time zone) TO llm_money;
 GRANT ALL ON FUNCTION llm_private.breaker_admits(p_provider text, p_model text, p_at timestamp with time zone) TO llm_operator;
+
+--
+-- Name: FUNCTION breaker_unclaim(p_claims text[], p_keep text, p_at timestamp with time zone); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.breaker_unclaim(p_claims text[], p_keep text, p_at timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.breaker_unclaim(p_claims text[], p_keep text, p_at timestamp with time zone) TO llm_money;
+GRANT ALL ON FUNCTION llm_private.breaker_unclaim(p_claims text[], p_keep text, p_at timestamp with time zone) TO llm_operator;
 
 --
 -- Name: FUNCTION cache_owner(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint); Type: ACL; Schema: llm_private; Owner: llm_owner

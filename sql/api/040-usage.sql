@@ -53,7 +53,7 @@ create or replace trigger _100_no_truncate before truncate on llm_private.usage
  * A new period (or a changed cap): create every shard of the subject's row in shard order with
  * quotas that sum to the cap. A cap that changed (a limit replaced, a temporary increase starting
  * or ending) is followed under locks on every shard, in shard order:
- *   raised:  the difference goes to shard 0;
+ *   raised:  the difference is spread over every shard (the remainder to shard 0);
  *   lowered: taken from free quota first (quota above held + spent), then from quotas down to 0.
  * Quotas never go negative and always sum to the cap, so no shard can lend headroom it does not
  * have. (Lowered below what is in use: no shard has free quota left; the meter admits nothing new
@@ -96,7 +96,12 @@ begin
     return;                                            -- another transaction followed it while we waited
   end if;
   if p_cap > old_cap then
-    q[1] := q[1] + (p_cap - old_cap);
+    -- Spread over every shard (the remainder to shard 0), as a new period is: all on shard 0, a raise left the others at
+    -- their old quotas, and a reserve on them could borrow the new headroom only while shard 0 was not locked (7 of 40
+    -- concurrent reserves were refused at 0.06 % of the raised cap; review of 2026-11-26).
+    for i in 1 .. n loop
+      q[i] := q[i] + (p_cap - old_cap) / n + case when i = 1 then (p_cap - old_cap) % n else 0 end;
+    end loop;
   else
     need := old_cap - p_cap;
     for i in 1 .. n loop                               -- free quota first
@@ -117,7 +122,7 @@ begin
 end
 $$;
 comment on function llm_private.usage_prepare(smallint, smallint, uuid, uuid, text, timestamptz, integer, bigint) is
-  'Creates the shards of a usage row (quotas summing to the cap) and follows a changed cap (raised: onto shard 0; lowered: from free quota first, never below 0). Called by usage_hold and adjustments on their slow path.';
+  'Creates the shards of a usage row (quotas summing to the cap) and follows a changed cap (raised: spread over every shard; lowered: from free quota first, never below 0). Called by usage_hold and adjustments on their slow path.';
 
 /*
  * Escrow: the call's own shard is short; move free quota to it from other shards that nobody holds
@@ -223,11 +228,11 @@ create or replace function llm_private.usage_after_spend(p_meter_id smallint, k_
 as $$
 declare
   l llm_private.limits;
-  m llm_private.meters;
   total bigint := p_shard_spent;
   before bigint;
   pct smallint;
   fired boolean;
+  v_alert_id bigint;
   v_next bigint;
 begin
   select * into l from llm_private.limits x where x.id = p_limit_id;
@@ -251,11 +256,13 @@ begin
         values (k_tenant, p_meter_id, k_user, k_scope, k_period, pct, l.id, total, p_cap, llm_private.now())
         on conflict do nothing;
         get diagnostics fired = row_count;
-        if fired then
-          select * into m from llm_private.meters x where x.id = p_meter_id;
-          perform pg_notify('llm_limit_alert', json_build_object('tenant_id', nullif(k_tenant, llm_private.nil_uuid()),
-            'user_id', nullif(k_user, llm_private.nil_uuid()), 'budget_scope', nullif(k_scope, ''), 'meter', m.name, 'limit_id', l.id,
-            'period_start', k_period, 'threshold_pct', pct, 'used', total, 'cap', p_cap, 'unit', m.unit)::text);
+        -- Its id (no RETURNING: the money role may insert alerts, not read them back).
+        v_alert_id := case when fired then currval('llm_private.alert_id_seq') end;
+        -- The notification carries the alert's id only: any role may LISTEN (and NOTIFY) on any channel, so a payload with
+        -- the subject and its figures told every tenant's application the others' usage (review of 2026-11-26). A listener
+        -- reads the row (llm.alerts, under its own policies), which is also what tells a real alert from a forged NOTIFY.
+        if v_alert_id is not null then
+          perform pg_notify('llm_limit_alert', json_build_object('alert_id', v_alert_id)::text);
         end if;
       end if;
     end loop;
@@ -271,7 +278,7 @@ begin
 end
 $$;
 comment on function llm_private.usage_after_spend(smallint, uuid, uuid, text, timestamptz, smallint, bigint, bigint, smallint, bigint, integer, bigint) is
-  'After spent reached a shard''s next_alert_at: alerts at each crossed percentage of the cap (once per period, pg_notify on llm_limit_alert), the shutoff trip of a limit with trips_shutoff, and the shard''s next level to check.';
+  'After spent reached a shard''s next_alert_at: alerts at each crossed percentage of the cap (once per period, pg_notify of the alert''s id on llm_limit_alert), the shutoff trip of a limit with trips_shutoff, and the shard''s next level to check.';
 
 /*
  * An alert row is a fact about usage, whoever inserts it: its limit's threshold, crossed by what the

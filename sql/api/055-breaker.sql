@@ -11,7 +11,7 @@
  * Lock order: after the request and attempt rows, before usage rows. The probe claim takes the
  * row with SKIP LOCKED (a busy row means a probe is being claimed: not admitted), so reserve never waits here.
  */
-create or replace function llm_private.breaker_admits(p_provider text, p_model text, p_at timestamptz) returns boolean
+create or replace function llm_private.breaker_admission(p_provider text, p_model text, p_at timestamptz) returns text
   language plpgsql
   set search_path = pg_catalog
 as $$
@@ -21,28 +21,59 @@ declare
 begin
   select * into b from llm_private.provider_breakers x where x.provider = p_provider and x.model = p_model;
   if not found or b.state = 'closed' then
-    return true;
+    return 'closed';
   end if;
   if b.state = 'open' and b.open_until > p_at then
-    return false;
+    return 'refused';
   end if;
   cooldown := make_interval(secs => (select s.breaker_cooldown_ms from llm_private.settings s) / 1000.0);
   if b.state = 'half_open' and b.probe_started_at > p_at - cooldown then
-    return false;                                         -- a probe is in flight
+    return 'refused';                                     -- a probe is in flight
   end if;
   perform 1 from llm_private.provider_breakers x where x.provider = p_provider and x.model = p_model
      and ((x.state = 'open' and x.open_until <= p_at) or (x.state = 'half_open' and x.probe_started_at <= p_at - cooldown))
      for update skip locked;
   if not found then
-    return false;
+    return 'refused';
   end if;
   update llm_private.provider_breakers x set state = 'half_open', probe_started_at = p_at, updated_at = p_at
    where x.provider = p_provider and x.model = p_model;
-  return true;
+  return 'probe';
 end
 $$;
+comment on function llm_private.breaker_admission(text, text, timestamptz) is
+  'Whether calls to this provider+model may go ahead: closed (yes), probe (yes: this caller claimed the single half-open probe, which it must give back with breaker_unclaim if it does not call), refused.';
+
+create or replace function llm_private.breaker_admits(p_provider text, p_model text, p_at timestamptz) returns boolean
+  language sql
+  set search_path = pg_catalog
+as $$ select llm_private.breaker_admission(p_provider, p_model, p_at) operator(pg_catalog.<>) 'refused' $$;
 comment on function llm_private.breaker_admits(text, text, timestamptz) is
   'True when calls to this provider+model may go ahead: breaker closed, or this caller claimed the single half-open probe.';
+
+/*
+ * A reserve that claimed a probe and then made no call on that model (a limit refused it, or it went on to
+ * a fallback) gives the probe back: the breaker is open again with its cooldown over, so the next caller
+ * may probe. Otherwise every tenant waited another cooldown for a probe nobody sent, and an over-budget
+ * user retrying could hold the probe indefinitely (review of 2026-11-26).
+ */
+create or replace function llm_private.breaker_unclaim(p_claims text[], p_keep text, p_at timestamptz) returns void
+  language plpgsql
+  set search_path = pg_catalog
+as $$
+declare
+  c text;
+begin
+  foreach c in array p_claims loop
+    continue when c = p_keep;
+    update llm_private.provider_breakers x set state = 'open', open_until = p_at, probe_started_at = null, updated_at = p_at
+     where x.provider = split_part(c, ':', 1) and x.model = substr(c, length(split_part(c, ':', 1)) + 2)
+       and x.state = 'half_open' and x.probe_started_at = p_at;
+  end loop;
+end
+$$;
+comment on function llm_private.breaker_unclaim(text[], text, timestamptz) is
+  'Gives back the half-open probes a reserve claimed (provider:model, at p_at) except the one it calls (p_keep; NULL: all).';
 
 create or replace function llm_private.record_breaker_outcome(p_provider text, p_model text, p_status llm_private.provider_status,
   p_at timestamptz) returns void
@@ -119,6 +150,7 @@ $$;
 comment on function llm.set_breaker_settings(integer, integer) is
   'Operator: consecutive failures that open a breaker, and its cooldown. One policy for every worker, so it lives in the database.';
 
-grant execute on function llm_private.breaker_admits(text, text, timestamptz),
+grant execute on function llm_private.breaker_admits(text, text, timestamptz), llm_private.breaker_admission(text, text, timestamptz),
+  llm_private.breaker_unclaim(text[], text, timestamptz),
   llm_private.record_breaker_outcome(text, text, llm_private.provider_status, timestamptz) to llm_money, llm_operator;
 grant execute on function llm.reset_breaker(text, text), llm.set_breaker_settings(integer, integer) to llm_operator;

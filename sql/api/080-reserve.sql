@@ -133,6 +133,9 @@ declare
   v_footprint smallint[] := '{}';
   v_amount bigint;
   v_last integer;
+  v_same_purpose integer;
+  v_probes text[] := '{}';
+  v_admission text;
   v_overdue boolean;
   k_tenant uuid;
   k_user uuid;
@@ -156,10 +159,12 @@ begin
   /* Facts the inserter gives; everything else is decided below and never taken as written. */
   v_timeout_ms := case when new.expires_at is null or not isfinite(new.expires_at) then 30000
                        else greatest(1000, least(3600000, (date_part('epoch', new.expires_at - v_now) * 1000)::bigint)) end;
-  -- The request's attempts so far: their number, what they used (live holds included), and whether a hold outlived its expiry.
-  select coalesce(max(a.attempt_no), 0), coalesce(sum(a.charged_micros + case when a.state = 'held' then a.held_micros else 0 end), 0),
+  -- The request's attempts so far: their number (all, and of this purpose: the semantic cache's embedding calls do not use up
+  -- the chat calls' allowance), what they used (live holds included), and whether a hold outlived its expiry.
+  select coalesce(max(a.attempt_no), 0), count(*) filter (where a.purpose = new.purpose),
+         coalesce(sum(a.charged_micros + case when a.state = 'held' then a.held_micros else 0 end), 0),
          coalesce(bool_or(a.state = 'held' and a.expires_at <= v_now), false)
-    into v_last, v_req_used, v_overdue
+    into v_last, v_same_purpose, v_req_used, v_overdue
     from llm_private.attempts a where a.tenant_id = new.tenant_id and a.request_pk = new.request_pk;
   new.attempt_no := v_last + 1;
   new.reserved_at := v_now;
@@ -214,7 +219,7 @@ begin
     end if;
   end if;
 
-  if v_last >= st.max_attempts_per_request then
+  if v_same_purpose >= st.max_attempts_per_request then
     new.reason := 'attempts_exhausted';
     return new;
   end if;
@@ -278,6 +283,7 @@ begin
       if l.unit = 'elapsed_ms' and l.kind = 'hard' and (date_part('epoch', v_now - v_scope_started) * 1000)::bigint > l.cap then
         new.reason := 'limit'; new.limit_id := l.limit_id; new.limit_cap := l.cap;
         new.limit_used := (date_part('epoch', v_now - v_scope_started) * 1000)::bigint;
+        perform llm_private.breaker_unclaim(v_probes, null, v_now);
         return new;
       end if;
     end loop;
@@ -308,7 +314,11 @@ begin
       end loop;
     end if;
 
-    if not llm_private.breaker_admits(v_provider, v_model, v_now) then
+    v_admission := llm_private.breaker_admission(v_provider, v_model, v_now);
+    if v_admission = 'probe' then
+      v_probes := v_probes || (v_provider || ':' || v_model);   -- given back below unless this attempt calls this model
+    end if;
+    if v_admission = 'refused' then
       if v_reason = 'ok' then
         v_reason := 'breaker_open';
       end if;
@@ -339,6 +349,7 @@ begin
       new.limit_id := binding.limit_id; new.limit_cap := binding.cap; new.limit_used := v_bind_used;
       if binding.action = 'block' then
         new.reason := 'limit';
+        perform llm_private.breaker_unclaim(v_probes, null, v_now);
         return new;
       end if;
       v_m := llm_private.max_output_within(p, new.input_tokens_estimate, v_headroom);
@@ -364,6 +375,7 @@ begin
 
   if chosen_p.id is null then
     new.reason := case when v_reason = 'ok' then 'unknown_model' else v_reason end;
+    perform llm_private.breaker_unclaim(v_probes, null, v_now);
     return new;
   end if;
   if v_decision = 'fallback' and chosen_p.provider || ':' || chosen_p.model = i.model_ref then
@@ -399,6 +411,7 @@ begin
         end loop;
         new.reason := 'limit'; new.limit_id := l.limit_id; new.limit_cap := l.cap; new.limit_used := h.used;
         new.price_id := chosen_p.id;
+        perform llm_private.breaker_unclaim(v_probes, null, v_now);
         return new;
       end if;
     end if;
@@ -408,6 +421,9 @@ begin
     v_kt := v_kt || k_tenant; v_ku := v_ku || k_user; v_ks := v_ks || k_scope; v_kp := v_kp || k_period; v_kh := v_kh || k_shard;
   end loop;
 
+  if cardinality(v_probes) > 0 then
+    perform llm_private.breaker_unclaim(v_probes, chosen_p.provider || ':' || chosen_p.model, v_now);
+  end if;
   new.state := 'held'; new.decision := v_decision; new.reason := v_reason;
   new.price_id := chosen_p.id; new.max_output_tokens := v_max_out; new.held_micros := v_worst; new.meter_ids := v_footprint;
   if v_decision = 'allow' then

@@ -1,7 +1,7 @@
 -- The circuit breaker shared by all workers: opens after 3 consecutive provider failures, falls back or refuses during the
 -- cooldown, then one half-open probe decides; healthy traffic never writes it.
 begin;
-select plan(18);
+select plan(21);
 select tests.seed();
 
 create function pg_temp.fail_once(p_id text) returns text language sql as $$
@@ -42,6 +42,21 @@ select is((select decision || '/' || reason from tests.call(tests.tenant_b(), te
 select is((select state from tests.settle(tests.request_pk('b-7'), 1, 'ok')), 'settled', 'the probe succeeds');
 select results_eq($$select state, consecutive_failures from llm_private.provider_breakers where model = 'small'$$,
   $$values ('closed', 0)$$, 'and closes the breaker');
+
+-- (review of 2026-11-26) A reserve that claimed the probe and then made no call (a limit refused it) kept the claim: every
+-- tenant waited another cooldown for a probe nobody sent. It gives the probe back.
+select tests.as_admin();
+insert into llm_private.provider_breakers (provider, model, state, consecutive_failures, open_until)
+values ('mock', 'tiny', 'open', 3, '2026-03-15 10:00:00+00');
+select tests.act_as_role('llm_operator');
+select llm.set_limit('user_monthly', 1, tests.tenant_a(), tests.user_a2());
+select tests.as_admin();
+select is((select decision || '/' || reason from tests.call(tests.tenant_a(), tests.user_a2(), 'b-10', 'investigation', 'mock:tiny', 10)),
+  'block/user_monthly', 'a user over its cap, on a model whose cooldown is over, is refused by the limit...');
+select results_eq($$select state, probe_started_at from llm_private.provider_breakers where model = 'tiny'$$,
+  $$values ('open', null::timestamptz)$$, '... and gives back the probe it had claimed');
+select is((select decision from tests.call(tests.tenant_b(), tests.user_b1(), 'b-11', 'investigation', 'mock:tiny', 10)), 'allow',
+  'so another tenant''s call is the probe at once');
 
 -- Only the operator resets a breaker by hand.
 select tests.act_as_money(tests.tenant_a(), tests.user_a1());

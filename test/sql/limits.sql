@@ -1,7 +1,7 @@
 -- Limits are data: the defaults as rows, new kinds of limits added with SQL only, temporary increases,
 -- soft limits, alerts once per threshold and period, escrow shards that stay strict, budget pressure.
 begin;
-select plan(87);
+select plan(89);
 select tests.seed();
 
 -- The 0.1 defaults are rows.
@@ -237,6 +237,22 @@ select results_eq($$select decision, reason, limit_cap, limit_used from tests.ca
                       'tm-5', 'explanation', 'mock:large', 1000, '{}', 10000000)$$,
   $$values ('block', 'tenant_monthly', 500000000::bigint, (24990000 + 299980 * 2 + 300 + 4 * 100030000)::bigint)$$,
   'the fifth does not fit the default 500 USD tenant month: block / tenant_monthly');
+-- (review of 2026-11-26) A raised cap went all onto shard 0: the other shards could reach the new headroom only by borrowing
+-- from shard 0, refused while it was locked (7 of 40 concurrent reserves at 0.06 % of the cap). It is spread over every shard.
+create temp table q_before on commit drop as
+  select u.shard, u.quota from llm_private.usage u join llm_private.meters m on m.id = u.meter_id
+   where m.name = 'tenant_monthly' and u.tenant_id = tests.tenant_a() and u.period_start = '2026-03-01';
+select set_config('tests.raised', ((select sum(quota) from q_before) + 80000)::text, true);
+select tests.act_as_role('llm_operator');
+select llm.set_limit('tenant_monthly', current_setting('tests.raised')::bigint, tests.tenant_a());
+select tests.as_admin();
+select is((select decision from tests.call(tests.tenant_a(), tests.user_a2(), 'raise-1', 'investigation', 'mock:small')), 'allow',
+  'tenant A''s month raised by 80 000; a reserve follows the new cap');
+select is((select array_agg(distinct u.quota - b.quota) from llm_private.usage u join llm_private.meters m on m.id = u.meter_id
+             join q_before b on b.shard = u.shard
+            where m.name = 'tenant_monthly' and u.tenant_id = tests.tenant_a() and u.period_start = '2026-03-01'), array[10000::bigint],
+  'each of the 8 shards got 10 000 of the raise');
+
 select is(tests.drift_rows(), 0::bigint, 'and through all of it, usage equals the ledger');
 
 select * from finish();

@@ -1,7 +1,7 @@
 -- Reserve: every decision (allow, cap, fallback, block with each reason, replay, cached) and the figures it records.
 -- Prices: mock:large 10/5/30 USD per Mtok, mock:small 1/0.5/2, mock:tiny 0.1/0.05/0.2; large falls back to small, then tiny.
 begin;
-select plan(36);
+select plan(38);
 select tests.seed();
 
 -- allow: the worst case (1 000 in at 10 USD + 1 000 out at 30 USD = 40 000 micros) is held on every meter.
@@ -85,6 +85,16 @@ select is((select decision from tests.reserve(tests.request_pk('r-retry'), 2)), 
 select is((select state from tests.settle(tests.request_pk('r-retry'), 2, 'rate_limited', 0, 0, 0)), 'settled', 'fails too');
 select results_eq($$select decision, reason from tests.reserve(tests.request_pk('r-retry'), 3)$$, $$values ('block', 'attempts_exhausted')$$,
   'a third attempt is refused: attempts_exhausted');
+-- (review of 2026-11-26) The semantic cache's embedding calls used up the chat calls' allowance: attempts count per purpose.
+select tests.act_as_role('llm_operator');
+select llm.set_endpoint_cache(tests.tenant_b(), 'investigation', false, 0.9, 'mock:embed');
+select tests.as_admin();
+select ok(tests.enqueue(tests.tenant_b(), tests.user_b1(), 'r-emb', 'investigation', 'mock:large', 1000, 'q', '{"source_watermark": "w"}') > 0,
+  'B1 enqueues another request (its endpoint has a semantic cache)');
+select tests.reserve(tests.request_pk('r-emb'), 1, 10, 30000, 'embedding');
+select tests.reserve(tests.request_pk('r-emb'), 2, 10, 30000, 'embedding');
+select is((select decision from tests.reserve(tests.request_pk('r-emb'), 2)), 'allow',
+  'after two embedding attempts (the allowance is 2), its first chat attempt is still allowed');
 
 -- a shutoff window stops the user's calls.
 select tests.act_as_role('llm_operator');

@@ -6,7 +6,9 @@
 import { Client, Pool } from 'pg';
 import { createTestDb, TestDb } from '../support/db';
 
-const PAYLOAD_KEYS = ['budget_scope', 'cap', 'limit_id', 'meter', 'period_start', 'tenant_id', 'threshold_pct', 'unit', 'used', 'user_id'];
+// The alert's id only: any role may LISTEN on any channel (a payload with the subject and its figures told every tenant's
+// application the others' usage; review of 2026-11-26). A listener reads the row in llm.alerts under its own policies.
+const PAYLOAD_KEYS = ['alert_id'];
 
 let db: TestDb;
 let admin: Pool;
@@ -46,13 +48,15 @@ test('crossing 50 % and 80 % at settle sends two pg_notify on llm_limit_alert, w
   await new Promise((r) => setTimeout(r, 200));
   expect(received).toHaveLength(2);
   for (const p of received) expect(Object.keys(p).sort()).toEqual(PAYLOAD_KEYS);
-  expect(received.map((p) => p.threshold_pct).sort()).toEqual([50, 80]);
-  const [first] = received;
-  expect({ ...first, period_start: new Date(String(first!.period_start)).toISOString(), threshold_pct: 0 }).toEqual({
-    tenant_id: 'a0000000-0000-0000-0000-00000000000a', user_id: 'a1000000-0000-0000-0000-000000000001', budget_scope: null,
-    meter: 'user_monthly', limit_id: lim.id, period_start: '2026-03-01T00:00:00.000Z', threshold_pct: 0, used: 40000, cap: 50000,
-    unit: 'micros',
-  });
+  const { rows: read } = await admin.query(
+    `select tenant_id, user_id, budget_scope, meter_name, limit_id, period_start, threshold_pct, used, cap, unit
+       from llm.alerts where id = any ($1::bigint[]) order by threshold_pct`, [received.map((p) => String(p.alert_id))]);
+  expect(read.map((r) => ({ ...r, period_start: new Date(r.period_start).toISOString(), used: Number(r.used), cap: Number(r.cap) }))).toEqual(
+    [50, 80].map((threshold_pct) => ({
+      tenant_id: 'a0000000-0000-0000-0000-00000000000a', user_id: 'a1000000-0000-0000-0000-000000000001', budget_scope: null,
+      meter_name: 'user_monthly', limit_id: lim.id, period_start: '2026-03-01T00:00:00.000Z', threshold_pct, used: 40000, cap: 50000,
+      unit: 'micros',
+    })));
   const { rows } = await admin.query(`select count(*)::int as n from llm.alerts where meter_name = 'user_monthly'`);
   expect(rows[0].n).toBe(2); // one alert row per notification
 });
