@@ -49,8 +49,19 @@ async function setDdlLockTimeout(c: Client, ms?: number): Promise<void> {
 export async function bootstrapRoles(adminUrl: string): Promise<void> {
   const sql = readFileSync(join(SQL_DIR, 'bootstrap', 'roles.sql'), 'utf8');
   await withClient(adminUrl, async (c) => {
-    // Roles are cluster-wide and parallel test runs share them: serialise this step cluster-wide.
-    await c.query('select pg_advisory_lock(7420001)');
+    // Roles are cluster-wide and parallel test runs share them: serialise this step cluster-wide. Any role may take the
+    // same advisory key (an SQL injection in the application can), so the wait is bounded and names who holds it.
+    await setDdlLockTimeout(c, Number(process.env.LLM_DDL_LOCK_TIMEOUT_MS ?? 60_000));
+    try {
+      await c.query('select pg_advisory_lock(7420001)');
+    } catch (e) {
+      if ((e as { code?: string }).code !== '55P03') throw e;
+      const { rows } = await c.query<{ who: string }>(`select string_agg(format('pid %s (%s)', a.pid, a.usename), ', ') as who
+        from pg_locks l join pg_stat_activity a on a.pid = l.pid
+       where l.locktype = 'advisory' and l.granted and l.objid = 7420001 and l.classid = 0`);
+      throw Object.assign(new Error(`migrate: the roles step waits for advisory lock 7420001, held by ${rows[0]?.who ?? 'another session'}; ` +
+        'nothing was changed: end that session (pg_terminate_backend) and run again'), { code: '55P03' });
+    }
     try {
       await c.query(sql);
     } finally {

@@ -6,9 +6,9 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { migrateAll } from '../../src/db/migrate';
+import { applyApi, bootstrapRoles, migrateAll } from '../../src/db/migrate';
 import { semanticPathLine } from '../../src/db/pgvector';
-import { urlForDatabase } from '../../src/db/urls';
+import { urlForDatabase, urlForRole } from '../../src/db/urls';
 import { TEMPLATE_ENV, TEST_ADMIN_URL } from '../support/admin';
 
 const name = `${process.env[TEMPLATE_ENV]!.replace(/_tpl$/, '')}_mig_${randomBytes(3).toString('hex')}`;
@@ -155,4 +155,27 @@ test("an upgrade whose API changes a helper's return type and a trigger function
   for (const k of ['migrations', 'functions', 'relations', 'triggers', 'api_hash']) expect({ [k]: replayed[k] }).toEqual({ [k]: head[k] });
   expect(replayed.functions).toContain('llm_private.system_hash(jsonb):text:');
   expect(await directUsageWrite()).toBe('LG005');
+});
+
+test('an application session holding migrate\'s advisory keys makes it fail fast, naming the holder, instead of hanging', async () => {
+  // (review of 2026-11-26) pg_advisory_lock is executable by PUBLIC: an SQL injection in the application held key 7420001 (in
+  // the postgres database) or 7420002 (in the app's), and `npm run migrate` waited forever.
+  const app = new Client({ connectionString: urlForRole(url, 'llm_app') });
+  const appInPostgres = new Client({ connectionString: urlForRole(urlForDatabase(TEST_ADMIN_URL, 'postgres'), 'llm_app') });
+  await app.connect();
+  await appInPostgres.connect();
+  const saved = process.env.LLM_DDL_LOCK_TIMEOUT_MS;
+  process.env.LLM_DDL_LOCK_TIMEOUT_MS = '300';
+  try {
+    await app.query('select pg_advisory_lock(7420002)');
+    await expect(applyApi(url, true)).rejects.toMatchObject({ code: '55P03' });
+    await appInPostgres.query('select pg_advisory_lock(7420001)');
+    await expect(bootstrapRoles(urlForDatabase(TEST_ADMIN_URL, 'postgres'))).rejects.toThrow(/advisory lock 7420001, held by pid \d+ \(llm_app\)/);
+  } finally {
+    if (saved === undefined) delete process.env.LLM_DDL_LOCK_TIMEOUT_MS;
+    else process.env.LLM_DDL_LOCK_TIMEOUT_MS = saved;
+    await app.end();
+    await appInPostgres.end();
+  }
+  await expect(applyApi(url, true)).resolves.toBe(true); // once the session is gone, migrate runs
 });
