@@ -2550,6 +2550,23 @@ ALTER FUNCTION llm_private.finish_failed(p_tenant_id uuid, p_request_pk bigint, 
 COMMENT ON FUNCTION llm_private.finish_failed(p_tenant_id uuid, p_request_pk bigint, p_reason llm_private.reason) IS 'Ends a request that is still open as failed, with its reason.';
 
 --
+-- Name: from_worker_login_as_operator(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.from_worker_login_as_operator() RETURNS boolean
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog'
+    AS $$ select session_user::text = 'llm_worker' and current_user::text = 'llm_operator' $$;
+
+ALTER FUNCTION llm_private.from_worker_login_as_operator() OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION from_worker_login_as_operator(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.from_worker_login_as_operator() IS 'True when the worker''s login acts as llm_operator (its sweeps): the operator''s other changes refuse it.';
+
+--
 -- Name: held_amount(llm_private.limit_unit, llm_private.attempts); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
 --
 
@@ -4402,6 +4419,43 @@ ALTER FUNCTION llm_private.tg_limits__check() OWNER TO llm_owner;
 --
 
 COMMENT ON FUNCTION llm_private.tg_limits__check() IS 'BEFORE INSERT on limits: refuses (22023) a soft limit on a per-request meter, which nothing would apply.';
+
+--
+-- Name: tg_operator_changes__not_from_worker(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.tg_operator_changes__not_from_worker() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog'
+    AS $$
+begin
+  if not llm_private.from_worker_login_as_operator() then
+    return coalesce(new, old);
+  end if;
+  -- What the sweeps write: expire_holds moves settings.swept_until; evaluate_limits opens tripped windows.
+  -- (nested: plpgsql does not short-circuit, and new.kind exists only on shutoff_windows)
+  if tg_table_name = 'settings' and tg_op = 'UPDATE' then
+    if (to_jsonb(new) - 'swept_until') = (to_jsonb(old) - 'swept_until') then
+      return new;
+    end if;
+  elsif tg_table_name = 'shutoff_windows' and tg_op = 'INSERT' then
+    if to_jsonb(new) ->> 'kind' = 'tripped' then
+      return new;
+    end if;
+  end if;
+  raise exception using errcode = '42501', message = format('%s on llm_private.%s is not made from the worker''s login', tg_op, tg_table_name),
+    detail = 'llm_worker may act as llm_operator for the sweeps only.',
+    hint = 'Log in as llm_operator for operator changes.';
+end
+$$;
+
+ALTER FUNCTION llm_private.tg_operator_changes__not_from_worker() OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION tg_operator_changes__not_from_worker(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.tg_operator_changes__not_from_worker() IS 'Refuses the operator''s changes (but the sweeps'' own writes) when made from the worker''s login (llm_worker acting as llm_operator).';
 
 --
 -- Name: tg_provider_breakers__guard(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
@@ -7656,6 +7710,72 @@ ALTER INDEX llm_private.requests_claim_idx ATTACH PARTITION llm_private.requests
 ALTER INDEX llm_private.usage_pkey ATTACH PARTITION llm_private.usage_default_pkey;
 
 --
+-- Name: adjustments _050_not_from_worker; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TRIGGER _050_not_from_worker BEFORE INSERT OR DELETE OR UPDATE ON llm_private.adjustments FOR EACH ROW EXECUTE FUNCTION llm_private.tg_operator_changes__not_from_worker();
+
+--
+-- Name: endpoint_settings _050_not_from_worker; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TRIGGER _050_not_from_worker BEFORE INSERT OR DELETE OR UPDATE ON llm_private.endpoint_settings FOR EACH ROW EXECUTE FUNCTION llm_private.tg_operator_changes__not_from_worker();
+
+--
+-- Name: limits _050_not_from_worker; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TRIGGER _050_not_from_worker BEFORE INSERT OR DELETE OR UPDATE ON llm_private.limits FOR EACH ROW EXECUTE FUNCTION llm_private.tg_operator_changes__not_from_worker();
+
+--
+-- Name: meters _050_not_from_worker; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TRIGGER _050_not_from_worker BEFORE INSERT OR DELETE OR UPDATE ON llm_private.meters FOR EACH ROW EXECUTE FUNCTION llm_private.tg_operator_changes__not_from_worker();
+
+--
+-- Name: model_fallbacks _050_not_from_worker; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TRIGGER _050_not_from_worker BEFORE INSERT OR DELETE OR UPDATE ON llm_private.model_fallbacks FOR EACH ROW EXECUTE FUNCTION llm_private.tg_operator_changes__not_from_worker();
+
+--
+-- Name: model_prices _050_not_from_worker; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TRIGGER _050_not_from_worker BEFORE INSERT OR DELETE OR UPDATE ON llm_private.model_prices FOR EACH ROW EXECUTE FUNCTION llm_private.tg_operator_changes__not_from_worker();
+
+--
+-- Name: models _050_not_from_worker; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TRIGGER _050_not_from_worker BEFORE INSERT OR DELETE OR UPDATE ON llm_private.models FOR EACH ROW EXECUTE FUNCTION llm_private.tg_operator_changes__not_from_worker();
+
+--
+-- Name: provider_breakers _050_not_from_worker; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TRIGGER _050_not_from_worker BEFORE INSERT OR DELETE OR UPDATE ON llm_private.provider_breakers FOR EACH ROW EXECUTE FUNCTION llm_private.tg_operator_changes__not_from_worker();
+
+--
+-- Name: settings _050_not_from_worker; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TRIGGER _050_not_from_worker BEFORE INSERT OR DELETE OR UPDATE ON llm_private.settings FOR EACH ROW EXECUTE FUNCTION llm_private.tg_operator_changes__not_from_worker();
+
+--
+-- Name: shutoff_windows _050_not_from_worker; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TRIGGER _050_not_from_worker BEFORE INSERT OR DELETE OR UPDATE ON llm_private.shutoff_windows FOR EACH ROW EXECUTE FUNCTION llm_private.tg_operator_changes__not_from_worker();
+
+--
+-- Name: tenants _050_not_from_worker; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TRIGGER _050_not_from_worker BEFORE INSERT OR DELETE OR UPDATE ON llm_private.tenants FOR EACH ROW EXECUTE FUNCTION llm_private.tg_operator_changes__not_from_worker();
+
+--
 -- Name: adjustments _100_apply; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
 --
 
@@ -9560,6 +9680,14 @@ GRANT ALL ON FUNCTION llm_private.finish_failed(p_tenant_id uuid, p_request_pk b
 GRANT ALL ON FUNCTION llm_private.finish_failed(p_tenant_id uuid, p_request_pk bigint, p_reason llm_private.reason) TO llm_operator;
 
 --
+-- Name: FUNCTION from_worker_login_as_operator(); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.from_worker_login_as_operator() FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.from_worker_login_as_operator() TO llm_operator;
+GRANT ALL ON FUNCTION llm_private.from_worker_login_as_operator() TO llm_money;
+
+--
 -- Name: FUNCTION held_amount(p_unit llm_private.limit_unit, a llm_private.attempts); Type: ACL; Schema: llm_private; Owner: llm_owner
 --
 
@@ -9919,6 +10047,12 @@ REVOKE ALL ON FUNCTION llm_private.tg_ledger__no_delete() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION llm_private.tg_limits__check() FROM PUBLIC;
+
+--
+-- Name: FUNCTION tg_operator_changes__not_from_worker(); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.tg_operator_changes__not_from_worker() FROM PUBLIC;
 
 --
 -- Name: FUNCTION tg_provider_breakers__guard(); Type: ACL; Schema: llm_private; Owner: llm_owner

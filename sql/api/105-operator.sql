@@ -424,11 +424,65 @@ select l.id as limit_id, m.name as meter_name, m.scope::text as scope, m."window
   from llm_private.limits l join llm_private.meters m on m.id = l.meter_id;
 comment on view llm.limits is 'Every limit row with its meter: who it caps, by how much, how, and whether it is in effect now.';
 
+/*
+ * The worker's login (llm_worker) may SET ROLE llm_operator for its sweeps only: expiring holds, evaluating limits (alerts,
+ * tripped windows), failing lost requests, purging what is past retention. Every other operator change (tenants and their
+ * consent, limits and meters, models, prices and fallbacks, settings, adjustments, breakers by hand, cache settings, manual
+ * or scheduled shutoffs and cancelling them) is refused from that login: a compromised worker held every operator power
+ * (review of 2026-11-26). session_user is the login, which SET ROLE does not change; current_user is the role acting, so
+ * the worker's own money role (its settles write breakers) is not concerned.
+ */
+create or replace function llm_private.from_worker_login_as_operator() returns boolean
+  language sql stable
+  set search_path = pg_catalog
+as $$ select session_user::text = 'llm_worker' and current_user::text = 'llm_operator' $$;
+comment on function llm_private.from_worker_login_as_operator() is
+  'True when the worker''s login acts as llm_operator (its sweeps): the operator''s other changes refuse it.';
+
+create or replace function llm_private.tg_operator_changes__not_from_worker() returns trigger
+  language plpgsql
+  set search_path = pg_catalog
+as $$
+begin
+  if not llm_private.from_worker_login_as_operator() then
+    return coalesce(new, old);
+  end if;
+  -- What the sweeps write: expire_holds moves settings.swept_until; evaluate_limits opens tripped windows.
+  -- (nested: plpgsql does not short-circuit, and new.kind exists only on shutoff_windows)
+  if tg_table_name = 'settings' and tg_op = 'UPDATE' then
+    if (to_jsonb(new) - 'swept_until') = (to_jsonb(old) - 'swept_until') then
+      return new;
+    end if;
+  elsif tg_table_name = 'shutoff_windows' and tg_op = 'INSERT' then
+    if to_jsonb(new) ->> 'kind' = 'tripped' then
+      return new;
+    end if;
+  end if;
+  raise exception using errcode = '42501', message = format('%s on llm_private.%s is not made from the worker''s login', tg_op, tg_table_name),
+    detail = 'llm_worker may act as llm_operator for the sweeps only.',
+    hint = 'Log in as llm_operator for operator changes.';
+end
+$$;
+comment on function llm_private.tg_operator_changes__not_from_worker() is
+  'Refuses the operator''s changes (but the sweeps'' own writes) when made from the worker''s login (llm_worker acting as llm_operator).';
+do $$
+declare
+  t text;
+begin
+  foreach t in array array['tenants', 'limits', 'meters', 'models', 'model_prices', 'model_fallbacks', 'settings', 'endpoint_settings',
+      'adjustments', 'provider_breakers', 'shutoff_windows'] loop
+    execute format('create or replace trigger _050_not_from_worker before insert or update or delete on llm_private.%I
+                      for each row execute function llm_private.tg_operator_changes__not_from_worker()', t);
+  end loop;
+end
+$$;
+
 grant execute on function llm.upsert_tenant(uuid, text), llm.set_model_price(text, text, bigint, bigint, bigint, timestamptz),
   llm.define_model(text, text, integer, boolean, bigint, bigint, bigint, text, text), llm.set_fallbacks(text, text, text[]),
   llm.define_meter(text, text, text, text, uuid, text, text, text, integer), llm.disable_meter(text),
   llm.set_limit(text, bigint, uuid, uuid, text, text, timestamptz, timestamptz, smallint[], boolean, smallint, text, integer, text),
   llm.end_limit(integer), llm.set_setting(text, text), llm.adjust_usage(uuid, uuid, bigint, text, timestamptz),
   llm.expire_holds(integer), llm.evaluate_limits(), llm.fail_lost_requests(), llm.purge_expired(integer) to llm_operator;
+grant execute on function llm_private.from_worker_login_as_operator() to llm_operator, llm_money;
 grant select on llm.model_catalog to llm_operator, llm_auditor, llm_money, llm_worker;
 grant select on llm.limits to llm_operator, llm_auditor;

@@ -85,7 +85,13 @@ async function runDemo(env: NodeJS.ProcessEnv, once: boolean, embedded: boolean)
 async function enqueueAndReport(workerPool: Pool, cfg: Config, env: NodeJS.ProcessEnv): Promise<void> {
   const runId = `demo-${new Date().toISOString().slice(0, 19).replace(/[-:T]/g, '')}`;
   const model = `${cfg.providers[0]!.name}:${cfg.providers[0]!.models[0]!.name}`;
-  await seedDemoTenants(workerPool);
+  // As llm_operator's own login: the worker's login may act as the operator for its sweeps only.
+  const operator = new Pool({ connectionString: urlForRole(cfg.databaseUrl, 'llm_operator', env), max: 1 });
+  try {
+    await seedDemoTenants(operator);
+  } finally {
+    await operator.end();
+  }
   const jobs = demoJobs(runId);
   const followUps = demoFollowUps(runId);
   say(`start: enqueueing ${jobs.length} requests by SQL (llm.enqueue_call, as llm_app) for 2 tenants and 4 users, default model ${model}; ` +

@@ -71,7 +71,7 @@ export function demoFollowUps(runId: string): DemoJob[] {
     { sourceWatermark: DEMO_WATERMARK })];
 }
 
-/** src/demo/seed.sql as llm_operator (the worker's pool may act as it). */
+/** src/demo/seed.sql as llm_operator (a pool of the llm_operator login: the worker's login acts as it for the sweeps only). */
 export async function seedDemoTenants(pool: Pool): Promise<void> {
   const sql = readFileSync(join(__dirname, 'seed.sql'), 'utf8');
   await withRole(pool, 'llm_operator', (c) => c.query(sql));

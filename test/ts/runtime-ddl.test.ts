@@ -101,7 +101,39 @@ test('the worker\'s login, a member of llm_operator for its sweeps, cannot recor
   const consent = (c: Client) => sqlstate(c, `begin; set local role llm_operator; select llm.set_tenant_data_use('${tenantA}', true, true)`);
   const direct = (c: Client) => sqlstate(c, `begin; set local role llm_operator;
     update llm_private.tenants set distillation_opt_in = true where id = '${tenantA}'`);
-  expect(await as('llm_worker', consent)).toMatch(/^42501: consent is not changed from the worker's login/);
-  expect(await as('llm_worker', direct)).toMatch(/^42501: consent is not changed from the worker's login/);
+  expect(await as('llm_worker', consent)).toMatch(/^42501: .*from the worker's login/);
+  expect(await as('llm_worker', direct)).toMatch(/^42501: .*from the worker's login/);
   expect(await as('llm_operator', (c) => sqlstate(c, `select llm.set_tenant_data_use('${tenantA}', true, false)`))).toBe('ok');
+});
+
+test('the worker\'s login acts as llm_operator for the sweeps only: every other operator change is refused from it', async () => {
+  const tenantA = 'a0000000-0000-0000-0000-00000000000a';
+  const asOperator = (sql: string) => `begin; set local role llm_operator; ${sql}`;
+  const admin = new Client({ connectionString: db.adminUrl });
+  await admin.connect();
+  try { // an open breaker, for the two breaker changes below to have a row to change
+    await admin.query(`insert into llm_private.provider_breakers (provider, model, state, consecutive_failures, open_until)
+                       values ('mock', 'large', 'open', 3, 'infinity')`);
+  } finally {
+    await admin.end();
+  }
+  const refused = [
+    `select llm.set_limit('user_monthly', 1, '${tenantA}')`,
+    `select llm.adjust_usage('${tenantA}', null, -1000, 'credit from the worker')`,
+    `select llm.set_model_price('mock', 'large', 1, 1, 1)`,
+    `select llm.set_setting('hold_margin_ms', '1')`,
+    `select llm.upsert_tenant('c0000000-0000-0000-0000-00000000000c', 'new tenant')`,
+    `select llm.trip_shutoff('global', null, null, now() + interval '1 hour', 'stop everyone')`,
+    `select llm.reset_breaker('mock', 'large')`,
+    `update llm_private.provider_breakers set state = 'closed'`,
+  ];
+  for (const sql of refused) {
+    expect([sql, await as('llm_worker', (c) => sqlstate(c, asOperator(sql)))]).toEqual([sql, expect.stringMatching(/^42501: .*not made from the worker's login/)]);
+  }
+  // The sweeps still run from it (expire_holds writes settings.swept_until)...
+  for (const sql of ['select llm.expire_holds(100)', 'select llm.evaluate_limits()', 'select llm.fail_lost_requests()', 'select llm.purge_expired(100)']) {
+    expect([sql, await as('llm_worker', (c) => sqlstate(c, asOperator(sql)))]).toEqual([sql, 'ok']);
+  }
+  // ... and the operator's own login makes the changes.
+  expect(await as('llm_operator', (c) => sqlstate(c, `select llm.set_limit('user_monthly', 1000000, '${tenantA}')`))).toBe('ok');
 });

@@ -61,7 +61,7 @@ test('provider 500s from two worker processes open one shared breaker; then a re
     // failed too: the faults were in the prompt) and the workers stop.
     await until('the failing requests to end', async () =>
       (await Promise.all(['brk-1', 'brk-2', 'brk-3', 'brk-4'].map((id) => h.result(id)))).every((r) => r && !['queued', 'running'].includes(r.state)), 90000);
-    await withRole(h.db.pool('llm_worker', 1), 'llm_operator', (c) =>
+    await withRole(h.db.pool('llm_operator', 1), 'llm_operator', (c) =>
       c.query(`select llm.reset_breaker('local', 'mock-chat'), llm.reset_breaker('local', 'gpt-4o-mini')`));
     await a.stop();
     await b.stop();
