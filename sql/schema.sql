@@ -1131,7 +1131,7 @@ begin
         return query select 'wait', 'cache_fill_in_flight', null::int, null::text, null::text, null::int, null::bigint, null::bigint,
           null::int, null::text, null::bigint, null::bigint, f.expires_at, null::text,
           least((select s.cache_fill_wait_ms from llm_private.settings s), greatest(10, (date_part('epoch', f.expires_at - v_now) * 1000)::int)),
-          v_key, null::text, null::text;
+          llm_private.cache_fill_token(q.tenant_id, f.owner_user_id, v_key), null::text, null::text;
         return;
       end if;
     end if;
@@ -1171,7 +1171,7 @@ ALTER FUNCTION llm.reserve_call(p_request_pk bigint, p_job_attempt integer, p_in
 -- Name: FUNCTION reserve_call(p_request_pk bigint, p_job_attempt integer, p_input_tokens integer, p_call_timeout_ms integer, p_trace_id text, p_purpose text, p_embedding real[]); Type: COMMENT; Schema: llm; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm.reserve_call(p_request_pk bigint, p_job_attempt integer, p_input_tokens integer, p_call_timeout_ms integer, p_trace_id text, p_purpose text, p_embedding real[]) IS 'Before a provider call (the worker, as llm_money, in the job''s tenant+user context): decides and holds. decision allow | cap | fallback: call provider:model with max_output_tokens, then llm.settle_call (or llm.release_call if no request was sent); block: refused (reason names the limit, with limit_id, limit_scope, limit_window, limit_cap and limit_used; the same figures for the limit that capped or moved a call); cached: cached_output is the answer, nothing to call; replay: in_flight (this job attempt already holds attempt_no) or request_final; wait: an identical request fills the cache, LISTEN llm_cache_filled (payload = cache_key) or ask again after retry_after_ms. p_purpose embedding reserves the embedding call of the semantic cache (at the endpoint''s embedding model''s price); p_embedding (chat only, after that call settled ok) is the question''s vector: when the exact key misses and the endpoint has a threshold, the database looks up the nearest entry of the request''s scope, and a hit is decision cached / semantic_hit, free (llm.calls records similarity, cache_source_pk, semantic_candidates and semantic_bound_hit).';
+COMMENT ON FUNCTION llm.reserve_call(p_request_pk bigint, p_job_attempt integer, p_input_tokens integer, p_call_timeout_ms integer, p_trace_id text, p_purpose text, p_embedding real[]) IS 'Before a provider call (the worker, as llm_money, in the job''s tenant+user context): decides and holds. decision allow | cap | fallback: call provider:model with max_output_tokens, then llm.settle_call (or llm.release_call if no request was sent); block: refused (reason names the limit, with limit_id, limit_scope, limit_window, limit_cap and limit_used; the same figures for the limit that capped or moved a call); cached: cached_output is the answer, nothing to call; replay: in_flight (this job attempt already holds attempt_no) or request_final; wait: an identical request fills the cache, LISTEN llm_cache_filled for the fill''s token (returned in cache_key; not the key itself) or ask again after retry_after_ms. p_purpose embedding reserves the embedding call of the semantic cache (at the endpoint''s embedding model''s price); p_embedding (chat only, after that call settled ok) is the question''s vector: when the exact key misses and the endpoint has a threshold, the database looks up the nearest entry of the request''s scope, and a hit is decision cached / semantic_hit, free (llm.calls records similarity, cache_source_pk, semantic_candidates and semantic_bound_hit).';
 
 --
 -- Name: reset_breaker(text, text); Type: FUNCTION; Schema: llm; Owner: llm_owner
@@ -2020,6 +2020,23 @@ ALTER FUNCTION llm_private.breaker_unclaim(p_claims text[], p_keep text, p_at ti
 COMMENT ON FUNCTION llm_private.breaker_unclaim(p_claims text[], p_keep text, p_at timestamp with time zone) IS 'Gives back the half-open probes a reserve claimed (provider:model, at p_at) except the one it calls (p_keep; NULL: all).';
 
 --
+-- Name: cache_fill_token(uuid, uuid, text); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.cache_fill_token(p_tenant_id uuid, p_owner uuid, p_cache_key text) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO 'pg_catalog'
+    AS $$ select encode(sha256(convert_to(p_tenant_id::text || '/' || coalesce(p_owner::text, '') || '/' || p_cache_key, 'UTF8')), 'hex') $$;
+
+ALTER FUNCTION llm_private.cache_fill_token(p_tenant_id uuid, p_owner uuid, p_cache_key text) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION cache_fill_token(p_tenant_id uuid, p_owner uuid, p_cache_key text); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.cache_fill_token(p_tenant_id uuid, p_owner uuid, p_cache_key text) IS 'The payload of llm_cache_filled for a fill: sha256 of tenant, owner and cache key (the key alone would be a cross-tenant oracle).';
+
+--
 -- Name: cache_owner(uuid, uuid, llm_private.endpoint); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
 --
 
@@ -2488,12 +2505,13 @@ CREATE FUNCTION llm_private.end_cache_fill(p_tenant_id uuid, p_request_pk bigint
     AS $$
 declare
   k text;
+  o uuid;
 begin
   delete from llm_private.cache_fills f
    where f.tenant_id = p_tenant_id and f.request_pk = p_request_pk and f.attempt_no = p_attempt_no
-  returning f.cache_key into k;
+  returning f.cache_key, f.owner_user_id into k, o;
   if k is not null then
-    perform pg_notify('llm_cache_filled', k);
+    perform pg_notify('llm_cache_filled', llm_private.cache_fill_token(p_tenant_id, o, k));
   end if;
 end
 $$;
@@ -2504,7 +2522,7 @@ ALTER FUNCTION llm_private.end_cache_fill(p_tenant_id uuid, p_request_pk bigint,
 -- Name: FUNCTION end_cache_fill(p_tenant_id uuid, p_request_pk bigint, p_attempt_no smallint); Type: COMMENT; Schema: llm_private; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm_private.end_cache_fill(p_tenant_id uuid, p_request_pk bigint, p_attempt_no smallint) IS 'Ends an attempt''s cache fill and notifies llm_cache_filled with the key.';
+COMMENT ON FUNCTION llm_private.end_cache_fill(p_tenant_id uuid, p_request_pk bigint, p_attempt_no smallint) IS 'Ends an attempt''s cache fill and notifies llm_cache_filled with its token (llm_private.cache_fill_token).';
 
 --
 -- Name: fingerprint(uuid, jsonb); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
@@ -9379,6 +9397,14 @@ GRANT ALL ON FUNCTION llm_private.breaker_admits(p_provider text, p_model text, 
 REVOKE ALL ON FUNCTION llm_private.breaker_unclaim(p_claims text[], p_keep text, p_at timestamp with time zone) FROM PUBLIC;
 GRANT ALL ON FUNCTION llm_private.breaker_unclaim(p_claims text[], p_keep text, p_at timestamp with time zone) TO llm_money;
 GRANT ALL ON FUNCTION llm_private.breaker_unclaim(p_claims text[], p_keep text, p_at timestamp with time zone) TO llm_operator;
+
+--
+-- Name: FUNCTION cache_fill_token(p_tenant_id uuid, p_owner uuid, p_cache_key text); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.cache_fill_token(p_tenant_id uuid, p_owner uuid, p_cache_key text) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.cache_fill_token(p_tenant_id uuid, p_owner uuid, p_cache_key text) TO llm_money;
+GRANT ALL ON FUNCTION llm_private.cache_fill_token(p_tenant_id uuid, p_owner uuid, p_cache_key text) TO llm_operator;
 
 --
 -- Name: FUNCTION cache_owner(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint); Type: ACL; Schema: llm_private; Owner: llm_owner

@@ -6,7 +6,7 @@
  * another tenant. Only complete, valid answers of the requested model are stored (not capped
  * outputs, not fallbacks, not failed validations).
  * Single flight: the first request to miss fills (cache_fills); identical requests get 'wait' and
- * are woken by pg_notify('llm_cache_filled', key) when the fill settles.
+ * are woken by pg_notify('llm_cache_filled', token) when the fill settles (llm_private.cache_fill_token: never the bare key).
  */
 create or replace function llm.cache_key(p_payload jsonb) returns text
   language sql immutable
@@ -124,6 +124,19 @@ end
 $$;
 comment on function llm_private.live_cache_entry(uuid, uuid, text, timestamptz) is 'The unexpired cache entry of a key in a scope, if any.';
 
+/*
+ * What a fill's waiters listen for: a hash of its scope and key, never the key. Any role may LISTEN on
+ * any channel, and a cache key is the sha256 of a payload without its tenant (llm.cache_key), so the
+ * bare key let one tenant's application confirm a guess of another tenant's prompt (review of
+ * 2026-11-26). The token also needs the tenant's id and the owner's.
+ */
+create or replace function llm_private.cache_fill_token(p_tenant_id uuid, p_owner uuid, p_cache_key text) returns text
+  language sql immutable
+  set search_path = pg_catalog
+as $$ select encode(sha256(convert_to(p_tenant_id::text || '/' || coalesce(p_owner::text, '') || '/' || p_cache_key, 'UTF8')), 'hex') $$;
+comment on function llm_private.cache_fill_token(uuid, uuid, text) is
+  'The payload of llm_cache_filled for a fill: sha256 of tenant, owner and cache key (the key alone would be a cross-tenant oracle).';
+
 /* A fill ends with the attempt that holds it (settled, released or expired): wake the waiters. */
 create or replace function llm_private.end_cache_fill(p_tenant_id uuid, p_request_pk bigint, p_attempt_no smallint) returns void
   language plpgsql
@@ -131,16 +144,17 @@ create or replace function llm_private.end_cache_fill(p_tenant_id uuid, p_reques
 as $$
 declare
   k text;
+  o uuid;
 begin
   delete from llm_private.cache_fills f
    where f.tenant_id = p_tenant_id and f.request_pk = p_request_pk and f.attempt_no = p_attempt_no
-  returning f.cache_key into k;
+  returning f.cache_key, f.owner_user_id into k, o;
   if k is not null then
-    perform pg_notify('llm_cache_filled', k);
+    perform pg_notify('llm_cache_filled', llm_private.cache_fill_token(p_tenant_id, o, k));
   end if;
 end
 $$;
-comment on function llm_private.end_cache_fill(uuid, bigint, smallint) is 'Ends an attempt''s cache fill and notifies llm_cache_filled with the key.';
+comment on function llm_private.end_cache_fill(uuid, bigint, smallint) is 'Ends an attempt''s cache fill and notifies llm_cache_filled with its token (llm_private.cache_fill_token).';
 
 create or replace function llm.set_endpoint_cache(p_tenant_id uuid, p_endpoint text, p_shared boolean, p_semantic_threshold real default null,
   p_embedding_model text default null) returns void
@@ -187,6 +201,7 @@ comment on view llm.endpoint_cache_settings is
 
 grant select on llm.endpoint_cache_settings to llm_operator, llm_auditor;
 grant execute on function llm.cache_key(jsonb), llm_private.system_hash(jsonb) to llm_app, llm_money, llm_operator, llm_auditor;
+grant execute on function llm_private.cache_fill_token(uuid, uuid, text) to llm_money, llm_operator;
 grant execute on function llm_private.cache_owner(uuid, uuid, llm_private.endpoint),
   llm_private.live_cache_entry(uuid, uuid, text, timestamptz), llm_private.end_cache_fill(uuid, bigint, smallint) to llm_money, llm_operator;
 grant execute on function llm.set_endpoint_cache(uuid, text, boolean, real, text), llm.purge_cache(uuid, text, text) to llm_operator;

@@ -1,7 +1,8 @@
 /**
  * Waiting for a cache fill without polling. When reserve answers `wait` (an identical request is
- * filling the cache), the job waits for NOTIFY on channel `llm_cache_filled` (payload = the cache
- * key), or for `retry_after_ms`, whichever comes first, then reserves again.
+ * filling the cache), the job waits for NOTIFY on channel `llm_cache_filled` (payload = the fill's
+ * token, which reserve returns in `cache_key`: a hash of tenant, owner and key, never the key) or for
+ * `retry_after_ms`, whichever comes first, then reserves again.
  *
  * One LISTEN connection per worker process, shared by every job. A notification that arrives
  * between the reserve and the wait is not lost: arrivals are remembered for a while and a wait

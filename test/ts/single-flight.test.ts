@@ -4,7 +4,7 @@
  * for its fill, whatever the interleaving. The second reserve is started while the first one's
  * transaction is still open, which is the interleaving where a check-then-insert lets both through.
  */
-import type { PoolClient } from 'pg';
+import { Client, type PoolClient } from 'pg';
 import { createTestDb, TestDb } from '../support/db';
 
 let db: TestDb;
@@ -59,12 +59,24 @@ test('a third identical request waits while the fill is live, and is served from
   try {
     expect(await reserveIn(c, 'sf-3')).toEqual({ decision: 'wait', reason: 'cache_fill_in_flight' });
     await c.query('rollback');
+    const { rows: [fill] } = await c.query(`select f.cache_key as key, llm_private.cache_fill_token(f.tenant_id, f.owner_user_id, f.cache_key) as token
+      from llm_private.cache_fills f join llm_private.requests q on q.tenant_id = f.tenant_id and q.id = f.request_pk where q.request_id = 'sf-1'`);
+    // Any role may LISTEN: what it hears is the fill's token, never the key (review of 2026-11-26).
+    const listener = new Client({ connectionString: db.url('llm_app') });
+    const heard: string[] = [];
+    await listener.connect();
+    listener.on('notification', (n) => heard.push(n.payload ?? ''));
+    await listener.query('listen llm_cache_filled');
     // sf-1 settles (its fill ends, its answer becomes the entry); sf-3 is served from it.
     await c.query('begin');
     await c.query('select tests.act_as_money(tests.tenant_a(), tests.user_a1())');
     await c.query(`select * from llm.settle_call((select id from llm_private.requests where request_id = 'sf-1'), 1, 'ok', 100, 0, 50, 5,
       '{"answer": "it rose"}', null, true)`);
     await c.query('commit');
+    for (const t0 = Date.now(); !heard.length && Date.now() - t0 < 3000;) await new Promise((r) => setTimeout(r, 20));
+    await listener.end();
+    expect(heard).toEqual([fill.token]);
+    expect(heard).not.toContain(fill.key);
     expect(await reserveIn(c, 'sf-3')).toEqual({ decision: 'cached', reason: 'cache_hit' });
     await c.query('commit');
   } finally {
