@@ -11,8 +11,8 @@
  * Each helper sends BEGIN, the role, the context and the per-transaction limits as one round trip
  * (values quoted with escapeLiteral; roles come from a closed list). moneyStatement(pool, ctx,
  * text, params) sends the whole transaction, statement and COMMIT included, as one round trip:
- * the worker's hot path (reserve, settle) holds no transaction open while Node waits. statement_timeout and
- * idle_in_transaction_session_timeout are set per transaction because role defaults do not apply
+ * the worker's hot path (reserve, settle) holds no transaction open while Node waits. statement_timeout,
+ * idle_in_transaction_session_timeout and lock_timeout are set per transaction because role defaults do not apply
  * after SET ROLE.
  */
 import { createHmac } from 'node:crypto';
@@ -30,9 +30,15 @@ export type ActingRole = 'llm_money' | 'llm_operator' | 'llm_auditor';
 export interface TxLimits {
   statementTimeoutMs?: number;
   idleInTransactionTimeoutMs?: number;
+  /**
+   * The longest wait for a lock. An application session can lock its own request rows (it may cancel them), and a
+   * reserve waiting on one held a worker slot for the whole statement timeout (review of 2026-11-26): a few dozen such
+   * rows starved every tenant. Past it the statement fails with 55P03, transient: the job is retried later.
+   */
+  lockTimeoutMs?: number;
 }
 
-const DEFAULT_LIMITS: Required<TxLimits> = { statementTimeoutMs: 30_000, idleInTransactionTimeoutMs: 60_000 };
+const DEFAULT_LIMITS: Required<TxLimits> = { statementTimeoutMs: 30_000, idleInTransactionTimeoutMs: 60_000, lockTimeoutMs: 5_000 };
 
 /**
  * A context token for the application: tenant, user and expiry signed with the context secret
@@ -48,8 +54,10 @@ export function signContext(secret: string, tenantId: string, userId: string, tt
 function limitsSql(client: PoolClient, l: TxLimits): string {
   const s = Math.max(1, Math.round(l.statementTimeoutMs ?? DEFAULT_LIMITS.statementTimeoutMs));
   const i = Math.max(1, Math.round(l.idleInTransactionTimeoutMs ?? DEFAULT_LIMITS.idleInTransactionTimeoutMs));
+  const k = Math.max(1, Math.round(l.lockTimeoutMs ?? DEFAULT_LIMITS.lockTimeoutMs));
   return `select set_config('statement_timeout', ${client.escapeLiteral(`${s}ms`)}, true), ` +
-    `set_config('idle_in_transaction_session_timeout', ${client.escapeLiteral(`${i}ms`)}, true);`;
+    `set_config('idle_in_transaction_session_timeout', ${client.escapeLiteral(`${i}ms`)}, true), ` +
+    `set_config('lock_timeout', ${client.escapeLiteral(`${k}ms`)}, true);`;
 }
 
 /** A pooled client for fn; on failure the transaction (if any) is rolled back, and a client that cannot roll back is discarded. */

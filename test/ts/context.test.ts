@@ -71,16 +71,16 @@ test('a worker context set for the whole session is honoured only in the transac
  * the next transaction on the same pooled connection is back to the session's own values.
  */
 describe('per-transaction timeouts', () => {
-  const limits = { statementTimeoutMs: 12_345, idleInTransactionTimeoutMs: 23_456 };
+  const limits = { statementTimeoutMs: 12_345, idleInTransactionTimeoutMs: 23_456, lockTimeoutMs: 3_456 };
   const read = async (c: PoolClient) => (await c.query(`select current_setting('statement_timeout') as statement,
-    current_setting('idle_in_transaction_session_timeout') as idle, current_user as role`)).rows[0] as
-    { statement: string; idle: string; role: string };
+    current_setting('idle_in_transaction_session_timeout') as idle, current_setting('lock_timeout') as lock, current_user as role`)).rows[0] as
+    { statement: string; idle: string; lock: string; role: string };
 
   async function check(pool: Pool, run: (fn: (c: PoolClient) => Promise<void>) => Promise<void>, role: string,
-    expected = { statement: '12345ms', idle: '23456ms' }): Promise<void> {
+    expected = { statement: '12345ms', idle: '23456ms', lock: '3456ms' }): Promise<void> {
     const before = await onOneConnection(pool, read);
     expect(before.statement).not.toBe(expected.statement);
-    let inside: { statement: string; idle: string; role: string } | undefined;
+    let inside: { statement: string; idle: string; lock: string; role: string } | undefined;
     await run(async (c) => {
       inside = await read(c);
     });
@@ -103,10 +103,31 @@ describe('per-transaction timeouts', () => {
     await check(app, (fn) => withApp(app, signContext(TEST_CONTEXT_SECRET, TENANT, USER), fn, limits), 'llm_app');
   });
 
-  test('without limits given, the defaults (30 s statements, 60 s idle in transaction) apply', async () => {
+  test('without limits given, the defaults (30 s statements, 60 s idle in transaction, 5 s lock waits) apply', async () => {
     // An administrator login has no role defaults (statement_timeout 0), unlike llm_worker.
     const admin = db.pool('admin', 1);
-    await check(admin, (fn) => withRole(admin, 'llm_operator', fn), 'llm_operator', { statement: '30s', idle: '1min' });
+    await check(admin, (fn) => withRole(admin, 'llm_operator', fn), 'llm_operator', { statement: '30s', idle: '1min', lock: '5s' });
+  });
+
+  test('a reserve waits at most its lock timeout behind an application transaction that locked its own request', async () => {
+    // (review of 2026-11-26) llm_app may update its requests (to cancel them), so it can lock them: a reserve behind such a
+    // lock held a worker slot for the whole 30 s statement timeout, and a few dozen locked requests starved every tenant.
+    const admin = db.pool('admin', 1);
+    const pk = (await admin.query<{ pk: string }>(`select tests.enqueue(tests.tenant_a(), tests.user_a1(), 'lock-1')::text as pk`)).rows[0]!.pk;
+    const holder = await app.connect();
+    try {
+      await holder.query('begin');
+      await holder.query(`select llm.use_context($1)`, [signContext(TEST_CONTEXT_SECRET, 'a0000000-0000-0000-0000-00000000000a',
+        'a1000000-0000-0000-0000-000000000001')]);
+      expect((await holder.query(`select count(*)::int as n from (select 1 from llm_private.requests for update) x`)).rows[0].n).toBeGreaterThan(0);
+      const t0 = Date.now();
+      await expect(withMoney(worker, { tenantId: 'a0000000-0000-0000-0000-00000000000a', userId: 'a1000000-0000-0000-0000-000000000001' },
+        (c) => c.query(`select * from llm.reserve_call(${pk}, 1, 10, 30000)`), { lockTimeoutMs: 300 })).rejects.toMatchObject({ code: '55P03' });
+      expect(Date.now() - t0).toBeLessThan(3000);
+    } finally {
+      await holder.query('rollback');
+      holder.release();
+    }
   });
 
   test('a failed transaction rolls its timeouts back too', async () => {
