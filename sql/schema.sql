@@ -8259,7 +8259,11 @@ CREATE POLICY exporter_consented ON llm_private.tenants FOR SELECT TO llm_export
 -- Name: attempts exporter_eligible; Type: POLICY; Schema: llm_private; Owner: llm_owner
 --
 
-CREATE POLICY exporter_eligible ON llm_private.attempts FOR SELECT TO llm_exporter USING (distillation_eligible);
+CREATE POLICY exporter_eligible ON llm_private.attempts FOR SELECT TO llm_exporter USING ((distillation_eligible AND (EXISTS ( SELECT 1
+   FROM llm_private.tenants t
+  WHERE (t.id = attempts.tenant_id))) AND (EXISTS ( SELECT 1
+   FROM llm_private.model_prices p
+  WHERE (p.id = attempts.price_id)))));
 
 --
 -- Name: call_outputs exporter_eligible; Type: POLICY; Schema: llm_private; Owner: llm_owner

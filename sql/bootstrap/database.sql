@@ -27,9 +27,11 @@ grant create on database __DATABASE__ to llm_worker;
  * (src/db/migrate.ts), so its objects are still llm_worker's.
  */
 do $do$
+declare
+  f record;
 begin
   if not (select r.rolsuper from pg_catalog.pg_roles r where r.rolname = current_user) then
-    raise warning 'not a superuser: event triggers llm_refuse_runtime_ddl* not installed; runtime logins (llm_worker) can create objects';
+    raise warning 'not a superuser: event triggers llm_refuse_runtime_ddl* not installed (runtime logins such as llm_worker can create objects), and large objects stay open to every role';
     return;
   end if;
   create or replace function public.llm_refuse_runtime_ddl() returns event_trigger
@@ -67,6 +69,12 @@ begin
     'Event trigger (ddl_command_start): refuses every DDL command but CREATE SCHEMA to the runtime logins (sql/bootstrap/database.sql).';
   comment on function public.llm_refuse_runtime_ddl_parts() is
     'Event trigger (ddl_command_end): refuses the elements of a CREATE SCHEMA (CREATE TABLE, CREATE TRIGGER, ...) to the runtime logins.';
+  -- Large objects live outside every table, policy and read-only transaction: any role could store gigabytes with
+  -- lo_from_bytea (the read-only auditor and the application included; review of 2026-11-26). Nothing of ours uses them.
+  for f in select p.oid::regprocedure as sig from pg_catalog.pg_proc p
+            where p.pronamespace = 'pg_catalog'::regnamespace and (p.proname like 'lo\_%' or p.proname in ('loread', 'lowrite')) loop
+    execute format('revoke execute on function %s from public', f.sig);
+  end loop;
   if not exists (select 1 from pg_catalog.pg_event_trigger e where e.evtname = 'llm_refuse_runtime_ddl') then
     create event trigger llm_refuse_runtime_ddl on ddl_command_start execute function public.llm_refuse_runtime_ddl();
   end if;

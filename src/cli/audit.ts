@@ -5,6 +5,7 @@
 import { Client } from 'pg';
 import { type AuditArgs, parseAuditArgs, USAGE, UsageError } from '../audit/args';
 import { toJson } from '../audit/format';
+import { printable } from '../audit/table';
 import * as q from '../audit/queries';
 import * as report from '../audit/report';
 import { isLoginError, loginMessage } from '../db/login-errors';
@@ -20,7 +21,9 @@ const processIo: Io = {
   err: (t) => process.stderr.write(`${t}\n`),
 };
 
-export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env, io: Io = processIo): Promise<number> {
+export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env, rawIo: Io = processIo): Promise<number> {
+  // Everything printed passes through printable(): the application writes request ids and budget scopes.
+  const io: Io = { out: (t) => rawIo.out(printable(t)), err: (t) => rawIo.err(printable(t)) };
   let args: AuditArgs;
   try {
     args = parseAuditArgs(argv);

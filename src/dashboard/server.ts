@@ -36,6 +36,8 @@ function send(res: ServerResponse, head: boolean, status: number, type: string, 
   res.end(head ? undefined : body);
 }
 
+const LOOPBACK_HOST = /^(localhost|127(\.\d{1,3}){3}|\[::1\]|\[::ffff:127(\.\d{1,3}){3}\])(:\d{1,5})?$/i;
+
 export interface ServerOptions {
   pool: Pool;
   token: string | null;
@@ -47,6 +49,11 @@ async function handle(opts: ServerOptions, req: IncomingMessage, res: ServerResp
   const head = req.method === 'HEAD';
   if (req.method !== 'GET' && !head) return send(res, head, 405, 'text/plain', 'read-only: GET or HEAD\n', { allow: 'GET, HEAD' });
   const url = new URL(req.url ?? '/', 'http://dashboard.invalid');
+  // Without a token the dashboard listens on loopback only, and answers only requests addressed to loopback: a page the
+  // operator opens could otherwise point a name of its own at 127.0.0.1 (DNS rebinding) and read every tenant's figures.
+  if (opts.token === null && !LOOPBACK_HOST.test(req.headers.host ?? '')) {
+    return send(res, head, 421, 'text/plain', 'misdirected request: without DASHBOARD_TOKEN only localhost / 127.0.0.1 / [::1] are served\n');
+  }
   if (opts.token !== null && !tokenMatches(opts.token, presentedToken(req, url))) {
     return send(res, head, 401, 'text/plain', 'token required: Authorization: Bearer <DASHBOARD_TOKEN> or ?token=\n', { 'www-authenticate': 'Bearer' });
   }

@@ -11,6 +11,8 @@ export function urlForRole(adminUrl: string, role: Role, env: NodeJS.ProcessEnv 
   url.username = role;
   const password = env[`${role.toUpperCase()}_PASSWORD`];
   url.password = password ? encodeURIComponent(password) : '';
+  // The administrator's password may also ride in the query string: never hand it on to another role's login.
+  url.searchParams.delete('password');
   return url.toString();
 }
 
@@ -31,6 +33,7 @@ export function redactUrl(url: string): string {
   try {
     const u = new URL(url);
     if (u.password) u.password = '***';
+    if (u.searchParams.has('password')) u.searchParams.set('password', '***'); // libpq's ?password= form too
     return u.toString();
   } catch {
     return '<unparseable database url>';

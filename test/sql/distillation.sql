@@ -1,7 +1,7 @@
 -- The distillation gate: a persisted decision with its reason for every settled call, decided in SQL from facts; consent
 -- only from an operator; reasoning traces apart; the exporter reads the export view and nothing else.
 begin;
-select plan(23);
+select plan(27);
 select tests.seed();
 
 create function pg_temp.settle_one(p_id text, p_model text default 'mock:small', p_status text default 'ok', p_output text default 'ok answer',
@@ -47,6 +47,23 @@ select tests.act_as_role('llm_operator');
 select lives_ok($$select llm.set_tenant_data_use(tests.tenant_a(), true, true)$$, 'tenant A also allows traces');
 select tests.act_as_role('llm_exporter');
 select is((select count(reasoning_trace)::int from llm.distillation_export), 1, 'now the eligible call carries its trace');
+-- (review of 2026-11-26) Eligibility is decided at settle, consent and a model's terms can change after: the raw tables showed
+-- the exporter a tenant's prompts and outputs after it withdrew consent, though the view hid them.
+select tests.act_as_role('llm_operator');
+select llm.set_tenant_data_use(tests.tenant_a(), false, false);
+select tests.act_as_role('llm_exporter');
+select is((select count(*)::int from llm.distillation_export), 0, 'after tenant A withdraws its consent, the export is empty...');
+select is((select count(*)::int from llm_private.call_outputs) + (select count(*)::int from llm_private.request_inputs where true), 0,
+  '... and so are the outputs and prompts the exporter can read directly');
+select tests.act_as_role('llm_operator');
+select llm.set_tenant_data_use(tests.tenant_a(), true, true);
+select tests.as_admin();
+update llm_private.models set training_allowed = false where training_allowed;
+select tests.act_as_role('llm_exporter');
+select is((select count(*)::int from llm.distillation_export), 0, 'a model whose terms stop allowing training: its calls leave the export...');
+select is((select count(*)::int from llm_private.call_outputs), 0, '... and the outputs the exporter can read directly');
+select tests.as_admin();
+update llm_private.models set training_allowed = true where provider = 'mock' and model in ('small', 'tiny');
 
 -- Consent is never set by the application or the money path.
 select tests.act_as_app(tests.tenant_b(), tests.user_b1());

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Pool } from 'pg';
 import { schemaText, SCHEMA_FILE } from '../../src/cli/config-schema';
 import { ConfigError, ENV_SETTINGS, loadConfig, parseConfig } from '../../src/config';
-import { urlForRole } from '../../src/db/urls';
+import { redactUrl, urlForRole } from '../../src/db/urls';
 import { checkSchemaVersion, SchemaVersionError } from '../../src/worker/run';
 import { createTestDb } from '../support/db';
 
@@ -136,4 +136,15 @@ test('the worker refuses a database whose schema is older than the code, naming 
     await pool.end();
     await db.drop();
   }
+});
+
+test('a password in the query string is masked in messages and never handed on to another role\'s login', () => {
+  // (review of 2026-11-26) DATABASE_URL=...?password=ADMIN was printed in clear by the audit CLI and the dashboard, and
+  // passed on, admin password included, to the llm_auditor login.
+  const admin = 'postgres://postgres@db.example:5432/llm?password=ADMIN-QS-SECRET&sslmode=require';
+  expect(redactUrl(admin)).not.toContain('ADMIN-QS-SECRET');
+  expect(redactUrl(admin)).toContain('sslmode=require');
+  const auditor = urlForRole(admin, 'llm_auditor', {});
+  expect(auditor).not.toContain('ADMIN-QS-SECRET');
+  expect(new URL(auditor).searchParams.get('sslmode')).toBe('require');
 });

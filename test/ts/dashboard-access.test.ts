@@ -3,6 +3,7 @@
  * `Authorization: Bearer` or `?token=`; read-only (GET/HEAD); unknown paths and bad filters refused.
  */
 import { spawn } from 'node:child_process';
+import { request as httpRequest } from 'node:http';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Pool } from 'pg';
@@ -85,6 +86,17 @@ test('loopback without a token: open; read-only; headers; bad paths and filters 
   expect((await fetch(`${d.url}nope`)).status).toBe(404);
   expect((await fetch(`${d.url}spend/../../etc`)).status).toBe(404);
   expect((await fetch(`${d.url}?tenant=${encodeURIComponent("' or 1=1 --")}`)).status).toBe(400);
+  // (review of 2026-11-26) Without a token, only requests addressed to loopback: a name of an attacker's pointed at
+  // 127.0.0.1 (DNS rebinding) read every tenant's figures.
+  const port = Number(new URL(d.url).port);
+  const status = (host: string) => new Promise<number>((resolve, reject) => {
+    const r = httpRequest({ host: '127.0.0.1', port, path: '/index.json', headers: { host } }, (res) => { res.resume(); resolve(res.statusCode!); });
+    r.on('error', reject);
+    r.end();
+  });
+  expect(await status(`rebind.attacker.example:${port}`)).toBe(421);
+  expect(await status(`localhost:${port}`)).toBe(200);
+  expect(await status(`127.0.0.1:${port}`)).toBe(200);
 });
 
 test('routes: every section, with .json or Accept: application/json', () => {

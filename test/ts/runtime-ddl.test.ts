@@ -137,3 +137,10 @@ test('the worker\'s login acts as llm_operator for the sweeps only: every other 
   // ... and the operator's own login makes the changes.
   expect(await as('llm_operator', (c) => sqlstate(c, `select llm.set_limit('user_monthly', 1000000, '${tenantA}')`))).toBe('ok');
 });
+
+test.each(['llm_app', 'llm_auditor', 'llm_exporter', 'llm_worker', 'llm_operator'] as Role[])(
+  '%s cannot store large objects (outside every table, policy and read-only transaction)', async (role) => {
+    // (review of 2026-11-26) The read-only auditor stored 10 MB with lo_from_bytea in 1.8 s; the application could too.
+    expect(await as(role, (c) => sqlstate(c, `select lo_from_bytea(0, '\\x00'::bytea)`))).toMatch(/^42501: permission denied for function lo_from_bytea/);
+    expect(await as(role, (c) => sqlstate(c, 'select lo_create(0)'))).toMatch(/^42501: /);
+  });
