@@ -4452,13 +4452,20 @@ begin
   end if;
   -- What the sweeps write: expire_holds moves settings.swept_until; evaluate_limits opens tripped windows.
   -- (nested: plpgsql does not short-circuit, and new.kind exists only on shutoff_windows)
+  -- swept_until only as expire_holds sets it, never past now - 10 min: set to 'infinity', it stopped every later sweep.
+  -- Retained texts only once expired, as purge_expired deletes them: not a tenant's undelivered answers, cache or traces.
   if tg_table_name = 'settings' and tg_op = 'UPDATE' then
-    if (to_jsonb(new) - 'swept_until') = (to_jsonb(old) - 'swept_until') then
+    if (to_jsonb(new) - 'swept_until') = (to_jsonb(old) - 'swept_until')
+       and (to_jsonb(new) ->> 'swept_until')::timestamptz <= llm_private.now() - interval '10 minutes' then
       return new;
     end if;
   elsif tg_table_name = 'shutoff_windows' and tg_op = 'INSERT' then
     if to_jsonb(new) ->> 'kind' = 'tripped' then
       return new;
+    end if;
+  elsif tg_table_name in ('call_outputs', 'reasoning_traces', 'cache_entries') and tg_op = 'DELETE' then
+    if (to_jsonb(old) ->> 'expires_at')::timestamptz <= llm_private.now() then
+      return old;
     end if;
   end if;
   raise exception using errcode = '42501', message = format('%s on llm_private.%s is not made from the worker''s login', tg_op, tg_table_name),
@@ -7734,6 +7741,18 @@ ALTER INDEX llm_private.usage_pkey ATTACH PARTITION llm_private.usage_default_pk
 CREATE TRIGGER _050_not_from_worker BEFORE INSERT OR DELETE OR UPDATE ON llm_private.adjustments FOR EACH ROW EXECUTE FUNCTION llm_private.tg_operator_changes__not_from_worker();
 
 --
+-- Name: cache_entries _050_not_from_worker; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TRIGGER _050_not_from_worker BEFORE INSERT OR DELETE OR UPDATE ON llm_private.cache_entries FOR EACH ROW EXECUTE FUNCTION llm_private.tg_operator_changes__not_from_worker();
+
+--
+-- Name: call_outputs _050_not_from_worker; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TRIGGER _050_not_from_worker BEFORE INSERT OR DELETE OR UPDATE ON llm_private.call_outputs FOR EACH ROW EXECUTE FUNCTION llm_private.tg_operator_changes__not_from_worker();
+
+--
 -- Name: endpoint_settings _050_not_from_worker; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
 --
 
@@ -7774,6 +7793,12 @@ CREATE TRIGGER _050_not_from_worker BEFORE INSERT OR DELETE OR UPDATE ON llm_pri
 --
 
 CREATE TRIGGER _050_not_from_worker BEFORE INSERT OR DELETE OR UPDATE ON llm_private.provider_breakers FOR EACH ROW EXECUTE FUNCTION llm_private.tg_operator_changes__not_from_worker();
+
+--
+-- Name: reasoning_traces _050_not_from_worker; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TRIGGER _050_not_from_worker BEFORE INSERT OR DELETE OR UPDATE ON llm_private.reasoning_traces FOR EACH ROW EXECUTE FUNCTION llm_private.tg_operator_changes__not_from_worker();
 
 --
 -- Name: settings _050_not_from_worker; Type: TRIGGER; Schema: llm_private; Owner: llm_owner

@@ -449,13 +449,20 @@ begin
   end if;
   -- What the sweeps write: expire_holds moves settings.swept_until; evaluate_limits opens tripped windows.
   -- (nested: plpgsql does not short-circuit, and new.kind exists only on shutoff_windows)
+  -- swept_until only as expire_holds sets it, never past now - 10 min: set to 'infinity', it stopped every later sweep.
+  -- Retained texts only once expired, as purge_expired deletes them: not a tenant's undelivered answers, cache or traces.
   if tg_table_name = 'settings' and tg_op = 'UPDATE' then
-    if (to_jsonb(new) - 'swept_until') = (to_jsonb(old) - 'swept_until') then
+    if (to_jsonb(new) - 'swept_until') = (to_jsonb(old) - 'swept_until')
+       and (to_jsonb(new) ->> 'swept_until')::timestamptz <= llm_private.now() - interval '10 minutes' then
       return new;
     end if;
   elsif tg_table_name = 'shutoff_windows' and tg_op = 'INSERT' then
     if to_jsonb(new) ->> 'kind' = 'tripped' then
       return new;
+    end if;
+  elsif tg_table_name in ('call_outputs', 'reasoning_traces', 'cache_entries') and tg_op = 'DELETE' then
+    if (to_jsonb(old) ->> 'expires_at')::timestamptz <= llm_private.now() then
+      return old;
     end if;
   end if;
   raise exception using errcode = '42501', message = format('%s on llm_private.%s is not made from the worker''s login', tg_op, tg_table_name),
@@ -470,7 +477,7 @@ declare
   t text;
 begin
   foreach t in array array['tenants', 'limits', 'meters', 'models', 'model_prices', 'model_fallbacks', 'settings', 'endpoint_settings',
-      'adjustments', 'provider_breakers', 'shutoff_windows'] loop
+      'adjustments', 'provider_breakers', 'shutoff_windows', 'call_outputs', 'reasoning_traces', 'cache_entries'] loop
     execute format('create or replace trigger _050_not_from_worker before insert or update or delete on llm_private.%I
                       for each row execute function llm_private.tg_operator_changes__not_from_worker()', t);
   end loop;

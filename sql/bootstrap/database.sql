@@ -10,6 +10,12 @@ grant connect on database __DATABASE__ to llm_owner, llm_worker, llm_app, llm_op
 -- No runtime role may create anything, temporary tables included: a table of its own could carry a
 -- trigger of its own, and the ledger's counters trust that only our triggers write them.
 revoke temporary on database __DATABASE__ from llm_worker, llm_app, llm_money, llm_operator, llm_auditor, llm_exporter;
+-- Session defaults a runtime login set for itself in this database (see sql/bootstrap/roles.sql): none survive a migrate.
+alter role llm_app in database __DATABASE__ reset all;
+alter role llm_worker in database __DATABASE__ reset all;
+alter role llm_operator in database __DATABASE__ reset all;
+alter role llm_auditor in database __DATABASE__ reset all;
+alter role llm_exporter in database __DATABASE__ reset all;
 grant temporary on database __DATABASE__ to llm_owner;
 grant create on database __DATABASE__ to llm_owner;
 -- graphile-worker runs `create schema if not exists graphile_worker` at every start, and Postgres
@@ -70,9 +76,11 @@ begin
   comment on function public.llm_refuse_runtime_ddl_parts() is
     'Event trigger (ddl_command_end): refuses the elements of a CREATE SCHEMA (CREATE TABLE, CREATE TRIGGER, ...) to the runtime logins.';
   -- Large objects live outside every table, policy and read-only transaction: any role could store gigabytes with
-  -- lo_from_bytea (the read-only auditor and the application included; review of 2026-11-26). Nothing of ours uses them.
+  -- lo_from_bytea (the read-only auditor and the application included; review of 2026-11-26), and 10 MB WAL records with
+  -- pg_logical_emit_message. Nothing of ours uses them.
   for f in select p.oid::regprocedure as sig from pg_catalog.pg_proc p
-            where p.pronamespace = 'pg_catalog'::regnamespace and (p.proname like 'lo\_%' or p.proname in ('loread', 'lowrite')) loop
+            where p.pronamespace = 'pg_catalog'::regnamespace
+              and (p.proname like 'lo\_%' or p.proname in ('loread', 'lowrite', 'pg_logical_emit_message')) loop
     execute format('revoke execute on function %s from public', f.sig);
   end loop;
   if not exists (select 1 from pg_catalog.pg_event_trigger e where e.evtname = 'llm_refuse_runtime_ddl') then

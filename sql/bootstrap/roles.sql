@@ -56,6 +56,19 @@ grant llm_worker to llm_owner;   -- so that migrations can create objects owned 
 grant llm_app to llm_owner;      -- so that seeds run as the owner can act as llm_app
 grant llm_money to llm_owner;
 
+/*
+ * A login may ALTER ROLE its own session defaults (PostgreSQL allows every role that, and event
+ * triggers do not see roles): one SQL injection made every new application session read-only,
+ * or removed its idle-in-transaction limit (review of 2026-11-26). Every migrate resets the
+ * runtime roles' defaults to exactly the ones below; per-database ones are reset by
+ * sql/bootstrap/database.sql.
+ */
+alter role llm_app reset all;
+alter role llm_worker reset all;
+alter role llm_operator reset all;
+alter role llm_auditor reset all;
+alter role llm_exporter reset all;
+
 /* Limits on the runtime roles: no transaction may hold locks or a connection forever. */
 alter role llm_app set statement_timeout = '30s';
 alter role llm_worker set statement_timeout = '30s';

@@ -1,13 +1,14 @@
 /** A minimal aligned-column text table (no dependency): header, rule, rows. */
 
 /**
- * Text safe for a terminal: every control character but tab and newline (C0, DEL, C1) shown as \xNN. Request ids and
+ * Text safe for a terminal: every control character but tab and newline (C0, DEL, C1) shown as \u00NN. Request ids and
  * budget scopes come from the application; raw, an escape sequence in one retitled or cleared the operator's terminal and
- * painted figures of its own (review of 2026-11-26).
+ * painted figures of its own (review of 2026-11-26). \u00NN is also JSON's own escape, so `--json` output stays valid JSON
+ * with the same values (JSON.stringify leaves DEL and C1 raw).
  */
 export function printable(text: string): string {
   // eslint-disable-next-line no-control-regex
-  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 export interface Column {

@@ -149,8 +149,12 @@ export interface Ledger {
 
 export function sqlLedger(pool: Pool, limits: TxLimits = {}): Ledger {
   // Each call is one transaction sent in one round trip (moneyStatement): BEGIN, context, the call, COMMIT.
-  const one = async (ctx: RequestContext, text: string, params: readonly LiteralValue[]) =>
-    (await moneyStatement(pool, ctx, text, params, limits)).rows;
+  const one = async (ctx: RequestContext, text: string, params: readonly LiteralValue[], own: TxLimits = {}) =>
+    (await moneyStatement(pool, ctx, text, params, { ...own, ...limits })).rows;
+  // What records money already spent (a settle, a release, a request's end) waits for locks as long as its statement may:
+  // with the short default an application that locked its own request made every settle try fail, the settle was given up,
+  // and an overrun above the hold was never billed (review of 2026-11-26). A reserve keeps the short wait: it spends nothing.
+  const recording: TxLimits = { lockTimeoutMs: 30_000 };
   return {
     requestForCall: async (ctx, pk) => {
       const rows = await one(ctx, REQUEST_FOR_CALL_SQL, [pk]);
@@ -161,9 +165,9 @@ export function sqlLedger(pool: Pool, limits: TxLimits = {}): Ledger {
       return rows[0] ? EmbeddingPlanSchema.parse(rows[0]) : null;
     },
     reserve: async (ctx, a) => DecisionSchema.parse((await one(ctx, RESERVE_SQL, reserveParams(a)))[0]),
-    settle: async (ctx, a) => SettlementSchema.parse((await one(ctx, SETTLE_SQL, settleParams(a)))[0]),
+    settle: async (ctx, a) => SettlementSchema.parse((await one(ctx, SETTLE_SQL, settleParams(a), recording))[0]),
     release: async (ctx, pk, n, reason, final = null) =>
-      ReleaseSchema.parse((await one(ctx, RELEASE_SQL, [pk, n, reason, final]))[0]),
-    failRequest: async (ctx, pk, reason) => z.string().parse((await one(ctx, FAIL_REQUEST_SQL, [pk, reason]))[0]?.state),
+      ReleaseSchema.parse((await one(ctx, RELEASE_SQL, [pk, n, reason, final], recording))[0]),
+    failRequest: async (ctx, pk, reason) => z.string().parse((await one(ctx, FAIL_REQUEST_SQL, [pk, reason], recording))[0]?.state),
   };
 }

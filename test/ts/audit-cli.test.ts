@@ -348,11 +348,14 @@ describe('against a seeded v0.2 ledger (as llm_auditor)', () => {
 
   test('what the application wrote reaches the terminal without its control characters (last: it adds a hold)', async () => {
     // (review of 2026-11-26) A request id with escape sequences retitled and cleared the operator's terminal.
-    await admin.query(`select tests.call(tests.tenant_a(), tests.user_a1(), E'evil\\x1b]0;PWNED\\x07\\x1b[2J\\x1b[31mFAKE\\r', 'explanation', 'mock:tiny', 10)`);
+    await admin.query(`select tests.call(tests.tenant_a(), tests.user_a1(), E'evil\\x1b]0;PWNED\\x07\\x1b[2J\\x1b[31mFAKE\\r' || chr(127) || chr(133),
+      'explanation', 'mock:tiny', 10)`);
     const r = await run(['holds']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('evil\\x1b]0;PWNED\\x07\\x1b[2J\\x1b[31mFAKE\\x0d');
+    expect(r.stdout).toContain('evil\\u001b]0;PWNED\\u0007\\u001b[2J\\u001b[31mFAKE\\u000d\\u007f\\u0085');
     expect(r.stdout).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
-    expect(JSON.stringify(await json(['holds']))).toContain('evil\\u001b]0;PWNED'); // --json: escaped by JSON itself
+    // --json stays valid JSON with the exact value (JSON.stringify leaves DEL and C1 raw; \u00NN is JSON's own escape).
+    const rows = (await json(['holds'])) as Array<{ request_id: string }>;
+    expect(rows.map((x) => x.request_id)).toContain('evil\u001b]0;PWNED\u0007\u001b[2J\u001b[31mFAKE\r\u007f\u0085');
   });
 });

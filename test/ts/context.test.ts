@@ -5,6 +5,7 @@
  */
 import type { Pool, PoolClient } from 'pg';
 import { signContext, withApp, withMoney, withRole } from '../../src/db/context';
+import { sqlLedger } from '../../src/db/ledger';
 import { createTestDb, TestDb } from '../support/db';
 import { TEST_CONTEXT_SECRET } from '../support/admin';
 
@@ -129,6 +130,28 @@ describe('per-transaction timeouts', () => {
       holder.release();
     }
   });
+
+  test('a settle outwaits the same lock (it records money already spent): it completes once the application lets go', async () => {
+    // (second review of 2026-11-26) With the 5 s default, every settle try failed behind such a lock, the settle was given
+    // up, and an overrun above the hold was never billed. sqlLedger gives settle, release and failRequest a 30 s wait.
+    const admin = db.pool('admin', 1);
+    const pk = BigInt((await admin.query<{ pk: string }>(
+      `select tests.request_pk('lock-2') as pk from tests.call(tests.tenant_a(), tests.user_a1(), 'lock-2', 'explanation', 'mock:tiny', 10)`)).rows[0]!.pk);
+    const holder = await app.connect();
+    try {
+      await holder.query('begin');
+      await holder.query(`select llm.use_context($1)`, [signContext(TEST_CONTEXT_SECRET, TENANT, USER)]);
+      await holder.query(`select 1 from llm_private.requests where id = $1 for update`, [pk.toString()]);
+      const settled = sqlLedger(worker).settle({ tenantId: TENANT, userId: USER },
+        { requestPk: pk, attemptNo: 1, status: 'ok', usage: { inputTokens: 5, cachedInputTokens: 0, outputTokens: 5 }, latencyMs: 1 });
+      await new Promise((r) => setTimeout(r, 5_500)); // past the 5 s default
+      await holder.query('rollback');
+      expect((await settled).state).toBe('settled');
+    } finally {
+      await holder.query('rollback').catch(() => {});
+      holder.release();
+    }
+  }, 20_000);
 
   test('a failed transaction rolls its timeouts back too', async () => {
     const before = await onOneConnection(worker, read);

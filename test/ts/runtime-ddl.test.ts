@@ -6,7 +6,9 @@
  * and opened the shared breaker (reproduced by a review: tg_usage__guard only sees trigger depth 2).
  */
 import { Client } from 'pg';
-import type { Role } from '../../src/db/urls';
+import { bootstrapRoles, ensureDatabase } from '../../src/db/migrate';
+import { type Role, urlForDatabase } from '../../src/db/urls';
+import { TEST_ADMIN_URL } from '../support/admin';
 import { createTestDb, type TestDb } from '../support/db';
 
 let db: TestDb;
@@ -114,6 +116,9 @@ test('the worker\'s login acts as llm_operator for the sweeps only: every other 
   try { // an open breaker, for the two breaker changes below to have a row to change
     await admin.query(`insert into llm_private.provider_breakers (provider, model, state, consecutive_failures, open_until)
                        values ('mock', 'large', 'open', 3, 'infinity')`);
+    // A settled call whose answer, trace and cache entry are still within their retention.
+    await admin.query(`select tests.call(tests.tenant_a(), tests.user_a1(), 'keep-1', 'explanation', 'mock:small', 100, '{"source_watermark": "w1"}')`);
+    await admin.query(`select tests.settle(tests.request_pk('keep-1'), 1, 'ok', 10, 0, 20, 'an answer', p_reasoning => 'a trace')`);
   } finally {
     await admin.end();
   }
@@ -126,6 +131,13 @@ test('the worker\'s login acts as llm_operator for the sweeps only: every other 
     `select llm.trip_shutoff('global', null, null, now() + interval '1 hour', 'stop everyone')`,
     `select llm.reset_breaker('mock', 'large')`,
     `update llm_private.provider_breakers set state = 'closed'`,
+    // (second review) the sweep's own writes, but not as the sweep makes them: swept_until moved to the end of time stopped
+    // every later sweep; unexpired answers, traces and cache entries wiped.
+    `update llm_private.settings set swept_until = 'infinity'`,
+    `delete from llm_private.call_outputs`,
+    `delete from llm_private.reasoning_traces`,
+    `delete from llm_private.cache_entries`,
+    `select llm.purge_cache('${tenantA}')`,
   ];
   for (const sql of refused) {
     expect([sql, await as('llm_worker', (c) => sqlstate(c, asOperator(sql)))]).toEqual([sql, expect.stringMatching(/^42501: .*not made from the worker's login/)]);
@@ -144,3 +156,30 @@ test.each(['llm_app', 'llm_auditor', 'llm_exporter', 'llm_worker', 'llm_operator
     expect(await as(role, (c) => sqlstate(c, `select lo_from_bytea(0, '\\x00'::bytea)`))).toMatch(/^42501: permission denied for function lo_from_bytea/);
     expect(await as(role, (c) => sqlstate(c, 'select lo_create(0)'))).toMatch(/^42501: /);
   });
+
+test('a session default a runtime login set for itself (ALTER ROLE ... SET) does not survive a migrate', async () => {
+  // (second review of 2026-11-26) Event triggers do not see roles: llm_app made every new application session read-only
+  // with `alter role llm_app set default_transaction_read_only = on`. A harmless setting stands in for it here (the roles
+  // are shared by every test running now).
+  expect(await as('llm_app', (c) => sqlstate(c, 'alter role llm_app set extra_float_digits = 2'))).toBe('ok');
+  expect(await as('llm_app', (c) => sqlstate(c, `alter role llm_app in database ${db.name} set extra_float_digits = 1`))).toBe('ok');
+  const settings = async () => {
+    const c = new Client({ connectionString: db.adminUrl });
+    await c.connect();
+    try {
+      return (await c.query(`select coalesce(string_agg(array_to_string(setconfig, ','), ';'), '') as s from pg_db_role_setting
+                              where setrole = 'llm_app'::regrole`)).rows[0].s as string;
+    } finally {
+      await c.end();
+    }
+  };
+  expect(await settings()).toContain('extra_float_digits');
+  await bootstrapRoles(urlForDatabase(TEST_ADMIN_URL, 'postgres'));
+  await ensureDatabase(db.adminUrl, db.name);
+  expect(await settings()).not.toContain('extra_float_digits');
+  expect(await settings()).toContain('statement_timeout=30s'); // ours are set again
+});
+
+test('no runtime role writes arbitrary WAL records (pg_logical_emit_message)', async () => {
+  expect(await as('llm_app', (c) => sqlstate(c, `select pg_logical_emit_message(false, 'x', 'y')`))).toMatch(/^42501: /);
+});
