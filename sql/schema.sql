@@ -1975,23 +1975,6 @@ ALTER FUNCTION llm_private.breaker_admission(p_provider text, p_model text, p_at
 COMMENT ON FUNCTION llm_private.breaker_admission(p_provider text, p_model text, p_at timestamp with time zone) IS 'Whether calls to this provider+model may go ahead: closed (yes), probe (yes: this caller claimed the single half-open probe, which it must give back with breaker_unclaim if it does not call), refused.';
 
 --
--- Name: breaker_admits(text, text, timestamp with time zone); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
---
-
-CREATE FUNCTION llm_private.breaker_admits(p_provider text, p_model text, p_at timestamp with time zone) RETURNS boolean
-    LANGUAGE sql
-    SET search_path TO 'pg_catalog'
-    AS $$ select llm_private.breaker_admission(p_provider, p_model, p_at) operator(pg_catalog.<>) 'refused' $$;
-
-ALTER FUNCTION llm_private.breaker_admits(p_provider text, p_model text, p_at timestamp with time zone) OWNER TO llm_owner;
-
---
--- Name: FUNCTION breaker_admits(p_provider text, p_model text, p_at timestamp with time zone); Type: COMMENT; Schema: llm_private; Owner: llm_owner
---
-
-COMMENT ON FUNCTION llm_private.breaker_admits(p_provider text, p_model text, p_at timestamp with time zone) IS 'True when calls to this provider+model may go ahead: breaker closed, or this caller claimed the single half-open probe.';
-
---
 -- Name: breaker_unclaim(text[], text, timestamp with time zone); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
 --
 
@@ -4715,32 +4698,6 @@ ALTER FUNCTION llm_private.tg_shutoff_windows__guard() OWNER TO llm_owner;
 --
 
 COMMENT ON FUNCTION llm_private.tg_shutoff_windows__guard() IS 'Windows: a tripped one only when its limit trips shutoffs and its subject''s spend this period has reached the cap (checked from usage, whoever inserts); manual ones start now; afterwards a window can only be cancelled, once (stamped with who and when).';
-
---
--- Name: tg_tenants__consent_guard(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
---
-
-CREATE FUNCTION llm_private.tg_tenants__consent_guard() RETURNS trigger
-    LANGUAGE plpgsql
-    SET search_path TO 'pg_catalog'
-    AS $$
-begin
-  if session_user::text = 'llm_worker'
-     and (new.distillation_opt_in, new.traces_distillable) is distinct from (old.distillation_opt_in, old.traces_distillable) then
-    raise exception using errcode = '42501', message = 'consent is not changed from the worker''s login',
-      detail = format('tenant %s', old.id), hint = 'An operator records consent: llm.set_tenant_data_use, logged in as llm_operator.';
-  end if;
-  return new;
-end
-$$;
-
-ALTER FUNCTION llm_private.tg_tenants__consent_guard() OWNER TO llm_owner;
-
---
--- Name: FUNCTION tg_tenants__consent_guard(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
---
-
-COMMENT ON FUNCTION llm_private.tg_tenants__consent_guard() IS 'Refuses a change of a tenant''s distillation consent made from the worker''s login (llm_worker may SET ROLE llm_operator for the sweeps).';
 
 --
 -- Name: tg_usage__guard(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
@@ -7831,12 +7788,6 @@ CREATE TRIGGER _100_apply BEFORE INSERT ON llm_private.adjustments FOR EACH ROW 
 CREATE TRIGGER _100_check BEFORE INSERT ON llm_private.limits FOR EACH ROW EXECUTE FUNCTION llm_private.tg_limits__check();
 
 --
--- Name: tenants _100_consent_guard; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
---
-
-CREATE TRIGGER _100_consent_guard BEFORE UPDATE ON llm_private.tenants FOR EACH ROW EXECUTE FUNCTION llm_private.tg_tenants__consent_guard();
-
---
 -- Name: cache_entries _100_derive; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
 --
 
@@ -9412,14 +9363,6 @@ GRANT ALL ON FUNCTION llm_private.breaker_admission(p_provider text, p_model tex
 GRANT ALL ON FUNCTION llm_private.breaker_admission(p_provider text, p_model text, p_at timestamp with time zone) TO llm_operator;
 
 --
--- Name: FUNCTION breaker_admits(p_provider text, p_model text, p_at timestamp with time zone); Type: ACL; Schema: llm_private; Owner: llm_owner
---
-
-REVOKE ALL ON FUNCTION llm_private.breaker_admits(p_provider text, p_model text, p_at timestamp with time zone) FROM PUBLIC;
-GRANT ALL ON FUNCTION llm_private.breaker_admits(p_provider text, p_model text, p_at timestamp with time zone) TO llm_money;
-GRANT ALL ON FUNCTION llm_private.breaker_admits(p_provider text, p_model text, p_at timestamp with time zone) TO llm_operator;
-
---
 -- Name: FUNCTION breaker_unclaim(p_claims text[], p_keep text, p_at timestamp with time zone); Type: ACL; Schema: llm_private; Owner: llm_owner
 --
 
@@ -10132,12 +10075,6 @@ REVOKE ALL ON FUNCTION llm_private.tg_requests__guard() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION llm_private.tg_shutoff_windows__guard() FROM PUBLIC;
-
---
--- Name: FUNCTION tg_tenants__consent_guard(); Type: ACL; Schema: llm_private; Owner: llm_owner
---
-
-REVOKE ALL ON FUNCTION llm_private.tg_tenants__consent_guard() FROM PUBLIC;
 
 --
 -- Name: FUNCTION tg_usage__guard(); Type: ACL; Schema: llm_private; Owner: llm_owner

@@ -44,13 +44,6 @@ $$;
 comment on function llm_private.breaker_admission(text, text, timestamptz) is
   'Whether calls to this provider+model may go ahead: closed (yes), probe (yes: this caller claimed the single half-open probe, which it must give back with breaker_unclaim if it does not call), refused.';
 
-create or replace function llm_private.breaker_admits(p_provider text, p_model text, p_at timestamptz) returns boolean
-  language sql
-  set search_path = pg_catalog
-as $$ select llm_private.breaker_admission(p_provider, p_model, p_at) operator(pg_catalog.<>) 'refused' $$;
-comment on function llm_private.breaker_admits(text, text, timestamptz) is
-  'True when calls to this provider+model may go ahead: breaker closed, or this caller claimed the single half-open probe.';
-
 /*
  * A reserve that claimed a probe and then made no call on that model (a limit refused it, or it went on to
  * a fallback) gives the probe back: the breaker is open again with its cooldown over, so the next caller
@@ -150,7 +143,7 @@ $$;
 comment on function llm.set_breaker_settings(integer, integer) is
   'Operator: consecutive failures that open a breaker, and its cooldown. One policy for every worker, so it lives in the database.';
 
-grant execute on function llm_private.breaker_admits(text, text, timestamptz), llm_private.breaker_admission(text, text, timestamptz),
+grant execute on function llm_private.breaker_admission(text, text, timestamptz),
   llm_private.breaker_unclaim(text[], text, timestamptz),
   llm_private.record_breaker_outcome(text, text, llm_private.provider_status, timestamptz) to llm_money, llm_operator;
 grant execute on function llm.reset_breaker(text, text), llm.set_breaker_settings(integer, integer) to llm_operator;

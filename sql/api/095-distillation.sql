@@ -33,29 +33,6 @@ $$;
 comment on function llm_private.distillation_gate(uuid, llm_private.decision, llm_private.provider_status, boolean, boolean, text, text) is
   'The distillation-eligibility decision of a settled call and its reason (the first rule that fails). Called by the settle trigger only.';
 
-/*
- * Consent is an operator's act, never the worker's: llm_worker is a member of llm_operator (for the
- * sweeps), so the tenant row itself refuses a change of consent made from the worker's login
- * (session_user, which SET ROLE does not change; review of 2026-11-26).
- */
-create or replace function llm_private.tg_tenants__consent_guard() returns trigger
-  language plpgsql
-  set search_path = pg_catalog
-as $$
-begin
-  if session_user::text = 'llm_worker'
-     and (new.distillation_opt_in, new.traces_distillable) is distinct from (old.distillation_opt_in, old.traces_distillable) then
-    raise exception using errcode = '42501', message = 'consent is not changed from the worker''s login',
-      detail = format('tenant %s', old.id), hint = 'An operator records consent: llm.set_tenant_data_use, logged in as llm_operator.';
-  end if;
-  return new;
-end
-$$;
-comment on function llm_private.tg_tenants__consent_guard() is
-  'Refuses a change of a tenant''s distillation consent made from the worker''s login (llm_worker may SET ROLE llm_operator for the sweeps).';
-create or replace trigger _100_consent_guard before update on llm_private.tenants
-  for each row execute function llm_private.tg_tenants__consent_guard();
-
 create or replace function llm.set_tenant_data_use(p_tenant_id uuid, p_distillation_opt_in boolean, p_traces_distillable boolean)
   returns void
   language plpgsql
