@@ -51,7 +51,7 @@ export async function bootstrapRoles(adminUrl: string): Promise<void> {
   await withClient(adminUrl, async (c) => {
     // Roles are cluster-wide and parallel test runs share them: serialise this step cluster-wide. Any role may take the
     // same advisory key (an SQL injection in the application can), so the wait is bounded and names who holds it.
-    await setDdlLockTimeout(c, Number(process.env.LLM_DDL_LOCK_TIMEOUT_MS ?? 60_000));
+    await setDdlLockTimeout(c, process.env.LLM_DDL_LOCK_TIMEOUT_MS ? undefined : 60_000);
     try {
       await c.query('select pg_advisory_lock(7420001)');
     } catch (e) {

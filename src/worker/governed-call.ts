@@ -189,10 +189,7 @@ class GovernedCall {
         this.log.error({ event: 'provider_not_configured', model: plan.embedding_model, error: e.message }, 'embedding call refused by the client; releasing its hold');
         await this.deps.ledger.release(this.ctx, this.pk, d.attempt_no, 'provider_not_configured');
       } else if (e instanceof ProviderNotSentError) {
-        this.log.warn({ event: 'not_sent', purpose: 'embedding', error: e.message }, 'the worker is stopping before the call was sent; releasing the hold');
-        await this.deps.ledger.release(this.ctx, this.pk, d.attempt_no, 'not sent: the worker is stopping');
-        this.stage = 'before_reserve';
-        throw new RetryLater('not sent: the worker is stopping');
+        return this.releaseNotSent(d.attempt_no, 'embedding', e.message);
       } else if (e instanceof ProviderError) {
         const { status, usageKnown } = STATUS_OF[e.kind];
         // Never a final failure: a failed embedding call does not end the request.
@@ -313,22 +310,21 @@ class GovernedCall {
         this.stage = 'reserved'; // refused by our client before anything was sent
         return this.notConfigured(modelRef, e.message);
       }
-      if (e instanceof ProviderNotSentError) {
-        this.stage = 'reserved'; // the worker is stopping and nothing was sent: give the hold back, run again later
-        await this.releaseNotSent(e.message);
-        throw new RetryLater('not sent: the worker is stopping');
-      }
+      if (e instanceof ProviderNotSentError) return this.releaseNotSent(this.attemptNo!, 'chat', e.message);
       if (!(e instanceof ProviderError)) throw e;
       return this.settleFailure(e, modelRef);
     }
     return this.settleSuccess(req, res, modelRef, embedding);
   }
 
-  private async releaseNotSent(why: string): Promise<void> {
-    this.log.warn({ event: 'not_sent', error: why }, 'the worker is stopping before the call was sent; releasing the hold');
+  /** The worker is stopping and nothing was sent: give the hold back, and have graphile-worker run the job again later. */
+  private async releaseNotSent(attemptNo: number, purpose: 'chat' | 'embedding', why: string): Promise<never> {
+    this.stage = 'reserved';
+    this.log.warn({ event: 'not_sent', purpose, error: why }, 'the worker is stopping before the call was sent; releasing the hold');
     await inSpan(this.deps.tracer, 'llm.release', this.parent, { 'llm.reason': 'not_sent' }, () =>
-      this.deps.ledger.release(this.ctx, this.pk, this.attemptNo!, 'not sent: the worker is stopping', null));
+      this.deps.ledger.release(this.ctx, this.pk, attemptNo, 'not sent: the worker is stopping', null));
     this.stage = 'settled';
+    throw new RetryLater('not sent: the worker is stopping');
   }
 
   private async notConfigured(modelRef: string, why: string): Promise<void> {

@@ -379,6 +379,17 @@ describe('provider failures are recorded in our tables', () => {
     expect(r.ledger.calls.at(-1)).toEqual(['release', { pk: 42n, attemptNo: 1, reason: 'provider_not_configured', finalFailure: 'provider_not_configured' }]);
   });
 
+  test('the worker is stopping before the call is sent: the hold is released, not charged, and the job runs again later', async () => {
+    const stopping = new AbortController();
+    stopping.abort();
+    const r = await runCall(() => {}, helpers(1, 3, stopping.signal));
+    expect(r.error).toBeInstanceOf(RetryLater);
+    expect(mock.count()).toBe(0);
+    expect(r.ledger.settles).toEqual([]);
+    expect(r.ledger.calls.at(-1)).toEqual(['release', { pk: 42n, attemptNo: 1, reason: 'not sent: the worker is stopping', finalFailure: null }]);
+    expect(jobLines(r).find((l) => l.event === 'not_sent')).toMatchObject({ purpose: 'chat' });
+  });
+
   test('an answer without usage settles with NULL tokens; an invalid JSON answer ends the request (invalid_output)', async () => {
     mock.addFaults('mock-chat', [{ kind: 'no_usage' }]);
     const r = await runCall();
