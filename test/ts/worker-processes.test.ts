@@ -50,6 +50,10 @@ test('provider 500s from two worker processes open one shared breaker; then a re
     expect((await q(`select consecutive_failures from llm.breaker_state where model_ref = 'local:mock-chat'`))[0].consecutive_failures)
       .toBeGreaterThanOrEqual(3);
 
+    // A fourth failing call may have been sent before the breaker opened and still be on its way: wait until no call to
+    // mock-chat is held (in flight) before counting (on a loaded machine it arrived after the count).
+    await until('no call to mock-chat in flight', async () =>
+      (await q(`select 1 from llm.calls where model_ref = 'local:mock-chat' and state = 'held'`)).length === 0, 30000);
     const before = h.mock.count((r) => r.model === 'mock-chat');
     await h.enqueue(payload('brk-ok'));
     await until('brk-ok to end', async () => (await h.result('brk-ok'))?.state === 'done');
