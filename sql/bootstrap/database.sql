@@ -37,7 +37,7 @@ declare
   f record;
 begin
   if not (select r.rolsuper from pg_catalog.pg_roles r where r.rolname = current_user) then
-    raise warning 'not a superuser: event triggers llm_refuse_runtime_ddl* not installed (runtime logins such as llm_worker can create objects), and large objects stay open to every role';
+    raise warning 'not a superuser: event triggers llm_refuse_runtime_ddl* not installed (runtime logins such as llm_worker can create objects), and large objects, session advisory locks and backend signals stay open to every role';
     return;
   end if;
   create or replace function public.llm_refuse_runtime_ddl() returns event_trigger
@@ -82,6 +82,24 @@ begin
             where p.pronamespace = 'pg_catalog'::regnamespace
               and (p.proname like 'lo\_%' or p.proname in ('loread', 'lowrite', 'pg_logical_emit_message')) loop
     execute format('revoke execute on function %s from public', f.sig);
+  end loop;
+  -- Every application session is llm_app, and PostgreSQL lets a role signal its own backends and take
+  -- session-level advisory locks without limit (review of 2026-11-26): one SQL injection could end or
+  -- cancel every other tenant's application session, or hold ~8,000 session locks after its transaction
+  -- ended, until the shared lock table was full and new connections of every role were refused. Nothing
+  -- of ours signals backends, and our claims take transaction-level locks only (llm_private.lock_claim,
+  -- llm.reserve_call), which end with the transaction. graphile-migrate takes a session-level lock as the
+  -- login that migrates: llm_owner keeps them.
+  for f in select p.oid::regprocedure as sig from pg_catalog.pg_proc p
+            where p.pronamespace = 'pg_catalog'::regnamespace
+              and p.proname in ('pg_terminate_backend', 'pg_cancel_backend',
+                                'pg_advisory_lock', 'pg_advisory_lock_shared', 'pg_try_advisory_lock',
+                                'pg_try_advisory_lock_shared', 'pg_advisory_unlock', 'pg_advisory_unlock_shared',
+                                'pg_advisory_unlock_all') loop
+    execute format('revoke execute on function %s from public', f.sig);
+    if f.sig::text like 'pg_%advisory%' then
+      execute format('grant execute on function %s to llm_owner', f.sig);
+    end if;
   end loop;
   if not exists (select 1 from pg_catalog.pg_event_trigger e where e.evtname = 'llm_refuse_runtime_ddl') then
     create event trigger llm_refuse_runtime_ddl on ddl_command_start execute function public.llm_refuse_runtime_ddl();

@@ -167,8 +167,12 @@ test('an application session holding migrate\'s advisory keys makes it fail fast
   const saved = process.env.LLM_DDL_LOCK_TIMEOUT_MS;
   process.env.LLM_DDL_LOCK_TIMEOUT_MS = '300';
   try {
-    await app.query('select pg_advisory_lock(7420002)');
+    // Session-level advisory locks are revoked from the runtime roles (sql/bootstrap/database.sql); a transaction left open
+    // holds a transaction-level one as long.
+    await app.query('begin');
+    await app.query('select pg_advisory_xact_lock(7420002)');
     await expect(applyApi(url, true)).rejects.toMatchObject({ code: '55P03' });
+    await app.query('rollback');
     await appInPostgres.query('select pg_advisory_lock(7420001)');
     await expect(bootstrapRoles(urlForDatabase(TEST_ADMIN_URL, 'postgres'))).rejects.toThrow(/advisory lock 7420001, held by pid \d+ \(llm_app\)/);
   } finally {

@@ -183,3 +183,42 @@ test('a session default a runtime login set for itself (ALTER ROLE ... SET) does
 test('no runtime role writes arbitrary WAL records (pg_logical_emit_message)', async () => {
   expect(await as('llm_app', (c) => sqlstate(c, `select pg_logical_emit_message(false, 'x', 'y')`))).toMatch(/^42501: /);
 });
+
+test('an application session cannot end or cancel another application session (one role for every tenant)', async () => {
+  // (review of 2026-11-26) PostgreSQL lets a role signal its own backends: every tenant's sessions are llm_app.
+  const victim = new Client({ connectionString: db.url('llm_app') });
+  victim.on('error', () => undefined); // the administrator ends it below
+  await victim.connect();
+  try {
+    const pid = (await victim.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0]!.pid;
+    for (const fn of ['pg_terminate_backend', 'pg_cancel_backend']) {
+      expect(await as('llm_app', (c) => sqlstate(c, `select ${fn}(${pid})`))).toMatch(new RegExp(`^42501: permission denied for function ${fn}`));
+    }
+    expect((await victim.query('select 1 as one')).rows[0].one).toBe(1); // still alive
+    // The administrator still can (its superuser bypasses the revoke).
+    const admin = new Client({ connectionString: db.adminUrl });
+    await admin.connect();
+    try {
+      expect((await admin.query('select pg_terminate_backend($1) as ok', [pid])).rows[0].ok).toBe(true);
+    } finally {
+      await admin.end();
+    }
+  } finally {
+    await victim.end().catch(() => undefined);
+  }
+});
+
+test('no runtime role holds an advisory lock beyond its transaction; claims (transaction-level) still work', async () => {
+  // (review of 2026-11-26) pg_advisory_lock in a loop held 7,923 session locks after its statement ended, until the shared
+  // lock table was full and new connections of every role were refused.
+  for (const role of ['llm_app', 'llm_worker', 'llm_operator', 'llm_auditor', 'llm_exporter'] as const) {
+    for (const sql of ['select pg_advisory_lock(1)', 'select pg_try_advisory_lock(1)', 'select pg_advisory_lock_shared(1, 2)',
+      'select pg_try_advisory_lock_shared(1)', 'select pg_advisory_unlock_all()']) {
+      expect(`${role}: ${await as(role, (c) => sqlstate(c, sql))}`).toMatch(new RegExp(`^${role}: 42501: permission denied for function pg_`));
+    }
+  }
+  // Transaction-level locks end with the transaction: what enqueue_call's claim and the reserve's cache claim take.
+  expect(await as('llm_app', (c) => sqlstate(c, 'select pg_advisory_xact_lock(1)'))).toBe('ok');
+  const { rows } = await as('llm_app', (c) => c.query(`select count(*)::int as n from pg_locks where locktype = 'advisory' and pid = pg_backend_pid()`));
+  expect(rows[0].n).toBe(0);
+});
