@@ -8677,25 +8677,25 @@ CREATE POLICY select_all ON llm_private.clock FOR SELECT USING (true);
 -- Name: model_fallbacks select_all; Type: POLICY; Schema: llm_private; Owner: llm_owner
 --
 
-CREATE POLICY select_all ON llm_private.model_fallbacks FOR SELECT TO llm_money, llm_operator, llm_auditor USING (true);
+CREATE POLICY select_all ON llm_private.model_fallbacks FOR SELECT TO llm_money, llm_operator, llm_auditor, llm_viewer USING (true);
 
 --
 -- Name: model_prices select_all; Type: POLICY; Schema: llm_private; Owner: llm_owner
 --
 
-CREATE POLICY select_all ON llm_private.model_prices FOR SELECT TO llm_app, llm_money, llm_operator, llm_auditor USING (true);
+CREATE POLICY select_all ON llm_private.model_prices FOR SELECT TO llm_app, llm_money, llm_operator, llm_auditor, llm_viewer USING (true);
 
 --
 -- Name: models select_all; Type: POLICY; Schema: llm_private; Owner: llm_owner
 --
 
-CREATE POLICY select_all ON llm_private.models FOR SELECT TO llm_app, llm_money, llm_operator, llm_auditor USING (true);
+CREATE POLICY select_all ON llm_private.models FOR SELECT TO llm_app, llm_money, llm_operator, llm_auditor, llm_viewer USING (true);
 
 --
 -- Name: provider_breakers select_all; Type: POLICY; Schema: llm_private; Owner: llm_owner
 --
 
-CREATE POLICY select_all ON llm_private.provider_breakers FOR SELECT TO llm_money, llm_operator, llm_auditor USING (true);
+CREATE POLICY select_all ON llm_private.provider_breakers FOR SELECT TO llm_money, llm_operator, llm_auditor, llm_viewer USING (true);
 
 --
 -- Name: schema_state select_all; Type: POLICY; Schema: llm_private; Owner: llm_owner
@@ -8707,7 +8707,7 @@ CREATE POLICY select_all ON llm_private.schema_state FOR SELECT USING (true);
 -- Name: settings select_all; Type: POLICY; Schema: llm_private; Owner: llm_owner
 --
 
-CREATE POLICY select_all ON llm_private.settings FOR SELECT TO llm_app, llm_money, llm_operator, llm_auditor USING (true);
+CREATE POLICY select_all ON llm_private.settings FOR SELECT TO llm_app, llm_money, llm_operator, llm_auditor, llm_viewer USING (true);
 
 --
 -- Name: settings; Type: ROW SECURITY; Schema: llm_private; Owner: llm_owner
@@ -8744,6 +8744,66 @@ ALTER TABLE llm_private.usage_default ENABLE ROW LEVEL SECURITY;
 --
 
 ALTER TABLE llm_private.users ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: adjustments viewer_select; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY viewer_select ON llm_private.adjustments FOR SELECT TO llm_viewer USING (true);
+
+--
+-- Name: alerts viewer_select; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY viewer_select ON llm_private.alerts FOR SELECT TO llm_viewer USING (true);
+
+--
+-- Name: attempts viewer_select; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY viewer_select ON llm_private.attempts FOR SELECT TO llm_viewer USING (true);
+
+--
+-- Name: budget_scopes viewer_select; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY viewer_select ON llm_private.budget_scopes FOR SELECT TO llm_viewer USING (true);
+
+--
+-- Name: endpoint_settings viewer_select; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY viewer_select ON llm_private.endpoint_settings FOR SELECT TO llm_viewer USING (true);
+
+--
+-- Name: limits viewer_select; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY viewer_select ON llm_private.limits FOR SELECT TO llm_viewer USING (true);
+
+--
+-- Name: meters viewer_select; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY viewer_select ON llm_private.meters FOR SELECT TO llm_viewer USING (true);
+
+--
+-- Name: requests viewer_select; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY viewer_select ON llm_private.requests FOR SELECT TO llm_viewer USING (true);
+
+--
+-- Name: shutoff_windows viewer_select; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY viewer_select ON llm_private.shutoff_windows FOR SELECT TO llm_viewer USING (true);
+
+--
+-- Name: usage viewer_select; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY viewer_select ON llm_private.usage FOR SELECT TO llm_viewer USING (true);
 
 --
 -- Name: requests worker_enqueue_select; Type: POLICY; Schema: llm_private; Owner: llm_owner
@@ -8791,6 +8851,7 @@ GRANT USAGE ON SCHEMA llm TO llm_operator;
 GRANT USAGE ON SCHEMA llm TO llm_auditor;
 GRANT USAGE ON SCHEMA llm TO llm_exporter;
 GRANT USAGE ON SCHEMA llm TO llm_worker;
+GRANT USAGE ON SCHEMA llm TO llm_viewer;
 
 --
 -- Name: SCHEMA llm_private; Type: ACL; Schema: -; Owner: llm_owner
@@ -8802,6 +8863,7 @@ GRANT USAGE ON SCHEMA llm_private TO llm_auditor;
 GRANT USAGE ON SCHEMA llm_private TO llm_exporter;
 GRANT USAGE ON SCHEMA llm_private TO llm_worker;
 GRANT USAGE ON SCHEMA llm_private TO llm_money;
+GRANT USAGE ON SCHEMA llm_private TO llm_viewer;
 
 --
 -- Name: SCHEMA llm_queue; Type: ACL; Schema: -; Owner: llm_worker
@@ -9231,6 +9293,7 @@ REVOKE ALL ON FUNCTION llm_maint.ensure_partitions() FROM PUBLIC;
 GRANT SELECT ON TABLE llm_private.shutoff_windows TO llm_money;
 GRANT SELECT ON TABLE llm_private.shutoff_windows TO llm_operator;
 GRANT SELECT ON TABLE llm_private.shutoff_windows TO llm_auditor;
+GRANT SELECT ON TABLE llm_private.shutoff_windows TO llm_viewer;
 
 --
 -- Name: COLUMN shutoff_windows.scope; Type: ACL; Schema: llm_private; Owner: llm_owner
@@ -9403,6 +9466,7 @@ GRANT SELECT ON TABLE llm_private.model_prices TO llm_money;
 GRANT SELECT,INSERT ON TABLE llm_private.model_prices TO llm_operator;
 GRANT SELECT ON TABLE llm_private.model_prices TO llm_auditor;
 GRANT SELECT ON TABLE llm_private.model_prices TO llm_worker;
+GRANT SELECT ON TABLE llm_private.model_prices TO llm_viewer;
 
 --
 -- Name: COLUMN model_prices.id; Type: ACL; Schema: llm_private; Owner: llm_owner
@@ -9440,6 +9504,7 @@ GRANT SELECT ON TABLE llm_private.attempts TO llm_app;
 GRANT SELECT ON TABLE llm_private.attempts TO llm_operator;
 GRANT SELECT ON TABLE llm_private.attempts TO llm_auditor;
 GRANT SELECT ON TABLE llm_private.attempts TO llm_money;
+GRANT SELECT ON TABLE llm_private.attempts TO llm_viewer;
 
 --
 -- Name: COLUMN attempts.tenant_id; Type: ACL; Schema: llm_private; Owner: llm_owner
@@ -9591,6 +9656,7 @@ GRANT ALL ON FUNCTION llm_private.charged_amount(p_unit llm_private.limit_unit, 
 GRANT ALL ON FUNCTION llm_private.charged_amount(p_unit llm_private.limit_unit, a llm_private.attempts) TO llm_operator;
 GRANT ALL ON FUNCTION llm_private.charged_amount(p_unit llm_private.limit_unit, a llm_private.attempts) TO llm_auditor;
 GRANT ALL ON FUNCTION llm_private.charged_amount(p_unit llm_private.limit_unit, a llm_private.attempts) TO llm_app;
+GRANT ALL ON FUNCTION llm_private.charged_amount(p_unit llm_private.limit_unit, a llm_private.attempts) TO llm_viewer;
 
 --
 -- Name: FUNCTION claim_window_start(); Type: ACL; Schema: llm_private; Owner: llm_owner
@@ -9694,6 +9760,7 @@ GRANT ALL ON FUNCTION llm_private.held_amount(p_unit llm_private.limit_unit, a l
 GRANT ALL ON FUNCTION llm_private.held_amount(p_unit llm_private.limit_unit, a llm_private.attempts) TO llm_operator;
 GRANT ALL ON FUNCTION llm_private.held_amount(p_unit llm_private.limit_unit, a llm_private.attempts) TO llm_auditor;
 GRANT ALL ON FUNCTION llm_private.held_amount(p_unit llm_private.limit_unit, a llm_private.attempts) TO llm_app;
+GRANT ALL ON FUNCTION llm_private.held_amount(p_unit llm_private.limit_unit, a llm_private.attempts) TO llm_viewer;
 
 --
 -- Name: FUNCTION hmac_pads(p_key bytea, OUT ipad bytea, OUT opad bytea); Type: ACL; Schema: llm_private; Owner: llm_owner
@@ -9763,6 +9830,7 @@ GRANT ALL ON FUNCTION llm_private.month_index(p_at timestamp with time zone) TO 
 GRANT ALL ON FUNCTION llm_private.month_index(p_at timestamp with time zone) TO llm_auditor;
 GRANT ALL ON FUNCTION llm_private.month_index(p_at timestamp with time zone) TO llm_exporter;
 GRANT ALL ON FUNCTION llm_private.month_index(p_at timestamp with time zone) TO llm_worker;
+GRANT ALL ON FUNCTION llm_private.month_index(p_at timestamp with time zone) TO llm_viewer;
 
 --
 -- Name: FUNCTION month_start(p_month_index integer); Type: ACL; Schema: llm_private; Owner: llm_owner
@@ -9775,6 +9843,7 @@ GRANT ALL ON FUNCTION llm_private.month_start(p_month_index integer) TO llm_oper
 GRANT ALL ON FUNCTION llm_private.month_start(p_month_index integer) TO llm_auditor;
 GRANT ALL ON FUNCTION llm_private.month_start(p_month_index integer) TO llm_exporter;
 GRANT ALL ON FUNCTION llm_private.month_start(p_month_index integer) TO llm_worker;
+GRANT ALL ON FUNCTION llm_private.month_start(p_month_index integer) TO llm_viewer;
 
 --
 -- Name: FUNCTION new_request_id(); Type: ACL; Schema: llm_private; Owner: llm_owner
@@ -9793,6 +9862,7 @@ GRANT ALL ON FUNCTION llm_private.nil_uuid() TO llm_money;
 GRANT ALL ON FUNCTION llm_private.nil_uuid() TO llm_operator;
 GRANT ALL ON FUNCTION llm_private.nil_uuid() TO llm_auditor;
 GRANT ALL ON FUNCTION llm_private.nil_uuid() TO llm_exporter;
+GRANT ALL ON FUNCTION llm_private.nil_uuid() TO llm_viewer;
 
 --
 -- Name: FUNCTION now(); Type: ACL; Schema: llm_private; Owner: llm_owner
@@ -9804,6 +9874,7 @@ GRANT ALL ON FUNCTION llm_private.now() TO llm_operator;
 GRANT ALL ON FUNCTION llm_private.now() TO llm_auditor;
 GRANT ALL ON FUNCTION llm_private.now() TO llm_money;
 GRANT ALL ON FUNCTION llm_private.now() TO llm_worker;
+GRANT ALL ON FUNCTION llm_private.now() TO llm_viewer;
 
 --
 -- Name: FUNCTION partitioned_tables(); Type: ACL; Schema: llm_private; Owner: llm_owner
@@ -9829,6 +9900,7 @@ GRANT ALL ON FUNCTION llm_private.period_end(p_window llm_private.limit_window, 
 GRANT ALL ON FUNCTION llm_private.period_end(p_window llm_private.limit_window, p_start timestamp with time zone) TO llm_operator;
 GRANT ALL ON FUNCTION llm_private.period_end(p_window llm_private.limit_window, p_start timestamp with time zone) TO llm_auditor;
 GRANT ALL ON FUNCTION llm_private.period_end(p_window llm_private.limit_window, p_start timestamp with time zone) TO llm_app;
+GRANT ALL ON FUNCTION llm_private.period_end(p_window llm_private.limit_window, p_start timestamp with time zone) TO llm_viewer;
 
 --
 -- Name: FUNCTION period_start(p_window llm_private.limit_window, p_at timestamp with time zone); Type: ACL; Schema: llm_private; Owner: llm_owner
@@ -9839,6 +9911,7 @@ GRANT ALL ON FUNCTION llm_private.period_start(p_window llm_private.limit_window
 GRANT ALL ON FUNCTION llm_private.period_start(p_window llm_private.limit_window, p_at timestamp with time zone) TO llm_operator;
 GRANT ALL ON FUNCTION llm_private.period_start(p_window llm_private.limit_window, p_at timestamp with time zone) TO llm_auditor;
 GRANT ALL ON FUNCTION llm_private.period_start(p_window llm_private.limit_window, p_at timestamp with time zone) TO llm_app;
+GRANT ALL ON FUNCTION llm_private.period_start(p_window llm_private.limit_window, p_at timestamp with time zone) TO llm_viewer;
 
 --
 -- Name: FUNCTION price_in_effect(p_provider text, p_model text, p_at timestamp with time zone); Type: ACL; Schema: llm_private; Owner: llm_owner
@@ -10143,6 +10216,7 @@ GRANT ALL ON FUNCTION llm_private.usage_key(p_scope llm_private.limit_scope, p_w
 GRANT ALL ON FUNCTION llm_private.usage_key(p_scope llm_private.limit_scope, p_window llm_private.limit_window, p_shards smallint, p_tenant_id uuid, p_user_id uuid, p_budget_scope text, p_scope_started_at timestamp with time zone, p_at timestamp with time zone, OUT k_tenant uuid, OUT k_user uuid, OUT k_scope text, OUT k_period timestamp with time zone, OUT k_shard smallint) TO llm_operator;
 GRANT ALL ON FUNCTION llm_private.usage_key(p_scope llm_private.limit_scope, p_window llm_private.limit_window, p_shards smallint, p_tenant_id uuid, p_user_id uuid, p_budget_scope text, p_scope_started_at timestamp with time zone, p_at timestamp with time zone, OUT k_tenant uuid, OUT k_user uuid, OUT k_scope text, OUT k_period timestamp with time zone, OUT k_shard smallint) TO llm_auditor;
 GRANT ALL ON FUNCTION llm_private.usage_key(p_scope llm_private.limit_scope, p_window llm_private.limit_window, p_shards smallint, p_tenant_id uuid, p_user_id uuid, p_budget_scope text, p_scope_started_at timestamp with time zone, p_at timestamp with time zone, OUT k_tenant uuid, OUT k_user uuid, OUT k_scope text, OUT k_period timestamp with time zone, OUT k_shard smallint) TO llm_app;
+GRANT ALL ON FUNCTION llm_private.usage_key(p_scope llm_private.limit_scope, p_window llm_private.limit_window, p_shards smallint, p_tenant_id uuid, p_user_id uuid, p_budget_scope text, p_scope_started_at timestamp with time zone, p_at timestamp with time zone, OUT k_tenant uuid, OUT k_user uuid, OUT k_scope text, OUT k_period timestamp with time zone, OUT k_shard smallint) TO llm_viewer;
 
 --
 -- Name: FUNCTION usage_prepare(p_meter_id smallint, p_shards smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, p_limit_id integer, p_cap bigint); Type: ACL; Schema: llm_private; Owner: llm_owner
@@ -10161,6 +10235,7 @@ GRANT ALL ON FUNCTION llm_private.usage_shard(p_scope llm_private.limit_scope, p
 GRANT ALL ON FUNCTION llm_private.usage_shard(p_scope llm_private.limit_scope, p_shards smallint, p_tenant_id uuid, p_user_id uuid) TO llm_operator;
 GRANT ALL ON FUNCTION llm_private.usage_shard(p_scope llm_private.limit_scope, p_shards smallint, p_tenant_id uuid, p_user_id uuid) TO llm_auditor;
 GRANT ALL ON FUNCTION llm_private.usage_shard(p_scope llm_private.limit_scope, p_shards smallint, p_tenant_id uuid, p_user_id uuid) TO llm_app;
+GRANT ALL ON FUNCTION llm_private.usage_shard(p_scope llm_private.limit_scope, p_shards smallint, p_tenant_id uuid, p_user_id uuid) TO llm_viewer;
 
 --
 -- Name: FUNCTION add_request_job(p_request_pk bigint); Type: ACL; Schema: llm_queue; Owner: llm_worker
@@ -10181,6 +10256,7 @@ GRANT USAGE ON SEQUENCE llm_private.adjustment_id_seq TO llm_operator;
 
 GRANT SELECT ON TABLE llm_private.adjustments TO llm_operator;
 GRANT SELECT ON TABLE llm_private.adjustments TO llm_auditor;
+GRANT SELECT ON TABLE llm_private.adjustments TO llm_viewer;
 
 --
 -- Name: COLUMN adjustments.tenant_id; Type: ACL; Schema: llm_private; Owner: llm_owner
@@ -10220,6 +10296,7 @@ GRANT SELECT ON TABLE llm_private.meters TO llm_app;
 GRANT SELECT ON TABLE llm_private.meters TO llm_money;
 GRANT SELECT,INSERT ON TABLE llm_private.meters TO llm_operator;
 GRANT SELECT ON TABLE llm_private.meters TO llm_auditor;
+GRANT SELECT ON TABLE llm_private.meters TO llm_viewer;
 
 --
 -- Name: COLUMN meters.disabled_at; Type: ACL; Schema: llm_private; Owner: llm_owner
@@ -10232,6 +10309,7 @@ GRANT UPDATE(disabled_at) ON TABLE llm_private.meters TO llm_operator;
 --
 
 GRANT SELECT ON TABLE llm.adjustments TO llm_auditor;
+GRANT SELECT ON TABLE llm.adjustments TO llm_viewer;
 GRANT SELECT ON TABLE llm.adjustments TO llm_operator;
 
 --
@@ -10248,12 +10326,14 @@ GRANT USAGE ON SEQUENCE llm_private.alert_id_seq TO llm_operator;
 GRANT INSERT ON TABLE llm_private.alerts TO llm_money;
 GRANT SELECT,INSERT ON TABLE llm_private.alerts TO llm_operator;
 GRANT SELECT ON TABLE llm_private.alerts TO llm_auditor;
+GRANT SELECT ON TABLE llm_private.alerts TO llm_viewer;
 
 --
 -- Name: TABLE alerts; Type: ACL; Schema: llm; Owner: llm_owner
 --
 
 GRANT SELECT ON TABLE llm.alerts TO llm_auditor;
+GRANT SELECT ON TABLE llm.alerts TO llm_viewer;
 GRANT SELECT ON TABLE llm.alerts TO llm_operator;
 
 --
@@ -10263,6 +10343,7 @@ GRANT SELECT ON TABLE llm.alerts TO llm_operator;
 GRANT SELECT ON TABLE llm_private.provider_breakers TO llm_money;
 GRANT SELECT ON TABLE llm_private.provider_breakers TO llm_operator;
 GRANT SELECT ON TABLE llm_private.provider_breakers TO llm_auditor;
+GRANT SELECT ON TABLE llm_private.provider_breakers TO llm_viewer;
 
 --
 -- Name: COLUMN provider_breakers.provider; Type: ACL; Schema: llm_private; Owner: llm_owner
@@ -10339,6 +10420,7 @@ GRANT UPDATE(updated_at) ON TABLE llm_private.provider_breakers TO llm_operator;
 --
 
 GRANT SELECT ON TABLE llm.breaker_state TO llm_auditor;
+GRANT SELECT ON TABLE llm.breaker_state TO llm_viewer;
 GRANT SELECT ON TABLE llm.breaker_state TO llm_operator;
 
 --
@@ -10349,6 +10431,7 @@ GRANT SELECT ON TABLE llm_private.limits TO llm_app;
 GRANT SELECT ON TABLE llm_private.limits TO llm_money;
 GRANT SELECT,INSERT ON TABLE llm_private.limits TO llm_operator;
 GRANT SELECT ON TABLE llm_private.limits TO llm_auditor;
+GRANT SELECT ON TABLE llm_private.limits TO llm_viewer;
 
 --
 -- Name: COLUMN limits.valid_until; Type: ACL; Schema: llm_private; Owner: llm_owner
@@ -10364,6 +10447,7 @@ GRANT SELECT ON TABLE llm_private.usage TO llm_app;
 GRANT SELECT ON TABLE llm_private.usage TO llm_auditor;
 GRANT SELECT,INSERT ON TABLE llm_private.usage TO llm_money;
 GRANT SELECT,INSERT ON TABLE llm_private.usage TO llm_operator;
+GRANT SELECT ON TABLE llm_private.usage TO llm_viewer;
 
 --
 -- Name: COLUMN usage.limit_id; Type: ACL; Schema: llm_private; Owner: llm_owner
@@ -10412,6 +10496,7 @@ GRANT UPDATE(next_alert_at) ON TABLE llm_private.usage TO llm_operator;
 --
 
 GRANT SELECT ON TABLE llm.limit_usage TO llm_auditor;
+GRANT SELECT ON TABLE llm.limit_usage TO llm_viewer;
 GRANT SELECT ON TABLE llm.limit_usage TO llm_operator;
 
 --
@@ -10421,6 +10506,7 @@ GRANT SELECT ON TABLE llm.limit_usage TO llm_operator;
 GRANT SELECT ON TABLE llm_private.budget_scopes TO llm_money;
 GRANT SELECT ON TABLE llm_private.budget_scopes TO llm_operator;
 GRANT SELECT ON TABLE llm_private.budget_scopes TO llm_auditor;
+GRANT SELECT ON TABLE llm_private.budget_scopes TO llm_viewer;
 
 --
 -- Name: COLUMN budget_scopes.tenant_id; Type: ACL; Schema: llm_private; Owner: llm_owner
@@ -10461,24 +10547,34 @@ GRANT SELECT ON TABLE llm_private.requests TO llm_auditor;
 --
 
 GRANT INSERT(tenant_id) ON TABLE llm_private.requests TO llm_app;
+GRANT SELECT(tenant_id) ON TABLE llm_private.requests TO llm_viewer;
+
+--
+-- Name: COLUMN requests.id; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT SELECT(id) ON TABLE llm_private.requests TO llm_viewer;
 
 --
 -- Name: COLUMN requests.user_id; Type: ACL; Schema: llm_private; Owner: llm_owner
 --
 
 GRANT INSERT(user_id) ON TABLE llm_private.requests TO llm_app;
+GRANT SELECT(user_id) ON TABLE llm_private.requests TO llm_viewer;
 
 --
 -- Name: COLUMN requests.request_id; Type: ACL; Schema: llm_private; Owner: llm_owner
 --
 
 GRANT INSERT(request_id) ON TABLE llm_private.requests TO llm_app;
+GRANT SELECT(request_id) ON TABLE llm_private.requests TO llm_viewer;
 
 --
 -- Name: COLUMN requests.endpoint; Type: ACL; Schema: llm_private; Owner: llm_owner
 --
 
 GRANT INSERT(endpoint) ON TABLE llm_private.requests TO llm_app;
+GRANT SELECT(endpoint) ON TABLE llm_private.requests TO llm_viewer;
 
 --
 -- Name: COLUMN requests.state; Type: ACL; Schema: llm_private; Owner: llm_owner
@@ -10487,6 +10583,7 @@ GRANT INSERT(endpoint) ON TABLE llm_private.requests TO llm_app;
 GRANT UPDATE(state) ON TABLE llm_private.requests TO llm_app;
 GRANT UPDATE(state) ON TABLE llm_private.requests TO llm_money;
 GRANT UPDATE(state) ON TABLE llm_private.requests TO llm_operator;
+GRANT SELECT(state) ON TABLE llm_private.requests TO llm_viewer;
 
 --
 -- Name: COLUMN requests.reason; Type: ACL; Schema: llm_private; Owner: llm_owner
@@ -10494,6 +10591,7 @@ GRANT UPDATE(state) ON TABLE llm_private.requests TO llm_operator;
 
 GRANT UPDATE(reason) ON TABLE llm_private.requests TO llm_money;
 GRANT UPDATE(reason) ON TABLE llm_private.requests TO llm_operator;
+GRANT SELECT(reason) ON TABLE llm_private.requests TO llm_viewer;
 
 --
 -- Name: COLUMN requests.fingerprint; Type: ACL; Schema: llm_private; Owner: llm_owner
@@ -10506,18 +10604,21 @@ GRANT INSERT(fingerprint) ON TABLE llm_private.requests TO llm_app;
 --
 
 GRANT INSERT(budget_scope) ON TABLE llm_private.requests TO llm_app;
+GRANT SELECT(budget_scope) ON TABLE llm_private.requests TO llm_viewer;
 
 --
 -- Name: COLUMN requests.job_id; Type: ACL; Schema: llm_private; Owner: llm_owner
 --
 
 GRANT UPDATE(job_id) ON TABLE llm_private.requests TO llm_worker;
+GRANT SELECT(job_id) ON TABLE llm_private.requests TO llm_viewer;
 
 --
 -- Name: COLUMN requests.created_at; Type: ACL; Schema: llm_private; Owner: llm_owner
 --
 
 GRANT INSERT(created_at) ON TABLE llm_private.requests TO llm_app;
+GRANT SELECT(created_at) ON TABLE llm_private.requests TO llm_viewer;
 
 --
 -- Name: COLUMN requests.finished_at; Type: ACL; Schema: llm_private; Owner: llm_owner
@@ -10525,12 +10626,14 @@ GRANT INSERT(created_at) ON TABLE llm_private.requests TO llm_app;
 
 GRANT UPDATE(finished_at) ON TABLE llm_private.requests TO llm_money;
 GRANT UPDATE(finished_at) ON TABLE llm_private.requests TO llm_operator;
+GRANT SELECT(finished_at) ON TABLE llm_private.requests TO llm_viewer;
 
 --
 -- Name: TABLE budget_scopes; Type: ACL; Schema: llm; Owner: llm_owner
 --
 
 GRANT SELECT ON TABLE llm.budget_scopes TO llm_auditor;
+GRANT SELECT ON TABLE llm.budget_scopes TO llm_viewer;
 GRANT SELECT ON TABLE llm.budget_scopes TO llm_operator;
 
 --
@@ -10538,6 +10641,7 @@ GRANT SELECT ON TABLE llm.budget_scopes TO llm_operator;
 --
 
 GRANT SELECT ON TABLE llm.cache_stats TO llm_auditor;
+GRANT SELECT ON TABLE llm.cache_stats TO llm_viewer;
 GRANT SELECT ON TABLE llm.cache_stats TO llm_operator;
 
 --
@@ -10545,6 +10649,7 @@ GRANT SELECT ON TABLE llm.cache_stats TO llm_operator;
 --
 
 GRANT SELECT ON TABLE llm.calls TO llm_auditor;
+GRANT SELECT ON TABLE llm.calls TO llm_viewer;
 GRANT SELECT ON TABLE llm.calls TO llm_operator;
 
 --
@@ -10552,6 +10657,7 @@ GRANT SELECT ON TABLE llm.calls TO llm_operator;
 --
 
 GRANT SELECT ON TABLE llm.decision_log TO llm_auditor;
+GRANT SELECT ON TABLE llm.decision_log TO llm_viewer;
 GRANT SELECT ON TABLE llm.decision_log TO llm_operator;
 
 --
@@ -10762,6 +10868,7 @@ GRANT SELECT ON TABLE llm.distillation_export TO llm_auditor;
 GRANT SELECT ON TABLE llm_private.endpoint_settings TO llm_money;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE llm_private.endpoint_settings TO llm_operator;
 GRANT SELECT ON TABLE llm_private.endpoint_settings TO llm_auditor;
+GRANT SELECT ON TABLE llm_private.endpoint_settings TO llm_viewer;
 
 --
 -- Name: TABLE endpoint_cache_settings; Type: ACL; Schema: llm; Owner: llm_owner
@@ -10769,6 +10876,7 @@ GRANT SELECT ON TABLE llm_private.endpoint_settings TO llm_auditor;
 
 GRANT SELECT ON TABLE llm.endpoint_cache_settings TO llm_operator;
 GRANT SELECT ON TABLE llm.endpoint_cache_settings TO llm_auditor;
+GRANT SELECT ON TABLE llm.endpoint_cache_settings TO llm_viewer;
 
 --
 -- Name: TABLE final_outputs; Type: ACL; Schema: llm; Owner: llm_owner
@@ -10781,6 +10889,7 @@ GRANT SELECT ON TABLE llm.final_outputs TO llm_auditor;
 --
 
 GRANT SELECT ON TABLE llm.hourly_spend TO llm_auditor;
+GRANT SELECT ON TABLE llm.hourly_spend TO llm_viewer;
 GRANT SELECT ON TABLE llm.hourly_spend TO llm_operator;
 
 --
@@ -10789,6 +10898,7 @@ GRANT SELECT ON TABLE llm.hourly_spend TO llm_operator;
 
 GRANT SELECT ON TABLE llm.limits TO llm_operator;
 GRANT SELECT ON TABLE llm.limits TO llm_auditor;
+GRANT SELECT ON TABLE llm.limits TO llm_viewer;
 
 --
 -- Name: TABLE model_fallbacks; Type: ACL; Schema: llm_private; Owner: llm_owner
@@ -10798,6 +10908,7 @@ GRANT SELECT ON TABLE llm_private.model_fallbacks TO llm_money;
 GRANT SELECT,INSERT,DELETE ON TABLE llm_private.model_fallbacks TO llm_operator;
 GRANT SELECT ON TABLE llm_private.model_fallbacks TO llm_auditor;
 GRANT SELECT ON TABLE llm_private.model_fallbacks TO llm_worker;
+GRANT SELECT ON TABLE llm_private.model_fallbacks TO llm_viewer;
 
 --
 -- Name: TABLE models; Type: ACL; Schema: llm_private; Owner: llm_owner
@@ -10808,6 +10919,7 @@ GRANT SELECT ON TABLE llm_private.models TO llm_money;
 GRANT SELECT,INSERT,UPDATE ON TABLE llm_private.models TO llm_operator;
 GRANT SELECT ON TABLE llm_private.models TO llm_auditor;
 GRANT SELECT ON TABLE llm_private.models TO llm_worker;
+GRANT SELECT ON TABLE llm_private.models TO llm_viewer;
 
 --
 -- Name: COLUMN models.provider; Type: ACL; Schema: llm_private; Owner: llm_owner
@@ -10833,6 +10945,7 @@ GRANT SELECT(training_allowed) ON TABLE llm_private.models TO llm_exporter;
 
 GRANT SELECT ON TABLE llm.model_catalog TO llm_operator;
 GRANT SELECT ON TABLE llm.model_catalog TO llm_auditor;
+GRANT SELECT ON TABLE llm.model_catalog TO llm_viewer;
 GRANT SELECT ON TABLE llm.model_catalog TO llm_money;
 GRANT SELECT ON TABLE llm.model_catalog TO llm_worker;
 
@@ -10841,6 +10954,7 @@ GRANT SELECT ON TABLE llm.model_catalog TO llm_worker;
 --
 
 GRANT SELECT ON TABLE llm.monthly_spend TO llm_auditor;
+GRANT SELECT ON TABLE llm.monthly_spend TO llm_viewer;
 GRANT SELECT ON TABLE llm.monthly_spend TO llm_operator;
 
 --
@@ -10854,6 +10968,7 @@ GRANT SELECT ON TABLE llm.my_usage TO llm_app;
 --
 
 GRANT SELECT ON TABLE llm.open_holds TO llm_auditor;
+GRANT SELECT ON TABLE llm.open_holds TO llm_viewer;
 GRANT SELECT ON TABLE llm.open_holds TO llm_operator;
 
 --
@@ -10861,6 +10976,7 @@ GRANT SELECT ON TABLE llm.open_holds TO llm_operator;
 --
 
 GRANT SELECT ON TABLE llm.reconciliation_drift TO llm_auditor;
+GRANT SELECT ON TABLE llm.reconciliation_drift TO llm_viewer;
 GRANT SELECT ON TABLE llm.reconciliation_drift TO llm_operator;
 
 --
@@ -10868,6 +10984,7 @@ GRANT SELECT ON TABLE llm.reconciliation_drift TO llm_operator;
 --
 
 GRANT SELECT ON TABLE llm.refusals_by_reason TO llm_auditor;
+GRANT SELECT ON TABLE llm.refusals_by_reason TO llm_viewer;
 GRANT SELECT ON TABLE llm.refusals_by_reason TO llm_operator;
 
 --
@@ -10882,6 +10999,7 @@ GRANT SELECT ON TABLE llm.request_results TO llm_auditor;
 --
 
 GRANT SELECT ON TABLE llm.shutoff_windows TO llm_auditor;
+GRANT SELECT ON TABLE llm.shutoff_windows TO llm_viewer;
 GRANT SELECT ON TABLE llm.shutoff_windows TO llm_operator;
 
 --
@@ -10900,6 +11018,7 @@ GRANT SELECT ON TABLE llm_private.clock TO llm_operator;
 GRANT SELECT ON TABLE llm_private.clock TO llm_auditor;
 GRANT SELECT ON TABLE llm_private.clock TO llm_money;
 GRANT SELECT ON TABLE llm_private.clock TO llm_worker;
+GRANT SELECT ON TABLE llm_private.clock TO llm_viewer;
 
 --
 -- Name: SEQUENCE request_id_seq; Type: ACL; Schema: llm_private; Owner: llm_owner
@@ -10925,6 +11044,7 @@ GRANT SELECT ON TABLE llm_private.settings TO llm_money;
 GRANT SELECT,UPDATE ON TABLE llm_private.settings TO llm_operator;
 GRANT SELECT ON TABLE llm_private.settings TO llm_auditor;
 GRANT SELECT ON TABLE llm_private.settings TO llm_worker;
+GRANT SELECT ON TABLE llm_private.settings TO llm_viewer;
 
 --
 -- Name: TABLE users; Type: ACL; Schema: llm_private; Owner: llm_owner

@@ -66,7 +66,7 @@ export const ConfigFileSchema = z
     metricsPort: port.nullable().default(null).meta({ description: 'serve Prometheus /metrics on 127.0.0.1 (env: METRICS_PORT)' }),
     healthPort: port.nullable().default(null).meta({ description: 'serve /healthz for a supervisor on 127.0.0.1 (env: HEALTH_PORT)' }),
     dashboardPort: port.nullable().default(null).meta({
-      description: 'serve the read-only dashboard (read as llm_auditor) on 127.0.0.1, or DASHBOARD_HOST with DASHBOARD_TOKEN (env: DASHBOARD_PORT)',
+      description: 'serve the read-only dashboard (read as llm_viewer) on 127.0.0.1, or DASHBOARD_HOST with DASHBOARD_TOKEN (env: DASHBOARD_PORT)',
     }),
     logLevel: z.enum(LOG_LEVELS).default('info').meta({ description: 'pino level (env: LOG_LEVEL)' }),
   })

@@ -26,7 +26,7 @@ interface ScrapeRead { views: MetricsSnapshot | null; queueDepth: number | null 
 
 export interface MetricsOptions {
   /**
-   * A pool logged in as llm_auditor: the views are read as llm_auditor. Without it they are read
+   * A pool logged in as llm_viewer: the views are read as llm_viewer. Without it they are read
    * through the worker's pool as llm_operator.
    */
   auditPool?: Pool;
@@ -55,7 +55,7 @@ export class Metrics {
     collectDefaultMetrics({ register: this.registry, prefix: DEFAULT_METRICS_PREFIX });
     for (const name of DROPPED_DEFAULT_METRICS) this.registry.removeSingleMetric(DEFAULT_METRICS_PREFIX + name);
     const readViews = opts.auditPool
-      ? () => loadMetricsSnapshot(opts.auditPool!, 'llm_auditor')
+      ? () => loadMetricsSnapshot(opts.auditPool!, 'llm_viewer')
       : () => loadMetricsSnapshot(pool, 'llm_operator');
     const readQueue = async () => (await pool.query(
       `select count(*)::int as n from graphile_worker.jobs where attempts < max_attempts and task_identifier not like 'llm\\_\\_%'`)).rows[0].n as number;

@@ -5,4 +5,4 @@
  */
 comment on schema llm is 'pg-llm-governor public API: functions and views for the application, the worker, operators and auditors.';
 revoke all on schema llm from public;
-grant usage on schema llm to llm_app, llm_money, llm_operator, llm_auditor, llm_exporter, llm_worker;
+grant usage on schema llm to llm_app, llm_money, llm_operator, llm_auditor, llm_exporter, llm_worker, llm_viewer;

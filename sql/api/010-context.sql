@@ -95,6 +95,6 @@ comment on function llm_private.split_model_ref(text) is 'Splits ''provider:mode
 
 grant execute on function llm_private.hmac_pads(bytea), llm_private.hmac_sha256(bytea, bytea, bytea) to llm_app, llm_operator;
 grant execute on function llm.sign_context(text, uuid, uuid, integer), llm.use_context(text) to llm_app, llm_operator;
-grant execute on function llm_private.nil_uuid() to llm_app, llm_money, llm_operator, llm_auditor, llm_exporter;
+grant execute on function llm_private.nil_uuid() to llm_app, llm_money, llm_operator, llm_auditor, llm_exporter, llm_viewer;
 grant execute on function llm_private.require_money_context(), llm_private.require_range(text, bigint, bigint, bigint),
   llm_private.split_model_ref(text) to llm_app, llm_money, llm_operator;

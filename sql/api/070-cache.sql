@@ -199,7 +199,7 @@ select s.tenant_id, s.endpoint::text as endpoint, s.cache_shared, s.semantic_thr
 comment on view llm.endpoint_cache_settings is
   'The cache settings of each endpoint (tenant_id NULL: the default for every tenant; a tenant''s row overrides it): whether the tenant''s users share the cache, and the semantic threshold and embedding model (set by llm.set_endpoint_cache; npm run sync-config writes the defaults from the config file).';
 
-grant select on llm.endpoint_cache_settings to llm_operator, llm_auditor;
+grant select on llm.endpoint_cache_settings to llm_operator, llm_auditor, llm_viewer;
 grant execute on function llm.cache_key(jsonb), llm_private.system_hash(jsonb) to llm_app, llm_money, llm_operator, llm_auditor;
 grant execute on function llm_private.cache_fill_token(uuid, uuid, text) to llm_money, llm_operator;
 grant execute on function llm_private.cache_owner(uuid, uuid, llm_private.endpoint),

@@ -491,5 +491,5 @@ grant execute on function llm.upsert_tenant(uuid, text), llm.set_model_price(tex
   llm.end_limit(integer), llm.set_setting(text, text), llm.adjust_usage(uuid, uuid, bigint, text, timestamptz),
   llm.expire_holds(integer), llm.evaluate_limits(), llm.fail_lost_requests(), llm.purge_expired(integer) to llm_operator;
 grant execute on function llm_private.from_worker_login_as_operator() to llm_operator, llm_money;
-grant select on llm.model_catalog to llm_operator, llm_auditor, llm_money, llm_worker;
-grant select on llm.limits to llm_operator, llm_auditor;
+grant select on llm.model_catalog to llm_operator, llm_auditor, llm_viewer, llm_money, llm_worker;
+grant select on llm.limits to llm_operator, llm_auditor, llm_viewer;

@@ -1,6 +1,7 @@
 /*
- * Audit views for DBAs (llm_auditor, read-only) and the dashboard. Money is bigint micro-USD.
- * None of them shows prompts or outputs (those are llm.final_outputs and llm.distillation_export).
+ * Audit views for DBAs (llm_auditor, read-only), the dashboard, the metrics, `npm run audit` and Grafana (llm_viewer,
+ * which reads these and nothing else). Money is bigint micro-USD. None of them shows prompts or outputs (those are
+ * llm.final_outputs and llm.distillation_export, which llm_viewer cannot read).
  */
 create view llm.calls with (security_invoker = true) as
 select a.tenant_id, a.user_id, q.request_id, q.endpoint::text as endpoint, a.request_pk, a.attempt_no, a.purpose::text as purpose,
@@ -194,4 +195,4 @@ comment on view llm.reconciliation_drift is
 
 grant select on llm.calls, llm.decision_log, llm.limit_usage, llm.monthly_spend, llm.hourly_spend, llm.refusals_by_reason, llm.open_holds,
   llm.shutoff_windows, llm.breaker_state, llm.alerts, llm.adjustments, llm.budget_scopes, llm.cache_stats, llm.reconciliation_drift
-  to llm_auditor, llm_operator;
+  to llm_auditor, llm_viewer, llm_operator;

@@ -6,16 +6,17 @@
 create schema if not exists graphile_worker authorization llm_worker;
 revoke create on schema public from public;
 revoke all on database __DATABASE__ from public;
-grant connect on database __DATABASE__ to llm_owner, llm_worker, llm_app, llm_operator, llm_auditor, llm_exporter;
+grant connect on database __DATABASE__ to llm_owner, llm_worker, llm_app, llm_operator, llm_auditor, llm_exporter, llm_viewer;
 -- No runtime role may create anything, temporary tables included: a table of its own could carry a
 -- trigger of its own, and the ledger's counters trust that only our triggers write them.
-revoke temporary on database __DATABASE__ from llm_worker, llm_app, llm_money, llm_operator, llm_auditor, llm_exporter;
+revoke temporary on database __DATABASE__ from llm_worker, llm_app, llm_money, llm_operator, llm_auditor, llm_exporter, llm_viewer;
 -- Session defaults a runtime login set for itself in this database (see sql/bootstrap/roles.sql): none survive a migrate.
 alter role llm_app in database __DATABASE__ reset all;
 alter role llm_worker in database __DATABASE__ reset all;
 alter role llm_operator in database __DATABASE__ reset all;
 alter role llm_auditor in database __DATABASE__ reset all;
 alter role llm_exporter in database __DATABASE__ reset all;
+alter role llm_viewer in database __DATABASE__ reset all;
 grant temporary on database __DATABASE__ to llm_owner;
 grant create on database __DATABASE__ to llm_owner;
 -- graphile-worker runs `create schema if not exists graphile_worker` at every start, and Postgres
@@ -45,7 +46,7 @@ begin
     set search_path = pg_catalog
   as $f$
   begin
-    if session_user::text in ('llm_worker', 'llm_app', 'llm_operator', 'llm_auditor', 'llm_exporter')
+    if session_user::text in ('llm_worker', 'llm_app', 'llm_operator', 'llm_auditor', 'llm_exporter', 'llm_viewer')
        and tg_tag <> 'CREATE SCHEMA' then
       raise exception using errcode = '42501', message = format('%s is refused to runtime logins', tg_tag),
         detail = format('session user %s', session_user),
@@ -60,7 +61,7 @@ begin
   declare
     t text;
   begin
-    if session_user::text in ('llm_worker', 'llm_app', 'llm_operator', 'llm_auditor', 'llm_exporter') then
+    if session_user::text in ('llm_worker', 'llm_app', 'llm_operator', 'llm_auditor', 'llm_exporter', 'llm_viewer') then
       -- CREATE SCHEMA may carry CREATE TABLE, CREATE TRIGGER, ... as elements: only the schema itself passes.
       select c.command_tag into t from pg_catalog.pg_event_trigger_ddl_commands() c where c.command_tag <> 'CREATE SCHEMA' limit 1;
       if t is not null then

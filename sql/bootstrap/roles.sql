@@ -14,7 +14,10 @@
  *                transaction, under FORCE RLS with the job's tenant+user context.
  *   llm_operator cross-tenant operations (limits, prices, windows, expiry sweep, adjustments,
  *                partitions), allowed by policies written TO llm_operator, never by BYPASSRLS.
- *   llm_auditor  read-only, through the audit views.
+ *   llm_auditor  read-only, every tenant's ledger and texts: the audit views, and the prompts, outputs
+ *                and reasoning traces (llm.request_results, final_outputs, distillation_export).
+ *   llm_viewer   read-only, the audit views and nothing else: no prompt, output or trace. The login of
+ *                the dashboard, the metrics, `npm run audit` and Grafana.
  *   llm_exporter reads the distillation export view, nothing else.
  */
 do $$
@@ -28,7 +31,8 @@ begin
       ('llm_money',    'nologin nosuperuser nocreatedb nocreaterole noinherit nobypassrls noreplication'),
       ('llm_operator', 'login nosuperuser nocreatedb nocreaterole noinherit nobypassrls noreplication'),
       ('llm_auditor',  'login nosuperuser nocreatedb nocreaterole noinherit nobypassrls noreplication'),
-      ('llm_exporter', 'login nosuperuser nocreatedb nocreaterole noinherit nobypassrls noreplication')
+      ('llm_exporter', 'login nosuperuser nocreatedb nocreaterole noinherit nobypassrls noreplication'),
+      ('llm_viewer',   'login nosuperuser nocreatedb nocreaterole noinherit nobypassrls noreplication')
     ) as t(name, attrs)
   loop
     begin
@@ -68,6 +72,7 @@ alter role llm_worker reset all;
 alter role llm_operator reset all;
 alter role llm_auditor reset all;
 alter role llm_exporter reset all;
+alter role llm_viewer reset all;
 
 /* Limits on the runtime roles: no transaction may hold locks or a connection forever. */
 alter role llm_app set statement_timeout = '30s';
@@ -76,6 +81,8 @@ alter role llm_app set idle_in_transaction_session_timeout = '60s';
 alter role llm_auditor set statement_timeout = '60s';
 alter role llm_auditor set default_transaction_read_only = on;
 alter role llm_exporter set default_transaction_read_only = on;
+alter role llm_viewer set statement_timeout = '60s';
+alter role llm_viewer set default_transaction_read_only = on;
 
 /*
  * Every application session logs in as llm_app, and PostgreSQL shows a role's sessions each other's

@@ -4,7 +4,7 @@ import { z } from 'zod';
 
 export const USAGE = `usage: npm run audit -- <command> [options]
 
-commands (read-only, as llm_auditor; each reads one llm audit view):
+commands (read-only, as llm_viewer; each reads one llm audit view):
   spend     [--month YYYY-MM] [--tenant UUID]  llm.monthly_spend: spend and open holds per tenant and user against
                                                the monthly caps (user '-' = the tenant's total)
   refusals  [--month YYYY-MM] [--tenant UUID]  llm.refusals_by_reason: refused reserves per tenant and reason
@@ -23,8 +23,8 @@ options:
   --json           machine-readable JSON (int8 money as strings of micro-USD) instead of a table
   -h, --help       this help
 
-DATABASE_URL is an administrator URL; the CLI connects as llm_auditor on the same host and database
-(password from LLM_AUDITOR_PASSWORD when the server asks for one).`;
+DATABASE_URL is an administrator URL; the CLI connects as llm_viewer on the same host and database
+(password from LLM_VIEWER_PASSWORD when the server asks for one).`;
 
 export class UsageError extends Error {}
 

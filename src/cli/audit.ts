@@ -1,6 +1,6 @@
 /**
  * `npm run audit -- <command> [options]`: read-only audit tables from the llm audit views, as
- * llm_auditor. Exit codes: 0 ok, 1 usage or connection/query error, 2 reconciliation drift found.
+ * llm_viewer. Exit codes: 0 ok, 1 usage or connection/query error, 2 reconciliation drift found.
  */
 import { Client } from 'pg';
 import { type AuditArgs, parseAuditArgs, USAGE, UsageError } from '../audit/args';
@@ -38,12 +38,12 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   }
   const adminUrl = env.DATABASE_URL;
   if (!adminUrl) {
-    io.err('audit: DATABASE_URL is not set (an administrator URL; the CLI connects as llm_auditor to the same database)');
+    io.err('audit: DATABASE_URL is not set (an administrator URL; the CLI connects as llm_viewer to the same database)');
     return 1;
   }
   let url: string;
   try {
-    url = urlForRole(adminUrl, 'llm_auditor', env);
+    url = urlForRole(adminUrl, 'llm_viewer', env);
   } catch {
     io.err('audit: DATABASE_URL is not a valid connection URL');
     return 1;
@@ -54,7 +54,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     await client.connect();
     return await run(client, args, io);
   } catch (e) {
-    io.err(`audit: ${redactUrl(url)}: ${isLoginError(e) ? loginMessage('llm_auditor', env) : (e as Error).message}`);
+    io.err(`audit: ${redactUrl(url)}: ${isLoginError(e) ? loginMessage('llm_viewer', env) : (e as Error).message}`);
     return 1;
   } finally {
     await client.end().catch(() => {});

@@ -68,7 +68,7 @@ async function runDemo(env: NodeJS.ProcessEnv, once: boolean, embedded: boolean)
     });
     const url = local.worker.dashboardUrl;
     say('');
-    if (url) say(`start: dashboard on ${url} (served by the worker, read as llm_auditor${env.DASHBOARD_TOKEN ? '; token required' : ''})`);
+    if (url) say(`start: dashboard on ${url} (served by the worker, read as llm_viewer${env.DASHBOARD_TOKEN ? '; token required' : ''})`);
     say(`start: the worker${url ? ', the dashboard' : ''}${embedded ? ' and the embedded database' : ''} keep running: Ctrl-C stops them ` +
       '(`npm start -- --once` runs the demo and exits)');
     const ended = await Promise.race([signal, local.worker.done.then(() => 'done', () => 'failed')]);
@@ -106,7 +106,7 @@ async function enqueueAndReport(workerPool: Pool, cfg: Config, env: NodeJS.Proce
   } finally {
     await app.end();
   }
-  const auditor = new Pool({ connectionString: urlForRole(cfg.databaseUrl, 'llm_auditor', env), max: 2 });
+  const auditor = new Pool({ connectionString: urlForRole(cfg.databaseUrl, 'llm_viewer', env), max: 2 });
   try {
     say('');
     await printSummary(auditor, runId, say);
@@ -122,7 +122,7 @@ export async function describeFailure(e: unknown, env: NodeJS.ProcessEnv): Promi
     return `${(e as Error).message}: another process uses that port (set DASHBOARD_PORT for the demo's dashboard; 0 picks a free port)`;
   }
   if (isLoginError(e) && env.DATABASE_URL) {
-    const why = await diagnoseLogin(env.DATABASE_URL, ['llm_owner', 'llm_worker', 'llm_operator', 'llm_app', 'llm_auditor'], env).catch(() => null);
+    const why = await diagnoseLogin(env.DATABASE_URL, ['llm_owner', 'llm_worker', 'llm_operator', 'llm_app', 'llm_viewer'], env).catch(() => null);
     if (why) return why;
   }
   return (e as Error)?.message ?? String(e);

@@ -1,7 +1,7 @@
 /**
  * `npm run dashboard`: the read-only dashboard on its own, for operators who do not want it inside
  * a worker. DATABASE_URL names the server and database (as elsewhere); the dashboard logs in as
- * llm_auditor (password from LLM_AUDITOR_PASSWORD when the server asks for one). DASHBOARD_PORT
+ * llm_viewer (password from LLM_VIEWER_PASSWORD when the server asks for one). DASHBOARD_PORT
  * defaults to 8090 here; DASHBOARD_HOST and DASHBOARD_TOKEN as in the README.
  */
 import { Pool } from 'pg';
@@ -11,7 +11,7 @@ import { dashboardSettingsFromEnv, DashboardConfigError, startDashboard } from '
 async function main(env: NodeJS.ProcessEnv): Promise<void> {
   if (!env.DATABASE_URL) throw new DashboardConfigError('DATABASE_URL is not set: the database whose audit views the dashboard reads');
   const settings = dashboardSettingsFromEnv({ ...env, DASHBOARD_PORT: env.DASHBOARD_PORT || '8090' })!;
-  const url = urlForRole(env.DATABASE_URL, 'llm_auditor', env);
+  const url = urlForRole(env.DATABASE_URL, 'llm_viewer', env);
   const pool = new Pool({ connectionString: url, max: 4 });
   pool.on('error', (e) => console.error(`dashboard: idle database connection failed: ${e.message}`));
   const dash = await startDashboard({ ...settings, pool,
@@ -24,7 +24,7 @@ async function main(env: NodeJS.ProcessEnv): Promise<void> {
   process.once('SIGINT', () => void stop());
   process.once('SIGTERM', () => void stop());
   // Listening for signals before announcing the URL: a supervisor may stop us as soon as it reads it.
-  console.log(`dashboard on ${dash.url} (reading ${redactUrl(url)} as llm_auditor${settings.token ? '; token required' : ''})`);
+  console.log(`dashboard on ${dash.url} (reading ${redactUrl(url)} as llm_viewer${settings.token ? '; token required' : ''})`);
 }
 
 main(process.env).catch((e: Error) => {

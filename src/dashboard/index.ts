@@ -6,8 +6,8 @@
  *   const dash = settings && await startDashboard({ ...settings, pool: auditorPool });
  *   log.info({ url: dash?.url }, 'dashboard');  ...  await dash?.close();
  *
- * `pool` must log in as llm_auditor (or a role that may SET ROLE llm_auditor): every read runs
- * as llm_auditor in a read-only transaction, through the audit views only.
+ * `pool` must log in as llm_viewer (or a role that may SET ROLE llm_viewer): every read runs
+ * as llm_viewer in a read-only transaction, through the audit views only.
  */
 import type { AddressInfo } from 'node:net';
 import type { Pool } from 'pg';

@@ -1,6 +1,6 @@
 /**
  * The one place the dashboard and the DB-derived metrics touch the database: one query per audit
- * view (SPEC.md's names and columns), each row parsed with zod, in one transaction as llm_auditor.
+ * view (SPEC.md's names and columns), each row parsed with zod, in one transaction as llm_viewer.
  * Never reads llm.request_results, llm.final_outputs or llm.distillation_export (prompts/outputs).
  */
 import type { Pool } from 'pg';
@@ -74,10 +74,10 @@ select (select count(*) from llm.open_holds) as open_holds,
           from (select scope, max(used_pct) / 100 as r from llm.limit_usage where current and used_pct is not null group by 1) u) as used_ratio_max,
        (select coalesce(json_agg(json_build_object('model_ref', model_ref, 'state', state)), '[]') from llm.breaker_state) as breakers`;
 
-/** Reads the given sections (and nothing else) in one read-only transaction as llm_auditor, and the database's now(). */
+/** Reads the given sections (and nothing else) in one read-only transaction as llm_viewer, and the database's now(). */
 export async function loadSections<N extends SectionName>(pool: Pool, names: readonly N[], tenantId: string | null):
   Promise<{ readAt: Date; rows: Pick<SectionRows, N> }> {
-  return withRole(pool, 'llm_auditor', async (c) => {
+  return withRole(pool, 'llm_viewer', async (c) => {
     const { rows: head } = await c.query(`select set_config('transaction_read_only', 'on', true), now() as read_at`);
     const out = {} as Record<SectionName, unknown[]>;
     for (const name of names) {
@@ -88,8 +88,8 @@ export async function loadSections<N extends SectionName>(pool: Pool, names: rea
   });
 }
 
-/** The aggregates the metrics export, in one query (as llm_auditor, or llm_operator where it may read the views). */
-export async function loadMetricsSnapshot(pool: Pool, role: 'llm_auditor' | 'llm_operator' = 'llm_auditor'): Promise<rows.MetricsSnapshot> {
+/** The aggregates the metrics export, in one query (as llm_viewer, or llm_operator where it may read the views). */
+export async function loadMetricsSnapshot(pool: Pool, role: 'llm_viewer' | 'llm_operator' = 'llm_viewer'): Promise<rows.MetricsSnapshot> {
   return withRole(pool, role, async (c) => {
     await c.query(`select set_config('transaction_read_only', 'on', true)`);
     return rows.metricsSnapshotRow.parse((await c.query(METRICS_SQL)).rows[0]);

@@ -6,7 +6,7 @@
  *
  *   withApp(pool, token, fn)        the application (llm_app): a signed context token (signContext)
  *   withMoney(pool, ctx, fn)        the worker's money path: SET LOCAL ROLE llm_money + tenant/user
- *   withRole(pool, role, fn)        cross-tenant work as llm_operator or llm_auditor (no tenant)
+ *   withRole(pool, role, fn)        cross-tenant work as llm_operator, llm_auditor or llm_viewer (no tenant)
  *
  * Each helper sends BEGIN, the role, the context and the per-transaction limits as one round trip
  * (values quoted with escapeLiteral; roles come from a closed list). moneyStatement(pool, ctx,
@@ -25,7 +25,7 @@ export interface RequestContext {
 }
 
 /** Roles a pooled worker connection (logged in as llm_worker) may act as. */
-export type ActingRole = 'llm_money' | 'llm_operator' | 'llm_auditor';
+export type ActingRole = 'llm_money' | 'llm_operator' | 'llm_auditor' | 'llm_viewer';
 
 export interface TxLimits {
   statementTimeoutMs?: number;

@@ -3,7 +3,7 @@
  * The roles are fixed (see sql/bootstrap/roles.sql); their passwords, where the server asks for
  * one, come from LLM_<ROLE>_PASSWORD (for example LLM_APP_PASSWORD). Nothing here is logged.
  */
-export const ROLES = ['llm_owner', 'llm_worker', 'llm_app', 'llm_operator', 'llm_auditor', 'llm_exporter'] as const;
+export const ROLES = ['llm_owner', 'llm_worker', 'llm_app', 'llm_operator', 'llm_auditor', 'llm_exporter', 'llm_viewer'] as const;
 export type Role = (typeof ROLES)[number];
 
 export function urlForRole(adminUrl: string, role: Role, env: NodeJS.ProcessEnv = process.env): string {

@@ -1,5 +1,5 @@
 /**
- * The demo's closing summary, read from the audit views as llm_auditor: the run's requests
+ * The demo's closing summary, read from the audit views as llm_viewer: the run's requests
  * (llm.calls), the month's spend (llm.monthly_spend), refusals, alerts, the run's budget scopes,
  * the cache (llm.refusals_by_reason, llm.alerts, llm.budget_scopes, llm.cache_stats) and
  * reconciliation (llm.reconciliation_drift).

@@ -3,7 +3,7 @@
  * (`npm run worker`, src/worker/run.ts) and for graphile-worker's own CLI (src/worker/cli.ts):
  * the llm_worker pool, the schema check, the catalog warnings, providers, the shared cache-fill
  * LISTEN connection, telemetry, metrics, the health endpoint and, when `dashboardPort` is set, the
- * read-only dashboard (src/dashboard, its own llm_auditor pool). Nothing here writes prices,
+ * read-only dashboard (src/dashboard, its own llm_viewer pool). Nothing here writes prices,
  * fallbacks or consent (the database is their source of truth), nor graphile-worker's tables.
  */
 import { EventEmitter } from 'node:events';
@@ -112,13 +112,13 @@ async function listen(port: number | null, serve: (p: number) => Promise<{ serve
 /**
  * The read-only dashboard when cfg.dashboardPort is set (off otherwise): loopback unless
  * DASHBOARD_HOST, which then needs DASHBOARD_TOKEN (checked before anything listens). Its own small
- * pool logs in as llm_auditor, so that it can read the audit views and nothing else.
+ * pool logs in as llm_viewer, so that it can read the audit views and nothing else.
  */
 async function serveDashboard(cfg: Config, logger: Logger, env: NodeJS.ProcessEnv,
   closers: Array<() => Promise<unknown> | void>): Promise<string | null> {
   if (cfg.dashboardPort === null) return null;
   const settings = dashboardSettings(cfg.dashboardPort, env);
-  const pool = new Pool({ connectionString: urlForRole(cfg.databaseUrl, 'llm_auditor', env), max: 2, application_name: 'llm-dashboard' });
+  const pool = new Pool({ connectionString: urlForRole(cfg.databaseUrl, 'llm_viewer', env), max: 2, application_name: 'llm-dashboard' });
   pool.on('error', (e) => logger.warn({ event: 'pool_error', pool: 'dashboard', error: e.message }, 'idle dashboard connection failed'));
   closers.push(() => pool.end());
   const dash = await startDashboard({ ...settings, pool,

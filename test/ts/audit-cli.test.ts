@@ -119,7 +119,7 @@ const SEED = `
   select tests.settle(tests.request_pk('f-3'), 1, 'error', 0, 0, 0);
   commit;`;
 
-describe('against a seeded v0.2 ledger (as llm_auditor)', () => {
+describe('against a seeded v0.2 ledger (as llm_viewer)', () => {
   let db: TestDb;
   let admin: Pool;
   let auditor: Pool;
@@ -145,7 +145,7 @@ describe('against a seeded v0.2 ledger (as llm_auditor)', () => {
     return JSON.parse(r.stdout);
   }
 
-  /** Rows of an audit view read as llm_auditor, as JSON carries them (int8 and numeric as strings, dates ISO, infinity null). */
+  /** Rows of an audit view read as llm_viewer, as JSON carries them (int8 and numeric as strings, dates ISO, infinity null). */
   async function view(sql: string, params: unknown[] = []): Promise<unknown> {
     return JSON.parse(JSON.stringify((await auditor.query(sql, params)).rows));
   }
@@ -153,7 +153,7 @@ describe('against a seeded v0.2 ledger (as llm_auditor)', () => {
   beforeAll(async () => {
     db = await createTestDb();
     admin = db.pool('admin', 2);
-    auditor = db.pool('llm_auditor', 2);
+    auditor = db.pool('llm_viewer', 2);
     await admin.query(SEED);
   });
   afterAll(async () => {
@@ -291,8 +291,8 @@ describe('against a seeded v0.2 ledger (as llm_auditor)', () => {
     bad.password = 'admin-s3cret';
     bad.pathname = '/no_such_database_for_audit';
     const io2 = capture();
-    expect(await main(['holds'], { DATABASE_URL: bad.toString(), LLM_AUDITOR_PASSWORD: 'auditor-s3cret' }, io2)).toBe(1);
-    expect(io2.stderr).toEqual([expect.stringMatching(/^audit: postgres:\/\/llm_auditor:\*\*\*@.*no_such_database_for_audit/)]);
+    expect(await main(['holds'], { DATABASE_URL: bad.toString(), LLM_VIEWER_PASSWORD: 'viewer-s3cret' }, io2)).toBe(1);
+    expect(io2.stderr).toEqual([expect.stringMatching(/^audit: postgres:\/\/llm_viewer:\*\*\*@.*no_such_database_for_audit/)]);
     expect(io2.stderr.join('')).not.toMatch(/s3cret/);
 
     r = await run(['--help']);

@@ -21,7 +21,7 @@ const started: Dashboard[] = [];
 
 beforeAll(async () => {
   db = await createTestDb();
-  auditor = db.pool('llm_auditor');
+  auditor = db.pool('llm_viewer');
 });
 afterAll(async () => {
   for (const d of started) await d.close();
@@ -162,14 +162,14 @@ function runCli(env: Record<string, string>, untilUrl: boolean): Promise<{ code:
   });
 }
 
-test('npm run dashboard: serves the views as llm_auditor; refuses a non-loopback bind without a token', async () => {
+test('npm run dashboard: serves the views as llm_viewer; refuses a non-loopback bind without a token', async () => {
   const refused = await runCli({ DATABASE_URL: db.adminUrl, DASHBOARD_PORT: '0', DASHBOARD_HOST: '0.0.0.0', DASHBOARD_TOKEN: '' }, false);
   expect(refused.code).toBe(1);
   expect(refused.out).toMatch(/dashboard: DASHBOARD_HOST=0\.0\.0\.0 is not a loopback address: set DASHBOARD_TOKEN/);
   const running = await runCli({ DATABASE_URL: db.adminUrl, DASHBOARD_PORT: '0', DASHBOARD_HOST: '', DASHBOARD_TOKEN: '' }, true);
   try {
     expect(running.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
-    expect(running.out).toContain('as llm_auditor');
+    expect(running.out).toContain('as llm_viewer');
     const res = await fetch(new URL('breakers.json', running.url));
     // On failure, show what the server said (its error goes to its output).
     expect({ status: res.status, out: res.status === 200 ? '' : running.out }).toEqual({ status: 200, out: '' });

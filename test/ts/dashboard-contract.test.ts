@@ -62,8 +62,8 @@ create view llm.budget_scopes as select * from (values
 ) v(tenant_id, budget_scope, endpoint, started_at, deadline_at, calls, calls_cap, spent_micros, held_micros, cap_micros, state);
 create schema graphile_worker;
 create view graphile_worker.jobs as select 0 as attempts, 25 as max_attempts, 'investigation'::text as task_identifier;
-grant usage on schema llm to llm_auditor, llm_operator;
-grant select on all tables in schema llm to llm_auditor;`;
+grant usage on schema llm to llm_viewer, llm_operator;
+grant select on all tables in schema llm to llm_viewer;`;
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = Record<string, any>;
@@ -90,7 +90,7 @@ afterAll(async () => {
   await admin.end();
 });
 
-test('every section query runs on SPEC.md\'s views as llm_auditor and its rows parse', async () => {
+test('every section query runs on SPEC.md\'s views as llm_viewer and its rows parse', async () => {
   const { rows } = await loadSections(pool, SECTION_NAMES, null);
   expect(Object.fromEntries(SECTION_NAMES.map((n) => [n, rows[n].length])))
     .toEqual({ spend: 3, limits: 3, hourly: 2, refusals: 1, holds: 1, shutoffs: 2, breakers: 1, alerts: 2, drift: 1, scopes: 1 });
@@ -140,7 +140,7 @@ test('the page renders every section from SPEC.md\'s views, alerts and budget sc
   }
 });
 
-test('every Grafana SQL panel runs on SPEC.md\'s views as llm_auditor', async () => {
+test('every Grafana SQL panel runs on SPEC.md\'s views as llm_viewer', async () => {
   const dashboard = JSON.parse(readFileSync(join(__dirname, '..', '..', 'ops', 'grafana', 'pg-llm-governor.json'), 'utf8'));
   const sqls: string[] = dashboard.panels.flatMap((p: { targets?: { rawSql?: string }[] }) => (p.targets ?? []).map((t) => t.rawSql))
     .filter(Boolean);
@@ -151,7 +151,7 @@ test('every Grafana SQL panel runs on SPEC.md\'s views as llm_auditor', async ()
     for (const tenant of ['all', A]) {
       for (const sql of sqls) {
         const runnable = sql.replace(/\$__timeFilter\(([a-z_]+)\)/g, `$1 > now() - interval '48 hours'`).replace(/\$\{tenant\}/g, tenant);
-        await c.query('begin; set local role llm_auditor');
+        await c.query('begin; set local role llm_viewer');
         try {
           await c.query(runnable);
         } catch (e) {

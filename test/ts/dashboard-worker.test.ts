@@ -1,6 +1,6 @@
 /**
  * The worker serves the read-only dashboard beside /metrics when `dashboardPort` (DASHBOARD_PORT)
- * is set, and not otherwise: on loopback by default, reading as llm_auditor through its own pool;
+ * is set, and not otherwise: on loopback by default, reading as llm_viewer through its own pool;
  * bound elsewhere it needs DASHBOARD_TOKEN (the worker refuses to start without one).
  */
 import { loadConfig } from '../../src/config';
@@ -34,7 +34,7 @@ test('without dashboardPort the worker serves no dashboard (only what it was ask
   }
 });
 
-test('with dashboardPort the worker serves the dashboard on loopback, as llm_auditor, beside /metrics; it stops with the worker', async () => {
+test('with dashboardPort the worker serves the dashboard on loopback, as llm_viewer, beside /metrics; it stops with the worker', async () => {
   const w = await h.startWorker({ metricsPort: 0, dashboardPort: 0 });
   let url: string;
   try {
@@ -54,7 +54,7 @@ test('with dashboardPort the worker serves the dashboard on loopback, as llm_aud
     expect(json.spend.map((r) => ({ user_id: r.user_id, spent_micros: r.spent_micros }))).toEqual(view);
     const sessions = (await h.admin.query(`select distinct usename::text from pg_stat_activity
       where datname = current_database() and application_name = 'llm-dashboard'`)).rows.map((r) => r.usename);
-    expect(sessions).toEqual(['llm_auditor']);
+    expect(sessions).toEqual(['llm_viewer']);
   } finally {
     await w.stop();
   }

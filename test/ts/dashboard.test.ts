@@ -27,7 +27,7 @@ beforeAll(async () => {
   db = await createTestDb();
   admin = db.pool('admin');
   await seedDashboardData(admin);
-  auditor = db.pool('llm_auditor');
+  auditor = db.pool('llm_viewer');
   dash = await startDashboard({ pool: auditor, port: 0, onError: (e) => errors.push(e) });
   browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
@@ -43,7 +43,7 @@ interface BrowserWindow { getComputedStyle(el: unknown): { backgroundColor: stri
 
 const MONTH = `date_trunc('month', now(), 'UTC')`;
 
-/** Rows of an audit view, read as llm_auditor, values as node-postgres gives them. */
+/** Rows of an audit view, read as llm_viewer, values as node-postgres gives them. */
 async function view(sql: string, params: unknown[] = []): Promise<Record<string, unknown>[]> {
   return (await auditor.query(sql, params)).rows;
 }

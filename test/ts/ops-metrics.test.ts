@@ -18,7 +18,7 @@ const servers: Server[] = [];
 beforeAll(async () => {
   db = await createTestDb();
   await seedDashboardData(db.pool('admin'));
-  auditor = db.pool('llm_auditor');
+  auditor = db.pool('llm_viewer');
   worker = db.pool('llm_worker');
 });
 afterAll(async () => {
@@ -95,7 +95,7 @@ test('without an auditor pool the views are read through the worker pool as llm_
 });
 
 test('a database that cannot be read leaves the DB-derived metrics out, counts the error, and still serves a valid scrape', async () => {
-  const dead = new Pool({ connectionString: 'postgres://llm_auditor@127.0.0.1:1/none', connectionTimeoutMillis: 2000 });
+  const dead = new Pool({ connectionString: 'postgres://llm_viewer@127.0.0.1:1/none', connectionTimeoutMillis: 2000 });
   dead.on('error', () => {});
   try {
     const text = await scrape(new Metrics(dead, { auditPool: dead }));

@@ -3,7 +3,7 @@
  *   - with DATABASE_URL, `npm start` runs the worker only and writes nothing (no demo data);
  *   - without it, `npm start` is the demo: its summary shows every request, a refusal, alerts, a budget
  *     scope, a semantic cache hit and no drift; then it prints the dashboard's URL, which serves the
- *     audit views as llm_auditor (HTML and JSON), and keeps running until Ctrl-C;
+ *     audit views as llm_viewer (HTML and JSON), and keeps running until Ctrl-C;
  *   - `npm run db` keeps the embedded database running and prints what the other commands need;
  *   - a second start while one runs: one clear line, no stack trace;
  *   - a role without its password: the message names the role and the variable.
@@ -98,7 +98,7 @@ test('npm start is the demo: a refusal, alerts, a budget scope, a semantic hit, 
     expect(out).toMatch(/^cache this month \(llm\.cache_stats\): 1 hit\(s\), 1 semantic, saved 0\.\d{6} USD$/m);
     expect(out).toMatch(/^reconciliation: no drift$/m);
 
-    const url = /^start: dashboard on (http:\/\/127\.0\.0\.1:\d+\/) \(served by the worker, read as llm_auditor\)$/m.exec(out)?.[1];
+    const url = /^start: dashboard on (http:\/\/127\.0\.0\.1:\d+\/) \(served by the worker, read as llm_viewer\)$/m.exec(out)?.[1];
     expect(url).toBeDefined();
     const page = await fetch(url!);
     expect(page.status).toBe(200);
@@ -108,11 +108,11 @@ test('npm start is the demo: a refusal, alerts, a budget scope, a semantic hit, 
     const res = await fetch(new URL('index.json', url));
     expect(res.status).toBe(200);
     const json = (await res.json()) as Json;
-    // The auditor's view: what llm_auditor reads from the views is what the dashboard serves.
+    // The auditor's view: what llm_viewer reads from the views is what the dashboard serves.
     const secrets = JSON.parse(readFileSync(join(dataDir, 'secrets.json'), 'utf8')) as Record<string, string>;
     const db = (role: string) => new Client({ connectionString:
       `postgres://${role}:${encodeURIComponent(secrets[role]!)}@127.0.0.1:${port}/llm_governor` });
-    const auditor = db('llm_auditor');
+    const auditor = db('llm_viewer');
     await auditor.connect();
     try {
       const view = async (sql: string) => (await auditor.query(sql)).rows;
@@ -125,7 +125,7 @@ test('npm start is the demo: a refusal, alerts, a budget scope, a semantic hit, 
         where month_start = date_trunc('month', now(), 'UTC') order by tenant_id, user_id nulls first`)).map((r) => r.spent_micros));
       expect(json.drift).toEqual([]);
       const sessions = await view(`select distinct usename::text as u from pg_stat_activity where application_name = 'llm-dashboard'`);
-      expect(sessions).toEqual([{ u: 'llm_auditor' }]);
+      expect(sessions).toEqual([{ u: 'llm_viewer' }]);
     } finally {
       await auditor.end();
     }
@@ -191,13 +191,15 @@ describe('the embedded database', () => {
       const m = /^export ([A-Z_]+)='(.*)'$/.exec(l)!;
       return [m[1]!, m[2]!];
     }));
-    const auditorUrl = new URL(exported.DATABASE_URL!);
-    auditorUrl.username = 'llm_auditor';
-    auditorUrl.password = encodeURIComponent(exported.LLM_AUDITOR_PASSWORD!);
-    const c = new Client({ connectionString: auditorUrl.toString() });
-    await c.connect();
-    expect((await c.query('select current_user as u')).rows[0].u).toBe('llm_auditor');
-    await c.end();
+    for (const role of ['llm_auditor', 'llm_viewer']) {
+      const roleUrl = new URL(exported.DATABASE_URL!);
+      roleUrl.username = role;
+      roleUrl.password = encodeURIComponent(exported[`${role.toUpperCase()}_PASSWORD`]!);
+      const c = new Client({ connectionString: roleUrl.toString() });
+      await c.connect();
+      expect((await c.query('select current_user as u')).rows[0].u).toBe(role);
+      await c.end();
+    }
   });
 
   test('a second start while one runs: one line naming the running server, no stack trace', async () => {
@@ -218,7 +220,7 @@ describe('the embedded database', () => {
     const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'audit.ts'), 'holds'],
       { cwd: ROOT, env: { ...env, DATABASE_URL: dbUrl }, encoding: 'utf8' });
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/role llm_auditor needs a password: set LLM_AUDITOR_PASSWORD/);
+    expect(r.stderr).toMatch(/role llm_viewer needs a password: set LLM_VIEWER_PASSWORD/);
     expect(r.stderr).not.toMatch(/SASL/);
     const m = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'migrate.ts')],
       { cwd: ROOT, env: { ...env, DATABASE_URL: dbUrl }, encoding: 'utf8' });
