@@ -13,6 +13,7 @@ import { Pool } from 'pg';
 import type { Config } from '../config';
 import { dashboardSettings, startDashboard } from '../dashboard';
 import { sqlLedger } from '../db/ledger';
+import { closeWhenEnded } from '../db/pool-end';
 import { expectedApiHash } from '../db/migrate';
 import { urlForRole } from '../db/urls';
 import type { Logger } from '../logger';
@@ -64,7 +65,7 @@ export async function createRuntime(cfg: Config, logger: Logger, env: NodeJS.Pro
     allowExitOnIdle: opts.allowExitOnIdle ?? false });
   pool.on('error', (e) => logger.warn({ event: 'pool_error', error: e.message }, 'idle database connection failed'));
   pool.on('connect', (client) => client.on('error', (e) => logger.warn({ event: 'client_error', error: e.message }, 'database connection failed')));
-  const closers: Array<() => Promise<unknown> | void> = [() => pool.end()];
+  const closers: Array<() => Promise<unknown> | void> = [closeWhenEnded(pool)];
   const close = async () => {
     for (const c of closers.reverse()) await Promise.resolve(c()).catch(() => {});
   };
@@ -120,7 +121,7 @@ async function serveDashboard(cfg: Config, logger: Logger, env: NodeJS.ProcessEn
   const settings = dashboardSettings(cfg.dashboardPort, env);
   const pool = new Pool({ connectionString: urlForRole(cfg.databaseUrl, 'llm_viewer', env), max: 2, application_name: 'llm-dashboard' });
   pool.on('error', (e) => logger.warn({ event: 'pool_error', pool: 'dashboard', error: e.message }, 'idle dashboard connection failed'));
-  closers.push(() => pool.end());
+  closers.push(closeWhenEnded(pool));
   const dash = await startDashboard({ ...settings, pool,
     onError: (e) => logger.warn({ event: 'dashboard_error', error: (e as Error)?.message }, 'dashboard request failed') });
   closers.push(() => dash.close());

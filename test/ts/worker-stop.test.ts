@@ -44,3 +44,17 @@ test('calls aborted by a stopping worker are charged their hold and leave the sh
     await w2.stop();
   }
 }, 120_000);
+
+test('stop() resolves once every connection of the worker\'s pool has ended, not only been asked to end', async () => {
+  // `npm start -- --once` stops its embedded server right after the worker: connections still ending were terminated
+  // under it, and each logged two warnings (seen in about one run of three).
+  h.mock.reset();
+  const w = await h.startWorker({ worker: { concurrency: 4, pollIntervalMs: 100 } });
+  for (const id of ['close-1', 'close-2', 'close-3', 'close-4']) await h.enqueue(payload(id));
+  await h.waitForJobs(20_000);
+  const before = await q(`select count(*)::int as n from pg_stat_activity where datname = current_database() and application_name = 'llm-worker'`);
+  expect(before[0].n).toBeGreaterThan(1);
+  await w.stop();
+  const after = await q(`select pid, state from pg_stat_activity where datname = current_database() and application_name = 'llm-worker'`);
+  expect(after).toEqual([]);
+}, 60_000);
