@@ -1402,7 +1402,7 @@ CREATE FUNCTION llm.set_setting(p_name text, p_value text) RETURNS void
 begin
   if p_name not in ('hold_margin_ms', 'max_attempts_per_request', 'enqueue_max_attempts', 'breaker_failure_threshold', 'breaker_cooldown_ms',
       'cache_ttl_ms', 'cache_fill_wait_ms', 'output_retention_ms', 'trace_retention_ms', 'ledger_retention_months', 'partitions_ahead_months',
-      'idempotency_months', 'semantic_max_candidates', 'settle_commit') then
+      'idempotency_months', 'semantic_max_candidates', 'settle_commit', 'queue_share_jobs', 'queue_drain_per_s') then
     raise exception using errcode = '22023', message = 'unknown setting', detail = format('setting %s', p_name),
       hint = 'See the columns of llm_private.settings (comments say what each does).';
   end if;
@@ -2278,13 +2278,8 @@ COMMENT ON COLUMN llm_private.attempts.semantic_bound_hit IS 'The semantic looku
 CREATE FUNCTION llm_private.charged_amount(p_unit llm_private.limit_unit, a llm_private.attempts) RETURNS bigint
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     AS $$
-  select case when a.state in ('held', 'released', 'refused', 'cached') then 0::pg_catalog.int8
-    else case p_unit
-      when 'micros' then a.charged_micros
-      when 'tokens' then case when a.usage_unknown then a.input_tokens_estimate::pg_catalog.int8 + a.max_output_tokens
-                              else coalesce(a.input_tokens, 0)::pg_catalog.int8 + coalesce(a.cached_input_tokens, 0) + coalesce(a.output_tokens, 0) end
-      when 'calls' then case when a.purpose = 'chat' then 1::pg_catalog.int8 else 0::pg_catalog.int8 end
-      else 0::pg_catalog.int8 end end
+  select llm_private.charged_amount(p_unit, a.state, a.charged_micros, a.usage_unknown, a.input_tokens_estimate, a.max_output_tokens,
+    a.input_tokens, a.cached_input_tokens, a.output_tokens, a.purpose)
 $$;
 
 ALTER FUNCTION llm_private.charged_amount(p_unit llm_private.limit_unit, a llm_private.attempts) OWNER TO llm_owner;
@@ -2294,6 +2289,30 @@ ALTER FUNCTION llm_private.charged_amount(p_unit llm_private.limit_unit, a llm_p
 --
 
 COMMENT ON FUNCTION llm_private.charged_amount(p_unit llm_private.limit_unit, a llm_private.attempts) IS 'What a settled or expired attempt counts as spent on a meter of this unit (0 while held, and when released, refused or cached).';
+
+--
+-- Name: charged_amount(llm_private.limit_unit, llm_private.attempt_state, bigint, boolean, integer, integer, integer, integer, integer, llm_private.purpose); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.charged_amount(p_unit llm_private.limit_unit, p_state llm_private.attempt_state, p_charged_micros bigint, p_usage_unknown boolean, p_input_tokens_estimate integer, p_max_output_tokens integer, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer, p_purpose llm_private.purpose) RETURNS bigint
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+  select case when p_state in ('held', 'released', 'refused', 'cached') then 0::pg_catalog.int8
+    else case p_unit
+      when 'micros' then p_charged_micros
+      when 'tokens' then case when p_usage_unknown then p_input_tokens_estimate::pg_catalog.int8 + p_max_output_tokens
+                              else coalesce(p_input_tokens, 0)::pg_catalog.int8 + coalesce(p_cached_input_tokens, 0) + coalesce(p_output_tokens, 0) end
+      when 'calls' then case when p_purpose = 'chat' then 1::pg_catalog.int8 else 0::pg_catalog.int8 end
+      else 0::pg_catalog.int8 end end
+$$;
+
+ALTER FUNCTION llm_private.charged_amount(p_unit llm_private.limit_unit, p_state llm_private.attempt_state, p_charged_micros bigint, p_usage_unknown boolean, p_input_tokens_estimate integer, p_max_output_tokens integer, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer, p_purpose llm_private.purpose) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION charged_amount(p_unit llm_private.limit_unit, p_state llm_private.attempt_state, p_charged_micros bigint, p_usage_unknown boolean, p_input_tokens_estimate integer, p_max_output_tokens integer, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer, p_purpose llm_private.purpose); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.charged_amount(p_unit llm_private.limit_unit, p_state llm_private.attempt_state, p_charged_micros bigint, p_usage_unknown boolean, p_input_tokens_estimate integer, p_max_output_tokens integer, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer, p_purpose llm_private.purpose) IS 'What a settled or expired attempt counts as spent on a meter of this unit, from its columns (0 while held, and when released, refused or cached).';
 
 --
 -- Name: claim_window_start(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
@@ -2574,11 +2593,7 @@ COMMENT ON FUNCTION llm_private.from_worker_login_as_operator() IS 'True when th
 CREATE FUNCTION llm_private.held_amount(p_unit llm_private.limit_unit, a llm_private.attempts) RETURNS bigint
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     AS $$
-  select case p_unit
-    when 'micros' then a.held_micros
-    when 'tokens' then a.input_tokens_estimate::pg_catalog.int8 + a.max_output_tokens
-    when 'calls' then case when a.purpose = 'chat' then 1::pg_catalog.int8 else 0::pg_catalog.int8 end
-    else 0::pg_catalog.int8 end
+  select llm_private.held_amount(p_unit, a.held_micros, a.input_tokens_estimate, a.max_output_tokens, a.purpose)
 $$;
 
 ALTER FUNCTION llm_private.held_amount(p_unit llm_private.limit_unit, a llm_private.attempts) OWNER TO llm_owner;
@@ -2588,6 +2603,28 @@ ALTER FUNCTION llm_private.held_amount(p_unit llm_private.limit_unit, a llm_priv
 --
 
 COMMENT ON FUNCTION llm_private.held_amount(p_unit llm_private.limit_unit, a llm_private.attempts) IS 'What a held attempt holds on a meter of this unit.';
+
+--
+-- Name: held_amount(llm_private.limit_unit, bigint, integer, integer, llm_private.purpose); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.held_amount(p_unit llm_private.limit_unit, p_held_micros bigint, p_input_tokens_estimate integer, p_max_output_tokens integer, p_purpose llm_private.purpose) RETURNS bigint
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+  select case p_unit
+    when 'micros' then p_held_micros
+    when 'tokens' then p_input_tokens_estimate::pg_catalog.int8 + p_max_output_tokens
+    when 'calls' then case when p_purpose = 'chat' then 1::pg_catalog.int8 else 0::pg_catalog.int8 end
+    else 0::pg_catalog.int8 end
+$$;
+
+ALTER FUNCTION llm_private.held_amount(p_unit llm_private.limit_unit, p_held_micros bigint, p_input_tokens_estimate integer, p_max_output_tokens integer, p_purpose llm_private.purpose) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION held_amount(p_unit llm_private.limit_unit, p_held_micros bigint, p_input_tokens_estimate integer, p_max_output_tokens integer, p_purpose llm_private.purpose); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.held_amount(p_unit llm_private.limit_unit, p_held_micros bigint, p_input_tokens_estimate integer, p_max_output_tokens integer, p_purpose llm_private.purpose) IS 'What a held attempt holds on a meter of this unit, from its columns (held_micros, input_tokens_estimate, max_output_tokens, purpose).';
 
 --
 -- Name: hmac_pads(bytea); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
@@ -5160,7 +5197,9 @@ CREATE FUNCTION llm_queue.add_request_job(p_request_pk bigint) RETURNS bigint
 declare
   ctx record;
   r record;
+  s record;
   v_job_id bigint;
+  v_level bigint;
 begin
   select * into ctx from llm_private.app_context();
   if ctx.tenant_id is null then
@@ -5168,7 +5207,7 @@ begin
       hint = 'Call llm.use_context(token) in this transaction first.';
   end if;
   -- Only a request of the caller's own tenant and user, still queued, with no job yet: the wrapper
-  -- builds the identifier, payload and key itself, so it can do nothing llm.enqueue_call cannot.
+  -- builds the identifier, payload, key and priority itself, so it can do nothing llm.enqueue_call cannot.
   select q.tenant_id, q.user_id, q.id, q.endpoint, q.state, q.job_id, q.request_id into r
     from llm_private.requests q
    where q.tenant_id = ctx.tenant_id and q.user_id = ctx.user_id and q.id = p_request_pk
@@ -5181,22 +5220,32 @@ begin
     raise exception using errcode = '55000', message = 'request already has a job or is not queued',
       detail = format('request %s is %s, job %s', r.id, r.state, coalesce(r.job_id::text, 'none'));
   end if;
+  select x.idempotency_months, x.enqueue_max_attempts, x.queue_share_jobs, x.queue_drain_per_s into s from llm_private.settings x;
   -- The claim key is the tenant's: another user of the tenant holding (request_id, endpoint) in the
   -- idempotency window makes this claim a conflict (the caller cannot see that user's rows).
   if exists (select 1 from llm_private.requests o
               where o.tenant_id = r.tenant_id and o.request_id = r.request_id and o.endpoint = r.endpoint and o.id <> r.id
                 and o.user_id <> r.user_id
-                and o.id >= (llm_private.month_index(llm_private.now())
-                             - (select s.idempotency_months from llm_private.settings s) + 1)::bigint << 40) then
+                and o.id >= (llm_private.month_index(llm_private.now()) - s.idempotency_months + 1)::bigint << 40) then
     raise exception using errcode = 'LG409', message = 'request_id already claimed by another user of the tenant',
       detail = format('tenant %s, endpoint %s, request_id %s', r.tenant_id, r.endpoint, r.request_id),
       hint = 'Use a new request_id.';
   end if;
+  -- The tenant's backlog level before this job (drained since its last enqueue), then this job added.
+  insert into llm_private.tenant_backlog as b (tenant_id, level_mjobs, updated_at)
+  values (r.tenant_id, 1000, llm_private.now())
+  on conflict (tenant_id) do update
+    set level_mjobs = greatest(0, b.level_mjobs
+                                  - (greatest(0, extract(epoch from (excluded.updated_at - b.updated_at))) * 1000)::bigint * s.queue_drain_per_s)
+                      + 1000,
+        updated_at = greatest(b.updated_at, excluded.updated_at)
+  returning b.level_mjobs - 1000 into v_level;
   select j.id into v_job_id
     from graphile_worker.add_job(r.endpoint::text,
            json_build_object('tenant_id', r.tenant_id, 'user_id', r.user_id, 'request_pk', r.id::text),
-           max_attempts => (select s.enqueue_max_attempts::int from llm_private.settings s),
-           job_key => format('llm:%s:%s', r.tenant_id, r.id), job_key_mode => 'unsafe_dedupe') j;
+           max_attempts => s.enqueue_max_attempts::int,
+           job_key => format('llm:%s:%s', r.tenant_id, r.id), job_key_mode => 'unsafe_dedupe',
+           priority => least(v_level / 1000 / s.queue_share_jobs, 32767)::int) j;
   update llm_private.requests q set job_id = v_job_id where q.tenant_id = r.tenant_id and q.id = r.id;
   return v_job_id;
 end
@@ -5208,7 +5257,7 @@ ALTER FUNCTION llm_queue.add_request_job(p_request_pk bigint) OWNER TO llm_worke
 -- Name: FUNCTION add_request_job(p_request_pk bigint); Type: COMMENT; Schema: llm_queue; Owner: llm_worker
 --
 
-COMMENT ON FUNCTION llm_queue.add_request_job(p_request_pk bigint) IS 'SECURITY DEFINER (owner llm_worker): adds the graphile-worker job of a queued request of the caller''s own signed context, once. The job''s identifier, payload ({tenant_id, user_id, request_pk}) and key are built here. Called by llm.enqueue_call.';
+COMMENT ON FUNCTION llm_queue.add_request_job(p_request_pk bigint) IS 'SECURITY DEFINER (owner llm_worker): adds the graphile-worker job of a queued request of the caller''s own signed context, once. The job''s identifier, payload ({tenant_id, user_id, request_pk}), key and priority (the tenant''s backlog level ÷ settings.queue_share_jobs: a fair share of the queue between tenants) are built here. Called by llm.enqueue_call.';
 
 --
 -- Name: adjustment_id_seq; Type: SEQUENCE; Schema: llm_private; Owner: llm_owner
@@ -6452,10 +6501,10 @@ CREATE VIEW llm.reconciliation_drift WITH (security_invoker='true') AS
             k.k_shard,
             sum(
                 CASE
-                    WHEN (a.state = 'held'::llm_private.attempt_state) THEN llm_private.held_amount(m_1.unit, a.*)
+                    WHEN (a.state = 'held'::llm_private.attempt_state) THEN llm_private.held_amount(m_1.unit, a.held_micros, a.input_tokens_estimate, a.max_output_tokens, a.purpose)
                     ELSE (0)::bigint
                 END) AS held,
-            sum(llm_private.charged_amount(m_1.unit, a.*)) AS spent
+            sum(llm_private.charged_amount(m_1.unit, a.state, a.charged_micros, a.usage_unknown, a.input_tokens_estimate, a.max_output_tokens, a.input_tokens, a.cached_input_tokens, a.output_tokens, a.purpose)) AS spent
            FROM (((((llm_private.attempts a
              JOIN llm_private.requests q ON (((q.tenant_id = a.tenant_id) AND (q.id = a.request_pk))))
              LEFT JOIN llm_private.budget_scopes b ON (((b.tenant_id = q.tenant_id) AND (b.scope_key = q.budget_scope))))
@@ -7079,6 +7128,8 @@ CREATE TABLE llm_private.settings (
     semantic_max_candidates integer DEFAULT 2000 NOT NULL,
     swept_until timestamp with time zone DEFAULT '-infinity'::timestamp with time zone NOT NULL,
     settle_commit text DEFAULT 'deferred'::text NOT NULL,
+    queue_share_jobs integer DEFAULT 50 NOT NULL,
+    queue_drain_per_s integer DEFAULT 10 NOT NULL,
     CONSTRAINT settings_breaker_cooldown_ms_check CHECK (((breaker_cooldown_ms >= 100) AND (breaker_cooldown_ms <= 86400000))),
     CONSTRAINT settings_breaker_failure_threshold_check CHECK (((breaker_failure_threshold >= 1) AND (breaker_failure_threshold <= 1000))),
     CONSTRAINT settings_cache_fill_wait_ms_check CHECK (((cache_fill_wait_ms >= 10) AND (cache_fill_wait_ms <= 600000))),
@@ -7091,6 +7142,8 @@ CREATE TABLE llm_private.settings (
     CONSTRAINT settings_max_attempts_per_request_check CHECK (((max_attempts_per_request >= 1) AND (max_attempts_per_request <= 100))),
     CONSTRAINT settings_output_retention_ms_check CHECK (((output_retention_ms >= 60000) AND (output_retention_ms <= '315360000000'::bigint))),
     CONSTRAINT settings_partitions_ahead_months_check CHECK (((partitions_ahead_months >= 1) AND (partitions_ahead_months <= 24))),
+    CONSTRAINT settings_queue_drain_per_s_check CHECK (((queue_drain_per_s >= 0) AND (queue_drain_per_s <= 1000000))),
+    CONSTRAINT settings_queue_share_jobs_check CHECK (((queue_share_jobs >= 1) AND (queue_share_jobs <= 1000000))),
     CONSTRAINT settings_semantic_max_candidates_check CHECK (((semantic_max_candidates >= 10) AND (semantic_max_candidates <= 1000000))),
     CONSTRAINT settings_settle_commit_check CHECK ((settle_commit = ANY (ARRAY['deferred'::text, 'durable'::text]))),
     CONSTRAINT settings_trace_retention_ms_check CHECK (((trace_retention_ms >= 60000) AND (trace_retention_ms <= '315360000000'::bigint)))
@@ -7197,6 +7250,18 @@ COMMENT ON COLUMN llm_private.settings.swept_until IS 'The expiry sweep has char
 COMMENT ON COLUMN llm_private.settings.settle_commit IS 'deferred (default): llm.settle_call commits without waiting for its WAL flush (synchronous_commit = off for its transaction) when the settle charges no more than the attempt held, in every unit. A crash can lose only such a settle, and only before any later synchronous commit (every one flushes the WAL before it, in order); the attempt is then still held, durable since its reserve, and the expiry charges the hold in full: more than the lost settle, never less. durable: every settle waits for its flush.';
 
 --
+-- Name: COLUMN settings.queue_share_jobs; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.settings.queue_share_jobs IS 'Jobs of one tenant''s burst per step of graphile-worker priority (llm_queue.add_request_job): a tenant''s first queue_share_jobs queued jobs run at priority 0, the next at 1, ... so other tenants'' new jobs wait behind at most this many of its jobs.';
+
+--
+-- Name: COLUMN settings.queue_drain_per_s; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.settings.queue_drain_per_s IS 'How fast a tenant''s backlog level (llm_private.tenant_backlog) drains, in jobs per second: a tenant that enqueues no faster than this stays at priority 0.';
+
+--
 -- Name: shutoff_windows_id_seq; Type: SEQUENCE; Schema: llm_private; Owner: llm_owner
 --
 
@@ -7208,6 +7273,27 @@ ALTER TABLE llm_private.shutoff_windows ALTER COLUMN id ADD GENERATED ALWAYS AS 
     NO MAXVALUE
     CACHE 1
 );
+
+--
+-- Name: tenant_backlog; Type: TABLE; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TABLE llm_private.tenant_backlog (
+    tenant_id uuid NOT NULL,
+    level_mjobs bigint NOT NULL,
+    updated_at timestamp with time zone NOT NULL,
+    CONSTRAINT tenant_backlog_level_mjobs_check CHECK ((level_mjobs >= 0))
+);
+
+ALTER TABLE ONLY llm_private.tenant_backlog FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE llm_private.tenant_backlog OWNER TO llm_owner;
+
+--
+-- Name: TABLE tenant_backlog; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON TABLE llm_private.tenant_backlog IS 'Each tenant''s backlog level in milli-jobs (a leaky bucket: +1,000 per enqueue, draining at settings.queue_drain_per_s), written only by llm_queue.add_request_job in the enqueuing tenant''s own context; it gives the tenant''s next job its graphile-worker priority.';
 
 --
 -- Name: usage_default; Type: TABLE; Schema: llm_private; Owner: llm_owner
@@ -7506,6 +7592,13 @@ ALTER TABLE ONLY llm_private.settings
 
 ALTER TABLE ONLY llm_private.shutoff_windows
     ADD CONSTRAINT shutoff_windows_pkey PRIMARY KEY (id);
+
+--
+-- Name: tenant_backlog tenant_backlog_pkey; Type: CONSTRAINT; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE ONLY llm_private.tenant_backlog
+    ADD CONSTRAINT tenant_backlog_pkey PRIMARY KEY (tenant_id);
 
 --
 -- Name: tenants tenants_pkey; Type: CONSTRAINT; Schema: llm_private; Owner: llm_owner
@@ -8216,6 +8309,12 @@ ALTER TABLE llm_private.context_keys ENABLE ROW LEVEL SECURITY;
 ALTER TABLE llm_private.endpoint_settings ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: tenant_backlog enqueue_own_tenant; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY enqueue_own_tenant ON llm_private.tenant_backlog TO llm_worker USING ((tenant_id = llm_private.app_tenant_id())) WITH CHECK ((tenant_id = llm_private.app_tenant_id()));
+
+--
 -- Name: reasoning_traces exporter_allowed; Type: POLICY; Schema: llm_private; Owner: llm_owner
 --
 
@@ -8720,6 +8819,12 @@ ALTER TABLE llm_private.settings ENABLE ROW LEVEL SECURITY;
 --
 
 ALTER TABLE llm_private.shutoff_windows ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: tenant_backlog; Type: ROW SECURITY; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE llm_private.tenant_backlog ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: tenants; Type: ROW SECURITY; Schema: llm_private; Owner: llm_owner
@@ -9504,7 +9609,6 @@ GRANT SELECT ON TABLE llm_private.attempts TO llm_app;
 GRANT SELECT ON TABLE llm_private.attempts TO llm_operator;
 GRANT SELECT ON TABLE llm_private.attempts TO llm_auditor;
 GRANT SELECT ON TABLE llm_private.attempts TO llm_money;
-GRANT SELECT ON TABLE llm_private.attempts TO llm_viewer;
 
 --
 -- Name: COLUMN attempts.tenant_id; Type: ACL; Schema: llm_private; Owner: llm_owner
@@ -9512,6 +9616,7 @@ GRANT SELECT ON TABLE llm_private.attempts TO llm_viewer;
 
 GRANT INSERT(tenant_id) ON TABLE llm_private.attempts TO llm_money;
 GRANT SELECT(tenant_id) ON TABLE llm_private.attempts TO llm_exporter;
+GRANT SELECT(tenant_id) ON TABLE llm_private.attempts TO llm_viewer;
 
 --
 -- Name: COLUMN attempts.request_pk; Type: ACL; Schema: llm_private; Owner: llm_owner
@@ -9519,30 +9624,35 @@ GRANT SELECT(tenant_id) ON TABLE llm_private.attempts TO llm_exporter;
 
 GRANT INSERT(request_pk) ON TABLE llm_private.attempts TO llm_money;
 GRANT SELECT(request_pk) ON TABLE llm_private.attempts TO llm_exporter;
+GRANT SELECT(request_pk) ON TABLE llm_private.attempts TO llm_viewer;
 
 --
 -- Name: COLUMN attempts.attempt_no; Type: ACL; Schema: llm_private; Owner: llm_owner
 --
 
 GRANT SELECT(attempt_no) ON TABLE llm_private.attempts TO llm_exporter;
+GRANT SELECT(attempt_no) ON TABLE llm_private.attempts TO llm_viewer;
 
 --
 -- Name: COLUMN attempts.user_id; Type: ACL; Schema: llm_private; Owner: llm_owner
 --
 
 GRANT INSERT(user_id) ON TABLE llm_private.attempts TO llm_money;
+GRANT SELECT(user_id) ON TABLE llm_private.attempts TO llm_viewer;
 
 --
 -- Name: COLUMN attempts.purpose; Type: ACL; Schema: llm_private; Owner: llm_owner
 --
 
 GRANT INSERT(purpose) ON TABLE llm_private.attempts TO llm_money;
+GRANT SELECT(purpose) ON TABLE llm_private.attempts TO llm_viewer;
 
 --
 -- Name: COLUMN attempts.job_attempt; Type: ACL; Schema: llm_private; Owner: llm_owner
 --
 
 GRANT INSERT(job_attempt) ON TABLE llm_private.attempts TO llm_money;
+GRANT SELECT(job_attempt) ON TABLE llm_private.attempts TO llm_viewer;
 
 --
 -- Name: COLUMN attempts.state; Type: ACL; Schema: llm_private; Owner: llm_owner
@@ -9550,66 +9660,161 @@ GRANT INSERT(job_attempt) ON TABLE llm_private.attempts TO llm_money;
 
 GRANT UPDATE(state) ON TABLE llm_private.attempts TO llm_money;
 GRANT UPDATE(state) ON TABLE llm_private.attempts TO llm_operator;
+GRANT SELECT(state) ON TABLE llm_private.attempts TO llm_viewer;
+
+--
+-- Name: COLUMN attempts.decision; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT SELECT(decision) ON TABLE llm_private.attempts TO llm_viewer;
+
+--
+-- Name: COLUMN attempts.reason; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT SELECT(reason) ON TABLE llm_private.attempts TO llm_viewer;
 
 --
 -- Name: COLUMN attempts.price_id; Type: ACL; Schema: llm_private; Owner: llm_owner
 --
 
 GRANT SELECT(price_id) ON TABLE llm_private.attempts TO llm_exporter;
+GRANT SELECT(price_id) ON TABLE llm_private.attempts TO llm_viewer;
 
 --
 -- Name: COLUMN attempts.input_tokens_estimate; Type: ACL; Schema: llm_private; Owner: llm_owner
 --
 
 GRANT INSERT(input_tokens_estimate) ON TABLE llm_private.attempts TO llm_money;
+GRANT SELECT(input_tokens_estimate) ON TABLE llm_private.attempts TO llm_viewer;
+
+--
+-- Name: COLUMN attempts.max_output_tokens; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT SELECT(max_output_tokens) ON TABLE llm_private.attempts TO llm_viewer;
+
+--
+-- Name: COLUMN attempts.held_micros; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT SELECT(held_micros) ON TABLE llm_private.attempts TO llm_viewer;
+
+--
+-- Name: COLUMN attempts.reserved_at; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT SELECT(reserved_at) ON TABLE llm_private.attempts TO llm_viewer;
 
 --
 -- Name: COLUMN attempts.expires_at; Type: ACL; Schema: llm_private; Owner: llm_owner
 --
 
 GRANT INSERT(expires_at) ON TABLE llm_private.attempts TO llm_money;
+GRANT SELECT(expires_at) ON TABLE llm_private.attempts TO llm_viewer;
+
+--
+-- Name: COLUMN attempts.ended_at; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT SELECT(ended_at) ON TABLE llm_private.attempts TO llm_viewer;
 
 --
 -- Name: COLUMN attempts.input_tokens; Type: ACL; Schema: llm_private; Owner: llm_owner
 --
 
 GRANT UPDATE(input_tokens) ON TABLE llm_private.attempts TO llm_money;
+GRANT SELECT(input_tokens) ON TABLE llm_private.attempts TO llm_viewer;
 
 --
 -- Name: COLUMN attempts.cached_input_tokens; Type: ACL; Schema: llm_private; Owner: llm_owner
 --
 
 GRANT UPDATE(cached_input_tokens) ON TABLE llm_private.attempts TO llm_money;
+GRANT SELECT(cached_input_tokens) ON TABLE llm_private.attempts TO llm_viewer;
 
 --
 -- Name: COLUMN attempts.output_tokens; Type: ACL; Schema: llm_private; Owner: llm_owner
 --
 
 GRANT UPDATE(output_tokens) ON TABLE llm_private.attempts TO llm_money;
+GRANT SELECT(output_tokens) ON TABLE llm_private.attempts TO llm_viewer;
+
+--
+-- Name: COLUMN attempts.cost_micros; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT SELECT(cost_micros) ON TABLE llm_private.attempts TO llm_viewer;
+
+--
+-- Name: COLUMN attempts.charged_micros; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT SELECT(charged_micros) ON TABLE llm_private.attempts TO llm_viewer;
 
 --
 -- Name: COLUMN attempts.latency_ms; Type: ACL; Schema: llm_private; Owner: llm_owner
 --
 
 GRANT UPDATE(latency_ms) ON TABLE llm_private.attempts TO llm_money;
+GRANT SELECT(latency_ms) ON TABLE llm_private.attempts TO llm_viewer;
 
 --
 -- Name: COLUMN attempts.provider_status; Type: ACL; Schema: llm_private; Owner: llm_owner
 --
 
 GRANT UPDATE(provider_status) ON TABLE llm_private.attempts TO llm_money;
+GRANT SELECT(provider_status) ON TABLE llm_private.attempts TO llm_viewer;
+
+--
+-- Name: COLUMN attempts.usage_unknown; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT SELECT(usage_unknown) ON TABLE llm_private.attempts TO llm_viewer;
+
+--
+-- Name: COLUMN attempts.late; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT SELECT(late) ON TABLE llm_private.attempts TO llm_viewer;
 
 --
 -- Name: COLUMN attempts.output_valid; Type: ACL; Schema: llm_private; Owner: llm_owner
 --
 
 GRANT UPDATE(output_valid) ON TABLE llm_private.attempts TO llm_money;
+GRANT SELECT(output_valid) ON TABLE llm_private.attempts TO llm_viewer;
 
 --
 -- Name: COLUMN attempts.pii_flagged; Type: ACL; Schema: llm_private; Owner: llm_owner
 --
 
 GRANT UPDATE(pii_flagged) ON TABLE llm_private.attempts TO llm_money;
+GRANT SELECT(pii_flagged) ON TABLE llm_private.attempts TO llm_viewer;
+
+--
+-- Name: COLUMN attempts.meter_ids; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT SELECT(meter_ids) ON TABLE llm_private.attempts TO llm_viewer;
+
+--
+-- Name: COLUMN attempts.limit_id; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT SELECT(limit_id) ON TABLE llm_private.attempts TO llm_viewer;
+
+--
+-- Name: COLUMN attempts.limit_cap; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT SELECT(limit_cap) ON TABLE llm_private.attempts TO llm_viewer;
+
+--
+-- Name: COLUMN attempts.limit_used; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT SELECT(limit_used) ON TABLE llm_private.attempts TO llm_viewer;
 
 --
 -- Name: COLUMN attempts.cache_key; Type: ACL; Schema: llm_private; Owner: llm_owner
@@ -9618,34 +9823,57 @@ GRANT UPDATE(pii_flagged) ON TABLE llm_private.attempts TO llm_money;
 GRANT INSERT(cache_key) ON TABLE llm_private.attempts TO llm_money;
 
 --
+-- Name: COLUMN attempts.cache_source_pk; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT SELECT(cache_source_pk) ON TABLE llm_private.attempts TO llm_viewer;
+
+--
 -- Name: COLUMN attempts.similarity; Type: ACL; Schema: llm_private; Owner: llm_owner
 --
 
 GRANT INSERT(similarity) ON TABLE llm_private.attempts TO llm_money;
+GRANT SELECT(similarity) ON TABLE llm_private.attempts TO llm_viewer;
 
 --
 -- Name: COLUMN attempts.trace_id; Type: ACL; Schema: llm_private; Owner: llm_owner
 --
 
 GRANT INSERT(trace_id) ON TABLE llm_private.attempts TO llm_money;
+GRANT SELECT(trace_id) ON TABLE llm_private.attempts TO llm_viewer;
 
 --
 -- Name: COLUMN attempts.distillation_eligible; Type: ACL; Schema: llm_private; Owner: llm_owner
 --
 
 GRANT SELECT(distillation_eligible) ON TABLE llm_private.attempts TO llm_exporter;
+GRANT SELECT(distillation_eligible) ON TABLE llm_private.attempts TO llm_viewer;
+
+--
+-- Name: COLUMN attempts.distillation_reason; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT SELECT(distillation_reason) ON TABLE llm_private.attempts TO llm_viewer;
+
+--
+-- Name: COLUMN attempts.fills_cache; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT SELECT(fills_cache) ON TABLE llm_private.attempts TO llm_viewer;
 
 --
 -- Name: COLUMN attempts.semantic_candidates; Type: ACL; Schema: llm_private; Owner: llm_owner
 --
 
 GRANT INSERT(semantic_candidates) ON TABLE llm_private.attempts TO llm_money;
+GRANT SELECT(semantic_candidates) ON TABLE llm_private.attempts TO llm_viewer;
 
 --
 -- Name: COLUMN attempts.semantic_bound_hit; Type: ACL; Schema: llm_private; Owner: llm_owner
 --
 
 GRANT INSERT(semantic_bound_hit) ON TABLE llm_private.attempts TO llm_money;
+GRANT SELECT(semantic_bound_hit) ON TABLE llm_private.attempts TO llm_viewer;
 
 --
 -- Name: FUNCTION charged_amount(p_unit llm_private.limit_unit, a llm_private.attempts); Type: ACL; Schema: llm_private; Owner: llm_owner
@@ -9656,7 +9884,17 @@ GRANT ALL ON FUNCTION llm_private.charged_amount(p_unit llm_private.limit_unit, 
 GRANT ALL ON FUNCTION llm_private.charged_amount(p_unit llm_private.limit_unit, a llm_private.attempts) TO llm_operator;
 GRANT ALL ON FUNCTION llm_private.charged_amount(p_unit llm_private.limit_unit, a llm_private.attempts) TO llm_auditor;
 GRANT ALL ON FUNCTION llm_private.charged_amount(p_unit llm_private.limit_unit, a llm_private.attempts) TO llm_app;
-GRANT ALL ON FUNCTION llm_private.charged_amount(p_unit llm_private.limit_unit, a llm_private.attempts) TO llm_viewer;
+
+--
+-- Name: FUNCTION charged_amount(p_unit llm_private.limit_unit, p_state llm_private.attempt_state, p_charged_micros bigint, p_usage_unknown boolean, p_input_tokens_estimate integer, p_max_output_tokens integer, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer, p_purpose llm_private.purpose); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.charged_amount(p_unit llm_private.limit_unit, p_state llm_private.attempt_state, p_charged_micros bigint, p_usage_unknown boolean, p_input_tokens_estimate integer, p_max_output_tokens integer, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer, p_purpose llm_private.purpose) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.charged_amount(p_unit llm_private.limit_unit, p_state llm_private.attempt_state, p_charged_micros bigint, p_usage_unknown boolean, p_input_tokens_estimate integer, p_max_output_tokens integer, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer, p_purpose llm_private.purpose) TO llm_money;
+GRANT ALL ON FUNCTION llm_private.charged_amount(p_unit llm_private.limit_unit, p_state llm_private.attempt_state, p_charged_micros bigint, p_usage_unknown boolean, p_input_tokens_estimate integer, p_max_output_tokens integer, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer, p_purpose llm_private.purpose) TO llm_operator;
+GRANT ALL ON FUNCTION llm_private.charged_amount(p_unit llm_private.limit_unit, p_state llm_private.attempt_state, p_charged_micros bigint, p_usage_unknown boolean, p_input_tokens_estimate integer, p_max_output_tokens integer, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer, p_purpose llm_private.purpose) TO llm_auditor;
+GRANT ALL ON FUNCTION llm_private.charged_amount(p_unit llm_private.limit_unit, p_state llm_private.attempt_state, p_charged_micros bigint, p_usage_unknown boolean, p_input_tokens_estimate integer, p_max_output_tokens integer, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer, p_purpose llm_private.purpose) TO llm_app;
+GRANT ALL ON FUNCTION llm_private.charged_amount(p_unit llm_private.limit_unit, p_state llm_private.attempt_state, p_charged_micros bigint, p_usage_unknown boolean, p_input_tokens_estimate integer, p_max_output_tokens integer, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer, p_purpose llm_private.purpose) TO llm_viewer;
 
 --
 -- Name: FUNCTION claim_window_start(); Type: ACL; Schema: llm_private; Owner: llm_owner
@@ -9760,7 +9998,17 @@ GRANT ALL ON FUNCTION llm_private.held_amount(p_unit llm_private.limit_unit, a l
 GRANT ALL ON FUNCTION llm_private.held_amount(p_unit llm_private.limit_unit, a llm_private.attempts) TO llm_operator;
 GRANT ALL ON FUNCTION llm_private.held_amount(p_unit llm_private.limit_unit, a llm_private.attempts) TO llm_auditor;
 GRANT ALL ON FUNCTION llm_private.held_amount(p_unit llm_private.limit_unit, a llm_private.attempts) TO llm_app;
-GRANT ALL ON FUNCTION llm_private.held_amount(p_unit llm_private.limit_unit, a llm_private.attempts) TO llm_viewer;
+
+--
+-- Name: FUNCTION held_amount(p_unit llm_private.limit_unit, p_held_micros bigint, p_input_tokens_estimate integer, p_max_output_tokens integer, p_purpose llm_private.purpose); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.held_amount(p_unit llm_private.limit_unit, p_held_micros bigint, p_input_tokens_estimate integer, p_max_output_tokens integer, p_purpose llm_private.purpose) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.held_amount(p_unit llm_private.limit_unit, p_held_micros bigint, p_input_tokens_estimate integer, p_max_output_tokens integer, p_purpose llm_private.purpose) TO llm_money;
+GRANT ALL ON FUNCTION llm_private.held_amount(p_unit llm_private.limit_unit, p_held_micros bigint, p_input_tokens_estimate integer, p_max_output_tokens integer, p_purpose llm_private.purpose) TO llm_operator;
+GRANT ALL ON FUNCTION llm_private.held_amount(p_unit llm_private.limit_unit, p_held_micros bigint, p_input_tokens_estimate integer, p_max_output_tokens integer, p_purpose llm_private.purpose) TO llm_auditor;
+GRANT ALL ON FUNCTION llm_private.held_amount(p_unit llm_private.limit_unit, p_held_micros bigint, p_input_tokens_estimate integer, p_max_output_tokens integer, p_purpose llm_private.purpose) TO llm_app;
+GRANT ALL ON FUNCTION llm_private.held_amount(p_unit llm_private.limit_unit, p_held_micros bigint, p_input_tokens_estimate integer, p_max_output_tokens integer, p_purpose llm_private.purpose) TO llm_viewer;
 
 --
 -- Name: FUNCTION hmac_pads(p_key bytea, OUT ipad bytea, OUT opad bytea); Type: ACL; Schema: llm_private; Owner: llm_owner
@@ -11045,6 +11293,12 @@ GRANT SELECT,UPDATE ON TABLE llm_private.settings TO llm_operator;
 GRANT SELECT ON TABLE llm_private.settings TO llm_auditor;
 GRANT SELECT ON TABLE llm_private.settings TO llm_worker;
 GRANT SELECT ON TABLE llm_private.settings TO llm_viewer;
+
+--
+-- Name: TABLE tenant_backlog; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT SELECT,INSERT,UPDATE ON TABLE llm_private.tenant_backlog TO llm_worker;
 
 --
 -- Name: TABLE users; Type: ACL; Schema: llm_private; Owner: llm_owner

@@ -132,27 +132,54 @@ comment on function llm_private.usage_key(llm_private.limit_scope, llm_private.l
  *   tokens: input estimate + allowed output while held; the tokens used (or the held ones) once charged
  *   calls:  1 per chat call that reached the provider (an embedding call is not a tool-call step)
  */
-create or replace function llm_private.held_amount(p_unit llm_private.limit_unit, a llm_private.attempts) returns bigint
+/*
+ * The amounts an attempt counts on a meter of a unit: held while it is held, charged once settled or expired. Each rule
+ * is written once, over the columns it reads; the forms over a whole attempts row (what the usage triggers and the
+ * settle use) pass those columns on. The audit views use the column forms, so that llm_viewer needs no column it must
+ * not read (attempts.cache_key: the bare sha256 of a payload, with which a guessed prompt could be confirmed).
+ */
+create or replace function llm_private.held_amount(p_unit llm_private.limit_unit, p_held_micros bigint, p_input_tokens_estimate integer,
+  p_max_output_tokens integer, p_purpose llm_private.purpose) returns bigint
   language sql immutable parallel safe
 as $$
   select case p_unit
-    when 'micros' then a.held_micros
-    when 'tokens' then a.input_tokens_estimate::pg_catalog.int8 + a.max_output_tokens
-    when 'calls' then case when a.purpose = 'chat' then 1::pg_catalog.int8 else 0::pg_catalog.int8 end
+    when 'micros' then p_held_micros
+    when 'tokens' then p_input_tokens_estimate::pg_catalog.int8 + p_max_output_tokens
+    when 'calls' then case when p_purpose = 'chat' then 1::pg_catalog.int8 else 0::pg_catalog.int8 end
     else 0::pg_catalog.int8 end
 $$;
+comment on function llm_private.held_amount(llm_private.limit_unit, bigint, integer, integer, llm_private.purpose) is
+  'What a held attempt holds on a meter of this unit, from its columns (held_micros, input_tokens_estimate, max_output_tokens, purpose).';
+
+create or replace function llm_private.held_amount(p_unit llm_private.limit_unit, a llm_private.attempts) returns bigint
+  language sql immutable parallel safe
+as $$
+  select llm_private.held_amount(p_unit, a.held_micros, a.input_tokens_estimate, a.max_output_tokens, a.purpose)
+$$;
 comment on function llm_private.held_amount(llm_private.limit_unit, llm_private.attempts) is 'What a held attempt holds on a meter of this unit.';
+
+create or replace function llm_private.charged_amount(p_unit llm_private.limit_unit, p_state llm_private.attempt_state,
+  p_charged_micros bigint, p_usage_unknown boolean, p_input_tokens_estimate integer, p_max_output_tokens integer, p_input_tokens integer,
+  p_cached_input_tokens integer, p_output_tokens integer, p_purpose llm_private.purpose) returns bigint
+  language sql immutable parallel safe
+as $$
+  select case when p_state in ('held', 'released', 'refused', 'cached') then 0::pg_catalog.int8
+    else case p_unit
+      when 'micros' then p_charged_micros
+      when 'tokens' then case when p_usage_unknown then p_input_tokens_estimate::pg_catalog.int8 + p_max_output_tokens
+                              else coalesce(p_input_tokens, 0)::pg_catalog.int8 + coalesce(p_cached_input_tokens, 0) + coalesce(p_output_tokens, 0) end
+      when 'calls' then case when p_purpose = 'chat' then 1::pg_catalog.int8 else 0::pg_catalog.int8 end
+      else 0::pg_catalog.int8 end end
+$$;
+comment on function llm_private.charged_amount(llm_private.limit_unit, llm_private.attempt_state, bigint, boolean, integer, integer, integer,
+  integer, integer, llm_private.purpose) is
+  'What a settled or expired attempt counts as spent on a meter of this unit, from its columns (0 while held, and when released, refused or cached).';
 
 create or replace function llm_private.charged_amount(p_unit llm_private.limit_unit, a llm_private.attempts) returns bigint
   language sql immutable parallel safe
 as $$
-  select case when a.state in ('held', 'released', 'refused', 'cached') then 0::pg_catalog.int8
-    else case p_unit
-      when 'micros' then a.charged_micros
-      when 'tokens' then case when a.usage_unknown then a.input_tokens_estimate::pg_catalog.int8 + a.max_output_tokens
-                              else coalesce(a.input_tokens, 0)::pg_catalog.int8 + coalesce(a.cached_input_tokens, 0) + coalesce(a.output_tokens, 0) end
-      when 'calls' then case when a.purpose = 'chat' then 1::pg_catalog.int8 else 0::pg_catalog.int8 end
-      else 0::pg_catalog.int8 end end
+  select llm_private.charged_amount(p_unit, a.state, a.charged_micros, a.usage_unknown, a.input_tokens_estimate, a.max_output_tokens,
+    a.input_tokens, a.cached_input_tokens, a.output_tokens, a.purpose)
 $$;
 comment on function llm_private.charged_amount(llm_private.limit_unit, llm_private.attempts) is
   'What a settled or expired attempt counts as spent on a meter of this unit (0 while held, and when released, refused or cached).';
@@ -162,12 +189,17 @@ grant execute on function llm_private.period_start(llm_private.limit_window, tim
   llm_private.applicable_limits(uuid, uuid, llm_private.endpoint, text, text, boolean, timestamptz),
   llm_private.usage_shard(llm_private.limit_scope, smallint, uuid, uuid),
   llm_private.usage_key(llm_private.limit_scope, llm_private.limit_window, smallint, uuid, uuid, text, timestamptz, timestamptz),
-  llm_private.held_amount(llm_private.limit_unit, llm_private.attempts), llm_private.charged_amount(llm_private.limit_unit, llm_private.attempts)
+  llm_private.held_amount(llm_private.limit_unit, llm_private.attempts), llm_private.charged_amount(llm_private.limit_unit, llm_private.attempts),
+  llm_private.held_amount(llm_private.limit_unit, bigint, integer, integer, llm_private.purpose),
+  llm_private.charged_amount(llm_private.limit_unit, llm_private.attempt_state, bigint, boolean, integer, integer, integer, integer, integer,
+    llm_private.purpose)
   to llm_money, llm_operator, llm_auditor, llm_app;
 -- llm_viewer (the audit views' login): what the views compute with.
 grant execute on function llm_private.period_start(llm_private.limit_window, timestamptz),
   llm_private.period_end(llm_private.limit_window, timestamptz),
   llm_private.usage_key(llm_private.limit_scope, llm_private.limit_window, smallint, uuid, uuid, text, timestamptz, timestamptz),
   llm_private.usage_shard(llm_private.limit_scope, smallint, uuid, uuid),
-  llm_private.held_amount(llm_private.limit_unit, llm_private.attempts), llm_private.charged_amount(llm_private.limit_unit, llm_private.attempts)
+  llm_private.held_amount(llm_private.limit_unit, bigint, integer, integer, llm_private.purpose),
+  llm_private.charged_amount(llm_private.limit_unit, llm_private.attempt_state, bigint, boolean, integer, integer, integer, integer, integer,
+    llm_private.purpose)
   to llm_viewer;

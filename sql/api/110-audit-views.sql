@@ -154,8 +154,10 @@ comment on view llm.cache_stats is 'Cache hits (exact and semantic) per tenant a
 create view llm.reconciliation_drift with (security_invoker = true) as
 with expected as (
   select k.k_tenant, m.id as meter_id, k.k_user, k.k_scope, k.k_period, k.k_shard,
-         sum(case when a.state = 'held' then llm_private.held_amount(m.unit, a) else 0 end) as held,
-         sum(llm_private.charged_amount(m.unit, a)) as spent
+         sum(case when a.state = 'held'
+                  then llm_private.held_amount(m.unit, a.held_micros, a.input_tokens_estimate, a.max_output_tokens, a.purpose) else 0 end) as held,
+         sum(llm_private.charged_amount(m.unit, a.state, a.charged_micros, a.usage_unknown, a.input_tokens_estimate, a.max_output_tokens,
+               a.input_tokens, a.cached_input_tokens, a.output_tokens, a.purpose)) as spent
     from llm_private.attempts a
     join llm_private.requests q on q.tenant_id = a.tenant_id and q.id = a.request_pk
     left join llm_private.budget_scopes b on b.tenant_id = q.tenant_id and b.scope_key = q.budget_scope

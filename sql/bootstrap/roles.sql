@@ -83,6 +83,11 @@ alter role llm_auditor set default_transaction_read_only = on;
 alter role llm_exporter set default_transaction_read_only = on;
 alter role llm_viewer set statement_timeout = '60s';
 alter role llm_viewer set default_transaction_read_only = on;
+-- A read-only login left in a transaction holds its snapshot and ACCESS SHARE locks, which stall partition DDL and
+-- migrate (review of 2026-11-26): its idle transactions end after a minute too.
+alter role llm_auditor set idle_in_transaction_session_timeout = '60s';
+alter role llm_viewer set idle_in_transaction_session_timeout = '60s';
+alter role llm_exporter set idle_in_transaction_session_timeout = '60s';
 
 /*
  * Every application session logs in as llm_app, and PostgreSQL shows a role's sessions each other's

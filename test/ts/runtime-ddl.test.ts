@@ -222,3 +222,12 @@ test('no runtime role holds an advisory lock beyond its transaction; claims (tra
   const { rows } = await as('llm_app', (c) => c.query(`select count(*)::int as n from pg_locks where locktype = 'advisory' and pid = pg_backend_pid()`));
   expect(rows[0].n).toBe(0);
 });
+
+test('the read-only logins end an idle transaction after a minute, as the application does (their role defaults)', async () => {
+  // (sixth review of 2026-11-26) llm_viewer left `begin; lock table llm_private.attempts in access share mode` open, and
+  // partition DDL and migrate waited behind it.
+  for (const role of ['llm_viewer', 'llm_auditor', 'llm_exporter', 'llm_app'] as const) {
+    const got = await as(role, async (c) => (await c.query(`select current_setting('idle_in_transaction_session_timeout') as v`)).rows[0].v);
+    expect(`${role} ${got}`).toBe(`${role} 1min`);
+  }
+});

@@ -141,7 +141,11 @@ test('llm_viewer reads no prompt, output or reasoning trace of any tenant, in an
   for (const t of ['request_inputs', 'call_outputs', 'reasoning_traces', 'cache_entries', 'tenants', 'users', 'context_keys']) {
     expect(readable.filter((r) => r === `llm_private.${t}` || r.startsWith(`llm_private.${t}.`))).toEqual([]);
   }
-  // Of requests, every column but the fingerprint (a hash of the whole payload: it would confirm a guessed prompt).
+  // Of attempts, every column but cache_key; of requests, every column but the fingerprint: each is a bare hash of a
+  // payload, with which a guessed prompt could be confirmed.
+  expect(readable.filter((r) => r.startsWith('llm_private.attempts'))).not.toContain('llm_private.attempts.cache_key');
+  expect(readable).not.toContain('llm_private.attempts');
+  expect(readable).toContain('llm_private.attempts.held_micros');
   expect(readable.filter((r) => r.startsWith('llm_private.requests'))).toEqual(expect.not.arrayContaining(['llm_private.requests.fingerprint']));
   expect(readable).toContain('llm_private.requests.request_id');
   expect(readable.some((r) => r.startsWith('graphile_worker.') || r.startsWith('llm_queue.'))).toBe(false);
@@ -193,8 +197,8 @@ test('the functions llm_viewer may run are the audit views\' own helpers (pinned
     `select nspname as s from pg_namespace where nspname = any ($1) and has_schema_privilege('llm_viewer', oid, 'usage') order by 1`, [SCHEMAS]);
   expect(schemas.map((r) => r.s)).toEqual(['llm', 'llm_private', 'public']); // public: usage only, CREATE revoked (database.sql)
   expect(rows.map((r) => r.f)).toEqual([
-    'llm_private.charged_amount(llm_private.limit_unit,llm_private.attempts)',
-    'llm_private.held_amount(llm_private.limit_unit,llm_private.attempts)',
+    'llm_private.charged_amount(llm_private.limit_unit,llm_private.attempt_state,bigint,boolean,integer,integer,integer,integer,integer,llm_private.purpose)',
+    'llm_private.held_amount(llm_private.limit_unit,bigint,integer,integer,llm_private.purpose)',
     'llm_private.month_index(timestamp with time zone)',
     'llm_private.month_start(integer)',
     'llm_private.nil_uuid()',
@@ -212,4 +216,17 @@ test('every dashboard section reads as llm_viewer, over its own login', async ()
   expect(rows.spend.length).toBeGreaterThan(0);
   expect(rows.holds.length).toBeGreaterThan(0);
   expect(JSON.stringify(rows, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))).not.toMatch(/SECRET-/);
+});
+
+test('llm_viewer cannot test a guessed cache key (a bare sha256 of a payload) against the ledger, in any clause', async () => {
+  // (review of 2026-11-26) On a cache hit attempts.cache_key is the entry's key: sha256 of the normalized payload, which
+  // anyone can compute for a guessed prompt. A WHERE clause needs SELECT on the column as much as the select list does.
+  const guess = "encode(sha256(convert_to('guess', 'UTF8')), 'hex')";
+  for (const sql of [`select count(*) from llm_private.attempts where cache_key = ${guess}`,
+    `select request_pk from llm_private.attempts order by cache_key limit 1`,
+    `select count(*) from llm_private.attempts a where a is not null`,
+    `select count(*) from llm_private.requests where fingerprint = sha256('guess')`]) {
+    const code = await as('llm_viewer', async (c) => c.query(sql).then(() => 'ok', (e: { code?: string }) => e.code));
+    expect(`${sql}: ${code}`).toBe(`${sql}: 42501`);
+  }
 });
