@@ -1402,7 +1402,7 @@ CREATE FUNCTION llm.set_setting(p_name text, p_value text) RETURNS void
 begin
   if p_name not in ('hold_margin_ms', 'max_attempts_per_request', 'enqueue_max_attempts', 'breaker_failure_threshold', 'breaker_cooldown_ms',
       'cache_ttl_ms', 'cache_fill_wait_ms', 'output_retention_ms', 'trace_retention_ms', 'ledger_retention_months', 'partitions_ahead_months',
-      'idempotency_months', 'semantic_max_candidates', 'settle_commit', 'queue_share_jobs', 'queue_drain_per_s') then
+      'idempotency_months', 'semantic_max_candidates', 'settle_commit', 'queue_share_jobs') then
     raise exception using errcode = '22023', message = 'unknown setting', detail = format('setting %s', p_name),
       hint = 'See the columns of llm_private.settings (comments say what each does).';
   end if;
@@ -5199,7 +5199,7 @@ declare
   r record;
   s record;
   v_job_id bigint;
-  v_level bigint;
+  v_queued bigint;
 begin
   select * into ctx from llm_private.app_context();
   if ctx.tenant_id is null then
@@ -5220,7 +5220,7 @@ begin
     raise exception using errcode = '55000', message = 'request already has a job or is not queued',
       detail = format('request %s is %s, job %s', r.id, r.state, coalesce(r.job_id::text, 'none'));
   end if;
-  select x.idempotency_months, x.enqueue_max_attempts, x.queue_share_jobs, x.queue_drain_per_s into s from llm_private.settings x;
+  select x.idempotency_months, x.enqueue_max_attempts, x.queue_share_jobs into s from llm_private.settings x;
   -- The claim key is the tenant's: another user of the tenant holding (request_id, endpoint) in the
   -- idempotency window makes this claim a conflict (the caller cannot see that user's rows).
   if exists (select 1 from llm_private.requests o
@@ -5231,21 +5231,18 @@ begin
       detail = format('tenant %s, endpoint %s, request_id %s', r.tenant_id, r.endpoint, r.request_id),
       hint = 'Use a new request_id.';
   end if;
-  -- The tenant's backlog level before this job (drained since its last enqueue), then this job added.
-  insert into llm_private.tenant_backlog as b (tenant_id, level_mjobs, updated_at)
-  values (r.tenant_id, 1000, llm_private.now())
-  on conflict (tenant_id) do update
-    set level_mjobs = greatest(0, b.level_mjobs
-                                  - (greatest(0, extract(epoch from (excluded.updated_at - b.updated_at))) * 1000)::bigint * s.queue_drain_per_s)
-                      + 1000,
-        updated_at = greatest(b.updated_at, excluded.updated_at)
-  returning b.level_mjobs - 1000 into v_level;
+  -- The tenant's backlog: its requests still queued among its 4 x queue_share_jobs most recent before this one (all its
+  -- users'; this wrapper sees the tenant's claims). Read, never locked.
+  select count(*) filter (where x.state = 'queued') into v_queued
+    from (select o.state from llm_private.requests o
+           where o.tenant_id = r.tenant_id and o.id < r.id
+           order by o.id desc limit 4 * s.queue_share_jobs) x;
   select j.id into v_job_id
     from graphile_worker.add_job(r.endpoint::text,
            json_build_object('tenant_id', r.tenant_id, 'user_id', r.user_id, 'request_pk', r.id::text),
            max_attempts => s.enqueue_max_attempts::int,
            job_key => format('llm:%s:%s', r.tenant_id, r.id), job_key_mode => 'unsafe_dedupe',
-           priority => least(v_level / 1000 / s.queue_share_jobs, 32767)::int) j;
+           priority => (v_queued / s.queue_share_jobs)::int) j;
   update llm_private.requests q set job_id = v_job_id where q.tenant_id = r.tenant_id and q.id = r.id;
   return v_job_id;
 end
@@ -5257,7 +5254,7 @@ ALTER FUNCTION llm_queue.add_request_job(p_request_pk bigint) OWNER TO llm_worke
 -- Name: FUNCTION add_request_job(p_request_pk bigint); Type: COMMENT; Schema: llm_queue; Owner: llm_worker
 --
 
-COMMENT ON FUNCTION llm_queue.add_request_job(p_request_pk bigint) IS 'SECURITY DEFINER (owner llm_worker): adds the graphile-worker job of a queued request of the caller''s own signed context, once. The job''s identifier, payload ({tenant_id, user_id, request_pk}), key and priority (the tenant''s backlog level ÷ settings.queue_share_jobs: a fair share of the queue between tenants) are built here. Called by llm.enqueue_call.';
+COMMENT ON FUNCTION llm_queue.add_request_job(p_request_pk bigint) IS 'SECURITY DEFINER (owner llm_worker): adds the graphile-worker job of a queued request of the caller''s own signed context, once. The job''s identifier, payload ({tenant_id, user_id, request_pk}), key and priority (the tenant''s queued requests ÷ settings.queue_share_jobs, up to 4: a fair share of the queue between tenants) are built here. Called by llm.enqueue_call.';
 
 --
 -- Name: adjustment_id_seq; Type: SEQUENCE; Schema: llm_private; Owner: llm_owner
@@ -7129,7 +7126,6 @@ CREATE TABLE llm_private.settings (
     swept_until timestamp with time zone DEFAULT '-infinity'::timestamp with time zone NOT NULL,
     settle_commit text DEFAULT 'deferred'::text NOT NULL,
     queue_share_jobs integer DEFAULT 50 NOT NULL,
-    queue_drain_per_s integer DEFAULT 10 NOT NULL,
     CONSTRAINT settings_breaker_cooldown_ms_check CHECK (((breaker_cooldown_ms >= 100) AND (breaker_cooldown_ms <= 86400000))),
     CONSTRAINT settings_breaker_failure_threshold_check CHECK (((breaker_failure_threshold >= 1) AND (breaker_failure_threshold <= 1000))),
     CONSTRAINT settings_cache_fill_wait_ms_check CHECK (((cache_fill_wait_ms >= 10) AND (cache_fill_wait_ms <= 600000))),
@@ -7142,8 +7138,7 @@ CREATE TABLE llm_private.settings (
     CONSTRAINT settings_max_attempts_per_request_check CHECK (((max_attempts_per_request >= 1) AND (max_attempts_per_request <= 100))),
     CONSTRAINT settings_output_retention_ms_check CHECK (((output_retention_ms >= 60000) AND (output_retention_ms <= '315360000000'::bigint))),
     CONSTRAINT settings_partitions_ahead_months_check CHECK (((partitions_ahead_months >= 1) AND (partitions_ahead_months <= 24))),
-    CONSTRAINT settings_queue_drain_per_s_check CHECK (((queue_drain_per_s >= 0) AND (queue_drain_per_s <= 1000000))),
-    CONSTRAINT settings_queue_share_jobs_check CHECK (((queue_share_jobs >= 1) AND (queue_share_jobs <= 1000000))),
+    CONSTRAINT settings_queue_share_jobs_check CHECK (((queue_share_jobs >= 1) AND (queue_share_jobs <= 10000))),
     CONSTRAINT settings_semantic_max_candidates_check CHECK (((semantic_max_candidates >= 10) AND (semantic_max_candidates <= 1000000))),
     CONSTRAINT settings_settle_commit_check CHECK ((settle_commit = ANY (ARRAY['deferred'::text, 'durable'::text]))),
     CONSTRAINT settings_trace_retention_ms_check CHECK (((trace_retention_ms >= 60000) AND (trace_retention_ms <= '315360000000'::bigint)))
@@ -7253,13 +7248,7 @@ COMMENT ON COLUMN llm_private.settings.settle_commit IS 'deferred (default): llm
 -- Name: COLUMN settings.queue_share_jobs; Type: COMMENT; Schema: llm_private; Owner: llm_owner
 --
 
-COMMENT ON COLUMN llm_private.settings.queue_share_jobs IS 'Jobs of one tenant''s burst per step of graphile-worker priority (llm_queue.add_request_job): a tenant''s first queue_share_jobs queued jobs run at priority 0, the next at 1, ... so other tenants'' new jobs wait behind at most this many of its jobs.';
-
---
--- Name: COLUMN settings.queue_drain_per_s; Type: COMMENT; Schema: llm_private; Owner: llm_owner
---
-
-COMMENT ON COLUMN llm_private.settings.queue_drain_per_s IS 'How fast a tenant''s backlog level (llm_private.tenant_backlog) drains, in jobs per second: a tenant that enqueues no faster than this stays at priority 0.';
+COMMENT ON COLUMN llm_private.settings.queue_share_jobs IS 'Queued jobs of one tenant per step of graphile-worker priority (llm_queue.add_request_job): a tenant''s first queue_share_jobs queued jobs run at priority 0, the next at 1, ... (up to 4), so other tenants'' new jobs wait behind at most this many of its jobs.';
 
 --
 -- Name: shutoff_windows_id_seq; Type: SEQUENCE; Schema: llm_private; Owner: llm_owner
@@ -7273,27 +7262,6 @@ ALTER TABLE llm_private.shutoff_windows ALTER COLUMN id ADD GENERATED ALWAYS AS 
     NO MAXVALUE
     CACHE 1
 );
-
---
--- Name: tenant_backlog; Type: TABLE; Schema: llm_private; Owner: llm_owner
---
-
-CREATE TABLE llm_private.tenant_backlog (
-    tenant_id uuid NOT NULL,
-    level_mjobs bigint NOT NULL,
-    updated_at timestamp with time zone NOT NULL,
-    CONSTRAINT tenant_backlog_level_mjobs_check CHECK ((level_mjobs >= 0))
-);
-
-ALTER TABLE ONLY llm_private.tenant_backlog FORCE ROW LEVEL SECURITY;
-
-ALTER TABLE llm_private.tenant_backlog OWNER TO llm_owner;
-
---
--- Name: TABLE tenant_backlog; Type: COMMENT; Schema: llm_private; Owner: llm_owner
---
-
-COMMENT ON TABLE llm_private.tenant_backlog IS 'Each tenant''s backlog level in milli-jobs (a leaky bucket: +1,000 per enqueue, draining at settings.queue_drain_per_s), written only by llm_queue.add_request_job in the enqueuing tenant''s own context; it gives the tenant''s next job its graphile-worker priority.';
 
 --
 -- Name: usage_default; Type: TABLE; Schema: llm_private; Owner: llm_owner
@@ -7592,13 +7560,6 @@ ALTER TABLE ONLY llm_private.settings
 
 ALTER TABLE ONLY llm_private.shutoff_windows
     ADD CONSTRAINT shutoff_windows_pkey PRIMARY KEY (id);
-
---
--- Name: tenant_backlog tenant_backlog_pkey; Type: CONSTRAINT; Schema: llm_private; Owner: llm_owner
---
-
-ALTER TABLE ONLY llm_private.tenant_backlog
-    ADD CONSTRAINT tenant_backlog_pkey PRIMARY KEY (tenant_id);
 
 --
 -- Name: tenants tenants_pkey; Type: CONSTRAINT; Schema: llm_private; Owner: llm_owner
@@ -8309,12 +8270,6 @@ ALTER TABLE llm_private.context_keys ENABLE ROW LEVEL SECURITY;
 ALTER TABLE llm_private.endpoint_settings ENABLE ROW LEVEL SECURITY;
 
 --
--- Name: tenant_backlog enqueue_own_tenant; Type: POLICY; Schema: llm_private; Owner: llm_owner
---
-
-CREATE POLICY enqueue_own_tenant ON llm_private.tenant_backlog TO llm_worker USING ((tenant_id = llm_private.app_tenant_id())) WITH CHECK ((tenant_id = llm_private.app_tenant_id()));
-
---
 -- Name: reasoning_traces exporter_allowed; Type: POLICY; Schema: llm_private; Owner: llm_owner
 --
 
@@ -8819,12 +8774,6 @@ ALTER TABLE llm_private.settings ENABLE ROW LEVEL SECURITY;
 --
 
 ALTER TABLE llm_private.shutoff_windows ENABLE ROW LEVEL SECURITY;
-
---
--- Name: tenant_backlog; Type: ROW SECURITY; Schema: llm_private; Owner: llm_owner
---
-
-ALTER TABLE llm_private.tenant_backlog ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: tenants; Type: ROW SECURITY; Schema: llm_private; Owner: llm_owner
@@ -11293,12 +11242,6 @@ GRANT SELECT,UPDATE ON TABLE llm_private.settings TO llm_operator;
 GRANT SELECT ON TABLE llm_private.settings TO llm_auditor;
 GRANT SELECT ON TABLE llm_private.settings TO llm_worker;
 GRANT SELECT ON TABLE llm_private.settings TO llm_viewer;
-
---
--- Name: TABLE tenant_backlog; Type: ACL; Schema: llm_private; Owner: llm_owner
---
-
-GRANT SELECT,INSERT,UPDATE ON TABLE llm_private.tenant_backlog TO llm_worker;
 
 --
 -- Name: TABLE users; Type: ACL; Schema: llm_private; Owner: llm_owner

@@ -9,7 +9,7 @@ select is_empty($$
    where n.nspname = 'llm_private' and c.relkind in ('r', 'p') and not c.relispartition
      and c.relname <> all (array['settings', 'context_keys', 'tenants', 'users', 'endpoint_settings', 'models', 'model_prices',
        'model_fallbacks', 'meters', 'limits', 'budget_scopes', 'shutoff_windows', 'provider_breakers', 'requests', 'request_inputs', 'attempts',
-       'usage', 'alerts', 'adjustments', 'call_outputs', 'reasoning_traces', 'cache_entries', 'cache_fills', 'clock', 'schema_state', 'tenant_backlog'])
+       'usage', 'alerts', 'adjustments', 'call_outputs', 'reasoning_traces', 'cache_entries', 'cache_fills', 'clock', 'schema_state'])
 $$, 'llm_private holds exactly our tables (and their monthly partitions)');
 select is_empty($$
   select c.oid::regclass::text from pg_class c join pg_namespace n on n.oid = c.relnamespace
@@ -488,7 +488,6 @@ $$values
   ('policy llm_private.shutoff_windows money_trip INSERT to llm_money'),
   ('policy llm_private.shutoff_windows operator_all ALL to llm_operator'),
   ('policy llm_private.shutoff_windows viewer_select SELECT to llm_viewer'),
-  ('policy llm_private.tenant_backlog enqueue_own_tenant ALL to llm_worker'),
   ('policy llm_private.tenants app_select_own SELECT to llm_app'),
   ('policy llm_private.tenants auditor_select SELECT to llm_auditor'),
   ('policy llm_private.tenants exporter_consented SELECT to llm_exporter'),
@@ -533,7 +532,6 @@ $$values
   ('table llm_private.schema_state | llm_app=SELECT llm_auditor=SELECT llm_operator=SELECT'),
   ('table llm_private.settings | llm_app=SELECT llm_auditor=SELECT llm_money=SELECT llm_operator=SELECT,UPDATE llm_viewer=SELECT'),
   ('table llm_private.shutoff_windows | llm_auditor=SELECT llm_money=SELECT llm_operator=SELECT llm_viewer=SELECT'),
-  ('table llm_private.tenant_backlog'),
   ('table llm_private.tenants | llm_app=SELECT llm_money=SELECT llm_operator=INSERT,SELECT,UPDATE'),
   ('table llm_private.usage | llm_app=SELECT llm_auditor=SELECT llm_money=INSERT,SELECT llm_operator=INSERT,SELECT llm_viewer=SELECT'),
   ('table llm_private.users | llm_app=SELECT llm_auditor=SELECT llm_money=SELECT llm_operator=INSERT,SELECT'),

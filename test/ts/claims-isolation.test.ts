@@ -106,3 +106,30 @@ test('another tenant cannot take a claim lock: the key is seeded with the claimi
     victim.release();
   }
 });
+
+test('two enqueue transactions of one tenant that cross keys do not deadlock: the fair share of the queue locks nothing', async () => {
+  // The fair share (migration 000024) reads the tenant's queued requests; a per-tenant counter row held to commit had made
+  // this order a deadlock: A holds key x's claim lock and the counter, B holds key y's claim lock and waits for the
+  // counter, A then waits for key y. Without a counter, A waits for B's claim of y, B commits, A returns B's request.
+  const a = await app.connect();
+  const b = await app.connect();
+  try {
+    await begin(a, 'read committed', USER);
+    await begin(b, 'read committed', USER);
+    await a.query('select * from llm.enqueue_call($1::jsonb)', [payload('cross-x')]);
+    await b.query('select * from llm.enqueue_call($1::jsonb)', [payload('cross-y')]);
+    const aSecond = a.query('select request_pk::text, created from llm.enqueue_call($1::jsonb)', [payload('cross-y')]);
+    await new Promise((r) => setTimeout(r, 300)); // A is waiting now (on y's claim lock)
+    await b.query('select * from llm.enqueue_call($1::jsonb)', [payload('cross-z')]);
+    await b.query('commit');
+    const { rows } = await aSecond;
+    expect(rows[0].created).toBe(false); // B's claim of y, returned to A
+    await a.query('commit');
+  } finally {
+    a.release();
+    b.release();
+  }
+  const { rows } = await admin.query<{ n: number }>(
+    `select count(*)::int as n from llm_private.requests where request_id in ('cross-x', 'cross-y', 'cross-z')`);
+  expect(rows[0].n).toBe(3);
+});

@@ -1,36 +1,20 @@
 --! Previous: sha1:9f11c707eb1bf28d79c8896c3df8e92a4e7134af
---! Hash: sha1:aa415137f2ab9f34d2adfa21e80441abcc7f1640
---! Message: A fair share of the job queue between tenants (backlog level sets the job priority); llm_viewer reads no attempts.cache_key
+--! Hash: sha1:386fe376595ec2531469abf862a7d3c2d82d0197
+--! Message: A fair share of the job queue between tenants (a job's priority from its tenant's queued requests); llm_viewer reads no attempts.cache_key
 
 -- A fair share of the job queue between tenants. graphile-worker runs jobs by (priority, run_at): with every job at
 -- priority 0, 5,000 enqueue_calls of one tenant in one statement went ahead of every later job of every tenant (review
--- of 2026-11-26; all tenants share one application login, so one SQL injection could do it). Now each tenant has a
--- backlog level, a leaky bucket: every enqueue adds one job, and it drains at queue_drain_per_s jobs a second. A job's
--- priority is its tenant's level (before it) divided by queue_share_jobs: a tenant's first queue_share_jobs jobs of a
--- burst keep priority 0, the next ones 1, and so on, so another tenant's new job waits behind at most queue_share_jobs
--- jobs of a flooding tenant, not behind its whole burst. Priorities only order jobs; no job is dropped or refused.
+-- of 2026-11-26; all tenants share one application login, so one SQL injection could do it). Now a job's priority is
+-- how many of its tenant's requests are still queued (among the tenant's 4 x queue_share_jobs most recent ones),
+-- divided by queue_share_jobs: a tenant's first queue_share_jobs queued jobs run at priority 0, the next ones at 1, and
+-- so on, so another tenant's new job waits behind at most queue_share_jobs jobs of a flooding tenant, not behind its
+-- whole burst. The count is read, not kept: no row is written or locked for it, so enqueues of one tenant never wait on
+-- each other for it (a counter row held to commit would have crossed the claims' advisory locks: a deadlock). It costs
+-- an index scan of at most 4 x queue_share_jobs of the tenant's requests. Priorities only order jobs; none is refused.
 alter table llm_private.settings
-  add column queue_share_jobs integer not null default 50 check (queue_share_jobs between 1 and 1000000),
-  add column queue_drain_per_s integer not null default 10 check (queue_drain_per_s between 0 and 1000000);
+  add column queue_share_jobs integer not null default 50 check (queue_share_jobs between 1 and 10000);
 comment on column llm_private.settings.queue_share_jobs is
-  'Jobs of one tenant''s burst per step of graphile-worker priority (llm_queue.add_request_job): a tenant''s first queue_share_jobs queued jobs run at priority 0, the next at 1, ... so other tenants'' new jobs wait behind at most this many of its jobs.';
-comment on column llm_private.settings.queue_drain_per_s is
-  'How fast a tenant''s backlog level (llm_private.tenant_backlog) drains, in jobs per second: a tenant that enqueues no faster than this stays at priority 0.';
-
-create table llm_private.tenant_backlog (
-  tenant_id uuid primary key,
-  level_mjobs bigint not null check (level_mjobs >= 0),
-  updated_at timestamptz not null
-);
-comment on table llm_private.tenant_backlog is
-  'Each tenant''s backlog level in milli-jobs (a leaky bucket: +1,000 per enqueue, draining at settings.queue_drain_per_s), written only by llm_queue.add_request_job in the enqueuing tenant''s own context; it gives the tenant''s next job its graphile-worker priority.';
-alter table llm_private.tenant_backlog enable row level security;
-alter table llm_private.tenant_backlog force row level security;
--- The wrapper runs as llm_worker with the application's signed context: it sees and writes its own tenant's row only.
-create policy enqueue_own_tenant on llm_private.tenant_backlog for all to llm_worker
-  using (tenant_id = llm_private.app_tenant_id()) with check (tenant_id = llm_private.app_tenant_id());
-revoke all on llm_private.tenant_backlog from public;
-grant select, insert, update on llm_private.tenant_backlog to llm_worker;
+  'Queued jobs of one tenant per step of graphile-worker priority (llm_queue.add_request_job): a tenant''s first queue_share_jobs queued jobs run at priority 0, the next at 1, ... (up to 4), so other tenants'' new jobs wait behind at most this many of its jobs.';
 
 set local role llm_worker;
 create or replace function llm_queue.add_request_job(p_request_pk bigint) returns bigint
@@ -43,7 +27,7 @@ declare
   r record;
   s record;
   v_job_id bigint;
-  v_level bigint;
+  v_queued bigint;
 begin
   select * into ctx from llm_private.app_context();
   if ctx.tenant_id is null then
@@ -64,7 +48,7 @@ begin
     raise exception using errcode = '55000', message = 'request already has a job or is not queued',
       detail = format('request %s is %s, job %s', r.id, r.state, coalesce(r.job_id::text, 'none'));
   end if;
-  select x.idempotency_months, x.enqueue_max_attempts, x.queue_share_jobs, x.queue_drain_per_s into s from llm_private.settings x;
+  select x.idempotency_months, x.enqueue_max_attempts, x.queue_share_jobs into s from llm_private.settings x;
   -- The claim key is the tenant's: another user of the tenant holding (request_id, endpoint) in the
   -- idempotency window makes this claim a conflict (the caller cannot see that user's rows).
   if exists (select 1 from llm_private.requests o
@@ -75,27 +59,24 @@ begin
       detail = format('tenant %s, endpoint %s, request_id %s', r.tenant_id, r.endpoint, r.request_id),
       hint = 'Use a new request_id.';
   end if;
-  -- The tenant's backlog level before this job (drained since its last enqueue), then this job added.
-  insert into llm_private.tenant_backlog as b (tenant_id, level_mjobs, updated_at)
-  values (r.tenant_id, 1000, llm_private.now())
-  on conflict (tenant_id) do update
-    set level_mjobs = greatest(0, b.level_mjobs
-                                  - (greatest(0, extract(epoch from (excluded.updated_at - b.updated_at))) * 1000)::bigint * s.queue_drain_per_s)
-                      + 1000,
-        updated_at = greatest(b.updated_at, excluded.updated_at)
-  returning b.level_mjobs - 1000 into v_level;
+  -- The tenant's backlog: its requests still queued among its 4 x queue_share_jobs most recent before this one (all its
+  -- users'; this wrapper sees the tenant's claims). Read, never locked.
+  select count(*) filter (where x.state = 'queued') into v_queued
+    from (select o.state from llm_private.requests o
+           where o.tenant_id = r.tenant_id and o.id < r.id
+           order by o.id desc limit 4 * s.queue_share_jobs) x;
   select j.id into v_job_id
     from graphile_worker.add_job(r.endpoint::text,
            json_build_object('tenant_id', r.tenant_id, 'user_id', r.user_id, 'request_pk', r.id::text),
            max_attempts => s.enqueue_max_attempts::int,
            job_key => format('llm:%s:%s', r.tenant_id, r.id), job_key_mode => 'unsafe_dedupe',
-           priority => least(v_level / 1000 / s.queue_share_jobs, 32767)::int) j;
+           priority => (v_queued / s.queue_share_jobs)::int) j;
   update llm_private.requests q set job_id = v_job_id where q.tenant_id = r.tenant_id and q.id = r.id;
   return v_job_id;
 end
 $$;
 comment on function llm_queue.add_request_job(bigint) is
-  'SECURITY DEFINER (owner llm_worker): adds the graphile-worker job of a queued request of the caller''s own signed context, once. The job''s identifier, payload ({tenant_id, user_id, request_pk}), key and priority (the tenant''s backlog level ÷ settings.queue_share_jobs: a fair share of the queue between tenants) are built here. Called by llm.enqueue_call.';
+  'SECURITY DEFINER (owner llm_worker): adds the graphile-worker job of a queued request of the caller''s own signed context, once. The job''s identifier, payload ({tenant_id, user_id, request_pk}), key and priority (the tenant''s queued requests ÷ settings.queue_share_jobs, up to 4: a fair share of the queue between tenants) are built here. Called by llm.enqueue_call.';
 reset role;
 
 -- llm_viewer reads every column of attempts but cache_key (review of 2026-11-26): on a cache hit it holds the bare
