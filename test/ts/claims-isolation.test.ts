@@ -131,5 +131,5 @@ test('two enqueue transactions of one tenant that cross keys do not deadlock: th
   }
   const { rows } = await admin.query<{ n: number }>(
     `select count(*)::int as n from llm_private.requests where request_id in ('cross-x', 'cross-y', 'cross-z')`);
-  expect(rows[0].n).toBe(3);
+  expect(rows[0]!.n).toBe(3);
 });
