@@ -5,8 +5,8 @@
  * before the pool's first connection, returns a close that waits for every connection's socket to
  * close (the server has then ended its backend).
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Pool } from 'pg';
+import { waitAtMost } from '../wait';
 
 /** `waitMs` bounds the wait for the sockets (a connection that never reports its end does not hold a shutdown). */
 export function closeWhenEnded(pool: Pool, waitMs = 5_000): () => Promise<void> {
@@ -17,11 +17,6 @@ export function closeWhenEnded(pool: Pool, waitMs = 5_000): () => Promise<void> 
   });
   return async () => {
     await pool.end();
-    const ac = new AbortController();
-    try {
-      await Promise.race([Promise.all(open), sleep(waitMs, undefined, { signal: ac.signal }).catch(() => undefined)]);
-    } finally {
-      ac.abort();
-    }
+    await waitAtMost(Promise.all(open), waitMs);
   };
 }

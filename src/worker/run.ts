@@ -11,6 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { makeWorkerUtils, run, type Runner } from 'graphile-worker';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
+import { waitAtMost } from '../wait';
 import type { WorkerDeps } from './deps';
 import { createRuntime, graphileLogger } from './runtime';
 import { crontab, taskList } from './tasks';
@@ -96,16 +97,7 @@ export async function startWorker(cfg: Config, logger: Logger, env: NodeJS.Proce
     stop() {
       stopping ??= (async () => {
         // A failed pool may never finish stopping (see above): do not wait for it beyond a moment.
-        // The wait is cancelled as soon as p settles: a pending timer would keep the process alive for nothing.
-        const bounded = async (p: Promise<unknown>): Promise<unknown> => {
-          if (!failed) return p;
-          const ac = new AbortController();
-          try {
-            return await Promise.race([p, sleep(2_000, undefined, { signal: ac.signal }).catch(() => undefined)]);
-          } finally {
-            ac.abort();
-          }
-        };
+        const bounded = (p: Promise<unknown>): Promise<unknown> => (failed ? waitAtMost(p, 2_000) : p);
         await bounded(runner.stop().catch(() => {}));
         await bounded(rt.close());
       })();
