@@ -3144,6 +3144,36 @@ ALTER FUNCTION llm_private.record_breaker_outcome(p_provider text, p_model text,
 COMMENT ON FUNCTION llm_private.record_breaker_outcome(p_provider text, p_model text, p_status llm_private.provider_status, p_at timestamp with time zone) IS 'Records one provider outcome: ok closes the breaker (writing only if it was not closed and clean); a provider-side failure counts and opens it at the threshold (or at once from half_open); client_error and aborted (our worker stopping) are ignored.';
 
 --
+-- Name: record_role_settings(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.record_role_settings() RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog'
+    AS $$
+declare
+  n integer;
+begin
+  update llm_private.schema_state s
+     set role_settings = (select coalesce(jsonb_agg(jsonb_build_object('role', l.role_name, 'scope', l.scope, 'parameter', l.parameter,
+                                          'value', l.value) order by l.role_name, l.scope, l.parameter), '[]')
+                            from llm_private.role_settings_live() l),
+         role_settings_at = now()
+   where s.id
+  returning jsonb_array_length(s.role_settings) into n;
+  return n;
+end
+$$;
+
+ALTER FUNCTION llm_private.record_role_settings() OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION record_role_settings(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.record_role_settings() IS 'Run by migrate as the owner, after the roles'' defaults were reset: records them as the baseline of llm.role_settings_drift. Returns how many it recorded.';
+
+--
 -- Name: request_used_micros(uuid, bigint); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
 --
 
@@ -3299,6 +3329,34 @@ ALTER FUNCTION llm_private.require_status(p_status text) OWNER TO llm_owner;
 --
 
 COMMENT ON FUNCTION llm_private.require_status(p_status text) IS 'Casts a provider status, raising 22023 with the allowed values otherwise.';
+
+--
+-- Name: role_settings_live(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.role_settings_live() RETURNS TABLE(role_name text, scope text, parameter text, value text)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog'
+    AS $$
+begin
+  return query
+  select r.rolname::text, case when s.setdatabase = 0 then 'role' else 'database' end,
+         split_part(c.setting, '=', 1), substr(c.setting, strpos(c.setting, '=') + 1)
+    from pg_db_role_setting s
+    join pg_roles r on r.oid = s.setrole
+    cross join lateral unnest(s.setconfig) c(setting)
+   where r.rolname like 'llm\_%'
+     and (s.setdatabase = 0 or s.setdatabase = (select d.oid from pg_database d where d.datname = current_database()));
+end
+$$;
+
+ALTER FUNCTION llm_private.role_settings_live() OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION role_settings_live(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.role_settings_live() IS 'The session defaults of our roles (llm_*) now: role-wide (scope role) and in this database (scope database), one row per parameter.';
 
 --
 -- Name: semantic_check_args(uuid, uuid, text, text, text, text, text, text, real[], real, integer, text); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
@@ -6710,6 +6768,74 @@ ALTER TABLE llm.request_results OWNER TO llm_owner;
 COMMENT ON VIEW llm.request_results IS 'For the application (llm_app: its own tenant and user only) and auditors: each request''s state and reason (a refusal names its limit), what it cost, its final output once done (from the provider or the cache: cached, cache_reason, similarity and the reused request).';
 
 --
+-- Name: schema_state; Type: TABLE; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TABLE llm_private.schema_state (
+    id boolean DEFAULT true NOT NULL,
+    api_hash text NOT NULL,
+    applied_at timestamp with time zone DEFAULT now() NOT NULL,
+    role_settings jsonb DEFAULT '[]'::jsonb NOT NULL,
+    role_settings_at timestamp with time zone,
+    CONSTRAINT schema_state_id_check CHECK (id),
+    CONSTRAINT schema_state_role_settings_check CHECK ((jsonb_typeof(role_settings) = 'array'::text))
+);
+
+ALTER TABLE ONLY llm_private.schema_state FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE llm_private.schema_state OWNER TO llm_owner;
+
+--
+-- Name: TABLE schema_state; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON TABLE llm_private.schema_state IS 'One row: the hash of the sql/api files last applied to this database.';
+
+--
+-- Name: COLUMN schema_state.role_settings; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.schema_state.role_settings IS 'The session defaults of our roles (role-wide, and in this database) as the last migrate left them: [{role, scope, parameter, value}], written by llm_private.record_role_settings; llm.role_settings_drift compares them with pg_db_role_setting.';
+
+--
+-- Name: COLUMN schema_state.role_settings_at; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.schema_state.role_settings_at IS 'When role_settings was recorded (the end of the last migrate).';
+
+--
+-- Name: role_settings_drift; Type: VIEW; Schema: llm; Owner: llm_owner
+--
+
+CREATE VIEW llm.role_settings_drift WITH (security_invoker='true') AS
+ WITH recorded AS (
+         SELECT (x.value ->> 'role'::text) AS role_name,
+            (x.value ->> 'scope'::text) AS scope,
+            (x.value ->> 'parameter'::text) AS parameter,
+            (x.value ->> 'value'::text) AS value
+           FROM (llm_private.schema_state st
+             CROSS JOIN LATERAL jsonb_array_elements(st.role_settings) x(value))
+        )
+ SELECT COALESCE(l.role_name, b.role_name) AS role_name,
+    COALESCE(l.scope, b.scope) AS scope,
+    COALESCE(l.parameter, b.parameter) AS parameter,
+    b.value AS recorded,
+    l.value AS now,
+    ( SELECT st.role_settings_at
+           FROM llm_private.schema_state st) AS recorded_at
+   FROM (llm_private.role_settings_live() l(role_name, scope, parameter, value)
+     FULL JOIN recorded b ON (((b.role_name = l.role_name) AND (b.scope = l.scope) AND (b.parameter = l.parameter))))
+  WHERE (l.value IS DISTINCT FROM b.value);
+
+ALTER TABLE llm.role_settings_drift OWNER TO llm_owner;
+
+--
+-- Name: VIEW role_settings_drift; Type: COMMENT; Schema: llm; Owner: llm_owner
+--
+
+COMMENT ON VIEW llm.role_settings_drift IS 'Session defaults of our roles that differ from what the last migrate left (recorded null: added since; now null: removed). Must be empty: a login can ALTER ROLE its own defaults, and one SQL injection in the application could make every new llm_app session read-only. Repair: npm run migrate.';
+
+--
 -- Name: shutoff_windows; Type: VIEW; Schema: llm; Owner: llm_owner
 --
 
@@ -7082,27 +7208,6 @@ ALTER TABLE llm_private.requests_default OWNER TO llm_owner;
 --
 
 COMMENT ON TABLE llm_private.requests_default IS 'Default partition of llm_private.requests: rows outside the created months (lifetime usage, frozen test clocks).';
-
---
--- Name: schema_state; Type: TABLE; Schema: llm_private; Owner: llm_owner
---
-
-CREATE TABLE llm_private.schema_state (
-    id boolean DEFAULT true NOT NULL,
-    api_hash text NOT NULL,
-    applied_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT schema_state_id_check CHECK (id)
-);
-
-ALTER TABLE ONLY llm_private.schema_state FORCE ROW LEVEL SECURITY;
-
-ALTER TABLE llm_private.schema_state OWNER TO llm_owner;
-
---
--- Name: TABLE schema_state; Type: COMMENT; Schema: llm_private; Owner: llm_owner
---
-
-COMMENT ON TABLE llm_private.schema_state IS 'One row: the hash of the sql/api files last applied to this database.';
 
 --
 -- Name: settings; Type: TABLE; Schema: llm_private; Owner: llm_owner
@@ -8731,25 +8836,25 @@ CREATE POLICY select_all ON llm_private.clock FOR SELECT USING (true);
 -- Name: model_fallbacks select_all; Type: POLICY; Schema: llm_private; Owner: llm_owner
 --
 
-CREATE POLICY select_all ON llm_private.model_fallbacks FOR SELECT TO llm_money, llm_operator, llm_auditor, llm_viewer USING (true);
+CREATE POLICY select_all ON llm_private.model_fallbacks FOR SELECT TO llm_auditor, llm_money, llm_operator, llm_viewer USING (true);
 
 --
 -- Name: model_prices select_all; Type: POLICY; Schema: llm_private; Owner: llm_owner
 --
 
-CREATE POLICY select_all ON llm_private.model_prices FOR SELECT TO llm_app, llm_money, llm_operator, llm_auditor, llm_viewer USING (true);
+CREATE POLICY select_all ON llm_private.model_prices FOR SELECT TO llm_app, llm_auditor, llm_money, llm_operator, llm_viewer USING (true);
 
 --
 -- Name: models select_all; Type: POLICY; Schema: llm_private; Owner: llm_owner
 --
 
-CREATE POLICY select_all ON llm_private.models FOR SELECT TO llm_app, llm_money, llm_operator, llm_auditor, llm_viewer USING (true);
+CREATE POLICY select_all ON llm_private.models FOR SELECT TO llm_app, llm_auditor, llm_money, llm_operator, llm_viewer USING (true);
 
 --
 -- Name: provider_breakers select_all; Type: POLICY; Schema: llm_private; Owner: llm_owner
 --
 
-CREATE POLICY select_all ON llm_private.provider_breakers FOR SELECT TO llm_money, llm_operator, llm_auditor, llm_viewer USING (true);
+CREATE POLICY select_all ON llm_private.provider_breakers FOR SELECT TO llm_auditor, llm_money, llm_operator, llm_viewer USING (true);
 
 --
 -- Name: schema_state select_all; Type: POLICY; Schema: llm_private; Owner: llm_owner
@@ -8761,7 +8866,7 @@ CREATE POLICY select_all ON llm_private.schema_state FOR SELECT USING (true);
 -- Name: settings select_all; Type: POLICY; Schema: llm_private; Owner: llm_owner
 --
 
-CREATE POLICY select_all ON llm_private.settings FOR SELECT TO llm_app, llm_money, llm_operator, llm_auditor, llm_viewer USING (true);
+CREATE POLICY select_all ON llm_private.settings FOR SELECT TO llm_app, llm_auditor, llm_money, llm_operator, llm_viewer USING (true);
 
 --
 -- Name: settings; Type: ROW SECURITY; Schema: llm_private; Owner: llm_owner
@@ -10129,6 +10234,12 @@ GRANT ALL ON FUNCTION llm_private.record_breaker_outcome(p_provider text, p_mode
 GRANT ALL ON FUNCTION llm_private.record_breaker_outcome(p_provider text, p_model text, p_status llm_private.provider_status, p_at timestamp with time zone) TO llm_operator;
 
 --
+-- Name: FUNCTION record_role_settings(); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.record_role_settings() FROM PUBLIC;
+
+--
 -- Name: FUNCTION request_used_micros(p_tenant_id uuid, p_request_pk bigint); Type: ACL; Schema: llm_private; Owner: llm_owner
 --
 
@@ -10177,6 +10288,15 @@ GRANT ALL ON FUNCTION llm_private.require_range(p_name text, p_value bigint, p_m
 REVOKE ALL ON FUNCTION llm_private.require_status(p_status text) FROM PUBLIC;
 GRANT ALL ON FUNCTION llm_private.require_status(p_status text) TO llm_money;
 GRANT ALL ON FUNCTION llm_private.require_status(p_status text) TO llm_operator;
+
+--
+-- Name: FUNCTION role_settings_live(); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.role_settings_live() FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.role_settings_live() TO llm_auditor;
+GRANT ALL ON FUNCTION llm_private.role_settings_live() TO llm_viewer;
+GRANT ALL ON FUNCTION llm_private.role_settings_live() TO llm_operator;
 
 --
 -- Name: FUNCTION semantic_check_args(p_tenant_id uuid, p_owner_user_id uuid, p_endpoint text, p_provider text, p_model text, p_source_watermark text, p_system_hash text, p_response_format text, p_embedding real[], p_threshold real, p_max_candidates integer, p_embedding_model text); Type: ACL; Schema: llm_private; Owner: llm_owner
@@ -11192,6 +11312,24 @@ GRANT SELECT ON TABLE llm.request_results TO llm_app;
 GRANT SELECT ON TABLE llm.request_results TO llm_auditor;
 
 --
+-- Name: TABLE schema_state; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT SELECT ON TABLE llm_private.schema_state TO llm_app;
+GRANT SELECT ON TABLE llm_private.schema_state TO llm_operator;
+GRANT SELECT ON TABLE llm_private.schema_state TO llm_auditor;
+GRANT SELECT ON TABLE llm_private.schema_state TO llm_worker;
+GRANT SELECT ON TABLE llm_private.schema_state TO llm_viewer;
+
+--
+-- Name: TABLE role_settings_drift; Type: ACL; Schema: llm; Owner: llm_owner
+--
+
+GRANT SELECT ON TABLE llm.role_settings_drift TO llm_auditor;
+GRANT SELECT ON TABLE llm.role_settings_drift TO llm_viewer;
+GRANT SELECT ON TABLE llm.role_settings_drift TO llm_operator;
+
+--
 -- Name: TABLE shutoff_windows; Type: ACL; Schema: llm; Owner: llm_owner
 --
 
@@ -11222,15 +11360,6 @@ GRANT SELECT ON TABLE llm_private.clock TO llm_viewer;
 --
 
 GRANT USAGE ON SEQUENCE llm_private.request_id_seq TO llm_app;
-
---
--- Name: TABLE schema_state; Type: ACL; Schema: llm_private; Owner: llm_owner
---
-
-GRANT SELECT ON TABLE llm_private.schema_state TO llm_app;
-GRANT SELECT ON TABLE llm_private.schema_state TO llm_operator;
-GRANT SELECT ON TABLE llm_private.schema_state TO llm_auditor;
-GRANT SELECT ON TABLE llm_private.schema_state TO llm_worker;
 
 --
 -- Name: TABLE settings; Type: ACL; Schema: llm_private; Owner: llm_owner

@@ -98,6 +98,8 @@ export class Metrics {
     gauge('llm_holds_overdue', 'Open holds past their expires_at (the expiry sweep is behind or not running).', (r) => r.views?.holds_overdue ?? null);
     gauge('llm_reconciliation_drift_rows', 'Rows of llm.reconciliation_drift: usage counters that disagree with the ledger. Must be 0.',
       (r) => r.views?.drift_rows ?? null);
+    gauge('llm_role_settings_drift', 'Rows of llm.role_settings_drift: session defaults a login changed for itself since the last migrate. Must be 0.',
+      (r) => r.views?.role_settings_drift ?? null);
     gauge('llm_job_queue_depth', 'LLM jobs waiting or running in graphile-worker.', (r) => r.queueDepth);
     new Gauge({
       name: 'llm_breaker_state', help: 'Shared circuit breaker per model: 0 closed, 1 half-open, 2 open.', labelNames: ['model'], registers,

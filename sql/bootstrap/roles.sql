@@ -19,21 +19,28 @@
  *   llm_viewer   read-only, the audit views and nothing else: no prompt, output or trace. The login of
  *                the dashboard, the metrics, `npm run audit` and Grafana.
  *   llm_exporter reads the distillation export view, nothing else.
+ *
+ * Connection limits: the read-only logins' passwords live in dashboards and Grafana, further from the database than the
+ * application's, and whoever held one could open connections up to max_connections and lock every tenant out (review of
+ * 2026-11-26). Our own pools use 2 to 4 of them. The administrator sets other figures at migrate
+ * (LLM_VIEWER_CONNECTION_LIMIT, LLM_AUDITOR_CONNECTION_LIMIT, LLM_EXPORTER_CONNECTION_LIMIT, LLM_APP_CONNECTION_LIMIT;
+ * -1 is none). llm_app has none by default: the application's pool is the deployer's to size. A role cannot change its own.
  */
 do $$
 declare
   r record;
+  v text;
 begin
   for r in select * from (values
-      ('llm_owner',    'login nosuperuser nocreatedb nocreaterole noinherit nobypassrls noreplication'),
-      ('llm_worker',   'login nosuperuser nocreatedb nocreaterole noinherit nobypassrls noreplication'),
-      ('llm_app',      'login nosuperuser nocreatedb nocreaterole noinherit nobypassrls noreplication'),
-      ('llm_money',    'nologin nosuperuser nocreatedb nocreaterole noinherit nobypassrls noreplication'),
-      ('llm_operator', 'login nosuperuser nocreatedb nocreaterole noinherit nobypassrls noreplication'),
-      ('llm_auditor',  'login nosuperuser nocreatedb nocreaterole noinherit nobypassrls noreplication'),
-      ('llm_exporter', 'login nosuperuser nocreatedb nocreaterole noinherit nobypassrls noreplication'),
-      ('llm_viewer',   'login nosuperuser nocreatedb nocreaterole noinherit nobypassrls noreplication')
-    ) as t(name, attrs)
+      ('llm_owner',    'login nosuperuser nocreatedb nocreaterole noinherit nobypassrls noreplication', null, -1),
+      ('llm_worker',   'login nosuperuser nocreatedb nocreaterole noinherit nobypassrls noreplication', null, -1),
+      ('llm_app',      'login nosuperuser nocreatedb nocreaterole noinherit nobypassrls noreplication', 'app', -1),
+      ('llm_money',    'nologin nosuperuser nocreatedb nocreaterole noinherit nobypassrls noreplication', null, -1),
+      ('llm_operator', 'login nosuperuser nocreatedb nocreaterole noinherit nobypassrls noreplication', null, -1),
+      ('llm_auditor',  'login nosuperuser nocreatedb nocreaterole noinherit nobypassrls noreplication', 'auditor', 8),
+      ('llm_exporter', 'login nosuperuser nocreatedb nocreaterole noinherit nobypassrls noreplication', 'exporter', 4),
+      ('llm_viewer',   'login nosuperuser nocreatedb nocreaterole noinherit nobypassrls noreplication', 'viewer', 16)
+    ) as t(name, attrs, limit_key, default_limit)
   loop
     begin
       if not exists (select 1 from pg_roles where rolname = r.name) then
@@ -42,8 +49,13 @@ begin
     exception when duplicate_object or unique_violation then
       null; -- another test run created it between our check and our create
     end;
-    -- Re-assert the attributes every time, so that a role created by hand cannot keep more.
-    execute format('alter role %I %s', r.name, r.attrs);
+    v := nullif(current_setting('llm_bootstrap.' || coalesce(r.limit_key, '-') || '_connection_limit', true), '');
+    if v is not null and v !~ '^(-1|[0-9]{1,5})$' then
+      raise exception using errcode = '22023', message = format('the connection limit of %s is -1 or 0..99999, not %s', r.name, v);
+    end if;
+    -- Re-assert the attributes every time, so that a role created by hand cannot keep more. One ALTER per role, in this
+    -- order: pg_dump lists a policy's roles in pg_authid's physical order, which each ALTER changes (sql/schema.sql).
+    execute format('alter role %I %s connection limit %s', r.name, r.attrs, coalesce(v::int, r.default_limit));
   end loop;
 end
 $$;

@@ -8,9 +8,9 @@ import type { z } from 'zod';
 import { withRole } from '../db/context';
 import * as rows from './rows';
 
-/** Every audit view of SPEC.md (the Grafana dashboard may name these and no others). */
+/** Every audit view of SPEC.md, and llm.role_settings_drift (the Grafana dashboard may name these and no others). */
 export const AUDIT_VIEWS = ['limit_usage', 'monthly_spend', 'hourly_spend', 'refusals_by_reason', 'open_holds', 'shutoff_windows',
-  'breaker_state', 'alerts', 'reconciliation_drift', 'budget_scopes', 'calls', 'cache_stats', 'model_catalog'] as const;
+  'breaker_state', 'alerts', 'reconciliation_drift', 'budget_scopes', 'calls', 'cache_stats', 'model_catalog', 'role_settings_drift'] as const;
 /** Views that expose prompts or outputs: nothing operator-facing may read them. */
 export const FORBIDDEN_VIEWS = ['request_results', 'final_outputs', 'distillation_export'] as const;
 
@@ -68,6 +68,7 @@ export const METRICS_SQL = `
 select (select count(*) from llm.open_holds) as open_holds,
        (select count(*) from llm.open_holds where overdue) as holds_overdue,
        (select count(*) from llm.reconciliation_drift) as drift_rows,
+       (select count(*) from llm.role_settings_drift) as role_settings_drift,
        (select coalesce(json_agg(json_build_object('threshold', t, 'n', n)), '[]')
           from (select trim_scale(threshold_pct::numeric)::text as t, count(*) as n from llm.alerts group by 1) a) as alerts,
        (select coalesce(json_agg(json_build_object('scope', scope, 'ratio', r)), '[]')

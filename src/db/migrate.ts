@@ -5,7 +5,8 @@
  *   3. graphile-worker's schema (as llm_worker, which owns it)
  *   4. committed migrations (graphile-migrate, as llm_owner), the optional pgvector step
  *      (sql/optional/pgvector.sql, administrator), then the replayable API in sql/api/*.sql
- *      (as llm_owner), skipped when its hash is unchanged.
+ *      (as llm_owner), skipped when its hash is unchanged; last, the roles' session defaults
+ *      as steps 1 and 2 left them are recorded (llm.role_settings_drift compares with them).
  */
 import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
@@ -46,6 +47,12 @@ async function setDdlLockTimeout(c: Client, ms?: number): Promise<void> {
   await c.query(`set lock_timeout = ${v}`);
 }
 
+/** Connection limits of the logins (sql/bootstrap/roles.sql has the defaults), from the administrator's environment at migrate. */
+const CONNECTION_LIMIT_ENV = [
+  ['viewer', 'LLM_VIEWER_CONNECTION_LIMIT'], ['auditor', 'LLM_AUDITOR_CONNECTION_LIMIT'], ['exporter', 'LLM_EXPORTER_CONNECTION_LIMIT'],
+  ['app', 'LLM_APP_CONNECTION_LIMIT'],
+] as const;
+
 export async function bootstrapRoles(adminUrl: string): Promise<void> {
   const sql = readFileSync(join(SQL_DIR, 'bootstrap', 'roles.sql'), 'utf8');
   await withClient(adminUrl, async (c) => {
@@ -63,6 +70,11 @@ export async function bootstrapRoles(adminUrl: string): Promise<void> {
         'nothing was changed: end that session (pg_terminate_backend) and run again'), { code: '55P03' });
     }
     try {
+      for (const [key, env] of CONNECTION_LIMIT_ENV) {
+        const v = process.env[env];
+        if (v !== undefined && v !== '' && !/^(-1|\d{1,5})$/.test(v)) throw new Error(`${env}: -1 (no limit) or 0..99999, got ${v}`);
+        await c.query(`select set_config($1, $2, false)`, [`llm_bootstrap.${key}_connection_limit`, v ?? '']);
+      }
       await c.query(sql);
     } finally {
       await c.query('select pg_advisory_unlock(7420001)');
@@ -224,6 +236,15 @@ export async function maintainPartitions(databaseUrl: string, opts: { dropExpire
   });
 }
 
+/**
+ * The roles' session defaults as this migrate left them (steps 1 and 2 reset them), recorded as the owner:
+ * llm.role_settings_drift shows whatever a login changes of its own defaults afterwards.
+ */
+export async function recordRoleSettings(databaseUrl: string): Promise<number> {
+  return withClient(urlForRole(databaseUrl, 'llm_owner'), async (c) =>
+    Number((await c.query('select llm_private.record_role_settings() as n')).rows[0].n));
+}
+
 export interface MigrateResult {
   database: string;
   apiReplayed: boolean;
@@ -263,5 +284,6 @@ export async function migrateAll(adminUrl: string, opts: { includeCurrent?: bool
   const secret = opts.contextSecret ?? process.env.LLM_CONTEXT_SECRET;
   if (secret) await installContextSecret(adminUrl, secret);
   const { created: partitionsCreated } = await maintainPartitions(adminUrl);
+  await recordRoleSettings(adminUrl);
   return { database, apiReplayed, partitionsCreated, pgvector };
 }

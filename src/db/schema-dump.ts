@@ -1,6 +1,6 @@
 /**
  * The committed schema dump (sql/schema.sql): `pg_dump --schema-only` of our schemas in a migrated
- * database, normalised (no version banner, no dated monthly partitions), so that every change to
+ * database, normalised (no version banner, no dated monthly partitions, a policy's roles sorted), so that every change to
  * DDL, a policy, a comment or a grant is a reviewable diff. test/ts/schema-dump.test.ts fails when
  * it is stale; `npm run dump-schema` rewrites it.
  */
@@ -22,7 +22,17 @@ export function normalise(dump: string): string {
     dump
       .split('\n')
       .filter((l) => !/^-- Dumped (from|by) /.test(l) && !/^\\(un)?restrict /.test(l) && !/^SELECT pg_catalog\.set_config\('search_path'/.test(l))
+      .map(sortPolicyRoles)
       .join('\n')
       .replace(/\n{3,}/g, '\n\n')
       .trim() + '\n';
+}
+
+/**
+ * pg_dump lists a policy's roles in pg_authid's physical order, which every ALTER ROLE (each migrate re-asserts the
+ * roles' attributes) may change: sorted, the dump is the same on every machine.
+ */
+function sortPolicyRoles(line: string): string {
+  return line.replace(/^(CREATE POLICY .*? TO )([a-z_]+(?:, [a-z_]+)+)( USING| WITH CHECK|;|$)/,
+    (_m, head: string, roles: string, tail: string) => head + roles.split(', ').sort().join(', ') + tail);
 }

@@ -351,12 +351,14 @@ $$values
   ('function llm_private.period_start(llm_private.limit_window,timestamp with time zone) | llm_app=EXECUTE llm_auditor=EXECUTE llm_money=EXECUTE llm_operator=EXECUTE llm_viewer=EXECUTE'),
   ('function llm_private.price_in_effect(text,text,timestamp with time zone) | llm_app=EXECUTE llm_auditor=EXECUTE llm_money=EXECUTE llm_operator=EXECUTE'),
   ('function llm_private.record_breaker_outcome(text,text,llm_private.provider_status,timestamp with time zone) | llm_money=EXECUTE llm_operator=EXECUTE'),
+  ('function llm_private.record_role_settings()'),
   ('function llm_private.request_used_micros(uuid,bigint) | llm_auditor=EXECUTE llm_money=EXECUTE llm_operator=EXECUTE'),
   ('function llm_private.require_embedding(real[]) | llm_money=EXECUTE'),
   ('function llm_private.require_failure_reason(text) | llm_money=EXECUTE llm_operator=EXECUTE'),
   ('function llm_private.require_money_context() | llm_app=EXECUTE llm_money=EXECUTE llm_operator=EXECUTE'),
   ('function llm_private.require_range(text,bigint,bigint,bigint) | llm_app=EXECUTE llm_money=EXECUTE llm_operator=EXECUTE'),
   ('function llm_private.require_status(text) | llm_money=EXECUTE llm_operator=EXECUTE'),
+  ('function llm_private.role_settings_live() | llm_auditor=EXECUTE llm_operator=EXECUTE llm_viewer=EXECUTE'),
   ('function llm_private.semantic_check_args(uuid,uuid,text,text,text,text,text,text,real[],real,integer,text) | llm_money=EXECUTE'),
   ('function llm_private.semantic_claim(uuid,uuid,bigint,real[],timestamp with time zone) | llm_money=EXECUTE'),
   ('function llm_private.semantic_hnsw_index(integer) | llm_money=EXECUTE llm_operator=EXECUTE'),
@@ -529,7 +531,7 @@ $$values
   ('table llm_private.reasoning_traces | llm_auditor=SELECT llm_money=INSERT,SELECT llm_operator=DELETE,SELECT'),
   ('table llm_private.request_inputs | llm_app=SELECT llm_auditor=SELECT llm_money=SELECT'),
   ('table llm_private.requests | llm_app=SELECT llm_auditor=SELECT llm_money=SELECT llm_operator=SELECT'),
-  ('table llm_private.schema_state | llm_app=SELECT llm_auditor=SELECT llm_operator=SELECT'),
+  ('table llm_private.schema_state | llm_app=SELECT llm_auditor=SELECT llm_operator=SELECT llm_viewer=SELECT'),
   ('table llm_private.settings | llm_app=SELECT llm_auditor=SELECT llm_money=SELECT llm_operator=SELECT,UPDATE llm_viewer=SELECT'),
   ('table llm_private.shutoff_windows | llm_auditor=SELECT llm_money=SELECT llm_operator=SELECT llm_viewer=SELECT'),
   ('table llm_private.tenants | llm_app=SELECT llm_money=SELECT llm_operator=INSERT,SELECT,UPDATE'),
@@ -555,6 +557,7 @@ $$values
   ('view llm.reconciliation_drift | llm_auditor=SELECT llm_operator=SELECT llm_viewer=SELECT'),
   ('view llm.refusals_by_reason | llm_auditor=SELECT llm_operator=SELECT llm_viewer=SELECT'),
   ('view llm.request_results | llm_app=SELECT llm_auditor=SELECT'),
+  ('view llm.role_settings_drift | llm_auditor=SELECT llm_operator=SELECT llm_viewer=SELECT'),
   ('view llm.shutoff_windows | llm_auditor=SELECT llm_operator=SELECT llm_viewer=SELECT')$$
 -- pins:end
 , 'the API surface and every grant are exactly as pinned (regenerate: npx tsx test/support/pin-structure.ts, then review the diff)');

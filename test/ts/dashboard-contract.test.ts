@@ -57,6 +57,9 @@ create view llm.alerts as select * from (values
 create view llm.reconciliation_drift as select * from (values
   ('usage'::text, '${A}'::uuid, 'tenant_monthly_spend'::text, null::uuid, null::text, ${M}, 85001234::bigint, 85000000::bigint)
 ) v(kind, tenant_id, meter_name, user_id, budget_scope, period_start, usage_value, ledger_value);
+create view llm.role_settings_drift as select * from (values
+  ('llm_app'::text, 'database'::text, 'default_transaction_read_only'::text, null::text, 'on'::text, now() - interval '1 day')
+) v(role_name, scope, parameter, recorded, now, recorded_at);
 create view llm.budget_scopes as select * from (values
   ('${A}'::uuid, 'inv-7'::text, 'investigation'::text, now() - interval '1 day', now() + interval '1 day', 19::bigint, 20, 120000::bigint, 40000::bigint, 500000::bigint, 'open'::text)
 ) v(tenant_id, budget_scope, endpoint, started_at, deadline_at, calls, calls_cap, spent_micros, held_micros, cap_micros, state);
@@ -105,7 +108,7 @@ test('every section query runs on SPEC.md\'s views as llm_viewer and its rows pa
 
 test('the metrics snapshot and a scrape read SPEC.md\'s views; the scrape passes promtool', async () => {
   const s = await loadMetricsSnapshot(pool);
-  expect(s).toMatchObject({ open_holds: 1n, holds_overdue: 1n, drift_rows: 1n });
+  expect(s).toMatchObject({ open_holds: 1n, holds_overdue: 1n, drift_rows: 1n, role_settings_drift: 1n });
   expect(s.alerts.sort((x, y) => x.threshold.localeCompare(y.threshold))).toEqual([{ threshold: '80', n: 1n }, { threshold: '95', n: 1n }]);
   expect(Object.fromEntries(s.used_ratio_max.map((u) => [u.scope, u.ratio]))).toEqual({ tenant: 0.8504, user: 0.5, budget_scope: 1 });
   const { server, port } = await serveMetrics(new Metrics(pool, { auditPool: pool }), 0);
@@ -116,6 +119,7 @@ test('the metrics snapshot and a scrape read SPEC.md\'s views; the scrape passes
     expect(text).toMatch(/^llm_breaker_state\{model="openai:gpt-4o-mini"\} 1$/m);
     expect(text).toMatch(/^llm_limit_used_ratio_max\{scope="tenant"\} 0\.8504$/m);
     expect(text).toMatch(/^llm_reconciliation_drift_rows 1$/m);
+    expect(text).toMatch(/^llm_role_settings_drift 1$/m);
     expect(text).toMatch(/^llm_holds_overdue 1$/m);
     expect(promtool(['check', 'metrics'], text)).toEqual({ status: 0, output: '' });
   } finally {

@@ -183,3 +183,23 @@ test('an application session holding migrate\'s advisory keys makes it fail fast
   }
   await expect(applyApi(url, true)).resolves.toBe(true); // once the session is gone, migrate runs
 });
+
+test('a connection limit that is not -1 or 0..99999 stops the roles step before it changes anything', async () => {
+  const limit = async () => {
+    const c = new Client({ connectionString: TEST_ADMIN_URL });
+    await c.connect();
+    try {
+      return (await c.query(`select rolconnlimit from pg_roles where rolname = 'llm_viewer'`)).rows[0].rolconnlimit as number;
+    } finally {
+      await c.end();
+    }
+  };
+  const before = await limit();
+  process.env.LLM_VIEWER_CONNECTION_LIMIT = '16; drop role llm_app';
+  try {
+    await expect(bootstrapRoles(urlForDatabase(TEST_ADMIN_URL, 'postgres'))).rejects.toThrow(/LLM_VIEWER_CONNECTION_LIMIT: -1 \(no limit\) or 0\.\.99999/);
+  } finally {
+    delete process.env.LLM_VIEWER_CONNECTION_LIMIT;
+  }
+  expect(await limit()).toBe(before);
+});

@@ -89,6 +89,21 @@ test('DB-derived metrics equal the audit views', async () => {
   expect(promtool(['check', 'metrics'], after).status).toBe(0);
 });
 
+test('llm_role_settings_drift counts the defaults a login set for itself since the migrate', async () => {
+  // What one SQL injection in the application can run, in this test's database only: role-wide it would reach the other
+  // suites running now (and runtime-ddl.test makes a role-wide change for a moment, so this test counts at least, not exactly).
+  const inThisDb = () => count(`select count(*) as n from llm.role_settings_drift where scope = 'database'`);
+  expect(await inThisDb()).toBe(0);
+  await db.pool('llm_app', 1).query(`alter role llm_app in database ${db.name} set default_transaction_read_only = on`);
+  try {
+    expect(await inThisDb()).toBe(1);
+    expect(value(await scrape(new Metrics(worker, { auditPool: auditor })), 'llm_role_settings_drift')).toBeGreaterThanOrEqual(1);
+  } finally {
+    await db.pool('admin', 1).query(`alter role llm_app in database ${db.name} reset all`);
+  }
+  expect(await inThisDb()).toBe(0);
+});
+
 test('without an auditor pool the views are read through the worker pool as llm_operator', async () => {
   const text = await scrape(new Metrics(worker));
   expect(value(text, 'llm_open_holds')).toBe(await count('select count(*) as n from llm.open_holds'));
@@ -100,7 +115,7 @@ test('a database that cannot be read leaves the DB-derived metrics out, counts t
   try {
     const text = await scrape(new Metrics(dead, { auditPool: dead }));
     expect(text).toMatch(/^llm_metrics_read_errors_total 2$/m); // the views and the queue depth, counted in this very scrape
-    for (const g of ['llm_open_holds', 'llm_holds_overdue', 'llm_reconciliation_drift_rows', 'llm_job_queue_depth']) {
+    for (const g of ['llm_open_holds', 'llm_holds_overdue', 'llm_reconciliation_drift_rows', 'llm_role_settings_drift', 'llm_job_queue_depth']) {
       expect(text).toMatch(new RegExp(`^${g} Nan$`, 'm'));
     }
     expect(text).not.toMatch(/^llm_breaker_state\{/m);

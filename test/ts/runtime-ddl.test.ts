@@ -8,7 +8,8 @@
 import { Client } from 'pg';
 import { bootstrapRoles, ensureDatabase } from '../../src/db/migrate';
 import { type Role, urlForDatabase } from '../../src/db/urls';
-import { TEST_ADMIN_URL } from '../support/admin';
+import { signContext } from '../../src/db/context';
+import { TEST_ADMIN_URL, TEST_CONTEXT_SECRET } from '../support/admin';
 import { createTestDb, type TestDb } from '../support/db';
 
 let db: TestDb;
@@ -26,6 +27,17 @@ async function as<T>(role: Role, fn: (c: Client) => Promise<T>): Promise<T> {
     return await fn(c);
   } finally {
     await c.end();
+  }
+}
+
+/** The fixtures' tenants and users, once for this file's database (a test may run alone). */
+async function seedOnce(): Promise<void> {
+  const admin = new Client({ connectionString: db.adminUrl });
+  await admin.connect();
+  try {
+    await admin.query('select tests.seed() where not exists (select 1 from llm_private.tenants)');
+  } finally {
+    await admin.end();
   }
 }
 
@@ -92,13 +104,7 @@ test('the administrator still migrates: graphile-worker\'s schema stays llm_work
 });
 
 test('the worker\'s login, a member of llm_operator for its sweeps, cannot record a tenant\'s consent; an operator can', async () => {
-  const admin = new Client({ connectionString: db.adminUrl });
-  await admin.connect();
-  try {
-    await admin.query('select tests.seed()');
-  } finally {
-    await admin.end();
-  }
+  await seedOnce();
   const tenantA = 'a0000000-0000-0000-0000-00000000000a';
   const consent = (c: Client) => sqlstate(c, `begin; set local role llm_operator; select llm.set_tenant_data_use('${tenantA}', true, true)`);
   const direct = (c: Client) => sqlstate(c, `begin; set local role llm_operator;
@@ -174,10 +180,52 @@ test('a session default a runtime login set for itself (ALTER ROLE ... SET) does
     }
   };
   expect(await settings()).toContain('extra_float_digits');
+  // llm.role_settings_drift (what the metrics export and Prometheus alerts on) shows both, until a migrate resets them.
+  const drift = async () => (await as('llm_viewer', (c) => c.query(`select role_name, scope, parameter, recorded, now
+    from llm.role_settings_drift where parameter = 'extra_float_digits' order by scope`))).rows;
+  expect(await drift()).toEqual([
+    { role_name: 'llm_app', scope: 'database', parameter: 'extra_float_digits', recorded: null, now: '1' },
+    { role_name: 'llm_app', scope: 'role', parameter: 'extra_float_digits', recorded: null, now: '2' },
+  ]);
   await bootstrapRoles(urlForDatabase(TEST_ADMIN_URL, 'postgres'));
   await ensureDatabase(db.adminUrl, db.name);
   expect(await settings()).not.toContain('extra_float_digits');
   expect(await settings()).toContain('statement_timeout=30s'); // ours are set again
+  expect(await drift()).toEqual([]);
+});
+
+test('a read-only default the application set for itself stops its enqueues, shows as drift, and is beaten by startup options', async () => {
+  // The attack the test above stands in for, in this test's database only (role-wide, it would stop every suite running now).
+  await seedOnce();
+  const enqueue = async (c: Client, id: string) => {
+    await c.query('begin');
+    await c.query('select llm.use_context($1)', [signContext(TEST_CONTEXT_SECRET, 'a0000000-0000-0000-0000-00000000000a',
+      'a1000000-0000-0000-0000-000000000001')]);
+    const out = await sqlstate(c, `select llm.enqueue_call('${JSON.stringify({ request_id: id, endpoint: 'route', model: 'mock:small',
+      max_output_tokens: 10, messages: [{ role: 'user', content: 'hello' }] })}'::jsonb)`);
+    await c.query('commit');
+    return out;
+  };
+  expect(await as('llm_app', (c) => sqlstate(c, `alter role llm_app in database ${db.name} set default_transaction_read_only = on`))).toBe('ok');
+  try {
+    expect(await as('llm_app', (c) => enqueue(c, 'ro-1'))).toMatch(/^25006: cannot execute .* in a read-only transaction/);
+    expect((await as('llm_viewer', (c) => c.query(`select scope, parameter, now from llm.role_settings_drift where role_name = 'llm_app'
+      and scope = 'database'`))).rows).toEqual([{ scope: 'database', parameter: 'default_transaction_read_only', now: 'on' }]);
+    // An application that pins what it depends on in its connection's startup options is not stopped: they outrank role defaults.
+    const pinned = new URL(db.url('llm_app'));
+    pinned.searchParams.set('options', '-c default_transaction_read_only=off');
+    const c = new Client({ connectionString: pinned.toString() });
+    await c.connect();
+    try {
+      expect(await enqueue(c, 'ro-2')).toBe('ok');
+    } finally {
+      await c.end();
+    }
+  } finally {
+    await ensureDatabase(db.adminUrl, db.name); // what `npm run migrate` does first
+  }
+  expect(await as('llm_app', (c) => enqueue(c, 'ro-3'))).toBe('ok');
+  expect((await as('llm_viewer', (c) => c.query(`select * from llm.role_settings_drift where scope = 'database'`))).rows).toEqual([]);
 });
 
 test('no runtime role writes arbitrary WAL records (pg_logical_emit_message)', async () => {
