@@ -2436,6 +2436,32 @@ ALTER FUNCTION llm_private.current_user_id() OWNER TO llm_owner;
 COMMENT ON FUNCTION llm_private.current_user_id() IS 'The worker''s user context (app.current_user_id) when set in this transaction, else NULL; '''' is no context, a value that is not a uuid raises 22P02. Used by policies TO llm_money; PL/pgSQL, no SET clause (see current_tenant_id).';
 
 --
+-- Name: declared_role_settings(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.declared_role_settings() RETURNS TABLE(role_name text, parameter text, value text)
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO 'pg_catalog'
+    AS $$
+  values ('llm_app', 'statement_timeout', '30s'), ('llm_app', 'idle_in_transaction_session_timeout', '60s'),
+         ('llm_app', 'track_activities', 'off'),
+         ('llm_worker', 'statement_timeout', '30s'),
+         ('llm_auditor', 'statement_timeout', '60s'), ('llm_auditor', 'default_transaction_read_only', 'on'),
+         ('llm_auditor', 'idle_in_transaction_session_timeout', '60s'),
+         ('llm_viewer', 'statement_timeout', '60s'), ('llm_viewer', 'default_transaction_read_only', 'on'),
+         ('llm_viewer', 'idle_in_transaction_session_timeout', '60s'),
+         ('llm_exporter', 'default_transaction_read_only', 'on'), ('llm_exporter', 'idle_in_transaction_session_timeout', '60s')
+$$;
+
+ALTER FUNCTION llm_private.declared_role_settings() OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION declared_role_settings(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.declared_role_settings() IS 'The runtime roles'' role-wide session defaults exactly as sql/bootstrap/roles.sql sets them at every migrate (none in any one database). test/sql/role_settings.sql checks that a migrate leaves exactly these.';
+
+--
 -- Name: distillation_gate(uuid, llm_private.decision, llm_private.provider_status, boolean, boolean, text, text); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
 --
 
@@ -3144,36 +3170,6 @@ ALTER FUNCTION llm_private.record_breaker_outcome(p_provider text, p_model text,
 COMMENT ON FUNCTION llm_private.record_breaker_outcome(p_provider text, p_model text, p_status llm_private.provider_status, p_at timestamp with time zone) IS 'Records one provider outcome: ok closes the breaker (writing only if it was not closed and clean); a provider-side failure counts and opens it at the threshold (or at once from half_open); client_error and aborted (our worker stopping) are ignored.';
 
 --
--- Name: record_role_settings(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
---
-
-CREATE FUNCTION llm_private.record_role_settings() RETURNS integer
-    LANGUAGE plpgsql
-    SET search_path TO 'pg_catalog'
-    AS $$
-declare
-  n integer;
-begin
-  update llm_private.schema_state s
-     set role_settings = (select coalesce(jsonb_agg(jsonb_build_object('role', l.role_name, 'scope', l.scope, 'parameter', l.parameter,
-                                          'value', l.value) order by l.role_name, l.scope, l.parameter), '[]')
-                            from llm_private.role_settings_live() l),
-         role_settings_at = now()
-   where s.id
-  returning jsonb_array_length(s.role_settings) into n;
-  return n;
-end
-$$;
-
-ALTER FUNCTION llm_private.record_role_settings() OWNER TO llm_owner;
-
---
--- Name: FUNCTION record_role_settings(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
---
-
-COMMENT ON FUNCTION llm_private.record_role_settings() IS 'Run by migrate as the owner, after the roles'' defaults were reset: records them as the baseline of llm.role_settings_drift. Returns how many it recorded.';
-
---
 -- Name: request_used_micros(uuid, bigint); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
 --
 
@@ -3345,7 +3341,7 @@ begin
     from pg_db_role_setting s
     join pg_roles r on r.oid = s.setrole
     cross join lateral unnest(s.setconfig) c(setting)
-   where r.rolname like 'llm\_%'
+   where r.rolname in ('llm_app', 'llm_worker', 'llm_money', 'llm_operator', 'llm_auditor', 'llm_viewer', 'llm_exporter')
      and (s.setdatabase = 0 or s.setdatabase = (select d.oid from pg_database d where d.datname = current_database()));
 end
 $$;
@@ -3356,7 +3352,7 @@ ALTER FUNCTION llm_private.role_settings_live() OWNER TO llm_owner;
 -- Name: FUNCTION role_settings_live(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm_private.role_settings_live() IS 'The session defaults of our roles (llm_*) now: role-wide (scope role) and in this database (scope database), one row per parameter.';
+COMMENT ON FUNCTION llm_private.role_settings_live() IS 'The session defaults of the runtime roles now: role-wide (scope role) and in this database (scope database), one row per parameter.';
 
 --
 -- Name: semantic_check_args(uuid, uuid, text, text, text, text, text, text, real[], real, integer, text); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
@@ -6768,64 +6764,22 @@ ALTER TABLE llm.request_results OWNER TO llm_owner;
 COMMENT ON VIEW llm.request_results IS 'For the application (llm_app: its own tenant and user only) and auditors: each request''s state and reason (a refusal names its limit), what it cost, its final output once done (from the provider or the cache: cached, cache_reason, similarity and the reused request).';
 
 --
--- Name: schema_state; Type: TABLE; Schema: llm_private; Owner: llm_owner
---
-
-CREATE TABLE llm_private.schema_state (
-    id boolean DEFAULT true NOT NULL,
-    api_hash text NOT NULL,
-    applied_at timestamp with time zone DEFAULT now() NOT NULL,
-    role_settings jsonb DEFAULT '[]'::jsonb NOT NULL,
-    role_settings_at timestamp with time zone,
-    CONSTRAINT schema_state_id_check CHECK (id),
-    CONSTRAINT schema_state_role_settings_check CHECK ((jsonb_typeof(role_settings) = 'array'::text))
-);
-
-ALTER TABLE ONLY llm_private.schema_state FORCE ROW LEVEL SECURITY;
-
-ALTER TABLE llm_private.schema_state OWNER TO llm_owner;
-
---
--- Name: TABLE schema_state; Type: COMMENT; Schema: llm_private; Owner: llm_owner
---
-
-COMMENT ON TABLE llm_private.schema_state IS 'One row: the hash of the sql/api files last applied to this database.';
-
---
--- Name: COLUMN schema_state.role_settings; Type: COMMENT; Schema: llm_private; Owner: llm_owner
---
-
-COMMENT ON COLUMN llm_private.schema_state.role_settings IS 'The session defaults of our roles (role-wide, and in this database) as the last migrate left them: [{role, scope, parameter, value}], written by llm_private.record_role_settings; llm.role_settings_drift compares them with pg_db_role_setting.';
-
---
--- Name: COLUMN schema_state.role_settings_at; Type: COMMENT; Schema: llm_private; Owner: llm_owner
---
-
-COMMENT ON COLUMN llm_private.schema_state.role_settings_at IS 'When role_settings was recorded (the end of the last migrate).';
-
---
 -- Name: role_settings_drift; Type: VIEW; Schema: llm; Owner: llm_owner
 --
 
 CREATE VIEW llm.role_settings_drift WITH (security_invoker='true') AS
- WITH recorded AS (
-         SELECT (x.value ->> 'role'::text) AS role_name,
-            (x.value ->> 'scope'::text) AS scope,
-            (x.value ->> 'parameter'::text) AS parameter,
-            (x.value ->> 'value'::text) AS value
-           FROM (llm_private.schema_state st
-             CROSS JOIN LATERAL jsonb_array_elements(st.role_settings) x(value))
-        )
- SELECT COALESCE(l.role_name, b.role_name) AS role_name,
-    COALESCE(l.scope, b.scope) AS scope,
-    COALESCE(l.parameter, b.parameter) AS parameter,
-    b.value AS recorded,
-    l.value AS now,
-    ( SELECT st.role_settings_at
-           FROM llm_private.schema_state st) AS recorded_at
+ SELECT COALESCE(l.role_name, d.role_name) AS role_name,
+    COALESCE(l.scope, 'role'::text) AS scope,
+    COALESCE(l.parameter, d.parameter) AS parameter,
+    d.value AS declared,
+    l.value AS now
    FROM (llm_private.role_settings_live() l(role_name, scope, parameter, value)
-     FULL JOIN recorded b ON (((b.role_name = l.role_name) AND (b.scope = l.scope) AND (b.parameter = l.parameter))))
-  WHERE (l.value IS DISTINCT FROM b.value);
+     FULL JOIN ( SELECT x.role_name,
+            'role'::text AS scope,
+            x.parameter,
+            x.value
+           FROM llm_private.declared_role_settings() x(role_name, parameter, value)) d ON (((d.role_name = l.role_name) AND (d.scope = l.scope) AND (d.parameter = l.parameter))))
+  WHERE (l.value IS DISTINCT FROM d.value);
 
 ALTER TABLE llm.role_settings_drift OWNER TO llm_owner;
 
@@ -6833,7 +6787,7 @@ ALTER TABLE llm.role_settings_drift OWNER TO llm_owner;
 -- Name: VIEW role_settings_drift; Type: COMMENT; Schema: llm; Owner: llm_owner
 --
 
-COMMENT ON VIEW llm.role_settings_drift IS 'Session defaults of our roles that differ from what the last migrate left (recorded null: added since; now null: removed). Must be empty: a login can ALTER ROLE its own defaults, and one SQL injection in the application could make every new llm_app session read-only. Repair: npm run migrate.';
+COMMENT ON VIEW llm.role_settings_drift IS 'Session defaults of the runtime roles that differ from the ones every migrate sets (declared null: added; now null: removed; scope database: set for this database only). Must be empty: a login can ALTER ROLE its own defaults, and one SQL injection in the application could make every new llm_app session read-only. Repair: npm run migrate. A database-wide default (ALTER DATABASE, the owner''s or a superuser''s) is not shown.';
 
 --
 -- Name: shutoff_windows; Type: VIEW; Schema: llm; Owner: llm_owner
@@ -7208,6 +7162,27 @@ ALTER TABLE llm_private.requests_default OWNER TO llm_owner;
 --
 
 COMMENT ON TABLE llm_private.requests_default IS 'Default partition of llm_private.requests: rows outside the created months (lifetime usage, frozen test clocks).';
+
+--
+-- Name: schema_state; Type: TABLE; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TABLE llm_private.schema_state (
+    id boolean DEFAULT true NOT NULL,
+    api_hash text NOT NULL,
+    applied_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT schema_state_id_check CHECK (id)
+);
+
+ALTER TABLE ONLY llm_private.schema_state FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE llm_private.schema_state OWNER TO llm_owner;
+
+--
+-- Name: TABLE schema_state; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON TABLE llm_private.schema_state IS 'One row: the hash of the sql/api files last applied to this database.';
 
 --
 -- Name: settings; Type: TABLE; Schema: llm_private; Owner: llm_owner
@@ -9998,6 +9973,15 @@ GRANT ALL ON FUNCTION llm_private.current_user_id() TO llm_money;
 GRANT ALL ON FUNCTION llm_private.current_user_id() TO llm_worker;
 
 --
+-- Name: FUNCTION declared_role_settings(); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.declared_role_settings() FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.declared_role_settings() TO llm_auditor;
+GRANT ALL ON FUNCTION llm_private.declared_role_settings() TO llm_viewer;
+GRANT ALL ON FUNCTION llm_private.declared_role_settings() TO llm_operator;
+
+--
 -- Name: FUNCTION distillation_gate(p_tenant_id uuid, p_decision llm_private.decision, p_status llm_private.provider_status, p_output_valid boolean, p_pii_flagged boolean, p_provider text, p_model text, OUT eligible boolean, OUT reason llm_private.distill_reason); Type: ACL; Schema: llm_private; Owner: llm_owner
 --
 
@@ -10232,12 +10216,6 @@ GRANT ALL ON FUNCTION llm_private.price_in_effect(p_provider text, p_model text,
 REVOKE ALL ON FUNCTION llm_private.record_breaker_outcome(p_provider text, p_model text, p_status llm_private.provider_status, p_at timestamp with time zone) FROM PUBLIC;
 GRANT ALL ON FUNCTION llm_private.record_breaker_outcome(p_provider text, p_model text, p_status llm_private.provider_status, p_at timestamp with time zone) TO llm_money;
 GRANT ALL ON FUNCTION llm_private.record_breaker_outcome(p_provider text, p_model text, p_status llm_private.provider_status, p_at timestamp with time zone) TO llm_operator;
-
---
--- Name: FUNCTION record_role_settings(); Type: ACL; Schema: llm_private; Owner: llm_owner
---
-
-REVOKE ALL ON FUNCTION llm_private.record_role_settings() FROM PUBLIC;
 
 --
 -- Name: FUNCTION request_used_micros(p_tenant_id uuid, p_request_pk bigint); Type: ACL; Schema: llm_private; Owner: llm_owner
@@ -11312,16 +11290,6 @@ GRANT SELECT ON TABLE llm.request_results TO llm_app;
 GRANT SELECT ON TABLE llm.request_results TO llm_auditor;
 
 --
--- Name: TABLE schema_state; Type: ACL; Schema: llm_private; Owner: llm_owner
---
-
-GRANT SELECT ON TABLE llm_private.schema_state TO llm_app;
-GRANT SELECT ON TABLE llm_private.schema_state TO llm_operator;
-GRANT SELECT ON TABLE llm_private.schema_state TO llm_auditor;
-GRANT SELECT ON TABLE llm_private.schema_state TO llm_worker;
-GRANT SELECT ON TABLE llm_private.schema_state TO llm_viewer;
-
---
 -- Name: TABLE role_settings_drift; Type: ACL; Schema: llm; Owner: llm_owner
 --
 
@@ -11360,6 +11328,15 @@ GRANT SELECT ON TABLE llm_private.clock TO llm_viewer;
 --
 
 GRANT USAGE ON SEQUENCE llm_private.request_id_seq TO llm_app;
+
+--
+-- Name: TABLE schema_state; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT SELECT ON TABLE llm_private.schema_state TO llm_app;
+GRANT SELECT ON TABLE llm_private.schema_state TO llm_operator;
+GRANT SELECT ON TABLE llm_private.schema_state TO llm_auditor;
+GRANT SELECT ON TABLE llm_private.schema_state TO llm_worker;
 
 --
 -- Name: TABLE settings; Type: ACL; Schema: llm_private; Owner: llm_owner

@@ -24,7 +24,8 @@
  * application's, and whoever held one could open connections up to max_connections and lock every tenant out (review of
  * 2026-11-26). Our own pools use 2 to 4 of them. The administrator sets other figures at migrate
  * (LLM_VIEWER_CONNECTION_LIMIT, LLM_AUDITOR_CONNECTION_LIMIT, LLM_EXPORTER_CONNECTION_LIMIT, LLM_APP_CONNECTION_LIMIT;
- * -1 is none). llm_app has none by default: the application's pool is the deployer's to size. A role cannot change its own.
+ * -1 is none). llm_app gets one only when it is set: the application's pool is the deployer's to size. A limit set by hand
+ * on a role we give none is left alone. A role cannot change its own.
  */
 do $$
 declare
@@ -32,11 +33,11 @@ declare
   v text;
 begin
   for r in select * from (values
-      ('llm_owner',    'login nosuperuser nocreatedb nocreaterole noinherit nobypassrls noreplication', null, -1),
-      ('llm_worker',   'login nosuperuser nocreatedb nocreaterole noinherit nobypassrls noreplication', null, -1),
-      ('llm_app',      'login nosuperuser nocreatedb nocreaterole noinherit nobypassrls noreplication', 'app', -1),
-      ('llm_money',    'nologin nosuperuser nocreatedb nocreaterole noinherit nobypassrls noreplication', null, -1),
-      ('llm_operator', 'login nosuperuser nocreatedb nocreaterole noinherit nobypassrls noreplication', null, -1),
+      ('llm_owner',    'login nosuperuser nocreatedb nocreaterole noinherit nobypassrls noreplication', null, null),
+      ('llm_worker',   'login nosuperuser nocreatedb nocreaterole noinherit nobypassrls noreplication', null, null),
+      ('llm_app',      'login nosuperuser nocreatedb nocreaterole noinherit nobypassrls noreplication', 'app', null),
+      ('llm_money',    'nologin nosuperuser nocreatedb nocreaterole noinherit nobypassrls noreplication', null, null),
+      ('llm_operator', 'login nosuperuser nocreatedb nocreaterole noinherit nobypassrls noreplication', null, null),
       ('llm_auditor',  'login nosuperuser nocreatedb nocreaterole noinherit nobypassrls noreplication', 'auditor', 8),
       ('llm_exporter', 'login nosuperuser nocreatedb nocreaterole noinherit nobypassrls noreplication', 'exporter', 4),
       ('llm_viewer',   'login nosuperuser nocreatedb nocreaterole noinherit nobypassrls noreplication', 'viewer', 16)
@@ -53,9 +54,10 @@ begin
     if v is not null and v !~ '^(-1|[0-9]{1,5})$' then
       raise exception using errcode = '22023', message = format('the connection limit of %s is -1 or 0..99999, not %s', r.name, v);
     end if;
-    -- Re-assert the attributes every time, so that a role created by hand cannot keep more. One ALTER per role, in this
-    -- order: pg_dump lists a policy's roles in pg_authid's physical order, which each ALTER changes (sql/schema.sql).
-    execute format('alter role %I %s connection limit %s', r.name, r.attrs, coalesce(v::int, r.default_limit));
+    -- Re-assert the attributes every time, so that a role created by hand cannot keep more. A connection limit only where
+    -- we have one (the read-only logins) or the administrator set one: a limit set by hand on another role is kept.
+    execute format('alter role %I %s', r.name, r.attrs)
+      || coalesce(' connection limit ' || coalesce(v::int, r.default_limit), '');
   end loop;
 end
 $$;
@@ -77,10 +79,13 @@ grant llm_money to llm_owner;
  * triggers do not see roles): one SQL injection made every new application session read-only,
  * or removed its idle-in-transaction limit (review of 2026-11-26). Every migrate resets the
  * runtime roles' defaults to exactly the ones below; per-database ones are reset by
- * sql/bootstrap/database.sql.
+ * sql/bootstrap/database.sql. llm.role_settings_drift compares the catalog with the same list,
+ * declared in llm_private.declared_role_settings() (sql/api/115-role-settings.sql): change both
+ * (test/sql/role_settings.sql fails when a migrate leaves anything else).
  */
 alter role llm_app reset all;
 alter role llm_worker reset all;
+alter role llm_money reset all;      -- cannot log in, but llm_worker may SET ROLE to it and ALTER its defaults
 alter role llm_operator reset all;
 alter role llm_auditor reset all;
 alter role llm_exporter reset all;

@@ -5,8 +5,7 @@
  *   3. graphile-worker's schema (as llm_worker, which owns it)
  *   4. committed migrations (graphile-migrate, as llm_owner), the optional pgvector step
  *      (sql/optional/pgvector.sql, administrator), then the replayable API in sql/api/*.sql
- *      (as llm_owner), skipped when its hash is unchanged; last, the roles' session defaults
- *      as steps 1 and 2 left them are recorded (llm.role_settings_drift compares with them).
+ *      (as llm_owner), skipped when its hash is unchanged.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
@@ -22,8 +21,19 @@ const SQL_DIR = join(ROOT_DIR, 'sql');
 export const API_DIR = join(SQL_DIR, 'api');
 export const MIGRATIONS_DIR = join(ROOT_DIR, 'migrations');
 
+const PINNED_OPTIONS = '-c default_transaction_read_only=off';
+
+/** The URL with PINNED_OPTIONS, for the migration libraries' own connections. */
+function pinned(url: string): string {
+  const u = new URL(url);
+  u.searchParams.set('options', PINNED_OPTIONS);
+  return u.toString();
+}
+
 async function withClient<T>(url: string, fn: (c: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ connectionString: url });
+  // Read-write whatever default a login or the database was given (a startup option outranks every ALTER ROLE / ALTER
+  // DATABASE default): a migrate is the repair of such a default, so it must not be stopped by one.
+  const client = new Client({ connectionString: url, options: PINNED_OPTIONS });
   await client.connect();
   try {
     return await fn(client);
@@ -103,16 +113,16 @@ export async function migrateWorkerSchema(databaseUrl: string): Promise<void> {
     (await c.query<{ s: boolean }>('select rolsuper as s from pg_roles where rolname = current_user')).rows[0]?.s === true);
   if (superuser) {
     const url = new URL(databaseUrl);
-    url.searchParams.set('options', '-c role=llm_worker');
+    url.searchParams.set('options', `-c role=llm_worker ${PINNED_OPTIONS}`);
     await runMigrations({ connectionString: url.toString(), logger: undefined });
   } else {
-    await runMigrations({ connectionString: urlForRole(databaseUrl, 'llm_worker'), logger: undefined });
+    await runMigrations({ connectionString: pinned(urlForRole(databaseUrl, 'llm_worker')), logger: undefined });
   }
 }
 
 export async function migrateCommitted(databaseUrl: string): Promise<void> {
   await gmMigrate({
-    connectionString: urlForRole(databaseUrl, 'llm_owner'),
+    connectionString: pinned(urlForRole(databaseUrl, 'llm_owner')),
     migrationsFolder: MIGRATIONS_DIR,
     manageGraphileMigrateSchema: true,
     pgSettings: { search_path: 'pg_catalog' },
@@ -236,15 +246,6 @@ export async function maintainPartitions(databaseUrl: string, opts: { dropExpire
   });
 }
 
-/**
- * The roles' session defaults as this migrate left them (steps 1 and 2 reset them), recorded as the owner:
- * llm.role_settings_drift shows whatever a login changes of its own defaults afterwards.
- */
-export async function recordRoleSettings(databaseUrl: string): Promise<number> {
-  return withClient(urlForRole(databaseUrl, 'llm_owner'), async (c) =>
-    Number((await c.query('select llm_private.record_role_settings() as n')).rows[0].n));
-}
-
 export interface MigrateResult {
   database: string;
   apiReplayed: boolean;
@@ -284,6 +285,5 @@ export async function migrateAll(adminUrl: string, opts: { includeCurrent?: bool
   const secret = opts.contextSecret ?? process.env.LLM_CONTEXT_SECRET;
   if (secret) await installContextSecret(adminUrl, secret);
   const { created: partitionsCreated } = await maintainPartitions(adminUrl);
-  await recordRoleSettings(adminUrl);
   return { database, apiReplayed, partitionsCreated, pgvector };
 }

@@ -4,6 +4,7 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { applyApi, bootstrapRoles, migrateAll } from '../../src/db/migrate';
@@ -202,4 +203,23 @@ test('a connection limit that is not -1 or 0..99999 stops the roles step before 
     delete process.env.LLM_VIEWER_CONNECTION_LIMIT;
   }
   expect(await limit()).toBe(before);
+});
+
+test('the roles step sets connection limits on the read-only logins only: a limit set by hand on another role is kept', async () => {
+  // (seventh review) A first version set `connection limit -1` on every role at every migrate. Run inside a transaction
+  // that is rolled back: the roles are shared by every test running now.
+  const c = new Client({ connectionString: TEST_ADMIN_URL });
+  await c.connect();
+  try {
+    await c.query('begin');
+    await c.query(`alter role llm_worker connection limit 50; alter role llm_app connection limit 40`);
+    await c.query(`select set_config('llm_bootstrap.viewer_connection_limit', '12', true)`);
+    await c.query(readFileSync(join(__dirname, '..', '..', 'sql', 'bootstrap', 'roles.sql'), 'utf8'));
+    const { rows } = await c.query(`select rolname::text as r, rolconnlimit as n from pg_roles
+      where rolname in ('llm_worker', 'llm_app', 'llm_viewer', 'llm_auditor') order by 1`);
+    expect(rows).toEqual([{ r: 'llm_app', n: 40 }, { r: 'llm_auditor', n: 8 }, { r: 'llm_viewer', n: 12 }, { r: 'llm_worker', n: 50 }]);
+  } finally {
+    await c.query('rollback');
+    await c.end();
+  }
 });

@@ -91,7 +91,7 @@ test('DB-derived metrics equal the audit views', async () => {
 
 test('llm_role_settings_drift counts the defaults a login set for itself since the migrate', async () => {
   // What one SQL injection in the application can run, in this test's database only: role-wide it would reach the other
-  // suites running now (and runtime-ddl.test makes a role-wide change for a moment, so this test counts at least, not exactly).
+  // suites running now (and runtime-ddl.test makes a role-wide change for a moment, so the metric is checked as at least 1).
   const inThisDb = () => count(`select count(*) as n from llm.role_settings_drift where scope = 'database'`);
   expect(await inThisDb()).toBe(0);
   await db.pool('llm_app', 1).query(`alter role llm_app in database ${db.name} set default_transaction_read_only = on`);

@@ -6,7 +6,7 @@
  * and opened the shared breaker (reproduced by a review: tg_usage__guard only sees trigger depth 2).
  */
 import { Client } from 'pg';
-import { bootstrapRoles, ensureDatabase } from '../../src/db/migrate';
+import { applyApi, bootstrapRoles, ensureDatabase, maintainPartitions, migrateAll } from '../../src/db/migrate';
 import { type Role, urlForDatabase } from '../../src/db/urls';
 import { signContext } from '../../src/db/context';
 import { TEST_ADMIN_URL, TEST_CONTEXT_SECRET } from '../support/admin';
@@ -181,11 +181,11 @@ test('a session default a runtime login set for itself (ALTER ROLE ... SET) does
   };
   expect(await settings()).toContain('extra_float_digits');
   // llm.role_settings_drift (what the metrics export and Prometheus alerts on) shows both, until a migrate resets them.
-  const drift = async () => (await as('llm_viewer', (c) => c.query(`select role_name, scope, parameter, recorded, now
+  const drift = async () => (await as('llm_viewer', (c) => c.query(`select role_name, scope, parameter, declared, now
     from llm.role_settings_drift where parameter = 'extra_float_digits' order by scope`))).rows;
   expect(await drift()).toEqual([
-    { role_name: 'llm_app', scope: 'database', parameter: 'extra_float_digits', recorded: null, now: '1' },
-    { role_name: 'llm_app', scope: 'role', parameter: 'extra_float_digits', recorded: null, now: '2' },
+    { role_name: 'llm_app', scope: 'database', parameter: 'extra_float_digits', declared: null, now: '1' },
+    { role_name: 'llm_app', scope: 'role', parameter: 'extra_float_digits', declared: null, now: '2' },
   ]);
   await bootstrapRoles(urlForDatabase(TEST_ADMIN_URL, 'postgres'));
   await ensureDatabase(db.adminUrl, db.name);
@@ -221,11 +221,36 @@ test('a read-only default the application set for itself stops its enqueues, sho
     } finally {
       await c.end();
     }
+    // Set again while a migrate runs (after its reset), it is still seen: the view compares with the declared defaults,
+    // not with a record that migrate would have taken after the attacker's second change (seventh review).
+    await ensureDatabase(db.adminUrl, db.name); // a migrate's reset, then its later steps after the attacker's second change:
+    expect(await as('llm_app', (c) => sqlstate(c, `alter role llm_app in database ${db.name} set default_transaction_read_only = on`))).toBe('ok');
+    await applyApi(db.adminUrl, true);
+    await maintainPartitions(db.adminUrl);
+    expect((await as('llm_viewer', (c) => c.query(`select parameter, now from llm.role_settings_drift where scope = 'database'`))).rows)
+      .toEqual([{ parameter: 'default_transaction_read_only', now: 'on' }]);
   } finally {
     await ensureDatabase(db.adminUrl, db.name); // what `npm run migrate` does first
   }
   expect(await as('llm_app', (c) => enqueue(c, 'ro-3'))).toBe('ok');
   expect((await as('llm_viewer', (c) => c.query(`select * from llm.role_settings_drift where scope = 'database'`))).rows).toEqual([]);
+});
+
+test('a migrate is not stopped by a read-only default on the database (it is that default\'s repair)', async () => {
+  // (seventh review) The database's owner can ALTER DATABASE ... SET default_transaction_read_only = on; migrate's own
+  // sessions inherited it and failed. They pin read-write in their startup options now.
+  const admin = new Client({ connectionString: db.adminUrl });
+  await admin.connect();
+  try {
+    await admin.query(`alter database ${db.name} set default_transaction_read_only = on`);
+    try {
+      await expect(migrateAll(db.adminUrl)).resolves.toMatchObject({ database: db.name });
+    } finally {
+      await admin.query(`alter database ${db.name} reset default_transaction_read_only`);
+    }
+  } finally {
+    await admin.end();
+  }
 });
 
 test('no runtime role writes arbitrary WAL records (pg_logical_emit_message)', async () => {
