@@ -1131,7 +1131,7 @@ begin
         return query select 'wait', 'cache_fill_in_flight', null::int, null::text, null::text, null::int, null::bigint, null::bigint,
           null::int, null::text, null::bigint, null::bigint, f.expires_at, null::text,
           least((select s.cache_fill_wait_ms from llm_private.settings s), greatest(10, (date_part('epoch', f.expires_at - v_now) * 1000)::int)),
-          llm_private.cache_fill_token(q.tenant_id, f.owner_user_id, v_key), null::text, null::text;
+          llm_private.cache_fill_token(q.tenant_id, f.request_pk, f.attempt_no), null::text, null::text;
         return;
       end if;
     end if;
@@ -2003,21 +2003,26 @@ ALTER FUNCTION llm_private.breaker_unclaim(p_claims text[], p_keep text, p_at ti
 COMMENT ON FUNCTION llm_private.breaker_unclaim(p_claims text[], p_keep text, p_at timestamp with time zone) IS 'Gives back the half-open probes a reserve claimed (provider:model, at p_at) except the one it calls (p_keep; NULL: all).';
 
 --
--- Name: cache_fill_token(uuid, uuid, text); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+-- Name: cache_fill_token(uuid, bigint, smallint); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
 --
 
-CREATE FUNCTION llm_private.cache_fill_token(p_tenant_id uuid, p_owner uuid, p_cache_key text) RETURNS text
-    LANGUAGE sql IMMUTABLE
+CREATE FUNCTION llm_private.cache_fill_token(p_tenant_id uuid, p_request_pk bigint, p_attempt_no smallint) RETURNS text
+    LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog'
-    AS $$ select encode(sha256(convert_to(p_tenant_id::text || '/' || coalesce(p_owner::text, '') || '/' || p_cache_key, 'UTF8')), 'hex') $$;
+    AS $$
+begin
+  return encode(sha256(convert_to(llm_private.lock_salt(p_tenant_id)::text || '/' || p_tenant_id::text || '/' || p_request_pk::text
+    || '/' || p_attempt_no::text, 'UTF8')), 'hex');
+end
+$$;
 
-ALTER FUNCTION llm_private.cache_fill_token(p_tenant_id uuid, p_owner uuid, p_cache_key text) OWNER TO llm_owner;
+ALTER FUNCTION llm_private.cache_fill_token(p_tenant_id uuid, p_request_pk bigint, p_attempt_no smallint) OWNER TO llm_owner;
 
 --
--- Name: FUNCTION cache_fill_token(p_tenant_id uuid, p_owner uuid, p_cache_key text); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+-- Name: FUNCTION cache_fill_token(p_tenant_id uuid, p_request_pk bigint, p_attempt_no smallint); Type: COMMENT; Schema: llm_private; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm_private.cache_fill_token(p_tenant_id uuid, p_owner uuid, p_cache_key text) IS 'The payload of llm_cache_filled for a fill: sha256 of tenant, owner and cache key (the key alone would be a cross-tenant oracle).';
+COMMENT ON FUNCTION llm_private.cache_fill_token(p_tenant_id uuid, p_request_pk bigint, p_attempt_no smallint) IS 'The payload of llm_cache_filled for a fill: sha256 of the tenant''s secret salt, the tenant and the filling attempt (request pk, attempt no). It names no cache key: neither another tenant nor another user can confirm a guessed prompt with it.';
 
 --
 -- Name: cache_owner(uuid, uuid, llm_private.endpoint); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
@@ -2533,13 +2538,12 @@ CREATE FUNCTION llm_private.end_cache_fill(p_tenant_id uuid, p_request_pk bigint
     AS $$
 declare
   k text;
-  o uuid;
 begin
   delete from llm_private.cache_fills f
    where f.tenant_id = p_tenant_id and f.request_pk = p_request_pk and f.attempt_no = p_attempt_no
-  returning f.cache_key, f.owner_user_id into k, o;
+  returning f.cache_key into k;
   if k is not null then
-    perform pg_notify('llm_cache_filled', llm_private.cache_fill_token(p_tenant_id, o, k));
+    perform pg_notify('llm_cache_filled', llm_private.cache_fill_token(p_tenant_id, p_request_pk, p_attempt_no));
   end if;
 end
 $$;
@@ -2822,10 +2826,12 @@ COMMENT ON FUNCTION llm_private.lock_claim(p_tenant_id uuid, p_endpoint text, p_
 --
 
 CREATE FUNCTION llm_private.lock_salt(p_tenant_id uuid) RETURNS bigint
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog'
     AS $$
-  select coalesce((select t.lock_salt from llm_private.tenants t where t.id = p_tenant_id), 0)
+begin
+  return coalesce((select t.lock_salt from llm_private.tenants t where t.id = p_tenant_id), 0);
+end
 $$;
 
 ALTER FUNCTION llm_private.lock_salt(p_tenant_id uuid) OWNER TO llm_owner;
@@ -2834,7 +2840,7 @@ ALTER FUNCTION llm_private.lock_salt(p_tenant_id uuid) OWNER TO llm_owner;
 -- Name: FUNCTION lock_salt(p_tenant_id uuid); Type: COMMENT; Schema: llm_private; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm_private.lock_salt(p_tenant_id uuid) IS 'The seed of a tenant''s advisory lock keys (tenants.lock_salt; 0 where the caller cannot see the tenant): another tenant cannot compute them.';
+COMMENT ON FUNCTION llm_private.lock_salt(p_tenant_id uuid) IS 'The seed of a tenant''s advisory lock keys and cache-fill tokens (tenants.lock_salt; 0 where the caller cannot see the tenant): another tenant cannot compute them.';
 
 --
 -- Name: max_output_within(llm_private.model_prices, integer, bigint); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
@@ -4424,6 +4430,32 @@ ALTER FUNCTION llm_private.tg_cache_entries__derive() OWNER TO llm_owner;
 --
 
 COMMENT ON FUNCTION llm_private.tg_cache_entries__derive() IS 'A cache entry is derived from its source attempt (settled ok, valid, the requested model, uncapped): key, scope, model, watermark, cost, expiry and the output (the call''s recorded one, llm_private.call_outputs) are computed here; the writer supplies only the question''s embedding, kept only when the request made a settled embedding call (whose model becomes embedding_model). An entry is never rewritten in place: an update must replace its source (a refill).';
+
+--
+-- Name: tg_cache_fills__guard(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.tg_cache_fills__guard() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog'
+    AS $$
+begin
+  if pg_trigger_depth() < 2 then
+    raise exception using errcode = 'LG005', message = 'a cache fill is claimed only by a reserve',
+      detail = format('%s on llm_private.cache_fills', tg_op),
+      hint = 'llm.reserve_call claims the fill of its request''s cache key; the settle or the expiry ends it.';
+  end if;
+  return new;
+end
+$$;
+
+ALTER FUNCTION llm_private.tg_cache_fills__guard() OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION tg_cache_fills__guard(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.tg_cache_fills__guard() IS 'Cache fills are written only by the reserve''s trigger (trigger depth >= 2): no role may claim or extend a fill by hand.';
 
 --
 -- Name: tg_call_outputs__derive(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
@@ -7958,6 +7990,12 @@ CREATE TRIGGER _100_guard BEFORE INSERT ON llm_private.alerts FOR EACH ROW EXECU
 CREATE TRIGGER _100_guard BEFORE INSERT ON llm_private.budget_scopes FOR EACH ROW EXECUTE FUNCTION llm_private.tg_budget_scopes__guard();
 
 --
+-- Name: cache_fills _100_guard; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TRIGGER _100_guard BEFORE INSERT OR UPDATE ON llm_private.cache_fills FOR EACH ROW EXECUTE FUNCTION llm_private.tg_cache_fills__guard();
+
+--
 -- Name: provider_breakers _100_guard; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
 --
 
@@ -9568,12 +9606,12 @@ GRANT ALL ON FUNCTION llm_private.breaker_unclaim(p_claims text[], p_keep text, 
 GRANT ALL ON FUNCTION llm_private.breaker_unclaim(p_claims text[], p_keep text, p_at timestamp with time zone) TO llm_operator;
 
 --
--- Name: FUNCTION cache_fill_token(p_tenant_id uuid, p_owner uuid, p_cache_key text); Type: ACL; Schema: llm_private; Owner: llm_owner
+-- Name: FUNCTION cache_fill_token(p_tenant_id uuid, p_request_pk bigint, p_attempt_no smallint); Type: ACL; Schema: llm_private; Owner: llm_owner
 --
 
-REVOKE ALL ON FUNCTION llm_private.cache_fill_token(p_tenant_id uuid, p_owner uuid, p_cache_key text) FROM PUBLIC;
-GRANT ALL ON FUNCTION llm_private.cache_fill_token(p_tenant_id uuid, p_owner uuid, p_cache_key text) TO llm_money;
-GRANT ALL ON FUNCTION llm_private.cache_fill_token(p_tenant_id uuid, p_owner uuid, p_cache_key text) TO llm_operator;
+REVOKE ALL ON FUNCTION llm_private.cache_fill_token(p_tenant_id uuid, p_request_pk bigint, p_attempt_no smallint) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.cache_fill_token(p_tenant_id uuid, p_request_pk bigint, p_attempt_no smallint) TO llm_money;
+GRANT ALL ON FUNCTION llm_private.cache_fill_token(p_tenant_id uuid, p_request_pk bigint, p_attempt_no smallint) TO llm_operator;
 
 --
 -- Name: FUNCTION cache_owner(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint); Type: ACL; Schema: llm_private; Owner: llm_owner
@@ -10395,6 +10433,12 @@ REVOKE ALL ON FUNCTION llm_private.tg_budget_scopes__guard() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION llm_private.tg_cache_entries__derive() FROM PUBLIC;
+
+--
+-- Name: FUNCTION tg_cache_fills__guard(); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.tg_cache_fills__guard() FROM PUBLIC;
 
 --
 -- Name: FUNCTION tg_call_outputs__derive(); Type: ACL; Schema: llm_private; Owner: llm_owner

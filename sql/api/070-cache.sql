@@ -6,7 +6,7 @@
  * another tenant. Only complete, valid answers of the requested model are stored (not capped
  * outputs, not fallbacks, not failed validations).
  * Single flight: the first request to miss fills (cache_fills); identical requests get 'wait' and
- * are woken by pg_notify('llm_cache_filled', token) when the fill settles (llm_private.cache_fill_token: never the bare key).
+ * are woken by pg_notify('llm_cache_filled', token) when the fill settles (llm_private.cache_fill_token: nothing of the key).
  */
 create or replace function llm.cache_key(p_payload jsonb) returns text
   language sql immutable
@@ -125,17 +125,23 @@ $$;
 comment on function llm_private.live_cache_entry(uuid, uuid, text, timestamptz) is 'The unexpired cache entry of a key in a scope, if any.';
 
 /*
- * What a fill's waiters listen for: a hash of its scope and key, never the key. Any role may LISTEN on
- * any channel, and a cache key is the sha256 of a payload without its tenant (llm.cache_key), so the
- * bare key let one tenant's application confirm a guess of another tenant's prompt (review of
- * 2026-11-26). The token also needs the tenant's id and the owner's.
+ * What a fill's waiters listen for: a token of the fill (its tenant, request and attempt), keyed with the tenant's secret
+ * salt, and nothing of its payload. Any role may LISTEN on any channel. The bare cache key (the sha256 of a payload
+ * without its tenant, llm.cache_key) let one tenant's application confirm a guess of another tenant's prompt (review of
+ * 2026-11-26); a later token, sha256(tenant/owner/key), let it still, since every part of it is public or guessable
+ * (seventh review). This one names no key, and another tenant cannot compute it (llm_private.lock_salt).
  */
-create or replace function llm_private.cache_fill_token(p_tenant_id uuid, p_owner uuid, p_cache_key text) returns text
-  language sql immutable
+create or replace function llm_private.cache_fill_token(p_tenant_id uuid, p_request_pk bigint, p_attempt_no smallint) returns text
+  language plpgsql stable
   set search_path = pg_catalog
-as $$ select encode(sha256(convert_to(p_tenant_id::text || '/' || coalesce(p_owner::text, '') || '/' || p_cache_key, 'UTF8')), 'hex') $$;
-comment on function llm_private.cache_fill_token(uuid, uuid, text) is
-  'The payload of llm_cache_filled for a fill: sha256 of tenant, owner and cache key (the key alone would be a cross-tenant oracle).';
+as $$
+begin
+  return encode(sha256(convert_to(llm_private.lock_salt(p_tenant_id)::text || '/' || p_tenant_id::text || '/' || p_request_pk::text
+    || '/' || p_attempt_no::text, 'UTF8')), 'hex');
+end
+$$;
+comment on function llm_private.cache_fill_token(uuid, bigint, smallint) is
+  'The payload of llm_cache_filled for a fill: sha256 of the tenant''s secret salt, the tenant and the filling attempt (request pk, attempt no). It names no cache key: neither another tenant nor another user can confirm a guessed prompt with it.';
 
 /* A fill ends with the attempt that holds it (settled, released or expired): wake the waiters. */
 create or replace function llm_private.end_cache_fill(p_tenant_id uuid, p_request_pk bigint, p_attempt_no smallint) returns void
@@ -144,17 +150,40 @@ create or replace function llm_private.end_cache_fill(p_tenant_id uuid, p_reques
 as $$
 declare
   k text;
-  o uuid;
 begin
   delete from llm_private.cache_fills f
    where f.tenant_id = p_tenant_id and f.request_pk = p_request_pk and f.attempt_no = p_attempt_no
-  returning f.cache_key, f.owner_user_id into k, o;
+  returning f.cache_key into k;
   if k is not null then
-    perform pg_notify('llm_cache_filled', llm_private.cache_fill_token(p_tenant_id, o, k));
+    perform pg_notify('llm_cache_filled', llm_private.cache_fill_token(p_tenant_id, p_request_pk, p_attempt_no));
   end if;
 end
 $$;
 comment on function llm_private.end_cache_fill(uuid, bigint, smallint) is 'Ends an attempt''s cache fill and notifies llm_cache_filled with its token (llm_private.cache_fill_token).';
+
+/*
+ * A fill is claimed only by a reserve (its BEFORE INSERT trigger on attempts, so trigger depth >= 2): the worker's role
+ * wrote one by hand, for another user's key of a shared cache, with expires_at 'infinity'. Every identical request then
+ * waited on it, or failed on the infinite wait (seventh review). The reserve writes the filling attempt and its hold's
+ * expiry; nothing else may.
+ */
+create or replace function llm_private.tg_cache_fills__guard() returns trigger
+  language plpgsql
+  set search_path = pg_catalog
+as $$
+begin
+  if pg_trigger_depth() < 2 then
+    raise exception using errcode = 'LG005', message = 'a cache fill is claimed only by a reserve',
+      detail = format('%s on llm_private.cache_fills', tg_op),
+      hint = 'llm.reserve_call claims the fill of its request''s cache key; the settle or the expiry ends it.';
+  end if;
+  return new;
+end
+$$;
+comment on function llm_private.tg_cache_fills__guard() is
+  'Cache fills are written only by the reserve''s trigger (trigger depth >= 2): no role may claim or extend a fill by hand.';
+create or replace trigger _100_guard before insert or update on llm_private.cache_fills
+  for each row execute function llm_private.tg_cache_fills__guard();
 
 create or replace function llm.set_endpoint_cache(p_tenant_id uuid, p_endpoint text, p_shared boolean, p_semantic_threshold real default null,
   p_embedding_model text default null) returns void
@@ -201,7 +230,7 @@ comment on view llm.endpoint_cache_settings is
 
 grant select on llm.endpoint_cache_settings to llm_operator, llm_auditor, llm_viewer;
 grant execute on function llm.cache_key(jsonb), llm_private.system_hash(jsonb) to llm_app, llm_money, llm_operator, llm_auditor;
-grant execute on function llm_private.cache_fill_token(uuid, uuid, text) to llm_money, llm_operator;
+grant execute on function llm_private.cache_fill_token(uuid, bigint, smallint) to llm_money, llm_operator;
 grant execute on function llm_private.cache_owner(uuid, uuid, llm_private.endpoint),
   llm_private.live_cache_entry(uuid, uuid, text, timestamptz), llm_private.end_cache_fill(uuid, bigint, smallint) to llm_money, llm_operator;
 grant execute on function llm.set_endpoint_cache(uuid, text, boolean, real, text), llm.purge_cache(uuid, text, text) to llm_operator;

@@ -550,7 +550,7 @@ begin
         return query select 'wait', 'cache_fill_in_flight', null::int, null::text, null::text, null::int, null::bigint, null::bigint,
           null::int, null::text, null::bigint, null::bigint, f.expires_at, null::text,
           least((select s.cache_fill_wait_ms from llm_private.settings s), greatest(10, (date_part('epoch', f.expires_at - v_now) * 1000)::int)),
-          llm_private.cache_fill_token(q.tenant_id, f.owner_user_id, v_key), null::text, null::text;
+          llm_private.cache_fill_token(q.tenant_id, f.request_pk, f.attempt_no), null::text, null::text;
         return;
       end if;
     end if;

@@ -95,14 +95,19 @@ $$;
 comment on function llm_private.claim_window_start() is
   'The smallest request pk of the idempotency window (settings.idempotency_months calendar months, this one included): a claim of a key is found again from here.';
 
+-- PL/pgSQL, not SQL: a SQL function's plan, cached for the rest of a transaction by the expression that calls it, kept the
+-- row-level policies of the role that first called it, so after a role change in one transaction it read 0 (seen when the
+-- fill token, which uses it, was computed as llm_money and then as the administrator). PL/pgSQL plans follow the role.
 create or replace function llm_private.lock_salt(p_tenant_id uuid) returns bigint
-  language sql stable
+  language plpgsql stable
   set search_path = pg_catalog
 as $$
-  select coalesce((select t.lock_salt from llm_private.tenants t where t.id = p_tenant_id), 0)
+begin
+  return coalesce((select t.lock_salt from llm_private.tenants t where t.id = p_tenant_id), 0);
+end
 $$;
 comment on function llm_private.lock_salt(uuid) is
-  'The seed of a tenant''s advisory lock keys (tenants.lock_salt; 0 where the caller cannot see the tenant): another tenant cannot compute them.';
+  'The seed of a tenant''s advisory lock keys and cache-fill tokens (tenants.lock_salt; 0 where the caller cannot see the tenant): another tenant cannot compute them.';
 
 create or replace function llm_private.lock_claim(p_tenant_id uuid, p_endpoint text, p_request_id text) returns void
   language sql

@@ -1,7 +1,7 @@
 -- The exact cache: keyed on the request and its source watermark, scoped to the user unless the tenant shares the
 -- endpoint, single flight, only complete valid answers of the requested model, purge by tenant, endpoint, watermark.
 begin;
-select plan(32);
+select plan(33);
 select tests.seed();
 
 select ok(tests.enqueue(tests.tenant_a(), tests.user_a1(), 'c-1', 'explanation', 'mock:small', 100, 'Why?', '{"source_watermark": "w1"}') > 0,
@@ -12,13 +12,18 @@ select is((select decision from tests.reserve(tests.request_pk('c-1'))), 'allow'
 select results_eq($$select decision, reason from tests.reserve(tests.request_pk('c-2'))$$, $$values ('wait', 'cache_fill_in_flight')$$,
   'the identical one waits for the fill (single flight)');
 select is((select count(*)::int from llm_private.attempts where request_pk = tests.request_pk('c-2')), 0, 'a wait writes nothing');
--- (review of 2026-11-26) What the waiter listens for is a hash of the fill's scope and key: the bare key, sent to every
--- listener of llm_cache_filled, let another tenant confirm a guessed prompt (llm.cache_key needs no tenant).
+-- (review of 2026-11-26) What the waiter listens for is a token of the fill: the bare key, sent to every listener of
+-- llm_cache_filled, let another tenant confirm a guessed prompt (llm.cache_key needs no tenant); so did a token
+-- sha256(tenant/owner/key), all of whose parts are public or guessable (seventh review).
 select isnt((select cache_key from tests.reserve(tests.request_pk('c-2'))),
   (select cache_key from llm_private.request_inputs where request_pk = tests.request_pk('c-2')), 'the wait names a token, not the cache key');
 select is((select cache_key from tests.reserve(tests.request_pk('c-2'))),
-  (select llm_private.cache_fill_token(f.tenant_id, f.owner_user_id, f.cache_key) from llm_private.cache_fills f where f.request_pk = tests.request_pk('c-1')),
-  'the token of the fill: tenant, owner and key (llm_cache_filled carries the same)');
+  (select llm_private.cache_fill_token(f.tenant_id, f.request_pk, f.attempt_no) from llm_private.cache_fills f where f.request_pk = tests.request_pk('c-1')),
+  'the token of the fill: the filling attempt, keyed with the tenant''s secret salt (llm_cache_filled carries the same)');
+select isnt((select cache_key from tests.reserve(tests.request_pk('c-2'))),
+  (select encode(sha256(convert_to(f.tenant_id::text || '/' || f.owner_user_id::text || '/' || f.cache_key, 'UTF8')), 'hex')
+     from llm_private.cache_fills f where f.request_pk = tests.request_pk('c-1')),
+  'it is not the hash of tenant, owner and key that another tenant could compute for a guessed prompt');
 select is((select state from tests.settle(tests.request_pk('c-1'), 1, 'ok', 10, 0, 20, 'Because of March.')), 'settled', 'the fill settles');
 select results_eq($$select decision, reason, cached_output, held_micros from tests.reserve(tests.request_pk('c-2'))$$,
   $$values ('cached', 'cache_hit', 'Because of March.', 0::bigint)$$, 'the waiter is served from the cache: nothing held');

@@ -1,7 +1,7 @@
 -- One test per attack reproduced against 0.1 (issue "The database is the boundary"), each now refused or harmless.
 -- The attacker holds the application's role (an SQL injection) in tenant A user A1's context, or the money role.
 begin;
-select plan(40);
+select plan(42);
 select tests.seed();
 select ok(tests.enqueue(tests.tenant_a(), tests.user_a1(), 'v-1') > 0 and tests.enqueue(tests.tenant_b(), tests.user_b1(), 'v-b') > 0
   and tests.enqueue(tests.tenant_a(), tests.user_a2(), 'v-a2', 'explanation', 'mock:small', 100, 'q', '{"source_watermark": "w"}') > 0,
@@ -146,6 +146,15 @@ select throws_ok(format($q$insert into llm_private.alerts (tenant_id, meter_id, 
   'LG005', null, '13. an alert is recorded only when usage has crossed its threshold');
 select tests.as_admin();
 select is((select count(*)::int from llm_private.alerts where limit_id = current_setting('tests.ul')::int), 0, '13. none was');
+
+-- 14. (seventh review) A money role claimed a fill by hand, for a key another user of its tenant would ask (a shared
+-- cache), with expires_at 'infinity': every identical request then waited on it, or failed on the infinite wait.
+select tests.act_as_money(tests.tenant_a(), tests.user_a1());
+select throws_ok(format($q$insert into llm_private.cache_fills (tenant_id, owner_user_id, cache_key, request_pk, attempt_no, expires_at)
+                           values (%L, llm_private.nil_uuid(), repeat('a', 64), 1, 1, 'infinity')$q$, tests.tenant_a()),
+  'LG005', null, '14. a cache fill is claimed only by a reserve');
+select tests.as_admin();
+select is((select count(*)::int from llm_private.cache_fills where expires_at = 'infinity'), 0, '14. none was');
 
 select * from finish();
 rollback;

@@ -59,7 +59,8 @@ test('a third identical request waits while the fill is live, and is served from
   try {
     expect(await reserveIn(c, 'sf-3')).toEqual({ decision: 'wait', reason: 'cache_fill_in_flight' });
     await c.query('rollback');
-    const { rows: [fill] } = await c.query(`select f.cache_key as key, llm_private.cache_fill_token(f.tenant_id, f.owner_user_id, f.cache_key) as token
+    const { rows: [fill] } = await c.query(`select f.cache_key as key, llm_private.cache_fill_token(f.tenant_id, f.request_pk, f.attempt_no) as token,
+        encode(sha256(convert_to(f.tenant_id::text || '/' || f.owner_user_id::text || '/' || f.cache_key, 'UTF8')), 'hex') as guessable
       from llm_private.cache_fills f join llm_private.requests q on q.tenant_id = f.tenant_id and q.id = f.request_pk where q.request_id = 'sf-1'`);
     // Any role may LISTEN: what it hears is the fill's token, never the key (review of 2026-11-26).
     const listener = new Client({ connectionString: db.url('llm_app') });
@@ -77,6 +78,7 @@ test('a third identical request waits while the fill is live, and is served from
     await listener.end();
     expect(heard).toEqual([fill.token]);
     expect(heard).not.toContain(fill.key);
+    expect(heard).not.toContain(fill.guessable); // (seventh review) the earlier token, computable from a guessed prompt
     expect(await reserveIn(c, 'sf-3')).toEqual({ decision: 'cached', reason: 'cache_hit' });
     await c.query('commit');
   } finally {
