@@ -198,6 +198,7 @@ test('the functions llm_viewer may run are the audit views\' own helpers (pinned
   expect(schemas.map((r) => r.s)).toEqual(['llm', 'llm_private', 'public']); // public: usage only, CREATE revoked (database.sql)
   expect(rows.map((r) => r.f)).toEqual([
     'llm_private.charged_amount(llm_private.limit_unit,llm_private.attempt_state,bigint,boolean,integer,integer,integer,integer,integer,llm_private.purpose)',
+    'llm_private.declared_role_settings()',
     'llm_private.held_amount(llm_private.limit_unit,bigint,integer,integer,llm_private.purpose)',
     'llm_private.month_index(timestamp with time zone)',
     'llm_private.month_start(integer)',
