@@ -2722,8 +2722,10 @@ CREATE TABLE llm_private.cache_entries (
     embedding_model text,
     created_at timestamp with time zone NOT NULL,
     expires_at timestamp with time zone NOT NULL,
+    max_output_tokens integer,
     CONSTRAINT cache_entries_cache_key_check CHECK ((length(cache_key) = 64)),
     CONSTRAINT cache_entries_embedding_check CHECK (((cardinality(embedding) >= 1) AND (cardinality(embedding) <= 4096))),
+    CONSTRAINT cache_entries_max_output_tokens_check CHECK (((max_output_tokens >= 0) AND (max_output_tokens <= 1000000))),
     CONSTRAINT cache_entries_output_check CHECK ((octet_length(output) <= 1048576)),
     CONSTRAINT cache_entries_response_format_check CHECK ((response_format = ANY (ARRAY['text'::text, 'json'::text]))),
     CONSTRAINT cache_entries_semantic_check CHECK ((((embedding IS NULL) = (embedding_model IS NULL)) AND ((embedding_model IS NULL) OR (embedding_model ~ '^[a-z0-9_-]{1,40}:[^\s\x01-\x1f]{1,200}$'::text)) AND ((embedding IS NULL) OR ((array_ndims(embedding) = 1) AND (array_position(embedding, NULL::real) IS NULL) AND (NOT (('NaN'::real = ANY (embedding)) OR ('Infinity'::real = ANY (embedding)) OR ('-Infinity'::real = ANY (embedding)))) AND ((0)::real <> ANY (embedding)))))),
@@ -2776,6 +2778,12 @@ COMMENT ON COLUMN llm_private.cache_entries.embedding IS 'The question''s embedd
 --
 
 COMMENT ON COLUMN llm_private.cache_entries.embedding_model IS 'provider:model of the embedding call that produced embedding (the source request''s settled embedding attempt); vectors of different models are never compared. NULL exactly when embedding is NULL.';
+
+--
+-- Name: COLUMN cache_entries.max_output_tokens; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.cache_entries.max_output_tokens IS 'The max_output_tokens of the request whose answer this is: a semantic hit is served only to a request with at least this cap.';
 
 --
 -- Name: live_cache_entry(uuid, uuid, text, timestamp with time zone); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
@@ -3986,11 +3994,13 @@ begin
         new.semantic_bound_hit := coalesce(v_bound_hit, false);
       end if;
       if v_claimed_key is not null and v_claimed_similarity >= pol.semantic_threshold and v_claimed_similarity <= 1 then
-        -- The claim: an embedded, live entry of exactly the request's scope, embedded by the model of its own embedding call.
+        -- The claim: an embedded, live entry of exactly the request's scope, embedded by the model of its own embedding call,
+        -- and written under a cap no larger than the request's (a longer answer than it asked for is no hit).
         select * into e from llm_private.cache_entries c
          where c.tenant_id = q.tenant_id and c.owner_user_id = v_owner and c.cache_key = v_claimed_key and c.expires_at > v_now
            and c.endpoint = q.endpoint and c.provider || ':' || c.model = i.model_ref and c.source_watermark = i.source_watermark
            and c.system_hash = i.system_hash and c.response_format = i.response_format
+           and c.max_output_tokens <= i.max_output_tokens
            and c.embedding is not null and c.embedding_model = llm_private.embedding_attempt_model(q.tenant_id, q.id);
         if e.cache_key is not null then
           new.reason := 'semantic_hit';
@@ -4411,6 +4421,7 @@ begin
   new.system_hash := i.system_hash;
   new.response_format := i.response_format;
   new.source_watermark := i.source_watermark;
+  new.max_output_tokens := i.max_output_tokens;
   new.source_cost_micros := a.charged_micros;
   -- The vector is the writer's; its model is the request's own governed embedding call, or there is none.
   new.embedding_model := case when new.embedding is not null then llm_private.embedding_attempt_model(a.tenant_id, a.request_pk) end;

@@ -93,6 +93,7 @@ begin
   new.system_hash := i.system_hash;
   new.response_format := i.response_format;
   new.source_watermark := i.source_watermark;
+  new.max_output_tokens := i.max_output_tokens;
   new.source_cost_micros := a.charged_micros;
   -- The vector is the writer's; its model is the request's own governed embedding call, or there is none.
   new.embedding_model := case when new.embedding is not null then llm_private.embedding_attempt_model(a.tenant_id, a.request_pk) end;

@@ -200,11 +200,13 @@ begin
         new.semantic_bound_hit := coalesce(v_bound_hit, false);
       end if;
       if v_claimed_key is not null and v_claimed_similarity >= pol.semantic_threshold and v_claimed_similarity <= 1 then
-        -- The claim: an embedded, live entry of exactly the request's scope, embedded by the model of its own embedding call.
+        -- The claim: an embedded, live entry of exactly the request's scope, embedded by the model of its own embedding call,
+        -- and written under a cap no larger than the request's (a longer answer than it asked for is no hit).
         select * into e from llm_private.cache_entries c
          where c.tenant_id = q.tenant_id and c.owner_user_id = v_owner and c.cache_key = v_claimed_key and c.expires_at > v_now
            and c.endpoint = q.endpoint and c.provider || ':' || c.model = i.model_ref and c.source_watermark = i.source_watermark
            and c.system_hash = i.system_hash and c.response_format = i.response_format
+           and c.max_output_tokens <= i.max_output_tokens
            and c.embedding is not null and c.embedding_model = llm_private.embedding_attempt_model(q.tenant_id, q.id);
         if e.cache_key is not null then
           new.reason := 'semantic_hit';

@@ -6,7 +6,7 @@
 -- stored, purge; and the lookup function's own arguments. The embeddings are the local provider's
 -- (test/support/semantic-sentences.ts writes them below; test/ts/semantic-embeddings.test.ts checks they are current).
 begin;
-select plan(88);
+select plan(91);
 
 select tests.seed();
 
@@ -31,13 +31,13 @@ $$;
 /* The application enqueues a question (a system prompt, then the sentence) with a watermark; returns the request pk. */
 create function pg_temp.ask(p_tenant uuid, p_user uuid, p_id text, p_sentence text, p_endpoint text default 'route',
   p_model text default 'mock:small', p_watermark text default 'w1', p_system text default 'You are a FinOps assistant.',
-  p_format text default 'text', p_text text default null) returns bigint language plpgsql as $$
+  p_format text default 'text', p_text text default null, p_max_out integer default 100) returns bigint language plpgsql as $$
 declare
   v bigint;
 begin
   perform tests.act_as_app(p_tenant, p_user);
   select e.request_pk into v from llm.enqueue_call(jsonb_build_object('request_id', p_id, 'endpoint', p_endpoint, 'model', p_model,
-    'max_output_tokens', 100, 'source_watermark', p_watermark, 'response_format', p_format,
+    'max_output_tokens', p_max_out, 'source_watermark', p_watermark, 'response_format', p_format,
     'messages', jsonb_build_array(jsonb_build_object('role', 'system', 'content', p_system),
                                   jsonb_build_object('role', 'user', 'content', coalesce(p_text, (select s.text from pg_temp.sentences s where s.name = p_sentence)))))) e;
   perform tests.as_admin();
@@ -66,9 +66,10 @@ $$;
 /* The whole flow of one question; an allowed call is answered 'answer of <id>' (the entry stored with its vector). */
 create function pg_temp.flow(p_tenant uuid, p_user uuid, p_id text, p_sentence text, p_endpoint text default 'route',
   p_model text default 'mock:small', p_watermark text default 'w1', p_system text default 'You are a FinOps assistant.',
-  p_format text default 'text', p_text text default null, p_embedding real[] default null) returns text language plpgsql as $$
+  p_format text default 'text', p_text text default null, p_embedding real[] default null, p_max_out integer default 100)
+  returns text language plpgsql as $$
 declare
-  v bigint := pg_temp.ask(p_tenant, p_user, p_id, p_sentence, p_endpoint, p_model, p_watermark, p_system, p_format, p_text);
+  v bigint := pg_temp.ask(p_tenant, p_user, p_id, p_sentence, p_endpoint, p_model, p_watermark, p_system, p_format, p_text, p_max_out);
   v_emb real[] := coalesce(p_embedding, pg_temp.emb(p_sentence));
   r record;
 begin
@@ -187,6 +188,13 @@ select is(pg_temp.flow(tests.tenant_a(), tests.user_a1(), 's-text-wj', 'aws_up_r
   '... a text request is never served it');
 select is(pg_temp.flow(tests.tenant_a(), tests.user_a1(), 's-json-3', 'aws_up_reworded', p_format => 'json', p_watermark => 'wj'),
   'cached/semantic_hit', '... a JSON request is');
+-- (seventh review) The output cap: the exact key includes it, and a semantic hit must not hand a longer answer than asked for.
+select is(pg_temp.flow(tests.tenant_a(), tests.user_a1(), 's-cap-1', 'staging', p_watermark => 'wcap', p_max_out => 1000), 'allow/ok',
+  'output cap: an answer written under a cap of 1,000 tokens is stored');
+select is(pg_temp.flow(tests.tenant_a(), tests.user_a1(), 's-cap-2', 'staging_reordered', p_watermark => 'wcap', p_max_out => 5), 'allow/ok',
+  '... a request capped at 5 is not served it (no hit: a longer answer than it asked for)');
+select is(pg_temp.flow(tests.tenant_a(), tests.user_a1(), 's-cap-3', 'staging_reordered', p_watermark => 'wcap', p_max_out => 1000),
+  'cached/semantic_hit', '... one capped at 1,000 is');
 select is(pg_temp.flow(tests.tenant_a(), tests.user_a1(), 's-transfer', 'transfer_reworded'), 'allow/ok', 'another question is stored on route');
 select is(pg_temp.flow(tests.tenant_a(), tests.user_a1(), 's-transfer-2', 'transfer'), 'cached/semantic_hit',
   'its rewording finds it among the scope''s entries');
