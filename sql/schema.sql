@@ -1131,7 +1131,7 @@ begin
         return query select 'wait', 'cache_fill_in_flight', null::int, null::text, null::text, null::int, null::bigint, null::bigint,
           null::int, null::text, null::bigint, null::bigint, f.expires_at, null::text,
           least((select s.cache_fill_wait_ms from llm_private.settings s), greatest(10, (date_part('epoch', f.expires_at - v_now) * 1000)::int)),
-          llm_private.cache_fill_token(q.tenant_id, f.request_pk, f.attempt_no), null::text, null::text;
+          f.token::text, null::text, null::text;
         return;
       end if;
     end if;
@@ -2003,28 +2003,6 @@ ALTER FUNCTION llm_private.breaker_unclaim(p_claims text[], p_keep text, p_at ti
 COMMENT ON FUNCTION llm_private.breaker_unclaim(p_claims text[], p_keep text, p_at timestamp with time zone) IS 'Gives back the half-open probes a reserve claimed (provider:model, at p_at) except the one it calls (p_keep; NULL: all).';
 
 --
--- Name: cache_fill_token(uuid, bigint, smallint); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
---
-
-CREATE FUNCTION llm_private.cache_fill_token(p_tenant_id uuid, p_request_pk bigint, p_attempt_no smallint) RETURNS text
-    LANGUAGE plpgsql STABLE
-    SET search_path TO 'pg_catalog'
-    AS $$
-begin
-  return encode(sha256(convert_to(llm_private.lock_salt(p_tenant_id)::text || '/' || p_tenant_id::text || '/' || p_request_pk::text
-    || '/' || p_attempt_no::text, 'UTF8')), 'hex');
-end
-$$;
-
-ALTER FUNCTION llm_private.cache_fill_token(p_tenant_id uuid, p_request_pk bigint, p_attempt_no smallint) OWNER TO llm_owner;
-
---
--- Name: FUNCTION cache_fill_token(p_tenant_id uuid, p_request_pk bigint, p_attempt_no smallint); Type: COMMENT; Schema: llm_private; Owner: llm_owner
---
-
-COMMENT ON FUNCTION llm_private.cache_fill_token(p_tenant_id uuid, p_request_pk bigint, p_attempt_no smallint) IS 'The payload of llm_cache_filled for a fill: sha256 of the tenant''s secret salt, the tenant and the filling attempt (request pk, attempt no). It names no cache key: neither another tenant nor another user can confirm a guessed prompt with it.';
-
---
 -- Name: cache_owner(uuid, uuid, llm_private.endpoint); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
 --
 
@@ -2537,13 +2515,16 @@ CREATE FUNCTION llm_private.end_cache_fill(p_tenant_id uuid, p_request_pk bigint
     SET search_path TO 'pg_catalog'
     AS $$
 declare
-  k text;
+  t uuid;
 begin
   delete from llm_private.cache_fills f
    where f.tenant_id = p_tenant_id and f.request_pk = p_request_pk and f.attempt_no = p_attempt_no
-  returning f.cache_key into k;
-  if k is not null then
-    perform pg_notify('llm_cache_filled', llm_private.cache_fill_token(p_tenant_id, p_request_pk, p_attempt_no));
+  returning f.token into t;
+  if t is not null then
+    -- The fill's random token (cache_fills.token), never anything of its key: any role may LISTEN on any channel. The
+    -- bare key let one tenant confirm a guess of another's prompt (review of 2026-11-26); so did sha256(tenant/owner/key)
+    -- (seventh review); sha256(salt/tenant/request/attempt) offered the salt to a brute force (eighth review).
+    perform pg_notify('llm_cache_filled', t::text);
   end if;
 end
 $$;
@@ -2554,7 +2535,7 @@ ALTER FUNCTION llm_private.end_cache_fill(p_tenant_id uuid, p_request_pk bigint,
 -- Name: FUNCTION end_cache_fill(p_tenant_id uuid, p_request_pk bigint, p_attempt_no smallint); Type: COMMENT; Schema: llm_private; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm_private.end_cache_fill(p_tenant_id uuid, p_request_pk bigint, p_attempt_no smallint) IS 'Ends an attempt''s cache fill and notifies llm_cache_filled with its token (llm_private.cache_fill_token).';
+COMMENT ON FUNCTION llm_private.end_cache_fill(p_tenant_id uuid, p_request_pk bigint, p_attempt_no smallint) IS 'Ends an attempt''s cache fill and notifies llm_cache_filled with its random token (cache_fills.token).';
 
 --
 -- Name: fingerprint(uuid, jsonb); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
@@ -4230,7 +4211,8 @@ begin
     insert into llm_private.cache_fills as f (tenant_id, owner_user_id, cache_key, request_pk, attempt_no, expires_at)
     values (q.tenant_id, llm_private.cache_owner(q.tenant_id, q.user_id, q.endpoint), i.cache_key, q.id, new.attempt_no, new.expires_at)
     on conflict (tenant_id, owner_user_id, cache_key) do update
-      set request_pk = excluded.request_pk, attempt_no = excluded.attempt_no, expires_at = excluded.expires_at
+      set request_pk = excluded.request_pk, attempt_no = excluded.attempt_no, expires_at = excluded.expires_at,
+          token = case when f.request_pk = excluded.request_pk then f.token else excluded.token end
       where f.expires_at <= v_now or f.request_pk = excluded.request_pk;
     new.fills_cache := found;
   end if;
@@ -4452,11 +4434,11 @@ CREATE FUNCTION llm_private.tg_cache_fills__guard() RETURNS trigger
     AS $$
 begin
   if pg_trigger_depth() < 2 then
-    raise exception using errcode = 'LG005', message = 'a cache fill is claimed only by a reserve',
+    raise exception using errcode = 'LG005', message = 'a cache fill is claimed only by a reserve and ended only by its attempt',
       detail = format('%s on llm_private.cache_fills', tg_op),
-      hint = 'llm.reserve_call claims the fill of its request''s cache key; the settle or the expiry ends it.';
+      hint = 'llm.reserve_call claims the fill of its request''s cache key; the settle, the release or the expiry ends it.';
   end if;
-  return new;
+  return coalesce(new, old);
 end
 $$;
 
@@ -4466,7 +4448,7 @@ ALTER FUNCTION llm_private.tg_cache_fills__guard() OWNER TO llm_owner;
 -- Name: FUNCTION tg_cache_fills__guard(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm_private.tg_cache_fills__guard() IS 'Cache fills are written only by the reserve''s trigger (trigger depth >= 2): no role may claim or extend a fill by hand.';
+COMMENT ON FUNCTION llm_private.tg_cache_fills__guard() IS 'Cache fills are written only by the reserve''s trigger and deleted only by the attempt''s transition (trigger depth >= 2): no role may claim, extend or end a fill by hand.';
 
 --
 -- Name: tg_call_outputs__derive(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
@@ -7002,6 +6984,7 @@ CREATE TABLE llm_private.cache_fills (
     request_pk bigint NOT NULL,
     attempt_no smallint NOT NULL,
     expires_at timestamp with time zone NOT NULL,
+    token uuid DEFAULT gen_random_uuid() NOT NULL,
     CONSTRAINT cache_fills_cache_key_check CHECK ((length(cache_key) = 64))
 );
 
@@ -7014,6 +6997,12 @@ ALTER TABLE llm_private.cache_fills OWNER TO llm_owner;
 --
 
 COMMENT ON TABLE llm_private.cache_fills IS 'Single flight: the attempt now calling the provider for a cache key; identical requests wait (LISTEN llm_cache_filled) instead of calling too. A fill ends with its settle or its hold''s expiry.';
+
+--
+-- Name: COLUMN cache_fills.token; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.cache_fills.token IS 'What llm_cache_filled carries when this fill ends: random, so a listener learns nothing of the key, the tenant or the request; a waiter gets it from its reserve''s wait answer. Kept when the same request fills again, new when another request takes the fill over.';
 
 --
 -- Name: clock; Type: TABLE; Schema: llm_private; Owner: llm_owner
@@ -8004,7 +7993,7 @@ CREATE TRIGGER _100_guard BEFORE INSERT ON llm_private.budget_scopes FOR EACH RO
 -- Name: cache_fills _100_guard; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
 --
 
-CREATE TRIGGER _100_guard BEFORE INSERT OR UPDATE ON llm_private.cache_fills FOR EACH ROW EXECUTE FUNCTION llm_private.tg_cache_fills__guard();
+CREATE TRIGGER _100_guard BEFORE INSERT OR DELETE OR UPDATE ON llm_private.cache_fills FOR EACH ROW EXECUTE FUNCTION llm_private.tg_cache_fills__guard();
 
 --
 -- Name: provider_breakers _100_guard; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
@@ -9615,14 +9604,6 @@ GRANT ALL ON FUNCTION llm_private.breaker_admission(p_provider text, p_model tex
 REVOKE ALL ON FUNCTION llm_private.breaker_unclaim(p_claims text[], p_keep text, p_at timestamp with time zone) FROM PUBLIC;
 GRANT ALL ON FUNCTION llm_private.breaker_unclaim(p_claims text[], p_keep text, p_at timestamp with time zone) TO llm_money;
 GRANT ALL ON FUNCTION llm_private.breaker_unclaim(p_claims text[], p_keep text, p_at timestamp with time zone) TO llm_operator;
-
---
--- Name: FUNCTION cache_fill_token(p_tenant_id uuid, p_request_pk bigint, p_attempt_no smallint); Type: ACL; Schema: llm_private; Owner: llm_owner
---
-
-REVOKE ALL ON FUNCTION llm_private.cache_fill_token(p_tenant_id uuid, p_request_pk bigint, p_attempt_no smallint) FROM PUBLIC;
-GRANT ALL ON FUNCTION llm_private.cache_fill_token(p_tenant_id uuid, p_request_pk bigint, p_attempt_no smallint) TO llm_money;
-GRANT ALL ON FUNCTION llm_private.cache_fill_token(p_tenant_id uuid, p_request_pk bigint, p_attempt_no smallint) TO llm_operator;
 
 --
 -- Name: FUNCTION cache_owner(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint); Type: ACL; Schema: llm_private; Owner: llm_owner

@@ -6,7 +6,7 @@
  * another tenant. Only complete, valid answers of the requested model are stored (not capped
  * outputs, not fallbacks, not failed validations).
  * Single flight: the first request to miss fills (cache_fills); identical requests get 'wait' and
- * are woken by pg_notify('llm_cache_filled', token) when the fill settles (llm_private.cache_fill_token: nothing of the key).
+ * are woken by pg_notify('llm_cache_filled', token) when the fill settles (cache_fills.token: random, nothing of the key).
  */
 create or replace function llm.cache_key(p_payload jsonb) returns text
   language sql immutable
@@ -125,48 +125,34 @@ end
 $$;
 comment on function llm_private.live_cache_entry(uuid, uuid, text, timestamptz) is 'The unexpired cache entry of a key in a scope, if any.';
 
-/*
- * What a fill's waiters listen for: a token of the fill (its tenant, request and attempt), keyed with the tenant's secret
- * salt, and nothing of its payload. Any role may LISTEN on any channel. The bare cache key (the sha256 of a payload
- * without its tenant, llm.cache_key) let one tenant's application confirm a guess of another tenant's prompt (review of
- * 2026-11-26); a later token, sha256(tenant/owner/key), let it still, since every part of it is public or guessable
- * (seventh review). This one names no key, and another tenant cannot compute it (llm_private.lock_salt).
- */
-create or replace function llm_private.cache_fill_token(p_tenant_id uuid, p_request_pk bigint, p_attempt_no smallint) returns text
-  language plpgsql stable
-  set search_path = pg_catalog
-as $$
-begin
-  return encode(sha256(convert_to(llm_private.lock_salt(p_tenant_id)::text || '/' || p_tenant_id::text || '/' || p_request_pk::text
-    || '/' || p_attempt_no::text, 'UTF8')), 'hex');
-end
-$$;
-comment on function llm_private.cache_fill_token(uuid, bigint, smallint) is
-  'The payload of llm_cache_filled for a fill: sha256 of the tenant''s secret salt, the tenant and the filling attempt (request pk, attempt no). It names no cache key: neither another tenant nor another user can confirm a guessed prompt with it.';
-
 /* A fill ends with the attempt that holds it (settled, released or expired): wake the waiters. */
 create or replace function llm_private.end_cache_fill(p_tenant_id uuid, p_request_pk bigint, p_attempt_no smallint) returns void
   language plpgsql
   set search_path = pg_catalog
 as $$
 declare
-  k text;
+  t uuid;
 begin
   delete from llm_private.cache_fills f
    where f.tenant_id = p_tenant_id and f.request_pk = p_request_pk and f.attempt_no = p_attempt_no
-  returning f.cache_key into k;
-  if k is not null then
-    perform pg_notify('llm_cache_filled', llm_private.cache_fill_token(p_tenant_id, p_request_pk, p_attempt_no));
+  returning f.token into t;
+  if t is not null then
+    -- The fill's random token (cache_fills.token), never anything of its key: any role may LISTEN on any channel. The
+    -- bare key let one tenant confirm a guess of another's prompt (review of 2026-11-26); so did sha256(tenant/owner/key)
+    -- (seventh review); sha256(salt/tenant/request/attempt) offered the salt to a brute force (eighth review).
+    perform pg_notify('llm_cache_filled', t::text);
   end if;
 end
 $$;
-comment on function llm_private.end_cache_fill(uuid, bigint, smallint) is 'Ends an attempt''s cache fill and notifies llm_cache_filled with its token (llm_private.cache_fill_token).';
+comment on function llm_private.end_cache_fill(uuid, bigint, smallint) is 'Ends an attempt''s cache fill and notifies llm_cache_filled with its random token (cache_fills.token).';
 
 /*
- * A fill is claimed only by a reserve (its BEFORE INSERT trigger on attempts, so trigger depth >= 2): the worker's role
- * wrote one by hand, for another user's key of a shared cache, with expires_at 'infinity'. Every identical request then
- * waited on it, or failed on the infinite wait (seventh review). The reserve writes the filling attempt and its hold's
- * expiry; nothing else may.
+ * A fill is claimed only by a reserve (its BEFORE INSERT trigger on attempts, so trigger depth >= 2) and ended only by
+ * its attempt's settle, release or expiry (the transition trigger): the worker's role wrote one by hand, for another
+ * user's key of a shared cache, with expires_at 'infinity', and every identical request waited on it or failed on the
+ * infinite wait (seventh review); and it deleted another user's fill, so that identical requests called the provider
+ * again and the fill's waiters were never woken (eighth review). An expired fill needs no cleanup: the next reserve of
+ * its key takes it over.
  */
 create or replace function llm_private.tg_cache_fills__guard() returns trigger
   language plpgsql
@@ -174,16 +160,16 @@ create or replace function llm_private.tg_cache_fills__guard() returns trigger
 as $$
 begin
   if pg_trigger_depth() < 2 then
-    raise exception using errcode = 'LG005', message = 'a cache fill is claimed only by a reserve',
+    raise exception using errcode = 'LG005', message = 'a cache fill is claimed only by a reserve and ended only by its attempt',
       detail = format('%s on llm_private.cache_fills', tg_op),
-      hint = 'llm.reserve_call claims the fill of its request''s cache key; the settle or the expiry ends it.';
+      hint = 'llm.reserve_call claims the fill of its request''s cache key; the settle, the release or the expiry ends it.';
   end if;
-  return new;
+  return coalesce(new, old);
 end
 $$;
 comment on function llm_private.tg_cache_fills__guard() is
-  'Cache fills are written only by the reserve''s trigger (trigger depth >= 2): no role may claim or extend a fill by hand.';
-create or replace trigger _100_guard before insert or update on llm_private.cache_fills
+  'Cache fills are written only by the reserve''s trigger and deleted only by the attempt''s transition (trigger depth >= 2): no role may claim, extend or end a fill by hand.';
+create or replace trigger _100_guard before insert or update or delete on llm_private.cache_fills
   for each row execute function llm_private.tg_cache_fills__guard();
 
 create or replace function llm.set_endpoint_cache(p_tenant_id uuid, p_endpoint text, p_shared boolean, p_semantic_threshold real default null,
@@ -231,7 +217,6 @@ comment on view llm.endpoint_cache_settings is
 
 grant select on llm.endpoint_cache_settings to llm_operator, llm_auditor, llm_viewer;
 grant execute on function llm.cache_key(jsonb), llm_private.system_hash(jsonb) to llm_app, llm_money, llm_operator, llm_auditor;
-grant execute on function llm_private.cache_fill_token(uuid, bigint, smallint) to llm_money, llm_operator;
 grant execute on function llm_private.cache_owner(uuid, uuid, llm_private.endpoint),
   llm_private.live_cache_entry(uuid, uuid, text, timestamptz), llm_private.end_cache_fill(uuid, bigint, smallint) to llm_money, llm_operator;
 grant execute on function llm.set_endpoint_cache(uuid, text, boolean, real, text), llm.purge_cache(uuid, text, text) to llm_operator;

@@ -436,7 +436,8 @@ begin
     insert into llm_private.cache_fills as f (tenant_id, owner_user_id, cache_key, request_pk, attempt_no, expires_at)
     values (q.tenant_id, llm_private.cache_owner(q.tenant_id, q.user_id, q.endpoint), i.cache_key, q.id, new.attempt_no, new.expires_at)
     on conflict (tenant_id, owner_user_id, cache_key) do update
-      set request_pk = excluded.request_pk, attempt_no = excluded.attempt_no, expires_at = excluded.expires_at
+      set request_pk = excluded.request_pk, attempt_no = excluded.attempt_no, expires_at = excluded.expires_at,
+          token = case when f.request_pk = excluded.request_pk then f.token else excluded.token end
       where f.expires_at <= v_now or f.request_pk = excluded.request_pk;
     new.fills_cache := found;
   end if;
@@ -552,7 +553,7 @@ begin
         return query select 'wait', 'cache_fill_in_flight', null::int, null::text, null::text, null::int, null::bigint, null::bigint,
           null::int, null::text, null::bigint, null::bigint, f.expires_at, null::text,
           least((select s.cache_fill_wait_ms from llm_private.settings s), greatest(10, (date_part('epoch', f.expires_at - v_now) * 1000)::int)),
-          llm_private.cache_fill_token(q.tenant_id, f.request_pk, f.attempt_no), null::text, null::text;
+          f.token::text, null::text, null::text;
         return;
       end if;
     end if;

@@ -1,7 +1,7 @@
 /**
  * Waiting for a cache fill without polling. When reserve answers `wait` (an identical request is
  * filling the cache), the job waits for NOTIFY on channel `llm_cache_filled` (payload = the fill's
- * token, which reserve returns in `cache_key`: a hash of tenant, owner and key, never the key) or for
+ * random token, which reserve returns in `cache_key`: nothing of the key, the tenant or the request) or for
  * `retry_after_ms`, whichever comes first, then reserves again.
  *
  * One LISTEN connection per worker process, shared by every job. A notification that arrives

@@ -12,14 +12,15 @@ select is((select decision from tests.reserve(tests.request_pk('c-1'))), 'allow'
 select results_eq($$select decision, reason from tests.reserve(tests.request_pk('c-2'))$$, $$values ('wait', 'cache_fill_in_flight')$$,
   'the identical one waits for the fill (single flight)');
 select is((select count(*)::int from llm_private.attempts where request_pk = tests.request_pk('c-2')), 0, 'a wait writes nothing');
--- (review of 2026-11-26) What the waiter listens for is a token of the fill: the bare key, sent to every listener of
--- llm_cache_filled, let another tenant confirm a guessed prompt (llm.cache_key needs no tenant); so did a token
--- sha256(tenant/owner/key), all of whose parts are public or guessable (seventh review).
+-- (review of 2026-11-26) What the waiter listens for is a random token of the fill: the bare key, sent to every listener
+-- of llm_cache_filled, let another tenant confirm a guessed prompt (llm.cache_key needs no tenant); so did a token
+-- sha256(tenant/owner/key), all of whose parts are public or guessable (seventh review); a salted one offered the
+-- tenant's lock salt to a brute force (eighth review).
 select isnt((select cache_key from tests.reserve(tests.request_pk('c-2'))),
   (select cache_key from llm_private.request_inputs where request_pk = tests.request_pk('c-2')), 'the wait names a token, not the cache key');
 select is((select cache_key from tests.reserve(tests.request_pk('c-2'))),
-  (select llm_private.cache_fill_token(f.tenant_id, f.request_pk, f.attempt_no) from llm_private.cache_fills f where f.request_pk = tests.request_pk('c-1')),
-  'the token of the fill: the filling attempt, keyed with the tenant''s secret salt (llm_cache_filled carries the same)');
+  (select f.token::text from llm_private.cache_fills f where f.request_pk = tests.request_pk('c-1')),
+  'the token of the fill: random, stored with it (llm_cache_filled carries the same); nothing anyone could compute');
 select isnt((select cache_key from tests.reserve(tests.request_pk('c-2'))),
   (select encode(sha256(convert_to(f.tenant_id::text || '/' || f.owner_user_id::text || '/' || f.cache_key, 'UTF8')), 'hex')
      from llm_private.cache_fills f where f.request_pk = tests.request_pk('c-1')),

@@ -1,7 +1,7 @@
 -- One test per attack reproduced against 0.1 (issue "The database is the boundary"), each now refused or harmless.
 -- The attacker holds the application's role (an SQL injection) in tenant A user A1's context, or the money role.
 begin;
-select plan(42);
+select plan(47);
 select tests.seed();
 select ok(tests.enqueue(tests.tenant_a(), tests.user_a1(), 'v-1') > 0 and tests.enqueue(tests.tenant_b(), tests.user_b1(), 'v-b') > 0
   and tests.enqueue(tests.tenant_a(), tests.user_a2(), 'v-a2', 'explanation', 'mock:small', 100, 'q', '{"source_watermark": "w"}') > 0,
@@ -155,6 +155,28 @@ select throws_ok(format($q$insert into llm_private.cache_fills (tenant_id, owner
   'LG005', null, '14. a cache fill is claimed only by a reserve');
 select tests.as_admin();
 select is((select count(*)::int from llm_private.cache_fills where expires_at = 'infinity'), 0, '14. none was');
+
+-- 15. (eighth review) ... nor end another user's fill by hand: identical requests then called the provider again, and the
+-- fill's waiters were never woken. The expiry sweep still ends an overdue fill (single-flight.test.ts checks the same in
+-- separate transactions, where a salted token's lock_salt call failed for the operator and stopped the whole sweep).
+select tests.act_as_role('llm_operator');
+select llm.set_endpoint_cache(tests.tenant_a(), 'explanation', true);
+select tests.as_admin();
+select ok(tests.enqueue(tests.tenant_a(), tests.user_a2(), 'r15-fill', 'explanation', 'mock:small', 100, 'Payslip?', '{"source_watermark": "w15"}') > 0,
+  '15. A2 asks a question of a shared cache');
+select is((select decision from tests.reserve(tests.request_pk('r15-fill'))), 'allow', '15. and fills it');
+select set_config('tests.k15', (select cache_key from llm_private.request_inputs where request_pk = tests.request_pk('r15-fill')), true);
+select tests.act_as_money(tests.tenant_a(), tests.user_a1());
+select throws_ok($$delete from llm_private.cache_fills where cache_key = current_setting('tests.k15')$$, 'LG005', null,
+  '15. A1''s worker cannot end A2''s fill by hand (the shared cache''s fill is in its scope)');
+select tests.as_admin();
+update llm_private.clock set frozen_at = frozen_at + interval '3 hours';
+select tests.act_as_role('llm_operator');
+select ok(llm.expire_holds(10000) >= 1, '15. the expiry sweep expires the overdue fill''s hold (and every other)');
+select tests.as_admin();
+select is((select count(*)::int from llm_private.cache_fills f join llm_private.requests q on q.tenant_id = f.tenant_id and q.id = f.request_pk
+            where q.request_id = 'r15-fill'), 0, '15. and ends its fill');
+update llm_private.clock set frozen_at = frozen_at - interval '3 hours';
 
 select * from finish();
 rollback;

@@ -315,7 +315,6 @@ $$values
   ('function llm_private.applicable_limits(uuid,uuid,llm_private.endpoint,text,text,boolean,timestamp with time zone) | llm_app=EXECUTE llm_auditor=EXECUTE llm_money=EXECUTE llm_operator=EXECUTE'),
   ('function llm_private.breaker_admission(text,text,timestamp with time zone) | llm_money=EXECUTE llm_operator=EXECUTE'),
   ('function llm_private.breaker_unclaim(text[],text,timestamp with time zone) | llm_money=EXECUTE llm_operator=EXECUTE'),
-  ('function llm_private.cache_fill_token(uuid,bigint,smallint) | llm_money=EXECUTE llm_operator=EXECUTE'),
   ('function llm_private.cache_owner(uuid,uuid,llm_private.endpoint) | llm_money=EXECUTE llm_operator=EXECUTE'),
   ('function llm_private.cache_policy(uuid,uuid,text) | llm_money=EXECUTE llm_operator=EXECUTE'),
   ('function llm_private.call_cost_micros(llm_private.model_prices,integer,integer,integer) | llm_app=EXECUTE llm_auditor=EXECUTE llm_money=EXECUTE llm_operator=EXECUTE'),

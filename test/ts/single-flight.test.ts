@@ -59,7 +59,7 @@ test('a third identical request waits while the fill is live, and is served from
   try {
     expect(await reserveIn(c, 'sf-3')).toEqual({ decision: 'wait', reason: 'cache_fill_in_flight' });
     await c.query('rollback');
-    const { rows: [fill] } = await c.query(`select f.cache_key as key, llm_private.cache_fill_token(f.tenant_id, f.request_pk, f.attempt_no) as token,
+    const { rows: [fill] } = await c.query(`select f.cache_key as key, f.token::text as token,
         encode(sha256(convert_to(f.tenant_id::text || '/' || f.owner_user_id::text || '/' || f.cache_key, 'UTF8')), 'hex') as guessable
       from llm_private.cache_fills f join llm_private.requests q on q.tenant_id = f.tenant_id and q.id = f.request_pk where q.request_id = 'sf-1'`);
     // Any role may LISTEN: what it hears is the fill's token, never the key (review of 2026-11-26).
@@ -84,5 +84,48 @@ test('a third identical request waits while the fill is live, and is served from
   } finally {
     await c.query('rollback').catch(() => {});
     c.release();
+  }
+});
+
+test('the expiry sweep, as the operator, ends an overdue fill and sends its token to the waiters', async () => {
+  // (eighth review) A token derived with the tenant's salt needed lock_salt, which the operator may not run: the sweep
+  // failed for every tenant as soon as one filling hold was overdue. Each step is its own transaction, as in production
+  // (within one transaction PL/pgSQL keeps an expression's permission check from its first call).
+  const admin = db.pool('admin', 1);
+  await admin.query(`select tests.enqueue(tests.tenant_a(), tests.user_a1(), 'sf-x', 'explanation', 'mock:small', 100,
+    'Which team overspent?', '{"source_watermark": "w1"}')`);
+  const c = await admin.connect();
+  try {
+    expect(await reserveIn(c, 'sf-x')).toEqual({ decision: 'allow', reason: 'ok' });
+    await c.query('commit');
+  } finally {
+    c.release();
+  }
+  const { rows: [fill] } = await admin.query(`select f.token::text as token from llm_private.cache_fills f
+    join llm_private.requests q on q.tenant_id = f.tenant_id and q.id = f.request_pk where q.request_id = 'sf-x'`);
+  expect(fill?.token).toMatch(/^[0-9a-f-]{36}$/);
+  const listener = new Client({ connectionString: db.url('llm_app') });
+  const heard: string[] = [];
+  await listener.connect();
+  listener.on('notification', (n) => heard.push(n.payload ?? ''));
+  await listener.query('listen llm_cache_filled');
+  await admin.query(`update llm_private.clock set frozen_at = coalesce(frozen_at, now()) + interval '3 hours', offset_ms = 0`);
+  try {
+    const operator = new Client({ connectionString: db.url('llm_operator') });
+    await operator.connect();
+    try {
+      const { rows } = await operator.query('select llm.expire_holds(10000) as n');
+      expect(rows[0].n).toBeGreaterThanOrEqual(1);
+    } finally {
+      await operator.end();
+    }
+    for (const t0 = Date.now(); !heard.length && Date.now() - t0 < 3000;) await new Promise((r) => setTimeout(r, 20));
+    expect(heard).toEqual([fill!.token]);
+    const { rows: [a] } = await admin.query(`select a.state from llm_private.attempts a join llm_private.requests q
+      on q.tenant_id = a.tenant_id and q.id = a.request_pk where q.request_id = 'sf-x'`);
+    expect(a.state).toBe('expired');
+  } finally {
+    await listener.end();
+    await admin.query(`update llm_private.clock set frozen_at = null, offset_ms = 0`);
   }
 });
