@@ -105,7 +105,7 @@ comment on function llm_private.semantic_check_args(uuid, uuid, text, text, text
 
 create or replace function llm_private.semantic_lookup_portable(p_tenant_id uuid, p_owner_user_id uuid, p_endpoint text,
   p_provider text, p_model text, p_source_watermark text, p_system_hash text, p_response_format text, p_embedding real[],
-  p_threshold real, p_max_candidates integer, p_embedding_model text)
+  p_threshold real, p_max_candidates integer, p_embedding_model text, p_max_output_tokens integer default null)
   returns table (cache_key text, similarity real, source_request_pk bigint, output text, candidates_scanned integer, bound_hit boolean)
   language plpgsql stable
   set search_path = pg_catalog
@@ -136,6 +136,8 @@ begin
        and c.embedding is not null
        and c.endpoint = v_endpoint
        and c.expires_at > v_now
+       -- An entry written under a larger cap than the request's is no hit (its answer may be longer than asked for).
+       and (p_max_output_tokens is null or c.max_output_tokens <= p_max_output_tokens)
      order by c.created_at desc, c.cache_key
      limit p_max_candidates + 1
   ), scored as (
@@ -161,8 +163,8 @@ begin
     from (select) one left join best b on true;
 end
 $$;
-comment on function llm_private.semantic_lookup_portable(uuid, uuid, text, text, text, text, text, text, real[], real, integer, text) is
-  'Semantic lookup without extensions: cosine similarity over real[] of the newest p_max_candidates live entries of exactly this scope (embedding model included). Always one row: cache_key/source_request_pk/output are set when the best similarity reaches p_threshold (a hit), similarity is the best one seen (hit or not), candidates_scanned how many were compared, bound_hit whether the scope held more than the bound. p_threshold NULL = off (nothing scanned).';
+comment on function llm_private.semantic_lookup_portable(uuid, uuid, text, text, text, text, text, text, real[], real, integer, text, integer) is
+  'Semantic lookup without extensions: cosine similarity over real[] of the newest p_max_candidates live entries of exactly this scope (embedding model included; with p_max_output_tokens, only entries written under a cap at most that). Always one row: cache_key/source_request_pk/output are set when the best similarity reaches p_threshold (a hit), similarity is the best one seen (hit or not), candidates_scanned how many were compared, bound_hit whether the scope held more than the bound. p_threshold NULL = off (nothing scanned).';
 
 /* ------------------------------------------------------------------ lookup: pgvector path */
 
@@ -178,7 +180,7 @@ comment on function llm_private.semantic_hnsw_index(integer) is
 
 create or replace function llm_private.semantic_lookup_pgvector(p_tenant_id uuid, p_owner_user_id uuid, p_endpoint text,
   p_provider text, p_model text, p_source_watermark text, p_system_hash text, p_response_format text, p_embedding real[],
-  p_threshold real, p_max_candidates integer, p_embedding_model text)
+  p_threshold real, p_max_candidates integer, p_embedding_model text, p_max_output_tokens integer default null)
   returns table (cache_key text, similarity real, source_request_pk bigint, output text, candidates_scanned integer, bound_hit boolean)
   language plpgsql stable
   set search_path = pg_catalog
@@ -221,7 +223,7 @@ begin
        where c.tenant_id = $1 and c.owner_user_id = $2 and c.endpoint = $3 and c.provider = $4 and c.model = $5
          and c.source_watermark = $6 and c.system_hash = $7 and c.response_format = $8
          and c.embedding_model = $9 and cardinality(c.embedding) = %3$s
-         and c.expires_at > $11
+         and c.expires_at > $11 and ($12::integer is null or c.max_output_tokens <= $12)
        order by c.embedding::%1$s operator(%2$I.<=>) $10::%1$s
        limit 10)
     select n.cache_key, (1 - n.distance)::real as sim, n.source_request_pk, n.output, (count(*) over ())::integer as scanned
@@ -230,7 +232,7 @@ begin
      limit 1 $q$, v_type, v_schema, v_dims)
     into r
     using p_tenant_id, p_owner_user_id, v_endpoint, p_provider, p_model, p_source_watermark, p_system_hash, p_response_format,
-          p_embedding_model, p_embedding, llm_private.now();
+          p_embedding_model, p_embedding, llm_private.now(), p_max_output_tokens;
   perform set_config('hnsw.iterative_scan', coalesce(v_scan, 'off'), true);
   return query select case when r.sim >= p_threshold then r.cache_key end,
                       r.sim,
@@ -240,14 +242,14 @@ begin
                       false;
 end
 $$;
-comment on function llm_private.semantic_lookup_pgvector(uuid, uuid, text, text, text, text, text, text, real[], real, integer, text) is
+comment on function llm_private.semantic_lookup_pgvector(uuid, uuid, text, text, text, text, text, text, real[], real, integer, text, integer) is
   'Semantic lookup through pgvector: the nearest live entries of exactly this scope by cosine distance over the HNSW expression index of this width (iterative scan, the scope as a filter), same row as llm_private.semantic_lookup_portable. candidates_scanned = entries of the scope ranked (at most 10); bound_hit is always false (no bound of ours; pgvector''s hnsw.max_scan_tuples caps the walk). Raises 55000 when the index does not exist.';
 
 /* ------------------------------------------------------------------ lookup: the entry point */
 
 create or replace function llm_private.semantic_lookup(p_tenant_id uuid, p_owner_user_id uuid, p_endpoint text,
   p_provider text, p_model text, p_source_watermark text, p_system_hash text, p_response_format text, p_embedding real[],
-  p_threshold real, p_max_candidates integer, p_embedding_model text)
+  p_threshold real, p_max_candidates integer, p_embedding_model text, p_max_output_tokens integer default null)
   returns table (cache_key text, similarity real, source_request_pk bigint, output text, candidates_scanned integer, bound_hit boolean)
   language plpgsql stable
   set search_path = pg_catalog
@@ -256,14 +258,16 @@ begin
   if p_embedding is not null and array_ndims(p_embedding) = 1
      and llm_private.semantic_hnsw_index(cardinality(p_embedding)) is not null then
     return query select * from llm_private.semantic_lookup_pgvector(p_tenant_id, p_owner_user_id, p_endpoint, p_provider, p_model,
-      p_source_watermark, p_system_hash, p_response_format, p_embedding, p_threshold, p_max_candidates, p_embedding_model);
+      p_source_watermark, p_system_hash, p_response_format, p_embedding, p_threshold, p_max_candidates, p_embedding_model,
+      p_max_output_tokens);
   else
     return query select * from llm_private.semantic_lookup_portable(p_tenant_id, p_owner_user_id, p_endpoint, p_provider, p_model,
-      p_source_watermark, p_system_hash, p_response_format, p_embedding, p_threshold, p_max_candidates, p_embedding_model);
+      p_source_watermark, p_system_hash, p_response_format, p_embedding, p_threshold, p_max_candidates, p_embedding_model,
+      p_max_output_tokens);
   end if;
 end
 $$;
-comment on function llm_private.semantic_lookup(uuid, uuid, text, text, text, text, text, text, real[], real, integer, text) is
+comment on function llm_private.semantic_lookup(uuid, uuid, text, text, text, text, text, text, real[], real, integer, text, integer) is
   'The semantic lookup llm_private.semantic_claim makes: the pgvector path when the HNSW index for this width exists, the portable path otherwise; same arguments and row (see llm_private.semantic_lookup_portable).';
 
 create or replace function llm.semantic_cache_path(p_dims integer) returns text
@@ -309,7 +313,8 @@ declare
   m record;
   v_embedding_model text;
 begin
-  select q.endpoint::text as endpoint, i.cache_key, i.model_ref, i.system_hash, i.response_format, i.source_watermark into r
+  select q.endpoint::text as endpoint, i.cache_key, i.model_ref, i.system_hash, i.response_format, i.source_watermark,
+         i.max_output_tokens into r
     from llm_private.requests q
     join llm_private.request_inputs i on i.tenant_id = q.tenant_id and i.request_pk = q.id
    where q.tenant_id = p_tenant_id and q.id = p_request_pk and q.user_id = p_user_id;
@@ -329,7 +334,7 @@ begin
   end if;
   select * into m from llm_private.split_model_ref(r.model_ref);
   select * into l from llm_private.semantic_lookup(p_tenant_id, pol.owner_user_id, r.endpoint, m.provider, m.model, r.source_watermark, r.system_hash, r.response_format, p_embedding,
-    pol.semantic_threshold, (select s.semantic_max_candidates from llm_private.settings s), v_embedding_model);
+    pol.semantic_threshold, (select s.semantic_max_candidates from llm_private.settings s), v_embedding_model, r.max_output_tokens);
   -- float rounding may put an identical vector a hair above 1: the ledger's similarity is in [-1, 1].
   return query select l.cache_key, case when l.cache_key is not null then least(l.similarity, 1::real) end, l.source_request_pk,
     l.candidates_scanned, l.bound_hit;
@@ -381,10 +386,10 @@ comment on function llm.embedding_for_call(bigint) is
 grant execute on function llm_private.cache_policy(uuid, uuid, text) to llm_money, llm_operator;
 grant execute on function llm_private.require_embedding(real[]),
   llm_private.semantic_check_args(uuid, uuid, text, text, text, text, text, text, real[], real, integer, text),
-  llm_private.semantic_lookup_portable(uuid, uuid, text, text, text, text, text, text, real[], real, integer, text),
+  llm_private.semantic_lookup_portable(uuid, uuid, text, text, text, text, text, text, real[], real, integer, text, integer),
   llm_private.semantic_hnsw_index(integer),
-  llm_private.semantic_lookup_pgvector(uuid, uuid, text, text, text, text, text, text, real[], real, integer, text),
-  llm_private.semantic_lookup(uuid, uuid, text, text, text, text, text, text, real[], real, integer, text),
+  llm_private.semantic_lookup_pgvector(uuid, uuid, text, text, text, text, text, text, real[], real, integer, text, integer),
+  llm_private.semantic_lookup(uuid, uuid, text, text, text, text, text, text, real[], real, integer, text, integer),
   llm_private.embedding_attempt_model(uuid, bigint),
   llm_private.semantic_claim(uuid, uuid, bigint, real[], timestamptz),
   llm.embedding_for_call(bigint) to llm_money;

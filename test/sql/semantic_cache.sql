@@ -6,7 +6,7 @@
 -- stored, purge; and the lookup function's own arguments. The embeddings are the local provider's
 -- (test/support/semantic-sentences.ts writes them below; test/ts/semantic-embeddings.test.ts checks they are current).
 begin;
-select plan(91);
+select plan(93);
 
 select tests.seed();
 
@@ -195,6 +195,11 @@ select is(pg_temp.flow(tests.tenant_a(), tests.user_a1(), 's-cap-2', 'staging_re
   '... a request capped at 5 is not served it (no hit: a longer answer than it asked for)');
 select is(pg_temp.flow(tests.tenant_a(), tests.user_a1(), 's-cap-3', 'staging_reordered', p_watermark => 'wcap', p_max_out => 1000),
   'cached/semantic_hit', '... one capped at 1,000 is');
+-- (eighth review) The lookup itself leaves out entries above the request's cap: the nearest entry (the 1,000-token one,
+-- similarity 1) must not hide a farther one that fits (s-cap-2's 5-token answer, 0.949).
+select is(pg_temp.flow(tests.tenant_a(), tests.user_a1(), 's-cap-4', 'staging', p_watermark => 'wcap', p_max_out => 5),
+  'cached/semantic_hit', '... a request capped at 5 is served the entry written under a cap of 5, past the nearer one');
+select is((select c.cache_source_pk from pg_temp.call_of('s-cap-4') c), tests.request_pk('s-cap-2'), '... which is s-cap-2''s answer');
 select is(pg_temp.flow(tests.tenant_a(), tests.user_a1(), 's-transfer', 'transfer_reworded'), 'allow/ok', 'another question is stored on route');
 select is(pg_temp.flow(tests.tenant_a(), tests.user_a1(), 's-transfer-2', 'transfer'), 'cached/semantic_hit',
   'its rewording finds it among the scope''s entries');

@@ -13,6 +13,8 @@ export interface ChildResult {
   /** Index scans made by one pgvector lookup and one portable lookup, in one transaction (sequential and bitmap scans off). */
   scans: { hnsw: number; scope: number };
   rows: Record<'pgvector' | 'dispatcher' | 'portable', LookupRow[]>;
+  /** The first probe through the pgvector path with a request cap (migration 000025): the hit's key, or null. */
+  capped: { entriesWithoutCap: string | null; entriesUnderCap: string | null; entriesOverCap: string | null };
 }
 
 async function main(): Promise<ChildResult> {
@@ -41,7 +43,12 @@ async function main(): Promise<ChildResult> {
       rows.dispatcher.push(await lookupAsMoney(db, 'semantic_lookup', p));
       rows.portable.push(await lookupAsMoney(db, 'semantic_lookup_portable', p));
     }
-    return { ...info.rows[0]!, scans: scans.rows[0]!, rows };
+    // The output cap: entries written under a larger cap than the request's (or under none known) are no hit.
+    const hit = async (cap: number) => (await lookupAsMoney(db, 'semantic_lookup_pgvector', P[0]!, undefined, undefined, cap)).cache_key;
+    const entriesWithoutCap = await hit(100);
+    await db.query('update llm_private.cache_entries set max_output_tokens = 50');
+    const capped = { entriesWithoutCap, entriesUnderCap: await hit(100), entriesOverCap: await hit(10) };
+    return { ...info.rows[0]!, scans: scans.rows[0]!, rows, capped };
   } finally {
     await db.close();
   }

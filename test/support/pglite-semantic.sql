@@ -69,6 +69,7 @@ create table llm_private.cache_entries (
   embedding_model text,
   created_at timestamptz not null,
   expires_at timestamptz not null,
+  max_output_tokens integer check (max_output_tokens between 0 and 1000000),   -- migration 000025
   primary key (tenant_id, owner_user_id, cache_key),
   constraint cache_entries_semantic_check check (
     (embedding is null) = (embedding_model is null)

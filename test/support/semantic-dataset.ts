@@ -158,14 +158,15 @@ export interface LookupRow {
 }
 
 /** One lookup through `fn` (semantic_lookup, _portable or _pgvector) with a question's embedding. */
-export async function lookup(db: Queryable, fn: string, s: Scope, text: string, threshold: number, maxCandidates: number): Promise<LookupRow> {
+export async function lookup(db: Queryable, fn: string, s: Scope, text: string, threshold: number, maxCandidates: number,
+  maxOutputTokens: number | null = null): Promise<LookupRow> {
   const { rows } = await db.query(
     `select cache_key, similarity, source_request_pk, output, candidates_scanned, bound_hit
        from llm_private.${fn}($1::uuid, $2::uuid, $3::text, $4::text, $5::text, $6::text,
             llm_private.system_hash(jsonb_build_array(jsonb_build_object('role', 'system', 'content', $7::text))), $8::text,
-            $9::real[], $10::real, $11::integer, $12::text)`,
+            $9::real[], $10::real, $11::integer, $12::text, $13::integer)`,
     [s.tenantId, s.ownerUserId, s.endpoint, s.provider, s.model, s.sourceWatermark, s.systemPrompt, s.responseFormat,
-      embeddingLiteral(text), threshold, maxCandidates, s.embeddingModel],
+      embeddingLiteral(text), threshold, maxCandidates, s.embeddingModel, maxOutputTokens],
   );
   const r = rows[0] as LookupRow;
   return { ...r, similarity: r.similarity === null ? null : Number(r.similarity), source_request_pk: r.source_request_pk === null ? null : Number(r.source_request_pk) };
@@ -217,11 +218,11 @@ export async function actAsMoney(db: Queryable, tenantId: string, userId: string
 
 /** A lookup as llm_money in the scope's tenant and user, in a transaction of its own (the context is transaction-local). */
 export async function lookupAsMoney(db: Queryable, fn: string, p: Pick<Probe, 'scope' | 'text'>, threshold = COMPARE_THRESHOLD,
-  maxCandidates = 1000): Promise<LookupRow> {
+  maxCandidates = 1000, maxOutputTokens: number | null = null): Promise<LookupRow> {
   await db.query('begin');
   try {
     await actAsMoney(db, p.scope.tenantId, p.scope.ownerUserId);
-    return await lookup(db, fn, p.scope, p.text, threshold, maxCandidates);
+    return await lookup(db, fn, p.scope, p.text, threshold, maxCandidates, maxOutputTokens);
   } finally {
     await db.query('rollback');
   }

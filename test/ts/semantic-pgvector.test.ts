@@ -61,6 +61,12 @@ test('the optional step built the HNSW index in PGlite, so lookups there take th
   expect(rows[0]).toEqual({ p: 'portable', avail: false });
 });
 
+test('the pgvector path leaves out entries written under a larger output cap than the request\'s, or under none known (000025)', () => {
+  const first = lite.rows.pgvector[0]!.cache_key;
+  expect(first).not.toBeNull(); // the first probe is a hit without a cap
+  expect(lite.capped).toEqual({ entriesWithoutCap: null, entriesUnderCap: first, entriesOverCap: null });
+});
+
 test('as llm_money under FORCE RLS, the pgvector path walks the HNSW index and the portable path the scope index', async () => {
   expect(lite.scans).toEqual({ hnsw: 1, scope: 1 });
   // PostgreSQL 15 with the real schema (endpoint is an enum: its equality is not leakproof, so it is not in the key).
