@@ -66,20 +66,26 @@ declare
   v_period timestamptz;
   v_spent bigint;
   v_cap bigint;
+  v_applied boolean;
 begin
   if tg_op = 'INSERT' then
     if new.kind = 'tripped' then
       -- Verified from the facts, whoever inserts (a settle's trigger, llm.evaluate_limits): the limit trips
       -- shutoffs, and its subject's spend in the current period (all shards) has reached the cap.
+      -- The limit must be one the subject's usage was held under this period (usage.limit_id, set by every hold): a
+      -- window citing another limit of the meter (a default the subject's own limit overrides, or another tenant's) had
+      -- stopped a subject whose own limit never stops it (ninth review, from the worker's login as llm_operator).
       select * into m from llm_private.meters x join llm_private.limits l on l.meter_id = x.id
        where l.id = new.limit_id and l.trips_shutoff and x.scope = new.scope;
       if m.id is not null then
         v_period := llm_private.period_start(m."window", v_now);
-        select sum(u.spent), max(u.cap) into v_spent, v_cap from llm_private.usage u
+        select sum(u.spent), max(u.cap), coalesce(bool_or(u.limit_id = new.limit_id), false) into v_spent, v_cap, v_applied
+          from llm_private.usage u
          where u.tenant_id = coalesce(new.tenant_id, llm_private.nil_uuid()) and u.meter_id = m.id
            and u.user_id = coalesce(new.user_id, llm_private.nil_uuid()) and u.budget_scope = '' and u.period_start = v_period;
       end if;
-      if m.id is null or v_spent is null or v_spent < v_cap or new.ends_at > llm_private.period_end(m."window", v_period) then
+      if m.id is null or v_spent is null or not v_applied or v_spent < v_cap
+         or new.ends_at > llm_private.period_end(m."window", v_period) then
         raise exception using errcode = 'LG005', message = 'a tripped window is opened only by spend crossing a limit',
           detail = format('limit %s: spent %s of %s this period', new.limit_id, coalesce(v_spent::text, 'nothing'), coalesce(v_cap::text, '?')),
           hint = 'Operators use llm.trip_shutoff or llm.schedule_shutoff.';
@@ -118,7 +124,7 @@ begin
 end
 $$;
 comment on function llm_private.tg_shutoff_windows__guard() is
-  'Windows: a tripped one only when its limit trips shutoffs and its subject''s spend this period has reached the cap (checked from usage, whoever inserts); manual ones start now; afterwards a window can only be cancelled, once (stamped with who and when).';
+  'Windows: a tripped one only when its limit trips shutoffs, was applied to its subject this period, and the subject''s spend this period has reached the cap (checked from usage, whoever inserts); manual ones start now; afterwards a window can only be cancelled, once (stamped with who and when).';
 create or replace trigger _100_guard before insert or update on llm_private.shutoff_windows
   for each row execute function llm_private.tg_shutoff_windows__guard();
 

@@ -1,7 +1,7 @@
 -- One test per attack reproduced against 0.1 (issue "The database is the boundary"), each now refused or harmless.
 -- The attacker holds the application's role (an SQL injection) in tenant A user A1's context, or the money role.
 begin;
-select plan(47);
+select plan(51);
 select tests.seed();
 select ok(tests.enqueue(tests.tenant_a(), tests.user_a1(), 'v-1') > 0 and tests.enqueue(tests.tenant_b(), tests.user_b1(), 'v-b') > 0
   and tests.enqueue(tests.tenant_a(), tests.user_a2(), 'v-a2', 'explanation', 'mock:small', 100, 'q', '{"source_watermark": "w"}') > 0,
@@ -177,6 +177,31 @@ select tests.as_admin();
 select is((select count(*)::int from llm_private.cache_fills f join llm_private.requests q on q.tenant_id = f.tenant_id and q.id = f.request_pk
             where q.request_id = 'r15-fill'), 0, '15. and ends its fill');
 update llm_private.clock set frozen_at = frozen_at - interval '3 hours';
+
+-- 16. (ninth review) A tripped window citing a limit that was never applied to its subject: a default the subject's own
+-- limit overrides (here, tenant B's soft limit without a shutoff), or another tenant's limit. From the worker's login as
+-- llm_operator it stopped tenant B, whose own limit only alerts.
+select tests.act_as_role('llm_operator');
+select llm.define_meter('tenant_daily_x', 'tenant', 'day', 'micros');
+select set_config('tests.l16_default', llm.set_limit('tenant_daily_x', 1000000, p_trips_shutoff => true)::text, true);
+select set_config('tests.l16_b', llm.set_limit('tenant_daily_x', 1, tests.tenant_b(), p_kind => 'soft')::text, true);
+select set_config('tests.l16_a', llm.set_limit('tenant_daily_x', 5000000, tests.tenant_a(), p_trips_shutoff => true)::text, true);
+select tests.as_admin();
+select is((select decision from tests.call(tests.tenant_b(), tests.user_b1(), 'r16-1', 'route', 'mock:tiny', 10)), 'allow',
+  '16. tenant B calls under its own soft limit');
+select tests.settle(tests.request_pk('r16-1'), 1, 'ok', 1000, 0, 10);
+select ok((select sum(spent) from llm_private.usage u join llm_private.meters m on m.id = u.meter_id
+            where m.name = 'tenant_daily_x' and u.tenant_id = tests.tenant_b()) >= 1, '16. and spends past it (a soft limit only alerts)');
+select tests.act_as_role('llm_operator');
+select throws_ok(format($q$insert into llm_private.shutoff_windows (scope, tenant_id, user_id, kind, starts_at, ends_at, reason, limit_id)
+                           values ('tenant', %L, null, 'tripped', llm_private.now(), llm_private.now() + interval '1 hour', 'forged', %s)$q$,
+                        tests.tenant_b(), current_setting('tests.l16_default')),
+  'LG005', null, '16. a window citing the default its own limit overrides is refused');
+select throws_ok(format($q$insert into llm_private.shutoff_windows (scope, tenant_id, user_id, kind, starts_at, ends_at, reason, limit_id)
+                           values ('tenant', %L, null, 'tripped', llm_private.now(), llm_private.now() + interval '1 hour', 'forged', %s)$q$,
+                        tests.tenant_b(), current_setting('tests.l16_a')),
+  'LG005', null, '16. and so is one citing another tenant''s limit');
+select tests.as_admin();
 
 select * from finish();
 rollback;
