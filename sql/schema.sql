@@ -4571,6 +4571,17 @@ begin
     if (to_jsonb(old) ->> 'expires_at')::timestamptz <= llm_private.now() then
       return old;
     end if;
+  -- A request only as llm.fail_lost_requests ends it: older than a minute, its job gone or spent, holding nothing, failed
+  -- job_lost | attempts_exhausted. From this login the policy operator_fail had let any request of any tenant be made
+  -- done or refused by hand (ninth review).
+  elsif (tg_table_name = 'requests' or tg_table_name like 'requests\_%') and tg_op = 'UPDATE' then   -- fired on its partitions
+    if old.state in ('queued', 'running') and new.state = 'failed' and new.reason in ('job_lost', 'attempts_exhausted')
+       and old.created_at < llm_private.now() - interval '1 minute'
+       and not exists (select 1 from llm_private.attempts a where a.tenant_id = old.tenant_id and a.request_pk = old.id and a.state = 'held')
+       and not exists (select 1 from graphile_worker.jobs j
+                        where j.id = old.job_id and (j.attempts < j.max_attempts or j.locked_at is not null)) then
+      return new;
+    end if;
   end if;
   raise exception using errcode = '42501', message = format('%s on llm_private.%s is not made from the worker''s login', tg_op, tg_table_name),
     detail = 'llm_worker may act as llm_operator for the sweeps only.',
@@ -4760,20 +4771,26 @@ declare
   v_period timestamptz;
   v_spent bigint;
   v_cap bigint;
+  v_applied boolean;
 begin
   if tg_op = 'INSERT' then
     if new.kind = 'tripped' then
       -- Verified from the facts, whoever inserts (a settle's trigger, llm.evaluate_limits): the limit trips
       -- shutoffs, and its subject's spend in the current period (all shards) has reached the cap.
+      -- The limit must be one the subject's usage was held under this period (usage.limit_id, set by every hold): a
+      -- window citing another limit of the meter (a default the subject's own limit overrides, or another tenant's) had
+      -- stopped a subject whose own limit never stops it (ninth review, from the worker's login as llm_operator).
       select * into m from llm_private.meters x join llm_private.limits l on l.meter_id = x.id
        where l.id = new.limit_id and l.trips_shutoff and x.scope = new.scope;
       if m.id is not null then
         v_period := llm_private.period_start(m."window", v_now);
-        select sum(u.spent), max(u.cap) into v_spent, v_cap from llm_private.usage u
+        select sum(u.spent), max(u.cap), coalesce(bool_or(u.limit_id = new.limit_id), false) into v_spent, v_cap, v_applied
+          from llm_private.usage u
          where u.tenant_id = coalesce(new.tenant_id, llm_private.nil_uuid()) and u.meter_id = m.id
            and u.user_id = coalesce(new.user_id, llm_private.nil_uuid()) and u.budget_scope = '' and u.period_start = v_period;
       end if;
-      if m.id is null or v_spent is null or v_spent < v_cap or new.ends_at > llm_private.period_end(m."window", v_period) then
+      if m.id is null or v_spent is null or not v_applied or v_spent < v_cap
+         or new.ends_at > llm_private.period_end(m."window", v_period) then
         raise exception using errcode = 'LG005', message = 'a tripped window is opened only by spend crossing a limit',
           detail = format('limit %s: spent %s of %s this period', new.limit_id, coalesce(v_spent::text, 'nothing'), coalesce(v_cap::text, '?')),
           hint = 'Operators use llm.trip_shutoff or llm.schedule_shutoff.';
@@ -4818,7 +4835,7 @@ ALTER FUNCTION llm_private.tg_shutoff_windows__guard() OWNER TO llm_owner;
 -- Name: FUNCTION tg_shutoff_windows__guard(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm_private.tg_shutoff_windows__guard() IS 'Windows: a tripped one only when its limit trips shutoffs and its subject''s spend this period has reached the cap (checked from usage, whoever inserts); manual ones start now; afterwards a window can only be cancelled, once (stamped with who and when).';
+COMMENT ON FUNCTION llm_private.tg_shutoff_windows__guard() IS 'Windows: a tripped one only when its limit trips shutoffs, was applied to its subject this period, and the subject''s spend this period has reached the cap (checked from usage, whoever inserts); manual ones start now; afterwards a window can only be cancelled, once (stamped with who and when).';
 
 --
 -- Name: tg_usage__guard(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
@@ -5315,9 +5332,10 @@ begin
       detail = format('tenant %s, endpoint %s, request_id %s', r.tenant_id, r.endpoint, r.request_id),
       hint = 'Use a new request_id.';
   end if;
-  -- The tenant's backlog: its requests still queued among its 4 x queue_share_jobs most recent before this one (all its
-  -- users'; this wrapper sees the tenant's claims). Read, never locked.
-  select count(*) filter (where x.state = 'queued') into v_queued
+  -- The tenant's backlog: its requests still queued, or cancelled, among its 4 x queue_share_jobs most recent before this
+  -- one (all its users'; this wrapper sees the tenant's claims). Read, never locked. Cancelled ones count: the application
+  -- padded the window with claims it cancelled at once, and every real job of its burst ran at priority 0 (ninth review).
+  select count(*) filter (where x.state in ('queued', 'cancelled')) into v_queued
     from (select o.state from llm_private.requests o
            where o.tenant_id = r.tenant_id and o.id < r.id
            order by o.id desc limit 4 * s.queue_share_jobs) x;
@@ -5338,7 +5356,7 @@ ALTER FUNCTION llm_queue.add_request_job(p_request_pk bigint) OWNER TO llm_worke
 -- Name: FUNCTION add_request_job(p_request_pk bigint); Type: COMMENT; Schema: llm_queue; Owner: llm_worker
 --
 
-COMMENT ON FUNCTION llm_queue.add_request_job(p_request_pk bigint) IS 'SECURITY DEFINER (owner llm_worker): adds the graphile-worker job of a queued request of the caller''s own signed context, once. The job''s identifier, payload ({tenant_id, user_id, request_pk}), key and priority (the tenant''s queued requests ÷ settings.queue_share_jobs, up to 4: a fair share of the queue between tenants) are built here. Called by llm.enqueue_call.';
+COMMENT ON FUNCTION llm_queue.add_request_job(p_request_pk bigint) IS 'SECURITY DEFINER (owner llm_worker): adds the graphile-worker job of a queued request of the caller''s own signed context, once. The job''s identifier, payload ({tenant_id, user_id, request_pk}), key and priority (the tenant''s queued or cancelled requests among its recent ones ÷ settings.queue_share_jobs, up to 4: a fair share of the queue between tenants) are built here. Called by llm.enqueue_call.';
 
 --
 -- Name: adjustment_id_seq; Type: SEQUENCE; Schema: llm_private; Owner: llm_owner
@@ -7007,7 +7025,7 @@ COMMENT ON TABLE llm_private.cache_fills IS 'Single flight: the attempt now call
 -- Name: COLUMN cache_fills.token; Type: COMMENT; Schema: llm_private; Owner: llm_owner
 --
 
-COMMENT ON COLUMN llm_private.cache_fills.token IS 'What llm_cache_filled carries when this fill ends: random, so a listener learns nothing of the key, the tenant or the request; a waiter gets it from its reserve''s wait answer. Kept when the same request fills again, new when another request takes the fill over.';
+COMMENT ON COLUMN llm_private.cache_fills.token IS 'What llm_cache_filled carries when this fill ends: random, so a listener learns nothing of the key, the tenant or the request; a waiter gets it from its reserve''s wait answer. Kept while the same request renews its live fill; a fill that expired is ended (its token sent) and the next one has a new token.';
 
 --
 -- Name: clock; Type: TABLE; Schema: llm_private; Owner: llm_owner
@@ -7927,6 +7945,12 @@ CREATE TRIGGER _050_not_from_worker BEFORE INSERT OR DELETE OR UPDATE ON llm_pri
 --
 
 CREATE TRIGGER _050_not_from_worker BEFORE INSERT OR DELETE OR UPDATE ON llm_private.reasoning_traces FOR EACH ROW EXECUTE FUNCTION llm_private.tg_operator_changes__not_from_worker();
+
+--
+-- Name: requests _050_not_from_worker; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TRIGGER _050_not_from_worker BEFORE INSERT OR DELETE OR UPDATE ON llm_private.requests FOR EACH ROW EXECUTE FUNCTION llm_private.tg_operator_changes__not_from_worker();
 
 --
 -- Name: settings _050_not_from_worker; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
@@ -10061,6 +10085,8 @@ GRANT ALL ON FUNCTION llm_private.finish_failed(p_tenant_id uuid, p_request_pk b
 REVOKE ALL ON FUNCTION llm_private.from_worker_login_as_operator() FROM PUBLIC;
 GRANT ALL ON FUNCTION llm_private.from_worker_login_as_operator() TO llm_operator;
 GRANT ALL ON FUNCTION llm_private.from_worker_login_as_operator() TO llm_money;
+GRANT ALL ON FUNCTION llm_private.from_worker_login_as_operator() TO llm_app;
+GRANT ALL ON FUNCTION llm_private.from_worker_login_as_operator() TO llm_worker;
 
 --
 -- Name: FUNCTION held_amount(p_unit llm_private.limit_unit, a llm_private.attempts); Type: ACL; Schema: llm_private; Owner: llm_owner

@@ -464,6 +464,17 @@ begin
     if (to_jsonb(old) ->> 'expires_at')::timestamptz <= llm_private.now() then
       return old;
     end if;
+  -- A request only as llm.fail_lost_requests ends it: older than a minute, its job gone or spent, holding nothing, failed
+  -- job_lost | attempts_exhausted. From this login the policy operator_fail had let any request of any tenant be made
+  -- done or refused by hand (ninth review).
+  elsif (tg_table_name = 'requests' or tg_table_name like 'requests\_%') and tg_op = 'UPDATE' then   -- fired on its partitions
+    if old.state in ('queued', 'running') and new.state = 'failed' and new.reason in ('job_lost', 'attempts_exhausted')
+       and old.created_at < llm_private.now() - interval '1 minute'
+       and not exists (select 1 from llm_private.attempts a where a.tenant_id = old.tenant_id and a.request_pk = old.id and a.state = 'held')
+       and not exists (select 1 from graphile_worker.jobs j
+                        where j.id = old.job_id and (j.attempts < j.max_attempts or j.locked_at is not null)) then
+      return new;
+    end if;
   end if;
   raise exception using errcode = '42501', message = format('%s on llm_private.%s is not made from the worker''s login', tg_op, tg_table_name),
     detail = 'llm_worker may act as llm_operator for the sweeps only.',
@@ -477,7 +488,7 @@ declare
   t text;
 begin
   foreach t in array array['tenants', 'limits', 'meters', 'models', 'model_prices', 'model_fallbacks', 'settings', 'endpoint_settings',
-      'adjustments', 'provider_breakers', 'shutoff_windows', 'call_outputs', 'reasoning_traces', 'cache_entries'] loop
+      'adjustments', 'provider_breakers', 'shutoff_windows', 'call_outputs', 'reasoning_traces', 'cache_entries', 'requests'] loop
     execute format('create or replace trigger _050_not_from_worker before insert or update or delete on llm_private.%I
                       for each row execute function llm_private.tg_operator_changes__not_from_worker()', t);
   end loop;
@@ -490,6 +501,6 @@ grant execute on function llm.upsert_tenant(uuid, text), llm.set_model_price(tex
   llm.set_limit(text, bigint, uuid, uuid, text, text, timestamptz, timestamptz, smallint[], boolean, smallint, text, integer, text),
   llm.end_limit(integer), llm.set_setting(text, text), llm.adjust_usage(uuid, uuid, bigint, text, timestamptz),
   llm.expire_holds(integer), llm.evaluate_limits(), llm.fail_lost_requests(), llm.purge_expired(integer) to llm_operator;
-grant execute on function llm_private.from_worker_login_as_operator() to llm_operator, llm_money;
+grant execute on function llm_private.from_worker_login_as_operator() to llm_operator, llm_money, llm_app, llm_worker;  -- requests' guard fires for all of them
 grant select on llm.model_catalog to llm_operator, llm_auditor, llm_viewer, llm_money, llm_worker;
 grant select on llm.limits to llm_operator, llm_auditor, llm_viewer;

@@ -2,7 +2,7 @@
 -- another tenant's new job waits behind at most queue_share_jobs of them, not behind the whole burst (review of
 -- 2026-11-26: 5,000 enqueue_calls of one tenant went ahead of every later job of every tenant).
 begin;
-select plan(12);
+select plan(14);
 select tests.seed();
 select tests.as_admin();
 update llm_private.settings set queue_share_jobs = 50;
@@ -45,6 +45,19 @@ select is((select count(*)::int from llm.enqueue_call(tests.payload('later-1')))
 select tests.as_admin();
 select is((select priority::int from graphile_worker._private_jobs j join llm_private.requests q on q.job_id = j.id
             where q.request_id = 'later-1'), 0, 'with 21 of its requests queued, at priority 0 again');
+
+-- (ninth review) Padding the window with claims cancelled at once does not buy priority 0: cancelled requests count.
+select tests.act_as_app(tests.tenant_b(), tests.user_b1());
+select lives_ok($q$do $x$ declare i int; begin for i in 1..60 loop
+    insert into llm_private.requests (tenant_id, user_id, request_id, endpoint, fingerprint)
+    select llm_private.app_tenant_id(), llm_private.app_user_id(), format('pad-%s-%s', i, g), 'route', sha256(g::text::bytea)
+      from generate_series(1, 4) g;
+    update llm_private.requests set state = 'cancelled' where request_id like format('pad-%s-%%', i) and state = 'queued';
+    perform llm.enqueue_call(tests.payload('b-burst-' || i));
+  end loop; end $x$$q$, 'B floods 60 jobs, each behind 4 hand-made claims it cancels at once');
+select tests.as_admin();
+select ok((select max(priority) from graphile_worker._private_jobs j join llm_private.requests q on q.job_id = j.id
+            where q.request_id like 'b-burst-%') >= 3, 'its burst still climbs the priorities (the cancelled claims are counted)');
 
 -- The application cannot choose a priority: it cannot reach graphile-worker's functions, and the wrapper takes only a request.
 select tests.act_as_app(tests.tenant_a(), tests.user_a1());

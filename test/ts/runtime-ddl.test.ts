@@ -117,6 +117,7 @@ test('the worker\'s login, a member of llm_operator for its sweeps, cannot recor
 test('the worker\'s login acts as llm_operator for the sweeps only: every other operator change is refused from it', async () => {
   const tenantA = 'a0000000-0000-0000-0000-00000000000a';
   const asOperator = (sql: string) => `begin; set local role llm_operator; ${sql}`;
+  await seedOnce();
   const admin = new Client({ connectionString: db.adminUrl });
   await admin.connect();
   try { // an open breaker, for the two breaker changes below to have a row to change
@@ -125,6 +126,14 @@ test('the worker\'s login acts as llm_operator for the sweeps only: every other 
     // A settled call whose answer, trace and cache entry are still within their retention.
     await admin.query(`select tests.call(tests.tenant_a(), tests.user_a1(), 'keep-1', 'explanation', 'mock:small', 100, '{"source_watermark": "w1"}')`);
     await admin.query(`select tests.settle(tests.request_pk('keep-1'), 1, 'ok', 10, 0, 20, 'an answer', p_reasoning => 'a trace')`);
+    // A queued request with its job (not lost), and one whose job is gone for two minutes (lost: the sweep fails it).
+    await admin.query(`select tests.enqueue(tests.tenant_a(), tests.user_a1(), 'queued-1')`);
+    await admin.query(`select tests.enqueue(tests.tenant_a(), tests.user_a1(), 'lost-1')`);
+    await admin.query(`select graphile_worker.permanently_fail_jobs(array[(select job_id from llm_private.requests where request_id = 'lost-1')], 'gone')`);
+    await admin.query(`delete from graphile_worker._private_jobs where id = (select job_id from llm_private.requests where request_id = 'lost-1')`);
+    await admin.query(`alter table llm_private.requests disable trigger user`);
+    await admin.query(`update llm_private.requests set created_at = created_at - interval '2 minutes' where request_id = 'lost-1'`);
+    await admin.query(`alter table llm_private.requests enable trigger user`);
   } finally {
     await admin.end();
   }
@@ -144,6 +153,10 @@ test('the worker\'s login acts as llm_operator for the sweeps only: every other 
     `delete from llm_private.reasoning_traces`,
     `delete from llm_private.cache_entries`,
     `select llm.purge_cache('${tenantA}')`,
+    // (ninth review) any tenant's queued request made final by hand, through the operator_fail policy
+    `update llm_private.requests set state = 'done', reason = 'ok' where request_id = 'queued-1'`,
+    `update llm_private.requests set state = 'refused', reason = 'limit' where request_id = 'queued-1'`,
+    `update llm_private.requests set state = 'failed', reason = 'job_lost' where request_id = 'queued-1'`,
   ];
   for (const sql of refused) {
     expect([sql, await as('llm_worker', (c) => sqlstate(c, asOperator(sql)))]).toEqual([sql, expect.stringMatching(/^42501: .*not made from the worker's login/)]);
@@ -152,6 +165,16 @@ test('the worker\'s login acts as llm_operator for the sweeps only: every other 
   for (const sql of ['select llm.expire_holds(100)', 'select llm.evaluate_limits()', 'select llm.fail_lost_requests()', 'select llm.purge_expired(100)']) {
     expect([sql, await as('llm_worker', (c) => sqlstate(c, asOperator(sql)))]).toEqual([sql, 'ok']);
   }
+  // (the loop above leaves each transaction open: nothing of it is committed) The lost request ends failed, the other stays.
+  expect(await as('llm_worker', async (c) => {
+    await c.query('begin; set local role llm_operator');
+    const n = (await c.query('select llm.fail_lost_requests() as n')).rows[0].n as number;
+    await c.query('commit');
+    return n;
+  })).toBe(1);
+  const states = await as('llm_operator', async (c) => (await c.query(`select request_id, state, reason::text from llm_private.requests
+    where request_id in ('queued-1', 'lost-1') order by 1`)).rows);
+  expect(states).toEqual([{ request_id: 'lost-1', state: 'failed', reason: 'job_lost' }, { request_id: 'queued-1', state: 'queued', reason: null }]);
   // ... and the operator's own login makes the changes.
   expect(await as('llm_operator', (c) => sqlstate(c, `select llm.set_limit('user_monthly', 1000000, '${tenantA}')`))).toBe('ok');
 });
