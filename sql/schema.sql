@@ -2829,7 +2829,7 @@ ALTER FUNCTION llm_private.lock_salt(p_tenant_id uuid) OWNER TO llm_owner;
 -- Name: FUNCTION lock_salt(p_tenant_id uuid); Type: COMMENT; Schema: llm_private; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm_private.lock_salt(p_tenant_id uuid) IS 'The seed of a tenant''s advisory lock keys and cache-fill tokens (tenants.lock_salt; 0 where the caller cannot see the tenant): another tenant cannot compute them.';
+COMMENT ON FUNCTION llm_private.lock_salt(p_tenant_id uuid) IS 'The seed of a tenant''s advisory lock keys (tenants.lock_salt; 0 where the caller cannot see the tenant): another tenant cannot compute them.';
 
 --
 -- Name: max_output_within(llm_private.model_prices, integer, bigint); Type: FUNCTION; Schema: llm_private; Owner: llm_owner

@@ -95,9 +95,10 @@ $$;
 comment on function llm_private.claim_window_start() is
   'The smallest request pk of the idempotency window (settings.idempotency_months calendar months, this one included): a claim of a key is found again from here.';
 
--- PL/pgSQL, not SQL: a SQL function's plan, cached for the rest of a transaction by the expression that calls it, kept the
--- row-level policies of the role that first called it, so after a role change in one transaction it read 0 (seen when the
--- fill token, which uses it, was computed as llm_money and then as the administrator). PL/pgSQL plans follow the role.
+-- PL/pgSQL, not SQL: a SQL function's plan, cached for the rest of a transaction by the expression that calls it, keeps the
+-- row-level policies of the role that first called it, so after a role change within one transaction it read 0 (seen from
+-- a PL/pgSQL caller run as llm_money and then as the administrator; test/sql/enqueue.sql). PL/pgSQL plans follow the role.
+-- Every caller of ours runs as one role per transaction; this keeps the lock keys right even when one does not.
 create or replace function llm_private.lock_salt(p_tenant_id uuid) returns bigint
   language plpgsql stable
   set search_path = pg_catalog
@@ -107,7 +108,7 @@ begin
 end
 $$;
 comment on function llm_private.lock_salt(uuid) is
-  'The seed of a tenant''s advisory lock keys and cache-fill tokens (tenants.lock_salt; 0 where the caller cannot see the tenant): another tenant cannot compute them.';
+  'The seed of a tenant''s advisory lock keys (tenants.lock_salt; 0 where the caller cannot see the tenant): another tenant cannot compute them.';
 
 create or replace function llm_private.lock_claim(p_tenant_id uuid, p_endpoint text, p_request_id text) returns void
   language sql

@@ -1,7 +1,7 @@
 -- Requests are claimed at enqueue: one claim per (tenant, request_id, endpoint), a conflict refused now, one job built by
 -- the database with only the request's identity, and a wrapper that can do nothing enqueue_call cannot.
 begin;
-select plan(42);
+select plan(44);
 select tests.seed();
 create function pg_temp.error_of(p_sql text) returns text language plpgsql as $$
 declare
@@ -157,6 +157,19 @@ select results_eq($$select decision, reason, limit_name from tests.reserve(tests
 select tests.act_as_app(tests.tenant_a(), tests.user_a1());
 select throws_ok($$update llm_private.requests set state = 'done' where request_id = 'e-1'$$, '42501', null,
   'the application cannot move a request anywhere but to cancelled');
+
+-- The claim lock's seed reads the same for every role that may see the tenant, whatever role a transaction used first:
+-- as a SQL function, its plan cached by a PL/pgSQL caller kept llm_money's policies, and read 0 for the administrator.
+select tests.as_admin();
+create function tests.salt_of(p uuid) returns bigint language plpgsql as $$ begin return llm_private.lock_salt(p); end $$;
+grant usage on schema tests to llm_money;
+grant execute on function tests.salt_of(uuid) to llm_money;
+select tests.act_as_money(tests.tenant_a(), tests.user_a1());
+select set_config('tests.salt_as_money', tests.salt_of(tests.tenant_a())::text, true);
+select tests.as_admin();
+select isnt(current_setting('tests.salt_as_money'), '0', 'lock_salt: llm_money reads its tenant''s salt');
+select is(tests.salt_of(tests.tenant_a())::text, current_setting('tests.salt_as_money'),
+  'lock_salt: the administrator reads the same in the same transaction, through the same caller');
 
 select * from finish();
 rollback;
