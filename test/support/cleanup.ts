@@ -1,6 +1,6 @@
 /** Dropping test databases: this run's (by name stem), and earlier runs' whose jest process is gone. */
 import { Client } from 'pg';
-import { PREFIX } from './admin';
+import { HOST_TAG, PREFIX } from './admin';
 
 async function withAdmin<T>(adminUrl: string, fn: (c: Client) => Promise<T>): Promise<T> {
   const c = new Client({ connectionString: adminUrl });
@@ -35,8 +35,10 @@ function alive(pid: number): boolean {
 }
 
 /**
- * `llmgov_test_<pid>_*` databases of runs whose process no longer exists on this machine and to
- * which nobody is connected (a run from another machine against the same server keeps its own).
+ * `llmgov_test_<pid>_<host>_*` databases of runs of this machine (`HOST_TAG`) whose process no longer
+ * exists and to which nobody is connected. A run of another machine against the same server keeps its
+ * own, live or not: its pid means nothing here (ninth review). Names without a machine tag (before it)
+ * are never dropped.
  */
 export async function dropOrphanedTestDatabases(adminUrl: string): Promise<string[]> {
   const rows = await withAdmin(adminUrl, async (c) =>
@@ -44,8 +46,8 @@ export async function dropOrphanedTestDatabases(adminUrl: string): Promise<strin
       `select d.datname, exists (select 1 from pg_stat_activity a where a.datname = d.datname) as connected
          from pg_database d where starts_with(d.datname, $1)`, [PREFIX])).rows);
   const stemOf = (n: string) => {
-    const m = new RegExp(`^${PREFIX}(\\d+)_([0-9a-f]{6})`).exec(n);
-    return m ? { pid: Number(m[1]), stem: `${PREFIX}${m[1]}_${m[2]}` } : null;
+    const m = new RegExp(`^${PREFIX}(\\d+)_([0-9a-f]{6})_([0-9a-f]{6})(_|$)`).exec(n);
+    return m && m[2] === HOST_TAG ? { pid: Number(m[1]), stem: `${PREFIX}${m[1]}_${m[2]}_${m[3]}` } : null;
   };
   const busy = new Set(rows.filter((r) => r.connected).map((r) => stemOf(r.datname)?.stem));
   const dead = new Set<string>();

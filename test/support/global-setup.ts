@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { migrateAll } from '../../src/db/migrate';
 import { urlForDatabase } from '../../src/db/urls';
-import { PREFIX, TEMPLATE_ENV, TEST_ADMIN_URL, TEST_CONTEXT_SECRET } from './admin';
+import { TEMPLATE_ENV, TEST_ADMIN_URL, TEST_CONTEXT_SECRET, runStem } from './admin';
 import { dropDatabases, dropOrphanedTestDatabases } from './cleanup';
 
 export default async function globalSetup(): Promise<void> {
@@ -20,7 +20,7 @@ export default async function globalSetup(): Promise<void> {
   // "Request context"). Test files read the same variable.
   process.env.LLM_CONTEXT_SECRET = TEST_CONTEXT_SECRET;
   await dropOrphanedTestDatabases(TEST_ADMIN_URL);
-  const name = `${PREFIX}${process.pid}_${randomBytes(3).toString('hex')}_tpl`;
+  const name = `${runStem(process.pid, randomBytes(3).toString('hex'))}_tpl`;
   try {
     await buildTemplate(name);
   } catch (e) {

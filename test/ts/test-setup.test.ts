@@ -2,7 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { PREFIX, TEMPLATE_ENV, TEST_ADMIN_URL } from '../support/admin';
+import { HOST_TAG, PREFIX, TEMPLATE_ENV, TEST_ADMIN_URL, runStem } from '../support/admin';
 import { dropOrphanedTestDatabases } from '../support/cleanup';
 
 const ROOT = join(__dirname, '..', '..');
@@ -44,18 +44,27 @@ test('a global setup that fails after migrating its template leaves no llmgov_te
   expect(before.filter((n) => n.endsWith('_tpl') && !after.includes(n) && alive(n))).toEqual([]);
 }, 150_000);
 
-test("databases of an earlier run whose process is gone are dropped at the next start; a live run's are kept", async () => {
-  const dead = `${PREFIX}4194303_abcdef`;
+test("databases of an earlier run of this machine whose process is gone are dropped at the next start; a live run's and another machine's are kept", async () => {
+  const dead = runStem(4194303, 'abcdef');
+  // The same dead pid on another machine sharing the server (its tag differs), and a name from before the machine tag.
+  const otherTag = HOST_TAG === 'ffffff' ? 'eeeeee' : 'ffffff';
+  const elsewhere = `${PREFIX}4194303_${otherTag}_abcdef`;
+  const untagged = `${PREFIX}4194303_abcdef`;
   const c = new Client({ connectionString: TEST_ADMIN_URL });
   await c.connect();
   try {
-    for (const n of [`${dead}_tpl`, `${dead}_1234abcd`]) await c.query(`create database ${c.escapeIdentifier(n)}`);
+    for (const n of [`${dead}_tpl`, `${dead}_1234abcd`, `${elsewhere}_tpl`, `${untagged}_tpl`]) await c.query(`create database ${c.escapeIdentifier(n)}`);
+    const ours = await databases(`${PREFIX}${process.pid}_`);
+    const dropped = await dropOrphanedTestDatabases(TEST_ADMIN_URL);
+    expect(dropped).toEqual(expect.arrayContaining([`${dead}_tpl`, `${dead}_1234abcd`]));
+    expect(dropped).not.toContain(`${elsewhere}_tpl`);
+    expect(dropped).not.toContain(`${untagged}_tpl`);
+    expect(await databases(dead)).toEqual([]);
+    expect(await databases(elsewhere)).toEqual([`${elsewhere}_tpl`]);
+    expect(await databases(`${untagged}_tpl`)).toEqual([`${untagged}_tpl`]);
+    expect(await databases(`${PREFIX}${process.pid}_`)).toEqual(ours);
   } finally {
+    for (const n of [`${elsewhere}_tpl`, `${untagged}_tpl`]) await c.query(`drop database if exists ${c.escapeIdentifier(n)}`);
     await c.end();
   }
-  const ours = await databases(`${PREFIX}${process.pid}_`);
-  const dropped = await dropOrphanedTestDatabases(TEST_ADMIN_URL);
-  expect(dropped).toEqual(expect.arrayContaining([`${dead}_tpl`, `${dead}_1234abcd`]));
-  expect(await databases(dead)).toEqual([]);
-  expect(await databases(`${PREFIX}${process.pid}_`)).toEqual(ours);
 });
