@@ -748,7 +748,8 @@ begin
   for r in select u.tenant_id, u.meter_id, u.user_id, u.budget_scope, u.period_start, m.shards,
                   sum(u.spent)::bigint as spent, max(u.cap) as cap, max(u.limit_id) as limit_id
              from llm_private.usage u join llm_private.meters m on m.id = u.meter_id
-            where m.shards > 1 and u.period_start >= llm_private.now() - interval '100 days'
+            where (m.shards > 1 or (u.next_alert_at <= u.spent and u.spent > 0))
+              and (u.period_start >= llm_private.now() - interval '100 days' or m."window" in ('none', 'budget_scope'))
               and llm_private.period_end(m."window", u.period_start) > llm_private.now()
             group by u.tenant_id, u.meter_id, u.user_id, u.budget_scope, u.period_start, m.shards loop
     perform llm_private.usage_after_spend(r.meter_id, r.tenant_id, r.user_id, r.budget_scope, r.period_start, null, r.spent, r.cap, r.shards,
@@ -765,19 +766,23 @@ ALTER FUNCTION llm.evaluate_limits() OWNER TO llm_owner;
 -- Name: FUNCTION evaluate_limits(); Type: COMMENT; Schema: llm; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm.evaluate_limits() IS 'Operator (cron, every minute): alerts and shutoff trips of sharded meters'' current periods, from their totals. Returns how many subjects it looked at.';
+COMMENT ON FUNCTION llm.evaluate_limits() IS 'Operator (cron, every minute): alerts and shutoff trips, from their totals, of sharded meters'' current periods and of subjects whose cap changed since their last settle (a lowered cap). Returns how many subjects it looked at.';
 
 --
--- Name: expire_holds(integer); Type: FUNCTION; Schema: llm; Owner: llm_owner
+-- Name: expire_holds(integer, boolean); Type: FUNCTION; Schema: llm; Owner: llm_owner
 --
 
-CREATE FUNCTION llm.expire_holds(p_limit integer DEFAULT 10000) RETURNS integer
+CREATE FUNCTION llm.expire_holds(p_limit integer DEFAULT 10000, p_full boolean DEFAULT false) RETURNS integer
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog'
     AS $$
 declare
   v_now timestamptz := llm_private.now();
-  v_from timestamptz := (select s.swept_until from llm_private.settings s) - interval '1 hour';
+  -- The watermark reads only holds that expired since the last sweep (an hour before it). A hold whose transaction committed
+  -- after the watermark had passed its expiry (the money role kept its transaction open) is older than that: the full pass
+  -- (p_full, daily) reads every hold and leaves the watermark as it is (tenth review).
+  v_from timestamptz := case when p_full then '-infinity'::timestamptz
+                             else (select s.swept_until from llm_private.settings s) - interval '1 hour' end;
   r record;
   n integer := 0;
   skipped timestamptz;
@@ -823,19 +828,22 @@ begin
     end if;
   end loop;
   -- A full batch may have left older holds unread: the next sweep starts from the last one read (an hour before it).
+  if p_full then
+    return n;
+  end if;
   update llm_private.settings s set swept_until = greatest(s.swept_until, least(coalesce(skipped, v_now), v_now - interval '10 minutes',
     case when v_scanned >= p_limit then v_last end));
   return n;
 end
 $$;
 
-ALTER FUNCTION llm.expire_holds(p_limit integer) OWNER TO llm_owner;
+ALTER FUNCTION llm.expire_holds(p_limit integer, p_full boolean) OWNER TO llm_owner;
 
 --
--- Name: FUNCTION expire_holds(p_limit integer); Type: COMMENT; Schema: llm; Owner: llm_owner
+-- Name: FUNCTION expire_holds(p_limit integer, p_full boolean); Type: COMMENT; Schema: llm; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm.expire_holds(p_limit integer) IS 'Operator (cron, every minute): charges in full and flags usage_unknown every hold past its expiry (the worker died, or the call outlived its timeout). Returns how many.';
+COMMENT ON FUNCTION llm.expire_holds(p_limit integer, p_full boolean) IS 'Operator (cron, every minute): charges in full and flags usage_unknown every hold past its expiry (the worker died, or the call outlived its timeout), reading from a watermark; p_full (cron, daily) reads every hold, also those committed after the watermark passed them. Returns how many.';
 
 --
 -- Name: fail_lost_requests(); Type: FUNCTION; Schema: llm; Owner: llm_owner
@@ -1680,7 +1688,11 @@ CREATE FUNCTION llm_maint.drop_expired_partitions() RETURNS integer
 declare
   p record;
   n integer := 0;
-  keep_from integer := llm_private.month_index(llm_private.now()) - (select s.ledger_retention_months from llm_private.settings s) + 1;
+  v_now timestamptz := llm_private.now();
+  keep_from integer := llm_private.month_index(v_now) - (select s.ledger_retention_months from llm_private.settings s) + 1;
+  v_suffix text;
+  v_open boolean;
+  v_moved bigint;
 begin
   for p in select c.relname, parent.relname as parent_name
              from pg_inherits i
@@ -1688,12 +1700,62 @@ begin
              join pg_class parent on parent.oid = i.inhparent
              join pg_namespace ns on ns.oid = parent.relnamespace
             where ns.nspname = 'llm_private' and parent.relname = any (llm_private.partitioned_tables())
-              and c.relname ~ '_m[0-9]{6}$' loop
-    if (substr(right(p.relname, 6), 1, 4)::int - 2000) * 12 + substr(right(p.relname, 6), 5, 2)::int - 1 < keep_from then
+              and c.relname ~ '_m[0-9]{6}$'
+            order by c.relname loop
+    continue when (substr(right(p.relname, 6), 1, 4)::int - 2000) * 12 + substr(right(p.relname, 6), 5, 2)::int - 1 >= keep_from;
+    v_suffix := right(p.relname, 8);
+    if p.parent_name in ('requests', 'request_inputs', 'attempts') then
+      -- The month's requests, inputs and attempts go together, and only when nothing of them is open: a request still
+      -- queued or running, an attempt still holding money (llm.fail_lost_requests and llm.expire_holds end them).
+      -- (The owner reads a partition only with its FORCE off: no policy names the owner. The flag is back before anyone
+      -- else can look: ALTER TABLE holds the partition exclusively until this transaction ends.)
+      v_open := false;
+      if to_regclass('llm_private.requests' || v_suffix) is not null then
+        execute format('alter table llm_private.%I no force row level security', 'requests' || v_suffix);
+        execute format('select exists (select 1 from llm_private.%I where state in (''queued'', ''running''))', 'requests' || v_suffix)
+          into v_open;
+        execute format('alter table llm_private.%I force row level security', 'requests' || v_suffix);
+      end if;
+      if not v_open and to_regclass('llm_private.attempts' || v_suffix) is not null then
+        execute format('alter table llm_private.%I no force row level security', 'attempts' || v_suffix);
+        execute format('select exists (select 1 from llm_private.%I where state = ''held'')', 'attempts' || v_suffix) into v_open;
+        execute format('alter table llm_private.%I force row level security', 'attempts' || v_suffix);
+      end if;
+      if v_open then
+        raise warning 'llm_maint: llm_private.% kept: month % has a request still open or an attempt still holding money',
+          p.relname, v_suffix;
+        continue;
+      end if;
       execute format('alter table llm_private.%I detach partition llm_private.%I', p.parent_name, p.relname);
-      execute format('drop table llm_private.%I', p.relname);
-      n := n + 1;
+    elsif p.parent_name in ('usage', 'alerts') then
+      -- Rows still in use outlive their month: a hold not ended, a period not over (a quarter begun up to two months back,
+      -- a budget scope's or a lifetime's, which never ends). Once the month is detached its range routes to DEFAULT, where
+      -- they move as they are: the guards (which re-derive a new row) and FORCE (no policy names the owner) are off for
+      -- this move only, and nobody else sees the table meanwhile: the detach holds it exclusively until this transaction
+      -- ends.
+      execute format('alter table llm_private.%I detach partition llm_private.%I', p.parent_name, p.relname);
+      execute format('alter table llm_private.%I no force row level security', p.relname);
+      if p.parent_name = 'usage' then
+        alter table llm_private.usage disable trigger _100_guard, no force row level security;
+        execute format('insert into llm_private.usage select u.* from llm_private.%I u join llm_private.meters m on m.id = u.meter_id
+                         where u.held > 0 or llm_private.period_end(m."window", u.period_start) > $1', p.relname) using v_now;
+        get diagnostics v_moved = row_count;
+        alter table llm_private.usage enable trigger _100_guard, force row level security;
+      else
+        alter table llm_private.alerts disable trigger _100_guard, no force row level security;
+        execute format('insert into llm_private.alerts select a.* from llm_private.%I a join llm_private.meters m on m.id = a.meter_id
+                         where llm_private.period_end(m."window", a.period_start) > $1', p.relname) using v_now;
+        get diagnostics v_moved = row_count;
+        alter table llm_private.alerts enable trigger _100_guard, force row level security;
+      end if;
+      if v_moved > 0 then
+        raise notice 'llm_maint: % rows of llm_private.% still in use moved to llm_private.%_default', v_moved, p.relname, p.parent_name;
+      end if;
+    else
+      execute format('alter table llm_private.%I detach partition llm_private.%I', p.parent_name, p.relname);
     end if;
+    execute format('drop table llm_private.%I', p.relname);
+    n := n + 1;
   end loop;
   return n;
 end
@@ -1705,7 +1767,7 @@ ALTER FUNCTION llm_maint.drop_expired_partitions() OWNER TO llm_owner;
 -- Name: FUNCTION drop_expired_partitions(); Type: COMMENT; Schema: llm_maint; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm_maint.drop_expired_partitions() IS 'Owner only (SECURITY INVOKER; npm run maintain-partitions runs it as llm_owner): retention by whole months: detaches and drops ledger partitions older than settings.ledger_retention_months (no DELETE sweeps). Returns how many it dropped.';
+COMMENT ON FUNCTION llm_maint.drop_expired_partitions() IS 'Owner only (SECURITY INVOKER; npm run maintain-partitions runs it as llm_owner): retention by whole months: detaches and drops ledger partitions older than settings.ledger_retention_months (no DELETE sweeps). Usage and alert rows still in use (a hold, a period not over: a quarter, a budget scope, a lifetime) move to the DEFAULT partition first; a month of requests, inputs and attempts with a request open or an attempt holding money is kept whole (a warning). Returns how many partitions it dropped.';
 
 --
 -- Name: ensure_partitions(); Type: FUNCTION; Schema: llm_maint; Owner: llm_owner
@@ -2339,6 +2401,8 @@ COMMENT ON FUNCTION llm_private.cost_micros(p_tokens bigint, p_per_mtok_micros b
 CREATE FUNCTION llm_private.create_month_partition(p_table text, p_month integer) RETURNS boolean
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog'
+    SET "TimeZone" TO 'UTC'
+    SET "DateStyle" TO 'ISO, YMD'
     AS $$
 declare
   part text := format('%s_m%s', p_table, to_char(llm_private.month_start(p_month) at time zone 'UTC', 'YYYYMM'));
@@ -3732,6 +3796,15 @@ begin
      where u.tenant_id = k.k_tenant and u.meter_id = l.meter_id and u.user_id = k.k_user and u.budget_scope = k.k_scope
        and u.period_start = k.k_period and u.shard = k.k_shard
     returning u.spent, u.quota, u.next_alert_at into r;
+    -- A credit never takes spent below 0. (A late settle may: its call cost less than the full charge of its expired hold
+    -- that a credit had already returned; the subject then holds a credit, and the ledger says the same. Refused by a CHECK
+    -- on usage, that settle failed and its answer was lost; tenth review.)
+    if new.amount_micros < 0 and r.spent < 0 then
+      raise exception using errcode = '23514', message = 'a credit larger than what was spent',
+        detail = format('meter %s of tenant %s, user %s: spent %s after the credit', l.meter_id, new.tenant_id,
+          coalesce(new.user_id::text, 'none'), r.spent),
+        hint = 'Credit at most what the subject spent in the period of effective_at.';
+    end if;
     -- A debit is money spent: it crosses thresholds (alerts, shutoff trips) as a settle does.
     if new.amount_micros > 0 and r.spent >= r.next_alert_at then
       perform llm_private.usage_after_spend(l.meter_id, k.k_tenant, k.k_user, k.k_scope, k.k_period, k.k_shard, r.spent, r.quota, l.shards,
@@ -4898,8 +4971,10 @@ begin
   select v_scope, case when v_scope = 'global' then null else k_tenant end, case when v_scope = 'user' then k_user end, 'tripped',
          v_now, v_end, format('%s: spent %s of %s %s', m.name, p_used, p_cap, m.unit), p_limit_id
    where not exists (select 1 from llm_private.shutoff_windows w
-                      -- once per period: a window an operator cancelled stays cancelled
-                      where w.kind = 'tripped' and w.limit_id = p_limit_id and w.ends_at = v_end
+                      -- once per period, as the guard counts it (a window begun in this period; a lifetime meter's, ever):
+                      -- a window an operator cancelled stays cancelled. Compared with v_end instead, a lifetime's (now + 92
+                      -- days) never matched, and llm.evaluate_limits failed every minute on the guard's refusal (tenth review)
+                      where w.kind = 'tripped' and w.limit_id = p_limit_id and w.starts_at >= llm_private.period_start(m."window", v_now)
                         and w.scope = v_scope and w.tenant_id is not distinct from case when v_scope = 'global' then null else k_tenant end
                         and w.user_id is not distinct from case when v_scope = 'user' then k_user end);
 end
@@ -4942,7 +5017,6 @@ CREATE FUNCTION llm_private.usage_after_spend(p_meter_id smallint, k_tenant uuid
 declare
   l llm_private.limits;
   total bigint := p_shard_spent;
-  before bigint;
   pct smallint;
   fired boolean;
   v_alert_id bigint;
@@ -4962,9 +5036,10 @@ begin
        where u.tenant_id = k_tenant and u.meter_id = p_meter_id and u.user_id = k_user and u.budget_scope = k_scope
          and u.period_start = k_period;
     end if;
-    before := total - p_spent_delta;
     foreach pct in array l.alert_pcts loop
-      if total * 100 >= p_cap::numeric * pct and (p_shards > 1 or before * 100 < p_cap::numeric * pct) then
+      -- Every threshold the total has reached, not only those this spend crossed: a cap lowered below the spend crossed them
+      -- without a spend (tenth review). The alert's key makes each one once per period.
+      if total * 100 >= p_cap::numeric * pct then
         insert into llm_private.alerts (tenant_id, meter_id, user_id, budget_scope, period_start, threshold_pct, limit_id, used, cap, fired_at)
         values (k_tenant, p_meter_id, k_user, k_scope, k_period, pct, l.id, total, p_cap, llm_private.now())
         on conflict do nothing;
@@ -5232,11 +5307,19 @@ begin
     return;                                            -- another transaction followed it while we waited
   end if;
   if p_cap > old_cap then
-    -- Spread over every shard (the remainder to shard 0), as a new period is: all on shard 0, a raise left the others at
-    -- their old quotas, and a reserve on them could borrow the new headroom only while shard 0 was not locked (7 of 40
-    -- concurrent reserves were refused at 0.06 % of the raised cap; review of 2026-11-26).
+    need := p_cap - old_cap;
+    -- First back to its use, every shard whose quota a lowered cap left below what it holds and spent: the raise is
+    -- headroom only above the use. Spread evenly instead, it gave those shards' shortfall to the others as free quota
+    -- that the cap did not have (cap 140 000 after 40 000, 80 000 in use: two holds of 40 000 went through; tenth review).
     for i in 1 .. n loop
-      q[i] := q[i] + (p_cap - old_cap) / n + case when i = 1 then (p_cap - old_cap) % n else 0 end;
+      take := least(need, greatest(f[i] - q[i], 0));
+      q[i] := q[i] + take; need := need - take;
+    end loop;
+    -- The rest over every shard (the remainder to shard 0), as a new period is: all on shard 0, a raise left the others
+    -- at their old quotas, and a reserve on them could borrow the new headroom only while shard 0 was not locked (7 of
+    -- 40 concurrent reserves were refused at 0.06 % of the raised cap; review of 2026-11-26).
+    for i in 1 .. n loop
+      q[i] := q[i] + need / n + case when i = 1 then need % n else 0 end;
     end loop;
   else
     need := old_cap - p_cap;
@@ -5720,8 +5803,7 @@ CREATE TABLE llm_private.usage (
     spent bigint DEFAULT 0 NOT NULL,
     next_alert_at bigint DEFAULT 0 NOT NULL,
     CONSTRAINT usage_held_check CHECK ((held >= 0)),
-    CONSTRAINT usage_shard_check CHECK (((shard >= 0) AND (shard <= 63))),
-    CONSTRAINT usage_spent_check CHECK ((spent >= 0))
+    CONSTRAINT usage_shard_check CHECK (((shard >= 0) AND (shard <= 63)))
 )
 PARTITION BY RANGE (period_start);
 
@@ -5746,6 +5828,12 @@ COMMENT ON COLUMN llm_private.usage.cap IS 'The effective cap of the subject''s 
 --
 
 COMMENT ON COLUMN llm_private.usage.quota IS 'This shard''s share of the cap: a hold must fit held + spent + amount <= quota (hard limits).';
+
+--
+-- Name: COLUMN usage.spent; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.usage.spent IS 'Charges of settled and expired attempts plus adjustments, in the meter''s unit. Below 0 only when a late settle replaced an expired hold''s full charge that a credit had already returned (a credit itself never takes it below 0).';
 
 --
 -- Name: COLUMN usage.next_alert_at; Type: COMMENT; Schema: llm_private; Owner: llm_owner
@@ -7274,6 +7362,7 @@ CREATE TABLE llm_private.settings (
     CONSTRAINT settings_output_retention_ms_check CHECK (((output_retention_ms >= 60000) AND (output_retention_ms <= '315360000000'::bigint))),
     CONSTRAINT settings_partitions_ahead_months_check CHECK (((partitions_ahead_months >= 1) AND (partitions_ahead_months <= 24))),
     CONSTRAINT settings_queue_share_jobs_check CHECK (((queue_share_jobs >= 1) AND (queue_share_jobs <= 10000))),
+    CONSTRAINT settings_retention_keeps_claims CHECK ((ledger_retention_months >= idempotency_months)),
     CONSTRAINT settings_semantic_max_candidates_check CHECK (((semantic_max_candidates >= 10) AND (semantic_max_candidates <= 1000000))),
     CONSTRAINT settings_settle_commit_check CHECK ((settle_commit = ANY (ARRAY['deferred'::text, 'durable'::text]))),
     CONSTRAINT settings_trace_retention_ms_check CHECK (((trace_retention_ms >= 60000) AND (trace_retention_ms <= '315360000000'::bigint)))
@@ -7386,6 +7475,12 @@ COMMENT ON COLUMN llm_private.settings.settle_commit IS 'deferred (default): llm
 COMMENT ON COLUMN llm_private.settings.queue_share_jobs IS 'Queued jobs of one tenant per step of graphile-worker priority (llm_queue.add_request_job): a tenant''s first queue_share_jobs queued jobs run at priority 0, the next at 1, ... (up to 4), so other tenants'' new jobs wait behind at most this many of its jobs.';
 
 --
+-- Name: CONSTRAINT settings_retention_keeps_claims ON settings; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON CONSTRAINT settings_retention_keeps_claims ON llm_private.settings IS 'Retention never drops a month of the idempotency window: a retried request would be claimed again and charged twice.';
+
+--
 -- Name: shutoff_windows_id_seq; Type: SEQUENCE; Schema: llm_private; Owner: llm_owner
 --
 
@@ -7416,8 +7511,7 @@ CREATE TABLE llm_private.usage_default (
     spent bigint DEFAULT 0 NOT NULL,
     next_alert_at bigint DEFAULT 0 NOT NULL,
     CONSTRAINT usage_held_check CHECK ((held >= 0)),
-    CONSTRAINT usage_shard_check CHECK (((shard >= 0) AND (shard <= 63))),
-    CONSTRAINT usage_spent_check CHECK ((spent >= 0))
+    CONSTRAINT usage_shard_check CHECK (((shard >= 0) AND (shard <= 63)))
 );
 
 ALTER TABLE ONLY llm_private.usage_default FORCE ROW LEVEL SECURITY;
@@ -9303,11 +9397,11 @@ REVOKE ALL ON FUNCTION llm.evaluate_limits() FROM PUBLIC;
 GRANT ALL ON FUNCTION llm.evaluate_limits() TO llm_operator;
 
 --
--- Name: FUNCTION expire_holds(p_limit integer); Type: ACL; Schema: llm; Owner: llm_owner
+-- Name: FUNCTION expire_holds(p_limit integer, p_full boolean); Type: ACL; Schema: llm; Owner: llm_owner
 --
 
-REVOKE ALL ON FUNCTION llm.expire_holds(p_limit integer) FROM PUBLIC;
-GRANT ALL ON FUNCTION llm.expire_holds(p_limit integer) TO llm_operator;
+REVOKE ALL ON FUNCTION llm.expire_holds(p_limit integer, p_full boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm.expire_holds(p_limit integer, p_full boolean) TO llm_operator;
 
 --
 -- Name: FUNCTION fail_lost_requests(); Type: ACL; Schema: llm; Owner: llm_owner

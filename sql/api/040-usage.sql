@@ -96,11 +96,19 @@ begin
     return;                                            -- another transaction followed it while we waited
   end if;
   if p_cap > old_cap then
-    -- Spread over every shard (the remainder to shard 0), as a new period is: all on shard 0, a raise left the others at
-    -- their old quotas, and a reserve on them could borrow the new headroom only while shard 0 was not locked (7 of 40
-    -- concurrent reserves were refused at 0.06 % of the raised cap; review of 2026-11-26).
+    need := p_cap - old_cap;
+    -- First back to its use, every shard whose quota a lowered cap left below what it holds and spent: the raise is
+    -- headroom only above the use. Spread evenly instead, it gave those shards' shortfall to the others as free quota
+    -- that the cap did not have (cap 140 000 after 40 000, 80 000 in use: two holds of 40 000 went through; tenth review).
     for i in 1 .. n loop
-      q[i] := q[i] + (p_cap - old_cap) / n + case when i = 1 then (p_cap - old_cap) % n else 0 end;
+      take := least(need, greatest(f[i] - q[i], 0));
+      q[i] := q[i] + take; need := need - take;
+    end loop;
+    -- The rest over every shard (the remainder to shard 0), as a new period is: all on shard 0, a raise left the others
+    -- at their old quotas, and a reserve on them could borrow the new headroom only while shard 0 was not locked (7 of
+    -- 40 concurrent reserves were refused at 0.06 % of the raised cap; review of 2026-11-26).
+    for i in 1 .. n loop
+      q[i] := q[i] + need / n + case when i = 1 then need % n else 0 end;
     end loop;
   else
     need := old_cap - p_cap;
@@ -229,7 +237,6 @@ as $$
 declare
   l llm_private.limits;
   total bigint := p_shard_spent;
-  before bigint;
   pct smallint;
   fired boolean;
   v_alert_id bigint;
@@ -249,9 +256,10 @@ begin
        where u.tenant_id = k_tenant and u.meter_id = p_meter_id and u.user_id = k_user and u.budget_scope = k_scope
          and u.period_start = k_period;
     end if;
-    before := total - p_spent_delta;
     foreach pct in array l.alert_pcts loop
-      if total * 100 >= p_cap::numeric * pct and (p_shards > 1 or before * 100 < p_cap::numeric * pct) then
+      -- Every threshold the total has reached, not only those this spend crossed: a cap lowered below the spend crossed them
+      -- without a spend (tenth review). The alert's key makes each one once per period.
+      if total * 100 >= p_cap::numeric * pct then
         insert into llm_private.alerts (tenant_id, meter_id, user_id, budget_scope, period_start, threshold_pct, limit_id, used, cap, fired_at)
         values (k_tenant, p_meter_id, k_user, k_scope, k_period, pct, l.id, total, p_cap, llm_private.now())
         on conflict do nothing;

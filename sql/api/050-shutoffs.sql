@@ -46,8 +46,10 @@ begin
   select v_scope, case when v_scope = 'global' then null else k_tenant end, case when v_scope = 'user' then k_user end, 'tripped',
          v_now, v_end, format('%s: spent %s of %s %s', m.name, p_used, p_cap, m.unit), p_limit_id
    where not exists (select 1 from llm_private.shutoff_windows w
-                      -- once per period: a window an operator cancelled stays cancelled
-                      where w.kind = 'tripped' and w.limit_id = p_limit_id and w.ends_at = v_end
+                      -- once per period, as the guard counts it (a window begun in this period; a lifetime meter's, ever):
+                      -- a window an operator cancelled stays cancelled. Compared with v_end instead, a lifetime's (now + 92
+                      -- days) never matched, and llm.evaluate_limits failed every minute on the guard's refusal (tenth review)
+                      where w.kind = 'tripped' and w.limit_id = p_limit_id and w.starts_at >= llm_private.period_start(m."window", v_now)
                         and w.scope = v_scope and w.tenant_id is not distinct from case when v_scope = 'global' then null else k_tenant end
                         and w.user_id is not distinct from case when v_scope = 'user' then k_user end);
 end

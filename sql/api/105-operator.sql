@@ -216,6 +216,15 @@ begin
      where u.tenant_id = k.k_tenant and u.meter_id = l.meter_id and u.user_id = k.k_user and u.budget_scope = k.k_scope
        and u.period_start = k.k_period and u.shard = k.k_shard
     returning u.spent, u.quota, u.next_alert_at into r;
+    -- A credit never takes spent below 0. (A late settle may: its call cost less than the full charge of its expired hold
+    -- that a credit had already returned; the subject then holds a credit, and the ledger says the same. Refused by a CHECK
+    -- on usage, that settle failed and its answer was lost; tenth review.)
+    if new.amount_micros < 0 and r.spent < 0 then
+      raise exception using errcode = '23514', message = 'a credit larger than what was spent',
+        detail = format('meter %s of tenant %s, user %s: spent %s after the credit', l.meter_id, new.tenant_id,
+          coalesce(new.user_id::text, 'none'), r.spent),
+        hint = 'Credit at most what the subject spent in the period of effective_at.';
+    end if;
     -- A debit is money spent: it crosses thresholds (alerts, shutoff trips) as a settle does.
     if new.amount_micros > 0 and r.spent >= r.next_alert_at then
       perform llm_private.usage_after_spend(l.meter_id, k.k_tenant, k.k_user, k.k_scope, k.k_period, k.k_shard, r.spent, r.quota, l.shards,
@@ -267,13 +276,17 @@ comment on function llm.adjust_usage(uuid, uuid, bigint, text, timestamptz) is
  *      and waits for the latter, which deadlocked (40P01).
  *   3. The attempts expire; their usage moves on rows this transaction already holds.
  */
-create or replace function llm.expire_holds(p_limit integer default 10000) returns integer
+create or replace function llm.expire_holds(p_limit integer default 10000, p_full boolean default false) returns integer
   language plpgsql
   set search_path = pg_catalog
 as $$
 declare
   v_now timestamptz := llm_private.now();
-  v_from timestamptz := (select s.swept_until from llm_private.settings s) - interval '1 hour';
+  -- The watermark reads only holds that expired since the last sweep (an hour before it). A hold whose transaction committed
+  -- after the watermark had passed its expiry (the money role kept its transaction open) is older than that: the full pass
+  -- (p_full, daily) reads every hold and leaves the watermark as it is (tenth review).
+  v_from timestamptz := case when p_full then '-infinity'::timestamptz
+                             else (select s.swept_until from llm_private.settings s) - interval '1 hour' end;
   r record;
   n integer := 0;
   skipped timestamptz;
@@ -319,17 +332,24 @@ begin
     end if;
   end loop;
   -- A full batch may have left older holds unread: the next sweep starts from the last one read (an hour before it).
+  if p_full then
+    return n;
+  end if;
   update llm_private.settings s set swept_until = greatest(s.swept_until, least(coalesce(skipped, v_now), v_now - interval '10 minutes',
     case when v_scanned >= p_limit then v_last end));
   return n;
 end
 $$;
-comment on function llm.expire_holds(integer) is
-  'Operator (cron, every minute): charges in full and flags usage_unknown every hold past its expiry (the worker died, or the call outlived its timeout). Returns how many.';
+comment on function llm.expire_holds(integer, boolean) is
+  'Operator (cron, every minute): charges in full and flags usage_unknown every hold past its expiry (the worker died, or the call outlived its timeout), reading from a watermark; p_full (cron, daily) reads every hold, also those committed after the watermark passed them. Returns how many.';
 
 /*
  * Sharded meters see an alert threshold crossed only when the shard being settled crosses its
- * own share; this catches crossings first seen on another shard (cron, every minute).
+ * own share; this catches crossings first seen on another shard (cron, every minute). It also
+ * checks every subject whose cap changed since its last settle (next_alert_at reset to 0 by
+ * usage_prepare): a cap lowered below the spend crossed thresholds that no settle may report.
+ * Current periods only: the last 100 days of clock windows, and every lifetime (none) and budget
+ * scope period (a sharded lifetime meter never alerted; tenth review).
  */
 create or replace function llm.evaluate_limits() returns integer
   language plpgsql
@@ -342,7 +362,8 @@ begin
   for r in select u.tenant_id, u.meter_id, u.user_id, u.budget_scope, u.period_start, m.shards,
                   sum(u.spent)::bigint as spent, max(u.cap) as cap, max(u.limit_id) as limit_id
              from llm_private.usage u join llm_private.meters m on m.id = u.meter_id
-            where m.shards > 1 and u.period_start >= llm_private.now() - interval '100 days'
+            where (m.shards > 1 or (u.next_alert_at <= u.spent and u.spent > 0))
+              and (u.period_start >= llm_private.now() - interval '100 days' or m."window" in ('none', 'budget_scope'))
               and llm_private.period_end(m."window", u.period_start) > llm_private.now()
             group by u.tenant_id, u.meter_id, u.user_id, u.budget_scope, u.period_start, m.shards loop
     perform llm_private.usage_after_spend(r.meter_id, r.tenant_id, r.user_id, r.budget_scope, r.period_start, null, r.spent, r.cap, r.shards,
@@ -352,7 +373,7 @@ begin
   return n;
 end
 $$;
-comment on function llm.evaluate_limits() is 'Operator (cron, every minute): alerts and shutoff trips of sharded meters'' current periods, from their totals. Returns how many subjects it looked at.';
+comment on function llm.evaluate_limits() is 'Operator (cron, every minute): alerts and shutoff trips, from their totals, of sharded meters'' current periods and of subjects whose cap changed since their last settle (a lowered cap). Returns how many subjects it looked at.';
 
 create or replace function llm.fail_lost_requests() returns integer
   language plpgsql
@@ -500,7 +521,7 @@ grant execute on function llm.upsert_tenant(uuid, text), llm.set_model_price(tex
   llm.define_meter(text, text, text, text, uuid, text, text, text, integer), llm.disable_meter(text),
   llm.set_limit(text, bigint, uuid, uuid, text, text, timestamptz, timestamptz, smallint[], boolean, smallint, text, integer, text),
   llm.end_limit(integer), llm.set_setting(text, text), llm.adjust_usage(uuid, uuid, bigint, text, timestamptz),
-  llm.expire_holds(integer), llm.evaluate_limits(), llm.fail_lost_requests(), llm.purge_expired(integer) to llm_operator;
+  llm.expire_holds(integer, boolean), llm.evaluate_limits(), llm.fail_lost_requests(), llm.purge_expired(integer) to llm_operator;
 grant execute on function llm_private.from_worker_login_as_operator() to llm_operator, llm_money, llm_app, llm_worker;  -- requests' guard fires for all of them
 grant select on llm.model_catalog to llm_operator, llm_auditor, llm_viewer, llm_money, llm_worker;
 grant select on llm.limits to llm_operator, llm_auditor, llm_viewer;

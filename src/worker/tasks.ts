@@ -43,13 +43,15 @@ async function operatorCall<T>(deps: WorkerDeps, sql: string, pick: (row: Record
 /**
  * Every minute: expire abandoned holds (charged in full, usage unknown) and end requests whose job
  * is gone or exhausted. graphile-worker's own 4-hour lock timeout recovers the job of a crashed
- * worker; the hold does not wait for it.
+ * worker; the hold does not wait for it. Daily, the crontab's payload `{full: true}` reads every
+ * hold instead of those past the sweep's watermark (a hold committed after the watermark passed it).
  */
 export function expireHoldsTask(deps: WorkerDeps): Task {
-  return async () => {
-    const expired = await operatorCall(deps, 'select llm.expire_holds(10000) as n', (r) => Number(r.n ?? 0));
+  return async (payload) => {
+    const full = (payload as { full?: unknown } | null)?.full === true;
+    const expired = await operatorCall(deps, `select llm.expire_holds(10000, ${full}) as n`, (r) => Number(r.n ?? 0));
     const lost = await operatorCall(deps, 'select llm.fail_lost_requests() as n', (r) => Number(r.n ?? 0));
-    if (expired || lost) deps.logger.info({ event: 'expire_holds', expired, lost_requests_failed: lost }, 'expired abandoned holds');
+    if (expired || lost) deps.logger.info({ event: 'expire_holds', full, expired, lost_requests_failed: lost }, 'expired abandoned holds');
   };
 }
 

@@ -240,7 +240,7 @@ select results_eq($$select decision, reason, limit_cap, limit_used from tests.ca
 -- (review of 2026-11-26) A raised cap went all onto shard 0: the other shards could reach the new headroom only by borrowing
 -- from shard 0, refused while it was locked (7 of 40 concurrent reserves at 0.06 % of the cap). It is spread over every shard.
 create temp table q_before on commit drop as
-  select u.shard, u.quota from llm_private.usage u join llm_private.meters m on m.id = u.meter_id
+  select u.shard, u.quota, u.held + u.spent as used from llm_private.usage u join llm_private.meters m on m.id = u.meter_id
    where m.name = 'tenant_monthly' and u.tenant_id = tests.tenant_a() and u.period_start = '2026-03-01';
 select set_config('tests.raised', ((select sum(quota) from q_before) + 80000)::text, true);
 select tests.act_as_role('llm_operator');
@@ -248,10 +248,14 @@ select llm.set_limit('tenant_monthly', current_setting('tests.raised')::bigint, 
 select tests.as_admin();
 select is((select decision from tests.call(tests.tenant_a(), tests.user_a2(), 'raise-1', 'investigation', 'mock:small')), 'allow',
   'tenant A''s month raised by 80 000; a reserve follows the new cap');
-select is((select array_agg(distinct u.quota - b.quota) from llm_private.usage u join llm_private.meters m on m.id = u.meter_id
-             join q_before b on b.shard = u.shard
-            where m.name = 'tenant_monthly' and u.tenant_id = tests.tenant_a() and u.period_start = '2026-03-01'), array[10000::bigint],
-  'each of the 8 shards got 10 000 of the raise');
+-- (tenth review) A shard whose use had passed its quota (here shard 0, by 1 000: an overrun) gets back to its use first; the
+-- rest is spread evenly. Spread evenly over all, that shortfall became free quota on the other shards that the cap did not have.
+select results_eq($$select sum(u.quota - b.quota)::bigint, array_agg(distinct u.quota - b.quota - greatest(b.used - b.quota, 0)),
+                           sum(greatest(b.used - b.quota, 0))::bigint, bool_and(u.quota >= b.used)
+                      from llm_private.usage u join llm_private.meters m on m.id = u.meter_id join q_before b on b.shard = u.shard
+                     where m.name = 'tenant_monthly' and u.tenant_id = tests.tenant_a() and u.period_start = '2026-03-01'$$,
+  $$values (80000::bigint, array[9875::bigint], 1000::bigint, true)$$,
+  'the 80 000 of the raise: first the 1 000 shard 0 used past its quota, then 9 875 to each of the 8 shards');
 
 select is(tests.drift_rows(), 0::bigint, 'and through all of it, usage equals the ledger');
 

@@ -24,6 +24,7 @@ select is((select count(distinct tableoid::regclass::text) from llm_private.atte
 select is((select u.tableoid::regclass::text from llm_private.usage u join llm_private.meters m on m.id = u.meter_id
             where m.name = 'user_monthly' and u.user_id = tests.user_a1()), 'llm_private.usage_m202705', 'its usage row too');
 
+select tests.settle(tests.request_pk('p-1'), 1);
 select throws_ok($$delete from llm_private.attempts$$, 'LG006', null, 'no row of the ledger is deleted, not even by a superuser');
 select throws_ok($$delete from llm_private.requests$$, 'LG006', null, 'requests neither');
 

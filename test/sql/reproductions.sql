@@ -1,7 +1,7 @@
 -- One test per attack reproduced against 0.1 (issue "The database is the boundary"), each now refused or harmless.
 -- The attacker holds the application's role (an SQL injection) in tenant A user A1's context, or the money role.
 begin;
-select plan(51);
+select plan(67);
 select tests.seed();
 select ok(tests.enqueue(tests.tenant_a(), tests.user_a1(), 'v-1') > 0 and tests.enqueue(tests.tenant_b(), tests.user_b1(), 'v-b') > 0
   and tests.enqueue(tests.tenant_a(), tests.user_a2(), 'v-a2', 'explanation', 'mock:small', 100, 'q', '{"source_watermark": "w"}') > 0,
@@ -202,6 +202,106 @@ select throws_ok(format($q$insert into llm_private.shutoff_windows (scope, tenan
                         tests.tenant_b(), current_setting('tests.l16_a')),
   'LG005', null, '16. and so is one citing another tenant''s limit');
 select tests.as_admin();
+
+-- 17. (tenth review) A sharded cap lowered below its use, then raised to a cap still close to it: the raise was spread over
+-- every shard, so the shards a lowered cap had left short of their use gave the others free quota the cap did not have.
+select tests.act_as_role('llm_operator');
+select llm.define_meter('tenant_month_r17', 'tenant', 'month', 'micros', p_endpoint => 'explanation', p_shards => 8);
+select llm.set_limit('tenant_month_r17', 800000, tests.tenant_a());
+select tests.as_admin();
+select tests.settle(tests.request_pk('r17-1'), 1, 'ok', 1000, 0, 1000) from tests.call(tests.tenant_a(), tests.user_a1(), 'r17-1', 'explanation');
+select tests.settle(tests.request_pk('r17-2'), 1, 'ok', 1000, 0, 1000) from tests.call(tests.tenant_a(), tests.user_a1(), 'r17-2', 'explanation');
+select tests.act_as_role('llm_operator');
+select llm.set_limit('tenant_month_r17', 40000, tests.tenant_a());
+select tests.as_admin();
+select is((select decision from tests.call(tests.tenant_a(), tests.user_a2(), 'r17-3', 'explanation')), 'block',
+  '17. 80 000 spent, the cap lowered to 40 000: refused');
+select tests.act_as_role('llm_operator');
+select llm.set_limit('tenant_month_r17', 140000, tests.tenant_a());
+select tests.as_admin();
+select results_eq($$select (select decision from tests.call(tests.tenant_a(), tests.user_a2(), 'r17-4', 'explanation'))
+                      union all select (select decision from tests.call(tests.tenant_a(), tests.user_a2(), 'r17-5', 'explanation'))$$,
+  $$values ('allow'), ('block')$$, '17. raised to 140 000: one call of 40 000 fits, the second does not (both went through)');
+select is((select sum(held + spent)::bigint from llm_private.usage u join llm_private.meters m on m.id = u.meter_id
+            where m.name = 'tenant_month_r17'), 120000::bigint, '17. the meter holds 120 000 of its 140 000');
+
+-- 18. (tenth review) A late settle after an operator's credit: the hold expired and was charged in full, the operator credited
+-- that charge back, then the answer came, cheaper than the hold. Replacing the charge took spent below 0; a CHECK refused it
+-- (23514), the worker took that as permanent, and the answer and its cost were lost.
+insert into llm_private.users (tenant_id, id) values (tests.tenant_a(), 'a3000000-0000-0000-0000-000000000003');
+select is((select decision from tests.call(tests.tenant_a(), 'a3000000-0000-0000-0000-000000000003', 'r18-1')), 'allow', '18. A3 holds 40 000');
+update llm_private.clock set frozen_at = frozen_at + interval '3 hours';
+select tests.act_as_role('llm_operator');
+select llm.expire_holds(10000, true);   -- the full pass: this file's clock went back after 15. swept it forward
+select llm.adjust_usage(tests.tenant_a(), 'a3000000-0000-0000-0000-000000000003', -40000, 'refund: the call looked lost');
+select tests.as_admin();
+select results_eq($$select cost_micros, late from tests.settle(tests.request_pk('r18-1'), 1, 'ok', 1000, 0, 500)$$,
+  $$values (25000::bigint, true)$$, '18. the late settle of 25 000 goes through');
+select is(tests.used('user_monthly', tests.tenant_a(), 'a3000000-0000-0000-0000-000000000003'), -15000::bigint,
+  '18. A3 holds a credit of 15 000: charged 25 000, credited 40 000');
+select tests.act_as_role('llm_operator');
+select throws_ok($$select llm.adjust_usage(tests.tenant_a(), 'a3000000-0000-0000-0000-000000000003', -1, 'more')$$, '23514', null,
+  '18. a credit still never takes spent below 0');
+select tests.as_admin();
+update llm_private.clock set frozen_at = frozen_at - interval '3 hours';
+
+-- 19. (tenth review) A hold whose transaction committed after the sweep's watermark had passed its expiry (the money role kept
+-- it open) was never read again: never charged. Here the watermark is moved past it, as the open transaction let happen.
+select is((select decision from tests.call(tests.tenant_a(), 'a3000000-0000-0000-0000-000000000003', 'r19-1')), 'allow', '19. A3 holds 40 000');
+select set_config('tests.swept_until', (select swept_until::text from llm_private.settings), true);
+update llm_private.settings set swept_until = llm_private.now() + interval '2 hours 50 minutes';
+update llm_private.clock set frozen_at = frozen_at + interval '3 hours';
+select tests.act_as_role('llm_operator');
+select is(llm.expire_holds(), 0, '19. the minute''s sweep reads from its watermark: it misses the hold');
+select is(llm.expire_holds(10000, true), 1, '19. the daily full pass charges it');
+select tests.as_admin();
+select is((select state::text from llm_private.attempts where request_pk = tests.request_pk('r19-1')), 'expired', '19. expired, charged in full');
+update llm_private.clock set frozen_at = frozen_at - interval '3 hours';
+update llm_private.settings set swept_until = current_setting('tests.swept_until')::timestamptz;
+
+-- 20. (tenth review) A cap lowered to what its subject had already spent: no settle crossed a threshold of the new cap, so no
+-- alert and no shutoff trip came. The next reserve applies the new cap, and llm.evaluate_limits checks the spend against it.
+select tests.act_as_role('llm_operator');
+select llm.define_meter('user_month_r20', 'user', 'month', 'micros', p_endpoint => 'budget_optimization');
+select llm.set_limit('user_month_r20', 100000, tests.tenant_b(), tests.user_b1(), p_trips_shutoff => true);
+select tests.as_admin();
+select tests.call(tests.tenant_b(), tests.user_b1(), 'r20-1', 'budget_optimization');
+select tests.call(tests.tenant_b(), tests.user_b1(), 'r20-2', 'budget_optimization');
+select tests.act_as_role('llm_operator');
+select llm.set_limit('user_month_r20', 50000, tests.tenant_b(), tests.user_b1(), p_trips_shutoff => true);
+select tests.as_admin();
+select tests.settle(tests.request_pk('r20-1'), 1, 'ok', 1000, 0, 500);
+select tests.settle(tests.request_pk('r20-2'), 1, 'ok', 1000, 0, 500);
+select is((select decision from tests.call(tests.tenant_b(), tests.user_b1(), 'r20-3', 'budget_optimization')), 'block',
+  '20. 50 000 spent against the lowered cap of 50 000: refused');
+select tests.act_as_role('llm_operator');
+select llm.evaluate_limits();
+select tests.as_admin();
+select is((select array_agg(a.threshold_pct order by a.threshold_pct) from llm_private.alerts a join llm_private.meters m on m.id = a.meter_id
+            where m.name = 'user_month_r20'), '{80,95,100}'::smallint[], '20. the alerts of the new cap fire');
+select is((select count(*) from llm_private.shutoff_windows w join llm_private.limits l on l.id = w.limit_id join llm_private.meters m on m.id = l.meter_id
+            where m.name = 'user_month_r20' and w.user_id = tests.user_b1()), 1::bigint, '20. and its shutoff trips');
+
+-- 21. (tenth review) A sharded lifetime meter never alerted: a settle stops checking once its shard passed its own share of
+-- every threshold, and llm.evaluate_limits looked only at the last 100 days of clock periods.
+select tests.act_as_role('llm_operator');
+select llm.define_meter('tenant_life_r21', 'tenant', 'none', 'micros', p_endpoint => 'investigation', p_shards => 8);
+select llm.set_limit('tenant_life_r21', 100000, tests.tenant_a(), p_kind => 'soft', p_alert_pcts => '{50}', p_trips_shutoff => true);
+select tests.as_admin();
+select tests.settle(tests.request_pk(r), 1, 'ok', 1000, 0, 1000)
+  from unnest(array['r21-1', 'r21-2', 'r21-3', 'r21-4']) r, lateral tests.call(tests.tenant_a(), tests.user_a1(), r, 'investigation');
+select tests.act_as_role('llm_operator');
+select llm.evaluate_limits();
+select tests.as_admin();
+update llm_private.clock set frozen_at = frozen_at + interval '1 minute';
+select tests.act_as_role('llm_operator');
+select llm.evaluate_limits();
+select tests.as_admin();
+update llm_private.clock set frozen_at = frozen_at - interval '1 minute';
+select is((select count(*) from llm_private.alerts a join llm_private.meters m on m.id = a.meter_id where m.name = 'tenant_life_r21'), 1::bigint,
+  '21. 160 000 spent of a lifetime 100 000 (8 shards): its 50 % alert fires');
+select is((select count(*) from llm_private.shutoff_windows w join llm_private.limits l on l.id = w.limit_id join llm_private.meters m on m.id = l.meter_id
+            where m.name = 'tenant_life_r21'), 1::bigint, '21. and its shutoff trips, once, however often the sweep runs');
 
 select * from finish();
 rollback;

@@ -31,8 +31,29 @@ const months = async () => (await db.pool('admin', 1).query<{ relname: string }>
     where i.inhparent = 'llm_private.attempts'::regclass and c.relname ~ '_m[0-9]{6}$' order by 1`)).rows.map((r) => r.relname);
 
 test('every maintenance task is scheduled in the crontab graphile-worker parses', () => {
-  const scheduled = parseCrontab(crontab()).map((item) => item.task);
-  expect([...scheduled].sort()).toEqual([...MAINTENANCE_TASKS].sort());
+  const items = parseCrontab(crontab());
+  expect([...new Set(items.map((item) => item.task))].sort()).toEqual([...MAINTENANCE_TASKS].sort());
+  // The expiry sweep twice: every minute from its watermark, and daily over every hold (payload {full: true}).
+  expect(items.filter((i) => i.task === 'llm__expire_holds').map((i) => [i.identifier, i.payload ?? null])).toEqual([
+    ['llm__expire_holds', null], ['llm__expire_holds_full', { full: true }],
+  ]);
+});
+
+test("the daily expiry pass (the crontab's payload {full: true}) charges a hold the minute's sweep no longer reads", async () => {
+  // (tenth review) A hold committed after the watermark had passed its expiry (the money role kept its transaction open) was
+  // never read again. The watermark is moved past it here, as that open transaction let happen.
+  const admin = db.pool('admin', 1);
+  await admin.query(`select tests.freeze_clock('2026-11-26 12:00:00+00')`);
+  await admin.query(`select tests.call(tests.tenant_b(), tests.user_b1(), 'late-hold-1')`);
+  await admin.query(`update llm_private.settings set swept_until = '2026-11-26 14:50:00+00'`);
+  await admin.query(`select tests.freeze_clock('2026-11-26 15:00:00+00')`);
+  const state = async () => (await admin.query(
+    `select state::text from llm_private.attempts where request_pk = tests.request_pk('late-hold-1')`)).rows[0].state;
+  await taskFor(deps, 'llm__expire_holds')({ _cron: { ts: '2026-11-26T15:00:00Z', backfilled: false } }, {} as never);
+  expect(await state()).toBe('held');
+  await taskFor(deps, 'llm__expire_holds')({ full: true, _cron: { ts: '2026-11-26T03:41:00Z', backfilled: false } }, {} as never);
+  expect(await state()).toBe('expired');
+  expect(lines).toContainEqual(expect.objectContaining({ event: 'expire_holds', full: true, expired: 1 }));
 });
 
 test('npm run maintain-partitions (as the owner): as months pass, the months ahead are created before they start', async () => {
