@@ -1459,7 +1459,7 @@ COMMENT ON FUNCTION llm.set_tenant_data_use(p_tenant_id uuid, p_distillation_opt
 -- Name: settle_call(bigint, integer, text, integer, integer, integer, integer, text, text, boolean, boolean, text, real[]); Type: FUNCTION; Schema: llm; Owner: llm_owner
 --
 
-CREATE FUNCTION llm.settle_call(p_request_pk bigint, p_attempt_no integer, p_status text, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer, p_latency_ms integer, p_output text DEFAULT NULL::text, p_reasoning text DEFAULT NULL::text, p_output_valid boolean DEFAULT NULL::boolean, p_pii_flagged boolean DEFAULT false, p_final_failure text DEFAULT NULL::text, p_embedding real[] DEFAULT NULL::real[]) RETURNS TABLE(state text, cost_micros bigint, held_micros bigint, released_micros bigint, overrun_micros bigint, usage_unknown boolean, late boolean, replayed boolean, request_state text)
+CREATE FUNCTION llm.settle_call(p_request_pk bigint, p_attempt_no integer, p_status text, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer, p_latency_ms integer, p_output text DEFAULT NULL::text, p_reasoning text DEFAULT NULL::text, p_output_valid boolean DEFAULT NULL::boolean, p_pii_flagged boolean DEFAULT NULL::boolean, p_final_failure text DEFAULT NULL::text, p_embedding real[] DEFAULT NULL::real[]) RETURNS TABLE(state text, cost_micros bigint, held_micros bigint, released_micros bigint, overrun_micros bigint, usage_unknown boolean, late boolean, replayed boolean, request_state text)
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog'
     SET plan_cache_mode TO 'force_generic_plan'
@@ -1513,7 +1513,10 @@ begin
       insert into llm_private.reasoning_traces (tenant_id, request_pk, attempt_no, user_id, trace, created_at, expires_at)
       values (a.tenant_id, a.request_pk, a.attempt_no, a.user_id, v_reasoning, llm_private.now(), llm_private.now());
     end if;
+    -- A shared cache (the tenant's: owner nil) takes only an answer known to be free of personal data: a flagged one was
+    -- served to a colleague by a semantic hit (tenth review). A user's own cache serves the user's own answers.
     if a.decision = 'allow' and a.output_valid and not a.usage_unknown
+       and (a.pii_flagged is false or llm_private.cache_owner(a.tenant_id, a.user_id, q.endpoint) <> llm_private.nil_uuid())
        and (select x.cache_key from llm_private.request_inputs x where x.tenant_id = a.tenant_id and x.request_pk = a.request_pk) is not null
        and (select x.model_ref from llm_private.request_inputs x where x.tenant_id = a.tenant_id and x.request_pk = a.request_pk)
            = (select pr.provider || ':' || pr.model from llm_private.model_prices pr where pr.id = a.price_id) then
@@ -2492,7 +2495,9 @@ CREATE FUNCTION llm_private.declared_role_settings() RETURNS TABLE(role_name tex
     AS $$
   values ('llm_app', 'statement_timeout', '30s'), ('llm_app', 'idle_in_transaction_session_timeout', '60s'),
          ('llm_app', 'track_activities', 'off'),
+         ('llm_app', 'log_min_error_statement', 'panic'), ('llm_app', 'log_min_duration_statement', '-1'),
          ('llm_worker', 'statement_timeout', '30s'),
+         ('llm_worker', 'log_min_error_statement', 'panic'), ('llm_worker', 'log_min_duration_statement', '-1'),
          ('llm_auditor', 'statement_timeout', '60s'), ('llm_auditor', 'default_transaction_read_only', 'on'),
          ('llm_auditor', 'idle_in_transaction_session_timeout', '60s'),
          ('llm_viewer', 'statement_timeout', '60s'), ('llm_viewer', 'default_transaction_read_only', 'on'),
@@ -4454,6 +4459,11 @@ begin
     raise exception using errcode = 'LG007', message = 'only a complete, valid answer of the requested model is cached',
       detail = format('attempt %s/%s: %s %s %s', new.source_request_pk, new.source_attempt_no, a.state, a.decision, a.provider_status);
   end if;
+  if a.pii_flagged is not false and llm_private.cache_owner(a.tenant_id, a.user_id, q.endpoint) = llm_private.nil_uuid() then
+    raise exception using errcode = 'LG007', message = 'an answer that may hold personal data is never shared',
+      detail = format('attempt %s/%s: pii_flagged %s, the tenant''s shared cache', new.source_request_pk, new.source_attempt_no,
+        coalesce(a.pii_flagged::text, 'unknown'));
+  end if;
   select * into p from llm_private.model_prices x where x.id = a.price_id;
   select * into st from llm_private.settings;
   if i.model_ref <> p.provider || ':' || p.model then
@@ -4500,7 +4510,7 @@ ALTER FUNCTION llm_private.tg_cache_entries__derive() OWNER TO llm_owner;
 -- Name: FUNCTION tg_cache_entries__derive(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm_private.tg_cache_entries__derive() IS 'A cache entry is derived from its source attempt (settled ok, valid, the requested model, uncapped): key, scope, model, watermark, cost, expiry and the output (the call''s recorded one, llm_private.call_outputs) are computed here; the writer supplies only the question''s embedding, kept only when the request made a settled embedding call (whose model becomes embedding_model). An entry is never rewritten in place: an update must replace its source (a refill).';
+COMMENT ON FUNCTION llm_private.tg_cache_entries__derive() IS 'A cache entry is derived from its source attempt (settled ok, valid, the requested model, uncapped; in the tenant''s shared cache, not flagged for personal data): key, scope, model, watermark, cost, expiry and the output (the call''s recorded one, llm_private.call_outputs) are computed here; the writer supplies only the question''s embedding, kept only when the request made a settled embedding call (whose model becomes embedding_model). An entry is never rewritten in place: an update must replace its source (a refill).';
 
 --
 -- Name: tg_cache_fills__guard(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
@@ -6168,6 +6178,47 @@ ALTER TABLE llm_private.call_outputs OWNER TO llm_owner;
 COMMENT ON TABLE llm_private.call_outputs IS 'Final outputs of settled (or cache-served) calls, never the reasoning; kept for output_retention_ms. The prompt is in request_inputs.';
 
 --
+-- Name: models; Type: TABLE; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TABLE llm_private.models (
+    provider text NOT NULL,
+    model text NOT NULL,
+    kind text DEFAULT 'chat'::text NOT NULL,
+    max_output_tokens integer NOT NULL,
+    token_parameter text DEFAULT 'max_tokens'::text NOT NULL,
+    training_allowed boolean DEFAULT false NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT models_kind_check CHECK ((kind = ANY (ARRAY['chat'::text, 'embedding'::text]))),
+    CONSTRAINT models_max_output_tokens_check CHECK (((max_output_tokens >= 1) AND (max_output_tokens <= 1000000))),
+    CONSTRAINT models_model_check CHECK ((((length(model) >= 1) AND (length(model) <= 200)) AND (model !~ '[\s\x01-\x1f]'::text))),
+    CONSTRAINT models_provider_check CHECK ((provider ~ '^[a-z0-9_-]{1,40}$'::text)),
+    CONSTRAINT models_token_parameter_check CHECK ((token_parameter = ANY (ARRAY['max_tokens'::text, 'max_completion_tokens'::text])))
+);
+
+ALTER TABLE ONLY llm_private.models FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE llm_private.models OWNER TO llm_owner;
+
+--
+-- Name: TABLE models; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON TABLE llm_private.models IS 'Models we may call, per provider. A model without a price in effect is refused (unknown_model).';
+
+--
+-- Name: COLUMN models.token_parameter; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.models.token_parameter IS 'The request parameter the model takes for its output limit (o-series and gpt-5 take max_completion_tokens).';
+
+--
+-- Name: COLUMN models.training_allowed; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.models.training_allowed IS 'The model''s terms allow using its outputs for training (distillation gate).';
+
+--
 -- Name: reasoning_traces; Type: TABLE; Schema: llm_private; Owner: llm_owner
 --
 
@@ -6298,11 +6349,12 @@ CREATE VIEW llm.distillation_export WITH (security_invoker='true') AS
     o.output,
     tr.trace AS reasoning_trace,
     o.created_at
-   FROM (((((llm_private.call_outputs o
+   FROM ((((((llm_private.call_outputs o
      JOIN llm_private.attempts a ON (((a.tenant_id = o.tenant_id) AND (a.request_pk = o.request_pk) AND (a.attempt_no = o.attempt_no) AND a.distillation_eligible)))
      JOIN llm_private.request_inputs i ON (((i.tenant_id = o.tenant_id) AND (i.request_pk = o.request_pk))))
-     JOIN llm_private.tenants t ON ((t.id = o.tenant_id)))
-     LEFT JOIN llm_private.model_prices pr ON ((pr.id = a.price_id)))
+     JOIN llm_private.tenants t ON (((t.id = o.tenant_id) AND t.distillation_opt_in)))
+     JOIN llm_private.model_prices pr ON ((pr.id = a.price_id)))
+     JOIN llm_private.models md ON (((md.provider = pr.provider) AND (md.model = pr.model) AND md.training_allowed)))
      LEFT JOIN llm_private.reasoning_traces tr ON (((tr.tenant_id = o.tenant_id) AND (tr.request_pk = o.request_pk) AND (tr.attempt_no = o.attempt_no) AND t.traces_distillable)));
 
 ALTER TABLE llm.distillation_export OWNER TO llm_owner;
@@ -6311,7 +6363,7 @@ ALTER TABLE llm.distillation_export OWNER TO llm_owner;
 -- Name: VIEW distillation_export; Type: COMMENT; Schema: llm; Owner: llm_owner
 --
 
-COMMENT ON VIEW llm.distillation_export IS 'What the training pipeline may read: eligible calls only (prompt and final output); the reasoning trace only where the tenant separately allowed traces. Readable by llm_exporter (which can read nothing else) and llm_auditor.';
+COMMENT ON VIEW llm.distillation_export IS 'What the training pipeline may read: eligible calls only (prompt and final output), while their tenant still consents and their model''s terms still allow training; the reasoning trace only where the tenant separately allowed traces. Readable by llm_exporter (which can read nothing else) and llm_auditor.';
 
 --
 -- Name: endpoint_settings; Type: TABLE; Schema: llm_private; Owner: llm_owner
@@ -6495,47 +6547,6 @@ ALTER TABLE llm_private.model_fallbacks OWNER TO llm_owner;
 --
 
 COMMENT ON TABLE llm_private.model_fallbacks IS 'The ordered fallback chain of a model: cheaper or healthier models reserve may choose instead.';
-
---
--- Name: models; Type: TABLE; Schema: llm_private; Owner: llm_owner
---
-
-CREATE TABLE llm_private.models (
-    provider text NOT NULL,
-    model text NOT NULL,
-    kind text DEFAULT 'chat'::text NOT NULL,
-    max_output_tokens integer NOT NULL,
-    token_parameter text DEFAULT 'max_tokens'::text NOT NULL,
-    training_allowed boolean DEFAULT false NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT models_kind_check CHECK ((kind = ANY (ARRAY['chat'::text, 'embedding'::text]))),
-    CONSTRAINT models_max_output_tokens_check CHECK (((max_output_tokens >= 1) AND (max_output_tokens <= 1000000))),
-    CONSTRAINT models_model_check CHECK ((((length(model) >= 1) AND (length(model) <= 200)) AND (model !~ '[\s\x01-\x1f]'::text))),
-    CONSTRAINT models_provider_check CHECK ((provider ~ '^[a-z0-9_-]{1,40}$'::text)),
-    CONSTRAINT models_token_parameter_check CHECK ((token_parameter = ANY (ARRAY['max_tokens'::text, 'max_completion_tokens'::text])))
-);
-
-ALTER TABLE ONLY llm_private.models FORCE ROW LEVEL SECURITY;
-
-ALTER TABLE llm_private.models OWNER TO llm_owner;
-
---
--- Name: TABLE models; Type: COMMENT; Schema: llm_private; Owner: llm_owner
---
-
-COMMENT ON TABLE llm_private.models IS 'Models we may call, per provider. A model without a price in effect is refused (unknown_model).';
-
---
--- Name: COLUMN models.token_parameter; Type: COMMENT; Schema: llm_private; Owner: llm_owner
---
-
-COMMENT ON COLUMN llm_private.models.token_parameter IS 'The request parameter the model takes for its output limit (o-series and gpt-5 take max_completion_tokens).';
-
---
--- Name: COLUMN models.training_allowed; Type: COMMENT; Schema: llm_private; Owner: llm_owner
---
-
-COMMENT ON COLUMN llm_private.models.training_allowed IS 'The model''s terms allow using its outputs for training (distillation gate).';
 
 --
 -- Name: model_catalog; Type: VIEW; Schema: llm; Owner: llm_owner
@@ -6830,7 +6841,10 @@ CREATE VIEW llm.request_results WITH (security_invoker='true') AS
             ELSE NULL::text
         END AS cache_reason,
     fin.similarity,
-    fin.cache_source_pk AS reused_request_pk,
+        CASE
+            WHEN (src.id IS NOT NULL) THEN fin.cache_source_pk
+            ELSE NULL::bigint
+        END AS reused_request_pk,
     src.request_id AS reused_request_id,
     ((fpr.provider || ':'::text) || fpr.model) AS model_ref,
     q.id AS request_pk,
@@ -6897,7 +6911,7 @@ ALTER TABLE llm.request_results OWNER TO llm_owner;
 -- Name: VIEW request_results; Type: COMMENT; Schema: llm; Owner: llm_owner
 --
 
-COMMENT ON VIEW llm.request_results IS 'For the application (llm_app: its own tenant and user only) and auditors: each request''s state and reason (a refusal names its limit), what it cost, its final output once done (from the provider or the cache: cached, cache_reason, similarity and the reused request).';
+COMMENT ON VIEW llm.request_results IS 'For the application (llm_app: its own tenant and user only) and auditors: each request''s state and reason (a refusal names its limit), what it cost, its final output once done (from the provider or the cache: cached, cache_reason, similarity and the reused request, when the reader may see that request).';
 
 --
 -- Name: role_settings_drift; Type: VIEW; Schema: llm; Owner: llm_owner
@@ -11156,6 +11170,35 @@ GRANT SELECT(output) ON TABLE llm_private.call_outputs TO llm_exporter;
 GRANT SELECT(created_at) ON TABLE llm_private.call_outputs TO llm_exporter;
 
 --
+-- Name: TABLE models; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT SELECT ON TABLE llm_private.models TO llm_app;
+GRANT SELECT ON TABLE llm_private.models TO llm_money;
+GRANT SELECT,INSERT,UPDATE ON TABLE llm_private.models TO llm_operator;
+GRANT SELECT ON TABLE llm_private.models TO llm_auditor;
+GRANT SELECT ON TABLE llm_private.models TO llm_worker;
+GRANT SELECT ON TABLE llm_private.models TO llm_viewer;
+
+--
+-- Name: COLUMN models.provider; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT SELECT(provider) ON TABLE llm_private.models TO llm_exporter;
+
+--
+-- Name: COLUMN models.model; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT SELECT(model) ON TABLE llm_private.models TO llm_exporter;
+
+--
+-- Name: COLUMN models.training_allowed; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT SELECT(training_allowed) ON TABLE llm_private.models TO llm_exporter;
+
+--
 -- Name: TABLE reasoning_traces; Type: ACL; Schema: llm_private; Owner: llm_owner
 --
 
@@ -11296,6 +11339,7 @@ GRANT SELECT(name) ON TABLE llm_private.tenants TO llm_auditor;
 --
 
 GRANT SELECT(distillation_opt_in) ON TABLE llm_private.tenants TO llm_auditor;
+GRANT SELECT(distillation_opt_in) ON TABLE llm_private.tenants TO llm_exporter;
 
 --
 -- Name: COLUMN tenants.traces_distillable; Type: ACL; Schema: llm_private; Owner: llm_owner
@@ -11365,35 +11409,6 @@ GRANT SELECT,INSERT,DELETE ON TABLE llm_private.model_fallbacks TO llm_operator;
 GRANT SELECT ON TABLE llm_private.model_fallbacks TO llm_auditor;
 GRANT SELECT ON TABLE llm_private.model_fallbacks TO llm_worker;
 GRANT SELECT ON TABLE llm_private.model_fallbacks TO llm_viewer;
-
---
--- Name: TABLE models; Type: ACL; Schema: llm_private; Owner: llm_owner
---
-
-GRANT SELECT ON TABLE llm_private.models TO llm_app;
-GRANT SELECT ON TABLE llm_private.models TO llm_money;
-GRANT SELECT,INSERT,UPDATE ON TABLE llm_private.models TO llm_operator;
-GRANT SELECT ON TABLE llm_private.models TO llm_auditor;
-GRANT SELECT ON TABLE llm_private.models TO llm_worker;
-GRANT SELECT ON TABLE llm_private.models TO llm_viewer;
-
---
--- Name: COLUMN models.provider; Type: ACL; Schema: llm_private; Owner: llm_owner
---
-
-GRANT SELECT(provider) ON TABLE llm_private.models TO llm_exporter;
-
---
--- Name: COLUMN models.model; Type: ACL; Schema: llm_private; Owner: llm_owner
---
-
-GRANT SELECT(model) ON TABLE llm_private.models TO llm_exporter;
-
---
--- Name: COLUMN models.training_allowed; Type: ACL; Schema: llm_private; Owner: llm_owner
---
-
-GRANT SELECT(training_allowed) ON TABLE llm_private.models TO llm_exporter;
 
 --
 -- Name: TABLE model_catalog; Type: ACL; Schema: llm; Owner: llm_owner

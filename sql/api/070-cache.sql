@@ -66,6 +66,11 @@ begin
     raise exception using errcode = 'LG007', message = 'only a complete, valid answer of the requested model is cached',
       detail = format('attempt %s/%s: %s %s %s', new.source_request_pk, new.source_attempt_no, a.state, a.decision, a.provider_status);
   end if;
+  if a.pii_flagged is not false and llm_private.cache_owner(a.tenant_id, a.user_id, q.endpoint) = llm_private.nil_uuid() then
+    raise exception using errcode = 'LG007', message = 'an answer that may hold personal data is never shared',
+      detail = format('attempt %s/%s: pii_flagged %s, the tenant''s shared cache', new.source_request_pk, new.source_attempt_no,
+        coalesce(a.pii_flagged::text, 'unknown'));
+  end if;
   select * into p from llm_private.model_prices x where x.id = a.price_id;
   select * into st from llm_private.settings;
   if i.model_ref <> p.provider || ':' || p.model then
@@ -106,7 +111,7 @@ begin
 end
 $$;
 comment on function llm_private.tg_cache_entries__derive() is
-  'A cache entry is derived from its source attempt (settled ok, valid, the requested model, uncapped): key, scope, model, watermark, cost, expiry and the output (the call''s recorded one, llm_private.call_outputs) are computed here; the writer supplies only the question''s embedding, kept only when the request made a settled embedding call (whose model becomes embedding_model). An entry is never rewritten in place: an update must replace its source (a refill).';
+  'A cache entry is derived from its source attempt (settled ok, valid, the requested model, uncapped; in the tenant''s shared cache, not flagged for personal data): key, scope, model, watermark, cost, expiry and the output (the call''s recorded one, llm_private.call_outputs) are computed here; the writer supplies only the question''s embedding, kept only when the request made a settled embedding call (whose model becomes embedding_model). An entry is never rewritten in place: an update must replace its source (a refill).';
 create or replace trigger _100_derive before insert or update on llm_private.cache_entries
   for each row execute function llm_private.tg_cache_entries__derive();
 

@@ -205,7 +205,7 @@ comment on function llm_private.finish_failed(uuid, bigint, llm_private.reason) 
 
 create or replace function llm.settle_call(p_request_pk bigint, p_attempt_no integer, p_status text,
   p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer, p_latency_ms integer,
-  p_output text default null, p_reasoning text default null, p_output_valid boolean default null, p_pii_flagged boolean default false,
+  p_output text default null, p_reasoning text default null, p_output_valid boolean default null, p_pii_flagged boolean default null,
   p_final_failure text default null, p_embedding real[] default null)
   returns table (state text, cost_micros bigint, held_micros bigint, released_micros bigint, overrun_micros bigint,
     usage_unknown boolean, late boolean, replayed boolean, request_state text)
@@ -262,7 +262,10 @@ begin
       insert into llm_private.reasoning_traces (tenant_id, request_pk, attempt_no, user_id, trace, created_at, expires_at)
       values (a.tenant_id, a.request_pk, a.attempt_no, a.user_id, v_reasoning, llm_private.now(), llm_private.now());
     end if;
+    -- A shared cache (the tenant's: owner nil) takes only an answer known to be free of personal data: a flagged one was
+    -- served to a colleague by a semantic hit (tenth review). A user's own cache serves the user's own answers.
     if a.decision = 'allow' and a.output_valid and not a.usage_unknown
+       and (a.pii_flagged is false or llm_private.cache_owner(a.tenant_id, a.user_id, q.endpoint) <> llm_private.nil_uuid())
        and (select x.cache_key from llm_private.request_inputs x where x.tenant_id = a.tenant_id and x.request_pk = a.request_pk) is not null
        and (select x.model_ref from llm_private.request_inputs x where x.tenant_id = a.tenant_id and x.request_pk = a.request_pk)
            = (select pr.provider || ':' || pr.model from llm_private.model_prices pr where pr.id = a.price_id) then

@@ -67,12 +67,15 @@ select o.tenant_id, o.request_pk, o.attempt_no, pr.provider || ':' || pr.model a
   join llm_private.attempts a on a.tenant_id = o.tenant_id and a.request_pk = o.request_pk and a.attempt_no = o.attempt_no
                              and a.distillation_eligible
   join llm_private.request_inputs i on i.tenant_id = o.tenant_id and i.request_pk = o.request_pk
-  join llm_private.tenants t on t.id = o.tenant_id
-  left join llm_private.model_prices pr on pr.id = a.price_id
+  join llm_private.tenants t on t.id = o.tenant_id and t.distillation_opt_in
+  -- Consent and terms as they are now, whoever reads: eligibility was decided at settle. The exporter's policies say the same;
+  -- read as llm_auditor, the view showed a withdrawn tenant's calls and traces (tenth review).
+  join llm_private.model_prices pr on pr.id = a.price_id
+  join llm_private.models md on md.provider = pr.provider and md.model = pr.model and md.training_allowed
   left join llm_private.reasoning_traces tr on tr.tenant_id = o.tenant_id and tr.request_pk = o.request_pk and tr.attempt_no = o.attempt_no
                                            and t.traces_distillable;
 comment on view llm.distillation_export is
-  'What the training pipeline may read: eligible calls only (prompt and final output); the reasoning trace only where the tenant separately allowed traces. Readable by llm_exporter (which can read nothing else) and llm_auditor.';
+  'What the training pipeline may read: eligible calls only (prompt and final output), while their tenant still consents and their model''s terms still allow training; the reasoning trace only where the tenant separately allowed traces. Readable by llm_exporter (which can read nothing else) and llm_auditor.';
 
 grant execute on function llm_private.distillation_gate(uuid, llm_private.decision, llm_private.provider_status, boolean, boolean, text, text)
   to llm_money, llm_operator;

@@ -370,7 +370,8 @@ select q.tenant_id, q.user_id, q.request_id, q.endpoint::text as endpoint,
        case when q.reason = 'limit' then coalesce(lm.name, 'cost_ceiling') else q.reason::text end as reason,
        coalesce(money.spent_micros, 0)::bigint as spent_micros, o.output, fin.output_valid,
        fin.state = 'cached' as cached, case when fin.state = 'cached' then fin.reason::text end as cache_reason, fin.similarity,
-       fin.cache_source_pk as reused_request_pk, src.request_id as reused_request_id,
+       -- The reused request only when the reader may see it: another user's request pk told a colleague whose answer it got.
+       case when src.id is not null then fin.cache_source_pk end as reused_request_pk, src.request_id as reused_request_id,
        fpr.provider || ':' || fpr.model as model_ref, q.id as request_pk, q.created_at, q.finished_at
   from llm_private.requests q
   left join lateral (select sum(a.charged_micros) as spent_micros, count(*) as attempts from llm_private.attempts a
@@ -385,7 +386,7 @@ select q.tenant_id, q.user_id, q.request_id, q.endpoint::text as endpoint,
   left join llm_private.meters lm on lm.id = li.meter_id
   left join llm_private.requests src on src.tenant_id = q.tenant_id and src.id = fin.cache_source_pk;
 comment on view llm.request_results is
-  'For the application (llm_app: its own tenant and user only) and auditors: each request''s state and reason (a refusal names its limit), what it cost, its final output once done (from the provider or the cache: cached, cache_reason, similarity and the reused request).';
+  'For the application (llm_app: its own tenant and user only) and auditors: each request''s state and reason (a refusal names its limit), what it cost, its final output once done (from the provider or the cache: cached, cache_reason, similarity and the reused request, when the reader may see that request).';
 
 create view llm.my_usage with (security_invoker = true) as
 select m.name as meter_name, m.scope::text as scope, m."window"::text as "window", m.unit::text as unit,

@@ -121,3 +121,25 @@ exception when insufficient_privilege then
   raise warning 'could not set track_activities = off for llm_app (%): its sessions can read each other''s context tokens in pg_stat_activity', sqlerrm;
 end
 $$;
+
+/*
+ * A statement that fails is written to the server log whole (log_min_error_statement = error, the default), and so is a
+ * slow one once a DBA turns on log_min_duration_statement. The worker's settle sends the answer and the reasoning trace as
+ * literals (one round trip), the application's enqueue the prompt: a settle stopped by statement_timeout wrote a tenant's
+ * answer and trace into the server log, which keeps them with no retention, and an SQL injection in the application can
+ * make a settle wait that long (tenth review). For llm_app and llm_worker the log keeps the error and its DETAIL, not the
+ * statement (pg_stat_statements, which normalizes constants away, still shows which statements are slow); neither can
+ * turn it back on (superuser-only parameters). Needs a superuser, as above.
+ */
+do $$
+declare
+  r text;
+begin
+  foreach r in array array['llm_app', 'llm_worker'] loop
+    execute format('alter role %I set log_min_error_statement = panic', r);
+    execute format('alter role %I set log_min_duration_statement = -1', r);
+  end loop;
+exception when insufficient_privilege then
+  raise warning 'could not keep llm_app''s and llm_worker''s statements out of the server log (%): a failing statement''s text (prompts, answers, traces) is logged', sqlerrm;
+end
+$$;

@@ -96,6 +96,16 @@ export interface ErrorContext {
   redact: (s: string) => string;
 }
 
+/**
+ * A provider's error text may quote the request back (a validation error echoing the messages, a parser quoting the
+ * body it read): every quoted run is cut before the text reaches a log line or a span. The prompt is the tenant's data,
+ * and a 400 from a vLLM-style server put it into the worker's log verbatim (tenth review). What is left (the error's
+ * words, field names outside quotes) still says what went wrong.
+ */
+export function withoutQuotedText(s: string): string {
+  return s.replace(/'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*"|`[^`\n]*`/g, '"…"');
+}
+
 export function toProviderError(e: unknown, ctx: ErrorContext): ProviderError {
   const make = (kind: ProviderErrorKind, detail: string, status: number | null = null, code: string | null = null) =>
     new ProviderError(
@@ -116,10 +126,10 @@ export function toProviderError(e: unknown, ctx: ErrorContext): ProviderError {
   if (e instanceof OpenAI.APIUserAbortError) return make('timeout', 'request aborted');
   if (e instanceof OpenAI.APIConnectionError) return make('network', describe(e.cause) ?? e.message);
   if (e instanceof OpenAI.APIError && typeof e.status === 'number') {
-    return make(kindForStatus(e.status), e.message, e.status, typeof e.code === 'string' ? e.code : null);
+    return make(kindForStatus(e.status), withoutQuotedText(e.message), e.status, typeof e.code === 'string' ? e.code : null);
   }
   const err = errorLike(e);
-  if (e instanceof MalformedResponseError || err?.name === 'SyntaxError') return make('malformed', err!.message);
+  if (e instanceof MalformedResponseError || err?.name === 'SyntaxError') return make('malformed', withoutQuotedText(err!.message));
   // Anything else (undici "terminated" mid-body, socket resets while reading) is a transport failure.
   return make('network', describe(e) ?? 'unknown error');
 }

@@ -349,7 +349,8 @@ class GovernedCall {
   private async settleSuccess(req: CallRequest, res: ChatResult, modelRef: string, embedding: number[] | null): Promise<void> {
     const format = req.response_format ?? 'text';
     const outputValid = validateOutput(this.endpoint, format, res.content, res.finishReason);
-    const piiFlagged = hasPii(res.content, ...req.messages.map((m) => m.content));
+    // The reasoning too: a trace is exported with its call when the tenant allows traces (tenth review).
+    const piiFlagged = hasPii(res.content, res.reasoning ?? '', ...req.messages.map((m) => m.content));
     // A JSON answer that fails its schema ends the request (a retry would spend again, with no promise).
     const finalFailure: FinalFailure | null = format === 'json' && !outputValid ? 'invalid_output' : null;
     const s = await this.settle({ requestPk: this.pk, attemptNo: this.attemptNo!, status: 'ok', usage: res.usage, latencyMs: res.latencyMs,

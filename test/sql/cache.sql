@@ -1,7 +1,7 @@
 -- The exact cache: keyed on the request and its source watermark, scoped to the user unless the tenant shares the
 -- endpoint, single flight, only complete valid answers of the requested model, purge by tenant, endpoint, watermark.
 begin;
-select plan(33);
+select plan(38);
 select tests.seed();
 
 select ok(tests.enqueue(tests.tenant_a(), tests.user_a1(), 'c-1', 'explanation', 'mock:small', 100, 'Why?', '{"source_watermark": "w1"}') > 0,
@@ -51,6 +51,25 @@ select results_eq($$select owner_user_id from llm_private.cache_entries where ou
 select results_eq($$select decision, cached_output from tests.reserve(tests.enqueue(tests.tenant_b(), 'b2000000-0000-0000-0000-000000000002', 'c-6',
                      'explanation', 'mock:small', 100, 'Why?', '{"source_watermark": "w1"}'))$$, $$values ('cached', 'Shared answer.')$$,
   'another user of B is served');
+select tests.act_as_app(tests.tenant_b(), 'b2000000-0000-0000-0000-000000000002');
+select results_eq($$select reused_request_pk, reused_request_id from llm.request_results where request_id = 'c-6'$$,
+  $$values (null::bigint, null::text)$$, 'who answered stays hidden from the colleague (another user''s request pk told it; tenth review)');
+select tests.as_admin();
+-- (tenth review) An answer flagged for personal data never enters the shared cache: a colleague's semantic hit was served
+-- another user's answer with her e-mail address and card number.
+select is((select decision from tests.reserve(tests.enqueue(tests.tenant_b(), tests.user_b1(), 'c-pii', 'explanation', 'mock:small', 100,
+  'Draft a reply to alice@example.com', '{"source_watermark": "w1"}'))), 'allow', 'B1 asks something personal');
+select is((select state from tests.settle(tests.request_pk('c-pii'), 1, 'ok', 10, 0, 20, 'Dear Alice (alice@example.com)', true, true)),
+  'settled', 'its answer, flagged for personal data, settles');
+select is((select count(*)::int from llm_private.cache_entries where output like 'Dear Alice%'), 0, 'but is not shared');
+select tests.act_as_money(tests.tenant_b(), tests.user_b1());
+select throws_ok(format($q$insert into llm_private.cache_entries (tenant_id, owner_user_id, cache_key, endpoint, provider, model, system_hash,
+                           response_format, source_watermark, output, source_request_pk, source_attempt_no, source_cost_micros, embedding,
+                           created_at, expires_at)
+                         values (%L, null, null, null, null, null, null, null, null, 'x', %s, 1, null, null, null, null)$q$,
+                        tests.tenant_b(), tests.request_pk('c-pii')),
+  'LG007', null, 'nor can the worker''s role share it by hand');
+select tests.as_admin();
 
 -- Only complete, valid answers of the requested model are stored.
 insert into llm_private.provider_breakers (provider, model, state, consecutive_failures, open_until) values ('mock', 'large', 'open', 3, '2026-03-15 11:00+00');

@@ -1,7 +1,7 @@
 -- The distillation gate: a persisted decision with its reason for every settled call, decided in SQL from facts; consent
 -- only from an operator; reasoning traces apart; the exporter reads the export view and nothing else.
 begin;
-select plan(27);
+select plan(29);
 select tests.seed();
 
 create function pg_temp.settle_one(p_id text, p_model text default 'mock:small', p_status text default 'ok', p_output text default 'ok answer',
@@ -55,6 +55,10 @@ select tests.act_as_role('llm_exporter');
 select is((select count(*)::int from llm.distillation_export), 0, 'after tenant A withdraws its consent, the export is empty...');
 select is((select count(*)::int from llm_private.call_outputs) + (select count(*)::int from llm_private.request_inputs where true), 0,
   '... and so are the outputs and prompts the exporter can read directly');
+-- (tenth review) The view itself checked only the eligibility decided at settle: read as llm_auditor, whose policies are not
+-- the exporter's, it still showed the withdrawn tenant's call and trace.
+select tests.act_as_role('llm_auditor');
+select is((select count(*)::int from llm.distillation_export), 0, '... and the export is empty for the auditor too');
 select tests.act_as_role('llm_operator');
 select llm.set_tenant_data_use(tests.tenant_a(), true, true);
 select tests.as_admin();
@@ -62,6 +66,8 @@ update llm_private.models set training_allowed = false where training_allowed;
 select tests.act_as_role('llm_exporter');
 select is((select count(*)::int from llm.distillation_export), 0, 'a model whose terms stop allowing training: its calls leave the export...');
 select is((select count(*)::int from llm_private.call_outputs), 0, '... and the outputs the exporter can read directly');
+select tests.act_as_role('llm_auditor');
+select is((select count(*)::int from llm.distillation_export), 0, '... and the auditor''s export too');
 select tests.as_admin();
 update llm_private.models set training_allowed = true where provider = 'mock' and model in ('small', 'tiny');
 

@@ -259,7 +259,7 @@ $$values
   ('column llm_private.shutoff_windows.tenant_id | llm_money=INSERT llm_operator=INSERT'),
   ('column llm_private.shutoff_windows.user_id | llm_money=INSERT llm_operator=INSERT'),
   ('column llm_private.tenants.created_at | llm_auditor=SELECT'),
-  ('column llm_private.tenants.distillation_opt_in | llm_auditor=SELECT'),
+  ('column llm_private.tenants.distillation_opt_in | llm_auditor=SELECT llm_exporter=SELECT'),
   ('column llm_private.tenants.id | llm_auditor=SELECT llm_exporter=SELECT'),
   ('column llm_private.tenants.name | llm_auditor=SELECT'),
   ('column llm_private.tenants.traces_distillable | llm_auditor=SELECT llm_exporter=SELECT'),

@@ -35,3 +35,21 @@ test('an llm_app session sees no query text of another llm_app session, and cann
     await attacker.end();
   }
 });
+
+test("a failing or slow statement of the application or the worker is not written to the server log: prompts, answers and traces stay out of it", async () => {
+  // (tenth review) A settle stopped by statement_timeout wrote its literals (a tenant's answer and reasoning trace) into the
+  // server log, which keeps them with no retention; an SQL injection in the application can make a settle wait that long.
+  for (const role of ['llm_app', 'llm_worker'] as const) {
+    const c = new Client({ connectionString: db.url(role) });
+    await c.connect();
+    try {
+      const { rows } = await c.query<{ e: string; d: string }>(
+        `select current_setting('log_min_error_statement') as e, current_setting('log_min_duration_statement') as d`);
+      expect([role, rows[0]]).toEqual([role, { e: 'panic', d: '-1' }]);
+      await expect(c.query('set log_min_error_statement = error')).rejects.toMatchObject({ code: '42501' });
+      await expect(c.query('set log_min_duration_statement = 0')).rejects.toMatchObject({ code: '42501' });
+    } finally {
+      await c.end();
+    }
+  }
+});

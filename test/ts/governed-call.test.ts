@@ -372,6 +372,29 @@ describe('provider failures are recorded in our tables', () => {
     expect(jobLines(r).find((l) => l.event === 'provider_error')).toMatchObject({ kind: 'client', status: 400, final_failure: 'provider_client_error' });
   });
 
+  test('personal data in the reasoning trace alone flags the call (a trace is exported with its call)', async () => {
+    // (tenth review) The scan read the answer and the prompt, not the trace: an eligible call exported an e-mail address.
+    mock.addFaults('mock-chat', [{ kind: 'content', text: 'Spend rose because of the new region.',
+      reasoning: 'Maybe ask bob.secret@corp.example or call +1 415 555 0199' }]);
+    const r = await runCall();
+    expect(r.error).toBeNull();
+    expect(r.ledger.settles[0]).toMatchObject({ status: 'ok', piiFlagged: true, reasoning: expect.stringContaining('bob.secret') });
+  });
+
+  test("a 4xx that quotes the prompt back (a vLLM-style validation error) does not put the prompt into the log or the trace", async () => {
+    // (tenth review) The provider_error line's error field held the echoed messages verbatim.
+    const echo = "1 validation error for ChatCompletionRequest: messages.0 input {'role': 'user', 'content': 'Explain the March bill.'}";
+    mock.addFaults('mock-chat', [{ kind: 'status', status: 400,
+      body: JSON.stringify({ error: { message: echo, type: 'invalid_request_error', param: null, code: null } }) }]);
+    const r = await runCall();
+    expect(r.error).toBeNull();
+    const line = jobLines(r).find((l) => l.event === 'provider_error')!;
+    expect(line).toMatchObject({ kind: 'client', status: 400 });
+    expect(line.error).toContain('validation error for ChatCompletionRequest');
+    expect(JSON.stringify(r.lines)).not.toContain('March bill');
+    expect(JSON.stringify(r.spans.map((sp) => [sp.status, sp.events]))).not.toContain('March bill');
+  });
+
   test('a provider this worker does not configure: the hold is released (no request was sent), final provider_not_configured', async () => {
     const r = await runCall((l) => void (l.decisions = [decision({ provider: 'openai', model: 'gpt-4o-mini' })]));
     expect(r.error).toBeNull();
