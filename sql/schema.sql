@@ -1159,7 +1159,7 @@ begin
   select a.decision::text,
          case when a.reason = 'limit' then coalesce(m.name, 'cost_ceiling') else a.reason::text end,
          a.attempt_no::int, pr.provider, pr.model, a.max_output_tokens, a.held_micros,
-         case when pr.id is null then null else llm_private.call_cost_micros(pr, a.input_tokens_estimate, 0, a.max_output_tokens) end,
+         case when pr.id is null then null else llm_private.worst_case_micros(pr, a.input_tokens_estimate, a.max_output_tokens) end,
          a.limit_id, coalesce(m.name, case when a.reason = 'limit' then 'cost_ceiling' end), a.limit_cap, a.limit_used, a.expires_at,
          o.output, null::int, null::text,
          coalesce(m.scope::text, case when a.reason = 'limit' then 'request' end),
@@ -2154,9 +2154,9 @@ COMMENT ON TABLE llm_private.model_prices IS 'Prices per million tokens in micro
 CREATE FUNCTION llm_private.call_cost_micros(p llm_private.model_prices, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer) RETURNS bigint
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     AS $$
-  select llm_private.cost_micros(p_input_tokens, p.input_per_mtok_micros)
-       + llm_private.cost_micros(p_cached_input_tokens, p.cached_input_per_mtok_micros)
-       + llm_private.cost_micros(p_output_tokens, p.output_per_mtok_micros)
+  select pg_catalog.div(p_input_tokens::pg_catalog.numeric * p.input_per_mtok_micros
+                        + p_cached_input_tokens::pg_catalog.numeric * p.cached_input_per_mtok_micros
+                        + p_output_tokens::pg_catalog.numeric * p.output_per_mtok_micros + 999999, 1000000)::pg_catalog.int8
 $$;
 
 ALTER FUNCTION llm_private.call_cost_micros(p llm_private.model_prices, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer) OWNER TO llm_owner;
@@ -2165,7 +2165,7 @@ ALTER FUNCTION llm_private.call_cost_micros(p llm_private.model_prices, p_input_
 -- Name: FUNCTION call_cost_micros(p llm_private.model_prices, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer); Type: COMMENT; Schema: llm_private; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm_private.call_cost_micros(p llm_private.model_prices, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer) IS 'The cost of a call at a price row: uncached input, cached input and output tokens, each rounded up. The worst case of a reserve is this with every input token uncached and every allowed output token.';
+COMMENT ON FUNCTION llm_private.call_cost_micros(p llm_private.model_prices, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer) IS 'The cost of a call at a price row: uncached input, cached input and output tokens at their prices, summed, rounded up once.';
 
 --
 -- Name: attempts; Type: TABLE; Schema: llm_private; Owner: llm_owner
@@ -2909,9 +2909,11 @@ CREATE FUNCTION llm_private.max_output_within(p llm_private.model_prices, p_inpu
     SET search_path TO 'pg_catalog'
     AS $$
 declare
-  left_micros bigint := p_budget_micros - llm_private.cost_micros(p_input_tokens, p.input_per_mtok_micros);
+  left_micros bigint := p_budget_micros - llm_private.cost_micros(p_input_tokens,
+                                                                   greatest(p.input_per_mtok_micros, p.cached_input_per_mtok_micros));
 begin
-  -- Largest m with ceil(m * out / 1e6) <= budget - input cost; NULL when even the input does not fit.
+  -- Largest m with ceil(m * out / 1e6) <= budget - input cost (then worst_case_micros(p, in, m) <= budget as well: it rounds
+  -- the sum once); NULL when even the input does not fit.
   if left_micros < 0 then
     return null;
   elsif p.output_per_mtok_micros = 0 then
@@ -4187,7 +4189,7 @@ begin
     end if;
 
     v_max_out := case when new.purpose = 'embedding' then 0 else least(i.max_output_tokens, v_model_max) end;
-    v_worst := llm_private.call_cost_micros(p, new.input_tokens_estimate, 0, v_max_out);
+    v_worst := llm_private.worst_case_micros(p, new.input_tokens_estimate, v_max_out);
 
     -- Shaping limits: per request, per budget scope (micro-USD), and the caller's own ceiling.
     v_headroom := null; binding := null;
@@ -4216,7 +4218,7 @@ begin
       if new.purpose = 'chat' and v_m is not null and v_m >= binding.min_output_tokens
          and (binding.action = 'cap' or v_idx = cardinality(v_candidates)) then
         v_max_out := least(v_max_out, v_m);
-        v_worst := llm_private.call_cost_micros(p, new.input_tokens_estimate, 0, v_max_out);
+        v_worst := llm_private.worst_case_micros(p, new.input_tokens_estimate, v_max_out);
         v_decision := 'cap'; v_reason := 'limit';
       else
         v_decision := 'fallback'; v_reason := 'limit';
@@ -5379,6 +5381,25 @@ ALTER FUNCTION llm_private.usage_shard(p_scope llm_private.limit_scope, p_shards
 --
 
 COMMENT ON FUNCTION llm_private.usage_shard(p_scope llm_private.limit_scope, p_shards smallint, p_tenant_id uuid, p_user_id uuid) IS 'The escrow shard a call uses on a shared meter: by tenant for global meters, by user for tenant meters; 0 when unsharded.';
+
+--
+-- Name: worst_case_micros(llm_private.model_prices, integer, integer); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.worst_case_micros(p llm_private.model_prices, p_input_tokens integer, p_output_tokens integer) RETURNS bigint
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+  select pg_catalog.div(p_input_tokens::pg_catalog.numeric * greatest(p.input_per_mtok_micros, p.cached_input_per_mtok_micros)
+                        + p_output_tokens::pg_catalog.numeric * p.output_per_mtok_micros + 999999, 1000000)::pg_catalog.int8
+$$;
+
+ALTER FUNCTION llm_private.worst_case_micros(p llm_private.model_prices, p_input_tokens integer, p_output_tokens integer) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION worst_case_micros(p llm_private.model_prices, p_input_tokens integer, p_output_tokens integer); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.worst_case_micros(p llm_private.model_prices, p_input_tokens integer, p_output_tokens integer) IS 'What a reserve holds: every input token at the dearer of the two input prices (a cached price above the uncached one was charged past the hold; tenth review) and every allowed output token, rounded up once. No settle within these tokens costs more (call_cost_micros).';
 
 --
 -- Name: add_request_job(bigint); Type: FUNCTION; Schema: llm_queue; Owner: llm_worker
@@ -10706,6 +10727,16 @@ GRANT ALL ON FUNCTION llm_private.usage_shard(p_scope llm_private.limit_scope, p
 GRANT ALL ON FUNCTION llm_private.usage_shard(p_scope llm_private.limit_scope, p_shards smallint, p_tenant_id uuid, p_user_id uuid) TO llm_auditor;
 GRANT ALL ON FUNCTION llm_private.usage_shard(p_scope llm_private.limit_scope, p_shards smallint, p_tenant_id uuid, p_user_id uuid) TO llm_app;
 GRANT ALL ON FUNCTION llm_private.usage_shard(p_scope llm_private.limit_scope, p_shards smallint, p_tenant_id uuid, p_user_id uuid) TO llm_viewer;
+
+--
+-- Name: FUNCTION worst_case_micros(p llm_private.model_prices, p_input_tokens integer, p_output_tokens integer); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.worst_case_micros(p llm_private.model_prices, p_input_tokens integer, p_output_tokens integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.worst_case_micros(p llm_private.model_prices, p_input_tokens integer, p_output_tokens integer) TO llm_money;
+GRANT ALL ON FUNCTION llm_private.worst_case_micros(p llm_private.model_prices, p_input_tokens integer, p_output_tokens integer) TO llm_operator;
+GRANT ALL ON FUNCTION llm_private.worst_case_micros(p llm_private.model_prices, p_input_tokens integer, p_output_tokens integer) TO llm_auditor;
+GRANT ALL ON FUNCTION llm_private.worst_case_micros(p llm_private.model_prices, p_input_tokens integer, p_output_tokens integer) TO llm_app;
 
 --
 -- Name: FUNCTION add_request_job(p_request_pk bigint); Type: ACL; Schema: llm_queue; Owner: llm_worker

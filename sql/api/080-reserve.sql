@@ -329,7 +329,7 @@ begin
     end if;
 
     v_max_out := case when new.purpose = 'embedding' then 0 else least(i.max_output_tokens, v_model_max) end;
-    v_worst := llm_private.call_cost_micros(p, new.input_tokens_estimate, 0, v_max_out);
+    v_worst := llm_private.worst_case_micros(p, new.input_tokens_estimate, v_max_out);
 
     -- Shaping limits: per request, per budget scope (micro-USD), and the caller's own ceiling.
     v_headroom := null; binding := null;
@@ -358,7 +358,7 @@ begin
       if new.purpose = 'chat' and v_m is not null and v_m >= binding.min_output_tokens
          and (binding.action = 'cap' or v_idx = cardinality(v_candidates)) then
         v_max_out := least(v_max_out, v_m);
-        v_worst := llm_private.call_cost_micros(p, new.input_tokens_estimate, 0, v_max_out);
+        v_worst := llm_private.worst_case_micros(p, new.input_tokens_estimate, v_max_out);
         v_decision := 'cap'; v_reason := 'limit';
       else
         v_decision := 'fallback'; v_reason := 'limit';
@@ -573,7 +573,7 @@ begin
   select a.decision::text,
          case when a.reason = 'limit' then coalesce(m.name, 'cost_ceiling') else a.reason::text end,
          a.attempt_no::int, pr.provider, pr.model, a.max_output_tokens, a.held_micros,
-         case when pr.id is null then null else llm_private.call_cost_micros(pr, a.input_tokens_estimate, 0, a.max_output_tokens) end,
+         case when pr.id is null then null else llm_private.worst_case_micros(pr, a.input_tokens_estimate, a.max_output_tokens) end,
          a.limit_id, coalesce(m.name, case when a.reason = 'limit' then 'cost_ceiling' end), a.limit_cap, a.limit_used, a.expires_at,
          o.output, null::int, null::text,
          coalesce(m.scope::text, case when a.reason = 'limit' then 'request' end),

@@ -1,7 +1,7 @@
 -- Money is never under-counted: settlement at the pinned price, overruns in full, unknown outcomes charged the full hold,
 -- expired holds charged and corrected once by a late settle, releases, retries that never free a live hold, adjustments.
 begin;
-select plan(56);
+select plan(60);
 select tests.seed();
 
 -- Settle: cost from the tokens at the price pinned at reserve, the rest of the hold released.
@@ -136,6 +136,23 @@ select results_eq($$select c.output_valid, o.output is null from llm_private.att
   $$values (false, true)$$, 'its text is not stored, and it is not a valid output');
 
 select is(tests.drift_rows(), 0::bigint, 'usage equals the ledger (attempts and adjustments)');
+
+-- (tenth review) The hold is the most any settle within its tokens can cost. Rounded up per token class, a settle that split
+-- the input into uncached and cached tokens cost 1 micro-USD more than the hold (9 on a hold of 8, past a hard cap of 8); a
+-- cached price above the uncached one was charged past the hold (5 750 on a hold of 3 000). A call rounds up once, and the
+-- worst case prices every input token at the dearer input price.
+insert into llm_private.models (provider, model, kind, max_output_tokens, training_allowed) values
+  ('mock', 'mini', 'chat', 4096, false), ('mock', 'odd', 'chat', 4096, false);
+insert into llm_private.model_prices (provider, model, effective_from, input_per_mtok_micros, cached_input_per_mtok_micros, output_per_mtok_micros)
+values ('mock', 'mini', '2000-01-01', 150000, 75000, 600000), ('mock', 'odd', '2000-01-01', 1000000, 2000000, 1000000);
+select results_eq($$select decision, held_micros from tests.call(tests.tenant_b(), tests.user_b1(), 'round-1', 'route', 'mock:mini', 10, '{}', 10)$$,
+  $$values ('allow', 8::bigint)$$, '10 input and 10 output tokens of gpt-4o-mini''s prices: 7.5 micro-USD, held 8');
+select results_eq($$select cost_micros, overrun_micros from tests.settle(tests.request_pk('round-1'), 1, 'ok', 7, 3, 10)$$,
+  $$values (8::bigint, 0::bigint)$$, '7 uncached, 3 cached and 10 output tokens cost 7.275, charged 8: within the hold (it was 9)');
+select results_eq($$select decision, held_micros from tests.call(tests.tenant_b(), tests.user_b1(), 'round-2', 'route', 'mock:odd', 10, '{}', 1000)$$,
+  $$values ('allow', 2010::bigint)$$, 'a model whose cached input costs more: 1 000 input tokens held at the cached price');
+select results_eq($$select cost_micros, overrun_micros from tests.settle(tests.request_pk('round-2'), 1, 'ok', 0, 1000, 10)$$,
+  $$values (2010::bigint, 0::bigint)$$, 'all of them cached: 2 010, within the hold (it held 1 010)');
 
 select * from finish();
 rollback;
