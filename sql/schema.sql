@@ -749,7 +749,8 @@ begin
                   sum(u.spent)::bigint as spent, max(u.cap) as cap, max(u.limit_id) as limit_id
              from llm_private.usage u join llm_private.meters m on m.id = u.meter_id
             where (m.shards > 1 or (u.next_alert_at <= u.spent and u.spent > 0))
-              and (u.period_start >= llm_private.now() - interval '100 days' or m."window" in ('none', 'budget_scope'))
+              -- (period_start alone, so that the months before are pruned: a test on the meter's window scanned them all)
+              and (u.period_start >= llm_private.now() - interval '100 days' or u.period_start = '-infinity')
               and llm_private.period_end(m."window", u.period_start) > llm_private.now()
             group by u.tenant_id, u.meter_id, u.user_id, u.budget_scope, u.period_start, m.shards loop
     perform llm_private.usage_after_spend(r.meter_id, r.tenant_id, r.user_id, r.budget_scope, r.period_start, null, r.spent, r.cap, r.shards,
@@ -780,8 +781,9 @@ declare
   v_now timestamptz := llm_private.now();
   -- The watermark reads only holds that expired since the last sweep (an hour before it). A hold whose transaction committed
   -- after the watermark had passed its expiry (the money role kept its transaction open) is older than that: the full pass
-  -- (p_full, daily) reads every hold and leaves the watermark as it is (tenth review).
-  v_from timestamptz := case when p_full then '-infinity'::timestamptz
+  -- (p_full, daily) reads the holds of the last 35 days and leaves the watermark as it is (tenth review). 35 days, not all:
+  -- the expiry's BRIN index then reads about a month of the ledger, not every month retention keeps (eleventh review).
+  v_from timestamptz := case when p_full then llm_private.now() - interval '35 days'
                              else (select s.swept_until from llm_private.settings s) - interval '1 hour' end;
   r record;
   n integer := 0;
@@ -843,7 +845,7 @@ ALTER FUNCTION llm.expire_holds(p_limit integer, p_full boolean) OWNER TO llm_ow
 -- Name: FUNCTION expire_holds(p_limit integer, p_full boolean); Type: COMMENT; Schema: llm; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm.expire_holds(p_limit integer, p_full boolean) IS 'Operator (cron, every minute): charges in full and flags usage_unknown every hold past its expiry (the worker died, or the call outlived its timeout), reading from a watermark; p_full (cron, daily) reads every hold, also those committed after the watermark passed them. Returns how many.';
+COMMENT ON FUNCTION llm.expire_holds(p_limit integer, p_full boolean) IS 'Operator (cron, every minute): charges in full and flags usage_unknown every hold past its expiry (the worker died, or the call outlived its timeout), reading from a watermark; p_full (cron, daily) reads every hold of the last 35 days, also those committed after the watermark passed them. Returns how many.';
 
 --
 -- Name: fail_lost_requests(); Type: FUNCTION; Schema: llm; Owner: llm_owner
@@ -1697,6 +1699,19 @@ declare
   v_open boolean;
   v_moved bigint;
 begin
+  -- Every ledger table at once, in one order, before any partition: the function took each partition's lock as it came to
+  -- it (attempts_m before requests_m), so an application query reading requests then attempts deadlocked it, and the whole
+  -- run rolled back (eleventh review). Only when there is something to drop: this stops every tenant until it commits.
+  if exists (select 1 from pg_inherits i
+               join pg_class c on c.oid = i.inhrelid
+               join pg_class parent on parent.oid = i.inhparent
+               join pg_namespace ns on ns.oid = parent.relnamespace
+              where ns.nspname = 'llm_private' and parent.relname = any (llm_private.partitioned_tables())
+                and c.relname ~ '_m[0-9]{6}$'
+                and (substr(right(c.relname, 6), 1, 4)::int - 2000) * 12 + substr(right(c.relname, 6), 5, 2)::int - 1 < keep_from) then
+    lock table llm_private.requests, llm_private.request_inputs, llm_private.attempts, llm_private.usage, llm_private.alerts,
+      llm_private.adjustments in access exclusive mode;
+  end if;
   for p in select c.relname, parent.relname as parent_name
              from pg_inherits i
              join pg_class c on c.oid = i.inhrelid
@@ -2498,6 +2513,7 @@ CREATE FUNCTION llm_private.declared_role_settings() RETURNS TABLE(role_name tex
          ('llm_app', 'log_min_error_statement', 'panic'), ('llm_app', 'log_min_duration_statement', '-1'),
          ('llm_worker', 'statement_timeout', '30s'),
          ('llm_worker', 'log_min_error_statement', 'panic'), ('llm_worker', 'log_min_duration_statement', '-1'),
+         ('llm_worker', 'track_activities', 'off'),
          ('llm_auditor', 'statement_timeout', '60s'), ('llm_auditor', 'default_transaction_read_only', 'on'),
          ('llm_auditor', 'idle_in_transaction_session_timeout', '60s'),
          ('llm_viewer', 'statement_timeout', '60s'), ('llm_viewer', 'default_transaction_read_only', 'on'),

@@ -284,8 +284,9 @@ declare
   v_now timestamptz := llm_private.now();
   -- The watermark reads only holds that expired since the last sweep (an hour before it). A hold whose transaction committed
   -- after the watermark had passed its expiry (the money role kept its transaction open) is older than that: the full pass
-  -- (p_full, daily) reads every hold and leaves the watermark as it is (tenth review).
-  v_from timestamptz := case when p_full then '-infinity'::timestamptz
+  -- (p_full, daily) reads the holds of the last 35 days and leaves the watermark as it is (tenth review). 35 days, not all:
+  -- the expiry's BRIN index then reads about a month of the ledger, not every month retention keeps (eleventh review).
+  v_from timestamptz := case when p_full then llm_private.now() - interval '35 days'
                              else (select s.swept_until from llm_private.settings s) - interval '1 hour' end;
   r record;
   n integer := 0;
@@ -341,15 +342,16 @@ begin
 end
 $$;
 comment on function llm.expire_holds(integer, boolean) is
-  'Operator (cron, every minute): charges in full and flags usage_unknown every hold past its expiry (the worker died, or the call outlived its timeout), reading from a watermark; p_full (cron, daily) reads every hold, also those committed after the watermark passed them. Returns how many.';
+  'Operator (cron, every minute): charges in full and flags usage_unknown every hold past its expiry (the worker died, or the call outlived its timeout), reading from a watermark; p_full (cron, daily) reads every hold of the last 35 days, also those committed after the watermark passed them. Returns how many.';
 
 /*
  * Sharded meters see an alert threshold crossed only when the shard being settled crosses its
  * own share; this catches crossings first seen on another shard (cron, every minute). It also
  * checks every subject whose cap changed since its last settle (next_alert_at reset to 0 by
  * usage_prepare): a cap lowered below the spend crossed thresholds that no settle may report.
- * Current periods only: the last 100 days of clock windows, and every lifetime (none) and budget
- * scope period (a sharded lifetime meter never alerted; tenth review).
+ * Current periods only: those begun in the last 100 days (clock windows, and budget scopes, whose
+ * period begins with their first call), and lifetimes (none; a sharded lifetime meter never
+ * alerted; tenth review).
  */
 create or replace function llm.evaluate_limits() returns integer
   language plpgsql
@@ -363,7 +365,8 @@ begin
                   sum(u.spent)::bigint as spent, max(u.cap) as cap, max(u.limit_id) as limit_id
              from llm_private.usage u join llm_private.meters m on m.id = u.meter_id
             where (m.shards > 1 or (u.next_alert_at <= u.spent and u.spent > 0))
-              and (u.period_start >= llm_private.now() - interval '100 days' or m."window" in ('none', 'budget_scope'))
+              -- (period_start alone, so that the months before are pruned: a test on the meter's window scanned them all)
+              and (u.period_start >= llm_private.now() - interval '100 days' or u.period_start = '-infinity')
               and llm_private.period_end(m."window", u.period_start) > llm_private.now()
             group by u.tenant_id, u.meter_id, u.user_id, u.budget_scope, u.period_start, m.shards loop
     perform llm_private.usage_after_spend(r.meter_id, r.tenant_id, r.user_id, r.budget_scope, r.period_start, null, r.spent, r.cap, r.shards,

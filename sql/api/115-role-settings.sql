@@ -20,6 +20,7 @@ as $$
          ('llm_app', 'log_min_error_statement', 'panic'), ('llm_app', 'log_min_duration_statement', '-1'),
          ('llm_worker', 'statement_timeout', '30s'),
          ('llm_worker', 'log_min_error_statement', 'panic'), ('llm_worker', 'log_min_duration_statement', '-1'),
+         ('llm_worker', 'track_activities', 'off'),
          ('llm_auditor', 'statement_timeout', '60s'), ('llm_auditor', 'default_transaction_read_only', 'on'),
          ('llm_auditor', 'idle_in_transaction_session_timeout', '60s'),
          ('llm_viewer', 'statement_timeout', '60s'), ('llm_viewer', 'default_transaction_read_only', 'on'),

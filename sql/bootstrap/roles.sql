@@ -139,6 +139,10 @@ begin
     execute format('alter role %I set log_min_error_statement = panic', r);
     execute format('alter role %I set log_min_duration_statement = -1', r);
   end loop;
+  -- A deadlock report writes every participant's current statement into the log, whatever the settings above say, for a
+  -- backend that tracks its activity: the worker's too, then (eleventh review). Its sessions report no query text now,
+  -- as llm_app's; their wait events still show.
+  alter role llm_worker set track_activities = off;
 exception when insufficient_privilege then
   raise warning 'could not keep llm_app''s and llm_worker''s statements out of the server log (%): a failing statement''s text (prompts, answers, traces) is logged', sqlerrm;
 end

@@ -98,12 +98,14 @@ export interface ErrorContext {
 
 /**
  * A provider's error text may quote the request back (a validation error echoing the messages, a parser quoting the
- * body it read): every quoted run is cut before the text reaches a log line or a span. The prompt is the tenant's data,
- * and a 400 from a vLLM-style server put it into the worker's log verbatim (tenth review). What is left (the error's
- * words, field names outside quotes) still says what went wrong.
+ * body it read): it is cut at its first quote (' " `) before it reaches a log line or a span, and kept to one line. The
+ * prompt is the tenant's data, and a 400 from a vLLM-style server put it into the worker's log verbatim (tenth review).
+ * Cutting only the quoted runs missed a quote that held a newline, and an apostrophe in the error's own words paired
+ * with the quote that opened the prompt (eleventh review). What is left, the error's first words, says what went wrong.
  */
 export function withoutQuotedText(s: string): string {
-  return s.replace(/'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*"|`[^`\n]*`/g, '"…"');
+  const q = s.search(/['"`]/);
+  return (q < 0 ? s : `${s.slice(0, q)}…`).replace(/\s+/g, ' ').trim();
 }
 
 export function toProviderError(e: unknown, ctx: ErrorContext): ProviderError {

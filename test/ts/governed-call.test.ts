@@ -16,6 +16,7 @@ import { estimateInputTokens } from '../../src/provider';
 import { localProviderConfig, LOCAL_KEY_ENV } from '../../src/provider/local-config';
 import { startMockProvider, type MockProvider } from '../../src/provider/mock-server';
 import { ProviderConfigSchema } from '../../src/provider/models';
+import { withoutQuotedText } from '../../src/provider/errors';
 import { CacheFillListener } from '../../src/worker/cache-fill-listener';
 import { Catalog } from '../../src/worker/catalog';
 import { configureProviders, NO_METRICS, type CallMetrics, type WorkerDeps } from '../../src/worker/deps';
@@ -393,6 +394,11 @@ describe('provider failures are recorded in our tables', () => {
     expect(line.error).toContain('validation error for ChatCompletionRequest');
     expect(JSON.stringify(r.lines)).not.toContain('March bill');
     expect(JSON.stringify(r.spans.map((sp) => [sp.status, sp.events]))).not.toContain('March bill');
+    // (eleventh review) Cutting only the quoted runs missed a quote holding a newline, and an apostrophe of the error's own
+    // words paired with the quote that opened the prompt.
+    expect(withoutQuotedText("input 'line one\nCard 4111 1111 1111 1111' is invalid")).toBe('input …');
+    expect(withoutQuotedText(`This model's maximum context is 8192; "my SSN is 123-45-6789, it's private"`)).toBe('This model…');
+    expect(withoutQuotedText('Rate limit reached for requests')).toBe('Rate limit reached for requests');
   });
 
   test('a provider this worker does not configure: the hold is released (no request was sent), final provider_not_configured', async () => {

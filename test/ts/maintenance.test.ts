@@ -113,3 +113,40 @@ test('partition DDL waits at most its lock timeout behind an open transaction, t
   }
   expect((await maintainPartitions(db.adminUrl, { lockTimeoutMs: 300 })).created).toBeGreaterThan(0); // run again later: done
 });
+
+test('retention takes its locks in one order: an application query reading requests then attempts does not deadlock it', async () => {
+  // (eleventh review) drop_expired_partitions took each partition's lock as it came to it, attempts_m before requests_m: a
+  // transaction on attempts made it wait there, an application query then read requests and waited behind it on attempts,
+  // and the drop, next wanting requests_m, deadlocked (40P01) and rolled back every month it had dropped.
+  const admin = db.pool('admin', 1);
+  await admin.query(`select tests.freeze_clock('2029-01-15 10:00:00+00')`);
+  await maintainPartitions(db.adminUrl, {});
+  await admin.query(`select tests.settle(tests.request_pk('ret-1'), 1) from tests.call(tests.tenant_a(), tests.user_a1(), 'ret-1')`);
+  await admin.query(`update llm_private.settings set idempotency_months = 1, ledger_retention_months = 2`);
+  await admin.query(`select tests.freeze_clock('2029-03-02 00:00:00+00')`);
+  const t = new Client({ connectionString: db.adminUrl });
+  const m = new Client({ connectionString: db.adminUrl });
+  const s = new Client({ connectionString: db.adminUrl });
+  await Promise.all([t.connect(), m.connect(), s.connect()]);
+  try {
+    await t.query('begin');
+    await t.query('select 1 from llm_private.attempts limit 1');
+    await m.query('begin');
+    await m.query('set local role llm_owner');
+    const drop = m.query('select llm_maint.drop_expired_partitions() as n').then((r) => Number(r.rows[0].n), (e: { code?: string }) => e.code);
+    await new Promise((r) => setTimeout(r, 300));
+    await s.query('begin');
+    await s.query(`select tests.act_as_app(tests.tenant_a(), tests.user_a1())`);
+    const read = s.query(`select state from llm.request_results where request_id = 'ret-1'`).then((r) => r.rows.length, (e: { code?: string }) => e.code);
+    await new Promise((r) => setTimeout(r, 300));
+    await t.query('commit');
+    const dropped = await drop;
+    expect(dropped).toBeGreaterThan(0);
+    await m.query('commit');
+    expect(await read).toBe(0); // January's request went with its month
+    await s.query('commit');
+  } finally {
+    await Promise.all([t.end(), m.end(), s.end()]);
+    await admin.query(`update llm_private.settings set ledger_retention_months = 13, idempotency_months = 2`);
+  }
+});
