@@ -752,7 +752,9 @@ begin
               -- (period_start alone, so that the months before are pruned: a test on the meter's window scanned them all)
               and (u.period_start >= llm_private.now() - interval '100 days' or u.period_start = '-infinity')
               and llm_private.period_end(m."window", u.period_start) > llm_private.now()
-            group by u.tenant_id, u.meter_id, u.user_id, u.budget_scope, u.period_start, m.shards loop
+            group by u.tenant_id, u.meter_id, u.user_id, u.budget_scope, u.period_start, m.shards
+            -- meter order, as a settle's alerts and trips go (trip_shutoff locks per limit and subject)
+            order by u.meter_id, u.tenant_id, u.user_id, u.budget_scope, u.period_start loop
     perform llm_private.usage_after_spend(r.meter_id, r.tenant_id, r.user_id, r.budget_scope, r.period_start, null, r.spent, r.cap, r.shards,
       0, r.limit_id, r.cap);
     n := n + 1;
@@ -1698,10 +1700,14 @@ declare
   v_suffix text;
   v_open boolean;
   v_moved bigint;
+  v_deadline timestamptz;
 begin
-  -- Every ledger table at once, in one order, before any partition: the function took each partition's lock as it came to
-  -- it (attempts_m before requests_m), so an application query reading requests then attempts deadlocked it, and the whole
-  -- run rolled back (eleventh review). Only when there is something to drop: this stops every tenant until it commits.
+  -- Every ledger table at once, before any partition, and never waiting while holding one: taken as it came to each
+  -- partition (attempts_m before requests_m), an application query reading requests then attempts deadlocked the run
+  -- (eleventh review); taken in one order, the expiry sweep (attempts, then requests) and a credit (adjustments, then
+  -- usage) still did (twelfth review). So all six NOWAIT, in one statement, again every 50 ms until the session's
+  -- lock_timeout (10 s by default from npm run maintain-partitions; 60 s when it is 0): a busy table gives 55P03, and
+  -- the run comes again the next day. Only when there is something to drop: this stops every tenant until it commits.
   if exists (select 1 from pg_inherits i
                join pg_class c on c.oid = i.inhrelid
                join pg_class parent on parent.oid = i.inhparent
@@ -1709,8 +1715,20 @@ begin
               where ns.nspname = 'llm_private' and parent.relname = any (llm_private.partitioned_tables())
                 and c.relname ~ '_m[0-9]{6}$'
                 and (substr(right(c.relname, 6), 1, 4)::int - 2000) * 12 + substr(right(c.relname, 6), 5, 2)::int - 1 < keep_from) then
-    lock table llm_private.requests, llm_private.request_inputs, llm_private.attempts, llm_private.usage, llm_private.alerts,
-      llm_private.adjustments in access exclusive mode;
+    v_deadline := clock_timestamp() + coalesce(nullif(current_setting('lock_timeout'), '0')::interval, interval '60 seconds');
+    loop
+      begin
+        lock table llm_private.requests, llm_private.request_inputs, llm_private.attempts, llm_private.usage, llm_private.alerts,
+          llm_private.adjustments in access exclusive mode nowait;
+        exit;
+      exception when lock_not_available then
+        if clock_timestamp() >= v_deadline then
+          raise exception using errcode = '55P03', message = 'llm_maint: the ledger tables stayed busy; nothing was dropped',
+            detail = format('lock_timeout %s', current_setting('lock_timeout')), hint = 'Retention runs again at the next maintain-partitions.';
+        end if;
+        perform pg_sleep(0.05);
+      end;
+    end loop;
   end if;
   for p in select c.relname, parent.relname as parent_name
              from pg_inherits i
@@ -1785,7 +1803,7 @@ ALTER FUNCTION llm_maint.drop_expired_partitions() OWNER TO llm_owner;
 -- Name: FUNCTION drop_expired_partitions(); Type: COMMENT; Schema: llm_maint; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm_maint.drop_expired_partitions() IS 'Owner only (SECURITY INVOKER; npm run maintain-partitions runs it as llm_owner): retention by whole months: detaches and drops ledger partitions older than settings.ledger_retention_months (no DELETE sweeps). Usage and alert rows still in use (a hold, a period not over: a quarter, a budget scope, a lifetime) move to the DEFAULT partition first; a month of requests, inputs and attempts with a request open or an attempt holding money is kept whole (a warning). Returns how many partitions it dropped.';
+COMMENT ON FUNCTION llm_maint.drop_expired_partitions() IS 'Owner only (SECURITY INVOKER; npm run maintain-partitions runs it as llm_owner): retention by whole months: detaches and drops ledger partitions older than settings.ledger_retention_months (no DELETE sweeps). It first takes the six ledger tables at once without waiting while holding any (55P03 after lock_timeout). Usage and alert rows still in use (a hold, a period not over: a quarter, a budget scope, a lifetime) move to the DEFAULT partition first; a month of requests, inputs and attempts with a request open or an attempt holding money is kept whole (a warning). Returns how many partitions it dropped.';
 
 --
 -- Name: ensure_partitions(); Type: FUNCTION; Schema: llm_maint; Owner: llm_owner
@@ -1848,6 +1866,7 @@ CREATE TABLE llm_private.shutoff_windows (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     cancelled_at timestamp with time zone,
     cancelled_by text,
+    trip_period timestamp with time zone,
     CONSTRAINT shutoff_windows_check CHECK (((scope = 'global'::llm_private.limit_scope) = (tenant_id IS NULL))),
     CONSTRAINT shutoff_windows_check1 CHECK (((scope = 'user'::llm_private.limit_scope) = (user_id IS NOT NULL))),
     CONSTRAINT shutoff_windows_check2 CHECK (((starts_at < ends_at) AND (ends_at < 'infinity'::timestamp with time zone) AND ((ends_at - starts_at) <= '92 days'::interval))),
@@ -1865,6 +1884,12 @@ ALTER TABLE llm_private.shutoff_windows OWNER TO llm_owner;
 --
 
 COMMENT ON TABLE llm_private.shutoff_windows IS 'Emergency shutoffs at global, tenant or user scope: opened by hand, scheduled in advance, or tripped when spent crosses a limit with trips_shutoff. Every window ends by time alone (finite, at most 92 days); an operator may cancel one.';
+
+--
+-- Name: COLUMN shutoff_windows.trip_period; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.shutoff_windows.trip_period IS 'A tripped window''s period: the start of its limit''s period when it tripped (-infinity for a lifetime meter), set by the guard; unique with its limit and subject. NULL for manual and scheduled windows.';
 
 --
 -- Name: active_shutoff(uuid, uuid, timestamp with time zone); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
@@ -3868,10 +3893,15 @@ begin
   select sum(u.spent), max(u.cap) into v_spent, v_cap from llm_private.usage u
    where u.tenant_id = new.tenant_id and u.meter_id = new.meter_id and u.user_id = new.user_id and u.budget_scope = new.budget_scope
      and u.period_start = new.period_start;
-  if l.id is null or v_spent is null or v_cap is null or v_cap <= 0 or not (new.threshold_pct = any (l.alert_pcts))
-     or v_spent * 100 < v_cap::numeric * new.threshold_pct then
+  if l.id is null or v_spent is null or v_cap is null or v_cap <= 0 or not (new.threshold_pct = any (l.alert_pcts)) then
     raise exception using errcode = 'LG005', message = 'an alert is recorded only when usage has crossed its threshold',
       detail = format('limit %s, %s %%: spent %s of %s', new.limit_id, new.threshold_pct, coalesce(v_spent::text, 'nothing'), coalesce(v_cap::text, '?'));
+  end if;
+  -- Below the threshold now: not recorded, and no error. The writer summed the shards on an older snapshot, and a credit or a
+  -- late settle on another shard brought the total back under meanwhile; raising here failed that settle (its answer lost)
+  -- or the whole minute's evaluate_limits (twelfth review). A forged alert is no more recorded than before.
+  if v_spent * 100 < v_cap::numeric * new.threshold_pct then
+    return null;
   end if;
   new.used := v_spent;
   new.cap := v_cap;
@@ -3886,7 +3916,7 @@ ALTER FUNCTION llm_private.tg_alerts__guard() OWNER TO llm_owner;
 -- Name: FUNCTION tg_alerts__guard(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm_private.tg_alerts__guard() IS 'Alerts: inserted only when the subject''s spend this period (all shards) has crossed one of its limit''s alert percentages; used, cap and fired_at are derived.';
+COMMENT ON FUNCTION llm_private.tg_alerts__guard() IS 'Alerts: inserted only when the subject''s spend this period (all shards) has crossed one of its limit''s alert percentages (an insert below it is skipped; one for a wrong limit or percentage raises LG005); used, cap and fired_at are derived.';
 
 --
 -- Name: tg_attempts__after_reserve(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
@@ -4897,15 +4927,19 @@ begin
           hint = 'Operators use llm.trip_shutoff or llm.schedule_shutoff.';
       end if;
       -- Once per period, whoever inserts: a window an operator cancelled stays cancelled (a money role re-inserting it stopped
-      -- every tenant again; review of 2026-11-26).
+      -- every tenant again; review of 2026-11-26). Skipped, not an error: a settle whose trip raced another's saw its window
+      -- here, and failed (twelfth review). Two trips that do not see each other meet the unique index on trip_period.
       if exists (select 1 from llm_private.shutoff_windows w
                   where w.kind = 'tripped' and w.limit_id = new.limit_id and w.scope = new.scope
                     and w.tenant_id is not distinct from new.tenant_id and w.user_id is not distinct from new.user_id
                     and w.starts_at >= v_period) then
-        raise exception using errcode = 'LG005', message = 'a limit trips its shutoff once per period',
-          detail = format('limit %s already tripped a window this period (cancelled windows stay cancelled)', new.limit_id);
+        return null;
       end if;
       new.starts_at := v_now;
+      new.trip_period := v_period;
+    end if;
+    if new.kind <> 'tripped' then
+      new.trip_period := null;
     end if;
     if new.kind = 'manual' and new.starts_at > llm_private.now() + interval '1 minute' then
       raise exception using errcode = '22023', message = 'a manual window starts now; schedule a later one',
@@ -4918,9 +4952,10 @@ begin
     return new;
   end if;
   if old.cancelled_at is not null or new.cancelled_at is null
-     or (new.id, new.scope, new.tenant_id, new.user_id, new.kind, new.starts_at, new.ends_at, new.reason, new.limit_id, new.created_by, new.created_at)
+     or (new.id, new.scope, new.tenant_id, new.user_id, new.kind, new.starts_at, new.ends_at, new.reason, new.limit_id, new.created_by, new.created_at,
+         new.trip_period)
         is distinct from (old.id, old.scope, old.tenant_id, old.user_id, old.kind, old.starts_at, old.ends_at, old.reason, old.limit_id,
-                          old.created_by, old.created_at) then
+                          old.created_by, old.created_at, old.trip_period) then
     raise exception using errcode = 'LG002', message = 'a shutoff window changes only by being cancelled, once',
       detail = format('window %s', old.id);
   end if;
@@ -4936,7 +4971,7 @@ ALTER FUNCTION llm_private.tg_shutoff_windows__guard() OWNER TO llm_owner;
 -- Name: FUNCTION tg_shutoff_windows__guard(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm_private.tg_shutoff_windows__guard() IS 'Windows: a tripped one only when its limit trips shutoffs, was applied to its subject this period, and the subject''s spend this period has reached the cap (checked from usage, whoever inserts); manual ones start now; afterwards a window can only be cancelled, once (stamped with who and when).';
+COMMENT ON FUNCTION llm_private.tg_shutoff_windows__guard() IS 'Windows: a tripped one only when its limit trips shutoffs, was applied to its subject this period, and the subject''s spend this period has reached the cap (checked from usage, whoever inserts), once per period (a second is skipped; trip_period, derived here, is unique with the limit and subject); manual ones start now; afterwards a window can only be cancelled, once (stamped with who and when).';
 
 --
 -- Name: tg_usage__guard(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
@@ -4995,6 +5030,9 @@ begin
   if v_end <= v_now then
     return;
   end if;
+  -- Once per period, even when several settles (each of its own shard) or llm.evaluate_limits cross together: each read no
+  -- window on its own snapshot and opened one, up to 5 for one tenant, and the guard failed the later ones' settles (twelfth
+  -- review). The unique index on (limit, subject, trip_period) makes the later ones wait for the first and do nothing.
   insert into llm_private.shutoff_windows (scope, tenant_id, user_id, kind, starts_at, ends_at, reason, limit_id)
   select v_scope, case when v_scope = 'global' then null else k_tenant end, case when v_scope = 'user' then k_user end, 'tripped',
          v_now, v_end, format('%s: spent %s of %s %s', m.name, p_used, p_cap, m.unit), p_limit_id
@@ -5004,7 +5042,8 @@ begin
                       -- days) never matched, and llm.evaluate_limits failed every minute on the guard's refusal (tenth review)
                       where w.kind = 'tripped' and w.limit_id = p_limit_id and w.starts_at >= llm_private.period_start(m."window", v_now)
                         and w.scope = v_scope and w.tenant_id is not distinct from case when v_scope = 'global' then null else k_tenant end
-                        and w.user_id is not distinct from case when v_scope = 'user' then k_user end);
+                        and w.user_id is not distinct from case when v_scope = 'user' then k_user end)
+  on conflict do nothing;
 end
 $$;
 
@@ -7964,6 +8003,18 @@ CREATE INDEX requests_default_tenant_id_request_id_endpoint_idx ON llm_private.r
 --
 
 CREATE INDEX shutoff_windows_active_idx ON llm_private.shutoff_windows USING btree (ends_at) WHERE (cancelled_at IS NULL);
+
+--
+-- Name: shutoff_windows_one_trip_per_period; Type: INDEX; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE UNIQUE INDEX shutoff_windows_one_trip_per_period ON llm_private.shutoff_windows USING btree (limit_id, scope, COALESCE(tenant_id, '00000000-0000-0000-0000-000000000000'::uuid), COALESCE(user_id, '00000000-0000-0000-0000-000000000000'::uuid), trip_period) WHERE (trip_period IS NOT NULL);
+
+--
+-- Name: INDEX shutoff_windows_one_trip_per_period; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON INDEX llm_private.shutoff_windows_one_trip_per_period IS 'One tripped window per limit, subject and period: llm_private.trip_shutoff inserts with ON CONFLICT DO NOTHING, so concurrent trips open one.';
 
 --
 -- Name: adjustments_default_pkey; Type: INDEX ATTACH; Schema: llm_private; Owner: llm_owner

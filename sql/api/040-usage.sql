@@ -307,10 +307,15 @@ begin
   select sum(u.spent), max(u.cap) into v_spent, v_cap from llm_private.usage u
    where u.tenant_id = new.tenant_id and u.meter_id = new.meter_id and u.user_id = new.user_id and u.budget_scope = new.budget_scope
      and u.period_start = new.period_start;
-  if l.id is null or v_spent is null or v_cap is null or v_cap <= 0 or not (new.threshold_pct = any (l.alert_pcts))
-     or v_spent * 100 < v_cap::numeric * new.threshold_pct then
+  if l.id is null or v_spent is null or v_cap is null or v_cap <= 0 or not (new.threshold_pct = any (l.alert_pcts)) then
     raise exception using errcode = 'LG005', message = 'an alert is recorded only when usage has crossed its threshold',
       detail = format('limit %s, %s %%: spent %s of %s', new.limit_id, new.threshold_pct, coalesce(v_spent::text, 'nothing'), coalesce(v_cap::text, '?'));
+  end if;
+  -- Below the threshold now: not recorded, and no error. The writer summed the shards on an older snapshot, and a credit or a
+  -- late settle on another shard brought the total back under meanwhile; raising here failed that settle (its answer lost)
+  -- or the whole minute's evaluate_limits (twelfth review). A forged alert is no more recorded than before.
+  if v_spent * 100 < v_cap::numeric * new.threshold_pct then
+    return null;
   end if;
   new.used := v_spent;
   new.cap := v_cap;
@@ -319,7 +324,7 @@ begin
 end
 $$;
 comment on function llm_private.tg_alerts__guard() is
-  'Alerts: inserted only when the subject''s spend this period (all shards) has crossed one of its limit''s alert percentages; used, cap and fired_at are derived.';
+  'Alerts: inserted only when the subject''s spend this period (all shards) has crossed one of its limit''s alert percentages (an insert below it is skipped; one for a wrong limit or percentage raises LG005); used, cap and fired_at are derived.';
 create or replace trigger _100_guard before insert on llm_private.alerts
   for each row execute function llm_private.tg_alerts__guard();
 

@@ -42,6 +42,9 @@ begin
   if v_end <= v_now then
     return;
   end if;
+  -- Once per period, even when several settles (each of its own shard) or llm.evaluate_limits cross together: each read no
+  -- window on its own snapshot and opened one, up to 5 for one tenant, and the guard failed the later ones' settles (twelfth
+  -- review). The unique index on (limit, subject, trip_period) makes the later ones wait for the first and do nothing.
   insert into llm_private.shutoff_windows (scope, tenant_id, user_id, kind, starts_at, ends_at, reason, limit_id)
   select v_scope, case when v_scope = 'global' then null else k_tenant end, case when v_scope = 'user' then k_user end, 'tripped',
          v_now, v_end, format('%s: spent %s of %s %s', m.name, p_used, p_cap, m.unit), p_limit_id
@@ -51,7 +54,8 @@ begin
                       -- days) never matched, and llm.evaluate_limits failed every minute on the guard's refusal (tenth review)
                       where w.kind = 'tripped' and w.limit_id = p_limit_id and w.starts_at >= llm_private.period_start(m."window", v_now)
                         and w.scope = v_scope and w.tenant_id is not distinct from case when v_scope = 'global' then null else k_tenant end
-                        and w.user_id is not distinct from case when v_scope = 'user' then k_user end);
+                        and w.user_id is not distinct from case when v_scope = 'user' then k_user end)
+  on conflict do nothing;
 end
 $$;
 comment on function llm_private.trip_shutoff(smallint, integer, uuid, uuid, timestamptz, bigint, bigint) is
@@ -93,15 +97,19 @@ begin
           hint = 'Operators use llm.trip_shutoff or llm.schedule_shutoff.';
       end if;
       -- Once per period, whoever inserts: a window an operator cancelled stays cancelled (a money role re-inserting it stopped
-      -- every tenant again; review of 2026-11-26).
+      -- every tenant again; review of 2026-11-26). Skipped, not an error: a settle whose trip raced another's saw its window
+      -- here, and failed (twelfth review). Two trips that do not see each other meet the unique index on trip_period.
       if exists (select 1 from llm_private.shutoff_windows w
                   where w.kind = 'tripped' and w.limit_id = new.limit_id and w.scope = new.scope
                     and w.tenant_id is not distinct from new.tenant_id and w.user_id is not distinct from new.user_id
                     and w.starts_at >= v_period) then
-        raise exception using errcode = 'LG005', message = 'a limit trips its shutoff once per period',
-          detail = format('limit %s already tripped a window this period (cancelled windows stay cancelled)', new.limit_id);
+        return null;
       end if;
       new.starts_at := v_now;
+      new.trip_period := v_period;
+    end if;
+    if new.kind <> 'tripped' then
+      new.trip_period := null;
     end if;
     if new.kind = 'manual' and new.starts_at > llm_private.now() + interval '1 minute' then
       raise exception using errcode = '22023', message = 'a manual window starts now; schedule a later one',
@@ -114,9 +122,10 @@ begin
     return new;
   end if;
   if old.cancelled_at is not null or new.cancelled_at is null
-     or (new.id, new.scope, new.tenant_id, new.user_id, new.kind, new.starts_at, new.ends_at, new.reason, new.limit_id, new.created_by, new.created_at)
+     or (new.id, new.scope, new.tenant_id, new.user_id, new.kind, new.starts_at, new.ends_at, new.reason, new.limit_id, new.created_by, new.created_at,
+         new.trip_period)
         is distinct from (old.id, old.scope, old.tenant_id, old.user_id, old.kind, old.starts_at, old.ends_at, old.reason, old.limit_id,
-                          old.created_by, old.created_at) then
+                          old.created_by, old.created_at, old.trip_period) then
     raise exception using errcode = 'LG002', message = 'a shutoff window changes only by being cancelled, once',
       detail = format('window %s', old.id);
   end if;
@@ -126,7 +135,7 @@ begin
 end
 $$;
 comment on function llm_private.tg_shutoff_windows__guard() is
-  'Windows: a tripped one only when its limit trips shutoffs, was applied to its subject this period, and the subject''s spend this period has reached the cap (checked from usage, whoever inserts); manual ones start now; afterwards a window can only be cancelled, once (stamped with who and when).';
+  'Windows: a tripped one only when its limit trips shutoffs, was applied to its subject this period, and the subject''s spend this period has reached the cap (checked from usage, whoever inserts), once per period (a second is skipped; trip_period, derived here, is unique with the limit and subject); manual ones start now; afterwards a window can only be cancelled, once (stamped with who and when).';
 create or replace trigger _100_guard before insert or update on llm_private.shutoff_windows
   for each row execute function llm_private.tg_shutoff_windows__guard();
 

@@ -368,7 +368,9 @@ begin
               -- (period_start alone, so that the months before are pruned: a test on the meter's window scanned them all)
               and (u.period_start >= llm_private.now() - interval '100 days' or u.period_start = '-infinity')
               and llm_private.period_end(m."window", u.period_start) > llm_private.now()
-            group by u.tenant_id, u.meter_id, u.user_id, u.budget_scope, u.period_start, m.shards loop
+            group by u.tenant_id, u.meter_id, u.user_id, u.budget_scope, u.period_start, m.shards
+            -- meter order, as a settle's alerts and trips go (trip_shutoff locks per limit and subject)
+            order by u.meter_id, u.tenant_id, u.user_id, u.budget_scope, u.period_start loop
     perform llm_private.usage_after_spend(r.meter_id, r.tenant_id, r.user_id, r.budget_scope, r.period_start, null, r.spent, r.cap, r.shards,
       0, r.limit_id, r.cap);
     n := n + 1;

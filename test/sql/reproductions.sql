@@ -1,7 +1,7 @@
 -- One test per attack reproduced against 0.1 (issue "The database is the boundary"), each now refused or harmless.
 -- The attacker holds the application's role (an SQL injection) in tenant A user A1's context, or the money role.
 begin;
-select plan(67);
+select plan(69);
 select tests.seed();
 select ok(tests.enqueue(tests.tenant_a(), tests.user_a1(), 'v-1') > 0 and tests.enqueue(tests.tenant_b(), tests.user_b1(), 'v-b') > 0
   and tests.enqueue(tests.tenant_a(), tests.user_a2(), 'v-a2', 'explanation', 'mock:small', 100, 'q', '{"source_watermark": "w"}') > 0,
@@ -123,9 +123,13 @@ select is((select count(*)::int from llm_private.shutoff_windows where kind = 't
 select tests.act_as_role('llm_operator');
 select llm.cancel_shutoff(id) from llm_private.shutoff_windows where kind = 'tripped' and limit_id = current_setting('tests.gl')::int;
 select tests.act_as_money(tests.tenant_a(), tests.user_a1());
-select throws_ok(format($q$insert into llm_private.shutoff_windows (scope, tenant_id, user_id, kind, starts_at, ends_at, reason, limit_id)
+-- (Skipped, not an error, since the twelfth review: a settle whose trip raced another's saw the window here and failed.)
+select lives_ok(format($q$insert into llm_private.shutoff_windows (scope, tenant_id, user_id, kind, starts_at, ends_at, reason, limit_id)
                            values ('global', null, null, 'tripped', now(), '2026-03-15 13:00+00', 'again', %s)$q$, current_setting('tests.gl')::int),
-  'LG005', null, '11. the cancelled window is not opened again by hand (once per period, whoever inserts)');
+  '11. a second window of the period, by hand: skipped');
+select tests.as_admin();
+select is((select count(*)::int from llm_private.shutoff_windows where kind = 'tripped' and limit_id = current_setting('tests.gl')::int
+            and cancelled_at is null), 0, '11. the cancelled window is not opened again by hand (once per period, whoever inserts)');
 select tests.act_as_role('llm_operator');
 select llm.end_limit(current_setting('tests.gl')::int);
 select tests.as_admin();
@@ -140,10 +144,16 @@ select tests.as_admin();
 select tests.act_as_role('llm_operator');
 select set_config('tests.ul', llm.set_limit('user_monthly', 1000000, tests.tenant_a(), tests.user_a1(), p_alert_pcts => '{50,80}')::text, true);
 select tests.act_as_money(tests.tenant_a(), tests.user_a1());
-select throws_ok(format($q$insert into llm_private.alerts (tenant_id, meter_id, user_id, budget_scope, period_start, threshold_pct, limit_id, used,
+-- (A forged alert below its threshold is skipped, not an error, since the twelfth review: a real one whose total fell back
+-- under the threshold between the writer's sum and the guard's failed its settle. A wrong percentage still raises.)
+select lives_ok(format($q$insert into llm_private.alerts (tenant_id, meter_id, user_id, budget_scope, period_start, threshold_pct, limit_id, used,
                            cap, fired_at) select %L, l.meter_id, %L, '', '2026-03-01', 80, l.id, 0, 1, '2020-01-01'
                            from llm_private.limits l where l.id = %s$q$, tests.tenant_a(), tests.user_a1(), current_setting('tests.ul')::int),
-  'LG005', null, '13. an alert is recorded only when usage has crossed its threshold');
+  '13. an alert below its threshold is not recorded (skipped)');
+select throws_ok(format($q$insert into llm_private.alerts (tenant_id, meter_id, user_id, budget_scope, period_start, threshold_pct, limit_id, used,
+                           cap, fired_at) select %L, l.meter_id, %L, '', '2026-03-01', 70, l.id, 0, 1, '2020-01-01'
+                           from llm_private.limits l where l.id = %s$q$, tests.tenant_a(), tests.user_a1(), current_setting('tests.ul')::int),
+  'LG005', null, '13. an alert at a percentage its limit does not name is refused');
 select tests.as_admin();
 select is((select count(*)::int from llm_private.alerts where limit_id = current_setting('tests.ul')::int), 0, '13. none was');
 

@@ -285,3 +285,63 @@ test('a settle and the expiry sweep crossing the same alert threshold never dead
     await admin.query('select llm.end_limit($1)', [globalLimit]);
   }
 }, 60_000);
+
+test('two settles crossing a tripping limit on two shards at once open one shutoff window, and neither fails', async () => {
+  // (twelfth review) Each settle read no window on its own snapshot and opened one (up to 5 for one tenant when 8 shards
+  // crossed together), and the guard, seeing the other's committed window, failed the later settles with LG005. Without a
+  // 100 % alert (whose unique key had lined them up), nothing ordered them.
+  const tenant = 'e0000000-0000-0000-0000-00000000000e';
+  const shard = async (u: string | null) =>
+    (await admin.query(`select llm_private.usage_shard('tenant', 8::smallint, $1, $2) as s`, [tenant, u])).rows[0].s as number;
+  const debitShard = await shard(null);
+  const users: string[] = [];
+  while (users.length < 2) {
+    const u = randomUUID();
+    const s = await shard(u);
+    if (s !== debitShard && !(await Promise.all(users.map(shard))).includes(s)) users.push(u);
+  }
+  await admin.query(`select tests.freeze_clock('2026-07-10 12:00:00+00')`);
+  await admin.query(`select llm.upsert_tenant($1, 'trip race tenant')`, [tenant]);
+  await admin.query(`select llm.define_meter('trip_race_month', 'tenant', 'month', 'micros', p_tenant_id => $1, p_shards => 8)`, [tenant]);
+  const limit = (await admin.query(`select llm.set_limit('trip_race_month', 100000, $1, p_kind => 'soft', p_trips_shutoff => true,
+    p_alert_pcts => '{80,95}') as id`, [tenant])).rows[0].id as number;
+  // 96 % spent already: its 80 and 95 % alerts are behind it, so no alert insert lines the two settles up.
+  await admin.query(`select llm.adjust_usage($1, null, 96000, 'spent elsewhere')`, [tenant]);
+  expect((await admin.query(`select count(*)::int as n from llm_private.alerts where limit_id = $1`, [limit])).rows[0].n).toBe(2);
+  // No global limit: its shard (one per tenant) would serialize the two settles, and the race would not happen.
+  await admin.query(`select llm.end_limit(l.id) from llm_private.limits l join llm_private.meters m on m.id = l.meter_id
+                      where m.name = 'global_hourly' and l.valid_until > llm_private.now()`);
+  const calls: Array<{ u: string; pk: string; attemptNo: number }> = [];
+  for (const [k, u] of users.entries()) {
+    const pk = await withApp(app, signContext(TEST_CONTEXT_SECRET, tenant, u), async (c) =>
+      (await c.query(`select request_pk::text from llm.enqueue_call($1::jsonb)`, [JSON.stringify({
+        request_id: `trip-race-${k}`, endpoint: 'explanation', model: 'mock:large', max_output_tokens: 1000,
+        messages: [{ role: 'user', content: `trip race ${k}` }] })])).rows[0].request_pk as string);
+    const held = await withMoney(worker, { tenantId: tenant, userId: u }, async (c) =>
+      (await c.query(`select decision, attempt_no from llm.reserve_call($1::bigint, 1, 1000, 30000)`, [pk])).rows[0] as
+        { decision: string; attempt_no: number });
+    expect(held.decision).toBe('allow');
+    calls.push({ u, pk, attemptNo: held.attempt_no });
+  }
+  // The first settle trips and stays open; the second settles meanwhile (it sees neither the first's spend nor its window,
+  // and crosses with its own), then the first commits.
+  const first = await worker.connect();
+  try {
+    await first.query('begin');
+    await first.query(`select set_config('role', 'llm_money', true), set_config('app.current_tenant_id', $1, true),
+      set_config('app.current_user_id', $2, true), set_config('app.context_tx', llm_private.tx_stamp()::text, true)`, [tenant, calls[0]!.u]);
+    await first.query(`select llm.settle_call($1::bigint, $2, 'ok', 1000, 0, 1000, 5)`, [calls[0]!.pk, calls[0]!.attemptNo]);
+    const second = withMoney(worker, { tenantId: tenant, userId: calls[1]!.u }, async (c) =>
+      (await c.query(`select state from llm.settle_call($1::bigint, $2, 'ok', 1000, 0, 1000, 5)`, [calls[1]!.pk, calls[1]!.attemptNo])).rows[0].state as string)
+      .then((s) => ({ s, e: null }), (e: { code?: string; message?: string }) => ({ s: null, e: `${e.code} ${e.message}` }));
+    await new Promise((r) => setTimeout(r, 300));
+    await first.query('commit');
+    expect(await second).toEqual({ s: 'settled', e: null });
+  } finally {
+    await first.query('rollback').catch(() => {});
+    first.release();
+  }
+  const { rows } = await admin.query(`select count(*)::int as n from llm_private.shutoff_windows where limit_id = $1`, [limit]);
+  expect(rows[0]).toEqual({ n: 1 });
+  await admin.query('select llm.end_limit($1)', [limit]);
+}, 60_000);

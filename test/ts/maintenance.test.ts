@@ -138,15 +138,45 @@ test('retention takes its locks in one order: an application query reading reque
     await s.query('begin');
     await s.query(`select tests.act_as_app(tests.tenant_a(), tests.user_a1())`);
     const read = s.query(`select state from llm.request_results where request_id = 'ret-1'`).then((r) => r.rows.length, (e: { code?: string }) => e.code);
-    await new Promise((r) => setTimeout(r, 300));
-    await t.query('commit');
-    const dropped = await drop;
-    expect(dropped).toBeGreaterThan(0);
-    await m.query('commit');
-    expect(await read).toBe(0); // January's request went with its month
+    // The read does not queue behind the drop (which holds no table while it waits): it answers at once, January's
+    // request still there; the drop goes through once both transactions have ended.
+    expect(await read).toBe(1);
     await s.query('commit');
+    await t.query('commit');
+    expect(await drop).toBeGreaterThan(0);
+    await m.query('commit');
   } finally {
     await Promise.all([t.end(), m.end(), s.end()]);
+    await admin.query(`update llm_private.settings set ledger_retention_months = 13, idempotency_months = 2`);
+  }
+});
+
+test('retention never waits while it holds a ledger table: the expiry sweep (attempts, then requests) does not deadlock it', async () => {
+  // (twelfth review) Locked in one order (requests first), the tables still deadlocked with a transaction that holds
+  // attempts and then reads requests, as the expiry sweep does (40P01 for the sweep or the drop). Now the drop takes all six
+  // NOWAIT and tries again, holding none meanwhile: the sweep-like transaction reads requests at once and ends first.
+  const admin = db.pool('admin', 1);
+  await admin.query(`select tests.freeze_clock('2029-06-15 00:00:00+00')`);
+  await admin.query(`update llm_private.settings set idempotency_months = 1, ledger_retention_months = 2`);
+  const t = new Client({ connectionString: db.adminUrl });
+  const m = new Client({ connectionString: db.adminUrl });
+  await Promise.all([t.connect(), m.connect()]);
+  try {
+    await t.query('begin');
+    await t.query('select 1 from llm_private.attempts limit 1');
+    await m.query('begin');
+    await m.query('set local role llm_owner');
+    const drop = m.query('select llm_maint.drop_expired_partitions() as n').then((r) => Number(r.rows[0].n), (e: { code?: string }) => e.code);
+    await new Promise((r) => setTimeout(r, 300));
+    const t0 = Date.now();
+    await t.query('select 1 from llm_private.requests limit 1'); // the drop holds no table while it waits
+    expect(Date.now() - t0).toBeLessThan(1000);
+    await t.query('commit');
+    expect(await drop).toBeGreaterThan(0);
+    await m.query('commit');
+  } finally {
+    await t.query('rollback').catch(() => {});
+    await Promise.all([t.end(), m.end()]);
     await admin.query(`update llm_private.settings set ledger_retention_months = 13, idempotency_months = 2`);
   }
 });
