@@ -114,6 +114,20 @@ test('partition DDL waits at most its lock timeout behind an open transaction, t
   expect((await maintainPartitions(db.adminUrl, { lockTimeoutMs: 300 })).created).toBeGreaterThan(0); // run again later: done
 });
 
+/**
+ * The interleaving both retention lock tests start from: t holds attempts (as the expiry sweep does first), then m, the
+ * owner, runs drop_expired_partitions; 300 ms later, gives the drop's pending result (partitions dropped, or its SQLSTATE).
+ */
+async function dropBehindAttemptsReader(t: Client, m: Client): Promise<{ drop: Promise<number | string | undefined> }> {
+  await t.query('begin');
+  await t.query('select 1 from llm_private.attempts limit 1');
+  await m.query('begin');
+  await m.query('set local role llm_owner');
+  const drop = m.query('select llm_maint.drop_expired_partitions() as n').then((r) => Number(r.rows[0].n), (e: { code?: string }) => e.code);
+  await new Promise((r) => setTimeout(r, 300));
+  return { drop }; // wrapped: an async function returning the promise itself would wait for the drop
+}
+
 test('retention takes its locks in one order: an application query reading requests then attempts does not deadlock it', async () => {
   // (eleventh review) drop_expired_partitions took each partition's lock as it came to it, attempts_m before requests_m: a
   // transaction on attempts made it wait there, an application query then read requests and waited behind it on attempts,
@@ -129,12 +143,7 @@ test('retention takes its locks in one order: an application query reading reque
   const s = new Client({ connectionString: db.adminUrl });
   await Promise.all([t.connect(), m.connect(), s.connect()]);
   try {
-    await t.query('begin');
-    await t.query('select 1 from llm_private.attempts limit 1');
-    await m.query('begin');
-    await m.query('set local role llm_owner');
-    const drop = m.query('select llm_maint.drop_expired_partitions() as n').then((r) => Number(r.rows[0].n), (e: { code?: string }) => e.code);
-    await new Promise((r) => setTimeout(r, 300));
+    const { drop } = await dropBehindAttemptsReader(t, m);
     await s.query('begin');
     await s.query(`select tests.act_as_app(tests.tenant_a(), tests.user_a1())`);
     const read = s.query(`select state from llm.request_results where request_id = 'ret-1'`).then((r) => r.rows.length, (e: { code?: string }) => e.code);
@@ -162,12 +171,7 @@ test('retention never waits while it holds a ledger table: the expiry sweep (att
   const m = new Client({ connectionString: db.adminUrl });
   await Promise.all([t.connect(), m.connect()]);
   try {
-    await t.query('begin');
-    await t.query('select 1 from llm_private.attempts limit 1');
-    await m.query('begin');
-    await m.query('set local role llm_owner');
-    const drop = m.query('select llm_maint.drop_expired_partitions() as n').then((r) => Number(r.rows[0].n), (e: { code?: string }) => e.code);
-    await new Promise((r) => setTimeout(r, 300));
+    const { drop } = await dropBehindAttemptsReader(t, m);
     const t0 = Date.now();
     await t.query('select 1 from llm_private.requests limit 1'); // the drop holds no table while it waits
     expect(Date.now() - t0).toBeLessThan(1000);
