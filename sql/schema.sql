@@ -1701,13 +1701,16 @@ declare
   v_open boolean;
   v_moved bigint;
   v_deadline timestamptz;
+  v_lock_timeout text;
 begin
-  -- Every ledger table at once, before any partition, and never waiting while holding one: taken as it came to each
-  -- partition (attempts_m before requests_m), an application query reading requests then attempts deadlocked the run
-  -- (eleventh review); taken in one order, the expiry sweep (attempts, then requests) and a credit (adjustments, then
-  -- usage) still did (twelfth review). So all six NOWAIT, in one statement, again every 50 ms until the session's
-  -- lock_timeout (10 s by default from npm run maintain-partitions; 60 s when it is 0): a busy table gives 55P03, and
-  -- the run comes again the next day. Only when there is something to drop: this stops every tenant until it commits.
+  -- Every ledger table at once, before any partition. Taken as it came to each partition (attempts_m before requests_m),
+  -- an application query reading requests then attempts deadlocked the run (eleventh review); taken in one order, the
+  -- expiry sweep (attempts, then requests) and a credit (adjustments, then usage) still did; taken NOWAIT, a steady stream
+  -- of readers kept it out until its lock_timeout (twelfth and thirteenth reviews). So one statement for the six, queued
+  -- (new readers line up behind it), but each wait bounded to a tenth of deadlock_timeout: a wait that could close a
+  -- cycle gives up before the deadlock detector looks, releases what the try took, and the loop tries again, until the
+  -- session's lock_timeout (10 s by default from npm run maintain-partitions; 60 s when it is 0) gives 55P03 and the run
+  -- comes again the next day. Only when there is something to drop: this stops every tenant until it commits.
   if exists (select 1 from pg_inherits i
                join pg_class c on c.oid = i.inhrelid
                join pg_class parent on parent.oid = i.inhparent
@@ -1715,20 +1718,24 @@ begin
               where ns.nspname = 'llm_private' and parent.relname = any (llm_private.partitioned_tables())
                 and c.relname ~ '_m[0-9]{6}$'
                 and (substr(right(c.relname, 6), 1, 4)::int - 2000) * 12 + substr(right(c.relname, 6), 5, 2)::int - 1 < keep_from) then
-    v_deadline := clock_timestamp() + coalesce(nullif(current_setting('lock_timeout'), '0')::interval, interval '60 seconds');
+    v_lock_timeout := current_setting('lock_timeout');
+    v_deadline := clock_timestamp() + coalesce(nullif(v_lock_timeout, '0')::interval, interval '60 seconds');
+    perform set_config('lock_timeout',
+      greatest(10, (extract(epoch from current_setting('deadlock_timeout')::interval) * 100)::int)::text || 'ms', true);
     loop
       begin
         lock table llm_private.requests, llm_private.request_inputs, llm_private.attempts, llm_private.usage, llm_private.alerts,
-          llm_private.adjustments in access exclusive mode nowait;
+          llm_private.adjustments in access exclusive mode;
         exit;
       exception when lock_not_available then
         if clock_timestamp() >= v_deadline then
           raise exception using errcode = '55P03', message = 'llm_maint: the ledger tables stayed busy; nothing was dropped',
-            detail = format('lock_timeout %s', current_setting('lock_timeout')), hint = 'Retention runs again at the next maintain-partitions.';
+            detail = format('lock_timeout %s', v_lock_timeout), hint = 'Retention runs again at the next maintain-partitions.';
         end if;
-        perform pg_sleep(0.05);
+        perform pg_sleep(0.01);
       end;
     end loop;
+    perform set_config('lock_timeout', v_lock_timeout, true);
   end if;
   for p in select c.relname, parent.relname as parent_name
              from pg_inherits i
@@ -1803,7 +1810,7 @@ ALTER FUNCTION llm_maint.drop_expired_partitions() OWNER TO llm_owner;
 -- Name: FUNCTION drop_expired_partitions(); Type: COMMENT; Schema: llm_maint; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm_maint.drop_expired_partitions() IS 'Owner only (SECURITY INVOKER; npm run maintain-partitions runs it as llm_owner): retention by whole months: detaches and drops ledger partitions older than settings.ledger_retention_months (no DELETE sweeps). It first takes the six ledger tables at once without waiting while holding any (55P03 after lock_timeout). Usage and alert rows still in use (a hold, a period not over: a quarter, a budget scope, a lifetime) move to the DEFAULT partition first; a month of requests, inputs and attempts with a request open or an attempt holding money is kept whole (a warning). Returns how many partitions it dropped.';
+COMMENT ON FUNCTION llm_maint.drop_expired_partitions() IS 'Owner only (SECURITY INVOKER; npm run maintain-partitions runs it as llm_owner): retention by whole months: detaches and drops ledger partitions older than settings.ledger_retention_months (no DELETE sweeps). It first takes the six ledger tables at once, queued but each wait bounded below deadlock_timeout, retrying until lock_timeout (then 55P03). Usage and alert rows still in use (a hold, a period not over: a quarter, a budget scope, a lifetime) move to the DEFAULT partition first; a month of requests, inputs and attempts with a request open or an attempt holding money is kept whole (a warning). Returns how many partitions it dropped.';
 
 --
 -- Name: ensure_partitions(); Type: FUNCTION; Schema: llm_maint; Owner: llm_owner
@@ -4937,6 +4944,10 @@ begin
       end if;
       new.starts_at := v_now;
       new.trip_period := v_period;
+      -- Until the period ends (92 days at most), with the figures it tripped on, whoever inserts: taken as written, a money
+      -- role's one-second window took the period's only trip, and the subject was never stopped (thirteenth review).
+      new.ends_at := least(llm_private.period_end(m."window", v_period), v_now + interval '92 days');
+      new.reason := format('%s: spent %s of %s %s', m.name, v_spent, v_cap, m.unit);
     end if;
     if new.kind <> 'tripped' then
       new.trip_period := null;

@@ -107,6 +107,10 @@ begin
       end if;
       new.starts_at := v_now;
       new.trip_period := v_period;
+      -- Until the period ends (92 days at most), with the figures it tripped on, whoever inserts: taken as written, a money
+      -- role's one-second window took the period's only trip, and the subject was never stopped (thirteenth review).
+      new.ends_at := least(llm_private.period_end(m."window", v_period), v_now + interval '92 days');
+      new.reason := format('%s: spent %s of %s %s', m.name, v_spent, v_cap, m.unit);
     end if;
     if new.kind <> 'tripped' then
       new.trip_period := null;

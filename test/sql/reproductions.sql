@@ -1,7 +1,7 @@
 -- One test per attack reproduced against 0.1 (issue "The database is the boundary"), each now refused or harmless.
 -- The attacker holds the application's role (an SQL injection) in tenant A user A1's context, or the money role.
 begin;
-select plan(69);
+select plan(72);
 select tests.seed();
 select ok(tests.enqueue(tests.tenant_a(), tests.user_a1(), 'v-1') > 0 and tests.enqueue(tests.tenant_b(), tests.user_b1(), 'v-b') > 0
   and tests.enqueue(tests.tenant_a(), tests.user_a2(), 'v-a2', 'explanation', 'mock:small', 100, 'q', '{"source_watermark": "w"}') > 0,
@@ -312,6 +312,31 @@ select is((select count(*) from llm_private.alerts a join llm_private.meters m o
   '21. 160 000 spent of a lifetime 100 000 (8 shards): its 50 % alert fires');
 select is((select count(*) from llm_private.shutoff_windows w join llm_private.limits l on l.id = w.limit_id join llm_private.meters m on m.id = l.meter_id
             where m.name = 'tenant_life_r21'), 1::bigint, '21. and its shutoff trips, once, however often the sweep runs');
+
+-- 22. (thirteenth review) The money role took the period's only trip with a window that ended a second later: the guard
+-- checked the end it was given, never set it, and once per period kept the real trip out. A tripped window now ends when its
+-- period does (92 days at most), whatever the inserter says.
+select tests.act_as_role('llm_operator');
+select llm.upsert_tenant('c2200000-0000-0000-0000-00000000000c', 'tenant 22');
+select llm.define_meter('tenant_day_r22', 'tenant', 'day', 'micros', p_tenant_id => 'c2200000-0000-0000-0000-00000000000c');
+select llm.set_limit('tenant_day_r22', 1000, 'c2200000-0000-0000-0000-00000000000c', p_kind => 'soft');
+select tests.as_admin();
+select tests.settle(tests.request_pk('r22-1'), 1) from tests.call('c2200000-0000-0000-0000-00000000000c', 'c2210000-0000-0000-0000-000000000001', 'r22-1');
+select tests.act_as_role('llm_operator');
+select set_config('tests.l22', llm.set_limit('tenant_day_r22', 1000, 'c2200000-0000-0000-0000-00000000000c', p_kind => 'soft',
+  p_trips_shutoff => true)::text, true);
+select tests.as_admin();
+select is((select decision from tests.call('c2200000-0000-0000-0000-00000000000c', 'c2210000-0000-0000-0000-000000000001', 'r22-2')), 'allow',
+  '22. over its cap under a limit that now trips, before anything tripped it (a soft limit admits)');
+select tests.act_as_money('c2200000-0000-0000-0000-00000000000c', 'c2210000-0000-0000-0000-000000000001');
+select lives_ok(format($q$insert into llm_private.shutoff_windows (scope, tenant_id, user_id, kind, starts_at, ends_at, reason, limit_id)
+                         values ('tenant', 'c2200000-0000-0000-0000-00000000000c', null, 'tripped', now(), llm_private.now() + interval '1 second',
+                                 'nothing to see', %s)$q$, current_setting('tests.l22')),
+  '22. the money role opens the trip itself, for one second');
+select tests.as_admin();
+select results_eq($$select ends_at, reason from llm_private.shutoff_windows where limit_id = current_setting('tests.l22')::int$$,
+  $$values ('2026-03-16 00:00:00+00'::timestamptz, 'tenant_day_r22: spent 25000 of 1000 micros')$$,
+  '22. the window lasts until its day ends, with the figures it tripped on');
 
 select * from finish();
 rollback;

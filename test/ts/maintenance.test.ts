@@ -160,10 +160,11 @@ test('retention takes its locks in one order: an application query reading reque
   }
 });
 
-test('retention never waits while it holds a ledger table: the expiry sweep (attempts, then requests) does not deadlock it', async () => {
+test('retention gives way to the expiry sweep (attempts, then requests): no deadlock, the sweep goes on at once', async () => {
   // (twelfth review) Locked in one order (requests first), the tables still deadlocked with a transaction that holds
-  // attempts and then reads requests, as the expiry sweep does (40P01 for the sweep or the drop). Now the drop takes all six
-  // NOWAIT and tries again, holding none meanwhile: the sweep-like transaction reads requests at once and ends first.
+  // attempts and then reads requests, as the expiry sweep does (40P01 for the sweep or the drop). Now each of the drop's
+  // waits gives up well before the deadlock detector looks, releasing what it took, and the drop tries again: the
+  // sweep-like transaction reads requests within a try's wait and ends first.
   const admin = db.pool('admin', 1);
   await admin.query(`select tests.freeze_clock('2029-06-15 00:00:00+00')`);
   await admin.query(`update llm_private.settings set idempotency_months = 1, ledger_retention_months = 2`);
@@ -173,7 +174,7 @@ test('retention never waits while it holds a ledger table: the expiry sweep (att
   try {
     const { drop } = await dropBehindAttemptsReader(t, m);
     const t0 = Date.now();
-    await t.query('select 1 from llm_private.requests limit 1'); // the drop holds no table while it waits
+    await t.query('select 1 from llm_private.requests limit 1'); // at most one try's wait (a tenth of deadlock_timeout)
     expect(Date.now() - t0).toBeLessThan(1000);
     await t.query('commit');
     expect(await drop).toBeGreaterThan(0);
@@ -181,6 +182,43 @@ test('retention never waits while it holds a ledger table: the expiry sweep (att
   } finally {
     await t.query('rollback').catch(() => {});
     await Promise.all([t.end(), m.end()]);
+    await admin.query(`update llm_private.settings set ledger_retention_months = 13, idempotency_months = 2`);
+  }
+});
+
+test('retention gets into a ledger that always has a reader: its lock queues (new readers wait behind it), each wait short', async () => {
+  // (thirteenth review) Taken NOWAIT, the six tables were never free at once under a steady stream of readers, and the drop
+  // gave up (55P03) after its lock_timeout in 2 of 4 runs. Three readers here overlap so that one always holds attempts.
+  const admin = db.pool('admin', 1);
+  await admin.query(`select tests.freeze_clock('2029-07-15 00:00:00+00')`);
+  await maintainPartitions(db.adminUrl, {});
+  await admin.query(`select tests.freeze_clock('2029-12-15 00:00:00+00')`);
+  await admin.query(`update llm_private.settings set idempotency_months = 1, ledger_retention_months = 2`);
+  const readers = [0, 1, 2].map(() => new Client({ connectionString: db.adminUrl }));
+  const m = new Client({ connectionString: db.adminUrl });
+  await Promise.all([...readers, m].map((c) => c.connect()));
+  let reading = true;
+  const loops = readers.map(async (c, k) => {
+    await new Promise((r) => setTimeout(r, 20 * k));
+    while (reading) {
+      await c.query('begin');
+      await c.query('select 1 from llm_private.attempts limit 1');
+      await new Promise((r) => setTimeout(r, 60));
+      await c.query('commit');
+    }
+  });
+  try {
+    await new Promise((r) => setTimeout(r, 200));
+    await m.query('begin');
+    await m.query(`set local lock_timeout = '2s'`);
+    await m.query('set local role llm_owner');
+    const dropped = await m.query('select llm_maint.drop_expired_partitions() as n').then((r) => Number(r.rows[0].n), (e: { code?: string }) => e.code);
+    await m.query('commit');
+    expect(dropped).toBeGreaterThan(0);
+  } finally {
+    reading = false;
+    await Promise.all(loops);
+    await Promise.all([...readers, m].map((c) => c.end()));
     await admin.query(`update llm_private.settings set ledger_retention_months = 13, idempotency_months = 2`);
   }
 });
