@@ -4922,25 +4922,25 @@ begin
        where l.id = new.limit_id and l.trips_shutoff and x.scope = new.scope;
       if m.id is not null then
         v_period := llm_private.period_start(m."window", v_now);
+        -- Once per period, whoever inserts: a window an operator cancelled stays cancelled (a money role re-inserting it
+        -- stopped every tenant again; review of 2026-11-26). Skipped, not an error: a settle whose trip raced another's saw
+        -- its window here, and failed (twelfth review); llm_private.trip_shutoff relies on this skip. Two trips that do not
+        -- see each other meet the unique index on trip_period.
+        if exists (select 1 from llm_private.shutoff_windows w
+                    where w.kind = 'tripped' and w.limit_id = new.limit_id and w.scope = new.scope
+                      and w.tenant_id is not distinct from new.tenant_id and w.user_id is not distinct from new.user_id
+                      and w.starts_at >= v_period) then
+          return null;
+        end if;
         select sum(u.spent), max(u.cap), coalesce(bool_or(u.limit_id = new.limit_id), false) into v_spent, v_cap, v_applied
           from llm_private.usage u
          where u.tenant_id = coalesce(new.tenant_id, llm_private.nil_uuid()) and u.meter_id = m.id
            and u.user_id = coalesce(new.user_id, llm_private.nil_uuid()) and u.budget_scope = '' and u.period_start = v_period;
       end if;
-      if m.id is null or v_spent is null or not v_applied or v_spent < v_cap
-         or new.ends_at > llm_private.period_end(m."window", v_period) then
+      if m.id is null or v_spent is null or not v_applied or v_spent < v_cap then
         raise exception using errcode = 'LG005', message = 'a tripped window is opened only by spend crossing a limit',
           detail = format('limit %s: spent %s of %s this period', new.limit_id, coalesce(v_spent::text, 'nothing'), coalesce(v_cap::text, '?')),
           hint = 'Operators use llm.trip_shutoff or llm.schedule_shutoff.';
-      end if;
-      -- Once per period, whoever inserts: a window an operator cancelled stays cancelled (a money role re-inserting it stopped
-      -- every tenant again; review of 2026-11-26). Skipped, not an error: a settle whose trip raced another's saw its window
-      -- here, and failed (twelfth review). Two trips that do not see each other meet the unique index on trip_period.
-      if exists (select 1 from llm_private.shutoff_windows w
-                  where w.kind = 'tripped' and w.limit_id = new.limit_id and w.scope = new.scope
-                    and w.tenant_id is not distinct from new.tenant_id and w.user_id is not distinct from new.user_id
-                    and w.starts_at >= v_period) then
-        return null;
       end if;
       new.starts_at := v_now;
       new.trip_period := v_period;
@@ -5041,19 +5041,12 @@ begin
   if v_end <= v_now then
     return;
   end if;
-  -- Once per period, even when several settles (each of its own shard) or llm.evaluate_limits cross together: each read no
-  -- window on its own snapshot and opened one, up to 5 for one tenant, and the guard failed the later ones' settles (twelfth
-  -- review). The unique index on (limit, subject, trip_period) makes the later ones wait for the first and do nothing.
+  -- Once per period: the guard skips a window of a period that already has one (an operator's cancel stands), and the
+  -- unique index on trip_period makes a concurrent second trip wait for the first and do nothing (twelfth review). The
+  -- guard also sets the window's end and reason from what it checks; these are what the trip would say.
   insert into llm_private.shutoff_windows (scope, tenant_id, user_id, kind, starts_at, ends_at, reason, limit_id)
-  select v_scope, case when v_scope = 'global' then null else k_tenant end, case when v_scope = 'user' then k_user end, 'tripped',
-         v_now, v_end, format('%s: spent %s of %s %s', m.name, p_used, p_cap, m.unit), p_limit_id
-   where not exists (select 1 from llm_private.shutoff_windows w
-                      -- once per period, as the guard counts it (a window begun in this period; a lifetime meter's, ever):
-                      -- a window an operator cancelled stays cancelled. Compared with v_end instead, a lifetime's (now + 92
-                      -- days) never matched, and llm.evaluate_limits failed every minute on the guard's refusal (tenth review)
-                      where w.kind = 'tripped' and w.limit_id = p_limit_id and w.starts_at >= llm_private.period_start(m."window", v_now)
-                        and w.scope = v_scope and w.tenant_id is not distinct from case when v_scope = 'global' then null else k_tenant end
-                        and w.user_id is not distinct from case when v_scope = 'user' then k_user end)
+  values (v_scope, case when v_scope = 'global' then null else k_tenant end, case when v_scope = 'user' then k_user end, 'tripped',
+          v_now, v_end, format('%s: spent %s of %s %s', m.name, p_used, p_cap, m.unit), p_limit_id)
   on conflict do nothing;
 end
 $$;
@@ -5093,6 +5086,8 @@ CREATE FUNCTION llm_private.usage_after_spend(p_meter_id smallint, k_tenant uuid
     SET search_path TO 'pg_catalog'
     AS $$
 declare
+  -- (p_spent_delta is no longer read: every threshold reached fires, not only those this spend crossed. It stays in the
+  -- signature, which upgraded databases keep.)
   l llm_private.limits;
   total bigint := p_shard_spent;
   pct smallint;
@@ -5455,8 +5450,8 @@ COMMENT ON FUNCTION llm_private.usage_shard(p_scope llm_private.limit_scope, p_s
 CREATE FUNCTION llm_private.worst_case_micros(p llm_private.model_prices, p_input_tokens integer, p_output_tokens integer) RETURNS bigint
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     AS $$
-  select pg_catalog.div(p_input_tokens::pg_catalog.numeric * greatest(p.input_per_mtok_micros, p.cached_input_per_mtok_micros)
-                        + p_output_tokens::pg_catalog.numeric * p.output_per_mtok_micros + 999999, 1000000)::pg_catalog.int8
+  select greatest(llm_private.call_cost_micros(p, p_input_tokens, 0, p_output_tokens),
+                  llm_private.call_cost_micros(p, 0, p_input_tokens, p_output_tokens))
 $$;
 
 ALTER FUNCTION llm_private.worst_case_micros(p llm_private.model_prices, p_input_tokens integer, p_output_tokens integer) OWNER TO llm_owner;

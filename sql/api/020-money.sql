@@ -25,8 +25,8 @@ create or replace function llm_private.worst_case_micros(p llm_private.model_pri
   returns bigint
   language sql immutable parallel safe
 as $$
-  select pg_catalog.div(p_input_tokens::pg_catalog.numeric * greatest(p.input_per_mtok_micros, p.cached_input_per_mtok_micros)
-                        + p_output_tokens::pg_catalog.numeric * p.output_per_mtok_micros + 999999, 1000000)::pg_catalog.int8
+  select greatest(llm_private.call_cost_micros(p, p_input_tokens, 0, p_output_tokens),
+                  llm_private.call_cost_micros(p, 0, p_input_tokens, p_output_tokens))
 $$;
 comment on function llm_private.worst_case_micros(llm_private.model_prices, integer, integer) is
   'What a reserve holds: every input token at the dearer of the two input prices (a cached price above the uncached one was charged past the hold; tenth review) and every allowed output token, rounded up once. No settle within these tokens costs more (call_cost_micros).';

@@ -235,6 +235,8 @@ create or replace function llm_private.usage_after_spend(p_meter_id smallint, k_
   set search_path = pg_catalog
 as $$
 declare
+  -- (p_spent_delta is no longer read: every threshold reached fires, not only those this spend crossed. It stays in the
+  -- signature, which upgraded databases keep.)
   l llm_private.limits;
   total bigint := p_shard_spent;
   pct smallint;
