@@ -13,6 +13,7 @@ import { DEFAULT_EMBEDDED_PORT, PG_DIR, EMBEDDED_DATABASE, embeddedEnv, Embedded
 import { migrateAll } from '../db/migrate';
 import { ROLES, urlForRole } from '../db/urls';
 import { startLocalWorker, type LocalWorker } from './local-worker';
+import { stopSignal } from '../signals';
 
 const say = (s: string) => process.stdout.write(`${s}\n`);
 const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
@@ -54,7 +55,7 @@ async function main(argv: string[]): Promise<number> {
   }
   // Ctrl-C stops the worker first, then the server (startEmbedded's callerStops): handled from
   // here on, so a Ctrl-C during start-up also ends in a clean stop.
-  const stopRequested = new Promise<void>((resolve) => process.once('SIGINT', resolve).once('SIGTERM', resolve));
+  const stopRequested = stopSignal();
   const server = await startEmbedded(undefined, port, { callerStops: true });
   let local: LocalWorker | null = null;
   try {

@@ -22,6 +22,7 @@ import { printSummary } from '../demo/summary';
 import { waitForLlmJobs } from '../worker/queue';
 import { startLocalWorker } from './local-worker';
 import { runWorker } from './worker';
+import { stopSignal } from '../signals';
 
 const say = (s: string) => process.stdout.write(`${s}\n`);
 
@@ -62,10 +63,7 @@ async function runDemo(env: NodeJS.ProcessEnv, once: boolean, embedded: boolean)
     await enqueueAndReport(local.worker.deps.pool, local.cfg, env);
     if (once) return;
     // Listening for signals before the URL is printed: whoever reads it may stop us at once.
-    const signal = new Promise<string>((resolve) => {
-      process.once('SIGINT', () => resolve('SIGINT'));
-      process.once('SIGTERM', () => resolve('SIGTERM'));
-    });
+    const signal = stopSignal();
     const url = local.worker.dashboardUrl;
     say('');
     if (url) say(`start: dashboard on ${url} (served by the worker, read as llm_viewer${env.DASHBOARD_TOKEN ? '; token required' : ''})`);

@@ -7,6 +7,7 @@
 import { loadConfig } from '../config';
 import { createLogger } from '../logger';
 import { startWorker } from '../worker/run';
+import { stopSignal } from '../signals';
 
 export async function runWorker(env: NodeJS.ProcessEnv = process.env, level?: string): Promise<number> {
   const cfg = loadConfig(env);
@@ -14,10 +15,7 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env, level?: st
   // Handlers before anything starts: graphile-worker may claim a job as soon as run() returns, a
   // supervisor may signal as soon as it reads `worker_started`, and until a listener exists the
   // kernel applies SIGTERM's default (the process dies mid-job without a clean stop).
-  const signal = new Promise<string>((resolve) => {
-    process.once('SIGINT', () => resolve('SIGINT'));
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-  });
+  const signal = stopSignal();
   const worker = await startWorker(cfg, logger, env);
   logger.info({ event: 'worker_started', mode: 'library', concurrency: cfg.worker.concurrency, providers: cfg.providers.map((p) => p.name),
     metrics_port: worker.metricsPort, health_port: worker.healthPort, dashboard_url: worker.dashboardUrl }, 'worker started');

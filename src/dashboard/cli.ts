@@ -7,6 +7,7 @@
 import { Pool } from 'pg';
 import { redactUrl, urlForRole } from '../db/urls';
 import { dashboardSettingsFromEnv, DashboardConfigError, startDashboard } from './index';
+import { stopSignal } from '../signals';
 
 async function main(env: NodeJS.ProcessEnv): Promise<void> {
   if (!env.DATABASE_URL) throw new DashboardConfigError('DATABASE_URL is not set: the database whose audit views the dashboard reads');
@@ -21,8 +22,7 @@ async function main(env: NodeJS.ProcessEnv): Promise<void> {
     await pool.end();
     process.exit(0);
   };
-  process.once('SIGINT', () => void stop());
-  process.once('SIGTERM', () => void stop());
+  void stopSignal().then(stop);
   // Listening for signals before announcing the URL: a supervisor may stop us as soon as it reads it.
   console.log(`dashboard on ${dash.url} (reading ${redactUrl(url)} as llm_viewer${settings.token ? '; token required' : ''})`);
 }
