@@ -4037,6 +4037,7 @@ declare
   v_reason llm_private.reason := 'ok';
   v_bind_used bigint;
   v_held_rows integer := 0;
+  v_found boolean;
   v_amounts bigint[] := '{}';
   v_kt uuid[] := '{}';
   v_ku uuid[] := '{}';
@@ -4310,11 +4311,32 @@ begin
     k_period := case l."window" when 'budget_scope' then v_scope_started when 'hour' then v_hour
                                 when 'month' then date_trunc('month', v_now, 'UTC') else llm_private.period_start(l."window", v_now) end;
     k_shard := llm_private.usage_shard(l.scope, l.shards, q.tenant_id, q.user_id);
-    update llm_private.usage u set held = u.held + v_amount, limit_id = l.limit_id
-     where u.tenant_id = k_tenant and u.meter_id = l.meter_id and u.user_id = k_user and u.budget_scope = k_scope
-       and u.period_start = k_period and u.shard = k_shard and u.cap = l.cap
-       and (l.kind <> 'hard' or u.held + u.spent + v_amount <= u.quota);
-    if not found then
+    if l.shards = 1 then
+      update llm_private.usage u set held = u.held + v_amount, limit_id = l.limit_id
+       where u.tenant_id = k_tenant and u.meter_id = l.meter_id and u.user_id = k_user and u.budget_scope = k_scope
+         and u.period_start = k_period and u.shard = k_shard and u.cap = l.cap
+         and (l.kind <> 'hard' or u.held + u.spent + v_amount <= u.quota);
+      v_found := found;
+    else
+      -- A sharded meter's fast path runs in a subtransaction that is rolled back when it holds nothing. An UPDATE that
+      -- waited for a concurrent change of its shard and whose re-check then failed keeps that row locked (PostgreSQL locks
+      -- the row it re-checks); the slow path then locks every shard in shard order to follow a changed cap, and holding
+      -- this one out of order it deadlocked with another reserve doing the same, or with a sweep or a credit locking in
+      -- order (tenth and twelfth reviews: 39 to 45 40P01 per ~735 reserves with the cap changed every 5 ms).
+      begin
+        update llm_private.usage u set held = u.held + v_amount, limit_id = l.limit_id
+         where u.tenant_id = k_tenant and u.meter_id = l.meter_id and u.user_id = k_user and u.budget_scope = k_scope
+           and u.period_start = k_period and u.shard = k_shard and u.cap = l.cap
+           and (l.kind <> 'hard' or u.held + u.spent + v_amount <= u.quota);
+        v_found := found;
+        if not v_found then
+          raise exception using errcode = 'LGX00', message = 'internal: let go of the re-checked shard';
+        end if;
+      exception when sqlstate 'LGX00' then
+        v_found := false;
+      end;
+    end if;
+    if not v_found then
       h := llm_private.usage_hold(l.meter_id, l.shards, k_tenant, k_user, k_scope, k_period, k_shard, l.limit_id, l.cap,
         l.kind = 'hard', v_amount);
       if not h.ok then
@@ -5281,15 +5303,23 @@ CREATE FUNCTION llm_private.usage_hold(p_meter_id smallint, p_shards smallint, k
 begin
   ok := true;
   for pass in 1..2 loop
-    update llm_private.usage u set held = u.held + p_amount, limit_id = p_limit_id
-     where u.tenant_id = k_tenant and u.meter_id = p_meter_id and u.user_id = k_user and u.budget_scope = k_scope
-       and u.period_start = k_period and u.shard = k_shard and u.cap = p_cap
-       and (not p_hard or u.held + u.spent + p_amount <= u.quota);
-    if found then
-      return;
-    end if;
-    exit when pass = 2;
     perform llm_private.usage_prepare(p_meter_id, p_shards, k_tenant, k_user, k_scope, k_period, p_limit_id, p_cap);
+    begin
+      update llm_private.usage u set held = u.held + p_amount, limit_id = p_limit_id
+       where u.tenant_id = k_tenant and u.meter_id = p_meter_id and u.user_id = k_user and u.budget_scope = k_scope
+         and u.period_start = k_period and u.shard = k_shard and u.cap = p_cap
+         and (not p_hard or u.held + u.spent + p_amount <= u.quota);
+      if found then
+        return;
+      end if;
+      raise exception using errcode = 'LGX00', message = 'internal: let go of the re-checked shard';
+    exception when sqlstate 'LGX00' then
+      null;
+    end;
+    -- Another try only when the cap moved again meanwhile; a short shard borrows.
+    exit when not exists (select 1 from llm_private.usage u
+                           where u.tenant_id = k_tenant and u.meter_id = p_meter_id and u.user_id = k_user and u.budget_scope = k_scope
+                             and u.period_start = k_period and u.cap <> p_cap);
   end loop;
   if p_shards > 1 and llm_private.usage_borrow(p_meter_id, k_tenant, k_user, k_scope, k_period, k_shard, p_amount) then
     update llm_private.usage u set held = u.held + p_amount, limit_id = p_limit_id
@@ -5313,7 +5343,7 @@ ALTER FUNCTION llm_private.usage_hold(p_meter_id smallint, p_shards smallint, k_
 -- Name: FUNCTION usage_hold(p_meter_id smallint, p_shards smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, k_shard smallint, p_limit_id integer, p_cap bigint, p_hard boolean, p_amount bigint, OUT ok boolean, OUT used bigint); Type: COMMENT; Schema: llm_private; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm_private.usage_hold(p_meter_id smallint, p_shards smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, k_shard smallint, p_limit_id integer, p_cap bigint, p_hard boolean, p_amount bigint, OUT ok boolean, OUT used bigint) IS 'Holds an amount on a call''s usage row if it fits (hard) or always (soft); else reports what the subject used.';
+COMMENT ON FUNCTION llm_private.usage_hold(p_meter_id smallint, p_shards smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, k_shard smallint, p_limit_id integer, p_cap bigint, p_hard boolean, p_amount bigint, OUT ok boolean, OUT used bigint) IS 'The reserve''s slow path: follows a new period or a changed cap, holds an amount on the call''s usage row if it fits (hard) or always (soft), borrowing quota from other shards; else reports what the subject used.';
 
 --
 -- Name: usage_key(llm_private.limit_scope, llm_private.limit_window, smallint, uuid, uuid, text, timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: llm_private; Owner: llm_owner

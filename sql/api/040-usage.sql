@@ -179,10 +179,14 @@ comment on function llm_private.usage_borrow(smallint, uuid, uuid, text, timesta
   'Escrow rebalance: moves free quota from shards nobody holds (SKIP LOCKED) to the call''s shard until the amount fits; true when it does.';
 
 /*
- * Hold an amount on a meter for a call. Fast path: one conditional UPDATE of the call's shard
- * (the cap check is the UPDATE itself, re-checked under the row lock by READ COMMITTED). Slow
- * path: new period, changed cap, escrow borrowing. Returns whether it holds, and if not, what the
- * subject has used (held + spent over all shards) for the refusal's figures.
+ * Hold an amount on a meter for a call: the slow path, after the reserve's own conditional UPDATE
+ * of the call's shard (the fast path) held nothing. Follows a new period or a changed cap
+ * (usage_prepare), tries the shard again, then borrows (escrow). Returns whether it holds, and if
+ * not, what the subject has used (held + spent over all shards) for the refusal's figures.
+ * Lock order: the caller holds no row of this meter (a sharded fast path rolls its subtransaction
+ * back), usage_prepare locks every shard in shard order, and each try of the call's shard runs in a
+ * subtransaction that lets go of the row when it holds nothing: a re-check that failed after a
+ * wait keeps its row locked, and the next usage_prepare would then take the shards out of order.
  */
 create or replace function llm_private.usage_hold(p_meter_id smallint, p_shards smallint, k_tenant uuid, k_user uuid, k_scope text,
   k_period timestamptz, k_shard smallint, p_limit_id integer, p_cap bigint, p_hard boolean, p_amount bigint,
@@ -193,15 +197,23 @@ as $$
 begin
   ok := true;
   for pass in 1..2 loop
-    update llm_private.usage u set held = u.held + p_amount, limit_id = p_limit_id
-     where u.tenant_id = k_tenant and u.meter_id = p_meter_id and u.user_id = k_user and u.budget_scope = k_scope
-       and u.period_start = k_period and u.shard = k_shard and u.cap = p_cap
-       and (not p_hard or u.held + u.spent + p_amount <= u.quota);
-    if found then
-      return;
-    end if;
-    exit when pass = 2;
     perform llm_private.usage_prepare(p_meter_id, p_shards, k_tenant, k_user, k_scope, k_period, p_limit_id, p_cap);
+    begin
+      update llm_private.usage u set held = u.held + p_amount, limit_id = p_limit_id
+       where u.tenant_id = k_tenant and u.meter_id = p_meter_id and u.user_id = k_user and u.budget_scope = k_scope
+         and u.period_start = k_period and u.shard = k_shard and u.cap = p_cap
+         and (not p_hard or u.held + u.spent + p_amount <= u.quota);
+      if found then
+        return;
+      end if;
+      raise exception using errcode = 'LGX00', message = 'internal: let go of the re-checked shard';
+    exception when sqlstate 'LGX00' then
+      null;
+    end;
+    -- Another try only when the cap moved again meanwhile; a short shard borrows.
+    exit when not exists (select 1 from llm_private.usage u
+                           where u.tenant_id = k_tenant and u.meter_id = p_meter_id and u.user_id = k_user and u.budget_scope = k_scope
+                             and u.period_start = k_period and u.cap <> p_cap);
   end loop;
   if p_shards > 1 and llm_private.usage_borrow(p_meter_id, k_tenant, k_user, k_scope, k_period, k_shard, p_amount) then
     update llm_private.usage u set held = u.held + p_amount, limit_id = p_limit_id
@@ -219,7 +231,7 @@ begin
 end
 $$;
 comment on function llm_private.usage_hold(smallint, smallint, uuid, uuid, text, timestamptz, smallint, integer, bigint, boolean, bigint) is
-  'Holds an amount on a call''s usage row if it fits (hard) or always (soft); else reports what the subject used.';
+  'The reserve''s slow path: follows a new period or a changed cap, holds an amount on the call''s usage row if it fits (hard) or always (soft), borrowing quota from other shards; else reports what the subject used.';
 
 /*
  * After spent grew on a usage row: record the alert percentages the subject crossed (once per

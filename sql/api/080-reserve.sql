@@ -124,6 +124,7 @@ declare
   v_reason llm_private.reason := 'ok';
   v_bind_used bigint;
   v_held_rows integer := 0;
+  v_found boolean;
   v_amounts bigint[] := '{}';
   v_kt uuid[] := '{}';
   v_ku uuid[] := '{}';
@@ -397,11 +398,32 @@ begin
     k_period := case l."window" when 'budget_scope' then v_scope_started when 'hour' then v_hour
                                 when 'month' then date_trunc('month', v_now, 'UTC') else llm_private.period_start(l."window", v_now) end;
     k_shard := llm_private.usage_shard(l.scope, l.shards, q.tenant_id, q.user_id);
-    update llm_private.usage u set held = u.held + v_amount, limit_id = l.limit_id
-     where u.tenant_id = k_tenant and u.meter_id = l.meter_id and u.user_id = k_user and u.budget_scope = k_scope
-       and u.period_start = k_period and u.shard = k_shard and u.cap = l.cap
-       and (l.kind <> 'hard' or u.held + u.spent + v_amount <= u.quota);
-    if not found then
+    if l.shards = 1 then
+      update llm_private.usage u set held = u.held + v_amount, limit_id = l.limit_id
+       where u.tenant_id = k_tenant and u.meter_id = l.meter_id and u.user_id = k_user and u.budget_scope = k_scope
+         and u.period_start = k_period and u.shard = k_shard and u.cap = l.cap
+         and (l.kind <> 'hard' or u.held + u.spent + v_amount <= u.quota);
+      v_found := found;
+    else
+      -- A sharded meter's fast path runs in a subtransaction that is rolled back when it holds nothing. An UPDATE that
+      -- waited for a concurrent change of its shard and whose re-check then failed keeps that row locked (PostgreSQL locks
+      -- the row it re-checks); the slow path then locks every shard in shard order to follow a changed cap, and holding
+      -- this one out of order it deadlocked with another reserve doing the same, or with a sweep or a credit locking in
+      -- order (tenth and twelfth reviews: 39 to 45 40P01 per ~735 reserves with the cap changed every 5 ms).
+      begin
+        update llm_private.usage u set held = u.held + v_amount, limit_id = l.limit_id
+         where u.tenant_id = k_tenant and u.meter_id = l.meter_id and u.user_id = k_user and u.budget_scope = k_scope
+           and u.period_start = k_period and u.shard = k_shard and u.cap = l.cap
+           and (l.kind <> 'hard' or u.held + u.spent + v_amount <= u.quota);
+        v_found := found;
+        if not v_found then
+          raise exception using errcode = 'LGX00', message = 'internal: let go of the re-checked shard';
+        end if;
+      exception when sqlstate 'LGX00' then
+        v_found := false;
+      end;
+    end if;
+    if not v_found then
       h := llm_private.usage_hold(l.meter_id, l.shards, k_tenant, k_user, k_scope, k_period, k_shard, l.limit_id, l.cap,
         l.kind = 'hard', v_amount);
       if not h.ok then

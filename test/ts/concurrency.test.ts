@@ -345,3 +345,154 @@ test('two settles crossing a tripping limit on two shards at once open one shuto
   expect(rows[0]).toEqual({ n: 1 });
   await admin.query('select llm.end_limit($1)', [limit]);
 }, 60_000);
+
+/** Resolves once at least n sessions of this database are blocked by another (pg_blocking_pids: the lock manager's live view). */
+async function blocked(n: number): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    const { rows } = await admin.query(
+      `select count(*)::int as n from pg_stat_activity where datname = current_database() and cardinality(pg_blocking_pids(pid)) > 0`);
+    if (rows[0].n >= n) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`fewer than ${n} sessions blocked`);
+}
+
+test('two reserves whose shards were re-capped while they waited never deadlock (they let go of their shard before they follow the cap)', async () => {
+  // (tenth and twelfth reviews) A reserve's update of its shard waited for a transaction changing the cap; its re-check then
+  // failed (the cap was no longer the one it read), and PostgreSQL kept the re-checked row locked. It then locked the shards
+  // in order to follow the cap: holding shard b, it waited for shard a, which another reserve held the same way while it
+  // waited for shard b (40P01).
+  const tenant = 'a1000000-0000-0000-0000-0000000000a1';
+  const shard = async (u: string) =>
+    (await admin.query(`select llm_private.usage_shard('tenant', 8::smallint, $1, $2) as s`, [tenant, u])).rows[0].s as number;
+  const users: string[] = [];
+  while (users.length < 2) {
+    const u = randomUUID();
+    const s = await shard(u);
+    if (s !== 0 && !(await Promise.all(users.map(shard))).includes(s)) users.push(u);
+  }
+  await admin.query(`select tests.freeze_clock('2026-08-10 12:00:00+00')`);
+  await admin.query(`select llm.upsert_tenant($1, 're-cap race tenant')`, [tenant]);
+  await admin.query(`select llm.define_meter('recap_race_month', 'tenant', 'month', 'micros', p_tenant_id => $1, p_shards => 8)`, [tenant]);
+  // No global limit: its shard (one per tenant) would line the two reserves up, and the race would not happen.
+  await admin.query(`select llm.end_limit(l.id) from llm_private.limits l join llm_private.meters m on m.id = l.meter_id
+                      where m.name = 'global_hourly' and l.valid_until > llm_private.now()`);
+  const cap = 100n * WORST;
+  const limit = (await admin.query(`select llm.set_limit('recap_race_month', $2, $1) as id`, [tenant, String(cap)])).rows[0].id as number;
+  const enqueue = (u: string, id: string) => withApp(app, signContext(TEST_CONTEXT_SECRET, tenant, u), async (c) =>
+    (await c.query(`select request_pk::text from llm.enqueue_call($1::jsonb)`, [JSON.stringify({
+      request_id: id, endpoint: 'explanation', model: 'mock:large', max_output_tokens: 1000,
+      messages: [{ role: 'user', content: id }] })])).rows[0].request_pk as string);
+  const reserve = (u: string, pk: string) => withMoney(worker, { tenantId: tenant, userId: u }, async (c) =>
+    (await c.query(`select decision from llm.reserve_call($1::bigint, 1, 1000, 30000)`, [pk])).rows[0].decision as string)
+    .then((d) => ({ d, e: null }), (e: { code?: string }) => ({ d: null, e: e.code ?? String(e) }));
+  expect(await reserve(users[0]!, await enqueue(users[0]!, 'recap-0'))).toEqual({ d: 'allow', e: null }); // the shards exist
+  const pks = [await enqueue(users[0]!, 'recap-1'), await enqueue(users[1]!, 'recap-2')];
+
+  // Shard 0 is held by a reader, so that both reserves stop at it when they follow the cap in shard order. A transaction
+  // changing the other shards' cap (as a reserve that read another cap would) holds them while both reserves queue for their
+  // own shard; it commits, both re-checks fail, and both reserves then wait for shard 0.
+  const reader = await admin.connect();
+  const recap = await admin.connect();
+  try {
+    await reader.query('begin');
+    await reader.query(`select 1 from llm_private.usage where limit_id = $1 and shard = 0 for update`, [limit]);
+    await recap.query('begin');
+    await recap.query(`set local session_replication_role = replica`); // the superuser's test shortcut past the usage guard
+    const changed = await recap.query(`update llm_private.usage set cap = cap + 7, quota = quota + 1 where limit_id = $1 and shard <> 0`, [limit]);
+    expect(changed.rowCount).toBe(7);
+    const both = [reserve(users[0]!, pks[0]!), reserve(users[1]!, pks[1]!)];
+    await blocked(2); // both at their own shard
+    await recap.query('commit'); // no session is blocked by it any more once this returns
+    await blocked(2); // both at shard 0 (the second behind the first), having re-checked their own
+    await reader.query('commit');
+    expect(await Promise.all(both)).toEqual([{ d: 'allow', e: null }, { d: 'allow', e: null }]);
+  } finally {
+    await recap.query('rollback').catch(() => {});
+    await reader.query('rollback').catch(() => {});
+    recap.release();
+    reader.release();
+  }
+  // They followed the limit's cap again, and the quotas still sum to it.
+  const { rows: [u] } = await admin.query(
+    `select sum(quota)::bigint::text as quota, min(cap)::text as min_cap, max(cap)::text as max_cap, sum(held)::bigint::text as held
+       from llm_private.usage where limit_id = $1`, [limit]);
+  expect(u).toEqual({ quota: String(cap), min_cap: String(cap), max_cap: String(cap), held: String(3n * WORST) });
+  const { rows: drift } = await auditor.query('select * from llm.reconciliation_drift');
+  expect(drift).toEqual([]);
+  await admin.query('select llm.end_limit($1)', [limit]);
+}, 60_000);
+
+test('reserves, settles and credits race while the sharded caps change every few milliseconds: 0 deadlocks, no cap passed', async () => {
+  // (twelfth review) With caps changed every 5 ms, 39 to 45 of ~735 reserves deadlocked, and settles, credits and sweeps with
+  // them. Here 12 clients run enqueue -> reserve -> settle for two sharded meters (the tenant's month, 8 shards, and the
+  // global hour, 16), while one loop flips both caps and another books credits and debits.
+  const tenant = 'a2000000-0000-0000-0000-0000000000a2';
+  const users = Array.from({ length: 12 }, () => randomUUID());
+  await admin.query(`select tests.freeze_clock('2026-09-10 12:00:00+00')`);
+  await admin.query(`select llm.upsert_tenant($1, 'cap flip tenant')`, [tenant]);
+  const caps = [400n * WORST + 3n, 30n * WORST + 7n, 200n * WORST + 1n, 12n * WORST + 5n];
+  const globalCaps = [500n * WORST + 11n, 40n * WORST + 13n];
+  const flipTo = async (i: number) => admin.query(`select llm.set_limit('tenant_monthly', $2, $1), llm.set_limit('global_hourly', $3)`,
+    [tenant, String(caps[i % caps.length]), String(globalCaps[i % globalCaps.length])]);
+  await flipTo(0);
+  let stop = false;
+  const flips = (async () => {
+    let i = 0;
+    while (!stop) { await flipTo(++i); await new Promise((r) => setTimeout(r, 5)); }
+    return i;
+  })();
+  const credits = (async () => {
+    const errs: string[] = [];
+    let i = 0;
+    while (!stop) {
+      await withRole(admin, 'llm_operator', async (c) => c.query(`select llm.adjust_usage($1, null, $2, 'flip race')`, [tenant, i % 2 ? -1000 : 1000]))
+        .catch((e: { code?: string; message?: string }) => { if (e.code !== '23514') errs.push(`${e.code} ${e.message}`); });
+      i++;
+      await new Promise((r) => setTimeout(r, 7));
+    }
+    return errs;
+  })();
+  const outcomes = await Promise.all(users.map(async (u, client) => {
+    const out: string[] = [];
+    for (let call = 0; call < 30; call++) {
+      try {
+        const pk = await withApp(app, signContext(TEST_CONTEXT_SECRET, tenant, u), async (c) =>
+          (await c.query(`select request_pk::text from llm.enqueue_call($1::jsonb)`, [JSON.stringify({
+            request_id: `flip-${client}-${call}`, endpoint: 'explanation', model: 'mock:large', max_output_tokens: 1000,
+            messages: [{ role: 'user', content: `flip ${client}/${call}` }] })])).rows[0].request_pk as string);
+        out.push(await withMoney(worker, { tenantId: tenant, userId: u }, async (c) => {
+          const d = (await c.query(`select decision, attempt_no from llm.reserve_call($1::bigint, 1, 1000, 30000)`, [pk])).rows[0];
+          if (d.decision === 'allow') await c.query(`select llm.settle_call($1::bigint, $2, 'ok', 1000, 0, 500, 5)`, [pk, d.attempt_no]);
+          return d.decision as string;
+        }));
+      } catch (e) {
+        out.push(`error ${(e as { code?: string }).code ?? ''} ${(e as Error).message}`);
+      }
+    }
+    return out;
+  }));
+  stop = true;
+  const nFlips = await flips;
+  const creditErrors = await credits;
+  const all = outcomes.flat();
+  expect(all.filter((o) => o.startsWith('error'))).toEqual([]);
+  expect(creditErrors).toEqual([]);
+  expect(nFlips).toBeGreaterThan(10);
+  expect(all.filter((o) => o === 'allow').length).toBeGreaterThan(users.length);
+  // A cap lowered below what is in use is passed by design (no new hold, none taken back), so the bound is the largest cap.
+  const { rows: [used] } = await admin.query(
+    `select sum(held + spent) filter (where meter_name = 'tenant_monthly' and tenant_id = $1)::bigint::text as tenant,
+            sum(held + spent) filter (where meter_name = 'global_hourly')::bigint::text as global
+       from llm.limit_usage where period_start >= '2026-09-10'::date - 9`, [tenant]);
+  expect(BigInt(used.tenant)).toBeLessThanOrEqual(caps[0]!);
+  expect(BigInt(used.global)).toBeLessThanOrEqual(globalCaps[0]!);
+  const { rows: quotas } = await admin.query(
+    `select meter_id, period_start, sum(quota)::text as quota, min(cap)::text as cap from llm_private.usage
+      where meter_id in (select id from llm_private.meters where name in ('tenant_monthly', 'global_hourly')) and period_start >= '2026-09-01'
+      group by 1, 2 having sum(quota) <> min(cap) or min(cap) <> max(cap)`);
+  expect(quotas).toEqual([]);
+  const { rows: drift } = await auditor.query('select * from llm.reconciliation_drift');
+  expect(drift).toEqual([]);
+  console.log(`cap flips: ${all.length} calls, ${all.filter((o) => o === 'allow').length} allowed, ${nFlips} flips, 0 deadlocks`);
+}, 120_000);
