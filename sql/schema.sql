@@ -1165,7 +1165,12 @@ begin
          a.attempt_no::int, pr.provider, pr.model, a.max_output_tokens, a.held_micros,
          case when pr.id is null then null else llm_private.worst_case_micros(pr, a.input_tokens_estimate, a.max_output_tokens) end,
          a.limit_id, coalesce(m.name, case when a.reason = 'limit' then 'cost_ceiling' end), a.limit_cap, a.limit_used, a.expires_at,
-         o.output, null::int, null::text,
+         o.output,
+         case when a.state = 'refused' and a.purpose = 'chat'
+                   and (select r.state from llm_private.requests r where r.tenant_id = a.tenant_id and r.id = a.request_pk)
+                   in ('queued', 'running')
+              then (select s.breaker_cooldown_ms from llm_private.settings s) end,
+         null::text,
          coalesce(m.scope::text, case when a.reason = 'limit' then 'request' end),
          coalesce(m."window"::text, case when a.reason = 'limit' then 'request' end)
     from (select 1) one
@@ -1183,7 +1188,7 @@ ALTER FUNCTION llm.reserve_call(p_request_pk bigint, p_job_attempt integer, p_in
 -- Name: FUNCTION reserve_call(p_request_pk bigint, p_job_attempt integer, p_input_tokens integer, p_call_timeout_ms integer, p_trace_id text, p_purpose text, p_embedding real[]); Type: COMMENT; Schema: llm; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm.reserve_call(p_request_pk bigint, p_job_attempt integer, p_input_tokens integer, p_call_timeout_ms integer, p_trace_id text, p_purpose text, p_embedding real[]) IS 'Before a provider call (the worker, as llm_money, in the job''s tenant+user context): decides and holds. decision allow | cap | fallback: call provider:model with max_output_tokens, then llm.settle_call (or llm.release_call if no request was sent); block: refused (reason names the limit, with limit_id, limit_scope, limit_window, limit_cap and limit_used; the same figures for the limit that capped or moved a call); cached: cached_output is the answer, nothing to call; replay: in_flight (this job attempt already holds attempt_no) or request_final; wait: an identical request fills the cache, LISTEN llm_cache_filled for the fill''s token (returned in cache_key; not the key itself) or ask again after retry_after_ms. p_purpose embedding reserves the embedding call of the semantic cache (at the endpoint''s embedding model''s price); p_embedding (chat only, after that call settled ok) is the question''s vector: when the exact key misses and the endpoint has a threshold, the database looks up the nearest entry of the request''s scope, and a hit is decision cached / semantic_hit, free (llm.calls records similarity, cache_source_pk, semantic_candidates and semantic_bound_hit).';
+COMMENT ON FUNCTION llm.reserve_call(p_request_pk bigint, p_job_attempt integer, p_input_tokens integer, p_call_timeout_ms integer, p_trace_id text, p_purpose text, p_embedding real[]) IS 'Before a provider call (the worker, as llm_money, in the job''s tenant+user context): decides and holds. decision allow | cap | fallback: call provider:model with max_output_tokens, then llm.settle_call (or llm.release_call if no request was sent); block: refused (reason names the limit, with limit_id, limit_scope, limit_window, limit_cap and limit_used; the same figures for the limit that capped or moved a call; with retry_after_ms, the request stays open: every model of its chain was behind an open breaker before the job''s last attempt, so the job tries again after that many ms); cached: cached_output is the answer, nothing to call; replay: in_flight (this job attempt already holds attempt_no) or request_final; wait: an identical request fills the cache, LISTEN llm_cache_filled for the fill''s token (returned in cache_key; not the key itself) or ask again after retry_after_ms. p_purpose embedding reserves the embedding call of the semantic cache (at the endpoint''s embedding model''s price); p_embedding (chat only, after that call settled ok) is the question''s vector: when the exact key misses and the endpoint has a threshold, the database looks up the nearest entry of the request''s scope, and a hit is decision cached / semantic_hit, free (llm.calls records similarity, cache_source_pk, semantic_candidates and semantic_bound_hit).';
 
 --
 -- Name: reset_breaker(text, text); Type: FUNCTION; Schema: llm; Owner: llm_owner
@@ -1414,12 +1419,16 @@ CREATE FUNCTION llm.set_setting(p_name text, p_value text) RETURNS void
 begin
   if p_name not in ('hold_margin_ms', 'max_attempts_per_request', 'enqueue_max_attempts', 'breaker_failure_threshold', 'breaker_cooldown_ms',
       'cache_ttl_ms', 'cache_fill_wait_ms', 'output_retention_ms', 'trace_retention_ms', 'ledger_retention_months', 'partitions_ahead_months',
-      'idempotency_months', 'semantic_max_candidates', 'settle_commit', 'queue_share_jobs') then
+      'idempotency_months', 'semantic_max_candidates', 'settle_commit', 'queue_share_jobs', 'breaker_single_tenant_opens') then
     raise exception using errcode = '22023', message = 'unknown setting', detail = format('setting %s', p_name),
       hint = 'See the columns of llm_private.settings (comments say what each does).';
   end if;
   if p_name = 'settle_commit' then
     update llm_private.settings set settle_commit = p_value;
+    return;
+  end if;
+  if p_name = 'breaker_single_tenant_opens' then
+    update llm_private.settings set breaker_single_tenant_opens = p_value::boolean;
     return;
   end if;
   execute format('update llm_private.settings set %I = $1::bigint', p_name) using p_value;
@@ -3239,15 +3248,18 @@ ALTER FUNCTION llm_private.price_in_effect(p_provider text, p_model text, p_at t
 COMMENT ON FUNCTION llm_private.price_in_effect(p_provider text, p_model text, p_at timestamp with time zone) IS 'The price row in effect for a model at an instant (all NULL when none: unknown model, refused, never free).';
 
 --
--- Name: record_breaker_outcome(text, text, llm_private.provider_status, timestamp with time zone); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+-- Name: record_breaker_outcome(text, text, llm_private.provider_status, uuid, timestamp with time zone); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
 --
 
-CREATE FUNCTION llm_private.record_breaker_outcome(p_provider text, p_model text, p_status llm_private.provider_status, p_at timestamp with time zone) RETURNS void
+CREATE FUNCTION llm_private.record_breaker_outcome(p_provider text, p_model text, p_status llm_private.provider_status, p_tenant_id uuid, p_at timestamp with time zone) RETURNS void
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog'
     AS $$
 declare
   st llm_private.settings;
+  b llm_private.provider_breakers;
+  v_many boolean;
+  v_opens boolean;
 begin
   -- Neither says anything about the provider's health: our request was wrong, or our worker aborted it (stopping).
   if p_status in ('client_error', 'aborted') then
@@ -3255,33 +3267,41 @@ begin
   end if;
   if p_status = 'ok' then
     update llm_private.provider_breakers x
-       set state = 'closed', consecutive_failures = 0, probe_started_at = null, open_until = null, last_success_at = p_at, updated_at = p_at
+       set state = 'closed', consecutive_failures = 0, probe_started_at = null, open_until = null, last_success_at = p_at, updated_at = p_at,
+           streak_tenant_id = null, streak_tenants_many = false
      where x.provider = p_provider and x.model = p_model and (x.state <> 'closed' or x.consecutive_failures <> 0);
     return;
   end if;
   select * into st from llm_private.settings;
   insert into llm_private.provider_breakers (provider, model) values (p_provider, p_model) on conflict do nothing;
+  select * into b from llm_private.provider_breakers x where x.provider = p_provider and x.model = p_model for update;
+  v_many := b.consecutive_failures > 0 and (b.streak_tenants_many or b.streak_tenant_id is distinct from p_tenant_id);
+  -- A streak opens the breaker at the threshold only when a second tenant failed in it: a tenant decides how long its own
+  -- calls take (max_output_tokens against the call timeout) and what it sends, so one tenant's failures alone stopped every
+  -- tenant's calls to the model (review of the provider boundary). A failed probe (half_open) opens it again at once.
+  v_opens := b.state = 'half_open'
+             or (b.consecutive_failures + 1 >= st.breaker_failure_threshold and (v_many or st.breaker_single_tenant_opens));
   update llm_private.provider_breakers x
-     set consecutive_failures = x.consecutive_failures + 1,
+     set consecutive_failures = b.consecutive_failures + 1,
+         streak_tenant_id = case when b.consecutive_failures = 0 then p_tenant_id else b.streak_tenant_id end,
+         streak_tenants_many = v_many,
          last_failure_at = p_at,
          updated_at = p_at,
-         state = case when x.state = 'half_open' or x.consecutive_failures + 1 >= st.breaker_failure_threshold then 'open' else x.state end,
-         open_until = case when x.state = 'half_open' or x.consecutive_failures + 1 >= st.breaker_failure_threshold
-                           then p_at + make_interval(secs => st.breaker_cooldown_ms / 1000.0) else x.open_until end,
-         opened_count = x.opened_count + case when x.state <> 'open'
-                           and (x.state = 'half_open' or x.consecutive_failures + 1 >= st.breaker_failure_threshold) then 1 else 0 end,
+         state = case when v_opens then 'open' else b.state end,
+         open_until = case when v_opens then p_at + make_interval(secs => st.breaker_cooldown_ms / 1000.0) else b.open_until end,
+         opened_count = b.opened_count + case when v_opens and b.state <> 'open' then 1 else 0 end,
          probe_started_at = null
    where x.provider = p_provider and x.model = p_model;
 end
 $$;
 
-ALTER FUNCTION llm_private.record_breaker_outcome(p_provider text, p_model text, p_status llm_private.provider_status, p_at timestamp with time zone) OWNER TO llm_owner;
+ALTER FUNCTION llm_private.record_breaker_outcome(p_provider text, p_model text, p_status llm_private.provider_status, p_tenant_id uuid, p_at timestamp with time zone) OWNER TO llm_owner;
 
 --
--- Name: FUNCTION record_breaker_outcome(p_provider text, p_model text, p_status llm_private.provider_status, p_at timestamp with time zone); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+-- Name: FUNCTION record_breaker_outcome(p_provider text, p_model text, p_status llm_private.provider_status, p_tenant_id uuid, p_at timestamp with time zone); Type: COMMENT; Schema: llm_private; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm_private.record_breaker_outcome(p_provider text, p_model text, p_status llm_private.provider_status, p_at timestamp with time zone) IS 'Records one provider outcome: ok closes the breaker (writing only if it was not closed and clean); a provider-side failure counts and opens it at the threshold (or at once from half_open); client_error and aborted (our worker stopping) are ignored.';
+COMMENT ON FUNCTION llm_private.record_breaker_outcome(p_provider text, p_model text, p_status llm_private.provider_status, p_tenant_id uuid, p_at timestamp with time zone) IS 'Records one provider outcome of a tenant''s call: ok closes the breaker (writing only if it was not closed and clean); a provider-side failure counts, and opens it at the threshold when the streak holds failures of two tenants or more (or of one, where settings.breaker_single_tenant_opens), or at once from half_open (the probe failed); client_error and aborted (our worker stopping) are ignored.';
 
 --
 -- Name: request_used_micros(uuid, bigint); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
@@ -3942,6 +3962,13 @@ begin
        and c.owner_user_id in (new.user_id, llm_private.nil_uuid())
      order by c.owner_user_id = new.user_id desc limit 1;
   end if;
+  -- Every model of the chain behind an open breaker: the request stays open and its job tries again after the cooldown
+  -- (reserve_call answers retry_after_ms), until its job's last attempt. Refused for good, it was one tenant's slow calls
+  -- that ended other tenants' requests (review of the provider boundary).
+  if new.state = 'refused' and new.reason = 'breaker_open'
+     and new.job_attempt < (select s.enqueue_max_attempts from llm_private.settings s) then
+    return null;
+  end if;
   update llm_private.requests q
      set state = case when new.state = 'refused' then 'refused' else 'done' end::llm_private.request_state, reason = new.reason
    where q.tenant_id = new.tenant_id and q.id = new.request_pk and q.state in ('queued', 'running');
@@ -3955,7 +3982,7 @@ ALTER FUNCTION llm_private.tg_attempts__after_reserve() OWNER TO llm_owner;
 -- Name: FUNCTION tg_attempts__after_reserve(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm_private.tg_attempts__after_reserve() IS 'AFTER INSERT on attempts, for refusals of chat calls and cache hits (the common held path fires nothing here; a refused embedding call leaves the request to its chat reserve): the request ends refused or done, and a hit''s answer is stored as its output.';
+COMMENT ON FUNCTION llm_private.tg_attempts__after_reserve() IS 'AFTER INSERT on attempts, for refusals of chat calls and cache hits (the common held path fires nothing here; a refused embedding call leaves the request to its chat reserve): the request ends refused or done, and a hit''s answer is stored as its output. A breaker_open refusal before the job''s last attempt leaves the request open (its job tries again).';
 
 --
 -- Name: tg_attempts__after_transition(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
@@ -4467,7 +4494,7 @@ begin
   -- Lock order: the request row, then the breaker, then usage in meter order.
   select * into q from llm_private.requests x where x.tenant_id = new.tenant_id and x.id = new.request_pk for update;
   if new.state = 'settled' and p.id is not null then
-    perform llm_private.record_breaker_outcome(p.provider, p.model, new.provider_status, v_now);
+    perform llm_private.record_breaker_outcome(p.provider, p.model, new.provider_status, new.tenant_id, v_now);
   end if;
   if q.budget_scope is not null then
     select b.started_at into v_scope_started from llm_private.budget_scopes b where b.tenant_id = q.tenant_id and b.scope_key = q.budget_scope;
@@ -5792,6 +5819,8 @@ CREATE TABLE llm_private.provider_breakers (
     last_failure_at timestamp with time zone,
     last_success_at timestamp with time zone,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    streak_tenant_id uuid,
+    streak_tenants_many boolean DEFAULT false NOT NULL,
     CONSTRAINT provider_breakers_check CHECK (((state <> 'open'::text) OR (open_until IS NOT NULL))),
     CONSTRAINT provider_breakers_consecutive_failures_check CHECK (((consecutive_failures >= 0) AND (consecutive_failures <= 1000000))),
     CONSTRAINT provider_breakers_opened_count_check CHECK ((opened_count >= 0)),
@@ -5807,6 +5836,18 @@ ALTER TABLE llm_private.provider_breakers OWNER TO llm_owner;
 --
 
 COMMENT ON TABLE llm_private.provider_breakers IS 'Circuit breaker per provider+model, shared by every worker. Written only when it changes: a failure, a state change, a probe; a success on a closed breaker writes nothing.';
+
+--
+-- Name: COLUMN provider_breakers.streak_tenant_id; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.provider_breakers.streak_tenant_id IS 'The tenant of the first failure of the current streak of consecutive failures (NULL: no streak).';
+
+--
+-- Name: COLUMN provider_breakers.streak_tenants_many; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.provider_breakers.streak_tenants_many IS 'Whether a second tenant failed in the current streak: only such a streak opens the breaker (unless settings.breaker_single_tenant_opens).';
 
 --
 -- Name: breaker_state; Type: VIEW; Schema: llm; Owner: llm_owner
@@ -7475,6 +7516,7 @@ CREATE TABLE llm_private.settings (
     swept_until timestamp with time zone DEFAULT '-infinity'::timestamp with time zone NOT NULL,
     settle_commit text DEFAULT 'deferred'::text NOT NULL,
     queue_share_jobs integer DEFAULT 50 NOT NULL,
+    breaker_single_tenant_opens boolean DEFAULT false NOT NULL,
     CONSTRAINT settings_breaker_cooldown_ms_check CHECK (((breaker_cooldown_ms >= 100) AND (breaker_cooldown_ms <= 86400000))),
     CONSTRAINT settings_breaker_failure_threshold_check CHECK (((breaker_failure_threshold >= 1) AND (breaker_failure_threshold <= 1000))),
     CONSTRAINT settings_cache_fill_wait_ms_check CHECK (((cache_fill_wait_ms >= 10) AND (cache_fill_wait_ms <= 600000))),
@@ -7599,6 +7641,12 @@ COMMENT ON COLUMN llm_private.settings.settle_commit IS 'deferred (default): llm
 --
 
 COMMENT ON COLUMN llm_private.settings.queue_share_jobs IS 'Queued jobs of one tenant per step of graphile-worker priority (llm_queue.add_request_job): a tenant''s first queue_share_jobs queued jobs run at priority 0, the next at 1, ... (up to 4), so other tenants'' new jobs wait behind at most this many of its jobs.';
+
+--
+-- Name: COLUMN settings.breaker_single_tenant_opens; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.settings.breaker_single_tenant_opens IS 'Whether failures of one tenant alone may open a breaker (false: two tenants must fail in the streak, so that no tenant''s own slow or failing calls stop the others; true for a deployment with a single tenant).';
 
 --
 -- Name: CONSTRAINT settings_retention_keeps_claims ON settings; Type: COMMENT; Schema: llm_private; Owner: llm_owner
@@ -10503,12 +10551,12 @@ GRANT ALL ON FUNCTION llm_private.price_in_effect(p_provider text, p_model text,
 GRANT ALL ON FUNCTION llm_private.price_in_effect(p_provider text, p_model text, p_at timestamp with time zone) TO llm_app;
 
 --
--- Name: FUNCTION record_breaker_outcome(p_provider text, p_model text, p_status llm_private.provider_status, p_at timestamp with time zone); Type: ACL; Schema: llm_private; Owner: llm_owner
+-- Name: FUNCTION record_breaker_outcome(p_provider text, p_model text, p_status llm_private.provider_status, p_tenant_id uuid, p_at timestamp with time zone); Type: ACL; Schema: llm_private; Owner: llm_owner
 --
 
-REVOKE ALL ON FUNCTION llm_private.record_breaker_outcome(p_provider text, p_model text, p_status llm_private.provider_status, p_at timestamp with time zone) FROM PUBLIC;
-GRANT ALL ON FUNCTION llm_private.record_breaker_outcome(p_provider text, p_model text, p_status llm_private.provider_status, p_at timestamp with time zone) TO llm_money;
-GRANT ALL ON FUNCTION llm_private.record_breaker_outcome(p_provider text, p_model text, p_status llm_private.provider_status, p_at timestamp with time zone) TO llm_operator;
+REVOKE ALL ON FUNCTION llm_private.record_breaker_outcome(p_provider text, p_model text, p_status llm_private.provider_status, p_tenant_id uuid, p_at timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.record_breaker_outcome(p_provider text, p_model text, p_status llm_private.provider_status, p_tenant_id uuid, p_at timestamp with time zone) TO llm_money;
+GRANT ALL ON FUNCTION llm_private.record_breaker_outcome(p_provider text, p_model text, p_status llm_private.provider_status, p_tenant_id uuid, p_at timestamp with time zone) TO llm_operator;
 
 --
 -- Name: FUNCTION request_used_micros(p_tenant_id uuid, p_request_pk bigint); Type: ACL; Schema: llm_private; Owner: llm_owner
@@ -11018,6 +11066,20 @@ GRANT UPDATE(last_success_at) ON TABLE llm_private.provider_breakers TO llm_oper
 
 GRANT UPDATE(updated_at) ON TABLE llm_private.provider_breakers TO llm_money;
 GRANT UPDATE(updated_at) ON TABLE llm_private.provider_breakers TO llm_operator;
+
+--
+-- Name: COLUMN provider_breakers.streak_tenant_id; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT UPDATE(streak_tenant_id) ON TABLE llm_private.provider_breakers TO llm_money;
+GRANT UPDATE(streak_tenant_id) ON TABLE llm_private.provider_breakers TO llm_operator;
+
+--
+-- Name: COLUMN provider_breakers.streak_tenants_many; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT UPDATE(streak_tenants_many) ON TABLE llm_private.provider_breakers TO llm_money;
+GRANT UPDATE(streak_tenants_many) ON TABLE llm_private.provider_breakers TO llm_operator;
 
 --
 -- Name: TABLE breaker_state; Type: ACL; Schema: llm; Owner: llm_owner

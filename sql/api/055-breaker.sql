@@ -1,6 +1,6 @@
 /*
  * The circuit breaker per provider+model, shared by every worker through Postgres.
- *   closed    --(threshold consecutive failures)-->  open (until now + cooldown)
+ *   closed    --(threshold consecutive failures, of two tenants or more)-->  open (until now + cooldown)
  *   open      --(cooldown over: the first reserve claims the probe)-->  half_open
  *   half_open --(probe succeeds)--> closed;  --(probe fails)--> open again
  * A probe that never reports (its worker died) is replaced after another cooldown.
@@ -69,12 +69,15 @@ comment on function llm_private.breaker_unclaim(text[], text, timestamptz) is
   'Gives back the half-open probes a reserve claimed (provider:model, at p_at) except the one it calls (p_keep; NULL: all).';
 
 create or replace function llm_private.record_breaker_outcome(p_provider text, p_model text, p_status llm_private.provider_status,
-  p_at timestamptz) returns void
+  p_tenant_id uuid, p_at timestamptz) returns void
   language plpgsql
   set search_path = pg_catalog
 as $$
 declare
   st llm_private.settings;
+  b llm_private.provider_breakers;
+  v_many boolean;
+  v_opens boolean;
 begin
   -- Neither says anything about the provider's health: our request was wrong, or our worker aborted it (stopping).
   if p_status in ('client_error', 'aborted') then
@@ -82,27 +85,35 @@ begin
   end if;
   if p_status = 'ok' then
     update llm_private.provider_breakers x
-       set state = 'closed', consecutive_failures = 0, probe_started_at = null, open_until = null, last_success_at = p_at, updated_at = p_at
+       set state = 'closed', consecutive_failures = 0, probe_started_at = null, open_until = null, last_success_at = p_at, updated_at = p_at,
+           streak_tenant_id = null, streak_tenants_many = false
      where x.provider = p_provider and x.model = p_model and (x.state <> 'closed' or x.consecutive_failures <> 0);
     return;
   end if;
   select * into st from llm_private.settings;
   insert into llm_private.provider_breakers (provider, model) values (p_provider, p_model) on conflict do nothing;
+  select * into b from llm_private.provider_breakers x where x.provider = p_provider and x.model = p_model for update;
+  v_many := b.consecutive_failures > 0 and (b.streak_tenants_many or b.streak_tenant_id is distinct from p_tenant_id);
+  -- A streak opens the breaker at the threshold only when a second tenant failed in it: a tenant decides how long its own
+  -- calls take (max_output_tokens against the call timeout) and what it sends, so one tenant's failures alone stopped every
+  -- tenant's calls to the model (review of the provider boundary). A failed probe (half_open) opens it again at once.
+  v_opens := b.state = 'half_open'
+             or (b.consecutive_failures + 1 >= st.breaker_failure_threshold and (v_many or st.breaker_single_tenant_opens));
   update llm_private.provider_breakers x
-     set consecutive_failures = x.consecutive_failures + 1,
+     set consecutive_failures = b.consecutive_failures + 1,
+         streak_tenant_id = case when b.consecutive_failures = 0 then p_tenant_id else b.streak_tenant_id end,
+         streak_tenants_many = v_many,
          last_failure_at = p_at,
          updated_at = p_at,
-         state = case when x.state = 'half_open' or x.consecutive_failures + 1 >= st.breaker_failure_threshold then 'open' else x.state end,
-         open_until = case when x.state = 'half_open' or x.consecutive_failures + 1 >= st.breaker_failure_threshold
-                           then p_at + make_interval(secs => st.breaker_cooldown_ms / 1000.0) else x.open_until end,
-         opened_count = x.opened_count + case when x.state <> 'open'
-                           and (x.state = 'half_open' or x.consecutive_failures + 1 >= st.breaker_failure_threshold) then 1 else 0 end,
+         state = case when v_opens then 'open' else b.state end,
+         open_until = case when v_opens then p_at + make_interval(secs => st.breaker_cooldown_ms / 1000.0) else b.open_until end,
+         opened_count = b.opened_count + case when v_opens and b.state <> 'open' then 1 else 0 end,
          probe_started_at = null
    where x.provider = p_provider and x.model = p_model;
 end
 $$;
-comment on function llm_private.record_breaker_outcome(text, text, llm_private.provider_status, timestamptz) is
-  'Records one provider outcome: ok closes the breaker (writing only if it was not closed and clean); a provider-side failure counts and opens it at the threshold (or at once from half_open); client_error and aborted (our worker stopping) are ignored.';
+comment on function llm_private.record_breaker_outcome(text, text, llm_private.provider_status, uuid, timestamptz) is
+  'Records one provider outcome of a tenant''s call: ok closes the breaker (writing only if it was not closed and clean); a provider-side failure counts, and opens it at the threshold when the streak holds failures of two tenants or more (or of one, where settings.breaker_single_tenant_opens), or at once from half_open (the probe failed); client_error and aborted (our worker stopping) are ignored.';
 
 /* The money role writes the breaker only through the ledger's triggers; the operator by hand. */
 create or replace function llm_private.tg_provider_breakers__guard() returns trigger
@@ -145,5 +156,5 @@ comment on function llm.set_breaker_settings(integer, integer) is
 
 grant execute on function llm_private.breaker_admission(text, text, timestamptz),
   llm_private.breaker_unclaim(text[], text, timestamptz),
-  llm_private.record_breaker_outcome(text, text, llm_private.provider_status, timestamptz) to llm_money, llm_operator;
+  llm_private.record_breaker_outcome(text, text, llm_private.provider_status, uuid, timestamptz) to llm_money, llm_operator;
 grant execute on function llm.reset_breaker(text, text), llm.set_breaker_settings(integer, integer) to llm_operator;

@@ -485,6 +485,13 @@ begin
        and c.owner_user_id in (new.user_id, llm_private.nil_uuid())
      order by c.owner_user_id = new.user_id desc limit 1;
   end if;
+  -- Every model of the chain behind an open breaker: the request stays open and its job tries again after the cooldown
+  -- (reserve_call answers retry_after_ms), until its job's last attempt. Refused for good, it was one tenant's slow calls
+  -- that ended other tenants' requests (review of the provider boundary).
+  if new.state = 'refused' and new.reason = 'breaker_open'
+     and new.job_attempt < (select s.enqueue_max_attempts from llm_private.settings s) then
+    return null;
+  end if;
   update llm_private.requests q
      set state = case when new.state = 'refused' then 'refused' else 'done' end::llm_private.request_state, reason = new.reason
    where q.tenant_id = new.tenant_id and q.id = new.request_pk and q.state in ('queued', 'running');
@@ -492,7 +499,7 @@ begin
 end
 $$;
 comment on function llm_private.tg_attempts__after_reserve() is
-  'AFTER INSERT on attempts, for refusals of chat calls and cache hits (the common held path fires nothing here; a refused embedding call leaves the request to its chat reserve): the request ends refused or done, and a hit''s answer is stored as its output.';
+  'AFTER INSERT on attempts, for refusals of chat calls and cache hits (the common held path fires nothing here; a refused embedding call leaves the request to its chat reserve): the request ends refused or done, and a hit''s answer is stored as its output. A breaker_open refusal before the job''s last attempt leaves the request open (its job tries again).';
 create or replace trigger _200_after_reserve after insert on llm_private.attempts
   for each row when ((new.state = 'refused' and new.purpose = 'chat') or new.state = 'cached')
   execute function llm_private.tg_attempts__after_reserve();
@@ -597,7 +604,12 @@ begin
          a.attempt_no::int, pr.provider, pr.model, a.max_output_tokens, a.held_micros,
          case when pr.id is null then null else llm_private.worst_case_micros(pr, a.input_tokens_estimate, a.max_output_tokens) end,
          a.limit_id, coalesce(m.name, case when a.reason = 'limit' then 'cost_ceiling' end), a.limit_cap, a.limit_used, a.expires_at,
-         o.output, null::int, null::text,
+         o.output,
+         case when a.state = 'refused' and a.purpose = 'chat'
+                   and (select r.state from llm_private.requests r where r.tenant_id = a.tenant_id and r.id = a.request_pk)
+                   in ('queued', 'running')
+              then (select s.breaker_cooldown_ms from llm_private.settings s) end,
+         null::text,
          coalesce(m.scope::text, case when a.reason = 'limit' then 'request' end),
          coalesce(m."window"::text, case when a.reason = 'limit' then 'request' end)
     from (select 1) one
@@ -609,7 +621,7 @@ begin
 end
 $$;
 comment on function llm.reserve_call(bigint, integer, integer, integer, text, text, real[]) is
-  'Before a provider call (the worker, as llm_money, in the job''s tenant+user context): decides and holds. decision allow | cap | fallback: call provider:model with max_output_tokens, then llm.settle_call (or llm.release_call if no request was sent); block: refused (reason names the limit, with limit_id, limit_scope, limit_window, limit_cap and limit_used; the same figures for the limit that capped or moved a call); cached: cached_output is the answer, nothing to call; replay: in_flight (this job attempt already holds attempt_no) or request_final; wait: an identical request fills the cache, LISTEN llm_cache_filled for the fill''s token (returned in cache_key; not the key itself) or ask again after retry_after_ms. p_purpose embedding reserves the embedding call of the semantic cache (at the endpoint''s embedding model''s price); p_embedding (chat only, after that call settled ok) is the question''s vector: when the exact key misses and the endpoint has a threshold, the database looks up the nearest entry of the request''s scope, and a hit is decision cached / semantic_hit, free (llm.calls records similarity, cache_source_pk, semantic_candidates and semantic_bound_hit).';
+  'Before a provider call (the worker, as llm_money, in the job''s tenant+user context): decides and holds. decision allow | cap | fallback: call provider:model with max_output_tokens, then llm.settle_call (or llm.release_call if no request was sent); block: refused (reason names the limit, with limit_id, limit_scope, limit_window, limit_cap and limit_used; the same figures for the limit that capped or moved a call; with retry_after_ms, the request stays open: every model of its chain was behind an open breaker before the job''s last attempt, so the job tries again after that many ms); cached: cached_output is the answer, nothing to call; replay: in_flight (this job attempt already holds attempt_no) or request_final; wait: an identical request fills the cache, LISTEN llm_cache_filled for the fill''s token (returned in cache_key; not the key itself) or ask again after retry_after_ms. p_purpose embedding reserves the embedding call of the semantic cache (at the endpoint''s embedding model''s price); p_embedding (chat only, after that call settled ok) is the question''s vector: when the exact key misses and the endpoint has a threshold, the database looks up the nearest entry of the request''s scope, and a hit is decision cached / semantic_hit, free (llm.calls records similarity, cache_source_pk, semantic_candidates and semantic_bound_hit).';
 
 grant execute on function llm_private.request_used_micros(uuid, bigint),
   llm_private.subject_used(llm_private.applicable_limit, uuid, uuid, text, timestamptz, timestamptz) to llm_money, llm_operator, llm_auditor;

@@ -133,6 +133,15 @@ class GovernedCall {
     const d = await this.reserveUntilDecided(req, inputTokens, embedding);
     const modelRef = d.provider && d.model ? `${d.provider}:${d.model}` : req.model_ref;
     if (d.decision === 'cached') this.deps.metrics.cacheHit(this.endpoint, d.reason === 'semantic_hit' ? 'semantic' : 'exact');
+    if (d.decision === 'block' && d.retry_after_ms !== null) {
+      // Every model of the chain is behind an open breaker, and the request stays open: the job tries again (its last
+      // attempt is refused for good by reserve itself; this one ends the request if the settings changed since enqueue).
+      if (this.lastAttempt) {
+        await this.recordFinal('attempts_exhausted');
+        return;
+      }
+      throw new RetryLater(`every model of the chain is behind an open breaker: trying again (after ${d.retry_after_ms} ms)`);
+    }
     if (!CALL_DECISIONS.has(d.decision)) return; // block | replay | cached: recorded by reserve, nothing to call
     await this.callProvider(req, d, modelRef, embedding);
   }

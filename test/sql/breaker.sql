@@ -1,20 +1,33 @@
--- The circuit breaker shared by all workers: opens after 3 consecutive provider failures, falls back or refuses during the
--- cooldown, then one half-open probe decides; healthy traffic never writes it.
+-- The circuit breaker shared by all workers: opens after 3 consecutive provider failures of two tenants or more, falls back
+-- or defers during the cooldown, then one half-open probe decides; healthy traffic never writes it.
 begin;
-select plan(21);
+select plan(28);
 select tests.seed();
 
-create function pg_temp.fail_once(p_id text) returns text language sql as $$
-  select s.state from tests.reserve(tests.enqueue(tests.tenant_a(), tests.user_a1(), p_id, 'investigation', 'mock:small', 100)) r
+create function pg_temp.fail_once(p_id text, p_tenant uuid default tests.tenant_a(), p_user uuid default tests.user_a1(),
+  p_model text default 'mock:small') returns text language sql as $$
+  select s.state from tests.reserve(tests.enqueue(p_tenant, p_user, p_id, 'investigation', p_model, 100)) r
   cross join lateral tests.settle(tests.request_pk(p_id), 1, 'error', 0, 0, 0) s
 $$;
 select is(pg_temp.fail_once('b-1') || pg_temp.fail_once('b-2'), 'settledsettled', 'two provider failures');
 select is((select state from llm_private.provider_breakers where model = 'small'), 'closed', 'still closed');
-select is(pg_temp.fail_once('b-3'), 'settled', 'a third');
+-- (review of the provider boundary) A tenant decides how long its calls take and what they send: three slow calls of one
+-- tenant (timeouts) opened the model's breaker for every tenant, whose requests were then refused for good.
+select is(pg_temp.fail_once('b-3'), 'settled', 'a third, of the same tenant');
+select results_eq($$select state, consecutive_failures, streak_tenants_many from llm_private.provider_breakers where model = 'small'$$,
+  $$values ('closed', 3, false)$$, 'does not open it: one tenant''s failures alone never stop the other tenants');
+select is(pg_temp.fail_once('b-3b', tests.tenant_b(), tests.user_b1()), 'settled', 'a failure of another tenant in the same streak');
 select results_eq($$select state, open_until from llm_private.provider_breakers where model = 'small'$$,
   $$values ('open', '2026-03-15 10:30:30+00'::timestamptz)$$, 'opens it for the cooldown (30 s)');
-select is((select decision || '/' || reason from tests.call(tests.tenant_a(), tests.user_a1(), 'b-4', 'investigation', 'mock:small', 100)),
-  'block/breaker_open', 'a model without a chain is refused while open');
+select results_eq($$select decision || '/' || reason, retry_after_ms
+                     from tests.call(tests.tenant_a(), tests.user_a1(), 'b-4', 'investigation', 'mock:small', 100)$$,
+  $$values ('block/breaker_open', 30000)$$, 'a model without a chain is refused while open, to be tried again after the cooldown');
+select results_eq($$select state::text, reason from llm_private.requests where request_id = 'b-4'$$,
+  $$values ('queued', null::llm_private.reason)$$, 'its request stays open (its job tries again)');
+select results_eq($$select decision || '/' || reason, retry_after_ms from tests.reserve(tests.request_pk('b-4'), 3, 100)$$,
+  $$values ('block/breaker_open', null::int)$$, 'on the job''s last attempt (enqueue_max_attempts) the refusal is final...');
+select results_eq($$select state::text, reason from llm_private.requests where request_id = 'b-4'$$,
+  $$values ('refused', 'breaker_open'::llm_private.reason)$$, '... and ends the request refused');
 insert into llm_private.provider_breakers (provider, model, state, consecutive_failures, open_until) values ('mock', 'large', 'open', 3, '2026-03-15 10:31:00+00');
 select is((select decision || '/' || reason || '/' || model from tests.call(tests.tenant_a(), tests.user_a1(), 'b-5')),
   'fallback/breaker_open/tiny', 'an open model falls back along its chain, skipping open fallbacks');
@@ -64,6 +77,18 @@ select throws_ok($$update llm_private.provider_breakers set state = 'open', open
   'the money role cannot force a breaker open by hand');
 select tests.act_as_app(tests.tenant_a(), tests.user_a1());
 select throws_ok($$select llm.reset_breaker('mock', 'large')$$, '42501', null, 'the application cannot reset one');
+
+-- A deployment with one tenant lets one tenant open it.
+select tests.act_as_role('llm_operator');
+select llm.reset_breaker('mock', 'large');
+select llm.set_setting('breaker_single_tenant_opens', 'true');
+select tests.as_admin();
+select is(pg_temp.fail_once('b-s1', tests.tenant_b(), tests.user_b1(), 'mock:large')
+          || pg_temp.fail_once('b-s2', tests.tenant_b(), tests.user_b1(), 'mock:large')
+          || pg_temp.fail_once('b-s3', tests.tenant_b(), tests.user_b1(), 'mock:large'), 'settledsettledsettled',
+  'three failures of one tenant on mock:large');
+select is((select state from llm_private.provider_breakers where model = 'large'), 'open',
+  'open it where settings.breaker_single_tenant_opens says one tenant may');
 
 select * from finish();
 rollback;

@@ -35,7 +35,8 @@ select results_eq($$select cost_micros, usage_unknown from tests.settle(tests.re
   $$values (40000::bigint, true)$$, 'a malformed body: charged the full hold');
 select results_eq($$select cost_micros, usage_unknown from tests.settle(tests.request_pk('to-1'), 3, 'ok', 1, 0, 1)$$,
   $$values (40000::bigint, true)$$, 'a settled attempt cannot be settled again to a lower cost');
-select is((select state from llm.breaker_state where model_ref = 'mock:large'), 'open', 'three provider failures opened the shared breaker');
+select results_eq($$select state, consecutive_failures from llm.breaker_state where model_ref = 'mock:large'$$, $$values ('closed', 3)$$,
+  'three provider failures count on the shared breaker (one tenant''s alone do not open it: breaker.sql)');
 select tests.act_as_role('llm_operator');
 select ok(llm.reset_breaker('mock', 'large'), 'an operator closes it');
 select tests.as_admin();

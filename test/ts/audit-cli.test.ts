@@ -90,7 +90,8 @@ describe('table and arguments', () => {
  * The ledger, at the fixtures' frozen clock (2026-03-15 10:30 UTC):
  *   A1: user_monthly capped at 0.10 USD, alerting at 20 and 50 %. Investigation inv-1: r1 settled at
  *       25 000 (1 000 in + 500 out of mock:large; the 20 % alert fires), r2 still holds its 40 000.
- *       Three explanation calls to mock:small fail (provider error): its breaker opens.
+ *       Three explanation calls to mock:small fail (provider error): its breaker opens (one tenant may open it here:
+ *       settings.breaker_single_tenant_opens).
  *   A2: user_monthly capped at 0.005 USD: a 40 000 worst case is refused (user_monthly);
  *       a user shutoff is scheduled for tomorrow.
  *   B:  a tenant shutoff until noon refuses both of B1's reserves (shutoff).
@@ -99,6 +100,7 @@ const SEED = `
   begin;
   select tests.seed();
   select tests.act_as_role('llm_operator');
+  select llm.set_setting('breaker_single_tenant_opens', 'true');
   select llm.set_limit('user_monthly', 100000, tests.tenant_a(), tests.user_a1(), p_alert_pcts => '{20,50}');
   select llm.set_limit('user_monthly', 5000, tests.tenant_a(), tests.user_a2());
   select llm.trip_shutoff('tenant', tests.tenant_b(), null, '2026-03-15 12:00:00+00', 'incident 42');

@@ -343,6 +343,25 @@ describe('decisions that call nothing', () => {
 });
 
 describe('provider failures are recorded in our tables', () => {
+  test('every model behind an open breaker (block with retry_after_ms: the request stays open): nothing is sent, a retry is requested', async () => {
+    // (review of the provider boundary) Refused for good, one tenant's slow calls that opened the breaker ended other
+    // tenants' requests. The last attempt ends the request (reserve itself refuses it for good then; this covers settings
+    // changed since the job was added).
+    const open = decision({ decision: 'block', reason: 'breaker_open', attempt_no: 1, provider: null, model: null, held_micros: 0n,
+      worst_case_micros: null, retry_after_ms: 30000 });
+    const r = await runCall((l) => void (l.decisions = [open]));
+    expect(r.error).toBeInstanceOf(RetryLater);
+    expect((r.error as Error).message).toContain('open breaker');
+    expect(mock.count(() => true)).toBe(0);
+    expect(r.ledger.names().filter((n) => n !== 'embeddingForCall')).toEqual(['requestForCall', 'reserve']);
+    const last = await runCall((l) => void (l.decisions = [open]), helpers(3, 3));
+    expect(last.error).toBeNull();
+    expect(last.ledger.calls).toContainEqual(['failRequest', { pk: 42n, reason: 'attempts_exhausted' }]);
+    const final = await runCall((l) => void (l.decisions = [{ ...open, retry_after_ms: null }]));
+    expect(final.error).toBeNull(); // refused for good: the task returns
+    expect(final.ledger.names()).not.toContain('failRequest');
+  });
+
   test('a retryable failure with attempts left: settled (HTTP error: usage known, zero), then a retry is requested', async () => {
     mock.addFaults('mock-chat', [{ kind: 'status', status: 500 }]);
     const r = await runCall();

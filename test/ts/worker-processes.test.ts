@@ -8,7 +8,7 @@
 import { makeWorkerUtils } from 'graphile-worker';
 import { withRole } from '../../src/db/context';
 import { spawnWorker, type ChildWorker } from '../support/child-worker';
-import { createHarness, FAKE_KEY, Harness, payload } from '../support/worker-harness';
+import { createHarness, FAKE_KEY, Harness, payload, TENANT_A, TENANT_B, USER_A1, USER_B1 } from '../support/worker-harness';
 
 let h: Harness;
 const children: ChildWorker[] = [];
@@ -34,13 +34,16 @@ afterAll(async () => {
   await h.close();
 });
 
-test('provider 500s from two worker processes open one shared breaker; then a request falls back', async () => {
+// The failing calls come from two tenants: one tenant's failures alone never open a shared breaker (breaker.sql).
+const failing = [['brk-1', TENANT_A, USER_A1], ['brk-2', TENANT_B, USER_B1], ['brk-3', TENANT_A, USER_A1], ['brk-4', TENANT_B, USER_B1]] as const;
+
+test('provider 500s of two tenants from two worker processes open one shared breaker; then a request falls back', async () => {
   const a = worker();
   const b = worker();
   try {
     await Promise.all([a.ready, b.ready]);
-    for (const id of ['brk-1', 'brk-2', 'brk-3', 'brk-4']) {
-      await h.enqueue(payload(id, { messages: [{ role: 'user', content: `${id} [[fault:status=500]]` }] }));
+    for (const [id, tenant_id, user_id] of failing) {
+      await h.enqueue(payload(id, { tenant_id, user_id, messages: [{ role: 'user', content: `${id} [[fault:status=500]]` }] }));
     }
     await until('the breaker to open', async () =>
       (await q(`select 1 from llm.breaker_state where model_ref = 'local:mock-chat' and state = 'open'`)).length > 0, 60000);
@@ -64,7 +67,7 @@ test('provider 500s from two worker processes open one shared breaker; then a re
     // again) until the open breaker refuses them; then the operator closes both breakers (the fallback model
     // failed too: the faults were in the prompt) and the workers stop.
     await until('the failing requests to end', async () =>
-      (await Promise.all(['brk-1', 'brk-2', 'brk-3', 'brk-4'].map((id) => h.result(id)))).every((r) => r && !['queued', 'running'].includes(r.state)), 90000);
+      (await Promise.all(failing.map(([id, t, u]) => h.result(id, t, u)))).every((r) => r && !['queued', 'running'].includes(r.state)), 90000);
     await withRole(h.db.pool('llm_operator', 1), 'llm_operator', (c) =>
       c.query(`select llm.reset_breaker('local', 'mock-chat'), llm.reset_breaker('local', 'gpt-4o-mini')`));
     await a.stop();
