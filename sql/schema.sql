@@ -412,7 +412,7 @@ ALTER FUNCTION llm.adjust_usage(p_tenant_id uuid, p_user_id uuid, p_amount_micro
 -- Name: FUNCTION adjust_usage(p_tenant_id uuid, p_user_id uuid, p_amount_micros bigint, p_reason text, p_effective_at timestamp with time zone); Type: COMMENT; Schema: llm; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm.adjust_usage(p_tenant_id uuid, p_user_id uuid, p_amount_micros bigint, p_reason text, p_effective_at timestamp with time zone) IS 'Operator: credits (negative) or debits (positive) a tenant''s or user''s spend with a reason, recorded append-only with who and when; it flows into usage and into llm.reconciliation_drift. Returns the adjustment id.';
+COMMENT ON FUNCTION llm.adjust_usage(p_tenant_id uuid, p_user_id uuid, p_amount_micros bigint, p_reason text, p_effective_at timestamp with time zone) IS 'Operator: credits (negative) or debits (positive) a tenant''s or user''s spend with a reason, recorded append-only with who and when; it flows into usage, llm.monthly_spend and llm.hourly_spend (at effective_at) and into llm.reconciliation_drift. The tenant must exist and the user be one of its own (23503). Returns the adjustment id.';
 
 --
 -- Name: cache_key(jsonb); Type: FUNCTION; Schema: llm; Owner: llm_owner
@@ -3858,6 +3858,19 @@ begin
   if new.effective_at is null then
     raise exception using errcode = '22023', message = 'an adjustment needs its effective time';
   end if;
+  -- Its subject must exist: a tenant we know, and a user enrolled in that tenant. There is no foreign key (no cross-tenant
+  -- key, for sharding), and an adjustment naming another tenant's user, or no tenant at all, made usage rows of a subject
+  -- that has no calls (user_monthly of B1 under tenant A; tenant_monthly of an unknown uuid).
+  if not exists (select 1 from llm_private.tenants t where t.id = new.tenant_id) then
+    raise exception using errcode = '23503', message = 'no such tenant',
+      detail = format('tenant %s', new.tenant_id),
+      hint = 'Adjust a tenant created with llm.upsert_tenant (see llm.monthly_spend for the tenants and users with spend).';
+  end if;
+  if new.user_id is not null and not exists (select 1 from llm_private.users u where u.tenant_id = new.tenant_id and u.id = new.user_id) then
+    raise exception using errcode = '23503', message = 'no such user in this tenant',
+      detail = format('user %s in tenant %s', new.user_id, new.tenant_id),
+      hint = 'A user belongs to one tenant and is enrolled at its first call: name the user''s own tenant, or adjust the tenant (p_user_id NULL).';
+  end if;
   new.meter_ids := '{}';
   for l in select * from llm_private.applicable_limits(new.tenant_id, coalesce(new.user_id, llm_private.nil_uuid()), null, null, null, false,
       new.effective_at) x
@@ -3901,7 +3914,7 @@ ALTER FUNCTION llm_private.tg_adjustments__apply() OWNER TO llm_owner;
 -- Name: FUNCTION tg_adjustments__apply(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm_private.tg_adjustments__apply() IS 'BEFORE INSERT on adjustments: applies the amount to spent on every unfiltered micro-USD meter of the subject in the period of effective_at (a debit fires the alerts and shutoff trips it crosses, as a settle does; beyond a shard''s quota it borrows the excess from the other shards), and records which (meter_ids).';
+COMMENT ON FUNCTION llm_private.tg_adjustments__apply() IS 'BEFORE INSERT on adjustments: refuses (23503) a tenant that does not exist or a user not enrolled in that tenant; applies the amount to spent on every unfiltered micro-USD meter of the subject in the period of effective_at (a debit fires the alerts and shutoff trips it crosses, as a settle does; beyond a shard''s quota it borrows the excess from the other shards), and records which (meter_ids).';
 
 --
 -- Name: tg_alerts__guard(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner

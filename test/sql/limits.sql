@@ -176,6 +176,9 @@ select ok(llm.set_limit('request_cap_route', 250, 'e5000000-0000-0000-0000-00000
   'E''s routes: at most 250 micro-USD each, by fallback (capped on the last model of the chain)');
 select ok(llm.set_limit('user_monthly', 1000000, 'e5000000-0000-0000-0000-00000000000e', 'e5100000-0000-0000-0000-000000000001', 'hard', 'block',
   null, null, '{80,95,100}', false, 1::smallint, 'mock:mini') > 0, 'E1: pressure above 1 % of 1 USD, to mock:mini');
+select tests.as_admin();
+insert into llm_private.users (tenant_id, id) values ('e5000000-0000-0000-0000-00000000000e', 'e5100000-0000-0000-0000-000000000001');   -- an adjustment names an enrolled user
+select tests.act_as_role('llm_operator');
 select ok(llm.adjust_usage('e5000000-0000-0000-0000-00000000000e', 'e5100000-0000-0000-0000-000000000001', 20000, 'spent elsewhere') > 0,
   'E1 has spent 2 %');
 select tests.as_admin();
@@ -214,6 +217,9 @@ select results_eq($$select decision, reason, max_output_tokens, held_micros, lim
                       from tests.call('c1000000-0000-0000-0000-00000000000c', 'c1000000-0000-0000-0000-000000000003', 'rc-2', 'budget_optimization', 'mock:large', 8192, '{}', 10000)$$,
   $$values ('cap', 'request_cap_budget_optimization', 6666, 299980::bigint, 300000::bigint)$$,
   'and a budget optimization call by request_cap_budget_optimization');
+select tests.act_as_role('llm_operator');
+select tests.as_admin();
+insert into llm_private.users (tenant_id, id) values ('c1000000-0000-0000-0000-00000000000c', 'c1000000-0000-0000-0000-000000000001');   -- an adjustment names an enrolled user
 select tests.act_as_role('llm_operator');
 select ok(llm.adjust_usage('c1000000-0000-0000-0000-00000000000c', 'c1000000-0000-0000-0000-000000000001', 24990000, 'spent elsewhere') > 0,
   'C1 has spent 24.99 USD this month');

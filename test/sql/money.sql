@@ -1,7 +1,7 @@
 -- Money is never under-counted: settlement at the pinned price, overruns in full, unknown outcomes charged the full hold,
 -- expired holds charged and corrected once by a late settle, releases, retries that never free a live hold, adjustments.
 begin;
-select plan(60);
+select plan(63);
 select tests.seed();
 
 -- Settle: cost from the tokens at the price pinned at reserve, the rest of the hold released.
@@ -96,7 +96,15 @@ select results_eq($$select amount_micros, reason, created_by, meters from llm.ad
 select tests.act_as_role('llm_operator');
 select throws_ok($$select llm.adjust_usage(tests.tenant_b(), null, -999999999, 'more than spent')$$, '23514', null,
   'a credit larger than what was spent is refused');
+-- The subject must exist: a user of another tenant, or a tenant nobody created, made usage rows of a phantom subject.
+select throws_ok($$select llm.adjust_usage(tests.tenant_a(), tests.user_b1(), 1000, 'B1 is not A''s')$$, '23503', null,
+  'an adjustment of tenant A naming B''s user is refused (23503)');
+select throws_ok($$select llm.adjust_usage('c0000000-0000-0000-0000-00000000000c', null, 1000, 'no such tenant')$$, '23503', null,
+  'an adjustment of a tenant that does not exist is refused (23503)');
 select tests.as_admin();
+select is((select count(*) from llm_private.usage where (tenant_id = tests.tenant_a() and user_id = tests.user_b1())
+                                                  or tenant_id = 'c0000000-0000-0000-0000-00000000000c'), 0::bigint,
+  'no usage row of either phantom subject');
 
 -- A settle's commit waits for its WAL flush only when losing it could under-count (settings.settle_commit): within the hold,
 -- a lost settle leaves the attempt held, durable since its reserve, and the expiry charges the hold in full.
