@@ -6633,12 +6633,28 @@ COMMENT ON VIEW llm.final_outputs IS 'Final outputs (and their prompts) of settl
 --
 
 CREATE VIEW llm.hourly_spend WITH (security_invoker='true') AS
- SELECT date_trunc('hour'::text, a.reserved_at, 'UTC'::text) AS hour_start,
-    a.tenant_id,
-    (sum(a.charged_micros))::bigint AS spent_micros,
-    count(*) FILTER (WHERE (a.state = ANY (ARRAY['settled'::llm_private.attempt_state, 'expired'::llm_private.attempt_state]))) AS calls
-   FROM llm_private.attempts a
-  GROUP BY (date_trunc('hour'::text, a.reserved_at, 'UTC'::text)), a.tenant_id;
+ WITH ledger AS (
+         SELECT date_trunc('hour'::text, a.reserved_at, 'UTC'::text) AS hour_start,
+            a.tenant_id,
+            a.charged_micros,
+            (0)::bigint AS adjusted_micros,
+            ((a.state = ANY (ARRAY['settled'::llm_private.attempt_state, 'expired'::llm_private.attempt_state])))::integer AS call
+           FROM llm_private.attempts a
+        UNION ALL
+         SELECT date_trunc('hour'::text, x.effective_at, 'UTC'::text) AS date_trunc,
+            x.tenant_id,
+            0,
+            x.amount_micros,
+            0
+           FROM llm_private.adjustments x
+        )
+ SELECT l.hour_start,
+    l.tenant_id,
+    (sum((l.charged_micros + l.adjusted_micros)))::bigint AS spent_micros,
+    sum(l.call) AS calls,
+    (sum(l.adjusted_micros))::bigint AS adjusted_micros
+   FROM ledger l
+  GROUP BY l.hour_start, l.tenant_id;
 
 ALTER TABLE llm.hourly_spend OWNER TO llm_owner;
 
@@ -6646,7 +6662,7 @@ ALTER TABLE llm.hourly_spend OWNER TO llm_owner;
 -- Name: VIEW hourly_spend; Type: COMMENT; Schema: llm; Owner: llm_owner
 --
 
-COMMENT ON VIEW llm.hourly_spend IS 'Spend and provider calls per tenant per clock hour (UTC) of the reserve.';
+COMMENT ON VIEW llm.hourly_spend IS 'Spend and provider calls per tenant per clock hour (UTC). spent_micros = charges of the calls reserved in the hour + adjustments effective in it (what an hourly meter counts); adjusted_micros = the adjustments'' part; calls = attempts settled or expired.';
 
 --
 -- Name: limits; Type: VIEW; Schema: llm; Owner: llm_owner
@@ -6761,18 +6777,35 @@ COMMENT ON VIEW llm.model_catalog IS 'Every model with its price in effect (NULL
 --
 
 CREATE VIEW llm.monthly_spend WITH (security_invoker='true') AS
- WITH spend AS (
+ WITH ledger AS (
          SELECT date_trunc('month'::text, a.reserved_at, 'UTC'::text) AS month_start,
             a.tenant_id,
             a.user_id,
-            (sum(a.charged_micros))::bigint AS spent_micros,
-            (sum(
+            a.charged_micros,
                 CASE
                     WHEN (a.state = 'held'::llm_private.attempt_state) THEN a.held_micros
                     ELSE (0)::bigint
-                END))::bigint AS held_micros
+                END AS held_micros,
+            (0)::bigint AS adjusted_micros
            FROM llm_private.attempts a
-          GROUP BY GROUPING SETS (((date_trunc('month'::text, a.reserved_at, 'UTC'::text)), a.tenant_id, a.user_id), ((date_trunc('month'::text, a.reserved_at, 'UTC'::text)), a.tenant_id))
+        UNION ALL
+         SELECT date_trunc('month'::text, x.effective_at, 'UTC'::text) AS date_trunc,
+            x.tenant_id,
+            x.user_id,
+            0,
+            0,
+            x.amount_micros
+           FROM llm_private.adjustments x
+        ), spend AS (
+         SELECT l.month_start,
+            l.tenant_id,
+            l.user_id,
+            (sum((l.charged_micros + l.adjusted_micros)))::bigint AS spent_micros,
+            (sum(l.held_micros))::bigint AS held_micros,
+            (sum(l.adjusted_micros))::bigint AS adjusted_micros
+           FROM ledger l
+          GROUP BY GROUPING SETS ((l.month_start, l.tenant_id, l.user_id), (l.month_start, l.tenant_id))
+         HAVING ((GROUPING(l.user_id) = 1) OR (l.user_id IS NOT NULL))
         )
  SELECT s.month_start,
     s.tenant_id,
@@ -6785,7 +6818,8 @@ CREATE VIEW llm.monthly_spend WITH (security_invoker='true') AS
                 CASE
                     WHEN (s.user_id IS NULL) THEN 'tenant_monthly'::text
                     ELSE 'user_monthly'::text
-                END) AND (NOT (lu.user_id IS DISTINCT FROM s.user_id)))) AS cap_micros
+                END) AND (NOT (lu.user_id IS DISTINCT FROM s.user_id)))) AS cap_micros,
+    s.adjusted_micros
    FROM spend s;
 
 ALTER TABLE llm.monthly_spend OWNER TO llm_owner;
@@ -6794,7 +6828,7 @@ ALTER TABLE llm.monthly_spend OWNER TO llm_owner;
 -- Name: VIEW monthly_spend; Type: COMMENT; Schema: llm; Owner: llm_owner
 --
 
-COMMENT ON VIEW llm.monthly_spend IS 'Spend (charged) and open holds per tenant (user_id NULL: the tenant''s total) and user per calendar month (UTC), from the ledger, with the monthly cap in effect (tenant_monthly, user_monthly).';
+COMMENT ON VIEW llm.monthly_spend IS 'Spend and open holds per tenant (user_id NULL: the tenant''s total) and user per calendar month (UTC), from the ledger, with the monthly cap in effect (tenant_monthly, user_monthly). spent_micros = charges of the month''s calls + adjustments effective in the month (what the monthly meters count, and reserve compares with the cap); adjusted_micros = the adjustments'' part of it (a credit is negative; a tenant''s own adjustments count in its total only).';
 
 --
 -- Name: my_usage; Type: VIEW; Schema: llm; Owner: llm_owner

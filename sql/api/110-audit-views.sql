@@ -47,28 +47,52 @@ select u.limit_id, m.name as meter_name, m.scope::text as scope, m."window"::tex
   left join llm_private.limits l on l.id = u.limit_id;
 comment on view llm.limit_usage is 'Usage against each limit, per subject (tenant, user, budget scope) and period, summed over escrow shards; current = the period that contains now.';
 
+/*
+ * Spend is what the monthly and hourly meters count: the ledger's charges (by the reserve's month or hour) plus the
+ * operators' adjustments (by effective_at; llm.adjust_usage moves the subject's micro-USD meters of that period). With
+ * charges alone the views disagreed with what reserve enforces after a credit or a debit, and a tenant whose only spend
+ * was an adjustment had no row.
+ */
 create view llm.monthly_spend with (security_invoker = true) as
-with spend as (
-  select date_trunc('month', a.reserved_at, 'UTC') as month_start, a.tenant_id, a.user_id,
-         sum(a.charged_micros)::bigint as spent_micros,
-         sum(case when a.state = 'held' then a.held_micros else 0 end)::bigint as held_micros
+with ledger as (
+  select date_trunc('month', a.reserved_at, 'UTC') as month_start, a.tenant_id, a.user_id, a.charged_micros,
+         case when a.state = 'held' then a.held_micros else 0 end as held_micros, 0::bigint as adjusted_micros
     from llm_private.attempts a
-   group by grouping sets ((1, a.tenant_id, a.user_id), (1, a.tenant_id))
+  union all
+  select date_trunc('month', x.effective_at, 'UTC'), x.tenant_id, x.user_id, 0, 0, x.amount_micros
+    from llm_private.adjustments x
+), spend as (
+  select l.month_start, l.tenant_id, l.user_id,
+         sum(l.charged_micros + l.adjusted_micros)::bigint as spent_micros, sum(l.held_micros)::bigint as held_micros,
+         sum(l.adjusted_micros)::bigint as adjusted_micros
+    from ledger l
+   group by grouping sets ((l.month_start, l.tenant_id, l.user_id), (l.month_start, l.tenant_id))
+  -- (a tenant's own adjustments, user NULL, count in its total only, not as a user row)
+  having grouping(l.user_id) = 1 or l.user_id is not null
 )
 select s.month_start, s.tenant_id, s.user_id, s.spent_micros, s.held_micros,
        (select lu.cap from llm.limit_usage lu
          where lu.tenant_id = s.tenant_id and lu.period_start = s.month_start and lu.unit = 'micros' and lu."window" = 'month'
            and lu.meter_name = case when s.user_id is null then 'tenant_monthly' else 'user_monthly' end
-           and lu.user_id is not distinct from s.user_id) as cap_micros
+           and lu.user_id is not distinct from s.user_id) as cap_micros,
+       s.adjusted_micros
   from spend s;
-comment on view llm.monthly_spend is 'Spend (charged) and open holds per tenant (user_id NULL: the tenant''s total) and user per calendar month (UTC), from the ledger, with the monthly cap in effect (tenant_monthly, user_monthly).';
+comment on view llm.monthly_spend is 'Spend and open holds per tenant (user_id NULL: the tenant''s total) and user per calendar month (UTC), from the ledger, with the monthly cap in effect (tenant_monthly, user_monthly). spent_micros = charges of the month''s calls + adjustments effective in the month (what the monthly meters count, and reserve compares with the cap); adjusted_micros = the adjustments'' part of it (a credit is negative; a tenant''s own adjustments count in its total only).';
 
 create view llm.hourly_spend with (security_invoker = true) as
-select date_trunc('hour', a.reserved_at, 'UTC') as hour_start, a.tenant_id, sum(a.charged_micros)::bigint as spent_micros,
-       count(*) filter (where a.state in ('settled', 'expired'))::bigint as calls
-  from llm_private.attempts a
+with ledger as (
+  select date_trunc('hour', a.reserved_at, 'UTC') as hour_start, a.tenant_id, a.charged_micros, 0::bigint as adjusted_micros,
+         (a.state in ('settled', 'expired'))::int as call
+    from llm_private.attempts a
+  union all
+  select date_trunc('hour', x.effective_at, 'UTC'), x.tenant_id, 0, x.amount_micros, 0
+    from llm_private.adjustments x
+)
+select l.hour_start, l.tenant_id, sum(l.charged_micros + l.adjusted_micros)::bigint as spent_micros, sum(l.call)::bigint as calls,
+       sum(l.adjusted_micros)::bigint as adjusted_micros
+  from ledger l
  group by 1, 2;
-comment on view llm.hourly_spend is 'Spend and provider calls per tenant per clock hour (UTC) of the reserve.';
+comment on view llm.hourly_spend is 'Spend and provider calls per tenant per clock hour (UTC). spent_micros = charges of the calls reserved in the hour + adjustments effective in it (what an hourly meter counts); adjusted_micros = the adjustments'' part; calls = attempts settled or expired.';
 
 create view llm.refusals_by_reason with (security_invoker = true) as
 select date_trunc('month', c.reserved_at, 'UTC') as month_start, c.tenant_id, c.reason, count(*)::bigint as refusals

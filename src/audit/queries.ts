@@ -49,13 +49,14 @@ const spendRow = z.object({
   spent_micros: int8,
   held_micros: int8,
   cap_micros: int8.nullable(),
+  adjusted_micros: int8,
 });
 export type SpendRow = z.output<typeof spendRow>;
 
-/** llm.monthly_spend of one month: per tenant (user_id NULL = the tenant's total) and user. */
+/** llm.monthly_spend of one month: per tenant (user_id NULL = the tenant's total) and user; spent includes adjustments. */
 export function monthlySpend(db: Queryable, f: MonthFilter): Promise<SpendRow[]> {
   return read(db, spendRow,
-    `select month_start, tenant_id, user_id, spent_micros, held_micros, cap_micros
+    `select month_start, tenant_id, user_id, spent_micros, held_micros, cap_micros, adjusted_micros
        from llm.monthly_spend
       where month_start = $1 and ($2::uuid is null or tenant_id = $2::uuid)
       order by tenant_id, user_id nulls first`,

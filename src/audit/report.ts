@@ -27,7 +27,7 @@ export function spendTable(rows: SpendRow[], month: Date): string {
       r.cap_micros === null ? '-' : formatUsd(r.cap_micros - r.spent_micros - r.held_micros),
       formatPercent(r.spent_micros + r.held_micros, r.cap_micros)]),
   );
-  return `monthly spend ${formatMonth(month)} (UTC); user '-' = the tenant's total; % used = (spent + held) / cap\n${table}`;
+  return `monthly spend ${formatMonth(month)} (UTC); user '-' = the tenant's total; spent = charges + adjustments; % used = (spent + held) / cap\n${table}`;
 }
 
 export function refusalsTable(rows: RefusalRow[], month: Date): string {

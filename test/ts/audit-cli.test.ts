@@ -168,12 +168,12 @@ describe('against a seeded v0.2 ledger (as llm_viewer)', () => {
 
   test('spend: spent and held per tenant (user NULL = total) and user, against the monthly caps', async () => {
     expect(await q.monthlySpend(auditor, { month: MARCH })).toEqual([
-      { month_start: MARCH, tenant_id: TENANT_A, user_id: null, spent_micros: 25_000n, held_micros: 40_000n, cap_micros: 500_000_000n },
-      { month_start: MARCH, tenant_id: TENANT_A, user_id: USER_A1, spent_micros: 25_000n, held_micros: 40_000n, cap_micros: 100_000n },
-      { month_start: MARCH, tenant_id: TENANT_A, user_id: USER_A2, spent_micros: 0n, held_micros: 0n, cap_micros: 5_000n },
+      { month_start: MARCH, tenant_id: TENANT_A, user_id: null, spent_micros: 25_000n, held_micros: 40_000n, cap_micros: 500_000_000n, adjusted_micros: 0n },
+      { month_start: MARCH, tenant_id: TENANT_A, user_id: USER_A1, spent_micros: 25_000n, held_micros: 40_000n, cap_micros: 100_000n, adjusted_micros: 0n },
+      { month_start: MARCH, tenant_id: TENANT_A, user_id: USER_A2, spent_micros: 0n, held_micros: 0n, cap_micros: 5_000n, adjusted_micros: 0n },
       // B was refused before any meter counted it: no usage row, so no cap in the view.
-      { month_start: MARCH, tenant_id: TENANT_B, user_id: null, spent_micros: 0n, held_micros: 0n, cap_micros: null },
-      { month_start: MARCH, tenant_id: TENANT_B, user_id: USER_B1, spent_micros: 0n, held_micros: 0n, cap_micros: null },
+      { month_start: MARCH, tenant_id: TENANT_B, user_id: null, spent_micros: 0n, held_micros: 0n, cap_micros: null, adjusted_micros: 0n },
+      { month_start: MARCH, tenant_id: TENANT_B, user_id: USER_B1, spent_micros: 0n, held_micros: 0n, cap_micros: null, adjusted_micros: 0n },
     ]);
     expect(await json(['spend'])).toEqual(await view(
       `select * from llm.monthly_spend where month_start = '2026-03-01 00:00+00' order by tenant_id, user_id nulls first`));

@@ -1,0 +1,33 @@
+-- The audit views say what reserve enforces: spend counts adjustments as the meters do.
+begin;
+select plan(7);
+select tests.seed();
+
+/* Spend: charges + adjustments, as the monthly and hourly meters count (finding 1 of the fifteenth review). */
+select tests.call(tests.tenant_a(), tests.user_a1(), 'sp-1');
+select is((select cost_micros from tests.settle(tests.request_pk('sp-1'), 1, 'ok', 1000, 0, 500)), 25000::bigint, 'A1''s call costs 25 000');
+select tests.act_as_role('llm_operator');
+select llm.adjust_usage(tests.tenant_a(), tests.user_a1(), 5000, 'late invoice for A1');
+select llm.adjust_usage(tests.tenant_a(), null, -2000, 'goodwill credit to A');
+select llm.adjust_usage(tests.tenant_b(), null, 7000, 'spent elsewhere by B');
+select tests.as_admin();
+select results_eq($$select tenant_id, user_id, spent_micros, held_micros, adjusted_micros from llm.monthly_spend
+                     where month_start = '2026-03-01 00:00+00' order by tenant_id, user_id nulls first$$,
+  $$values (tests.tenant_a(), null::uuid, 28000::bigint, 0::bigint, 3000::bigint),
+           (tests.tenant_a(), tests.user_a1(), 30000::bigint, 0::bigint, 5000::bigint),
+           (tests.tenant_b(), null::uuid, 7000::bigint, 0::bigint, 7000::bigint)$$,
+  'monthly spend = charges + adjustments: A 25 000 + 5 000 - 2 000, A1 25 000 + 5 000 (A''s own credit in its total only), B only its debit');
+select is((select spent_micros from llm.monthly_spend where month_start = '2026-03-01 00:00+00' and tenant_id = tests.tenant_a() and user_id is null),
+  tests.used('tenant_monthly', tests.tenant_a()), 'A''s monthly spend is what its tenant_monthly meter counts');
+select is((select spent_micros from llm.monthly_spend where month_start = '2026-03-01 00:00+00' and user_id = tests.user_a1()),
+  tests.used('user_monthly', tests.tenant_a(), tests.user_a1()), 'A1''s is what its user_monthly meter counts');
+select is((select spent_micros from llm.monthly_spend where month_start = '2026-03-01 00:00+00' and tenant_id = tests.tenant_b()),
+  tests.used('tenant_monthly', tests.tenant_b()), 'B''s too, though B made no call');
+select results_eq($$select tenant_id, spent_micros, calls, adjusted_micros from llm.hourly_spend
+                     where hour_start = '2026-03-15 10:00+00' order by tenant_id$$,
+  $$values (tests.tenant_a(), 28000::bigint, 1::bigint, 3000::bigint), (tests.tenant_b(), 7000::bigint, 0::bigint, 7000::bigint)$$,
+  'hourly spend = charges + adjustments effective in the hour');
+select is(tests.drift_rows(), 0::bigint, 'usage equals the ledger');
+
+select * from finish();
+rollback;
