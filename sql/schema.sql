@@ -6260,7 +6260,10 @@ CREATE VIEW llm.calls WITH (security_invoker='true') AS
     a.expires_at,
     a.ended_at AS settled_at,
     a.trace_id,
-    q.budget_scope
+    q.budget_scope,
+    ( SELECT array_agg(mm.name ORDER BY mm.id) AS array_agg
+           FROM llm_private.meters mm
+          WHERE (mm.id = ANY (a.meter_ids))) AS meters
    FROM ((((llm_private.attempts a
      JOIN llm_private.requests q ON (((q.tenant_id = a.tenant_id) AND (q.id = a.request_pk))))
      LEFT JOIN llm_private.model_prices pr ON ((pr.id = a.price_id)))
@@ -6273,7 +6276,7 @@ ALTER TABLE llm.calls OWNER TO llm_owner;
 -- Name: VIEW calls; Type: COMMENT; Schema: llm; Owner: llm_owner
 --
 
-COMMENT ON VIEW llm.calls IS 'Every attempt (reserve): its decision and the figures compared, the hold, and what it was charged (overrun = cost above the hold; usage_unknown = charged the full hold; late = corrected after expiry or release). purpose embedding = the semantic cache''s embedding call; a semantic hit has similarity and cache_source_pk; semantic_candidates and semantic_bound_hit say what the lookup compared (bound_hit: the scope held more entries than the bound).';
+COMMENT ON VIEW llm.calls IS 'Every attempt (reserve): its decision and the figures compared, the hold, and what it was charged (overrun = cost above the hold; usage_unknown = charged the full hold; late = corrected after expiry or release). purpose embedding = the semantic cache''s embedding call; a semantic hit has similarity and cache_source_pk; semantic_candidates and semantic_bound_hit say what the lookup compared (bound_hit: the scope held more entries than the bound). meters = the meters the call was held and charged on (its footprint, in meter id order; NULL when it held nothing: refused, cached), i.e. the limits it was checked against and fitted.';
 
 --
 -- Name: decision_log; Type: VIEW; Schema: llm; Owner: llm_owner
@@ -6305,7 +6308,8 @@ CREATE VIEW llm.decision_log WITH (security_invoker='true') AS
             ELSE NULL::text
         END) AS limit_window,
     c.limit_cap,
-    c.limit_used
+    c.limit_used,
+    c.meters
    FROM ((llm.calls c
      LEFT JOIN llm_private.limits li ON ((li.id = c.limit_id)))
      LEFT JOIN llm_private.meters m ON ((m.id = li.meter_id)));
@@ -6316,7 +6320,7 @@ ALTER TABLE llm.decision_log OWNER TO llm_owner;
 -- Name: VIEW decision_log; Type: COMMENT; Schema: llm; Owner: llm_owner
 --
 
-COMMENT ON VIEW llm.decision_log IS 'Every reserve decision with the limit that decided (id, scope, window; the payload''s cost ceiling is scope and window request) and the figures it compared (cap and used).';
+COMMENT ON VIEW llm.decision_log IS 'Every reserve decision with the limit that decided (id, scope, window; the payload''s cost ceiling is scope and window request) and the figures it compared (cap and used); meters = the meters an admitted call was held on (every limit it fitted: why it was allowed; the figures are in llm.limit_usage).';
 
 --
 -- Name: call_outputs; Type: TABLE; Schema: llm_private; Owner: llm_owner

@@ -13,13 +13,14 @@ select a.tenant_id, a.user_id, q.request_id, q.endpoint::text as endpoint, a.req
        a.limit_id, a.limit_cap, a.limit_used, a.cache_source_pk, a.similarity, a.semantic_candidates, a.semantic_bound_hit,
        a.distillation_eligible,
        a.distillation_reason::text as distillation_reason, a.reserved_at, a.expires_at, a.ended_at as settled_at, a.trace_id,
-       q.budget_scope
+       q.budget_scope,
+       (select array_agg(mm.name order by mm.id) from llm_private.meters mm where mm.id = any (a.meter_ids)) as meters
   from llm_private.attempts a
   join llm_private.requests q on q.tenant_id = a.tenant_id and q.id = a.request_pk
   left join llm_private.model_prices pr on pr.id = a.price_id
   left join llm_private.limits li on li.id = a.limit_id
   left join llm_private.meters m on m.id = li.meter_id;
-comment on view llm.calls is 'Every attempt (reserve): its decision and the figures compared, the hold, and what it was charged (overrun = cost above the hold; usage_unknown = charged the full hold; late = corrected after expiry or release). purpose embedding = the semantic cache''s embedding call; a semantic hit has similarity and cache_source_pk; semantic_candidates and semantic_bound_hit say what the lookup compared (bound_hit: the scope held more entries than the bound).';
+comment on view llm.calls is 'Every attempt (reserve): its decision and the figures compared, the hold, and what it was charged (overrun = cost above the hold; usage_unknown = charged the full hold; late = corrected after expiry or release). purpose embedding = the semantic cache''s embedding call; a semantic hit has similarity and cache_source_pk; semantic_candidates and semantic_bound_hit say what the lookup compared (bound_hit: the scope held more entries than the bound). meters = the meters the call was held and charged on (its footprint, in meter id order; NULL when it held nothing: refused, cached), i.e. the limits it was checked against and fitted.';
 
 create view llm.decision_log with (security_invoker = true) as
 select c.reserved_at as decided_at, c.tenant_id, c.user_id, c.request_id, c.endpoint, c.attempt_no, c.purpose, c.decision, c.reason,
@@ -27,11 +28,11 @@ select c.reserved_at as decided_at, c.tenant_id, c.user_id, c.request_id, c.endp
        c.limit_id,
        coalesce(m.scope::text, case when c.limit_id is null and c.reason = 'cost_ceiling' then 'request' end) as limit_scope,
        coalesce(m."window"::text, case when c.limit_id is null and c.reason = 'cost_ceiling' then 'request' end) as limit_window,
-       c.limit_cap, c.limit_used
+       c.limit_cap, c.limit_used, c.meters
   from llm.calls c
   left join llm_private.limits li on li.id = c.limit_id
   left join llm_private.meters m on m.id = li.meter_id;
-comment on view llm.decision_log is 'Every reserve decision with the limit that decided (id, scope, window; the payload''s cost ceiling is scope and window request) and the figures it compared (cap and used).';
+comment on view llm.decision_log is 'Every reserve decision with the limit that decided (id, scope, window; the payload''s cost ceiling is scope and window request) and the figures it compared (cap and used); meters = the meters an admitted call was held on (every limit it fitted: why it was allowed; the figures are in llm.limit_usage).';
 
 create view llm.limit_usage with (security_invoker = true) as
 select u.limit_id, m.name as meter_name, m.scope::text as scope, m."window"::text as "window", m.unit::text as unit,

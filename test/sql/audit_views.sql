@@ -1,6 +1,6 @@
 -- The audit views say what reserve enforces: spend counts adjustments as the meters do.
 begin;
-select plan(7);
+select plan(10);
 select tests.seed();
 
 /* Spend: charges + adjustments, as the monthly and hourly meters count (finding 1 of the fifteenth review). */
@@ -27,7 +27,17 @@ select results_eq($$select tenant_id, spent_micros, calls, adjusted_micros from 
                      where hour_start = '2026-03-15 10:00+00' order by tenant_id$$,
   $$values (tests.tenant_a(), 28000::bigint, 1::bigint, 3000::bigint), (tests.tenant_b(), 7000::bigint, 0::bigint, 7000::bigint)$$,
   'hourly spend = charges + adjustments effective in the hour');
+select tests.call(tests.tenant_a(), tests.user_a2(), 'inv-m', 'investigation', 'mock:tiny', 10, '{"budget_scope": "case-m"}', 10);
 select is(tests.drift_rows(), 0::bigint, 'usage equals the ledger');
+
+/* Why a call was allowed: the meters it was held on (finding 6). */
+select results_eq($$select meters from llm.calls where request_id = 'sp-1'$$, $$values (array['user_monthly', 'tenant_monthly'])$$,
+  'llm.calls names the meters the call was held and charged on');
+select results_eq($$select decision, meters from llm.decision_log where request_id = 'sp-1'$$,
+  $$values ('allow', array['user_monthly', 'tenant_monthly'])$$, 'and llm.decision_log, for an allowed call');
+select results_eq($$select decision, reason, meters from llm.decision_log where request_id = 'inv-m'$$,
+  $$values ('allow', 'ok', array['user_monthly', 'tenant_monthly', 'investigation_budget', 'investigation_calls'])$$,
+  'an investigation call of a budget scope: its scope''s meters too');
 
 select * from finish();
 rollback;
