@@ -2124,6 +2124,27 @@ ALTER FUNCTION llm_private.breaker_unclaim(p_claims text[], p_keep text, p_at ti
 COMMENT ON FUNCTION llm_private.breaker_unclaim(p_claims text[], p_keep text, p_at timestamp with time zone) IS 'Gives back the half-open probes a reserve claimed (provider:model, at p_at) except the one it calls (p_keep; NULL: all).';
 
 --
+-- Name: budget_scope_deadline(uuid, uuid, llm_private.endpoint, timestamp with time zone); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.budget_scope_deadline(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint, p_started_at timestamp with time zone) RETURNS timestamp with time zone
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog'
+    AS $$
+  select p_started_at + make_interval(secs => min(l.cap) / 1000.0)
+    from llm_private.applicable_limits(p_tenant_id, p_user_id, p_endpoint, null, null, true, llm_private.now()) l
+   where l.unit = 'elapsed_ms' and l.kind = 'hard'
+$$;
+
+ALTER FUNCTION llm_private.budget_scope_deadline(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint, p_started_at timestamp with time zone) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION budget_scope_deadline(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint, p_started_at timestamp with time zone); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.budget_scope_deadline(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint, p_started_at timestamp with time zone) IS 'When a budget scope started at p_started_at by this tenant, user and endpoint passes its deadline: the hard elapsed_ms limits applicable now (llm_private.applicable_limits), the smallest; NULL without one.';
+
+--
 -- Name: cache_owner(uuid, uuid, llm_private.endpoint); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
 --
 
@@ -6140,19 +6161,20 @@ CREATE VIEW llm.budget_scopes WITH (security_invoker='true') AS
     b.scope_key AS budget_scope,
     (q0.endpoint)::text AS endpoint,
     b.started_at,
-    (b.started_at + make_interval(secs => (((dl.cap)::numeric / 1000.0))::double precision)) AS deadline_at,
+    dl.deadline_at,
     COALESCE(c.calls, (0)::bigint) AS calls,
     cl.cap AS calls_cap,
     COALESCE(c.spent, (0)::bigint) AS spent_micros,
     COALESCE(c.held, (0)::bigint) AS held_micros,
     bm.cap AS cap_micros,
         CASE
-            WHEN ((dl.cap IS NOT NULL) AND (llm_private.now() > (b.started_at + make_interval(secs => (((dl.cap)::numeric / 1000.0))::double precision)))) THEN 'deadline_passed'::text
+            WHEN (dl.deadline_at < llm_private.now()) THEN 'deadline_passed'::text
             WHEN (((bm.cap IS NOT NULL) AND ((COALESCE(c.spent, (0)::bigint) + COALESCE(c.held, (0)::bigint)) >= bm.cap)) OR ((cl.cap IS NOT NULL) AND (COALESCE(c.calls, (0)::bigint) >= cl.cap))) THEN 'exhausted'::text
             ELSE 'open'::text
         END AS state
    FROM (((((llm_private.budget_scopes b
      JOIN llm_private.requests q0 ON (((q0.tenant_id = b.tenant_id) AND (q0.id = b.first_request_pk))))
+     CROSS JOIN LATERAL ( SELECT llm_private.budget_scope_deadline(b.tenant_id, q0.user_id, q0.endpoint, b.started_at) AS deadline_at) dl)
      LEFT JOIN LATERAL ( SELECT count(*) FILTER (WHERE ((a.purpose = 'chat'::llm_private.purpose) AND (a.state = ANY (ARRAY['settled'::llm_private.attempt_state, 'expired'::llm_private.attempt_state, 'held'::llm_private.attempt_state])))) AS calls,
             (sum(a.charged_micros))::bigint AS spent,
             (sum(
@@ -6172,13 +6194,7 @@ CREATE VIEW llm.budget_scopes WITH (security_invoker='true') AS
            FROM llm.limit_usage lu
           WHERE ((lu.tenant_id = b.tenant_id) AND (lu.budget_scope = b.scope_key) AND (lu.unit = 'calls'::text))
           ORDER BY lu.cap
-         LIMIT 1) cl ON (true))
-     LEFT JOIN LATERAL ( SELECT l.cap
-           FROM (llm_private.limits l
-             JOIN llm_private.meters m ON ((m.id = l.meter_id)))
-          WHERE ((m.scope = 'budget_scope'::llm_private.limit_scope) AND (m.unit = 'elapsed_ms'::llm_private.limit_unit) AND ((m.endpoint IS NULL) OR (m.endpoint = q0.endpoint)) AND ((l.tenant_id IS NULL) OR (l.tenant_id = b.tenant_id)) AND (l.user_id IS NULL) AND (l.valid_from <= llm_private.now()) AND (l.valid_until > llm_private.now()) AND ((m.disabled_at IS NULL) OR (m.disabled_at > llm_private.now())))
-          ORDER BY (l.tenant_id IS NOT NULL) DESC, l.id DESC
-         LIMIT 1) dl ON (true));
+         LIMIT 1) cl ON (true));
 
 ALTER TABLE llm.budget_scopes OWNER TO llm_owner;
 
@@ -6186,7 +6202,7 @@ ALTER TABLE llm.budget_scopes OWNER TO llm_owner;
 -- Name: VIEW budget_scopes; Type: COMMENT; Schema: llm; Owner: llm_owner
 --
 
-COMMENT ON VIEW llm.budget_scopes IS 'Budget scopes (investigations): calls, spend and holds over all their requests and retries, against their caps and the deadline reserve enforces now (the deadline limit in effect now, counted from the scope''s first call).';
+COMMENT ON VIEW llm.budget_scopes IS 'Budget scopes (investigations): calls, spend and holds over all their requests and retries, against their caps and the deadline reserve enforces now (llm_private.budget_scope_deadline: the limit applicable to the scope''s first request, user over tenant over everyone, temporary over permanent, counted from the first call).';
 
 --
 -- Name: cache_stats; Type: VIEW; Schema: llm; Owner: llm_owner
@@ -6695,7 +6711,9 @@ CREATE VIEW llm.limits WITH (security_invoker='true') AS
     l.pressure_model,
     l.valid_from,
     l.valid_until,
-    ((l.valid_from <= llm_private.now()) AND (l.valid_until > llm_private.now()) AND ((m.disabled_at IS NULL) OR (m.disabled_at > llm_private.now()))) AS in_effect,
+    ((l.valid_from <= llm_private.now()) AND (l.valid_until > llm_private.now()) AND ((m.disabled_at IS NULL) OR (m.disabled_at > llm_private.now())) AND (NOT (EXISTS ( SELECT 1
+           FROM llm_private.limits x
+          WHERE ((x.meter_id = l.meter_id) AND (x.id <> l.id) AND (NOT (x.tenant_id IS DISTINCT FROM l.tenant_id)) AND (NOT (x.user_id IS DISTINCT FROM l.user_id)) AND (x.valid_from <= llm_private.now()) AND (x.valid_until > llm_private.now()) AND (((x.valid_until < 'infinity'::timestamp with time zone) > (l.valid_until < 'infinity'::timestamp with time zone)) OR (((x.valid_until < 'infinity'::timestamp with time zone) = (l.valid_until < 'infinity'::timestamp with time zone)) AND (x.id > l.id)))))))) AS in_effect,
     l.note,
     l.created_at,
     l.created_by
@@ -6708,7 +6726,7 @@ ALTER TABLE llm.limits OWNER TO llm_owner;
 -- Name: VIEW limits; Type: COMMENT; Schema: llm; Owner: llm_owner
 --
 
-COMMENT ON VIEW llm.limits IS 'Every limit row with its meter: who it caps, by how much, how, and whether it is in effect now.';
+COMMENT ON VIEW llm.limits IS 'Every limit row with its meter: who it caps, by how much, how, and whether it is in effect now: valid now, its meter enabled, and not overridden for the same subject (tenant, user) by a temporary or newer limit of the meter. A tenant''s or user''s own limit overrides everyone''s only for that subject: everyone''s stays in effect for the others.';
 
 --
 -- Name: model_fallbacks; Type: TABLE; Schema: llm_private; Owner: llm_owner
@@ -9948,6 +9966,7 @@ GRANT ALL ON FUNCTION llm_private.applicable_limits(p_tenant_id uuid, p_user_id 
 GRANT ALL ON FUNCTION llm_private.applicable_limits(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint, p_provider text, p_model text, p_has_scope boolean, p_at timestamp with time zone) TO llm_operator;
 GRANT ALL ON FUNCTION llm_private.applicable_limits(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint, p_provider text, p_model text, p_has_scope boolean, p_at timestamp with time zone) TO llm_auditor;
 GRANT ALL ON FUNCTION llm_private.applicable_limits(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint, p_provider text, p_model text, p_has_scope boolean, p_at timestamp with time zone) TO llm_app;
+GRANT ALL ON FUNCTION llm_private.applicable_limits(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint, p_provider text, p_model text, p_has_scope boolean, p_at timestamp with time zone) TO llm_viewer;
 
 --
 -- Name: FUNCTION breaker_admission(p_provider text, p_model text, p_at timestamp with time zone); Type: ACL; Schema: llm_private; Owner: llm_owner
@@ -9964,6 +9983,15 @@ GRANT ALL ON FUNCTION llm_private.breaker_admission(p_provider text, p_model tex
 REVOKE ALL ON FUNCTION llm_private.breaker_unclaim(p_claims text[], p_keep text, p_at timestamp with time zone) FROM PUBLIC;
 GRANT ALL ON FUNCTION llm_private.breaker_unclaim(p_claims text[], p_keep text, p_at timestamp with time zone) TO llm_money;
 GRANT ALL ON FUNCTION llm_private.breaker_unclaim(p_claims text[], p_keep text, p_at timestamp with time zone) TO llm_operator;
+
+--
+-- Name: FUNCTION budget_scope_deadline(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint, p_started_at timestamp with time zone); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.budget_scope_deadline(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint, p_started_at timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.budget_scope_deadline(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint, p_started_at timestamp with time zone) TO llm_auditor;
+GRANT ALL ON FUNCTION llm_private.budget_scope_deadline(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint, p_started_at timestamp with time zone) TO llm_viewer;
+GRANT ALL ON FUNCTION llm_private.budget_scope_deadline(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint, p_started_at timestamp with time zone) TO llm_operator;
 
 --
 -- Name: FUNCTION cache_owner(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint); Type: ACL; Schema: llm_private; Owner: llm_owner

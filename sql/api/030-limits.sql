@@ -197,6 +197,7 @@ grant execute on function llm_private.period_start(llm_private.limit_window, tim
 -- llm_viewer (the audit views' login): what the views compute with.
 grant execute on function llm_private.period_start(llm_private.limit_window, timestamptz),
   llm_private.period_end(llm_private.limit_window, timestamptz),
+  llm_private.applicable_limits(uuid, uuid, llm_private.endpoint, text, text, boolean, timestamptz),
   llm_private.usage_key(llm_private.limit_scope, llm_private.limit_window, smallint, uuid, uuid, text, timestamptz, timestamptz),
   llm_private.usage_shard(llm_private.limit_scope, smallint, uuid, uuid),
   llm_private.held_amount(llm_private.limit_unit, bigint, integer, integer, llm_private.purpose),

@@ -462,10 +462,18 @@ select l.id as limit_id, m.name as meter_name, m.scope::text as scope, m."window
        m.tenant_id as meter_tenant_id, m.provider, m.model, m.endpoint::text as endpoint, m.shards,
        l.tenant_id, l.user_id, l.cap, l.kind::text as kind, l.action::text as action, l.min_output_tokens, l.trips_shutoff, l.alert_pcts,
        l.pressure_pct, l.pressure_model, l.valid_from, l.valid_until,
-       l.valid_from <= llm_private.now() and l.valid_until > llm_private.now() and (m.disabled_at is null or m.disabled_at > llm_private.now()) as in_effect,
+       l.valid_from <= llm_private.now() and l.valid_until > llm_private.now() and (m.disabled_at is null or m.disabled_at > llm_private.now())
+       -- not overridden for its own subject by another valid limit of the meter that llm_private.applicable_limits ranks
+       -- first (temporary over permanent, then newest)
+       and not exists (select 1 from llm_private.limits x
+                         where x.meter_id = l.meter_id and x.id <> l.id and x.tenant_id is not distinct from l.tenant_id
+                           and x.user_id is not distinct from l.user_id
+                           and x.valid_from <= llm_private.now() and x.valid_until > llm_private.now()
+                           and ((x.valid_until < 'infinity') > (l.valid_until < 'infinity')
+                                or ((x.valid_until < 'infinity') = (l.valid_until < 'infinity') and x.id > l.id))) as in_effect,
        l.note, l.created_at, l.created_by
   from llm_private.limits l join llm_private.meters m on m.id = l.meter_id;
-comment on view llm.limits is 'Every limit row with its meter: who it caps, by how much, how, and whether it is in effect now.';
+comment on view llm.limits is 'Every limit row with its meter: who it caps, by how much, how, and whether it is in effect now: valid now, its meter enabled, and not overridden for the same subject (tenant, user) by a temporary or newer limit of the meter. A tenant''s or user''s own limit overrides everyone''s only for that subject: everyone''s stays in effect for the others.';
 
 /*
  * The worker's login (llm_worker) may SET ROLE llm_operator for its sweeps only: expiring holds, evaluating limits (alerts,

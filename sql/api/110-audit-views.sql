@@ -34,6 +34,28 @@ select c.reserved_at as decided_at, c.tenant_id, c.user_id, c.request_id, c.endp
   left join llm_private.meters m on m.id = li.meter_id;
 comment on view llm.decision_log is 'Every reserve decision with the limit that decided (id, scope, window; the payload''s cost ceiling is scope and window request) and the figures it compared (cap and used); meters = the meters an admitted call was held on (every limit it fitted: why it was allowed; the figures are in llm.limit_usage).';
 
+/*
+ * A budget scope's deadline as reserve enforces it: started_at + the smallest cap of the hard elapsed_ms limits that
+ * llm_private.applicable_limits gives the scope's first request (its tenant, user and endpoint): a user's limit over a
+ * tenant's over everyone's, temporary over permanent, meters of another tenant left out. The view had its own ordering
+ * (tenant over global, newest first), which showed a permanent limit set after a temporary one that reserve applied,
+ * ignored users' limits and read meters of other tenants. Meters filtered by provider or model are left out (a scope
+ * has no single model). NULL: no deadline.
+ */
+create or replace function llm_private.budget_scope_deadline(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint,
+  p_started_at timestamptz) returns timestamptz
+  language sql stable
+  set search_path = pg_catalog
+as $$
+  select p_started_at + make_interval(secs => min(l.cap) / 1000.0)
+    from llm_private.applicable_limits(p_tenant_id, p_user_id, p_endpoint, null, null, true, llm_private.now()) l
+   where l.unit = 'elapsed_ms' and l.kind = 'hard'
+$$;
+comment on function llm_private.budget_scope_deadline(uuid, uuid, llm_private.endpoint, timestamptz) is
+  'When a budget scope started at p_started_at by this tenant, user and endpoint passes its deadline: the hard elapsed_ms limits applicable now (llm_private.applicable_limits), the smallest; NULL without one.';
+grant execute on function llm_private.budget_scope_deadline(uuid, uuid, llm_private.endpoint, timestamptz)
+  to llm_auditor, llm_viewer, llm_operator;
+
 create view llm.limit_usage with (security_invoker = true) as
 select u.limit_id, m.name as meter_name, m.scope::text as scope, m."window"::text as "window", m.unit::text as unit,
        nullif(u.tenant_id, llm_private.nil_uuid()) as tenant_id, nullif(u.user_id, llm_private.nil_uuid()) as user_id,
@@ -135,16 +157,16 @@ select x.id, x.tenant_id, x.user_id, x.amount_micros, x.reason, x.effective_at, 
 comment on view llm.adjustments is 'Operator credits (negative) and debits (positive), append-only, and the meters they moved.';
 
 create view llm.budget_scopes with (security_invoker = true) as
-select b.tenant_id, b.scope_key as budget_scope, q0.endpoint::text as endpoint, b.started_at,
-       b.started_at + make_interval(secs => dl.cap / 1000.0) as deadline_at,
+select b.tenant_id, b.scope_key as budget_scope, q0.endpoint::text as endpoint, b.started_at, dl.deadline_at,
        coalesce(c.calls, 0) as calls, cl.cap as calls_cap, coalesce(c.spent, 0) as spent_micros, coalesce(c.held, 0) as held_micros,
        bm.cap as cap_micros,
-       case when dl.cap is not null and llm_private.now() > b.started_at + make_interval(secs => dl.cap / 1000.0) then 'deadline_passed'
+       case when dl.deadline_at < llm_private.now() then 'deadline_passed'
             when (bm.cap is not null and coalesce(c.spent, 0) + coalesce(c.held, 0) >= bm.cap) or (cl.cap is not null and coalesce(c.calls, 0) >= cl.cap)
               then 'exhausted'
             else 'open' end as state
   from llm_private.budget_scopes b
   join llm_private.requests q0 on q0.tenant_id = b.tenant_id and q0.id = b.first_request_pk
+  cross join lateral (select llm_private.budget_scope_deadline(b.tenant_id, q0.user_id, q0.endpoint, b.started_at) as deadline_at) dl
   left join lateral (
     select count(*) filter (where a.purpose = 'chat' and a.state in ('settled', 'expired', 'held'))::bigint as calls,
            sum(a.charged_micros)::bigint as spent, sum(case when a.state = 'held' then a.held_micros else 0 end)::bigint as held
@@ -153,14 +175,8 @@ select b.tenant_id, b.scope_key as budget_scope, q0.endpoint::text as endpoint, 
   left join lateral (select lu.cap from llm.limit_usage lu where lu.tenant_id = b.tenant_id and lu.budget_scope = b.scope_key
                       and lu.unit = 'micros' order by lu.cap limit 1) bm on true
   left join lateral (select lu.cap from llm.limit_usage lu where lu.tenant_id = b.tenant_id and lu.budget_scope = b.scope_key
-                      and lu.unit = 'calls' order by lu.cap limit 1) cl on true
-  left join lateral (select l.cap from llm_private.limits l join llm_private.meters m on m.id = l.meter_id
-                      where m.scope = 'budget_scope' and m.unit = 'elapsed_ms' and (m.endpoint is null or m.endpoint = q0.endpoint)
-                        and (l.tenant_id is null or l.tenant_id = b.tenant_id) and l.user_id is null
-                        and l.valid_from <= llm_private.now() and l.valid_until > llm_private.now()
-                        and (m.disabled_at is null or m.disabled_at > llm_private.now())
-                      order by (l.tenant_id is not null) desc, l.id desc limit 1) dl on true;
-comment on view llm.budget_scopes is 'Budget scopes (investigations): calls, spend and holds over all their requests and retries, against their caps and the deadline reserve enforces now (the deadline limit in effect now, counted from the scope''s first call).';
+                      and lu.unit = 'calls' order by lu.cap limit 1) cl on true;
+comment on view llm.budget_scopes is 'Budget scopes (investigations): calls, spend and holds over all their requests and retries, against their caps and the deadline reserve enforces now (llm_private.budget_scope_deadline: the limit applicable to the scope''s first request, user over tenant over everyone, temporary over permanent, counted from the first call).';
 
 create view llm.cache_stats with (security_invoker = true) as
 select a.tenant_id, date_trunc('month', a.reserved_at, 'UTC') as month_start, count(*)::bigint as hits,

@@ -1,6 +1,6 @@
 -- The audit views say what reserve enforces: spend counts adjustments as the meters do.
 begin;
-select plan(10);
+select plan(15);
 select tests.seed();
 
 /* Spend: charges + adjustments, as the monthly and hourly meters count (finding 1 of the fifteenth review). */
@@ -38,6 +38,37 @@ select results_eq($$select decision, meters from llm.decision_log where request_
 select results_eq($$select decision, reason, meters from llm.decision_log where request_id = 'inv-m'$$,
   $$values ('allow', 'ok', array['user_monthly', 'tenant_monthly', 'investigation_budget', 'investigation_calls'])$$,
   'an investigation call of a budget scope: its scope''s meters too');
+
+/* A budget scope's deadline is the one reserve enforces (finding 3): applicable_limits' order, users' limits, meters' tenants. */
+select tests.act_as_role('llm_operator');
+select llm.set_limit('investigation_deadline', 30000, tests.tenant_b(), null, 'hard', 'block', null, '2026-03-16 00:00+00');
+select llm.set_limit('investigation_deadline', 120000, tests.tenant_b());
+select llm.set_limit('investigation_deadline', 90000, tests.tenant_a(), tests.user_a1());
+select tests.as_admin();
+select tests.call(tests.tenant_b(), tests.user_b1(), 'dl-b', 'investigation', 'mock:tiny', 10, '{"budget_scope": "dl-b"}', 10);
+select tests.call(tests.tenant_a(), tests.user_a1(), 'dl-a1', 'investigation', 'mock:tiny', 10, '{"budget_scope": "dl-a1"}', 10);
+select tests.call(tests.tenant_a(), tests.user_a2(), 'dl-a2', 'investigation', 'mock:tiny', 10, '{"budget_scope": "dl-a2"}', 10);
+select results_eq($$select budget_scope, deadline_at from llm.budget_scopes where budget_scope like 'dl-%' order by 1$$,
+  $$values ('dl-a1', '2026-03-15 10:31:30+00'::timestamptz), ('dl-a2', '2026-03-15 10:31:00+00'::timestamptz),
+           ('dl-b', '2026-03-15 10:30:30+00'::timestamptz)$$,
+  'deadlines: B''s temporary 30 s over its newer permanent 120 s; A1''s own 90 s; A2 everyone''s 60 s');
+select results_eq($$select tenant_id, user_id, cap, in_effect from llm.limits where meter_name = 'investigation_deadline' order by limit_id$$,
+  $$values (null::uuid, null::uuid, 60000::bigint, true), (tests.tenant_b(), null, 30000, true), (tests.tenant_b(), null, 120000, false),
+           (tests.tenant_a(), tests.user_a1(), 90000, true)$$,
+  'llm.limits: B''s permanent limit is not in effect while its temporary one is; everyone''s stays in effect for the others');
+select tests.act_as_role('llm_operator');
+select llm.define_meter('b_only_deadline', 'budget_scope', 'budget_scope', 'elapsed_ms', tests.tenant_b(), null, null, 'investigation');
+select llm.set_limit('b_only_deadline', 5000);
+select tests.as_admin();
+select results_eq($$select budget_scope, deadline_at from llm.budget_scopes where budget_scope in ('dl-a2', 'dl-b') order by 1$$,
+  $$values ('dl-a2', '2026-03-15 10:31:00+00'::timestamptz), ('dl-b', '2026-03-15 10:30:05+00'::timestamptz)$$,
+  'a deadline meter of tenant B binds B''s scope only');
+select tests.freeze_clock('2026-03-15 10:30:06+00');
+select results_eq($$select decision, reason from tests.call(tests.tenant_b(), tests.user_b1(), 'dl-b2', 'investigation', 'mock:tiny', 10,
+                     '{"budget_scope": "dl-b"}', 10)$$,
+  $$values ('block', 'b_only_deadline')$$, 'reserve refuses B''s scope past 5 s');
+select results_eq($$select budget_scope, state from llm.budget_scopes where budget_scope like 'dl-%' order by 1$$,
+  $$values ('dl-a1', 'open'), ('dl-a2', 'open'), ('dl-b', 'deadline_passed')$$, 'and the view agrees');
 
 select * from finish();
 rollback;

@@ -197,6 +197,8 @@ test('the functions llm_viewer may run are the audit views\' own helpers (pinned
     `select nspname as s from pg_namespace where nspname = any ($1) and has_schema_privilege('llm_viewer', oid, 'usage') order by 1`, [SCHEMAS]);
   expect(schemas.map((r) => r.s)).toEqual(['llm', 'llm_private', 'public']); // public: usage only, CREATE revoked (database.sql)
   expect(rows.map((r) => r.f)).toEqual([
+    'llm_private.applicable_limits(uuid,uuid,llm_private.endpoint,text,text,boolean,timestamp with time zone)',
+    'llm_private.budget_scope_deadline(uuid,uuid,llm_private.endpoint,timestamp with time zone)',
     'llm_private.charged_amount(llm_private.limit_unit,llm_private.attempt_state,bigint,boolean,integer,integer,integer,integer,integer,llm_private.purpose)',
     'llm_private.declared_role_settings()',
     'llm_private.held_amount(llm_private.limit_unit,bigint,integer,integer,llm_private.purpose)',
