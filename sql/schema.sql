@@ -6162,19 +6162,44 @@ CREATE VIEW llm.budget_scopes WITH (security_invoker='true') AS
     (q0.endpoint)::text AS endpoint,
     b.started_at,
     dl.deadline_at,
-    COALESCE(c.calls, (0)::bigint) AS calls,
+    COALESCE(cl.used, c.calls, (0)::bigint) AS calls,
     cl.cap AS calls_cap,
-    COALESCE(c.spent, (0)::bigint) AS spent_micros,
-    COALESCE(c.held, (0)::bigint) AS held_micros,
+    COALESCE(bm.spent, c.spent, (0)::bigint) AS spent_micros,
+    COALESCE(bm.held, c.held, (0)::bigint) AS held_micros,
     bm.cap AS cap_micros,
         CASE
             WHEN (dl.deadline_at < llm_private.now()) THEN 'deadline_passed'::text
-            WHEN (((bm.cap IS NOT NULL) AND ((COALESCE(c.spent, (0)::bigint) + COALESCE(c.held, (0)::bigint)) >= bm.cap)) OR ((cl.cap IS NOT NULL) AND (COALESCE(c.calls, (0)::bigint) >= cl.cap))) THEN 'exhausted'::text
+            WHEN (((bm.cap IS NOT NULL) AND ((bm.spent + bm.held) >= bm.cap)) OR ((cl.cap IS NOT NULL) AND (cl.used >= cl.cap))) THEN 'exhausted'::text
             ELSE 'open'::text
         END AS state
    FROM (((((llm_private.budget_scopes b
      JOIN llm_private.requests q0 ON (((q0.tenant_id = b.tenant_id) AND (q0.id = b.first_request_pk))))
      CROSS JOIN LATERAL ( SELECT llm_private.budget_scope_deadline(b.tenant_id, q0.user_id, q0.endpoint, b.started_at) AS deadline_at) dl)
+     LEFT JOIN LATERAL ( SELECT lu.cap,
+            lu.spent,
+            lu.held
+           FROM (llm.limit_usage lu
+             JOIN llm_private.meters m ON ((m.name = lu.meter_name)))
+          WHERE ((lu.tenant_id = b.tenant_id) AND (lu.budget_scope = b.scope_key) AND (lu.unit = 'micros'::text))
+          ORDER BY
+                CASE
+                    WHEN (m.endpoint = q0.endpoint) THEN 0
+                    WHEN (m.endpoint IS NULL) THEN 1
+                    ELSE 2
+                END, lu.cap
+         LIMIT 1) bm ON (true))
+     LEFT JOIN LATERAL ( SELECT lu.cap,
+            (lu.spent + lu.held) AS used
+           FROM (llm.limit_usage lu
+             JOIN llm_private.meters m ON ((m.name = lu.meter_name)))
+          WHERE ((lu.tenant_id = b.tenant_id) AND (lu.budget_scope = b.scope_key) AND (lu.unit = 'calls'::text))
+          ORDER BY
+                CASE
+                    WHEN (m.endpoint = q0.endpoint) THEN 0
+                    WHEN (m.endpoint IS NULL) THEN 1
+                    ELSE 2
+                END, lu.cap
+         LIMIT 1) cl ON (true))
      LEFT JOIN LATERAL ( SELECT count(*) FILTER (WHERE ((a.purpose = 'chat'::llm_private.purpose) AND (a.state = ANY (ARRAY['settled'::llm_private.attempt_state, 'expired'::llm_private.attempt_state, 'held'::llm_private.attempt_state])))) AS calls,
             (sum(a.charged_micros))::bigint AS spent,
             (sum(
@@ -6184,17 +6209,7 @@ CREATE VIEW llm.budget_scopes WITH (security_invoker='true') AS
                 END))::bigint AS held
            FROM (llm_private.requests q
              JOIN llm_private.attempts a ON (((a.tenant_id = q.tenant_id) AND (a.request_pk = q.id))))
-          WHERE ((q.tenant_id = b.tenant_id) AND (q.budget_scope = b.scope_key))) c ON (true))
-     LEFT JOIN LATERAL ( SELECT lu.cap
-           FROM llm.limit_usage lu
-          WHERE ((lu.tenant_id = b.tenant_id) AND (lu.budget_scope = b.scope_key) AND (lu.unit = 'micros'::text))
-          ORDER BY lu.cap
-         LIMIT 1) bm ON (true))
-     LEFT JOIN LATERAL ( SELECT lu.cap
-           FROM llm.limit_usage lu
-          WHERE ((lu.tenant_id = b.tenant_id) AND (lu.budget_scope = b.scope_key) AND (lu.unit = 'calls'::text))
-          ORDER BY lu.cap
-         LIMIT 1) cl ON (true));
+          WHERE ((q.tenant_id = b.tenant_id) AND (q.budget_scope = b.scope_key) AND ((bm.cap IS NULL) OR (cl.cap IS NULL)))) c ON (true));
 
 ALTER TABLE llm.budget_scopes OWNER TO llm_owner;
 
@@ -6202,7 +6217,7 @@ ALTER TABLE llm.budget_scopes OWNER TO llm_owner;
 -- Name: VIEW budget_scopes; Type: COMMENT; Schema: llm; Owner: llm_owner
 --
 
-COMMENT ON VIEW llm.budget_scopes IS 'Budget scopes (investigations): calls, spend and holds over all their requests and retries, against their caps and the deadline reserve enforces now (llm_private.budget_scope_deadline: the limit applicable to the scope''s first request, user over tenant over everyone, temporary over permanent, counted from the first call).';
+COMMENT ON VIEW llm.budget_scopes IS 'Budget scopes (investigations): calls, spend and holds as counted on the meters behind their caps (calls_cap: the scope''s calls meter; cap_micros: its micro-USD meter; the first request''s endpoint''s meters first), so another endpoint''s calls naming the same scope do not count against them; without such a meter, over all the scope''s calls and retries. deadline_at = the deadline reserve enforces now (llm_private.budget_scope_deadline: the limit applicable to the scope''s first request, user over tenant over everyone, temporary over permanent), counted from the first call.';
 
 --
 -- Name: cache_stats; Type: VIEW; Schema: llm; Owner: llm_owner

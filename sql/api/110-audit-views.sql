@@ -156,27 +156,35 @@ select x.id, x.tenant_id, x.user_id, x.amount_micros, x.reason, x.effective_at, 
   from llm_private.adjustments x;
 comment on view llm.adjustments is 'Operator credits (negative) and debits (positive), append-only, and the meters they moved.';
 
+/*
+ * A budget scope against its caps: calls, spend and holds are those of the meters behind the caps (the scope's usage rows
+ * on its calls and micro-USD meters, preferring its first request's endpoint's meters), i.e. what reserve compares. Summing
+ * every attempt of every request naming the scope counted another endpoint's calls (a budget_optimization call with the
+ * same budget_scope) against the investigation's caps: the view said exhausted while reserve still allowed. A scope with
+ * no such meter shows the ledger of all its calls.
+ */
 create view llm.budget_scopes with (security_invoker = true) as
 select b.tenant_id, b.scope_key as budget_scope, q0.endpoint::text as endpoint, b.started_at, dl.deadline_at,
-       coalesce(c.calls, 0) as calls, cl.cap as calls_cap, coalesce(c.spent, 0) as spent_micros, coalesce(c.held, 0) as held_micros,
-       bm.cap as cap_micros,
+       coalesce(cl.used, c.calls, 0) as calls, cl.cap as calls_cap, coalesce(bm.spent, c.spent, 0) as spent_micros,
+       coalesce(bm.held, c.held, 0) as held_micros, bm.cap as cap_micros,
        case when dl.deadline_at < llm_private.now() then 'deadline_passed'
-            when (bm.cap is not null and coalesce(c.spent, 0) + coalesce(c.held, 0) >= bm.cap) or (cl.cap is not null and coalesce(c.calls, 0) >= cl.cap)
-              then 'exhausted'
+            when (bm.cap is not null and bm.spent + bm.held >= bm.cap) or (cl.cap is not null and cl.used >= cl.cap) then 'exhausted'
             else 'open' end as state
   from llm_private.budget_scopes b
   join llm_private.requests q0 on q0.tenant_id = b.tenant_id and q0.id = b.first_request_pk
   cross join lateral (select llm_private.budget_scope_deadline(b.tenant_id, q0.user_id, q0.endpoint, b.started_at) as deadline_at) dl
+  left join lateral (select lu.cap, lu.spent, lu.held from llm.limit_usage lu join llm_private.meters m on m.name = lu.meter_name
+                      where lu.tenant_id = b.tenant_id and lu.budget_scope = b.scope_key and lu.unit = 'micros'
+                      order by case when m.endpoint = q0.endpoint then 0 when m.endpoint is null then 1 else 2 end, lu.cap limit 1) bm on true
+  left join lateral (select lu.cap, lu.spent + lu.held as used from llm.limit_usage lu join llm_private.meters m on m.name = lu.meter_name
+                      where lu.tenant_id = b.tenant_id and lu.budget_scope = b.scope_key and lu.unit = 'calls'
+                      order by case when m.endpoint = q0.endpoint then 0 when m.endpoint is null then 1 else 2 end, lu.cap limit 1) cl on true
   left join lateral (
     select count(*) filter (where a.purpose = 'chat' and a.state in ('settled', 'expired', 'held'))::bigint as calls,
            sum(a.charged_micros)::bigint as spent, sum(case when a.state = 'held' then a.held_micros else 0 end)::bigint as held
       from llm_private.requests q join llm_private.attempts a on a.tenant_id = q.tenant_id and a.request_pk = q.id
-     where q.tenant_id = b.tenant_id and q.budget_scope = b.scope_key) c on true
-  left join lateral (select lu.cap from llm.limit_usage lu where lu.tenant_id = b.tenant_id and lu.budget_scope = b.scope_key
-                      and lu.unit = 'micros' order by lu.cap limit 1) bm on true
-  left join lateral (select lu.cap from llm.limit_usage lu where lu.tenant_id = b.tenant_id and lu.budget_scope = b.scope_key
-                      and lu.unit = 'calls' order by lu.cap limit 1) cl on true;
-comment on view llm.budget_scopes is 'Budget scopes (investigations): calls, spend and holds over all their requests and retries, against their caps and the deadline reserve enforces now (llm_private.budget_scope_deadline: the limit applicable to the scope''s first request, user over tenant over everyone, temporary over permanent, counted from the first call).';
+     where q.tenant_id = b.tenant_id and q.budget_scope = b.scope_key and (bm.cap is null or cl.cap is null)) c on true;
+comment on view llm.budget_scopes is 'Budget scopes (investigations): calls, spend and holds as counted on the meters behind their caps (calls_cap: the scope''s calls meter; cap_micros: its micro-USD meter; the first request''s endpoint''s meters first), so another endpoint''s calls naming the same scope do not count against them; without such a meter, over all the scope''s calls and retries. deadline_at = the deadline reserve enforces now (llm_private.budget_scope_deadline: the limit applicable to the scope''s first request, user over tenant over everyone, temporary over permanent), counted from the first call.';
 
 create view llm.cache_stats with (security_invoker = true) as
 select a.tenant_id, date_trunc('month', a.reserved_at, 'UTC') as month_start, count(*)::bigint as hits,

@@ -1,6 +1,6 @@
 -- The audit views say what reserve enforces: spend counts adjustments as the meters do.
 begin;
-select plan(15);
+select plan(20);
 select tests.seed();
 
 /* Spend: charges + adjustments, as the monthly and hourly meters count (finding 1 of the fifteenth review). */
@@ -69,6 +69,21 @@ select results_eq($$select decision, reason from tests.call(tests.tenant_b(), te
   $$values ('block', 'b_only_deadline')$$, 'reserve refuses B''s scope past 5 s');
 select results_eq($$select budget_scope, state from llm.budget_scopes where budget_scope like 'dl-%' order by 1$$,
   $$values ('dl-a1', 'open'), ('dl-a2', 'open'), ('dl-b', 'deadline_passed')$$, 'and the view agrees');
+
+/* A budget scope counts the calls on the meters behind its caps (finding 2): another endpoint's call naming it does not. */
+select tests.call(tests.tenant_a(), tests.user_a1(), 'bs-inv', 'investigation', 'mock:large', 8000, '{"budget_scope": "case-x"}', 3000);
+select is((select cost_micros from tests.settle(tests.request_pk('bs-inv'), 1, 'ok', 3000, 0, 3000)), 120000::bigint, 'an investigation call: 120 000');
+select tests.call(tests.tenant_a(), tests.user_a1(), 'bs-opt', 'budget_optimization', 'mock:large', 8000, '{"budget_scope": "case-x"}', 3000);
+select is((select cost_micros from tests.settle(tests.request_pk('bs-opt'), 1, 'ok', 3000, 0, 7000)), 240000::bigint,
+  'a budget optimization call naming the same scope: 240 000, on no meter of the scope');
+select results_eq($$select calls, calls_cap, spent_micros, held_micros, cap_micros, state from llm.budget_scopes where budget_scope = 'case-x'$$,
+  $$values (1::bigint, 10::bigint, 120000::bigint, 0::bigint, 300000::bigint, 'open')$$,
+  'the scope: 1 call and 120 000 of its 300 000 (it said 2 calls, 360 000, exhausted)');
+select is((select spent_micros from llm.budget_scopes where budget_scope = 'case-x'),
+  (select spent from llm.limit_usage where meter_name = 'investigation_budget' and budget_scope = 'case-x'), 'what investigation_budget counts');
+select results_eq($$select decision, limit_used from tests.call(tests.tenant_a(), tests.user_a1(), 'bs-inv2', 'investigation', 'mock:large', 8000,
+                     '{"budget_scope": "case-x"}', 3000)$$,
+  $$values ('cap', 120000::bigint)$$, 'and reserve agrees: the next investigation call is capped to the 180 000 left, not refused');
 
 select * from finish();
 rollback;
