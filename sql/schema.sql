@@ -5910,6 +5910,28 @@ ALTER TABLE llm.breaker_state OWNER TO llm_owner;
 COMMENT ON VIEW llm.breaker_state IS 'The shared circuit breaker of each provider+model.';
 
 --
+-- Name: budget_scopes; Type: TABLE; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TABLE llm_private.budget_scopes (
+    tenant_id uuid NOT NULL,
+    scope_key text NOT NULL,
+    started_at timestamp with time zone NOT NULL,
+    first_request_pk bigint NOT NULL,
+    CONSTRAINT budget_scopes_scope_key_check CHECK (((length(scope_key) >= 1) AND (length(scope_key) <= 200)))
+);
+
+ALTER TABLE ONLY llm_private.budget_scopes FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE llm_private.budget_scopes OWNER TO llm_owner;
+
+--
+-- Name: TABLE budget_scopes; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON TABLE llm_private.budget_scopes IS 'A budget scope (e.g. an investigation): the calls of requests that name it share its limits; its clock starts at its first call.';
+
+--
 -- Name: limits; Type: TABLE; Schema: llm_private; Owner: llm_owner
 --
 
@@ -5983,6 +6005,52 @@ COMMENT ON COLUMN llm_private.limits.alert_pcts IS 'Percentages of the cap whose
 COMMENT ON COLUMN llm_private.limits.pressure_pct IS 'Budget pressure: above this share of the cap, reserve prefers pressure_model (or the first model of the fallback chain): decision fallback / budget_pressure.';
 
 --
+-- Name: requests; Type: TABLE; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TABLE llm_private.requests (
+    tenant_id uuid NOT NULL,
+    id bigint DEFAULT llm_private.new_request_id() NOT NULL,
+    user_id uuid NOT NULL,
+    request_id text NOT NULL,
+    endpoint llm_private.endpoint NOT NULL,
+    state llm_private.request_state DEFAULT 'queued'::llm_private.request_state NOT NULL,
+    reason llm_private.reason,
+    fingerprint bytea NOT NULL,
+    budget_scope text,
+    job_id bigint,
+    created_at timestamp with time zone NOT NULL,
+    finished_at timestamp with time zone,
+    CONSTRAINT requests_budget_scope_check CHECK (((length(budget_scope) >= 1) AND (length(budget_scope) <= 200))),
+    CONSTRAINT requests_check CHECK (((state = ANY (ARRAY['queued'::llm_private.request_state, 'running'::llm_private.request_state])) = (finished_at IS NULL))),
+    CONSTRAINT requests_fingerprint_check CHECK ((octet_length(fingerprint) = 32)),
+    CONSTRAINT requests_request_id_check CHECK (((length(request_id) >= 1) AND (length(request_id) <= 200)))
+)
+PARTITION BY RANGE (id);
+
+ALTER TABLE ONLY llm_private.requests FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE llm_private.requests OWNER TO llm_owner;
+
+--
+-- Name: TABLE requests; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON TABLE llm_private.requests IS 'Request claims: one per (tenant, request_id, endpoint), made at enqueue; state queued -> running -> done | refused | failed | cancelled. Partitioned by the month in its id.';
+
+--
+-- Name: COLUMN requests.fingerprint; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.requests.fingerprint IS 'sha256 of the user and every parameter of the payload (messages, model, limits, watermark, format, scope), length-prefixed: the same key with another fingerprint is refused at enqueue.';
+
+--
+-- Name: COLUMN requests.job_id; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.requests.job_id IS 'The graphile-worker job that runs it, set once by llm_queue.add_request_job.';
+
+--
 -- Name: usage; Type: TABLE; Schema: llm_private; Owner: llm_owner
 --
 
@@ -6052,7 +6120,7 @@ CREATE VIEW llm.limit_usage WITH (security_invoker='true') AS
     NULLIF(u.user_id, llm_private.nil_uuid()) AS user_id,
     NULLIF(u.budget_scope, ''::text) AS budget_scope,
     u.period_start,
-    llm_private.period_end(m."window", u.period_start) AS period_end,
+    pe.period_end,
     u.cap,
     (l.kind)::text AS kind,
     u.held,
@@ -6061,8 +6129,10 @@ CREATE VIEW llm.limit_usage WITH (security_invoker='true') AS
             WHEN (u.cap > 0) THEN round(((100.0 * ((u.held + u.spent))::numeric) / (u.cap)::numeric), 2)
             ELSE NULL::numeric
         END AS used_pct,
-    ((u.period_start <= llm_private.now()) AND (llm_private.period_end(m."window", u.period_start) > llm_private.now())) AS current
-   FROM ((( SELECT x.tenant_id,
+    ((u.period_start <= llm_private.now()) AND (pe.period_end > llm_private.now()) AND ((m."window" <> 'budget_scope'::llm_private.limit_window) OR (EXISTS ( SELECT 1
+           FROM llm_private.requests r
+          WHERE ((r.tenant_id = u.tenant_id) AND (r.budget_scope = u.budget_scope) AND (r.created_at > (llm_private.now() - '24:00:00'::interval))))))) AS current
+   FROM (((((( SELECT x.tenant_id,
             x.meter_id,
             x.user_id,
             x.budget_scope,
@@ -6074,7 +6144,14 @@ CREATE VIEW llm.limit_usage WITH (security_invoker='true') AS
            FROM llm_private.usage x
           GROUP BY x.tenant_id, x.meter_id, x.user_id, x.budget_scope, x.period_start) u
      JOIN llm_private.meters m ON ((m.id = u.meter_id)))
-     LEFT JOIN llm_private.limits l ON ((l.id = u.limit_id)));
+     LEFT JOIN llm_private.limits l ON ((l.id = u.limit_id)))
+     LEFT JOIN llm_private.budget_scopes b ON (((m."window" = 'budget_scope'::llm_private.limit_window) AND (b.tenant_id = u.tenant_id) AND (b.scope_key = u.budget_scope))))
+     LEFT JOIN llm_private.requests q0 ON (((q0.tenant_id = b.tenant_id) AND (q0.id = b.first_request_pk))))
+     CROSS JOIN LATERAL ( SELECT
+                CASE
+                    WHEN (m."window" <> 'budget_scope'::llm_private.limit_window) THEN llm_private.period_end(m."window", u.period_start)
+                    ELSE COALESCE(llm_private.budget_scope_deadline(q0.tenant_id, q0.user_id, q0.endpoint, u.period_start), 'infinity'::timestamp with time zone)
+                END AS period_end) pe);
 
 ALTER TABLE llm.limit_usage OWNER TO llm_owner;
 
@@ -6082,75 +6159,7 @@ ALTER TABLE llm.limit_usage OWNER TO llm_owner;
 -- Name: VIEW limit_usage; Type: COMMENT; Schema: llm; Owner: llm_owner
 --
 
-COMMENT ON VIEW llm.limit_usage IS 'Usage against each limit, per subject (tenant, user, budget scope) and period, summed over escrow shards; current = the period that contains now.';
-
---
--- Name: budget_scopes; Type: TABLE; Schema: llm_private; Owner: llm_owner
---
-
-CREATE TABLE llm_private.budget_scopes (
-    tenant_id uuid NOT NULL,
-    scope_key text NOT NULL,
-    started_at timestamp with time zone NOT NULL,
-    first_request_pk bigint NOT NULL,
-    CONSTRAINT budget_scopes_scope_key_check CHECK (((length(scope_key) >= 1) AND (length(scope_key) <= 200)))
-);
-
-ALTER TABLE ONLY llm_private.budget_scopes FORCE ROW LEVEL SECURITY;
-
-ALTER TABLE llm_private.budget_scopes OWNER TO llm_owner;
-
---
--- Name: TABLE budget_scopes; Type: COMMENT; Schema: llm_private; Owner: llm_owner
---
-
-COMMENT ON TABLE llm_private.budget_scopes IS 'A budget scope (e.g. an investigation): the calls of requests that name it share its limits; its clock starts at its first call.';
-
---
--- Name: requests; Type: TABLE; Schema: llm_private; Owner: llm_owner
---
-
-CREATE TABLE llm_private.requests (
-    tenant_id uuid NOT NULL,
-    id bigint DEFAULT llm_private.new_request_id() NOT NULL,
-    user_id uuid NOT NULL,
-    request_id text NOT NULL,
-    endpoint llm_private.endpoint NOT NULL,
-    state llm_private.request_state DEFAULT 'queued'::llm_private.request_state NOT NULL,
-    reason llm_private.reason,
-    fingerprint bytea NOT NULL,
-    budget_scope text,
-    job_id bigint,
-    created_at timestamp with time zone NOT NULL,
-    finished_at timestamp with time zone,
-    CONSTRAINT requests_budget_scope_check CHECK (((length(budget_scope) >= 1) AND (length(budget_scope) <= 200))),
-    CONSTRAINT requests_check CHECK (((state = ANY (ARRAY['queued'::llm_private.request_state, 'running'::llm_private.request_state])) = (finished_at IS NULL))),
-    CONSTRAINT requests_fingerprint_check CHECK ((octet_length(fingerprint) = 32)),
-    CONSTRAINT requests_request_id_check CHECK (((length(request_id) >= 1) AND (length(request_id) <= 200)))
-)
-PARTITION BY RANGE (id);
-
-ALTER TABLE ONLY llm_private.requests FORCE ROW LEVEL SECURITY;
-
-ALTER TABLE llm_private.requests OWNER TO llm_owner;
-
---
--- Name: TABLE requests; Type: COMMENT; Schema: llm_private; Owner: llm_owner
---
-
-COMMENT ON TABLE llm_private.requests IS 'Request claims: one per (tenant, request_id, endpoint), made at enqueue; state queued -> running -> done | refused | failed | cancelled. Partitioned by the month in its id.';
-
---
--- Name: COLUMN requests.fingerprint; Type: COMMENT; Schema: llm_private; Owner: llm_owner
---
-
-COMMENT ON COLUMN llm_private.requests.fingerprint IS 'sha256 of the user and every parameter of the payload (messages, model, limits, watermark, format, scope), length-prefixed: the same key with another fingerprint is refused at enqueue.';
-
---
--- Name: COLUMN requests.job_id; Type: COMMENT; Schema: llm_private; Owner: llm_owner
---
-
-COMMENT ON COLUMN llm_private.requests.job_id IS 'The graphile-worker job that runs it, set once by llm_queue.add_request_job.';
+COMMENT ON VIEW llm.limit_usage IS 'Usage against each limit, per subject (tenant, user, budget scope) and period, summed over escrow shards. period_end of a budget scope = its deadline (llm.budget_scopes.deadline_at; infinity without one). current = the period contains now; a budget scope only until its deadline and while a request of it was enqueued in the last 24 hours (an idle or finished scope is not current).';
 
 --
 -- Name: budget_scopes; Type: VIEW; Schema: llm; Owner: llm_owner
@@ -11184,82 +11193,6 @@ GRANT SELECT ON TABLE llm.breaker_state TO llm_viewer;
 GRANT SELECT ON TABLE llm.breaker_state TO llm_operator;
 
 --
--- Name: TABLE limits; Type: ACL; Schema: llm_private; Owner: llm_owner
---
-
-GRANT SELECT ON TABLE llm_private.limits TO llm_app;
-GRANT SELECT ON TABLE llm_private.limits TO llm_money;
-GRANT SELECT,INSERT ON TABLE llm_private.limits TO llm_operator;
-GRANT SELECT ON TABLE llm_private.limits TO llm_auditor;
-GRANT SELECT ON TABLE llm_private.limits TO llm_viewer;
-
---
--- Name: COLUMN limits.valid_until; Type: ACL; Schema: llm_private; Owner: llm_owner
---
-
-GRANT UPDATE(valid_until) ON TABLE llm_private.limits TO llm_operator;
-
---
--- Name: TABLE usage; Type: ACL; Schema: llm_private; Owner: llm_owner
---
-
-GRANT SELECT ON TABLE llm_private.usage TO llm_app;
-GRANT SELECT ON TABLE llm_private.usage TO llm_auditor;
-GRANT SELECT,INSERT ON TABLE llm_private.usage TO llm_money;
-GRANT SELECT,INSERT ON TABLE llm_private.usage TO llm_operator;
-GRANT SELECT ON TABLE llm_private.usage TO llm_viewer;
-
---
--- Name: COLUMN usage.limit_id; Type: ACL; Schema: llm_private; Owner: llm_owner
---
-
-GRANT UPDATE(limit_id) ON TABLE llm_private.usage TO llm_money;
-GRANT UPDATE(limit_id) ON TABLE llm_private.usage TO llm_operator;
-
---
--- Name: COLUMN usage.cap; Type: ACL; Schema: llm_private; Owner: llm_owner
---
-
-GRANT UPDATE(cap) ON TABLE llm_private.usage TO llm_money;
-GRANT UPDATE(cap) ON TABLE llm_private.usage TO llm_operator;
-
---
--- Name: COLUMN usage.quota; Type: ACL; Schema: llm_private; Owner: llm_owner
---
-
-GRANT UPDATE(quota) ON TABLE llm_private.usage TO llm_money;
-GRANT UPDATE(quota) ON TABLE llm_private.usage TO llm_operator;
-
---
--- Name: COLUMN usage.held; Type: ACL; Schema: llm_private; Owner: llm_owner
---
-
-GRANT UPDATE(held) ON TABLE llm_private.usage TO llm_money;
-GRANT UPDATE(held) ON TABLE llm_private.usage TO llm_operator;
-
---
--- Name: COLUMN usage.spent; Type: ACL; Schema: llm_private; Owner: llm_owner
---
-
-GRANT UPDATE(spent) ON TABLE llm_private.usage TO llm_money;
-GRANT UPDATE(spent) ON TABLE llm_private.usage TO llm_operator;
-
---
--- Name: COLUMN usage.next_alert_at; Type: ACL; Schema: llm_private; Owner: llm_owner
---
-
-GRANT UPDATE(next_alert_at) ON TABLE llm_private.usage TO llm_money;
-GRANT UPDATE(next_alert_at) ON TABLE llm_private.usage TO llm_operator;
-
---
--- Name: TABLE limit_usage; Type: ACL; Schema: llm; Owner: llm_owner
---
-
-GRANT SELECT ON TABLE llm.limit_usage TO llm_auditor;
-GRANT SELECT ON TABLE llm.limit_usage TO llm_viewer;
-GRANT SELECT ON TABLE llm.limit_usage TO llm_operator;
-
---
 -- Name: TABLE budget_scopes; Type: ACL; Schema: llm_private; Owner: llm_owner
 --
 
@@ -11291,6 +11224,22 @@ GRANT INSERT(started_at) ON TABLE llm_private.budget_scopes TO llm_money;
 --
 
 GRANT INSERT(first_request_pk) ON TABLE llm_private.budget_scopes TO llm_money;
+
+--
+-- Name: TABLE limits; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT SELECT ON TABLE llm_private.limits TO llm_app;
+GRANT SELECT ON TABLE llm_private.limits TO llm_money;
+GRANT SELECT,INSERT ON TABLE llm_private.limits TO llm_operator;
+GRANT SELECT ON TABLE llm_private.limits TO llm_auditor;
+GRANT SELECT ON TABLE llm_private.limits TO llm_viewer;
+
+--
+-- Name: COLUMN limits.valid_until; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT UPDATE(valid_until) ON TABLE llm_private.limits TO llm_operator;
 
 --
 -- Name: TABLE requests; Type: ACL; Schema: llm_private; Owner: llm_owner
@@ -11387,6 +11336,66 @@ GRANT SELECT(created_at) ON TABLE llm_private.requests TO llm_viewer;
 GRANT UPDATE(finished_at) ON TABLE llm_private.requests TO llm_money;
 GRANT UPDATE(finished_at) ON TABLE llm_private.requests TO llm_operator;
 GRANT SELECT(finished_at) ON TABLE llm_private.requests TO llm_viewer;
+
+--
+-- Name: TABLE usage; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT SELECT ON TABLE llm_private.usage TO llm_app;
+GRANT SELECT ON TABLE llm_private.usage TO llm_auditor;
+GRANT SELECT,INSERT ON TABLE llm_private.usage TO llm_money;
+GRANT SELECT,INSERT ON TABLE llm_private.usage TO llm_operator;
+GRANT SELECT ON TABLE llm_private.usage TO llm_viewer;
+
+--
+-- Name: COLUMN usage.limit_id; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT UPDATE(limit_id) ON TABLE llm_private.usage TO llm_money;
+GRANT UPDATE(limit_id) ON TABLE llm_private.usage TO llm_operator;
+
+--
+-- Name: COLUMN usage.cap; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT UPDATE(cap) ON TABLE llm_private.usage TO llm_money;
+GRANT UPDATE(cap) ON TABLE llm_private.usage TO llm_operator;
+
+--
+-- Name: COLUMN usage.quota; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT UPDATE(quota) ON TABLE llm_private.usage TO llm_money;
+GRANT UPDATE(quota) ON TABLE llm_private.usage TO llm_operator;
+
+--
+-- Name: COLUMN usage.held; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT UPDATE(held) ON TABLE llm_private.usage TO llm_money;
+GRANT UPDATE(held) ON TABLE llm_private.usage TO llm_operator;
+
+--
+-- Name: COLUMN usage.spent; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT UPDATE(spent) ON TABLE llm_private.usage TO llm_money;
+GRANT UPDATE(spent) ON TABLE llm_private.usage TO llm_operator;
+
+--
+-- Name: COLUMN usage.next_alert_at; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT UPDATE(next_alert_at) ON TABLE llm_private.usage TO llm_money;
+GRANT UPDATE(next_alert_at) ON TABLE llm_private.usage TO llm_operator;
+
+--
+-- Name: TABLE limit_usage; Type: ACL; Schema: llm; Owner: llm_owner
+--
+
+GRANT SELECT ON TABLE llm.limit_usage TO llm_auditor;
+GRANT SELECT ON TABLE llm.limit_usage TO llm_viewer;
+GRANT SELECT ON TABLE llm.limit_usage TO llm_operator;
 
 --
 -- Name: TABLE budget_scopes; Type: ACL; Schema: llm; Owner: llm_owner

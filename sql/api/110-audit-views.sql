@@ -56,19 +56,32 @@ comment on function llm_private.budget_scope_deadline(uuid, uuid, llm_private.en
 grant execute on function llm_private.budget_scope_deadline(uuid, uuid, llm_private.endpoint, timestamptz)
   to llm_auditor, llm_viewer, llm_operator;
 
+/*
+ * current: the period contains now. A budget scope's period (no clock end) ends at its deadline, and a scope nobody
+ * used for a day is no longer current either: old one-call scopes stayed current for ever and pushed the clock windows
+ * (tenant_monthly, user_monthly) off the dashboard's list of limits.
+ */
 create view llm.limit_usage with (security_invoker = true) as
 select u.limit_id, m.name as meter_name, m.scope::text as scope, m."window"::text as "window", m.unit::text as unit,
        nullif(u.tenant_id, llm_private.nil_uuid()) as tenant_id, nullif(u.user_id, llm_private.nil_uuid()) as user_id,
-       nullif(u.budget_scope, '') as budget_scope, u.period_start, llm_private.period_end(m."window", u.period_start) as period_end,
+       nullif(u.budget_scope, '') as budget_scope, u.period_start, pe.period_end,
        u.cap, l.kind::text as kind, u.held, u.spent,
        case when u.cap > 0 then round(100.0 * (u.held + u.spent) / u.cap, 2) end as used_pct,
-       (u.period_start <= llm_private.now() and llm_private.period_end(m."window", u.period_start) > llm_private.now()) as current
+       (u.period_start <= llm_private.now() and pe.period_end > llm_private.now()
+        and (m."window" <> 'budget_scope'
+             or exists (select 1 from llm_private.requests r where r.tenant_id = u.tenant_id and r.budget_scope = u.budget_scope
+                                                              and r.created_at > llm_private.now() - interval '24 hours'))) as current
   from (select x.tenant_id, x.meter_id, x.user_id, x.budget_scope, x.period_start, max(x.limit_id) as limit_id, max(x.cap) as cap,
                sum(x.held)::bigint as held, sum(x.spent)::bigint as spent
           from llm_private.usage x group by x.tenant_id, x.meter_id, x.user_id, x.budget_scope, x.period_start) u
   join llm_private.meters m on m.id = u.meter_id
-  left join llm_private.limits l on l.id = u.limit_id;
-comment on view llm.limit_usage is 'Usage against each limit, per subject (tenant, user, budget scope) and period, summed over escrow shards; current = the period that contains now.';
+  left join llm_private.limits l on l.id = u.limit_id
+  left join llm_private.budget_scopes b on m."window" = 'budget_scope' and b.tenant_id = u.tenant_id and b.scope_key = u.budget_scope
+  left join llm_private.requests q0 on q0.tenant_id = b.tenant_id and q0.id = b.first_request_pk
+  cross join lateral (select case when m."window" <> 'budget_scope' then llm_private.period_end(m."window", u.period_start)
+                                  else coalesce(llm_private.budget_scope_deadline(q0.tenant_id, q0.user_id, q0.endpoint, u.period_start),
+                                                'infinity') end as period_end) pe;
+comment on view llm.limit_usage is 'Usage against each limit, per subject (tenant, user, budget scope) and period, summed over escrow shards. period_end of a budget scope = its deadline (llm.budget_scopes.deadline_at; infinity without one). current = the period contains now; a budget scope only until its deadline and while a request of it was enqueued in the last 24 hours (an idle or finished scope is not current).';
 
 /*
  * Spend is what the monthly and hourly meters count: the ledger's charges (by the reserve's month or hour) plus the

@@ -1,6 +1,6 @@
 -- The audit views say what reserve enforces: spend counts adjustments as the meters do.
 begin;
-select plan(20);
+select plan(25);
 select tests.seed();
 
 /* Spend: charges + adjustments, as the monthly and hourly meters count (finding 1 of the fifteenth review). */
@@ -84,6 +84,27 @@ select is((select spent_micros from llm.budget_scopes where budget_scope = 'case
 select results_eq($$select decision, limit_used from tests.call(tests.tenant_a(), tests.user_a1(), 'bs-inv2', 'investigation', 'mock:large', 8000,
                      '{"budget_scope": "case-x"}', 3000)$$,
   $$values ('cap', 120000::bigint)$$, 'and reserve agrees: the next investigation call is capped to the 180 000 left, not refused');
+
+/* A budget scope is current until its deadline and while it is used (finding 4): old scopes left the current list for ever. */
+select results_eq($$select current, period_end from llm.limit_usage where meter_name = 'investigation_budget' and budget_scope = 'case-x'$$,
+  $$values (true, '2026-03-15 10:31:36+00'::timestamptz)$$, 'an investigation''s period ends at its deadline (A1''s 90 s)');
+select tests.act_as_role('llm_operator');
+select llm.define_meter('plan_budget', 'budget_scope', 'budget_scope', 'micros', null, null, null, 'budget_optimization');
+select llm.set_limit('plan_budget', 300000);
+select tests.as_admin();
+select tests.call(tests.tenant_a(), tests.user_a2(), 'idle-1', 'budget_optimization', 'mock:tiny', 10, '{"budget_scope": "plan-idle"}', 10);
+select results_eq($$select current, period_end from llm.limit_usage where meter_name = 'plan_budget' and budget_scope = 'plan-idle'$$,
+  $$values (true, 'infinity'::timestamptz)$$, 'a scope without a deadline has no end');
+select tests.freeze_clock('2026-03-15 10:32:00+00');
+select results_eq($$select meter_name, budget_scope, current from llm.limit_usage where budget_scope in ('case-x', 'plan-idle') order by 1, 2$$,
+  $$values ('investigation_budget', 'case-x', false), ('investigation_calls', 'case-x', false), ('plan_budget', 'plan-idle', true)$$,
+  'past its deadline an investigation is not current; the scope without one still is');
+select tests.freeze_clock('2026-03-16 10:31:00+00');
+select is((select count(*) from llm.limit_usage where current and budget_scope is not null), 0::bigint,
+  'a day after its last request, no scope is current');
+select results_eq($$select meter_name, user_id, current from llm.limit_usage where tenant_id = tests.tenant_a() and budget_scope is null order by 1, 2$$,
+  $$values ('tenant_monthly', null::uuid, true), ('user_monthly', tests.user_a1(), true), ('user_monthly', tests.user_a2(), true)$$,
+  'the month''s limits are');
 
 select * from finish();
 rollback;

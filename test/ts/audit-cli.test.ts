@@ -212,8 +212,9 @@ describe('against a seeded v0.2 ledger (as llm_viewer)', () => {
       ['user_monthly', 'micros', TENANT_A, USER_A1, null, 100_000n, 40_000n, 25_000n, '65.00'],
       ['user_monthly', 'micros', TENANT_A, USER_A2, null, 5_000n, 0n, 0n, '0.00'],
     ]);
-    // A budget scope's period never ends by time (its deadline is a limit of its own).
-    expect(rows[0]).toMatchObject({ scope: 'budget_scope', window: 'budget_scope', period_start: NOW, period_end: null, kind: 'hard' });
+    // A budget scope's period ends at its deadline (investigation_deadline: 60 s from its first call).
+    expect(rows[0]).toMatchObject({ scope: 'budget_scope', window: 'budget_scope', period_start: NOW,
+      period_end: new Date(NOW.getTime() + 60_000), kind: 'hard' });
     const current = ((await view(`select * from llm.limit_usage where current
       order by tenant_id nulls first, meter_name, user_id nulls first, budget_scope nulls first, period_start`)) as Record<string, unknown>[])
       .map(({ current: _, ...r }) => r);
@@ -225,7 +226,7 @@ describe('against a seeded v0.2 ledger (as llm_viewer)', () => {
     expect(stdout).toMatch(new RegExp(`user_monthly\\s+user\\s+month\\s+USD\\s+${TENANT_A} / ${USER_A1}\\s+2026-03-01 00:00:00Z\\s+`
       + `2026-04-01 00:00:00Z\\s+0\\.100000\\s+hard\\s+0\\.040000\\s+0\\.025000\\s+65\\.00%`));
     expect(stdout).toMatch(new RegExp(`investigation_calls\\s+budget_scope\\s+budget_scope\\s+calls\\s+${TENANT_A} / inv-1\\s+`
-      + `2026-03-15 10:30:00Z\\s+-\\s+10\\s+hard\\s+1\\s+1\\s+20\\.00%`));
+      + `2026-03-15 10:30:00Z\\s+2026-03-15 10:31:00Z\\s+10\\s+hard\\s+1\\s+1\\s+20\\.00%`));
   });
 
   test('alerts: a threshold crossed by money spent, once', async () => {
