@@ -9,6 +9,11 @@ export type ProviderErrorKind =
   | 'timeout'
   | 'rate_limited'
   | 'server'
+  /**
+   * A gateway's 502 or 504 (LiteLLM, OpenRouter, Cloudflare, nginx in front of vLLM): the upstream call may have run and
+   * been billed, so its outcome is unknown, like our own timeout.
+   */
+  | 'gateway'
   | 'client'
   | 'auth'
   | 'not_found'
@@ -21,6 +26,7 @@ const RETRYABLE: Record<ProviderErrorKind, boolean> = {
   timeout: true,
   rate_limited: true,
   server: true,
+  gateway: true,
   network: true,
   malformed: true,
   client: false,
@@ -78,6 +84,10 @@ export class MalformedResponseError extends Error {
 
 export function kindForStatus(status: number): ProviderErrorKind {
   if (status === 429) return 'rate_limited';
+  // A 502 (bad gateway) or 504 (gateway timeout) comes from a proxy in front of the model: the upstream call it forwarded
+  // may have run to the end and been billed. Settled as an unknown outcome (the full hold), not as an answer that bills
+  // nothing: a 504 was settled with zero usage (review of 2026-12).
+  if (status === 502 || status === 504) return 'gateway';
   // 408 is an answer (the server did not take the request in time), not an unknown outcome: like a 5xx, it
   // bills nothing and is retried. OpenAI uses 409 for transient lock conflicts (its SDK retries them).
   if (status === 408 || status === 409 || status >= 500) return 'server';

@@ -30,13 +30,15 @@ import { errorFields, isPermanentSqlError } from './sql-errors';
 /** The job payload the database writes (llm.enqueue_call). */
 export const JobPayloadSchema = z.object({ tenant_id: z.guid(), user_id: z.guid(), request_pk: int8 });
 
-/** Provider failure kind -> the status settle records, and whether the usage is known (an HTTP error answer bills nothing). */
+/** Provider failure kind -> the status settle records, and whether the usage is known (an HTTP error answer bills nothing, but a gateway's 502/504 says nothing of the upstream call). */
 const STATUS_OF: Record<ProviderErrorKind, { status: ProviderStatus; usageKnown: boolean }> = {
   timeout: { status: 'timeout', usageKnown: false },
   network: { status: 'network', usageKnown: false },
   malformed: { status: 'malformed', usageKnown: false },
   rate_limited: { status: 'rate_limited', usageKnown: true },
   server: { status: 'error', usageKnown: true },
+  // A gateway's 502/504: the upstream call's outcome is unknown, charged the full hold (usage_unknown), like a timeout.
+  gateway: { status: 'error', usageKnown: false },
   client: { status: 'client_error', usageKnown: true },
   auth: { status: 'client_error', usageKnown: true },
   not_found: { status: 'client_error', usageKnown: true },

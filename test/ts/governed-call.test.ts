@@ -384,6 +384,15 @@ describe('provider failures are recorded in our tables', () => {
     expect(r.ledger.settles).toEqual([expect.objectContaining({ status: 'network', usage: null, finalFailure: null })]);
   });
 
+  test.each([502, 504])("a gateway's %i leaves the upstream call's outcome unknown: NULL tokens (the full hold), then a retry", async (status) => {
+    // It was settled with zero usage, like a 500 (review of 2026-12: f-504, provider_status error, cost_micros 0).
+    mock.addFaults('mock-chat', [{ kind: 'status', status }]);
+    const r = await runCall();
+    expect(r.error).toBeInstanceOf(RetryLater);
+    expect(r.ledger.settles).toEqual([expect.objectContaining({ status: 'error', usage: null, finalFailure: null })]);
+    expect(jobLines(r).find((l) => l.event === 'provider_error')).toMatchObject({ kind: 'gateway', status, usage_unknown: true });
+  });
+
   test('a 4xx is final at once (provider_client_error); the task returns without a retry', async () => {
     mock.addFaults('mock-chat', [{ kind: 'status', status: 400 }]);
     const r = await runCall();

@@ -315,6 +315,9 @@ describe('chat', () => {
     [429, 'rate_limited', true],
     [500, 'server', true],
     [503, 'server', true],
+    // A gateway's 502/504: the upstream call's outcome is unknown (it was 'server', settled with zero usage).
+    [502, 'gateway', true],
+    [504, 'gateway', true],
     [400, 'client', false],
     [422, 'client', false],
     [401, 'auth', false],

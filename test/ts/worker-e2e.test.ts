@@ -93,6 +93,21 @@ test('429 then success: the error answer costs nothing, one charge', async () =>
   expect((await h.result(id))!.spent_micros).toBe(calls[1].cost_micros);
 }, 60000);
 
+test("a gateway's 504 then success: the upstream call's outcome is unknown, charged the full hold; the retry re-reserves", async () => {
+  // (review of 2026-12) A 504 was settled like a 500: provider_status error, cost_micros 0.
+  const id = 'e2e-504';
+  h.mock.addFaults(id, [{ kind: 'status', status: 504 }]);
+  await h.enqueue(payload(id));
+  await h.waitForJobs(30000);
+  const calls = await h.calls(id);
+  expect(calls.map((c) => [c.attempt_no, c.provider_status, c.usage_unknown])).toEqual([[1, 'error', true], [2, 'ok', false]]);
+  expect(calls[0].cost_micros).toBe(calls[0].held_micros);
+  expect(BigInt(calls[0].cost_micros)).toBeGreaterThan(0n);
+  const r = await h.result(id);
+  expect(r).toMatchObject({ state: 'done' });
+  expect(BigInt(r!.spent_micros)).toBe(BigInt(calls[0].cost_micros) + BigInt(calls[1].cost_micros));
+}, 60000);
+
 test('a 400 from the provider ends the request (provider_client_error) at once; the job completes, no retry', async () => {
   const id = 'e2e-400';
   h.mock.addFaults(id, [{ kind: 'status', status: 400 }]);
