@@ -48,16 +48,18 @@ export class ProviderError extends Error {
     readonly status: number | null,
     readonly latencyMs: number,
     readonly provider: string,
-    /** Provider's machine-readable error code (e.g. context_length_exceeded), when it gave one. */
+    /** Provider's machine-readable error code (e.g. context_length_exceeded), when it gave one as a short identifier. */
     readonly code: string | null = null,
+    /** Provider's error type (e.g. invalid_request_error), when it gave one as a short identifier. */
+    readonly type: string | null = null,
   ) {
     super(message);
     this.retryable = RETRYABLE[kind];
   }
 
   toJSON() {
-    const { name, message, kind, status, retryable, latencyMs, provider, code } = this;
-    return { name, message, kind, status, retryable, latencyMs, provider, code };
+    const { name, message, kind, status, retryable, latencyMs, provider, code, type } = this;
+    return { name, message, kind, status, retryable, latencyMs, provider, code, type };
   }
 }
 
@@ -107,19 +109,18 @@ export interface ErrorContext {
 }
 
 /**
- * A provider's error text may quote the request back (a validation error echoing the messages, a parser quoting the
- * body it read): it is cut at its first quote (' " `) before it reaches a log line or a span, and kept to one line. The
- * prompt is the tenant's data, and a 400 from a vLLM-style server put it into the worker's log verbatim (tenth review).
- * Cutting only the quoted runs missed a quote that held a newline, and an apostrophe in the error's own words paired
- * with the quote that opened the prompt (eleventh review). What is left, the error's first words, says what went wrong.
+ * A provider's error text may quote the request back: a validation error echoing the messages, a parser quoting the body
+ * it read, a context-length error printing the input ("Input: ... patient Jane Roe SSN ..."), a text/plain 5xx from a
+ * proxy. Cutting it at its first quote (the tenth and eleventh reviews) missed every echo without quotes (review of
+ * 2026-12). None of it reaches a log line, a span, a metric label or the database: what the error says is its kind, its
+ * HTTP status and the provider's error type and code, kept only when each is a short identifier starting with a letter.
  */
-export function withoutQuotedText(s: string): string {
-  const q = s.search(/['"`]/);
-  return (q < 0 ? s : `${s.slice(0, q)}…`).replace(/\s+/g, ' ').trim();
+export function errorToken(v: unknown): string | null {
+  return typeof v === 'string' && /^[A-Za-z][A-Za-z0-9_.:-]{0,63}$/.test(v) ? v : null;
 }
 
 export function toProviderError(e: unknown, ctx: ErrorContext): ProviderError {
-  const make = (kind: ProviderErrorKind, detail: string, status: number | null = null, code: string | null = null) =>
+  const make = (kind: ProviderErrorKind, detail: string, status: number | null = null, code: string | null = null, type: string | null = null) =>
     new ProviderError(
       // Redact before truncating: a cut through the key would leave a prefix that no longer matches.
       ctx.redact(`${ctx.provider} ${ctx.operation} failed (${kind}${status ? ` ${status}` : ''}): ${detail}`).slice(0, 500),
@@ -127,8 +128,11 @@ export function toProviderError(e: unknown, ctx: ErrorContext): ProviderError {
       status,
       ctx.latencyMs,
       ctx.provider,
-      code === null ? null : ctx.redact(code).slice(0, 100),
+      code,
+      type,
     );
+  // Redacted first: a key echoed as the code becomes "[redacted]", which is no identifier, so it is dropped.
+  const token = (v: unknown) => (typeof v === 'string' ? errorToken(ctx.redact(v)) : null);
   // Our abort first: the SDK reports it as a user abort or a bare AbortError depending on timing.
   if (ctx.abortReason === 'timeout') return make('timeout', `no complete answer within ${ctx.timeoutMs} ms`);
   // A caller abort (the worker stopping) leaves the outcome unknown, like a timeout, but says nothing about the provider's
@@ -136,12 +140,20 @@ export function toProviderError(e: unknown, ctx: ErrorContext): ProviderError {
   if (ctx.abortReason === 'caller') return make('aborted', 'aborted by caller (the worker is stopping)');
   if (e instanceof OpenAI.APIConnectionTimeoutError) return make('timeout', `no answer within ${ctx.timeoutMs} ms`);
   if (e instanceof OpenAI.APIUserAbortError) return make('timeout', 'request aborted');
-  if (e instanceof OpenAI.APIConnectionError) return make('network', describe(e.cause) ?? e.message);
+  // The transport's own words (undici's "other side closed", ECONNRESET): never the provider's text.
+  if (e instanceof OpenAI.APIConnectionError) return make('network', describe(e.cause) ?? 'connection error');
   if (e instanceof OpenAI.APIError && typeof e.status === 'number') {
-    return make(kindForStatus(e.status), withoutQuotedText(e.message), e.status, typeof e.code === 'string' ? e.code : null);
+    const code = token(e.code);
+    const type = token(e.type);
+    // The status, type and code only: e.message is the provider's free text (with the prompt, at times).
+    const detail = type || code ? [type && `type ${type}`, code && `code ${code}`].filter(Boolean).join(', ') : 'no error type or code';
+    return make(kindForStatus(e.status), detail, e.status, code, type);
   }
-  const err = errorLike(e);
-  if (e instanceof MalformedResponseError || err?.name === 'SyntaxError') return make('malformed', withoutQuotedText(err!.message));
+  if (e instanceof OpenAI.APIError) return make('network', 'provider error without an HTTP status');
+  // Our own words (the schema's path and issue), never a value of the body.
+  if (e instanceof MalformedResponseError) return make('malformed', e.message);
+  // JSON.parse quotes the body it could not read.
+  if (errorLike(e)?.name === 'SyntaxError') return make('malformed', 'the answer is not valid JSON');
   // Anything else (undici "terminated" mid-body, socket resets while reading) is a transport failure.
   return make('network', describe(e) ?? 'unknown error');
 }

@@ -20,7 +20,8 @@ export { MOCK_EMBEDDING_DIMS, mockEmbedding } from './mock-embedding';
 
 export type MockFault =
   | { kind: 'latency'; ms: number }
-  | { kind: 'status'; status: number; body?: string }
+  /** An HTTP answer with this status; `headers` add to (or replace) content-type and the 429's `retry-after: 1`. */
+  | { kind: 'status'; status: number; body?: string; headers?: Record<string, string> }
   | { kind: 'hang' }
   | { kind: 'malformed' }
   | { kind: 'no_usage' }
@@ -442,7 +443,8 @@ export async function startMockProvider(opts: { port?: number; host?: string } =
       case 'malformed':
         return send(res, 200, '{"id":"chatcmpl-malformed","object":"chat.completion","choices":[{"message":');
       case 'status':
-        return send(res, fault.status, fault.body ?? faultStatusBody(fault.status), fault.status === 429 ? { 'retry-after': '1' } : {});
+        return send(res, fault.status, fault.body ?? faultStatusBody(fault.status),
+          { ...(fault.status === 429 ? { 'retry-after': '1' } : {}), ...fault.headers });
     }
     try {
       if (isChat && fault?.kind === 'content') return send(res, 200, withContent(chatCompletion(parseChatBody(record.body), true), fault));

@@ -119,7 +119,9 @@ export async function estimateWithEndpoint(
   } catch (e) {
     const err = e as Error & { cause?: { code?: string; message?: string; errors?: Array<{ code?: string }> } };
     const why = err?.cause?.code ?? err?.cause?.errors?.[0]?.code ?? err?.cause?.message;
+    // JSON.parse quotes the body it could not read (the endpoint may echo the messages): never logged.
     return local(err?.name === 'TimeoutError' ? `no answer within ${opts.timeoutMs ?? 2000} ms`
-      : `${err?.message ?? String(e)}${why ? ` (${why})` : ''}`.slice(0, 200));
+      : err?.name === 'SyntaxError' ? 'the answer is not valid JSON'
+        : `${err?.message ?? String(e)}${why ? ` (${why})` : ''}`.slice(0, 200));
   }
 }

@@ -207,7 +207,8 @@ class GovernedCall {
         const s = await this.settle({ requestPk: this.pk, attemptNo: d.attempt_no, status, usage: usageKnown ? ZERO_USAGE : null, latencyMs: e.latencyMs });
         this.deps.metrics.providerLatency(plan.embedding_model, e.kind, e.latencyMs / 1000);
         this.log.warn({ event: 'provider_error', purpose: 'embedding', model: plan.embedding_model, kind: e.kind, status: e.status,
-          latency_ms: e.latencyMs, cost_micros: s.cost_micros.toString(), usage_unknown: s.usage_unknown, error: e.message },
+          code: e.code, error_type: e.type, latency_ms: e.latencyMs, cost_micros: s.cost_micros.toString(), usage_unknown: s.usage_unknown,
+          error: e.message },
           'embedding call failed; the chat reserve runs without a vector');
       } else {
         throw e;
@@ -351,7 +352,7 @@ class GovernedCall {
     const s = await this.settle({ requestPk: this.pk, attemptNo: this.attemptNo!, status, usage: usageKnown ? ZERO_USAGE : null,
       latencyMs: err.latencyMs, finalFailure });
     this.deps.metrics.providerLatency(modelRef, err.kind, err.latencyMs / 1000);
-    this.log.warn({ event: 'provider_error', model: modelRef, kind: err.kind, status: err.status, code: err.code, retryable: err.retryable,
+    this.log.warn({ event: 'provider_error', model: modelRef, kind: err.kind, status: err.status, code: err.code, error_type: err.type, retryable: err.retryable,
       latency_ms: err.latencyMs, final_failure: finalFailure, cost_micros: s.cost_micros.toString(), usage_unknown: s.usage_unknown,
       request_state: s.request_state, error: err.message }, 'provider call failed');
     if (finalFailure === null) throw new RetryLater(`provider ${err.kind}${err.status ? ` (${err.status})` : ''}: retrying`);

@@ -16,7 +16,6 @@ import { estimateInputTokens } from '../../src/provider';
 import { localProviderConfig, LOCAL_KEY_ENV } from '../../src/provider/local-config';
 import { startMockProvider, type MockProvider } from '../../src/provider/mock-server';
 import { ProviderConfigSchema } from '../../src/provider/models';
-import { withoutQuotedText } from '../../src/provider/errors';
 import { CacheFillListener } from '../../src/worker/cache-fill-listener';
 import { Catalog } from '../../src/worker/catalog';
 import { configureProviders, NO_METRICS, type CallMetrics, type WorkerDeps } from '../../src/worker/deps';
@@ -410,23 +409,38 @@ describe('provider failures are recorded in our tables', () => {
     expect(r.ledger.settles[0]).toMatchObject({ status: 'ok', piiFlagged: true, reasoning: expect.stringContaining('bob.secret') });
   });
 
-  test("a 4xx that quotes the prompt back (a vLLM-style validation error) does not put the prompt into the log or the trace", async () => {
-    // (tenth review) The provider_error line's error field held the echoed messages verbatim.
-    const echo = "1 validation error for ChatCompletionRequest: messages.0 input {'role': 'user', 'content': 'Explain the March bill.'}";
-    mock.addFaults('mock-chat', [{ kind: 'status', status: 400,
-      body: JSON.stringify({ error: { message: echo, type: 'invalid_request_error', param: null, code: null } }) }]);
-    const r = await runCall();
-    expect(r.error).toBeNull();
-    const line = jobLines(r).find((l) => l.event === 'provider_error')!;
-    expect(line).toMatchObject({ kind: 'client', status: 400 });
-    expect(line.error).toContain('validation error for ChatCompletionRequest');
-    expect(JSON.stringify(r.lines)).not.toContain('March bill');
-    expect(JSON.stringify(r.spans.map((sp) => [sp.status, sp.events]))).not.toContain('March bill');
-    // (eleventh review) Cutting only the quoted runs missed a quote holding a newline, and an apostrophe of the error's own
-    // words paired with the quote that opened the prompt.
-    expect(withoutQuotedText("input 'line one\nCard 4111 1111 1111 1111' is invalid")).toBe('input …');
-    expect(withoutQuotedText(`This model's maximum context is 8192; "my SSN is 123-45-6789, it's private"`)).toBe('This model…');
-    expect(withoutQuotedText('Rate limit reached for requests')).toBe('Rate limit reached for requests');
+  test("a provider error that echoes the prompt, quoted or not, JSON or text/plain, puts none of it into the log or the trace", async () => {
+    // (tenth review) The provider_error line's error field held the echoed messages verbatim. (Eleventh) Cutting only the
+    // quoted runs missed a quote holding a newline. (Review of 2026-12) Cutting at the first quote missed every echo
+    // without quotes: "400 This request has 9000 tokens, over the limit. Input: ... patient Jane Roe SSN 078-05-1120".
+    const prompt = 'patient Jane Roe SSN 078-05-1120';
+    const quoted = `1 validation error for ChatCompletionRequest: messages.0 input {'role': 'user', 'content': '${prompt}'}`;
+    const unquoted = `This request has 9000 tokens, over the limit. Input: ${prompt}`;
+    const json = (message: string, type: unknown, code: unknown) => JSON.stringify({ error: { message, type, param: null, code } });
+    const cases: Array<[number, string, Record<string, string>, object]> = [
+      [400, json(unquoted, 'invalid_request_error', 'context_length_exceeded'), {},
+        { kind: 'client', code: 'context_length_exceeded', error_type: 'invalid_request_error' }],
+      [400, json(quoted, 'invalid_request_error', null), {}, { kind: 'client', code: null, error_type: 'invalid_request_error' }],
+      // A code or type that is not a short identifier is free text too.
+      [400, json(unquoted, `bad input ${prompt}`, `${prompt}`), {}, { kind: 'client', code: null, error_type: null }],
+      [500, `Internal error while processing: ${prompt}`, { 'content-type': 'text/plain' }, { kind: 'server', code: null, error_type: null }],
+      [504, `<html>upstream timed out for ${prompt}</html>`, { 'content-type': 'text/html' }, { kind: 'gateway', code: null, error_type: null }],
+    ];
+    for (const [status, body, headers, fields] of cases) {
+      mock.addFaults('mock-chat', [{ kind: 'status', status, body, headers }]);
+      const r = await runCall((l) => void (l.req = request({ messages: [{ role: 'user', content: prompt }] })));
+      const logged = JSON.stringify(r.lines);
+      for (const secret of ['Jane Roe', '078-05-1120', 'This request has', 'Internal error', 'upstream']) {
+        expect([status, secret, logged.includes(secret)]).toEqual([status, secret, false]);
+        expect([status, secret, JSON.stringify(r.spans.map((sp) => [sp.status, sp.events, sp.attributes])).includes(secret)])
+          .toEqual([status, secret, false]);
+      }
+      const line = jobLines(r).find((l) => l.event === 'provider_error')!;
+      expect(line).toMatchObject({ status, ...fields });
+      expect(line.error).toMatch(new RegExp(`^local chat failed \\(${line.kind} ${status}\\): (type \\w+(, code \\w+)?|no error type or code)$`));
+      mock.reset();
+      exporter.reset();
+    }
   });
 
   test('a provider this worker does not configure: the hold is released (no request was sent), final provider_not_configured', async () => {

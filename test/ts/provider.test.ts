@@ -2,6 +2,7 @@
 import {
   createProviderClient,
   estimateInputTokens,
+  estimateWithEndpoint,
   parseModelRef,
   ProviderConfigError,
   ProviderConfigSchema,
@@ -231,6 +232,14 @@ describe('token estimates', () => {
       .toEqual({ tokens: estimateInputTokens(m, 'bytes'), method: 'bytes', fallback: 'HTTP 404' });
   });
 
+  test('a counting endpoint answering something other than JSON: its body (which may echo the prompt) is not in the reason', async () => {
+    const m = [{ role: 'user', content: 'patient Jane Roe SSN 078-05-1120' }];
+    const echo: typeof fetch = async () => new Response(`cannot count: ${m[0]!.content}`, { status: 200, headers: { 'content-type': 'text/plain' } });
+    const est = await estimateWithEndpoint({ name: 'mock-llama', tokenizer: 'bytes', tokenCountUrl: 'http://127.0.0.1:2/tokenize' }, m,
+      { fetchImpl: echo });
+    expect(est).toEqual({ tokens: estimateInputTokens(m, 'bytes'), method: 'bytes', fallback: 'the answer is not valid JSON' });
+  });
+
   test('bytesPerToken must be a lower bound of bytes per token: an average (3) falls below the bill', async () => {
     const ratio = modeClient([{ name: 'mock-llama', maxOutputTokens: 64, bytesPerToken: 3 }]);
     const prose = user('Summarise the quarterly report for the board in three short sentences.');
@@ -432,7 +441,10 @@ describe('chat', () => {
         expect(text).not.toContain(KEY);
       }
     }
-    expect(errors[1]!.message).toContain('[redacted]');
+    // The provider's free text is never kept (it may hold the prompt, or the key): a code that held the key is dropped.
+    expect(errors[0]).toMatchObject({ code: null, type: 'invalid_request_error' });
+    expect(errors[0]!.message).toBe('mock chat failed (auth 401): type invalid_request_error');
+    expect(errors[1]!.message).toBe('mock chat failed (server 500): no error type or code');
     for (const e of errors) expect(e.message).not.toContain(KEY.slice(0, 12));
     // ...while the provider did receive it.
     expect(mock.requests.every((r) => r.authorization === `Bearer ${KEY}`)).toBe(true);
