@@ -231,7 +231,7 @@ export function createProviderClient(cfg: ProviderConfig, env: NodeJS.ProcessEnv
     const reported = value.usage?.prompt_tokens;
     return {
       vector: value.data[0]!.embedding,
-      // Without reported usage, bill the upper bound rather than nothing.
+      // Without reported usage, an upper bound (usageReported false): the worker settles such a call as an unknown usage.
       inputTokens: reported ?? countTextTokens(req.input, model),
       latencyMs,
       usageReported: reported !== undefined,

@@ -187,12 +187,14 @@ class GovernedCall {
         [GEN_AI.requestModel]: plan.model,
       }, () => provider.client.embed({ model: plan.model, input: text, timeoutMs: this.deps.callTimeoutMs, signal: this.helpers.abortSignal }),
       SpanKind.CLIENT);
+      // An answer without usage is an unknown usage: NULL tokens, charged the full hold and flagged usage_unknown (it was
+      // charged the client's byte-count bound and recorded as known; review of 2026-12).
       const s = await this.settle({ requestPk: this.pk, attemptNo: d.attempt_no, status: 'ok',
-        usage: { inputTokens: r.inputTokens, cachedInputTokens: 0, outputTokens: 0 }, latencyMs: r.latencyMs });
+        usage: r.usageReported ? { inputTokens: r.inputTokens, cachedInputTokens: 0, outputTokens: 0 } : null, latencyMs: r.latencyMs });
       this.deps.metrics.providerLatency(plan.embedding_model, 'ok', r.latencyMs / 1000);
       this.deps.metrics.cost(this.endpoint, plan.embedding_model, s.cost_micros);
-      this.log.info({ event: 'settle', purpose: 'embedding', model: plan.embedding_model, input_tokens: r.inputTokens,
-        usage_reported: r.usageReported, dims: r.vector.length, latency_ms: r.latencyMs, cost_micros: s.cost_micros.toString() }, 'embedding settled');
+      this.log.info({ event: 'settle', purpose: 'embedding', model: plan.embedding_model, input_tokens: r.usageReported ? r.inputTokens : null,
+        usage_reported: r.usageReported, usage_unknown: s.usage_unknown, dims: r.vector.length, latency_ms: r.latencyMs, cost_micros: s.cost_micros.toString() }, 'embedding settled');
       vector = r.vector;
     } catch (e) {
       if (e instanceof ProviderConfigError) {

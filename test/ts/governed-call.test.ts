@@ -272,6 +272,21 @@ describe('the semantic cache: an embedding call governed like any call before th
     expect(r.ledger.settles[1]).toMatchObject({ attemptNo: 2, status: 'ok' });
   });
 
+  test('an embedding answer without usage is settled with NULL tokens: the database charges the hold, usage_unknown', async () => {
+    // (review of 2026-12) It was settled with the client's byte-count bound as if reported: usage_unknown false.
+    mock.addFaults('mock-embed', [{ kind: 'no_usage' }]);
+    const r = await runCall((l) => {
+      l.embeddingPlan = PLAN;
+      l.req = request({ source_watermark: 'w1' });
+      l.decisions = [embedReserve(), decision({ attempt_no: 2 })];
+    });
+    expect(r.error).toBeNull();
+    expect(r.ledger.settles[0]).toMatchObject({ attemptNo: 1, status: 'ok', usage: null });
+    expect(r.ledger.reserveArgs[1]!.embedding).toHaveLength(256); // the vector is good: the chat reserve still looks it up
+    expect(jobLines(r).find((l) => l.event === 'settle' && l.purpose === 'embedding'))
+      .toMatchObject({ usage_reported: false, usage_unknown: true, input_tokens: null });
+  });
+
   test('an embedding model this worker does not configure: no reserve, no call', async () => {
     const r = await runCall((l) => {
       l.embeddingPlan = { ...PLAN, embedding_model: 'local:nope', model: 'nope' };

@@ -84,3 +84,17 @@ test('an exact repeat skips the embedding call: the exact cache answers first', 
   expect((await ledger('sem-5')).map((c) => [c.purpose, c.state, c.reason])).toEqual([['chat', 'cached', 'cache_hit']]);
   expect(await h.result('sem-5')).toMatchObject({ cached: true, cache_reason: 'cache_hit', spent_micros: '0', reused_request_id: 'sem-3' });
 });
+
+test('an embedding answer without usage is an unknown usage: charged its full hold, flagged usage_unknown', async () => {
+  // (review of 2026-12) It was charged the byte-count upper bound and recorded usage_unknown = false.
+  h.mock.addFaults('mock-embed', [{ kind: 'no_usage' }]);
+  await h.enqueue(ask('sem-6', SENTENCES.aws_up, 'billing-2026-03@rev3'));
+  await h.waitForJobs();
+  const { rows } = await h.admin.query(`select purpose, state, provider_status, usage_unknown, input_tokens, held_micros::text as held,
+      charged_micros::text as charged from llm.calls where request_id = 'sem-6' order by attempt_no`);
+  expect(rows[0]).toEqual({ purpose: 'embedding', state: 'settled', provider_status: 'ok', usage_unknown: true, input_tokens: null,
+    held: rows[0].held, charged: rows[0].held });
+  expect(BigInt(rows[0].held)).toBeGreaterThan(0n);
+  expect(rows[1]).toMatchObject({ purpose: 'chat', state: 'settled', provider_status: 'ok', usage_unknown: false });
+  expect((await h.admin.query('select * from llm.reconciliation_drift')).rows).toEqual([]);
+});
