@@ -61,8 +61,11 @@ export const ConfigFileSchema = z
         pollIntervalMs: z.int().min(50).max(60_000).default(1000).meta({
           description: 'graphile-worker poll interval for future jobs and retries (env: WORKER_POLL_INTERVAL_MS)',
         }),
+        retryAfterMaxMs: z.int().min(0).max(600_000).default(60_000).meta({
+          description: "the longest a provider's Retry-After (retry-after-ms, retry-after) may put a job's next attempt off, in ms; 0: ignored (env: WORKER_RETRY_AFTER_MAX_MS)",
+        }),
       })
-      .default({ concurrency: 8, pollIntervalMs: 1000 }),
+      .default({ concurrency: 8, pollIntervalMs: 1000, retryAfterMaxMs: 60_000 }),
     metricsPort: port.nullable().default(null).meta({ description: 'serve Prometheus /metrics on 127.0.0.1 (env: METRICS_PORT)' }),
     healthPort: port.nullable().default(null).meta({ description: 'serve /healthz for a supervisor on 127.0.0.1 (env: HEALTH_PORT)' }),
     dashboardPort: port.nullable().default(null).meta({
@@ -91,6 +94,7 @@ export const ENV_SETTINGS = {
   LLM_CALL_TIMEOUT_MS: ['callTimeoutMs'],
   WORKER_CONCURRENCY: ['worker', 'concurrency'],
   WORKER_POLL_INTERVAL_MS: ['worker', 'pollIntervalMs'],
+  WORKER_RETRY_AFTER_MAX_MS: ['worker', 'retryAfterMaxMs'],
   METRICS_PORT: ['metricsPort'],
   HEALTH_PORT: ['healthPort'],
   DASHBOARD_PORT: ['dashboardPort'],
@@ -98,7 +102,7 @@ export const ENV_SETTINGS = {
 } as const satisfies Record<string, readonly string[]>;
 type EnvName = keyof typeof ENV_SETTINGS;
 
-const INT_ENV = new Set<EnvName>(['LLM_CALL_TIMEOUT_MS', 'WORKER_CONCURRENCY', 'WORKER_POLL_INTERVAL_MS', 'METRICS_PORT', 'HEALTH_PORT', 'DASHBOARD_PORT']);
+const INT_ENV = new Set<EnvName>(['LLM_CALL_TIMEOUT_MS', 'WORKER_CONCURRENCY', 'WORKER_POLL_INTERVAL_MS', 'WORKER_RETRY_AFTER_MAX_MS', 'METRICS_PORT', 'HEALTH_PORT', 'DASHBOARD_PORT']);
 
 /**
  * Reads the file (if LLM_CONFIG_FILE) and the environment; environment variables win.

@@ -52,14 +52,16 @@ export class ProviderError extends Error {
     readonly code: string | null = null,
     /** Provider's error type (e.g. invalid_request_error), when it gave one as a short identifier. */
     readonly type: string | null = null,
+    /** How long the provider asked us to wait before the next try (`retry-after-ms`, `retry-after`), when it said. */
+    readonly retryAfterMs: number | null = null,
   ) {
     super(message);
     this.retryable = RETRYABLE[kind];
   }
 
   toJSON() {
-    const { name, message, kind, status, retryable, latencyMs, provider, code, type } = this;
-    return { name, message, kind, status, retryable, latencyMs, provider, code, type };
+    const { name, message, kind, status, retryable, latencyMs, provider, code, type, retryAfterMs } = this;
+    return { name, message, kind, status, retryable, latencyMs, provider, code, type, retryAfterMs };
   }
 }
 
@@ -119,8 +121,28 @@ export function errorToken(v: unknown): string | null {
   return typeof v === 'string' && /^[A-Za-z][A-Za-z0-9_.:-]{0,63}$/.test(v) ? v : null;
 }
 
+/** A day: a longer wait is no wait a job can keep; the worker bounds it further (worker.retryAfterMaxMs). */
+const RETRY_AFTER_CEILING_MS = 86_400_000;
+
+/**
+ * The wait an error answer asks for: `retry-after-ms` (OpenAI's, milliseconds), else `retry-after` in seconds or as an
+ * HTTP date (RFC 9110). null when neither is there or readable; a date in the past is 0.
+ */
+export function retryAfterMs(headers: { get(name: string): string | null } | undefined | null, now: number = Date.now()): number | null {
+  if (!headers || typeof headers.get !== 'function') return null;
+  const bound = (ms: number) => Math.min(Math.max(Math.ceil(ms), 0), RETRY_AFTER_CEILING_MS);
+  const ms = headers.get('retry-after-ms')?.trim();
+  if (ms && /^\d+(\.\d+)?$/.test(ms)) return bound(Number(ms));
+  const after = headers.get('retry-after')?.trim();
+  if (!after) return null;
+  if (/^\d+(\.\d+)?$/.test(after)) return bound(Number(after) * 1000);
+  const at = Date.parse(after);
+  return Number.isNaN(at) ? null : bound(at - now);
+}
+
 export function toProviderError(e: unknown, ctx: ErrorContext): ProviderError {
-  const make = (kind: ProviderErrorKind, detail: string, status: number | null = null, code: string | null = null, type: string | null = null) =>
+  const make = (kind: ProviderErrorKind, detail: string, status: number | null = null, code: string | null = null, type: string | null = null,
+    retryAfter: number | null = null) =>
     new ProviderError(
       // Redact before truncating: a cut through the key would leave a prefix that no longer matches.
       ctx.redact(`${ctx.provider} ${ctx.operation} failed (${kind}${status ? ` ${status}` : ''}): ${detail}`).slice(0, 500),
@@ -130,6 +152,7 @@ export function toProviderError(e: unknown, ctx: ErrorContext): ProviderError {
       ctx.provider,
       code,
       type,
+      retryAfter,
     );
   // Redacted first: a key echoed as the code becomes "[redacted]", which is no identifier, so it is dropped.
   const token = (v: unknown) => (typeof v === 'string' ? errorToken(ctx.redact(v)) : null);
@@ -147,7 +170,7 @@ export function toProviderError(e: unknown, ctx: ErrorContext): ProviderError {
     const type = token(e.type);
     // The status, type and code only: e.message is the provider's free text (with the prompt, at times).
     const detail = type || code ? [type && `type ${type}`, code && `code ${code}`].filter(Boolean).join(', ') : 'no error type or code';
-    return make(kindForStatus(e.status), detail, e.status, code, type);
+    return make(kindForStatus(e.status), detail, e.status, code, type, retryAfterMs(e.headers as Headers | undefined));
   }
   if (e instanceof OpenAI.APIError) return make('network', 'provider error without an HTTP status');
   // Our own words (the schema's path and issue), never a value of the body.

@@ -46,6 +46,8 @@ export interface WorkerDeps {
   ledger: Ledger;
   providers: Map<string, ConfiguredProvider>;
   callTimeoutMs: number;
+  /** The longest a provider's Retry-After may put a job's next attempt off (config worker.retryAfterMaxMs). */
+  retryAfterMaxMs: number;
   logger: Logger;
   metrics: CallMetrics;
   tracer: Tracer;

@@ -354,10 +354,41 @@ class GovernedCall {
     const s = await this.settle({ requestPk: this.pk, attemptNo: this.attemptNo!, status, usage: usageKnown ? ZERO_USAGE : null,
       latencyMs: err.latencyMs, finalFailure });
     this.deps.metrics.providerLatency(modelRef, err.kind, err.latencyMs / 1000);
+    // The provider's Retry-After, bounded by the configuration: the next attempt must not come before it.
+    const waitMs = finalFailure === null ? Math.min(err.retryAfterMs ?? 0, this.deps.retryAfterMaxMs) : 0;
     this.log.warn({ event: 'provider_error', model: modelRef, kind: err.kind, status: err.status, code: err.code, error_type: err.type, retryable: err.retryable,
       latency_ms: err.latencyMs, final_failure: finalFailure, cost_micros: s.cost_micros.toString(), usage_unknown: s.usage_unknown,
-      request_state: s.request_state, error: err.message }, 'provider call failed');
-    if (finalFailure === null) throw new RetryLater(`provider ${err.kind}${err.status ? ` (${err.status})` : ''}: retrying`);
+      request_state: s.request_state, retry_after_ms: err.retryAfterMs, retry_wait_ms: waitMs, error: err.message }, 'provider call failed');
+    if (finalFailure !== null) return;
+    if (waitMs > 0) await this.waitRetryAfter(waitMs);
+    throw new RetryLater(`provider ${err.kind}${err.status ? ` (${err.status})` : ''}: retrying`);
+  }
+
+  /**
+   * graphile-worker's backoff (e^attempts s after the failure: 2.7 s, 7.4 s, ...) knows nothing of the provider's Retry-After:
+   * a 429 asking for 30 s was tried again at +3 s and +10.7 s and the request failed attempts_exhausted in 11 s (review of
+   * 2026-12). The job waits here first, already settled (nothing held), so that the backoff starts after it: the next
+   * attempt, which reserves again, comes no earlier than the provider asked. Its running job can only be put off this way:
+   * graphile-worker moves a locked job's run_at only in its private tables, and a request's job is set once. A worker that
+   * stops ends the wait at once (the job is then retried on the backoff alone).
+   */
+  private async waitRetryAfter(ms: number): Promise<void> {
+    const signal = this.helpers.abortSignal;
+    const since = Date.now();
+    const outcome = await inSpan(this.deps.tracer, 'llm.retry_after_wait', this.parent, { 'llm.retry_after_ms': ms }, () =>
+      new Promise<'waited' | 'aborted'>((resolve) => {
+        if (signal?.aborted) return resolve('aborted');
+        const done = (why: 'waited' | 'aborted') => {
+          clearTimeout(timer);
+          signal?.removeEventListener('abort', onAbort);
+          resolve(why);
+        };
+        const onAbort = () => done('aborted');
+        const timer = setTimeout(() => done('waited'), ms);
+        signal?.addEventListener('abort', onAbort, { once: true });
+      }));
+    this.log.info({ event: 'retry_after_wait', outcome, wait_ms: ms, waited_ms: Date.now() - since },
+      outcome === 'waited' ? "waited for the provider's Retry-After before the retry" : 'the worker is stopping: the Retry-After wait ends early');
   }
 
   private async settleSuccess(req: CallRequest, res: ChatResult, modelRef: string, embedding: number[] | null): Promise<void> {

@@ -82,7 +82,8 @@ export async function createRuntime(cfg: Config, logger: Logger, env: NodeJS.Pro
     closers.push(() => listener.stop());
     await listener.start();
     const metrics = new Metrics(pool);
-    const deps: WorkerDeps = { pool, ledger: sqlLedger(pool), providers, callTimeoutMs: cfg.callTimeoutMs, logger,
+    const deps: WorkerDeps = { pool, ledger: sqlLedger(pool), providers, callTimeoutMs: cfg.callTimeoutMs,
+      retryAfterMaxMs: cfg.worker.retryAfterMaxMs, logger,
       metrics: callMetrics(metrics), tracer: tracer(), listener, catalog };
     const events: WorkerEvents = opts.events ?? new EventEmitter();
     const health = new WorkerHealth(pool, Math.max(60_000, 5 * cfg.worker.pollIntervalMs));

@@ -37,8 +37,9 @@ function failure(env: Record<string, string>): string {
 
 test('a minimal environment gives the documented defaults', () => {
   const c = loadConfig(base);
-  expect(c).toMatchObject({ callTimeoutMs: 30000, worker: { concurrency: 8, pollIntervalMs: 1000 }, providers: [], metricsPort: null,
+  expect(c).toMatchObject({ callTimeoutMs: 30000, worker: { concurrency: 8, pollIntervalMs: 1000, retryAfterMaxMs: 60000 }, providers: [], metricsPort: null,
     healthPort: null, logLevel: 'info' });
+  expect(loadConfig({ ...base, WORKER_RETRY_AFTER_MAX_MS: '5000' }).worker).toMatchObject({ concurrency: 8, retryAfterMaxMs: 5000 });
 });
 
 test.each<[Record<string, string>, RegExp]>([
@@ -49,6 +50,7 @@ test.each<[Record<string, string>, RegExp]>([
   [{ ...base, LLM_CALL_TIMEOUT_MS: '500' }, /^config: LLM_CALL_TIMEOUT_MS: .*>=1000/], // llm.reserve_call refused 100..999: every request failed
   [{ ...base, WORKER_CONCURRENCY: '0' }, /^config: WORKER_CONCURRENCY: /],
   [{ ...base, WORKER_POLL_INTERVAL_MS: '-1' }, /^config: WORKER_POLL_INTERVAL_MS: /],
+  [{ ...base, WORKER_RETRY_AFTER_MAX_MS: '3600000' }, /^config: WORKER_RETRY_AFTER_MAX_MS: .*600000/],
   [{ ...base, METRICS_PORT: 'abc' }, /^config: METRICS_PORT: must be a whole number$/],
   [{ ...base, METRICS_PORT: '70000' }, /^config: METRICS_PORT: .*65535/],
   [{ ...base, HEALTH_PORT: '70000' }, /^config: HEALTH_PORT: /],

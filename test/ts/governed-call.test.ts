@@ -125,7 +125,7 @@ async function runCall(setup: (l: FakeLedger, d: Partial<WorkerDeps>) => void = 
   const m: CallMetrics = { ...NO_METRICS, decision: (...a) => void metrics.push(`decision ${a.join(' ')}`),
     cacheHit: (...a) => void metrics.push(`cache ${a.join(' ')}`) };
   const deps: WorkerDeps = { pool: null as never, ledger, providers: configureProviders([ProviderConfigSchema.parse(localProviderConfig(mock.baseUrl))],
-    { [LOCAL_KEY_ENV]: KEY }), callTimeoutMs: 2000, logger: createLogger({ level: 'debug', destination: sink }), metrics: m,
+    { [LOCAL_KEY_ENV]: KEY }), callTimeoutMs: 2000, retryAfterMaxMs: 60_000, logger: createLogger({ level: 'debug', destination: sink }), metrics: m,
     tracer: tracerProvider.getTracer('test'), listener: null, catalog: null };
   setup(ledger, deps);
   let error: unknown = null;
@@ -382,6 +382,43 @@ describe('provider failures are recorded in our tables', () => {
     expect(r.error).toBeInstanceOf(RetryLater);
     expect(r.ledger.settles).toEqual([expect.objectContaining({ status: 'error', finalFailure: null,
       usage: { inputTokens: 0, cachedInputTokens: 0, outputTokens: 0 } })]);
+  });
+
+  test("a 429's Retry-After is waited for, settled first, before the retry is requested; bounded by retryAfterMaxMs", async () => {
+    // (review of 2026-12) A 429 asking for 30 s was retried on graphile-worker's backoff alone, at +3 s and +10.7 s.
+    mock.addFaults('mock-chat', [{ kind: 'status', status: 429, headers: { 'retry-after-ms': '400' } }]);
+    let t0 = Date.now();
+    const r = await runCall();
+    expect(r.error).toBeInstanceOf(RetryLater);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(400);
+    expect(r.ledger.names()).toEqual(['requestForCall', 'reserve', 'settle']); // settled before the wait: nothing is held during it
+    expect(jobLines(r).find((l) => l.event === 'provider_error')).toMatchObject({ kind: 'rate_limited', retry_after_ms: 400, retry_wait_ms: 400 });
+    expect(jobLines(r).find((l) => l.event === 'retry_after_wait')).toMatchObject({ outcome: 'waited', wait_ms: 400 });
+    expect(r.spans.map((sp) => sp.name)).toContain('llm.retry_after_wait');
+
+    // 30 s asked, 250 ms allowed by the configuration.
+    mock.addFaults('mock-chat', [{ kind: 'status', status: 503, headers: { 'retry-after': '30' } }]);
+    t0 = Date.now();
+    const capped = await runCall((_l, d) => void (d.retryAfterMaxMs = 250));
+    expect(capped.error).toBeInstanceOf(RetryLater);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(250);
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(jobLines(capped).find((l) => l.event === 'provider_error')).toMatchObject({ retry_after_ms: 30_000, retry_wait_ms: 250 });
+
+    // On the last attempt there is nothing to wait for; a stopping worker ends the wait at once.
+    mock.addFaults('mock-chat', [{ kind: 'status', status: 429, headers: { 'retry-after': '30' } }]);
+    t0 = Date.now();
+    const last = await runCall(undefined, helpers(3, 3));
+    expect(last.error).toBeNull();
+    expect(Date.now() - t0).toBeLessThan(5000);
+    mock.addFaults('mock-chat', [{ kind: 'status', status: 429, headers: { 'retry-after': '30' } }]);
+    const stopping = new AbortController();
+    setTimeout(() => stopping.abort(), 300);
+    t0 = Date.now();
+    const stopped = await runCall(undefined, helpers(1, 3, stopping.signal));
+    expect(stopped.error).toBeInstanceOf(RetryLater);
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(jobLines(stopped).find((l) => l.event === 'retry_after_wait')).toMatchObject({ outcome: 'aborted' });
   });
 
   test('the same failure on the last attempt is final (attempts_exhausted) and the task returns', async () => {

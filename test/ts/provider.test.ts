@@ -341,6 +341,25 @@ describe('chat', () => {
     expect(mock.count()).toBe(1);
   });
 
+  test("an error answer's Retry-After is kept: retry-after-ms, retry-after in seconds or as an HTTP date", async () => {
+    // (review of 2026-12) It was ignored: graphile-worker's backoff alone decided when to try again.
+    const asked = async (headers: Record<string, string> | undefined, status = 429) => {
+      mock.addFaults('mock-chat', [{ kind: 'status', status, headers }]);
+      return (await failure(client.chat({ model: 'mock-chat', messages: user('hi'), maxOutputTokens: 16 }))).retryAfterMs;
+    };
+    expect(await asked({ 'retry-after': '30' })).toBe(30_000);
+    expect(await asked({ 'retry-after': '1.5' })).toBe(1500);
+    expect(await asked({ 'retry-after-ms': '250', 'retry-after': '30' })).toBe(250);
+    expect(await asked({ 'retry-after': '20' }, 503)).toBe(20_000);
+    const date = await asked({ 'retry-after': new Date(Date.now() + 10_000).toUTCString() });
+    expect(date).toBeGreaterThanOrEqual(8_000);
+    expect(date).toBeLessThanOrEqual(10_000);
+    expect(await asked({ 'retry-after': new Date(Date.now() - 60_000).toUTCString() })).toBe(0);
+    expect(await asked({ 'retry-after': 'soon' })).toBeNull();
+    expect(await asked(undefined, 500)).toBeNull();
+    expect(await asked({ 'retry-after': '99999999' })).toBe(86_400_000);
+  });
+
   test.each<[MockFault, string]>([
     [{ kind: 'malformed' }, 'malformed'],
     [{ kind: 'drop' }, 'network'],

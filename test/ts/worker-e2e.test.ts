@@ -108,6 +108,23 @@ test("a gateway's 504 then success: the upstream call's outcome is unknown, char
   expect(BigInt(r!.spent_micros)).toBe(BigInt(calls[0].cost_micros) + BigInt(calls[1].cost_micros));
 }, 60000);
 
+test("a 429's Retry-After puts the next attempt off at least that long (graphile-worker's backoff comes after it)", async () => {
+  // (review of 2026-12) A 429 asking for 30 s was retried at +3 s and +10.7 s, and the request failed attempts_exhausted in 11 s.
+  const id = 'e2e-retry-after';
+  h.mock.addFaults(id, [{ kind: 'status', status: 429, headers: { 'retry-after': '5' } }]);
+  await h.enqueue(payload(id));
+  for (const until = Date.now() + 45000; Date.now() < until; await new Promise((r) => setTimeout(r, 250))) {
+    if (['failed', 'done'].includes((await h.result(id))?.state)) break;
+  }
+  const calls = await h.calls(id);
+  expect(calls.map((c) => [c.attempt_no, c.provider_status, c.cost_micros])).toEqual([[1, 'rate_limited', '0'], [2, 'ok', calls[1].cost_micros]]);
+  const gap = new Date(calls[1].reserved_at).getTime() - new Date(calls[0].settled_at).getTime();
+  expect(gap).toBeGreaterThanOrEqual(5000);
+  const at = h.mock.requests.filter((r) => JSON.stringify(r.body).includes(id)).map((r) => r.at);
+  expect(at[1]! - at[0]!).toBeGreaterThanOrEqual(5000);
+  expect(await h.result(id)).toMatchObject({ state: 'done' });
+}, 60000);
+
 test('a 400 from the provider ends the request (provider_client_error) at once; the job completes, no retry', async () => {
   const id = 'e2e-400';
   h.mock.addFaults(id, [{ kind: 'status', status: 400 }]);
