@@ -90,7 +90,7 @@ export function kindForStatus(status: number): ProviderErrorKind {
   if (status === 429) return 'rate_limited';
   // A 502 (bad gateway) or 504 (gateway timeout) comes from a proxy in front of the model: the upstream call it forwarded
   // may have run to the end and been billed. Settled as an unknown outcome (the full hold), not as an answer that bills
-  // nothing: a 504 was settled with zero usage (review of 2026-12).
+  // nothing: a 504 was settled with zero usage (review of the provider boundary, 2026-11-26).
   if (status === 502 || status === 504) return 'gateway';
   // 408 is an answer (the server did not take the request in time), not an unknown outcome: like a 5xx, it
   // bills nothing and is retried. OpenAI uses 409 for transient lock conflicts (its SDK retries them).
@@ -113,8 +113,8 @@ export interface ErrorContext {
 /**
  * A provider's error text may quote the request back: a validation error echoing the messages, a parser quoting the body
  * it read, a context-length error printing the input ("Input: ... patient Jane Roe SSN ..."), a text/plain 5xx from a
- * proxy. Cutting it at its first quote (the tenth and eleventh reviews) missed every echo without quotes (review of
- * 2026-12). None of it reaches a log line, a span, a metric label or the database: what the error says is its kind, its
+ * proxy. Cutting it at its first quote (the tenth and eleventh reviews) missed every echo without quotes (review of the
+ * provider boundary, 2026-11-26). None of it reaches a log line, a span, a metric label or the database: what the error says is its kind, its
  * HTTP status and the provider's error type and code, kept only when each is a short identifier starting with a letter.
  */
 export function errorToken(v: unknown): string | null {

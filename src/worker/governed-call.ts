@@ -188,7 +188,7 @@ class GovernedCall {
       }, () => provider.client.embed({ model: plan.model, input: text, timeoutMs: this.deps.callTimeoutMs, signal: this.helpers.abortSignal }),
       SpanKind.CLIENT);
       // An answer without usage is an unknown usage: NULL tokens, charged the full hold and flagged usage_unknown (it was
-      // charged the client's byte-count bound and recorded as known; review of 2026-12).
+      // charged the client's byte-count bound and recorded as known; review of the provider boundary, 2026-11-26).
       const s = await this.settle({ requestPk: this.pk, attemptNo: d.attempt_no, status: 'ok',
         usage: r.usageReported ? { inputTokens: r.inputTokens, cachedInputTokens: 0, outputTokens: 0 } : null, latencyMs: r.latencyMs });
       this.deps.metrics.providerLatency(plan.embedding_model, 'ok', r.latencyMs / 1000);
@@ -366,8 +366,8 @@ class GovernedCall {
 
   /**
    * graphile-worker's backoff (e^attempts s after the failure: 2.7 s, 7.4 s, ...) knows nothing of the provider's Retry-After:
-   * a 429 asking for 30 s was tried again at +3 s and +10.7 s and the request failed attempts_exhausted in 11 s (review of
-   * 2026-12). The job waits here first, already settled (nothing held), so that the backoff starts after it: the next
+   * a 429 asking for 30 s was tried again at +3 s and +10.7 s and the request failed attempts_exhausted in 11 s (review of the
+   * provider boundary, 2026-11-26). The job waits here first, already settled (nothing held), so that the backoff starts after it: the next
    * attempt, which reserves again, comes no earlier than the provider asked. Its running job can only be put off this way:
    * graphile-worker moves a locked job's run_at only in its private tables, and a request's job is set once. A worker that
    * stops ends the wait at once (the job is then retried on the backoff alone).

@@ -273,7 +273,7 @@ describe('the semantic cache: an embedding call governed like any call before th
   });
 
   test('an embedding answer without usage is settled with NULL tokens: the database charges the hold, usage_unknown', async () => {
-    // (review of 2026-12) It was settled with the client's byte-count bound as if reported: usage_unknown false.
+    // (review of the provider boundary, 2026-11-26) It was settled with the client's byte-count bound as if reported: usage_unknown false.
     mock.addFaults('mock-embed', [{ kind: 'no_usage' }]);
     const r = await runCall((l) => {
       l.embeddingPlan = PLAN;
@@ -385,7 +385,7 @@ describe('provider failures are recorded in our tables', () => {
   });
 
   test("a 429's Retry-After is waited for, settled first, before the retry is requested; bounded by retryAfterMaxMs", async () => {
-    // (review of 2026-12) A 429 asking for 30 s was retried on graphile-worker's backoff alone, at +3 s and +10.7 s.
+    // (review of the provider boundary, 2026-11-26) A 429 asking for 30 s was retried on graphile-worker's backoff alone, at +3 s and +10.7 s.
     mock.addFaults('mock-chat', [{ kind: 'status', status: 429, headers: { 'retry-after-ms': '400' } }]);
     let t0 = Date.now();
     const r = await runCall();
@@ -436,7 +436,7 @@ describe('provider failures are recorded in our tables', () => {
   });
 
   test.each([502, 504])("a gateway's %i leaves the upstream call's outcome unknown: NULL tokens (the full hold), then a retry", async (status) => {
-    // It was settled with zero usage, like a 500 (review of 2026-12: f-504, provider_status error, cost_micros 0).
+    // It was settled with zero usage, like a 500 (review of the provider boundary, 2026-11-26: f-504, provider_status error, cost_micros 0).
     mock.addFaults('mock-chat', [{ kind: 'status', status }]);
     const r = await runCall();
     expect(r.error).toBeInstanceOf(RetryLater);
@@ -463,7 +463,7 @@ describe('provider failures are recorded in our tables', () => {
 
   test("a provider error that echoes the prompt, quoted or not, JSON or text/plain, puts none of it into the log or the trace", async () => {
     // (tenth review) The provider_error line's error field held the echoed messages verbatim. (Eleventh) Cutting only the
-    // quoted runs missed a quote holding a newline. (Review of 2026-12) Cutting at the first quote missed every echo
+    // quoted runs missed a quote holding a newline. (Review of the provider boundary, 2026-11-26) Cutting at the first quote missed every echo
     // without quotes: "400 This request has 9000 tokens, over the limit. Input: ... patient Jane Roe SSN 078-05-1120".
     const prompt = 'patient Jane Roe SSN 078-05-1120';
     const quoted = `1 validation error for ChatCompletionRequest: messages.0 input {'role': 'user', 'content': '${prompt}'}`;

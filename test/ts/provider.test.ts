@@ -342,7 +342,7 @@ describe('chat', () => {
   });
 
   test("an error answer's Retry-After is kept: retry-after-ms, retry-after in seconds or as an HTTP date", async () => {
-    // (review of 2026-12) It was ignored: graphile-worker's backoff alone decided when to try again.
+    // (review of the provider boundary, 2026-11-26) It was ignored: graphile-worker's backoff alone decided when to try again.
     const asked = async (headers: Record<string, string> | undefined, status = 429) => {
       mock.addFaults('mock-chat', [{ kind: 'status', status, headers }]);
       return (await failure(client.chat({ model: 'mock-chat', messages: user('hi'), maxOutputTokens: 16 }))).retryAfterMs;

@@ -86,7 +86,7 @@ test('an exact repeat skips the embedding call: the exact cache answers first', 
 });
 
 test('an embedding answer without usage is an unknown usage: charged its full hold, flagged usage_unknown', async () => {
-  // (review of 2026-12) It was charged the byte-count upper bound and recorded usage_unknown = false.
+  // (review of the provider boundary, 2026-11-26) It was charged the byte-count upper bound and recorded usage_unknown = false.
   h.mock.addFaults('mock-embed', [{ kind: 'no_usage' }]);
   await h.enqueue(ask('sem-6', SENTENCES.aws_up, 'billing-2026-03@rev3'));
   await h.waitForJobs();

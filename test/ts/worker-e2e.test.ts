@@ -94,7 +94,7 @@ test('429 then success: the error answer costs nothing, one charge', async () =>
 }, 60000);
 
 test("a gateway's 504 then success: the upstream call's outcome is unknown, charged the full hold; the retry re-reserves", async () => {
-  // (review of 2026-12) A 504 was settled like a 500: provider_status error, cost_micros 0.
+  // (review of the provider boundary, 2026-11-26) A 504 was settled like a 500: provider_status error, cost_micros 0.
   const id = 'e2e-504';
   h.mock.addFaults(id, [{ kind: 'status', status: 504 }]);
   await h.enqueue(payload(id));
@@ -109,7 +109,7 @@ test("a gateway's 504 then success: the upstream call's outcome is unknown, char
 }, 60000);
 
 test("a 429's Retry-After puts the next attempt off at least that long (graphile-worker's backoff comes after it)", async () => {
-  // (review of 2026-12) A 429 asking for 30 s was retried at +3 s and +10.7 s, and the request failed attempts_exhausted in 11 s.
+  // (review of the provider boundary, 2026-11-26) A 429 asking for 30 s was retried at +3 s and +10.7 s, and the request failed attempts_exhausted in 11 s.
   const id = 'e2e-retry-after';
   h.mock.addFaults(id, [{ kind: 'status', status: 429, headers: { 'retry-after': '5' } }]);
   await h.enqueue(payload(id));
