@@ -744,19 +744,91 @@ CREATE FUNCTION llm.evaluate_limits() RETURNS integer
 declare
   r record;
   n integer := 0;
+  v_now timestamptz := llm_private.now();
+  e llm_private.limits;
+  v_tenants uuid[] := '{}';
+  v_meters smallint[] := '{}';
+  v_users uuid[] := '{}';
+  v_scopes text[] := '{}';
+  v_periods timestamptz[] := '{}';
+  v_shards smallint[] := '{}';
+  v_spent bigint[] := '{}';
+  v_caps bigint[] := '{}';
+  v_limits integer[] := '{}';
+  v_recapped boolean[] := '{}';
+  v_recap boolean;
+  v_cap bigint;
+  v_limit integer;
 begin
-  for r in select u.tenant_id, u.meter_id, u.user_id, u.budget_scope, u.period_start, m.shards,
-                  sum(u.spent)::bigint as spent, max(u.cap) as cap, max(u.limit_id) as limit_id
+  -- Phase 1: the subjects to look at, and the re-caps, in meter order.
+  for r in with recent as materialized (
+             -- Limits valid now that began in the last 100 days (a limit set, or a future one that started): usually none.
+             select b.id, b.meter_id, b.tenant_id, b.user_id, b.valid_from, b.valid_until from llm_private.limits b
+              where b.valid_from > v_now - interval '100 days' and b.valid_from <= v_now and b.valid_until > v_now
+           ), reached as (
+             -- Their subjects' current rows from before they began: a tenant's or a user's limit by the usage key (an index
+             -- range), everyone's over the meter's rows.
+             select u.tenant_id, u.meter_id, u.user_id, u.budget_scope, u.period_start, u.limit_id,
+                    b.id as b_id, b.tenant_id as b_tenant, b.user_id as b_user, b.valid_until as b_until
+               from recent b join llm_private.usage u on u.tenant_id = b.tenant_id and u.meter_id = b.meter_id
+              where b.tenant_id is not null and (b.user_id is null or u.user_id = b.user_id) and u.shard = 0
+                and u.period_start < b.valid_from
+                and (u.period_start >= llm_private.now() - interval '100 days' or u.period_start = '-infinity')
+             union all
+             select u.tenant_id, u.meter_id, u.user_id, u.budget_scope, u.period_start, u.limit_id, b.id, b.tenant_id, b.user_id, b.valid_until
+               from recent b join llm_private.usage u on u.meter_id = b.meter_id
+              where b.tenant_id is null and (b.user_id is null or u.user_id = b.user_id) and u.shard = 0
+                and u.period_start < b.valid_from
+                and (u.period_start >= llm_private.now() - interval '100 days' or u.period_start = '-infinity')
+           ), outranked as (
+             -- ... whose rows name a limit that the new one ranks before (applicable_limits' order): not the one in effect.
+             select distinct o.tenant_id, o.meter_id, o.user_id, o.budget_scope, o.period_start
+               from reached o left join llm_private.limits x on x.id = o.limit_id
+              where x.id is null
+                 or (o.b_user is not null, o.b_tenant is not null, o.b_until < 'infinity', o.b_id)
+                    > (x.user_id is not null, x.tenant_id is not null, x.valid_until < 'infinity', x.id)
+           )
+           select u.tenant_id, u.meter_id, u.user_id, u.budget_scope, u.period_start, m.shards,
+                  sum(u.spent)::bigint as spent, max(u.cap) as cap, max(u.limit_id) as limit_id,
+                  bool_or(m.shards > 1 or (u.next_alert_at <= u.spent and u.spent > 0)) as to_evaluate,
+                  -- stale: the limit the rows name has ended (expired, ended, replaced), or another ranks before it now
+                  bool_or(x.id is null or x.valid_until <= v_now or o.meter_id is not null) as stale
              from llm_private.usage u join llm_private.meters m on m.id = u.meter_id
-            where (m.shards > 1 or (u.next_alert_at <= u.spent and u.spent > 0))
+             left join llm_private.limits x on x.id = u.limit_id
+             left join outranked o on o.tenant_id = u.tenant_id and o.meter_id = u.meter_id and o.user_id = u.user_id
+                                  and o.budget_scope = u.budget_scope and o.period_start = u.period_start
+            where (m.shards > 1 or (u.next_alert_at <= u.spent and u.spent > 0) or x.id is null or x.valid_until <= v_now
+                   or o.meter_id is not null)
               -- (period_start alone, so that the months before are pruned: a test on the meter's window scanned them all)
               and (u.period_start >= llm_private.now() - interval '100 days' or u.period_start = '-infinity')
               and llm_private.period_end(m."window", u.period_start) > llm_private.now()
             group by u.tenant_id, u.meter_id, u.user_id, u.budget_scope, u.period_start, m.shards
-            -- meter order, as a settle's alerts and trips go (trip_shutoff locks per limit and subject)
+            -- meter order, as a settle's alerts and trips go (trip_shutoff locks per limit and subject), and as usage rows are locked
             order by u.meter_id, u.tenant_id, u.user_id, u.budget_scope, u.period_start loop
-    perform llm_private.usage_after_spend(r.meter_id, r.tenant_id, r.user_id, r.budget_scope, r.period_start, null, r.spent, r.cap, r.shards,
-      0, r.limit_id, r.cap);
+    v_recap := false;
+    if r.stale then
+      e := llm_private.limit_in_effect(r.meter_id, r.tenant_id, r.user_id, v_now);
+      -- No limit applies now: the meter no longer counts for the subject, and there is no cap to alert on.
+      continue when e.id is null;
+      -- The trigger re-caps (or names the limit when the cap is the same), locking the subject's shards in shard order.
+      insert into llm_private.usage_recaps (tenant_id, meter_id, user_id, budget_scope, period_start)
+      values (r.tenant_id, r.meter_id, r.user_id, r.budget_scope, r.period_start);
+      v_recap := true;
+    end if;
+    v_tenants := v_tenants || r.tenant_id; v_meters := v_meters || r.meter_id; v_users := v_users || r.user_id;
+    v_scopes := v_scopes || r.budget_scope; v_periods := v_periods || r.period_start; v_shards := v_shards || r.shards;
+    v_spent := v_spent || r.spent; v_caps := v_caps || r.cap; v_limits := v_limits || r.limit_id; v_recapped := v_recapped || v_recap;
+  end loop;
+  -- Phase 2: alerts and trips from the totals, against the cap the rows now have.
+  for i in 1 .. coalesce(cardinality(v_meters), 0) loop
+    v_cap := v_caps[i]; v_limit := v_limits[i];
+    if v_recapped[i] then
+      select max(u.cap), max(u.limit_id) into v_cap, v_limit from llm_private.usage u
+       where u.tenant_id = v_tenants[i] and u.meter_id = v_meters[i] and u.user_id = v_users[i] and u.budget_scope = v_scopes[i]
+         and u.period_start = v_periods[i];
+    end if;
+    perform llm_private.usage_after_spend(v_meters[i], v_tenants[i], v_users[i], v_scopes[i], v_periods[i], null, v_spent[i], v_cap,
+      v_shards[i], 0, v_limit, v_cap);
     n := n + 1;
   end loop;
   return n;
@@ -769,7 +841,7 @@ ALTER FUNCTION llm.evaluate_limits() OWNER TO llm_owner;
 -- Name: FUNCTION evaluate_limits(); Type: COMMENT; Schema: llm; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm.evaluate_limits() IS 'Operator (cron, every minute): alerts and shutoff trips, from their totals, of sharded meters'' current periods and of subjects whose cap changed since their last settle (a lowered cap). Returns how many subjects it looked at.';
+COMMENT ON FUNCTION llm.evaluate_limits() IS 'Operator (cron, every minute): first re-caps the subjects whose limit changed since their last hold (a limit set or ended, a temporary one expired: their usage rows take the cap in effect now, llm_private.usage_recaps), then alerts and trips, from their totals, the sharded meters'' current periods and the subjects whose cap changed since their last settle (a lowered cap). Returns how many subjects it evaluated.';
 
 --
 -- Name: expire_holds(integer, boolean); Type: FUNCTION; Schema: llm; Owner: llm_owner
@@ -2829,6 +2901,104 @@ ALTER FUNCTION llm_private.hmac_sha256(p_ipad bytea, p_opad bytea, p_message byt
 COMMENT ON FUNCTION llm_private.hmac_sha256(p_ipad bytea, p_opad bytea, p_message bytea) IS 'HMAC-SHA256 of a message from the padded keys (llm_private.hmac_pads).';
 
 --
+-- Name: limits; Type: TABLE; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TABLE llm_private.limits (
+    id integer NOT NULL,
+    meter_id smallint NOT NULL,
+    tenant_id uuid,
+    user_id uuid,
+    cap bigint NOT NULL,
+    kind llm_private.limit_kind DEFAULT 'hard'::llm_private.limit_kind NOT NULL,
+    action llm_private.limit_action DEFAULT 'block'::llm_private.limit_action NOT NULL,
+    min_output_tokens integer DEFAULT 16 NOT NULL,
+    trips_shutoff boolean DEFAULT false NOT NULL,
+    alert_pcts smallint[] DEFAULT '{80,95,100}'::smallint[] NOT NULL,
+    pressure_pct smallint,
+    pressure_model text,
+    valid_from timestamp with time zone DEFAULT '-infinity'::timestamp with time zone NOT NULL,
+    valid_until timestamp with time zone DEFAULT 'infinity'::timestamp with time zone NOT NULL,
+    note text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    created_by text DEFAULT CURRENT_USER NOT NULL,
+    CONSTRAINT limits_alert_pcts_check CHECK (((cardinality(alert_pcts) <= 10) AND (0 < ALL (alert_pcts)) AND (1000 >= ALL (alert_pcts)))),
+    CONSTRAINT limits_cap_check CHECK (((cap >= 0) AND (cap <= '1000000000000000'::bigint))),
+    CONSTRAINT limits_check CHECK (((user_id IS NULL) OR (tenant_id IS NOT NULL))),
+    CONSTRAINT limits_check1 CHECK ((valid_from <= valid_until)),
+    CONSTRAINT limits_check2 CHECK (((pressure_model IS NULL) OR (pressure_pct IS NOT NULL))),
+    CONSTRAINT limits_min_output_tokens_check CHECK (((min_output_tokens >= 1) AND (min_output_tokens <= 100000))),
+    CONSTRAINT limits_note_check CHECK ((length(note) <= 500)),
+    CONSTRAINT limits_pressure_model_check CHECK ((pressure_model ~ '^[a-z0-9_-]{1,40}:[^\s\x01-\x1f]{1,200}$'::text)),
+    CONSTRAINT limits_pressure_pct_check CHECK (((pressure_pct >= 1) AND (pressure_pct <= 100)))
+);
+
+ALTER TABLE ONLY llm_private.limits FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE llm_private.limits OWNER TO llm_owner;
+
+--
+-- Name: TABLE limits; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON TABLE llm_private.limits IS 'Caps on meters. For each meter, the most specific limit valid now applies to a call: a user''s over a tenant''s over everyone''s, and among those a temporary one (finite valid_until) over a permanent one, then the newest. Rows are never updated in place except to end them (valid_until).';
+
+--
+-- Name: COLUMN limits.kind; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.limits.kind IS 'hard: refuse (or shape) a call that does not fit; soft: never refuse, only alert.';
+
+--
+-- Name: COLUMN limits.action; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.limits.action IS 'For hard micro-USD limits of scope request or budget_scope: block, cap (lower max output tokens to fit, at least min_output_tokens), or fallback (a cheaper model of the chain that fits).';
+
+--
+-- Name: COLUMN limits.trips_shutoff; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.limits.trips_shutoff IS 'When spent crosses the cap at settle, open a shutoff window for the limit''s subject until the period ends.';
+
+--
+-- Name: COLUMN limits.alert_pcts; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.limits.alert_pcts IS 'Percentages of the cap whose crossing records an alert once per period (and pg_notify on llm_limit_alert).';
+
+--
+-- Name: COLUMN limits.pressure_pct; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.limits.pressure_pct IS 'Budget pressure: above this share of the cap, reserve prefers pressure_model (or the first model of the fallback chain): decision fallback / budget_pressure.';
+
+--
+-- Name: limit_in_effect(smallint, uuid, uuid, timestamp with time zone); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.limit_in_effect(p_meter_id smallint, k_tenant uuid, k_user uuid, p_at timestamp with time zone) RETURNS llm_private.limits
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog'
+    AS $$
+  select x.* from llm_private.limits x join llm_private.meters m on m.id = x.meter_id
+   where x.meter_id = p_meter_id
+     and (x.tenant_id is null or x.tenant_id = k_tenant) and (x.user_id is null or x.user_id = k_user)
+     and x.valid_from <= p_at and x.valid_until > p_at
+     and (m.disabled_at is null or m.disabled_at > p_at)
+   order by (x.user_id is not null) desc, (x.tenant_id is not null) desc, (x.valid_until < 'infinity') desc, x.id desc
+   limit 1
+$$;
+
+ALTER FUNCTION llm_private.limit_in_effect(p_meter_id smallint, k_tenant uuid, k_user uuid, p_at timestamp with time zone) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION limit_in_effect(p_meter_id smallint, k_tenant uuid, k_user uuid, p_at timestamp with time zone); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.limit_in_effect(p_meter_id smallint, k_tenant uuid, k_user uuid, p_at timestamp with time zone) IS 'The limit in effect at p_at on a usage subject (meter, tenant or nil, user or nil), ranked as llm_private.applicable_limits ranks (user over tenant over everyone, temporary over permanent, newest); NULL when none applies (the meter then does not apply to the subject).';
+
+--
 -- Name: cache_entries; Type: TABLE; Schema: llm_private; Owner: llm_owner
 --
 
@@ -3873,6 +4043,9 @@ declare
   l llm_private.applicable_limit;
   k record;
   r record;
+  e llm_private.limits;
+  v_limit_id integer;
+  v_cap bigint;
 begin
   new.created_at := llm_private.now();
   new.created_by := current_user;
@@ -3900,7 +4073,24 @@ begin
       or (l.scope = 'user' and new.user_id is null)
       or exists (select 1 from llm_private.meters m where m.id = l.meter_id and (m.endpoint is not null or m.provider is not null));
     select * into k from llm_private.usage_key(l.scope, l."window", l.shards, new.tenant_id, new.user_id, '', null, new.effective_at);
-    perform llm_private.usage_prepare(l.meter_id, l.shards, k.k_tenant, k.k_user, k.k_scope, k.k_period, l.limit_id, l.cap);
+    -- The cap the rows get: in a current period the limit in effect now, as a reserve would set it. The limit of effective_at
+    -- (an adjustment back-dated before a limit change) had set the row's cap back to the old limit; in a
+    -- past period the cap the rows already have.
+    v_limit_id := l.limit_id; v_cap := l.cap;
+    if llm_private.period_end(l."window", k.k_period) > llm_private.now() then
+      e := llm_private.limit_in_effect(l.meter_id, k.k_tenant, k.k_user, llm_private.now());
+      if e.id is not null then
+        v_limit_id := e.id; v_cap := e.cap;
+      end if;
+    else
+      select u.limit_id, u.cap into v_limit_id, v_cap from llm_private.usage u
+       where u.tenant_id = k.k_tenant and u.meter_id = l.meter_id and u.user_id = k.k_user and u.budget_scope = k.k_scope
+         and u.period_start = k.k_period and u.shard = 0;
+      if v_cap is null then
+        v_limit_id := l.limit_id; v_cap := l.cap;
+      end if;
+    end if;
+    perform llm_private.usage_prepare(l.meter_id, l.shards, k.k_tenant, k.k_user, k.k_scope, k.k_period, v_limit_id, v_cap);
     update llm_private.usage u set spent = u.spent + new.amount_micros
      where u.tenant_id = k.k_tenant and u.meter_id = l.meter_id and u.user_id = k.k_user and u.budget_scope = k.k_scope
        and u.period_start = k.k_period and u.shard = k.k_shard
@@ -3917,7 +4107,7 @@ begin
     -- A debit is money spent: it crosses thresholds (alerts, shutoff trips) as a settle does.
     if new.amount_micros > 0 and r.spent >= r.next_alert_at then
       perform llm_private.usage_after_spend(l.meter_id, k.k_tenant, k.k_user, k.k_scope, k.k_period, k.k_shard, r.spent, r.quota, l.shards,
-        new.amount_micros, l.limit_id, l.cap);
+        new.amount_micros, v_limit_id, v_cap);
     end if;
     -- A debit beyond this shard's quota takes the excess from the other shards' free quota (escrow stays strict).
     if l.shards > 1 and new.amount_micros > 0 then
@@ -5102,6 +5292,61 @@ ALTER FUNCTION llm_private.tg_usage__guard() OWNER TO llm_owner;
 COMMENT ON FUNCTION llm_private.tg_usage__guard() IS 'Refuses every write to usage that is not made by one of the ledger''s triggers (pg_trigger_depth() < 2), rows born with held or spent, and key changes.';
 
 --
+-- Name: tg_usage_recaps__recap(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.tg_usage_recaps__recap() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog'
+    AS $$
+declare
+  m llm_private.meters;
+  e llm_private.limits;
+  v_now timestamptz := llm_private.now();
+  v_cap bigint;
+  v_stale_ids boolean;
+begin
+  select * into m from llm_private.meters x where x.id = new.meter_id;
+  if m.id is null or new.period_start > v_now or llm_private.period_end(m."window", new.period_start) <= v_now then
+    return null;                                       -- no such meter, or not a current period: its cap is history
+  end if;
+  e := llm_private.limit_in_effect(new.meter_id, new.tenant_id, new.user_id, v_now);
+  if e.id is null then
+    return null;                                       -- no limit applies now: the meter does not count for the subject
+  end if;
+  select max(u.cap), bool_or(u.limit_id <> e.id) into v_cap, v_stale_ids
+    from llm_private.usage u
+   where u.tenant_id = new.tenant_id and u.meter_id = new.meter_id and u.user_id = new.user_id and u.budget_scope = new.budget_scope
+     and u.period_start = new.period_start;
+  if v_cap is null then
+    return null;                                       -- no such subject: nothing is created
+  end if;
+  if e.cap <> v_cap then
+    -- Locks every shard in shard order, spreads the new cap over the quotas (next_alert_at 0: the alerts are checked again).
+    perform llm_private.usage_prepare(m.id, m.shards, new.tenant_id, new.user_id, new.budget_scope, new.period_start, e.id, e.cap);
+  elsif v_stale_ids then
+    -- The same cap under another limit (its alert percentages, its shutoff trip): the rows name the limit in effect.
+    perform 1 from llm_private.usage u
+     where u.tenant_id = new.tenant_id and u.meter_id = new.meter_id and u.user_id = new.user_id and u.budget_scope = new.budget_scope
+       and u.period_start = new.period_start
+     order by u.shard for update;
+    update llm_private.usage u set limit_id = e.id, next_alert_at = 0
+     where u.tenant_id = new.tenant_id and u.meter_id = new.meter_id and u.user_id = new.user_id and u.budget_scope = new.budget_scope
+       and u.period_start = new.period_start and u.limit_id <> e.id;
+  end if;
+  return null;
+end
+$$;
+
+ALTER FUNCTION llm_private.tg_usage_recaps__recap() OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION tg_usage_recaps__recap(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.tg_usage_recaps__recap() IS 'INSTEAD OF INSERT on llm_private.usage_recaps: re-caps an existing subject''s current usage rows to the limit in effect now (usage_prepare: every shard locked in shard order), or names that limit when its cap is the same; nothing for a past period, an unknown subject or a meter no limit applies to.';
+
+--
 -- Name: trip_shutoff(smallint, integer, uuid, uuid, timestamp with time zone, bigint, bigint); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
 --
 
@@ -5932,79 +6177,6 @@ ALTER TABLE llm_private.budget_scopes OWNER TO llm_owner;
 COMMENT ON TABLE llm_private.budget_scopes IS 'A budget scope (e.g. an investigation): the calls of requests that name it share its limits; its clock starts at its first call.';
 
 --
--- Name: limits; Type: TABLE; Schema: llm_private; Owner: llm_owner
---
-
-CREATE TABLE llm_private.limits (
-    id integer NOT NULL,
-    meter_id smallint NOT NULL,
-    tenant_id uuid,
-    user_id uuid,
-    cap bigint NOT NULL,
-    kind llm_private.limit_kind DEFAULT 'hard'::llm_private.limit_kind NOT NULL,
-    action llm_private.limit_action DEFAULT 'block'::llm_private.limit_action NOT NULL,
-    min_output_tokens integer DEFAULT 16 NOT NULL,
-    trips_shutoff boolean DEFAULT false NOT NULL,
-    alert_pcts smallint[] DEFAULT '{80,95,100}'::smallint[] NOT NULL,
-    pressure_pct smallint,
-    pressure_model text,
-    valid_from timestamp with time zone DEFAULT '-infinity'::timestamp with time zone NOT NULL,
-    valid_until timestamp with time zone DEFAULT 'infinity'::timestamp with time zone NOT NULL,
-    note text,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    created_by text DEFAULT CURRENT_USER NOT NULL,
-    CONSTRAINT limits_alert_pcts_check CHECK (((cardinality(alert_pcts) <= 10) AND (0 < ALL (alert_pcts)) AND (1000 >= ALL (alert_pcts)))),
-    CONSTRAINT limits_cap_check CHECK (((cap >= 0) AND (cap <= '1000000000000000'::bigint))),
-    CONSTRAINT limits_check CHECK (((user_id IS NULL) OR (tenant_id IS NOT NULL))),
-    CONSTRAINT limits_check1 CHECK ((valid_from <= valid_until)),
-    CONSTRAINT limits_check2 CHECK (((pressure_model IS NULL) OR (pressure_pct IS NOT NULL))),
-    CONSTRAINT limits_min_output_tokens_check CHECK (((min_output_tokens >= 1) AND (min_output_tokens <= 100000))),
-    CONSTRAINT limits_note_check CHECK ((length(note) <= 500)),
-    CONSTRAINT limits_pressure_model_check CHECK ((pressure_model ~ '^[a-z0-9_-]{1,40}:[^\s\x01-\x1f]{1,200}$'::text)),
-    CONSTRAINT limits_pressure_pct_check CHECK (((pressure_pct >= 1) AND (pressure_pct <= 100)))
-);
-
-ALTER TABLE ONLY llm_private.limits FORCE ROW LEVEL SECURITY;
-
-ALTER TABLE llm_private.limits OWNER TO llm_owner;
-
---
--- Name: TABLE limits; Type: COMMENT; Schema: llm_private; Owner: llm_owner
---
-
-COMMENT ON TABLE llm_private.limits IS 'Caps on meters. For each meter, the most specific limit valid now applies to a call: a user''s over a tenant''s over everyone''s, and among those a temporary one (finite valid_until) over a permanent one, then the newest. Rows are never updated in place except to end them (valid_until).';
-
---
--- Name: COLUMN limits.kind; Type: COMMENT; Schema: llm_private; Owner: llm_owner
---
-
-COMMENT ON COLUMN llm_private.limits.kind IS 'hard: refuse (or shape) a call that does not fit; soft: never refuse, only alert.';
-
---
--- Name: COLUMN limits.action; Type: COMMENT; Schema: llm_private; Owner: llm_owner
---
-
-COMMENT ON COLUMN llm_private.limits.action IS 'For hard micro-USD limits of scope request or budget_scope: block, cap (lower max output tokens to fit, at least min_output_tokens), or fallback (a cheaper model of the chain that fits).';
-
---
--- Name: COLUMN limits.trips_shutoff; Type: COMMENT; Schema: llm_private; Owner: llm_owner
---
-
-COMMENT ON COLUMN llm_private.limits.trips_shutoff IS 'When spent crosses the cap at settle, open a shutoff window for the limit''s subject until the period ends.';
-
---
--- Name: COLUMN limits.alert_pcts; Type: COMMENT; Schema: llm_private; Owner: llm_owner
---
-
-COMMENT ON COLUMN llm_private.limits.alert_pcts IS 'Percentages of the cap whose crossing records an alert once per period (and pg_notify on llm_limit_alert).';
-
---
--- Name: COLUMN limits.pressure_pct; Type: COMMENT; Schema: llm_private; Owner: llm_owner
---
-
-COMMENT ON COLUMN llm_private.limits.pressure_pct IS 'Budget pressure: above this share of the cap, reserve prefers pressure_model (or the first model of the fallback chain): decision fallback / budget_pressure.';
-
---
 -- Name: requests; Type: TABLE; Schema: llm_private; Owner: llm_owner
 --
 
@@ -6111,7 +6283,7 @@ COMMENT ON COLUMN llm_private.usage.next_alert_at IS 'The spent level (on this s
 --
 
 CREATE VIEW llm.limit_usage WITH (security_invoker='true') AS
- SELECT u.limit_id,
+ SELECT lim.limit_id,
     m.name AS meter_name,
     (m.scope)::text AS scope,
     (m."window")::text AS "window",
@@ -6121,18 +6293,18 @@ CREATE VIEW llm.limit_usage WITH (security_invoker='true') AS
     NULLIF(u.budget_scope, ''::text) AS budget_scope,
     u.period_start,
     pe.period_end,
-    u.cap,
-    (l.kind)::text AS kind,
+    lim.cap,
+    (lim.kind)::text AS kind,
     u.held,
     u.spent,
         CASE
-            WHEN (u.cap > 0) THEN round(((100.0 * ((u.held + u.spent))::numeric) / (u.cap)::numeric), 2)
+            WHEN (lim.cap > 0) THEN round(((100.0 * ((u.held + u.spent))::numeric) / (lim.cap)::numeric), 2)
             ELSE NULL::numeric
         END AS used_pct,
     ((u.period_start <= llm_private.now()) AND (pe.period_end > llm_private.now()) AND ((m."window" <> 'budget_scope'::llm_private.limit_window) OR (EXISTS ( SELECT 1
            FROM llm_private.requests r
           WHERE ((r.tenant_id = u.tenant_id) AND (r.budget_scope = u.budget_scope) AND (r.created_at > (llm_private.now() - '24:00:00'::interval))))))) AS current
-   FROM (((((( SELECT x.tenant_id,
+   FROM ((((((( SELECT x.tenant_id,
             x.meter_id,
             x.user_id,
             x.budget_scope,
@@ -6151,7 +6323,17 @@ CREATE VIEW llm.limit_usage WITH (security_invoker='true') AS
                 CASE
                     WHEN (m."window" <> 'budget_scope'::llm_private.limit_window) THEN llm_private.period_end(m."window", u.period_start)
                     ELSE COALESCE(llm_private.budget_scope_deadline(q0.tenant_id, q0.user_id, q0.endpoint, u.period_start), 'infinity'::timestamp with time zone)
-                END AS period_end) pe);
+                END AS period_end) pe)
+     CROSS JOIN LATERAL ( SELECT e.id AS limit_id,
+            e.cap,
+            e.kind
+           FROM llm_private.limit_in_effect(u.meter_id, u.tenant_id, u.user_id, llm_private.now()) e(id, meter_id, tenant_id, user_id, cap, kind, action, min_output_tokens, trips_shutoff, alert_pcts, pressure_pct, pressure_model, valid_from, valid_until, note, created_at, created_by)
+          WHERE ((u.period_start <= llm_private.now()) AND (llm_private.period_end(m."window", u.period_start) > llm_private.now()))
+        UNION ALL
+         SELECT u.limit_id,
+            u.cap,
+            l.kind
+          WHERE (NOT ((u.period_start <= llm_private.now()) AND (llm_private.period_end(m."window", u.period_start) > llm_private.now())))) lim);
 
 ALTER TABLE llm.limit_usage OWNER TO llm_owner;
 
@@ -6159,7 +6341,7 @@ ALTER TABLE llm.limit_usage OWNER TO llm_owner;
 -- Name: VIEW limit_usage; Type: COMMENT; Schema: llm; Owner: llm_owner
 --
 
-COMMENT ON VIEW llm.limit_usage IS 'Usage against each limit, per subject (tenant, user, budget scope) and period, summed over escrow shards. period_end of a budget scope = its deadline (llm.budget_scopes.deadline_at; infinity without one). current = the period contains now; a budget scope only until its deadline and while a request of it was enqueued in the last 24 hours (an idle or finished scope is not current).';
+COMMENT ON VIEW llm.limit_usage IS 'Usage against each limit, per subject (tenant, user, budget scope) and period, summed over escrow shards. limit_id, cap, kind and used_pct: in a period that contains now, the limit in effect now for the subject (llm_private.limit_in_effect: user over tenant over everyone, temporary over permanent, newest; NULL when none applies any more), which the next reserve applies; in a past period, the limit its usage was last held under. period_end of a budget scope = its deadline (llm.budget_scopes.deadline_at; infinity without one). current = the period contains now; a budget scope only until its deadline and while a request of it was enqueued in the last 24 hours (an idle or finished scope is not current).';
 
 --
 -- Name: budget_scopes; Type: VIEW; Schema: llm; Owner: llm_owner
@@ -6889,13 +7071,17 @@ CREATE VIEW llm.my_usage WITH (security_invoker='true') AS
     NULLIF(u.budget_scope, ''::text) AS budget_scope,
     u.period_start,
     llm_private.period_end(m."window", u.period_start) AS period_end,
-    max(u.cap) AS cap,
+        CASE
+            WHEN ((u.period_start <= llm_private.now()) AND (llm_private.period_end(m."window", u.period_start) > llm_private.now())) THEN ( SELECT e.cap
+               FROM llm_private.limit_in_effect(min(u.meter_id), u.tenant_id, u.user_id, llm_private.now()) e(id, meter_id, tenant_id, user_id, cap, kind, action, min_output_tokens, trips_shutoff, alert_pcts, pressure_pct, pressure_model, valid_from, valid_until, note, created_at, created_by))
+            ELSE max(u.cap)
+        END AS cap,
     (sum(u.held))::bigint AS held,
     (sum(u.spent))::bigint AS spent
    FROM (llm_private.usage u
      JOIN llm_private.meters m ON ((m.id = u.meter_id)))
   WHERE (u.tenant_id <> llm_private.nil_uuid())
-  GROUP BY m.name, m.scope, m."window", m.unit, u.user_id, u.budget_scope, u.period_start;
+  GROUP BY m.name, m.scope, m."window", m.unit, u.tenant_id, u.user_id, u.budget_scope, u.period_start;
 
 ALTER TABLE llm.my_usage OWNER TO llm_owner;
 
@@ -6903,7 +7089,7 @@ ALTER TABLE llm.my_usage OWNER TO llm_owner;
 -- Name: VIEW my_usage; Type: COMMENT; Schema: llm; Owner: llm_owner
 --
 
-COMMENT ON VIEW llm.my_usage IS 'For the application: its user''s usage and its tenant''s (and budget scopes'') against their caps, per meter and period.';
+COMMENT ON VIEW llm.my_usage IS 'For the application: its user''s usage and its tenant''s (and budget scopes'') against their caps, per meter and period (in a current period the cap of the limit in effect now; NULL when none applies any more).';
 
 --
 -- Name: open_holds; Type: VIEW; Schema: llm; Owner: llm_owner
@@ -7792,6 +7978,27 @@ ALTER TABLE llm_private.usage_default OWNER TO llm_owner;
 COMMENT ON TABLE llm_private.usage_default IS 'Default partition of llm_private.usage: rows outside the created months (lifetime usage, frozen test clocks).';
 
 --
+-- Name: usage_recaps; Type: VIEW; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE VIEW llm_private.usage_recaps AS
+ SELECT u.tenant_id,
+    u.meter_id,
+    u.user_id,
+    u.budget_scope,
+    u.period_start
+   FROM llm_private.usage u
+  WHERE false;
+
+ALTER TABLE llm_private.usage_recaps OWNER TO llm_owner;
+
+--
+-- Name: VIEW usage_recaps; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON VIEW llm_private.usage_recaps IS 'A command, not data (no row): INSERT (tenant_id, meter_id, user_id, budget_scope, period_start) re-caps that subject''s current usage rows to the limit in effect now, as its next reserve would (llm.evaluate_limits).';
+
+--
 -- Name: users; Type: TABLE; Schema: llm_private; Owner: llm_owner
 --
 
@@ -8462,6 +8669,12 @@ CREATE TRIGGER _100_no_truncate BEFORE TRUNCATE ON llm_private.usage FOR EACH ST
 --
 
 CREATE TRIGGER _100_no_update BEFORE DELETE OR UPDATE ON llm_private.adjustments FOR EACH ROW EXECUTE FUNCTION llm_private.tg_ledger__no_delete();
+
+--
+-- Name: usage_recaps _100_recap; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TRIGGER _100_recap INSTEAD OF INSERT ON llm_private.usage_recaps FOR EACH ROW EXECUTE FUNCTION llm_private.tg_usage_recaps__recap();
 
 --
 -- Name: attempts _100_reserve; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
@@ -10509,6 +10722,33 @@ GRANT ALL ON FUNCTION llm_private.hmac_sha256(p_ipad bytea, p_opad bytea, p_mess
 GRANT ALL ON FUNCTION llm_private.hmac_sha256(p_ipad bytea, p_opad bytea, p_message bytea) TO llm_operator;
 
 --
+-- Name: TABLE limits; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT SELECT ON TABLE llm_private.limits TO llm_app;
+GRANT SELECT ON TABLE llm_private.limits TO llm_money;
+GRANT SELECT,INSERT ON TABLE llm_private.limits TO llm_operator;
+GRANT SELECT ON TABLE llm_private.limits TO llm_auditor;
+GRANT SELECT ON TABLE llm_private.limits TO llm_viewer;
+
+--
+-- Name: COLUMN limits.valid_until; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT UPDATE(valid_until) ON TABLE llm_private.limits TO llm_operator;
+
+--
+-- Name: FUNCTION limit_in_effect(p_meter_id smallint, k_tenant uuid, k_user uuid, p_at timestamp with time zone); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.limit_in_effect(p_meter_id smallint, k_tenant uuid, k_user uuid, p_at timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.limit_in_effect(p_meter_id smallint, k_tenant uuid, k_user uuid, p_at timestamp with time zone) TO llm_money;
+GRANT ALL ON FUNCTION llm_private.limit_in_effect(p_meter_id smallint, k_tenant uuid, k_user uuid, p_at timestamp with time zone) TO llm_operator;
+GRANT ALL ON FUNCTION llm_private.limit_in_effect(p_meter_id smallint, k_tenant uuid, k_user uuid, p_at timestamp with time zone) TO llm_auditor;
+GRANT ALL ON FUNCTION llm_private.limit_in_effect(p_meter_id smallint, k_tenant uuid, k_user uuid, p_at timestamp with time zone) TO llm_app;
+GRANT ALL ON FUNCTION llm_private.limit_in_effect(p_meter_id smallint, k_tenant uuid, k_user uuid, p_at timestamp with time zone) TO llm_viewer;
+
+--
 -- Name: TABLE cache_entries; Type: ACL; Schema: llm_private; Owner: llm_owner
 --
 
@@ -10901,6 +11141,12 @@ REVOKE ALL ON FUNCTION llm_private.tg_shutoff_windows__guard() FROM PUBLIC;
 REVOKE ALL ON FUNCTION llm_private.tg_usage__guard() FROM PUBLIC;
 
 --
+-- Name: FUNCTION tg_usage_recaps__recap(); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.tg_usage_recaps__recap() FROM PUBLIC;
+
+--
 -- Name: FUNCTION trip_shutoff(p_meter_id smallint, p_limit_id integer, k_tenant uuid, k_user uuid, k_period timestamp with time zone, p_used bigint, p_cap bigint); Type: ACL; Schema: llm_private; Owner: llm_owner
 --
 
@@ -11224,22 +11470,6 @@ GRANT INSERT(started_at) ON TABLE llm_private.budget_scopes TO llm_money;
 --
 
 GRANT INSERT(first_request_pk) ON TABLE llm_private.budget_scopes TO llm_money;
-
---
--- Name: TABLE limits; Type: ACL; Schema: llm_private; Owner: llm_owner
---
-
-GRANT SELECT ON TABLE llm_private.limits TO llm_app;
-GRANT SELECT ON TABLE llm_private.limits TO llm_money;
-GRANT SELECT,INSERT ON TABLE llm_private.limits TO llm_operator;
-GRANT SELECT ON TABLE llm_private.limits TO llm_auditor;
-GRANT SELECT ON TABLE llm_private.limits TO llm_viewer;
-
---
--- Name: COLUMN limits.valid_until; Type: ACL; Schema: llm_private; Owner: llm_owner
---
-
-GRANT UPDATE(valid_until) ON TABLE llm_private.limits TO llm_operator;
 
 --
 -- Name: TABLE requests; Type: ACL; Schema: llm_private; Owner: llm_owner
@@ -11823,6 +12053,12 @@ GRANT SELECT,UPDATE ON TABLE llm_private.settings TO llm_operator;
 GRANT SELECT ON TABLE llm_private.settings TO llm_auditor;
 GRANT SELECT ON TABLE llm_private.settings TO llm_worker;
 GRANT SELECT ON TABLE llm_private.settings TO llm_viewer;
+
+--
+-- Name: TABLE usage_recaps; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT INSERT ON TABLE llm_private.usage_recaps TO llm_operator;
 
 --
 -- Name: TABLE users; Type: ACL; Schema: llm_private; Owner: llm_owner

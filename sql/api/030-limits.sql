@@ -74,6 +74,29 @@ comment on function llm_private.applicable_limits(uuid, uuid, llm_private.endpoi
   'Every meter that applies to a call (filters match, a limit exists for the subject) with its effective limit: a user''s over a tenant''s over everyone''s, temporary over permanent, newest first. In meter id order.';
 
 /*
+ * The limit in effect now on one usage subject (the usage row's key: nil uuid where the meter does not split by it), with
+ * llm_private.applicable_limits' precedence: a user's over a tenant's over everyone's, temporary over permanent, newest
+ * first; none while the meter is disabled. usage.cap is the cap of the subject's last hold (a reserve follows a new one);
+ * the audit views and llm.evaluate_limits read this instead, so that a limit set, ended or expired since shows at once.
+ * (The two must rank alike: applicable_limits is the reserve's hot path and keeps its own query.)
+ */
+create or replace function llm_private.limit_in_effect(p_meter_id smallint, k_tenant uuid, k_user uuid, p_at timestamptz)
+  returns llm_private.limits
+  language sql stable
+  set search_path = pg_catalog
+as $$
+  select x.* from llm_private.limits x join llm_private.meters m on m.id = x.meter_id
+   where x.meter_id = p_meter_id
+     and (x.tenant_id is null or x.tenant_id = k_tenant) and (x.user_id is null or x.user_id = k_user)
+     and x.valid_from <= p_at and x.valid_until > p_at
+     and (m.disabled_at is null or m.disabled_at > p_at)
+   order by (x.user_id is not null) desc, (x.tenant_id is not null) desc, (x.valid_until < 'infinity') desc, x.id desc
+   limit 1
+$$;
+comment on function llm_private.limit_in_effect(smallint, uuid, uuid, timestamptz) is
+  'The limit in effect at p_at on a usage subject (meter, tenant or nil, user or nil), ranked as llm_private.applicable_limits ranks (user over tenant over everyone, temporary over permanent, newest); NULL when none applies (the meter then does not apply to the subject).';
+
+/*
  * A limit the engine cannot apply is refused when it is defined, not accepted and ignored: a soft
  * limit on a per-request meter would have nothing to alert on (alerts are once per usage period,
  * and a request has no usage row). Checked for llm.set_limit and for an operator's direct INSERT.
@@ -187,6 +210,7 @@ comment on function llm_private.charged_amount(llm_private.limit_unit, llm_priva
 grant execute on function llm_private.period_start(llm_private.limit_window, timestamptz),
   llm_private.period_end(llm_private.limit_window, timestamptz),
   llm_private.applicable_limits(uuid, uuid, llm_private.endpoint, text, text, boolean, timestamptz),
+  llm_private.limit_in_effect(smallint, uuid, uuid, timestamptz),
   llm_private.usage_shard(llm_private.limit_scope, smallint, uuid, uuid),
   llm_private.usage_key(llm_private.limit_scope, llm_private.limit_window, smallint, uuid, uuid, text, timestamptz, timestamptz),
   llm_private.held_amount(llm_private.limit_unit, llm_private.attempts), llm_private.charged_amount(llm_private.limit_unit, llm_private.attempts),
@@ -198,6 +222,7 @@ grant execute on function llm_private.period_start(llm_private.limit_window, tim
 grant execute on function llm_private.period_start(llm_private.limit_window, timestamptz),
   llm_private.period_end(llm_private.limit_window, timestamptz),
   llm_private.applicable_limits(uuid, uuid, llm_private.endpoint, text, text, boolean, timestamptz),
+  llm_private.limit_in_effect(smallint, uuid, uuid, timestamptz),
   llm_private.usage_key(llm_private.limit_scope, llm_private.limit_window, smallint, uuid, uuid, text, timestamptz, timestamptz),
   llm_private.usage_shard(llm_private.limit_scope, smallint, uuid, uuid),
   llm_private.held_amount(llm_private.limit_unit, bigint, integer, integer, llm_private.purpose),

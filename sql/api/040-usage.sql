@@ -133,6 +133,68 @@ comment on function llm_private.usage_prepare(smallint, smallint, uuid, uuid, te
   'Creates the shards of a usage row (quotas summing to the cap) and follows a changed cap (raised: spread over every shard; lowered: from free quota first, never below 0). Called by usage_hold and adjustments on their slow path.';
 
 /*
+ * Re-capping a subject whose limit changed (set, ended, or a temporary one expired) before its next reserve. usage.cap
+ * follows the limit at the subject's next hold (usage_prepare); until then llm.evaluate_limits, which alerts and trips from
+ * usage, had compared the spend with the old cap. Usage moves only inside our triggers (tg_usage__guard), so the re-cap is
+ * a command: an INSERT into this view names a subject (its usage key), and the trigger below derives everything else from
+ * the facts, as a reserve would: the limit in effect now (llm_private.limit_in_effect), for a current period of an existing
+ * subject only. It creates nothing, and changes nothing when the cap is already the one in effect. Reading the view gives
+ * no row. The caller locks in the usage order: subjects in (meter id, key) order, before any alert or window.
+ */
+create or replace view llm_private.usage_recaps as
+select u.tenant_id, u.meter_id, u.user_id, u.budget_scope, u.period_start from llm_private.usage u where false;
+comment on view llm_private.usage_recaps is
+  'A command, not data (no row): INSERT (tenant_id, meter_id, user_id, budget_scope, period_start) re-caps that subject''s current usage rows to the limit in effect now, as its next reserve would (llm.evaluate_limits).';
+
+create or replace function llm_private.tg_usage_recaps__recap() returns trigger
+  language plpgsql
+  set search_path = pg_catalog
+as $$
+declare
+  m llm_private.meters;
+  e llm_private.limits;
+  v_now timestamptz := llm_private.now();
+  v_cap bigint;
+  v_stale_ids boolean;
+begin
+  select * into m from llm_private.meters x where x.id = new.meter_id;
+  if m.id is null or new.period_start > v_now or llm_private.period_end(m."window", new.period_start) <= v_now then
+    return null;                                       -- no such meter, or not a current period: its cap is history
+  end if;
+  e := llm_private.limit_in_effect(new.meter_id, new.tenant_id, new.user_id, v_now);
+  if e.id is null then
+    return null;                                       -- no limit applies now: the meter does not count for the subject
+  end if;
+  select max(u.cap), bool_or(u.limit_id <> e.id) into v_cap, v_stale_ids
+    from llm_private.usage u
+   where u.tenant_id = new.tenant_id and u.meter_id = new.meter_id and u.user_id = new.user_id and u.budget_scope = new.budget_scope
+     and u.period_start = new.period_start;
+  if v_cap is null then
+    return null;                                       -- no such subject: nothing is created
+  end if;
+  if e.cap <> v_cap then
+    -- Locks every shard in shard order, spreads the new cap over the quotas (next_alert_at 0: the alerts are checked again).
+    perform llm_private.usage_prepare(m.id, m.shards, new.tenant_id, new.user_id, new.budget_scope, new.period_start, e.id, e.cap);
+  elsif v_stale_ids then
+    -- The same cap under another limit (its alert percentages, its shutoff trip): the rows name the limit in effect.
+    perform 1 from llm_private.usage u
+     where u.tenant_id = new.tenant_id and u.meter_id = new.meter_id and u.user_id = new.user_id and u.budget_scope = new.budget_scope
+       and u.period_start = new.period_start
+     order by u.shard for update;
+    update llm_private.usage u set limit_id = e.id, next_alert_at = 0
+     where u.tenant_id = new.tenant_id and u.meter_id = new.meter_id and u.user_id = new.user_id and u.budget_scope = new.budget_scope
+       and u.period_start = new.period_start and u.limit_id <> e.id;
+  end if;
+  return null;
+end
+$$;
+comment on function llm_private.tg_usage_recaps__recap() is
+  'INSTEAD OF INSERT on llm_private.usage_recaps: re-caps an existing subject''s current usage rows to the limit in effect now (usage_prepare: every shard locked in shard order), or names that limit when its cap is the same; nothing for a past period, an unknown subject or a meter no limit applies to.';
+create or replace trigger _100_recap instead of insert on llm_private.usage_recaps
+  for each row execute function llm_private.tg_usage_recaps__recap();
+grant insert on llm_private.usage_recaps to llm_operator;
+
+/*
  * Escrow: the call's own shard is short; move free quota to it from other shards that nobody holds
  * right now (SKIP LOCKED: never waits, so never deadlocks). The total quota never changes, so
  * the cap stays strict; a shard that cannot borrow enough refuses (a refusal near the cap while

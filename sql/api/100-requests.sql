@@ -392,13 +392,17 @@ create view llm.my_usage with (security_invoker = true) as
 select m.name as meter_name, m.scope::text as scope, m."window"::text as "window", m.unit::text as unit,
        nullif(u.user_id, llm_private.nil_uuid()) as user_id, nullif(u.budget_scope, '') as budget_scope,
        u.period_start, llm_private.period_end(m."window", u.period_start) as period_end,
-       max(u.cap) as cap, sum(u.held)::bigint as held, sum(u.spent)::bigint as spent
+       -- in a period that contains now, the cap of the limit in effect now (usage.cap follows it at the next reserve)
+       case when u.period_start <= llm_private.now() and llm_private.period_end(m."window", u.period_start) > llm_private.now()
+            then (select e.cap from llm_private.limit_in_effect(min(u.meter_id), u.tenant_id, u.user_id, llm_private.now()) e)
+            else max(u.cap) end as cap,
+       sum(u.held)::bigint as held, sum(u.spent)::bigint as spent
   from llm_private.usage u
   join llm_private.meters m on m.id = u.meter_id
  where u.tenant_id <> llm_private.nil_uuid()
- group by m.name, m.scope, m."window", m.unit, u.user_id, u.budget_scope, u.period_start;
+ group by m.name, m.scope, m."window", m.unit, u.tenant_id, u.user_id, u.budget_scope, u.period_start;
 comment on view llm.my_usage is
-  'For the application: its user''s usage and its tenant''s (and budget scopes'') against their caps, per meter and period.';
+  'For the application: its user''s usage and its tenant''s (and budget scopes'') against their caps, per meter and period (in a current period the cap of the limit in effect now; NULL when none applies any more).';
 
 grant execute on function llm_private.payload_errors(jsonb), llm.validate_payload(jsonb), llm_private.fingerprint(uuid, jsonb),
   llm_private.claim_window_start(), llm_private.lock_salt(uuid), llm_private.lock_claim(uuid, text, text),

@@ -201,6 +201,9 @@ declare
   l llm_private.applicable_limit;
   k record;
   r record;
+  e llm_private.limits;
+  v_limit_id integer;
+  v_cap bigint;
 begin
   new.created_at := llm_private.now();
   new.created_by := current_user;
@@ -228,7 +231,24 @@ begin
       or (l.scope = 'user' and new.user_id is null)
       or exists (select 1 from llm_private.meters m where m.id = l.meter_id and (m.endpoint is not null or m.provider is not null));
     select * into k from llm_private.usage_key(l.scope, l."window", l.shards, new.tenant_id, new.user_id, '', null, new.effective_at);
-    perform llm_private.usage_prepare(l.meter_id, l.shards, k.k_tenant, k.k_user, k.k_scope, k.k_period, l.limit_id, l.cap);
+    -- The cap the rows get: in a current period the limit in effect now, as a reserve would set it. The limit of effective_at
+    -- (an adjustment back-dated before a limit change) had set the row's cap back to the old limit; in a
+    -- past period the cap the rows already have.
+    v_limit_id := l.limit_id; v_cap := l.cap;
+    if llm_private.period_end(l."window", k.k_period) > llm_private.now() then
+      e := llm_private.limit_in_effect(l.meter_id, k.k_tenant, k.k_user, llm_private.now());
+      if e.id is not null then
+        v_limit_id := e.id; v_cap := e.cap;
+      end if;
+    else
+      select u.limit_id, u.cap into v_limit_id, v_cap from llm_private.usage u
+       where u.tenant_id = k.k_tenant and u.meter_id = l.meter_id and u.user_id = k.k_user and u.budget_scope = k.k_scope
+         and u.period_start = k.k_period and u.shard = 0;
+      if v_cap is null then
+        v_limit_id := l.limit_id; v_cap := l.cap;
+      end if;
+    end if;
+    perform llm_private.usage_prepare(l.meter_id, l.shards, k.k_tenant, k.k_user, k.k_scope, k.k_period, v_limit_id, v_cap);
     update llm_private.usage u set spent = u.spent + new.amount_micros
      where u.tenant_id = k.k_tenant and u.meter_id = l.meter_id and u.user_id = k.k_user and u.budget_scope = k.k_scope
        and u.period_start = k.k_period and u.shard = k.k_shard
@@ -245,7 +265,7 @@ begin
     -- A debit is money spent: it crosses thresholds (alerts, shutoff trips) as a settle does.
     if new.amount_micros > 0 and r.spent >= r.next_alert_at then
       perform llm_private.usage_after_spend(l.meter_id, k.k_tenant, k.k_user, k.k_scope, k.k_period, k.k_shard, r.spent, r.quota, l.shards,
-        new.amount_micros, l.limit_id, l.cap);
+        new.amount_micros, v_limit_id, v_cap);
     end if;
     -- A debit beyond this shard's quota takes the excess from the other shards' free quota (escrow stays strict).
     if l.shards > 1 and new.amount_micros > 0 then
@@ -369,6 +389,16 @@ comment on function llm.expire_holds(integer, boolean) is
  * Current periods only: those begun in the last 100 days (clock windows, and budget scopes, whose
  * period begins with their first call), and lifetimes (none; a sharded lifetime meter never
  * alerted; tenth review).
+ *
+ * Before that, it re-caps the subjects whose limit changed since their last hold: usage.cap followed
+ * the limit only at the subject's next reserve, so a temporary increase that expired, a limit ended,
+ * or a new limit (lower, or more specific) left the old cap in usage, and the alerts and trips were
+ * checked against it (53 000 spent of a cap of 30 000 in effect: no alert, while the next reserve was
+ * refused at 177 %). A subject is stale when the limit its rows name is no longer valid, or a limit of
+ * its meter and subject that ranks before it began after its period did; both are read from the rows
+ * this query scans anyway (one scan: a hash join to the few limits), so nothing more is read when no
+ * limit changed. Lock order: every re-cap (usage rows, in (meter id, key) order, as expire_holds locks
+ * them) comes before the first alert or window.
  */
 create or replace function llm.evaluate_limits() returns integer
   language plpgsql
@@ -377,25 +407,97 @@ as $$
 declare
   r record;
   n integer := 0;
+  v_now timestamptz := llm_private.now();
+  e llm_private.limits;
+  v_tenants uuid[] := '{}';
+  v_meters smallint[] := '{}';
+  v_users uuid[] := '{}';
+  v_scopes text[] := '{}';
+  v_periods timestamptz[] := '{}';
+  v_shards smallint[] := '{}';
+  v_spent bigint[] := '{}';
+  v_caps bigint[] := '{}';
+  v_limits integer[] := '{}';
+  v_recapped boolean[] := '{}';
+  v_recap boolean;
+  v_cap bigint;
+  v_limit integer;
 begin
-  for r in select u.tenant_id, u.meter_id, u.user_id, u.budget_scope, u.period_start, m.shards,
-                  sum(u.spent)::bigint as spent, max(u.cap) as cap, max(u.limit_id) as limit_id
+  -- Phase 1: the subjects to look at, and the re-caps, in meter order.
+  for r in with recent as materialized (
+             -- Limits valid now that began in the last 100 days (a limit set, or a future one that started): usually none.
+             select b.id, b.meter_id, b.tenant_id, b.user_id, b.valid_from, b.valid_until from llm_private.limits b
+              where b.valid_from > v_now - interval '100 days' and b.valid_from <= v_now and b.valid_until > v_now
+           ), reached as (
+             -- Their subjects' current rows from before they began: a tenant's or a user's limit by the usage key (an index
+             -- range), everyone's over the meter's rows.
+             select u.tenant_id, u.meter_id, u.user_id, u.budget_scope, u.period_start, u.limit_id,
+                    b.id as b_id, b.tenant_id as b_tenant, b.user_id as b_user, b.valid_until as b_until
+               from recent b join llm_private.usage u on u.tenant_id = b.tenant_id and u.meter_id = b.meter_id
+              where b.tenant_id is not null and (b.user_id is null or u.user_id = b.user_id) and u.shard = 0
+                and u.period_start < b.valid_from
+                and (u.period_start >= llm_private.now() - interval '100 days' or u.period_start = '-infinity')
+             union all
+             select u.tenant_id, u.meter_id, u.user_id, u.budget_scope, u.period_start, u.limit_id, b.id, b.tenant_id, b.user_id, b.valid_until
+               from recent b join llm_private.usage u on u.meter_id = b.meter_id
+              where b.tenant_id is null and (b.user_id is null or u.user_id = b.user_id) and u.shard = 0
+                and u.period_start < b.valid_from
+                and (u.period_start >= llm_private.now() - interval '100 days' or u.period_start = '-infinity')
+           ), outranked as (
+             -- ... whose rows name a limit that the new one ranks before (applicable_limits' order): not the one in effect.
+             select distinct o.tenant_id, o.meter_id, o.user_id, o.budget_scope, o.period_start
+               from reached o left join llm_private.limits x on x.id = o.limit_id
+              where x.id is null
+                 or (o.b_user is not null, o.b_tenant is not null, o.b_until < 'infinity', o.b_id)
+                    > (x.user_id is not null, x.tenant_id is not null, x.valid_until < 'infinity', x.id)
+           )
+           select u.tenant_id, u.meter_id, u.user_id, u.budget_scope, u.period_start, m.shards,
+                  sum(u.spent)::bigint as spent, max(u.cap) as cap, max(u.limit_id) as limit_id,
+                  bool_or(m.shards > 1 or (u.next_alert_at <= u.spent and u.spent > 0)) as to_evaluate,
+                  -- stale: the limit the rows name has ended (expired, ended, replaced), or another ranks before it now
+                  bool_or(x.id is null or x.valid_until <= v_now or o.meter_id is not null) as stale
              from llm_private.usage u join llm_private.meters m on m.id = u.meter_id
-            where (m.shards > 1 or (u.next_alert_at <= u.spent and u.spent > 0))
+             left join llm_private.limits x on x.id = u.limit_id
+             left join outranked o on o.tenant_id = u.tenant_id and o.meter_id = u.meter_id and o.user_id = u.user_id
+                                  and o.budget_scope = u.budget_scope and o.period_start = u.period_start
+            where (m.shards > 1 or (u.next_alert_at <= u.spent and u.spent > 0) or x.id is null or x.valid_until <= v_now
+                   or o.meter_id is not null)
               -- (period_start alone, so that the months before are pruned: a test on the meter's window scanned them all)
               and (u.period_start >= llm_private.now() - interval '100 days' or u.period_start = '-infinity')
               and llm_private.period_end(m."window", u.period_start) > llm_private.now()
             group by u.tenant_id, u.meter_id, u.user_id, u.budget_scope, u.period_start, m.shards
-            -- meter order, as a settle's alerts and trips go (trip_shutoff locks per limit and subject)
+            -- meter order, as a settle's alerts and trips go (trip_shutoff locks per limit and subject), and as usage rows are locked
             order by u.meter_id, u.tenant_id, u.user_id, u.budget_scope, u.period_start loop
-    perform llm_private.usage_after_spend(r.meter_id, r.tenant_id, r.user_id, r.budget_scope, r.period_start, null, r.spent, r.cap, r.shards,
-      0, r.limit_id, r.cap);
+    v_recap := false;
+    if r.stale then
+      e := llm_private.limit_in_effect(r.meter_id, r.tenant_id, r.user_id, v_now);
+      -- No limit applies now: the meter no longer counts for the subject, and there is no cap to alert on.
+      continue when e.id is null;
+      -- The trigger re-caps (or names the limit when the cap is the same), locking the subject's shards in shard order.
+      insert into llm_private.usage_recaps (tenant_id, meter_id, user_id, budget_scope, period_start)
+      values (r.tenant_id, r.meter_id, r.user_id, r.budget_scope, r.period_start);
+      v_recap := true;
+    end if;
+    v_tenants := v_tenants || r.tenant_id; v_meters := v_meters || r.meter_id; v_users := v_users || r.user_id;
+    v_scopes := v_scopes || r.budget_scope; v_periods := v_periods || r.period_start; v_shards := v_shards || r.shards;
+    v_spent := v_spent || r.spent; v_caps := v_caps || r.cap; v_limits := v_limits || r.limit_id; v_recapped := v_recapped || v_recap;
+  end loop;
+  -- Phase 2: alerts and trips from the totals, against the cap the rows now have.
+  for i in 1 .. coalesce(cardinality(v_meters), 0) loop
+    v_cap := v_caps[i]; v_limit := v_limits[i];
+    if v_recapped[i] then
+      select max(u.cap), max(u.limit_id) into v_cap, v_limit from llm_private.usage u
+       where u.tenant_id = v_tenants[i] and u.meter_id = v_meters[i] and u.user_id = v_users[i] and u.budget_scope = v_scopes[i]
+         and u.period_start = v_periods[i];
+    end if;
+    perform llm_private.usage_after_spend(v_meters[i], v_tenants[i], v_users[i], v_scopes[i], v_periods[i], null, v_spent[i], v_cap,
+      v_shards[i], 0, v_limit, v_cap);
     n := n + 1;
   end loop;
   return n;
 end
 $$;
-comment on function llm.evaluate_limits() is 'Operator (cron, every minute): alerts and shutoff trips, from their totals, of sharded meters'' current periods and of subjects whose cap changed since their last settle (a lowered cap). Returns how many subjects it looked at.';
+comment on function llm.evaluate_limits() is 'Operator (cron, every minute): first re-caps the subjects whose limit changed since their last hold (a limit set or ended, a temporary one expired: their usage rows take the cap in effect now, llm_private.usage_recaps), then alerts and trips, from their totals, the sharded meters'' current periods and the subjects whose cap changed since their last settle (a lowered cap). Returns how many subjects it evaluated.';
 
 create or replace function llm.fail_lost_requests() returns integer
   language plpgsql

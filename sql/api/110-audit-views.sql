@@ -62,11 +62,11 @@ grant execute on function llm_private.budget_scope_deadline(uuid, uuid, llm_priv
  * (tenant_monthly, user_monthly) off the dashboard's list of limits.
  */
 create view llm.limit_usage with (security_invoker = true) as
-select u.limit_id, m.name as meter_name, m.scope::text as scope, m."window"::text as "window", m.unit::text as unit,
+select lim.limit_id, m.name as meter_name, m.scope::text as scope, m."window"::text as "window", m.unit::text as unit,
        nullif(u.tenant_id, llm_private.nil_uuid()) as tenant_id, nullif(u.user_id, llm_private.nil_uuid()) as user_id,
        nullif(u.budget_scope, '') as budget_scope, u.period_start, pe.period_end,
-       u.cap, l.kind::text as kind, u.held, u.spent,
-       case when u.cap > 0 then round(100.0 * (u.held + u.spent) / u.cap, 2) end as used_pct,
+       lim.cap, lim.kind::text as kind, u.held, u.spent,
+       case when lim.cap > 0 then round(100.0 * (u.held + u.spent) / lim.cap, 2) end as used_pct,
        (u.period_start <= llm_private.now() and pe.period_end > llm_private.now()
         and (m."window" <> 'budget_scope'
              or exists (select 1 from llm_private.requests r where r.tenant_id = u.tenant_id and r.budget_scope = u.budget_scope
@@ -80,8 +80,16 @@ select u.limit_id, m.name as meter_name, m.scope::text as scope, m."window"::tex
   left join llm_private.requests q0 on q0.tenant_id = b.tenant_id and q0.id = b.first_request_pk
   cross join lateral (select case when m."window" <> 'budget_scope' then llm_private.period_end(m."window", u.period_start)
                                   else coalesce(llm_private.budget_scope_deadline(q0.tenant_id, q0.user_id, q0.endpoint, u.period_start),
-                                                'infinity') end as period_end) pe;
-comment on view llm.limit_usage is 'Usage against each limit, per subject (tenant, user, budget scope) and period, summed over escrow shards. period_end of a budget scope = its deadline (llm.budget_scopes.deadline_at; infinity without one). current = the period contains now; a budget scope only until its deadline and while a request of it was enqueued in the last 24 hours (an idle or finished scope is not current).';
+                                                'infinity') end as period_end) pe
+  -- The limit: in a period that contains now, the one in effect now (usage.cap follows a limit set, ended or expired only at
+  -- the subject's next reserve, and showed the old cap meanwhile); in a past period, the one its rows were last held under.
+  cross join lateral (select e.id as limit_id, e.cap, e.kind
+                        from llm_private.limit_in_effect(u.meter_id, u.tenant_id, u.user_id, llm_private.now()) e
+                       where u.period_start <= llm_private.now() and llm_private.period_end(m."window", u.period_start) > llm_private.now()
+                      union all
+                      select u.limit_id, u.cap, l.kind
+                       where not (u.period_start <= llm_private.now() and llm_private.period_end(m."window", u.period_start) > llm_private.now())) lim;
+comment on view llm.limit_usage is 'Usage against each limit, per subject (tenant, user, budget scope) and period, summed over escrow shards. limit_id, cap, kind and used_pct: in a period that contains now, the limit in effect now for the subject (llm_private.limit_in_effect: user over tenant over everyone, temporary over permanent, newest; NULL when none applies any more), which the next reserve applies; in a past period, the limit its usage was last held under. period_end of a budget scope = its deadline (llm.budget_scopes.deadline_at; infinity without one). current = the period contains now; a budget scope only until its deadline and while a request of it was enqueued in the last 24 hours (an idle or finished scope is not current).';
 
 /*
  * Spend is what the monthly and hourly meters count: the ledger's charges (by the reserve's month or hour) plus the

@@ -1,7 +1,7 @@
 -- One test per attack reproduced against 0.1 (issue "The database is the boundary"), each now refused or harmless.
 -- The attacker holds the application's role (an SQL injection) in tenant A user A1's context, or the money role.
 begin;
-select plan(72);
+select plan(81);
 select tests.seed();
 select ok(tests.enqueue(tests.tenant_a(), tests.user_a1(), 'v-1') > 0 and tests.enqueue(tests.tenant_b(), tests.user_b1(), 'v-b') > 0
   and tests.enqueue(tests.tenant_a(), tests.user_a2(), 'v-a2', 'explanation', 'mock:small', 100, 'q', '{"source_watermark": "w"}') > 0,
@@ -337,6 +337,64 @@ select tests.as_admin();
 select results_eq($$select ends_at, reason from llm_private.shutoff_windows where limit_id = current_setting('tests.l22')::int$$,
   $$values ('2026-03-16 00:00:00+00'::timestamptz, 'tenant_day_r22: spent 25000 of 1000 micros')$$,
   '22. the window lasts until its day ends, with the figures it tripped on');
+
+-- 23. (review of limit changes) usage.cap followed a limit only at the subject's next reserve: after a temporary increase
+-- expired, or a cap was lowered, llm.limit_usage, llm.monthly_spend and llm.evaluate_limits read the old cap (no alert at
+-- 177 % of the cap in effect), and an adjustment back-dated before a limit change set the cap back to the old limit.
+select tests.freeze_clock('2026-03-15 10:30:00+00');
+select tests.act_as_role('llm_operator');
+select llm.upsert_tenant('c2300000-0000-0000-0000-00000000000c', 'tenant 23');
+select set_config('tests.l23p', llm.set_limit('user_monthly', 30000, 'c2300000-0000-0000-0000-00000000000c',
+  'c2320000-0000-0000-0000-000000000002')::text, true);
+select llm.set_limit('user_monthly', 100000, 'c2300000-0000-0000-0000-00000000000c', 'c2320000-0000-0000-0000-000000000002', 'hard', 'block',
+  null, '2026-03-15 11:00:00+00');
+select tests.as_admin();
+select tests.settle(tests.request_pk('r23-1'), 1, 'ok', 1000, 0, 1000)
+  from tests.call('c2300000-0000-0000-0000-00000000000c', 'c2320000-0000-0000-0000-000000000002', 'r23-1');
+select tests.settle(tests.request_pk('r23-2'), 1, 'ok', 1000, 0, 100)
+  from tests.call('c2300000-0000-0000-0000-00000000000c', 'c2320000-0000-0000-0000-000000000002', 'r23-2');
+select results_eq($$select cap, spent from llm.limit_usage where meter_name = 'user_monthly' and user_id = 'c2320000-0000-0000-0000-000000000002'$$,
+  $$values (100000::bigint, 53000::bigint)$$, '23. 53 000 spent under the temporary cap of 100 000');
+update llm_private.clock set frozen_at = '2026-03-15 11:05:00+00';
+select results_eq($$select limit_id, cap, used_pct from llm.limit_usage
+                     where meter_name = 'user_monthly' and user_id = 'c2320000-0000-0000-0000-000000000002' and current$$,
+  $$values (current_setting('tests.l23p')::int, 30000::bigint, 176.67)$$,
+  '23. once it expired, llm.limit_usage shows the permanent limit in effect: 30 000, 177 % used');
+select is((select cap_micros from llm.monthly_spend where user_id = 'c2320000-0000-0000-0000-000000000002'), 30000::bigint,
+  '23. and llm.monthly_spend its cap');
+select tests.act_as_role('llm_operator');
+select llm.evaluate_limits();
+select tests.as_admin();
+select results_eq($$select threshold_pct, used, cap, limit_id from llm.alerts
+                     where meter_name = 'user_monthly' and user_id = 'c2320000-0000-0000-0000-000000000002' order by threshold_pct$$,
+  $$values (80::smallint, 53000::bigint, 30000::bigint, current_setting('tests.l23p')::int), (95::smallint, 53000::bigint, 30000::bigint, current_setting('tests.l23p')::int),
+           (100::smallint, 53000::bigint, 30000::bigint, current_setting('tests.l23p')::int)$$,
+  '23. llm.evaluate_limits re-caps the subject and fires the alerts of the cap in effect');
+select results_eq($$select distinct cap, quota, limit_id from llm_private.usage u join llm_private.meters m on m.id = u.meter_id
+                     where m.name = 'user_monthly' and u.user_id = 'c2320000-0000-0000-0000-000000000002'$$,
+  $$values (30000::bigint, 30000::bigint, current_setting('tests.l23p')::int)$$, '23. its usage row has the cap in effect');
+-- A lowered cap, before the subject's next reserve.
+select tests.settle(tests.request_pk('r23-3'), 1, 'ok', 1000, 0, 500)
+  from tests.call('c2300000-0000-0000-0000-00000000000c', 'c2310000-0000-0000-0000-000000000001', 'r23-3');
+select tests.act_as_role('llm_operator');
+select llm.set_limit('user_monthly', 30000, 'c2300000-0000-0000-0000-00000000000c', 'c2310000-0000-0000-0000-000000000001');
+select tests.as_admin();
+select results_eq($$select cap, used_pct from llm.limit_usage where meter_name = 'user_monthly' and user_id = 'c2310000-0000-0000-0000-000000000001'$$,
+  $$values (30000::bigint, 83.33)$$, '23. a cap lowered to 30 000 with 25 000 spent shows at once');
+select tests.act_as_role('llm_operator');
+select llm.evaluate_limits();
+select tests.as_admin();
+select is((select array_agg(threshold_pct order by threshold_pct) from llm.alerts
+            where meter_name = 'user_monthly' and user_id = 'c2310000-0000-0000-0000-000000000001'), '{80}'::smallint[],
+  '23. and its 80 % alert fires at the next evaluate_limits');
+-- An adjustment back-dated before the change keeps the cap in effect.
+select tests.act_as_role('llm_operator');
+select llm.adjust_usage('c2300000-0000-0000-0000-00000000000c', 'c2310000-0000-0000-0000-000000000001', 1000, 'back-dated', '2026-03-15 10:00:00+00');
+select tests.as_admin();
+select is((select array_agg(distinct u.cap) from llm_private.usage u join llm_private.meters m on m.id = u.meter_id
+            where m.name = 'user_monthly' and u.user_id = 'c2310000-0000-0000-0000-000000000001'), '{30000}'::bigint[],
+  '23. an adjustment back-dated before the limit change leaves the cap in effect on the usage row');
+select is(tests.drift_rows(), 0::bigint, '23. and usage equals the ledger');
 
 select * from finish();
 rollback;

@@ -339,6 +339,7 @@ $$values
   ('function llm_private.held_amount(llm_private.limit_unit,llm_private.attempts) | llm_app=EXECUTE llm_auditor=EXECUTE llm_money=EXECUTE llm_operator=EXECUTE'),
   ('function llm_private.hmac_pads(bytea) | llm_app=EXECUTE llm_operator=EXECUTE'),
   ('function llm_private.hmac_sha256(bytea,bytea,bytea) | llm_app=EXECUTE llm_operator=EXECUTE'),
+  ('function llm_private.limit_in_effect(smallint,uuid,uuid,timestamp with time zone) | llm_app=EXECUTE llm_auditor=EXECUTE llm_money=EXECUTE llm_operator=EXECUTE llm_viewer=EXECUTE'),
   ('function llm_private.live_cache_entry(uuid,uuid,text,timestamp with time zone) | llm_money=EXECUTE llm_operator=EXECUTE'),
   ('function llm_private.lock_claim(uuid,text,text) | llm_app=EXECUTE'),
   ('function llm_private.lock_salt(uuid) | llm_app=EXECUTE llm_money=EXECUTE'),
@@ -388,6 +389,7 @@ $$values
   ('function llm_private.tg_requests__guard()'),
   ('function llm_private.tg_shutoff_windows__guard()'),
   ('function llm_private.tg_usage__guard()'),
+  ('function llm_private.tg_usage_recaps__recap()'),
   ('function llm_private.trip_shutoff(smallint,integer,uuid,uuid,timestamp with time zone,bigint,bigint) | llm_money=EXECUTE llm_operator=EXECUTE'),
   ('function llm_private.tx_stamp() | llm_app=EXECUTE llm_auditor=EXECUTE llm_exporter=EXECUTE llm_money=EXECUTE llm_operator=EXECUTE'),
   ('function llm_private.usage_after_spend(smallint,uuid,uuid,text,timestamp with time zone,smallint,bigint,bigint,smallint,bigint,integer,bigint) | llm_money=EXECUTE llm_operator=EXECUTE'),
@@ -562,7 +564,8 @@ $$values
   ('view llm.refusals_by_reason | llm_auditor=SELECT llm_operator=SELECT llm_viewer=SELECT'),
   ('view llm.request_results | llm_app=SELECT llm_auditor=SELECT'),
   ('view llm.role_settings_drift | llm_auditor=SELECT llm_operator=SELECT llm_viewer=SELECT'),
-  ('view llm.shutoff_windows | llm_auditor=SELECT llm_operator=SELECT llm_viewer=SELECT')$$
+  ('view llm.shutoff_windows | llm_auditor=SELECT llm_operator=SELECT llm_viewer=SELECT'),
+  ('view llm_private.usage_recaps | llm_operator=INSERT')$$
 -- pins:end
 , 'the API surface and every grant are exactly as pinned (regenerate: npx tsx test/support/pin-structure.ts, then review the diff)');
 
