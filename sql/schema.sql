@@ -1260,7 +1260,7 @@ ALTER FUNCTION llm.reserve_call(p_request_pk bigint, p_job_attempt integer, p_in
 -- Name: FUNCTION reserve_call(p_request_pk bigint, p_job_attempt integer, p_input_tokens integer, p_call_timeout_ms integer, p_trace_id text, p_purpose text, p_embedding real[]); Type: COMMENT; Schema: llm; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm.reserve_call(p_request_pk bigint, p_job_attempt integer, p_input_tokens integer, p_call_timeout_ms integer, p_trace_id text, p_purpose text, p_embedding real[]) IS 'Before a provider call (the worker, as llm_money, in the job''s tenant+user context): decides and holds. decision allow | cap | fallback: call provider:model with max_output_tokens, then llm.settle_call (or llm.release_call if no request was sent); block: refused (reason names the limit, with limit_id, limit_scope, limit_window, limit_cap and limit_used; the same figures for the limit that capped or moved a call; with retry_after_ms, the request stays open: every model of its chain was behind an open breaker before the job''s last attempt, so the job tries again after that many ms); cached: cached_output is the answer, nothing to call; replay: in_flight (this job attempt already holds attempt_no) or request_final; wait: an identical request fills the cache, LISTEN llm_cache_filled for the fill''s token (returned in cache_key; not the key itself) or ask again after retry_after_ms. p_purpose embedding reserves the embedding call of the semantic cache (at the endpoint''s embedding model''s price); p_embedding (chat only, after that call settled ok) is the question''s vector: when the exact key misses and the endpoint has a threshold, the database looks up the nearest entry of the request''s scope, and a hit is decision cached / semantic_hit, free (llm.calls records similarity, cache_source_pk, semantic_candidates and semantic_bound_hit).';
+COMMENT ON FUNCTION llm.reserve_call(p_request_pk bigint, p_job_attempt integer, p_input_tokens integer, p_call_timeout_ms integer, p_trace_id text, p_purpose text, p_embedding real[]) IS 'Before a provider call (the worker, as llm_money, in the job''s tenant+user context): decides and holds. decision allow | cap | fallback: call provider:model with max_output_tokens, then llm.settle_call (or llm.release_call if no request was sent); block: refused (reason names the limit, with limit_id, limit_scope, limit_window, limit_cap and limit_used; refused by a limit, max_output_tokens and worst_case_micros are what the call asked, held_micros 0; the same figures for the limit that capped or moved a call; with retry_after_ms, the request stays open: every model of its chain was behind an open breaker before the job''s last attempt, so the job tries again after that many ms); cached: cached_output is the answer, nothing to call; replay: in_flight (this job attempt already holds attempt_no) or request_final; wait: an identical request fills the cache, LISTEN llm_cache_filled for the fill''s token (returned in cache_key; not the key itself) or ask again after retry_after_ms. p_purpose embedding reserves the embedding call of the semantic cache (at the endpoint''s embedding model''s price); p_embedding (chat only, after that call settled ok) is the question''s vector: when the exact key misses and the endpoint has a threshold, the database looks up the nearest entry of the request''s scope, and a hit is decision cached / semantic_hit, free (llm.calls records similarity, cache_source_pk, semantic_candidates and semantic_bound_hit).';
 
 --
 -- Name: reset_breaker(text, text); Type: FUNCTION; Schema: llm; Owner: llm_owner
@@ -4515,7 +4515,8 @@ begin
     if v_headroom is not null and v_worst > v_headroom then
       new.limit_id := binding.limit_id; new.limit_cap := binding.cap; new.limit_used := v_bind_used;
       if binding.action = 'block' then
-        new.reason := 'limit';
+        -- The figures compared: the model and the max output asked (the worst case derives from them); nothing is held.
+        new.reason := 'limit'; new.price_id := p.id; new.max_output_tokens := v_max_out;
         perform llm_private.breaker_unclaim(v_probes, null, v_now);
         return new;
       end if;
@@ -4598,7 +4599,10 @@ begin
              and u.budget_scope = v_ks[v_idx] and u.period_start = v_kp[v_idx] and u.shard = v_kh[v_idx];
         end loop;
         new.reason := 'limit'; new.limit_id := l.limit_id; new.limit_cap := l.cap; new.limit_used := h.used;
-        new.price_id := chosen_p.id;
+        -- The amount that did not fit stays readable (held_micros stays 0, nothing is held or charged): the model and the max
+        -- output asked, from which llm.calls and llm.decision_log derive the worst case (micros) or the tokens (input + output).
+        -- Left at 0, the refusal showed a worst case of 0 against its cap and used.
+        new.price_id := chosen_p.id; new.max_output_tokens := v_max_out;
         perform llm_private.breaker_unclaim(v_probes, null, v_now);
         return new;
       end if;
@@ -6472,6 +6476,12 @@ CREATE VIEW llm.calls WITH (security_invoker='true') AS
     a.limit_id,
     a.limit_cap,
     a.limit_used,
+    lx.unit AS limit_unit,
+        CASE
+            WHEN (lx.unit <> 'elapsed_ms'::text) THEN llm_private.held_amount((lx.unit)::llm_private.limit_unit, wc.worst_case_micros, a.input_tokens_estimate, a.max_output_tokens, a.purpose)
+            ELSE NULL::bigint
+        END AS limit_asked,
+    wc.worst_case_micros,
     a.cache_source_pk,
     a.similarity,
     a.semantic_candidates,
@@ -6486,11 +6496,21 @@ CREATE VIEW llm.calls WITH (security_invoker='true') AS
     ( SELECT array_agg(mm.name ORDER BY mm.id) AS array_agg
            FROM llm_private.meters mm
           WHERE (mm.id = ANY (a.meter_ids))) AS meters
-   FROM ((((llm_private.attempts a
+   FROM ((((((llm_private.attempts a
      JOIN llm_private.requests q ON (((q.tenant_id = a.tenant_id) AND (q.id = a.request_pk))))
      LEFT JOIN llm_private.model_prices pr ON ((pr.id = a.price_id)))
      LEFT JOIN llm_private.limits li ON ((li.id = a.limit_id)))
-     LEFT JOIN llm_private.meters m ON ((m.id = li.meter_id)));
+     LEFT JOIN llm_private.meters m ON ((m.id = li.meter_id)))
+     CROSS JOIN LATERAL ( SELECT
+                CASE
+                    WHEN ((a.state = 'refused'::llm_private.attempt_state) AND (pr.id IS NOT NULL)) THEN llm_private.worst_case_micros(pr.*, a.input_tokens_estimate, a.max_output_tokens)
+                    ELSE a.held_micros
+                END AS worst_case_micros) wc)
+     CROSS JOIN LATERAL ( SELECT COALESCE((m.unit)::text,
+                CASE
+                    WHEN ((a.reason = 'limit'::llm_private.reason) AND (a.limit_id IS NULL)) THEN 'micros'::text
+                    ELSE NULL::text
+                END) AS unit) lx);
 
 ALTER TABLE llm.calls OWNER TO llm_owner;
 
@@ -6498,7 +6518,7 @@ ALTER TABLE llm.calls OWNER TO llm_owner;
 -- Name: VIEW calls; Type: COMMENT; Schema: llm; Owner: llm_owner
 --
 
-COMMENT ON VIEW llm.calls IS 'Every attempt (reserve): its decision and the figures compared, the hold, and what it was charged (overrun = cost above the hold; usage_unknown = charged the full hold; late = corrected after expiry or release). purpose embedding = the semantic cache''s embedding call; a semantic hit has similarity and cache_source_pk; semantic_candidates and semantic_bound_hit say what the lookup compared (bound_hit: the scope held more entries than the bound). meters = the meters the call was held and charged on (its footprint, in meter id order; NULL when it held nothing: refused, cached), i.e. the limits it was checked against and fitted.';
+COMMENT ON VIEW llm.calls IS 'Every attempt (reserve): its decision and the figures compared, the hold, and what it was charged (overrun = cost above the hold; usage_unknown = charged the full hold; late = corrected after expiry or release). purpose embedding = the semantic cache''s embedding call; a semantic hit has similarity and cache_source_pk; semantic_candidates and semantic_bound_hit say what the lookup compared (bound_hit: the scope held more entries than the bound). meters = the meters the call was held and charged on (its footprint, in meter id order; NULL when it held nothing: refused, cached), i.e. the limits it was checked against and fitted. max_output_tokens = the max output granted, or for a call refused by a limit the max output it asked (held_micros and charged_micros stay 0); worst_case_micros = what was held, or for that refusal what it would have held. limit_unit = the unit of the limit that decided (micros, tokens, calls, elapsed_ms); limit_asked = what the call asked of it in that unit (the worst case in micros, input estimate + max output in tokens, 1 call; NULL for elapsed_ms), the amount compared: limit_used + limit_asked > limit_cap refused it.';
 
 --
 -- Name: decision_log; Type: VIEW; Schema: llm; Owner: llm_owner
@@ -6516,8 +6536,11 @@ CREATE VIEW llm.decision_log WITH (security_invoker='true') AS
     c.reason,
     c.model_ref,
     c.input_tokens_estimate,
-    c.max_output_tokens AS granted_max_output_tokens,
-    c.held_micros AS worst_case_micros,
+        CASE
+            WHEN (c.state = 'refused'::text) THEN 0
+            ELSE c.max_output_tokens
+        END AS granted_max_output_tokens,
+    c.worst_case_micros,
     c.limit_id,
     COALESCE((m.scope)::text,
         CASE
@@ -6531,7 +6554,13 @@ CREATE VIEW llm.decision_log WITH (security_invoker='true') AS
         END) AS limit_window,
     c.limit_cap,
     c.limit_used,
-    c.meters
+    c.meters,
+    c.limit_unit,
+    c.limit_asked,
+        CASE
+            WHEN (c.state = 'refused'::text) THEN c.max_output_tokens
+            ELSE NULL::integer
+        END AS asked_max_output_tokens
    FROM ((llm.calls c
      LEFT JOIN llm_private.limits li ON ((li.id = c.limit_id)))
      LEFT JOIN llm_private.meters m ON ((m.id = li.meter_id)));
@@ -6542,7 +6571,7 @@ ALTER TABLE llm.decision_log OWNER TO llm_owner;
 -- Name: VIEW decision_log; Type: COMMENT; Schema: llm; Owner: llm_owner
 --
 
-COMMENT ON VIEW llm.decision_log IS 'Every reserve decision with the limit that decided (id, scope, window; the payload''s cost ceiling is scope and window request) and the figures it compared (cap and used); meters = the meters an admitted call was held on (every limit it fitted: why it was allowed; the figures are in llm.limit_usage).';
+COMMENT ON VIEW llm.decision_log IS 'Every reserve decision with the limit that decided (id, scope, window, unit; the payload''s cost ceiling is scope and window request, unit micros) and the figures it compared: limit_used + limit_asked against limit_cap, in limit_unit (a refusal: limit_asked is the worst case in micros, the input estimate + asked_max_output_tokens in tokens, 1 call). worst_case_micros = what the call held, or for a refusal what it would have held at asked_max_output_tokens (a refusal''s max output asked, 0 when no model was chosen; NULL for an admitted call, whose granted_max_output_tokens is what it held for; a refusal grants 0); meters = the meters an admitted call was held on (every limit it fitted: why it was allowed; the figures are in llm.limit_usage).';
 
 --
 -- Name: call_outputs; Type: TABLE; Schema: llm_private; Owner: llm_owner
@@ -10284,6 +10313,7 @@ GRANT ALL ON FUNCTION llm_private.call_cost_micros(p llm_private.model_prices, p
 GRANT ALL ON FUNCTION llm_private.call_cost_micros(p llm_private.model_prices, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer) TO llm_operator;
 GRANT ALL ON FUNCTION llm_private.call_cost_micros(p llm_private.model_prices, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer) TO llm_auditor;
 GRANT ALL ON FUNCTION llm_private.call_cost_micros(p llm_private.model_prices, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer) TO llm_app;
+GRANT ALL ON FUNCTION llm_private.call_cost_micros(p llm_private.model_prices, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer) TO llm_viewer;
 
 --
 -- Name: TABLE attempts; Type: ACL; Schema: llm_private; Owner: llm_owner
@@ -11237,6 +11267,7 @@ GRANT ALL ON FUNCTION llm_private.worst_case_micros(p llm_private.model_prices, 
 GRANT ALL ON FUNCTION llm_private.worst_case_micros(p llm_private.model_prices, p_input_tokens integer, p_output_tokens integer) TO llm_operator;
 GRANT ALL ON FUNCTION llm_private.worst_case_micros(p llm_private.model_prices, p_input_tokens integer, p_output_tokens integer) TO llm_auditor;
 GRANT ALL ON FUNCTION llm_private.worst_case_micros(p llm_private.model_prices, p_input_tokens integer, p_output_tokens integer) TO llm_app;
+GRANT ALL ON FUNCTION llm_private.worst_case_micros(p llm_private.model_prices, p_input_tokens integer, p_output_tokens integer) TO llm_viewer;
 
 --
 -- Name: FUNCTION add_request_job(p_request_pk bigint); Type: ACL; Schema: llm_queue; Owner: llm_worker

@@ -74,3 +74,6 @@ grant execute on function llm_private.cost_micros(bigint, bigint),
   llm_private.worst_case_micros(llm_private.model_prices, integer, integer),
   llm_private.max_output_within(llm_private.model_prices, integer, bigint),
   llm_private.price_in_effect(text, text, timestamptz) to llm_money, llm_operator, llm_auditor, llm_app;
+-- llm_viewer: the audit views derive a refused call's worst case from its price (llm.calls, llm.decision_log).
+grant execute on function llm_private.call_cost_micros(llm_private.model_prices, integer, integer, integer),
+  llm_private.worst_case_micros(llm_private.model_prices, integer, integer) to llm_viewer;

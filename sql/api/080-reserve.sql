@@ -351,7 +351,8 @@ begin
     if v_headroom is not null and v_worst > v_headroom then
       new.limit_id := binding.limit_id; new.limit_cap := binding.cap; new.limit_used := v_bind_used;
       if binding.action = 'block' then
-        new.reason := 'limit';
+        -- The figures compared: the model and the max output asked (the worst case derives from them); nothing is held.
+        new.reason := 'limit'; new.price_id := p.id; new.max_output_tokens := v_max_out;
         perform llm_private.breaker_unclaim(v_probes, null, v_now);
         return new;
       end if;
@@ -434,7 +435,10 @@ begin
              and u.budget_scope = v_ks[v_idx] and u.period_start = v_kp[v_idx] and u.shard = v_kh[v_idx];
         end loop;
         new.reason := 'limit'; new.limit_id := l.limit_id; new.limit_cap := l.cap; new.limit_used := h.used;
-        new.price_id := chosen_p.id;
+        -- The amount that did not fit stays readable (held_micros stays 0, nothing is held or charged): the model and the max
+        -- output asked, from which llm.calls and llm.decision_log derive the worst case (micros) or the tokens (input + output).
+        -- Left at 0, the refusal showed a worst case of 0 against its cap and used.
+        new.price_id := chosen_p.id; new.max_output_tokens := v_max_out;
         perform llm_private.breaker_unclaim(v_probes, null, v_now);
         return new;
       end if;
@@ -621,7 +625,7 @@ begin
 end
 $$;
 comment on function llm.reserve_call(bigint, integer, integer, integer, text, text, real[]) is
-  'Before a provider call (the worker, as llm_money, in the job''s tenant+user context): decides and holds. decision allow | cap | fallback: call provider:model with max_output_tokens, then llm.settle_call (or llm.release_call if no request was sent); block: refused (reason names the limit, with limit_id, limit_scope, limit_window, limit_cap and limit_used; the same figures for the limit that capped or moved a call; with retry_after_ms, the request stays open: every model of its chain was behind an open breaker before the job''s last attempt, so the job tries again after that many ms); cached: cached_output is the answer, nothing to call; replay: in_flight (this job attempt already holds attempt_no) or request_final; wait: an identical request fills the cache, LISTEN llm_cache_filled for the fill''s token (returned in cache_key; not the key itself) or ask again after retry_after_ms. p_purpose embedding reserves the embedding call of the semantic cache (at the endpoint''s embedding model''s price); p_embedding (chat only, after that call settled ok) is the question''s vector: when the exact key misses and the endpoint has a threshold, the database looks up the nearest entry of the request''s scope, and a hit is decision cached / semantic_hit, free (llm.calls records similarity, cache_source_pk, semantic_candidates and semantic_bound_hit).';
+  'Before a provider call (the worker, as llm_money, in the job''s tenant+user context): decides and holds. decision allow | cap | fallback: call provider:model with max_output_tokens, then llm.settle_call (or llm.release_call if no request was sent); block: refused (reason names the limit, with limit_id, limit_scope, limit_window, limit_cap and limit_used; refused by a limit, max_output_tokens and worst_case_micros are what the call asked, held_micros 0; the same figures for the limit that capped or moved a call; with retry_after_ms, the request stays open: every model of its chain was behind an open breaker before the job''s last attempt, so the job tries again after that many ms); cached: cached_output is the answer, nothing to call; replay: in_flight (this job attempt already holds attempt_no) or request_final; wait: an identical request fills the cache, LISTEN llm_cache_filled for the fill''s token (returned in cache_key; not the key itself) or ask again after retry_after_ms. p_purpose embedding reserves the embedding call of the semantic cache (at the endpoint''s embedding model''s price); p_embedding (chat only, after that call settled ok) is the question''s vector: when the exact key misses and the endpoint has a threshold, the database looks up the nearest entry of the request''s scope, and a hit is decision cached / semantic_hit, free (llm.calls records similarity, cache_source_pk, semantic_candidates and semantic_bound_hit).';
 
 grant execute on function llm_private.request_used_micros(uuid, bigint),
   llm_private.subject_used(llm_private.applicable_limit, uuid, uuid, text, timestamptz, timestamptz) to llm_money, llm_operator, llm_auditor;

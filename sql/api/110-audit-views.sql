@@ -10,7 +10,11 @@ select a.tenant_id, a.user_id, q.request_id, q.endpoint::text as endpoint, a.req
        a.state::text as state, pr.provider || ':' || pr.model as model_ref, a.input_tokens_estimate, a.max_output_tokens,
        a.held_micros, a.cost_micros, a.charged_micros, greatest(coalesce(a.cost_micros, 0) - a.held_micros, 0) as overrun_micros,
        a.usage_unknown, a.late, a.input_tokens, a.cached_input_tokens, a.output_tokens, a.latency_ms, a.provider_status::text as provider_status,
-       a.limit_id, a.limit_cap, a.limit_used, a.cache_source_pk, a.similarity, a.semantic_candidates, a.semantic_bound_hit,
+       a.limit_id, a.limit_cap, a.limit_used, lx.unit as limit_unit,
+       case when lx.unit <> 'elapsed_ms'
+            then llm_private.held_amount(lx.unit::llm_private.limit_unit, wc.worst_case_micros, a.input_tokens_estimate, a.max_output_tokens,
+                                         a.purpose) end as limit_asked,
+       wc.worst_case_micros, a.cache_source_pk, a.similarity, a.semantic_candidates, a.semantic_bound_hit,
        a.distillation_eligible,
        a.distillation_reason::text as distillation_reason, a.reserved_at, a.expires_at, a.ended_at as settled_at, a.trace_id,
        q.budget_scope,
@@ -19,20 +23,28 @@ select a.tenant_id, a.user_id, q.request_id, q.endpoint::text as endpoint, a.req
   join llm_private.requests q on q.tenant_id = a.tenant_id and q.id = a.request_pk
   left join llm_private.model_prices pr on pr.id = a.price_id
   left join llm_private.limits li on li.id = a.limit_id
-  left join llm_private.meters m on m.id = li.meter_id;
-comment on view llm.calls is 'Every attempt (reserve): its decision and the figures compared, the hold, and what it was charged (overrun = cost above the hold; usage_unknown = charged the full hold; late = corrected after expiry or release). purpose embedding = the semantic cache''s embedding call; a semantic hit has similarity and cache_source_pk; semantic_candidates and semantic_bound_hit say what the lookup compared (bound_hit: the scope held more entries than the bound). meters = the meters the call was held and charged on (its footprint, in meter id order; NULL when it held nothing: refused, cached), i.e. the limits it was checked against and fitted.';
+  left join llm_private.meters m on m.id = li.meter_id
+  -- The worst case: what was held, or for a call refused with a model chosen, what it would have held (its max output asked).
+  cross join lateral (select case when a.state = 'refused' and pr.id is not null
+                                  then llm_private.worst_case_micros(pr, a.input_tokens_estimate, a.max_output_tokens)
+                                  else a.held_micros end as worst_case_micros) wc
+  -- The unit of the limit that decided (the payload's cost ceiling: micros).
+  cross join lateral (select coalesce(m.unit::text, case when a.reason = 'limit' and a.limit_id is null then 'micros' end) as unit) lx;
+comment on view llm.calls is 'Every attempt (reserve): its decision and the figures compared, the hold, and what it was charged (overrun = cost above the hold; usage_unknown = charged the full hold; late = corrected after expiry or release). purpose embedding = the semantic cache''s embedding call; a semantic hit has similarity and cache_source_pk; semantic_candidates and semantic_bound_hit say what the lookup compared (bound_hit: the scope held more entries than the bound). meters = the meters the call was held and charged on (its footprint, in meter id order; NULL when it held nothing: refused, cached), i.e. the limits it was checked against and fitted. max_output_tokens = the max output granted, or for a call refused by a limit the max output it asked (held_micros and charged_micros stay 0); worst_case_micros = what was held, or for that refusal what it would have held. limit_unit = the unit of the limit that decided (micros, tokens, calls, elapsed_ms); limit_asked = what the call asked of it in that unit (the worst case in micros, input estimate + max output in tokens, 1 call; NULL for elapsed_ms), the amount compared: limit_used + limit_asked > limit_cap refused it.';
 
 create view llm.decision_log with (security_invoker = true) as
 select c.reserved_at as decided_at, c.tenant_id, c.user_id, c.request_id, c.endpoint, c.attempt_no, c.purpose, c.decision, c.reason,
-       c.model_ref, c.input_tokens_estimate, c.max_output_tokens as granted_max_output_tokens, c.held_micros as worst_case_micros,
+       c.model_ref, c.input_tokens_estimate, case when c.state = 'refused' then 0 else c.max_output_tokens end as granted_max_output_tokens,
+       c.worst_case_micros,
        c.limit_id,
        coalesce(m.scope::text, case when c.limit_id is null and c.reason = 'cost_ceiling' then 'request' end) as limit_scope,
        coalesce(m."window"::text, case when c.limit_id is null and c.reason = 'cost_ceiling' then 'request' end) as limit_window,
-       c.limit_cap, c.limit_used, c.meters
+       c.limit_cap, c.limit_used, c.meters, c.limit_unit, c.limit_asked,
+       case when c.state = 'refused' then c.max_output_tokens end as asked_max_output_tokens
   from llm.calls c
   left join llm_private.limits li on li.id = c.limit_id
   left join llm_private.meters m on m.id = li.meter_id;
-comment on view llm.decision_log is 'Every reserve decision with the limit that decided (id, scope, window; the payload''s cost ceiling is scope and window request) and the figures it compared (cap and used); meters = the meters an admitted call was held on (every limit it fitted: why it was allowed; the figures are in llm.limit_usage).';
+comment on view llm.decision_log is 'Every reserve decision with the limit that decided (id, scope, window, unit; the payload''s cost ceiling is scope and window request, unit micros) and the figures it compared: limit_used + limit_asked against limit_cap, in limit_unit (a refusal: limit_asked is the worst case in micros, the input estimate + asked_max_output_tokens in tokens, 1 call). worst_case_micros = what the call held, or for a refusal what it would have held at asked_max_output_tokens (a refusal''s max output asked, 0 when no model was chosen; NULL for an admitted call, whose granted_max_output_tokens is what it held for; a refusal grants 0); meters = the meters an admitted call was held on (every limit it fitted: why it was allowed; the figures are in llm.limit_usage).';
 
 /*
  * A budget scope's deadline as reserve enforces it: started_at + the smallest cap of the hard elapsed_ms limits that

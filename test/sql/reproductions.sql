@@ -1,7 +1,7 @@
 -- One test per attack reproduced against 0.1 (issue "The database is the boundary"), each now refused or harmless.
 -- The attacker holds the application's role (an SQL injection) in tenant A user A1's context, or the money role.
 begin;
-select plan(81);
+select plan(87);
 select tests.seed();
 select ok(tests.enqueue(tests.tenant_a(), tests.user_a1(), 'v-1') > 0 and tests.enqueue(tests.tenant_b(), tests.user_b1(), 'v-b') > 0
   and tests.enqueue(tests.tenant_a(), tests.user_a2(), 'v-a2', 'explanation', 'mock:small', 100, 'q', '{"source_watermark": "w"}') > 0,
@@ -395,6 +395,39 @@ select is((select array_agg(distinct u.cap) from llm_private.usage u join llm_pr
             where m.name = 'user_monthly' and u.user_id = 'c2310000-0000-0000-0000-000000000001'), '{30000}'::bigint[],
   '23. an adjustment back-dated before the limit change leaves the cap in effect on the usage row');
 select is(tests.drift_rows(), 0::bigint, '23. and usage equals the ledger');
+
+-- 24. (review of refusals' figures) A hold that did not fit left max_output_tokens and held_micros at 0, so the amount compared
+-- was stored nowhere: llm.decision_log said block | user_monthly | worst_case_micros 0 | cap 70 000 | used 45 000 for
+-- 45 000 + 40 000 > 70 000, llm.reserve_call a worst case of 10 000 (input only), and a tokens limit's asked tokens were
+-- invisible. The refusal keeps the max output asked (nothing held or charged); the views derive the amount and name its unit.
+select tests.act_as_role('llm_operator');
+select llm.set_limit('user_monthly', 70000, 'c2300000-0000-0000-0000-00000000000c', 'c2330000-0000-0000-0000-000000000003');
+select llm.define_meter('user_day_tokens_r24', 'user', 'day', 'tokens', p_tenant_id => 'c2300000-0000-0000-0000-00000000000c');
+select llm.set_limit('user_day_tokens_r24', 2500, 'c2300000-0000-0000-0000-00000000000c', 'c2340000-0000-0000-0000-000000000004');
+select tests.as_admin();
+select tests.settle(tests.request_pk('r24-1'), 1, 'ok', 1000, 0, 1000)
+  from tests.call('c2300000-0000-0000-0000-00000000000c', 'c2330000-0000-0000-0000-000000000003', 'r24-1', 'budget_optimization');
+select tests.act_as_role('llm_operator');
+select llm.adjust_usage('c2300000-0000-0000-0000-00000000000c', 'c2330000-0000-0000-0000-000000000003', 5000, 'a debit');
+select tests.as_admin();
+select results_eq($$select decision, reason, max_output_tokens, held_micros, worst_case_micros, limit_cap, limit_used
+                     from tests.call('c2300000-0000-0000-0000-00000000000c', 'c2330000-0000-0000-0000-000000000003', 'r24-3', 'budget_optimization')$$,
+  $$values ('block', 'user_monthly', 1000, 0::bigint, 40000::bigint, 70000::bigint, 45000::bigint)$$,
+  '24. llm.reserve_call: 45 000 used + a worst case of 40 000 (1 000 output tokens asked) > 70 000, nothing held');
+select results_eq($$select decision, granted_max_output_tokens, asked_max_output_tokens, worst_case_micros, limit_unit, limit_asked, limit_cap, limit_used
+                     from llm.decision_log where request_id = 'r24-3'$$,
+  $$values ('block', 0, 1000, 40000::bigint, 'micros', 40000::bigint, 70000::bigint, 45000::bigint)$$,
+  '24. llm.decision_log shows the amount compared and its unit');
+select results_eq($$select state, held_micros, charged_micros, max_output_tokens, worst_case_micros from llm.calls where request_id = 'r24-3'$$,
+  $$values ('refused', 0::bigint, 0::bigint, 1000, 40000::bigint)$$, '24. the refused attempt holds and charges nothing');
+select tests.settle(tests.request_pk('r24-4'), 1, 'ok', 1000, 0, 500)
+  from tests.call('c2300000-0000-0000-0000-00000000000c', 'c2340000-0000-0000-0000-000000000004', 'r24-4', 'budget_optimization', 'mock:small');
+select is((select decision from tests.call('c2300000-0000-0000-0000-00000000000c', 'c2340000-0000-0000-0000-000000000004', 'r24-5',
+  'budget_optimization', 'mock:small')), 'block', '24. a tokens limit refuses');
+select results_eq($$select decision, reason, limit_unit, limit_asked, limit_cap, limit_used from llm.decision_log where request_id = 'r24-5'$$,
+  $$values ('block', 'user_day_tokens_r24', 'tokens', 2000::bigint, 2500::bigint, 1500::bigint)$$,
+  '24. a tokens limit: 1 500 used + 2 000 asked (1 000 in + 1 000 out) > 2 500, in tokens');
+select is(tests.drift_rows(), 0::bigint, '24. refusals leave usage equal to the ledger');
 
 select * from finish();
 rollback;

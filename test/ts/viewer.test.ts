@@ -199,6 +199,7 @@ test('the functions llm_viewer may run are the audit views\' own helpers (pinned
   expect(rows.map((r) => r.f)).toEqual([
     'llm_private.applicable_limits(uuid,uuid,llm_private.endpoint,text,text,boolean,timestamp with time zone)',
     'llm_private.budget_scope_deadline(uuid,uuid,llm_private.endpoint,timestamp with time zone)',
+    'llm_private.call_cost_micros(llm_private.model_prices,integer,integer,integer)',
     'llm_private.charged_amount(llm_private.limit_unit,llm_private.attempt_state,bigint,boolean,integer,integer,integer,integer,integer,llm_private.purpose)',
     'llm_private.declared_role_settings()',
     'llm_private.held_amount(llm_private.limit_unit,bigint,integer,integer,llm_private.purpose)',
@@ -212,6 +213,7 @@ test('the functions llm_viewer may run are the audit views\' own helpers (pinned
     'llm_private.role_settings_live()',
     'llm_private.usage_key(llm_private.limit_scope,llm_private.limit_window,smallint,uuid,uuid,text,timestamp with time zone,timestamp with time zone)',
     'llm_private.usage_shard(llm_private.limit_scope,smallint,uuid,uuid)',
+    'llm_private.worst_case_micros(llm_private.model_prices,integer,integer)',
   ]);
 });
 
