@@ -27,7 +27,9 @@ export type MockFault =
   | { kind: 'no_usage' }
   | { kind: 'drop' }
   /** A chat answer whose text (and reasoning, when given) is exactly this, billed as counted. */
-  | { kind: 'content'; text: string; reasoning?: string };
+  | { kind: 'content'; text: string; reasoning?: string }
+  /** A chat answer that says another model served it (a gateway's routing or fallback). */
+  | { kind: 'answered_as'; model: string };
 
 export interface MockRequest {
   path: string;
@@ -448,6 +450,7 @@ export async function startMockProvider(opts: { port?: number; host?: string } =
     }
     try {
       if (isChat && fault?.kind === 'content') return send(res, 200, withContent(chatCompletion(parseChatBody(record.body), true), fault));
+      if (isChat && fault?.kind === 'answered_as') return send(res, 200, { ...chatCompletion(parseChatBody(record.body), true), model: fault.model });
       send(res, 200, isChat ? chatCompletion(parseChatBody(record.body), fault?.kind !== 'no_usage') : withoutUsage(embeddings(record.body), fault));
     } catch (e) {
       if (!(e instanceof HttpError)) throw e;

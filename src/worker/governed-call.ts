@@ -19,7 +19,7 @@ import type { Logger } from '../logger';
 import { hasPii, storableText, validateOutput } from '../outputs';
 import type { Endpoint } from '../payload';
 import {
-  estimateInputTokens, findModel, parseModelRef, ProviderConfigError, ProviderError, ProviderNotSentError, TokenizerSchema, tokenizerFor,
+  answersAs, estimateInputTokens, findModel, parseModelRef, ProviderConfigError, ProviderError, ProviderNotSentError, TokenizerSchema, tokenizerFor,
   type ChatResult, type ProviderErrorKind,
 } from '../provider';
 import { semanticText } from '../semantic';
@@ -327,6 +327,14 @@ class GovernedCall {
       if (e instanceof ProviderNotSentError) return this.releaseNotSent(this.attemptNo!, 'chat', e.message);
       if (!(e instanceof ProviderError)) throw e;
       return this.settleFailure(e, modelRef);
+    }
+    if (res.usage && !answersAs(model, res.providerModel)) {
+      // Another model answered (a gateway's routing or fallback): the provider bills that model's price, not the one this
+      // attempt was priced at, so its tokens prove nothing about the cost. Settled as an unknown usage: the full hold.
+      const answered = /^[A-Za-z0-9._:\/@-]{1,200}$/.test(res.providerModel) ? res.providerModel : '(not a model name)';
+      this.log.warn({ event: 'answered_model_mismatch', model: modelRef, answered_model: answered },
+        'the provider answered with another model; charging the full hold');
+      res = { ...res, usage: null };
     }
     return this.settleSuccess(req, res, modelRef, embedding);
   }

@@ -1,5 +1,6 @@
 /** The provider boundary against the real mock server on loopback: config, tokens, chat, embeddings, faults. */
 import {
+  answersAs,
   createProviderClient,
   estimateInputTokens,
   estimateWithEndpoint,
@@ -72,6 +73,20 @@ describe('parseModelRef', () => {
 
   test.each(['gpt-4o', ':gpt-4o', 'openai:', 'OpenAI:gpt-4o', 'open ai:gpt', 'openai:gpt 4o', ''])('rejects %j', (ref) => {
     expect(() => parseModelRef(ref)).toThrow(/invalid model ref/);
+  });
+});
+
+describe('answersAs: whether an answer\'s model is the model asked for', () => {
+  test('its name, a dated snapshot, an Ollama tag of an untagged name, or a configured alias; nothing else', () => {
+    const m = { name: 'gpt-4o-mini', answeredAs: ['my-azure-deployment'] };
+    for (const ok of ['gpt-4o-mini', 'gpt-4o-mini-2024-07-18', 'gpt-4o-mini-0613', 'gpt-4o-mini:latest', 'my-azure-deployment']) {
+      expect([ok, answersAs(m, ok)]).toEqual([ok, true]);
+    }
+    for (const no of ['gpt-4o', 'gpt-4o-mini-audio-preview', 'gpt-4o-mini-2024-07', 'gpt-4o-minix', 'openai/gpt-4o-mini', '']) {
+      expect([no, answersAs(m, no)]).toEqual([no, false]);
+    }
+    expect(answersAs({ name: 'llama3:8b' }, 'llama3:8b:latest')).toBe(false);
+    expect(answersAs({ name: 'llama3:8b' }, 'llama3:8b')).toBe(true);
   });
 });
 
