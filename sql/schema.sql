@@ -2153,7 +2153,9 @@ begin
   if not found then
     return 'refused';
   end if;
-  update llm_private.provider_breakers x set state = 'half_open', probe_started_at = p_at, updated_at = p_at
+  -- A new streak begins with the probe: what reopens the breaker must again come from two tenants (or more).
+  update llm_private.provider_breakers x set state = 'half_open', probe_started_at = p_at, updated_at = p_at,
+         consecutive_failures = 0, streak_tenant_id = null, streak_tenants_many = false
    where x.provider = p_provider and x.model = p_model;
   return 'probe';
 end
@@ -3467,20 +3469,24 @@ begin
   insert into llm_private.provider_breakers (provider, model) values (p_provider, p_model) on conflict do nothing;
   select * into b from llm_private.provider_breakers x where x.provider = p_provider and x.model = p_model for update;
   v_many := b.consecutive_failures > 0 and (b.streak_tenants_many or b.streak_tenant_id is distinct from p_tenant_id);
-  -- A streak opens the breaker at the threshold only when a second tenant failed in it: a tenant decides how long its own
-  -- calls take (max_output_tokens against the call timeout) and what it sends, so one tenant's failures alone stopped every
-  -- tenant's calls to the model (review of the provider boundary). A failed probe (half_open) opens it again at once.
-  v_opens := b.state = 'half_open'
-             or (b.consecutive_failures + 1 >= st.breaker_failure_threshold and (v_many or st.breaker_single_tenant_opens));
+  -- A tenant decides how long its own calls take (max_output_tokens against the call timeout) and what it sends, so its
+  -- failures alone must not stop every tenant's calls to the model (review of the provider boundary). A streak therefore
+  -- opens the breaker only when a second tenant failed in it, and reopens it from half_open the same way (the probe began a
+  -- new streak): a failed probe alone closes it, counting the failure, and the next failures decide. While open, a failure
+  -- (a call sent before it opened) is counted but moves nothing: only the probe decides after the cooldown (one tenant's
+  -- in-flight timeouts had kept it open, and its failed probes reopened it, for as long as it liked; review of the fixes).
+  v_opens := b.state <> 'open' and (v_many or st.breaker_single_tenant_opens)
+             and (b.state = 'half_open' or b.consecutive_failures + 1 >= st.breaker_failure_threshold);
   update llm_private.provider_breakers x
      set consecutive_failures = b.consecutive_failures + 1,
          streak_tenant_id = case when b.consecutive_failures = 0 then p_tenant_id else b.streak_tenant_id end,
          streak_tenants_many = v_many,
          last_failure_at = p_at,
          updated_at = p_at,
-         state = case when v_opens then 'open' else b.state end,
-         open_until = case when v_opens then p_at + make_interval(secs => st.breaker_cooldown_ms / 1000.0) else b.open_until end,
-         opened_count = b.opened_count + case when v_opens and b.state <> 'open' then 1 else 0 end,
+         state = case when v_opens then 'open' when b.state = 'half_open' then 'closed' else b.state end,
+         open_until = case when v_opens then p_at + make_interval(secs => st.breaker_cooldown_ms / 1000.0)
+                           when b.state = 'half_open' then null else b.open_until end,
+         opened_count = b.opened_count + case when v_opens then 1 else 0 end,
          probe_started_at = null
    where x.provider = p_provider and x.model = p_model;
 end
@@ -3492,7 +3498,7 @@ ALTER FUNCTION llm_private.record_breaker_outcome(p_provider text, p_model text,
 -- Name: FUNCTION record_breaker_outcome(p_provider text, p_model text, p_status llm_private.provider_status, p_tenant_id uuid, p_at timestamp with time zone); Type: COMMENT; Schema: llm_private; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm_private.record_breaker_outcome(p_provider text, p_model text, p_status llm_private.provider_status, p_tenant_id uuid, p_at timestamp with time zone) IS 'Records one provider outcome of a tenant''s call: ok closes the breaker (writing only if it was not closed and clean); a provider-side failure counts, and opens it at the threshold when the streak holds failures of two tenants or more (or of one, where settings.breaker_single_tenant_opens), or at once from half_open (the probe failed); client_error and aborted (our worker stopping) are ignored.';
+COMMENT ON FUNCTION llm_private.record_breaker_outcome(p_provider text, p_model text, p_status llm_private.provider_status, p_tenant_id uuid, p_at timestamp with time zone) IS 'Records one provider outcome of a tenant''s call: ok closes the breaker (writing only if it was not closed and clean); a provider-side failure counts, and opens it at the threshold when the streak holds failures of two tenants or more (or of one, where settings.breaker_single_tenant_opens); from half_open (the probe began a new streak) the same rule reopens it at once, else the failed probe closes it; while open a failure moves nothing; client_error and aborted (our worker stopping) are ignored.';
 
 --
 -- Name: request_used_micros(uuid, bigint); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
@@ -4046,6 +4052,10 @@ declare
   e llm_private.limits;
   v_limit_id integer;
   v_cap bigint;
+  -- The alerts to check, once every meter's usage row is held (the lock order: usage, then alerts and windows).
+  a_meter smallint[] := '{}'; a_tenant uuid[] := '{}'; a_user uuid[] := '{}'; a_scope text[] := '{}'; a_period timestamptz[] := '{}';
+  a_shard smallint[] := '{}'; a_spent bigint[] := '{}'; a_quota bigint[] := '{}'; a_shards smallint[] := '{}'; a_limit integer[] := '{}';
+  a_cap bigint[] := '{}';
 begin
   new.created_at := llm_private.now();
   new.created_by := current_user;
@@ -4104,16 +4114,23 @@ begin
           coalesce(new.user_id::text, 'none'), r.spent),
         hint = 'Credit at most what the subject spent in the period of effective_at.';
     end if;
-    -- A debit is money spent: it crosses thresholds (alerts, shutoff trips) as a settle does.
+    -- A debit is money spent: it crosses thresholds (alerts, shutoff trips) as a settle does, once every meter's usage is
+    -- held (below). Alerting meter by meter, an adjustment held one meter's new alert while it waited for the next meter's
+    -- usage, which llm.evaluate_limits had re-capped and held while it waited for that alert (40P01; review of the fixes).
     if new.amount_micros > 0 and r.spent >= r.next_alert_at then
-      perform llm_private.usage_after_spend(l.meter_id, k.k_tenant, k.k_user, k.k_scope, k.k_period, k.k_shard, r.spent, r.quota, l.shards,
-        new.amount_micros, v_limit_id, v_cap);
+      a_meter := a_meter || l.meter_id; a_tenant := a_tenant || k.k_tenant; a_user := a_user || k.k_user; a_scope := a_scope || k.k_scope;
+      a_period := a_period || k.k_period; a_shard := a_shard || k.k_shard; a_spent := a_spent || r.spent; a_quota := a_quota || r.quota;
+      a_shards := a_shards || l.shards; a_limit := a_limit || v_limit_id; a_cap := a_cap || v_cap;
     end if;
     -- A debit beyond this shard's quota takes the excess from the other shards' free quota (escrow stays strict).
     if l.shards > 1 and new.amount_micros > 0 then
       perform llm_private.usage_borrow(l.meter_id, k.k_tenant, k.k_user, k.k_scope, k.k_period, k.k_shard, 0);
     end if;
     new.meter_ids := new.meter_ids || l.meter_id;
+  end loop;
+  for i in 1 .. coalesce(cardinality(a_meter), 0) loop
+    perform llm_private.usage_after_spend(a_meter[i], a_tenant[i], a_user[i], a_scope[i], a_period[i], a_shard[i], a_spent[i], a_quota[i],
+      a_shards[i], new.amount_micros, a_limit[i], a_cap[i]);
   end loop;
   return new;
 end
@@ -4125,7 +4142,7 @@ ALTER FUNCTION llm_private.tg_adjustments__apply() OWNER TO llm_owner;
 -- Name: FUNCTION tg_adjustments__apply(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm_private.tg_adjustments__apply() IS 'BEFORE INSERT on adjustments: refuses (23503) a tenant that does not exist or a user not enrolled in that tenant; applies the amount to spent on every unfiltered micro-USD meter of the subject in the period of effective_at (a debit fires the alerts and shutoff trips it crosses, as a settle does; beyond a shard''s quota it borrows the excess from the other shards), and records which (meter_ids).';
+COMMENT ON FUNCTION llm_private.tg_adjustments__apply() IS 'BEFORE INSERT on adjustments: refuses (23503) a tenant that does not exist or a user not enrolled in that tenant; applies the amount to spent on every unfiltered micro-USD meter of the subject in the period of effective_at (a debit fires the alerts and shutoff trips it crosses, as a settle does, after every meter''s usage row is held; beyond a shard''s quota it borrows the excess from the other shards), and records which (meter_ids).';
 
 --
 -- Name: tg_alerts__guard(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
@@ -4325,8 +4342,10 @@ begin
   v_timeout_ms := case when new.expires_at is null or not isfinite(new.expires_at) then 30000
                        else greatest(1000, least(3600000, (date_part('epoch', new.expires_at - v_now) * 1000)::bigint)) end;
   -- The request's attempts so far: their number (all, and of this purpose: the semantic cache's embedding calls do not use up
-  -- the chat calls' allowance), what they used (live holds included), and whether a hold outlived its expiry.
-  select coalesce(max(a.attempt_no), 0), count(*) filter (where a.purpose = new.purpose),
+  -- the chat calls' allowance, nor do refusals behind an open breaker, which leave the request open for its job's next
+  -- attempt), what they used (live holds included), and whether a hold outlived its expiry.
+  select coalesce(max(a.attempt_no), 0),
+         count(*) filter (where a.purpose = new.purpose and not (a.state = 'refused' and a.reason = 'breaker_open')),
          coalesce(sum(a.charged_micros + case when a.state = 'held' then a.held_micros else 0 end), 0),
          coalesce(bool_or(a.state = 'held' and a.expires_at <= v_now), false)
     into v_last, v_same_purpose, v_req_used, v_overdue

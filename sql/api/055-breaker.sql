@@ -2,7 +2,7 @@
  * The circuit breaker per provider+model, shared by every worker through Postgres.
  *   closed    --(threshold consecutive failures, of two tenants or more)-->  open (until now + cooldown)
  *   open      --(cooldown over: the first reserve claims the probe)-->  half_open
- *   half_open --(probe succeeds)--> closed;  --(probe fails)--> open again
+ *   half_open --(probe succeeds)--> closed;  --(probe fails: a new streak)--> open again if two tenants failed in it, else closed
  * A probe that never reports (its worker died) is replaced after another cooldown.
  * Failures are provider-side outcomes (error, timeout, rate_limited, malformed, network), recorded
  * at settle; client errors (4xx) say nothing about the provider's health.
@@ -36,7 +36,9 @@ begin
   if not found then
     return 'refused';
   end if;
-  update llm_private.provider_breakers x set state = 'half_open', probe_started_at = p_at, updated_at = p_at
+  -- A new streak begins with the probe: what reopens the breaker must again come from two tenants (or more).
+  update llm_private.provider_breakers x set state = 'half_open', probe_started_at = p_at, updated_at = p_at,
+         consecutive_failures = 0, streak_tenant_id = null, streak_tenants_many = false
    where x.provider = p_provider and x.model = p_model;
   return 'probe';
 end
@@ -94,26 +96,30 @@ begin
   insert into llm_private.provider_breakers (provider, model) values (p_provider, p_model) on conflict do nothing;
   select * into b from llm_private.provider_breakers x where x.provider = p_provider and x.model = p_model for update;
   v_many := b.consecutive_failures > 0 and (b.streak_tenants_many or b.streak_tenant_id is distinct from p_tenant_id);
-  -- A streak opens the breaker at the threshold only when a second tenant failed in it: a tenant decides how long its own
-  -- calls take (max_output_tokens against the call timeout) and what it sends, so one tenant's failures alone stopped every
-  -- tenant's calls to the model (review of the provider boundary). A failed probe (half_open) opens it again at once.
-  v_opens := b.state = 'half_open'
-             or (b.consecutive_failures + 1 >= st.breaker_failure_threshold and (v_many or st.breaker_single_tenant_opens));
+  -- A tenant decides how long its own calls take (max_output_tokens against the call timeout) and what it sends, so its
+  -- failures alone must not stop every tenant's calls to the model (review of the provider boundary). A streak therefore
+  -- opens the breaker only when a second tenant failed in it, and reopens it from half_open the same way (the probe began a
+  -- new streak): a failed probe alone closes it, counting the failure, and the next failures decide. While open, a failure
+  -- (a call sent before it opened) is counted but moves nothing: only the probe decides after the cooldown (one tenant's
+  -- in-flight timeouts had kept it open, and its failed probes reopened it, for as long as it liked; review of the fixes).
+  v_opens := b.state <> 'open' and (v_many or st.breaker_single_tenant_opens)
+             and (b.state = 'half_open' or b.consecutive_failures + 1 >= st.breaker_failure_threshold);
   update llm_private.provider_breakers x
      set consecutive_failures = b.consecutive_failures + 1,
          streak_tenant_id = case when b.consecutive_failures = 0 then p_tenant_id else b.streak_tenant_id end,
          streak_tenants_many = v_many,
          last_failure_at = p_at,
          updated_at = p_at,
-         state = case when v_opens then 'open' else b.state end,
-         open_until = case when v_opens then p_at + make_interval(secs => st.breaker_cooldown_ms / 1000.0) else b.open_until end,
-         opened_count = b.opened_count + case when v_opens and b.state <> 'open' then 1 else 0 end,
+         state = case when v_opens then 'open' when b.state = 'half_open' then 'closed' else b.state end,
+         open_until = case when v_opens then p_at + make_interval(secs => st.breaker_cooldown_ms / 1000.0)
+                           when b.state = 'half_open' then null else b.open_until end,
+         opened_count = b.opened_count + case when v_opens then 1 else 0 end,
          probe_started_at = null
    where x.provider = p_provider and x.model = p_model;
 end
 $$;
 comment on function llm_private.record_breaker_outcome(text, text, llm_private.provider_status, uuid, timestamptz) is
-  'Records one provider outcome of a tenant''s call: ok closes the breaker (writing only if it was not closed and clean); a provider-side failure counts, and opens it at the threshold when the streak holds failures of two tenants or more (or of one, where settings.breaker_single_tenant_opens), or at once from half_open (the probe failed); client_error and aborted (our worker stopping) are ignored.';
+  'Records one provider outcome of a tenant''s call: ok closes the breaker (writing only if it was not closed and clean); a provider-side failure counts, and opens it at the threshold when the streak holds failures of two tenants or more (or of one, where settings.breaker_single_tenant_opens); from half_open (the probe began a new streak) the same rule reopens it at once, else the failed probe closes it; while open a failure moves nothing; client_error and aborted (our worker stopping) are ignored.';
 
 /* The money role writes the breaker only through the ledger's triggers; the operator by hand. */
 create or replace function llm_private.tg_provider_breakers__guard() returns trigger

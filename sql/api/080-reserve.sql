@@ -161,8 +161,10 @@ begin
   v_timeout_ms := case when new.expires_at is null or not isfinite(new.expires_at) then 30000
                        else greatest(1000, least(3600000, (date_part('epoch', new.expires_at - v_now) * 1000)::bigint)) end;
   -- The request's attempts so far: their number (all, and of this purpose: the semantic cache's embedding calls do not use up
-  -- the chat calls' allowance), what they used (live holds included), and whether a hold outlived its expiry.
-  select coalesce(max(a.attempt_no), 0), count(*) filter (where a.purpose = new.purpose),
+  -- the chat calls' allowance, nor do refusals behind an open breaker, which leave the request open for its job's next
+  -- attempt), what they used (live holds included), and whether a hold outlived its expiry.
+  select coalesce(max(a.attempt_no), 0),
+         count(*) filter (where a.purpose = new.purpose and not (a.state = 'refused' and a.reason = 'breaker_open')),
          coalesce(sum(a.charged_micros + case when a.state = 'held' then a.held_micros else 0 end), 0),
          coalesce(bool_or(a.state = 'held' and a.expires_at <= v_now), false)
     into v_last, v_same_purpose, v_req_used, v_overdue

@@ -204,6 +204,10 @@ declare
   e llm_private.limits;
   v_limit_id integer;
   v_cap bigint;
+  -- The alerts to check, once every meter's usage row is held (the lock order: usage, then alerts and windows).
+  a_meter smallint[] := '{}'; a_tenant uuid[] := '{}'; a_user uuid[] := '{}'; a_scope text[] := '{}'; a_period timestamptz[] := '{}';
+  a_shard smallint[] := '{}'; a_spent bigint[] := '{}'; a_quota bigint[] := '{}'; a_shards smallint[] := '{}'; a_limit integer[] := '{}';
+  a_cap bigint[] := '{}';
 begin
   new.created_at := llm_private.now();
   new.created_by := current_user;
@@ -262,10 +266,13 @@ begin
           coalesce(new.user_id::text, 'none'), r.spent),
         hint = 'Credit at most what the subject spent in the period of effective_at.';
     end if;
-    -- A debit is money spent: it crosses thresholds (alerts, shutoff trips) as a settle does.
+    -- A debit is money spent: it crosses thresholds (alerts, shutoff trips) as a settle does, once every meter's usage is
+    -- held (below). Alerting meter by meter, an adjustment held one meter's new alert while it waited for the next meter's
+    -- usage, which llm.evaluate_limits had re-capped and held while it waited for that alert (40P01; review of the fixes).
     if new.amount_micros > 0 and r.spent >= r.next_alert_at then
-      perform llm_private.usage_after_spend(l.meter_id, k.k_tenant, k.k_user, k.k_scope, k.k_period, k.k_shard, r.spent, r.quota, l.shards,
-        new.amount_micros, v_limit_id, v_cap);
+      a_meter := a_meter || l.meter_id; a_tenant := a_tenant || k.k_tenant; a_user := a_user || k.k_user; a_scope := a_scope || k.k_scope;
+      a_period := a_period || k.k_period; a_shard := a_shard || k.k_shard; a_spent := a_spent || r.spent; a_quota := a_quota || r.quota;
+      a_shards := a_shards || l.shards; a_limit := a_limit || v_limit_id; a_cap := a_cap || v_cap;
     end if;
     -- A debit beyond this shard's quota takes the excess from the other shards' free quota (escrow stays strict).
     if l.shards > 1 and new.amount_micros > 0 then
@@ -273,11 +280,15 @@ begin
     end if;
     new.meter_ids := new.meter_ids || l.meter_id;
   end loop;
+  for i in 1 .. coalesce(cardinality(a_meter), 0) loop
+    perform llm_private.usage_after_spend(a_meter[i], a_tenant[i], a_user[i], a_scope[i], a_period[i], a_shard[i], a_spent[i], a_quota[i],
+      a_shards[i], new.amount_micros, a_limit[i], a_cap[i]);
+  end loop;
   return new;
 end
 $$;
 comment on function llm_private.tg_adjustments__apply() is
-  'BEFORE INSERT on adjustments: refuses (23503) a tenant that does not exist or a user not enrolled in that tenant; applies the amount to spent on every unfiltered micro-USD meter of the subject in the period of effective_at (a debit fires the alerts and shutoff trips it crosses, as a settle does; beyond a shard''s quota it borrows the excess from the other shards), and records which (meter_ids).';
+  'BEFORE INSERT on adjustments: refuses (23503) a tenant that does not exist or a user not enrolled in that tenant; applies the amount to spent on every unfiltered micro-USD meter of the subject in the period of effective_at (a debit fires the alerts and shutoff trips it crosses, as a settle does, after every meter''s usage row is held; beyond a shard''s quota it borrows the excess from the other shards), and records which (meter_ids).';
 create or replace trigger _100_apply before insert on llm_private.adjustments
   for each row execute function llm_private.tg_adjustments__apply();
 create or replace trigger _100_no_update before update or delete on llm_private.adjustments

@@ -1,7 +1,7 @@
 -- The circuit breaker shared by all workers: opens after 3 consecutive provider failures of two tenants or more, falls back
 -- or defers during the cooldown, then one half-open probe decides; healthy traffic never writes it.
 begin;
-select plan(28);
+select plan(34);
 select tests.seed();
 
 create function pg_temp.fail_once(p_id text, p_tenant uuid default tests.tenant_a(), p_user uuid default tests.user_a1(),
@@ -24,8 +24,18 @@ select results_eq($$select decision || '/' || reason, retry_after_ms
   $$values ('block/breaker_open', 30000)$$, 'a model without a chain is refused while open, to be tried again after the cooldown');
 select results_eq($$select state::text, reason from llm_private.requests where request_id = 'b-4'$$,
   $$values ('queued', null::llm_private.reason)$$, 'its request stays open (its job tries again)');
+-- (review of the fixes) Deferrals counted against max_attempts_per_request: with it at 2, the third job attempt ended the
+-- request attempts_exhausted though no call had been made.
+select tests.act_as_role('llm_operator');
+select llm.set_setting('max_attempts_per_request', '2');
+select tests.as_admin();
+select results_eq($$select decision || '/' || reason, retry_after_ms from tests.reserve(tests.request_pk('b-4'), 2, 100)$$,
+  $$values ('block/breaker_open', 30000)$$, 'the job''s second attempt is deferred again (a deferral uses up no call attempt)');
 select results_eq($$select decision || '/' || reason, retry_after_ms from tests.reserve(tests.request_pk('b-4'), 3, 100)$$,
   $$values ('block/breaker_open', null::int)$$, 'on the job''s last attempt (enqueue_max_attempts) the refusal is final...');
+select tests.act_as_role('llm_operator');
+select llm.set_setting('max_attempts_per_request', '5');
+select tests.as_admin();
 select results_eq($$select state::text, reason from llm_private.requests where request_id = 'b-4'$$,
   $$values ('refused', 'breaker_open'::llm_private.reason)$$, '... and ends the request refused');
 insert into llm_private.provider_breakers (provider, model, state, consecutive_failures, open_until) values ('mock', 'large', 'open', 3, '2026-03-15 10:31:00+00');
@@ -77,6 +87,23 @@ select throws_ok($$update llm_private.provider_breakers set state = 'open', open
   'the money role cannot force a breaker open by hand');
 select tests.act_as_app(tests.tenant_a(), tests.user_a1());
 select throws_ok($$select llm.reset_breaker('mock', 'large')$$, '42501', null, 'the application cannot reset one');
+
+-- (review of the fixes) One tenant kept a breaker open that two had opened: its failed probes reopened it, and its calls
+-- still in flight pushed the end of the cooldown. A probe begins a new streak; alone, its failure closes the breaker.
+select tests.as_admin();
+update llm_private.provider_breakers set state = 'open', open_until = '2026-03-15 10:30:00+00', consecutive_failures = 3,
+  streak_tenant_id = tests.tenant_a(), streak_tenants_many = true where model = 'large';
+select is(pg_temp.fail_once('b-p1', tests.tenant_a(), tests.user_a1(), 'mock:large'), 'settled', 'a tenant''s probe fails...');
+select results_eq($$select state, consecutive_failures, open_until from llm_private.provider_breakers where model = 'large'$$,
+  $$values ('closed', 1, null::timestamptz)$$, '... and closes the breaker (one tenant''s failure reopens nothing)');
+update llm_private.provider_breakers set state = 'closed', open_until = null, consecutive_failures = 0 where model = 'large';
+select is((select decision from tests.call(tests.tenant_a(), tests.user_a1(), 'b-p2', 'investigation', 'mock:large', 100)), 'allow',
+  'a call of that tenant in flight...');
+update llm_private.provider_breakers set state = 'open', open_until = '2026-03-15 10:31:00+00', streak_tenants_many = true,
+  consecutive_failures = 3 where model = 'large';
+select is((select state from tests.settle(tests.request_pk('b-p2'), 1, 'timeout', null, null, null)), 'settled', '... fails while it is open...');
+select results_eq($$select state, open_until from llm_private.provider_breakers where model = 'large'$$,
+  $$values ('open', '2026-03-15 10:31:00+00'::timestamptz)$$, '... and does not push the end of its cooldown');
 
 -- A deployment with one tenant lets one tenant open it.
 select tests.act_as_role('llm_operator');
