@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
 import { signContext, withApp, withMoney, withRole } from '../../src/db/context';
 import { createTestDb, TestDb } from '../support/db';
+import { blocked } from '../support/locks';
 import { TEST_CONTEXT_SECRET } from '../support/admin';
 
 const CLIENTS = 36;
@@ -346,17 +347,6 @@ test('two settles crossing a tripping limit on two shards at once open one shuto
   await admin.query('select llm.end_limit($1)', [limit]);
 }, 60_000);
 
-/** Resolves once at least n sessions of this database are blocked by another (pg_blocking_pids: the lock manager's live view). */
-async function blocked(n: number): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    const { rows } = await admin.query(
-      `select count(*)::int as n from pg_stat_activity where datname = current_database() and cardinality(pg_blocking_pids(pid)) > 0`);
-    if (rows[0].n >= n) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`fewer than ${n} sessions blocked`);
-}
-
 test('two reserves whose shards were re-capped while they waited never deadlock (they let go of their shard before they follow the cap)', async () => {
   // (tenth and twelfth reviews) A reserve's update of its shard waited for a transaction changing the cap; its re-check then
   // failed (the cap was no longer the one it read), and PostgreSQL kept the re-checked row locked. It then locked the shards
@@ -402,9 +392,9 @@ test('two reserves whose shards were re-capped while they waited never deadlock 
     const changed = await recap.query(`update llm_private.usage set cap = cap + 7, quota = quota + 1 where limit_id = $1 and shard <> 0`, [limit]);
     expect(changed.rowCount).toBe(7);
     const both = [reserve(users[0]!, pks[0]!), reserve(users[1]!, pks[1]!)];
-    await blocked(2); // both at their own shard
+    await blocked(admin, 2); // both at their own shard
     await recap.query('commit'); // no session is blocked by it any more once this returns
-    await blocked(2); // both at shard 0 (the second behind the first), having re-checked their own
+    await blocked(admin, 2); // both at shard 0 (the second behind the first), having re-checked their own
     await reader.query('commit');
     expect(await Promise.all(both)).toEqual([{ d: 'allow', e: null }, { d: 'allow', e: null }]);
   } finally {

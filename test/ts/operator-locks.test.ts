@@ -6,6 +6,7 @@
 import type { Pool } from 'pg';
 import { withRole } from '../../src/db/context';
 import { createTestDb, TestDb } from '../support/db';
+import { blocked } from '../support/locks';
 
 let db: TestDb;
 let admin: Pool;
@@ -17,17 +18,6 @@ beforeAll(async () => {
   operator = db.pool('llm_operator', 4);
 });
 afterAll(async () => db.drop());
-
-/** Resolves once at least n sessions of this database are blocked by another (pg_blocking_pids). */
-async function blocked(n: number): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    const { rows } = await admin.query(
-      `select count(*)::int as n from pg_stat_activity where datname = current_database() and cardinality(pg_blocking_pids(pid)) > 0`);
-    if (rows[0].n >= n) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`fewer than ${n} sessions blocked`);
-}
 
 test('evaluate_limits re-capping a tenant and an adjustment crossing an alert of its user never deadlock', async () => {
   // (review of the fixes, 2026-11-26) evaluate_limits re-caps stale subjects first (holding their usage rows) and alerts after;
@@ -60,11 +50,11 @@ test('evaluate_limits re-capping a tenant and an adjustment crossing an alert of
     await holder.query(`select 1 from llm_private.usage u join llm_private.meters m on m.id = u.meter_id
                          where m.name = 'tenant_monthly' and u.tenant_id = tests.tenant_b() for update`);
     const evaluate = settle(withRole(operator, 'llm_operator', async (x) => (await x.query('select llm.evaluate_limits() as n')).rows[0].n));
-    await blocked(1);
+    await blocked(admin, 1);
     // The debit crosses A1's 80 % (24 000 of 30 000): user_monthly first, then tenant A's rows, which evaluate_limits holds.
     const adjust = settle(withRole(operator, 'llm_operator', async (x) =>
       (await x.query(`select llm.adjust_usage(tests.tenant_a(), tests.user_a1(), 1000, 'crossing') as id`)).rows[0].id));
-    await blocked(2);
+    await blocked(admin, 2);
     await holder.query('commit');
     const [e, a] = await Promise.all([evaluate, adjust]);
     expect({ evaluate: e.e, adjust: a.e }).toEqual({ evaluate: null, adjust: null });
