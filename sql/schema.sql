@@ -2153,9 +2153,7 @@ begin
   if not found then
     return 'refused';
   end if;
-  -- A new streak begins with the probe: what reopens the breaker must again come from two tenants (or more).
-  update llm_private.provider_breakers x set state = 'half_open', probe_started_at = p_at, updated_at = p_at,
-         consecutive_failures = 0, streak_tenant_id = null, streak_tenants_many = false
+  update llm_private.provider_breakers x set state = 'half_open', probe_started_at = p_at, updated_at = p_at
    where x.provider = p_provider and x.model = p_model;
   return 'probe';
 end
@@ -3441,10 +3439,10 @@ ALTER FUNCTION llm_private.price_in_effect(p_provider text, p_model text, p_at t
 COMMENT ON FUNCTION llm_private.price_in_effect(p_provider text, p_model text, p_at timestamp with time zone) IS 'The price row in effect for a model at an instant (all NULL when none: unknown model, refused, never free).';
 
 --
--- Name: record_breaker_outcome(text, text, llm_private.provider_status, uuid, timestamp with time zone); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+-- Name: record_breaker_outcome(text, text, llm_private.provider_status, uuid, timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
 --
 
-CREATE FUNCTION llm_private.record_breaker_outcome(p_provider text, p_model text, p_status llm_private.provider_status, p_tenant_id uuid, p_at timestamp with time zone) RETURNS void
+CREATE FUNCTION llm_private.record_breaker_outcome(p_provider text, p_model text, p_status llm_private.provider_status, p_tenant_id uuid, p_reserved_at timestamp with time zone, p_at timestamp with time zone) RETURNS void
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog'
     AS $$
@@ -3453,6 +3451,7 @@ declare
   b llm_private.provider_breakers;
   v_many boolean;
   v_opens boolean;
+  v_probe boolean;
 begin
   -- Neither says anything about the provider's health: our request was wrong, or our worker aborted it (stopping).
   if p_status in ('client_error', 'aborted') then
@@ -3468,37 +3467,56 @@ begin
   select * into st from llm_private.settings;
   insert into llm_private.provider_breakers (provider, model) values (p_provider, p_model) on conflict do nothing;
   select * into b from llm_private.provider_breakers x where x.provider = p_provider and x.model = p_model for update;
-  v_many := b.consecutive_failures > 0 and (b.streak_tenants_many or b.streak_tenant_id is distinct from p_tenant_id);
   -- A tenant decides how long its own calls take (max_output_tokens against the call timeout) and what it sends, so its
-  -- failures alone must not stop every tenant's calls to the model (review of the provider boundary). A streak therefore
-  -- opens the breaker only when a second tenant failed in it, and reopens it from half_open the same way (the probe began a
-  -- new streak): a failed probe alone closes it, counting the failure, and the next failures decide. While open, a failure
-  -- (a call sent before it opened) is counted but moves nothing: only the probe decides after the cooldown (one tenant's
-  -- in-flight timeouts had kept it open, and its failed probes reopened it, for as long as it liked; review of the fixes).
-  v_opens := b.state <> 'open' and (v_many or st.breaker_single_tenant_opens)
-             and (b.state = 'half_open' or b.consecutive_failures + 1 >= st.breaker_failure_threshold);
+  -- failures alone must not stop every tenant's calls to the model (review of the provider boundary):
+  --   closed:    a streak opens the breaker at the threshold only when a second tenant failed in it;
+  --   open:      a failure (a call sent before it opened) is counted and moves nothing; only the probe decides;
+  --   half_open: only the probe's own outcome decides (the attempt reserved when the probe was claimed: a call sent before
+  --              the breaker opened had closed it); a failed probe reopens it, unless the same tenant failed the previous
+  --              probe too: then it closes, and that failure begins a new streak (one tenant's slow probes had kept it
+  --              open for as long as it liked; review of the fixes). streak_tenant_id holds, while open, the tenant of the
+  --              last failed probe (NULL: opened by a streak).
+  v_probe := b.state = 'half_open' and b.probe_started_at = p_reserved_at;
+  if b.state = 'open' or (b.state = 'half_open' and not v_probe) then
+    update llm_private.provider_breakers x set consecutive_failures = b.consecutive_failures + 1, last_failure_at = p_at, updated_at = p_at
+     where x.provider = p_provider and x.model = p_model;
+    return;
+  end if;
+  if v_probe then
+    v_opens := st.breaker_single_tenant_opens or b.streak_tenant_id is null or b.streak_tenant_id <> p_tenant_id;
+    update llm_private.provider_breakers x
+       set consecutive_failures = case when v_opens then b.consecutive_failures + 1 else 1 end,
+           streak_tenant_id = p_tenant_id, streak_tenants_many = false,
+           last_failure_at = p_at, updated_at = p_at, probe_started_at = null,
+           state = case when v_opens then 'open' else 'closed' end,
+           open_until = case when v_opens then p_at + make_interval(secs => st.breaker_cooldown_ms / 1000.0) end,
+           opened_count = b.opened_count + case when v_opens then 1 else 0 end
+     where x.provider = p_provider and x.model = p_model;
+    return;
+  end if;
+  v_many := b.consecutive_failures > 0 and (b.streak_tenants_many or b.streak_tenant_id is distinct from p_tenant_id);
+  v_opens := b.consecutive_failures + 1 >= st.breaker_failure_threshold and (v_many or st.breaker_single_tenant_opens);
   update llm_private.provider_breakers x
      set consecutive_failures = b.consecutive_failures + 1,
-         streak_tenant_id = case when b.consecutive_failures = 0 then p_tenant_id else b.streak_tenant_id end,
-         streak_tenants_many = v_many,
+         streak_tenant_id = case when v_opens then null when b.consecutive_failures = 0 then p_tenant_id else b.streak_tenant_id end,
+         streak_tenants_many = v_many and not v_opens,
          last_failure_at = p_at,
          updated_at = p_at,
-         state = case when v_opens then 'open' when b.state = 'half_open' then 'closed' else b.state end,
-         open_until = case when v_opens then p_at + make_interval(secs => st.breaker_cooldown_ms / 1000.0)
-                           when b.state = 'half_open' then null else b.open_until end,
+         state = case when v_opens then 'open' else b.state end,
+         open_until = case when v_opens then p_at + make_interval(secs => st.breaker_cooldown_ms / 1000.0) else b.open_until end,
          opened_count = b.opened_count + case when v_opens then 1 else 0 end,
          probe_started_at = null
    where x.provider = p_provider and x.model = p_model;
 end
 $$;
 
-ALTER FUNCTION llm_private.record_breaker_outcome(p_provider text, p_model text, p_status llm_private.provider_status, p_tenant_id uuid, p_at timestamp with time zone) OWNER TO llm_owner;
+ALTER FUNCTION llm_private.record_breaker_outcome(p_provider text, p_model text, p_status llm_private.provider_status, p_tenant_id uuid, p_reserved_at timestamp with time zone, p_at timestamp with time zone) OWNER TO llm_owner;
 
 --
--- Name: FUNCTION record_breaker_outcome(p_provider text, p_model text, p_status llm_private.provider_status, p_tenant_id uuid, p_at timestamp with time zone); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+-- Name: FUNCTION record_breaker_outcome(p_provider text, p_model text, p_status llm_private.provider_status, p_tenant_id uuid, p_reserved_at timestamp with time zone, p_at timestamp with time zone); Type: COMMENT; Schema: llm_private; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm_private.record_breaker_outcome(p_provider text, p_model text, p_status llm_private.provider_status, p_tenant_id uuid, p_at timestamp with time zone) IS 'Records one provider outcome of a tenant''s call: ok closes the breaker (writing only if it was not closed and clean); a provider-side failure counts, and opens it at the threshold when the streak holds failures of two tenants or more (or of one, where settings.breaker_single_tenant_opens); from half_open (the probe began a new streak) the same rule reopens it at once, else the failed probe closes it; while open a failure moves nothing; client_error and aborted (our worker stopping) are ignored.';
+COMMENT ON FUNCTION llm_private.record_breaker_outcome(p_provider text, p_model text, p_status llm_private.provider_status, p_tenant_id uuid, p_reserved_at timestamp with time zone, p_at timestamp with time zone) IS 'Records one provider outcome of a tenant''s call (reserved at p_reserved_at): ok closes the breaker (writing only if it was not closed and clean); a provider-side failure counts, and, while closed, opens it at the threshold when the streak holds failures of two tenants or more (or of one, where settings.breaker_single_tenant_opens); while open it moves nothing; in half_open only the probe''s own failure decides: it reopens the breaker, unless the same tenant failed the previous probe too (then it closes, a new streak). client_error and aborted (our worker stopping) are ignored.';
 
 --
 -- Name: request_used_micros(uuid, bigint); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
@@ -4741,7 +4759,7 @@ begin
   -- Lock order: the request row, then the breaker, then usage in meter order.
   select * into q from llm_private.requests x where x.tenant_id = new.tenant_id and x.id = new.request_pk for update;
   if new.state = 'settled' and p.id is not null then
-    perform llm_private.record_breaker_outcome(p.provider, p.model, new.provider_status, new.tenant_id, v_now);
+    perform llm_private.record_breaker_outcome(p.provider, p.model, new.provider_status, new.tenant_id, old.reserved_at, v_now);
   end if;
   if q.budget_scope is not null then
     select b.started_at into v_scope_started from llm_private.budget_scopes b where b.tenant_id = q.tenant_id and b.scope_key = q.budget_scope;
@@ -10943,12 +10961,12 @@ GRANT ALL ON FUNCTION llm_private.price_in_effect(p_provider text, p_model text,
 GRANT ALL ON FUNCTION llm_private.price_in_effect(p_provider text, p_model text, p_at timestamp with time zone) TO llm_app;
 
 --
--- Name: FUNCTION record_breaker_outcome(p_provider text, p_model text, p_status llm_private.provider_status, p_tenant_id uuid, p_at timestamp with time zone); Type: ACL; Schema: llm_private; Owner: llm_owner
+-- Name: FUNCTION record_breaker_outcome(p_provider text, p_model text, p_status llm_private.provider_status, p_tenant_id uuid, p_reserved_at timestamp with time zone, p_at timestamp with time zone); Type: ACL; Schema: llm_private; Owner: llm_owner
 --
 
-REVOKE ALL ON FUNCTION llm_private.record_breaker_outcome(p_provider text, p_model text, p_status llm_private.provider_status, p_tenant_id uuid, p_at timestamp with time zone) FROM PUBLIC;
-GRANT ALL ON FUNCTION llm_private.record_breaker_outcome(p_provider text, p_model text, p_status llm_private.provider_status, p_tenant_id uuid, p_at timestamp with time zone) TO llm_money;
-GRANT ALL ON FUNCTION llm_private.record_breaker_outcome(p_provider text, p_model text, p_status llm_private.provider_status, p_tenant_id uuid, p_at timestamp with time zone) TO llm_operator;
+REVOKE ALL ON FUNCTION llm_private.record_breaker_outcome(p_provider text, p_model text, p_status llm_private.provider_status, p_tenant_id uuid, p_reserved_at timestamp with time zone, p_at timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.record_breaker_outcome(p_provider text, p_model text, p_status llm_private.provider_status, p_tenant_id uuid, p_reserved_at timestamp with time zone, p_at timestamp with time zone) TO llm_money;
+GRANT ALL ON FUNCTION llm_private.record_breaker_outcome(p_provider text, p_model text, p_status llm_private.provider_status, p_tenant_id uuid, p_reserved_at timestamp with time zone, p_at timestamp with time zone) TO llm_operator;
 
 --
 -- Name: FUNCTION request_used_micros(p_tenant_id uuid, p_request_pk bigint); Type: ACL; Schema: llm_private; Owner: llm_owner

@@ -2,7 +2,8 @@
  * The circuit breaker per provider+model, shared by every worker through Postgres.
  *   closed    --(threshold consecutive failures, of two tenants or more)-->  open (until now + cooldown)
  *   open      --(cooldown over: the first reserve claims the probe)-->  half_open
- *   half_open --(probe succeeds)--> closed;  --(probe fails: a new streak)--> open again if two tenants failed in it, else closed
+ *   half_open --(the probe succeeds)--> closed;  --(the probe fails)--> open again, unless the same tenant failed the previous
+ *             probe too (then closed: its failure begins a new streak); other calls' outcomes decide nothing here
  * A probe that never reports (its worker died) is replaced after another cooldown.
  * Failures are provider-side outcomes (error, timeout, rate_limited, malformed, network), recorded
  * at settle; client errors (4xx) say nothing about the provider's health.
@@ -36,9 +37,7 @@ begin
   if not found then
     return 'refused';
   end if;
-  -- A new streak begins with the probe: what reopens the breaker must again come from two tenants (or more).
-  update llm_private.provider_breakers x set state = 'half_open', probe_started_at = p_at, updated_at = p_at,
-         consecutive_failures = 0, streak_tenant_id = null, streak_tenants_many = false
+  update llm_private.provider_breakers x set state = 'half_open', probe_started_at = p_at, updated_at = p_at
    where x.provider = p_provider and x.model = p_model;
   return 'probe';
 end
@@ -71,7 +70,7 @@ comment on function llm_private.breaker_unclaim(text[], text, timestamptz) is
   'Gives back the half-open probes a reserve claimed (provider:model, at p_at) except the one it calls (p_keep; NULL: all).';
 
 create or replace function llm_private.record_breaker_outcome(p_provider text, p_model text, p_status llm_private.provider_status,
-  p_tenant_id uuid, p_at timestamptz) returns void
+  p_tenant_id uuid, p_reserved_at timestamptz, p_at timestamptz) returns void
   language plpgsql
   set search_path = pg_catalog
 as $$
@@ -80,6 +79,7 @@ declare
   b llm_private.provider_breakers;
   v_many boolean;
   v_opens boolean;
+  v_probe boolean;
 begin
   -- Neither says anything about the provider's health: our request was wrong, or our worker aborted it (stopping).
   if p_status in ('client_error', 'aborted') then
@@ -95,31 +95,50 @@ begin
   select * into st from llm_private.settings;
   insert into llm_private.provider_breakers (provider, model) values (p_provider, p_model) on conflict do nothing;
   select * into b from llm_private.provider_breakers x where x.provider = p_provider and x.model = p_model for update;
-  v_many := b.consecutive_failures > 0 and (b.streak_tenants_many or b.streak_tenant_id is distinct from p_tenant_id);
   -- A tenant decides how long its own calls take (max_output_tokens against the call timeout) and what it sends, so its
-  -- failures alone must not stop every tenant's calls to the model (review of the provider boundary). A streak therefore
-  -- opens the breaker only when a second tenant failed in it, and reopens it from half_open the same way (the probe began a
-  -- new streak): a failed probe alone closes it, counting the failure, and the next failures decide. While open, a failure
-  -- (a call sent before it opened) is counted but moves nothing: only the probe decides after the cooldown (one tenant's
-  -- in-flight timeouts had kept it open, and its failed probes reopened it, for as long as it liked; review of the fixes).
-  v_opens := b.state <> 'open' and (v_many or st.breaker_single_tenant_opens)
-             and (b.state = 'half_open' or b.consecutive_failures + 1 >= st.breaker_failure_threshold);
+  -- failures alone must not stop every tenant's calls to the model (review of the provider boundary):
+  --   closed:    a streak opens the breaker at the threshold only when a second tenant failed in it;
+  --   open:      a failure (a call sent before it opened) is counted and moves nothing; only the probe decides;
+  --   half_open: only the probe's own outcome decides (the attempt reserved when the probe was claimed: a call sent before
+  --              the breaker opened had closed it); a failed probe reopens it, unless the same tenant failed the previous
+  --              probe too: then it closes, and that failure begins a new streak (one tenant's slow probes had kept it
+  --              open for as long as it liked; review of the fixes). streak_tenant_id holds, while open, the tenant of the
+  --              last failed probe (NULL: opened by a streak).
+  v_probe := b.state = 'half_open' and b.probe_started_at = p_reserved_at;
+  if b.state = 'open' or (b.state = 'half_open' and not v_probe) then
+    update llm_private.provider_breakers x set consecutive_failures = b.consecutive_failures + 1, last_failure_at = p_at, updated_at = p_at
+     where x.provider = p_provider and x.model = p_model;
+    return;
+  end if;
+  if v_probe then
+    v_opens := st.breaker_single_tenant_opens or b.streak_tenant_id is null or b.streak_tenant_id <> p_tenant_id;
+    update llm_private.provider_breakers x
+       set consecutive_failures = case when v_opens then b.consecutive_failures + 1 else 1 end,
+           streak_tenant_id = p_tenant_id, streak_tenants_many = false,
+           last_failure_at = p_at, updated_at = p_at, probe_started_at = null,
+           state = case when v_opens then 'open' else 'closed' end,
+           open_until = case when v_opens then p_at + make_interval(secs => st.breaker_cooldown_ms / 1000.0) end,
+           opened_count = b.opened_count + case when v_opens then 1 else 0 end
+     where x.provider = p_provider and x.model = p_model;
+    return;
+  end if;
+  v_many := b.consecutive_failures > 0 and (b.streak_tenants_many or b.streak_tenant_id is distinct from p_tenant_id);
+  v_opens := b.consecutive_failures + 1 >= st.breaker_failure_threshold and (v_many or st.breaker_single_tenant_opens);
   update llm_private.provider_breakers x
      set consecutive_failures = b.consecutive_failures + 1,
-         streak_tenant_id = case when b.consecutive_failures = 0 then p_tenant_id else b.streak_tenant_id end,
-         streak_tenants_many = v_many,
+         streak_tenant_id = case when v_opens then null when b.consecutive_failures = 0 then p_tenant_id else b.streak_tenant_id end,
+         streak_tenants_many = v_many and not v_opens,
          last_failure_at = p_at,
          updated_at = p_at,
-         state = case when v_opens then 'open' when b.state = 'half_open' then 'closed' else b.state end,
-         open_until = case when v_opens then p_at + make_interval(secs => st.breaker_cooldown_ms / 1000.0)
-                           when b.state = 'half_open' then null else b.open_until end,
+         state = case when v_opens then 'open' else b.state end,
+         open_until = case when v_opens then p_at + make_interval(secs => st.breaker_cooldown_ms / 1000.0) else b.open_until end,
          opened_count = b.opened_count + case when v_opens then 1 else 0 end,
          probe_started_at = null
    where x.provider = p_provider and x.model = p_model;
 end
 $$;
-comment on function llm_private.record_breaker_outcome(text, text, llm_private.provider_status, uuid, timestamptz) is
-  'Records one provider outcome of a tenant''s call: ok closes the breaker (writing only if it was not closed and clean); a provider-side failure counts, and opens it at the threshold when the streak holds failures of two tenants or more (or of one, where settings.breaker_single_tenant_opens); from half_open (the probe began a new streak) the same rule reopens it at once, else the failed probe closes it; while open a failure moves nothing; client_error and aborted (our worker stopping) are ignored.';
+comment on function llm_private.record_breaker_outcome(text, text, llm_private.provider_status, uuid, timestamptz, timestamptz) is
+  'Records one provider outcome of a tenant''s call (reserved at p_reserved_at): ok closes the breaker (writing only if it was not closed and clean); a provider-side failure counts, and, while closed, opens it at the threshold when the streak holds failures of two tenants or more (or of one, where settings.breaker_single_tenant_opens); while open it moves nothing; in half_open only the probe''s own failure decides: it reopens the breaker, unless the same tenant failed the previous probe too (then it closes, a new streak). client_error and aborted (our worker stopping) are ignored.';
 
 /* The money role writes the breaker only through the ledger's triggers; the operator by hand. */
 create or replace function llm_private.tg_provider_breakers__guard() returns trigger
@@ -162,5 +181,5 @@ comment on function llm.set_breaker_settings(integer, integer) is
 
 grant execute on function llm_private.breaker_admission(text, text, timestamptz),
   llm_private.breaker_unclaim(text[], text, timestamptz),
-  llm_private.record_breaker_outcome(text, text, llm_private.provider_status, uuid, timestamptz) to llm_money, llm_operator;
+  llm_private.record_breaker_outcome(text, text, llm_private.provider_status, uuid, timestamptz, timestamptz) to llm_money, llm_operator;
 grant execute on function llm.reset_breaker(text, text), llm.set_breaker_settings(integer, integer) to llm_operator;

@@ -88,9 +88,10 @@ export const ModelConfigSchema = z
     trainingAllowed: z.boolean().optional().meta({ description: "whether the model's terms allow training on its outputs (sync-config only)" }),
     fallbacks: z.array(z.string().refine(isModelRef, 'fallback must be a "provider:model" ref')).max(10).optional(),
     answeredAs: z.array(z.string().regex(MODEL_NAME, 'a model name: 1-200 chars without whitespace')).max(20).optional().meta({
-      description: "other names the provider answers for this model (an Azure deployment's model, a gateway's alias). Its own name, " +
-        'a dated snapshot of it (name-2024-07-18, name-0613) and an Ollama tag (name:latest) are always accepted; an answer from ' +
-        'any other model is charged the full hold (usage unknown)',
+      description: "other names the provider answers for this model (an Azure deployment's model, a gateway's alias). Each name, " +
+        'the model\'s own included, is also accepted as a dated snapshot (name-2024-07-18, name-0613; name-latest as name-20241022), ' +
+        'with an organisation prefix (org/name), and untagged as name:latest; an answer from any other model is charged the full ' +
+        'hold (usage unknown)',
     }),
   })
   .superRefine((m, ctx) => {
@@ -132,16 +133,25 @@ export type ProviderConfig = z.output<typeof ProviderConfigSchema>;
 export type ProviderConfigInput = z.input<typeof ProviderConfigSchema>;
 
 /**
- * Whether an answer's `model` is the model asked for: its name, a dated snapshot of it (OpenAI answers gpt-4o-mini with
- * gpt-4o-mini-2024-07-18), an Ollama tag of an untagged name (llama3 with llama3:latest), or a name the configuration
- * lists (answeredAs). A gateway that routed the call to another model is billed that model's price, which ours is not:
- * the worker then settles the call as an unknown usage (the full hold) instead of pricing its tokens as the model asked for.
+ * Whether an answer's `model` is the model asked for: its name or a name the configuration lists (answeredAs), each also
+ * as a dated snapshot (OpenAI answers gpt-4o-mini with gpt-4o-mini-2024-07-18; an alias name-latest with name-20241022),
+ * with an organisation prefix (vLLM serving meta-llama/Llama-3.1-8B-Instruct), or an untagged name with Ollama's :latest.
+ * Another tag (llama3:70b for llama3) is another model. A gateway that routed the call to another model is billed that
+ * model's price, which ours is not: the worker then settles the call as an unknown usage (the full hold) instead of
+ * pricing its tokens as the model asked for.
  */
 export function answersAs(model: Pick<ModelConfig, 'name' | 'answeredAs'>, answered: string): boolean {
-  if (answered === model.name || (model.answeredAs ?? []).includes(answered)) return true;
-  if (!answered.startsWith(model.name)) return false;
-  const rest = answered.slice(model.name.length);
-  return /^-(\d{4}-\d{2}-\d{2}|\d{4}|\d{8})$/.test(rest) || (!model.name.includes(':') && /^:[A-Za-z0-9._-]{1,64}$/.test(rest));
+  return [model.name, ...(model.answeredAs ?? [])].some((name) => sameModel(name, answered));
+}
+
+const SNAPSHOT = /^-(\d{4}-\d{2}-\d{2}|\d{4}|\d{8})$/;
+
+function sameModel(name: string, answered: string): boolean {
+  const slash = answered.lastIndexOf('/');
+  if (slash > 0 && !name.includes('/') && /^[A-Za-z0-9._-]{1,100}$/.test(answered.slice(0, slash))) answered = answered.slice(slash + 1);
+  if (answered === name || (!name.includes(':') && answered === `${name}:latest`)) return true;
+  return [name, ...(name.endsWith('-latest') ? [name.slice(0, -'-latest'.length)] : [])]
+    .some((base) => answered.startsWith(base) && SNAPSHOT.test(answered.slice(base.length)));
 }
 
 /** The configured model, or undefined: callers decide whether an unknown model is an error. */

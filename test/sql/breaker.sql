@@ -1,7 +1,7 @@
 -- The circuit breaker shared by all workers: opens after 3 consecutive provider failures of two tenants or more, falls back
 -- or defers during the cooldown, then one half-open probe decides; healthy traffic never writes it.
 begin;
-select plan(34);
+select plan(40);
 select tests.seed();
 
 create function pg_temp.fail_once(p_id text, p_tenant uuid default tests.tenant_a(), p_user uuid default tests.user_a1(),
@@ -89,21 +89,37 @@ select tests.act_as_app(tests.tenant_a(), tests.user_a1());
 select throws_ok($$select llm.reset_breaker('mock', 'large')$$, '42501', null, 'the application cannot reset one');
 
 -- (review of the fixes) One tenant kept a breaker open that two had opened: its failed probes reopened it, and its calls
--- still in flight pushed the end of the cooldown. A probe begins a new streak; alone, its failure closes the breaker.
+-- still in flight pushed the end of the cooldown. Only the probe's own outcome decides after the cooldown, and a tenant whose
+-- probe failed last cannot reopen it again alone.
 select tests.as_admin();
-update llm_private.provider_breakers set state = 'open', open_until = '2026-03-15 10:30:00+00', consecutive_failures = 3,
-  streak_tenant_id = tests.tenant_a(), streak_tenants_many = true where model = 'large';
-select is(pg_temp.fail_once('b-p1', tests.tenant_a(), tests.user_a1(), 'mock:large'), 'settled', 'a tenant''s probe fails...');
-select results_eq($$select state, consecutive_failures, open_until from llm_private.provider_breakers where model = 'large'$$,
-  $$values ('closed', 1, null::timestamptz)$$, '... and closes the breaker (one tenant''s failure reopens nothing)');
 update llm_private.provider_breakers set state = 'closed', open_until = null, consecutive_failures = 0 where model = 'large';
-select is((select decision from tests.call(tests.tenant_a(), tests.user_a1(), 'b-p2', 'investigation', 'mock:large', 100)), 'allow',
-  'a call of that tenant in flight...');
-update llm_private.provider_breakers set state = 'open', open_until = '2026-03-15 10:31:00+00', streak_tenants_many = true,
-  consecutive_failures = 3 where model = 'large';
-select is((select state from tests.settle(tests.request_pk('b-p2'), 1, 'timeout', null, null, null)), 'settled', '... fails while it is open...');
+select is((select decision from tests.call(tests.tenant_a(), tests.user_a1(), 'b-p0', 'investigation', 'mock:large', 100)), 'allow',
+  'a call in flight before the breaker opens...');
+update llm_private.provider_breakers set state = 'open', open_until = '2026-03-15 10:30:00+00', consecutive_failures = 3,
+  streak_tenant_id = null, streak_tenants_many = false where model = 'large';
+select tests.freeze_clock('2026-03-15 10:30:32+00');
+select is((select decision from tests.call(tests.tenant_b(), tests.user_b1(), 'b-p1', 'investigation', 'mock:large', 100)), 'allow',
+  'after the cooldown, another tenant''s call is the probe');
+select is((select state from tests.settle(tests.request_pk('b-p0'), 1, 'timeout', null, null, null)), 'settled',
+  'the older call times out meanwhile...');
+select results_eq($$select state, probe_started_at is not null from llm_private.provider_breakers where model = 'large'$$,
+  $$values ('half_open', true)$$, '... which decides nothing: the probe is still out');
+select is((select state from tests.settle(tests.request_pk('b-p1'), 1, 'error', 0, 0, 0)), 'settled', 'the probe fails...');
 select results_eq($$select state, open_until from llm_private.provider_breakers where model = 'large'$$,
-  $$values ('open', '2026-03-15 10:31:00+00'::timestamptz)$$, '... and does not push the end of its cooldown');
+  $$values ('open', '2026-03-15 10:31:02+00'::timestamptz)$$, '... and reopens the breaker for the cooldown');
+select tests.freeze_clock('2026-03-15 10:31:03+00');
+select is(pg_temp.fail_once('b-p2', tests.tenant_b(), tests.user_b1(), 'mock:large'), 'settled',
+  'the same tenant''s next probe fails too...');
+select results_eq($$select state, consecutive_failures, open_until from llm_private.provider_breakers where model = 'large'$$,
+  $$values ('closed', 1, null::timestamptz)$$, '... and closes it: one tenant alone keeps no breaker open (a new streak)');
+update llm_private.provider_breakers set state = 'closed', open_until = null, consecutive_failures = 0 where model = 'large';
+select is((select decision from tests.call(tests.tenant_a(), tests.user_a1(), 'b-p3', 'investigation', 'mock:large', 100)), 'allow',
+  'a call in flight...');
+update llm_private.provider_breakers set state = 'open', open_until = '2026-03-15 10:31:30+00', streak_tenants_many = true,
+  consecutive_failures = 3 where model = 'large';
+select is((select state from tests.settle(tests.request_pk('b-p3'), 1, 'timeout', null, null, null)), 'settled', '... fails while it is open...');
+select results_eq($$select state, open_until from llm_private.provider_breakers where model = 'large'$$,
+  $$values ('open', '2026-03-15 10:31:30+00'::timestamptz)$$, '... and does not push the end of its cooldown');
 
 -- A deployment with one tenant lets one tenant open it.
 select tests.act_as_role('llm_operator');

@@ -354,7 +354,7 @@ $$values
   ('function llm_private.period_end(llm_private.limit_window,timestamp with time zone) | llm_app=EXECUTE llm_auditor=EXECUTE llm_money=EXECUTE llm_operator=EXECUTE llm_viewer=EXECUTE'),
   ('function llm_private.period_start(llm_private.limit_window,timestamp with time zone) | llm_app=EXECUTE llm_auditor=EXECUTE llm_money=EXECUTE llm_operator=EXECUTE llm_viewer=EXECUTE'),
   ('function llm_private.price_in_effect(text,text,timestamp with time zone) | llm_app=EXECUTE llm_auditor=EXECUTE llm_money=EXECUTE llm_operator=EXECUTE'),
-  ('function llm_private.record_breaker_outcome(text,text,llm_private.provider_status,uuid,timestamp with time zone) | llm_money=EXECUTE llm_operator=EXECUTE'),
+  ('function llm_private.record_breaker_outcome(text,text,llm_private.provider_status,uuid,timestamp with time zone,timestamp with time zone) | llm_money=EXECUTE llm_operator=EXECUTE'),
   ('function llm_private.request_used_micros(uuid,bigint) | llm_auditor=EXECUTE llm_money=EXECUTE llm_operator=EXECUTE'),
   ('function llm_private.require_embedding(real[]) | llm_money=EXECUTE'),
   ('function llm_private.require_failure_reason(text) | llm_money=EXECUTE llm_operator=EXECUTE'),

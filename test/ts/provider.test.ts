@@ -77,16 +77,32 @@ describe('parseModelRef', () => {
 });
 
 describe('answersAs: whether an answer\'s model is the model asked for', () => {
-  test('its name, a dated snapshot, an Ollama tag of an untagged name, or a configured alias; nothing else', () => {
-    const m = { name: 'gpt-4o-mini', answeredAs: ['my-azure-deployment'] };
-    for (const ok of ['gpt-4o-mini', 'gpt-4o-mini-2024-07-18', 'gpt-4o-mini-0613', 'gpt-4o-mini:latest', 'my-azure-deployment']) {
-      expect([ok, answersAs(m, ok)]).toEqual([ok, true]);
-    }
-    for (const no of ['gpt-4o', 'gpt-4o-mini-audio-preview', 'gpt-4o-mini-2024-07', 'gpt-4o-minix', 'openai/gpt-4o-mini', '']) {
-      expect([no, answersAs(m, no)]).toEqual([no, false]);
-    }
-    expect(answersAs({ name: 'llama3:8b' }, 'llama3:8b:latest')).toBe(false);
-    expect(answersAs({ name: 'llama3:8b' }, 'llama3:8b')).toBe(true);
+  test('its name or a configured alias, each as a dated snapshot, with an organisation prefix, or untagged as :latest', () => {
+    const cases: Array<[{ name: string; answeredAs?: string[] }, string, boolean]> = [
+      [{ name: 'gpt-4o-mini' }, 'gpt-4o-mini', true],
+      [{ name: 'gpt-4o-mini' }, 'gpt-4o-mini-2024-07-18', true],
+      [{ name: 'gpt-4o-mini' }, 'gpt-4o-mini-0613', true],
+      [{ name: 'gpt-4o-mini' }, 'openai/gpt-4o-mini-2024-07-18', true],
+      [{ name: 'openai/gpt-4o' }, 'openai/gpt-4o-2024-08-06', true],
+      [{ name: 'llama3' }, 'llama3:latest', true],
+      [{ name: 'Llama-3.1-8B-Instruct' }, 'meta-llama/Llama-3.1-8B-Instruct', true],
+      [{ name: 'claude-3-5-sonnet-latest' }, 'claude-3-5-sonnet-20241022', true],
+      // An Azure deployment that answers with the model's name, which Azure moves to newer snapshots.
+      [{ name: 'prod-4o', answeredAs: ['gpt-4o'] }, 'gpt-4o-2024-08-06', true],
+      [{ name: 'gpt-4o-mini' }, 'gpt-4o', false],
+      [{ name: 'gpt-4o' }, 'gpt-4o-mini-2024-07-18', false],
+      [{ name: 'gpt-4o-mini' }, 'gpt-4o-mini-audio-preview', false],
+      [{ name: 'gpt-4o-mini' }, 'gpt-4o-mini-2024-07', false],
+      [{ name: 'gpt-4o-mini' }, 'gpt-4o-minix', false],
+      [{ name: 'gpt-4o-mini' }, '', false],
+      // Another Ollama tag is another model (a bigger one, billed at its own price).
+      [{ name: 'llama3' }, 'llama3:70b', false],
+      [{ name: 'qwen2.5' }, 'qwen2.5:72b-instruct-fp16', false],
+      [{ name: 'llama3:8b' }, 'llama3:8b:latest', false],
+      [{ name: 'llama3:8b' }, 'llama3:8b', true],
+      [{ name: 'prod-4o', answeredAs: ['gpt-4o'] }, 'gpt-4o-mini', false],
+    ];
+    expect(cases.map(([m, a]) => [m.name, a, answersAs(m, a)])).toEqual(cases.map(([m, a, ok]) => [m.name, a, ok]));
   });
 });
 
