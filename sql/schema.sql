@@ -2168,6 +2168,28 @@ ALTER FUNCTION llm_private.breaker_admission(p_provider text, p_model text, p_at
 COMMENT ON FUNCTION llm_private.breaker_admission(p_provider text, p_model text, p_at timestamp with time zone) IS 'Whether calls to this provider+model may go ahead: closed (yes), probe (yes: this caller claimed the single half-open probe, which it must give back with breaker_unclaim if it does not call), refused.';
 
 --
+-- Name: breaker_probe_back(text, text, timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.breaker_probe_back(p_provider text, p_model text, p_reserved_at timestamp with time zone, p_at timestamp with time zone) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog'
+    AS $$
+begin
+  update llm_private.provider_breakers x set state = 'open', open_until = p_at, probe_started_at = null, updated_at = p_at
+   where x.provider = p_provider and x.model = p_model and x.state = 'half_open' and x.probe_started_at = p_reserved_at;
+end
+$$;
+
+ALTER FUNCTION llm_private.breaker_probe_back(p_provider text, p_model text, p_reserved_at timestamp with time zone, p_at timestamp with time zone) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION breaker_probe_back(p_provider text, p_model text, p_reserved_at timestamp with time zone, p_at timestamp with time zone); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.breaker_probe_back(p_provider text, p_model text, p_reserved_at timestamp with time zone, p_at timestamp with time zone) IS 'Gives back the half-open probe of the call reserved at p_reserved_at when it ended without an outcome of the provider''s (released, client_error, aborted): the breaker is open with its cooldown over, so the next caller probes.';
+
+--
 -- Name: breaker_unclaim(text[], text, timestamp with time zone); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
 --
 
@@ -3453,15 +3475,21 @@ declare
   v_opens boolean;
   v_probe boolean;
 begin
-  -- Neither says anything about the provider's health: our request was wrong, or our worker aborted it (stopping).
+  -- Neither says anything about the provider's health: our request was wrong, or our worker aborted it (stopping). If it
+  -- was the probe, the probe is given back (the next caller probes at once): kept, one tenant's bad requests held every
+  -- tenant out for another cooldown, each time (third review of the fixes).
   if p_status in ('client_error', 'aborted') then
+    perform llm_private.breaker_probe_back(p_provider, p_model, p_reserved_at, p_at);
     return;
   end if;
+  -- A success closes a closed breaker's streak, or, from the probe, the breaker; a call sent before it opened that
+  -- succeeds meanwhile decides nothing (only the probe does: it had ended every cooldown early).
   if p_status = 'ok' then
     update llm_private.provider_breakers x
        set state = 'closed', consecutive_failures = 0, probe_started_at = null, open_until = null, last_success_at = p_at, updated_at = p_at,
            streak_tenant_id = null, streak_tenants_many = false
-     where x.provider = p_provider and x.model = p_model and (x.state <> 'closed' or x.consecutive_failures <> 0);
+     where x.provider = p_provider and x.model = p_model
+       and ((x.state = 'closed' and x.consecutive_failures <> 0) or (x.state = 'half_open' and x.probe_started_at = p_reserved_at));
     return;
   end if;
   select * into st from llm_private.settings;
@@ -3478,14 +3506,15 @@ begin
   --              last failed probe (NULL: opened by a streak).
   v_probe := b.state = 'half_open' and b.probe_started_at = p_reserved_at;
   if b.state = 'open' or (b.state = 'half_open' and not v_probe) then
-    update llm_private.provider_breakers x set consecutive_failures = b.consecutive_failures + 1, last_failure_at = p_at, updated_at = p_at
+    update llm_private.provider_breakers x set consecutive_failures = least(b.consecutive_failures + 1, 1000000), last_failure_at = p_at,
+           updated_at = p_at
      where x.provider = p_provider and x.model = p_model;
     return;
   end if;
   if v_probe then
     v_opens := st.breaker_single_tenant_opens or b.streak_tenant_id is null or b.streak_tenant_id <> p_tenant_id;
     update llm_private.provider_breakers x
-       set consecutive_failures = case when v_opens then b.consecutive_failures + 1 else 1 end,
+       set consecutive_failures = case when v_opens then least(b.consecutive_failures + 1, 1000000) else 1 end,
            streak_tenant_id = p_tenant_id, streak_tenants_many = false,
            last_failure_at = p_at, updated_at = p_at, probe_started_at = null,
            state = case when v_opens then 'open' else 'closed' end,
@@ -3497,7 +3526,7 @@ begin
   v_many := b.consecutive_failures > 0 and (b.streak_tenants_many or b.streak_tenant_id is distinct from p_tenant_id);
   v_opens := b.consecutive_failures + 1 >= st.breaker_failure_threshold and (v_many or st.breaker_single_tenant_opens);
   update llm_private.provider_breakers x
-     set consecutive_failures = b.consecutive_failures + 1,
+     set consecutive_failures = least(b.consecutive_failures + 1, 1000000),
          streak_tenant_id = case when v_opens then null when b.consecutive_failures = 0 then p_tenant_id else b.streak_tenant_id end,
          streak_tenants_many = v_many and not v_opens,
          last_failure_at = p_at,
@@ -4760,6 +4789,9 @@ begin
   select * into q from llm_private.requests x where x.tenant_id = new.tenant_id and x.id = new.request_pk for update;
   if new.state = 'settled' and p.id is not null then
     perform llm_private.record_breaker_outcome(p.provider, p.model, new.provider_status, new.tenant_id, old.reserved_at, v_now);
+  elsif new.state = 'released' and p.id is not null then
+    -- Nothing was sent: a probe released is given back (kept, one tenant releasing its probes held every tenant out).
+    perform llm_private.breaker_probe_back(p.provider, p.model, old.reserved_at, v_now);
   end if;
   if q.budget_scope is not null then
     select b.started_at into v_scope_started from llm_private.budget_scopes b where b.tenant_id = q.tenant_id and b.scope_key = q.budget_scope;
@@ -10278,6 +10310,14 @@ GRANT ALL ON FUNCTION llm_private.applicable_limits(p_tenant_id uuid, p_user_id 
 REVOKE ALL ON FUNCTION llm_private.breaker_admission(p_provider text, p_model text, p_at timestamp with time zone) FROM PUBLIC;
 GRANT ALL ON FUNCTION llm_private.breaker_admission(p_provider text, p_model text, p_at timestamp with time zone) TO llm_money;
 GRANT ALL ON FUNCTION llm_private.breaker_admission(p_provider text, p_model text, p_at timestamp with time zone) TO llm_operator;
+
+--
+-- Name: FUNCTION breaker_probe_back(p_provider text, p_model text, p_reserved_at timestamp with time zone, p_at timestamp with time zone); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.breaker_probe_back(p_provider text, p_model text, p_reserved_at timestamp with time zone, p_at timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.breaker_probe_back(p_provider text, p_model text, p_reserved_at timestamp with time zone, p_at timestamp with time zone) TO llm_money;
+GRANT ALL ON FUNCTION llm_private.breaker_probe_back(p_provider text, p_model text, p_reserved_at timestamp with time zone, p_at timestamp with time zone) TO llm_operator;
 
 --
 -- Name: FUNCTION breaker_unclaim(p_claims text[], p_keep text, p_at timestamp with time zone); Type: ACL; Schema: llm_private; Owner: llm_owner

@@ -69,6 +69,23 @@ $$;
 comment on function llm_private.breaker_unclaim(text[], text, timestamptz) is
   'Gives back the half-open probes a reserve claimed (provider:model, at p_at) except the one it calls (p_keep; NULL: all).';
 
+/*
+ * The probe's call ended without saying anything about the provider (released: nothing was sent; a client error; our
+ * worker aborted it): the probe is given back, as breaker_unclaim does for a reserve that called another model.
+ */
+create or replace function llm_private.breaker_probe_back(p_provider text, p_model text, p_reserved_at timestamptz, p_at timestamptz)
+  returns void
+  language plpgsql
+  set search_path = pg_catalog
+as $$
+begin
+  update llm_private.provider_breakers x set state = 'open', open_until = p_at, probe_started_at = null, updated_at = p_at
+   where x.provider = p_provider and x.model = p_model and x.state = 'half_open' and x.probe_started_at = p_reserved_at;
+end
+$$;
+comment on function llm_private.breaker_probe_back(text, text, timestamptz, timestamptz) is
+  'Gives back the half-open probe of the call reserved at p_reserved_at when it ended without an outcome of the provider''s (released, client_error, aborted): the breaker is open with its cooldown over, so the next caller probes.';
+
 create or replace function llm_private.record_breaker_outcome(p_provider text, p_model text, p_status llm_private.provider_status,
   p_tenant_id uuid, p_reserved_at timestamptz, p_at timestamptz) returns void
   language plpgsql
@@ -81,15 +98,21 @@ declare
   v_opens boolean;
   v_probe boolean;
 begin
-  -- Neither says anything about the provider's health: our request was wrong, or our worker aborted it (stopping).
+  -- Neither says anything about the provider's health: our request was wrong, or our worker aborted it (stopping). If it
+  -- was the probe, the probe is given back (the next caller probes at once): kept, one tenant's bad requests held every
+  -- tenant out for another cooldown, each time (third review of the fixes).
   if p_status in ('client_error', 'aborted') then
+    perform llm_private.breaker_probe_back(p_provider, p_model, p_reserved_at, p_at);
     return;
   end if;
+  -- A success closes a closed breaker's streak, or, from the probe, the breaker; a call sent before it opened that
+  -- succeeds meanwhile decides nothing (only the probe does: it had ended every cooldown early).
   if p_status = 'ok' then
     update llm_private.provider_breakers x
        set state = 'closed', consecutive_failures = 0, probe_started_at = null, open_until = null, last_success_at = p_at, updated_at = p_at,
            streak_tenant_id = null, streak_tenants_many = false
-     where x.provider = p_provider and x.model = p_model and (x.state <> 'closed' or x.consecutive_failures <> 0);
+     where x.provider = p_provider and x.model = p_model
+       and ((x.state = 'closed' and x.consecutive_failures <> 0) or (x.state = 'half_open' and x.probe_started_at = p_reserved_at));
     return;
   end if;
   select * into st from llm_private.settings;
@@ -106,14 +129,15 @@ begin
   --              last failed probe (NULL: opened by a streak).
   v_probe := b.state = 'half_open' and b.probe_started_at = p_reserved_at;
   if b.state = 'open' or (b.state = 'half_open' and not v_probe) then
-    update llm_private.provider_breakers x set consecutive_failures = b.consecutive_failures + 1, last_failure_at = p_at, updated_at = p_at
+    update llm_private.provider_breakers x set consecutive_failures = least(b.consecutive_failures + 1, 1000000), last_failure_at = p_at,
+           updated_at = p_at
      where x.provider = p_provider and x.model = p_model;
     return;
   end if;
   if v_probe then
     v_opens := st.breaker_single_tenant_opens or b.streak_tenant_id is null or b.streak_tenant_id <> p_tenant_id;
     update llm_private.provider_breakers x
-       set consecutive_failures = case when v_opens then b.consecutive_failures + 1 else 1 end,
+       set consecutive_failures = case when v_opens then least(b.consecutive_failures + 1, 1000000) else 1 end,
            streak_tenant_id = p_tenant_id, streak_tenants_many = false,
            last_failure_at = p_at, updated_at = p_at, probe_started_at = null,
            state = case when v_opens then 'open' else 'closed' end,
@@ -125,7 +149,7 @@ begin
   v_many := b.consecutive_failures > 0 and (b.streak_tenants_many or b.streak_tenant_id is distinct from p_tenant_id);
   v_opens := b.consecutive_failures + 1 >= st.breaker_failure_threshold and (v_many or st.breaker_single_tenant_opens);
   update llm_private.provider_breakers x
-     set consecutive_failures = b.consecutive_failures + 1,
+     set consecutive_failures = least(b.consecutive_failures + 1, 1000000),
          streak_tenant_id = case when v_opens then null when b.consecutive_failures = 0 then p_tenant_id else b.streak_tenant_id end,
          streak_tenants_many = v_many and not v_opens,
          last_failure_at = p_at,
@@ -180,6 +204,7 @@ comment on function llm.set_breaker_settings(integer, integer) is
   'Operator: consecutive failures that open a breaker, and its cooldown. One policy for every worker, so it lives in the database.';
 
 grant execute on function llm_private.breaker_admission(text, text, timestamptz),
+  llm_private.breaker_probe_back(text, text, timestamptz, timestamptz),
   llm_private.breaker_unclaim(text[], text, timestamptz),
   llm_private.record_breaker_outcome(text, text, llm_private.provider_status, uuid, timestamptz, timestamptz) to llm_money, llm_operator;
 grant execute on function llm.reset_breaker(text, text), llm.set_breaker_settings(integer, integer) to llm_operator;

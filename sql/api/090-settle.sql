@@ -89,6 +89,9 @@ begin
   select * into q from llm_private.requests x where x.tenant_id = new.tenant_id and x.id = new.request_pk for update;
   if new.state = 'settled' and p.id is not null then
     perform llm_private.record_breaker_outcome(p.provider, p.model, new.provider_status, new.tenant_id, old.reserved_at, v_now);
+  elsif new.state = 'released' and p.id is not null then
+    -- Nothing was sent: a probe released is given back (kept, one tenant releasing its probes held every tenant out).
+    perform llm_private.breaker_probe_back(p.provider, p.model, old.reserved_at, v_now);
   end if;
   if q.budget_scope is not null then
     select b.started_at into v_scope_started from llm_private.budget_scopes b where b.tenant_id = q.tenant_id and b.scope_key = q.budget_scope;

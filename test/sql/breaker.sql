@@ -1,7 +1,7 @@
 -- The circuit breaker shared by all workers: opens after 3 consecutive provider failures of two tenants or more, falls back
 -- or defers during the cooldown, then one half-open probe decides; healthy traffic never writes it.
 begin;
-select plan(40);
+select plan(48);
 select tests.seed();
 
 create function pg_temp.fail_once(p_id text, p_tenant uuid default tests.tenant_a(), p_user uuid default tests.user_a1(),
@@ -120,6 +120,34 @@ update llm_private.provider_breakers set state = 'open', open_until = '2026-03-1
 select is((select state from tests.settle(tests.request_pk('b-p3'), 1, 'timeout', null, null, null)), 'settled', '... fails while it is open...');
 select results_eq($$select state, open_until from llm_private.provider_breakers where model = 'large'$$,
   $$values ('open', '2026-03-15 10:31:30+00'::timestamptz)$$, '... and does not push the end of its cooldown');
+
+-- (third review of the fixes) A probe that ends without the provider's word is given back: a tenant's probe released
+-- (nothing sent) or answered with a client error had held every tenant out for another cooldown, each time.
+update llm_private.provider_breakers set state = 'open', open_until = '2026-03-15 10:31:00+00', consecutive_failures = 3,
+  streak_tenant_id = null, streak_tenants_many = false where model = 'large';
+select tests.freeze_clock('2026-03-15 10:31:10+00');
+select is((select decision from tests.call(tests.tenant_a(), tests.user_a1(), 'b-q1', 'investigation', 'mock:large', 100)), 'allow',
+  'a tenant''s call is the probe...');
+select is((select state from tests.release(tests.request_pk('b-q1'), 1)), 'released', '... and is released (nothing sent)');
+select tests.freeze_clock('2026-03-15 10:31:11+00');
+select is((select decision from tests.call(tests.tenant_b(), tests.user_b1(), 'b-q2', 'investigation', 'mock:large', 100)), 'allow',
+  'so another tenant''s call is the probe at once');
+select is((select state from tests.settle(tests.request_pk('b-q2'), 1, 'client_error', 1, 0, 0)), 'settled',
+  'a probe answered with a client error...');
+select tests.freeze_clock('2026-03-15 10:31:12+00');
+select is((select decision from tests.call(tests.tenant_a(), tests.user_a1(), 'b-q3', 'investigation', 'mock:large', 100)), 'allow',
+  '... is given back too');
+-- A call sent before the breaker opened that succeeds meanwhile decides nothing; only the probe does.
+update llm_private.provider_breakers set state = 'open', open_until = '2026-03-15 10:32:00+00' where model = 'large';
+select is((select state from tests.settle(tests.request_pk('b-q3'), 1, 'ok')), 'settled', 'an earlier call succeeds while it is open...');
+select results_eq($$select state, open_until from llm_private.provider_breakers where model = 'large'$$,
+  $$values ('open', '2026-03-15 10:32:00+00'::timestamptz)$$, '... and the cooldown goes on');
+-- The failure count saturates at its CHECK's bound: the settle (and its answer) is never lost to it.
+update llm_private.provider_breakers set state = 'closed', open_until = null, consecutive_failures = 1000000, streak_tenant_id = tests.tenant_a(),
+  streak_tenants_many = false where model = 'large';
+select tests.freeze_clock('2026-03-15 10:31:13+00');
+select is(pg_temp.fail_once('b-q4', tests.tenant_a(), tests.user_a1(), 'mock:large'), 'settled',
+  'a failure at 1 000 000 consecutive failures still settles');
 
 -- A deployment with one tenant lets one tenant open it.
 select tests.act_as_role('llm_operator');

@@ -316,6 +316,7 @@ $$values
   ('function llm_private.app_user_id() | llm_app=EXECUTE llm_auditor=EXECUTE llm_exporter=EXECUTE llm_money=EXECUTE llm_operator=EXECUTE'),
   ('function llm_private.applicable_limits(uuid,uuid,llm_private.endpoint,text,text,boolean,timestamp with time zone) | llm_app=EXECUTE llm_auditor=EXECUTE llm_money=EXECUTE llm_operator=EXECUTE llm_viewer=EXECUTE'),
   ('function llm_private.breaker_admission(text,text,timestamp with time zone) | llm_money=EXECUTE llm_operator=EXECUTE'),
+  ('function llm_private.breaker_probe_back(text,text,timestamp with time zone,timestamp with time zone) | llm_money=EXECUTE llm_operator=EXECUTE'),
   ('function llm_private.breaker_unclaim(text[],text,timestamp with time zone) | llm_money=EXECUTE llm_operator=EXECUTE'),
   ('function llm_private.budget_scope_deadline(uuid,uuid,llm_private.endpoint,timestamp with time zone) | llm_auditor=EXECUTE llm_operator=EXECUTE llm_viewer=EXECUTE'),
   ('function llm_private.cache_owner(uuid,uuid,llm_private.endpoint) | llm_money=EXECUTE llm_operator=EXECUTE'),

@@ -131,7 +131,10 @@ test(`${CLIENTS} clients x ${CALLS_PER_CLIENT} calls across an hour and a month 
   const refusals = outcomes.filter((o) => o.decision === 'block').length;
   const { rows: binding } = await admin.query(
     `select distinct reason from llm.calls where tenant_id = $1 and state = 'refused' order by 1`, [TENANT]);
-  expect(binding.map((r) => r.reason)).toEqual(expect.arrayContaining(['investigation_budget', 'tenant_monthly', 'user_monthly']));
+  expect(binding.map((r) => r.reason)).toEqual(expect.arrayContaining(['investigation_budget', 'user_monthly']));
+  // A tenant-wide cap binds too: the per-model daily one (the lower) or the month, as the interleaving has it (the month
+  // bound 0 to 4 times in ~350 refusals; a run with 0 failed here).
+  expect(binding.map((r) => r.reason).some((r) => r === 'tenant_monthly' || r === 'race_large_daily')).toBe(true);
   expect(outcomes.filter((o) => o.decision === 'allow').length).toBeGreaterThan(CLIENTS);
   const { rows: drift } = await auditor.query('select * from llm.reconciliation_drift');
   expect(drift).toEqual([]);
