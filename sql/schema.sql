@@ -2202,9 +2202,7 @@ declare
 begin
   foreach c in array p_claims loop
     continue when c = p_keep;
-    update llm_private.provider_breakers x set state = 'open', open_until = p_at, probe_started_at = null, updated_at = p_at
-     where x.provider = split_part(c, ':', 1) and x.model = substr(c, length(split_part(c, ':', 1)) + 2)
-       and x.state = 'half_open' and x.probe_started_at = p_at;
+    perform llm_private.breaker_probe_back(split_part(c, ':', 1), substr(c, length(split_part(c, ':', 1)) + 2), p_at, p_at);
   end loop;
 end
 $$;
@@ -3482,7 +3480,7 @@ begin
     perform llm_private.breaker_probe_back(p_provider, p_model, p_reserved_at, p_at);
     return;
   end if;
-  -- A success closes a closed breaker's streak, or, from the probe, the breaker; a call sent before it opened that
+  -- A success clears a closed breaker's streak, or, from the probe, closes the breaker; a call sent before it opened that
   -- succeeds meanwhile decides nothing (only the probe does: it had ended every cooldown early).
   if p_status = 'ok' then
     update llm_private.provider_breakers x
@@ -3531,10 +3529,9 @@ begin
          streak_tenants_many = v_many and not v_opens,
          last_failure_at = p_at,
          updated_at = p_at,
-         state = case when v_opens then 'open' else b.state end,
-         open_until = case when v_opens then p_at + make_interval(secs => st.breaker_cooldown_ms / 1000.0) else b.open_until end,
-         opened_count = b.opened_count + case when v_opens then 1 else 0 end,
-         probe_started_at = null
+         state = case when v_opens then 'open' else 'closed' end,
+         open_until = case when v_opens then p_at + make_interval(secs => st.breaker_cooldown_ms / 1000.0) end,
+         opened_count = b.opened_count + case when v_opens then 1 else 0 end
    where x.provider = p_provider and x.model = p_model;
 end
 $$;
@@ -3545,7 +3542,7 @@ ALTER FUNCTION llm_private.record_breaker_outcome(p_provider text, p_model text,
 -- Name: FUNCTION record_breaker_outcome(p_provider text, p_model text, p_status llm_private.provider_status, p_tenant_id uuid, p_reserved_at timestamp with time zone, p_at timestamp with time zone); Type: COMMENT; Schema: llm_private; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm_private.record_breaker_outcome(p_provider text, p_model text, p_status llm_private.provider_status, p_tenant_id uuid, p_reserved_at timestamp with time zone, p_at timestamp with time zone) IS 'Records one provider outcome of a tenant''s call (reserved at p_reserved_at): ok closes the breaker (writing only if it was not closed and clean); a provider-side failure counts, and, while closed, opens it at the threshold when the streak holds failures of two tenants or more (or of one, where settings.breaker_single_tenant_opens); while open it moves nothing; in half_open only the probe''s own failure decides: it reopens the breaker, unless the same tenant failed the previous probe too (then it closes, a new streak). client_error and aborted (our worker stopping) are ignored.';
+COMMENT ON FUNCTION llm_private.record_breaker_outcome(p_provider text, p_model text, p_status llm_private.provider_status, p_tenant_id uuid, p_reserved_at timestamp with time zone, p_at timestamp with time zone) IS 'Records one provider outcome of a tenant''s call (reserved at p_reserved_at). While closed: ok clears the streak (writing only when there is one); a provider-side failure counts, and opens the breaker at the threshold when the streak holds failures of two tenants or more (or of one, where settings.breaker_single_tenant_opens). While open: a failure is counted and nothing moves. In half_open only the probe''s own outcome decides: ok closes it; a failure reopens it, unless the same tenant failed the previous probe too (then it closes, a new streak). client_error and aborted say nothing about the provider: a probe ending so is given back.';
 
 --
 -- Name: request_used_micros(uuid, bigint); Type: FUNCTION; Schema: llm_private; Owner: llm_owner

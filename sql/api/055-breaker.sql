@@ -46,6 +46,24 @@ comment on function llm_private.breaker_admission(text, text, timestamptz) is
   'Whether calls to this provider+model may go ahead: closed (yes), probe (yes: this caller claimed the single half-open probe, which it must give back with breaker_unclaim if it does not call), refused.';
 
 /*
+ * A probe given back: the breaker is open again with its cooldown over, so the next caller probes at once. For a reserve
+ * that claimed a probe and called nothing on that model (breaker_unclaim), and for a probe's call that ended without the
+ * provider's word (released: nothing sent; a client error; aborted by our stopping worker).
+ */
+create or replace function llm_private.breaker_probe_back(p_provider text, p_model text, p_reserved_at timestamptz, p_at timestamptz)
+  returns void
+  language plpgsql
+  set search_path = pg_catalog
+as $$
+begin
+  update llm_private.provider_breakers x set state = 'open', open_until = p_at, probe_started_at = null, updated_at = p_at
+   where x.provider = p_provider and x.model = p_model and x.state = 'half_open' and x.probe_started_at = p_reserved_at;
+end
+$$;
+comment on function llm_private.breaker_probe_back(text, text, timestamptz, timestamptz) is
+  'Gives back the half-open probe of the call reserved at p_reserved_at when it ended without an outcome of the provider''s (released, client_error, aborted): the breaker is open with its cooldown over, so the next caller probes.';
+
+/*
  * A reserve that claimed a probe and then made no call on that model (a limit refused it, or it went on to
  * a fallback) gives the probe back: the breaker is open again with its cooldown over, so the next caller
  * may probe. Otherwise every tenant waited another cooldown for a probe nobody sent, and an over-budget
@@ -60,31 +78,12 @@ declare
 begin
   foreach c in array p_claims loop
     continue when c = p_keep;
-    update llm_private.provider_breakers x set state = 'open', open_until = p_at, probe_started_at = null, updated_at = p_at
-     where x.provider = split_part(c, ':', 1) and x.model = substr(c, length(split_part(c, ':', 1)) + 2)
-       and x.state = 'half_open' and x.probe_started_at = p_at;
+    perform llm_private.breaker_probe_back(split_part(c, ':', 1), substr(c, length(split_part(c, ':', 1)) + 2), p_at, p_at);
   end loop;
 end
 $$;
 comment on function llm_private.breaker_unclaim(text[], text, timestamptz) is
   'Gives back the half-open probes a reserve claimed (provider:model, at p_at) except the one it calls (p_keep; NULL: all).';
-
-/*
- * The probe's call ended without saying anything about the provider (released: nothing was sent; a client error; our
- * worker aborted it): the probe is given back, as breaker_unclaim does for a reserve that called another model.
- */
-create or replace function llm_private.breaker_probe_back(p_provider text, p_model text, p_reserved_at timestamptz, p_at timestamptz)
-  returns void
-  language plpgsql
-  set search_path = pg_catalog
-as $$
-begin
-  update llm_private.provider_breakers x set state = 'open', open_until = p_at, probe_started_at = null, updated_at = p_at
-   where x.provider = p_provider and x.model = p_model and x.state = 'half_open' and x.probe_started_at = p_reserved_at;
-end
-$$;
-comment on function llm_private.breaker_probe_back(text, text, timestamptz, timestamptz) is
-  'Gives back the half-open probe of the call reserved at p_reserved_at when it ended without an outcome of the provider''s (released, client_error, aborted): the breaker is open with its cooldown over, so the next caller probes.';
 
 create or replace function llm_private.record_breaker_outcome(p_provider text, p_model text, p_status llm_private.provider_status,
   p_tenant_id uuid, p_reserved_at timestamptz, p_at timestamptz) returns void
@@ -105,7 +104,7 @@ begin
     perform llm_private.breaker_probe_back(p_provider, p_model, p_reserved_at, p_at);
     return;
   end if;
-  -- A success closes a closed breaker's streak, or, from the probe, the breaker; a call sent before it opened that
+  -- A success clears a closed breaker's streak, or, from the probe, closes the breaker; a call sent before it opened that
   -- succeeds meanwhile decides nothing (only the probe does: it had ended every cooldown early).
   if p_status = 'ok' then
     update llm_private.provider_breakers x
@@ -154,15 +153,14 @@ begin
          streak_tenants_many = v_many and not v_opens,
          last_failure_at = p_at,
          updated_at = p_at,
-         state = case when v_opens then 'open' else b.state end,
-         open_until = case when v_opens then p_at + make_interval(secs => st.breaker_cooldown_ms / 1000.0) else b.open_until end,
-         opened_count = b.opened_count + case when v_opens then 1 else 0 end,
-         probe_started_at = null
+         state = case when v_opens then 'open' else 'closed' end,
+         open_until = case when v_opens then p_at + make_interval(secs => st.breaker_cooldown_ms / 1000.0) end,
+         opened_count = b.opened_count + case when v_opens then 1 else 0 end
    where x.provider = p_provider and x.model = p_model;
 end
 $$;
 comment on function llm_private.record_breaker_outcome(text, text, llm_private.provider_status, uuid, timestamptz, timestamptz) is
-  'Records one provider outcome of a tenant''s call (reserved at p_reserved_at): ok closes the breaker (writing only if it was not closed and clean); a provider-side failure counts, and, while closed, opens it at the threshold when the streak holds failures of two tenants or more (or of one, where settings.breaker_single_tenant_opens); while open it moves nothing; in half_open only the probe''s own failure decides: it reopens the breaker, unless the same tenant failed the previous probe too (then it closes, a new streak). client_error and aborted (our worker stopping) are ignored.';
+  'Records one provider outcome of a tenant''s call (reserved at p_reserved_at). While closed: ok clears the streak (writing only when there is one); a provider-side failure counts, and opens the breaker at the threshold when the streak holds failures of two tenants or more (or of one, where settings.breaker_single_tenant_opens). While open: a failure is counted and nothing moves. In half_open only the probe''s own outcome decides: ok closes it; a failure reopens it, unless the same tenant failed the previous probe too (then it closes, a new streak). client_error and aborted say nothing about the provider: a probe ending so is given back.';
 
 /* The money role writes the breaker only through the ledger's triggers; the operator by hand. */
 create or replace function llm_private.tg_provider_breakers__guard() returns trigger
