@@ -9,6 +9,7 @@
  * only to ask graphile-worker for a retry (a retryable failure, already settled, with attempts
  * left; or a transient database error). graphile-worker's job rows are never touched.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { SpanKind, SpanStatusCode, type Span } from '@opentelemetry/api';
 import type { JobHelpers } from 'graphile-worker';
 import { z } from 'zod';
@@ -384,17 +385,7 @@ class GovernedCall {
     const signal = this.helpers.abortSignal;
     const since = Date.now();
     const outcome = await inSpan(this.deps.tracer, 'llm.retry_after_wait', this.parent, { 'llm.retry_after_ms': ms }, () =>
-      new Promise<'waited' | 'aborted'>((resolve) => {
-        if (signal?.aborted) return resolve('aborted');
-        const done = (why: 'waited' | 'aborted') => {
-          clearTimeout(timer);
-          signal?.removeEventListener('abort', onAbort);
-          resolve(why);
-        };
-        const onAbort = () => done('aborted');
-        const timer = setTimeout(() => done('waited'), ms);
-        signal?.addEventListener('abort', onAbort, { once: true });
-      }));
+      sleep(ms, 'waited' as const, { signal }).catch(() => 'aborted' as const)); // node's timer: it rejects on abort
     this.log.info({ event: 'retry_after_wait', outcome, wait_ms: ms, waited_ms: Date.now() - since },
       outcome === 'waited' ? "waited for the provider's Retry-After before the retry" : 'the worker is stopping: the Retry-After wait ends early');
   }
