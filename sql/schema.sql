@@ -248,7 +248,8 @@ CREATE TYPE llm_private.distill_reason AS ENUM (
     'pii_flagged',
     'no_output',
     'fallback_model',
-    'not_chat'
+    'not_chat',
+    'other_model_answered'
 );
 
 ALTER TYPE llm_private.distill_reason OWNER TO llm_owner;
@@ -1541,14 +1542,14 @@ ALTER FUNCTION llm.set_tenant_data_use(p_tenant_id uuid, p_distillation_opt_in b
 COMMENT ON FUNCTION llm.set_tenant_data_use(p_tenant_id uuid, p_distillation_opt_in boolean, p_traces_distillable boolean) IS 'Operator: records a tenant''s consent to use its final outputs, and separately its reasoning traces, for distillation. Only operators can: consent is never set by the application or a worker.';
 
 --
--- Name: settle_call(bigint, integer, text, integer, integer, integer, integer, text, text, boolean, boolean, text, real[]); Type: FUNCTION; Schema: llm; Owner: llm_owner
+-- Name: settle_call(bigint, integer, text, integer, integer, integer, integer, text, text, boolean, boolean, text, real[], text); Type: FUNCTION; Schema: llm; Owner: llm_owner
 --
 
-CREATE FUNCTION llm.settle_call(p_request_pk bigint, p_attempt_no integer, p_status text, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer, p_latency_ms integer, p_output text DEFAULT NULL::text, p_reasoning text DEFAULT NULL::text, p_output_valid boolean DEFAULT NULL::boolean, p_pii_flagged boolean DEFAULT NULL::boolean, p_final_failure text DEFAULT NULL::text, p_embedding real[] DEFAULT NULL::real[]) RETURNS TABLE(state text, cost_micros bigint, held_micros bigint, released_micros bigint, overrun_micros bigint, usage_unknown boolean, late boolean, replayed boolean, request_state text)
+CREATE FUNCTION llm.settle_call(p_request_pk bigint, p_attempt_no integer, p_status text, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer, p_latency_ms integer, p_output text DEFAULT NULL::text, p_reasoning text DEFAULT NULL::text, p_output_valid boolean DEFAULT NULL::boolean, p_pii_flagged boolean DEFAULT NULL::boolean, p_final_failure text DEFAULT NULL::text, p_embedding real[] DEFAULT NULL::real[], p_answered_model text DEFAULT NULL::text) RETURNS TABLE(state text, cost_micros bigint, held_micros bigint, released_micros bigint, overrun_micros bigint, usage_unknown boolean, late boolean, replayed boolean, request_state text)
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog'
     SET plan_cache_mode TO 'force_generic_plan'
-    AS $$
+    AS $_$
 #variable_conflict use_column
 declare
   v_status llm_private.provider_status := llm_private.require_status(p_status);
@@ -1560,6 +1561,9 @@ declare
   -- (a failed insert lost the settle, and with it usage above the hold), and such an output is not valid.
   v_output text := case when octet_length(p_output) <= 1048576 then p_output end;
   v_reasoning text := case when octet_length(p_reasoning) <= 1048576 then p_reasoning end;
+  -- Another model's name as the answer gave it; ? when it is no model name (it is stored: no free text of the provider's).
+  v_answered text := case when p_answered_model ~ '^[A-Za-z0-9._:/@-]{1,200}$' then p_answered_model
+                          when p_answered_model is not null then '?' end;
 begin
   if llm_private.current_tenant_id() is null or llm_private.current_user_id() is null then perform llm_private.require_money_context(); end if;
   if p_input_tokens not between 0 and 10000000 then perform llm_private.require_range('p_input_tokens', p_input_tokens, 0, 10000000); end if;
@@ -1587,7 +1591,7 @@ begin
      set state = 'settled', input_tokens = p_input_tokens, cached_input_tokens = p_cached_input_tokens, output_tokens = p_output_tokens,
          latency_ms = p_latency_ms, provider_status = v_status,
          output_valid = case when p_output is null then null when v_output is null then false else p_output_valid end,
-         pii_flagged = p_pii_flagged
+         pii_flagged = p_pii_flagged, answered_model = v_answered
    where x.tenant_id = a.tenant_id and x.request_pk = a.request_pk and x.attempt_no = a.attempt_no
   returning x.* into a;
   -- The final output and the reasoning go to their own tables, with their own retention.
@@ -1600,7 +1604,7 @@ begin
     end if;
     -- A shared cache (the tenant's: owner nil) takes only an answer known to be free of personal data: a flagged one was
     -- served to a colleague by a semantic hit (tenth review). A user's own cache serves the user's own answers.
-    if a.decision = 'allow' and a.output_valid and not a.usage_unknown
+    if a.decision = 'allow' and a.output_valid and not a.usage_unknown and a.answered_model is null
        and (a.pii_flagged is false or llm_private.cache_owner(a.tenant_id, a.user_id, q.endpoint) <> llm_private.nil_uuid())
        and (select x.cache_key from llm_private.request_inputs x where x.tenant_id = a.tenant_id and x.request_pk = a.request_pk) is not null
        and (select x.model_ref from llm_private.request_inputs x where x.tenant_id = a.tenant_id and x.request_pk = a.request_pk)
@@ -1631,15 +1635,15 @@ begin
     (select case when x.state = 'queued' then 'running' else x.state::text end from llm_private.requests x
       where x.tenant_id = q.tenant_id and x.id = q.id);
 end
-$$;
+$_$;
 
-ALTER FUNCTION llm.settle_call(p_request_pk bigint, p_attempt_no integer, p_status text, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer, p_latency_ms integer, p_output text, p_reasoning text, p_output_valid boolean, p_pii_flagged boolean, p_final_failure text, p_embedding real[]) OWNER TO llm_owner;
+ALTER FUNCTION llm.settle_call(p_request_pk bigint, p_attempt_no integer, p_status text, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer, p_latency_ms integer, p_output text, p_reasoning text, p_output_valid boolean, p_pii_flagged boolean, p_final_failure text, p_embedding real[], p_answered_model text) OWNER TO llm_owner;
 
 --
--- Name: FUNCTION settle_call(p_request_pk bigint, p_attempt_no integer, p_status text, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer, p_latency_ms integer, p_output text, p_reasoning text, p_output_valid boolean, p_pii_flagged boolean, p_final_failure text, p_embedding real[]); Type: COMMENT; Schema: llm; Owner: llm_owner
+-- Name: FUNCTION settle_call(p_request_pk bigint, p_attempt_no integer, p_status text, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer, p_latency_ms integer, p_output text, p_reasoning text, p_output_valid boolean, p_pii_flagged boolean, p_final_failure text, p_embedding real[], p_answered_model text); Type: COMMENT; Schema: llm; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm.settle_call(p_request_pk bigint, p_attempt_no integer, p_status text, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer, p_latency_ms integer, p_output text, p_reasoning text, p_output_valid boolean, p_pii_flagged boolean, p_final_failure text, p_embedding real[]) IS 'After a provider call (the worker, as llm_money): records the outcome of attempt p_attempt_no. Cost = tokens at the price pinned at reserve (input excludes cached input); NULL tokens mean the usage is unknown and the full hold is charged (flagged usage_unknown); a 429, 500 or 503 the provider answered itself is settled with zeros (a gateway''s 502 or 504 leaves the outcome unknown: NULL tokens). Stores the final output and the reasoning trace apart, fills the cache with a complete valid answer of the requested model (p_embedding: its question''s embedding, for the semantic cache), records the breaker outcome, decides distillation eligibility. p_final_failure (provider_client_error, attempts_exhausted, ...): no retry will follow, the request ends failed. Idempotent: settling again returns the first result with replayed = true. Its transaction commits without waiting for the WAL flush (synchronous_commit = off) when the charge is within the hold in every unit and settings.settle_commit is deferred: a crash that loses it leaves the hold, which the expiry charges in full.';
+COMMENT ON FUNCTION llm.settle_call(p_request_pk bigint, p_attempt_no integer, p_status text, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer, p_latency_ms integer, p_output text, p_reasoning text, p_output_valid boolean, p_pii_flagged boolean, p_final_failure text, p_embedding real[], p_answered_model text) IS 'After a provider call (the worker, as llm_money): records the outcome of attempt p_attempt_no. Cost = tokens at the price pinned at reserve (input excludes cached input); NULL tokens mean the usage is unknown and the full hold is charged (flagged usage_unknown); p_answered_model: the provider answered with another model than the one asked for (a gateway''s routing), named so: its tokens are charged at the dearer of the two prices in effect at reserve when that model is priced for the same provider, the full hold (usage_unknown) when it is not, and the answer fills no cache and is not eligible for distillation; a 429, 500 or 503 the provider answered itself is settled with zeros (a gateway''s 502 or 504 leaves the outcome unknown: NULL tokens). Stores the final output and the reasoning trace apart, fills the cache with a complete valid answer of the requested model (p_embedding: its question''s embedding, for the semantic cache), records the breaker outcome, decides distillation eligibility. p_final_failure (provider_client_error, attempts_exhausted, ...): no retry will follow, the request ends failed. Idempotent: settling again returns the first result with replayed = true. Its transaction commits without waiting for the WAL flush (synchronous_commit = off) when the charge is within the hold in every unit and settings.settle_commit is deferred: a crash that loses it leaves the hold, which the expiry charges in full.';
 
 --
 -- Name: sign_context(text, uuid, uuid, integer); Type: FUNCTION; Schema: llm; Owner: llm_owner
@@ -2006,6 +2010,58 @@ ALTER FUNCTION llm_private.active_shutoff(p_tenant_id uuid, p_user_id uuid, p_at
 --
 
 COMMENT ON FUNCTION llm_private.active_shutoff(p_tenant_id uuid, p_user_id uuid, p_at timestamp with time zone) IS 'The shutoff window (manual first) that stops a tenant''s user''s calls now, if any.';
+
+--
+-- Name: answered_cost_micros(text, text, timestamp with time zone, integer, integer, integer); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.answered_cost_micros(p_provider text, p_answered text, p_at timestamp with time zone, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer) RETURNS bigint
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog'
+    AS $$
+  select max(llm_private.call_cost_micros(x, p_input_tokens, p_cached_input_tokens, p_output_tokens))
+    from unnest(llm_private.answered_model_names(p_answered)) n(model)
+   cross join lateral llm_private.price_in_effect(p_provider, n.model, p_at) x
+   where x.id is not null
+$$;
+
+ALTER FUNCTION llm_private.answered_cost_micros(p_provider text, p_answered text, p_at timestamp with time zone, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION answered_cost_micros(p_provider text, p_answered text, p_at timestamp with time zone, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.answered_cost_micros(p_provider text, p_answered text, p_at timestamp with time zone, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer) IS 'A call answered by another model: its tokens at the dearest price in effect at p_at among that model''s names (llm_private.answered_model_names) for the same provider; NULL when none is priced (the cost is unknown).';
+
+--
+-- Name: answered_model_names(text); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.answered_model_names(p_answered text) RETURNS text[]
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog'
+    AS $_$
+  with named(n) as (
+    select p_answered
+    union select regexp_replace(p_answered, '^[A-Za-z0-9._-]{1,100}/', '')
+  ), untagged(n) as (
+    select n from named
+    union select regexp_replace(n, ':latest$', '') from named
+  ), snapshot(n) as (
+    select n from untagged
+    union select regexp_replace(n, '-([0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{4}|[0-9]{8})$', '') from untagged
+    union select regexp_replace(n, '-([0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{4}|[0-9]{8})$', '-latest') from untagged
+  )
+  select array_agg(n order by n) from snapshot where n <> ''
+$_$;
+
+ALTER FUNCTION llm_private.answered_model_names(p_answered text) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION answered_model_names(p_answered text); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.answered_model_names(p_answered text) IS 'The model names an answer of another model (attempts.answered_model) may be priced under: the name, without an organisation prefix, without :latest, without a dated snapshot suffix or with -latest in its place.';
 
 --
 -- Name: app_context(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
@@ -2381,6 +2437,8 @@ CREATE TABLE llm_private.attempts (
     fills_cache boolean DEFAULT false NOT NULL,
     semantic_candidates integer,
     semantic_bound_hit boolean,
+    answered_model text,
+    CONSTRAINT attempts_answered_model_check CHECK (((answered_model = '?'::text) OR (answered_model ~ '^[A-Za-z0-9._:/@-]{1,200}$'::text))),
     CONSTRAINT attempts_attempt_no_check CHECK (((attempt_no >= 1) AND (attempt_no <= 1000))),
     CONSTRAINT attempts_cache_key_check CHECK ((length(cache_key) = 64)),
     CONSTRAINT attempts_cached_input_tokens_check CHECK (((cached_input_tokens >= 0) AND (cached_input_tokens <= 10000000))),
@@ -2487,6 +2545,12 @@ COMMENT ON COLUMN llm_private.attempts.semantic_candidates IS 'A chat reserve th
 --
 
 COMMENT ON COLUMN llm_private.attempts.semantic_bound_hit IS 'The semantic lookup stopped at its candidate bound (settings.semantic_max_candidates, portable path): the scope held more entries, and an older match may not have been reached. NULL when no lookup ran.';
+
+--
+-- Name: COLUMN attempts.answered_model; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.attempts.answered_model IS 'Set by the settle when the provider answered with another model than the one asked for (its name as the answer gave it; ? when that was not a model name); NULL otherwise. Such a call is charged its tokens at the dearer of the two prices in effect at its reserve when the answering model is priced for the same provider, the full hold (usage_unknown) when it is not; it fills no cache and is not eligible for distillation.';
 
 --
 -- Name: charged_amount(llm_private.limit_unit, llm_private.attempts); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
@@ -4721,6 +4785,7 @@ declare
   q llm_private.requests;
   g record;
   v_scope_started timestamptz;
+  v_answered_cost bigint;
 begin
   if (new.tenant_id, new.request_pk, new.attempt_no, new.user_id, new.purpose, new.job_attempt, new.decision, new.reason, new.price_id,
       new.input_tokens_estimate, new.max_output_tokens, new.held_micros, new.reserved_at, new.expires_at, new.meter_ids, new.limit_id,
@@ -4754,6 +4819,15 @@ begin
     if new.provider_status is null then
       raise exception using errcode = '22023', message = 'a settle needs the provider status';
     end if;
+    if new.input_tokens is not null and new.output_tokens is not null and new.answered_model is not null then
+      -- Another model answered (a gateway's routing or fallback): the provider billed its tokens at that model's price.
+      -- Charged at the dearer of the two prices when it has one here; when it has none the cost is unknown: the full hold.
+      v_answered_cost := llm_private.answered_cost_micros(p.provider, new.answered_model, old.reserved_at,
+        new.input_tokens, coalesce(new.cached_input_tokens, 0), new.output_tokens);
+      if v_answered_cost is null then
+        new.input_tokens := null;
+      end if;
+    end if;
     if new.input_tokens is null or new.output_tokens is null then
       new.input_tokens := null; new.cached_input_tokens := null; new.output_tokens := null;
       new.usage_unknown := true;
@@ -4761,11 +4835,16 @@ begin
     else
       new.cached_input_tokens := coalesce(new.cached_input_tokens, 0);
       new.usage_unknown := false;
-      new.cost_micros := llm_private.call_cost_micros(p, new.input_tokens, new.cached_input_tokens, new.output_tokens);
+      new.cost_micros := greatest(llm_private.call_cost_micros(p, new.input_tokens, new.cached_input_tokens, new.output_tokens),
+        v_answered_cost);
     end if;
     new.charged_micros := new.cost_micros;
     new.late := old.state in ('expired', 'released');
-    if new.purpose = 'chat' then
+    if new.purpose = 'chat' and new.answered_model is not null and new.provider_status = 'ok' then
+      -- Another model's answer: its terms and its quality are not the asked model's.
+      new.distillation_eligible := false;
+      new.distillation_reason := 'other_model_answered';
+    elsif new.purpose = 'chat' then
       select * into g from llm_private.distillation_gate(new.tenant_id, new.decision, new.provider_status, new.output_valid, new.pii_flagged,
         p.provider, p.model);
       new.distillation_eligible := g.eligible;
@@ -4777,7 +4856,7 @@ begin
   else
     new.input_tokens := null; new.cached_input_tokens := null; new.output_tokens := null; new.cost_micros := null;
     new.latency_ms := case when new.state = 'released' then null else new.latency_ms end;
-    new.provider_status := null; new.output_valid := null; new.pii_flagged := null;
+    new.provider_status := null; new.output_valid := null; new.pii_flagged := null; new.answered_model := null;
     new.usage_unknown := new.state = 'expired';
     new.charged_micros := case when new.state = 'expired' then old.held_micros else 0 end;
   end if;
@@ -6526,6 +6605,7 @@ CREATE VIEW llm.calls WITH (security_invoker='true') AS
         END AS reason,
     (a.state)::text AS state,
     ((pr.provider || ':'::text) || pr.model) AS model_ref,
+    a.answered_model,
     a.input_tokens_estimate,
     a.max_output_tokens,
     a.held_micros,
@@ -6584,7 +6664,7 @@ ALTER TABLE llm.calls OWNER TO llm_owner;
 -- Name: VIEW calls; Type: COMMENT; Schema: llm; Owner: llm_owner
 --
 
-COMMENT ON VIEW llm.calls IS 'Every attempt (reserve): its decision and the figures compared, the hold, and what it was charged (overrun = cost above the hold; usage_unknown = charged the full hold; late = corrected after expiry or release). purpose embedding = the semantic cache''s embedding call; a semantic hit has similarity and cache_source_pk; semantic_candidates and semantic_bound_hit say what the lookup compared (bound_hit: the scope held more entries than the bound). meters = the meters the call was held and charged on (its footprint, in meter id order; NULL when it held nothing: refused, cached), i.e. the limits it was checked against and fitted. max_output_tokens = the max output granted, or for a call refused by a limit the max output it asked (held_micros and charged_micros stay 0); worst_case_micros = what was held, or for that refusal what it would have held. limit_unit = the unit of the limit that decided (micros, tokens, calls, elapsed_ms); limit_asked = what the call asked of it in that unit (the worst case in micros, input estimate + max output in tokens, 1 call; NULL for elapsed_ms), the amount compared: limit_used + limit_asked > limit_cap refused it.';
+COMMENT ON VIEW llm.calls IS 'Every attempt (reserve): its decision and the figures compared, the hold, and what it was charged (overrun = cost above the hold; usage_unknown = charged the full hold; late = corrected after expiry or release; answered_model = the model the provider said answered when it was not model_ref: charged at the dearer of the two prices, or the full hold when that model has no price). purpose embedding = the semantic cache''s embedding call; a semantic hit has similarity and cache_source_pk; semantic_candidates and semantic_bound_hit say what the lookup compared (bound_hit: the scope held more entries than the bound). meters = the meters the call was held and charged on (its footprint, in meter id order; NULL when it held nothing: refused, cached), i.e. the limits it was checked against and fitted. max_output_tokens = the max output granted, or for a call refused by a limit the max output it asked (held_micros and charged_micros stay 0); worst_case_micros = what was held, or for that refusal what it would have held. limit_unit = the unit of the limit that decided (micros, tokens, calls, elapsed_ms); limit_asked = what the call asked of it in that unit (the worst case in micros, input estimate + max output in tokens, 1 call; NULL for elapsed_ms), the amount compared: limit_used + limit_asked > limit_cap refused it.';
 
 --
 -- Name: decision_log; Type: VIEW; Schema: llm; Owner: llm_owner
@@ -7421,7 +7501,8 @@ CREATE VIEW llm.request_results WITH (security_invoker='true') AS
             a.distillation_reason,
             a.fills_cache,
             a.semantic_candidates,
-            a.semantic_bound_hit
+            a.semantic_bound_hit,
+            a.answered_model
            FROM llm_private.attempts a
           WHERE ((a.tenant_id = q.tenant_id) AND (a.request_pk = q.id) AND (a.purpose = 'chat'::llm_private.purpose) AND ((a.state = 'cached'::llm_private.attempt_state) OR ((a.state = 'settled'::llm_private.attempt_state) AND (a.provider_status = 'ok'::llm_private.provider_status)) OR (a.state = 'refused'::llm_private.attempt_state)))
           ORDER BY a.attempt_no DESC
@@ -7597,6 +7678,8 @@ CREATE TABLE llm_private.attempts_default (
     fills_cache boolean DEFAULT false NOT NULL,
     semantic_candidates integer,
     semantic_bound_hit boolean,
+    answered_model text,
+    CONSTRAINT attempts_answered_model_check CHECK (((answered_model = '?'::text) OR (answered_model ~ '^[A-Za-z0-9._:/@-]{1,200}$'::text))),
     CONSTRAINT attempts_attempt_no_check CHECK (((attempt_no >= 1) AND (attempt_no <= 1000))),
     CONSTRAINT attempts_cache_key_check CHECK ((length(cache_key) = 64)),
     CONSTRAINT attempts_cached_input_tokens_check CHECK (((cached_input_tokens >= 0) AND (cached_input_tokens <= 10000000))),
@@ -10111,11 +10194,11 @@ REVOKE ALL ON FUNCTION llm.set_tenant_data_use(p_tenant_id uuid, p_distillation_
 GRANT ALL ON FUNCTION llm.set_tenant_data_use(p_tenant_id uuid, p_distillation_opt_in boolean, p_traces_distillable boolean) TO llm_operator;
 
 --
--- Name: FUNCTION settle_call(p_request_pk bigint, p_attempt_no integer, p_status text, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer, p_latency_ms integer, p_output text, p_reasoning text, p_output_valid boolean, p_pii_flagged boolean, p_final_failure text, p_embedding real[]); Type: ACL; Schema: llm; Owner: llm_owner
+-- Name: FUNCTION settle_call(p_request_pk bigint, p_attempt_no integer, p_status text, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer, p_latency_ms integer, p_output text, p_reasoning text, p_output_valid boolean, p_pii_flagged boolean, p_final_failure text, p_embedding real[], p_answered_model text); Type: ACL; Schema: llm; Owner: llm_owner
 --
 
-REVOKE ALL ON FUNCTION llm.settle_call(p_request_pk bigint, p_attempt_no integer, p_status text, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer, p_latency_ms integer, p_output text, p_reasoning text, p_output_valid boolean, p_pii_flagged boolean, p_final_failure text, p_embedding real[]) FROM PUBLIC;
-GRANT ALL ON FUNCTION llm.settle_call(p_request_pk bigint, p_attempt_no integer, p_status text, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer, p_latency_ms integer, p_output text, p_reasoning text, p_output_valid boolean, p_pii_flagged boolean, p_final_failure text, p_embedding real[]) TO llm_money;
+REVOKE ALL ON FUNCTION llm.settle_call(p_request_pk bigint, p_attempt_no integer, p_status text, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer, p_latency_ms integer, p_output text, p_reasoning text, p_output_valid boolean, p_pii_flagged boolean, p_final_failure text, p_embedding real[], p_answered_model text) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm.settle_call(p_request_pk bigint, p_attempt_no integer, p_status text, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer, p_latency_ms integer, p_output text, p_reasoning text, p_output_valid boolean, p_pii_flagged boolean, p_final_failure text, p_embedding real[], p_answered_model text) TO llm_money;
 
 --
 -- Name: FUNCTION sign_context(p_secret text, p_tenant_id uuid, p_user_id uuid, p_ttl_s integer); Type: ACL; Schema: llm; Owner: llm_owner
@@ -10252,6 +10335,20 @@ GRANT UPDATE(cancelled_by) ON TABLE llm_private.shutoff_windows TO llm_operator;
 REVOKE ALL ON FUNCTION llm_private.active_shutoff(p_tenant_id uuid, p_user_id uuid, p_at timestamp with time zone) FROM PUBLIC;
 GRANT ALL ON FUNCTION llm_private.active_shutoff(p_tenant_id uuid, p_user_id uuid, p_at timestamp with time zone) TO llm_money;
 GRANT ALL ON FUNCTION llm_private.active_shutoff(p_tenant_id uuid, p_user_id uuid, p_at timestamp with time zone) TO llm_operator;
+
+--
+-- Name: FUNCTION answered_cost_micros(p_provider text, p_answered text, p_at timestamp with time zone, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.answered_cost_micros(p_provider text, p_answered text, p_at timestamp with time zone, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.answered_cost_micros(p_provider text, p_answered text, p_at timestamp with time zone, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer) TO llm_money;
+
+--
+-- Name: FUNCTION answered_model_names(p_answered text); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.answered_model_names(p_answered text) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.answered_model_names(p_answered text) TO llm_money;
 
 --
 -- Name: FUNCTION app_context(OUT tenant_id uuid, OUT user_id uuid); Type: ACL; Schema: llm_private; Owner: llm_owner
@@ -10662,6 +10759,13 @@ GRANT SELECT(semantic_candidates) ON TABLE llm_private.attempts TO llm_viewer;
 
 GRANT INSERT(semantic_bound_hit) ON TABLE llm_private.attempts TO llm_money;
 GRANT SELECT(semantic_bound_hit) ON TABLE llm_private.attempts TO llm_viewer;
+
+--
+-- Name: COLUMN attempts.answered_model; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT UPDATE(answered_model) ON TABLE llm_private.attempts TO llm_money;
+GRANT SELECT(answered_model) ON TABLE llm_private.attempts TO llm_viewer;
 
 --
 -- Name: FUNCTION charged_amount(p_unit llm_private.limit_unit, a llm_private.attempts); Type: ACL; Schema: llm_private; Owner: llm_owner

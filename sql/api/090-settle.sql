@@ -3,16 +3,61 @@
  *   held     -> settled   the provider answered or failed; cost from the tokens at the pinned price,
  *                         or, when the usage is unknown (NULL tokens: timeout after sending, dropped
  *                         connection, malformed body), the full hold, flagged usage_unknown
+ *                         (another model's answer, answered_model: its tokens at the dearer of the two
+ *                         prices, or the full hold when that model has no price here)
  *   held     -> released  no provider request was sent: nothing charged
  *   held     -> expired   the hold outlived its call (worker died, retry superseded it): charged in
  *                         full, flagged usage_unknown, and only once its expires_at has passed
  *   expired  -> settled   a late settle: the conservative charge is replaced by the real cost, once
  *   released -> settled   a late settle after a release: the real cost is charged
  * settled, refused and cached are final. Everything but the state and the facts of the call
- * (tokens, latency, status, output validity, PII) is immutable or derived here.
+ * (tokens, latency, status, output validity, PII, the model that answered) is immutable or derived here.
  * A settle never fails for money reasons: the provider has billed; a cost above the hold is
  * recorded in full (the period may pass its cap by that overrun, which llm.calls shows).
  */
+/*
+ * An answer from another model than the one asked for (attempts.answered_model, set by the settle): the names under which
+ * the provider may price it. The name as given; without an organisation prefix (vLLM's meta-llama/...); without Ollama's
+ * :latest; and each of those without a dated snapshot suffix (-2024-08-06, -0613, -20241022) or with it as -latest.
+ * A name that is no price's model adds nothing: the settle takes the dearest price among them.
+ */
+create or replace function llm_private.answered_model_names(p_answered text) returns text[]
+  language sql immutable parallel safe
+  set search_path = pg_catalog
+as $$
+  with named(n) as (
+    select p_answered
+    union select regexp_replace(p_answered, '^[A-Za-z0-9._-]{1,100}/', '')
+  ), untagged(n) as (
+    select n from named
+    union select regexp_replace(n, ':latest$', '') from named
+  ), snapshot(n) as (
+    select n from untagged
+    union select regexp_replace(n, '-([0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{4}|[0-9]{8})$', '') from untagged
+    union select regexp_replace(n, '-([0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{4}|[0-9]{8})$', '-latest') from untagged
+  )
+  select array_agg(n order by n) from snapshot where n <> ''
+$$;
+comment on function llm_private.answered_model_names(text) is
+  'The model names an answer of another model (attempts.answered_model) may be priced under: the name, without an organisation prefix, without :latest, without a dated snapshot suffix or with -latest in its place.';
+
+/*
+ * The cost of a call answered by another model: its tokens at the dearest price in effect at the reserve (p_at) among
+ * the answering model's names for the same provider. NULL when none has a price: the cost is unknown.
+ */
+create or replace function llm_private.answered_cost_micros(p_provider text, p_answered text, p_at timestamptz,
+  p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer) returns bigint
+  language sql stable
+  set search_path = pg_catalog
+as $$
+  select max(llm_private.call_cost_micros(x, p_input_tokens, p_cached_input_tokens, p_output_tokens))
+    from unnest(llm_private.answered_model_names(p_answered)) n(model)
+   cross join lateral llm_private.price_in_effect(p_provider, n.model, p_at) x
+   where x.id is not null
+$$;
+comment on function llm_private.answered_cost_micros(text, text, timestamptz, integer, integer, integer) is
+  'A call answered by another model: its tokens at the dearest price in effect at p_at among that model''s names (llm_private.answered_model_names) for the same provider; NULL when none is priced (the cost is unknown).';
+
 create or replace function llm_private.tg_attempts__transition() returns trigger
   language plpgsql
   set search_path = pg_catalog
@@ -24,6 +69,7 @@ declare
   q llm_private.requests;
   g record;
   v_scope_started timestamptz;
+  v_answered_cost bigint;
 begin
   if (new.tenant_id, new.request_pk, new.attempt_no, new.user_id, new.purpose, new.job_attempt, new.decision, new.reason, new.price_id,
       new.input_tokens_estimate, new.max_output_tokens, new.held_micros, new.reserved_at, new.expires_at, new.meter_ids, new.limit_id,
@@ -57,6 +103,15 @@ begin
     if new.provider_status is null then
       raise exception using errcode = '22023', message = 'a settle needs the provider status';
     end if;
+    if new.input_tokens is not null and new.output_tokens is not null and new.answered_model is not null then
+      -- Another model answered (a gateway's routing or fallback): the provider billed its tokens at that model's price.
+      -- Charged at the dearer of the two prices when it has one here; when it has none the cost is unknown: the full hold.
+      v_answered_cost := llm_private.answered_cost_micros(p.provider, new.answered_model, old.reserved_at,
+        new.input_tokens, coalesce(new.cached_input_tokens, 0), new.output_tokens);
+      if v_answered_cost is null then
+        new.input_tokens := null;
+      end if;
+    end if;
     if new.input_tokens is null or new.output_tokens is null then
       new.input_tokens := null; new.cached_input_tokens := null; new.output_tokens := null;
       new.usage_unknown := true;
@@ -64,11 +119,16 @@ begin
     else
       new.cached_input_tokens := coalesce(new.cached_input_tokens, 0);
       new.usage_unknown := false;
-      new.cost_micros := llm_private.call_cost_micros(p, new.input_tokens, new.cached_input_tokens, new.output_tokens);
+      new.cost_micros := greatest(llm_private.call_cost_micros(p, new.input_tokens, new.cached_input_tokens, new.output_tokens),
+        v_answered_cost);
     end if;
     new.charged_micros := new.cost_micros;
     new.late := old.state in ('expired', 'released');
-    if new.purpose = 'chat' then
+    if new.purpose = 'chat' and new.answered_model is not null and new.provider_status = 'ok' then
+      -- Another model's answer: its terms and its quality are not the asked model's.
+      new.distillation_eligible := false;
+      new.distillation_reason := 'other_model_answered';
+    elsif new.purpose = 'chat' then
       select * into g from llm_private.distillation_gate(new.tenant_id, new.decision, new.provider_status, new.output_valid, new.pii_flagged,
         p.provider, p.model);
       new.distillation_eligible := g.eligible;
@@ -80,7 +140,7 @@ begin
   else
     new.input_tokens := null; new.cached_input_tokens := null; new.output_tokens := null; new.cost_micros := null;
     new.latency_ms := case when new.state = 'released' then null else new.latency_ms end;
-    new.provider_status := null; new.output_valid := null; new.pii_flagged := null;
+    new.provider_status := null; new.output_valid := null; new.pii_flagged := null; new.answered_model := null;
     new.usage_unknown := new.state = 'expired';
     new.charged_micros := case when new.state = 'expired' then old.held_micros else 0 end;
   end if;
@@ -209,7 +269,7 @@ comment on function llm_private.finish_failed(uuid, bigint, llm_private.reason) 
 create or replace function llm.settle_call(p_request_pk bigint, p_attempt_no integer, p_status text,
   p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer, p_latency_ms integer,
   p_output text default null, p_reasoning text default null, p_output_valid boolean default null, p_pii_flagged boolean default null,
-  p_final_failure text default null, p_embedding real[] default null)
+  p_final_failure text default null, p_embedding real[] default null, p_answered_model text default null)
   returns table (state text, cost_micros bigint, held_micros bigint, released_micros bigint, overrun_micros bigint,
     usage_unknown boolean, late boolean, replayed boolean, request_state text)
   language plpgsql
@@ -227,6 +287,9 @@ declare
   -- (a failed insert lost the settle, and with it usage above the hold), and such an output is not valid.
   v_output text := case when octet_length(p_output) <= 1048576 then p_output end;
   v_reasoning text := case when octet_length(p_reasoning) <= 1048576 then p_reasoning end;
+  -- Another model's name as the answer gave it; ? when it is no model name (it is stored: no free text of the provider's).
+  v_answered text := case when p_answered_model ~ '^[A-Za-z0-9._:/@-]{1,200}$' then p_answered_model
+                          when p_answered_model is not null then '?' end;
 begin
   if llm_private.current_tenant_id() is null or llm_private.current_user_id() is null then perform llm_private.require_money_context(); end if;
   if p_input_tokens not between 0 and 10000000 then perform llm_private.require_range('p_input_tokens', p_input_tokens, 0, 10000000); end if;
@@ -254,7 +317,7 @@ begin
      set state = 'settled', input_tokens = p_input_tokens, cached_input_tokens = p_cached_input_tokens, output_tokens = p_output_tokens,
          latency_ms = p_latency_ms, provider_status = v_status,
          output_valid = case when p_output is null then null when v_output is null then false else p_output_valid end,
-         pii_flagged = p_pii_flagged
+         pii_flagged = p_pii_flagged, answered_model = v_answered
    where x.tenant_id = a.tenant_id and x.request_pk = a.request_pk and x.attempt_no = a.attempt_no
   returning x.* into a;
   -- The final output and the reasoning go to their own tables, with their own retention.
@@ -267,7 +330,7 @@ begin
     end if;
     -- A shared cache (the tenant's: owner nil) takes only an answer known to be free of personal data: a flagged one was
     -- served to a colleague by a semantic hit (tenth review). A user's own cache serves the user's own answers.
-    if a.decision = 'allow' and a.output_valid and not a.usage_unknown
+    if a.decision = 'allow' and a.output_valid and not a.usage_unknown and a.answered_model is null
        and (a.pii_flagged is false or llm_private.cache_owner(a.tenant_id, a.user_id, q.endpoint) <> llm_private.nil_uuid())
        and (select x.cache_key from llm_private.request_inputs x where x.tenant_id = a.tenant_id and x.request_pk = a.request_pk) is not null
        and (select x.model_ref from llm_private.request_inputs x where x.tenant_id = a.tenant_id and x.request_pk = a.request_pk)
@@ -299,8 +362,8 @@ begin
       where x.tenant_id = q.tenant_id and x.id = q.id);
 end
 $$;
-comment on function llm.settle_call(bigint, integer, text, integer, integer, integer, integer, text, text, boolean, boolean, text, real[]) is
-  'After a provider call (the worker, as llm_money): records the outcome of attempt p_attempt_no. Cost = tokens at the price pinned at reserve (input excludes cached input); NULL tokens mean the usage is unknown and the full hold is charged (flagged usage_unknown); a 429, 500 or 503 the provider answered itself is settled with zeros (a gateway''s 502 or 504 leaves the outcome unknown: NULL tokens). Stores the final output and the reasoning trace apart, fills the cache with a complete valid answer of the requested model (p_embedding: its question''s embedding, for the semantic cache), records the breaker outcome, decides distillation eligibility. p_final_failure (provider_client_error, attempts_exhausted, ...): no retry will follow, the request ends failed. Idempotent: settling again returns the first result with replayed = true. Its transaction commits without waiting for the WAL flush (synchronous_commit = off) when the charge is within the hold in every unit and settings.settle_commit is deferred: a crash that loses it leaves the hold, which the expiry charges in full.';
+comment on function llm.settle_call(bigint, integer, text, integer, integer, integer, integer, text, text, boolean, boolean, text, real[], text) is
+  'After a provider call (the worker, as llm_money): records the outcome of attempt p_attempt_no. Cost = tokens at the price pinned at reserve (input excludes cached input); NULL tokens mean the usage is unknown and the full hold is charged (flagged usage_unknown); p_answered_model: the provider answered with another model than the one asked for (a gateway''s routing), named so: its tokens are charged at the dearer of the two prices in effect at reserve when that model is priced for the same provider, the full hold (usage_unknown) when it is not, and the answer fills no cache and is not eligible for distillation; a 429, 500 or 503 the provider answered itself is settled with zeros (a gateway''s 502 or 504 leaves the outcome unknown: NULL tokens). Stores the final output and the reasoning trace apart, fills the cache with a complete valid answer of the requested model (p_embedding: its question''s embedding, for the semantic cache), records the breaker outcome, decides distillation eligibility. p_final_failure (provider_client_error, attempts_exhausted, ...): no retry will follow, the request ends failed. Idempotent: settling again returns the first result with replayed = true. Its transaction commits without waiting for the WAL flush (synchronous_commit = off) when the charge is within the hold in every unit and settings.settle_commit is deferred: a crash that loses it leaves the hold, which the expiry charges in full.';
 
 create or replace function llm.release_call(p_request_pk bigint, p_attempt_no integer, p_reason text, p_final_failure text default null)
   returns table (state text, released_micros bigint, request_state text)
@@ -371,5 +434,8 @@ comment on function llm.fail_request(bigint, text) is
 
 grant execute on function llm_private.require_status(text), llm_private.require_failure_reason(text),
   llm_private.finish_failed(uuid, bigint, llm_private.reason) to llm_money, llm_operator;
-grant execute on function llm.settle_call(bigint, integer, text, integer, integer, integer, integer, text, text, boolean, boolean, text, real[]),
+-- The settle trigger prices another model's answer as the role that settles: the worker.
+grant execute on function llm_private.answered_model_names(text),
+  llm_private.answered_cost_micros(text, text, timestamptz, integer, integer, integer) to llm_money;
+grant execute on function llm.settle_call(bigint, integer, text, integer, integer, integer, integer, text, text, boolean, boolean, text, real[], text),
   llm.release_call(bigint, integer, text, text), llm.fail_request(bigint, text) to llm_money;

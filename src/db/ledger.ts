@@ -101,6 +101,11 @@ export interface SettleArgs {
   finalFailure?: FinalFailure | null;
   /** Chat only: the vector the chat reserve looked up with, stored with the cache entry. */
   embedding?: number[] | null;
+  /**
+   * The model the provider said answered, when it is not the model asked for (a gateway's routing): the database charges its
+   * tokens at the dearer of the two prices, or the full hold when that model has no price there. Null: the model asked for.
+   */
+  answeredModel?: string | null;
 }
 
 /** llm.embedding_for_call: which embedding model to call before a chat call (no row: skip the semantic cache). */
@@ -122,7 +127,7 @@ const RESERVE_SQL = `select * from llm.reserve_call(p_request_pk => $1::bigint, 
 const SETTLE_SQL = `select * from llm.settle_call(p_request_pk => $1::bigint, p_attempt_no => $2::int, p_status => $3::text,
        p_input_tokens => $4::int, p_cached_input_tokens => $5::int, p_output_tokens => $6::int, p_latency_ms => $7::int,
        p_output => $8::text, p_reasoning => $9::text, p_output_valid => $10::boolean, p_pii_flagged => $11::boolean,
-       p_final_failure => $12::text, p_embedding => $13::real[])`;
+       p_final_failure => $12::text, p_embedding => $13::real[], p_answered_model => $14::text)`;
 const RELEASE_SQL =
   'select * from llm.release_call(p_request_pk => $1::bigint, p_attempt_no => $2::int, p_reason => $3::text, p_final_failure => $4::text)';
 const FAIL_REQUEST_SQL = 'select llm.fail_request(p_request_pk => $1::bigint, p_reason => $2::text) as state';
@@ -134,7 +139,7 @@ function reserveParams(a: ReserveArgs): LiteralValue[] {
 function settleParams(a: SettleArgs): LiteralValue[] {
   return [a.requestPk, a.attemptNo, a.status, a.usage?.inputTokens ?? null, a.usage?.cachedInputTokens ?? null,
     a.usage?.outputTokens ?? null, Math.round(a.latencyMs), a.output ?? null, a.reasoning ?? null, a.outputValid ?? null,
-    a.piiFlagged ?? false, a.finalFailure ?? null, a.embedding ?? null];
+    a.piiFlagged ?? false, a.finalFailure ?? null, a.embedding ?? null, a.answeredModel ?? null];
 }
 
 /** The money path of one job: each method is one transaction as llm_money in the job's context. */

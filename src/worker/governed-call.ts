@@ -329,15 +329,16 @@ class GovernedCall {
       if (!(e instanceof ProviderError)) throw e;
       return this.settleFailure(e, modelRef);
     }
-    if (res.usage && !answersAs(model, res.providerModel)) {
+    let answeredModel: string | null = null;
+    if (!answersAs(model, res.providerModel)) {
       // Another model answered (a gateway's routing or fallback): the provider bills that model's price, not the one this
-      // attempt was priced at, so its tokens prove nothing about the cost. Settled as an unknown usage: the full hold.
-      const answered = /^[A-Za-z0-9._:\/@-]{1,200}$/.test(res.providerModel) ? res.providerModel : '(not a model name)';
-      this.log.warn({ event: 'answered_model_mismatch', model: modelRef, answered_model: answered },
-        'the provider answered with another model; charging the full hold');
-      res = { ...res, usage: null };
+      // attempt was priced at. The settle says so, and the database charges the dearer of the two prices (the full hold
+      // when that model has no price there); the answer fills no cache and is not eligible for distillation.
+      answeredModel = /^[A-Za-z0-9._:\/@-]{1,200}$/.test(res.providerModel) ? res.providerModel : '?';
+      this.log.warn({ event: 'answered_model_mismatch', model: modelRef, answered_model: answeredModel },
+        'the provider answered with another model; the settle charges the dearer of the two prices');
     }
-    return this.settleSuccess(req, res, modelRef, embedding);
+    return this.settleSuccess(req, res, modelRef, embedding, answeredModel);
   }
 
   /** The worker is stopping and nothing was sent: give the hold back, and have graphile-worker run the job again later. */
@@ -390,7 +391,8 @@ class GovernedCall {
       outcome === 'waited' ? "waited for the provider's Retry-After before the retry" : 'the worker is stopping: the Retry-After wait ends early');
   }
 
-  private async settleSuccess(req: CallRequest, res: ChatResult, modelRef: string, embedding: number[] | null): Promise<void> {
+  private async settleSuccess(req: CallRequest, res: ChatResult, modelRef: string, embedding: number[] | null,
+    answeredModel: string | null): Promise<void> {
     const format = req.response_format ?? 'text';
     const outputValid = validateOutput(this.endpoint, format, res.content, res.finishReason);
     // The reasoning too: a trace is exported with its call when the tenant allows traces (tenth review).
@@ -398,7 +400,7 @@ class GovernedCall {
     // A JSON answer that fails its schema ends the request (a retry would spend again, with no promise).
     const finalFailure: FinalFailure | null = format === 'json' && !outputValid ? 'invalid_output' : null;
     const s = await this.settle({ requestPk: this.pk, attemptNo: this.attemptNo!, status: 'ok', usage: res.usage, latencyMs: res.latencyMs,
-      output: storableText(res.content), reasoning: storableText(res.reasoning), outputValid, piiFlagged, finalFailure, embedding });
+      output: storableText(res.content), reasoning: storableText(res.reasoning), outputValid, piiFlagged, finalFailure, embedding, answeredModel });
     const governanceMs = performance.now() - this.startedAt - res.latencyMs;
     this.deps.metrics.governanceOverhead(governanceMs / 1000);
     this.deps.metrics.providerLatency(modelRef, 'ok', res.latencyMs / 1000);

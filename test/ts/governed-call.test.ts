@@ -513,20 +513,22 @@ describe('provider failures are recorded in our tables', () => {
     expect(jobLines(r).find((l) => l.event === 'not_sent')).toMatchObject({ purpose: 'chat' });
   });
 
-  test('an answer from another model (a gateway routed the call) is settled as an unknown usage: the full hold, logged', async () => {
+  test('an answer from another model (a gateway routed the call) is settled naming that model, logged', async () => {
     // (review of the provider boundary, 2026-11-26) Asked for gpt-4o-mini, a gateway answered "model": "gpt-4o" with 20/10
-    // tokens: charged 9 micro-USD at the price asked for, where gpt-4o's list price gives 150. The tokens are the other
-    // model's, so they prove nothing about the cost.
+    // tokens: charged 9 micro-USD at the price asked for, where gpt-4o's list price gives 150. The settle now names the model
+    // that answered, with its tokens: the database charges the dearer of the two prices (money.sql).
     mock.addFaults('mock-chat', [{ kind: 'answered_as', model: 'gpt-4o' }]);
     const r = await runCall();
     expect(r.error).toBeNull();
-    expect(r.ledger.settles).toEqual([expect.objectContaining({ status: 'ok', usage: null })]);
+    expect(r.ledger.settles).toEqual([expect.objectContaining({ status: 'ok', usage: expect.objectContaining({ outputTokens: expect.any(Number) }),
+      answeredModel: 'gpt-4o' })]);
     expect(jobLines(r).find((l) => l.event === 'answered_model_mismatch')).toMatchObject({ level: 'warn', model: 'local:mock-chat',
       answered_model: 'gpt-4o' });
     // A dated snapshot of the model asked for is the same model: its usage is priced.
     mock.addFaults('mock-chat', [{ kind: 'answered_as', model: 'mock-chat-2024-07-18' }]);
     const dated = await runCall();
     expect(dated.ledger.settles[0]!.usage).not.toBeNull();
+    expect(dated.ledger.settles[0]!.answeredModel).toBeNull();
     expect(jobLines(dated).some((l) => l.event === 'answered_model_mismatch')).toBe(false);
   });
 

@@ -93,6 +93,27 @@ test('429 then success: the error answer costs nothing, one charge', async () =>
   expect((await h.result(id))!.spent_micros).toBe(calls[1].cost_micros);
 }, 60000);
 
+test('another model answered (a gateway routed the call): its tokens are charged at its dearer price, named in llm.calls', async () => {
+  // (review of the provider boundary, 2026-11-26) Asked for mock-chat, the answer says mock-reasoner (a dated snapshot):
+  // the provider billed mock-reasoner's price, twice mock-chat's. It was priced as mock-chat, later charged only its hold.
+  const id = 'e2e-answered-as';
+  h.mock.addFaults(id, [{ kind: 'answered_as', model: 'mock-reasoner-2025-01-31' }]);
+  await h.enqueue(payload(id));
+  await h.waitForJobs();
+  const calls = await h.calls(id);
+  expect(calls).toHaveLength(1);
+  const c = calls[0];
+  expect(c).toMatchObject({ provider_status: 'ok', usage_unknown: false, answered_model: 'mock-reasoner-2025-01-31',
+    distillation_eligible: false, distillation_reason: 'other_model_answered' });
+  const priced = (input: bigint, cached: bigint, output: bigint, [i, ci, o]: bigint[]) =>
+    (input * i! + cached * ci! + output * o! + 999_999n) / 1_000_000n;
+  const tokens = [BigInt(c.input_tokens), BigInt(c.cached_input_tokens), BigInt(c.output_tokens)] as const;
+  expect(BigInt(c.cost_micros)).toBe(priced(...tokens, [5_000_000n, 2_500_000n, 20_000_000n]));
+  expect(BigInt(c.cost_micros)).toBeGreaterThan(priced(...tokens, [2_500_000n, 1_250_000n, 10_000_000n]));
+  expect(await h.result(id)).toMatchObject({ state: 'done', spent_micros: c.cost_micros });
+  expect((await h.admin.query('select * from llm.reconciliation_drift')).rows).toEqual([]);
+});
+
 test("a gateway's 504 then success: the upstream call's outcome is unknown, charged the full hold; the retry re-reserves", async () => {
   // (review of the provider boundary, 2026-11-26) A 504 was settled like a 500: provider_status error, cost_micros 0.
   const id = 'e2e-504';
