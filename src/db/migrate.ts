@@ -51,10 +51,55 @@ const quiet = new Logger(() => () => {});
  * So the wait is bounded (LLM_DDL_LOCK_TIMEOUT_MS, default 10 s): past it the step fails with
  * 55P03, having changed nothing, and is run again later (partitions are made months ahead).
  */
-async function setDdlLockTimeout(c: Client, ms?: number): Promise<void> {
-  const v = ms ?? Number(process.env.LLM_DDL_LOCK_TIMEOUT_MS ?? 10_000);
+function ddlLockTimeoutMs(): number {
+  const v = Number(process.env.LLM_DDL_LOCK_TIMEOUT_MS ?? 10_000);
   if (!Number.isInteger(v) || v < 1 || v > 3_600_000) throw new Error(`LLM_DDL_LOCK_TIMEOUT_MS: an integer of ms in 1..3600000, got ${v}`);
-  await c.query(`set lock_timeout = ${v}`);
+  return v;
+}
+
+async function setDdlLockTimeout(c: Client, ms?: number): Promise<void> {
+  await c.query(`set lock_timeout = ${ms ?? ddlLockTimeoutMs()}`);
+}
+
+/**
+ * The replay of sql/api drops and re-creates the triggers of the ledger tables, one table after another, each with its
+ * ACCESS EXCLUSIVE lock. Taken in that order while reserves and settles ran (each holding one table and reading the
+ * next), they deadlocked: two of three replays failed and worker transactions were killed (review of the upgrade path,
+ * 2026-11-26). So every table with a trigger is locked first, in one statement; each try waits less than the server's
+ * deadlock_timeout, so that no waiting transaction reaches its deadlock check, and gives back what it took before trying
+ * again. The whole wait is bounded by LLM_DDL_LOCK_TIMEOUT_MS, like any DDL of ours.
+ */
+async function lockForReplay(c: Client): Promise<void> {
+  const { rows } = await c.query<{ rels: string; deadlock_ms: number }>(
+    `select string_agg(format('%I.%I', n.nspname, c.relname), ', '
+             order by c.relname <> 'requests', c.relname <> 'request_inputs', c.relname <> 'attempts', c.relname) as rels,
+            (select setting::int from pg_settings where name = 'deadlock_timeout') as deadlock_ms
+       from pg_class c join pg_namespace n on n.oid = c.relnamespace
+      where n.nspname = 'llm_private' and c.relkind in ('r', 'p', 'v') and not c.relispartition
+        and exists (select 1 from pg_trigger t where t.tgrelid = c.oid and not t.tgisinternal)`);
+  const rels = rows[0]?.rels;
+  if (!rels) return;
+  const tryMs = Math.max(10, Math.min(200, Math.floor(rows[0]!.deadlock_ms / 4)));
+  const deadline = Date.now() + ddlLockTimeoutMs();
+  for (let tries = 1; ; tries++) {
+    await c.query('savepoint replay_locks');
+    try {
+      await c.query(`set local lock_timeout = ${tryMs}`);
+      await c.query(`lock table ${rels} in access exclusive mode`);
+      await c.query('release savepoint replay_locks');
+      await setDdlLockTimeout(c);
+      return;
+    } catch (e) {
+      await c.query('rollback to savepoint replay_locks');
+      if ((e as { code?: string }).code !== '55P03') throw e;
+      if (Date.now() >= deadline) {
+        throw Object.assign(new Error(`migrate: the replay of sql/api could not lock the ledger's tables in ${tries} tries ` +
+          `(LLM_DDL_LOCK_TIMEOUT_MS = ${ddlLockTimeoutMs()}): a transaction stays open on one of them; nothing was changed, run again`),
+          { code: '55P03' });
+      }
+      await new Promise((r) => setTimeout(r, tryMs / 2 + Math.random() * tryMs));
+    }
+  }
 }
 
 /** Connection limits of the logins (sql/bootstrap/roles.sql has the defaults), from the administrator's environment at migrate. */
@@ -125,8 +170,15 @@ export async function migrateCommitted(databaseUrl: string): Promise<void> {
     connectionString: pinned(urlForRole(databaseUrl, 'llm_owner')),
     migrationsFolder: MIGRATIONS_DIR,
     manageGraphileMigrateSchema: true,
-    pgSettings: { search_path: 'pg_catalog' },
+    // A migration's DDL waits for its table's lock as long as any of ours (setDdlLockTimeout): without a bound, one
+    // session left open on a ledger table stopped every tenant behind the migration's wait (review of the upgrade path).
+    pgSettings: { search_path: 'pg_catalog', lock_timeout: String(ddlLockTimeoutMs()) },
     logger: quiet,
+  }).catch((e: { code?: string; message?: string }) => {
+    if (e?.code !== '55P03') throw e;
+    throw Object.assign(new Error(`migrate: a migration waited ${ddlLockTimeoutMs()} ms (LLM_DDL_LOCK_TIMEOUT_MS) for a table that a ` +
+      `transaction keeps open, and stopped; it changed nothing: end that transaction (pg_stat_activity) and run again (${e.message})`),
+      { code: '55P03' });
   });
   // graphile-migrate keeps its pool 200 ms after use and exits the process if a pooled connection
   // dies meanwhile (for example when a test template's connections are terminated): end it now.
@@ -169,8 +221,10 @@ export async function applyApi(databaseUrl: string, force = false): Promise<bool
         await c.query('rollback');
         return false;
       }
+      // The views first: a reader holds a view, then its tables; the replay waits for the views while it holds no table.
       await c.query('drop schema if exists llm cascade');
       await c.query('create schema llm');
+      await lockForReplay(c);
       await dropPrivateApiFunctions(c, apiFiles());
       for (const f of apiFiles()) {
         try {

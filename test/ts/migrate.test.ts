@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { applyApi, bootstrapRoles, migrateAll } from '../../src/db/migrate';
+import { applyApi, bootstrapRoles, migrateAll, migrateCommitted } from '../../src/db/migrate';
 import { semanticPathLine } from '../../src/db/pgvector';
 import { urlForDatabase, urlForRole } from '../../src/db/urls';
 import { TEMPLATE_ENV, TEST_ADMIN_URL } from '../support/admin';
@@ -221,5 +221,36 @@ test('the roles step sets connection limits on the read-only logins only: a limi
   } finally {
     await c.query('rollback');
     await c.end();
+  }
+});
+
+test('a migration waits at most LLM_DDL_LOCK_TIMEOUT_MS for a table a transaction keeps open, then stops having changed nothing', async () => {
+  // (review of the upgrade path, 2026-11-26) Only the replay and partition maintenance bounded their wait: a migration's
+  // ALTER TABLE waited behind one session left open on provider_breakers (25 s, until killed), and every reserve, which
+  // reads the breaker, queued behind it. The last migration is made pending again (000036: data only, idempotent).
+  const admin = new Client({ connectionString: url });
+  const holder = new Client({ connectionString: url });
+  await admin.connect();
+  await holder.connect();
+  const saved = process.env.LLM_DDL_LOCK_TIMEOUT_MS;
+  try {
+    const count = async () => Number((await admin.query('select count(*) from graphile_migrate.migrations')).rows[0].count);
+    const applied = await count();
+    await admin.query('delete from graphile_migrate.migrations where filename = (select max(filename) from graphile_migrate.migrations)');
+    await holder.query('begin');
+    await holder.query('lock table llm_private.provider_breakers in access share mode');
+    process.env.LLM_DDL_LOCK_TIMEOUT_MS = '300';
+    const started = Date.now();
+    await expect(migrateCommitted(url)).rejects.toMatchObject({ code: '55P03', message: expect.stringMatching(/LLM_DDL_LOCK_TIMEOUT_MS/) });
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(await count()).toBe(applied - 1);
+    await holder.query('rollback');
+    await migrateCommitted(url);
+    expect(await count()).toBe(applied);
+  } finally {
+    if (saved === undefined) delete process.env.LLM_DDL_LOCK_TIMEOUT_MS;
+    else process.env.LLM_DDL_LOCK_TIMEOUT_MS = saved;
+    await holder.end();
+    await admin.end();
   }
 });

@@ -58,3 +58,41 @@ test('000030: answers flagged for personal data (or never scanned) leave the ten
                                        where oid in ('llm_private.cache_entries'::regclass, 'llm_private.attempts'::regclass) order by 1`);
   expect(rows).toEqual([{ relname: 'attempts', relforcerowsecurity: true }, { relname: 'cache_entries', relforcerowsecurity: true }]);
 });
+
+test('000036: a breaker opened under 000033 reopens when its probe fails after the upgrade', async () => {
+  // (review of the upgrade path) 000033 left the streak's first tenant in streak_tenant_id of an open breaker; read by
+  // 000034's code as the tenant whose probe failed last, that tenant's failed probe closed the breaker of a provider
+  // still down (state closed, 1 failure, where a database built at head reopened it).
+  const admin = db.pool('admin', 1);
+  const fail = (id: string, tenant: string, user: string) => admin.query(
+    `select s.state from tests.reserve(tests.enqueue(${tenant}, ${user}, $1::text, 'investigation', 'mock:tiny', 100)) r
+      cross join lateral tests.settle(tests.request_pk($1::text), 1, 'error', 0, 0, 0) s`, [id]);
+  await admin.query(`select tests.freeze_clock('2026-03-15 10:30:00+00')`);
+  await fail('m36-1', 'tests.tenant_a()', 'tests.user_a1()');
+  await fail('m36-2', 'tests.tenant_a()', 'tests.user_a1()');
+  await fail('m36-3', 'tests.tenant_b()', 'tests.user_b1()');
+  const breaker = async () => (await admin.query(
+    `select state, consecutive_failures from llm_private.provider_breakers where provider = 'mock' and model = 'tiny'`)).rows[0];
+  expect(await breaker()).toEqual({ state: 'open', consecutive_failures: 3 });
+  // What 000033 left: the streak's first tenant (the guards, which refuse this change, are off for it).
+  const c = new Client({ connectionString: db.adminUrl });
+  await c.connect();
+  try {
+    await c.query(`set session_replication_role = replica`);
+    await c.query(`update llm_private.provider_breakers set streak_tenant_id = tests.tenant_a(), streak_tenants_many = true
+                    where provider = 'mock' and model = 'tiny'`);
+    await c.query('begin');
+    await c.query('set local session_replication_role = origin');
+    await c.query('set local role llm_owner');
+    await c.query(migration('000036'));
+    await c.query('commit');
+  } finally {
+    await c.end();
+  }
+  await admin.query(`select tests.freeze_clock('2026-03-15 10:31:00+00')`); // past the cooldown: the next call probes
+  await fail('m36-probe', 'tests.tenant_a()', 'tests.user_a1()');
+  expect(await breaker()).toEqual({ state: 'open', consecutive_failures: 4 });
+  // The owner's FORCE came back with the transaction.
+  expect((await admin.query(`select relforcerowsecurity as f from pg_class where oid = 'llm_private.provider_breakers'::regclass`)).rows)
+    .toEqual([{ f: true }]);
+});
