@@ -138,6 +138,8 @@ declare
   v_probes text[] := '{}';
   v_admission text;
   v_overdue boolean;
+  v_refused_p llm_private.model_prices;
+  v_refused_max integer;
   k_tenant uuid;
   k_user uuid;
   k_scope text;
@@ -366,6 +368,7 @@ begin
         v_decision := 'cap'; v_reason := 'limit';
       else
         v_decision := 'fallback'; v_reason := 'limit';
+        v_refused_p := p; v_refused_max := v_max_out;                 -- the figures compared, if no model is left
         continue;                                                     -- a cheaper model of the chain may fit
       end if;
     end if;
@@ -376,11 +379,17 @@ begin
   -- call goes on as if there were no pressure, from the requested model.
   exit passes when chosen_p.id is not null or v_reason <> 'budget_pressure' or v_pressure_off;
   v_pressure_off := true; v_start := 1; v_decision := 'allow'; v_reason := 'ok'; v_candidates := v_chain;
+  v_refused_p := null; v_refused_max := null;
   new.limit_id := null; new.limit_cap := null; new.limit_used := null;
   end loop;
 
   if chosen_p.id is null then
     new.reason := case when v_reason = 'ok' then 'unknown_model' else v_reason end;
+    if v_reason = 'limit' then
+      -- The chain ran out under a limit: the last model it tried, and the max output it asked, are what the limit's
+      -- figures (limit_cap, limit_used) were compared with. Nothing is held.
+      new.price_id := v_refused_p.id; new.max_output_tokens := coalesce(v_refused_max, new.max_output_tokens);
+    end if;
     perform llm_private.breaker_unclaim(v_probes, null, v_now);
     return new;
   end if;

@@ -1,7 +1,7 @@
 -- Reserve: every decision (allow, cap, fallback, block with each reason, replay, cached) and the figures it records.
 -- Prices: mock:large 10/5/30 USD per Mtok, mock:small 1/0.5/2, mock:tiny 0.1/0.05/0.2; large falls back to small, then tiny.
 begin;
-select plan(38);
+select plan(39);
 select tests.seed();
 
 -- allow: the worst case (1 000 in at 10 USD + 1 000 out at 30 USD = 40 000 micros) is held on every meter.
@@ -37,6 +37,12 @@ select results_eq($$select decision, reason, limit_cap from tests.call(tests.ten
   $$values ('block', 'request_cap_route', 20000::bigint)$$, 'when no model of the chain fits, even capped: block naming the limit');
 select is((select state::text || '/' || reason::text from llm_private.requests where request_id = 'r-nofit'), 'refused/limit',
   'a refusal is final: the request is refused');
+-- (audit views) A refusal after the whole chain stored no model and no max output: llm.calls showed a worst case of 0
+-- against the limit, nothing to compare. It keeps the last model tried and the max output asked (nothing held).
+select results_eq($$select model_ref, max_output_tokens, held_micros, worst_case_micros, limit_unit, limit_asked, limit_cap, limit_used
+                     from llm.calls where request_id = 'r-nofit'$$,
+  $$values ('mock:tiny', 1000, 0::bigint, 30200::bigint, 'micros', 30200::bigint, 20000::bigint, 0::bigint)$$,
+  'the chain ran out: llm.calls compares the last model''s worst case (300 000 x 0.1 + 1 000 x 0.2 = 30 200) with the cap of 20 000');
 
 -- the caller's own ceiling (payload cost_ceiling_micros) is a per-request cap too.
 select results_eq($$select decision, reason, model, limit_id, limit_scope, limit_window, limit_cap
