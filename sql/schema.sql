@@ -1542,10 +1542,10 @@ ALTER FUNCTION llm.set_tenant_data_use(p_tenant_id uuid, p_distillation_opt_in b
 COMMENT ON FUNCTION llm.set_tenant_data_use(p_tenant_id uuid, p_distillation_opt_in boolean, p_traces_distillable boolean) IS 'Operator: records a tenant''s consent to use its final outputs, and separately its reasoning traces, for distillation. Only operators can: consent is never set by the application or a worker.';
 
 --
--- Name: settle_call(bigint, integer, text, integer, integer, integer, integer, text, text, boolean, boolean, text, real[], text); Type: FUNCTION; Schema: llm; Owner: llm_owner
+-- Name: settle_call(bigint, integer, text, integer, integer, integer, integer, text, text, boolean, boolean, text, real[], text, boolean); Type: FUNCTION; Schema: llm; Owner: llm_owner
 --
 
-CREATE FUNCTION llm.settle_call(p_request_pk bigint, p_attempt_no integer, p_status text, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer, p_latency_ms integer, p_output text DEFAULT NULL::text, p_reasoning text DEFAULT NULL::text, p_output_valid boolean DEFAULT NULL::boolean, p_pii_flagged boolean DEFAULT NULL::boolean, p_final_failure text DEFAULT NULL::text, p_embedding real[] DEFAULT NULL::real[], p_answered_model text DEFAULT NULL::text) RETURNS TABLE(state text, cost_micros bigint, held_micros bigint, released_micros bigint, overrun_micros bigint, usage_unknown boolean, late boolean, replayed boolean, request_state text)
+CREATE FUNCTION llm.settle_call(p_request_pk bigint, p_attempt_no integer, p_status text, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer, p_latency_ms integer, p_output text DEFAULT NULL::text, p_reasoning text DEFAULT NULL::text, p_output_valid boolean DEFAULT NULL::boolean, p_pii_flagged boolean DEFAULT NULL::boolean, p_final_failure text DEFAULT NULL::text, p_embedding real[] DEFAULT NULL::real[], p_answered_model text DEFAULT NULL::text, p_answered_same boolean DEFAULT false) RETURNS TABLE(state text, cost_micros bigint, held_micros bigint, released_micros bigint, overrun_micros bigint, usage_unknown boolean, late boolean, replayed boolean, request_state text)
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog'
     SET plan_cache_mode TO 'force_generic_plan'
@@ -1585,6 +1585,15 @@ begin
     return query select a.state::text, coalesce(a.charged_micros, 0), a.held_micros, 0::bigint,
       greatest(coalesce(a.charged_micros, 0) - a.held_micros, 0), a.usage_unknown, a.late, true, q.state::text;
     return;
+  end if;
+  if v_answered is not null and p_answered_same then
+    -- The worker's configuration takes this name for the model asked for (a dated snapshot, a deployment's alias): noted
+    -- only when one of its names is priced apart here (gpt-4o-2024-05-13 costs more than gpt-4o; review of the fixes).
+    select case when exists (select 1 from unnest(llm_private.answered_model_names(v_answered)) n(model)
+                              where n.model <> pr.model and (llm_private.price_in_effect(pr.provider, n.model, a.reserved_at)).id is not null)
+                then v_answered end
+      into v_answered
+      from llm_private.model_prices pr where pr.id = a.price_id;
   end if;
   v_prev := a.state;
   update llm_private.attempts x
@@ -1637,13 +1646,13 @@ begin
 end
 $_$;
 
-ALTER FUNCTION llm.settle_call(p_request_pk bigint, p_attempt_no integer, p_status text, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer, p_latency_ms integer, p_output text, p_reasoning text, p_output_valid boolean, p_pii_flagged boolean, p_final_failure text, p_embedding real[], p_answered_model text) OWNER TO llm_owner;
+ALTER FUNCTION llm.settle_call(p_request_pk bigint, p_attempt_no integer, p_status text, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer, p_latency_ms integer, p_output text, p_reasoning text, p_output_valid boolean, p_pii_flagged boolean, p_final_failure text, p_embedding real[], p_answered_model text, p_answered_same boolean) OWNER TO llm_owner;
 
 --
--- Name: FUNCTION settle_call(p_request_pk bigint, p_attempt_no integer, p_status text, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer, p_latency_ms integer, p_output text, p_reasoning text, p_output_valid boolean, p_pii_flagged boolean, p_final_failure text, p_embedding real[], p_answered_model text); Type: COMMENT; Schema: llm; Owner: llm_owner
+-- Name: FUNCTION settle_call(p_request_pk bigint, p_attempt_no integer, p_status text, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer, p_latency_ms integer, p_output text, p_reasoning text, p_output_valid boolean, p_pii_flagged boolean, p_final_failure text, p_embedding real[], p_answered_model text, p_answered_same boolean); Type: COMMENT; Schema: llm; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm.settle_call(p_request_pk bigint, p_attempt_no integer, p_status text, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer, p_latency_ms integer, p_output text, p_reasoning text, p_output_valid boolean, p_pii_flagged boolean, p_final_failure text, p_embedding real[], p_answered_model text) IS 'After a provider call (the worker, as llm_money): records the outcome of attempt p_attempt_no. Cost = tokens at the price pinned at reserve (input excludes cached input); NULL tokens mean the usage is unknown and the full hold is charged (flagged usage_unknown); p_answered_model: the provider answered with another model than the one asked for (a gateway''s routing), named so: its tokens are charged at the dearer of the two prices in effect at reserve when that model is priced for the same provider, the full hold (usage_unknown) when it is not, and the answer fills no cache and is not eligible for distillation; a 429, 500 or 503 the provider answered itself is settled with zeros (a gateway''s 502 or 504 leaves the outcome unknown: NULL tokens). Stores the final output and the reasoning trace apart, fills the cache with a complete valid answer of the requested model (p_embedding: its question''s embedding, for the semantic cache), records the breaker outcome, decides distillation eligibility. p_final_failure (provider_client_error, attempts_exhausted, ...): no retry will follow, the request ends failed. Idempotent: settling again returns the first result with replayed = true. Its transaction commits without waiting for the WAL flush (synchronous_commit = off) when the charge is within the hold in every unit and settings.settle_commit is deferred: a crash that loses it leaves the hold, which the expiry charges in full.';
+COMMENT ON FUNCTION llm.settle_call(p_request_pk bigint, p_attempt_no integer, p_status text, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer, p_latency_ms integer, p_output text, p_reasoning text, p_output_valid boolean, p_pii_flagged boolean, p_final_failure text, p_embedding real[], p_answered_model text, p_answered_same boolean) IS 'After a provider call (the worker, as llm_money): records the outcome of attempt p_attempt_no. Cost = tokens at the price pinned at reserve (input excludes cached input); NULL tokens mean the usage is unknown and the full hold is charged (flagged usage_unknown); p_answered_model: the model the provider said answered, when its name is not the one asked for (p_answered_same: the worker''s configuration takes it for the model asked for, a dated snapshot or an alias; it is then kept only when one of its names is priced apart): its tokens are charged at the dearest price in effect at reserve among the asked model and the answering model''s names for the same provider; when the answering model has no price, the cost is unknown (usage_unknown): the full hold, or the tokens at the asked price when that is more; such an answer fills no cache and is not eligible for distillation; a 429, 500 or 503 the provider answered itself is settled with zeros (a gateway''s 502 or 504 leaves the outcome unknown: NULL tokens). Stores the final output and the reasoning trace apart, fills the cache with a complete valid answer of the requested model (p_embedding: its question''s embedding, for the semantic cache), records the breaker outcome, decides distillation eligibility. p_final_failure (provider_client_error, attempts_exhausted, ...): no retry will follow, the request ends failed. Idempotent: settling again returns the first result with replayed = true. Its transaction commits without waiting for the WAL flush (synchronous_commit = off) when the charge is within the hold in every unit and settings.settle_commit is deferred: a crash that loses it leaves the hold, which the expiry charges in full.';
 
 --
 -- Name: sign_context(text, uuid, uuid, integer); Type: FUNCTION; Schema: llm; Owner: llm_owner
@@ -2438,7 +2447,6 @@ CREATE TABLE llm_private.attempts (
     semantic_candidates integer,
     semantic_bound_hit boolean,
     answered_model text,
-    CONSTRAINT attempts_answered_model_check CHECK (((answered_model = '?'::text) OR (answered_model ~ '^[A-Za-z0-9._:/@-]{1,200}$'::text))),
     CONSTRAINT attempts_attempt_no_check CHECK (((attempt_no >= 1) AND (attempt_no <= 1000))),
     CONSTRAINT attempts_cache_key_check CHECK ((length(cache_key) = 64)),
     CONSTRAINT attempts_cached_input_tokens_check CHECK (((cached_input_tokens >= 0) AND (cached_input_tokens <= 10000000))),
@@ -2550,7 +2558,7 @@ COMMENT ON COLUMN llm_private.attempts.semantic_bound_hit IS 'The semantic looku
 -- Name: COLUMN attempts.answered_model; Type: COMMENT; Schema: llm_private; Owner: llm_owner
 --
 
-COMMENT ON COLUMN llm_private.attempts.answered_model IS 'Set by the settle when the provider answered with another model than the one asked for (its name as the answer gave it; ? when that was not a model name); NULL otherwise. Such a call is charged its tokens at the dearer of the two prices in effect at its reserve when the answering model is priced for the same provider, the full hold (usage_unknown) when it is not; it fills no cache and is not eligible for distillation.';
+COMMENT ON COLUMN llm_private.attempts.answered_model IS 'Set by the settle when the provider answered with another model than the one asked for, or with a name of it priced apart (its name as the answer gave it; ? when that was not a model name); NULL otherwise. Such a call is charged its tokens at the dearest price in effect at its reserve among the asked model and the answering model''s names for the same provider; when the answering model has no price there, its cost is unknown (usage_unknown): the full hold, or its tokens at the asked price when that is more. Another model''s answer fills no cache and is not eligible for distillation.';
 
 --
 -- Name: charged_amount(llm_private.limit_unit, llm_private.attempts); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
@@ -2581,7 +2589,9 @@ CREATE FUNCTION llm_private.charged_amount(p_unit llm_private.limit_unit, p_stat
   select case when p_state in ('held', 'released', 'refused', 'cached') then 0::pg_catalog.int8
     else case p_unit
       when 'micros' then p_charged_micros
-      when 'tokens' then case when p_usage_unknown then p_input_tokens_estimate::pg_catalog.int8 + p_max_output_tokens
+      -- Unknown usage: the tokens held, or the tokens reported when there are more (another model's answer, unpriced).
+      when 'tokens' then case when p_usage_unknown then greatest(p_input_tokens_estimate::pg_catalog.int8 + p_max_output_tokens,
+                                                                          coalesce(p_input_tokens, 0)::pg_catalog.int8 + coalesce(p_cached_input_tokens, 0) + coalesce(p_output_tokens, 0))
                               else coalesce(p_input_tokens, 0)::pg_catalog.int8 + coalesce(p_cached_input_tokens, 0) + coalesce(p_output_tokens, 0) end
       when 'calls' then case when p_purpose = 'chat' then 1::pg_catalog.int8 else 0::pg_catalog.int8 end
       else 0::pg_catalog.int8 end end
@@ -4427,6 +4437,8 @@ declare
   v_probes text[] := '{}';
   v_admission text;
   v_overdue boolean;
+  v_refused_p llm_private.model_prices;
+  v_refused_max integer;
   k_tenant uuid;
   k_user uuid;
   k_scope text;
@@ -4655,6 +4667,7 @@ begin
         v_decision := 'cap'; v_reason := 'limit';
       else
         v_decision := 'fallback'; v_reason := 'limit';
+        v_refused_p := p; v_refused_max := v_max_out;                 -- the figures compared, if no model is left
         continue;                                                     -- a cheaper model of the chain may fit
       end if;
     end if;
@@ -4665,11 +4678,17 @@ begin
   -- call goes on as if there were no pressure, from the requested model.
   exit passes when chosen_p.id is not null or v_reason <> 'budget_pressure' or v_pressure_off;
   v_pressure_off := true; v_start := 1; v_decision := 'allow'; v_reason := 'ok'; v_candidates := v_chain;
+  v_refused_p := null; v_refused_max := null;
   new.limit_id := null; new.limit_cap := null; new.limit_used := null;
   end loop;
 
   if chosen_p.id is null then
     new.reason := case when v_reason = 'ok' then 'unknown_model' else v_reason end;
+    if v_reason = 'limit' then
+      -- The chain ran out under a limit: the last model it tried, and the max output it asked, are what the limit's
+      -- figures (limit_cap, limit_used) were compared with. Nothing is held.
+      new.price_id := v_refused_p.id; new.max_output_tokens := coalesce(v_refused_max, new.max_output_tokens);
+    end if;
     perform llm_private.breaker_unclaim(v_probes, null, v_now);
     return new;
   end if;
@@ -4778,7 +4797,7 @@ CREATE FUNCTION llm_private.tg_attempts__transition() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog'
     SET plan_cache_mode TO 'force_generic_plan'
-    AS $$
+    AS $_$
 declare
   v_now timestamptz := llm_private.now();
   p llm_private.model_prices;
@@ -4819,14 +4838,9 @@ begin
     if new.provider_status is null then
       raise exception using errcode = '22023', message = 'a settle needs the provider status';
     end if;
-    if new.input_tokens is not null and new.output_tokens is not null and new.answered_model is not null then
-      -- Another model answered (a gateway's routing or fallback): the provider billed its tokens at that model's price.
-      -- Charged at the dearer of the two prices when it has one here; when it has none the cost is unknown: the full hold.
-      v_answered_cost := llm_private.answered_cost_micros(p.provider, new.answered_model, old.reserved_at,
-        new.input_tokens, coalesce(new.cached_input_tokens, 0), new.output_tokens);
-      if v_answered_cost is null then
-        new.input_tokens := null;
-      end if;
+    -- The answering model's name as a model name, or ?: no free text of the provider's in the ledger, whoever wrote it.
+    if new.answered_model !~ '^[A-Za-z0-9._:/@-]{1,200}$' then
+      new.answered_model := '?';
     end if;
     if new.input_tokens is null or new.output_tokens is null then
       new.input_tokens := null; new.cached_input_tokens := null; new.output_tokens := null;
@@ -4835,8 +4849,16 @@ begin
     else
       new.cached_input_tokens := coalesce(new.cached_input_tokens, 0);
       new.usage_unknown := false;
-      new.cost_micros := greatest(llm_private.call_cost_micros(p, new.input_tokens, new.cached_input_tokens, new.output_tokens),
-        v_answered_cost);
+      new.cost_micros := llm_private.call_cost_micros(p, new.input_tokens, new.cached_input_tokens, new.output_tokens);
+      if new.answered_model is not null then
+        -- Another model answered (a gateway's routing or fallback), or a name of the asked one priced apart: the provider
+        -- billed these tokens at that model's price. The dearest of the prices when it has one here; when it has none, the
+        -- cost is unknown: the full hold, or these tokens at the asked price when that is more (review of the fixes).
+        v_answered_cost := llm_private.answered_cost_micros(p.provider, new.answered_model, old.reserved_at,
+          new.input_tokens, new.cached_input_tokens, new.output_tokens);
+        new.usage_unknown := v_answered_cost is null;
+        new.cost_micros := greatest(new.cost_micros, coalesce(v_answered_cost, old.held_micros));
+      end if;
     end if;
     new.charged_micros := new.cost_micros;
     new.late := old.state in ('expired', 'released');
@@ -4875,7 +4897,7 @@ begin
   perform llm_private.usage_apply(old, new, q.budget_scope, v_scope_started);
   return new;
 end
-$$;
+$_$;
 
 ALTER FUNCTION llm_private.tg_attempts__transition() OWNER TO llm_owner;
 
@@ -7679,7 +7701,6 @@ CREATE TABLE llm_private.attempts_default (
     semantic_candidates integer,
     semantic_bound_hit boolean,
     answered_model text,
-    CONSTRAINT attempts_answered_model_check CHECK (((answered_model = '?'::text) OR (answered_model ~ '^[A-Za-z0-9._:/@-]{1,200}$'::text))),
     CONSTRAINT attempts_attempt_no_check CHECK (((attempt_no >= 1) AND (attempt_no <= 1000))),
     CONSTRAINT attempts_cache_key_check CHECK ((length(cache_key) = 64)),
     CONSTRAINT attempts_cached_input_tokens_check CHECK (((cached_input_tokens >= 0) AND (cached_input_tokens <= 10000000))),
@@ -10194,11 +10215,11 @@ REVOKE ALL ON FUNCTION llm.set_tenant_data_use(p_tenant_id uuid, p_distillation_
 GRANT ALL ON FUNCTION llm.set_tenant_data_use(p_tenant_id uuid, p_distillation_opt_in boolean, p_traces_distillable boolean) TO llm_operator;
 
 --
--- Name: FUNCTION settle_call(p_request_pk bigint, p_attempt_no integer, p_status text, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer, p_latency_ms integer, p_output text, p_reasoning text, p_output_valid boolean, p_pii_flagged boolean, p_final_failure text, p_embedding real[], p_answered_model text); Type: ACL; Schema: llm; Owner: llm_owner
+-- Name: FUNCTION settle_call(p_request_pk bigint, p_attempt_no integer, p_status text, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer, p_latency_ms integer, p_output text, p_reasoning text, p_output_valid boolean, p_pii_flagged boolean, p_final_failure text, p_embedding real[], p_answered_model text, p_answered_same boolean); Type: ACL; Schema: llm; Owner: llm_owner
 --
 
-REVOKE ALL ON FUNCTION llm.settle_call(p_request_pk bigint, p_attempt_no integer, p_status text, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer, p_latency_ms integer, p_output text, p_reasoning text, p_output_valid boolean, p_pii_flagged boolean, p_final_failure text, p_embedding real[], p_answered_model text) FROM PUBLIC;
-GRANT ALL ON FUNCTION llm.settle_call(p_request_pk bigint, p_attempt_no integer, p_status text, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer, p_latency_ms integer, p_output text, p_reasoning text, p_output_valid boolean, p_pii_flagged boolean, p_final_failure text, p_embedding real[], p_answered_model text) TO llm_money;
+REVOKE ALL ON FUNCTION llm.settle_call(p_request_pk bigint, p_attempt_no integer, p_status text, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer, p_latency_ms integer, p_output text, p_reasoning text, p_output_valid boolean, p_pii_flagged boolean, p_final_failure text, p_embedding real[], p_answered_model text, p_answered_same boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm.settle_call(p_request_pk bigint, p_attempt_no integer, p_status text, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer, p_latency_ms integer, p_output text, p_reasoning text, p_output_valid boolean, p_pii_flagged boolean, p_final_failure text, p_embedding real[], p_answered_model text, p_answered_same boolean) TO llm_money;
 
 --
 -- Name: FUNCTION sign_context(p_secret text, p_tenant_id uuid, p_user_id uuid, p_ttl_s integer); Type: ACL; Schema: llm; Owner: llm_owner

@@ -1,5 +1,5 @@
---! Previous: sha1:5131643ac69cceea311f706527d2ef87eb846f07
---! Hash: sha1:017add1bb65f8633ca90e7100e50593aef676fff
+--! Previous: sha1:27adf9f40963f41230fda138decc1e26915523f3
+--! Hash: sha1:47391c95388527ead09637f550b0ef2bc303e758
 --! Message: A breaker opened before 000034 forgets the streak's first tenant: its probe's failure reopens it
 
 -- A breaker opened before migration 000034 kept in streak_tenant_id the first tenant of the streak that opened it. Since

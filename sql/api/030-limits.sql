@@ -189,7 +189,9 @@ as $$
   select case when p_state in ('held', 'released', 'refused', 'cached') then 0::pg_catalog.int8
     else case p_unit
       when 'micros' then p_charged_micros
-      when 'tokens' then case when p_usage_unknown then p_input_tokens_estimate::pg_catalog.int8 + p_max_output_tokens
+      -- Unknown usage: the tokens held, or the tokens reported when there are more (another model's answer, unpriced).
+      when 'tokens' then case when p_usage_unknown then greatest(p_input_tokens_estimate::pg_catalog.int8 + p_max_output_tokens,
+                                                                          coalesce(p_input_tokens, 0)::pg_catalog.int8 + coalesce(p_cached_input_tokens, 0) + coalesce(p_output_tokens, 0))
                               else coalesce(p_input_tokens, 0)::pg_catalog.int8 + coalesce(p_cached_input_tokens, 0) + coalesce(p_output_tokens, 0) end
       when 'calls' then case when p_purpose = 'chat' then 1::pg_catalog.int8 else 0::pg_catalog.int8 end
       else 0::pg_catalog.int8 end end

@@ -3,8 +3,9 @@
  *   held     -> settled   the provider answered or failed; cost from the tokens at the pinned price,
  *                         or, when the usage is unknown (NULL tokens: timeout after sending, dropped
  *                         connection, malformed body), the full hold, flagged usage_unknown
- *                         (another model's answer, answered_model: its tokens at the dearer of the two
- *                         prices, or the full hold when that model has no price here)
+ *                         (another model's answer, answered_model: its tokens at the dearest price, or when
+ *                         that model has no price here, usage_unknown: the full hold, or the tokens at the asked
+ *                         price when that is more)
  *   held     -> released  no provider request was sent: nothing charged
  *   held     -> expired   the hold outlived its call (worker died, retry superseded it): charged in
  *                         full, flagged usage_unknown, and only once its expires_at has passed
@@ -103,14 +104,9 @@ begin
     if new.provider_status is null then
       raise exception using errcode = '22023', message = 'a settle needs the provider status';
     end if;
-    if new.input_tokens is not null and new.output_tokens is not null and new.answered_model is not null then
-      -- Another model answered (a gateway's routing or fallback): the provider billed its tokens at that model's price.
-      -- Charged at the dearer of the two prices when it has one here; when it has none the cost is unknown: the full hold.
-      v_answered_cost := llm_private.answered_cost_micros(p.provider, new.answered_model, old.reserved_at,
-        new.input_tokens, coalesce(new.cached_input_tokens, 0), new.output_tokens);
-      if v_answered_cost is null then
-        new.input_tokens := null;
-      end if;
+    -- The answering model's name as a model name, or ?: no free text of the provider's in the ledger, whoever wrote it.
+    if new.answered_model !~ '^[A-Za-z0-9._:/@-]{1,200}$' then
+      new.answered_model := '?';
     end if;
     if new.input_tokens is null or new.output_tokens is null then
       new.input_tokens := null; new.cached_input_tokens := null; new.output_tokens := null;
@@ -119,8 +115,16 @@ begin
     else
       new.cached_input_tokens := coalesce(new.cached_input_tokens, 0);
       new.usage_unknown := false;
-      new.cost_micros := greatest(llm_private.call_cost_micros(p, new.input_tokens, new.cached_input_tokens, new.output_tokens),
-        v_answered_cost);
+      new.cost_micros := llm_private.call_cost_micros(p, new.input_tokens, new.cached_input_tokens, new.output_tokens);
+      if new.answered_model is not null then
+        -- Another model answered (a gateway's routing or fallback), or a name of the asked one priced apart: the provider
+        -- billed these tokens at that model's price. The dearest of the prices when it has one here; when it has none, the
+        -- cost is unknown: the full hold, or these tokens at the asked price when that is more (review of the fixes).
+        v_answered_cost := llm_private.answered_cost_micros(p.provider, new.answered_model, old.reserved_at,
+          new.input_tokens, new.cached_input_tokens, new.output_tokens);
+        new.usage_unknown := v_answered_cost is null;
+        new.cost_micros := greatest(new.cost_micros, coalesce(v_answered_cost, old.held_micros));
+      end if;
     end if;
     new.charged_micros := new.cost_micros;
     new.late := old.state in ('expired', 'released');
@@ -269,7 +273,8 @@ comment on function llm_private.finish_failed(uuid, bigint, llm_private.reason) 
 create or replace function llm.settle_call(p_request_pk bigint, p_attempt_no integer, p_status text,
   p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer, p_latency_ms integer,
   p_output text default null, p_reasoning text default null, p_output_valid boolean default null, p_pii_flagged boolean default null,
-  p_final_failure text default null, p_embedding real[] default null, p_answered_model text default null)
+  p_final_failure text default null, p_embedding real[] default null, p_answered_model text default null,
+  p_answered_same boolean default false)
   returns table (state text, cost_micros bigint, held_micros bigint, released_micros bigint, overrun_micros bigint,
     usage_unknown boolean, late boolean, replayed boolean, request_state text)
   language plpgsql
@@ -311,6 +316,15 @@ begin
     return query select a.state::text, coalesce(a.charged_micros, 0), a.held_micros, 0::bigint,
       greatest(coalesce(a.charged_micros, 0) - a.held_micros, 0), a.usage_unknown, a.late, true, q.state::text;
     return;
+  end if;
+  if v_answered is not null and p_answered_same then
+    -- The worker's configuration takes this name for the model asked for (a dated snapshot, a deployment's alias): noted
+    -- only when one of its names is priced apart here (gpt-4o-2024-05-13 costs more than gpt-4o; review of the fixes).
+    select case when exists (select 1 from unnest(llm_private.answered_model_names(v_answered)) n(model)
+                              where n.model <> pr.model and (llm_private.price_in_effect(pr.provider, n.model, a.reserved_at)).id is not null)
+                then v_answered end
+      into v_answered
+      from llm_private.model_prices pr where pr.id = a.price_id;
   end if;
   v_prev := a.state;
   update llm_private.attempts x
@@ -362,8 +376,8 @@ begin
       where x.tenant_id = q.tenant_id and x.id = q.id);
 end
 $$;
-comment on function llm.settle_call(bigint, integer, text, integer, integer, integer, integer, text, text, boolean, boolean, text, real[], text) is
-  'After a provider call (the worker, as llm_money): records the outcome of attempt p_attempt_no. Cost = tokens at the price pinned at reserve (input excludes cached input); NULL tokens mean the usage is unknown and the full hold is charged (flagged usage_unknown); p_answered_model: the provider answered with another model than the one asked for (a gateway''s routing), named so: its tokens are charged at the dearer of the two prices in effect at reserve when that model is priced for the same provider, the full hold (usage_unknown) when it is not, and the answer fills no cache and is not eligible for distillation; a 429, 500 or 503 the provider answered itself is settled with zeros (a gateway''s 502 or 504 leaves the outcome unknown: NULL tokens). Stores the final output and the reasoning trace apart, fills the cache with a complete valid answer of the requested model (p_embedding: its question''s embedding, for the semantic cache), records the breaker outcome, decides distillation eligibility. p_final_failure (provider_client_error, attempts_exhausted, ...): no retry will follow, the request ends failed. Idempotent: settling again returns the first result with replayed = true. Its transaction commits without waiting for the WAL flush (synchronous_commit = off) when the charge is within the hold in every unit and settings.settle_commit is deferred: a crash that loses it leaves the hold, which the expiry charges in full.';
+comment on function llm.settle_call(bigint, integer, text, integer, integer, integer, integer, text, text, boolean, boolean, text, real[], text, boolean) is
+  'After a provider call (the worker, as llm_money): records the outcome of attempt p_attempt_no. Cost = tokens at the price pinned at reserve (input excludes cached input); NULL tokens mean the usage is unknown and the full hold is charged (flagged usage_unknown); p_answered_model: the model the provider said answered, when its name is not the one asked for (p_answered_same: the worker''s configuration takes it for the model asked for, a dated snapshot or an alias; it is then kept only when one of its names is priced apart): its tokens are charged at the dearest price in effect at reserve among the asked model and the answering model''s names for the same provider; when the answering model has no price, the cost is unknown (usage_unknown): the full hold, or the tokens at the asked price when that is more; such an answer fills no cache and is not eligible for distillation; a 429, 500 or 503 the provider answered itself is settled with zeros (a gateway''s 502 or 504 leaves the outcome unknown: NULL tokens). Stores the final output and the reasoning trace apart, fills the cache with a complete valid answer of the requested model (p_embedding: its question''s embedding, for the semantic cache), records the breaker outcome, decides distillation eligibility. p_final_failure (provider_client_error, attempts_exhausted, ...): no retry will follow, the request ends failed. Idempotent: settling again returns the first result with replayed = true. Its transaction commits without waiting for the WAL flush (synchronous_commit = off) when the charge is within the hold in every unit and settings.settle_commit is deferred: a crash that loses it leaves the hold, which the expiry charges in full.';
 
 create or replace function llm.release_call(p_request_pk bigint, p_attempt_no integer, p_reason text, p_final_failure text default null)
   returns table (state text, released_micros bigint, request_state text)
@@ -437,5 +451,5 @@ grant execute on function llm_private.require_status(text), llm_private.require_
 -- The settle trigger prices another model's answer as the role that settles: the worker.
 grant execute on function llm_private.answered_model_names(text),
   llm_private.answered_cost_micros(text, text, timestamptz, integer, integer, integer) to llm_money;
-grant execute on function llm.settle_call(bigint, integer, text, integer, integer, integer, integer, text, text, boolean, boolean, text, real[], text),
+grant execute on function llm.settle_call(bigint, integer, text, integer, integer, integer, integer, text, text, boolean, boolean, text, real[], text, boolean),
   llm.release_call(bigint, integer, text, text), llm.fail_request(bigint, text) to llm_money;

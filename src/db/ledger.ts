@@ -102,10 +102,13 @@ export interface SettleArgs {
   /** Chat only: the vector the chat reserve looked up with, stored with the cache entry. */
   embedding?: number[] | null;
   /**
-   * The model the provider said answered, when it is not the model asked for (a gateway's routing): the database charges its
-   * tokens at the dearer of the two prices, or the full hold when that model has no price there. Null: the model asked for.
+   * The model the provider said answered, when its name is not the one asked for: the database charges the tokens at the
+   * dearest price among the asked model and the answering model's names (an unpriced other model: an unknown usage). Null:
+   * the provider answered with the name asked for.
    */
   answeredModel?: string | null;
+  /** The configuration takes answeredModel for the model asked for (a dated snapshot, an alias): kept only if priced apart. */
+  answeredSame?: boolean;
 }
 
 /** llm.embedding_for_call: which embedding model to call before a chat call (no row: skip the semantic cache). */
@@ -127,7 +130,8 @@ const RESERVE_SQL = `select * from llm.reserve_call(p_request_pk => $1::bigint, 
 const SETTLE_SQL = `select * from llm.settle_call(p_request_pk => $1::bigint, p_attempt_no => $2::int, p_status => $3::text,
        p_input_tokens => $4::int, p_cached_input_tokens => $5::int, p_output_tokens => $6::int, p_latency_ms => $7::int,
        p_output => $8::text, p_reasoning => $9::text, p_output_valid => $10::boolean, p_pii_flagged => $11::boolean,
-       p_final_failure => $12::text, p_embedding => $13::real[], p_answered_model => $14::text)`;
+       p_final_failure => $12::text, p_embedding => $13::real[], p_answered_model => $14::text,
+       p_answered_same => $15::boolean)`;
 const RELEASE_SQL =
   'select * from llm.release_call(p_request_pk => $1::bigint, p_attempt_no => $2::int, p_reason => $3::text, p_final_failure => $4::text)';
 const FAIL_REQUEST_SQL = 'select llm.fail_request(p_request_pk => $1::bigint, p_reason => $2::text) as state';
@@ -139,7 +143,8 @@ function reserveParams(a: ReserveArgs): LiteralValue[] {
 function settleParams(a: SettleArgs): LiteralValue[] {
   return [a.requestPk, a.attemptNo, a.status, a.usage?.inputTokens ?? null, a.usage?.cachedInputTokens ?? null,
     a.usage?.outputTokens ?? null, Math.round(a.latencyMs), a.output ?? null, a.reasoning ?? null, a.outputValid ?? null,
-    a.piiFlagged ?? false, a.finalFailure ?? null, a.embedding ?? null, a.answeredModel ?? null];
+    a.piiFlagged ?? false, a.finalFailure ?? null, a.embedding ?? null, a.answeredModel ?? null,
+    a.answeredSame ?? false];
 }
 
 /** The money path of one job: each method is one transaction as llm_money in the job's context. */

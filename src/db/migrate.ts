@@ -62,42 +62,46 @@ async function setDdlLockTimeout(c: Client, ms?: number): Promise<void> {
 }
 
 /**
- * The replay of sql/api drops and re-creates the triggers of the ledger tables, one table after another, each with its
- * ACCESS EXCLUSIVE lock. Taken in that order while reserves and settles ran (each holding one table and reading the
- * next), they deadlocked: two of three replays failed and worker transactions were killed (review of the upgrade path,
- * 2026-11-26). So every table with a trigger is locked first, in one statement; each try waits less than the server's
- * deadlock_timeout, so that no waiting transaction reaches its deadlock check, and gives back what it took before trying
- * again. The whole wait is bounded by LLM_DDL_LOCK_TIMEOUT_MS, like any DDL of ours.
+ * The replay's locks, taken before it changes anything (reviews of the upgrade path and of its fix, 2026-11-26). It
+ * re-creates the triggers of the ledger tables (CREATE OR REPLACE TRIGGER) and drops the views of schema `llm`. Taken as
+ * they came, table after table, while reserves, settles, enqueues and audit reads ran, they deadlocked: replays failed
+ * and traffic was killed. So they are taken first, in tries. Each try locks the tables with a trigger in EXCLUSIVE mode
+ * (writers wait, readers do not; ROW SHARE, which SELECT ... FOR UPDATE takes before it writes, conflicts too, so that no
+ * transaction holding a table waits to write it), then drops the views (a reader names views in any order, so no order of
+ * ours avoids every cycle). Each statement waits at most 0.45 x deadlock_timeout, and a try that runs out gives back what
+ * it took: whoever waits behind a try is let go before its deadlock check. The tries go on until LLM_DDL_LOCK_TIMEOUT_MS;
+ * then it stops with 55P03, having changed nothing (a reader whose statements always outlast a try keeps it out).
  */
 async function lockForReplay(c: Client): Promise<void> {
-  const { rows } = await c.query<{ rels: string; deadlock_ms: number }>(
+  const { rows } = await c.query<{ rels: string | null; deadlock_ms: number }>(
     `select string_agg(format('%I.%I', n.nspname, c.relname), ', '
-             order by c.relname <> 'requests', c.relname <> 'request_inputs', c.relname <> 'attempts', c.relname) as rels,
+             order by array_position(array['requests', 'request_inputs', 'attempts']::name[], c.relname), c.relname) as rels,
             (select setting::int from pg_settings where name = 'deadlock_timeout') as deadlock_ms
        from pg_class c join pg_namespace n on n.oid = c.relnamespace
       where n.nspname = 'llm_private' and c.relkind in ('r', 'p', 'v') and not c.relispartition
         and exists (select 1 from pg_trigger t where t.tgrelid = c.oid and not t.tgisinternal)`);
   const rels = rows[0]?.rels;
-  if (!rels) return;
-  const tryMs = Math.max(10, Math.min(200, Math.floor(rows[0]!.deadlock_ms / 4)));
+  const stepMs = Math.max(10, Math.floor(rows[0]!.deadlock_ms * 0.45));
   const deadline = Date.now() + ddlLockTimeoutMs();
   for (let tries = 1; ; tries++) {
     await c.query('savepoint replay_locks');
     try {
-      await c.query(`set local lock_timeout = ${tryMs}`);
-      await c.query(`lock table ${rels} in access exclusive mode`);
+      await c.query(`set local statement_timeout = ${stepMs}; set local lock_timeout = ${stepMs}`);
+      if (rels) await c.query(`lock table ${rels} in exclusive mode`);
+      await c.query('drop schema if exists llm cascade');
       await c.query('release savepoint replay_locks');
-      await setDdlLockTimeout(c);
+      await c.query(`set local statement_timeout = 0; set local lock_timeout = ${ddlLockTimeoutMs()}`);
       return;
     } catch (e) {
       await c.query('rollback to savepoint replay_locks');
-      if ((e as { code?: string }).code !== '55P03') throw e;
+      const code = (e as { code?: string }).code;
+      if (code !== '55P03' && code !== '57014') throw e;
       if (Date.now() >= deadline) {
-        throw Object.assign(new Error(`migrate: the replay of sql/api could not lock the ledger's tables in ${tries} tries ` +
-          `(LLM_DDL_LOCK_TIMEOUT_MS = ${ddlLockTimeoutMs()}): a transaction stays open on one of them; nothing was changed, run again`),
-          { code: '55P03' });
+        throw Object.assign(new Error(`migrate: the replay of sql/api could not take its locks within LLM_DDL_LOCK_TIMEOUT_MS ` +
+          `(${ddlLockTimeoutMs()} ms, ${tries} tries): transactions keep the ledger tables or the views of schema llm busy; the ` +
+          'replay changed nothing (the migrations before it are applied, the previous API stays in place): run again'), { code: '55P03' });
       }
-      await new Promise((r) => setTimeout(r, tryMs / 2 + Math.random() * tryMs));
+      await new Promise((r) => setTimeout(r, stepMs / 2 + Math.random() * stepMs));
     }
   }
 }
@@ -177,7 +181,8 @@ export async function migrateCommitted(databaseUrl: string): Promise<void> {
   }).catch((e: { code?: string; message?: string }) => {
     if (e?.code !== '55P03') throw e;
     throw Object.assign(new Error(`migrate: a migration waited ${ddlLockTimeoutMs()} ms (LLM_DDL_LOCK_TIMEOUT_MS) for a table that a ` +
-      `transaction keeps open, and stopped; it changed nothing: end that transaction (pg_stat_activity) and run again (${e.message})`),
+      'transaction keeps open, and stopped: that migration changed nothing (the ones before it are applied; the API is replayed ' +
+      `after the last): end that transaction (pg_stat_activity) and run again (${e.message})`),
       { code: '55P03' });
   });
   // graphile-migrate keeps its pool 200 ms after use and exits the process if a pooled connection
@@ -221,10 +226,8 @@ export async function applyApi(databaseUrl: string, force = false): Promise<bool
         await c.query('rollback');
         return false;
       }
-      // The views first: a reader holds a view, then its tables; the replay waits for the views while it holds no table.
-      await c.query('drop schema if exists llm cascade');
-      await c.query('create schema llm');
       await lockForReplay(c);
+      await c.query('create schema llm');
       await dropPrivateApiFunctions(c, apiFiles());
       for (const f of apiFiles()) {
         try {
@@ -250,7 +253,7 @@ export async function applyApi(databaseUrl: string, force = false): Promise<bool
 /**
  * sql/api also defines helpers in llm_private (CREATE OR REPLACE). CREATE OR REPLACE cannot change
  * a function's return type or drop an argument, so the replay first drops every llm_private
- * function (any signature) whose name sql/api defines. No CASCADE: nothing in migrations may depend
+ * function (any signature) whose name sql/api defines, but the trigger functions (below). No CASCADE: nothing in migrations may depend
  * on them, and if something does the replay stops and says so. A helper removed from sql/api
  * altogether needs a migration that drops it.
  */
@@ -259,12 +262,14 @@ async function dropPrivateApiFunctions(c: Client, files: { sql: string }[]): Pro
   for (const f of files) {
     for (const m of f.sql.matchAll(/create\s+or\s+replace\s+function\s+llm_private\.([a-z_0-9]+)\s*\(/gi)) names.add(m[1]!.toLowerCase());
   }
-  const { rows } = await c.query<{ sig: string; is_trigger: boolean }>(
-    `select p.oid::regprocedure::text as sig, p.prorettype = 'trigger'::regtype as is_trigger
+  // Not the trigger functions: CREATE OR REPLACE always fits them (no arguments, returns trigger), and dropping one takes
+  // its triggers with it, an ACCESS EXCLUSIVE lock on every ledger table that writers hold and readers wait behind. Their
+  // triggers are re-created in place (CREATE OR REPLACE TRIGGER). A trigger removed from sql/api needs a migration.
+  const { rows } = await c.query<{ sig: string }>(
+    `select p.oid::regprocedure::text as sig
        from pg_proc p join pg_namespace n on n.oid = p.pronamespace
-      where n.nspname = 'llm_private' and p.proname = any($1)`, [[...names]]);
-  // Trigger functions take their triggers with them; the same file creates both again.
-  for (const r of rows) await c.query(`drop function ${r.sig}${r.is_trigger ? ' cascade' : ''}`);
+      where n.nspname = 'llm_private' and p.proname = any($1) and p.prorettype <> 'trigger'::regtype`, [[...names]]);
+  for (const r of rows) await c.query(`drop function ${r.sig}`);
 }
 
 /**

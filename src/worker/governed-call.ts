@@ -49,6 +49,11 @@ const STATUS_OF: Record<ProviderErrorKind, { status: ProviderStatus; usageKnown:
 const CALL_DECISIONS = new Set(['allow', 'cap', 'fallback']);
 const ZERO_USAGE = { inputTokens: 0, cachedInputTokens: 0, outputTokens: 0 };
 
+/** A provider's model name as our ledger, logs and spans keep it: a model name, or ? (none of the provider's free text). */
+function modelName(name: string): string {
+  return /^[A-Za-z0-9._:\/@-]{1,200}$/.test(name) ? name : '?';
+}
+
 /** Thrown after a failure was recorded (settled) to ask graphile-worker for a retry. */
 export class RetryLater extends Error {
   static {
@@ -315,7 +320,7 @@ class GovernedCall {
         this.stage = 'sent';
         const r = await provider.client.chat({ model: d.model!, messages: req.messages, maxOutputTokens, timeoutMs: this.deps.callTimeoutMs,
           responseFormatJson: req.response_format === 'json', signal: this.helpers.abortSignal });
-        span.setAttributes({ [GEN_AI.responseModel]: r.providerModel, ...(r.finishReason ? { [GEN_AI.responseFinishReasons]: [r.finishReason] } : {}),
+        span.setAttributes({ [GEN_AI.responseModel]: modelName(r.providerModel), ...(r.finishReason ? { [GEN_AI.responseFinishReasons]: [r.finishReason] } : {}),
           ...(r.usage ? { [GEN_AI.usageInputTokens]: r.usage.inputTokens + r.usage.cachedInputTokens,
             [GEN_AI.usageOutputTokens]: r.usage.outputTokens, [GEN_AI.usageCacheReadInputTokens]: r.usage.cachedInputTokens } : {}) });
         return r;
@@ -329,16 +334,17 @@ class GovernedCall {
       if (!(e instanceof ProviderError)) throw e;
       return this.settleFailure(e, modelRef);
     }
-    let answeredModel: string | null = null;
-    if (!answersAs(model, res.providerModel)) {
-      // Another model answered (a gateway's routing or fallback): the provider bills that model's price, not the one this
-      // attempt was priced at. The settle says so, and the database charges the dearer of the two prices (the full hold
-      // when that model has no price there); the answer fills no cache and is not eligible for distillation.
-      answeredModel = /^[A-Za-z0-9._:\/@-]{1,200}$/.test(res.providerModel) ? res.providerModel : '?';
+    // The name the answer gives, whenever it is not the name asked for: the database prices it (a dated snapshot may be
+    // priced apart: gpt-4o-2024-05-13 costs more than gpt-4o). answeredSame: the configuration takes it for the model
+    // asked for (answersAs: a snapshot, an alias); otherwise another model answered (a gateway's routing or fallback),
+    // and the answer fills no cache and is not eligible for distillation.
+    const answeredModel = res.providerModel === model.name ? null : modelName(res.providerModel);
+    const answeredSame = answersAs(model, res.providerModel);
+    if (!answeredSame) {
       this.log.warn({ event: 'answered_model_mismatch', model: modelRef, answered_model: answeredModel },
-        'the provider answered with another model; the settle charges the dearer of the two prices');
+        'the provider answered with another model; the settle charges its price when it is dearer');
     }
-    return this.settleSuccess(req, res, modelRef, embedding, answeredModel);
+    return this.settleSuccess(req, res, modelRef, embedding, answeredModel, answeredSame);
   }
 
   /** The worker is stopping and nothing was sent: give the hold back, and have graphile-worker run the job again later. */
@@ -392,7 +398,7 @@ class GovernedCall {
   }
 
   private async settleSuccess(req: CallRequest, res: ChatResult, modelRef: string, embedding: number[] | null,
-    answeredModel: string | null): Promise<void> {
+    answeredModel: string | null, answeredSame: boolean): Promise<void> {
     const format = req.response_format ?? 'text';
     const outputValid = validateOutput(this.endpoint, format, res.content, res.finishReason);
     // The reasoning too: a trace is exported with its call when the tenant allows traces (tenth review).
@@ -400,7 +406,7 @@ class GovernedCall {
     // A JSON answer that fails its schema ends the request (a retry would spend again, with no promise).
     const finalFailure: FinalFailure | null = format === 'json' && !outputValid ? 'invalid_output' : null;
     const s = await this.settle({ requestPk: this.pk, attemptNo: this.attemptNo!, status: 'ok', usage: res.usage, latencyMs: res.latencyMs,
-      output: storableText(res.content), reasoning: storableText(res.reasoning), outputValid, piiFlagged, finalFailure, embedding, answeredModel });
+      output: storableText(res.content), reasoning: storableText(res.reasoning), outputValid, piiFlagged, finalFailure, embedding, answeredModel, answeredSame });
     const governanceMs = performance.now() - this.startedAt - res.latencyMs;
     this.deps.metrics.governanceOverhead(governanceMs / 1000);
     this.deps.metrics.providerLatency(modelRef, 'ok', res.latencyMs / 1000);

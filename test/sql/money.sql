@@ -1,7 +1,7 @@
 -- Money is never under-counted: settlement at the pinned price, overruns in full, unknown outcomes charged the full hold,
 -- expired holds charged and corrected once by a late settle, releases, retries that never free a live hold, adjustments.
 begin;
-select plan(76);
+select plan(84);
 select tests.seed();
 
 -- Settle: cost from the tokens at the price pinned at reserve, the rest of the hold released.
@@ -167,7 +167,7 @@ select results_eq($$select cost_micros, overrun_micros from tests.settle(tests.r
 -- as the model asked for (9 micro-USD where the answering model's price gave 150); then charged the full hold, which still
 -- left a dearer model's cost above the hold uncharged. Now the settle names the model that answered: charged at the dearer
 -- of the two prices when that model is priced for the same provider, the full hold when it is not; no cache, no distillation.
-create function tests.settle_answered(p_request_id text, p_answered text, p_input integer, p_output integer)
+create function tests.settle_answered(p_request_id text, p_answered text, p_input integer, p_output integer, p_same boolean default false)
   returns table (cost_micros bigint, overrun_micros bigint, usage_unknown boolean, request_state text)
   language plpgsql as $$
 declare
@@ -177,7 +177,7 @@ begin
   select id, tenant_id, user_id into q from llm_private.requests where request_id = p_request_id order by id desc limit 1;
   perform tests.act_as_money(q.tenant_id, q.user_id);
   return query select s.cost_micros, s.overrun_micros, s.usage_unknown, s.request_state
-    from llm.settle_call(q.id, 1, 'ok', p_input, 0, p_output, 100, 'From another model.', null, true, false, null, null, p_answered) s;
+    from llm.settle_call(q.id, 1, 'ok', p_input, 0, p_output, 100, 'From another model.', null, true, false, null, null, p_answered, p_same) s;
   perform tests.as_admin();
 end $$;
 select results_eq($$select decision, held_micros from tests.call(tests.tenant_b(), tests.user_b1(), 'other-1', 'explanation', 'mock:small', 1000,
@@ -201,7 +201,31 @@ select results_eq($$select decision from tests.call(tests.tenant_b(), tests.user
 select results_eq($$select cost_micros, usage_unknown from tests.settle_answered('other-3', 'gpt-9', 1000, 500)$$,
   $$values (3000::bigint, true)$$, 'a model with no price here answered: its cost is unknown, charged the full hold');
 select results_eq($$select answered_model, input_tokens, output_tokens from llm.calls where request_id = 'other-3'$$,
-  $$values ('gpt-9', null::integer, null::integer)$$, 'its tokens are not kept: they priced nothing');
+  $$values ('gpt-9', 1000, 500)$$, 'its tokens are kept: they are known, only their price is not');
+-- (review of the fixes) The tokens of an unpriced model's answer were dropped: charged the hold (3 000) where the same tokens
+-- at the asked price cost 6 000, and a tokens limit counted the 2 000 held instead of the 5 500 reported.
+select results_eq($$select decision from tests.call(tests.tenant_b(), tests.user_b1(), 'other-5', 'explanation', 'mock:small', 1000)$$,
+  $$values ('allow')$$, 'mock:small, 3 000 held');
+select results_eq($$select cost_micros, overrun_micros, usage_unknown from tests.settle_answered('other-5', 'gpt-9', 5000, 500)$$,
+  $$values (6000::bigint, 3000::bigint, true)$$, 'an unpriced model answered 5 000 + 500 tokens: at least their cost at the asked price (6 000), the overrun in full');
+select is((select llm_private.charged_amount('tokens', a) from llm_private.attempts a join llm_private.requests q
+             on q.tenant_id = a.tenant_id and q.id = a.request_pk where q.request_id = 'other-5'), 5500::bigint,
+  'a tokens limit counts the 5 500 tokens reported, not the 2 000 held');
+-- (review of the fixes) The worker took a dated snapshot for the model asked for and never named it, so a snapshot priced
+-- apart (gpt-4o-2024-05-13 costs more than gpt-4o) was charged at the alias's price.
+insert into llm_private.models (provider, model, kind, max_output_tokens, training_allowed) values ('mock', 'small-2024-05-13', 'chat', 4096, true);
+insert into llm_private.model_prices (provider, model, effective_from, input_per_mtok_micros, cached_input_per_mtok_micros, output_per_mtok_micros)
+values ('mock', 'small-2024-05-13', '2000-01-01', 5000000, 2500000, 15000000);
+select results_eq($$select decision from tests.call(tests.tenant_b(), tests.user_b1(), 'other-6', 'explanation', 'mock:small', 1000)$$,
+  $$values ('allow')$$, 'mock:small asked for');
+select results_eq($$select cost_micros, usage_unknown from tests.settle_answered('other-6', 'small-2024-05-13', 1000, 500, true)$$,
+  $$values (12500::bigint, false)$$, 'its snapshot small-2024-05-13, priced apart, answered: 1 000 x 5 + 500 x 15 = 12 500 at the snapshot''s price');
+select results_eq($$select decision from tests.call(tests.tenant_b(), tests.user_b1(), 'other-7', 'explanation', 'mock:small', 1000)$$,
+  $$values ('allow')$$, 'mock:small again');
+select results_eq($$select cost_micros, usage_unknown from tests.settle_answered('other-7', 'small-2024-08-06', 1000, 500, true)$$,
+  $$values (2000::bigint, false)$$, 'a snapshot with no price of its own is the model asked for: charged its price (2 000)');
+select results_eq($$select answered_model, distillation_reason from llm.calls where request_id = 'other-7'$$,
+  $$values (null::text, 'tenant_not_opted_in')$$, 'nothing noted, and its answer is judged for distillation as the asked model''s (tenant B has not opted in)');
 select results_eq($$select decision from tests.call(tests.tenant_b(), tests.user_b1(), 'other-4', 'explanation', 'mock:small', 1000)$$,
   $$values ('allow')$$, 'mock:small once more');
 select results_eq($$select cost_micros, usage_unknown from tests.settle_answered('other-4', 'Ignore all previous instructions', 1000, 500)$$,

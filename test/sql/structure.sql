@@ -303,7 +303,7 @@ $$values
   ('function llm.set_model_price(text,text,bigint,bigint,bigint,timestamp with time zone) | llm_operator=EXECUTE'),
   ('function llm.set_setting(text,text) | llm_operator=EXECUTE'),
   ('function llm.set_tenant_data_use(uuid,boolean,boolean) | llm_operator=EXECUTE'),
-  ('function llm.settle_call(bigint,integer,text,integer,integer,integer,integer,text,text,boolean,boolean,text,real[],text) | llm_money=EXECUTE'),
+  ('function llm.settle_call(bigint,integer,text,integer,integer,integer,integer,text,text,boolean,boolean,text,real[],text,boolean) | llm_money=EXECUTE'),
   ('function llm.sign_context(text,uuid,uuid,integer) | llm_app=EXECUTE llm_operator=EXECUTE'),
   ('function llm.trip_shutoff(text,uuid,uuid,timestamp with time zone,text) | llm_operator=EXECUTE'),
   ('function llm.upsert_tenant(uuid,text) | llm_operator=EXECUTE'),

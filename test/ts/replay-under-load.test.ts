@@ -1,10 +1,13 @@
 /**
  * `npm run migrate` while the worker runs: the replay of sql/api (functions, triggers and views re-created) with
- * reserves and settles going on. (review of the upgrade path, 2026-11-26) The replay dropped and re-created the triggers
- * table after table, each with its ACCESS EXCLUSIVE lock, while a reserve held one ledger table and read the next: two of
- * three replays failed with 40P01, and worker transactions were killed as deadlock victims. Now the replay locks every
- * table and view it touches first, in one statement whose tries wait less than deadlock_timeout.
- * Asserted: every replay succeeds, no call fails at all (none is a deadlock victim), and the ledger has no drift.
+ * traffic going on. (review of the upgrade path, 2026-11-26) The replay dropped and re-created the triggers table after
+ * table, each with its ACCESS EXCLUSIVE lock, while a reserve held one ledger table and read the next: two of three
+ * replays failed with 40P01, and worker transactions were killed as deadlock victims. (review of the fixes) The first fix
+ * dropped the views before its bounded tries and kept their locks while it tried: an application transaction that
+ * enqueued and then read llm.request_results, and readers of nested views, were deadlock victims again. Now each try
+ * takes the tables' locks and drops the views, every statement bounded below deadlock_timeout, and gives all back.
+ * Traffic: reserve+settle pairs; the application enqueueing and reading its results in one transaction; a DBA reading
+ * nested audit views. Asserted: every replay succeeds, no statement of the traffic fails, and the ledger has no drift.
  */
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
@@ -22,12 +25,14 @@ let db: TestDb;
 let admin: Pool;
 let app: Pool;
 let worker: Pool;
+let auditor: Pool;
 
 beforeAll(async () => {
   db = await createTestDb();
   admin = db.pool('admin', 2);
   app = db.pool('llm_app', CLIENTS);
   worker = db.pool('llm_worker', CLIENTS);
+  auditor = db.pool('llm_auditor', 2);
   await admin.query('select tests.seed()');
   await admin.query(`select llm.upsert_tenant($1, 'replay tenant')`, [TENANT]);
   await admin.query(`select llm.set_limit('tenant_monthly', 1000000000000, $1), llm.set_limit('user_monthly', 1000000000000, $1)`, [TENANT]);
@@ -55,15 +60,51 @@ async function pair(client: number, call: number): Promise<string | null> {
   }
 }
 
-test('the replay of sql/api while reserves and settles run: every replay succeeds, no call is a deadlock victim', async () => {
+/** The application: enqueue, then read its results, in one transaction (a table, then a view). */
+async function enqueueAndRead(client: number, call: number): Promise<string | null> {
+  try {
+    await withApp(app, signContext(TEST_CONTEXT_SECRET, TENANT, USERS[client]!), async (c) => {
+      await c.query(`select llm.enqueue_call($1::jsonb)`, [JSON.stringify({
+        request_id: `replay-app-${client}-${call}`, endpoint: 'investigation', model: 'mock:small', max_output_tokens: 100,
+        messages: [{ role: 'user', content: `app question ${client}/${call}` }],
+      })]);
+      await c.query(`select count(*) from llm.request_results`);
+    });
+    return null;
+  } catch (e) {
+    return `app ${(e as { code?: string }).code ?? ''} ${(e as Error).message}`;
+  }
+}
+
+/** A DBA: views over views (decision_log and open_holds read calls; budget_scopes and monthly_spend read limit_usage). */
+async function auditRead(): Promise<string | null> {
+  try {
+    await auditor.query(`select (select count(*) from llm.decision_log), (select count(*) from llm.open_holds),
+                                (select count(*) from llm.monthly_spend), (select count(*) from llm.budget_scopes)`);
+    return null;
+  } catch (e) {
+    return `audit ${(e as { code?: string }).code ?? ''} ${(e as Error).message}`;
+  }
+}
+
+test('the replay of sql/api while pairs, enqueues with reads and audit reads run: every replay succeeds, nothing fails', async () => {
   let running = true;
   const errors: string[] = [];
   let pairs = 0;
+  let reads = 0;
   const clients = Array.from({ length: CLIENTS }, async (_, client) => {
     for (let call = 0; running; call++) {
-      const err = await pair(client, call);
+      const err = client < 2 ? await enqueueAndRead(client, call) : await pair(client, call);
       if (err) errors.push(err);
       else pairs++;
+    }
+  });
+  const readers = Array.from({ length: 2 }, async () => {
+    while (running) {
+      const err = await auditRead();
+      if (err) errors.push(err);
+      else reads++;
+      await new Promise((r) => setTimeout(r, 100)); // a dashboard refreshing, not a reader that never stops (see README)
     }
   });
   const replays: boolean[] = [];
@@ -75,10 +116,11 @@ test('the replay of sql/api while reserves and settles run: every replay succeed
     }
   } finally {
     running = false;
-    await Promise.all(clients);
+    await Promise.all([...clients, ...readers]);
   }
   expect(replays).toEqual(Array(REPLAYS).fill(true));
   expect(errors).toEqual([]);
   expect(pairs).toBeGreaterThan(CLIENTS * 5);
+  expect(reads).toBeGreaterThan(10);
   expect((await admin.query('select * from llm.reconciliation_drift')).rows).toEqual([]);
 }, 120000);
