@@ -691,13 +691,11 @@ begin
   v_fp := llm_private.fingerprint(ctx.user_id, p_payload);
   perform llm_private.lock_claim(ctx.tenant_id, p_payload->>'endpoint', p_payload->>'request_id');
   v_from := llm_private.claim_window_start();
-  -- One claim at most in the window (the insert guard refuses a second). No ORDER BY: under stale statistics the generic
-  -- plan walked the primary key backwards past every request of the tenant to find it (a flooding tenant's enqueue went
-  -- from 3.9 to 25 ms over 40 000 queued; review at scale, 2026-11-26); the claims index finds it directly.
+  -- The newest claim: the window can grow (idempotency_months raised), and then holds an older claim of the same key too.
   select * into q from llm_private.requests x
    where x.tenant_id = ctx.tenant_id and x.request_id = p_payload->>'request_id'
      and x.endpoint = (p_payload->>'endpoint')::llm_private.endpoint and x.id >= v_from
-   limit 1;
+   order by x.id desc limit 1;
   if q.id is not null then
     if q.fingerprint <> v_fp then
       raise exception using errcode = 'LG409', message = 'request_id already claimed with other parameters',
@@ -1616,7 +1614,9 @@ begin
     end if;
     -- A shared cache (the tenant's: owner nil) takes only an answer known to be free of personal data: a flagged one was
     -- served to a colleague by a semantic hit (tenth review). A user's own cache serves the user's own answers.
-    if a.decision = 'allow' and a.output_valid and not a.usage_unknown and a.answered_model is null
+    if a.decision = 'allow' and a.output_valid and not a.usage_unknown
+       and (a.answered_model is null or exists (select 1 from llm_private.model_prices pr
+                                                 where pr.id = a.price_id and pr.model = any (llm_private.answered_model_names(a.answered_model))))
        and (a.pii_flagged is false or llm_private.cache_owner(a.tenant_id, a.user_id, q.endpoint) <> llm_private.nil_uuid())
        and (select x.cache_key from llm_private.request_inputs x where x.tenant_id = a.tenant_id and x.request_pk = a.request_pk) is not null
        and (select x.model_ref from llm_private.request_inputs x where x.tenant_id = a.tenant_id and x.request_pk = a.request_pk)
@@ -1655,7 +1655,7 @@ ALTER FUNCTION llm.settle_call(p_request_pk bigint, p_attempt_no integer, p_stat
 -- Name: FUNCTION settle_call(p_request_pk bigint, p_attempt_no integer, p_status text, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer, p_latency_ms integer, p_output text, p_reasoning text, p_output_valid boolean, p_pii_flagged boolean, p_final_failure text, p_embedding real[], p_answered_model text, p_answered_same boolean); Type: COMMENT; Schema: llm; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm.settle_call(p_request_pk bigint, p_attempt_no integer, p_status text, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer, p_latency_ms integer, p_output text, p_reasoning text, p_output_valid boolean, p_pii_flagged boolean, p_final_failure text, p_embedding real[], p_answered_model text, p_answered_same boolean) IS 'After a provider call (the worker, as llm_money): records the outcome of attempt p_attempt_no. Cost = tokens at the price pinned at reserve (input excludes cached input); NULL tokens mean the usage is unknown and the full hold is charged (flagged usage_unknown); p_answered_model: the model the provider said answered, when its name is not the one asked for (p_answered_same: the worker''s configuration takes it for the model asked for, a dated snapshot or an alias; it is then kept only when one of its names is priced apart): its tokens are charged at the dearest price in effect at reserve among the asked model and the answering model''s names for the same provider; when the answering model has no price, the cost is unknown (usage_unknown): the full hold, or the tokens at the asked price when that is more; such an answer fills no cache and is not eligible for distillation; a 429, 500 or 503 the provider answered itself is settled with zeros (a gateway''s 502 or 504 leaves the outcome unknown: NULL tokens). Stores the final output and the reasoning trace apart, fills the cache with a complete valid answer of the requested model (p_embedding: its question''s embedding, for the semantic cache), records the breaker outcome, decides distillation eligibility. p_final_failure (provider_client_error, attempts_exhausted, ...): no retry will follow, the request ends failed. Idempotent: settling again returns the first result with replayed = true. Its transaction commits without waiting for the WAL flush (synchronous_commit = off) when the charge is within the hold in every unit and settings.settle_commit is deferred: a crash that loses it leaves the hold, which the expiry charges in full.';
+COMMENT ON FUNCTION llm.settle_call(p_request_pk bigint, p_attempt_no integer, p_status text, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer, p_latency_ms integer, p_output text, p_reasoning text, p_output_valid boolean, p_pii_flagged boolean, p_final_failure text, p_embedding real[], p_answered_model text, p_answered_same boolean) IS 'After a provider call (the worker, as llm_money): records the outcome of attempt p_attempt_no. Cost = tokens at the price pinned at reserve (input excludes cached input); NULL tokens mean the usage is unknown and the full hold is charged (flagged usage_unknown); p_answered_model: the model the provider said answered, when its name is not the one asked for (p_answered_same: the worker''s configuration takes it for the model asked for, a dated snapshot or an alias; it is then kept only when one of its names is priced apart): its tokens are charged at the dearest price in effect at reserve among the asked model and the answering model''s names for the same provider; when the answering model has no price, the cost is unknown (usage_unknown): the full hold, or the tokens at the asked price when that is more; another model''s answer fills no cache and is not eligible for distillation (a snapshot of the asked model priced apart is judged as the asked model''s); a 429, 500 or 503 the provider answered itself is settled with zeros (a gateway''s 502 or 504 leaves the outcome unknown: NULL tokens). Stores the final output and the reasoning trace apart, fills the cache with a complete valid answer of the requested model (p_embedding: its question''s embedding, for the semantic cache), records the breaker outcome, decides distillation eligibility. p_final_failure (provider_client_error, attempts_exhausted, ...): no retry will follow, the request ends failed. Idempotent: settling again returns the first result with replayed = true. Its transaction commits without waiting for the WAL flush (synchronous_commit = off) when the charge is within the hold in every unit and settings.settle_commit is deferred: a crash that loses it leaves the hold, which the expiry charges in full.';
 
 --
 -- Name: sign_context(text, uuid, uuid, integer); Type: FUNCTION; Schema: llm; Owner: llm_owner
@@ -4865,8 +4865,10 @@ begin
     end if;
     new.charged_micros := new.cost_micros;
     new.late := old.state in ('expired', 'released');
-    if new.purpose = 'chat' and new.answered_model is not null and new.provider_status = 'ok' then
-      -- Another model's answer: its terms and its quality are not the asked model's.
+    if new.purpose = 'chat' and new.answered_model is not null and new.provider_status = 'ok'
+       and not (p.model = any (llm_private.answered_model_names(new.answered_model))) then
+      -- Another model's answer: its terms and its quality are not the asked model's. (A snapshot of the asked model priced
+      -- apart is the asked model: charged its price, judged as the asked model's.)
       new.distillation_eligible := false;
       new.distillation_reason := 'other_model_answered';
     elsif new.purpose = 'chat' then
@@ -6688,7 +6690,7 @@ ALTER TABLE llm.calls OWNER TO llm_owner;
 -- Name: VIEW calls; Type: COMMENT; Schema: llm; Owner: llm_owner
 --
 
-COMMENT ON VIEW llm.calls IS 'Every attempt (reserve): its decision and the figures compared, the hold, and what it was charged (overrun = cost above the hold; usage_unknown = charged the full hold; late = corrected after expiry or release; answered_model = the model the provider said answered when it was not model_ref: charged at the dearer of the two prices, or the full hold when that model has no price). purpose embedding = the semantic cache''s embedding call; a semantic hit has similarity and cache_source_pk; semantic_candidates and semantic_bound_hit say what the lookup compared (bound_hit: the scope held more entries than the bound). meters = the meters the call was held and charged on (its footprint, in meter id order; NULL when it held nothing: refused, cached), i.e. the limits it was checked against and fitted. max_output_tokens = the max output granted, or for a call refused by a limit the max output it asked (held_micros and charged_micros stay 0); worst_case_micros = what was held, or for that refusal what it would have held. limit_unit = the unit of the limit that decided (micros, tokens, calls, elapsed_ms); limit_asked = what the call asked of it in that unit (the worst case in micros, input estimate + max output in tokens, 1 call; NULL for elapsed_ms), the amount compared: limit_used + limit_asked > limit_cap refused it.';
+COMMENT ON VIEW llm.calls IS 'Every attempt (reserve): its decision and the figures compared, the hold, and what it was charged (overrun = cost above the hold; usage_unknown = the cost is not known: charged the full hold, or, for another model''s answer without a price here, its tokens at model_ref''s price when that is more; late = corrected after expiry or release; answered_model = the name the provider answered with when it was not model_ref''s and it is another model, or a snapshot priced apart: charged at the dearest of the prices). purpose embedding = the semantic cache''s embedding call; a semantic hit has similarity and cache_source_pk; semantic_candidates and semantic_bound_hit say what the lookup compared (bound_hit: the scope held more entries than the bound). meters = the meters the call was held and charged on (its footprint, in meter id order; NULL when it held nothing: refused, cached), i.e. the limits it was checked against and fitted. max_output_tokens = the max output granted, or for a call refused by a limit the max output it asked (held_micros and charged_micros stay 0); worst_case_micros = what was held, or for that refusal what it would have held. limit_unit = the unit of the limit that decided (micros, tokens, calls, elapsed_ms); limit_asked = what the call asked of it in that unit (the worst case in micros, input estimate + max output in tokens, 1 call; NULL for elapsed_ms), the amount compared: limit_used + limit_asked > limit_cap refused it.';
 
 --
 -- Name: decision_log; Type: VIEW; Schema: llm; Owner: llm_owner

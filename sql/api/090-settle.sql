@@ -128,8 +128,10 @@ begin
     end if;
     new.charged_micros := new.cost_micros;
     new.late := old.state in ('expired', 'released');
-    if new.purpose = 'chat' and new.answered_model is not null and new.provider_status = 'ok' then
-      -- Another model's answer: its terms and its quality are not the asked model's.
+    if new.purpose = 'chat' and new.answered_model is not null and new.provider_status = 'ok'
+       and not (p.model = any (llm_private.answered_model_names(new.answered_model))) then
+      -- Another model's answer: its terms and its quality are not the asked model's. (A snapshot of the asked model priced
+      -- apart is the asked model: charged its price, judged as the asked model's.)
       new.distillation_eligible := false;
       new.distillation_reason := 'other_model_answered';
     elsif new.purpose = 'chat' then
@@ -344,7 +346,9 @@ begin
     end if;
     -- A shared cache (the tenant's: owner nil) takes only an answer known to be free of personal data: a flagged one was
     -- served to a colleague by a semantic hit (tenth review). A user's own cache serves the user's own answers.
-    if a.decision = 'allow' and a.output_valid and not a.usage_unknown and a.answered_model is null
+    if a.decision = 'allow' and a.output_valid and not a.usage_unknown
+       and (a.answered_model is null or exists (select 1 from llm_private.model_prices pr
+                                                 where pr.id = a.price_id and pr.model = any (llm_private.answered_model_names(a.answered_model))))
        and (a.pii_flagged is false or llm_private.cache_owner(a.tenant_id, a.user_id, q.endpoint) <> llm_private.nil_uuid())
        and (select x.cache_key from llm_private.request_inputs x where x.tenant_id = a.tenant_id and x.request_pk = a.request_pk) is not null
        and (select x.model_ref from llm_private.request_inputs x where x.tenant_id = a.tenant_id and x.request_pk = a.request_pk)
@@ -377,7 +381,7 @@ begin
 end
 $$;
 comment on function llm.settle_call(bigint, integer, text, integer, integer, integer, integer, text, text, boolean, boolean, text, real[], text, boolean) is
-  'After a provider call (the worker, as llm_money): records the outcome of attempt p_attempt_no. Cost = tokens at the price pinned at reserve (input excludes cached input); NULL tokens mean the usage is unknown and the full hold is charged (flagged usage_unknown); p_answered_model: the model the provider said answered, when its name is not the one asked for (p_answered_same: the worker''s configuration takes it for the model asked for, a dated snapshot or an alias; it is then kept only when one of its names is priced apart): its tokens are charged at the dearest price in effect at reserve among the asked model and the answering model''s names for the same provider; when the answering model has no price, the cost is unknown (usage_unknown): the full hold, or the tokens at the asked price when that is more; such an answer fills no cache and is not eligible for distillation; a 429, 500 or 503 the provider answered itself is settled with zeros (a gateway''s 502 or 504 leaves the outcome unknown: NULL tokens). Stores the final output and the reasoning trace apart, fills the cache with a complete valid answer of the requested model (p_embedding: its question''s embedding, for the semantic cache), records the breaker outcome, decides distillation eligibility. p_final_failure (provider_client_error, attempts_exhausted, ...): no retry will follow, the request ends failed. Idempotent: settling again returns the first result with replayed = true. Its transaction commits without waiting for the WAL flush (synchronous_commit = off) when the charge is within the hold in every unit and settings.settle_commit is deferred: a crash that loses it leaves the hold, which the expiry charges in full.';
+  'After a provider call (the worker, as llm_money): records the outcome of attempt p_attempt_no. Cost = tokens at the price pinned at reserve (input excludes cached input); NULL tokens mean the usage is unknown and the full hold is charged (flagged usage_unknown); p_answered_model: the model the provider said answered, when its name is not the one asked for (p_answered_same: the worker''s configuration takes it for the model asked for, a dated snapshot or an alias; it is then kept only when one of its names is priced apart): its tokens are charged at the dearest price in effect at reserve among the asked model and the answering model''s names for the same provider; when the answering model has no price, the cost is unknown (usage_unknown): the full hold, or the tokens at the asked price when that is more; another model''s answer fills no cache and is not eligible for distillation (a snapshot of the asked model priced apart is judged as the asked model''s); a 429, 500 or 503 the provider answered itself is settled with zeros (a gateway''s 502 or 504 leaves the outcome unknown: NULL tokens). Stores the final output and the reasoning trace apart, fills the cache with a complete valid answer of the requested model (p_embedding: its question''s embedding, for the semantic cache), records the breaker outcome, decides distillation eligibility. p_final_failure (provider_client_error, attempts_exhausted, ...): no retry will follow, the request ends failed. Idempotent: settling again returns the first result with replayed = true. Its transaction commits without waiting for the WAL flush (synchronous_commit = off) when the charge is within the hold in every unit and settings.settle_commit is deferred: a crash that loses it leaves the hold, which the expiry charges in full.';
 
 create or replace function llm.release_call(p_request_pk bigint, p_attempt_no integer, p_reason text, p_final_failure text default null)
   returns table (state text, released_micros bigint, request_state text)

@@ -286,13 +286,11 @@ begin
   v_fp := llm_private.fingerprint(ctx.user_id, p_payload);
   perform llm_private.lock_claim(ctx.tenant_id, p_payload->>'endpoint', p_payload->>'request_id');
   v_from := llm_private.claim_window_start();
-  -- One claim at most in the window (the insert guard refuses a second). No ORDER BY: under stale statistics the generic
-  -- plan walked the primary key backwards past every request of the tenant to find it (a flooding tenant's enqueue went
-  -- from 3.9 to 25 ms over 40 000 queued; review at scale, 2026-11-26); the claims index finds it directly.
+  -- The newest claim: the window can grow (idempotency_months raised), and then holds an older claim of the same key too.
   select * into q from llm_private.requests x
    where x.tenant_id = ctx.tenant_id and x.request_id = p_payload->>'request_id'
      and x.endpoint = (p_payload->>'endpoint')::llm_private.endpoint and x.id >= v_from
-   limit 1;
+   order by x.id desc limit 1;
   if q.id is not null then
     if q.fingerprint <> v_fp then
       raise exception using errcode = 'LG409', message = 'request_id already claimed with other parameters',

@@ -72,16 +72,25 @@ async function setDdlLockTimeout(c: Client, ms?: number): Promise<void> {
  * it took: whoever waits behind a try is let go before its deadlock check. The tries go on until LLM_DDL_LOCK_TIMEOUT_MS;
  * then it stops with 55P03, having changed nothing (a reader whose statements always outlast a try keeps it out).
  */
-async function lockForReplay(c: Client): Promise<void> {
+async function lockForReplay(c: Client, files: { sql: string }[]): Promise<void> {
+  // The tables that have a trigger now, and those sql/api is about to give one (a first trigger on a table: review of the
+  // fixes). The enqueue writes users before requests, so users comes first; then the ledger in the order writers take it.
+  const named = new Set<string>();
+  for (const f of files) {
+    for (const m of f.sql.matchAll(/create\s+(?:or\s+replace\s+)?(?:constraint\s+)?trigger\s+\S+[\s\S]*?\son\s+llm_private\.([a-z_0-9]+)/gi)) {
+      named.add(m[1]!.toLowerCase());
+    }
+  }
   const { rows } = await c.query<{ rels: string | null; deadlock_ms: number }>(
     `select string_agg(format('%I.%I', n.nspname, c.relname), ', '
-             order by array_position(array['requests', 'request_inputs', 'attempts']::name[], c.relname), c.relname) as rels,
+             order by array_position(array['users', 'requests', 'request_inputs', 'attempts']::name[], c.relname), c.relname) as rels,
             (select setting::int from pg_settings where name = 'deadlock_timeout') as deadlock_ms
        from pg_class c join pg_namespace n on n.oid = c.relnamespace
       where n.nspname = 'llm_private' and c.relkind in ('r', 'p', 'v') and not c.relispartition
-        and exists (select 1 from pg_trigger t where t.tgrelid = c.oid and not t.tgisinternal)`);
+        and (c.relname = any($1) or exists (select 1 from pg_trigger t where t.tgrelid = c.oid and not t.tgisinternal))`, [[...named]]);
   const rels = rows[0]?.rels;
-  const stepMs = Math.max(10, Math.floor(rows[0]!.deadlock_ms * 0.45));
+  // Two statements per try: 0.4 each keeps a waiter behind the first one's locks under deadlock_timeout, round trips included.
+  const stepMs = Math.max(1, Math.floor(rows[0]!.deadlock_ms * 0.4));
   const deadline = Date.now() + ddlLockTimeoutMs();
   for (let tries = 1; ; tries++) {
     await c.query('savepoint replay_locks');
@@ -226,7 +235,7 @@ export async function applyApi(databaseUrl: string, force = false): Promise<bool
         await c.query('rollback');
         return false;
       }
-      await lockForReplay(c);
+      await lockForReplay(c, apiFiles());
       await c.query('create schema llm');
       await dropPrivateApiFunctions(c, apiFiles());
       for (const f of apiFiles()) {
@@ -236,6 +245,7 @@ export async function applyApi(databaseUrl: string, force = false): Promise<bool
           throw new Error(`sql/api/${f.name}: ${(e as Error).message}`);
         }
       }
+      await dropStaleTriggers(c, apiFiles());
       await c.query(
         `insert into llm_private.schema_state (id, api_hash, applied_at) values (true, $1, now())
          on conflict (id) do update set api_hash = excluded.api_hash, applied_at = excluded.applied_at`,
@@ -257,6 +267,26 @@ export async function applyApi(databaseUrl: string, force = false): Promise<bool
  * on them, and if something does the replay stops and says so. A helper removed from sql/api
  * altogether needs a migration that drops it.
  */
+/**
+ * A trigger that sql/api no longer creates goes, as it went when the replay dropped every trigger function with its
+ * triggers: a trigger renamed in sql/api (_100_transition to _150_transition) would otherwise fire twice, and a settle
+ * count its usage twice (review of the fixes). A trigger running a function of sql/api that this transaction did not
+ * create or replace (its pg_trigger row is older than the transaction) is stale. A trigger a migration creates runs a
+ * function of its own.
+ */
+async function dropStaleTriggers(c: Client, files: { sql: string }[]): Promise<void> {
+  const names = new Set<string>();
+  for (const f of files) {
+    for (const m of f.sql.matchAll(/create\s+or\s+replace\s+function\s+llm_private\.([a-z_0-9]+)\s*\(/gi)) names.add(m[1]!.toLowerCase());
+  }
+  const { rows } = await c.query<{ tgname: string; rel: string }>(
+    `select t.tgname, t.tgrelid::regclass::text as rel
+       from pg_trigger t join pg_proc p on p.oid = t.tgfoid join pg_namespace n on n.oid = p.pronamespace
+      where n.nspname = 'llm_private' and p.proname = any($1) and not t.tgisinternal and t.tgparentid = 0
+        and t.xmin <> pg_current_xact_id()::xid`, [[...names]]);
+  for (const r of rows) await c.query(`drop trigger ${c.escapeIdentifier(r.tgname)} on ${r.rel}`);
+}
+
 async function dropPrivateApiFunctions(c: Client, files: { sql: string }[]): Promise<void> {
   const names = new Set<string>();
   for (const f of files) {
@@ -264,7 +294,7 @@ async function dropPrivateApiFunctions(c: Client, files: { sql: string }[]): Pro
   }
   // Not the trigger functions: CREATE OR REPLACE always fits them (no arguments, returns trigger), and dropping one takes
   // its triggers with it, an ACCESS EXCLUSIVE lock on every ledger table that writers hold and readers wait behind. Their
-  // triggers are re-created in place (CREATE OR REPLACE TRIGGER). A trigger removed from sql/api needs a migration.
+  // triggers are re-created in place (CREATE OR REPLACE TRIGGER); a trigger removed from sql/api is dropped after the replay.
   const { rows } = await c.query<{ sig: string }>(
     `select p.oid::regprocedure::text as sig
        from pg_proc p join pg_namespace n on n.oid = p.pronamespace

@@ -1,7 +1,7 @@
 -- Requests are claimed at enqueue: one claim per (tenant, request_id, endpoint), a conflict refused now, one job built by
 -- the database with only the request's identity, and a wrapper that can do nothing enqueue_call cannot.
 begin;
-select plan(44);
+select plan(46);
 select tests.seed();
 create function pg_temp.error_of(p_sql text) returns text language plpgsql as $$
 declare
@@ -170,6 +170,25 @@ select tests.as_admin();
 select isnt(current_setting('tests.salt_as_money'), '0', 'lock_salt: llm_money reads its tenant''s salt');
 select is(tests.salt_of(tests.tenant_a())::text, current_setting('tests.salt_as_money'),
   'lock_salt: the administrator reads the same in the same transaction, through the same caller');
+
+-- (review of the fixes) With idempotency_months raised, the claim window holds an older claim of the same key too: the
+-- lookup without ORDER BY returned the January claim (LG409 naming it, or the old request as if it were the new one).
+select tests.as_admin();
+select tests.act_as_role('llm_operator');
+select llm.set_setting('idempotency_months', '1');
+select tests.as_admin();
+select tests.freeze_clock('2026-01-15 10:00:00+00');
+select tests.enqueue(tests.tenant_b(), tests.user_b1(), 'window-k', 'explanation', 'mock:small', 100, 'payload A');
+select tests.freeze_clock('2026-02-15 10:00:00+00');
+select tests.enqueue(tests.tenant_b(), tests.user_b1(), 'window-k', 'explanation', 'mock:small', 100, 'payload B');
+select tests.act_as_role('llm_operator');
+select llm.set_setting('ledger_retention_months', '12');
+select llm.set_setting('idempotency_months', '2');
+select tests.as_admin();
+select is((select count(*)::int from llm_private.requests where request_id = 'window-k'), 2, 'two claims of one key, a month apart');
+select is(tests.enqueue(tests.tenant_b(), tests.user_b1(), 'window-k', 'explanation', 'mock:small', 100, 'payload B'),
+  (select max(id) from llm_private.requests where request_id = 'window-k'),
+  'the window grew over both: the same payload is the newest claim, not the older one');
 
 select * from finish();
 rollback;

@@ -1,7 +1,7 @@
 -- Money is never under-counted: settlement at the pinned price, overruns in full, unknown outcomes charged the full hold,
 -- expired holds charged and corrected once by a late settle, releases, retries that never free a live hold, adjustments.
 begin;
-select plan(84);
+select plan(85);
 select tests.seed();
 
 -- Settle: cost from the tokens at the price pinned at reserve, the rest of the hold released.
@@ -220,6 +220,9 @@ select results_eq($$select decision from tests.call(tests.tenant_b(), tests.user
   $$values ('allow')$$, 'mock:small asked for');
 select results_eq($$select cost_micros, usage_unknown from tests.settle_answered('other-6', 'small-2024-05-13', 1000, 500, true)$$,
   $$values (12500::bigint, false)$$, 'its snapshot small-2024-05-13, priced apart, answered: 1 000 x 5 + 500 x 15 = 12 500 at the snapshot''s price');
+select results_eq($$select answered_model, distillation_reason from llm.calls where request_id = 'other-6'$$,
+  $$values ('small-2024-05-13', 'tenant_not_opted_in')$$,
+  'named in llm.calls, and judged for distillation as the asked model''s (a snapshot of it, not another model)');
 select results_eq($$select decision from tests.call(tests.tenant_b(), tests.user_b1(), 'other-7', 'explanation', 'mock:small', 1000)$$,
   $$values ('allow')$$, 'mock:small again');
 select results_eq($$select cost_micros, usage_unknown from tests.settle_answered('other-7', 'small-2024-08-06', 1000, 500, true)$$,

@@ -158,6 +158,32 @@ test("an upgrade whose API changes a helper's return type and a trigger function
   expect(await directUsageWrite()).toBe('LG005');
 });
 
+test('a trigger sql/api no longer creates is dropped by the replay, as when trigger functions were dropped with their triggers', async () => {
+  // (review of the fixes) Trigger functions are now replaced in place, so their triggers are not dropped with them: a trigger
+  // renamed in sql/api would have fired twice (a settle counting its usage twice). Stand-in: a trigger no file creates,
+  // running a function of sql/api.
+  await asOwner(`create trigger _999_renamed_away before delete on llm_private.adjustments
+                   for each row execute function llm_private.tg_ledger__no_delete();
+                 update llm_private.schema_state set api_hash = 'older'`);
+  const triggers = async () => {
+    const c = new Client({ connectionString: url });
+    await c.connect();
+    try {
+      return (await c.query(`select tgname from pg_trigger where tgrelid = 'llm_private.adjustments'::regclass and not tgisinternal
+                              order by 1`)).rows.map((r) => r.tgname as string);
+    } finally {
+      await c.end();
+    }
+  };
+  expect(await triggers()).toContain('_999_renamed_away');
+  const before = (await catalogFingerprint()) as Record<string, unknown>;
+  expect((await migrateAll(url)).apiReplayed).toBe(true);
+  expect(await triggers()).not.toContain('_999_renamed_away');
+  // Every trigger sql/api creates is still there.
+  expect(((await catalogFingerprint()) as Record<string, unknown>).triggers)
+    .toEqual((before.triggers as string).split(',').filter((t) => !t.includes('_999_renamed_away')).join(','));
+});
+
 test('an application session holding migrate\'s advisory keys makes it fail fast, naming the holder, instead of hanging', async () => {
   // (review of 2026-11-26) pg_advisory_lock is executable by PUBLIC: an SQL injection in the application held key 7420001 (in
   // the postgres database) or 7420002 (in the app's), and `npm run migrate` waited forever.
