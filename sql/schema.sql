@@ -1616,7 +1616,7 @@ begin
     -- served to a colleague by a semantic hit (tenth review). A user's own cache serves the user's own answers.
     if a.decision = 'allow' and a.output_valid and not a.usage_unknown
        and (a.answered_model is null or exists (select 1 from llm_private.model_prices pr
-                                                 where pr.id = a.price_id and pr.model = any (llm_private.answered_model_names(a.answered_model))))
+                                                 where pr.id = a.price_id and llm_private.is_asked_model(pr.model, a.answered_model)))
        and (a.pii_flagged is false or llm_private.cache_owner(a.tenant_id, a.user_id, q.endpoint) <> llm_private.nil_uuid())
        and (select x.cache_key from llm_private.request_inputs x where x.tenant_id = a.tenant_id and x.request_pk = a.request_pk) is not null
        and (select x.model_ref from llm_private.request_inputs x where x.tenant_id = a.tenant_id and x.request_pk = a.request_pk)
@@ -2996,6 +2996,29 @@ ALTER FUNCTION llm_private.hmac_sha256(p_ipad bytea, p_opad bytea, p_message byt
 --
 
 COMMENT ON FUNCTION llm_private.hmac_sha256(p_ipad bytea, p_opad bytea, p_message bytea) IS 'HMAC-SHA256 of a message from the padded keys (llm_private.hmac_pads).';
+
+--
+-- Name: is_asked_model(text, text); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.is_asked_model(p_asked text, p_answered text) RETURNS boolean
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog'
+    AS $_$
+  select p_answered = p_asked or p_answered = p_asked || ':latest'
+      or (left(p_answered, length(p_asked)) = p_asked
+          and substr(p_answered, length(p_asked) + 1) ~ '^-([0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{4}|[0-9]{8})$')
+      or (p_asked ~ '-latest$' and left(p_answered, length(p_asked) - 7) = left(p_asked, length(p_asked) - 7)
+          and substr(p_answered, length(p_asked) - 6) ~ '^-([0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{4}|[0-9]{8})$')
+$_$;
+
+ALTER FUNCTION llm_private.is_asked_model(p_asked text, p_answered text) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION is_asked_model(p_asked text, p_answered text); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.is_asked_model(p_asked text, p_answered text) IS 'Whether an answer''s model name is the asked model''s own: the name, name:latest, or a dated snapshot (name-2024-08-06, name-0613, name-20241022; name-latest as name-<date>); not under an organisation prefix.';
 
 --
 -- Name: limits; Type: TABLE; Schema: llm_private; Owner: llm_owner
@@ -4866,7 +4889,7 @@ begin
     new.charged_micros := new.cost_micros;
     new.late := old.state in ('expired', 'released');
     if new.purpose = 'chat' and new.answered_model is not null and new.provider_status = 'ok'
-       and not (p.model = any (llm_private.answered_model_names(new.answered_model))) then
+       and not llm_private.is_asked_model(p.model, new.answered_model) then
       -- Another model's answer: its terms and its quality are not the asked model's. (A snapshot of the asked model priced
       -- apart is the asked model: charged its price, judged as the asked model's.)
       new.distillation_eligible := false;
@@ -10972,6 +10995,13 @@ GRANT ALL ON FUNCTION llm_private.hmac_pads(p_key bytea, OUT ipad bytea, OUT opa
 REVOKE ALL ON FUNCTION llm_private.hmac_sha256(p_ipad bytea, p_opad bytea, p_message bytea) FROM PUBLIC;
 GRANT ALL ON FUNCTION llm_private.hmac_sha256(p_ipad bytea, p_opad bytea, p_message bytea) TO llm_app;
 GRANT ALL ON FUNCTION llm_private.hmac_sha256(p_ipad bytea, p_opad bytea, p_message bytea) TO llm_operator;
+
+--
+-- Name: FUNCTION is_asked_model(p_asked text, p_answered text); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.is_asked_model(p_asked text, p_answered text) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.is_asked_model(p_asked text, p_answered text) TO llm_money;
 
 --
 -- Name: TABLE limits; Type: ACL; Schema: llm_private; Owner: llm_owner

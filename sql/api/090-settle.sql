@@ -59,6 +59,23 @@ $$;
 comment on function llm_private.answered_cost_micros(text, text, timestamptz, integer, integer, integer) is
   'A call answered by another model: its tokens at the dearest price in effect at p_at among that model''s names (llm_private.answered_model_names) for the same provider; NULL when none is priced (the cost is unknown).';
 
+/*
+ * Whether an answer's model name is the asked model's own: the name, with Ollama's :latest, or a dated snapshot of it
+ * (name-latest as name-<date>). Not under an organisation prefix: evilorg/small is not small (review of the last fixes).
+ */
+create or replace function llm_private.is_asked_model(p_asked text, p_answered text) returns boolean
+  language sql immutable parallel safe
+  set search_path = pg_catalog
+as $$
+  select p_answered = p_asked or p_answered = p_asked || ':latest'
+      or (left(p_answered, length(p_asked)) = p_asked
+          and substr(p_answered, length(p_asked) + 1) ~ '^-([0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{4}|[0-9]{8})$')
+      or (p_asked ~ '-latest$' and left(p_answered, length(p_asked) - 7) = left(p_asked, length(p_asked) - 7)
+          and substr(p_answered, length(p_asked) - 6) ~ '^-([0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{4}|[0-9]{8})$')
+$$;
+comment on function llm_private.is_asked_model(text, text) is
+  'Whether an answer''s model name is the asked model''s own: the name, name:latest, or a dated snapshot (name-2024-08-06, name-0613, name-20241022; name-latest as name-<date>); not under an organisation prefix.';
+
 create or replace function llm_private.tg_attempts__transition() returns trigger
   language plpgsql
   set search_path = pg_catalog
@@ -129,7 +146,7 @@ begin
     new.charged_micros := new.cost_micros;
     new.late := old.state in ('expired', 'released');
     if new.purpose = 'chat' and new.answered_model is not null and new.provider_status = 'ok'
-       and not (p.model = any (llm_private.answered_model_names(new.answered_model))) then
+       and not llm_private.is_asked_model(p.model, new.answered_model) then
       -- Another model's answer: its terms and its quality are not the asked model's. (A snapshot of the asked model priced
       -- apart is the asked model: charged its price, judged as the asked model's.)
       new.distillation_eligible := false;
@@ -348,7 +365,7 @@ begin
     -- served to a colleague by a semantic hit (tenth review). A user's own cache serves the user's own answers.
     if a.decision = 'allow' and a.output_valid and not a.usage_unknown
        and (a.answered_model is null or exists (select 1 from llm_private.model_prices pr
-                                                 where pr.id = a.price_id and pr.model = any (llm_private.answered_model_names(a.answered_model))))
+                                                 where pr.id = a.price_id and llm_private.is_asked_model(pr.model, a.answered_model)))
        and (a.pii_flagged is false or llm_private.cache_owner(a.tenant_id, a.user_id, q.endpoint) <> llm_private.nil_uuid())
        and (select x.cache_key from llm_private.request_inputs x where x.tenant_id = a.tenant_id and x.request_pk = a.request_pk) is not null
        and (select x.model_ref from llm_private.request_inputs x where x.tenant_id = a.tenant_id and x.request_pk = a.request_pk)
@@ -453,7 +470,7 @@ comment on function llm.fail_request(bigint, text) is
 grant execute on function llm_private.require_status(text), llm_private.require_failure_reason(text),
   llm_private.finish_failed(uuid, bigint, llm_private.reason) to llm_money, llm_operator;
 -- The settle trigger prices another model's answer as the role that settles: the worker.
-grant execute on function llm_private.answered_model_names(text),
+grant execute on function llm_private.answered_model_names(text), llm_private.is_asked_model(text, text),
   llm_private.answered_cost_micros(text, text, timestamptz, integer, integer, integer) to llm_money;
 grant execute on function llm.settle_call(bigint, integer, text, integer, integer, integer, integer, text, text, boolean, boolean, text, real[], text, boolean),
   llm.release_call(bigint, integer, text, text), llm.fail_request(bigint, text) to llm_money;

@@ -74,7 +74,8 @@ async function setDdlLockTimeout(c: Client, ms?: number): Promise<void> {
  */
 async function lockForReplay(c: Client, files: { sql: string }[]): Promise<void> {
   // The tables that have a trigger now, and those sql/api is about to give one (a first trigger on a table: review of the
-  // fixes). The enqueue writes users before requests, so users comes first; then the ledger in the order writers take it.
+  // fixes; a trigger created by dynamic SQL, format(... on llm_private.%I), is not seen here until it exists). The enqueue
+  // writes users before requests, so users comes first; then the ledger in the order writers take it.
   const named = new Set<string>();
   for (const f of files) {
     for (const m of f.sql.matchAll(/create\s+(?:or\s+replace\s+)?(?:constraint\s+)?trigger\s+\S+[\s\S]*?\son\s+llm_private\.([a-z_0-9]+)/gi)) {
@@ -102,7 +103,10 @@ async function lockForReplay(c: Client, files: { sql: string }[]): Promise<void>
       await c.query(`set local statement_timeout = 0; set local lock_timeout = ${ddlLockTimeoutMs()}`);
       return;
     } catch (e) {
+      // Rolled back AND released: a savepoint rolled back stays open, and the next try's would nest in it, so that the
+      // rest of the replay ran in a subtransaction (its rows' xmin a subtransaction's; review of the last fixes).
       await c.query('rollback to savepoint replay_locks');
+      await c.query('release savepoint replay_locks');
       const code = (e as { code?: string }).code;
       if (code !== '55P03' && code !== '57014') throw e;
       if (Date.now() >= deadline) {
@@ -236,6 +240,7 @@ export async function applyApi(databaseUrl: string, force = false): Promise<bool
         return false;
       }
       await lockForReplay(c, apiFiles());
+      const triggersBefore = await apiTriggers(c, apiFiles());
       await c.query('create schema llm');
       await dropPrivateApiFunctions(c, apiFiles());
       for (const f of apiFiles()) {
@@ -245,7 +250,7 @@ export async function applyApi(databaseUrl: string, force = false): Promise<bool
           throw new Error(`sql/api/${f.name}: ${(e as Error).message}`);
         }
       }
-      await dropStaleTriggers(c, apiFiles());
+      await dropStaleTriggers(c, triggersBefore, apiFiles());
       await c.query(
         `insert into llm_private.schema_state (id, api_hash, applied_at) values (true, $1, now())
          on conflict (id) do update set api_hash = excluded.api_hash, applied_at = excluded.applied_at`,
@@ -270,21 +275,36 @@ export async function applyApi(databaseUrl: string, force = false): Promise<bool
 /**
  * A trigger that sql/api no longer creates goes, as it went when the replay dropped every trigger function with its
  * triggers: a trigger renamed in sql/api (_100_transition to _150_transition) would otherwise fire twice, and a settle
- * count its usage twice (review of the fixes). A trigger running a function of sql/api that this transaction did not
- * create or replace (its pg_trigger row is older than the transaction) is stale. A trigger a migration creates runs a
- * function of its own.
+ * count its usage twice (review of the fixes). A trigger running a function of sql/api whose pg_trigger row is the same
+ * version after the files ran as before (not created or replaced by them) is stale. Compared by row version, not by
+ * transaction id: a subtransaction writes rows with its own xid (a first version compared xmin with the transaction's,
+ * and dropped every trigger when a lock try had nested a savepoint: review of the last fixes). A trigger a migration
+ * creates runs a function of its own.
  */
-async function dropStaleTriggers(c: Client, files: { sql: string }[]): Promise<void> {
+type TriggerRows = Map<string, { tgname: string; rel: string; version: string }>;
+
+/** The triggers that run a function of sql/api (not the partitions' copies), each with its row's version (ctid, xmin). */
+async function apiTriggers(c: Client, files: { sql: string }[]): Promise<TriggerRows> {
   const names = new Set<string>();
   for (const f of files) {
     for (const m of f.sql.matchAll(/create\s+or\s+replace\s+function\s+llm_private\.([a-z_0-9]+)\s*\(/gi)) names.add(m[1]!.toLowerCase());
   }
-  const { rows } = await c.query<{ tgname: string; rel: string }>(
-    `select t.tgname, t.tgrelid::regclass::text as rel
+  const { rows } = await c.query<{ oid: string; tgname: string; rel: string; version: string }>(
+    `select t.oid::text as oid, t.tgname, t.tgrelid::regclass::text as rel, t.ctid::text || '/' || t.xmin::text as version
        from pg_trigger t join pg_proc p on p.oid = t.tgfoid join pg_namespace n on n.oid = p.pronamespace
-      where n.nspname = 'llm_private' and p.proname = any($1) and not t.tgisinternal and t.tgparentid = 0
-        and t.xmin <> pg_current_xact_id()::xid`, [[...names]]);
-  for (const r of rows) await c.query(`drop trigger ${c.escapeIdentifier(r.tgname)} on ${r.rel}`);
+      where n.nspname = 'llm_private' and p.proname = any($1) and not t.tgisinternal and t.tgparentid = 0`, [[...names]]);
+  return new Map(rows.map((r) => [r.oid, r]));
+}
+
+async function dropStaleTriggers(c: Client, before: TriggerRows, files: { sql: string }[]): Promise<void> {
+  const after = await apiTriggers(c, files);
+  // Stale: the same row as before the replay (CREATE OR REPLACE TRIGGER writes a new version of the row it replaces).
+  const stale = [...after.entries()].filter(([oid, r]) => before.get(oid)?.version === r.version).map(([, r]) => r);
+  if (stale.length > 0 && stale.length >= after.size) {
+    // Every trigger of sql/api untouched means the replay did not run its files as this check expects: refuse, and change nothing.
+    throw new Error(`migrate: the replay would drop all ${after.size} triggers of sql/api as stale; nothing was changed`);
+  }
+  for (const r of stale) await c.query(`drop trigger ${c.escapeIdentifier(r.tgname)} on ${r.rel}`);
 }
 
 async function dropPrivateApiFunctions(c: Client, files: { sql: string }[]): Promise<void> {

@@ -1,7 +1,7 @@
 -- Money is never under-counted: settlement at the pinned price, overruns in full, unknown outcomes charged the full hold,
 -- expired holds charged and corrected once by a late settle, releases, retries that never free a live hold, adjustments.
 begin;
-select plan(85);
+select plan(88);
 select tests.seed();
 
 -- Settle: cost from the tokens at the price pinned at reserve, the rest of the hold released.
@@ -223,6 +223,17 @@ select results_eq($$select cost_micros, usage_unknown from tests.settle_answered
 select results_eq($$select answered_model, distillation_reason from llm.calls where request_id = 'other-6'$$,
   $$values ('small-2024-05-13', 'tenant_not_opted_in')$$,
   'named in llm.calls, and judged for distillation as the asked model''s (a snapshot of it, not another model)');
+-- (review of the last fixes) An organisation prefix made another model the asked one: evilorg/small, whose terms forbid
+-- training, was judged for distillation (and cached) as mock:small.
+insert into llm_private.models (provider, model, kind, max_output_tokens, training_allowed) values ('mock', 'evilorg/small', 'chat', 4096, false);
+insert into llm_private.model_prices (provider, model, effective_from, input_per_mtok_micros, cached_input_per_mtok_micros, output_per_mtok_micros)
+values ('mock', 'evilorg/small', '2000-01-01', 5000000, 2500000, 15000000);
+select results_eq($$select decision from tests.call(tests.tenant_b(), tests.user_b1(), 'other-8', 'explanation', 'mock:small', 1000)$$,
+  $$values ('allow')$$, 'mock:small asked for');
+select results_eq($$select cost_micros from tests.settle_answered('other-8', 'evilorg/small', 1000, 500, true)$$,
+  $$values (12500::bigint)$$, 'evilorg/small answered: charged its own price (12 500)');
+select results_eq($$select answered_model, distillation_reason from llm.calls where request_id = 'other-8'$$,
+  $$values ('evilorg/small', 'other_model_answered')$$, 'and judged as another model''s answer, not the asked model''s');
 select results_eq($$select decision from tests.call(tests.tenant_b(), tests.user_b1(), 'other-7', 'explanation', 'mock:small', 1000)$$,
   $$values ('allow')$$, 'mock:small again');
 select results_eq($$select cost_micros, usage_unknown from tests.settle_answered('other-7', 'small-2024-08-06', 1000, 500, true)$$,

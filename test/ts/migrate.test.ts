@@ -184,6 +184,26 @@ test('a trigger sql/api no longer creates is dropped by the replay, as when trig
     .toEqual((before.triggers as string).split(',').filter((t) => !t.includes('_999_renamed_away')).join(','));
 });
 
+test('a replay that needs several lock tries keeps every trigger', async () => {
+  // (review of the last fixes) A failed try rolled back to its savepoint but left it open; the next try's nested in it, so
+  // the rest of the replay ran in a subtransaction, and the stale-trigger check (a pg_trigger row older than the
+  // transaction's xid) dropped every trigger of sql/api, then committed: settles charged nothing, reserves failed.
+  const head = (await catalogFingerprint()) as Record<string, unknown>;
+  const holder = new Client({ connectionString: url });
+  await holder.connect();
+  try {
+    await holder.query('begin');
+    await holder.query('lock table llm_private.adjustments in row exclusive mode'); // a writer, longer than one try
+    const replay = applyApi(url, true);
+    await new Promise((r) => setTimeout(r, 1500));
+    await holder.query('commit');
+    await expect(replay).resolves.toBe(true);
+  } finally {
+    await holder.end();
+  }
+  expect(((await catalogFingerprint()) as Record<string, unknown>).triggers).toEqual(head.triggers);
+});
+
 test('an application session holding migrate\'s advisory keys makes it fail fast, naming the holder, instead of hanging', async () => {
   // (review of 2026-11-26) pg_advisory_lock is executable by PUBLIC: an SQL injection in the application held key 7420001 (in
   // the postgres database) or 7420002 (in the app's), and `npm run migrate` waited forever.
