@@ -68,7 +68,7 @@ async function setDdlLockTimeout(c: Client, ms?: number): Promise<void> {
  * and traffic was killed. So they are taken first, in tries. Each try locks the tables with a trigger in EXCLUSIVE mode
  * (writers wait, readers do not; ROW SHARE, which SELECT ... FOR UPDATE takes before it writes, conflicts too, so that no
  * transaction holding a table waits to write it), then drops the views (a reader names views in any order, so no order of
- * ours avoids every cycle). Each statement waits at most 0.45 x deadlock_timeout, and a try that runs out gives back what
+ * ours avoids every cycle). Each statement waits at most 0.4 x deadlock_timeout, and a try that runs out gives back what
  * it took: whoever waits behind a try is let go before its deadlock check. The tries go on until LLM_DDL_LOCK_TIMEOUT_MS;
  * then it stops with 55P03, having changed nothing (a reader whose statements always outlast a try keeps it out).
  */
