@@ -67,14 +67,20 @@ create or replace function llm_private.is_asked_model(p_asked text, p_answered t
   language sql immutable parallel safe
   set search_path = pg_catalog
 as $$
-  select p_answered = p_asked or p_answered = p_asked || ':latest'
-      or (left(p_answered, length(p_asked)) = p_asked
-          and substr(p_answered, length(p_asked) + 1) ~ '^-([0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{4}|[0-9]{8})$')
-      or (p_asked ~ '-latest$' and left(p_answered, length(p_asked) - 7) = left(p_asked, length(p_asked) - 7)
-          and substr(p_answered, length(p_asked) - 6) ~ '^-([0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{4}|[0-9]{8})$')
+  -- Case aside, and :latest aside on either side (review of the final replay: llama3:latest answered llama3 was refused).
+  with n as (select lower(regexp_replace(p_asked, ':latest$', '')) as asked, lower(regexp_replace(p_answered, ':latest$', '')) as ans)
+  select n.ans = n.asked
+      or n.ans = n.asked || '-latest'
+      -- asked under an organisation prefix (openai/gpt-4o), answered bare; never the other way
+      or (strpos(n.ans, '/') = 0 and strpos(n.asked, '/') > 0 and n.ans = regexp_replace(n.asked, '^[^/]*/', ''))
+      or (left(n.ans, length(n.asked)) = n.asked
+          and substr(n.ans, length(n.asked) + 1) ~ '^-([0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{4}|[0-9]{8})$')
+      or (n.asked ~ '-latest$' and left(n.ans, length(n.asked) - 7) = left(n.asked, length(n.asked) - 7)
+          and substr(n.ans, length(n.asked) - 6) ~ '^-([0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{4}|[0-9]{8})$')
+    from n
 $$;
 comment on function llm_private.is_asked_model(text, text) is
-  'Whether an answer''s model name is the asked model''s own: the name, name:latest, or a dated snapshot (name-2024-08-06, name-0613, name-20241022; name-latest as name-<date>); not under an organisation prefix.';
+  'Whether an answer''s model name is the asked model''s own, case aside: the name, with or without :latest or -latest, or a dated snapshot (name-2024-08-06, name-0613, name-20241022; name-latest as name-<date>); the bare name of an asked org/name; never a name under another organisation prefix.';
 
 create or replace function llm_private.tg_attempts__transition() returns trigger
   language plpgsql

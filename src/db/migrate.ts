@@ -68,14 +68,16 @@ async function setDdlLockTimeout(c: Client, ms?: number): Promise<void> {
  * and traffic was killed. So they are taken first, in tries. Each try locks the tables with a trigger in EXCLUSIVE mode
  * (writers wait, readers do not; ROW SHARE, which SELECT ... FOR UPDATE takes before it writes, conflicts too, so that no
  * transaction holding a table waits to write it), then drops the views (a reader names views in any order, so no order of
- * ours avoids every cycle). Each statement waits at most 0.4 x deadlock_timeout, and a try that runs out gives back what
- * it took: whoever waits behind a try is let go before its deadlock check. The tries go on until LLM_DDL_LOCK_TIMEOUT_MS;
- * then it stops with 55P03, having changed nothing (a reader whose statements always outlast a try keeps it out).
+ * ours avoids every cycle). A try is one statement that waits at most 0.8 x deadlock_timeout, and a try that runs out
+ * gives back what it took at once: whoever waits behind a try is let go before its deadlock check. The tries go on until
+ * LLM_DDL_LOCK_TIMEOUT_MS; then it stops with 55P03, having changed nothing (a reader whose statements always outlast a
+ * try keeps it out, and so does a long autovacuum of a ledger partition: PostgreSQL cancels one only for a waiter of
+ * deadlock_timeout, which a try never is).
  */
 async function lockForReplay(c: Client, files: { sql: string }[]): Promise<void> {
   // The tables that have a trigger now, and those sql/api is about to give one (a first trigger on a table: review of the
-  // fixes; a trigger created by dynamic SQL, format(... on llm_private.%I), is not seen here until it exists). The enqueue
-  // writes users before requests, so users comes first; then the ledger in the order writers take it.
+  // fixes; a trigger created by dynamic SQL, format(... on llm_private.%I), is not seen here until it exists). Should users
+  // get one, it comes first (the enqueue writes it before requests); then the ledger in the order writers take it.
   const named = new Set<string>();
   for (const f of files) {
     for (const m of f.sql.matchAll(/create\s+(?:or\s+replace\s+)?(?:constraint\s+)?trigger\s+\S+[\s\S]*?\son\s+llm_private\.([a-z_0-9]+)/gi)) {
@@ -90,32 +92,32 @@ async function lockForReplay(c: Client, files: { sql: string }[]): Promise<void>
       where n.nspname = 'llm_private' and c.relkind in ('r', 'p', 'v') and not c.relispartition
         and (c.relname = any($1) or exists (select 1 from pg_trigger t where t.tgrelid = c.oid and not t.tgisinternal))`, [[...named]]);
   const rels = rows[0]?.rels;
-  // Two statements per try: 0.4 each keeps a waiter behind the first one's locks under deadlock_timeout, round trips included.
-  const stepMs = Math.max(1, Math.floor(rows[0]!.deadlock_ms * 0.4));
+  // One try is one statement on the server (a DO block whose exception handler gives its locks back at once): with the
+  // locks held across the client's round trips, between the lock and the drop and until a rollback arrived, a migrate far
+  // from the database left a waiter behind them past its deadlock check (review of the final replay, 200 ms each way).
+  // The whole statement is bounded by 0.8 x deadlock_timeout.
+  const tryMs = Math.max(1, Math.floor(rows[0]!.deadlock_ms * 0.8));
   const deadline = Date.now() + ddlLockTimeoutMs();
+  const body = `${rels ? `lock table ${rels} in exclusive mode; ` : ''}drop schema if exists llm cascade;`;
   for (let tries = 1; ; tries++) {
-    await c.query('savepoint replay_locks');
-    try {
-      await c.query(`set local statement_timeout = ${stepMs}; set local lock_timeout = ${stepMs}`);
-      if (rels) await c.query(`lock table ${rels} in exclusive mode`);
-      await c.query('drop schema if exists llm cascade');
-      await c.query('release savepoint replay_locks');
-      await c.query(`set local statement_timeout = 0; set local lock_timeout = ${ddlLockTimeoutMs()}`);
-      return;
-    } catch (e) {
-      // Rolled back AND released: a savepoint rolled back stays open, and the next try's would nest in it, so that the
-      // rest of the replay ran in a subtransaction (its rows' xmin a subtransaction's; review of the last fixes).
-      await c.query('rollback to savepoint replay_locks');
-      await c.query('release savepoint replay_locks');
-      const code = (e as { code?: string }).code;
-      if (code !== '55P03' && code !== '57014') throw e;
-      if (Date.now() >= deadline) {
-        throw Object.assign(new Error(`migrate: the replay of sql/api could not take its locks within LLM_DDL_LOCK_TIMEOUT_MS ` +
-          `(${ddlLockTimeoutMs()} ms, ${tries} tries): transactions keep the ledger tables or the views of schema llm busy; the ` +
-          'replay changed nothing (the migrations before it are applied, the previous API stays in place): run again'), { code: '55P03' });
-      }
-      await new Promise((r) => setTimeout(r, stepMs / 2 + Math.random() * stepMs));
+    const res = await c.query(`set local statement_timeout = ${tryMs}; set local lock_timeout = ${tryMs};
+      do $replay$ begin
+        ${body}
+        perform pg_catalog.set_config('llm_replay.locked', 'yes', true);
+      exception when lock_not_available or query_canceled then
+        perform pg_catalog.set_config('llm_replay.locked', 'no', true);
+      end $replay$;
+      set local statement_timeout = 0; set local lock_timeout = ${ddlLockTimeoutMs()};
+      select pg_catalog.current_setting('llm_replay.locked') as locked`);
+    const last = Array.isArray(res) ? res[res.length - 1] : res;
+    if (last.rows[0]?.locked === 'yes') return;
+    if (Date.now() >= deadline) {
+      throw Object.assign(new Error(`migrate: the replay of sql/api could not take its locks within LLM_DDL_LOCK_TIMEOUT_MS ` +
+        `(${ddlLockTimeoutMs()} ms, ${tries} tries): transactions keep the ledger tables or the views of schema llm busy (or a ` +
+        'long autovacuum of a ledger partition); the replay changed nothing (the migrations before it are applied, the previous ' +
+        'API stays in place): run again'), { code: '55P03' });
     }
+    await new Promise((r) => setTimeout(r, tryMs / 4 + Math.random() * tryMs / 2));
   }
 }
 

@@ -1,7 +1,7 @@
 -- Money is never under-counted: settlement at the pinned price, overruns in full, unknown outcomes charged the full hold,
 -- expired holds charged and corrected once by a late settle, releases, retries that never free a live hold, adjustments.
 begin;
-select plan(88);
+select plan(89);
 select tests.seed();
 
 -- Settle: cost from the tokens at the price pinned at reserve, the rest of the hold released.
@@ -246,6 +246,16 @@ select results_eq($$select cost_micros, usage_unknown from tests.settle_answered
   $$values (3000::bigint, true)$$, 'an answer naming no model name: the full hold');
 select is((select answered_model from llm.calls where request_id = 'other-4'), '?', 'and the ledger keeps ? instead of the provider''s text');
 select is(tests.drift_rows(), 0::bigint, 'usage still equals the ledger');
+
+-- (review of the final replay) Which names are the asked model's own (for distillation and the cache; the price is the
+-- dearest either way): :latest on either side, -latest, case, an asked org/name answered bare; never another organisation.
+select results_eq($$select array_agg(llm_private.is_asked_model(a, b) order by n) from (values
+    (1, 'gpt-4o', 'gpt-4o-2024-08-06'), (2, 'llama3:latest', 'llama3'), (3, 'llama3', 'llama3:latest'), (4, 'openai/gpt-4o', 'gpt-4o'),
+    (5, 'claude-3-5-sonnet', 'claude-3-5-sonnet-latest'), (6, 'claude-3-5-sonnet-latest', 'claude-3-5-sonnet-20241022'),
+    (7, 'gpt-4o', 'GPT-4o'), (8, 'small', 'evilorg/small'), (9, 'openai/gpt-4o', 'evil/gpt-4o'), (10, 'gpt-4o', 'gpt-4o-mini'),
+    (11, 'llama3', 'llama3:70b')) t(n, a, b)$$,
+  $$values (array[true, true, true, true, true, true, true, false, false, false, false])$$,
+  'is_asked_model: snapshots, :latest, -latest, case and a bare name are the asked model; another organisation, mini or a tag is not');
 
 select * from finish();
 rollback;
