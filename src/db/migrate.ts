@@ -347,11 +347,41 @@ export async function installContextSecret(databaseUrl: string, secret: string):
  * only the owner may run their DDL): the months ahead are created; with dropExpired, the months
  * past retention are dropped whole. `npm run migrate` creates; `npm run maintain-partitions` does both.
  */
+/**
+ * llm_maint.ensure_partitions, in tries (review of the upgrade path's fixes): it creates the months table after table
+ * (requests, request_inputs, attempts, ...), each with an ACCESS EXCLUSIVE lock kept to the end, and a reader holding a
+ * later table that asked for an earlier one waited behind it first, so that when the creation reached the later table
+ * the reader's deadlock check found the cycle and the reader was the victim. Each try is one statement bounded by 0.8 x
+ * deadlock_timeout, all or nothing, whose handler gives its locks back at once; the tries go on until the lock timeout
+ * (then 55P03: the months are made ahead, the next run makes them).
+ */
+async function ensurePartitionsInTries(c: Client, timeoutMs: number): Promise<number> {
+  const dt = Number((await c.query<{ ms: number }>(`select setting::int as ms from pg_settings where name = 'deadlock_timeout'`)).rows[0]!.ms);
+  const tryMs = Math.max(1, Math.min(timeoutMs, Math.floor(dt * 0.8)));
+  const deadline = Date.now() + timeoutMs;
+  for (let tries = 1; ; tries++) {
+    const res = await c.query(`begin; set local statement_timeout = ${tryMs}; set local lock_timeout = ${tryMs};
+      do $ensure$ begin
+        perform pg_catalog.set_config('llm_maint.created', llm_maint.ensure_partitions()::text, true);
+      exception when lock_not_available or query_canceled then
+        perform pg_catalog.set_config('llm_maint.created', '', true);
+      end $ensure$;
+      select pg_catalog.current_setting('llm_maint.created') as created; commit`) as unknown as { rows: { created?: string }[] }[];
+    const created = res.find((r) => r.rows?.[0]?.created !== undefined)?.rows[0]?.created ?? '';
+    if (created !== '') return Number(created);
+    if (Date.now() >= deadline) {
+      throw Object.assign(new Error(`maintain-partitions: could not take the ledger's locks to create partitions within ${timeoutMs} ms ` +
+        `(${tries} tries): transactions keep them busy; nothing was created, run again (the months are made ahead)`), { code: '55P03' });
+    }
+    await new Promise((r) => setTimeout(r, tryMs / 4 + Math.random() * tryMs / 2));
+  }
+}
+
 export async function maintainPartitions(databaseUrl: string, opts: { dropExpired?: boolean; lockTimeoutMs?: number } = {}):
   Promise<{ created: number; dropped: number }> {
   return withClient(urlForRole(databaseUrl, 'llm_owner'), async (c) => {
     await setDdlLockTimeout(c, opts.lockTimeoutMs);
-    const created = Number((await c.query('select llm_maint.ensure_partitions() as n')).rows[0].n);
+    const created = await ensurePartitionsInTries(c, opts.lockTimeoutMs ?? ddlLockTimeoutMs());
     const dropped = opts.dropExpired ? Number((await c.query('select llm_maint.drop_expired_partitions() as n')).rows[0].n) : 0;
     return { created, dropped };
   });

@@ -129,6 +129,39 @@ test('partition DDL waits at most its lock timeout behind an open transaction, t
   expect((await maintainPartitions(db.adminUrl, { lockTimeoutMs: 300 })).created).toBeGreaterThan(0); // run again later: done
 });
 
+test('creating partitions never makes a reader a deadlock victim: each try lets go before a waiter\'s deadlock check', async () => {
+  // (review of the upgrade path's fixes) ensure_partitions created the months table after table (requests, request_inputs,
+  // attempts, ...), each with an ACCESS EXCLUSIVE lock kept to the end: a reader holding attempts that then read requests
+  // waited behind it first, and when the creation reached attempts the reader's deadlock check found the cycle: the reader
+  // was the victim. Here: h holds request_inputs, so the creation waits there holding requests; the reader, holding
+  // attempts, asks for requests; h lets go; the creation reaches attempts.
+  const admin = db.pool('admin', 1);
+  await admin.query(`select tests.freeze_clock('2029-06-10 00:00:00+00')`); // months ahead to create in every table
+  const h = new Client({ connectionString: db.adminUrl });
+  const reader = new Client({ connectionString: db.adminUrl });
+  await h.connect();
+  await reader.connect();
+  try {
+    await h.query('begin');
+    await h.query('select count(*) from llm_private.request_inputs');
+    await reader.query('begin');
+    await reader.query('select count(*) from llm_private.attempts');
+    const ddl = maintainPartitions(db.adminUrl, { lockTimeoutMs: 10_000 }).then((r) => r.created, (e: { code?: string }) => e.code);
+    await new Promise((r) => setTimeout(r, 300)); // the creation holds requests, waits for request_inputs
+    const read = reader.query('select count(*) from llm_private.requests').then(() => 'read', (e: { code?: string }) => e.code);
+    await new Promise((r) => setTimeout(r, 200));
+    await h.query('commit');
+    expect(await read).toBe('read');
+    await reader.query('commit');
+    expect(typeof (await ddl)).toBe('number');
+  } finally {
+    await h.query('rollback').catch(() => {});
+    await reader.query('rollback').catch(() => {});
+    await h.end();
+    await reader.end();
+  }
+});
+
 /**
  * The interleaving both retention lock tests start from: t holds attempts (as the expiry sweep does first), then m, the
  * owner, runs drop_expired_partitions; 300 ms later, gives the drop's pending result (partitions dropped, or its SQLSTATE).
