@@ -1550,7 +1550,7 @@ CREATE FUNCTION llm.settle_call(p_request_pk bigint, p_attempt_no integer, p_sta
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog'
     SET plan_cache_mode TO 'force_generic_plan'
-    AS $_$
+    AS $$
 #variable_conflict use_column
 declare
   v_status llm_private.provider_status := llm_private.require_status(p_status);
@@ -1562,9 +1562,8 @@ declare
   -- (a failed insert lost the settle, and with it usage above the hold), and such an output is not valid.
   v_output text := case when octet_length(p_output) <= 1048576 then p_output end;
   v_reasoning text := case when octet_length(p_reasoning) <= 1048576 then p_reasoning end;
-  -- Another model's name as the answer gave it; ? when it is no model name (it is stored: no free text of the provider's).
-  v_answered text := case when p_answered_model ~ '^[A-Za-z0-9._:/@-]{1,200}$' then p_answered_model
-                          when p_answered_model is not null then '?' end;
+  -- Another model's name as the answer gave it (the settle trigger stores ? for what is no model name).
+  v_answered text := p_answered_model;
 begin
   if llm_private.current_tenant_id() is null or llm_private.current_user_id() is null then perform llm_private.require_money_context(); end if;
   if p_input_tokens not between 0 and 10000000 then perform llm_private.require_range('p_input_tokens', p_input_tokens, 0, 10000000); end if;
@@ -1647,7 +1646,7 @@ begin
     (select case when x.state = 'queued' then 'running' else x.state::text end from llm_private.requests x
       where x.tenant_id = q.tenant_id and x.id = q.id);
 end
-$_$;
+$$;
 
 ALTER FUNCTION llm.settle_call(p_request_pk bigint, p_attempt_no integer, p_status text, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer, p_latency_ms integer, p_output text, p_reasoning text, p_output_valid boolean, p_pii_flagged boolean, p_final_failure text, p_embedding real[], p_answered_model text, p_answered_same boolean) OWNER TO llm_owner;
 
