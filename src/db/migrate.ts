@@ -62,6 +62,35 @@ async function setDdlLockTimeout(c: Client, ms?: number): Promise<void> {
 }
 
 /**
+ * Runs `body` (PL/pgSQL statements), then evaluates `result`, in the current transaction, in tries: each try is one
+ * statement on the server, bounded by 0.8 x deadlock_timeout, whose exception handler gives back at once every lock it
+ * took, so that a transaction waiting behind a try is let go before its deadlock check (and the try never reaches its
+ * own). The tries go on until `timeoutMs`; then 55P03 with tooLong's message, having changed nothing. Returns `result`
+ * as text. Used by the replay of sql/api and by the creation of partitions.
+ */
+async function inShortTries(c: Client, body: string, result: string, timeoutMs: number, tooLong: (tries: number) => string):
+  Promise<string> {
+  const { rows } = await c.query<{ ms: number }>(`select setting::int as ms from pg_settings where name = 'deadlock_timeout'`);
+  const tryMs = Math.max(1, Math.min(timeoutMs, Math.floor(rows[0]!.ms * 0.8)));
+  const deadline = Date.now() + timeoutMs;
+  for (let tries = 1; ; tries++) {
+    const res = await c.query(`set local statement_timeout = ${tryMs}; set local lock_timeout = ${tryMs};
+      do $try$ begin
+        ${body}
+        perform pg_catalog.set_config('llm_try.result', (${result})::text, true);
+      exception when lock_not_available or query_canceled then
+        perform pg_catalog.set_config('llm_try.result', '', true);
+      end $try$;
+      set local statement_timeout = 0; set local lock_timeout = ${ddlLockTimeoutMs()};
+      select pg_catalog.current_setting('llm_try.result') as result`) as unknown as { rows: { result?: string }[] }[];
+    const out = res[res.length - 1]!.rows[0]?.result ?? '';
+    if (out !== '') return out;
+    if (Date.now() >= deadline) throw Object.assign(new Error(tooLong(tries)), { code: '55P03' });
+    await new Promise((r) => setTimeout(r, tryMs / 4 + Math.random() * tryMs / 2));
+  }
+}
+
+/**
  * The replay's locks, taken before it changes anything (reviews of the upgrade path and of its fix, 2026-11-26). It
  * re-creates the triggers of the ledger tables (CREATE OR REPLACE TRIGGER) and drops the views of schema `llm`. Taken as
  * they came, table after table, while reserves, settles, enqueues and audit reads ran, they deadlocked: replays failed
@@ -84,41 +113,21 @@ async function lockForReplay(c: Client, files: { sql: string }[]): Promise<void>
       named.add(m[1]!.toLowerCase());
     }
   }
-  const { rows } = await c.query<{ rels: string | null; deadlock_ms: number }>(
+  const { rows } = await c.query<{ rels: string | null }>(
     `select string_agg(format('%I.%I', n.nspname, c.relname), ', '
-             order by array_position(array['users', 'requests', 'request_inputs', 'attempts']::name[], c.relname), c.relname) as rels,
-            (select setting::int from pg_settings where name = 'deadlock_timeout') as deadlock_ms
+             order by array_position(array['users', 'requests', 'request_inputs', 'attempts']::name[], c.relname), c.relname) as rels
        from pg_class c join pg_namespace n on n.oid = c.relnamespace
       where n.nspname = 'llm_private' and c.relkind in ('r', 'p', 'v') and not c.relispartition
         and (c.relname = any($1) or exists (select 1 from pg_trigger t where t.tgrelid = c.oid and not t.tgisinternal))`, [[...named]]);
   const rels = rows[0]?.rels;
-  // One try is one statement on the server (a DO block whose exception handler gives its locks back at once): with the
-  // locks held across the client's round trips, between the lock and the drop and until a rollback arrived, a migrate far
-  // from the database left a waiter behind them past its deadlock check (review of the final replay, 200 ms each way).
-  // The whole statement is bounded by 0.8 x deadlock_timeout.
-  const tryMs = Math.max(1, Math.floor(rows[0]!.deadlock_ms * 0.8));
-  const deadline = Date.now() + ddlLockTimeoutMs();
-  const body = `${rels ? `lock table ${rels} in exclusive mode; ` : ''}drop schema if exists llm cascade;`;
-  for (let tries = 1; ; tries++) {
-    const res = await c.query(`set local statement_timeout = ${tryMs}; set local lock_timeout = ${tryMs};
-      do $replay$ begin
-        ${body}
-        perform pg_catalog.set_config('llm_replay.locked', 'yes', true);
-      exception when lock_not_available or query_canceled then
-        perform pg_catalog.set_config('llm_replay.locked', 'no', true);
-      end $replay$;
-      set local statement_timeout = 0; set local lock_timeout = ${ddlLockTimeoutMs()};
-      select pg_catalog.current_setting('llm_replay.locked') as locked`);
-    const last = Array.isArray(res) ? res[res.length - 1] : res;
-    if (last.rows[0]?.locked === 'yes') return;
-    if (Date.now() >= deadline) {
-      throw Object.assign(new Error(`migrate: the replay of sql/api could not take its locks within LLM_DDL_LOCK_TIMEOUT_MS ` +
-        `(${ddlLockTimeoutMs()} ms, ${tries} tries): transactions keep the ledger tables or the views of schema llm busy (or a ` +
-        'long autovacuum of a ledger partition); the replay changed nothing (the migrations before it are applied, the previous ' +
-        'API stays in place): run again'), { code: '55P03' });
-    }
-    await new Promise((r) => setTimeout(r, tryMs / 4 + Math.random() * tryMs / 2));
-  }
+  // One try is one statement on the server (inShortTries): with the locks held across the client's round trips, between
+  // the lock and the drop and until a rollback arrived, a migrate far from the database left a waiter behind them past its
+  // deadlock check (review of the final replay, 200 ms each way).
+  await inShortTries(c, `${rels ? `lock table ${rels} in exclusive mode; ` : ''}drop schema if exists llm cascade;`, `'done'`,
+    ddlLockTimeoutMs(), (tries) => `migrate: the replay of sql/api could not take its locks within LLM_DDL_LOCK_TIMEOUT_MS ` +
+      `(${ddlLockTimeoutMs()} ms, ${tries} tries): transactions keep the ledger tables or the views of schema llm busy (or a ` +
+      'long autovacuum of a ledger partition); the replay changed nothing (the migrations before it are applied, the previous ' +
+      'API stays in place): run again');
 }
 
 /** Connection limits of the logins (sql/bootstrap/roles.sql has the defaults), from the administrator's environment at migrate. */
@@ -283,14 +292,20 @@ export async function applyApi(databaseUrl: string, force = false): Promise<bool
  * and dropped every trigger when a lock try had nested a savepoint: review of the last fixes). A trigger a migration
  * creates runs a function of its own.
  */
-type TriggerRows = Map<string, { tgname: string; rel: string; version: string }>;
-
-/** The triggers that run a function of sql/api (not the partitions' copies), each with its row's version (ctid, xmin). */
-async function apiTriggers(c: Client, files: { sql: string }[]): Promise<TriggerRows> {
+/** The llm_private functions sql/api defines (CREATE OR REPLACE FUNCTION llm_private.<name>), by name. */
+function apiPrivateFunctionNames(files: { sql: string }[]): Set<string> {
   const names = new Set<string>();
   for (const f of files) {
     for (const m of f.sql.matchAll(/create\s+or\s+replace\s+function\s+llm_private\.([a-z_0-9]+)\s*\(/gi)) names.add(m[1]!.toLowerCase());
   }
+  return names;
+}
+
+type TriggerRows = Map<string, { tgname: string; rel: string; version: string }>;
+
+/** The triggers that run a function of sql/api (not the partitions' copies), each with its row's version (ctid, xmin). */
+async function apiTriggers(c: Client, files: { sql: string }[]): Promise<TriggerRows> {
+  const names = apiPrivateFunctionNames(files);
   const { rows } = await c.query<{ oid: string; tgname: string; rel: string; version: string }>(
     `select t.oid::text as oid, t.tgname, t.tgrelid::regclass::text as rel, t.ctid::text || '/' || t.xmin::text as version
        from pg_trigger t join pg_proc p on p.oid = t.tgfoid join pg_namespace n on n.oid = p.pronamespace
@@ -310,10 +325,7 @@ async function dropStaleTriggers(c: Client, before: TriggerRows, files: { sql: s
 }
 
 async function dropPrivateApiFunctions(c: Client, files: { sql: string }[]): Promise<void> {
-  const names = new Set<string>();
-  for (const f of files) {
-    for (const m of f.sql.matchAll(/create\s+or\s+replace\s+function\s+llm_private\.([a-z_0-9]+)\s*\(/gi)) names.add(m[1]!.toLowerCase());
-  }
+  const names = apiPrivateFunctionNames(files);
   // Not the trigger functions: CREATE OR REPLACE always fits them (no arguments, returns trigger), and dropping one takes
   // its triggers with it, an ACCESS EXCLUSIVE lock on every ledger table that writers hold and readers wait behind. Their
   // triggers are re-created in place (CREATE OR REPLACE TRIGGER); a trigger removed from sql/api is dropped after the replay.
@@ -356,24 +368,16 @@ export async function installContextSecret(databaseUrl: string, secret: string):
  * (then 55P03: the months are made ahead, the next run makes them).
  */
 async function ensurePartitionsInTries(c: Client, timeoutMs: number): Promise<number> {
-  const dt = Number((await c.query<{ ms: number }>(`select setting::int as ms from pg_settings where name = 'deadlock_timeout'`)).rows[0]!.ms);
-  const tryMs = Math.max(1, Math.min(timeoutMs, Math.floor(dt * 0.8)));
-  const deadline = Date.now() + timeoutMs;
-  for (let tries = 1; ; tries++) {
-    const res = await c.query(`begin; set local statement_timeout = ${tryMs}; set local lock_timeout = ${tryMs};
-      do $ensure$ begin
-        perform pg_catalog.set_config('llm_maint.created', llm_maint.ensure_partitions()::text, true);
-      exception when lock_not_available or query_canceled then
-        perform pg_catalog.set_config('llm_maint.created', '', true);
-      end $ensure$;
-      select pg_catalog.current_setting('llm_maint.created') as created; commit`) as unknown as { rows: { created?: string }[] }[];
-    const created = res.find((r) => r.rows?.[0]?.created !== undefined)?.rows[0]?.created ?? '';
-    if (created !== '') return Number(created);
-    if (Date.now() >= deadline) {
-      throw Object.assign(new Error(`maintain-partitions: could not take the ledger's locks to create partitions within ${timeoutMs} ms ` +
-        `(${tries} tries): transactions keep them busy; nothing was created, run again (the months are made ahead)`), { code: '55P03' });
-    }
-    await new Promise((r) => setTimeout(r, tryMs / 4 + Math.random() * tryMs / 2));
+  await c.query('begin');
+  try {
+    const created = await inShortTries(c, '', 'llm_maint.ensure_partitions()', timeoutMs, (tries) =>
+      `maintain-partitions: could not take the ledger's locks to create partitions within ${timeoutMs} ms (${tries} tries): ` +
+      'transactions keep them busy; nothing was created, run again (the months are made ahead)');
+    await c.query('commit');
+    return Number(created);
+  } catch (e) {
+    await c.query('rollback');
+    throw e;
   }
 }
 
