@@ -1,0 +1,64 @@
+-- The minute's sweep (llm.evaluate_limits): a sharded meter's crossing that no settle saw fires, and a subject with nothing
+-- left to fire is not evaluated again each minute (review at scale: every active tenant was, 0.8 s at 10^4 tenants).
+begin;
+select plan(16);
+select tests.seed();
+
+-- Tenant A on a meter of 8 shards: 100 000 a month, soft (spend is never refused), an alert at 50 % and a shutoff at 100 %.
+-- A settle (or a debit) sums the shards only when its own shard crosses its share of a threshold (6 250 of 12 500 here).
+select tests.act_as_role('llm_operator');
+select ok(llm.define_meter('tenant_month_ev', 'tenant', 'month', 'micros', p_shards => 8) > 0, 'a tenant meter of 8 shards');
+select ok(llm.set_limit('tenant_month_ev', 100000, tests.tenant_a(), p_kind => 'soft', p_alert_pcts => '{50}', p_trips_shutoff => true) > 0,
+  'tenant A: 100 000 a month, an alert at 50 %, a shutoff at 100 %');
+-- A2's shard first (it checks at its first spend, then at 6 250), A1's shard past all its levels (47 000), then A2's again:
+-- the total reaches 51 000 on a debit whose shard crosses nothing.
+select llm.adjust_usage(tests.tenant_a(), tests.user_a2(), 1000, 'spent elsewhere');
+select llm.adjust_usage(tests.tenant_a(), tests.user_a1(), 7000, 'spent elsewhere');
+select llm.adjust_usage(tests.tenant_a(), tests.user_a1(), 40000, 'spent elsewhere');
+select llm.adjust_usage(tests.tenant_a(), tests.user_a2(), 3000, 'spent elsewhere');
+select tests.as_admin();
+
+create temporary view ev_alerts as
+  select a.threshold_pct, a.used, a.cap from llm_private.alerts a join llm_private.meters m on m.id = a.meter_id
+   where m.name = 'tenant_month_ev';
+create temporary view ev_windows as
+  select w.id, w.tenant_id, w.user_id, w.cancelled_at is not null as cancelled
+    from llm_private.shutoff_windows w join llm_private.limits l on l.id = w.limit_id join llm_private.meters m on m.id = l.meter_id
+   where m.name = 'tenant_month_ev';
+grant select on ev_alerts, ev_windows to public;
+
+select is((select sum(u.spent) from llm_private.usage u join llm_private.meters m on m.id = u.meter_id where m.name = 'tenant_month_ev'),
+  51000::numeric, '51 000 spent of 100 000, on two shards');
+select is((select count(*) from ev_alerts), 0::bigint, 'no alert yet: the last debit''s shard crossed none of its own levels');
+
+select tests.act_as_role('llm_operator');
+select is(llm.evaluate_limits(), 1,
+  'the sweep evaluates one subject: A on this meter (A''s and its users'' other meters have nothing to fire)');
+select results_eq($$select threshold_pct, used, cap from ev_alerts$$, $$values (50::smallint, 51000::bigint, 100000::bigint)$$,
+  'and its 50 % alert fires, with the total');
+select is(llm.evaluate_limits(), 0,
+  'the next minute evaluates nobody: every threshold reached has fired (it evaluated every current subject of a sharded meter)');
+
+-- Past the cap, on A1's shard, which has no level left to check: the trip is the sweep's.
+select llm.adjust_usage(tests.tenant_a(), tests.user_a1(), 50000, 'spent elsewhere');
+select is((select count(*) from ev_windows), 0::bigint, '101 000 spent: no window yet');
+select is(llm.evaluate_limits(), 1, 'the sweep evaluates A again');
+select results_eq($$select tenant_id, user_id, cancelled from ev_windows$$, $$values (tests.tenant_a(), null::uuid, false)$$,
+  'and trips A''s shutoff, tenant-wide');
+select tests.as_admin();
+select is((select decision || '/' || reason from tests.call(tests.tenant_a(), tests.user_a2(), 'ev-1')), 'block/shutoff',
+  'A''s next call is refused');
+select tests.act_as_role('llm_operator');
+select is(llm.evaluate_limits(), 0, 'the next minute evaluates nobody: the period''s trip is taken');
+
+-- An operator's cancel stands: the subject is still over the cap, and is not tripped (nor evaluated) again.
+select ok(llm.cancel_shutoff((select id from ev_windows)), 'an operator cancels the window');
+select is(llm.evaluate_limits(), 0, 'the sweep leaves the cancelled period alone');
+select results_eq($$select tenant_id, cancelled from ev_windows$$, $$values (tests.tenant_a(), true)$$, 'one window, still cancelled');
+
+-- A crossing of another tenant's subject is the only one evaluated.
+select llm.adjust_usage(tests.tenant_b(), tests.user_b1(), 60000, 'spent elsewhere');
+select is(llm.evaluate_limits(), 0, 'tenant B has no limit on this meter: nothing to evaluate (its tenant_monthly is far below 80 %)');
+
+select * from finish();
+rollback;
