@@ -946,15 +946,18 @@ ALTER FUNCTION llm.expire_holds(p_limit integer, p_full boolean) OWNER TO llm_ow
 COMMENT ON FUNCTION llm.expire_holds(p_limit integer, p_full boolean) IS 'Operator (cron, every minute): charges in full and flags usage_unknown every hold past its expiry (the worker died, or the call outlived its timeout), reading from a watermark; p_full (cron, daily) reads every hold of the last 35 days, also those committed after the watermark passed them. Returns how many.';
 
 --
--- Name: fail_lost_requests(); Type: FUNCTION; Schema: llm; Owner: llm_owner
+-- Name: fail_lost_requests(boolean); Type: FUNCTION; Schema: llm; Owner: llm_owner
 --
 
-CREATE FUNCTION llm.fail_lost_requests() RETURNS integer
+CREATE FUNCTION llm.fail_lost_requests(p_full boolean DEFAULT false) RETURNS integer
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog'
     AS $$
 declare
   n integer;
+  v_now timestamptz := llm_private.now();
+  v_since timestamptz := case when p_full then '-infinity' else v_now - interval '2 days' end;
+  v_since_pk bigint := case when p_full then 0 else llm_private.month_index(v_now - interval '2 days')::bigint << 40 end;
 begin
   with lost as (
     select q.tenant_id, q.id,
@@ -962,23 +965,25 @@ begin
       from llm_private.requests q
       left join graphile_worker.jobs j on j.id = q.job_id
      where q.state in ('queued', 'running')
-       and q.created_at < llm_private.now() - interval '1 minute'
+       and q.id >= v_since_pk and q.created_at >= v_since
+       and q.created_at < v_now - interval '1 minute'
        and (q.job_id is null or j.id is null or (j.attempts >= j.max_attempts and j.locked_at is null))
        and not exists (select 1 from llm_private.attempts a where a.tenant_id = q.tenant_id and a.request_pk = q.id and a.state = 'held'))
   update llm_private.requests q set state = 'failed', reason = lost.reason
-    from lost where q.tenant_id = lost.tenant_id and q.id = lost.id and q.state in ('queued', 'running');
+    from lost where q.tenant_id = lost.tenant_id and q.id = lost.id and q.state in ('queued', 'running')
+     and q.id >= v_since_pk and q.created_at >= v_since;    -- (the same bounds: the join read every partition)
   get diagnostics n = row_count;
   return n;
 end
 $$;
 
-ALTER FUNCTION llm.fail_lost_requests() OWNER TO llm_owner;
+ALTER FUNCTION llm.fail_lost_requests(p_full boolean) OWNER TO llm_owner;
 
 --
--- Name: FUNCTION fail_lost_requests(); Type: COMMENT; Schema: llm; Owner: llm_owner
+-- Name: FUNCTION fail_lost_requests(p_full boolean); Type: COMMENT; Schema: llm; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm.fail_lost_requests() IS 'Operator (cron): a request older than a minute whose job is gone, never existed (a claim inserted by hand and never completed by llm.enqueue_call) or has failed its last attempt, and that holds nothing, ends failed (job_lost, attempts_exhausted): nothing stays open after its last attempt. Returns how many.';
+COMMENT ON FUNCTION llm.fail_lost_requests(p_full boolean) IS 'Operator (cron): a request older than a minute whose job is gone, never existed (a claim inserted by hand and never completed by llm.enqueue_call) or has failed its last attempt, and that holds nothing, ends failed (job_lost, attempts_exhausted): nothing stays open after its last attempt. Every minute, the requests claimed in the last two days; p_full (daily), every request. Returns how many.';
 
 --
 -- Name: fail_request(bigint, text); Type: FUNCTION; Schema: llm; Owner: llm_owner
@@ -10168,11 +10173,11 @@ REVOKE ALL ON FUNCTION llm.expire_holds(p_limit integer, p_full boolean) FROM PU
 GRANT ALL ON FUNCTION llm.expire_holds(p_limit integer, p_full boolean) TO llm_operator;
 
 --
--- Name: FUNCTION fail_lost_requests(); Type: ACL; Schema: llm; Owner: llm_owner
+-- Name: FUNCTION fail_lost_requests(p_full boolean); Type: ACL; Schema: llm; Owner: llm_owner
 --
 
-REVOKE ALL ON FUNCTION llm.fail_lost_requests() FROM PUBLIC;
-GRANT ALL ON FUNCTION llm.fail_lost_requests() TO llm_operator;
+REVOKE ALL ON FUNCTION llm.fail_lost_requests(p_full boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm.fail_lost_requests(p_full boolean) TO llm_operator;
 
 --
 -- Name: FUNCTION fail_request(p_request_pk bigint, p_reason text); Type: ACL; Schema: llm; Owner: llm_owner

@@ -537,12 +537,22 @@ end
 $$;
 comment on function llm.evaluate_limits() is 'Operator (cron, every minute): first re-caps the subjects whose limit changed since their last hold (a limit set or ended, a temporary one expired: their usage rows take the cap in effect now, llm_private.usage_recaps), then alerts and trips, from their totals, the sharded meters'' current periods that have a threshold or a tripping cap reached and not yet fired, and the subjects whose cap changed since their last settle (a lowered cap). Returns how many subjects it evaluated.';
 
-create or replace function llm.fail_lost_requests() returns integer
+/*
+ * Lost requests: queued or running, their job gone or spent, holding nothing. The minute's run reads the requests of the
+ * last two days (their months' partitions, and the blocks of created_at's BRIN index): reading every partition for
+ * their state took 0.5 s a minute at 2x10^6 requests, and grew with the whole retention (review at scale). The daily
+ * run (p_full, with the full expiry sweep) reads them all, so a request lost more than two days after its claim (a job
+ * retried for days) ends within a day.
+ */
+create or replace function llm.fail_lost_requests(p_full boolean default false) returns integer
   language plpgsql
   set search_path = pg_catalog
 as $$
 declare
   n integer;
+  v_now timestamptz := llm_private.now();
+  v_since timestamptz := case when p_full then '-infinity' else v_now - interval '2 days' end;
+  v_since_pk bigint := case when p_full then 0 else llm_private.month_index(v_now - interval '2 days')::bigint << 40 end;
 begin
   with lost as (
     select q.tenant_id, q.id,
@@ -550,17 +560,19 @@ begin
       from llm_private.requests q
       left join graphile_worker.jobs j on j.id = q.job_id
      where q.state in ('queued', 'running')
-       and q.created_at < llm_private.now() - interval '1 minute'
+       and q.id >= v_since_pk and q.created_at >= v_since
+       and q.created_at < v_now - interval '1 minute'
        and (q.job_id is null or j.id is null or (j.attempts >= j.max_attempts and j.locked_at is null))
        and not exists (select 1 from llm_private.attempts a where a.tenant_id = q.tenant_id and a.request_pk = q.id and a.state = 'held'))
   update llm_private.requests q set state = 'failed', reason = lost.reason
-    from lost where q.tenant_id = lost.tenant_id and q.id = lost.id and q.state in ('queued', 'running');
+    from lost where q.tenant_id = lost.tenant_id and q.id = lost.id and q.state in ('queued', 'running')
+     and q.id >= v_since_pk and q.created_at >= v_since;    -- (the same bounds: the join read every partition)
   get diagnostics n = row_count;
   return n;
 end
 $$;
-comment on function llm.fail_lost_requests() is
-  'Operator (cron): a request older than a minute whose job is gone, never existed (a claim inserted by hand and never completed by llm.enqueue_call) or has failed its last attempt, and that holds nothing, ends failed (job_lost, attempts_exhausted): nothing stays open after its last attempt. Returns how many.';
+comment on function llm.fail_lost_requests(boolean) is
+  'Operator (cron): a request older than a minute whose job is gone, never existed (a claim inserted by hand and never completed by llm.enqueue_call) or has failed its last attempt, and that holds nothing, ends failed (job_lost, attempts_exhausted): nothing stays open after its last attempt. Every minute, the requests claimed in the last two days; p_full (daily), every request. Returns how many.';
 
 create or replace function llm.purge_expired(p_limit integer default 10000)
   returns table (traces bigint, outputs bigint, cache_entries bigint)
@@ -691,7 +703,7 @@ grant execute on function llm.upsert_tenant(uuid, text), llm.set_model_price(tex
   llm.define_meter(text, text, text, text, uuid, text, text, text, integer), llm.disable_meter(text),
   llm.set_limit(text, bigint, uuid, uuid, text, text, timestamptz, timestamptz, smallint[], boolean, smallint, text, integer, text),
   llm.end_limit(integer), llm.set_setting(text, text), llm.adjust_usage(uuid, uuid, bigint, text, timestamptz),
-  llm.expire_holds(integer, boolean), llm.evaluate_limits(), llm.fail_lost_requests(), llm.purge_expired(integer) to llm_operator;
+  llm.expire_holds(integer, boolean), llm.evaluate_limits(), llm.fail_lost_requests(boolean), llm.purge_expired(integer) to llm_operator;
 grant execute on function llm_private.from_worker_login_as_operator() to llm_operator, llm_money, llm_app, llm_worker;  -- requests' guard fires for all of them
 grant select on llm.model_catalog to llm_operator, llm_auditor, llm_viewer, llm_money, llm_worker;
 grant select on llm.limits to llm_operator, llm_auditor, llm_viewer;

@@ -60,7 +60,7 @@ export function expireHoldsTask(deps: WorkerDeps, batch = 1000): Task {
       expired = (expired ?? 0) + (n ?? 0);
       if (n === null || n < batch) break;
     }
-    const lost = await operatorCall(deps, 'select llm.fail_lost_requests() as n', (r) => Number(r.n ?? 0));
+    const lost = await operatorCall(deps, `select llm.fail_lost_requests(${full}) as n`, (r) => Number(r.n ?? 0));
     if (expired || lost) deps.logger.info({ event: 'expire_holds', full, expired, batches, lost_requests_failed: lost }, 'expired abandoned holds');
   };
 }

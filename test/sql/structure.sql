@@ -286,7 +286,7 @@ $$values
   ('function llm.enqueue_call(jsonb) | llm_app=EXECUTE'),
   ('function llm.evaluate_limits() | llm_operator=EXECUTE'),
   ('function llm.expire_holds(integer,boolean) | llm_operator=EXECUTE'),
-  ('function llm.fail_lost_requests() | llm_operator=EXECUTE'),
+  ('function llm.fail_lost_requests(boolean) | llm_operator=EXECUTE'),
   ('function llm.fail_request(bigint,text) | llm_money=EXECUTE'),
   ('function llm.purge_cache(uuid,text,text) | llm_operator=EXECUTE'),
   ('function llm.purge_expired(integer) | llm_operator=EXECUTE'),

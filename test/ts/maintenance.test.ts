@@ -71,6 +71,24 @@ test('the expiry sweep runs in short transactions, one batch after another until
   expect(lines).toContainEqual(expect.objectContaining({ event: 'expire_holds', expired: 5, batches: 3 }));
 });
 
+test('the daily pass also ends a request lost more than two days after its claim, which the minute\'s pass no longer reads', async () => {
+  // (review at scale) Finding lost requests read every partition each minute (0.5 s at 2x10^6 requests); the minute's pass
+  // now reads the last two days' claims.
+  const admin = db.pool('admin', 1);
+  await admin.query(`select tests.freeze_clock('2026-11-28 12:00:00+00')`);
+  await admin.query(`select tests.enqueue(tests.tenant_a(), tests.user_a1(), 'lost-days-later', 'route')`);
+  await admin.query(`select tests.freeze_clock('2026-12-01 12:00:00+00')`);
+  await admin.query(`delete from graphile_worker._private_jobs j using llm_private.requests q
+                      where q.request_id = 'lost-days-later' and j.id = q.job_id`);
+  const state = async () => (await admin.query(
+    `select state::text || coalesce('/' || reason::text, '') as s from llm_private.requests where request_id = 'lost-days-later'`)).rows[0].s;
+  await taskFor(deps, 'llm__expire_holds')({ _cron: { ts: '2026-12-01T12:00:00Z', backfilled: false } }, {} as never);
+  expect(await state()).toBe('queued');
+  await taskFor(deps, 'llm__expire_holds')({ full: true, _cron: { ts: '2026-12-01T03:41:00Z', backfilled: false } }, {} as never);
+  expect(await state()).toBe('failed/job_lost');
+  expect(lines).toContainEqual(expect.objectContaining({ event: 'expire_holds', full: true, lost_requests_failed: 1 }));
+});
+
 test('npm run maintain-partitions (as the owner): as months pass, the months ahead are created before they start', async () => {
   const admin = db.pool('admin', 1);
   await admin.query(`select tests.freeze_clock('2027-02-10 00:00:00+00')`);
