@@ -56,8 +56,12 @@ begin
     cross join lateral (
       select x.* from llm_private.limits x
        where x.meter_id = m.id
-         and (x.tenant_id is null or x.tenant_id = p_tenant_id)
-         and (x.user_id is null or x.user_id = p_user_id)
+         -- everyone's, the tenant's, the user's (a user's limit names its tenant: a CHECK): three exact ranges of
+         -- limits_meter_idx. Written (tenant null or ours) and (user null or ours), the tenant's range was read whole:
+         -- every per-user limit of the tenant's, on each of its reserves (review at scale: 1 200 of them).
+         and ((x.tenant_id is null and x.user_id is null)
+              or (x.tenant_id = p_tenant_id and x.user_id is null)
+              or (x.tenant_id = p_tenant_id and x.user_id = p_user_id))
          and x.valid_from <= p_at and x.valid_until > p_at
        order by (x.user_id is not null) desc, (x.tenant_id is not null) desc, (x.valid_until < 'infinity') desc, x.id desc
        limit 1) l
@@ -87,7 +91,9 @@ create or replace function llm_private.limit_in_effect(p_meter_id smallint, k_te
 as $$
   select x.* from llm_private.limits x join llm_private.meters m on m.id = x.meter_id
    where x.meter_id = p_meter_id
-     and (x.tenant_id is null or x.tenant_id = k_tenant) and (x.user_id is null or x.user_id = k_user)
+     -- (three exact ranges of limits_meter_idx, as in applicable_limits)
+     and ((x.tenant_id is null and x.user_id is null) or (x.tenant_id = k_tenant and x.user_id is null)
+          or (x.tenant_id = k_tenant and x.user_id = k_user))
      and x.valid_from <= p_at and x.valid_until > p_at
      and (m.disabled_at is null or m.disabled_at > p_at)
    order by (x.user_id is not null) desc, (x.tenant_id is not null) desc, (x.valid_until < 'infinity') desc, x.id desc
