@@ -758,7 +758,9 @@ declare
   v_caps bigint[] := '{}';
   v_limits integer[] := '{}';
   v_recapped boolean[] := '{}';
+  v_due boolean[] := '{}';
   v_recap boolean;
+  v_checked integer;
   v_cap bigint;
   v_limit integer;
 begin
@@ -838,7 +840,15 @@ begin
       insert into llm_private.usage_recaps (tenant_id, meter_id, user_id, budget_scope, period_start)
       values (r.tenant_id, r.meter_id, r.user_id, r.budget_scope, r.period_start);
       v_recap := true;
+    elsif r.alert_due then
+      -- A shard whose spend reached its next_alert_at (0 after a re-cap, until its next settle): phase 2 checks it as its
+      -- settle would and moves it to its next level; its rows are locked now, in shard order, as a re-cap locks them.
+      perform 1 from llm_private.usage u
+       where u.tenant_id = r.tenant_id and u.meter_id = r.meter_id and u.user_id = r.user_id and u.budget_scope = r.budget_scope
+         and u.period_start = r.period_start
+       order by u.shard for update;
     end if;
+    v_due := v_due || (r.alert_due or v_recap);
     v_tenants := v_tenants || r.tenant_id; v_meters := v_meters || r.meter_id; v_users := v_users || r.user_id;
     v_scopes := v_scopes || r.budget_scope; v_periods := v_periods || r.period_start; v_shards := v_shards || r.shards;
     v_spent := v_spent || r.spent; v_caps := v_caps || r.cap; v_limits := v_limits || r.limit_id; v_recapped := v_recapped || v_recap;
@@ -851,8 +861,18 @@ begin
        where u.tenant_id = v_tenants[i] and u.meter_id = v_meters[i] and u.user_id = v_users[i] and u.budget_scope = v_scopes[i]
          and u.period_start = v_periods[i];
     end if;
-    perform llm_private.usage_after_spend(v_meters[i], v_tenants[i], v_users[i], v_scopes[i], v_periods[i], null, v_spent[i], v_cap,
-      v_shards[i], 0, v_limit, v_cap);
+    v_checked := 0;
+    if v_due[i] then
+      -- Its due shards, as their settles would check them (which also moves them on: left at 0 after a re-cap, every subject
+      -- of a changed default limit was evaluated each minute until its next settle).
+      insert into llm_private.usage_alert_checks (tenant_id, meter_id, user_id, budget_scope, period_start)
+      values (v_tenants[i], v_meters[i], v_users[i], v_scopes[i], v_periods[i]);
+      get diagnostics v_checked = row_count;
+    end if;
+    if v_checked = 0 then
+      perform llm_private.usage_after_spend(v_meters[i], v_tenants[i], v_users[i], v_scopes[i], v_periods[i], null, v_spent[i], v_cap,
+        v_shards[i], 0, v_limit, v_cap);
+    end if;
     n := n + 1;
   end loop;
   return n;
@@ -5529,6 +5549,49 @@ ALTER FUNCTION llm_private.tg_usage__guard() OWNER TO llm_owner;
 COMMENT ON FUNCTION llm_private.tg_usage__guard() IS 'Refuses every write to usage that is not made by one of the ledger''s triggers (pg_trigger_depth() < 2), rows born with held or spent, and key changes.';
 
 --
+-- Name: tg_usage_alert_checks__check(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.tg_usage_alert_checks__check() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog'
+    AS $$
+declare
+  m llm_private.meters;
+  r record;
+  v_cap bigint;
+  v_limit integer;
+  v_due boolean := false;
+begin
+  select * into m from llm_private.meters x where x.id = new.meter_id;
+  if m.id is null then
+    return null;
+  end if;
+  select max(u.cap), max(u.limit_id) into v_cap, v_limit from llm_private.usage u
+   where u.tenant_id = new.tenant_id and u.meter_id = new.meter_id and u.user_id = new.user_id and u.budget_scope = new.budget_scope
+     and u.period_start = new.period_start;
+  for r in select u.shard, u.spent, u.quota from llm_private.usage u
+            where u.tenant_id = new.tenant_id and u.meter_id = new.meter_id and u.user_id = new.user_id
+              and u.budget_scope = new.budget_scope and u.period_start = new.period_start
+              and u.next_alert_at <= u.spent and u.spent > 0
+            order by u.shard for update loop
+    perform llm_private.usage_after_spend(m.id, new.tenant_id, new.user_id, new.budget_scope, new.period_start, r.shard, r.spent, r.quota,
+      m.shards, 0, v_limit, v_cap);
+    v_due := true;
+  end loop;
+  return case when v_due then new end;
+end
+$$;
+
+ALTER FUNCTION llm_private.tg_usage_alert_checks__check() OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION tg_usage_alert_checks__check(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.tg_usage_alert_checks__check() IS 'INSTEAD OF INSERT on llm_private.usage_alert_checks: for each shard of the subject whose spend reached its next_alert_at, what its settle does (llm_private.usage_after_spend: alerts and trip from the total, the shard''s next level); counts as inserted when one was due.';
+
+--
 -- Name: tg_usage_recaps__recap(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
 --
 
@@ -8230,6 +8293,27 @@ ALTER TABLE llm_private.shutoff_windows ALTER COLUMN id ADD GENERATED ALWAYS AS 
 );
 
 --
+-- Name: usage_alert_checks; Type: VIEW; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE VIEW llm_private.usage_alert_checks AS
+ SELECT u.tenant_id,
+    u.meter_id,
+    u.user_id,
+    u.budget_scope,
+    u.period_start
+   FROM llm_private.usage u
+  WHERE false;
+
+ALTER TABLE llm_private.usage_alert_checks OWNER TO llm_owner;
+
+--
+-- Name: VIEW usage_alert_checks; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON VIEW llm_private.usage_alert_checks IS 'A command, not data (no row): INSERT (tenant_id, meter_id, user_id, budget_scope, period_start) checks each shard of that subject whose spend reached its next_alert_at, as its next settle would (alerts, trip, next level) (llm.evaluate_limits).';
+
+--
 -- Name: usage_default; Type: TABLE; Schema: llm_private; Owner: llm_owner
 --
 
@@ -8844,6 +8928,12 @@ CREATE TRIGGER _100_apply BEFORE INSERT ON llm_private.adjustments FOR EACH ROW 
 --
 
 CREATE TRIGGER _100_check BEFORE INSERT ON llm_private.limits FOR EACH ROW EXECUTE FUNCTION llm_private.tg_limits__check();
+
+--
+-- Name: usage_alert_checks _100_check; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TRIGGER _100_check INSTEAD OF INSERT ON llm_private.usage_alert_checks FOR EACH ROW EXECUTE FUNCTION llm_private.tg_usage_alert_checks__check();
 
 --
 -- Name: cache_entries _100_derive; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
@@ -11461,6 +11551,12 @@ REVOKE ALL ON FUNCTION llm_private.tg_shutoff_windows__guard() FROM PUBLIC;
 REVOKE ALL ON FUNCTION llm_private.tg_usage__guard() FROM PUBLIC;
 
 --
+-- Name: FUNCTION tg_usage_alert_checks__check(); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.tg_usage_alert_checks__check() FROM PUBLIC;
+
+--
 -- Name: FUNCTION tg_usage_recaps__recap(); Type: ACL; Schema: llm_private; Owner: llm_owner
 --
 
@@ -12374,6 +12470,12 @@ GRANT SELECT,UPDATE ON TABLE llm_private.settings TO llm_operator;
 GRANT SELECT ON TABLE llm_private.settings TO llm_auditor;
 GRANT SELECT ON TABLE llm_private.settings TO llm_worker;
 GRANT SELECT ON TABLE llm_private.settings TO llm_viewer;
+
+--
+-- Name: TABLE usage_alert_checks; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT INSERT ON TABLE llm_private.usage_alert_checks TO llm_operator;
 
 --
 -- Name: TABLE usage_recaps; Type: ACL; Schema: llm_private; Owner: llm_owner

@@ -195,6 +195,56 @@ create or replace trigger _100_recap instead of insert on llm_private.usage_reca
 grant insert on llm_private.usage_recaps to llm_operator;
 
 /*
+ * A shard whose spend has reached its next_alert_at is checked by its next settle or debit, which then moves it to its
+ * next level. A re-cap sets it to 0 on every shard (the alerts are checked again), so a subject that spends nothing more
+ * stayed due, and llm.evaluate_limits evaluated it every minute until the period ended: after a default limit changed,
+ * every subject with spend this month. An INSERT into this view (a command, like usage_recaps) does for each due shard of
+ * the subject what a settle of that shard does (usage_after_spend: the total's alerts and trip, then the shard's next
+ * level), from the rows alone. The caller holds the subject's rows already (llm.evaluate_limits locks them in its first
+ * phase, before any alert). The row counts as inserted when a shard was due.
+ */
+create or replace view llm_private.usage_alert_checks as
+select u.tenant_id, u.meter_id, u.user_id, u.budget_scope, u.period_start from llm_private.usage u where false;
+comment on view llm_private.usage_alert_checks is
+  'A command, not data (no row): INSERT (tenant_id, meter_id, user_id, budget_scope, period_start) checks each shard of that subject whose spend reached its next_alert_at, as its next settle would (alerts, trip, next level) (llm.evaluate_limits).';
+
+create or replace function llm_private.tg_usage_alert_checks__check() returns trigger
+  language plpgsql
+  set search_path = pg_catalog
+as $$
+declare
+  m llm_private.meters;
+  r record;
+  v_cap bigint;
+  v_limit integer;
+  v_due boolean := false;
+begin
+  select * into m from llm_private.meters x where x.id = new.meter_id;
+  if m.id is null then
+    return null;
+  end if;
+  select max(u.cap), max(u.limit_id) into v_cap, v_limit from llm_private.usage u
+   where u.tenant_id = new.tenant_id and u.meter_id = new.meter_id and u.user_id = new.user_id and u.budget_scope = new.budget_scope
+     and u.period_start = new.period_start;
+  for r in select u.shard, u.spent, u.quota from llm_private.usage u
+            where u.tenant_id = new.tenant_id and u.meter_id = new.meter_id and u.user_id = new.user_id
+              and u.budget_scope = new.budget_scope and u.period_start = new.period_start
+              and u.next_alert_at <= u.spent and u.spent > 0
+            order by u.shard for update loop
+    perform llm_private.usage_after_spend(m.id, new.tenant_id, new.user_id, new.budget_scope, new.period_start, r.shard, r.spent, r.quota,
+      m.shards, 0, v_limit, v_cap);
+    v_due := true;
+  end loop;
+  return case when v_due then new end;
+end
+$$;
+comment on function llm_private.tg_usage_alert_checks__check() is
+  'INSTEAD OF INSERT on llm_private.usage_alert_checks: for each shard of the subject whose spend reached its next_alert_at, what its settle does (llm_private.usage_after_spend: alerts and trip from the total, the shard''s next level); counts as inserted when one was due.';
+create or replace trigger _100_check instead of insert on llm_private.usage_alert_checks
+  for each row execute function llm_private.tg_usage_alert_checks__check();
+grant insert on llm_private.usage_alert_checks to llm_operator;
+
+/*
  * Escrow: the call's own shard is short; move free quota to it from other shards that nobody holds
  * right now (SKIP LOCKED: never waits, so never deadlocks). The total quota never changes, so
  * the cap stays strict; a shard that cannot borrow enough refuses (a refusal near the cap while

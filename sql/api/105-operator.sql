@@ -435,7 +435,9 @@ declare
   v_caps bigint[] := '{}';
   v_limits integer[] := '{}';
   v_recapped boolean[] := '{}';
+  v_due boolean[] := '{}';
   v_recap boolean;
+  v_checked integer;
   v_cap bigint;
   v_limit integer;
 begin
@@ -515,7 +517,15 @@ begin
       insert into llm_private.usage_recaps (tenant_id, meter_id, user_id, budget_scope, period_start)
       values (r.tenant_id, r.meter_id, r.user_id, r.budget_scope, r.period_start);
       v_recap := true;
+    elsif r.alert_due then
+      -- A shard whose spend reached its next_alert_at (0 after a re-cap, until its next settle): phase 2 checks it as its
+      -- settle would and moves it to its next level; its rows are locked now, in shard order, as a re-cap locks them.
+      perform 1 from llm_private.usage u
+       where u.tenant_id = r.tenant_id and u.meter_id = r.meter_id and u.user_id = r.user_id and u.budget_scope = r.budget_scope
+         and u.period_start = r.period_start
+       order by u.shard for update;
     end if;
+    v_due := v_due || (r.alert_due or v_recap);
     v_tenants := v_tenants || r.tenant_id; v_meters := v_meters || r.meter_id; v_users := v_users || r.user_id;
     v_scopes := v_scopes || r.budget_scope; v_periods := v_periods || r.period_start; v_shards := v_shards || r.shards;
     v_spent := v_spent || r.spent; v_caps := v_caps || r.cap; v_limits := v_limits || r.limit_id; v_recapped := v_recapped || v_recap;
@@ -528,8 +538,18 @@ begin
        where u.tenant_id = v_tenants[i] and u.meter_id = v_meters[i] and u.user_id = v_users[i] and u.budget_scope = v_scopes[i]
          and u.period_start = v_periods[i];
     end if;
-    perform llm_private.usage_after_spend(v_meters[i], v_tenants[i], v_users[i], v_scopes[i], v_periods[i], null, v_spent[i], v_cap,
-      v_shards[i], 0, v_limit, v_cap);
+    v_checked := 0;
+    if v_due[i] then
+      -- Its due shards, as their settles would check them (which also moves them on: left at 0 after a re-cap, every subject
+      -- of a changed default limit was evaluated each minute until its next settle).
+      insert into llm_private.usage_alert_checks (tenant_id, meter_id, user_id, budget_scope, period_start)
+      values (v_tenants[i], v_meters[i], v_users[i], v_scopes[i], v_periods[i]);
+      get diagnostics v_checked = row_count;
+    end if;
+    if v_checked = 0 then
+      perform llm_private.usage_after_spend(v_meters[i], v_tenants[i], v_users[i], v_scopes[i], v_periods[i], null, v_spent[i], v_cap,
+        v_shards[i], 0, v_limit, v_cap);
+    end if;
     n := n + 1;
   end loop;
   return n;

@@ -1,7 +1,7 @@
 -- The minute's sweep (llm.evaluate_limits): a sharded meter's crossing that no settle saw fires, and a subject with nothing
 -- left to fire is not evaluated again each minute (review at scale: every active tenant was, 0.8 s at 10^4 tenants).
 begin;
-select plan(16);
+select plan(23);
 select tests.seed();
 
 -- Tenant A on a meter of 8 shards: 100 000 a month, soft (spend is never refused), an alert at 50 % and a shutoff at 100 %.
@@ -59,6 +59,22 @@ select results_eq($$select tenant_id, cancelled from ev_windows$$, $$values (tes
 -- A crossing of another tenant's subject is the only one evaluated.
 select llm.adjust_usage(tests.tenant_b(), tests.user_b1(), 60000, 'spent elsewhere');
 select is(llm.evaluate_limits(), 0, 'tenant B has no limit on this meter: nothing to evaluate (its tenant_monthly is far below 80 %)');
+
+-- A re-cap checks the alerts again (each shard's next_alert_at back to 0); the sweep's own check moves them on, as a
+-- settle would. Left at 0, every subject of a changed default limit was evaluated each minute until its next settle.
+select llm.set_limit('user_monthly', 20000000, null);
+select is(llm.evaluate_limits(), 3, 'the default user cap lowered: the three users with spend this month are re-capped');
+select is(llm.evaluate_limits(), 0, 'and the next minute evaluates nobody (it evaluated the three again, every minute)');
+select llm.set_limit('tenant_monthly', 400000000, null);
+select is(llm.evaluate_limits(), 2, 'the default tenant cap lowered (8 shards): tenants A and B are re-capped');
+select is(llm.evaluate_limits(), 0, 'and the next minute evaluates nobody');
+-- A cap lowered under the spend still fires, on that check: B1 spent 60 000; 70 000 makes it 86 %.
+select llm.set_limit('user_monthly', 70000, tests.tenant_b(), tests.user_b1());
+select is(llm.evaluate_limits(), 1, 'B1''s own cap of 70 000: B1 is re-capped');
+select results_eq($$select a.threshold_pct, a.used, a.cap from llm_private.alerts a join llm_private.meters m on m.id = a.meter_id
+                     where m.name = 'user_monthly' and a.user_id = tests.user_b1()$$,
+  $$values (80::smallint, 60000::bigint, 70000::bigint)$$, 'and its 80 % alert fires');
+select is(llm.evaluate_limits(), 0, 'once');
 
 select * from finish();
 rollback;

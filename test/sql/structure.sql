@@ -394,6 +394,7 @@ $$values
   ('function llm_private.tg_requests__guard()'),
   ('function llm_private.tg_shutoff_windows__guard()'),
   ('function llm_private.tg_usage__guard()'),
+  ('function llm_private.tg_usage_alert_checks__check()'),
   ('function llm_private.tg_usage_recaps__recap()'),
   ('function llm_private.trip_shutoff(smallint,integer,uuid,uuid,timestamp with time zone,bigint,bigint) | llm_money=EXECUTE llm_operator=EXECUTE'),
   ('function llm_private.tx_stamp() | llm_app=EXECUTE llm_auditor=EXECUTE llm_exporter=EXECUTE llm_money=EXECUTE llm_operator=EXECUTE'),
@@ -570,6 +571,7 @@ $$values
   ('view llm.request_results | llm_app=SELECT llm_auditor=SELECT'),
   ('view llm.role_settings_drift | llm_auditor=SELECT llm_operator=SELECT llm_viewer=SELECT'),
   ('view llm.shutoff_windows | llm_auditor=SELECT llm_operator=SELECT llm_viewer=SELECT'),
+  ('view llm_private.usage_alert_checks | llm_operator=INSERT'),
   ('view llm_private.usage_recaps | llm_operator=INSERT')$$
 -- pins:end
 , 'the API surface and every grant are exactly as pinned (regenerate: npx tsx test/support/pin-structure.ts, then review the diff)');
