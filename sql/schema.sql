@@ -742,6 +742,7 @@ COMMENT ON FUNCTION llm.enqueue_call(p_payload jsonb) IS 'The application''s one
 CREATE FUNCTION llm.evaluate_limits() RETURNS integer
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog'
+    SET jit TO 'off'
     AS $$
 declare
   r record;
@@ -794,6 +795,7 @@ begin
            )
            select g.* from (
            select u.tenant_id, u.meter_id, u.user_id, u.budget_scope, u.period_start, m.shards, m.scope,
+                  llm_private.period_end(m."window", u.period_start) as period_end,
                   sum(u.spent)::bigint as spent, max(u.cap) as cap, max(u.limit_id) as limit_id,
                   bool_or(u.next_alert_at <= u.spent and u.spent > 0) as alert_due,
                   -- stale: the limit the rows name has ended (expired, ended, replaced), or another ranks before it now
@@ -806,8 +808,10 @@ begin
                    or o.meter_id is not null)
               -- (period_start alone, so that the months before are pruned: a test on the meter's window scanned them all)
               and (u.period_start >= v_now - interval '100 days' or u.period_start = '-infinity')
-              and llm_private.period_end(m."window", u.period_start) > v_now
-            group by u.tenant_id, u.meter_id, u.user_id, u.budget_scope, u.period_start, m.shards, m.scope
+              -- and periods ended in the last 10 minutes: a crossing on a shard that checks nothing, committed after the
+              -- period's last run (or while it ran, after its snapshot), had no later run to find it (review of the filter)
+              and llm_private.period_end(m."window", u.period_start) > v_now - interval '10 minutes'
+            group by u.tenant_id, u.meter_id, u.user_id, u.budget_scope, u.period_start, m.shards, m.scope, m."window"
            ) g
            -- A sharded meter's subject only when its total has something left to fire: a threshold it reached with no alert
            -- yet (the alert's key), or a cap it reached that trips a shutoff with no trip this period (the window guard's own
@@ -817,7 +821,7 @@ begin
               or (g.shards > 1 and g.cap > 0 and exists (
                     select 1 from llm_private.limits l
                      where l.id = g.limit_id
-                       and ((l.trips_shutoff and g.spent >= g.cap and g.scope in ('global', 'tenant', 'user')
+                       and ((l.trips_shutoff and g.spent >= g.cap and g.scope in ('global', 'tenant', 'user') and g.period_end > v_now
                              and not exists (select 1 from llm_private.shutoff_windows w
                                               where w.kind = 'tripped' and w.limit_id = l.id and w.scope = g.scope
                                                 and w.tenant_id is not distinct from case when g.scope <> 'global' then g.tenant_id end
@@ -885,7 +889,7 @@ ALTER FUNCTION llm.evaluate_limits() OWNER TO llm_owner;
 -- Name: FUNCTION evaluate_limits(); Type: COMMENT; Schema: llm; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm.evaluate_limits() IS 'Operator (cron, every minute): first re-caps the subjects whose limit changed since their last hold (a limit set or ended, a temporary one expired: their usage rows take the cap in effect now, llm_private.usage_recaps), then alerts and trips, from their totals, the sharded meters'' current periods that have a threshold or a tripping cap reached and not yet fired, and the subjects whose cap changed since their last settle (a lowered cap). Returns how many subjects it evaluated.';
+COMMENT ON FUNCTION llm.evaluate_limits() IS 'Operator (cron, every minute): first re-caps the subjects whose limit changed since their last hold (a limit set or ended, a temporary one expired: their usage rows take the cap in effect now, llm_private.usage_recaps), then alerts and trips, from their totals, the sharded meters'' current periods (and those ended in the last 10 minutes, for their alerts) that have a threshold or a tripping cap reached and not yet fired, and the subjects whose cap changed since their last settle (a lowered cap). Returns how many subjects it evaluated.';
 
 --
 -- Name: expire_holds(integer, boolean); Type: FUNCTION; Schema: llm; Owner: llm_owner

@@ -54,13 +54,19 @@ export function expireHoldsTask(deps: WorkerDeps, batch = 1000): Task {
     // (review at scale, 2026-11-26). Each batch commits before the next reads.
     let expired: number | null = null;
     let batches = 0;
-    while (batches * batch < 10_000) {
-      const n = await operatorCall(deps, `select llm.expire_holds(${batch}, ${full}) as n`, (r) => Number(r.n ?? 0));
-      batches++;
-      expired = (expired ?? 0) + (n ?? 0);
-      if (n === null || n < batch) break;
+    let lost: number | null = null;
+    try {
+      while (batches * batch < 10_000) {
+        const n = await operatorCall(deps, `select llm.expire_holds(${batch}, ${full}) as n`, (r) => Number(r.n ?? 0));
+        batches++;
+        expired = (expired ?? 0) + (n ?? 0);
+        if (n === null || n < batch) break;
+      }
+    } finally {
+      // Lost requests are ended even when the expiry failed: the daily pass is the only one that reads claims older than
+      // two days, and the crontab runs it once, without retry (review of 2026-11-27).
+      lost = await operatorCall(deps, `select llm.fail_lost_requests(${full}) as n`, (r) => Number(r.n ?? 0));
     }
-    const lost = await operatorCall(deps, `select llm.fail_lost_requests(${full}) as n`, (r) => Number(r.n ?? 0));
     if (expired || lost) deps.logger.info({ event: 'expire_holds', full, expired, batches, lost_requests_failed: lost }, 'expired abandoned holds');
   };
 }

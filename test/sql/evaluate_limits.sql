@@ -1,7 +1,7 @@
 -- The minute's sweep (llm.evaluate_limits): a sharded meter's crossing that no settle saw fires, and a subject with nothing
 -- left to fire is not evaluated again each minute (review at scale: every active tenant was, 0.8 s at 10^4 tenants).
 begin;
-select plan(23);
+select plan(29);
 select tests.seed();
 
 -- Tenant A on a meter of 8 shards: 100 000 a month, soft (spend is never refused), an alert at 50 % and a shutoff at 100 %.
@@ -75,6 +75,32 @@ select results_eq($$select a.threshold_pct, a.used, a.cap from llm_private.alert
                      where m.name = 'user_monthly' and a.user_id = tests.user_b1()$$,
   $$values (80::smallint, 60000::bigint, 70000::bigint)$$, 'and its 80 % alert fires');
 select is(llm.evaluate_limits(), 0, 'once');
+
+-- A crossing no settle saw, committed after a period's last run, is found by the first run after it ended (a day meter:
+-- 51 000 of 100 000 spent between 23:58 and 23:59, the sweep at 00:02).
+select ok(llm.define_meter('tenant_day_ev', 'tenant', 'day', 'micros', p_shards => 8) > 0, 'a tenant day meter of 8 shards');
+select ok(llm.set_limit('tenant_day_ev', 100000, tests.tenant_a(), p_kind => 'soft', p_alert_pcts => '{50}') > 0, 'A: 100 000 a day');
+select tests.as_admin();
+select tests.freeze_clock('2026-03-15 23:58:00+00');
+select tests.act_as_role('llm_operator');
+select llm.evaluate_limits();
+select llm.adjust_usage(tests.tenant_a(), tests.user_a2(), 1000, 'spent elsewhere');
+select llm.adjust_usage(tests.tenant_a(), tests.user_a1(), 7000, 'spent elsewhere');
+select llm.adjust_usage(tests.tenant_a(), tests.user_a1(), 40000, 'spent elsewhere');
+select llm.adjust_usage(tests.tenant_a(), tests.user_a2(), 3000, 'spent elsewhere');
+select tests.as_admin();
+select tests.freeze_clock('2026-03-16 00:02:00+00');
+select tests.act_as_role('llm_operator');
+select is(llm.evaluate_limits(), 1, 'at 00:02 the sweep evaluates A''s day that ended');
+select results_eq($$select a.period_start, a.threshold_pct, a.used from llm_private.alerts a join llm_private.meters m on m.id = a.meter_id
+                     where m.name = 'tenant_day_ev'$$,
+  $$values ('2026-03-15 00:00:00+00'::timestamptz, 50::smallint, 51000::bigint)$$, 'and fires its 50 % alert, for that day');
+select tests.as_admin();
+select tests.freeze_clock('2026-03-16 00:15:00+00');
+select tests.act_as_role('llm_operator');
+select is(llm.evaluate_limits(), 0, 'nothing more, then or once the day is 10 minutes gone');
+select is((select array_to_string(proconfig, ',') from pg_catalog.pg_proc where oid = 'llm.evaluate_limits()'::regprocedure),
+  'search_path=pg_catalog,jit=off', 'its query is never JIT-compiled (~0.9 s a run for a ~0.1 s query)');
 
 select * from finish();
 rollback;

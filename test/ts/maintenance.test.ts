@@ -89,6 +89,21 @@ test('the daily pass also ends a request lost more than two days after its claim
   expect(lines).toContainEqual(expect.objectContaining({ event: 'expire_holds', full: true, lost_requests_failed: 1 }));
 });
 
+test('the daily pass ends lost requests even when its expiry fails (the crontab runs it once, without retry)', async () => {
+  const admin = db.pool('admin', 1);
+  await admin.query(`select tests.freeze_clock('2026-12-01 13:00:00+00')`);
+  await admin.query(`select tests.enqueue(tests.tenant_a(), tests.user_a1(), 'lost-expiry-failed', 'route')`);
+  await admin.query(`delete from graphile_worker._private_jobs j using llm_private.requests q
+                      where q.request_id = 'lost-expiry-failed' and j.id = q.job_id`);
+  await admin.query(`select tests.freeze_clock('2026-12-04 13:00:00+00')`);
+  // A batch of 0 makes llm.expire_holds refuse (22023): the expiry fails as any error would.
+  await expect(expireHoldsTask(deps, 0)({ full: true, _cron: { ts: '2026-12-04T03:41:00Z', backfilled: false } }, {} as never))
+    .rejects.toMatchObject({ code: '22023' });
+  const { rows } = await admin.query(
+    `select state::text || '/' || reason::text as s from llm_private.requests where request_id = 'lost-expiry-failed'`);
+  expect(rows[0].s).toBe('failed/job_lost');
+});
+
 test('npm run maintain-partitions (as the owner): as months pass, the months ahead are created before they start', async () => {
   const admin = db.pool('admin', 1);
   await admin.query(`select tests.freeze_clock('2027-02-10 00:00:00+00')`);
