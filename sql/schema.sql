@@ -844,9 +844,12 @@ begin
       insert into llm_private.usage_recaps (tenant_id, meter_id, user_id, budget_scope, period_start)
       values (r.tenant_id, r.meter_id, r.user_id, r.budget_scope, r.period_start);
       v_recap := true;
-    elsif r.alert_due then
+    end if;
+    if r.alert_due or v_recap then
       -- A shard whose spend reached its next_alert_at (0 after a re-cap, until its next settle): phase 2 checks it as its
       -- settle would and moves it to its next level; its rows are locked now, in shard order, as a re-cap locks them.
+      -- Also after a re-cap, which may have changed (and locked) nothing: a reserve had re-capped the subject since this
+      -- query's snapshot. Locked in phase 2 instead, after other subjects' alerts, it deadlocked with settles (review).
       perform 1 from llm_private.usage u
        where u.tenant_id = r.tenant_id and u.meter_id = r.meter_id and u.user_id = r.user_id and u.budget_scope = r.budget_scope
          and u.period_start = r.period_start
@@ -5568,7 +5571,10 @@ declare
   v_due boolean := false;
 begin
   select * into m from llm_private.meters x where x.id = new.meter_id;
-  if m.id is null then
+  -- A current period, or one ended in the last 10 minutes (llm.evaluate_limits reads those for their alerts); an older
+  -- one is history.
+  if m.id is null or new.period_start > llm_private.now()
+     or llm_private.period_end(m."window", new.period_start) <= llm_private.now() - interval '10 minutes' then
     return null;
   end if;
   select max(u.cap), max(u.limit_id) into v_cap, v_limit from llm_private.usage u

@@ -220,7 +220,10 @@ declare
   v_due boolean := false;
 begin
   select * into m from llm_private.meters x where x.id = new.meter_id;
-  if m.id is null then
+  -- A current period, or one ended in the last 10 minutes (llm.evaluate_limits reads those for their alerts); an older
+  -- one is history.
+  if m.id is null or new.period_start > llm_private.now()
+     or llm_private.period_end(m."window", new.period_start) <= llm_private.now() - interval '10 minutes' then
     return null;
   end if;
   select max(u.cap), max(u.limit_id) into v_cap, v_limit from llm_private.usage u

@@ -523,9 +523,12 @@ begin
       insert into llm_private.usage_recaps (tenant_id, meter_id, user_id, budget_scope, period_start)
       values (r.tenant_id, r.meter_id, r.user_id, r.budget_scope, r.period_start);
       v_recap := true;
-    elsif r.alert_due then
+    end if;
+    if r.alert_due or v_recap then
       -- A shard whose spend reached its next_alert_at (0 after a re-cap, until its next settle): phase 2 checks it as its
       -- settle would and moves it to its next level; its rows are locked now, in shard order, as a re-cap locks them.
+      -- Also after a re-cap, which may have changed (and locked) nothing: a reserve had re-capped the subject since this
+      -- query's snapshot. Locked in phase 2 instead, after other subjects' alerts, it deadlocked with settles (review).
       perform 1 from llm_private.usage u
        where u.tenant_id = r.tenant_id and u.meter_id = r.meter_id and u.user_id = r.user_id and u.budget_scope = r.budget_scope
          and u.period_start = r.period_start
