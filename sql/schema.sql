@@ -4313,7 +4313,7 @@ begin
     update llm_private.usage u set spent = u.spent + new.amount_micros
      where u.tenant_id = k.k_tenant and u.meter_id = l.meter_id and u.user_id = k.k_user and u.budget_scope = k.k_scope
        and u.period_start = k.k_period and u.shard = k.k_shard
-    returning u.spent, u.quota, u.next_alert_at into r;
+    returning u.spent, u.quota, u.next_alert_at, u.limit_id, u.cap into r;
     -- A credit never takes spent below 0. (A late settle may: its call cost less than the full charge of its expired hold
     -- that a credit had already returned; the subject then holds a credit, and the ledger says the same. Refused by a CHECK
     -- on usage, that settle failed and its answer was lost; tenth review.)
@@ -4329,7 +4329,10 @@ begin
     if new.amount_micros > 0 and r.spent >= r.next_alert_at then
       a_meter := a_meter || l.meter_id; a_tenant := a_tenant || k.k_tenant; a_user := a_user || k.k_user; a_scope := a_scope || k.k_scope;
       a_period := a_period || k.k_period; a_shard := a_shard || k.k_shard; a_spent := a_spent || r.spent; a_quota := a_quota || r.quota;
-      a_shards := a_shards || l.shards; a_limit := a_limit || v_limit_id; a_cap := a_cap || v_cap;
+      -- The limit and cap the rows name, as a settle passes them: usage_prepare keeps the rows' limit when the cap is the
+      -- same, and a trip naming the limit in effect (a new id, the same cap) was refused by the window guard (LG005), and
+      -- the debit with it (review of 2026-11-27). llm.evaluate_limits names the new limit and checks it within a minute.
+      a_shards := a_shards || l.shards; a_limit := a_limit || r.limit_id; a_cap := a_cap || r.cap;
     end if;
     -- A debit beyond this shard's quota takes the excess from the other shards' free quota (escrow stays strict).
     if l.shards > 1 and new.amount_micros > 0 then
@@ -5474,7 +5477,13 @@ begin
          where u.tenant_id = coalesce(new.tenant_id, llm_private.nil_uuid()) and u.meter_id = m.id
            and u.user_id = coalesce(new.user_id, llm_private.nil_uuid()) and u.budget_scope = '' and u.period_start = v_period;
       end if;
-      if m.id is null or v_spent is null or not v_applied or v_spent < v_cap then
+      -- Below the cap now: not opened, and no error, as an alert below its threshold is skipped. The writer compared an
+      -- older total or cap: a reserve raised the cap after llm.evaluate_limits' snapshot, and the whole sweep stopped on
+      -- LG005 (review of 2026-11-27). A forged trip is no more opened than before; a wrong limit or subject still raises.
+      if m.id is not null and v_spent is not null and v_applied and v_spent < v_cap then
+        return null;
+      end if;
+      if m.id is null or v_spent is null or not v_applied then
         raise exception using errcode = 'LG005', message = 'a tripped window is opened only by spend crossing a limit',
           detail = format('limit %s: spent %s of %s this period', new.limit_id, coalesce(v_spent::text, 'nothing'), coalesce(v_cap::text, '?')),
           hint = 'Operators use llm.trip_shutoff or llm.schedule_shutoff.';
@@ -5519,7 +5528,7 @@ ALTER FUNCTION llm_private.tg_shutoff_windows__guard() OWNER TO llm_owner;
 -- Name: FUNCTION tg_shutoff_windows__guard(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm_private.tg_shutoff_windows__guard() IS 'Windows: a tripped one only when its limit trips shutoffs, was applied to its subject this period, and the subject''s spend this period has reached the cap (checked from usage, whoever inserts), once per period (a second is skipped; trip_period, derived here, is unique with the limit and subject); manual ones start now; afterwards a window can only be cancelled, once (stamped with who and when).';
+COMMENT ON FUNCTION llm_private.tg_shutoff_windows__guard() IS 'Windows: a tripped one only when its limit trips shutoffs, was applied to its subject this period (else LG005), and the subject''s spend this period has reached the cap (checked from usage, whoever inserts; below it, skipped), once per period (a second is skipped; trip_period, derived here, is unique with the limit and subject); manual ones start now; afterwards a window can only be cancelled, once (stamped with who and when).';
 
 --
 -- Name: tg_usage__guard(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner

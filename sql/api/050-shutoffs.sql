@@ -93,7 +93,13 @@ begin
          where u.tenant_id = coalesce(new.tenant_id, llm_private.nil_uuid()) and u.meter_id = m.id
            and u.user_id = coalesce(new.user_id, llm_private.nil_uuid()) and u.budget_scope = '' and u.period_start = v_period;
       end if;
-      if m.id is null or v_spent is null or not v_applied or v_spent < v_cap then
+      -- Below the cap now: not opened, and no error, as an alert below its threshold is skipped. The writer compared an
+      -- older total or cap: a reserve raised the cap after llm.evaluate_limits' snapshot, and the whole sweep stopped on
+      -- LG005 (review of 2026-11-27). A forged trip is no more opened than before; a wrong limit or subject still raises.
+      if m.id is not null and v_spent is not null and v_applied and v_spent < v_cap then
+        return null;
+      end if;
+      if m.id is null or v_spent is null or not v_applied then
         raise exception using errcode = 'LG005', message = 'a tripped window is opened only by spend crossing a limit',
           detail = format('limit %s: spent %s of %s this period', new.limit_id, coalesce(v_spent::text, 'nothing'), coalesce(v_cap::text, '?')),
           hint = 'Operators use llm.trip_shutoff or llm.schedule_shutoff.';
@@ -132,7 +138,7 @@ begin
 end
 $$;
 comment on function llm_private.tg_shutoff_windows__guard() is
-  'Windows: a tripped one only when its limit trips shutoffs, was applied to its subject this period, and the subject''s spend this period has reached the cap (checked from usage, whoever inserts), once per period (a second is skipped; trip_period, derived here, is unique with the limit and subject); manual ones start now; afterwards a window can only be cancelled, once (stamped with who and when).';
+  'Windows: a tripped one only when its limit trips shutoffs, was applied to its subject this period (else LG005), and the subject''s spend this period has reached the cap (checked from usage, whoever inserts; below it, skipped), once per period (a second is skipped; trip_period, derived here, is unique with the limit and subject); manual ones start now; afterwards a window can only be cancelled, once (stamped with who and when).';
 create or replace trigger _100_guard before insert or update on llm_private.shutoff_windows
   for each row execute function llm_private.tg_shutoff_windows__guard();
 

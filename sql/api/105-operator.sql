@@ -256,7 +256,7 @@ begin
     update llm_private.usage u set spent = u.spent + new.amount_micros
      where u.tenant_id = k.k_tenant and u.meter_id = l.meter_id and u.user_id = k.k_user and u.budget_scope = k.k_scope
        and u.period_start = k.k_period and u.shard = k.k_shard
-    returning u.spent, u.quota, u.next_alert_at into r;
+    returning u.spent, u.quota, u.next_alert_at, u.limit_id, u.cap into r;
     -- A credit never takes spent below 0. (A late settle may: its call cost less than the full charge of its expired hold
     -- that a credit had already returned; the subject then holds a credit, and the ledger says the same. Refused by a CHECK
     -- on usage, that settle failed and its answer was lost; tenth review.)
@@ -272,7 +272,10 @@ begin
     if new.amount_micros > 0 and r.spent >= r.next_alert_at then
       a_meter := a_meter || l.meter_id; a_tenant := a_tenant || k.k_tenant; a_user := a_user || k.k_user; a_scope := a_scope || k.k_scope;
       a_period := a_period || k.k_period; a_shard := a_shard || k.k_shard; a_spent := a_spent || r.spent; a_quota := a_quota || r.quota;
-      a_shards := a_shards || l.shards; a_limit := a_limit || v_limit_id; a_cap := a_cap || v_cap;
+      -- The limit and cap the rows name, as a settle passes them: usage_prepare keeps the rows' limit when the cap is the
+      -- same, and a trip naming the limit in effect (a new id, the same cap) was refused by the window guard (LG005), and
+      -- the debit with it (review of 2026-11-27). llm.evaluate_limits names the new limit and checks it within a minute.
+      a_shards := a_shards || l.shards; a_limit := a_limit || r.limit_id; a_cap := a_cap || r.cap;
     end if;
     -- A debit beyond this shard's quota takes the excess from the other shards' free quota (escrow stays strict).
     if l.shards > 1 and new.amount_micros > 0 then

@@ -1,7 +1,7 @@
 -- The minute's sweep (llm.evaluate_limits): a sharded meter's crossing that no settle saw fires, and a subject with nothing
 -- left to fire is not evaluated again each minute (review at scale: every active tenant was, 0.8 s at 10^4 tenants).
 begin;
-select plan(29);
+select plan(34);
 select tests.seed();
 
 -- Tenant A on a meter of 8 shards: 100 000 a month, soft (spend is never refused), an alert at 50 % and a shutoff at 100 %.
@@ -25,7 +25,9 @@ create temporary view ev_windows as
   select w.id, w.tenant_id, w.user_id, w.cancelled_at is not null as cancelled
     from llm_private.shutoff_windows w join llm_private.limits l on l.id = w.limit_id join llm_private.meters m on m.id = l.meter_id
    where m.name = 'tenant_month_ev';
-grant select on ev_alerts, ev_windows to public;
+create temporary view ev_windows_all as
+  select w.tenant_id, w.user_id, w.limit_id from llm_private.shutoff_windows w where w.kind = 'tripped';
+grant select on ev_alerts, ev_windows, ev_windows_all to public;
 
 select is((select sum(u.spent) from llm_private.usage u join llm_private.meters m on m.id = u.meter_id where m.name = 'tenant_month_ev'),
   51000::numeric, '51 000 spent of 100 000, on two shards');
@@ -101,6 +103,34 @@ select tests.act_as_role('llm_operator');
 select is(llm.evaluate_limits(), 0, 'nothing more, then or once the day is 10 minutes gone');
 select is((select array_to_string(proconfig, ',') from pg_catalog.pg_proc where oid = 'llm.evaluate_limits()'::regprocedure),
   'search_path=pg_catalog,jit=off', 'its query is never JIT-compiled (~0.9 s a run for a ~0.1 s query)');
+
+-- A trip compared with an older cap (a reserve raised it after the sweep's snapshot) is skipped, not an error: the window
+-- guard raised LG005, and the whole sweep stopped with it (review of 2026-11-27). A wrong limit still raises.
+select tests.as_admin();
+select tests.freeze_clock('2026-03-16 10:00:00+00');
+select tests.act_as_role('llm_operator');
+select set_config('tests.l_a2', llm.set_limit('user_monthly', 100000, tests.tenant_a(), tests.user_a2(), 'soft', p_trips_shutoff => true)::text, true);
+select llm.evaluate_limits();
+select lives_ok(format($q$insert into llm_private.shutoff_windows (scope, tenant_id, user_id, kind, starts_at, ends_at, reason, limit_id)
+                          values ('user', %L, %L, 'tripped', llm_private.now(), llm_private.now() + interval '1 hour', 'stale', %s)$q$,
+                       tests.tenant_a(), tests.user_a2(), current_setting('tests.l_a2')),
+  'a trip of A2 under its own limit, spent 8 000 of 100 000: skipped, not an error');
+select is((select count(*) from ev_windows_all where user_id = tests.user_a2()), 0::bigint, 'and no window');
+select throws_ok(format($q$insert into llm_private.shutoff_windows (scope, tenant_id, user_id, kind, starts_at, ends_at, reason, limit_id)
+                           values ('user', %L, %L, 'tripped', llm_private.now(), llm_private.now() + interval '1 hour', 'forged', %s)$q$,
+                        tests.tenant_b(), tests.user_b1(), current_setting('tests.l_a2')),
+  'LG005', null, 'one naming a limit its subject was never held under still raises');
+
+-- A debit under a limit renamed with the same cap (trips now): the debit's trip named the new limit, which the rows did not
+-- name yet, and the guard refused the debit (LG005). It names the rows' limit, as a settle does; the sweep trips it.
+select llm.set_limit('user_monthly', 100000, tests.tenant_a(), tests.user_a2(), 'soft');
+select llm.evaluate_limits();
+select set_config('tests.l_a2b', llm.set_limit('user_monthly', 100000, tests.tenant_a(), tests.user_a2(), 'soft', p_trips_shutoff => true)::text, true);
+select lives_ok($$select llm.adjust_usage(tests.tenant_a(), tests.user_a2(), 120000, 'late invoice')$$,
+  'a debit past the cap, the limit renamed with the same cap: recorded (it failed with LG005)');
+select llm.evaluate_limits();
+select results_eq($$select user_id, limit_id from ev_windows_all where user_id = tests.user_a2()$$,
+  $$values (tests.user_a2(), current_setting('tests.l_a2b')::int)$$, 'and the sweep trips A2 under the new limit');
 
 select * from finish();
 rollback;
