@@ -253,6 +253,20 @@ begin
       end if;
     end if;
     perform llm_private.usage_prepare(l.meter_id, l.shards, k.k_tenant, k.k_user, k.k_scope, k.k_period, v_limit_id, v_cap);
+    -- The same cap under another limit (usage_prepare keeps the rows' id then): the rows name the limit in effect, as a
+    -- re-cap names it, so that the debit alerts at its percentages and trips by its rule at once. Naming the old one, a
+    -- debit alerted at an ended limit's percentages and tripped only at the next sweep (review of 2026-11-27).
+    if exists (select 1 from llm_private.usage u
+                where u.tenant_id = k.k_tenant and u.meter_id = l.meter_id and u.user_id = k.k_user and u.budget_scope = k.k_scope
+                  and u.period_start = k.k_period and u.limit_id <> v_limit_id) then
+      perform 1 from llm_private.usage u
+       where u.tenant_id = k.k_tenant and u.meter_id = l.meter_id and u.user_id = k.k_user and u.budget_scope = k.k_scope
+         and u.period_start = k.k_period
+       order by u.shard for update;
+      update llm_private.usage u set limit_id = v_limit_id, next_alert_at = 0
+       where u.tenant_id = k.k_tenant and u.meter_id = l.meter_id and u.user_id = k.k_user and u.budget_scope = k.k_scope
+         and u.period_start = k.k_period and u.limit_id <> v_limit_id;
+    end if;
     update llm_private.usage u set spent = u.spent + new.amount_micros
      where u.tenant_id = k.k_tenant and u.meter_id = l.meter_id and u.user_id = k.k_user and u.budget_scope = k.k_scope
        and u.period_start = k.k_period and u.shard = k.k_shard
@@ -272,9 +286,8 @@ begin
     if new.amount_micros > 0 and r.spent >= r.next_alert_at then
       a_meter := a_meter || l.meter_id; a_tenant := a_tenant || k.k_tenant; a_user := a_user || k.k_user; a_scope := a_scope || k.k_scope;
       a_period := a_period || k.k_period; a_shard := a_shard || k.k_shard; a_spent := a_spent || r.spent; a_quota := a_quota || r.quota;
-      -- The limit and cap the rows name, as a settle passes them: usage_prepare keeps the rows' limit when the cap is the
-      -- same, and a trip naming the limit in effect (a new id, the same cap) was refused by the window guard (LG005), and
-      -- the debit with it (review of 2026-11-27). llm.evaluate_limits names the new limit and checks it within a minute.
+      -- The limit and cap the rows name (the one in effect, named above), as a settle passes them: a trip naming a limit
+      -- the rows did not name was refused by the window guard (LG005), and the debit with it (review of 2026-11-27).
       a_shards := a_shards || l.shards; a_limit := a_limit || r.limit_id; a_cap := a_cap || r.cap;
     end if;
     -- A debit beyond this shard's quota takes the excess from the other shards' free quota (escrow stays strict).
@@ -480,8 +493,10 @@ begin
                   llm_private.period_end(m."window", u.period_start) as period_end,
                   sum(u.spent)::bigint as spent, max(u.cap) as cap, max(u.limit_id) as limit_id,
                   bool_or(u.next_alert_at <= u.spent and u.spent > 0) as alert_due,
-                  -- stale: the limit the rows name has ended (expired, ended, replaced), or another ranks before it now
-                  bool_or(x.id is null or x.valid_until <= v_now or o.meter_id is not null) as stale
+                  -- stale: the limit the rows name has ended (expired, ended, replaced), or another ranks before it now; in a
+                  -- current period only (usage_recaps leaves an ended one as it is: re-capped each run of the 10 minutes after)
+                  bool_or(x.id is null or x.valid_until <= v_now or o.meter_id is not null)
+                    and llm_private.period_end(m."window", u.period_start) > v_now as stale
              from llm_private.usage u join llm_private.meters m on m.id = u.meter_id
              left join llm_private.limits x on x.id = u.limit_id
              left join outranked o on o.tenant_id = u.tenant_id and o.meter_id = u.meter_id and o.user_id = u.user_id

@@ -54,7 +54,7 @@ export function expireHoldsTask(deps: WorkerDeps, batch = 1000): Task {
     // (review at scale, 2026-11-26). Each batch commits before the next reads.
     let expired: number | null = null;
     let batches = 0;
-    let lost: number | null = null;
+    let expiryError: unknown = null;
     try {
       while (batches * batch < 10_000) {
         const n = await operatorCall(deps, `select llm.expire_holds(${batch}, ${full}) as n`, (r) => Number(r.n ?? 0));
@@ -62,12 +62,21 @@ export function expireHoldsTask(deps: WorkerDeps, batch = 1000): Task {
         expired = (expired ?? 0) + (n ?? 0);
         if (n === null || n < batch) break;
       }
-    } finally {
-      // Lost requests are ended even when the expiry failed: the daily pass is the only one that reads claims older than
-      // two days, and the crontab runs it once, without retry (review of 2026-11-27).
+    } catch (e) {
+      expiryError = e;
+      deps.logger.error({ event: 'expire_holds_failed', full, batches, ...errorFields(e) }, 'expiry sweep failed');
+    }
+    // Lost requests are ended even when the expiry failed: the daily pass is the only one that reads claims older than
+    // two days, and the crontab runs it once, without retry (review of 2026-11-27). The job fails with the first error.
+    let lost: number | null = null;
+    try {
       lost = await operatorCall(deps, `select llm.fail_lost_requests(${full}) as n`, (r) => Number(r.n ?? 0));
+    } catch (e) {
+      deps.logger.error({ event: 'fail_lost_requests_failed', full, ...errorFields(e) }, 'lost-requests pass failed');
+      expiryError ??= e;
     }
     if (expired || lost) deps.logger.info({ event: 'expire_holds', full, expired, batches, lost_requests_failed: lost }, 'expired abandoned holds');
+    if (expiryError) throw expiryError;
   };
 }
 

@@ -1,7 +1,7 @@
 -- The minute's sweep (llm.evaluate_limits): a sharded meter's crossing that no settle saw fires, and a subject with nothing
 -- left to fire is not evaluated again each minute (review at scale: every active tenant was, 0.8 s at 10^4 tenants).
 begin;
-select plan(34);
+select plan(38);
 select tests.seed();
 
 -- Tenant A on a meter of 8 shards: 100 000 a month, soft (spend is never refused), an alert at 50 % and a shutoff at 100 %.
@@ -121,16 +121,36 @@ select throws_ok(format($q$insert into llm_private.shutoff_windows (scope, tenan
                         tests.tenant_b(), tests.user_b1(), current_setting('tests.l_a2')),
   'LG005', null, 'one naming a limit its subject was never held under still raises');
 
--- A debit under a limit renamed with the same cap (trips now): the debit's trip named the new limit, which the rows did not
--- name yet, and the guard refused the debit (LG005). It names the rows' limit, as a settle does; the sweep trips it.
-select llm.set_limit('user_monthly', 100000, tests.tenant_a(), tests.user_a2(), 'soft');
+-- A debit under a limit renamed with the same cap (usage_prepare keeps the rows' id when the cap is the same): its trip
+-- named the new limit, which the rows did not name, and the guard refused the debit (LG005); passing the rows' limit
+-- instead alerted at the ended limit's percentages and tripped only at the next sweep (reviews of 2026-11-27). The debit
+-- names the limit in effect on the rows first, as a re-cap does.
+select set_config('tests.l_a2a', llm.set_limit('user_monthly', 100000, tests.tenant_a(), tests.user_a2(), 'soft', p_alert_pcts => '{50}')::text, true);
 select llm.evaluate_limits();
-select set_config('tests.l_a2b', llm.set_limit('user_monthly', 100000, tests.tenant_a(), tests.user_a2(), 'soft', p_trips_shutoff => true)::text, true);
-select lives_ok($$select llm.adjust_usage(tests.tenant_a(), tests.user_a2(), 120000, 'late invoice')$$,
-  'a debit past the cap, the limit renamed with the same cap: recorded (it failed with LG005)');
-select llm.evaluate_limits();
+select set_config('tests.l_a2b', llm.set_limit('user_monthly', 100000, tests.tenant_a(), tests.user_a2(), 'soft', p_alert_pcts => '{90}',
+  p_trips_shutoff => true)::text, true);
+select lives_ok($$select llm.adjust_usage(tests.tenant_a(), tests.user_a2(), 52000, 'late invoice')$$,
+  'a debit to 60 000 of 100 000, the limit renamed with the same cap (alerts at 90 %, trips): recorded (it failed with LG005)');
+select is((select count(*) from llm_private.alerts a join llm_private.meters m on m.id = a.meter_id
+            where m.name = 'user_monthly' and a.user_id = tests.user_a2()), 0::bigint,
+  'no alert at the ended limit''s 50 %');
+select lives_ok($$select llm.adjust_usage(tests.tenant_a(), tests.user_a2(), 50000, 'late invoice')$$, 'a debit to 110 000');
 select results_eq($$select user_id, limit_id from ev_windows_all where user_id = tests.user_a2()$$,
-  $$values (tests.user_a2(), current_setting('tests.l_a2b')::int)$$, 'and the sweep trips A2 under the new limit');
+  $$values (tests.user_a2(), current_setting('tests.l_a2b')::int)$$, 'trips A2 at once, under the limit in effect (before any sweep)');
+select results_eq($$select a.threshold_pct, a.limit_id from llm_private.alerts a join llm_private.meters m on m.id = a.meter_id
+                     where m.name = 'user_monthly' and a.user_id = tests.user_a2()$$,
+  $$values (90::smallint, current_setting('tests.l_a2b')::int)$$, 'and alerts at its 90 %');
+
+-- A period just ended, its rows naming a temporary limit that ended with it: not re-capped (usage_recaps leaves an ended
+-- period as it is) nor evaluated in each of the 10 minutes after, when it has nothing to fire.
+select llm.set_limit('user_monthly', 200000, tests.tenant_a(), tests.user_a1());
+select llm.set_limit('user_monthly', 100000, tests.tenant_a(), tests.user_a1(), p_valid_until => '2026-04-01 00:00:00+00');
+select llm.evaluate_limits();
+select llm.adjust_usage(tests.tenant_a(), tests.user_a1(), 1000, 'spent elsewhere');
+select tests.as_admin();
+select tests.freeze_clock('2026-04-01 00:02:00+00');
+select tests.act_as_role('llm_operator');
+select is(llm.evaluate_limits(), 0, 'at 00:02 the ended month''s subjects with nothing to fire are left alone (A1 was evaluated each minute)');
 
 select * from finish();
 rollback;
