@@ -4312,19 +4312,11 @@ begin
       end if;
     end if;
     perform llm_private.usage_prepare(l.meter_id, l.shards, k.k_tenant, k.k_user, k.k_scope, k.k_period, v_limit_id, v_cap);
-    -- The same cap under another limit (usage_prepare keeps the rows' id then): the rows name the limit in effect, as a
-    -- re-cap names it, so that the debit alerts at its percentages and trips by its rule at once. Naming the old one, a
-    -- debit alerted at an ended limit's percentages and tripped only at the next sweep (review of 2026-11-27).
-    if exists (select 1 from llm_private.usage u
-                where u.tenant_id = k.k_tenant and u.meter_id = l.meter_id and u.user_id = k.k_user and u.budget_scope = k.k_scope
-                  and u.period_start = k.k_period and u.limit_id <> v_limit_id) then
-      perform 1 from llm_private.usage u
-       where u.tenant_id = k.k_tenant and u.meter_id = l.meter_id and u.user_id = k.k_user and u.budget_scope = k.k_scope
-         and u.period_start = k.k_period
-       order by u.shard for update;
-      update llm_private.usage u set limit_id = v_limit_id, next_alert_at = 0
-       where u.tenant_id = k.k_tenant and u.meter_id = l.meter_id and u.user_id = k.k_user and u.budget_scope = k.k_scope
-         and u.period_start = k.k_period and u.limit_id <> v_limit_id;
+    -- In a current period, the same cap under another limit: the rows name the limit in effect, as a re-cap names it, so
+    -- that the debit alerts at its percentages and trips by its rule at once. Naming the old one, a debit alerted at an
+    -- ended limit's percentages and tripped only at the next sweep (review of 2026-11-27). A past period keeps its names.
+    if llm_private.period_end(l."window", k.k_period) > llm_private.now() then
+      perform llm_private.usage_name_limit(l.meter_id, k.k_tenant, k.k_user, k.k_scope, k.k_period, v_limit_id);
     end if;
     update llm_private.usage u set spent = u.spent + new.amount_micros
      where u.tenant_id = k.k_tenant and u.meter_id = l.meter_id and u.user_id = k.k_user and u.budget_scope = k.k_scope
@@ -5638,7 +5630,6 @@ declare
   e llm_private.limits;
   v_now timestamptz := llm_private.now();
   v_cap bigint;
-  v_stale_ids boolean;
 begin
   select * into m from llm_private.meters x where x.id = new.meter_id;
   if m.id is null or new.period_start > v_now or llm_private.period_end(m."window", new.period_start) <= v_now then
@@ -5648,7 +5639,7 @@ begin
   if e.id is null then
     return null;                                       -- no limit applies now: the meter does not count for the subject
   end if;
-  select max(u.cap), bool_or(u.limit_id <> e.id) into v_cap, v_stale_ids
+  select max(u.cap) into v_cap
     from llm_private.usage u
    where u.tenant_id = new.tenant_id and u.meter_id = new.meter_id and u.user_id = new.user_id and u.budget_scope = new.budget_scope
      and u.period_start = new.period_start;
@@ -5658,15 +5649,9 @@ begin
   if e.cap <> v_cap then
     -- Locks every shard in shard order, spreads the new cap over the quotas (next_alert_at 0: the alerts are checked again).
     perform llm_private.usage_prepare(m.id, m.shards, new.tenant_id, new.user_id, new.budget_scope, new.period_start, e.id, e.cap);
-  elsif v_stale_ids then
+  else
     -- The same cap under another limit (its alert percentages, its shutoff trip): the rows name the limit in effect.
-    perform 1 from llm_private.usage u
-     where u.tenant_id = new.tenant_id and u.meter_id = new.meter_id and u.user_id = new.user_id and u.budget_scope = new.budget_scope
-       and u.period_start = new.period_start
-     order by u.shard for update;
-    update llm_private.usage u set limit_id = e.id, next_alert_at = 0
-     where u.tenant_id = new.tenant_id and u.meter_id = new.meter_id and u.user_id = new.user_id and u.budget_scope = new.budget_scope
-       and u.period_start = new.period_start and u.limit_id <> e.id;
+    perform llm_private.usage_name_limit(m.id, new.tenant_id, new.user_id, new.budget_scope, new.period_start, e.id);
   end if;
   return null;
 end
@@ -6008,6 +5993,38 @@ ALTER FUNCTION llm_private.usage_key(p_scope llm_private.limit_scope, p_window l
 --
 
 COMMENT ON FUNCTION llm_private.usage_key(p_scope llm_private.limit_scope, p_window llm_private.limit_window, p_shards smallint, p_tenant_id uuid, p_user_id uuid, p_budget_scope text, p_scope_started_at timestamp with time zone, p_at timestamp with time zone) IS 'The usage row a call counts on for a meter: subject (tenant or nil, user or nil, budget scope or ''''), period start and shard.';
+
+--
+-- Name: usage_name_limit(smallint, uuid, uuid, text, timestamp with time zone, integer); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.usage_name_limit(p_meter_id smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, p_limit_id integer) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog'
+    AS $$
+begin
+  if not exists (select 1 from llm_private.usage u
+                  where u.tenant_id = k_tenant and u.meter_id = p_meter_id and u.user_id = k_user and u.budget_scope = k_scope
+                    and u.period_start = k_period and u.limit_id <> p_limit_id) then
+    return;
+  end if;
+  perform 1 from llm_private.usage u
+   where u.tenant_id = k_tenant and u.meter_id = p_meter_id and u.user_id = k_user and u.budget_scope = k_scope
+     and u.period_start = k_period
+   order by u.shard for update;
+  update llm_private.usage u set limit_id = p_limit_id, next_alert_at = 0
+   where u.tenant_id = k_tenant and u.meter_id = p_meter_id and u.user_id = k_user and u.budget_scope = k_scope
+     and u.period_start = k_period and u.limit_id <> p_limit_id;
+end
+$$;
+
+ALTER FUNCTION llm_private.usage_name_limit(p_meter_id smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, p_limit_id integer) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION usage_name_limit(p_meter_id smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, p_limit_id integer); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.usage_name_limit(p_meter_id smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, p_limit_id integer) IS 'Renames the limit a subject''s usage rows name (same cap, another limit in effect), its shards locked in shard order, and resets their next_alert_at so that the new limit''s alerts are checked; nothing when they already name it. Called by the re-cap (usage_recaps) and by adjustments.';
 
 --
 -- Name: usage_prepare(smallint, smallint, uuid, uuid, text, timestamp with time zone, integer, bigint); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
@@ -11658,6 +11675,14 @@ GRANT ALL ON FUNCTION llm_private.usage_key(p_scope llm_private.limit_scope, p_w
 GRANT ALL ON FUNCTION llm_private.usage_key(p_scope llm_private.limit_scope, p_window llm_private.limit_window, p_shards smallint, p_tenant_id uuid, p_user_id uuid, p_budget_scope text, p_scope_started_at timestamp with time zone, p_at timestamp with time zone) TO llm_auditor;
 GRANT ALL ON FUNCTION llm_private.usage_key(p_scope llm_private.limit_scope, p_window llm_private.limit_window, p_shards smallint, p_tenant_id uuid, p_user_id uuid, p_budget_scope text, p_scope_started_at timestamp with time zone, p_at timestamp with time zone) TO llm_app;
 GRANT ALL ON FUNCTION llm_private.usage_key(p_scope llm_private.limit_scope, p_window llm_private.limit_window, p_shards smallint, p_tenant_id uuid, p_user_id uuid, p_budget_scope text, p_scope_started_at timestamp with time zone, p_at timestamp with time zone) TO llm_viewer;
+
+--
+-- Name: FUNCTION usage_name_limit(p_meter_id smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, p_limit_id integer); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.usage_name_limit(p_meter_id smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, p_limit_id integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.usage_name_limit(p_meter_id smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, p_limit_id integer) TO llm_money;
+GRANT ALL ON FUNCTION llm_private.usage_name_limit(p_meter_id smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, p_limit_id integer) TO llm_operator;
 
 --
 -- Name: FUNCTION usage_prepare(p_meter_id smallint, p_shards smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, p_limit_id integer, p_cap bigint); Type: ACL; Schema: llm_private; Owner: llm_owner

@@ -133,6 +133,34 @@ comment on function llm_private.usage_prepare(smallint, smallint, uuid, uuid, te
   'Creates the shards of a usage row (quotas summing to the cap) and follows a changed cap (raised: spread over every shard; lowered: from free quota first, never below 0). Called by usage_hold and adjustments on their slow path.';
 
 /*
+ * The same cap under another limit (usage_prepare keeps the rows' limit when the cap is unchanged): the rows name the
+ * limit in effect, with its alert percentages and shutoff rule, and their alerts are checked again (next_alert_at 0).
+ * Every shard locked in shard order first. Nothing, and no lock, when the rows already name it.
+ */
+create or replace function llm_private.usage_name_limit(p_meter_id smallint, k_tenant uuid, k_user uuid, k_scope text,
+  k_period timestamptz, p_limit_id integer) returns void
+  language plpgsql
+  set search_path = pg_catalog
+as $$
+begin
+  if not exists (select 1 from llm_private.usage u
+                  where u.tenant_id = k_tenant and u.meter_id = p_meter_id and u.user_id = k_user and u.budget_scope = k_scope
+                    and u.period_start = k_period and u.limit_id <> p_limit_id) then
+    return;
+  end if;
+  perform 1 from llm_private.usage u
+   where u.tenant_id = k_tenant and u.meter_id = p_meter_id and u.user_id = k_user and u.budget_scope = k_scope
+     and u.period_start = k_period
+   order by u.shard for update;
+  update llm_private.usage u set limit_id = p_limit_id, next_alert_at = 0
+   where u.tenant_id = k_tenant and u.meter_id = p_meter_id and u.user_id = k_user and u.budget_scope = k_scope
+     and u.period_start = k_period and u.limit_id <> p_limit_id;
+end
+$$;
+comment on function llm_private.usage_name_limit(smallint, uuid, uuid, text, timestamptz, integer) is
+  'Renames the limit a subject''s usage rows name (same cap, another limit in effect), its shards locked in shard order, and resets their next_alert_at so that the new limit''s alerts are checked; nothing when they already name it. Called by the re-cap (usage_recaps) and by adjustments.';
+
+/*
  * Re-capping a subject whose limit changed (set, ended, or a temporary one expired) before its next reserve. usage.cap
  * follows the limit at the subject's next hold (usage_prepare); until then llm.evaluate_limits, which alerts and trips from
  * usage, had compared the spend with the old cap. Usage moves only inside our triggers (tg_usage__guard), so the re-cap is
@@ -155,7 +183,6 @@ declare
   e llm_private.limits;
   v_now timestamptz := llm_private.now();
   v_cap bigint;
-  v_stale_ids boolean;
 begin
   select * into m from llm_private.meters x where x.id = new.meter_id;
   if m.id is null or new.period_start > v_now or llm_private.period_end(m."window", new.period_start) <= v_now then
@@ -165,7 +192,7 @@ begin
   if e.id is null then
     return null;                                       -- no limit applies now: the meter does not count for the subject
   end if;
-  select max(u.cap), bool_or(u.limit_id <> e.id) into v_cap, v_stale_ids
+  select max(u.cap) into v_cap
     from llm_private.usage u
    where u.tenant_id = new.tenant_id and u.meter_id = new.meter_id and u.user_id = new.user_id and u.budget_scope = new.budget_scope
      and u.period_start = new.period_start;
@@ -175,15 +202,9 @@ begin
   if e.cap <> v_cap then
     -- Locks every shard in shard order, spreads the new cap over the quotas (next_alert_at 0: the alerts are checked again).
     perform llm_private.usage_prepare(m.id, m.shards, new.tenant_id, new.user_id, new.budget_scope, new.period_start, e.id, e.cap);
-  elsif v_stale_ids then
+  else
     -- The same cap under another limit (its alert percentages, its shutoff trip): the rows name the limit in effect.
-    perform 1 from llm_private.usage u
-     where u.tenant_id = new.tenant_id and u.meter_id = new.meter_id and u.user_id = new.user_id and u.budget_scope = new.budget_scope
-       and u.period_start = new.period_start
-     order by u.shard for update;
-    update llm_private.usage u set limit_id = e.id, next_alert_at = 0
-     where u.tenant_id = new.tenant_id and u.meter_id = new.meter_id and u.user_id = new.user_id and u.budget_scope = new.budget_scope
-       and u.period_start = new.period_start and u.limit_id <> e.id;
+    perform llm_private.usage_name_limit(m.id, new.tenant_id, new.user_id, new.budget_scope, new.period_start, e.id);
   end if;
   return null;
 end
@@ -527,6 +548,7 @@ comment on function llm_private.usage_apply(llm_private.attempts, llm_private.at
   'Moves held and spent on an attempt''s footprint by the difference between two states of the attempt (every usage row first, in meter order), then checks alerts and trips; a shard an overrun left over its quota borrows the excess from the other shards.';
 
 grant execute on function llm_private.usage_prepare(smallint, smallint, uuid, uuid, text, timestamptz, integer, bigint),
+  llm_private.usage_name_limit(smallint, uuid, uuid, text, timestamptz, integer),
   llm_private.usage_borrow(smallint, uuid, uuid, text, timestamptz, smallint, bigint),
   llm_private.usage_hold(smallint, smallint, uuid, uuid, text, timestamptz, smallint, integer, bigint, boolean, bigint),
   llm_private.usage_after_spend(smallint, uuid, uuid, text, timestamptz, smallint, bigint, bigint, smallint, bigint, integer, bigint),

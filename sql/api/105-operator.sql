@@ -253,19 +253,11 @@ begin
       end if;
     end if;
     perform llm_private.usage_prepare(l.meter_id, l.shards, k.k_tenant, k.k_user, k.k_scope, k.k_period, v_limit_id, v_cap);
-    -- The same cap under another limit (usage_prepare keeps the rows' id then): the rows name the limit in effect, as a
-    -- re-cap names it, so that the debit alerts at its percentages and trips by its rule at once. Naming the old one, a
-    -- debit alerted at an ended limit's percentages and tripped only at the next sweep (review of 2026-11-27).
-    if exists (select 1 from llm_private.usage u
-                where u.tenant_id = k.k_tenant and u.meter_id = l.meter_id and u.user_id = k.k_user and u.budget_scope = k.k_scope
-                  and u.period_start = k.k_period and u.limit_id <> v_limit_id) then
-      perform 1 from llm_private.usage u
-       where u.tenant_id = k.k_tenant and u.meter_id = l.meter_id and u.user_id = k.k_user and u.budget_scope = k.k_scope
-         and u.period_start = k.k_period
-       order by u.shard for update;
-      update llm_private.usage u set limit_id = v_limit_id, next_alert_at = 0
-       where u.tenant_id = k.k_tenant and u.meter_id = l.meter_id and u.user_id = k.k_user and u.budget_scope = k.k_scope
-         and u.period_start = k.k_period and u.limit_id <> v_limit_id;
+    -- In a current period, the same cap under another limit: the rows name the limit in effect, as a re-cap names it, so
+    -- that the debit alerts at its percentages and trips by its rule at once. Naming the old one, a debit alerted at an
+    -- ended limit's percentages and tripped only at the next sweep (review of 2026-11-27). A past period keeps its names.
+    if llm_private.period_end(l."window", k.k_period) > llm_private.now() then
+      perform llm_private.usage_name_limit(l.meter_id, k.k_tenant, k.k_user, k.k_scope, k.k_period, v_limit_id);
     end if;
     update llm_private.usage u set spent = u.spent + new.amount_micros
      where u.tenant_id = k.k_tenant and u.meter_id = l.meter_id and u.user_id = k.k_user and u.budget_scope = k.k_scope

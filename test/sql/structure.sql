@@ -403,6 +403,7 @@ $$values
   ('function llm_private.usage_borrow(smallint,uuid,uuid,text,timestamp with time zone,smallint,bigint) | llm_money=EXECUTE llm_operator=EXECUTE'),
   ('function llm_private.usage_hold(smallint,smallint,uuid,uuid,text,timestamp with time zone,smallint,integer,bigint,boolean,bigint) | llm_money=EXECUTE llm_operator=EXECUTE'),
   ('function llm_private.usage_key(llm_private.limit_scope,llm_private.limit_window,smallint,uuid,uuid,text,timestamp with time zone,timestamp with time zone) | llm_app=EXECUTE llm_auditor=EXECUTE llm_money=EXECUTE llm_operator=EXECUTE llm_viewer=EXECUTE'),
+  ('function llm_private.usage_name_limit(smallint,uuid,uuid,text,timestamp with time zone,integer) | llm_money=EXECUTE llm_operator=EXECUTE'),
   ('function llm_private.usage_prepare(smallint,smallint,uuid,uuid,text,timestamp with time zone,integer,bigint) | llm_money=EXECUTE llm_operator=EXECUTE'),
   ('function llm_private.usage_shard(llm_private.limit_scope,smallint,uuid,uuid) | llm_app=EXECUTE llm_auditor=EXECUTE llm_money=EXECUTE llm_operator=EXECUTE llm_viewer=EXECUTE'),
   ('function llm_private.worst_case_micros(llm_private.model_prices,integer,integer) | llm_app=EXECUTE llm_auditor=EXECUTE llm_money=EXECUTE llm_operator=EXECUTE llm_viewer=EXECUTE'),
