@@ -2003,6 +2003,51 @@ ALTER FUNCTION llm_maint.ensure_partitions() OWNER TO llm_owner;
 
 COMMENT ON FUNCTION llm_maint.ensure_partitions() IS 'Owner only (SECURITY INVOKER; npm run migrate and npm run maintain-partitions run it as llm_owner): creates the ledger''s monthly partitions from this month to settings.partitions_ahead_months ahead; returns how many it created.';
 
+--
+-- Name: summarize_ended_months(); Type: FUNCTION; Schema: llm_maint; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_maint.summarize_ended_months() RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET lock_timeout TO '200ms'
+    AS $_$
+declare
+  r record;
+  n integer := 0;
+  cur integer := llm_private.month_index(llm_private.now());
+begin
+  for r in select ix.indexrelid::regclass as idx
+             from pg_inherits i
+             join pg_class c on c.oid = i.inhrelid
+             join pg_class parent on parent.oid = i.inhparent
+             join pg_namespace ns on ns.oid = parent.relnamespace
+             join pg_index ix on ix.indrelid = c.oid
+             join pg_class ic on ic.oid = ix.indexrelid
+             join pg_am am on am.oid = ic.relam
+            where ns.nspname = 'llm_private' and parent.relname = any (llm_private.partitioned_tables())
+              and c.relname ~ '_m[0-9]{6}$' and am.amname = 'brin'
+              and (substr(right(c.relname, 6), 1, 4)::int - 2000) * 12 + substr(right(c.relname, 6), 5, 2)::int - 1 < cur
+            order by c.relname, ic.relname
+  loop
+    begin
+      n := n + brin_summarize_new_values(r.idx);
+    exception when lock_not_available then
+      null;
+    end;
+  end loop;
+  return n;
+end
+$_$;
+
+ALTER FUNCTION llm_maint.summarize_ended_months() OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION summarize_ended_months(); Type: COMMENT; Schema: llm_maint; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_maint.summarize_ended_months() IS 'Summarises the BRIN indexes of the ledger''s partitions of months that have ended, their last partial block range included (VACUUM leaves it), so that a filter on another month reads none of their blocks. Owner only (npm run maintain-partitions, daily); a partition a vacuum holds is skipped until the next run. Returns the block ranges summarised.';
+
 SET default_tablespace = '';
 
 SET default_table_access_method = heap;
@@ -2805,9 +2850,10 @@ CREATE FUNCTION llm_private.declared_role_settings() RETURNS TABLE(role_name tex
          ('llm_worker', 'log_min_error_statement', 'panic'), ('llm_worker', 'log_min_duration_statement', '-1'),
          ('llm_worker', 'track_activities', 'off'),
          ('llm_auditor', 'statement_timeout', '60s'), ('llm_auditor', 'default_transaction_read_only', 'on'),
-         ('llm_auditor', 'idle_in_transaction_session_timeout', '60s'),
+         ('llm_auditor', 'idle_in_transaction_session_timeout', '60s'), ('llm_auditor', 'jit', 'off'),
          ('llm_viewer', 'statement_timeout', '60s'), ('llm_viewer', 'default_transaction_read_only', 'on'),
-         ('llm_viewer', 'idle_in_transaction_session_timeout', '60s'),
+         ('llm_viewer', 'idle_in_transaction_session_timeout', '60s'), ('llm_viewer', 'jit', 'off'),
+         ('llm_operator', 'jit', 'off'),
          ('llm_exporter', 'default_transaction_read_only', 'on'), ('llm_exporter', 'idle_in_transaction_session_timeout', '60s')
 $$;
 
@@ -6766,7 +6812,7 @@ COMMENT ON VIEW llm.budget_scopes IS 'Budget scopes (investigations): calls, spe
 
 CREATE VIEW llm.cache_stats WITH (security_invoker='true') AS
  SELECT a.tenant_id,
-    date_trunc('month'::text, a.reserved_at, 'UTC'::text) AS month_start,
+    (date_trunc('month'::text, (a.reserved_at AT TIME ZONE 'UTC'::text)) AT TIME ZONE 'UTC'::text) AS month_start,
     count(*) AS hits,
     count(*) FILTER (WHERE (a.reason = 'semantic_hit'::llm_private.reason)) AS semantic_hits,
     (COALESCE(sum(( SELECT c.charged_micros
@@ -6776,7 +6822,7 @@ CREATE VIEW llm.cache_stats WITH (security_invoker='true') AS
          LIMIT 1)), (0)::numeric))::bigint AS saved_micros
    FROM llm_private.attempts a
   WHERE (a.state = 'cached'::llm_private.attempt_state)
-  GROUP BY a.tenant_id, (date_trunc('month'::text, a.reserved_at, 'UTC'::text));
+  GROUP BY a.tenant_id, ((date_trunc('month'::text, (a.reserved_at AT TIME ZONE 'UTC'::text)) AT TIME ZONE 'UTC'::text));
 
 ALTER TABLE llm.cache_stats OWNER TO llm_owner;
 
@@ -7236,14 +7282,14 @@ COMMENT ON VIEW llm.final_outputs IS 'Final outputs (and their prompts) of settl
 
 CREATE VIEW llm.hourly_spend WITH (security_invoker='true') AS
  WITH ledger AS (
-         SELECT date_trunc('hour'::text, a.reserved_at, 'UTC'::text) AS hour_start,
+         SELECT (date_trunc('hour'::text, (a.reserved_at AT TIME ZONE 'UTC'::text)) AT TIME ZONE 'UTC'::text) AS hour_start,
             a.tenant_id,
             a.charged_micros,
             (0)::bigint AS adjusted_micros,
             ((a.state = ANY (ARRAY['settled'::llm_private.attempt_state, 'expired'::llm_private.attempt_state])))::integer AS call
            FROM llm_private.attempts a
         UNION ALL
-         SELECT date_trunc('hour'::text, x.effective_at, 'UTC'::text) AS date_trunc,
+         SELECT (date_trunc('hour'::text, (x.effective_at AT TIME ZONE 'UTC'::text)) AT TIME ZONE 'UTC'::text) AS timezone,
             x.tenant_id,
             0,
             x.amount_micros,
@@ -7382,7 +7428,7 @@ COMMENT ON VIEW llm.model_catalog IS 'Every model with its price in effect (NULL
 
 CREATE VIEW llm.monthly_spend WITH (security_invoker='true') AS
  WITH ledger AS NOT MATERIALIZED (
-         SELECT date_trunc('month'::text, a.reserved_at, 'UTC'::text) AS month_start,
+         SELECT (date_trunc('month'::text, (a.reserved_at AT TIME ZONE 'UTC'::text)) AT TIME ZONE 'UTC'::text) AS month_start,
             a.tenant_id,
             a.user_id,
             a.charged_micros,
@@ -7393,7 +7439,7 @@ CREATE VIEW llm.monthly_spend WITH (security_invoker='true') AS
             (0)::bigint AS adjusted_micros
            FROM llm_private.attempts a
         UNION ALL
-         SELECT date_trunc('month'::text, x.effective_at, 'UTC'::text) AS date_trunc,
+         SELECT (date_trunc('month'::text, (x.effective_at AT TIME ZONE 'UTC'::text)) AT TIME ZONE 'UTC'::text) AS timezone,
             x.tenant_id,
             x.user_id,
             0,
@@ -7626,13 +7672,13 @@ COMMENT ON VIEW llm.reconciliation_drift IS 'Usage rows that disagree with the l
 --
 
 CREATE VIEW llm.refusals_by_reason WITH (security_invoker='true') AS
- SELECT date_trunc('month'::text, c.reserved_at, 'UTC'::text) AS month_start,
+ SELECT (date_trunc('month'::text, (c.reserved_at AT TIME ZONE 'UTC'::text)) AT TIME ZONE 'UTC'::text) AS month_start,
     c.tenant_id,
     c.reason,
     count(*) AS refusals
    FROM llm.calls c
   WHERE (c.state = 'refused'::text)
-  GROUP BY (date_trunc('month'::text, c.reserved_at, 'UTC'::text)), c.tenant_id, c.reason;
+  GROUP BY ((date_trunc('month'::text, (c.reserved_at AT TIME ZONE 'UTC'::text)) AT TIME ZONE 'UTC'::text)), c.tenant_id, c.reason;
 
 ALTER TABLE llm.refusals_by_reason OWNER TO llm_owner;
 
@@ -8726,13 +8772,19 @@ CREATE INDEX attempts_default_expires_at_idx ON llm_private.attempts_default USI
 -- Name: attempts_reserved_brin; Type: INDEX; Schema: llm_private; Owner: llm_owner
 --
 
-CREATE INDEX attempts_reserved_brin ON ONLY llm_private.attempts USING brin (reserved_at);
+CREATE INDEX attempts_reserved_brin ON ONLY llm_private.attempts USING brin (reserved_at, ((date_trunc('month'::text, (reserved_at AT TIME ZONE 'UTC'::text)) AT TIME ZONE 'UTC'::text)), ((date_trunc('hour'::text, (reserved_at AT TIME ZONE 'UTC'::text)) AT TIME ZONE 'UTC'::text)));
 
 --
--- Name: attempts_default_reserved_at_idx; Type: INDEX; Schema: llm_private; Owner: llm_owner
+-- Name: INDEX attempts_reserved_brin; Type: COMMENT; Schema: llm_private; Owner: llm_owner
 --
 
-CREATE INDEX attempts_default_reserved_at_idx ON llm_private.attempts_default USING brin (reserved_at);
+COMMENT ON INDEX llm_private.attempts_reserved_brin IS 'Block ranges of reserved_at, its UTC month and its UTC hour (the expressions the audit views group by: llm.monthly_spend, llm.hourly_spend, llm.refusals_by_reason, llm.cache_stats). The ledger arrives in reserved_at order.';
+
+--
+-- Name: attempts_default_reserved_at_timezone_timezone1_idx; Type: INDEX; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE INDEX attempts_default_reserved_at_timezone_timezone1_idx ON llm_private.attempts_default USING brin (reserved_at, ((date_trunc('month'::text, (reserved_at AT TIME ZONE 'UTC'::text)) AT TIME ZONE 'UTC'::text)), ((date_trunc('hour'::text, (reserved_at AT TIME ZONE 'UTC'::text)) AT TIME ZONE 'UTC'::text)));
 
 --
 -- Name: cache_entries_expiry_idx; Type: INDEX; Schema: llm_private; Owner: llm_owner
@@ -8843,10 +8895,10 @@ ALTER INDEX llm_private.attempts_expires_brin ATTACH PARTITION llm_private.attem
 ALTER INDEX llm_private.attempts_pkey ATTACH PARTITION llm_private.attempts_default_pkey;
 
 --
--- Name: attempts_default_reserved_at_idx; Type: INDEX ATTACH; Schema: llm_private; Owner: llm_owner
+-- Name: attempts_default_reserved_at_timezone_timezone1_idx; Type: INDEX ATTACH; Schema: llm_private; Owner: llm_owner
 --
 
-ALTER INDEX llm_private.attempts_reserved_brin ATTACH PARTITION llm_private.attempts_default_reserved_at_idx;
+ALTER INDEX llm_private.attempts_reserved_brin ATTACH PARTITION llm_private.attempts_default_reserved_at_timezone_timezone1_idx;
 
 --
 -- Name: request_inputs_default_pkey; Type: INDEX ATTACH; Schema: llm_private; Owner: llm_owner
@@ -10496,6 +10548,12 @@ REVOKE ALL ON FUNCTION llm_maint.drop_expired_partitions() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION llm_maint.ensure_partitions() FROM PUBLIC;
+
+--
+-- Name: FUNCTION summarize_ended_months(); Type: ACL; Schema: llm_maint; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_maint.summarize_ended_months() FROM PUBLIC;
 
 --
 -- Name: TABLE shutoff_windows; Type: ACL; Schema: llm_private; Owner: llm_owner

@@ -2,6 +2,11 @@
  * Audit views for DBAs (llm_auditor, read-only), the dashboard, the metrics, `npm run audit` and Grafana (llm_viewer,
  * which reads these and nothing else). Money is bigint micro-USD. None of them shows prompts or outputs (those are
  * llm.final_outputs and llm.distillation_export, which llm_viewer cannot read).
+ *
+ * A UTC month or hour of the ledger is written (date_trunc('month', t at time zone 'UTC') at time zone 'UTC'): the same
+ * value as date_trunc('month', t, 'UTC'), but IMMUTABLE, and the very expressions llm_private.attempts_reserved_brin
+ * summarises, so a filter on a view's month_start or hour_start reads that month's blocks, not the whole retention
+ * (migration 000037; test/ts/audit-scale.test.ts).
  */
 create view llm.calls with (security_invoker = true) as
 select a.tenant_id, a.user_id, q.request_id, q.endpoint::text as endpoint, a.request_pk, a.attempt_no, a.purpose::text as purpose,
@@ -115,11 +120,11 @@ create view llm.monthly_spend with (security_invoker = true) as
 -- once per row from its limit or its usage rows (through llm.limit_usage it aggregated every usage row once per output row:
 -- 21 s with 10 000 users).
 with ledger as not materialized (
-  select date_trunc('month', a.reserved_at, 'UTC') as month_start, a.tenant_id, a.user_id, a.charged_micros,
+  select (date_trunc('month', a.reserved_at at time zone 'UTC') at time zone 'UTC') as month_start, a.tenant_id, a.user_id, a.charged_micros,
          case when a.state = 'held' then a.held_micros else 0 end as held_micros, 0::bigint as adjusted_micros
     from llm_private.attempts a
   union all
-  select date_trunc('month', x.effective_at, 'UTC'), x.tenant_id, x.user_id, 0, 0, x.amount_micros
+  select (date_trunc('month', x.effective_at at time zone 'UTC') at time zone 'UTC'), x.tenant_id, x.user_id, 0, 0, x.amount_micros
     from llm_private.adjustments x
 ), spend as (
   -- (a tenant's own adjustments, user NULL, count in its total only, not as a user row)
@@ -155,11 +160,11 @@ comment on view llm.monthly_spend is 'Spend and open holds per tenant (user_id N
 
 create view llm.hourly_spend with (security_invoker = true) as
 with ledger as (
-  select date_trunc('hour', a.reserved_at, 'UTC') as hour_start, a.tenant_id, a.charged_micros, 0::bigint as adjusted_micros,
+  select (date_trunc('hour', a.reserved_at at time zone 'UTC') at time zone 'UTC') as hour_start, a.tenant_id, a.charged_micros, 0::bigint as adjusted_micros,
          (a.state in ('settled', 'expired'))::int as call
     from llm_private.attempts a
   union all
-  select date_trunc('hour', x.effective_at, 'UTC'), x.tenant_id, 0, x.amount_micros, 0
+  select (date_trunc('hour', x.effective_at at time zone 'UTC') at time zone 'UTC'), x.tenant_id, 0, x.amount_micros, 0
     from llm_private.adjustments x
 )
 select l.hour_start, l.tenant_id, sum(l.charged_micros + l.adjusted_micros)::bigint as spent_micros, sum(l.call)::bigint as calls,
@@ -169,7 +174,7 @@ select l.hour_start, l.tenant_id, sum(l.charged_micros + l.adjusted_micros)::big
 comment on view llm.hourly_spend is 'Spend and provider calls per tenant per clock hour (UTC). spent_micros = charges of the calls reserved in the hour + adjustments effective in it (what an hourly meter counts); adjusted_micros = the adjustments'' part; calls = attempts settled or expired.';
 
 create view llm.refusals_by_reason with (security_invoker = true) as
-select date_trunc('month', c.reserved_at, 'UTC') as month_start, c.tenant_id, c.reason, count(*)::bigint as refusals
+select (date_trunc('month', c.reserved_at at time zone 'UTC') at time zone 'UTC') as month_start, c.tenant_id, c.reason, count(*)::bigint as refusals
   from llm.calls c where c.state = 'refused'
  group by 1, 2, 3;
 comment on view llm.refusals_by_reason is 'Refused reserves per tenant, month and reason (a limit''s meter name, shutoff, attempts_exhausted, unknown_model, breaker_open).';
@@ -238,7 +243,7 @@ select b.tenant_id, b.scope_key as budget_scope, q0.endpoint::text as endpoint, 
 comment on view llm.budget_scopes is 'Budget scopes (investigations): calls, spend and holds as counted on the meters behind their caps (calls_cap: the scope''s calls meter; cap_micros: its micro-USD meter; the first request''s endpoint''s meters first), so another endpoint''s calls naming the same scope do not count against them; without such a meter, over all the scope''s calls and retries. deadline_at = the deadline reserve enforces now (llm_private.budget_scope_deadline: the limit applicable to the scope''s first request, user over tenant over everyone, temporary over permanent), counted from the first call.';
 
 create view llm.cache_stats with (security_invoker = true) as
-select a.tenant_id, date_trunc('month', a.reserved_at, 'UTC') as month_start, count(*)::bigint as hits,
+select a.tenant_id, (date_trunc('month', a.reserved_at at time zone 'UTC') at time zone 'UTC') as month_start, count(*)::bigint as hits,
        count(*) filter (where a.reason = 'semantic_hit')::bigint as semantic_hits,
        coalesce(sum((select c.charged_micros from llm_private.attempts c where c.tenant_id = a.tenant_id and c.request_pk = a.cache_source_pk
                       and c.state = 'settled' and c.purpose = 'chat' order by c.attempt_no desc limit 1)), 0)::bigint as saved_micros

@@ -22,9 +22,10 @@ as $$
          ('llm_worker', 'log_min_error_statement', 'panic'), ('llm_worker', 'log_min_duration_statement', '-1'),
          ('llm_worker', 'track_activities', 'off'),
          ('llm_auditor', 'statement_timeout', '60s'), ('llm_auditor', 'default_transaction_read_only', 'on'),
-         ('llm_auditor', 'idle_in_transaction_session_timeout', '60s'),
+         ('llm_auditor', 'idle_in_transaction_session_timeout', '60s'), ('llm_auditor', 'jit', 'off'),
          ('llm_viewer', 'statement_timeout', '60s'), ('llm_viewer', 'default_transaction_read_only', 'on'),
-         ('llm_viewer', 'idle_in_transaction_session_timeout', '60s'),
+         ('llm_viewer', 'idle_in_transaction_session_timeout', '60s'), ('llm_viewer', 'jit', 'off'),
+         ('llm_operator', 'jit', 'off'),
          ('llm_exporter', 'default_transaction_read_only', 'on'), ('llm_exporter', 'idle_in_transaction_session_timeout', '60s')
 $$;
 comment on function llm_private.declared_role_settings() is

@@ -105,6 +105,13 @@ alter role llm_viewer set default_transaction_read_only = on;
 alter role llm_auditor set idle_in_transaction_session_timeout = '60s';
 alter role llm_viewer set idle_in_transaction_session_timeout = '60s';
 alter role llm_exporter set idle_in_transaction_session_timeout = '60s';
+-- The audit views over a ledger of months cost more than jit_above_cost (and than its optimize and inline thresholds):
+-- compiling took 3.6 s of a 3.9 s read of one month's llm.monthly_spend (1.2 M attempts over 12 months; 0.23 s without
+-- JIT; 2026-11-27). The logins that read them (`npm run audit` and the dashboard are llm_viewer; the operator's cron
+-- functions are short statements) run without JIT.
+alter role llm_auditor set jit = off;
+alter role llm_viewer set jit = off;
+alter role llm_operator set jit = off;
 
 /*
  * Every application session logs in as llm_app, and PostgreSQL shows a role's sessions each other's

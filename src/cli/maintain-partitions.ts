@@ -1,7 +1,8 @@
 /**
  * `npm run maintain-partitions`: the ledger's monthly partitions, as their owner (DATABASE_URL is an
  * administrator connection, as for `npm run migrate`): creates the months ahead
- * (settings.partitions_ahead_months) and drops the months past retention (ledger_retention_months).
+ * (settings.partitions_ahead_months), drops the months past retention (ledger_retention_months) and summarises the
+ * BRIN indexes of ended months (llm_maint.summarize_ended_months).
  * Run it daily from the host's scheduler (README "Partitions and retention"); the worker cannot, by design: the
  * DDL needs the owner, and no runtime role holds it.
  */
@@ -17,7 +18,7 @@ async function main(): Promise<number> {
   }
   try {
     const r = await maintainPartitions(url, { dropExpired: true });
-    console.log(`maintain-partitions: created ${r.created}, dropped ${r.dropped}`);
+    console.log(`maintain-partitions: created ${r.created}, dropped ${r.dropped}, summarized ${r.summarized}`);
     return 0;
   } catch (e) {
     const why = isLoginError(e) ? await diagnoseLogin(url, ['llm_owner']) : null;

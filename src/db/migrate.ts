@@ -382,12 +382,14 @@ async function ensurePartitionsInTries(c: Client, timeoutMs: number): Promise<nu
 }
 
 export async function maintainPartitions(databaseUrl: string, opts: { dropExpired?: boolean; lockTimeoutMs?: number } = {}):
-  Promise<{ created: number; dropped: number }> {
+  Promise<{ created: number; dropped: number; summarized: number }> {
   return withClient(urlForRole(databaseUrl, 'llm_owner'), async (c) => {
     await setDdlLockTimeout(c, opts.lockTimeoutMs);
     const created = await ensurePartitionsInTries(c, opts.lockTimeoutMs ?? ddlLockTimeoutMs());
     const dropped = opts.dropExpired ? Number((await c.query('select llm_maint.drop_expired_partitions() as n')).rows[0].n) : 0;
-    return { created, dropped };
+    // The BRINs of ended months, their last partial range included, so that the audit views' month filters skip them.
+    const summarized = Number((await c.query('select llm_maint.summarize_ended_months() as n')).rows[0].n);
+    return { created, dropped, summarized };
   });
 }
 

@@ -1,6 +1,6 @@
 -- The audit views say what reserve enforces: spend counts adjustments as the meters do.
 begin;
-select plan(28);
+select plan(36);
 select tests.seed();
 
 /* Spend: charges + adjustments, as the monthly and hourly meters count (finding 1 of the fifteenth review). */
@@ -127,6 +127,40 @@ select ok(pg_temp.plan_of($$select * from llm.reconciliation_drift$$) !~ 'usage_
   'reconciliation_drift: usage_key is inlined, not called per attempt and meter');
 select ok(pg_temp.plan_of($$select * from llm.monthly_spend$$) !~ 'Group Key: x(_\d+)?\.tenant_id, x(_\d+)?\.meter_id',
   'monthly_spend: the cap does not aggregate the usage rows of every subject');
+
+-- (review at scale, 2026-11-27) A filter on a view's month or hour read every partition's every row: the views grouped by
+-- date_trunc(.., 'UTC'), which is STABLE, so no index could hold it (`npm run audit` of one month at 1.2 M attempts over
+-- 12 months: 1.45 s). Now the month and the hour are IMMUTABLE expressions that the reserved_at BRIN summarises.
+select ok(pg_temp.plan_of($$select * from llm.monthly_spend where month_start = '2026-03-01 00:00+00'$$)
+          ~ 'Index Cond: \(\(date_trunc\(''month''::text, \(a(_\d+)?\.reserved_at AT TIME ZONE ''UTC''::text\)\) AT TIME ZONE ''UTC''::text\) = ',
+  'monthly_spend: a filter on month_start is an index condition on the attempts');
+select ok(pg_temp.plan_of($$select * from llm.refusals_by_reason where month_start = '2026-03-01 00:00+00'$$)
+          ~ 'Index Cond: \(\(date_trunc\(''month''::text, \(a(_\d+)?\.reserved_at AT TIME ZONE ''UTC''::text\)\) AT TIME ZONE ''UTC''::text\) = ',
+  'refusals_by_reason: so is its month_start');
+select ok(pg_temp.plan_of($$select * from llm.cache_stats where month_start = '2026-03-01 00:00+00'$$)
+          ~ 'Index Cond: \(\(date_trunc\(''month''::text, \(a(_\d+)?\.reserved_at AT TIME ZONE ''UTC''::text\)\) AT TIME ZONE ''UTC''::text\) = ',
+  'cache_stats: and its month_start');
+select ok(pg_temp.plan_of($$select * from llm.hourly_spend where hour_start > '2026-03-14 10:00+00'$$)
+          ~ 'Index Cond: \(\(date_trunc\(''hour''::text, \(a(_\d+)?\.reserved_at AT TIME ZONE ''UTC''::text\)\) AT TIME ZONE ''UTC''::text\) > ',
+  'hourly_spend: a range of hour_start is an index condition too (the dashboard''s last 48 hours)');
+-- The same months and hours as date_trunc(.., 'UTC'), whatever the session's time zone: a call at 23:30 UTC on the last day of
+-- March is March's and the 23:00 hour's, also for a DBA in UTC+14 (where it is already April) or UTC-10.
+select tests.freeze_clock('2026-03-31 23:30:00+00');
+select tests.call(tests.tenant_b(), tests.user_b1(), 'month-edge');
+select tests.settle(tests.request_pk('month-edge'), 1, 'ok', 1000, 0, 500);
+set local timezone = 'Pacific/Kiritimati';
+select results_eq($$select month_start, spent_micros from llm.monthly_spend where tenant_id = tests.tenant_b() and user_id is null order by 1$$,
+  $$values ('2026-03-01 00:00+00'::timestamptz, 32000::bigint)$$,
+  'in UTC+14, the call of 23:30 UTC on March 31 counts in March (UTC), with B''s debit: 25 000 + 7 000');
+select results_eq($$select hour_start, calls from llm.hourly_spend where tenant_id = tests.tenant_b() and calls > 0$$,
+  $$values ('2026-03-31 23:00+00'::timestamptz, 1::bigint)$$, 'and in the 23:00 UTC hour');
+set local timezone = 'Pacific/Honolulu';
+select results_eq($$select month_start, spent_micros from llm.monthly_spend where tenant_id = tests.tenant_b() and user_id is null order by 1$$,
+  $$values ('2026-03-01 00:00+00'::timestamptz, 32000::bigint)$$, 'in UTC-10 too');
+select is((select count(*) from llm.calls c where c.tenant_id = tests.tenant_b()
+            and (date_trunc('month', c.reserved_at at time zone 'UTC') at time zone 'UTC') is distinct from date_trunc('month', c.reserved_at, 'UTC')),
+  0::bigint, 'the immutable month is date_trunc(''month'', reserved_at, ''UTC'') for every call');
+reset timezone;
 
 select * from finish();
 rollback;

@@ -11,8 +11,8 @@ select is_empty($$select * from llm.role_settings_drift where parameter <> 'extr
   'right after migrate, the runtime roles'' defaults are exactly the declared ones (sql/bootstrap/roles.sql and sql/api/115 agree)');
 select results_eq($$
   select parameter, value from llm_private.declared_role_settings() where role_name = 'llm_viewer' order by 1
-$$, $$values ('default_transaction_read_only', 'on'), ('idle_in_transaction_session_timeout', '60s'), ('statement_timeout', '60s')$$,
-  'the declared list: llm_viewer is read-only, with its timeouts');
+$$, $$values ('default_transaction_read_only', 'on'), ('idle_in_transaction_session_timeout', '60s'), ('jit', 'off'), ('statement_timeout', '60s')$$,
+  'the declared list: llm_viewer is read-only, with its timeouts, without JIT');
 
 -- The attack, as the application's login: in this database, then role-wide.
 select tests.act_as_role('llm_app');

@@ -311,6 +311,7 @@ $$values
   ('function llm.validate_payload(jsonb) | llm_app=EXECUTE llm_auditor=EXECUTE llm_operator=EXECUTE'),
   ('function llm_maint.drop_expired_partitions()'),
   ('function llm_maint.ensure_partitions()'),
+  ('function llm_maint.summarize_ended_months()'),
   ('function llm_private.active_shutoff(uuid,uuid,timestamp with time zone) | llm_money=EXECUTE llm_operator=EXECUTE'),
   ('function llm_private.answered_cost_micros(text,text,timestamp with time zone,integer,integer,integer) | llm_money=EXECUTE'),
   ('function llm_private.answered_model_names(text) | llm_money=EXECUTE'),

@@ -273,7 +273,8 @@ test('the roles step sets connection limits on the read-only logins only: a limi
 test('a migration waits at most LLM_DDL_LOCK_TIMEOUT_MS for a table a transaction keeps open, then stops having changed nothing', async () => {
   // (review of the upgrade path, 2026-11-26) Only the replay and partition maintenance bounded their wait: a migration's
   // ALTER TABLE waited behind one session left open on provider_breakers (25 s, until killed), and every reserve, which
-  // reads the breaker, queued behind it. The last migration is made pending again (000036: data only, idempotent).
+  // reads the breaker, queued behind it. The last migration is made pending again (000037: it drops and creates the
+  // attempts' BRIN and creates a function, idempotent; it waits for the ACCESS SHARE lock held below on the attempts).
   const admin = new Client({ connectionString: url });
   const holder = new Client({ connectionString: url });
   await admin.connect();
@@ -284,7 +285,7 @@ test('a migration waits at most LLM_DDL_LOCK_TIMEOUT_MS for a table a transactio
     const applied = await count();
     await admin.query('delete from graphile_migrate.migrations where filename = (select max(filename) from graphile_migrate.migrations)');
     await holder.query('begin');
-    await holder.query('lock table llm_private.provider_breakers in access share mode');
+    await holder.query('lock table llm_private.attempts in access share mode');
     process.env.LLM_DDL_LOCK_TIMEOUT_MS = '300';
     const started = Date.now();
     await expect(migrateCommitted(url)).rejects.toMatchObject({ code: '55P03', message: expect.stringMatching(/LLM_DDL_LOCK_TIMEOUT_MS/) });
