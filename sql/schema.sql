@@ -7582,7 +7582,7 @@ CREATE VIEW llm.reconciliation_drift WITH (security_invoker='true') AS
              CROSS JOIN LATERAL unnest(a.meter_ids) mid(mid))
              JOIN llm_private.meters m_1 ON ((m_1.id = mid.mid)))
              CROSS JOIN LATERAL llm_private.usage_key(m_1.scope, m_1."window", m_1.shards, a.tenant_id, a.user_id, q.budget_scope, b.started_at, a.reserved_at) k(k_tenant, k_user, k_scope, k_period, k_shard))
-          WHERE (a.request_pk >= (((llm_private.month_index(llm_private.now()) - 2))::bigint << 40))
+          WHERE ((a.request_pk >= ( SELECT (((llm_private.month_index(llm_private.now()) - 2))::bigint << 40))) AND (q.id >= ( SELECT (((llm_private.month_index(llm_private.now()) - 2))::bigint << 40))) AND (a.reserved_at >= ( SELECT (date_trunc('month'::text, llm_private.now(), 'UTC'::text) - '1 mon'::interval))))
           GROUP BY k.k_tenant, m_1.id, k.k_user, k.k_scope, k.k_period, k.k_shard
         UNION ALL
          SELECT k.k_tenant,
@@ -7597,6 +7597,7 @@ CREATE VIEW llm.reconciliation_drift WITH (security_invoker='true') AS
              CROSS JOIN LATERAL unnest(x.meter_ids) mid(mid))
              JOIN llm_private.meters m_1 ON ((m_1.id = mid.mid)))
              CROSS JOIN LATERAL llm_private.usage_key(m_1.scope, m_1."window", m_1.shards, x.tenant_id, x.user_id, ''::text, NULL::timestamp with time zone, x.effective_at) k(k_tenant, k_user, k_scope, k_period, k_shard))
+          WHERE (x.effective_at >= ( SELECT (date_trunc('month'::text, llm_private.now(), 'UTC'::text) - '1 mon'::interval)))
           GROUP BY k.k_tenant, m_1.id, k.k_user, k.k_scope, k.k_period, k.k_shard
         ), expected_total AS (
          SELECT e_1.k_tenant,
@@ -7623,7 +7624,7 @@ CREATE VIEW llm.reconciliation_drift WITH (security_invoker='true') AS
             u_1.spent,
             u_1.next_alert_at
            FROM llm_private.usage u_1
-          WHERE (u_1.period_start >= (date_trunc('month'::text, llm_private.now(), 'UTC'::text) - '1 mon'::interval))
+          WHERE (u_1.period_start >= ( SELECT (date_trunc('month'::text, llm_private.now(), 'UTC'::text) - '1 mon'::interval)))
         )
  SELECT
         CASE
@@ -7655,7 +7656,7 @@ CREATE VIEW llm.reconciliation_drift WITH (security_invoker='true') AS
             expected_total.held,
             expected_total.spent
            FROM expected_total
-          WHERE (expected_total.k_period >= (date_trunc('month'::text, llm_private.now(), 'UTC'::text) - '1 mon'::interval))) e ON (((e.k_tenant = u.tenant_id) AND (e.meter_id = u.meter_id) AND (e.k_user = u.user_id) AND (e.k_scope = u.budget_scope) AND (e.k_period = u.period_start) AND (e.k_shard = u.shard))))
+          WHERE (expected_total.k_period >= ( SELECT (date_trunc('month'::text, llm_private.now(), 'UTC'::text) - '1 mon'::interval)))) e ON (((e.k_tenant = u.tenant_id) AND (e.meter_id = u.meter_id) AND (e.k_user = u.user_id) AND (e.k_scope = u.budget_scope) AND (e.k_period = u.period_start) AND (e.k_shard = u.shard))))
      JOIN llm_private.meters m ON ((m.id = COALESCE(u.meter_id, e.meter_id))))
   WHERE ((u.meter_id IS NULL) OR (u.held <> COALESCE(e.held, (0)::bigint)) OR (u.spent <> COALESCE(e.spent, (0)::bigint)));
 

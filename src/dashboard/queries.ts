@@ -65,15 +65,15 @@ export type SectionRows = { [K in SectionName]: z.infer<(typeof SECTIONS)[K]['ro
 
 /** The metrics' aggregates over the audit views (exported for the test that pins which views it reads). */
 export const METRICS_SQL = `
-select (select count(*) from llm.open_holds) as open_holds,
-       (select count(*) from llm.open_holds where overdue) as holds_overdue,
+select h.open_holds, h.holds_overdue,
        (select count(*) from llm.reconciliation_drift) as drift_rows,
        (select count(*) from llm.role_settings_drift) as role_settings_drift,
        (select coalesce(json_agg(json_build_object('threshold', t, 'n', n)), '[]')
           from (select trim_scale(threshold_pct::numeric)::text as t, count(*) as n from llm.alerts group by 1) a) as alerts,
        (select coalesce(json_agg(json_build_object('scope', scope, 'ratio', r)), '[]')
           from (select scope, max(used_pct) / 100 as r from llm.limit_usage where current and used_pct is not null group by 1) u) as used_ratio_max,
-       (select coalesce(json_agg(json_build_object('model_ref', model_ref, 'state', state)), '[]') from llm.breaker_state) as breakers`;
+       (select coalesce(json_agg(json_build_object('model_ref', model_ref, 'state', state)), '[]') from llm.breaker_state) as breakers
+  from (select count(*) as open_holds, count(*) filter (where overdue) as holds_overdue from llm.open_holds) h`;
 
 /** Reads the given sections (and nothing else) in one read-only transaction as llm_viewer, and the database's now(). */
 export async function loadSections<N extends SectionName>(pool: Pool, names: readonly N[], tenantId: string | null):
