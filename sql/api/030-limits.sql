@@ -84,20 +84,35 @@ comment on function llm_private.applicable_limits(uuid, uuid, llm_private.endpoi
  * the audit views and llm.evaluate_limits read this instead, so that a limit set, ended or expired since shows at once.
  * (The two must rank alike: applicable_limits is the reserve's hot path and keeps its own query.)
  */
+/*
+ * The limit in effect, as a set of at most one row and without a SET clause (every name schema-qualified), so that a view
+ * over many subjects inlines it as a join instead of calling it once per subject: llm.limit_usage's current rows at 10^5
+ * users spent most of their time in those calls (review at scale, 2026-11-27). limit_in_effect is this, as one row.
+ */
+create or replace function llm_private.limits_in_effect(p_meter_id smallint, k_tenant uuid, k_user uuid, p_at timestamptz)
+  returns setof llm_private.limits
+  language sql stable
+as $$
+  select x.* from llm_private.limits x join llm_private.meters m on m.id operator(pg_catalog.=) x.meter_id
+   where x.meter_id operator(pg_catalog.=) p_meter_id
+     -- (three exact ranges of limits_meter_idx, as in applicable_limits)
+     and ((x.tenant_id is null and x.user_id is null) or (x.tenant_id operator(pg_catalog.=) k_tenant and x.user_id is null)
+          or (x.tenant_id operator(pg_catalog.=) k_tenant and x.user_id operator(pg_catalog.=) k_user))
+     and x.valid_from operator(pg_catalog.<=) p_at and x.valid_until operator(pg_catalog.>) p_at
+     and (m.disabled_at is null or m.disabled_at operator(pg_catalog.>) p_at)
+   order by (x.user_id is not null) desc, (x.tenant_id is not null) desc,
+            (x.valid_until operator(pg_catalog.<) 'infinity'::pg_catalog.timestamptz) desc, x.id desc
+   limit 1
+$$;
+comment on function llm_private.limits_in_effect(smallint, uuid, uuid, timestamptz) is
+  'llm_private.limit_in_effect as a set of at most one row, inlined into the views that read it for many subjects (llm.limit_usage).';
+
 create or replace function llm_private.limit_in_effect(p_meter_id smallint, k_tenant uuid, k_user uuid, p_at timestamptz)
   returns llm_private.limits
   language sql stable
   set search_path = pg_catalog
 as $$
-  select x.* from llm_private.limits x join llm_private.meters m on m.id = x.meter_id
-   where x.meter_id = p_meter_id
-     -- (three exact ranges of limits_meter_idx, as in applicable_limits)
-     and ((x.tenant_id is null and x.user_id is null) or (x.tenant_id = k_tenant and x.user_id is null)
-          or (x.tenant_id = k_tenant and x.user_id = k_user))
-     and x.valid_from <= p_at and x.valid_until > p_at
-     and (m.disabled_at is null or m.disabled_at > p_at)
-   order by (x.user_id is not null) desc, (x.tenant_id is not null) desc, (x.valid_until < 'infinity') desc, x.id desc
-   limit 1
+  select e.* from llm_private.limits_in_effect(p_meter_id, k_tenant, k_user, p_at) e
 $$;
 comment on function llm_private.limit_in_effect(smallint, uuid, uuid, timestamptz) is
   'The limit in effect at p_at on a usage subject (meter, tenant or nil, user or nil), ranked as llm_private.applicable_limits ranks (user over tenant over everyone, temporary over permanent, newest); NULL when none applies (the meter then does not apply to the subject).';
@@ -217,7 +232,7 @@ comment on function llm_private.charged_amount(llm_private.limit_unit, llm_priva
 grant execute on function llm_private.period_start(llm_private.limit_window, timestamptz),
   llm_private.period_end(llm_private.limit_window, timestamptz),
   llm_private.applicable_limits(uuid, uuid, llm_private.endpoint, text, text, boolean, timestamptz),
-  llm_private.limit_in_effect(smallint, uuid, uuid, timestamptz),
+  llm_private.limit_in_effect(smallint, uuid, uuid, timestamptz), llm_private.limits_in_effect(smallint, uuid, uuid, timestamptz),
   llm_private.usage_shard(llm_private.limit_scope, smallint, uuid, uuid),
   llm_private.usage_key(llm_private.limit_scope, llm_private.limit_window, smallint, uuid, uuid, text, timestamptz, timestamptz),
   llm_private.held_amount(llm_private.limit_unit, llm_private.attempts), llm_private.charged_amount(llm_private.limit_unit, llm_private.attempts),
@@ -229,7 +244,7 @@ grant execute on function llm_private.period_start(llm_private.limit_window, tim
 grant execute on function llm_private.period_start(llm_private.limit_window, timestamptz),
   llm_private.period_end(llm_private.limit_window, timestamptz),
   llm_private.applicable_limits(uuid, uuid, llm_private.endpoint, text, text, boolean, timestamptz),
-  llm_private.limit_in_effect(smallint, uuid, uuid, timestamptz),
+  llm_private.limits_in_effect(smallint, uuid, uuid, timestamptz),
   llm_private.usage_key(llm_private.limit_scope, llm_private.limit_window, smallint, uuid, uuid, text, timestamptz, timestamptz),
   llm_private.usage_shard(llm_private.limit_scope, smallint, uuid, uuid),
   llm_private.held_amount(llm_private.limit_unit, bigint, integer, integer, llm_private.purpose),

@@ -18,7 +18,9 @@ async function main(): Promise<number> {
   }
   try {
     const r = await maintainPartitions(url, { dropExpired: true });
-    console.log(`maintain-partitions: created ${r.created}, dropped ${r.dropped}, summarized ${r.summarized}`);
+    console.log(`maintain-partitions: created ${r.created}, dropped ${r.dropped}, ` +
+      (r.summarized === null ? 'summarized nothing (this database predates llm_maint.summarize_ended_months: run npm run migrate)'
+        : `summarized ${r.summarized}`));
     return 0;
   } catch (e) {
     const why = isLoginError(e) ? await diagnoseLogin(url, ['llm_owner']) : null;

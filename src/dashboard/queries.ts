@@ -79,7 +79,9 @@ select h.open_holds, h.holds_overdue,
 export async function loadSections<N extends SectionName>(pool: Pool, names: readonly N[], tenantId: string | null):
   Promise<{ readAt: Date; rows: Pick<SectionRows, N> }> {
   return withRole(pool, 'llm_viewer', async (c) => {
-    const { rows: head } = await c.query(`select set_config('transaction_read_only', 'on', true), now() as read_at`);
+    // JIT off for the read: compiling these plans took seconds (a role's own default does not apply after SET ROLE).
+    const { rows: head } = await c.query(
+      `select set_config('transaction_read_only', 'on', true), set_config('jit', 'off', true), now() as read_at`);
     const out = {} as Record<SectionName, unknown[]>;
     for (const name of names) {
       const { sql, row } = SECTIONS[name];
@@ -92,7 +94,7 @@ export async function loadSections<N extends SectionName>(pool: Pool, names: rea
 /** The aggregates the metrics export, in one query (as llm_viewer, or llm_operator where it may read the views). */
 export async function loadMetricsSnapshot(pool: Pool, role: 'llm_viewer' | 'llm_operator' = 'llm_viewer'): Promise<rows.MetricsSnapshot> {
   return withRole(pool, role, async (c) => {
-    await c.query(`select set_config('transaction_read_only', 'on', true)`);
+    await c.query(`select set_config('transaction_read_only', 'on', true), set_config('jit', 'off', true)`);
     return rows.metricsSnapshotRow.parse((await c.query(METRICS_SQL)).rows[0]);
   });
 }

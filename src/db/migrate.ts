@@ -382,13 +382,15 @@ async function ensurePartitionsInTries(c: Client, timeoutMs: number): Promise<nu
 }
 
 export async function maintainPartitions(databaseUrl: string, opts: { dropExpired?: boolean; lockTimeoutMs?: number } = {}):
-  Promise<{ created: number; dropped: number; summarized: number }> {
+  Promise<{ created: number; dropped: number; summarized: number | null }> {
   return withClient(urlForRole(databaseUrl, 'llm_owner'), async (c) => {
     await setDdlLockTimeout(c, opts.lockTimeoutMs);
     const created = await ensurePartitionsInTries(c, opts.lockTimeoutMs ?? ddlLockTimeoutMs());
     const dropped = opts.dropExpired ? Number((await c.query('select llm_maint.drop_expired_partitions() as n')).rows[0].n) : 0;
-    // The BRINs of ended months, their last partial range included, so that the audit views' month filters skip them.
-    const summarized = Number((await c.query('select llm_maint.summarize_ended_months() as n')).rows[0].n);
+    // The BRINs of ended months, their last partial range included, so that the audit views' month filters skip them. A
+    // database not yet migrated to 000037 has no such function: null (the CLI says to migrate), the rest is done.
+    const { rows: fn } = await c.query(`select to_regprocedure('llm_maint.summarize_ended_months()') is not null as ok`);
+    const summarized = fn[0].ok ? Number((await c.query('select llm_maint.summarize_ended_months() as n')).rows[0].n) : null;
     return { created, dropped, summarized };
   });
 }

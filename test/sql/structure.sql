@@ -30,9 +30,10 @@ select is_empty($$
    where n.nspname in ('llm', 'llm_private', 'llm_queue', 'llm_maint')
      and not exists (select 1 from pg_depend d where d.objid = p.oid and d.deptype = 'e')
      and not exists (select 1 from unnest(coalesce(p.proconfig, '{}')) c where c like 'search_path=%')
+     -- (a qualified relation may carry an alias: removed with it; what follows FROM or JOIN then is a keyword or nothing)
      and not (p.prolang = (select oid from pg_language where lanname = 'sql') and not p.prosecdef
-              and regexp_replace(p.prosrc, '(pg_catalog|llm_private|llm)\.[a-z_0-9]+|OPERATOR\(pg_catalog\.[^)]+\)|''[^'']*''|::pg_catalog\.[a-z0-9_]+|"[a-z_]+"', '', 'g')
-                  !~ '\m(from|join)\s+[a-z]' )
+              and regexp_replace(p.prosrc, '(pg_catalog|llm_private|llm)\.[a-z_0-9]+(\s+(as\s+)?(?!(on|where|join|left|right|inner|full|cross|lateral|order|group|limit|union)\M)[a-z_][a-z_0-9]*)?|OPERATOR\(pg_catalog\.[^)]+\)|''[^'']*''|::pg_catalog\.[a-z0-9_]+|"[a-z_]+"', '', 'g')
+                  !~ '\m(from|join)\s+(lateral\s+)?(?!(join|left|right|inner|full|cross|on|where|lateral)\M)[a-z]' )
      and p.oid not in ('llm_private.current_tenant_id()'::regprocedure, 'llm_private.current_user_id()'::regprocedure)
 $$, 'every function pins search_path, except inlinable SQL functions whose every name is schema-qualified, and the two money context helpers (below)');
 select is_empty($$
@@ -345,7 +346,8 @@ $$values
   ('function llm_private.hmac_pads(bytea) | llm_app=EXECUTE llm_operator=EXECUTE'),
   ('function llm_private.hmac_sha256(bytea,bytea,bytea) | llm_app=EXECUTE llm_operator=EXECUTE'),
   ('function llm_private.is_asked_model(text,text) | llm_money=EXECUTE'),
-  ('function llm_private.limit_in_effect(smallint,uuid,uuid,timestamp with time zone) | llm_app=EXECUTE llm_auditor=EXECUTE llm_money=EXECUTE llm_operator=EXECUTE llm_viewer=EXECUTE'),
+  ('function llm_private.limit_in_effect(smallint,uuid,uuid,timestamp with time zone) | llm_app=EXECUTE llm_auditor=EXECUTE llm_money=EXECUTE llm_operator=EXECUTE'),
+  ('function llm_private.limits_in_effect(smallint,uuid,uuid,timestamp with time zone) | llm_app=EXECUTE llm_auditor=EXECUTE llm_money=EXECUTE llm_operator=EXECUTE llm_viewer=EXECUTE'),
   ('function llm_private.live_cache_entry(uuid,uuid,text,timestamp with time zone) | llm_money=EXECUTE llm_operator=EXECUTE'),
   ('function llm_private.lock_claim(uuid,text,text) | llm_app=EXECUTE'),
   ('function llm_private.lock_salt(uuid) | llm_app=EXECUTE llm_money=EXECUTE'),
