@@ -6703,10 +6703,19 @@ COMMENT ON COLUMN llm_private.usage.spent IS 'Charges of settled and expired att
 COMMENT ON COLUMN llm_private.usage.next_alert_at IS 'The spent level (on this shard) at which the next alert percentage or shutoff trip must be checked; below it a settle does not look at the limit.';
 
 --
--- Name: limit_usage; Type: VIEW; Schema: llm; Owner: llm_owner
+-- Name: limit_usage_rows; Type: VIEW; Schema: llm_private; Owner: llm_owner
 --
 
-CREATE VIEW llm.limit_usage WITH (security_invoker='true') AS
+CREATE VIEW llm_private.limit_usage_rows WITH (security_invoker='true') AS
+ WITH clock AS MATERIALIZED (
+         SELECT llm_private.now() AS now
+        ), recent_scopes AS (
+         SELECT DISTINCT r.tenant_id,
+            r.budget_scope
+           FROM llm_private.requests r
+          WHERE ((r.budget_scope IS NOT NULL) AND (r.created_at > ( SELECT (k.now - '24:00:00'::interval)
+                   FROM clock k)))
+        )
  SELECT lim.limit_id,
     m.name AS meter_name,
     (m.scope)::text AS scope,
@@ -6725,11 +6734,13 @@ CREATE VIEW llm.limit_usage WITH (security_invoker='true') AS
             WHEN (lim.cap > 0) THEN round(((100.0 * ((u.held + u.spent))::numeric) / (lim.cap)::numeric), 2)
             ELSE NULL::numeric
         END AS used_pct,
-    (u.may_be_current AND (u.period_start <= c.now) AND (pe.period_end > c.now) AND ((m."window" <> 'budget_scope'::llm_private.limit_window) OR (EXISTS ( SELECT 1
-           FROM llm_private.requests r
-          WHERE ((r.tenant_id = u.tenant_id) AND (r.budget_scope = u.budget_scope) AND (r.created_at > (c.now - '24:00:00'::interval))))))) AS current
-   FROM (((((((( SELECT llm_private.now() AS now
-         OFFSET 0) c
+    (u.may_be_current AND (u.period_start <= c.now) AND (pe.period_end > c.now) AND ((m."window" <> 'budget_scope'::llm_private.limit_window) OR ((u.tenant_id, u.budget_scope) IN ( SELECT s.tenant_id,
+            s.budget_scope
+           FROM recent_scopes s)))) AS current,
+    u.tenant_id AS k_tenant,
+    u.budget_scope AS k_scope,
+    u.meter_id
+   FROM (((((((clock c
      CROSS JOIN ( SELECT x.tenant_id,
             x.meter_id,
             x.user_id,
@@ -6741,7 +6752,8 @@ CREATE VIEW llm.limit_usage WITH (security_invoker='true') AS
             (sum(x.spent))::bigint AS spent,
             true AS may_be_current
            FROM llm_private.usage x
-          WHERE ((x.period_start >= ( SELECT LEAST(date_trunc('week'::text, llm_private.now(), 'UTC'::text), date_trunc('quarter'::text, llm_private.now(), 'UTC'::text)) AS "least")) OR (x.period_start = '-infinity'::timestamp with time zone))
+          WHERE ((x.period_start >= ( SELECT LEAST(date_trunc('week'::text, k.now, 'UTC'::text), date_trunc('quarter'::text, k.now, 'UTC'::text)) AS "least"
+                   FROM clock k)) OR (x.period_start = '-infinity'::timestamp with time zone))
           GROUP BY x.tenant_id, x.meter_id, x.user_id, x.budget_scope, x.period_start
         UNION ALL
          SELECT x.tenant_id,
@@ -6755,10 +6767,10 @@ CREATE VIEW llm.limit_usage WITH (security_invoker='true') AS
             (sum(x.spent))::bigint AS sum,
             true
            FROM llm_private.usage x
-          WHERE ((x.period_start < ( SELECT LEAST(date_trunc('week'::text, llm_private.now(), 'UTC'::text), date_trunc('quarter'::text, llm_private.now(), 'UTC'::text)) AS "least")) AND (x.period_start <> '-infinity'::timestamp with time zone) AND (x.budget_scope <> ''::text) AND ((x.tenant_id, x.budget_scope) IN ( SELECT r.tenant_id,
+          WHERE ((x.period_start < ( SELECT LEAST(date_trunc('week'::text, k.now, 'UTC'::text), date_trunc('quarter'::text, k.now, 'UTC'::text)) AS "least"
+                   FROM clock k)) AND (x.period_start <> '-infinity'::timestamp with time zone) AND (x.budget_scope <> ''::text) AND ((x.tenant_id, x.budget_scope) IN ( SELECT r.tenant_id,
                     r.budget_scope
-                   FROM llm_private.requests r
-                  WHERE ((r.budget_scope IS NOT NULL) AND (r.created_at > ( SELECT (llm_private.now() - '24:00:00'::interval)))))))
+                   FROM recent_scopes r)))
           GROUP BY x.tenant_id, x.meter_id, x.user_id, x.budget_scope, x.period_start
         UNION ALL
          SELECT x.tenant_id,
@@ -6772,10 +6784,10 @@ CREATE VIEW llm.limit_usage WITH (security_invoker='true') AS
             (sum(x.spent))::bigint AS sum,
             false
            FROM llm_private.usage x
-          WHERE ((x.period_start < ( SELECT LEAST(date_trunc('week'::text, llm_private.now(), 'UTC'::text), date_trunc('quarter'::text, llm_private.now(), 'UTC'::text)) AS "least")) AND (x.period_start <> '-infinity'::timestamp with time zone) AND (NOT ((x.budget_scope <> ''::text) AND ((x.tenant_id, x.budget_scope) IN ( SELECT r.tenant_id,
+          WHERE ((x.period_start < ( SELECT LEAST(date_trunc('week'::text, k.now, 'UTC'::text), date_trunc('quarter'::text, k.now, 'UTC'::text)) AS "least"
+                   FROM clock k)) AND (x.period_start <> '-infinity'::timestamp with time zone) AND (NOT ((x.budget_scope <> ''::text) AND ((x.tenant_id, x.budget_scope) IN ( SELECT r.tenant_id,
                     r.budget_scope
-                   FROM llm_private.requests r
-                  WHERE ((r.budget_scope IS NOT NULL) AND (r.created_at > ( SELECT (llm_private.now() - '24:00:00'::interval)))))))))
+                   FROM recent_scopes r)))))
           GROUP BY x.tenant_id, x.meter_id, x.user_id, x.budget_scope, x.period_start) u)
      JOIN llm_private.meters m ON ((m.id = u.meter_id)))
      LEFT JOIN llm_private.limits l ON ((l.id = u.limit_id)))
@@ -6798,13 +6810,13 @@ CREATE VIEW llm.limit_usage WITH (security_invoker='true') AS
             l.kind
           WHERE (NOT ((u.period_start <= c.now) AND (llm_private.period_end(m."window", u.period_start) > c.now)))) lim);
 
-ALTER TABLE llm.limit_usage OWNER TO llm_owner;
+ALTER TABLE llm_private.limit_usage_rows OWNER TO llm_owner;
 
 --
--- Name: VIEW limit_usage; Type: COMMENT; Schema: llm; Owner: llm_owner
+-- Name: VIEW limit_usage_rows; Type: COMMENT; Schema: llm_private; Owner: llm_owner
 --
 
-COMMENT ON VIEW llm.limit_usage IS 'Usage against each limit, per subject (tenant, user, budget scope) and period, summed over escrow shards. limit_id, cap, kind and used_pct: in a period that contains now, the limit in effect now for the subject (llm_private.limit_in_effect: user over tenant over everyone, temporary over permanent, newest; NULL when none applies any more), which the next reserve applies; in a past period, the limit its usage was last held under. period_end of a budget scope = its deadline (llm.budget_scopes.deadline_at; infinity without one). current = the period contains now; a budget scope only until its deadline and while a request of it was enqueued in the last 24 hours (an idle or finished scope is not current).';
+COMMENT ON VIEW llm_private.limit_usage_rows IS 'llm.limit_usage with the raw key of each row (k_tenant, k_scope, meter_id), for lookups of one subject (llm.budget_scopes).';
 
 --
 -- Name: budget_scopes; Type: VIEW; Schema: llm; Owner: llm_owner
@@ -6832,9 +6844,9 @@ CREATE VIEW llm.budget_scopes WITH (security_invoker='true') AS
      LEFT JOIN LATERAL ( SELECT lu.cap,
             lu.spent,
             lu.held
-           FROM (llm.limit_usage lu
-             JOIN llm_private.meters m ON ((m.name = lu.meter_name)))
-          WHERE ((lu.tenant_id = b.tenant_id) AND (lu.budget_scope = b.scope_key) AND (lu.unit = 'micros'::text))
+           FROM (llm_private.limit_usage_rows lu
+             JOIN llm_private.meters m ON ((m.id = lu.meter_id)))
+          WHERE ((lu.k_tenant = b.tenant_id) AND (lu.k_scope = b.scope_key) AND (lu.unit = 'micros'::text))
           ORDER BY
                 CASE
                     WHEN (m.endpoint = q0.endpoint) THEN 0
@@ -6844,9 +6856,9 @@ CREATE VIEW llm.budget_scopes WITH (security_invoker='true') AS
          LIMIT 1) bm ON (true))
      LEFT JOIN LATERAL ( SELECT lu.cap,
             (lu.spent + lu.held) AS used
-           FROM (llm.limit_usage lu
-             JOIN llm_private.meters m ON ((m.name = lu.meter_name)))
-          WHERE ((lu.tenant_id = b.tenant_id) AND (lu.budget_scope = b.scope_key) AND (lu.unit = 'calls'::text))
+           FROM (llm_private.limit_usage_rows lu
+             JOIN llm_private.meters m ON ((m.id = lu.meter_id)))
+          WHERE ((lu.k_tenant = b.tenant_id) AND (lu.k_scope = b.scope_key) AND (lu.unit = 'calls'::text))
           ORDER BY
                 CASE
                     WHEN (m.endpoint = q0.endpoint) THEN 0
@@ -7380,6 +7392,37 @@ ALTER TABLE llm.hourly_spend OWNER TO llm_owner;
 COMMENT ON VIEW llm.hourly_spend IS 'Spend and provider calls per tenant per clock hour (UTC). spent_micros = charges of the calls reserved in the hour + adjustments effective in it (what an hourly meter counts); adjusted_micros = the adjustments'' part; calls = attempts settled or expired.';
 
 --
+-- Name: limit_usage; Type: VIEW; Schema: llm; Owner: llm_owner
+--
+
+CREATE VIEW llm.limit_usage WITH (security_invoker='true') AS
+ SELECT r.limit_id,
+    r.meter_name,
+    r.scope,
+    r."window",
+    r.unit,
+    r.tenant_id,
+    r.user_id,
+    r.budget_scope,
+    r.period_start,
+    r.period_end,
+    r.cap,
+    r.kind,
+    r.held,
+    r.spent,
+    r.used_pct,
+    r.current
+   FROM llm_private.limit_usage_rows r;
+
+ALTER TABLE llm.limit_usage OWNER TO llm_owner;
+
+--
+-- Name: VIEW limit_usage; Type: COMMENT; Schema: llm; Owner: llm_owner
+--
+
+COMMENT ON VIEW llm.limit_usage IS 'Usage against each limit, per subject (tenant, user, budget scope) and period, summed over escrow shards. limit_id, cap, kind and used_pct: in a period that contains now, the limit in effect now for the subject (llm_private.limit_in_effect: user over tenant over everyone, temporary over permanent, newest; NULL when none applies any more), which the next reserve applies; in a past period, the limit its usage was last held under. period_end of a budget scope = its deadline (llm.budget_scopes.deadline_at; infinity without one). current = the period contains now; a budget scope only until its deadline and while a request of it was enqueued in the last 24 hours (an idle or finished scope is not current).';
+
+--
 -- Name: limits; Type: VIEW; Schema: llm; Owner: llm_owner
 --
 
@@ -7651,7 +7694,7 @@ CREATE VIEW llm.reconciliation_drift WITH (security_invoker='true') AS
              CROSS JOIN LATERAL unnest(a.meter_ids) mid(mid))
              JOIN llm_private.meters m_1 ON ((m_1.id = mid.mid)))
              CROSS JOIN LATERAL llm_private.usage_key(m_1.scope, m_1."window", m_1.shards, a.tenant_id, a.user_id, q.budget_scope, b.started_at, a.reserved_at) k(k_tenant, k_user, k_scope, k_period, k_shard))
-          WHERE ((a.request_pk >= ( SELECT (((llm_private.month_index(llm_private.now()) - 2))::bigint << 40))) AND (q.id >= ( SELECT (((llm_private.month_index(llm_private.now()) - 2))::bigint << 40))) AND (a.reserved_at >= ( SELECT (date_trunc('month'::text, llm_private.now(), 'UTC'::text) - '1 mon'::interval))))
+          WHERE ((a.request_pk >= ( SELECT (((llm_private.month_index(llm_private.now()) - 2))::bigint << 40))) AND (q.id >= ( SELECT (((llm_private.month_index(llm_private.now()) - 2))::bigint << 40))))
           GROUP BY k.k_tenant, m_1.id, k.k_user, k.k_scope, k.k_period, k.k_shard
         UNION ALL
          SELECT k.k_tenant,
@@ -12234,12 +12277,12 @@ GRANT UPDATE(next_alert_at) ON TABLE llm_private.usage TO llm_money;
 GRANT UPDATE(next_alert_at) ON TABLE llm_private.usage TO llm_operator;
 
 --
--- Name: TABLE limit_usage; Type: ACL; Schema: llm; Owner: llm_owner
+-- Name: TABLE limit_usage_rows; Type: ACL; Schema: llm_private; Owner: llm_owner
 --
 
-GRANT SELECT ON TABLE llm.limit_usage TO llm_auditor;
-GRANT SELECT ON TABLE llm.limit_usage TO llm_viewer;
-GRANT SELECT ON TABLE llm.limit_usage TO llm_operator;
+GRANT SELECT ON TABLE llm_private.limit_usage_rows TO llm_auditor;
+GRANT SELECT ON TABLE llm_private.limit_usage_rows TO llm_viewer;
+GRANT SELECT ON TABLE llm_private.limit_usage_rows TO llm_operator;
 
 --
 -- Name: TABLE budget_scopes; Type: ACL; Schema: llm; Owner: llm_owner
@@ -12534,6 +12577,14 @@ GRANT SELECT ON TABLE llm.final_outputs TO llm_auditor;
 GRANT SELECT ON TABLE llm.hourly_spend TO llm_auditor;
 GRANT SELECT ON TABLE llm.hourly_spend TO llm_viewer;
 GRANT SELECT ON TABLE llm.hourly_spend TO llm_operator;
+
+--
+-- Name: TABLE limit_usage; Type: ACL; Schema: llm; Owner: llm_owner
+--
+
+GRANT SELECT ON TABLE llm.limit_usage TO llm_auditor;
+GRANT SELECT ON TABLE llm.limit_usage TO llm_viewer;
+GRANT SELECT ON TABLE llm.limit_usage TO llm_operator;
 
 --
 -- Name: TABLE limits; Type: ACL; Schema: llm; Owner: llm_owner

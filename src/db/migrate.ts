@@ -120,10 +120,23 @@ async function lockForReplay(c: Client, files: { sql: string }[]): Promise<void>
       where n.nspname = 'llm_private' and c.relkind in ('r', 'p', 'v') and not c.relispartition
         and (c.relname = any($1) or exists (select 1 from pg_trigger t where t.tgrelid = c.oid and not t.tgisinternal))`, [[...named]]);
   const rels = rows[0]?.rels;
+  // The views sql/api creates in llm_private without a trigger of their own (their readers are the views of schema llm):
+  // dropped with schema llm, since they may depend on the private functions the replay drops and re-creates. Views with
+  // an INSTEAD OF trigger (the command views) name no such function and stay, their triggers replaced in place.
+  const privateViews = new Set<string>();
+  for (const f of files) {
+    for (const m of f.sql.matchAll(/create\s+or\s+replace\s+view\s+llm_private\.([a-z_0-9]+)/gi)) privateViews.add(m[1]!.toLowerCase());
+  }
+  const { rows: plain } = await c.query<{ drops: string | null }>(
+    `select string_agg(format('drop view if exists %I.%I; ', n.nspname, c.relname), '' order by c.relname) as drops
+       from pg_class c join pg_namespace n on n.oid = c.relnamespace
+      where n.nspname = 'llm_private' and c.relkind = 'v' and c.relname = any($1)
+        and not exists (select 1 from pg_trigger t where t.tgrelid = c.oid)`, [[...privateViews]]);
+  const drops = plain[0]?.drops ?? '';
   // One try is one statement on the server (inShortTries): with the locks held across the client's round trips, between
   // the lock and the drop and until a rollback arrived, a migrate far from the database left a waiter behind them past its
   // deadlock check (review of the final replay, 200 ms each way).
-  await inShortTries(c, `${rels ? `lock table ${rels} in exclusive mode; ` : ''}drop schema if exists llm cascade;`, `'done'`,
+  await inShortTries(c, `${rels ? `lock table ${rels} in exclusive mode; ` : ''}drop schema if exists llm cascade; ${drops}`, `'done'`,
     ddlLockTimeoutMs(), (tries) => `migrate: the replay of sql/api could not take its locks within LLM_DDL_LOCK_TIMEOUT_MS ` +
       `(${ddlLockTimeoutMs()} ms, ${tries} tries): transactions keep the ledger tables or the views of schema llm busy (or a ` +
       'long autovacuum of a ledger partition); the replay changed nothing (the migrations before it are applied, the previous ' +

@@ -1,6 +1,6 @@
 -- The audit views say what reserve enforces: spend counts adjustments as the meters do.
 begin;
-select plan(44);
+select plan(45);
 select tests.seed();
 
 /* Spend: charges + adjustments, as the monthly and hourly meters count (finding 1 of the fifteenth review). */
@@ -158,6 +158,11 @@ select ok(regexp_replace(pg_temp.plan_of($$select * from llm.limit_usage where c
   'limit_usage where current: the limit in effect is inlined and the clock read once, no call per subject');
 select ok(pg_temp.plan_of($$select * from llm.monthly_spend$$) !~ 'Function Scan on (llm_private\.)?limits?_in_effect',
   'monthly_spend: the cap''s limit in effect is inlined, not called per row');
+-- (review of those changes) llm.budget_scopes looked each scope up in llm.limit_usage by its NULLIF'd columns, which reach
+-- no index: every usage row read once per scope (2 012 scopes: 78 s, 206 s after the three parts). It reads the rows by
+-- their raw key now (llm_private.limit_usage_rows): 2 000 scopes over 1.3e6 usage rows, > 600 s -> 2.2 s.
+select ok(pg_temp.plan_of($$select * from llm.budget_scopes$$) ~ 'Index Cond: \(\(x(_\d+)?\.tenant_id = b\.tenant_id\) AND \(x(_\d+)?\.budget_scope = b\.scope_key\)\)',
+  'budget_scopes: each scope''s usage is read by its key through the usage index');
 
 -- (review at scale, 2026-11-27) A filter on a view's month or hour read every partition's every row: the views grouped by
 -- date_trunc(.., 'UTC'), which is STABLE, so no index could hold it (`npm run audit` of one month at 1.2 M attempts over
