@@ -1,6 +1,6 @@
 -- The audit views say what reserve enforces: spend counts adjustments as the meters do.
 begin;
-select plan(45);
+select plan(46);
 select tests.seed();
 
 /* Spend: charges + adjustments, as the monthly and hourly meters count (finding 1 of the fifteenth review). */
@@ -197,6 +197,19 @@ select is((select count(*) from llm.calls c where c.tenant_id = tests.tenant_b()
             and (date_trunc('month', c.reserved_at at time zone 'UTC') at time zone 'UTC') is distinct from date_trunc('month', c.reserved_at, 'UTC')),
   0::bigint, 'the immutable month is date_trunc(''month'', reserved_at, ''UTC'') for every call');
 reset timezone;
+
+-- (review of 2026-11-27) A bound on the attempts' reserved_at assumed a period starts no later than its calls; a budget
+-- scope's start (its row's started_at) can be later than a call of it when two first reserves race or a clock moves back,
+-- and the drift view then showed usage the ledger had not (2 rows). Here the clock moves back across a month's end.
+reset timezone;
+select tests.freeze_clock('2026-05-02 10:00:00+00');
+select tests.call(tests.tenant_b(), tests.user_b1(), 'bk-1', 'investigation', 'mock:tiny', 10, '{"budget_scope": "bk"}', 10);
+select tests.freeze_clock('2026-04-30 10:00:00+00');
+select tests.call(tests.tenant_b(), tests.user_b1(), 'bk-2', 'investigation', 'mock:tiny', 10, '{"budget_scope": "bk"}', 10);
+select tests.settle(tests.request_pk('bk-2'), 1, 'ok', 10, 0, 10);
+select tests.freeze_clock('2026-06-15 10:00:00+00');
+select is((select count(*) from llm.reconciliation_drift where budget_scope = 'bk'), 0::bigint,
+  'a scope started after a call of it: the drift view counts that call on the scope''s period, as usage does');
 
 select * from finish();
 rollback;
