@@ -7537,7 +7537,9 @@ COMMENT ON VIEW llm.model_catalog IS 'Every model with its price in effect (NULL
 --
 
 CREATE VIEW llm.monthly_spend WITH (security_invoker='true') AS
- WITH ledger AS NOT MATERIALIZED (
+ WITH clock AS MATERIALIZED (
+         SELECT llm_private.now() AS now
+        ), ledger AS NOT MATERIALIZED (
          SELECT (date_trunc('month'::text, (a.reserved_at AT TIME ZONE 'UTC'::text)) AT TIME ZONE 'UTC'::text) AS month_start,
             a.tenant_id,
             a.user_id,
@@ -7583,8 +7585,7 @@ CREATE VIEW llm.monthly_spend WITH (security_invoker='true') AS
     s.held_micros,
     c.cap_micros,
     s.adjusted_micros
-   FROM (((( SELECT llm_private.now() AS now
-         OFFSET 0) k
+   FROM (((clock k
      CROSS JOIN spend s)
      LEFT JOIN llm_private.meters m ON (((m.name =
         CASE
@@ -7675,7 +7676,9 @@ COMMENT ON VIEW llm.open_holds IS 'Holds not yet settled, released or expired; o
 --
 
 CREATE VIEW llm.reconciliation_drift WITH (security_invoker='true') AS
- WITH expected AS (
+ WITH clock AS MATERIALIZED (
+         SELECT llm_private.now() AS now
+        ), expected AS (
          SELECT k.k_tenant,
             m_1.id AS meter_id,
             k.k_user,
@@ -7694,7 +7697,9 @@ CREATE VIEW llm.reconciliation_drift WITH (security_invoker='true') AS
              CROSS JOIN LATERAL unnest(a.meter_ids) mid(mid))
              JOIN llm_private.meters m_1 ON ((m_1.id = mid.mid)))
              CROSS JOIN LATERAL llm_private.usage_key(m_1.scope, m_1."window", m_1.shards, a.tenant_id, a.user_id, q.budget_scope, b.started_at, a.reserved_at) k(k_tenant, k_user, k_scope, k_period, k_shard))
-          WHERE ((a.request_pk >= ( SELECT (((llm_private.month_index(llm_private.now()) - 2))::bigint << 40))) AND (q.id >= ( SELECT (((llm_private.month_index(llm_private.now()) - 2))::bigint << 40))))
+          WHERE ((a.request_pk >= ( SELECT (((llm_private.month_index(k_1.now) - 2))::bigint << 40)
+                   FROM clock k_1)) AND (q.id >= ( SELECT (((llm_private.month_index(k_1.now) - 2))::bigint << 40)
+                   FROM clock k_1)))
           GROUP BY k.k_tenant, m_1.id, k.k_user, k.k_scope, k.k_period, k.k_shard
         UNION ALL
          SELECT k.k_tenant,
@@ -7709,7 +7714,8 @@ CREATE VIEW llm.reconciliation_drift WITH (security_invoker='true') AS
              CROSS JOIN LATERAL unnest(x.meter_ids) mid(mid))
              JOIN llm_private.meters m_1 ON ((m_1.id = mid.mid)))
              CROSS JOIN LATERAL llm_private.usage_key(m_1.scope, m_1."window", m_1.shards, x.tenant_id, x.user_id, ''::text, NULL::timestamp with time zone, x.effective_at) k(k_tenant, k_user, k_scope, k_period, k_shard))
-          WHERE (x.effective_at >= ( SELECT (date_trunc('month'::text, llm_private.now(), 'UTC'::text) - '1 mon'::interval)))
+          WHERE (x.effective_at >= ( SELECT (date_trunc('month'::text, k_1.now, 'UTC'::text) - '1 mon'::interval)
+                   FROM clock k_1))
           GROUP BY k.k_tenant, m_1.id, k.k_user, k.k_scope, k.k_period, k.k_shard
         ), expected_total AS (
          SELECT e_1.k_tenant,
@@ -7736,7 +7742,8 @@ CREATE VIEW llm.reconciliation_drift WITH (security_invoker='true') AS
             u_1.spent,
             u_1.next_alert_at
            FROM llm_private.usage u_1
-          WHERE (u_1.period_start >= ( SELECT (date_trunc('month'::text, llm_private.now(), 'UTC'::text) - '1 mon'::interval)))
+          WHERE (u_1.period_start >= ( SELECT (date_trunc('month'::text, k.now, 'UTC'::text) - '1 mon'::interval)
+                   FROM clock k))
         )
  SELECT
         CASE
@@ -7768,7 +7775,8 @@ CREATE VIEW llm.reconciliation_drift WITH (security_invoker='true') AS
             expected_total.held,
             expected_total.spent
            FROM expected_total
-          WHERE (expected_total.k_period >= ( SELECT (date_trunc('month'::text, llm_private.now(), 'UTC'::text) - '1 mon'::interval)))) e ON (((e.k_tenant = u.tenant_id) AND (e.meter_id = u.meter_id) AND (e.k_user = u.user_id) AND (e.k_scope = u.budget_scope) AND (e.k_period = u.period_start) AND (e.k_shard = u.shard))))
+          WHERE (expected_total.k_period >= ( SELECT (date_trunc('month'::text, k.now, 'UTC'::text) - '1 mon'::interval)
+                   FROM clock k))) e ON (((e.k_tenant = u.tenant_id) AND (e.meter_id = u.meter_id) AND (e.k_user = u.user_id) AND (e.k_scope = u.budget_scope) AND (e.k_period = u.period_start) AND (e.k_shard = u.shard))))
      JOIN llm_private.meters m ON ((m.id = COALESCE(u.meter_id, e.meter_id))))
   WHERE ((u.meter_id IS NULL) OR (u.held <> COALESCE(e.held, (0)::bigint)) OR (u.spent <> COALESCE(e.spent, (0)::bigint)));
 

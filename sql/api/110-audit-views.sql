@@ -167,7 +167,8 @@ create view llm.monthly_spend with (security_invoker = true) as
 -- the attempts' primary key (GROUPING SETS kept it above a sort of the whole ledger: 2.9 s at 2 M attempts); the cap read
 -- once per row from its limit or its usage rows (through llm.limit_usage it aggregated every usage row once per output row:
 -- 21 s with 10 000 users).
-with ledger as not materialized (
+with clock as materialized (select llm_private.now() as now),
+ledger as not materialized (
   select (date_trunc('month', a.reserved_at at time zone 'UTC') at time zone 'UTC') as month_start, a.tenant_id, a.user_id, a.charged_micros,
          case when a.state = 'held' then a.held_micros else 0 end as held_micros, 0::bigint as adjusted_micros
     from llm_private.attempts a
@@ -190,7 +191,7 @@ with ledger as not materialized (
 select s.month_start, s.tenant_id, s.user_id, s.spent_micros, s.held_micros, c.cap_micros, s.adjusted_micros
   -- The clock, read once (review at scale, 2026-11-27: with a call of llm_private.limit_in_effect and three of the clock per
   -- row, this month's spend of 10^5 users took 5.5 s; llm_private.limits_in_effect on a clock column is inlined).
-  from (select llm_private.now() as now offset 0) k
+  from clock k
   cross join spend s
   left join llm_private.meters m on m.name = case when s.user_id is null then 'tenant_monthly' else 'user_monthly' end
                                 and m.unit = 'micros' and m."window" = 'month'
@@ -308,7 +309,9 @@ comment on view llm.cache_stats is 'Cache hits (exact and semantic) per tenant a
  * calendar month (lifetime meters, window none, are not reconciled here). Empty = healthy.
  */
 create view llm.reconciliation_drift with (security_invoker = true) as
-with expected as (
+-- The clock, read once: every bound below is the same instant (read in each, they could fall on both sides of a month's end).
+with clock as materialized (select llm_private.now() as now),
+expected as (
   select k.k_tenant, m.id as meter_id, k.k_user, k.k_scope, k.k_period, k.k_shard,
          sum(case when a.state = 'held'
                   then llm_private.held_amount(m.unit, a.held_micros, a.input_tokens_estimate, a.max_output_tokens, a.purpose) else 0 end) as held,
@@ -322,10 +325,10 @@ with expected as (
     cross join lateral llm_private.usage_key(m.scope, m."window", m.shards, a.tenant_id, a.user_id, q.budget_scope, b.started_at, a.reserved_at) k
    -- Each bound a scalar subquery, computed once: written bare, llm_private.now() (PL/pgSQL) ran for every attempt and
    -- meter in the filters it was left in, about half of the view's time (review at scale, 2026-11-27).
-   where a.request_pk >= (select (llm_private.month_index(llm_private.now()) - 2)::bigint << 40)
+   where a.request_pk >= (select (llm_private.month_index(k.now) - 2)::bigint << 40 from clock k)
      -- The same bound on the requests' side (the planner does not carry an inequality across the join): without it, a hash
      -- join read every month's requests, the whole retention (review at scale, 2026-11-27).
-     and q.id >= (select (llm_private.month_index(llm_private.now()) - 2)::bigint << 40)
+     and q.id >= (select (llm_private.month_index(k.now) - 2)::bigint << 40 from clock k)
    group by 1, 2, 3, 4, 5, 6
   union all
   select k.k_tenant, m.id, k.k_user, k.k_scope, k.k_period, k.k_shard, 0, sum(x.amount_micros)
@@ -333,14 +336,14 @@ with expected as (
     cross join lateral unnest(x.meter_ids) mid
     join llm_private.meters m on m.id = mid
     cross join lateral llm_private.usage_key(m.scope, m."window", m.shards, x.tenant_id, x.user_id, '', null, x.effective_at) k
-   where x.effective_at >= (select date_trunc('month', llm_private.now(), 'UTC') - interval '1 month')
+   where x.effective_at >= (select date_trunc('month', k.now, 'UTC') - interval '1 month' from clock k)
    group by 1, 2, 3, 4, 5, 6
 ), expected_total as (
   select e.k_tenant, e.meter_id, e.k_user, e.k_scope, e.k_period, e.k_shard, sum(e.held)::bigint as held, sum(e.spent)::bigint as spent
     from expected e group by 1, 2, 3, 4, 5, 6
 ), recent as (
   select u.* from llm_private.usage u
-   where u.period_start >= (select date_trunc('month', llm_private.now(), 'UTC') - interval '1 month')
+   where u.period_start >= (select date_trunc('month', k.now, 'UTC') - interval '1 month' from clock k)
 )
 select case when u.meter_id is null then 'missing_usage_row' when u.held <> coalesce(e.held, 0) then 'held' else 'spent' end as kind,
        nullif(coalesce(u.tenant_id, e.k_tenant), llm_private.nil_uuid()) as tenant_id, m.name as meter_name,
@@ -349,7 +352,7 @@ select case when u.meter_id is null then 'missing_usage_row' when u.held <> coal
        case when u.held <> coalesce(e.held, 0) then u.held else u.spent end as usage_value,
        case when u.held <> coalesce(e.held, 0) then coalesce(e.held, 0) else coalesce(e.spent, 0) end as ledger_value
   from recent u
-  full join (select * from expected_total where k_period >= (select date_trunc('month', llm_private.now(), 'UTC') - interval '1 month')) e
+  full join (select * from expected_total where k_period >= (select date_trunc('month', k.now, 'UTC') - interval '1 month' from clock k)) e
     on e.k_tenant = u.tenant_id and e.meter_id = u.meter_id and e.k_user = u.user_id and e.k_scope = u.budget_scope
    and e.k_period = u.period_start and e.k_shard = u.shard
   join llm_private.meters m on m.id = coalesce(u.meter_id, e.meter_id)
