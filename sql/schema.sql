@@ -3374,10 +3374,20 @@ COMMENT ON FUNCTION llm_private.live_cache_entry(p_tenant_id uuid, p_owner uuid,
 --
 
 CREATE FUNCTION llm_private.lock_claim(p_tenant_id uuid, p_endpoint text, p_request_id text) RETURNS void
-    LANGUAGE sql
+    LANGUAGE plpgsql
     SET search_path TO 'pg_catalog'
     AS $$
-  select pg_advisory_xact_lock(hashtextextended(format('%s/%s/%s', p_tenant_id, p_endpoint, p_request_id), llm_private.lock_salt(p_tenant_id)))
+declare
+  v_hash constant bigint := hashtextextended(p_endpoint || '/' || p_request_id, 0);
+begin
+  -- The row is deleted at once; its entry in the primary key stays until this transaction ends, and a concurrent claim's
+  -- insert of the same key waits for it there (PostgreSQL's unique check waits for an inserter still in progress, whether
+  -- or not it deleted the row since). A row committed by hand (the application's own tenant only: RLS) is taken over by
+  -- the update instead, which waits for its other lockers the same way, and removed.
+  insert into llm_private.claim_mutexes as m (tenant_id, key_hash) values (p_tenant_id, v_hash)
+    on conflict (tenant_id, key_hash) do update set key_hash = excluded.key_hash;
+  delete from llm_private.claim_mutexes m where m.tenant_id = p_tenant_id and m.key_hash = v_hash;
+end
 $$;
 
 ALTER FUNCTION llm_private.lock_claim(p_tenant_id uuid, p_endpoint text, p_request_id text) OWNER TO llm_owner;
@@ -3386,7 +3396,7 @@ ALTER FUNCTION llm_private.lock_claim(p_tenant_id uuid, p_endpoint text, p_reque
 -- Name: FUNCTION lock_claim(p_tenant_id uuid, p_endpoint text, p_request_id text); Type: COMMENT; Schema: llm_private; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm_private.lock_claim(p_tenant_id uuid, p_endpoint text, p_request_id text) IS 'Takes the claim lock of (tenant, endpoint, request_id) for the transaction: the one order of concurrent claims of a key, keyed with the tenant''s secret salt.';
+COMMENT ON FUNCTION llm_private.lock_claim(p_tenant_id uuid, p_endpoint text, p_request_id text) IS 'Orders the claims of (tenant, endpoint, request_id) until this transaction ends: inserts and deletes the key''s llm_private.claim_mutexes row, whose index entry makes a concurrent claim of the key wait (no advisory lock: the application cannot fill the shared lock table). Another tenant''s key is refused by row-level security (42501).';
 
 --
 -- Name: lock_salt(uuid); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
@@ -8126,6 +8136,26 @@ COMMENT ON TABLE llm_private.cache_fills IS 'Single flight: the attempt now call
 COMMENT ON COLUMN llm_private.cache_fills.token IS 'What llm_cache_filled carries when this fill ends: random, so a listener learns nothing of the key, the tenant or the request; a waiter gets it from its reserve''s wait answer. Kept while the same request renews its live fill; a fill that expired is ended (its token sent) and the next one has a new token.';
 
 --
+-- Name: claim_mutexes; Type: TABLE; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TABLE llm_private.claim_mutexes (
+    tenant_id uuid NOT NULL,
+    key_hash bigint NOT NULL
+)
+WITH (autovacuum_vacuum_scale_factor='0', autovacuum_vacuum_threshold='10000', autovacuum_vacuum_insert_scale_factor='0', autovacuum_vacuum_insert_threshold='10000');
+
+ALTER TABLE ONLY llm_private.claim_mutexes FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE llm_private.claim_mutexes OWNER TO llm_owner;
+
+--
+-- Name: TABLE claim_mutexes; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON TABLE llm_private.claim_mutexes IS 'The order of concurrent claims of one key: llm_private.lock_claim inserts (tenant_id, hash of endpoint/request_id) and deletes it in the same transaction; the entry left in the primary key makes a concurrent claim of the key wait for that transaction. Rows are never seen committed (one left by hand is taken over and removed by the next claim of its key); VACUUM reclaims the dead ones.';
+
+--
 -- Name: clock; Type: TABLE; Schema: llm_private; Owner: llm_owner
 --
 
@@ -8708,6 +8738,13 @@ ALTER TABLE ONLY llm_private.cache_fills
 
 ALTER TABLE ONLY llm_private.call_outputs
     ADD CONSTRAINT call_outputs_pkey PRIMARY KEY (tenant_id, request_pk, attempt_no);
+
+--
+-- Name: claim_mutexes claim_mutexes_pkey; Type: CONSTRAINT; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE ONLY llm_private.claim_mutexes
+    ADD CONSTRAINT claim_mutexes_pkey PRIMARY KEY (tenant_id, key_hash);
 
 --
 -- Name: clock clock_pkey; Type: CONSTRAINT; Schema: llm_private; Owner: llm_owner
@@ -9384,6 +9421,12 @@ ALTER TABLE llm_private.alerts_default ENABLE ROW LEVEL SECURITY;
 CREATE POLICY app_cancel_own ON llm_private.requests FOR UPDATE TO llm_app USING (((tenant_id = llm_private.app_tenant_id()) AND (user_id = llm_private.app_user_id()))) WITH CHECK (((tenant_id = llm_private.app_tenant_id()) AND (user_id = llm_private.app_user_id())));
 
 --
+-- Name: claim_mutexes app_claim_keys; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY app_claim_keys ON llm_private.claim_mutexes TO llm_app USING ((tenant_id = ( SELECT llm_private.app_tenant_id() AS app_tenant_id))) WITH CHECK ((tenant_id = ( SELECT llm_private.app_tenant_id() AS app_tenant_id)));
+
+--
 -- Name: requests app_claim_own; Type: POLICY; Schema: llm_private; Owner: llm_owner
 --
 
@@ -9580,6 +9623,12 @@ ALTER TABLE llm_private.cache_fills ENABLE ROW LEVEL SECURITY;
 --
 
 ALTER TABLE llm_private.call_outputs ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: claim_mutexes; Type: ROW SECURITY; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE llm_private.claim_mutexes ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: clock; Type: ROW SECURITY; Schema: llm_private; Owner: llm_owner
@@ -11426,7 +11475,6 @@ GRANT ALL ON FUNCTION llm_private.lock_claim(p_tenant_id uuid, p_endpoint text, 
 --
 
 REVOKE ALL ON FUNCTION llm_private.lock_salt(p_tenant_id uuid) FROM PUBLIC;
-GRANT ALL ON FUNCTION llm_private.lock_salt(p_tenant_id uuid) TO llm_app;
 GRANT ALL ON FUNCTION llm_private.lock_salt(p_tenant_id uuid) TO llm_money;
 
 --
@@ -12689,6 +12737,18 @@ GRANT SELECT ON TABLE llm.shutoff_windows TO llm_operator;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE llm_private.cache_fills TO llm_money;
 GRANT SELECT,DELETE ON TABLE llm_private.cache_fills TO llm_operator;
+
+--
+-- Name: TABLE claim_mutexes; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT SELECT,INSERT,DELETE ON TABLE llm_private.claim_mutexes TO llm_app;
+
+--
+-- Name: COLUMN claim_mutexes.key_hash; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT UPDATE(key_hash) ON TABLE llm_private.claim_mutexes TO llm_app;
 
 --
 -- Name: TABLE clock; Type: ACL; Schema: llm_private; Owner: llm_owner

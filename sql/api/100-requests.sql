@@ -6,7 +6,7 @@
  *   same key, same fingerprint   -> the existing request, no second job (created = false)
  *   same key, other fingerprint  -> LG409, now (DETAIL names the key)
  * The key is found again within settings.idempotency_months calendar months (this one and the
- * previous); an advisory lock on the key orders concurrent enqueues of it.
+ * previous); the key's row in llm_private.claim_mutexes (llm_private.lock_claim) orders concurrent enqueues of it.
  */
 create or replace function llm_private.payload_errors(p jsonb) returns text[]
   language plpgsql immutable
@@ -111,13 +111,23 @@ comment on function llm_private.lock_salt(uuid) is
   'The seed of a tenant''s advisory lock keys (tenants.lock_salt; 0 where the caller cannot see the tenant): another tenant cannot compute them.';
 
 create or replace function llm_private.lock_claim(p_tenant_id uuid, p_endpoint text, p_request_id text) returns void
-  language sql
+  language plpgsql
   set search_path = pg_catalog
 as $$
-  select pg_advisory_xact_lock(hashtextextended(format('%s/%s/%s', p_tenant_id, p_endpoint, p_request_id), llm_private.lock_salt(p_tenant_id)))
+declare
+  v_hash constant bigint := hashtextextended(p_endpoint || '/' || p_request_id, 0);
+begin
+  -- The row is deleted at once; its entry in the primary key stays until this transaction ends, and a concurrent claim's
+  -- insert of the same key waits for it there (PostgreSQL's unique check waits for an inserter still in progress, whether
+  -- or not it deleted the row since). A row committed by hand (the application's own tenant only: RLS) is taken over by
+  -- the update instead, which waits for its other lockers the same way, and removed.
+  insert into llm_private.claim_mutexes as m (tenant_id, key_hash) values (p_tenant_id, v_hash)
+    on conflict (tenant_id, key_hash) do update set key_hash = excluded.key_hash;
+  delete from llm_private.claim_mutexes m where m.tenant_id = p_tenant_id and m.key_hash = v_hash;
+end
 $$;
 comment on function llm_private.lock_claim(uuid, text, text) is
-  'Takes the claim lock of (tenant, endpoint, request_id) for the transaction: the one order of concurrent claims of a key, keyed with the tenant''s secret salt.';
+  'Orders the claims of (tenant, endpoint, request_id) until this transaction ends: inserts and deletes the key''s llm_private.claim_mutexes row, whose index entry makes a concurrent claim of the key wait (no advisory lock: the application cannot fill the shared lock table). Another tenant''s key is refused by row-level security (42501).';
 
 /* A claim is born queued; its state moves only forward; the application may only cancel its own queued request. */
 create or replace function llm_private.tg_requests__guard() returns trigger
@@ -406,9 +416,11 @@ comment on view llm.my_usage is
   'For the application: its user''s usage and its tenant''s (and budget scopes'') against their caps, per meter and period (in a current period the cap of the limit in effect now; NULL when none applies any more).';
 
 grant execute on function llm_private.payload_errors(jsonb), llm.validate_payload(jsonb), llm_private.fingerprint(uuid, jsonb),
-  llm_private.claim_window_start(), llm_private.lock_salt(uuid), llm_private.lock_claim(uuid, text, text),
+  llm_private.claim_window_start(), llm_private.lock_claim(uuid, text, text),
   llm.enqueue_call(jsonb), llm.cancel_request(text, text) to llm_app;
 grant execute on function llm_private.lock_salt(uuid) to llm_money;
+-- (the application computed advisory keys with it until claims were ordered by a row: llm_private.claim_mutexes)
+revoke execute on function llm_private.lock_salt(uuid) from llm_app;
 grant execute on function llm_private.payload_errors(jsonb), llm.validate_payload(jsonb) to llm_operator, llm_auditor;
 grant execute on function llm.request_for_call(bigint) to llm_money;
 grant select on llm.request_results to llm_app, llm_auditor;

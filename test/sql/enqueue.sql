@@ -1,7 +1,7 @@
 -- Requests are claimed at enqueue: one claim per (tenant, request_id, endpoint), a conflict refused now, one job built by
 -- the database with only the request's identity, and a wrapper that can do nothing enqueue_call cannot.
 begin;
-select plan(49);
+select plan(57);
 select tests.seed();
 create function pg_temp.error_of(p_sql text) returns text language plpgsql as $$
 declare
@@ -181,6 +181,30 @@ select tests.as_admin();
 select isnt(current_setting('tests.salt_as_money'), '0', 'lock_salt: llm_money reads its tenant''s salt');
 select is(tests.salt_of(tests.tenant_a())::text, current_setting('tests.salt_as_money'),
   'lock_salt: the administrator reads the same in the same transaction, through the same caller');
+
+-- (review of 2026-11-27) Claims are ordered by a row of llm_private.claim_mutexes, not by an advisory lock the application
+-- had to be able to take with any key (one SQL injection filled the cluster's shared lock table with them).
+select tests.act_as_app(tests.tenant_a(), tests.user_a1());
+select throws_ok($$select pg_advisory_xact_lock(1)$$, '42501', null,
+  'the application cannot take a transaction-level advisory lock (it could hold thousands, refusing every new connection)');
+select throws_ok($$select pg_try_advisory_xact_lock_shared(1, 2)$$, '42501', null, 'nor any variant of it');
+select results_eq($$select state, created from llm.enqueue_call(tests.payload('mutex-1'))$$, $$values ('queued', true)$$,
+  'a claim without any advisory lock');
+select tests.as_admin();
+select is((select count(*)::int from llm_private.claim_mutexes), 0,
+  'the claim''s key row is deleted in its own transaction: nothing of it is left to commit');
+select tests.act_as_app(tests.tenant_a(), tests.user_a1());
+select throws_ok(format($$insert into llm_private.claim_mutexes values (%L, 1)$$, tests.tenant_b()), '42501', null,
+  'the application cannot write a key row of another tenant (it could stall that tenant''s claims)');
+select throws_ok(format($$select llm_private.lock_claim(%L, 'route', 'victim-1')$$, tests.tenant_b()), '42501', null,
+  'nor through lock_claim');
+-- A key row the application committed by hand (its own tenant: RLS) is taken over by the next claim of its key, not a
+-- 23505 for ever, and removed.
+insert into llm_private.claim_mutexes values (tests.tenant_a(), hashtextextended('investigation/mutex-2', 0));
+select results_eq($$select state, created from llm.enqueue_call(tests.payload('mutex-2'))$$, $$values ('queued', true)$$,
+  'a key row left by hand does not stop the claim of its key');
+select tests.as_admin();
+select is((select count(*)::int from llm_private.claim_mutexes), 0, 'and the claim removed it');
 
 -- (review of the fixes) With idempotency_months raised, the claim window holds an older claim of the same key too: the
 -- lookup without ORDER BY returned the January claim (LG409 naming it, or the old request as if it were the new one).

@@ -1,7 +1,7 @@
 -- Structure: the closed world of the API surface and its grants (pinned), FORCE RLS everywhere, the two SECURITY DEFINER
 -- functions and nothing else, pinned search_path, comments, and what the runtime roles cannot be or do.
 begin;
-select plan(27);
+select plan(28);
 
 select tables_are('llm', array[]::name[], 'the API schema llm holds no tables');
 select is_empty($$
@@ -9,7 +9,7 @@ select is_empty($$
    where n.nspname = 'llm_private' and c.relkind in ('r', 'p') and not c.relispartition
      and c.relname <> all (array['settings', 'context_keys', 'tenants', 'users', 'endpoint_settings', 'models', 'model_prices',
        'model_fallbacks', 'meters', 'limits', 'budget_scopes', 'shutoff_windows', 'provider_breakers', 'requests', 'request_inputs', 'attempts',
-       'usage', 'alerts', 'adjustments', 'call_outputs', 'reasoning_traces', 'cache_entries', 'cache_fills', 'clock', 'schema_state'])
+       'usage', 'alerts', 'adjustments', 'call_outputs', 'reasoning_traces', 'cache_entries', 'cache_fills', 'claim_mutexes', 'clock', 'schema_state'])
 $$, 'llm_private holds exactly our tables (and their monthly partitions)');
 select is_empty($$
   select c.oid::regclass::text from pg_class c join pg_namespace n on n.oid = c.relnamespace
@@ -116,6 +116,15 @@ select is_empty($$
    where r.rolname in ('llm_app', 'llm_money', 'llm_operator', 'llm_auditor', 'llm_exporter')
      and n.nspname not like 'pg\_%' and n.nspname <> 'information_schema' and has_schema_privilege(r.rolname, n.oid, 'create')
 $$, 'no runtime role may create anything (no table, no temporary table, hence no trigger of its own)');
+select results_eq($$
+  select r.rolname::text collate "default", coalesce(string_agg(p.oid::regprocedure::text, ' ' order by p.oid::regprocedure::text), '') from pg_roles r
+    left join pg_proc p on p.pronamespace = 'pg_catalog'::regnamespace and p.proname ~ 'advisory'
+                        and has_function_privilege(r.rolname, p.oid, 'execute')
+   where r.rolname in ('llm_app', 'llm_worker', 'llm_money', 'llm_operator', 'llm_auditor', 'llm_exporter', 'llm_viewer')
+   group by r.rolname order by 1
+$$, $$values ('llm_app', ''), ('llm_auditor', ''), ('llm_exporter', ''), ('llm_money', 'pg_advisory_xact_lock(bigint)'),
+  ('llm_operator', ''), ('llm_viewer', ''), ('llm_worker', '')$$,
+  'no runtime role takes an advisory lock, session or transaction level (the shared lock table is the cluster''s), but the money role the reserve''s single flight (the worker takes it as llm_money, after SET ROLE)');
 select is_empty($$
   select r.rolname || ' ' || c.oid::regclass::text from pg_roles r cross join pg_class c join pg_namespace n on n.oid = c.relnamespace
    where r.rolname in ('llm_app', 'llm_money', 'llm_operator', 'llm_auditor', 'llm_exporter') and n.nspname in ('llm_private', 'graphile_worker')
@@ -126,9 +135,9 @@ select is_empty($$
   select r.rolname || ' ' || c.oid::regclass::text || ' ' || x.priv from pg_roles r cross join pg_class c
     join pg_namespace n on n.oid = c.relnamespace cross join (values ('insert'), ('update'), ('delete')) x(priv)
    where r.rolname = 'llm_app' and n.nspname = 'llm_private' and c.relkind in ('r', 'p') and not c.relispartition
-     and c.relname not in ('requests', 'request_inputs', 'users')
+     and c.relname not in ('requests', 'request_inputs', 'users', 'claim_mutexes')
      and (has_table_privilege(r.rolname, c.oid, x.priv) or (x.priv <> 'delete' and has_any_column_privilege(r.rolname, c.oid, x.priv)))
-$$, 'the application writes nothing but a claim: requests (and cancel), its inputs, and its own enrollment');
+$$, 'the application writes nothing but a claim: requests (and cancel), its inputs, its own enrollment, and the claim''s transient key row');
 select ok(not has_schema_privilege('llm_app', 'graphile_worker', 'usage') and not has_schema_privilege('llm_money', 'graphile_worker', 'usage')
   and not has_schema_privilege('llm_auditor', 'graphile_worker', 'usage'), 'the application, the money role and the auditor cannot reach graphile-worker');
 select results_eq($$
@@ -204,6 +213,7 @@ $$values
   ('column llm_private.call_outputs.output | llm_exporter=SELECT'),
   ('column llm_private.call_outputs.request_pk | llm_exporter=SELECT'),
   ('column llm_private.call_outputs.tenant_id | llm_exporter=SELECT'),
+  ('column llm_private.claim_mutexes.key_hash | llm_app=UPDATE'),
   ('column llm_private.limits.valid_until | llm_operator=UPDATE'),
   ('column llm_private.meters.disabled_at | llm_operator=UPDATE'),
   ('column llm_private.model_prices.id | llm_exporter=SELECT'),
@@ -350,7 +360,7 @@ $$values
   ('function llm_private.limits_in_effect(smallint,uuid,uuid,timestamp with time zone) | llm_app=EXECUTE llm_auditor=EXECUTE llm_money=EXECUTE llm_operator=EXECUTE llm_viewer=EXECUTE'),
   ('function llm_private.live_cache_entry(uuid,uuid,text,timestamp with time zone) | llm_money=EXECUTE llm_operator=EXECUTE'),
   ('function llm_private.lock_claim(uuid,text,text) | llm_app=EXECUTE'),
-  ('function llm_private.lock_salt(uuid) | llm_app=EXECUTE llm_money=EXECUTE'),
+  ('function llm_private.lock_salt(uuid) | llm_money=EXECUTE'),
   ('function llm_private.max_output_within(llm_private.model_prices,integer,bigint) | llm_app=EXECUTE llm_auditor=EXECUTE llm_money=EXECUTE llm_operator=EXECUTE'),
   ('function llm_private.month_index(timestamp with time zone) | llm_app=EXECUTE llm_auditor=EXECUTE llm_exporter=EXECUTE llm_money=EXECUTE llm_operator=EXECUTE llm_viewer=EXECUTE'),
   ('function llm_private.month_start(integer) | llm_app=EXECUTE llm_auditor=EXECUTE llm_exporter=EXECUTE llm_money=EXECUTE llm_operator=EXECUTE llm_viewer=EXECUTE'),
@@ -439,6 +449,7 @@ $$values
   ('policy llm_private.call_outputs exporter_eligible SELECT to llm_exporter'),
   ('policy llm_private.call_outputs money_own ALL to llm_money'),
   ('policy llm_private.call_outputs operator_all ALL to llm_operator'),
+  ('policy llm_private.claim_mutexes app_claim_keys ALL to llm_app'),
   ('policy llm_private.clock owner_all ALL to llm_owner'),
   ('policy llm_private.clock select_all SELECT to public'),
   ('policy llm_private.context_keys owner_all ALL to llm_owner'),
@@ -535,6 +546,7 @@ $$values
   ('table llm_private.cache_entries | llm_auditor=SELECT llm_money=INSERT,SELECT,UPDATE llm_operator=DELETE,SELECT'),
   ('table llm_private.cache_fills | llm_money=DELETE,INSERT,SELECT,UPDATE llm_operator=DELETE,SELECT'),
   ('table llm_private.call_outputs | llm_app=SELECT llm_auditor=SELECT llm_money=INSERT,SELECT llm_operator=DELETE,SELECT'),
+  ('table llm_private.claim_mutexes | llm_app=DELETE,INSERT,SELECT'),
   ('table llm_private.clock | llm_app=SELECT llm_auditor=SELECT llm_money=SELECT llm_operator=SELECT llm_viewer=SELECT'),
   ('table llm_private.context_keys'),
   ('table llm_private.endpoint_settings | llm_auditor=SELECT llm_money=SELECT llm_operator=DELETE,INSERT,SELECT,UPDATE llm_viewer=SELECT'),

@@ -1,7 +1,7 @@
 /**
  * One claim per (tenant, request_id, endpoint) whatever the caller's isolation level. The claim
- * check runs after the key's advisory lock and must read the claims committed up to it: under
- * REPEATABLE READ or SERIALIZABLE the transaction's snapshot predates the lock, so it would miss a
+ * check runs after the key's claim row (llm_private.lock_claim) and must read the claims committed up to it: under
+ * REPEATABLE READ or SERIALIZABLE the transaction's snapshot predates the claim's wait, so it would miss a
  * claim committed meanwhile (by a READ COMMITTED transaction, against which SERIALIZABLE does not
  * protect) and make a second claim with a second job. Such a claim is refused (0A000); READ
  * COMMITTED (the default) returns the existing request.
@@ -78,20 +78,32 @@ test('READ COMMITTED (the default): the same request comes back, one claim, one 
   expect(await race('read committed', 'rc-1')).toEqual({ error: null, claims: 1, jobs: 1 });
 });
 
-test('another tenant cannot take a claim lock: the key is seeded with the claiming tenant\'s own salt', async () => {
+test('another tenant cannot hold up a claim: no advisory lock to take, and the key rows are the tenant\'s own (RLS)', async () => {
   const TENANT_B = 'b0000000-0000-0000-0000-00000000000b';
   const USER_B = 'b1000000-0000-0000-0000-000000000001';
   const attacker = await app.connect();
   const victim = await app.connect();
+  const attempt = async (sql: string, params: unknown[] = []): Promise<string> => {
+    await attacker.query('savepoint s');
+    try {
+      await attacker.query(sql, params);
+      await attacker.query('release savepoint s');
+      return 'ok';
+    } catch (e) {
+      await attacker.query('rollback to savepoint s');
+      return (e as { code?: string }).code ?? String(e);
+    }
+  };
   try {
-    // The attacker, in tenant A's valid context, locks every key it can compute for B's next request id.
+    // The attacker, in tenant A's valid context, tries every way to B's key it has: the lock that ordered claims until
+    // 2026-11-27 (keyed with B's salt, which it cannot read, or none), B's key row, and the function that writes it.
     await begin(attacker, 'read committed', USER);
-    const { rows: [seen] } = await attacker.query(
-      `select count(*)::int as n from llm_private.tenants where id = $1`, [TENANT_B]);
-    expect(seen).toEqual({ n: 0 }); // B's row, and so its salt, is invisible here
-    await attacker.query(`select pg_advisory_xact_lock(hashtextextended(format('%s/%s/%s', $1::text, 'route', 'victim-1'), s))
-                            from unnest(array[0, 7420011]::bigint[]) s`, [TENANT_B]);
-    await attacker.query('select llm_private.lock_claim($1, $2, $3)', [TENANT_B, 'route', 'victim-1']);
+    expect(await attempt(`select pg_advisory_xact_lock(hashtextextended(format('%s/%s/%s', $1::text, 'route', 'victim-1'), s))
+                            from unnest(array[0, 7420011]::bigint[]) s`, [TENANT_B])).toBe('42501');
+    expect(await attempt(`insert into llm_private.claim_mutexes values ($1, hashtextextended('route/victim-1', 0))`, [TENANT_B])).toBe('42501');
+    expect(await attempt('select llm_private.lock_claim($1, $2, $3)', [TENANT_B, 'route', 'victim-1'])).toBe('42501');
+    // Its own tenant's claim of the same request id stays open meanwhile.
+    expect(await attempt('select * from llm.enqueue_call($1::jsonb)', [payload('victim-1')])).toBe('ok');
     // B enqueues meanwhile, and is not held up.
     await victim.query('begin');
     await victim.query(`set local statement_timeout = '3s'`);
@@ -105,6 +117,50 @@ test('another tenant cannot take a claim lock: the key is seeded with the claimi
     attacker.release();
     victim.release();
   }
+});
+
+test('an SQL injection cannot fill the cluster\'s shared lock table, and claims take no entry in it', async () => {
+  // (review of 2026-11-27) As llm_app, a loop of subtransactions took ~12,700 transaction-level advisory locks and kept them:
+  // every new connection of every role then failed with "out of shared memory" until the transaction ended.
+  const c = await app.connect();
+  try {
+    await begin(c, 'read committed', USER);
+    await expect(c.query(`do $$ declare i bigint := 0; b int := 1000; begin
+      loop
+        begin
+          perform pg_advisory_xact_lock(g) from generate_series(i, i + b - 1) g;
+          i := i + b;
+        exception when out_of_memory then
+          exit when b = 1;
+          b := greatest(1, b / 10);
+        end;
+      end loop;
+    end $$`)).rejects.toMatchObject({ code: '42501' });
+    await c.query('rollback');
+    // Claims in one transaction (an application's batch) take as many lock-table entries for 300 as for 10: the claim's
+    // order is a row's (llm_private.claim_mutexes), kept in the tuples, where each advisory lock was one more shared entry
+    // until commit.
+    const batch = async (prefix: string, n: number) => {
+      await begin(c, 'read committed', USER);
+      const { rows: [r] } = await c.query(`select count(*)::int as claims from generate_series(1, $2::int) g,
+        llm.enqueue_call(jsonb_build_object('request_id', $1::text || g, 'endpoint', 'route', 'model', 'mock:small', 'max_output_tokens', 10,
+          'messages', jsonb_build_array(jsonb_build_object('role', 'user', 'content', 'batch question ' || g)))) e where e.created`, [prefix, n]);
+      const { rows: [locks] } = await c.query(`select count(*) filter (where locktype = 'advisory')::int as advisory, count(*)::int as all_locks
+        from pg_locks where pid = pg_backend_pid()`);
+      await c.query('commit');
+      return { ...r, ...locks };
+    };
+    const small = await batch('small-', 10);
+    const large = await batch('large-', 300);
+    expect(small).toMatchObject({ claims: 10, advisory: 0 });
+    expect(large).toMatchObject({ claims: 300, advisory: 0 });
+    expect(large.all_locks - small.all_locks).toBeLessThanOrEqual(5); // relations and the transaction's id, not one per claim
+  } finally {
+    await c.query('rollback').catch(() => {});
+    c.release();
+  }
+  const { rows: [left] } = await admin.query('select count(*)::int as n from llm_private.claim_mutexes');
+  expect(left).toEqual({ n: 0 }); // no key row is ever seen committed
 });
 
 test('two enqueue transactions of one tenant that cross keys do not deadlock: the fair share of the queue locks nothing', async () => {

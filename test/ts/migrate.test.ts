@@ -209,23 +209,28 @@ test('an application session holding migrate\'s advisory keys makes it fail fast
   // the postgres database) or 7420002 (in the app's), and `npm run migrate` waited forever.
   const app = new Client({ connectionString: urlForRole(url, 'llm_app') });
   const appInPostgres = new Client({ connectionString: urlForRole(urlForDatabase(TEST_ADMIN_URL, 'postgres'), 'llm_app') });
+  const worker = new Client({ connectionString: urlForRole(url, 'llm_worker') });
   await app.connect();
+  await worker.connect();
   await appInPostgres.connect();
   const saved = process.env.LLM_DDL_LOCK_TIMEOUT_MS;
   process.env.LLM_DDL_LOCK_TIMEOUT_MS = '300';
   try {
-    // Session-level advisory locks are revoked from the runtime roles (sql/bootstrap/database.sql); a transaction left open
-    // holds a transaction-level one as long.
-    await app.query('begin');
-    await app.query('select pg_advisory_xact_lock(7420002)');
+    // Every advisory lock is revoked from the application now (sql/bootstrap/database.sql, review of 2026-11-27); the money
+    // role keeps the transaction-level one (the reserve's single flight), so a worker's transaction left open can hold it.
+    await expect(app.query('select pg_advisory_xact_lock(7420002)')).rejects.toMatchObject({ code: '42501' });
+    await worker.query('begin');
+    await worker.query('set local role llm_money');
+    await worker.query('select pg_advisory_xact_lock(7420002)');
     await expect(applyApi(url, true)).rejects.toMatchObject({ code: '55P03' });
-    await app.query('rollback');
+    await worker.query('rollback');
     await appInPostgres.query('select pg_advisory_lock(7420001)');
     await expect(bootstrapRoles(urlForDatabase(TEST_ADMIN_URL, 'postgres'))).rejects.toThrow(/advisory lock 7420001, held by pid \d+ \(llm_app\)/);
   } finally {
     if (saved === undefined) delete process.env.LLM_DDL_LOCK_TIMEOUT_MS;
     else process.env.LLM_DDL_LOCK_TIMEOUT_MS = saved;
     await app.end();
+    await worker.end();
     await appInPostgres.end();
   }
   await expect(applyApi(url, true)).resolves.toBe(true); // once the session is gone, migrate runs
@@ -273,8 +278,8 @@ test('the roles step sets connection limits on the read-only logins only: a limi
 test('a migration waits at most LLM_DDL_LOCK_TIMEOUT_MS for a table a transaction keeps open, then stops having changed nothing', async () => {
   // (review of the upgrade path, 2026-11-26) Only the replay and partition maintenance bounded their wait: a migration's
   // ALTER TABLE waited behind one session left open on provider_breakers (25 s, until killed), and every reserve, which
-  // reads the breaker, queued behind it. The last migration is made pending again (000037: it drops and creates the
-  // attempts' BRIN and creates a function, idempotent; it waits for the ACCESS SHARE lock held below on the attempts).
+  // reads the breaker, queued behind it. The last migration is made pending again (each is idempotent; 000038 re-creates a
+  // policy on llm_private.claim_mutexes) and waits for the ACCESS SHARE locks held below on every table of ours.
   const admin = new Client({ connectionString: url });
   const holder = new Client({ connectionString: url });
   await admin.connect();
@@ -285,7 +290,9 @@ test('a migration waits at most LLM_DDL_LOCK_TIMEOUT_MS for a table a transactio
     const applied = await count();
     await admin.query('delete from graphile_migrate.migrations where filename = (select max(filename) from graphile_migrate.migrations)');
     await holder.query('begin');
-    await holder.query('lock table llm_private.attempts in access share mode');
+    const { rows: tables } = await holder.query(`select c.oid::regclass::text as t from pg_class c
+      where c.relnamespace = 'llm_private'::regnamespace and c.relkind in ('r', 'p') and not c.relispartition`);
+    await holder.query(`lock table ${tables.map((r) => r.t).join(', ')} in access share mode`);
     process.env.LLM_DDL_LOCK_TIMEOUT_MS = '300';
     const started = Date.now();
     await expect(migrateCommitted(url)).rejects.toMatchObject({ code: '55P03', message: expect.stringMatching(/LLM_DDL_LOCK_TIMEOUT_MS/) });

@@ -304,7 +304,7 @@ test('an application session cannot end or cancel another application session (o
   }
 });
 
-test('no runtime role holds an advisory lock beyond its transaction; claims (transaction-level) still work', async () => {
+test('no runtime role takes an advisory lock but the money role\'s transaction-level one, which ends with its transaction', async () => {
   // (review of 2026-11-26) pg_advisory_lock in a loop held 7,923 session locks after its statement ended, until the shared
   // lock table was full and new connections of every role were refused.
   for (const role of ['llm_app', 'llm_worker', 'llm_operator', 'llm_auditor', 'llm_exporter'] as const) {
@@ -313,10 +313,22 @@ test('no runtime role holds an advisory lock beyond its transaction; claims (tra
       expect(`${role}: ${await as(role, (c) => sqlstate(c, sql))}`).toMatch(new RegExp(`^${role}: 42501: permission denied for function pg_`));
     }
   }
-  // Transaction-level locks end with the transaction: what enqueue_call's claim and the reserve's cache claim take.
-  expect(await as('llm_app', (c) => sqlstate(c, 'select pg_advisory_xact_lock(1)'))).toBe('ok');
-  const { rows } = await as('llm_app', (c) => c.query(`select count(*)::int as n from pg_locks where locktype = 'advisory' and pid = pg_backend_pid()`));
-  expect(rows[0].n).toBe(0);
+  // (review of 2026-11-27) Transaction-level ones too: one transaction held ~12,700 of them (a loop of subtransactions), and
+  // while it lasted every new connection failed. Claims are ordered by a row now (llm_private.claim_mutexes).
+  for (const role of ['llm_app', 'llm_worker', 'llm_operator', 'llm_auditor', 'llm_exporter'] as const) {
+    for (const sql of ['select pg_advisory_xact_lock(1)', 'select pg_advisory_xact_lock_shared(1, 2)', 'select pg_try_advisory_xact_lock(1)',
+      'select pg_try_advisory_xact_lock_shared(1)']) {
+      expect(`${role}: ${await as(role, (c) => sqlstate(c, sql))}`).toMatch(new RegExp(`^${role}: 42501: permission denied for function pg_`));
+    }
+  }
+  // The money role keeps the one the reserve's single flight takes (the worker, after SET ROLE), and it ends with the transaction.
+  const held = await as('llm_worker', async (c) => {
+    await c.query('set role llm_money');
+    const during = await c.query(`select pg_advisory_xact_lock(1), (select count(*)::int from pg_locks where locktype = 'advisory' and pid = pg_backend_pid()) as n`);
+    const after = await c.query(`select count(*)::int as n from pg_locks where locktype = 'advisory' and pid = pg_backend_pid()`);
+    return [during.rows[0].n, after.rows[0].n];
+  });
+  expect(held).toEqual([1, 0]);
 });
 
 test('the read-only logins end an idle transaction after a minute, as the application does (their role defaults)', async () => {
