@@ -154,3 +154,23 @@ exception when insufficient_privilege then
   raise warning 'could not keep llm_app''s and llm_worker''s statements out of the server log (%): a failing statement''s text (prompts, answers, traces) is logged', sqlerrm;
 end
 $$;
+/*
+ * Temporary files: a sort or hash that outgrows work_mem spills to disk, without limit by default. As llm_app, one SQL
+ * injection (`set work_mem = '64kB'`, then a sort of a large generate_series) could fill the cluster's disk, and when WAL
+ * can no longer be written PostgreSQL stops for every tenant (session of 2026-11-27). temp_file_limit is a superuser
+ * parameter: a login can neither SET it nor ALTER ROLE it away, so each runtime session is bounded (per process: a
+ * role's total is its connections times this). Our statements never come near: the application's API and the worker's
+ * money path spill nothing; the readers' audit views and the operator's sweeps get more. Needs a superuser, as above.
+ */
+do $$
+declare
+  r record;
+begin
+  for r in select * from (values ('llm_app', '256MB'), ('llm_worker', '256MB'), ('llm_operator', '1GB'), ('llm_auditor', '2GB'),
+                                 ('llm_viewer', '2GB'), ('llm_exporter', '2GB')) x(role_name, size) loop
+    execute format('alter role %I set temp_file_limit = %L', r.role_name, r.size);
+  end loop;
+exception when insufficient_privilege then
+  raise warning 'could not set temp_file_limit for the runtime roles (%): one of their sessions can fill the disk with temporary files', sqlerrm;
+end
+$$;

@@ -3,7 +3,7 @@
 -- tenant. llm.role_settings_drift compares the catalog with the defaults every migrate sets (declared, not recorded).
 -- And the read-only logins, whose passwords live in dashboards, have connection limits.
 begin;
-select plan(14);
+select plan(17);
 
 -- (extra_float_digits left out: runtime-ddl.test.ts commits it role-wide on llm_app for a moment, to test that migrate
 -- resets such a default, and the roles are shared by every test file running at the same time.)
@@ -11,8 +11,16 @@ select is_empty($$select * from llm.role_settings_drift where parameter <> 'extr
   'right after migrate, the runtime roles'' defaults are exactly the declared ones (sql/bootstrap/roles.sql and sql/api/115 agree)');
 select results_eq($$
   select parameter, value from llm_private.declared_role_settings() where role_name = 'llm_viewer' order by 1
-$$, $$values ('default_transaction_read_only', 'on'), ('idle_in_transaction_session_timeout', '60s'), ('jit', 'off'), ('statement_timeout', '60s')$$,
-  'the declared list: llm_viewer is read-only, with its timeouts, without JIT');
+$$, $$values ('default_transaction_read_only', 'on'), ('idle_in_transaction_session_timeout', '60s'), ('jit', 'off'), ('statement_timeout', '60s'),
+  ('temp_file_limit', '2GB')$$,
+  'the declared list: llm_viewer is read-only, with its timeouts, without JIT, with bounded temporary files');
+-- (session of 2026-11-27) Temporary files were unbounded: one sort could fill the cluster's disk. temp_file_limit is a
+-- superuser parameter, so the defaults that bound it are the one kind a login cannot change for itself.
+select tests.act_as_role('llm_app');
+select throws_ok($$set temp_file_limit = -1$$, '42501', null, 'the application cannot lift its temporary-file limit in its session');
+select throws_ok($$alter role llm_app set temp_file_limit = -1$$, '42501', null, '... nor as its role''s default');
+select throws_ok($$alter role llm_app reset temp_file_limit$$, '42501', null, '... nor remove that default');
+select tests.as_admin();
 
 -- The attack, as the application's login: in this database, then role-wide.
 select tests.act_as_role('llm_app');
