@@ -1086,12 +1086,12 @@ COMMENT ON FUNCTION llm.purge_cache(p_tenant_id uuid, p_endpoint text, p_source_
 -- Name: purge_expired(integer); Type: FUNCTION; Schema: llm; Owner: llm_owner
 --
 
-CREATE FUNCTION llm.purge_expired(p_limit integer DEFAULT 10000) RETURNS TABLE(traces bigint, outputs bigint, cache_entries bigint)
+CREATE FUNCTION llm.purge_expired(p_limit integer DEFAULT 10000) RETURNS TABLE(traces bigint, outputs bigint, cache_entries bigint, claim_keys bigint)
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog'
     AS $$
 declare
-  t bigint; o bigint; c bigint;
+  t bigint; o bigint; c bigint; k bigint;
   v_now timestamptz := llm_private.now();
 begin
   perform llm_private.require_range('p_limit', p_limit, 1, 1000000);
@@ -1104,7 +1104,12 @@ begin
   delete from llm_private.cache_entries x where x.ctid = any (array(
     select y.ctid from llm_private.cache_entries y where y.expires_at <= v_now limit p_limit));
   get diagnostics c = row_count;
-  return query select t, o, c;
+  -- Claim key rows seen committed (a duplicate enqueue's, a claim inserted by hand): they order nothing any more. A row a
+  -- claim holds right now (taken over by its ON CONFLICT DO UPDATE) is skipped, not waited for.
+  delete from llm_private.claim_mutexes x where x.ctid = any (array(
+    select y.ctid from llm_private.claim_mutexes y limit p_limit for update skip locked));
+  get diagnostics k = row_count;
+  return query select t, o, c, k;
 end
 $$;
 
@@ -1114,7 +1119,7 @@ ALTER FUNCTION llm.purge_expired(p_limit integer) OWNER TO llm_owner;
 -- Name: FUNCTION purge_expired(p_limit integer); Type: COMMENT; Schema: llm; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm.purge_expired(p_limit integer) IS 'Operator (cron, hourly): deletes reasoning traces, final outputs and cache entries past their retention. The ledger is never purged row by row: whole months are dropped (llm_maint.drop_expired_partitions).';
+COMMENT ON FUNCTION llm.purge_expired(p_limit integer) IS 'Operator (cron, hourly): deletes reasoning traces, final outputs and cache entries past their retention, and the claim key rows left committed (llm_private.claim_mutexes). The ledger is never purged row by row: whole months are dropped (llm_maint.drop_expired_partitions).';
 
 --
 -- Name: release_call(bigint, integer, text, text); Type: FUNCTION; Schema: llm; Owner: llm_owner
@@ -3379,16 +3384,13 @@ CREATE FUNCTION llm_private.lock_claim(p_tenant_id uuid, p_endpoint text, p_requ
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog'
     AS $$
-declare
-  v_hash constant bigint := hashtextextended(p_endpoint || '/' || p_request_id, 0);
 begin
-  -- The row is deleted at once; its entry in the primary key stays until this transaction ends, and a concurrent claim's
-  -- insert of the same key waits for it there (PostgreSQL's unique check waits for an inserter still in progress, whether
-  -- or not it deleted the row since). A row committed by hand (the application's own tenant only: RLS) is taken over by
-  -- the update instead, which waits for its other lockers the same way, and removed.
-  insert into llm_private.claim_mutexes as m (tenant_id, key_hash) values (p_tenant_id, v_hash)
-    on conflict (tenant_id, key_hash) do update set key_hash = excluded.key_hash;
-  delete from llm_private.claim_mutexes m where m.tenant_id = p_tenant_id and m.key_hash = v_hash;
+  -- A concurrent claim of the key waits here for this transaction: at the primary key while this row's insert is in
+  -- progress, or for its lock when the row was there (committed by an earlier duplicate, or by hand) and this took it
+  -- over. The enqueue wrapper (llm_queue.add_request_job) deletes the row before this transaction ends.
+  insert into llm_private.claim_mutexes as m (tenant_id, key_hash)
+  values (p_tenant_id, hashtextextended(p_endpoint || '/' || p_request_id, 0))
+      on conflict (tenant_id, key_hash) do update set key_hash = excluded.key_hash;
 end
 $$;
 
@@ -3398,7 +3400,7 @@ ALTER FUNCTION llm_private.lock_claim(p_tenant_id uuid, p_endpoint text, p_reque
 -- Name: FUNCTION lock_claim(p_tenant_id uuid, p_endpoint text, p_request_id text); Type: COMMENT; Schema: llm_private; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm_private.lock_claim(p_tenant_id uuid, p_endpoint text, p_request_id text) IS 'Orders the claims of (tenant, endpoint, request_id) until this transaction ends: inserts and deletes the key''s llm_private.claim_mutexes row, whose index entry makes a concurrent claim of the key wait (no advisory lock: the application cannot fill the shared lock table). Another tenant''s key is refused by row-level security (42501).';
+COMMENT ON FUNCTION llm_private.lock_claim(p_tenant_id uuid, p_endpoint text, p_request_id text) IS 'Orders the claims of (tenant, endpoint, request_id) until this transaction ends: writes the key''s llm_private.claim_mutexes row, at whose primary key a concurrent claim of the key waits (no advisory lock: the application cannot fill the shared lock table). Another tenant''s key is refused by row-level security (42501).';
 
 --
 -- Name: lock_salt(uuid); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
@@ -6293,6 +6295,10 @@ begin
            job_key => format('llm:%s:%s', r.tenant_id, r.id), job_key_mode => 'unsafe_dedupe',
            priority => (v_queued / s.queue_share_jobs)::int) j;
   update llm_private.requests q set job_id = v_job_id where q.tenant_id = r.tenant_id and q.id = r.id;
+  -- The claim's key row (llm_private.lock_claim): deleted in the claim's own transaction, so never seen committed; a
+  -- concurrent claim of the key still waits at its primary-key entry until this transaction ends.
+  delete from llm_private.claim_mutexes m
+   where m.tenant_id = r.tenant_id and m.key_hash = hashtextextended(r.endpoint::text || '/' || r.request_id, 0);
   return v_job_id;
 end
 $$;
@@ -6303,7 +6309,7 @@ ALTER FUNCTION llm_queue.add_request_job(p_request_pk bigint) OWNER TO llm_worke
 -- Name: FUNCTION add_request_job(p_request_pk bigint); Type: COMMENT; Schema: llm_queue; Owner: llm_worker
 --
 
-COMMENT ON FUNCTION llm_queue.add_request_job(p_request_pk bigint) IS 'SECURITY DEFINER (owner llm_worker): adds the graphile-worker job of a queued request of the caller''s own signed context, once. The job''s identifier, payload ({tenant_id, user_id, request_pk}), key and priority (the tenant''s queued or cancelled requests among its recent ones ÷ settings.queue_share_jobs, up to 4: a fair share of the queue between tenants) are built here. Called by llm.enqueue_call.';
+COMMENT ON FUNCTION llm_queue.add_request_job(p_request_pk bigint) IS 'SECURITY DEFINER (owner llm_worker): adds the graphile-worker job of a queued request of the caller''s own signed context, once. The job''s identifier, payload ({tenant_id, user_id, request_pk}), key and priority (the tenant''s queued or cancelled requests among its recent ones ÷ settings.queue_share_jobs, up to 4: a fair share of the queue between tenants) are built here; the claim''s key row (llm_private.claim_mutexes) is deleted. Called by llm.enqueue_call.';
 
 --
 -- Name: adjustment_id_seq; Type: SEQUENCE; Schema: llm_private; Owner: llm_owner
@@ -8155,7 +8161,7 @@ ALTER TABLE llm_private.claim_mutexes OWNER TO llm_owner;
 -- Name: TABLE claim_mutexes; Type: COMMENT; Schema: llm_private; Owner: llm_owner
 --
 
-COMMENT ON TABLE llm_private.claim_mutexes IS 'The order of concurrent claims of one key: llm_private.lock_claim inserts (tenant_id, hash of endpoint/request_id) and deletes it in the same transaction; the entry left in the primary key makes a concurrent claim of the key wait for that transaction. Rows are never seen committed (one left by hand is taken over and removed by the next claim of its key); VACUUM reclaims the dead ones.';
+COMMENT ON TABLE llm_private.claim_mutexes IS 'The order of concurrent claims of one key: llm_private.lock_claim writes (tenant_id, hash of endpoint/request_id) and the enqueue wrapper deletes it in the same transaction; a concurrent claim of the key waits for that transaction at the primary key. A row seen committed (a duplicate enqueue, a claim inserted by hand) is taken over by the next claim of its key and swept by llm.purge_expired.';
 
 --
 -- Name: clock; Type: TABLE; Schema: llm_private; Owner: llm_owner
@@ -9983,6 +9989,12 @@ CREATE POLICY operator_select ON llm_private.budget_scopes FOR SELECT TO llm_ope
 CREATE POLICY operator_select ON llm_private.requests FOR SELECT TO llm_operator USING (true);
 
 --
+-- Name: claim_mutexes operator_sweep; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY operator_sweep ON llm_private.claim_mutexes TO llm_operator USING (true);
+
+--
 -- Name: settings operator_update; Type: POLICY; Schema: llm_private; Owner: llm_owner
 --
 
@@ -10239,6 +10251,12 @@ CREATE POLICY viewer_select ON llm_private.shutoff_windows FOR SELECT TO llm_vie
 --
 
 CREATE POLICY viewer_select ON llm_private.usage FOR SELECT TO llm_viewer USING (true);
+
+--
+-- Name: claim_mutexes worker_enqueue_release; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY worker_enqueue_release ON llm_private.claim_mutexes TO llm_worker USING ((tenant_id = ( SELECT llm_private.app_tenant_id() AS app_tenant_id)));
 
 --
 -- Name: requests worker_enqueue_select; Type: POLICY; Schema: llm_private; Owner: llm_owner
@@ -12744,13 +12762,21 @@ GRANT SELECT,DELETE ON TABLE llm_private.cache_fills TO llm_operator;
 -- Name: TABLE claim_mutexes; Type: ACL; Schema: llm_private; Owner: llm_owner
 --
 
-GRANT SELECT,INSERT,DELETE ON TABLE llm_private.claim_mutexes TO llm_app;
+GRANT SELECT,DELETE ON TABLE llm_private.claim_mutexes TO llm_worker;
+GRANT SELECT,DELETE ON TABLE llm_private.claim_mutexes TO llm_operator;
+
+--
+-- Name: COLUMN claim_mutexes.tenant_id; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT SELECT(tenant_id),INSERT(tenant_id) ON TABLE llm_private.claim_mutexes TO llm_app;
 
 --
 -- Name: COLUMN claim_mutexes.key_hash; Type: ACL; Schema: llm_private; Owner: llm_owner
 --
 
-GRANT UPDATE(key_hash) ON TABLE llm_private.claim_mutexes TO llm_app;
+GRANT SELECT(key_hash),INSERT(key_hash),UPDATE(key_hash) ON TABLE llm_private.claim_mutexes TO llm_app;
+GRANT UPDATE(key_hash) ON TABLE llm_private.claim_mutexes TO llm_operator;
 
 --
 -- Name: TABLE clock; Type: ACL; Schema: llm_private; Owner: llm_owner

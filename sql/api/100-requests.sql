@@ -114,20 +114,17 @@ create or replace function llm_private.lock_claim(p_tenant_id uuid, p_endpoint t
   language plpgsql
   set search_path = pg_catalog
 as $$
-declare
-  v_hash constant bigint := hashtextextended(p_endpoint || '/' || p_request_id, 0);
 begin
-  -- The row is deleted at once; its entry in the primary key stays until this transaction ends, and a concurrent claim's
-  -- insert of the same key waits for it there (PostgreSQL's unique check waits for an inserter still in progress, whether
-  -- or not it deleted the row since). A row committed by hand (the application's own tenant only: RLS) is taken over by
-  -- the update instead, which waits for its other lockers the same way, and removed.
-  insert into llm_private.claim_mutexes as m (tenant_id, key_hash) values (p_tenant_id, v_hash)
-    on conflict (tenant_id, key_hash) do update set key_hash = excluded.key_hash;
-  delete from llm_private.claim_mutexes m where m.tenant_id = p_tenant_id and m.key_hash = v_hash;
+  -- A concurrent claim of the key waits here for this transaction: at the primary key while this row's insert is in
+  -- progress, or for its lock when the row was there (committed by an earlier duplicate, or by hand) and this took it
+  -- over. The enqueue wrapper (llm_queue.add_request_job) deletes the row before this transaction ends.
+  insert into llm_private.claim_mutexes as m (tenant_id, key_hash)
+  values (p_tenant_id, hashtextextended(p_endpoint || '/' || p_request_id, 0))
+      on conflict (tenant_id, key_hash) do update set key_hash = excluded.key_hash;
 end
 $$;
 comment on function llm_private.lock_claim(uuid, text, text) is
-  'Orders the claims of (tenant, endpoint, request_id) until this transaction ends: inserts and deletes the key''s llm_private.claim_mutexes row, whose index entry makes a concurrent claim of the key wait (no advisory lock: the application cannot fill the shared lock table). Another tenant''s key is refused by row-level security (42501).';
+  'Orders the claims of (tenant, endpoint, request_id) until this transaction ends: writes the key''s llm_private.claim_mutexes row, at whose primary key a concurrent claim of the key waits (no advisory lock: the application cannot fill the shared lock table). Another tenant''s key is refused by row-level security (42501).';
 
 /* A claim is born queued; its state moves only forward; the application may only cancel its own queued request. */
 create or replace function llm_private.tg_requests__guard() returns trigger

@@ -614,12 +614,12 @@ comment on function llm.fail_lost_requests(boolean) is
   'Operator (cron): a request older than a minute whose job is gone, never existed (a claim inserted by hand and never completed by llm.enqueue_call) or has failed its last attempt, and that holds nothing, ends failed (job_lost, attempts_exhausted): nothing stays open after its last attempt. Every minute, the requests claimed in the last two days; p_full (daily), every request. Returns how many.';
 
 create or replace function llm.purge_expired(p_limit integer default 10000)
-  returns table (traces bigint, outputs bigint, cache_entries bigint)
+  returns table (traces bigint, outputs bigint, cache_entries bigint, claim_keys bigint)
   language plpgsql
   set search_path = pg_catalog
 as $$
 declare
-  t bigint; o bigint; c bigint;
+  t bigint; o bigint; c bigint; k bigint;
   v_now timestamptz := llm_private.now();
 begin
   perform llm_private.require_range('p_limit', p_limit, 1, 1000000);
@@ -632,11 +632,16 @@ begin
   delete from llm_private.cache_entries x where x.ctid = any (array(
     select y.ctid from llm_private.cache_entries y where y.expires_at <= v_now limit p_limit));
   get diagnostics c = row_count;
-  return query select t, o, c;
+  -- Claim key rows seen committed (a duplicate enqueue's, a claim inserted by hand): they order nothing any more. A row a
+  -- claim holds right now (taken over by its ON CONFLICT DO UPDATE) is skipped, not waited for.
+  delete from llm_private.claim_mutexes x where x.ctid = any (array(
+    select y.ctid from llm_private.claim_mutexes y limit p_limit for update skip locked));
+  get diagnostics k = row_count;
+  return query select t, o, c, k;
 end
 $$;
 comment on function llm.purge_expired(integer) is
-  'Operator (cron, hourly): deletes reasoning traces, final outputs and cache entries past their retention. The ledger is never purged row by row: whole months are dropped (llm_maint.drop_expired_partitions).';
+  'Operator (cron, hourly): deletes reasoning traces, final outputs and cache entries past their retention, and the claim key rows left committed (llm_private.claim_mutexes). The ledger is never purged row by row: whole months are dropped (llm_maint.drop_expired_partitions).';
 
 create view llm.model_catalog with (security_invoker = true) as
 select m.provider, m.model, m.provider || ':' || m.model as model_ref, m.kind, m.max_output_tokens, m.token_parameter, m.training_allowed,

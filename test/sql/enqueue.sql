@@ -1,7 +1,7 @@
 -- Requests are claimed at enqueue: one claim per (tenant, request_id, endpoint), a conflict refused now, one job built by
 -- the database with only the request's identity, and a wrapper that can do nothing enqueue_call cannot.
 begin;
-select plan(57);
+select plan(63);
 select tests.seed();
 create function pg_temp.error_of(p_sql text) returns text language plpgsql as $$
 declare
@@ -191,20 +191,33 @@ select throws_ok($$select pg_try_advisory_xact_lock_shared(1, 2)$$, '42501', nul
 select results_eq($$select state, created from llm.enqueue_call(tests.payload('mutex-1'))$$, $$values ('queued', true)$$,
   'a claim without any advisory lock');
 select tests.as_admin();
-select is((select count(*)::int from llm_private.claim_mutexes), 0,
-  'the claim''s key row is deleted in its own transaction: nothing of it is left to commit');
+select is((select count(*)::int from llm_private.claim_mutexes where key_hash = hashtextextended('investigation/mutex-1', 0)), 0,
+  'the claim''s key row is deleted in its own transaction (by the enqueue wrapper): nothing of it is left to commit');
 select tests.act_as_app(tests.tenant_a(), tests.user_a1());
+select throws_ok($$lock table llm_private.claim_mutexes in access exclusive mode$$, '42501', null,
+  'the application cannot lock the key rows'' table (column privileges only): it would stop every tenant''s claims');
+select throws_ok($$lock table llm_private.claim_mutexes in row exclusive mode$$, '42501', null, '... in any mode but ACCESS SHARE');
+select throws_ok($$delete from llm_private.claim_mutexes$$, '42501', null, '... and cannot delete a key row');
 select throws_ok(format($$insert into llm_private.claim_mutexes values (%L, 1)$$, tests.tenant_b()), '42501', null,
   'the application cannot write a key row of another tenant (it could stall that tenant''s claims)');
 select throws_ok(format($$select llm_private.lock_claim(%L, 'route', 'victim-1')$$, tests.tenant_b()), '42501', null,
   'nor through lock_claim');
--- A key row the application committed by hand (its own tenant: RLS) is taken over by the next claim of its key, not a
--- 23505 for ever, and removed.
+-- A duplicate enqueue leaves its key row (no job to add, no wrapper to delete it): the next claim of the key takes it over
+-- (it waits for a claim holding it, as for an insert), and the operator's hourly purge sweeps it.
+select results_eq($$select created from llm.enqueue_call(tests.payload('mutex-1'))$$, $$values (false)$$, 'a duplicate enqueue');
+-- A key row the application inserted by hand (its own tenant: RLS) is taken over by the next claim of its key, not a
+-- 23505 for ever, and removed with the claim.
 insert into llm_private.claim_mutexes values (tests.tenant_a(), hashtextextended('investigation/mutex-2', 0));
 select results_eq($$select state, created from llm.enqueue_call(tests.payload('mutex-2'))$$, $$values ('queued', true)$$,
   'a key row left by hand does not stop the claim of its key');
 select tests.as_admin();
-select is((select count(*)::int from llm_private.claim_mutexes), 0, 'and the claim removed it');
+select results_eq($$select key_hash from llm_private.claim_mutexes where key_hash in (hashtextextended('investigation/mutex-1', 0),
+  hashtextextended('investigation/mutex-2', 0))$$, $$values (hashtextextended('investigation/mutex-1', 0))$$,
+  'the claim removed the row left by hand; the duplicate''s row stays');
+select tests.act_as_role('llm_operator');
+select ok((select claim_keys >= 1 from llm.purge_expired(1000)), 'the hourly purge sweeps key rows left committed');
+select tests.as_admin();
+select is((select count(*)::int from llm_private.claim_mutexes), 0, 'none is left');
 
 -- (review of the fixes) With idempotency_months raised, the claim window holds an older claim of the same key too: the
 -- lookup without ORDER BY returned the January claim (LG409 naming it, or the old request as if it were the new one).

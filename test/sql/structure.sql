@@ -1,7 +1,7 @@
 -- Structure: the closed world of the API surface and its grants (pinned), FORCE RLS everywhere, the two SECURITY DEFINER
 -- functions and nothing else, pinned search_path, comments, and what the runtime roles cannot be or do.
 begin;
-select plan(28);
+select plan(29);
 
 select tables_are('llm', array[]::name[], 'the API schema llm holds no tables');
 select is_empty($$
@@ -116,6 +116,12 @@ select is_empty($$
    where r.rolname in ('llm_app', 'llm_money', 'llm_operator', 'llm_auditor', 'llm_exporter')
      and n.nspname not like 'pg\_%' and n.nspname <> 'information_schema' and has_schema_privilege(r.rolname, n.oid, 'create')
 $$, 'no runtime role may create anything (no table, no temporary table, hence no trigger of its own)');
+select is_empty($$
+  select r.rolname || ' ' || c.oid::regclass::text || ' ' || x.priv from pg_roles r cross join pg_class c
+    join pg_namespace n on n.oid = c.relnamespace cross join (values ('insert'), ('update'), ('delete'), ('truncate')) x(priv)
+   where r.rolname in ('llm_app', 'llm_auditor', 'llm_exporter', 'llm_viewer') and n.nspname not in ('pg_catalog', 'information_schema')
+     and c.relpersistence <> 't' and c.relkind in ('r', 'p', 'v', 'm', 'f') and has_table_privilege(r.rolname, c.oid, x.priv)
+$$, 'the application and the readers hold no table-wide write privilege, only column ones: LOCK TABLE in any mode above ACCESS SHARE needs one, and would stop every tenant');
 select results_eq($$
   select r.rolname::text collate "default", coalesce(string_agg(p.oid::regprocedure::text, ' ' order by p.oid::regprocedure::text), '') from pg_roles r
     left join pg_proc p on p.pronamespace = 'pg_catalog'::regnamespace and p.proname ~ 'advisory'
@@ -213,7 +219,8 @@ $$values
   ('column llm_private.call_outputs.output | llm_exporter=SELECT'),
   ('column llm_private.call_outputs.request_pk | llm_exporter=SELECT'),
   ('column llm_private.call_outputs.tenant_id | llm_exporter=SELECT'),
-  ('column llm_private.claim_mutexes.key_hash | llm_app=UPDATE'),
+  ('column llm_private.claim_mutexes.key_hash | llm_app=INSERT,SELECT,UPDATE llm_operator=UPDATE'),
+  ('column llm_private.claim_mutexes.tenant_id | llm_app=INSERT,SELECT'),
   ('column llm_private.limits.valid_until | llm_operator=UPDATE'),
   ('column llm_private.meters.disabled_at | llm_operator=UPDATE'),
   ('column llm_private.model_prices.id | llm_exporter=SELECT'),
@@ -450,6 +457,8 @@ $$values
   ('policy llm_private.call_outputs money_own ALL to llm_money'),
   ('policy llm_private.call_outputs operator_all ALL to llm_operator'),
   ('policy llm_private.claim_mutexes app_claim_keys ALL to llm_app'),
+  ('policy llm_private.claim_mutexes operator_sweep ALL to llm_operator'),
+  ('policy llm_private.claim_mutexes worker_enqueue_release ALL to llm_worker'),
   ('policy llm_private.clock owner_all ALL to llm_owner'),
   ('policy llm_private.clock select_all SELECT to public'),
   ('policy llm_private.context_keys owner_all ALL to llm_owner'),
@@ -546,7 +555,7 @@ $$values
   ('table llm_private.cache_entries | llm_auditor=SELECT llm_money=INSERT,SELECT,UPDATE llm_operator=DELETE,SELECT'),
   ('table llm_private.cache_fills | llm_money=DELETE,INSERT,SELECT,UPDATE llm_operator=DELETE,SELECT'),
   ('table llm_private.call_outputs | llm_app=SELECT llm_auditor=SELECT llm_money=INSERT,SELECT llm_operator=DELETE,SELECT'),
-  ('table llm_private.claim_mutexes | llm_app=DELETE,INSERT,SELECT'),
+  ('table llm_private.claim_mutexes | llm_operator=DELETE,SELECT'),
   ('table llm_private.clock | llm_app=SELECT llm_auditor=SELECT llm_money=SELECT llm_operator=SELECT llm_viewer=SELECT'),
   ('table llm_private.context_keys'),
   ('table llm_private.endpoint_settings | llm_auditor=SELECT llm_money=SELECT llm_operator=DELETE,INSERT,SELECT,UPDATE llm_viewer=SELECT'),
