@@ -8151,7 +8151,7 @@ CREATE TABLE llm_private.claim_mutexes (
     tenant_id uuid NOT NULL,
     key_hash bigint NOT NULL
 )
-WITH (autovacuum_vacuum_scale_factor='0', autovacuum_vacuum_threshold='10000', autovacuum_vacuum_insert_scale_factor='0', autovacuum_vacuum_insert_threshold='10000');
+WITH (autovacuum_vacuum_scale_factor='0', autovacuum_vacuum_threshold='10000', autovacuum_vacuum_insert_scale_factor='0', autovacuum_vacuum_insert_threshold='10000', vacuum_truncate=off);
 
 ALTER TABLE ONLY llm_private.claim_mutexes FORCE ROW LEVEL SECURITY;
 

@@ -38,7 +38,7 @@ declare
   f record;
 begin
   if not (select r.rolsuper from pg_catalog.pg_roles r where r.rolname = current_user) then
-    raise warning 'not a superuser: event triggers llm_refuse_runtime_ddl* not installed (runtime logins such as llm_worker can create objects), and large objects, session advisory locks and backend signals stay open to every role';
+    raise warning 'not a superuser: event triggers llm_refuse_runtime_ddl* not installed (runtime logins such as llm_worker can create objects), and large objects, advisory locks (session and transaction level) and backend signals stay open to every role';
     return;
   end if;
   create or replace function public.llm_refuse_runtime_ddl() returns event_trigger

@@ -1,7 +1,7 @@
 -- Requests are claimed at enqueue: one claim per (tenant, request_id, endpoint), a conflict refused now, one job built by
 -- the database with only the request's identity, and a wrapper that can do nothing enqueue_call cannot.
 begin;
-select plan(63);
+select plan(64);
 select tests.seed();
 create function pg_temp.error_of(p_sql text) returns text language plpgsql as $$
 declare
@@ -218,6 +218,8 @@ select tests.act_as_role('llm_operator');
 select ok((select claim_keys >= 1 from llm.purge_expired(1000)), 'the hourly purge sweeps key rows left committed');
 select tests.as_admin();
 select is((select count(*)::int from llm_private.claim_mutexes), 0, 'none is left');
+select ok((select 'vacuum_truncate=off' = any (c.reloptions) from pg_class c where c.oid = 'llm_private.claim_mutexes'::regclass),
+  'vacuum never truncates the key rows'' table (always nearly empty): truncation takes ACCESS EXCLUSIVE, and every claim would wait');
 
 -- (review of the fixes) With idempotency_months raised, the claim window holds an older claim of the same key too: the
 -- lookup without ORDER BY returned the January claim (LG409 naming it, or the old request as if it were the new one).

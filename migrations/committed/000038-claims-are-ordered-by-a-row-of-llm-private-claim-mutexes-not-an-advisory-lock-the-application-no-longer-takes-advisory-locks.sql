@@ -1,6 +1,6 @@
 --! Previous: sha1:955048f07998750e2e080f70ef2ac4abe892dda6
---! Hash: sha1:20ef3a77a42c6c9e680558ad47570e8ea91f685d
---! Message: Claims are ordered by a row of llm_private.claim_mutexes, not an advisory lock: the application cannot fill the shared lock table
+--! Hash: sha1:64b6733aacceb56de92fe4ae87ac57112fa4486c
+--! Message: Claims are ordered by a row of llm_private.claim_mutexes, not an advisory lock: the application no longer takes advisory locks
 
 -- The claim of (tenant, endpoint, request_id) is ordered by a row of its own, not by an advisory lock.
 --
@@ -15,10 +15,12 @@
 -- for the lock, in the table's tuples instead of the shared lock table. The enqueue wrapper deletes the row in the same
 -- transaction, so it is never seen committed; the few that are (a duplicate enqueue, a claim inserted by hand) are taken
 -- over by the next claim of their key and swept by llm.purge_expired. The rows are under the tenant's row-level security,
--- so no one else can insert, lock or collide with a tenant's keys. llm_app holds column privileges only, never a table's
+-- so no other tenant can insert, lock or collide with a tenant's keys. llm_app holds column privileges only, never a table's
 -- INSERT, UPDATE or DELETE, with which LOCK TABLE would let it take the table in ACCESS EXCLUSIVE mode and stop every
 -- tenant's claims. pg_advisory_xact_lock and its variants are revoked from PUBLIC in the app's database
--- (sql/bootstrap/database.sql; the money role keeps the one the reserve's single flight takes).
+-- (sql/bootstrap/database.sql; the money role keeps the one the reserve's single flight takes). This closes the advisory
+-- path only: a session that nests savepoints, each with a write, still holds one lock per open subtransaction, and a
+-- transaction one per relation it reads (docs/review-2026-11-26.md, open).
 create table if not exists llm_private.claim_mutexes (
   tenant_id uuid not null,
   key_hash bigint not null,
@@ -47,9 +49,10 @@ create policy operator_sweep on llm_private.claim_mutexes to llm_operator using 
 grant select, delete on llm_private.claim_mutexes to llm_operator;
 grant update (key_hash) on llm_private.claim_mutexes to llm_operator;
 -- Every claim leaves a dead row or two here: vacuumed after every 10 000 of them, not after a fifth of a table that is
--- always nearly empty.
+-- always nearly empty. Without truncating it: the table is empty at every vacuum, and truncation takes ACCESS EXCLUSIVE
+-- (every claim of every tenant waits for it) and writes that lock to WAL for the standbys (review of this migration).
 alter table llm_private.claim_mutexes set (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 10000,
-  autovacuum_vacuum_insert_scale_factor = 0, autovacuum_vacuum_insert_threshold = 10000);
+  autovacuum_vacuum_insert_scale_factor = 0, autovacuum_vacuum_insert_threshold = 10000, vacuum_truncate = off);
 
 -- llm_queue.add_request_job (the SECURITY DEFINER enqueue wrapper, 000027) is replaced whole: it deletes the claim's key row.
 set local role llm_worker;
