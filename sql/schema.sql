@@ -689,13 +689,22 @@ begin
   end if;
   insert into llm_private.users (tenant_id, id) values (ctx.tenant_id, ctx.user_id) on conflict do nothing;
   v_fp := llm_private.fingerprint(ctx.user_id, p_payload);
-  perform llm_private.lock_claim(ctx.tenant_id, p_payload->>'endpoint', p_payload->>'request_id');
   v_from := llm_private.claim_window_start();
   -- The newest claim: the window can grow (idempotency_months raised), and then holds an older claim of the same key too.
+  -- A claim already committed is the answer, without ordering anything: claims are never deleted, and no claim of the key
+  -- is made while one is in the window. Only a key with none takes the claim's order (llm_private.lock_claim) and looks
+  -- again: a duplicate enqueue, the usual retry, writes no key row (review of 2026-11-27: each left one committed).
   select * into q from llm_private.requests x
    where x.tenant_id = ctx.tenant_id and x.request_id = p_payload->>'request_id'
      and x.endpoint = (p_payload->>'endpoint')::llm_private.endpoint and x.id >= v_from
    order by x.id desc limit 1;
+  if q.id is null then
+    perform llm_private.lock_claim(ctx.tenant_id, p_payload->>'endpoint', p_payload->>'request_id');
+    select * into q from llm_private.requests x
+     where x.tenant_id = ctx.tenant_id and x.request_id = p_payload->>'request_id'
+       and x.endpoint = (p_payload->>'endpoint')::llm_private.endpoint and x.id >= v_from
+     order by x.id desc limit 1;
+  end if;
   if q.id is not null then
     if q.fingerprint <> v_fp then
       raise exception using errcode = 'LG409', message = 'request_id already claimed with other parameters',
@@ -1050,6 +1059,33 @@ ALTER FUNCTION llm.fail_request(p_request_pk bigint, p_reason text) OWNER TO llm
 --
 
 COMMENT ON FUNCTION llm.fail_request(p_request_pk bigint, p_reason text) IS 'The worker gives up on a request that has no live attempt (for example its job''s last attempt failed before reserving): the request ends failed with the reason. Returns its final state (unchanged if it was already final).';
+
+--
+-- Name: open_hold_counts(); Type: FUNCTION; Schema: llm; Owner: llm_owner
+--
+
+CREATE FUNCTION llm.open_hold_counts() RETURNS TABLE(open_holds bigint, holds_overdue bigint, watched_from timestamp with time zone)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog'
+    AS $$
+declare
+  v_from timestamptz := (select s.swept_until - interval '1 hour' from llm_private.settings s);
+  v_now timestamptz := llm_private.now();
+begin
+  -- The bound as a literal: planned with it, the BRIN range is chosen (a parameter's estimate is a third of the table).
+  return query execute format(
+    'select count(*), count(*) filter (where a.expires_at <= %L::timestamptz), %L::timestamptz
+       from llm_private.attempts a where a.state = ''held'' and a.expires_at > %L::timestamptz', v_now, v_from, v_from);
+end
+$$;
+
+ALTER FUNCTION llm.open_hold_counts() OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION open_hold_counts(); Type: COMMENT; Schema: llm; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm.open_hold_counts() IS 'For the metrics scrape: holds open now (and overdue, past their expiry) among those the expiry sweep watches, expiring after watched_from (its watermark less an hour), read through the expires_at BRIN instead of every attempt. llm.open_holds lists every one.';
 
 --
 -- Name: purge_cache(uuid, text, text); Type: FUNCTION; Schema: llm; Owner: llm_owner
@@ -2869,7 +2905,7 @@ CREATE FUNCTION llm_private.declared_role_settings() RETURNS TABLE(role_name tex
          ('llm_viewer', 'idle_in_transaction_session_timeout', '60s'), ('llm_viewer', 'jit', 'off'),
          ('llm_operator', 'jit', 'off'),
          ('llm_exporter', 'default_transaction_read_only', 'on'), ('llm_exporter', 'idle_in_transaction_session_timeout', '60s'),
-         ('llm_app', 'temp_file_limit', '256MB'), ('llm_worker', 'temp_file_limit', '256MB'), ('llm_operator', 'temp_file_limit', '1GB'),
+         ('llm_app', 'temp_file_limit', '256MB'), ('llm_worker', 'temp_file_limit', '2GB'), ('llm_operator', 'temp_file_limit', '2GB'),
          ('llm_auditor', 'temp_file_limit', '2GB'), ('llm_viewer', 'temp_file_limit', '2GB'), ('llm_exporter', 'temp_file_limit', '2GB')
 $$;
 
@@ -8161,7 +8197,7 @@ ALTER TABLE llm_private.claim_mutexes OWNER TO llm_owner;
 -- Name: TABLE claim_mutexes; Type: COMMENT; Schema: llm_private; Owner: llm_owner
 --
 
-COMMENT ON TABLE llm_private.claim_mutexes IS 'The order of concurrent claims of one key: llm_private.lock_claim writes (tenant_id, hash of endpoint/request_id) and the enqueue wrapper deletes it in the same transaction; a concurrent claim of the key waits for that transaction at the primary key. A row seen committed (a duplicate enqueue, a claim inserted by hand) is taken over by the next claim of its key and swept by llm.purge_expired.';
+COMMENT ON TABLE llm_private.claim_mutexes IS 'The order of concurrent claims of one key: llm_private.lock_claim writes (tenant_id, hash of endpoint/request_id) and the enqueue wrapper deletes it in the same transaction; a concurrent claim of the key waits for that transaction at the primary key. A row seen committed (inserted by hand, or by a claim that found one committed meanwhile) is taken over by the next claim of its key and swept by llm.purge_expired.';
 
 --
 -- Name: clock; Type: TABLE; Schema: llm_private; Owner: llm_owner
@@ -10574,6 +10610,15 @@ GRANT ALL ON FUNCTION llm.fail_lost_requests(p_full boolean) TO llm_operator;
 
 REVOKE ALL ON FUNCTION llm.fail_request(p_request_pk bigint, p_reason text) FROM PUBLIC;
 GRANT ALL ON FUNCTION llm.fail_request(p_request_pk bigint, p_reason text) TO llm_money;
+
+--
+-- Name: FUNCTION open_hold_counts(); Type: ACL; Schema: llm; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm.open_hold_counts() FROM PUBLIC;
+GRANT ALL ON FUNCTION llm.open_hold_counts() TO llm_auditor;
+GRANT ALL ON FUNCTION llm.open_hold_counts() TO llm_viewer;
+GRANT ALL ON FUNCTION llm.open_hold_counts() TO llm_operator;
 
 --
 -- Name: FUNCTION purge_cache(p_tenant_id uuid, p_endpoint text, p_source_watermark text); Type: ACL; Schema: llm; Owner: llm_owner

@@ -1,5 +1,5 @@
 --! Previous: sha1:955048f07998750e2e080f70ef2ac4abe892dda6
---! Hash: sha1:64b6733aacceb56de92fe4ae87ac57112fa4486c
+--! Hash: sha1:96f711a442c9599e849268f6bf01e4c92ef132de
 --! Message: Claims are ordered by a row of llm_private.claim_mutexes, not an advisory lock: the application no longer takes advisory locks
 
 -- The claim of (tenant, endpoint, request_id) is ordered by a row of its own, not by an advisory lock.
@@ -13,13 +13,14 @@
 -- A claim now writes its key's row here (llm_private.lock_claim, INSERT ... ON CONFLICT DO UPDATE): a concurrent claim of
 -- the key waits for the claimant's transaction at the primary key (an insert in progress, or the row's lock), as it waited
 -- for the lock, in the table's tuples instead of the shared lock table. The enqueue wrapper deletes the row in the same
--- transaction, so it is never seen committed; the few that are (a duplicate enqueue, a claim inserted by hand) are taken
--- over by the next claim of their key and swept by llm.purge_expired. The rows are under the tenant's row-level security,
+-- transaction, so it is never seen committed (a duplicate enqueue finds the committed claim first and writes none); a
+-- row that is (inserted by hand, or a claim that found a claim committed meanwhile) is taken over by the next claim of
+-- its key and swept by llm.purge_expired. The rows are under the tenant's row-level security,
 -- so no other tenant can insert, lock or collide with a tenant's keys. llm_app holds column privileges only, never a table's
 -- INSERT, UPDATE or DELETE, with which LOCK TABLE would let it take the table in ACCESS EXCLUSIVE mode and stop every
--- tenant's claims. pg_advisory_xact_lock and its variants are revoked from PUBLIC in the app's database
--- (sql/bootstrap/database.sql; the money role keeps the one the reserve's single flight takes). This closes the advisory
--- path only: a session that nests savepoints, each with a write, still holds one lock per open subtransaction, and a
+-- tenant's claims. pg_advisory_xact_lock and its variants are revoked from PUBLIC in the app's database once the replayed
+-- API no longer takes them (sql/bootstrap/after-api.sql; the money role keeps the one the reserve's single flight
+-- takes). This closes the advisory path only: a session that nests savepoints, each with a write, still holds one lock per open subtransaction, and a
 -- transaction one per relation it reads (docs/review-2026-11-26.md, open).
 create table if not exists llm_private.claim_mutexes (
   tenant_id uuid not null,
@@ -27,7 +28,7 @@ create table if not exists llm_private.claim_mutexes (
   primary key (tenant_id, key_hash)
 );
 comment on table llm_private.claim_mutexes is
-  'The order of concurrent claims of one key: llm_private.lock_claim writes (tenant_id, hash of endpoint/request_id) and the enqueue wrapper deletes it in the same transaction; a concurrent claim of the key waits for that transaction at the primary key. A row seen committed (a duplicate enqueue, a claim inserted by hand) is taken over by the next claim of its key and swept by llm.purge_expired.';
+  'The order of concurrent claims of one key: llm_private.lock_claim writes (tenant_id, hash of endpoint/request_id) and the enqueue wrapper deletes it in the same transaction; a concurrent claim of the key waits for that transaction at the primary key. A row seen committed (inserted by hand, or by a claim that found one committed meanwhile) is taken over by the next claim of its key and swept by llm.purge_expired.';
 alter table llm_private.claim_mutexes enable row level security;
 alter table llm_private.claim_mutexes force row level security;
 -- The application's own tenant only (any of its users: the claim key is the tenant's). Once per statement: the verifier

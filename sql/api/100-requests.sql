@@ -291,13 +291,22 @@ begin
   end if;
   insert into llm_private.users (tenant_id, id) values (ctx.tenant_id, ctx.user_id) on conflict do nothing;
   v_fp := llm_private.fingerprint(ctx.user_id, p_payload);
-  perform llm_private.lock_claim(ctx.tenant_id, p_payload->>'endpoint', p_payload->>'request_id');
   v_from := llm_private.claim_window_start();
   -- The newest claim: the window can grow (idempotency_months raised), and then holds an older claim of the same key too.
+  -- A claim already committed is the answer, without ordering anything: claims are never deleted, and no claim of the key
+  -- is made while one is in the window. Only a key with none takes the claim's order (llm_private.lock_claim) and looks
+  -- again: a duplicate enqueue, the usual retry, writes no key row (review of 2026-11-27: each left one committed).
   select * into q from llm_private.requests x
    where x.tenant_id = ctx.tenant_id and x.request_id = p_payload->>'request_id'
      and x.endpoint = (p_payload->>'endpoint')::llm_private.endpoint and x.id >= v_from
    order by x.id desc limit 1;
+  if q.id is null then
+    perform llm_private.lock_claim(ctx.tenant_id, p_payload->>'endpoint', p_payload->>'request_id');
+    select * into q from llm_private.requests x
+     where x.tenant_id = ctx.tenant_id and x.request_id = p_payload->>'request_id'
+       and x.endpoint = (p_payload->>'endpoint')::llm_private.endpoint and x.id >= v_from
+     order by x.id desc limit 1;
+  end if;
   if q.id is not null then
     if q.fingerprint <> v_fp then
       raise exception using errcode = 'LG409', message = 'request_id already claimed with other parameters',

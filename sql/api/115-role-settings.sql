@@ -27,7 +27,7 @@ as $$
          ('llm_viewer', 'idle_in_transaction_session_timeout', '60s'), ('llm_viewer', 'jit', 'off'),
          ('llm_operator', 'jit', 'off'),
          ('llm_exporter', 'default_transaction_read_only', 'on'), ('llm_exporter', 'idle_in_transaction_session_timeout', '60s'),
-         ('llm_app', 'temp_file_limit', '256MB'), ('llm_worker', 'temp_file_limit', '256MB'), ('llm_operator', 'temp_file_limit', '1GB'),
+         ('llm_app', 'temp_file_limit', '256MB'), ('llm_worker', 'temp_file_limit', '2GB'), ('llm_operator', 'temp_file_limit', '2GB'),
          ('llm_auditor', 'temp_file_limit', '2GB'), ('llm_viewer', 'temp_file_limit', '2GB'), ('llm_exporter', 'temp_file_limit', '2GB')
 $$;
 comment on function llm_private.declared_role_settings() is

@@ -91,6 +91,10 @@ begin
   -- of ours signals backends, and our claims take transaction-level locks only (llm_private.lock_claim,
   -- llm.reserve_call), which end with the transaction. graphile-migrate takes a session-level lock as the
   -- login that migrates: llm_owner keeps them.
+  -- pg_settings is the one catalog relation PUBLIC may write (UPDATE, a spelling of SET): with it, LOCK TABLE takes it in
+  -- ACCESS EXCLUSIVE mode, and every session that reads it waits (migrate and maintain-partitions did: review of
+  -- 2026-11-27). SET and set_config do the same and stay.
+  revoke update on pg_catalog.pg_settings from public;
   for f in select p.oid::regprocedure as sig from pg_catalog.pg_proc p
             where p.pronamespace = 'pg_catalog'::regnamespace
               and p.proname in ('pg_terminate_backend', 'pg_cancel_backend',
@@ -102,19 +106,6 @@ begin
       execute format('grant execute on function %s to llm_owner', f.sig);
     end if;
   end loop;
-  -- Transaction-level advisory locks too: one SQL injection took ~12,700 of them in a loop of subtransactions, and while
-  -- its statement (or its transaction: idle_in_transaction_session_timeout is the session's own to set) lasted, every new
-  -- connection of every role failed with "out of shared memory". Claims are ordered by a row now (llm_private.lock_claim,
-  -- llm_private.claim_mutexes). The reserve's single flight keeps pg_advisory_xact_lock(bigint) for the money role;
-  -- llm_owner keeps them all (migrate's key).
-  for f in select p.oid::regprocedure as sig from pg_catalog.pg_proc p
-            where p.pronamespace = 'pg_catalog'::regnamespace
-              and p.proname in ('pg_advisory_xact_lock', 'pg_advisory_xact_lock_shared', 'pg_try_advisory_xact_lock',
-                                'pg_try_advisory_xact_lock_shared') loop
-    execute format('revoke execute on function %s from public', f.sig);
-    execute format('grant execute on function %s to llm_owner', f.sig);
-  end loop;
-  grant execute on function pg_catalog.pg_advisory_xact_lock(bigint) to llm_money;
   if not exists (select 1 from pg_catalog.pg_event_trigger e where e.evtname = 'llm_refuse_runtime_ddl') then
     create event trigger llm_refuse_runtime_ddl on ddl_command_start execute function public.llm_refuse_runtime_ddl();
   end if;

@@ -158,15 +158,17 @@ $$;
  * Temporary files: a sort or hash that outgrows work_mem spills to disk, without limit by default. As llm_app, one SQL
  * injection (`set work_mem = '64kB'`, then a sort of a large generate_series) could fill the cluster's disk, and when WAL
  * can no longer be written PostgreSQL stops for every tenant (session of 2026-11-27). temp_file_limit is a superuser
- * parameter: a login can neither SET it nor ALTER ROLE it away, so each runtime session is bounded (per process: a
- * role's total is its connections times this). Our statements never come near: the application's API and the worker's
- * money path spill nothing; the readers' audit views and the operator's sweeps get more. Needs a superuser, as above.
+ * parameter: a login can neither SET it nor ALTER ROLE it away. It bounds each process: a session's parallel workers
+ * have one each (max_parallel_workers_per_gather is the session's own, up to max_parallel_workers). The application's
+ * API spills nothing: 256 MB. The other logins read the audit views, whose drift sort wrote 233 MB at 10^6 attempts
+ * (the worker's metrics read them through SET ROLE, under the worker login's limit; review of 2026-11-27): 2 GB.
+ * Needs a superuser, as above.
  */
 do $$
 declare
   r record;
 begin
-  for r in select * from (values ('llm_app', '256MB'), ('llm_worker', '256MB'), ('llm_operator', '1GB'), ('llm_auditor', '2GB'),
+  for r in select * from (values ('llm_app', '256MB'), ('llm_worker', '2GB'), ('llm_operator', '2GB'), ('llm_auditor', '2GB'),
                                  ('llm_viewer', '2GB'), ('llm_exporter', '2GB')) x(role_name, size) loop
     execute format('alter role %I set temp_file_limit = %L', r.role_name, r.size);
   end loop;

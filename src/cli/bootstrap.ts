@@ -2,8 +2,8 @@
  * Hook steps for graphile-migrate's CLI workflow (.gmrc): `roles`, `database`, `api`.
  * `npm run migrate` runs the same steps itself (src/db/migrate.ts).
  */
-import { applyApi, bootstrapRoles, ensureDatabase, migrateWorkerSchema } from '../db/migrate';
-import { urlForDatabase } from '../db/urls';
+import { afterApi, applyApi, bootstrapRoles, ensureDatabase, migrateWorkerSchema } from '../db/migrate';
+import { databaseName, urlForDatabase } from '../db/urls';
 
 async function main(step: string | undefined): Promise<void> {
   const root = process.env.ROOT_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -19,7 +19,8 @@ async function main(step: string | undefined): Promise<void> {
       const url = process.env.GM_DBURL ?? process.env.DATABASE_URL;
       if (!url) throw new Error('GM_DBURL or DATABASE_URL must name the database');
       await applyApi(url, true);
-      return;
+      // The grants that depend on the API just replayed, as the administrator (sql/bootstrap/after-api.sql).
+      return afterApi(urlForDatabase(root, databaseName(url)));
     }
     default:
       throw new Error('usage: bootstrap.ts roles|database|api');

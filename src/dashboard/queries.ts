@@ -11,6 +11,8 @@ import * as rows from './rows';
 /** Every audit view of SPEC.md, and llm.role_settings_drift (the Grafana dashboard may name these and no others). */
 export const AUDIT_VIEWS = ['limit_usage', 'monthly_spend', 'hourly_spend', 'refusals_by_reason', 'open_holds', 'shutoff_windows',
   'breaker_state', 'alerts', 'reconciliation_drift', 'budget_scopes', 'calls', 'cache_stats', 'model_catalog', 'role_settings_drift'] as const;
+/** Audit functions the metrics call: llm.open_hold_counts (the open holds the expiry sweep watches, without reading every attempt). */
+export const AUDIT_FUNCTIONS = ['open_hold_counts'] as const;
 /** Views that expose prompts or outputs: nothing operator-facing may read them. */
 export const FORBIDDEN_VIEWS = ['request_results', 'final_outputs', 'distillation_export'] as const;
 
@@ -73,7 +75,7 @@ select h.open_holds, h.holds_overdue,
        (select coalesce(json_agg(json_build_object('scope', scope, 'ratio', r)), '[]')
           from (select scope, max(used_pct) / 100 as r from llm.limit_usage where current and used_pct is not null group by 1) u) as used_ratio_max,
        (select coalesce(json_agg(json_build_object('model_ref', model_ref, 'state', state)), '[]') from llm.breaker_state) as breakers
-  from (select count(*) as open_holds, count(*) filter (where overdue) as holds_overdue from llm.open_holds) h`;
+  from llm.open_hold_counts() h`;
 
 /** Reads the given sections (and nothing else) in one read-only transaction as llm_viewer, and the database's now(). */
 export async function loadSections<N extends SectionName>(pool: Pool, names: readonly N[], tenantId: string | null):

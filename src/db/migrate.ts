@@ -5,7 +5,8 @@
  *   3. graphile-worker's schema (as llm_worker, which owns it)
  *   4. committed migrations (graphile-migrate, as llm_owner), the optional pgvector step
  *      (sql/optional/pgvector.sql, administrator), then the replayable API in sql/api/*.sql
- *      (as llm_owner), skipped when its hash is unchanged.
+ *      (as llm_owner), skipped when its hash is unchanged, then the grants that depend on it
+ *      (sql/bootstrap/after-api.sql, administrator).
  */
 import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
@@ -70,7 +71,8 @@ async function setDdlLockTimeout(c: Client, ms?: number): Promise<void> {
  */
 async function inShortTries(c: Client, body: string, result: string, timeoutMs: number, tooLong: (tries: number) => string):
   Promise<string> {
-  const { rows } = await c.query<{ ms: number }>(`select setting::int as ms from pg_settings where name = 'deadlock_timeout'`);
+  // (current_setting, not pg_settings: any login could LOCK that view and stall this read; review of 2026-11-27)
+  const { rows } = await c.query<{ ms: number }>(`select (extract(epoch from current_setting('deadlock_timeout')::interval) * 1000)::int as ms`);
   const tryMs = Math.max(1, Math.min(timeoutMs, Math.floor(rows[0]!.ms * 0.8)));
   const deadline = Date.now() + timeoutMs;
   for (let tries = 1; ; tries++) {
@@ -186,6 +188,14 @@ export async function ensureDatabase(adminUrl: string, database: string): Promis
   const sql = readFileSync(join(SQL_DIR, 'bootstrap', 'database.sql'), 'utf8');
   await withClient(urlForDatabase(adminUrl, database), async (c) => {
     await c.query(sql.replace(/__DATABASE__/g, c.escapeIdentifier(database)));
+  });
+}
+
+/** The per-database grants that depend on the replayed API (sql/bootstrap/after-api.sql), as the administrator. */
+export async function afterApi(databaseUrl: string): Promise<void> {
+  const sql = readFileSync(join(SQL_DIR, 'bootstrap', 'after-api.sql'), 'utf8');
+  await withClient(databaseUrl, async (c) => {
+    await c.query(sql);
   });
 }
 
@@ -444,6 +454,7 @@ export async function migrateAll(adminUrl: string, opts: { includeCurrent?: bool
   // Semantic cache: pgvector where the server has it (HNSW indexes), the portable path otherwise.
   const pgvector = await enablePgvector(adminUrl);
   const apiReplayed = await applyApi(adminUrl, ranCurrent);
+  await afterApi(adminUrl);
   const secret = opts.contextSecret ?? process.env.LLM_CONTEXT_SECRET;
   if (secret) await installContextSecret(adminUrl, secret);
   const { created: partitionsCreated } = await maintainPartitions(adminUrl);

@@ -202,18 +202,20 @@ select throws_ok(format($$insert into llm_private.claim_mutexes values (%L, 1)$$
   'the application cannot write a key row of another tenant (it could stall that tenant''s claims)');
 select throws_ok(format($$select llm_private.lock_claim(%L, 'route', 'victim-1')$$, tests.tenant_b()), '42501', null,
   'nor through lock_claim');
--- A duplicate enqueue leaves its key row (no job to add, no wrapper to delete it): the next claim of the key takes it over
--- (it waits for a claim holding it, as for an insert), and the operator's hourly purge sweeps it.
+-- A duplicate enqueue, the usual retry, finds the committed claim first and writes no key row (review of 2026-11-27: it
+-- left one committed each time, and only the hourly purge removed them).
 select results_eq($$select created from llm.enqueue_call(tests.payload('mutex-1'))$$, $$values (false)$$, 'a duplicate enqueue');
 -- A key row the application inserted by hand (its own tenant: RLS) is taken over by the next claim of its key, not a
--- 23505 for ever, and removed with the claim.
+-- 23505 for ever, and removed with the claim; one of a key nobody claims stays until the purge.
 insert into llm_private.claim_mutexes values (tests.tenant_a(), hashtextextended('investigation/mutex-2', 0));
+insert into llm_private.claim_mutexes values (tests.tenant_a(), hashtextextended('investigation/mutex-3', 0));
 select results_eq($$select state, created from llm.enqueue_call(tests.payload('mutex-2'))$$, $$values ('queued', true)$$,
   'a key row left by hand does not stop the claim of its key');
 select tests.as_admin();
 select results_eq($$select key_hash from llm_private.claim_mutexes where key_hash in (hashtextextended('investigation/mutex-1', 0),
-  hashtextextended('investigation/mutex-2', 0))$$, $$values (hashtextextended('investigation/mutex-1', 0))$$,
-  'the claim removed the row left by hand; the duplicate''s row stays');
+  hashtextextended('investigation/mutex-2', 0), hashtextextended('investigation/mutex-3', 0))$$,
+  $$values (hashtextextended('investigation/mutex-3', 0))$$,
+  'the duplicate wrote no key row, the claim removed the row left by hand of its key; the other hand-made row stays');
 select tests.act_as_role('llm_operator');
 select ok((select claim_keys >= 1 from llm.purge_expired(1000)), 'the hourly purge sweeps key rows left committed');
 select tests.as_admin();

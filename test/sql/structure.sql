@@ -119,9 +119,9 @@ $$, 'no runtime role may create anything (no table, no temporary table, hence no
 select is_empty($$
   select r.rolname || ' ' || c.oid::regclass::text || ' ' || x.priv from pg_roles r cross join pg_class c
     join pg_namespace n on n.oid = c.relnamespace cross join (values ('insert'), ('update'), ('delete'), ('truncate')) x(priv)
-   where r.rolname in ('llm_app', 'llm_auditor', 'llm_exporter', 'llm_viewer') and n.nspname not in ('pg_catalog', 'information_schema')
+   where r.rolname in ('llm_app', 'llm_auditor', 'llm_exporter', 'llm_viewer')
      and c.relpersistence <> 't' and c.relkind in ('r', 'p', 'v', 'm', 'f') and has_table_privilege(r.rolname, c.oid, x.priv)
-$$, 'the application and the readers hold no table-wide write privilege, only column ones: LOCK TABLE in any mode above ACCESS SHARE needs one, and would stop every tenant');
+$$, 'the application and the readers hold no table-wide write privilege on any relation, the catalog''s included (PUBLIC had UPDATE on pg_settings), only column ones: LOCK TABLE in any mode above ACCESS SHARE needs one, and would stop every tenant');
 select results_eq($$
   select r.rolname::text collate "default", coalesce(string_agg(p.oid::regprocedure::text, ' ' order by p.oid::regprocedure::text), '') from pg_roles r
     left join pg_proc p on p.pronamespace = 'pg_catalog'::regnamespace and p.proname ~ 'advisory'
@@ -306,6 +306,7 @@ $$values
   ('function llm.expire_holds(integer,boolean) | llm_operator=EXECUTE'),
   ('function llm.fail_lost_requests(boolean) | llm_operator=EXECUTE'),
   ('function llm.fail_request(bigint,text) | llm_money=EXECUTE'),
+  ('function llm.open_hold_counts() | llm_auditor=EXECUTE llm_operator=EXECUTE llm_viewer=EXECUTE'),
   ('function llm.purge_cache(uuid,text,text) | llm_operator=EXECUTE'),
   ('function llm.purge_expired(integer) | llm_operator=EXECUTE'),
   ('function llm.release_call(bigint,integer,text,text) | llm_money=EXECUTE'),

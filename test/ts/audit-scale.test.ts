@@ -4,7 +4,7 @@
  * retention. What each partition's scans read is taken from EXPLAIN (ANALYZE, FORMAT JSON): rows returned plus rows
  * removed by a filter or an index recheck.
  */
-import { Pool } from 'pg';
+import { Client, Pool } from 'pg';
 import { maintainPartitions } from '../../src/db/migrate';
 import { createTestDb, TestDb } from '../support/db';
 
@@ -170,4 +170,58 @@ test('a partition that retention drops while the maintenance waits for it is ski
     dropper.release();
   }
   expect((await db.pool('admin', 1).query(`select to_regclass('llm_private.${rel}') as r`)).rows[0].r).toBeNull();
+});
+
+test('the metrics\' count of open holds reads the hours the expiry sweep watches, not every month of the ledger', async () => {
+  // (review at scale, 2026-11-27) Every scrape counted llm.open_holds, which reads every attempt of the retention for
+  // state = 'held' (0.25 s per 10^6 attempts). llm.open_hold_counts reads those expiring after the sweep's watermark less
+  // an hour, through the expires_at BRIN.
+  const admin = db.pool('admin', 1);
+  const m = months[1]!;
+  const client = await admin.connect();
+  try {
+    await client.query('begin');
+    await client.query(`update llm_private.settings set swept_until = llm_private.now() - interval '10 minutes'`);
+    await client.query('set local session_replication_role = replica');
+    // Three holds of this month (two live, one overdue since a minute), and one of an old month, still held long past
+    // its expiry: a reserve committed after the sweep had passed it (a money transaction kept open).
+    await client.query(
+      `create temporary table held on commit drop as select * from (values ((llm_private.month_index(llm_private.now())::bigint << 40) + 990000000001, llm_private.now() - interval '10 seconds'),
+                      ((llm_private.month_index(llm_private.now())::bigint << 40) + 990000000002, llm_private.now() - interval '20 seconds'),
+                      ((llm_private.month_index(llm_private.now())::bigint << 40) + 990000000003, llm_private.now() - interval '2 minutes'),
+                      ((($1::int::bigint) << 40) + 990000000004, llm_private.month_start($1::int) + interval '3 days')) x(pk, at)`, [m]);
+    await client.query(
+      `insert into llm_private.requests (tenant_id, id, user_id, request_id, endpoint, state, fingerprint, created_at)
+       select '00000000-0000-4000-8000-000000000001', pk, '00000000-0000-4000-9000-000000000001', 'held-' || pk, 'explanation', 'running',
+              sha256(pk::text::bytea), at from held`);
+    await client.query(
+      `insert into llm_private.attempts (tenant_id, request_pk, attempt_no, user_id, job_attempt, state, decision, reason,
+         input_tokens_estimate, max_output_tokens, held_micros, reserved_at, expires_at, meter_ids)
+       select '00000000-0000-4000-8000-000000000001', pk, 1, '00000000-0000-4000-9000-000000000001', 1, 'held', 'allow', 'ok',
+              1000, 500, 2000, at, at + interval '60 seconds', '{}' from held`);
+    await client.query('commit');
+  } finally {
+    await client.query('rollback').catch(() => {});
+    client.release();
+  }
+  // A session of its own: PostgreSQL 15 flushes a session's table counters at most once a second, and the unflushed ones
+  // of its earlier transactions show in pg_stat_xact_all_tables too.
+  const c = new Client({ connectionString: db.url('llm_auditor') });
+  await c.connect();
+  try {
+    await c.query('begin');
+    const { rows: [counts] } = await c.query('select open_holds::int, holds_overdue::int from llm.open_hold_counts()');
+    const { rows: read } = await c.query(`select relname, seq_tup_read::int + coalesce(idx_tup_fetch, 0)::int as n
+      from pg_stat_xact_all_tables where relname = any ($1)`, [months.map(partition)]);
+    await c.query('commit');
+    expect(counts).toEqual({ open_holds: 3, holds_overdue: 1 });
+    for (const other of months) {
+      expect([partition(other), read.find((r) => r.relname === partition(other))?.n ?? 0]).toEqual([partition(other), 0]);
+    }
+    // llm.open_holds lists every one, the old hold too, reading every month.
+    const { rows: [all] } = await c.query('select count(*)::int as n, count(*) filter (where overdue)::int as overdue from llm.open_holds');
+    expect(all).toEqual({ n: 4, overdue: 2 });
+  } finally {
+    await c.end();
+  }
 });

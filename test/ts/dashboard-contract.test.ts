@@ -63,6 +63,9 @@ create view llm.role_settings_drift as select * from (values
 create view llm.budget_scopes as select * from (values
   ('${A}'::uuid, 'inv-7'::text, 'investigation'::text, now() - interval '1 day', now() + interval '1 day', 19::bigint, 20, 120000::bigint, 40000::bigint, 500000::bigint, 'open'::text)
 ) v(tenant_id, budget_scope, endpoint, started_at, deadline_at, calls, calls_cap, spent_micros, held_micros, cap_micros, state);
+-- The metrics' count of open holds (ours, not SPEC.md's: the holds the expiry sweep watches, which here are all of them).
+create function llm.open_hold_counts() returns table (open_holds bigint, holds_overdue bigint, watched_from timestamptz)
+  language sql stable as $f$ select count(*), count(*) filter (where overdue), '-infinity'::timestamptz from llm.open_holds $f$;
 create schema graphile_worker;
 create view graphile_worker.jobs as select 0 as attempts, 25 as max_attempts, 'investigation'::text as task_identifier;
 grant usage on schema llm to llm_viewer, llm_operator;

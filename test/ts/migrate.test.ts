@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { applyApi, bootstrapRoles, migrateAll, migrateCommitted } from '../../src/db/migrate';
+import { afterApi, applyApi, bootstrapRoles, migrateAll, migrateCommitted } from '../../src/db/migrate';
 import { semanticPathLine } from '../../src/db/pgvector';
 import { urlForDatabase, urlForRole } from '../../src/db/urls';
 import { TEMPLATE_ENV, TEST_ADMIN_URL } from '../support/admin';
@@ -234,6 +234,30 @@ test('an application session holding migrate\'s advisory keys makes it fail fast
     await appInPostgres.end();
   }
   await expect(applyApi(url, true)).resolves.toBe(true); // once the session is gone, migrate runs
+});
+
+test('the advisory locks are revoked only once the replayed API orders claims without them (an upgrade kept every enqueue working)', async () => {
+  // (review of 2026-11-27) database.sql revoked pg_advisory_xact_lock before the replay installed the new lock_claim: the
+  // old one, still taking the lock as llm_app, failed every enqueue (447 in 414 ms of one upgrade), and for good when the
+  // replay ran out of tries. after-api.sql runs after the replay, and leaves them open while lock_claim still takes one.
+  const admin = new Client({ connectionString: url });
+  await admin.connect();
+  const appMay = async () => (await admin.query(
+    `select has_function_privilege('llm_app', 'pg_advisory_xact_lock(bigint)', 'execute') as ok`)).rows[0].ok as boolean;
+  try {
+    expect(await appMay()).toBe(false);
+    // The API of 6bdd247: lock_claim took the advisory lock (and PUBLIC could).
+    await admin.query(`grant execute on function pg_advisory_xact_lock(bigint) to public`);
+    await admin.query(`create or replace function llm_private.lock_claim(p_tenant_id uuid, p_endpoint text, p_request_id text) returns void
+      language sql set search_path = pg_catalog as $f$ select pg_advisory_xact_lock(hashtextextended(p_tenant_id::text || p_endpoint || p_request_id, 0)) $f$`);
+    await afterApi(url);
+    expect(await appMay()).toBe(true);
+    await applyApi(url, true);
+    await afterApi(url);
+    expect(await appMay()).toBe(false);
+  } finally {
+    await admin.end();
+  }
 });
 
 test('a connection limit that is not -1 or 0..99999 stops the roles step before it changes anything', async () => {
