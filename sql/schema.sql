@@ -1140,8 +1140,8 @@ begin
   delete from llm_private.cache_entries x where x.ctid = any (array(
     select y.ctid from llm_private.cache_entries y where y.expires_at <= v_now limit p_limit));
   get diagnostics c = row_count;
-  -- Claim key rows seen committed (a duplicate enqueue's, a claim inserted by hand): they order nothing any more. A row a
-  -- claim holds right now (taken over by its ON CONFLICT DO UPDATE) is skipped, not waited for.
+  -- Claim key rows seen committed (inserted by hand, or by a claim that found one committed meanwhile): they order
+  -- nothing any more. A row a claim holds right now (taken over by its ON CONFLICT DO UPDATE) is skipped, not waited for.
   delete from llm_private.claim_mutexes x where x.ctid = any (array(
     select y.ctid from llm_private.claim_mutexes y limit p_limit for update skip locked));
   get diagnostics k = row_count;
@@ -3422,8 +3422,9 @@ CREATE FUNCTION llm_private.lock_claim(p_tenant_id uuid, p_endpoint text, p_requ
     AS $$
 begin
   -- A concurrent claim of the key waits here for this transaction: at the primary key while this row's insert is in
-  -- progress, or for its lock when the row was there (committed by an earlier duplicate, or by hand) and this took it
-  -- over. The enqueue wrapper (llm_queue.add_request_job) deletes the row before this transaction ends.
+  -- progress, or for its lock when the row was there (committed by hand, or by a claim that found one committed
+  -- meanwhile) and this took it over. The enqueue wrapper (llm_queue.add_request_job) deletes the row before this
+  -- transaction ends.
   insert into llm_private.claim_mutexes as m (tenant_id, key_hash)
   values (p_tenant_id, hashtextextended(p_endpoint || '/' || p_request_id, 0))
       on conflict (tenant_id, key_hash) do update set key_hash = excluded.key_hash;

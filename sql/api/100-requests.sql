@@ -116,8 +116,9 @@ create or replace function llm_private.lock_claim(p_tenant_id uuid, p_endpoint t
 as $$
 begin
   -- A concurrent claim of the key waits here for this transaction: at the primary key while this row's insert is in
-  -- progress, or for its lock when the row was there (committed by an earlier duplicate, or by hand) and this took it
-  -- over. The enqueue wrapper (llm_queue.add_request_job) deletes the row before this transaction ends.
+  -- progress, or for its lock when the row was there (committed by hand, or by a claim that found one committed
+  -- meanwhile) and this took it over. The enqueue wrapper (llm_queue.add_request_job) deletes the row before this
+  -- transaction ends.
   insert into llm_private.claim_mutexes as m (tenant_id, key_hash)
   values (p_tenant_id, hashtextextended(p_endpoint || '/' || p_request_id, 0))
       on conflict (tenant_id, key_hash) do update set key_hash = excluded.key_hash;

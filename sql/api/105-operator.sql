@@ -632,8 +632,8 @@ begin
   delete from llm_private.cache_entries x where x.ctid = any (array(
     select y.ctid from llm_private.cache_entries y where y.expires_at <= v_now limit p_limit));
   get diagnostics c = row_count;
-  -- Claim key rows seen committed (a duplicate enqueue's, a claim inserted by hand): they order nothing any more. A row a
-  -- claim holds right now (taken over by its ON CONFLICT DO UPDATE) is skipped, not waited for.
+  -- Claim key rows seen committed (inserted by hand, or by a claim that found one committed meanwhile): they order
+  -- nothing any more. A row a claim holds right now (taken over by its ON CONFLICT DO UPDATE) is skipped, not waited for.
   delete from llm_private.claim_mutexes x where x.ctid = any (array(
     select y.ctid from llm_private.claim_mutexes y limit p_limit for update skip locked));
   get diagnostics k = row_count;
