@@ -294,14 +294,19 @@ begin
   v_fp := llm_private.fingerprint(ctx.user_id, p_payload);
   v_from := llm_private.claim_window_start();
   -- The newest claim: the window can grow (idempotency_months raised), and then holds an older claim of the same key too.
-  -- A claim already committed is the answer, without ordering anything: claims are never deleted, and no claim of the key
-  -- is made while one is in the window. Only a key with none takes the claim's order (llm_private.lock_claim) and looks
-  -- again: a duplicate enqueue, the usual retry, writes no key row (review of 2026-11-27: each left one committed).
+  -- A claim of this month, committed and complete (its job added, or past queued), is the answer without ordering
+  -- anything: claims are never deleted, and a claim of the key made after it, which would be newer, would have found it
+  -- (this month is in every window). So a duplicate enqueue, the usual retry, writes no key row (review of 2026-11-27:
+  -- each left one committed). Anything else takes the claim's order (llm_private.lock_claim) and looks again: no claim;
+  -- an older month's, while a newer one may be in flight since the window grew (it was returned instead of waiting for
+  -- the newer one); one made by hand, without a job yet, which a concurrent duplicate completes (its add_request_job
+  -- failed with 55000) (review of that change).
   select * into q from llm_private.requests x
    where x.tenant_id = ctx.tenant_id and x.request_id = p_payload->>'request_id'
      and x.endpoint = (p_payload->>'endpoint')::llm_private.endpoint and x.id >= v_from
    order by x.id desc limit 1;
-  if q.id is null then
+  if q.id is null or q.id < (llm_private.month_index(llm_private.now())::bigint << 40)
+     or (q.state = 'queued' and q.job_id is null) then
     perform llm_private.lock_claim(ctx.tenant_id, p_payload->>'endpoint', p_payload->>'request_id');
     select * into q from llm_private.requests x
      where x.tenant_id = ctx.tenant_id and x.request_id = p_payload->>'request_id'

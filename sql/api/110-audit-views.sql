@@ -240,9 +240,13 @@ comment on view llm.open_holds is 'Holds not yet settled, released or expired; o
 -- The metrics scrape counts the open holds every 15 s or so. llm.open_holds finds them by reading every attempt of the
 -- retention (state is in no index: an index on it would make every settle a non-HOT update on PostgreSQL 15), 0.25 s per
 -- 10^6 attempts. The count reads the holds the minute's expiry sweep watches instead: those expiring after its watermark
--- less an hour (llm.expire_holds reads the same range), through the expires_at BRIN, a few block ranges. A hold outside
--- it is one whose reserve committed after the sweep had passed its expiry (a money transaction kept open for an hour);
--- the daily full pass charges it, and llm.open_holds shows it meanwhile.
+-- less an hour (llm.expire_holds reads the same range), through the expires_at BRIN: no block of an ended month, and of
+-- this month's the ranges the recent rows widened (settles move row versions into earlier ranges: a review read 208k of
+-- 300k rows 15 hours into a month). A hold outside the range is one whose reserve committed after the sweep had passed its
+-- expiry (a money transaction kept open for an hour), or reserved after the clock moved back more than that; the daily
+-- full pass charges the first, and llm.open_holds lists every one.
+-- The bounds are parameters of a one-shot plan (EXECUTE ... USING): planned with their values, so the BRIN is chosen,
+-- and never text (a literal was written in the session's DateStyle and read back in another zone, or failed: review).
 create or replace function llm.open_hold_counts()
   returns table (open_holds bigint, holds_overdue bigint, watched_from timestamptz)
   language plpgsql stable
@@ -252,10 +256,9 @@ declare
   v_from timestamptz := (select s.swept_until - interval '1 hour' from llm_private.settings s);
   v_now timestamptz := llm_private.now();
 begin
-  -- The bound as a literal: planned with it, the BRIN range is chosen (a parameter's estimate is a third of the table).
-  return query execute format(
-    'select count(*), count(*) filter (where a.expires_at <= %L::timestamptz), %L::timestamptz
-       from llm_private.attempts a where a.state = ''held'' and a.expires_at > %L::timestamptz', v_now, v_from, v_from);
+  return query execute
+    'select count(*), count(*) filter (where a.expires_at <= $1), $2
+       from llm_private.attempts a where a.state = ''held'' and a.expires_at > $2' using v_now, v_from;
 end
 $$;
 comment on function llm.open_hold_counts() is

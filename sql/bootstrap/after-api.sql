@@ -20,7 +20,7 @@ begin
   end if;
   if exists (select 1 from pg_catalog.pg_proc p
               where p.oid = pg_catalog.to_regprocedure('llm_private.lock_claim(uuid,text,text)')
-                and p.prosrc operator(pg_catalog.~) 'advisory') then
+                and p.prosrc operator(pg_catalog.~) 'pg_(try_)?advisory') then
     raise warning 'llm_private.lock_claim still takes an advisory lock: transaction-level advisory locks stay open (run migrate to the end)';
     return;
   end if;

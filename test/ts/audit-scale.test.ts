@@ -215,6 +215,14 @@ test('the metrics\' count of open holds reads the hours the expiry sweep watches
       from pg_stat_xact_all_tables where relname = any ($1)`, [months.map(partition)]);
     await c.query('commit');
     expect(counts).toEqual({ open_holds: 3, holds_overdue: 1 });
+    // (review of llm.open_hold_counts) Its bounds went through text in the session's DateStyle: read back as another zone
+    // (IST as Israel's: 0 and 0 here) or refused (WIB: 22007). Any reader's settings give the same counts.
+    for (const [style, zone] of [['SQL, DMY', 'Asia/Kolkata'], ['Postgres', 'Asia/Jakarta'], ['German', 'America/St_Johns']]) {
+      await c.query(`set datestyle = '${style}'`);
+      await c.query(`set timezone = '${zone}'`);
+      const { rows: [again] } = await c.query('select open_holds::int, holds_overdue::int from llm.open_hold_counts()');
+      expect([style, zone, again]).toEqual([style, zone, counts]);
+    }
     for (const other of months) {
       expect([partition(other), read.find((r) => r.relname === partition(other))?.n ?? 0]).toEqual([partition(other), 0]);
     }

@@ -192,3 +192,68 @@ test('two enqueue transactions of one tenant that cross keys do not deadlock: th
     `select count(*)::int as n from llm_private.requests where request_id in ('cross-x', 'cross-y', 'cross-z')`);
   expect(rows[0]!.n).toBe(3);
 });
+
+test('a duplicate while the window grows waits for the newer claim in flight, not the older one the window now holds', async () => {
+  // (review of the lookup before the claim's order, 2026-11-27) With the window at one month, a claim of last month is
+  // outside it; B claims the key this month and has not committed; the window grows to two months. A duplicate of B found
+  // the old claim without waiting, and answered LG409 naming it. It waits for B now, and returns B.
+  const operator = db.pool('llm_operator', 1);
+  const { rows: [old] } = await admin.query(
+    `insert into llm_private.requests (tenant_id, id, user_id, request_id, endpoint, fingerprint, created_at)
+     values ($1, ((llm_private.month_index(llm_private.now()) - 1)::bigint << 40) + 990000000001, $2, 'win-1', 'route',
+             sha256('another payload'::bytea), llm_private.month_start(llm_private.month_index(llm_private.now()) - 1) + interval '1 day')
+     returning id::text`, [TENANT, USER]);
+  await operator.query(`select llm.set_setting('idempotency_months', '1')`);
+  const b = await app.connect();
+  const a = await app.connect();
+  try {
+    await begin(b, 'read committed', USER);
+    const { rows: [made] } = await b.query('select request_pk::text, created from llm.enqueue_call($1::jsonb)', [payload('win-1')]);
+    expect(made.created).toBe(true);
+    await operator.query(`select llm.set_setting('idempotency_months', '2')`);
+    await begin(a, 'read committed', USER);
+    const dup = a.query('select request_pk::text, created from llm.enqueue_call($1::jsonb)', [payload('win-1')])
+      .then((r) => r.rows[0], (e: { code?: string }) => ({ error: e.code }));
+    await new Promise((r) => setTimeout(r, 300)); // A waits for B's claim
+    await b.query('commit');
+    expect(await dup).toEqual({ request_pk: made.request_pk, created: false });
+    expect(made.request_pk).not.toBe(old.id);
+    await a.query('commit');
+  } finally {
+    await b.query('rollback').catch(() => {});
+    await a.query('rollback').catch(() => {});
+    b.release();
+    a.release();
+    await operator.query(`select llm.set_setting('idempotency_months', '2')`);
+  }
+});
+
+test('two duplicates of a claim made by hand: one adds its job, the other waits and returns it', async () => {
+  // (same review) A claim inserted by hand has no job; the first duplicate enqueue completes it. A second one, concurrent,
+  // did not wait (the claim was committed) and failed with 55000 in the enqueue wrapper.
+  const a = await app.connect();
+  const b = await app.connect();
+  try {
+    await begin(a, 'read committed', USER);
+    await a.query(`insert into llm_private.requests (tenant_id, user_id, request_id, endpoint, fingerprint, created_at)
+                   values ($1, $2, 'hand-1', 'route', llm_private.fingerprint($2, $3::jsonb), now())`, [TENANT, USER, payload('hand-1')]);
+    await a.query('commit');
+    await begin(a, 'read committed', USER);
+    await begin(b, 'read committed', USER);
+    const { rows: [first] } = await a.query('select request_pk::text, created from llm.enqueue_call($1::jsonb)', [payload('hand-1')]);
+    const second = b.query('select request_pk::text, created from llm.enqueue_call($1::jsonb)', [payload('hand-1')])
+      .then((r) => r.rows[0], (e: { code?: string }) => ({ error: e.code }));
+    await new Promise((r) => setTimeout(r, 300)); // B waits for A's claim
+    await a.query('commit');
+    expect(await second).toEqual({ request_pk: first.request_pk, created: false });
+    await b.query('commit');
+  } finally {
+    await a.query('rollback').catch(() => {});
+    await b.query('rollback').catch(() => {});
+    a.release();
+    b.release();
+  }
+  const { rows } = await admin.query<{ jobs: number }>(
+    `select count(j.id)::int as jobs from llm_private.requests q join graphile_worker.jobs j on j.id = q.job_id where q.request_id = 'hand-1'`);
+  expect(rows[0]).toEqual({ jobs: 1 });
+});
