@@ -924,8 +924,7 @@ declare
   -- after the watermark had passed its expiry (the money role kept its transaction open) is older than that: the full pass
   -- (p_full, daily) reads the holds of the last 35 days and leaves the watermark as it is (tenth review). 35 days, not all:
   -- the expiry's BRIN index then reads about a month of the ledger, not every month retention keeps (eleventh review).
-  v_from timestamptz := case when p_full then llm_private.now() - interval '35 days'
-                             else (select s.swept_until from llm_private.settings s) - interval '1 hour' end;
+  v_from timestamptz := case when p_full then llm_private.now() - interval '35 days' else llm_private.watched_holds_from() end;
   r record;
   n integer := 0;
   skipped timestamptz;
@@ -1074,7 +1073,7 @@ CREATE FUNCTION llm.open_hold_counts() RETURNS TABLE(open_holds bigint, holds_ov
     SET search_path TO 'pg_catalog'
     AS $_$
 declare
-  v_from timestamptz := (select s.swept_until - interval '1 hour' from llm_private.settings s);
+  v_from timestamptz := llm_private.watched_holds_from();
   v_now timestamptz := llm_private.now();
 begin
   return query execute
@@ -6257,6 +6256,25 @@ ALTER FUNCTION llm_private.usage_shard(p_scope llm_private.limit_scope, p_shards
 --
 
 COMMENT ON FUNCTION llm_private.usage_shard(p_scope llm_private.limit_scope, p_shards smallint, p_tenant_id uuid, p_user_id uuid) IS 'The escrow shard a call uses on a shared meter: by tenant for global meters, by user for tenant meters; 0 when unsharded.';
+
+--
+-- Name: watched_holds_from(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.watched_holds_from() RETURNS timestamp with time zone
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog'
+    AS $$
+  select s.swept_until - interval '1 hour' from llm_private.settings s
+$$;
+
+ALTER FUNCTION llm_private.watched_holds_from() OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION watched_holds_from(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.watched_holds_from() IS 'The holds the minute''s expiry sweep reads: those expiring after this (its watermark, settings.swept_until, less an hour). llm.expire_holds reads from here; llm.open_hold_counts counts from here.';
 
 --
 -- Name: worst_case_micros(llm_private.model_prices, integer, integer); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
@@ -12009,6 +12027,15 @@ GRANT ALL ON FUNCTION llm_private.usage_shard(p_scope llm_private.limit_scope, p
 GRANT ALL ON FUNCTION llm_private.usage_shard(p_scope llm_private.limit_scope, p_shards smallint, p_tenant_id uuid, p_user_id uuid) TO llm_auditor;
 GRANT ALL ON FUNCTION llm_private.usage_shard(p_scope llm_private.limit_scope, p_shards smallint, p_tenant_id uuid, p_user_id uuid) TO llm_app;
 GRANT ALL ON FUNCTION llm_private.usage_shard(p_scope llm_private.limit_scope, p_shards smallint, p_tenant_id uuid, p_user_id uuid) TO llm_viewer;
+
+--
+-- Name: FUNCTION watched_holds_from(); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.watched_holds_from() FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.watched_holds_from() TO llm_operator;
+GRANT ALL ON FUNCTION llm_private.watched_holds_from() TO llm_auditor;
+GRANT ALL ON FUNCTION llm_private.watched_holds_from() TO llm_viewer;
 
 --
 -- Name: FUNCTION worst_case_micros(p llm_private.model_prices, p_input_tokens integer, p_output_tokens integer); Type: ACL; Schema: llm_private; Owner: llm_owner

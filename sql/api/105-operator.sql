@@ -319,6 +319,16 @@ $$;
 comment on function llm.adjust_usage(uuid, uuid, bigint, text, timestamptz) is
   'Operator: credits (negative) or debits (positive) a tenant''s or user''s spend with a reason, recorded append-only with who and when; it flows into usage, llm.monthly_spend and llm.hourly_spend (at effective_at) and into llm.reconciliation_drift. The tenant must exist and the user be one of its own (23503). Returns the adjustment id.';
 
+create or replace function llm_private.watched_holds_from() returns timestamptz
+  language sql stable
+  set search_path = pg_catalog
+as $$
+  select s.swept_until - interval '1 hour' from llm_private.settings s
+$$;
+comment on function llm_private.watched_holds_from() is
+  'The holds the minute''s expiry sweep reads: those expiring after this (its watermark, settings.swept_until, less an hour). llm.expire_holds reads from here; llm.open_hold_counts counts from here.';
+grant execute on function llm_private.watched_holds_from() to llm_operator, llm_auditor, llm_viewer;
+
 /*
  * The expiry sweep (every minute): holds whose call could no longer be running are charged in
  * full (never under-count) and flagged; a late settle corrects them once. Lock order, as
@@ -342,8 +352,7 @@ declare
   -- after the watermark had passed its expiry (the money role kept its transaction open) is older than that: the full pass
   -- (p_full, daily) reads the holds of the last 35 days and leaves the watermark as it is (tenth review). 35 days, not all:
   -- the expiry's BRIN index then reads about a month of the ledger, not every month retention keeps (eleventh review).
-  v_from timestamptz := case when p_full then llm_private.now() - interval '35 days'
-                             else (select s.swept_until from llm_private.settings s) - interval '1 hour' end;
+  v_from timestamptz := case when p_full then llm_private.now() - interval '35 days' else llm_private.watched_holds_from() end;
   r record;
   n integer := 0;
   skipped timestamptz;

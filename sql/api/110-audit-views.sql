@@ -240,8 +240,8 @@ comment on view llm.open_holds is 'Holds not yet settled, released or expired; o
 -- The metrics scrape counts the open holds every 15 s or so. llm.open_holds finds them by reading every attempt of the
 -- retention (state is in no index: an index on it would make every settle a non-HOT update on PostgreSQL 15), 0.25 s per
 -- 10^6 attempts. The count reads the holds the minute's expiry sweep watches instead: those expiring after its watermark
--- less an hour (llm.expire_holds reads the same range), through the expires_at BRIN: no block of an ended month, and of
--- this month's the ranges the recent rows widened (settles move row versions into earlier ranges: a review read 208k of
+-- less an hour (llm_private.watched_holds_from, the range llm.expire_holds reads), through the expires_at BRIN: no block
+-- of an ended month, and of this month's the ranges the recent rows widened (settles move row versions into earlier ranges: a review read 208k of
 -- 300k rows 15 hours into a month). A hold outside the range is one whose reserve committed after the sweep had passed its
 -- expiry (a money transaction kept open for an hour), or reserved after the clock moved back more than that; the daily
 -- full pass charges the first, and llm.open_holds lists every one.
@@ -253,7 +253,7 @@ create or replace function llm.open_hold_counts()
   set search_path = pg_catalog
 as $$
 declare
-  v_from timestamptz := (select s.swept_until - interval '1 hour' from llm_private.settings s);
+  v_from timestamptz := llm_private.watched_holds_from();
   v_now timestamptz := llm_private.now();
 begin
   return query execute
