@@ -3158,6 +3158,26 @@ ALTER FUNCTION llm_private.hmac_sha256(p_ipad bytea, p_opad bytea, p_message byt
 COMMENT ON FUNCTION llm_private.hmac_sha256(p_ipad bytea, p_opad bytea, p_message bytea) IS 'HMAC-SHA256 of a message from the padded keys (llm_private.hmac_pads).';
 
 --
+-- Name: input_tokens_floor(jsonb); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.input_tokens_floor(p_messages jsonb) RETURNS integer
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog'
+    AS $$
+  select coalesce(sum(octet_length(regexp_replace(m->>'content', '[[:space:][:punct:]]{8,}', '', 'g'))) / 8, 0)::integer
+    from jsonb_array_elements(p_messages) m
+$$;
+
+ALTER FUNCTION llm_private.input_tokens_floor(p_messages jsonb) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION input_tokens_floor(p_messages jsonb); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.input_tokens_floor(p_messages jsonb) IS 'The fewest input tokens a chat call''s messages can take by our rule: their contents'' UTF-8 bytes, less every run of 8 or more spaces and punctuation (one token covers up to ~128 of those), divided by 8 (the most a token covers of other text that any configured estimate may assume: bytesPerToken is at most 8). English takes ~4.5 bytes a token, CJK 1.5-6: an honest estimate is above it. The reserve holds greatest(the worker''s estimate, this) for chat calls. No framing tokens, no regex back-references (their engine took 150 s on 90 kB).';
+
+--
 -- Name: is_asked_model(text, text); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
 --
 
@@ -4688,6 +4708,11 @@ begin
   select * into i from llm_private.request_inputs x where x.tenant_id = new.tenant_id and x.request_pk = new.request_pk;
 
   /* Facts the inserter gives; everything else is decided below and never taken as written. */
+  -- The input estimate is the worker's, but never below the prompt's floor (a chat call; the embedding's text is the
+  -- worker's choice of part of it). The cheap test first: jsonb's text is never shorter than its contents.
+  if new.purpose = 'chat' and new.input_tokens_estimate::bigint * 8 < octet_length(i.messages::text) then
+    new.input_tokens_estimate := greatest(new.input_tokens_estimate, llm_private.input_tokens_floor(i.messages));
+  end if;
   v_timeout_ms := case when new.expires_at is null or not isfinite(new.expires_at) then 30000
                        else greatest(1000, least(3600000, (date_part('epoch', new.expires_at - v_now) * 1000)::bigint)) end;
   -- The request's attempts so far: their number (all, and of this purpose: the semantic cache's embedding calls do not use up
@@ -11490,6 +11515,13 @@ GRANT ALL ON FUNCTION llm_private.hmac_pads(p_key bytea, OUT ipad bytea, OUT opa
 REVOKE ALL ON FUNCTION llm_private.hmac_sha256(p_ipad bytea, p_opad bytea, p_message bytea) FROM PUBLIC;
 GRANT ALL ON FUNCTION llm_private.hmac_sha256(p_ipad bytea, p_opad bytea, p_message bytea) TO llm_app;
 GRANT ALL ON FUNCTION llm_private.hmac_sha256(p_ipad bytea, p_opad bytea, p_message bytea) TO llm_operator;
+
+--
+-- Name: FUNCTION input_tokens_floor(p_messages jsonb); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.input_tokens_floor(p_messages jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.input_tokens_floor(p_messages jsonb) TO llm_money;
 
 --
 -- Name: FUNCTION is_asked_model(p_asked text, p_answered text); Type: ACL; Schema: llm_private; Owner: llm_owner

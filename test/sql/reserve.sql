@@ -1,7 +1,7 @@
 -- Reserve: every decision (allow, cap, fallback, block with each reason, replay, cached) and the figures it records.
 -- Prices: mock:large 10/5/30 USD per Mtok, mock:small 1/0.5/2, mock:tiny 0.1/0.05/0.2; large falls back to small, then tiny.
 begin;
-select plan(39);
+select plan(48);
 select tests.seed();
 
 -- allow: the worst case (1 000 in at 10 USD + 1 000 out at 30 USD = 40 000 micros) is held on every meter.
@@ -115,6 +115,37 @@ select is((select sum(held_micros)::bigint from llm_private.attempts where state
 select is(tests.drift_rows(), 0::bigint, 'usage equals the ledger');
 select is((select count(*)::int from llm_private.requests where state in ('queued', 'running')
             and request_id in ('r-nofit', 'r-unpriced', 'r-a2-2', 'r-shut')), 0, 'every refused request is final');
+
+-- (review of 2026-11-26, open until 2026-11-27) The input estimate is the worker's, taken as given: a worker passing 0
+-- for a long prompt held only the output's worst case, and a cap did not bind. A chat call's hold now covers at least
+-- llm_private.input_tokens_floor(messages): the contents' bytes, less runs of 8+ spaces and punctuation, over 8.
+select is(llm_private.input_tokens_floor(jsonb_build_array(jsonb_build_object('role', 'system', 'content', repeat('spend rose ', 800)),
+                                                           jsonb_build_object('role', 'user', 'content', repeat('x', 800)))),
+  1200, 'the floor: 8 800 + 800 bytes over 8');
+select is(llm_private.input_tokens_floor(jsonb_build_array(jsonb_build_object('role', 'user',
+            'content', repeat(' ', 30000) || repeat('-', 30000) || repeat('*.', 10000) || 'abcdefgh' || repeat(E'\n', 9)))),
+  1, 'runs of 8 or more spaces and punctuation count for nothing (one token covers up to ~128 of them)');
+select results_eq($$select decision, max_output_tokens, held_micros from tests.reserve(
+                      tests.enqueue(tests.tenant_a(), tests.user_a1(), 'r-est-0', 'investigation', 'mock:large', 1000, repeat('spend rose ', 1500)), 1, 0)$$,
+  $$values ('allow', 1000, 50620::bigint)$$,
+  'a worker passing 0 input tokens for a 16 500-byte prompt holds 2 062 tokens in (x 10 USD) + 1 000 out (x 30 USD), not 30 000');
+select is((select input_tokens_estimate from llm_private.attempts where request_pk = tests.request_pk('r-est-0')), 2062,
+  'and the attempt records the floor as its estimate');
+select results_eq($$select held_micros from tests.reserve(
+                      tests.enqueue(tests.tenant_a(), tests.user_a1(), 'r-est-honest', 'investigation', 'mock:large', 1000, repeat('spend rose ', 1500)), 1, 4000)$$,
+  $$values (70000::bigint)$$, 'an estimate above the floor is kept as given (4 000 in + 1 000 out)');
+select results_eq($$select held_micros from tests.reserve(
+                      tests.enqueue(tests.tenant_a(), tests.user_a1(), 'r-est-runs', 'investigation', 'mock:large', 1000, repeat(' ', 60000) || 'ok?'), 1, 0)$$,
+  $$values (30000::bigint)$$, 'a prompt of whitespace runs has no floor: 0 in is kept');
+select ok(llm.set_limit('user_monthly', 40000, tests.tenant_a(), 'a3000000-0000-0000-0000-000000000003') > 0, 'an operator caps user A3 at 0.04 USD a month')
+  from (select tests.act_as_role('llm_operator')) s;
+select tests.as_admin();
+select results_eq($$select decision, reason, held_micros from tests.reserve(
+                      tests.enqueue(tests.tenant_a(), 'a3000000-0000-0000-0000-000000000003', 'r-est-cap', 'investigation', 'mock:large', 1000,
+                                    repeat('spend rose ', 1500)), 1, 0)$$,
+  $$values ('block', 'user_monthly', 0::bigint)$$,
+  'the cap binds: with 0 in, the worst case (30 000) fitted the 40 000; with the floor (50 620) it does not: block');
+select is(tests.drift_rows(), 0::bigint, 'usage still equals the ledger');
 
 select * from finish();
 rollback;
