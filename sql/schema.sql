@@ -3165,7 +3165,8 @@ CREATE FUNCTION llm_private.input_tokens_floor(p_messages jsonb) RETURNS integer
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     SET search_path TO 'pg_catalog'
     AS $$
-  select coalesce(sum(octet_length(regexp_replace(m->>'content', '[[:space:][:punct:]]{8,}', '', 'g'))) / 8, 0)::integer
+  select coalesce(sum(char_length(regexp_replace(m->>'content',
+           ' {8,}|\t{8,}|\n{8,}|-{8,}|={8,}|_{8,}|\*{8,}|#{8,}|~{8,}|\.{8,}|/{8,}|\+{8,}', '', 'g'))) / 8, 0)::integer
     from jsonb_array_elements(p_messages) m
 $$;
 
@@ -3175,7 +3176,7 @@ ALTER FUNCTION llm_private.input_tokens_floor(p_messages jsonb) OWNER TO llm_own
 -- Name: FUNCTION input_tokens_floor(p_messages jsonb); Type: COMMENT; Schema: llm_private; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm_private.input_tokens_floor(p_messages jsonb) IS 'The fewest input tokens a chat call''s messages can take by our rule: their contents'' UTF-8 bytes, less every run of 8 or more spaces and punctuation (one token covers up to ~128 of those), divided by 8 (the most a token covers of other text that any configured estimate may assume: bytesPerToken is at most 8). English takes ~4.5 bytes a token, CJK 1.5-6: an honest estimate is above it. The reserve holds greatest(the worker''s estimate, this) for chat calls. No framing tokens, no regex back-references (their engine took 150 s on 90 kB).';
+COMMENT ON FUNCTION llm_private.input_tokens_floor(p_messages jsonb) IS 'The fewest input tokens a chat call''s messages can take by our rule: the characters of their contents, less every run of 8 or more of one space, tab, newline or separator character (- = _ * # ~ . / +: one token covers 16 to 128 of those), divided by 8 (a byte-rule estimate assumes at most 8 bytes, so at most 8 characters, a token: bytesPerToken is at most 8). Characters, not bytes: o200k takes up to 12 bytes a token in Hindi or Bengali. Every other character counts, punctuation and emoji included (random punctuation takes ~1.5 bytes a token). Explicit characters, not classes, so no locale changes it; no back-references (their engine took 150 s on 90 kB). Above the real count only for text whose tokens average more than 8 characters (a list of long words).';
 
 --
 -- Name: is_asked_model(text, text); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
@@ -4709,9 +4710,9 @@ begin
 
   /* Facts the inserter gives; everything else is decided below and never taken as written. */
   -- The input estimate is the worker's, but never below the prompt's floor (a chat call; the embedding's text is the
-  -- worker's choice of part of it). The cheap test first: jsonb's text is never shorter than its contents.
-  if new.purpose = 'chat' and new.input_tokens_estimate::bigint * 8 < octet_length(i.messages::text) then
-    new.input_tokens_estimate := greatest(new.input_tokens_estimate, llm_private.input_tokens_floor(i.messages));
+  -- worker's choice of part of it). The floor was computed when the inputs were written; inputs older than that have none.
+  if new.purpose = 'chat' then
+    new.input_tokens_estimate := greatest(new.input_tokens_estimate, coalesce(i.input_tokens_floor, llm_private.input_tokens_floor(i.messages)));
   end if;
   v_timeout_ms := case when new.expires_at is null or not isfinite(new.expires_at) then 30000
                        else greatest(1000, least(3600000, (date_part('epoch', new.expires_at - v_now) * 1000)::bigint)) end;
@@ -5502,6 +5503,7 @@ begin
       detail = format('request %s', q.id), hint = 'Claim through llm.enqueue_call, which computes the fingerprint from the payload.';
   end if;
   new.system_hash := llm_private.system_hash(new.messages);
+  new.input_tokens_floor := llm_private.input_tokens_floor(new.messages);
   new.cache_key := case when new.source_watermark is not null then llm.cache_key(jsonb_build_object('endpoint', q.endpoint::text,
     'model', new.model_ref, 'max_output_tokens', new.max_output_tokens, 'response_format', new.response_format,
     'source_watermark', new.source_watermark, 'messages', new.messages)) end;
@@ -5515,7 +5517,7 @@ ALTER FUNCTION llm_private.tg_request_inputs__derive() OWNER TO llm_owner;
 -- Name: FUNCTION tg_request_inputs__derive(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm_private.tg_request_inputs__derive() IS 'Inputs: once, for a queued request of the same tenant and user, valid as an enqueue payload (22023), of a chat model in the catalog, and matching the claim''s fingerprint (LG409); the cache key and system prompt hash are computed here from the inputs themselves (a writer cannot file an answer under another question''s key).';
+COMMENT ON FUNCTION llm_private.tg_request_inputs__derive() IS 'Inputs: once, for a queued request of the same tenant and user, valid as an enqueue payload (22023), of a chat model in the catalog, and matching the claim''s fingerprint (LG409); the cache key, the system prompt hash and the input token floor are computed here from the inputs themselves (a writer cannot file an answer under another question''s key, nor lower the least input a reserve holds for).';
 
 --
 -- Name: tg_requests__guard(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
@@ -7255,9 +7257,11 @@ CREATE TABLE llm_private.request_inputs (
     cost_ceiling_micros bigint,
     cache_key text,
     system_hash text NOT NULL,
+    input_tokens_floor integer,
     CONSTRAINT request_inputs_cache_key_check CHECK ((length(cache_key) = 64)),
     CONSTRAINT request_inputs_correlation_id_check CHECK (((length(correlation_id) >= 1) AND (length(correlation_id) <= 200))),
     CONSTRAINT request_inputs_cost_ceiling_micros_check CHECK (((cost_ceiling_micros >= 0) AND (cost_ceiling_micros <= '1000000000000'::bigint))),
+    CONSTRAINT request_inputs_input_tokens_floor_check CHECK ((input_tokens_floor >= 0)),
     CONSTRAINT request_inputs_max_output_tokens_check CHECK (((max_output_tokens >= 1) AND (max_output_tokens <= 100000))),
     CONSTRAINT request_inputs_messages_check CHECK (((jsonb_typeof(messages) = 'array'::text) AND (octet_length((messages)::text) <= 1048576))),
     CONSTRAINT request_inputs_model_ref_check CHECK ((model_ref ~ '^[a-z0-9_-]{1,40}:[^\s\x01-\x1f]{1,200}$'::text)),
@@ -7288,6 +7292,12 @@ COMMENT ON COLUMN llm_private.request_inputs.cache_key IS 'sha256 of the normali
 --
 
 COMMENT ON COLUMN llm_private.request_inputs.system_hash IS 'sha256 of the system messages: a cache entry never answers a request with another system prompt.';
+
+--
+-- Name: COLUMN request_inputs.input_tokens_floor; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.request_inputs.input_tokens_floor IS 'llm_private.input_tokens_floor(messages), set by the inputs'' derive trigger whatever the writer gives: the least input estimate a chat reserve of this request holds for. NULL for inputs written before migration 000039.';
 
 --
 -- Name: tenants; Type: TABLE; Schema: llm_private; Owner: llm_owner
@@ -8384,9 +8394,11 @@ CREATE TABLE llm_private.request_inputs_default (
     cost_ceiling_micros bigint,
     cache_key text,
     system_hash text NOT NULL,
+    input_tokens_floor integer,
     CONSTRAINT request_inputs_cache_key_check CHECK ((length(cache_key) = 64)),
     CONSTRAINT request_inputs_correlation_id_check CHECK (((length(correlation_id) >= 1) AND (length(correlation_id) <= 200))),
     CONSTRAINT request_inputs_cost_ceiling_micros_check CHECK (((cost_ceiling_micros >= 0) AND (cost_ceiling_micros <= '1000000000000'::bigint))),
+    CONSTRAINT request_inputs_input_tokens_floor_check CHECK ((input_tokens_floor >= 0)),
     CONSTRAINT request_inputs_max_output_tokens_check CHECK (((max_output_tokens >= 1) AND (max_output_tokens <= 100000))),
     CONSTRAINT request_inputs_messages_check CHECK (((jsonb_typeof(messages) = 'array'::text) AND (octet_length((messages)::text) <= 1048576))),
     CONSTRAINT request_inputs_model_ref_check CHECK ((model_ref ~ '^[a-z0-9_-]{1,40}:[^\s\x01-\x1f]{1,200}$'::text)),
@@ -11522,6 +11534,7 @@ GRANT ALL ON FUNCTION llm_private.hmac_sha256(p_ipad bytea, p_opad bytea, p_mess
 
 REVOKE ALL ON FUNCTION llm_private.input_tokens_floor(p_messages jsonb) FROM PUBLIC;
 GRANT ALL ON FUNCTION llm_private.input_tokens_floor(p_messages jsonb) TO llm_money;
+GRANT ALL ON FUNCTION llm_private.input_tokens_floor(p_messages jsonb) TO llm_app;
 
 --
 -- Name: FUNCTION is_asked_model(p_asked text, p_answered text); Type: ACL; Schema: llm_private; Owner: llm_owner

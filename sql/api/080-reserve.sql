@@ -80,17 +80,19 @@ create or replace trigger _100_guard before insert on llm_private.budget_scopes
  * The least input a chat call's hold covers, whatever the worker's estimate says (review of 2026-11-26, open until
  * 2026-11-27: a worker passing 0 for a long prompt held only the output's worst case, and the cap did not bind). The
  * worker's estimate stays the rule (README "Token estimates"); this only bounds how far below the prompt it may go.
+ * Computed once per request, by the inputs' derive trigger (request_inputs.input_tokens_floor).
  */
 create or replace function llm_private.input_tokens_floor(p_messages jsonb) returns integer
   language sql immutable parallel safe
   set search_path = pg_catalog
 as $$
-  select coalesce(sum(octet_length(regexp_replace(m->>'content', '[[:space:][:punct:]]{8,}', '', 'g'))) / 8, 0)::integer
+  select coalesce(sum(char_length(regexp_replace(m->>'content',
+           ' {8,}|\t{8,}|\n{8,}|-{8,}|={8,}|_{8,}|\*{8,}|#{8,}|~{8,}|\.{8,}|/{8,}|\+{8,}', '', 'g'))) / 8, 0)::integer
     from jsonb_array_elements(p_messages) m
 $$;
 comment on function llm_private.input_tokens_floor(jsonb) is
-  'The fewest input tokens a chat call''s messages can take by our rule: their contents'' UTF-8 bytes, less every run of 8 or more spaces and punctuation (one token covers up to ~128 of those), divided by 8 (the most a token covers of other text that any configured estimate may assume: bytesPerToken is at most 8). English takes ~4.5 bytes a token, CJK 1.5-6: an honest estimate is above it. The reserve holds greatest(the worker''s estimate, this) for chat calls. No framing tokens, no regex back-references (their engine took 150 s on 90 kB).';
-grant execute on function llm_private.input_tokens_floor(jsonb) to llm_money;
+  'The fewest input tokens a chat call''s messages can take by our rule: the characters of their contents, less every run of 8 or more of one space, tab, newline or separator character (- = _ * # ~ . / +: one token covers 16 to 128 of those), divided by 8 (a byte-rule estimate assumes at most 8 bytes, so at most 8 characters, a token: bytesPerToken is at most 8). Characters, not bytes: o200k takes up to 12 bytes a token in Hindi or Bengali. Every other character counts, punctuation and emoji included (random punctuation takes ~1.5 bytes a token). Explicit characters, not classes, so no locale changes it; no back-references (their engine took 150 s on 90 kB). Above the real count only for text whose tokens average more than 8 characters (a list of long words).';
+grant execute on function llm_private.input_tokens_floor(jsonb) to llm_money, llm_app;
 
 create or replace function llm_private.tg_attempts__reserve() returns trigger
   language plpgsql
@@ -177,9 +179,9 @@ begin
 
   /* Facts the inserter gives; everything else is decided below and never taken as written. */
   -- The input estimate is the worker's, but never below the prompt's floor (a chat call; the embedding's text is the
-  -- worker's choice of part of it). The cheap test first: jsonb's text is never shorter than its contents.
-  if new.purpose = 'chat' and new.input_tokens_estimate::bigint * 8 < octet_length(i.messages::text) then
-    new.input_tokens_estimate := greatest(new.input_tokens_estimate, llm_private.input_tokens_floor(i.messages));
+  -- worker's choice of part of it). The floor was computed when the inputs were written; inputs older than that have none.
+  if new.purpose = 'chat' then
+    new.input_tokens_estimate := greatest(new.input_tokens_estimate, coalesce(i.input_tokens_floor, llm_private.input_tokens_floor(i.messages)));
   end if;
   v_timeout_ms := case when new.expires_at is null or not isfinite(new.expires_at) then 30000
                        else greatest(1000, least(3600000, (date_part('epoch', new.expires_at - v_now) * 1000)::bigint)) end;

@@ -241,6 +241,7 @@ begin
       detail = format('request %s', q.id), hint = 'Claim through llm.enqueue_call, which computes the fingerprint from the payload.';
   end if;
   new.system_hash := llm_private.system_hash(new.messages);
+  new.input_tokens_floor := llm_private.input_tokens_floor(new.messages);
   new.cache_key := case when new.source_watermark is not null then llm.cache_key(jsonb_build_object('endpoint', q.endpoint::text,
     'model', new.model_ref, 'max_output_tokens', new.max_output_tokens, 'response_format', new.response_format,
     'source_watermark', new.source_watermark, 'messages', new.messages)) end;
@@ -248,7 +249,7 @@ begin
 end
 $$;
 comment on function llm_private.tg_request_inputs__derive() is
-  'Inputs: once, for a queued request of the same tenant and user, valid as an enqueue payload (22023), of a chat model in the catalog, and matching the claim''s fingerprint (LG409); the cache key and system prompt hash are computed here from the inputs themselves (a writer cannot file an answer under another question''s key).';
+  'Inputs: once, for a queued request of the same tenant and user, valid as an enqueue payload (22023), of a chat model in the catalog, and matching the claim''s fingerprint (LG409); the cache key, the system prompt hash and the input token floor are computed here from the inputs themselves (a writer cannot file an answer under another question''s key, nor lower the least input a reserve holds for).';
 create or replace trigger _100_derive before insert or update on llm_private.request_inputs
   for each row execute function llm_private.tg_request_inputs__derive();
 

@@ -363,7 +363,7 @@ $$values
   ('function llm_private.held_amount(llm_private.limit_unit,llm_private.attempts) | llm_app=EXECUTE llm_auditor=EXECUTE llm_money=EXECUTE llm_operator=EXECUTE'),
   ('function llm_private.hmac_pads(bytea) | llm_app=EXECUTE llm_operator=EXECUTE'),
   ('function llm_private.hmac_sha256(bytea,bytea,bytea) | llm_app=EXECUTE llm_operator=EXECUTE'),
-  ('function llm_private.input_tokens_floor(jsonb) | llm_money=EXECUTE'),
+  ('function llm_private.input_tokens_floor(jsonb) | llm_app=EXECUTE llm_money=EXECUTE'),
   ('function llm_private.is_asked_model(text,text) | llm_money=EXECUTE'),
   ('function llm_private.limit_in_effect(smallint,uuid,uuid,timestamp with time zone) | llm_app=EXECUTE llm_auditor=EXECUTE llm_money=EXECUTE llm_operator=EXECUTE'),
   ('function llm_private.limits_in_effect(smallint,uuid,uuid,timestamp with time zone) | llm_app=EXECUTE llm_auditor=EXECUTE llm_money=EXECUTE llm_operator=EXECUTE llm_viewer=EXECUTE'),

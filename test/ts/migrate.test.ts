@@ -302,8 +302,9 @@ test('the roles step sets connection limits on the read-only logins only: a limi
 test('a migration waits at most LLM_DDL_LOCK_TIMEOUT_MS for a table a transaction keeps open, then stops having changed nothing', async () => {
   // (review of the upgrade path, 2026-11-26) Only the replay and partition maintenance bounded their wait: a migration's
   // ALTER TABLE waited behind one session left open on provider_breakers (25 s, until killed), and every reserve, which
-  // reads the breaker, queued behind it. The last migration is made pending again (each is idempotent; 000038 re-creates a
-  // policy on llm_private.claim_mutexes) and waits for the ACCESS SHARE locks held below on every table of ours.
+  // reads the breaker, queued behind it. The last migration is made pending again (each is idempotent; 000039 adds a column
+  // to llm_private.request_inputs if it is missing, under ACCESS EXCLUSIVE) and waits for the ACCESS SHARE locks held below
+  // on every table of ours.
   const admin = new Client({ connectionString: url });
   const holder = new Client({ connectionString: url });
   await admin.connect();
