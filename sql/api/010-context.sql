@@ -83,7 +83,7 @@ create or replace function llm_private.split_model_ref(p_ref text, out provider 
   set search_path = pg_catalog
 as $$
 begin
-  if p_ref is null or p_ref !~ '^[a-z0-9_-]{1,40}:[^\s\x01-\x1f]{1,200}$' then
+  if p_ref is null or p_ref !~ E'^[a-z0-9_-]{1,40}:[^\\s\\x01-\\x1f]{1,200}$' then
     raise exception using errcode = '22023', message = 'a model is written provider:model',
       detail = format('model = %s', coalesce(p_ref, 'NULL'));
   end if;

@@ -35,7 +35,7 @@ begin
     errs := errs || 'request_id: must be a string of 1 to 200 characters'::text; end if;
   if jsonb_typeof(p->'endpoint') is distinct from 'string' or (p->>'endpoint') not in ('route', 'explanation', 'investigation', 'budget_optimization') then
     errs := errs || 'endpoint: must be one of route, explanation, investigation, budget_optimization'::text; end if;
-  if jsonb_typeof(p->'model') is distinct from 'string' or (p->>'model') !~ '^[a-z0-9_-]{1,40}:[^\s\x01-\x1f]{1,200}$' then
+  if jsonb_typeof(p->'model') is distinct from 'string' or (p->>'model') !~ E'^[a-z0-9_-]{1,40}:[^\\s\\x01-\\x1f]{1,200}$' then
     errs := errs || 'model: must be "provider:model"'::text; end if;
   if jsonb_typeof(p->'max_output_tokens') is distinct from 'number' or (p->>'max_output_tokens') !~ '^[0-9]+$'
      or (p->>'max_output_tokens')::numeric not between 1 and 100000 then

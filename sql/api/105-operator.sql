@@ -723,7 +723,7 @@ begin
   -- A request only as llm.fail_lost_requests ends it: older than a minute, its job gone or spent, holding nothing, failed
   -- job_lost | attempts_exhausted. From this login the policy operator_fail had let any request of any tenant be made
   -- done or refused by hand (ninth review).
-  elsif (tg_table_name = 'requests' or tg_table_name like 'requests\_%') and tg_op = 'UPDATE' then   -- fired on its partitions
+  elsif (tg_table_name = 'requests' or tg_table_name like E'requests\\_%') and tg_op = 'UPDATE' then   -- fired on its partitions
     if old.state in ('queued', 'running') and new.state = 'failed' and new.reason in ('job_lost', 'attempts_exhausted')
        and old.created_at < llm_private.now() - interval '1 minute'
        and not exists (select 1 from llm_private.attempts a where a.tenant_id = old.tenant_id and a.request_pk = old.id and a.state = 'held')

@@ -1,7 +1,7 @@
 -- Reserve: every decision (allow, cap, fallback, block with each reason, replay, cached) and the figures it records.
 -- Prices: mock:large 10/5/30 USD per Mtok, mock:small 1/0.5/2, mock:tiny 0.1/0.05/0.2; large falls back to small, then tiny.
 begin;
-select plan(54);
+select plan(55);
 select tests.seed();
 
 -- allow: the worst case (1 000 in at 10 USD + 1 000 out at 30 USD = 40 000 micros) is held on every meter.
@@ -129,6 +129,9 @@ select is(llm_private.input_tokens_floor(jsonb_build_array(jsonb_build_object('r
 -- tokens for 60 000 bytes of random punctuation, 20 000 for 20 000 emoji): a user capped at 40 000 was charged 430 760.
 select is(llm_private.input_tokens_floor(jsonb_build_array(jsonb_build_object('role', 'user', 'content', repeat('*.', 10000)))),
   2500, 'mixed punctuation counts: 20 000 characters, 2 500 tokens');
+select is(llm_private.input_tokens_floor(jsonb_build_array(jsonb_build_object('role', 'user',
+            'content', repeat(U&'\2500', 1024) || repeat('!', 1024) || repeat(U&'\2026', 16) || repeat(';', 9)))),
+  0, '(review of dabaf83) runs of box-drawing rules, exclamation marks, ellipses count for nothing too (o200k: 16 a token)');
 select is(llm_private.input_tokens_floor(jsonb_build_array(jsonb_build_object('role', 'user', 'content', repeat(U&'\+01F600', 20000)))),
   2500, 'emoji count: 20 000 of them, 2 500 tokens (80 000 bytes)');
 -- (same review) Bytes over 8 were above honest o200k counts in Hindi (12 bytes a token), Bengali, Tamil, Georgian, Russian:

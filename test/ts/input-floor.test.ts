@@ -5,6 +5,7 @@
  * estimate passes the cap). The bill comes from the mock provider, which counts with js-tiktoken for OpenAI
  * vocabularies and a scheme of its own for *llama* names, never with the estimator's code or the floor's rule.
  */
+import { Client } from 'pg';
 import { createProviderClient, ProviderConfigSchema, type ChatMessage, type ProviderClient } from '../../src/provider';
 import { MOCK_MODELS, startMockProvider, type MockProvider } from '../../src/provider/mock-server';
 import { createTestDb, type TestDb } from '../support/db';
@@ -83,4 +84,24 @@ test('the floor of English prose is more than 0.4 of its tokens: a worker may un
   const ratio = (await floorOf(messages)) / (await billed('gpt-4o-mini', messages));
   expect(ratio).toBeGreaterThan(0.4);
   expect(ratio).toBeLessThan(1);
+});
+
+test("a session's standard_conforming_strings = off changes neither the floor nor the payload's validation", async () => {
+  // (review of dabaf83) Function bodies are parsed in the calling session: with the setting off, '\*' in the floor's
+  // regex became '*' (invalid regular expression, so no enqueue), and the model check's '[^\s\x01-\x1f]' became
+  // '[^s...]' (a model with an s refused, one with a space let through). Their literals are E'' strings now.
+  const app = new Client({ connectionString: db.url('llm_app'), options: '-c standard_conforming_strings=off' });
+  await app.connect();
+  try {
+    expect((await app.query('show standard_conforming_strings')).rows[0].standard_conforming_strings).toBe('off');
+    const messages = JSON.stringify([{ role: 'user', content: `${'-'.repeat(64)}${'*'.repeat(16)}${'x'.repeat(80)}` }]);
+    expect((await app.query('select llm_private.input_tokens_floor($1::jsonb) as n', [messages])).rows[0].n).toBe(10);
+    const payload = (model: string) => JSON.stringify({ request_id: 'scs', endpoint: 'route', model, max_output_tokens: 10,
+      messages: [{ role: 'user', content: 'hi' }] });
+    expect((await app.query('select llm.validate_payload($1::jsonb) as e', [payload('mock:small')])).rows[0].e).toEqual([]);
+    expect((await app.query('select llm.validate_payload($1::jsonb) as e', [payload('mock:sm all')])).rows[0].e)
+      .toEqual(['model: must be "provider:model"']);
+  } finally {
+    await app.end();
+  }
 });
