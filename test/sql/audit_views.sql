@@ -1,6 +1,6 @@
 -- The audit views say what reserve enforces: spend counts adjustments as the meters do.
 begin;
-select plan(46);
+select plan(49);
 select tests.seed();
 
 /* Spend: charges + adjustments, as the monthly and hourly meters count (finding 1 of the fifteenth review). */
@@ -210,6 +210,28 @@ select tests.settle(tests.request_pk('bk-2'), 1, 'ok', 10, 0, 10);
 select tests.freeze_clock('2026-06-15 10:00:00+00');
 select is((select count(*) from llm.reconciliation_drift where budget_scope = 'bk'), 0::bigint,
   'a scope started after a call of it: the drift view counts that call on the scope''s period, as usage does');
+
+-- (third review of 2026-11-27) The drift view's bound, date_trunc('month', now, 'UTC') - interval '1 month', subtracted the
+-- month in the reader's TimeZone: in April, under Europe/Berlin or America/New_York (clocks changed in March), it was
+-- March 1 01:00Z, and March's monthly usage rows left both sides of the comparison: a corrupted one showed 0 rows.
+select 1 from tests.call(tests.tenant_a(), tests.user_a1(), 'tz-drift');
+select 1 from tests.settle(tests.request_pk('tz-drift'), 1, 'ok', 1000, 0, 500);
+select tests.as_admin();
+set local session_replication_role = replica;
+update llm_private.usage u set spent = spent + 1 from llm_private.meters m
+ where m.id = u.meter_id and m.name = 'tenant_monthly' and u.tenant_id = tests.tenant_a();
+set local session_replication_role = origin;
+select tests.freeze_clock('2026-04-15 12:00+00');
+set local timezone = 'UTC';
+create temp table tz_drift_utc on commit drop as select kind, tenant_id, meter_name, period_start, shard from llm.reconciliation_drift;
+select ok((select count(*) from tz_drift_utc where meter_name = 'tenant_monthly') > 0, 'in April, a corrupted March tenant_monthly row shows (a reader in UTC)');
+set local timezone = 'Europe/Berlin';
+select set_eq($$select kind, tenant_id, meter_name, period_start, shard from llm.reconciliation_drift$$, $$select * from tz_drift_utc$$,
+  'the same rows for a reader in Europe/Berlin');
+set local timezone = 'America/New_York';
+select set_eq($$select kind, tenant_id, meter_name, period_start, shard from llm.reconciliation_drift$$, $$select * from tz_drift_utc$$,
+  'and in America/New_York');
+set local timezone = 'UTC';
 
 select * from finish();
 rollback;

@@ -1,7 +1,7 @@
 -- Reserve: every decision (allow, cap, fallback, block with each reason, replay, cached) and the figures it records.
 -- Prices: mock:large 10/5/30 USD per Mtok, mock:small 1/0.5/2, mock:tiny 0.1/0.05/0.2; large falls back to small, then tiny.
 begin;
-select plan(55);
+select plan(57);
 select tests.seed();
 
 -- allow: the worst case (1 000 in at 10 USD + 1 000 out at 30 USD = 40 000 micros) is held on every meter.
@@ -118,33 +118,39 @@ select is((select count(*)::int from llm_private.requests where state in ('queue
 
 -- (review of 2026-11-26, open until 2026-11-27) The input estimate is the worker's, taken as given: a worker passing 0
 -- for a long prompt held only the output's worst case, and a cap did not bind. A chat call's hold now covers at least
--- llm_private.input_tokens_floor(messages): the contents' characters, less runs of 8+ of one separator, over 8.
+-- llm_private.input_tokens_floor(messages): the contents' characters, less blocks of 8 of one separator, over 12.
 select is(llm_private.input_tokens_floor(jsonb_build_array(jsonb_build_object('role', 'system', 'content', repeat('spend rose ', 800)),
                                                            jsonb_build_object('role', 'user', 'content', repeat('x', 800)))),
-  1200, 'the floor: 8 800 + 800 characters over 8');
+  800, 'the floor: 8 800 + 800 characters over 12');
 select is(llm_private.input_tokens_floor(jsonb_build_array(jsonb_build_object('role', 'user',
-            'content', repeat(' ', 30000) || repeat('-', 30000) || repeat(E'\n', 9) || repeat('=', 8) || 'abcdefgh'))),
-  1, 'runs of 8 or more of one space, newline or separator count for nothing (one token covers 16 to 128 of them)');
+            'content', repeat(' ', 30000) || repeat('-', 30000) || repeat(E'\n', 9) || repeat('=', 8) || 'abcdefghijk'))),
+  1, 'blocks of 8 of one space, newline or separator count for nothing (one token covers 16 to 128 of them): 12 characters left');
 -- (review of cb75077) Removing every run of [[:space:][:punct:]] left 0 for a prompt of punctuation or emoji (o200k: 40 069
 -- tokens for 60 000 bytes of random punctuation, 20 000 for 20 000 emoji): a user capped at 40 000 was charged 430 760.
 select is(llm_private.input_tokens_floor(jsonb_build_array(jsonb_build_object('role', 'user', 'content', repeat('*.', 10000)))),
-  2500, 'mixed punctuation counts: 20 000 characters, 2 500 tokens');
+  1666, 'mixed punctuation counts: 20 000 characters, 1 666 tokens');
 select is(llm_private.input_tokens_floor(jsonb_build_array(jsonb_build_object('role', 'user',
             'content', repeat(U&'\2500', 1024) || repeat('!', 1024) || repeat(U&'\2026', 16) || repeat(';', 9)))),
   0, '(review of dabaf83) runs of box-drawing rules, exclamation marks, ellipses count for nothing too (o200k: 16 a token)');
+-- (review of b059cd4) Removing a block joined its neighbours into a block of the next character: ';' then 8 ':', 1 200
+-- times, counted 0 (o200k: ~2 000 tokens). A block becomes one marker, which keeps them apart.
+select is(llm_private.input_tokens_floor(jsonb_build_array(jsonb_build_object('role', 'user', 'content', repeat(';' || repeat(':', 8), 1200)))),
+  100, 'a removed block keeps its neighbours apart: 1 200 semicolons left, 100 tokens');
+select is(llm_private.input_tokens_floor(jsonb_build_array(jsonb_build_object('role', 'user', 'content', repeat(chr(1), 24)))),
+  2, 'the marker character itself, in a prompt, counts like any other');
 select is(llm_private.input_tokens_floor(jsonb_build_array(jsonb_build_object('role', 'user', 'content', repeat(U&'\+01F600', 20000)))),
-  2500, 'emoji count: 20 000 of them, 2 500 tokens (80 000 bytes)');
+  1666, 'emoji count: 20 000 of them, 1 666 tokens (80 000 bytes)');
 -- (same review) Bytes over 8 were above honest o200k counts in Hindi (12 bytes a token), Bengali, Tamil, Georgian, Russian:
 -- an honest worker was refused near a cap. Characters over 8: each Devanagari character is 3 bytes.
 select is(llm_private.input_tokens_floor(jsonb_build_array(jsonb_build_object('role', 'user', 'content', repeat(U&'\0928\092E\0938\094D\0924\0947 ', 800)))),
-  700, 'characters, not bytes: 800 Hindi words of 6 characters and a space (15 200 bytes) give 700, not 1 900');
+  466, 'characters, not bytes: 800 Hindi words of 6 characters and a space (15 200 bytes) give 466, not 1 266');
 select results_eq($$select decision, max_output_tokens, held_micros from tests.reserve(
                       tests.enqueue(tests.tenant_a(), tests.user_a1(), 'r-est-0', 'investigation', 'mock:large', 1000, repeat('spend rose ', 1500)), 1, 0)$$,
-  $$values ('allow', 1000, 50620::bigint)$$,
-  'a worker passing 0 input tokens for a 16 500-character prompt holds 2 062 tokens in (x 10 USD) + 1 000 out (x 30 USD), not 30 000');
-select is((select input_tokens_estimate from llm_private.attempts where request_pk = tests.request_pk('r-est-0')), 2062,
+  $$values ('allow', 1000, 43750::bigint)$$,
+  'a worker passing 0 input tokens for a 16 500-character prompt holds 1 375 tokens in (x 10 USD) + 1 000 out (x 30 USD), not 30 000');
+select is((select input_tokens_estimate from llm_private.attempts where request_pk = tests.request_pk('r-est-0')), 1375,
   'and the attempt records the floor as its estimate');
-select is((select input_tokens_floor from llm_private.request_inputs where request_pk = tests.request_pk('r-est-0')), 2062,
+select is((select input_tokens_floor from llm_private.request_inputs where request_pk = tests.request_pk('r-est-0')), 1375,
   'the floor was computed once, when the inputs were written (the reserve no longer reads the prompt for it)');
 select ok(not has_column_privilege('llm_app', 'llm_private.request_inputs', 'input_tokens_floor', 'INSERT')
           and not has_column_privilege('llm_app', 'llm_private.request_inputs', 'input_tokens_floor', 'UPDATE')
@@ -161,7 +167,7 @@ select tests.enqueue(tests.tenant_a(), tests.user_a1(), 'r-est-old', 'investigat
 set local session_replication_role = replica;
 update llm_private.request_inputs set input_tokens_floor = null where request_pk = tests.request_pk('r-est-old');
 set local session_replication_role = origin;
-select results_eq($$select held_micros from tests.reserve(tests.request_pk('r-est-old'), 1, 0)$$, $$values (50620::bigint)$$,
+select results_eq($$select held_micros from tests.reserve(tests.request_pk('r-est-old'), 1, 0)$$, $$values (43750::bigint)$$,
   'inputs without a stored floor (written before 000039) get it computed at reserve');
 select ok(llm.set_limit('user_monthly', 40000, tests.tenant_a(), 'a3000000-0000-0000-0000-000000000003') > 0, 'an operator caps user A3 at 0.04 USD a month')
   from (select tests.act_as_role('llm_operator')) s;
@@ -170,7 +176,7 @@ select results_eq($$select decision, reason, held_micros from tests.reserve(
                       tests.enqueue(tests.tenant_a(), 'a3000000-0000-0000-0000-000000000003', 'r-est-cap', 'investigation', 'mock:large', 1000,
                                     repeat('spend rose ', 1500)), 1, 0)$$,
   $$values ('block', 'user_monthly', 0::bigint)$$,
-  'the cap binds: with 0 in, the worst case (30 000) fitted the 40 000; with the floor (50 620) it does not: block');
+  'the cap binds: with 0 in, the worst case (30 000) fitted the 40 000; with the floor (43 750) it does not: block');
 select is(tests.drift_rows(), 0::bigint, 'usage still equals the ledger');
 
 select * from finish();

@@ -5,7 +5,7 @@
  * estimate passes the cap). The bill comes from the mock provider, which counts with js-tiktoken for OpenAI
  * vocabularies and a scheme of its own for *llama* names, never with the estimator's code or the floor's rule.
  */
-import { Client } from 'pg';
+import { Client, type Pool } from 'pg';
 import { createProviderClient, ProviderConfigSchema, type ChatMessage, type ProviderClient } from '../../src/provider';
 import { MOCK_MODELS, startMockProvider, type MockProvider } from '../../src/provider/mock-server';
 import { createTestDb, type TestDb } from '../support/db';
@@ -16,6 +16,13 @@ const user = (content: string): ChatMessage[] => [{ role: 'user', content }];
 /** Ordinary text of many kinds; the review of cb75077 found bytes over 8 above o200k's count in six of these scripts. */
 const corpus: Record<string, ChatMessage[]> = {
   english: user('Why did our cloud spend rise in March? Explain the main cost drivers of the production account. '.repeat(40)),
+  // Dense formal English took 8.6-9.4 characters a token in o200k (review of b059cd4): above the first divisor, 8.
+  executive: user(('Notwithstanding considerable macroeconomic uncertainty, consolidated infrastructure expenditure increased ' +
+    'substantially, predominantly attributable to unanticipated computational requirements, extraordinary datacenter ' +
+    'utilization, and contractual commitments negotiated internationally. ').repeat(20)),
+  legal: user(('The Licensee shall indemnify, defend and hold harmless the Licensor, its affiliates, subsidiaries, successors ' +
+    'and assigns from and against any and all liabilities, obligations, damages, penalties, judgments, settlements, ' +
+    'costs and expenses, including reasonable attorneys\' fees, arising out of or relating to any breach hereof. ').repeat(15)),
   hindi: user('हमारे उत्पादन खाते में मार्च में क्लाउड खर्च क्यों बढ़ा? मुख्य लागत कारकों को समझाइए। '.repeat(40)),
   bengali: user('মার্চ মাসে আমাদের উৎপাদন অ্যাকাউন্টে ক্লাউড খরচ কেন বেড়েছে? প্রধান খরচের কারণগুলি ব্যাখ্যা করুন। '.repeat(40)),
   tamil: user('மார்ச் மாதத்தில் எங்கள் உற்பத்தி கணக்கில் கிளவுட் செலவு ஏன் அதிகரித்தது? முக்கிய காரணங்களை விளக்குங்கள். '.repeat(40)),
@@ -39,6 +46,7 @@ const corpus: Record<string, ChatMessage[]> = {
 let mock: MockProvider;
 let client: ProviderClient;
 let db: TestDb;
+let admin: Pool;
 
 beforeAll(async () => {
   mock = await startMockProvider({ port: 0 });
@@ -47,6 +55,7 @@ beforeAll(async () => {
     models: [...new Set([...MOCK_MODELS, 'gpt-4o-mini', 'gpt-4-turbo'])].map((name) => ({ name, maxOutputTokens: 64 })),
   }), { [KEY_ENV]: 'k' });
   db = await createTestDb();
+  admin = db.pool('admin', 1); // one connection for every floor below (db.pool makes a new pool each call)
 }, 60_000);
 afterAll(async () => {
   await mock?.stop();
@@ -54,7 +63,7 @@ afterAll(async () => {
 });
 
 async function floorOf(messages: ChatMessage[]): Promise<number> {
-  const { rows } = await db.pool('admin', 1).query<{ n: number }>('select llm_private.input_tokens_floor($1::jsonb) as n', [JSON.stringify(messages)]);
+  const { rows } = await admin.query<{ n: number }>('select llm_private.input_tokens_floor($1::jsonb) as n', [JSON.stringify(messages)]);
   return rows[0]!.n;
 }
 
@@ -64,7 +73,7 @@ async function billed(model: string, messages: ChatMessage[]): Promise<number> {
 }
 
 test.each([['gpt-4o-mini (o200k)', 'gpt-4o-mini'], ['gpt-4-turbo (cl100k)', 'gpt-4-turbo'], ['mock-llama (its own scheme)', 'mock-llama']])(
-  '%s: the floor is below the billed prompt tokens of every kind of text, and above 5 % of them',
+  '%s: the floor is below the billed prompt tokens of every kind of text, and above 3 % of them',
   async (_name, model) => {
     const rows: { kind: string; floor: number; billed: number; ratio: number }[] = [];
     for (const [kind, messages] of Object.entries(corpus)) {
@@ -74,9 +83,9 @@ test.each([['gpt-4o-mini (o200k)', 'gpt-4o-mini'], ['gpt-4-turbo (cl100k)', 'gpt
     }
     console.log(`${model}: floor / billed\n${rows.map((r) => `  ${r.kind.padEnd(12)} ${String(r.floor).padStart(6)} / ${String(r.billed).padStart(6)} = ${r.ratio}`).join('\n')}`);
     expect(rows.filter((r) => r.floor > r.billed)).toEqual([]);
-    // The weakest: scripts a vocabulary spells byte by byte (cl100k: Georgian 0.07, Tamil 0.10). Never 0, as it was for
+    // The weakest: scripts a vocabulary spells byte by byte (cl100k: Georgian 0.04, Tamil 0.06). Never 0, as it was for
     // punctuation and emoji under the first rule.
-    expect(rows.filter((r) => r.ratio < 0.05)).toEqual([]);
+    expect(rows.filter((r) => r.ratio < 0.03)).toEqual([]);
   });
 
 test('the floor of English prose is more than 0.4 of its tokens: a worker may under-state it by less than 60 %', async () => {
@@ -95,7 +104,7 @@ test("a session's standard_conforming_strings = off changes neither the floor no
   try {
     expect((await app.query('show standard_conforming_strings')).rows[0].standard_conforming_strings).toBe('off');
     const messages = JSON.stringify([{ role: 'user', content: `${'-'.repeat(64)}${'*'.repeat(16)}${'x'.repeat(80)}` }]);
-    expect((await app.query('select llm_private.input_tokens_floor($1::jsonb) as n', [messages])).rows[0].n).toBe(10);
+    expect((await app.query('select llm_private.input_tokens_floor($1::jsonb) as n', [messages])).rows[0].n).toBe(6);
     const payload = (model: string) => JSON.stringify({ request_id: 'scs', endpoint: 'route', model, max_output_tokens: 10,
       messages: [{ role: 'user', content: 'hi' }] });
     expect((await app.query('select llm.validate_payload($1::jsonb) as e', [payload('mock:small')])).rows[0].e).toEqual([]);
