@@ -38,7 +38,10 @@ begin
     return;                                                -- a budget scope or request has no window of its own
   end if;
   v_scope := m.scope;
-  v_end := least(llm_private.period_end(m."window", k_period), v_now + interval '92 days');
+  -- 92 days as hours: '92 days' is added in the session's TimeZone, and across a clock change it made a window of 92 days
+  -- and an hour, which the table's check refused: the settle that crossed the cap failed, and the expiry sweep with it
+  -- for every tenant (fourth review of 2026-11-27, Europe/Berlin in August).
+  v_end := least(llm_private.period_end(m."window", k_period), v_now + interval '2208 hours');
   if v_end <= v_now then
     return;
   end if;
@@ -108,7 +111,7 @@ begin
       new.trip_period := v_period;
       -- Until the period ends (92 days at most), with the figures it tripped on, whoever inserts: taken as written, a money
       -- role's one-second window took the period's only trip, and the subject was never stopped (thirteenth review).
-      new.ends_at := least(llm_private.period_end(m."window", v_period), v_now + interval '92 days');
+      new.ends_at := least(llm_private.period_end(m."window", v_period), v_now + interval '2208 hours');
       new.reason := format('%s: spent %s of %s %s', m.name, v_spent, v_cap, m.unit);
     end if;
     if new.kind <> 'tripped' then

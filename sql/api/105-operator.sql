@@ -352,7 +352,7 @@ declare
   -- after the watermark had passed its expiry (the money role kept its transaction open) is older than that: the full pass
   -- (p_full, daily) reads the holds of the last 35 days and leaves the watermark as it is (tenth review). 35 days, not all:
   -- the expiry's BRIN index then reads about a month of the ledger, not every month retention keeps (eleventh review).
-  v_from timestamptz := case when p_full then llm_private.now() - interval '35 days' else llm_private.watched_holds_from() end;
+  v_from timestamptz := case when p_full then llm_private.now() - interval '840 hours' else llm_private.watched_holds_from() end;
   r record;
   n integer := 0;
   skipped timestamptz;
@@ -465,7 +465,7 @@ begin
   for r in with recent as materialized (
              -- Limits valid now that began in the last 100 days (a limit set, or a future one that started): usually none.
              select b.id, b.meter_id, b.tenant_id, b.user_id, b.valid_from, b.valid_until from llm_private.limits b
-              where b.valid_from > v_now - interval '100 days' and b.valid_from <= v_now and b.valid_until > v_now
+              where b.valid_from > v_now - interval '2400 hours' and b.valid_from <= v_now and b.valid_until > v_now
            ), reached as (
              -- Their subjects' current rows from before they began: a tenant's or a user's limit by the usage key (an index
              -- range), everyone's over the meter's rows.
@@ -474,13 +474,13 @@ begin
                from recent b join llm_private.usage u on u.tenant_id = b.tenant_id and u.meter_id = b.meter_id
               where b.tenant_id is not null and (b.user_id is null or u.user_id = b.user_id) and u.shard = 0
                 and u.period_start < b.valid_from
-                and (u.period_start >= v_now - interval '100 days' or u.period_start = '-infinity')
+                and (u.period_start >= v_now - interval '2400 hours' or u.period_start = '-infinity')
              union all
              select u.tenant_id, u.meter_id, u.user_id, u.budget_scope, u.period_start, u.limit_id, b.id, b.tenant_id, b.user_id, b.valid_until
                from recent b join llm_private.usage u on u.meter_id = b.meter_id
               where b.tenant_id is null and (b.user_id is null or u.user_id = b.user_id) and u.shard = 0
                 and u.period_start < b.valid_from
-                and (u.period_start >= v_now - interval '100 days' or u.period_start = '-infinity')
+                and (u.period_start >= v_now - interval '2400 hours' or u.period_start = '-infinity')
            ), outranked as (
              -- ... whose rows name a limit that the new one ranks before (applicable_limits' order): not the one in effect.
              select distinct o.tenant_id, o.meter_id, o.user_id, o.budget_scope, o.period_start
@@ -505,7 +505,7 @@ begin
             where (m.shards > 1 or (u.next_alert_at <= u.spent and u.spent > 0) or x.id is null or x.valid_until <= v_now
                    or o.meter_id is not null)
               -- (period_start alone, so that the months before are pruned: a test on the meter's window scanned them all)
-              and (u.period_start >= v_now - interval '100 days' or u.period_start = '-infinity')
+              and (u.period_start >= v_now - interval '2400 hours' or u.period_start = '-infinity')
               -- and periods ended in the last 10 minutes: a crossing on a shard that checks nothing, committed after the
               -- period's last run (or while it ran, after its snapshot), had no later run to find it (review of the filter)
               and llm_private.period_end(m."window", u.period_start) > v_now - interval '10 minutes'
@@ -599,8 +599,8 @@ as $$
 declare
   n integer;
   v_now timestamptz := llm_private.now();
-  v_since timestamptz := case when p_full then '-infinity' else v_now - interval '2 days' end;
-  v_since_pk bigint := case when p_full then 0 else llm_private.month_index(v_now - interval '2 days')::bigint << 40 end;
+  v_since timestamptz := case when p_full then '-infinity' else v_now - interval '48 hours' end;
+  v_since_pk bigint := case when p_full then 0 else llm_private.month_index(v_now - interval '48 hours')::bigint << 40 end;
 begin
   with lost as (
     select q.tenant_id, q.id,

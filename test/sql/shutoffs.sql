@@ -1,6 +1,6 @@
 -- Shutoff windows: by hand, scheduled in advance, or tripped by money spent (never by a worst case); every window ends by time.
 begin;
-select plan(34);
+select plan(38);
 select tests.seed();
 
 -- By hand, at user, tenant and global scope.
@@ -74,6 +74,27 @@ select throws_ok($$insert into llm_private.shutoff_windows (scope, tenant_id, ki
 select tests.freeze_clock('2026-03-15 13:00:00+00');
 select is((select decision from tests.call(tests.tenant_a(), tests.user_a2(), 't-4', 'investigation', 'mock:tiny', 10, '{}', 10)), 'allow',
   'the next hour: the window has ended');
+
+-- (fourth review of 2026-11-27) A trip's end was least(period end, now + interval '92 days'), added in the session's
+-- TimeZone: under Europe/Berlin in August (clocks go back in October) the window was 92 days and an hour, the table's
+-- check refused it, the settle that crossed the cap failed with 23514, and so did every expiry sweep after it.
+select tests.as_admin();
+insert into llm_private.meters (name, scope, "window", unit) values ('tenant_lifetime', 'tenant', 'none', 'micros');
+insert into llm_private.limits (meter_id, cap, kind, action, valid_from, valid_until, trips_shutoff)
+  select id, 30000, 'soft', 'block', '-infinity', 'infinity', true from llm_private.meters where name = 'tenant_lifetime';
+select tests.freeze_clock('2026-08-15 12:00+00');
+set local timezone = 'Europe/Berlin';
+select 1 from tests.call(tests.tenant_b(), tests.user_b1(), 'tz-trip-1', 'investigation', 'mock:large', 1000, '{}', 1000);
+select is((select state from tests.settle(tests.request_pk('tz-trip-1'), 1, 'ok', 1000, 0, 500)), 'settled',
+  'under Europe/Berlin in August, a settle below the lifetime cap');
+select 1 from tests.call(tests.tenant_b(), tests.user_b1(), 'tz-trip-2', 'investigation', 'mock:large', 1000, '{}', 1000);
+select lives_ok($$select tests.settle(tests.request_pk('tz-trip-2'), 1, 'ok', 1000, 0, 500)$$,
+  'the settle that crosses it trips the shutoff instead of failing on the 92-day check');
+select is((select ends_at - starts_at from llm_private.shutoff_windows where kind = 'tripped' and tenant_id = tests.tenant_b()
+            and reason like 'tenant_lifetime:%'), interval '92 days', 'its window is 92 days of 24 hours');
+select tests.freeze_clock('2026-08-15 12:10+00');
+select lives_ok($$select llm.expire_holds()$$, 'and the expiry sweep runs (it charged that hold in full, and tripped, and failed the same way)');
+set local timezone = 'UTC';
 
 select * from finish();
 rollback;
