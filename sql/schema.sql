@@ -7807,7 +7807,9 @@ COMMENT ON VIEW llm.open_holds IS 'Holds not yet settled, released or expired; o
 
 CREATE VIEW llm.reconciliation_drift WITH (security_invoker='true') AS
  WITH clock AS MATERIALIZED (
-         SELECT llm_private.now() AS now
+         SELECT c.now,
+            llm_private.month_start((llm_private.month_index(c.now) - 1)) AS last_month
+           FROM ( SELECT llm_private.now() AS now) c
         ), expected AS (
          SELECT k.k_tenant,
             m_1.id AS meter_id,
@@ -7844,7 +7846,7 @@ CREATE VIEW llm.reconciliation_drift WITH (security_invoker='true') AS
              CROSS JOIN LATERAL unnest(x.meter_ids) mid(mid))
              JOIN llm_private.meters m_1 ON ((m_1.id = mid.mid)))
              CROSS JOIN LATERAL llm_private.usage_key(m_1.scope, m_1."window", m_1.shards, x.tenant_id, x.user_id, ''::text, NULL::timestamp with time zone, x.effective_at) k(k_tenant, k_user, k_scope, k_period, k_shard))
-          WHERE (x.effective_at >= ( SELECT llm_private.month_start((llm_private.month_index(k_1.now) - 1)) AS month_start
+          WHERE (x.effective_at >= ( SELECT k_1.last_month
                    FROM clock k_1))
           GROUP BY k.k_tenant, m_1.id, k.k_user, k.k_scope, k.k_period, k.k_shard
         ), expected_total AS (
@@ -7872,7 +7874,7 @@ CREATE VIEW llm.reconciliation_drift WITH (security_invoker='true') AS
             u_1.spent,
             u_1.next_alert_at
            FROM llm_private.usage u_1
-          WHERE (u_1.period_start >= ( SELECT llm_private.month_start((llm_private.month_index(k.now) - 1)) AS month_start
+          WHERE (u_1.period_start >= ( SELECT k.last_month
                    FROM clock k))
         )
  SELECT
@@ -7905,7 +7907,7 @@ CREATE VIEW llm.reconciliation_drift WITH (security_invoker='true') AS
             expected_total.held,
             expected_total.spent
            FROM expected_total
-          WHERE (expected_total.k_period >= ( SELECT llm_private.month_start((llm_private.month_index(k.now) - 1)) AS month_start
+          WHERE (expected_total.k_period >= ( SELECT k.last_month
                    FROM clock k))) e ON (((e.k_tenant = u.tenant_id) AND (e.meter_id = u.meter_id) AND (e.k_user = u.user_id) AND (e.k_scope = u.budget_scope) AND (e.k_period = u.period_start) AND (e.k_shard = u.shard))))
      JOIN llm_private.meters m ON ((m.id = COALESCE(u.meter_id, e.meter_id))))
   WHERE ((u.meter_id IS NULL) OR (u.held <> COALESCE(e.held, (0)::bigint)) OR (u.spent <> COALESCE(e.spent, (0)::bigint)));

@@ -338,7 +338,10 @@ comment on view llm.cache_stats is 'Cache hits (exact and semantic) per tenant a
  */
 create view llm.reconciliation_drift with (security_invoker = true) as
 -- The clock, read once: every bound below is the same instant (read in each, they could fall on both sides of a month's end).
-with clock as materialized (select llm_private.now() as now),
+-- last_month: its first instant in UTC. date_trunc(..., 'UTC') - interval '1 month' subtracted the month in the reader's
+-- TimeZone, and after a clock change (Europe/Berlin, April) it gave 01:00Z: last month's rows left both sides, 0 rows.
+with clock as materialized (select c.now, llm_private.month_start(llm_private.month_index(c.now) - 1) as last_month
+                              from (select llm_private.now() as now) c),
 expected as (
   select k.k_tenant, m.id as meter_id, k.k_user, k.k_scope, k.k_period, k.k_shard,
          sum(case when a.state = 'held'
@@ -364,16 +367,14 @@ expected as (
     cross join lateral unnest(x.meter_ids) mid
     join llm_private.meters m on m.id = mid
     cross join lateral llm_private.usage_key(m.scope, m."window", m.shards, x.tenant_id, x.user_id, '', null, x.effective_at) k
-   -- Last month's first instant in UTC: date_trunc(..., 'UTC') - interval '1 month' subtracts the month in the reader's
-   -- TimeZone, and after a clock change (Europe/Berlin, April) it gave 01:00Z: last month's rows left both sides, 0 rows.
-   where x.effective_at >= (select llm_private.month_start(llm_private.month_index(k.now) - 1) from clock k)
+   where x.effective_at >= (select k.last_month from clock k)
    group by 1, 2, 3, 4, 5, 6
 ), expected_total as (
   select e.k_tenant, e.meter_id, e.k_user, e.k_scope, e.k_period, e.k_shard, sum(e.held)::bigint as held, sum(e.spent)::bigint as spent
     from expected e group by 1, 2, 3, 4, 5, 6
 ), recent as (
   select u.* from llm_private.usage u
-   where u.period_start >= (select llm_private.month_start(llm_private.month_index(k.now) - 1) from clock k)
+   where u.period_start >= (select k.last_month from clock k)
 )
 select case when u.meter_id is null then 'missing_usage_row' when u.held <> coalesce(e.held, 0) then 'held' else 'spent' end as kind,
        nullif(coalesce(u.tenant_id, e.k_tenant), llm_private.nil_uuid()) as tenant_id, m.name as meter_name,
@@ -382,7 +383,7 @@ select case when u.meter_id is null then 'missing_usage_row' when u.held <> coal
        case when u.held <> coalesce(e.held, 0) then u.held else u.spent end as usage_value,
        case when u.held <> coalesce(e.held, 0) then coalesce(e.held, 0) else coalesce(e.spent, 0) end as ledger_value
   from recent u
-  full join (select * from expected_total where k_period >= (select llm_private.month_start(llm_private.month_index(k.now) - 1) from clock k)) e
+  full join (select * from expected_total where k_period >= (select k.last_month from clock k)) e
     on e.k_tenant = u.tenant_id and e.meter_id = u.meter_id and e.k_user = u.user_id and e.k_scope = u.budget_scope
    and e.k_period = u.period_start and e.k_shard = u.shard
   join llm_private.meters m on m.id = coalesce(u.meter_id, e.meter_id)
