@@ -2983,6 +2983,31 @@ ALTER FUNCTION llm_private.embedding_attempt_model(p_tenant_id uuid, p_request_p
 COMMENT ON FUNCTION llm_private.embedding_attempt_model(p_tenant_id uuid, p_request_pk bigint) IS 'provider:model of the request''s latest embedding call that settled ok, or NULL: the model of the vector its chat reserve looks up with and its cache entry stores (an embedding without a governed embedding call is never used).';
 
 --
+-- Name: embedding_tokens_floor(jsonb); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.embedding_tokens_floor(p_messages jsonb) RETURNS integer
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog'
+    AS $$
+  select case when count(*) filter (where m->>'role' = 'user') = 1
+                   and bool_and(m->>'role' in ('user', 'system', 'developer'))
+                   and (p_messages->-1)->>'role' = 'user'
+              then llm_private.input_tokens_floor(jsonb_build_array(jsonb_build_object('role', 'user', 'content',
+                     btrim(replace(max(m->>'content') filter (where m->>'role' = 'user'), E'\r\n', E'\n'), E' \t\n'))))
+              else 0 end
+    from jsonb_array_elements(case when jsonb_typeof(p_messages) = 'array' then p_messages else '[]'::jsonb end) m
+$$;
+
+ALTER FUNCTION llm_private.embedding_tokens_floor(p_messages jsonb) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION embedding_tokens_floor(p_messages jsonb); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.embedding_tokens_floor(p_messages jsonb) IS 'The fewest input tokens an embedding call of the semantic cache can take: llm_private.input_tokens_floor of the one text the worker embeds (src/semantic.ts semanticText: the single user message of a request whose other messages are system or developer ones and whose last message is that one, CRLF as LF, trimmed of spaces, tabs and newlines); 0 for a request with no such text.';
+
+--
 -- Name: end_cache_fill(uuid, bigint, smallint); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
 --
 
@@ -4725,10 +4750,13 @@ begin
   select * into i from llm_private.request_inputs x where x.tenant_id = new.tenant_id and x.request_pk = new.request_pk;
 
   /* Facts the inserter gives; everything else is decided below and never taken as written. */
-  -- The input estimate is the worker's, but never below the prompt's floor (a chat call; the embedding's text is the
-  -- worker's choice of part of it). The floor was computed when the inputs were written; inputs older than that have none.
+  -- The input estimate is the worker's, but never below the prompt's floor: a chat call's, computed when the inputs were
+  -- written (inputs older than that have none); an embedding call's, of the one text the worker embeds, computed here
+  -- (only the semantic cache's reserves pay for it).
   if new.purpose = 'chat' then
     new.input_tokens_estimate := greatest(new.input_tokens_estimate, coalesce(i.input_tokens_floor, llm_private.input_tokens_floor(i.messages)));
+  else
+    new.input_tokens_estimate := greatest(new.input_tokens_estimate, llm_private.embedding_tokens_floor(i.messages));
   end if;
   v_timeout_ms := case when new.expires_at is null or not isfinite(new.expires_at) then 30000
                        else greatest(1000, least(3600000, (date_part('epoch', new.expires_at - v_now) * 1000)::bigint)) end;
@@ -11476,6 +11504,13 @@ GRANT ALL ON FUNCTION llm_private.distillation_gate(p_tenant_id uuid, p_decision
 
 REVOKE ALL ON FUNCTION llm_private.embedding_attempt_model(p_tenant_id uuid, p_request_pk bigint) FROM PUBLIC;
 GRANT ALL ON FUNCTION llm_private.embedding_attempt_model(p_tenant_id uuid, p_request_pk bigint) TO llm_money;
+
+--
+-- Name: FUNCTION embedding_tokens_floor(p_messages jsonb); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.embedding_tokens_floor(p_messages jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.embedding_tokens_floor(p_messages jsonb) TO llm_money;
 
 --
 -- Name: FUNCTION end_cache_fill(p_tenant_id uuid, p_request_pk bigint, p_attempt_no smallint); Type: ACL; Schema: llm_private; Owner: llm_owner

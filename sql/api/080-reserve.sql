@@ -110,6 +110,29 @@ comment on function llm_private.input_tokens_floor(jsonb) is
   'The fewest input tokens a chat call''s messages can take by our rule: the characters of their contents, less every block of 8 of one space, tab, newline, ideographic space or separator character (- = _ * # ~ . / + ! : ; % ^, box-drawing rules, em dash, ellipsis: o200k and cl100k cover 16 to 128 of those in a token), divided by 12. Characters, not bytes: o200k takes up to 12 bytes a token in Hindi or Bengali. 12, not 8: dense formal English took up to 9.4 characters a token in o200k (review of b059cd4). Every other character counts, punctuation and emoji included (random punctuation takes ~1.5 bytes a token). Above the real count only for text whose tokens average more than 12 characters (runs of a letter or of a character not listed); below it, and weak, for a tokenizer that spells runs character by character, or spells a script byte by byte (cl100k: Georgian). Plain replace(), linear whatever the text (~3 ms for 256 kB); independent of the locale and of standard_conforming_strings.';
 grant execute on function llm_private.input_tokens_floor(jsonb) to llm_money, llm_app;
 
+/*
+ * The least input an embedding call's hold covers. The semantic cache embeds one text only (src/semantic.ts
+ * semanticText): the request's single user message, when its other messages are system or developer ones and it comes
+ * last, with CRLF as LF and the spaces, tabs and newlines around it trimmed. This is that text's floor by the rule above,
+ * and 0 for a request the worker embeds nothing of (the worker's estimate then stands as given). The embedding call was
+ * left out of the floor (review of 2026-11-26, open until 2026-11-27): a worker passing 0 held nothing for its input.
+ */
+create or replace function llm_private.embedding_tokens_floor(p_messages jsonb) returns integer
+  language sql immutable parallel safe
+  set search_path = pg_catalog
+as $$
+  select case when count(*) filter (where m->>'role' = 'user') = 1
+                   and bool_and(m->>'role' in ('user', 'system', 'developer'))
+                   and (p_messages->-1)->>'role' = 'user'
+              then llm_private.input_tokens_floor(jsonb_build_array(jsonb_build_object('role', 'user', 'content',
+                     btrim(replace(max(m->>'content') filter (where m->>'role' = 'user'), E'\r\n', E'\n'), E' \t\n'))))
+              else 0 end
+    from jsonb_array_elements(case when jsonb_typeof(p_messages) = 'array' then p_messages else '[]'::jsonb end) m
+$$;
+comment on function llm_private.embedding_tokens_floor(jsonb) is
+  'The fewest input tokens an embedding call of the semantic cache can take: llm_private.input_tokens_floor of the one text the worker embeds (src/semantic.ts semanticText: the single user message of a request whose other messages are system or developer ones and whose last message is that one, CRLF as LF, trimmed of spaces, tabs and newlines); 0 for a request with no such text.';
+grant execute on function llm_private.embedding_tokens_floor(jsonb) to llm_money;
+
 create or replace function llm_private.tg_attempts__reserve() returns trigger
   language plpgsql
   set search_path = pg_catalog
@@ -194,10 +217,13 @@ begin
   select * into i from llm_private.request_inputs x where x.tenant_id = new.tenant_id and x.request_pk = new.request_pk;
 
   /* Facts the inserter gives; everything else is decided below and never taken as written. */
-  -- The input estimate is the worker's, but never below the prompt's floor (a chat call; the embedding's text is the
-  -- worker's choice of part of it). The floor was computed when the inputs were written; inputs older than that have none.
+  -- The input estimate is the worker's, but never below the prompt's floor: a chat call's, computed when the inputs were
+  -- written (inputs older than that have none); an embedding call's, of the one text the worker embeds, computed here
+  -- (only the semantic cache's reserves pay for it).
   if new.purpose = 'chat' then
     new.input_tokens_estimate := greatest(new.input_tokens_estimate, coalesce(i.input_tokens_floor, llm_private.input_tokens_floor(i.messages)));
+  else
+    new.input_tokens_estimate := greatest(new.input_tokens_estimate, llm_private.embedding_tokens_floor(i.messages));
   end if;
   v_timeout_ms := case when new.expires_at is null or not isfinite(new.expires_at) then 30000
                        else greatest(1000, least(3600000, (date_part('epoch', new.expires_at - v_now) * 1000)::bigint)) end;

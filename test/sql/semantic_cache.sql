@@ -6,7 +6,7 @@
 -- stored, purge; and the lookup function's own arguments. The embeddings are the local provider's
 -- (test/support/semantic-sentences.ts writes them below; test/ts/semantic-embeddings.test.ts checks they are current).
 begin;
-select plan(93);
+select plan(99);
 
 select tests.seed();
 
@@ -333,6 +333,28 @@ select is(llm.purge_cache(tests.tenant_a(), null, 'wbound'), 11::bigint, 'the op
 select is(llm.purge_cache(tests.tenant_a(), 'explanation'), 3::bigint, '... or one endpoint of a tenant');
 select tests.as_admin();
 select is((select count(*)::int from llm_private.cache_entries where tenant_id = tests.tenant_b()), 1, 'and nothing of another tenant');
+
+/* ------------------------------------------------------------------ the embedding call's input floor */
+-- (review of 2026-11-26, open until 2026-11-27) A chat call's hold covers at least the prompt's floor
+-- (llm_private.input_tokens_floor); the embedding call was left out: a worker passing 0 input tokens held nothing for its
+-- input. Its floor is that of the one text the worker embeds (src/semantic.ts semanticText; test/ts/input-floor.test.ts
+-- compares the two rules over 30 shapes and texts).
+select results_eq($$select decision, held_micros from tests.reserve(pg_temp.ask(tests.tenant_a(), tests.user_a1(), 's-floor', null,
+                      p_text => repeat('spend rose ', 1400)), 1, 0, 30000, 'embedding')$$,
+  $$values ('allow', 26::bigint)$$,
+  'an embedding call reserved with 0 input tokens for a 15 399-character question holds its floor: 1 283 tokens at 0.02 USD/Mtok (25.66 micros, rounded up)');
+select is((select input_tokens_estimate from llm_private.attempts where request_pk = tests.request_pk('s-floor') and purpose = 'embedding'), 1283,
+  'and records the floor as its estimate');
+select results_eq($$select held_micros from tests.reserve(pg_temp.ask(tests.tenant_a(), tests.user_a1(), 's-floor-honest', null,
+                      p_text => repeat('spend rose ', 1400)), 1, 5000, 30000, 'embedding')$$,
+  $$values (100::bigint)$$, 'an estimate above the floor is kept as given (5 000 tokens: 100 micros)');
+select is(llm_private.embedding_tokens_floor(jsonb_build_array(jsonb_build_object('role', 'system', 'content', repeat('spend rose ', 1400)),
+            jsonb_build_object('role', 'user', 'content', E'\r\n  ' || repeat(E'a short line\r\n', 400) || E'\t\n'))),
+  433, 'the floor reads only the user message, CRLF as LF and trimmed as the worker sends it: 5 199 characters, 433 (the system prompt is not embedded)');
+select is(llm_private.embedding_tokens_floor(jsonb_build_array(jsonb_build_object('role', 'user', 'content', repeat('spend rose ', 1400)),
+            jsonb_build_object('role', 'assistant', 'content', 'It rose.'), jsonb_build_object('role', 'user', 'content', 'Why?'))),
+  0, 'a conversation is not embedded: no floor (the worker''s estimate stands)');
+select is(llm_private.embedding_tokens_floor('{"role": "user"}'::jsonb), 0, 'messages that are not an array: no floor, no error');
 
 select * from finish();
 rollback;

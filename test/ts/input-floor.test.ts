@@ -8,6 +8,7 @@
 import { Client, type Pool } from 'pg';
 import { createProviderClient, ProviderConfigSchema, type ChatMessage, type ProviderClient } from '../../src/provider';
 import { MOCK_MODELS, startMockProvider, type MockProvider } from '../../src/provider/mock-server';
+import { semanticText } from '../../src/semantic';
 import { createTestDb, type TestDb } from '../support/db';
 
 const KEY_ENV = 'MOCK_LLM_KEY';
@@ -113,4 +114,40 @@ test("a session's standard_conforming_strings = off changes neither the floor no
   } finally {
     await app.end();
   }
+});
+
+test("the embedding call's floor is the floor of the one text the worker embeds (src/semantic.ts), 0 when it embeds none, and below what the embedding bills", async () => {
+  // The semantic cache embeds the single user message of a single-turn request; the reserve's floor for that call
+  // (llm_private.embedding_tokens_floor) reads the same text out of the stored messages, in SQL. Two implementations of
+  // one rule: every shape below must give the SQL floor of exactly the text semanticText returns, or 0 when it returns null.
+  const question = 'Why did our cloud spend rise in March? Explain the main cost drivers of the production account. ';
+  const shapes: Record<string, ChatMessage[]> = {
+    'user only': user(question.repeat(30)),
+    'system, then user': [{ role: 'system', content: 'You are a FinOps assistant. '.repeat(50) }, ...user(question.repeat(30))],
+    'developer, then user': [{ role: 'developer', content: 'Answer briefly.' }, ...user(question.repeat(30))],
+    'CRLF and padding around the question': user(`\r\n \t${'a short line\r\n'.repeat(400)}   \n\n`),
+    'two user messages': [...user(question.repeat(30)), ...user(question.repeat(30))],
+    'a conversation (user, assistant, user)': [...user(question.repeat(30)), { role: 'assistant', content: 'It rose.' }, ...user('Why?')],
+    'the user message is not last': [...user(question.repeat(30)), { role: 'system', content: 'Be brief.' }],
+    'an assistant message after it': [...user(question.repeat(30)), { role: 'assistant', content: 'It rose.' }],
+    'no user message': [{ role: 'system', content: question.repeat(30) }],
+    'only whitespace': user(' \n\t '.repeat(100)),
+    ...Object.fromEntries(Object.entries(corpus).filter(([, m]) => m[0]!.content.length <= 16_000)),
+  };
+  const rows: { shape: string; sql: number; expected: number; billed: number | null }[] = [];
+  for (const [shape, messages] of Object.entries(shapes)) {
+    const { rows: r } = await admin.query<{ n: number }>('select llm_private.embedding_tokens_floor($1::jsonb) as n', [JSON.stringify(messages)]);
+    const text = semanticText(messages);
+    const expected = text === null ? 0 : await floorOf(user(text));
+    const billed = text === null ? null : (await client.embed({ model: 'mock-embed', input: text, timeoutMs: 10_000 })).inputTokens;
+    rows.push({ shape, sql: r[0]!.n, expected, billed });
+  }
+  console.log(`embedding floor / billed (mock-embed)\n${rows.map((x) => `  ${x.shape.padEnd(40)} ${String(x.sql).padStart(5)} / ${x.billed ?? '-'}`).join('\n')}`);
+  expect(rows.filter((x) => x.sql !== x.expected)).toEqual([]);
+  // Shapes the worker embeds have a floor above 0 and at most the bill; the others (whitespace alone included) have none.
+  expect(rows.filter((x) => x.billed !== null && (x.sql <= 0 || x.sql > x.billed))).toEqual([]);
+  expect(rows.filter((x) => x.billed === null && x.sql !== 0)).toEqual([]);
+  expect(rows.filter((x) => x.billed !== null).length).toBeGreaterThanOrEqual(20);
+  // CRLF is counted as the LF the worker sends, and the padding it trims is not counted: 400 lines of 13 characters, less the last LF.
+  expect(rows.find((x) => x.shape === 'CRLF and padding around the question')!.sql).toBe(Math.floor((400 * 13 - 1) / 12));
 });
