@@ -489,6 +489,35 @@ ALTER FUNCTION llm.cancel_shutoff(p_window_id bigint) OWNER TO llm_owner;
 COMMENT ON FUNCTION llm.cancel_shutoff(p_window_id bigint) IS 'Operator: cancels a window (active or scheduled); false when it was already cancelled or does not exist.';
 
 --
+-- Name: check_reconciliation(); Type: FUNCTION; Schema: llm; Owner: llm_owner
+--
+
+CREATE FUNCTION llm.check_reconciliation() RETURNS TABLE(checked_at timestamp with time zone, drift_rows bigint, duration_ms integer)
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog'
+    AS $$
+#variable_conflict use_column
+declare
+  c llm_private.reconciliation_checks;
+begin
+  -- The trigger fills every column but the id.
+  insert into llm_private.reconciliation_checks as x (checked_at, drift_rows, duration_ms) values (llm_private.now(), 0, 0)
+  returning x.* into c;
+  -- Kept a week; in hours, not days (a day is 23 or 25 hours across a clock change in the session's TimeZone).
+  delete from llm_private.reconciliation_checks x where x.checked_at < llm_private.now() - interval '168 hours';
+  return query select c.checked_at, c.drift_rows, c.duration_ms;
+end
+$$;
+
+ALTER FUNCTION llm.check_reconciliation() OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION check_reconciliation(); Type: COMMENT; Schema: llm; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm.check_reconciliation() IS 'Operator (the worker''s cron, every 5 minutes): counts llm.reconciliation_drift and keeps the result in llm_private.reconciliation_checks (a week of them), which llm.reconciliation_status and the metrics read. Returns what it recorded: when, how many drift rows (must be 0), how long the count took.';
+
+--
 -- Name: define_meter(text, text, text, text, uuid, text, text, text, integer); Type: FUNCTION; Schema: llm; Owner: llm_owner
 --
 
@@ -5506,6 +5535,32 @@ ALTER FUNCTION llm_private.tg_provider_breakers__guard() OWNER TO llm_owner;
 COMMENT ON FUNCTION llm_private.tg_provider_breakers__guard() IS 'The shared breaker: the money role may write it only from the ledger''s triggers (a settle''s outcome, a reserve''s probe).';
 
 --
+-- Name: tg_reconciliation_checks__derive(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.tg_reconciliation_checks__derive() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog'
+    AS $$
+declare
+  v_started timestamptz := clock_timestamp();
+begin
+  new.checked_at := llm_private.now();
+  select count(*) into new.drift_rows from llm.reconciliation_drift;
+  new.duration_ms := least(2147483647, greatest(0, (date_part('epoch', clock_timestamp() - v_started) * 1000)::bigint))::integer;
+  return new;
+end
+$$;
+
+ALTER FUNCTION llm_private.tg_reconciliation_checks__derive() OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION tg_reconciliation_checks__derive(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.tg_reconciliation_checks__derive() IS 'BEFORE INSERT on reconciliation_checks: the check''s time (the database clock), its count of llm.reconciliation_drift and the time that count took, whatever the writer gave.';
+
+--
 -- Name: tg_request_inputs__derive(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
 --
 
@@ -7949,6 +8004,50 @@ ALTER TABLE llm.reconciliation_drift OWNER TO llm_owner;
 COMMENT ON VIEW llm.reconciliation_drift IS 'Usage rows that disagree with the ledger (held vs live holds, spent vs charges + adjustments), for periods starting this or last month. Must be empty.';
 
 --
+-- Name: reconciliation_checks; Type: TABLE; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TABLE llm_private.reconciliation_checks (
+    id bigint NOT NULL,
+    checked_at timestamp with time zone NOT NULL,
+    drift_rows bigint NOT NULL,
+    duration_ms integer NOT NULL,
+    CONSTRAINT reconciliation_checks_drift_rows_check CHECK ((drift_rows >= 0)),
+    CONSTRAINT reconciliation_checks_duration_ms_check CHECK ((duration_ms >= 0))
+);
+
+ALTER TABLE ONLY llm_private.reconciliation_checks FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE llm_private.reconciliation_checks OWNER TO llm_owner;
+
+--
+-- Name: TABLE reconciliation_checks; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON TABLE llm_private.reconciliation_checks IS 'One row per completed run of llm.check_reconciliation (the worker''s cron, every 5 minutes): when it read llm.reconciliation_drift, how many rows it found (must be 0) and how long the read took. Kept 7 days. The metrics scrape reads the newest row.';
+
+--
+-- Name: reconciliation_status; Type: VIEW; Schema: llm; Owner: llm_owner
+--
+
+CREATE VIEW llm.reconciliation_status WITH (security_invoker='true') AS
+ SELECT c.checked_at,
+    c.drift_rows,
+    c.duration_ms,
+    date_part('epoch'::text, (llm_private.now() - c.checked_at)) AS age_seconds
+   FROM llm_private.reconciliation_checks c
+  ORDER BY c.checked_at DESC, c.id DESC
+ LIMIT 1;
+
+ALTER TABLE llm.reconciliation_status OWNER TO llm_owner;
+
+--
+-- Name: VIEW reconciliation_status; Type: COMMENT; Schema: llm; Owner: llm_owner
+--
+
+COMMENT ON VIEW llm.reconciliation_status IS 'The newest completed reconciliation check (llm.check_reconciliation, every 5 minutes): when, how many rows llm.reconciliation_drift had (must be 0), how long it took to read, and its age in seconds. No row: no check has run yet. The metrics export drift_rows and age_seconds; the rows themselves are in llm.reconciliation_drift.';
+
+--
 -- Name: refusals_by_reason; Type: VIEW; Schema: llm; Owner: llm_owner
 --
 
@@ -8398,6 +8497,19 @@ ALTER TABLE llm_private.meters ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY 
 
 ALTER TABLE llm_private.model_prices ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME llm_private.model_prices_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
+-- Name: reconciliation_checks_id_seq; Type: SEQUENCE; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE llm_private.reconciliation_checks ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME llm_private.reconciliation_checks_id_seq
     START WITH 1
     INCREMENT BY 1
     NO MINVALUE
@@ -8989,6 +9101,13 @@ ALTER TABLE ONLY llm_private.reasoning_traces
     ADD CONSTRAINT reasoning_traces_pkey PRIMARY KEY (tenant_id, request_pk, attempt_no);
 
 --
+-- Name: reconciliation_checks reconciliation_checks_pkey; Type: CONSTRAINT; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE ONLY llm_private.reconciliation_checks
+    ADD CONSTRAINT reconciliation_checks_pkey PRIMARY KEY (id);
+
+--
 -- Name: request_inputs request_inputs_pkey; Type: CONSTRAINT; Schema: llm_private; Owner: llm_owner
 --
 
@@ -9136,6 +9255,12 @@ CREATE INDEX limits_meter_idx ON llm_private.limits USING btree (meter_id, tenan
 --
 
 CREATE INDEX reasoning_traces_expiry_idx ON llm_private.reasoning_traces USING btree (expires_at);
+
+--
+-- Name: reconciliation_checks_checked_at; Type: INDEX; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE INDEX reconciliation_checks_checked_at ON llm_private.reconciliation_checks USING btree (checked_at);
 
 --
 -- Name: requests_claim_idx; Type: INDEX; Schema: llm_private; Owner: llm_owner
@@ -9364,6 +9489,12 @@ CREATE TRIGGER _100_derive BEFORE INSERT ON llm_private.call_outputs FOR EACH RO
 --
 
 CREATE TRIGGER _100_derive BEFORE INSERT ON llm_private.reasoning_traces FOR EACH ROW EXECUTE FUNCTION llm_private.tg_call_outputs__derive();
+
+--
+-- Name: reconciliation_checks _100_derive; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TRIGGER _100_derive BEFORE INSERT ON llm_private.reconciliation_checks FOR EACH ROW EXECUTE FUNCTION llm_private.tg_reconciliation_checks__derive();
 
 --
 -- Name: request_inputs _100_derive; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
@@ -10114,6 +10245,24 @@ CREATE POLICY operator_fail ON llm_private.requests FOR UPDATE TO llm_operator U
 CREATE POLICY operator_insert ON llm_private.model_prices FOR INSERT TO llm_operator WITH CHECK (true);
 
 --
+-- Name: reconciliation_checks operator_prune; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY operator_prune ON llm_private.reconciliation_checks FOR DELETE TO llm_operator USING ((checked_at < (llm_private.now() - '168:00:00'::interval)));
+
+--
+-- Name: reconciliation_checks operator_read; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY operator_read ON llm_private.reconciliation_checks FOR SELECT TO llm_operator USING (true);
+
+--
+-- Name: reconciliation_checks operator_record; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY operator_record ON llm_private.reconciliation_checks FOR INSERT TO llm_operator WITH CHECK (true);
+
+--
 -- Name: attempts operator_select; Type: POLICY; Schema: llm_private; Owner: llm_owner
 --
 
@@ -10222,10 +10371,22 @@ CREATE POLICY owner_all ON llm_private.users TO llm_owner USING (true) WITH CHEC
 ALTER TABLE llm_private.provider_breakers ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: reconciliation_checks readers_select; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY readers_select ON llm_private.reconciliation_checks FOR SELECT TO llm_auditor, llm_viewer USING (true);
+
+--
 -- Name: reasoning_traces; Type: ROW SECURITY; Schema: llm_private; Owner: llm_owner
 --
 
 ALTER TABLE llm_private.reasoning_traces ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: reconciliation_checks; Type: ROW SECURITY; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE llm_private.reconciliation_checks ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: request_inputs; Type: ROW SECURITY; Schema: llm_private; Owner: llm_owner
@@ -10647,6 +10808,13 @@ GRANT ALL ON FUNCTION llm.cancel_request(p_request_id text, p_endpoint text) TO 
 
 REVOKE ALL ON FUNCTION llm.cancel_shutoff(p_window_id bigint) FROM PUBLIC;
 GRANT ALL ON FUNCTION llm.cancel_shutoff(p_window_id bigint) TO llm_operator;
+
+--
+-- Name: FUNCTION check_reconciliation(); Type: ACL; Schema: llm; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm.check_reconciliation() FROM PUBLIC;
+GRANT ALL ON FUNCTION llm.check_reconciliation() TO llm_operator;
 
 --
 -- Name: FUNCTION define_meter(p_name text, p_scope text, p_window text, p_unit text, p_tenant_id uuid, p_provider text, p_model text, p_endpoint text, p_shards integer); Type: ACL; Schema: llm; Owner: llm_owner
@@ -12002,6 +12170,12 @@ REVOKE ALL ON FUNCTION llm_private.tg_operator_changes__not_from_worker() FROM P
 REVOKE ALL ON FUNCTION llm_private.tg_provider_breakers__guard() FROM PUBLIC;
 
 --
+-- Name: FUNCTION tg_reconciliation_checks__derive(); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.tg_reconciliation_checks__derive() FROM PUBLIC;
+
+--
 -- Name: FUNCTION tg_request_inputs__derive(); Type: ACL; Schema: llm_private; Owner: llm_owner
 --
 
@@ -12895,6 +13069,22 @@ GRANT SELECT ON TABLE llm.open_holds TO llm_operator;
 GRANT SELECT ON TABLE llm.reconciliation_drift TO llm_auditor;
 GRANT SELECT ON TABLE llm.reconciliation_drift TO llm_viewer;
 GRANT SELECT ON TABLE llm.reconciliation_drift TO llm_operator;
+
+--
+-- Name: TABLE reconciliation_checks; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT SELECT,INSERT,DELETE ON TABLE llm_private.reconciliation_checks TO llm_operator;
+GRANT SELECT ON TABLE llm_private.reconciliation_checks TO llm_auditor;
+GRANT SELECT ON TABLE llm_private.reconciliation_checks TO llm_viewer;
+
+--
+-- Name: TABLE reconciliation_status; Type: ACL; Schema: llm; Owner: llm_owner
+--
+
+GRANT SELECT ON TABLE llm.reconciliation_status TO llm_auditor;
+GRANT SELECT ON TABLE llm.reconciliation_status TO llm_viewer;
+GRANT SELECT ON TABLE llm.reconciliation_status TO llm_operator;
 
 --
 -- Name: TABLE refusals_by_reason; Type: ACL; Schema: llm; Owner: llm_owner

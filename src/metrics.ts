@@ -96,8 +96,12 @@ export class Metrics {
       } });
     gauge('llm_open_holds', 'Reservations holding money now.', (r) => r.views?.open_holds ?? null);
     gauge('llm_holds_overdue', 'Open holds past their expires_at (the expiry sweep is behind or not running).', (r) => r.views?.holds_overdue ?? null);
-    gauge('llm_reconciliation_drift_rows', 'Rows of llm.reconciliation_drift: usage counters that disagree with the ledger. Must be 0.',
+    gauge('llm_reconciliation_drift_rows',
+      'Rows of llm.reconciliation_drift at the last scheduled check (llm.reconciliation_status): usage counters that disagree with the ledger. Must be 0.',
       (r) => r.views?.drift_rows ?? null);
+    gauge('llm_reconciliation_check_age_seconds',
+      'Seconds since the last scheduled reconciliation check completed (llm.check_reconciliation, every 5 minutes); +Inf before the first.',
+      (r) => (r.views ? (r.views.drift_check_age_seconds ?? Infinity) : null));
     gauge('llm_role_settings_drift', 'Rows of llm.role_settings_drift: session defaults a login changed for itself since the last migrate. Must be 0.',
       (r) => r.views?.role_settings_drift ?? null);
     gauge('llm_job_queue_depth', 'LLM jobs waiting or running in graphile-worker.', (r) => r.queueDepth);

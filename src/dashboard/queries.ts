@@ -10,7 +10,8 @@ import * as rows from './rows';
 
 /** Every audit view of SPEC.md, and llm.role_settings_drift (the Grafana dashboard may name these and no others). */
 export const AUDIT_VIEWS = ['limit_usage', 'monthly_spend', 'hourly_spend', 'refusals_by_reason', 'open_holds', 'shutoff_windows',
-  'breaker_state', 'alerts', 'reconciliation_drift', 'budget_scopes', 'calls', 'cache_stats', 'model_catalog', 'role_settings_drift'] as const;
+  'breaker_state', 'alerts', 'reconciliation_drift', 'budget_scopes', 'calls', 'cache_stats', 'model_catalog', 'role_settings_drift',
+  'reconciliation_status'] as const;
 /** Audit functions the metrics call: llm.open_hold_counts (the open holds the expiry sweep watches, without reading every attempt). */
 export const AUDIT_FUNCTIONS = ['open_hold_counts'] as const;
 /** Views that expose prompts or outputs: nothing operator-facing may read them. */
@@ -68,7 +69,10 @@ export type SectionRows = { [K in SectionName]: z.infer<(typeof SECTIONS)[K]['ro
 /** The metrics' aggregates over the audit views (exported for the test that pins which views it reads). */
 export const METRICS_SQL = `
 select h.open_holds, h.holds_overdue,
-       (select count(*) from llm.reconciliation_drift) as drift_rows,
+       -- The drift as the scheduled check found it (llm.check_reconciliation, every 5 minutes): the view itself reads two
+       -- months of the ledger, minutes at 10^7 calls a month, and every scrape of every worker counted it.
+       (select s.drift_rows from llm.reconciliation_status s) as drift_rows,
+       (select s.age_seconds from llm.reconciliation_status s) as drift_check_age_seconds,
        (select count(*) from llm.role_settings_drift) as role_settings_drift,
        (select coalesce(json_agg(json_build_object('threshold', t, 'n', n)), '[]')
           from (select trim_scale(threshold_pct::numeric)::text as t, count(*) as n from llm.alerts group by 1) a) as alerts,

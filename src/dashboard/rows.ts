@@ -59,7 +59,9 @@ export const budgetScopeRow = z.object({
   calls: int8, calls_cap: int8.nullable(), spent_micros: micros, held_micros: micros, cap_micros: micros.nullable(), state: z.string(),
 });
 export const metricsSnapshotRow = z.object({
-  open_holds: int8, holds_overdue: int8, drift_rows: int8, role_settings_drift: int8,
+  open_holds: int8, holds_overdue: int8, role_settings_drift: int8,
+  // The newest scheduled reconciliation check (llm.reconciliation_status): both null before the first one.
+  drift_rows: int8.nullable(), drift_check_age_seconds: z.number().nullable(),
   alerts: z.array(z.object({ threshold: z.string(), n: int8 })),
   used_ratio_max: z.array(z.object({ scope: z.string(), ratio: ratio })),
   breakers: z.array(z.object({ model_ref: z.string(), state: z.string() })),

@@ -1,19 +1,19 @@
 /**
- * The task list: one task per endpoint (the governed call), plus two maintenance tasks on cron.
+ * The task list: one task per endpoint (the governed call), plus the maintenance tasks on cron.
  * Library mode (`run()`, src/worker/run.ts) builds it with explicit dependencies; graphile-worker's
  * own CLI loads the same tasks from tasks/*.ts (src/worker/cli.ts supplies the dependencies).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Task, TaskList } from 'graphile-worker';
-import { withRole } from '../db/context';
+import { withRole, type TxLimits } from '../db/context';
 import { ENDPOINTS, type Endpoint } from '../payload';
 import type { WorkerDeps } from './deps';
 import { governedCall } from './governed-call';
 import { errorFields } from './sql-errors';
 import { sqlState } from '../errors';
 
-export const MAINTENANCE_TASKS = ['llm__expire_holds', 'llm__evaluate_limits', 'llm__purge_expired'] as const;
+export const MAINTENANCE_TASKS = ['llm__expire_holds', 'llm__evaluate_limits', 'llm__purge_expired', 'llm__check_reconciliation'] as const;
 export type TaskName = Endpoint | (typeof MAINTENANCE_TASKS)[number];
 export const TASK_NAMES: readonly TaskName[] = [...ENDPOINTS, ...MAINTENANCE_TASKS];
 
@@ -28,9 +28,9 @@ export function endpointTask(deps: WorkerDeps, endpoint: Endpoint): Task {
 }
 
 /** One statement as llm_operator; an API function this database does not have yet is skipped (logged once per run). */
-async function operatorCall<T>(deps: WorkerDeps, sql: string, pick: (row: Record<string, unknown>) => T): Promise<T | null> {
+async function operatorCall<T>(deps: WorkerDeps, sql: string, pick: (row: Record<string, unknown>) => T, limits?: TxLimits): Promise<T | null> {
   try {
-    return await withRole(deps.pool, 'llm_operator', async (c) => pick((await c.query(sql)).rows[0] ?? {}));
+    return await withRole(deps.pool, 'llm_operator', async (c) => pick((await c.query(sql)).rows[0] ?? {}), limits);
   } catch (e) {
     if (sqlState(e) === '42883') {
       deps.logger.debug({ event: 'maintenance_skipped', sql, ...errorFields(e) }, 'function not in this database');
@@ -99,10 +99,29 @@ export function evaluateLimitsTask(deps: WorkerDeps): Task {
   };
 }
 
+/** The longest the scheduled reconciliation may read the ledger: about 2 minutes at 10^7 calls a month (migration 000040). */
+export const RECONCILIATION_TIMEOUT_MS = 10 * 60_000;
+
+/**
+ * Every 5 minutes: count llm.reconciliation_drift once for the whole cluster and keep the result
+ * (llm.check_reconciliation), which every worker's metrics scrape reads instead of the view itself.
+ */
+export function checkReconciliationTask(deps: WorkerDeps): Task {
+  return async () => {
+    const r = await operatorCall(deps, 'select * from llm.check_reconciliation()', (row) => row,
+      { statementTimeoutMs: RECONCILIATION_TIMEOUT_MS });
+    if (r === null) return;
+    const fields = { event: 'check_reconciliation', drift_rows: Number(r.drift_rows), duration_ms: Number(r.duration_ms) };
+    if (fields.drift_rows > 0) deps.logger.error(fields, 'usage counters disagree with the ledger: read llm.reconciliation_drift');
+    else deps.logger.info(fields, 'usage counters match the ledger');
+  };
+}
+
 export function taskFor(deps: WorkerDeps, name: TaskName): Task {
   if (name === 'llm__expire_holds') return expireHoldsTask(deps);
   if (name === 'llm__evaluate_limits') return evaluateLimitsTask(deps);
   if (name === 'llm__purge_expired') return purgeExpiredTask(deps);
+  if (name === 'llm__check_reconciliation') return checkReconciliationTask(deps);
   return endpointTask(deps, name);
 }
 

@@ -1,6 +1,6 @@
 -- The audit views say what reserve enforces: spend counts adjustments as the meters do.
 begin;
-select plan(49);
+select plan(62);
 select tests.seed();
 
 /* Spend: charges + adjustments, as the monthly and hourly meters count (finding 1 of the fifteenth review). */
@@ -232,6 +232,51 @@ set local timezone = 'America/New_York';
 select set_eq($$select kind, tenant_id, meter_name, period_start, shard from llm.reconciliation_drift$$, $$select * from tz_drift_utc$$,
   'and in America/New_York');
 set local timezone = 'UTC';
+
+/* The reconciliation on a schedule (migration 000040): the metrics read the last check, not the two months of ledger. */
+-- At this point March's tenant_monthly row is corrupted (above), and the clock stands at 2026-04-15 12:00 UTC.
+select is((select count(*)::int from llm.reconciliation_status), 0, 'before the first check the status has no row (the metrics: drift unknown, age +Inf)');
+create temp table first_check (checked_at timestamptz, drift_rows bigint, duration_ms integer) on commit drop;
+grant select, insert on pg_temp.first_check to llm_operator, llm_viewer;
+select tests.act_as_role('llm_operator');
+insert into pg_temp.first_check select * from llm.check_reconciliation();
+select tests.as_admin();
+select results_eq($$select checked_at, drift_rows, duration_ms >= 0 from first_check$$,
+  $$select '2026-04-15 12:00+00'::timestamptz, (select count(*) from llm.reconciliation_drift), true$$,
+  'the operator''s check counts llm.reconciliation_drift at the database''s time and says how long it took');
+select ok((select drift_rows from first_check) > 0, 'it found the corrupted row');
+select results_eq($$select checked_at, drift_rows, age_seconds from llm.reconciliation_status$$,
+  $$select checked_at, drift_rows, 0::double precision from first_check$$, 'the status shows that check, 0 s old');
+select tests.freeze_clock('2026-04-15 12:05+00');
+select is((select age_seconds from llm.reconciliation_status), 300::double precision, 'five minutes later, 300 s old');
+select tests.act_as_role('llm_viewer');
+select is((select drift_rows from llm.reconciliation_status), (select drift_rows from first_check), 'the metrics'' login (llm_viewer) reads it');
+select throws_ok($$select llm.check_reconciliation()$$, '42501', null, '... and may not run a check (the worker''s cron does, as llm_operator)');
+select tests.as_admin();
+-- The worker's login is a member of llm_operator: a check written by hand is derived like any other, never taken as written.
+select tests.act_as_role('llm_operator');
+insert into llm_private.reconciliation_checks (checked_at, drift_rows, duration_ms) values ('2099-01-01', 0, 0);
+select tests.as_admin();
+select results_eq($$select checked_at, drift_rows > 0 from llm.reconciliation_status$$, $$values ('2026-04-15 12:05+00'::timestamptz, true)$$,
+  'an operator''s hand-made row with 0 drift rows in 2099 is recorded now, with the drift the view has');
+select tests.act_as_role('llm_operator');
+select throws_ok($$update llm_private.reconciliation_checks set drift_rows = 0$$, '42501', null, 'no check can be rewritten');
+delete from llm_private.reconciliation_checks;
+select is((select count(*)::int from llm_private.reconciliation_checks), 2,
+  'nor deleted within its week (an empty status would raise the staleness alert anyway)');
+select tests.as_admin();
+select tests.act_as_app(tests.tenant_a(), tests.user_a1());
+select throws_ok($$select * from llm.reconciliation_status$$, '42501', null, 'the application sees no check');
+select tests.as_admin();
+-- A week later, the next check removes those older than 168 hours.
+select tests.freeze_clock('2026-04-22 12:04+00');
+select tests.act_as_role('llm_operator');
+select 1 from llm.check_reconciliation();
+select tests.as_admin();
+select results_eq($$select checked_at from llm_private.reconciliation_checks order by 1$$,
+  $$values ('2026-04-15 12:05+00'::timestamptz), ('2026-04-22 12:04+00'::timestamptz)$$,
+  'checks are kept 168 hours: the one of 12:00 a week and 4 minutes ago is gone, the one of 12:05 stays');
+select is((select count(*)::int from llm.reconciliation_status), 1, 'the status is the newest check only');
 
 select * from finish();
 rollback;

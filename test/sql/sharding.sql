@@ -4,7 +4,7 @@ begin;
 select plan(5);
 
 create temp table reference_tables (name text) on commit drop;
-insert into reference_tables values ('settings'), ('context_keys'), ('clock'), ('schema_state'), ('models'), ('model_prices'),
+insert into reference_tables values ('settings'), ('context_keys'), ('clock'), ('schema_state'), ('models'), ('model_prices'), ('reconciliation_checks'),
   ('model_fallbacks'), ('meters'), ('limits'), ('endpoint_settings'), ('provider_breakers'), ('shutoff_windows');
 
 select is_empty($$

@@ -9,7 +9,8 @@ select is_empty($$
    where n.nspname = 'llm_private' and c.relkind in ('r', 'p') and not c.relispartition
      and c.relname <> all (array['settings', 'context_keys', 'tenants', 'users', 'endpoint_settings', 'models', 'model_prices',
        'model_fallbacks', 'meters', 'limits', 'budget_scopes', 'shutoff_windows', 'provider_breakers', 'requests', 'request_inputs', 'attempts',
-       'usage', 'alerts', 'adjustments', 'call_outputs', 'reasoning_traces', 'cache_entries', 'cache_fills', 'claim_mutexes', 'clock', 'schema_state'])
+       'usage', 'alerts', 'adjustments', 'call_outputs', 'reasoning_traces', 'cache_entries', 'cache_fills', 'claim_mutexes', 'clock', 'schema_state',
+       'reconciliation_checks'])
 $$, 'llm_private holds exactly our tables (and their monthly partitions)');
 select is_empty($$
   select c.oid::regclass::text from pg_class c join pg_namespace n on n.oid = c.relnamespace
@@ -296,6 +297,7 @@ $$values
   ('function llm.cache_key(jsonb) | llm_app=EXECUTE llm_auditor=EXECUTE llm_money=EXECUTE llm_operator=EXECUTE'),
   ('function llm.cancel_request(text,text) | llm_app=EXECUTE'),
   ('function llm.cancel_shutoff(bigint) | llm_operator=EXECUTE'),
+  ('function llm.check_reconciliation() | llm_operator=EXECUTE'),
   ('function llm.define_meter(text,text,text,text,uuid,text,text,text,integer) | llm_operator=EXECUTE'),
   ('function llm.define_model(text,text,integer,boolean,bigint,bigint,bigint,text,text) | llm_operator=EXECUTE'),
   ('function llm.disable_meter(text) | llm_operator=EXECUTE'),
@@ -413,6 +415,7 @@ $$values
   ('function llm_private.tg_limits__check()'),
   ('function llm_private.tg_operator_changes__not_from_worker()'),
   ('function llm_private.tg_provider_breakers__guard()'),
+  ('function llm_private.tg_reconciliation_checks__derive()'),
   ('function llm_private.tg_request_inputs__derive()'),
   ('function llm_private.tg_requests__guard()'),
   ('function llm_private.tg_shutoff_windows__guard()'),
@@ -505,6 +508,10 @@ $$values
   ('policy llm_private.reasoning_traces exporter_allowed SELECT to llm_exporter'),
   ('policy llm_private.reasoning_traces money_own ALL to llm_money'),
   ('policy llm_private.reasoning_traces operator_all ALL to llm_operator'),
+  ('policy llm_private.reconciliation_checks operator_prune DELETE to llm_operator'),
+  ('policy llm_private.reconciliation_checks operator_read SELECT to llm_operator'),
+  ('policy llm_private.reconciliation_checks operator_record INSERT to llm_operator'),
+  ('policy llm_private.reconciliation_checks readers_select SELECT to llm_auditor,llm_viewer'),
   ('policy llm_private.request_inputs app_own ALL to llm_app'),
   ('policy llm_private.request_inputs auditor_select SELECT to llm_auditor'),
   ('policy llm_private.request_inputs exporter_eligible SELECT to llm_exporter'),
@@ -570,6 +577,7 @@ $$values
   ('table llm_private.models | llm_app=SELECT llm_auditor=SELECT llm_money=SELECT llm_operator=INSERT,SELECT,UPDATE llm_viewer=SELECT'),
   ('table llm_private.provider_breakers | llm_auditor=SELECT llm_money=SELECT llm_operator=SELECT llm_viewer=SELECT'),
   ('table llm_private.reasoning_traces | llm_auditor=SELECT llm_money=INSERT,SELECT llm_operator=DELETE,SELECT'),
+  ('table llm_private.reconciliation_checks | llm_auditor=SELECT llm_operator=DELETE,INSERT,SELECT llm_viewer=SELECT'),
   ('table llm_private.request_inputs | llm_app=SELECT llm_auditor=SELECT llm_money=SELECT'),
   ('table llm_private.requests | llm_app=SELECT llm_auditor=SELECT llm_money=SELECT llm_operator=SELECT'),
   ('table llm_private.schema_state | llm_app=SELECT llm_auditor=SELECT llm_operator=SELECT'),
@@ -596,6 +604,7 @@ $$values
   ('view llm.my_usage | llm_app=SELECT'),
   ('view llm.open_holds | llm_auditor=SELECT llm_operator=SELECT llm_viewer=SELECT'),
   ('view llm.reconciliation_drift | llm_auditor=SELECT llm_operator=SELECT llm_viewer=SELECT'),
+  ('view llm.reconciliation_status | llm_auditor=SELECT llm_operator=SELECT llm_viewer=SELECT'),
   ('view llm.refusals_by_reason | llm_auditor=SELECT llm_operator=SELECT llm_viewer=SELECT'),
   ('view llm.request_results | llm_app=SELECT llm_auditor=SELECT'),
   ('view llm.role_settings_drift | llm_auditor=SELECT llm_operator=SELECT llm_viewer=SELECT'),

@@ -63,6 +63,10 @@ create view llm.role_settings_drift as select * from (values
 create view llm.budget_scopes as select * from (values
   ('${A}'::uuid, 'inv-7'::text, 'investigation'::text, now() - interval '1 day', now() + interval '1 day', 19::bigint, 20, 120000::bigint, 40000::bigint, 500000::bigint, 'open'::text)
 ) v(tenant_id, budget_scope, endpoint, started_at, deadline_at, calls, calls_cap, spent_micros, held_micros, cap_micros, state);
+-- The metrics' drift (ours, not SPEC.md's: the scheduled check's count of llm.reconciliation_drift, two minutes ago).
+create view llm.reconciliation_status as select * from (values
+  (now() - interval '2 minutes', 1::bigint, 40, 120::double precision)
+) v(checked_at, drift_rows, duration_ms, age_seconds);
 -- The metrics' count of open holds (ours, not SPEC.md's: the holds the expiry sweep watches, which here are all of them).
 create function llm.open_hold_counts() returns table (open_holds bigint, holds_overdue bigint, watched_from timestamptz)
   language sql stable as $f$ select count(*), count(*) filter (where overdue), '-infinity'::timestamptz from llm.open_holds $f$;
@@ -115,7 +119,7 @@ test('every section query runs on SPEC.md\'s views as llm_viewer and its rows pa
 
 test('the metrics snapshot and a scrape read SPEC.md\'s views; the scrape passes promtool', async () => {
   const s = await loadMetricsSnapshot(pool);
-  expect(s).toMatchObject({ open_holds: 1n, holds_overdue: 1n, drift_rows: 1n, role_settings_drift: 1n });
+  expect(s).toMatchObject({ open_holds: 1n, holds_overdue: 1n, drift_rows: 1n, drift_check_age_seconds: 120, role_settings_drift: 1n });
   expect(s.alerts.sort((x, y) => x.threshold.localeCompare(y.threshold))).toEqual([{ threshold: '80', n: 1n }, { threshold: '95', n: 1n }]);
   expect(Object.fromEntries(s.used_ratio_max.map((u) => [u.scope, u.ratio]))).toEqual({ tenant: 0.8504, user: 0.5, budget_scope: 1 });
   const { server, port } = await serveMetrics(new Metrics(pool, { auditPool: pool }), 0);
@@ -126,6 +130,7 @@ test('the metrics snapshot and a scrape read SPEC.md\'s views; the scrape passes
     expect(text).toMatch(/^llm_breaker_state\{model="openai:gpt-4o-mini"\} 1$/m);
     expect(text).toMatch(/^llm_limit_used_ratio_max\{scope="tenant"\} 0\.8504$/m);
     expect(text).toMatch(/^llm_reconciliation_drift_rows 1$/m);
+    expect(text).toMatch(/^llm_reconciliation_check_age_seconds 120$/m);
     expect(text).toMatch(/^llm_role_settings_drift 1$/m);
     expect(text).toMatch(/^llm_holds_overdue 1$/m);
     expect(promtool(['check', 'metrics'], text)).toEqual({ status: 0, output: '' });

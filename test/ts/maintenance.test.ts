@@ -10,7 +10,7 @@ import { Client } from 'pg';
 import { maintainPartitions } from '../../src/db/migrate';
 import { createLogger } from '../../src/logger';
 import type { WorkerDeps } from '../../src/worker/deps';
-import { crontab, expireHoldsTask, MAINTENANCE_TASKS, taskFor } from '../../src/worker/tasks';
+import { crontab, expireHoldsTask, MAINTENANCE_TASKS, RECONCILIATION_TIMEOUT_MS, taskFor } from '../../src/worker/tasks';
 import { createTestDb, TestDb } from '../support/db';
 
 let db: TestDb;
@@ -135,6 +135,43 @@ test('llm__evaluate_limits and llm__expire_holds run as llm_operator without err
   await expect(run('llm__expire_holds')).resolves.toBeUndefined();
   await expect(run('llm__purge_expired')).resolves.toBeUndefined();
   expect(lines).toContainEqual(expect.objectContaining({ event: 'evaluate_limits', subjects: expect.any(Number) }));
+});
+
+test('llm__check_reconciliation records the drift once for every worker to report, under its own statement timeout', async () => {
+  // The metrics scrape reads the newest check (llm.reconciliation_status), not the view: the view reads two months of the
+  // ledger, about 2 minutes at 10^7 calls a month, past the 30 s every other worker statement gets.
+  const admin = db.pool('admin', 1);
+  await admin.query(`select tests.call(tests.tenant_a(), tests.user_a1(), 'mt-drift')`);
+  const status = async () => (await admin.query('select drift_rows::int as drift_rows, age_seconds from llm.reconciliation_status')).rows;
+  const checksBefore = (await admin.query('select count(*)::int as n from llm_private.reconciliation_checks')).rows[0].n;
+  await run('llm__check_reconciliation');
+  expect(await status()).toEqual([{ drift_rows: 0, age_seconds: expect.any(Number) }]);
+  expect(lines).toContainEqual(expect.objectContaining({ event: 'check_reconciliation', drift_rows: 0, level: 'info' }));
+  await admin.query(`begin; set local session_replication_role = replica;
+    update llm_private.usage set spent = spent + 7 where tenant_id = (select tests.tenant_a()); commit`);
+  const drift = (await admin.query('select count(*)::int as n from llm.reconciliation_drift')).rows[0].n;
+  expect(drift).toBeGreaterThan(0);
+  await run('llm__check_reconciliation');
+  expect((await status())[0].drift_rows).toBe(drift);
+  expect(lines).toContainEqual(expect.objectContaining({ event: 'check_reconciliation', drift_rows: drift, level: 'error' }));
+  expect((await admin.query('select count(*)::int as n from llm_private.reconciliation_checks')).rows[0].n).toBe(checksBefore + 2);
+  await admin.query(`begin; set local session_replication_role = replica;
+    update llm_private.usage set spent = spent - 7 where tenant_id = (select tests.tenant_a()); commit`);
+  // Its transaction's statement timeout is the task's own: the worker login's 30 s would end the count at 10^7 calls a month.
+  const sent: string[] = [];
+  const original = Client.prototype.query;
+  (Client.prototype as { query: unknown }).query = function (this: Client, ...args: unknown[]) {
+    sent.push(typeof args[0] === 'string' ? args[0] : String((args[0] as { text?: string })?.text ?? ''));
+    return (original as (...a: unknown[]) => unknown).apply(this, args);
+  };
+  try {
+    await run('llm__check_reconciliation');
+  } finally {
+    (Client.prototype as { query: unknown }).query = original;
+  }
+  expect(RECONCILIATION_TIMEOUT_MS).toBe(600_000);
+  expect(sent.filter((t) => t.includes('llm.check_reconciliation')).length).toBe(1);
+  expect(sent.some((t) => t.includes(`set_config('statement_timeout', '600000ms', true)`) && t.includes('set local role llm_operator'))).toBe(true);
 });
 
 test('partition DDL waits at most its lock timeout behind an open transaction, then gives up: the other tenants are not stopped', async () => {

@@ -6,6 +6,9 @@ import type { Server } from 'node:http';
 import { Pool } from 'pg';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { DEFAULT_METRICS_PREFIX, DROPPED_DEFAULT_METRICS, Metrics, serveMetrics } from '../../src/metrics';
+import { createLogger } from '../../src/logger';
+import type { WorkerDeps } from '../../src/worker/deps';
+import { checkReconciliationTask } from '../../src/worker/tasks';
 import { createTestDb, type TestDb } from '../support/db';
 import { injectDrift, seedDashboardData } from './dashboard-seed';
 import { promtool } from './ops-promtool';
@@ -50,6 +53,9 @@ function value(text: string, series: string): number {
 }
 
 const count = async (sql: string) => Number((await auditor.query(sql)).rows[0].n);
+/** The worker's cron task llm__check_reconciliation, as the cron runs it (as llm_operator through the worker's login). */
+const checkReconciliation = () =>
+  checkReconciliationTask({ pool: worker, logger: createLogger({ level: 'silent' }) } as unknown as WorkerDeps)({}, {} as never);
 
 test('a full scrape passes promtool check metrics', async () => {
   const text = await scrape(withTraffic(new Metrics(worker, { auditPool: auditor })));
@@ -70,11 +76,19 @@ test('the unfixed default metrics are what promtool rejects (the check above is 
 });
 
 test('DB-derived metrics equal the audit views', async () => {
+  // Before the first scheduled reconciliation check: the drift is unknown and the check's age infinite (the alert's case).
+  const before = await scrape(new Metrics(worker, { auditPool: auditor }));
+  expect(value(before, 'llm_reconciliation_drift_rows')).toBeNaN();
+  expect(before).toMatch(/^llm_reconciliation_check_age_seconds \+Inf$/m);
+  expect(promtool(['check', 'metrics'], before).status).toBe(0);
+  await checkReconciliation();
   const text = await scrape(new Metrics(worker, { auditPool: auditor }));
   expect(value(text, 'llm_open_holds')).toBe(await count('select count(*) as n from llm.open_holds'));
   expect(value(text, 'llm_holds_overdue')).toBe(await count(`select count(*) as n from llm.open_holds where overdue`));
   expect(value(text, 'llm_holds_overdue')).toBe(1);
   expect(value(text, 'llm_reconciliation_drift_rows')).toBe(0);
+  expect(value(text, 'llm_reconciliation_check_age_seconds')).toBeGreaterThanOrEqual(0);
+  expect(value(text, 'llm_reconciliation_check_age_seconds')).toBeLessThan(60);
   expect(value(text, 'llm_breaker_state{model="mock:small"}')).toBe(2);
   expect(value(text, 'llm_breaker_state{model="mock:large"}')).toBe(0);
   expect(value(text, 'llm_limit_alerts_total{threshold="80"}')).toBe(await count('select count(*) as n from llm.alerts where threshold_pct = 80'));
@@ -82,9 +96,12 @@ test('DB-derived metrics equal the audit views', async () => {
   expect(value(text, 'llm_limit_used_ratio_max{scope="user"}')).toBe(0.5); // user a1: $0.025 of $0.05
   expect(value(text, 'llm_job_queue_depth')).toBeGreaterThanOrEqual(0);
   await injectDrift(db.pool('admin'));
-  const after = await scrape(new Metrics(worker, { auditPool: auditor }));
   const drift = await count('select count(*) as n from llm.reconciliation_drift');
   expect(drift).toBeGreaterThan(0);
+  // The scrape reports the last check, not the view: the drift shows once the next check has run (every 5 minutes).
+  expect(value(await scrape(new Metrics(worker, { auditPool: auditor })), 'llm_reconciliation_drift_rows')).toBe(0);
+  await checkReconciliation();
+  const after = await scrape(new Metrics(worker, { auditPool: auditor }));
   expect(value(after, 'llm_reconciliation_drift_rows')).toBe(drift);
   expect(promtool(['check', 'metrics'], after).status).toBe(0);
 });
@@ -115,7 +132,8 @@ test('a database that cannot be read leaves the DB-derived metrics out, counts t
   try {
     const text = await scrape(new Metrics(dead, { auditPool: dead }));
     expect(text).toMatch(/^llm_metrics_read_errors_total 2$/m); // the views and the queue depth, counted in this very scrape
-    for (const g of ['llm_open_holds', 'llm_holds_overdue', 'llm_reconciliation_drift_rows', 'llm_role_settings_drift', 'llm_job_queue_depth']) {
+    for (const g of ['llm_open_holds', 'llm_holds_overdue', 'llm_reconciliation_drift_rows', 'llm_reconciliation_check_age_seconds',
+      'llm_role_settings_drift', 'llm_job_queue_depth']) {
       expect(text).toMatch(new RegExp(`^${g} Nan$`, 'm'));
     }
     expect(text).not.toMatch(/^llm_breaker_state\{/m);
