@@ -66,11 +66,13 @@ export type SectionName = keyof typeof SECTIONS;
 export const SECTION_NAMES = Object.keys(SECTIONS) as SectionName[];
 export type SectionRows = { [K in SectionName]: z.infer<(typeof SECTIONS)[K]['row']>[] };
 
-/** The metrics' aggregates over the audit views (exported for the test that pins which views it reads). */
+/**
+ * The metrics' aggregates over the audit views (exported for the test that pins which views it reads). The drift is the
+ * one the worker's cron last counted (reconciliation_status, every 5 minutes), not the view itself: it reads two months of
+ * the ledger, minutes at 10^7 calls a month, and every scrape of every worker counted it.
+ */
 export const METRICS_SQL = `
 select h.open_holds, h.holds_overdue,
-       -- The drift as the scheduled check found it (llm.check_reconciliation, every 5 minutes): the view itself reads two
-       -- months of the ledger, minutes at 10^7 calls a month, and every scrape of every worker counted it.
        (select s.drift_rows from llm.reconciliation_status s) as drift_rows,
        (select s.age_seconds from llm.reconciliation_status s) as drift_check_age_seconds,
        (select count(*) from llm.role_settings_drift) as role_settings_drift,
