@@ -1,6 +1,7 @@
 /** The dashboard's HTML page: layout, navigation, tenant filter and the sections asked for. */
 import { esc, when } from './format';
 import type { SectionName, SectionRows } from './queries';
+import type { ReconciliationStatus } from './rows';
 import * as s from './sections';
 
 export const TITLES: Record<SectionName, string> = {
@@ -12,7 +13,9 @@ export const TITLES: Record<SectionName, string> = {
 export interface PageInput {
   /** The sections to show, in this order (the overview shows all). */
   show: SectionName[];
-  data: Partial<SectionRows> & Pick<SectionRows, 'drift'>;
+  /** With the drift section, its rows give the banner; without it, the newest scheduled check does (null: none yet). */
+  data: Partial<SectionRows>;
+  reconciliation?: ReconciliationStatus | null;
   tenantId: string | null;
   /** Passed on in links when the request carried it in the query string. */
   token: string | null;
@@ -23,7 +26,7 @@ const CSS = `body{font:14px system-ui,sans-serif;margin:0 1.5em 2em;color:#222}h
 table{border-collapse:collapse}td,th{padding:3px 8px;border-bottom:1px solid #ddd;text-align:left;vertical-align:middle}
 td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}tr.tenant td{font-weight:600}tr.overdue,tr.active,tr.breaker-open{background:#fde8e8}
 tr.breaker-half_open{background:#fff5d6}nav a{margin-right:1em}.empty{color:#666}
-#drift-banner{background:#c00;color:#fff;font-size:20px;font-weight:700;padding:16px;margin:12px 0}`;
+#drift-banner{background:#c00;color:#fff;font-size:20px;font-weight:700;padding:16px;margin:12px 0}#reconciliation-check{color:#666}`;
 
 function link(path: string, tenantId: string | null, token: string | null): string {
   const q = new URLSearchParams();
@@ -54,7 +57,7 @@ function sectionHtml(name: SectionName, input: PageInput): string {
     case 'shutoffs': return s.shutoffsSection(d.shutoffs ?? []);
     case 'breakers': return s.breakersSection(d.breakers ?? []);
     case 'alerts': return s.alertsSection(d.alerts ?? []);
-    case 'drift': return s.driftSection(d.drift);
+    case 'drift': return s.driftSection(d.drift ?? []);
     case 'scopes': return s.scopesSection(d.scopes ?? []);
   }
 }
@@ -67,5 +70,5 @@ export function renderPage(input: PageInput): string {
     `<title>LLM spend: ${esc(scope)}</title><style>${CSS}</style></head><body>` +
     `<h1>LLM spend and governance <small>(${esc(scope)}, read at ${esc(when(input.now))}, read-only)</small></h1>` +
     `<nav><a href="${link('/', input.tenantId, input.token)}">overview</a>${nav}</nav>${tenantForm(input)}` +
-    `${s.driftBanner(input.data.drift)}\n${body}\n</body></html>`;
+    `${input.data.drift ? s.driftBanner(input.data.drift) : s.checkBanner(input.reconciliation ?? null, input.tenantId, input.token)}\n${body}\n</body></html>`;
 }

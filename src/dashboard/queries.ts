@@ -83,9 +83,16 @@ select h.open_holds, h.holds_overdue,
        (select coalesce(json_agg(json_build_object('model_ref', model_ref, 'state', state)), '[]') from llm.breaker_state) as breakers
   from llm.open_hold_counts() h`;
 
-/** Reads the given sections (and nothing else) in one read-only transaction as llm_viewer, and the database's now(). */
-export async function loadSections<N extends SectionName>(pool: Pool, names: readonly N[], tenantId: string | null):
-  Promise<{ readAt: Date; rows: Pick<SectionRows, N> }> {
+/** The newest scheduled reconciliation check: what a page without the drift section shows instead of reading the view. */
+export const RECONCILIATION_STATUS_SQL = 'select checked_at, drift_rows, duration_ms, age_seconds from llm.reconciliation_status';
+
+/**
+ * Reads the given sections (and nothing else) in one read-only transaction as llm_viewer, and the database's now();
+ * with `reconciliation`, also the newest reconciliation check (null before the first).
+ */
+export async function loadSections<N extends SectionName>(pool: Pool, names: readonly N[], tenantId: string | null,
+  opts: { reconciliation?: boolean } = {}):
+  Promise<{ readAt: Date; rows: Pick<SectionRows, N>; reconciliation?: rows.ReconciliationStatus | null }> {
   return withRole(pool, 'llm_viewer', async (c) => {
     // JIT off for the read: compiling these plans took seconds (a role's own default does not apply after SET ROLE).
     const { rows: head } = await c.query(
@@ -95,7 +102,10 @@ export async function loadSections<N extends SectionName>(pool: Pool, names: rea
       const { sql, row } = SECTIONS[name];
       out[name] = (await c.query(sql, sql.includes('$1') ? [tenantId] : [])).rows.map((r) => row.parse(r));
     }
-    return { readAt: head[0].read_at as Date, rows: out as Pick<SectionRows, N> };
+    const reconciliation = opts.reconciliation
+      ? ((await c.query(RECONCILIATION_STATUS_SQL)).rows.map((r) => rows.reconciliationStatusRow.parse(r))[0] ?? null)
+      : undefined;
+    return { readAt: head[0].read_at as Date, rows: out as Pick<SectionRows, N>, reconciliation };
   });
 }
 

@@ -58,6 +58,12 @@ export const budgetScopeRow = z.object({
   tenant_id: uuid, budget_scope: z.string(), endpoint: z.string().nullable(), started_at: at.nullable(), deadline_at: until,
   calls: int8, calls_cap: int8.nullable(), spent_micros: micros, held_micros: micros, cap_micros: micros.nullable(), state: z.string(),
 });
+/** llm.reconciliation_status: the newest scheduled reconciliation check (none before the first). */
+export const reconciliationStatusRow = z.object({
+  checked_at: at, drift_rows: int8, duration_ms: z.number().int(), age_seconds: z.number(),
+});
+export type ReconciliationStatus = z.infer<typeof reconciliationStatusRow>;
+
 export const metricsSnapshotRow = z.object({
   open_holds: int8, holds_overdue: int8, role_settings_drift: int8,
   // The newest scheduled reconciliation check (llm.reconciliation_status): both null before the first one.

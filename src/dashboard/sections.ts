@@ -6,6 +6,7 @@
 import { capBar, lineChart, type Point } from './charts';
 import { esc, pct, usd, when } from './format';
 import type { SectionName, SectionRows } from './queries';
+import type { ReconciliationStatus } from './rows';
 
 type Rows<K extends SectionName> = SectionRows[K];
 
@@ -116,6 +117,24 @@ export function driftBanner(rows: Rows<'drift'>): string {
   if (rows.length === 0) return '';
   return `<div id="drift-banner" role="alert" data-rows="${rows.length}">RECONCILIATION DRIFT: ${rows.length}${rows.length >= 200 ? '+' : ''} ` +
     `row(s) where the usage counters and the ledger disagree. Investigate before trusting any figure below.</div>`;
+}
+
+/**
+ * The banner of a page without the drift section, from the worker's last scheduled check (llm.reconciliation_status):
+ * the same red banner when it found drift, and a line saying when it ran (or that none has).
+ */
+export function checkBanner(status: ReconciliationStatus | null, tenantId: string | null, token: string | null): string {
+  const q = new URLSearchParams();
+  if (tenantId) q.set('tenant', tenantId);
+  if (token) q.set('token', token);
+  const drift = esc(q.toString() ? `/drift?${q}` : '/drift');
+  const line = status === null
+    ? `<p id="reconciliation-check">Reconciliation: no scheduled check has run yet (the worker's cron runs it every 5 minutes; <a href="${drift}">read the drift now</a>).</p>`
+    : `<p id="reconciliation-check" data-age-seconds="${Math.round(status.age_seconds)}">Reconciliation: last checked ${esc(when(status.checked_at))}, ` +
+      `${esc(status.drift_rows)} drift row(s) (<a href="${drift}">details</a>).</p>`;
+  if (status === null || status.drift_rows === 0n) return line;
+  return `<div id="drift-banner" role="alert" data-rows="${esc(status.drift_rows)}">RECONCILIATION DRIFT: ${esc(status.drift_rows)} ` +
+    `row(s) where the usage counters and the ledger disagree, at the check of ${esc(when(status.checked_at))}. Investigate before trusting any figure below.</div>${line}`;
 }
 
 export function driftSection(rows: Rows<'drift'>): string {

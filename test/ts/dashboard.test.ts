@@ -227,11 +227,24 @@ test('a metrics scrape counts the open holds through llm.open_hold_counts, not l
   expect(counts).toEqual(all); // every hold here is one the sweep watches
 });
 
+/** The worker's cron task llm__check_reconciliation, as llm_operator through the worker's login. */
+async function checkReconciliation(): Promise<void> {
+  await db.pool('llm_worker', 1).query('begin; set local role llm_operator; select * from llm.check_reconciliation(); commit');
+}
+
 test('injected reconciliation drift shows a big red banner on every page', async () => {
   await injectDrift(admin);
   const [{ n }] = (await view(`select count(*)::int as n from llm.reconciliation_drift`)) as [{ n: number }];
   expect(n).toBeGreaterThan(0);
-  for (const path of ['', 'breakers', `spend?tenant=${TENANT_B}`]) {
+  // A page with the drift section reads the view at once; the others read the worker's last scheduled check, not the two
+  // months of ledger the view reads: until the next check they say when the last one ran (none here yet).
+  await page.goto(new URL(`breakers`, dash.url).toString());
+  expect(await page.locator('#drift-banner').count()).toBe(0);
+  expect(await page.locator('#reconciliation-check').innerText()).toMatch(/no scheduled check has run yet/);
+  await page.goto(new URL(`drift`, dash.url).toString());
+  expect(await page.locator('#drift-banner').getAttribute('data-rows')).toBe(String(n));
+  await checkReconciliation();
+  for (const path of ['', 'breakers', `spend?tenant=${TENANT_B}`, 'drift']) {
     await page.goto(new URL(path, dash.url).toString());
     const banner = page.locator('#drift-banner');
     await expect(banner.isVisible()).resolves.toBe(true);
