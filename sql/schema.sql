@@ -500,11 +500,9 @@ CREATE FUNCTION llm.check_reconciliation() RETURNS TABLE(checked_at timestamp wi
 declare
   c llm_private.reconciliation_checks;
 begin
-  -- The trigger fills every column but the id.
+  -- The trigger fills every column but the id, which the identity draws.
   insert into llm_private.reconciliation_checks as x (checked_at, drift_rows, duration_ms) values (llm_private.now(), 0, 0)
   returning x.* into c;
-  -- Kept a week; in hours, not days (a day is 23 or 25 hours across a clock change in the session's TimeZone).
-  delete from llm_private.reconciliation_checks x where x.checked_at < llm_private.now() - interval '168 hours';
   return query select c.checked_at, c.drift_rows, c.duration_ms;
 end
 $$;
@@ -515,7 +513,7 @@ ALTER FUNCTION llm.check_reconciliation() OWNER TO llm_owner;
 -- Name: FUNCTION check_reconciliation(); Type: COMMENT; Schema: llm; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm.check_reconciliation() IS 'Operator (the worker''s cron, every 5 minutes): counts llm.reconciliation_drift and keeps the result in llm_private.reconciliation_checks (a week of them), which llm.reconciliation_status and the metrics read. Returns what it recorded: when, how many drift rows (must be 0), how long the count took.';
+COMMENT ON FUNCTION llm.check_reconciliation() IS 'Operator (the worker''s cron, every 5 minutes), in a READ COMMITTED transaction: counts llm.reconciliation_drift and records the result in llm_private.reconciliation_checks, which llm.reconciliation_status and the metrics read. Returns what it recorded: when the count started, how many drift rows (must be 0), how long the count took.';
 
 --
 -- Name: define_meter(text, text, text, text, uuid, text, text, text, integer); Type: FUNCTION; Schema: llm; Owner: llm_owner
@@ -5544,7 +5542,22 @@ CREATE FUNCTION llm_private.tg_reconciliation_checks__derive() RETURNS trigger
     AS $$
 declare
   v_started timestamptz := clock_timestamp();
+  v_seq_id bigint;
 begin
+  if current_setting('transaction_isolation') <> 'read committed' then
+    raise exception using errcode = '25000', message = 'a reconciliation check runs in a READ COMMITTED transaction',
+      detail = format('this transaction is %s: its snapshot may predate the ledger it would vouch for', current_setting('transaction_isolation')),
+      hint = 'select * from llm.check_reconciliation() in a READ COMMITTED transaction (the default).';
+  end if;
+  begin
+    v_seq_id := currval('llm_private.reconciliation_checks_id_seq');
+  exception when sqlstate '55000' then
+    v_seq_id := null;                                  -- no value drawn in this session: the id was the writer's
+  end;
+  if new.id is distinct from v_seq_id then
+    raise exception using errcode = '42501', message = 'a reconciliation check''s id is the identity''s',
+      hint = 'Insert without OVERRIDING SYSTEM VALUE (llm.check_reconciliation() does).';
+  end if;
   new.checked_at := llm_private.now();
   select count(*) into new.drift_rows from llm.reconciliation_drift;
   new.duration_ms := least(2147483647, greatest(0, (date_part('epoch', clock_timestamp() - v_started) * 1000)::bigint))::integer;
@@ -5558,7 +5571,7 @@ ALTER FUNCTION llm_private.tg_reconciliation_checks__derive() OWNER TO llm_owner
 -- Name: FUNCTION tg_reconciliation_checks__derive(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm_private.tg_reconciliation_checks__derive() IS 'BEFORE INSERT on reconciliation_checks: the check''s time (the database clock), its count of llm.reconciliation_drift and the time that count took, whatever the writer gave.';
+COMMENT ON FUNCTION llm_private.tg_reconciliation_checks__derive() IS 'BEFORE INSERT on reconciliation_checks: the check''s time (the database clock when its count started), its count of llm.reconciliation_drift and the time that count took, whatever the writer gave; refuses a transaction that is not READ COMMITTED (25000) and an id not drawn from the identity (42501).';
 
 --
 -- Name: tg_request_inputs__derive(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
@@ -8024,7 +8037,7 @@ ALTER TABLE llm_private.reconciliation_checks OWNER TO llm_owner;
 -- Name: TABLE reconciliation_checks; Type: COMMENT; Schema: llm_private; Owner: llm_owner
 --
 
-COMMENT ON TABLE llm_private.reconciliation_checks IS 'One row per completed run of llm.check_reconciliation (the worker''s cron, every 5 minutes): when it read llm.reconciliation_drift, how many rows it found (must be 0) and how long the read took. Kept 7 days. The metrics scrape reads the newest row.';
+COMMENT ON TABLE llm_private.reconciliation_checks IS 'One row per run of llm.check_reconciliation (the worker''s cron, every 5 minutes), every column derived by its insert trigger: when it read llm.reconciliation_drift (the database clock), how many rows it found (must be 0) and how long the count took. The newest is the highest id; the metrics scrape reads it through llm.reconciliation_status. Kept; only the owner deletes.';
 
 --
 -- Name: reconciliation_status; Type: VIEW; Schema: llm; Owner: llm_owner
@@ -8036,7 +8049,7 @@ CREATE VIEW llm.reconciliation_status WITH (security_invoker='true') AS
     c.duration_ms,
     date_part('epoch'::text, (llm_private.now() - c.checked_at)) AS age_seconds
    FROM llm_private.reconciliation_checks c
-  ORDER BY c.checked_at DESC, c.id DESC
+  ORDER BY c.id DESC
  LIMIT 1;
 
 ALTER TABLE llm.reconciliation_status OWNER TO llm_owner;
@@ -8045,7 +8058,7 @@ ALTER TABLE llm.reconciliation_status OWNER TO llm_owner;
 -- Name: VIEW reconciliation_status; Type: COMMENT; Schema: llm; Owner: llm_owner
 --
 
-COMMENT ON VIEW llm.reconciliation_status IS 'The newest completed reconciliation check (llm.check_reconciliation, every 5 minutes): when, how many rows llm.reconciliation_drift had (must be 0), how long it took to read, and its age in seconds. No row: no check has run yet. The metrics export drift_rows and age_seconds; the rows themselves are in llm.reconciliation_drift.';
+COMMENT ON VIEW llm.reconciliation_status IS 'The newest reconciliation check (the highest id: llm.check_reconciliation, every 5 minutes): when its count started, how many rows llm.reconciliation_drift had (must be 0), how long the count took, and its age in seconds on the database clock. No row: no check has run yet. The metrics export drift_rows and age_seconds; the rows themselves are in llm.reconciliation_drift.';
 
 --
 -- Name: refusals_by_reason; Type: VIEW; Schema: llm; Owner: llm_owner
@@ -9257,12 +9270,6 @@ CREATE INDEX limits_meter_idx ON llm_private.limits USING btree (meter_id, tenan
 CREATE INDEX reasoning_traces_expiry_idx ON llm_private.reasoning_traces USING btree (expires_at);
 
 --
--- Name: reconciliation_checks_checked_at; Type: INDEX; Schema: llm_private; Owner: llm_owner
---
-
-CREATE INDEX reconciliation_checks_checked_at ON llm_private.reconciliation_checks USING btree (checked_at);
-
---
 -- Name: requests_claim_idx; Type: INDEX; Schema: llm_private; Owner: llm_owner
 --
 
@@ -10245,12 +10252,6 @@ CREATE POLICY operator_fail ON llm_private.requests FOR UPDATE TO llm_operator U
 CREATE POLICY operator_insert ON llm_private.model_prices FOR INSERT TO llm_operator WITH CHECK (true);
 
 --
--- Name: reconciliation_checks operator_prune; Type: POLICY; Schema: llm_private; Owner: llm_owner
---
-
-CREATE POLICY operator_prune ON llm_private.reconciliation_checks FOR DELETE TO llm_operator USING ((checked_at < (llm_private.now() - '168:00:00'::interval)));
-
---
 -- Name: reconciliation_checks operator_read; Type: POLICY; Schema: llm_private; Owner: llm_owner
 --
 
@@ -10339,6 +10340,12 @@ CREATE POLICY owner_all ON llm_private.model_prices TO llm_owner USING (true) WI
 --
 
 CREATE POLICY owner_all ON llm_private.models TO llm_owner USING (true) WITH CHECK (true);
+
+--
+-- Name: reconciliation_checks owner_all; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY owner_all ON llm_private.reconciliation_checks TO llm_owner USING (true) WITH CHECK (true);
 
 --
 -- Name: schema_state owner_all; Type: POLICY; Schema: llm_private; Owner: llm_owner
@@ -13074,7 +13081,7 @@ GRANT SELECT ON TABLE llm.reconciliation_drift TO llm_operator;
 -- Name: TABLE reconciliation_checks; Type: ACL; Schema: llm_private; Owner: llm_owner
 --
 
-GRANT SELECT,INSERT,DELETE ON TABLE llm_private.reconciliation_checks TO llm_operator;
+GRANT SELECT,INSERT ON TABLE llm_private.reconciliation_checks TO llm_operator;
 GRANT SELECT ON TABLE llm_private.reconciliation_checks TO llm_auditor;
 GRANT SELECT ON TABLE llm_private.reconciliation_checks TO llm_viewer;
 
@@ -13154,6 +13161,12 @@ GRANT SELECT ON TABLE llm_private.clock TO llm_auditor;
 GRANT SELECT ON TABLE llm_private.clock TO llm_money;
 GRANT SELECT ON TABLE llm_private.clock TO llm_worker;
 GRANT SELECT ON TABLE llm_private.clock TO llm_viewer;
+
+--
+-- Name: SEQUENCE reconciliation_checks_id_seq; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT SELECT ON SEQUENCE llm_private.reconciliation_checks_id_seq TO llm_operator;
 
 --
 -- Name: SEQUENCE request_id_seq; Type: ACL; Schema: llm_private; Owner: llm_owner

@@ -396,16 +396,35 @@ comment on view llm.reconciliation_drift is
  * meter, about 2 minutes at 10^7 calls a month. The metrics scrape of every worker counted it every 15 s or so, and past
  * the viewer's statement timeout the scrape failed with every metric it carries. The worker's cron now runs this every
  * 5 minutes (one run cluster-wide, with a statement timeout of its own) and the scrape reads llm.reconciliation_status.
+ *
+ * A check is derived, never taken as written: the worker's login is a member of llm_operator, and a row it wrote by hand
+ * with 0 drift rows had silenced the alert (review of f9512fe). The trigger sets the time, counts the view itself, and
+ * refuses what would make either lie: a snapshot older than the statement (REPEATABLE READ, where an imported snapshot
+ * counted a ledger from before the drift) and an id not drawn from the identity (the newest check is the highest id,
+ * whatever the clock does; an id of the writer's choosing failed the next checks at the primary key).
  */
--- A check is derived, never taken as written: the time and the count are the trigger's (the worker's login is a member of
--- llm_operator, and a row it wrote by hand with 0 drift rows had silenced the alert).
 create or replace function llm_private.tg_reconciliation_checks__derive() returns trigger
   language plpgsql
   set search_path = pg_catalog
 as $$
 declare
   v_started timestamptz := clock_timestamp();
+  v_seq_id bigint;
 begin
+  if current_setting('transaction_isolation') <> 'read committed' then
+    raise exception using errcode = '25000', message = 'a reconciliation check runs in a READ COMMITTED transaction',
+      detail = format('this transaction is %s: its snapshot may predate the ledger it would vouch for', current_setting('transaction_isolation')),
+      hint = 'select * from llm.check_reconciliation() in a READ COMMITTED transaction (the default).';
+  end if;
+  begin
+    v_seq_id := currval('llm_private.reconciliation_checks_id_seq');
+  exception when sqlstate '55000' then
+    v_seq_id := null;                                  -- no value drawn in this session: the id was the writer's
+  end;
+  if new.id is distinct from v_seq_id then
+    raise exception using errcode = '42501', message = 'a reconciliation check''s id is the identity''s',
+      hint = 'Insert without OVERRIDING SYSTEM VALUE (llm.check_reconciliation() does).';
+  end if;
   new.checked_at := llm_private.now();
   select count(*) into new.drift_rows from llm.reconciliation_drift;
   new.duration_ms := least(2147483647, greatest(0, (date_part('epoch', clock_timestamp() - v_started) * 1000)::bigint))::integer;
@@ -413,7 +432,7 @@ begin
 end
 $$;
 comment on function llm_private.tg_reconciliation_checks__derive() is
-  'BEFORE INSERT on reconciliation_checks: the check''s time (the database clock), its count of llm.reconciliation_drift and the time that count took, whatever the writer gave.';
+  'BEFORE INSERT on reconciliation_checks: the check''s time (the database clock when its count started), its count of llm.reconciliation_drift and the time that count took, whatever the writer gave; refuses a transaction that is not READ COMMITTED (25000) and an id not drawn from the identity (42501).';
 create or replace trigger _100_derive before insert on llm_private.reconciliation_checks
   for each row execute function llm_private.tg_reconciliation_checks__derive();
 
@@ -426,25 +445,23 @@ as $$
 declare
   c llm_private.reconciliation_checks;
 begin
-  -- The trigger fills every column but the id.
+  -- The trigger fills every column but the id, which the identity draws.
   insert into llm_private.reconciliation_checks as x (checked_at, drift_rows, duration_ms) values (llm_private.now(), 0, 0)
   returning x.* into c;
-  -- Kept a week; in hours, not days (a day is 23 or 25 hours across a clock change in the session's TimeZone).
-  delete from llm_private.reconciliation_checks x where x.checked_at < llm_private.now() - interval '168 hours';
   return query select c.checked_at, c.drift_rows, c.duration_ms;
 end
 $$;
 comment on function llm.check_reconciliation() is
-  'Operator (the worker''s cron, every 5 minutes): counts llm.reconciliation_drift and keeps the result in llm_private.reconciliation_checks (a week of them), which llm.reconciliation_status and the metrics read. Returns what it recorded: when, how many drift rows (must be 0), how long the count took.';
+  'Operator (the worker''s cron, every 5 minutes), in a READ COMMITTED transaction: counts llm.reconciliation_drift and records the result in llm_private.reconciliation_checks, which llm.reconciliation_status and the metrics read. Returns what it recorded: when the count started, how many drift rows (must be 0), how long the count took.';
 
 create view llm.reconciliation_status with (security_invoker = true) as
 select c.checked_at, c.drift_rows, c.duration_ms,
        date_part('epoch', llm_private.now() - c.checked_at) as age_seconds
   from llm_private.reconciliation_checks c
- order by c.checked_at desc, c.id desc
+ order by c.id desc
  limit 1;
 comment on view llm.reconciliation_status is
-  'The newest completed reconciliation check (llm.check_reconciliation, every 5 minutes): when, how many rows llm.reconciliation_drift had (must be 0), how long it took to read, and its age in seconds. No row: no check has run yet. The metrics export drift_rows and age_seconds; the rows themselves are in llm.reconciliation_drift.';
+  'The newest reconciliation check (the highest id: llm.check_reconciliation, every 5 minutes): when its count started, how many rows llm.reconciliation_drift had (must be 0), how long the count took, and its age in seconds on the database clock. No row: no check has run yet. The metrics export drift_rows and age_seconds; the rows themselves are in llm.reconciliation_drift.';
 
 grant select on llm_private.limit_usage_rows to llm_auditor, llm_viewer, llm_operator;
 grant select on llm.calls, llm.decision_log, llm.limit_usage, llm.monthly_spend, llm.hourly_spend, llm.refusals_by_reason, llm.open_holds,

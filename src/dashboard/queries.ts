@@ -3,9 +3,10 @@
  * view (SPEC.md's names and columns), each row parsed with zod, in one transaction as llm_viewer.
  * Never reads llm.request_results, llm.final_outputs or llm.distillation_export (prompts/outputs).
  */
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import type { z } from 'zod';
 import { withRole } from '../db/context';
+import { sqlState } from '../errors';
 import * as rows from './rows';
 
 /** Every audit view of SPEC.md, and llm.role_settings_drift (the Grafana dashboard may name these and no others). */
@@ -67,14 +68,31 @@ export const SECTION_NAMES = Object.keys(SECTIONS) as SectionName[];
 export type SectionRows = { [K in SectionName]: z.infer<(typeof SECTIONS)[K]['row']>[] };
 
 /**
- * The metrics' aggregates over the audit views (exported for the test that pins which views it reads). The drift is the
- * one the worker's cron last counted (reconciliation_status, every 5 minutes), not the view itself: it reads two months of
- * the ledger, minutes at 10^7 calls a month, and every scrape of every worker counted it.
+ * The newest scheduled reconciliation check: what the metrics report as the drift, and what a dashboard page without the
+ * drift section shows, instead of the view itself (it reads two months of the ledger, minutes at 10^7 calls a month, and
+ * every scrape of every worker counted it).
  */
+export const RECONCILIATION_STATUS_SQL = 'select checked_at, drift_rows, duration_ms, age_seconds from llm.reconciliation_status';
+
+/**
+ * The newest check, or null: none has run, or the database is not yet migrated to 000040 (the other sections and metrics
+ * are read all the same; the metrics then say the drift is unknown and the check's age infinite, which the alert reports).
+ */
+async function readReconciliationStatus(c: PoolClient): Promise<rows.ReconciliationStatus | null> {
+  await c.query('savepoint reconciliation_status');
+  try {
+    const r = (await c.query(RECONCILIATION_STATUS_SQL)).rows[0];
+    return r ? rows.reconciliationStatusRow.parse(r) : null;
+  } catch (e) {
+    if (sqlState(e) !== '42P01') throw e;
+    await c.query('rollback to savepoint reconciliation_status');
+    return null;
+  }
+}
+
+/** The metrics' aggregates over the audit views (exported for the test that pins which views it reads). */
 export const METRICS_SQL = `
 select h.open_holds, h.holds_overdue,
-       (select s.drift_rows from llm.reconciliation_status s) as drift_rows,
-       (select s.age_seconds from llm.reconciliation_status s) as drift_check_age_seconds,
        (select count(*) from llm.role_settings_drift) as role_settings_drift,
        (select coalesce(json_agg(json_build_object('threshold', t, 'n', n)), '[]')
           from (select trim_scale(threshold_pct::numeric)::text as t, count(*) as n from llm.alerts group by 1) a) as alerts,
@@ -83,8 +101,6 @@ select h.open_holds, h.holds_overdue,
        (select coalesce(json_agg(json_build_object('model_ref', model_ref, 'state', state)), '[]') from llm.breaker_state) as breakers
   from llm.open_hold_counts() h`;
 
-/** The newest scheduled reconciliation check: what a page without the drift section shows instead of reading the view. */
-export const RECONCILIATION_STATUS_SQL = 'select checked_at, drift_rows, duration_ms, age_seconds from llm.reconciliation_status';
 
 /**
  * Reads the given sections (and nothing else) in one read-only transaction as llm_viewer, and the database's now();
@@ -102,9 +118,7 @@ export async function loadSections<N extends SectionName>(pool: Pool, names: rea
       const { sql, row } = SECTIONS[name];
       out[name] = (await c.query(sql, sql.includes('$1') ? [tenantId] : [])).rows.map((r) => row.parse(r));
     }
-    const reconciliation = opts.reconciliation
-      ? ((await c.query(RECONCILIATION_STATUS_SQL)).rows.map((r) => rows.reconciliationStatusRow.parse(r))[0] ?? null)
-      : undefined;
+    const reconciliation = opts.reconciliation ? await readReconciliationStatus(c) : undefined;
     return { readAt: head[0].read_at as Date, rows: out as Pick<SectionRows, N>, reconciliation };
   });
 }
@@ -113,6 +127,8 @@ export async function loadSections<N extends SectionName>(pool: Pool, names: rea
 export async function loadMetricsSnapshot(pool: Pool, role: 'llm_viewer' | 'llm_operator' = 'llm_viewer'): Promise<rows.MetricsSnapshot> {
   return withRole(pool, role, async (c) => {
     await c.query(`select set_config('transaction_read_only', 'on', true), set_config('jit', 'off', true)`);
-    return rows.metricsSnapshotRow.parse((await c.query(METRICS_SQL)).rows[0]);
+    const snapshot = (await c.query(METRICS_SQL)).rows[0];
+    const status = await readReconciliationStatus(c);
+    return rows.metricsSnapshotRow.parse({ ...snapshot, drift_rows: status?.drift_rows ?? null, drift_check_age_seconds: status?.age_seconds ?? null });
   });
 }

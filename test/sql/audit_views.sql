@@ -1,6 +1,6 @@
 -- The audit views say what reserve enforces: spend counts adjustments as the meters do.
 begin;
-select plan(62);
+select plan(64);
 select tests.seed();
 
 /* Spend: charges + adjustments, as the monthly and hourly meters count (finding 1 of the fifteenth review). */
@@ -260,23 +260,27 @@ select tests.as_admin();
 select results_eq($$select checked_at, drift_rows > 0 from llm.reconciliation_status$$, $$values ('2026-04-15 12:05+00'::timestamptz, true)$$,
   'an operator''s hand-made row with 0 drift rows in 2099 is recorded now, with the drift the view has');
 select tests.act_as_role('llm_operator');
+select throws_ok($$insert into llm_private.reconciliation_checks overriding system value values (9223372036854775807, now(), 0, 0)$$,
+  '42501', null, '(review of f9512fe) an id of the writer''s choosing is refused: the highest one had stayed the newest check for good');
 select throws_ok($$update llm_private.reconciliation_checks set drift_rows = 0$$, '42501', null, 'no check can be rewritten');
-delete from llm_private.reconciliation_checks;
-select is((select count(*)::int from llm_private.reconciliation_checks), 2,
-  'nor deleted within its week (an empty status would raise the staleness alert anyway)');
+select throws_ok($$delete from llm_private.reconciliation_checks$$, '42501', null,
+  '(review of f9512fe) nor deleted: a delete left open blocked every check at its row locks');
+select throws_ok($$lock table llm_private.reconciliation_checks in share mode$$, '42501', null,
+  'nor locked against the checks or the scrape');
 select tests.as_admin();
 select tests.act_as_app(tests.tenant_a(), tests.user_a1());
 select throws_ok($$select * from llm.reconciliation_status$$, '42501', null, 'the application sees no check');
 select tests.as_admin();
--- A week later, the next check removes those older than 168 hours.
-select tests.freeze_clock('2026-04-22 12:04+00');
+-- (review of f9512fe) The newest check is the highest id, whatever the clock did: ordered by its time, a check made after
+-- the clock moved back an hour stayed hidden behind the one before it for that hour.
+select tests.freeze_clock('2026-04-15 11:05+00');
 select tests.act_as_role('llm_operator');
 select 1 from llm.check_reconciliation();
 select tests.as_admin();
-select results_eq($$select checked_at from llm_private.reconciliation_checks order by 1$$,
-  $$values ('2026-04-15 12:05+00'::timestamptz), ('2026-04-22 12:04+00'::timestamptz)$$,
-  'checks are kept 168 hours: the one of 12:00 a week and 4 minutes ago is gone, the one of 12:05 stays');
-select is((select count(*)::int from llm.reconciliation_status), 1, 'the status is the newest check only');
+select results_eq($$select checked_at, age_seconds from llm.reconciliation_status$$,
+  $$values ('2026-04-15 11:05+00'::timestamptz, 0::double precision)$$,
+  'a check made after the clock moved back an hour is the newest, 0 s old');
+select is((select count(*)::int from llm_private.reconciliation_checks), 3, 'every check is kept (one every 5 minutes: ~105 000 a year)');
 
 select * from finish();
 rollback;

@@ -117,6 +117,30 @@ test('every section query runs on SPEC.md\'s views as llm_viewer and its rows pa
     drift: b.drift.length }).toEqual({ spend: 1, hourly: 1, holds: 0, shutoffs: 2, alerts: 0, drift: 1 });
 });
 
+test('a database without llm.reconciliation_status (not yet migrated to 000040): the drift is unknown, the other metrics are read', async () => {
+  // (review of f9512fe) The status was read inside the metrics' one query: its absence (42P01) failed every metric.
+  const status = (await pool.query(`select pg_get_viewdef('llm.reconciliation_status'::regclass) as d`)).rows[0].d as string;
+  await pool.query('drop view llm.reconciliation_status');
+  try {
+    const s = await loadMetricsSnapshot(pool);
+    expect(s).toMatchObject({ open_holds: 1n, holds_overdue: 1n, drift_rows: null, drift_check_age_seconds: null, role_settings_drift: 1n });
+    const { server, port } = await serveMetrics(new Metrics(pool, { auditPool: pool }), 0);
+    try {
+      const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      expect(text).toMatch(/^llm_reconciliation_check_age_seconds \+Inf$/m);
+      expect(text).toMatch(/^llm_reconciliation_drift_rows Nan$/m);
+      expect(text).toMatch(/^llm_metrics_read_errors_total 0$/m);
+      expect(text).toMatch(/^llm_open_holds 1$/m);
+    } finally {
+      server.close();
+    }
+    const { rows, reconciliation } = await loadSections(pool, ['breakers'], null, { reconciliation: true });
+    expect([rows.breakers.length, reconciliation]).toEqual([1, null]);
+  } finally {
+    await pool.query(`create view llm.reconciliation_status as ${status}; grant select on llm.reconciliation_status to llm_viewer`);
+  }
+});
+
 test('the metrics snapshot and a scrape read SPEC.md\'s views; the scrape passes promtool', async () => {
   const s = await loadMetricsSnapshot(pool);
   expect(s).toMatchObject({ open_holds: 1n, holds_overdue: 1n, drift_rows: 1n, drift_check_age_seconds: 120, role_settings_drift: 1n });

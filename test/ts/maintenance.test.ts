@@ -33,6 +33,8 @@ const months = async () => (await db.pool('admin', 1).query<{ relname: string }>
 test('every maintenance task is scheduled in the crontab graphile-worker parses', () => {
   const items = parseCrontab(crontab());
   expect([...new Set(items.map((item) => item.task))].sort()).toEqual([...MAINTENANCE_TASKS].sort());
+  // The reconciliation in a queue of its own: two checks never run at once (one may take minutes at scale).
+  expect(items.filter((i) => i.task === 'llm__check_reconciliation').map((i) => i.options.queueName)).toEqual(['llm_reconciliation']);
   // The expiry sweep twice: every minute from its watermark, and daily over every hold (payload {full: true}).
   expect(items.filter((i) => i.task === 'llm__expire_holds').map((i) => [i.identifier, i.payload ?? null])).toEqual([
     ['llm__expire_holds', null], ['llm__expire_holds_full', { full: true }],
@@ -168,6 +170,17 @@ test('llm__check_reconciliation records the drift once for every worker to repor
     await run('llm__check_reconciliation');
   } finally {
     (Client.prototype as { query: unknown }).query = original;
+  }
+  // (review of f9512fe) A check counts the ledger as of its own statement: in REPEATABLE READ (where an exported snapshot from
+  // before the drift can be imported) it is refused, and the status keeps the last real check.
+  const stale = new Client({ connectionString: db.url('llm_worker') });
+  await stale.connect();
+  try {
+    await stale.query('begin isolation level repeatable read; set local role llm_operator');
+    await expect(stale.query('select * from llm.check_reconciliation()')).rejects.toMatchObject({ code: '25000' });
+    await stale.query('rollback');
+  } finally {
+    await stale.end();
   }
   expect(RECONCILIATION_TIMEOUT_MS).toBe(600_000);
   expect(sent.filter((t) => t.includes('llm.check_reconciliation')).length).toBe(1);
