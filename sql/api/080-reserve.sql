@@ -113,24 +113,28 @@ grant execute on function llm_private.input_tokens_floor(jsonb) to llm_money, ll
 /*
  * The least input an embedding call's hold covers. The semantic cache embeds one text only (src/semantic.ts
  * semanticText): the request's single user message, when its other messages are system or developer ones and it comes
- * last, with CRLF as LF and the spaces, tabs and newlines around it trimmed. This is that text's floor by the rule above,
- * and 0 for a request the worker embeds nothing of (the worker's estimate then stands as given). The embedding call was
- * left out of the floor (review of 2026-11-26, open until 2026-11-27): a worker passing 0 held nothing for its input.
+ * last, with CRLF as LF and the spaces, tabs and newlines around it trimmed. This is that text's floor by the rule above;
+ * NULL when the request has no such text (its shape, or a text that is empty once trimmed), where the reserve refuses an
+ * embedding call (review of b11c4a8: one held nothing, and could embed anything). The embedding call was left out of the
+ * floor (review of 2026-11-26, open until 2026-11-27): a worker passing 0 held nothing for its input.
  */
 create or replace function llm_private.embedding_tokens_floor(p_messages jsonb) returns integer
   language sql immutable parallel safe
   set search_path = pg_catalog
 as $$
   select case when count(*) filter (where m->>'role' = 'user') = 1
-                   and bool_and(m->>'role' in ('user', 'system', 'developer'))
+                   and bool_and(coalesce(m->>'role' in ('user', 'system', 'developer'), false))
                    and (p_messages->-1)->>'role' = 'user'
-              then llm_private.input_tokens_floor(jsonb_build_array(jsonb_build_object('role', 'user', 'content',
-                     btrim(replace(max(m->>'content') filter (where m->>'role' = 'user'), E'\r\n', E'\n'), E' \t\n'))))
-              else 0 end
+                   and t.text <> ''
+              then llm_private.input_tokens_floor(jsonb_build_array(jsonb_build_object('role', 'user', 'content', t.text))) end
     from jsonb_array_elements(case when jsonb_typeof(p_messages) = 'array' then p_messages else '[]'::jsonb end) m
+   cross join lateral (select btrim(replace((select x->>'content' from jsonb_array_elements(
+            case when jsonb_typeof(p_messages) = 'array' then p_messages else '[]'::jsonb end) x where x->>'role' = 'user' limit 1),
+            E'\r\n', E'\n'), E' \t\n') as text) t
+   group by t.text
 $$;
 comment on function llm_private.embedding_tokens_floor(jsonb) is
-  'The fewest input tokens an embedding call of the semantic cache can take: llm_private.input_tokens_floor of the one text the worker embeds (src/semantic.ts semanticText: the single user message of a request whose other messages are system or developer ones and whose last message is that one, CRLF as LF, trimmed of spaces, tabs and newlines); 0 for a request with no such text.';
+  'The fewest input tokens an embedding call of the semantic cache can take: llm_private.input_tokens_floor of the one text the worker embeds (src/semantic.ts semanticText: the single user message of a request whose other messages are system or developer ones and whose last message is that one, CRLF as LF, trimmed of spaces, tabs and newlines). NULL when the request has no such text (its shape, or a text empty once trimmed): the reserve then refuses the embedding call. The worker also skips a text over 16 000 UTF-16 units, which is floored here like any other (a stricter hold for a call it does not make).';
 grant execute on function llm_private.embedding_tokens_floor(jsonb) to llm_money;
 
 create or replace function llm_private.tg_attempts__reserve() returns trigger
@@ -203,6 +207,7 @@ declare
   k_period timestamptz;
   k_shard smallint;
   v_hour timestamptz := date_trunc('hour', v_now, 'UTC');
+  v_embed_floor integer;
 begin
   select * into st from llm_private.settings;
   select * into q from llm_private.requests x where x.tenant_id = new.tenant_id and x.id = new.request_pk for update;
@@ -223,7 +228,15 @@ begin
   if new.purpose = 'chat' then
     new.input_tokens_estimate := greatest(new.input_tokens_estimate, coalesce(i.input_tokens_floor, llm_private.input_tokens_floor(i.messages)));
   else
-    new.input_tokens_estimate := greatest(new.input_tokens_estimate, llm_private.embedding_tokens_floor(i.messages));
+    v_embed_floor := llm_private.embedding_tokens_floor(i.messages);
+    if v_embed_floor is null then
+      -- Nothing the semantic cache embeds (a conversation, two questions, an empty one): no such call is made by the worker,
+      -- and one reserved anyway held nothing and could embed any text (review of b11c4a8).
+      raise exception using errcode = '22023', message = 'the request has no question the semantic cache embeds',
+        detail = format('request %s is not a single-turn question (system or developer messages, then one non-empty user message)', new.request_pk),
+        hint = 'Reserve an embedding call only for a request src/semantic.ts semanticText embeds; the chat reserve needs no vector.';
+    end if;
+    new.input_tokens_estimate := greatest(new.input_tokens_estimate, v_embed_floor);
   end if;
   v_timeout_ms := case when new.expires_at is null or not isfinite(new.expires_at) then 30000
                        else greatest(1000, least(3600000, (date_part('epoch', new.expires_at - v_now) * 1000)::bigint)) end;

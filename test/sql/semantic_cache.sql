@@ -6,7 +6,7 @@
 -- stored, purge; and the lookup function's own arguments. The embeddings are the local provider's
 -- (test/support/semantic-sentences.ts writes them below; test/ts/semantic-embeddings.test.ts checks they are current).
 begin;
-select plan(99);
+select plan(102);
 
 select tests.seed();
 
@@ -353,8 +353,30 @@ select is(llm_private.embedding_tokens_floor(jsonb_build_array(jsonb_build_objec
   433, 'the floor reads only the user message, CRLF as LF and trimmed as the worker sends it: 5 199 characters, 433 (the system prompt is not embedded)');
 select is(llm_private.embedding_tokens_floor(jsonb_build_array(jsonb_build_object('role', 'user', 'content', repeat('spend rose ', 1400)),
             jsonb_build_object('role', 'assistant', 'content', 'It rose.'), jsonb_build_object('role', 'user', 'content', 'Why?'))),
-  0, 'a conversation is not embedded: no floor (the worker''s estimate stands)');
-select is(llm_private.embedding_tokens_floor('{"role": "user"}'::jsonb), 0, 'messages that are not an array: no floor, no error');
+  null::integer, 'a conversation is not embedded: no text, no floor');
+select is(llm_private.embedding_tokens_floor('{"role": "user"}'::jsonb), null::integer, 'messages that are not an array: none, and no error');
+-- (review of b11c4a8) A request the worker embeds nothing of: its embedding reserve held nothing (0 in, floor 0), on a job
+-- attempt of its choosing, and could embed any text. It is refused.
+create function pg_temp.ask_conversation(p_id text) returns bigint language plpgsql as $$
+declare
+  v bigint;
+begin
+  perform tests.act_as_app(tests.tenant_a(), tests.user_a1());
+  select e.request_pk into v from llm.enqueue_call(jsonb_build_object('request_id', p_id, 'endpoint', 'route', 'model', 'mock:small',
+    'max_output_tokens', 100, 'source_watermark', 'w1', 'response_format', 'text',
+    'messages', jsonb_build_array(jsonb_build_object('role', 'user', 'content', repeat('spend rose ', 1400)),
+                                  jsonb_build_object('role', 'assistant', 'content', 'It rose.'),
+                                  jsonb_build_object('role', 'user', 'content', repeat('and why? ', 1400))))) e;
+  perform tests.as_admin();
+  return v;
+end $$;
+select pg_temp.ask_conversation('s-conv');
+select throws_ok($$select * from tests.reserve(tests.request_pk('s-conv'), 1, 0, 30000, 'embedding')$$, '22023',
+  'the request has no question the semantic cache embeds', 'an embedding call of a conversation is refused (22023)');
+select results_eq($$select count(*)::int from llm_private.attempts where request_pk = tests.request_pk('s-conv')$$,
+  $$values (0)$$, 'nothing was reserved: the request waits for its chat reserve');
+select results_eq($$select decision, held_micros > 0 from tests.reserve(tests.request_pk('s-conv'), 1, 0)$$, $$values ('allow', true)$$,
+  'which is floored over every message (the exact cache still applies)');
 
 select * from finish();
 rollback;
