@@ -100,7 +100,7 @@ export class Metrics {
       'Rows of llm.reconciliation_drift at the last scheduled check (llm.reconciliation_status): usage counters that disagree with the ledger. Must be 0.',
       (r) => r.views?.drift_rows ?? null);
     gauge('llm_reconciliation_check_age_seconds',
-      'Seconds since the last scheduled reconciliation check completed (llm.check_reconciliation, every 5 minutes); +Inf before the first.',
+      'Seconds since the last scheduled reconciliation check started its count (llm.check_reconciliation, every 5 minutes); +Inf before the first.',
       (r) => (r.views ? (r.views.drift_check_age_seconds ?? Infinity) : null));
     gauge('llm_role_settings_drift', 'Rows of llm.role_settings_drift: session defaults a login changed for itself since the last migrate. Must be 0.',
       (r) => r.views?.role_settings_drift ?? null);

@@ -440,6 +440,8 @@ create or replace function llm.check_reconciliation()
   returns table (checked_at timestamptz, drift_rows bigint, duration_ms integer)
   language plpgsql
   set search_path = pg_catalog
+  -- Compiling the count's plan took longer than it saved: 6.8 s against 4.0 s at 10^6 calls in its two months.
+  set jit = off
 as $$
 #variable_conflict use_column
 declare

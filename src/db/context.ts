@@ -36,9 +36,14 @@ export interface TxLimits {
    * rows starved every tenant. Past it the statement fails with 55P03, transient: the job is retried later.
    */
   lockTimeoutMs?: number;
+  /**
+   * BEGIN ISOLATION LEVEL READ COMMITTED whatever the session's default: a statement that vouches for the ledger as of now
+   * (llm.check_reconciliation refuses any other level) must not inherit a default a login set for itself.
+   */
+  readCommitted?: boolean;
 }
 
-const DEFAULT_LIMITS: Required<TxLimits> = { statementTimeoutMs: 30_000, idleInTransactionTimeoutMs: 60_000, lockTimeoutMs: 5_000 };
+const DEFAULT_LIMITS: Required<Omit<TxLimits, 'readCommitted'>> = { statementTimeoutMs: 30_000, idleInTransactionTimeoutMs: 60_000, lockTimeoutMs: 5_000 };
 
 /**
  * A context token for the application: tenant, user and expiry signed with the context secret
@@ -76,9 +81,9 @@ async function onClient<T>(pool: Pool, fn: (c: PoolClient) => Promise<T>): Promi
   }
 }
 
-function inTransaction<T>(pool: Pool, prelude: (c: PoolClient) => string, fn: (c: PoolClient) => Promise<T>): Promise<T> {
+function inTransaction<T>(pool: Pool, prelude: (c: PoolClient) => string, fn: (c: PoolClient) => Promise<T>, readCommitted = false): Promise<T> {
   return onClient(pool, async (client) => {
-    await client.query(`begin; ${prelude(client)}`);
+    await client.query(`${readCommitted ? 'begin isolation level read committed' : 'begin'}; ${prelude(client)}`);
     const result = await fn(client);
     await client.query('commit');
     return result;
@@ -120,7 +125,7 @@ export function withMoney<T>(pool: Pool, ctx: RequestContext, fn: (client: PoolC
 
 /** Cross-tenant work (operator sweeps, audits): a role, no tenant context. */
 export function withRole<T>(pool: Pool, role: ActingRole, fn: (client: PoolClient) => Promise<T>, limits: TxLimits = {}): Promise<T> {
-  return inTransaction(pool, (c) => `set local role ${role}; ` + limitsSql(c, limits), fn);
+  return inTransaction(pool, (c) => `set local role ${role}; ` + limitsSql(c, limits), fn, limits.readCommitted === true);
 }
 
 /** The application (a pool logged in as llm_app): a signed token for this transaction. */

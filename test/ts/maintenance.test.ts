@@ -6,7 +6,7 @@
  */
 import { parseCrontab } from 'graphile-worker';
 import { Writable } from 'node:stream';
-import { Client } from 'pg';
+import { Client, Pool } from 'pg';
 import { maintainPartitions } from '../../src/db/migrate';
 import { createLogger } from '../../src/logger';
 import type { WorkerDeps } from '../../src/worker/deps';
@@ -34,7 +34,9 @@ test('every maintenance task is scheduled in the crontab graphile-worker parses'
   const items = parseCrontab(crontab());
   expect([...new Set(items.map((item) => item.task))].sort()).toEqual([...MAINTENANCE_TASKS].sort());
   // The reconciliation in a queue of its own: two checks never run at once (one may take minutes at scale).
-  expect(items.filter((i) => i.task === 'llm__check_reconciliation').map((i) => i.options.queueName)).toEqual(['llm_reconciliation']);
+  // And under one job key: at most one check waits behind the one running (without it, one more queued at every tick).
+  expect(items.filter((i) => i.task === 'llm__check_reconciliation').map((i) => [i.options.queueName, i.options.jobKey, i.options.jobKeyMode]))
+    .toEqual([['llm_reconciliation', 'llm__check_reconciliation', 'preserve_run_at']]);
   // The expiry sweep twice: every minute from its watermark, and daily over every hold (payload {full: true}).
   expect(items.filter((i) => i.task === 'llm__expire_holds').map((i) => [i.identifier, i.payload ?? null])).toEqual([
     ['llm__expire_holds', null], ['llm__expire_holds_full', { full: true }],
@@ -181,6 +183,17 @@ test('llm__check_reconciliation records the drift once for every worker to repor
     await stale.query('rollback');
   } finally {
     await stale.end();
+  }
+  // (second review of the check) The task begins READ COMMITTED whatever the session's default: a default of REPEATABLE
+  // READ (a login can set its own) failed every check with 25000.
+  const rr = new Pool({ connectionString: db.url('llm_worker'), max: 1, options: '-c default_transaction_isolation=repeatable\\ read' });
+  try {
+    expect((await rr.query('show default_transaction_isolation')).rows[0].default_transaction_isolation).toBe('repeatable read');
+    const before = (await admin.query('select count(*)::int as n from llm_private.reconciliation_checks')).rows[0].n;
+    await taskFor({ ...deps, pool: rr } as WorkerDeps, 'llm__check_reconciliation')({}, {} as never);
+    expect((await admin.query('select count(*)::int as n from llm_private.reconciliation_checks')).rows[0].n).toBe(before + 1);
+  } finally {
+    await rr.end();
   }
   expect(RECONCILIATION_TIMEOUT_MS).toBe(600_000);
   expect(sent.filter((t) => t.includes('llm.check_reconciliation')).length).toBe(1);
