@@ -495,7 +495,6 @@ COMMENT ON FUNCTION llm.cancel_shutoff(p_window_id bigint) IS 'Operator: cancels
 CREATE FUNCTION llm.check_reconciliation() RETURNS TABLE(checked_at timestamp with time zone, drift_rows bigint, duration_ms integer)
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog'
-    SET jit TO 'off'
     AS $$
 #variable_conflict use_column
 declare
