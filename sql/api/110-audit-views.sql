@@ -433,8 +433,9 @@ end
 $$;
 comment on function llm_private.tg_reconciliation_checks__derive() is
   'BEFORE INSERT on reconciliation_checks: the check''s time (the database clock when its count started), its count of llm.reconciliation_drift and the time that count took, whatever the writer gave; refuses a transaction that is not READ COMMITTED (25000) and an id not drawn from the identity (42501).';
--- The count runs inside the INSERT, where PostgreSQL plans no parallel workers: 6.5 s at 10^6 calls in its two months,
--- where the same count read alone took 3.7 s with them (the same CPU time on 2 cores). A count passed in would be forgeable.
+-- The count is a PL/pgSQL SELECT INTO, which PostgreSQL runs without parallel workers (it asks for at most two rows):
+-- 6.5 s at 10^6 calls in its two months, where the same count read alone took 3.7 s (with parallel workers, most likely:
+-- not the same wall time, about the same CPU on 2 cores). A count passed in by the caller would be forgeable.
 create or replace trigger _100_derive before insert on llm_private.reconciliation_checks
   for each row execute function llm_private.tg_reconciliation_checks__derive();
 
