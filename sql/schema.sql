@@ -1908,6 +1908,599 @@ ALTER FUNCTION llm.validate_payload(p_payload jsonb) OWNER TO llm_owner;
 COMMENT ON FUNCTION llm.validate_payload(p_payload jsonb) IS 'The problems with an enqueue payload, or an empty array when llm.enqueue_call would accept it.';
 
 --
+-- Name: held_amount(llm_private.limit_unit, bigint, integer, integer, llm_private.purpose); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.held_amount(p_unit llm_private.limit_unit, p_held_micros bigint, p_input_tokens_estimate integer, p_max_output_tokens integer, p_purpose llm_private.purpose) RETURNS bigint
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+  select case p_unit
+    when 'micros' then p_held_micros
+    when 'tokens' then p_input_tokens_estimate::pg_catalog.int8 + p_max_output_tokens
+    when 'calls' then case when p_purpose = 'chat' then 1::pg_catalog.int8 else 0::pg_catalog.int8 end
+    else 0::pg_catalog.int8 end
+$$;
+
+ALTER FUNCTION llm_private.held_amount(p_unit llm_private.limit_unit, p_held_micros bigint, p_input_tokens_estimate integer, p_max_output_tokens integer, p_purpose llm_private.purpose) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION held_amount(p_unit llm_private.limit_unit, p_held_micros bigint, p_input_tokens_estimate integer, p_max_output_tokens integer, p_purpose llm_private.purpose); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.held_amount(p_unit llm_private.limit_unit, p_held_micros bigint, p_input_tokens_estimate integer, p_max_output_tokens integer, p_purpose llm_private.purpose) IS 'What a held attempt holds on a meter of this unit, from its columns (held_micros, input_tokens_estimate, max_output_tokens, purpose).';
+
+--
+-- Name: new_request_id(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.new_request_id() RETURNS bigint
+    LANGUAGE sql
+    AS $$
+  select (llm_private.month_index(llm_private.now())::pg_catalog.int8 operator(pg_catalog.<<) 40)
+       operator(pg_catalog.|) (pg_catalog.nextval('llm_private.request_id_seq') operator(pg_catalog.&) 1099511627775)
+$$;
+
+ALTER FUNCTION llm_private.new_request_id() OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION new_request_id(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.new_request_id() IS 'A request id: its UTC month (month_index) in the high bits, a sequence in the low 40, so that the id routes to its month''s partition and a lookup by id prunes to one partition.';
+
+--
+-- Name: now(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.now() RETURNS timestamp with time zone
+    LANGUAGE plpgsql STABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog'
+    AS $$
+declare
+  c llm_private.clock;
+begin
+  select * into c from llm_private.clock where id;
+  return coalesce(c.frozen_at, clock_timestamp() + make_interval(secs => coalesce(c.offset_ms, 0) / 1000.0));
+end
+$$;
+
+ALTER FUNCTION llm_private.now() OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION now(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.now() IS 'The time every money and window rule uses: the current time (clock_timestamp, so a long transaction cannot keep using its start), unless the owner froze or shifted llm_private.clock.';
+
+SET default_tablespace = '';
+
+SET default_table_access_method = heap;
+
+--
+-- Name: model_prices; Type: TABLE; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TABLE llm_private.model_prices (
+    id integer NOT NULL,
+    provider text NOT NULL,
+    model text NOT NULL,
+    effective_from timestamp with time zone NOT NULL,
+    input_per_mtok_micros bigint NOT NULL,
+    cached_input_per_mtok_micros bigint NOT NULL,
+    output_per_mtok_micros bigint NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    created_by text DEFAULT CURRENT_USER NOT NULL,
+    CONSTRAINT model_prices_cached_input_per_mtok_micros_check CHECK (((cached_input_per_mtok_micros >= 0) AND (cached_input_per_mtok_micros <= '1000000000000'::bigint))),
+    CONSTRAINT model_prices_input_per_mtok_micros_check CHECK (((input_per_mtok_micros >= 0) AND (input_per_mtok_micros <= '1000000000000'::bigint))),
+    CONSTRAINT model_prices_output_per_mtok_micros_check CHECK (((output_per_mtok_micros >= 0) AND (output_per_mtok_micros <= '1000000000000'::bigint)))
+);
+
+ALTER TABLE ONLY llm_private.model_prices FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE llm_private.model_prices OWNER TO llm_owner;
+
+--
+-- Name: TABLE model_prices; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON TABLE llm_private.model_prices IS 'Prices per million tokens in micro-USD, effective from an instant. Append-only: a new price is a new row, and every attempt pins the row it was reserved at.';
+
+--
+-- Name: worst_case_micros(llm_private.model_prices, integer, integer); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.worst_case_micros(p llm_private.model_prices, p_input_tokens integer, p_output_tokens integer) RETURNS bigint
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+  select greatest(llm_private.call_cost_micros(p, p_input_tokens, 0, p_output_tokens),
+                  llm_private.call_cost_micros(p, 0, p_input_tokens, p_output_tokens))
+$$;
+
+ALTER FUNCTION llm_private.worst_case_micros(p llm_private.model_prices, p_input_tokens integer, p_output_tokens integer) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION worst_case_micros(p llm_private.model_prices, p_input_tokens integer, p_output_tokens integer); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.worst_case_micros(p llm_private.model_prices, p_input_tokens integer, p_output_tokens integer) IS 'What a reserve holds: every input token at the dearer of the two input prices (a cached price above the uncached one was charged past the hold; tenth review) and every allowed output token, rounded up once. No settle within these tokens costs more (call_cost_micros).';
+
+--
+-- Name: attempts; Type: TABLE; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TABLE llm_private.attempts (
+    tenant_id uuid NOT NULL,
+    request_pk bigint NOT NULL,
+    attempt_no smallint NOT NULL,
+    user_id uuid NOT NULL,
+    purpose llm_private.purpose DEFAULT 'chat'::llm_private.purpose NOT NULL,
+    job_attempt smallint NOT NULL,
+    state llm_private.attempt_state NOT NULL,
+    decision llm_private.decision NOT NULL,
+    reason llm_private.reason NOT NULL,
+    price_id integer,
+    input_tokens_estimate integer NOT NULL,
+    max_output_tokens integer NOT NULL,
+    held_micros bigint DEFAULT 0 NOT NULL,
+    reserved_at timestamp with time zone NOT NULL,
+    expires_at timestamp with time zone NOT NULL,
+    ended_at timestamp with time zone,
+    input_tokens integer,
+    cached_input_tokens integer,
+    output_tokens integer,
+    cost_micros bigint,
+    charged_micros bigint DEFAULT 0 NOT NULL,
+    latency_ms integer,
+    provider_status llm_private.provider_status,
+    usage_unknown boolean DEFAULT false NOT NULL,
+    late boolean DEFAULT false NOT NULL,
+    output_valid boolean,
+    pii_flagged boolean,
+    meter_ids smallint[] DEFAULT '{}'::smallint[] NOT NULL,
+    limit_id integer,
+    limit_cap bigint,
+    limit_used bigint,
+    cache_key text,
+    cache_source_pk bigint,
+    similarity real,
+    trace_id text,
+    distillation_eligible boolean,
+    distillation_reason llm_private.distill_reason,
+    fills_cache boolean DEFAULT false NOT NULL,
+    semantic_candidates integer,
+    semantic_bound_hit boolean,
+    answered_model text,
+    CONSTRAINT attempts_attempt_no_check CHECK (((attempt_no >= 1) AND (attempt_no <= 1000))),
+    CONSTRAINT attempts_cache_key_check CHECK ((length(cache_key) = 64)),
+    CONSTRAINT attempts_cached_input_tokens_check CHECK (((cached_input_tokens >= 0) AND (cached_input_tokens <= 10000000))),
+    CONSTRAINT attempts_charged_micros_check CHECK ((charged_micros >= 0)),
+    CONSTRAINT attempts_cost_micros_check CHECK ((cost_micros >= 0)),
+    CONSTRAINT attempts_held_micros_check CHECK ((held_micros >= 0)),
+    CONSTRAINT attempts_input_tokens_check CHECK (((input_tokens >= 0) AND (input_tokens <= 10000000))),
+    CONSTRAINT attempts_input_tokens_estimate_check CHECK (((input_tokens_estimate >= 0) AND (input_tokens_estimate <= 10000000))),
+    CONSTRAINT attempts_job_attempt_check CHECK (((job_attempt >= 0) AND (job_attempt <= 1000))),
+    CONSTRAINT attempts_latency_ms_check CHECK (((latency_ms >= 0) AND (latency_ms <= 86400000))),
+    CONSTRAINT attempts_max_output_tokens_check CHECK (((max_output_tokens >= 0) AND (max_output_tokens <= 1000000))),
+    CONSTRAINT attempts_meter_ids_check CHECK ((cardinality(meter_ids) <= 64)),
+    CONSTRAINT attempts_output_tokens_check CHECK (((output_tokens >= 0) AND (output_tokens <= 10000000))),
+    CONSTRAINT attempts_semantic_check CHECK ((((semantic_candidates IS NULL) = (semantic_bound_hit IS NULL)) AND ((semantic_candidates >= 0) AND (semantic_candidates <= 1000000)))),
+    CONSTRAINT attempts_similarity_check CHECK (((similarity >= ('-1'::integer)::double precision) AND (similarity <= (1)::double precision))),
+    CONSTRAINT attempts_trace_id_check CHECK ((trace_id ~ '^[0-9a-f]{32}$'::text))
+)
+PARTITION BY RANGE (request_pk);
+
+ALTER TABLE ONLY llm_private.attempts FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE llm_private.attempts OWNER TO llm_owner;
+
+--
+-- Name: TABLE attempts; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON TABLE llm_private.attempts IS 'Every reserve''s decision and what became of it (the ledger). INSERT = reserve, UPDATE = settle | release | expiry; the triggers in sql/api/*attempts* derive decisions, holds, costs, charges and consent, and move usage. No DELETE.';
+
+--
+-- Name: COLUMN attempts.job_attempt; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.attempts.job_attempt IS 'graphile-worker''s attempt number of the job that reserved (0 for calls outside a job): reserve is idempotent per (request, job attempt, purpose).';
+
+--
+-- Name: COLUMN attempts.held_micros; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.attempts.held_micros IS 'The worst case held while state = held (input estimate at the uncached price + every allowed output token).';
+
+--
+-- Name: COLUMN attempts.charged_micros; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.attempts.charged_micros IS 'What the attempt counts as spent: the real cost once settled, the full hold when expired (unknown outcome), 0 when released or refused.';
+
+--
+-- Name: COLUMN attempts.usage_unknown; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.attempts.usage_unknown IS 'The provider''s usage is unknown (timeout after sending, dropped connection, malformed body, expiry): charged the full hold.';
+
+--
+-- Name: COLUMN attempts.late; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.attempts.late IS 'Settled after it had expired or been released: the conservative charge was replaced by the real cost, once.';
+
+--
+-- Name: COLUMN attempts.meter_ids; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.attempts.meter_ids IS 'The meters this attempt counts on (its footprint, fixed at reserve): usage moves on exactly these at settle, release and expiry.';
+
+--
+-- Name: COLUMN attempts.limit_id; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.attempts.limit_id IS 'For a refusal, a cap or a fallback by a limit: the limit that decided; limit_cap and limit_used are the figures compared.';
+
+--
+-- Name: COLUMN attempts.cache_key; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.attempts.cache_key IS 'For a cache hit: the key of the entry served.';
+
+--
+-- Name: COLUMN attempts.cache_source_pk; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.attempts.cache_source_pk IS 'For a cache hit: the request whose answer was served.';
+
+--
+-- Name: COLUMN attempts.similarity; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.attempts.similarity IS 'For a semantic hit: the cosine similarity of the question''s embedding to the entry served.';
+
+--
+-- Name: COLUMN attempts.fills_cache; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.attempts.fills_cache IS 'The attempt registered the cache fill of its request''s key (single flight): its end wakes the waiters.';
+
+--
+-- Name: COLUMN attempts.semantic_candidates; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.attempts.semantic_candidates IS 'A chat reserve that ran a semantic lookup (llm.reserve_call with p_embedding, exact miss, the endpoint''s threshold set): how many cache entries of the scope it compared. NULL when no lookup ran.';
+
+--
+-- Name: COLUMN attempts.semantic_bound_hit; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.attempts.semantic_bound_hit IS 'The semantic lookup stopped at its candidate bound (settings.semantic_max_candidates, portable path): the scope held more entries, and an older match may not have been reached. NULL when no lookup ran.';
+
+--
+-- Name: COLUMN attempts.answered_model; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.attempts.answered_model IS 'Set by the settle when the provider answered with another model than the one asked for, or with a name of it priced apart (its name as the answer gave it; ? when that was not a model name); NULL otherwise. Such a call is charged its tokens at the dearest price in effect at its reserve among the asked model and the answering model''s names for the same provider; when the answering model has no price there, its cost is unknown (usage_unknown): the full hold, or its tokens at the asked price when that is more. Another model''s answer fills no cache and is not eligible for distillation.';
+
+--
+-- Name: limits; Type: TABLE; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TABLE llm_private.limits (
+    id integer NOT NULL,
+    meter_id smallint NOT NULL,
+    tenant_id uuid,
+    user_id uuid,
+    cap bigint NOT NULL,
+    kind llm_private.limit_kind DEFAULT 'hard'::llm_private.limit_kind NOT NULL,
+    action llm_private.limit_action DEFAULT 'block'::llm_private.limit_action NOT NULL,
+    min_output_tokens integer DEFAULT 16 NOT NULL,
+    trips_shutoff boolean DEFAULT false NOT NULL,
+    alert_pcts smallint[] DEFAULT '{80,95,100}'::smallint[] NOT NULL,
+    pressure_pct smallint,
+    pressure_model text,
+    valid_from timestamp with time zone DEFAULT '-infinity'::timestamp with time zone NOT NULL,
+    valid_until timestamp with time zone DEFAULT 'infinity'::timestamp with time zone NOT NULL,
+    note text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    created_by text DEFAULT CURRENT_USER NOT NULL,
+    CONSTRAINT limits_alert_pcts_check CHECK (((cardinality(alert_pcts) <= 10) AND (0 < ALL (alert_pcts)) AND (1000 >= ALL (alert_pcts)))),
+    CONSTRAINT limits_cap_check CHECK (((cap >= 0) AND (cap <= '1000000000000000'::bigint))),
+    CONSTRAINT limits_check CHECK (((user_id IS NULL) OR (tenant_id IS NOT NULL))),
+    CONSTRAINT limits_check1 CHECK ((valid_from <= valid_until)),
+    CONSTRAINT limits_check2 CHECK (((pressure_model IS NULL) OR (pressure_pct IS NOT NULL))),
+    CONSTRAINT limits_min_output_tokens_check CHECK (((min_output_tokens >= 1) AND (min_output_tokens <= 100000))),
+    CONSTRAINT limits_note_check CHECK ((length(note) <= 500)),
+    CONSTRAINT limits_pressure_model_check CHECK ((pressure_model ~ '^[a-z0-9_-]{1,40}:[^\s\x01-\x1f]{1,200}$'::text)),
+    CONSTRAINT limits_pressure_pct_check CHECK (((pressure_pct >= 1) AND (pressure_pct <= 100)))
+);
+
+ALTER TABLE ONLY llm_private.limits FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE llm_private.limits OWNER TO llm_owner;
+
+--
+-- Name: TABLE limits; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON TABLE llm_private.limits IS 'Caps on meters. For each meter, the most specific limit valid now applies to a call: a user''s over a tenant''s over everyone''s, and among those a temporary one (finite valid_until) over a permanent one, then the newest. Rows are never updated in place except to end them (valid_until).';
+
+--
+-- Name: COLUMN limits.kind; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.limits.kind IS 'hard: refuse (or shape) a call that does not fit; soft: never refuse, only alert.';
+
+--
+-- Name: COLUMN limits.action; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.limits.action IS 'For hard micro-USD limits of scope request or budget_scope: block, cap (lower max output tokens to fit, at least min_output_tokens), or fallback (a cheaper model of the chain that fits).';
+
+--
+-- Name: COLUMN limits.trips_shutoff; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.limits.trips_shutoff IS 'When spent crosses the cap at settle, open a shutoff window for the limit''s subject until the period ends.';
+
+--
+-- Name: COLUMN limits.alert_pcts; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.limits.alert_pcts IS 'Percentages of the cap whose crossing records an alert once per period (and pg_notify on llm_limit_alert).';
+
+--
+-- Name: COLUMN limits.pressure_pct; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.limits.pressure_pct IS 'Budget pressure: above this share of the cap, reserve prefers pressure_model (or the first model of the fallback chain): decision fallback / budget_pressure.';
+
+--
+-- Name: meters; Type: TABLE; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TABLE llm_private.meters (
+    id smallint NOT NULL,
+    name text NOT NULL,
+    tenant_id uuid,
+    scope llm_private.limit_scope NOT NULL,
+    "window" llm_private.limit_window NOT NULL,
+    unit llm_private.limit_unit NOT NULL,
+    provider text,
+    model text,
+    endpoint llm_private.endpoint,
+    shards smallint DEFAULT 1 NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    created_by text DEFAULT CURRENT_USER NOT NULL,
+    disabled_at timestamp with time zone,
+    CONSTRAINT meters_check CHECK (((scope = 'request'::llm_private.limit_scope) = ("window" = 'request'::llm_private.limit_window))),
+    CONSTRAINT meters_check1 CHECK (((scope = 'budget_scope'::llm_private.limit_scope) = ("window" = 'budget_scope'::llm_private.limit_window))),
+    CONSTRAINT meters_check2 CHECK (((unit <> 'elapsed_ms'::llm_private.limit_unit) OR ("window" = 'budget_scope'::llm_private.limit_window))),
+    CONSTRAINT meters_check3 CHECK (((shards = 1) OR (scope = ANY (ARRAY['global'::llm_private.limit_scope, 'tenant'::llm_private.limit_scope])))),
+    CONSTRAINT meters_check4 CHECK (((model IS NULL) OR (provider IS NOT NULL))),
+    CONSTRAINT meters_model_check CHECK (((length(model) >= 1) AND (length(model) <= 200))),
+    CONSTRAINT meters_name_check CHECK ((name ~ '^[a-z][a-z0-9_]{0,59}$'::text)),
+    CONSTRAINT meters_provider_check CHECK ((provider ~ '^[a-z0-9_-]{1,40}$'::text)),
+    CONSTRAINT meters_request_window_micros CHECK ((("window" <> 'request'::llm_private.limit_window) OR (unit = 'micros'::llm_private.limit_unit))),
+    CONSTRAINT meters_shards_check CHECK (((shards >= 1) AND (shards <= 64)))
+);
+
+ALTER TABLE ONLY llm_private.meters FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE llm_private.meters OWNER TO llm_owner;
+
+--
+-- Name: TABLE meters; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON TABLE llm_private.meters IS 'What the limit engine counts: a scope (whose calls), a window (over which period, UTC), a unit, optional filters (provider, model, endpoint) and, for shared scopes, escrow shards. A meter applies to a call when its filters match and a limit row exists for the call''s subject.';
+
+--
+-- Name: COLUMN meters.tenant_id; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.meters.tenant_id IS 'A meter of one tenant only; NULL = every tenant.';
+
+--
+-- Name: COLUMN meters.shards; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.meters.shards IS 'Escrow: the cap is split into this many quotas (rebalanced on demand, never over the cap in total) so that no single row is written by every call of a tenant or of everyone.';
+
+--
+-- Name: COLUMN meters.disabled_at; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.meters.disabled_at IS 'From this instant new calls no longer count on the meter (meters are never deleted: attempts refer to them).';
+
+--
+-- Name: CONSTRAINT meters_request_window_micros ON meters; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON CONSTRAINT meters_request_window_micros ON llm_private.meters IS 'A per-request meter counts micro-USD only (tokens and calls per request are bounded by max_output_tokens and max_attempts_per_request).';
+
+--
+-- Name: requests; Type: TABLE; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TABLE llm_private.requests (
+    tenant_id uuid NOT NULL,
+    id bigint DEFAULT llm_private.new_request_id() NOT NULL,
+    user_id uuid NOT NULL,
+    request_id text NOT NULL,
+    endpoint llm_private.endpoint NOT NULL,
+    state llm_private.request_state DEFAULT 'queued'::llm_private.request_state NOT NULL,
+    reason llm_private.reason,
+    fingerprint bytea NOT NULL,
+    budget_scope text,
+    job_id bigint,
+    created_at timestamp with time zone NOT NULL,
+    finished_at timestamp with time zone,
+    CONSTRAINT requests_budget_scope_check CHECK (((length(budget_scope) >= 1) AND (length(budget_scope) <= 200))),
+    CONSTRAINT requests_check CHECK (((state = ANY (ARRAY['queued'::llm_private.request_state, 'running'::llm_private.request_state])) = (finished_at IS NULL))),
+    CONSTRAINT requests_fingerprint_check CHECK ((octet_length(fingerprint) = 32)),
+    CONSTRAINT requests_request_id_check CHECK (((length(request_id) >= 1) AND (length(request_id) <= 200)))
+)
+PARTITION BY RANGE (id);
+
+ALTER TABLE ONLY llm_private.requests FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE llm_private.requests OWNER TO llm_owner;
+
+--
+-- Name: TABLE requests; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON TABLE llm_private.requests IS 'Request claims: one per (tenant, request_id, endpoint), made at enqueue; state queued -> running -> done | refused | failed | cancelled. Partitioned by the month in its id.';
+
+--
+-- Name: COLUMN requests.fingerprint; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.requests.fingerprint IS 'sha256 of the user and every parameter of the payload (messages, model, limits, watermark, format, scope), length-prefixed: the same key with another fingerprint is refused at enqueue.';
+
+--
+-- Name: COLUMN requests.job_id; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.requests.job_id IS 'The graphile-worker job that runs it, set once by llm_queue.add_request_job.';
+
+--
+-- Name: calls; Type: VIEW; Schema: llm; Owner: llm_owner
+--
+
+CREATE VIEW llm.calls WITH (security_invoker='true') AS
+ SELECT a.tenant_id,
+    a.user_id,
+    q.request_id,
+    (q.endpoint)::text AS endpoint,
+    a.request_pk,
+    a.attempt_no,
+    (a.purpose)::text AS purpose,
+    a.job_attempt,
+    (a.decision)::text AS decision,
+        CASE
+            WHEN (a.reason = 'limit'::llm_private.reason) THEN COALESCE(m.name, 'cost_ceiling'::text)
+            ELSE (a.reason)::text
+        END AS reason,
+    (a.state)::text AS state,
+    ((pr.provider || ':'::text) || pr.model) AS model_ref,
+    a.answered_model,
+    a.input_tokens_estimate,
+    a.max_output_tokens,
+    a.held_micros,
+    a.cost_micros,
+    a.charged_micros,
+    GREATEST((COALESCE(a.cost_micros, (0)::bigint) - a.held_micros), (0)::bigint) AS overrun_micros,
+    a.usage_unknown,
+    a.late,
+    a.input_tokens,
+    a.cached_input_tokens,
+    a.output_tokens,
+    a.latency_ms,
+    (a.provider_status)::text AS provider_status,
+    a.limit_id,
+    a.limit_cap,
+    a.limit_used,
+    lx.unit AS limit_unit,
+        CASE
+            WHEN (lx.unit <> 'elapsed_ms'::text) THEN llm_private.held_amount((lx.unit)::llm_private.limit_unit, wc.worst_case_micros, a.input_tokens_estimate, a.max_output_tokens, a.purpose)
+            ELSE NULL::bigint
+        END AS limit_asked,
+    wc.worst_case_micros,
+    a.cache_source_pk,
+    a.similarity,
+    a.semantic_candidates,
+    a.semantic_bound_hit,
+    a.distillation_eligible,
+    (a.distillation_reason)::text AS distillation_reason,
+    a.reserved_at,
+    a.expires_at,
+    a.ended_at AS settled_at,
+    a.trace_id,
+    q.budget_scope,
+    ( SELECT array_agg(mm.name ORDER BY mm.id) AS array_agg
+           FROM llm_private.meters mm
+          WHERE (mm.id = ANY (a.meter_ids))) AS meters
+   FROM ((((((llm_private.attempts a
+     JOIN llm_private.requests q ON (((q.tenant_id = a.tenant_id) AND (q.id = a.request_pk))))
+     LEFT JOIN llm_private.model_prices pr ON ((pr.id = a.price_id)))
+     LEFT JOIN llm_private.limits li ON ((li.id = a.limit_id)))
+     LEFT JOIN llm_private.meters m ON ((m.id = li.meter_id)))
+     CROSS JOIN LATERAL ( SELECT
+                CASE
+                    WHEN ((a.state = 'refused'::llm_private.attempt_state) AND (pr.id IS NOT NULL)) THEN llm_private.worst_case_micros(pr.*, a.input_tokens_estimate, a.max_output_tokens)
+                    ELSE a.held_micros
+                END AS worst_case_micros) wc)
+     CROSS JOIN LATERAL ( SELECT COALESCE((m.unit)::text,
+                CASE
+                    WHEN ((a.reason = 'limit'::llm_private.reason) AND (a.limit_id IS NULL)) THEN 'micros'::text
+                    ELSE NULL::text
+                END) AS unit) lx);
+
+ALTER TABLE llm.calls OWNER TO llm_owner;
+
+--
+-- Name: VIEW calls; Type: COMMENT; Schema: llm; Owner: llm_owner
+--
+
+COMMENT ON VIEW llm.calls IS 'Every attempt (reserve): its decision and the figures compared, the hold, and what it was charged (overrun = cost above the hold; usage_unknown = the cost is not known: charged the full hold, or, for another model''s answer without a price here, its tokens at model_ref''s price when that is more; late = corrected after expiry or release; answered_model = the name the provider answered with when it was not model_ref''s and it is another model, or a snapshot priced apart: charged at the dearest of the prices). purpose embedding = the semantic cache''s embedding call; a semantic hit has similarity and cache_source_pk; semantic_candidates and semantic_bound_hit say what the lookup compared (bound_hit: the scope held more entries than the bound). meters = the meters the call was held and charged on (its footprint, in meter id order; NULL when it held nothing: refused, cached), i.e. the limits it was checked against and fitted. max_output_tokens = the max output granted, or for a call refused by a limit the max output it asked (held_micros and charged_micros stay 0); worst_case_micros = what was held, or for that refusal what it would have held. limit_unit = the unit of the limit that decided (micros, tokens, calls, elapsed_ms); limit_asked = what the call asked of it in that unit (the worst case in micros, input estimate + max output in tokens, 1 call; NULL for elapsed_ms), the amount compared: limit_used + limit_asked > limit_cap refused it.';
+
+--
+-- Name: open_holds; Type: VIEW; Schema: llm; Owner: llm_owner
+--
+
+CREATE VIEW llm.open_holds WITH (security_invoker='true') AS
+ SELECT c.tenant_id,
+    c.user_id,
+    c.request_id,
+    c.endpoint,
+    c.attempt_no,
+    c.model_ref,
+    c.held_micros,
+    c.reserved_at,
+    c.expires_at,
+    (c.expires_at <= llm_private.now()) AS overdue
+   FROM llm.calls c
+  WHERE (c.state = 'held'::text);
+
+ALTER TABLE llm.open_holds OWNER TO llm_owner;
+
+--
+-- Name: VIEW open_holds; Type: COMMENT; Schema: llm; Owner: llm_owner
+--
+
+COMMENT ON VIEW llm.open_holds IS 'Holds not yet settled, released or expired; overdue = past their expiry (the sweep charges them).';
+
+--
+-- Name: watched_open_holds(uuid, integer); Type: FUNCTION; Schema: llm; Owner: llm_owner
+--
+
+CREATE FUNCTION llm.watched_open_holds(p_tenant_id uuid DEFAULT NULL::uuid, p_limit integer DEFAULT 200) RETURNS SETOF llm.open_holds
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog'
+    AS $_$
+declare
+  v_from timestamptz := llm_private.watched_holds_from();
+begin
+  if p_limit is null or p_limit not between 1 and 10000 then perform llm_private.require_range('p_limit', p_limit, 1, 10000); end if;
+  -- Parameters of a one-shot plan, as in llm.open_hold_counts: planned with their values, so the BRIN is chosen.
+  return query execute
+    'select h.* from llm.open_holds h where h.expires_at > $1 and ($2::uuid is null or h.tenant_id = $2)
+      order by h.expires_at, h.request_id limit $3' using v_from, p_tenant_id, p_limit;
+end
+$_$;
+
+ALTER FUNCTION llm.watched_open_holds(p_tenant_id uuid, p_limit integer) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION watched_open_holds(p_tenant_id uuid, p_limit integer); Type: COMMENT; Schema: llm; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm.watched_open_holds(p_tenant_id uuid, p_limit integer) IS 'For the dashboard and Grafana: the rows of llm.open_holds (of one tenant, or all) that the expiry sweep watches, expiring after its watermark less an hour, soonest first, at most p_limit (1..10 000), read through the expires_at BRIN instead of every attempt. llm.open_holds lists every one (also a hold committed after the sweep had passed its expiry).';
+
+--
 -- Name: drop_expired_partitions(); Type: FUNCTION; Schema: llm_maint; Owner: llm_owner
 --
 
@@ -2127,10 +2720,6 @@ ALTER FUNCTION llm_maint.summarize_ended_months() OWNER TO llm_owner;
 --
 
 COMMENT ON FUNCTION llm_maint.summarize_ended_months() IS 'Summarises the BRIN indexes of the ledger''s partitions of months that have ended and of its DEFAULT partitions, their last partial block range included (VACUUM leaves it), so that a filter on another month reads none of their blocks. Owner only (npm run maintain-partitions, daily; npm run migrate); a partition a vacuum holds, or that retention dropped meanwhile, is skipped until the next run. Returns the block ranges summarised.';
-
-SET default_tablespace = '';
-
-SET default_table_access_method = heap;
 
 --
 -- Name: shutoff_windows; Type: TABLE; Schema: llm_private; Owner: llm_owner
@@ -2540,35 +3129,6 @@ ALTER FUNCTION llm_private.cache_policy(p_tenant_id uuid, p_user_id uuid, p_endp
 COMMENT ON FUNCTION llm_private.cache_policy(p_tenant_id uuid, p_user_id uuid, p_endpoint text, OUT owner_user_id uuid, OUT shared boolean, OUT semantic_threshold real, OUT embedding_model text) IS 'The cache scope and semantic settings of a (tenant, user, endpoint), from llm_private.endpoint_settings (the tenant''s row, else the endpoint''s default row): owner_user_id is the user, or the nil uuid when the tenant shares the endpoint''s cache; semantic_threshold NULL = semantic cache off; embedding_model = provider:model of the embedding call.';
 
 --
--- Name: model_prices; Type: TABLE; Schema: llm_private; Owner: llm_owner
---
-
-CREATE TABLE llm_private.model_prices (
-    id integer NOT NULL,
-    provider text NOT NULL,
-    model text NOT NULL,
-    effective_from timestamp with time zone NOT NULL,
-    input_per_mtok_micros bigint NOT NULL,
-    cached_input_per_mtok_micros bigint NOT NULL,
-    output_per_mtok_micros bigint NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    created_by text DEFAULT CURRENT_USER NOT NULL,
-    CONSTRAINT model_prices_cached_input_per_mtok_micros_check CHECK (((cached_input_per_mtok_micros >= 0) AND (cached_input_per_mtok_micros <= '1000000000000'::bigint))),
-    CONSTRAINT model_prices_input_per_mtok_micros_check CHECK (((input_per_mtok_micros >= 0) AND (input_per_mtok_micros <= '1000000000000'::bigint))),
-    CONSTRAINT model_prices_output_per_mtok_micros_check CHECK (((output_per_mtok_micros >= 0) AND (output_per_mtok_micros <= '1000000000000'::bigint)))
-);
-
-ALTER TABLE ONLY llm_private.model_prices FORCE ROW LEVEL SECURITY;
-
-ALTER TABLE llm_private.model_prices OWNER TO llm_owner;
-
---
--- Name: TABLE model_prices; Type: COMMENT; Schema: llm_private; Owner: llm_owner
---
-
-COMMENT ON TABLE llm_private.model_prices IS 'Prices per million tokens in micro-USD, effective from an instant. Append-only: a new price is a new row, and every attempt pins the row it was reserved at.';
-
---
 -- Name: call_cost_micros(llm_private.model_prices, integer, integer, integer); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
 --
 
@@ -2587,165 +3147,6 @@ ALTER FUNCTION llm_private.call_cost_micros(p llm_private.model_prices, p_input_
 --
 
 COMMENT ON FUNCTION llm_private.call_cost_micros(p llm_private.model_prices, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer) IS 'The cost of a call at a price row: uncached input, cached input and output tokens at their prices, summed, rounded up once.';
-
---
--- Name: attempts; Type: TABLE; Schema: llm_private; Owner: llm_owner
---
-
-CREATE TABLE llm_private.attempts (
-    tenant_id uuid NOT NULL,
-    request_pk bigint NOT NULL,
-    attempt_no smallint NOT NULL,
-    user_id uuid NOT NULL,
-    purpose llm_private.purpose DEFAULT 'chat'::llm_private.purpose NOT NULL,
-    job_attempt smallint NOT NULL,
-    state llm_private.attempt_state NOT NULL,
-    decision llm_private.decision NOT NULL,
-    reason llm_private.reason NOT NULL,
-    price_id integer,
-    input_tokens_estimate integer NOT NULL,
-    max_output_tokens integer NOT NULL,
-    held_micros bigint DEFAULT 0 NOT NULL,
-    reserved_at timestamp with time zone NOT NULL,
-    expires_at timestamp with time zone NOT NULL,
-    ended_at timestamp with time zone,
-    input_tokens integer,
-    cached_input_tokens integer,
-    output_tokens integer,
-    cost_micros bigint,
-    charged_micros bigint DEFAULT 0 NOT NULL,
-    latency_ms integer,
-    provider_status llm_private.provider_status,
-    usage_unknown boolean DEFAULT false NOT NULL,
-    late boolean DEFAULT false NOT NULL,
-    output_valid boolean,
-    pii_flagged boolean,
-    meter_ids smallint[] DEFAULT '{}'::smallint[] NOT NULL,
-    limit_id integer,
-    limit_cap bigint,
-    limit_used bigint,
-    cache_key text,
-    cache_source_pk bigint,
-    similarity real,
-    trace_id text,
-    distillation_eligible boolean,
-    distillation_reason llm_private.distill_reason,
-    fills_cache boolean DEFAULT false NOT NULL,
-    semantic_candidates integer,
-    semantic_bound_hit boolean,
-    answered_model text,
-    CONSTRAINT attempts_attempt_no_check CHECK (((attempt_no >= 1) AND (attempt_no <= 1000))),
-    CONSTRAINT attempts_cache_key_check CHECK ((length(cache_key) = 64)),
-    CONSTRAINT attempts_cached_input_tokens_check CHECK (((cached_input_tokens >= 0) AND (cached_input_tokens <= 10000000))),
-    CONSTRAINT attempts_charged_micros_check CHECK ((charged_micros >= 0)),
-    CONSTRAINT attempts_cost_micros_check CHECK ((cost_micros >= 0)),
-    CONSTRAINT attempts_held_micros_check CHECK ((held_micros >= 0)),
-    CONSTRAINT attempts_input_tokens_check CHECK (((input_tokens >= 0) AND (input_tokens <= 10000000))),
-    CONSTRAINT attempts_input_tokens_estimate_check CHECK (((input_tokens_estimate >= 0) AND (input_tokens_estimate <= 10000000))),
-    CONSTRAINT attempts_job_attempt_check CHECK (((job_attempt >= 0) AND (job_attempt <= 1000))),
-    CONSTRAINT attempts_latency_ms_check CHECK (((latency_ms >= 0) AND (latency_ms <= 86400000))),
-    CONSTRAINT attempts_max_output_tokens_check CHECK (((max_output_tokens >= 0) AND (max_output_tokens <= 1000000))),
-    CONSTRAINT attempts_meter_ids_check CHECK ((cardinality(meter_ids) <= 64)),
-    CONSTRAINT attempts_output_tokens_check CHECK (((output_tokens >= 0) AND (output_tokens <= 10000000))),
-    CONSTRAINT attempts_semantic_check CHECK ((((semantic_candidates IS NULL) = (semantic_bound_hit IS NULL)) AND ((semantic_candidates >= 0) AND (semantic_candidates <= 1000000)))),
-    CONSTRAINT attempts_similarity_check CHECK (((similarity >= ('-1'::integer)::double precision) AND (similarity <= (1)::double precision))),
-    CONSTRAINT attempts_trace_id_check CHECK ((trace_id ~ '^[0-9a-f]{32}$'::text))
-)
-PARTITION BY RANGE (request_pk);
-
-ALTER TABLE ONLY llm_private.attempts FORCE ROW LEVEL SECURITY;
-
-ALTER TABLE llm_private.attempts OWNER TO llm_owner;
-
---
--- Name: TABLE attempts; Type: COMMENT; Schema: llm_private; Owner: llm_owner
---
-
-COMMENT ON TABLE llm_private.attempts IS 'Every reserve''s decision and what became of it (the ledger). INSERT = reserve, UPDATE = settle | release | expiry; the triggers in sql/api/*attempts* derive decisions, holds, costs, charges and consent, and move usage. No DELETE.';
-
---
--- Name: COLUMN attempts.job_attempt; Type: COMMENT; Schema: llm_private; Owner: llm_owner
---
-
-COMMENT ON COLUMN llm_private.attempts.job_attempt IS 'graphile-worker''s attempt number of the job that reserved (0 for calls outside a job): reserve is idempotent per (request, job attempt, purpose).';
-
---
--- Name: COLUMN attempts.held_micros; Type: COMMENT; Schema: llm_private; Owner: llm_owner
---
-
-COMMENT ON COLUMN llm_private.attempts.held_micros IS 'The worst case held while state = held (input estimate at the uncached price + every allowed output token).';
-
---
--- Name: COLUMN attempts.charged_micros; Type: COMMENT; Schema: llm_private; Owner: llm_owner
---
-
-COMMENT ON COLUMN llm_private.attempts.charged_micros IS 'What the attempt counts as spent: the real cost once settled, the full hold when expired (unknown outcome), 0 when released or refused.';
-
---
--- Name: COLUMN attempts.usage_unknown; Type: COMMENT; Schema: llm_private; Owner: llm_owner
---
-
-COMMENT ON COLUMN llm_private.attempts.usage_unknown IS 'The provider''s usage is unknown (timeout after sending, dropped connection, malformed body, expiry): charged the full hold.';
-
---
--- Name: COLUMN attempts.late; Type: COMMENT; Schema: llm_private; Owner: llm_owner
---
-
-COMMENT ON COLUMN llm_private.attempts.late IS 'Settled after it had expired or been released: the conservative charge was replaced by the real cost, once.';
-
---
--- Name: COLUMN attempts.meter_ids; Type: COMMENT; Schema: llm_private; Owner: llm_owner
---
-
-COMMENT ON COLUMN llm_private.attempts.meter_ids IS 'The meters this attempt counts on (its footprint, fixed at reserve): usage moves on exactly these at settle, release and expiry.';
-
---
--- Name: COLUMN attempts.limit_id; Type: COMMENT; Schema: llm_private; Owner: llm_owner
---
-
-COMMENT ON COLUMN llm_private.attempts.limit_id IS 'For a refusal, a cap or a fallback by a limit: the limit that decided; limit_cap and limit_used are the figures compared.';
-
---
--- Name: COLUMN attempts.cache_key; Type: COMMENT; Schema: llm_private; Owner: llm_owner
---
-
-COMMENT ON COLUMN llm_private.attempts.cache_key IS 'For a cache hit: the key of the entry served.';
-
---
--- Name: COLUMN attempts.cache_source_pk; Type: COMMENT; Schema: llm_private; Owner: llm_owner
---
-
-COMMENT ON COLUMN llm_private.attempts.cache_source_pk IS 'For a cache hit: the request whose answer was served.';
-
---
--- Name: COLUMN attempts.similarity; Type: COMMENT; Schema: llm_private; Owner: llm_owner
---
-
-COMMENT ON COLUMN llm_private.attempts.similarity IS 'For a semantic hit: the cosine similarity of the question''s embedding to the entry served.';
-
---
--- Name: COLUMN attempts.fills_cache; Type: COMMENT; Schema: llm_private; Owner: llm_owner
---
-
-COMMENT ON COLUMN llm_private.attempts.fills_cache IS 'The attempt registered the cache fill of its request''s key (single flight): its end wakes the waiters.';
-
---
--- Name: COLUMN attempts.semantic_candidates; Type: COMMENT; Schema: llm_private; Owner: llm_owner
---
-
-COMMENT ON COLUMN llm_private.attempts.semantic_candidates IS 'A chat reserve that ran a semantic lookup (llm.reserve_call with p_embedding, exact miss, the endpoint''s threshold set): how many cache entries of the scope it compared. NULL when no lookup ran.';
-
---
--- Name: COLUMN attempts.semantic_bound_hit; Type: COMMENT; Schema: llm_private; Owner: llm_owner
---
-
-COMMENT ON COLUMN llm_private.attempts.semantic_bound_hit IS 'The semantic lookup stopped at its candidate bound (settings.semantic_max_candidates, portable path): the scope held more entries, and an older match may not have been reached. NULL when no lookup ran.';
-
---
--- Name: COLUMN attempts.answered_model; Type: COMMENT; Schema: llm_private; Owner: llm_owner
---
-
-COMMENT ON COLUMN llm_private.attempts.answered_model IS 'Set by the settle when the provider answered with another model than the one asked for, or with a name of it priced apart (its name as the answer gave it; ? when that was not a model name); NULL otherwise. Such a call is charged its tokens at the dearest price in effect at its reserve among the asked model and the answering model''s names for the same provider; when the answering model has no price there, its cost is unknown (usage_unknown): the full hold, or its tokens at the asked price when that is more. Another model''s answer fills no cache and is not eligible for distillation.';
 
 --
 -- Name: charged_amount(llm_private.limit_unit, llm_private.attempts); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
@@ -3147,28 +3548,6 @@ ALTER FUNCTION llm_private.held_amount(p_unit llm_private.limit_unit, a llm_priv
 COMMENT ON FUNCTION llm_private.held_amount(p_unit llm_private.limit_unit, a llm_private.attempts) IS 'What a held attempt holds on a meter of this unit.';
 
 --
--- Name: held_amount(llm_private.limit_unit, bigint, integer, integer, llm_private.purpose); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
---
-
-CREATE FUNCTION llm_private.held_amount(p_unit llm_private.limit_unit, p_held_micros bigint, p_input_tokens_estimate integer, p_max_output_tokens integer, p_purpose llm_private.purpose) RETURNS bigint
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    AS $$
-  select case p_unit
-    when 'micros' then p_held_micros
-    when 'tokens' then p_input_tokens_estimate::pg_catalog.int8 + p_max_output_tokens
-    when 'calls' then case when p_purpose = 'chat' then 1::pg_catalog.int8 else 0::pg_catalog.int8 end
-    else 0::pg_catalog.int8 end
-$$;
-
-ALTER FUNCTION llm_private.held_amount(p_unit llm_private.limit_unit, p_held_micros bigint, p_input_tokens_estimate integer, p_max_output_tokens integer, p_purpose llm_private.purpose) OWNER TO llm_owner;
-
---
--- Name: FUNCTION held_amount(p_unit llm_private.limit_unit, p_held_micros bigint, p_input_tokens_estimate integer, p_max_output_tokens integer, p_purpose llm_private.purpose); Type: COMMENT; Schema: llm_private; Owner: llm_owner
---
-
-COMMENT ON FUNCTION llm_private.held_amount(p_unit llm_private.limit_unit, p_held_micros bigint, p_input_tokens_estimate integer, p_max_output_tokens integer, p_purpose llm_private.purpose) IS 'What a held attempt holds on a meter of this unit, from its columns (held_micros, input_tokens_estimate, max_output_tokens, purpose).';
-
---
 -- Name: hmac_pads(bytea); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
 --
 
@@ -3277,79 +3656,6 @@ ALTER FUNCTION llm_private.is_asked_model(p_asked text, p_answered text) OWNER T
 --
 
 COMMENT ON FUNCTION llm_private.is_asked_model(p_asked text, p_answered text) IS 'Whether an answer''s model name is the asked model''s own, case aside: the name, with or without :latest or -latest, or a dated snapshot (name-2024-08-06, name-0613, name-20241022; name-latest as name-<date>); the bare name of an asked org/name; never a name under another organisation prefix.';
-
---
--- Name: limits; Type: TABLE; Schema: llm_private; Owner: llm_owner
---
-
-CREATE TABLE llm_private.limits (
-    id integer NOT NULL,
-    meter_id smallint NOT NULL,
-    tenant_id uuid,
-    user_id uuid,
-    cap bigint NOT NULL,
-    kind llm_private.limit_kind DEFAULT 'hard'::llm_private.limit_kind NOT NULL,
-    action llm_private.limit_action DEFAULT 'block'::llm_private.limit_action NOT NULL,
-    min_output_tokens integer DEFAULT 16 NOT NULL,
-    trips_shutoff boolean DEFAULT false NOT NULL,
-    alert_pcts smallint[] DEFAULT '{80,95,100}'::smallint[] NOT NULL,
-    pressure_pct smallint,
-    pressure_model text,
-    valid_from timestamp with time zone DEFAULT '-infinity'::timestamp with time zone NOT NULL,
-    valid_until timestamp with time zone DEFAULT 'infinity'::timestamp with time zone NOT NULL,
-    note text,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    created_by text DEFAULT CURRENT_USER NOT NULL,
-    CONSTRAINT limits_alert_pcts_check CHECK (((cardinality(alert_pcts) <= 10) AND (0 < ALL (alert_pcts)) AND (1000 >= ALL (alert_pcts)))),
-    CONSTRAINT limits_cap_check CHECK (((cap >= 0) AND (cap <= '1000000000000000'::bigint))),
-    CONSTRAINT limits_check CHECK (((user_id IS NULL) OR (tenant_id IS NOT NULL))),
-    CONSTRAINT limits_check1 CHECK ((valid_from <= valid_until)),
-    CONSTRAINT limits_check2 CHECK (((pressure_model IS NULL) OR (pressure_pct IS NOT NULL))),
-    CONSTRAINT limits_min_output_tokens_check CHECK (((min_output_tokens >= 1) AND (min_output_tokens <= 100000))),
-    CONSTRAINT limits_note_check CHECK ((length(note) <= 500)),
-    CONSTRAINT limits_pressure_model_check CHECK ((pressure_model ~ '^[a-z0-9_-]{1,40}:[^\s\x01-\x1f]{1,200}$'::text)),
-    CONSTRAINT limits_pressure_pct_check CHECK (((pressure_pct >= 1) AND (pressure_pct <= 100)))
-);
-
-ALTER TABLE ONLY llm_private.limits FORCE ROW LEVEL SECURITY;
-
-ALTER TABLE llm_private.limits OWNER TO llm_owner;
-
---
--- Name: TABLE limits; Type: COMMENT; Schema: llm_private; Owner: llm_owner
---
-
-COMMENT ON TABLE llm_private.limits IS 'Caps on meters. For each meter, the most specific limit valid now applies to a call: a user''s over a tenant''s over everyone''s, and among those a temporary one (finite valid_until) over a permanent one, then the newest. Rows are never updated in place except to end them (valid_until).';
-
---
--- Name: COLUMN limits.kind; Type: COMMENT; Schema: llm_private; Owner: llm_owner
---
-
-COMMENT ON COLUMN llm_private.limits.kind IS 'hard: refuse (or shape) a call that does not fit; soft: never refuse, only alert.';
-
---
--- Name: COLUMN limits.action; Type: COMMENT; Schema: llm_private; Owner: llm_owner
---
-
-COMMENT ON COLUMN llm_private.limits.action IS 'For hard micro-USD limits of scope request or budget_scope: block, cap (lower max output tokens to fit, at least min_output_tokens), or fallback (a cheaper model of the chain that fits).';
-
---
--- Name: COLUMN limits.trips_shutoff; Type: COMMENT; Schema: llm_private; Owner: llm_owner
---
-
-COMMENT ON COLUMN llm_private.limits.trips_shutoff IS 'When spent crosses the cap at settle, open a shutoff window for the limit''s subject until the period ends.';
-
---
--- Name: COLUMN limits.alert_pcts; Type: COMMENT; Schema: llm_private; Owner: llm_owner
---
-
-COMMENT ON COLUMN llm_private.limits.alert_pcts IS 'Percentages of the cap whose crossing records an alert once per period (and pg_notify on llm_limit_alert).';
-
---
--- Name: COLUMN limits.pressure_pct; Type: COMMENT; Schema: llm_private; Owner: llm_owner
---
-
-COMMENT ON COLUMN llm_private.limits.pressure_pct IS 'Budget pressure: above this share of the cap, reserve prefers pressure_model (or the first model of the fallback chain): decision fallback / budget_pressure.';
 
 --
 -- Name: limit_in_effect(smallint, uuid, uuid, timestamp with time zone); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
@@ -3624,25 +3930,6 @@ ALTER FUNCTION llm_private.month_start(p_month_index integer) OWNER TO llm_owner
 COMMENT ON FUNCTION llm_private.month_start(p_month_index integer) IS 'The first instant (UTC) of a month index.';
 
 --
--- Name: new_request_id(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
---
-
-CREATE FUNCTION llm_private.new_request_id() RETURNS bigint
-    LANGUAGE sql
-    AS $$
-  select (llm_private.month_index(llm_private.now())::pg_catalog.int8 operator(pg_catalog.<<) 40)
-       operator(pg_catalog.|) (pg_catalog.nextval('llm_private.request_id_seq') operator(pg_catalog.&) 1099511627775)
-$$;
-
-ALTER FUNCTION llm_private.new_request_id() OWNER TO llm_owner;
-
---
--- Name: FUNCTION new_request_id(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
---
-
-COMMENT ON FUNCTION llm_private.new_request_id() IS 'A request id: its UTC month (month_index) in the high bits, a sequence in the low 40, so that the id routes to its month''s partition and a lookup by id prunes to one partition.';
-
---
 -- Name: nil_uuid(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
 --
 
@@ -3657,30 +3944,6 @@ ALTER FUNCTION llm_private.nil_uuid() OWNER TO llm_owner;
 --
 
 COMMENT ON FUNCTION llm_private.nil_uuid() IS 'The nil uuid: "no user" / "every tenant" in usage keys, "shared" as a cache owner.';
-
---
--- Name: now(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
---
-
-CREATE FUNCTION llm_private.now() RETURNS timestamp with time zone
-    LANGUAGE plpgsql STABLE PARALLEL SAFE
-    SET search_path TO 'pg_catalog'
-    AS $$
-declare
-  c llm_private.clock;
-begin
-  select * into c from llm_private.clock where id;
-  return coalesce(c.frozen_at, clock_timestamp() + make_interval(secs => coalesce(c.offset_ms, 0) / 1000.0));
-end
-$$;
-
-ALTER FUNCTION llm_private.now() OWNER TO llm_owner;
-
---
--- Name: FUNCTION now(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
---
-
-COMMENT ON FUNCTION llm_private.now() IS 'The time every money and window rule uses: the current time (clock_timestamp, so a long transaction cannot keep using its start), unless the owner froze or shifted llm_private.clock.';
 
 --
 -- Name: partitioned_tables(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
@@ -6431,25 +6694,6 @@ ALTER FUNCTION llm_private.watched_holds_from() OWNER TO llm_owner;
 COMMENT ON FUNCTION llm_private.watched_holds_from() IS 'The holds the minute''s expiry sweep reads: those expiring after this (its watermark, settings.swept_until, less an hour). llm.expire_holds reads from here; llm.open_hold_counts counts from here.';
 
 --
--- Name: worst_case_micros(llm_private.model_prices, integer, integer); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
---
-
-CREATE FUNCTION llm_private.worst_case_micros(p llm_private.model_prices, p_input_tokens integer, p_output_tokens integer) RETURNS bigint
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    AS $$
-  select greatest(llm_private.call_cost_micros(p, p_input_tokens, 0, p_output_tokens),
-                  llm_private.call_cost_micros(p, 0, p_input_tokens, p_output_tokens))
-$$;
-
-ALTER FUNCTION llm_private.worst_case_micros(p llm_private.model_prices, p_input_tokens integer, p_output_tokens integer) OWNER TO llm_owner;
-
---
--- Name: FUNCTION worst_case_micros(p llm_private.model_prices, p_input_tokens integer, p_output_tokens integer); Type: COMMENT; Schema: llm_private; Owner: llm_owner
---
-
-COMMENT ON FUNCTION llm_private.worst_case_micros(p llm_private.model_prices, p_input_tokens integer, p_output_tokens integer) IS 'What a reserve holds: every input token at the dearer of the two input prices (a cached price above the uncached one was charged past the hold; tenth review) and every allowed output token, rounded up once. No settle within these tokens costs more (call_cost_micros).';
-
---
 -- Name: add_request_job(bigint); Type: FUNCTION; Schema: llm_queue; Owner: llm_worker
 --
 
@@ -6571,70 +6815,6 @@ ALTER TABLE llm_private.adjustments OWNER TO llm_owner;
 --
 
 COMMENT ON TABLE llm_private.adjustments IS 'Append-only operator credits (negative) and debits (positive) of a tenant''s or user''s spend, with reason, who and when; they flow into usage (every unfiltered micro-USD meter of the subject in the period of effective_at) and into llm.reconciliation_drift.';
-
---
--- Name: meters; Type: TABLE; Schema: llm_private; Owner: llm_owner
---
-
-CREATE TABLE llm_private.meters (
-    id smallint NOT NULL,
-    name text NOT NULL,
-    tenant_id uuid,
-    scope llm_private.limit_scope NOT NULL,
-    "window" llm_private.limit_window NOT NULL,
-    unit llm_private.limit_unit NOT NULL,
-    provider text,
-    model text,
-    endpoint llm_private.endpoint,
-    shards smallint DEFAULT 1 NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    created_by text DEFAULT CURRENT_USER NOT NULL,
-    disabled_at timestamp with time zone,
-    CONSTRAINT meters_check CHECK (((scope = 'request'::llm_private.limit_scope) = ("window" = 'request'::llm_private.limit_window))),
-    CONSTRAINT meters_check1 CHECK (((scope = 'budget_scope'::llm_private.limit_scope) = ("window" = 'budget_scope'::llm_private.limit_window))),
-    CONSTRAINT meters_check2 CHECK (((unit <> 'elapsed_ms'::llm_private.limit_unit) OR ("window" = 'budget_scope'::llm_private.limit_window))),
-    CONSTRAINT meters_check3 CHECK (((shards = 1) OR (scope = ANY (ARRAY['global'::llm_private.limit_scope, 'tenant'::llm_private.limit_scope])))),
-    CONSTRAINT meters_check4 CHECK (((model IS NULL) OR (provider IS NOT NULL))),
-    CONSTRAINT meters_model_check CHECK (((length(model) >= 1) AND (length(model) <= 200))),
-    CONSTRAINT meters_name_check CHECK ((name ~ '^[a-z][a-z0-9_]{0,59}$'::text)),
-    CONSTRAINT meters_provider_check CHECK ((provider ~ '^[a-z0-9_-]{1,40}$'::text)),
-    CONSTRAINT meters_request_window_micros CHECK ((("window" <> 'request'::llm_private.limit_window) OR (unit = 'micros'::llm_private.limit_unit))),
-    CONSTRAINT meters_shards_check CHECK (((shards >= 1) AND (shards <= 64)))
-);
-
-ALTER TABLE ONLY llm_private.meters FORCE ROW LEVEL SECURITY;
-
-ALTER TABLE llm_private.meters OWNER TO llm_owner;
-
---
--- Name: TABLE meters; Type: COMMENT; Schema: llm_private; Owner: llm_owner
---
-
-COMMENT ON TABLE llm_private.meters IS 'What the limit engine counts: a scope (whose calls), a window (over which period, UTC), a unit, optional filters (provider, model, endpoint) and, for shared scopes, escrow shards. A meter applies to a call when its filters match and a limit row exists for the call''s subject.';
-
---
--- Name: COLUMN meters.tenant_id; Type: COMMENT; Schema: llm_private; Owner: llm_owner
---
-
-COMMENT ON COLUMN llm_private.meters.tenant_id IS 'A meter of one tenant only; NULL = every tenant.';
-
---
--- Name: COLUMN meters.shards; Type: COMMENT; Schema: llm_private; Owner: llm_owner
---
-
-COMMENT ON COLUMN llm_private.meters.shards IS 'Escrow: the cap is split into this many quotas (rebalanced on demand, never over the cap in total) so that no single row is written by every call of a tenant or of everyone.';
-
---
--- Name: COLUMN meters.disabled_at; Type: COMMENT; Schema: llm_private; Owner: llm_owner
---
-
-COMMENT ON COLUMN llm_private.meters.disabled_at IS 'From this instant new calls no longer count on the meter (meters are never deleted: attempts refer to them).';
-
---
--- Name: CONSTRAINT meters_request_window_micros ON meters; Type: COMMENT; Schema: llm_private; Owner: llm_owner
---
-
-COMMENT ON CONSTRAINT meters_request_window_micros ON llm_private.meters IS 'A per-request meter counts micro-USD only (tokens and calls per request are bounded by max_output_tokens and max_attempts_per_request).';
 
 --
 -- Name: adjustments; Type: VIEW; Schema: llm; Owner: llm_owner
@@ -6830,52 +7010,6 @@ ALTER TABLE llm_private.budget_scopes OWNER TO llm_owner;
 --
 
 COMMENT ON TABLE llm_private.budget_scopes IS 'A budget scope (e.g. an investigation): the calls of requests that name it share its limits; its clock starts at its first call.';
-
---
--- Name: requests; Type: TABLE; Schema: llm_private; Owner: llm_owner
---
-
-CREATE TABLE llm_private.requests (
-    tenant_id uuid NOT NULL,
-    id bigint DEFAULT llm_private.new_request_id() NOT NULL,
-    user_id uuid NOT NULL,
-    request_id text NOT NULL,
-    endpoint llm_private.endpoint NOT NULL,
-    state llm_private.request_state DEFAULT 'queued'::llm_private.request_state NOT NULL,
-    reason llm_private.reason,
-    fingerprint bytea NOT NULL,
-    budget_scope text,
-    job_id bigint,
-    created_at timestamp with time zone NOT NULL,
-    finished_at timestamp with time zone,
-    CONSTRAINT requests_budget_scope_check CHECK (((length(budget_scope) >= 1) AND (length(budget_scope) <= 200))),
-    CONSTRAINT requests_check CHECK (((state = ANY (ARRAY['queued'::llm_private.request_state, 'running'::llm_private.request_state])) = (finished_at IS NULL))),
-    CONSTRAINT requests_fingerprint_check CHECK ((octet_length(fingerprint) = 32)),
-    CONSTRAINT requests_request_id_check CHECK (((length(request_id) >= 1) AND (length(request_id) <= 200)))
-)
-PARTITION BY RANGE (id);
-
-ALTER TABLE ONLY llm_private.requests FORCE ROW LEVEL SECURITY;
-
-ALTER TABLE llm_private.requests OWNER TO llm_owner;
-
---
--- Name: TABLE requests; Type: COMMENT; Schema: llm_private; Owner: llm_owner
---
-
-COMMENT ON TABLE llm_private.requests IS 'Request claims: one per (tenant, request_id, endpoint), made at enqueue; state queued -> running -> done | refused | failed | cancelled. Partitioned by the month in its id.';
-
---
--- Name: COLUMN requests.fingerprint; Type: COMMENT; Schema: llm_private; Owner: llm_owner
---
-
-COMMENT ON COLUMN llm_private.requests.fingerprint IS 'sha256 of the user and every parameter of the payload (messages, model, limits, watermark, format, scope), length-prefixed: the same key with another fingerprint is refused at enqueue.';
-
---
--- Name: COLUMN requests.job_id; Type: COMMENT; Schema: llm_private; Owner: llm_owner
---
-
-COMMENT ON COLUMN llm_private.requests.job_id IS 'The graphile-worker job that runs it, set once by llm_queue.add_request_job.';
 
 --
 -- Name: usage; Type: TABLE; Schema: llm_private; Owner: llm_owner
@@ -7141,87 +7275,6 @@ ALTER TABLE llm.cache_stats OWNER TO llm_owner;
 --
 
 COMMENT ON VIEW llm.cache_stats IS 'Cache hits (exact and semantic) per tenant and month, and the money they saved (what the source calls cost).';
-
---
--- Name: calls; Type: VIEW; Schema: llm; Owner: llm_owner
---
-
-CREATE VIEW llm.calls WITH (security_invoker='true') AS
- SELECT a.tenant_id,
-    a.user_id,
-    q.request_id,
-    (q.endpoint)::text AS endpoint,
-    a.request_pk,
-    a.attempt_no,
-    (a.purpose)::text AS purpose,
-    a.job_attempt,
-    (a.decision)::text AS decision,
-        CASE
-            WHEN (a.reason = 'limit'::llm_private.reason) THEN COALESCE(m.name, 'cost_ceiling'::text)
-            ELSE (a.reason)::text
-        END AS reason,
-    (a.state)::text AS state,
-    ((pr.provider || ':'::text) || pr.model) AS model_ref,
-    a.answered_model,
-    a.input_tokens_estimate,
-    a.max_output_tokens,
-    a.held_micros,
-    a.cost_micros,
-    a.charged_micros,
-    GREATEST((COALESCE(a.cost_micros, (0)::bigint) - a.held_micros), (0)::bigint) AS overrun_micros,
-    a.usage_unknown,
-    a.late,
-    a.input_tokens,
-    a.cached_input_tokens,
-    a.output_tokens,
-    a.latency_ms,
-    (a.provider_status)::text AS provider_status,
-    a.limit_id,
-    a.limit_cap,
-    a.limit_used,
-    lx.unit AS limit_unit,
-        CASE
-            WHEN (lx.unit <> 'elapsed_ms'::text) THEN llm_private.held_amount((lx.unit)::llm_private.limit_unit, wc.worst_case_micros, a.input_tokens_estimate, a.max_output_tokens, a.purpose)
-            ELSE NULL::bigint
-        END AS limit_asked,
-    wc.worst_case_micros,
-    a.cache_source_pk,
-    a.similarity,
-    a.semantic_candidates,
-    a.semantic_bound_hit,
-    a.distillation_eligible,
-    (a.distillation_reason)::text AS distillation_reason,
-    a.reserved_at,
-    a.expires_at,
-    a.ended_at AS settled_at,
-    a.trace_id,
-    q.budget_scope,
-    ( SELECT array_agg(mm.name ORDER BY mm.id) AS array_agg
-           FROM llm_private.meters mm
-          WHERE (mm.id = ANY (a.meter_ids))) AS meters
-   FROM ((((((llm_private.attempts a
-     JOIN llm_private.requests q ON (((q.tenant_id = a.tenant_id) AND (q.id = a.request_pk))))
-     LEFT JOIN llm_private.model_prices pr ON ((pr.id = a.price_id)))
-     LEFT JOIN llm_private.limits li ON ((li.id = a.limit_id)))
-     LEFT JOIN llm_private.meters m ON ((m.id = li.meter_id)))
-     CROSS JOIN LATERAL ( SELECT
-                CASE
-                    WHEN ((a.state = 'refused'::llm_private.attempt_state) AND (pr.id IS NOT NULL)) THEN llm_private.worst_case_micros(pr.*, a.input_tokens_estimate, a.max_output_tokens)
-                    ELSE a.held_micros
-                END AS worst_case_micros) wc)
-     CROSS JOIN LATERAL ( SELECT COALESCE((m.unit)::text,
-                CASE
-                    WHEN ((a.reason = 'limit'::llm_private.reason) AND (a.limit_id IS NULL)) THEN 'micros'::text
-                    ELSE NULL::text
-                END) AS unit) lx);
-
-ALTER TABLE llm.calls OWNER TO llm_owner;
-
---
--- Name: VIEW calls; Type: COMMENT; Schema: llm; Owner: llm_owner
---
-
-COMMENT ON VIEW llm.calls IS 'Every attempt (reserve): its decision and the figures compared, the hold, and what it was charged (overrun = cost above the hold; usage_unknown = the cost is not known: charged the full hold, or, for another model''s answer without a price here, its tokens at model_ref''s price when that is more; late = corrected after expiry or release; answered_model = the name the provider answered with when it was not model_ref''s and it is another model, or a snapshot priced apart: charged at the dearest of the prices). purpose embedding = the semantic cache''s embedding call; a semantic hit has similarity and cache_source_pk; semantic_candidates and semantic_bound_hit say what the lookup compared (bound_hit: the scope held more entries than the bound). meters = the meters the call was held and charged on (its footprint, in meter id order; NULL when it held nothing: refused, cached), i.e. the limits it was checked against and fitted. max_output_tokens = the max output granted, or for a call refused by a limit the max output it asked (held_micros and charged_micros stay 0); worst_case_micros = what was held, or for that refusal what it would have held. limit_unit = the unit of the limit that decided (micros, tokens, calls, elapsed_ms); limit_asked = what the call asked of it in that unit (the worst case in micros, input estimate + max output in tokens, 1 call; NULL for elapsed_ms), the amount compared: limit_used + limit_asked > limit_cap refused it.';
 
 --
 -- Name: decision_log; Type: VIEW; Schema: llm; Owner: llm_owner
@@ -7882,32 +7935,6 @@ ALTER TABLE llm.my_usage OWNER TO llm_owner;
 --
 
 COMMENT ON VIEW llm.my_usage IS 'For the application: its user''s usage and its tenant''s (and budget scopes'') against their caps, per meter and period (in a current period the cap of the limit in effect now; NULL when none applies any more).';
-
---
--- Name: open_holds; Type: VIEW; Schema: llm; Owner: llm_owner
---
-
-CREATE VIEW llm.open_holds WITH (security_invoker='true') AS
- SELECT c.tenant_id,
-    c.user_id,
-    c.request_id,
-    c.endpoint,
-    c.attempt_no,
-    c.model_ref,
-    c.held_micros,
-    c.reserved_at,
-    c.expires_at,
-    (c.expires_at <= llm_private.now()) AS overdue
-   FROM llm.calls c
-  WHERE (c.state = 'held'::text);
-
-ALTER TABLE llm.open_holds OWNER TO llm_owner;
-
---
--- Name: VIEW open_holds; Type: COMMENT; Schema: llm; Owner: llm_owner
---
-
-COMMENT ON VIEW llm.open_holds IS 'Holds not yet settled, released or expired; overdue = past their expiry (the sweep charges them).';
 
 --
 -- Name: reconciliation_drift; Type: VIEW; Schema: llm; Owner: llm_owner
@@ -11067,217 +11094,34 @@ GRANT ALL ON FUNCTION llm.validate_payload(p_payload jsonb) TO llm_operator;
 GRANT ALL ON FUNCTION llm.validate_payload(p_payload jsonb) TO llm_auditor;
 
 --
--- Name: FUNCTION drop_expired_partitions(); Type: ACL; Schema: llm_maint; Owner: llm_owner
+-- Name: FUNCTION held_amount(p_unit llm_private.limit_unit, p_held_micros bigint, p_input_tokens_estimate integer, p_max_output_tokens integer, p_purpose llm_private.purpose); Type: ACL; Schema: llm_private; Owner: llm_owner
 --
 
-REVOKE ALL ON FUNCTION llm_maint.drop_expired_partitions() FROM PUBLIC;
+REVOKE ALL ON FUNCTION llm_private.held_amount(p_unit llm_private.limit_unit, p_held_micros bigint, p_input_tokens_estimate integer, p_max_output_tokens integer, p_purpose llm_private.purpose) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.held_amount(p_unit llm_private.limit_unit, p_held_micros bigint, p_input_tokens_estimate integer, p_max_output_tokens integer, p_purpose llm_private.purpose) TO llm_money;
+GRANT ALL ON FUNCTION llm_private.held_amount(p_unit llm_private.limit_unit, p_held_micros bigint, p_input_tokens_estimate integer, p_max_output_tokens integer, p_purpose llm_private.purpose) TO llm_operator;
+GRANT ALL ON FUNCTION llm_private.held_amount(p_unit llm_private.limit_unit, p_held_micros bigint, p_input_tokens_estimate integer, p_max_output_tokens integer, p_purpose llm_private.purpose) TO llm_auditor;
+GRANT ALL ON FUNCTION llm_private.held_amount(p_unit llm_private.limit_unit, p_held_micros bigint, p_input_tokens_estimate integer, p_max_output_tokens integer, p_purpose llm_private.purpose) TO llm_app;
+GRANT ALL ON FUNCTION llm_private.held_amount(p_unit llm_private.limit_unit, p_held_micros bigint, p_input_tokens_estimate integer, p_max_output_tokens integer, p_purpose llm_private.purpose) TO llm_viewer;
 
 --
--- Name: FUNCTION ensure_partitions(); Type: ACL; Schema: llm_maint; Owner: llm_owner
+-- Name: FUNCTION new_request_id(); Type: ACL; Schema: llm_private; Owner: llm_owner
 --
 
-REVOKE ALL ON FUNCTION llm_maint.ensure_partitions() FROM PUBLIC;
+REVOKE ALL ON FUNCTION llm_private.new_request_id() FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.new_request_id() TO llm_app;
 
 --
--- Name: FUNCTION summarize_ended_months(); Type: ACL; Schema: llm_maint; Owner: llm_owner
+-- Name: FUNCTION now(); Type: ACL; Schema: llm_private; Owner: llm_owner
 --
 
-REVOKE ALL ON FUNCTION llm_maint.summarize_ended_months() FROM PUBLIC;
-
---
--- Name: TABLE shutoff_windows; Type: ACL; Schema: llm_private; Owner: llm_owner
---
-
-GRANT SELECT ON TABLE llm_private.shutoff_windows TO llm_money;
-GRANT SELECT ON TABLE llm_private.shutoff_windows TO llm_operator;
-GRANT SELECT ON TABLE llm_private.shutoff_windows TO llm_auditor;
-GRANT SELECT ON TABLE llm_private.shutoff_windows TO llm_viewer;
-
---
--- Name: COLUMN shutoff_windows.scope; Type: ACL; Schema: llm_private; Owner: llm_owner
---
-
-GRANT INSERT(scope) ON TABLE llm_private.shutoff_windows TO llm_money;
-GRANT INSERT(scope) ON TABLE llm_private.shutoff_windows TO llm_operator;
-
---
--- Name: COLUMN shutoff_windows.tenant_id; Type: ACL; Schema: llm_private; Owner: llm_owner
---
-
-GRANT INSERT(tenant_id) ON TABLE llm_private.shutoff_windows TO llm_money;
-GRANT INSERT(tenant_id) ON TABLE llm_private.shutoff_windows TO llm_operator;
-
---
--- Name: COLUMN shutoff_windows.user_id; Type: ACL; Schema: llm_private; Owner: llm_owner
---
-
-GRANT INSERT(user_id) ON TABLE llm_private.shutoff_windows TO llm_money;
-GRANT INSERT(user_id) ON TABLE llm_private.shutoff_windows TO llm_operator;
-
---
--- Name: COLUMN shutoff_windows.kind; Type: ACL; Schema: llm_private; Owner: llm_owner
---
-
-GRANT INSERT(kind) ON TABLE llm_private.shutoff_windows TO llm_money;
-GRANT INSERT(kind) ON TABLE llm_private.shutoff_windows TO llm_operator;
-
---
--- Name: COLUMN shutoff_windows.starts_at; Type: ACL; Schema: llm_private; Owner: llm_owner
---
-
-GRANT INSERT(starts_at) ON TABLE llm_private.shutoff_windows TO llm_money;
-GRANT INSERT(starts_at) ON TABLE llm_private.shutoff_windows TO llm_operator;
-
---
--- Name: COLUMN shutoff_windows.ends_at; Type: ACL; Schema: llm_private; Owner: llm_owner
---
-
-GRANT INSERT(ends_at) ON TABLE llm_private.shutoff_windows TO llm_money;
-GRANT INSERT(ends_at) ON TABLE llm_private.shutoff_windows TO llm_operator;
-
---
--- Name: COLUMN shutoff_windows.reason; Type: ACL; Schema: llm_private; Owner: llm_owner
---
-
-GRANT INSERT(reason) ON TABLE llm_private.shutoff_windows TO llm_money;
-GRANT INSERT(reason) ON TABLE llm_private.shutoff_windows TO llm_operator;
-
---
--- Name: COLUMN shutoff_windows.limit_id; Type: ACL; Schema: llm_private; Owner: llm_owner
---
-
-GRANT INSERT(limit_id) ON TABLE llm_private.shutoff_windows TO llm_money;
-GRANT INSERT(limit_id) ON TABLE llm_private.shutoff_windows TO llm_operator;
-
---
--- Name: COLUMN shutoff_windows.cancelled_at; Type: ACL; Schema: llm_private; Owner: llm_owner
---
-
-GRANT UPDATE(cancelled_at) ON TABLE llm_private.shutoff_windows TO llm_operator;
-
---
--- Name: COLUMN shutoff_windows.cancelled_by; Type: ACL; Schema: llm_private; Owner: llm_owner
---
-
-GRANT UPDATE(cancelled_by) ON TABLE llm_private.shutoff_windows TO llm_operator;
-
---
--- Name: FUNCTION active_shutoff(p_tenant_id uuid, p_user_id uuid, p_at timestamp with time zone); Type: ACL; Schema: llm_private; Owner: llm_owner
---
-
-REVOKE ALL ON FUNCTION llm_private.active_shutoff(p_tenant_id uuid, p_user_id uuid, p_at timestamp with time zone) FROM PUBLIC;
-GRANT ALL ON FUNCTION llm_private.active_shutoff(p_tenant_id uuid, p_user_id uuid, p_at timestamp with time zone) TO llm_money;
-GRANT ALL ON FUNCTION llm_private.active_shutoff(p_tenant_id uuid, p_user_id uuid, p_at timestamp with time zone) TO llm_operator;
-
---
--- Name: FUNCTION answered_cost_micros(p_provider text, p_answered text, p_at timestamp with time zone, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer); Type: ACL; Schema: llm_private; Owner: llm_owner
---
-
-REVOKE ALL ON FUNCTION llm_private.answered_cost_micros(p_provider text, p_answered text, p_at timestamp with time zone, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer) FROM PUBLIC;
-GRANT ALL ON FUNCTION llm_private.answered_cost_micros(p_provider text, p_answered text, p_at timestamp with time zone, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer) TO llm_money;
-
---
--- Name: FUNCTION answered_model_names(p_answered text); Type: ACL; Schema: llm_private; Owner: llm_owner
---
-
-REVOKE ALL ON FUNCTION llm_private.answered_model_names(p_answered text) FROM PUBLIC;
-GRANT ALL ON FUNCTION llm_private.answered_model_names(p_answered text) TO llm_money;
-
---
--- Name: FUNCTION app_context(OUT tenant_id uuid, OUT user_id uuid); Type: ACL; Schema: llm_private; Owner: llm_owner
---
-
-REVOKE ALL ON FUNCTION llm_private.app_context(OUT tenant_id uuid, OUT user_id uuid) FROM PUBLIC;
-GRANT ALL ON FUNCTION llm_private.app_context(OUT tenant_id uuid, OUT user_id uuid) TO llm_app;
-GRANT ALL ON FUNCTION llm_private.app_context(OUT tenant_id uuid, OUT user_id uuid) TO llm_money;
-GRANT ALL ON FUNCTION llm_private.app_context(OUT tenant_id uuid, OUT user_id uuid) TO llm_operator;
-GRANT ALL ON FUNCTION llm_private.app_context(OUT tenant_id uuid, OUT user_id uuid) TO llm_auditor;
-GRANT ALL ON FUNCTION llm_private.app_context(OUT tenant_id uuid, OUT user_id uuid) TO llm_exporter;
-GRANT ALL ON FUNCTION llm_private.app_context(OUT tenant_id uuid, OUT user_id uuid) TO llm_worker;
-
---
--- Name: FUNCTION app_tenant_id(); Type: ACL; Schema: llm_private; Owner: llm_owner
---
-
-REVOKE ALL ON FUNCTION llm_private.app_tenant_id() FROM PUBLIC;
-GRANT ALL ON FUNCTION llm_private.app_tenant_id() TO llm_app;
-GRANT ALL ON FUNCTION llm_private.app_tenant_id() TO llm_money;
-GRANT ALL ON FUNCTION llm_private.app_tenant_id() TO llm_operator;
-GRANT ALL ON FUNCTION llm_private.app_tenant_id() TO llm_auditor;
-GRANT ALL ON FUNCTION llm_private.app_tenant_id() TO llm_exporter;
-GRANT ALL ON FUNCTION llm_private.app_tenant_id() TO llm_worker;
-
---
--- Name: FUNCTION app_user_id(); Type: ACL; Schema: llm_private; Owner: llm_owner
---
-
-REVOKE ALL ON FUNCTION llm_private.app_user_id() FROM PUBLIC;
-GRANT ALL ON FUNCTION llm_private.app_user_id() TO llm_app;
-GRANT ALL ON FUNCTION llm_private.app_user_id() TO llm_money;
-GRANT ALL ON FUNCTION llm_private.app_user_id() TO llm_operator;
-GRANT ALL ON FUNCTION llm_private.app_user_id() TO llm_auditor;
-GRANT ALL ON FUNCTION llm_private.app_user_id() TO llm_exporter;
-GRANT ALL ON FUNCTION llm_private.app_user_id() TO llm_worker;
-
---
--- Name: FUNCTION applicable_limits(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint, p_provider text, p_model text, p_has_scope boolean, p_at timestamp with time zone); Type: ACL; Schema: llm_private; Owner: llm_owner
---
-
-REVOKE ALL ON FUNCTION llm_private.applicable_limits(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint, p_provider text, p_model text, p_has_scope boolean, p_at timestamp with time zone) FROM PUBLIC;
-GRANT ALL ON FUNCTION llm_private.applicable_limits(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint, p_provider text, p_model text, p_has_scope boolean, p_at timestamp with time zone) TO llm_money;
-GRANT ALL ON FUNCTION llm_private.applicable_limits(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint, p_provider text, p_model text, p_has_scope boolean, p_at timestamp with time zone) TO llm_operator;
-GRANT ALL ON FUNCTION llm_private.applicable_limits(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint, p_provider text, p_model text, p_has_scope boolean, p_at timestamp with time zone) TO llm_auditor;
-GRANT ALL ON FUNCTION llm_private.applicable_limits(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint, p_provider text, p_model text, p_has_scope boolean, p_at timestamp with time zone) TO llm_app;
-GRANT ALL ON FUNCTION llm_private.applicable_limits(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint, p_provider text, p_model text, p_has_scope boolean, p_at timestamp with time zone) TO llm_viewer;
-
---
--- Name: FUNCTION breaker_admission(p_provider text, p_model text, p_at timestamp with time zone); Type: ACL; Schema: llm_private; Owner: llm_owner
---
-
-REVOKE ALL ON FUNCTION llm_private.breaker_admission(p_provider text, p_model text, p_at timestamp with time zone) FROM PUBLIC;
-GRANT ALL ON FUNCTION llm_private.breaker_admission(p_provider text, p_model text, p_at timestamp with time zone) TO llm_money;
-GRANT ALL ON FUNCTION llm_private.breaker_admission(p_provider text, p_model text, p_at timestamp with time zone) TO llm_operator;
-
---
--- Name: FUNCTION breaker_probe_back(p_provider text, p_model text, p_reserved_at timestamp with time zone, p_at timestamp with time zone); Type: ACL; Schema: llm_private; Owner: llm_owner
---
-
-REVOKE ALL ON FUNCTION llm_private.breaker_probe_back(p_provider text, p_model text, p_reserved_at timestamp with time zone, p_at timestamp with time zone) FROM PUBLIC;
-GRANT ALL ON FUNCTION llm_private.breaker_probe_back(p_provider text, p_model text, p_reserved_at timestamp with time zone, p_at timestamp with time zone) TO llm_money;
-GRANT ALL ON FUNCTION llm_private.breaker_probe_back(p_provider text, p_model text, p_reserved_at timestamp with time zone, p_at timestamp with time zone) TO llm_operator;
-
---
--- Name: FUNCTION breaker_unclaim(p_claims text[], p_keep text, p_at timestamp with time zone); Type: ACL; Schema: llm_private; Owner: llm_owner
---
-
-REVOKE ALL ON FUNCTION llm_private.breaker_unclaim(p_claims text[], p_keep text, p_at timestamp with time zone) FROM PUBLIC;
-GRANT ALL ON FUNCTION llm_private.breaker_unclaim(p_claims text[], p_keep text, p_at timestamp with time zone) TO llm_money;
-GRANT ALL ON FUNCTION llm_private.breaker_unclaim(p_claims text[], p_keep text, p_at timestamp with time zone) TO llm_operator;
-
---
--- Name: FUNCTION budget_scope_deadline(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint, p_started_at timestamp with time zone); Type: ACL; Schema: llm_private; Owner: llm_owner
---
-
-REVOKE ALL ON FUNCTION llm_private.budget_scope_deadline(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint, p_started_at timestamp with time zone) FROM PUBLIC;
-GRANT ALL ON FUNCTION llm_private.budget_scope_deadline(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint, p_started_at timestamp with time zone) TO llm_auditor;
-GRANT ALL ON FUNCTION llm_private.budget_scope_deadline(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint, p_started_at timestamp with time zone) TO llm_viewer;
-GRANT ALL ON FUNCTION llm_private.budget_scope_deadline(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint, p_started_at timestamp with time zone) TO llm_operator;
-
---
--- Name: FUNCTION cache_owner(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint); Type: ACL; Schema: llm_private; Owner: llm_owner
---
-
-REVOKE ALL ON FUNCTION llm_private.cache_owner(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint) FROM PUBLIC;
-GRANT ALL ON FUNCTION llm_private.cache_owner(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint) TO llm_money;
-GRANT ALL ON FUNCTION llm_private.cache_owner(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint) TO llm_operator;
-
---
--- Name: FUNCTION cache_policy(p_tenant_id uuid, p_user_id uuid, p_endpoint text, OUT owner_user_id uuid, OUT shared boolean, OUT semantic_threshold real, OUT embedding_model text); Type: ACL; Schema: llm_private; Owner: llm_owner
---
-
-REVOKE ALL ON FUNCTION llm_private.cache_policy(p_tenant_id uuid, p_user_id uuid, p_endpoint text, OUT owner_user_id uuid, OUT shared boolean, OUT semantic_threshold real, OUT embedding_model text) FROM PUBLIC;
-GRANT ALL ON FUNCTION llm_private.cache_policy(p_tenant_id uuid, p_user_id uuid, p_endpoint text, OUT owner_user_id uuid, OUT shared boolean, OUT semantic_threshold real, OUT embedding_model text) TO llm_money;
-GRANT ALL ON FUNCTION llm_private.cache_policy(p_tenant_id uuid, p_user_id uuid, p_endpoint text, OUT owner_user_id uuid, OUT shared boolean, OUT semantic_threshold real, OUT embedding_model text) TO llm_operator;
+REVOKE ALL ON FUNCTION llm_private.now() FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.now() TO llm_app;
+GRANT ALL ON FUNCTION llm_private.now() TO llm_operator;
+GRANT ALL ON FUNCTION llm_private.now() TO llm_auditor;
+GRANT ALL ON FUNCTION llm_private.now() TO llm_money;
+GRANT ALL ON FUNCTION llm_private.now() TO llm_worker;
+GRANT ALL ON FUNCTION llm_private.now() TO llm_viewer;
 
 --
 -- Name: TABLE model_prices; Type: ACL; Schema: llm_private; Owner: llm_owner
@@ -11309,15 +11153,15 @@ GRANT SELECT(provider) ON TABLE llm_private.model_prices TO llm_exporter;
 GRANT SELECT(model) ON TABLE llm_private.model_prices TO llm_exporter;
 
 --
--- Name: FUNCTION call_cost_micros(p llm_private.model_prices, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer); Type: ACL; Schema: llm_private; Owner: llm_owner
+-- Name: FUNCTION worst_case_micros(p llm_private.model_prices, p_input_tokens integer, p_output_tokens integer); Type: ACL; Schema: llm_private; Owner: llm_owner
 --
 
-REVOKE ALL ON FUNCTION llm_private.call_cost_micros(p llm_private.model_prices, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer) FROM PUBLIC;
-GRANT ALL ON FUNCTION llm_private.call_cost_micros(p llm_private.model_prices, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer) TO llm_money;
-GRANT ALL ON FUNCTION llm_private.call_cost_micros(p llm_private.model_prices, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer) TO llm_operator;
-GRANT ALL ON FUNCTION llm_private.call_cost_micros(p llm_private.model_prices, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer) TO llm_auditor;
-GRANT ALL ON FUNCTION llm_private.call_cost_micros(p llm_private.model_prices, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer) TO llm_app;
-GRANT ALL ON FUNCTION llm_private.call_cost_micros(p llm_private.model_prices, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer) TO llm_viewer;
+REVOKE ALL ON FUNCTION llm_private.worst_case_micros(p llm_private.model_prices, p_input_tokens integer, p_output_tokens integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.worst_case_micros(p llm_private.model_prices, p_input_tokens integer, p_output_tokens integer) TO llm_money;
+GRANT ALL ON FUNCTION llm_private.worst_case_micros(p llm_private.model_prices, p_input_tokens integer, p_output_tokens integer) TO llm_operator;
+GRANT ALL ON FUNCTION llm_private.worst_case_micros(p llm_private.model_prices, p_input_tokens integer, p_output_tokens integer) TO llm_auditor;
+GRANT ALL ON FUNCTION llm_private.worst_case_micros(p llm_private.model_prices, p_input_tokens integer, p_output_tokens integer) TO llm_app;
+GRANT ALL ON FUNCTION llm_private.worst_case_micros(p llm_private.model_prices, p_input_tokens integer, p_output_tokens integer) TO llm_viewer;
 
 --
 -- Name: TABLE attempts; Type: ACL; Schema: llm_private; Owner: llm_owner
@@ -11601,6 +11445,383 @@ GRANT UPDATE(answered_model) ON TABLE llm_private.attempts TO llm_money;
 GRANT SELECT(answered_model) ON TABLE llm_private.attempts TO llm_viewer;
 
 --
+-- Name: TABLE limits; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT SELECT ON TABLE llm_private.limits TO llm_app;
+GRANT SELECT ON TABLE llm_private.limits TO llm_money;
+GRANT SELECT,INSERT ON TABLE llm_private.limits TO llm_operator;
+GRANT SELECT ON TABLE llm_private.limits TO llm_auditor;
+GRANT SELECT ON TABLE llm_private.limits TO llm_viewer;
+
+--
+-- Name: COLUMN limits.valid_until; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT UPDATE(valid_until) ON TABLE llm_private.limits TO llm_operator;
+
+--
+-- Name: TABLE meters; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT SELECT ON TABLE llm_private.meters TO llm_app;
+GRANT SELECT ON TABLE llm_private.meters TO llm_money;
+GRANT SELECT,INSERT ON TABLE llm_private.meters TO llm_operator;
+GRANT SELECT ON TABLE llm_private.meters TO llm_auditor;
+GRANT SELECT ON TABLE llm_private.meters TO llm_viewer;
+
+--
+-- Name: COLUMN meters.disabled_at; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT UPDATE(disabled_at) ON TABLE llm_private.meters TO llm_operator;
+
+--
+-- Name: TABLE requests; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT SELECT ON TABLE llm_private.requests TO llm_app;
+GRANT SELECT ON TABLE llm_private.requests TO llm_money;
+GRANT SELECT ON TABLE llm_private.requests TO llm_worker;
+GRANT SELECT ON TABLE llm_private.requests TO llm_operator;
+GRANT SELECT ON TABLE llm_private.requests TO llm_auditor;
+
+--
+-- Name: COLUMN requests.tenant_id; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT INSERT(tenant_id) ON TABLE llm_private.requests TO llm_app;
+GRANT SELECT(tenant_id) ON TABLE llm_private.requests TO llm_viewer;
+
+--
+-- Name: COLUMN requests.id; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT SELECT(id) ON TABLE llm_private.requests TO llm_viewer;
+
+--
+-- Name: COLUMN requests.user_id; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT INSERT(user_id) ON TABLE llm_private.requests TO llm_app;
+GRANT SELECT(user_id) ON TABLE llm_private.requests TO llm_viewer;
+
+--
+-- Name: COLUMN requests.request_id; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT INSERT(request_id) ON TABLE llm_private.requests TO llm_app;
+GRANT SELECT(request_id) ON TABLE llm_private.requests TO llm_viewer;
+
+--
+-- Name: COLUMN requests.endpoint; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT INSERT(endpoint) ON TABLE llm_private.requests TO llm_app;
+GRANT SELECT(endpoint) ON TABLE llm_private.requests TO llm_viewer;
+
+--
+-- Name: COLUMN requests.state; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT UPDATE(state) ON TABLE llm_private.requests TO llm_app;
+GRANT UPDATE(state) ON TABLE llm_private.requests TO llm_money;
+GRANT UPDATE(state) ON TABLE llm_private.requests TO llm_operator;
+GRANT SELECT(state) ON TABLE llm_private.requests TO llm_viewer;
+
+--
+-- Name: COLUMN requests.reason; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT UPDATE(reason) ON TABLE llm_private.requests TO llm_money;
+GRANT UPDATE(reason) ON TABLE llm_private.requests TO llm_operator;
+GRANT SELECT(reason) ON TABLE llm_private.requests TO llm_viewer;
+
+--
+-- Name: COLUMN requests.fingerprint; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT INSERT(fingerprint) ON TABLE llm_private.requests TO llm_app;
+
+--
+-- Name: COLUMN requests.budget_scope; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT INSERT(budget_scope) ON TABLE llm_private.requests TO llm_app;
+GRANT SELECT(budget_scope) ON TABLE llm_private.requests TO llm_viewer;
+
+--
+-- Name: COLUMN requests.job_id; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT UPDATE(job_id) ON TABLE llm_private.requests TO llm_worker;
+GRANT SELECT(job_id) ON TABLE llm_private.requests TO llm_viewer;
+
+--
+-- Name: COLUMN requests.created_at; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT INSERT(created_at) ON TABLE llm_private.requests TO llm_app;
+GRANT SELECT(created_at) ON TABLE llm_private.requests TO llm_viewer;
+
+--
+-- Name: COLUMN requests.finished_at; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT UPDATE(finished_at) ON TABLE llm_private.requests TO llm_money;
+GRANT UPDATE(finished_at) ON TABLE llm_private.requests TO llm_operator;
+GRANT SELECT(finished_at) ON TABLE llm_private.requests TO llm_viewer;
+
+--
+-- Name: TABLE calls; Type: ACL; Schema: llm; Owner: llm_owner
+--
+
+GRANT SELECT ON TABLE llm.calls TO llm_auditor;
+GRANT SELECT ON TABLE llm.calls TO llm_viewer;
+GRANT SELECT ON TABLE llm.calls TO llm_operator;
+
+--
+-- Name: TABLE open_holds; Type: ACL; Schema: llm; Owner: llm_owner
+--
+
+GRANT SELECT ON TABLE llm.open_holds TO llm_auditor;
+GRANT SELECT ON TABLE llm.open_holds TO llm_viewer;
+GRANT SELECT ON TABLE llm.open_holds TO llm_operator;
+
+--
+-- Name: FUNCTION watched_open_holds(p_tenant_id uuid, p_limit integer); Type: ACL; Schema: llm; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm.watched_open_holds(p_tenant_id uuid, p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm.watched_open_holds(p_tenant_id uuid, p_limit integer) TO llm_auditor;
+GRANT ALL ON FUNCTION llm.watched_open_holds(p_tenant_id uuid, p_limit integer) TO llm_viewer;
+GRANT ALL ON FUNCTION llm.watched_open_holds(p_tenant_id uuid, p_limit integer) TO llm_operator;
+
+--
+-- Name: FUNCTION drop_expired_partitions(); Type: ACL; Schema: llm_maint; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_maint.drop_expired_partitions() FROM PUBLIC;
+
+--
+-- Name: FUNCTION ensure_partitions(); Type: ACL; Schema: llm_maint; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_maint.ensure_partitions() FROM PUBLIC;
+
+--
+-- Name: FUNCTION summarize_ended_months(); Type: ACL; Schema: llm_maint; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_maint.summarize_ended_months() FROM PUBLIC;
+
+--
+-- Name: TABLE shutoff_windows; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT SELECT ON TABLE llm_private.shutoff_windows TO llm_money;
+GRANT SELECT ON TABLE llm_private.shutoff_windows TO llm_operator;
+GRANT SELECT ON TABLE llm_private.shutoff_windows TO llm_auditor;
+GRANT SELECT ON TABLE llm_private.shutoff_windows TO llm_viewer;
+
+--
+-- Name: COLUMN shutoff_windows.scope; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT INSERT(scope) ON TABLE llm_private.shutoff_windows TO llm_money;
+GRANT INSERT(scope) ON TABLE llm_private.shutoff_windows TO llm_operator;
+
+--
+-- Name: COLUMN shutoff_windows.tenant_id; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT INSERT(tenant_id) ON TABLE llm_private.shutoff_windows TO llm_money;
+GRANT INSERT(tenant_id) ON TABLE llm_private.shutoff_windows TO llm_operator;
+
+--
+-- Name: COLUMN shutoff_windows.user_id; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT INSERT(user_id) ON TABLE llm_private.shutoff_windows TO llm_money;
+GRANT INSERT(user_id) ON TABLE llm_private.shutoff_windows TO llm_operator;
+
+--
+-- Name: COLUMN shutoff_windows.kind; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT INSERT(kind) ON TABLE llm_private.shutoff_windows TO llm_money;
+GRANT INSERT(kind) ON TABLE llm_private.shutoff_windows TO llm_operator;
+
+--
+-- Name: COLUMN shutoff_windows.starts_at; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT INSERT(starts_at) ON TABLE llm_private.shutoff_windows TO llm_money;
+GRANT INSERT(starts_at) ON TABLE llm_private.shutoff_windows TO llm_operator;
+
+--
+-- Name: COLUMN shutoff_windows.ends_at; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT INSERT(ends_at) ON TABLE llm_private.shutoff_windows TO llm_money;
+GRANT INSERT(ends_at) ON TABLE llm_private.shutoff_windows TO llm_operator;
+
+--
+-- Name: COLUMN shutoff_windows.reason; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT INSERT(reason) ON TABLE llm_private.shutoff_windows TO llm_money;
+GRANT INSERT(reason) ON TABLE llm_private.shutoff_windows TO llm_operator;
+
+--
+-- Name: COLUMN shutoff_windows.limit_id; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT INSERT(limit_id) ON TABLE llm_private.shutoff_windows TO llm_money;
+GRANT INSERT(limit_id) ON TABLE llm_private.shutoff_windows TO llm_operator;
+
+--
+-- Name: COLUMN shutoff_windows.cancelled_at; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT UPDATE(cancelled_at) ON TABLE llm_private.shutoff_windows TO llm_operator;
+
+--
+-- Name: COLUMN shutoff_windows.cancelled_by; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT UPDATE(cancelled_by) ON TABLE llm_private.shutoff_windows TO llm_operator;
+
+--
+-- Name: FUNCTION active_shutoff(p_tenant_id uuid, p_user_id uuid, p_at timestamp with time zone); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.active_shutoff(p_tenant_id uuid, p_user_id uuid, p_at timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.active_shutoff(p_tenant_id uuid, p_user_id uuid, p_at timestamp with time zone) TO llm_money;
+GRANT ALL ON FUNCTION llm_private.active_shutoff(p_tenant_id uuid, p_user_id uuid, p_at timestamp with time zone) TO llm_operator;
+
+--
+-- Name: FUNCTION answered_cost_micros(p_provider text, p_answered text, p_at timestamp with time zone, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.answered_cost_micros(p_provider text, p_answered text, p_at timestamp with time zone, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.answered_cost_micros(p_provider text, p_answered text, p_at timestamp with time zone, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer) TO llm_money;
+
+--
+-- Name: FUNCTION answered_model_names(p_answered text); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.answered_model_names(p_answered text) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.answered_model_names(p_answered text) TO llm_money;
+
+--
+-- Name: FUNCTION app_context(OUT tenant_id uuid, OUT user_id uuid); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.app_context(OUT tenant_id uuid, OUT user_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.app_context(OUT tenant_id uuid, OUT user_id uuid) TO llm_app;
+GRANT ALL ON FUNCTION llm_private.app_context(OUT tenant_id uuid, OUT user_id uuid) TO llm_money;
+GRANT ALL ON FUNCTION llm_private.app_context(OUT tenant_id uuid, OUT user_id uuid) TO llm_operator;
+GRANT ALL ON FUNCTION llm_private.app_context(OUT tenant_id uuid, OUT user_id uuid) TO llm_auditor;
+GRANT ALL ON FUNCTION llm_private.app_context(OUT tenant_id uuid, OUT user_id uuid) TO llm_exporter;
+GRANT ALL ON FUNCTION llm_private.app_context(OUT tenant_id uuid, OUT user_id uuid) TO llm_worker;
+
+--
+-- Name: FUNCTION app_tenant_id(); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.app_tenant_id() FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.app_tenant_id() TO llm_app;
+GRANT ALL ON FUNCTION llm_private.app_tenant_id() TO llm_money;
+GRANT ALL ON FUNCTION llm_private.app_tenant_id() TO llm_operator;
+GRANT ALL ON FUNCTION llm_private.app_tenant_id() TO llm_auditor;
+GRANT ALL ON FUNCTION llm_private.app_tenant_id() TO llm_exporter;
+GRANT ALL ON FUNCTION llm_private.app_tenant_id() TO llm_worker;
+
+--
+-- Name: FUNCTION app_user_id(); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.app_user_id() FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.app_user_id() TO llm_app;
+GRANT ALL ON FUNCTION llm_private.app_user_id() TO llm_money;
+GRANT ALL ON FUNCTION llm_private.app_user_id() TO llm_operator;
+GRANT ALL ON FUNCTION llm_private.app_user_id() TO llm_auditor;
+GRANT ALL ON FUNCTION llm_private.app_user_id() TO llm_exporter;
+GRANT ALL ON FUNCTION llm_private.app_user_id() TO llm_worker;
+
+--
+-- Name: FUNCTION applicable_limits(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint, p_provider text, p_model text, p_has_scope boolean, p_at timestamp with time zone); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.applicable_limits(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint, p_provider text, p_model text, p_has_scope boolean, p_at timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.applicable_limits(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint, p_provider text, p_model text, p_has_scope boolean, p_at timestamp with time zone) TO llm_money;
+GRANT ALL ON FUNCTION llm_private.applicable_limits(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint, p_provider text, p_model text, p_has_scope boolean, p_at timestamp with time zone) TO llm_operator;
+GRANT ALL ON FUNCTION llm_private.applicable_limits(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint, p_provider text, p_model text, p_has_scope boolean, p_at timestamp with time zone) TO llm_auditor;
+GRANT ALL ON FUNCTION llm_private.applicable_limits(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint, p_provider text, p_model text, p_has_scope boolean, p_at timestamp with time zone) TO llm_app;
+GRANT ALL ON FUNCTION llm_private.applicable_limits(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint, p_provider text, p_model text, p_has_scope boolean, p_at timestamp with time zone) TO llm_viewer;
+
+--
+-- Name: FUNCTION breaker_admission(p_provider text, p_model text, p_at timestamp with time zone); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.breaker_admission(p_provider text, p_model text, p_at timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.breaker_admission(p_provider text, p_model text, p_at timestamp with time zone) TO llm_money;
+GRANT ALL ON FUNCTION llm_private.breaker_admission(p_provider text, p_model text, p_at timestamp with time zone) TO llm_operator;
+
+--
+-- Name: FUNCTION breaker_probe_back(p_provider text, p_model text, p_reserved_at timestamp with time zone, p_at timestamp with time zone); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.breaker_probe_back(p_provider text, p_model text, p_reserved_at timestamp with time zone, p_at timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.breaker_probe_back(p_provider text, p_model text, p_reserved_at timestamp with time zone, p_at timestamp with time zone) TO llm_money;
+GRANT ALL ON FUNCTION llm_private.breaker_probe_back(p_provider text, p_model text, p_reserved_at timestamp with time zone, p_at timestamp with time zone) TO llm_operator;
+
+--
+-- Name: FUNCTION breaker_unclaim(p_claims text[], p_keep text, p_at timestamp with time zone); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.breaker_unclaim(p_claims text[], p_keep text, p_at timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.breaker_unclaim(p_claims text[], p_keep text, p_at timestamp with time zone) TO llm_money;
+GRANT ALL ON FUNCTION llm_private.breaker_unclaim(p_claims text[], p_keep text, p_at timestamp with time zone) TO llm_operator;
+
+--
+-- Name: FUNCTION budget_scope_deadline(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint, p_started_at timestamp with time zone); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.budget_scope_deadline(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint, p_started_at timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.budget_scope_deadline(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint, p_started_at timestamp with time zone) TO llm_auditor;
+GRANT ALL ON FUNCTION llm_private.budget_scope_deadline(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint, p_started_at timestamp with time zone) TO llm_viewer;
+GRANT ALL ON FUNCTION llm_private.budget_scope_deadline(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint, p_started_at timestamp with time zone) TO llm_operator;
+
+--
+-- Name: FUNCTION cache_owner(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.cache_owner(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.cache_owner(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint) TO llm_money;
+GRANT ALL ON FUNCTION llm_private.cache_owner(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint) TO llm_operator;
+
+--
+-- Name: FUNCTION cache_policy(p_tenant_id uuid, p_user_id uuid, p_endpoint text, OUT owner_user_id uuid, OUT shared boolean, OUT semantic_threshold real, OUT embedding_model text); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.cache_policy(p_tenant_id uuid, p_user_id uuid, p_endpoint text, OUT owner_user_id uuid, OUT shared boolean, OUT semantic_threshold real, OUT embedding_model text) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.cache_policy(p_tenant_id uuid, p_user_id uuid, p_endpoint text, OUT owner_user_id uuid, OUT shared boolean, OUT semantic_threshold real, OUT embedding_model text) TO llm_money;
+GRANT ALL ON FUNCTION llm_private.cache_policy(p_tenant_id uuid, p_user_id uuid, p_endpoint text, OUT owner_user_id uuid, OUT shared boolean, OUT semantic_threshold real, OUT embedding_model text) TO llm_operator;
+
+--
+-- Name: FUNCTION call_cost_micros(p llm_private.model_prices, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.call_cost_micros(p llm_private.model_prices, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.call_cost_micros(p llm_private.model_prices, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer) TO llm_money;
+GRANT ALL ON FUNCTION llm_private.call_cost_micros(p llm_private.model_prices, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer) TO llm_operator;
+GRANT ALL ON FUNCTION llm_private.call_cost_micros(p llm_private.model_prices, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer) TO llm_auditor;
+GRANT ALL ON FUNCTION llm_private.call_cost_micros(p llm_private.model_prices, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer) TO llm_app;
+GRANT ALL ON FUNCTION llm_private.call_cost_micros(p llm_private.model_prices, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer) TO llm_viewer;
+
+--
 -- Name: FUNCTION charged_amount(p_unit llm_private.limit_unit, a llm_private.attempts); Type: ACL; Schema: llm_private; Owner: llm_owner
 --
 
@@ -11743,17 +11964,6 @@ GRANT ALL ON FUNCTION llm_private.held_amount(p_unit llm_private.limit_unit, a l
 GRANT ALL ON FUNCTION llm_private.held_amount(p_unit llm_private.limit_unit, a llm_private.attempts) TO llm_app;
 
 --
--- Name: FUNCTION held_amount(p_unit llm_private.limit_unit, p_held_micros bigint, p_input_tokens_estimate integer, p_max_output_tokens integer, p_purpose llm_private.purpose); Type: ACL; Schema: llm_private; Owner: llm_owner
---
-
-REVOKE ALL ON FUNCTION llm_private.held_amount(p_unit llm_private.limit_unit, p_held_micros bigint, p_input_tokens_estimate integer, p_max_output_tokens integer, p_purpose llm_private.purpose) FROM PUBLIC;
-GRANT ALL ON FUNCTION llm_private.held_amount(p_unit llm_private.limit_unit, p_held_micros bigint, p_input_tokens_estimate integer, p_max_output_tokens integer, p_purpose llm_private.purpose) TO llm_money;
-GRANT ALL ON FUNCTION llm_private.held_amount(p_unit llm_private.limit_unit, p_held_micros bigint, p_input_tokens_estimate integer, p_max_output_tokens integer, p_purpose llm_private.purpose) TO llm_operator;
-GRANT ALL ON FUNCTION llm_private.held_amount(p_unit llm_private.limit_unit, p_held_micros bigint, p_input_tokens_estimate integer, p_max_output_tokens integer, p_purpose llm_private.purpose) TO llm_auditor;
-GRANT ALL ON FUNCTION llm_private.held_amount(p_unit llm_private.limit_unit, p_held_micros bigint, p_input_tokens_estimate integer, p_max_output_tokens integer, p_purpose llm_private.purpose) TO llm_app;
-GRANT ALL ON FUNCTION llm_private.held_amount(p_unit llm_private.limit_unit, p_held_micros bigint, p_input_tokens_estimate integer, p_max_output_tokens integer, p_purpose llm_private.purpose) TO llm_viewer;
-
---
 -- Name: FUNCTION hmac_pads(p_key bytea, OUT ipad bytea, OUT opad bytea); Type: ACL; Schema: llm_private; Owner: llm_owner
 --
 
@@ -11783,22 +11993,6 @@ GRANT ALL ON FUNCTION llm_private.input_tokens_floor(p_messages jsonb) TO llm_ap
 
 REVOKE ALL ON FUNCTION llm_private.is_asked_model(p_asked text, p_answered text) FROM PUBLIC;
 GRANT ALL ON FUNCTION llm_private.is_asked_model(p_asked text, p_answered text) TO llm_money;
-
---
--- Name: TABLE limits; Type: ACL; Schema: llm_private; Owner: llm_owner
---
-
-GRANT SELECT ON TABLE llm_private.limits TO llm_app;
-GRANT SELECT ON TABLE llm_private.limits TO llm_money;
-GRANT SELECT,INSERT ON TABLE llm_private.limits TO llm_operator;
-GRANT SELECT ON TABLE llm_private.limits TO llm_auditor;
-GRANT SELECT ON TABLE llm_private.limits TO llm_viewer;
-
---
--- Name: COLUMN limits.valid_until; Type: ACL; Schema: llm_private; Owner: llm_owner
---
-
-GRANT UPDATE(valid_until) ON TABLE llm_private.limits TO llm_operator;
 
 --
 -- Name: FUNCTION limit_in_effect(p_meter_id smallint, k_tenant uuid, k_user uuid, p_at timestamp with time zone); Type: ACL; Schema: llm_private; Owner: llm_owner
@@ -11888,13 +12082,6 @@ GRANT ALL ON FUNCTION llm_private.month_start(p_month_index integer) TO llm_work
 GRANT ALL ON FUNCTION llm_private.month_start(p_month_index integer) TO llm_viewer;
 
 --
--- Name: FUNCTION new_request_id(); Type: ACL; Schema: llm_private; Owner: llm_owner
---
-
-REVOKE ALL ON FUNCTION llm_private.new_request_id() FROM PUBLIC;
-GRANT ALL ON FUNCTION llm_private.new_request_id() TO llm_app;
-
---
 -- Name: FUNCTION nil_uuid(); Type: ACL; Schema: llm_private; Owner: llm_owner
 --
 
@@ -11905,18 +12092,6 @@ GRANT ALL ON FUNCTION llm_private.nil_uuid() TO llm_operator;
 GRANT ALL ON FUNCTION llm_private.nil_uuid() TO llm_auditor;
 GRANT ALL ON FUNCTION llm_private.nil_uuid() TO llm_exporter;
 GRANT ALL ON FUNCTION llm_private.nil_uuid() TO llm_viewer;
-
---
--- Name: FUNCTION now(); Type: ACL; Schema: llm_private; Owner: llm_owner
---
-
-REVOKE ALL ON FUNCTION llm_private.now() FROM PUBLIC;
-GRANT ALL ON FUNCTION llm_private.now() TO llm_app;
-GRANT ALL ON FUNCTION llm_private.now() TO llm_operator;
-GRANT ALL ON FUNCTION llm_private.now() TO llm_auditor;
-GRANT ALL ON FUNCTION llm_private.now() TO llm_money;
-GRANT ALL ON FUNCTION llm_private.now() TO llm_worker;
-GRANT ALL ON FUNCTION llm_private.now() TO llm_viewer;
 
 --
 -- Name: FUNCTION partitioned_tables(); Type: ACL; Schema: llm_private; Owner: llm_owner
@@ -12330,17 +12505,6 @@ GRANT ALL ON FUNCTION llm_private.watched_holds_from() TO llm_auditor;
 GRANT ALL ON FUNCTION llm_private.watched_holds_from() TO llm_viewer;
 
 --
--- Name: FUNCTION worst_case_micros(p llm_private.model_prices, p_input_tokens integer, p_output_tokens integer); Type: ACL; Schema: llm_private; Owner: llm_owner
---
-
-REVOKE ALL ON FUNCTION llm_private.worst_case_micros(p llm_private.model_prices, p_input_tokens integer, p_output_tokens integer) FROM PUBLIC;
-GRANT ALL ON FUNCTION llm_private.worst_case_micros(p llm_private.model_prices, p_input_tokens integer, p_output_tokens integer) TO llm_money;
-GRANT ALL ON FUNCTION llm_private.worst_case_micros(p llm_private.model_prices, p_input_tokens integer, p_output_tokens integer) TO llm_operator;
-GRANT ALL ON FUNCTION llm_private.worst_case_micros(p llm_private.model_prices, p_input_tokens integer, p_output_tokens integer) TO llm_auditor;
-GRANT ALL ON FUNCTION llm_private.worst_case_micros(p llm_private.model_prices, p_input_tokens integer, p_output_tokens integer) TO llm_app;
-GRANT ALL ON FUNCTION llm_private.worst_case_micros(p llm_private.model_prices, p_input_tokens integer, p_output_tokens integer) TO llm_viewer;
-
---
 -- Name: FUNCTION add_request_job(p_request_pk bigint); Type: ACL; Schema: llm_queue; Owner: llm_worker
 --
 
@@ -12390,22 +12554,6 @@ GRANT INSERT(reason) ON TABLE llm_private.adjustments TO llm_operator;
 --
 
 GRANT INSERT(effective_at) ON TABLE llm_private.adjustments TO llm_operator;
-
---
--- Name: TABLE meters; Type: ACL; Schema: llm_private; Owner: llm_owner
---
-
-GRANT SELECT ON TABLE llm_private.meters TO llm_app;
-GRANT SELECT ON TABLE llm_private.meters TO llm_money;
-GRANT SELECT,INSERT ON TABLE llm_private.meters TO llm_operator;
-GRANT SELECT ON TABLE llm_private.meters TO llm_auditor;
-GRANT SELECT ON TABLE llm_private.meters TO llm_viewer;
-
---
--- Name: COLUMN meters.disabled_at; Type: ACL; Schema: llm_private; Owner: llm_owner
---
-
-GRANT UPDATE(disabled_at) ON TABLE llm_private.meters TO llm_operator;
 
 --
 -- Name: TABLE adjustments; Type: ACL; Schema: llm; Owner: llm_owner
@@ -12574,102 +12722,6 @@ GRANT INSERT(started_at) ON TABLE llm_private.budget_scopes TO llm_money;
 GRANT INSERT(first_request_pk) ON TABLE llm_private.budget_scopes TO llm_money;
 
 --
--- Name: TABLE requests; Type: ACL; Schema: llm_private; Owner: llm_owner
---
-
-GRANT SELECT ON TABLE llm_private.requests TO llm_app;
-GRANT SELECT ON TABLE llm_private.requests TO llm_money;
-GRANT SELECT ON TABLE llm_private.requests TO llm_worker;
-GRANT SELECT ON TABLE llm_private.requests TO llm_operator;
-GRANT SELECT ON TABLE llm_private.requests TO llm_auditor;
-
---
--- Name: COLUMN requests.tenant_id; Type: ACL; Schema: llm_private; Owner: llm_owner
---
-
-GRANT INSERT(tenant_id) ON TABLE llm_private.requests TO llm_app;
-GRANT SELECT(tenant_id) ON TABLE llm_private.requests TO llm_viewer;
-
---
--- Name: COLUMN requests.id; Type: ACL; Schema: llm_private; Owner: llm_owner
---
-
-GRANT SELECT(id) ON TABLE llm_private.requests TO llm_viewer;
-
---
--- Name: COLUMN requests.user_id; Type: ACL; Schema: llm_private; Owner: llm_owner
---
-
-GRANT INSERT(user_id) ON TABLE llm_private.requests TO llm_app;
-GRANT SELECT(user_id) ON TABLE llm_private.requests TO llm_viewer;
-
---
--- Name: COLUMN requests.request_id; Type: ACL; Schema: llm_private; Owner: llm_owner
---
-
-GRANT INSERT(request_id) ON TABLE llm_private.requests TO llm_app;
-GRANT SELECT(request_id) ON TABLE llm_private.requests TO llm_viewer;
-
---
--- Name: COLUMN requests.endpoint; Type: ACL; Schema: llm_private; Owner: llm_owner
---
-
-GRANT INSERT(endpoint) ON TABLE llm_private.requests TO llm_app;
-GRANT SELECT(endpoint) ON TABLE llm_private.requests TO llm_viewer;
-
---
--- Name: COLUMN requests.state; Type: ACL; Schema: llm_private; Owner: llm_owner
---
-
-GRANT UPDATE(state) ON TABLE llm_private.requests TO llm_app;
-GRANT UPDATE(state) ON TABLE llm_private.requests TO llm_money;
-GRANT UPDATE(state) ON TABLE llm_private.requests TO llm_operator;
-GRANT SELECT(state) ON TABLE llm_private.requests TO llm_viewer;
-
---
--- Name: COLUMN requests.reason; Type: ACL; Schema: llm_private; Owner: llm_owner
---
-
-GRANT UPDATE(reason) ON TABLE llm_private.requests TO llm_money;
-GRANT UPDATE(reason) ON TABLE llm_private.requests TO llm_operator;
-GRANT SELECT(reason) ON TABLE llm_private.requests TO llm_viewer;
-
---
--- Name: COLUMN requests.fingerprint; Type: ACL; Schema: llm_private; Owner: llm_owner
---
-
-GRANT INSERT(fingerprint) ON TABLE llm_private.requests TO llm_app;
-
---
--- Name: COLUMN requests.budget_scope; Type: ACL; Schema: llm_private; Owner: llm_owner
---
-
-GRANT INSERT(budget_scope) ON TABLE llm_private.requests TO llm_app;
-GRANT SELECT(budget_scope) ON TABLE llm_private.requests TO llm_viewer;
-
---
--- Name: COLUMN requests.job_id; Type: ACL; Schema: llm_private; Owner: llm_owner
---
-
-GRANT UPDATE(job_id) ON TABLE llm_private.requests TO llm_worker;
-GRANT SELECT(job_id) ON TABLE llm_private.requests TO llm_viewer;
-
---
--- Name: COLUMN requests.created_at; Type: ACL; Schema: llm_private; Owner: llm_owner
---
-
-GRANT INSERT(created_at) ON TABLE llm_private.requests TO llm_app;
-GRANT SELECT(created_at) ON TABLE llm_private.requests TO llm_viewer;
-
---
--- Name: COLUMN requests.finished_at; Type: ACL; Schema: llm_private; Owner: llm_owner
---
-
-GRANT UPDATE(finished_at) ON TABLE llm_private.requests TO llm_money;
-GRANT UPDATE(finished_at) ON TABLE llm_private.requests TO llm_operator;
-GRANT SELECT(finished_at) ON TABLE llm_private.requests TO llm_viewer;
-
---
 -- Name: TABLE usage; Type: ACL; Schema: llm_private; Owner: llm_owner
 --
 
@@ -12744,14 +12796,6 @@ GRANT SELECT ON TABLE llm.budget_scopes TO llm_operator;
 GRANT SELECT ON TABLE llm.cache_stats TO llm_auditor;
 GRANT SELECT ON TABLE llm.cache_stats TO llm_viewer;
 GRANT SELECT ON TABLE llm.cache_stats TO llm_operator;
-
---
--- Name: TABLE calls; Type: ACL; Schema: llm; Owner: llm_owner
---
-
-GRANT SELECT ON TABLE llm.calls TO llm_auditor;
-GRANT SELECT ON TABLE llm.calls TO llm_viewer;
-GRANT SELECT ON TABLE llm.calls TO llm_operator;
 
 --
 -- Name: TABLE decision_log; Type: ACL; Schema: llm; Owner: llm_owner
@@ -13072,14 +13116,6 @@ GRANT SELECT ON TABLE llm.monthly_spend TO llm_operator;
 --
 
 GRANT SELECT ON TABLE llm.my_usage TO llm_app;
-
---
--- Name: TABLE open_holds; Type: ACL; Schema: llm; Owner: llm_owner
---
-
-GRANT SELECT ON TABLE llm.open_holds TO llm_auditor;
-GRANT SELECT ON TABLE llm.open_holds TO llm_viewer;
-GRANT SELECT ON TABLE llm.open_holds TO llm_operator;
 
 --
 -- Name: TABLE reconciliation_drift; Type: ACL; Schema: llm; Owner: llm_owner

@@ -6,7 +6,7 @@ import * as s from './sections';
 
 export const TITLES: Record<SectionName, string> = {
   spend: 'Spend against caps, this month', limits: 'Every limit, current period', hourly: 'Spend per hour, last 48 hours', refusals: 'Refusals by reason, this month',
-  holds: 'Open holds', shutoffs: 'Shutoff windows, active and scheduled', breakers: 'Provider breakers',
+  holds: 'Open holds (those the expiry sweep watches; llm.open_holds lists every one)', shutoffs: 'Shutoff windows, active and scheduled', breakers: 'Provider breakers',
   alerts: 'Alerts fired this month', drift: 'Reconciliation drift', scopes: 'Budget scopes (investigations)',
 };
 

@@ -14,7 +14,7 @@ export const AUDIT_VIEWS = ['limit_usage', 'monthly_spend', 'hourly_spend', 'ref
   'breaker_state', 'alerts', 'reconciliation_drift', 'budget_scopes', 'calls', 'cache_stats', 'model_catalog', 'role_settings_drift',
   'reconciliation_status'] as const;
 /** Audit functions the metrics call: llm.open_hold_counts (the open holds the expiry sweep watches, without reading every attempt). */
-export const AUDIT_FUNCTIONS = ['open_hold_counts'] as const;
+export const AUDIT_FUNCTIONS = ['open_hold_counts', 'watched_open_holds'] as const;
 /** Views that expose prompts or outputs: nothing operator-facing may read them. */
 export const FORBIDDEN_VIEWS = ['request_results', 'final_outputs', 'distillation_export'] as const;
 
@@ -43,8 +43,9 @@ export const SECTIONS = {
     `select month_start, tenant_id, reason, refusals from llm.refusals_by_reason
       where month_start = ${MONTH} and ${TENANT} order by refusals desc, reason, tenant_id limit 500`),
   holds: section('open_holds', rows.openHoldRow,
+    // The holds the expiry sweep watches, through the expires_at BRIN (llm.open_holds reads every month of the ledger).
     `select tenant_id, user_id, request_id, endpoint, attempt_no, model_ref, held_micros, reserved_at, expires_at, overdue
-       from llm.open_holds where ${TENANT} order by expires_at, request_id limit 200`),
+       from llm.watched_open_holds($1::uuid, 200)`),
   shutoffs: section('shutoff_windows', rows.shutoffRow,
     `select id, scope, tenant_id, user_id, kind, starts_at, ends_at, reason, created_by, cancelled_at, active, upcoming
        from llm.shutoff_windows where (active or upcoming) and (tenant_id is null or ${TENANT}) order by starts_at, id limit 200`),

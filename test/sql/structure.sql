@@ -330,6 +330,7 @@ $$values
   ('function llm.upsert_tenant(uuid,text) | llm_operator=EXECUTE'),
   ('function llm.use_context(text) | llm_app=EXECUTE llm_operator=EXECUTE'),
   ('function llm.validate_payload(jsonb) | llm_app=EXECUTE llm_auditor=EXECUTE llm_operator=EXECUTE'),
+  ('function llm.watched_open_holds(uuid,integer) | llm_auditor=EXECUTE llm_operator=EXECUTE llm_viewer=EXECUTE'),
   ('function llm_maint.drop_expired_partitions()'),
   ('function llm_maint.ensure_partitions()'),
   ('function llm_maint.summarize_ended_months()'),

@@ -211,10 +211,14 @@ test('the metrics\' count of open holds reads the hours the expiry sweep watches
   try {
     await c.query('begin');
     const { rows: [counts] } = await c.query('select open_holds::int, holds_overdue::int from llm.open_hold_counts()');
+    // The dashboard's and Grafana's list of them, the same way (it listed llm.open_holds, every month of the ledger).
+    const { rows: listed } = await c.query(`select request_id, overdue from llm.watched_open_holds(null, 200)`);
     const { rows: read } = await c.query(`select relname, seq_tup_read::int + coalesce(idx_tup_fetch, 0)::int as n
       from pg_stat_xact_all_tables where relname = any ($1)`, [months.map(partition)]);
     await c.query('commit');
     expect(counts).toEqual({ open_holds: 3, holds_overdue: 1 });
+    expect(listed.map((r) => r.overdue)).toEqual([true, false, false]); // soonest expiry first: the overdue one
+    expect((await c.query(`select count(*)::int as n from llm.watched_open_holds('00000000-0000-4000-8000-000000000002', 200)`)).rows[0].n).toBe(0);
     // (review of llm.open_hold_counts) Its bounds went through text in the session's DateStyle: read back as another zone
     // (IST as Israel's: 0 and 0 here) or refused (WIB: 22007). Any reader's settings give the same counts.
     for (const [style, zone] of [['SQL, DMY', 'Asia/Kolkata'], ['Postgres', 'Asia/Jakarta'], ['German', 'America/St_Johns']]) {

@@ -67,6 +67,9 @@ create view llm.budget_scopes as select * from (values
 create view llm.reconciliation_status as select * from (values
   (now() - interval '2 minutes', 1::bigint, 40, 120::double precision)
 ) v(checked_at, drift_rows, duration_ms, age_seconds);
+-- The holds the dashboard and Grafana list (ours, not SPEC.md's: those the expiry sweep watches, which here are all of them).
+create function llm.watched_open_holds(p_tenant_id uuid default null, p_limit integer default 200) returns setof llm.open_holds
+  language sql stable as $f$ select * from llm.open_holds where p_tenant_id is null or tenant_id = p_tenant_id order by expires_at limit p_limit $f$;
 -- The metrics' count of open holds (ours, not SPEC.md's: the holds the expiry sweep watches, which here are all of them).
 create function llm.open_hold_counts() returns table (open_holds bigint, holds_overdue bigint, watched_from timestamptz)
   language sql stable as $f$ select count(*), count(*) filter (where overdue), '-infinity'::timestamptz from llm.open_holds $f$;

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AUDIT_VIEWS, FORBIDDEN_VIEWS } from '../../src/dashboard/queries';
+import { AUDIT_FUNCTIONS, AUDIT_VIEWS, FORBIDDEN_VIEWS } from '../../src/dashboard/queries';
 import { exportedSeriesNames, metricNamesIn } from './ops-names';
 
 interface Target { datasource: { type: string; uid: string }; expr?: string; rawSql?: string; format?: string }
@@ -50,7 +50,7 @@ test('every Prometheus query names only metrics we export (or up), and every exp
 });
 
 test('every SQL query reads only SPEC.md audit views, never prompts, outputs or private tables', () => {
-  const audit = new Set<string>(AUDIT_VIEWS);
+  const audit = new Set<string>([...AUDIT_VIEWS, ...AUDIT_FUNCTIONS]);
   for (const t of [...sqlTargets.map((x) => x.rawSql!), dashboard.templating.list[0].query as string]) {
     const views = viewsIn(t);
     expect(views.length).toBeGreaterThan(0);
@@ -60,8 +60,10 @@ test('every SQL query reads only SPEC.md audit views, never prompts, outputs or 
   }
   // The dashboard covers the audit views an operator needs.
   const covered = new Set(sqlTargets.flatMap((t) => viewsIn(t.rawSql!)));
-  for (const v of ['monthly_spend', 'hourly_spend', 'refusals_by_reason', 'open_holds', 'shutoff_windows', 'breaker_state', 'alerts',
+  for (const v of ['monthly_spend', 'hourly_spend', 'refusals_by_reason', 'watched_open_holds', 'shutoff_windows', 'breaker_state', 'alerts',
     'reconciliation_status', 'budget_scopes', 'limit_usage']) expect(covered).toContain(v);
   // Not the drift view itself: it reads two months of the ledger, minutes at 10^7 calls a month, at every refresh.
   expect(covered).not.toContain('reconciliation_drift');
+  // Nor the holds view: it reads every attempt of the retention; the panel lists the holds the sweep watches.
+  expect(covered).not.toContain('open_holds');
 });
