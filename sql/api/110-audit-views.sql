@@ -276,11 +276,14 @@ as $$
 declare
   v_from timestamptz := llm_private.watched_holds_from();
 begin
-  if p_limit is null or p_limit not between 1 and 10000 then perform llm_private.require_range('p_limit', p_limit, 1, 10000); end if;
+  -- Raised here: the readers may not run llm_private.require_range (a 42501 said nothing of the argument; review of 26095c3).
+  if p_limit is null or p_limit not between 1 and 10000 then
+    raise exception using errcode = '22023', message = 'p_limit is 1 .. 10000', detail = format('p_limit = %s', p_limit);
+  end if;
   -- Parameters of a one-shot plan, as in llm.open_hold_counts: planned with their values, so the BRIN is chosen.
   return query execute
     'select h.* from llm.open_holds h where h.expires_at > $1 and ($2::uuid is null or h.tenant_id = $2)
-      order by h.expires_at, h.request_id limit $3' using v_from, p_tenant_id, p_limit;
+      order by h.expires_at, h.request_id, h.attempt_no limit $3' using v_from, p_tenant_id, p_limit;
 end
 $$;
 comment on function llm.watched_open_holds(uuid, integer) is

@@ -1,6 +1,6 @@
 -- The audit views say what reserve enforces: spend counts adjustments as the meters do.
 begin;
-select plan(64);
+select plan(67);
 select tests.seed();
 
 /* Spend: charges + adjustments, as the monthly and hourly meters count (finding 1 of the fifteenth review). */
@@ -281,6 +281,18 @@ select results_eq($$select checked_at, age_seconds from llm.reconciliation_statu
   $$values ('2026-04-15 11:05+00'::timestamptz, 0::double precision)$$,
   'a check made after the clock moved back an hour is the newest, 0 s old');
 select is((select count(*)::int from llm_private.reconciliation_checks), 3, 'every check is kept (one every 5 minutes: ~105 000 a year)');
+
+/* The holds the dashboard and Grafana list: llm.open_holds within the expiry sweep's range, through the BRIN. */
+select tests.act_as_role('llm_viewer');
+select is((select array_agg(request_id || '/' || attempt_no order by request_id, attempt_no) from llm.watched_open_holds(null, 10000)),
+  (select array_agg(request_id || '/' || attempt_no order by request_id, attempt_no) from llm.open_holds where expires_at > llm_private.watched_holds_from()),
+  'llm.watched_open_holds lists the open holds the sweep watches (as the viewer)');
+select throws_ok($$select * from llm.watched_open_holds(null, 0)$$, '22023', 'p_limit is 1 .. 10000',
+  '(review of 26095c3) a limit out of range is the argument''s error, not a permission error on a helper');
+select tests.as_admin();
+select tests.act_as_app(tests.tenant_a(), tests.user_a1());
+select throws_ok($$select * from llm.watched_open_holds()$$, '42501', null, 'the application may not list holds');
+select tests.as_admin();
 
 select * from finish();
 rollback;

@@ -180,7 +180,7 @@ const SECTION_VIEWS: Record<string, string> = {
   refusals: `select month_start, tenant_id, reason, refusals from llm.refusals_by_reason where month_start = ${MONTH} and ${TENANT}
     order by refusals desc, reason, tenant_id`,
   holds: `select tenant_id, user_id, request_id, endpoint, attempt_no, model_ref, held_micros, reserved_at, expires_at, overdue
-    from llm.open_holds where ${TENANT} order by expires_at, request_id`,
+    from llm.open_holds where ${TENANT} and expires_at > llm_private.watched_holds_from() order by expires_at, request_id, attempt_no`,
   shutoffs: `select id, scope, tenant_id, user_id, kind, starts_at, ends_at, reason, created_by, cancelled_at, active, upcoming
     from llm.shutoff_windows where (active or upcoming) and (tenant_id is null or ${TENANT}) order by starts_at, id`,
   breakers: `select provider, model, model_ref, state, consecutive_failures, open_until, opened_count, last_failure_at, last_success_at
