@@ -3421,16 +3421,14 @@ CREATE FUNCTION llm_private.embedding_tokens_floor(p_messages jsonb) RETURNS int
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     SET search_path TO 'pg_catalog'
     AS $$
-  select case when count(*) filter (where m->>'role' = 'user') = 1
-                   and bool_and(coalesce(m->>'role' in ('user', 'system', 'developer'), false))
-                   and (p_messages->-1)->>'role' = 'user'
-                   and t.text <> ''
-              then llm_private.input_tokens_floor(jsonb_build_array(jsonb_build_object('role', 'user', 'content', t.text))) end
-    from jsonb_array_elements(case when jsonb_typeof(p_messages) = 'array' then p_messages else '[]'::jsonb end) m
-   cross join lateral (select btrim(replace((select x->>'content' from jsonb_array_elements(
-            case when jsonb_typeof(p_messages) = 'array' then p_messages else '[]'::jsonb end) x where x->>'role' = 'user' limit 1),
-            E'\r\n', E'\n'), E' \t\n') as text) t
-   group by t.text
+  -- One pass over the messages (none when they are not an array): the shape, and the single user message's text.
+  select case when a.users = 1 and a.known_roles and (p_messages->-1)->>'role' = 'user' and t.text <> ''
+              then llm_private.input_tokens_floor(jsonb_build_array(jsonb_build_object('content', t.text))) end
+    from (select count(*) filter (where m->>'role' = 'user') as users,
+                 coalesce(bool_and(coalesce(m->>'role' in ('user', 'system', 'developer'), false)), false) as known_roles,
+                 max(m->>'content') filter (where m->>'role' = 'user') as question
+            from jsonb_array_elements(case when jsonb_typeof(p_messages) = 'array' then p_messages end) m) a
+   cross join lateral (select btrim(replace(a.question, E'\r\n', E'\n'), E' \t\n') as text) t
 $$;
 
 ALTER FUNCTION llm_private.embedding_tokens_floor(p_messages jsonb) OWNER TO llm_owner;

@@ -70,5 +70,5 @@ export function renderPage(input: PageInput): string {
     `<title>LLM spend: ${esc(scope)}</title><style>${CSS}</style></head><body>` +
     `<h1>LLM spend and governance <small>(${esc(scope)}, read at ${esc(when(input.now))}, read-only)</small></h1>` +
     `<nav><a href="${link('/', input.tenantId, input.token)}">overview</a>${nav}</nav>${tenantForm(input)}` +
-    `${input.data.drift ? s.driftBanner(input.data.drift) : s.checkBanner(input.reconciliation ?? null, input.tenantId, input.token)}\n${body}\n</body></html>`;
+    `${input.data.drift ? s.driftBanner(input.data.drift) : s.checkBanner(input.reconciliation ?? null, link('/drift', input.tenantId, input.token))}\n${body}\n</body></html>`;
 }

@@ -102,7 +102,6 @@ select h.open_holds, h.holds_overdue,
        (select coalesce(json_agg(json_build_object('model_ref', model_ref, 'state', state)), '[]') from llm.breaker_state) as breakers
   from llm.open_hold_counts() h`;
 
-
 /**
  * Reads the given sections (and nothing else) in one read-only transaction as llm_viewer, and the database's now();
  * with `reconciliation`, also the newest reconciliation check (null before the first).

@@ -121,13 +121,10 @@ export function driftBanner(rows: Rows<'drift'>): string {
 
 /**
  * The banner of a page without the drift section, from the worker's last scheduled check (llm.reconciliation_status):
- * the same red banner when it found drift, and a line saying when it ran (or that none has).
+ * the same red banner when it found drift, and a line saying when it ran (or that none has). `drift`: the /drift link,
+ * escaped (page.ts link()).
  */
-export function checkBanner(status: ReconciliationStatus | null, tenantId: string | null, token: string | null): string {
-  const q = new URLSearchParams();
-  if (tenantId) q.set('tenant', tenantId);
-  if (token) q.set('token', token);
-  const drift = esc(q.toString() ? `/drift?${q}` : '/drift');
+export function checkBanner(status: ReconciliationStatus | null, drift: string): string {
   const line = status === null
     ? `<p id="reconciliation-check">Reconciliation: no scheduled check has run yet (the worker's cron runs it every 5 minutes; <a href="${drift}">read the drift now</a>).</p>`
     : `<p id="reconciliation-check" data-age-seconds="${Math.round(status.age_seconds)}">Reconciliation: last checked ${esc(when(status.checked_at))}, ` +
