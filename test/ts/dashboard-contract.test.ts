@@ -183,20 +183,37 @@ test('the page renders every section from SPEC.md\'s views, alerts and budget sc
   }
 });
 
+/**
+ * What Grafana puts in a SQL panel for `${tenant}`, by its own rules (not ours): a custom "All" value goes in as written,
+ * unformatted (TemplateSrv: "skip formatting of custom all values"); any other string value of a variable that is multi or
+ * has includeAll is quoted as a literal, quotes doubled (SqlDatasource.interpolateVariable); else it goes in with its quotes
+ * doubled and no quotes around it. A panel that quotes `'${tenant}'` itself breaks on a picked tenant: ''<uuid>''.
+ */
+function grafanaSqlValue(v: { multi?: boolean; includeAll?: boolean; allValue?: string }, value: string): string {
+  if (value === '$__all' && v.allValue) return v.allValue;
+  const escaped = value.replace(/'/g, "''");
+  return v.multi || v.includeAll ? `'${escaped}'` : escaped;
+}
+
 test('every Grafana SQL panel runs on SPEC.md\'s views as llm_viewer', async () => {
   const dashboard = JSON.parse(readFileSync(join(__dirname, '..', '..', 'ops', 'grafana', 'pg-llm-governor.json'), 'utf8'));
   const sqls: string[] = dashboard.panels.flatMap((p: { targets?: { rawSql?: string }[] }) => (p.targets ?? []).map((t) => t.rawSql))
     .filter(Boolean);
   sqls.push(dashboard.templating.list[0].query);
   expect(sqls.length).toBeGreaterThanOrEqual(10);
+  const variable = dashboard.templating.list[0];
   const c = await pool.connect();
   try {
-    for (const tenant of ['all', A]) {
+    const tenantsSeen = new Map<string, Set<string>>();
+    for (const tenant of ['$__all', A]) {
+      const seen = new Set<string>();
+      tenantsSeen.set(tenant, seen);
       for (const sql of sqls) {
-        const runnable = sql.replace(/\$__timeFilter\(([a-z_]+)\)/g, `$1 > now() - interval '48 hours'`).replace(/\$\{tenant\}/g, tenant);
+        const runnable = sql.replace(/\$__timeFilter\(([a-z_]+)\)/g, `$1 > now() - interval '48 hours'`).replace(/\$\{tenant\}/g, () => grafanaSqlValue(variable, tenant));
         await c.query('begin; set local role llm_viewer');
         try {
-          await c.query(runnable);
+          const r = await c.query(runnable);
+          if (sql !== variable.query) for (const row of r.rows) if (row.tenant_id) seen.add(row.tenant_id);
         } catch (e) {
           throw new Error(`${(e as Error).message} in:\n${runnable}`);
         } finally {
@@ -204,6 +221,9 @@ test('every Grafana SQL panel runs on SPEC.md\'s views as llm_viewer', async () 
         }
       }
     }
+    // The filter filters: B's shutoff window shows under All, and no panel shows another tenant's row when A is picked.
+    expect(tenantsSeen.get('$__all')).toContain(B);
+    expect([...tenantsSeen.get(A)!]).toEqual([A]);
   } finally {
     c.release();
   }
