@@ -5835,7 +5835,15 @@ begin
       hint = 'Insert without OVERRIDING SYSTEM VALUE (llm.check_reconciliation() does).';
   end if;
   new.checked_at := llm_private.now();
-  select count(*) into new.drift_rows from llm.reconciliation_drift;
+  -- One read of the view: the count, and the first 200 rows in its order for the dashboard (llm.reconciliation_checked_drift).
+  with d as materialized (select * from llm.reconciliation_drift)
+  select (select count(*) from d),
+         (select coalesce(jsonb_agg(to_jsonb(s) order by s.n), '[]'::jsonb)
+            from (select row_number() over (order by x.kind, x.tenant_id, x.meter_name, x.user_id, x.budget_scope, x.period_start, x.shard) as n, x.*
+                    from d x
+                   order by n
+                   limit 200) s)
+    into new.drift_rows, new.drift_sample;
   new.duration_ms := least(2147483647, greatest(0, (date_part('epoch', clock_timestamp() - v_started) * 1000)::bigint))::integer;
   return new;
 end
@@ -5847,7 +5855,7 @@ ALTER FUNCTION llm_private.tg_reconciliation_checks__derive() OWNER TO llm_owner
 -- Name: FUNCTION tg_reconciliation_checks__derive(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm_private.tg_reconciliation_checks__derive() IS 'BEFORE INSERT on reconciliation_checks: the check''s time (the database clock when its count started), its count of llm.reconciliation_drift and the time that count took, whatever the writer gave; refuses a transaction that is not READ COMMITTED (25000) and an id not drawn from the identity (42501).';
+COMMENT ON FUNCTION llm_private.tg_reconciliation_checks__derive() IS 'BEFORE INSERT on reconciliation_checks: the check''s time (the database clock when its read started), its count of llm.reconciliation_drift, the first 200 of those rows (drift_sample) and the time the read took, whatever the writer gave; refuses a transaction that is not READ COMMITTED (25000) and an id not drawn from the identity (42501).';
 
 --
 -- Name: tg_request_inputs__derive(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
@@ -7938,6 +7946,68 @@ ALTER TABLE llm.my_usage OWNER TO llm_owner;
 COMMENT ON VIEW llm.my_usage IS 'For the application: its user''s usage and its tenant''s (and budget scopes'') against their caps, per meter and period (in a current period the cap of the limit in effect now; NULL when none applies any more).';
 
 --
+-- Name: reconciliation_checks; Type: TABLE; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TABLE llm_private.reconciliation_checks (
+    id bigint NOT NULL,
+    checked_at timestamp with time zone NOT NULL,
+    drift_rows bigint NOT NULL,
+    duration_ms integer NOT NULL,
+    drift_sample jsonb,
+    CONSTRAINT reconciliation_checks_drift_rows_check CHECK ((drift_rows >= 0)),
+    CONSTRAINT reconciliation_checks_drift_sample_check CHECK (((drift_sample IS NULL) OR ((jsonb_typeof(drift_sample) = 'array'::text) AND (jsonb_array_length(drift_sample) = LEAST(drift_rows, (200)::bigint))))),
+    CONSTRAINT reconciliation_checks_duration_ms_check CHECK ((duration_ms >= 0))
+);
+
+ALTER TABLE ONLY llm_private.reconciliation_checks FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE llm_private.reconciliation_checks OWNER TO llm_owner;
+
+--
+-- Name: TABLE reconciliation_checks; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON TABLE llm_private.reconciliation_checks IS 'One row per run of llm.check_reconciliation (the worker''s cron, every 5 minutes), every column derived by its insert trigger: when it read llm.reconciliation_drift (the database clock), how many rows it found (must be 0), the first 200 of them, and how long the read took. The newest is the highest id; the metrics scrape reads it through llm.reconciliation_status, the dashboard its rows through llm.reconciliation_checked_drift. Kept; only the owner deletes.';
+
+--
+-- Name: COLUMN reconciliation_checks.drift_sample; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.reconciliation_checks.drift_sample IS 'The first 200 rows of llm.reconciliation_drift the check found, in the view''s order (kind, tenant, meter, user, scope, period, shard), as a JSON array of its rows; derived by the insert trigger. Null: a check from before migration 000041, which kept no rows.';
+
+--
+-- Name: reconciliation_checked_drift; Type: VIEW; Schema: llm; Owner: llm_owner
+--
+
+CREATE VIEW llm.reconciliation_checked_drift WITH (security_invoker='true') AS
+ SELECT c.checked_at,
+    (r.n)::integer AS row_no,
+    r.kind,
+    r.tenant_id,
+    r.meter_name,
+    r.user_id,
+    r.budget_scope,
+    r.period_start,
+    r.shard,
+    r.usage_value,
+    r.ledger_value
+   FROM (( SELECT x.checked_at,
+            x.drift_sample
+           FROM llm_private.reconciliation_checks x
+          ORDER BY x.id DESC
+         LIMIT 1) c
+     CROSS JOIN LATERAL jsonb_to_recordset(c.drift_sample) r(n bigint, kind text, tenant_id uuid, meter_name text, user_id uuid, budget_scope text, period_start timestamp with time zone, shard smallint, usage_value bigint, ledger_value bigint));
+
+ALTER TABLE llm.reconciliation_checked_drift OWNER TO llm_owner;
+
+--
+-- Name: VIEW reconciliation_checked_drift; Type: COMMENT; Schema: llm; Owner: llm_owner
+--
+
+COMMENT ON VIEW llm.reconciliation_checked_drift IS 'The rows of llm.reconciliation_drift the newest reconciliation check found (the first 200 in the view''s order, row_no 1..200; llm.reconciliation_status.drift_rows says how many there were), with the check''s time. Empty: the newest check found none, or none has run (llm.reconciliation_status has no row), or it ran before migration 000041 kept rows. Reads one row, never the ledger: what the dashboard and Grafana list.';
+
+--
 -- Name: reconciliation_drift; Type: VIEW; Schema: llm; Owner: llm_owner
 --
 
@@ -8057,29 +8127,6 @@ ALTER TABLE llm.reconciliation_drift OWNER TO llm_owner;
 COMMENT ON VIEW llm.reconciliation_drift IS 'Usage rows that disagree with the ledger (held vs live holds, spent vs charges + adjustments), for periods starting this or last month. Must be empty.';
 
 --
--- Name: reconciliation_checks; Type: TABLE; Schema: llm_private; Owner: llm_owner
---
-
-CREATE TABLE llm_private.reconciliation_checks (
-    id bigint NOT NULL,
-    checked_at timestamp with time zone NOT NULL,
-    drift_rows bigint NOT NULL,
-    duration_ms integer NOT NULL,
-    CONSTRAINT reconciliation_checks_drift_rows_check CHECK ((drift_rows >= 0)),
-    CONSTRAINT reconciliation_checks_duration_ms_check CHECK ((duration_ms >= 0))
-);
-
-ALTER TABLE ONLY llm_private.reconciliation_checks FORCE ROW LEVEL SECURITY;
-
-ALTER TABLE llm_private.reconciliation_checks OWNER TO llm_owner;
-
---
--- Name: TABLE reconciliation_checks; Type: COMMENT; Schema: llm_private; Owner: llm_owner
---
-
-COMMENT ON TABLE llm_private.reconciliation_checks IS 'One row per run of llm.check_reconciliation (the worker''s cron, every 5 minutes), every column derived by its insert trigger: when it read llm.reconciliation_drift (the database clock), how many rows it found (must be 0) and how long the count took. The newest is the highest id; the metrics scrape reads it through llm.reconciliation_status. Kept; only the owner deletes.';
-
---
 -- Name: reconciliation_status; Type: VIEW; Schema: llm; Owner: llm_owner
 --
 
@@ -8098,7 +8145,7 @@ ALTER TABLE llm.reconciliation_status OWNER TO llm_owner;
 -- Name: VIEW reconciliation_status; Type: COMMENT; Schema: llm; Owner: llm_owner
 --
 
-COMMENT ON VIEW llm.reconciliation_status IS 'The newest reconciliation check (the highest id: llm.check_reconciliation, every 5 minutes): when its count started, how many rows llm.reconciliation_drift had (must be 0), how long the count took, and its age in seconds on the database clock. No row: no check has run yet. The metrics export drift_rows and age_seconds; the rows themselves are in llm.reconciliation_drift.';
+COMMENT ON VIEW llm.reconciliation_status IS 'The newest reconciliation check (the highest id: llm.check_reconciliation, every 5 minutes): when its count started, how many rows llm.reconciliation_drift had (must be 0), how long the count took, and its age in seconds on the database clock. No row: no check has run yet. The metrics export drift_rows and age_seconds; the first 200 rows it found are in llm.reconciliation_checked_drift, all of them (read now) in llm.reconciliation_drift.';
 
 --
 -- Name: refusals_by_reason; Type: VIEW; Schema: llm; Owner: llm_owner
@@ -13119,20 +13166,28 @@ GRANT SELECT ON TABLE llm.monthly_spend TO llm_operator;
 GRANT SELECT ON TABLE llm.my_usage TO llm_app;
 
 --
--- Name: TABLE reconciliation_drift; Type: ACL; Schema: llm; Owner: llm_owner
---
-
-GRANT SELECT ON TABLE llm.reconciliation_drift TO llm_auditor;
-GRANT SELECT ON TABLE llm.reconciliation_drift TO llm_viewer;
-GRANT SELECT ON TABLE llm.reconciliation_drift TO llm_operator;
-
---
 -- Name: TABLE reconciliation_checks; Type: ACL; Schema: llm_private; Owner: llm_owner
 --
 
 GRANT SELECT,INSERT ON TABLE llm_private.reconciliation_checks TO llm_operator;
 GRANT SELECT ON TABLE llm_private.reconciliation_checks TO llm_auditor;
 GRANT SELECT ON TABLE llm_private.reconciliation_checks TO llm_viewer;
+
+--
+-- Name: TABLE reconciliation_checked_drift; Type: ACL; Schema: llm; Owner: llm_owner
+--
+
+GRANT SELECT ON TABLE llm.reconciliation_checked_drift TO llm_auditor;
+GRANT SELECT ON TABLE llm.reconciliation_checked_drift TO llm_viewer;
+GRANT SELECT ON TABLE llm.reconciliation_checked_drift TO llm_operator;
+
+--
+-- Name: TABLE reconciliation_drift; Type: ACL; Schema: llm; Owner: llm_owner
+--
+
+GRANT SELECT ON TABLE llm.reconciliation_drift TO llm_auditor;
+GRANT SELECT ON TABLE llm.reconciliation_drift TO llm_viewer;
+GRANT SELECT ON TABLE llm.reconciliation_drift TO llm_operator;
 
 --
 -- Name: TABLE reconciliation_status; Type: ACL; Schema: llm; Owner: llm_owner

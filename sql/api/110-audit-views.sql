@@ -451,13 +451,21 @@ begin
       hint = 'Insert without OVERRIDING SYSTEM VALUE (llm.check_reconciliation() does).';
   end if;
   new.checked_at := llm_private.now();
-  select count(*) into new.drift_rows from llm.reconciliation_drift;
+  -- One read of the view: the count, and the first 200 rows in its order for the dashboard (llm.reconciliation_checked_drift).
+  with d as materialized (select * from llm.reconciliation_drift)
+  select (select count(*) from d),
+         (select coalesce(jsonb_agg(to_jsonb(s) order by s.n), '[]'::jsonb)
+            from (select row_number() over (order by x.kind, x.tenant_id, x.meter_name, x.user_id, x.budget_scope, x.period_start, x.shard) as n, x.*
+                    from d x
+                   order by n
+                   limit 200) s)
+    into new.drift_rows, new.drift_sample;
   new.duration_ms := least(2147483647, greatest(0, (date_part('epoch', clock_timestamp() - v_started) * 1000)::bigint))::integer;
   return new;
 end
 $$;
 comment on function llm_private.tg_reconciliation_checks__derive() is
-  'BEFORE INSERT on reconciliation_checks: the check''s time (the database clock when its count started), its count of llm.reconciliation_drift and the time that count took, whatever the writer gave; refuses a transaction that is not READ COMMITTED (25000) and an id not drawn from the identity (42501).';
+  'BEFORE INSERT on reconciliation_checks: the check''s time (the database clock when its read started), its count of llm.reconciliation_drift, the first 200 of those rows (drift_sample) and the time the read took, whatever the writer gave; refuses a transaction that is not READ COMMITTED (25000) and an id not drawn from the identity (42501).';
 -- The count is a PL/pgSQL SELECT INTO, which PostgreSQL runs without parallel workers (it asks for at most two rows):
 -- 6.5 s at 10^6 calls in its two months, where the same count read alone took 3.7 s (with parallel workers, most likely:
 -- not the same wall time, about the same CPU on 2 cores). A count passed in by the caller would be forgeable.
@@ -489,11 +497,23 @@ select c.checked_at, c.drift_rows, c.duration_ms,
  order by c.id desc
  limit 1;
 comment on view llm.reconciliation_status is
-  'The newest reconciliation check (the highest id: llm.check_reconciliation, every 5 minutes): when its count started, how many rows llm.reconciliation_drift had (must be 0), how long the count took, and its age in seconds on the database clock. No row: no check has run yet. The metrics export drift_rows and age_seconds; the rows themselves are in llm.reconciliation_drift.';
+  'The newest reconciliation check (the highest id: llm.check_reconciliation, every 5 minutes): when its count started, how many rows llm.reconciliation_drift had (must be 0), how long the count took, and its age in seconds on the database clock. No row: no check has run yet. The metrics export drift_rows and age_seconds; the first 200 rows it found are in llm.reconciliation_checked_drift, all of them (read now) in llm.reconciliation_drift.';
+
+-- The rows of the newest check, for the dashboard's drift section and Grafana: the view itself reads two months of the
+-- ledger (minutes at 10^7 calls a month, past the viewer's statement timeout), the kept rows are one row's JSON.
+create view llm.reconciliation_checked_drift with (security_invoker = true) as
+select c.checked_at, r.n::integer as row_no, r.kind, r.tenant_id, r.meter_name, r.user_id, r.budget_scope, r.period_start, r.shard,
+       r.usage_value, r.ledger_value
+  from (select x.checked_at, x.drift_sample from llm_private.reconciliation_checks x order by x.id desc limit 1) c
+  cross join lateral jsonb_to_recordset(c.drift_sample)
+       as r(n bigint, kind text, tenant_id uuid, meter_name text, user_id uuid, budget_scope text, period_start timestamptz,
+            shard smallint, usage_value bigint, ledger_value bigint);
+comment on view llm.reconciliation_checked_drift is
+  'The rows of llm.reconciliation_drift the newest reconciliation check found (the first 200 in the view''s order, row_no 1..200; llm.reconciliation_status.drift_rows says how many there were), with the check''s time. Empty: the newest check found none, or none has run (llm.reconciliation_status has no row), or it ran before migration 000041 kept rows. Reads one row, never the ledger: what the dashboard and Grafana list.';
 
 grant select on llm_private.limit_usage_rows to llm_auditor, llm_viewer, llm_operator;
 grant select on llm.calls, llm.decision_log, llm.limit_usage, llm.monthly_spend, llm.hourly_spend, llm.refusals_by_reason, llm.open_holds,
   llm.shutoff_windows, llm.breaker_state, llm.alerts, llm.adjustments, llm.budget_scopes, llm.cache_stats, llm.reconciliation_drift,
-  llm.reconciliation_status
+  llm.reconciliation_status, llm.reconciliation_checked_drift
   to llm_auditor, llm_viewer, llm_operator;
 grant execute on function llm.check_reconciliation() to llm_operator;

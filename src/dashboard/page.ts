@@ -13,8 +13,8 @@ export const TITLES: Record<SectionName, string> = {
 export interface PageInput {
   /** The sections to show, in this order (the overview shows all). */
   show: SectionName[];
-  /** With the drift section, its rows give the banner; without it, the newest scheduled check does (null: none yet). */
   data: Partial<SectionRows>;
+  /** The newest scheduled reconciliation check (null: none yet): every page's banner, and the drift section's count. */
   reconciliation?: ReconciliationStatus | null;
   tenantId: string | null;
   /** Passed on in links when the request carried it in the query string. */
@@ -57,7 +57,7 @@ function sectionHtml(name: SectionName, input: PageInput): string {
     case 'shutoffs': return s.shutoffsSection(d.shutoffs ?? []);
     case 'breakers': return s.breakersSection(d.breakers ?? []);
     case 'alerts': return s.alertsSection(d.alerts ?? []);
-    case 'drift': return s.driftSection(d.drift ?? []);
+    case 'drift': return s.driftSection(d.drift ?? [], input.reconciliation ?? null);
     case 'scopes': return s.scopesSection(d.scopes ?? []);
   }
 }
@@ -70,5 +70,5 @@ export function renderPage(input: PageInput): string {
     `<title>LLM spend: ${esc(scope)}</title><style>${CSS}</style></head><body>` +
     `<h1>LLM spend and governance <small>(${esc(scope)}, read at ${esc(when(input.now))}, read-only)</small></h1>` +
     `<nav><a href="${link('/', input.tenantId, input.token)}">overview</a>${nav}</nav>${tenantForm(input)}` +
-    `${input.data.drift ? s.driftBanner(input.data.drift) : s.checkBanner(input.reconciliation ?? null, link('/drift', input.tenantId, input.token))}\n${body}\n</body></html>`;
+    `${s.checkBanner(input.reconciliation ?? null, link('/drift', input.tenantId, input.token))}\n${body}\n</body></html>`;
 }

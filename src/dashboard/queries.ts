@@ -12,7 +12,7 @@ import * as rows from './rows';
 /** Every audit view of SPEC.md, and llm.role_settings_drift (the Grafana dashboard may name these and no others). */
 export const AUDIT_VIEWS = ['limit_usage', 'monthly_spend', 'hourly_spend', 'refusals_by_reason', 'open_holds', 'shutoff_windows',
   'breaker_state', 'alerts', 'reconciliation_drift', 'budget_scopes', 'calls', 'cache_stats', 'model_catalog', 'role_settings_drift',
-  'reconciliation_status'] as const;
+  'reconciliation_status', 'reconciliation_checked_drift'] as const;
 /** Audit functions the metrics call: llm.open_hold_counts (the open holds the expiry sweep watches, without reading every attempt). */
 export const AUDIT_FUNCTIONS = ['open_hold_counts', 'watched_open_holds'] as const;
 /** Views that expose prompts or outputs: nothing operator-facing may read them. */
@@ -55,10 +55,11 @@ export const SECTIONS = {
   alerts: section('alerts', rows.alertRow,
     `select id, fired_at, tenant_id, user_id, budget_scope, limit_id, meter_name, period_start, threshold_pct, used, cap, unit
        from llm.alerts where fired_at >= ${MONTH} and (tenant_id is null or ${TENANT}) order by fired_at desc, id desc limit 200`),
-  // Drift is a health signal of the whole ledger: never filtered by tenant.
-  drift: section('reconciliation_drift', rows.driftRow,
-    `select kind, tenant_id, meter_name, user_id, budget_scope, period_start, usage_value, ledger_value
-       from llm.reconciliation_drift order by kind, tenant_id, meter_name limit 200`),
+  // Drift is a health signal of the whole ledger: never filtered by tenant. The rows the worker's last scheduled check kept
+  // (llm.reconciliation_checked_drift), not the view itself: it reads two months of the ledger, minutes at 10^7 calls a month.
+  drift: section('reconciliation_checked_drift', rows.driftRow,
+    `select checked_at, kind, tenant_id, meter_name, user_id, budget_scope, period_start, usage_value, ledger_value
+       from llm.reconciliation_checked_drift order by row_no`),
   scopes: section('budget_scopes', rows.budgetScopeRow,
     `select tenant_id, budget_scope, endpoint, started_at, deadline_at, calls, calls_cap, spent_micros, held_micros, cap_micros, state
        from llm.budget_scopes where ${TENANT} order by state <> 'open', deadline_at nulls last, budget_scope limit 200`),
@@ -69,9 +70,9 @@ export const SECTION_NAMES = Object.keys(SECTIONS) as SectionName[];
 export type SectionRows = { [K in SectionName]: z.infer<(typeof SECTIONS)[K]['row']>[] };
 
 /**
- * The newest scheduled reconciliation check: what the metrics report as the drift, and what a dashboard page without the
- * drift section shows, instead of the view itself (it reads two months of the ledger, minutes at 10^7 calls a month, and
- * every scrape of every worker counted it).
+ * The newest scheduled reconciliation check: what the metrics report as the drift, and what every dashboard page's banner
+ * shows, instead of the view itself (it reads two months of the ledger, minutes at 10^7 calls a month, and every scrape of
+ * every worker counted it).
  */
 export const RECONCILIATION_STATUS_SQL = 'select checked_at, drift_rows, duration_ms, age_seconds from llm.reconciliation_status';
 

@@ -51,7 +51,7 @@ export const alertRow = z.object({
   limit_id: integer, meter_name: z.string(), period_start: at, threshold_pct: ratio, used: quantity, cap: quantity, unit: z.string(),
 });
 export const driftRow = z.object({
-  kind: z.string(), tenant_id: uuid.nullable(), meter_name: z.string().nullable(), user_id: uuid.nullable(),
+  checked_at: at, kind: z.string(), tenant_id: uuid.nullable(), meter_name: z.string().nullable(), user_id: uuid.nullable(),
   budget_scope: z.string().nullable(), period_start: at.nullable(), usage_value: quantity.nullable(), ledger_value: quantity.nullable(),
 });
 export const budgetScopeRow = z.object({

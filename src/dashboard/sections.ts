@@ -113,20 +113,14 @@ export function alertsSection(rows: Rows<'alerts'>): string {
   return table('alerts', ['fired', 'threshold', 'limit', 'tenant', 'user', 'scope', 'used / cap', 'period'], body, 'No alert fired this month.');
 }
 
-export function driftBanner(rows: Rows<'drift'>): string {
-  if (rows.length === 0) return '';
-  return `<div id="drift-banner" role="alert" data-rows="${rows.length}">RECONCILIATION DRIFT: ${rows.length}${rows.length >= 200 ? '+' : ''} ` +
-    `row(s) where the usage counters and the ledger disagree. Investigate before trusting any figure below.</div>`;
-}
-
 /**
- * The banner of a page without the drift section, from the worker's last scheduled check (llm.reconciliation_status):
- * the same red banner when it found drift, and a line saying when it ran (or that none has). `drift`: the /drift link,
- * escaped (page.ts link()).
+ * Every page's banner, from the worker's last scheduled check (llm.reconciliation_status): a red banner when it found
+ * drift, and a line saying when it ran (or that none has). `drift`: the /drift link, escaped (page.ts link()).
  */
 export function checkBanner(status: ReconciliationStatus | null, drift: string): string {
   const line = status === null
-    ? `<p id="reconciliation-check">Reconciliation: no scheduled check has run yet (the worker's cron runs it every 5 minutes; <a href="${drift}">read the drift now</a>).</p>`
+    ? `<p id="reconciliation-check">Reconciliation: no scheduled check has run yet (the worker's cron runs it every 5 minutes; ` +
+      `<code>npm run audit -- drift</code> reads the ledger now).</p>`
     : `<p id="reconciliation-check" data-age-seconds="${Math.round(status.age_seconds)}">Reconciliation: last checked ${esc(when(status.checked_at))}, ` +
       `${esc(status.drift_rows)} drift row(s) (<a href="${drift}">details</a>).</p>`;
   if (status === null || status.drift_rows === 0n) return line;
@@ -134,10 +128,18 @@ export function checkBanner(status: ReconciliationStatus | null, drift: string):
     `row(s) where the usage counters and the ledger disagree, at the check of ${esc(when(status.checked_at))}. Investigate before trusting any figure below.</div>${line}`;
 }
 
-export function driftSection(rows: Rows<'drift'>): string {
+/**
+ * The rows the last scheduled check kept (the first 200 of llm.reconciliation_drift, llm.reconciliation_checked_drift), with
+ * the check's time and its full count.
+ */
+export function driftSection(rows: Rows<'drift'>, status: ReconciliationStatus | null): string {
   const body = rows.map((r) => `<tr>${cell(r.kind)}${cell(r.tenant_id)}${cell(r.meter_name)}${cell(r.user_id)}${cell(r.budget_scope)}` +
     `${cell(when(r.period_start))}<td class="num">${esc(r.usage_value ?? '—')}</td><td class="num">${esc(r.ledger_value ?? '—')}</td></tr>`);
-  return table('drift', ['kind', 'tenant', 'meter', 'user', 'scope', 'period', 'usage', 'ledger'], body, 'No drift: usage counters match the ledger.');
+  if (status === null) return '<p class="empty" id="drift-unchecked">No scheduled reconciliation check has run yet: <code>npm run audit -- drift</code> reads the ledger now.</p>';
+  const total = Number(status.drift_rows);
+  const head = `<p id="drift-check" data-rows="${esc(status.drift_rows)}" data-kept="${rows.length}">At the check of ${esc(when(status.checked_at))}: ` +
+    `${esc(status.drift_rows)} row(s)${total > rows.length ? `, the first ${rows.length} listed (<code>npm run audit -- drift</code> lists every one, read now)` : ''}.</p>`;
+  return head + table('drift', ['kind', 'tenant', 'meter', 'user', 'scope', 'period', 'usage', 'ledger'], body, 'No drift: usage counters match the ledger.');
 }
 
 export function scopesSection(rows: Rows<'scopes'>): string {

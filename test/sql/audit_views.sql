@@ -1,6 +1,6 @@
 -- The audit views say what reserve enforces: spend counts adjustments as the meters do.
 begin;
-select plan(67);
+select plan(72);
 select tests.seed();
 
 /* Spend: charges + adjustments, as the monthly and hourly meters count (finding 1 of the fifteenth review). */
@@ -245,6 +245,17 @@ select results_eq($$select checked_at, drift_rows, duration_ms >= 0 from first_c
   $$select '2026-04-15 12:00+00'::timestamptz, (select count(*) from llm.reconciliation_drift), true$$,
   'the operator''s check counts llm.reconciliation_drift at the database''s time and says how long it took');
 select ok((select drift_rows from first_check) > 0, 'it found the corrupted row');
+-- (migration 000041) The check keeps the rows it found: the dashboard lists them without reading the ledger.
+select tests.act_as_role('llm_viewer');
+select is((select array_agg(row(row_no, kind, tenant_id, meter_name, user_id, budget_scope, period_start, shard, usage_value, ledger_value)::text
+                            order by row_no) from llm.reconciliation_checked_drift),
+  (select array_agg(row(n, kind, tenant_id, meter_name, user_id, budget_scope, period_start, shard, usage_value, ledger_value)::text order by n)
+     from (select row_number() over (order by kind, tenant_id, meter_name, user_id, budget_scope, period_start, shard)::int as n, d.*
+             from llm.reconciliation_drift d) v),
+  'llm.reconciliation_checked_drift lists the rows the check found, numbered in the view''s order (as the viewer)');
+select is((select array_agg(distinct checked_at) from llm.reconciliation_checked_drift), array['2026-04-15 12:00+00'::timestamptz],
+  '... each with the check''s time');
+select tests.as_admin();
 select results_eq($$select checked_at, drift_rows, age_seconds from llm.reconciliation_status$$,
   $$select checked_at, drift_rows, 0::double precision from first_check$$, 'the status shows that check, 0 s old');
 select tests.freeze_clock('2026-04-15 12:05+00');
@@ -281,6 +292,32 @@ select results_eq($$select checked_at, age_seconds from llm.reconciliation_statu
   $$values ('2026-04-15 11:05+00'::timestamptz, 0::double precision)$$,
   'a check made after the clock moved back an hour is the newest, 0 s old');
 select is((select count(*)::int from llm_private.reconciliation_checks), 3, 'every check is kept (one every 5 minutes: ~105 000 a year)');
+-- The kept rows are the first 200: 250 more usage rows of users the ledger never saw (written with the guards off, as a
+-- corruption would be) make 251 and more drift rows.
+set local session_replication_role = replica;
+insert into llm_private.usage (tenant_id, meter_id, user_id, budget_scope, period_start, shard, limit_id, cap, quota, spent)
+select tests.tenant_a(), m.id, ('00000000-0000-4000-8000-' || lpad(g::text, 12, '0'))::uuid, '', llm_private.month_start(llm_private.month_index(llm_private.now())),
+       0, m.id, 1000000, 1000000, 7
+  from generate_series(1, 250) g, llm_private.meters m where m.name = 'user_monthly';
+set local session_replication_role = origin;
+select tests.act_as_role('llm_operator');
+select 1 from llm.check_reconciliation();
+select tests.as_admin();
+select tests.act_as_role('llm_viewer');
+select results_eq($$select (select drift_rows from llm.reconciliation_status), (select count(*) from llm.reconciliation_checked_drift),
+                           (select max(row_no) from llm.reconciliation_checked_drift)$$,
+  $$select (select count(*) from llm.reconciliation_drift), 200::bigint, 200$$,
+  'a check that finds more than 200 rows counts them all and keeps the first 200');
+select is((select array_agg(row(kind, tenant_id, meter_name, user_id, period_start, usage_value, ledger_value)::text order by row_no)
+             from llm.reconciliation_checked_drift),
+  (select array_agg(row(kind, tenant_id, meter_name, user_id, period_start, usage_value, ledger_value)::text)
+     from (select * from llm.reconciliation_drift order by kind, tenant_id, meter_name, user_id, budget_scope, period_start, shard limit 200) v),
+  '... the first 200 in the view''s order');
+select tests.as_admin();
+set local session_replication_role = replica;
+select throws_ok($$insert into llm_private.reconciliation_checks (checked_at, drift_rows, duration_ms, drift_sample) values (now(), 1, 0, '[]')$$,
+  '23514', null, 'with the trigger off (replication role), the constraint still refuses kept rows that do not match the count');
+set local session_replication_role = origin;
 
 /* The holds the dashboard and Grafana list: llm.open_holds within the expiry sweep's range, through the BRIN. */
 select tests.act_as_role('llm_viewer');
