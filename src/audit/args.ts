@@ -15,7 +15,8 @@ commands (read-only, as llm_viewer; each reads one llm audit view):
   holds                                        llm.open_holds: holds not yet settled (overdue = past expiry)
   shutoffs  [--active]                         llm.shutoff_windows: shutoff windows (only those active now with --active)
   breakers                                     llm.breaker_state: circuit breaker per provider:model
-  drift                                        llm.reconciliation_drift: usage vs the ledger; exit code 2 when not empty
+  drift                                        llm.reconciliation_drift: usage vs the ledger, read now (two months of
+                                               the ledger: up to 10 minutes); exit code 2 when not empty
 
 options:
   --month YYYY-MM  a UTC month (default: the current month by the database clock)

@@ -89,6 +89,9 @@ async function run(db: q.Queryable, args: Exclude<AuditArgs, { command: 'help' }
       print(await q.breakerState(db), report.breakersTable);
       return 0;
     case 'drift': {
+      // The view reads two months of the ledger: about two minutes at 10^7 calls a month, past llm_viewer's 60 s statement
+      // timeout. This read is on the CLI's own connection, and may take as long as the worker's scheduled check may.
+      await db.query(`select set_config('statement_timeout', '10min', false)`);
       const rows = await q.reconciliationDrift(db);
       if (args.json) io.out(toJson(rows));
       else io.out(rows.length === 0 ? 'reconciliation: no drift' : report.driftTable(rows));

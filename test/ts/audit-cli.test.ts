@@ -336,10 +336,22 @@ describe('against a seeded v0.2 ledger (as llm_viewer)', () => {
     expect(JSON.parse(asJson.stdout)).toEqual([expect.objectContaining({ usage_value: '40001', ledger_value: '40000' })]);
   });
 
+  test('drift: the read may take as long as the scheduled check (10 minutes), not the viewer\'s 60 s', async () => {
+    // At 10^7 calls a month the view reads ~2×10^7 calls: about two minutes. A session default of 1 ms (PGOPTIONS, read by
+    // the CLI's driver, in place of llm_viewer's 60 s) stops another command's read; drift sets its own timeout first.
+    const short = { PGOPTIONS: '-c statement_timeout=1ms' };
+    const holds = await cli(['holds'], short);
+    expect(holds.code).toBe(1);
+    expect(holds.stderr).toMatch(/statement timeout/);
+    const drift = await cli(['drift'], short);
+    expect({ code: drift.code, stderr: drift.stderr }).toEqual({ code: 2, stderr: '' }); // the drift injected above
+    expect(drift.stdout).toContain('reconciliation: DRIFT in 1 row');
+  });
+
   /** The real entry point through tsx, as cron would run it. */
-  function cli(argv: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  function cli(argv: string[], extraEnv: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
     return new Promise((resolve, reject) => {
-      const child = spawn(join(ROOT, 'node_modules', '.bin', 'tsx'), ['src/cli/audit.ts', ...argv], { cwd: ROOT, env: env() });
+      const child = spawn(join(ROOT, 'node_modules', '.bin', 'tsx'), ['src/cli/audit.ts', ...argv], { cwd: ROOT, env: { ...env(), ...extraEnv } });
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
