@@ -5835,14 +5835,18 @@ begin
       hint = 'Insert without OVERRIDING SYSTEM VALUE (llm.check_reconciliation() does).';
   end if;
   new.checked_at := llm_private.now();
-  -- One read of the view: the count, and the first 200 rows in its order for the dashboard (llm.reconciliation_checked_drift).
+  -- One read of the view: the count, and the first 200 rows for the dashboard (llm.reconciliation_checked_drift), in the
+  -- order `npm run audit -- drift` lists them. A top-200 sort (a bounded heap), numbered after it: a row_number() over
+  -- every drift row sorted them all, in temp space, at the moment the ledger is worst off (review of 410deda).
   with d as materialized (select * from llm.reconciliation_drift)
   select (select count(*) from d),
          (select coalesce(jsonb_agg(to_jsonb(s) order by s.n), '[]'::jsonb)
-            from (select row_number() over (order by x.kind, x.tenant_id, x.meter_name, x.user_id, x.budget_scope, x.period_start, x.shard) as n, x.*
-                    from d x
-                   order by n
-                   limit 200) s)
+            from (select row_number() over (order by t.kind, t.tenant_id nulls first, t.meter_name, t.user_id nulls first,
+                                                     t.budget_scope nulls first, t.period_start, t.shard) as n, t.*
+                    from (select x.* from d x
+                           order by x.kind, x.tenant_id nulls first, x.meter_name, x.user_id nulls first, x.budget_scope nulls first,
+                                    x.period_start, x.shard
+                           limit 200) t) s)
     into new.drift_rows, new.drift_sample;
   new.duration_ms := least(2147483647, greatest(0, (date_part('epoch', clock_timestamp() - v_started) * 1000)::bigint))::integer;
   return new;
@@ -8005,7 +8009,7 @@ ALTER TABLE llm.reconciliation_checked_drift OWNER TO llm_owner;
 -- Name: VIEW reconciliation_checked_drift; Type: COMMENT; Schema: llm; Owner: llm_owner
 --
 
-COMMENT ON VIEW llm.reconciliation_checked_drift IS 'The rows of llm.reconciliation_drift the newest reconciliation check found (the first 200 in the view''s order, row_no 1..200; llm.reconciliation_status.drift_rows says how many there were), with the check''s time. Empty: the newest check found none, or none has run (llm.reconciliation_status has no row), or it ran before migration 000041 kept rows. Reads one row, never the ledger: what the dashboard and Grafana list.';
+COMMENT ON VIEW llm.reconciliation_checked_drift IS 'The rows of llm.reconciliation_drift the newest reconciliation check found (the first 200 in the order npm run audit -- drift lists them: kind, tenant, meter, user, scope, period, shard, nulls first; row_no 1..200; llm.reconciliation_status.drift_rows says how many there were), with the check''s time. Empty: the newest check found none, or none has run (llm.reconciliation_status has no row), or it ran before migration 000041 kept rows. Reads one row, never the ledger: what the dashboard and Grafana list.';
 
 --
 -- Name: reconciliation_drift; Type: VIEW; Schema: llm; Owner: llm_owner
@@ -8134,7 +8138,8 @@ CREATE VIEW llm.reconciliation_status WITH (security_invoker='true') AS
  SELECT c.checked_at,
     c.drift_rows,
     c.duration_ms,
-    date_part('epoch'::text, (llm_private.now() - c.checked_at)) AS age_seconds
+    date_part('epoch'::text, (llm_private.now() - c.checked_at)) AS age_seconds,
+    jsonb_array_length(c.drift_sample) AS drift_rows_kept
    FROM llm_private.reconciliation_checks c
   ORDER BY c.id DESC
  LIMIT 1;
@@ -8145,7 +8150,7 @@ ALTER TABLE llm.reconciliation_status OWNER TO llm_owner;
 -- Name: VIEW reconciliation_status; Type: COMMENT; Schema: llm; Owner: llm_owner
 --
 
-COMMENT ON VIEW llm.reconciliation_status IS 'The newest reconciliation check (the highest id: llm.check_reconciliation, every 5 minutes): when its count started, how many rows llm.reconciliation_drift had (must be 0), how long the count took, and its age in seconds on the database clock. No row: no check has run yet. The metrics export drift_rows and age_seconds; the first 200 rows it found are in llm.reconciliation_checked_drift, all of them (read now) in llm.reconciliation_drift.';
+COMMENT ON VIEW llm.reconciliation_status IS 'The newest reconciliation check (the highest id: llm.check_reconciliation, every 5 minutes): when its count started, how many rows llm.reconciliation_drift had (must be 0), how long the count took, its age in seconds on the database clock, and how many of its rows it kept (least(drift_rows, 200); null: it ran before migration 000041 and kept none). No row: no check has run yet. The metrics export drift_rows and age_seconds; the first 200 rows it found are in llm.reconciliation_checked_drift, all of them (read now) in llm.reconciliation_drift.';
 
 --
 -- Name: refusals_by_reason; Type: VIEW; Schema: llm; Owner: llm_owner

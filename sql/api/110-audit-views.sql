@@ -451,14 +451,18 @@ begin
       hint = 'Insert without OVERRIDING SYSTEM VALUE (llm.check_reconciliation() does).';
   end if;
   new.checked_at := llm_private.now();
-  -- One read of the view: the count, and the first 200 rows in its order for the dashboard (llm.reconciliation_checked_drift).
+  -- One read of the view: the count, and the first 200 rows for the dashboard (llm.reconciliation_checked_drift), in the
+  -- order `npm run audit -- drift` lists them. A top-200 sort (a bounded heap), numbered after it: a row_number() over
+  -- every drift row sorted them all, in temp space, at the moment the ledger is worst off (review of 410deda).
   with d as materialized (select * from llm.reconciliation_drift)
   select (select count(*) from d),
          (select coalesce(jsonb_agg(to_jsonb(s) order by s.n), '[]'::jsonb)
-            from (select row_number() over (order by x.kind, x.tenant_id, x.meter_name, x.user_id, x.budget_scope, x.period_start, x.shard) as n, x.*
-                    from d x
-                   order by n
-                   limit 200) s)
+            from (select row_number() over (order by t.kind, t.tenant_id nulls first, t.meter_name, t.user_id nulls first,
+                                                     t.budget_scope nulls first, t.period_start, t.shard) as n, t.*
+                    from (select x.* from d x
+                           order by x.kind, x.tenant_id nulls first, x.meter_name, x.user_id nulls first, x.budget_scope nulls first,
+                                    x.period_start, x.shard
+                           limit 200) t) s)
     into new.drift_rows, new.drift_sample;
   new.duration_ms := least(2147483647, greatest(0, (date_part('epoch', clock_timestamp() - v_started) * 1000)::bigint))::integer;
   return new;
@@ -467,7 +471,7 @@ $$;
 comment on function llm_private.tg_reconciliation_checks__derive() is
   'BEFORE INSERT on reconciliation_checks: the check''s time (the database clock when its read started), its count of llm.reconciliation_drift, the first 200 of those rows (drift_sample) and the time the read took, whatever the writer gave; refuses a transaction that is not READ COMMITTED (25000) and an id not drawn from the identity (42501).';
 -- The count is a PL/pgSQL SELECT INTO, which PostgreSQL runs without parallel workers (it asks for at most two rows):
--- 6.5 s at 10^6 calls in its two months, where the same count read alone took 3.7 s (with parallel workers, most likely:
+-- 6.5 s at 10^6 calls in its two months (9.7 s on another machine of the same kind, with or without the kept rows), where the same count read alone took 3.7 s (with parallel workers, most likely:
 -- not the same wall time, about the same CPU on 2 cores). A count passed in by the caller would be forgeable.
 create or replace trigger _100_derive before insert on llm_private.reconciliation_checks
   for each row execute function llm_private.tg_reconciliation_checks__derive();
@@ -492,12 +496,13 @@ comment on function llm.check_reconciliation() is
 
 create view llm.reconciliation_status with (security_invoker = true) as
 select c.checked_at, c.drift_rows, c.duration_ms,
-       date_part('epoch', llm_private.now() - c.checked_at) as age_seconds
+       date_part('epoch', llm_private.now() - c.checked_at) as age_seconds,
+       jsonb_array_length(c.drift_sample) as drift_rows_kept
   from llm_private.reconciliation_checks c
  order by c.id desc
  limit 1;
 comment on view llm.reconciliation_status is
-  'The newest reconciliation check (the highest id: llm.check_reconciliation, every 5 minutes): when its count started, how many rows llm.reconciliation_drift had (must be 0), how long the count took, and its age in seconds on the database clock. No row: no check has run yet. The metrics export drift_rows and age_seconds; the first 200 rows it found are in llm.reconciliation_checked_drift, all of them (read now) in llm.reconciliation_drift.';
+  'The newest reconciliation check (the highest id: llm.check_reconciliation, every 5 minutes): when its count started, how many rows llm.reconciliation_drift had (must be 0), how long the count took, its age in seconds on the database clock, and how many of its rows it kept (least(drift_rows, 200); null: it ran before migration 000041 and kept none). No row: no check has run yet. The metrics export drift_rows and age_seconds; the first 200 rows it found are in llm.reconciliation_checked_drift, all of them (read now) in llm.reconciliation_drift.';
 
 -- The rows of the newest check, for the dashboard's drift section and Grafana: the view itself reads two months of the
 -- ledger (minutes at 10^7 calls a month, past the viewer's statement timeout), the kept rows are one row's JSON.
@@ -509,7 +514,7 @@ select c.checked_at, r.n::integer as row_no, r.kind, r.tenant_id, r.meter_name, 
        as r(n bigint, kind text, tenant_id uuid, meter_name text, user_id uuid, budget_scope text, period_start timestamptz,
             shard smallint, usage_value bigint, ledger_value bigint);
 comment on view llm.reconciliation_checked_drift is
-  'The rows of llm.reconciliation_drift the newest reconciliation check found (the first 200 in the view''s order, row_no 1..200; llm.reconciliation_status.drift_rows says how many there were), with the check''s time. Empty: the newest check found none, or none has run (llm.reconciliation_status has no row), or it ran before migration 000041 kept rows. Reads one row, never the ledger: what the dashboard and Grafana list.';
+  'The rows of llm.reconciliation_drift the newest reconciliation check found (the first 200 in the order npm run audit -- drift lists them: kind, tenant, meter, user, scope, period, shard, nulls first; row_no 1..200; llm.reconciliation_status.drift_rows says how many there were), with the check''s time. Empty: the newest check found none, or none has run (llm.reconciliation_status has no row), or it ran before migration 000041 kept rows. Reads one row, never the ledger: what the dashboard and Grafana list.';
 
 grant select on llm_private.limit_usage_rows to llm_auditor, llm_viewer, llm_operator;
 grant select on llm.calls, llm.decision_log, llm.limit_usage, llm.monthly_spend, llm.hourly_spend, llm.refusals_by_reason, llm.open_holds,

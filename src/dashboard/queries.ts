@@ -58,7 +58,7 @@ export const SECTIONS = {
   // Drift is a health signal of the whole ledger: never filtered by tenant. The rows the worker's last scheduled check kept
   // (llm.reconciliation_checked_drift), not the view itself: it reads two months of the ledger, minutes at 10^7 calls a month.
   drift: section('reconciliation_checked_drift', rows.driftRow,
-    `select checked_at, kind, tenant_id, meter_name, user_id, budget_scope, period_start, usage_value, ledger_value
+    `select checked_at, kind, tenant_id, meter_name, user_id, budget_scope, period_start, shard, usage_value, ledger_value
        from llm.reconciliation_checked_drift order by row_no`),
   scopes: section('budget_scopes', rows.budgetScopeRow,
     `select tenant_id, budget_scope, endpoint, started_at, deadline_at, calls, calls_cap, spent_micros, held_micros, cap_micros, state
@@ -74,7 +74,7 @@ export type SectionRows = { [K in SectionName]: z.infer<(typeof SECTIONS)[K]['ro
  * shows, instead of the view itself (it reads two months of the ledger, minutes at 10^7 calls a month, and every scrape of
  * every worker counted it).
  */
-export const RECONCILIATION_STATUS_SQL = 'select checked_at, drift_rows, duration_ms, age_seconds from llm.reconciliation_status';
+export const RECONCILIATION_STATUS_SQL = 'select checked_at, drift_rows, duration_ms, age_seconds, drift_rows_kept from llm.reconciliation_status';
 
 /**
  * The newest check, or null: none has run, or the database is not yet migrated to 000040 (the other sections and metrics
@@ -105,7 +105,9 @@ select h.open_holds, h.holds_overdue,
 
 /**
  * Reads the given sections (and nothing else) in one read-only transaction as llm_viewer, and the database's now();
- * with `reconciliation`, also the newest reconciliation check (null before the first).
+ * with `reconciliation`, also the newest reconciliation check (null before the first). One snapshot (REPEATABLE READ):
+ * the drift section's rows and the check's count come from the same check (review of 410deda: read in READ COMMITTED, a
+ * check committed between the two reads showed "0 row(s)" over a table of drift rows).
  */
 export async function loadSections<N extends SectionName>(pool: Pool, names: readonly N[], tenantId: string | null,
   opts: { reconciliation?: boolean } = {}):
@@ -121,7 +123,7 @@ export async function loadSections<N extends SectionName>(pool: Pool, names: rea
     }
     const reconciliation = opts.reconciliation ? await readReconciliationStatus(c) : undefined;
     return { readAt: head[0].read_at as Date, rows: out as Pick<SectionRows, N>, reconciliation };
-  });
+  }, { isolation: 'repeatable read' });
 }
 
 /** The aggregates the metrics export, in one query (as llm_viewer, or llm_operator where it may read the views). */

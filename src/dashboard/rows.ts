@@ -52,7 +52,8 @@ export const alertRow = z.object({
 });
 export const driftRow = z.object({
   checked_at: at, kind: z.string(), tenant_id: uuid.nullable(), meter_name: z.string().nullable(), user_id: uuid.nullable(),
-  budget_scope: z.string().nullable(), period_start: at.nullable(), usage_value: quantity.nullable(), ledger_value: quantity.nullable(),
+  budget_scope: z.string().nullable(), period_start: at.nullable(), shard: z.number().int().nullable(), usage_value: quantity.nullable(),
+  ledger_value: quantity.nullable(),
 });
 export const budgetScopeRow = z.object({
   tenant_id: uuid, budget_scope: z.string(), endpoint: z.string().nullable(), started_at: at.nullable(), deadline_at: until,
@@ -61,6 +62,8 @@ export const budgetScopeRow = z.object({
 /** llm.reconciliation_status: the newest scheduled reconciliation check (none before the first). */
 export const reconciliationStatusRow = z.object({
   checked_at: at, drift_rows: int8, duration_ms: z.number().int(), age_seconds: z.number(),
+  // How many of its rows the check kept (llm.reconciliation_checked_drift); null: it ran before migration 000041.
+  drift_rows_kept: z.number().int().nullable(),
 });
 export type ReconciliationStatus = z.infer<typeof reconciliationStatusRow>;
 

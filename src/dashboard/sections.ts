@@ -133,13 +133,21 @@ export function checkBanner(status: ReconciliationStatus | null, drift: string):
  * the check's time and its full count.
  */
 export function driftSection(rows: Rows<'drift'>, status: ReconciliationStatus | null): string {
+  const readNow = '<code>npm run audit -- drift</code>';
+  if (status === null) return `<p class="empty" id="drift-unchecked">No scheduled reconciliation check has run yet: ${readNow} reads the ledger now.</p>`;
+  const at = `At the check of ${esc(when(status.checked_at))}: ${esc(status.drift_rows)} row(s)`;
+  if (status.drift_rows_kept === null) {
+    // A check from before migration 000041 kept no rows: not "no drift" under a count that says otherwise (review of 410deda).
+    return `<p id="drift-check" data-rows="${esc(status.drift_rows)}" data-kept="">${at}; that check kept none (it ran before the ` +
+      `checks kept their rows): ${readNow} lists them, read now.</p>`;
+  }
   const body = rows.map((r) => `<tr>${cell(r.kind)}${cell(r.tenant_id)}${cell(r.meter_name)}${cell(r.user_id)}${cell(r.budget_scope)}` +
-    `${cell(when(r.period_start))}<td class="num">${esc(r.usage_value ?? '—')}</td><td class="num">${esc(r.ledger_value ?? '—')}</td></tr>`);
-  if (status === null) return '<p class="empty" id="drift-unchecked">No scheduled reconciliation check has run yet: <code>npm run audit -- drift</code> reads the ledger now.</p>';
-  const total = Number(status.drift_rows);
-  const head = `<p id="drift-check" data-rows="${esc(status.drift_rows)}" data-kept="${rows.length}">At the check of ${esc(when(status.checked_at))}: ` +
-    `${esc(status.drift_rows)} row(s)${total > rows.length ? `, the first ${rows.length} listed (<code>npm run audit -- drift</code> lists every one, read now)` : ''}.</p>`;
-  return head + table('drift', ['kind', 'tenant', 'meter', 'user', 'scope', 'period', 'usage', 'ledger'], body, 'No drift: usage counters match the ledger.');
+    `${cell(when(r.period_start))}<td class="num">${esc(r.shard ?? '—')}</td><td class="num">${esc(r.usage_value ?? '—')}</td>` +
+    `<td class="num">${esc(r.ledger_value ?? '—')}</td></tr>`);
+  const head = `<p id="drift-check" data-rows="${esc(status.drift_rows)}" data-kept="${rows.length}">${at}` +
+    `${Number(status.drift_rows) > rows.length ? `, the first ${rows.length} listed (${readNow} lists every one, read now)` : ''}.</p>`;
+  return head + table('drift', ['kind', 'tenant', 'meter', 'user', 'scope', 'period', 'shard', 'usage', 'ledger'], body,
+    'No drift: usage counters match the ledger.');
 }
 
 export function scopesSection(rows: Rows<'scopes'>): string {

@@ -63,10 +63,13 @@ async function handle(opts: ServerOptions, req: IncomingMessage, res: ServerResp
   if (tenantId !== null && !UUID.test(tenantId)) return send(res, head, 400, 'text/plain', 'tenant must be a uuid\n');
   // Every HTML page carries the drift banner, from the worker's last scheduled check (the drift view reads two months of
   // the ledger: minutes at 10^7 calls a month); the drift section lists the rows that check kept.
-  const { readAt, rows, reconciliation } = await loadSections(opts.pool, r.show, tenantId, { reconciliation: !r.json });
+  // The JSON of the drift section carries the check too: without it, "no check yet" and "no drift" both read `drift: []`.
+  const withDrift = r.show.includes('drift');
+  const { readAt, rows, reconciliation } = await loadSections(opts.pool, r.show, tenantId, { reconciliation: !r.json || withDrift });
   if (r.json) {
     const picked = Object.fromEntries(r.show.map((n) => [n, rows[n]]));
-    return send(res, head, 200, 'application/json; charset=utf-8', toJson({ read_at: readAt, tenant_id: tenantId, ...picked }));
+    return send(res, head, 200, 'application/json; charset=utf-8',
+      toJson({ read_at: readAt, tenant_id: tenantId, ...(withDrift ? { reconciliation } : {}), ...picked }));
   }
   const token = url.searchParams.get('token');
   const html = renderPage({ show: r.show, data: rows as Parameters<typeof renderPage>[0]['data'], reconciliation, tenantId, token, now: readAt });

@@ -37,13 +37,14 @@ export interface TxLimits {
    */
   lockTimeoutMs?: number;
   /**
-   * BEGIN ISOLATION LEVEL READ COMMITTED whatever the session's default: a statement that vouches for the ledger as of now
-   * (llm.check_reconciliation refuses any other level) must not inherit a default a login set for itself.
+   * BEGIN ISOLATION LEVEL <this> whatever the session's default. 'read committed': a statement that vouches for the ledger
+   * as of now (llm.check_reconciliation refuses any other level) must not inherit a default a login set for itself.
+   * 'repeatable read': several reads that must agree with each other (the dashboard's sections, its drift count and rows).
    */
-  readCommitted?: boolean;
+  isolation?: 'read committed' | 'repeatable read';
 }
 
-const DEFAULT_LIMITS: Required<Omit<TxLimits, 'readCommitted'>> = { statementTimeoutMs: 30_000, idleInTransactionTimeoutMs: 60_000, lockTimeoutMs: 5_000 };
+const DEFAULT_LIMITS: Required<Omit<TxLimits, 'isolation'>> = { statementTimeoutMs: 30_000, idleInTransactionTimeoutMs: 60_000, lockTimeoutMs: 5_000 };
 
 /**
  * A context token for the application: tenant, user and expiry signed with the context secret
@@ -81,9 +82,12 @@ async function onClient<T>(pool: Pool, fn: (c: PoolClient) => Promise<T>): Promi
   }
 }
 
-function inTransaction<T>(pool: Pool, prelude: (c: PoolClient) => string, fn: (c: PoolClient) => Promise<T>, readCommitted = false): Promise<T> {
+function inTransaction<T>(pool: Pool, prelude: (c: PoolClient) => string, fn: (c: PoolClient) => Promise<T>,
+  isolation?: TxLimits['isolation']): Promise<T> {
   return onClient(pool, async (client) => {
-    await client.query(`${readCommitted ? 'begin isolation level read committed' : 'begin'}; ${prelude(client)}`);
+    const begin = isolation === 'read committed' ? 'begin isolation level read committed'
+      : isolation === 'repeatable read' ? 'begin isolation level repeatable read' : 'begin';
+    await client.query(`${begin}; ${prelude(client)}`);
     const result = await fn(client);
     await client.query('commit');
     return result;
@@ -125,7 +129,7 @@ export function withMoney<T>(pool: Pool, ctx: RequestContext, fn: (client: PoolC
 
 /** Cross-tenant work (operator sweeps, audits): a role, no tenant context. */
 export function withRole<T>(pool: Pool, role: ActingRole, fn: (client: PoolClient) => Promise<T>, limits: TxLimits = {}): Promise<T> {
-  return inTransaction(pool, (c) => `set local role ${role}; ` + limitsSql(c, limits), fn, limits.readCommitted === true);
+  return inTransaction(pool, (c) => `set local role ${role}; ` + limitsSql(c, limits), fn, limits.isolation);
 }
 
 /** The application (a pool logged in as llm_app): a signed token for this transaction. */

@@ -109,7 +109,7 @@ export const RECONCILIATION_TIMEOUT_MS = 10 * 60_000;
 export function checkReconciliationTask(deps: WorkerDeps): Task {
   return async () => {
     const r = await operatorCall(deps, 'select * from llm.check_reconciliation()', (row) => row,
-      { statementTimeoutMs: RECONCILIATION_TIMEOUT_MS, readCommitted: true });
+      { statementTimeoutMs: RECONCILIATION_TIMEOUT_MS, isolation: 'read committed' });
     if (r === null) return;
     const fields = { event: 'check_reconciliation', drift_rows: Number(r.drift_rows), duration_ms: Number(r.duration_ms) };
     if (fields.drift_rows > 0) deps.logger.error(fields, 'usage counters disagree with the ledger: read llm.reconciliation_drift');

@@ -1,6 +1,6 @@
 -- The audit views say what reserve enforces: spend counts adjustments as the meters do.
 begin;
-select plan(72);
+select plan(74);
 select tests.seed();
 
 /* Spend: charges + adjustments, as the monthly and hourly meters count (finding 1 of the fifteenth review). */
@@ -250,11 +250,13 @@ select tests.act_as_role('llm_viewer');
 select is((select array_agg(row(row_no, kind, tenant_id, meter_name, user_id, budget_scope, period_start, shard, usage_value, ledger_value)::text
                             order by row_no) from llm.reconciliation_checked_drift),
   (select array_agg(row(n, kind, tenant_id, meter_name, user_id, budget_scope, period_start, shard, usage_value, ledger_value)::text order by n)
-     from (select row_number() over (order by kind, tenant_id, meter_name, user_id, budget_scope, period_start, shard)::int as n, d.*
+     from (select row_number() over (order by kind, tenant_id nulls first, meter_name, user_id nulls first, budget_scope nulls first,
+                                              period_start, shard)::int as n, d.*
              from llm.reconciliation_drift d) v),
-  'llm.reconciliation_checked_drift lists the rows the check found, numbered in the view''s order (as the viewer)');
+  'llm.reconciliation_checked_drift lists the rows the check found, numbered as npm run audit -- drift orders them (as the viewer)');
 select is((select array_agg(distinct checked_at) from llm.reconciliation_checked_drift), array['2026-04-15 12:00+00'::timestamptz],
   '... each with the check''s time');
+select is((select drift_rows_kept::bigint from llm.reconciliation_status), (select drift_rows from first_check), 'the status says it kept them all');
 select tests.as_admin();
 select results_eq($$select checked_at, drift_rows, age_seconds from llm.reconciliation_status$$,
   $$select checked_at, drift_rows, 0::double precision from first_check$$, 'the status shows that check, 0 s old');
@@ -305,19 +307,24 @@ select 1 from llm.check_reconciliation();
 select tests.as_admin();
 select tests.act_as_role('llm_viewer');
 select results_eq($$select (select drift_rows from llm.reconciliation_status), (select count(*) from llm.reconciliation_checked_drift),
-                           (select max(row_no) from llm.reconciliation_checked_drift)$$,
-  $$select (select count(*) from llm.reconciliation_drift), 200::bigint, 200$$,
+                           (select max(row_no) from llm.reconciliation_checked_drift), (select drift_rows_kept from llm.reconciliation_status)$$,
+  $$select (select count(*) from llm.reconciliation_drift), 200::bigint, 200, 200$$,
   'a check that finds more than 200 rows counts them all and keeps the first 200');
 select is((select array_agg(row(kind, tenant_id, meter_name, user_id, period_start, usage_value, ledger_value)::text order by row_no)
              from llm.reconciliation_checked_drift),
   (select array_agg(row(kind, tenant_id, meter_name, user_id, period_start, usage_value, ledger_value)::text)
-     from (select * from llm.reconciliation_drift order by kind, tenant_id, meter_name, user_id, budget_scope, period_start, shard limit 200) v),
+     from (select * from llm.reconciliation_drift
+            order by kind, tenant_id nulls first, meter_name, user_id nulls first, budget_scope nulls first, period_start, shard limit 200) v),
   '... the first 200 in the view''s order');
 select tests.as_admin();
 set local session_replication_role = replica;
 select throws_ok($$insert into llm_private.reconciliation_checks (checked_at, drift_rows, duration_ms, drift_sample) values (now(), 1, 0, '[]')$$,
   '23514', null, 'with the trigger off (replication role), the constraint still refuses kept rows that do not match the count');
+-- A check made before migration 000041 kept no rows (null): the status says so, rather than 0 kept of 5.
+insert into llm_private.reconciliation_checks (checked_at, drift_rows, duration_ms) values (llm_private.now(), 5, 0);
 set local session_replication_role = origin;
+select results_eq($$select drift_rows, drift_rows_kept, (select count(*) from llm.reconciliation_checked_drift) from llm.reconciliation_status$$,
+  $$values (5::bigint, null::integer, 0::bigint)$$, 'a check from before 000041: 5 drift rows, none kept (null), no rows listed');
 
 /* The holds the dashboard and Grafana list: llm.open_holds within the expiry sweep's range, through the BRIN. */
 select tests.act_as_role('llm_viewer');

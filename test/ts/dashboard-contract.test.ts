@@ -18,6 +18,7 @@ import { promtool } from './ops-promtool';
 const A = 'a0000000-0000-0000-0000-00000000000a';
 const B = 'b0000000-0000-0000-0000-00000000000b';
 const U = 'a1000000-0000-0000-0000-000000000001';
+const NO_ROWS = 'c0000000-0000-0000-0000-00000000000c';
 const M = `date_trunc('month', now(), 'UTC')`;
 
 /** SPEC.md's audit views as stand-ins: names and columns from the contract, a few rows each. */
@@ -70,8 +71,8 @@ create view llm.budget_scopes as select * from (values
 ) v(tenant_id, budget_scope, endpoint, started_at, deadline_at, calls, calls_cap, spent_micros, held_micros, cap_micros, state);
 -- The metrics' drift (ours, not SPEC.md's: the scheduled check's count of llm.reconciliation_drift, two minutes ago).
 create view llm.reconciliation_status as select * from (values
-  (now() - interval '2 minutes', 1::bigint, 40, 120::double precision)
-) v(checked_at, drift_rows, duration_ms, age_seconds);
+  (now() - interval '2 minutes', 1::bigint, 40, 120::double precision, 1)
+) v(checked_at, drift_rows, duration_ms, age_seconds, drift_rows_kept);
 -- The rows the newest check kept (ours, not SPEC.md's).
 create view llm.reconciliation_checked_drift as select * from (values
   (now() - interval '2 minutes', 1, 'spent'::text, '${A}'::uuid, 'tenant_monthly_spend'::text, null::uuid, null::text, ${M}, 0::smallint,
@@ -216,7 +217,7 @@ test('every Grafana SQL panel runs on SPEC.md\'s views as llm_viewer', async () 
   const c = await pool.connect();
   try {
     const tenantsSeen = new Map<string, Set<string>>();
-    for (const tenant of ['$__all', A]) {
+    for (const tenant of ['$__all', A, NO_ROWS]) {
       const seen = new Set<string>();
       tenantsSeen.set(tenant, seen);
       for (const sql of sqls) {
@@ -224,7 +225,10 @@ test('every Grafana SQL panel runs on SPEC.md\'s views as llm_viewer', async () 
         await c.query('begin; set local role llm_viewer');
         try {
           const r = await c.query(runnable);
-          if (sql !== variable.query && sql.includes('${tenant}')) for (const row of r.rows) if (row.tenant_id) seen.add(row.tenant_id);
+          // A row of a tenant panel without a tenant (an hourly total, a refusal count) is counted as '(no tenant column)'.
+          if (sql !== variable.query && sql.includes('${tenant}')) {
+            for (const row of r.rows) if (row.tenant_id || !('tenant_id' in row)) seen.add(row.tenant_id ?? '(no tenant column)');
+          }
         } catch (e) {
           throw new Error(`${(e as Error).message} in:\n${runnable}`);
         } finally {
@@ -234,7 +238,10 @@ test('every Grafana SQL panel runs on SPEC.md\'s views as llm_viewer', async () 
     }
     // The filter filters: B's shutoff window shows under All, and no tenant panel shows another tenant's row when A is picked.
     expect(tenantsSeen.get('$__all')).toContain(B);
-    expect([...tenantsSeen.get(A)!]).toEqual([A]);
+    expect([...tenantsSeen.get(A)!].sort()).toEqual(['(no tenant column)', A]);
+    // A tenant with no rows: every tenant panel is empty, but for global rows (no tenant): a panel that ignored the
+    // variable (the hourly totals, the refusals by reason) would show the others' rows here.
+    expect([...tenantsSeen.get(NO_ROWS)!]).toEqual([]);
   } finally {
     c.release();
   }

@@ -188,9 +188,9 @@ const SECTION_VIEWS: Record<string, string> = {
   alerts: `select id, fired_at, tenant_id, user_id, budget_scope, limit_id, meter_name, period_start, threshold_pct, used, cap, unit
     from llm.alerts where fired_at >= ${MONTH} and (tenant_id is null or ${TENANT}) order by fired_at desc, id desc`,
   // The rows the last scheduled check kept: the view's first 200 in its order, at that check (none before it).
-  drift: `select s.checked_at, d.kind, d.tenant_id, d.meter_name, d.user_id, d.budget_scope, d.period_start, d.usage_value, d.ledger_value
+  drift: `select s.checked_at, d.kind, d.tenant_id, d.meter_name, d.user_id, d.budget_scope, d.period_start, d.shard, d.usage_value, d.ledger_value
     from llm.reconciliation_drift d cross join llm.reconciliation_status s
-   order by d.kind, d.tenant_id, d.meter_name, d.user_id, d.budget_scope, d.period_start, d.shard limit 200`,
+   order by d.kind, d.tenant_id nulls first, d.meter_name, d.user_id nulls first, d.budget_scope nulls first, d.period_start, d.shard limit 200`,
   scopes: `select tenant_id, budget_scope, endpoint, started_at, deadline_at, calls, calls_cap, spent_micros, held_micros, cap_micros, state
     from llm.budget_scopes where ${TENANT} order by state <> 'open', deadline_at nulls last, budget_scope`,
 };
@@ -198,7 +198,9 @@ const SECTION_VIEWS: Record<string, string> = {
 test('JSON endpoints equal the views, every section in full (all tenants and one), by .json suffix and Accept header', async () => {
   for (const tenant of [null, TENANT_B]) {
     const all = await getJson(new URL(`index.json${tenant ? `?tenant=${tenant}` : ''}`, dash.url));
-    expect(Object.keys(all).sort()).toEqual([...Object.keys(SECTION_VIEWS), 'read_at', 'tenant_id'].sort());
+    // With the drift section, the check it comes from (null: none yet; "no drift" and "no check" both list no rows).
+    expect(Object.keys(all).sort()).toEqual([...Object.keys(SECTION_VIEWS), 'read_at', 'reconciliation', 'tenant_id'].sort());
+    expect(all.reconciliation).toBeNull();
     expect(all.tenant_id).toBe(tenant);
     for (const [section, sql] of Object.entries(SECTION_VIEWS)) {
       const rows = (await view(sql, sql.includes('$1') ? [tenant] : [])).map(asJson);
@@ -246,6 +248,7 @@ test('injected reconciliation drift shows a big red banner on every page, from t
     expect(await page.locator('#reconciliation-check').innerText()).toMatch(/no scheduled check has run yet/);
   }
   expect(await page.locator('#drift-unchecked').innerText()).toMatch(/npm run audit -- drift/);
+  expect((await getJson(new URL('drift.json', dash.url))).reconciliation).toBeNull();
   await checkReconciliation();
   for (const path of ['', 'breakers', `spend?tenant=${TENANT_B}`, 'drift']) {
     await page.goto(new URL(path, dash.url).toString());
@@ -258,6 +261,7 @@ test('injected reconciliation drift shows a big red banner on every page, from t
   expect(await page.locator('#drift-table tbody tr').count()).toBe(n);
   expect(await page.locator('#drift-check').getAttribute('data-rows')).toBe(String(n));
   const json = await getJson(new URL('drift.json', dash.url));
+  expect(json.reconciliation).toMatchObject({ drift_rows: String(n), drift_rows_kept: n });
   expect(json.drift).toHaveLength(n);
   expect(json.drift).toEqual((await view(SECTION_VIEWS.drift!)).map(asJson));
   await page.screenshot({ path: outputPath('dashboard-drift.png'), fullPage: true });
