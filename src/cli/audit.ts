@@ -61,7 +61,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   }
 }
 
-async function run(db: q.Queryable, args: Exclude<AuditArgs, { command: 'help' }>, io: Io): Promise<number> {
+export async function run(db: q.Queryable, args: Exclude<AuditArgs, { command: 'help' }>, io: Io): Promise<number> {
   const print = <T>(rows: T, table: (rows: T) => string) => io.out(args.json ? toJson(rows) : table(rows));
   switch (args.command) {
     case 'spend':
@@ -90,9 +90,15 @@ async function run(db: q.Queryable, args: Exclude<AuditArgs, { command: 'help' }
       return 0;
     case 'drift': {
       // The view reads two months of the ledger: about two minutes at 10^7 calls a month, past llm_viewer's 60 s statement
-      // timeout. This read is on the CLI's own connection, and may take as long as the worker's scheduled check may.
-      await db.query(`select set_config('statement_timeout', '10min', false)`);
-      const rows = await q.reconciliationDrift(db);
+      // timeout. This read may take as long as the worker's scheduled check may, in a transaction of its own (SET LOCAL:
+      // behind a transaction pooler a session's SET would stay on the server connection, and need not apply to the read).
+      await db.query(`begin; set local statement_timeout = '10min'`);
+      let rows: q.DriftRow[];
+      try {
+        rows = await q.reconciliationDrift(db);
+      } finally {
+        await db.query('rollback');
+      }
       if (args.json) io.out(toJson(rows));
       else io.out(rows.length === 0 ? 'reconciliation: no drift' : report.driftTable(rows));
       return rows.length === 0 ? 0 : 2;

@@ -74,7 +74,9 @@ export type SectionRows = { [K in SectionName]: z.infer<(typeof SECTIONS)[K]['ro
  * shows, instead of the view itself (it reads two months of the ledger, minutes at 10^7 calls a month, and every scrape of
  * every worker counted it).
  */
-export const RECONCILIATION_STATUS_SQL = 'select checked_at, drift_rows, duration_ms, age_seconds, drift_rows_kept from llm.reconciliation_status';
+// Every column (*): a database whose API predates a column (drift_rows_kept, 000041) still gives the drift metric; named, the
+// missing column failed the whole scrape with 42703 (review of e4b0999). The row's schema defaults what is missing.
+export const RECONCILIATION_STATUS_SQL = 'select * from llm.reconciliation_status';
 
 /**
  * The newest check, or null: none has run, or the database is not yet migrated to 000040 (the other sections and metrics

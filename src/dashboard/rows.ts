@@ -63,7 +63,7 @@ export const budgetScopeRow = z.object({
 export const reconciliationStatusRow = z.object({
   checked_at: at, drift_rows: int8, duration_ms: z.number().int(), age_seconds: z.number(),
   // How many of its rows the check kept (llm.reconciliation_checked_drift); null: it ran before migration 000041.
-  drift_rows_kept: z.number().int().nullable(),
+  drift_rows_kept: z.number().int().nullable().default(null),
 });
 export type ReconciliationStatus = z.infer<typeof reconciliationStatusRow>;
 

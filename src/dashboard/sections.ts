@@ -136,7 +136,7 @@ export function driftSection(rows: Rows<'drift'>, status: ReconciliationStatus |
   const readNow = '<code>npm run audit -- drift</code>';
   if (status === null) return `<p class="empty" id="drift-unchecked">No scheduled reconciliation check has run yet: ${readNow} reads the ledger now.</p>`;
   const at = `At the check of ${esc(when(status.checked_at))}: ${esc(status.drift_rows)} row(s)`;
-  if (status.drift_rows_kept === null) {
+  if (status.drift_rows_kept === null && status.drift_rows > 0n) {
     // A check from before migration 000041 kept no rows: not "no drift" under a count that says otherwise (review of 410deda).
     return `<p id="drift-check" data-rows="${esc(status.drift_rows)}" data-kept="">${at}; that check kept none (it ran before the ` +
       `checks kept their rows): ${readNow} lists them, read now.</p>`;

@@ -1,6 +1,6 @@
 -- The audit views say what reserve enforces: spend counts adjustments as the meters do.
 begin;
-select plan(74);
+select plan(75);
 select tests.seed();
 
 /* Spend: charges + adjustments, as the monthly and hourly meters count (finding 1 of the fifteenth review). */
@@ -301,6 +301,10 @@ insert into llm_private.usage (tenant_id, meter_id, user_id, budget_scope, perio
 select tests.tenant_a(), m.id, ('00000000-0000-4000-8000-' || lpad(g::text, 12, '0'))::uuid, '', llm_private.month_start(llm_private.month_index(llm_private.now())),
        0, m.id, 1000000, 1000000, 7
   from generate_series(1, 250) g, llm_private.meters m where m.name = 'user_monthly';
+-- and one of the global meter (no tenant): the CLI lists rows without a tenant first, and so does the sample.
+insert into llm_private.usage (tenant_id, meter_id, user_id, budget_scope, period_start, shard, limit_id, cap, quota, spent)
+select llm_private.nil_uuid(), m.id, llm_private.nil_uuid(), '', date_trunc('hour', llm_private.now(), 'UTC'), 0, m.id, 1000000, 1000000, 7
+  from llm_private.meters m where m.name = 'global_hourly';
 set local session_replication_role = origin;
 select tests.act_as_role('llm_operator');
 select 1 from llm.check_reconciliation();
@@ -315,7 +319,9 @@ select is((select array_agg(row(kind, tenant_id, meter_name, user_id, period_sta
   (select array_agg(row(kind, tenant_id, meter_name, user_id, period_start, usage_value, ledger_value)::text)
      from (select * from llm.reconciliation_drift
             order by kind, tenant_id nulls first, meter_name, user_id nulls first, budget_scope nulls first, period_start, shard limit 200) v),
-  '... the first 200 in the view''s order');
+  '... the first 200 in the order npm run audit -- drift lists them');
+select results_eq($$select kind, tenant_id, meter_name from llm.reconciliation_checked_drift where row_no = 1$$,
+  $$values ('spent'::text, null::uuid, 'global_hourly'::text)$$, '... the global meter''s row (no tenant) first, as the CLI lists it');
 select tests.as_admin();
 set local session_replication_role = replica;
 select throws_ok($$insert into llm_private.reconciliation_checks (checked_at, drift_rows, duration_ms, drift_sample) values (now(), 1, 0, '[]')$$,

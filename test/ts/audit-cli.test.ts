@@ -5,8 +5,9 @@
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import type { Pool } from 'pg';
-import { main, type Io } from '../../src/cli/audit';
+import { Client, type Pool } from 'pg';
+import { main, run as runCommand, type Io } from '../../src/cli/audit';
+import { urlForRole } from '../../src/db/urls';
 import { parseAuditArgs, UsageError } from '../../src/audit/args';
 import { formatPercent, formatUsd, toJson } from '../../src/audit/format';
 import * as q from '../../src/audit/queries';
@@ -337,21 +338,32 @@ describe('against a seeded v0.2 ledger (as llm_viewer)', () => {
   });
 
   test('drift: the read may take as long as the scheduled check (10 minutes), not the viewer\'s 60 s', async () => {
-    // At 10^7 calls a month the view reads ~2×10^7 calls: about two minutes. A session default of 1 ms (PGOPTIONS, read by
-    // the CLI's driver, in place of llm_viewer's 60 s) stops another command's read; drift sets its own timeout first.
-    const short = { PGOPTIONS: '-c statement_timeout=1ms' };
-    const holds = await cli(['holds'], short);
-    expect(holds.code).toBe(1);
-    expect(holds.stderr).toMatch(/statement timeout/);
-    const drift = await cli(['drift'], short);
-    expect({ code: drift.code, stderr: drift.stderr }).toEqual({ code: 2, stderr: '' }); // the drift injected above
-    expect(drift.stdout).toContain('reconciliation: DRIFT in 1 row');
+    // At 10^7 calls a month the view reads ~2×10^7 calls: about two minutes, past llm_viewer's 60 s. What is in effect
+    // when the drift view is read, on the CLI's connection as llm_viewer:
+    const c = new Client({ connectionString: urlForRole(db.adminUrl, 'llm_viewer') });
+    await c.connect();
+    try {
+      const seen: string[] = [];
+      const spy = {
+        query: async (text: string, values?: unknown[]) => {
+          if (text.includes('llm.reconciliation_drift')) seen.push((await c.query('show statement_timeout')).rows[0].statement_timeout);
+          return c.query(text, values);
+        },
+      };
+      expect(await runCommand(spy, { command: 'drift', json: true }, capture())).toBe(2); // the drift injected above
+      expect(seen).toEqual(['10min']);
+      // and only there: the session keeps the login's 60 s for whatever it runs next
+      expect((await c.query('show statement_timeout')).rows[0].statement_timeout).toBe('1min');
+      expect(await runCommand(spy, { command: 'holds', json: true }, capture())).toBe(0);
+    } finally {
+      await c.end();
+    }
   });
 
   /** The real entry point through tsx, as cron would run it. */
-  function cli(argv: string[], extraEnv: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  function cli(argv: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
     return new Promise((resolve, reject) => {
-      const child = spawn(join(ROOT, 'node_modules', '.bin', 'tsx'), ['src/cli/audit.ts', ...argv], { cwd: ROOT, env: { ...env(), ...extraEnv } });
+      const child = spawn(join(ROOT, 'node_modules', '.bin', 'tsx'), ['src/cli/audit.ts', ...argv], { cwd: ROOT, env: env() });
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -156,6 +156,24 @@ test('a database without llm.reconciliation_status (not yet migrated to 000040):
   }
 });
 
+test('a database whose status has 000040\'s columns (no drift_rows_kept): the drift metric is read all the same', async () => {
+  // (review of e4b0999) Naming the new column, the status read failed with 42703, and with it every metric of the scrape.
+  const status = (await pool.query(`select pg_get_viewdef('llm.reconciliation_status'::regclass) as d`)).rows[0].d as string;
+  await pool.query(`drop view llm.reconciliation_status;
+                    create view llm.reconciliation_status as select * from (values
+                      (now() - interval '2 minutes', 1::bigint, 40, 120::double precision)) v(checked_at, drift_rows, duration_ms, age_seconds);
+                    grant select on llm.reconciliation_status to llm_viewer`);
+  try {
+    const s = await loadMetricsSnapshot(pool);
+    expect(s).toMatchObject({ open_holds: 1n, drift_rows: 1n, drift_check_age_seconds: 120 });
+    const { reconciliation } = await loadSections(pool, ['breakers'], null, { reconciliation: true });
+    expect(reconciliation).toMatchObject({ drift_rows: 1n, drift_rows_kept: null });
+  } finally {
+    await pool.query(`drop view llm.reconciliation_status;
+                      create view llm.reconciliation_status as ${status}; grant select on llm.reconciliation_status to llm_viewer`);
+  }
+});
+
 test('the metrics snapshot and a scrape read SPEC.md\'s views; the scrape passes promtool', async () => {
   const s = await loadMetricsSnapshot(pool);
   expect(s).toMatchObject({ open_holds: 1n, holds_overdue: 1n, drift_rows: 1n, drift_check_age_seconds: 120, role_settings_drift: 1n });

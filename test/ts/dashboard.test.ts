@@ -6,7 +6,7 @@
 import type { Browser, Page } from 'playwright-core';
 import type { Pool } from 'pg';
 import { startDashboard, type Dashboard } from '../../src/dashboard';
-import { METRICS_SQL } from '../../src/dashboard/queries';
+import { loadSections, METRICS_SQL } from '../../src/dashboard/queries';
 import { createTestDb, type TestDb } from '../support/db';
 import { launchChromium, outputPath } from './dashboard-browser';
 import { HTML_REQUEST_ID, injectDrift, SECRET_OUTPUT, SECRET_PROMPT, seedDashboardData, TENANT_B } from './dashboard-seed';
@@ -187,7 +187,7 @@ const SECTION_VIEWS: Record<string, string> = {
     from llm.breaker_state order by model_ref`,
   alerts: `select id, fired_at, tenant_id, user_id, budget_scope, limit_id, meter_name, period_start, threshold_pct, used, cap, unit
     from llm.alerts where fired_at >= ${MONTH} and (tenant_id is null or ${TENANT}) order by fired_at desc, id desc`,
-  // The rows the last scheduled check kept: the view's first 200 in its order, at that check (none before it).
+  // The rows the last scheduled check kept: the view's first 200 in the order npm run audit -- drift lists them, at that check.
   drift: `select s.checked_at, d.kind, d.tenant_id, d.meter_name, d.user_id, d.budget_scope, d.period_start, d.shard, d.usage_value, d.ledger_value
     from llm.reconciliation_drift d cross join llm.reconciliation_status s
    order by d.kind, d.tenant_id nulls first, d.meter_name, d.user_id nulls first, d.budget_scope nulls first, d.period_start, d.shard limit 200`,
@@ -265,4 +265,46 @@ test('injected reconciliation drift shows a big red banner on every page, from t
   expect(json.drift).toHaveLength(n);
   expect(json.drift).toEqual((await view(SECTION_VIEWS.drift!)).map(asJson));
   await page.screenshot({ path: outputPath('dashboard-drift.png'), fullPage: true });
+});
+
+test('the drift rows and the check\'s count come from one snapshot, though a check commits between the two reads', async () => {
+  // (review of 410deda) Read in READ COMMITTED, a check committed between the drift section's read and the status's
+  // listed the old check's rows under the new check's count ("0 row(s)" over a table of drift rows, or the reverse).
+  const [{ n: before }] = (await view(`select drift_rows::int as n from llm.reconciliation_status`)) as [{ n: number }];
+  let fired = false;
+  const racing = {
+    connect: async () => {
+      const c = await auditor.connect();
+      const query = c.query.bind(c) as (...a: unknown[]) => Promise<unknown>;
+      const release = c.release.bind(c);
+      Object.assign(c, {
+        query: async (...args: unknown[]) => {
+          const r = await query(...args);
+          if (!fired && typeof args[0] === 'string' && args[0].includes('llm.reconciliation_checked_drift')) {
+            fired = true;
+            // One more drift row (a usage row no call made, written with the guards off), then the worker's next check.
+            await admin.query(`begin; set local session_replication_role = replica;
+              insert into llm_private.usage (tenant_id, meter_id, user_id, budget_scope, period_start, shard, limit_id, cap, quota, spent)
+              select '${TENANT_B}', m.id, gen_random_uuid(), '', llm_private.month_start(llm_private.month_index(llm_private.now())), 0, m.id,
+                     1000000, 1000000, 5
+                from llm_private.meters m where m.name = 'user_monthly';
+              commit`);
+            await checkReconciliation();
+          }
+          return r;
+        },
+        release: (...args: unknown[]) => {
+          Object.assign(c, { query, release });
+          return (release as (...a: unknown[]) => void)(...args);
+        },
+      });
+      return c;
+    },
+  } as unknown as Pool;
+  const { rows, reconciliation } = await loadSections(racing, ['drift'], null, { reconciliation: true });
+  expect(fired).toBe(true);
+  expect(reconciliation).toMatchObject({ drift_rows: BigInt(before), drift_rows_kept: rows.drift.length });
+  expect(rows.drift).toHaveLength(before);
+  const [{ n: after }] = (await view(`select drift_rows::int as n from llm.reconciliation_status`)) as [{ n: number }];
+  expect(after).toBe(before + 1); // the check that committed in between, which the page read at its next load
 });
