@@ -5819,6 +5819,7 @@ CREATE FUNCTION llm_private.tg_reconciliation_checks__derive() RETURNS trigger
 declare
   v_started timestamptz := clock_timestamp();
   v_seq_id bigint;
+  v_enable_sort text;
 begin
   if current_setting('transaction_isolation') <> 'read committed' then
     raise exception using errcode = '25000', message = 'a reconciliation check runs in a READ COMMITTED transaction',
@@ -5835,6 +5836,11 @@ begin
       hint = 'Insert without OVERRIDING SYSTEM VALUE (llm.check_reconciliation() does).';
   end if;
   new.checked_at := llm_private.now();
+  -- Aggregated by hashing, not sorting: the planner, which cannot estimate the usage keys' groups, sorted every attempt and
+  -- meter of the two months (648 MB of temp files at 10^6 calls; the logins' temp_file_limit is 2 GB) to find ~10^4 of
+  -- them. Restored below: a hand-made insert may sit in a longer transaction.
+  v_enable_sort := current_setting('enable_sort');
+  perform set_config('enable_sort', 'off', true);
   -- One read of the view: the count, and the first 200 rows for the dashboard (llm.reconciliation_checked_drift), in the
   -- order `npm run audit -- drift` lists them. A top-200 sort (a bounded heap), numbered after it: a row_number() over
   -- every drift row sorted them all, in temp space, at the moment the ledger is worst off (review of 410deda).
@@ -5848,6 +5854,7 @@ begin
                                     x.period_start, x.shard
                            limit 200) t) s)
     into new.drift_rows, new.drift_sample;
+  perform set_config('enable_sort', v_enable_sort, true);
   new.duration_ms := least(2147483647, greatest(0, (date_part('epoch', clock_timestamp() - v_started) * 1000)::bigint))::integer;
   return new;
 end
@@ -8033,15 +8040,18 @@ CREATE VIEW llm.reconciliation_drift WITH (security_invoker='true') AS
                     ELSE (0)::bigint
                 END) AS held,
             sum(llm_private.charged_amount(m_1.unit, a.state, a.charged_micros, a.usage_unknown, a.input_tokens_estimate, a.max_output_tokens, a.input_tokens, a.cached_input_tokens, a.output_tokens, a.purpose)) AS spent
-           FROM (((((llm_private.attempts a
-             JOIN llm_private.requests q ON (((q.tenant_id = a.tenant_id) AND (q.id = a.request_pk))))
-             LEFT JOIN llm_private.budget_scopes b ON (((b.tenant_id = q.tenant_id) AND (b.scope_key = q.budget_scope))))
+           FROM ((((llm_private.attempts a
              CROSS JOIN LATERAL unnest(a.meter_ids) mid(mid))
              JOIN llm_private.meters m_1 ON ((m_1.id = mid.mid)))
-             CROSS JOIN LATERAL llm_private.usage_key(m_1.scope, m_1."window", m_1.shards, a.tenant_id, a.user_id, q.budget_scope, b.started_at, a.reserved_at) k(k_tenant, k_user, k_scope, k_period, k_shard))
-          WHERE ((a.request_pk >= ( SELECT (((llm_private.month_index(k_1.now) - 2))::bigint << 40)
-                   FROM clock k_1)) AND (q.id >= ( SELECT (((llm_private.month_index(k_1.now) - 2))::bigint << 40)
-                   FROM clock k_1)))
+             LEFT JOIN LATERAL ( SELECT q.budget_scope,
+                    b.started_at
+                   FROM (llm_private.requests q
+                     LEFT JOIN llm_private.budget_scopes b ON (((b.tenant_id = q.tenant_id) AND (b.scope_key = q.budget_scope))))
+                  WHERE (((m_1.scope = 'budget_scope'::llm_private.limit_scope) OR (m_1."window" = 'budget_scope'::llm_private.limit_window)) AND (q.tenant_id = a.tenant_id) AND (q.id = a.request_pk))
+                 LIMIT 1) s ON (true))
+             CROSS JOIN LATERAL llm_private.usage_key(m_1.scope, m_1."window", m_1.shards, a.tenant_id, a.user_id, s.budget_scope, s.started_at, a.reserved_at) k(k_tenant, k_user, k_scope, k_period, k_shard))
+          WHERE (a.request_pk >= ( SELECT (((llm_private.month_index(k_1.now) - 2))::bigint << 40)
+                   FROM clock k_1))
           GROUP BY k.k_tenant, m_1.id, k.k_user, k.k_scope, k.k_period, k.k_shard
         UNION ALL
          SELECT k.k_tenant,

@@ -374,17 +374,21 @@ expected as (
          sum(llm_private.charged_amount(m.unit, a.state, a.charged_micros, a.usage_unknown, a.input_tokens_estimate, a.max_output_tokens,
                a.input_tokens, a.cached_input_tokens, a.output_tokens, a.purpose)) as spent
     from llm_private.attempts a
-    join llm_private.requests q on q.tenant_id = a.tenant_id and q.id = a.request_pk
-    left join llm_private.budget_scopes b on b.tenant_id = q.tenant_id and b.scope_key = q.budget_scope
     cross join lateral unnest(a.meter_ids) mid
     join llm_private.meters m on m.id = mid
-    cross join lateral llm_private.usage_key(m.scope, m."window", m.shards, a.tenant_id, a.user_id, q.budget_scope, b.started_at, a.reserved_at) k
-   -- Each bound a scalar subquery, computed once: written bare, llm_private.now() (PL/pgSQL) ran for every attempt and
+    -- The request's budget scope, and the scope's start, for a meter of a budget scope only: one request by its key (the
+    -- LIMIT keeps it a lookup the planner does not turn into a join). Joined for every attempt, every request of the two
+    -- months was hashed and spilled to disk: 170 MB at 10^6 calls, past the logins' 2 GB temp_file_limit at ~10^7.
+    left join lateral (select q.budget_scope, b.started_at
+                         from llm_private.requests q
+                         left join llm_private.budget_scopes b on b.tenant_id = q.tenant_id and b.scope_key = q.budget_scope
+                        where (m.scope = 'budget_scope' or m."window" = 'budget_scope')
+                          and q.tenant_id = a.tenant_id and q.id = a.request_pk
+                        limit 1) s on true
+    cross join lateral llm_private.usage_key(m.scope, m."window", m.shards, a.tenant_id, a.user_id, s.budget_scope, s.started_at, a.reserved_at) k
+   -- The bound a scalar subquery, computed once: written bare, llm_private.now() (PL/pgSQL) ran for every attempt and
    -- meter in the filters it was left in, about half of the view's time (review at scale, 2026-11-27).
    where a.request_pk >= (select (llm_private.month_index(k.now) - 2)::bigint << 40 from clock k)
-     -- The same bound on the requests' side (the planner does not carry an inequality across the join): without it, a hash
-     -- join read every month's requests, the whole retention (review at scale, 2026-11-27).
-     and q.id >= (select (llm_private.month_index(k.now) - 2)::bigint << 40 from clock k)
    group by 1, 2, 3, 4, 5, 6
   union all
   select k.k_tenant, m.id, k.k_user, k.k_scope, k.k_period, k.k_shard, 0, sum(x.amount_micros)
@@ -435,6 +439,7 @@ as $$
 declare
   v_started timestamptz := clock_timestamp();
   v_seq_id bigint;
+  v_enable_sort text;
 begin
   if current_setting('transaction_isolation') <> 'read committed' then
     raise exception using errcode = '25000', message = 'a reconciliation check runs in a READ COMMITTED transaction',
@@ -451,6 +456,11 @@ begin
       hint = 'Insert without OVERRIDING SYSTEM VALUE (llm.check_reconciliation() does).';
   end if;
   new.checked_at := llm_private.now();
+  -- Aggregated by hashing, not sorting: the planner, which cannot estimate the usage keys' groups, sorted every attempt and
+  -- meter of the two months (648 MB of temp files at 10^6 calls; the logins' temp_file_limit is 2 GB) to find ~10^4 of
+  -- them. Restored below: a hand-made insert may sit in a longer transaction.
+  v_enable_sort := current_setting('enable_sort');
+  perform set_config('enable_sort', 'off', true);
   -- One read of the view: the count, and the first 200 rows for the dashboard (llm.reconciliation_checked_drift), in the
   -- order `npm run audit -- drift` lists them. A top-200 sort (a bounded heap), numbered after it: a row_number() over
   -- every drift row sorted them all, in temp space, at the moment the ledger is worst off (review of 410deda).
@@ -464,6 +474,7 @@ begin
                                     x.period_start, x.shard
                            limit 200) t) s)
     into new.drift_rows, new.drift_sample;
+  perform set_config('enable_sort', v_enable_sort, true);
   new.duration_ms := least(2147483647, greatest(0, (date_part('epoch', clock_timestamp() - v_started) * 1000)::bigint))::integer;
   return new;
 end
