@@ -5820,6 +5820,7 @@ declare
   v_started timestamptz := clock_timestamp();
   v_seq_id bigint;
   v_enable_sort text;
+  v_jit text;
 begin
   if current_setting('transaction_isolation') <> 'read committed' then
     raise exception using errcode = '25000', message = 'a reconciliation check runs in a READ COMMITTED transaction',
@@ -5838,9 +5839,13 @@ begin
   new.checked_at := llm_private.now();
   -- Aggregated by hashing, not sorting: the planner, which cannot estimate the usage keys' groups, sorted every attempt and
   -- meter of the two months (648 MB of temp files at 10^6 calls; the logins' temp_file_limit is 2 GB) to find ~10^4 of
-  -- them. Restored below: a hand-made insert may sit in a longer transaction.
+  -- them. Without JIT: the sort of the first 200 rows, which stays, then carries the planner's penalty for a disabled
+  -- node, and every check compiled its plan (~1.8 s on a ledger of 17 calls; review of caab6d8). llm_operator's own
+  -- jit = off does not apply: the worker's login sets the role, and a role's settings apply at login only. Both restored
+  -- below: a hand-made insert may sit in a longer transaction.
   v_enable_sort := current_setting('enable_sort');
-  perform set_config('enable_sort', 'off', true);
+  v_jit := current_setting('jit');
+  perform set_config('enable_sort', 'off', true), set_config('jit', 'off', true);
   -- One read of the view: the count, and the first 200 rows for the dashboard (llm.reconciliation_checked_drift), in the
   -- order `npm run audit -- drift` lists them. A top-200 sort (a bounded heap), numbered after it: a row_number() over
   -- every drift row sorted them all, in temp space, at the moment the ledger is worst off (review of 410deda).
@@ -5854,7 +5859,7 @@ begin
                                     x.period_start, x.shard
                            limit 200) t) s)
     into new.drift_rows, new.drift_sample;
-  perform set_config('enable_sort', v_enable_sort, true);
+  perform set_config('enable_sort', v_enable_sort, true), set_config('jit', v_jit, true);
   new.duration_ms := least(2147483647, greatest(0, (date_part('epoch', clock_timestamp() - v_started) * 1000)::bigint))::integer;
   return new;
 end

@@ -93,7 +93,7 @@ export async function run(db: q.Queryable, args: Exclude<AuditArgs, { command: '
       // timeout. This read may take as long as the worker's scheduled check may, in a transaction of its own (SET LOCAL:
       // behind a transaction pooler a session's SET would stay on the server connection, and need not apply to the read).
       // Aggregated by hashing, as the scheduled check does: sorted, every attempt and meter of the two months went to temp
-      // files (648 MB at 10^6 calls; llm_viewer's temp_file_limit is 2 GB).
+      // files (648 MB at 10^6 calls; llm_viewer's temp_file_limit is 2 GB). llm_viewer logs in with jit = off.
       await db.query(`begin; set local statement_timeout = '10min'; set local enable_sort = off`);
       let rows: q.DriftRow[];
       try {

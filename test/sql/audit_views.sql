@@ -244,7 +244,8 @@ create temp table first_check (checked_at timestamptz, drift_rows bigint, durati
 grant select, insert on pg_temp.first_check to llm_operator, llm_viewer;
 select tests.act_as_role('llm_operator');
 insert into pg_temp.first_check select * from llm.check_reconciliation();
-select is(current_setting('enable_sort'), 'on', 'the check hashes its aggregate (enable_sort off for its count) and leaves the setting as it found it');
+select is(current_setting('enable_sort') || ' ' || current_setting('jit'), 'on on',
+  'the check hashes its aggregate and compiles nothing (enable_sort and jit off for its read), and leaves both as it found them');
 select tests.as_admin();
 select results_eq($$select checked_at, drift_rows, duration_ms >= 0 from first_check$$,
   $$select '2026-04-15 12:00+00'::timestamptz, (select count(*) from llm.reconciliation_drift), true$$,
