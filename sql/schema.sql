@@ -1620,7 +1620,8 @@ CREATE FUNCTION llm.set_setting(p_name text, p_value text) RETURNS void
 begin
   if p_name not in ('hold_margin_ms', 'max_attempts_per_request', 'enqueue_max_attempts', 'breaker_failure_threshold', 'breaker_cooldown_ms',
       'cache_ttl_ms', 'cache_fill_wait_ms', 'output_retention_ms', 'trace_retention_ms', 'ledger_retention_months', 'partitions_ahead_months',
-      'idempotency_months', 'semantic_max_candidates', 'settle_commit', 'queue_share_jobs', 'breaker_single_tenant_opens') then
+      'idempotency_months', 'semantic_max_candidates', 'settle_commit', 'queue_share_jobs', 'breaker_single_tenant_opens',
+      'reconciliation_work_mem_mb') then
     raise exception using errcode = '22023', message = 'unknown setting', detail = format('setting %s', p_name),
       hint = 'See the columns of llm_private.settings (comments say what each does).';
   end if;
@@ -5821,6 +5822,7 @@ declare
   v_seq_id bigint;
   v_enable_sort text;
   v_jit text;
+  v_work_mem text;
 begin
   if current_setting('transaction_isolation') <> 'read committed' then
     raise exception using errcode = '25000', message = 'a reconciliation check runs in a READ COMMITTED transaction',
@@ -5841,11 +5843,15 @@ begin
   -- meter of the two months (648 MB of temp files at 10^6 calls; the logins' temp_file_limit is 2 GB) to find ~10^4 of
   -- them. Without JIT: the sort of the first 200 rows, which stays, then carries the planner's penalty for a disabled
   -- node, and every check compiled its plan (~1.8 s on a ledger of 17 calls; review of caab6d8). llm_operator's own
-  -- jit = off does not apply: the worker's login sets the role, and a role's settings apply at login only. Both restored
-  -- below: a hand-made insert may sit in a longer transaction.
+  -- jit = off does not apply: the worker's login sets the role, and a role's settings apply at login only. work_mem from
+  -- settings.reconciliation_work_mem_mb: the hash holds one entry per usage key (~1 KB), and past it the input spills to
+  -- temporary files (~90 B per attempt and meter). All three restored below: a hand-made insert may sit in a longer
+  -- transaction.
   v_enable_sort := current_setting('enable_sort');
   v_jit := current_setting('jit');
-  perform set_config('enable_sort', 'off', true), set_config('jit', 'off', true);
+  v_work_mem := current_setting('work_mem');
+  perform set_config('enable_sort', 'off', true), set_config('jit', 'off', true),
+          set_config('work_mem', (select s.reconciliation_work_mem_mb from llm_private.settings s) || 'MB', true);
   -- One read of the view: the count, and the first 200 rows for the dashboard (llm.reconciliation_checked_drift), in the
   -- order `npm run audit -- drift` lists them. A top-200 sort (a bounded heap), numbered after it: a row_number() over
   -- every drift row sorted them all, in temp space, at the moment the ledger is worst off (review of 410deda).
@@ -5859,7 +5865,7 @@ begin
                                     x.period_start, x.shard
                            limit 200) t) s)
     into new.drift_rows, new.drift_sample;
-  perform set_config('enable_sort', v_enable_sort, true), set_config('jit', v_jit, true);
+  perform set_config('enable_sort', v_enable_sort, true), set_config('jit', v_jit, true), set_config('work_mem', v_work_mem, true);
   new.duration_ms := least(2147483647, greatest(0, (date_part('epoch', clock_timestamp() - v_started) * 1000)::bigint))::integer;
   return new;
 end
@@ -8773,6 +8779,7 @@ CREATE TABLE llm_private.settings (
     settle_commit text DEFAULT 'deferred'::text NOT NULL,
     queue_share_jobs integer DEFAULT 50 NOT NULL,
     breaker_single_tenant_opens boolean DEFAULT false NOT NULL,
+    reconciliation_work_mem_mb integer DEFAULT 64 NOT NULL,
     CONSTRAINT settings_breaker_cooldown_ms_check CHECK (((breaker_cooldown_ms >= 100) AND (breaker_cooldown_ms <= 86400000))),
     CONSTRAINT settings_breaker_failure_threshold_check CHECK (((breaker_failure_threshold >= 1) AND (breaker_failure_threshold <= 1000))),
     CONSTRAINT settings_cache_fill_wait_ms_check CHECK (((cache_fill_wait_ms >= 10) AND (cache_fill_wait_ms <= 600000))),
@@ -8786,6 +8793,7 @@ CREATE TABLE llm_private.settings (
     CONSTRAINT settings_output_retention_ms_check CHECK (((output_retention_ms >= 60000) AND (output_retention_ms <= '315360000000'::bigint))),
     CONSTRAINT settings_partitions_ahead_months_check CHECK (((partitions_ahead_months >= 1) AND (partitions_ahead_months <= 24))),
     CONSTRAINT settings_queue_share_jobs_check CHECK (((queue_share_jobs >= 1) AND (queue_share_jobs <= 10000))),
+    CONSTRAINT settings_reconciliation_work_mem_mb_check CHECK (((reconciliation_work_mem_mb >= 4) AND (reconciliation_work_mem_mb <= 4096))),
     CONSTRAINT settings_retention_keeps_claims CHECK ((ledger_retention_months >= idempotency_months)),
     CONSTRAINT settings_semantic_max_candidates_check CHECK (((semantic_max_candidates >= 10) AND (semantic_max_candidates <= 1000000))),
     CONSTRAINT settings_settle_commit_check CHECK ((settle_commit = ANY (ARRAY['deferred'::text, 'durable'::text]))),
@@ -8903,6 +8911,12 @@ COMMENT ON COLUMN llm_private.settings.queue_share_jobs IS 'Queued jobs of one t
 --
 
 COMMENT ON COLUMN llm_private.settings.breaker_single_tenant_opens IS 'Whether failures of one tenant alone may open a breaker (false: two tenants must fail in the streak, so that no tenant''s own slow or failing calls stop the others; true for a deployment with a single tenant).';
+
+--
+-- Name: COLUMN settings.reconciliation_work_mem_mb; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.settings.reconciliation_work_mem_mb IS 'work_mem (MB) of the scheduled reconciliation check''s read (llm.check_reconciliation): its aggregate needs ~1 KB per usage key of two months (hash_mem_multiplier times this stays in memory); past it the input spills to temporary files, ~90 B per attempt and meter, and past the worker login''s temp_file_limit (2 GB) the check fails. 4..4096, default 64.';
 
 --
 -- Name: CONSTRAINT settings_retention_keeps_claims ON settings; Type: COMMENT; Schema: llm_private; Owner: llm_owner

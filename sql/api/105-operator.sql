@@ -171,7 +171,8 @@ as $$
 begin
   if p_name not in ('hold_margin_ms', 'max_attempts_per_request', 'enqueue_max_attempts', 'breaker_failure_threshold', 'breaker_cooldown_ms',
       'cache_ttl_ms', 'cache_fill_wait_ms', 'output_retention_ms', 'trace_retention_ms', 'ledger_retention_months', 'partitions_ahead_months',
-      'idempotency_months', 'semantic_max_candidates', 'settle_commit', 'queue_share_jobs', 'breaker_single_tenant_opens') then
+      'idempotency_months', 'semantic_max_candidates', 'settle_commit', 'queue_share_jobs', 'breaker_single_tenant_opens',
+      'reconciliation_work_mem_mb') then
     raise exception using errcode = '22023', message = 'unknown setting', detail = format('setting %s', p_name),
       hint = 'See the columns of llm_private.settings (comments say what each does).';
   end if;

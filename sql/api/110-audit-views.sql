@@ -441,6 +441,7 @@ declare
   v_seq_id bigint;
   v_enable_sort text;
   v_jit text;
+  v_work_mem text;
 begin
   if current_setting('transaction_isolation') <> 'read committed' then
     raise exception using errcode = '25000', message = 'a reconciliation check runs in a READ COMMITTED transaction',
@@ -461,11 +462,15 @@ begin
   -- meter of the two months (648 MB of temp files at 10^6 calls; the logins' temp_file_limit is 2 GB) to find ~10^4 of
   -- them. Without JIT: the sort of the first 200 rows, which stays, then carries the planner's penalty for a disabled
   -- node, and every check compiled its plan (~1.8 s on a ledger of 17 calls; review of caab6d8). llm_operator's own
-  -- jit = off does not apply: the worker's login sets the role, and a role's settings apply at login only. Both restored
-  -- below: a hand-made insert may sit in a longer transaction.
+  -- jit = off does not apply: the worker's login sets the role, and a role's settings apply at login only. work_mem from
+  -- settings.reconciliation_work_mem_mb: the hash holds one entry per usage key (~1 KB), and past it the input spills to
+  -- temporary files (~90 B per attempt and meter). All three restored below: a hand-made insert may sit in a longer
+  -- transaction.
   v_enable_sort := current_setting('enable_sort');
   v_jit := current_setting('jit');
-  perform set_config('enable_sort', 'off', true), set_config('jit', 'off', true);
+  v_work_mem := current_setting('work_mem');
+  perform set_config('enable_sort', 'off', true), set_config('jit', 'off', true),
+          set_config('work_mem', (select s.reconciliation_work_mem_mb from llm_private.settings s) || 'MB', true);
   -- One read of the view: the count, and the first 200 rows for the dashboard (llm.reconciliation_checked_drift), in the
   -- order `npm run audit -- drift` lists them. A top-200 sort (a bounded heap), numbered after it: a row_number() over
   -- every drift row sorted them all, in temp space, at the moment the ledger is worst off (review of 410deda).
@@ -479,7 +484,7 @@ begin
                                     x.period_start, x.shard
                            limit 200) t) s)
     into new.drift_rows, new.drift_sample;
-  perform set_config('enable_sort', v_enable_sort, true), set_config('jit', v_jit, true);
+  perform set_config('enable_sort', v_enable_sort, true), set_config('jit', v_jit, true), set_config('work_mem', v_work_mem, true);
   new.duration_ms := least(2147483647, greatest(0, (date_part('epoch', clock_timestamp() - v_started) * 1000)::bigint))::integer;
   return new;
 end

@@ -1,6 +1,6 @@
 -- The audit views say what reserve enforces: spend counts adjustments as the meters do.
 begin;
-select plan(76);
+select plan(78);
 select tests.seed();
 
 /* Spend: charges + adjustments, as the monthly and hourly meters count (finding 1 of the fifteenth review). */
@@ -242,10 +242,11 @@ set local timezone = 'UTC';
 select is((select count(*)::int from llm.reconciliation_status), 0, 'before the first check the status has no row (the metrics: drift unknown, age +Inf)');
 create temp table first_check (checked_at timestamptz, drift_rows bigint, duration_ms integer) on commit drop;
 grant select, insert on pg_temp.first_check to llm_operator, llm_viewer;
+select set_config('tests.settings_before', current_setting('enable_sort') || ' ' || current_setting('jit') || ' ' || current_setting('work_mem'), true);
 select tests.act_as_role('llm_operator');
 insert into pg_temp.first_check select * from llm.check_reconciliation();
-select is(current_setting('enable_sort') || ' ' || current_setting('jit'), 'on on',
-  'the check hashes its aggregate and compiles nothing (enable_sort and jit off for its read), and leaves both as it found them');
+select is(current_setting('enable_sort') || ' ' || current_setting('jit') || ' ' || current_setting('work_mem'), current_setting('tests.settings_before'),
+  'the check hashes its aggregate, compiles nothing and uses reconciliation_work_mem_mb for its read, and leaves the three settings as it found them');
 select tests.as_admin();
 select results_eq($$select checked_at, drift_rows, duration_ms >= 0 from first_check$$,
   $$select '2026-04-15 12:00+00'::timestamptz, (select count(*) from llm.reconciliation_drift), true$$,
@@ -300,6 +301,11 @@ select results_eq($$select checked_at, age_seconds from llm.reconciliation_statu
   $$values ('2026-04-15 11:05+00'::timestamptz, 0::double precision)$$,
   'a check made after the clock moved back an hour is the newest, 0 s old');
 select is((select count(*)::int from llm_private.reconciliation_checks), 3, 'every check is kept (one every 5 minutes: ~105 000 a year)');
+-- (migration 000042) The check's memory is a setting: its hash needs ~1 KB per usage key, past it the input spills.
+select tests.act_as_role('llm_operator');
+select lives_ok($$select llm.set_setting('reconciliation_work_mem_mb', '256')$$, 'the operator sets the check''s memory');
+select throws_ok($$select llm.set_setting('reconciliation_work_mem_mb', '5000')$$, '23514', null, '... within 4 .. 4096 MB');
+select tests.as_admin();
 -- The kept rows are the first 200: 250 more usage rows of users the ledger never saw (written with the guards off, as a
 -- corruption would be) make 251 and more drift rows.
 set local session_replication_role = replica;
