@@ -93,8 +93,10 @@ export async function run(db: q.Queryable, args: Exclude<AuditArgs, { command: '
       // timeout. This read may take as long as the worker's scheduled check may, in a transaction of its own (SET LOCAL:
       // behind a transaction pooler a session's SET would stay on the server connection, and need not apply to the read).
       // Aggregated by hashing, as the scheduled check does: sorted, every attempt and meter of the two months went to temp
-      // files (648 MB at 10^6 calls; llm_viewer's temp_file_limit is 2 GB). llm_viewer logs in with jit = off.
-      await db.query(`begin; set local statement_timeout = '10min'; set local enable_sort = off`);
+      // files (648 MB at 10^6 calls; llm_viewer's temp_file_limit is 2 GB), with the memory the check has for its usage keys
+      // (settings.reconciliation_work_mem_mb; review of 8ac41bf). llm_viewer logs in with jit = off.
+      await db.query(`begin; set local statement_timeout = '10min'; set local enable_sort = off;
+        select set_config('work_mem', s.reconciliation_work_mem_mb || 'MB', true) from llm_private.settings s`);
       let rows: q.DriftRow[];
       try {
         rows = await q.reconciliationDrift(db);

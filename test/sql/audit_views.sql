@@ -246,7 +246,7 @@ select set_config('tests.settings_before', current_setting('enable_sort') || ' '
 select tests.act_as_role('llm_operator');
 insert into pg_temp.first_check select * from llm.check_reconciliation();
 select is(current_setting('enable_sort') || ' ' || current_setting('jit') || ' ' || current_setting('work_mem'), current_setting('tests.settings_before'),
-  'the check hashes its aggregate, compiles nothing and uses reconciliation_work_mem_mb for its read, and leaves the three settings as it found them');
+  'the check changes enable_sort, jit and work_mem for its read only (maintenance.test reads them in its plan), and leaves them as it found them');
 select tests.as_admin();
 select results_eq($$select checked_at, drift_rows, duration_ms >= 0 from first_check$$,
   $$select '2026-04-15 12:00+00'::timestamptz, (select count(*) from llm.reconciliation_drift), true$$,

@@ -347,14 +347,16 @@ describe('against a seeded v0.2 ledger (as llm_viewer)', () => {
       const spy = {
         query: async (text: string, values?: unknown[]) => {
           if (text.includes('llm.reconciliation_drift')) {
-            const { rows } = await c.query(`select current_setting('statement_timeout') || ' ' || current_setting('enable_sort') as s`);
+            const { rows } = await c.query(
+              `select current_setting('statement_timeout') || ' ' || current_setting('enable_sort') || ' ' || current_setting('work_mem') as s`);
             seen.push(rows[0].s);
           }
           return c.query(text, values);
         },
       };
       expect(await runCommand(spy, { command: 'drift', json: true }, capture())).toBe(2); // the drift injected above
-      expect(seen).toEqual(['10min off']); // and aggregated by hashing (sorted, 648 MB of temp files at 10^6 calls)
+      // aggregated by hashing (sorted, 648 MB of temp files at 10^6 calls), with the check's memory for the usage keys
+      expect(seen).toEqual(['10min off 64MB']);
       // and only there: the session keeps the login's 60 s for whatever it runs next
       expect((await c.query('show statement_timeout')).rows[0].statement_timeout).toBe('1min');
       expect(await runCommand(spy, { command: 'holds', json: true }, capture())).toBe(0);

@@ -369,28 +369,33 @@ test('retention gets into a ledger that always has a reader: its lock queues (ne
   }
 });
 
-test('the check\'s read of the ledger is hashed and not compiled: no sort of every attempt, no JIT, as the worker runs it', async () => {
+test('the check\'s read of the ledger is hashed, not compiled, and has the memory the setting gives it, as the worker runs it', async () => {
   // (session of 2026-11-27, at 10^6 calls) The planner sorted every attempt and meter of the two months to aggregate them
   // (648 MB of temp files against the logins' 2 GB temp_file_limit); the check turns sorting off for its read. That made
   // the one sort left (the first 200 rows) carry the planner's penalty, and every check compiled its plan with JIT,
   // ~1.8 s on a ledger of a few calls (review of caab6d8): the worker's login keeps JIT on, and llm_operator's jit = off
-  // does not apply after SET ROLE. auto_explain reads the trigger's plan from inside the check.
+  // does not apply after SET ROLE. Its hashes hold the usage keys in settings.reconciliation_work_mem_mb (review of
+  // 8ac41bf: nothing showed the setting was applied). auto_explain reads the trigger's plan and settings from inside.
   const c = new Client({ connectionString: db.adminUrl });
   await c.connect();
   const plans: string[] = [];
   c.on('notice', (n) => { if (/Query Text:/.test(n.message ?? '')) plans.push(n.message ?? ''); });
   try {
-    expect((await c.query('select pg_jit_available() as a')).rows[0].a).toBe(true); // else this test proves nothing here
+    // Without JIT on this server the no-JIT assertion below holds anyway; the others do not depend on it.
+    const jit = (await c.query('select pg_jit_available() as a')).rows[0].a as boolean;
     await c.query(`load 'auto_explain'`);
-    await c.query(`set jit = on; set auto_explain.log_min_duration = 0; set auto_explain.log_nested_statements = on;
-                   set auto_explain.log_level = notice; set client_min_messages = notice`);
-    await c.query('begin; set local role llm_operator');
+    await c.query(`set jit = on; set work_mem = '4MB'; set auto_explain.log_min_duration = 0; set auto_explain.log_nested_statements = on;
+                   set auto_explain.log_settings = on; set auto_explain.log_level = notice; set client_min_messages = notice`);
+    await c.query('begin; update llm_private.settings set reconciliation_work_mem_mb = 80; set local role llm_operator');
     await c.query('select * from llm.check_reconciliation()');
-    const after = (await c.query(`select current_setting('jit') || ' ' || current_setting('enable_sort') as s`)).rows[0].s;
+    const after = (await c.query(`select current_setting('jit') || ' ' || current_setting('enable_sort') || ' ' || current_setting('work_mem') as s`)).rows[0].s;
     await c.query('rollback');
-    expect(after).toBe('on on');
+    expect(after).toBe('on on 4MB');
     const read = plans.filter((p) => /Query Text:[\s\S]*with d as materialized/.test(p));
     expect(read).toHaveLength(1);
+    expect(read[0]).toMatch(/^Settings: .*enable_sort = 'off'/m);
+    expect(read[0]).toMatch(/^Settings: .*work_mem = '80MB'/m);
+    if (jit) expect(read[0]).toMatch(/^Settings: .*jit = 'off'/m);
     expect(read[0]).not.toMatch(/^JIT:/m);
     expect(read[0]).toMatch(/HashAggregate/);
     expect(read[0]).not.toMatch(/GroupAggregate/);
