@@ -491,9 +491,9 @@ end
 $$;
 comment on function llm_private.tg_reconciliation_checks__derive() is
   'BEFORE INSERT on reconciliation_checks: the check''s time (the database clock when its read started), its count of llm.reconciliation_drift, the first 200 of those rows (drift_sample) and the time the read took, whatever the writer gave; refuses a transaction that is not READ COMMITTED (25000) and an id not drawn from the identity (42501).';
--- The count is a PL/pgSQL SELECT INTO, which PostgreSQL runs without parallel workers (it asks for at most two rows):
--- 6.5 s at 10^6 calls in its two months (9.7 s on another machine of the same kind, with or without the kept rows), where the same count read alone took 3.7 s (with parallel workers, most likely:
--- not the same wall time, about the same CPU on 2 cores). A count passed in by the caller would be forgeable.
+-- The read is a PL/pgSQL SELECT INTO, which PostgreSQL runs without parallel workers (it asks for at most two rows): as the
+-- worker runs it, 5.2-5.5 s at 10^6 calls in its two months and 49-50 s at 10^7, with no temporary files (bench/PROFILE.md
+-- §11). A count passed in by the caller would be forgeable.
 create or replace trigger _100_derive before insert on llm_private.reconciliation_checks
   for each row execute function llm_private.tg_reconciliation_checks__derive();
 
