@@ -5844,9 +5844,8 @@ begin
   -- them. Without JIT: the sort of the first 200 rows, which stays, then carries the planner's penalty for a disabled
   -- node, and every check compiled its plan (~1.8 s on a ledger of 17 calls; review of caab6d8). llm_operator's own
   -- jit = off does not apply: the worker's login sets the role, and a role's settings apply at login only. work_mem from
-  -- settings.reconciliation_work_mem_mb: the hash holds one entry per usage key (~1 KB), and past it the input spills to
-  -- temporary files (~90 B per attempt and meter). All three restored below: a hand-made insert may sit in a longer
-  -- transaction.
+  -- settings.reconciliation_work_mem_mb: each hash holds one entry per group of attempts or usage key (~1 KB), and past it
+  -- its input spills to temporary files. All three restored below: a hand-made insert may sit in a longer transaction.
   v_enable_sort := current_setting('enable_sort');
   v_jit := current_setting('jit');
   v_work_mem := current_setting('work_mem');
@@ -8038,6 +8037,69 @@ CREATE VIEW llm.reconciliation_drift WITH (security_invoker='true') AS
          SELECT c.now,
             llm_private.month_start((llm_private.month_index(c.now) - 1)) AS last_month
            FROM ( SELECT llm_private.now() AS now) c
+        ), meter_needs AS MATERIALIZED (
+         SELECT COALESCE(array_agg(m_1.id) FILTER (WHERE ((m_1.scope = 'user'::llm_private.limit_scope) OR ((m_1.shards > 1) AND (m_1.scope <> 'global'::llm_private.limit_scope)))), '{}'::smallint[]) AS user_ids,
+            COALESCE(array_agg(m_1.id) FILTER (WHERE ((m_1.scope = 'budget_scope'::llm_private.limit_scope) OR (m_1."window" = 'budget_scope'::llm_private.limit_window))), '{}'::smallint[]) AS scope_ids,
+            COALESCE(array_agg(m_1.id) FILTER (WHERE (m_1."window" = 'hour'::llm_private.limit_window)), '{}'::smallint[]) AS hour_ids,
+            COALESCE(array_agg(m_1.id) FILTER (WHERE (m_1."window" = ANY (ARRAY['day'::llm_private.limit_window, 'week'::llm_private.limit_window]))), '{}'::smallint[]) AS day_ids
+           FROM llm_private.meters m_1
+        ), attempt_groups AS (
+         SELECT a.tenant_id,
+                CASE
+                    WHEN f.user_ THEN a.user_id
+                    ELSE NULL::uuid
+                END AS user_id,
+            a.meter_ids,
+                CASE
+                    WHEN f.scope_ THEN a.request_pk
+                    ELSE NULL::bigint
+                END AS scope_request_pk,
+                CASE
+                    WHEN f.hour_ THEN date_bin('01:00:00'::interval, a.reserved_at, '2000-01-01 00:00:00+00'::timestamp with time zone)
+                    WHEN f.day_ THEN date_bin('1 day'::interval, a.reserved_at, '2000-01-01 00:00:00+00'::timestamp with time zone)
+                    ELSE date_trunc('month'::text, a.reserved_at, 'UTC'::text)
+                END AS at,
+            sum(
+                CASE
+                    WHEN (a.state = 'held'::llm_private.attempt_state) THEN llm_private.held_amount('micros'::llm_private.limit_unit, a.held_micros, a.input_tokens_estimate, a.max_output_tokens, a.purpose)
+                    ELSE (0)::bigint
+                END) AS held_micros,
+            sum(
+                CASE
+                    WHEN (a.state = 'held'::llm_private.attempt_state) THEN llm_private.held_amount('tokens'::llm_private.limit_unit, a.held_micros, a.input_tokens_estimate, a.max_output_tokens, a.purpose)
+                    ELSE (0)::bigint
+                END) AS held_tokens,
+            sum(
+                CASE
+                    WHEN (a.state = 'held'::llm_private.attempt_state) THEN llm_private.held_amount('calls'::llm_private.limit_unit, a.held_micros, a.input_tokens_estimate, a.max_output_tokens, a.purpose)
+                    ELSE (0)::bigint
+                END) AS held_calls,
+            sum(llm_private.charged_amount('micros'::llm_private.limit_unit, a.state, a.charged_micros, a.usage_unknown, a.input_tokens_estimate, a.max_output_tokens, a.input_tokens, a.cached_input_tokens, a.output_tokens, a.purpose)) AS spent_micros,
+            sum(llm_private.charged_amount('tokens'::llm_private.limit_unit, a.state, a.charged_micros, a.usage_unknown, a.input_tokens_estimate, a.max_output_tokens, a.input_tokens, a.cached_input_tokens, a.output_tokens, a.purpose)) AS spent_tokens,
+            sum(llm_private.charged_amount('calls'::llm_private.limit_unit, a.state, a.charged_micros, a.usage_unknown, a.input_tokens_estimate, a.max_output_tokens, a.input_tokens, a.cached_input_tokens, a.output_tokens, a.purpose)) AS spent_calls
+           FROM (llm_private.attempts a
+             CROSS JOIN LATERAL ( SELECT (a.meter_ids && n.user_ids) AS user_,
+                    (a.meter_ids && n.scope_ids) AS scope_,
+                    (a.meter_ids && n.hour_ids) AS hour_,
+                    (a.meter_ids && n.day_ids) AS day_
+                   FROM meter_needs n
+                 OFFSET 0) f)
+          WHERE ((a.request_pk >= ( SELECT (((llm_private.month_index(k.now) - 2))::bigint << 40)
+                   FROM clock k)) AND (cardinality(a.meter_ids) > 0))
+          GROUP BY a.tenant_id,
+                CASE
+                    WHEN f.user_ THEN a.user_id
+                    ELSE NULL::uuid
+                END, a.meter_ids,
+                CASE
+                    WHEN f.scope_ THEN a.request_pk
+                    ELSE NULL::bigint
+                END,
+                CASE
+                    WHEN f.hour_ THEN date_bin('01:00:00'::interval, a.reserved_at, '2000-01-01 00:00:00+00'::timestamp with time zone)
+                    WHEN f.day_ THEN date_bin('1 day'::interval, a.reserved_at, '2000-01-01 00:00:00+00'::timestamp with time zone)
+                    ELSE date_trunc('month'::text, a.reserved_at, 'UTC'::text)
+                END
         ), expected AS (
          SELECT k.k_tenant,
             m_1.id AS meter_id,
@@ -8046,23 +8108,29 @@ CREATE VIEW llm.reconciliation_drift WITH (security_invoker='true') AS
             k.k_period,
             k.k_shard,
             sum(
-                CASE
-                    WHEN (a.state = 'held'::llm_private.attempt_state) THEN llm_private.held_amount(m_1.unit, a.held_micros, a.input_tokens_estimate, a.max_output_tokens, a.purpose)
-                    ELSE (0)::bigint
+                CASE m_1.unit
+                    WHEN 'micros'::llm_private.limit_unit THEN g.held_micros
+                    WHEN 'tokens'::llm_private.limit_unit THEN g.held_tokens
+                    WHEN 'calls'::llm_private.limit_unit THEN g.held_calls
+                    ELSE (0)::numeric
                 END) AS held,
-            sum(llm_private.charged_amount(m_1.unit, a.state, a.charged_micros, a.usage_unknown, a.input_tokens_estimate, a.max_output_tokens, a.input_tokens, a.cached_input_tokens, a.output_tokens, a.purpose)) AS spent
-           FROM ((((llm_private.attempts a
-             CROSS JOIN LATERAL unnest(a.meter_ids) mid(mid))
-             JOIN llm_private.meters m_1 ON ((m_1.id = mid.mid)))
+            sum(
+                CASE m_1.unit
+                    WHEN 'micros'::llm_private.limit_unit THEN g.spent_micros
+                    WHEN 'tokens'::llm_private.limit_unit THEN g.spent_tokens
+                    WHEN 'calls'::llm_private.limit_unit THEN g.spent_calls
+                    ELSE (0)::numeric
+                END) AS spent
+           FROM ((((attempt_groups g
              LEFT JOIN LATERAL ( SELECT q.budget_scope,
                     b.started_at
                    FROM (llm_private.requests q
                      LEFT JOIN llm_private.budget_scopes b ON (((b.tenant_id = q.tenant_id) AND (b.scope_key = q.budget_scope))))
-                  WHERE (((m_1.scope = 'budget_scope'::llm_private.limit_scope) OR (m_1."window" = 'budget_scope'::llm_private.limit_window)) AND (q.tenant_id = a.tenant_id) AND (q.id = a.request_pk))
+                  WHERE ((g.scope_request_pk IS NOT NULL) AND (q.tenant_id = g.tenant_id) AND (q.id = g.scope_request_pk))
                  LIMIT 1) s ON (true))
-             CROSS JOIN LATERAL llm_private.usage_key(m_1.scope, m_1."window", m_1.shards, a.tenant_id, a.user_id, s.budget_scope, s.started_at, a.reserved_at) k(k_tenant, k_user, k_scope, k_period, k_shard))
-          WHERE (a.request_pk >= ( SELECT (((llm_private.month_index(k_1.now) - 2))::bigint << 40)
-                   FROM clock k_1))
+             CROSS JOIN LATERAL unnest(g.meter_ids) mid(mid))
+             JOIN llm_private.meters m_1 ON ((m_1.id = mid.mid)))
+             CROSS JOIN LATERAL llm_private.usage_key(m_1.scope, m_1."window", m_1.shards, g.tenant_id, g.user_id, s.budget_scope, s.started_at, g.at) k(k_tenant, k_user, k_scope, k_period, k_shard))
           GROUP BY k.k_tenant, m_1.id, k.k_user, k.k_scope, k.k_period, k.k_shard
         UNION ALL
          SELECT k.k_tenant,

@@ -367,28 +367,68 @@ create view llm.reconciliation_drift with (security_invoker = true) as
 -- TimeZone, and after a clock change (Europe/Berlin, April) it gave 01:00Z: last month's rows left both sides, 0 rows.
 with clock as materialized (select c.now, llm_private.month_start(llm_private.month_index(c.now) - 1) as last_month
                               from (select llm_private.now() as now) c),
-expected as (
-  select k.k_tenant, m.id as meter_id, k.k_user, k.k_scope, k.k_period, k.k_shard,
-         sum(case when a.state = 'held'
-                  then llm_private.held_amount(m.unit, a.held_micros, a.input_tokens_estimate, a.max_output_tokens, a.purpose) else 0 end) as held,
-         sum(llm_private.charged_amount(m.unit, a.state, a.charged_micros, a.usage_unknown, a.input_tokens_estimate, a.max_output_tokens,
-               a.input_tokens, a.cached_input_tokens, a.output_tokens, a.purpose)) as spent
+-- Which meters need what of an attempt to find its usage key, read once: the user (a user meter, or a tenant or budget-scope
+-- meter sharded by user), the request's budget scope (a meter of a budget scope), the hour (an hourly meter) or the day (a
+-- daily or weekly one; a day also divides a month and a quarter).
+meter_needs as materialized (
+  select coalesce(array_agg(m.id) filter (where m.scope = 'user' or (m.shards > 1 and m.scope <> 'global')), '{}') as user_ids,
+         coalesce(array_agg(m.id) filter (where m.scope = 'budget_scope' or m."window" = 'budget_scope'), '{}') as scope_ids,
+         coalesce(array_agg(m.id) filter (where m."window" = 'hour'), '{}') as hour_ids,
+         coalesce(array_agg(m.id) filter (where m."window" in ('day', 'week')), '{}') as day_ids
+    from llm_private.meters m
+),
+-- The attempts of the two months summed first, per what their usage keys depend on: the tenant, the user where a meter needs
+-- it, the meters, the request where a meter of a budget scope needs its scope, and the reserve's hour, day or month (the
+-- coarsest that every window of the attempt's meters is a union of; clock periods are UTC). Every amount is a sum over
+-- attempts, so summing a group's attempts per unit first gives each key the same total. Reading each attempt and meter
+-- through the key and amount functions took ~2 us each (4.5 s at 10^6 calls in two months, 31 s at 10^7); this reads each
+-- attempt once and finds the keys per group: 1.4-1.5 s and 13 s (bench/PROFILE.md §12).
+attempt_groups as (
+  select a.tenant_id,
+         case when f.user_ then a.user_id end as user_id,
+         a.meter_ids,
+         case when f.scope_ then a.request_pk end as scope_request_pk,
+         -- UTC hours and days by arithmetic (date_bin from a UTC midnight), months by date_trunc in UTC.
+         case when f.hour_ then date_bin('1 hour', a.reserved_at, '2000-01-01 00:00+00')
+              when f.day_ then date_bin('1 day', a.reserved_at, '2000-01-01 00:00+00')
+              else date_trunc('month', a.reserved_at, 'UTC') end as at,
+         sum(case when a.state = 'held' then llm_private.held_amount('micros', a.held_micros, a.input_tokens_estimate, a.max_output_tokens, a.purpose) else 0 end) as held_micros,
+         sum(case when a.state = 'held' then llm_private.held_amount('tokens', a.held_micros, a.input_tokens_estimate, a.max_output_tokens, a.purpose) else 0 end) as held_tokens,
+         sum(case when a.state = 'held' then llm_private.held_amount('calls', a.held_micros, a.input_tokens_estimate, a.max_output_tokens, a.purpose) else 0 end) as held_calls,
+         sum(llm_private.charged_amount('micros', a.state, a.charged_micros, a.usage_unknown, a.input_tokens_estimate, a.max_output_tokens,
+               a.input_tokens, a.cached_input_tokens, a.output_tokens, a.purpose)) as spent_micros,
+         sum(llm_private.charged_amount('tokens', a.state, a.charged_micros, a.usage_unknown, a.input_tokens_estimate, a.max_output_tokens,
+               a.input_tokens, a.cached_input_tokens, a.output_tokens, a.purpose)) as spent_tokens,
+         sum(llm_private.charged_amount('calls', a.state, a.charged_micros, a.usage_unknown, a.input_tokens_estimate, a.max_output_tokens,
+               a.input_tokens, a.cached_input_tokens, a.output_tokens, a.purpose)) as spent_calls
     from llm_private.attempts a
-    cross join lateral unnest(a.meter_ids) mid
-    join llm_private.meters m on m.id = mid
-    -- The request's budget scope, and the scope's start, for a meter of a budget scope only: one request by its key (the
-    -- LIMIT keeps it a lookup the planner does not turn into a join). Joined for every attempt, every request of the two
-    -- months was hashed and spilled to disk: 170 MB at 10^6 calls, past the logins' 2 GB temp_file_limit at ~10^7.
-    left join lateral (select q.budget_scope, b.started_at
-                         from llm_private.requests q
-                         left join llm_private.budget_scopes b on b.tenant_id = q.tenant_id and b.scope_key = q.budget_scope
-                        where (m.scope = 'budget_scope' or m."window" = 'budget_scope')
-                          and q.tenant_id = a.tenant_id and q.id = a.request_pk
-                        limit 1) s on true
-    cross join lateral llm_private.usage_key(m.scope, m."window", m.shards, a.tenant_id, a.user_id, s.budget_scope, s.started_at, a.reserved_at) k
+    -- What the attempt's meters need, found once per set of meters (a Memoize node keyed on meter_ids: an attempt's meters
+    -- are one of a few sets), not four array comparisons per attempt (~0.45 us each at 10^6 rows).
+    cross join lateral (select a.meter_ids operator(pg_catalog.&&) n.user_ids as user_, a.meter_ids operator(pg_catalog.&&) n.scope_ids as scope_,
+                               a.meter_ids operator(pg_catalog.&&) n.hour_ids as hour_, a.meter_ids operator(pg_catalog.&&) n.day_ids as day_
+                          from meter_needs n offset 0) f
    -- The bound a scalar subquery, computed once: written bare, llm_private.now() (PL/pgSQL) ran for every attempt and
    -- meter in the filters it was left in, about half of the view's time (review at scale, 2026-11-27).
    where a.request_pk >= (select (llm_private.month_index(k.now) - 2)::bigint << 40 from clock k)
+     and cardinality(a.meter_ids) > 0
+   group by 1, 2, 3, 4, 5
+),
+expected as (
+  select k.k_tenant, m.id as meter_id, k.k_user, k.k_scope, k.k_period, k.k_shard,
+         sum(case m.unit when 'micros' then g.held_micros when 'tokens' then g.held_tokens when 'calls' then g.held_calls else 0 end) as held,
+         sum(case m.unit when 'micros' then g.spent_micros when 'tokens' then g.spent_tokens when 'calls' then g.spent_calls else 0 end) as spent
+    from attempt_groups g
+    -- The request's budget scope, and the scope's start, for a group of a budget-scope meter only (one request each): one
+    -- request by its key (the LIMIT keeps it a lookup the planner does not turn into a join). Joined for every attempt,
+    -- every request of the two months was hashed and spilled to disk: 170 MB at 10^6 calls.
+    left join lateral (select q.budget_scope, b.started_at
+                         from llm_private.requests q
+                         left join llm_private.budget_scopes b on b.tenant_id = q.tenant_id and b.scope_key = q.budget_scope
+                        where g.scope_request_pk is not null and q.tenant_id = g.tenant_id and q.id = g.scope_request_pk
+                        limit 1) s on true
+    cross join lateral unnest(g.meter_ids) mid
+    join llm_private.meters m on m.id = mid
+    cross join lateral llm_private.usage_key(m.scope, m."window", m.shards, g.tenant_id, g.user_id, s.budget_scope, s.started_at, g.at) k
    group by 1, 2, 3, 4, 5, 6
   union all
   select k.k_tenant, m.id, k.k_user, k.k_scope, k.k_period, k.k_shard, 0, sum(x.amount_micros)
@@ -463,9 +503,8 @@ begin
   -- them. Without JIT: the sort of the first 200 rows, which stays, then carries the planner's penalty for a disabled
   -- node, and every check compiled its plan (~1.8 s on a ledger of 17 calls; review of caab6d8). llm_operator's own
   -- jit = off does not apply: the worker's login sets the role, and a role's settings apply at login only. work_mem from
-  -- settings.reconciliation_work_mem_mb: the hash holds one entry per usage key (~1 KB), and past it the input spills to
-  -- temporary files (~90 B per attempt and meter). All three restored below: a hand-made insert may sit in a longer
-  -- transaction.
+  -- settings.reconciliation_work_mem_mb: each hash holds one entry per group of attempts or usage key (~1 KB), and past it
+  -- its input spills to temporary files. All three restored below: a hand-made insert may sit in a longer transaction.
   v_enable_sort := current_setting('enable_sort');
   v_jit := current_setting('jit');
   v_work_mem := current_setting('work_mem');
@@ -492,8 +531,8 @@ $$;
 comment on function llm_private.tg_reconciliation_checks__derive() is
   'BEFORE INSERT on reconciliation_checks: the check''s time (the database clock when its read started), its count of llm.reconciliation_drift, the first 200 of those rows (drift_sample) and the time the read took, whatever the writer gave; refuses a transaction that is not READ COMMITTED (25000) and an id not drawn from the identity (42501).';
 -- The read is a PL/pgSQL SELECT INTO, which PostgreSQL runs without parallel workers (it asks for at most two rows): as the
--- worker runs it, 5.2-5.5 s at 10^6 calls in its two months and 49-50 s at 10^7, with no temporary files (bench/PROFILE.md
--- §11). A count passed in by the caller would be forgeable.
+-- worker runs it, 1.4-1.5 s at 10^6 calls in its two months and ~13 s at 10^7, with no temporary files (bench/PROFILE.md
+-- §12). A count passed in by the caller would be forgeable.
 create or replace trigger _100_derive before insert on llm_private.reconciliation_checks
   for each row execute function llm_private.tg_reconciliation_checks__derive();
 

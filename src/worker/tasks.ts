@@ -99,7 +99,7 @@ export function evaluateLimitsTask(deps: WorkerDeps): Task {
   };
 }
 
-/** The longest the scheduled reconciliation may read the ledger: 49-50 s at 10^7 calls in its two months (bench/PROFILE.md §11). */
+/** The longest the scheduled reconciliation may read the ledger: ~13 s at 10^7 calls in its two months (bench/PROFILE.md §12). */
 export const RECONCILIATION_TIMEOUT_MS = 10 * 60_000;
 
 /**
