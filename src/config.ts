@@ -66,7 +66,10 @@ export const ConfigFileSchema = z
         }),
       })
       .default({ concurrency: 8, pollIntervalMs: 1000, retryAfterMaxMs: 60_000 }),
-    metricsPort: port.nullable().default(null).meta({ description: 'serve Prometheus /metrics on 127.0.0.1 (env: METRICS_PORT)' }),
+    metricsPort: port.nullable().default(null).meta({ description: 'serve Prometheus /metrics on METRICS_HOST (env: METRICS_PORT)' }),
+    metricsHost: z.string().regex(/^[0-9A-Za-z.:-]{1,255}$/, 'must be an IP address or a host name').default('127.0.0.1').meta({
+      description: 'the address /metrics listens on: 127.0.0.1 (the default) for a Prometheus on the same host, 0.0.0.0 or the container\'s address for one that scrapes over the network (the metrics carry no tenant, user or prompt; env: METRICS_HOST)',
+    }),
     healthPort: port.nullable().default(null).meta({ description: 'serve /healthz for a supervisor on 127.0.0.1 (env: HEALTH_PORT)' }),
     dashboardPort: port.nullable().default(null).meta({
       description: 'serve the read-only dashboard (read as llm_viewer) on 127.0.0.1, or DASHBOARD_HOST with DASHBOARD_TOKEN (env: DASHBOARD_PORT)',
@@ -96,6 +99,7 @@ export const ENV_SETTINGS = {
   WORKER_POLL_INTERVAL_MS: ['worker', 'pollIntervalMs'],
   WORKER_RETRY_AFTER_MAX_MS: ['worker', 'retryAfterMaxMs'],
   METRICS_PORT: ['metricsPort'],
+  METRICS_HOST: ['metricsHost'],
   HEALTH_PORT: ['healthPort'],
   DASHBOARD_PORT: ['dashboardPort'],
   LOG_LEVEL: ['logLevel'],

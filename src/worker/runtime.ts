@@ -90,8 +90,11 @@ export async function createRuntime(cfg: Config, logger: Logger, env: NodeJS.Pro
     health.attach(events);
     health.start();
     closers.push(() => health.stop());
-    const metricsPort = await listen(cfg.metricsPort, (p) => serveMetrics(metrics, p), closers);
-    if (metricsPort !== null) logger.info({ event: 'metrics_listening', port: metricsPort }, `metrics on http://127.0.0.1:${metricsPort}/metrics`);
+    const metricsPort = await listen(cfg.metricsPort, (p) => serveMetrics(metrics, p, cfg.metricsHost), closers);
+    if (metricsPort !== null) {
+      const at = cfg.metricsHost.includes(':') ? `[${cfg.metricsHost}]` : cfg.metricsHost;
+      logger.info({ event: 'metrics_listening', host: cfg.metricsHost, port: metricsPort }, `metrics on http://${at}:${metricsPort}/metrics`);
+    }
     const healthPort = await listen(cfg.healthPort, (p) => serveHealth(health, p), closers);
     if (healthPort !== null) logger.info({ event: 'health_listening', port: healthPort }, `health on http://127.0.0.1:${healthPort}/healthz`);
     const dashboardUrl = await serveDashboard(cfg, logger, env, closers);

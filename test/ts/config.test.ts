@@ -38,7 +38,8 @@ function failure(env: Record<string, string>): string {
 test('a minimal environment gives the documented defaults', () => {
   const c = loadConfig(base);
   expect(c).toMatchObject({ callTimeoutMs: 30000, worker: { concurrency: 8, pollIntervalMs: 1000, retryAfterMaxMs: 60000 }, providers: [], metricsPort: null,
-    healthPort: null, logLevel: 'info' });
+    metricsHost: '127.0.0.1', healthPort: null, logLevel: 'info' });
+  expect(loadConfig({ ...base, METRICS_HOST: '0.0.0.0' }).metricsHost).toBe('0.0.0.0');
   expect(loadConfig({ ...base, WORKER_RETRY_AFTER_MAX_MS: '5000' }).worker).toMatchObject({ concurrency: 8, retryAfterMaxMs: 5000 });
 });
 
@@ -54,6 +55,7 @@ test.each<[Record<string, string>, RegExp]>([
   [{ ...base, METRICS_PORT: 'abc' }, /^config: METRICS_PORT: must be a whole number$/],
   [{ ...base, METRICS_PORT: '70000' }, /^config: METRICS_PORT: .*65535/],
   [{ ...base, HEALTH_PORT: '70000' }, /^config: HEALTH_PORT: /],
+  [{ ...base, METRICS_HOST: 'http://0.0.0.0' }, /^config: METRICS_HOST: must be an IP address or a host name$/],
   [{ ...base, LOG_LEVEL: 'loud' }, /^config: LOG_LEVEL: /],
   [{ ...base, LLM_PROVIDERS: '{not json' }, /^config: LLM_PROVIDERS is not valid JSON/],
   [{ ...base, LLM_PROVIDERS: JSON.stringify([{ ...provider, models: [{ ...model, inputPerMtokMicros: 1.5 }] }]) },

@@ -34,6 +34,29 @@ test('without dashboardPort the worker serves no dashboard (only what it was ask
   }
 });
 
+// A Prometheus that scrapes over the network (another container, another host) could not reach /metrics: it listened on
+// 127.0.0.1 whatever the configuration said (adopter's review, 2026-11-27). METRICS_HOST sets the address; 127.0.0.2 stands
+// for "not 127.0.0.1" here, since Linux routes all of 127/8 to the loopback interface and a socket bound to one of its
+// addresses does not accept connections made to another.
+test('/metrics listens on 127.0.0.1 unless METRICS_HOST says otherwise', async () => {
+  const refused = async (url: string) => (await fetch(url).then(() => 'answered', (e: Error & { cause?: { code?: string } }) => e.cause?.code ?? e.message));
+  const byDefault = await h.startWorker({ metricsPort: 0 });
+  try {
+    expect((await fetch(`http://127.0.0.1:${byDefault.metricsPort}/metrics`)).status).toBe(200);
+    expect(await refused(`http://127.0.0.2:${byDefault.metricsPort}/metrics`)).toBe('ECONNREFUSED');
+  } finally {
+    await byDefault.stop();
+  }
+  const other = await h.startWorker({ metricsPort: 0, metricsHost: '127.0.0.2' });
+  try {
+    expect((await fetch(`http://127.0.0.2:${other.metricsPort}/metrics`)).status).toBe(200);
+    expect(await refused(`http://127.0.0.1:${other.metricsPort}/metrics`)).toBe('ECONNREFUSED');
+    expect(h.logLines.join('')).toContain(`"event":"metrics_listening","host":"127.0.0.2","port":${other.metricsPort}`);
+  } finally {
+    await other.stop();
+  }
+});
+
 test('with dashboardPort the worker serves the dashboard on loopback, as llm_viewer, beside /metrics; it stops with the worker', async () => {
   const w = await h.startWorker({ metricsPort: 0, dashboardPort: 0 });
   let url: string;
