@@ -93,6 +93,49 @@ async function inShortTries(c: Client, body: string, result: string, timeoutMs: 
 }
 
 /**
+ * Objects outside the API that depend on it: a DBA's view over llm.monthly_spend, a materialized view, an SQL function
+ * with a BEGIN ATOMIC body. `drop schema llm cascade` dropped them without a word, and each migrate that replays the API
+ * would do it again (adopter's review, 2026-11-27). The replay stops first, naming them, having changed nothing;
+ * LLM_REPLAY_DROP_DEPENDENTS=1 lets it drop them (they are not re-created). The views sql/api itself creates in
+ * llm_private are not counted: the replay re-creates them.
+ */
+export async function refuseForeignDependents(c: Client, files: { sql: string }[], env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const own = new Set<string>();
+  for (const f of files) {
+    for (const m of f.sql.matchAll(/create\s+(?:or\s+replace\s+)?view\s+llm_private\.([a-z_0-9]+)/gi)) own.add(m[1]!.toLowerCase());
+  }
+  const { rows } = await c.query<{ what: string }>(
+    `with api as (
+       select 'pg_class'::regclass as classid, c.oid from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = 'llm'
+       union all select 'pg_proc'::regclass, p.oid from pg_proc p join pg_namespace n on n.oid = p.pronamespace where n.nspname = 'llm'
+       union all select 'pg_type'::regclass, t.oid from pg_type t join pg_namespace n on n.oid = t.typnamespace where n.nspname = 'llm'
+     ), dependents as (
+       select case v.relkind when 'm' then 'materialized view ' else 'view ' end || v.oid::regclass::text as what,
+              n.nspname, v.relname
+         from pg_depend d join api a on a.classid = d.refclassid and a.oid = d.refobjid
+         join pg_rewrite r on d.classid = 'pg_rewrite'::regclass and r.oid = d.objid
+         join pg_class v on v.oid = r.ev_class join pg_namespace n on n.oid = v.relnamespace
+       union all
+       select 'function ' || p.oid::regprocedure::text, n.nspname, p.proname
+         from pg_depend d join api a on a.classid = d.refclassid and a.oid = d.refobjid
+         join pg_proc p on d.classid = 'pg_proc'::regclass and p.oid = d.objid join pg_namespace n on n.oid = p.pronamespace
+     )
+     select distinct what from dependents
+      where nspname <> 'llm' and not (nspname = 'llm_private' and relname = any($1))
+      order by what`, [[...own]]);
+  if (rows.length === 0) return;
+  const list = rows.map((r) => r.what).join(', ');
+  if (env.LLM_REPLAY_DROP_DEPENDENTS === '1') {
+    process.emitWarning(`migrate: the replay of sql/api drops what depends on schema llm (LLM_REPLAY_DROP_DEPENDENTS=1): ${list}`);
+    return;
+  }
+  throw Object.assign(new Error(`migrate: the replay of sql/api rebuilds schema llm, and ${rows.length === 1 ? 'this depends' : 'these depend'} on it: ` +
+    `${list}. The replay changed nothing (the migrations before it are applied). Keep their definitions ` +
+    `(pg_get_viewdef, pg_get_functiondef), drop them, migrate, and create them again; or run with LLM_REPLAY_DROP_DEPENDENTS=1 ` +
+    'to let the replay drop them (they are not re-created)'), { code: '2BP01' });
+}
+
+/**
  * The replay's locks, taken before it changes anything (reviews of the upgrade path and of its fix, 2026-11-26). It
  * re-creates the triggers of the ledger tables (CREATE OR REPLACE TRIGGER) and drops the views of schema `llm`. Taken as
  * they came, table after table, while reserves, settles, enqueues and audit reads ran, they deadlocked: replays failed
@@ -273,6 +316,7 @@ export async function applyApi(databaseUrl: string, force = false): Promise<bool
         await c.query('rollback');
         return false;
       }
+      await refuseForeignDependents(c, apiFiles());
       await lockForReplay(c, apiFiles());
       const triggersBefore = await apiTriggers(c, apiFiles());
       await c.query('create schema llm');

@@ -184,6 +184,42 @@ test('a trigger sql/api no longer creates is dropped by the replay, as when trig
     .toEqual((before.triggers as string).split(',').filter((t) => !t.includes('_999_renamed_away')).join(','));
 });
 
+test('a view or function a DBA built on schema llm stops the replay, named, instead of being dropped with the schema', async () => {
+  // (adopter's review, 2026-11-27) `drop schema llm cascade` dropped a DBA's reports.spend without a word, at every replay.
+  const admin = async (sql: string) => {
+    const c = new Client({ connectionString: url });
+    await c.connect();
+    try {
+      return await c.query(sql);
+    } finally {
+      await c.end();
+    }
+  };
+  await admin(`create schema reports;
+    create view reports.tenant_spend as select tenant_id, sum(spent_micros) as spent_micros from llm.monthly_spend group by 1;
+    create function reports.calls_today() returns bigint language sql begin atomic select count(*) from llm.calls; end;
+    update llm_private.schema_state set api_hash = 'older'`);
+  const exists = async () => (await admin(`select to_regclass('reports.tenant_spend') is not null as v,
+    to_regprocedure('reports.calls_today()') is not null as f, (select api_hash from llm_private.schema_state) as h`)).rows[0];
+  try {
+    const err = await migrateAll(url).then(() => null, (e: Error & { code?: string }) => e);
+    expect(err?.code).toBe('2BP01');
+    expect(err?.message).toContain('these depend on it: function reports.calls_today(), view reports.tenant_spend.');
+    expect(err?.message).toContain('LLM_REPLAY_DROP_DEPENDENTS=1');
+    expect(await exists()).toEqual({ v: true, f: true, h: 'older' }); // nothing changed
+    process.env.LLM_REPLAY_DROP_DEPENDENTS = '1';
+    expect((await migrateAll(url)).apiReplayed).toBe(true);
+    expect((await exists()).v).toBe(false);
+    expect((await exists()).f).toBe(false);
+  } finally {
+    delete process.env.LLM_REPLAY_DROP_DEPENDENTS;
+    await admin('drop schema reports cascade');
+  }
+  // Without such objects the replay runs as before.
+  await admin(`update llm_private.schema_state set api_hash = 'older'`);
+  expect((await migrateAll(url)).apiReplayed).toBe(true);
+});
+
 test('a replay that needs several lock tries keeps every trigger', async () => {
   // (review of the last fixes) A failed try rolled back to its savepoint but left it open; the next try's nested in it, so
   // the rest of the replay ran in a subtransaction, and the stale-trigger check (a pg_trigger row older than the
