@@ -84,6 +84,41 @@ as $$
 declare
   v_id smallint;
 begin
+  -- Each rule of the table, refused with what to pass instead (a raw 22P02 or a constraint's name said nothing: adopter's
+  -- review, 2026-11-27). The table's checks stay the rule; these only explain.
+  if p_scope is null or p_scope::text not in (select e::text from unnest(enum_range(null::llm_private.limit_scope)) e) then
+    raise exception using errcode = '22023', message = format('unknown meter scope %L', p_scope),
+      hint = format('One of %s.', (select string_agg(e::text, ', ') from unnest(enum_range(null::llm_private.limit_scope)) e));
+  end if;
+  if p_window is null or p_window::text not in (select e::text from unnest(enum_range(null::llm_private.limit_window)) e) then
+    raise exception using errcode = '22023', message = format('unknown meter window %L', p_window),
+      hint = format('One of %s. Clock windows are UTC; there is no window shorter than an hour.',
+        (select string_agg(e::text, ', ') from unnest(enum_range(null::llm_private.limit_window)) e));
+  end if;
+  if p_unit is null or p_unit::text not in (select e::text from unnest(enum_range(null::llm_private.limit_unit)) e) then
+    raise exception using errcode = '22023', message = format('unknown meter unit %L', p_unit),
+      hint = format('One of %s.', (select string_agg(e::text, ', ') from unnest(enum_range(null::llm_private.limit_unit)) e));
+  end if;
+  if (p_scope = 'request') <> (p_window = 'request') or (p_scope = 'budget_scope') <> (p_window = 'budget_scope') then
+    raise exception using errcode = '22023', message = format('scope %s does not go with window %s', p_scope, p_window),
+      hint = 'Scope request goes with window request, scope budget_scope with window budget_scope, every other scope with a clock window or none.';
+  end if;
+  if p_unit = 'elapsed_ms' and p_window <> 'budget_scope' then
+    raise exception using errcode = '22023', message = 'an elapsed_ms meter is a deadline of a budget scope',
+      hint = 'Scope and window budget_scope.';
+  end if;
+  if p_shards is distinct from 1 and (p_shards is null or p_shards not between 1 and 64 or p_scope not in ('global', 'tenant')) then
+    raise exception using errcode = '22023', message = format('p_shards = %s: a meter of scope %s', coalesce(p_shards::text, 'NULL'), p_scope),
+      hint = 'Escrow shards (2..64) split a global or a tenant meter; every other meter has 1.';
+  end if;
+  if p_model is not null and p_provider is null then
+    raise exception using errcode = '22023', message = 'a meter of one model names its provider',
+      detail = format('p_model = %L without p_provider', p_model),
+      hint = case when position(':' in p_model) > 0
+                  then format('For the model reference %L: p_provider => %L, p_model => %L.', p_model,
+                              split_part(p_model, ':', 1), substr(p_model, position(':' in p_model) + 1))
+                  else 'p_provider => the provider''s name (as in the configuration), p_model => the model''s name there.' end;
+  end if;
   if p_window = 'request' and p_unit is distinct from 'micros' then
     raise exception using errcode = '22023', message = 'a per-request meter counts micros only',
       detail = format('meter %s: window request, unit %s', p_name, p_unit),

@@ -1,7 +1,7 @@
 -- Limits are data: the defaults as rows, new kinds of limits added with SQL only, temporary increases,
 -- soft limits, alerts once per threshold and period, escrow shards that stay strict, budget pressure.
 begin;
-select plan(89);
+select plan(98);
 select tests.seed();
 
 -- The 0.1 defaults are rows.
@@ -190,12 +190,42 @@ select results_eq($$select decision, reason, model, held_micros from tests.call(
   'mock:mini unusable: along mock:large''s own chain to mock:tiny, capped there as its last model (as without pressure)');
 delete from llm_private.provider_breakers where model = 'mini';
 
+-- The hint of an error a statement raises (created as the administrator; run as the operator below).
+create function pg_temp.hint_of(p_sql text) returns text language plpgsql as $f$
+declare h text;
+begin
+  execute p_sql;
+  return null;
+exception when others then
+  get stacked diagnostics h = pg_exception_hint;
+  return h;
+end $f$;
 -- What the engine cannot apply is refused when defined: per-request meters count micros, per-request limits are hard.
 select tests.act_as_role('llm_operator');
 select throws_ok($$select llm.define_meter('request_tokens', 'request', 'request', 'tokens')$$, '22023', null,
   'a per-request token meter is refused (max_output_tokens bounds tokens per request)');
 select throws_ok($$select llm.define_meter('request_calls', 'request', 'request', 'calls')$$, '22023', null,
   'a per-request call meter is refused (max_attempts_per_request bounds calls per request)');
+-- (adopter's review, 2026-11-27) A meter the table refuses is refused with what to pass instead: a raw 22P02 (window
+-- 'minute') or a constraint's name (meters_check4, for p_model => 'vllm:mock-chat') said nothing.
+select throws_ok($$select llm.define_meter('per_minute', 'tenant', 'minute', 'calls')$$, '22023', 'unknown meter window ''minute''',
+  'an unknown window: 22023 naming it (the hint lists the windows)');
+select throws_ok($$select llm.define_meter('per_x', 'team', 'hour', 'calls')$$, '22023', 'unknown meter scope ''team''', 'an unknown scope');
+select throws_ok($$select llm.define_meter('per_x', 'tenant', 'hour', 'dollars')$$, '22023', 'unknown meter unit ''dollars''', 'an unknown unit');
+select throws_ok($$select llm.define_meter('per_x', 'tenant', 'budget_scope', 'micros')$$, '22023',
+  'scope tenant does not go with window budget_scope', 'a scope with a window it cannot have');
+select throws_ok($$select llm.define_meter('per_x', 'user', 'hour', 'micros', p_shards => 4)$$, '22023',
+  'p_shards = 4: a meter of scope user', 'shards on a user meter');
+select throws_ok($$select llm.define_meter('per_x', 'tenant', 'day', 'elapsed_ms')$$, '22023',
+  'an elapsed_ms meter is a deadline of a budget scope', 'a deadline on a clock window');
+select is(pg_temp.hint_of($$select llm.define_meter('vllm_chat_hourly', 'tenant', 'hour', 'micros', p_model => 'vllm:mock-chat')$$),
+  'For the model reference ''vllm:mock-chat'': p_provider => ''vllm'', p_model => ''mock-chat''.',
+  'a provider:model reference as p_model: 22023 whose hint splits it');
+select is(pg_temp.hint_of($$select llm.define_meter('llama_hourly', 'tenant', 'hour', 'micros', p_model => 'ollama:llama3.1:8b')$$),
+  'For the model reference ''ollama:llama3.1:8b'': p_provider => ''ollama'', p_model => ''llama3.1:8b''.',
+  'at its first colon (a model name may hold one)');
+select ok(llm.define_meter('llama_hourly', 'tenant', 'hour', 'micros', p_provider => 'ollama', p_model => 'llama3.1:8b') > 0,
+  'and what the hint says is accepted');
 select throws_ok($$insert into llm_private.meters (name, scope, "window", unit) values ('request_tokens', 'request', 'request', 'tokens')$$,
   '23514', null, 'and so is an operator''s direct insert (a CHECK)');
 select throws_ok($$select llm.set_limit('request_cap_explanation', 50000, tests.tenant_b(), null, 'soft')$$, '22023', null,
