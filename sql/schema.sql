@@ -7381,10 +7381,16 @@ CREATE VIEW llm.decision_log WITH (security_invoker='true') AS
         CASE
             WHEN (c.state = 'refused'::text) THEN c.max_output_tokens
             ELSE NULL::integer
-        END AS asked_max_output_tokens
-   FROM ((llm.calls c
+        END AS asked_max_output_tokens,
+    w.id AS shutoff_window_id
+   FROM (((llm.calls c
      LEFT JOIN llm_private.limits li ON ((li.id = c.limit_id)))
-     LEFT JOIN llm_private.meters m ON ((m.id = li.meter_id)));
+     LEFT JOIN llm_private.meters m ON ((m.id = li.meter_id)))
+     LEFT JOIN LATERAL ( SELECT x.id
+           FROM llm_private.shutoff_windows x
+          WHERE ((c.reason = 'shutoff'::text) AND (x.starts_at <= c.reserved_at) AND (x.ends_at > c.reserved_at) AND ((x.cancelled_at IS NULL) OR (x.cancelled_at >= c.reserved_at)) AND ((x.tenant_id IS NULL) OR ((x.tenant_id = c.tenant_id) AND ((x.user_id IS NULL) OR (x.user_id = c.user_id)))))
+          ORDER BY x.starts_at, x.id
+         LIMIT 1) w ON (true));
 
 ALTER TABLE llm.decision_log OWNER TO llm_owner;
 
@@ -7392,7 +7398,7 @@ ALTER TABLE llm.decision_log OWNER TO llm_owner;
 -- Name: VIEW decision_log; Type: COMMENT; Schema: llm; Owner: llm_owner
 --
 
-COMMENT ON VIEW llm.decision_log IS 'Every reserve decision with the limit that decided (id, scope, window, unit; the payload''s cost ceiling is scope and window request, unit micros) and the figures it compared: limit_used + limit_asked against limit_cap, in limit_unit (a refusal: limit_asked is the worst case in micros, the input estimate + asked_max_output_tokens in tokens, 1 call). worst_case_micros = what the call held, or for a refusal what it would have held at asked_max_output_tokens (a refusal''s max output asked, 0 when no model was chosen; NULL for an admitted call, whose granted_max_output_tokens is what it held for; a refusal grants 0); meters = the meters an admitted call was held on (every limit it fitted: why it was allowed; the figures are in llm.limit_usage).';
+COMMENT ON VIEW llm.decision_log IS 'Every reserve decision with the limit that decided (id, scope, window, unit; the payload''s cost ceiling is scope and window request, unit micros) and the figures it compared: limit_used + limit_asked against limit_cap, in limit_unit (a refusal: limit_asked is the worst case in micros, the input estimate + asked_max_output_tokens in tokens, 1 call). worst_case_micros = what the call held, or for a refusal what it would have held at asked_max_output_tokens (a refusal''s max output asked, 0 when no model was chosen; NULL for an admitted call, whose granted_max_output_tokens is what it held for; a refusal grants 0); meters = the meters an admitted call was held on (every limit it fitted: why it was allowed; the figures are in llm.limit_usage); shutoff_window_id = for a shutoff refusal, the window in force then (llm.shutoff_windows: kind, reason, who).';
 
 --
 -- Name: call_outputs; Type: TABLE; Schema: llm_private; Owner: llm_owner

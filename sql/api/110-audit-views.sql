@@ -45,11 +45,21 @@ select c.reserved_at as decided_at, c.tenant_id, c.user_id, c.request_id, c.endp
        coalesce(m.scope::text, case when c.limit_id is null and c.reason = 'cost_ceiling' then 'request' end) as limit_scope,
        coalesce(m."window"::text, case when c.limit_id is null and c.reason = 'cost_ceiling' then 'request' end) as limit_window,
        c.limit_cap, c.limit_used, c.meters, c.limit_unit, c.limit_asked,
-       case when c.state = 'refused' then c.max_output_tokens end as asked_max_output_tokens
+       case when c.state = 'refused' then c.max_output_tokens end as asked_max_output_tokens,
+       w.id as shutoff_window_id
   from llm.calls c
   left join llm_private.limits li on li.id = c.limit_id
-  left join llm_private.meters m on m.id = li.meter_id;
-comment on view llm.decision_log is 'Every reserve decision with the limit that decided (id, scope, window, unit; the payload''s cost ceiling is scope and window request, unit micros) and the figures it compared: limit_used + limit_asked against limit_cap, in limit_unit (a refusal: limit_asked is the worst case in micros, the input estimate + asked_max_output_tokens in tokens, 1 call). worst_case_micros = what the call held, or for a refusal what it would have held at asked_max_output_tokens (a refusal''s max output asked, 0 when no model was chosen; NULL for an admitted call, whose granted_max_output_tokens is what it held for; a refusal grants 0); meters = the meters an admitted call was held on (every limit it fitted: why it was allowed; the figures are in llm.limit_usage).';
+  left join llm_private.meters m on m.id = li.meter_id
+  -- A shutoff refusal's window: the one the reserve found (a window of everyone, the call's tenant or its user, started
+  -- and not ended at that instant, nor cancelled before it: a cancel at the same instant came after the refusal, which
+  -- found the window open); the earliest started when several were (adopter's review: the refusal named none, and a DBA
+  -- matched windows by hand).
+  left join lateral (select x.id from llm_private.shutoff_windows x
+                      where c.reason = 'shutoff' and x.starts_at <= c.reserved_at and x.ends_at > c.reserved_at
+                        and (x.cancelled_at is null or x.cancelled_at >= c.reserved_at)
+                        and (x.tenant_id is null or (x.tenant_id = c.tenant_id and (x.user_id is null or x.user_id = c.user_id)))
+                      order by x.starts_at, x.id limit 1) w on true;
+comment on view llm.decision_log is 'Every reserve decision with the limit that decided (id, scope, window, unit; the payload''s cost ceiling is scope and window request, unit micros) and the figures it compared: limit_used + limit_asked against limit_cap, in limit_unit (a refusal: limit_asked is the worst case in micros, the input estimate + asked_max_output_tokens in tokens, 1 call). worst_case_micros = what the call held, or for a refusal what it would have held at asked_max_output_tokens (a refusal''s max output asked, 0 when no model was chosen; NULL for an admitted call, whose granted_max_output_tokens is what it held for; a refusal grants 0); meters = the meters an admitted call was held on (every limit it fitted: why it was allowed; the figures are in llm.limit_usage); shutoff_window_id = for a shutoff refusal, the window in force then (llm.shutoff_windows: kind, reason, who).';
 
 /*
  * A budget scope's deadline as reserve enforces it: started_at + the smallest cap of the hard elapsed_ms limits that

@@ -1,6 +1,6 @@
 -- Shutoff windows: by hand, scheduled in advance, or tripped by money spent (never by a worst case); every window ends by time.
 begin;
-select plan(38);
+select plan(41);
 select tests.seed();
 
 -- By hand, at user, tenant and global scope.
@@ -96,5 +96,14 @@ select tests.freeze_clock('2026-08-15 12:10+00');
 select lives_ok($$select llm.expire_holds()$$, 'and the expiry sweep runs (it charged that hold in full, and tripped, and failed the same way)');
 set local timezone = 'UTC';
 
+-- (adopter's review, 2026-11-27) Why a call was refused: the decision log names the window in force, also one cancelled since.
+select results_eq($$select d.request_id, w.reason, w.kind from llm.decision_log d join llm.shutoff_windows w on w.id = d.shutoff_window_id
+                     where d.request_id in ('m-1', 'm-4', 's-2') order by d.request_id$$,
+  $$values ('m-1', 'runaway agent', 'manual'), ('m-4', 'provider incident', 'manual'), ('s-2', 'maintenance', 'scheduled')$$,
+  'each shutoff refusal names its window: by hand, the global one cancelled since, the scheduled one');
+select is((select shutoff_window_id from llm.decision_log where request_id = 't-3' and reason = 'shutoff'), (select min(id) from llm.shutoff_windows where kind = 'tripped'),
+  'and the first window tripped by spend');
+select is((select count(*) from llm.decision_log where shutoff_window_id is not null), (select count(*) from llm.decision_log where reason = 'shutoff'),
+  'every shutoff refusal has one, and nothing else does');
 select * from finish();
 rollback;
