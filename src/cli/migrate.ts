@@ -15,6 +15,10 @@ async function main(): Promise<number> {
     for (const n of r.pgvector.notices) console.log(`migrate: notice: ${n}`);
     console.log(`migrate: ${semanticPathLine(r.pgvector)}`);
     if (r.partitionsCreated) console.log(`migrate: ${r.partitionsCreated} monthly partition(s) created ahead`);
+    if (!r.rolesManaged) {
+      console.log('migrate: LLM_MANAGE_ROLES=0: the roles were checked, not created or re-asserted');
+      for (const d of r.roleSettingsDrift) console.warn(`migrate: warning: role default differs from sql/bootstrap/roles.sql: ${d}`);
+    }
     console.log(`migrate: ${r.database} is at head${r.apiReplayed ? ' (API replayed)' : ' (nothing to do)'}`);
     return 0;
   } catch (e) {

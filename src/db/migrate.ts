@@ -223,6 +223,48 @@ export async function bootstrapRoles(adminUrl: string): Promise<void> {
   });
 }
 
+/** Every role sql/bootstrap/roles.sql creates, and the memberships it grants (role, member). */
+const BOOTSTRAP_ROLES = ['llm_owner', 'llm_worker', 'llm_app', 'llm_money', 'llm_operator', 'llm_auditor', 'llm_exporter', 'llm_viewer'] as const;
+const BOOTSTRAP_MEMBERSHIPS = [['llm_money', 'llm_worker'], ['llm_operator', 'llm_worker'], ['llm_worker', 'llm_owner'],
+  ['llm_app', 'llm_owner'], ['llm_money', 'llm_owner']] as const;
+
+/**
+ * LLM_MANAGE_ROLES=0: the roles are the cluster administrator's (infrastructure code, a cluster shared with other
+ * databases), and migrate must not create or re-assert them (adopter's review, 2026-11-27: every migrate reset the
+ * roles' defaults cluster-wide). Migrate then only checks what the rest of it and the runtime rely on: every role exists,
+ * none is superuser, BYPASSRLS, CREATEROLE, CREATEDB or REPLICATION, the memberships roles.sql grants are there, and
+ * llm_app is a member of no role. Their session defaults are then llm.role_settings_drift's to report (and the
+ * LlmRoleSettingsDrift alert's). Nothing is changed when a check fails.
+ */
+export async function requireRoles(adminUrl: string, roles: readonly string[] = BOOTSTRAP_ROLES): Promise<void> {
+  await withClient(adminUrl, async (c) => {
+    const { rows } = await c.query<{ name: string; missing: boolean; strong: boolean }>(
+      `select r.name, p.oid is null as missing,
+              coalesce(p.rolsuper or p.rolbypassrls or p.rolcreaterole or p.rolcreatedb or p.rolreplication, false) as strong
+         from unnest($1::text[]) with ordinality r(name, n) left join pg_roles p on p.rolname = r.name order by r.n`, [[...roles]]);
+    const missing = rows.filter((r) => r.missing).map((r) => r.name);
+    const strong = rows.filter((r) => r.strong).map((r) => r.name);
+    const { rows: absent } = await c.query<{ pair: string }>(
+      `select m.role || ' to ' || m.member as pair from unnest($1::text[], $2::text[]) m(role, member)
+        where exists (select 1 from pg_roles where rolname = m.role) and exists (select 1 from pg_roles where rolname = m.member)
+          and not pg_has_role(m.member, m.role, 'MEMBER')`,
+      [BOOTSTRAP_MEMBERSHIPS.map((m) => m[0]), BOOTSTRAP_MEMBERSHIPS.map((m) => m[1])]);
+    const { rows: appOf } = await c.query<{ role: string }>(
+      `select g.rolname as role from pg_auth_members a join pg_roles u on u.oid = a.member join pg_roles g on g.oid = a.roleid
+        where u.rolname = 'llm_app' order by 1`);
+    const problems = [
+      missing.length ? `missing: ${missing.join(', ')}` : '',
+      strong.length ? `superuser, BYPASSRLS, CREATEROLE, CREATEDB or REPLICATION: ${strong.join(', ')}` : '',
+      absent.length ? `memberships not granted: ${absent.map((r) => r.pair).join(', ')}` : '',
+      appOf.length ? `llm_app must be a member of no role, is of: ${appOf.map((r) => r.role).join(', ')}` : '',
+    ].filter(Boolean);
+    if (problems.length) {
+      throw new Error(`migrate: LLM_MANAGE_ROLES=0 and the roles are not as sql/bootstrap/roles.sql makes them (${problems.join('; ')}); ` +
+        'nothing was changed: have the cluster administrator run sql/bootstrap/roles.sql, or migrate without LLM_MANAGE_ROLES=0');
+    }
+  });
+}
+
 export async function ensureDatabase(adminUrl: string, database: string): Promise<void> {
   await withClient(urlForDatabase(adminUrl, 'postgres'), async (c) => {
     const { rowCount } = await c.query('select 1 from pg_database where datname = $1', [database]);
@@ -469,6 +511,10 @@ export interface MigrateResult {
   partitionsCreated: number;
   /** The optional pgvector step: indexed widths and its notices (`semanticPathLine` says it in one line). */
   pgvector: PgvectorResult;
+  /** LLM_MANAGE_ROLES=0: the roles were checked, not (re-)created; roleSettingsDrift lists their defaults that differ. */
+  rolesManaged: boolean;
+  /** Rows of llm.role_settings_drift after the migrate (`role scope parameter: declared -> now`), when rolesManaged is false. */
+  roleSettingsDrift: string[];
 }
 
 /**
@@ -490,7 +536,9 @@ async function runCurrent(databaseUrl: string): Promise<boolean> {
  */
 export async function migrateAll(adminUrl: string, opts: { includeCurrent?: boolean; contextSecret?: string } = {}): Promise<MigrateResult> {
   const database = databaseName(adminUrl);
-  await bootstrapRoles(urlForDatabase(adminUrl, 'postgres'));
+  const manageRoles = process.env.LLM_MANAGE_ROLES !== '0';
+  if (manageRoles) await bootstrapRoles(urlForDatabase(adminUrl, 'postgres'));
+  else await requireRoles(urlForDatabase(adminUrl, 'postgres'));
   await ensureDatabase(adminUrl, database);
   await migrateWorkerSchema(adminUrl);
   await migrateCommitted(adminUrl);
@@ -502,5 +550,8 @@ export async function migrateAll(adminUrl: string, opts: { includeCurrent?: bool
   const secret = opts.contextSecret ?? process.env.LLM_CONTEXT_SECRET;
   if (secret) await installContextSecret(adminUrl, secret);
   const { created: partitionsCreated } = await maintainPartitions(adminUrl);
-  return { database, apiReplayed, partitionsCreated, pgvector };
+  const roleSettingsDrift = manageRoles ? [] : await withClient(adminUrl, async (c) => (await c.query<{ line: string }>(
+    `select format('%s %s %s: %s -> %s', role_name, scope, parameter, coalesce(declared, '(none)'), coalesce(now, '(none)')) as line
+       from llm.role_settings_drift order by 1`)).rows.map((r) => r.line));
+  return { database, apiReplayed, partitionsCreated, pgvector, rolesManaged: manageRoles, roleSettingsDrift };
 }

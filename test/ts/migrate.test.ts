@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { afterApi, applyApi, bootstrapRoles, migrateAll, migrateCommitted } from '../../src/db/migrate';
+import { afterApi, applyApi, bootstrapRoles, migrateAll, migrateCommitted, requireRoles } from '../../src/db/migrate';
 import { semanticPathLine } from '../../src/db/pgvector';
 import { urlForDatabase, urlForRole } from '../../src/db/urls';
 import { TEMPLATE_ENV, TEST_ADMIN_URL } from '../support/admin';
@@ -53,7 +53,7 @@ afterAll(async () => {
 test('a database that does not exist yet is created and migrated to head', async () => {
   const first = await migrateAll(url);
   expect(first).toEqual({ database: name, apiReplayed: true, partitionsCreated: 0, pgvector: { ran: true, indexedDims: [],
-    notices: ['pgvector: not available on this server; the semantic cache uses the portable path'] } });
+    notices: ['pgvector: not available on this server; the semantic cache uses the portable path'] }, rolesManaged: true, roleSettingsDrift: [] });
   const fp = (await catalogFingerprint()) as { migrations: number; functions: string };
   expect(fp.migrations).toBeGreaterThan(0);
   expect(fp.functions).toContain('llm_private.current_tenant_id()');
@@ -294,6 +294,34 @@ test('the advisory locks are revoked only once the replayed API orders claims wi
   } finally {
     await admin.end();
   }
+});
+
+// (adopter's review, 2026-11-27) Every migrate re-created and reset the cluster-wide roles: a cluster whose roles are the
+// administrator's (infrastructure code, other databases) could not run it. LLM_MANAGE_ROLES=0 checks them instead.
+test('LLM_MANAGE_ROLES=0: migrate checks the roles and leaves them alone (it never takes the roles step\'s lock)', async () => {
+  const holder = new Client({ connectionString: urlForDatabase(TEST_ADMIN_URL, 'postgres') });
+  await holder.connect();
+  const saved = process.env.LLM_DDL_LOCK_TIMEOUT_MS;
+  process.env.LLM_DDL_LOCK_TIMEOUT_MS = '300';
+  try {
+    // The roles step takes advisory lock 7420001 cluster-wide before it changes a role: held elsewhere, it stops.
+    await holder.query('select pg_advisory_lock(7420001)');
+    await expect(migrateAll(url)).rejects.toThrow(/advisory lock 7420001/);
+    process.env.LLM_MANAGE_ROLES = '0';
+    const r = await migrateAll(url);
+    expect(r.rolesManaged).toBe(false);
+    expect(r.roleSettingsDrift).toEqual([]); // the roles are as roles.sql declares them (another migrate made them)
+  } finally {
+    delete process.env.LLM_MANAGE_ROLES;
+    if (saved === undefined) delete process.env.LLM_DDL_LOCK_TIMEOUT_MS;
+    else process.env.LLM_DDL_LOCK_TIMEOUT_MS = saved;
+    await holder.end();
+  }
+  const admin = urlForDatabase(TEST_ADMIN_URL, 'postgres');
+  await expect(requireRoles(admin)).resolves.toBeUndefined();
+  const nobody = `llm_nobody_${randomBytes(3).toString('hex')}`;
+  await expect(requireRoles(admin, ['llm_owner', nobody])).rejects.toThrow(new RegExp(`missing: ${nobody}\\b.*nothing was changed`));
+  await expect(requireRoles(admin, ['llm_viewer', 'postgres'])).rejects.toThrow(/superuser, BYPASSRLS, CREATEROLE, CREATEDB or REPLICATION: postgres\b/);
 });
 
 test('a connection limit that is not -1 or 0..99999 stops the roles step before it changes anything', async () => {
