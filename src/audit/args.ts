@@ -12,6 +12,10 @@ commands (read-only, as llm_viewer; each reads one llm audit view):
   alerts    [--month YYYY-MM] [--tenant UUID]  llm.alerts: limit thresholds crossed (fired in the month)
   scopes    [--month YYYY-MM] [--tenant UUID]  llm.budget_scopes: budget scopes (investigations) started in the month,
                                                with calls, spend and deadline
+  decisions [--month YYYY-MM] [--tenant UUID [--user UUID] [--request ID]] [--limit N]
+                                               llm.decision_log: why each call was allowed or refused (the
+                                               limit, its cap, used and asked; a shutoff's window), newest
+                                               first, at most N (default 50, up to 10000)
   holds                                        llm.open_holds: holds not yet settled (overdue = past expiry)
   shutoffs  [--active]                         llm.shutoff_windows: shutoff windows (only those active now with --active)
   breakers                                     llm.breaker_state: circuit breaker per provider:model
@@ -21,6 +25,9 @@ commands (read-only, as llm_viewer; each reads one llm audit view):
 options:
   --month YYYY-MM  a UTC month (default: the current month by the database clock)
   --tenant UUID    one tenant only
+  --user UUID      one user of that tenant only (decisions)
+  --request ID     one request of that tenant, by the application's request_id (decisions)
+  --limit N        at most N rows (decisions)
   --json           machine-readable JSON (int8 money as strings of micro-USD) instead of a table
   -h, --help       this help
 
@@ -35,6 +42,7 @@ const COMMANDS = {
   limits: ['tenant', 'json'],
   alerts: ['month', 'tenant', 'json'],
   scopes: ['month', 'tenant', 'json'],
+  decisions: ['month', 'tenant', 'user', 'request', 'limit', 'json'],
   holds: ['json'],
   shutoffs: ['active', 'json'],
   breakers: ['json'],
@@ -49,6 +57,8 @@ export type AuditArgs =
   | { command: 'help' }
   | { command: MonthCommand; json: boolean; month: Date | undefined; tenantId: string | undefined }
   | { command: 'limits'; json: boolean; tenantId: string | undefined }
+  | { command: 'decisions'; json: boolean; month: Date | undefined; tenantId: string | undefined; userId: string | undefined;
+      requestId: string | undefined; limit: number }
   | { command: 'shutoffs'; json: boolean; active: boolean }
   | { command: 'holds' | 'breakers' | 'drift'; json: boolean };
 
@@ -57,12 +67,17 @@ const month = z
   .regex(/^[0-9]{4}-(0[1-9]|1[0-2])$/, '--month must be YYYY-MM')
   .transform((m) => new Date(`${m}-01T00:00:00.000Z`));
 const tenant = z.guid('--tenant must be a UUID');
+const user = z.guid('--user must be a UUID');
+const requestId = z.string().min(1, '--request must not be empty').max(200, '--request is at most 200 characters');
+const limit = z.string().regex(/^[0-9]{1,5}$/, '--limit must be a whole number').transform(Number)
+  .refine((n) => n >= 1 && n <= 10_000, '--limit is 1 .. 10000');
 
 function isCommand(s: string | undefined): s is CommandName {
   return s !== undefined && Object.prototype.hasOwnProperty.call(COMMANDS, s);
 }
 
-type Values = { month?: string; tenant?: string; active?: boolean; json?: boolean; help?: boolean };
+type Values = { month?: string; tenant?: string; user?: string; request?: string; limit?: string; active?: boolean; json?: boolean;
+  help?: boolean };
 
 function parse(argv: readonly string[]): { values: Values; positionals: string[] } {
   try {
@@ -73,6 +88,9 @@ function parse(argv: readonly string[]): { values: Values; positionals: string[]
       options: {
         month: { type: 'string' },
         tenant: { type: 'string' },
+        user: { type: 'string' },
+        request: { type: 'string' },
+        limit: { type: 'string' },
         active: { type: 'boolean' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -105,6 +123,16 @@ export function parseAuditArgs(argv: readonly string[]): AuditArgs {
       return { command: name, json, month: check(month.optional(), values.month), tenantId: check(tenant.optional(), values.tenant) };
     case 'limits':
       return { command: name, json, tenantId: check(tenant.optional(), values.tenant) };
+    case 'decisions': {
+      // A user and a request belong to a tenant: the request's key is (tenant, request_id, endpoint), and a tenant's range
+      // of the ledger is what an index gives.
+      if ((values.user !== undefined || values.request !== undefined) && values.tenant === undefined) {
+        throw new UsageError(`--${values.user !== undefined ? 'user' : 'request'} needs --tenant`);
+      }
+      return { command: name, json, month: check(month.optional(), values.month), tenantId: check(tenant.optional(), values.tenant),
+        userId: check(user.optional(), values.user), requestId: check(requestId.optional(), values.request),
+        limit: values.limit === undefined ? 50 : check(limit, values.limit) };
+    }
     case 'shutoffs':
       return { command: name, json, active: values.active ?? false };
     default:

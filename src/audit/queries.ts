@@ -262,3 +262,50 @@ export function reconciliationDrift(db: Queryable): Promise<DriftRow[]> {
        from llm.reconciliation_drift d
       order by d.kind, d.tenant_id nulls first, d.meter_name, d.user_id nulls first, d.budget_scope nulls first, d.period_start, d.shard`);
 }
+
+const decisionRow = z.object({
+  decided_at: at,
+  tenant_id: uuid,
+  user_id: uuid,
+  request_id: z.string(),
+  endpoint: z.string(),
+  attempt_no: z.number().int(),
+  purpose: z.string(),
+  decision: z.string(),
+  reason: z.string(),
+  model_ref: z.string().nullable(),
+  worst_case_micros: int8.nullable(),
+  limit_id: z.number().int().nullable(),
+  limit_scope: z.string().nullable(),
+  limit_window: z.string().nullable(),
+  limit_cap: int8.nullable(),
+  limit_used: int8.nullable(),
+  limit_asked: int8.nullable(),
+  limit_unit: z.string().nullable(),
+  shutoff_window_id: int8.nullable(),
+});
+export type DecisionRow = z.output<typeof decisionRow>;
+
+export interface DecisionFilter extends MonthFilter {
+  userId?: string | undefined;
+  requestId?: string | undefined;
+  limit: number;
+}
+
+/**
+ * llm.decision_log of one month, newest first: why each call was allowed or refused. The month is a range of decided_at
+ * (the reserve's instant), which the attempts' BRIN on reserved_at narrows; a tenant, a user and a request id narrow it
+ * further (a user and a request only within a tenant: the arguments require --tenant).
+ */
+export function decisionLog(db: Queryable, f: DecisionFilter): Promise<DecisionRow[]> {
+  const [from, to] = monthRange(f.month);
+  return read(db, decisionRow,
+    `select decided_at, tenant_id, user_id, request_id, endpoint, attempt_no, purpose, decision, reason, model_ref, worst_case_micros,
+            limit_id, limit_scope, limit_window, limit_cap, limit_used, limit_asked, limit_unit, shutoff_window_id
+       from llm.decision_log
+      where decided_at >= $1 and decided_at < $2 and ($3::uuid is null or tenant_id = $3::uuid)
+        and ($4::uuid is null or user_id = $4::uuid) and ($5::text is null or request_id = $5::text)
+      order by decided_at desc, request_id, attempt_no desc
+      limit $6`,
+    [from, to, f.tenantId ?? null, f.userId ?? null, f.requestId ?? null, f.limit]);
+}

@@ -1,6 +1,6 @@
 /** Rows of each audit command rendered as an aligned text table (money in USD, 6 decimals). */
 import { formatBool, formatId, formatMonth, formatPercent, formatTimestamp, formatUsd } from './format';
-import type { AlertRow, BreakerRow, DriftRow, HoldRow, LimitRow, RefusalRow, ScopeRow, ShutoffRow, SpendRow } from './queries';
+import type { AlertRow, BreakerRow, DecisionRow, DriftRow, HoldRow, LimitRow, RefusalRow, ScopeRow, ShutoffRow, SpendRow } from './queries';
 import { type Column, renderTable } from './table';
 
 const usd = (v: bigint | null) => (v === null ? '-' : formatUsd(v));
@@ -106,4 +106,17 @@ export function driftTable(rows: DriftRow[]): string {
       amount(r.usage_value, r.unit), amount(r.ledger_value, r.unit)]),
   );
   return `reconciliation: DRIFT in ${rows.length} row${rows.length === 1 ? '' : 's'} (usage vs the ledger)\n${table}`;
+}
+
+export function decisionsTable(rows: DecisionRow[], month: Date, limit: number): string {
+  const table = renderTable(
+    [left('decided at'), left('tenant'), left('user'), left('request'), right('attempt'), left('decision'), left('reason'), left('model'),
+      left('limit'), right('cap'), right('used'), right('asked'), left('unit'), right('window')],
+    rows.map((r) => [formatTimestamp(r.decided_at), r.tenant_id, r.user_id, r.request_id, r.attempt_no.toString(), r.decision, r.reason,
+      r.model_ref ?? '-', r.limit_id === null ? '-' : `${r.limit_id} (${r.limit_scope}/${r.limit_window})`,
+      amount(r.limit_cap, r.limit_unit), amount(r.limit_used, r.limit_unit), amount(r.limit_asked, r.limit_unit), unitLabel(r.limit_unit),
+      r.shutoff_window_id === null ? '-' : r.shutoff_window_id.toString()]),
+  );
+  return `decisions ${formatMonth(month)} (UTC), newest first, at most ${limit}; a refusal compares used + asked with the cap; ` +
+    `window = the shutoff window in force (npm run audit -- shutoffs)\n${table}`;
 }

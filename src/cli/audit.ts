@@ -79,6 +79,12 @@ export async function run(db: q.Queryable, args: Exclude<AuditArgs, { command: '
     case 'limits':
       print(await q.limitUsage(db, { tenantId: args.tenantId }), report.limitsTable);
       return 0;
+    case 'decisions': {
+      const month = args.month ?? (await q.currentMonth(db));
+      print(await q.decisionLog(db, { month, tenantId: args.tenantId, userId: args.userId, requestId: args.requestId, limit: args.limit }),
+        (r) => report.decisionsTable(r, month, args.limit));
+      return 0;
+    }
     case 'holds':
       print(await q.openHolds(db), report.holdsTable);
       return 0;

@@ -302,7 +302,47 @@ describe('against a seeded v0.2 ledger (as llm_viewer)', () => {
     r = await run(['--help']);
     expect(r.code).toBe(0);
     for (const v of ['monthly_spend', 'refusals_by_reason', 'limit_usage', 'alerts', 'budget_scopes', 'open_holds', 'shutoff_windows',
-      'breaker_state', 'reconciliation_drift']) expect(r.stdout).toContain(`llm.${v}`);
+      'breaker_state', 'reconciliation_drift', 'decision_log']) expect(r.stdout).toContain(`llm.${v}`);
+  });
+
+  // (adopter's review, 2026-11-27) Why a call was allowed or refused, from the CLI: it had no command over llm.decision_log.
+  test('decisions: each decision with the limit and figures that made it, newest first, filtered by tenant, user and request', async () => {
+    const all = await q.decisionLog(auditor, { month: MARCH, limit: 50 });
+    expect(all.map((r) => r.request_id).sort()).toEqual(['a2-1', 'b-1', 'b-2', 'f-1', 'f-2', 'f-3', 'r1', 'r2']);
+    const b1 = all.find((r) => r.request_id === 'b-1')!;
+    const window = (await auditor.query(`select id from llm.shutoff_windows where reason = 'incident 42'`)).rows[0]!.id as string;
+    expect(b1).toMatchObject({ tenant_id: TENANT_B, decision: 'block', reason: 'shutoff', shutoff_window_id: BigInt(window), limit_id: null });
+    expect(await json(['decisions'])).toEqual(await view(
+      `select decided_at, tenant_id, user_id, request_id, endpoint, attempt_no, purpose, decision, reason, model_ref, worst_case_micros,
+              limit_id, limit_scope, limit_window, limit_cap, limit_used, limit_asked, limit_unit, shutoff_window_id
+         from llm.decision_log where decided_at >= '2026-03-01 00:00+00' and decided_at < '2026-04-01 00:00+00'
+        order by decided_at desc, request_id, attempt_no desc`));
+    expect((await json(['decisions', '--tenant', TENANT_A, '--user', USER_A2]) as { request_id: string }[]).map((r) => r.request_id))
+      .toEqual(['a2-1']);
+    expect((await json(['decisions', '--tenant', TENANT_A, '--request', 'r2']) as { request_id: string; user_id: string }[]))
+      .toEqual([expect.objectContaining({ request_id: 'r2', user_id: USER_A1 })]);
+    expect((await json(['decisions', '--tenant', TENANT_B, '--request', 'r2']))).toEqual([]); // another tenant's request id
+    expect(await json(['decisions', '--limit', '2'])).toHaveLength(2);
+    expect(await json(['decisions', '--month', '2026-02'])).toEqual([]);
+
+    const { code, stdout } = await run(['decisions', '--tenant', TENANT_B]);
+    expect(code).toBe(0);
+    expect(stdout).toContain('decisions 2026-03 (UTC), newest first, at most 50');
+    expect(stdout).toMatch(new RegExp(`${TENANT_B}\\s+${USER_B1}\\s+b-2\\s+1\\s+block\\s+shutoff\\s+.*\\s${window}$`, 'm'));
+  });
+
+  test('decisions: a user or a request without its tenant, and a bad limit, are usage errors', async () => {
+    for (const [argv, message] of [
+      [['decisions', '--user', USER_A1], '--user needs --tenant'],
+      [['decisions', '--request', 'r1'], '--request needs --tenant'],
+      [['decisions', '--limit', '0'], '--limit is 1 .. 10000'],
+      [['decisions', '--limit', 'all'], '--limit must be a whole number'],
+      [['spend', '--user', USER_A1], "'spend' takes no --user option"],
+    ] as const) {
+      const r = await run([...argv]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`audit: ${message}`);
+    }
   });
 
   test('drift: empty on a consistent ledger', async () => {
