@@ -7222,7 +7222,12 @@ CREATE VIEW llm_private.limit_usage_rows WITH (security_invoker='true') AS
      JOIN llm_private.meters m ON ((m.id = u.meter_id)))
      LEFT JOIN llm_private.limits l ON ((l.id = u.limit_id)))
      LEFT JOIN llm_private.budget_scopes b ON (((m."window" = 'budget_scope'::llm_private.limit_window) AND (b.tenant_id = u.tenant_id) AND (b.scope_key = u.budget_scope))))
-     LEFT JOIN llm_private.requests q0 ON (((q0.tenant_id = b.tenant_id) AND (q0.id = b.first_request_pk))))
+     LEFT JOIN LATERAL ( SELECT q.tenant_id,
+            q.user_id,
+            q.endpoint
+           FROM llm_private.requests q
+          WHERE ((q.tenant_id = b.tenant_id) AND (q.id = b.first_request_pk))
+         LIMIT 1) q0 ON (true))
      CROSS JOIN LATERAL ( SELECT
                 CASE
                     WHEN (m."window" <> 'budget_scope'::llm_private.limit_window) THEN llm_private.period_end(m."window", u.period_start)
@@ -7269,7 +7274,11 @@ CREATE VIEW llm.budget_scopes WITH (security_invoker='true') AS
             ELSE 'open'::text
         END AS state
    FROM (((((llm_private.budget_scopes b
-     JOIN llm_private.requests q0 ON (((q0.tenant_id = b.tenant_id) AND (q0.id = b.first_request_pk))))
+     CROSS JOIN LATERAL ( SELECT q.endpoint,
+            q.user_id
+           FROM llm_private.requests q
+          WHERE ((q.tenant_id = b.tenant_id) AND (q.id = b.first_request_pk))
+         LIMIT 1) q0)
      CROSS JOIN LATERAL ( SELECT llm_private.budget_scope_deadline(b.tenant_id, q0.user_id, q0.endpoint, b.started_at) AS deadline_at) dl)
      LEFT JOIN LATERAL ( SELECT lu.cap,
             lu.spent,
