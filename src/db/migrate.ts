@@ -238,12 +238,16 @@ const BOOTSTRAP_MEMBERSHIPS = [['llm_money', 'llm_worker'], ['llm_operator', 'll
  */
 export async function requireRoles(adminUrl: string, roles: readonly string[] = BOOTSTRAP_ROLES): Promise<void> {
   await withClient(adminUrl, async (c) => {
-    const { rows } = await c.query<{ name: string; missing: boolean; strong: boolean }>(
+    const { rows } = await c.query<{ name: string; missing: boolean; strong: boolean; inherits: boolean; logs_in: boolean }>(
       `select r.name, p.oid is null as missing,
-              coalesce(p.rolsuper or p.rolbypassrls or p.rolcreaterole or p.rolcreatedb or p.rolreplication, false) as strong
+              coalesce(p.rolsuper or p.rolbypassrls or p.rolcreaterole or p.rolcreatedb or p.rolreplication, false) as strong,
+              coalesce(p.rolinherit, false) as inherits, coalesce(p.rolcanlogin, false) as logs_in
          from unnest($1::text[]) with ordinality r(name, n) left join pg_roles p on p.rolname = r.name order by r.n`, [[...roles]]);
     const missing = rows.filter((r) => r.missing).map((r) => r.name);
     const strong = rows.filter((r) => r.strong).map((r) => r.name);
+    // NOINHERIT: the worker's login holds the money and operator roles' privileges only after SET ROLE, for one transaction.
+    const inherits = rows.filter((r) => r.inherits).map((r) => r.name);
+    const moneyLogsIn = rows.some((r) => r.name === 'llm_money' && r.logs_in);
     const { rows: absent } = await c.query<{ pair: string }>(
       `select m.role || ' to ' || m.member as pair from unnest($1::text[], $2::text[]) m(role, member)
         where exists (select 1 from pg_roles where rolname = m.role) and exists (select 1 from pg_roles where rolname = m.member)
@@ -252,11 +256,17 @@ export async function requireRoles(adminUrl: string, roles: readonly string[] = 
     const { rows: appOf } = await c.query<{ role: string }>(
       `select g.rolname as role from pg_auth_members a join pg_roles u on u.oid = a.member join pg_roles g on g.oid = a.roleid
         where u.rolname = 'llm_app' order by 1`);
+    const { rows: workerApp } = await c.query<{ yes: boolean }>(
+      `select exists (select 1 from pg_roles w, pg_roles a where w.rolname = 'llm_worker' and a.rolname = 'llm_app'
+                        and pg_has_role(w.oid, a.oid, 'MEMBER')) as yes`);
     const problems = [
       missing.length ? `missing: ${missing.join(', ')}` : '',
       strong.length ? `superuser, BYPASSRLS, CREATEROLE, CREATEDB or REPLICATION: ${strong.join(', ')}` : '',
+      inherits.length ? `INHERIT (roles.sql makes every role NOINHERIT): ${inherits.join(', ')}` : '',
+      moneyLogsIn ? 'llm_money may log in (roles.sql makes it NOLOGIN)' : '',
       absent.length ? `memberships not granted: ${absent.map((r) => r.pair).join(', ')}` : '',
       appOf.length ? `llm_app must be a member of no role, is of: ${appOf.map((r) => r.role).join(', ')}` : '',
+      workerApp[0]?.yes ? 'llm_worker must not be a member of llm_app' : '',
     ].filter(Boolean);
     if (problems.length) {
       throw new Error(`migrate: LLM_MANAGE_ROLES=0 and the roles are not as sql/bootstrap/roles.sql makes them (${problems.join('; ')}); ` +

@@ -322,6 +322,7 @@ test('LLM_MANAGE_ROLES=0: migrate checks the roles and leaves them alone (it nev
   const nobody = `llm_nobody_${randomBytes(3).toString('hex')}`;
   await expect(requireRoles(admin, ['llm_owner', nobody])).rejects.toThrow(new RegExp(`missing: ${nobody}\\b.*nothing was changed`));
   await expect(requireRoles(admin, ['llm_viewer', 'postgres'])).rejects.toThrow(/superuser, BYPASSRLS, CREATEROLE, CREATEDB or REPLICATION: postgres\b/);
+  await expect(requireRoles(admin, ['llm_viewer', 'postgres'])).rejects.toThrow(/INHERIT \(roles\.sql makes every role NOINHERIT\): postgres\b/);
 });
 
 test('a connection limit that is not -1 or 0..99999 stops the roles step before it changes anything', async () => {
