@@ -8100,10 +8100,8 @@ CREATE VIEW llm.reconciliation_drift WITH (security_invoker='true') AS
                     ELSE NULL::uuid
                 END AS user_id,
             a.meter_ids,
-                CASE
-                    WHEN f.scope_ THEN a.request_pk
-                    ELSE NULL::bigint
-                END AS scope_request_pk,
+            s.budget_scope,
+            s.started_at,
                 CASE
                     WHEN f.hour_ THEN date_bin('01:00:00'::interval, a.reserved_at, '2000-01-01 00:00:00+00'::timestamp with time zone)
                     WHEN f.day_ THEN date_bin('1 day'::interval, a.reserved_at, '2000-01-01 00:00:00+00'::timestamp with time zone)
@@ -8127,24 +8125,26 @@ CREATE VIEW llm.reconciliation_drift WITH (security_invoker='true') AS
             sum(llm_private.charged_amount('micros'::llm_private.limit_unit, a.state, a.charged_micros, a.usage_unknown, a.input_tokens_estimate, a.max_output_tokens, a.input_tokens, a.cached_input_tokens, a.output_tokens, a.purpose)) AS spent_micros,
             sum(llm_private.charged_amount('tokens'::llm_private.limit_unit, a.state, a.charged_micros, a.usage_unknown, a.input_tokens_estimate, a.max_output_tokens, a.input_tokens, a.cached_input_tokens, a.output_tokens, a.purpose)) AS spent_tokens,
             sum(llm_private.charged_amount('calls'::llm_private.limit_unit, a.state, a.charged_micros, a.usage_unknown, a.input_tokens_estimate, a.max_output_tokens, a.input_tokens, a.cached_input_tokens, a.output_tokens, a.purpose)) AS spent_calls
-           FROM (llm_private.attempts a
+           FROM ((llm_private.attempts a
              CROSS JOIN LATERAL ( SELECT (a.meter_ids && n.user_ids) AS user_,
                     (a.meter_ids && n.scope_ids) AS scope_,
                     (a.meter_ids && n.hour_ids) AS hour_,
                     (a.meter_ids && n.day_ids) AS day_
                    FROM meter_needs n
                  OFFSET 0) f)
+             LEFT JOIN LATERAL ( SELECT q.budget_scope,
+                    b.started_at
+                   FROM (llm_private.requests q
+                     LEFT JOIN llm_private.budget_scopes b ON (((b.tenant_id = q.tenant_id) AND (b.scope_key = q.budget_scope))))
+                  WHERE (f.scope_ AND (q.tenant_id = a.tenant_id) AND (q.id = a.request_pk))
+                 LIMIT 1) s ON (true))
           WHERE ((a.request_pk >= ( SELECT (((llm_private.month_index(k.now) - 2))::bigint << 40)
                    FROM clock k)) AND (cardinality(a.meter_ids) > 0))
           GROUP BY a.tenant_id,
                 CASE
                     WHEN f.user_ THEN a.user_id
                     ELSE NULL::uuid
-                END, a.meter_ids,
-                CASE
-                    WHEN f.scope_ THEN a.request_pk
-                    ELSE NULL::bigint
-                END,
+                END, a.meter_ids, s.budget_scope, s.started_at,
                 CASE
                     WHEN f.hour_ THEN date_bin('01:00:00'::interval, a.reserved_at, '2000-01-01 00:00:00+00'::timestamp with time zone)
                     WHEN f.day_ THEN date_bin('1 day'::interval, a.reserved_at, '2000-01-01 00:00:00+00'::timestamp with time zone)
@@ -8171,16 +8171,10 @@ CREATE VIEW llm.reconciliation_drift WITH (security_invoker='true') AS
                     WHEN 'calls'::llm_private.limit_unit THEN g.spent_calls
                     ELSE (0)::numeric
                 END) AS spent
-           FROM ((((attempt_groups g
-             LEFT JOIN LATERAL ( SELECT q.budget_scope,
-                    b.started_at
-                   FROM (llm_private.requests q
-                     LEFT JOIN llm_private.budget_scopes b ON (((b.tenant_id = q.tenant_id) AND (b.scope_key = q.budget_scope))))
-                  WHERE ((g.scope_request_pk IS NOT NULL) AND (q.tenant_id = g.tenant_id) AND (q.id = g.scope_request_pk))
-                 LIMIT 1) s ON (true))
+           FROM (((attempt_groups g
              CROSS JOIN LATERAL unnest(g.meter_ids) mid(mid))
              JOIN llm_private.meters m_1 ON ((m_1.id = mid.mid)))
-             CROSS JOIN LATERAL llm_private.usage_key(m_1.scope, m_1."window", m_1.shards, g.tenant_id, g.user_id, s.budget_scope, s.started_at, g.at) k(k_tenant, k_user, k_scope, k_period, k_shard))
+             CROSS JOIN LATERAL llm_private.usage_key(m_1.scope, m_1."window", m_1.shards, g.tenant_id, g.user_id, g.budget_scope, g.started_at, g.at) k(k_tenant, k_user, k_scope, k_period, k_shard))
           GROUP BY k.k_tenant, m_1.id, k.k_user, k.k_scope, k.k_period, k.k_shard
         UNION ALL
          SELECT k.k_tenant,

@@ -393,7 +393,7 @@ meter_needs as materialized (
     from llm_private.meters m
 ),
 -- The attempts of the two months summed first, per what their usage keys depend on: the tenant, the user where a meter needs
--- it, the meters, the request where a meter of a budget scope needs its scope, and the reserve's hour, day or month (the
+-- it, the meters, the budget scope and its start where a meter of a budget scope needs them, and the reserve's hour, day or month (the
 -- coarsest that every window of the attempt's meters is a union of; clock periods are UTC). Every amount is a sum over
 -- attempts, so summing a group's attempts per unit first gives each key the same total. Reading each attempt and meter
 -- through the key and amount functions took ~2 us each (4.5 s at 10^6 calls in two months, 31 s at 10^7); this reads each
@@ -402,7 +402,7 @@ attempt_groups as (
   select a.tenant_id,
          case when f.user_ then a.user_id end as user_id,
          a.meter_ids,
-         case when f.scope_ then a.request_pk end as scope_request_pk,
+         s.budget_scope, s.started_at,
          -- UTC hours and days by arithmetic (date_bin from a UTC midnight), months by date_trunc in UTC.
          case when f.hour_ then date_bin('1 hour', a.reserved_at, '2000-01-01 00:00+00')
               when f.day_ then date_bin('1 day', a.reserved_at, '2000-01-01 00:00+00')
@@ -422,28 +422,29 @@ attempt_groups as (
     cross join lateral (select a.meter_ids operator(pg_catalog.&&) n.user_ids as user_, a.meter_ids operator(pg_catalog.&&) n.scope_ids as scope_,
                                a.meter_ids operator(pg_catalog.&&) n.hour_ids as hour_, a.meter_ids operator(pg_catalog.&&) n.day_ids as day_
                           from meter_needs n offset 0) f
+    -- The request's budget scope, and the scope's start, for an attempt with a meter of a budget scope only: one request by
+    -- its key (the LIMIT keeps it a lookup the planner does not turn into a join; joined for every attempt, every request of
+    -- the two months was hashed and spilled: 170 MB at 10^6 calls). Grouped by the scope, not the request: grouped by
+    -- request, a ledger of 10^7 calls naming a scope had 10^7 groups and wrote 1.6 GB of temporary files (review of c8dcdec).
+    left join lateral (select q.budget_scope, b.started_at
+                         from llm_private.requests q
+                         left join llm_private.budget_scopes b on b.tenant_id = q.tenant_id and b.scope_key = q.budget_scope
+                        where f.scope_ and q.tenant_id = a.tenant_id and q.id = a.request_pk
+                        limit 1) s on true
    -- The bound a scalar subquery, computed once: written bare, llm_private.now() (PL/pgSQL) ran for every attempt and
    -- meter in the filters it was left in, about half of the view's time (review at scale, 2026-11-27).
    where a.request_pk >= (select (llm_private.month_index(k.now) - 2)::bigint << 40 from clock k)
      and cardinality(a.meter_ids) > 0
-   group by 1, 2, 3, 4, 5
+   group by 1, 2, 3, 4, 5, 6
 ),
 expected as (
   select k.k_tenant, m.id as meter_id, k.k_user, k.k_scope, k.k_period, k.k_shard,
          sum(case m.unit when 'micros' then g.held_micros when 'tokens' then g.held_tokens when 'calls' then g.held_calls else 0 end) as held,
          sum(case m.unit when 'micros' then g.spent_micros when 'tokens' then g.spent_tokens when 'calls' then g.spent_calls else 0 end) as spent
     from attempt_groups g
-    -- The request's budget scope, and the scope's start, for a group of a budget-scope meter only (one request each): one
-    -- request by its key (the LIMIT keeps it a lookup the planner does not turn into a join). Joined for every attempt,
-    -- every request of the two months was hashed and spilled to disk: 170 MB at 10^6 calls.
-    left join lateral (select q.budget_scope, b.started_at
-                         from llm_private.requests q
-                         left join llm_private.budget_scopes b on b.tenant_id = q.tenant_id and b.scope_key = q.budget_scope
-                        where g.scope_request_pk is not null and q.tenant_id = g.tenant_id and q.id = g.scope_request_pk
-                        limit 1) s on true
     cross join lateral unnest(g.meter_ids) mid
     join llm_private.meters m on m.id = mid
-    cross join lateral llm_private.usage_key(m.scope, m."window", m.shards, g.tenant_id, g.user_id, s.budget_scope, s.started_at, g.at) k
+    cross join lateral llm_private.usage_key(m.scope, m."window", m.shards, g.tenant_id, g.user_id, g.budget_scope, g.started_at, g.at) k
    group by 1, 2, 3, 4, 5, 6
   union all
   select k.k_tenant, m.id, k.k_user, k.k_scope, k.k_period, k.k_shard, 0, sum(x.amount_micros)
