@@ -223,50 +223,62 @@ export async function bootstrapRoles(adminUrl: string): Promise<void> {
   });
 }
 
-/** Every role sql/bootstrap/roles.sql creates, and the memberships it grants (role, member). */
-const BOOTSTRAP_ROLES = ['llm_owner', 'llm_worker', 'llm_app', 'llm_money', 'llm_operator', 'llm_auditor', 'llm_exporter', 'llm_viewer'] as const;
-const BOOTSTRAP_MEMBERSHIPS = [['llm_money', 'llm_worker'], ['llm_operator', 'llm_worker'], ['llm_worker', 'llm_owner'],
-  ['llm_app', 'llm_owner'], ['llm_money', 'llm_owner']] as const;
+/**
+ * What sql/bootstrap/roles.sql declares, read from the file itself so that the check below cannot drift from it: each role
+ * with its login and inherit attributes, the memberships it grants and those it revokes (role, member).
+ */
+export function declaredRoles(sql = readFileSync(join(SQL_DIR, 'bootstrap', 'roles.sql'), 'utf8')): {
+  roles: { name: string; login: boolean; inherit: boolean }[]; grants: [string, string][]; revokes: [string, string][];
+} {
+  const roles = [...sql.matchAll(/^\s*\('(llm_[a-z_]+)',\s*'([a-z ]+)'/gm)].map((m) => ({
+    name: m[1]!, login: /(^| )login( |$)/.test(m[2]!), inherit: !/(^| )noinherit( |$)/.test(m[2]!),
+  }));
+  const grants = [...sql.matchAll(/^grant (llm_[a-z_]+) to (llm_[a-z_]+);/gm)].map((m) => [m[1]!, m[2]!] as [string, string]);
+  const revokes = [...sql.matchAll(/^revoke (llm_[a-z_]+) from (llm_[a-z_]+);/gm)].map((m) => [m[1]!, m[2]!] as [string, string]);
+  return { roles, grants, revokes };
+}
 
 /**
  * LLM_MANAGE_ROLES=0: the roles are the cluster administrator's (infrastructure code, a cluster shared with other
  * databases), and migrate must not create or re-assert them (adopter's review, 2026-11-27: every migrate reset the
- * roles' defaults cluster-wide). Migrate then only checks what the rest of it and the runtime rely on: every role exists,
- * none is superuser, BYPASSRLS, CREATEROLE, CREATEDB or REPLICATION, the memberships roles.sql grants are there, and
- * llm_app is a member of no role. Their session defaults are then llm.role_settings_drift's to report (and the
- * LlmRoleSettingsDrift alert's). Nothing is changed when a check fails.
+ * roles' defaults cluster-wide). Migrate then only checks the roles against what roles.sql declares (declaredRoles): each
+ * exists with its login and inherit attributes, none is superuser, BYPASSRLS, CREATEROLE, CREATEDB or REPLICATION, the
+ * memberships it grants are there and those it revokes are not, and llm_app is a member of no role. Their session defaults
+ * are then llm.role_settings_drift's to report (and the LlmRoleSettingsDrift alert's). Nothing is changed when a check fails.
+ * `names` narrows (or, in tests, extends) the roles checked.
  */
-export async function requireRoles(adminUrl: string, roles: readonly string[] = BOOTSTRAP_ROLES): Promise<void> {
+export async function requireRoles(adminUrl: string, names?: readonly string[]): Promise<void> {
+  const declared = declaredRoles();
+  const roles = (names ?? declared.roles.map((r) => r.name)).map((name) =>
+    declared.roles.find((r) => r.name === name) ?? { name, login: true, inherit: false });
   await withClient(adminUrl, async (c) => {
-    const { rows } = await c.query<{ name: string; missing: boolean; strong: boolean; inherits: boolean; logs_in: boolean }>(
+    const { rows } = await c.query<{ name: string; missing: boolean; strong: boolean; inherit_differs: boolean; login_differs: boolean }>(
       `select r.name, p.oid is null as missing,
               coalesce(p.rolsuper or p.rolbypassrls or p.rolcreaterole or p.rolcreatedb or p.rolreplication, false) as strong,
-              coalesce(p.rolinherit, false) as inherits, coalesce(p.rolcanlogin, false) as logs_in
-         from unnest($1::text[]) with ordinality r(name, n) left join pg_roles p on p.rolname = r.name order by r.n`, [[...roles]]);
-    const missing = rows.filter((r) => r.missing).map((r) => r.name);
-    const strong = rows.filter((r) => r.strong).map((r) => r.name);
-    // NOINHERIT: the worker's login holds the money and operator roles' privileges only after SET ROLE, for one transaction.
-    const inherits = rows.filter((r) => r.inherits).map((r) => r.name);
-    const moneyLogsIn = rows.some((r) => r.name === 'llm_money' && r.logs_in);
-    const { rows: absent } = await c.query<{ pair: string }>(
-      `select m.role || ' to ' || m.member as pair from unnest($1::text[], $2::text[]) m(role, member)
-        where exists (select 1 from pg_roles where rolname = m.role) and exists (select 1 from pg_roles where rolname = m.member)
-          and not pg_has_role(m.member, m.role, 'MEMBER')`,
-      [BOOTSTRAP_MEMBERSHIPS.map((m) => m[0]), BOOTSTRAP_MEMBERSHIPS.map((m) => m[1])]);
+              coalesce(p.rolinherit <> r.inherit, false) as inherit_differs, coalesce(p.rolcanlogin <> r.login, false) as login_differs
+         from unnest($1::text[], $2::boolean[], $3::boolean[]) with ordinality r(name, login, inherit, n)
+         left join pg_roles p on p.rolname = r.name order by r.n`,
+      [roles.map((r) => r.name), roles.map((r) => r.login), roles.map((r) => r.inherit)]);
+    const names_ = (f: (r: (typeof rows)[number]) => boolean) => rows.filter(f).map((r) => r.name).join(', ');
+    // Memberships: granted ones must be there, revoked ones not (between roles that exist; a missing role is named above).
+    const { rows: members } = await c.query<{ role: string; member: string; is: boolean }>(
+      `select m.role, m.member, pg_has_role(m.member, m.role, 'MEMBER') as is from unnest($1::text[], $2::text[]) m(role, member)
+        where exists (select 1 from pg_roles where rolname = m.role) and exists (select 1 from pg_roles where rolname = m.member)`,
+      [[...declared.grants, ...declared.revokes].map((m) => m[0]), [...declared.grants, ...declared.revokes].map((m) => m[1])]);
+    const granted = (m: { role: string; member: string }) => declared.grants.some(([r, u]) => r === m.role && u === m.member);
+    const absent = members.filter((m) => granted(m) && !m.is).map((m) => `${m.role} to ${m.member}`);
+    const extra = members.filter((m) => !granted(m) && m.is).map((m) => `${m.role} to ${m.member}`);
     const { rows: appOf } = await c.query<{ role: string }>(
       `select g.rolname as role from pg_auth_members a join pg_roles u on u.oid = a.member join pg_roles g on g.oid = a.roleid
         where u.rolname = 'llm_app' order by 1`);
-    const { rows: workerApp } = await c.query<{ yes: boolean }>(
-      `select exists (select 1 from pg_roles w, pg_roles a where w.rolname = 'llm_worker' and a.rolname = 'llm_app'
-                        and pg_has_role(w.oid, a.oid, 'MEMBER')) as yes`);
     const problems = [
-      missing.length ? `missing: ${missing.join(', ')}` : '',
-      strong.length ? `superuser, BYPASSRLS, CREATEROLE, CREATEDB or REPLICATION: ${strong.join(', ')}` : '',
-      inherits.length ? `INHERIT (roles.sql makes every role NOINHERIT): ${inherits.join(', ')}` : '',
-      moneyLogsIn ? 'llm_money may log in (roles.sql makes it NOLOGIN)' : '',
-      absent.length ? `memberships not granted: ${absent.map((r) => r.pair).join(', ')}` : '',
+      rows.some((r) => r.missing) ? `missing: ${names_((r) => r.missing)}` : '',
+      rows.some((r) => r.strong) ? `superuser, BYPASSRLS, CREATEROLE, CREATEDB or REPLICATION: ${names_((r) => r.strong)}` : '',
+      rows.some((r) => r.inherit_differs) ? `INHERIT other than roles.sql declares (NOINHERIT): ${names_((r) => r.inherit_differs)}` : '',
+      rows.some((r) => r.login_differs) ? `LOGIN other than roles.sql declares: ${names_((r) => r.login_differs)}` : '',
+      absent.length ? `memberships not granted: ${absent.join(', ')}` : '',
+      extra.length ? `memberships roles.sql revokes: ${extra.join(', ')}` : '',
       appOf.length ? `llm_app must be a member of no role, is of: ${appOf.map((r) => r.role).join(', ')}` : '',
-      workerApp[0]?.yes ? 'llm_worker must not be a member of llm_app' : '',
     ].filter(Boolean);
     if (problems.length) {
       throw new Error(`migrate: LLM_MANAGE_ROLES=0 and the roles are not as sql/bootstrap/roles.sql makes them (${problems.join('; ')}); ` +

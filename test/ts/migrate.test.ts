@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { afterApi, applyApi, bootstrapRoles, migrateAll, migrateCommitted, requireRoles } from '../../src/db/migrate';
+import { afterApi, applyApi, bootstrapRoles, declaredRoles, migrateAll, migrateCommitted, requireRoles } from '../../src/db/migrate';
 import { semanticPathLine } from '../../src/db/pgvector';
 import { urlForDatabase, urlForRole } from '../../src/db/urls';
 import { TEMPLATE_ENV, TEST_ADMIN_URL } from '../support/admin';
@@ -322,7 +322,15 @@ test('LLM_MANAGE_ROLES=0: migrate checks the roles and leaves them alone (it nev
   const nobody = `llm_nobody_${randomBytes(3).toString('hex')}`;
   await expect(requireRoles(admin, ['llm_owner', nobody])).rejects.toThrow(new RegExp(`missing: ${nobody}\\b.*nothing was changed`));
   await expect(requireRoles(admin, ['llm_viewer', 'postgres'])).rejects.toThrow(/superuser, BYPASSRLS, CREATEROLE, CREATEDB or REPLICATION: postgres\b/);
-  await expect(requireRoles(admin, ['llm_viewer', 'postgres'])).rejects.toThrow(/INHERIT \(roles\.sql makes every role NOINHERIT\): postgres\b/);
+  await expect(requireRoles(admin, ['llm_viewer', 'postgres'])).rejects.toThrow(/INHERIT other than roles\.sql declares \(NOINHERIT\): postgres\b/);
+  // The check reads what it checks from roles.sql itself; this pins that reading.
+  const d = declaredRoles();
+  expect(d.roles.map((r) => `${r.name}:${r.login ? 'login' : 'nologin'}:${r.inherit ? 'inherit' : 'noinherit'}`)).toEqual([
+    'llm_owner:login:noinherit', 'llm_worker:login:noinherit', 'llm_app:login:noinherit', 'llm_money:nologin:noinherit',
+    'llm_operator:login:noinherit', 'llm_auditor:login:noinherit', 'llm_exporter:login:noinherit', 'llm_viewer:login:noinherit']);
+  expect(d.grants).toEqual([['llm_money', 'llm_worker'], ['llm_operator', 'llm_worker'], ['llm_worker', 'llm_owner'],
+    ['llm_app', 'llm_owner'], ['llm_money', 'llm_owner']]);
+  expect(d.revokes).toEqual([['llm_app', 'llm_worker']]);
 });
 
 test('a connection limit that is not -1 or 0..99999 stops the roles step before it changes anything', async () => {
