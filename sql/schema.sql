@@ -2557,6 +2557,7 @@ declare
   v_moved bigint;
   v_deadline timestamptz;
   v_lock_timeout text;
+  v_forgotten integer;
 begin
   -- Every ledger table at once, before any partition. Taken as it came to each partition (attempts_m before requests_m),
   -- an application query reading requests then attempts deadlocked the run (eleventh review); taken in one order, the
@@ -2580,7 +2581,7 @@ begin
     loop
       begin
         lock table llm_private.requests, llm_private.request_inputs, llm_private.attempts, llm_private.usage, llm_private.alerts,
-          llm_private.adjustments in access exclusive mode;
+          llm_private.adjustments, llm_private.budget_scopes in access exclusive mode;
         exit;
       exception when lock_not_available then
         if clock_timestamp() >= v_deadline then
@@ -2591,6 +2592,12 @@ begin
       end;
     end loop;
     perform set_config('lock_timeout', v_lock_timeout, true);
+    -- Budget scopes not reserved in any month the retention keeps are forgotten first, so that their usage and alert rows
+    -- in the months dropped below are not moved to DEFAULT (llm_maint.forget_unused_budget_scopes).
+    v_forgotten := llm_maint.forget_unused_budget_scopes(llm_private.month_start(keep_from));
+    if v_forgotten > 0 then
+      raise notice 'llm_maint: % budget scopes not reserved since before % forgotten', v_forgotten, llm_private.month_start(keep_from);
+    end if;
   end if;
   for p in select c.relname, parent.relname as parent_name
              from pg_inherits i
@@ -2635,16 +2642,26 @@ begin
       execute format('alter table llm_private.%I no force row level security', p.relname);
       if p.parent_name = 'usage' then
         alter table llm_private.usage disable trigger _100_guard, no force row level security;
+        alter table llm_private.budget_scopes no force row level security;
         execute format('insert into llm_private.usage select u.* from llm_private.%I u join llm_private.meters m on m.id = u.meter_id
-                         where u.held > 0 or llm_private.period_end(m."window", u.period_start) > $1', p.relname) using v_now;
+                         where (u.held > 0 or llm_private.period_end(m."window", u.period_start) > $1)
+                           and (m.scope <> ''budget_scope'' or exists (select 1 from llm_private.budget_scopes b
+                                                                        where b.tenant_id = u.tenant_id and b.scope_key = u.budget_scope))',
+                       p.relname) using v_now;
         get diagnostics v_moved = row_count;
         alter table llm_private.usage enable trigger _100_guard, force row level security;
+        alter table llm_private.budget_scopes force row level security;
       else
         alter table llm_private.alerts disable trigger _100_guard, no force row level security;
+        alter table llm_private.budget_scopes no force row level security;
         execute format('insert into llm_private.alerts select a.* from llm_private.%I a join llm_private.meters m on m.id = a.meter_id
-                         where llm_private.period_end(m."window", a.period_start) > $1', p.relname) using v_now;
+                         where llm_private.period_end(m."window", a.period_start) > $1
+                           and (m.scope <> ''budget_scope'' or exists (select 1 from llm_private.budget_scopes b
+                                                                        where b.tenant_id = a.tenant_id and b.scope_key = a.budget_scope))',
+                       p.relname) using v_now;
         get diagnostics v_moved = row_count;
         alter table llm_private.alerts enable trigger _100_guard, force row level security;
+        alter table llm_private.budget_scopes force row level security;
       end if;
       if v_moved > 0 then
         raise notice 'llm_maint: % rows of llm_private.% still in use moved to llm_private.%_default', v_moved, p.relname, p.parent_name;
@@ -2665,7 +2682,7 @@ ALTER FUNCTION llm_maint.drop_expired_partitions() OWNER TO llm_owner;
 -- Name: FUNCTION drop_expired_partitions(); Type: COMMENT; Schema: llm_maint; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm_maint.drop_expired_partitions() IS 'Owner only (SECURITY INVOKER; npm run maintain-partitions runs it as llm_owner): retention by whole months: detaches and drops ledger partitions older than settings.ledger_retention_months (no DELETE sweeps). It first takes the six ledger tables at once, queued but each wait bounded below deadlock_timeout, retrying until lock_timeout (then 55P03). Usage and alert rows still in use (a hold, a period not over: a quarter, a budget scope, a lifetime) move to the DEFAULT partition first; a month of requests, inputs and attempts with a request open or an attempt holding money is kept whole (a warning). Returns how many partitions it dropped.';
+COMMENT ON FUNCTION llm_maint.drop_expired_partitions() IS 'Owner only (SECURITY INVOKER; npm run maintain-partitions runs it as llm_owner): retention by whole months: detaches and drops ledger partitions older than settings.ledger_retention_months (no DELETE sweeps). It first takes the six ledger tables and the budget scopes at once, queued but each wait bounded below deadlock_timeout, retrying until lock_timeout (then 55P03). Usage and alert rows still in use (a hold, a period not over: a quarter, a budget scope, a lifetime) move to the DEFAULT partition first; a month of requests, inputs and attempts with a request open or an attempt holding money is kept whole (a warning). Budget scopes not reserved in any month kept are forgotten first (llm_maint.forget_unused_budget_scopes), and their rows of the months dropped are not moved. Returns how many partitions it dropped.';
 
 --
 -- Name: ensure_partitions(); Type: FUNCTION; Schema: llm_maint; Owner: llm_owner
@@ -2705,6 +2722,68 @@ ALTER FUNCTION llm_maint.ensure_partitions() OWNER TO llm_owner;
 --
 
 COMMENT ON FUNCTION llm_maint.ensure_partitions() IS 'Owner only (SECURITY INVOKER; npm run migrate and npm run maintain-partitions run it as llm_owner): creates the ledger''s monthly partitions from this month to settings.partitions_ahead_months ahead; returns how many it created.';
+
+--
+-- Name: forget_unused_budget_scopes(timestamp with time zone); Type: FUNCTION; Schema: llm_maint; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_maint.forget_unused_budget_scopes(p_keep_from timestamp with time zone) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+  v_tenants uuid[];
+  v_keys text[];
+begin
+  -- Its caller holds the ledger tables and budget_scopes exclusively: no reserve or settle can reach a scope meanwhile.
+  if not exists (select 1 from pg_locks l
+                  where l.pid = pg_backend_pid() and l.locktype = 'relation' and l.mode = 'AccessExclusiveLock' and l.granted
+                    and l.relation = 'llm_private.budget_scopes'::regclass) then
+    raise exception using errcode = '55000', message = 'llm_maint.forget_unused_budget_scopes runs inside llm_maint.drop_expired_partitions',
+      hint = 'npm run maintain-partitions runs it when a month leaves the retention.';
+  end if;
+  -- The owner reads these tables only with FORCE off (no policy names it); ALTER TABLE holds each until the transaction
+  -- ends, and FORCE is back before it does.
+  alter table llm_private.budget_scopes no force row level security;
+  alter table llm_private.usage no force row level security;
+  alter table llm_private.usage_default no force row level security;
+  alter table llm_private.alerts_default no force row level security;
+  -- A scope whose usage still holds money is kept (an attempt of it is held; the expiry sweep ends it).
+  select coalesce(array_agg(b.tenant_id), '{}'), coalesce(array_agg(b.scope_key), '{}') into v_tenants, v_keys
+    from llm_private.budget_scopes b
+   where b.last_reserve_month < p_keep_from
+     and not exists (select 1 from llm_private.meters m
+                       join llm_private.usage u on u.meter_id = m.id
+                      where m.scope = 'budget_scope' and u.tenant_id = b.tenant_id and u.user_id = llm_private.nil_uuid()
+                        and u.budget_scope = b.scope_key and u.period_start < p_keep_from and u.held > 0);
+  delete from llm_private.budget_scopes b using unnest(v_tenants, v_keys) f(tenant_id, scope_key)
+   where b.tenant_id = f.tenant_id and b.scope_key = f.scope_key;
+  -- Their usage and alerts can only be in months before p_keep_from (a scope's period starts at its first reserve, any
+  -- other at or before its reserve): those moved to DEFAULT by earlier runs go here; the rows in the months this run drops
+  -- are not moved (drop_expired_partitions moves a budget scope's rows only while the scope exists) and go with them.
+  alter table llm_private.usage_default disable trigger _100_no_delete;
+  delete from llm_private.usage_default u using unnest(v_tenants, v_keys) f(tenant_id, scope_key), llm_private.meters m
+   where m.scope = 'budget_scope' and u.meter_id = m.id and u.tenant_id = f.tenant_id and u.user_id = llm_private.nil_uuid()
+     and u.budget_scope = f.scope_key and u.period_start < p_keep_from;
+  alter table llm_private.usage_default enable trigger _100_no_delete;
+  delete from llm_private.alerts_default a using unnest(v_tenants, v_keys) f(tenant_id, scope_key), llm_private.meters m
+   where m.scope = 'budget_scope' and a.meter_id = m.id and a.tenant_id = f.tenant_id and a.user_id = llm_private.nil_uuid()
+     and a.budget_scope = f.scope_key and a.period_start < p_keep_from;
+  alter table llm_private.budget_scopes force row level security;
+  alter table llm_private.usage force row level security;
+  alter table llm_private.usage_default force row level security;
+  alter table llm_private.alerts_default force row level security;
+  return cardinality(v_keys);
+end
+$$;
+
+ALTER FUNCTION llm_maint.forget_unused_budget_scopes(p_keep_from timestamp with time zone) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION forget_unused_budget_scopes(p_keep_from timestamp with time zone); Type: COMMENT; Schema: llm_maint; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_maint.forget_unused_budget_scopes(p_keep_from timestamp with time zone) IS 'Owner only, inside llm_maint.drop_expired_partitions (which holds the ledger tables and budget scopes): forgets every budget scope not reserved since before p_keep_from (the first month the retention keeps) and holding nothing: its row, and its usage and alerts in the DEFAULT partitions (those in the months being dropped are not moved there). A request that names it again starts a new scope. Returns how many.';
 
 --
 -- Name: summarize_ended_months(); Type: FUNCTION; Schema: llm_maint; Owner: llm_owner
@@ -5024,6 +5103,7 @@ declare
   pol record;
   v_owner uuid;
   v_scope_started timestamptz;
+  v_scope_month timestamptz;
   v_candidates text[];
   v_cand text;
   v_idx integer;
@@ -5177,7 +5257,13 @@ begin
   if q.budget_scope is not null then
     insert into llm_private.budget_scopes (tenant_id, scope_key, started_at, first_request_pk)
     values (q.tenant_id, q.budget_scope, v_now, q.id) on conflict do nothing;
-    select b.started_at into v_scope_started from llm_private.budget_scopes b where b.tenant_id = q.tenant_id and b.scope_key = q.budget_scope;
+    select b.started_at, b.last_reserve_month into v_scope_started, v_scope_month
+      from llm_private.budget_scopes b where b.tenant_id = q.tenant_id and b.scope_key = q.budget_scope;
+    -- The scope's first reserve of a month notes the month (retention forgets a scope unused for the whole retention):
+    -- one write per scope and month, none on its other reserves.
+    if v_scope_month < llm_private.period_start('month', v_now) then
+      update llm_private.budget_scopes b set last_reserve_month = v_now where b.tenant_id = q.tenant_id and b.scope_key = q.budget_scope;
+    end if;
   end if;
 
   /* The model: the requested one, else along its fallback chain. */
@@ -5560,7 +5646,17 @@ begin
     raise exception using errcode = 'LG005', message = 'a budget scope starts only at its first reserve',
       hint = 'llm.reserve_call of a request with this budget_scope starts it.';
   end if;
+  if tg_op = 'UPDATE' then
+    if (new.tenant_id, new.scope_key, new.started_at, new.first_request_pk)
+       is distinct from (old.tenant_id, old.scope_key, old.started_at, old.first_request_pk) then
+      raise exception using errcode = 'LG005', message = 'a budget scope''s start is never changed',
+        hint = 'Only the month of its latest reserve moves, by llm.reserve_call.';
+    end if;
+    new.last_reserve_month := greatest(old.last_reserve_month, llm_private.period_start('month', llm_private.now()));
+    return new;
+  end if;
   new.started_at := llm_private.now();
+  new.last_reserve_month := llm_private.period_start('month', new.started_at);
   return new;
 end
 $$;
@@ -5571,7 +5667,7 @@ ALTER FUNCTION llm_private.tg_budget_scopes__guard() OWNER TO llm_owner;
 -- Name: FUNCTION tg_budget_scopes__guard(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm_private.tg_budget_scopes__guard() IS 'Budget scopes are started by the reserve trigger only (trigger depth >= 2), at the current time.';
+COMMENT ON FUNCTION llm_private.tg_budget_scopes__guard() IS 'Budget scopes are started by the reserve trigger only (trigger depth >= 2), at the current time; that trigger alone moves last_reserve_month, forward to the current UTC month.';
 
 --
 -- Name: tg_cache_entries__derive(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
@@ -7063,6 +7159,7 @@ CREATE TABLE llm_private.budget_scopes (
     scope_key text NOT NULL,
     started_at timestamp with time zone NOT NULL,
     first_request_pk bigint NOT NULL,
+    last_reserve_month timestamp with time zone NOT NULL,
     CONSTRAINT budget_scopes_scope_key_check CHECK (((length(scope_key) >= 1) AND (length(scope_key) <= 200)))
 );
 
@@ -7075,6 +7172,12 @@ ALTER TABLE llm_private.budget_scopes OWNER TO llm_owner;
 --
 
 COMMENT ON TABLE llm_private.budget_scopes IS 'A budget scope (e.g. an investigation): the calls of requests that name it share its limits; its clock starts at its first call.';
+
+--
+-- Name: COLUMN budget_scopes.last_reserve_month; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.budget_scopes.last_reserve_month IS 'The UTC month of the scope''s latest reserve (set by the reserve trigger only, forward only): retention forgets a scope not reserved in any month it keeps (llm_maint.forget_unused_budget_scopes).';
 
 --
 -- Name: usage; Type: TABLE; Schema: llm_private; Owner: llm_owner
@@ -7262,6 +7365,7 @@ CREATE VIEW llm.budget_scopes WITH (security_invoker='true') AS
     b.scope_key AS budget_scope,
     (q0.endpoint)::text AS endpoint,
     b.started_at,
+    b.last_reserve_month,
     dl.deadline_at,
     COALESCE(cl.used, c.calls, (0)::bigint) AS calls,
     cl.cap AS calls_cap,
@@ -7274,11 +7378,11 @@ CREATE VIEW llm.budget_scopes WITH (security_invoker='true') AS
             ELSE 'open'::text
         END AS state
    FROM (((((llm_private.budget_scopes b
-     CROSS JOIN LATERAL ( SELECT q.endpoint,
+     LEFT JOIN LATERAL ( SELECT q.endpoint,
             q.user_id
            FROM llm_private.requests q
           WHERE ((q.tenant_id = b.tenant_id) AND (q.id = b.first_request_pk))
-         LIMIT 1) q0)
+         LIMIT 1) q0 ON (true))
      CROSS JOIN LATERAL ( SELECT llm_private.budget_scope_deadline(b.tenant_id, q0.user_id, q0.endpoint, b.started_at) AS deadline_at) dl)
      LEFT JOIN LATERAL ( SELECT lu.cap,
             lu.spent,
@@ -7322,7 +7426,7 @@ ALTER TABLE llm.budget_scopes OWNER TO llm_owner;
 -- Name: VIEW budget_scopes; Type: COMMENT; Schema: llm; Owner: llm_owner
 --
 
-COMMENT ON VIEW llm.budget_scopes IS 'Budget scopes (investigations): calls, spend and holds as counted on the meters behind their caps (calls_cap: the scope''s calls meter; cap_micros: its micro-USD meter; the first request''s endpoint''s meters first), so another endpoint''s calls naming the same scope do not count against them; without such a meter, over all the scope''s calls and retries. deadline_at = the deadline reserve enforces now (llm_private.budget_scope_deadline: the limit applicable to the scope''s first request, user over tenant over everyone, temporary over permanent), counted from the first call.';
+COMMENT ON VIEW llm.budget_scopes IS 'Budget scopes (investigations): calls, spend and holds as counted on the meters behind their caps (calls_cap: the scope''s calls meter; cap_micros: its micro-USD meter; the first request''s endpoint''s meters first), so another endpoint''s calls naming the same scope do not count against them; without such a meter, over all the scope''s calls and retries. deadline_at = the deadline reserve enforces now (llm_private.budget_scope_deadline: the limit applicable to the scope''s first request, user over tenant over everyone, temporary over permanent), counted from the first call. last_reserve_month = the UTC month of its latest reserve: a scope not reserved in any month the ledger retention keeps is forgotten with its usage and alerts (llm_maint.forget_unused_budget_scopes), and a request naming it again starts a new one. endpoint NULL: its first request has left the retention.';
 
 --
 -- Name: cache_stats; Type: VIEW; Schema: llm; Owner: llm_owner
@@ -9461,6 +9565,18 @@ COMMENT ON INDEX llm_private.attempts_reserved_brin IS 'Block ranges of reserved
 CREATE INDEX attempts_default_reserved_at_timezone_timezone1_idx ON llm_private.attempts_default USING brin (reserved_at, ((date_trunc('month'::text, (reserved_at AT TIME ZONE 'UTC'::text)) AT TIME ZONE 'UTC'::text)), ((date_trunc('hour'::text, (reserved_at AT TIME ZONE 'UTC'::text)) AT TIME ZONE 'UTC'::text))) WITH (autosummarize='on');
 
 --
+-- Name: budget_scopes_last_reserve_idx; Type: INDEX; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE INDEX budget_scopes_last_reserve_idx ON llm_private.budget_scopes USING btree (last_reserve_month);
+
+--
+-- Name: INDEX budget_scopes_last_reserve_idx; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON INDEX llm_private.budget_scopes_last_reserve_idx IS 'The scopes retention may forget, without reading every scope while it holds the ledger tables.';
+
+--
 -- Name: cache_entries_expiry_idx; Type: INDEX; Schema: llm_private; Owner: llm_owner
 --
 
@@ -9752,7 +9868,7 @@ CREATE TRIGGER _100_guard BEFORE INSERT ON llm_private.alerts FOR EACH ROW EXECU
 -- Name: budget_scopes _100_guard; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
 --
 
-CREATE TRIGGER _100_guard BEFORE INSERT ON llm_private.budget_scopes FOR EACH ROW EXECUTE FUNCTION llm_private.tg_budget_scopes__guard();
+CREATE TRIGGER _100_guard BEFORE INSERT OR UPDATE ON llm_private.budget_scopes FOR EACH ROW EXECUTE FUNCTION llm_private.tg_budget_scopes__guard();
 
 --
 -- Name: cache_fills _100_guard; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
@@ -11804,6 +11920,12 @@ REVOKE ALL ON FUNCTION llm_maint.drop_expired_partitions() FROM PUBLIC;
 REVOKE ALL ON FUNCTION llm_maint.ensure_partitions() FROM PUBLIC;
 
 --
+-- Name: FUNCTION forget_unused_budget_scopes(p_keep_from timestamp with time zone); Type: ACL; Schema: llm_maint; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_maint.forget_unused_budget_scopes(p_keep_from timestamp with time zone) FROM PUBLIC;
+
+--
 -- Name: FUNCTION summarize_ended_months(); Type: ACL; Schema: llm_maint; Owner: llm_owner
 --
 
@@ -12914,6 +13036,12 @@ GRANT INSERT(started_at) ON TABLE llm_private.budget_scopes TO llm_money;
 --
 
 GRANT INSERT(first_request_pk) ON TABLE llm_private.budget_scopes TO llm_money;
+
+--
+-- Name: COLUMN budget_scopes.last_reserve_month; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT UPDATE(last_reserve_month) ON TABLE llm_private.budget_scopes TO llm_money;
 
 --
 -- Name: TABLE usage; Type: ACL; Schema: llm_private; Owner: llm_owner

@@ -57,6 +57,8 @@ comment on function llm_private.subject_used(llm_private.applicable_limit, uuid,
  * trigger only (pg_trigger_depth() >= 2; no runtime role can create a trigger of its own), and its
  * start is the current time whatever the inserter wrote. A money role that inserted a start in 2099
  * ahead of the first reserve had moved the deadline out of reach (review of 2026-11-26).
+ * The reserve trigger also moves last_reserve_month (the UTC month of its latest reserve, which retention
+ * reads to forget a scope unused for the whole retention) forward to the current month, and nothing else.
  */
 create or replace function llm_private.tg_budget_scopes__guard() returns trigger
   language plpgsql
@@ -67,13 +69,23 @@ begin
     raise exception using errcode = 'LG005', message = 'a budget scope starts only at its first reserve',
       hint = 'llm.reserve_call of a request with this budget_scope starts it.';
   end if;
+  if tg_op = 'UPDATE' then
+    if (new.tenant_id, new.scope_key, new.started_at, new.first_request_pk)
+       is distinct from (old.tenant_id, old.scope_key, old.started_at, old.first_request_pk) then
+      raise exception using errcode = 'LG005', message = 'a budget scope''s start is never changed',
+        hint = 'Only the month of its latest reserve moves, by llm.reserve_call.';
+    end if;
+    new.last_reserve_month := greatest(old.last_reserve_month, llm_private.period_start('month', llm_private.now()));
+    return new;
+  end if;
   new.started_at := llm_private.now();
+  new.last_reserve_month := llm_private.period_start('month', new.started_at);
   return new;
 end
 $$;
 comment on function llm_private.tg_budget_scopes__guard() is
-  'Budget scopes are started by the reserve trigger only (trigger depth >= 2), at the current time.';
-create or replace trigger _100_guard before insert on llm_private.budget_scopes
+  'Budget scopes are started by the reserve trigger only (trigger depth >= 2), at the current time; that trigger alone moves last_reserve_month, forward to the current UTC month.';
+create or replace trigger _100_guard before insert or update on llm_private.budget_scopes
   for each row execute function llm_private.tg_budget_scopes__guard();
 
 /*
@@ -163,6 +175,7 @@ declare
   pol record;
   v_owner uuid;
   v_scope_started timestamptz;
+  v_scope_month timestamptz;
   v_candidates text[];
   v_cand text;
   v_idx integer;
@@ -316,7 +329,13 @@ begin
   if q.budget_scope is not null then
     insert into llm_private.budget_scopes (tenant_id, scope_key, started_at, first_request_pk)
     values (q.tenant_id, q.budget_scope, v_now, q.id) on conflict do nothing;
-    select b.started_at into v_scope_started from llm_private.budget_scopes b where b.tenant_id = q.tenant_id and b.scope_key = q.budget_scope;
+    select b.started_at, b.last_reserve_month into v_scope_started, v_scope_month
+      from llm_private.budget_scopes b where b.tenant_id = q.tenant_id and b.scope_key = q.budget_scope;
+    -- The scope's first reserve of a month notes the month (retention forgets a scope unused for the whole retention):
+    -- one write per scope and month, none on its other reserves.
+    if v_scope_month < llm_private.period_start('month', v_now) then
+      update llm_private.budget_scopes b set last_reserve_month = v_now where b.tenant_id = q.tenant_id and b.scope_key = q.budget_scope;
+    end if;
   end if;
 
   /* The model: the requested one, else along its fallback chain. */

@@ -337,7 +337,7 @@ comment on view llm.adjustments is 'Operator credits (negative) and debits (posi
  * no such meter shows the ledger of all its calls.
  */
 create view llm.budget_scopes with (security_invoker = true) as
-select b.tenant_id, b.scope_key as budget_scope, q0.endpoint::text as endpoint, b.started_at, dl.deadline_at,
+select b.tenant_id, b.scope_key as budget_scope, q0.endpoint::text as endpoint, b.started_at, b.last_reserve_month, dl.deadline_at,
        coalesce(cl.used, c.calls, 0) as calls, cl.cap as calls_cap, coalesce(bm.spent, c.spent, 0) as spent_micros,
        coalesce(bm.held, c.held, 0) as held_micros, bm.cap as cap_micros,
        case when dl.deadline_at < llm_private.now() then 'deadline_passed'
@@ -345,9 +345,10 @@ select b.tenant_id, b.scope_key as budget_scope, q0.endpoint::text as endpoint, 
             else 'open' end as state
   from llm_private.budget_scopes b
   -- The first request by its key, once per scope (LIMIT 1 keeps it a lookup): joined, the planner hashed every request of
-  -- the retention (4 s of a scope listing's 11 s at 10^7 calls and 40 000 scopes; review at scale, helper 68).
-  cross join lateral (select q.endpoint, q.user_id from llm_private.requests q
-                       where q.tenant_id = b.tenant_id and q.id = b.first_request_pk limit 1) q0
+  -- the retention (4 s of a scope listing's 11 s at 10^7 calls and 40 000 scopes; review at scale, helper 68). A scope still
+  -- in use after its first request's month left the retention stays listed (endpoint NULL); it was left out.
+  left join lateral (select q.endpoint, q.user_id from llm_private.requests q
+                      where q.tenant_id = b.tenant_id and q.id = b.first_request_pk limit 1) q0 on true
   cross join lateral (select llm_private.budget_scope_deadline(b.tenant_id, q0.user_id, q0.endpoint, b.started_at) as deadline_at) dl
   left join lateral (select lu.cap, lu.spent, lu.held from llm_private.limit_usage_rows lu join llm_private.meters m on m.id = lu.meter_id
                       where lu.k_tenant = b.tenant_id and lu.k_scope = b.scope_key and lu.unit = 'micros'
@@ -360,7 +361,7 @@ select b.tenant_id, b.scope_key as budget_scope, q0.endpoint::text as endpoint, 
            sum(a.charged_micros)::bigint as spent, sum(case when a.state = 'held' then a.held_micros else 0 end)::bigint as held
       from llm_private.requests q join llm_private.attempts a on a.tenant_id = q.tenant_id and a.request_pk = q.id
      where q.tenant_id = b.tenant_id and q.budget_scope = b.scope_key and (bm.cap is null or cl.cap is null)) c on true;
-comment on view llm.budget_scopes is 'Budget scopes (investigations): calls, spend and holds as counted on the meters behind their caps (calls_cap: the scope''s calls meter; cap_micros: its micro-USD meter; the first request''s endpoint''s meters first), so another endpoint''s calls naming the same scope do not count against them; without such a meter, over all the scope''s calls and retries. deadline_at = the deadline reserve enforces now (llm_private.budget_scope_deadline: the limit applicable to the scope''s first request, user over tenant over everyone, temporary over permanent), counted from the first call.';
+comment on view llm.budget_scopes is 'Budget scopes (investigations): calls, spend and holds as counted on the meters behind their caps (calls_cap: the scope''s calls meter; cap_micros: its micro-USD meter; the first request''s endpoint''s meters first), so another endpoint''s calls naming the same scope do not count against them; without such a meter, over all the scope''s calls and retries. deadline_at = the deadline reserve enforces now (llm_private.budget_scope_deadline: the limit applicable to the scope''s first request, user over tenant over everyone, temporary over permanent), counted from the first call. last_reserve_month = the UTC month of its latest reserve: a scope not reserved in any month the ledger retention keeps is forgotten with its usage and alerts (llm_maint.forget_unused_budget_scopes), and a request naming it again starts a new one. endpoint NULL: its first request has left the retention.';
 
 create view llm.cache_stats with (security_invoker = true) as
 select a.tenant_id, (date_trunc('month', a.reserved_at at time zone 'UTC') at time zone 'UTC') as month_start, count(*)::bigint as hits,

@@ -140,8 +140,9 @@ export function alerts(db: Queryable, f: MonthFilter): Promise<AlertRow[]> {
 const scopeRow = z.object({
   tenant_id: uuid,
   budget_scope: z.string(),
-  endpoint: z.string(),
+  endpoint: z.string().nullable(), // NULL once the scope's first request has left the retention
   started_at: at,
+  last_reserve_month: at, // retention forgets a scope not reserved in any month it keeps
   deadline_at: until,
   calls: int8,
   calls_cap: int8.nullable(),
@@ -156,7 +157,8 @@ export type ScopeRow = z.output<typeof scopeRow>;
 export function budgetScopes(db: Queryable, f: MonthFilter): Promise<ScopeRow[]> {
   const [from, to] = monthRange(f.month);
   return read(db, scopeRow,
-    `select tenant_id, budget_scope, endpoint, started_at, deadline_at, calls, calls_cap, spent_micros, held_micros, cap_micros, state
+    `select tenant_id, budget_scope, endpoint, started_at, last_reserve_month, deadline_at, calls, calls_cap, spent_micros, held_micros,
+            cap_micros, state
        from llm.budget_scopes
       where started_at >= $1 and started_at < $2 and ($3::uuid is null or tenant_id = $3::uuid)
       order by started_at, tenant_id, budget_scope`,

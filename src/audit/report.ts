@@ -63,7 +63,7 @@ export function scopesTable(rows: ScopeRow[], month: Date): string {
   const table = renderTable(
     [left('tenant'), left('budget scope'), left('endpoint'), left('started at'), left('deadline at'), right('calls'),
       right('calls cap'), right('spent USD'), right('held USD'), right('cap USD'), left('state')],
-    rows.map((r) => [r.tenant_id, r.budget_scope, r.endpoint, formatTimestamp(r.started_at), formatTimestamp(r.deadline_at),
+    rows.map((r) => [r.tenant_id, r.budget_scope, r.endpoint ?? '-', formatTimestamp(r.started_at), formatTimestamp(r.deadline_at),
       r.calls.toString(), r.calls_cap === null ? '-' : r.calls_cap.toString(), formatUsd(r.spent_micros), formatUsd(r.held_micros),
       usd(r.cap_micros), r.state]),
   );

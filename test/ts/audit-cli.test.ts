@@ -246,7 +246,7 @@ describe('against a seeded v0.2 ledger (as llm_viewer)', () => {
   test('scopes: the investigation\'s calls, spend, holds and deadline', async () => {
     expect(await q.budgetScopes(auditor, { month: MARCH })).toEqual([{
       tenant_id: TENANT_A, budget_scope: 'inv-1', endpoint: 'investigation', started_at: NOW,
-      deadline_at: new Date('2026-03-15T10:31:00Z'), calls: 2n, calls_cap: 10n, spent_micros: 25_000n, held_micros: 40_000n,
+      last_reserve_month: new Date('2026-03-01T00:00:00Z'), deadline_at: new Date('2026-03-15T10:31:00Z'), calls: 2n, calls_cap: 10n, spent_micros: 25_000n, held_micros: 40_000n,
       cap_micros: 300_000n, state: 'open',
     }]);
     expect(await json(['scopes'])).toEqual(await view(`select * from llm.budget_scopes order by started_at, tenant_id, budget_scope`));
