@@ -467,26 +467,28 @@ ALTER FUNCTION llm.cancel_request(p_request_id text, p_endpoint text) OWNER TO l
 COMMENT ON FUNCTION llm.cancel_request(p_request_id text, p_endpoint text) IS 'The application cancels its own request while it is still queued (its job then ends without a call); false when it already started or does not exist.';
 
 --
--- Name: cancel_shutoff(bigint); Type: FUNCTION; Schema: llm; Owner: llm_owner
+-- Name: cancel_shutoff(bigint, text); Type: FUNCTION; Schema: llm; Owner: llm_owner
 --
 
-CREATE FUNCTION llm.cancel_shutoff(p_window_id bigint) RETURNS boolean
+CREATE FUNCTION llm.cancel_shutoff(p_window_id bigint, p_reason text) RETURNS boolean
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog'
     AS $$
 begin
-  update llm_private.shutoff_windows w set cancelled_at = llm_private.now() where w.id = p_window_id and w.cancelled_at is null;
+  perform llm_private.require_cancel_reason(p_reason);
+  update llm_private.shutoff_windows w set cancelled_at = llm_private.now(), cancel_reason = p_reason
+   where w.id = p_window_id and w.cancelled_at is null;
   return found;
 end
 $$;
 
-ALTER FUNCTION llm.cancel_shutoff(p_window_id bigint) OWNER TO llm_owner;
+ALTER FUNCTION llm.cancel_shutoff(p_window_id bigint, p_reason text) OWNER TO llm_owner;
 
 --
--- Name: FUNCTION cancel_shutoff(p_window_id bigint); Type: COMMENT; Schema: llm; Owner: llm_owner
+-- Name: FUNCTION cancel_shutoff(p_window_id bigint, p_reason text); Type: COMMENT; Schema: llm; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm.cancel_shutoff(p_window_id bigint) IS 'Operator: cancels a window (active or scheduled); false when it was already cancelled or does not exist.';
+COMMENT ON FUNCTION llm.cancel_shutoff(p_window_id bigint, p_reason text) IS 'Operator: cancels a window (active or scheduled), saying why (1..200 characters; 22023 without); shown with who and when in llm.shutoff_windows. False when it was already cancelled or does not exist.';
 
 --
 -- Name: check_reconciliation(); Type: FUNCTION; Schema: llm; Owner: llm_owner
@@ -2779,6 +2781,8 @@ CREATE TABLE llm_private.shutoff_windows (
     cancelled_at timestamp with time zone,
     cancelled_by text,
     trip_period timestamp with time zone,
+    cancel_reason text,
+    CONSTRAINT shutoff_windows_cancel_reason_check CHECK ((((cancelled_at IS NULL) = (cancel_reason IS NULL)) AND ((cancel_reason IS NULL) OR (((length(cancel_reason) >= 1) AND (length(cancel_reason) <= 200)) AND (btrim(cancel_reason) <> ''::text))))),
     CONSTRAINT shutoff_windows_check CHECK (((scope = 'global'::llm_private.limit_scope) = (tenant_id IS NULL))),
     CONSTRAINT shutoff_windows_check1 CHECK (((scope = 'user'::llm_private.limit_scope) = (user_id IS NOT NULL))),
     CONSTRAINT shutoff_windows_check2 CHECK (((starts_at < ends_at) AND (ends_at < 'infinity'::timestamp with time zone) AND ((ends_at - starts_at) <= '92 days'::interval))),
@@ -2802,6 +2806,18 @@ COMMENT ON TABLE llm_private.shutoff_windows IS 'Emergency shutoffs at global, t
 --
 
 COMMENT ON COLUMN llm_private.shutoff_windows.trip_period IS 'A tripped window''s period: the start of its limit''s period when it tripped (-infinity for a lifetime meter), set by the guard; unique with its limit and subject. NULL for manual and scheduled windows.';
+
+--
+-- Name: COLUMN shutoff_windows.cancel_reason; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.shutoff_windows.cancel_reason IS 'Why an operator cancelled the window (llm.cancel_shutoff, 1..200 characters, not blank); NULL while it is not cancelled. Windows cancelled before 2026-11-27 say ''not recorded (cancelled before 2026-11-27)''.';
+
+--
+-- Name: CONSTRAINT shutoff_windows_cancel_reason_check ON shutoff_windows; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON CONSTRAINT shutoff_windows_cancel_reason_check ON llm_private.shutoff_windows IS 'A cancelled window has a reason (1..200 characters, not blank); a window not cancelled has none.';
 
 --
 -- Name: active_shutoff(uuid, uuid, timestamp with time zone); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
@@ -4253,6 +4269,32 @@ ALTER FUNCTION llm_private.request_used_micros(p_tenant_id uuid, p_request_pk bi
 --
 
 COMMENT ON FUNCTION llm_private.request_used_micros(p_tenant_id uuid, p_request_pk bigint) IS 'What a request has used: the charges of its attempts plus the holds of those still live.';
+
+--
+-- Name: require_cancel_reason(text); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.require_cancel_reason(p_reason text) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog'
+    AS $$
+begin
+  if p_reason is null or btrim(p_reason) = '' or length(p_reason) > 200 then
+    raise exception using errcode = '22023', message = 'a shutoff window is cancelled with a reason',
+      detail = format('reason: %s', coalesce(length(p_reason) || ' characters', 'none')),
+      hint = 'Say why in 1..200 characters: llm.cancel_shutoff(window_id, reason).';
+  end if;
+  return p_reason;
+end
+$$;
+
+ALTER FUNCTION llm_private.require_cancel_reason(p_reason text) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION require_cancel_reason(p_reason text); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.require_cancel_reason(p_reason text) IS 'Returns a cancel''s reason, raising 22023 when it is missing, blank or longer than 200 characters.';
 
 --
 -- Name: require_embedding(real[]); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
@@ -6120,6 +6162,7 @@ begin
     new.created_by := current_user;
     new.cancelled_at := null;
     new.cancelled_by := null;
+    new.cancel_reason := null;
     return new;
   end if;
   if old.cancelled_at is not null or new.cancelled_at is null
@@ -6130,6 +6173,9 @@ begin
     raise exception using errcode = 'LG002', message = 'a shutoff window changes only by being cancelled, once',
       detail = format('window %s', old.id);
   end if;
+  -- The reason is the canceller's own words (the one thing a cancel writes), checked here for a plain UPDATE too; when and
+  -- who are stamped, whatever the UPDATE said.
+  new.cancel_reason := llm_private.require_cancel_reason(new.cancel_reason);
   new.cancelled_at := llm_private.now();
   new.cancelled_by := current_user;
   return new;
@@ -6142,7 +6188,7 @@ ALTER FUNCTION llm_private.tg_shutoff_windows__guard() OWNER TO llm_owner;
 -- Name: FUNCTION tg_shutoff_windows__guard(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm_private.tg_shutoff_windows__guard() IS 'Windows: a tripped one only when its limit trips shutoffs, was applied to its subject this period (else LG005), and the subject''s spend this period has reached the cap (checked from usage, whoever inserts; below it, skipped), once per period (a second is skipped; trip_period, derived here, is unique with the limit and subject); manual ones start now; afterwards a window can only be cancelled, once (stamped with who and when).';
+COMMENT ON FUNCTION llm_private.tg_shutoff_windows__guard() IS 'Windows: a tripped one only when its limit trips shutoffs, was applied to its subject this period (else LG005), and the subject''s spend this period has reached the cap (checked from usage, whoever inserts; below it, skipped), once per period (a second is skipped; trip_period, derived here, is unique with the limit and subject); manual ones start now; afterwards a window can only be cancelled, once, with a reason (22023 without one; stamped with who and when).';
 
 --
 -- Name: tg_usage__guard(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
@@ -8449,6 +8495,7 @@ CREATE VIEW llm.shutoff_windows WITH (security_invoker='true') AS
     w.created_at,
     w.cancelled_at,
     w.cancelled_by,
+    w.cancel_reason,
     ((w.cancelled_at IS NULL) AND (w.starts_at <= llm_private.now()) AND (w.ends_at > llm_private.now())) AS active,
     ((w.cancelled_at IS NULL) AND (w.starts_at > llm_private.now())) AS upcoming
    FROM llm_private.shutoff_windows w;
@@ -8459,7 +8506,7 @@ ALTER TABLE llm.shutoff_windows OWNER TO llm_owner;
 -- Name: VIEW shutoff_windows; Type: COMMENT; Schema: llm; Owner: llm_owner
 --
 
-COMMENT ON VIEW llm.shutoff_windows IS 'Shutoff windows (manual, scheduled, tripped) with whether they are active now or upcoming.';
+COMMENT ON VIEW llm.shutoff_windows IS 'Shutoff windows (manual, scheduled, tripped) with whether they are active now or upcoming; a cancelled one with when, by whom and why (cancel_reason).';
 
 --
 -- Name: adjustments_default; Type: TABLE; Schema: llm_private; Owner: llm_owner
@@ -11043,11 +11090,11 @@ REVOKE ALL ON FUNCTION llm.cancel_request(p_request_id text, p_endpoint text) FR
 GRANT ALL ON FUNCTION llm.cancel_request(p_request_id text, p_endpoint text) TO llm_app;
 
 --
--- Name: FUNCTION cancel_shutoff(p_window_id bigint); Type: ACL; Schema: llm; Owner: llm_owner
+-- Name: FUNCTION cancel_shutoff(p_window_id bigint, p_reason text); Type: ACL; Schema: llm; Owner: llm_owner
 --
 
-REVOKE ALL ON FUNCTION llm.cancel_shutoff(p_window_id bigint) FROM PUBLIC;
-GRANT ALL ON FUNCTION llm.cancel_shutoff(p_window_id bigint) TO llm_operator;
+REVOKE ALL ON FUNCTION llm.cancel_shutoff(p_window_id bigint, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm.cancel_shutoff(p_window_id bigint, p_reason text) TO llm_operator;
 
 --
 -- Name: FUNCTION check_reconciliation(); Type: ACL; Schema: llm; Owner: llm_owner
@@ -11887,6 +11934,12 @@ GRANT UPDATE(cancelled_at) ON TABLE llm_private.shutoff_windows TO llm_operator;
 GRANT UPDATE(cancelled_by) ON TABLE llm_private.shutoff_windows TO llm_operator;
 
 --
+-- Name: COLUMN shutoff_windows.cancel_reason; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT UPDATE(cancel_reason) ON TABLE llm_private.shutoff_windows TO llm_operator;
+
+--
 -- Name: FUNCTION active_shutoff(p_tenant_id uuid, p_user_id uuid, p_at timestamp with time zone); Type: ACL; Schema: llm_private; Owner: llm_owner
 --
 
@@ -12350,6 +12403,13 @@ REVOKE ALL ON FUNCTION llm_private.request_used_micros(p_tenant_id uuid, p_reque
 GRANT ALL ON FUNCTION llm_private.request_used_micros(p_tenant_id uuid, p_request_pk bigint) TO llm_money;
 GRANT ALL ON FUNCTION llm_private.request_used_micros(p_tenant_id uuid, p_request_pk bigint) TO llm_operator;
 GRANT ALL ON FUNCTION llm_private.request_used_micros(p_tenant_id uuid, p_request_pk bigint) TO llm_auditor;
+
+--
+-- Name: FUNCTION require_cancel_reason(p_reason text); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.require_cancel_reason(p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.require_cancel_reason(p_reason text) TO llm_operator;
 
 --
 -- Name: FUNCTION require_embedding(p_embedding real[]); Type: ACL; Schema: llm_private; Owner: llm_owner

@@ -304,11 +304,11 @@ grant execute on function llm.watched_open_holds(uuid, integer) to llm_auditor, 
 
 create view llm.shutoff_windows with (security_invoker = true) as
 select w.id, w.scope::text as scope, w.tenant_id, w.user_id, w.kind::text as kind, w.starts_at, w.ends_at, w.reason, w.limit_id,
-       w.created_by, w.created_at, w.cancelled_at, w.cancelled_by,
+       w.created_by, w.created_at, w.cancelled_at, w.cancelled_by, w.cancel_reason,
        (w.cancelled_at is null and w.starts_at <= llm_private.now() and w.ends_at > llm_private.now()) as active,
        (w.cancelled_at is null and w.starts_at > llm_private.now()) as upcoming
   from llm_private.shutoff_windows w;
-comment on view llm.shutoff_windows is 'Shutoff windows (manual, scheduled, tripped) with whether they are active now or upcoming.';
+comment on view llm.shutoff_windows is 'Shutoff windows (manual, scheduled, tripped) with whether they are active now or upcoming; a cancelled one with when, by whom and why (cancel_reason).';
 
 create view llm.breaker_state with (security_invoker = true) as
 select b.provider, b.model, b.provider || ':' || b.model as model_ref, b.state, b.consecutive_failures, b.open_until, b.probe_started_at,
