@@ -467,26 +467,28 @@ ALTER FUNCTION llm.cancel_request(p_request_id text, p_endpoint text) OWNER TO l
 COMMENT ON FUNCTION llm.cancel_request(p_request_id text, p_endpoint text) IS 'The application cancels its own request while it is still queued (its job then ends without a call); false when it already started or does not exist.';
 
 --
--- Name: cancel_shutoff(bigint); Type: FUNCTION; Schema: llm; Owner: llm_owner
+-- Name: cancel_shutoff(bigint, text); Type: FUNCTION; Schema: llm; Owner: llm_owner
 --
 
-CREATE FUNCTION llm.cancel_shutoff(p_window_id bigint) RETURNS boolean
+CREATE FUNCTION llm.cancel_shutoff(p_window_id bigint, p_reason text) RETURNS boolean
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog'
     AS $$
 begin
-  update llm_private.shutoff_windows w set cancelled_at = llm_private.now() where w.id = p_window_id and w.cancelled_at is null;
+  perform llm_private.require_cancel_reason(p_reason);
+  update llm_private.shutoff_windows w set cancelled_at = llm_private.now(), cancel_reason = p_reason
+   where w.id = p_window_id and w.cancelled_at is null;
   return found;
 end
 $$;
 
-ALTER FUNCTION llm.cancel_shutoff(p_window_id bigint) OWNER TO llm_owner;
+ALTER FUNCTION llm.cancel_shutoff(p_window_id bigint, p_reason text) OWNER TO llm_owner;
 
 --
--- Name: FUNCTION cancel_shutoff(p_window_id bigint); Type: COMMENT; Schema: llm; Owner: llm_owner
+-- Name: FUNCTION cancel_shutoff(p_window_id bigint, p_reason text); Type: COMMENT; Schema: llm; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm.cancel_shutoff(p_window_id bigint) IS 'Operator: cancels a window (active or scheduled); false when it was already cancelled or does not exist.';
+COMMENT ON FUNCTION llm.cancel_shutoff(p_window_id bigint, p_reason text) IS 'Operator: cancels a window (active or scheduled), saying why (1..200 characters; 22023 without); shown with who and when in llm.shutoff_windows. False when it was already cancelled or does not exist.';
 
 --
 -- Name: check_reconciliation(); Type: FUNCTION; Schema: llm; Owner: llm_owner
@@ -1187,13 +1189,14 @@ COMMENT ON FUNCTION llm.purge_cache(p_tenant_id uuid, p_endpoint text, p_source_
 -- Name: purge_expired(integer); Type: FUNCTION; Schema: llm; Owner: llm_owner
 --
 
-CREATE FUNCTION llm.purge_expired(p_limit integer DEFAULT 10000) RETURNS TABLE(traces bigint, outputs bigint, cache_entries bigint, claim_keys bigint)
+CREATE FUNCTION llm.purge_expired(p_limit integer DEFAULT 10000) RETURNS TABLE(traces bigint, outputs bigint, cache_entries bigint, claim_keys bigint, breaker_transitions bigint)
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog'
     AS $$
 declare
-  t bigint; o bigint; c bigint; k bigint;
+  t bigint; o bigint; c bigint; k bigint; b bigint;
   v_now timestamptz := llm_private.now();
+  v_kept_from timestamptz := llm_private.ledger_kept_from();
 begin
   perform llm_private.require_range('p_limit', p_limit, 1, 1000000);
   delete from llm_private.reasoning_traces x where x.ctid = any (array(
@@ -1210,7 +1213,11 @@ begin
   delete from llm_private.claim_mutexes x where x.ctid = any (array(
     select y.ctid from llm_private.claim_mutexes y limit p_limit for update skip locked));
   get diagnostics k = row_count;
-  return query select t, o, c, k;
+  -- The breaker's history is kept as long as the ledger whose refusals it explains (its guard refuses younger rows).
+  delete from llm_private.breaker_transitions x where x.id = any (array(
+    select y.id from llm_private.breaker_transitions y where y.changed_at < v_kept_from order by y.changed_at limit p_limit));
+  get diagnostics b = row_count;
+  return query select t, o, c, k, b;
 end
 $$;
 
@@ -1220,7 +1227,7 @@ ALTER FUNCTION llm.purge_expired(p_limit integer) OWNER TO llm_owner;
 -- Name: FUNCTION purge_expired(p_limit integer); Type: COMMENT; Schema: llm; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm.purge_expired(p_limit integer) IS 'Operator (cron, hourly): deletes reasoning traces, final outputs and cache entries past their retention, and the claim key rows left committed (llm_private.claim_mutexes). The ledger is never purged row by row: whole months are dropped (llm_maint.drop_expired_partitions).';
+COMMENT ON FUNCTION llm.purge_expired(p_limit integer) IS 'Operator (cron, hourly): deletes reasoning traces, final outputs and cache entries past their retention, the claim key rows left committed (llm_private.claim_mutexes), and breaker transitions older than the ledger''s retention (settings.ledger_retention_months, whole UTC months). At most p_limit of each. The ledger is never purged row by row: whole months are dropped (llm_maint.drop_expired_partitions).';
 
 --
 -- Name: release_call(bigint, integer, text, text); Type: FUNCTION; Schema: llm; Owner: llm_owner
@@ -1448,7 +1455,7 @@ ALTER FUNCTION llm.reset_breaker(p_provider text, p_model text) OWNER TO llm_own
 -- Name: FUNCTION reset_breaker(p_provider text, p_model text); Type: COMMENT; Schema: llm; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm.reset_breaker(p_provider text, p_model text) IS 'Operator: closes a provider+model breaker by hand. False when it has no row.';
+COMMENT ON FUNCTION llm.reset_breaker(p_provider text, p_model text) IS 'Operator: closes a provider+model breaker by hand. False when it has no row. A breaker that was not closed records the change (llm.breaker_transitions: by_hand, changed_by).';
 
 --
 -- Name: schedule_shutoff(text, uuid, uuid, timestamp with time zone, timestamp with time zone, text); Type: FUNCTION; Schema: llm; Owner: llm_owner
@@ -2858,6 +2865,8 @@ CREATE TABLE llm_private.shutoff_windows (
     cancelled_at timestamp with time zone,
     cancelled_by text,
     trip_period timestamp with time zone,
+    cancel_reason text,
+    CONSTRAINT shutoff_windows_cancel_reason_check CHECK ((((cancelled_at IS NULL) = (cancel_reason IS NULL)) AND ((cancel_reason IS NULL) OR (((length(cancel_reason) >= 1) AND (length(cancel_reason) <= 200)) AND (btrim(cancel_reason) <> ''::text))))),
     CONSTRAINT shutoff_windows_check CHECK (((scope = 'global'::llm_private.limit_scope) = (tenant_id IS NULL))),
     CONSTRAINT shutoff_windows_check1 CHECK (((scope = 'user'::llm_private.limit_scope) = (user_id IS NOT NULL))),
     CONSTRAINT shutoff_windows_check2 CHECK (((starts_at < ends_at) AND (ends_at < 'infinity'::timestamp with time zone) AND ((ends_at - starts_at) <= '92 days'::interval))),
@@ -2881,6 +2890,18 @@ COMMENT ON TABLE llm_private.shutoff_windows IS 'Emergency shutoffs at global, t
 --
 
 COMMENT ON COLUMN llm_private.shutoff_windows.trip_period IS 'A tripped window''s period: the start of its limit''s period when it tripped (-infinity for a lifetime meter), set by the guard; unique with its limit and subject. NULL for manual and scheduled windows.';
+
+--
+-- Name: COLUMN shutoff_windows.cancel_reason; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.shutoff_windows.cancel_reason IS 'Why an operator cancelled the window (llm.cancel_shutoff, 1..200 characters, not blank); NULL while it is not cancelled. Windows cancelled before 2026-11-27 say ''not recorded (cancelled before 2026-11-27)''.';
+
+--
+-- Name: CONSTRAINT shutoff_windows_cancel_reason_check ON shutoff_windows; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON CONSTRAINT shutoff_windows_cancel_reason_check ON llm_private.shutoff_windows IS 'A cancelled window has a reason (1..200 characters, not blank); a window not cancelled has none.';
 
 --
 -- Name: active_shutoff(uuid, uuid, timestamp with time zone); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
@@ -3774,6 +3795,25 @@ ALTER FUNCTION llm_private.is_asked_model(p_asked text, p_answered text) OWNER T
 COMMENT ON FUNCTION llm_private.is_asked_model(p_asked text, p_answered text) IS 'Whether an answer''s model name is the asked model''s own, case aside: the name, with or without :latest or -latest, or a dated snapshot (name-2024-08-06, name-0613, name-20241022; name-latest as name-<date>); the bare name of an asked org/name; never a name under another organisation prefix.';
 
 --
+-- Name: ledger_kept_from(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.ledger_kept_from() RETURNS timestamp with time zone
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog'
+    AS $$
+  select llm_private.month_start(llm_private.month_index(llm_private.now()) - s.ledger_retention_months + 1) from llm_private.settings s
+$$;
+
+ALTER FUNCTION llm_private.ledger_kept_from() OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION ledger_kept_from(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.ledger_kept_from() IS 'The start (UTC) of the oldest month the ledger keeps (settings.ledger_retention_months, this month included): what is older is dropped (ledger partitions) or purged (breaker transitions).';
+
+--
 -- Name: limit_in_effect(smallint, uuid, uuid, timestamp with time zone); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
 --
 
@@ -4332,6 +4372,32 @@ ALTER FUNCTION llm_private.request_used_micros(p_tenant_id uuid, p_request_pk bi
 --
 
 COMMENT ON FUNCTION llm_private.request_used_micros(p_tenant_id uuid, p_request_pk bigint) IS 'What a request has used: the charges of its attempts plus the holds of those still live.';
+
+--
+-- Name: require_cancel_reason(text); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.require_cancel_reason(p_reason text) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog'
+    AS $$
+begin
+  if p_reason is null or btrim(p_reason) = '' or length(p_reason) > 200 then
+    raise exception using errcode = '22023', message = 'a shutoff window is cancelled with a reason',
+      detail = format('reason: %s', coalesce(length(p_reason) || ' characters', 'none')),
+      hint = 'Say why in 1..200 characters: llm.cancel_shutoff(window_id, reason).';
+  end if;
+  return p_reason;
+end
+$$;
+
+ALTER FUNCTION llm_private.require_cancel_reason(p_reason text) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION require_cancel_reason(p_reason text); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.require_cancel_reason(p_reason text) IS 'Returns a cancel''s reason, raising 22023 when it is missing, blank or longer than 200 characters.';
 
 --
 -- Name: require_embedding(real[]); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
@@ -5634,6 +5700,40 @@ ALTER FUNCTION llm_private.tg_attempts__transition() OWNER TO llm_owner;
 COMMENT ON FUNCTION llm_private.tg_attempts__transition() IS 'BEFORE UPDATE on attempts: allows only legal transitions, keeps the decision and hold immutable, derives cost, charge, flags and distillation eligibility from the facts, records the breaker outcome and moves usage (held -> spent) on the attempt''s footprint.';
 
 --
+-- Name: tg_breaker_transitions__guard(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.tg_breaker_transitions__guard() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog'
+    AS $$
+begin
+  if tg_op = 'INSERT' then
+    if pg_trigger_depth() < 2 then
+      raise exception using errcode = 'LG005', message = 'a breaker transition is recorded only by the breaker''s change of state',
+        hint = 'The breaker moves with llm.reserve_call and llm.settle_call, or an operator''s llm.reset_breaker; each change records itself.';
+    end if;
+    new.changed_at := llm_private.now();
+    new.changed_by := current_user;
+    return new;
+  elsif tg_op = 'DELETE' and old.changed_at < llm_private.ledger_kept_from() then
+    return old;
+  end if;
+  raise exception using errcode = 'LG006', message = 'breaker transitions are never changed, nor deleted within the ledger''s retention',
+    detail = format('%s of transition %s', tg_op, old.id),
+    hint = 'llm.purge_expired deletes those older than settings.ledger_retention_months.';
+end
+$$;
+
+ALTER FUNCTION llm_private.tg_breaker_transitions__guard() OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION tg_breaker_transitions__guard(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.tg_breaker_transitions__guard() IS 'Breaker transitions: inserted only by provider_breakers'' trigger (depth >= 2, else LG005), stamped with the time and the role; never updated; deleted only once older than the ledger''s retention (else LG006).';
+
+--
 -- Name: tg_budget_scopes__guard(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
 --
 
@@ -5941,6 +6041,44 @@ ALTER FUNCTION llm_private.tg_provider_breakers__guard() OWNER TO llm_owner;
 COMMENT ON FUNCTION llm_private.tg_provider_breakers__guard() IS 'The shared breaker: the money role may write it only from the ledger''s triggers (a settle''s outcome, a reserve''s probe).';
 
 --
+-- Name: tg_provider_breakers__record_transition(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.tg_provider_breakers__record_transition() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog'
+    AS $$
+declare
+  v_from text := case when tg_op = 'INSERT' then 'closed' else old.state end;   -- no row is a closed breaker
+  v_by_hand boolean := pg_trigger_depth() < 2;
+begin
+  insert into llm_private.breaker_transitions (provider, model, from_state, to_state, cause, consecutive_failures, open_until,
+    streak_tenant_id, streak_tenants_many, call_tenant_id)
+  values (new.provider, new.model, v_from, new.state,
+          case when v_by_hand then 'by_hand'
+               when new.state = 'half_open' then 'probe_claimed'
+               when v_from = 'closed' and new.state = 'open' then 'failures'
+               when v_from = 'half_open' and new.state = 'closed' then
+                 case when new.consecutive_failures = 0 then 'probe_ok' else 'probe_failed_same_tenant' end
+               when v_from = 'half_open' and new.state = 'open' then
+                 case when new.open_until > llm_private.now() then 'probe_failed' else 'probe_given_back' end
+               else 'other' end,
+          new.consecutive_failures, case when new.state = 'open' then new.open_until end,
+          case when tg_op = 'UPDATE' then old.streak_tenant_id end, tg_op = 'UPDATE' and old.streak_tenants_many,
+          case when not v_by_hand then llm_private.current_tenant_id() end);
+  return null;
+end
+$$;
+
+ALTER FUNCTION llm_private.tg_provider_breakers__record_transition() OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION tg_provider_breakers__record_transition(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.tg_provider_breakers__record_transition() IS 'Records a breaker''s change of state in llm_private.breaker_transitions (from, to, why, the streak before it, the tenant whose call made it; by hand at trigger depth 1).';
+
+--
 -- Name: tg_reconciliation_checks__derive(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
 --
 
@@ -6216,6 +6354,7 @@ begin
     new.created_by := current_user;
     new.cancelled_at := null;
     new.cancelled_by := null;
+    new.cancel_reason := null;
     return new;
   end if;
   if old.cancelled_at is not null or new.cancelled_at is null
@@ -6226,6 +6365,9 @@ begin
     raise exception using errcode = 'LG002', message = 'a shutoff window changes only by being cancelled, once',
       detail = format('window %s', old.id);
   end if;
+  -- The reason is the canceller's own words (the one thing a cancel writes), checked here for a plain UPDATE too; when and
+  -- who are stamped, whatever the UPDATE said.
+  new.cancel_reason := llm_private.require_cancel_reason(new.cancel_reason);
   new.cancelled_at := llm_private.now();
   new.cancelled_by := current_user;
   return new;
@@ -6238,7 +6380,7 @@ ALTER FUNCTION llm_private.tg_shutoff_windows__guard() OWNER TO llm_owner;
 -- Name: FUNCTION tg_shutoff_windows__guard(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm_private.tg_shutoff_windows__guard() IS 'Windows: a tripped one only when its limit trips shutoffs, was applied to its subject this period (else LG005), and the subject''s spend this period has reached the cap (checked from usage, whoever inserts; below it, skipped), once per period (a second is skipped; trip_period, derived here, is unique with the limit and subject); manual ones start now; afterwards a window can only be cancelled, once (stamped with who and when).';
+COMMENT ON FUNCTION llm_private.tg_shutoff_windows__guard() IS 'Windows: a tripped one only when its limit trips shutoffs, was applied to its subject this period (else LG005), and the subject''s spend this period has reached the cap (checked from usage, whoever inserts; below it, skipped), once per period (a second is skipped; trip_period, derived here, is unique with the limit and subject); manual ones start now; afterwards a window can only be cancelled, once, with a reason (22023 without one; stamped with who and when).';
 
 --
 -- Name: tg_usage__guard(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
@@ -7149,6 +7291,119 @@ ALTER TABLE llm.breaker_state OWNER TO llm_owner;
 --
 
 COMMENT ON VIEW llm.breaker_state IS 'The shared circuit breaker of each provider+model.';
+
+--
+-- Name: breaker_transitions; Type: TABLE; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TABLE llm_private.breaker_transitions (
+    id bigint NOT NULL,
+    provider text NOT NULL,
+    model text NOT NULL,
+    from_state text NOT NULL,
+    to_state text NOT NULL,
+    cause text NOT NULL,
+    changed_at timestamp with time zone NOT NULL,
+    consecutive_failures integer NOT NULL,
+    open_until timestamp with time zone,
+    streak_tenant_id uuid,
+    streak_tenants_many boolean NOT NULL,
+    call_tenant_id uuid,
+    changed_by text NOT NULL,
+    CONSTRAINT breaker_transitions_cause_check CHECK ((cause = ANY (ARRAY['failures'::text, 'probe_claimed'::text, 'probe_ok'::text, 'probe_failed'::text, 'probe_failed_same_tenant'::text, 'probe_given_back'::text, 'by_hand'::text, 'other'::text]))),
+    CONSTRAINT breaker_transitions_check CHECK ((from_state <> to_state)),
+    CONSTRAINT breaker_transitions_check1 CHECK (((to_state = 'open'::text) = (open_until IS NOT NULL))),
+    CONSTRAINT breaker_transitions_consecutive_failures_check CHECK (((consecutive_failures >= 0) AND (consecutive_failures <= 1000000))),
+    CONSTRAINT breaker_transitions_from_state_check CHECK ((from_state = ANY (ARRAY['closed'::text, 'open'::text, 'half_open'::text]))),
+    CONSTRAINT breaker_transitions_to_state_check CHECK ((to_state = ANY (ARRAY['closed'::text, 'open'::text, 'half_open'::text])))
+);
+
+ALTER TABLE ONLY llm_private.breaker_transitions FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE llm_private.breaker_transitions OWNER TO llm_owner;
+
+--
+-- Name: TABLE breaker_transitions; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON TABLE llm_private.breaker_transitions IS 'Append-only history of the shared circuit breakers: one row per change of a provider+model breaker''s state, written by provider_breakers'' trigger in the same transaction (never on a healthy call). Kept as long as the ledger (settings.ledger_retention_months), purged by llm.purge_expired. Read through llm.breaker_transitions.';
+
+--
+-- Name: COLUMN breaker_transitions.cause; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.breaker_transitions.cause IS 'Why the state changed: failures (closed -> open: the streak reached the threshold), probe_claimed (-> half_open: a reserve claimed the probe), probe_ok (half_open -> closed), probe_failed (half_open -> open, for another cooldown), probe_failed_same_tenant (half_open -> closed: the tenant whose probe failed last failed again; a new streak), probe_given_back (half_open -> open with the cooldown over: the probe''s call made no call or ended without the provider''s word), by_hand (an operator: llm.reset_breaker or a plain UPDATE or INSERT), other (a change the breaker''s functions do not make).';
+
+--
+-- Name: COLUMN breaker_transitions.changed_at; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.breaker_transitions.changed_at IS 'When the state changed (llm_private.now(), set by the guard).';
+
+--
+-- Name: COLUMN breaker_transitions.consecutive_failures; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.breaker_transitions.consecutive_failures IS 'The breaker''s consecutive failures after the change (0 after a success or a reset).';
+
+--
+-- Name: COLUMN breaker_transitions.open_until; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.breaker_transitions.open_until IS 'The end of the cooldown when the change opened the breaker; NULL otherwise.';
+
+--
+-- Name: COLUMN breaker_transitions.streak_tenant_id; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.breaker_transitions.streak_tenant_id IS 'The breaker''s streak before the change: for closed -> open, the tenant of the streak''s first failure; for a probe''s outcome, the tenant whose probe failed last before (NULL: opened by a streak of two tenants or more, or no streak).';
+
+--
+-- Name: COLUMN breaker_transitions.streak_tenants_many; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.breaker_transitions.streak_tenants_many IS 'Whether a second tenant had failed in that streak before the change.';
+
+--
+-- Name: COLUMN breaker_transitions.call_tenant_id; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.breaker_transitions.call_tenant_id IS 'The tenant whose call made the change (the failure that reached the threshold, the reserve that claimed the probe, the probe''s outcome); NULL for a change by hand.';
+
+--
+-- Name: COLUMN breaker_transitions.changed_by; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.breaker_transitions.changed_by IS 'The role that made the change (current_user: llm_money for a call, llm_operator by hand), set by the guard.';
+
+--
+-- Name: breaker_transitions; Type: VIEW; Schema: llm; Owner: llm_owner
+--
+
+CREATE VIEW llm.breaker_transitions WITH (security_invoker='true') AS
+ SELECT t.id,
+    t.provider,
+    t.model,
+    ((t.provider || ':'::text) || t.model) AS model_ref,
+    t.from_state,
+    t.to_state,
+    t.cause,
+    t.changed_at,
+    t.consecutive_failures,
+    t.open_until,
+    t.streak_tenant_id,
+    t.streak_tenants_many,
+    t.call_tenant_id,
+    t.changed_by
+   FROM llm_private.breaker_transitions t;
+
+ALTER TABLE llm.breaker_transitions OWNER TO llm_owner;
+
+--
+-- Name: VIEW breaker_transitions; Type: COMMENT; Schema: llm; Owner: llm_owner
+--
+
+COMMENT ON VIEW llm.breaker_transitions IS 'Every change of state of the shared circuit breakers: from_state -> to_state at changed_at, and why (cause: failures, probe_claimed, probe_ok, probe_failed, probe_failed_same_tenant, probe_given_back, by_hand, other). consecutive_failures and open_until are the breaker''s after the change; streak_tenant_id and streak_tenants_many its streak before it (for closed -> open, the tenant of the streak''s first failure, and whether a second tenant had failed); call_tenant_id the tenant whose call made the change (NULL by hand); changed_by the role (llm_operator for llm.reset_breaker). A healthy call writes none. Why a call was refused or fell back with breaker_open: the last row of its model_ref before the call''s reserved_at. Kept as long as the ledger (llm.purge_expired).';
 
 --
 -- Name: budget_scopes; Type: TABLE; Schema: llm_private; Owner: llm_owner
@@ -8553,6 +8808,7 @@ CREATE VIEW llm.shutoff_windows WITH (security_invoker='true') AS
     w.created_at,
     w.cancelled_at,
     w.cancelled_by,
+    w.cancel_reason,
     ((w.cancelled_at IS NULL) AND (w.starts_at <= llm_private.now()) AND (w.ends_at > llm_private.now())) AS active,
     ((w.cancelled_at IS NULL) AND (w.starts_at > llm_private.now())) AS upcoming
    FROM llm_private.shutoff_windows w;
@@ -8563,7 +8819,7 @@ ALTER TABLE llm.shutoff_windows OWNER TO llm_owner;
 -- Name: VIEW shutoff_windows; Type: COMMENT; Schema: llm; Owner: llm_owner
 --
 
-COMMENT ON VIEW llm.shutoff_windows IS 'Shutoff windows (manual, scheduled, tripped) with whether they are active now or upcoming.';
+COMMENT ON VIEW llm.shutoff_windows IS 'Shutoff windows (manual, scheduled, tripped) with whether they are active now or upcoming; a cancelled one with when, by whom and why (cancel_reason).';
 
 --
 -- Name: adjustments_default; Type: TABLE; Schema: llm_private; Owner: llm_owner
@@ -8694,6 +8950,19 @@ ALTER TABLE llm_private.attempts_default OWNER TO llm_owner;
 --
 
 COMMENT ON TABLE llm_private.attempts_default IS 'Default partition of llm_private.attempts: rows outside the created months (lifetime usage, frozen test clocks).';
+
+--
+-- Name: breaker_transitions_id_seq; Type: SEQUENCE; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE llm_private.breaker_transitions ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME llm_private.breaker_transitions_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
 
 --
 -- Name: cache_fills; Type: TABLE; Schema: llm_private; Owner: llm_owner
@@ -9325,6 +9594,13 @@ ALTER TABLE ONLY llm_private.attempts_default
     ADD CONSTRAINT attempts_default_pkey PRIMARY KEY (tenant_id, request_pk, attempt_no);
 
 --
+-- Name: breaker_transitions breaker_transitions_pkey; Type: CONSTRAINT; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE ONLY llm_private.breaker_transitions
+    ADD CONSTRAINT breaker_transitions_pkey PRIMARY KEY (id);
+
+--
 -- Name: budget_scopes budget_scopes_pkey; Type: CONSTRAINT; Schema: llm_private; Owner: llm_owner
 --
 
@@ -9563,6 +9839,18 @@ COMMENT ON INDEX llm_private.attempts_reserved_brin IS 'Block ranges of reserved
 --
 
 CREATE INDEX attempts_default_reserved_at_timezone_timezone1_idx ON llm_private.attempts_default USING brin (reserved_at, ((date_trunc('month'::text, (reserved_at AT TIME ZONE 'UTC'::text)) AT TIME ZONE 'UTC'::text)), ((date_trunc('hour'::text, (reserved_at AT TIME ZONE 'UTC'::text)) AT TIME ZONE 'UTC'::text))) WITH (autosummarize='on');
+
+--
+-- Name: breaker_transitions_changed_at_idx; Type: INDEX; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE INDEX breaker_transitions_changed_at_idx ON llm_private.breaker_transitions USING btree (changed_at);
+
+--
+-- Name: breaker_transitions_model_idx; Type: INDEX; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE INDEX breaker_transitions_model_idx ON llm_private.breaker_transitions USING btree (provider, model, changed_at);
 
 --
 -- Name: budget_scopes_last_reserve_idx; Type: INDEX; Schema: llm_private; Owner: llm_owner
@@ -9865,6 +10153,12 @@ CREATE TRIGGER _100_derive BEFORE INSERT OR UPDATE ON llm_private.request_inputs
 CREATE TRIGGER _100_guard BEFORE INSERT ON llm_private.alerts FOR EACH ROW EXECUTE FUNCTION llm_private.tg_alerts__guard();
 
 --
+-- Name: breaker_transitions _100_guard; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TRIGGER _100_guard BEFORE INSERT OR DELETE OR UPDATE ON llm_private.breaker_transitions FOR EACH ROW EXECUTE FUNCTION llm_private.tg_breaker_transitions__guard();
+
+--
 -- Name: budget_scopes _100_guard; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
 --
 
@@ -9925,6 +10219,12 @@ CREATE TRIGGER _100_no_delete BEFORE DELETE ON llm_private.usage FOR EACH ROW EX
 CREATE TRIGGER _100_no_truncate BEFORE TRUNCATE ON llm_private.attempts FOR EACH STATEMENT EXECUTE FUNCTION llm_private.tg_ledger__no_delete();
 
 --
+-- Name: breaker_transitions _100_no_truncate; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TRIGGER _100_no_truncate BEFORE TRUNCATE ON llm_private.breaker_transitions FOR EACH STATEMENT EXECUTE FUNCTION llm_private.tg_ledger__no_delete();
+
+--
 -- Name: requests _100_no_truncate; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
 --
 
@@ -9971,6 +10271,18 @@ CREATE TRIGGER _200_after_reserve AFTER INSERT ON llm_private.attempts FOR EACH 
 --
 
 CREATE TRIGGER _200_after_transition AFTER UPDATE ON llm_private.attempts FOR EACH ROW WHEN ((((new.state = 'settled'::llm_private.attempt_state) AND (new.purpose = 'chat'::llm_private.purpose) AND (new.provider_status = 'ok'::llm_private.provider_status)) OR ((old.state = 'held'::llm_private.attempt_state) AND new.fills_cache))) EXECUTE FUNCTION llm_private.tg_attempts__after_transition();
+
+--
+-- Name: provider_breakers _200_record_transition; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TRIGGER _200_record_transition AFTER UPDATE ON llm_private.provider_breakers FOR EACH ROW WHEN ((old.state IS DISTINCT FROM new.state)) EXECUTE FUNCTION llm_private.tg_provider_breakers__record_transition();
+
+--
+-- Name: provider_breakers _200_record_transition_born; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TRIGGER _200_record_transition_born AFTER INSERT ON llm_private.provider_breakers FOR EACH ROW WHEN ((new.state <> 'closed'::text)) EXECUTE FUNCTION llm_private.tg_provider_breakers__record_transition();
 
 --
 -- Name: endpoint_settings endpoint_settings_tenant_id_fkey; Type: FK CONSTRAINT; Schema: llm_private; Owner: llm_owner
@@ -10239,6 +10551,12 @@ CREATE POLICY auditor_select ON llm_private.usage FOR SELECT TO llm_auditor USIN
 CREATE POLICY auditor_select ON llm_private.users FOR SELECT TO llm_auditor USING (true);
 
 --
+-- Name: breaker_transitions; Type: ROW SECURITY; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE llm_private.breaker_transitions ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: budget_scopes; Type: ROW SECURITY; Schema: llm_private; Owner: llm_owner
 --
 
@@ -10413,6 +10731,12 @@ CREATE POLICY money_own ON llm_private.requests TO llm_money USING (((tenant_id 
 --
 
 CREATE POLICY money_own ON llm_private.usage TO llm_money USING (((llm_private.current_user_id() IS NOT NULL) AND ((tenant_id = '00000000-0000-0000-0000-000000000000'::uuid) OR ((tenant_id = llm_private.current_tenant_id()) AND ((user_id = '00000000-0000-0000-0000-000000000000'::uuid) OR (user_id = llm_private.current_user_id())))))) WITH CHECK (((llm_private.current_user_id() IS NOT NULL) AND ((tenant_id = '00000000-0000-0000-0000-000000000000'::uuid) OR ((tenant_id = llm_private.current_tenant_id()) AND ((user_id = '00000000-0000-0000-0000-000000000000'::uuid) OR (user_id = llm_private.current_user_id()))))));
+
+--
+-- Name: breaker_transitions money_record; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY money_record ON llm_private.breaker_transitions FOR INSERT TO llm_money WITH CHECK ((llm_private.current_user_id() IS NOT NULL));
 
 --
 -- Name: provider_breakers money_record; Type: POLICY; Schema: llm_private; Owner: llm_owner
@@ -10601,10 +10925,22 @@ CREATE POLICY operator_fail ON llm_private.requests FOR UPDATE TO llm_operator U
 CREATE POLICY operator_insert ON llm_private.model_prices FOR INSERT TO llm_operator WITH CHECK (true);
 
 --
+-- Name: breaker_transitions operator_purge; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY operator_purge ON llm_private.breaker_transitions FOR DELETE TO llm_operator USING (true);
+
+--
 -- Name: reconciliation_checks operator_read; Type: POLICY; Schema: llm_private; Owner: llm_owner
 --
 
 CREATE POLICY operator_read ON llm_private.reconciliation_checks FOR SELECT TO llm_operator USING (true);
+
+--
+-- Name: breaker_transitions operator_record; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY operator_record ON llm_private.breaker_transitions FOR INSERT TO llm_operator WITH CHECK (true);
 
 --
 -- Name: reconciliation_checks operator_record; Type: POLICY; Schema: llm_private; Owner: llm_owner
@@ -10725,6 +11061,12 @@ CREATE POLICY owner_all ON llm_private.users TO llm_owner USING (true) WITH CHEC
 --
 
 ALTER TABLE llm_private.provider_breakers ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: breaker_transitions readers_select; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY readers_select ON llm_private.breaker_transitions FOR SELECT TO llm_auditor, llm_operator, llm_viewer USING (true);
 
 --
 -- Name: reconciliation_checks readers_select; Type: POLICY; Schema: llm_private; Owner: llm_owner
@@ -11159,11 +11501,11 @@ REVOKE ALL ON FUNCTION llm.cancel_request(p_request_id text, p_endpoint text) FR
 GRANT ALL ON FUNCTION llm.cancel_request(p_request_id text, p_endpoint text) TO llm_app;
 
 --
--- Name: FUNCTION cancel_shutoff(p_window_id bigint); Type: ACL; Schema: llm; Owner: llm_owner
+-- Name: FUNCTION cancel_shutoff(p_window_id bigint, p_reason text); Type: ACL; Schema: llm; Owner: llm_owner
 --
 
-REVOKE ALL ON FUNCTION llm.cancel_shutoff(p_window_id bigint) FROM PUBLIC;
-GRANT ALL ON FUNCTION llm.cancel_shutoff(p_window_id bigint) TO llm_operator;
+REVOKE ALL ON FUNCTION llm.cancel_shutoff(p_window_id bigint, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm.cancel_shutoff(p_window_id bigint, p_reason text) TO llm_operator;
 
 --
 -- Name: FUNCTION check_reconciliation(); Type: ACL; Schema: llm; Owner: llm_owner
@@ -12009,6 +12351,12 @@ GRANT UPDATE(cancelled_at) ON TABLE llm_private.shutoff_windows TO llm_operator;
 GRANT UPDATE(cancelled_by) ON TABLE llm_private.shutoff_windows TO llm_operator;
 
 --
+-- Name: COLUMN shutoff_windows.cancel_reason; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT UPDATE(cancel_reason) ON TABLE llm_private.shutoff_windows TO llm_operator;
+
+--
 -- Name: FUNCTION active_shutoff(p_tenant_id uuid, p_user_id uuid, p_at timestamp with time zone); Type: ACL; Schema: llm_private; Owner: llm_owner
 --
 
@@ -12311,6 +12659,13 @@ REVOKE ALL ON FUNCTION llm_private.is_asked_model(p_asked text, p_answered text)
 GRANT ALL ON FUNCTION llm_private.is_asked_model(p_asked text, p_answered text) TO llm_money;
 
 --
+-- Name: FUNCTION ledger_kept_from(); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.ledger_kept_from() FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.ledger_kept_from() TO llm_operator;
+
+--
 -- Name: FUNCTION limit_in_effect(p_meter_id smallint, k_tenant uuid, k_user uuid, p_at timestamp with time zone); Type: ACL; Schema: llm_private; Owner: llm_owner
 --
 
@@ -12474,6 +12829,13 @@ GRANT ALL ON FUNCTION llm_private.request_used_micros(p_tenant_id uuid, p_reques
 GRANT ALL ON FUNCTION llm_private.request_used_micros(p_tenant_id uuid, p_request_pk bigint) TO llm_auditor;
 
 --
+-- Name: FUNCTION require_cancel_reason(p_reason text); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.require_cancel_reason(p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.require_cancel_reason(p_reason text) TO llm_operator;
+
+--
 -- Name: FUNCTION require_embedding(p_embedding real[]); Type: ACL; Schema: llm_private; Owner: llm_owner
 --
 
@@ -12632,6 +12994,12 @@ REVOKE ALL ON FUNCTION llm_private.tg_attempts__reserve() FROM PUBLIC;
 REVOKE ALL ON FUNCTION llm_private.tg_attempts__transition() FROM PUBLIC;
 
 --
+-- Name: FUNCTION tg_breaker_transitions__guard(); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.tg_breaker_transitions__guard() FROM PUBLIC;
+
+--
 -- Name: FUNCTION tg_budget_scopes__guard(); Type: ACL; Schema: llm_private; Owner: llm_owner
 --
 
@@ -12678,6 +13046,12 @@ REVOKE ALL ON FUNCTION llm_private.tg_operator_changes__not_from_worker() FROM P
 --
 
 REVOKE ALL ON FUNCTION llm_private.tg_provider_breakers__guard() FROM PUBLIC;
+
+--
+-- Name: FUNCTION tg_provider_breakers__record_transition(); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.tg_provider_breakers__record_transition() FROM PUBLIC;
 
 --
 -- Name: FUNCTION tg_reconciliation_checks__derive(); Type: ACL; Schema: llm_private; Owner: llm_owner
@@ -13003,6 +13377,92 @@ GRANT UPDATE(streak_tenants_many) ON TABLE llm_private.provider_breakers TO llm_
 GRANT SELECT ON TABLE llm.breaker_state TO llm_auditor;
 GRANT SELECT ON TABLE llm.breaker_state TO llm_viewer;
 GRANT SELECT ON TABLE llm.breaker_state TO llm_operator;
+
+--
+-- Name: TABLE breaker_transitions; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT SELECT,DELETE ON TABLE llm_private.breaker_transitions TO llm_operator;
+GRANT SELECT ON TABLE llm_private.breaker_transitions TO llm_auditor;
+GRANT SELECT ON TABLE llm_private.breaker_transitions TO llm_viewer;
+
+--
+-- Name: COLUMN breaker_transitions.provider; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT INSERT(provider) ON TABLE llm_private.breaker_transitions TO llm_money;
+GRANT INSERT(provider) ON TABLE llm_private.breaker_transitions TO llm_operator;
+
+--
+-- Name: COLUMN breaker_transitions.model; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT INSERT(model) ON TABLE llm_private.breaker_transitions TO llm_money;
+GRANT INSERT(model) ON TABLE llm_private.breaker_transitions TO llm_operator;
+
+--
+-- Name: COLUMN breaker_transitions.from_state; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT INSERT(from_state) ON TABLE llm_private.breaker_transitions TO llm_money;
+GRANT INSERT(from_state) ON TABLE llm_private.breaker_transitions TO llm_operator;
+
+--
+-- Name: COLUMN breaker_transitions.to_state; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT INSERT(to_state) ON TABLE llm_private.breaker_transitions TO llm_money;
+GRANT INSERT(to_state) ON TABLE llm_private.breaker_transitions TO llm_operator;
+
+--
+-- Name: COLUMN breaker_transitions.cause; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT INSERT(cause) ON TABLE llm_private.breaker_transitions TO llm_money;
+GRANT INSERT(cause) ON TABLE llm_private.breaker_transitions TO llm_operator;
+
+--
+-- Name: COLUMN breaker_transitions.consecutive_failures; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT INSERT(consecutive_failures) ON TABLE llm_private.breaker_transitions TO llm_money;
+GRANT INSERT(consecutive_failures) ON TABLE llm_private.breaker_transitions TO llm_operator;
+
+--
+-- Name: COLUMN breaker_transitions.open_until; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT INSERT(open_until) ON TABLE llm_private.breaker_transitions TO llm_money;
+GRANT INSERT(open_until) ON TABLE llm_private.breaker_transitions TO llm_operator;
+
+--
+-- Name: COLUMN breaker_transitions.streak_tenant_id; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT INSERT(streak_tenant_id) ON TABLE llm_private.breaker_transitions TO llm_money;
+GRANT INSERT(streak_tenant_id) ON TABLE llm_private.breaker_transitions TO llm_operator;
+
+--
+-- Name: COLUMN breaker_transitions.streak_tenants_many; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT INSERT(streak_tenants_many) ON TABLE llm_private.breaker_transitions TO llm_money;
+GRANT INSERT(streak_tenants_many) ON TABLE llm_private.breaker_transitions TO llm_operator;
+
+--
+-- Name: COLUMN breaker_transitions.call_tenant_id; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT INSERT(call_tenant_id) ON TABLE llm_private.breaker_transitions TO llm_money;
+GRANT INSERT(call_tenant_id) ON TABLE llm_private.breaker_transitions TO llm_operator;
+
+--
+-- Name: TABLE breaker_transitions; Type: ACL; Schema: llm; Owner: llm_owner
+--
+
+GRANT SELECT ON TABLE llm.breaker_transitions TO llm_auditor;
+GRANT SELECT ON TABLE llm.breaker_transitions TO llm_viewer;
+GRANT SELECT ON TABLE llm.breaker_transitions TO llm_operator;
 
 --
 -- Name: TABLE budget_scopes; Type: ACL; Schema: llm_private; Owner: llm_owner

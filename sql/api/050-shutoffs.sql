@@ -3,7 +3,7 @@
  *   manual:    an operator stops calls from now until a time (llm.trip_shutoff)
  *   scheduled: an operator stops calls between two times set in advance (llm.schedule_shutoff)
  *   tripped:   spent crossed a limit with trips_shutoff, at settle: until the limit's period ends
- * An operator may cancel a window (llm.cancel_shutoff). Reserve refuses while one is active.
+ * An operator may cancel a window (llm.cancel_shutoff), saying why. Reserve refuses while one is active.
  */
 create or replace function llm_private.active_shutoff(p_tenant_id uuid, p_user_id uuid, p_at timestamptz) returns llm_private.shutoff_windows
   language plpgsql stable
@@ -125,6 +125,7 @@ begin
     new.created_by := current_user;
     new.cancelled_at := null;
     new.cancelled_by := null;
+    new.cancel_reason := null;
     return new;
   end if;
   if old.cancelled_at is not null or new.cancelled_at is null
@@ -135,13 +136,16 @@ begin
     raise exception using errcode = 'LG002', message = 'a shutoff window changes only by being cancelled, once',
       detail = format('window %s', old.id);
   end if;
+  -- The reason is the canceller's own words (the one thing a cancel writes), checked here for a plain UPDATE too; when and
+  -- who are stamped, whatever the UPDATE said.
+  new.cancel_reason := llm_private.require_cancel_reason(new.cancel_reason);
   new.cancelled_at := llm_private.now();
   new.cancelled_by := current_user;
   return new;
 end
 $$;
 comment on function llm_private.tg_shutoff_windows__guard() is
-  'Windows: a tripped one only when its limit trips shutoffs, was applied to its subject this period (else LG005), and the subject''s spend this period has reached the cap (checked from usage, whoever inserts; below it, skipped), once per period (a second is skipped; trip_period, derived here, is unique with the limit and subject); manual ones start now; afterwards a window can only be cancelled, once (stamped with who and when).';
+  'Windows: a tripped one only when its limit trips shutoffs, was applied to its subject this period (else LG005), and the subject''s spend this period has reached the cap (checked from usage, whoever inserts; below it, skipped), once per period (a second is skipped; trip_period, derived here, is unique with the limit and subject); manual ones start now; afterwards a window can only be cancelled, once, with a reason (22023 without one; stamped with who and when).';
 create or replace trigger _100_guard before insert or update on llm_private.shutoff_windows
   for each row execute function llm_private.tg_shutoff_windows__guard();
 
@@ -179,18 +183,38 @@ $$;
 comment on function llm.schedule_shutoff(text, uuid, uuid, timestamptz, timestamptz, text) is
   'Operator: schedules a shutoff between two times (for example a maintenance hour) at global, tenant or user scope. Returns the window id.';
 
-create or replace function llm.cancel_shutoff(p_window_id bigint) returns boolean
+/* Why a window was cancelled is the DBA's answer to "why were these calls not refused": required, like the window's reason. */
+create or replace function llm_private.require_cancel_reason(p_reason text) returns text
+  language plpgsql immutable
+  set search_path = pg_catalog
+as $$
+begin
+  if p_reason is null or btrim(p_reason) = '' or length(p_reason) > 200 then
+    raise exception using errcode = '22023', message = 'a shutoff window is cancelled with a reason',
+      detail = format('reason: %s', coalesce(length(p_reason) || ' characters', 'none')),
+      hint = 'Say why in 1..200 characters: llm.cancel_shutoff(window_id, reason).';
+  end if;
+  return p_reason;
+end
+$$;
+comment on function llm_private.require_cancel_reason(text) is
+  'Returns a cancel''s reason, raising 22023 when it is missing, blank or longer than 200 characters.';
+
+create or replace function llm.cancel_shutoff(p_window_id bigint, p_reason text) returns boolean
   language plpgsql
   set search_path = pg_catalog
 as $$
 begin
-  update llm_private.shutoff_windows w set cancelled_at = llm_private.now() where w.id = p_window_id and w.cancelled_at is null;
+  perform llm_private.require_cancel_reason(p_reason);
+  update llm_private.shutoff_windows w set cancelled_at = llm_private.now(), cancel_reason = p_reason
+   where w.id = p_window_id and w.cancelled_at is null;
   return found;
 end
 $$;
-comment on function llm.cancel_shutoff(bigint) is 'Operator: cancels a window (active or scheduled); false when it was already cancelled or does not exist.';
+comment on function llm.cancel_shutoff(bigint, text) is
+  'Operator: cancels a window (active or scheduled), saying why (1..200 characters; 22023 without); shown with who and when in llm.shutoff_windows. False when it was already cancelled or does not exist.';
 
 grant execute on function llm_private.active_shutoff(uuid, uuid, timestamptz),
   llm_private.trip_shutoff(smallint, integer, uuid, uuid, timestamptz, bigint, bigint) to llm_money, llm_operator;
 grant execute on function llm.trip_shutoff(text, uuid, uuid, timestamptz, text), llm.schedule_shutoff(text, uuid, uuid, timestamptz, timestamptz, text),
-  llm.cancel_shutoff(bigint) to llm_operator;
+  llm.cancel_shutoff(bigint, text), llm_private.require_cancel_reason(text) to llm_operator;

@@ -9,6 +9,7 @@
  * at settle; client errors (4xx) say nothing about the provider's health.
  * The row is written only when something changes (a failure, a state change, a probe): a
  * success on a closed breaker writes nothing, so healthy traffic of all tenants shares no hot row.
+ * Every change of state is recorded in llm_private.breaker_transitions (llm.breaker_transitions) by the row's trigger.
  * Lock order: after the request and attempt rows, before usage rows. The probe claim takes the
  * row with SKIP LOCKED (a busy row means a probe is being claimed: not admitted), so reserve never waits here.
  */
@@ -179,6 +180,80 @@ comment on function llm_private.tg_provider_breakers__guard() is 'The shared bre
 create or replace trigger _100_guard before insert or update on llm_private.provider_breakers
   for each row execute function llm_private.tg_provider_breakers__guard();
 
+/*
+ * The history a DBA reads (llm.breaker_transitions): one row per change of a breaker's state, written by this AFTER trigger
+ * in the transaction that changes it, whoever changes it (a reserve claiming the probe, a settle's outcome, an operator
+ * by hand). Fired only when the state changes (the trigger's WHEN): a healthy call writes no breaker row, so no
+ * transition either (issue 11). Why it changed follows from where the change comes from: trigger depth 1 is a statement
+ * of its own (llm.reset_breaker, a plain UPDATE or INSERT: by hand); deeper, one of the breaker's functions run by the
+ * ledger's triggers, and the states and the cooldown say which.
+ */
+create or replace function llm_private.tg_provider_breakers__record_transition() returns trigger
+  language plpgsql
+  set search_path = pg_catalog
+as $$
+declare
+  v_from text := case when tg_op = 'INSERT' then 'closed' else old.state end;   -- no row is a closed breaker
+  v_by_hand boolean := pg_trigger_depth() < 2;
+begin
+  insert into llm_private.breaker_transitions (provider, model, from_state, to_state, cause, consecutive_failures, open_until,
+    streak_tenant_id, streak_tenants_many, call_tenant_id)
+  values (new.provider, new.model, v_from, new.state,
+          case when v_by_hand then 'by_hand'
+               when new.state = 'half_open' then 'probe_claimed'
+               when v_from = 'closed' and new.state = 'open' then 'failures'
+               when v_from = 'half_open' and new.state = 'closed' then
+                 case when new.consecutive_failures = 0 then 'probe_ok' else 'probe_failed_same_tenant' end
+               when v_from = 'half_open' and new.state = 'open' then
+                 case when new.open_until > llm_private.now() then 'probe_failed' else 'probe_given_back' end
+               else 'other' end,
+          new.consecutive_failures, case when new.state = 'open' then new.open_until end,
+          case when tg_op = 'UPDATE' then old.streak_tenant_id end, tg_op = 'UPDATE' and old.streak_tenants_many,
+          case when not v_by_hand then llm_private.current_tenant_id() end);
+  return null;
+end
+$$;
+comment on function llm_private.tg_provider_breakers__record_transition() is
+  'Records a breaker''s change of state in llm_private.breaker_transitions (from, to, why, the streak before it, the tenant whose call made it; by hand at trigger depth 1).';
+create or replace trigger _200_record_transition after update on llm_private.provider_breakers
+  for each row when (old.state is distinct from new.state) execute function llm_private.tg_provider_breakers__record_transition();
+create or replace trigger _200_record_transition_born after insert on llm_private.provider_breakers
+  for each row when (new.state <> 'closed') execute function llm_private.tg_provider_breakers__record_transition();
+
+/*
+ * The transitions are append-only and written only by the trigger above (trigger depth >= 2; no runtime role can create a
+ * trigger of its own): a money role's or an operator's INSERT of its own, with a time and tenant of its choosing, had
+ * forged the history a DBA proves refusals with. When and who are derived, whoever inserts. No UPDATE; a DELETE only of a
+ * row older than the ledger's retention (llm.purge_expired, also from the worker's login); no TRUNCATE.
+ */
+create or replace function llm_private.tg_breaker_transitions__guard() returns trigger
+  language plpgsql
+  set search_path = pg_catalog
+as $$
+begin
+  if tg_op = 'INSERT' then
+    if pg_trigger_depth() < 2 then
+      raise exception using errcode = 'LG005', message = 'a breaker transition is recorded only by the breaker''s change of state',
+        hint = 'The breaker moves with llm.reserve_call and llm.settle_call, or an operator''s llm.reset_breaker; each change records itself.';
+    end if;
+    new.changed_at := llm_private.now();
+    new.changed_by := current_user;
+    return new;
+  elsif tg_op = 'DELETE' and old.changed_at < llm_private.ledger_kept_from() then
+    return old;
+  end if;
+  raise exception using errcode = 'LG006', message = 'breaker transitions are never changed, nor deleted within the ledger''s retention',
+    detail = format('%s of transition %s', tg_op, old.id),
+    hint = 'llm.purge_expired deletes those older than settings.ledger_retention_months.';
+end
+$$;
+comment on function llm_private.tg_breaker_transitions__guard() is
+  'Breaker transitions: inserted only by provider_breakers'' trigger (depth >= 2, else LG005), stamped with the time and the role; never updated; deleted only once older than the ledger''s retention (else LG006).';
+create or replace trigger _100_guard before insert or update or delete on llm_private.breaker_transitions
+  for each row execute function llm_private.tg_breaker_transitions__guard();
+create or replace trigger _100_no_truncate before truncate on llm_private.breaker_transitions
+  for each statement execute function llm_private.tg_ledger__no_delete();
+
 create or replace function llm.reset_breaker(p_provider text, p_model text) returns boolean
   language plpgsql
   set search_path = pg_catalog
@@ -190,7 +265,8 @@ begin
   return found;
 end
 $$;
-comment on function llm.reset_breaker(text, text) is 'Operator: closes a provider+model breaker by hand. False when it has no row.';
+comment on function llm.reset_breaker(text, text) is
+  'Operator: closes a provider+model breaker by hand. False when it has no row. A breaker that was not closed records the change (llm.breaker_transitions: by_hand, changed_by).';
 
 create or replace function llm.set_breaker_settings(p_failure_threshold integer, p_cooldown_ms integer) returns void
   language sql

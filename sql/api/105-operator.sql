@@ -658,14 +658,25 @@ $$;
 comment on function llm.fail_lost_requests(boolean) is
   'Operator (cron): a request older than a minute whose job is gone, never existed (a claim inserted by hand and never completed by llm.enqueue_call) or has failed its last attempt, and that holds nothing, ends failed (job_lost, attempts_exhausted): nothing stays open after its last attempt. Every minute, the requests claimed in the last two days; p_full (daily), every request. Returns how many.';
 
+/* The first instant the ledger keeps: drop_expired_partitions keeps the months from here (settings.ledger_retention_months). */
+create or replace function llm_private.ledger_kept_from() returns timestamptz
+  language sql stable
+  set search_path = pg_catalog
+as $$
+  select llm_private.month_start(llm_private.month_index(llm_private.now()) - s.ledger_retention_months + 1) from llm_private.settings s
+$$;
+comment on function llm_private.ledger_kept_from() is
+  'The start (UTC) of the oldest month the ledger keeps (settings.ledger_retention_months, this month included): what is older is dropped (ledger partitions) or purged (breaker transitions).';
+
 create or replace function llm.purge_expired(p_limit integer default 10000)
-  returns table (traces bigint, outputs bigint, cache_entries bigint, claim_keys bigint)
+  returns table (traces bigint, outputs bigint, cache_entries bigint, claim_keys bigint, breaker_transitions bigint)
   language plpgsql
   set search_path = pg_catalog
 as $$
 declare
-  t bigint; o bigint; c bigint; k bigint;
+  t bigint; o bigint; c bigint; k bigint; b bigint;
   v_now timestamptz := llm_private.now();
+  v_kept_from timestamptz := llm_private.ledger_kept_from();
 begin
   perform llm_private.require_range('p_limit', p_limit, 1, 1000000);
   delete from llm_private.reasoning_traces x where x.ctid = any (array(
@@ -682,11 +693,15 @@ begin
   delete from llm_private.claim_mutexes x where x.ctid = any (array(
     select y.ctid from llm_private.claim_mutexes y limit p_limit for update skip locked));
   get diagnostics k = row_count;
-  return query select t, o, c, k;
+  -- The breaker's history is kept as long as the ledger whose refusals it explains (its guard refuses younger rows).
+  delete from llm_private.breaker_transitions x where x.id = any (array(
+    select y.id from llm_private.breaker_transitions y where y.changed_at < v_kept_from order by y.changed_at limit p_limit));
+  get diagnostics b = row_count;
+  return query select t, o, c, k, b;
 end
 $$;
 comment on function llm.purge_expired(integer) is
-  'Operator (cron, hourly): deletes reasoning traces, final outputs and cache entries past their retention, and the claim key rows left committed (llm_private.claim_mutexes). The ledger is never purged row by row: whole months are dropped (llm_maint.drop_expired_partitions).';
+  'Operator (cron, hourly): deletes reasoning traces, final outputs and cache entries past their retention, the claim key rows left committed (llm_private.claim_mutexes), and breaker transitions older than the ledger''s retention (settings.ledger_retention_months, whole UTC months). At most p_limit of each. The ledger is never purged row by row: whole months are dropped (llm_maint.drop_expired_partitions).';
 
 create view llm.model_catalog with (security_invoker = true) as
 select m.provider, m.model, m.provider || ':' || m.model as model_ref, m.kind, m.max_output_tokens, m.token_parameter, m.training_allowed,
@@ -792,7 +807,8 @@ grant execute on function llm.upsert_tenant(uuid, text), llm.set_model_price(tex
   llm.define_meter(text, text, text, text, uuid, text, text, text, integer), llm.disable_meter(text),
   llm.set_limit(text, bigint, uuid, uuid, text, text, timestamptz, timestamptz, smallint[], boolean, smallint, text, integer, text),
   llm.end_limit(integer), llm.set_setting(text, text), llm.adjust_usage(uuid, uuid, bigint, text, timestamptz),
-  llm.expire_holds(integer, boolean), llm.evaluate_limits(), llm.fail_lost_requests(boolean), llm.purge_expired(integer) to llm_operator;
+  llm.expire_holds(integer, boolean), llm.evaluate_limits(), llm.fail_lost_requests(boolean), llm.purge_expired(integer),
+  llm_private.ledger_kept_from() to llm_operator;
 grant execute on function llm_private.from_worker_login_as_operator() to llm_operator, llm_money, llm_app, llm_worker;  -- requests' guard fires for all of them
 grant select on llm.model_catalog to llm_operator, llm_auditor, llm_viewer, llm_money, llm_worker;
 grant select on llm.limits to llm_operator, llm_auditor, llm_viewer;

@@ -304,17 +304,24 @@ grant execute on function llm.watched_open_holds(uuid, integer) to llm_auditor, 
 
 create view llm.shutoff_windows with (security_invoker = true) as
 select w.id, w.scope::text as scope, w.tenant_id, w.user_id, w.kind::text as kind, w.starts_at, w.ends_at, w.reason, w.limit_id,
-       w.created_by, w.created_at, w.cancelled_at, w.cancelled_by,
+       w.created_by, w.created_at, w.cancelled_at, w.cancelled_by, w.cancel_reason,
        (w.cancelled_at is null and w.starts_at <= llm_private.now() and w.ends_at > llm_private.now()) as active,
        (w.cancelled_at is null and w.starts_at > llm_private.now()) as upcoming
   from llm_private.shutoff_windows w;
-comment on view llm.shutoff_windows is 'Shutoff windows (manual, scheduled, tripped) with whether they are active now or upcoming.';
+comment on view llm.shutoff_windows is 'Shutoff windows (manual, scheduled, tripped) with whether they are active now or upcoming; a cancelled one with when, by whom and why (cancel_reason).';
 
 create view llm.breaker_state with (security_invoker = true) as
 select b.provider, b.model, b.provider || ':' || b.model as model_ref, b.state, b.consecutive_failures, b.open_until, b.probe_started_at,
        b.opened_count, b.last_failure_at, b.last_success_at, b.updated_at
   from llm_private.provider_breakers b;
 comment on view llm.breaker_state is 'The shared circuit breaker of each provider+model.';
+
+create view llm.breaker_transitions with (security_invoker = true) as
+select t.id, t.provider, t.model, t.provider || ':' || t.model as model_ref, t.from_state, t.to_state, t.cause, t.changed_at,
+       t.consecutive_failures, t.open_until, t.streak_tenant_id, t.streak_tenants_many, t.call_tenant_id, t.changed_by
+  from llm_private.breaker_transitions t;
+comment on view llm.breaker_transitions is
+  'Every change of state of the shared circuit breakers: from_state -> to_state at changed_at, and why (cause: failures, probe_claimed, probe_ok, probe_failed, probe_failed_same_tenant, probe_given_back, by_hand, other). consecutive_failures and open_until are the breaker''s after the change; streak_tenant_id and streak_tenants_many its streak before it (for closed -> open, the tenant of the streak''s first failure, and whether a second tenant had failed); call_tenant_id the tenant whose call made the change (NULL by hand); changed_by the role (llm_operator for llm.reset_breaker). A healthy call writes none. Why a call was refused or fell back with breaker_open: the last row of its model_ref before the call''s reserved_at. Kept as long as the ledger (llm.purge_expired).';
 
 create view llm.alerts with (security_invoker = true) as
 select x.id, x.fired_at, nullif(x.tenant_id, llm_private.nil_uuid()) as tenant_id, nullif(x.user_id, llm_private.nil_uuid()) as user_id,
@@ -595,7 +602,7 @@ comment on view llm.reconciliation_checked_drift is
 
 grant select on llm_private.limit_usage_rows to llm_auditor, llm_viewer, llm_operator;
 grant select on llm.calls, llm.decision_log, llm.limit_usage, llm.monthly_spend, llm.hourly_spend, llm.refusals_by_reason, llm.open_holds,
-  llm.shutoff_windows, llm.breaker_state, llm.alerts, llm.adjustments, llm.budget_scopes, llm.cache_stats, llm.reconciliation_drift,
+  llm.shutoff_windows, llm.breaker_state, llm.breaker_transitions, llm.alerts, llm.adjustments, llm.budget_scopes, llm.cache_stats, llm.reconciliation_drift,
   llm.reconciliation_status, llm.reconciliation_checked_drift
   to llm_auditor, llm_viewer, llm_operator;
 grant execute on function llm.check_reconciliation() to llm_operator;

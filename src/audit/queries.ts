@@ -200,6 +200,7 @@ const shutoffRow = z.object({
   created_at: at,
   cancelled_at: at.nullable(),
   cancelled_by: z.string().nullable(),
+  cancel_reason: z.string().nullable(),
   active: z.boolean(),
   upcoming: z.boolean(),
 });
@@ -208,7 +209,7 @@ export type ShutoffRow = z.output<typeof shutoffRow>;
 export function shutoffWindows(db: Queryable, opts: { activeOnly?: boolean } = {}): Promise<ShutoffRow[]> {
   return read(db, shutoffRow,
     `select id, scope, tenant_id, user_id, kind, starts_at, ends_at, reason, limit_id, created_by, created_at, cancelled_at,
-            cancelled_by, active, upcoming
+            cancelled_by, cancel_reason, active, upcoming
        from llm.shutoff_windows
       where active or not $1
       order by starts_at desc, id desc`,

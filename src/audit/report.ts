@@ -82,10 +82,11 @@ export function holdsTable(rows: HoldRow[]): string {
 export function shutoffsTable(rows: ShutoffRow[]): string {
   return renderTable(
     [right('id'), left('scope'), left('tenant'), left('user'), left('kind'), left('starts at'), left('ends at'), left('active'),
-      left('upcoming'), left('reason'), left('created by'), left('cancelled at'), left('cancelled by')],
+      left('upcoming'), left('reason'), left('created by'), left('cancelled at'), left('cancelled by'),
+      left('cancel reason')],
     rows.map((r) => [r.id.toString(), r.scope, formatId(r.tenant_id), formatId(r.user_id), r.kind, formatTimestamp(r.starts_at),
       formatTimestamp(r.ends_at), formatBool(r.active), formatBool(r.upcoming), r.reason ?? '-', r.created_by ?? '-',
-      formatTimestamp(r.cancelled_at), r.cancelled_by ?? '-']),
+      formatTimestamp(r.cancelled_at), r.cancelled_by ?? '-', r.cancel_reason ?? '-']),
   );
 }
 

@@ -24,9 +24,12 @@ select count(*) from seeded s cross join lateral tests.reserve(s.pk) r where s.n
 select count(*) from seeded s cross join lateral tests.settle(s.pk, 1, 'ok', 10, 0, 20, 'answer ' || s.p, true, false, null, 'trace')
  where s.n = 1;                                                                         -- n = 1 settled (output, trace, cache entry)
 insert into llm_private.provider_breakers (provider, model, consecutive_failures) values ('mock', 'tiny', 1);
+insert into llm_private.provider_breakers (provider, model, state, consecutive_failures, open_until)   -- and its transition
+values ('mock', 'large', 'open', 3, '2026-03-15 11:00+00');
 select ok((select count(*) from llm_private.usage) > 0 and (select count(*) from llm_private.alerts) > 0
       and (select count(*) from llm_private.cache_entries) > 0 and (select count(*) from llm_private.reasoning_traces) > 0
-      and (select count(*) from llm_private.cache_fills) > 0 and (select count(*) from llm_private.adjustments) > 0,
+      and (select count(*) from llm_private.cache_fills) > 0 and (select count(*) from llm_private.adjustments) > 0
+      and (select count(*) from llm_private.breaker_transitions) > 0,
   'every table of the ledger has rows to attack');
 
 /*

@@ -54,7 +54,7 @@ select tests.act_as_role('llm_operator');
 select is(llm.evaluate_limits(), 0, 'the next minute evaluates nobody: the period''s trip is taken');
 
 -- An operator's cancel stands: the subject is still over the cap, and is not tripped (nor evaluated) again.
-select ok(llm.cancel_shutoff((select id from ev_windows)), 'an operator cancels the window');
+select ok(llm.cancel_shutoff((select id from ev_windows), 'limit raised'), 'an operator cancels the window');
 select is(llm.evaluate_limits(), 0, 'the sweep leaves the cancelled period alone');
 select results_eq($$select tenant_id, cancelled from ev_windows$$, $$values (tests.tenant_a(), true)$$, 'one window, still cancelled');
 

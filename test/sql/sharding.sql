@@ -5,7 +5,8 @@ select plan(5);
 
 create temp table reference_tables (name text) on commit drop;
 insert into reference_tables values ('settings'), ('context_keys'), ('clock'), ('schema_state'), ('models'), ('model_prices'), ('reconciliation_checks'),
-  ('model_fallbacks'), ('meters'), ('limits'), ('endpoint_settings'), ('provider_breakers'), ('shutoff_windows');
+  ('model_fallbacks'), ('meters'), ('limits'), ('endpoint_settings'), ('provider_breakers'), ('shutoff_windows'),
+  ('breaker_transitions');
 
 select is_empty($$
   select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
@@ -30,10 +31,10 @@ select is_empty($$
 $$, 'no foreign key joins tenant data to other tenant data except on the tenant key itself');
 select is_empty($$
   select r.name || ' ' || x.priv from reference_tables r cross join (values ('insert'), ('update'), ('delete')) x(priv)
-   where r.name not in ('provider_breakers', 'shutoff_windows')
+   where r.name not in ('provider_breakers', 'shutoff_windows', 'breaker_transitions')
      and (has_table_privilege('llm_money', 'llm_private.' || r.name, x.priv)
           or (x.priv <> 'delete' and has_any_column_privilege('llm_money', 'llm_private.' || r.name, x.priv)))
-$$, 'the money path writes no reference table (the breaker and tripped windows are written only on a state change, by triggers)');
+$$, 'the money path writes no reference table (the breaker, its transitions and tripped windows are written only on a state change, by triggers)');
 select is_empty($$
   select p.tablename || ' ' || p.policyname from pg_policies p
    where p.schemaname = 'llm_private' and p.qual ~* '\(\s*select' and 'llm_money' = any (p.roles)

@@ -1,6 +1,6 @@
 -- Shutoff windows: by hand, scheduled in advance, or tripped by money spent (never by a worst case); every window ends by time.
 begin;
-select plan(41);
+select plan(51);
 select tests.seed();
 
 -- By hand, at user, tenant and global scope.
@@ -17,8 +17,34 @@ select tests.as_admin();
 select is((select decision || '/' || reason from tests.call(tests.tenant_b(), tests.user_b1(), 'm-4')), 'block/shutoff', 'every tenant is refused');
 select is((select count(*)::int from llm.shutoff_windows where active), 1, 'the view shows one active window');
 select tests.act_as_role('llm_operator');
-select ok(llm.cancel_shutoff((select id from llm.shutoff_windows where active)), 'an operator cancels it');
-select ok(not llm.cancel_shutoff((select max(id) from llm.shutoff_windows)), 'once');
+-- (DBA review of 2026-11-27) A cancel says why: a DBA proving why calls went ahead saw who and when, never why.
+select throws_ok($$select llm.cancel_shutoff((select id from llm.shutoff_windows where active), null)$$, '22023', null,
+  'a cancel without a reason is refused (22023)');
+select throws_ok($$select llm.cancel_shutoff((select id from llm.shutoff_windows where active), '  ')$$, '22023', null,
+  'and one with a blank reason');
+select throws_ok($$select llm.cancel_shutoff((select id from llm.shutoff_windows where active), repeat('x', 201))$$, '22023', null,
+  'and one longer than 200 characters');
+select throws_ok($$update llm_private.shutoff_windows set cancelled_at = now() where cancelled_at is null and scope = 'global'$$, '22023', null,
+  'a cancel by plain UPDATE needs one too');
+select ok(llm.cancel_shutoff((select id from llm.shutoff_windows where active), 'provider recovered'), 'an operator cancels it, saying why');
+select results_eq($$select cancel_reason, cancelled_by, cancelled_at, active from llm.shutoff_windows where reason = 'provider incident'$$,
+  $$values ('provider recovered', 'llm_operator', '2026-03-15 10:45:00+00'::timestamptz, false)$$,
+  'the view shows why, who and when');
+select ok(not llm.cancel_shutoff((select max(id) from llm.shutoff_windows), 'again'), 'once');
+select throws_ok($$update llm_private.shutoff_windows set cancel_reason = 'rewritten' where reason = 'provider incident'$$, 'LG002', null,
+  'the reason of a cancel is never rewritten');
+select is((select cancel_reason from llm.shutoff_windows where reason = 'runaway agent'), null, 'a window not cancelled has no cancel reason');
+select throws_ok($$update llm_private.shutoff_windows set cancel_reason = 'sneaky' where reason = 'runaway agent'$$, 'LG002', null,
+  'nor is one written without a cancel');
+select tests.as_admin();
+insert into llm_private.shutoff_windows (scope, kind, starts_at, ends_at, reason, cancelled_at, cancelled_by, cancel_reason)
+values ('global', 'scheduled', '2026-04-01 00:00:00+00', '2026-04-01 01:00:00+00', 'born', '2026-03-01', 'someone', 'born cancelled');
+select results_eq($$select cancelled_at, cancelled_by, cancel_reason from llm.shutoff_windows where reason = 'born'$$,
+  $$values (null::timestamptz, null::text, null::text)$$, 'a window is never born cancelled: the guard clears all three');
+delete from llm_private.shutoff_windows where reason = 'born';
+select is((select count(*)::int from llm_private.shutoff_windows where (cancelled_at is null) <> (cancel_reason is null)), 0,
+  'every cancelled window has a reason, and no other has one');
+select tests.act_as_role('llm_operator');
 select throws_ok($$select llm.trip_shutoff('global', null, null, 'infinity', 'forever')$$, '23514', null, 'no window may last forever');
 select tests.as_admin();
 select is((select decision from tests.call(tests.tenant_b(), tests.user_b1(), 'm-5')), 'allow', 'cancelled: calls go ahead');
@@ -57,7 +83,7 @@ select tests.act_as_role('llm_operator');
 select lives_ok($$select llm.evaluate_limits()$$, 'evaluate_limits runs while the window is open');
 select is((select count(*)::int from llm.shutoff_windows where kind = 'tripped'), 1, 'and opens no second window');
 -- An operator cancels the tripped window: it stays cancelled for the rest of the period, sweep or settle.
-select ok(llm.cancel_shutoff((select id from llm.shutoff_windows where kind = 'tripped')), 'the operator cancels it');
+select ok(llm.cancel_shutoff((select id from llm.shutoff_windows where kind = 'tripped'), 'budget raised by finance'), 'the operator cancels it');
 select lives_ok($$select llm.evaluate_limits()$$, 'evaluate_limits runs after the cancel (spend is still over the cap)');
 select is((select count(*)::int from llm.shutoff_windows where kind = 'tripped' and cancelled_at is null), 0, 'and does not reopen it');
 select tests.as_admin();

@@ -123,6 +123,9 @@ test('the worker\'s login acts as llm_operator for the sweeps only: every other 
   try { // an open breaker, for the two breaker changes below to have a row to change
     await admin.query(`insert into llm_private.provider_breakers (provider, model, state, consecutive_failures, open_until)
                        values ('mock', 'large', 'open', 3, 'infinity')`);
+    // A scheduled window, for the two cancels below to have one to cancel.
+    await admin.query(`insert into llm_private.shutoff_windows (scope, kind, starts_at, ends_at, reason)
+                       values ('global', 'scheduled', now() + interval '1 day', now() + interval '1 day 1 hour', 'planned')`);
     // A settled call whose answer, trace and cache entry are still within their retention.
     await admin.query(`select tests.call(tests.tenant_a(), tests.user_a1(), 'keep-1', 'explanation', 'mock:small', 100, '{"source_watermark": "w1"}')`);
     await admin.query(`select tests.settle(tests.request_pk('keep-1'), 1, 'ok', 10, 0, 20, 'an answer', p_reasoning => 'a trace')`);
@@ -144,6 +147,8 @@ test('the worker\'s login acts as llm_operator for the sweeps only: every other 
     `select llm.set_setting('hold_margin_ms', '1')`,
     `select llm.upsert_tenant('c0000000-0000-0000-0000-00000000000c', 'new tenant')`,
     `select llm.trip_shutoff('global', null, null, now() + interval '1 hour', 'stop everyone')`,
+    `select llm.cancel_shutoff((select max(id) from llm_private.shutoff_windows), 'cancelled from the worker')`,
+    `update llm_private.shutoff_windows set cancelled_at = now(), cancel_reason = 'cancelled from the worker'`,
     `select llm.reset_breaker('mock', 'large')`,
     `update llm_private.provider_breakers set state = 'closed'`,
     // (second review) the sweep's own writes, but not as the sweep makes them: swept_until moved to the end of time stopped
