@@ -1,6 +1,6 @@
 -- Shutoff windows: by hand, scheduled in advance, or tripped by money spent (never by a worst case); every window ends by time.
 begin;
-select plan(51);
+select plan(58);
 select tests.seed();
 
 -- By hand, at user, tenant and global scope.
@@ -131,5 +131,29 @@ select is((select shutoff_window_id from llm.decision_log where request_id = 't-
   'and the first window tripped by spend');
 select is((select count(*) from llm.decision_log where shutoff_window_id is not null), (select count(*) from llm.decision_log where reason = 'shutoff'),
   'every shutoff refusal has one, and nothing else does');
+
+-- (adopter's review, 2026-11-27) A DBA's personal login, an INHERIT member of llm_operator, does the operator's work under
+-- its own name: the policies written TO llm_operator and the grants to it apply to its members, and every record of who
+-- (windows, their cancel, limits, adjustments) is the acting role, so it names the person. After SET ROLE llm_operator it
+-- names the role. (The role is created in this transaction and rolled back with it.)
+reset role;
+create role llm_test_dba_alice login in role llm_operator;
+set local session authorization llm_test_dba_alice;
+select ok(llm.trip_shutoff('tenant', tests.tenant_b(), null, llm_private.now() + interval '1 hour', 'incident 42') > 0,
+  'a personal login trips a shutoff');
+select ok(llm.cancel_shutoff((select max(id) from llm.shutoff_windows where reason = 'incident 42'), 'incident 42 resolved'),
+  'and cancels it');
+select ok(llm.set_limit('user_monthly', 30000000, tests.tenant_b(), tests.user_b1()) > 0, 'sets a limit');
+select ok(llm.adjust_usage(tests.tenant_b(), tests.user_b1(), 1000, 'ticket 43') > 0, 'and adjusts usage');
+set local role llm_operator;
+select ok(llm.trip_shutoff('tenant', tests.tenant_b(), null, llm_private.now() + interval '1 hour', 'incident 44') > 0,
+  'the same login after SET ROLE llm_operator');
+reset session authorization;
+select results_eq($$select reason, created_by, cancelled_by from llm.shutoff_windows where reason in ('incident 42', 'incident 44') order by reason$$,
+  $$values ('incident 42', 'llm_test_dba_alice', 'llm_test_dba_alice'), ('incident 44', 'llm_operator', null)$$,
+  'the windows name who tripped and cancelled them: the person, or the role it set');
+select results_eq($$select (select created_by from llm.limits where meter_name = 'user_monthly' and user_id = tests.user_b1()),
+                          (select created_by from llm.adjustments where reason = 'ticket 43')$$,
+  $$values ('llm_test_dba_alice', 'llm_test_dba_alice')$$, 'so do the limit and the adjustment');
 select * from finish();
 rollback;
