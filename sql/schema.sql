@@ -146,6 +146,7 @@ COMMENT ON TYPE llm_private.limit_unit IS 'What a meter counts: micro-USD, token
 CREATE TYPE llm_private.limit_window AS ENUM (
     'request',
     'budget_scope',
+    'minute',
     'hour',
     'day',
     'week',
@@ -536,7 +537,7 @@ begin
   end if;
   if p_window is null or p_window::text not in (select e::text from unnest(enum_range(null::llm_private.limit_window)) e) then
     raise exception using errcode = '22023', message = format('unknown meter window %L', p_window),
-      hint = format('One of %s. Clock windows are UTC; there is no window shorter than an hour.',
+      hint = format('One of %s. Clock windows are UTC; there is no window shorter than a minute.',
         (select string_agg(e::text, ', ') from unnest(enum_range(null::llm_private.limit_window)) e));
   end if;
   if p_unit is null or p_unit::text not in (select e::text from unnest(enum_range(null::llm_private.limit_unit)) e) then
@@ -582,7 +583,7 @@ ALTER FUNCTION llm.define_meter(p_name text, p_scope text, p_window text, p_unit
 -- Name: FUNCTION define_meter(p_name text, p_scope text, p_window text, p_unit text, p_tenant_id uuid, p_provider text, p_model text, p_endpoint text, p_shards integer); Type: COMMENT; Schema: llm; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm.define_meter(p_name text, p_scope text, p_window text, p_unit text, p_tenant_id uuid, p_provider text, p_model text, p_endpoint text, p_shards integer) IS 'Operator: a new kind of limit is a row. A meter counts a unit (micros, tokens, calls, elapsed_ms) for a scope (global, tenant, user, budget_scope, request) over a window (hour, day, week, month, quarter, none, budget_scope, request), optionally only for a tenant, provider, model or endpoint; shared scopes may be split into escrow shards. A request-window meter counts micros only (22023 otherwise). Caps come from llm.set_limit.';
+COMMENT ON FUNCTION llm.define_meter(p_name text, p_scope text, p_window text, p_unit text, p_tenant_id uuid, p_provider text, p_model text, p_endpoint text, p_shards integer) IS 'Operator: a new kind of limit is a row. A meter counts a unit (micros, tokens, calls, elapsed_ms) for a scope (global, tenant, user, budget_scope, request) over a window (minute, hour, day, week, month, quarter, none, budget_scope, request), optionally only for a tenant, provider, model or endpoint; shared scopes may be split into escrow shards. A request-window meter counts micros only (22023 otherwise). Caps come from llm.set_limit.';
 
 --
 -- Name: define_model(text, text, integer, boolean, bigint, bigint, bigint, text, text); Type: FUNCTION; Schema: llm; Owner: llm_owner
@@ -4196,6 +4197,7 @@ CREATE FUNCTION llm_private.period_end(p_window llm_private.limit_window, p_star
     LANGUAGE sql STABLE PARALLEL SAFE
     AS $$
   select case p_window
+    when 'minute' then p_start + '1 minute'::pg_catalog.interval
     when 'hour' then p_start + '1 hour'::pg_catalog.interval
     when 'day' then pg_catalog.timezone('UTC', pg_catalog.timezone('UTC', p_start) + '1 day'::pg_catalog.interval)
     when 'week' then pg_catalog.timezone('UTC', pg_catalog.timezone('UTC', p_start) + '7 days'::pg_catalog.interval)
@@ -4221,6 +4223,7 @@ CREATE FUNCTION llm_private.period_start(p_window llm_private.limit_window, p_at
     LANGUAGE sql STABLE PARALLEL SAFE
     AS $$
   select case p_window
+    when 'minute' then pg_catalog.date_trunc('minute', p_at, 'UTC')
     when 'hour' then pg_catalog.date_trunc('hour', p_at, 'UTC')
     when 'day' then pg_catalog.date_trunc('day', p_at, 'UTC')
     when 'week' then pg_catalog.date_trunc('week', p_at, 'UTC')
@@ -8449,6 +8452,7 @@ CREATE VIEW llm.reconciliation_drift WITH (security_invoker='true') AS
         ), meter_needs AS MATERIALIZED (
          SELECT COALESCE(array_agg(m_1.id) FILTER (WHERE ((m_1.scope = 'user'::llm_private.limit_scope) OR ((m_1.shards > 1) AND (m_1.scope <> 'global'::llm_private.limit_scope)))), '{}'::smallint[]) AS user_ids,
             COALESCE(array_agg(m_1.id) FILTER (WHERE ((m_1.scope = 'budget_scope'::llm_private.limit_scope) OR (m_1."window" = 'budget_scope'::llm_private.limit_window))), '{}'::smallint[]) AS scope_ids,
+            COALESCE(array_agg(m_1.id) FILTER (WHERE (m_1."window" = 'minute'::llm_private.limit_window)), '{}'::smallint[]) AS minute_ids,
             COALESCE(array_agg(m_1.id) FILTER (WHERE (m_1."window" = 'hour'::llm_private.limit_window)), '{}'::smallint[]) AS hour_ids,
             COALESCE(array_agg(m_1.id) FILTER (WHERE (m_1."window" = ANY (ARRAY['day'::llm_private.limit_window, 'week'::llm_private.limit_window]))), '{}'::smallint[]) AS day_ids
            FROM llm_private.meters m_1
@@ -8462,6 +8466,7 @@ CREATE VIEW llm.reconciliation_drift WITH (security_invoker='true') AS
             s.budget_scope,
             s.started_at,
                 CASE
+                    WHEN f.minute_ THEN date_bin('00:01:00'::interval, a.reserved_at, '2000-01-01 00:00:00+00'::timestamp with time zone)
                     WHEN f.hour_ THEN date_bin('01:00:00'::interval, a.reserved_at, '2000-01-01 00:00:00+00'::timestamp with time zone)
                     WHEN f.day_ THEN date_bin('1 day'::interval, a.reserved_at, '2000-01-01 00:00:00+00'::timestamp with time zone)
                     ELSE date_trunc('month'::text, a.reserved_at, 'UTC'::text)
@@ -8487,6 +8492,7 @@ CREATE VIEW llm.reconciliation_drift WITH (security_invoker='true') AS
            FROM ((llm_private.attempts a
              CROSS JOIN LATERAL ( SELECT (a.meter_ids && n.user_ids) AS user_,
                     (a.meter_ids && n.scope_ids) AS scope_,
+                    (a.meter_ids && n.minute_ids) AS minute_,
                     (a.meter_ids && n.hour_ids) AS hour_,
                     (a.meter_ids && n.day_ids) AS day_
                    FROM meter_needs n
@@ -8505,6 +8511,7 @@ CREATE VIEW llm.reconciliation_drift WITH (security_invoker='true') AS
                     ELSE NULL::uuid
                 END, a.meter_ids, s.budget_scope, s.started_at,
                 CASE
+                    WHEN f.minute_ THEN date_bin('00:01:00'::interval, a.reserved_at, '2000-01-01 00:00:00+00'::timestamp with time zone)
                     WHEN f.hour_ THEN date_bin('01:00:00'::interval, a.reserved_at, '2000-01-01 00:00:00+00'::timestamp with time zone)
                     WHEN f.day_ THEN date_bin('1 day'::interval, a.reserved_at, '2000-01-01 00:00:00+00'::timestamp with time zone)
                     ELSE date_trunc('month'::text, a.reserved_at, 'UTC'::text)

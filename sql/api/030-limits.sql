@@ -13,6 +13,7 @@ create or replace function llm_private.period_start(p_window llm_private.limit_w
   language sql stable parallel safe
 as $$
   select case p_window
+    when 'minute' then pg_catalog.date_trunc('minute', p_at, 'UTC')
     when 'hour' then pg_catalog.date_trunc('hour', p_at, 'UTC')
     when 'day' then pg_catalog.date_trunc('day', p_at, 'UTC')
     when 'week' then pg_catalog.date_trunc('week', p_at, 'UTC')
@@ -28,6 +29,7 @@ create or replace function llm_private.period_end(p_window llm_private.limit_win
   language sql stable parallel safe
 as $$
   select case p_window
+    when 'minute' then p_start + '1 minute'::pg_catalog.interval
     when 'hour' then p_start + '1 hour'::pg_catalog.interval
     when 'day' then pg_catalog.timezone('UTC', pg_catalog.timezone('UTC', p_start) + '1 day'::pg_catalog.interval)
     when 'week' then pg_catalog.timezone('UTC', pg_catalog.timezone('UTC', p_start) + '7 days'::pg_catalog.interval)

@@ -92,7 +92,7 @@ begin
   end if;
   if p_window is null or p_window::text not in (select e::text from unnest(enum_range(null::llm_private.limit_window)) e) then
     raise exception using errcode = '22023', message = format('unknown meter window %L', p_window),
-      hint = format('One of %s. Clock windows are UTC; there is no window shorter than an hour.',
+      hint = format('One of %s. Clock windows are UTC; there is no window shorter than a minute.',
         (select string_agg(e::text, ', ') from unnest(enum_range(null::llm_private.limit_window)) e));
   end if;
   if p_unit is null or p_unit::text not in (select e::text from unnest(enum_range(null::llm_private.limit_unit)) e) then
@@ -132,7 +132,7 @@ begin
 end
 $$;
 comment on function llm.define_meter(text, text, text, text, uuid, text, text, text, integer) is
-  'Operator: a new kind of limit is a row. A meter counts a unit (micros, tokens, calls, elapsed_ms) for a scope (global, tenant, user, budget_scope, request) over a window (hour, day, week, month, quarter, none, budget_scope, request), optionally only for a tenant, provider, model or endpoint; shared scopes may be split into escrow shards. A request-window meter counts micros only (22023 otherwise). Caps come from llm.set_limit.';
+  'Operator: a new kind of limit is a row. A meter counts a unit (micros, tokens, calls, elapsed_ms) for a scope (global, tenant, user, budget_scope, request) over a window (minute, hour, day, week, month, quarter, none, budget_scope, request), optionally only for a tenant, provider, model or endpoint; shared scopes may be split into escrow shards. A request-window meter counts micros only (22023 otherwise). Caps come from llm.set_limit.';
 
 create or replace function llm.disable_meter(p_name text) returns boolean
   language plpgsql

@@ -1,7 +1,7 @@
 -- Limits are data: the defaults as rows, new kinds of limits added with SQL only, temporary increases,
 -- soft limits, alerts once per threshold and period, escrow shards that stay strict, budget pressure.
 begin;
-select plan(98);
+select plan(105);
 select tests.seed();
 
 -- The 0.1 defaults are rows.
@@ -208,7 +208,7 @@ select throws_ok($$select llm.define_meter('request_calls', 'request', 'request'
   'a per-request call meter is refused (max_attempts_per_request bounds calls per request)');
 -- (adopter's review, 2026-11-27) A meter the table refuses is refused with what to pass instead: a raw 22P02 (window
 -- 'minute') or a constraint's name (meters_check4, for p_model => 'vllm:mock-chat') said nothing.
-select throws_ok($$select llm.define_meter('per_minute', 'tenant', 'minute', 'calls')$$, '22023', 'unknown meter window ''minute''',
+select throws_ok($$select llm.define_meter('per_second', 'tenant', 'second', 'calls')$$, '22023', 'unknown meter window ''second''',
   'an unknown window: 22023 naming it (the hint lists the windows)');
 select throws_ok($$select llm.define_meter('per_x', 'team', 'hour', 'calls')$$, '22023', 'unknown meter scope ''team''', 'an unknown scope');
 select throws_ok($$select llm.define_meter('per_x', 'tenant', 'hour', 'dollars')$$, '22023', 'unknown meter unit ''dollars''', 'an unknown unit');
@@ -294,6 +294,28 @@ select results_eq($$select sum(u.quota - b.quota)::bigint, array_agg(distinct u.
   'the 80 000 of the raise: first the 1 000 shard 0 used past its quota, then 9 875 to each of the 8 shards');
 
 select is(tests.drift_rows(), 0::bigint, 'and through all of it, usage equals the ledger');
+
+-- (adopter's review, 2026-11-27) A window of a UTC minute: a provider's requests per minute as a row. Tenant A may start
+-- 2 chat calls a minute (in April: March's monthly caps are spent above); a held call counts.
+select tests.act_as_role('llm_operator');
+select ok(llm.define_meter('tenant_rpm', 'tenant', 'minute', 'calls') > 0, 'a meter of calls per minute');
+select ok(llm.set_limit('tenant_rpm', 2, tests.tenant_a()) > 0, 'tenant A: 2 a minute');
+select llm.end_limit(l.limit_id) from llm.limits l where l.meter_name = 'user_daily_tokens';   -- (set above; it would refuse first)
+select tests.as_admin();
+select tests.freeze_clock('2026-04-20 08:00:10+00');
+select 1 from tests.call(tests.tenant_a(), tests.user_a1(), 'rpm-1');
+select 1 from tests.settle(tests.request_pk('rpm-1'), 1, 'ok', 1000, 0, 500);
+select tests.freeze_clock('2026-04-20 08:00:40+00');
+select 1 from tests.call(tests.tenant_a(), tests.user_a2(), 'rpm-2');
+select results_eq($$select decision, reason from tests.call(tests.tenant_a(), tests.user_a1(), 'rpm-3')$$,
+  $$values ('block', 'tenant_rpm')$$, 'the third call in the minute is refused (the second still held counts)');
+select is((select decision from tests.call(tests.tenant_b(), tests.user_b1(), 'rpm-b')), 'allow', 'tenant B has no such limit');
+select tests.freeze_clock('2026-04-20 08:01:00+00');
+select is((select decision from tests.call(tests.tenant_a(), tests.user_a1(), 'rpm-4')), 'allow', 'the next minute starts from 0');
+select results_eq($$select u.period_start, u.held + u.spent from llm_private.usage u join llm_private.meters m on m.id = u.meter_id
+                     where m.name = 'tenant_rpm' order by 1$$,
+  $$values ('2026-04-20 08:00+00'::timestamptz, 2::bigint), ('2026-04-20 08:01+00', 1)$$, 'one usage row per minute');
+select is(tests.drift_rows(), 0::bigint, 'usage equals the ledger, minute by minute');
 
 select * from finish();
 rollback;

@@ -1,11 +1,11 @@
 -- The reconciliation sums the ledger exactly per usage key (llm.reconciliation_drift): whatever a key depends on (the
--- tenant, the user, the shard, the budget scope, the hour, day, week, month or quarter of the reserve), the view finds the
+-- tenant, the user, the shard, the budget scope, the minute, hour, day, week, month or quarter of the reserve), the view finds the
 -- keys the usage triggers counted on, and nothing else. The view sums the attempts first per what their keys depend on,
 -- then finds each group's keys (bench/PROFILE.md §12); here it is checked against a reference that finds the key of every
 -- attempt and meter one by one, as the view did before (sql/api/110-audit-views.sql at 5c4cd6a), on a ledger whose rows are
 -- then moved, by hand, across each kind of period boundary.
 begin;
-select plan(18);
+select plan(20);
 select tests.seed();
 select is((select m.name from llm_private.limits l join llm_private.meters m on m.id = l.meter_id where l.id = 5), 'user_monthly',
   'limit 5 is the default user_monthly cap (ended below)');
@@ -70,6 +70,7 @@ create temp view drift_reference as
 
 -- Meters of every shape the view groups by, each with a cap no call reaches.
 select tests.act_as_role('llm_operator');
+select llm.define_meter('rc_minute_calls', 'tenant', 'minute', 'calls');
 select llm.define_meter('rc_hourly', 'tenant', 'hour', 'micros');
 select llm.define_meter('rc_daily_tokens', 'user', 'day', 'tokens');
 select llm.define_meter('rc_sharded_daily', 'tenant', 'day', 'micros', p_shards => 4);
@@ -80,7 +81,7 @@ select llm.define_meter('rc_scope_calls', 'budget_scope', 'budget_scope', 'calls
 -- No user_monthly limit: B's calls count on no user meter, only on tenant meters sharded by user (tenant_monthly: 8 shards).
 select llm.end_limit(5);
 -- The hourly and daily ones for tenant A only: B's calls count on weeks, months and quarters only.
-select llm.set_limit(m, 1000000000000, tests.tenant_a()) from unnest(array['rc_hourly', 'rc_daily_tokens', 'rc_sharded_daily']) m;
+select llm.set_limit(m, 1000000000000, tests.tenant_a()) from unnest(array['rc_minute_calls', 'rc_hourly', 'rc_daily_tokens', 'rc_sharded_daily']) m;
 select llm.set_limit(m, 1000000000000) from unnest(array['rc_weekly_calls', 'rc_quarter', 'rc_global_monthly', 'rc_scope_calls']) m;
 select tests.as_admin();
 
@@ -107,8 +108,8 @@ select tests.freeze_clock('2026-04-02 12:00:00+00');
 
 select ok((select count(*) from llm_private.attempts where state = 'held') = 2
           and (select count(*) from llm_private.attempts where usage_unknown) = 1
-          and (select count(distinct m) from llm_private.attempts, unnest(meter_ids) m) = 10,
-  'the ledger: settled calls, one of unknown usage, two holds, on the ten meters with a limit');
+          and (select count(distinct m) from llm_private.attempts, unnest(meter_ids) m) = 11,
+  'the ledger: settled calls, one of unknown usage, two holds, on the eleven meters with a limit');
 select is((select count(*) from llm.reconciliation_drift), 0::bigint, 'the usage rows agree with the ledger: no drift');
 select is((select count(*) from drift_reference), 0::bigint, 'nor does the reference find any');
 
@@ -116,10 +117,19 @@ select is((select count(*) from drift_reference), 0::bigint, 'nor does the refer
 select tests.as_admin();
 set local session_replication_role = replica;
 
--- An hour later, the same day: only the hourly meters move.
+-- A minute later, the same hour: only the meter per minute moves.
+update llm_private.attempts set reserved_at = reserved_at + interval '1 minute' where request_pk = tests.request_pk('rc-1');
+select set_eq($$select distinct meter_name, period_start from llm.reconciliation_drift$$,
+  $$values ('rc_minute_calls', '2026-03-30 10:15+00'::timestamptz), ('rc_minute_calls', '2026-03-30 10:16+00')$$,
+  'a call moved by a minute: the minutes it left and joined on the meter per minute, and no other');
+select set_eq($$select * from llm.reconciliation_drift$$, $$select * from drift_reference$$, 'the same rows and values as the reference');
+update llm_private.attempts set reserved_at = reserved_at - interval '1 minute' where request_pk = tests.request_pk('rc-1');
+
+-- An hour later, the same day: only the hourly meters move (and the one per minute).
 update llm_private.attempts set reserved_at = reserved_at + interval '1 hour' where request_pk = tests.request_pk('rc-1');
 select set_eq($$select distinct meter_name, period_start from llm.reconciliation_drift$$,
-  $$values ('rc_hourly', '2026-03-30 10:00+00'::timestamptz), ('rc_hourly', '2026-03-30 11:00+00')$$,
+  $$values ('rc_hourly', '2026-03-30 10:00+00'::timestamptz), ('rc_hourly', '2026-03-30 11:00+00'),
+          ('rc_minute_calls', '2026-03-30 10:15+00'), ('rc_minute_calls', '2026-03-30 11:15+00')$$,
   'a call moved by an hour: the hours it left and joined on the hourly meter, and no daily, weekly, monthly or quarterly one');
 select set_eq($$select * from llm.reconciliation_drift$$, $$select * from drift_reference$$, 'the same rows and values as the reference');
 update llm_private.attempts set reserved_at = reserved_at - interval '1 hour' where request_pk = tests.request_pk('rc-1');
@@ -127,7 +137,7 @@ update llm_private.attempts set reserved_at = reserved_at - interval '1 hour' wh
 -- An hour later across midnight, the month's and the quarter's end, within the week.
 update llm_private.attempts set reserved_at = reserved_at + interval '1 hour' where request_pk = tests.request_pk('rc-3');
 select set_eq($$select distinct meter_name from llm.reconciliation_drift$$,
-  $$values ('rc_hourly'), ('rc_daily_tokens'), ('rc_sharded_daily'), ('tenant_monthly'), ('rc_quarter'), ('rc_global_monthly')$$,
+  $$values ('rc_minute_calls'), ('rc_hourly'), ('rc_daily_tokens'), ('rc_sharded_daily'), ('tenant_monthly'), ('rc_quarter'), ('rc_global_monthly')$$,
   'a call moved across midnight on March 31: every hourly, daily, monthly and quarterly meter moves; the weekly one does not');
 select set_eq($$select distinct period_start from llm.reconciliation_drift where meter_name = 'rc_quarter'$$,
   $$values ('2026-04-01 00:00+00'::timestamptz)$$,
