@@ -8829,6 +8829,49 @@ ALTER TABLE llm.shutoff_windows OWNER TO llm_owner;
 COMMENT ON VIEW llm.shutoff_windows IS 'Shutoff windows (manual, scheduled, tripped) with whether they are active now or upcoming; a cancelled one with when, by whom and why (cancel_reason).';
 
 --
+-- Name: users; Type: TABLE; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TABLE llm_private.users (
+    tenant_id uuid NOT NULL,
+    id uuid NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+ALTER TABLE ONLY llm_private.users FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE llm_private.users OWNER TO llm_owner;
+
+--
+-- Name: TABLE users; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON TABLE llm_private.users IS 'End users of a tenant; a user is enrolled on first enqueue. Their caps are limits.';
+
+--
+-- Name: tenants; Type: VIEW; Schema: llm; Owner: llm_owner
+--
+
+CREATE VIEW llm.tenants WITH (security_invoker='true') AS
+ SELECT t.id AS tenant_id,
+    t.name,
+    t.created_at,
+    t.distillation_opt_in,
+    t.traces_distillable,
+    ( SELECT count(*) AS count
+           FROM llm_private.users u
+          WHERE (u.tenant_id = t.id)) AS users
+   FROM llm_private.tenants t;
+
+ALTER TABLE llm.tenants OWNER TO llm_owner;
+
+--
+-- Name: VIEW tenants; Type: COMMENT; Schema: llm; Owner: llm_owner
+--
+
+COMMENT ON VIEW llm.tenants IS 'Every tenant: its name (join on tenant_id to any audit view), when it was added, its distillation consent (distillation_opt_in, traces_distillable: set by an operator only), and how many users it has enrolled. For llm_auditor and llm_operator; llm_viewer reads no tenant name.';
+
+--
 -- Name: adjustments_default; Type: TABLE; Schema: llm_private; Owner: llm_owner
 --
 
@@ -9501,26 +9544,6 @@ ALTER TABLE llm_private.usage_recaps OWNER TO llm_owner;
 --
 
 COMMENT ON VIEW llm_private.usage_recaps IS 'A command, not data (no row): INSERT (tenant_id, meter_id, user_id, budget_scope, period_start) re-caps that subject''s current usage rows to the limit in effect now, as its next reserve would (llm.evaluate_limits).';
-
---
--- Name: users; Type: TABLE; Schema: llm_private; Owner: llm_owner
---
-
-CREATE TABLE llm_private.users (
-    tenant_id uuid NOT NULL,
-    id uuid NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL
-);
-
-ALTER TABLE ONLY llm_private.users FORCE ROW LEVEL SECURITY;
-
-ALTER TABLE llm_private.users OWNER TO llm_owner;
-
---
--- Name: TABLE users; Type: COMMENT; Schema: llm_private; Owner: llm_owner
---
-
-COMMENT ON TABLE llm_private.users IS 'End users of a tenant; a user is enrolled on first enqueue. Their caps are limits.';
 
 --
 -- Name: adjustments_default; Type: TABLE ATTACH; Schema: llm_private; Owner: llm_owner
@@ -13970,6 +13993,34 @@ GRANT SELECT ON TABLE llm.shutoff_windows TO llm_viewer;
 GRANT SELECT ON TABLE llm.shutoff_windows TO llm_operator;
 
 --
+-- Name: TABLE users; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT SELECT ON TABLE llm_private.users TO llm_app;
+GRANT SELECT ON TABLE llm_private.users TO llm_money;
+GRANT SELECT,INSERT ON TABLE llm_private.users TO llm_operator;
+GRANT SELECT ON TABLE llm_private.users TO llm_auditor;
+
+--
+-- Name: COLUMN users.tenant_id; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT INSERT(tenant_id) ON TABLE llm_private.users TO llm_app;
+
+--
+-- Name: COLUMN users.id; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT INSERT(id) ON TABLE llm_private.users TO llm_app;
+
+--
+-- Name: TABLE tenants; Type: ACL; Schema: llm; Owner: llm_owner
+--
+
+GRANT SELECT ON TABLE llm.tenants TO llm_auditor;
+GRANT SELECT ON TABLE llm.tenants TO llm_operator;
+
+--
 -- Name: TABLE cache_fills; Type: ACL; Schema: llm_private; Owner: llm_owner
 --
 
@@ -14050,27 +14101,6 @@ GRANT INSERT ON TABLE llm_private.usage_alert_checks TO llm_operator;
 --
 
 GRANT INSERT ON TABLE llm_private.usage_recaps TO llm_operator;
-
---
--- Name: TABLE users; Type: ACL; Schema: llm_private; Owner: llm_owner
---
-
-GRANT SELECT ON TABLE llm_private.users TO llm_app;
-GRANT SELECT ON TABLE llm_private.users TO llm_money;
-GRANT SELECT,INSERT ON TABLE llm_private.users TO llm_operator;
-GRANT SELECT ON TABLE llm_private.users TO llm_auditor;
-
---
--- Name: COLUMN users.tenant_id; Type: ACL; Schema: llm_private; Owner: llm_owner
---
-
-GRANT INSERT(tenant_id) ON TABLE llm_private.users TO llm_app;
-
---
--- Name: COLUMN users.id; Type: ACL; Schema: llm_private; Owner: llm_owner
---
-
-GRANT INSERT(id) ON TABLE llm_private.users TO llm_app;
 
 --
 -- PostgreSQL database dump complete

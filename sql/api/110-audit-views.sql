@@ -603,6 +603,17 @@ select c.checked_at, r.n::integer as row_no, r.kind, r.tenant_id, r.meter_name, 
 comment on view llm.reconciliation_checked_drift is
   'The rows of llm.reconciliation_drift the newest reconciliation check found (the first 200 in the order npm run audit -- drift lists them: kind, tenant, meter, user, scope, period, shard, nulls first; row_no 1..200; llm.reconciliation_status.drift_rows says how many there were), with the check''s time. Empty: the newest check found none, or none has run (llm.reconciliation_status has no row), or it ran before migration 000041 kept rows. Reads one row, never the ledger: what the dashboard and Grafana list.';
 
+-- Tenant names, for a DBA to join to any view by tenant_id (adopter's review, 2026-11-27: no view named a tenant). The
+-- auditor and the operator read the tenants table already; llm_viewer (the dashboard's, the metrics' and Grafana's login)
+-- reads no tenant name, as before (sql/bootstrap/roles.sql: no table that holds a text).
+create view llm.tenants with (security_invoker = true) as
+select t.id as tenant_id, t.name, t.created_at, t.distillation_opt_in, t.traces_distillable,
+       (select count(*) from llm_private.users u where u.tenant_id = t.id) as users
+  from llm_private.tenants t;
+comment on view llm.tenants is
+  'Every tenant: its name (join on tenant_id to any audit view), when it was added, its distillation consent (distillation_opt_in, traces_distillable: set by an operator only), and how many users it has enrolled. For llm_auditor and llm_operator; llm_viewer reads no tenant name.';
+grant select on llm.tenants to llm_auditor, llm_operator;
+
 grant select on llm_private.limit_usage_rows to llm_auditor, llm_viewer, llm_operator;
 grant select on llm.calls, llm.decision_log, llm.limit_usage, llm.monthly_spend, llm.hourly_spend, llm.refusals_by_reason, llm.open_holds,
   llm.shutoff_windows, llm.breaker_state, llm.breaker_transitions, llm.alerts, llm.adjustments, llm.budget_scopes, llm.cache_stats, llm.reconciliation_drift,

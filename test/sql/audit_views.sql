@@ -1,6 +1,6 @@
 -- The audit views say what reserve enforces: spend counts adjustments as the meters do.
 begin;
-select plan(80);
+select plan(84);
 select tests.seed();
 
 /* Spend: charges + adjustments, as the monthly and hourly meters count (finding 1 of the fifteenth review). */
@@ -363,6 +363,21 @@ select throws_ok($$select * from llm.watched_open_holds(null, 0)$$, '22023', 'p_
 select tests.as_admin();
 select tests.act_as_app(tests.tenant_a(), tests.user_a1());
 select throws_ok($$select * from llm.watched_open_holds()$$, '42501', null, 'the application may not list holds');
+select tests.as_admin();
+
+-- (adopter's review, 2026-11-27) Tenant names, for a DBA to join to any view: the auditor and the operator read them; the
+-- viewer (the dashboard's login) and the application do not.
+select tests.act_as_role('llm_auditor');
+select results_eq($$select t.name, t.users from llm.monthly_spend s join llm.tenants t using (tenant_id)
+                     where s.user_id is null and s.tenant_id = tests.tenant_a() limit 1$$,
+  $$select name, (select count(*) from llm_private.users where tenant_id = tests.tenant_a()) from llm_private.tenants where id = tests.tenant_a()$$,
+  'an auditor names a tenant of llm.monthly_spend through llm.tenants, with its users');
+select tests.act_as_role('llm_operator');
+select is((select count(*) from llm.tenants), (select count(*) from llm_private.tenants), 'the operator lists every tenant');
+select tests.act_as_role('llm_viewer');
+select throws_ok($$select * from llm.tenants$$, '42501', null, 'the viewer reads no tenant name');
+select tests.act_as_app(tests.tenant_a(), tests.user_a1());
+select throws_ok($$select * from llm.tenants$$, '42501', null, 'nor does the application');
 select tests.as_admin();
 
 select * from finish();

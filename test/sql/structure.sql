@@ -634,6 +634,7 @@ $$values
   ('view llm.request_results | llm_app=SELECT llm_auditor=SELECT'),
   ('view llm.role_settings_drift | llm_auditor=SELECT llm_operator=SELECT llm_viewer=SELECT'),
   ('view llm.shutoff_windows | llm_auditor=SELECT llm_operator=SELECT llm_viewer=SELECT'),
+  ('view llm.tenants | llm_auditor=SELECT llm_operator=SELECT'),
   ('view llm_private.limit_usage_rows | llm_auditor=SELECT llm_operator=SELECT llm_viewer=SELECT'),
   ('view llm_private.usage_alert_checks | llm_operator=INSERT'),
   ('view llm_private.usage_recaps | llm_operator=INSERT')$$
