@@ -8500,7 +8500,7 @@ CREATE VIEW llm.reconciliation_drift WITH (security_invoker='true') AS
              LEFT JOIN LATERAL ( SELECT q.budget_scope,
                     b.started_at
                    FROM (llm_private.requests q
-                     LEFT JOIN llm_private.budget_scopes b ON (((b.tenant_id = q.tenant_id) AND (b.scope_key = q.budget_scope))))
+                     LEFT JOIN llm_private.budget_scopes b ON (((b.tenant_id = q.tenant_id) AND (b.scope_key = q.budget_scope) AND (a.reserved_at >= llm_private.month_start((llm_private.month_index(b.started_at) - 1))))))
                   WHERE (f.scope_ AND (q.tenant_id = a.tenant_id) AND (q.id = a.request_pk))
                  LIMIT 1) s ON (true))
           WHERE ((a.request_pk >= ( SELECT (((llm_private.month_index(k.now) - 2))::bigint << 40)

@@ -437,9 +437,16 @@ attempt_groups as (
     -- its key (the LIMIT keeps it a lookup the planner does not turn into a join; joined for every attempt, every request of
     -- the two months was hashed and spilled: 170 MB at 10^6 calls). Grouped by the scope, not the request: grouped by
     -- request, a ledger of 10^7 calls naming a scope had 10^7 groups and wrote 1.6 GB of temporary files (review of c8dcdec).
+    -- Only the scope the attempt was reserved in: one forgotten by retention and named again (a new row) is another scope,
+    -- and an attempt of the old one still in the ledger counted against its usage was drift (review of c99c829). The old
+    -- one's reserves all precede the UTC month before the new start (it is forgotten only when not reserved in any month
+    -- kept, and retention keeps at least two); a call of the scope itself may precede its start only by a racing first
+    -- reserve or a clock moved back (hours, not a month). Without a row the key has no period and is left out, as the
+    -- forgotten scope's usage was deleted.
     left join lateral (select q.budget_scope, b.started_at
                          from llm_private.requests q
                          left join llm_private.budget_scopes b on b.tenant_id = q.tenant_id and b.scope_key = q.budget_scope
+                                    and a.reserved_at >= llm_private.month_start(llm_private.month_index(b.started_at) - 1)
                         where f.scope_ and q.tenant_id = a.tenant_id and q.id = a.request_pk
                         limit 1) s on true
    -- The bound a scalar subquery, computed once: written bare, llm_private.now() (PL/pgSQL) ran for every attempt and

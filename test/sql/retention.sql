@@ -4,7 +4,7 @@
 -- A budget scope not reserved in any month retention keeps is forgotten, row, usage and alerts (review at scale, helper 68:
 -- every scope ever named stayed, its usage and alerts in the DEFAULT partitions); one reserved since is kept whole.
 begin;
-select plan(37);
+select plan(39);
 select tests.seed();
 select tests.freeze_clock('2027-01-15 10:00:00+00');
 select tests.act_as_role('llm_owner');
@@ -94,6 +94,14 @@ select is(tests.used('tenant_quarter', tests.tenant_b()), 25000::bigint, 'the qu
 select is((select last_reserve_month from llm_private.budget_scopes where scope_key = 'acct-1'), '2027-03-01 00:00+00'::timestamptz,
   'the scope''s first reserve in March (refused by its cap) notes March');
 
+-- The forgotten scope named again while January's attempts are still kept (for the hold): the reconciliation counts them
+-- under the scope they were reserved in, not under the new one (it read them with the new start: 40 000 of drift, an alert).
+select results_eq($$select decision, reason from tests.call(tests.tenant_a(), tests.user_a1(), 'o-2b', 'explanation', 'mock:large', 1000,
+                     '{"budget_scope": "acct-old"}')$$,
+  $$values ('allow', 'ok')$$, 'the forgotten scope named again while January is kept: a new scope, its cap from 0');
+select tests.settle(tests.request_pk('o-2b'), 1);
+select is((select count(*) from llm.reconciliation_drift where budget_scope = 'acct-old'), 0::bigint,
+  'the reconciliation does not count the old scope''s January calls against the new one');
 -- The month with the open hold stays, whole, until the hold ends.
 select ok(to_regclass('llm_private.requests_m202701') is not null and to_regclass('llm_private.request_inputs_m202701') is not null
           and to_regclass('llm_private.attempts_m202701') is not null,
@@ -123,7 +131,7 @@ select results_eq($$select decision, reason from tests.call(tests.tenant_a(), te
   'a request naming the forgotten scope again starts a new one: its cap counts from 0 (January''s 80 000 would refuse 40 000)');
 select results_eq($$select u.held, u.spent from llm_private.usage u join llm_private.meters m on m.id = u.meter_id
                      where m.name = 'scope_budget' and u.budget_scope = 'acct-old'$$,
-  $$values (40000::bigint, 0::bigint)$$, 'on a new usage row, holding its 40 000 alone');
+  $$values (40000::bigint, 25000::bigint)$$, 'on the new usage row, holding its 40 000 (with the 25 000 of o-2b, none of January)');
 select results_eq($$select started_at, last_reserve_month from llm_private.budget_scopes where scope_key = 'acct-old'$$,
   $$values ('2027-03-02 00:00+00'::timestamptz, '2027-03-01 00:00+00'::timestamptz)$$, 'its clock starts again now');
 

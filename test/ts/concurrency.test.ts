@@ -8,7 +8,8 @@
  * request ends in one final state, nothing stays held, and the reconciliation view is empty.
  */
 import { randomUUID } from 'node:crypto';
-import type { Pool } from 'pg';
+import { Client, type Pool } from 'pg';
+import { maintainPartitions } from '../../src/db/migrate';
 import { signContext, withApp, withMoney, withRole } from '../../src/db/context';
 import { createTestDb, TestDb } from '../support/db';
 import { blocked } from '../support/locks';
@@ -489,3 +490,149 @@ test('reserves, settles and credits race while the sharded caps change every few
   expect(drift).toEqual([]);
   console.log(`cap flips: ${all.length} calls, ${all.filter((o) => o === 'allow').length} allowed, ${nFlips} flips, 0 deadlocks`);
 }, 120_000);
+
+test('reserves of the same budget scopes crossing a month (each noting it on the scope row) race settles, the expiry sweep, retention forgetting scopes and a DBA reading them: 0 deadlocks, no cap passed, no hold on a forgotten row', async () => {
+  // (review of c99c829) The first reserve of a scope in a month updates the scope's row (last_reserve_month); two crossing
+  // the month at once both see the old month and both update it. Retention (llm_maint.drop_expired_partitions, as the owner)
+  // now also locks budget_scopes and deletes the scopes not reserved in any month it keeps, with their usage: a reserve of
+  // such a scope must either note the month first (kept) or start a new scope after (never hold on a deleted row).
+  // Retention 2 months: crossing into March keeps February on; the scopes of January only are forgotten, and January's
+  // requests stay (open ones: holds the sweep expires), so every drop run locks the tables and forgets again.
+  const tenant = 'e0000000-0000-0000-0000-00000000000e';
+  const users = Array.from({ length: 16 }, () => randomUUID());
+  const cap = 10n * WORST + 55n;
+  await admin.query(`select tests.freeze_clock('2027-01-20 12:00:00+00')`);
+  await maintainPartitions(db.adminUrl, {});
+  await admin.query(`select llm.upsert_tenant($1, 'scope month race')`, [tenant]);
+  await admin.query(`select llm.set_limit('investigation_budget', $2, $1, null, 'hard', 'block'), llm.set_limit('investigation_calls', 1000, $1)`,
+    [tenant, String(cap)]);
+  const enqueue = (u: string, id: string, scope: string) => withApp(app, signContext(TEST_CONTEXT_SECRET, tenant, u), async (c) =>
+    (await c.query(`select request_pk::text from llm.enqueue_call($1::jsonb)`, [JSON.stringify({
+      request_id: id, endpoint: 'investigation', model: 'mock:large', max_output_tokens: 1000, budget_scope: scope,
+      messages: [{ role: 'user', content: id }] })])).rows[0].request_pk as string);
+  const call = (u: string, pk: string, settle: boolean) => withMoney(worker, { tenantId: tenant, userId: u }, async (c) => {
+    const d = (await c.query(`select decision, attempt_no from llm.reserve_call($1::bigint, 1, 1000, $2)`, [pk, settle ? 30000 : 1000])).rows[0];
+    if (settle && ['allow', 'cap', 'fallback'].includes(d.decision)) {
+      await c.query(`select llm.settle_call($1::bigint, $2, 'ok', 1000, 0, 300, 5)`, [pk, d.attempt_no]);
+    }
+    return d.decision as string;
+  });
+  // January: scopes jan-0..15 used once each (forgettable in March), and a hold left open (January's requests stay).
+  for (let k = 0; k < 16; k++) expect(await call(users[k]!, await enqueue(users[k]!, `smr-jan-${k}`, `jan-${k}`), true)).toBe('allow');
+  expect(await call(users[0]!, await enqueue(users[0]!, 'smr-jan-open', 'jan-open'), false)).toBe('allow');
+  // The end of February: scopes feb-0..3 started, so that March's first reserves of each find February on the row.
+  await admin.query(`select tests.freeze_clock('2027-02-28 23:59:50+00')`);
+  await admin.query(`update llm_private.settings set idempotency_months = 1, ledger_retention_months = 2`);
+  await withRole(admin, 'llm_operator', (c) => c.query('select llm.expire_holds()')); // the earlier tests' holds end
+  await admin.query(`set role llm_owner; select llm_maint.drop_expired_partitions(); reset role`); // the months before January go now
+  for (let k = 0; k < 4; k++) expect(await call(users[k]!, await enqueue(users[k]!, `smr-feb-${k}`, `feb-${k}`), true)).toBe('allow');
+
+  let crossed = false;
+  let stop = false;
+  const bg: string[] = [];
+  const loop = async (fn: () => Promise<unknown>, pause: number) => {
+    let n = 0;
+    while (!stop) {
+      if (crossed) {
+        await fn().then(() => n++, (e: { code?: string; message?: string }) => bg.push(`${e.code} ${e.message}`));
+      }
+      await new Promise((r) => setTimeout(r, pause));
+    }
+    return n;
+  };
+  const dropper = new Client({ connectionString: db.adminUrl });
+  await dropper.connect();
+  let dropped = 0;
+  let busy = 0;
+  let dropsDone = 0;
+  const drops = loop(async () => {
+    await dropper.query('begin');
+    try {
+      await dropper.query(`set local lock_timeout = '5s'`);
+      await dropper.query('set local role llm_owner');
+      dropped += Number((await dropper.query('select llm_maint.drop_expired_partitions() as n')).rows[0].n);
+      await dropper.query('commit');
+      dropsDone++;
+    } catch (e) {
+      await dropper.query('rollback');
+      // Its documented give-up under a steady stream of calls (it runs again the next day): counted, not an error.
+      if ((e as { code?: string }).code === '55P03') busy++; else throw e;
+    }
+  }, 15);
+  const sweeps = loop(() => withRole(admin, 'llm_operator', (c) => c.query('select llm.expire_holds()')), 10);
+  const reads = loop(async () => {
+    const c = await auditor.connect();
+    try {
+      await c.query('begin');
+      await c.query('select count(*) from llm.budget_scopes');
+      await c.query(`select count(*) from llm.limit_usage where budget_scope is not null`);
+      await c.query('commit');
+    } finally {
+      c.release();
+    }
+  }, 5);
+  let finished = 0;
+  const outcomes = await Promise.all(users.map(async (u, client) => {
+    const out: string[] = [];
+    for (let n = 0; n < 16; n++) {
+      // In March, half the calls name the client's January scope: clients 0-7 at once (racing the first retention run),
+      // clients 8-15 once a run has forgotten it (so they start it again).
+      const jan = crossed && n % 2 === 0;
+      while (jan && client >= 8 && dropsDone === 0) await new Promise((r) => setTimeout(r, 10));
+      const scope = jan ? `jan-${client}` : `feb-${(client + n) % 4}`;
+      try {
+        out.push(await call(u, await enqueue(u, `smr-${client}-${n}`, scope), n % 5 !== 4));
+      } catch (e) {
+        out.push(`error ${(e as { code?: string }).code ?? ''} ${(e as Error).message}`);
+      }
+      if (++finished === 32) {
+        await admin.query(`select tests.freeze_clock('2027-03-01 00:00:05+00')`);
+        crossed = true;
+      }
+    }
+    return out;
+  }));
+  stop = true;
+  const [nDrops, nSweeps, nReads] = await Promise.all([drops, sweeps, reads]);
+  await dropper.end();
+  try {
+    const all = outcomes.flat();
+    console.log(`scope month race: ${all.length} calls, ${all.filter((o) => o === 'block').length} refused, ${nDrops} retention runs `
+      + `(${dropped} partitions dropped, ${busy} gave up busy), ${nSweeps} sweeps, ${nReads} reads, ${bg.length} background errors`);
+    expect(all.filter((o) => o.startsWith('error'))).toEqual([]); // no 40P01, no other error
+    expect(bg).toEqual([]);
+    expect(nDrops).toBeGreaterThan(1);
+    expect(dropped).toBeGreaterThan(0);
+    expect(nSweeps).toBeGreaterThan(3);
+    expect(nReads).toBeGreaterThan(3);
+    expect(all.filter((o) => o === 'block').length).toBeGreaterThan(0); // the scopes' caps bound
+    const { rows: over } = await admin.query(
+      `select * from llm.limit_usage where kind = 'hard' and held + spent > cap and tenant_id = $1`, [tenant]);
+    expect(over).toEqual([]);
+    // Every hold of a scope is on its scope's current row, started at or before the hold: none on a forgotten scope's rows.
+    const { rows: orphans } = await admin.query(
+      `select a.request_pk, a.attempt_no, q.budget_scope from llm_private.attempts a
+         join llm_private.requests q on q.tenant_id = a.tenant_id and q.id = a.request_pk
+         left join llm_private.budget_scopes b on b.tenant_id = q.tenant_id and b.scope_key = q.budget_scope
+        where a.tenant_id = $1 and a.state = 'held' and (b.started_at is null or b.started_at > a.reserved_at)`, [tenant]);
+    expect(orphans).toEqual([]);
+    const { rows: [sums] } = await admin.query(
+      `select (select coalesce(sum(u.held), 0) from llm_private.usage u join llm_private.meters m on m.id = u.meter_id
+                where m.name = 'investigation_budget' and u.tenant_id = $1)::bigint::text as usage_held,
+              (select coalesce(sum(a.held_micros), 0) from llm_private.attempts a join llm_private.requests q
+                   on q.tenant_id = a.tenant_id and q.id = a.request_pk
+                where a.tenant_id = $1 and a.state = 'held' and q.budget_scope is not null)::bigint::text as attempts_held`, [tenant]);
+    expect(sums.usage_held).toBe(sums.attempts_held);
+    const { rows: [restarted] } = await admin.query(
+      `select count(*)::int as n from llm_private.budget_scopes where tenant_id = $1 and scope_key like 'jan-%' and started_at >= '2027-03-01'`, [tenant]);
+    console.log(`scope month race: ${restarted.n} of January's scopes forgotten and started again in March`);
+    expect(restarted.n).toBeGreaterThanOrEqual(8);
+    const { rows: months } = await admin.query(
+      `select scope_key, last_reserve_month::text from llm_private.budget_scopes where tenant_id = $1 order by 1`, [tenant]);
+    expect(months.every((r) => r.last_reserve_month === '2027-03-01 00:00:00+00')).toBe(true); // all used in March
+    const { rows: drift } = await auditor.query('select * from llm.reconciliation_drift where tenant_id = $1', [tenant]);
+    expect(drift).toEqual([]);
+  } finally {
+    await admin.query(`update llm_private.settings set ledger_retention_months = 13, idempotency_months = 2`);
+  }
+}, 180_000);
