@@ -2743,6 +2743,13 @@ declare
   v_tenants uuid[];
   v_keys text[];
 begin
+  -- Under READ COMMITTED only: with an older snapshot (REPEATABLE READ, SERIALIZABLE: taken before its caller's lock) it
+  -- could miss a reserve committed just before the lock and forget a scope whose usage holds money (review of c99c829).
+  if current_setting('transaction_isolation') <> 'read committed' then
+    raise exception using errcode = '55000', message = 'llm_maint: retention runs under READ COMMITTED',
+      detail = format('transaction_isolation is %s', current_setting('transaction_isolation')),
+      hint = 'npm run maintain-partitions runs it so; in psql, start the transaction without an isolation level.';
+  end if;
   -- Its caller holds the ledger tables and budget_scopes exclusively: no reserve or settle can reach a scope meanwhile.
   if not exists (select 1 from pg_locks l
                   where l.pid = pg_backend_pid() and l.locktype = 'relation' and l.mode = 'AccessExclusiveLock' and l.granted
@@ -2867,7 +2874,7 @@ CREATE TABLE llm_private.shutoff_windows (
     cancelled_by text,
     trip_period timestamp with time zone,
     cancel_reason text,
-    CONSTRAINT shutoff_windows_cancel_reason_check CHECK ((((cancelled_at IS NULL) = (cancel_reason IS NULL)) AND ((cancel_reason IS NULL) OR (((length(cancel_reason) >= 1) AND (length(cancel_reason) <= 200)) AND (btrim(cancel_reason) <> ''::text))))),
+    CONSTRAINT shutoff_windows_cancel_reason_check CHECK ((((cancelled_at IS NULL) = (cancel_reason IS NULL)) AND ((cancel_reason IS NULL) OR (((length(cancel_reason) >= 1) AND (length(cancel_reason) <= 200)) AND (cancel_reason ~ '[^[:space:][:cntrl:]\u00a0\u200b\u2060\ufeff]'::text))))),
     CONSTRAINT shutoff_windows_check CHECK (((scope = 'global'::llm_private.limit_scope) = (tenant_id IS NULL))),
     CONSTRAINT shutoff_windows_check1 CHECK (((scope = 'user'::llm_private.limit_scope) = (user_id IS NOT NULL))),
     CONSTRAINT shutoff_windows_check2 CHECK (((starts_at < ends_at) AND (ends_at < 'infinity'::timestamp with time zone) AND ((ends_at - starts_at) <= '92 days'::interval))),
@@ -2902,7 +2909,7 @@ COMMENT ON COLUMN llm_private.shutoff_windows.cancel_reason IS 'Why an operator 
 -- Name: CONSTRAINT shutoff_windows_cancel_reason_check ON shutoff_windows; Type: COMMENT; Schema: llm_private; Owner: llm_owner
 --
 
-COMMENT ON CONSTRAINT shutoff_windows_cancel_reason_check ON llm_private.shutoff_windows IS 'A cancelled window has a reason (1..200 characters, not blank); a window not cancelled has none.';
+COMMENT ON CONSTRAINT shutoff_windows_cancel_reason_check ON llm_private.shutoff_windows IS 'A cancelled window has a reason (1..200 characters, not only white space or invisible characters); a window not cancelled has none.';
 
 --
 -- Name: active_shutoff(uuid, uuid, timestamp with time zone); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
@@ -4385,7 +4392,9 @@ CREATE FUNCTION llm_private.require_cancel_reason(p_reason text) RETURNS text
     SET search_path TO 'pg_catalog'
     AS $$
 begin
-  if p_reason is null or btrim(p_reason) = '' or length(p_reason) > 200 then
+  -- Something to read: not only white space, control or invisible characters (tabs, newlines, no-break and zero-width
+  -- spaces passed as not blank: review of 6de7f09). The table's CHECK says the same.
+  if p_reason is null or p_reason !~ '[^[:space:][:cntrl:]\u00a0\u200b\u2060\ufeff]' or length(p_reason) > 200 then
     raise exception using errcode = '22023', message = 'a shutoff window is cancelled with a reason',
       detail = format('reason: %s', coalesce(length(p_reason) || ' characters', 'none')),
       hint = 'Say why in 1..200 characters: llm.cancel_shutoff(window_id, reason).';
@@ -5687,7 +5696,13 @@ begin
     perform llm_private.breaker_probe_back(p.provider, p.model, old.reserved_at, v_now);
   end if;
   if q.budget_scope is not null then
-    select b.started_at into v_scope_started from llm_private.budget_scopes b where b.tenant_id = q.tenant_id and b.scope_key = q.budget_scope;
+    -- Only the scope the attempt was reserved in: one forgotten by retention and named again is a new row, which a late
+    -- settle of an old attempt found by its key and moved its correction onto (review of c99c829). The old scope's
+    -- reserves all precede the UTC month before the new start (as llm.reconciliation_drift reads it); without a row the
+    -- scope's usage is gone and usage_apply refuses (P0004) rather than count the money on another scope.
+    select b.started_at into v_scope_started from llm_private.budget_scopes b
+     where b.tenant_id = q.tenant_id and b.scope_key = q.budget_scope
+       and old.reserved_at >= llm_private.month_start(llm_private.month_index(b.started_at) - 1);
   end if;
   perform llm_private.usage_apply(old, new, q.budget_scope, v_scope_started);
   return new;

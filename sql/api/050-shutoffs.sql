@@ -189,7 +189,9 @@ create or replace function llm_private.require_cancel_reason(p_reason text) retu
   set search_path = pg_catalog
 as $$
 begin
-  if p_reason is null or btrim(p_reason) = '' or length(p_reason) > 200 then
+  -- Something to read: not only white space, control or invisible characters (tabs, newlines, no-break and zero-width
+  -- spaces passed as not blank: review of 6de7f09). The table's CHECK says the same.
+  if p_reason is null or p_reason !~ '[^[:space:][:cntrl:]\u00a0\u200b\u2060\ufeff]' or length(p_reason) > 200 then
     raise exception using errcode = '22023', message = 'a shutoff window is cancelled with a reason',
       detail = format('reason: %s', coalesce(length(p_reason) || ' characters', 'none')),
       hint = 'Say why in 1..200 characters: llm.cancel_shutoff(window_id, reason).';

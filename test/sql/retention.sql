@@ -4,7 +4,7 @@
 -- A budget scope not reserved in any month retention keeps is forgotten, row, usage and alerts (review at scale, helper 68:
 -- every scope ever named stayed, its usage and alerts in the DEFAULT partitions); one reserved since is kept whole.
 begin;
-select plan(39);
+select plan(44);
 select tests.seed();
 select tests.freeze_clock('2027-01-15 10:00:00+00');
 select tests.act_as_role('llm_owner');
@@ -148,6 +148,27 @@ select is((select count(*) from llm_private.usage where budget_scope = 'acct-1')
 select results_eq($$select u.tableoid::regclass::text, u.held from llm_private.usage u join llm_private.meters m on m.id = u.meter_id
                      where m.name = 'scope_budget' and u.budget_scope = 'acct-old'$$,
   $$values ('llm_private.usage_default', 40000::bigint)$$, 'the kept scope''s hold moved to DEFAULT as it was');
+
+-- September 2027: o-3's hold expired and was charged in full (the sweep) in June; the scope, not reserved since March, is
+-- forgotten, and named again. A late settle of o-3 (review of c99c829) found the new scope by its key and moved its
+-- correction (40 000 charged -> 25 000) onto the new scope's row: -15 000 there, money counted nowhere. It is refused: the
+-- new row is not the scope o-3 was reserved in, whose usage is gone.
+select tests.act_as_role('llm_operator');
+select is(llm.expire_holds(), 1, 'June: the sweep charges o-3''s expired hold');
+select tests.as_admin();
+select tests.freeze_clock('2027-09-02 00:00:00+00');
+select tests.act_as_role('llm_owner');
+select llm_maint.drop_expired_partitions();
+select tests.as_admin();
+select is((select count(*) from llm_private.budget_scopes where scope_key = 'acct-old'), 0::bigint,
+  'September: the scope, holding nothing and not reserved since March, is forgotten');
+select is((select decision from tests.call(tests.tenant_a(), tests.user_a1(), 'o-4', 'explanation', 'mock:large', 1000, '{"budget_scope": "acct-old"}')),
+  'allow', 'and named again');
+select throws_ok($$select tests.settle(tests.request_pk('o-3'), 1, 'ok', 1000, 0, 500)$$, 'P0004', null,
+  'a late settle of an attempt of the forgotten scope is refused: its usage row is gone');
+select results_eq($$select u.held, u.spent from llm_private.usage u join llm_private.meters m on m.id = u.meter_id
+                     where m.name = 'scope_budget' and u.budget_scope = 'acct-old'$$,
+  $$values (40000::bigint, 0::bigint)$$, 'the new scope''s row holds o-4 alone, untouched');
 
 
 -- The idempotency window is never dropped.

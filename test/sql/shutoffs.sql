@@ -1,6 +1,6 @@
 -- Shutoff windows: by hand, scheduled in advance, or tripped by money spent (never by a worst case); every window ends by time.
 begin;
-select plan(58);
+select plan(60);
 select tests.seed();
 
 -- By hand, at user, tenant and global scope.
@@ -22,6 +22,10 @@ select throws_ok($$select llm.cancel_shutoff((select id from llm.shutoff_windows
   'a cancel without a reason is refused (22023)');
 select throws_ok($$select llm.cancel_shutoff((select id from llm.shutoff_windows where active), '  ')$$, '22023', null,
   'and one with a blank reason');
+select throws_ok($$select llm.cancel_shutoff((select id from llm.shutoff_windows where active), E'\t\n')$$, '22023', null,
+  'nor with tabs and newlines');
+select throws_ok($$select llm.cancel_shutoff((select id from llm.shutoff_windows where active), U&'\00A0\200B')$$, '22023', null,
+  'nor with a no-break and a zero-width space');
 select throws_ok($$select llm.cancel_shutoff((select id from llm.shutoff_windows where active), repeat('x', 201))$$, '22023', null,
   'and one longer than 200 characters');
 select throws_ok($$update llm_private.shutoff_windows set cancelled_at = now() where cancelled_at is null and scope = 'global'$$, '22023', null,

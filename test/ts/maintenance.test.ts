@@ -134,6 +134,29 @@ test('no runtime role can create or drop a partition: the operator, the worker a
   }
 });
 
+test('retention forgets budget scopes under READ COMMITTED only (an older snapshot could miss a reserve committed before its lock)', async () => {
+  // (review of c99c829) Under REPEATABLE READ the snapshot is taken at the transaction's first statement, before
+  // drop_expired_partitions takes the ledger tables: a scope reserved (and holding money) in between looked unused.
+  const c = await db.pool('admin', 1).connect();
+  try {
+    for (const level of ['repeatable read', 'serializable']) {
+      await c.query(`begin isolation level ${level}`);
+      await c.query('set local role llm_owner');
+      await c.query('lock table llm_private.budget_scopes in access exclusive mode');
+      await expect(c.query(`select llm_maint.forget_unused_budget_scopes('2030-01-01 00:00+00')`))
+        .rejects.toMatchObject({ code: '55000', message: 'llm_maint: retention runs under READ COMMITTED' });
+      await c.query('rollback');
+    }
+    await c.query('begin');
+    await c.query('set local role llm_owner');
+    await c.query('lock table llm_private.budget_scopes in access exclusive mode');
+    await expect(c.query(`select llm_maint.forget_unused_budget_scopes('2000-01-01 00:00+00') as n`)).resolves.toMatchObject({ rows: [{ n: 0 }] });
+    await c.query('rollback');
+  } finally {
+    c.release();
+  }
+});
+
 test('llm__evaluate_limits and llm__expire_holds run as llm_operator without error', async () => {
   await expect(run('llm__evaluate_limits')).resolves.toBeUndefined();
   await expect(run('llm__expire_holds')).resolves.toBeUndefined();
