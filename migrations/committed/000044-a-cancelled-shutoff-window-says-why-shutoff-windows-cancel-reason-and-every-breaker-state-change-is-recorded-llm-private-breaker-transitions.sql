@@ -1,5 +1,5 @@
---! Previous: sha1:c209abb201cf263cecae835712e4ed6ee3b3edd5
---! Hash: sha1:29612a7ab3ea3e1c96804076e25c271ce9d126dc
+--! Previous: sha1:57cd13f4ec6afa303c8b2c9b25abc71faa8c7561
+--! Hash: sha1:3c0bd37b3b2f51e1950182bf30713da3e30fac1f
 --! Message: A cancelled shutoff window says why (shutoff_windows.cancel_reason) and every breaker state change is recorded (llm_private.breaker_transitions)
 
 -- A cancelled shutoff window says why (DBA review of 2026-11-27): a DBA proving with SQL why calls were refused, or were

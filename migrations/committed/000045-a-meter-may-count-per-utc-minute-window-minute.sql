@@ -1,5 +1,5 @@
---! Previous: sha1:29612a7ab3ea3e1c96804076e25c271ce9d126dc
---! Hash: sha1:cdc0c1f965d51fbc84a51670297db07f167f8678
+--! Previous: sha1:3c0bd37b3b2f51e1950182bf30713da3e30fac1f
+--! Hash: sha1:a92e175d12cd98613566f578dcbd83bc43a4a05e
 --! Message: A meter may count per UTC minute (window minute)
 
 -- A meter may count per UTC minute (adopter's review, 2026-11-27: no window was shorter than an hour, so a provider's

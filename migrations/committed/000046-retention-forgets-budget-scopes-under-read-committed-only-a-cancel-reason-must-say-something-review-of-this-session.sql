@@ -1,5 +1,5 @@
---! Previous: sha1:cdc0c1f965d51fbc84a51670297db07f167f8678
---! Hash: sha1:7e2d68944922708e7593313bb8322c9dec19e404
+--! Previous: sha1:a92e175d12cd98613566f578dcbd83bc43a4a05e
+--! Hash: sha1:876abca73fd144696cd58d0ea2b0613cf3167f98
 --! Message: Retention forgets budget scopes under READ COMMITTED only; a cancel reason must say something (review of this session)
 
 -- Two fixes from the review of this session's changes (helper 73):

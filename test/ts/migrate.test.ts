@@ -372,6 +372,32 @@ test('the roles step sets connection limits on the read-only logins only: a limi
   }
 });
 
+test('an upgrade with budget scopes notes them as reserved this month: the backfill runs as the owner, under FORCE', async () => {
+  // (this session's upgrade check, from a database at 000042 with a scope) Migrations run as llm_owner, which FORCE row level
+  // security hides every row from: 000043's backfill updated no scope and its NOT NULL failed the upgrade. Here the column is
+  // emptied again by hand (as the administrator, triggers off) and 000043 onwards re-run (each is idempotent).
+  const admin = new Client({ connectionString: url });
+  await admin.connect();
+  try {
+    await admin.query('begin');
+    await admin.query('set local session_replication_role = replica');
+    await admin.query(`insert into llm_private.budget_scopes (tenant_id, scope_key, started_at, first_request_pk, last_reserve_month)
+                       values ('a0000000-0000-0000-0000-0000000000ff', 'up-1', '2026-01-05 00:00+00', 1, '2026-01-01 00:00+00')`);
+    await admin.query('alter table llm_private.budget_scopes alter column last_reserve_month drop not null');
+    await admin.query(`update llm_private.budget_scopes set last_reserve_month = null where scope_key = 'up-1'`);
+    await admin.query(`delete from graphile_migrate.migrations where filename >= '000043.sql'`);
+    await admin.query('commit');
+    await migrateCommitted(url);
+    const { rows } = await admin.query(`select b.last_reserve_month = llm_private.month_start(llm_private.month_index(llm_private.now())) as this_month,
+        (select attnotnull from pg_attribute where attrelid = 'llm_private.budget_scopes'::regclass and attname = 'last_reserve_month') as not_null
+      from llm_private.budget_scopes b where b.scope_key = 'up-1'`);
+    expect(rows).toEqual([{ this_month: true, not_null: true }]);
+  } finally {
+    await admin.query(`set session_replication_role = replica; delete from llm_private.budget_scopes where scope_key = 'up-1'; reset session_replication_role`);
+    await admin.end();
+  }
+});
+
 test('a migration waits at most LLM_DDL_LOCK_TIMEOUT_MS for a table a transaction keeps open, then stops having changed nothing', async () => {
   // (review of the upgrade path, 2026-11-26) Only the replay and partition maintenance bounded their wait: a migration's
   // ALTER TABLE waited behind one session left open on provider_breakers (25 s, until killed), and every reserve, which
