@@ -8306,25 +8306,26 @@ CREATE VIEW llm.monthly_spend WITH (security_invoker='true') AS
             0,
             x.amount_micros
            FROM llm_private.adjustments x
-        ), spend AS (
+        ), by_user AS NOT MATERIALIZED (
          SELECT l.month_start,
             l.tenant_id,
             l.user_id,
-            (sum((l.charged_micros + l.adjusted_micros)))::bigint AS spent_micros,
-            (sum(l.held_micros))::bigint AS held_micros,
-            (sum(l.adjusted_micros))::bigint AS adjusted_micros
+            sum((l.charged_micros + l.adjusted_micros)) AS spent_micros,
+            sum(l.held_micros) AS held_micros,
+            sum(l.adjusted_micros) AS adjusted_micros
            FROM ledger l
-          WHERE (l.user_id IS NOT NULL)
           GROUP BY l.month_start, l.tenant_id, l.user_id
-        UNION ALL
-         SELECT l.month_start,
-            l.tenant_id,
-            NULL::uuid AS uuid,
-            (sum((l.charged_micros + l.adjusted_micros)))::bigint AS sum,
-            (sum(l.held_micros))::bigint AS sum,
-            (sum(l.adjusted_micros))::bigint AS sum
-           FROM ledger l
-          GROUP BY l.month_start, l.tenant_id
+        ), spend AS (
+         SELECT g.month_start,
+            g.tenant_id,
+            v.user_id,
+            (sum(g.spent_micros))::bigint AS spent_micros,
+            (sum(g.held_micros))::bigint AS held_micros,
+            (sum(g.adjusted_micros))::bigint AS adjusted_micros
+           FROM (by_user g
+             CROSS JOIN LATERAL ( VALUES (g.user_id,false), (NULL::uuid,true)) v(user_id, total))
+          WHERE (v.total OR (v.user_id IS NOT NULL))
+          GROUP BY g.month_start, g.tenant_id, v.user_id
         )
  SELECT s.month_start,
     s.tenant_id,

@@ -175,7 +175,7 @@ comment on view llm.limit_usage is 'Usage against each limit, per subject (tenan
  * was an adjustment had no row.
  */
 create view llm.monthly_spend with (security_invoker = true) as
--- (review at scale, 2026-11-26) Plain GROUP BYs under UNION ALL over an inlined ledger, so that a filter on tenant_id reaches
+-- (review at scale, 2026-11-26) Plain GROUP BYs (no GROUPING SETS) over an inlined ledger, so that a filter on tenant_id reaches
 -- the attempts' primary key (GROUPING SETS kept it above a sort of the whole ledger: 2.9 s at 2 M attempts); the cap read
 -- once per row from its limit or its usage rows (through llm.limit_usage it aggregated every usage row once per output row:
 -- 21 s with 10 000 users).
@@ -187,18 +187,26 @@ ledger as not materialized (
   union all
   select (date_trunc('month', x.effective_at at time zone 'UTC') at time zone 'UTC'), x.tenant_id, x.user_id, 0, 0, x.amount_micros
     from llm_private.adjustments x
-), spend as (
-  -- (a tenant's own adjustments, user NULL, count in its total only, not as a user row)
+), by_user as not materialized (
+  -- (review at scale, 2026-11-27) The ledger read once: one group per month, tenant and user (user NULL: the tenant's own
+  -- adjustments), and each tenant's total summed from its groups, a second aggregate over ~1 row per user. The tenant's
+  -- total had a GROUP BY of its own over the ledger, which read and hashed every row of the month a second time (a month
+  -- of 5x10^6 calls: 5.9-7.3 s -> 3.3-3.8 s; bench/PROFILE.md §13). Filters on month_start and tenant_id still reach
+  -- the scan (BRIN, primary key); one on user_id alone does not (the tenants' totals need every group): give the tenant.
   select l.month_start, l.tenant_id, l.user_id,
-         sum(l.charged_micros + l.adjusted_micros)::bigint as spent_micros, sum(l.held_micros)::bigint as held_micros,
-         sum(l.adjusted_micros)::bigint as adjusted_micros
-    from ledger l where l.user_id is not null
-   group by l.month_start, l.tenant_id, l.user_id
-  union all
-  select l.month_start, l.tenant_id, null::uuid,
-         sum(l.charged_micros + l.adjusted_micros)::bigint, sum(l.held_micros)::bigint, sum(l.adjusted_micros)::bigint
+         sum(l.charged_micros + l.adjusted_micros) as spent_micros, sum(l.held_micros) as held_micros,
+         sum(l.adjusted_micros) as adjusted_micros
     from ledger l
-   group by l.month_start, l.tenant_id
+   group by l.month_start, l.tenant_id, l.user_id
+), spend as (
+  -- Each group counts in its user's row and in its tenant's total; a tenant's own adjustments (user NULL) in its total only.
+  select g.month_start, g.tenant_id, v.user_id,
+         sum(g.spent_micros)::bigint as spent_micros, sum(g.held_micros)::bigint as held_micros,
+         sum(g.adjusted_micros)::bigint as adjusted_micros
+    from by_user g
+    cross join lateral (values (g.user_id, false), (null::uuid, true)) v(user_id, total)
+   where v.total or v.user_id is not null
+   group by g.month_start, g.tenant_id, v.user_id
 )
 select s.month_start, s.tenant_id, s.user_id, s.spent_micros, s.held_micros, c.cap_micros, s.adjusted_micros
   -- The clock, read once (review at scale, 2026-11-27: with a call of llm_private.limit_in_effect and three of the clock per
