@@ -6349,6 +6349,13 @@ begin
       if m.id is not null and v_spent is not null and v_applied and v_spent < v_cap then
         return null;
       end if;
+      -- Nothing spent yet in this period, and the writer looked in an earlier one (its starts_at: llm_private.trip_shutoff's
+      -- clock, read a little before this one): the period that crossed its cap has ended since, and there is nothing to stop.
+      -- Skipped, not an error: it failed the settle that crossed a minute meter's cap in the minute's last instant (review of
+      -- e5ed108; an hourly meter the same at the hour). A start written is only ever a reason not to open a window.
+      if m.id is not null and v_spent is null and llm_private.period_start(m."window", new.starts_at) < v_period then
+        return null;
+      end if;
       if m.id is null or v_spent is null or not v_applied then
         raise exception using errcode = 'LG005', message = 'a tripped window is opened only by spend crossing a limit',
           detail = format('limit %s: spent %s of %s this period', new.limit_id, coalesce(v_spent::text, 'nothing'), coalesce(v_cap::text, '?')),
@@ -6398,7 +6405,7 @@ ALTER FUNCTION llm_private.tg_shutoff_windows__guard() OWNER TO llm_owner;
 -- Name: FUNCTION tg_shutoff_windows__guard(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm_private.tg_shutoff_windows__guard() IS 'Windows: a tripped one only when its limit trips shutoffs, was applied to its subject this period (else LG005), and the subject''s spend this period has reached the cap (checked from usage, whoever inserts; below it, skipped), once per period (a second is skipped; trip_period, derived here, is unique with the limit and subject); manual ones start now; afterwards a window can only be cancelled, once, with a reason (22023 without one; stamped with who and when).';
+COMMENT ON FUNCTION llm_private.tg_shutoff_windows__guard() IS 'Windows: a tripped one only when its limit trips shutoffs, was applied to its subject this period (else LG005), and the subject''s spend this period has reached the cap (checked from usage, whoever inserts; below it, skipped), once per period (a second is skipped; trip_period, derived here, is unique with the limit and subject; one whose writer looked in an earlier period, none spent in this one, is skipped); manual ones start now; afterwards a window can only be cancelled, once, with a reason (22023 without one; stamped with who and when).';
 
 --
 -- Name: tg_usage__guard(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
@@ -6557,6 +6564,9 @@ begin
   -- Once per period: the guard skips a window of a period that already has one (an operator's cancel stands), and the
   -- unique index on trip_period makes a concurrent second trip wait for the first and do nothing (twelfth review). The
   -- guard also sets the window's end and reason from what it checks; these are what the trip would say.
+  -- starts_at is when it looked (in k_period): the guard reads its own clock (clock_timestamp, a little later), and when that
+  -- is already the next period, with nothing spent yet, it skips the trip (it failed the settle with LG005 there: review of
+  -- e5ed108, a minute meter's last instant).
   insert into llm_private.shutoff_windows (scope, tenant_id, user_id, kind, starts_at, ends_at, reason, limit_id)
   values (v_scope, case when v_scope = 'global' then null else k_tenant end, case when v_scope = 'user' then k_user end, 'tripped',
           v_now, v_end, format('%s: spent %s of %s %s', m.name, p_used, p_cap, m.unit), p_limit_id)

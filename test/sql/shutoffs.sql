@@ -1,6 +1,6 @@
 -- Shutoff windows: by hand, scheduled in advance, or tripped by money spent (never by a worst case); every window ends by time.
 begin;
-select plan(60);
+select plan(69);
 select tests.seed();
 
 -- By hand, at user, tenant and global scope.
@@ -159,5 +159,44 @@ select results_eq($$select reason, created_by, cancelled_by from llm.shutoff_win
 select results_eq($$select (select created_by from llm.limits where meter_name = 'user_monthly' and user_id = tests.user_b1()),
                           (select created_by from llm.adjustments where reason = 'ticket 43')$$,
   $$values ('llm_test_dba_alice', 'llm_test_dba_alice')$$, 'so do the limit and the adjustment');
+
+-- (review of e5ed108) A trip is for the period that crossed its cap: llm_private.trip_shutoff looks at its clock, the
+-- window's guard at its own, a little later (clock_timestamp). A settle crossing a minute meter's cap in the minute's last
+-- instant, its guard already in the next minute, summed that minute's usage (none) and failed with LG005: the settle and
+-- its answer lost (an hourly meter the same, at the hour). A trigger before the guard moves the frozen clock on by a
+-- second, as the real clock moves between the two reads.
+select tests.as_admin();
+select tests.act_as_role('llm_operator');
+select ok(llm.define_meter('a_rpm_trip', 'tenant', 'minute', 'calls', p_tenant_id => tests.tenant_a()) > 0, 'a minute meter of calls');
+select ok(llm.set_limit('a_rpm_trip', 1, tests.tenant_a(), p_kind => 'soft', p_trips_shutoff => true) > 0,
+  'one call a minute, soft, tripping a shutoff');
+select tests.as_admin();
+create function tests.clock_moves_on() returns trigger language plpgsql security definer set search_path = pg_catalog as $$
+begin
+  update llm_private.clock set frozen_at = frozen_at + interval '1 second';
+  return new;
+end $$;
+create trigger _050_clock_moves_on before insert on llm_private.shutoff_windows
+  for each row execute function tests.clock_moves_on();
+select tests.freeze_clock('2026-09-01 09:00:59.5+00');
+select 1 from tests.call(tests.tenant_a(), tests.user_a1(), 'rpm-trip-1', 'investigation', 'mock:tiny', 10, '{}', 10);
+select lives_ok($$select tests.settle(tests.request_pk('rpm-trip-1'), 1, 'ok', 10, 0, 10)$$,
+  'a settle crossing the minute''s cap as the minute ends (the guard''s clock in the next one) is settled');
+select is((select count(*)::int from llm_private.shutoff_windows w join llm_private.limits l on l.id = w.limit_id
+            join llm_private.meters m on m.id = l.meter_id where m.name = 'a_rpm_trip'), 0,
+  'and trips nothing: the minute that crossed its cap has ended');
+drop trigger _050_clock_moves_on on llm_private.shutoff_windows;
+select is((select decision from tests.call(tests.tenant_a(), tests.user_a1(), 'rpm-trip-2', 'investigation', 'mock:tiny', 10, '{}', 10)),
+  'allow', 'the next minute is open');
+select is((select state from tests.settle(tests.request_pk('rpm-trip-2'), 1, 'ok', 10, 0, 10)), 'settled', 'its settle crosses the cap');
+select results_eq($$select w.starts_at, w.ends_at, w.trip_period from llm_private.shutoff_windows w join llm_private.limits l on l.id = w.limit_id
+                     join llm_private.meters m on m.id = l.meter_id where m.name = 'a_rpm_trip'$$,
+  $$values ('2026-09-01 09:01:00.5+00'::timestamptz, '2026-09-01 09:02:00+00'::timestamptz, '2026-09-01 09:01:00+00'::timestamptz)$$,
+  'and trips a window until the minute ends');
+select is((select reason from tests.call(tests.tenant_a(), tests.user_a1(), 'rpm-trip-3', 'investigation', 'mock:tiny', 10, '{}', 10)),
+  'shutoff', 'which stops the tenant''s calls for the rest of the minute');
+select tests.freeze_clock('2026-09-01 09:02:00+00');
+select is((select decision from tests.call(tests.tenant_a(), tests.user_a1(), 'rpm-trip-4', 'investigation', 'mock:tiny', 10, '{}', 10)),
+  'allow', 'and no longer');
 select * from finish();
 rollback;

@@ -636,3 +636,88 @@ test('reserves of the same budget scopes crossing a month (each noting it on the
     await admin.query(`update llm_private.settings set ledger_retention_months = 13, idempotency_months = 2`);
   }
 }, 180_000);
+
+test('reserves and settles of one tenant race across two minute boundaries on hard minute caps of calls and tokens and a global minute meter with escrow shards: no minute passes its cap, 0 deadlocks, no drift', async () => {
+  // (review of e5ed108) A meter per UTC minute: a hold counts on the minute it was reserved in, whenever it is settled, so
+  // the settles in flight when the clock crosses a minute move the old minute's rows while the new minute's are created.
+  const tenants = ['f1000000-0000-0000-0000-0000000000f1', 'f2000000-0000-0000-0000-0000000000f2'];
+  const users = Array.from({ length: 24 }, () => randomUUID());
+  const HOLD = 2000n; // mock:small, 1 000 in + 1 000 out, in tokens
+  const caps = { calls: 41n, tokens: 30n * HOLD + 17n, global: 50n * HOLD + 9n };
+  await admin.query(`select tests.freeze_clock('2027-03-02 10:00:58+00')`);
+  await maintainPartitions(db.adminUrl, {});
+  for (const t of tenants) await admin.query(`select llm.upsert_tenant($1, 'minute race')`, [t]);
+  await admin.query(`select llm.define_meter('race_rpm', 'tenant', 'minute', 'calls', p_provider => 'mock', p_model => 'small'),
+                            llm.define_meter('race_tpm', 'tenant', 'minute', 'tokens', p_provider => 'mock', p_model => 'small'),
+                            llm.define_meter('race_global_tpm', 'global', 'minute', 'tokens', p_provider => 'mock', p_model => 'small', p_shards => 8)`);
+  await admin.query(`select llm.set_limit('race_rpm', $2, $1), llm.set_limit('race_tpm', $3, $1), llm.set_limit('race_global_tpm', $4)`,
+    [tenants[0], String(caps.calls), String(caps.tokens), String(caps.global)]);
+  let finished = 0;
+  const ticks: Promise<unknown>[] = [];
+  // Half the clients keep a hold reserved before each tick and settle it after (a hold of 10:00:59 settled at 10:01:00.5).
+  const ticked: (() => void)[] = [];
+  const afterTick = [new Promise<void>((r) => ticked.push(r)), new Promise<void>((r) => ticked.push(r))];
+  const outcomes = await Promise.all(users.map(async (u, client) => {
+    const tenant = tenants[client % 4 === 3 ? 1 : 0]!; // a quarter of the calls from another tenant: only the global meter
+    const out: string[] = [];
+    for (let call = 0; call < 12; call++) {
+      try {
+        const pk = await withApp(app, signContext(TEST_CONTEXT_SECRET, tenant, u), async (c) =>
+          (await c.query(`select request_pk::text from llm.enqueue_call($1::jsonb)`, [JSON.stringify({
+            request_id: `rpm-${client}-${call}`, endpoint: 'explanation', model: 'mock:small', max_output_tokens: 1000,
+            messages: [{ role: 'user', content: `rpm ${client}/${call}` }] })])).rows[0].request_pk as string);
+        // Reserve and settle in two transactions, as the worker does (the provider's call between them).
+        const d = await withMoney(worker, { tenantId: tenant, userId: u }, async (c) =>
+          (await c.query(`select decision, attempt_no from llm.reserve_call($1::bigint, 1, 1000, 30000)`, [pk])).rows[0]);
+        if (d.decision === 'allow') {
+          if (client % 2 === 1 && (call === 2 || call === 7)) await afterTick[call === 2 ? 0 : 1];
+          await withMoney(worker, { tenantId: tenant, userId: u }, async (c) =>
+            c.query(`select llm.settle_call($1::bigint, $2, 'ok', 1000, 0, $3, 5)`, [pk, d.attempt_no, 100 + ((client * call) % 9) * 100]));
+        }
+        out.push(d.decision as string);
+      } catch (e) {
+        out.push(`error ${(e as { code?: string }).code ?? ''} ${(e as Error).message}`);
+      }
+      // 10:00:58 -> 10:01:00.5 a third of the way, -> 10:02:00.5 two thirds of the way, while the others are in flight.
+      const n = ++finished;
+      if (n === 96) ticks.push(admin.query(`select tests.freeze_clock('2027-03-02 10:01:00.5+00')`).then(() => ticked[0]!()));
+      if (n === 192) ticks.push(admin.query(`select tests.freeze_clock('2027-03-02 10:02:00.5+00')`).then(() => ticked[1]!()));
+    }
+    return out;
+  }));
+  await Promise.all(ticks);
+  const all = outcomes.flat();
+  expect(all.filter((o) => o.startsWith('error'))).toEqual([]); // no 40P01, no other error
+  expect(all.filter((o) => o === 'block').length).toBeGreaterThan(0); // the minute caps bound
+  // Every minute's rows, and every minute's attempts by their reserve's minute: at most the cap.
+  const { rows: over } = await admin.query(
+    `select meter_name, tenant_id, period_start, held + spent as used, cap from llm.limit_usage
+      where meter_name like 'race\\_%pm' and kind = 'hard' and held + spent > cap`);
+  expect(over).toEqual([]);
+  const { rows: perMinute } = await admin.query(
+    `select date_trunc('minute', a.reserved_at, 'UTC') as minute, count(*) filter (where a.tenant_id = $1)::int as calls,
+            sum(a.input_tokens + a.output_tokens) filter (where a.tenant_id = $1)::bigint::text as tokens,
+            sum(a.input_tokens + a.output_tokens)::bigint::text as global_tokens,
+            count(*) filter (where date_trunc('minute', a.ended_at, 'UTC') > date_trunc('minute', a.reserved_at, 'UTC'))::int as settled_later
+       from llm_private.attempts a join llm_private.requests q on q.tenant_id = a.tenant_id and q.id = a.request_pk
+      where q.request_id like 'rpm-%' and a.state = 'settled' group by 1 order by 1`, [tenants[0]]);
+  expect(perMinute.length).toBe(3);
+  for (const m of perMinute) {
+    expect(m.calls).toBeLessThanOrEqual(Number(caps.calls));
+    expect(BigInt(m.tokens ?? 0)).toBeLessThanOrEqual(caps.tokens);
+    expect(BigInt(m.global_tokens)).toBeLessThanOrEqual(caps.global);
+  }
+  const settledLater = perMinute.reduce((s, m) => s + m.settled_later, 0);
+  expect(settledLater).toBeGreaterThan(0);
+  console.log(`minute race: ${all.length} calls, ${all.filter((o) => o === 'allow').length} allowed, per minute `
+    + perMinute.map((m) => `${m.calls} calls/${m.tokens} tokens/${m.global_tokens} global`).join(', ')
+    + `; ${settledLater} settled in a later minute than reserved`);
+  // Quotas still sum to the cap on every minute of the sharded meter; nothing held; usage equals the ledger minute by minute.
+  const { rows: quotas } = await admin.query(
+    `select period_start, sum(quota)::text as quota, min(cap)::text as cap, sum(held)::text as held from llm_private.usage
+      where meter_id = (select id from llm_private.meters where name = 'race_global_tpm') group by 1
+     having sum(quota) <> min(cap) or min(cap) <> max(cap) or sum(held) <> 0`);
+  expect(quotas).toEqual([]);
+  const { rows: drift } = await auditor.query('select * from llm.reconciliation_drift');
+  expect(drift).toEqual([]);
+}, 120_000);
