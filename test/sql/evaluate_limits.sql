@@ -1,7 +1,7 @@
 -- The minute's sweep (llm.evaluate_limits): a sharded meter's crossing that no settle saw fires, and a subject with nothing
 -- left to fire is not evaluated again each minute (review at scale: every active tenant was, 0.8 s at 10^4 tenants).
 begin;
-select plan(38);
+select plan(40);
 select tests.seed();
 
 -- Tenant A on a meter of 8 shards: 100 000 a month, soft (spend is never refused), an alert at 50 % and a shutoff at 100 %.
@@ -151,6 +151,30 @@ select tests.as_admin();
 select tests.freeze_clock('2026-04-01 00:02:00+00');
 select tests.act_as_role('llm_operator');
 select is(llm.evaluate_limits(), 0, 'at 00:02 the ended month''s subjects with nothing to fire are left alone (A1 was evaluated each minute)');
+
+-- (review of the minute window, helper 74) Each meter's rows of the periods not ended 10 minutes ago, read by the meter's
+-- index range: a global meter per minute with 8 shards writes 11 520 rows a day, and every run read every usage row of the
+-- 2400 hours (0.45 s a run after 30 days of one such meter). Two days of its minutes here: a run reads a few of them.
+select tests.as_admin();
+select llm.define_meter('eval_tpm', 'global', 'minute', 'tokens', p_shards => 8) from (select tests.act_as_role('llm_operator')) r;
+select llm.set_limit('eval_tpm', 100000000);
+select tests.as_admin();
+set local session_replication_role = replica;
+insert into llm_private.usage (tenant_id, meter_id, user_id, budget_scope, period_start, shard, limit_id, cap, quota, spent, next_alert_at)
+select llm_private.nil_uuid(), m.id, llm_private.nil_uuid(), '', g, s, l.limit_id, 100000000, 12500000, 1000, 80000000
+  from llm_private.meters m join llm.limits l on l.meter_name = m.name,
+       generate_series('2026-03-30 00:00+00'::timestamptz, '2026-03-31 23:59+00', '1 minute') g, generate_series(0, 7) s
+ where m.name = 'eval_tpm';
+set local session_replication_role = origin;
+create temp table usage_reads as
+  select coalesce(sum(seq_tup_read), 0) + coalesce(sum(idx_tup_fetch), 0) as n from pg_stat_xact_user_tables
+   where schemaname = 'llm_private' and relname like 'usage%';
+select tests.act_as_role('llm_operator');
+select is(llm.evaluate_limits(), 0, 'a run with two days of a sharded meter per minute behind it: nothing to fire');
+select tests.as_admin();
+select cmp_ok((select coalesce(sum(seq_tup_read), 0) + coalesce(sum(idx_tup_fetch), 0) from pg_stat_xact_user_tables
+                where schemaname = 'llm_private' and relname like 'usage%') - (select n from usage_reads), '<', 1000::numeric,
+  'and it read a few of its 23 040 rows (the periods not ended 10 minutes ago), not all of them');
 
 select * from finish();
 rollback;
