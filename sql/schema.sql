@@ -7718,7 +7718,7 @@ CREATE VIEW llm.budget_scopes WITH (security_invoker='true') AS
                 END))::bigint AS held
            FROM (llm_private.requests q
              JOIN llm_private.attempts a ON (((a.tenant_id = q.tenant_id) AND (a.request_pk = q.id))))
-          WHERE ((q.tenant_id = b.tenant_id) AND (q.budget_scope = b.scope_key) AND ((bm.cap IS NULL) OR (cl.cap IS NULL)))) c ON (true));
+          WHERE ((q.tenant_id = b.tenant_id) AND (q.budget_scope = b.scope_key) AND ((bm.cap IS NULL) OR (cl.cap IS NULL)) AND (a.reserved_at >= llm_private.month_start((llm_private.month_index(b.started_at) - 1))))) c ON (true));
 
 ALTER TABLE llm.budget_scopes OWNER TO llm_owner;
 

@@ -4,7 +4,7 @@
 -- A budget scope not reserved in any month retention keeps is forgotten, row, usage and alerts (review at scale, helper 68:
 -- every scope ever named stayed, its usage and alerts in the DEFAULT partitions); one reserved since is kept whole.
 begin;
-select plan(44);
+select plan(45);
 select tests.seed();
 select tests.freeze_clock('2027-01-15 10:00:00+00');
 select tests.act_as_role('llm_owner');
@@ -102,6 +102,8 @@ select results_eq($$select decision, reason from tests.call(tests.tenant_a(), te
 select tests.settle(tests.request_pk('o-2b'), 1);
 select is((select count(*) from llm.reconciliation_drift where budget_scope = 'acct-old'), 0::bigint,
   'the reconciliation does not count the old scope''s January calls against the new one');
+select results_eq($$select calls, spent_micros from llm.budget_scopes where budget_scope = 'acct-old'$$, $$values (1::bigint, 25000::bigint)$$,
+  'nor does llm.budget_scopes: one call (no calls meter: counted from the ledger), 25 000 spent');
 -- The month with the open hold stays, whole, until the hold ends.
 select ok(to_regclass('llm_private.requests_m202701') is not null and to_regclass('llm_private.request_inputs_m202701') is not null
           and to_regclass('llm_private.attempts_m202701') is not null,
