@@ -19,6 +19,8 @@ commands (read-only, as llm_viewer; each reads one llm audit view):
   holds                                        llm.open_holds: holds not yet settled (overdue = past expiry)
   shutoffs  [--active]                         llm.shutoff_windows: shutoff windows (only those active now with --active)
   breakers                                     llm.breaker_state: circuit breaker per provider:model
+  transitions [--month YYYY-MM]                llm.breaker_transitions: every change of a breaker's state in the month, and
+                                               why (failures, a probe, by hand), newest first (at most 1000)
   drift                                        llm.reconciliation_drift: usage vs the ledger, read now (two months of
                                                the ledger: up to 10 minutes); exit code 2 when not empty
 
@@ -46,6 +48,7 @@ const COMMANDS = {
   holds: ['json'],
   shutoffs: ['active', 'json'],
   breakers: ['json'],
+  transitions: ['month', 'json'],
   drift: ['json'],
 } as const;
 export type CommandName = keyof typeof COMMANDS;
@@ -60,6 +63,7 @@ export type AuditArgs =
   | { command: 'decisions'; json: boolean; month: Date | undefined; tenantId: string | undefined; userId: string | undefined;
       requestId: string | undefined; limit: number }
   | { command: 'shutoffs'; json: boolean; active: boolean }
+  | { command: 'transitions'; json: boolean; month: Date | undefined }
   | { command: 'holds' | 'breakers' | 'drift'; json: boolean };
 
 const month = z
@@ -135,6 +139,8 @@ export function parseAuditArgs(argv: readonly string[]): AuditArgs {
     }
     case 'shutoffs':
       return { command: name, json, active: values.active ?? false };
+    case 'transitions':
+      return { command: name, json, month: check(month.optional(), values.month) };
     default:
       return { command: name, json };
   }

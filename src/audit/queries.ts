@@ -239,6 +239,35 @@ export function breakerState(db: Queryable): Promise<BreakerRow[]> {
       order by provider, model`);
 }
 
+const transitionRow = z.object({
+  id: int8,
+  model_ref: z.string(),
+  from_state: z.string(),
+  to_state: z.string(),
+  cause: z.string(),
+  changed_at: at,
+  consecutive_failures: z.int(),
+  open_until: at.nullable(),
+  streak_tenant_id: uuid.nullable(),
+  streak_tenants_many: z.boolean(),
+  call_tenant_id: uuid.nullable(),
+  changed_by: z.string(),
+});
+export type TransitionRow = z.output<typeof transitionRow>;
+
+/** llm.breaker_transitions of one UTC month, newest first (at most 1000). */
+export function breakerTransitions(db: Queryable, month: Date): Promise<TransitionRow[]> {
+  const [from, to] = monthRange(month);
+  return read(db, transitionRow,
+    `select id, model_ref, from_state, to_state, cause, changed_at, consecutive_failures, open_until, streak_tenant_id,
+            streak_tenants_many, call_tenant_id, changed_by
+       from llm.breaker_transitions
+      where changed_at >= $1 and changed_at < $2
+      order by changed_at desc, id desc
+      limit 1000`,
+    [from, to]);
+}
+
 const driftRow = z.object({
   kind: z.string(),
   tenant_id: uuid.nullable(),

@@ -1,6 +1,6 @@
 /** Rows of each audit command rendered as an aligned text table (money in USD, 6 decimals). */
 import { formatBool, formatId, formatMonth, formatPercent, formatTimestamp, formatUsd } from './format';
-import type { AlertRow, BreakerRow, DecisionRow, DriftRow, HoldRow, LimitRow, RefusalRow, ScopeRow, ShutoffRow, SpendRow } from './queries';
+import type { AlertRow, BreakerRow, DecisionRow, DriftRow, HoldRow, LimitRow, RefusalRow, ScopeRow, ShutoffRow, SpendRow, TransitionRow } from './queries';
 import { type Column, renderTable } from './table';
 
 const usd = (v: bigint | null) => (v === null ? '-' : formatUsd(v));
@@ -97,6 +97,17 @@ export function breakersTable(rows: BreakerRow[]): string {
     rows.map((r) => [r.model_ref, r.state, String(r.consecutive_failures), formatTimestamp(r.open_until), String(r.opened_count),
       formatTimestamp(r.last_failure_at), formatTimestamp(r.last_success_at)]),
   );
+}
+
+export function transitionsTable(rows: TransitionRow[], month: Date): string {
+  const table = renderTable(
+    [left('changed at'), left('model'), left('from'), left('to'), left('cause'), right('failures'), left('open until'),
+      left('streak tenant'), left('call tenant'), left('by')],
+    rows.map((r) => [formatTimestamp(r.changed_at), r.model_ref, r.from_state, r.to_state, r.cause, String(r.consecutive_failures),
+      formatTimestamp(r.open_until), r.streak_tenant_id === null ? '-' : `${r.streak_tenant_id}${r.streak_tenants_many ? ' (+others)' : ''}`,
+      r.call_tenant_id ?? '-', r.changed_by]),
+  );
+  return `breaker transitions ${formatMonth(month)} (UTC), newest first\n${table}`;
 }
 
 export function driftTable(rows: DriftRow[]): string {

@@ -94,6 +94,11 @@ export async function run(db: q.Queryable, args: Exclude<AuditArgs, { command: '
     case 'breakers':
       print(await q.breakerState(db), report.breakersTable);
       return 0;
+    case 'transitions': {
+      const month = args.month ?? (await q.currentMonth(db));
+      print(await q.breakerTransitions(db, month), (r) => report.transitionsTable(r, month));
+      return 0;
+    }
     case 'drift': {
       // The view reads two months of the ledger: about two minutes at 10^7 calls a month, past llm_viewer's 60 s statement
       // timeout. This read may take as long as the worker's scheduled check may, in a transaction of its own (SET LOCAL:

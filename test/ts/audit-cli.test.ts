@@ -81,6 +81,8 @@ describe('table and arguments', () => {
     [['limits', '--month', '2026-03']],
     [['holds', '--active']],
     [['breakers', '--tenant', TENANT_A]],
+    [['transitions', '--tenant', TENANT_A]],
+    [['transitions', '--month', '2026-3']],
     [['drift', 'extra']],
   ])('%j is a usage error', (argv) => {
     expect(() => parseAuditArgs(argv)).toThrow(UsageError);
@@ -280,6 +282,15 @@ describe('against a seeded v0.2 ledger (as llm_viewer)', () => {
       consecutive_failures: 3, open_until: new Date('2026-03-15T10:30:30Z'), opened_count: 1, last_failure_at: NOW, last_success_at: null })]);
     expect(await json(['breakers'])).toEqual(await view(`select * from llm.breaker_state order by provider, model`));
     expect((await run(['breakers'])).stdout).toMatch(/mock:small\s+open\s+3\s+2026-03-15 10:30:30Z\s+1\s+2026-03-15 10:30:00Z\s+-/);
+  });
+
+  test('transitions: the breaker of mock:small opened by failures, who and why, in the month', async () => {
+    expect(await q.breakerTransitions(auditor, MARCH)).toEqual([expect.objectContaining({ model_ref: 'mock:small', from_state: 'closed',
+      to_state: 'open', cause: 'failures', changed_at: NOW, consecutive_failures: 3, open_until: new Date('2026-03-15T10:30:30Z') })]);
+    expect(await json(['transitions'])).toEqual(await view(`select id, model_ref, from_state, to_state, cause, changed_at, consecutive_failures,
+      open_until, streak_tenant_id, streak_tenants_many, call_tenant_id, changed_by from llm.breaker_transitions order by changed_at desc, id desc`));
+    expect(await json(['transitions', '--month', '2026-02'])).toEqual([]);
+    expect((await run(['transitions'])).stdout).toMatch(/2026-03-15 10:30:00Z\s+mock:small\s+closed\s+open\s+failures\s+3\s+2026-03-15 10:30:30Z/);
   });
 
   test('errors: usage errors and connection errors exit 1, naming the server but never a password', async () => {
