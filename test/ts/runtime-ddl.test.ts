@@ -194,9 +194,11 @@ test.each(['llm_app', 'llm_auditor', 'llm_exporter', 'llm_worker', 'llm_operator
 test('a session default a runtime login set for itself (ALTER ROLE ... SET) does not survive a migrate', async () => {
   // (second review of 2026-11-26) Event triggers do not see roles: llm_app made every new application session read-only
   // with `alter role llm_app set default_transaction_read_only = on`. A harmless setting stands in for it here (the roles
-  // are shared by every test running now).
-  expect(await as('llm_app', (c) => sqlstate(c, 'alter role llm_app set extra_float_digits = 2'))).toBe('ok');
-  expect(await as('llm_app', (c) => sqlstate(c, `alter role llm_app in database ${db.name} set extra_float_digits = 1`))).toBe('ok');
+  // are shared by every test running now). Held meanwhile: the roles step's advisory key (in the postgres database, where
+  // bootstrapRoles takes it), so that no migrate of another test file resets llm_app's defaults between the change and the
+  // checks (one did in a CI run: the role-wide row was gone before the drift view was read).
+  const rolesStep = new Client({ connectionString: urlForDatabase(TEST_ADMIN_URL, 'postgres') });
+  await rolesStep.connect();
   const settings = async () => {
     const c = new Client({ connectionString: db.adminUrl });
     await c.connect();
@@ -207,16 +209,24 @@ test('a session default a runtime login set for itself (ALTER ROLE ... SET) does
       await c.end();
     }
   };
-  expect(await settings()).toContain('extra_float_digits');
   // llm.role_settings_drift (what the metrics export and Prometheus alerts on) shows both, until a migrate resets them.
   const drift = async () => (await as('llm_viewer', (c) => c.query(`select role_name, scope, parameter, declared, now
     from llm.role_settings_drift where parameter = 'extra_float_digits' order by scope`))).rows;
-  expect(await drift()).toEqual([
-    { role_name: 'llm_app', scope: 'database', parameter: 'extra_float_digits', declared: null, now: '1' },
-    { role_name: 'llm_app', scope: 'role', parameter: 'extra_float_digits', declared: null, now: '2' },
-  ]);
-  await bootstrapRoles(urlForDatabase(TEST_ADMIN_URL, 'postgres'));
-  await ensureDatabase(db.adminUrl, db.name);
+  try {
+    await rolesStep.query('select pg_advisory_lock(7420001)');
+    expect(await as('llm_app', (c) => sqlstate(c, 'alter role llm_app set extra_float_digits = 2'))).toBe('ok');
+    expect(await as('llm_app', (c) => sqlstate(c, `alter role llm_app in database ${db.name} set extra_float_digits = 1`))).toBe('ok');
+    expect(await settings()).toContain('extra_float_digits');
+    expect(await drift()).toEqual([
+      { role_name: 'llm_app', scope: 'database', parameter: 'extra_float_digits', declared: null, now: '1' },
+      { role_name: 'llm_app', scope: 'role', parameter: 'extra_float_digits', declared: null, now: '2' },
+    ]);
+  } finally {
+    await rolesStep.query('select pg_advisory_unlock_all()').catch(() => {});
+    await rolesStep.end();
+    await bootstrapRoles(urlForDatabase(TEST_ADMIN_URL, 'postgres'));
+    await ensureDatabase(db.adminUrl, db.name);
+  }
   expect(await settings()).not.toContain('extra_float_digits');
   expect(await settings()).toContain('statement_timeout=30s'); // ours are set again
   expect(await drift()).toEqual([]);
