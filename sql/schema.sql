@@ -4563,6 +4563,24 @@ ALTER FUNCTION llm_private.require_status(p_status text) OWNER TO llm_owner;
 COMMENT ON FUNCTION llm_private.require_status(p_status text) IS 'Casts a provider status, raising 22023 with the allowed values otherwise.';
 
 --
+-- Name: reserved_in_scope(timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.reserved_in_scope(p_reserved_at timestamp with time zone, p_scope_started_at timestamp with time zone) RETURNS boolean
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+  select p_reserved_at operator(pg_catalog.>=) llm_private.month_start(llm_private.month_index(p_scope_started_at) operator(pg_catalog.-) 1)
+$$;
+
+ALTER FUNCTION llm_private.reserved_in_scope(p_reserved_at timestamp with time zone, p_scope_started_at timestamp with time zone) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION reserved_in_scope(p_reserved_at timestamp with time zone, p_scope_started_at timestamp with time zone); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.reserved_in_scope(p_reserved_at timestamp with time zone, p_scope_started_at timestamp with time zone) IS 'Whether an attempt reserved at p_reserved_at counts under the budget scope row started at p_scope_started_at (and not under one of its name that retention forgot): reserved on or after the UTC month before the start.';
+
+--
 -- Name: role_settings_live(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
 --
 
@@ -5713,13 +5731,10 @@ begin
     perform llm_private.breaker_probe_back(p.provider, p.model, old.reserved_at, v_now);
   end if;
   if q.budget_scope is not null then
-    -- Only the scope the attempt was reserved in: one forgotten by retention and named again is a new row, which a late
-    -- settle of an old attempt found by its key and moved its correction onto (review of c99c829). The old scope's
-    -- reserves all precede the UTC month before the new start (as llm.reconciliation_drift reads it); without a row the
-    -- scope's usage is gone and usage_apply refuses (P0004) rather than count the money on another scope.
+    -- Only the scope the attempt was reserved in (llm_private.reserved_in_scope); without one, the scope was forgotten,
+    -- its usage is gone, and usage_apply refuses (P0004) rather than count the money on another scope of its name.
     select b.started_at into v_scope_started from llm_private.budget_scopes b
-     where b.tenant_id = q.tenant_id and b.scope_key = q.budget_scope
-       and old.reserved_at >= llm_private.month_start(llm_private.month_index(b.started_at) - 1);
+     where b.tenant_id = q.tenant_id and b.scope_key = q.budget_scope and llm_private.reserved_in_scope(old.reserved_at, b.started_at);
   end if;
   perform llm_private.usage_apply(old, new, q.budget_scope, v_scope_started);
   return new;
@@ -7718,7 +7733,7 @@ CREATE VIEW llm.budget_scopes WITH (security_invoker='true') AS
                 END))::bigint AS held
            FROM (llm_private.requests q
              JOIN llm_private.attempts a ON (((a.tenant_id = q.tenant_id) AND (a.request_pk = q.id))))
-          WHERE ((q.tenant_id = b.tenant_id) AND (q.budget_scope = b.scope_key) AND ((bm.cap IS NULL) OR (cl.cap IS NULL)) AND (a.reserved_at >= llm_private.month_start((llm_private.month_index(b.started_at) - 1))))) c ON (true));
+          WHERE ((q.tenant_id = b.tenant_id) AND (q.budget_scope = b.scope_key) AND ((bm.cap IS NULL) OR (cl.cap IS NULL)) AND llm_private.reserved_in_scope(a.reserved_at, b.started_at))) c ON (true));
 
 ALTER TABLE llm.budget_scopes OWNER TO llm_owner;
 
@@ -8543,7 +8558,7 @@ CREATE VIEW llm.reconciliation_drift WITH (security_invoker='true') AS
              LEFT JOIN LATERAL ( SELECT q.budget_scope,
                     b.started_at
                    FROM (llm_private.requests q
-                     LEFT JOIN llm_private.budget_scopes b ON (((b.tenant_id = q.tenant_id) AND (b.scope_key = q.budget_scope) AND (a.reserved_at >= llm_private.month_start((llm_private.month_index(b.started_at) - 1))))))
+                     LEFT JOIN llm_private.budget_scopes b ON (((b.tenant_id = q.tenant_id) AND (b.scope_key = q.budget_scope) AND llm_private.reserved_in_scope(a.reserved_at, b.started_at))))
                   WHERE (f.scope_ AND (q.tenant_id = a.tenant_id) AND (q.id = a.request_pk))
                  LIMIT 1) s ON (true))
           WHERE ((a.request_pk >= ( SELECT (((llm_private.month_index(k.now) - 2))::bigint << 40)
@@ -12972,6 +12987,17 @@ GRANT ALL ON FUNCTION llm_private.require_range(p_name text, p_value bigint, p_m
 REVOKE ALL ON FUNCTION llm_private.require_status(p_status text) FROM PUBLIC;
 GRANT ALL ON FUNCTION llm_private.require_status(p_status text) TO llm_money;
 GRANT ALL ON FUNCTION llm_private.require_status(p_status text) TO llm_operator;
+
+--
+-- Name: FUNCTION reserved_in_scope(p_reserved_at timestamp with time zone, p_scope_started_at timestamp with time zone); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.reserved_in_scope(p_reserved_at timestamp with time zone, p_scope_started_at timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.reserved_in_scope(p_reserved_at timestamp with time zone, p_scope_started_at timestamp with time zone) TO llm_money;
+GRANT ALL ON FUNCTION llm_private.reserved_in_scope(p_reserved_at timestamp with time zone, p_scope_started_at timestamp with time zone) TO llm_operator;
+GRANT ALL ON FUNCTION llm_private.reserved_in_scope(p_reserved_at timestamp with time zone, p_scope_started_at timestamp with time zone) TO llm_auditor;
+GRANT ALL ON FUNCTION llm_private.reserved_in_scope(p_reserved_at timestamp with time zone, p_scope_started_at timestamp with time zone) TO llm_app;
+GRANT ALL ON FUNCTION llm_private.reserved_in_scope(p_reserved_at timestamp with time zone, p_scope_started_at timestamp with time zone) TO llm_viewer;
 
 --
 -- Name: FUNCTION role_settings_live(); Type: ACL; Schema: llm_private; Owner: llm_owner

@@ -1,5 +1,5 @@
 --! Previous: sha1:7a3d14a7307040b75dcff8eba61757e67e0767bc
---! Hash: sha1:57cd13f4ec6afa303c8b2c9b25abc71faa8c7561
+--! Hash: sha1:fbc18f09c28b2fca47fbd51eb9720e34f4475319
 --! Message: Retention forgets a budget scope not reserved in any month it keeps, with its usage and alerts (llm_private.budget_scopes.last_reserve_month, llm_maint.forget_unused_budget_scopes)
 
 -- Budget scopes are forgotten once no month the retention keeps reserved a call of theirs (review at scale, helper 68:
@@ -50,6 +50,13 @@ declare
   v_tenants uuid[];
   v_keys text[];
 begin
+  -- Under READ COMMITTED only: with an older snapshot (REPEATABLE READ, SERIALIZABLE: taken before its caller's lock) it
+  -- could miss a reserve committed just before the lock and forget a scope whose usage holds money (review of c99c829).
+  if current_setting('transaction_isolation') <> 'read committed' then
+    raise exception using errcode = '55000', message = 'llm_maint: retention runs under READ COMMITTED',
+      detail = format('transaction_isolation is %s', current_setting('transaction_isolation')),
+      hint = 'npm run maintain-partitions runs it so; in psql, start the transaction without an isolation level.';
+  end if;
   -- Its caller holds the ledger tables and budget_scopes exclusively: no reserve or settle can reach a scope meanwhile.
   if not exists (select 1 from pg_locks l
                   where l.pid = pg_backend_pid() and l.locktype = 'relation' and l.mode = 'AccessExclusiveLock' and l.granted

@@ -1,5 +1,5 @@
---! Previous: sha1:57cd13f4ec6afa303c8b2c9b25abc71faa8c7561
---! Hash: sha1:3c0bd37b3b2f51e1950182bf30713da3e30fac1f
+--! Previous: sha1:fbc18f09c28b2fca47fbd51eb9720e34f4475319
+--! Hash: sha1:f92a351f9a64758ee5513c057c4e62536ee57c99
 --! Message: A cancelled shutoff window says why (shutoff_windows.cancel_reason) and every breaker state change is recorded (llm_private.breaker_transitions)
 
 -- A cancelled shutoff window says why (DBA review of 2026-11-27): a DBA proving with SQL why calls were refused, or were
@@ -33,9 +33,10 @@ $$;
 alter table llm_private.shutoff_windows drop constraint if exists shutoff_windows_cancel_reason_check;
 alter table llm_private.shutoff_windows add constraint shutoff_windows_cancel_reason_check
   check ((cancelled_at is null) = (cancel_reason is null)
-         and (cancel_reason is null or (length(cancel_reason) between 1 and 200 and btrim(cancel_reason) <> '')));
+         and (cancel_reason is null or (length(cancel_reason) between 1 and 200
+                                     and cancel_reason ~ '[^[:space:][:cntrl:]\u00a0\u200b\u2060\ufeff]')));
 comment on constraint shutoff_windows_cancel_reason_check on llm_private.shutoff_windows is
-  'A cancelled window has a reason (1..200 characters, not blank); a window not cancelled has none.';
+  'A cancelled window has a reason (1..200 characters, not only white space or invisible characters); a window not cancelled has none.';
 
 grant update (cancel_reason) on llm_private.shutoff_windows to llm_operator;
 

@@ -1,5 +1,5 @@
---! Previous: sha1:3c0bd37b3b2f51e1950182bf30713da3e30fac1f
---! Hash: sha1:a92e175d12cd98613566f578dcbd83bc43a4a05e
+--! Previous: sha1:f92a351f9a64758ee5513c057c4e62536ee57c99
+--! Hash: sha1:e2d9562aedeb5c011aef36e1d4c7e56f28d5a27b
 --! Message: A meter may count per UTC minute (window minute)
 
 -- A meter may count per UTC minute (adopter's review, 2026-11-27: no window was shorter than an hour, so a provider's

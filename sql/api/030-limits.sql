@@ -231,12 +231,30 @@ $$;
 comment on function llm_private.charged_amount(llm_private.limit_unit, llm_private.attempts) is
   'What a settled or expired attempt counts as spent on a meter of this unit (0 while held, and when released, refused or cached).';
 
+/*
+ * Which budget scope row an attempt counts under: retention forgets a scope unused for the whole retention, and a request
+ * naming it again starts a new row (llm_maint.forget_unused_budget_scopes); the old scope's attempts may still be in a
+ * month kept whole. Every reserve of the old scope precedes the UTC month before the new start (it is forgotten only when
+ * not reserved in any month kept, and retention keeps at least two), while a scope's own call precedes its start only by
+ * a racing first reserve or a clock moved back (seconds, not a month). The settle, llm.reconciliation_drift and
+ * llm.budget_scopes ask it; found by key alone, a late settle of an old attempt moved money onto the new scope, and the
+ * reconciliation showed drift (review of c99c829). SQL without SET, so that it is inlined into a query over many attempts.
+ */
+create or replace function llm_private.reserved_in_scope(p_reserved_at timestamptz, p_scope_started_at timestamptz) returns boolean
+  language sql immutable parallel safe
+as $$
+  select p_reserved_at operator(pg_catalog.>=) llm_private.month_start(llm_private.month_index(p_scope_started_at) operator(pg_catalog.-) 1)
+$$;
+comment on function llm_private.reserved_in_scope(timestamptz, timestamptz) is
+  'Whether an attempt reserved at p_reserved_at counts under the budget scope row started at p_scope_started_at (and not under one of its name that retention forgot): reserved on or after the UTC month before the start.';
+
 grant execute on function llm_private.period_start(llm_private.limit_window, timestamptz),
   llm_private.period_end(llm_private.limit_window, timestamptz),
   llm_private.applicable_limits(uuid, uuid, llm_private.endpoint, text, text, boolean, timestamptz),
   llm_private.limit_in_effect(smallint, uuid, uuid, timestamptz), llm_private.limits_in_effect(smallint, uuid, uuid, timestamptz),
   llm_private.usage_shard(llm_private.limit_scope, smallint, uuid, uuid),
   llm_private.usage_key(llm_private.limit_scope, llm_private.limit_window, smallint, uuid, uuid, text, timestamptz, timestamptz),
+  llm_private.reserved_in_scope(timestamptz, timestamptz),
   llm_private.held_amount(llm_private.limit_unit, llm_private.attempts), llm_private.charged_amount(llm_private.limit_unit, llm_private.attempts),
   llm_private.held_amount(llm_private.limit_unit, bigint, integer, integer, llm_private.purpose),
   llm_private.charged_amount(llm_private.limit_unit, llm_private.attempt_state, bigint, boolean, integer, integer, integer, integer, integer,
@@ -249,6 +267,7 @@ grant execute on function llm_private.period_start(llm_private.limit_window, tim
   llm_private.limits_in_effect(smallint, uuid, uuid, timestamptz),
   llm_private.usage_key(llm_private.limit_scope, llm_private.limit_window, smallint, uuid, uuid, text, timestamptz, timestamptz),
   llm_private.usage_shard(llm_private.limit_scope, smallint, uuid, uuid),
+  llm_private.reserved_in_scope(timestamptz, timestamptz),
   llm_private.held_amount(llm_private.limit_unit, bigint, integer, integer, llm_private.purpose),
   llm_private.charged_amount(llm_private.limit_unit, llm_private.attempt_state, bigint, boolean, integer, integer, integer, integer, integer,
     llm_private.purpose)

@@ -183,13 +183,10 @@ begin
     perform llm_private.breaker_probe_back(p.provider, p.model, old.reserved_at, v_now);
   end if;
   if q.budget_scope is not null then
-    -- Only the scope the attempt was reserved in: one forgotten by retention and named again is a new row, which a late
-    -- settle of an old attempt found by its key and moved its correction onto (review of c99c829). The old scope's
-    -- reserves all precede the UTC month before the new start (as llm.reconciliation_drift reads it); without a row the
-    -- scope's usage is gone and usage_apply refuses (P0004) rather than count the money on another scope.
+    -- Only the scope the attempt was reserved in (llm_private.reserved_in_scope); without one, the scope was forgotten,
+    -- its usage is gone, and usage_apply refuses (P0004) rather than count the money on another scope of its name.
     select b.started_at into v_scope_started from llm_private.budget_scopes b
-     where b.tenant_id = q.tenant_id and b.scope_key = q.budget_scope
-       and old.reserved_at >= llm_private.month_start(llm_private.month_index(b.started_at) - 1);
+     where b.tenant_id = q.tenant_id and b.scope_key = q.budget_scope and llm_private.reserved_in_scope(old.reserved_at, b.started_at);
   end if;
   perform llm_private.usage_apply(old, new, q.budget_scope, v_scope_started);
   return new;

@@ -376,8 +376,7 @@ select b.tenant_id, b.scope_key as budget_scope, q0.endpoint::text as endpoint, 
            sum(a.charged_micros)::bigint as spent, sum(case when a.state = 'held' then a.held_micros else 0 end)::bigint as held
       from llm_private.requests q join llm_private.attempts a on a.tenant_id = q.tenant_id and a.request_pk = q.id
      where q.tenant_id = b.tenant_id and q.budget_scope = b.scope_key and (bm.cap is null or cl.cap is null)
-       -- the calls of this scope, not of one of its name forgotten by retention (as llm.reconciliation_drift reads them)
-       and a.reserved_at >= llm_private.month_start(llm_private.month_index(b.started_at) - 1)) c on true;
+       and llm_private.reserved_in_scope(a.reserved_at, b.started_at)) c on true;   -- not a forgotten scope's of its name
 comment on view llm.budget_scopes is 'Budget scopes (investigations): calls, spend and holds as counted on the meters behind their caps (calls_cap: the scope''s calls meter; cap_micros: its micro-USD meter; the first request''s endpoint''s meters first), so another endpoint''s calls naming the same scope do not count against them; without such a meter, over all the scope''s calls and retries. deadline_at = the deadline reserve enforces now (llm_private.budget_scope_deadline: the limit applicable to the scope''s first request, user over tenant over everyone, temporary over permanent), counted from the first call. last_reserve_month = the UTC month of its latest reserve: a scope not reserved in any month the ledger retention keeps is forgotten with its usage and alerts (llm_maint.forget_unused_budget_scopes), and a request naming it again starts a new one. endpoint NULL: its first request has left the retention.';
 
 create view llm.cache_stats with (security_invoker = true) as
@@ -447,16 +446,12 @@ attempt_groups as (
     -- its key (the LIMIT keeps it a lookup the planner does not turn into a join; joined for every attempt, every request of
     -- the two months was hashed and spilled: 170 MB at 10^6 calls). Grouped by the scope, not the request: grouped by
     -- request, a ledger of 10^7 calls naming a scope had 10^7 groups and wrote 1.6 GB of temporary files (review of c8dcdec).
-    -- Only the scope the attempt was reserved in: one forgotten by retention and named again (a new row) is another scope,
-    -- and an attempt of the old one still in the ledger counted against its usage was drift (review of c99c829). The old
-    -- one's reserves all precede the UTC month before the new start (it is forgotten only when not reserved in any month
-    -- kept, and retention keeps at least two); a call of the scope itself may precede its start only by a racing first
-    -- reserve or a clock moved back (hours, not a month). Without a row the key has no period and is left out, as the
-    -- forgotten scope's usage was deleted.
+    -- Only the scope the attempt was reserved in (llm_private.reserved_in_scope): without a row (a forgotten scope's
+    -- attempt) the key has no period and is left out, as the forgotten scope's usage was deleted.
     left join lateral (select q.budget_scope, b.started_at
                          from llm_private.requests q
                          left join llm_private.budget_scopes b on b.tenant_id = q.tenant_id and b.scope_key = q.budget_scope
-                                    and a.reserved_at >= llm_private.month_start(llm_private.month_index(b.started_at) - 1)
+                                    and llm_private.reserved_in_scope(a.reserved_at, b.started_at)
                         where f.scope_ and q.tenant_id = a.tenant_id and q.id = a.request_pk
                         limit 1) s on true
    -- The bound a scalar subquery, computed once: written bare, llm_private.now() (PL/pgSQL) ran for every attempt and

@@ -402,9 +402,9 @@ test('a migration waits at most LLM_DDL_LOCK_TIMEOUT_MS for a table a transactio
   // (review of the upgrade path, 2026-11-26) Only the replay and partition maintenance bounded their wait: a migration's
   // ALTER TABLE waited behind one session left open on provider_breakers (25 s, until killed), and every reserve, which
   // reads the breaker, queued behind it. The newest migrations back to the last one that alters a table are made pending
-  // again (each is idempotent; 000045 only adds an enum value, which takes no table lock; 000044 adds a column to
-  // llm_private.shutoff_windows if it is missing, under ACCESS EXCLUSIVE) and wait for the ACCESS SHARE locks held below on
-  // every table of ours.
+  // again (each is idempotent; 000046 creates an index only if it is missing and 000045 only adds an enum value, neither
+  // taking a table lock then; 000044 adds a column to llm_private.shutoff_windows if it is missing, under ACCESS EXCLUSIVE)
+  // and wait for the ACCESS SHARE locks held below on every table of ours.
   const admin = new Client({ connectionString: url });
   const holder = new Client({ connectionString: url });
   await admin.connect();

@@ -1,5 +1,5 @@
---! Previous: sha1:876abca73fd144696cd58d0ea2b0613cf3167f98
---! Hash: sha1:0b673e03b99df77cc083ff9df59e0269f48d1aba
+--! Previous: sha1:e2d9562aedeb5c011aef36e1d4c7e56f28d5a27b
+--! Hash: sha1:ddbb9f06216fd90f5017bb7ecb5e469b14892c07
 --! Message: llm.evaluate_limits reads each meter's usage of the periods not ended through usage (meter_id, period_start)
 
 -- llm.evaluate_limits (every minute) reads each meter's usage rows of the periods not yet ended (10 minutes back) by this
