@@ -7,6 +7,7 @@ import * as s from './sections';
 export const TITLES: Record<SectionName, string> = {
   spend: 'Spend against caps, this month', limits: 'Every limit, current period', hourly: 'Spend per hour, last 48 hours', refusals: 'Refusals by reason, this month',
   holds: 'Open holds (those the expiry sweep watches; llm.open_holds lists every one)', shutoffs: 'Shutoff windows, active and scheduled', breakers: 'Provider breakers',
+  transitions: 'Breaker state changes, last 7 days',
   alerts: 'Alerts fired this month', drift: 'Reconciliation drift', scopes: 'Budget scopes (investigations)',
 };
 
@@ -56,6 +57,7 @@ function sectionHtml(name: SectionName, input: PageInput): string {
     case 'holds': return s.holdsSection(d.holds ?? []);
     case 'shutoffs': return s.shutoffsSection(d.shutoffs ?? []);
     case 'breakers': return s.breakersSection(d.breakers ?? []);
+    case 'transitions': return s.transitionsSection(d.transitions ?? []);
     case 'alerts': return s.alertsSection(d.alerts ?? []);
     case 'drift': return s.driftSection(d.drift ?? [], input.reconciliation ?? null);
     case 'scopes': return s.scopesSection(d.scopes ?? []);

@@ -12,7 +12,7 @@ import * as rows from './rows';
 /** Every audit view of SPEC.md, and llm.role_settings_drift (the Grafana dashboard may name these and no others). */
 export const AUDIT_VIEWS = ['limit_usage', 'monthly_spend', 'hourly_spend', 'refusals_by_reason', 'open_holds', 'shutoff_windows',
   'breaker_state', 'alerts', 'reconciliation_drift', 'budget_scopes', 'calls', 'cache_stats', 'model_catalog', 'role_settings_drift',
-  'reconciliation_status', 'reconciliation_checked_drift'] as const;
+  'reconciliation_status', 'reconciliation_checked_drift', 'breaker_transitions'] as const;
 /** Audit functions the metrics call: llm.open_hold_counts (the open holds the expiry sweep watches, without reading every attempt). */
 export const AUDIT_FUNCTIONS = ['open_hold_counts', 'watched_open_holds'] as const;
 /** Views that expose prompts or outputs: nothing operator-facing may read them. */
@@ -52,6 +52,12 @@ export const SECTIONS = {
   breakers: section('breaker_state', rows.breakerRow,
     `select provider, model, model_ref, state, consecutive_failures, open_until, opened_count, last_failure_at, last_success_at
        from llm.breaker_state order by model_ref limit 500`),
+  // Every breaker state change of the last 7 days, newest first: why a model was refused or fell back (breaker_open), who
+  // closed it by hand. Global like the breakers (a breaker is shared by every tenant): never filtered by tenant.
+  transitions: section('breaker_transitions', rows.transitionRow,
+    `select id, model_ref, from_state, to_state, cause, changed_at, consecutive_failures, open_until, streak_tenant_id, streak_tenants_many,
+            call_tenant_id, changed_by
+       from llm.breaker_transitions where changed_at > now() - interval '7 days' order by changed_at desc, id desc limit 200`),
   alerts: section('alerts', rows.alertRow,
     `select id, fired_at, tenant_id, user_id, budget_scope, limit_id, meter_name, period_start, threshold_pct, used, cap, unit
        from llm.alerts where fired_at >= ${MONTH} and (tenant_id is null or ${TENANT}) order by fired_at desc, id desc limit 200`),

@@ -46,6 +46,11 @@ export const breakerRow = z.object({
   consecutive_failures: z.number().int(), open_until: until, opened_count: integer,
   last_failure_at: at.nullable(), last_success_at: at.nullable(),
 });
+export const transitionRow = z.object({
+  id: int8, model_ref: z.string(), from_state: z.string(), to_state: z.string(), cause: z.string(), changed_at: at,
+  consecutive_failures: z.number().int(), open_until: until, streak_tenant_id: uuid.nullable(), streak_tenants_many: z.boolean(),
+  call_tenant_id: uuid.nullable(), changed_by: z.string(),
+});
 export const alertRow = z.object({
   id: int8, fired_at: at, tenant_id: uuid.nullable(), user_id: uuid.nullable(), budget_scope: z.string().nullable(),
   limit_id: integer, meter_name: z.string(), period_start: at, threshold_pct: ratio, used: quantity, cap: quantity, unit: z.string(),
@@ -83,6 +88,7 @@ export type RefusalRow = z.infer<typeof refusalRow>;
 export type OpenHoldRow = z.infer<typeof openHoldRow>;
 export type ShutoffRow = z.infer<typeof shutoffRow>;
 export type BreakerRow = z.infer<typeof breakerRow>;
+export type TransitionRow = z.infer<typeof transitionRow>;
 export type AlertRow = z.infer<typeof alertRow>;
 export type DriftRow = z.infer<typeof driftRow>;
 export type BudgetScopeRow = z.infer<typeof budgetScopeRow>;

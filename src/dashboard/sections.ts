@@ -107,6 +107,18 @@ export function breakersSection(rows: Rows<'breakers'>): string {
   return table('breakers', ['model', 'state', 'consecutive failures', 'open until', 'times opened', 'last failure', 'last success'], body, 'No breaker has recorded a call yet.');
 }
 
+/** Why a model was refused or fell back (breaker_open), and when it recovered: every state change, newest first. */
+export function transitionsSection(rows: Rows<'transitions'>): string {
+  const body = rows.map((r) => `<tr class="breaker-${esc(r.to_state)}" data-id="${r.id}" data-model="${esc(r.model_ref)}">${cell(when(r.changed_at))}` +
+    `${cell(r.model_ref)}<td class="change">${esc(r.from_state)} → ${esc(r.to_state)}</td><td class="cause">${esc(r.cause)}</td>` +
+    `<td class="num">${esc(r.consecutive_failures)}</td>${cell(when(r.open_until))}` +
+    `${cell(r.streak_tenant_id === null ? null : `${r.streak_tenant_id}${r.streak_tenants_many ? ' and others' : ''}`)}` +
+    `${cell(r.call_tenant_id)}${cell(r.changed_by)}</tr>`);
+  const note = rows.length >= 200 ? '<p>Showing the newest 200 (<code>npm run audit -- transitions</code> lists a whole month).</p>' : '';
+  return note + table('transitions', ['changed', 'model', 'change', 'cause', 'consecutive failures', 'open until', 'streak began with tenant',
+    'call of tenant', 'by'], body, 'No breaker changed state in the last 7 days.');
+}
+
 export function alertsSection(rows: Rows<'alerts'>): string {
   const body = rows.map((r) => `<tr data-id="${r.id}">${cell(when(r.fired_at))}<td class="num">${esc(r.threshold_pct)} %</td>` +
     `${cell(r.meter_name)}${cell(r.tenant_id)}${cell(r.user_id)}${cell(r.budget_scope)}<td class="num">${esc(r.used)} / ${esc(r.cap)} ${esc(r.unit)}</td>${cell(when(r.period_start))}</tr>`);

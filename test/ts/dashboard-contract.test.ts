@@ -51,6 +51,15 @@ create view llm.shutoff_windows as select * from (values
 create view llm.breaker_state as select * from (values
   ('openai'::text, 'gpt-4o-mini'::text, 'openai:gpt-4o-mini'::text, 'half_open'::text, 2, now() - interval '1 minute', 4, now(), now() - interval '1 hour')
 ) v(provider, model, model_ref, state, consecutive_failures, open_until, opened_count, last_failure_at, last_success_at);
+-- Ours, not SPEC.md's: every change of a breaker's state (the dashboard lists the last 7 days').
+create view llm.breaker_transitions as select * from (values
+  (7::bigint, 'openai'::text, 'gpt-4o-mini'::text, 'openai:gpt-4o-mini'::text, 'open'::text, 'half_open'::text, 'probe_claimed'::text,
+   now() - interval '1 minute', 2, null::timestamptz, '${A}'::uuid, true, '${B}'::uuid, 'llm_money'::text),
+  (6, 'openai', 'gpt-4o-mini', 'openai:gpt-4o-mini', 'closed', 'open', 'failures', now() - interval '2 minutes', 2, now() - interval '1 minute',
+   null, false, '${A}', 'llm_money'),
+  (5, 'openai', 'gpt-4o-mini', 'openai:gpt-4o-mini', 'open', 'closed', 'by_hand', now() - interval '8 days', 0, null, null, false, null, 'ops')
+) v(id, provider, model, model_ref, from_state, to_state, cause, changed_at, consecutive_failures, open_until, streak_tenant_id,
+    streak_tenants_many, call_tenant_id, changed_by);
 create view llm.alerts as select * from (values
   (1::bigint, now() - interval '2 hours', '${A}'::uuid, null::uuid, null::text, 1::bigint, 'tenant_monthly_spend'::text, ${M}, 80, 80000000::bigint, 100000000::bigint, 'micros'::text),
   (2, now() - interval '1 hour', '${A}', null, 'inv-7', 3, 'investigation_calls', ${M}, 95, 19, 20, 'calls')
@@ -122,14 +131,15 @@ afterAll(async () => {
 test('every section query runs on SPEC.md\'s views as llm_viewer and its rows parse', async () => {
   const { rows } = await loadSections(pool, SECTION_NAMES, null);
   expect(Object.fromEntries(SECTION_NAMES.map((n) => [n, rows[n].length])))
-    .toEqual({ spend: 3, limits: 3, hourly: 2, refusals: 1, holds: 1, shutoffs: 2, breakers: 1, alerts: 2, drift: 1, scopes: 1 });
+    .toEqual({ spend: 3, limits: 3, hourly: 2, refusals: 1, holds: 1, shutoffs: 2, breakers: 1, transitions: 2, alerts: 2, drift: 1, scopes: 1 });
+  expect(rows.transitions.map((t) => [t.id, t.cause, t.streak_tenants_many])).toEqual([[7n, 'probe_claimed', true], [6n, 'failures', false]]);
   expect(rows.spend[0]).toMatchObject({ spent_micros: 85000000n, cap_micros: 100000000n, user_id: null });
   expect(rows.alerts.map((a) => a.threshold_pct)).toEqual([95, 80]);
   expect(rows.limits[0]).toMatchObject({ meter_name: 'investigation_calls', window: 'scope', cap: '20', spent: '19', used_pct: 100,
     period_end: null }); // 'infinity': open-ended
   const { rows: b } = await loadSections(pool, SECTION_NAMES, B);
   expect({ spend: b.spend.length, hourly: b.hourly.length, holds: b.holds.length, shutoffs: b.shutoffs.length, alerts: b.alerts.length,
-    drift: b.drift.length }).toEqual({ spend: 1, hourly: 1, holds: 0, shutoffs: 2, alerts: 0, drift: 1 });
+    drift: b.drift.length, transitions: b.transitions.length }).toEqual({ spend: 1, hourly: 1, holds: 0, shutoffs: 2, alerts: 0, drift: 1, transitions: 2 });
 });
 
 test('a database without llm.reconciliation_status (not yet migrated to 000040): the drift is unknown, the other metrics are read', async () => {

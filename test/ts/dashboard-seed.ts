@@ -1,8 +1,8 @@
 /**
  * Seeds a test database (as its superuser) with what the dashboard shows: two tenants, caps, spend
  * spread over the last 48 hours, refusals, open holds (one overdue, one whose request id is HTML),
- * an active and a scheduled shutoff window, an open breaker, prompts and outputs that must never
- * reach the page; and can inject reconciliation drift.
+ * an active and a scheduled shutoff window, an open breaker, breaker state changes (one older than the
+ * dashboard's 7 days), prompts and outputs that must never reach the page; and can inject reconciliation drift.
  *
  * Everything goes through SPEC.md's functions: the operator sets tenants, models and limits, the
  * application enqueues with a signed context, the worker reserves and settles as llm_money.
@@ -94,6 +94,10 @@ async function call(c: PoolClient, tenant: string, user: string, requestId: stri
 
 /** Two tenants' month so far, spread over the last 40 hours of the database's clock. */
 async function seed(c: PoolClient): Promise<void> {
+  // A breaker of a model no call uses, opened by hand 10 days ago (a transition older than the dashboard's 7 days), closed by an operator below.
+  await atHoursAgo(c, 240);
+  await c.query(`insert into llm_private.provider_breakers (provider, model, state, consecutive_failures, open_until, opened_count)
+    values ('mock', 'tiny', 'open', 3, now() + interval '5 minutes', 1)`);
   await atHoursAgo(c, 40);
   await tx(c, 'llm_operator', null, async () => {
     await c.query(`select llm.upsert_tenant($1, 'tenant A'), llm.upsert_tenant($2, 'tenant B')`, [TENANT_A, TENANT_B]);
@@ -130,6 +134,9 @@ async function seed(c: PoolClient): Promise<void> {
   await atHoursAgo(c, 2);
   await call(c, TENANT_A, USER_A2, 'a2-overdue-hold', false, 'allow', 1000);
   await atHoursAgo(c, 0);
+  await tx(c, 'llm_operator', null, async () => {
+    await c.query(`select llm.reset_breaker('mock', 'tiny')`);
+  });
   await c.query(`insert into llm_private.provider_breakers (provider, model, state, consecutive_failures, open_until, opened_count, last_failure_at, last_success_at)
     values ('mock', 'small', 'open', 3, now() + interval '5 minutes', 1, now(), now() - interval '1 hour'),
            ('mock', 'large', 'closed', 0, null, 0, null, now())

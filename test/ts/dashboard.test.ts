@@ -104,6 +104,17 @@ test('the page shows the audit views\' figures: spend against caps, hourly spend
     expect(await page.locator(`#breakers-table tr[data-model="${b.model_ref}"] td.state`).innerText()).toBe(b.state);
   }
   expect(await page.locator('#breakers-table tr.breaker-open').count()).toBe(1);
+  // The breakers' state changes of the last 7 days, newest first; the one of 10 days ago is not listed.
+  const transitions = await view(`select id::text, model_ref, from_state, to_state, cause, changed_by from llm.breaker_transitions
+    where changed_at > now() - interval '7 days' order by changed_at desc, id desc`);
+  expect(transitions.map((t) => `${t.model_ref} ${t.from_state}->${t.to_state} ${t.cause}`))
+    .toEqual(['mock:small closed->open by_hand', 'mock:tiny open->closed by_hand']);
+  expect((await view(`select count(*)::int as n from llm.breaker_transitions`))[0]!.n).toBe(3);
+  expect(await page.locator('#transitions-table tbody tr').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-id'))))
+    .toEqual(transitions.map((t) => t.id));
+  expect(await cellTexts('#transitions-table tr[data-model="mock:tiny"]'))
+    .toEqual(expect.arrayContaining(['mock:tiny', 'open → closed', 'by_hand', 'llm_operator']));
+  expect(await page.locator('#transitions-table tr.breaker-open').count()).toBe(1);
   const [{ n: alerts }] = (await view(`select count(*)::int as n from llm.alerts where fired_at >= ${MONTH}`)) as [{ n: number }];
   expect(alerts).toBeGreaterThan(0);
   expect(await page.locator('#alerts-table tbody tr').count()).toBe(alerts);
@@ -168,7 +179,7 @@ const NUMERIC_COLUMNS = new Set(['used_pct']);
 const TENANT = `($1::uuid is null or tenant_id = $1::uuid)`;
 /**
  * Every section's full rows, read here from its view with the section's filter and order
- * (src/dashboard/queries.ts); breakers and drift are global (no tenant filter).
+ * (src/dashboard/queries.ts); breakers, their transitions and drift are global (no tenant filter).
  */
 const SECTION_VIEWS: Record<string, string> = {
   spend: `select month_start, tenant_id, user_id, spent_micros, held_micros, cap_micros from llm.monthly_spend
@@ -185,6 +196,9 @@ const SECTION_VIEWS: Record<string, string> = {
     from llm.shutoff_windows where (active or upcoming) and (tenant_id is null or ${TENANT}) order by starts_at, id`,
   breakers: `select provider, model, model_ref, state, consecutive_failures, open_until, opened_count, last_failure_at, last_success_at
     from llm.breaker_state order by model_ref`,
+  transitions: `select id, model_ref, from_state, to_state, cause, changed_at, consecutive_failures, open_until, streak_tenant_id,
+      streak_tenants_many, call_tenant_id, changed_by
+    from llm.breaker_transitions where changed_at > now() - interval '7 days' order by changed_at desc, id desc`,
   alerts: `select id, fired_at, tenant_id, user_id, budget_scope, limit_id, meter_name, period_start, threshold_pct, used, cap, unit
     from llm.alerts where fired_at >= ${MONTH} and (tenant_id is null or ${TENANT}) order by fired_at desc, id desc`,
   // The rows the last scheduled check kept: the view's first 200 in the order npm run audit -- drift lists them, at that check.
