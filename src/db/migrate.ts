@@ -345,6 +345,47 @@ export async function migrateCommitted(databaseUrl: string): Promise<void> {
   (require('graphile-migrate/dist/pgReal') as { clearAllPools(): void }).clearAllPools();
 }
 
+/** The committed migrations this code has, as graphile-migrate records them: '000046.sql' -> 'sha1:…'. */
+export function committedMigrations(): Map<string, string> {
+  const dir = join(MIGRATIONS_DIR, 'committed');
+  const out = new Map<string, string>();
+  for (const f of readdirSync(dir).filter((n) => /^\d+.*\.sql$/.test(n)).sort()) {
+    const hash = /^--! Hash: (\S+)$/m.exec(readFileSync(join(dir, f), 'utf8'))?.[1];
+    if (hash) out.set(`${/^\d+/.exec(f)![0]}.sql`, hash);
+  }
+  return out;
+}
+
+/** A database migrated by another release (a newer one, or a diverged branch): this code must not touch it. */
+export class ForeignMigrationsError extends Error {
+  static {
+    this.prototype.name = 'ForeignMigrationsError';
+  }
+}
+
+/**
+ * Refuses a database that holds a committed migration this code does not have (by number and hash). graphile-migrate
+ * runs what is missing and says nothing of what is extra, and the API replay would then put this release's functions and
+ * triggers over a newer release's tables: an older release's migrate, the obvious way back after a bad upgrade, reported
+ * "at head" and left the reserve of a new budget scope failing (23502: the older trigger wrote no last_reserve_month,
+ * which 000043 added NOT NULL). The worker refuses such a database too (checkSchemaVersion). Read before any step changes
+ * anything, and again under the replay's lock.
+ */
+export async function refuseForeignMigrations(c: Client): Promise<void> {
+  const { rows: [has] } = await c.query(`select to_regclass('graphile_migrate.migrations') is not null as ok`);
+  if (!has.ok) return;
+  const { rows } = await c.query<{ filename: string; hash: string }>('select filename, hash from graphile_migrate.migrations order by filename');
+  const ours = committedMigrations();
+  const foreign = rows.filter((r) => ours.get(r.filename) !== r.hash);
+  if (foreign.length === 0) return;
+  const last = [...ours.keys()].pop() ?? '(none)';
+  const list = foreign.map((r) => (ours.has(r.filename) ? `${r.filename} (another hash: ${r.hash})` : r.filename)).join(', ');
+  throw new ForeignMigrationsError(`the database holds migration(s) this code does not have: ${list} (this code's last is ${last}). ` +
+    'It was migrated by a newer release (or another branch); nothing was changed. Run that release (or a newer one) against it, ' +
+    'or restore the backup taken before its migrate. Migrations are forward-only: this release\'s API over its tables would ' +
+    'break calls (README: Upgrades and rolling back).');
+}
+
 export function apiFiles(): { name: string; sql: string }[] {
   return readdirSync(API_DIR)
     .filter((f) => f.endsWith('.sql'))
@@ -375,6 +416,7 @@ export async function applyApi(databaseUrl: string, force = false): Promise<bool
     await c.query('begin');
     try {
       await c.query('select pg_advisory_xact_lock(7420002)');
+      await refuseForeignMigrations(c);
       const { rows } = await c.query('select api_hash from llm_private.schema_state');
       if (!force && rows[0]?.api_hash === hash) {
         await c.query('rollback');
@@ -558,6 +600,10 @@ async function runCurrent(databaseUrl: string): Promise<boolean> {
  */
 export async function migrateAll(adminUrl: string, opts: { includeCurrent?: boolean; contextSecret?: string } = {}): Promise<MigrateResult> {
   const database = databaseName(adminUrl);
+  // Before the roles step too: an older release's roles.sql would re-assert its own grants and defaults over a newer one's.
+  await withClient(adminUrl, refuseForeignMigrations).catch((e: { code?: string }) => {
+    if (e?.code !== '3D000') throw e; // no database yet: nothing to protect
+  });
   const manageRoles = process.env.LLM_MANAGE_ROLES !== '0';
   if (manageRoles) await bootstrapRoles(urlForDatabase(adminUrl, 'postgres'));
   else await requireRoles(urlForDatabase(adminUrl, 'postgres'));

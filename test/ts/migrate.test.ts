@@ -436,3 +436,38 @@ test('a migration waits at most LLM_DDL_LOCK_TIMEOUT_MS for a table a transactio
     await admin.end();
   }
 });
+
+test('a database migrated by a newer release (or another branch) is refused by this release\'s migrate, changing nothing', async () => {
+  // (this session's rollback check) graphile-migrate runs the migrations a database lacks and says nothing of those it has
+  // beyond the code's. The release before 000043, run against a database at 000046, printed "at head (API replayed)": its
+  // functions and triggers over the newer tables, and the reserve of a new budget scope failed (23502, last_reserve_month).
+  // Here the newer release is a migration row this code does not have; then one of ours with another hash.
+  const admin = new Client({ connectionString: url });
+  await admin.connect();
+  try {
+    const ours = (await admin.query(`select filename, hash from graphile_migrate.migrations order by filename desc limit 1`)).rows[0];
+    await admin.query(`insert into graphile_migrate.migrations (filename, hash, previous_hash) values ('999999.sql', 'sha1:newer', $1)`, [ours.hash]);
+    // The newer release's API, as the worker's check reads it: a replay by this code would overwrite it.
+    await admin.query(`update llm_private.schema_state set api_hash = 'newer-release'`);
+    await admin.query(`create function llm.from_the_newer_release() returns int language sql as 'select 1'`);
+    const before = await catalogFingerprint();
+    for (const step of [() => migrateAll(url), () => applyApi(url, true)]) {
+      await expect(step()).rejects.toMatchObject({ name: 'ForeignMigrationsError',
+        message: expect.stringMatching(/999999\.sql \(this code's last is \d{6}\.sql\)\. It was migrated by a newer release.*nothing was changed/) });
+      expect(await catalogFingerprint()).toEqual(before);
+    }
+    const cli = await migrateCli({ LLM_MANAGE_ROLES: '0' });
+    expect(cli.code).toBe(1);
+    expect(cli.lines.join('\n')).not.toMatch(/at head/);
+    await admin.query(`delete from graphile_migrate.migrations where filename = '999999.sql'`);
+    await admin.query(`update graphile_migrate.migrations set hash = 'sha1:elsewhere' where filename = $1`, [ours.filename]);
+    const diverged = await catalogFingerprint();
+    await expect(migrateAll(url)).rejects.toThrow(new RegExp(`${ours.filename} \\(another hash: sha1:elsewhere\\)`));
+    expect(await catalogFingerprint()).toEqual(diverged);
+    await admin.query(`update graphile_migrate.migrations set hash = $2 where filename = $1`, [ours.filename, ours.hash]);
+    await admin.query(`drop function llm.from_the_newer_release()`);
+    expect((await migrateAll(url)).apiReplayed).toBe(true); // the same release's own hashes again: migrated as before
+  } finally {
+    await admin.end();
+  }
+});
