@@ -8437,6 +8437,204 @@ ALTER TABLE llm.my_usage OWNER TO llm_owner;
 COMMENT ON VIEW llm.my_usage IS 'For the application: its user''s usage and its tenant''s (and budget scopes'') against their caps, per meter and period (in a current period the cap of the limit in effect now; NULL when none applies any more).';
 
 --
+-- Name: settings; Type: TABLE; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TABLE llm_private.settings (
+    id boolean DEFAULT true NOT NULL,
+    hold_margin_ms integer DEFAULT 30000 NOT NULL,
+    max_attempts_per_request smallint DEFAULT 5 NOT NULL,
+    enqueue_max_attempts smallint DEFAULT 3 NOT NULL,
+    breaker_failure_threshold integer DEFAULT 3 NOT NULL,
+    breaker_cooldown_ms integer DEFAULT 30000 NOT NULL,
+    cache_ttl_ms bigint DEFAULT 604800000 NOT NULL,
+    cache_fill_wait_ms integer DEFAULT 2000 NOT NULL,
+    output_retention_ms bigint DEFAULT '7776000000'::bigint NOT NULL,
+    trace_retention_ms bigint DEFAULT 604800000 NOT NULL,
+    ledger_retention_months smallint DEFAULT 13 NOT NULL,
+    partitions_ahead_months smallint DEFAULT 3 NOT NULL,
+    idempotency_months smallint DEFAULT 2 NOT NULL,
+    semantic_max_candidates integer DEFAULT 2000 NOT NULL,
+    swept_until timestamp with time zone DEFAULT '-infinity'::timestamp with time zone NOT NULL,
+    settle_commit text DEFAULT 'deferred'::text NOT NULL,
+    queue_share_jobs integer DEFAULT 50 NOT NULL,
+    breaker_single_tenant_opens boolean DEFAULT false NOT NULL,
+    reconciliation_work_mem_mb integer DEFAULT 64 NOT NULL,
+    CONSTRAINT settings_breaker_cooldown_ms_check CHECK (((breaker_cooldown_ms >= 100) AND (breaker_cooldown_ms <= 86400000))),
+    CONSTRAINT settings_breaker_failure_threshold_check CHECK (((breaker_failure_threshold >= 1) AND (breaker_failure_threshold <= 1000))),
+    CONSTRAINT settings_cache_fill_wait_ms_check CHECK (((cache_fill_wait_ms >= 10) AND (cache_fill_wait_ms <= 600000))),
+    CONSTRAINT settings_cache_ttl_ms_check CHECK (((cache_ttl_ms >= 1000) AND (cache_ttl_ms <= '31536000000'::bigint))),
+    CONSTRAINT settings_enqueue_max_attempts_check CHECK (((enqueue_max_attempts >= 1) AND (enqueue_max_attempts <= 25))),
+    CONSTRAINT settings_hold_margin_ms_check CHECK (((hold_margin_ms >= 0) AND (hold_margin_ms <= 3600000))),
+    CONSTRAINT settings_id_check CHECK (id),
+    CONSTRAINT settings_idempotency_months_check CHECK (((idempotency_months >= 1) AND (idempotency_months <= 12))),
+    CONSTRAINT settings_ledger_retention_months_check CHECK (((ledger_retention_months >= 2) AND (ledger_retention_months <= 120))),
+    CONSTRAINT settings_max_attempts_per_request_check CHECK (((max_attempts_per_request >= 1) AND (max_attempts_per_request <= 100))),
+    CONSTRAINT settings_output_retention_ms_check CHECK (((output_retention_ms >= 60000) AND (output_retention_ms <= '315360000000'::bigint))),
+    CONSTRAINT settings_partitions_ahead_months_check CHECK (((partitions_ahead_months >= 1) AND (partitions_ahead_months <= 24))),
+    CONSTRAINT settings_queue_share_jobs_check CHECK (((queue_share_jobs >= 1) AND (queue_share_jobs <= 10000))),
+    CONSTRAINT settings_reconciliation_work_mem_mb_check CHECK (((reconciliation_work_mem_mb >= 4) AND (reconciliation_work_mem_mb <= 4096))),
+    CONSTRAINT settings_retention_keeps_claims CHECK ((ledger_retention_months >= idempotency_months)),
+    CONSTRAINT settings_semantic_max_candidates_check CHECK (((semantic_max_candidates >= 10) AND (semantic_max_candidates <= 1000000))),
+    CONSTRAINT settings_settle_commit_check CHECK ((settle_commit = ANY (ARRAY['deferred'::text, 'durable'::text]))),
+    CONSTRAINT settings_trace_retention_ms_check CHECK (((trace_retention_ms >= 60000) AND (trace_retention_ms <= '315360000000'::bigint)))
+);
+
+ALTER TABLE ONLY llm_private.settings FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE llm_private.settings OWNER TO llm_owner;
+
+--
+-- Name: TABLE settings; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON TABLE llm_private.settings IS 'One row of global settings, written by the operator only (llm.set_settings).';
+
+--
+-- Name: COLUMN settings.hold_margin_ms; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.settings.hold_margin_ms IS 'Added to the call timeout to give a hold its expiry.';
+
+--
+-- Name: COLUMN settings.max_attempts_per_request; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.settings.max_attempts_per_request IS 'Attempts (reserves that reached a decision) one request may make in all.';
+
+--
+-- Name: COLUMN settings.enqueue_max_attempts; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.settings.enqueue_max_attempts IS 'graphile-worker max_attempts of every LLM job.';
+
+--
+-- Name: COLUMN settings.breaker_failure_threshold; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.settings.breaker_failure_threshold IS 'Consecutive provider failures of one provider+model that open its breaker.';
+
+--
+-- Name: COLUMN settings.breaker_cooldown_ms; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.settings.breaker_cooldown_ms IS 'How long an open breaker refuses calls before one half-open probe may try.';
+
+--
+-- Name: COLUMN settings.cache_ttl_ms; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.settings.cache_ttl_ms IS 'How long a cache entry may be served (the watermark, not the TTL, is what invalidates it).';
+
+--
+-- Name: COLUMN settings.cache_fill_wait_ms; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.settings.cache_fill_wait_ms IS 'How long a request waits for an identical request filling the cache before asking again.';
+
+--
+-- Name: COLUMN settings.output_retention_ms; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.settings.output_retention_ms IS 'How long final outputs are kept. Default 90 days.';
+
+--
+-- Name: COLUMN settings.trace_retention_ms; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.settings.trace_retention_ms IS 'How long reasoning traces are kept; shorter than outputs. Default 7 days.';
+
+--
+-- Name: COLUMN settings.ledger_retention_months; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.settings.ledger_retention_months IS 'Whole months of ledger partitions kept; older partitions are dropped by llm_maint.drop_expired_partitions().';
+
+--
+-- Name: COLUMN settings.partitions_ahead_months; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.settings.partitions_ahead_months IS 'How many months of partitions llm_maint.ensure_partitions() keeps created ahead.';
+
+--
+-- Name: COLUMN settings.idempotency_months; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.settings.idempotency_months IS 'Calendar months (this one and the previous ones) in which a (tenant, request_id, endpoint) claim is found again.';
+
+--
+-- Name: COLUMN settings.semantic_max_candidates; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.settings.semantic_max_candidates IS 'Most cache entries one semantic lookup compares on the portable (no pgvector) path.';
+
+--
+-- Name: COLUMN settings.swept_until; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.settings.swept_until IS 'The expiry sweep has charged every hold that expired before this instant (its lower bound).';
+
+--
+-- Name: COLUMN settings.settle_commit; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.settings.settle_commit IS 'deferred (default): llm.settle_call commits without waiting for its WAL flush (synchronous_commit = off for its transaction) when the settle charges no more than the attempt held, in every unit. A crash can lose only such a settle, and only before any later synchronous commit (every one flushes the WAL before it, in order); the attempt is then still held, durable since its reserve, and the expiry charges the hold in full: more than the lost settle, never less. durable: every settle waits for its flush.';
+
+--
+-- Name: COLUMN settings.queue_share_jobs; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.settings.queue_share_jobs IS 'Queued jobs of one tenant per step of graphile-worker priority (llm_queue.add_request_job): a tenant''s first queue_share_jobs queued jobs run at priority 0, the next at 1, ... (up to 4), so other tenants'' new jobs wait behind at most this many of its jobs.';
+
+--
+-- Name: COLUMN settings.breaker_single_tenant_opens; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.settings.breaker_single_tenant_opens IS 'Whether failures of one tenant alone may open a breaker (false: two tenants must fail in the streak, so that no tenant''s own slow or failing calls stop the others; true for a deployment with a single tenant).';
+
+--
+-- Name: COLUMN settings.reconciliation_work_mem_mb; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.settings.reconciliation_work_mem_mb IS 'work_mem (MB) of the scheduled reconciliation check''s read (llm.check_reconciliation): its aggregate needs ~1 KB per usage key of two months (hash_mem_multiplier times this stays in memory); past it the input spills to temporary files, ~90 B per attempt and meter, and past the worker login''s temp_file_limit (2 GB) the check fails. 4..4096, default 64.';
+
+--
+-- Name: CONSTRAINT settings_retention_keeps_claims ON settings; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON CONSTRAINT settings_retention_keeps_claims ON llm_private.settings IS 'Retention never drops a month of the idempotency window: a retried request would be claimed again and charged twice.';
+
+--
+-- Name: partition_coverage; Type: VIEW; Schema: llm; Owner: llm_owner
+--
+
+CREATE VIEW llm.partition_coverage WITH (security_invoker='true') AS
+ SELECT ((p.relname)::text COLLATE "default") AS table_name,
+    llm_private.month_start(max(m.month_index)) AS newest_month_start,
+    (max(m.month_index) - llm_private.month_index(llm_private.now())) AS months_ahead,
+    (( SELECT s.partitions_ahead_months
+           FROM llm_private.settings s))::integer AS months_ahead_wanted,
+    (count(m.month_index))::integer AS month_partitions
+   FROM ((((pg_partitioned_table pt
+     JOIN pg_class p ON (((p.oid = pt.partrelid) AND (p.relnamespace = ('llm_private'::regnamespace)::oid))))
+     LEFT JOIN pg_inherits i ON ((i.inhparent = p.oid)))
+     LEFT JOIN pg_class c ON ((c.oid = i.inhrelid)))
+     CROSS JOIN LATERAL ( SELECT
+                CASE
+                    WHEN (c.relname ~ (('^'::text || (p.relname)::text) || '_m[0-9]{6}$'::text)) THEN (((((substr((c.relname)::text, (length((p.relname)::text) + 3), 4))::integer - 2000) * 12) + (substr((c.relname)::text, (length((p.relname)::text) + 7), 2))::integer) - 1)
+                    ELSE NULL::integer
+                END AS month_index) m)
+  GROUP BY p.relname;
+
+ALTER TABLE llm.partition_coverage OWNER TO llm_owner;
+
+--
+-- Name: VIEW partition_coverage; Type: COMMENT; Schema: llm; Owner: llm_owner
+--
+
+COMMENT ON VIEW llm.partition_coverage IS 'Per partitioned ledger table (requests, request_inputs, attempts, usage, alerts, adjustments): the newest month it has a partition for (newest_month_start, UTC), how many months past the current one that is (months_ahead: 0 = only this month, negative = not even this month; NULL = no month partition), how many the maintenance keeps (months_ahead_wanted = settings.partitions_ahead_months), and how many month partitions it has. Below months_ahead_wanted for more than a day: npm run maintain-partitions (the owner''s, daily from the host''s scheduler) is not running. At -1 this month''s rows go to the DEFAULT partition. Read from the catalog.';
+
+--
 -- Name: reconciliation_checks; Type: TABLE; Schema: llm_private; Owner: llm_owner
 --
 
@@ -9348,174 +9546,6 @@ ALTER TABLE llm_private.schema_state OWNER TO llm_owner;
 --
 
 COMMENT ON TABLE llm_private.schema_state IS 'One row: the hash of the sql/api files last applied to this database.';
-
---
--- Name: settings; Type: TABLE; Schema: llm_private; Owner: llm_owner
---
-
-CREATE TABLE llm_private.settings (
-    id boolean DEFAULT true NOT NULL,
-    hold_margin_ms integer DEFAULT 30000 NOT NULL,
-    max_attempts_per_request smallint DEFAULT 5 NOT NULL,
-    enqueue_max_attempts smallint DEFAULT 3 NOT NULL,
-    breaker_failure_threshold integer DEFAULT 3 NOT NULL,
-    breaker_cooldown_ms integer DEFAULT 30000 NOT NULL,
-    cache_ttl_ms bigint DEFAULT 604800000 NOT NULL,
-    cache_fill_wait_ms integer DEFAULT 2000 NOT NULL,
-    output_retention_ms bigint DEFAULT '7776000000'::bigint NOT NULL,
-    trace_retention_ms bigint DEFAULT 604800000 NOT NULL,
-    ledger_retention_months smallint DEFAULT 13 NOT NULL,
-    partitions_ahead_months smallint DEFAULT 3 NOT NULL,
-    idempotency_months smallint DEFAULT 2 NOT NULL,
-    semantic_max_candidates integer DEFAULT 2000 NOT NULL,
-    swept_until timestamp with time zone DEFAULT '-infinity'::timestamp with time zone NOT NULL,
-    settle_commit text DEFAULT 'deferred'::text NOT NULL,
-    queue_share_jobs integer DEFAULT 50 NOT NULL,
-    breaker_single_tenant_opens boolean DEFAULT false NOT NULL,
-    reconciliation_work_mem_mb integer DEFAULT 64 NOT NULL,
-    CONSTRAINT settings_breaker_cooldown_ms_check CHECK (((breaker_cooldown_ms >= 100) AND (breaker_cooldown_ms <= 86400000))),
-    CONSTRAINT settings_breaker_failure_threshold_check CHECK (((breaker_failure_threshold >= 1) AND (breaker_failure_threshold <= 1000))),
-    CONSTRAINT settings_cache_fill_wait_ms_check CHECK (((cache_fill_wait_ms >= 10) AND (cache_fill_wait_ms <= 600000))),
-    CONSTRAINT settings_cache_ttl_ms_check CHECK (((cache_ttl_ms >= 1000) AND (cache_ttl_ms <= '31536000000'::bigint))),
-    CONSTRAINT settings_enqueue_max_attempts_check CHECK (((enqueue_max_attempts >= 1) AND (enqueue_max_attempts <= 25))),
-    CONSTRAINT settings_hold_margin_ms_check CHECK (((hold_margin_ms >= 0) AND (hold_margin_ms <= 3600000))),
-    CONSTRAINT settings_id_check CHECK (id),
-    CONSTRAINT settings_idempotency_months_check CHECK (((idempotency_months >= 1) AND (idempotency_months <= 12))),
-    CONSTRAINT settings_ledger_retention_months_check CHECK (((ledger_retention_months >= 2) AND (ledger_retention_months <= 120))),
-    CONSTRAINT settings_max_attempts_per_request_check CHECK (((max_attempts_per_request >= 1) AND (max_attempts_per_request <= 100))),
-    CONSTRAINT settings_output_retention_ms_check CHECK (((output_retention_ms >= 60000) AND (output_retention_ms <= '315360000000'::bigint))),
-    CONSTRAINT settings_partitions_ahead_months_check CHECK (((partitions_ahead_months >= 1) AND (partitions_ahead_months <= 24))),
-    CONSTRAINT settings_queue_share_jobs_check CHECK (((queue_share_jobs >= 1) AND (queue_share_jobs <= 10000))),
-    CONSTRAINT settings_reconciliation_work_mem_mb_check CHECK (((reconciliation_work_mem_mb >= 4) AND (reconciliation_work_mem_mb <= 4096))),
-    CONSTRAINT settings_retention_keeps_claims CHECK ((ledger_retention_months >= idempotency_months)),
-    CONSTRAINT settings_semantic_max_candidates_check CHECK (((semantic_max_candidates >= 10) AND (semantic_max_candidates <= 1000000))),
-    CONSTRAINT settings_settle_commit_check CHECK ((settle_commit = ANY (ARRAY['deferred'::text, 'durable'::text]))),
-    CONSTRAINT settings_trace_retention_ms_check CHECK (((trace_retention_ms >= 60000) AND (trace_retention_ms <= '315360000000'::bigint)))
-);
-
-ALTER TABLE ONLY llm_private.settings FORCE ROW LEVEL SECURITY;
-
-ALTER TABLE llm_private.settings OWNER TO llm_owner;
-
---
--- Name: TABLE settings; Type: COMMENT; Schema: llm_private; Owner: llm_owner
---
-
-COMMENT ON TABLE llm_private.settings IS 'One row of global settings, written by the operator only (llm.set_settings).';
-
---
--- Name: COLUMN settings.hold_margin_ms; Type: COMMENT; Schema: llm_private; Owner: llm_owner
---
-
-COMMENT ON COLUMN llm_private.settings.hold_margin_ms IS 'Added to the call timeout to give a hold its expiry.';
-
---
--- Name: COLUMN settings.max_attempts_per_request; Type: COMMENT; Schema: llm_private; Owner: llm_owner
---
-
-COMMENT ON COLUMN llm_private.settings.max_attempts_per_request IS 'Attempts (reserves that reached a decision) one request may make in all.';
-
---
--- Name: COLUMN settings.enqueue_max_attempts; Type: COMMENT; Schema: llm_private; Owner: llm_owner
---
-
-COMMENT ON COLUMN llm_private.settings.enqueue_max_attempts IS 'graphile-worker max_attempts of every LLM job.';
-
---
--- Name: COLUMN settings.breaker_failure_threshold; Type: COMMENT; Schema: llm_private; Owner: llm_owner
---
-
-COMMENT ON COLUMN llm_private.settings.breaker_failure_threshold IS 'Consecutive provider failures of one provider+model that open its breaker.';
-
---
--- Name: COLUMN settings.breaker_cooldown_ms; Type: COMMENT; Schema: llm_private; Owner: llm_owner
---
-
-COMMENT ON COLUMN llm_private.settings.breaker_cooldown_ms IS 'How long an open breaker refuses calls before one half-open probe may try.';
-
---
--- Name: COLUMN settings.cache_ttl_ms; Type: COMMENT; Schema: llm_private; Owner: llm_owner
---
-
-COMMENT ON COLUMN llm_private.settings.cache_ttl_ms IS 'How long a cache entry may be served (the watermark, not the TTL, is what invalidates it).';
-
---
--- Name: COLUMN settings.cache_fill_wait_ms; Type: COMMENT; Schema: llm_private; Owner: llm_owner
---
-
-COMMENT ON COLUMN llm_private.settings.cache_fill_wait_ms IS 'How long a request waits for an identical request filling the cache before asking again.';
-
---
--- Name: COLUMN settings.output_retention_ms; Type: COMMENT; Schema: llm_private; Owner: llm_owner
---
-
-COMMENT ON COLUMN llm_private.settings.output_retention_ms IS 'How long final outputs are kept. Default 90 days.';
-
---
--- Name: COLUMN settings.trace_retention_ms; Type: COMMENT; Schema: llm_private; Owner: llm_owner
---
-
-COMMENT ON COLUMN llm_private.settings.trace_retention_ms IS 'How long reasoning traces are kept; shorter than outputs. Default 7 days.';
-
---
--- Name: COLUMN settings.ledger_retention_months; Type: COMMENT; Schema: llm_private; Owner: llm_owner
---
-
-COMMENT ON COLUMN llm_private.settings.ledger_retention_months IS 'Whole months of ledger partitions kept; older partitions are dropped by llm_maint.drop_expired_partitions().';
-
---
--- Name: COLUMN settings.partitions_ahead_months; Type: COMMENT; Schema: llm_private; Owner: llm_owner
---
-
-COMMENT ON COLUMN llm_private.settings.partitions_ahead_months IS 'How many months of partitions llm_maint.ensure_partitions() keeps created ahead.';
-
---
--- Name: COLUMN settings.idempotency_months; Type: COMMENT; Schema: llm_private; Owner: llm_owner
---
-
-COMMENT ON COLUMN llm_private.settings.idempotency_months IS 'Calendar months (this one and the previous ones) in which a (tenant, request_id, endpoint) claim is found again.';
-
---
--- Name: COLUMN settings.semantic_max_candidates; Type: COMMENT; Schema: llm_private; Owner: llm_owner
---
-
-COMMENT ON COLUMN llm_private.settings.semantic_max_candidates IS 'Most cache entries one semantic lookup compares on the portable (no pgvector) path.';
-
---
--- Name: COLUMN settings.swept_until; Type: COMMENT; Schema: llm_private; Owner: llm_owner
---
-
-COMMENT ON COLUMN llm_private.settings.swept_until IS 'The expiry sweep has charged every hold that expired before this instant (its lower bound).';
-
---
--- Name: COLUMN settings.settle_commit; Type: COMMENT; Schema: llm_private; Owner: llm_owner
---
-
-COMMENT ON COLUMN llm_private.settings.settle_commit IS 'deferred (default): llm.settle_call commits without waiting for its WAL flush (synchronous_commit = off for its transaction) when the settle charges no more than the attempt held, in every unit. A crash can lose only such a settle, and only before any later synchronous commit (every one flushes the WAL before it, in order); the attempt is then still held, durable since its reserve, and the expiry charges the hold in full: more than the lost settle, never less. durable: every settle waits for its flush.';
-
---
--- Name: COLUMN settings.queue_share_jobs; Type: COMMENT; Schema: llm_private; Owner: llm_owner
---
-
-COMMENT ON COLUMN llm_private.settings.queue_share_jobs IS 'Queued jobs of one tenant per step of graphile-worker priority (llm_queue.add_request_job): a tenant''s first queue_share_jobs queued jobs run at priority 0, the next at 1, ... (up to 4), so other tenants'' new jobs wait behind at most this many of its jobs.';
-
---
--- Name: COLUMN settings.breaker_single_tenant_opens; Type: COMMENT; Schema: llm_private; Owner: llm_owner
---
-
-COMMENT ON COLUMN llm_private.settings.breaker_single_tenant_opens IS 'Whether failures of one tenant alone may open a breaker (false: two tenants must fail in the streak, so that no tenant''s own slow or failing calls stop the others; true for a deployment with a single tenant).';
-
---
--- Name: COLUMN settings.reconciliation_work_mem_mb; Type: COMMENT; Schema: llm_private; Owner: llm_owner
---
-
-COMMENT ON COLUMN llm_private.settings.reconciliation_work_mem_mb IS 'work_mem (MB) of the scheduled reconciliation check''s read (llm.check_reconciliation): its aggregate needs ~1 KB per usage key of two months (hash_mem_multiplier times this stays in memory); past it the input spills to temporary files, ~90 B per attempt and meter, and past the worker login''s temp_file_limit (2 GB) the check fails. 4..4096, default 64.';
-
---
--- Name: CONSTRAINT settings_retention_keeps_claims ON settings; Type: COMMENT; Schema: llm_private; Owner: llm_owner
---
-
-COMMENT ON CONSTRAINT settings_retention_keeps_claims ON llm_private.settings IS 'Retention never drops a month of the idempotency window: a retried request would be claimed again and charged twice.';
 
 --
 -- Name: shutoff_windows_id_seq; Type: SEQUENCE; Schema: llm_private; Owner: llm_owner
@@ -14023,6 +14053,25 @@ GRANT SELECT ON TABLE llm.monthly_spend TO llm_operator;
 GRANT SELECT ON TABLE llm.my_usage TO llm_app;
 
 --
+-- Name: TABLE settings; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT SELECT ON TABLE llm_private.settings TO llm_app;
+GRANT SELECT ON TABLE llm_private.settings TO llm_money;
+GRANT SELECT,UPDATE ON TABLE llm_private.settings TO llm_operator;
+GRANT SELECT ON TABLE llm_private.settings TO llm_auditor;
+GRANT SELECT ON TABLE llm_private.settings TO llm_worker;
+GRANT SELECT ON TABLE llm_private.settings TO llm_viewer;
+
+--
+-- Name: TABLE partition_coverage; Type: ACL; Schema: llm; Owner: llm_owner
+--
+
+GRANT SELECT ON TABLE llm.partition_coverage TO llm_auditor;
+GRANT SELECT ON TABLE llm.partition_coverage TO llm_viewer;
+GRANT SELECT ON TABLE llm.partition_coverage TO llm_operator;
+
+--
 -- Name: TABLE reconciliation_checks; Type: ACL; Schema: llm_private; Owner: llm_owner
 --
 
@@ -14171,17 +14220,6 @@ GRANT SELECT ON TABLE llm_private.schema_state TO llm_app;
 GRANT SELECT ON TABLE llm_private.schema_state TO llm_operator;
 GRANT SELECT ON TABLE llm_private.schema_state TO llm_auditor;
 GRANT SELECT ON TABLE llm_private.schema_state TO llm_worker;
-
---
--- Name: TABLE settings; Type: ACL; Schema: llm_private; Owner: llm_owner
---
-
-GRANT SELECT ON TABLE llm_private.settings TO llm_app;
-GRANT SELECT ON TABLE llm_private.settings TO llm_money;
-GRANT SELECT,UPDATE ON TABLE llm_private.settings TO llm_operator;
-GRANT SELECT ON TABLE llm_private.settings TO llm_auditor;
-GRANT SELECT ON TABLE llm_private.settings TO llm_worker;
-GRANT SELECT ON TABLE llm_private.settings TO llm_viewer;
 
 --
 -- Name: TABLE usage_alert_checks; Type: ACL; Schema: llm_private; Owner: llm_owner

@@ -114,6 +114,18 @@ export class Metrics {
       },
     });
     new Gauge({
+      name: 'llm_partition_months_ahead',
+      help: 'Months past the current one that a ledger table has partitions for (llm.partition_coverage; -Inf: none). Below llm_partition_months_ahead_wanted for a day: npm run maintain-partitions is not running; at -1 this month\'s rows go to the DEFAULT partition.',
+      labelNames: ['table'], registers,
+      async collect() {
+        const { views } = await read();
+        this.reset();
+        for (const p of views?.partitions ?? []) this.set({ table: p.table }, p.ahead ?? -Infinity);
+      },
+    });
+    gauge('llm_partition_months_ahead_wanted', 'How many months ahead the partition maintenance keeps created (settings.partitions_ahead_months).',
+      (r) => (r.views ? (r.views.partitions[0]?.wanted ?? null) : null));
+    new Gauge({
       name: 'llm_limit_used_ratio_max', help: 'Highest used/cap ratio among current limit periods, per limit scope.', labelNames: ['scope'], registers,
       async collect() {
         const { views } = await read();

@@ -615,6 +615,31 @@ select c.checked_at, r.n::integer as row_no, r.kind, r.tenant_id, r.meter_name, 
 comment on view llm.reconciliation_checked_drift is
   'The rows of llm.reconciliation_drift the newest reconciliation check found (the first 200 in the order npm run audit -- drift lists them: kind, tenant, meter, user, scope, period, shard, nulls first; row_no 1..200; llm.reconciliation_status.drift_rows says how many there were), with the check''s time. Empty: the newest check found none, or none has run (llm.reconciliation_status has no row), or it ran before migration 000041 kept rows. Reads one row, never the ledger: what the dashboard and Grafana list.';
 
+/*
+ * Whether the ledger's months are created ahead (llm_maint.ensure_partitions, run by the owner from the host's scheduler:
+ * npm run maintain-partitions). A scheduler that stopped showed nowhere: its months ran out silently, and the month after
+ * the last one put every row into the DEFAULT partitions (correct, but never dropped by retention, and ensure_partitions
+ * skips a month whose rows are there). Read from the catalog (partitions named <table>_mYYYYMM), not the tables; the
+ * metrics export months_ahead per table (llm_partition_months_ahead) and alert well before it reaches 0.
+ */
+create view llm.partition_coverage with (security_invoker = true) as
+select p.relname::text collate "default" as table_name,
+       llm_private.month_start(max(m.month_index)) as newest_month_start,
+       (max(m.month_index) - llm_private.month_index(llm_private.now()))::integer as months_ahead,
+       (select s.partitions_ahead_months from llm_private.settings s)::integer as months_ahead_wanted,
+       count(m.month_index)::integer as month_partitions
+  from pg_catalog.pg_partitioned_table pt
+  join pg_catalog.pg_class p on p.oid = pt.partrelid and p.relnamespace = 'llm_private'::regnamespace
+  left join pg_catalog.pg_inherits i on i.inhparent = p.oid
+  left join pg_catalog.pg_class c on c.oid = i.inhrelid
+  -- The month index of a month partition's name (llm_private.month_index's numbering), NULL for DEFAULT and any other.
+  cross join lateral (select case when c.relname operator(pg_catalog.~) ('^' || p.relname || '_m[0-9]{6}$')
+                                  then (substr(c.relname, length(p.relname) + 3, 4)::integer - 2000) * 12
+                                       + substr(c.relname, length(p.relname) + 7, 2)::integer - 1 end as month_index) m
+ group by p.relname;
+comment on view llm.partition_coverage is
+  'Per partitioned ledger table (requests, request_inputs, attempts, usage, alerts, adjustments): the newest month it has a partition for (newest_month_start, UTC), how many months past the current one that is (months_ahead: 0 = only this month, negative = not even this month; NULL = no month partition), how many the maintenance keeps (months_ahead_wanted = settings.partitions_ahead_months), and how many month partitions it has. Below months_ahead_wanted for more than a day: npm run maintain-partitions (the owner''s, daily from the host''s scheduler) is not running. At -1 this month''s rows go to the DEFAULT partition. Read from the catalog.';
+
 -- Tenant names, for a DBA to join to any view by tenant_id (adopter's review, 2026-11-27: no view named a tenant). The
 -- auditor and the operator read the tenants table already; llm_viewer (the dashboard's, the metrics' and Grafana's login)
 -- reads no tenant name, as before (sql/bootstrap/roles.sql: no table that holds a text).
@@ -629,6 +654,6 @@ grant select on llm.tenants to llm_auditor, llm_operator;
 grant select on llm_private.limit_usage_rows to llm_auditor, llm_viewer, llm_operator;
 grant select on llm.calls, llm.decision_log, llm.limit_usage, llm.monthly_spend, llm.hourly_spend, llm.refusals_by_reason, llm.open_holds,
   llm.shutoff_windows, llm.breaker_state, llm.breaker_transitions, llm.alerts, llm.adjustments, llm.budget_scopes, llm.cache_stats, llm.reconciliation_drift,
-  llm.reconciliation_status, llm.reconciliation_checked_drift
+  llm.reconciliation_status, llm.reconciliation_checked_drift, llm.partition_coverage
   to llm_auditor, llm_viewer, llm_operator;
 grant execute on function llm.check_reconciliation() to llm_operator;

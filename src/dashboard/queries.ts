@@ -12,7 +12,7 @@ import * as rows from './rows';
 /** Every audit view of SPEC.md, and llm.role_settings_drift (the Grafana dashboard may name these and no others). */
 export const AUDIT_VIEWS = ['limit_usage', 'monthly_spend', 'hourly_spend', 'refusals_by_reason', 'open_holds', 'shutoff_windows',
   'breaker_state', 'alerts', 'reconciliation_drift', 'budget_scopes', 'calls', 'cache_stats', 'model_catalog', 'role_settings_drift',
-  'reconciliation_status', 'reconciliation_checked_drift', 'breaker_transitions'] as const;
+  'reconciliation_status', 'reconciliation_checked_drift', 'breaker_transitions', 'partition_coverage'] as const;
 /** Audit functions the metrics call: llm.open_hold_counts (the open holds the expiry sweep watches, without reading every attempt). */
 export const AUDIT_FUNCTIONS = ['open_hold_counts', 'watched_open_holds'] as const;
 /** Views that expose prompts or outputs: nothing operator-facing may read them. */
@@ -108,7 +108,9 @@ select h.open_holds, h.holds_overdue,
           from (select trim_scale(threshold_pct::numeric)::text as t, count(*) as n from llm.alerts group by 1) a) as alerts,
        (select coalesce(json_agg(json_build_object('scope', scope, 'ratio', r)), '[]')
           from (select scope, max(used_pct) / 100 as r from llm.limit_usage where current and used_pct is not null group by 1) u) as used_ratio_max,
-       (select coalesce(json_agg(json_build_object('model_ref', model_ref, 'state', state)), '[]') from llm.breaker_state) as breakers
+       (select coalesce(json_agg(json_build_object('model_ref', model_ref, 'state', state)), '[]') from llm.breaker_state) as breakers,
+       (select coalesce(json_agg(json_build_object('table', table_name, 'ahead', months_ahead, 'wanted', months_ahead_wanted)), '[]')
+          from llm.partition_coverage) as partitions
   from llm.open_hold_counts() h`;
 
 /**

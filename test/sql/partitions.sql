@@ -1,7 +1,7 @@
 -- The ledger is partitioned by month: ids carry their UTC month, rows route to their month's partition, maintenance creates
 -- months ahead and drops whole months past retention; rows are never deleted one by one.
 begin;
-select plan(14);
+select plan(21);
 select tests.seed();
 select tests.freeze_clock('2027-05-10 12:00:00+00');
 
@@ -36,6 +36,41 @@ select tests.as_admin();
 select ok(to_regclass('llm_private.requests_m202705') is null and to_regclass('llm_private.usage_m202705') is null,
   'May 2027 is gone: requests, attempts, usage alike');
 select ok(to_regclass('llm_private.requests_m202707') is not null, 'July 2027 stays (13 months)');
+
+-- llm.partition_coverage: how far ahead the months are created, from the catalog (what the metrics and alerts read).
+select tests.freeze_clock('2027-05-10 12:00:00+00');
+select tests.act_as_role('llm_viewer');
+select results_eq($$select table_name, newest_month_start, months_ahead, months_ahead_wanted from llm.partition_coverage order by 1$$,
+  $$select t, '2027-08-01 00:00+00'::timestamptz, 3, 3 from unnest(array['adjustments', 'alerts', 'attempts', 'request_inputs', 'requests', 'usage']) t$$,
+  'llm_viewer reads it: every partitioned ledger table, its newest month (August 2027), 3 months past May, as many as wanted');
+select tests.as_admin();
+select tests.freeze_clock('2027-07-31 23:59:59+00');
+select tests.act_as_role('llm_viewer');
+select is((select array_agg(distinct months_ahead) from llm.partition_coverage), array[1], 'at the end of July the months ahead are fewer (no maintenance since May)');
+select tests.as_admin();
+select tests.freeze_clock('2027-08-01 00:00:00+00');
+select tests.act_as_role('llm_viewer');
+select is((select array_agg(distinct months_ahead) from llm.partition_coverage), array[0], 'on August 1st (UTC) August is the last one');
+select tests.as_admin();
+select tests.freeze_clock('2027-09-15 00:00:00+00');
+select tests.act_as_role('llm_viewer');
+select results_eq($$select distinct newest_month_start, months_ahead, month_partitions from llm.partition_coverage$$,
+  $$values ('2027-08-01 00:00+00'::timestamptz, -1, 2)$$,
+  'in September, with July and August left (retention dropped the rest): -1, this month''s rows go to DEFAULT');
+select tests.as_admin();
+drop table llm_private.usage_m202707;
+select tests.act_as_role('llm_viewer');
+select results_eq($$select months_ahead, month_partitions from llm.partition_coverage where table_name = 'usage'$$, $$values (-1, 1)$$,
+  'the newest month partition is what counts, not one missing before it');
+select tests.as_admin();
+select tests.act_as_role('llm_app');
+select throws_ok($$select * from llm.partition_coverage$$, '42501', null, 'the application does not read it');
+select tests.as_admin();
+select tests.act_as_role('llm_operator');
+select llm.set_setting('partitions_ahead_months', '5');
+select is((select array_agg(distinct months_ahead_wanted) from llm.partition_coverage), array[5],
+  'months_ahead_wanted is settings.partitions_ahead_months, as the operator sets it');
+select tests.as_admin();
 
 select * from finish();
 rollback;

@@ -628,6 +628,7 @@ $$values
   ('view llm.monthly_spend | llm_auditor=SELECT llm_operator=SELECT llm_viewer=SELECT'),
   ('view llm.my_usage | llm_app=SELECT'),
   ('view llm.open_holds | llm_auditor=SELECT llm_operator=SELECT llm_viewer=SELECT'),
+  ('view llm.partition_coverage | llm_auditor=SELECT llm_operator=SELECT llm_viewer=SELECT'),
   ('view llm.reconciliation_checked_drift | llm_auditor=SELECT llm_operator=SELECT llm_viewer=SELECT'),
   ('view llm.reconciliation_drift | llm_auditor=SELECT llm_operator=SELECT llm_viewer=SELECT'),
   ('view llm.reconciliation_status | llm_auditor=SELECT llm_operator=SELECT llm_viewer=SELECT'),

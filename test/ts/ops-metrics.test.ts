@@ -95,6 +95,12 @@ test('DB-derived metrics equal the audit views', async () => {
   expect(value(text, 'llm_limit_alerts_total{threshold="95"}')).toBeGreaterThanOrEqual(0);
   expect(value(text, 'llm_limit_used_ratio_max{scope="user"}')).toBe(0.5); // user a1: $0.025 of $0.05
   expect(value(text, 'llm_job_queue_depth')).toBeGreaterThanOrEqual(0);
+  // The partitions made ahead, per ledger table, as llm.partition_coverage reads them from the catalog (3 by default).
+  const coverage = (await auditor.query(`select table_name, months_ahead from llm.partition_coverage order by 1`)).rows;
+  expect(coverage.map((r) => r.table_name)).toEqual(['adjustments', 'alerts', 'attempts', 'request_inputs', 'requests', 'usage']);
+  for (const r of coverage) expect([r.table_name, value(text, `llm_partition_months_ahead{table="${r.table_name}"}`)]).toEqual([r.table_name, r.months_ahead]);
+  expect(value(text, 'llm_partition_months_ahead{table="attempts"}')).toBeGreaterThanOrEqual(3);
+  expect(value(text, 'llm_partition_months_ahead_wanted')).toBe(3);
   await injectDrift(db.pool('admin'));
   const drift = await count('select count(*) as n from llm.reconciliation_drift');
   expect(drift).toBeGreaterThan(0);
@@ -133,10 +139,11 @@ test('a database that cannot be read leaves the DB-derived metrics out, counts t
     const text = await scrape(new Metrics(dead, { auditPool: dead }));
     expect(text).toMatch(/^llm_metrics_read_errors_total 2$/m); // the views and the queue depth, counted in this very scrape
     for (const g of ['llm_open_holds', 'llm_holds_overdue', 'llm_reconciliation_drift_rows', 'llm_reconciliation_check_age_seconds',
-      'llm_role_settings_drift', 'llm_job_queue_depth']) {
+      'llm_role_settings_drift', 'llm_job_queue_depth', 'llm_partition_months_ahead_wanted']) {
       expect(text).toMatch(new RegExp(`^${g} Nan$`, 'm'));
     }
     expect(text).not.toMatch(/^llm_breaker_state\{/m);
+    expect(text).not.toMatch(/^llm_partition_months_ahead\{/m);
     expect(text).not.toMatch(/^llm_limit_alerts_total\{/m);
     expect(text).toMatch(/^llm_worker_process_cpu_seconds_total /m);
     expect(promtool(['check', 'metrics'], text)).toEqual({ status: 0, output: '' });
