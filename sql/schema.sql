@@ -340,7 +340,8 @@ CREATE TYPE llm_private.reason AS ENUM (
     'worker_error',
     'job_lost',
     'cancelled_by_app',
-    'request_final'
+    'request_final',
+    'request_stale'
 );
 
 ALTER TYPE llm_private.reason OWNER TO llm_owner;
@@ -4127,6 +4128,24 @@ ALTER FUNCTION llm_private.nil_uuid() OWNER TO llm_owner;
 COMMENT ON FUNCTION llm_private.nil_uuid() IS 'The nil uuid: "no user" / "every tenant" in usage keys, "shared" as a cache owner.';
 
 --
+-- Name: oldest_reservable_request_pk(timestamp with time zone); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.oldest_reservable_request_pk(p_at timestamp with time zone) RETURNS bigint
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+  select (llm_private.month_index(p_at) operator(pg_catalog.-) 1)::bigint operator(pg_catalog.<<) 40
+$$;
+
+ALTER FUNCTION llm_private.oldest_reservable_request_pk(p_at timestamp with time zone) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION oldest_reservable_request_pk(p_at timestamp with time zone); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.oldest_reservable_request_pk(p_at timestamp with time zone) IS 'The smallest request id a reserve at p_at may send: the first of the previous UTC month (request ids carry their month in the bits above 40). Below it: block / request_stale. The reconciliation reads the attempts of requests from this bound at last month''s start.';
+
+--
 -- Name: partitioned_tables(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
 --
 
@@ -5319,6 +5338,14 @@ begin
      where a.tenant_id = new.tenant_id and a.request_pk = new.request_pk and a.state = 'held' and a.expires_at <= v_now;
     select coalesce(sum(a.charged_micros + case when a.state = 'held' then a.held_micros else 0 end), 0) into v_req_used
       from llm_private.attempts a where a.tenant_id = new.tenant_id and a.request_pk = new.request_pk;
+  end if;
+
+  -- A request claimed before the previous UTC month is neither sent nor answered from the cache: its answer was long given
+  -- up (a job deferred behind an open breaker for a month), and no reconciliation check reads its attempts
+  -- (llm_private.oldest_reservable_request_pk).
+  if new.request_pk < llm_private.oldest_reservable_request_pk(v_now) then
+    new.reason := 'request_stale';
+    return new;
   end if;
 
   /* The cache: free, so it comes first. */
@@ -8759,7 +8786,7 @@ CREATE VIEW llm.reconciliation_drift WITH (security_invoker='true') AS
                      LEFT JOIN llm_private.budget_scopes b ON (((b.tenant_id = q.tenant_id) AND (b.scope_key = q.budget_scope) AND llm_private.reserved_in_scope(a.reserved_at, b.started_at))))
                   WHERE (f.scope_ AND (q.tenant_id = a.tenant_id) AND (q.id = a.request_pk))
                  LIMIT 1) s ON (true))
-          WHERE ((a.request_pk >= ( SELECT (((llm_private.month_index(k.now) - 2))::bigint << 40)
+          WHERE ((a.request_pk >= ( SELECT llm_private.oldest_reservable_request_pk(k.last_month) AS oldest_reservable_request_pk
                    FROM clock k)) AND (cardinality(a.meter_ids) > 0))
           GROUP BY a.tenant_id,
                 CASE
@@ -8926,7 +8953,7 @@ ALTER TABLE llm.refusals_by_reason OWNER TO llm_owner;
 -- Name: VIEW refusals_by_reason; Type: COMMENT; Schema: llm; Owner: llm_owner
 --
 
-COMMENT ON VIEW llm.refusals_by_reason IS 'Refused reserves per tenant, month and reason (a limit''s meter name, shutoff, attempts_exhausted, unknown_model, breaker_open).';
+COMMENT ON VIEW llm.refusals_by_reason IS 'Refused reserves per tenant, month and reason (a limit''s meter name, shutoff, attempts_exhausted, unknown_model, breaker_open, request_stale).';
 
 --
 -- Name: request_results; Type: VIEW; Schema: llm; Owner: llm_owner
@@ -12905,6 +12932,17 @@ GRANT ALL ON FUNCTION llm_private.nil_uuid() TO llm_operator;
 GRANT ALL ON FUNCTION llm_private.nil_uuid() TO llm_auditor;
 GRANT ALL ON FUNCTION llm_private.nil_uuid() TO llm_exporter;
 GRANT ALL ON FUNCTION llm_private.nil_uuid() TO llm_viewer;
+
+--
+-- Name: FUNCTION oldest_reservable_request_pk(p_at timestamp with time zone); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.oldest_reservable_request_pk(p_at timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.oldest_reservable_request_pk(p_at timestamp with time zone) TO llm_money;
+GRANT ALL ON FUNCTION llm_private.oldest_reservable_request_pk(p_at timestamp with time zone) TO llm_operator;
+GRANT ALL ON FUNCTION llm_private.oldest_reservable_request_pk(p_at timestamp with time zone) TO llm_auditor;
+GRANT ALL ON FUNCTION llm_private.oldest_reservable_request_pk(p_at timestamp with time zone) TO llm_app;
+GRANT ALL ON FUNCTION llm_private.oldest_reservable_request_pk(p_at timestamp with time zone) TO llm_viewer;
 
 --
 -- Name: FUNCTION partitioned_tables(); Type: ACL; Schema: llm_private; Owner: llm_owner

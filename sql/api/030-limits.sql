@@ -248,13 +248,27 @@ $$;
 comment on function llm_private.reserved_in_scope(timestamptz, timestamptz) is
   'Whether an attempt reserved at p_reserved_at counts under the budget scope row started at p_scope_started_at (and not under one of its name that retention forgot): reserved on or after the UTC month before the start.';
 
+/*
+ * How old a request may be and still be sent: claimed this UTC month or the previous one (reserve refuses an older one:
+ * block / request_stale). The reconciliation reads the attempts of exactly the requests that could have been reserved in
+ * the periods it checks (those starting last month or later: this bound at last month's start), so no attempt counted in
+ * usage escapes it. A request id is found again for idempotency as long (idempotency_months, 2).
+ */
+create or replace function llm_private.oldest_reservable_request_pk(p_at timestamptz) returns bigint
+  language sql immutable parallel safe
+as $$
+  select (llm_private.month_index(p_at) operator(pg_catalog.-) 1)::bigint operator(pg_catalog.<<) 40
+$$;
+comment on function llm_private.oldest_reservable_request_pk(timestamptz) is
+  'The smallest request id a reserve at p_at may send: the first of the previous UTC month (request ids carry their month in the bits above 40). Below it: block / request_stale. The reconciliation reads the attempts of requests from this bound at last month''s start.';
+
 grant execute on function llm_private.period_start(llm_private.limit_window, timestamptz),
   llm_private.period_end(llm_private.limit_window, timestamptz),
   llm_private.applicable_limits(uuid, uuid, llm_private.endpoint, text, text, boolean, timestamptz),
   llm_private.limit_in_effect(smallint, uuid, uuid, timestamptz), llm_private.limits_in_effect(smallint, uuid, uuid, timestamptz),
   llm_private.usage_shard(llm_private.limit_scope, smallint, uuid, uuid),
   llm_private.usage_key(llm_private.limit_scope, llm_private.limit_window, smallint, uuid, uuid, text, timestamptz, timestamptz),
-  llm_private.reserved_in_scope(timestamptz, timestamptz),
+  llm_private.reserved_in_scope(timestamptz, timestamptz), llm_private.oldest_reservable_request_pk(timestamptz),
   llm_private.held_amount(llm_private.limit_unit, llm_private.attempts), llm_private.charged_amount(llm_private.limit_unit, llm_private.attempts),
   llm_private.held_amount(llm_private.limit_unit, bigint, integer, integer, llm_private.purpose),
   llm_private.charged_amount(llm_private.limit_unit, llm_private.attempt_state, bigint, boolean, integer, integer, integer, integer, integer,
@@ -267,7 +281,7 @@ grant execute on function llm_private.period_start(llm_private.limit_window, tim
   llm_private.limits_in_effect(smallint, uuid, uuid, timestamptz),
   llm_private.usage_key(llm_private.limit_scope, llm_private.limit_window, smallint, uuid, uuid, text, timestamptz, timestamptz),
   llm_private.usage_shard(llm_private.limit_scope, smallint, uuid, uuid),
-  llm_private.reserved_in_scope(timestamptz, timestamptz),
+  llm_private.reserved_in_scope(timestamptz, timestamptz), llm_private.oldest_reservable_request_pk(timestamptz),
   llm_private.held_amount(llm_private.limit_unit, bigint, integer, integer, llm_private.purpose),
   llm_private.charged_amount(llm_private.limit_unit, llm_private.attempt_state, bigint, boolean, integer, integer, integer, integer, integer,
     llm_private.purpose)

@@ -10,6 +10,7 @@
  *
  * Order of the rules (the first that decides wins):
  *   the request is final                       -> error (llm.reserve_call answers replay before inserting)
+ *   the request claimed before the previous UTC month -> block / request_stale
  *   a live cache entry (exact, or a verified semantic claim)  -> cached / cache_hit | semantic_hit
  *   attempts of the request >= max            -> block / attempts_exhausted
  *   an active shutoff window                   -> block / shutoff
@@ -278,6 +279,14 @@ begin
      where a.tenant_id = new.tenant_id and a.request_pk = new.request_pk and a.state = 'held' and a.expires_at <= v_now;
     select coalesce(sum(a.charged_micros + case when a.state = 'held' then a.held_micros else 0 end), 0) into v_req_used
       from llm_private.attempts a where a.tenant_id = new.tenant_id and a.request_pk = new.request_pk;
+  end if;
+
+  -- A request claimed before the previous UTC month is neither sent nor answered from the cache: its answer was long given
+  -- up (a job deferred behind an open breaker for a month), and no reconciliation check reads its attempts
+  -- (llm_private.oldest_reservable_request_pk).
+  if new.request_pk < llm_private.oldest_reservable_request_pk(v_now) then
+    new.reason := 'request_stale';
+    return new;
   end if;
 
   /* The cache: free, so it comes first. */

@@ -249,7 +249,7 @@ create view llm.refusals_by_reason with (security_invoker = true) as
 select (date_trunc('month', c.reserved_at at time zone 'UTC') at time zone 'UTC') as month_start, c.tenant_id, c.reason, count(*)::bigint as refusals
   from llm.calls c where c.state = 'refused'
  group by 1, 2, 3;
-comment on view llm.refusals_by_reason is 'Refused reserves per tenant, month and reason (a limit''s meter name, shutoff, attempts_exhausted, unknown_model, breaker_open).';
+comment on view llm.refusals_by_reason is 'Refused reserves per tenant, month and reason (a limit''s meter name, shutoff, attempts_exhausted, unknown_model, breaker_open, request_stale).';
 
 create view llm.open_holds with (security_invoker = true) as
 select c.tenant_id, c.user_id, c.request_id, c.endpoint, c.attempt_no, c.model_ref, c.held_micros, c.reserved_at, c.expires_at,
@@ -456,7 +456,9 @@ attempt_groups as (
                         limit 1) s on true
    -- The bound a scalar subquery, computed once: written bare, llm_private.now() (PL/pgSQL) ran for every attempt and
    -- meter in the filters it was left in, about half of the view's time (review at scale, 2026-11-27).
-   where a.request_pk >= (select (llm_private.month_index(k.now) - 2)::bigint << 40 from clock k)
+   -- Every request a reserve in a checked period may have sent (claimed from the month before last; reserve refuses an
+   -- older one: block / request_stale).
+   where a.request_pk >= (select llm_private.oldest_reservable_request_pk(k.last_month) from clock k)
      and cardinality(a.meter_ids) > 0
    group by 1, 2, 3, 4, 5, 6
 ),

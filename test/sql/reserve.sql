@@ -1,7 +1,7 @@
 -- Reserve: every decision (allow, cap, fallback, block with each reason, replay, cached) and the figures it records.
 -- Prices: mock:large 10/5/30 USD per Mtok, mock:small 1/0.5/2, mock:tiny 0.1/0.05/0.2; large falls back to small, then tiny.
 begin;
-select plan(57);
+select plan(63);
 select tests.seed();
 
 -- allow: the worst case (1 000 in at 10 USD + 1 000 out at 30 USD = 40 000 micros) is held on every meter.
@@ -178,6 +178,28 @@ select results_eq($$select decision, reason, held_micros from tests.reserve(
   $$values ('block', 'user_monthly', 0::bigint)$$,
   'the cap binds: with 0 in, the worst case (30 000) fitted the 40 000; with the floor (43 750) it does not: block');
 select is(tests.drift_rows(), 0::bigint, 'usage still equals the ledger');
+
+-- A request claimed before the previous UTC month is not sent (block / request_stale): no reconciliation check would read
+-- its attempt. Without the rule, r-stale-2 was held on October 1st and counted in October's usage, and from November 1st
+-- (which checks October, reading the requests from September on) every check found it: drift.
+select tests.freeze_clock('2027-08-20 12:00:00+00');
+select tests.enqueue(tests.tenant_b(), tests.user_b1(), 'r-stale-1');
+select tests.enqueue(tests.tenant_b(), tests.user_b1(), 'r-stale-2');
+select tests.freeze_clock('2027-09-30 23:59:59+00');
+select results_eq($$select decision, reason from tests.reserve(tests.request_pk('r-stale-1'))$$, $$values ('allow', 'ok')$$,
+  'a request claimed in August is sent on September 30th (claimed the previous month)');
+select tests.settle(tests.request_pk('r-stale-1'), 1);
+select tests.freeze_clock('2027-10-01 00:00:00+00');
+select results_eq($$select decision, reason, held_micros from tests.reserve(tests.request_pk('r-stale-2'))$$,
+  $$values ('block', 'request_stale', 0::bigint)$$, 'on October 1st (UTC) one claimed in August is refused: request_stale, nothing held');
+select results_eq($$select state::text, reason::text from llm_private.requests where id = tests.request_pk('r-stale-2')$$,
+  $$values ('refused', 'request_stale')$$, 'the request ends refused with that reason (its job is done)');
+select is(llm_private.oldest_reservable_request_pk('2027-10-01 00:00:00+00') >> 40,
+  (llm_private.month_index('2027-09-01 00:00:00+00'))::bigint, 'the oldest request a reserve in October may send was claimed in September');
+select tests.freeze_clock('2027-11-01 00:00:01+00');
+select is(tests.drift_rows(), 0::bigint, 'in November, which checks October, usage equals the ledger');
+select results_eq($$select count(*)::int from llm.refusals_by_reason where reason = 'request_stale'$$, $$values (1)$$,
+  'the refusal shows in llm.refusals_by_reason');
 
 select * from finish();
 rollback;
