@@ -8636,22 +8636,50 @@ COMMENT ON CONSTRAINT settings_retention_keeps_claims ON llm_private.settings IS
 --
 
 CREATE VIEW llm.partition_coverage WITH (security_invoker='true') AS
- SELECT ((p.relname)::text COLLATE "default") AS table_name,
-    llm_private.month_start(max(m.month_index)) AS newest_month_start,
-    (max(m.month_index) - llm_private.month_index(llm_private.now())) AS months_ahead,
+ WITH clock AS MATERIALIZED (
+         SELECT llm_private.month_index(llm_private.now()) AS cur
+        ), parts AS (
+         SELECT ((p.relname)::text COLLATE "default") AS table_name,
+            ((c.oid IS NOT NULL) AND (b.lo IS NOT NULL)) AS is_month,
+            b.lo,
+            b.hi
+           FROM ((((pg_partitioned_table pt
+             JOIN pg_class p ON (((p.oid = pt.partrelid) AND (p.relnamespace = ('llm_private'::regnamespace)::oid))))
+             LEFT JOIN pg_inherits i ON ((i.inhparent = p.oid)))
+             LEFT JOIN pg_class c ON ((c.oid = i.inhrelid)))
+             LEFT JOIN LATERAL ( SELECT
+                        CASE
+                            WHEN (r.r[1] ~ '^-?[0-9]+$'::text) THEN (((r.r[1])::bigint >> 40))::integer
+                            ELSE llm_private.month_index((r.r[1])::timestamp with time zone)
+                        END AS lo,
+                        CASE
+                            WHEN (r.r[2] ~ '^-?[0-9]+$'::text) THEN (((r.r[2])::bigint >> 40))::integer
+                            ELSE llm_private.month_index((r.r[2])::timestamp with time zone)
+                        END AS hi
+                   FROM regexp_match(pg_get_expr(c.relpartbound, c.oid), '^FOR VALUES FROM \(''([^'']*)''\) TO \(''([^'']*)''\)$'::text) r(r)) b ON (true))
+        ), covered AS (
+         SELECT DISTINCT x.table_name,
+            g.m
+           FROM (parts x
+             CROSS JOIN LATERAL generate_series(x.lo, (x.hi - 1)) g(m))
+        )
+ SELECT t.table_name,
+    ( SELECT llm_private.month_start(max(c.m)) AS month_start
+           FROM covered c
+          WHERE (c.table_name = t.table_name)) AS newest_month_start,
+    COALESCE(((( SELECT min(g.m) AS min
+           FROM generate_series(k.cur, (k.cur + 25)) g(m)
+          WHERE (NOT (EXISTS ( SELECT 1
+                   FROM covered c
+                  WHERE ((c.table_name = t.table_name) AND (c.m = g.m)))))) - k.cur) - 1), 25) AS months_ahead,
     (( SELECT s.partitions_ahead_months
            FROM llm_private.settings s))::integer AS months_ahead_wanted,
-    (count(m.month_index))::integer AS month_partitions
-   FROM ((((pg_partitioned_table pt
-     JOIN pg_class p ON (((p.oid = pt.partrelid) AND (p.relnamespace = ('llm_private'::regnamespace)::oid))))
-     LEFT JOIN pg_inherits i ON ((i.inhparent = p.oid)))
-     LEFT JOIN pg_class c ON ((c.oid = i.inhrelid)))
-     CROSS JOIN LATERAL ( SELECT
-                CASE
-                    WHEN (c.relname ~ (('^'::text || (p.relname)::text) || '_m[0-9]{6}$'::text)) THEN (((((substr((c.relname)::text, (length((p.relname)::text) + 3), 4))::integer - 2000) * 12) + (substr((c.relname)::text, (length((p.relname)::text) + 7), 2))::integer) - 1)
-                    ELSE NULL::integer
-                END AS month_index) m)
-  GROUP BY p.relname;
+    (t.month_partitions)::integer AS month_partitions
+   FROM (( SELECT x.table_name,
+            count(*) FILTER (WHERE x.is_month) AS month_partitions
+           FROM parts x
+          GROUP BY x.table_name) t
+     CROSS JOIN clock k);
 
 ALTER TABLE llm.partition_coverage OWNER TO llm_owner;
 
@@ -8659,7 +8687,7 @@ ALTER TABLE llm.partition_coverage OWNER TO llm_owner;
 -- Name: VIEW partition_coverage; Type: COMMENT; Schema: llm; Owner: llm_owner
 --
 
-COMMENT ON VIEW llm.partition_coverage IS 'Per partitioned ledger table (requests, request_inputs, attempts, usage, alerts, adjustments): the newest month it has a partition for (newest_month_start, UTC), how many months past the current one that is (months_ahead: 0 = only this month, negative = not even this month; NULL = no month partition), how many the maintenance keeps (months_ahead_wanted = settings.partitions_ahead_months), and how many month partitions it has. Below months_ahead_wanted for more than a day: npm run maintain-partitions (the owner''s, daily from the host''s scheduler) is not running. At -1 this month''s rows go to the DEFAULT partition. Read from the catalog.';
+COMMENT ON VIEW llm.partition_coverage IS 'Per partitioned ledger table (requests, request_inputs, attempts, usage, alerts, adjustments): the newest month it has a partition for (newest_month_start, UTC); how many months past the current one are covered without a gap (months_ahead: 0 = only this month, -1 = not even this month, whose rows then go to the DEFAULT partition; a month missing in between counts as the end); how many the maintenance keeps (months_ahead_wanted = settings.partitions_ahead_months); and how many range partitions it has. Below months_ahead_wanted for more than a day: npm run maintain-partitions (the owner''s, daily from the host''s scheduler) is not running. Read from the catalog (the partitions'' bounds).';
 
 --
 -- Name: reconciliation_checks; Type: TABLE; Schema: llm_private; Owner: llm_owner

@@ -115,7 +115,7 @@ export class Metrics {
     });
     new Gauge({
       name: 'llm_partition_months_ahead',
-      help: 'Months past the current one that a ledger table has partitions for (llm.partition_coverage; -Inf: none). Below llm_partition_months_ahead_wanted for a day: npm run maintain-partitions is not running; at -1 this month\'s rows go to the DEFAULT partition.',
+      help: 'Months past the current one that a ledger table has partitions for without a gap (llm.partition_coverage; -Inf: unknown). Below llm_partition_months_ahead_wanted for a day: npm run maintain-partitions is not running; at -1 this month\'s rows go to the DEFAULT partition.',
       labelNames: ['table'], registers,
       async collect() {
         const { views } = await read();

@@ -619,28 +619,47 @@ comment on view llm.reconciliation_checked_drift is
 
 /*
  * Whether the ledger's months are created ahead (llm_maint.ensure_partitions, run by the owner from the host's scheduler:
- * npm run maintain-partitions). A scheduler that stopped showed nowhere: its months ran out silently, and the month after
- * the last one put every row into the DEFAULT partitions (correct, but never dropped by retention, and ensure_partitions
- * skips a month whose rows are there). Read from the catalog (partitions named <table>_mYYYYMM), not the tables; the
- * metrics export months_ahead per table (llm_partition_months_ahead) and alert well before it reaches 0.
+ * npm run maintain-partitions). A scheduler that stopped showed nowhere: its months ran out silently, and from the month
+ * after the last one every row went to the DEFAULT partitions (correct, but never dropped by retention, and
+ * ensure_partitions skips a month whose rows are there, creating the later ones). So months_ahead counts the months
+ * covered without a gap from the current one (a month skipped that way shows), each partition's months read from its
+ * bounds (request ids carry their month above bit 40; the other tables are ranges of timestamps), from the catalog, not
+ * the tables. The metrics export it per table (llm_partition_months_ahead) and alert well before it reaches -1.
  */
 create view llm.partition_coverage with (security_invoker = true) as
-select p.relname::text collate "default" as table_name,
-       llm_private.month_start(max(m.month_index)) as newest_month_start,
-       (max(m.month_index) - llm_private.month_index(llm_private.now()))::integer as months_ahead,
+with clock as materialized (select llm_private.month_index(llm_private.now()) as cur),
+parts as (
+  select p.relname::text collate "default" as table_name, c.oid is not null and b.lo is not null as is_month, b.lo, b.hi
+    from pg_catalog.pg_partitioned_table pt
+    join pg_catalog.pg_class p on p.oid = pt.partrelid and p.relnamespace = 'llm_private'::regnamespace
+    left join pg_catalog.pg_inherits i on i.inhparent = p.oid
+    left join pg_catalog.pg_class c on c.oid = i.inhrelid
+    -- FOR VALUES FROM ('<lower>') TO ('<upper>'), rendered (and read back) in this session's TimeZone and DateStyle;
+    -- DEFAULT has no range. [lo, hi): the month indexes the range starts in and ends before.
+    left join lateral (
+      select case when r[1] operator(pg_catalog.~) '^-?[0-9]+$' then (r[1]::bigint >> 40)::integer
+                  else llm_private.month_index(r[1]::timestamptz) end as lo,
+             case when r[2] operator(pg_catalog.~) '^-?[0-9]+$' then (r[2]::bigint >> 40)::integer
+                  else llm_private.month_index(r[2]::timestamptz) end as hi
+        from pg_catalog.regexp_match(pg_catalog.pg_get_expr(c.relpartbound, c.oid),
+                                     '^FOR VALUES FROM \(''([^'']*)''\) TO \(''([^'']*)''\)$') r) b on true
+),
+covered as (
+  select distinct x.table_name, g.m from parts x cross join lateral pg_catalog.generate_series(x.lo, x.hi - 1) g(m)
+)
+select t.table_name,
+       (select llm_private.month_start(max(c.m)) from covered c where c.table_name = t.table_name) as newest_month_start,
+       -- The first month from the current one without a partition, less one (25: at least that many, the setting's maximum
+       -- being 24).
+       coalesce((select min(g.m) from pg_catalog.generate_series(k.cur, k.cur + 25) g(m)
+                  where not exists (select 1 from covered c where c.table_name = t.table_name and c.m = g.m)) - k.cur - 1,
+                25)::integer as months_ahead,
        (select s.partitions_ahead_months from llm_private.settings s)::integer as months_ahead_wanted,
-       count(m.month_index)::integer as month_partitions
-  from pg_catalog.pg_partitioned_table pt
-  join pg_catalog.pg_class p on p.oid = pt.partrelid and p.relnamespace = 'llm_private'::regnamespace
-  left join pg_catalog.pg_inherits i on i.inhparent = p.oid
-  left join pg_catalog.pg_class c on c.oid = i.inhrelid
-  -- The month index of a month partition's name (llm_private.month_index's numbering), NULL for DEFAULT and any other.
-  cross join lateral (select case when c.relname operator(pg_catalog.~) ('^' || p.relname || '_m[0-9]{6}$')
-                                  then (substr(c.relname, length(p.relname) + 3, 4)::integer - 2000) * 12
-                                       + substr(c.relname, length(p.relname) + 7, 2)::integer - 1 end as month_index) m
- group by p.relname;
+       t.month_partitions::integer as month_partitions
+  from (select x.table_name, count(*) filter (where x.is_month) as month_partitions from parts x group by x.table_name) t
+  cross join clock k;
 comment on view llm.partition_coverage is
-  'Per partitioned ledger table (requests, request_inputs, attempts, usage, alerts, adjustments): the newest month it has a partition for (newest_month_start, UTC), how many months past the current one that is (months_ahead: 0 = only this month, negative = not even this month; NULL = no month partition), how many the maintenance keeps (months_ahead_wanted = settings.partitions_ahead_months), and how many month partitions it has. Below months_ahead_wanted for more than a day: npm run maintain-partitions (the owner''s, daily from the host''s scheduler) is not running. At -1 this month''s rows go to the DEFAULT partition. Read from the catalog.';
+  'Per partitioned ledger table (requests, request_inputs, attempts, usage, alerts, adjustments): the newest month it has a partition for (newest_month_start, UTC); how many months past the current one are covered without a gap (months_ahead: 0 = only this month, -1 = not even this month, whose rows then go to the DEFAULT partition; a month missing in between counts as the end); how many the maintenance keeps (months_ahead_wanted = settings.partitions_ahead_months); and how many range partitions it has. Below months_ahead_wanted for more than a day: npm run maintain-partitions (the owner''s, daily from the host''s scheduler) is not running. Read from the catalog (the partitions'' bounds).';
 
 -- Tenant names, for a DBA to join to any view by tenant_id (adopter's review, 2026-11-27: no view named a tenant). The
 -- auditor and the operator read the tenants table already; llm_viewer (the dashboard's, the metrics' and Grafana's login)

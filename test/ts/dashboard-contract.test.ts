@@ -78,9 +78,10 @@ create view llm.role_settings_drift as select * from (values
 create view llm.budget_scopes as select * from (values
   ('${A}'::uuid, 'inv-7'::text, 'investigation'::text, now() - interval '1 day', now() + interval '1 day', 19::bigint, 20, 120000::bigint, 40000::bigint, 500000::bigint, 'open'::text)
 ) v(tenant_id, budget_scope, endpoint, started_at, deadline_at, calls, calls_cap, spent_micros, held_micros, cap_micros, state);
--- Ours, not SPEC.md's: the months of partitions made ahead (the metrics export months_ahead per table); one table ran out.
+-- Ours, not SPEC.md's: the months of partitions made ahead (the metrics export months_ahead per table); one table ran out,
+-- one reads NULL (ours never does: a table without a month partition reads -1; the metric reads -Inf, not a reassuring 0).
 create view llm.partition_coverage as select * from (values
-  ('attempts'::text, ${M} + interval '3 months', 3, 3, 5), ('usage', ${M}, 0, 3, 2)
+  ('attempts'::text, ${M} + interval '3 months', 3, 3, 5), ('usage', ${M}, 0, 3, 2), ('alerts', null, null, 3, 0)
 ) v(table_name, newest_month_start, months_ahead, months_ahead_wanted, month_partitions);
 -- The metrics' drift (ours, not SPEC.md's: the scheduled check's count of llm.reconciliation_drift, two minutes ago).
 create view llm.reconciliation_status as select * from (values
@@ -206,6 +207,7 @@ test('the metrics snapshot and a scrape read SPEC.md\'s views; the scrape passes
     expect(text).toMatch(/^llm_holds_overdue 1$/m);
     expect(text).toMatch(/^llm_partition_months_ahead\{table="attempts"\} 3$/m);
     expect(text).toMatch(/^llm_partition_months_ahead\{table="usage"\} 0$/m);
+    expect(text).toMatch(/^llm_partition_months_ahead\{table="alerts"\} -Inf$/m);
     expect(text).toMatch(/^llm_partition_months_ahead_wanted 3$/m);
     expect(promtool(['check', 'metrics'], text)).toEqual({ status: 0, output: '' });
   } finally {
