@@ -9589,6 +9589,7 @@ CREATE TABLE llm_private.schema_state (
     id boolean DEFAULT true NOT NULL,
     api_hash text NOT NULL,
     applied_at timestamp with time zone DEFAULT now() NOT NULL,
+    api_generation integer,
     CONSTRAINT schema_state_id_check CHECK (id)
 );
 
@@ -9601,6 +9602,12 @@ ALTER TABLE llm_private.schema_state OWNER TO llm_owner;
 --
 
 COMMENT ON TABLE llm_private.schema_state IS 'One row: the hash of the sql/api files last applied to this database.';
+
+--
+-- Name: COLUMN schema_state.api_generation; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.schema_state.api_generation IS 'The generation of the sql/api last applied (sql/api-generation.json of the release that applied it); NULL: applied by a release from before migration 000048.';
 
 --
 -- Name: shutoff_windows_id_seq; Type: SEQUENCE; Schema: llm_private; Owner: llm_owner

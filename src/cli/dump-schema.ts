@@ -1,7 +1,10 @@
-/** `npm run dump-schema`: migrates a scratch database and rewrites sql/schema.sql from it (review the diff). */
-import { writeFileSync } from 'node:fs';
+/**
+ * `npm run dump-schema`: migrates a scratch database and rewrites sql/schema.sql from it (review the diff), and bumps the
+ * API's generation (sql/api-generation.json) when sql/api or the committed migrations changed since it was pinned.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { Client } from 'pg';
-import { migrateAll } from '../db/migrate';
+import { API_GENERATION_FILE, expectedApiHash, migrateAll } from '../db/migrate';
 import { dumpSchema, SCHEMA_DUMP_FILE } from '../db/schema-dump';
 import { urlForDatabase } from '../db/urls';
 
@@ -15,11 +18,23 @@ async function main(): Promise<void> {
     await migrateAll(url, { includeCurrent: true });
     writeFileSync(SCHEMA_DUMP_FILE, dumpSchema(url));
     process.stdout.write(`wrote ${SCHEMA_DUMP_FILE}\n`);
+    bumpApiGeneration();
   } finally {
     await c.query('select pg_terminate_backend(pid) from pg_stat_activity where datname = $1', [name]);
     await c.query(`drop database if exists ${c.escapeIdentifier(name)}`);
     await c.end();
   }
+}
+
+/** A later generation for a changed API: releases are ordered by it (npm run migrate refuses a database of a later one). */
+function bumpApiGeneration(): void {
+  const hash = expectedApiHash();
+  const pinned = existsSync(API_GENERATION_FILE)
+    ? (JSON.parse(readFileSync(API_GENERATION_FILE, 'utf8')) as { generation: number; api_hash: string }) : { generation: 0, api_hash: '' };
+  if (pinned.api_hash === hash) return;
+  const next = { generation: pinned.generation + 1, api_hash: hash };
+  writeFileSync(API_GENERATION_FILE, `${JSON.stringify(next, null, 2)}\n`);
+  process.stdout.write(`wrote ${API_GENERATION_FILE}: generation ${next.generation}\n`);
 }
 
 main().catch((e) => {

@@ -21,6 +21,8 @@ export const ROOT_DIR = join(__dirname, '..', '..');
 const SQL_DIR = join(ROOT_DIR, 'sql');
 export const API_DIR = join(SQL_DIR, 'api');
 export const MIGRATIONS_DIR = join(ROOT_DIR, 'migrations');
+/** The API's generation and the schema version it was pinned at (npm run dump-schema bumps it when that changes). */
+export const API_GENERATION_FILE = join(SQL_DIR, 'api-generation.json');
 
 const PINNED_OPTIONS = '-c default_transaction_read_only=off';
 
@@ -356,34 +358,55 @@ export function committedMigrations(): Map<string, string> {
   return out;
 }
 
+/** This code's API generation (sql/api-generation.json): releases are ordered by it, which hashes cannot do. */
+export function apiGeneration(): { generation: number; api_hash: string } {
+  return JSON.parse(readFileSync(API_GENERATION_FILE, 'utf8')) as { generation: number; api_hash: string };
+}
+
 /** A database migrated by another release (a newer one, or a diverged branch): this code must not touch it. */
-export class ForeignMigrationsError extends Error {
+export class ForeignSchemaError extends Error {
   static {
-    this.prototype.name = 'ForeignMigrationsError';
+    this.prototype.name = 'ForeignSchemaError';
   }
 }
 
 /**
- * Refuses a database that holds a committed migration this code does not have (by number and hash). graphile-migrate
- * runs what is missing and says nothing of what is extra, and the API replay would then put this release's functions and
- * triggers over a newer release's tables: an older release's migrate, the obvious way back after a bad upgrade, reported
- * "at head" and left the reserve of a new budget scope failing (23502: the older trigger wrote no last_reserve_month,
- * which 000043 added NOT NULL). The worker refuses such a database too (checkSchemaVersion). Read before any step changes
- * anything, and again under the replay's lock.
+ * Refuses a database that another release migrated past this code: one that holds a committed migration this code does
+ * not have (by number and hash), or whose API is of a later generation than this code's (a release that changed sql/api
+ * only adds no migration). graphile-migrate runs what is missing and says nothing of what is extra, and the API replay
+ * would then put this release's functions and triggers over a newer release's tables: an older release's migrate, the
+ * obvious way back after a bad upgrade, reported "at head" and left the reserve of a new budget scope failing (23502: the
+ * older trigger wrote no last_reserve_month, which 000043 added NOT NULL). The worker refuses such a database too
+ * (checkSchemaVersion). Read before any step changes anything, and again under the replay's lock.
  */
-export async function refuseForeignMigrations(c: Client): Promise<void> {
-  const { rows: [has] } = await c.query(`select to_regclass('graphile_migrate.migrations') is not null as ok`);
-  if (!has.ok) return;
-  const { rows } = await c.query<{ filename: string; hash: string }>('select filename, hash from graphile_migrate.migrations order by filename');
+export async function refuseForeignSchema(c: Client): Promise<void> {
+  const { rows: [has] } = await c.query(`select to_regclass('graphile_migrate.migrations') is not null as migrations,
+      exists (select 1 from pg_catalog.pg_attribute where attrelid = to_regclass('llm_private.schema_state') and attname = 'api_generation'
+                 and not attisdropped) as generation`);
   const ours = committedMigrations();
-  const foreign = rows.filter((r) => ours.get(r.filename) !== r.hash);
-  if (foreign.length === 0) return;
   const last = [...ours.keys()].pop() ?? '(none)';
-  const list = foreign.map((r) => (ours.has(r.filename) ? `${r.filename} (another hash: ${r.hash})` : r.filename)).join(', ');
-  throw new ForeignMigrationsError(`the database holds migration(s) this code does not have: ${list} (this code's last is ${last}). ` +
-    'It was migrated by a newer release (or another branch); nothing was changed. Run that release (or a newer one) against it, ' +
-    'or restore the backup taken before its migrate. Migrations are forward-only: this release\'s API over its tables would ' +
-    'break calls (README: Upgrades and rolling back).');
+  if (has.migrations) {
+    const { rows } = await c.query<{ filename: string; hash: string }>('select filename, hash from graphile_migrate.migrations order by filename');
+    const foreign = rows.filter((r) => ours.get(r.filename) !== r.hash);
+    if (foreign.length > 0) {
+      const list = foreign.map((r) => (ours.has(r.filename) ? `${r.filename} (another hash: ${r.hash})` : r.filename)).join(', ');
+      throw new ForeignSchemaError(`the database holds migration(s) this code does not have: ${list} (this code's last is ${last}); ` +
+        'nothing was changed. A migration this code lacks: a newer release migrated it; run that release (or a newer one) ' +
+        'against it, or restore the backup taken before its migrate. Another hash: a build whose migrations were rewritten ' +
+        'before they were released (a development database: create it again), or another branch. Migrations are ' +
+        'forward-only: this release\'s API over those tables would break calls (README: Upgrades and rolling back).');
+    }
+  }
+  if (has.generation) {
+    const { rows } = await c.query<{ g: number | null }>('select api_generation as g from llm_private.schema_state');
+    const code = apiGeneration().generation;
+    const db = rows[0]?.g ?? null;
+    if (db !== null && db > code) {
+      throw new ForeignSchemaError(`the database's API is of generation ${db}, later than this code's ${code} (sql/api-generation.json): ` +
+        'a newer release migrated it; nothing was changed. Run that release (or a newer one) against it, or restore the backup ' +
+        'taken before its migrate (README: Upgrades and rolling back).');
+    }
+  }
 }
 
 export function apiFiles(): { name: string; sql: string }[] {
@@ -416,7 +439,7 @@ export async function applyApi(databaseUrl: string, force = false): Promise<bool
     await c.query('begin');
     try {
       await c.query('select pg_advisory_xact_lock(7420002)');
-      await refuseForeignMigrations(c);
+      await refuseForeignSchema(c);
       const { rows } = await c.query('select api_hash from llm_private.schema_state');
       if (!force && rows[0]?.api_hash === hash) {
         await c.query('rollback');
@@ -436,9 +459,10 @@ export async function applyApi(databaseUrl: string, force = false): Promise<bool
       }
       await dropStaleTriggers(c, triggersBefore, apiFiles());
       await c.query(
-        `insert into llm_private.schema_state (id, api_hash, applied_at) values (true, $1, now())
-         on conflict (id) do update set api_hash = excluded.api_hash, applied_at = excluded.applied_at`,
-        [hash],
+        `insert into llm_private.schema_state (id, api_hash, applied_at, api_generation) values (true, $1, now(), $2)
+         on conflict (id) do update set api_hash = excluded.api_hash, applied_at = excluded.applied_at,
+                                        api_generation = excluded.api_generation`,
+        [hash, apiGeneration().generation],
       );
       await c.query('commit');
       return true;
@@ -601,7 +625,7 @@ async function runCurrent(databaseUrl: string): Promise<boolean> {
 export async function migrateAll(adminUrl: string, opts: { includeCurrent?: boolean; contextSecret?: string } = {}): Promise<MigrateResult> {
   const database = databaseName(adminUrl);
   // Before the roles step too: an older release's roles.sql would re-assert its own grants and defaults over a newer one's.
-  await withClient(adminUrl, refuseForeignMigrations).catch((e: { code?: string }) => {
+  await withClient(adminUrl, refuseForeignSchema).catch((e: { code?: string }) => {
     if (e?.code !== '3D000') throw e; // no database yet: nothing to protect
   });
   const manageRoles = process.env.LLM_MANAGE_ROLES !== '0';

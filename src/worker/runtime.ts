@@ -14,7 +14,7 @@ import type { Config } from '../config';
 import { dashboardSettings, startDashboard } from '../dashboard';
 import { sqlLedger } from '../db/ledger';
 import { closeWhenEnded } from '../db/pool-end';
-import { expectedApiHash } from '../db/migrate';
+import { apiGeneration, expectedApiHash } from '../db/migrate';
 import { urlForRole } from '../db/urls';
 import type { Logger } from '../logger';
 import { Metrics, serveMetrics } from '../metrics';
@@ -30,12 +30,21 @@ export class SchemaVersionError extends Error {
   }
 }
 
-/** Refuses a database whose schema is not the one this code was built for. */
+/**
+ * Refuses a database whose schema is not the one this code was built for, saying which way: an older one is migrated with
+ * this release's `npm run migrate`; one a later release migrated (a later API generation) must never be (the older
+ * worker's advice to migrate had been the way to put an older API over newer tables).
+ */
 export async function checkSchemaVersion(pool: Pool): Promise<void> {
-  const { rows } = await pool.query('select api_hash from llm_private.schema_state').catch(() => ({ rows: [] as { api_hash: string }[] }));
-  if (rows[0]?.api_hash !== expectedApiHash()) {
-    throw new SchemaVersionError('database schema is not at the version this code expects: run `npm run migrate` first');
+  const { rows } = await pool.query('select * from llm_private.schema_state').catch(() => ({ rows: [] as Record<string, unknown>[] }));
+  if (rows[0]?.api_hash === expectedApiHash()) return;
+  const theirs = rows[0]?.api_generation;
+  const ours = apiGeneration().generation;
+  if (typeof theirs === 'number' && theirs > ours) {
+    throw new SchemaVersionError(`database schema is of a later release (API generation ${theirs}, this code's ${ours}): run that ` +
+      'release (or a newer one); do not run this release\'s `npm run migrate` against it (README: Upgrades and rolling back)');
   }
+  throw new SchemaVersionError('database schema is not at the version this code expects: run `npm run migrate` first');
 }
 
 export interface WorkerRuntime {

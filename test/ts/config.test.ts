@@ -128,14 +128,17 @@ test('model settings: tokenParameter by name rule unless set, prices all-or-none
   expect(() => p({ name: 'gpt-4o', bytesPerToken: 2 })).toThrow(/bytesPerToken applies only without an exact tokenizer/);
 });
 
-test('the worker refuses a database whose schema is older than the code, naming the command to run', async () => {
+test('the worker refuses a database whose schema is older than the code, naming the command to run, and a newer one, saying not to', async () => {
   const db = await createTestDb();
   const pool = new Pool({ connectionString: urlForRole(db.adminUrl, 'llm_worker') });
   try {
     await expect(checkSchemaVersion(pool)).resolves.toBeUndefined();
     await db.pool('admin', 1).query(`update llm_private.schema_state set api_hash = 'older'`);
     await expect(checkSchemaVersion(pool)).rejects.toThrow(SchemaVersionError);
-    await expect(checkSchemaVersion(pool)).rejects.toThrow(/npm run migrate/);
+    await expect(checkSchemaVersion(pool)).rejects.toThrow(/npm run migrate` first/);
+    // A later release's API (a later generation): never this release's migrate.
+    await db.pool('admin', 1).query(`update llm_private.schema_state set api_hash = 'newer', api_generation = api_generation + 1`);
+    await expect(checkSchemaVersion(pool)).rejects.toThrow(/of a later release \(API generation \d+, this code's \d+\).*do not run this release's `npm run migrate`/);
   } finally {
     await pool.end();
     await db.drop();

@@ -7,7 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { afterApi, applyApi, bootstrapRoles, declaredRoles, MIGRATIONS_DIR, migrateAll, migrateCommitted, requireRoles } from '../../src/db/migrate';
+import { afterApi, apiGeneration, applyApi, bootstrapRoles, declaredRoles, expectedApiHash, MIGRATIONS_DIR, migrateAll, migrateCommitted,
+  requireRoles } from '../../src/db/migrate';
 import { semanticPathLine } from '../../src/db/pgvector';
 import { urlForDatabase, urlForRole } from '../../src/db/urls';
 import { TEMPLATE_ENV, TEST_ADMIN_URL } from '../support/admin';
@@ -441,9 +442,12 @@ test('a database migrated by a newer release (or another branch) is refused by t
   // (this session's rollback check) graphile-migrate runs the migrations a database lacks and says nothing of those it has
   // beyond the code's. The release before 000043, run against a database at 000046, printed "at head (API replayed)": its
   // functions and triggers over the newer tables, and the reserve of a new budget scope failed (23502, last_reserve_month).
-  // Here the newer release is a migration row this code does not have; then one of ours with another hash.
+  // Here the newer release is a migration row this code does not have; then one of ours with another hash; then (review
+  // 75) a newer release that changed sql/api only: no migration row, a later API generation.
   const admin = new Client({ connectionString: url });
+  const rolesKey = new Client({ connectionString: urlForDatabase(TEST_ADMIN_URL, 'postgres') });
   await admin.connect();
+  const saved = process.env.LLM_DDL_LOCK_TIMEOUT_MS;
   try {
     const ours = (await admin.query(`select filename, hash from graphile_migrate.migrations order by filename desc limit 1`)).rows[0];
     await admin.query(`insert into graphile_migrate.migrations (filename, hash, previous_hash) values ('999999.sql', 'sha1:newer', $1)`, [ours.hash]);
@@ -452,22 +456,48 @@ test('a database migrated by a newer release (or another branch) is refused by t
     await admin.query(`create function llm.from_the_newer_release() returns int language sql as 'select 1'`);
     const before = await catalogFingerprint();
     for (const step of [() => migrateAll(url), () => applyApi(url, true)]) {
-      await expect(step()).rejects.toMatchObject({ name: 'ForeignMigrationsError',
-        message: expect.stringMatching(/999999\.sql \(this code's last is \d{6}\.sql\)\. It was migrated by a newer release.*nothing was changed/) });
+      await expect(step()).rejects.toMatchObject({ name: 'ForeignSchemaError',
+        message: expect.stringMatching(/999999\.sql \(this code's last is \d{6}\.sql\); nothing was changed\. A migration this code lacks: a newer release/) });
       expect(await catalogFingerprint()).toEqual(before);
     }
+    // Before any step: the roles step's key held (it would wait for it, then fail naming the holder), migrate refuses at once.
+    process.env.LLM_DDL_LOCK_TIMEOUT_MS = '300';
+    await rolesKey.connect();
+    await rolesKey.query('select pg_advisory_lock(7420001)');
+    await expect(migrateAll(url)).rejects.toMatchObject({ name: 'ForeignSchemaError' });
+    await rolesKey.end();
     const cli = await migrateCli({ LLM_MANAGE_ROLES: '0' });
     expect(cli.code).toBe(1);
     expect(cli.lines.join('\n')).not.toMatch(/at head/);
     await admin.query(`delete from graphile_migrate.migrations where filename = '999999.sql'`);
     await admin.query(`update graphile_migrate.migrations set hash = 'sha1:elsewhere' where filename = $1`, [ours.filename]);
     const diverged = await catalogFingerprint();
-    await expect(migrateAll(url)).rejects.toThrow(new RegExp(`${ours.filename} \\(another hash: sha1:elsewhere\\)`));
+    await expect(migrateAll(url)).rejects.toThrow(new RegExp(`${ours.filename} \\(another hash: sha1:elsewhere\\).*Another hash: a build whose migrations were rewritten`));
     expect(await catalogFingerprint()).toEqual(diverged);
     await admin.query(`update graphile_migrate.migrations set hash = $2 where filename = $1`, [ours.filename, ours.hash]);
+    // The same migrations, a later API generation (a release that changed sql/api only).
+    await admin.query(`update llm_private.schema_state set api_generation = $1`, [apiGeneration().generation + 1]);
+    const later = await catalogFingerprint();
+    for (const step of [() => migrateAll(url), () => applyApi(url, true)]) {
+      await expect(step()).rejects.toMatchObject({ name: 'ForeignSchemaError',
+        message: expect.stringMatching(new RegExp(`API is of generation ${apiGeneration().generation + 1}, later than this code's ${apiGeneration().generation}`)) });
+      expect(await catalogFingerprint()).toEqual(later);
+    }
+    await admin.query(`update llm_private.schema_state set api_generation = $1`, [apiGeneration().generation - 1]);
     await admin.query(`drop function llm.from_the_newer_release()`);
-    expect((await migrateAll(url)).apiReplayed).toBe(true); // the same release's own hashes again: migrated as before
+    expect((await migrateAll(url)).apiReplayed).toBe(true); // an earlier generation, our own migrations: migrated as before
+    expect((await admin.query(`select api_generation from llm_private.schema_state`)).rows[0].api_generation).toBe(apiGeneration().generation);
   } finally {
+    if (saved === undefined) delete process.env.LLM_DDL_LOCK_TIMEOUT_MS;
+    else process.env.LLM_DDL_LOCK_TIMEOUT_MS = saved;
+    await rolesKey.end().catch(() => undefined);
     await admin.end();
   }
+});
+
+test('sql/api-generation.json is pinned at this code\'s schema version: a change to sql/api or the migrations bumps the generation', () => {
+  // npm run dump-schema bumps it (src/cli/dump-schema.ts); releases are ordered by it, and migrate refuses a later one.
+  const pinned = apiGeneration();
+  expect(Number.isInteger(pinned.generation) && pinned.generation >= 1).toBe(true);
+  expect(pinned.api_hash === expectedApiHash() ? 'pinned' : 'sql/api or the migrations changed: run npm run dump-schema').toBe('pinned');
 });
