@@ -18,6 +18,8 @@ export interface PageInput {
   /** The newest scheduled reconciliation check (null: none yet): every page's banner, and the drift section's count. */
   reconciliation?: ReconciliationStatus | null;
   tenantId: string | null;
+  /** Sections whose view this database lacks (not yet migrated to this release): said so instead of an empty table. */
+  missing?: SectionName[];
   /** Passed on in links when the request carried it in the query string. */
   token: string | null;
   now: Date;
@@ -67,7 +69,10 @@ function sectionHtml(name: SectionName, input: PageInput): string {
 export function renderPage(input: PageInput): string {
   const nav = (Object.keys(TITLES) as SectionName[]).map((n) => `<a href="${link(`/${n}`, input.tenantId, input.token)}">${esc(n)}</a>`).join('');
   const scope = input.tenantId ? `tenant ${input.tenantId}` : 'all tenants';
-  const body = input.show.map((n) => `<section id="${n}"><h2>${esc(TITLES[n])}</h2>${sectionHtml(n, input)}</section>`).join('\n');
+  const body = input.show.map((n) => `<section id="${n}"><h2>${esc(TITLES[n])}</h2>${(input.missing ?? []).includes(n)
+    ? `<p class="empty" id="${n}-missing">This database has no view for this section yet: it is not migrated to this release ` +
+      `(<code>npm run migrate</code>).</p>`
+    : sectionHtml(n, input)}</section>`).join('\n');
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">` +
     `<title>LLM spend: ${esc(scope)}</title><style>${CSS}</style></head><body>` +
     `<h1>LLM spend and governance <small>(${esc(scope)}, read at ${esc(when(input.now))}, read-only)</small></h1>` +

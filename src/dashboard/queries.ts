@@ -108,10 +108,23 @@ select h.open_holds, h.holds_overdue,
           from (select trim_scale(threshold_pct::numeric)::text as t, count(*) as n from llm.alerts group by 1) a) as alerts,
        (select coalesce(json_agg(json_build_object('scope', scope, 'ratio', r)), '[]')
           from (select scope, max(used_pct) / 100 as r from llm.limit_usage where current and used_pct is not null group by 1) u) as used_ratio_max,
-       (select coalesce(json_agg(json_build_object('model_ref', model_ref, 'state', state)), '[]') from llm.breaker_state) as breakers,
-       (select coalesce(json_agg(json_build_object('table', table_name, 'ahead', months_ahead, 'wanted', months_ahead_wanted)), '[]')
-          from llm.partition_coverage) as partitions
+       (select coalesce(json_agg(json_build_object('model_ref', model_ref, 'state', state)), '[]') from llm.breaker_state) as breakers
   from llm.open_hold_counts() h`;
+
+/** The months of partitions made ahead, per ledger table (read apart: a database before llm.partition_coverage lacks it). */
+export const PARTITION_COVERAGE_SQL = `select table_name as table, months_ahead as ahead, months_ahead_wanted as wanted from llm.partition_coverage`;
+
+/** The partitions' coverage, or [] on a database not yet migrated to the release that has the view (its metrics are left out). */
+async function readPartitionCoverage(c: PoolClient): Promise<unknown[]> {
+  await c.query('savepoint partition_coverage');
+  try {
+    return (await c.query(PARTITION_COVERAGE_SQL)).rows;
+  } catch (e) {
+    if (sqlState(e) !== '42P01') throw e;
+    await c.query('rollback to savepoint partition_coverage');
+    return [];
+  }
+}
 
 /**
  * Reads the given sections (and nothing else) in one read-only transaction as llm_viewer, and the database's now();
@@ -121,18 +134,30 @@ select h.open_holds, h.holds_overdue,
  */
 export async function loadSections<N extends SectionName>(pool: Pool, names: readonly N[], tenantId: string | null,
   opts: { reconciliation?: boolean } = {}):
-  Promise<{ readAt: Date; rows: Pick<SectionRows, N>; reconciliation?: rows.ReconciliationStatus | null }> {
+  Promise<{ readAt: Date; rows: Pick<SectionRows, N>; reconciliation?: rows.ReconciliationStatus | null; missing: N[] }> {
   return withRole(pool, 'llm_viewer', async (c) => {
     // JIT off for the read: compiling these plans took seconds (a role's own default does not apply after SET ROLE).
     const { rows: head } = await c.query(
       `select set_config('transaction_read_only', 'on', true), set_config('jit', 'off', true), now() as read_at`);
     const out = {} as Record<SectionName, unknown[]>;
+    // A section whose view this database lacks (a dashboard of a newer release before its npm run migrate: 42P01, or a
+    // column it lacks: 42703) is listed as missing and shown empty; every other section is read (a 500 for the whole page
+    // had been the answer, adopter's review 76).
+    const missing: N[] = [];
     for (const name of names) {
       const { sql, row } = SECTIONS[name];
-      out[name] = (await c.query(sql, sql.includes('$1') ? [tenantId] : [])).rows.map((r) => row.parse(r));
+      await c.query('savepoint section');
+      try {
+        out[name] = (await c.query(sql, sql.includes('$1') ? [tenantId] : [])).rows.map((r) => row.parse(r));
+      } catch (e) {
+        if (sqlState(e) !== '42P01' && sqlState(e) !== '42703') throw e;
+        await c.query('rollback to savepoint section');
+        out[name] = [];
+        missing.push(name);
+      }
     }
     const reconciliation = opts.reconciliation ? await readReconciliationStatus(c) : undefined;
-    return { readAt: head[0].read_at as Date, rows: out as Pick<SectionRows, N>, reconciliation };
+    return { readAt: head[0].read_at as Date, rows: out as Pick<SectionRows, N>, reconciliation, missing };
   }, { isolation: 'repeatable read' });
 }
 
@@ -142,6 +167,8 @@ export async function loadMetricsSnapshot(pool: Pool, role: 'llm_viewer' | 'llm_
     await c.query(`select set_config('transaction_read_only', 'on', true), set_config('jit', 'off', true)`);
     const snapshot = (await c.query(METRICS_SQL)).rows[0];
     const status = await readReconciliationStatus(c);
-    return rows.metricsSnapshotRow.parse({ ...snapshot, drift_rows: status?.drift_rows ?? null, drift_check_age_seconds: status?.age_seconds ?? null });
+    const partitions = await readPartitionCoverage(c);
+    return rows.metricsSnapshotRow.parse({ ...snapshot, drift_rows: status?.drift_rows ?? null, drift_check_age_seconds: status?.age_seconds ?? null,
+      partitions });
   });
 }

@@ -65,14 +65,17 @@ async function handle(opts: ServerOptions, req: IncomingMessage, res: ServerResp
   // the ledger: minutes at 10^7 calls a month); the drift section lists the rows that check kept.
   // The JSON of the drift section carries the check too: without it, "no check yet" and "no drift" both read `drift: []`.
   const withDrift = r.show.includes('drift');
-  const { readAt, rows, reconciliation } = await loadSections(opts.pool, r.show, tenantId, { reconciliation: !r.json || withDrift });
+  const { readAt, rows, reconciliation, missing } = await loadSections(opts.pool, r.show, tenantId, { reconciliation: !r.json || withDrift });
   if (r.json) {
-    const picked = Object.fromEntries(r.show.map((n) => [n, rows[n]]));
+    // A section this database cannot give is null (not an empty list, which says "none"), named in missing_sections.
+    const picked = Object.fromEntries(r.show.map((n) => [n, missing.includes(n) ? null : rows[n]]));
     return send(res, head, 200, 'application/json; charset=utf-8',
-      toJson({ read_at: readAt, tenant_id: tenantId, ...(withDrift ? { reconciliation } : {}), ...picked }));
+      toJson({ read_at: readAt, tenant_id: tenantId, ...(withDrift ? { reconciliation } : {}), ...(missing.length ? { missing_sections: missing } : {}),
+        ...picked }));
   }
   const token = url.searchParams.get('token');
-  const html = renderPage({ show: r.show, data: rows as Parameters<typeof renderPage>[0]['data'], reconciliation, tenantId, token, now: readAt });
+  const html = renderPage({ show: r.show, data: rows as Parameters<typeof renderPage>[0]['data'], reconciliation, tenantId, token, now: readAt,
+    missing });
   return send(res, head, 200, 'text/html; charset=utf-8', html);
 }
 

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import type { Pool } from 'pg';
 import { DashboardConfigError, dashboardSettingsFromEnv, isLoopback, startDashboard, type Dashboard } from '../../src/dashboard';
 import { route } from '../../src/dashboard/server';
-import { AUDIT_FUNCTIONS, AUDIT_VIEWS, FORBIDDEN_VIEWS, METRICS_SQL, RECONCILIATION_STATUS_SQL, SECTIONS } from '../../src/dashboard/queries';
+import { AUDIT_FUNCTIONS, AUDIT_VIEWS, FORBIDDEN_VIEWS, METRICS_SQL, PARTITION_COVERAGE_SQL, RECONCILIATION_STATUS_SQL, SECTIONS }
+  from '../../src/dashboard/queries';
 import { esc, pct, usd } from '../../src/dashboard/format';
 import { createTestDb, type TestDb } from '../support/db';
 import { launchChromium } from './dashboard-browser';
@@ -129,7 +130,7 @@ test('without Chromium the browser tests fail and say why (they never pass silen
 
 test('the dashboard\'s and the metrics\' SQL reads only audit views (and the audit function counting holds), never the views holding prompts or outputs', () => {
   const audit = new Set<string>([...AUDIT_VIEWS, ...AUDIT_FUNCTIONS]);
-  const queries = [...Object.values(SECTIONS).map((x) => x.sql), METRICS_SQL, RECONCILIATION_STATUS_SQL];
+  const queries = [...Object.values(SECTIONS).map((x) => x.sql), METRICS_SQL, RECONCILIATION_STATUS_SQL, PARTITION_COVERAGE_SQL];
   for (const sql of queries) {
     const views = [...sql.matchAll(/\bllm\.([a-z_]+)/g)].map((m) => m[1]!);
     expect(views.length).toBeGreaterThan(0);

@@ -171,6 +171,33 @@ test('a database without llm.reconciliation_status (not yet migrated to 000040):
   }
 });
 
+test('a database not yet migrated to this release (no llm.breaker_transitions, no llm.partition_coverage): the page says so, the rest is read', async () => {
+  // (adopter's review 76) npm run dashboard of a newer release against an older database answered 500 to /, /index.json
+  // and /transitions (42P01), and a scrape lost every database-derived metric.
+  const views = (await pool.query(`select c.relname, pg_get_viewdef(c.oid) as d from pg_class c
+    where c.relnamespace = 'llm'::regnamespace and c.relname in ('breaker_transitions', 'partition_coverage')`)).rows as { relname: string; d: string }[];
+  expect(views.map((v) => v.relname).sort()).toEqual(['breaker_transitions', 'partition_coverage']);
+  await pool.query('drop view llm.breaker_transitions, llm.partition_coverage');
+  const dash = await startDashboard({ pool, port: 0 });
+  try {
+    const all = await (await fetch(new URL('index.json', dash.url))).json() as Json;
+    expect(all.missing_sections).toEqual(['transitions']);
+    expect(all.transitions).toBeNull();
+    expect(all.breakers).toHaveLength(1);
+    const page = await (await fetch(dash.url)).text();
+    expect(page).toContain('id="transitions-missing"');
+    expect(page).toContain('id="breakers-table"');
+    const one = await fetch(new URL('transitions', dash.url));
+    expect(one.status).toBe(200);
+    expect(await one.text()).toMatch(/not migrated to this release/);
+    const s = await loadMetricsSnapshot(pool);
+    expect(s).toMatchObject({ open_holds: 1n, drift_rows: 1n, partitions: [] });
+  } finally {
+    await dash.close();
+    for (const v of views) await pool.query(`create view llm.${v.relname} as ${v.d}; grant select on llm.${v.relname} to llm_viewer`);
+  }
+});
+
 test('a database whose status has 000040\'s columns (no drift_rows_kept): the drift metric is read all the same', async () => {
   // (review of e4b0999) Naming the new column, the status read failed with 42703, and with it every metric of the scrape.
   const status = (await pool.query(`select pg_get_viewdef('llm.reconciliation_status'::regclass) as d`)).rows[0].d as string;
