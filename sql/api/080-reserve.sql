@@ -282,8 +282,8 @@ begin
   end if;
 
   -- A request claimed before the previous UTC month is neither sent nor answered from the cache: its answer was long given
-  -- up (a job deferred behind an open breaker for a month), and no reconciliation check reads its attempts
-  -- (llm_private.oldest_reservable_request_pk).
+  -- up (its job waited that long: workers stopped for a month, or a retry that late), and no reconciliation check reads
+  -- its attempts (llm_private.oldest_reservable_request_pk).
   if new.request_pk < llm_private.oldest_reservable_request_pk(v_now) then
     new.reason := 'request_stale';
     return new;
