@@ -111,6 +111,26 @@ select h.open_holds, h.holds_overdue,
        (select coalesce(json_agg(json_build_object('model_ref', model_ref, 'state', state)), '[]') from llm.breaker_state) as breakers
   from llm.open_hold_counts() h`;
 
+/** The view a section reads its columns from, and the function it calls instead where it calls one. */
+const SECTION_SOURCE: Partial<Record<SectionName, { view: string; fn: string }>> = {
+  holds: { view: 'open_holds', fn: 'llm.watched_open_holds(uuid,integer)' },
+};
+
+/** Whether this database lacks what a section reads: its view or function, or a column of its row. */
+async function lacksSection(c: PoolClient, name: SectionName): Promise<boolean> {
+  const source = SECTION_SOURCE[name];
+  const view = source?.view ?? SECTIONS[name].view;
+  const columns = Object.keys((SECTIONS[name].row as unknown as { shape: Record<string, unknown> }).shape);
+  const { rows } = await c.query<{ lacks: boolean }>(
+    `select to_regclass('llm.' || $1) is null or ($2::text is not null and to_regprocedure($2) is null)
+         or exists (select 1 from unnest($3::text[]) k(col)
+                     where not exists (select 1 from pg_catalog.pg_attribute a
+                                        where a.attrelid = to_regclass('llm.' || $1) and a.attname = k.col and a.attnum > 0
+                                          and not a.attisdropped)) as lacks`,
+    [view, source?.fn ?? null, columns]);
+  return rows[0]!.lacks;
+}
+
 /** The months of partitions made ahead, per ledger table (read apart: a database before llm.partition_coverage lacks it). */
 export const PARTITION_COVERAGE_SQL = `select table_name as table, months_ahead as ahead, months_ahead_wanted as wanted from llm.partition_coverage`;
 
@@ -150,8 +170,11 @@ export async function loadSections<N extends SectionName>(pool: Pool, names: rea
       try {
         out[name] = (await c.query(sql, sql.includes('$1') ? [tenantId] : [])).rows.map((r) => row.parse(r));
       } catch (e) {
-        if (sqlState(e) !== '42P01' && sqlState(e) !== '42703') throw e;
+        if (!['42P01', '42703', '42883'].includes(sqlState(e) ?? '')) throw e;
         await c.query('rollback to savepoint section');
+        // Missing only when the database really lacks the view (or the function) or one of the row's columns; anything
+        // else raising those codes (a typo, a PL/pgSQL record without the field) is a bug, not "migrate first" (review 77).
+        if (!(await lacksSection(c, name))) throw e;
         out[name] = [];
         missing.push(name);
       }

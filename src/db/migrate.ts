@@ -398,13 +398,21 @@ export async function refuseForeignSchema(c: Client): Promise<void> {
     }
   }
   if (has.generation) {
-    const { rows } = await c.query<{ g: number | null }>('select api_generation as g from llm_private.schema_state');
+    const { rows } = await c.query<{ g: number | null; h: string }>('select api_generation as g, api_hash as h from llm_private.schema_state');
     const code = apiGeneration().generation;
     const db = rows[0]?.g ?? null;
     if (db !== null && db > code) {
       throw new ForeignSchemaError(`the database's API is of generation ${db}, later than this code's ${code} (sql/api-generation.json): ` +
         'a newer release migrated it; nothing was changed. Run that release (or a newer one) against it, or restore the backup ' +
         'taken before its migrate (README: Upgrades and rolling back).');
+    }
+    // The same generation with another API: another branch (a hotfix line numbered like a main-line build), or this code's
+    // sql/api changed without npm run dump-schema (which bumps the generation). On a history that passes the tests, one
+    // generation is one API (review 77: two branches at one generation replayed over each other).
+    if (db !== null && db === code && rows[0]!.h !== expectedApiHash()) {
+      throw new ForeignSchemaError(`the database's API is of generation ${db}, as this code's, but another one: another branch ` +
+        'migrated it; nothing was changed. Run that branch against it. A development build whose sql/api or migrations changed: ' +
+        'npm run dump-schema bumps its generation, then migrate.');
     }
   }
 }
@@ -425,6 +433,13 @@ export function expectedApiHash(): string {
   const h = createHash('sha256');
   for (const m of readdirSync(join(MIGRATIONS_DIR, 'committed')).filter((f) => f.endsWith('.sql')).sort()) h.update(m).update('\0');
   for (const f of apiFiles()) h.update(f.name).update('\0').update(f.sql).update('\0');
+  // The roles, the database's grants, the grants after the API and the pgvector step are a release's too: one that changed
+  // only these (39d86c9, 74ebd8e) left the hash, and so the generation, as it was (review 77).
+  for (const dir of ['bootstrap', 'optional']) {
+    for (const f of readdirSync(join(SQL_DIR, dir)).filter((n) => n.endsWith('.sql')).sort()) {
+      h.update(`${dir}/${f}`).update('\0').update(readFileSync(join(SQL_DIR, dir, f), 'utf8')).update('\0');
+    }
+  }
   return h.digest('hex');
 }
 

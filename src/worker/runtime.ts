@@ -44,6 +44,10 @@ export async function checkSchemaVersion(pool: Pool): Promise<void> {
     throw new SchemaVersionError(`database schema is of a later release (API generation ${theirs}, this code's ${ours}): run that ` +
       'release (or a newer one); do not run this release\'s `npm run migrate` against it (README: Upgrades and rolling back)');
   }
+  if (theirs === ours) {
+    throw new SchemaVersionError(`database schema is of another branch (API generation ${theirs}, as this code's, another API): run ` +
+      'that branch against it, not this one\'s `npm run migrate`');
+  }
   throw new SchemaVersionError('database schema is not at the version this code expects: run `npm run migrate` first');
 }
 

@@ -133,12 +133,15 @@ test('the worker refuses a database whose schema is older than the code, naming 
   const pool = new Pool({ connectionString: urlForRole(db.adminUrl, 'llm_worker') });
   try {
     await expect(checkSchemaVersion(pool)).resolves.toBeUndefined();
-    await db.pool('admin', 1).query(`update llm_private.schema_state set api_hash = 'older'`);
+    await db.pool('admin', 1).query(`update llm_private.schema_state set api_hash = 'older', api_generation = api_generation - 1`);
     await expect(checkSchemaVersion(pool)).rejects.toThrow(SchemaVersionError);
     await expect(checkSchemaVersion(pool)).rejects.toThrow(/npm run migrate` first/);
     // A later release's API (a later generation): never this release's migrate.
-    await db.pool('admin', 1).query(`update llm_private.schema_state set api_hash = 'newer', api_generation = api_generation + 1`);
+    await db.pool('admin', 1).query(`update llm_private.schema_state set api_hash = 'newer', api_generation = api_generation + 2`);
     await expect(checkSchemaVersion(pool)).rejects.toThrow(/of a later release \(API generation \d+, this code's \d+\).*do not run this release's `npm run migrate`/);
+    // The same generation, another API: another branch.
+    await db.pool('admin', 1).query(`update llm_private.schema_state set api_hash = 'branch', api_generation = api_generation - 1`);
+    await expect(checkSchemaVersion(pool)).rejects.toThrow(/of another branch \(API generation \d+, as this code's, another API\)/);
   } finally {
     await pool.end();
     await db.drop();

@@ -177,12 +177,13 @@ test('a database not yet migrated to this release (no llm.breaker_transitions, n
   const views = (await pool.query(`select c.relname, pg_get_viewdef(c.oid) as d from pg_class c
     where c.relnamespace = 'llm'::regnamespace and c.relname in ('breaker_transitions', 'partition_coverage')`)).rows as { relname: string; d: string }[];
   expect(views.map((v) => v.relname).sort()).toEqual(['breaker_transitions', 'partition_coverage']);
-  await pool.query('drop view llm.breaker_transitions, llm.partition_coverage');
+  const holds = (await pool.query(`select pg_get_functiondef('llm.watched_open_holds(uuid,integer)'::regprocedure) as d`)).rows[0].d as string;
+  await pool.query('drop view llm.breaker_transitions, llm.partition_coverage; drop function llm.watched_open_holds(uuid, integer)');
   const dash = await startDashboard({ pool, port: 0 });
   try {
     const all = await (await fetch(new URL('index.json', dash.url))).json() as Json;
-    expect(all.missing_sections).toEqual(['transitions']);
-    expect(all.transitions).toBeNull();
+    expect(all.missing_sections).toEqual(['holds', 'transitions']); // a missing view (42P01), a missing function (42883)
+    expect([all.transitions, all.holds]).toEqual([null, null]);
     expect(all.breakers).toHaveLength(1);
     const page = await (await fetch(dash.url)).text();
     expect(page).toContain('id="transitions-missing"');
@@ -195,6 +196,26 @@ test('a database not yet migrated to this release (no llm.breaker_transitions, n
   } finally {
     await dash.close();
     for (const v of views) await pool.query(`create view llm.${v.relname} as ${v.d}; grant select on llm.${v.relname} to llm_viewer`);
+    await pool.query(holds);
+  }
+});
+
+test('a section that fails with 42703 although its view has every column is an error, not "not migrated" (review 77)', async () => {
+  // PL/pgSQL raises 42703 for a record without the field, and a typo in a section's SQL does too: neither is fixed by a migrate.
+  const def = (await pool.query(`select pg_get_viewdef('llm.breaker_state'::regclass) as d`)).rows[0].d as string;
+  await pool.query(`create function llm.broken() returns boolean language plpgsql as $f$
+                      begin raise exception using errcode = '42703', message = 'record "r" has no field "x"'; end $f$;
+                    grant execute on function llm.broken() to llm_viewer;
+                    create or replace view llm.breaker_state as select * from (${def.replace(/;\s*$/, '')}) v where llm.broken()`);
+  const errors: unknown[] = [];
+  const dash = await startDashboard({ pool, port: 0, onError: (e) => errors.push(e) });
+  try {
+    expect((await fetch(new URL('breakers.json', dash.url))).status).toBe(500);
+    expect(errors).toHaveLength(1);
+    expect((await fetch(new URL('spend.json', dash.url))).status).toBe(200);
+  } finally {
+    await dash.close();
+    await pool.query(`create or replace view llm.breaker_state as ${def}; drop function llm.broken()`);
   }
 });
 

@@ -145,7 +145,7 @@ test("an upgrade whose API changes a helper's return type and a trigger function
       as 'select null::bytea';
     create or replace function llm_private.tg_usage__guard() returns trigger language plpgsql set search_path = pg_catalog
       as 'begin return new; end';
-    update llm_private.schema_state set api_hash = 'older'`);
+    update llm_private.schema_state set api_hash = 'older', api_generation = api_generation - 1`);
   expect(await directUsageWrite()).toBeNull(); // the check below is not vacuous
 
   const again = await migrateAll(url);
@@ -165,7 +165,7 @@ test('a trigger sql/api no longer creates is dropped by the replay, as when trig
   // running a function of sql/api.
   await asOwner(`create trigger _999_renamed_away before delete on llm_private.adjustments
                    for each row execute function llm_private.tg_ledger__no_delete();
-                 update llm_private.schema_state set api_hash = 'older'`);
+                 update llm_private.schema_state set api_hash = 'older', api_generation = api_generation - 1`);
   const triggers = async () => {
     const c = new Client({ connectionString: url });
     await c.connect();
@@ -199,7 +199,7 @@ test('a view or function a DBA built on schema llm stops the replay, named, inst
   await admin(`create schema reports;
     create view reports.tenant_spend as select tenant_id, sum(spent_micros) as spent_micros from llm.monthly_spend group by 1;
     create function reports.calls_today() returns bigint language sql begin atomic select count(*) from llm.calls; end;
-    update llm_private.schema_state set api_hash = 'older'`);
+    update llm_private.schema_state set api_hash = 'older', api_generation = api_generation - 1`);
   const exists = async () => (await admin(`select to_regclass('reports.tenant_spend') is not null as v,
     to_regprocedure('reports.calls_today()') is not null as f, (select api_hash from llm_private.schema_state) as h`)).rows[0];
   try {
@@ -217,7 +217,7 @@ test('a view or function a DBA built on schema llm stops the replay, named, inst
     await admin('drop schema reports cascade');
   }
   // Without such objects the replay runs as before.
-  await admin(`update llm_private.schema_state set api_hash = 'older'`);
+  await admin(`update llm_private.schema_state set api_hash = 'older', api_generation = api_generation - 1`);
   expect((await migrateAll(url)).apiReplayed).toBe(true);
 });
 
@@ -483,6 +483,11 @@ test('a database migrated by a newer release (or another branch) is refused by t
         message: expect.stringMatching(new RegExp(`API is of generation ${apiGeneration().generation + 1}, later than this code's ${apiGeneration().generation}`)) });
       expect(await catalogFingerprint()).toEqual(later);
     }
+    // The same generation, another API (review 77: two branches at one generation replayed over each other).
+    await admin.query(`update llm_private.schema_state set api_generation = $1`, [apiGeneration().generation]);
+    const branch = await catalogFingerprint();
+    await expect(migrateAll(url)).rejects.toThrow(/API is of generation \d+, as this code's, but another one: another branch/);
+    expect(await catalogFingerprint()).toEqual(branch);
     await admin.query(`update llm_private.schema_state set api_generation = $1`, [apiGeneration().generation - 1]);
     await admin.query(`drop function llm.from_the_newer_release()`);
     expect((await migrateAll(url)).apiReplayed).toBe(true); // an earlier generation, our own migrations: migrated as before
