@@ -148,7 +148,10 @@ class GovernedCall {
         await this.recordFinal('attempts_exhausted');
         return;
       }
-      throw new RetryLater(`every model of the chain is behind an open breaker: trying again (after ${d.retry_after_ms} ms)`);
+      // graphile-worker runs the job again on its own backoff (README, rule 14), not after the breaker's cooldown: the message
+      // had said "trying again (after 30000 ms)" while the retry came seconds later (adopter's review 76).
+      throw new RetryLater(`every model of the chain is behind an open breaker (cooldown ${d.retry_after_ms} ms): the job is retried on ` +
+        'graphile-worker\'s backoff');
     }
     if (!CALL_DECISIONS.has(d.decision)) return; // block | replay | cached: recorded by reserve, nothing to call
     await this.callProvider(req, d, modelRef, embedding);
