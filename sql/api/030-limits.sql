@@ -252,7 +252,8 @@ comment on function llm_private.reserved_in_scope(timestamptz, timestamptz) is
  * How old a request may be and still be sent: claimed this UTC month or the previous one (reserve refuses an older one:
  * block / request_stale). The reconciliation reads the attempts of exactly the requests that could have been reserved in
  * the periods it checks (those starting last month or later: this bound at last month's start), so no attempt counted in
- * usage escapes it. A request id is found again for idempotency as long (idempotency_months, 2).
+ * usage escapes it. A request id is found again for idempotency as long (idempotency_months, default 2; set higher, a key
+ * found again whose request is older than this ends refused / request_stale at its job's reserve, a final answer).
  */
 create or replace function llm_private.oldest_reservable_request_pk(p_at timestamptz) returns bigint
   language sql immutable parallel safe

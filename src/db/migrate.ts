@@ -371,9 +371,9 @@ export class ForeignSchemaError extends Error {
 }
 
 /**
- * Refuses a database that another release migrated past this code: one that holds a committed migration this code does
- * not have (by number and hash), or whose API is of a later generation than this code's (a release that changed sql/api
- * only adds no migration). graphile-migrate runs what is missing and says nothing of what is extra, and the API replay
+ * Refuses a database that another release migrated: one that holds a committed migration this code does not have (by
+ * number and hash), or whose API is of a later generation than this code's (a release that changed sql/api only adds no
+ * migration), or of the same generation but another API (another branch). graphile-migrate runs what is missing and says nothing of what is extra, and the API replay
  * would then put this release's functions and triggers over a newer release's tables: an older release's migrate, the
  * obvious way back after a bad upgrade, reported "at head" and left the reserve of a new budget scope failing (23502: the
  * older trigger wrote no last_reserve_month, which 000043 added NOT NULL). The worker refuses such a database too
@@ -404,7 +404,8 @@ export async function refuseForeignSchema(c: Client): Promise<void> {
     if (db !== null && db > code) {
       throw new ForeignSchemaError(`the database's API is of generation ${db}, later than this code's ${code} (sql/api-generation.json): ` +
         'a newer release migrated it; nothing was changed. Run that release (or a newer one) against it, or restore the backup ' +
-        'taken before its migrate (README: Upgrades and rolling back).');
+        'taken before its migrate (README: Upgrades and rolling back). A development database (npm run db keeps one in .data): ' +
+        'create it again.');
     }
     // The same generation with another API: another branch (a hotfix line numbered like a main-line build), or this code's
     // sql/api changed without npm run dump-schema (which bumps the generation). On a history that passes the tests, one
