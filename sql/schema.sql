@@ -1450,7 +1450,7 @@ ALTER FUNCTION llm.reserve_call(p_request_pk bigint, p_job_attempt integer, p_in
 -- Name: FUNCTION reserve_call(p_request_pk bigint, p_job_attempt integer, p_input_tokens integer, p_call_timeout_ms integer, p_trace_id text, p_purpose text, p_embedding real[]); Type: COMMENT; Schema: llm; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm.reserve_call(p_request_pk bigint, p_job_attempt integer, p_input_tokens integer, p_call_timeout_ms integer, p_trace_id text, p_purpose text, p_embedding real[]) IS 'Before a provider call (the worker, as llm_money, in the job''s tenant+user context): decides and holds. decision allow | cap | fallback: call provider:model with max_output_tokens, then llm.settle_call (or llm.release_call if no request was sent); block: refused (reason names the limit, with limit_id, limit_scope, limit_window, limit_cap and limit_used; refused by a limit, max_output_tokens and worst_case_micros are what the call asked, held_micros 0; the same figures for the limit that capped or moved a call; with retry_after_ms, the request stays open: every model of its chain was behind an open breaker before the job''s last attempt, so the job tries again after that many ms); cached: cached_output is the answer, nothing to call; replay: in_flight (this job attempt already holds attempt_no) or request_final; wait: an identical request fills the cache, LISTEN llm_cache_filled for the fill''s token (returned in cache_key; not the key itself) or ask again after retry_after_ms. p_purpose embedding reserves the embedding call of the semantic cache (at the endpoint''s embedding model''s price); p_embedding (chat only, after that call settled ok) is the question''s vector: when the exact key misses and the endpoint has a threshold, the database looks up the nearest entry of the request''s scope, and a hit is decision cached / semantic_hit, free (llm.calls records similarity, cache_source_pk, semantic_candidates and semantic_bound_hit).';
+COMMENT ON FUNCTION llm.reserve_call(p_request_pk bigint, p_job_attempt integer, p_input_tokens integer, p_call_timeout_ms integer, p_trace_id text, p_purpose text, p_embedding real[]) IS 'Before a provider call (the worker, as llm_money, in the job''s tenant+user context): decides and holds. decision allow | cap | fallback: call provider:model with max_output_tokens, then llm.settle_call (or llm.release_call if no request was sent); block: refused (reason names the limit, with limit_id, limit_scope, limit_window, limit_cap and limit_used; refused by a limit, max_output_tokens and worst_case_micros are what the call asked, held_micros 0; the same figures for the limit that capped or moved a call; with retry_after_ms, the request stays open: every model of its chain was behind an open breaker before the job''s last attempt: the cooldown in ms; the worker leaves the job to graphile-worker''s backoff); cached: cached_output is the answer, nothing to call; replay: in_flight (this job attempt already holds attempt_no) or request_final; wait: an identical request fills the cache, LISTEN llm_cache_filled for the fill''s token (returned in cache_key; not the key itself) or ask again after retry_after_ms. p_purpose embedding reserves the embedding call of the semantic cache (at the endpoint''s embedding model''s price); p_embedding (chat only, after that call settled ok) is the question''s vector: when the exact key misses and the endpoint has a threshold, the database looks up the nearest entry of the request''s scope, and a hit is decision cached / semantic_hit, free (llm.calls records similarity, cache_source_pk, semantic_candidates and semantic_bound_hit).';
 
 --
 -- Name: reset_breaker(text, text); Type: FUNCTION; Schema: llm; Owner: llm_owner
@@ -5153,8 +5153,9 @@ begin
        and c.owner_user_id in (new.user_id, llm_private.nil_uuid())
      order by c.owner_user_id = new.user_id desc limit 1;
   end if;
-  -- Every model of the chain behind an open breaker: the request stays open and its job tries again after the cooldown
-  -- (reserve_call answers retry_after_ms), until its job's last attempt. Refused for good, it was one tenant's slow calls
+  -- Every model of the chain behind an open breaker: the request stays open and its job is retried on graphile-worker's
+  -- backoff (reserve_call answers retry_after_ms, the cooldown; the worker holds no slot meanwhile), until its job's last
+  -- attempt. Refused for good, it was one tenant's slow calls
   -- that ended other tenants' requests (review of the provider boundary).
   if new.state = 'refused' and new.reason = 'breaker_open'
      and new.job_attempt < (select s.enqueue_max_attempts from llm_private.settings s) then
@@ -8644,7 +8645,7 @@ CREATE VIEW llm.partition_coverage WITH (security_invoker='true') AS
             b.lo,
             b.hi
            FROM ((((pg_partitioned_table pt
-             JOIN pg_class p ON (((p.oid = pt.partrelid) AND (p.relnamespace = ('llm_private'::regnamespace)::oid))))
+             JOIN pg_class p ON (((p.oid = pt.partrelid) AND (p.relnamespace = ('llm_private'::regnamespace)::oid) AND (p.relname = ANY (llm_private.partitioned_tables())))))
              LEFT JOIN pg_inherits i ON ((i.inhparent = p.oid)))
              LEFT JOIN pg_class c ON ((c.oid = i.inhrelid)))
              LEFT JOIN LATERAL ( SELECT
@@ -12984,6 +12985,9 @@ GRANT ALL ON FUNCTION llm_private.oldest_reservable_request_pk(p_at timestamp wi
 --
 
 REVOKE ALL ON FUNCTION llm_private.partitioned_tables() FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.partitioned_tables() TO llm_auditor;
+GRANT ALL ON FUNCTION llm_private.partitioned_tables() TO llm_viewer;
+GRANT ALL ON FUNCTION llm_private.partitioned_tables() TO llm_operator;
 
 --
 -- Name: FUNCTION payload_errors(p jsonb); Type: ACL; Schema: llm_private; Owner: llm_owner

@@ -632,6 +632,7 @@ parts as (
   select p.relname::text collate "default" as table_name, c.oid is not null and b.lo is not null as is_month, b.lo, b.hi
     from pg_catalog.pg_partitioned_table pt
     join pg_catalog.pg_class p on p.oid = pt.partrelid and p.relnamespace = 'llm_private'::regnamespace
+                               and p.relname operator(pg_catalog.=) any (llm_private.partitioned_tables())
     left join pg_catalog.pg_inherits i on i.inhparent = p.oid
     left join pg_catalog.pg_class c on c.oid = i.inhrelid
     -- FOR VALUES FROM ('<lower>') TO ('<upper>'), rendered (and read back) in this session's TimeZone and DateStyle;
@@ -677,4 +678,6 @@ grant select on llm.calls, llm.decision_log, llm.limit_usage, llm.monthly_spend,
   llm.shutoff_windows, llm.breaker_state, llm.breaker_transitions, llm.alerts, llm.adjustments, llm.budget_scopes, llm.cache_stats, llm.reconciliation_drift,
   llm.reconciliation_status, llm.reconciliation_checked_drift, llm.partition_coverage
   to llm_auditor, llm_viewer, llm_operator;
+-- llm.partition_coverage's list of the ledger tables (the one the retention and the maintenance use).
+grant execute on function llm_private.partitioned_tables() to llm_auditor, llm_viewer, llm_operator;
 grant execute on function llm.check_reconciliation() to llm_operator;

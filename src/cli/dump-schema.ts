@@ -1,10 +1,11 @@
 /**
  * `npm run dump-schema`: migrates a scratch database and rewrites sql/schema.sql from it (review the diff), and bumps the
- * API's generation (sql/api-generation.json) when sql/api or the committed migrations changed since it was pinned.
+ * API's generation (sql/api-generation.json) when expectedApiHash() changed since it was pinned (sql/api, the committed
+ * migrations, sql/bootstrap, sql/optional).
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { Client } from 'pg';
-import { API_GENERATION_FILE, expectedApiHash, migrateAll } from '../db/migrate';
+import { API_GENERATION_FILE, apiGeneration, expectedApiHash, migrateAll } from '../db/migrate';
 import { dumpSchema, SCHEMA_DUMP_FILE } from '../db/schema-dump';
 import { urlForDatabase } from '../db/urls';
 
@@ -29,8 +30,7 @@ async function main(): Promise<void> {
 /** A later generation for a changed API: releases are ordered by it (npm run migrate refuses a database of a later one). */
 function bumpApiGeneration(): void {
   const hash = expectedApiHash();
-  const pinned = existsSync(API_GENERATION_FILE)
-    ? (JSON.parse(readFileSync(API_GENERATION_FILE, 'utf8')) as { generation: number; api_hash: string }) : { generation: 0, api_hash: '' };
+  const pinned = existsSync(API_GENERATION_FILE) ? apiGeneration() : { generation: 0, api_hash: '' };
   if (pinned.api_hash === hash) return;
   const next = { generation: pinned.generation + 1, api_hash: hash };
   writeFileSync(API_GENERATION_FILE, `${JSON.stringify(next, null, 2)}\n`);

@@ -1,6 +1,6 @@
 /**
- * `npm run maintain-partitions`: the ledger's monthly partitions, as their owner (DATABASE_URL is an
- * administrator connection, as for `npm run migrate`): creates the months ahead
+ * `npm run maintain-partitions`: the ledger's monthly partitions, as their owner (DATABASE_URL names the host, port and
+ * database, as for `npm run migrate`; it logs in as llm_owner with LLM_OWNER_PASSWORD): creates the months ahead
  * (settings.partitions_ahead_months), drops the months past retention (ledger_retention_months) and summarises the
  * BRIN indexes of ended months (llm_maint.summarize_ended_months).
  * Run it daily from the host's scheduler (README "Partitions and retention"); the worker cannot, by design: the
@@ -13,7 +13,7 @@ import { redactUrl } from '../db/urls';
 async function main(): Promise<number> {
   const url = process.env.DATABASE_URL;
   if (!url) {
-    console.error('maintain-partitions: DATABASE_URL is not set (an administrator connection to the target database)');
+    console.error('maintain-partitions: DATABASE_URL is not set (the target database; the command logs in as llm_owner with LLM_OWNER_PASSWORD)');
     return 1;
   }
   try {

@@ -22,10 +22,11 @@ const MONTH = `date_trunc('month', now(), 'UTC')`;
 const TENANT = `($1::uuid is null or tenant_id = $1::uuid)`;
 
 /** One section of the dashboard: the view it reads, its SPEC.md query and its row shape. */
-interface Section<S extends z.ZodType> { view: (typeof AUDIT_VIEWS)[number]; row: S; sql: string }
+/** fn: the audit function the section calls instead of reading its view (whose columns it returns). */
+interface Section<S extends z.ZodType> { view: (typeof AUDIT_VIEWS)[number]; row: S; sql: string; fn?: string }
 
-function section<S extends z.ZodType>(view: (typeof AUDIT_VIEWS)[number], row: S, sql: string): Section<S> {
-  return { view, row, sql };
+function section<S extends z.ZodType>(view: (typeof AUDIT_VIEWS)[number], row: S, sql: string, fn?: string): Section<S> {
+  return { view, row, sql, fn };
 }
 
 export const SECTIONS = {
@@ -45,7 +46,7 @@ export const SECTIONS = {
   holds: section('open_holds', rows.openHoldRow,
     // The holds the expiry sweep watches, through the expires_at BRIN (llm.open_holds reads every month of the ledger).
     `select tenant_id, user_id, request_id, endpoint, attempt_no, model_ref, held_micros, reserved_at, expires_at, overdue
-       from llm.watched_open_holds($1::uuid, 200)`),
+       from llm.watched_open_holds($1::uuid, 200)`, 'llm.watched_open_holds(uuid,integer)'),
   shutoffs: section('shutoff_windows', rows.shutoffRow,
     `select id, scope, tenant_id, user_id, kind, starts_at, ends_at, reason, created_by, cancelled_at, active, upcoming
        from llm.shutoff_windows where (active or upcoming) and (tenant_id is null or ${TENANT}) order by starts_at, id limit 200`),
@@ -89,14 +90,24 @@ export const RECONCILIATION_STATUS_SQL = 'select * from llm.reconciliation_statu
  * are read all the same; the metrics then say the drift is unknown and the check's age infinite, which the alert reports).
  */
 async function readReconciliationStatus(c: PoolClient): Promise<rows.ReconciliationStatus | null> {
-  await c.query('savepoint reconciliation_status');
+  const r = await orMissing(c, async () => (await c.query(RECONCILIATION_STATUS_SQL)).rows[0], (e) => sqlState(e) === '42P01');
+  return r ? rows.reconciliationStatusRow.parse(r) : null;
+}
+
+/**
+ * Runs a read under a savepoint, so that a relation an older database lacks fails that read only: an error `missing`
+ * accepts (asked after the rollback to the savepoint, so it may query) yields undefined; any other is thrown.
+ */
+async function orMissing<T>(c: PoolClient, read: () => Promise<T>, missing: (e: unknown) => boolean | Promise<boolean>): Promise<T | undefined> {
+  await c.query('savepoint read');
   try {
-    const r = (await c.query(RECONCILIATION_STATUS_SQL)).rows[0];
-    return r ? rows.reconciliationStatusRow.parse(r) : null;
+    const r = await read();
+    await c.query('release savepoint read');
+    return r;
   } catch (e) {
-    if (sqlState(e) !== '42P01') throw e;
-    await c.query('rollback to savepoint reconciliation_status');
-    return null;
+    await c.query('rollback to savepoint read');
+    if (!(await missing(e))) throw e;
+    return undefined;
   }
 }
 
@@ -111,15 +122,9 @@ select h.open_holds, h.holds_overdue,
        (select coalesce(json_agg(json_build_object('model_ref', model_ref, 'state', state)), '[]') from llm.breaker_state) as breakers
   from llm.open_hold_counts() h`;
 
-/** The view a section reads its columns from, and the function it calls instead where it calls one. */
-const SECTION_SOURCE: Partial<Record<SectionName, { view: string; fn: string }>> = {
-  holds: { view: 'open_holds', fn: 'llm.watched_open_holds(uuid,integer)' },
-};
-
 /** Whether this database lacks what a section reads: its view or function, or a column of its row. */
 async function lacksSection(c: PoolClient, name: SectionName): Promise<boolean> {
-  const source = SECTION_SOURCE[name];
-  const view = source?.view ?? SECTIONS[name].view;
+  const { view, fn } = SECTIONS[name];
   const columns = Object.keys((SECTIONS[name].row as unknown as { shape: Record<string, unknown> }).shape);
   const { rows } = await c.query<{ lacks: boolean }>(
     `select to_regclass('llm.' || $1) is null or ($2::text is not null and to_regprocedure($2) is null)
@@ -127,7 +132,7 @@ async function lacksSection(c: PoolClient, name: SectionName): Promise<boolean> 
                      where not exists (select 1 from pg_catalog.pg_attribute a
                                         where a.attrelid = to_regclass('llm.' || $1) and a.attname = k.col and a.attnum > 0
                                           and not a.attisdropped)) as lacks`,
-    [view, source?.fn ?? null, columns]);
+    [view, fn ?? null, columns]);
   return rows[0]!.lacks;
 }
 
@@ -136,14 +141,7 @@ export const PARTITION_COVERAGE_SQL = `select table_name as table, months_ahead 
 
 /** The partitions' coverage, or [] on a database not yet migrated to the release that has the view (its metrics are left out). */
 async function readPartitionCoverage(c: PoolClient): Promise<unknown[]> {
-  await c.query('savepoint partition_coverage');
-  try {
-    return (await c.query(PARTITION_COVERAGE_SQL)).rows;
-  } catch (e) {
-    if (sqlState(e) !== '42P01') throw e;
-    await c.query('rollback to savepoint partition_coverage');
-    return [];
-  }
+  return (await orMissing(c, async () => (await c.query(PARTITION_COVERAGE_SQL)).rows, (e) => sqlState(e) === '42P01')) ?? [];
 }
 
 /**
@@ -166,18 +164,12 @@ export async function loadSections<N extends SectionName>(pool: Pool, names: rea
     const missing: N[] = [];
     for (const name of names) {
       const { sql, row } = SECTIONS[name];
-      await c.query('savepoint section');
-      try {
-        out[name] = (await c.query(sql, sql.includes('$1') ? [tenantId] : [])).rows.map((r) => row.parse(r));
-      } catch (e) {
-        if (!['42P01', '42703', '42883'].includes(sqlState(e) ?? '')) throw e;
-        await c.query('rollback to savepoint section');
-        // Missing only when the database really lacks the view (or the function) or one of the row's columns; anything
-        // else raising those codes (a typo, a PL/pgSQL record without the field) is a bug, not "migrate first" (review 77).
-        if (!(await lacksSection(c, name))) throw e;
-        out[name] = [];
-        missing.push(name);
-      }
+      // Missing only when the database really lacks the view (or the function) or one of the row's columns; anything else
+      // raising those codes (a typo, a PL/pgSQL record without the field) is a bug, not "migrate first" (review 77).
+      const read = await orMissing(c, async () => (await c.query(sql, sql.includes('$1') ? [tenantId] : [])).rows.map((r) => row.parse(r)),
+        async (e) => ['42P01', '42703', '42883'].includes(sqlState(e) ?? '') && lacksSection(c, name));
+      if (read === undefined) missing.push(name);
+      out[name] = read ?? [];
     }
     const reconciliation = opts.reconciliation ? await readReconciliationStatus(c) : undefined;
     return { readAt: head[0].read_at as Date, rows: out as Pick<SectionRows, N>, reconciliation, missing };

@@ -79,7 +79,8 @@ export const metricsSnapshotRow = z.object({
   alerts: z.array(z.object({ threshold: z.string(), n: int8 })),
   used_ratio_max: z.array(z.object({ scope: z.string(), ratio: ratio })),
   breakers: z.array(z.object({ model_ref: z.string(), state: z.string() })),
-  // llm.partition_coverage: months of partitions past the current one per ledger table (null: none), and the setting.
+  // llm.partition_coverage: months of partitions past the current one per ledger table (ours never NULL, -1 for none; a NULL
+  // from another view of that name is read as unknown: -Inf), and the setting.
   partitions: z.array(z.object({ table: z.string(), ahead: z.number().int().nullable(), wanted: z.number().int() })),
 });
 

@@ -398,10 +398,11 @@ export async function refuseForeignSchema(c: Client): Promise<void> {
     }
   }
   if (has.generation) {
-    const { rows } = await c.query<{ g: number | null; h: string }>('select api_generation as g, api_hash as h from llm_private.schema_state');
+    const { rows } = await c.query('select api_hash, api_generation from llm_private.schema_state');
     const code = apiGeneration().generation;
-    const db = rows[0]?.g ?? null;
-    if (db !== null && db > code) {
+    const db = rows[0]?.api_generation as number | null | undefined;
+    const how = compareApi(rows[0]);
+    if (how === 'later') {
       throw new ForeignSchemaError(`the database's API is of generation ${db}, later than this code's ${code} (sql/api-generation.json): ` +
         'a newer release migrated it; nothing was changed. Run that release (or a newer one) against it, or restore the backup ' +
         'taken before its migrate (README: Upgrades and rolling back). A development database (npm run db keeps one in .data): ' +
@@ -410,12 +411,26 @@ export async function refuseForeignSchema(c: Client): Promise<void> {
     // The same generation with another API: another branch (a hotfix line numbered like a main-line build), or this code's
     // sql/api changed without npm run dump-schema (which bumps the generation). On a history that passes the tests, one
     // generation is one API (review 77: two branches at one generation replayed over each other).
-    if (db !== null && db === code && rows[0]!.h !== expectedApiHash()) {
+    if (how === 'branch') {
       throw new ForeignSchemaError(`the database's API is of generation ${db}, as this code's, but another one: another branch ` +
         'migrated it; nothing was changed. Run that branch against it. A development build whose sql/api or migrations changed: ' +
         'npm run dump-schema bumps its generation, then migrate.');
     }
   }
+}
+
+/**
+ * How a database's recorded API (its llm_private.schema_state row) compares with this code's: the same; older (or of
+ * unknown generation: applied before migration 000048, or no row); of a later generation; or of this generation but
+ * another API (another branch). Both migrate (refuseForeignSchema) and the worker (checkSchemaVersion) decide by it.
+ */
+export function compareApi(recorded: { api_hash?: unknown; api_generation?: unknown } | undefined): 'same' | 'older' | 'later' | 'branch' {
+  if (recorded?.api_hash === expectedApiHash()) return 'same';
+  const theirs = recorded?.api_generation;
+  const ours = apiGeneration().generation;
+  if (typeof theirs !== 'number') return 'older';
+  if (theirs > ours) return 'later';
+  return theirs === ours ? 'branch' : 'older';
 }
 
 export function apiFiles(): { name: string; sql: string }[] {
@@ -426,8 +441,8 @@ export function apiFiles(): { name: string; sql: string }[] {
 }
 
 /**
- * The schema version the code expects: a hash of the committed migrations' names and of the
- * sql/api files. The API is replayed after migrations, so a database whose recorded hash matches
+ * The schema version the code expects: a hash of the committed migrations' names, of the sql/api files and of
+ * sql/bootstrap and sql/optional. The API is replayed after migrations, so a database whose recorded hash matches
  * has both.
  */
 export function expectedApiHash(): string {

@@ -14,7 +14,7 @@ import type { Config } from '../config';
 import { dashboardSettings, startDashboard } from '../dashboard';
 import { sqlLedger } from '../db/ledger';
 import { closeWhenEnded } from '../db/pool-end';
-import { apiGeneration, expectedApiHash } from '../db/migrate';
+import { apiGeneration, compareApi } from '../db/migrate';
 import { urlForRole } from '../db/urls';
 import type { Logger } from '../logger';
 import { Metrics, serveMetrics } from '../metrics';
@@ -37,14 +37,15 @@ export class SchemaVersionError extends Error {
  */
 export async function checkSchemaVersion(pool: Pool): Promise<void> {
   const { rows } = await pool.query('select * from llm_private.schema_state').catch(() => ({ rows: [] as Record<string, unknown>[] }));
-  if (rows[0]?.api_hash === expectedApiHash()) return;
+  const how = compareApi(rows[0]);
+  if (how === 'same') return;
   const theirs = rows[0]?.api_generation;
   const ours = apiGeneration().generation;
-  if (typeof theirs === 'number' && theirs > ours) {
+  if (how === 'later') {
     throw new SchemaVersionError(`database schema is of a later release (API generation ${theirs}, this code's ${ours}): run that ` +
       'release (or a newer one); do not run this release\'s `npm run migrate` against it (README: Upgrades and rolling back)');
   }
-  if (theirs === ours) {
+  if (how === 'branch') {
     throw new SchemaVersionError(`database schema is of another branch (API generation ${theirs}, as this code's, another API): run ` +
       'that branch against it, not this one\'s `npm run migrate`');
   }

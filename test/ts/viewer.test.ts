@@ -208,7 +208,7 @@ test('the functions llm_viewer may run are the audit views\' own helpers (pinned
     'llm_private.month_index(timestamp with time zone)',
     'llm_private.month_start(integer)',
     'llm_private.nil_uuid()',
-    'llm_private.now()', 'llm_private.oldest_reservable_request_pk(timestamp with time zone)',
+    'llm_private.now()', 'llm_private.oldest_reservable_request_pk(timestamp with time zone)', 'llm_private.partitioned_tables()',
     'llm_private.period_end(llm_private.limit_window,timestamp with time zone)',
     'llm_private.period_start(llm_private.limit_window,timestamp with time zone)', 'llm_private.reserved_in_scope(timestamp with time zone,timestamp with time zone)',
     'llm_private.role_settings_live()',
