@@ -655,10 +655,53 @@ async function runCurrent(databaseUrl: string): Promise<boolean> {
  */
 export async function migrateAll(adminUrl: string, opts: { includeCurrent?: boolean; contextSecret?: string } = {}): Promise<MigrateResult> {
   const database = databaseName(adminUrl);
-  // Before the roles step too: an older release's roles.sql would re-assert its own grants and defaults over a newer one's.
-  await withClient(adminUrl, refuseForeignSchema).catch((e: { code?: string }) => {
-    if (e?.code !== '3D000') throw e; // no database yet: nothing to protect
-  });
+  // One migrate of a database at a time, from the check to the last step: a second one (another release's) waits, then
+  // checks the database as the first left it. Checked before the roles step: an older release's roles.sql would re-assert
+  // its own grants and defaults over a newer one's (review 77: a check passed while a newer release's migrate ran).
+  const guard = await lockForMigrate(adminUrl);
+  try {
+    if (guard) await refuseForeignSchema(guard);
+    return await migrateSteps(adminUrl, database, opts);
+  } finally {
+    await guard?.end().catch(() => undefined); // ending the session gives the key back
+  }
+}
+
+/**
+ * The session that holds this database's migrate key (advisory 7420003, session-level), or null when the database does not
+ * exist yet. Waits as long as the roles step for its key (60 s, or LLM_DDL_LOCK_TIMEOUT_MS), then names the holder.
+ */
+async function lockForMigrate(adminUrl: string): Promise<Client | null> {
+  const c = new Client({ connectionString: adminUrl, options: PINNED_OPTIONS });
+  try {
+    await c.connect();
+  } catch (e) {
+    await c.end().catch(() => undefined);
+    if ((e as { code?: string }).code === '3D000') return null; // no database yet: nothing to protect
+    throw e;
+  }
+  try {
+    await setDdlLockTimeout(c, process.env.LLM_DDL_LOCK_TIMEOUT_MS ? undefined : 60_000);
+    try {
+      await c.query('select pg_advisory_lock(7420003)');
+    } catch (e) {
+      if ((e as { code?: string }).code !== '55P03') throw e;
+      const { rows } = await c.query<{ who: string }>(`select string_agg(format('pid %s (%s)', a.pid, a.usename), ', ') as who
+        from pg_locks l join pg_stat_activity a on a.pid = l.pid
+       where l.locktype = 'advisory' and l.granted and l.objid = 7420003 and l.classid = 0 and l.database = (select oid from pg_database where datname = current_database())`);
+      throw Object.assign(new Error(`migrate: another migrate of this database is running (advisory lock 7420003, held by ` +
+        `${rows[0]?.who ?? 'another session'}); nothing was changed: run again when it ends`), { code: '55P03' });
+    }
+    await c.query('reset lock_timeout');
+    return c;
+  } catch (e) {
+    await c.end().catch(() => undefined);
+    throw e;
+  }
+}
+
+async function migrateSteps(adminUrl: string, database: string, opts: { includeCurrent?: boolean; contextSecret?: string }):
+  Promise<MigrateResult> {
   const manageRoles = process.env.LLM_MANAGE_ROLES !== '0';
   if (manageRoles) await bootstrapRoles(urlForDatabase(adminUrl, 'postgres'));
   else await requireRoles(urlForDatabase(adminUrl, 'postgres'));

@@ -506,3 +506,30 @@ test('sql/api-generation.json is pinned at this code\'s schema version: a change
   expect(Number.isInteger(pinned.generation) && pinned.generation >= 1).toBe(true);
   expect(pinned.api_hash === expectedApiHash() ? 'pinned' : 'sql/api, the migrations, sql/bootstrap or sql/optional changed: run npm run dump-schema').toBe('pinned');
 });
+
+test('two migrates of one database run one after the other: the second checks the database as the first left it', async () => {
+  // (review 77) The check ran once at the start: a newer release's migrate finishing meanwhile left this one's roles step
+  // and migrations to run before the API replay's own check refused. Now a migrate holds the database's migrate key from
+  // its check to its last step. A session holds the key as a migrate would; the newer release's row appears meanwhile.
+  const first = new Client({ connectionString: url });
+  const admin = new Client({ connectionString: url });
+  await first.connect();
+  await admin.connect();
+  try {
+    await first.query('select pg_advisory_lock(7420003)');
+    const second = migrateAll(url).then(() => 'migrated', (e: Error) => e);
+    const waiting = async () => Number((await admin.query(`select count(*) from pg_locks where locktype = 'advisory' and not granted
+      and objid = 7420003 and database = (select oid from pg_database where datname = current_database())`)).rows[0].count);
+    for (let i = 0; i < 50 && (await waiting()) === 0; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(await waiting()).toBe(1); // the second waits for the key before its check, and has changed nothing
+    const ours = (await admin.query(`select hash from graphile_migrate.migrations order by filename desc limit 1`)).rows[0];
+    await admin.query(`insert into graphile_migrate.migrations (filename, hash, previous_hash) values ('999998.sql', 'sha1:meanwhile', $1)`, [ours.hash]);
+    await first.query('select pg_advisory_unlock(7420003)');
+    expect(await second).toMatchObject({ name: 'ForeignSchemaError', message: expect.stringMatching(/999998\.sql/) });
+  } finally {
+    await admin.query(`delete from graphile_migrate.migrations where filename = '999998.sql'`);
+    await first.end();
+    await admin.end();
+  }
+  expect((await migrateAll(url)).apiReplayed).toBe(false); // the key was given back
+});
