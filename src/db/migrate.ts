@@ -196,22 +196,31 @@ const CONNECTION_LIMIT_ENV = [
   ['app', 'LLM_APP_CONNECTION_LIMIT'],
 ] as const;
 
+/**
+ * Takes a session-level advisory key that may be held long (another migrate) or by anyone (every role may take advisory
+ * keys: an SQL injection in the application can): the wait is bounded (60 s, or LLM_DDL_LOCK_TIMEOUT_MS) and, past it,
+ * 55P03 names who holds the key in this database.
+ */
+async function takeMigrateKey(c: Client, key: number, waiting: string): Promise<void> {
+  await setDdlLockTimeout(c, process.env.LLM_DDL_LOCK_TIMEOUT_MS ? undefined : 60_000);
+  try {
+    await c.query('select pg_advisory_lock($1)', [key]);
+  } catch (e) {
+    if ((e as { code?: string }).code !== '55P03') throw e;
+    const { rows } = await c.query<{ who: string }>(`select string_agg(format('pid %s (%s)', a.pid, a.usename), ', ') as who
+      from pg_locks l join pg_stat_activity a on a.pid = l.pid
+     where l.locktype = 'advisory' and l.granted and l.objid = $1 and l.classid = 0
+       and l.database = (select oid from pg_database where datname = current_database())`, [key]);
+    throw Object.assign(new Error(`migrate: ${waiting} waits for advisory lock ${key}, held by ${rows[0]?.who ?? 'another session'}; ` +
+      'nothing was changed: let it end (or end that session: pg_terminate_backend) and run again'), { code: '55P03' });
+  }
+}
+
 export async function bootstrapRoles(adminUrl: string): Promise<void> {
   const sql = readFileSync(join(SQL_DIR, 'bootstrap', 'roles.sql'), 'utf8');
   await withClient(adminUrl, async (c) => {
-    // Roles are cluster-wide and parallel test runs share them: serialise this step cluster-wide. Any role may take the
-    // same advisory key (an SQL injection in the application can), so the wait is bounded and names who holds it.
-    await setDdlLockTimeout(c, process.env.LLM_DDL_LOCK_TIMEOUT_MS ? undefined : 60_000);
-    try {
-      await c.query('select pg_advisory_lock(7420001)');
-    } catch (e) {
-      if ((e as { code?: string }).code !== '55P03') throw e;
-      const { rows } = await c.query<{ who: string }>(`select string_agg(format('pid %s (%s)', a.pid, a.usename), ', ') as who
-        from pg_locks l join pg_stat_activity a on a.pid = l.pid
-       where l.locktype = 'advisory' and l.granted and l.objid = 7420001 and l.classid = 0`);
-      throw Object.assign(new Error(`migrate: the roles step waits for advisory lock 7420001, held by ${rows[0]?.who ?? 'another session'}; ` +
-        'nothing was changed: end that session (pg_terminate_backend) and run again'), { code: '55P03' });
-    }
+    // Roles are cluster-wide and parallel test runs share them: serialise this step cluster-wide.
+    await takeMigrateKey(c, 7420001, 'the roles step');
     try {
       for (const [key, env] of CONNECTION_LIMIT_ENV) {
         const v = process.env[env];
@@ -681,18 +690,7 @@ async function lockForMigrate(adminUrl: string): Promise<Client | null> {
     throw e;
   }
   try {
-    await setDdlLockTimeout(c, process.env.LLM_DDL_LOCK_TIMEOUT_MS ? undefined : 60_000);
-    try {
-      await c.query('select pg_advisory_lock(7420003)');
-    } catch (e) {
-      if ((e as { code?: string }).code !== '55P03') throw e;
-      const { rows } = await c.query<{ who: string }>(`select string_agg(format('pid %s (%s)', a.pid, a.usename), ', ') as who
-        from pg_locks l join pg_stat_activity a on a.pid = l.pid
-       where l.locktype = 'advisory' and l.granted and l.objid = 7420003 and l.classid = 0 and l.database = (select oid from pg_database where datname = current_database())`);
-      throw Object.assign(new Error(`migrate: another migrate of this database is running (advisory lock 7420003, held by ` +
-        `${rows[0]?.who ?? 'another session'}); nothing was changed: run again when it ends`), { code: '55P03' });
-    }
-    await c.query('reset lock_timeout');
+    await takeMigrateKey(c, 7420003, 'another migrate of this database');
     return c;
   } catch (e) {
     await c.end().catch(() => undefined);
