@@ -690,7 +690,7 @@ async function lockForMigrate(adminUrl: string): Promise<Client | null> {
     throw e;
   }
   try {
-    await takeMigrateKey(c, 7420003, 'another migrate of this database');
+    await takeMigrateKey(c, 7420003, 'this migrate (another of this database runs)');
     return c;
   } catch (e) {
     await c.end().catch(() => undefined);
