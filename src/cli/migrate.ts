@@ -1,16 +1,31 @@
-/** `npm run migrate`: brings DATABASE_URL (an administrator connection) to the current schema. */
+/**
+ * `npm run migrate`: brings DATABASE_URL (an administrator connection) to the current schema.
+ * `npm run migrate -- --roles-only`: only the cluster's roles (sql/bootstrap/roles.sql), nothing of any database: the first
+ * step of a restore onto a new cluster, before pg_restore (README "Backups and restore").
+ */
 import { diagnoseLogin, isLoginError } from '../db/login-errors';
-import { migrateAll } from '../db/migrate';
+import { bootstrapRoles, migrateAll } from '../db/migrate';
 import { semanticPathLine } from '../db/pgvector';
-import { redactUrl } from '../db/urls';
+import { redactUrl, urlForDatabase } from '../db/urls';
 
-async function main(): Promise<number> {
+async function main(args: string[]): Promise<number> {
   const url = process.env.DATABASE_URL;
   if (!url) {
     console.error('migrate: DATABASE_URL is not set (an administrator connection to the target database; `npm run db` prints the embedded one)');
     return 1;
   }
+  const unknown = args.filter((a) => a !== '--roles-only');
+  if (unknown.length) {
+    console.error(`migrate: unknown argument ${unknown[0]} (usage: npm run migrate [-- --roles-only])`);
+    return 1;
+  }
   try {
+    if (args.includes('--roles-only')) {
+      // The maintenance database: the target may not exist yet (a restore creates it after the roles).
+      await bootstrapRoles(urlForDatabase(url, 'postgres'));
+      console.log('migrate: --roles-only: the roles of sql/bootstrap/roles.sql are created or re-asserted; no database was touched');
+      return 0;
+    }
     const r = await migrateAll(url);
     for (const n of r.pgvector.notices) console.log(`migrate: notice: ${n}`);
     console.log(`migrate: ${semanticPathLine(r.pgvector)}`);
@@ -28,4 +43,4 @@ async function main(): Promise<number> {
   }
 }
 
-void main().then((code) => process.exit(code));
+void main(process.argv.slice(2)).then((code) => process.exit(code));

@@ -68,18 +68,28 @@ test('migrating again changes nothing: same migrations, same objects, API not re
 });
 
 /** `npm run migrate` (src/cli/migrate.ts) on this database: exit code and stdout lines. */
-function migrateCli(env: Record<string, string> = {}): Promise<{ code: number; lines: string[] }> {
+function migrateCli(env: Record<string, string> = {}, args: string[] = []): Promise<{ code: number; lines: string[]; stderr: string }> {
   const cli = join(__dirname, '..', '..', 'src', 'cli', 'migrate.ts');
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', cli], { env: { ...process.env, ...env, DATABASE_URL: url }, timeout: 60_000 },
-      (err, stdout) => resolve({ code: err ? Number(err.code ?? 1) : 0, lines: stdout.trim().split('\n') }));
+    execFile(process.execPath, ['--import', 'tsx', cli, ...args], { env: { ...process.env, ...env, DATABASE_URL: url }, timeout: 60_000 },
+      (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, lines: stdout.trim().split('\n'), stderr: stderr.trim() }));
   });
 }
+
+// That it creates the roles on a cluster without them: test/ts/backup-restore.test.ts (pg_restore fails before, passes after).
+test('npm run migrate -- --roles-only touches no database; an unknown argument changes nothing', async () => {
+  const before = await catalogFingerprint();
+  expect(await migrateCli({}, ['--roles-only'])).toMatchObject({ code: 0,
+    lines: ['migrate: --roles-only: the roles of sql/bootstrap/roles.sql are created or re-asserted; no database was touched'] });
+  expect(await migrateCli({}, ['--role-only'])).toMatchObject({ code: 1, lines: [''],
+    stderr: 'migrate: unknown argument --role-only (usage: npm run migrate [-- --roles-only])' });
+  expect(await catalogFingerprint()).toEqual(before);
+});
 
 test('npm run migrate prints the pgvector step\'s notices and which semantic cache path is active, and why', async () => {
   // PostgreSQL 15 here has no pgvector package (test/ts/semantic-pgvector.test.ts runs that path in PGlite).
   const r = await migrateCli();
-  expect(r).toEqual({ code: 0, lines: [
+  expect(r).toMatchObject({ code: 0, lines: [
     'migrate: notice: pgvector: not available on this server; the semantic cache uses the portable path',
     'migrate: semantic cache: portable path (pgvector: not available on this server)',
     `migrate: ${name} is at head (nothing to do)`,

@@ -10,23 +10,12 @@
  * deferred settle, so that its commit record stays in shared memory; then every process of the
  * cluster is killed (SIGKILL) and the cluster restarted, which replays only the WAL on disk.
  */
-import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { migrateAll } from '../../src/db/migrate';
 import { TEST_CONTEXT_SECRET } from '../support/admin';
-import { freeServerPort } from '../support/ports';
-
-const BIN = process.env.PG_BINDIR || '/usr/lib/postgresql/15/bin';
-const asRoot = process.getuid?.() === 0;
-
-/** Runs a server binary, as the postgres OS user when we are root (PostgreSQL refuses to run as root). */
-function pg(cmd: string, args: string[]): string {
-  const [file, argv] = asRoot ? ['runuser', ['-u', 'postgres', '--', join(BIN, cmd), ...args]] : [join(BIN, cmd), args];
-  return execFileSync(file, argv, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-}
+import { createPrivateCluster, type PrivateCluster } from '../support/private-cluster';
 
 function alive(pid: number): boolean {
   try {
@@ -47,19 +36,13 @@ const CALL_SQL = `select state, held_micros::text, charged_micros::text, overrun
 jest.setTimeout(180_000);
 
 test('a deferred settle lost in a crash leaves its hold, charged in full by the expiry; an overrun and a durable settle survive', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'llmgov-crash-'));
-  chmodSync(dir, 0o755);
-  if (asRoot) execFileSync('chown', ['postgres:postgres', dir]);
-  const data = join(dir, 'data');
-  const port = await freeServerPort();
-  const opts = [`-p ${port}`, '-c listen_addresses=127.0.0.1', `-c unix_socket_directories=${dir}`, '-c wal_writer_delay=10000',
-    '-c bgwriter_lru_maxpages=0', '-c autovacuum=off', '-c checkpoint_timeout=86400', '-c max_wal_size=4GB'].join(' ');
-  const start = () => pg('pg_ctl', ['-D', data, '-l', join(dir, 'log'), '-w', '-t', '60', '-o', opts, 'start']);
-  const url = `postgres://postgres@127.0.0.1:${port}/llmgov_crash`;
+  let cluster: PrivateCluster | null = null;
   let c: Client | null = null;
   try {
-    pg('initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--no-sync']);
-    start();
+    cluster = await createPrivateCluster('crash', ['wal_writer_delay=10000', 'bgwriter_lru_maxpages=0', 'autovacuum=off',
+      'checkpoint_timeout=86400', 'max_wal_size=4GB']);
+    const { data, dir } = cluster;
+    const url = cluster.url('llmgov_crash');
     await migrateAll(url, { includeCurrent: true, contextSecret: TEST_CONTEXT_SECRET });
     c = new Client({ connectionString: url });
     c.on('error', () => {}); // the crash below ends this connection
@@ -93,7 +76,7 @@ test('a deferred settle lost in a crash leaves its hold, charged in full by the 
     await c.end().catch(() => {});
     c = null;
 
-    start(); // crash recovery replays the WAL on disk
+    cluster.start(); // crash recovery replays the WAL on disk
     expect(readFileSync(join(dir, 'log'), 'utf8')).toMatch(/database system was not properly shut down; automatic recovery in progress/);
     c = new Client({ connectionString: url });
     await c.connect();
@@ -109,11 +92,6 @@ test('a deferred settle lost in a crash leaves its hold, charged in full by the 
     expect((await rows<{ n: string }>(c, 'select tests.drift_rows()::text as n'))[0]!.n).toBe('0');
   } finally {
     await c?.end().catch(() => {});
-    if (existsSync(join(data, 'postmaster.pid'))) {
-      try {
-        pg('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
-      } catch { /* already gone */ }
-    }
-    rmSync(dir, { recursive: true, force: true });
+    cluster?.destroy();
   }
 });
