@@ -82,12 +82,20 @@ async function onClient<T>(pool: Pool, fn: (c: PoolClient) => Promise<T>): Promi
   }
 }
 
+/**
+ * Every transaction names its isolation level: READ COMMITTED unless a caller asks for a REPEATABLE READ snapshot (the
+ * audits). The SQL API is written for READ COMMITTED (a claim refuses anything else, 0A000), and a database or role default
+ * of another level (`ALTER DATABASE ... SET default_transaction_isolation = 'serializable'`, a DBA's routine setting) had
+ * made every enqueue fail (review 79).
+ */
+function beginSql(isolation: TxLimits['isolation']): string {
+  return isolation === 'repeatable read' ? 'begin isolation level repeatable read' : 'begin isolation level read committed';
+}
+
 function inTransaction<T>(pool: Pool, prelude: (c: PoolClient) => string, fn: (c: PoolClient) => Promise<T>,
   isolation?: TxLimits['isolation']): Promise<T> {
   return onClient(pool, async (client) => {
-    const begin = isolation === 'read committed' ? 'begin isolation level read committed'
-      : isolation === 'repeatable read' ? 'begin isolation level repeatable read' : 'begin';
-    await client.query(`${begin}; ${prelude(client)}`);
+    await client.query(`${beginSql(isolation)}; ${prelude(client)}`);
     const result = await fn(client);
     await client.query('commit');
     return result;
@@ -110,7 +118,7 @@ function moneyPrelude(c: PoolClient, ctx: RequestContext, limits: TxLimits): str
  */
 function inOneTrip(pool: Pool, prelude: (c: PoolClient) => string, text: string, params: readonly LiteralValue[]): Promise<QueryResult> {
   return onClient(pool, async (client) => {
-    const sql = `begin; ${prelude(client)}; ${inlineParams(text, params, (s) => client.escapeLiteral(s))}; commit`;
+    const sql = `${beginSql(undefined)}; ${prelude(client)}; ${inlineParams(text, params, (s) => client.escapeLiteral(s))}; commit`;
     const results = (await client.query(sql)) as unknown as QueryResult[];
     return results[results.length - 2]!;
   });

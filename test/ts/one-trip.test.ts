@@ -69,7 +69,7 @@ describe('one round trip per money transaction', () => {
     const d = await ledger.reserve(ctx, { requestPk: pk, jobAttempt: 1, inputTokens: 100, callTimeoutMs: 30_000, traceId: null });
     expect(d.decision).toBe('allow');
     expect(sent).toHaveLength(1);
-    expect(sent[0]).toMatch(/^begin; .*llm\.reserve_call.*; commit$/s);
+    expect(sent[0]).toMatch(/^begin isolation level read committed; .*llm\.reserve_call.*; commit$/s);
     const output = "it's \\ a back$1slash, 'quoted', $$dollar$$ and ünïcode";
     sent.length = 0;
     const s = await ledger.settle(ctx, { requestPk: pk, attemptNo: d.attempt_no!, status: 'ok',
