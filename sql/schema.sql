@@ -3419,6 +3419,7 @@ begin
   execute format('create table llm_private.%I partition of llm_private.%I for values %s', part, p_table, bounds);
   execute format('alter table llm_private.%I enable row level security', part);
   execute format('alter table llm_private.%I force row level security', part);
+  perform llm_private.guard_partition_truncate(format('llm_private.%I', part)::regclass);
   execute format('comment on table llm_private.%I is %L', part, format('Partition of llm_private.%s for %s (UTC).', p_table,
     to_char(llm_private.month_start(p_month) at time zone 'UTC', 'YYYY-MM')));
   return true;
@@ -3431,7 +3432,7 @@ ALTER FUNCTION llm_private.create_month_partition(p_table text, p_month integer)
 -- Name: FUNCTION create_month_partition(p_table text, p_month integer); Type: COMMENT; Schema: llm_private; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm_private.create_month_partition(p_table text, p_month integer) IS 'Creates one month''s partition of a ledger table (FORCE RLS, no grants: access goes through the parent''s policies). Owner only; called by migrations and llm_maint.ensure_partitions().';
+COMMENT ON FUNCTION llm_private.create_month_partition(p_table text, p_month integer) IS 'Creates one month''s partition of a ledger table (FORCE RLS, no grants: access goes through the parent''s policies; its parent''s TRUNCATE triggers, llm_private.guard_partition_truncate). Owner only; called by migrations and llm_maint.ensure_partitions().';
 
 --
 -- Name: current_tenant_id(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
@@ -3691,6 +3692,39 @@ ALTER FUNCTION llm_private.from_worker_login_as_operator() OWNER TO llm_owner;
 --
 
 COMMENT ON FUNCTION llm_private.from_worker_login_as_operator() IS 'True when the worker''s login acts as llm_operator (its sweeps): the operator''s other changes refuse it.';
+
+--
+-- Name: guard_partition_truncate(regclass); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.guard_partition_truncate(p_partition regclass) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog'
+    AS $$
+declare
+  t record;
+  n integer := 0;
+begin
+  -- Each non-internal TRUNCATE trigger of the partition's parent, by the same name and function. CREATE OR REPLACE: the
+  -- API replay (sql/api/100-requests.sql calls this for every partition) drops a trigger running a function of sql/api
+  -- that it did not write again as stale (src/db/migrate.ts dropStaleTriggers).
+  for t in select pt.tgname, pt.tgfoid::regproc as fn
+             from pg_inherits i join pg_trigger pt on pt.tgrelid = i.inhparent
+            where i.inhrelid = p_partition and not pt.tgisinternal and (pt.tgtype::int & 32) <> 0 loop
+    execute format('create or replace trigger %I before truncate on %s for each statement execute function %s()', t.tgname, p_partition, t.fn);
+    n := n + 1;
+  end loop;
+  return n;
+end
+$$;
+
+ALTER FUNCTION llm_private.guard_partition_truncate(p_partition regclass) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION guard_partition_truncate(p_partition regclass); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.guard_partition_truncate(p_partition regclass) IS 'Gives a ledger partition the BEFORE TRUNCATE triggers of its parent, created or replaced (statement triggers are neither cloned to partitions nor fired for a partition truncated by name). Returns how many. Owner only; called by llm_private.create_month_partition and by the API replay for every partition (sql/api/100-requests.sql).';
 
 --
 -- Name: held_amount(llm_private.limit_unit, llm_private.attempts); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
@@ -10424,6 +10458,12 @@ CREATE TRIGGER _100_no_delete BEFORE DELETE ON llm_private.usage FOR EACH ROW EX
 CREATE TRIGGER _100_no_truncate BEFORE TRUNCATE ON llm_private.attempts FOR EACH STATEMENT EXECUTE FUNCTION llm_private.tg_ledger__no_delete();
 
 --
+-- Name: attempts_default _100_no_truncate; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TRIGGER _100_no_truncate BEFORE TRUNCATE ON llm_private.attempts_default FOR EACH STATEMENT EXECUTE FUNCTION llm_private.tg_ledger__no_delete();
+
+--
 -- Name: breaker_transitions _100_no_truncate; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
 --
 
@@ -10436,10 +10476,22 @@ CREATE TRIGGER _100_no_truncate BEFORE TRUNCATE ON llm_private.breaker_transitio
 CREATE TRIGGER _100_no_truncate BEFORE TRUNCATE ON llm_private.requests FOR EACH STATEMENT EXECUTE FUNCTION llm_private.tg_ledger__no_delete();
 
 --
+-- Name: requests_default _100_no_truncate; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TRIGGER _100_no_truncate BEFORE TRUNCATE ON llm_private.requests_default FOR EACH STATEMENT EXECUTE FUNCTION llm_private.tg_ledger__no_delete();
+
+--
 -- Name: usage _100_no_truncate; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
 --
 
 CREATE TRIGGER _100_no_truncate BEFORE TRUNCATE ON llm_private.usage FOR EACH STATEMENT EXECUTE FUNCTION llm_private.tg_ledger__no_delete();
+
+--
+-- Name: usage_default _100_no_truncate; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TRIGGER _100_no_truncate BEFORE TRUNCATE ON llm_private.usage_default FOR EACH STATEMENT EXECUTE FUNCTION llm_private.tg_ledger__no_delete();
 
 --
 -- Name: adjustments _100_no_update; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
@@ -12821,6 +12873,12 @@ GRANT ALL ON FUNCTION llm_private.from_worker_login_as_operator() TO llm_operato
 GRANT ALL ON FUNCTION llm_private.from_worker_login_as_operator() TO llm_money;
 GRANT ALL ON FUNCTION llm_private.from_worker_login_as_operator() TO llm_app;
 GRANT ALL ON FUNCTION llm_private.from_worker_login_as_operator() TO llm_worker;
+
+--
+-- Name: FUNCTION guard_partition_truncate(p_partition regclass); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.guard_partition_truncate(p_partition regclass) FROM PUBLIC;
 
 --
 -- Name: FUNCTION held_amount(p_unit llm_private.limit_unit, a llm_private.attempts); Type: ACL; Schema: llm_private; Owner: llm_owner

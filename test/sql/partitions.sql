@@ -1,7 +1,7 @@
 -- The ledger is partitioned by month: ids carry their UTC month, rows route to their month's partition, maintenance creates
 -- months ahead and drops whole months past retention; rows are never deleted one by one.
 begin;
-select plan(24);
+select plan(27);
 select tests.seed();
 select tests.freeze_clock('2027-05-10 12:00:00+00');
 
@@ -31,6 +31,11 @@ select is((select u.tableoid::regclass::text from llm_private.usage u join llm_p
 select tests.settle(tests.request_pk('p-1'), 1);
 select throws_ok($$delete from llm_private.attempts$$, 'LG006', null, 'no row of the ledger is deleted, not even by a superuser');
 select throws_ok($$delete from llm_private.requests$$, 'LG006', null, 'requests neither');
+select throws_ok($$truncate llm_private.usage_m202705$$, 'LG006', null,
+  'nor is a month truncated by its partition''s name, by a superuser: the month''s counters stay (a partition made by ensure_partitions)');
+select throws_ok($$truncate llm_private.attempts_m202705, llm_private.requests_m202705, llm_private.request_inputs_m202705 cascade$$, 'LG006', null,
+  'the month''s calls and requests neither');
+select throws_ok($$truncate llm_private.attempts_default$$, 'LG006', null, 'nor a DEFAULT partition, made before migration 000049');
 
 -- Retention: 13 months; in July 2028 everything before July 2027 goes, by whole partitions.
 select tests.freeze_clock('2028-07-02 00:00:00+00');

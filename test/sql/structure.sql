@@ -376,6 +376,7 @@ $$values
   ('function llm_private.fingerprint(uuid,jsonb) | llm_app=EXECUTE'),
   ('function llm_private.finish_failed(uuid,bigint,llm_private.reason) | llm_money=EXECUTE llm_operator=EXECUTE'),
   ('function llm_private.from_worker_login_as_operator() | llm_app=EXECUTE llm_money=EXECUTE llm_operator=EXECUTE'),
+  ('function llm_private.guard_partition_truncate(regclass)'),
   ('function llm_private.held_amount(llm_private.limit_unit,bigint,integer,integer,llm_private.purpose) | llm_app=EXECUTE llm_auditor=EXECUTE llm_money=EXECUTE llm_operator=EXECUTE llm_viewer=EXECUTE'),
   ('function llm_private.held_amount(llm_private.limit_unit,llm_private.attempts) | llm_app=EXECUTE llm_auditor=EXECUTE llm_money=EXECUTE llm_operator=EXECUTE'),
   ('function llm_private.hmac_pads(bytea) | llm_app=EXECUTE llm_operator=EXECUTE'),
