@@ -8124,6 +8124,8 @@ CREATE TABLE llm_private.endpoint_settings (
     CONSTRAINT endpoint_settings_semantic_threshold_check CHECK (((semantic_threshold > (0)::double precision) AND (semantic_threshold <= (1)::double precision)))
 );
 
+ALTER TABLE ONLY llm_private.endpoint_settings REPLICA IDENTITY FULL;
+
 ALTER TABLE ONLY llm_private.endpoint_settings FORCE ROW LEVEL SECURITY;
 
 ALTER TABLE llm_private.endpoint_settings OWNER TO llm_owner;
@@ -9625,6 +9627,7 @@ CREATE TABLE llm_private.schema_state (
     api_hash text NOT NULL,
     applied_at timestamp with time zone DEFAULT now() NOT NULL,
     api_generation integer,
+    catalog text[],
     CONSTRAINT schema_state_id_check CHECK (id)
 );
 
@@ -9643,6 +9646,12 @@ COMMENT ON TABLE llm_private.schema_state IS 'One row: the hash of the sql/api f
 --
 
 COMMENT ON COLUMN llm_private.schema_state.api_generation IS 'The generation of the sql/api last applied (sql/api-generation.json of the release that applied it); NULL: applied by a release from before migration 000048.';
+
+--
+-- Name: COLUMN schema_state.catalog; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.schema_state.catalog IS 'The guarded catalog facts as the last migrate left them (src/db/catalog-guard.ts CATALOG_SQL): migrate and the worker refuse a database where one of them is no longer true. NULL: last migrated before migration 000050.';
 
 --
 -- Name: shutoff_windows_id_seq; Type: SEQUENCE; Schema: llm_private; Owner: llm_owner

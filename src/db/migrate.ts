@@ -6,7 +6,8 @@
  *   4. committed migrations (graphile-migrate, as llm_owner), the optional pgvector step
  *      (sql/optional/pgvector.sql, administrator), then the replayable API in sql/api/*.sql
  *      (as llm_owner), skipped when its hash is unchanged, then the grants that depend on it
- *      (sql/bootstrap/after-api.sql, administrator).
+ *      (sql/bootstrap/after-api.sql, administrator); last, the guarded catalog facts are recorded
+ *      (src/db/catalog-guard.ts), which the next migrate and every worker check first.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
@@ -14,6 +15,7 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { Logger, migrate as gmMigrate } from 'graphile-migrate';
 import { runMigrations } from 'graphile-worker';
+import { lostCatalogFacts, lostCatalogMessage, readCatalog } from './catalog-guard';
 import { enablePgvector, type PgvectorResult } from './pgvector';
 import { databaseName, urlForDatabase, urlForRole } from './urls';
 
@@ -373,6 +375,13 @@ export function apiGeneration(): { generation: number; api_hash: string } {
 }
 
 /** A database migrated by another release (a newer one, or a diverged branch): this code must not touch it. */
+/** The database lost a policy, trigger, forced row security or owner its last migrate recorded (src/db/catalog-guard.ts). */
+export class DamagedCatalogError extends Error {
+  static {
+    this.prototype.name = 'DamagedCatalogError';
+  }
+}
+
 export class ForeignSchemaError extends Error {
   static {
     this.prototype.name = 'ForeignSchemaError';
@@ -669,7 +678,11 @@ export async function migrateAll(adminUrl: string, opts: { includeCurrent?: bool
   // its own grants and defaults over a newer one's (review 77: a check passed while a newer release's migrate ran).
   const guard = await lockForMigrate(adminUrl);
   try {
-    if (guard) await refuseForeignSchema(guard);
+    if (guard) {
+      await refuseForeignSchema(guard);
+      const lost = await lostCatalogFacts(guard);
+      if (lost.length > 0) throw new DamagedCatalogError(lostCatalogMessage(lost));
+    }
     return await migrateSteps(adminUrl, database, opts);
   } finally {
     await guard?.end().catch(() => undefined); // ending the session gives the key back
@@ -714,6 +727,9 @@ async function migrateSteps(adminUrl: string, database: string, opts: { includeC
   const secret = opts.contextSecret ?? process.env.LLM_CONTEXT_SECRET;
   if (secret) await installContextSecret(adminUrl, secret);
   const { created: partitionsCreated } = await maintainPartitions(adminUrl);
+  // Last: what the next migrate and every worker check the database against (src/db/catalog-guard.ts).
+  await withClient(urlForRole(adminUrl, 'llm_owner'), async (c) =>
+    c.query('update llm_private.schema_state set catalog = $1', [await readCatalog(c)]));
   const roleSettingsDrift = manageRoles ? [] : await withClient(adminUrl, async (c) => (await c.query<{ line: string }>(
     `select format('%s %s %s: %s -> %s', role_name, scope, parameter, coalesce(declared, '(none)'), coalesce(now, '(none)')) as line
        from llm.role_settings_drift order by 1`)).rows.map((r) => r.line));

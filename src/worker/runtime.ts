@@ -12,6 +12,7 @@ import { Logger as GwLogger, type WorkerEvents } from 'graphile-worker';
 import { Pool } from 'pg';
 import type { Config } from '../config';
 import { dashboardSettings, startDashboard } from '../dashboard';
+import { lostCatalogFacts, lostCatalogMessage } from '../db/catalog-guard';
 import { sqlLedger } from '../db/ledger';
 import { closeWhenEnded } from '../db/pool-end';
 import { apiGeneration, compareApi } from '../db/migrate';
@@ -38,7 +39,13 @@ export class SchemaVersionError extends Error {
 export async function checkSchemaVersion(pool: Pool): Promise<void> {
   const { rows } = await pool.query('select * from llm_private.schema_state').catch(() => ({ rows: [] as Record<string, unknown>[] }));
   const how = compareApi(rows[0]);
-  if (how === 'same') return;
+  if (how === 'same') {
+    // The schema is this release's; it must still have what its last migrate recorded (a worker on a database that lost its
+    // triggers would write money no rule checks).
+    const lost = await lostCatalogFacts(pool);
+    if (lost.length > 0) throw new SchemaVersionError(lostCatalogMessage(lost));
+    return;
+  }
   const theirs = rows[0]?.api_generation;
   const ours = apiGeneration().generation;
   if (how === 'later') {

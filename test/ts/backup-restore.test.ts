@@ -17,7 +17,7 @@ import { enqueueCall } from '../../src/db/enqueue';
 import { urlForRole } from '../../src/db/urls';
 import { createLogger } from '../../src/logger';
 import { localProviderConfig } from '../../src/provider/local-config';
-import { startWorker, type StartedWorker } from '../../src/worker/run';
+import { checkSchemaVersion, startWorker, type StartedWorker } from '../../src/worker/run';
 import { createPrivateCluster, PG_BINDIR, type PrivateCluster } from '../support/private-cluster';
 import { CONTEXT_SECRET, createHarness, type Harness, payload, TENANT_A, USER_A1 } from '../support/worker-harness';
 
@@ -26,6 +26,8 @@ jest.setTimeout(180_000);
 let h: Harness;
 let cluster: PrivateCluster | null = null;
 let dumpDir: string;
+/** The dump the first test takes, which the second restores again. */
+let dumpFile = '';
 const pools: Pool[] = [];
 const workers: StartedWorker[] = [];
 
@@ -46,11 +48,25 @@ const LEDGER_SQL = `select request_id, attempt_no, state, decision, held_micros:
                       from llm.calls order by request_id, attempt_no`;
 const REQUESTS_SQL = `select request_id, state from llm_private.requests order by request_id`;
 
+const restore = (db: string, ...opts: string[]) => execFileSync(join(PG_BINDIR, 'pg_restore'),
+  ['--exit-on-error', ...opts, '-d', cluster!.url(db), dumpFile], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+
+async function createDb(db: string): Promise<void> {
+  const k = new Client({ connectionString: cluster!.url('postgres') });
+  await k.connect();
+  try {
+    await k.query(`create database ${db}`);
+  } finally {
+    await k.end();
+  }
+}
+
 /** `npm run migrate [args]` on a database: its stdout lines (it throws on a non-zero exit). */
 function migrateCli(databaseUrl: string, args: string[] = []): string[] {
   const cli = join(__dirname, '..', '..', 'src', 'cli', 'migrate.ts');
   return execFileSync(process.execPath, ['--import', 'tsx', cli, ...args], {
     env: { ...process.env, DATABASE_URL: databaseUrl, LLM_CONTEXT_SECRET: CONTEXT_SECRET }, encoding: 'utf8', timeout: 60_000,
+    stdio: ['ignore', 'pipe', 'pipe'],
   }).trim().split('\n');
 }
 
@@ -75,7 +91,7 @@ test('a dump taken while a call is in flight restores on a new cluster: same led
   await h.enqueue(payload('dr-queued'));
 
   const ledgerBefore = (await h.admin.query(LEDGER_SQL)).rows;
-  const dumpFile = join(dumpDir, 'llm.dump');
+  dumpFile = join(dumpDir, 'llm.dump');
   // As the administrator (graphile-worker's schema is llm_worker's, the ledger llm_owner's: only a superuser reads both).
   execFileSync(join(PG_BINDIR, 'pg_dump'), ['-Fc', '-f', dumpFile, '-d', h.db.adminUrl], { stdio: ['ignore', 'pipe', 'pipe'] });
   expect((await h.admin.query(LEDGER_SQL)).rows).toEqual(ledgerBefore); // nothing moved while it ran: the dump holds this ledger
@@ -85,17 +101,6 @@ test('a dump taken while a call is in flight restores on a new cluster: same led
 
   cluster = await createPrivateCluster('restore');
   const c = cluster;
-  const restore = (db: string) => execFileSync(join(PG_BINDIR, 'pg_restore'), ['--exit-on-error', '-d', c.url(db), dumpFile],
-    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  const createDb = async (db: string) => {
-    const k = new Client({ connectionString: c.url('postgres') });
-    await k.connect();
-    try {
-      await k.query(`create database ${db}`);
-    } finally {
-      await k.end();
-    }
-  };
   // Without our roles the restore stops at the first object owned by one of them: the runbook creates them first.
   await createDb('llm_noroles');
   expect(() => restore('llm_noroles')).toThrow(/role "llm_\w+" does not exist/);
@@ -173,4 +178,31 @@ test('a dump taken while a call is in flight restores on a new cluster: same led
   expect((await admin.query(REQUESTS_SQL)).rows.every((r) => r.state === 'done')).toBe(true);
   expect(h.mock.count((r) => JSON.stringify(r.body).includes('dr-done-1'))).toBe(1); // its claim was answered, not sent again
   expect(await check()).toBe(0);
+});
+
+test('a staging copy refreshed with pg_restore --clean is left without its triggers and policies: migrate and the worker refuse it', async () => {
+  expect(dumpFile).not.toBe(''); // the first test's dump, on its cluster
+  await createDb('llm_staging');
+  restore('llm_staging');
+  const stagingUrl = cluster!.url('llm_staging');
+  expect(migrateCli(stagingUrl).at(-1)).toBe('migrate: llm_staging is at head (nothing to do)');
+  // PostgreSQL cannot drop a partition's inherited primary key: the clean stops there, after the triggers and policies went.
+  expect(() => restore('llm_staging', '--clean', '--if-exists')).toThrow(/cannot drop inherited constraint/);
+  const admin = new Pool({ connectionString: stagingUrl, max: 1 });
+  pools.push(admin);
+  expect((await admin.query(`select count(*)::int as n from pg_policy p join pg_class c on c.oid = p.polrelid
+                               where c.relnamespace = 'llm_private'::regnamespace`)).rows[0].n).toBe(0);
+  let stderr = '';
+  try {
+    migrateCli(stagingUrl);
+  } catch (e) {
+    stderr = String((e as { stderr?: string }).stderr);
+  }
+  expect(stderr).toMatch(/the database lost \d+ object\(s\) or setting\(s\) the money and access rules stand on/);
+  expect(stderr).toContain('policy llm_private.');
+  const worker = new Pool({ connectionString: urlForRole(stagingUrl, 'llm_worker'), max: 1 });
+  pools.push(worker);
+  // The worker cannot even read the schema's version (no policy lets it): it refuses to start, and sends the operator to
+  // migrate, which says what was lost (above).
+  await expect(checkSchemaVersion(worker)).rejects.toThrow(/run `npm run migrate` first/);
 });

@@ -1,0 +1,83 @@
+/**
+ * The catalog objects the money and access rules stand on: row-level security policies, triggers (on every partition
+ * too), event triggers, forced row security and owners. Every migrate records them (llm_private.schema_state.catalog,
+ * migration 000050); migrate and the worker then refuse a database that has lost one since: a `pg_restore --clean` that
+ * stopped halfway had dropped every trigger and policy of a database whose tables and schema version stayed, and
+ * `npm run migrate` found it "at head" (review 79). Read from the catalogs alone, not through our functions, which such
+ * a database may have lost too. Objects a DBA added are not ours to judge and are not reported.
+ */
+import type { ClientBase, Pool } from 'pg';
+
+const SCHEMAS = `array['llm', 'llm_private', 'llm_queue', 'llm_maint']`;
+
+/** One line per guarded fact, sorted; partitions are counted per parent, so that new and dropped months change nothing. */
+export const CATALOG_SQL = `
+with ours as (
+  select c.oid, n.nspname || '.' || c.relname as name, c.relkind, c.relispartition, c.relrowsecurity, c.relforcerowsecurity, c.relowner
+    from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+   where n.nspname = any (${SCHEMAS}) and c.relkind in ('r', 'p', 'v')
+), parts as (
+  select i.inhparent as parent, p.* from pg_catalog.pg_inherits i join ours p on p.oid = i.inhrelid
+), facts as (
+  select format('policy %s %s', o.name, p.polname) as fact
+    from pg_catalog.pg_policy p join ours o on o.oid = p.polrelid
+  union all
+  select format('trigger %s %s enabled=%s', o.name, t.tgname, t.tgenabled)
+    from pg_catalog.pg_trigger t join ours o on o.oid = t.tgrelid
+   where not t.tgisinternal and not o.relispartition
+  union all
+  -- A parent's trigger on its partitions: a row trigger's clones, a statement trigger's copies (same name).
+  select format('trigger %s %s on its partitions: %s', o.name, t.tgname,
+                coalesce(nullif((select count(*) from parts q
+                                  where q.parent = o.oid
+                                    and not exists (select 1 from pg_catalog.pg_trigger x
+                                                     where x.tgrelid = q.oid and x.tgname = t.tgname and x.tgenabled <> 'D')), 0)::text
+                         || ' lack it or have it disabled', 'all'))
+    from pg_catalog.pg_trigger t join ours o on o.oid = t.tgrelid
+   where not t.tgisinternal and o.relkind = 'p'
+  union all
+  select format('row security %s %s', o.name,
+                case when o.relforcerowsecurity and o.relrowsecurity then 'forced' when o.relrowsecurity then 'enabled, not forced' else 'off' end)
+    from ours o where o.relkind in ('r', 'p') and not o.relispartition
+  union all
+  select format('row security %s on its partitions: %s', o.name,
+                coalesce(nullif((select count(*) from parts q where q.parent = o.oid
+                                  and not (q.relrowsecurity and q.relforcerowsecurity)), 0)::text || ' not forced', 'all forced'))
+    from ours o where o.relkind = 'p'
+  union all
+  select format('owner %s %s', o.name, pg_catalog.pg_get_userbyid(o.relowner)) from ours o where not o.relispartition
+  union all
+  select format('owner schema %s %s', n.nspname, pg_catalog.pg_get_userbyid(n.nspowner))
+    from pg_catalog.pg_namespace n where n.nspname = any (${SCHEMAS} || array['graphile_worker'])
+  union all
+  select format('event trigger %s enabled=%s', e.evtname, e.evtenabled) from pg_catalog.pg_event_trigger e where e.evtname like 'llm\\_%'
+)
+select fact from facts order by fact collate "C"`;
+
+export async function readCatalog(c: ClientBase | Pool): Promise<string[]> {
+  return (await c.query<{ fact: string }>(CATALOG_SQL)).rows.map((r) => r.fact);
+}
+
+/**
+ * What the database lost since its last migrate recorded its catalog: facts recorded and no longer true. Empty when
+ * nothing is lost, or nothing was recorded (a database last migrated before migration 000050).
+ */
+export async function lostCatalogFacts(c: ClientBase | Pool): Promise<string[]> {
+  const { rows: [has] } = await c.query<{ ok: boolean }>(`select exists (select 1 from pg_catalog.pg_attribute
+      where attrelid = to_regclass('llm_private.schema_state') and attname = 'catalog' and not attisdropped) as ok`);
+  if (!has?.ok) return [];
+  const { rows } = await c.query<{ catalog: string[] | null }>('select catalog from llm_private.schema_state');
+  const recorded = rows[0]?.catalog;
+  if (!recorded) return [];
+  const now = new Set(await readCatalog(c));
+  return recorded.filter((f) => !now.has(f));
+}
+
+/** The message both migrate and the worker give for a database that lost guarded objects. */
+export function lostCatalogMessage(lost: string[]): string {
+  const shown = lost.slice(0, 8).join('; ');
+  return `the database lost ${lost.length} object(s) or setting(s) the money and access rules stand on since its last migrate ` +
+    `(${shown}${lost.length > 8 ? '; ...' : ''}). A pg_restore --clean that stopped halfway, or a trigger or policy dropped or disabled ` +
+    'by hand: nothing was changed. Restore a backup into a new, empty database (README: Backups and restore), or put back what ' +
+    'was dropped; migrate cannot, the policies are created by migrations that ran long ago.';
+}
