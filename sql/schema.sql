@@ -1298,6 +1298,59 @@ ALTER FUNCTION llm.release_call(p_request_pk bigint, p_attempt_no integer, p_rea
 COMMENT ON FUNCTION llm.release_call(p_request_pk bigint, p_attempt_no integer, p_reason text, p_final_failure text) IS 'The worker sent no provider request for a held attempt (e.g. the provider is not configured here): gives the hold back, nothing charged. A later settle of the same attempt still charges it (late). p_final_failure ends the request failed.';
 
 --
+-- Name: repair_usage_drift(text); Type: FUNCTION; Schema: llm; Owner: llm_owner
+--
+
+CREATE FUNCTION llm.repair_usage_drift(p_reason text) RETURNS TABLE(id bigint, tenant_id uuid, meter_name text, user_id uuid, budget_scope text, period_start timestamp with time zone, shard smallint, kind text, usage_value bigint, ledger_value bigint)
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog'
+    AS $$
+#variable_conflict use_column
+declare
+  v_from bigint;
+  v_n integer;
+begin
+  if current_setting('transaction_isolation') <> 'read committed' then
+    raise exception using errcode = '25000', message = 'a usage repair runs in a READ COMMITTED transaction',
+      hint = 'select * from llm.repair_usage_drift(''why'') in a READ COMMITTED transaction (the default).';
+  end if;
+  if p_reason is null or length(btrim(p_reason)) = 0 or length(p_reason) > 500 then
+    raise exception using errcode = '22023', message = 'a usage repair says why (1 to 500 characters)',
+      hint = 'The incident or the finding that explains the drift, e.g. ''INC-6: counter moved by hand on 2026-11-27''.';
+  end if;
+  select coalesce(max(x.id), 0) into v_from from llm_private.usage_repairs x;
+  -- A key whose held and spent both drift shows held first, its spent at the next pass; a missing row is created by one
+  -- pass and its amounts moved by the next ones. Each pass reads the view twice (here, and its insert trigger to check).
+  for pass in 1 .. 3 loop
+    insert into llm_private.usage_repairs as x (tenant_id, meter_id, user_id, budget_scope, period_start, shard, kind, usage_value,
+                                                 ledger_value, reason, repaired_at, repaired_by)
+    select coalesce(v.tenant_id, llm_private.nil_uuid()), m.id, coalesce(v.user_id, llm_private.nil_uuid()), coalesce(v.budget_scope, ''),
+           v.period_start, v.shard, v.kind, v.usage_value, v.ledger_value, p_reason, llm_private.now(), current_user
+      from llm.reconciliation_drift v join llm_private.meters m on m.name = v.meter_name
+     where v.kind <> 'missing_usage_row'
+        or (llm_private.repair_limit(m.id, coalesce(v.tenant_id, llm_private.nil_uuid()), coalesce(v.user_id, llm_private.nil_uuid()),
+                                     v.period_start)).id is not null;
+    get diagnostics v_n = row_count;
+    exit when v_n = 0;
+  end loop;
+  return query
+    select x.id, nullif(x.tenant_id, llm_private.nil_uuid()), m.name, nullif(x.user_id, llm_private.nil_uuid()), nullif(x.budget_scope, ''),
+           x.period_start, x.shard, x.kind, x.usage_value, x.ledger_value
+      from llm_private.usage_repairs x join llm_private.meters m on m.id = x.meter_id
+     where x.id > v_from
+     order by x.id;
+end
+$$;
+
+ALTER FUNCTION llm.repair_usage_drift(p_reason text) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION repair_usage_drift(p_reason text); Type: COMMENT; Schema: llm; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm.repair_usage_drift(p_reason text) IS 'Operator, once the drift is explained: moves every usage counter llm.reconciliation_drift shows back to its ledger (held or spent by the difference; a missing row created under the limit in effect), recording each move in llm.usage_repairs with p_reason. Safe while calls run (they move counter and ledger together). Reads the view up to six times (~13 s each at 10^7 calls in two months). Returns the moves it made; what is left (a missing row no limit applies to) stays in llm.reconciliation_drift. Never llm.adjust_usage for drift: it moves the ledger too.';
+
+--
 -- Name: request_for_call(bigint); Type: FUNCTION; Schema: llm; Owner: llm_owner
 --
 
@@ -4431,6 +4484,33 @@ ALTER FUNCTION llm_private.record_breaker_outcome(p_provider text, p_model text,
 COMMENT ON FUNCTION llm_private.record_breaker_outcome(p_provider text, p_model text, p_status llm_private.provider_status, p_tenant_id uuid, p_reserved_at timestamp with time zone, p_at timestamp with time zone) IS 'Records one provider outcome of a tenant''s call (reserved at p_reserved_at). While closed: ok clears the streak (writing only when there is one); a provider-side failure counts, and opens the breaker at the threshold when the streak holds failures of two tenants or more (or of one, where settings.breaker_single_tenant_opens). While open: a failure is counted and nothing moves. In half_open only the probe''s own outcome decides: ok closes it; a failure reopens it, unless the same tenant failed the previous probe too (then it closes, a new streak). client_error and aborted say nothing about the provider: a probe ending so is given back.';
 
 --
+-- Name: repair_limit(smallint, uuid, uuid, timestamp with time zone); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.repair_limit(p_meter_id smallint, k_tenant uuid, k_user uuid, p_period_start timestamp with time zone) RETURNS llm_private.limits
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog'
+    AS $$
+declare
+  l llm_private.limits;
+begin
+  l := llm_private.limit_in_effect(p_meter_id, k_tenant, k_user, p_period_start);
+  if l.id is null then
+    l := llm_private.limit_in_effect(p_meter_id, k_tenant, k_user, llm_private.now());
+  end if;
+  return l;
+end
+$$;
+
+ALTER FUNCTION llm_private.repair_limit(p_meter_id smallint, k_tenant uuid, k_user uuid, p_period_start timestamp with time zone) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION repair_limit(p_meter_id smallint, k_tenant uuid, k_user uuid, p_period_start timestamp with time zone); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.repair_limit(p_meter_id smallint, k_tenant uuid, k_user uuid, p_period_start timestamp with time zone) IS 'For llm.repair_usage_drift: the limit a missing usage row is created under (in effect at the period''s start, else now); NULL when none applies to the key.';
+
+--
 -- Name: request_used_micros(uuid, bigint); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
 --
 
@@ -6513,7 +6593,7 @@ begin
   if pg_trigger_depth() < 2 then
     raise exception using errcode = 'LG005', message = 'usage moves only together with the ledger row that justifies it',
       detail = format('%s on llm_private.usage', tg_op),
-      hint = 'Reserve, settle, release or expire an attempt (llm.reserve_call, llm.settle_call, ...), or record an adjustment (llm.adjust_usage).';
+      hint = 'Usage follows the ledger: reserve, settle, release or expire an attempt (llm.reserve_call, llm.settle_call, ...), or record a credit or debit (llm.adjust_usage). A counter that drifted from its ledger: llm.repair_usage_drift(reason).';
   end if;
   if tg_op = 'INSERT' then
     if new.held <> 0 or new.spent <> 0 then
@@ -6628,6 +6708,104 @@ ALTER FUNCTION llm_private.tg_usage_recaps__recap() OWNER TO llm_owner;
 --
 
 COMMENT ON FUNCTION llm_private.tg_usage_recaps__recap() IS 'INSTEAD OF INSERT on llm_private.usage_recaps: re-caps an existing subject''s current usage rows to the limit in effect now (usage_prepare: every shard locked in shard order), or names that limit when its cap is the same; nothing for a past period, an unknown subject or a meter no limit applies to.';
+
+--
+-- Name: tg_usage_repairs__apply(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.tg_usage_repairs__apply() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog'
+    AS $$
+declare
+  r record;
+  v_bad text;
+  v_n integer;
+  l llm_private.limits;
+begin
+  -- Every row names a key that drifts now, of that kind and by that difference, once: read from the view again here, so
+  -- that no INSERT of the operator's own choosing moves a counter anywhere but back to its ledger. A second repair of a
+  -- key in the same transaction finds it repaired, and is refused.
+  with d as materialized (
+    select coalesce(v.tenant_id, llm_private.nil_uuid()) as tenant_id, m.id as meter_id, coalesce(v.user_id, llm_private.nil_uuid()) as user_id,
+           coalesce(v.budget_scope, '') as budget_scope, v.period_start, v.shard, v.kind, v.usage_value, v.ledger_value
+      from llm.reconciliation_drift v join llm_private.meters m on m.name = v.meter_name
+  )
+  select format('%s %s: %s of meter %s, user %s, scope %L, period %s, shard %s', x.kind, x.ledger_value - coalesce(x.usage_value, 0),
+                x.tenant_id, x.meter_id, x.user_id, x.budget_scope, x.period_start, x.shard) into v_bad
+    from new_rows x
+   where not exists (select 1 from d
+                      where (d.tenant_id, d.meter_id, d.user_id, d.budget_scope, d.period_start, d.shard, d.kind)
+                            = (x.tenant_id, x.meter_id, x.user_id, x.budget_scope, x.period_start, x.shard, x.kind)
+                        and d.ledger_value - coalesce(d.usage_value, 0) = x.ledger_value - coalesce(x.usage_value, 0))
+      or (select count(*) from new_rows y
+           where (y.tenant_id, y.meter_id, y.user_id, y.budget_scope, y.period_start, y.shard)
+                 = (x.tenant_id, x.meter_id, x.user_id, x.budget_scope, x.period_start, x.shard)) > 1
+   limit 1;
+  if v_bad is not null then
+    raise exception using errcode = 'LG005', message = 'a usage repair moves a counter only by the drift llm.reconciliation_drift shows now',
+      detail = format('not a drift now (or named twice): %s', v_bad),
+      hint = 'select * from llm.repair_usage_drift(''why'') reads the drift and repairs every key it shows.';
+  end if;
+  -- In the order the money path locks usage rows (meter, then key), so that a repair and a reserve never wait on each other
+  -- in a circle.
+  for r in select * from new_rows x order by x.meter_id, x.tenant_id, x.user_id, x.budget_scope, x.period_start, x.shard loop
+    if r.kind = 'missing_usage_row' then
+      l := llm_private.repair_limit(r.meter_id, r.tenant_id, r.user_id, r.period_start);
+      if l.id is null then
+        raise exception using errcode = 'LG005', message = 'no limit applies to a missing usage row''s key: it cannot be created',
+          detail = format('meter %s, tenant %s, user %s, period %s', r.meter_id, r.tenant_id, r.user_id, r.period_start);
+      end if;
+      perform llm_private.usage_prepare(r.meter_id, (select m.shards from llm_private.meters m where m.id = r.meter_id),
+        r.tenant_id, r.user_id, r.budget_scope, r.period_start, l.id, l.cap);
+      continue;
+    end if;
+    update llm_private.usage u
+       set held = u.held + case when r.kind = 'held' then r.ledger_value - r.usage_value else 0 end,
+           spent = u.spent + case when r.kind = 'spent' then r.ledger_value - r.usage_value else 0 end
+     where (u.tenant_id, u.meter_id, u.user_id, u.budget_scope, u.period_start, u.shard)
+           = (r.tenant_id, r.meter_id, r.user_id, r.budget_scope, r.period_start, r.shard);
+    get diagnostics v_n = row_count;
+    if v_n <> 1 then
+      raise exception using errcode = 'LG005', message = 'a usage repair found no counter to move',
+        detail = format('tenant %s, meter %s, user %s, period %s, shard %s', r.tenant_id, r.meter_id, r.user_id, r.period_start, r.shard);
+    end if;
+  end loop;
+  return null;
+end
+$$;
+
+ALTER FUNCTION llm_private.tg_usage_repairs__apply() OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION tg_usage_repairs__apply(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.tg_usage_repairs__apply() IS 'AFTER INSERT (per statement) on usage_repairs: refuses rows that do not name a key llm.reconciliation_drift shows now, of that kind and by that difference, once (LG005); then moves each counter by the ledger''s difference (held or spent), or creates a missing row (under llm_private.repair_limit), in the money path''s lock order.';
+
+--
+-- Name: tg_usage_repairs__stamp(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.tg_usage_repairs__stamp() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog'
+    AS $$
+begin
+  new.repaired_at := llm_private.now();
+  new.repaired_by := case when current_user = session_user then current_user::text
+                          else format('%s (login %s)', current_user, session_user) end;
+  return new;
+end
+$$;
+
+ALTER FUNCTION llm_private.tg_usage_repairs__stamp() OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION tg_usage_repairs__stamp(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.tg_usage_repairs__stamp() IS 'BEFORE INSERT on usage_repairs: when (the database clock) and who (the role, and the login behind it), whatever the writer gave.';
 
 --
 -- Name: trip_shutoff(smallint, integer, uuid, uuid, timestamp with time zone, bigint, bigint); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
@@ -9220,6 +9398,72 @@ ALTER TABLE llm.tenants OWNER TO llm_owner;
 COMMENT ON VIEW llm.tenants IS 'Every tenant: its name (join on tenant_id to any audit view), when it was added, its distillation consent (distillation_opt_in, traces_distillable: set by an operator only), and how many users it has enrolled. For llm_auditor and llm_operator; llm_viewer reads no tenant name.';
 
 --
+-- Name: usage_repairs; Type: TABLE; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TABLE llm_private.usage_repairs (
+    tenant_id uuid NOT NULL,
+    id bigint NOT NULL,
+    meter_id smallint NOT NULL,
+    user_id uuid NOT NULL,
+    budget_scope text NOT NULL,
+    period_start timestamp with time zone NOT NULL,
+    shard smallint NOT NULL,
+    kind text NOT NULL,
+    usage_value bigint,
+    ledger_value bigint NOT NULL,
+    reason text NOT NULL,
+    repaired_at timestamp with time zone NOT NULL,
+    repaired_by text NOT NULL,
+    CONSTRAINT usage_repairs_kind_check CHECK ((kind = ANY (ARRAY['held'::text, 'spent'::text, 'missing_usage_row'::text]))),
+    CONSTRAINT usage_repairs_reason_check CHECK (((length(reason) >= 1) AND (length(reason) <= 500))),
+    CONSTRAINT usage_repairs_shard_check CHECK (((shard >= 0) AND (shard <= 63)))
+);
+
+ALTER TABLE ONLY llm_private.usage_repairs FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE llm_private.usage_repairs OWNER TO llm_owner;
+
+--
+-- Name: TABLE usage_repairs; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON TABLE llm_private.usage_repairs IS 'Append-only: each move of a usage counter back to its ledger by llm.repair_usage_drift: the key, the drift''s kind (held, spent, or a missing usage row created), what the counter and the ledger said (usage_value, ledger_value: the counter moved by their difference), why, when and who. Checked against llm.reconciliation_drift by its insert trigger.';
+
+--
+-- Name: usage_repairs; Type: VIEW; Schema: llm; Owner: llm_owner
+--
+
+CREATE VIEW llm.usage_repairs WITH (security_invoker='true') AS
+ SELECT x.id,
+    NULLIF(x.tenant_id, llm_private.nil_uuid()) AS tenant_id,
+    m.name AS meter_name,
+    NULLIF(x.user_id, llm_private.nil_uuid()) AS user_id,
+    NULLIF(x.budget_scope, ''::text) AS budget_scope,
+    x.period_start,
+    x.shard,
+    x.kind,
+    x.usage_value,
+    x.ledger_value,
+        CASE
+            WHEN (x.kind = 'missing_usage_row'::text) THEN (0)::bigint
+            ELSE (x.ledger_value - x.usage_value)
+        END AS moved_by,
+    x.reason,
+    x.repaired_at,
+    x.repaired_by
+   FROM (llm_private.usage_repairs x
+     JOIN llm_private.meters m ON ((m.id = x.meter_id)));
+
+ALTER TABLE llm.usage_repairs OWNER TO llm_owner;
+
+--
+-- Name: VIEW usage_repairs; Type: COMMENT; Schema: llm; Owner: llm_owner
+--
+
+COMMENT ON VIEW llm.usage_repairs IS 'Every move of a usage counter back to its ledger (llm.repair_usage_drift): the key, the kind of drift (held, spent, missing_usage_row: the row was created empty, its amounts moved by the next rows), what the counter and the ledger said, the amount the counter moved by, why, when and who (role and login).';
+
+--
 -- Name: adjustments_default; Type: TABLE; Schema: llm_private; Owner: llm_owner
 --
 
@@ -9740,6 +9984,19 @@ ALTER TABLE llm_private.usage_recaps OWNER TO llm_owner;
 COMMENT ON VIEW llm_private.usage_recaps IS 'A command, not data (no row): INSERT (tenant_id, meter_id, user_id, budget_scope, period_start) re-caps that subject''s current usage rows to the limit in effect now, as its next reserve would (llm.evaluate_limits).';
 
 --
+-- Name: usage_repairs_id_seq; Type: SEQUENCE; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE llm_private.usage_repairs ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME llm_private.usage_repairs_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
 -- Name: adjustments_default; Type: TABLE ATTACH; Schema: llm_private; Owner: llm_owner
 --
 
@@ -10026,6 +10283,13 @@ ALTER TABLE ONLY llm_private.usage
 
 ALTER TABLE ONLY llm_private.usage_default
     ADD CONSTRAINT usage_default_pkey PRIMARY KEY (tenant_id, meter_id, user_id, budget_scope, period_start, shard);
+
+--
+-- Name: usage_repairs usage_repairs_pkey; Type: CONSTRAINT; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE ONLY llm_private.usage_repairs
+    ADD CONSTRAINT usage_repairs_pkey PRIMARY KEY (tenant_id, id);
 
 --
 -- Name: users users_pkey; Type: CONSTRAINT; Schema: llm_private; Owner: llm_owner
@@ -10347,10 +10611,22 @@ CREATE TRIGGER _050_not_from_worker BEFORE INSERT OR DELETE OR UPDATE ON llm_pri
 CREATE TRIGGER _050_not_from_worker BEFORE INSERT OR DELETE OR UPDATE ON llm_private.tenants FOR EACH ROW EXECUTE FUNCTION llm_private.tg_operator_changes__not_from_worker();
 
 --
+-- Name: usage_repairs _050_stamp; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TRIGGER _050_stamp BEFORE INSERT ON llm_private.usage_repairs FOR EACH ROW EXECUTE FUNCTION llm_private.tg_usage_repairs__stamp();
+
+--
 -- Name: adjustments _100_apply; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
 --
 
 CREATE TRIGGER _100_apply BEFORE INSERT ON llm_private.adjustments FOR EACH ROW EXECUTE FUNCTION llm_private.tg_adjustments__apply();
+
+--
+-- Name: usage_repairs _100_apply; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TRIGGER _100_apply AFTER INSERT ON llm_private.usage_repairs REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION llm_private.tg_usage_repairs__apply();
 
 --
 -- Name: limits _100_check; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
@@ -10503,10 +10779,22 @@ CREATE TRIGGER _100_no_truncate BEFORE TRUNCATE ON llm_private.usage FOR EACH ST
 CREATE TRIGGER _100_no_truncate BEFORE TRUNCATE ON llm_private.usage_default FOR EACH STATEMENT EXECUTE FUNCTION llm_private.tg_ledger__no_delete();
 
 --
+-- Name: usage_repairs _100_no_truncate; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TRIGGER _100_no_truncate BEFORE TRUNCATE ON llm_private.usage_repairs FOR EACH STATEMENT EXECUTE FUNCTION llm_private.tg_ledger__no_delete();
+
+--
 -- Name: adjustments _100_no_update; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
 --
 
 CREATE TRIGGER _100_no_update BEFORE DELETE OR UPDATE ON llm_private.adjustments FOR EACH ROW EXECUTE FUNCTION llm_private.tg_ledger__no_delete();
+
+--
+-- Name: usage_repairs _100_no_update; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TRIGGER _100_no_update BEFORE DELETE OR UPDATE ON llm_private.usage_repairs FOR EACH ROW EXECUTE FUNCTION llm_private.tg_ledger__no_delete();
 
 --
 -- Name: usage_recaps _100_recap; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
@@ -10598,6 +10886,13 @@ ALTER TABLE ONLY llm_private.model_fallbacks
 
 ALTER TABLE ONLY llm_private.model_prices
     ADD CONSTRAINT model_prices_provider_model_fkey FOREIGN KEY (provider, model) REFERENCES llm_private.models(provider, model);
+
+--
+-- Name: usage_repairs usage_repairs_meter_id_fkey; Type: FK CONSTRAINT; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE ONLY llm_private.usage_repairs
+    ADD CONSTRAINT usage_repairs_meter_id_fkey FOREIGN KEY (meter_id) REFERENCES llm_private.meters(id);
 
 --
 -- Name: users users_tenant_id_fkey; Type: FK CONSTRAINT; Schema: llm_private; Owner: llm_owner
@@ -11215,6 +11510,12 @@ CREATE POLICY operator_record ON llm_private.breaker_transitions FOR INSERT TO l
 CREATE POLICY operator_record ON llm_private.reconciliation_checks FOR INSERT TO llm_operator WITH CHECK (true);
 
 --
+-- Name: usage_repairs operator_record; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY operator_record ON llm_private.usage_repairs FOR INSERT TO llm_operator WITH CHECK (true);
+
+--
 -- Name: attempts operator_select; Type: POLICY; Schema: llm_private; Owner: llm_owner
 --
 
@@ -11317,6 +11618,12 @@ CREATE POLICY owner_all ON llm_private.settings TO llm_owner USING (true) WITH C
 CREATE POLICY owner_all ON llm_private.tenants TO llm_owner USING (true) WITH CHECK (true);
 
 --
+-- Name: usage_repairs owner_all; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY owner_all ON llm_private.usage_repairs TO llm_owner USING (true) WITH CHECK (true);
+
+--
 -- Name: users owner_all; Type: POLICY; Schema: llm_private; Owner: llm_owner
 --
 
@@ -11339,6 +11646,12 @@ CREATE POLICY readers_select ON llm_private.breaker_transitions FOR SELECT TO ll
 --
 
 CREATE POLICY readers_select ON llm_private.reconciliation_checks FOR SELECT TO llm_auditor, llm_viewer USING (true);
+
+--
+-- Name: usage_repairs readers_select; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY readers_select ON llm_private.usage_repairs FOR SELECT TO llm_auditor, llm_operator, llm_viewer USING (true);
 
 --
 -- Name: reasoning_traces; Type: ROW SECURITY; Schema: llm_private; Owner: llm_owner
@@ -11453,6 +11766,12 @@ ALTER TABLE llm_private.usage ENABLE ROW LEVEL SECURITY;
 --
 
 ALTER TABLE llm_private.usage_default ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: usage_repairs; Type: ROW SECURITY; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE llm_private.usage_repairs ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: users; Type: ROW SECURITY; Schema: llm_private; Owner: llm_owner
@@ -11879,6 +12198,13 @@ GRANT ALL ON FUNCTION llm.purge_expired(p_limit integer) TO llm_operator;
 
 REVOKE ALL ON FUNCTION llm.release_call(p_request_pk bigint, p_attempt_no integer, p_reason text, p_final_failure text) FROM PUBLIC;
 GRANT ALL ON FUNCTION llm.release_call(p_request_pk bigint, p_attempt_no integer, p_reason text, p_final_failure text) TO llm_money;
+
+--
+-- Name: FUNCTION repair_usage_drift(p_reason text); Type: ACL; Schema: llm; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm.repair_usage_drift(p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm.repair_usage_drift(p_reason text) TO llm_operator;
 
 --
 -- Name: FUNCTION request_for_call(p_request_pk bigint); Type: ACL; Schema: llm; Owner: llm_owner
@@ -13106,6 +13432,13 @@ GRANT ALL ON FUNCTION llm_private.record_breaker_outcome(p_provider text, p_mode
 GRANT ALL ON FUNCTION llm_private.record_breaker_outcome(p_provider text, p_model text, p_status llm_private.provider_status, p_tenant_id uuid, p_reserved_at timestamp with time zone, p_at timestamp with time zone) TO llm_operator;
 
 --
+-- Name: FUNCTION repair_limit(p_meter_id smallint, k_tenant uuid, k_user uuid, p_period_start timestamp with time zone); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.repair_limit(p_meter_id smallint, k_tenant uuid, k_user uuid, p_period_start timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.repair_limit(p_meter_id smallint, k_tenant uuid, k_user uuid, p_period_start timestamp with time zone) TO llm_operator;
+
+--
 -- Name: FUNCTION request_used_micros(p_tenant_id uuid, p_request_pk bigint); Type: ACL; Schema: llm_private; Owner: llm_owner
 --
 
@@ -13391,6 +13724,18 @@ REVOKE ALL ON FUNCTION llm_private.tg_usage_alert_checks__check() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION llm_private.tg_usage_recaps__recap() FROM PUBLIC;
+
+--
+-- Name: FUNCTION tg_usage_repairs__apply(); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.tg_usage_repairs__apply() FROM PUBLIC;
+
+--
+-- Name: FUNCTION tg_usage_repairs__stamp(); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.tg_usage_repairs__stamp() FROM PUBLIC;
 
 --
 -- Name: FUNCTION trip_shutoff(p_meter_id smallint, p_limit_id integer, k_tenant uuid, k_user uuid, k_period timestamp with time zone, p_used bigint, p_cap bigint); Type: ACL; Schema: llm_private; Owner: llm_owner
@@ -14305,6 +14650,22 @@ GRANT INSERT(id) ON TABLE llm_private.users TO llm_app;
 
 GRANT SELECT ON TABLE llm.tenants TO llm_auditor;
 GRANT SELECT ON TABLE llm.tenants TO llm_operator;
+
+--
+-- Name: TABLE usage_repairs; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT SELECT,INSERT ON TABLE llm_private.usage_repairs TO llm_operator;
+GRANT SELECT ON TABLE llm_private.usage_repairs TO llm_auditor;
+GRANT SELECT ON TABLE llm_private.usage_repairs TO llm_viewer;
+
+--
+-- Name: TABLE usage_repairs; Type: ACL; Schema: llm; Owner: llm_owner
+--
+
+GRANT SELECT ON TABLE llm.usage_repairs TO llm_auditor;
+GRANT SELECT ON TABLE llm.usage_repairs TO llm_viewer;
+GRANT SELECT ON TABLE llm.usage_repairs TO llm_operator;
 
 --
 -- Name: TABLE cache_fills; Type: ACL; Schema: llm_private; Owner: llm_owner

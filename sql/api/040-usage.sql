@@ -16,7 +16,7 @@ begin
   if pg_trigger_depth() < 2 then
     raise exception using errcode = 'LG005', message = 'usage moves only together with the ledger row that justifies it',
       detail = format('%s on llm_private.usage', tg_op),
-      hint = 'Reserve, settle, release or expire an attempt (llm.reserve_call, llm.settle_call, ...), or record an adjustment (llm.adjust_usage).';
+      hint = 'Usage follows the ledger: reserve, settle, release or expire an attempt (llm.reserve_call, llm.settle_call, ...), or record a credit or debit (llm.adjust_usage). A counter that drifted from its ledger: llm.repair_usage_drift(reason).';
   end if;
   if tg_op = 'INSERT' then
     if new.held <> 0 or new.spent <> 0 then

@@ -681,3 +681,172 @@ grant select on llm.calls, llm.decision_log, llm.limit_usage, llm.monthly_spend,
 -- llm.partition_coverage's list of the ledger tables (the one the retention and the maintenance use).
 grant execute on function llm_private.partitioned_tables() to llm_auditor, llm_viewer, llm_operator;
 grant execute on function llm.check_reconciliation() to llm_operator;
+
+/*
+ * Repairing drift: each drifting usage counter moves by the ledger's difference (migration 000051). Drift moves only when
+ * something went wrong (a bug, a write by hand under session_replication_role = replica); the calls that run meanwhile
+ * move a counter and its ledger together, so the difference the view shows stays what it is while they run, and moving
+ * the counter by it, relative to whatever the row holds when the repair reaches it, loses none of them. llm.adjust_usage is
+ * not a repair: it moves the counters and the ledger together (drift stays, and the spend it credits is gone).
+ */
+
+/* The limit a missing usage row is created under: the one in effect at the period's start, else now; NULL when none applies. */
+create or replace function llm_private.repair_limit(p_meter_id smallint, k_tenant uuid, k_user uuid, p_period_start timestamptz)
+  returns llm_private.limits
+  language plpgsql stable
+  set search_path = pg_catalog
+as $$
+declare
+  l llm_private.limits;
+begin
+  l := llm_private.limit_in_effect(p_meter_id, k_tenant, k_user, p_period_start);
+  if l.id is null then
+    l := llm_private.limit_in_effect(p_meter_id, k_tenant, k_user, llm_private.now());
+  end if;
+  return l;
+end
+$$;
+comment on function llm_private.repair_limit(smallint, uuid, uuid, timestamptz) is
+  'For llm.repair_usage_drift: the limit a missing usage row is created under (in effect at the period''s start, else now); NULL when none applies to the key.';
+grant execute on function llm_private.repair_limit(smallint, uuid, uuid, timestamptz) to llm_operator;
+
+create or replace function llm_private.tg_usage_repairs__stamp() returns trigger
+  language plpgsql
+  set search_path = pg_catalog
+as $$
+begin
+  new.repaired_at := llm_private.now();
+  new.repaired_by := case when current_user = session_user then current_user::text
+                          else format('%s (login %s)', current_user, session_user) end;
+  return new;
+end
+$$;
+comment on function llm_private.tg_usage_repairs__stamp() is
+  'BEFORE INSERT on usage_repairs: when (the database clock) and who (the role, and the login behind it), whatever the writer gave.';
+create or replace trigger _050_stamp before insert on llm_private.usage_repairs
+  for each row execute function llm_private.tg_usage_repairs__stamp();
+
+create or replace function llm_private.tg_usage_repairs__apply() returns trigger
+  language plpgsql
+  set search_path = pg_catalog
+as $$
+declare
+  r record;
+  v_bad text;
+  v_n integer;
+  l llm_private.limits;
+begin
+  -- Every row names a key that drifts now, of that kind and by that difference, once: read from the view again here, so
+  -- that no INSERT of the operator's own choosing moves a counter anywhere but back to its ledger. A second repair of a
+  -- key in the same transaction finds it repaired, and is refused.
+  with d as materialized (
+    select coalesce(v.tenant_id, llm_private.nil_uuid()) as tenant_id, m.id as meter_id, coalesce(v.user_id, llm_private.nil_uuid()) as user_id,
+           coalesce(v.budget_scope, '') as budget_scope, v.period_start, v.shard, v.kind, v.usage_value, v.ledger_value
+      from llm.reconciliation_drift v join llm_private.meters m on m.name = v.meter_name
+  )
+  select format('%s %s: %s of meter %s, user %s, scope %L, period %s, shard %s', x.kind, x.ledger_value - coalesce(x.usage_value, 0),
+                x.tenant_id, x.meter_id, x.user_id, x.budget_scope, x.period_start, x.shard) into v_bad
+    from new_rows x
+   where not exists (select 1 from d
+                      where (d.tenant_id, d.meter_id, d.user_id, d.budget_scope, d.period_start, d.shard, d.kind)
+                            = (x.tenant_id, x.meter_id, x.user_id, x.budget_scope, x.period_start, x.shard, x.kind)
+                        and d.ledger_value - coalesce(d.usage_value, 0) = x.ledger_value - coalesce(x.usage_value, 0))
+      or (select count(*) from new_rows y
+           where (y.tenant_id, y.meter_id, y.user_id, y.budget_scope, y.period_start, y.shard)
+                 = (x.tenant_id, x.meter_id, x.user_id, x.budget_scope, x.period_start, x.shard)) > 1
+   limit 1;
+  if v_bad is not null then
+    raise exception using errcode = 'LG005', message = 'a usage repair moves a counter only by the drift llm.reconciliation_drift shows now',
+      detail = format('not a drift now (or named twice): %s', v_bad),
+      hint = 'select * from llm.repair_usage_drift(''why'') reads the drift and repairs every key it shows.';
+  end if;
+  -- In the order the money path locks usage rows (meter, then key), so that a repair and a reserve never wait on each other
+  -- in a circle.
+  for r in select * from new_rows x order by x.meter_id, x.tenant_id, x.user_id, x.budget_scope, x.period_start, x.shard loop
+    if r.kind = 'missing_usage_row' then
+      l := llm_private.repair_limit(r.meter_id, r.tenant_id, r.user_id, r.period_start);
+      if l.id is null then
+        raise exception using errcode = 'LG005', message = 'no limit applies to a missing usage row''s key: it cannot be created',
+          detail = format('meter %s, tenant %s, user %s, period %s', r.meter_id, r.tenant_id, r.user_id, r.period_start);
+      end if;
+      perform llm_private.usage_prepare(r.meter_id, (select m.shards from llm_private.meters m where m.id = r.meter_id),
+        r.tenant_id, r.user_id, r.budget_scope, r.period_start, l.id, l.cap);
+      continue;
+    end if;
+    update llm_private.usage u
+       set held = u.held + case when r.kind = 'held' then r.ledger_value - r.usage_value else 0 end,
+           spent = u.spent + case when r.kind = 'spent' then r.ledger_value - r.usage_value else 0 end
+     where (u.tenant_id, u.meter_id, u.user_id, u.budget_scope, u.period_start, u.shard)
+           = (r.tenant_id, r.meter_id, r.user_id, r.budget_scope, r.period_start, r.shard);
+    get diagnostics v_n = row_count;
+    if v_n <> 1 then
+      raise exception using errcode = 'LG005', message = 'a usage repair found no counter to move',
+        detail = format('tenant %s, meter %s, user %s, period %s, shard %s', r.tenant_id, r.meter_id, r.user_id, r.period_start, r.shard);
+    end if;
+  end loop;
+  return null;
+end
+$$;
+comment on function llm_private.tg_usage_repairs__apply() is
+  'AFTER INSERT (per statement) on usage_repairs: refuses rows that do not name a key llm.reconciliation_drift shows now, of that kind and by that difference, once (LG005); then moves each counter by the ledger''s difference (held or spent), or creates a missing row (under llm_private.repair_limit), in the money path''s lock order.';
+create or replace trigger _100_apply after insert on llm_private.usage_repairs
+  referencing new table as new_rows for each statement execute function llm_private.tg_usage_repairs__apply();
+create or replace trigger _100_no_update before update or delete on llm_private.usage_repairs
+  for each row execute function llm_private.tg_ledger__no_delete();
+create or replace trigger _100_no_truncate before truncate on llm_private.usage_repairs
+  for each statement execute function llm_private.tg_ledger__no_delete();
+
+create or replace function llm.repair_usage_drift(p_reason text)
+  returns table (id bigint, tenant_id uuid, meter_name text, user_id uuid, budget_scope text, period_start timestamptz, shard smallint,
+                 kind text, usage_value bigint, ledger_value bigint)
+  language plpgsql
+  set search_path = pg_catalog
+as $$
+#variable_conflict use_column
+declare
+  v_from bigint;
+  v_n integer;
+begin
+  if current_setting('transaction_isolation') <> 'read committed' then
+    raise exception using errcode = '25000', message = 'a usage repair runs in a READ COMMITTED transaction',
+      hint = 'select * from llm.repair_usage_drift(''why'') in a READ COMMITTED transaction (the default).';
+  end if;
+  if p_reason is null or length(btrim(p_reason)) = 0 or length(p_reason) > 500 then
+    raise exception using errcode = '22023', message = 'a usage repair says why (1 to 500 characters)',
+      hint = 'The incident or the finding that explains the drift, e.g. ''INC-6: counter moved by hand on 2026-11-27''.';
+  end if;
+  select coalesce(max(x.id), 0) into v_from from llm_private.usage_repairs x;
+  -- A key whose held and spent both drift shows held first, its spent at the next pass; a missing row is created by one
+  -- pass and its amounts moved by the next ones. Each pass reads the view twice (here, and its insert trigger to check).
+  for pass in 1 .. 3 loop
+    insert into llm_private.usage_repairs as x (tenant_id, meter_id, user_id, budget_scope, period_start, shard, kind, usage_value,
+                                                 ledger_value, reason, repaired_at, repaired_by)
+    select coalesce(v.tenant_id, llm_private.nil_uuid()), m.id, coalesce(v.user_id, llm_private.nil_uuid()), coalesce(v.budget_scope, ''),
+           v.period_start, v.shard, v.kind, v.usage_value, v.ledger_value, p_reason, llm_private.now(), current_user
+      from llm.reconciliation_drift v join llm_private.meters m on m.name = v.meter_name
+     where v.kind <> 'missing_usage_row'
+        or (llm_private.repair_limit(m.id, coalesce(v.tenant_id, llm_private.nil_uuid()), coalesce(v.user_id, llm_private.nil_uuid()),
+                                     v.period_start)).id is not null;
+    get diagnostics v_n = row_count;
+    exit when v_n = 0;
+  end loop;
+  return query
+    select x.id, nullif(x.tenant_id, llm_private.nil_uuid()), m.name, nullif(x.user_id, llm_private.nil_uuid()), nullif(x.budget_scope, ''),
+           x.period_start, x.shard, x.kind, x.usage_value, x.ledger_value
+      from llm_private.usage_repairs x join llm_private.meters m on m.id = x.meter_id
+     where x.id > v_from
+     order by x.id;
+end
+$$;
+comment on function llm.repair_usage_drift(text) is
+  'Operator, once the drift is explained: moves every usage counter llm.reconciliation_drift shows back to its ledger (held or spent by the difference; a missing row created under the limit in effect), recording each move in llm.usage_repairs with p_reason. Safe while calls run (they move counter and ledger together). Reads the view up to six times (~13 s each at 10^7 calls in two months). Returns the moves it made; what is left (a missing row no limit applies to) stays in llm.reconciliation_drift. Never llm.adjust_usage for drift: it moves the ledger too.';
+grant execute on function llm.repair_usage_drift(text) to llm_operator;
+
+create view llm.usage_repairs with (security_invoker = true) as
+select x.id, nullif(x.tenant_id, llm_private.nil_uuid()) as tenant_id, m.name as meter_name, nullif(x.user_id, llm_private.nil_uuid()) as user_id,
+       nullif(x.budget_scope, '') as budget_scope, x.period_start, x.shard, x.kind, x.usage_value, x.ledger_value,
+       case when x.kind = 'missing_usage_row' then 0 else x.ledger_value - x.usage_value end as moved_by, x.reason, x.repaired_at, x.repaired_by
+  from llm_private.usage_repairs x join llm_private.meters m on m.id = x.meter_id;
+comment on view llm.usage_repairs is
+  'Every move of a usage counter back to its ledger (llm.repair_usage_drift): the key, the kind of drift (held, spent, missing_usage_row: the row was created empty, its amounts moved by the next rows), what the counter and the ledger said, the amount the counter moved by, why, when and who (role and login).';
+grant select on llm.usage_repairs to llm_auditor, llm_viewer, llm_operator;

@@ -10,7 +10,7 @@ select is_empty($$
      and c.relname <> all (array['settings', 'context_keys', 'tenants', 'users', 'endpoint_settings', 'models', 'model_prices',
        'model_fallbacks', 'meters', 'limits', 'budget_scopes', 'shutoff_windows', 'provider_breakers', 'requests', 'request_inputs', 'attempts',
        'usage', 'alerts', 'adjustments', 'call_outputs', 'reasoning_traces', 'cache_entries', 'cache_fills', 'claim_mutexes', 'clock', 'schema_state',
-       'reconciliation_checks', 'breaker_transitions'])
+       'reconciliation_checks', 'breaker_transitions', 'usage_repairs'])
 $$, 'llm_private holds exactly our tables (and their monthly partitions)');
 select is_empty($$
   select c.oid::regclass::text from pg_class c join pg_namespace n on n.oid = c.relnamespace
@@ -324,6 +324,7 @@ $$values
   ('function llm.purge_cache(uuid,text,text) | llm_operator=EXECUTE'),
   ('function llm.purge_expired(integer) | llm_operator=EXECUTE'),
   ('function llm.release_call(bigint,integer,text,text) | llm_money=EXECUTE'),
+  ('function llm.repair_usage_drift(text) | llm_operator=EXECUTE'),
   ('function llm.request_for_call(bigint) | llm_money=EXECUTE'),
   ('function llm.reserve_call(bigint,integer,integer,integer,text,text,real[]) | llm_money=EXECUTE'),
   ('function llm.reset_breaker(text,text) | llm_operator=EXECUTE'),
@@ -402,6 +403,7 @@ $$values
   ('function llm_private.period_start(llm_private.limit_window,timestamp with time zone) | llm_app=EXECUTE llm_auditor=EXECUTE llm_money=EXECUTE llm_operator=EXECUTE llm_viewer=EXECUTE'),
   ('function llm_private.price_in_effect(text,text,timestamp with time zone) | llm_app=EXECUTE llm_auditor=EXECUTE llm_money=EXECUTE llm_operator=EXECUTE'),
   ('function llm_private.record_breaker_outcome(text,text,llm_private.provider_status,uuid,timestamp with time zone,timestamp with time zone) | llm_money=EXECUTE llm_operator=EXECUTE'),
+  ('function llm_private.repair_limit(smallint,uuid,uuid,timestamp with time zone) | llm_operator=EXECUTE'),
   ('function llm_private.request_used_micros(uuid,bigint) | llm_auditor=EXECUTE llm_money=EXECUTE llm_operator=EXECUTE'),
   ('function llm_private.require_cancel_reason(text) | llm_operator=EXECUTE'),
   ('function llm_private.require_embedding(real[]) | llm_money=EXECUTE'),
@@ -443,6 +445,8 @@ $$values
   ('function llm_private.tg_usage__guard()'),
   ('function llm_private.tg_usage_alert_checks__check()'),
   ('function llm_private.tg_usage_recaps__recap()'),
+  ('function llm_private.tg_usage_repairs__apply()'),
+  ('function llm_private.tg_usage_repairs__stamp()'),
   ('function llm_private.trip_shutoff(smallint,integer,uuid,uuid,timestamp with time zone,bigint,bigint) | llm_money=EXECUTE llm_operator=EXECUTE'),
   ('function llm_private.tx_stamp() | llm_app=EXECUTE llm_auditor=EXECUTE llm_exporter=EXECUTE llm_money=EXECUTE llm_operator=EXECUTE'),
   ('function llm_private.usage_after_spend(smallint,uuid,uuid,text,timestamp with time zone,smallint,bigint,bigint,smallint,bigint,integer,bigint) | llm_money=EXECUTE llm_operator=EXECUTE'),
@@ -573,6 +577,9 @@ $$values
   ('policy llm_private.usage money_own ALL to llm_money'),
   ('policy llm_private.usage operator_all ALL to llm_operator'),
   ('policy llm_private.usage viewer_select SELECT to llm_viewer'),
+  ('policy llm_private.usage_repairs operator_record INSERT to llm_operator'),
+  ('policy llm_private.usage_repairs owner_all ALL to llm_owner'),
+  ('policy llm_private.usage_repairs readers_select SELECT to llm_auditor,llm_operator,llm_viewer'),
   ('policy llm_private.users app_enroll_own INSERT to llm_app'),
   ('policy llm_private.users app_select_own SELECT to llm_app'),
   ('policy llm_private.users auditor_select SELECT to llm_auditor'),
@@ -611,6 +618,7 @@ $$values
   ('table llm_private.shutoff_windows | llm_auditor=SELECT llm_money=SELECT llm_operator=SELECT llm_viewer=SELECT'),
   ('table llm_private.tenants | llm_app=SELECT llm_money=SELECT llm_operator=INSERT,SELECT,UPDATE'),
   ('table llm_private.usage | llm_app=SELECT llm_auditor=SELECT llm_money=INSERT,SELECT llm_operator=INSERT,SELECT llm_viewer=SELECT'),
+  ('table llm_private.usage_repairs | llm_auditor=SELECT llm_operator=INSERT,SELECT llm_viewer=SELECT'),
   ('table llm_private.users | llm_app=SELECT llm_auditor=SELECT llm_money=SELECT llm_operator=INSERT,SELECT'),
   ('view llm.adjustments | llm_auditor=SELECT llm_operator=SELECT llm_viewer=SELECT'),
   ('view llm.alerts | llm_auditor=SELECT llm_operator=SELECT llm_viewer=SELECT'),
@@ -639,6 +647,7 @@ $$values
   ('view llm.role_settings_drift | llm_auditor=SELECT llm_operator=SELECT llm_viewer=SELECT'),
   ('view llm.shutoff_windows | llm_auditor=SELECT llm_operator=SELECT llm_viewer=SELECT'),
   ('view llm.tenants | llm_auditor=SELECT llm_operator=SELECT'),
+  ('view llm.usage_repairs | llm_auditor=SELECT llm_operator=SELECT llm_viewer=SELECT'),
   ('view llm_private.limit_usage_rows | llm_auditor=SELECT llm_operator=SELECT llm_viewer=SELECT'),
   ('view llm_private.usage_alert_checks | llm_operator=INSERT'),
   ('view llm_private.usage_recaps | llm_operator=INSERT')$$
