@@ -110,6 +110,10 @@ export function transitionsTable(rows: TransitionRow[], month: Date): string {
   return `breaker transitions ${formatMonth(month)} (UTC), newest first\n${table}`;
 }
 
+/** What to do about drift, where drift is shown (README: Drift is repaired from the ledger). */
+export const DRIFT_REPAIR = 'once its cause is found, repair it from the ledger as llm_operator: select * from llm.repair_usage_drift(\'why\') ' +
+  '(never llm.adjust_usage: it moves the ledger too, and the drift stays)';
+
 export function driftTable(rows: DriftRow[]): string {
   const table = renderTable(
     [left('kind'), left('meter'), left('unit'), left('subject'), left('period start'), right('shard'), right('usage'),
@@ -117,7 +121,8 @@ export function driftTable(rows: DriftRow[]): string {
     rows.map((r) => [r.kind, r.meter_name, unitLabel(r.unit), subject(r), formatTimestamp(r.period_start), String(r.shard),
       amount(r.usage_value, r.unit), amount(r.ledger_value, r.unit)]),
   );
-  return `reconciliation: DRIFT in ${rows.length} row${rows.length === 1 ? '' : 's'} (usage vs the ledger)\n${table}`;
+  return `reconciliation: DRIFT in ${rows.length} row${rows.length === 1 ? '' : 's'} (usage vs the ledger)\n${table}\n` +
+    `${DRIFT_REPAIR}\n`;
 }
 
 export function decisionsTable(rows: DecisionRow[], month: Date, limit: number): string {

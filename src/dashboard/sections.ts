@@ -3,6 +3,7 @@
  * (esc) or is a number we formatted; raw figures ride along in data-* attributes for tests and
  * scripts that scrape the page.
  */
+import { DRIFT_REPAIR } from '../audit/report';
 import { capBar, lineChart, type Point } from './charts';
 import { esc, pct, usd, when } from './format';
 import type { SectionName, SectionRows } from './queries';
@@ -158,7 +159,8 @@ export function driftSection(rows: Rows<'drift'>, status: ReconciliationStatus |
     `<td class="num">${esc(r.ledger_value ?? '—')}</td></tr>`);
   const head = `<p id="drift-check" data-rows="${esc(status.drift_rows)}" data-kept="${rows.length}">${at}` +
     `${Number(status.drift_rows) > rows.length ? `, the first ${rows.length} listed (${readNow} lists every one, read now)` : ''}.</p>`;
-  return head + table('drift', ['kind', 'tenant', 'meter', 'user', 'scope', 'period', 'shard', 'usage', 'ledger'], body,
+  const repair = rows.length > 0 ? `<p id="drift-repair">${esc(DRIFT_REPAIR[0]!.toUpperCase() + DRIFT_REPAIR.slice(1))}.</p>` : '';
+  return head + repair + table('drift', ['kind', 'tenant', 'meter', 'user', 'scope', 'period', 'shard', 'usage', 'ledger'], body,
     'No drift: usage counters match the ledger.');
 }
 

@@ -382,6 +382,7 @@ describe('against a seeded v0.2 ledger (as llm_viewer)', () => {
     const [table, asJson] = await Promise.all([cli(['drift']), cli(['drift', '--json'])]);
     expect(table.code).toBe(2);
     expect(table.stdout).toContain('reconciliation: DRIFT in 1 row');
+    expect(table.stdout).toContain("repair it from the ledger as llm_operator: select * from llm.repair_usage_drift('why')");
     expect(table.stdout).toMatch(new RegExp(`held\\s+user_monthly\\s+USD\\s+${TENANT_A} / ${USER_A1}\\s+2026-03-01 00:00:00Z\\s+0\\s+0\\.040001\\s+0\\.040000`));
     expect(asJson.code).toBe(2);
     expect(JSON.parse(asJson.stdout)).toEqual([{ ...drift[0], unit: 'micros' }]);

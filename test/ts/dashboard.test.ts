@@ -274,6 +274,7 @@ test('injected reconciliation drift shows a big red banner on every page, from t
   await page.goto(dash.url);
   expect(await page.locator('#drift-table tbody tr').count()).toBe(n);
   expect(await page.locator('#drift-check').getAttribute('data-rows')).toBe(String(n));
+  expect(await page.locator('#drift-repair').innerText()).toContain('llm.repair_usage_drift');
   const json = await getJson(new URL('drift.json', dash.url));
   expect(json.reconciliation).toMatchObject({ drift_rows: String(n), drift_rows_kept: n });
   expect(json.drift).toHaveLength(n);
