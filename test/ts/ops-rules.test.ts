@@ -51,3 +51,16 @@ test('every metric the rules read is exported by src/metrics.ts (or is Prometheu
   expect(used.size).toBeGreaterThanOrEqual(6);
   for (const name of used) expect(name === 'up' || exported.has(name) ? name : `${name} (not exported)`).toBe(name);
 });
+
+test('LlmMetricsUnreadable names the role the workers read their metrics as', () => {
+  // src/worker/runtime.ts gives Metrics the worker's own pool (llm_worker) and no auditPool, so the views are read as
+  // llm_operator (src/metrics.ts); were it given an auditPool, they would be read as llm_viewer.
+  const runtime = readFileSync(join(__dirname, '..', '..', 'src', 'worker', 'runtime.ts'), 'utf8');
+  const construction = runtime.match(/new Metrics\(([^)]*)\)/);
+  expect(construction).not.toBeNull();
+  const [reads, not] = construction![1]!.includes('auditPool') ? ['llm_viewer', 'llm_operator'] : ['llm_operator', 'llm_viewer'];
+  const rule = rules.slice(rules.indexOf('- alert: LlmMetricsUnreadable'));
+  const description = rule.match(/description: "(.*)"/)![1]!;
+  expect(description).toContain(`${reads} (the workers read the audit views as ${reads}`);
+  expect(description).not.toContain(not);
+});
