@@ -2,7 +2,9 @@
  * A real scrape of /metrics over a seeded database: it passes `promtool check metrics` (default
  * Node metrics included), and the DB-derived metrics equal the audit views.
  */
+import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
+import { join } from 'node:path';
 import { Pool } from 'pg';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { DEFAULT_METRICS_PREFIX, DROPPED_DEFAULT_METRICS, Metrics, serveMetrics } from '../../src/metrics';
@@ -127,7 +129,7 @@ test('llm_role_settings_drift counts the defaults a login set for itself since t
   expect(await inThisDb()).toBe(0);
 });
 
-test('llm_job_oldest_lock_seconds is the age of the oldest lock among LLM jobs: 0 when none, maintenance jobs left out', async () => {
+test('llm_job_oldest_lock_seconds is the age of the oldest lock among LLM jobs (0 when none, maintenance jobs left out); the alert\'s commands release it', async () => {
   const admin = db.pool('admin', 1);
   // Jobs as the database enqueues them (as llm_worker), then locked as a gone worker left them: graphile-worker's own
   // columns, written here by the test alone.
@@ -145,6 +147,15 @@ test('llm_job_oldest_lock_seconds is the age of the oldest lock among LLM jobs: 
     const age = value(await scrape(new Metrics(worker)), 'llm_job_oldest_lock_seconds');
     expect(age).toBeGreaterThanOrEqual(7200);
     expect(age).toBeLessThan(7260);
+    // The commands LlmJobsLockedByGoneWorker gives the on-call, as written, connected as llm_worker: the stale ids, then
+    // their release (no worker is alive here, so every stale id is a gone one's).
+    const rules = readFileSync(join(__dirname, '..', '..', 'ops', 'prometheus', 'alerts.yml'), 'utf8');
+    const list = rules.match(/List the stale ids: (select distinct locked_by from graphile_worker\.jobs where [^;]+);/)![1]!;
+    const release = rules.match(/connected as llm_worker: (select graphile_worker\.force_unlock_workers\(array\[)'<id>', \.\.\.(\]\))/)!;
+    const stale = (await worker.query(list)).rows.map((r) => r.locked_by as string);
+    expect(stale).toEqual(['gone-pool']);
+    await worker.query(`${release[1]}${stale.map((id) => `'${id}'`).join(', ')}${release[2]}`);
+    expect(value(await scrape(new Metrics(worker)), 'llm_job_oldest_lock_seconds')).toBe(0);
   } finally {
     await admin.query('delete from graphile_worker._private_jobs where id = any($1::bigint[])', [ids]);
   }

@@ -13,7 +13,7 @@ const exprs = [...rules.matchAll(/^\s+expr:\s*(.+)$/gm)].map((m) => m[1]!.trim()
 
 test('promtool check rules accepts alerts.yml', () => {
   const r = promtool(['check', 'rules', join(DIR, 'alerts.yml')]);
-  expect(r.output).toContain('SUCCESS: 13 rules found');
+  expect(r.output).toContain('SUCCESS: 14 rules found');
   expect(r.status).toBe(0);
 });
 
@@ -27,7 +27,7 @@ test('the alerts the issue asks for exist, each unit-tested firing', () => {
   const names = [...rules.matchAll(/^\s+- alert:\s*(\S+)$/gm)].map((m) => m[1]);
   expect(names).toEqual(['LlmWorkerDown', 'LlmWorkersAbsent', 'LlmBreakerOpen', 'LlmSpendAbove80PctOfCap', 'LlmSpendAbove95PctOfCap',
     'LlmReconciliationDrift', 'LlmReconciliationUnchecked', 'LlmPartitionsNotMaintained', 'LlmPartitionsRunOut', 'LlmRoleSettingsDrift',
-    'LlmHoldsOverdue', 'LlmQueueDepthGrowing', 'LlmMetricsUnreadable']);
+    'LlmHoldsOverdue', 'LlmQueueDepthGrowing', 'LlmJobsLockedByGoneWorker', 'LlmMetricsUnreadable']);
   const tests = readFileSync(join(DIR, 'alerts.test.yml'), 'utf8');
   const firing = [...tests.matchAll(/alertname:\s*(\S+)\s*\n\s*exp_alerts:\s*\n\s*- exp_labels/g)].map((m) => m[1]);
   for (const n of names) expect(firing).toContain(n);
