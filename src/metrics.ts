@@ -22,7 +22,17 @@ export const ALERT_THRESHOLDS = ['80', '95'];
 
 const BREAKER_STATE: Record<string, number> = { closed: 0, half_open: 1, open: 2 };
 
-interface ScrapeRead { views: MetricsSnapshot | null; queueDepth: number | null }
+interface QueueRead { depth: number; oldestLockSeconds: number }
+interface ScrapeRead { views: MetricsSnapshot | null; queue: QueueRead | null }
+
+/**
+ * LLM jobs (the maintenance jobs `llm__*` left out): those waiting or running, and the age of the
+ * oldest lock. The lock is read whatever the job's attempts: a job running its last attempt has
+ * attempts = max_attempts, and is as stuck as any other when its worker is gone.
+ */
+const QUEUE_SQL = `select count(*) filter (where attempts < max_attempts)::int as depth,
+                          coalesce(extract(epoch from now() - min(locked_at)), 0)::float8 as oldest_lock_seconds
+                     from graphile_worker.jobs where task_identifier not like 'llm\\_\\_%'`;
 
 export interface MetricsOptions {
   /**
@@ -57,8 +67,10 @@ export class Metrics {
     const readViews = opts.auditPool
       ? () => loadMetricsSnapshot(opts.auditPool!, 'llm_viewer')
       : () => loadMetricsSnapshot(pool, 'llm_operator');
-    const readQueue = async () => (await pool.query(
-      `select count(*)::int as n from graphile_worker.jobs where attempts < max_attempts and task_identifier not like 'llm\\_\\_%'`)).rows[0].n as number;
+    const readQueue = async (): Promise<QueueRead> => {
+      const row = (await pool.query(QUEUE_SQL)).rows[0];
+      return { depth: row.depth as number, oldestLockSeconds: row.oldest_lock_seconds as number };
+    };
     const read = () => this.read(readViews, readQueue);
     this.readErrors = new Counter({ name: 'llm_metrics_read_errors_total', registers: [this.registry],
       help: 'Database reads at scrape time that failed (their metrics read NaN or are left out of that scrape).',
@@ -74,13 +86,13 @@ export class Metrics {
    * database problem must not look like a dead worker): gauges then read NaN (unknown, never a
    * reassuring 0) and labelled series are left out.
    */
-  private read(readViews: () => Promise<MetricsSnapshot>, readQueue: () => Promise<number>): Promise<ScrapeRead> {
+  private read(readViews: () => Promise<MetricsSnapshot>, readQueue: () => Promise<QueueRead>): Promise<ScrapeRead> {
     const failed = () => {
       this.readErrors.inc();
       return null;
     };
     this.pending ??= Promise.all([readViews().catch(failed), readQueue().catch(failed)])
-      .then(([views, queueDepth]) => ({ views, queueDepth }))
+      .then(([views, queue]) => ({ views, queue }))
       .finally(() => {
         this.pending = null;
       });
@@ -104,7 +116,10 @@ export class Metrics {
       (r) => (r.views ? (r.views.drift_check_age_seconds ?? Infinity) : null));
     gauge('llm_role_settings_drift', 'Rows of llm.role_settings_drift: session defaults a login changed for itself since the last migrate. Must be 0.',
       (r) => r.views?.role_settings_drift ?? null);
-    gauge('llm_job_queue_depth', 'LLM jobs waiting or running in graphile-worker.', (r) => r.queueDepth);
+    gauge('llm_job_queue_depth', 'LLM jobs waiting or running in graphile-worker.', (r) => r.queue?.depth ?? null);
+    gauge('llm_job_oldest_lock_seconds',
+      'Age of the oldest lock among LLM jobs (graphile_worker.jobs.locked_at; 0: none locked). A governed job runs minutes at most: an older lock is a gone worker\'s, which graphile-worker frees only after 4 hours.',
+      (r) => r.queue?.oldestLockSeconds ?? null);
     new Gauge({
       name: 'llm_breaker_state', help: 'Shared circuit breaker per model: 0 closed, 1 half-open, 2 open.', labelNames: ['model'], registers,
       async collect() {

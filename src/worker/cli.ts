@@ -11,6 +11,7 @@ import type { Task } from 'graphile-worker';
 import { ConfigError, loadConfig, type Config } from '../config';
 import { urlForRole } from '../db/urls';
 import { createLogger, type Logger } from '../logger';
+import { LockIds } from './health';
 import { createRuntime, graphileLogger, type WorkerRuntime } from './runtime';
 import { CRONTAB_FILE, taskFor, type TaskName } from './tasks';
 
@@ -21,6 +22,7 @@ interface CliState {
   logger: Logger;
   runtime: Promise<WorkerRuntime> | null;
   events: WorkerRuntimeEvents | null;
+  lockIds: LockIds | null;
 }
 type WorkerRuntimeEvents = WorkerRuntime['events'];
 
@@ -35,7 +37,8 @@ function state(): CliState {
 
 function runtime(): Promise<WorkerRuntime> {
   const s = state();
-  s.runtime ??= createRuntime(s.cfg, s.logger, process.env, { allowExitOnIdle: true, events: s.events ?? undefined }).then((rt) => {
+  s.runtime ??= createRuntime(s.cfg, s.logger, process.env,
+    { allowExitOnIdle: true, events: s.events ?? undefined, lockIds: s.lockIds ?? undefined }).then((rt) => {
     rt.health.poolCreated(); // graphile-worker's pool exists by the time a task or 'pool:create' asks
     return rt;
   });
@@ -60,7 +63,8 @@ export function cliPreset(env: NodeJS.ProcessEnv = process.env): GraphileConfig.
   const logger = createLogger({ level: cfg.logLevel });
   const { EventEmitter } = require('node:events') as typeof import('node:events');
   const events: WorkerRuntimeEvents = new EventEmitter();
-  g[KEY] = { cfg, logger, runtime: null, events };
+  // Before the pool exists: the runtime is built only after its 'pool:create', too late to see its ids.
+  g[KEY] = { cfg, logger, runtime: null, events, lockIds: new LockIds(events, logger) };
   events.on('pool:create', () => {
     runtime().then(
       () => logger.info({ event: 'worker_started', mode: 'graphile-worker-cli', concurrency: cfg.worker.concurrency,

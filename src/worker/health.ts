@@ -4,12 +4,15 @@
  * Healthy = graphile-worker's pool is running, the database answered a ping in the last 30 s, and
  * the pool shows life: it asked for a job recently or is running one. Read from graphile-worker's
  * public events only; nothing here touches its tables. The supervisor restarts an unhealthy
- * worker; graphile-worker's own mechanisms recover its jobs.
+ * worker; graphile-worker's own mechanisms recover its jobs. The body also lists the ids this
+ * process locks jobs with (`locked_by`), so that an operator can tell the locks of live workers
+ * from those a gone one left behind (README: Supervision and crash recovery).
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { WorkerEvents } from 'graphile-worker';
 import type { Pool } from 'pg';
+import type { Logger } from '../logger';
 
 const PING_EVERY_MS = 10_000;
 const PING_STALE_MS = 30_000;
@@ -22,6 +25,34 @@ export interface HealthReport {
   last_activity_ms_ago: number | null;
   jobs_running: number;
   fatal: string | null;
+  /** This process's ids in graphile_worker.jobs.locked_by: its pool's and its workers'. */
+  locked_by: string[];
+}
+
+/**
+ * The ids this process's graphile-worker pool locks jobs with (graphile_worker.jobs.locked_by): the
+ * pool's id and each worker's. A process that dies without releasing its locks (kill -9, or a
+ * database outage that kept it from running forceUnlockWorkers) leaves its jobs locked for
+ * graphile-worker's 4-hour lock timeout, and nothing in the table says which ids are dead: so each
+ * process logs its ids (event `worker_lock_ids`) and /healthz shows them. Attach before the pool
+ * exists (its 'pool:create' event).
+ */
+export class LockIds {
+  private readonly ids = new Set<string>();
+
+  constructor(events: WorkerEvents, logger: Logger) {
+    events.on('pool:create', ({ workerPool }) => {
+      this.ids.add(workerPool.id);
+      // graphile-worker creates the pool's workers right after this event, in the same tick: by the next one all are known.
+      setImmediate(() => logger.info({ event: 'worker_lock_ids', locked_by: this.list() },
+        `this worker locks jobs as ${this.list().join(', ')}`));
+    });
+    events.on('worker:create', ({ worker }) => void this.ids.add(worker.workerId));
+  }
+
+  list(): string[] {
+    return [...this.ids];
+  }
 }
 
 export class WorkerHealth {
@@ -33,7 +64,7 @@ export class WorkerHealth {
   private timer: NodeJS.Timeout | null = null;
 
   /** `quietMs`: how long an idle pool may go without asking for a job (several poll intervals). */
-  constructor(private readonly pool: Pool, private readonly quietMs: number) {}
+  constructor(private readonly pool: Pool, private readonly quietMs: number, private readonly lockIds?: LockIds) {}
 
   /** graphile-worker's pool is up (its 'pool:create' event). */
   poolCreated(): void {
@@ -71,7 +102,7 @@ export class WorkerHealth {
     const dbOk = pingAge !== null && pingAge < PING_STALE_MS;
     const lively = this.jobs > 0 || (activityAge !== null && activityAge < this.quietMs);
     return { ok: this.running && !this.fatal && dbOk && lively, running: this.running, db_ok: dbOk, last_ping_ms_ago: pingAge,
-      last_activity_ms_ago: activityAge, jobs_running: this.jobs, fatal: this.fatal };
+      last_activity_ms_ago: activityAge, jobs_running: this.jobs, fatal: this.fatal, locked_by: this.lockIds?.list() ?? [] };
   }
 
   stop(): void {

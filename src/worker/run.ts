@@ -34,11 +34,8 @@ export interface StartedWorker {
 
 export async function startWorker(cfg: Config, logger: Logger, env: NodeJS.ProcessEnv = process.env): Promise<StartedWorker> {
   const rt = await createRuntime(cfg, logger, env);
-  // The ids this process's pool locks jobs with (graphile_worker.jobs.locked_by), and how many of its jobs run now.
-  const lockIds = new Set<string>();
+  // How many of its jobs run now (the ids its pool locks them with are rt.lockIds).
   let runningJobs = 0;
-  rt.events.on('pool:create', ({ workerPool }) => void lockIds.add(workerPool.id));
-  rt.events.on('worker:create', ({ worker }) => void lockIds.add(worker.workerId));
   rt.events.on('job:start', () => void runningJobs++);
   rt.events.on('job:complete', () => void runningJobs--);
   // A pool that could not record a completion or failure (graphile/worker#636) starts a graceful shutdown that
@@ -81,7 +78,7 @@ export async function startWorker(cfg: Config, logger: Logger, env: NodeJS.Proce
         await sleep(50);
         idleMs = runningJobs > 0 ? 0 : idleMs + 50;
       }
-      if (idleMs >= 1_000) await releaseOwnLocks([...lockIds], rt.deps.pool, logger);
+      if (idleMs >= 1_000) await releaseOwnLocks(rt.lockIds.list(), rt.deps.pool, logger);
       else logger.error({ event: 'worker_locks_kept', running_jobs: runningJobs }, 'jobs of the failed pool still run: their locks stay until graphile-worker\'s lock timeout');
       throw e;
     },

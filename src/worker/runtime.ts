@@ -23,7 +23,7 @@ import { initTelemetry, tracer, type Telemetry } from '../telemetry';
 import { CacheFillListener } from './cache-fill-listener';
 import { Catalog, catalogWarnings } from './catalog';
 import { callMetrics, configureProviders, type WorkerDeps } from './deps';
-import { serveHealth, WorkerHealth } from './health';
+import { LockIds, serveHealth, WorkerHealth } from './health';
 
 export class SchemaVersionError extends Error {
   static {
@@ -63,6 +63,8 @@ export interface WorkerRuntime {
   deps: WorkerDeps;
   events: WorkerEvents;
   health: WorkerHealth;
+  /** The ids this process locks graphile-worker jobs with, as they become known. */
+  lockIds: LockIds;
   metricsPort: number | null;
   healthPort: number | null;
   /** The dashboard's base URL (without its token), when dashboardPort is set. */
@@ -77,6 +79,8 @@ export interface RuntimeOptions {
   allowExitOnIdle?: boolean;
   /** graphile-worker's event emitter when it already exists (the CLI's preset). */
   events?: WorkerEvents;
+  /** Lock ids tracked from before the pool existed (the CLI builds the runtime only after 'pool:create'). */
+  lockIds?: LockIds;
 }
 
 export async function createRuntime(cfg: Config, logger: Logger, env: NodeJS.ProcessEnv = process.env,
@@ -107,7 +111,8 @@ export async function createRuntime(cfg: Config, logger: Logger, env: NodeJS.Pro
       retryAfterMaxMs: cfg.worker.retryAfterMaxMs, logger,
       metrics: callMetrics(metrics), tracer: tracer(), listener, catalog };
     const events: WorkerEvents = opts.events ?? new EventEmitter();
-    const health = new WorkerHealth(pool, Math.max(60_000, 5 * cfg.worker.pollIntervalMs));
+    const lockIds = opts.lockIds ?? new LockIds(events, logger);
+    const health = new WorkerHealth(pool, Math.max(60_000, 5 * cfg.worker.pollIntervalMs), lockIds);
     health.attach(events);
     health.start();
     closers.push(() => health.stop());
@@ -120,7 +125,7 @@ export async function createRuntime(cfg: Config, logger: Logger, env: NodeJS.Pro
     if (healthPort !== null) logger.info({ event: 'health_listening', port: healthPort }, `health on http://127.0.0.1:${healthPort}/healthz`);
     const dashboardUrl = await serveDashboard(cfg, logger, env, closers);
     logger.info({ event: 'telemetry', otlp: telemetry.enabled }, telemetry.enabled ? 'tracing: OTLP export on' : 'tracing: off (no OTEL_EXPORTER_OTLP_ENDPOINT)');
-    return { deps, events, health, metricsPort, healthPort, dashboardUrl, close };
+    return { deps, events, health, lockIds, metricsPort, healthPort, dashboardUrl, close };
   } catch (e) {
     await close();
     throw e;

@@ -1,10 +1,12 @@
 /**
  * Supervision: the worker's /healthz and ops/container/healthcheck.js (what the container
  * HEALTHCHECK, the Kubernetes probe and the systemd timer run) say healthy while graphile-worker's
- * pool runs and the database answers, and unhealthy once it stops.
+ * pool runs and the database answers, and unhealthy once it stops. Its body and the worker's log
+ * name the ids the worker locks jobs with, the same ones.
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { createLogger } from '../../src/logger';
 import { parseConfig } from '../../src/config';
 import { WorkerHealth } from '../../src/worker/health';
@@ -20,10 +22,15 @@ function check(port: number): Promise<{ status: number | null; stderr: string }>
   return new Promise((resolve) => child.once('exit', (status) => resolve({ status, stderr })));
 }
 
-test('healthy while running, unhealthy after stop; the check script exits 0 then 1', async () => {
+test('healthy while running, unhealthy after stop; the check script exits 0 then 1; it names the lock ids the log gave', async () => {
   const db = await createTestDb();
-  const worker = await startWorker(parseConfig({ databaseUrl: db.adminUrl, healthPort: 0, worker: { concurrency: 1, pollIntervalMs: 100 } }),
-    createLogger({ level: 'silent' }));
+  const lines: Record<string, unknown>[] = [];
+  const destination = new Writable({ write(chunk, _enc, cb) {
+    lines.push(...String(chunk).split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>));
+    cb();
+  } });
+  const worker = await startWorker(parseConfig({ databaseUrl: db.adminUrl, healthPort: 0, worker: { concurrency: 2, pollIntervalMs: 100 } }),
+    createLogger({ level: 'info', destination }));
   try {
     const port = worker.healthPort!;
     const until = Date.now() + 10_000;
@@ -34,6 +41,14 @@ test('healthy while running, unhealthy after stop; the check script exits 0 then
       await new Promise((r) => setTimeout(r, 100));
     }
     expect(body).toMatchObject({ ok: true, running: true, db_ok: true, jobs_running: 0, fatal: null });
+    // The pool's id and each of its two workers' ids, logged once at start: what graphile_worker.jobs.locked_by shows for
+    // this worker's jobs (worker-processes.test.ts: a killed worker's job carries one of its logged ids).
+    const logged = lines.filter((l) => l.event === 'worker_lock_ids');
+    expect(logged).toHaveLength(1);
+    expect(logged[0]!.level).toBe('info');
+    expect(body.locked_by).toEqual(logged[0]!.locked_by);
+    expect(body.locked_by).toHaveLength(3);
+    expect(new Set(body.locked_by as string[]).size).toBe(3);
     expect((await check(port)).status).toBe(0);
     await worker.runner.stop();
     const after = await fetch(`http://127.0.0.1:${port}/healthz`);

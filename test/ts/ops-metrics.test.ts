@@ -2,7 +2,9 @@
  * A real scrape of /metrics over a seeded database: it passes `promtool check metrics` (default
  * Node metrics included), and the DB-derived metrics equal the audit views.
  */
+import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
+import { join } from 'node:path';
 import { Pool } from 'pg';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { DEFAULT_METRICS_PREFIX, DROPPED_DEFAULT_METRICS, Metrics, serveMetrics } from '../../src/metrics';
@@ -127,6 +129,38 @@ test('llm_role_settings_drift counts the defaults a login set for itself since t
   expect(await inThisDb()).toBe(0);
 });
 
+test('llm_job_oldest_lock_seconds is the age of the oldest lock among LLM jobs (0 when none, maintenance jobs left out); the alert\'s commands release it', async () => {
+  const admin = db.pool('admin', 1);
+  // Jobs as the database enqueues them (as llm_worker), then locked as a gone worker left them: graphile-worker's own
+  // columns, written here by the test alone.
+  const add = async (task: string) =>
+    Number((await worker.query(`select id from graphile_worker.add_job($1, '{}'::json, max_attempts => 3)`, [task])).rows[0].id);
+  const lock = (id: number, ago: string, lastAttempt = false) => admin.query(
+    `update graphile_worker._private_jobs set locked_by = 'gone-pool', locked_at = now() - $2::interval,
+            attempts = case when $3 then max_attempts else 1 end where id = $1`, [id, ago, lastAttempt]);
+  const ids = [await add('explanation'), await add('route'), await add('llm__expire_holds')];
+  try {
+    expect(value(await scrape(new Metrics(worker)), 'llm_job_oldest_lock_seconds')).toBe(0);
+    await lock(ids[0]!, '40 minutes');
+    await lock(ids[1]!, '2 hours', true); // its last attempt (attempts = max_attempts): stuck all the same
+    await lock(ids[2]!, '5 hours'); // a maintenance job: not an LLM call's
+    const age = value(await scrape(new Metrics(worker)), 'llm_job_oldest_lock_seconds');
+    expect(age).toBeGreaterThanOrEqual(7200);
+    expect(age).toBeLessThan(7260);
+    // The commands LlmJobsLockedByGoneWorker gives the on-call, as written, connected as llm_worker: the stale ids, then
+    // their release (no worker is alive here, so every stale id is a gone one's).
+    const rules = readFileSync(join(__dirname, '..', '..', 'ops', 'prometheus', 'alerts.yml'), 'utf8');
+    const list = rules.match(/List the stale ids: (select distinct locked_by from graphile_worker\.jobs where [^;]+);/)![1]!;
+    const release = rules.match(/connected as llm_worker: (select graphile_worker\.force_unlock_workers\(array\[)'<id>', \.\.\.(\]\))/)!;
+    const stale = (await worker.query(list)).rows.map((r) => r.locked_by as string);
+    expect(stale).toEqual(['gone-pool']);
+    await worker.query(`${release[1]}${stale.map((id) => `'${id}'`).join(', ')}${release[2]}`);
+    expect(value(await scrape(new Metrics(worker)), 'llm_job_oldest_lock_seconds')).toBe(0);
+  } finally {
+    await admin.query('delete from graphile_worker._private_jobs where id = any($1::bigint[])', [ids]);
+  }
+});
+
 test('without an auditor pool the views are read through the worker pool as llm_operator', async () => {
   const text = await scrape(new Metrics(worker));
   expect(value(text, 'llm_open_holds')).toBe(await count('select count(*) as n from llm.open_holds'));
@@ -137,9 +171,9 @@ test('a database that cannot be read leaves the DB-derived metrics out, counts t
   dead.on('error', () => {});
   try {
     const text = await scrape(new Metrics(dead, { auditPool: dead }));
-    expect(text).toMatch(/^llm_metrics_read_errors_total 2$/m); // the views and the queue depth, counted in this very scrape
+    expect(text).toMatch(/^llm_metrics_read_errors_total 2$/m); // the views and the job queue (one read), counted in this very scrape
     for (const g of ['llm_open_holds', 'llm_holds_overdue', 'llm_reconciliation_drift_rows', 'llm_reconciliation_check_age_seconds',
-      'llm_role_settings_drift', 'llm_job_queue_depth', 'llm_partition_months_ahead_wanted']) {
+      'llm_role_settings_drift', 'llm_job_queue_depth', 'llm_job_oldest_lock_seconds', 'llm_partition_months_ahead_wanted']) {
       expect(text).toMatch(new RegExp(`^${g} Nan$`, 'm'));
     }
     expect(text).not.toMatch(/^llm_breaker_state\{/m);

@@ -13,7 +13,7 @@ const exprs = [...rules.matchAll(/^\s+expr:\s*(.+)$/gm)].map((m) => m[1]!.trim()
 
 test('promtool check rules accepts alerts.yml', () => {
   const r = promtool(['check', 'rules', join(DIR, 'alerts.yml')]);
-  expect(r.output).toContain('SUCCESS: 13 rules found');
+  expect(r.output).toContain('SUCCESS: 14 rules found');
   expect(r.status).toBe(0);
 });
 
@@ -27,7 +27,7 @@ test('the alerts the issue asks for exist, each unit-tested firing', () => {
   const names = [...rules.matchAll(/^\s+- alert:\s*(\S+)$/gm)].map((m) => m[1]);
   expect(names).toEqual(['LlmWorkerDown', 'LlmWorkersAbsent', 'LlmBreakerOpen', 'LlmSpendAbove80PctOfCap', 'LlmSpendAbove95PctOfCap',
     'LlmReconciliationDrift', 'LlmReconciliationUnchecked', 'LlmPartitionsNotMaintained', 'LlmPartitionsRunOut', 'LlmRoleSettingsDrift',
-    'LlmHoldsOverdue', 'LlmQueueDepthGrowing', 'LlmMetricsUnreadable']);
+    'LlmHoldsOverdue', 'LlmQueueDepthGrowing', 'LlmJobsLockedByGoneWorker', 'LlmMetricsUnreadable']);
   const tests = readFileSync(join(DIR, 'alerts.test.yml'), 'utf8');
   const firing = [...tests.matchAll(/alertname:\s*(\S+)\s*\n\s*exp_alerts:\s*\n\s*- exp_labels/g)].map((m) => m[1]);
   for (const n of names) expect(firing).toContain(n);
@@ -50,4 +50,17 @@ test('every metric the rules read is exported by src/metrics.ts (or is Prometheu
   const used = new Set(exprs.flatMap(metricNamesIn));
   expect(used.size).toBeGreaterThanOrEqual(6);
   for (const name of used) expect(name === 'up' || exported.has(name) ? name : `${name} (not exported)`).toBe(name);
+});
+
+test('LlmMetricsUnreadable names the role the workers read their metrics as', () => {
+  // src/worker/runtime.ts gives Metrics the worker's own pool (llm_worker) and no auditPool, so the views are read as
+  // llm_operator (src/metrics.ts); were it given an auditPool, they would be read as llm_viewer.
+  const runtime = readFileSync(join(__dirname, '..', '..', 'src', 'worker', 'runtime.ts'), 'utf8');
+  const construction = runtime.match(/new Metrics\(([^)]*)\)/);
+  expect(construction).not.toBeNull();
+  const [reads, not] = construction![1]!.includes('auditPool') ? ['llm_viewer', 'llm_operator'] : ['llm_operator', 'llm_viewer'];
+  const rule = rules.slice(rules.indexOf('- alert: LlmMetricsUnreadable'));
+  const description = rule.match(/description: "(.*)"/)![1]!;
+  expect(description).toContain(`${reads} (the workers read the audit views as ${reads}`);
+  expect(description).not.toContain(not);
 });

@@ -83,6 +83,27 @@ describe('the README harness, on a sample', () => {
 });
 
 const README_BLOCKS = extractBlocks(readFileSync(join(ROOT, 'README.md'), 'utf8'));
+
+test('what the README says of waiting out an outage is graphile-worker\'s backoff over the default settings', () => {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8').replace(/\s+/g, ' ');
+  // graphile-worker puts the next attempt off by exp(attempts) seconds: the last of n attempts comes e^1 + ... + e^(n-1) after the first.
+  const failJobs = readFileSync(join(ROOT, 'node_modules', 'graphile-worker', 'dist', 'sql', 'failJobs.js'), 'utf8');
+  expect(failJobs).toContain("run_at = greatest(now(), run_at) + (exp(least(attempts, 10)) * interval '1 second')");
+  const lastAttemptAfter = (n: number) => Array.from({ length: n - 1 }, (_, k) => Math.exp(k + 1)).reduce((a, b) => a + b, 0);
+  const claim = readme.match(/about (\d+) s with the default (\d+), (\d+) s with 4, (\d+) s with 5, (\d+) s with 6/);
+  expect(claim).not.toBeNull();
+  const [, s3, n, s4, s5, s6] = claim!.map(Number);
+  [s3, s4, s5, s6].forEach((said, i) => expect(lastAttemptAfter(i + 3)).toBeCloseTo(said!, 0));
+  // Against the shipped defaults: 3 attempts end within the 30 s cooldown, so an open breaker's refusal is mostly final.
+  const schema = readFileSync(join(ROOT, 'sql', 'schema.sql'), 'utf8');
+  expect(Number(schema.match(/enqueue_max_attempts smallint DEFAULT (\d+)/)![1])).toBe(n);
+  const cooldownS = Number(schema.match(/breaker_cooldown_ms integer DEFAULT (\d+)/)![1]) / 1000;
+  expect(lastAttemptAfter(n!)).toBeLessThan(cooldownS);
+  expect(readme).toContain(`less than the breaker's own cooldown (\`breaker_cooldown_ms\`, ${cooldownS} s)`);
+  expect(readme).not.toMatch(/an outage is waited out, not final/);
+  // A request refused for good is not retried under its id: the application submits a new one.
+  expect(readme).toMatch(/A request refused for good cannot be enqueued again: .* the application submits a new `request_id`/);
+});
 const cases = (bs: TestedBlock[]) => bs.map((b): [number, string, TestedBlock] => [b.line, `${b.kind}${b.variant ? ` ${b.variant}` : ''}`, b]);
 
 test('README.md has tested examples of every kind', () => {

@@ -41,8 +41,10 @@ test('the worker code no longer heartbeats or replaces graphile-worker, and unlo
   expect(src.match(/\.forceUnlockWorkers\(/g)).toHaveLength(1);
   const run = readFileSync(join(ROOT, 'src', 'worker', 'run.ts'), 'utf8');
   expect(run).toContain('utils.forceUnlockWorkers(ids)');
-  expect(run).toMatch(/if \(idleMs >= 1_000\) await releaseOwnLocks\(\[\.\.\.lockIds\]/);
-  expect(run).toMatch(/rt\.events\.on\('pool:create', \(\{ workerPool \}\) => void lockIds\.add\(workerPool\.id\)\)/);
+  expect(run).toMatch(/if \(idleMs >= 1_000\) await releaseOwnLocks\(rt\.lockIds\.list\(\)/);
+  const health = readFileSync(join(ROOT, 'src', 'worker', 'health.ts'), 'utf8');
+  expect(health).toMatch(/events\.on\('pool:create', \(\{ workerPool \}\) => \{\n\s+this\.ids\.add\(workerPool\.id\);/);
+  expect(health).toContain("events.on('worker:create', ({ worker }) => void this.ids.add(worker.workerId));");
 });
 
 test('tasks/ holds exactly one loadable file per task, for graphile-worker\'s CLI', () => {
@@ -66,6 +68,8 @@ describe('against a database', () => {
     });
     expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
     expect(r.stdout).toMatch(/"event":"worker_started","mode":"graphile-worker-cli"/);
+    // Its lock ids are logged here too, though the runtime is built only after graphile-worker's pool exists.
+    expect(r.stdout).toMatch(/"event":"worker_lock_ids","locked_by":\["[^"]+","[^"]+"/);
     expect(r.stdout).toMatch(/Completed task \d+ \(llm__expire_holds, [\d.]+ms\) with success/);
     const { rows } = await admin.query(`select count(*)::int as n from graphile_worker.jobs where task_identifier = 'llm__expire_holds'`);
     expect(rows[0].n).toBe(0);

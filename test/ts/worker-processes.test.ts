@@ -2,10 +2,10 @@
  * Real worker processes (SPEC.md v2): the breaker is shared by two workers through Postgres, and a
  * worker SIGKILLed mid-call is recovered by graphile-worker's own mechanisms plus the supervisor:
  * the hold expires on its own clock and is charged in full (the outcome is unknown), and the job,
- * released by graphile-worker's public forceUnlockWorkers (what an operator runs after a crash, or
- * graphile-worker itself after 4 hours), is retried by the restarted worker.
+ * released by graphile-worker's public force_unlock_workers (what an operator runs after a crash,
+ * for the locked ids no live worker's /healthz names, or graphile-worker itself after 4 hours), is
+ * retried by the restarted worker.
  */
-import { makeWorkerUtils } from 'graphile-worker';
 import { withRole } from '../../src/db/context';
 import { spawnWorker, type ChildWorker } from '../support/child-worker';
 import { createHarness, FAKE_KEY, Harness, payload, TENANT_A, TENANT_B, USER_A1, USER_B1 } from '../support/worker-harness';
@@ -25,6 +25,8 @@ const until = async (what: string, fn: () => Promise<boolean>, ms = 30000) => {
   }
 };
 const q = async (sql: string, args: unknown[] = []) => (await h.admin.query(sql, args)).rows;
+/** The ids a worker process said it locks jobs with (its worker_lock_ids log line). */
+const lockIdsLogged = (w: ChildWorker): string[] => JSON.parse(w.lines.find((l) => l.includes('"event":"worker_lock_ids"'))!).locked_by;
 
 beforeAll(async () => {
   h = await createHarness();
@@ -87,7 +89,7 @@ test('a worker SIGKILLed mid-call: hold expired and charged in full, job retried
   expect((await h.calls(id)).map((c) => c.state)).toEqual(['held']);
 
   // The supervisor starts a fresh worker. The hold expires on its own clock (the sweep, as operator).
-  const b = worker();
+  const b = worker({ HEALTH_PORT: '0' });
   await b.ready;
   // One connection for the sweep (a pool per try kept ~90 idle connections open until the suite ended).
   const sweeper = h.db.pool('llm_worker', 1);
@@ -100,15 +102,19 @@ test('a worker SIGKILLed mid-call: hold expired and charged in full, job retried
   expect(expired.cost_micros).toBeNull(); // nobody knows what it cost
   expect(expired.charged_micros).toBe(expired.held_micros); // so it is charged in full
 
-  // graphile-worker keeps the dead worker's lock (4 hours) until its own forceUnlockWorkers releases it.
+  // graphile-worker keeps the dead worker's lock (4 hours) until its own forceUnlockWorkers releases it. The operator's
+  // procedure (README, Supervision and crash recovery): the locked ids, less the live ones (each worker's /healthz), are
+  // the dead worker's, as its worker_lock_ids log line said; they are released as llm_worker.
   const [job] = (await h.admin.query(`select locked_by from graphile_worker.jobs where key like 'llm:%:' || $1`, [e.request_pk.toString()])).rows;
-  expect(job.locked_by).toEqual(expect.any(String));
-  const utils = await makeWorkerUtils({ connectionString: h.db.url('llm_worker') });
-  try {
-    await utils.forceUnlockWorkers([job.locked_by]);
-  } finally {
-    await utils.release();
-  }
+  const deadIds = lockIdsLogged(a);
+  expect(deadIds).toContain(job.locked_by);
+  const port = Number(JSON.parse(b.lines.find((l) => l.includes('"event":"health_listening"'))!).port);
+  const live = ((await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()) as { locked_by: string[] }).locked_by;
+  expect(live).toEqual(lockIdsLogged(b));
+  const locked = (await q('select distinct locked_by from graphile_worker.jobs where locked_at is not null')).map((r) => r.locked_by as string);
+  const stale = locked.filter((id) => !live.includes(id));
+  expect(stale).toEqual([job.locked_by]);
+  await h.db.pool('llm_worker', 1).query('select graphile_worker.force_unlock_workers($1::text[])', [stale]);
   await until('the retry to finish', async () => (await h.result(id))?.state === 'done', 60000).catch(async (e) => {
     throw new Error(`${e.message}\nworker b:\n${b.lines.slice(-30).join('\n')}\njobs: ${JSON.stringify(await q('select key, attempts, max_attempts, last_error, locked_by, run_at from graphile_worker.jobs'))}`);
   });
