@@ -99,7 +99,7 @@ create function llm.watched_open_holds(p_tenant_id uuid default null, p_limit in
 create function llm.open_hold_counts() returns table (open_holds bigint, holds_overdue bigint, watched_from timestamptz)
   language sql stable as $f$ select count(*), count(*) filter (where overdue), '-infinity'::timestamptz from llm.open_holds $f$;
 create schema graphile_worker;
-create view graphile_worker.jobs as select 0 as attempts, 25 as max_attempts, 'investigation'::text as task_identifier;
+create view graphile_worker.jobs as select 0 as attempts, 25 as max_attempts, 'investigation'::text as task_identifier, null::timestamptz as locked_at;
 grant usage on schema llm to llm_viewer, llm_operator;
 grant select on all tables in schema llm to llm_viewer;
 grant execute on function llm.refuse_read(text) to public;`;
