@@ -1301,14 +1301,14 @@ COMMENT ON FUNCTION llm.release_call(p_request_pk bigint, p_attempt_no integer, 
 -- Name: repair_usage_drift(text); Type: FUNCTION; Schema: llm; Owner: llm_owner
 --
 
-CREATE FUNCTION llm.repair_usage_drift(p_reason text) RETURNS TABLE(id bigint, tenant_id uuid, meter_name text, user_id uuid, budget_scope text, period_start timestamp with time zone, shard smallint, kind text, usage_value bigint, ledger_value bigint)
+CREATE FUNCTION llm.repair_usage_drift(p_reason text) RETURNS TABLE(id bigint, tenant_id uuid, meter_name text, user_id uuid, budget_scope text, period_start timestamp with time zone, shard smallint, kind text, moved_by bigint)
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog'
     AS $$
 #variable_conflict use_column
 declare
-  v_from bigint;
-  v_n integer;
+  v_ids bigint[] := '{}';
+  v_pass bigint[];
 begin
   if current_setting('transaction_isolation') <> 'read committed' then
     raise exception using errcode = '25000', message = 'a usage repair runs in a READ COMMITTED transaction',
@@ -1318,26 +1318,32 @@ begin
     raise exception using errcode = '22023', message = 'a usage repair says why (1 to 500 characters)',
       hint = 'The incident or the finding that explains the drift, e.g. ''INC-6: counter moved by hand on 2026-11-27''.';
   end if;
-  select coalesce(max(x.id), 0) into v_from from llm_private.usage_repairs x;
+  -- The repairs' lock (as their insert trigger takes it), before this function reads the drift: a repair running meanwhile
+  -- commits first, and this one reads what it left.
+  lock table llm_private.usage_repairs in share row exclusive mode;
   -- A key whose held and spent both drift shows held first, its spent at the next pass; a missing row is created by one
   -- pass and its amounts moved by the next ones. Each pass reads the view twice (here, and its insert trigger to check).
   for pass in 1 .. 3 loop
-    insert into llm_private.usage_repairs as x (tenant_id, meter_id, user_id, budget_scope, period_start, shard, kind, usage_value,
-                                                 ledger_value, reason, repaired_at, repaired_by)
-    select coalesce(v.tenant_id, llm_private.nil_uuid()), m.id, coalesce(v.user_id, llm_private.nil_uuid()), coalesce(v.budget_scope, ''),
-           v.period_start, v.shard, v.kind, v.usage_value, v.ledger_value, p_reason, llm_private.now(), current_user
-      from llm.reconciliation_drift v join llm_private.meters m on m.name = v.meter_name
-     where v.kind <> 'missing_usage_row'
-        or (llm_private.repair_limit(m.id, coalesce(v.tenant_id, llm_private.nil_uuid()), coalesce(v.user_id, llm_private.nil_uuid()),
-                                     v.period_start)).id is not null;
-    get diagnostics v_n = row_count;
-    exit when v_n = 0;
+    with ins as (
+      insert into llm_private.usage_repairs as x (tenant_id, meter_id, user_id, budget_scope, period_start, shard, kind, moved_by,
+                                                   reason, repaired_at, repaired_by)
+      select coalesce(v.tenant_id, llm_private.nil_uuid()), m.id, coalesce(v.user_id, llm_private.nil_uuid()), coalesce(v.budget_scope, ''),
+             v.period_start, v.shard, v.kind, case when v.kind = 'missing_usage_row' then 0 else v.ledger_value - v.usage_value end,
+             p_reason, llm_private.now(), current_user
+        from llm.reconciliation_drift v join llm_private.meters m on m.name = v.meter_name
+       where v.kind <> 'missing_usage_row'
+          or (llm_private.repair_limit(m.id, coalesce(v.tenant_id, llm_private.nil_uuid()), coalesce(v.user_id, llm_private.nil_uuid()),
+                                       v.period_start)).id is not null
+      returning x.id)
+    select coalesce(array_agg(ins.id), '{}') into v_pass from ins;
+    exit when cardinality(v_pass) = 0;
+    v_ids := v_ids || v_pass;
   end loop;
   return query
     select x.id, nullif(x.tenant_id, llm_private.nil_uuid()), m.name, nullif(x.user_id, llm_private.nil_uuid()), nullif(x.budget_scope, ''),
-           x.period_start, x.shard, x.kind, x.usage_value, x.ledger_value
+           x.period_start, x.shard, x.kind, x.moved_by
       from llm_private.usage_repairs x join llm_private.meters m on m.id = x.meter_id
-     where x.id > v_from
+     where x.id = any (v_ids)
      order by x.id;
 end
 $$;
@@ -1348,7 +1354,7 @@ ALTER FUNCTION llm.repair_usage_drift(p_reason text) OWNER TO llm_owner;
 -- Name: FUNCTION repair_usage_drift(p_reason text); Type: COMMENT; Schema: llm; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm.repair_usage_drift(p_reason text) IS 'Operator, once the drift is explained: moves every usage counter llm.reconciliation_drift shows back to its ledger (held or spent by the difference; a missing row created under the limit in effect), recording each move in llm.usage_repairs with p_reason. Safe while calls run (they move counter and ledger together). Reads the view up to six times (~13 s each at 10^7 calls in two months). Returns the moves it made; what is left (a missing row no limit applies to) stays in llm.reconciliation_drift. Never llm.adjust_usage for drift: it moves the ledger too.';
+COMMENT ON FUNCTION llm.repair_usage_drift(p_reason text) IS 'Operator, once the drift is explained: moves every usage counter llm.reconciliation_drift shows back to its ledger (held or spent by the difference; a missing row created under the limit in effect), recording each move in llm.usage_repairs with p_reason. Safe while calls run (they move counter and ledger together); one repair at a time. Reads the view up to six times (~13 s each at 10^7 calls in two months). Returns the moves it made; what is left (a missing row no limit applies to) stays in llm.reconciliation_drift. Never llm.adjust_usage for drift: it moves the ledger too.';
 
 --
 -- Name: request_for_call(bigint); Type: FUNCTION; Schema: llm; Owner: llm_owner
@@ -3777,7 +3783,7 @@ ALTER FUNCTION llm_private.guard_partition_truncate(p_partition regclass) OWNER 
 -- Name: FUNCTION guard_partition_truncate(p_partition regclass); Type: COMMENT; Schema: llm_private; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm_private.guard_partition_truncate(p_partition regclass) IS 'Gives a ledger partition the BEFORE TRUNCATE triggers of its parent, created or replaced (statement triggers are neither cloned to partitions nor fired for a partition truncated by name). Returns how many. Owner only; called by llm_private.create_month_partition and by the API replay for every partition (sql/api/100-requests.sql).';
+COMMENT ON FUNCTION llm_private.guard_partition_truncate(p_partition regclass) IS 'Gives a ledger partition the BEFORE TRUNCATE triggers of its parent, created or replaced (statement triggers are neither cloned to partitions nor fired for a partition truncated by name). Returns how many. Owner only; called by llm_private.create_month_partition and by the API replay for every partition (sql/api/105-operator.sql).';
 
 --
 -- Name: held_amount(llm_private.limit_unit, llm_private.attempts); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
@@ -6723,21 +6729,29 @@ declare
   v_n integer;
   l llm_private.limits;
 begin
-  -- Every row names a key that drifts now, of that kind and by that difference, once: read from the view again here, so
-  -- that no INSERT of the operator's own choosing moves a counter anywhere but back to its ledger. A second repair of a
-  -- key in the same transaction finds it repaired, and is refused.
+  if current_setting('transaction_isolation') <> 'read committed' then
+    raise exception using errcode = '25000', message = 'a usage repair runs in a READ COMMITTED transaction',
+      detail = format('this transaction is %s: it would read the drift of its own snapshot', current_setting('transaction_isolation'));
+  end if;
+  -- One repair at a time, before the drift is read: two that both read a key's drift before either committed each moved
+  -- the counter by it (review 82). SHARE ROW EXCLUSIVE conflicts with itself and with another inserter's lock on the table:
+  -- a second repair waits for the first to commit and then reads what it left (two direct inserts racing: one is
+  -- cancelled as a deadlock, never both applied).
+  lock table llm_private.usage_repairs in share row exclusive mode;
+  -- Every row names a key that drifts now, of that kind and by that amount, once: read from the view again here, so that
+  -- no INSERT of the operator's own choosing moves a counter anywhere but back to its ledger.
   with d as materialized (
     select coalesce(v.tenant_id, llm_private.nil_uuid()) as tenant_id, m.id as meter_id, coalesce(v.user_id, llm_private.nil_uuid()) as user_id,
-           coalesce(v.budget_scope, '') as budget_scope, v.period_start, v.shard, v.kind, v.usage_value, v.ledger_value
+           coalesce(v.budget_scope, '') as budget_scope, v.period_start, v.shard, v.kind,
+           case when v.kind = 'missing_usage_row' then 0 else v.ledger_value - v.usage_value end as moved_by
       from llm.reconciliation_drift v join llm_private.meters m on m.name = v.meter_name
   )
-  select format('%s %s: %s of meter %s, user %s, scope %L, period %s, shard %s', x.kind, x.ledger_value - coalesce(x.usage_value, 0),
+  select format('%s %s: %s of meter %s, user %s, scope %L, period %s, shard %s', x.kind, x.moved_by,
                 x.tenant_id, x.meter_id, x.user_id, x.budget_scope, x.period_start, x.shard) into v_bad
     from new_rows x
    where not exists (select 1 from d
-                      where (d.tenant_id, d.meter_id, d.user_id, d.budget_scope, d.period_start, d.shard, d.kind)
-                            = (x.tenant_id, x.meter_id, x.user_id, x.budget_scope, x.period_start, x.shard, x.kind)
-                        and d.ledger_value - coalesce(d.usage_value, 0) = x.ledger_value - coalesce(x.usage_value, 0))
+                      where (d.tenant_id, d.meter_id, d.user_id, d.budget_scope, d.period_start, d.shard, d.kind, d.moved_by)
+                            = (x.tenant_id, x.meter_id, x.user_id, x.budget_scope, x.period_start, x.shard, x.kind, x.moved_by))
       or (select count(*) from new_rows y
            where (y.tenant_id, y.meter_id, y.user_id, y.budget_scope, y.period_start, y.shard)
                  = (x.tenant_id, x.meter_id, x.user_id, x.budget_scope, x.period_start, x.shard)) > 1
@@ -6761,8 +6775,8 @@ begin
       continue;
     end if;
     update llm_private.usage u
-       set held = u.held + case when r.kind = 'held' then r.ledger_value - r.usage_value else 0 end,
-           spent = u.spent + case when r.kind = 'spent' then r.ledger_value - r.usage_value else 0 end
+       set held = u.held + case when r.kind = 'held' then r.moved_by else 0 end,
+           spent = u.spent + case when r.kind = 'spent' then r.moved_by else 0 end
      where (u.tenant_id, u.meter_id, u.user_id, u.budget_scope, u.period_start, u.shard)
            = (r.tenant_id, r.meter_id, r.user_id, r.budget_scope, r.period_start, r.shard);
     get diagnostics v_n = row_count;
@@ -6781,7 +6795,7 @@ ALTER FUNCTION llm_private.tg_usage_repairs__apply() OWNER TO llm_owner;
 -- Name: FUNCTION tg_usage_repairs__apply(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm_private.tg_usage_repairs__apply() IS 'AFTER INSERT (per statement) on usage_repairs: refuses rows that do not name a key llm.reconciliation_drift shows now, of that kind and by that difference, once (LG005); then moves each counter by the ledger''s difference (held or spent), or creates a missing row (under llm_private.repair_limit), in the money path''s lock order.';
+COMMENT ON FUNCTION llm_private.tg_usage_repairs__apply() IS 'AFTER INSERT (per statement) on usage_repairs, READ COMMITTED only (25000), one repair at a time (the table in SHARE ROW EXCLUSIVE mode): refuses rows that do not name a key llm.reconciliation_drift shows now, of that kind and by that amount (moved_by), once (LG005); then moves each counter by it (held or spent), or creates a missing row (under llm_private.repair_limit), in the money path''s lock order.';
 
 --
 -- Name: tg_usage_repairs__stamp(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
@@ -6791,7 +6805,20 @@ CREATE FUNCTION llm_private.tg_usage_repairs__stamp() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog'
     AS $$
+declare
+  v_seq_id bigint;
 begin
+  -- An id of the writer's choosing (OVERRIDING SYSTEM VALUE) above every later one had hidden later repairs from
+  -- llm.repair_usage_drift's answer (review 82): the id is the identity's.
+  begin
+    v_seq_id := currval(pg_get_serial_sequence('llm_private.usage_repairs', 'id'));
+  exception when sqlstate '55000' then
+    v_seq_id := null;
+  end;
+  if new.id is distinct from v_seq_id then
+    raise exception using errcode = '42501', message = 'a usage repair''s id is the identity''s',
+      hint = 'Insert without OVERRIDING SYSTEM VALUE (llm.repair_usage_drift does).';
+  end if;
   new.repaired_at := llm_private.now();
   new.repaired_by := case when current_user = session_user then current_user::text
                           else format('%s (login %s)', current_user, session_user) end;
@@ -6805,7 +6832,7 @@ ALTER FUNCTION llm_private.tg_usage_repairs__stamp() OWNER TO llm_owner;
 -- Name: FUNCTION tg_usage_repairs__stamp(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm_private.tg_usage_repairs__stamp() IS 'BEFORE INSERT on usage_repairs: when (the database clock) and who (the role, and the login behind it), whatever the writer gave.';
+COMMENT ON FUNCTION llm_private.tg_usage_repairs__stamp() IS 'BEFORE INSERT on usage_repairs: when (the database clock) and who (the role, and the login behind it), whatever the writer gave; refuses an id not drawn from the identity (42501).';
 
 --
 -- Name: trip_shutoff(smallint, integer, uuid, uuid, timestamp with time zone, bigint, bigint); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
@@ -9410,12 +9437,12 @@ CREATE TABLE llm_private.usage_repairs (
     period_start timestamp with time zone NOT NULL,
     shard smallint NOT NULL,
     kind text NOT NULL,
-    usage_value bigint,
-    ledger_value bigint NOT NULL,
     reason text NOT NULL,
     repaired_at timestamp with time zone NOT NULL,
     repaired_by text NOT NULL,
+    moved_by bigint NOT NULL,
     CONSTRAINT usage_repairs_kind_check CHECK ((kind = ANY (ARRAY['held'::text, 'spent'::text, 'missing_usage_row'::text]))),
+    CONSTRAINT usage_repairs_moved_by_check CHECK (((kind = 'missing_usage_row'::text) = (moved_by = 0))),
     CONSTRAINT usage_repairs_reason_check CHECK (((length(reason) >= 1) AND (length(reason) <= 500))),
     CONSTRAINT usage_repairs_shard_check CHECK (((shard >= 0) AND (shard <= 63)))
 );
@@ -9443,12 +9470,7 @@ CREATE VIEW llm.usage_repairs WITH (security_invoker='true') AS
     x.period_start,
     x.shard,
     x.kind,
-    x.usage_value,
-    x.ledger_value,
-        CASE
-            WHEN (x.kind = 'missing_usage_row'::text) THEN (0)::bigint
-            ELSE (x.ledger_value - x.usage_value)
-        END AS moved_by,
+    x.moved_by,
     x.reason,
     x.repaired_at,
     x.repaired_by
@@ -9461,7 +9483,7 @@ ALTER TABLE llm.usage_repairs OWNER TO llm_owner;
 -- Name: VIEW usage_repairs; Type: COMMENT; Schema: llm; Owner: llm_owner
 --
 
-COMMENT ON VIEW llm.usage_repairs IS 'Every move of a usage counter back to its ledger (llm.repair_usage_drift): the key, the kind of drift (held, spent, missing_usage_row: the row was created empty, its amounts moved by the next rows), what the counter and the ledger said, the amount the counter moved by, why, when and who (role and login).';
+COMMENT ON VIEW llm.usage_repairs IS 'Every move of a usage counter back to its ledger (llm.repair_usage_drift): the key, the kind of drift (held, spent, missing_usage_row: the row was created empty, its amounts moved by the next rows), the amount the counter moved by (checked against the drift when it moved), why, when and who (role and login).';
 
 --
 -- Name: adjustments_default; Type: TABLE; Schema: llm_private; Owner: llm_owner
@@ -9872,6 +9894,7 @@ CREATE TABLE llm_private.schema_state (
     applied_at timestamp with time zone DEFAULT now() NOT NULL,
     api_generation integer,
     catalog text[],
+    catalog_stamp text,
     CONSTRAINT schema_state_id_check CHECK (id)
 );
 
@@ -9896,6 +9919,12 @@ COMMENT ON COLUMN llm_private.schema_state.api_generation IS 'The generation of 
 --
 
 COMMENT ON COLUMN llm_private.schema_state.catalog IS 'The guarded catalog facts as the last migrate left them (src/db/catalog-guard.ts CATALOG_SQL): migrate and the worker refuse a database where one of them is no longer true. NULL: last migrated before migration 000050.';
+
+--
+-- Name: COLUMN schema_state.catalog_stamp; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.schema_state.catalog_stamp IS 'The API hash and the last committed migration the catalog was recorded at (src/db/catalog-guard.ts): the catalog is checked only while the database is still at both.';
 
 --
 -- Name: shutoff_windows_id_seq; Type: SEQUENCE; Schema: llm_private; Owner: llm_owner
@@ -10735,6 +10764,30 @@ CREATE TRIGGER _100_no_delete BEFORE DELETE ON llm_private.requests FOR EACH ROW
 --
 
 CREATE TRIGGER _100_no_delete BEFORE DELETE ON llm_private.usage FOR EACH ROW EXECUTE FUNCTION llm_private.tg_ledger__no_delete();
+
+--
+-- Name: adjustments _100_no_truncate; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TRIGGER _100_no_truncate BEFORE TRUNCATE ON llm_private.adjustments FOR EACH STATEMENT EXECUTE FUNCTION llm_private.tg_ledger__no_delete();
+
+--
+-- Name: adjustments_default _100_no_truncate; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TRIGGER _100_no_truncate BEFORE TRUNCATE ON llm_private.adjustments_default FOR EACH STATEMENT EXECUTE FUNCTION llm_private.tg_ledger__no_delete();
+
+--
+-- Name: alerts _100_no_truncate; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TRIGGER _100_no_truncate BEFORE TRUNCATE ON llm_private.alerts FOR EACH STATEMENT EXECUTE FUNCTION llm_private.tg_ledger__no_delete();
+
+--
+-- Name: alerts_default _100_no_truncate; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TRIGGER _100_no_truncate BEFORE TRUNCATE ON llm_private.alerts_default FOR EACH STATEMENT EXECUTE FUNCTION llm_private.tg_ledger__no_delete();
 
 --
 -- Name: attempts _100_no_truncate; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
@@ -14655,7 +14708,7 @@ GRANT SELECT ON TABLE llm.tenants TO llm_operator;
 -- Name: TABLE usage_repairs; Type: ACL; Schema: llm_private; Owner: llm_owner
 --
 
-GRANT SELECT,INSERT ON TABLE llm_private.usage_repairs TO llm_operator;
+GRANT SELECT,INSERT,UPDATE ON TABLE llm_private.usage_repairs TO llm_operator;
 GRANT SELECT ON TABLE llm_private.usage_repairs TO llm_auditor;
 GRANT SELECT ON TABLE llm_private.usage_repairs TO llm_viewer;
 
@@ -14737,6 +14790,12 @@ GRANT INSERT ON TABLE llm_private.usage_alert_checks TO llm_operator;
 --
 
 GRANT INSERT ON TABLE llm_private.usage_recaps TO llm_operator;
+
+--
+-- Name: SEQUENCE usage_repairs_id_seq; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT SELECT ON SEQUENCE llm_private.usage_repairs_id_seq TO llm_operator;
 
 --
 -- PostgreSQL database dump complete

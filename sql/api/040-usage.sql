@@ -477,6 +477,10 @@ comment on function llm_private.tg_alerts__guard() is
   'Alerts: inserted only when the subject''s spend this period (all shards) has crossed one of its limit''s alert percentages (an insert below it is skipped; one for a wrong limit or percentage raises LG005); used, cap and fired_at are derived.';
 create or replace trigger _100_guard before insert on llm_private.alerts
   for each row execute function llm_private.tg_alerts__guard();
+-- Alerts record thresholds crossed, once per subject, period and percentage: not truncated (review 82); retention drops
+-- whole months.
+create or replace trigger _100_no_truncate before truncate on llm_private.alerts
+  for each statement execute function llm_private.tg_ledger__no_delete();
 
 /*
  * Move an attempt's amounts on its footprint (meter ids in ascending order) by the change of

@@ -201,15 +201,6 @@ create or replace trigger _100_no_delete before delete on llm_private.requests
   for each row execute function llm_private.tg_ledger__no_delete();
 create or replace trigger _100_no_truncate before truncate on llm_private.requests
   for each statement execute function llm_private.tg_ledger__no_delete();
--- Every partition of the ledger refuses TRUNCATE as its table does: a statement trigger is neither cloned to partitions nor
--- fired for a partition truncated by name (`truncate llm_private.usage_m202611` reset a month's counters; review 79). The
--- triggers of usage (040), attempts (090) and requests (above) exist by now; the months to come get theirs when they are
--- created (llm_private.create_month_partition). Written again at every replay, which drops as stale a trigger of sql/api's
--- functions that it did not write.
-select llm_private.guard_partition_truncate(i.inhrelid::regclass)
-  from pg_catalog.pg_inherits i
- where i.inhparent in ('llm_private.requests'::regclass, 'llm_private.attempts'::regclass, 'llm_private.usage'::regclass)
- order by i.inhrelid;
 
 /* Inputs are written once, for a queued request of the same tenant and user; the cache key is derived from them. */
 create or replace function llm_private.tg_request_inputs__derive() returns trigger

@@ -337,6 +337,19 @@ create or replace trigger _100_apply before insert on llm_private.adjustments
   for each row execute function llm_private.tg_adjustments__apply();
 create or replace trigger _100_no_update before update or delete on llm_private.adjustments
   for each row execute function llm_private.tg_ledger__no_delete();
+create or replace trigger _100_no_truncate before truncate on llm_private.adjustments
+  for each statement execute function llm_private.tg_ledger__no_delete();
+
+-- Every partition of the ledger refuses TRUNCATE as its table does: a statement trigger is neither cloned to partitions nor
+-- fired for a partition truncated by name (`truncate llm_private.usage_m202611` reset a month's counters; review 79). The
+-- triggers of usage and alerts (040), attempts (090), requests (100) and adjustments (above) exist by now; the months to
+-- come get theirs when they are created (llm_private.create_month_partition). Written again at every replay, which drops
+-- as stale a trigger of sql/api's functions that it did not write.
+select llm_private.guard_partition_truncate(i.inhrelid::regclass)
+  from pg_catalog.pg_inherits i
+ where i.inhparent in ('llm_private.requests'::regclass, 'llm_private.attempts'::regclass, 'llm_private.usage'::regclass,
+                       'llm_private.adjustments'::regclass, 'llm_private.alerts'::regclass)
+ order by i.inhrelid;
 
 create or replace function llm.adjust_usage(p_tenant_id uuid, p_user_id uuid, p_amount_micros bigint, p_reason text,
   p_effective_at timestamptz default null) returns bigint

@@ -714,7 +714,20 @@ create or replace function llm_private.tg_usage_repairs__stamp() returns trigger
   language plpgsql
   set search_path = pg_catalog
 as $$
+declare
+  v_seq_id bigint;
 begin
+  -- An id of the writer's choosing (OVERRIDING SYSTEM VALUE) above every later one had hidden later repairs from
+  -- llm.repair_usage_drift's answer (review 82): the id is the identity's.
+  begin
+    v_seq_id := currval(pg_get_serial_sequence('llm_private.usage_repairs', 'id'));
+  exception when sqlstate '55000' then
+    v_seq_id := null;
+  end;
+  if new.id is distinct from v_seq_id then
+    raise exception using errcode = '42501', message = 'a usage repair''s id is the identity''s',
+      hint = 'Insert without OVERRIDING SYSTEM VALUE (llm.repair_usage_drift does).';
+  end if;
   new.repaired_at := llm_private.now();
   new.repaired_by := case when current_user = session_user then current_user::text
                           else format('%s (login %s)', current_user, session_user) end;
@@ -722,7 +735,7 @@ begin
 end
 $$;
 comment on function llm_private.tg_usage_repairs__stamp() is
-  'BEFORE INSERT on usage_repairs: when (the database clock) and who (the role, and the login behind it), whatever the writer gave.';
+  'BEFORE INSERT on usage_repairs: when (the database clock) and who (the role, and the login behind it), whatever the writer gave; refuses an id not drawn from the identity (42501).';
 create or replace trigger _050_stamp before insert on llm_private.usage_repairs
   for each row execute function llm_private.tg_usage_repairs__stamp();
 
@@ -736,21 +749,29 @@ declare
   v_n integer;
   l llm_private.limits;
 begin
-  -- Every row names a key that drifts now, of that kind and by that difference, once: read from the view again here, so
-  -- that no INSERT of the operator's own choosing moves a counter anywhere but back to its ledger. A second repair of a
-  -- key in the same transaction finds it repaired, and is refused.
+  if current_setting('transaction_isolation') <> 'read committed' then
+    raise exception using errcode = '25000', message = 'a usage repair runs in a READ COMMITTED transaction',
+      detail = format('this transaction is %s: it would read the drift of its own snapshot', current_setting('transaction_isolation'));
+  end if;
+  -- One repair at a time, before the drift is read: two that both read a key's drift before either committed each moved
+  -- the counter by it (review 82). SHARE ROW EXCLUSIVE conflicts with itself and with another inserter's lock on the table:
+  -- a second repair waits for the first to commit and then reads what it left (two direct inserts racing: one is
+  -- cancelled as a deadlock, never both applied).
+  lock table llm_private.usage_repairs in share row exclusive mode;
+  -- Every row names a key that drifts now, of that kind and by that amount, once: read from the view again here, so that
+  -- no INSERT of the operator's own choosing moves a counter anywhere but back to its ledger.
   with d as materialized (
     select coalesce(v.tenant_id, llm_private.nil_uuid()) as tenant_id, m.id as meter_id, coalesce(v.user_id, llm_private.nil_uuid()) as user_id,
-           coalesce(v.budget_scope, '') as budget_scope, v.period_start, v.shard, v.kind, v.usage_value, v.ledger_value
+           coalesce(v.budget_scope, '') as budget_scope, v.period_start, v.shard, v.kind,
+           case when v.kind = 'missing_usage_row' then 0 else v.ledger_value - v.usage_value end as moved_by
       from llm.reconciliation_drift v join llm_private.meters m on m.name = v.meter_name
   )
-  select format('%s %s: %s of meter %s, user %s, scope %L, period %s, shard %s', x.kind, x.ledger_value - coalesce(x.usage_value, 0),
+  select format('%s %s: %s of meter %s, user %s, scope %L, period %s, shard %s', x.kind, x.moved_by,
                 x.tenant_id, x.meter_id, x.user_id, x.budget_scope, x.period_start, x.shard) into v_bad
     from new_rows x
    where not exists (select 1 from d
-                      where (d.tenant_id, d.meter_id, d.user_id, d.budget_scope, d.period_start, d.shard, d.kind)
-                            = (x.tenant_id, x.meter_id, x.user_id, x.budget_scope, x.period_start, x.shard, x.kind)
-                        and d.ledger_value - coalesce(d.usage_value, 0) = x.ledger_value - coalesce(x.usage_value, 0))
+                      where (d.tenant_id, d.meter_id, d.user_id, d.budget_scope, d.period_start, d.shard, d.kind, d.moved_by)
+                            = (x.tenant_id, x.meter_id, x.user_id, x.budget_scope, x.period_start, x.shard, x.kind, x.moved_by))
       or (select count(*) from new_rows y
            where (y.tenant_id, y.meter_id, y.user_id, y.budget_scope, y.period_start, y.shard)
                  = (x.tenant_id, x.meter_id, x.user_id, x.budget_scope, x.period_start, x.shard)) > 1
@@ -774,8 +795,8 @@ begin
       continue;
     end if;
     update llm_private.usage u
-       set held = u.held + case when r.kind = 'held' then r.ledger_value - r.usage_value else 0 end,
-           spent = u.spent + case when r.kind = 'spent' then r.ledger_value - r.usage_value else 0 end
+       set held = u.held + case when r.kind = 'held' then r.moved_by else 0 end,
+           spent = u.spent + case when r.kind = 'spent' then r.moved_by else 0 end
      where (u.tenant_id, u.meter_id, u.user_id, u.budget_scope, u.period_start, u.shard)
            = (r.tenant_id, r.meter_id, r.user_id, r.budget_scope, r.period_start, r.shard);
     get diagnostics v_n = row_count;
@@ -788,7 +809,7 @@ begin
 end
 $$;
 comment on function llm_private.tg_usage_repairs__apply() is
-  'AFTER INSERT (per statement) on usage_repairs: refuses rows that do not name a key llm.reconciliation_drift shows now, of that kind and by that difference, once (LG005); then moves each counter by the ledger''s difference (held or spent), or creates a missing row (under llm_private.repair_limit), in the money path''s lock order.';
+  'AFTER INSERT (per statement) on usage_repairs, READ COMMITTED only (25000), one repair at a time (the table in SHARE ROW EXCLUSIVE mode): refuses rows that do not name a key llm.reconciliation_drift shows now, of that kind and by that amount (moved_by), once (LG005); then moves each counter by it (held or spent), or creates a missing row (under llm_private.repair_limit), in the money path''s lock order.';
 create or replace trigger _100_apply after insert on llm_private.usage_repairs
   referencing new table as new_rows for each statement execute function llm_private.tg_usage_repairs__apply();
 create or replace trigger _100_no_update before update or delete on llm_private.usage_repairs
@@ -798,14 +819,14 @@ create or replace trigger _100_no_truncate before truncate on llm_private.usage_
 
 create or replace function llm.repair_usage_drift(p_reason text)
   returns table (id bigint, tenant_id uuid, meter_name text, user_id uuid, budget_scope text, period_start timestamptz, shard smallint,
-                 kind text, usage_value bigint, ledger_value bigint)
+                 kind text, moved_by bigint)
   language plpgsql
   set search_path = pg_catalog
 as $$
 #variable_conflict use_column
 declare
-  v_from bigint;
-  v_n integer;
+  v_ids bigint[] := '{}';
+  v_pass bigint[];
 begin
   if current_setting('transaction_isolation') <> 'read committed' then
     raise exception using errcode = '25000', message = 'a usage repair runs in a READ COMMITTED transaction',
@@ -815,38 +836,43 @@ begin
     raise exception using errcode = '22023', message = 'a usage repair says why (1 to 500 characters)',
       hint = 'The incident or the finding that explains the drift, e.g. ''INC-6: counter moved by hand on 2026-11-27''.';
   end if;
-  select coalesce(max(x.id), 0) into v_from from llm_private.usage_repairs x;
+  -- The repairs' lock (as their insert trigger takes it), before this function reads the drift: a repair running meanwhile
+  -- commits first, and this one reads what it left.
+  lock table llm_private.usage_repairs in share row exclusive mode;
   -- A key whose held and spent both drift shows held first, its spent at the next pass; a missing row is created by one
   -- pass and its amounts moved by the next ones. Each pass reads the view twice (here, and its insert trigger to check).
   for pass in 1 .. 3 loop
-    insert into llm_private.usage_repairs as x (tenant_id, meter_id, user_id, budget_scope, period_start, shard, kind, usage_value,
-                                                 ledger_value, reason, repaired_at, repaired_by)
-    select coalesce(v.tenant_id, llm_private.nil_uuid()), m.id, coalesce(v.user_id, llm_private.nil_uuid()), coalesce(v.budget_scope, ''),
-           v.period_start, v.shard, v.kind, v.usage_value, v.ledger_value, p_reason, llm_private.now(), current_user
-      from llm.reconciliation_drift v join llm_private.meters m on m.name = v.meter_name
-     where v.kind <> 'missing_usage_row'
-        or (llm_private.repair_limit(m.id, coalesce(v.tenant_id, llm_private.nil_uuid()), coalesce(v.user_id, llm_private.nil_uuid()),
-                                     v.period_start)).id is not null;
-    get diagnostics v_n = row_count;
-    exit when v_n = 0;
+    with ins as (
+      insert into llm_private.usage_repairs as x (tenant_id, meter_id, user_id, budget_scope, period_start, shard, kind, moved_by,
+                                                   reason, repaired_at, repaired_by)
+      select coalesce(v.tenant_id, llm_private.nil_uuid()), m.id, coalesce(v.user_id, llm_private.nil_uuid()), coalesce(v.budget_scope, ''),
+             v.period_start, v.shard, v.kind, case when v.kind = 'missing_usage_row' then 0 else v.ledger_value - v.usage_value end,
+             p_reason, llm_private.now(), current_user
+        from llm.reconciliation_drift v join llm_private.meters m on m.name = v.meter_name
+       where v.kind <> 'missing_usage_row'
+          or (llm_private.repair_limit(m.id, coalesce(v.tenant_id, llm_private.nil_uuid()), coalesce(v.user_id, llm_private.nil_uuid()),
+                                       v.period_start)).id is not null
+      returning x.id)
+    select coalesce(array_agg(ins.id), '{}') into v_pass from ins;
+    exit when cardinality(v_pass) = 0;
+    v_ids := v_ids || v_pass;
   end loop;
   return query
     select x.id, nullif(x.tenant_id, llm_private.nil_uuid()), m.name, nullif(x.user_id, llm_private.nil_uuid()), nullif(x.budget_scope, ''),
-           x.period_start, x.shard, x.kind, x.usage_value, x.ledger_value
+           x.period_start, x.shard, x.kind, x.moved_by
       from llm_private.usage_repairs x join llm_private.meters m on m.id = x.meter_id
-     where x.id > v_from
+     where x.id = any (v_ids)
      order by x.id;
 end
 $$;
 comment on function llm.repair_usage_drift(text) is
-  'Operator, once the drift is explained: moves every usage counter llm.reconciliation_drift shows back to its ledger (held or spent by the difference; a missing row created under the limit in effect), recording each move in llm.usage_repairs with p_reason. Safe while calls run (they move counter and ledger together). Reads the view up to six times (~13 s each at 10^7 calls in two months). Returns the moves it made; what is left (a missing row no limit applies to) stays in llm.reconciliation_drift. Never llm.adjust_usage for drift: it moves the ledger too.';
+  'Operator, once the drift is explained: moves every usage counter llm.reconciliation_drift shows back to its ledger (held or spent by the difference; a missing row created under the limit in effect), recording each move in llm.usage_repairs with p_reason. Safe while calls run (they move counter and ledger together); one repair at a time. Reads the view up to six times (~13 s each at 10^7 calls in two months). Returns the moves it made; what is left (a missing row no limit applies to) stays in llm.reconciliation_drift. Never llm.adjust_usage for drift: it moves the ledger too.';
 grant execute on function llm.repair_usage_drift(text) to llm_operator;
 
 create view llm.usage_repairs with (security_invoker = true) as
 select x.id, nullif(x.tenant_id, llm_private.nil_uuid()) as tenant_id, m.name as meter_name, nullif(x.user_id, llm_private.nil_uuid()) as user_id,
-       nullif(x.budget_scope, '') as budget_scope, x.period_start, x.shard, x.kind, x.usage_value, x.ledger_value,
-       case when x.kind = 'missing_usage_row' then 0 else x.ledger_value - x.usage_value end as moved_by, x.reason, x.repaired_at, x.repaired_by
+       nullif(x.budget_scope, '') as budget_scope, x.period_start, x.shard, x.kind, x.moved_by, x.reason, x.repaired_at, x.repaired_by
   from llm_private.usage_repairs x join llm_private.meters m on m.id = x.meter_id;
 comment on view llm.usage_repairs is
-  'Every move of a usage counter back to its ledger (llm.repair_usage_drift): the key, the kind of drift (held, spent, missing_usage_row: the row was created empty, its amounts moved by the next rows), what the counter and the ledger said, the amount the counter moved by, why, when and who (role and login).';
+  'Every move of a usage counter back to its ledger (llm.repair_usage_drift): the key, the kind of drift (held, spent, missing_usage_row: the row was created empty, its amounts moved by the next rows), the amount the counter moved by (checked against the drift when it moved), why, when and who (role and login).';
 grant select on llm.usage_repairs to llm_auditor, llm_viewer, llm_operator;

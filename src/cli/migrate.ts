@@ -2,6 +2,8 @@
  * `npm run migrate`: brings DATABASE_URL (an administrator connection) to the current schema.
  * `npm run migrate -- --roles-only`: only the cluster's roles (sql/bootstrap/roles.sql), nothing of any database: the first
  * step of a restore onto a new cluster, before pg_restore (README "Backups and restore").
+ * `npm run migrate -- --accept-catalog`: migrate a database that lost a recorded policy, trigger or owner, and record its
+ * catalog as it is: only for an object of your own dropped on purpose (src/db/catalog-guard.ts).
  */
 import { diagnoseLogin, isLoginError } from '../db/login-errors';
 import { bootstrapRoles, migrateAll } from '../db/migrate';
@@ -14,9 +16,9 @@ async function main(args: string[]): Promise<number> {
     console.error('migrate: DATABASE_URL is not set (an administrator connection to the target database; `npm run db` prints the embedded one)');
     return 1;
   }
-  const unknown = args.filter((a) => a !== '--roles-only');
+  const unknown = args.filter((a) => a !== '--roles-only' && a !== '--accept-catalog');
   if (unknown.length) {
-    console.error(`migrate: unknown argument ${unknown[0]} (usage: npm run migrate [-- --roles-only])`);
+    console.error(`migrate: unknown argument ${unknown[0]} (usage: npm run migrate [-- --roles-only | --accept-catalog])`);
     return 1;
   }
   try {
@@ -26,7 +28,7 @@ async function main(args: string[]): Promise<number> {
       console.log('migrate: --roles-only: the roles of sql/bootstrap/roles.sql are created or re-asserted; no database was touched');
       return 0;
     }
-    const r = await migrateAll(url);
+    const r = await migrateAll(url, { acceptCatalog: args.includes('--accept-catalog') });
     for (const n of r.pgvector.notices) console.log(`migrate: notice: ${n}`);
     console.log(`migrate: ${semanticPathLine(r.pgvector)}`);
     if (r.partitionsCreated) console.log(`migrate: ${r.partitionsCreated} monthly partition(s) created ahead`);

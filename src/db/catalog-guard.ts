@@ -19,22 +19,38 @@ with ours as (
 ), parts as (
   select i.inhparent as parent, p.* from pg_catalog.pg_inherits i join ours p on p.oid = i.inhrelid
 ), facts as (
-  select format('policy %s %s', o.name, p.polname) as fact
+  -- A policy by what it does: its command, roles and expressions (one turned to using (true) is a loss too).
+  select format('policy %s %s %s to %s %s', o.name, p.polname, p.polcmd,
+                (select string_agg(x.n, ',' order by x.n)
+                   from (select case when r = 0 then 'public' else pg_catalog.pg_get_userbyid(r)::text end as n
+                           from unnest(p.polroles) r) x),
+                md5(regexp_replace(coalesce(pg_catalog.pg_get_expr(p.polqual, p.polrelid), '') || '|' ||
+                                   coalesce(pg_catalog.pg_get_expr(p.polwithcheck, p.polrelid), ''), '[()[:space:]]', '', 'g'))) as fact
     from pg_catalog.pg_policy p join ours o on o.oid = p.polrelid
   union all
-  select format('trigger %s %s enabled=%s', o.name, t.tgname, t.tgenabled)
+  -- A trigger by its definition and whether it fires (O origin, D disabled, R replica only, A always).
+  select format('trigger %s %s enabled=%s %s', o.name, t.tgname, t.tgenabled,
+                md5(regexp_replace(pg_catalog.pg_get_triggerdef(t.oid), '[()[:space:]]', '', 'g')))
     from pg_catalog.pg_trigger t join ours o on o.oid = t.tgrelid
    where not t.tgisinternal and not o.relispartition
   union all
-  -- A parent's trigger on its partitions: a row trigger's clones, a statement trigger's copies (same name).
+  -- A parent's trigger on its partitions (a row trigger's clones, a statement trigger's copies): each with the same name,
+  -- function and firing as the parent's.
   select format('trigger %s %s on its partitions: %s', o.name, t.tgname,
                 coalesce(nullif((select count(*) from parts q
                                   where q.parent = o.oid
                                     and not exists (select 1 from pg_catalog.pg_trigger x
-                                                     where x.tgrelid = q.oid and x.tgname = t.tgname and x.tgenabled <> 'D')), 0)::text
-                         || ' lack it or have it disabled', 'all'))
+                                                     where x.tgrelid = q.oid and x.tgname = t.tgname and x.tgfoid = t.tgfoid
+                                                       and x.tgenabled = t.tgenabled)), 0)::text
+                         || ' lack it or fire it otherwise', 'all'))
     from pg_catalog.pg_trigger t join ours o on o.oid = t.tgrelid
    where not t.tgisinternal and o.relkind = 'p'
+  union all
+  -- Checks and keys by their definition (a restore without --exit-on-error can lose one alone). Definitions are compared
+  -- without parentheses and white space: a dump and restore gives some checks back with other brackets (ANY (ARRAY[..])).
+  select format('constraint %s %s %s', o.name, c.conname, md5(regexp_replace(pg_catalog.pg_get_constraintdef(c.oid), '[()[:space:]]', '', 'g')))
+    from pg_catalog.pg_constraint c join ours o on o.oid = c.conrelid
+   where not o.relispartition and c.contype in ('c', 'p', 'u', 'f', 'x')
   union all
   select format('row security %s %s', o.name,
                 case when o.relforcerowsecurity and o.relrowsecurity then 'forced' when o.relrowsecurity then 'enabled, not forced' else 'off' end)
@@ -59,16 +75,42 @@ export async function readCatalog(c: ClientBase | Pool): Promise<string[]> {
 }
 
 /**
+ * What the catalog is recorded at: the applied API and the last committed migration (a migrate that stopped halfway
+ * differs). The worker's login does not read graphile-migrate's table: it compares the API alone, which suffices where it
+ * runs (an API of this code's hash was replayed after every migration this code has).
+ */
+export async function catalogStamp(c: ClientBase | Pool): Promise<string> {
+  const { rows: [r] } = await c.query<{ api: string; readable: boolean | null }>(
+    `select coalesce((select s.api_hash from llm_private.schema_state s), '') as api,
+            has_schema_privilege(to_regnamespace('graphile_migrate'), 'usage')
+              and has_table_privilege(to_regclass('graphile_migrate.migrations'), 'select') as readable`);
+  // A separate query: the table's name is resolved when a query is planned, and without USAGE on its schema that fails.
+  const migration = r!.readable
+    ? (await c.query<{ f: string | null }>('select max(filename) as f from graphile_migrate.migrations')).rows[0]?.f ?? '' : '';
+  return `${r!.api} ${migration}`;
+}
+
+function sameStamp(recorded: string | null, now: string): boolean {
+  if (recorded === null) return false;
+  const [api, migration] = now.split(' ');
+  const [rApi, rMigration] = recorded.split(' ');
+  return api === rApi && (migration === '' || migration === rMigration);
+}
+
+/**
  * What the database lost since its last migrate recorded its catalog: facts recorded and no longer true. Empty when
- * nothing is lost, or nothing was recorded (a database last migrated before migration 000050).
+ * nothing is lost; when nothing was recorded (a database last migrated before migration 000050); and when the database
+ * is no longer at the API and migrations it was recorded at (a migrate that stopped after a migration that renamed a
+ * trigger or a policy: the next migrate finishes and records again).
  */
 export async function lostCatalogFacts(c: ClientBase | Pool): Promise<string[]> {
   const { rows: [has] } = await c.query<{ ok: boolean }>(`select exists (select 1 from pg_catalog.pg_attribute
-      where attrelid = to_regclass('llm_private.schema_state') and attname = 'catalog' and not attisdropped) as ok`);
+      where attrelid = to_regclass('llm_private.schema_state') and attname = 'catalog_stamp' and not attisdropped) as ok`);
   if (!has?.ok) return [];
-  const { rows } = await c.query<{ catalog: string[] | null }>('select catalog from llm_private.schema_state');
+  const { rows } = await c.query<{ catalog: string[] | null; catalog_stamp: string | null }>(
+    'select catalog, catalog_stamp from llm_private.schema_state');
   const recorded = rows[0]?.catalog;
-  if (!recorded) return [];
+  if (!recorded || !sameStamp(rows[0]?.catalog_stamp ?? null, await catalogStamp(c))) return [];
   const now = new Set(await readCatalog(c));
   return recorded.filter((f) => !now.has(f));
 }
@@ -79,5 +121,6 @@ export function lostCatalogMessage(lost: string[]): string {
   return `the database lost ${lost.length} object(s) or setting(s) the money and access rules stand on since its last migrate ` +
     `(${shown}${lost.length > 8 ? '; ...' : ''}). A pg_restore --clean that stopped halfway, or a trigger or policy dropped or disabled ` +
     'by hand: nothing was changed. Restore a backup into a new, empty database (README: Backups and restore), or put back what ' +
-    'was dropped; migrate cannot, the policies are created by migrations that ran long ago.';
+    'was dropped; migrate cannot, the policies are created by migrations that ran long ago. An object of your own that you ' +
+    'dropped on purpose: `npm run migrate -- --accept-catalog` records the catalog as it is.';
 }

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { Logger, migrate as gmMigrate } from 'graphile-migrate';
 import { runMigrations } from 'graphile-worker';
-import { lostCatalogFacts, lostCatalogMessage, readCatalog } from './catalog-guard';
+import { catalogStamp, lostCatalogFacts, lostCatalogMessage, readCatalog } from './catalog-guard';
 import { enablePgvector, type PgvectorResult } from './pgvector';
 import { databaseName, urlForDatabase, urlForRole } from './urls';
 
@@ -337,6 +337,18 @@ export async function migrateWorkerSchema(databaseUrl: string): Promise<void> {
 }
 
 export async function migrateCommitted(databaseUrl: string): Promise<void> {
+  try {
+    await migrateCommittedSteps(databaseUrl);
+  } finally {
+    // graphile-migrate keeps its pool 200 ms after use and exits the process if a pooled connection
+    // dies meanwhile (for example when a test template's connections are terminated): end it now,
+    // after a migration that failed too.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    (require('graphile-migrate/dist/pgReal') as { clearAllPools(): void }).clearAllPools();
+  }
+}
+
+async function migrateCommittedSteps(databaseUrl: string): Promise<void> {
   await gmMigrate({
     connectionString: pinned(urlForRole(databaseUrl, 'llm_owner')),
     migrationsFolder: MIGRATIONS_DIR,
@@ -352,10 +364,6 @@ export async function migrateCommitted(databaseUrl: string): Promise<void> {
       `after the last): end that transaction (pg_stat_activity) and run again (${e.message})`),
       { code: '55P03' });
   });
-  // graphile-migrate keeps its pool 200 ms after use and exits the process if a pooled connection
-  // dies meanwhile (for example when a test template's connections are terminated): end it now.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  (require('graphile-migrate/dist/pgReal') as { clearAllPools(): void }).clearAllPools();
 }
 
 /** The committed migrations this code has, as graphile-migrate records them: '000046.sql' -> 'sha1:…'. */
@@ -671,7 +679,9 @@ async function runCurrent(databaseUrl: string): Promise<boolean> {
  * All four steps. `adminUrl` names the target database and must be able to create roles. The
  * context secret (opts.contextSecret, else LLM_CONTEXT_SECRET) is installed when given.
  */
-export async function migrateAll(adminUrl: string, opts: { includeCurrent?: boolean; contextSecret?: string } = {}): Promise<MigrateResult> {
+export async function migrateAll(adminUrl: string,
+  opts: { includeCurrent?: boolean; contextSecret?: string; /** Record the catalog as it is, whatever it lost (--accept-catalog). */ acceptCatalog?: boolean } = {}):
+  Promise<MigrateResult> {
   const database = databaseName(adminUrl);
   // One migrate of a database at a time, from the check to the last step: a second one (another release's) waits, then
   // checks the database as the first left it. Checked before the roles step: an older release's roles.sql would re-assert
@@ -681,7 +691,7 @@ export async function migrateAll(adminUrl: string, opts: { includeCurrent?: bool
     if (guard) {
       await refuseForeignSchema(guard);
       const lost = await lostCatalogFacts(guard);
-      if (lost.length > 0) throw new DamagedCatalogError(lostCatalogMessage(lost));
+      if (lost.length > 0 && !opts.acceptCatalog) throw new DamagedCatalogError(lostCatalogMessage(lost));
     }
     return await migrateSteps(adminUrl, database, opts);
   } finally {
@@ -727,9 +737,9 @@ async function migrateSteps(adminUrl: string, database: string, opts: { includeC
   const secret = opts.contextSecret ?? process.env.LLM_CONTEXT_SECRET;
   if (secret) await installContextSecret(adminUrl, secret);
   const { created: partitionsCreated } = await maintainPartitions(adminUrl);
-  // Last: what the next migrate and every worker check the database against (src/db/catalog-guard.ts).
+  // Last: what the next migrate and every worker check the database against, and what it is recorded at (src/db/catalog-guard.ts).
   await withClient(urlForRole(adminUrl, 'llm_owner'), async (c) =>
-    c.query('update llm_private.schema_state set catalog = $1', [await readCatalog(c)]));
+    c.query('update llm_private.schema_state set catalog = $1, catalog_stamp = $2', [await readCatalog(c), await catalogStamp(c)]));
   const roleSettingsDrift = manageRoles ? [] : await withClient(adminUrl, async (c) => (await c.query<{ line: string }>(
     `select format('%s %s %s: %s -> %s', role_name, scope, parameter, coalesce(declared, '(none)'), coalesce(now, '(none)')) as line
        from llm.role_settings_drift order by 1`)).rows.map((r) => r.line));

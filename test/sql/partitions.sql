@@ -1,7 +1,7 @@
 -- The ledger is partitioned by month: ids carry their UTC month, rows route to their month's partition, maintenance creates
 -- months ahead and drops whole months past retention; rows are never deleted one by one.
 begin;
-select plan(27);
+select plan(29);
 select tests.seed();
 select tests.freeze_clock('2027-05-10 12:00:00+00');
 
@@ -36,6 +36,9 @@ select throws_ok($$truncate llm_private.usage_m202705$$, 'LG006', null,
 select throws_ok($$truncate llm_private.attempts_m202705, llm_private.requests_m202705, llm_private.request_inputs_m202705 cascade$$, 'LG006', null,
   'the month''s calls and requests neither');
 select throws_ok($$truncate llm_private.attempts_default$$, 'LG006', null, 'nor a DEFAULT partition, made before migration 000049');
+select throws_ok($$truncate llm_private.adjustments$$, 'LG006', null, 'the credits and debits are not truncated (migration 000052)');
+select throws_ok($$truncate llm_private.adjustments_m202705, llm_private.alerts_m202705$$, 'LG006', null,
+  'nor a month of them, or of the alerts, by its partition''s name');
 
 -- Retention: 13 months; in July 2028 everything before July 2027 goes, by whole partitions.
 select tests.freeze_clock('2028-07-02 00:00:00+00');

@@ -1,7 +1,7 @@
 -- Drift is repaired from the ledger: llm.repair_usage_drift moves each drifting counter back by the ledger's difference and
 -- records the move; an INSERT of the operator's own choosing moves nothing; llm.adjust_usage is not a repair.
 begin;
-select plan(18);
+select plan(19);
 select tests.seed();
 select is((select decision from tests.call(tests.tenant_a(), tests.user_a1(), 'r-1')), 'allow', 'a call');
 select tests.settle(tests.request_pk('r-1'), 1);
@@ -25,21 +25,21 @@ grant select on held_before to public;
 
 select tests.act_as_role('llm_operator');
 -- A repair row of the operator's own choosing: refused, nothing moves.
-select throws_ok($$insert into llm_private.usage_repairs (tenant_id, meter_id, user_id, budget_scope, period_start, shard, kind, usage_value,
-                     ledger_value, reason, repaired_at, repaired_by)
-                   select u.tenant_id, u.meter_id, u.user_id, u.budget_scope, u.period_start, u.shard, 'spent', u.spent, 0, 'forged', now(), 'x'
+select throws_ok($$insert into llm_private.usage_repairs (tenant_id, meter_id, user_id, budget_scope, period_start, shard, kind, moved_by,
+                     reason, repaired_at, repaired_by)
+                   select u.tenant_id, u.meter_id, u.user_id, u.budget_scope, u.period_start, u.shard, 'spent', -u.spent, 'forged', now(), 'x'
                      from llm_private.usage u join llm_private.meters m on m.id = u.meter_id
                     where m.name = 'user_monthly' and u.user_id = tests.user_a1()$$,
   'LG005', null, 'a repair the view does not show (a counter set to 0) is refused');
-select throws_ok($$insert into llm_private.usage_repairs (tenant_id, meter_id, user_id, budget_scope, period_start, shard, kind, usage_value,
-                     ledger_value, reason, repaired_at, repaired_by)
-                   select v.tenant_id, m.id, v.user_id, '', v.period_start, v.shard, v.kind, v.usage_value, v.ledger_value, 'twice', now(), 'x'
+select throws_ok($$insert into llm_private.usage_repairs (tenant_id, meter_id, user_id, budget_scope, period_start, shard, kind, moved_by,
+                     reason, repaired_at, repaired_by)
+                   select v.tenant_id, m.id, v.user_id, '', v.period_start, v.shard, v.kind, v.ledger_value - v.usage_value, 'twice', now(), 'x'
                      from llm.reconciliation_drift v join llm_private.meters m on m.name = v.meter_name, generate_series(1, 2)
                     where v.meter_name = 'user_monthly'$$,
   'LG005', null, 'a true drift named twice in one statement is refused (it would move the counter twice)');
 select throws_ok($$select * from llm.repair_usage_drift('  ')$$, '22023', null, 'a repair says why');
 
-select results_eq($$select kind, meter_name, case when kind = 'missing_usage_row' then 0 else ledger_value - usage_value end
+select results_eq($$select kind, meter_name, moved_by
                      from llm.repair_usage_drift('INC-6: counters written by hand')
                     order by kind, meter_name$$,
   $$values ('held', 'tenant_monthly', (select held_micros from llm_private.attempts where request_pk = tests.request_pk('r-2'))),
@@ -55,7 +55,13 @@ select results_eq($$select reason, repaired_by, repaired_at from llm.usage_repai
   $$values ('INC-6: counters written by hand', 'llm_operator (login postgres)', '2026-03-15 10:30:00+00'::timestamptz)$$,
   'each move is in llm.usage_repairs: why, who (the role and its login), when (the database clock)');
 select is((select count(*) from llm.repair_usage_drift('nothing to do')), 0::bigint, 'a repair with no drift moves nothing');
-select throws_ok($$update llm_private.usage_repairs set reason = 'other'$$, '42501', null, 'the operator cannot change a repair');
+update llm_private.usage_repairs set reason = 'other';
+select is((select count(*) from llm_private.usage_repairs where reason = 'other'), 0::bigint,
+  'the operator changes no repair (it holds UPDATE only to lock the table, one repair at a time; no policy lets it update a row)');
+select throws_ok($$insert into llm_private.usage_repairs (id, tenant_id, meter_id, user_id, budget_scope, period_start, shard, kind, moved_by,
+                     reason, repaired_at, repaired_by) overriding system value
+                   values (9223372036854775000, tests.tenant_a(), 5, tests.user_a1(), '', '2026-03-01', 0, 'spent', 1, 'x', now(), 'x')$$,
+  '42501', null, 'an id of the writer''s choosing is refused (it hid later repairs from the function''s answer)');
 select tests.as_admin();
 select throws_ok($$delete from llm_private.usage_repairs$$, 'LG006', null, 'nor can anyone delete one');
 

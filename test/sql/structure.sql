@@ -618,7 +618,7 @@ $$values
   ('table llm_private.shutoff_windows | llm_auditor=SELECT llm_money=SELECT llm_operator=SELECT llm_viewer=SELECT'),
   ('table llm_private.tenants | llm_app=SELECT llm_money=SELECT llm_operator=INSERT,SELECT,UPDATE'),
   ('table llm_private.usage | llm_app=SELECT llm_auditor=SELECT llm_money=INSERT,SELECT llm_operator=INSERT,SELECT llm_viewer=SELECT'),
-  ('table llm_private.usage_repairs | llm_auditor=SELECT llm_operator=INSERT,SELECT llm_viewer=SELECT'),
+  ('table llm_private.usage_repairs | llm_auditor=SELECT llm_operator=INSERT,SELECT,UPDATE llm_viewer=SELECT'),
   ('table llm_private.users | llm_app=SELECT llm_auditor=SELECT llm_money=SELECT llm_operator=INSERT,SELECT'),
   ('view llm.adjustments | llm_auditor=SELECT llm_operator=SELECT llm_viewer=SELECT'),
   ('view llm.alerts | llm_auditor=SELECT llm_operator=SELECT llm_viewer=SELECT'),

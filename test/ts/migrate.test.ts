@@ -82,7 +82,7 @@ test('npm run migrate -- --roles-only touches no database; an unknown argument c
   expect(await migrateCli({}, ['--roles-only'])).toMatchObject({ code: 0,
     lines: ['migrate: --roles-only: the roles of sql/bootstrap/roles.sql are created or re-asserted; no database was touched'] });
   expect(await migrateCli({}, ['--role-only'])).toMatchObject({ code: 1, lines: [''],
-    stderr: 'migrate: unknown argument --role-only (usage: npm run migrate [-- --roles-only])' });
+    stderr: 'migrate: unknown argument --role-only (usage: npm run migrate [-- --roles-only | --accept-catalog])' });
   expect(await catalogFingerprint()).toEqual(before);
 });
 
