@@ -534,7 +534,9 @@ begin
   exception when sqlstate '55000' then
     v_seq_id := null;                                  -- no value drawn in this session: the id was the writer's
   end;
-  if new.id is distinct from v_seq_id then
+  -- Drawn by this insert, not by an earlier one of the session: the same id twice (OVERRIDING SYSTEM VALUE with currval)
+  -- had listed two repairs under one id (review 83).
+  if new.id is distinct from v_seq_id or exists (select 1 from llm_private.usage_repairs x where x.id = new.id) then
     raise exception using errcode = '42501', message = 'a reconciliation check''s id is the identity''s',
       hint = 'Insert without OVERRIDING SYSTEM VALUE (llm.check_reconciliation() does).';
   end if;
@@ -724,7 +726,9 @@ begin
   exception when sqlstate '55000' then
     v_seq_id := null;
   end;
-  if new.id is distinct from v_seq_id then
+  -- Drawn by this insert, not by an earlier one of the session: the same id twice (OVERRIDING SYSTEM VALUE with currval)
+  -- had listed two repairs under one id (review 83).
+  if new.id is distinct from v_seq_id or exists (select 1 from llm_private.usage_repairs x where x.id = new.id) then
     raise exception using errcode = '42501', message = 'a usage repair''s id is the identity''s',
       hint = 'Insert without OVERRIDING SYSTEM VALUE (llm.repair_usage_drift does).';
   end if;

@@ -67,6 +67,14 @@ with ours as (
     from pg_catalog.pg_namespace n where n.nspname = any (${SCHEMAS} || array['graphile_worker'])
   union all
   select format('event trigger %s enabled=%s', e.evtname, e.evtenabled) from pg_catalog.pg_event_trigger e where e.evtname like 'llm\\_%'
+  union all
+  -- Who may create (temporary tables above all) in this database: a copy made with CREATE DATABASE ... TEMPLATE has
+  -- PostgreSQL's default grants until a migrate, and a login's own temporary table with a trigger of its own passes the
+  -- guards that only ask whether a trigger wrote (review 83).
+  select format('database %s to %s', x.privilege_type, case when x.grantee = 0 then 'public' else pg_catalog.pg_get_userbyid(x.grantee)::text end)
+    from pg_catalog.pg_database d
+    cross join lateral aclexplode(coalesce(d.datacl, acldefault('d', d.datdba))) x
+   where d.datname = current_database() and x.privilege_type in ('TEMPORARY', 'CREATE')
 )
 select fact from facts order by fact collate "C"`;
 
@@ -115,8 +123,18 @@ export async function lostCatalogFacts(c: ClientBase | Pool): Promise<string[]> 
   return recorded.filter((f) => !now.has(f));
 }
 
+/**
+ * The database's own grants are not migrate's to refuse: its database step sets them (a restore without --create and a
+ * copy from a template both start from PostgreSQL's defaults). The worker refuses them until a migrate did.
+ */
+export const repairedByMigrate = (fact: string): boolean => fact.startsWith('database ');
+
 /** The message both migrate and the worker give for a database that lost guarded objects. */
 export function lostCatalogMessage(lost: string[]): string {
+  if (lost.every(repairedByMigrate)) {
+    return `the database's own grants are not those its last migrate set (${lost.join('; ')}): a copy made from a template, or a ` +
+      'restore, not migrated yet; under PostgreSQL\'s defaults every login may create temporary tables. Run `npm run migrate` first.';
+  }
   const shown = lost.slice(0, 8).join('; ');
   return `the database lost ${lost.length} object(s) or setting(s) the money and access rules stand on since its last migrate ` +
     `(${shown}${lost.length > 8 ? '; ...' : ''}). A pg_restore --clean that stopped halfway, or a trigger or policy dropped or disabled ` +

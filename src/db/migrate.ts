@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { Logger, migrate as gmMigrate } from 'graphile-migrate';
 import { runMigrations } from 'graphile-worker';
-import { catalogStamp, lostCatalogFacts, lostCatalogMessage, readCatalog } from './catalog-guard';
+import { catalogStamp, lostCatalogFacts, lostCatalogMessage, readCatalog, repairedByMigrate } from './catalog-guard';
 import { enablePgvector, type PgvectorResult } from './pgvector';
 import { databaseName, urlForDatabase, urlForRole } from './urls';
 
@@ -690,7 +690,7 @@ export async function migrateAll(adminUrl: string,
   try {
     if (guard) {
       await refuseForeignSchema(guard);
-      const lost = await lostCatalogFacts(guard);
+      const lost = (await lostCatalogFacts(guard)).filter((f) => !repairedByMigrate(f));
       if (lost.length > 0 && !opts.acceptCatalog) throw new DamagedCatalogError(lostCatalogMessage(lost));
     }
     return await migrateSteps(adminUrl, database, opts);

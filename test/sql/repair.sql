@@ -1,7 +1,7 @@
 -- Drift is repaired from the ledger: llm.repair_usage_drift moves each drifting counter back by the ledger's difference and
 -- records the move; an INSERT of the operator's own choosing moves nothing; llm.adjust_usage is not a repair.
 begin;
-select plan(19);
+select plan(20);
 select tests.seed();
 select is((select decision from tests.call(tests.tenant_a(), tests.user_a1(), 'r-1')), 'allow', 'a call');
 select tests.settle(tests.request_pk('r-1'), 1);
@@ -62,6 +62,10 @@ select throws_ok($$insert into llm_private.usage_repairs (id, tenant_id, meter_i
                      reason, repaired_at, repaired_by) overriding system value
                    values (9223372036854775000, tests.tenant_a(), 5, tests.user_a1(), '', '2026-03-01', 0, 'spent', 1, 'x', now(), 'x')$$,
   '42501', null, 'an id of the writer''s choosing is refused (it hid later repairs from the function''s answer)');
+select throws_ok($$insert into llm_private.usage_repairs (id, tenant_id, meter_id, user_id, budget_scope, period_start, shard, kind, moved_by,
+                     reason, repaired_at, repaired_by) overriding system value
+                   values (currval('llm_private.usage_repairs_id_seq'), tests.tenant_b(), 5, tests.user_b1(), '', '2026-03-01', 0, 'spent', 1, 'x', now(), 'x')$$,
+  '42501', null, 'nor the id this session drew last, a second time');
 select tests.as_admin();
 select throws_ok($$delete from llm_private.usage_repairs$$, 'LG006', null, 'nor can anyone delete one');
 

@@ -115,3 +115,14 @@ test('a migrate that stopped halfway (after a migration, before the catalog was 
   await admin.query('alter trigger _100_guard_v2 on llm_private.alerts rename to _100_guard_v3');
   await expect(migrate(db)).rejects.toThrow(/_100_guard_v2/);
 });
+
+test('a copy made from a template has PostgreSQL\'s default grants: the worker refuses it until a migrate, which sets them', async () => {
+  const { db, admin, worker } = await fresh();
+  // What CREATE DATABASE ... TEMPLATE gives: the database's grants back to the defaults (every login may create temporary tables).
+  await admin.query(`do $$ begin execute format('revoke create, temporary on database %I from llm_owner, llm_worker; grant temporary on database %I to public',
+    current_database(), current_database()); end $$`);
+  await expect(checkSchemaVersion(worker)).rejects.toThrow(/database CREATE to llm_worker.*Run `npm run migrate` first/);
+  await expect(migrate(db)).resolves.toMatchObject({ apiReplayed: false }); // the database step sets them
+  await expect(checkSchemaVersion(worker)).resolves.toBeUndefined();
+  expect((await admin.query(`select has_database_privilege('llm_app', current_database(), 'TEMPORARY') as t`)).rows[0].t).toBe(false);
+});
