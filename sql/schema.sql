@@ -1327,13 +1327,10 @@ begin
     with ins as (
       insert into llm_private.usage_repairs as x (tenant_id, meter_id, user_id, budget_scope, period_start, shard, kind, moved_by,
                                                    reason, repaired_at, repaired_by)
-      select coalesce(v.tenant_id, llm_private.nil_uuid()), m.id, coalesce(v.user_id, llm_private.nil_uuid()), coalesce(v.budget_scope, ''),
-             v.period_start, v.shard, v.kind, case when v.kind = 'missing_usage_row' then 0 else v.ledger_value - v.usage_value end,
+      select d.tenant_id, d.meter_id, d.user_id, d.budget_scope, d.period_start, d.shard, d.kind, d.moved_by,
              p_reason, llm_private.now(), current_user
-        from llm.reconciliation_drift v join llm_private.meters m on m.name = v.meter_name
-       where v.kind <> 'missing_usage_row'
-          or (llm_private.repair_limit(m.id, coalesce(v.tenant_id, llm_private.nil_uuid()), coalesce(v.user_id, llm_private.nil_uuid()),
-                                       v.period_start)).id is not null
+        from llm_private.drift_keys() d
+       where d.kind <> 'missing_usage_row' or (llm_private.repair_limit(d.meter_id, d.tenant_id, d.user_id, d.period_start)).id is not null
       returning x.id)
     select coalesce(array_agg(ins.id), '{}') into v_pass from ins;
     exit when cardinality(v_pass) = 0;
@@ -3609,6 +3606,27 @@ ALTER FUNCTION llm_private.distillation_gate(p_tenant_id uuid, p_decision llm_pr
 --
 
 COMMENT ON FUNCTION llm_private.distillation_gate(p_tenant_id uuid, p_decision llm_private.decision, p_status llm_private.provider_status, p_output_valid boolean, p_pii_flagged boolean, p_provider text, p_model text, OUT eligible boolean, OUT reason llm_private.distill_reason) IS 'The distillation-eligibility decision of a settled call and its reason (the first rule that fails). Called by the settle trigger only.';
+
+--
+-- Name: drift_keys(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.drift_keys() RETURNS TABLE(tenant_id uuid, meter_id smallint, user_id uuid, budget_scope text, period_start timestamp with time zone, shard smallint, kind text, moved_by bigint)
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog'
+    AS $$
+  select coalesce(v.tenant_id, llm_private.nil_uuid()), m.id, coalesce(v.user_id, llm_private.nil_uuid()), coalesce(v.budget_scope, ''),
+         v.period_start, v.shard, v.kind, case when v.kind = 'missing_usage_row' then 0 else v.ledger_value - v.usage_value end
+    from llm.reconciliation_drift v join llm_private.meters m on m.name = v.meter_name
+$$;
+
+ALTER FUNCTION llm_private.drift_keys() OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION drift_keys(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.drift_keys() IS 'llm.reconciliation_drift as usage keys (nil tenant and user, empty scope, the meter''s id) with the amount each counter moves by (moved_by; 0 for a missing row): what llm.repair_usage_drift inserts and what its insert trigger checks rows against.';
 
 --
 -- Name: embedding_attempt_model(uuid, bigint); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
@@ -6742,12 +6760,7 @@ begin
   lock table llm_private.usage_repairs in share row exclusive mode;
   -- Every row names a key that drifts now, of that kind and by that amount, once: read from the view again here, so that
   -- no INSERT of the operator's own choosing moves a counter anywhere but back to its ledger.
-  with d as materialized (
-    select coalesce(v.tenant_id, llm_private.nil_uuid()) as tenant_id, m.id as meter_id, coalesce(v.user_id, llm_private.nil_uuid()) as user_id,
-           coalesce(v.budget_scope, '') as budget_scope, v.period_start, v.shard, v.kind,
-           case when v.kind = 'missing_usage_row' then 0 else v.ledger_value - v.usage_value end as moved_by
-      from llm.reconciliation_drift v join llm_private.meters m on m.name = v.meter_name
-  )
+  with d as materialized (select * from llm_private.drift_keys())
   select format('%s %s: %s of meter %s, user %s, scope %L, period %s, shard %s', x.kind, x.moved_by,
                 x.tenant_id, x.meter_id, x.user_id, x.budget_scope, x.period_start, x.shard) into v_bad
     from new_rows x
@@ -13218,6 +13231,13 @@ GRANT ALL ON FUNCTION llm_private.declared_role_settings() TO llm_operator;
 REVOKE ALL ON FUNCTION llm_private.distillation_gate(p_tenant_id uuid, p_decision llm_private.decision, p_status llm_private.provider_status, p_output_valid boolean, p_pii_flagged boolean, p_provider text, p_model text, OUT eligible boolean, OUT reason llm_private.distill_reason) FROM PUBLIC;
 GRANT ALL ON FUNCTION llm_private.distillation_gate(p_tenant_id uuid, p_decision llm_private.decision, p_status llm_private.provider_status, p_output_valid boolean, p_pii_flagged boolean, p_provider text, p_model text, OUT eligible boolean, OUT reason llm_private.distill_reason) TO llm_money;
 GRANT ALL ON FUNCTION llm_private.distillation_gate(p_tenant_id uuid, p_decision llm_private.decision, p_status llm_private.provider_status, p_output_valid boolean, p_pii_flagged boolean, p_provider text, p_model text, OUT eligible boolean, OUT reason llm_private.distill_reason) TO llm_operator;
+
+--
+-- Name: FUNCTION drift_keys(); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.drift_keys() FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.drift_keys() TO llm_operator;
 
 --
 -- Name: FUNCTION embedding_attempt_model(p_tenant_id uuid, p_request_pk bigint); Type: ACL; Schema: llm_private; Owner: llm_owner

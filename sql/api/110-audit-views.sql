@@ -712,6 +712,25 @@ comment on function llm_private.repair_limit(smallint, uuid, uuid, timestamptz) 
   'For llm.repair_usage_drift: the limit a missing usage row is created under (in effect at the period''s start, else now); NULL when none applies to the key.';
 grant execute on function llm_private.repair_limit(smallint, uuid, uuid, timestamptz) to llm_operator;
 
+/*
+ * The drift as usage keys (the view shows them for reading: NULL for the nil tenant and user, NULL scope, the meter's name)
+ * and the amount each counter must move by (0 for a missing row, which is created first). One definition for the repair
+ * function, which inserts these rows, and for the insert trigger, which checks every row against them.
+ */
+create or replace function llm_private.drift_keys()
+  returns table (tenant_id uuid, meter_id smallint, user_id uuid, budget_scope text, period_start timestamptz, shard smallint,
+                 kind text, moved_by bigint)
+  language sql stable
+  set search_path = pg_catalog
+as $$
+  select coalesce(v.tenant_id, llm_private.nil_uuid()), m.id, coalesce(v.user_id, llm_private.nil_uuid()), coalesce(v.budget_scope, ''),
+         v.period_start, v.shard, v.kind, case when v.kind = 'missing_usage_row' then 0 else v.ledger_value - v.usage_value end
+    from llm.reconciliation_drift v join llm_private.meters m on m.name = v.meter_name
+$$;
+comment on function llm_private.drift_keys() is
+  'llm.reconciliation_drift as usage keys (nil tenant and user, empty scope, the meter''s id) with the amount each counter moves by (moved_by; 0 for a missing row): what llm.repair_usage_drift inserts and what its insert trigger checks rows against.';
+grant execute on function llm_private.drift_keys() to llm_operator;
+
 create or replace function llm_private.tg_usage_repairs__stamp() returns trigger
   language plpgsql
   set search_path = pg_catalog
@@ -764,12 +783,7 @@ begin
   lock table llm_private.usage_repairs in share row exclusive mode;
   -- Every row names a key that drifts now, of that kind and by that amount, once: read from the view again here, so that
   -- no INSERT of the operator's own choosing moves a counter anywhere but back to its ledger.
-  with d as materialized (
-    select coalesce(v.tenant_id, llm_private.nil_uuid()) as tenant_id, m.id as meter_id, coalesce(v.user_id, llm_private.nil_uuid()) as user_id,
-           coalesce(v.budget_scope, '') as budget_scope, v.period_start, v.shard, v.kind,
-           case when v.kind = 'missing_usage_row' then 0 else v.ledger_value - v.usage_value end as moved_by
-      from llm.reconciliation_drift v join llm_private.meters m on m.name = v.meter_name
-  )
+  with d as materialized (select * from llm_private.drift_keys())
   select format('%s %s: %s of meter %s, user %s, scope %L, period %s, shard %s', x.kind, x.moved_by,
                 x.tenant_id, x.meter_id, x.user_id, x.budget_scope, x.period_start, x.shard) into v_bad
     from new_rows x
@@ -849,13 +863,10 @@ begin
     with ins as (
       insert into llm_private.usage_repairs as x (tenant_id, meter_id, user_id, budget_scope, period_start, shard, kind, moved_by,
                                                    reason, repaired_at, repaired_by)
-      select coalesce(v.tenant_id, llm_private.nil_uuid()), m.id, coalesce(v.user_id, llm_private.nil_uuid()), coalesce(v.budget_scope, ''),
-             v.period_start, v.shard, v.kind, case when v.kind = 'missing_usage_row' then 0 else v.ledger_value - v.usage_value end,
+      select d.tenant_id, d.meter_id, d.user_id, d.budget_scope, d.period_start, d.shard, d.kind, d.moved_by,
              p_reason, llm_private.now(), current_user
-        from llm.reconciliation_drift v join llm_private.meters m on m.name = v.meter_name
-       where v.kind <> 'missing_usage_row'
-          or (llm_private.repair_limit(m.id, coalesce(v.tenant_id, llm_private.nil_uuid()), coalesce(v.user_id, llm_private.nil_uuid()),
-                                       v.period_start)).id is not null
+        from llm_private.drift_keys() d
+       where d.kind <> 'missing_usage_row' or (llm_private.repair_limit(d.meter_id, d.tenant_id, d.user_id, d.period_start)).id is not null
       returning x.id)
     select coalesce(array_agg(ins.id), '{}') into v_pass from ins;
     exit when cardinality(v_pass) = 0;

@@ -371,6 +371,7 @@ $$values
   ('function llm_private.current_user_id() | llm_app=EXECUTE llm_auditor=EXECUTE llm_exporter=EXECUTE llm_money=EXECUTE llm_operator=EXECUTE'),
   ('function llm_private.declared_role_settings() | llm_auditor=EXECUTE llm_operator=EXECUTE llm_viewer=EXECUTE'),
   ('function llm_private.distillation_gate(uuid,llm_private.decision,llm_private.provider_status,boolean,boolean,text,text) | llm_money=EXECUTE llm_operator=EXECUTE'),
+  ('function llm_private.drift_keys() | llm_operator=EXECUTE'),
   ('function llm_private.embedding_attempt_model(uuid,bigint) | llm_money=EXECUTE'),
   ('function llm_private.embedding_tokens_floor(jsonb) | llm_money=EXECUTE'),
   ('function llm_private.end_cache_fill(uuid,bigint,smallint) | llm_money=EXECUTE llm_operator=EXECUTE'),
