@@ -8994,13 +8994,14 @@ CREATE VIEW llm.reconciliation_checked_drift WITH (security_invoker='true') AS
     r.period_start,
     r.shard,
     r.usage_value,
-    r.ledger_value
+    r.ledger_value,
+    r.unit
    FROM (( SELECT x.checked_at,
             x.drift_sample
            FROM llm_private.reconciliation_checks x
           ORDER BY x.id DESC
          LIMIT 1) c
-     CROSS JOIN LATERAL jsonb_to_recordset(c.drift_sample) r(n bigint, kind text, tenant_id uuid, meter_name text, user_id uuid, budget_scope text, period_start timestamp with time zone, shard smallint, usage_value bigint, ledger_value bigint));
+     CROSS JOIN LATERAL jsonb_to_recordset(c.drift_sample) r(n bigint, kind text, tenant_id uuid, meter_name text, user_id uuid, budget_scope text, period_start timestamp with time zone, shard smallint, usage_value bigint, ledger_value bigint, unit text));
 
 ALTER TABLE llm.reconciliation_checked_drift OWNER TO llm_owner;
 
@@ -9008,7 +9009,7 @@ ALTER TABLE llm.reconciliation_checked_drift OWNER TO llm_owner;
 -- Name: VIEW reconciliation_checked_drift; Type: COMMENT; Schema: llm; Owner: llm_owner
 --
 
-COMMENT ON VIEW llm.reconciliation_checked_drift IS 'The rows of llm.reconciliation_drift the newest reconciliation check found (the first 200 in the order npm run audit -- drift lists them: kind, tenant, meter, user, scope, period, shard, nulls first; row_no 1..200; llm.reconciliation_status.drift_rows says how many there were), with the check''s time. Empty: the newest check found none, or none has run (llm.reconciliation_status has no row), or it ran before migration 000041 kept rows. Reads one row, never the ledger: what the dashboard and Grafana list.';
+COMMENT ON VIEW llm.reconciliation_checked_drift IS 'The rows of llm.reconciliation_drift the newest reconciliation check found (the first 200 in the order npm run audit -- drift lists them: kind, tenant, meter, user, scope, period, shard, nulls first; row_no 1..200; llm.reconciliation_status.drift_rows says how many there were), with the check''s time. Empty: the newest check found none, or none has run (llm.reconciliation_status has no row), or it ran before migration 000041 kept rows. unit: the meter''s unit of usage_value and ledger_value (null: the check ran before the drift view said it). Reads one row, never the ledger: what the dashboard and Grafana list.';
 
 --
 -- Name: reconciliation_drift; Type: VIEW; Schema: llm; Owner: llm_owner
@@ -9175,7 +9176,8 @@ CREATE VIEW llm.reconciliation_drift WITH (security_invoker='true') AS
         CASE
             WHEN (u.held <> COALESCE(e.held, (0)::bigint)) THEN COALESCE(e.held, (0)::bigint)
             ELSE COALESCE(e.spent, (0)::bigint)
-        END AS ledger_value
+        END AS ledger_value,
+    (m.unit)::text AS unit
    FROM ((recent u
      FULL JOIN ( SELECT expected_total.k_tenant,
             expected_total.meter_id,
@@ -9197,7 +9199,7 @@ ALTER TABLE llm.reconciliation_drift OWNER TO llm_owner;
 -- Name: VIEW reconciliation_drift; Type: COMMENT; Schema: llm; Owner: llm_owner
 --
 
-COMMENT ON VIEW llm.reconciliation_drift IS 'Usage rows that disagree with the ledger (held vs live holds, spent vs charges + adjustments), for periods starting this or last month. Must be empty.';
+COMMENT ON VIEW llm.reconciliation_drift IS 'Usage rows that disagree with the ledger (held vs live holds, spent vs charges + adjustments), for periods starting this or last month. Must be empty. usage_value and ledger_value are in the meter''s unit (micros: micro-USD; tokens; calls).';
 
 --
 -- Name: reconciliation_status; Type: VIEW; Schema: llm; Owner: llm_owner

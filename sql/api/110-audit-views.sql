@@ -491,7 +491,8 @@ select case when u.meter_id is null then 'missing_usage_row' when u.held <> coal
        nullif(coalesce(u.user_id, e.k_user), llm_private.nil_uuid()) as user_id, nullif(coalesce(u.budget_scope, e.k_scope), '') as budget_scope,
        coalesce(u.period_start, e.k_period) as period_start, coalesce(u.shard, e.k_shard) as shard,
        case when u.held <> coalesce(e.held, 0) then u.held else u.spent end as usage_value,
-       case when u.held <> coalesce(e.held, 0) then coalesce(e.held, 0) else coalesce(e.spent, 0) end as ledger_value
+       case when u.held <> coalesce(e.held, 0) then coalesce(e.held, 0) else coalesce(e.spent, 0) end as ledger_value,
+       m.unit::text as unit
   from recent u
   full join (select * from expected_total where k_period >= (select k.last_month from clock k)) e
     on e.k_tenant = u.tenant_id and e.meter_id = u.meter_id and e.k_user = u.user_id and e.k_scope = u.budget_scope
@@ -499,7 +500,7 @@ select case when u.meter_id is null then 'missing_usage_row' when u.held <> coal
   join llm_private.meters m on m.id = coalesce(u.meter_id, e.meter_id)
  where u.meter_id is null or u.held <> coalesce(e.held, 0) or u.spent <> coalesce(e.spent, 0);
 comment on view llm.reconciliation_drift is
-  'Usage rows that disagree with the ledger (held vs live holds, spent vs charges + adjustments), for periods starting this or last month. Must be empty.';
+  'Usage rows that disagree with the ledger (held vs live holds, spent vs charges + adjustments), for periods starting this or last month. Must be empty. usage_value and ledger_value are in the meter''s unit (micros: micro-USD; tokens; calls).';
 
 /*
  * The reconciliation on a schedule (migration 000040). The view above reads two months of the ledger: ~3 us per call and
@@ -611,13 +612,13 @@ comment on view llm.reconciliation_status is
 -- ledger (minutes at 10^7 calls a month, past the viewer's statement timeout), the kept rows are one row's JSON.
 create view llm.reconciliation_checked_drift with (security_invoker = true) as
 select c.checked_at, r.n::integer as row_no, r.kind, r.tenant_id, r.meter_name, r.user_id, r.budget_scope, r.period_start, r.shard,
-       r.usage_value, r.ledger_value
+       r.usage_value, r.ledger_value, r.unit
   from (select x.checked_at, x.drift_sample from llm_private.reconciliation_checks x order by x.id desc limit 1) c
   cross join lateral jsonb_to_recordset(c.drift_sample)
        as r(n bigint, kind text, tenant_id uuid, meter_name text, user_id uuid, budget_scope text, period_start timestamptz,
-            shard smallint, usage_value bigint, ledger_value bigint);
+            shard smallint, usage_value bigint, ledger_value bigint, unit text);
 comment on view llm.reconciliation_checked_drift is
-  'The rows of llm.reconciliation_drift the newest reconciliation check found (the first 200 in the order npm run audit -- drift lists them: kind, tenant, meter, user, scope, period, shard, nulls first; row_no 1..200; llm.reconciliation_status.drift_rows says how many there were), with the check''s time. Empty: the newest check found none, or none has run (llm.reconciliation_status has no row), or it ran before migration 000041 kept rows. Reads one row, never the ledger: what the dashboard and Grafana list.';
+  'The rows of llm.reconciliation_drift the newest reconciliation check found (the first 200 in the order npm run audit -- drift lists them: kind, tenant, meter, user, scope, period, shard, nulls first; row_no 1..200; llm.reconciliation_status.drift_rows says how many there were), with the check''s time. Empty: the newest check found none, or none has run (llm.reconciliation_status has no row), or it ran before migration 000041 kept rows. unit: the meter''s unit of usage_value and ledger_value (null: the check ran before the drift view said it). Reads one row, never the ledger: what the dashboard and Grafana list.';
 
 /*
  * Whether the ledger's months are created ahead (llm_maint.ensure_partitions, run by the owner from the host's scheduler:

@@ -282,15 +282,10 @@ const driftRow = z.object({
 });
 export type DriftRow = z.output<typeof driftRow>;
 
-/**
- * Must be empty. The drift view does not say its meter's unit (usage_value and ledger_value are in
- * it): it is looked up in llm.limits, else in llm.limit_usage (NULL when neither knows the meter).
- */
+/** Must be empty. usage_value and ledger_value are in the meter's unit, which the view says. */
 export function reconciliationDrift(db: Queryable): Promise<DriftRow[]> {
   return read(db, driftRow,
-    `select d.kind, d.tenant_id, d.meter_name, d.user_id, d.budget_scope, d.period_start, d.shard, d.usage_value, d.ledger_value,
-            coalesce((select l.unit from llm.limits l where l.meter_name = d.meter_name limit 1),
-                     (select u.unit from llm.limit_usage u where u.meter_name = d.meter_name limit 1)) as unit
+    `select d.kind, d.tenant_id, d.meter_name, d.user_id, d.budget_scope, d.period_start, d.shard, d.usage_value, d.ledger_value, d.unit
        from llm.reconciliation_drift d
       order by d.kind, d.tenant_id nulls first, d.meter_name, d.user_id nulls first, d.budget_scope nulls first, d.period_start, d.shard`);
 }

@@ -65,7 +65,7 @@ export const SECTIONS = {
   // Drift is a health signal of the whole ledger: never filtered by tenant. The rows the worker's last scheduled check kept
   // (llm.reconciliation_checked_drift), not the view itself: it reads two months of the ledger, minutes at 10^7 calls a month.
   drift: section('reconciliation_checked_drift', rows.driftRow,
-    `select checked_at, kind, tenant_id, meter_name, user_id, budget_scope, period_start, shard, usage_value, ledger_value
+    `select checked_at, kind, tenant_id, meter_name, user_id, budget_scope, period_start, shard, usage_value, ledger_value, unit
        from llm.reconciliation_checked_drift order by row_no`),
   scopes: section('budget_scopes', rows.budgetScopeRow,
     `select tenant_id, budget_scope, endpoint, started_at, deadline_at, calls, calls_cap, spent_micros, held_micros, cap_micros, state

@@ -58,7 +58,8 @@ export const alertRow = z.object({
 export const driftRow = z.object({
   checked_at: at, kind: z.string(), tenant_id: uuid.nullable(), meter_name: z.string().nullable(), user_id: uuid.nullable(),
   budget_scope: z.string().nullable(), period_start: at.nullable(), shard: z.number().int().nullable(), usage_value: quantity.nullable(),
-  ledger_value: quantity.nullable(),
+  // The meter's unit of the two values (null: a check from before the drift view said it).
+  ledger_value: quantity.nullable(), unit: z.string().nullable().default(null),
 });
 export const budgetScopeRow = z.object({
   tenant_id: uuid, budget_scope: z.string(), endpoint: z.string().nullable(), started_at: at.nullable(), deadline_at: until,

@@ -36,9 +36,10 @@ export function spendSection(rows: Rows<'spend'>): string {
   return table('spend', ['tenant', 'who', 'spent', 'held', 'cap', 'used', 'against the cap (red line)'], body, 'No spend this month.');
 }
 
-/** A limit's figure in its unit: money as dollars, anything else as the number and its unit. */
-function inUnit(value: string | null, unit: string): string {
+/** A limit's figure in its unit: money as dollars, anything else as the number and its unit (no unit known: the number). */
+function inUnit(value: string | null, unit: string | null): string {
   if (value === null) return '—';
+  if (unit === null) return value;
   return unit === 'micros' && /^-?\d+$/.test(value) ? usd(BigInt(value)) : `${value} ${unit}`;
 }
 
@@ -155,8 +156,8 @@ export function driftSection(rows: Rows<'drift'>, status: ReconciliationStatus |
       `checks kept their rows): ${readNow} lists them, read now.</p>`;
   }
   const body = rows.map((r) => `<tr>${cell(r.kind)}${cell(r.tenant_id)}${cell(r.meter_name)}${cell(r.user_id)}${cell(r.budget_scope)}` +
-    `${cell(when(r.period_start))}<td class="num">${esc(r.shard ?? '—')}</td><td class="num">${esc(r.usage_value ?? '—')}</td>` +
-    `<td class="num">${esc(r.ledger_value ?? '—')}</td></tr>`);
+    `${cell(when(r.period_start))}<td class="num">${esc(r.shard ?? '—')}</td><td class="num">${esc(inUnit(r.usage_value, r.unit))}</td>` +
+    `<td class="num">${esc(inUnit(r.ledger_value, r.unit))}</td></tr>`);
   const head = `<p id="drift-check" data-rows="${esc(status.drift_rows)}" data-kept="${rows.length}">${at}` +
     `${Number(status.drift_rows) > rows.length ? `, the first ${rows.length} listed (${readNow} lists every one, read now)` : ''}.</p>`;
   const repair = rows.length > 0 ? `<p id="drift-repair">${esc(DRIFT_REPAIR[0]!.toUpperCase() + DRIFT_REPAIR.slice(1))}.</p>` : '';

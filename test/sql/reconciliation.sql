@@ -5,7 +5,7 @@
 -- attempt and meter one by one, as the view did before (sql/api/110-audit-views.sql at 5c4cd6a), on a ledger whose rows are
 -- then moved, by hand, across each kind of period boundary.
 begin;
-select plan(20);
+select plan(21);
 select tests.seed();
 select is((select m.name from llm_private.limits l join llm_private.meters m on m.id = l.meter_id where l.id = 5), 'user_monthly',
   'limit 5 is the default user_monthly cap (ended below)');
@@ -60,7 +60,8 @@ create temp view drift_reference as
          nullif(coalesce(u.user_id, e.k_user), llm_private.nil_uuid()) as user_id, nullif(coalesce(u.budget_scope, e.k_scope), '') as budget_scope,
          coalesce(u.period_start, e.k_period) as period_start, coalesce(u.shard, e.k_shard) as shard,
          case when u.held <> coalesce(e.held, 0) then u.held else u.spent end as usage_value,
-         case when u.held <> coalesce(e.held, 0) then coalesce(e.held, 0) else coalesce(e.spent, 0) end as ledger_value
+         case when u.held <> coalesce(e.held, 0) then coalesce(e.held, 0) else coalesce(e.spent, 0) end as ledger_value,
+         m.unit::text as unit
     from recent u
     full join (select * from expected_total where k_period >= (select k.last_month from clock k)) e
       on e.k_tenant = u.tenant_id and e.meter_id = u.meter_id and e.k_user = u.user_id and e.k_scope = u.budget_scope
@@ -162,6 +163,10 @@ update llm_private.attempts set reserved_at = reserved_at - interval '7 days' wh
 
 -- Another user of the same tenant: the user meters move, and a tenant meter sharded by user where the shard differs.
 update llm_private.attempts set user_id = tests.user_a1() where request_pk = tests.request_pk('rc-5');
+-- Each row says the unit of its two values (the dashboard showed a micro-USD drift as a bare number, like a count of calls).
+select set_eq($$select distinct meter_name, unit from llm.reconciliation_drift$$,
+  $$values ('rc_daily_tokens', 'tokens'), ('rc_sharded_daily', 'micros'), ('tenant_monthly', 'micros')$$,
+  'each drift row names its meter''s unit (tokens, micro-USD)');
 select ok(exists (select 1 from llm.reconciliation_drift where meter_name = 'rc_daily_tokens' and user_id = tests.user_a1())
           and exists (select 1 from llm.reconciliation_drift where meter_name = 'rc_daily_tokens' and user_id = tests.user_a2())
           and not exists (select 1 from llm.reconciliation_drift where meter_name in ('rc_hourly', 'rc_quarter', 'rc_weekly_calls')),

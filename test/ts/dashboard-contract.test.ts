@@ -69,8 +69,8 @@ create view llm.alerts as select * from (values
 create function llm.refuse_read(p_what text) returns boolean language plpgsql volatile as $f$
 begin raise exception '% was read', p_what; end $f$;
 create view llm.reconciliation_drift as select * from (values
-  ('usage'::text, '${A}'::uuid, 'tenant_monthly_spend'::text, null::uuid, null::text, ${M}, 85001234::bigint, 85000000::bigint)
-) v(kind, tenant_id, meter_name, user_id, budget_scope, period_start, usage_value, ledger_value)
+  ('usage'::text, '${A}'::uuid, 'tenant_monthly_spend'::text, null::uuid, null::text, ${M}, 85001234::bigint, 85000000::bigint, 'micros'::text)
+) v(kind, tenant_id, meter_name, user_id, budget_scope, period_start, usage_value, ledger_value, unit)
 where llm.refuse_read('llm.reconciliation_drift');
 create view llm.role_settings_drift as select * from (values
   ('llm_app'::text, 'database'::text, 'default_transaction_read_only'::text, null::text, 'on'::text, now() - interval '1 day')
@@ -90,8 +90,8 @@ create view llm.reconciliation_status as select * from (values
 -- The rows the newest check kept (ours, not SPEC.md's).
 create view llm.reconciliation_checked_drift as select * from (values
   (now() - interval '2 minutes', 1, 'spent'::text, '${A}'::uuid, 'tenant_monthly_spend'::text, null::uuid, null::text, ${M}, 0::smallint,
-   85001234::bigint, 85000000::bigint)
-) v(checked_at, row_no, kind, tenant_id, meter_name, user_id, budget_scope, period_start, shard, usage_value, ledger_value);
+   85001234::bigint, 85000000::bigint, 'micros'::text)
+) v(checked_at, row_no, kind, tenant_id, meter_name, user_id, budget_scope, period_start, shard, usage_value, ledger_value, unit);
 -- The holds the dashboard and Grafana list (ours, not SPEC.md's: those the expiry sweep watches, which here are all of them).
 create function llm.watched_open_holds(p_tenant_id uuid default null, p_limit integer default 200) returns setof llm.open_holds
   language sql stable as $f$ select * from llm.open_holds where p_tenant_id is null or tenant_id = p_tenant_id order by expires_at limit p_limit $f$;
@@ -140,6 +140,7 @@ test('every section query runs on SPEC.md\'s views as llm_viewer and its rows pa
   expect(rows.transitions.map((t) => [t.id, t.cause, t.streak_tenants_many])).toEqual([[7n, 'probe_claimed', true], [6n, 'failures', false]]);
   expect(rows.spend[0]).toMatchObject({ spent_micros: 85000000n, cap_micros: 100000000n, user_id: null });
   expect(rows.alerts.map((a) => a.threshold_pct)).toEqual([95, 80]);
+  expect(rows.drift[0]).toMatchObject({ usage_value: '85001234', ledger_value: '85000000', unit: 'micros' });
   expect(rows.limits[0]).toMatchObject({ meter_name: 'investigation_calls', window: 'scope', cap: '20', spent: '19', used_pct: 100,
     period_end: null }); // 'infinity': open-ended
   const { rows: b } = await loadSections(pool, SECTION_NAMES, B);
@@ -273,6 +274,9 @@ test('the page renders every section from SPEC.md\'s views, alerts and budget sc
     expect(html).toContain('<td class="state">half_open</td>');
     expect(html).toMatch(/data-meter="tenant_monthly_spend".*\$85\.00<\/td>.*\$100\.00<\/td><td class="num used">85\.0 %/);
     expect(html).toMatch(/data-meter="investigation_calls".*19 calls<\/td>.*20 calls<\/td>/);
+    // The drift's amounts in their meter's unit: dollars, not 85001234 bare micro-USD.
+    const drift = await (await fetch(new URL('drift', dash.url))).text();
+    expect(drift).toMatch(/tenant_monthly_spend.*<td class="num">\$85\.001234<\/td><td class="num">\$85\.00<\/td><\/tr>/);
     const json = await getJson(new URL('scopes.json', dash.url));
     expect(json.scopes).toEqual([expect.objectContaining({ budget_scope: 'inv-7', calls: '19', calls_cap: '20', spent_micros: '120000' })]);
   } finally {

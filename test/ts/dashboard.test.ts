@@ -7,6 +7,7 @@ import type { Browser, Page } from 'playwright-core';
 import type { Pool } from 'pg';
 import { startDashboard, type Dashboard } from '../../src/dashboard';
 import { loadSections, METRICS_SQL } from '../../src/dashboard/queries';
+import { usd } from '../../src/dashboard/format';
 import { createTestDb, type TestDb } from '../support/db';
 import { launchChromium, outputPath } from './dashboard-browser';
 import { HTML_REQUEST_ID, injectDrift, SECRET_OUTPUT, SECRET_PROMPT, seedDashboardData, TENANT_B } from './dashboard-seed';
@@ -202,7 +203,8 @@ const SECTION_VIEWS: Record<string, string> = {
   alerts: `select id, fired_at, tenant_id, user_id, budget_scope, limit_id, meter_name, period_start, threshold_pct, used, cap, unit
     from llm.alerts where fired_at >= ${MONTH} and (tenant_id is null or ${TENANT}) order by fired_at desc, id desc`,
   // The rows the last scheduled check kept: the view's first 200 in the order npm run audit -- drift lists them, at that check.
-  drift: `select s.checked_at, d.kind, d.tenant_id, d.meter_name, d.user_id, d.budget_scope, d.period_start, d.shard, d.usage_value, d.ledger_value
+  drift: `select s.checked_at, d.kind, d.tenant_id, d.meter_name, d.user_id, d.budget_scope, d.period_start, d.shard, d.usage_value, d.ledger_value,
+         d.unit
     from llm.reconciliation_drift d cross join llm.reconciliation_status s
    order by d.kind, d.tenant_id nulls first, d.meter_name, d.user_id nulls first, d.budget_scope nulls first, d.period_start, d.shard limit 200`,
   scopes: `select tenant_id, budget_scope, endpoint, started_at, deadline_at, calls, calls_cap, spent_micros, held_micros, cap_micros, state
@@ -275,6 +277,15 @@ test('injected reconciliation drift shows a big red banner on every page, from t
   expect(await page.locator('#drift-table tbody tr').count()).toBe(n);
   expect(await page.locator('#drift-check').getAttribute('data-rows')).toBe(String(n));
   expect(await page.locator('#drift-repair').innerText()).toContain('llm.repair_usage_drift');
+  // Each amount in its meter's unit: a micro-USD counter as dollars (it showed 1234 more micro-USD as a bare 6-digit number),
+  // a calls or tokens counter as the number and its unit.
+  const drift = (await view(`select meter_name, unit, usage_value::text as usage, ledger_value::text as ledger
+                                from llm.reconciliation_checked_drift order by row_no`)) as { unit: string; usage: string; ledger: string }[];
+  expect(new Set(drift.map((r) => r.unit))).toEqual(new Set(['micros', 'calls']));
+  const cells = await page.locator('#drift-table tbody tr').evaluateAll((trs) =>
+    trs.map((tr) => Array.from((tr as unknown as { querySelectorAll(s: string): ArrayLike<{ textContent: string | null }> }).querySelectorAll('td')).slice(-2).map((td) => td.textContent)));
+  expect(cells).toEqual(drift.map((r) => [r.usage, r.ledger].map((v) => (r.unit === 'micros' ? usd(BigInt(v)) : `${v} ${r.unit}`))));
+  expect(cells.flat().some((c) => /^\$\d+\.\d+$/.test(c!))).toBe(true);
   const json = await getJson(new URL('drift.json', dash.url));
   expect(json.reconciliation).toMatchObject({ drift_rows: String(n), drift_rows_kept: n });
   expect(json.drift).toHaveLength(n);
