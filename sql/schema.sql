@@ -415,7 +415,7 @@ ALTER FUNCTION llm.adjust_usage(p_tenant_id uuid, p_user_id uuid, p_amount_micro
 -- Name: FUNCTION adjust_usage(p_tenant_id uuid, p_user_id uuid, p_amount_micros bigint, p_reason text, p_effective_at timestamp with time zone); Type: COMMENT; Schema: llm; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm.adjust_usage(p_tenant_id uuid, p_user_id uuid, p_amount_micros bigint, p_reason text, p_effective_at timestamp with time zone) IS 'Operator: credits (negative) or debits (positive) a tenant''s or user''s spend with a reason, recorded append-only with who and when; it flows into usage, llm.monthly_spend and llm.hourly_spend (at effective_at) and into llm.reconciliation_drift. The tenant must exist and the user be one of its own (23503). Returns the adjustment id.';
+COMMENT ON FUNCTION llm.adjust_usage(p_tenant_id uuid, p_user_id uuid, p_amount_micros bigint, p_reason text, p_effective_at timestamp with time zone) IS 'Operator, in a READ COMMITTED transaction (25000): credits (negative) or debits (positive) a tenant''s or user''s spend with a reason, recorded append-only with who and when; it flows into usage, llm.monthly_spend and llm.hourly_spend (at effective_at, now by default) and into llm.reconciliation_drift. The tenant must exist and the user be one of its own (23503); effective_at may not be in the future (22023) nor in a closed month (LG001, llm.month_closes: post it in an open month). Returns the adjustment id.';
 
 --
 -- Name: cache_key(jsonb); Type: FUNCTION; Schema: llm; Owner: llm_owner
@@ -518,6 +518,33 @@ ALTER FUNCTION llm.check_reconciliation() OWNER TO llm_owner;
 --
 
 COMMENT ON FUNCTION llm.check_reconciliation() IS 'Operator (the worker''s cron, every 5 minutes), in a READ COMMITTED transaction: counts llm.reconciliation_drift and records the result in llm_private.reconciliation_checks, which llm.reconciliation_status and the metrics read. Returns what it recorded: when the count started, how many drift rows (must be 0), how long the count took.';
+
+--
+-- Name: close_month(timestamp with time zone, text); Type: FUNCTION; Schema: llm; Owner: llm_owner
+--
+
+CREATE FUNCTION llm.close_month(p_month_start timestamp with time zone, p_reason text) RETURNS TABLE(month_start timestamp with time zone, closed_at timestamp with time zone, closed_by text)
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog'
+    AS $$
+#variable_conflict use_column
+declare
+  c llm_private.month_closes;
+begin
+  insert into llm_private.month_closes as x (month_start, closed_at, closed_by, reason)
+  values (p_month_start, llm_private.now(), current_user, p_reason)
+  returning x.* into c;
+  return query select c.month_start, c.closed_at, c.closed_by;
+end
+$$;
+
+ALTER FUNCTION llm.close_month(p_month_start timestamp with time zone, p_reason text) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION close_month(p_month_start timestamp with time zone, p_reason text); Type: COMMENT; Schema: llm; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm.close_month(p_month_start timestamp with time zone, p_reason text) IS 'Operator, in a READ COMMITTED transaction: closes the month starting at p_month_start (its first instant in UTC) and every month before it, once it has ended and no hold reserved before its end is open (55000 otherwise). From then on an adjustment dated before its end is refused (LG001); only late settles still change it (llm.month_closes counts them). Returns what it recorded.';
 
 --
 -- Name: define_meter(text, text, text, text, uuid, text, text, text, integer); Type: FUNCTION; Schema: llm; Owner: llm_owner
@@ -3434,6 +3461,25 @@ ALTER FUNCTION llm_private.claim_window_start() OWNER TO llm_owner;
 COMMENT ON FUNCTION llm_private.claim_window_start() IS 'The smallest request pk of the idempotency window (settings.idempotency_months calendar months, this one included): a claim of a key is found again from here.';
 
 --
+-- Name: closed_through(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.closed_through() RETURNS timestamp with time zone
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog'
+    AS $$
+  select llm_private.month_start(llm_private.month_index(max(c.month_start)) + 1) from llm_private.month_closes c
+$$;
+
+ALTER FUNCTION llm_private.closed_through() OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION closed_through(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.closed_through() IS 'The first instant after every closed month (the end of the newest month llm.close_month closed), or NULL: an adjustment must be dated at or after it.';
+
+--
 -- Name: cost_micros(bigint, bigint); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
 --
 
@@ -4694,6 +4740,31 @@ ALTER FUNCTION llm_private.require_range(p_name text, p_value bigint, p_min bigi
 COMMENT ON FUNCTION llm_private.require_range(p_name text, p_value bigint, p_min bigint, p_max bigint) IS 'Raises 22023 naming the argument when a number is NULL or outside [min, max].';
 
 --
+-- Name: require_read_committed(text, text, text); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.require_read_committed(p_what text, p_risk text, p_call text) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog'
+    AS $$
+begin
+  if current_setting('transaction_isolation') <> 'read committed' then
+    raise exception using errcode = '25000', message = format('%s in a READ COMMITTED transaction', p_what),
+      detail = format('this transaction is %s: %s', current_setting('transaction_isolation'), p_risk),
+      hint = format('%s in a READ COMMITTED transaction (the default).', p_call);
+  end if;
+end
+$$;
+
+ALTER FUNCTION llm_private.require_read_committed(p_what text, p_risk text, p_call text) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION require_read_committed(p_what text, p_risk text, p_call text); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.require_read_committed(p_what text, p_risk text, p_call text) IS 'Raises 25000 (message: p_what, detail: the isolation and p_risk, hint: p_call) unless the transaction is READ COMMITTED.';
+
+--
 -- Name: require_status(text); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
 --
 
@@ -5136,11 +5207,31 @@ declare
   a_meter smallint[] := '{}'; a_tenant uuid[] := '{}'; a_user uuid[] := '{}'; a_scope text[] := '{}'; a_period timestamptz[] := '{}';
   a_shard smallint[] := '{}'; a_spent bigint[] := '{}'; a_quota bigint[] := '{}'; a_shards smallint[] := '{}'; a_limit integer[] := '{}';
   a_cap bigint[] := '{}';
+  v_closed_through timestamptz;
 begin
   new.created_at := llm_private.now();
   new.created_by := current_user;
   if new.effective_at is null then
     raise exception using errcode = '22023', message = 'an adjustment needs its effective time';
+  end if;
+  -- Never in the future: it made a month's spend before the month began (finance review 86).
+  if new.effective_at > llm_private.now() then
+    raise exception using errcode = '22023', message = 'an adjustment takes effect now or in the past',
+      detail = format('effective_at %s is after now (%s)', new.effective_at, llm_private.now()),
+      hint = 'Leave p_effective_at NULL (now), or give the past instant the correction belongs to.';
+  end if;
+  -- Never in a closed month (llm.close_month): an invoiced month's figures stay as they were invoiced. The lock orders this
+  -- insert with a close: a close in flight is waited for and then seen; a close waits for this transaction to end, so its
+  -- month cannot gain an adjustment once it is closed. READ COMMITTED, so that the read below sees a close committed while
+  -- it waited (a REPEATABLE READ snapshot would predate it).
+  perform llm_private.require_read_committed('an adjustment is made', 'its snapshot may predate a month''s close',
+    'select llm.adjust_usage(...)');
+  lock table llm_private.month_closes in row exclusive mode;
+  v_closed_through := llm_private.closed_through();
+  if new.effective_at < v_closed_through then
+    raise exception using errcode = 'LG001', message = 'an adjustment dated in a closed month',
+      detail = format('effective_at %s; every month before %s is closed (llm.month_closes)', new.effective_at, v_closed_through),
+      hint = 'Post the correction in an open month (p_effective_at NULL: now), naming the closed month in its reason.';
   end if;
   -- Its subject must exist: a tenant we know, and a user enrolled in that tenant. There is no foreign key (no cross-tenant
   -- key, for sharding), and an adjustment naming another tenant's user, or no tenant at all, made usage rows of a subject
@@ -6175,6 +6266,66 @@ ALTER FUNCTION llm_private.tg_limits__check() OWNER TO llm_owner;
 --
 
 COMMENT ON FUNCTION llm_private.tg_limits__check() IS 'BEFORE INSERT on limits: refuses (22023) a soft limit on a per-request meter, which nothing would apply.';
+
+--
+-- Name: tg_month_closes__check(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.tg_month_closes__check() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog'
+    AS $_$
+declare
+  v_end timestamptz;
+  v_through timestamptz;
+  v_open bigint;
+begin
+  perform llm_private.require_read_committed('a month is closed', 'its snapshot may miss a hold or an adjustment committed meanwhile',
+    'select * from llm.close_month(...)');
+  if new.month_start is null or new.month_start <> llm_private.month_start(llm_private.month_index(new.month_start)) then
+    raise exception using errcode = '22023', message = 'a month is closed by its first instant in UTC',
+      detail = format('month_start = %s', new.month_start),
+      hint = 'For example llm.close_month(''2026-11-01 00:00+00'', ''invoiced'').';
+  end if;
+  new.closed_at := llm_private.now();
+  new.closed_by := case when current_user = session_user then current_user::text
+                        else format('%s (login %s)', current_user, session_user) end;
+  -- One close at a time, and none while an adjustment is being made (it takes ROW EXCLUSIVE): the checks below and every
+  -- adjustment after them see the same closes.
+  lock table llm_private.month_closes in share row exclusive mode;
+  v_end := llm_private.month_start(llm_private.month_index(new.month_start) + 1);
+  if v_end > new.closed_at then
+    raise exception using errcode = '55000', message = 'a month is closed once it has ended',
+      detail = format('month %s ends at %s; now is %s', new.month_start, v_end, new.closed_at),
+      hint = 'Close it after its end, once no hold reserved in it is open.';
+  end if;
+  v_through := llm_private.closed_through();
+  if v_through is not null and v_end <= v_through then
+    raise exception using errcode = '55000', message = 'the month is already closed',
+      detail = format('every month before %s is closed (llm.month_closes)', v_through),
+      hint = 'Closing a month closes every month before it.';
+  end if;
+  -- A hold reserved before the month's end and still open would be charged in it by its settle or expiry. The holds the
+  -- expiry sweep watches (expiring after its watermark less an hour; llm.open_hold_counts reads them the same way): every
+  -- older one has been ended by the sweep. A one-shot plan with the values, so that the expires_at BRIN is used.
+  execute 'select count(*) from llm_private.attempts a where a.state = ''held'' and a.reserved_at < $1 and a.expires_at > $2'
+    into v_open using v_end, llm_private.watched_holds_from();
+  if v_open > 0 then
+    raise exception using errcode = '55000', message = 'a hold reserved in the month is still open',
+      detail = format('%s attempt(s) reserved before %s are held (llm.open_holds)', v_open, v_end),
+      hint = 'Wait for their settle or for the expiry sweep (llm.expire_holds, every minute), then close again.';
+  end if;
+  return new;
+end
+$_$;
+
+ALTER FUNCTION llm_private.tg_month_closes__check() OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION tg_month_closes__check(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.tg_month_closes__check() IS 'BEFORE INSERT on month_closes, READ COMMITTED only (25000): when and who, whatever the writer gave; refuses a month_start that is not a month''s first instant in UTC (22023), a month not ended, one already closed (by itself or a later one), or one with a hold reserved before its end still open (55000). One close at a time, never beside an adjustment in flight (SHARE ROW EXCLUSIVE).';
 
 --
 -- Name: tg_operator_changes__not_from_worker(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
@@ -8110,7 +8261,7 @@ ALTER TABLE llm.decision_log OWNER TO llm_owner;
 -- Name: VIEW decision_log; Type: COMMENT; Schema: llm; Owner: llm_owner
 --
 
-COMMENT ON VIEW llm.decision_log IS 'Every reserve decision with the limit that decided (id, scope, window, unit; the payload''s cost ceiling is scope and window request, unit micros) and the figures it compared: limit_used + limit_asked against limit_cap, in limit_unit (a refusal: limit_asked is the worst case in micros, the input estimate + asked_max_output_tokens in tokens, 1 call). worst_case_micros = what the call held, or for a refusal what it would have held at asked_max_output_tokens (a refusal''s max output asked, 0 when no model was chosen; NULL for an admitted call, whose granted_max_output_tokens is what it held for; a refusal grants 0); meters = the meters an admitted call was held on (every limit it fitted: why it was allowed; the figures are in llm.limit_usage); shutoff_window_id = for a shutoff refusal, the window in force then (llm.shutoff_windows: kind, reason, who).';
+COMMENT ON VIEW llm.decision_log IS 'Every reserve decision with the limit that decided (id, scope, window, unit; the payload''s cost ceiling is scope and window request, unit micros) and the figures it compared: limit_used + limit_asked against limit_cap, in limit_unit (a refusal: limit_asked is the worst case in micros, the input estimate + asked_max_output_tokens in tokens, 1 call). worst_case_micros = what the call held, or for a refusal what it would have held at asked_max_output_tokens (a refusal''s max output asked, 0 when no model was chosen; NULL for an admitted call, whose granted_max_output_tokens is what it held for; a refusal grants 0); meters = the meters an admitted call was held on (every limit it fitted: why it was allowed; what each meter had used at that moment is not recorded, llm.limit_usage has its figures now); shutoff_window_id = for a shutoff refusal, the window in force then (llm.shutoff_windows: kind, reason, who).';
 
 --
 -- Name: call_outputs; Type: TABLE; Schema: llm_private; Owner: llm_owner
@@ -8607,6 +8758,53 @@ ALTER TABLE llm.model_catalog OWNER TO llm_owner;
 --
 
 COMMENT ON VIEW llm.model_catalog IS 'Every model with its price in effect (NULL: not callable, unknown_model) and fallback chain.';
+
+--
+-- Name: month_closes; Type: TABLE; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TABLE llm_private.month_closes (
+    month_start timestamp with time zone NOT NULL,
+    closed_at timestamp with time zone NOT NULL,
+    closed_by text NOT NULL,
+    reason text NOT NULL,
+    CONSTRAINT month_closes_reason_check CHECK (((length(reason) >= 1) AND (length(reason) <= 500)))
+);
+
+ALTER TABLE ONLY llm_private.month_closes FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE llm_private.month_closes OWNER TO llm_owner;
+
+--
+-- Name: TABLE month_closes; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON TABLE llm_private.month_closes IS 'Append-only: the months an operator closed (llm.close_month), each with when, who and why. The newest closes every month up to its end: an adjustment dated before that is refused (LG001).';
+
+--
+-- Name: month_closes; Type: VIEW; Schema: llm; Owner: llm_owner
+--
+
+CREATE VIEW llm.month_closes WITH (security_invoker='true') AS
+ SELECT c.month_start,
+    llm_private.month_start((llm_private.month_index(c.month_start) + 1)) AS closes_through,
+    c.closed_at,
+    c.closed_by,
+    c.reason,
+    ( SELECT count(*) AS count
+           FROM llm_private.attempts a
+          WHERE (a.late AND (a.reserved_at < llm_private.month_start((llm_private.month_index(c.month_start) + 1))) AND (a.reserved_at >= COALESCE(( SELECT llm_private.month_start((llm_private.month_index(max(p.month_start)) + 1)) AS month_start
+                   FROM llm_private.month_closes p
+                  WHERE (p.month_start < c.month_start)), '-infinity'::timestamp with time zone)) AND (a.ended_at >= c.closed_at))) AS late_settles_after
+   FROM llm_private.month_closes c;
+
+ALTER TABLE llm.month_closes OWNER TO llm_owner;
+
+--
+-- Name: VIEW month_closes; Type: COMMENT; Schema: llm; Owner: llm_owner
+--
+
+COMMENT ON VIEW llm.month_closes IS 'The closed months (llm.close_month): each close closes every month before closes_through, with when, who and why. late_settles_after: attempts reserved in the months it closed (since the previous close) that a late settle charged after it, the only way a closed month''s figures still change (llm.calls where late: the real cost replaced the full charge of an expired hold).';
 
 --
 -- Name: monthly_spend; Type: VIEW; Schema: llm; Owner: llm_owner
@@ -10242,6 +10440,13 @@ ALTER TABLE ONLY llm_private.models
     ADD CONSTRAINT models_pkey PRIMARY KEY (provider, model);
 
 --
+-- Name: month_closes month_closes_pkey; Type: CONSTRAINT; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE ONLY llm_private.month_closes
+    ADD CONSTRAINT month_closes_pkey PRIMARY KEY (month_start);
+
+--
 -- Name: provider_breakers provider_breakers_pkey; Type: CONSTRAINT; Schema: llm_private; Owner: llm_owner
 --
 
@@ -10683,6 +10888,12 @@ CREATE TRIGGER _100_apply AFTER INSERT ON llm_private.usage_repairs REFERENCING 
 CREATE TRIGGER _100_check BEFORE INSERT ON llm_private.limits FOR EACH ROW EXECUTE FUNCTION llm_private.tg_limits__check();
 
 --
+-- Name: month_closes _100_check; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TRIGGER _100_check BEFORE INSERT ON llm_private.month_closes FOR EACH ROW EXECUTE FUNCTION llm_private.tg_month_closes__check();
+
+--
 -- Name: usage_alert_checks _100_check; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
 --
 
@@ -10827,6 +11038,12 @@ CREATE TRIGGER _100_no_truncate BEFORE TRUNCATE ON llm_private.attempts_default 
 CREATE TRIGGER _100_no_truncate BEFORE TRUNCATE ON llm_private.breaker_transitions FOR EACH STATEMENT EXECUTE FUNCTION llm_private.tg_ledger__no_delete();
 
 --
+-- Name: month_closes _100_no_truncate; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TRIGGER _100_no_truncate BEFORE TRUNCATE ON llm_private.month_closes FOR EACH STATEMENT EXECUTE FUNCTION llm_private.tg_ledger__no_delete();
+
+--
 -- Name: requests _100_no_truncate; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
 --
 
@@ -10861,6 +11078,12 @@ CREATE TRIGGER _100_no_truncate BEFORE TRUNCATE ON llm_private.usage_repairs FOR
 --
 
 CREATE TRIGGER _100_no_update BEFORE DELETE OR UPDATE ON llm_private.adjustments FOR EACH ROW EXECUTE FUNCTION llm_private.tg_ledger__no_delete();
+
+--
+-- Name: month_closes _100_no_update; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TRIGGER _100_no_update BEFORE DELETE OR UPDATE ON llm_private.month_closes FOR EACH ROW EXECUTE FUNCTION llm_private.tg_ledger__no_delete();
 
 --
 -- Name: usage_repairs _100_no_update; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
@@ -11444,6 +11667,12 @@ CREATE POLICY money_trip ON llm_private.shutoff_windows FOR INSERT TO llm_money 
 CREATE POLICY money_update ON llm_private.provider_breakers FOR UPDATE TO llm_money USING ((llm_private.current_user_id() IS NOT NULL)) WITH CHECK ((llm_private.current_user_id() IS NOT NULL));
 
 --
+-- Name: month_closes; Type: ROW SECURITY; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE llm_private.month_closes ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: adjustments operator_all; Type: POLICY; Schema: llm_private; Owner: llm_owner
 --
 
@@ -11538,6 +11767,12 @@ CREATE POLICY operator_all ON llm_private.usage TO llm_operator USING (true) WIT
 --
 
 CREATE POLICY operator_all ON llm_private.users TO llm_operator USING (true) WITH CHECK (true);
+
+--
+-- Name: month_closes operator_close; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY operator_close ON llm_private.month_closes FOR INSERT TO llm_operator WITH CHECK (true);
 
 --
 -- Name: attempts operator_expire; Type: POLICY; Schema: llm_private; Owner: llm_owner
@@ -11666,6 +11901,12 @@ CREATE POLICY owner_all ON llm_private.model_prices TO llm_owner USING (true) WI
 CREATE POLICY owner_all ON llm_private.models TO llm_owner USING (true) WITH CHECK (true);
 
 --
+-- Name: month_closes owner_all; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY owner_all ON llm_private.month_closes TO llm_owner USING (true) WITH CHECK (true);
+
+--
 -- Name: reconciliation_checks owner_all; Type: POLICY; Schema: llm_private; Owner: llm_owner
 --
 
@@ -11712,6 +11953,12 @@ ALTER TABLE llm_private.provider_breakers ENABLE ROW LEVEL SECURITY;
 --
 
 CREATE POLICY readers_select ON llm_private.breaker_transitions FOR SELECT TO llm_auditor, llm_operator, llm_viewer USING (true);
+
+--
+-- Name: month_closes readers_select; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY readers_select ON llm_private.month_closes FOR SELECT TO llm_auditor, llm_operator, llm_viewer USING (true);
 
 --
 -- Name: reconciliation_checks readers_select; Type: POLICY; Schema: llm_private; Owner: llm_owner
@@ -12170,6 +12417,13 @@ GRANT ALL ON FUNCTION llm.cancel_shutoff(p_window_id bigint, p_reason text) TO l
 
 REVOKE ALL ON FUNCTION llm.check_reconciliation() FROM PUBLIC;
 GRANT ALL ON FUNCTION llm.check_reconciliation() TO llm_operator;
+
+--
+-- Name: FUNCTION close_month(p_month_start timestamp with time zone, p_reason text); Type: ACL; Schema: llm; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm.close_month(p_month_start timestamp with time zone, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm.close_month(p_month_start timestamp with time zone, p_reason text) TO llm_operator;
 
 --
 -- Name: FUNCTION define_meter(p_name text, p_scope text, p_window text, p_unit text, p_tenant_id uuid, p_provider text, p_model text, p_endpoint text, p_shards integer); Type: ACL; Schema: llm; Owner: llm_owner
@@ -13178,6 +13432,13 @@ REVOKE ALL ON FUNCTION llm_private.claim_window_start() FROM PUBLIC;
 GRANT ALL ON FUNCTION llm_private.claim_window_start() TO llm_app;
 
 --
+-- Name: FUNCTION closed_through(); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.closed_through() FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.closed_through() TO llm_operator;
+
+--
 -- Name: FUNCTION cost_micros(p_tokens bigint, p_per_mtok_micros bigint); Type: ACL; Schema: llm_private; Owner: llm_owner
 --
 
@@ -13567,6 +13828,13 @@ GRANT ALL ON FUNCTION llm_private.require_range(p_name text, p_value bigint, p_m
 GRANT ALL ON FUNCTION llm_private.require_range(p_name text, p_value bigint, p_min bigint, p_max bigint) TO llm_operator;
 
 --
+-- Name: FUNCTION require_read_committed(p_what text, p_risk text, p_call text); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.require_read_committed(p_what text, p_risk text, p_call text) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.require_read_committed(p_what text, p_risk text, p_call text) TO llm_operator;
+
+--
 -- Name: FUNCTION require_status(p_status text); Type: ACL; Schema: llm_private; Owner: llm_owner
 --
 
@@ -13743,6 +14011,12 @@ REVOKE ALL ON FUNCTION llm_private.tg_ledger__no_delete() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION llm_private.tg_limits__check() FROM PUBLIC;
+
+--
+-- Name: FUNCTION tg_month_closes__check(); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.tg_month_closes__check() FROM PUBLIC;
 
 --
 -- Name: FUNCTION tg_operator_changes__not_from_worker(); Type: ACL; Schema: llm_private; Owner: llm_owner
@@ -14605,6 +14879,22 @@ GRANT SELECT ON TABLE llm.model_catalog TO llm_auditor;
 GRANT SELECT ON TABLE llm.model_catalog TO llm_viewer;
 GRANT SELECT ON TABLE llm.model_catalog TO llm_money;
 GRANT SELECT ON TABLE llm.model_catalog TO llm_worker;
+
+--
+-- Name: TABLE month_closes; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT SELECT,INSERT,UPDATE ON TABLE llm_private.month_closes TO llm_operator;
+GRANT SELECT ON TABLE llm_private.month_closes TO llm_auditor;
+GRANT SELECT ON TABLE llm_private.month_closes TO llm_viewer;
+
+--
+-- Name: TABLE month_closes; Type: ACL; Schema: llm; Owner: llm_owner
+--
+
+GRANT SELECT ON TABLE llm.month_closes TO llm_operator;
+GRANT SELECT ON TABLE llm.month_closes TO llm_auditor;
+GRANT SELECT ON TABLE llm.month_closes TO llm_viewer;
 
 --
 -- Name: TABLE monthly_spend; Type: ACL; Schema: llm; Owner: llm_owner

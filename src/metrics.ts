@@ -13,6 +13,7 @@ import type { Pool } from 'pg';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { loadMetricsSnapshot } from './dashboard/queries';
 import type { MetricsSnapshot } from './dashboard/rows';
+import { listenOrExplain } from './listen';
 
 export const DEFAULT_METRICS_PREFIX = 'llm_worker_';
 /** Default metrics whose names promtool rejects (a gauge must not end in _total). */
@@ -176,6 +177,6 @@ export async function serveMetrics(metrics: Metrics, port: number, host = '127.0
       res.writeHead(500).end(`metrics failed: ${(e as Error).message}`);
     }
   });
-  await new Promise<void>((resolve) => server.listen(port, host, resolve));
+  await listenOrExplain(server, port, host, 'METRICS_PORT');
   return { server, port: (server.address() as AddressInfo).port };
 }

@@ -78,6 +78,26 @@ $$;
 comment on function llm_private.require_range(text, bigint, bigint, bigint) is
   'Raises 22023 naming the argument when a number is NULL or outside [min, max].';
 
+/*
+ * A writer whose rule reads what a concurrent transaction committed while it waited for a lock: in REPEATABLE READ or
+ * SERIALIZABLE its snapshot predates that commit, and the rule would vouch for a state it never saw.
+ */
+create or replace function llm_private.require_read_committed(p_what text, p_risk text, p_call text) returns void
+  language plpgsql stable
+  set search_path = pg_catalog
+as $$
+begin
+  if current_setting('transaction_isolation') <> 'read committed' then
+    raise exception using errcode = '25000', message = format('%s in a READ COMMITTED transaction', p_what),
+      detail = format('this transaction is %s: %s', current_setting('transaction_isolation'), p_risk),
+      hint = format('%s in a READ COMMITTED transaction (the default).', p_call);
+  end if;
+end
+$$;
+comment on function llm_private.require_read_committed(text, text, text) is
+  'Raises 25000 (message: p_what, detail: the isolation and p_risk, hint: p_call) unless the transaction is READ COMMITTED.';
+grant execute on function llm_private.require_read_committed(text, text, text) to llm_operator;
+
 create or replace function llm_private.split_model_ref(p_ref text, out provider text, out model text)
   language plpgsql immutable
   set search_path = pg_catalog

@@ -244,11 +244,31 @@ declare
   a_meter smallint[] := '{}'; a_tenant uuid[] := '{}'; a_user uuid[] := '{}'; a_scope text[] := '{}'; a_period timestamptz[] := '{}';
   a_shard smallint[] := '{}'; a_spent bigint[] := '{}'; a_quota bigint[] := '{}'; a_shards smallint[] := '{}'; a_limit integer[] := '{}';
   a_cap bigint[] := '{}';
+  v_closed_through timestamptz;
 begin
   new.created_at := llm_private.now();
   new.created_by := current_user;
   if new.effective_at is null then
     raise exception using errcode = '22023', message = 'an adjustment needs its effective time';
+  end if;
+  -- Never in the future: it made a month's spend before the month began (finance review 86).
+  if new.effective_at > llm_private.now() then
+    raise exception using errcode = '22023', message = 'an adjustment takes effect now or in the past',
+      detail = format('effective_at %s is after now (%s)', new.effective_at, llm_private.now()),
+      hint = 'Leave p_effective_at NULL (now), or give the past instant the correction belongs to.';
+  end if;
+  -- Never in a closed month (llm.close_month): an invoiced month's figures stay as they were invoiced. The lock orders this
+  -- insert with a close: a close in flight is waited for and then seen; a close waits for this transaction to end, so its
+  -- month cannot gain an adjustment once it is closed. READ COMMITTED, so that the read below sees a close committed while
+  -- it waited (a REPEATABLE READ snapshot would predate it).
+  perform llm_private.require_read_committed('an adjustment is made', 'its snapshot may predate a month''s close',
+    'select llm.adjust_usage(...)');
+  lock table llm_private.month_closes in row exclusive mode;
+  v_closed_through := llm_private.closed_through();
+  if new.effective_at < v_closed_through then
+    raise exception using errcode = 'LG001', message = 'an adjustment dated in a closed month',
+      detail = format('effective_at %s; every month before %s is closed (llm.month_closes)', new.effective_at, v_closed_through),
+      hint = 'Post the correction in an open month (p_effective_at NULL: now), naming the closed month in its reason.';
   end if;
   -- Its subject must exist: a tenant we know, and a user enrolled in that tenant. There is no foreign key (no cross-tenant
   -- key, for sharding), and an adjustment naming another tenant's user, or no tenant at all, made usage rows of a subject
@@ -366,7 +386,115 @@ begin
 end
 $$;
 comment on function llm.adjust_usage(uuid, uuid, bigint, text, timestamptz) is
-  'Operator: credits (negative) or debits (positive) a tenant''s or user''s spend with a reason, recorded append-only with who and when; it flows into usage, llm.monthly_spend and llm.hourly_spend (at effective_at) and into llm.reconciliation_drift. The tenant must exist and the user be one of its own (23503). Returns the adjustment id.';
+  'Operator, in a READ COMMITTED transaction (25000): credits (negative) or debits (positive) a tenant''s or user''s spend with a reason, recorded append-only with who and when; it flows into usage, llm.monthly_spend and llm.hourly_spend (at effective_at, now by default) and into llm.reconciliation_drift. The tenant must exist and the user be one of its own (23503); effective_at may not be in the future (22023) nor in a closed month (LG001, llm.month_closes: post it in an open month). Returns the adjustment id.';
+
+/*
+ * Closed months (finance review 86): once a month is invoiced, its figures must stay what was invoiced. An operator closes
+ * a month once it has ended and no hold reserved before its end is still open (its settle or expiry would still charge it);
+ * closing a month closes every month before it. An adjustment dated in a closed month is refused (LG001: the correction
+ * goes in an open month). A late settle still changes a closed month: it replaces the full charge of an expired hold with
+ * the call's real cost (DESIGN-NOTES 2), and llm.month_closes counts those. Every rule is in the table's trigger, so an
+ * INSERT of the operator's own is held to them as llm.close_month is.
+ */
+create or replace function llm_private.closed_through() returns timestamptz
+  language sql stable
+  set search_path = pg_catalog
+as $$
+  select llm_private.month_start(llm_private.month_index(max(c.month_start)) + 1) from llm_private.month_closes c
+$$;
+comment on function llm_private.closed_through() is
+  'The first instant after every closed month (the end of the newest month llm.close_month closed), or NULL: an adjustment must be dated at or after it.';
+grant execute on function llm_private.closed_through() to llm_operator;
+
+create or replace function llm_private.tg_month_closes__check() returns trigger
+  language plpgsql
+  set search_path = pg_catalog
+as $$
+declare
+  v_end timestamptz;
+  v_through timestamptz;
+  v_open bigint;
+begin
+  perform llm_private.require_read_committed('a month is closed', 'its snapshot may miss a hold or an adjustment committed meanwhile',
+    'select * from llm.close_month(...)');
+  if new.month_start is null or new.month_start <> llm_private.month_start(llm_private.month_index(new.month_start)) then
+    raise exception using errcode = '22023', message = 'a month is closed by its first instant in UTC',
+      detail = format('month_start = %s', new.month_start),
+      hint = 'For example llm.close_month(''2026-11-01 00:00+00'', ''invoiced'').';
+  end if;
+  new.closed_at := llm_private.now();
+  new.closed_by := case when current_user = session_user then current_user::text
+                        else format('%s (login %s)', current_user, session_user) end;
+  -- One close at a time, and none while an adjustment is being made (it takes ROW EXCLUSIVE): the checks below and every
+  -- adjustment after them see the same closes.
+  lock table llm_private.month_closes in share row exclusive mode;
+  v_end := llm_private.month_start(llm_private.month_index(new.month_start) + 1);
+  if v_end > new.closed_at then
+    raise exception using errcode = '55000', message = 'a month is closed once it has ended',
+      detail = format('month %s ends at %s; now is %s', new.month_start, v_end, new.closed_at),
+      hint = 'Close it after its end, once no hold reserved in it is open.';
+  end if;
+  v_through := llm_private.closed_through();
+  if v_through is not null and v_end <= v_through then
+    raise exception using errcode = '55000', message = 'the month is already closed',
+      detail = format('every month before %s is closed (llm.month_closes)', v_through),
+      hint = 'Closing a month closes every month before it.';
+  end if;
+  -- A hold reserved before the month's end and still open would be charged in it by its settle or expiry. The holds the
+  -- expiry sweep watches (expiring after its watermark less an hour; llm.open_hold_counts reads them the same way): every
+  -- older one has been ended by the sweep. A one-shot plan with the values, so that the expires_at BRIN is used.
+  execute 'select count(*) from llm_private.attempts a where a.state = ''held'' and a.reserved_at < $1 and a.expires_at > $2'
+    into v_open using v_end, llm_private.watched_holds_from();
+  if v_open > 0 then
+    raise exception using errcode = '55000', message = 'a hold reserved in the month is still open',
+      detail = format('%s attempt(s) reserved before %s are held (llm.open_holds)', v_open, v_end),
+      hint = 'Wait for their settle or for the expiry sweep (llm.expire_holds, every minute), then close again.';
+  end if;
+  return new;
+end
+$$;
+comment on function llm_private.tg_month_closes__check() is
+  'BEFORE INSERT on month_closes, READ COMMITTED only (25000): when and who, whatever the writer gave; refuses a month_start that is not a month''s first instant in UTC (22023), a month not ended, one already closed (by itself or a later one), or one with a hold reserved before its end still open (55000). One close at a time, never beside an adjustment in flight (SHARE ROW EXCLUSIVE).';
+create or replace trigger _100_check before insert on llm_private.month_closes
+  for each row execute function llm_private.tg_month_closes__check();
+create or replace trigger _100_no_update before update or delete on llm_private.month_closes
+  for each row execute function llm_private.tg_ledger__no_delete();
+create or replace trigger _100_no_truncate before truncate on llm_private.month_closes
+  for each statement execute function llm_private.tg_ledger__no_delete();
+
+create or replace function llm.close_month(p_month_start timestamptz, p_reason text)
+  returns table (month_start timestamptz, closed_at timestamptz, closed_by text)
+  language plpgsql
+  set search_path = pg_catalog
+as $$
+#variable_conflict use_column
+declare
+  c llm_private.month_closes;
+begin
+  insert into llm_private.month_closes as x (month_start, closed_at, closed_by, reason)
+  values (p_month_start, llm_private.now(), current_user, p_reason)
+  returning x.* into c;
+  return query select c.month_start, c.closed_at, c.closed_by;
+end
+$$;
+comment on function llm.close_month(timestamptz, text) is
+  'Operator, in a READ COMMITTED transaction: closes the month starting at p_month_start (its first instant in UTC) and every month before it, once it has ended and no hold reserved before its end is open (55000 otherwise). From then on an adjustment dated before its end is refused (LG001); only late settles still change it (llm.month_closes counts them). Returns what it recorded.';
+revoke all on function llm.close_month(timestamptz, text) from public;
+grant execute on function llm.close_month(timestamptz, text) to llm_operator;
+
+create view llm.month_closes with (security_invoker = true) as
+select c.month_start, llm_private.month_start(llm_private.month_index(c.month_start) + 1) as closes_through, c.closed_at, c.closed_by,
+       c.reason,
+       -- Attempts reserved in the months this close closed (after the previous close's) that a late settle ended after it.
+       (select count(*) from llm_private.attempts a
+         where a.late and a.reserved_at < llm_private.month_start(llm_private.month_index(c.month_start) + 1)
+           and a.reserved_at >= coalesce((select llm_private.month_start(llm_private.month_index(max(p.month_start)) + 1)
+                                            from llm_private.month_closes p where p.month_start < c.month_start), '-infinity')
+           and a.ended_at >= c.closed_at)::bigint as late_settles_after
+  from llm_private.month_closes c;
+comment on view llm.month_closes is
+  'The closed months (llm.close_month): each close closes every month before closes_through, with when, who and why. late_settles_after: attempts reserved in the months it closed (since the previous close) that a late settle charged after it, the only way a closed month''s figures still change (llm.calls where late: the real cost replaced the full charge of an expired hold).';
+grant select on llm.month_closes to llm_operator, llm_auditor, llm_viewer;
 
 create or replace function llm_private.watched_holds_from() returns timestamptz
   language sql stable

@@ -1,10 +1,14 @@
 /**
  * graphile-worker's own CLI (`npx graphile-worker`, `npx graphile-worker --once`): graphile.config.js
- * loads `cliPreset()`, graphile-worker loads tasks/*.js (each exports `cliTask(name)`),
- * and the first of them to run, or the pool's creation, builds the worker runtime from the same
- * environment as `npm run worker` (DATABASE_URL, LLM_CONFIG_FILE, ...). graphile-worker connects as
- * llm_worker. The runtime is kept on globalThis because the config (require) and the task files
- * (import) may load this module twice.
+ * loads `cliPreset()`, graphile-worker loads tasks/*.js (each exports `cliTask(name)`), and the
+ * worker runtime is built from the same environment as `npm run worker` (DATABASE_URL,
+ * LLM_CONFIG_FILE, ...) once graphile-worker has checked its own schema (its `postmigrate` hook),
+ * before its pool exists: a runtime that refuses to start (a database not migrated to this release,
+ * a damaged catalog, a port still bound) ends the process before any job is locked. Built on the
+ * pool's creation, it had refused after graphile-worker's workers had locked jobs, which then waited
+ * for the 4-hour lock timeout (upgrade drill 84). graphile-worker connects as llm_worker. The
+ * runtime is kept on globalThis because the config (require) and the task files (import) may load
+ * this module twice.
  */
 import { join } from 'node:path';
 import type { Task } from 'graphile-worker';
@@ -38,12 +42,32 @@ function state(): CliState {
 function runtime(): Promise<WorkerRuntime> {
   const s = state();
   s.runtime ??= createRuntime(s.cfg, s.logger, process.env,
-    { allowExitOnIdle: true, events: s.events ?? undefined, lockIds: s.lockIds ?? undefined }).then((rt) => {
-    rt.health.poolCreated(); // graphile-worker's pool exists by the time a task or 'pool:create' asks
-    return rt;
-  });
+    { allowExitOnIdle: true, events: s.events ?? undefined, lockIds: s.lockIds ?? undefined });
   return s.runtime;
 }
+
+/** The runtime could not start: one line, exit 1 (from the postmigrate hook, no job is locked yet). */
+function refuse(e: Error): never {
+  process.stderr.write(`graphile-worker: ${e.message}\n`);
+  process.exit(1);
+}
+
+/**
+ * Builds the runtime in graphile-worker's postmigrate hook: after its schema check, before its pool polls. Not for
+ * `--schema-only` and `--cleanup`, which run no task (graphile-worker runs the hook for them too, then returns).
+ */
+const RuntimeBeforePool: GraphileConfig.Plugin = {
+  name: 'PgLlmGovernorRuntimeBeforePool',
+  version: '1.0.0',
+  worker: {
+    hooks: {
+      async postmigrate() {
+        if (process.argv.some((a) => a === '--schema-only' || a === '--cleanup' || a.startsWith('--cleanup='))) return;
+        await runtime().catch(refuse);
+      },
+    },
+  },
+};
 
 /** The task graphile-worker's CLI runs for `name`. */
 export function cliTask(name: TaskName): Task {
@@ -67,12 +91,12 @@ export function cliPreset(env: NodeJS.ProcessEnv = process.env): GraphileConfig.
   g[KEY] = { cfg, logger, runtime: null, events, lockIds: new LockIds(events, logger) };
   events.on('pool:create', () => {
     runtime().then(
-      () => logger.info({ event: 'worker_started', mode: 'graphile-worker-cli', concurrency: cfg.worker.concurrency,
-        providers: cfg.providers.map((p) => p.name) }, 'worker started'),
-      (e: Error) => {
-        process.stderr.write(`graphile-worker: ${e.message}\n`);
-        process.exit(1);
+      (rt) => {
+        rt.health.poolCreated();
+        logger.info({ event: 'worker_started', mode: 'graphile-worker-cli', concurrency: cfg.worker.concurrency,
+          providers: cfg.providers.map((p) => p.name) }, 'worker started');
       },
+      refuse, // built and checked in the postmigrate hook: not reached unless graphile-worker skipped it
     );
   });
   events.on('pool:release', () => {
@@ -80,6 +104,7 @@ export function cliPreset(env: NodeJS.ProcessEnv = process.env): GraphileConfig.
     void s?.runtime?.then((rt) => rt.close()).catch(() => {});
   });
   return {
+    plugins: [RuntimeBeforePool],
     worker: {
       connectionString: urlForRole(cfg.databaseUrl, 'llm_worker', env),
       concurrentJobs: cfg.worker.concurrency,

@@ -12,6 +12,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { WorkerEvents } from 'graphile-worker';
 import type { Pool } from 'pg';
+import { listenOrExplain } from '../listen';
 import type { Logger } from '../logger';
 
 const PING_EVERY_MS = 10_000;
@@ -119,6 +120,7 @@ export async function serveHealth(health: WorkerHealth, port: number): Promise<{
     const r = health.report();
     res.writeHead(r.ok ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify(r));
   });
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  await listenOrExplain(server, port, '127.0.0.1', 'HEALTH_PORT');
   return { server, port: (server.address() as AddressInfo).port };
 }
+

@@ -10,7 +10,7 @@ select is_empty($$
      and c.relname <> all (array['settings', 'context_keys', 'tenants', 'users', 'endpoint_settings', 'models', 'model_prices',
        'model_fallbacks', 'meters', 'limits', 'budget_scopes', 'shutoff_windows', 'provider_breakers', 'requests', 'request_inputs', 'attempts',
        'usage', 'alerts', 'adjustments', 'call_outputs', 'reasoning_traces', 'cache_entries', 'cache_fills', 'claim_mutexes', 'clock', 'schema_state',
-       'reconciliation_checks', 'breaker_transitions', 'usage_repairs'])
+       'reconciliation_checks', 'breaker_transitions', 'usage_repairs', 'month_closes'])
 $$, 'llm_private holds exactly our tables (and their monthly partitions)');
 select is_empty($$
   select c.oid::regclass::text from pg_class c join pg_namespace n on n.oid = c.relnamespace
@@ -310,6 +310,7 @@ $$values
   ('function llm.cancel_request(text,text) | llm_app=EXECUTE'),
   ('function llm.cancel_shutoff(bigint,text) | llm_operator=EXECUTE'),
   ('function llm.check_reconciliation() | llm_operator=EXECUTE'),
+  ('function llm.close_month(timestamp with time zone,text) | llm_operator=EXECUTE'),
   ('function llm.define_meter(text,text,text,text,uuid,text,text,text,integer) | llm_operator=EXECUTE'),
   ('function llm.define_model(text,text,integer,boolean,bigint,bigint,bigint,text,text) | llm_operator=EXECUTE'),
   ('function llm.disable_meter(text) | llm_operator=EXECUTE'),
@@ -365,6 +366,7 @@ $$values
   ('function llm_private.charged_amount(llm_private.limit_unit,llm_private.attempt_state,bigint,boolean,integer,integer,integer,integer,integer,llm_private.purpose) | llm_app=EXECUTE llm_auditor=EXECUTE llm_money=EXECUTE llm_operator=EXECUTE llm_viewer=EXECUTE'),
   ('function llm_private.charged_amount(llm_private.limit_unit,llm_private.attempts) | llm_app=EXECUTE llm_auditor=EXECUTE llm_money=EXECUTE llm_operator=EXECUTE'),
   ('function llm_private.claim_window_start() | llm_app=EXECUTE'),
+  ('function llm_private.closed_through() | llm_operator=EXECUTE'),
   ('function llm_private.cost_micros(bigint,bigint) | llm_app=EXECUTE llm_auditor=EXECUTE llm_money=EXECUTE llm_operator=EXECUTE'),
   ('function llm_private.create_month_partition(text,integer)'),
   ('function llm_private.current_tenant_id() | llm_app=EXECUTE llm_auditor=EXECUTE llm_exporter=EXECUTE llm_money=EXECUTE llm_operator=EXECUTE'),
@@ -411,6 +413,7 @@ $$values
   ('function llm_private.require_failure_reason(text) | llm_money=EXECUTE llm_operator=EXECUTE'),
   ('function llm_private.require_money_context() | llm_app=EXECUTE llm_money=EXECUTE llm_operator=EXECUTE'),
   ('function llm_private.require_range(text,bigint,bigint,bigint) | llm_app=EXECUTE llm_money=EXECUTE llm_operator=EXECUTE'),
+  ('function llm_private.require_read_committed(text,text,text) | llm_operator=EXECUTE'),
   ('function llm_private.require_status(text) | llm_money=EXECUTE llm_operator=EXECUTE'),
   ('function llm_private.reserved_in_scope(timestamp with time zone,timestamp with time zone) | llm_app=EXECUTE llm_auditor=EXECUTE llm_money=EXECUTE llm_operator=EXECUTE llm_viewer=EXECUTE'),
   ('function llm_private.role_settings_live() | llm_auditor=EXECUTE llm_operator=EXECUTE llm_viewer=EXECUTE'),
@@ -436,6 +439,7 @@ $$values
   ('function llm_private.tg_call_outputs__derive()'),
   ('function llm_private.tg_ledger__no_delete()'),
   ('function llm_private.tg_limits__check()'),
+  ('function llm_private.tg_month_closes__check()'),
   ('function llm_private.tg_operator_changes__not_from_worker()'),
   ('function llm_private.tg_provider_breakers__guard()'),
   ('function llm_private.tg_provider_breakers__record_transition()'),
@@ -530,6 +534,9 @@ $$values
   ('policy llm_private.models owner_all ALL to llm_owner'),
   ('policy llm_private.models select_all SELECT to llm_app,llm_auditor,llm_money,llm_operator,llm_viewer'),
   ('policy llm_private.models worker_select SELECT to llm_worker'),
+  ('policy llm_private.month_closes operator_close INSERT to llm_operator'),
+  ('policy llm_private.month_closes owner_all ALL to llm_owner'),
+  ('policy llm_private.month_closes readers_select SELECT to llm_auditor,llm_operator,llm_viewer'),
   ('policy llm_private.provider_breakers money_record INSERT to llm_money'),
   ('policy llm_private.provider_breakers money_update UPDATE to llm_money'),
   ('policy llm_private.provider_breakers operator_all ALL to llm_operator'),
@@ -609,6 +616,7 @@ $$values
   ('table llm_private.model_fallbacks | llm_auditor=SELECT llm_money=SELECT llm_operator=DELETE,INSERT,SELECT llm_viewer=SELECT'),
   ('table llm_private.model_prices | llm_app=SELECT llm_auditor=SELECT llm_money=SELECT llm_operator=INSERT,SELECT llm_viewer=SELECT'),
   ('table llm_private.models | llm_app=SELECT llm_auditor=SELECT llm_money=SELECT llm_operator=INSERT,SELECT,UPDATE llm_viewer=SELECT'),
+  ('table llm_private.month_closes | llm_auditor=SELECT llm_operator=INSERT,SELECT,UPDATE llm_viewer=SELECT'),
   ('table llm_private.provider_breakers | llm_auditor=SELECT llm_money=SELECT llm_operator=SELECT llm_viewer=SELECT'),
   ('table llm_private.reasoning_traces | llm_auditor=SELECT llm_money=INSERT,SELECT llm_operator=DELETE,SELECT'),
   ('table llm_private.reconciliation_checks | llm_auditor=SELECT llm_operator=INSERT,SELECT llm_viewer=SELECT'),
@@ -636,6 +644,7 @@ $$values
   ('view llm.limit_usage | llm_auditor=SELECT llm_operator=SELECT llm_viewer=SELECT'),
   ('view llm.limits | llm_auditor=SELECT llm_operator=SELECT llm_viewer=SELECT'),
   ('view llm.model_catalog | llm_auditor=SELECT llm_money=SELECT llm_operator=SELECT llm_viewer=SELECT'),
+  ('view llm.month_closes | llm_auditor=SELECT llm_operator=SELECT llm_viewer=SELECT'),
   ('view llm.monthly_spend | llm_auditor=SELECT llm_operator=SELECT llm_viewer=SELECT'),
   ('view llm.my_usage | llm_app=SELECT'),
   ('view llm.open_holds | llm_auditor=SELECT llm_operator=SELECT llm_viewer=SELECT'),

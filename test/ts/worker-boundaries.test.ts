@@ -68,7 +68,7 @@ describe('against a database', () => {
     });
     expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
     expect(r.stdout).toMatch(/"event":"worker_started","mode":"graphile-worker-cli"/);
-    // Its lock ids are logged here too, though the runtime is built only after graphile-worker's pool exists.
+    // Its lock ids are logged here too, though the runtime is built before graphile-worker's pool exists (its postmigrate hook).
     expect(r.stdout).toMatch(/"event":"worker_lock_ids","locked_by":\["[^"]+","[^"]+"/);
     expect(r.stdout).toMatch(/Completed task \d+ \(llm__expire_holds, [\d.]+ms\) with success/);
     const { rows } = await admin.query(`select count(*)::int as n from graphile_worker.jobs where task_identifier = 'llm__expire_holds'`);
