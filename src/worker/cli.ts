@@ -12,7 +12,7 @@
  */
 import { join } from 'node:path';
 import type { Task } from 'graphile-worker';
-import { ConfigError, loadConfig, type Config } from '../config';
+import { ConfigError, loadConfig, shutdownGraceMs, type Config } from '../config';
 import { urlForRole } from '../db/urls';
 import { createLogger, type Logger } from '../logger';
 import { LockIds } from './health';
@@ -87,7 +87,7 @@ export function cliPreset(env: NodeJS.ProcessEnv = process.env): GraphileConfig.
   const logger = createLogger({ level: cfg.logLevel });
   const { EventEmitter } = require('node:events') as typeof import('node:events');
   const events: WorkerRuntimeEvents = new EventEmitter();
-  // Before the pool exists: the runtime is built only after its 'pool:create', too late to see its ids.
+  // Before the pool exists: its ids are known from its 'pool:create' on, and the runtime may be built before or after it.
   g[KEY] = { cfg, logger, runtime: null, events, lockIds: new LockIds(events, logger) };
   events.on('pool:create', () => {
     runtime().then(
@@ -116,6 +116,7 @@ export function cliPreset(env: NodeJS.ProcessEnv = process.env): GraphileConfig.
       events,
       completeJobBatchDelay: 0,
       failJobBatchDelay: 0,
+      gracefulShutdownAbortTimeout: shutdownGraceMs(cfg),
     },
   };
 }

@@ -55,6 +55,12 @@ export interface WorkerDeps {
   listener: CacheFillListener | null;
   /** llm.model_catalog as last read (fallback chains for the token estimate); null: not read. */
   catalog: Catalog | null;
+  /**
+   * Aborted when graphile-worker's pool starts to shut down: no new provider call is sent and the waits (a provider's
+   * Retry-After, an identical request's cache fill) end at once, while the calls already sent run on until the job's own
+   * abortSignal (worker.shutdownGraceMs later). Absent: only the job's abortSignal.
+   */
+  stopping?: AbortSignal;
 }
 
 export function configureProviders(configs: ProviderConfig[], env: NodeJS.ProcessEnv = process.env): Map<string, ConfiguredProvider> {

@@ -111,6 +111,16 @@ class GovernedCall {
     root.setAttributes({ 'llm.tenant_id': payload.tenant_id, 'llm.request_pk': payload.request_pk.toString() });
   }
 
+  /** Ends a wait: the worker starts to stop (deps.stopping), or graphile-worker aborts the job. */
+  private get waitSignal(): AbortSignal {
+    return this.deps.stopping ? AbortSignal.any([this.helpers.abortSignal, this.deps.stopping]) : this.helpers.abortSignal;
+  }
+
+  /** A stopping worker sends no new call: it lets the ones it sent finish within its grace (worker.shutdownGraceMs). */
+  private get stopping(): boolean {
+    return this.deps.stopping?.aborted === true || this.helpers.abortSignal.aborted;
+  }
+
   private get lastAttempt(): boolean {
     return this.helpers.job.attempts >= this.helpers.job.max_attempts;
   }
@@ -188,6 +198,7 @@ class GovernedCall {
     if (!held || d.attempt_no === null) return null; // refused (a limit, a shutoff, its breaker): the chat reserve decides
     this.attemptNo = d.attempt_no;
     this.stage = 'reserved';
+    if (this.stopping) return this.releaseNotSent(d.attempt_no, 'embedding', 'not sent: the worker is stopping');
     let vector: number[] | null = null;
     try {
       this.stage = 'sent';
@@ -291,7 +302,7 @@ class GovernedCall {
       if (left <= 0) throw new Error('an identical request is still filling the cache');
       const timeout = Math.min(Math.max(d.retry_after_ms ?? 1000, 10), left);
       const outcome = this.deps.listener
-        ? await this.deps.listener.waitFor(d.cache_key ?? null, since, timeout, this.helpers.abortSignal)
+        ? await this.deps.listener.waitFor(d.cache_key ?? null, since, timeout, this.waitSignal)
         : await new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), timeout));
       this.log.debug({ event: 'cache_fill_wait', outcome, waited_ms: Date.now() - since }, 'waited for a cache fill');
       if (outcome === 'aborted') throw new Error('worker shutting down while waiting for a cache fill');
@@ -313,6 +324,7 @@ class GovernedCall {
     if (!provider || !model) return this.notConfigured(modelRef, `provider ${d.provider} / model ${d.model} is not configured in this worker`);
     // The hold covers d.max_output_tokens; a lower configured maximum only lowers the cost.
     const maxOutputTokens = Math.min(d.max_output_tokens ?? model.maxOutputTokens, model.maxOutputTokens);
+    if (this.stopping) return this.releaseNotSent(this.attemptNo!, 'chat', 'not sent: the worker is stopping');
     let res: ChatResult;
     try {
       res = await inSpan(this.deps.tracer, `chat ${d.model}`, this.parent, {
@@ -392,7 +404,7 @@ class GovernedCall {
    * stops ends the wait at once (the job is then retried on the backoff alone).
    */
   private async waitRetryAfter(ms: number): Promise<void> {
-    const signal = this.helpers.abortSignal;
+    const signal = this.waitSignal;
     const since = Date.now();
     const outcome = await inSpan(this.deps.tracer, 'llm.retry_after_wait', this.parent, { 'llm.retry_after_ms': ms }, () =>
       sleep(ms, 'waited' as const, { signal }).catch(() => 'aborted' as const)); // node's timer: it rejects on abort

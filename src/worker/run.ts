@@ -9,7 +9,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { makeWorkerUtils, run, type Runner } from 'graphile-worker';
-import type { Config } from '../config';
+import { shutdownGraceMs, type Config } from '../config';
 import type { Logger } from '../logger';
 import { waitAtMost } from '../wait';
 import type { WorkerDeps } from './deps';
@@ -58,7 +58,7 @@ export async function startWorker(cfg: Config, logger: Logger, env: NodeJS.Proce
       // Batched completion: 0.17's unbatched path leaves an unhandled rejection behind when it fails.
       // The batched path does not retry either (graphile/worker#636: its retry loop exits on the first
       // error): one lost connection while completing shuts the pool down, handled below.
-      preset: { worker: { completeJobBatchDelay: 0, failJobBatchDelay: 0 } },
+      preset: { worker: { completeJobBatchDelay: 0, failJobBatchDelay: 0, gracefulShutdownAbortTimeout: shutdownGraceMs(cfg) } },
     });
   } catch (e) {
     await rt.close();

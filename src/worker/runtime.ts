@@ -107,10 +107,13 @@ export async function createRuntime(cfg: Config, logger: Logger, env: NodeJS.Pro
     closers.push(() => listener.stop());
     await listener.start();
     const metrics = new Metrics(pool);
+    const events: WorkerEvents = opts.events ?? new EventEmitter();
+    const stopping = new AbortController();
+    events.on('pool:gracefulShutdown', () => stopping.abort());
+    events.on('pool:forcefulShutdown', () => stopping.abort());
     const deps: WorkerDeps = { pool, ledger: sqlLedger(pool), providers, callTimeoutMs: cfg.callTimeoutMs,
       retryAfterMaxMs: cfg.worker.retryAfterMaxMs, logger,
-      metrics: callMetrics(metrics), tracer: tracer(), listener, catalog };
-    const events: WorkerEvents = opts.events ?? new EventEmitter();
+      metrics: callMetrics(metrics), tracer: tracer(), listener, catalog, stopping: stopping.signal };
     const lockIds = opts.lockIds ?? new LockIds(events, logger);
     const health = new WorkerHealth(pool, Math.max(60_000, 5 * cfg.worker.pollIntervalMs), lockIds);
     health.attach(events);
