@@ -36,7 +36,16 @@ async function main(args: string[]): Promise<number> {
       console.log('migrate: LLM_MANAGE_ROLES=0: the roles were checked, not created or re-asserted');
       for (const d of r.roleSettingsDrift) console.warn(`migrate: warning: role default differs from sql/bootstrap/roles.sql: ${d}`);
     }
+    if (r.migrationsApplied.length > 0) {
+      console.log(`migrate: applied ${r.migrationsApplied.length} migration(s): ${r.migrationsApplied.map((m) => m.slice(0, 6)).join(', ')}`);
+    }
+    const upgraded = r.apiGeneration.before !== null && r.apiGeneration.before !== r.apiGeneration.after;
+    if (upgraded) console.log(`migrate: API generation ${r.apiGeneration.before} -> ${r.apiGeneration.after}`);
     console.log(`migrate: ${r.database} is at head${r.apiReplayed ? ' (API replayed)' : ' (nothing to do)'}`);
+    if (upgraded && r.workerSessions > 0) {
+      console.log(`migrate: ${r.workerSessions} session(s) of llm_worker are connected: workers of the release before keep its code ` +
+        'until they restart; restart them on this release (README: Upgrades and rolling back)');
+    }
     return 0;
   } catch (e) {
     const why = isLoginError(e) ? await diagnoseLogin(url, ['llm_owner', 'llm_worker']) : null;

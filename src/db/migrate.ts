@@ -660,6 +660,25 @@ export interface MigrateResult {
   rolesManaged: boolean;
   /** Rows of llm.role_settings_drift after the migrate (`role scope parameter: declared -> now`), when rolesManaged is false. */
   roleSettingsDrift: string[];
+  /** The committed migrations this migrate applied (file names), in order; empty when the database had them all. */
+  migrationsApplied: string[];
+  /** The API generation the database was at before this migrate (null: none recorded, a new database) and after it. */
+  apiGeneration: { before: number | null; after: number };
+  /** Sessions of the worker's login connected at the end: workers started before an upgrade, to be restarted. */
+  workerSessions: number;
+}
+
+/** What an upgrade is measured against: the committed migrations and the API generation recorded, read before and after. */
+async function upgradeState(adminUrl: string): Promise<{ migrations: string[]; generation: number | null }> {
+  return withClient(adminUrl, async (c) => {
+    const { rows: [t] } = await c.query(`select to_regclass('graphile_migrate.migrations') is not null as m,
+      exists (select 1 from pg_catalog.pg_attribute where attrelid = to_regclass('llm_private.schema_state') and attname = 'api_generation'
+              and not attisdropped) as g`);
+    const migrations = t.m ? (await c.query<{ filename: string }>('select filename from graphile_migrate.migrations order by filename'))
+      .rows.map((r) => r.filename) : [];
+    const generation = t.g ? ((await c.query('select api_generation from llm_private.schema_state')).rows[0]?.api_generation ?? null) : null;
+    return { migrations, generation: generation === null ? null : Number(generation) };
+  });
 }
 
 /**
@@ -727,6 +746,7 @@ async function migrateSteps(adminUrl: string, database: string, opts: { includeC
   if (manageRoles) await bootstrapRoles(urlForDatabase(adminUrl, 'postgres'));
   else await requireRoles(urlForDatabase(adminUrl, 'postgres'));
   await ensureDatabase(adminUrl, database);
+  const before = await upgradeState(adminUrl);
   await migrateWorkerSchema(adminUrl);
   await migrateCommitted(adminUrl);
   const ranCurrent = opts.includeCurrent ? await runCurrent(adminUrl) : false;
@@ -743,5 +763,10 @@ async function migrateSteps(adminUrl: string, database: string, opts: { includeC
   const roleSettingsDrift = manageRoles ? [] : await withClient(adminUrl, async (c) => (await c.query<{ line: string }>(
     `select format('%s %s %s: %s -> %s', role_name, scope, parameter, coalesce(declared, '(none)'), coalesce(now, '(none)')) as line
        from llm.role_settings_drift order by 1`)).rows.map((r) => r.line));
-  return { database, apiReplayed, partitionsCreated, pgvector, rolesManaged: manageRoles, roleSettingsDrift };
+  const after = await upgradeState(adminUrl);
+  const workerSessions = await withClient(adminUrl, async (c) => Number((await c.query(
+    `select count(*) as n from pg_catalog.pg_stat_activity where datname = current_database() and usename = 'llm_worker'`)).rows[0].n));
+  return { database, apiReplayed, partitionsCreated, pgvector, rolesManaged: manageRoles, roleSettingsDrift,
+    migrationsApplied: after.migrations.filter((m) => !before.migrations.includes(m)),
+    apiGeneration: { before: before.generation, after: after.generation ?? 0 }, workerSessions };
 }

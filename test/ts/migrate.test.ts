@@ -53,8 +53,11 @@ afterAll(async () => {
 
 test('a database that does not exist yet is created and migrated to head', async () => {
   const first = await migrateAll(url);
+  // graphile-migrate records each committed migration by its number (000001.sql).
+  const committed = readdirSync(join(MIGRATIONS_DIR, 'committed')).filter((f) => f.endsWith('.sql')).map((f) => `${f.slice(0, 6)}.sql`).sort();
   expect(first).toEqual({ database: name, apiReplayed: true, partitionsCreated: 0, pgvector: { ran: true, indexedDims: [],
-    notices: ['pgvector: not available on this server; the semantic cache uses the portable path'] }, rolesManaged: true, roleSettingsDrift: [] });
+    notices: ['pgvector: not available on this server; the semantic cache uses the portable path'] }, rolesManaged: true, roleSettingsDrift: [],
+    migrationsApplied: committed, apiGeneration: { before: null, after: apiGeneration().generation }, workerSessions: 0 });
   const fp = (await catalogFingerprint()) as { migrations: number; functions: string };
   expect(fp.migrations).toBeGreaterThan(0);
   expect(fp.functions).toContain('llm_private.current_tenant_id()');
@@ -96,6 +99,31 @@ test('npm run migrate prints the pgvector step\'s notices and which semantic cac
   ] });
   const off = await migrateCli({ LLM_PGVECTOR: 'off' });
   expect(off.lines[0]).toBe('migrate: semantic cache: portable path (LLM_PGVECTOR=off: the pgvector step was skipped)');
+});
+
+test('an upgrade says what it applied, the API generation before and after, and the workers still on the release before', async () => {
+  // The database as the release before left it: without the newest migration, at the generation before.
+  const c = new Client({ connectionString: url });
+  await c.connect();
+  const worker = new Client({ connectionString: urlForRole(url, 'llm_worker') }); // a worker started before the upgrade
+  try {
+    const newest = `${readdirSync(join(MIGRATIONS_DIR, 'committed')).filter((f) => f.endsWith('.sql')).sort().at(-1)!.slice(0, 6)}.sql`;
+    await c.query(`delete from graphile_migrate.migrations where filename = $1`, [newest]);
+    await c.query(`update llm_private.schema_state set api_hash = 'the release before', api_generation = api_generation - 1`);
+    await worker.connect();
+    const r = await migrateCli();
+    expect(r.code).toBe(0);
+    expect(r.lines.slice(-4)).toEqual([
+      `migrate: applied 1 migration(s): ${newest.slice(0, 6)}`,
+      `migrate: API generation ${apiGeneration().generation - 1} -> ${apiGeneration().generation}`,
+      `migrate: ${name} is at head (API replayed)`,
+      'migrate: 1 session(s) of llm_worker are connected: workers of the release before keep its code until they restart; ' +
+        'restart them on this release (README: Upgrades and rolling back)',
+    ]);
+  } finally {
+    await worker.end();
+    await c.end();
+  }
 });
 
 test.each<[string, Parameters<typeof semanticPathLine>[0], string]>([
