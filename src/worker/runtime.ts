@@ -56,7 +56,9 @@ export async function checkSchemaVersion(pool: Pool): Promise<void> {
     throw new SchemaVersionError(`database schema is of another branch (API generation ${theirs}, as this code's, another API): run ` +
       'that branch against it, not this one\'s `npm run migrate`');
   }
-  throw new SchemaVersionError('database schema is not at the version this code expects: run `npm run migrate` first');
+  throw new SchemaVersionError('database schema is not at the version this code expects ' +
+    `(${theirs === undefined || theirs === null ? 'no API generation recorded' : `API generation ${theirs}`}, this code's ${ours}): ` +
+    'run this release\'s `npm run migrate` first');
 }
 
 export interface WorkerRuntime {

@@ -72,7 +72,7 @@ test('a CLI start refused because the database is not migrated to this release l
   for (let i = 0; i < 6; i++) {
     const r = startCli({ WORKER_CONCURRENCY: '8' });
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/database schema is not at the version this code expects/);
+    expect(r.stderr).toMatch(/^graphile-worker: database schema is not at the version this code expects \(API generation \d+, this code's \d+\): run this release's `npm run migrate` first$/m);
     strandedAfter.push(await locked());
   }
   expect(strandedAfter).toEqual([0, 0, 0, 0, 0, 0]);
