@@ -52,6 +52,9 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   client.on('error', () => {}); // a dropped connection surfaces as the query's error
   try {
     await client.connect();
+    // Dates are read in ISO: under a server's or PGOPTIONS' `SQL, DMY` they did not parse, and every command stopped (finance
+    // review 86). The session's own TimeZone stays: every bound is an instant.
+    await client.query(`set datestyle = 'ISO'`);
     return await run(client, args, io);
   } catch (e) {
     io.err(`audit: ${redactUrl(url)}: ${isLoginError(e) ? loginMessage('llm_viewer', env) : (e as Error).message}`);

@@ -144,6 +144,23 @@ describe('against a seeded v0.2 ledger (as llm_viewer)', () => {
   }
 
   /** The CLI's --json output of a command. */
+  test('a server or login whose DateStyle is not ISO: the CLI reads its dates all the same', async () => {
+    const io = capture();
+    const saved = process.env.PGOPTIONS; // node-pg reads the startup options from the process's environment
+    process.env.PGOPTIONS = '-c DateStyle=SQL,DMY -c TimeZone=Asia/Kathmandu';
+    let code: number;
+    try {
+      code = await main(['spend', '--json'], env(), io);
+    } finally {
+      if (saved === undefined) delete process.env.PGOPTIONS;
+      else process.env.PGOPTIONS = saved;
+    }
+    expect({ code, stderr: io.stderr.join('\n') }).toEqual({ code: 0, stderr: '' });
+    const rows = JSON.parse(io.stdout.join('\n')) as Array<{ month_start: string }>;
+    expect(rows.length).toBeGreaterThan(0);
+    expect(new Set(rows.map((r) => r.month_start))).toEqual(new Set(['2026-03-01T00:00:00.000Z']));
+  });
+
   async function json(argv: string[]): Promise<unknown> {
     const r = await run([...argv, '--json']);
     expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
