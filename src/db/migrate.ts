@@ -185,11 +185,38 @@ async function lockForReplay(c: Client, files: { sql: string }[]): Promise<void>
   // One try is one statement on the server (inShortTries): with the locks held across the client's round trips, between
   // the lock and the drop and until a rollback arrived, a migrate far from the database left a waiter behind them past its
   // deadlock check (review of the final replay, 200 ms each way).
-  await inShortTries(c, `${rels ? `lock table ${rels} in exclusive mode; ` : ''}drop schema if exists llm cascade; ${drops}`, `'done'`,
-    ddlLockTimeoutMs(), (tries) => `migrate: the replay of sql/api could not take its locks within LLM_DDL_LOCK_TIMEOUT_MS ` +
-      `(${ddlLockTimeoutMs()} ms, ${tries} tries): transactions keep the ledger tables or the views of schema llm busy (or a ` +
-      'long autovacuum of a ledger partition); the replay changed nothing (the migrations before it are applied, the previous ' +
-      'API stays in place): run again');
+  try {
+    await inShortTries(c, `${rels ? `lock table ${rels} in exclusive mode; ` : ''}drop schema if exists llm cascade; ${drops}`, `'done'`,
+      ddlLockTimeoutMs(), (tries) => `migrate: the replay of sql/api could not take its locks within LLM_DDL_LOCK_TIMEOUT_MS ` +
+        `(${ddlLockTimeoutMs()} ms, ${tries} tries): transactions keep the ledger tables or the views of schema llm busy (or a ` +
+        'long autovacuum of a ledger partition); the replay changed nothing (the migrations before it are applied, the previous ' +
+        'API stays in place): run again');
+  } catch (e) {
+    if ((e as { code?: string }).code !== '55P03') throw e;
+    throw Object.assign(new Error(`${(e as Error).message}${await lockHolders(c)}`), { code: '55P03' });
+  }
+}
+
+/**
+ * The sessions that hold a lock on our tables or views, oldest transaction first (at most 5): whom a DBA would wait for or
+ * end when a replay cannot take its locks (upgrade drill 84: a 25 s auditor transaction kept it out, and it said no more
+ * than "transactions keep the ledger tables busy"). A login with track_activities off shows no transaction start.
+ */
+async function lockHolders(c: Client): Promise<string> {
+  const { rows } = await c.query<{ line: string }>(
+    `select format('pid %s (%s%s%s)', a.pid, coalesce(a.usename::text, a.backend_type),
+                   case when coalesce(a.application_name, '') <> '' then format(', %s', a.application_name) else '' end,
+                   case when a.xact_start is not null
+                        then format(', in a transaction for %s s', floor(extract(epoch from pg_catalog.clock_timestamp() - a.xact_start)))
+                        else '' end) as line
+       from pg_catalog.pg_stat_activity a
+      where a.pid <> pg_catalog.pg_backend_pid() and a.datname = pg_catalog.current_database()
+        and exists (select 1 from pg_catalog.pg_locks l join pg_catalog.pg_class k on k.oid = l.relation
+                      join pg_catalog.pg_namespace n on n.oid = k.relnamespace
+                     where l.pid = a.pid and l.granted and n.nspname in ('llm', 'llm_private'))
+      order by a.xact_start nulls last, a.pid limit 5`).catch(() => ({ rows: [] as { line: string }[] }));
+  return rows.length === 0 ? '' : `; sessions holding locks there, oldest transaction first: ${rows.map((r) => r.line).join(', ')} ` +
+    '(let them end, or pg_terminate_backend(pid))';
 }
 
 /** Connection limits of the logins (sql/bootstrap/roles.sql has the defaults), from the administrator's environment at migrate. */

@@ -279,6 +279,28 @@ test('a replay that needs several lock tries keeps every trigger', async () => {
   expect(((await catalogFingerprint()) as Record<string, unknown>).triggers).toEqual(head.triggers);
 });
 
+test('a replay kept out by a long read names the sessions holding locks on our views and tables', async () => {
+  // (upgrade drill 84) A 25 s auditor transaction kept the replay out, and it said only that transactions kept them busy.
+  const auditor = new Client({ connectionString: urlForRole(url, 'llm_auditor'), application_name: 'finance-report' });
+  await auditor.connect();
+  const saved = process.env.LLM_DDL_LOCK_TIMEOUT_MS;
+  process.env.LLM_DDL_LOCK_TIMEOUT_MS = '300';
+  try {
+    await auditor.query('begin');
+    await auditor.query('select count(*) from llm.monthly_spend');
+    const pid = (await auditor.query('select pg_backend_pid() as pid')).rows[0].pid as number;
+    // (the logins' track_activities is off: pg_stat_activity shows no transaction start for them, so no age is given)
+    await expect(applyApi(url, true)).rejects.toMatchObject({ code: '55P03', message: expect.stringMatching(
+      new RegExp(`could not take its locks .*; sessions holding locks there, oldest transaction first: pid ${pid} \\(llm_auditor, ` +
+        'finance-report(, in a transaction for \\d+ s)?\\) \\(let them end, or pg_terminate_backend\\(pid\\)\\)$')) });
+  } finally {
+    if (saved === undefined) delete process.env.LLM_DDL_LOCK_TIMEOUT_MS;
+    else process.env.LLM_DDL_LOCK_TIMEOUT_MS = saved;
+    await auditor.end();
+  }
+  expect((await migrateAll(url)).apiReplayed).toBe(false); // it changed nothing: the API it left is this release's
+});
+
 test('an application session holding migrate\'s advisory keys makes it fail fast, naming the holder, instead of hanging', async () => {
   // (review of 2026-11-26) pg_advisory_lock is executable by PUBLIC: an SQL injection in the application held key 7420001 (in
   // the postgres database) or 7420002 (in the app's), and `npm run migrate` waited forever.
