@@ -531,6 +531,9 @@ CREATE FUNCTION llm.close_month(p_month_start timestamp with time zone, p_reason
 declare
   c llm_private.month_closes;
 begin
+  -- The trigger's lock, taken before the INSERT's own ROW EXCLUSIVE: taken after it, two closes (or an adjustment and a
+  -- close of one session against another's) each held the weaker lock and waited for the stronger (40P01; review 87).
+  lock table llm_private.month_closes in share row exclusive mode;
   insert into llm_private.month_closes as x (month_start, closed_at, closed_by, reason)
   values (p_month_start, llm_private.now(), current_user, p_reason)
   returning x.* into c;
@@ -3312,9 +3315,7 @@ CREATE FUNCTION llm_private.budget_scope_deadline(p_tenant_id uuid, p_user_id uu
     LANGUAGE sql STABLE
     SET search_path TO 'pg_catalog'
     AS $$
-  select p_started_at + make_interval(secs => min(l.cap) / 1000.0)
-    from llm_private.applicable_limits(p_tenant_id, p_user_id, p_endpoint, null, null, true, llm_private.now()) l
-   where l.unit = 'elapsed_ms' and l.kind = 'hard'
+  select p_started_at + llm_private.budget_scope_span(p_tenant_id, p_user_id, p_endpoint)
 $$;
 
 ALTER FUNCTION llm_private.budget_scope_deadline(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint, p_started_at timestamp with time zone) OWNER TO llm_owner;
@@ -3324,6 +3325,27 @@ ALTER FUNCTION llm_private.budget_scope_deadline(p_tenant_id uuid, p_user_id uui
 --
 
 COMMENT ON FUNCTION llm_private.budget_scope_deadline(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint, p_started_at timestamp with time zone) IS 'When a budget scope started at p_started_at by this tenant, user and endpoint passes its deadline: the hard elapsed_ms limits applicable now (llm_private.applicable_limits), the smallest; NULL without one.';
+
+--
+-- Name: budget_scope_span(uuid, uuid, llm_private.endpoint); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.budget_scope_span(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint) RETURNS interval
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog'
+    AS $$
+  select make_interval(secs => min(l.cap) / 1000.0)
+    from llm_private.applicable_limits(p_tenant_id, p_user_id, p_endpoint, null, null, true, llm_private.now()) l
+   where l.unit = 'elapsed_ms' and l.kind = 'hard'
+$$;
+
+ALTER FUNCTION llm_private.budget_scope_span(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION budget_scope_span(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.budget_scope_span(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint) IS 'How long a budget scope whose first request is this tenant''s, user''s and endpoint''s lasts: the smallest hard elapsed_ms limit applicable now (in seconds, never days: no TimeZone moves it); NULL without one. Depends on these three only, so that a reader of many scopes computes it once per distinct three (llm_private.limit_usage_rows).';
 
 --
 -- Name: cache_owner(uuid, uuid, llm_private.endpoint); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
@@ -3468,7 +3490,10 @@ CREATE FUNCTION llm_private.closed_through() RETURNS timestamp with time zone
     LANGUAGE sql STABLE
     SET search_path TO 'pg_catalog'
     AS $$
+  -- Finite closes only: a row of 'infinity' (refused by the trigger since review 87, where its month was NULL and every
+  -- check passed) would make the newest close NULL and open every month again.
   select llm_private.month_start(llm_private.month_index(max(c.month_start)) + 1) from llm_private.month_closes c
+   where c.month_start > '-infinity' and c.month_start < 'infinity'
 $$;
 
 ALTER FUNCTION llm_private.closed_through() OWNER TO llm_owner;
@@ -6282,7 +6307,8 @@ declare
 begin
   perform llm_private.require_read_committed('a month is closed', 'its snapshot may miss a hold or an adjustment committed meanwhile',
     'select * from llm.close_month(...)');
-  if new.month_start is null or new.month_start <> llm_private.month_start(llm_private.month_index(new.month_start)) then
+  if new.month_start is null or new.month_start in ('infinity', '-infinity')
+     or new.month_start is distinct from llm_private.month_start(llm_private.month_index(new.month_start)) then
     raise exception using errcode = '22023', message = 'a month is closed by its first instant in UTC',
       detail = format('month_start = %s', new.month_start),
       hint = 'For example llm.close_month(''2026-11-01 00:00+00'', ''invoiced'').';
@@ -6305,11 +6331,13 @@ begin
       detail = format('every month before %s is closed (llm.month_closes)', v_through),
       hint = 'Closing a month closes every month before it.';
   end if;
-  -- A hold reserved before the month's end and still open would be charged in it by its settle or expiry. The holds the
-  -- expiry sweep watches (expiring after its watermark less an hour; llm.open_hold_counts reads them the same way): every
-  -- older one has been ended by the sweep. A one-shot plan with the values, so that the expires_at BRIN is used.
+  -- A hold reserved before the month's end and still open would be charged in it by its settle or expiry. Every one the
+  -- expiry's full pass reads (expiring in the last 35 days or later): the minute's sweep watches only those expiring after
+  -- its watermark, and a hold committed after the watermark had passed it is older (review 87: such a hold, listed by
+  -- llm.open_holds, was charged into a month closed meanwhile). A one-shot plan with the values, so that the expires_at
+  -- BRIN is used.
   execute 'select count(*) from llm_private.attempts a where a.state = ''held'' and a.reserved_at < $1 and a.expires_at > $2'
-    into v_open using v_end, llm_private.watched_holds_from();
+    into v_open using v_end, llm_private.now() - interval '840 hours';
   if v_open > 0 then
     raise exception using errcode = '55000', message = 'a hold reserved in the month is still open',
       detail = format('%s attempt(s) reserved before %s are held (llm.open_holds)', v_open, v_end),
@@ -8023,7 +8051,7 @@ CREATE VIEW llm_private.limit_usage_rows WITH (security_invoker='true') AS
     u.tenant_id AS k_tenant,
     u.budget_scope AS k_scope,
     u.meter_id
-   FROM (((((((clock c
+   FROM ((((((((clock c
      CROSS JOIN ( SELECT x.tenant_id,
             x.meter_id,
             x.user_id,
@@ -8081,10 +8109,12 @@ CREATE VIEW llm_private.limit_usage_rows WITH (security_invoker='true') AS
            FROM llm_private.requests q
           WHERE ((q.tenant_id = b.tenant_id) AND (q.id = b.first_request_pk))
          LIMIT 1) q0 ON (true))
+     LEFT JOIN LATERAL ( SELECT llm_private.budget_scope_span(q0.tenant_id, q0.user_id, q0.endpoint) AS span
+         OFFSET 0) dl ON ((m."window" = 'budget_scope'::llm_private.limit_window)))
      CROSS JOIN LATERAL ( SELECT
                 CASE
                     WHEN (m."window" <> 'budget_scope'::llm_private.limit_window) THEN llm_private.period_end(m."window", u.period_start)
-                    ELSE COALESCE(llm_private.budget_scope_deadline(q0.tenant_id, q0.user_id, q0.endpoint, u.period_start), 'infinity'::timestamp with time zone)
+                    ELSE COALESCE((u.period_start + dl.span), 'infinity'::timestamp with time zone)
                 END AS period_end) pe)
      CROSS JOIN LATERAL ( SELECT e.id AS limit_id,
             e.cap,
@@ -8127,13 +8157,15 @@ CREATE VIEW llm.budget_scopes WITH (security_invoker='true') AS
             WHEN (((bm.cap IS NOT NULL) AND ((bm.spent + bm.held) >= bm.cap)) OR ((cl.cap IS NOT NULL) AND (cl.used >= cl.cap))) THEN 'exhausted'::text
             ELSE 'open'::text
         END AS state
-   FROM (((((llm_private.budget_scopes b
+   FROM ((((((llm_private.budget_scopes b
      LEFT JOIN LATERAL ( SELECT q.endpoint,
             q.user_id
            FROM llm_private.requests q
           WHERE ((q.tenant_id = b.tenant_id) AND (q.id = b.first_request_pk))
          LIMIT 1) q0 ON (true))
-     CROSS JOIN LATERAL ( SELECT llm_private.budget_scope_deadline(b.tenant_id, q0.user_id, q0.endpoint, b.started_at) AS deadline_at) dl)
+     LEFT JOIN LATERAL ( SELECT llm_private.budget_scope_span(b.tenant_id, q0.user_id, q0.endpoint) AS span
+         OFFSET 0) sp ON (true))
+     CROSS JOIN LATERAL ( SELECT (b.started_at + sp.span) AS deadline_at) dl)
      LEFT JOIN LATERAL ( SELECT lu.cap,
             lu.spent,
             lu.held
@@ -8793,7 +8825,7 @@ CREATE VIEW llm.month_closes WITH (security_invoker='true') AS
     c.reason,
     ( SELECT count(*) AS count
            FROM llm_private.attempts a
-          WHERE (a.late AND (a.reserved_at < llm_private.month_start((llm_private.month_index(c.month_start) + 1))) AND (a.reserved_at >= COALESCE(( SELECT llm_private.month_start((llm_private.month_index(max(p.month_start)) + 1)) AS month_start
+          WHERE ((a.reserved_at < llm_private.month_start((llm_private.month_index(c.month_start) + 1))) AND (a.reserved_at >= COALESCE(( SELECT llm_private.month_start((llm_private.month_index(max(p.month_start)) + 1)) AS month_start
                    FROM llm_private.month_closes p
                   WHERE (p.month_start < c.month_start)), '-infinity'::timestamp with time zone)) AND (a.ended_at >= c.closed_at))) AS late_settles_after
    FROM llm_private.month_closes c;
@@ -8804,7 +8836,7 @@ ALTER TABLE llm.month_closes OWNER TO llm_owner;
 -- Name: VIEW month_closes; Type: COMMENT; Schema: llm; Owner: llm_owner
 --
 
-COMMENT ON VIEW llm.month_closes IS 'The closed months (llm.close_month): each close closes every month before closes_through, with when, who and why. late_settles_after: attempts reserved in the months it closed (since the previous close) that a late settle charged after it, the only way a closed month''s figures still change (llm.calls where late: the real cost replaced the full charge of an expired hold).';
+COMMENT ON VIEW llm.month_closes IS 'The closed months (llm.close_month): each close closes every month before closes_through, with when, who and why. late_settles_after: attempts reserved in the months it closed (since the previous close) that ended after it: late settles (no hold was open at the close), the only way a closed month''s figures still change (llm.calls where late: the real cost replaced the full charge of an expired hold).';
 
 --
 -- Name: monthly_spend; Type: VIEW; Schema: llm; Owner: llm_owner
@@ -10828,6 +10860,12 @@ CREATE TRIGGER _050_not_from_worker BEFORE INSERT OR DELETE OR UPDATE ON llm_pri
 CREATE TRIGGER _050_not_from_worker BEFORE INSERT OR DELETE OR UPDATE ON llm_private.models FOR EACH ROW EXECUTE FUNCTION llm_private.tg_operator_changes__not_from_worker();
 
 --
+-- Name: month_closes _050_not_from_worker; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TRIGGER _050_not_from_worker BEFORE INSERT OR DELETE OR UPDATE ON llm_private.month_closes FOR EACH ROW EXECUTE FUNCTION llm_private.tg_operator_changes__not_from_worker();
+
+--
 -- Name: provider_breakers _050_not_from_worker; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
 --
 
@@ -10862,6 +10900,12 @@ CREATE TRIGGER _050_not_from_worker BEFORE INSERT OR DELETE OR UPDATE ON llm_pri
 --
 
 CREATE TRIGGER _050_not_from_worker BEFORE INSERT OR DELETE OR UPDATE ON llm_private.tenants FOR EACH ROW EXECUTE FUNCTION llm_private.tg_operator_changes__not_from_worker();
+
+--
+-- Name: usage_repairs _050_not_from_worker; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TRIGGER _050_not_from_worker BEFORE INSERT OR DELETE OR UPDATE ON llm_private.usage_repairs FOR EACH ROW EXECUTE FUNCTION llm_private.tg_operator_changes__not_from_worker();
 
 --
 -- Name: usage_repairs _050_stamp; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
@@ -13375,6 +13419,15 @@ REVOKE ALL ON FUNCTION llm_private.budget_scope_deadline(p_tenant_id uuid, p_use
 GRANT ALL ON FUNCTION llm_private.budget_scope_deadline(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint, p_started_at timestamp with time zone) TO llm_auditor;
 GRANT ALL ON FUNCTION llm_private.budget_scope_deadline(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint, p_started_at timestamp with time zone) TO llm_viewer;
 GRANT ALL ON FUNCTION llm_private.budget_scope_deadline(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint, p_started_at timestamp with time zone) TO llm_operator;
+
+--
+-- Name: FUNCTION budget_scope_span(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.budget_scope_span(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.budget_scope_span(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint) TO llm_auditor;
+GRANT ALL ON FUNCTION llm_private.budget_scope_span(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint) TO llm_viewer;
+GRANT ALL ON FUNCTION llm_private.budget_scope_span(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint) TO llm_operator;
 
 --
 -- Name: FUNCTION cache_owner(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint); Type: ACL; Schema: llm_private; Owner: llm_owner

@@ -400,7 +400,10 @@ create or replace function llm_private.closed_through() returns timestamptz
   language sql stable
   set search_path = pg_catalog
 as $$
+  -- Finite closes only: a row of 'infinity' (refused by the trigger since review 87, where its month was NULL and every
+  -- check passed) would make the newest close NULL and open every month again.
   select llm_private.month_start(llm_private.month_index(max(c.month_start)) + 1) from llm_private.month_closes c
+   where c.month_start > '-infinity' and c.month_start < 'infinity'
 $$;
 comment on function llm_private.closed_through() is
   'The first instant after every closed month (the end of the newest month llm.close_month closed), or NULL: an adjustment must be dated at or after it.';
@@ -417,7 +420,8 @@ declare
 begin
   perform llm_private.require_read_committed('a month is closed', 'its snapshot may miss a hold or an adjustment committed meanwhile',
     'select * from llm.close_month(...)');
-  if new.month_start is null or new.month_start <> llm_private.month_start(llm_private.month_index(new.month_start)) then
+  if new.month_start is null or new.month_start in ('infinity', '-infinity')
+     or new.month_start is distinct from llm_private.month_start(llm_private.month_index(new.month_start)) then
     raise exception using errcode = '22023', message = 'a month is closed by its first instant in UTC',
       detail = format('month_start = %s', new.month_start),
       hint = 'For example llm.close_month(''2026-11-01 00:00+00'', ''invoiced'').';
@@ -440,11 +444,13 @@ begin
       detail = format('every month before %s is closed (llm.month_closes)', v_through),
       hint = 'Closing a month closes every month before it.';
   end if;
-  -- A hold reserved before the month's end and still open would be charged in it by its settle or expiry. The holds the
-  -- expiry sweep watches (expiring after its watermark less an hour; llm.open_hold_counts reads them the same way): every
-  -- older one has been ended by the sweep. A one-shot plan with the values, so that the expires_at BRIN is used.
+  -- A hold reserved before the month's end and still open would be charged in it by its settle or expiry. Every one the
+  -- expiry's full pass reads (expiring in the last 35 days or later): the minute's sweep watches only those expiring after
+  -- its watermark, and a hold committed after the watermark had passed it is older (review 87: such a hold, listed by
+  -- llm.open_holds, was charged into a month closed meanwhile). A one-shot plan with the values, so that the expires_at
+  -- BRIN is used.
   execute 'select count(*) from llm_private.attempts a where a.state = ''held'' and a.reserved_at < $1 and a.expires_at > $2'
-    into v_open using v_end, llm_private.watched_holds_from();
+    into v_open using v_end, llm_private.now() - interval '840 hours';
   if v_open > 0 then
     raise exception using errcode = '55000', message = 'a hold reserved in the month is still open',
       detail = format('%s attempt(s) reserved before %s are held (llm.open_holds)', v_open, v_end),
@@ -471,6 +477,9 @@ as $$
 declare
   c llm_private.month_closes;
 begin
+  -- The trigger's lock, taken before the INSERT's own ROW EXCLUSIVE: taken after it, two closes (or an adjustment and a
+  -- close of one session against another's) each held the weaker lock and waited for the stronger (40P01; review 87).
+  lock table llm_private.month_closes in share row exclusive mode;
   insert into llm_private.month_closes as x (month_start, closed_at, closed_by, reason)
   values (p_month_start, llm_private.now(), current_user, p_reason)
   returning x.* into c;
@@ -485,15 +494,16 @@ grant execute on function llm.close_month(timestamptz, text) to llm_operator;
 create view llm.month_closes with (security_invoker = true) as
 select c.month_start, llm_private.month_start(llm_private.month_index(c.month_start) + 1) as closes_through, c.closed_at, c.closed_by,
        c.reason,
-       -- Attempts reserved in the months this close closed (after the previous close's) that a late settle ended after it.
+       -- Attempts reserved in the months this close closed (after the previous close's) that ended after it: a late settle
+       -- (no hold was open at the close).
        (select count(*) from llm_private.attempts a
-         where a.late and a.reserved_at < llm_private.month_start(llm_private.month_index(c.month_start) + 1)
+         where a.reserved_at < llm_private.month_start(llm_private.month_index(c.month_start) + 1)
            and a.reserved_at >= coalesce((select llm_private.month_start(llm_private.month_index(max(p.month_start)) + 1)
                                             from llm_private.month_closes p where p.month_start < c.month_start), '-infinity')
            and a.ended_at >= c.closed_at)::bigint as late_settles_after
   from llm_private.month_closes c;
 comment on view llm.month_closes is
-  'The closed months (llm.close_month): each close closes every month before closes_through, with when, who and why. late_settles_after: attempts reserved in the months it closed (since the previous close) that a late settle charged after it, the only way a closed month''s figures still change (llm.calls where late: the real cost replaced the full charge of an expired hold).';
+  'The closed months (llm.close_month): each close closes every month before closes_through, with when, who and why. late_settles_after: attempts reserved in the months it closed (since the previous close) that ended after it: late settles (no hold was open at the close), the only way a closed month''s figures still change (llm.calls where late: the real cost replaced the full charge of an expired hold).';
 grant select on llm.month_closes to llm_operator, llm_auditor, llm_viewer;
 
 create or replace function llm_private.watched_holds_from() returns timestamptz
@@ -953,7 +963,8 @@ declare
   t text;
 begin
   foreach t in array array['tenants', 'limits', 'meters', 'models', 'model_prices', 'model_fallbacks', 'settings', 'endpoint_settings',
-      'adjustments', 'provider_breakers', 'shutoff_windows', 'call_outputs', 'reasoning_traces', 'cache_entries', 'requests'] loop
+      'adjustments', 'provider_breakers', 'shutoff_windows', 'call_outputs', 'reasoning_traces', 'cache_entries', 'requests',
+      'month_closes', 'usage_repairs'] loop
     execute format('create or replace trigger _050_not_from_worker before insert or update or delete on llm_private.%I
                       for each row execute function llm_private.tg_operator_changes__not_from_worker()', t);
   end loop;

@@ -177,7 +177,15 @@ export async function loadSections<N extends SectionName>(pool: Pool, names: rea
 }
 
 /** The aggregates the metrics export, in one query (as llm_viewer, or llm_operator where it may read the views). */
-export async function loadMetricsSnapshot(pool: Pool, role: 'llm_viewer' | 'llm_operator' = 'llm_viewer'): Promise<rows.MetricsSnapshot> {
+/**
+ * The longest the metrics' read may take: under Prometheus's default scrape timeout (10 s), so that a slow read fails alone
+ * (its metrics NaN, llm_metrics_read_errors_total counted) instead of the whole scrape, which pages as a worker down (soak
+ * review 85: with ~8 500 budget scopes a day, a scrape took up to 9.3 s).
+ */
+export const METRICS_READ_TIMEOUT_MS = 5_000;
+
+export async function loadMetricsSnapshot(pool: Pool, role: 'llm_viewer' | 'llm_operator' = 'llm_viewer',
+  timeoutMs = METRICS_READ_TIMEOUT_MS): Promise<rows.MetricsSnapshot> {
   return withRole(pool, role, async (c) => {
     await c.query(`select set_config('transaction_read_only', 'on', true), set_config('jit', 'off', true)`);
     const snapshot = (await c.query(METRICS_SQL)).rows[0];
@@ -185,5 +193,5 @@ export async function loadMetricsSnapshot(pool: Pool, role: 'llm_viewer' | 'llm_
     const partitions = await readPartitionCoverage(c);
     return rows.metricsSnapshotRow.parse({ ...snapshot, drift_rows: status?.drift_rows ?? null, drift_check_age_seconds: status?.age_seconds ?? null,
       partitions });
-  });
+  }, { statementTimeoutMs: timeoutMs });
 }

@@ -66,10 +66,19 @@ function limitsSql(client: PoolClient, l: TxLimits): string {
     `set_config('lock_timeout', ${client.escapeLiteral(`${k}ms`)}, true);`;
 }
 
-/** A pooled client for fn; on failure the transaction (if any) is rolled back, and a client that cannot roll back is discarded. */
+/**
+ * A pooled client for fn; on failure the transaction (if any) is rolled back, and a client that cannot roll back is discarded.
+ * While it is checked out, a connection's error (the server restarting) is the query's to report: pg-pool listens on idle
+ * clients only, and an 'error' event nobody listens to ended the application's process (soak review 85: an application
+ * enqueuing with this helper died at the database's fast stop).
+ */
 async function onClient<T>(pool: Pool, fn: (c: PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   let broken = false;
+  const onError = () => {
+    broken = true;
+  };
+  client.on('error', onError);
   try {
     return await fn(client);
   } catch (e) {
@@ -78,6 +87,7 @@ async function onClient<T>(pool: Pool, fn: (c: PoolClient) => Promise<T>): Promi
     });
     throw e;
   } finally {
+    client.off('error', onError);
     client.release(broken);
   }
 }

@@ -62,7 +62,8 @@ const RuntimeBeforePool: GraphileConfig.Plugin = {
   worker: {
     hooks: {
       async postmigrate() {
-        if (process.argv.some((a) => a === '--schema-only' || a === '--cleanup' || a.startsWith('--cleanup='))) return;
+        // Every spelling graphile-worker's argument parser (yargs) takes: --schema-only, --schemaOnly, =true, --cleanup=...
+        if (process.argv.some((a) => /^--(schema-only|schemaOnly|cleanup)(=|$)/.test(a))) return;
         await runtime().catch(refuse);
       },
     },

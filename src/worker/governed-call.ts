@@ -111,14 +111,22 @@ class GovernedCall {
     root.setAttributes({ 'llm.tenant_id': payload.tenant_id, 'llm.request_pk': payload.request_pk.toString() });
   }
 
-  /** Ends a wait: the worker starts to stop (deps.stopping), or graphile-worker aborts the job. */
+  /**
+   * Ends a wait: the worker starts to stop (deps.stopping), or graphile-worker aborts the job. On the job's last attempt
+   * only the latter: a wait ended early there fails the request, which a rolling restart must not do; the grace covers it
+   * (review 87: a request waiting for an identical call's cache fill ended attempts_exhausted).
+   */
   private get waitSignal(): AbortSignal {
-    return this.deps.stopping ? AbortSignal.any([this.helpers.abortSignal, this.deps.stopping]) : this.helpers.abortSignal;
+    return this.deps.stopping && !this.lastAttempt ? AbortSignal.any([this.helpers.abortSignal, this.deps.stopping]) : this.helpers.abortSignal;
   }
 
-  /** A stopping worker sends no new call: it lets the ones it sent finish within its grace (worker.shutdownGraceMs). */
+  /**
+   * A stopping worker sends no new call: it lets the ones it sent finish within its grace (worker.shutdownGraceMs), and a
+   * job reserved but not sent gives its hold back for the next worker. Not on the job's last attempt, which has no next
+   * worker: it sends within the grace.
+   */
   private get stopping(): boolean {
-    return this.deps.stopping?.aborted === true || this.helpers.abortSignal.aborted;
+    return (this.deps.stopping?.aborted === true && !this.lastAttempt) || this.helpers.abortSignal.aborted;
   }
 
   private get lastAttempt(): boolean {

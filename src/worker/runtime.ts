@@ -210,7 +210,12 @@ export function graphileLogger(logger: Logger): GwLogger {
   return new GwLogger((scope) => (level, message, meta) => {
     // A failed attempt is already logged by the task with its facts; graphile-worker's line adds the stack.
     const failedTask = message.startsWith('Failed task');
-    const l = failedTask ? 'warn' : level === 'error' ? 'error' : level === 'warning' ? 'warn' : level === 'info' ? 'info' : 'debug';
+    // A governed call's end is its settle line (or its refusal's reserve line): graphile-worker's "Completed task" repeats it,
+    // a third of the worker's log at info (soak review 85: 1.6 kB and 3.2 lines per call). The maintenance jobs' (llm__*)
+    // stay at info: their duration is logged nowhere else.
+    const task = (meta as { job?: { task_identifier?: string } } | undefined)?.job?.task_identifier ?? scope.taskIdentifier ?? '';
+    const completedCall = message.startsWith('Completed task') && !task.startsWith('llm__');
+    const l = failedTask ? 'warn' : level === 'error' ? 'error' : level === 'warning' ? 'warn' : level === 'info' && !completedCall ? 'info' : 'debug';
     logger[l]({ component: 'graphile-worker', job_id: scope.jobId, task: scope.taskIdentifier, error: (meta as { error?: Error })?.error?.message },
       failedTask ? message.split('\n')[0]! : message);
   });

@@ -1,6 +1,6 @@
 -- The audit views say what reserve enforces: spend counts adjustments as the meters do.
 begin;
-select plan(90);
+select plan(92);
 select tests.seed();
 
 /* Spend: charges + adjustments, as the monthly and hourly meters count (finding 1 of the fifteenth review). */
@@ -467,6 +467,22 @@ select results_eq($$select user_id, spent_micros from llm.monthly_spend where te
      and user_id = 'c1000000-0000-0000-0000-000000000001' order by month_start$$,
   'monthly_spend: and one user''s');
 select tests.as_admin();
+
+-- (soak review 85) The metrics read llm.limit_usage at every scrape, and each budget scope of the last 24 hours computed
+-- its deadline by a call of its own (~0.15 ms each: 9 s per scrape at ~8 500 scopes a day). The span depends on the scope's
+-- first request's tenant, user and endpoint only: computed once per distinct three, whatever the number of scopes.
+set local track_functions = 'all';
+select count(*) from (select tests.call(tests.tenant_a(), tests.user_a1(), 'memo-' || i, 'investigation', 'mock:tiny', 10,
+                                        jsonb_build_object('budget_scope', 'memo-scope-' || i), 100) from generate_series(1, 60) i) x;
+create temp table span_calls (n bigint) on commit drop;
+insert into span_calls select coalesce(pg_stat_get_xact_function_calls('llm_private.budget_scope_span(uuid,uuid,llm_private.endpoint)'::regprocedure), 0);
+select tests.act_as_role('llm_viewer');
+select is((select count(distinct budget_scope) from llm.limit_usage where current and budget_scope like 'memo-scope-%' and period_end < 'infinity'), 60::bigint,
+  'the 60 scopes are current, each with its deadline');
+select tests.as_admin();
+select cmp_ok(coalesce(pg_stat_get_xact_function_calls('llm_private.budget_scope_span(uuid,uuid,llm_private.endpoint)'::regprocedure), 0)
+                 - (select n from span_calls), '<=', 5::bigint,
+  'their deadlines took a few calls of llm_private.budget_scope_span, not one per scope');
 
 select * from finish();
 rollback;

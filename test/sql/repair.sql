@@ -1,7 +1,7 @@
 -- Drift is repaired from the ledger: llm.repair_usage_drift moves each drifting counter back by the ledger's difference and
 -- records the move; an INSERT of the operator's own choosing moves nothing; llm.adjust_usage is not a repair.
 begin;
-select plan(20);
+select plan(21);
 select tests.seed();
 select is((select decision from tests.call(tests.tenant_a(), tests.user_a1(), 'r-1')), 'allow', 'a call');
 select tests.settle(tests.request_pk('r-1'), 1);
@@ -80,6 +80,17 @@ select throws_ok($$select * from llm.repair_usage_drift('money')$$, '42501', nul
 select tests.act_as_role('llm_viewer');
 select is((select count(*) from llm.usage_repairs), 5::bigint, 'the dashboard''s login reads the repairs');
 select tests.as_admin();
+-- The worker's login acts as llm_operator for the sweeps only (review 87: it could repair).
+set local session_replication_role = replica;
+update llm_private.usage u set spent = u.spent + 7
+  from llm_private.meters m where m.id = u.meter_id and m.name = 'user_monthly' and u.user_id = tests.user_a1();
+set local session_replication_role = origin;
+set local session authorization llm_worker;
+set local role llm_operator;
+select throws_ok($$select * from llm.repair_usage_drift('from the worker''s login')$$, '42501', null,
+  'nor the worker''s login acting as the operator');
+reset role;
+reset session authorization;
 
 select * from finish();
 rollback;

@@ -360,6 +360,7 @@ $$values
   ('function llm_private.breaker_probe_back(text,text,timestamp with time zone,timestamp with time zone) | llm_money=EXECUTE llm_operator=EXECUTE'),
   ('function llm_private.breaker_unclaim(text[],text,timestamp with time zone) | llm_money=EXECUTE llm_operator=EXECUTE'),
   ('function llm_private.budget_scope_deadline(uuid,uuid,llm_private.endpoint,timestamp with time zone) | llm_auditor=EXECUTE llm_operator=EXECUTE llm_viewer=EXECUTE'),
+  ('function llm_private.budget_scope_span(uuid,uuid,llm_private.endpoint) | llm_auditor=EXECUTE llm_operator=EXECUTE llm_viewer=EXECUTE'),
   ('function llm_private.cache_owner(uuid,uuid,llm_private.endpoint) | llm_money=EXECUTE llm_operator=EXECUTE'),
   ('function llm_private.cache_policy(uuid,uuid,text) | llm_money=EXECUTE llm_operator=EXECUTE'),
   ('function llm_private.call_cost_micros(llm_private.model_prices,integer,integer,integer) | llm_app=EXECUTE llm_auditor=EXECUTE llm_money=EXECUTE llm_operator=EXECUTE llm_viewer=EXECUTE'),

@@ -3,7 +3,7 @@
  * set for the whole session (set_config(..., false)): the database honours a context only in the
  * transaction whose stamp it carries. Both kinds: the application's signed token, the worker's settings.
  */
-import type { Pool, PoolClient } from 'pg';
+import { Pool as PgPool, type Pool, type PoolClient } from 'pg';
 import { signContext, withApp, withMoney, withRole } from '../../src/db/context';
 import { sqlLedger } from '../../src/db/ledger';
 import { createTestDb, TestDb } from '../support/db';
@@ -161,4 +161,26 @@ describe('per-transaction timeouts', () => {
     }, limits)).rejects.toMatchObject({ code: '22012' });
     expect(await onOneConnection(worker, read)).toEqual(before);
   });
+});
+
+test('a connection lost while the helper holds it rejects the call and leaves the process running', async () => {
+  // (soak review 85) pg-pool listens for errors on idle clients only: a connection ended by the server (a restart, a
+  // terminated backend) while a helper held it emitted an 'error' nobody listened to, which ends a Node process. An
+  // application pool as an application makes one: an 'error' listener on the pool, none per client.
+  const pool = new PgPool({ connectionString: db.url('llm_viewer'), max: 1 });
+  pool.on('error', () => {});
+  const admin = db.pool('admin', 1);
+  try {
+    const call = withRole(pool, 'llm_viewer', async (c) => {
+      const { rows: [{ pid }] } = await c.query('select pg_backend_pid() as pid');
+      await admin.query('select pg_terminate_backend($1)', [pid]);
+      await new Promise((r) => setTimeout(r, 300)); // the 'error' arrives while the client is checked out
+      return c.query('select 1');
+    });
+    await expect(call).rejects.toThrow();
+    // The broken client was discarded: the pool gives a working one.
+    expect((await pool.query('select 1 as one')).rows).toEqual([{ one: 1 }]);
+  } finally {
+    await pool.end();
+  }
 });

@@ -201,6 +201,21 @@ test('a database not yet migrated to this release (no llm.breaker_transitions, n
   }
 });
 
+test('a metrics read slower than its timeout fails within it (57014): the scrape counts a failed read, its metrics NaN, and answers', async () => {
+  // (soak review 85) llm.limit_usage took seconds with many budget scopes, the whole scrape past Prometheus's timeout: a
+  // healthy worker paged as down. The read has its own statement timeout (METRICS_READ_TIMEOUT_MS, 5 s; 300 ms here).
+  const def = (await pool.query(`select pg_get_viewdef('llm.breaker_state'::regclass) as d`)).rows[0].d as string;
+  await pool.query(`create or replace view llm.breaker_state as select * from (${def.replace(/;\s*$/, '')}) v where pg_sleep(2) is not null`);
+  try {
+    const t0 = Date.now();
+    await expect(loadMetricsSnapshot(pool, 'llm_viewer', 300)).rejects.toMatchObject({ code: '57014' });
+    expect(Date.now() - t0).toBeLessThan(1_500);
+  } finally {
+    await pool.query(`create or replace view llm.breaker_state as ${def}`);
+  }
+  expect((await loadMetricsSnapshot(pool)).open_holds).toBe(1n);
+});
+
 test('a section that fails with 42703 although its view has every column is an error, not "not migrated" (review 77)', async () => {
   // PL/pgSQL raises 42703 for a record without the field, and a typo in a section's SQL does too: neither is fixed by a migrate.
   const def = (await pool.query(`select pg_get_viewdef('llm.breaker_state'::regclass) as d`)).rows[0].d as string;

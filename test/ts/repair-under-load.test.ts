@@ -54,7 +54,7 @@ test('a repair during a burst of reserves and settles on the same tenant and use
     }
   };
   const loops = [loop('user_a1', 1), loop('user_a1', 2), loop('user_a2', 3), loop('user_a2', 4)];
-  const operator = db.pool('llm_worker', 2);
+  const operator = db.pool('llm_operator', 2); // an operator's login: the worker's may not repair (review 87)
   const moves: number[] = [];
   try {
     for (let r = 0; r < 3; r++) {
@@ -90,7 +90,7 @@ test('two repairs at once move a counter once: the second waits for the first, t
   const spent = async () => BigInt((await admin.query(`select u.spent from llm_private.usage u join llm_private.meters m on m.id = u.meter_id
     where m.name = 'user_monthly' and u.user_id = tests.user_a2()`)).rows[0].spent);
   const before = await spent();
-  const operator = db.pool('llm_worker', 2);
+  const operator = db.pool('llm_operator', 2); // an operator's login: the worker's may not repair (review 87)
   const first = await operator.connect();
   const second = await operator.connect();
   try {

@@ -203,6 +203,7 @@ test('the functions llm_viewer may run are the audit views\' own helpers (pinned
     'llm.open_hold_counts()', 'llm.watched_open_holds(uuid,integer)',
     'llm_private.applicable_limits(uuid,uuid,llm_private.endpoint,text,text,boolean,timestamp with time zone)',
     'llm_private.budget_scope_deadline(uuid,uuid,llm_private.endpoint,timestamp with time zone)',
+    'llm_private.budget_scope_span(uuid,uuid,llm_private.endpoint)',
     'llm_private.call_cost_micros(llm_private.model_prices,integer,integer,integer)',
     'llm_private.charged_amount(llm_private.limit_unit,llm_private.attempt_state,bigint,boolean,integer,integer,integer,integer,integer,llm_private.purpose)',
     'llm_private.declared_role_settings()',

@@ -83,6 +83,19 @@ describe('against a database', () => {
     expect(r.stderr.trim()).toBe('graphile-worker: config: WORKER_CONCURRENCY: must be a whole number');
   }, 60_000);
 
+  test.each(['--schema-only', '--schemaOnly', '--schema-only=true'])('graphile-worker %s updates its schema and exits, building no runtime',
+    (flag) => {
+      // (review 87) The worker runtime is built in graphile-worker's postmigrate hook, which runs for --schema-only too:
+      // only the exact spelling skipped it, and --schemaOnly started the runtime, then "failed to exit naturally" (exit 1).
+      const r = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'graphile-worker', 'dist', 'cli.js'), flag], {
+        cwd: ROOT, encoding: 'utf8', timeout: 60_000, env: { ...process.env, DATABASE_URL: db.adminUrl, LOG_LEVEL: 'info', LLM_PROVIDERS: '',
+          LLM_CONFIG_FILE: '' },
+      });
+      expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
+      expect(r.stdout).toContain('Schema updated');
+      expect(r.stdout).not.toMatch(/worker_started|metrics_listening|health_listening/);
+    }, 60_000);
+
   test('one LISTEN connection wakes waits on NOTIFY llm_cache_filled, by key, and comes back after losing its connection', async () => {
     const lines: string[] = [];
     const sink = new Writable({ write(c, _e, cb) { lines.push(String(c)); cb(); } });
