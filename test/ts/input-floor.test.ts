@@ -140,7 +140,8 @@ test("the embedding call's floor is the floor of the one text the worker embeds 
     const { rows: r } = await admin.query<{ n: number | null }>('select llm_private.embedding_tokens_floor($1::jsonb) as n', [JSON.stringify(messages)]);
     const text = semanticText(messages);
     const expected = text === null ? null : await floorOf(user(text));
-    const billed = text === null ? null : (await client.embed({ model: 'mock-embed', input: text, timeoutMs: 10_000 })).inputTokens;
+    // The mock embeds in the test's own process: on a loaded 2-core machine a 16 000-character text took over 10 s.
+    const billed = text === null ? null : (await client.embed({ model: 'mock-embed', input: text, timeoutMs: 60_000 })).inputTokens;
     rows.push({ shape, sql: r[0]!.n, expected, billed });
   }
   console.log(`embedding floor / billed (mock-embed)\n${rows.map((x) => `  ${x.shape.padEnd(40)} ${String(x.sql).padStart(5)} / ${x.billed ?? '-'}`).join('\n')}`);
@@ -151,4 +152,4 @@ test("the embedding call's floor is the floor of the one text the worker embeds 
   expect(rows.filter((x) => x.billed !== null).length).toBeGreaterThanOrEqual(20);
   // CRLF is counted as the LF the worker sends, and the padding it trims is not counted: 400 lines of 13 characters, less the last LF.
   expect(rows.find((x) => x.shape === 'CRLF and padding around the question')!.sql).toBe(Math.floor((400 * 13 - 1) / 12));
-});
+}, 240_000);
