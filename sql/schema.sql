@@ -6304,6 +6304,9 @@ declare
   v_end timestamptz;
   v_through timestamptz;
   v_open bigint;
+  v_running text[];
+  v_waited_until timestamptz;
+  v_pids text;
 begin
   perform llm_private.require_read_committed('a month is closed', 'its snapshot may miss a hold or an adjustment committed meanwhile',
     'select * from llm.close_month(...)');
@@ -6331,6 +6334,28 @@ begin
       detail = format('every month before %s is closed (llm.month_closes)', v_through),
       hint = 'Closing a month closes every month before it.';
   end if;
+  -- Every transaction of this database that was running now, and is not waiting for this close, ends first: a reserve in
+  -- flight dated its hold when it ran (before the month's end) and commits it later, unseen by the count below, which
+  -- then closed the month under it (review 88). A transaction started from now on dates its holds after the month's end.
+  -- Waited for as CREATE INDEX CONCURRENTLY waits for older transactions (their virtual transaction ids), 60 s at most.
+  select array_agg(l.virtualxid) into v_running
+    from pg_catalog.pg_locks l join pg_catalog.pg_stat_activity a on a.pid = l.pid
+   where l.locktype = 'virtualxid' and l.granted and l.pid <> pg_catalog.pg_backend_pid()
+     and a.datname = pg_catalog.current_database();
+  v_waited_until := pg_catalog.clock_timestamp() + interval '60 seconds';
+  loop
+    select string_agg(l.pid::text, ', ' order by l.pid) into v_pids
+      from pg_catalog.pg_locks l
+     where l.locktype = 'virtualxid' and l.virtualxid = any(v_running)
+       and not (pg_catalog.pg_blocking_pids(l.pid) @> array[pg_catalog.pg_backend_pid()]);
+    exit when v_pids is null;
+    if pg_catalog.clock_timestamp() > v_waited_until then
+      raise exception using errcode = '55000', message = 'transactions older than the close are still open',
+        detail = format('pids %s have run for more than 60 s since the close began; a reserve among them may hold money in the month', v_pids),
+        hint = 'Close again once they end (pg_stat_activity), or end them.';
+    end if;
+    perform pg_catalog.pg_sleep(0.02);
+  end loop;
   -- A hold reserved before the month's end and still open would be charged in it by its settle or expiry. Every one the
   -- expiry's full pass reads (expiring in the last 35 days or later): the minute's sweep watches only those expiring after
   -- its watermark, and a hold committed after the watermark had passed it is older (review 87: such a hold, listed by
@@ -6353,7 +6378,7 @@ ALTER FUNCTION llm_private.tg_month_closes__check() OWNER TO llm_owner;
 -- Name: FUNCTION tg_month_closes__check(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm_private.tg_month_closes__check() IS 'BEFORE INSERT on month_closes, READ COMMITTED only (25000): when and who, whatever the writer gave; refuses a month_start that is not a month''s first instant in UTC (22023), a month not ended, one already closed (by itself or a later one), or one with a hold reserved before its end still open (55000). One close at a time, never beside an adjustment in flight (SHARE ROW EXCLUSIVE).';
+COMMENT ON FUNCTION llm_private.tg_month_closes__check() IS 'BEFORE INSERT on month_closes, READ COMMITTED only (25000): when and who, whatever the writer gave; refuses a month_start that is not a month''s first instant in UTC (22023), a month not ended, one already closed (by itself or a later one), or one with a hold reserved before its end still open, after waiting for every transaction of the database that was running (a reserve in flight), 60 s at most (55000). One close at a time, never beside an adjustment in flight (SHARE ROW EXCLUSIVE).';
 
 --
 -- Name: tg_operator_changes__not_from_worker(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner

@@ -198,7 +198,7 @@ async function lockForReplay(c: Client, files: { sql: string }[]): Promise<void>
 }
 
 /**
- * The sessions that hold a lock on our tables or views, oldest transaction first (at most 5): whom a DBA would wait for or
+ * The sessions that hold a lock on our tables or views, those of unknown age first, then the oldest (at most 5): whom a DBA would wait for or
  * end when a replay cannot take its locks (upgrade drill 84: a 25 s auditor transaction kept it out, and it said no more
  * than "transactions keep the ledger tables busy"). A login with track_activities off shows no transaction start.
  */
@@ -214,8 +214,10 @@ async function lockHolders(c: Client): Promise<string> {
         and exists (select 1 from pg_catalog.pg_locks l join pg_catalog.pg_class k on k.oid = l.relation
                       join pg_catalog.pg_namespace n on n.oid = k.relnamespace
                      where l.pid = a.pid and l.granted and n.nspname in ('llm', 'llm_private'))
-      order by a.xact_start nulls last, a.pid limit 5`).catch(() => ({ rows: [] as { line: string }[] }));
-  return rows.length === 0 ? '' : `; sessions holding locks there, oldest transaction first: ${rows.map((r) => r.line).join(', ')} ` +
+      -- Unknown ages first: the runtime logins (track_activities off) show none, and an application's transaction left open
+      -- is the likeliest blocker (re-attack 88: sorted last, it was cut off behind five known ones).
+      order by a.xact_start nulls first, a.pid limit 5`).catch(() => ({ rows: [] as { line: string }[] }));
+  return rows.length === 0 ? '' : `; sessions holding locks there, those of unknown age first, then the oldest: ${rows.map((r) => r.line).join(', ')} ` +
     '(let them end, or pg_terminate_backend(pid))';
 }
 

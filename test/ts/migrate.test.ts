@@ -291,7 +291,7 @@ test('a replay kept out by a long read names the sessions holding locks on our v
     const pid = (await auditor.query('select pg_backend_pid() as pid')).rows[0].pid as number;
     // (the logins' track_activities is off: pg_stat_activity shows no transaction start for them, so no age is given)
     await expect(applyApi(url, true)).rejects.toMatchObject({ code: '55P03', message: expect.stringMatching(
-      new RegExp(`could not take its locks .*; sessions holding locks there, oldest transaction first: pid ${pid} \\(llm_auditor, ` +
+      new RegExp(`could not take its locks .*; sessions holding locks there, those of unknown age first, then the oldest: pid ${pid} \\(llm_auditor, ` +
         'finance-report(, in a transaction for \\d+ s)?\\) \\(let them end, or pg_terminate_backend\\(pid\\)\\)$')) });
   } finally {
     if (saved === undefined) delete process.env.LLM_DDL_LOCK_TIMEOUT_MS;

@@ -62,16 +62,19 @@ test('a close waits for an adjustment in flight in its month, which then counts 
 test('an adjustment dated in a month being closed waits for the close, then is refused', async () => {
   await admin.query(`select tests.freeze_clock('2026-04-10 00:00+00')`);
   const close = await asOperator();
-  const adj = await asOperator();
+  let adj: PoolClient | null = null;
   try {
     await close.query(`select * from llm.close_month('2026-03-01 00:00+00', 'March invoiced')`);
+    // Begun after the close's check (one begun before it is waited for: test/ts/month-close-reserve-race.test.ts).
+    adj = await asOperator();
     const adjusting = adjust(adj, '2026-03-20 00:00+00', 999);
     expect(await pendingAfter(adjusting, 500)).toBe(true);
     await close.query('commit');
     await expect(adjusting).rejects.toMatchObject({ code: 'LG001' });
   } finally {
-    await adj.query('rollback');
-    adj.release();
+    await adj?.query('rollback');
+    adj?.release();
+    await close.query('rollback').catch(() => {});
     close.release();
   }
   expect((await admin.query(`select count(*)::int as n from llm_private.adjustments where amount_micros = 999`)).rows[0].n).toBe(0);
