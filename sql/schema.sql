@@ -10765,6 +10765,18 @@ COMMENT ON INDEX llm_private.usage_meter_period_idx IS 'A meter''s usage rows fr
 CREATE INDEX usage_default_meter_id_period_start_idx ON llm_private.usage_default USING btree (meter_id, period_start);
 
 --
+-- Name: usage_tenant_scope_idx; Type: INDEX; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE INDEX usage_tenant_scope_idx ON ONLY llm_private.usage USING btree (tenant_id, budget_scope);
+
+--
+-- Name: usage_default_tenant_id_budget_scope_idx; Type: INDEX; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE INDEX usage_default_tenant_id_budget_scope_idx ON llm_private.usage_default USING btree (tenant_id, budget_scope);
+
+--
 -- Name: adjustments_default_pkey; Type: INDEX ATTACH; Schema: llm_private; Owner: llm_owner
 --
 
@@ -10829,6 +10841,12 @@ ALTER INDEX llm_private.usage_meter_period_idx ATTACH PARTITION llm_private.usag
 --
 
 ALTER INDEX llm_private.usage_pkey ATTACH PARTITION llm_private.usage_default_pkey;
+
+--
+-- Name: usage_default_tenant_id_budget_scope_idx; Type: INDEX ATTACH; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER INDEX llm_private.usage_tenant_scope_idx ATTACH PARTITION llm_private.usage_default_tenant_id_budget_scope_idx;
 
 --
 -- Name: adjustments _050_not_from_worker; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
