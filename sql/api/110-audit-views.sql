@@ -90,7 +90,7 @@ as $$
   select p_started_at + llm_private.budget_scope_span(p_tenant_id, p_user_id, p_endpoint)
 $$;
 comment on function llm_private.budget_scope_deadline(uuid, uuid, llm_private.endpoint, timestamptz) is
-  'When a budget scope started at p_started_at by this tenant, user and endpoint passes its deadline: the hard elapsed_ms limits applicable now (llm_private.applicable_limits), the smallest; NULL without one.';
+  'When a budget scope started at p_started_at by this tenant, user and endpoint passes its deadline: p_started_at plus llm_private.budget_scope_span (the smallest hard elapsed_ms limit applicable now); NULL without one. The views add the span themselves, so that it is computed once per tenant, user and endpoint.';
 grant execute on function llm_private.budget_scope_deadline(uuid, uuid, llm_private.endpoint, timestamptz)
   to llm_auditor, llm_viewer, llm_operator;
 
@@ -542,11 +542,8 @@ declare
   v_jit text;
   v_work_mem text;
 begin
-  if current_setting('transaction_isolation') <> 'read committed' then
-    raise exception using errcode = '25000', message = 'a reconciliation check runs in a READ COMMITTED transaction',
-      detail = format('this transaction is %s: its snapshot may predate the ledger it would vouch for', current_setting('transaction_isolation')),
-      hint = 'select * from llm.check_reconciliation() in a READ COMMITTED transaction (the default).';
-  end if;
+  perform llm_private.require_read_committed('a reconciliation check runs', 'its snapshot may predate the ledger it would vouch for',
+    'select * from llm.check_reconciliation()');
   begin
     v_seq_id := currval('llm_private.reconciliation_checks_id_seq');
   exception when sqlstate '55000' then
@@ -790,10 +787,8 @@ declare
   v_n integer;
   l llm_private.limits;
 begin
-  if current_setting('transaction_isolation') <> 'read committed' then
-    raise exception using errcode = '25000', message = 'a usage repair runs in a READ COMMITTED transaction',
-      detail = format('this transaction is %s: it would read the drift of its own snapshot', current_setting('transaction_isolation'));
-  end if;
+  perform llm_private.require_read_committed('a usage repair runs', 'it would read the drift of its own snapshot',
+    'select * from llm.repair_usage_drift(''why'')');
   -- One repair at a time, before the drift is read: two that both read a key's drift before either committed each moved
   -- the counter by it (review 82). SHARE ROW EXCLUSIVE conflicts with itself and with another inserter's lock on the table:
   -- a second repair waits for the first to commit and then reads what it left (two direct inserts racing: one is
@@ -864,10 +859,8 @@ declare
   v_ids bigint[] := '{}';
   v_pass bigint[];
 begin
-  if current_setting('transaction_isolation') <> 'read committed' then
-    raise exception using errcode = '25000', message = 'a usage repair runs in a READ COMMITTED transaction',
-      hint = 'select * from llm.repair_usage_drift(''why'') in a READ COMMITTED transaction (the default).';
-  end if;
+  perform llm_private.require_read_committed('a usage repair runs', 'it would read the drift of its own snapshot',
+    'select * from llm.repair_usage_drift(''why'')');
   if p_reason is null or length(btrim(p_reason)) = 0 or length(p_reason) > 500 then
     raise exception using errcode = '22023', message = 'a usage repair says why (1 to 500 characters)',
       hint = 'The incident or the finding that explains the drift, e.g. ''INC-6: counter moved by hand on 2026-11-27''.';
