@@ -195,26 +195,34 @@ as $$
 declare
   v_from text := case when tg_op = 'INSERT' then 'closed' else old.state end;   -- no row is a closed breaker
   v_by_hand boolean := pg_trigger_depth() < 2;
+  v_cause text;
 begin
+  v_cause := case when v_by_hand then 'by_hand'
+                  when new.state = 'half_open' then 'probe_claimed'
+                  when v_from = 'closed' and new.state = 'open' then 'failures'
+                  when v_from = 'half_open' and new.state = 'closed' then
+                    case when new.consecutive_failures = 0 then 'probe_ok' else 'probe_failed_same_tenant' end
+                  when v_from = 'half_open' and new.state = 'open' then
+                    case when new.open_until > llm_private.now() then 'probe_failed' else 'probe_given_back' end
+                  else 'other' end;
   insert into llm_private.breaker_transitions (provider, model, from_state, to_state, cause, consecutive_failures, open_until,
     streak_tenant_id, streak_tenants_many, call_tenant_id)
-  values (new.provider, new.model, v_from, new.state,
-          case when v_by_hand then 'by_hand'
-               when new.state = 'half_open' then 'probe_claimed'
-               when v_from = 'closed' and new.state = 'open' then 'failures'
-               when v_from = 'half_open' and new.state = 'closed' then
-                 case when new.consecutive_failures = 0 then 'probe_ok' else 'probe_failed_same_tenant' end
-               when v_from = 'half_open' and new.state = 'open' then
-                 case when new.open_until > llm_private.now() then 'probe_failed' else 'probe_given_back' end
-               else 'other' end,
+  values (new.provider, new.model, v_from, new.state, v_cause,
           new.consecutive_failures, case when new.state = 'open' then new.open_until end,
           case when tg_op = 'UPDATE' then old.streak_tenant_id end, tg_op = 'UPDATE' and old.streak_tenants_many,
           case when not v_by_hand then llm_private.current_tenant_id() end);
+  -- Heard by every worker at commit (src/worker/cache-fill-listener.ts logs event breaker_transition), never if the
+  -- transaction rolls back. Any login may LISTEN, so the payload names only what all tenants share: the model, the
+  -- states, why, the streak's length; the tenants are in llm.breaker_transitions.
+  perform pg_catalog.pg_notify('llm_breaker_transition', pg_catalog.json_build_object('provider', new.provider,
+    'model', new.model, 'from_state', v_from, 'to_state', new.state, 'cause', v_cause,
+    'consecutive_failures', new.consecutive_failures, 'open_until', case when new.state = 'open' then new.open_until end,
+    'changed_at', llm_private.now())::text);
   return null;
 end
 $$;
 comment on function llm_private.tg_provider_breakers__record_transition() is
-  'Records a breaker''s change of state in llm_private.breaker_transitions (from, to, why, the streak before it, the tenant whose call made it; by hand at trigger depth 1).';
+  'Records a breaker''s change of state in llm_private.breaker_transitions (from, to, why, the streak before it, the tenant whose call made it; by hand at trigger depth 1), and notifies channel llm_breaker_transition at commit (no tenant in the payload).';
 create or replace trigger _200_record_transition after update on llm_private.provider_breakers
   for each row when (old.state is distinct from new.state) execute function llm_private.tg_provider_breakers__record_transition();
 create or replace trigger _200_record_transition_born after insert on llm_private.provider_breakers

@@ -4,15 +4,29 @@
  * random token, which reserve returns in `cache_key`: nothing of the key, the tenant or the request) or for
  * `retry_after_ms`, whichever comes first, then reserves again.
  *
+ * The same connection LISTENs on `llm_breaker_transition` (sql/api/055-breaker.sql: a shared breaker changed state, from
+ * any worker's call or by hand) and logs each as event `breaker_transition`: warn when a breaker opens, info otherwise.
+ * Every worker process logs every transition it hears (the line's model, to_state and changed_at identify it); the
+ * history with its tenants is llm.breaker_transitions.
+ *
  * One LISTEN connection per worker process, shared by every job. A notification that arrives
  * between the reserve and the wait is not lost: arrivals are remembered for a while and a wait
  * asks "filled since my reserve started?". While the connection is down (it reconnects with
  * backoff), waits end by their timeout: slower, never wrong, because reserve decides again.
  */
 import { Client } from 'pg';
+import { z } from 'zod';
 import type { Logger } from '../logger';
 
 export const CACHE_FILLED_CHANNEL = 'llm_cache_filled';
+export const BREAKER_CHANNEL = 'llm_breaker_transition';
+
+/** What sql/api/055-breaker.sql notifies; parsed leniently: a field of another shape is left out of the line. */
+const BreakerTransitionSchema = z.object({
+  provider: z.string().max(200), model: z.string().max(200), from_state: z.string().max(40), to_state: z.string().max(40),
+  cause: z.string().max(40), consecutive_failures: z.number().int().nullish(), open_until: z.string().max(40).nullish(),
+  changed_at: z.string().max(40).nullish(),
+});
 const REMEMBER_MS = 5 * 60_000;
 const MAX_REMEMBERED = 10_000;
 
@@ -54,10 +68,11 @@ export class CacheFillListener {
     client.on('end', () => this.lost(client, null));
     client.on('notification', (n) => {
       if (n.channel === CACHE_FILLED_CHANNEL) this.filled(n.payload ?? '');
+      else if (n.channel === BREAKER_CHANNEL) this.breakerChanged(n.payload ?? '');
     });
     try {
       await client.connect();
-      await client.query(`listen ${CACHE_FILLED_CHANNEL}`);
+      await client.query(`listen ${CACHE_FILLED_CHANNEL}; listen ${BREAKER_CHANNEL}`);
       if (this.stopped) {
         await client.end().catch(() => {});
         return;
@@ -91,7 +106,28 @@ export class CacheFillListener {
     this.retryMs = Math.min(this.retryMs * 2, 10_000);
   }
 
-  /** Exposed for tests: what a NOTIFY does. */
+  /** Exposed for tests: what a breaker's NOTIFY does. */
+  breakerChanged(payload: string): void {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(payload);
+    } catch {
+      raw = null;
+    }
+    const t = BreakerTransitionSchema.safeParse(raw);
+    if (!t.success) {
+      this.logger.warn({ event: 'breaker_transition', malformed: true }, 'a breaker changed state (unreadable notification: see llm.breaker_transitions)');
+      return;
+    }
+    const b = t.data;
+    const fields = { event: 'breaker_transition', model: `${b.provider}:${b.model}`, from_state: b.from_state, to_state: b.to_state,
+      cause: b.cause, consecutive_failures: b.consecutive_failures ?? null, open_until: b.open_until ?? null, changed_at: b.changed_at ?? null };
+    const msg = `breaker ${b.provider}:${b.model} ${b.from_state} -> ${b.to_state} (${b.cause})`;
+    if (b.to_state === 'open') this.logger.warn(fields, msg);
+    else this.logger.info(fields, msg);
+  }
+
+  /** Exposed for tests: what a cache fill's NOTIFY does. */
   filled(key: string): void {
     const now = Date.now();
     this.lastAnyAt = now;

@@ -26,6 +26,8 @@ const until = async (what: string, fn: () => Promise<boolean>, ms = 30000) => {
 };
 const q = async (sql: string, args: unknown[] = []) => (await h.admin.query(sql, args)).rows;
 /** The ids a worker process said it locks jobs with (its worker_lock_ids log line). */
+const breakerLines = (w: ChildWorker, to: string): string[] =>
+  w.lines.filter((l) => l.includes('"event":"breaker_transition"') && l.includes(`"to_state":"${to}"`) && l.includes('"model":"local:mock-chat"'));
 const lockIdsLogged = (w: ChildWorker): string[] => JSON.parse(w.lines.find((l) => l.includes('"event":"worker_lock_ids"'))!).locked_by;
 
 beforeAll(async () => {
@@ -54,6 +56,16 @@ test('provider 500s of two tenants from two worker processes open one shared bre
     await until('three provider failures logged', async () => failures(a) + failures(b) >= 3, 10000);
     expect((await q(`select consecutive_failures from llm.breaker_state where model_ref = 'local:mock-chat'`))[0].consecutive_failures)
       .toBeGreaterThanOrEqual(3);
+    // On-call hears it: every worker logs the transition it was notified of at the settle's commit, whichever worker's
+    // call opened it, at warn, with no tenant in the line (any login may LISTEN to the channel).
+    for (const w of [a, b]) {
+      await until('the breaker_transition line', async () => breakerLines(w, 'open').length > 0, 10000);
+      const line = JSON.parse(breakerLines(w, 'open')[0]);
+      expect(line).toMatchObject({ level: 'warn', model: 'local:mock-chat', from_state: 'closed', to_state: 'open', cause: 'failures' });
+      expect(line.consecutive_failures).toBeGreaterThanOrEqual(3);
+      expect(Date.parse(line.open_until)).toBeGreaterThan(Date.parse(line.changed_at));
+      expect(breakerLines(w, 'open')[0]).not.toMatch(new RegExp(`${TENANT_A}|${TENANT_B}`));
+    }
 
     // A fourth failing call may have been sent before the breaker opened and still be on its way: wait until no call to
     // mock-chat is held (in flight) before counting (on a loaded machine it arrived after the count).
@@ -72,6 +84,9 @@ test('provider 500s of two tenants from two worker processes open one shared bre
       (await Promise.all(failing.map(([id, t, u]) => h.result(id, t, u)))).every((r) => r && !['queued', 'running'].includes(r.state)), 90000);
     await withRole(h.db.pool('llm_operator', 1), 'llm_operator', (c) =>
       c.query(`select llm.reset_breaker('local', 'mock-chat'), llm.reset_breaker('local', 'gpt-4o-mini')`));
+    // A reset by hand is heard too, at info.
+    await until('the by_hand line', async () => breakerLines(a, 'closed').some((l) => l.includes('"cause":"by_hand"')), 10000);
+    expect(JSON.parse(breakerLines(a, 'closed').find((l) => l.includes('"cause":"by_hand"'))!)).toMatchObject({ level: 'info', model: 'local:mock-chat' });
     await a.stop();
     await b.stop();
   }
