@@ -9,7 +9,7 @@ import { printable } from '../audit/table';
 import * as q from '../audit/queries';
 import * as report from '../audit/report';
 import { isLoginError, loginMessage } from '../db/login-errors';
-import { redactUrl, urlForRole } from '../db/urls';
+import { pinnedUrl, redactUrl, urlForRole } from '../db/urls';
 
 export interface Io {
   out(text: string): void;
@@ -48,13 +48,12 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     io.err('audit: DATABASE_URL is not a valid connection URL');
     return 1;
   }
-  const client = new Client({ connectionString: url, application_name: 'llm-audit' });
+  // Dates are read in ISO (SESSION_PINS): under a server's or PGOPTIONS' `SQL, DMY` they did not parse, and every command
+  // stopped (finance review 86). The session's own TimeZone stays: every bound is an instant.
+  const client = new Client({ connectionString: pinnedUrl(url), application_name: 'llm-audit' });
   client.on('error', () => {}); // a dropped connection surfaces as the query's error
   try {
     await client.connect();
-    // Dates are read in ISO: under a server's or PGOPTIONS' `SQL, DMY` they did not parse, and every command stopped (finance
-    // review 86). The session's own TimeZone stays: every bound is an instant.
-    await client.query(`set datestyle = 'ISO'`);
     return await run(client, args, io);
   } catch (e) {
     io.err(`audit: ${redactUrl(url)}: ${isLoginError(e) ? loginMessage('llm_viewer', env) : (e as Error).message}`);

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { Pool } from 'pg';
 import { loadConfig, type Config } from '../config';
-import { urlForRole } from '../db/urls';
+import { pinnedUrl, urlForRole } from '../db/urls';
 import { createLogger } from '../logger';
 import { LOCAL_KEY_ENV, localProviderConfig } from '../provider/local-config';
 import { startMockProvider, type MockProvider } from '../provider/mock-server';
@@ -33,7 +33,7 @@ export async function startLocalWorker(env: NodeJS.ProcessEnv, say: (s: string) 
   }
   try {
     const cfg = loadConfig(env);
-    const operator = new Pool({ connectionString: urlForRole(cfg.databaseUrl, 'llm_operator', env), max: 1 });
+    const operator = new Pool({ connectionString: pinnedUrl(urlForRole(cfg.databaseUrl, 'llm_operator', env)), max: 1 });
     try {
       const changes = await syncConfig(operator, cfg.providers, { endpoints: cfg.endpoints });
       say(`sync-config: ${changes.filter((c) => c.action !== 'skip').length} change(s) to models, prices, fallbacks and endpoint cache settings`);

@@ -16,7 +16,7 @@ import { relative } from 'node:path';
 import { DEFAULT_EMBEDDED_PORT, EmbeddedRunningError, PG_DIR, startEmbedded, type EmbeddedServer } from '../db/embedded';
 import { diagnoseLogin, isLoginError } from '../db/login-errors';
 import { migrateAll } from '../db/migrate';
-import { redactUrl, urlForRole } from '../db/urls';
+import { pinnedUrl, redactUrl, urlForRole } from '../db/urls';
 import { demoFollowUps, demoJobs, enqueueDemo, seedDemoTenants, type DemoJob } from '../demo/batch';
 import { printSummary } from '../demo/summary';
 import { waitForLlmJobs } from '../worker/queue';
@@ -84,7 +84,7 @@ async function enqueueAndReport(workerPool: Pool, cfg: Config, env: NodeJS.Proce
   const runId = `demo-${new Date().toISOString().slice(0, 19).replace(/[-:T]/g, '')}`;
   const model = `${cfg.providers[0]!.name}:${cfg.providers[0]!.models[0]!.name}`;
   // As llm_operator's own login: the worker's login may act as the operator for its sweeps only.
-  const operator = new Pool({ connectionString: urlForRole(cfg.databaseUrl, 'llm_operator', env), max: 1 });
+  const operator = new Pool({ connectionString: pinnedUrl(urlForRole(cfg.databaseUrl, 'llm_operator', env)), max: 1 });
   try {
     await seedDemoTenants(operator);
   } finally {
@@ -94,7 +94,7 @@ async function enqueueAndReport(workerPool: Pool, cfg: Config, env: NodeJS.Proce
   const followUps = demoFollowUps(runId);
   say(`start: enqueueing ${jobs.length} requests by SQL (llm.enqueue_call, as llm_app) for 2 tenants and 4 users, default model ${model}; ` +
     `then ${followUps.length} reworded question for the semantic cache`);
-  const app = new Pool({ connectionString: urlForRole(cfg.databaseUrl, 'llm_app', env), max: 2 });
+  const app = new Pool({ connectionString: pinnedUrl(urlForRole(cfg.databaseUrl, 'llm_app', env)), max: 2 });
   try {
     // The reworded question goes in once the first batch is answered: the cache holds its original's answer by then.
     for (const batch of [jobs, followUps] satisfies DemoJob[][]) {
@@ -104,7 +104,7 @@ async function enqueueAndReport(workerPool: Pool, cfg: Config, env: NodeJS.Proce
   } finally {
     await app.end();
   }
-  const auditor = new Pool({ connectionString: urlForRole(cfg.databaseUrl, 'llm_viewer', env), max: 2 });
+  const auditor = new Pool({ connectionString: pinnedUrl(urlForRole(cfg.databaseUrl, 'llm_viewer', env)), max: 2 });
   try {
     say('');
     await printSummary(auditor, runId, say);

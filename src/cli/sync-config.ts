@@ -13,7 +13,7 @@ import { Pool, type PoolClient } from 'pg';
 import { type EndpointCacheConfig, loadConfig } from '../config';
 import { withRole } from '../db/context';
 import { isLoginError, loginMessage } from '../db/login-errors';
-import { redactUrl, urlForRole } from '../db/urls';
+import { pinnedUrl, redactUrl, urlForRole } from '../db/urls';
 import type { Endpoint } from '../payload';
 import type { ModelConfig, ProviderConfig } from '../provider';
 import { type CatalogRow, readCatalog } from '../worker/catalog';
@@ -193,7 +193,7 @@ async function main(argv: string[]): Promise<number> {
     return 1;
   }
   const url = urlForRole(cfg.databaseUrl, 'llm_operator');
-  const pool = new Pool({ connectionString: url, max: 1 });
+  const pool = new Pool({ connectionString: pinnedUrl(url), max: 1 });
   try {
     const changes = await syncConfig(pool, cfg.providers, { dryRun, endpoints: cfg.endpoints });
     for (const ch of changes) console.log(`sync-config: ${changeSubject(ch)}: ${ch.action}: ${ch.detail}`);

@@ -5,7 +5,7 @@
  * defaults to 8090 here; DASHBOARD_HOST and DASHBOARD_TOKEN as in the README.
  */
 import { Pool } from 'pg';
-import { redactUrl, urlForRole } from '../db/urls';
+import { pinnedUrl, redactUrl, urlForRole } from '../db/urls';
 import { dashboardSettingsFromEnv, DashboardConfigError, startDashboard } from './index';
 import { stopSignal } from '../signals';
 
@@ -13,7 +13,7 @@ async function main(env: NodeJS.ProcessEnv): Promise<void> {
   if (!env.DATABASE_URL) throw new DashboardConfigError('DATABASE_URL is not set: the database whose audit views the dashboard reads');
   const settings = dashboardSettingsFromEnv({ ...env, DASHBOARD_PORT: env.DASHBOARD_PORT || '8090' })!;
   const url = urlForRole(env.DATABASE_URL, 'llm_viewer', env);
-  const pool = new Pool({ connectionString: url, max: 4 });
+  const pool = new Pool({ connectionString: pinnedUrl(url), max: 4 });
   pool.on('error', (e) => console.error(`dashboard: idle database connection failed: ${e.message}`));
   const dash = await startDashboard({ ...settings, pool,
     onError: (e) => console.error(`dashboard: request failed: ${(e as Error).message}`) });

@@ -17,7 +17,7 @@ import { Logger, migrate as gmMigrate } from 'graphile-migrate';
 import { runMigrations } from 'graphile-worker';
 import { catalogStamp, lostCatalogFacts, lostCatalogMessage, readCatalog, repairedByMigrate } from './catalog-guard';
 import { enablePgvector, type PgvectorResult } from './pgvector';
-import { databaseName, urlForDatabase, urlForRole } from './urls';
+import { databaseName, pinnedUrl, urlForDatabase, urlForRole } from './urls';
 
 export const ROOT_DIR = join(__dirname, '..', '..');
 const SQL_DIR = join(ROOT_DIR, 'sql');
@@ -28,17 +28,15 @@ export const API_GENERATION_FILE = join(SQL_DIR, 'api-generation.json');
 
 const PINNED_OPTIONS = '-c default_transaction_read_only=off';
 
-/** The URL with PINNED_OPTIONS, for the migration libraries' own connections. */
+/** The URL with PINNED_OPTIONS (and SESSION_PINS), for every connection of migrate and the migration libraries. */
 function pinned(url: string): string {
-  const u = new URL(url);
-  u.searchParams.set('options', PINNED_OPTIONS);
-  return u.toString();
+  return pinnedUrl(url, PINNED_OPTIONS);
 }
 
 async function withClient<T>(url: string, fn: (c: Client) => Promise<T>): Promise<T> {
   // Read-write whatever default a login or the database was given (a startup option outranks every ALTER ROLE / ALTER
   // DATABASE default): a migrate is the repair of such a default, so it must not be stopped by one.
-  const client = new Client({ connectionString: url, options: PINNED_OPTIONS });
+  const client = new Client({ connectionString: pinned(url) });
   await client.connect();
   try {
     return await fn(client);
@@ -357,9 +355,7 @@ export async function migrateWorkerSchema(databaseUrl: string): Promise<void> {
   const superuser = await withClient(databaseUrl, async (c) =>
     (await c.query<{ s: boolean }>('select rolsuper as s from pg_roles where rolname = current_user')).rows[0]?.s === true);
   if (superuser) {
-    const url = new URL(databaseUrl);
-    url.searchParams.set('options', `-c role=llm_worker ${PINNED_OPTIONS}`);
-    await runMigrations({ connectionString: url.toString(), logger: undefined });
+    await runMigrations({ connectionString: pinnedUrl(databaseUrl, `-c role=llm_worker ${PINNED_OPTIONS}`), logger: undefined });
   } else {
     await runMigrations({ connectionString: pinned(urlForRole(databaseUrl, 'llm_worker')), logger: undefined });
   }
@@ -752,7 +748,7 @@ export async function migrateAll(adminUrl: string,
  * exist yet. Waits as long as the roles step for its key (60 s, or LLM_DDL_LOCK_TIMEOUT_MS), then names the holder.
  */
 async function lockForMigrate(adminUrl: string): Promise<Client | null> {
-  const c = new Client({ connectionString: adminUrl, options: PINNED_OPTIONS });
+  const c = new Client({ connectionString: pinned(adminUrl) });
   try {
     await c.connect();
   } catch (e) {

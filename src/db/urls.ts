@@ -39,3 +39,21 @@ export function redactUrl(url: string): string {
     return '<unparseable database url>';
   }
 }
+
+/**
+ * The session settings our code reads the output of, pinned as startup options on every connection we open: they
+ * outrank a role's or a database's default (ALTER DATABASE ... SET DateStyle = 'SQL, DMY' for an older application).
+ * node-postgres parses timestamps only in ISO, and the catalog guard (src/db/catalog-guard.ts) compares constraint
+ * definitions as PostgreSQL prints them (a CHECK's '92 days'::interval prints '92 0:00:00' under sql_standard).
+ */
+export const SESSION_PINS = '-c DateStyle=ISO,MDY -c IntervalStyle=postgres';
+
+/**
+ * The URL with SESSION_PINS (and `extra`, more `-c name=value` options) added after any options it carries: in a
+ * connection string they override a Pool's or Client's own `options`, and the last `-c` of a name wins.
+ */
+export function pinnedUrl(url: string, extra = ''): string {
+  const u = new URL(url);
+  u.searchParams.set('options', [u.searchParams.get('options') ?? '', SESSION_PINS, extra].filter((s) => s.trim() !== '').join(' '));
+  return u.toString();
+}

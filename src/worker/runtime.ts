@@ -16,7 +16,7 @@ import { lostCatalogFacts, lostCatalogMessage } from '../db/catalog-guard';
 import { sqlLedger } from '../db/ledger';
 import { closeWhenEnded } from '../db/pool-end';
 import { apiGeneration, compareApi } from '../db/migrate';
-import { urlForRole } from '../db/urls';
+import { pinnedUrl, urlForRole } from '../db/urls';
 import type { Logger } from '../logger';
 import { Metrics, serveMetrics } from '../metrics';
 import { initTelemetry, tracer, type Telemetry } from '../telemetry';
@@ -88,7 +88,7 @@ export interface RuntimeOptions {
 export async function createRuntime(cfg: Config, logger: Logger, env: NodeJS.ProcessEnv = process.env,
   opts: RuntimeOptions = {}): Promise<WorkerRuntime> {
   const workerUrl = urlForRole(cfg.databaseUrl, 'llm_worker', env);
-  const pool = new Pool({ connectionString: workerUrl, max: cfg.worker.concurrency + 4, application_name: 'llm-worker',
+  const pool = new Pool({ connectionString: pinnedUrl(workerUrl), max: cfg.worker.concurrency + 4, application_name: 'llm-worker',
     allowExitOnIdle: opts.allowExitOnIdle ?? false });
   pool.on('error', (e) => logger.warn({ event: 'pool_error', error: e.message }, 'idle database connection failed'));
   pool.on('connect', (client) => client.on('error', (e) => logger.warn({ event: 'client_error', error: e.message }, 'database connection failed')));
@@ -105,7 +105,7 @@ export async function createRuntime(cfg: Config, logger: Logger, env: NodeJS.Pro
     await logSemanticCachePath(pool, logger);
     const telemetry: Telemetry = await initTelemetry(env);
     closers.push(() => telemetry.shutdown());
-    const listener = new CacheFillListener(workerUrl, logger);
+    const listener = new CacheFillListener(pinnedUrl(workerUrl), logger);
     closers.push(() => listener.stop());
     await listener.start();
     const metrics = new Metrics(pool);
@@ -154,7 +154,7 @@ async function serveDashboard(cfg: Config, logger: Logger, env: NodeJS.ProcessEn
   closers: Array<() => Promise<unknown> | void>): Promise<string | null> {
   if (cfg.dashboardPort === null) return null;
   const settings = dashboardSettings(cfg.dashboardPort, env);
-  const pool = new Pool({ connectionString: urlForRole(cfg.databaseUrl, 'llm_viewer', env), max: 2, application_name: 'llm-dashboard' });
+  const pool = new Pool({ connectionString: pinnedUrl(urlForRole(cfg.databaseUrl, 'llm_viewer', env)), max: 2, application_name: 'llm-dashboard' });
   pool.on('error', (e) => logger.warn({ event: 'pool_error', pool: 'dashboard', error: e.message }, 'idle dashboard connection failed'));
   closers.push(closeWhenEnded(pool));
   const dash = await startDashboard({ ...settings, pool,

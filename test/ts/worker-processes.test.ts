@@ -60,7 +60,7 @@ test('provider 500s of two tenants from two worker processes open one shared bre
     // call opened it, at warn, with no tenant in the line (any login may LISTEN to the channel).
     for (const w of [a, b]) {
       await until('the breaker_transition line', async () => breakerLines(w, 'open').length > 0, 10000);
-      const line = JSON.parse(breakerLines(w, 'open')[0]);
+      const line = JSON.parse(breakerLines(w, 'open')[0]!);
       expect(line).toMatchObject({ level: 'warn', model: 'local:mock-chat', from_state: 'closed', to_state: 'open', cause: 'failures' });
       expect(line.consecutive_failures).toBeGreaterThanOrEqual(3);
       expect(Date.parse(line.open_until)).toBeGreaterThan(Date.parse(line.changed_at));
