@@ -1204,6 +1204,23 @@ ALTER FUNCTION llm.open_hold_counts() OWNER TO llm_owner;
 COMMENT ON FUNCTION llm.open_hold_counts() IS 'For the metrics scrape: holds open now (and overdue, past their expiry) among those the expiry sweep watches, expiring after watched_from (its watermark less an hour), read through the expires_at BRIN instead of every attempt. llm.open_holds lists every one.';
 
 --
+-- Name: product_time(); Type: FUNCTION; Schema: llm; Owner: llm_owner
+--
+
+CREATE FUNCTION llm.product_time() RETURNS timestamp with time zone
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog'
+    AS $$ select llm_private.now() $$;
+
+ALTER FUNCTION llm.product_time() OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION product_time(); Type: COMMENT; Schema: llm; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm.product_time() IS 'The time every money and window rule uses (llm_private.now(): the current time unless the owner froze or shifted the clock). Readers'' "this month" and "last 48 hours" (the dashboard) are taken from it.';
+
+--
 -- Name: purge_cache(uuid, text, text); Type: FUNCTION; Schema: llm; Owner: llm_owner
 --
 
@@ -12591,6 +12608,15 @@ REVOKE ALL ON FUNCTION llm.open_hold_counts() FROM PUBLIC;
 GRANT ALL ON FUNCTION llm.open_hold_counts() TO llm_auditor;
 GRANT ALL ON FUNCTION llm.open_hold_counts() TO llm_viewer;
 GRANT ALL ON FUNCTION llm.open_hold_counts() TO llm_operator;
+
+--
+-- Name: FUNCTION product_time(); Type: ACL; Schema: llm; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm.product_time() FROM PUBLIC;
+GRANT ALL ON FUNCTION llm.product_time() TO llm_auditor;
+GRANT ALL ON FUNCTION llm.product_time() TO llm_viewer;
+GRANT ALL ON FUNCTION llm.product_time() TO llm_operator;
 
 --
 -- Name: FUNCTION purge_cache(p_tenant_id uuid, p_endpoint text, p_source_watermark text); Type: ACL; Schema: llm; Owner: llm_owner

@@ -300,6 +300,16 @@ comment on function llm.open_hold_counts() is
   'For the metrics scrape: holds open now (and overdue, past their expiry) among those the expiry sweep watches, expiring after watched_from (its watermark less an hour), read through the expires_at BRIN instead of every attempt. llm.open_holds lists every one.';
 grant execute on function llm.open_hold_counts() to llm_auditor, llm_viewer, llm_operator;
 
+-- The product's clock for readers: "this month" of a dashboard or a report is the month every money rule is in, which a
+-- demo, a test or a replay of a past month shifts or freezes (llm_private.clock); the server's now() is not.
+create or replace function llm.product_time() returns timestamptz
+  language sql stable
+  set search_path = pg_catalog
+as $$ select llm_private.now() $$;
+comment on function llm.product_time() is
+  'The time every money and window rule uses (llm_private.now(): the current time unless the owner froze or shifted the clock). Readers'' "this month" and "last 48 hours" (the dashboard) are taken from it.';
+grant execute on function llm.product_time() to llm_auditor, llm_viewer, llm_operator;
+
 -- The dashboard's holds page and Grafana's holds table listed llm.open_holds, which reads every attempt of the retention
 -- (0.25 s per 10^6: ~30 s at 13 months of 10^7 calls, at every page and refresh). They list the holds the expiry sweep
 -- watches instead, through the expires_at BRIN, as the metrics count them; llm.open_holds lists every one.

@@ -13,20 +13,33 @@ import * as rows from './rows';
 export const AUDIT_VIEWS = ['limit_usage', 'monthly_spend', 'hourly_spend', 'refusals_by_reason', 'open_holds', 'shutoff_windows',
   'breaker_state', 'alerts', 'reconciliation_drift', 'budget_scopes', 'calls', 'cache_stats', 'model_catalog', 'role_settings_drift',
   'reconciliation_status', 'reconciliation_checked_drift', 'breaker_transitions', 'partition_coverage'] as const;
-/** Audit functions the metrics call: llm.open_hold_counts (the open holds the expiry sweep watches, without reading every attempt). */
-export const AUDIT_FUNCTIONS = ['open_hold_counts', 'watched_open_holds'] as const;
+/**
+ * Audit functions the dashboard and the metrics call: llm.open_hold_counts (the open holds the expiry sweep watches, without
+ * reading every attempt), llm.product_time (the clock every money rule uses).
+ */
+export const AUDIT_FUNCTIONS = ['open_hold_counts', 'watched_open_holds', 'product_time'] as const;
 /** Views that expose prompts or outputs: nothing operator-facing may read them. */
 export const FORBIDDEN_VIEWS = ['request_results', 'final_outputs', 'distillation_export'] as const;
 
-const MONTH = `date_trunc('month', now(), 'UTC')`;
+/**
+ * The product's clock (llm.product_time(): the time every money rule uses, shifted or frozen in a demo or a test), read
+ * once per page and passed to each section as $2 (as $1 where a section has no tenant); months and hours in UTC.
+ */
+const NOW = '$2::timestamptz';
+const MONTH = `date_trunc('month', ${NOW}, 'UTC')`;
 const TENANT = `($1::uuid is null or tenant_id = $1::uuid)`;
 
 /** One section of the dashboard: the view it reads, its SPEC.md query and its row shape. */
 /** fn: the audit function the section calls instead of reading its view (whose columns it returns). */
-interface Section<S extends z.ZodType> { view: (typeof AUDIT_VIEWS)[number]; row: S; sql: string; fn?: string }
+/** params: the query's parameters from the tenant filter and the product's clock (default: $1 tenant, $2 clock, as used). */
+interface Section<S extends z.ZodType> {
+  view: (typeof AUDIT_VIEWS)[number]; row: S; sql: string; fn?: string; params: (tenantId: string | null, now: Date) => unknown[];
+}
 
-function section<S extends z.ZodType>(view: (typeof AUDIT_VIEWS)[number], row: S, sql: string, fn?: string): Section<S> {
-  return { view, row, sql, fn };
+function section<S extends z.ZodType>(view: (typeof AUDIT_VIEWS)[number], row: S, sql: string, fn?: string,
+  params?: (tenantId: string | null, now: Date) => unknown[]): Section<S> {
+  return { view, row, sql, fn,
+    params: params ?? ((t, now) => (sql.includes('$2') ? [t, now] : sql.includes('$1') ? [t] : [])) };
 }
 
 export const SECTIONS = {
@@ -39,7 +52,7 @@ export const SECTIONS = {
        from llm.limit_usage where current and (tenant_id is null or ${TENANT}) order by used_pct desc nulls last, meter_name limit 200`),
   hourly: section('hourly_spend', rows.hourlySpendRow,
     `select hour_start, tenant_id, spent_micros, calls from llm.hourly_spend
-      where hour_start > date_trunc('hour', now()) - interval '48 hours' and ${TENANT} order by hour_start, tenant_id limit 10000`),
+      where hour_start > date_trunc('hour', ${NOW}, 'UTC') - interval '48 hours' and ${TENANT} order by hour_start, tenant_id limit 10000`),
   refusals: section('refusals_by_reason', rows.refusalRow,
     `select month_start, tenant_id, reason, refusals from llm.refusals_by_reason
       where month_start = ${MONTH} and ${TENANT} order by refusals desc, reason, tenant_id limit 500`),
@@ -58,7 +71,8 @@ export const SECTIONS = {
   transitions: section('breaker_transitions', rows.transitionRow,
     `select id, model_ref, from_state, to_state, cause, changed_at, consecutive_failures, open_until, streak_tenant_id, streak_tenants_many,
             call_tenant_id, changed_by
-       from llm.breaker_transitions where changed_at > now() - interval '7 days' order by changed_at desc, id desc limit 200`),
+       from llm.breaker_transitions where changed_at > $1::timestamptz - interval '7 days' order by changed_at desc, id desc limit 200`,
+    undefined, (_tenant, now) => [now]),
   alerts: section('alerts', rows.alertRow,
     `select id, fired_at, tenant_id, user_id, budget_scope, limit_id, meter_name, period_start, threshold_pct, used, cap, unit
        from llm.alerts where fired_at >= ${MONTH} and (tenant_id is null or ${TENANT}) order by fired_at desc, id desc limit 200`),
@@ -145,7 +159,7 @@ async function readPartitionCoverage(c: PoolClient): Promise<unknown[]> {
 }
 
 /**
- * Reads the given sections (and nothing else) in one read-only transaction as llm_viewer, and the database's now();
+ * Reads the given sections (and nothing else) in one read-only transaction as llm_viewer, and the product's clock (llm.product_time());
  * with `reconciliation`, also the newest reconciliation check (null before the first). One snapshot (REPEATABLE READ):
  * the drift section's rows and the check's count come from the same check (review of 410deda: read in READ COMMITTED, a
  * check committed between the two reads showed "0 row(s)" over a table of drift rows).
@@ -155,24 +169,27 @@ export async function loadSections<N extends SectionName>(pool: Pool, names: rea
   Promise<{ readAt: Date; rows: Pick<SectionRows, N>; reconciliation?: rows.ReconciliationStatus | null; missing: N[] }> {
   return withRole(pool, 'llm_viewer', async (c) => {
     // JIT off for the read: compiling these plans took seconds (a role's own default does not apply after SET ROLE).
-    const { rows: head } = await c.query(
-      `select set_config('transaction_read_only', 'on', true), set_config('jit', 'off', true), now() as read_at`);
+    const { rows: [ctx] } = await c.query(`select set_config('transaction_read_only', 'on', true), set_config('jit', 'off', true),
+      to_regprocedure('llm.product_time()') is not null as has_clock`);
+    // A database not yet migrated to the release with llm.product_time(): the server's clock (the same unless shifted).
+    const { rows: head } = await c.query(`select ${ctx.has_clock ? 'llm.product_time()' : 'now()'} as read_at`);
+    const now = head[0].read_at as Date;
     const out = {} as Record<SectionName, unknown[]>;
     // A section whose view this database lacks (a dashboard of a newer release before its npm run migrate: 42P01, or a
     // column it lacks: 42703) is listed as missing and shown empty; every other section is read (a 500 for the whole page
     // had been the answer, adopter's review 76).
     const missing: N[] = [];
     for (const name of names) {
-      const { sql, row } = SECTIONS[name];
+      const { sql, row, params } = SECTIONS[name];
       // Missing only when the database really lacks the view (or the function) or one of the row's columns; anything else
       // raising those codes (a typo, a PL/pgSQL record without the field) is a bug, not "migrate first" (review 77).
-      const read = await orMissing(c, async () => (await c.query(sql, sql.includes('$1') ? [tenantId] : [])).rows.map((r) => row.parse(r)),
+      const read = await orMissing(c, async () => (await c.query(sql, params(tenantId, now))).rows.map((r) => row.parse(r)),
         async (e) => ['42P01', '42703', '42883'].includes(sqlState(e) ?? '') && lacksSection(c, name));
       if (read === undefined) missing.push(name);
       out[name] = read ?? [];
     }
     const reconciliation = opts.reconciliation ? await readReconciliationStatus(c) : undefined;
-    return { readAt: head[0].read_at as Date, rows: out as Pick<SectionRows, N>, reconciliation, missing };
+    return { readAt: now, rows: out as Pick<SectionRows, N>, reconciliation, missing };
   }, { isolation: 'repeatable read' });
 }
 

@@ -322,6 +322,7 @@ $$values
   ('function llm.fail_lost_requests(boolean) | llm_operator=EXECUTE'),
   ('function llm.fail_request(bigint,text) | llm_money=EXECUTE'),
   ('function llm.open_hold_counts() | llm_auditor=EXECUTE llm_operator=EXECUTE llm_viewer=EXECUTE'),
+  ('function llm.product_time() | llm_auditor=EXECUTE llm_operator=EXECUTE llm_viewer=EXECUTE'),
   ('function llm.purge_cache(uuid,text,text) | llm_operator=EXECUTE'),
   ('function llm.purge_expired(integer) | llm_operator=EXECUTE'),
   ('function llm.release_call(bigint,integer,text,text) | llm_money=EXECUTE'),

@@ -43,7 +43,8 @@ afterAll(async () => {
 /** The one browser global used in page.evaluate (the test's TypeScript has no DOM lib). */
 interface BrowserWindow { getComputedStyle(el: unknown): { backgroundColor: string } }
 
-const MONTH = `date_trunc('month', now(), 'UTC')`;
+/** The product's clock, as the dashboard reads it (frozen by the seed at its end). */
+const MONTH = `date_trunc('month', llm.product_time(), 'UTC')`;
 
 /** Rows of an audit view, read as llm_viewer, values as node-postgres gives them. */
 async function view(sql: string, params: unknown[] = []): Promise<Record<string, unknown>[]> {
@@ -188,7 +189,7 @@ const SECTION_VIEWS: Record<string, string> = {
   limits: `select limit_id, meter_name, scope, "window", unit, tenant_id, user_id, budget_scope, period_start, period_end, cap, kind, held, spent,
       used_pct from llm.limit_usage where current and (tenant_id is null or ${TENANT}) order by used_pct desc nulls last, meter_name`,
   hourly: `select hour_start, tenant_id, spent_micros, calls from llm.hourly_spend
-    where hour_start > date_trunc('hour', now()) - interval '48 hours' and ${TENANT} order by hour_start, tenant_id`,
+    where hour_start > date_trunc('hour', llm.product_time(), 'UTC') - interval '48 hours' and ${TENANT} order by hour_start, tenant_id`,
   refusals: `select month_start, tenant_id, reason, refusals from llm.refusals_by_reason where month_start = ${MONTH} and ${TENANT}
     order by refusals desc, reason, tenant_id`,
   holds: `select tenant_id, user_id, request_id, endpoint, attempt_no, model_ref, held_micros, reserved_at, expires_at, overdue
@@ -199,7 +200,7 @@ const SECTION_VIEWS: Record<string, string> = {
     from llm.breaker_state order by model_ref`,
   transitions: `select id, model_ref, from_state, to_state, cause, changed_at, consecutive_failures, open_until, streak_tenant_id,
       streak_tenants_many, call_tenant_id, changed_by
-    from llm.breaker_transitions where changed_at > now() - interval '7 days' order by changed_at desc, id desc`,
+    from llm.breaker_transitions where changed_at > llm.product_time() - interval '7 days' order by changed_at desc, id desc`,
   alerts: `select id, fired_at, tenant_id, user_id, budget_scope, limit_id, meter_name, period_start, threshold_pct, used, cap, unit
     from llm.alerts where fired_at >= ${MONTH} and (tenant_id is null or ${TENANT}) order by fired_at desc, id desc`,
   // The rows the last scheduled check kept: the view's first 200 in the order npm run audit -- drift lists them, at that check.

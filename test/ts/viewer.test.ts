@@ -200,7 +200,7 @@ test('the functions llm_viewer may run are the audit views\' own helpers (pinned
     `select nspname as s from pg_namespace where nspname = any ($1) and has_schema_privilege('llm_viewer', oid, 'usage') order by 1`, [SCHEMAS]);
   expect(schemas.map((r) => r.s)).toEqual(['llm', 'llm_private', 'public']); // public: usage only, CREATE revoked (database.sql)
   expect(rows.map((r) => r.f)).toEqual([
-    'llm.open_hold_counts()', 'llm.watched_open_holds(uuid,integer)',
+    'llm.open_hold_counts()', 'llm.product_time()', 'llm.watched_open_holds(uuid,integer)',
     'llm_private.applicable_limits(uuid,uuid,llm_private.endpoint,text,text,boolean,timestamp with time zone)',
     'llm_private.budget_scope_deadline(uuid,uuid,llm_private.endpoint,timestamp with time zone)',
     'llm_private.budget_scope_span(uuid,uuid,llm_private.endpoint)',
