@@ -5,7 +5,7 @@
  */
 import OpenAI from 'openai';
 import { z } from 'zod';
-import { MalformedResponseError, ProviderConfigError, ProviderNotSentError, toProviderError } from './errors';
+import { errorToken, MalformedResponseError, ProviderConfigError, ProviderNotSentError, toProviderError } from './errors';
 import { findModel, type ModelConfig, type ProviderConfig } from './models';
 import { countTextTokens, estimateWithEndpoint, type TokenEstimate, type TokenMessage } from './tokens';
 
@@ -66,7 +66,14 @@ export interface ProviderClient {
   estimateInputTokens(model: string, messages: TokenMessage[]): Promise<TokenEstimate>;
 }
 
-const tokenCount = z.int().nonnegative();
+/**
+ * The ledger's range of a token count (the attempts' checks, llm.settle_call's require_range): no call uses more. A count
+ * past it is no usage: the settle refused it (22023, or 22003 past int4), the hold stayed until the expiry sweep charged it
+ * and the request ended job_lost, its answer lost (provider-compatibility drill 90: prompt_tokens 1e12). It is a malformed
+ * answer instead, like a negative count: the usage unknown, the full hold charged at once, retried within the job's attempts.
+ */
+export const MAX_REPORTED_TOKENS = 10_000_000;
+const tokenCount = z.int().nonnegative().max(MAX_REPORTED_TOKENS);
 
 const ChatResponse = z.object({
   model: z.string().optional(),
@@ -88,6 +95,10 @@ const ChatResponse = z.object({
       prompt_tokens: tokenCount,
       completion_tokens: tokenCount,
       prompt_tokens_details: z.object({ cached_tokens: tokenCount.nullish() }).nullish(),
+      // DeepSeek's cache counts (prompt_tokens = hit + miss), read only without prompt_tokens_details.cached_tokens. A value
+      // that is no count is ignored: the prompt is then priced uncached, which costs more, never less.
+      prompt_cache_hit_tokens: tokenCount.nullish().catch(null),
+      prompt_cache_miss_tokens: tokenCount.nullish().catch(null),
     })
     .nullish(),
 });
@@ -111,13 +122,17 @@ function parseChat(raw: unknown, requestedModel: string): Omit<ChatResult, 'late
     content: choice.message.content ?? '',
     reasoning: choice.message.reasoning_content ?? choice.message.reasoning ?? null,
     usage: body.usage ? toUsage(body.usage) : null,
-    finishReason: choice.finish_reason ?? null,
+    // An identifier (stop, length, tool_calls, content_filter) or null: it goes into a span, where no provider free text may.
+    finishReason: errorToken(choice.finish_reason),
     providerModel: body.model ?? requestedModel,
   };
 }
 
 function toUsage(u: NonNullable<z.output<typeof ChatResponse>['usage']>): TokenUsage {
-  const cached = u.prompt_tokens_details?.cached_tokens ?? 0;
+  const hits = u.prompt_cache_hit_tokens, misses = u.prompt_cache_miss_tokens;
+  // DeepSeek's dialect: its hits count as cached only when they and the misses add up to the prompt (they always do there).
+  const deepseekCached = hits != null && misses != null && hits + misses === u.prompt_tokens ? hits : null;
+  const cached = u.prompt_tokens_details?.cached_tokens ?? deepseekCached ?? 0;
   if (cached > u.prompt_tokens) throw new MalformedResponseError('usage: cached_tokens exceeds prompt_tokens');
   return { inputTokens: u.prompt_tokens - cached, cachedInputTokens: cached, outputTokens: u.completion_tokens };
 }

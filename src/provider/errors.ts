@@ -10,8 +10,9 @@ export type ProviderErrorKind =
   | 'rate_limited'
   | 'server'
   /**
-   * A gateway's 502 or 504 (LiteLLM, OpenRouter, Cloudflare, nginx in front of vLLM): the upstream call may have run and
-   * been billed, so its outcome is unknown, like our own timeout.
+   * A gateway's 502 or 504 (LiteLLM, OpenRouter, Cloudflare, nginx in front of vLLM), or its timeout of the upstream call
+   * (408, 520, 524, 598, 599: kindForStatus): the upstream call may have run and been billed, so its outcome is unknown,
+   * like our own timeout.
    */
   | 'gateway'
   | 'client'
@@ -91,10 +92,16 @@ export function kindForStatus(status: number): ProviderErrorKind {
   // A 502 (bad gateway) or 504 (gateway timeout) comes from a proxy in front of the model: the upstream call it forwarded
   // may have run to the end and been billed. Settled as an unknown outcome (the full hold), not as an answer that bills
   // nothing: a 504 was settled with zero usage (review of the provider boundary, 2026-11-26).
-  if (status === 502 || status === 504) return 'gateway';
-  // 408 is an answer (the server did not take the request in time), not an unknown outcome: like a 5xx, it
-  // bills nothing and is retried. OpenAI uses 409 for transient lock conflicts (its SDK retries them).
-  if (status === 408 || status === 409 || status >= 500) return 'server';
+  // So do a gateway's timeouts of a call it had sent: LiteLLM answers every upstream timeout with a 408 by default
+  // (litellm.Timeout), Cloudflare a 524 when the origin took the request and did not answer in time, and a 520 when the
+  // origin's answer broke off; nginx-style proxies a 598 or 599. A 408 had been settled as an answer that bills nothing
+  // (provider-compatibility drill 90: a LiteLLM 408 charged 0 on each of 3 tries while the upstream calls ran).
+  if (status === 502 || status === 504 || status === 408 || status === 520 || status === 524 || status === 598 || status === 599) {
+    return 'gateway';
+  }
+  // The other 5xx are the server's own answer: it bills nothing and is retried. OpenAI uses 409 for transient lock
+  // conflicts (its SDK retries them).
+  if (status === 409 || status >= 500) return 'server';
   if (status === 401 || status === 403) return 'auth';
   if (status === 404) return 'not_found';
   return 'client';

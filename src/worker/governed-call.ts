@@ -38,7 +38,8 @@ const STATUS_OF: Record<ProviderErrorKind, { status: ProviderStatus; usageKnown:
   malformed: { status: 'malformed', usageKnown: false },
   rate_limited: { status: 'rate_limited', usageKnown: true },
   server: { status: 'error', usageKnown: true },
-  // A gateway's 502/504: the upstream call's outcome is unknown, charged the full hold (usage_unknown), like a timeout.
+  // A gateway's 502/504, or its timeout of the upstream call (408, 520, 524, 598, 599): the outcome is unknown, charged the
+  // full hold (usage_unknown), like a timeout.
   gateway: { status: 'error', usageKnown: false },
   client: { status: 'client_error', usageKnown: true },
   auth: { status: 'client_error', usageKnown: true },

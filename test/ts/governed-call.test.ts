@@ -435,13 +435,27 @@ describe('provider failures are recorded in our tables', () => {
     expect(r.ledger.settles).toEqual([expect.objectContaining({ status: 'network', usage: null, finalFailure: null })]);
   });
 
-  test.each([502, 504])("a gateway's %i leaves the upstream call's outcome unknown: NULL tokens (the full hold), then a retry", async (status) => {
+  test.each([502, 504, 408, 524])("a gateway's %i leaves the upstream call's outcome unknown: NULL tokens (the full hold), then a retry", async (status) => {
+    // 408: LiteLLM's answer to an upstream timeout; 524: Cloudflare's origin timeout (provider-compatibility drill 90: settled with zeros).
     // It was settled with zero usage, like a 500 (review of the provider boundary, 2026-11-26: f-504, provider_status error, cost_micros 0).
     mock.addFaults('mock-chat', [{ kind: 'status', status }]);
     const r = await runCall();
     expect(r.error).toBeInstanceOf(RetryLater);
     expect(r.ledger.settles).toEqual([expect.objectContaining({ status: 'error', usage: null, finalFailure: null })]);
     expect(jobLines(r).find((l) => l.event === 'provider_error')).toMatchObject({ kind: 'gateway', status, usage_unknown: true });
+  });
+
+  test("usage past the ledger's range is a malformed answer: settled with NULL tokens (the full hold) at once, then a retry", async () => {
+    // (provider-compatibility drill 90) prompt_tokens 1e12 reached llm.settle_call, which refused it (22003): the job logged
+    // settle_lost and ended, the hold waited for the expiry sweep and the request failed job_lost.
+    mock.addFaults('mock-chat', [{ kind: 'status', status: 200, body: JSON.stringify({ id: 'x', object: 'chat.completion', created: 1,
+      model: 'mock-chat', choices: [{ index: 0, message: { role: 'assistant', content: 'ok' }, finish_reason: 'stop' }],
+      usage: { prompt_tokens: 1e12, completion_tokens: 7, total_tokens: 1e12 + 7 } }) }]);
+    const r = await runCall();
+    expect(r.error).toBeInstanceOf(RetryLater);
+    expect(r.ledger.settles).toEqual([expect.objectContaining({ status: 'malformed', usage: null, finalFailure: null })]);
+    expect(jobLines(r).find((l) => l.event === 'provider_error')).toMatchObject({ kind: 'malformed', usage_unknown: true });
+    expect(jobLines(r).some((l) => l.event === 'settle_lost' || l.event === 'job_error')).toBe(false);
   });
 
   test('a 4xx is final at once (provider_client_error); the task returns without a retry', async () => {

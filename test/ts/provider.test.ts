@@ -358,6 +358,15 @@ describe('chat', () => {
     // A gateway's 502/504: the upstream call's outcome is unknown (it was 'server', settled with zero usage).
     [502, 'gateway', true],
     [504, 'gateway', true],
+    // A gateway's timeout of the upstream call it sent: LiteLLM's 408 (litellm.Timeout), Cloudflare's 520 and 524, a proxy's
+    // 599. They were 'server' and 'client'-free answers that bill nothing (provider-compatibility drill 90).
+    [408, 'gateway', true],
+    [520, 'gateway', true],
+    [524, 'gateway', true],
+    [599, 'gateway', true],
+    [409, 'server', true],
+    [522, 'server', true],
+    [413, 'client', false],
     [400, 'client', false],
     [422, 'client', false],
     [401, 'auth', false],
@@ -405,6 +414,45 @@ describe('chat', () => {
     mock.addFaults('mock-chat', [{ kind: 'status', status: 200, body: '{"id":"x","object":"chat.completion"}' }]);
     const e = await failure(client.chat({ model: 'mock-chat', messages: user('hi'), maxOutputTokens: 16 }));
     expect(e).toMatchObject({ kind: 'malformed', retryable: true });
+  });
+
+  /** A 200 with this chat completion body (the mock's model, one choice, the usage given). */
+  const answer = async (usage: unknown, message: object = { role: 'assistant', content: 'ok' }, finish: unknown = 'stop') => {
+    mock.addFaults('mock-chat', [{ kind: 'status', status: 200, body: JSON.stringify({ id: 'x', object: 'chat.completion', created: 1,
+      model: 'mock-chat', choices: [{ index: 0, message, finish_reason: finish }], ...(usage === undefined ? {} : { usage }) }) }]);
+    return client.chat({ model: 'mock-chat', messages: user('hi'), maxOutputTokens: 16 });
+  };
+
+  test("usage that no call can have is malformed: negative, a string, a fraction, or past the ledger's 10 000 000 tokens", async () => {
+    // (provider-compatibility drill 90) prompt_tokens 1e12, 2^31 or 10 000 001 passed the schema and the settle refused them
+    // (22003, 22023): the hold stayed until the expiry sweep, the job ended, the request failed job_lost a minute later.
+    const u = (prompt: unknown, completion: unknown) => ({ prompt_tokens: prompt, completion_tokens: completion, total_tokens: 1 });
+    for (const usage of [u(1e12, 7), u(20, 2 ** 31), u(10_000_001, 7), u(20, -5), u('20', 7), u(20.5, 7),
+      { ...u(20, 7), prompt_tokens_details: { cached_tokens: 10_000_001 } }]) {
+      expect([usage, (await failure(answer(usage))).kind]).toEqual([usage, 'malformed']);
+    }
+    await expect(answer(u(10_000_000, 0))).resolves.toMatchObject({ usage: { inputTokens: 10_000_000, cachedInputTokens: 0, outputTokens: 0 } });
+  });
+
+  test("DeepSeek's prompt_cache_hit_tokens count as cached input when they and the misses add up to the prompt", async () => {
+    const ds = { prompt_tokens: 100, completion_tokens: 50, total_tokens: 150, completion_tokens_details: { reasoning_tokens: 30 } };
+    await expect(answer({ ...ds, prompt_cache_hit_tokens: 64, prompt_cache_miss_tokens: 36 }))
+      .resolves.toMatchObject({ usage: { inputTokens: 36, cachedInputTokens: 64, outputTokens: 50 } });
+    // prompt_tokens_details wins when both are given; counts that do not add up, or are no counts, are ignored (priced uncached).
+    await expect(answer({ ...ds, prompt_tokens_details: { cached_tokens: 10 }, prompt_cache_hit_tokens: 64, prompt_cache_miss_tokens: 36 }))
+      .resolves.toMatchObject({ usage: { inputTokens: 90, cachedInputTokens: 10 } });
+    await expect(answer({ ...ds, prompt_cache_hit_tokens: 64, prompt_cache_miss_tokens: 30 })).resolves.toMatchObject({ usage: { inputTokens: 100, cachedInputTokens: 0 } });
+    await expect(answer({ ...ds, prompt_cache_hit_tokens: 64 })).resolves.toMatchObject({ usage: { inputTokens: 100, cachedInputTokens: 0 } });
+    await expect(answer({ ...ds, prompt_cache_hit_tokens: '64', prompt_cache_miss_tokens: 36 }))
+      .resolves.toMatchObject({ usage: { inputTokens: 100, cachedInputTokens: 0 } });
+  });
+
+  test('a finish_reason that is not an identifier is dropped (it goes into a span); vLLM\'s extra fields are accepted', async () => {
+    const usage = { prompt_tokens: 30, completion_tokens: 16, total_tokens: 46, prompt_tokens_details: null };
+    await expect(answer(usage, { role: 'assistant', content: 'cut', reasoning_content: 'because', tool_calls: [] }, 'length'))
+      .resolves.toMatchObject({ content: 'cut', reasoning: 'because', finishReason: 'length', usage: { inputTokens: 30, outputTokens: 16 } });
+    await expect(answer(usage, { role: 'assistant', content: 'x' }, 'content_filter: patient Jane Roe SSN 078-05-1120'))
+      .resolves.toMatchObject({ finishReason: null });
   });
 
   test('a hung provider times out near the deadline and the connection is really closed', async () => {
@@ -464,8 +512,9 @@ describe('chat', () => {
     const call = (text: string) => client.chat({ model: 'mock-chat', messages: user(text), maxOutputTokens: 16, timeoutMs: text.includes('hang') ? 300 : 5000 });
     expect((await failure(call('x [[fault:status=500]]'))).kind).toBe('server');
     expect((await failure(call('x [[fault:status=500]]'))).kind).toBe('server');
-    // An HTTP 408 is the server's answer, not an unknown outcome: it bills nothing, like a 5xx (it was 'timeout', charged the hold).
-    expect((await failure(call('x [[fault:status=408]]')))).toMatchObject({ kind: 'server', status: 408, retryable: true });
+    // An HTTP 408 is a gateway's timeout of the upstream call it sent (LiteLLM's litellm.Timeout): outcome unknown, the full
+    // hold (provider-compatibility drill 90; it had been 'server', settled as billing nothing).
+    expect((await failure(call('x [[fault:status=408]]')))).toMatchObject({ kind: 'gateway', status: 408, retryable: true });
     expect((await failure(call('[[fault:malformed]]'))).kind).toBe('malformed');
     expect((await failure(call('[[fault:drop]]'))).kind).toBe('network');
     expect((await failure(call('[[fault:hang]]'))).kind).toBe('timeout');
