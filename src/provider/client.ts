@@ -81,7 +81,10 @@ const ChatResponse = z.object({
     .array(
       z.object({
         message: z.object({
-          content: z.string().nullish(),
+          // A string, or an array of parts (Mistral's reasoning models): the text parts joined, the others (a thinking
+          // part) left out. Any other shape is malformed (drill 90: parts were settled malformed, the call charged in full).
+          content: z.union([z.string(), z.array(z.object({ type: z.string(), text: z.string().optional() }).loose())]).nullish()
+            .transform((c) => (Array.isArray(c) ? c.filter((p) => p.type === 'text').map((p) => p.text ?? '').join('') : c)),
           // DeepSeek-style and OpenRouter-style reasoning fields.
           reasoning_content: z.string().nullish(),
           reasoning: z.string().nullish(),
@@ -196,7 +199,7 @@ export function createProviderClient(cfg: ProviderConfig, env: NodeJS.ProcessEnv
       return { value, latencyMs: elapsed(started) };
     } catch (e) {
       const latencyMs = elapsed(started);
-      throw toProviderError(e, { provider: cfg.name, operation, latencyMs, abortReason, timeoutMs, redact });
+      throw toProviderError(e, { provider: cfg.name, operation, latencyMs, abortReason, timeoutMs, redact, gateway: cfg.gateway });
     } finally {
       clearTimeout(timer);
       signal?.removeEventListener('abort', onCallerAbort);

@@ -87,7 +87,10 @@ export class MalformedResponseError extends Error {
   }
 }
 
-export function kindForStatus(status: number): ProviderErrorKind {
+export function kindForStatus(status: number, gateway = false): ProviderErrorKind {
+  // Behind a configured gateway every 5xx and 408 may follow an upstream call that ran and was billed (provider-compatibility
+  // drill 90: LiteLLM's 500 for an upstream APIConnectionError was charged 0): an unknown outcome.
+  if (gateway && (status >= 500 || status === 408)) return 'gateway';
   if (status === 429) return 'rate_limited';
   // A 502 (bad gateway) or 504 (gateway timeout) comes from a proxy in front of the model: the upstream call it forwarded
   // may have run to the end and been billed. Settled as an unknown outcome (the full hold), not as an answer that bills
@@ -115,6 +118,11 @@ export interface ErrorContext {
   abortReason: 'timeout' | 'caller' | null;
   timeoutMs: number;
   redact: (s: string) => string;
+  /**
+   * The endpoint is a gateway (the provider's `gateway: true`): its 5xx and 408 may come after the upstream call ran, so each
+   * is an unknown outcome (LiteLLM answers an upstream connection error with a 500).
+   */
+  gateway?: boolean;
 }
 
 /**
@@ -177,7 +185,7 @@ export function toProviderError(e: unknown, ctx: ErrorContext): ProviderError {
     const type = token(e.type);
     // The status, type and code only: e.message is the provider's free text (with the prompt, at times).
     const detail = type || code ? [type && `type ${type}`, code && `code ${code}`].filter(Boolean).join(', ') : 'no error type or code';
-    return make(kindForStatus(e.status), detail, e.status, code, type, retryAfterMs(e.headers as Headers | undefined));
+    return make(kindForStatus(e.status, ctx.gateway === true), detail, e.status, code, type, retryAfterMs(e.headers as Headers | undefined));
   }
   if (e instanceof OpenAI.APIError) return make('network', 'provider error without an HTTP status');
   // Our own words (the schema's path and issue), never a value of the body.

@@ -120,6 +120,12 @@ export const ProviderConfigSchema = z
     // The NAME of the env var holding the key: keys never live in config files or the database.
     apiKeyEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'apiKeyEnv must be an environment variable name'),
     timeoutMs: z.int().positive().max(3_600_000).optional(),
+    /**
+     * The endpoint is a gateway in front of other providers (LiteLLM, OpenRouter, a company proxy): any 5xx or 408 it answers
+     * leaves the upstream call's outcome unknown, charged the full hold (without it only 502, 504, 408, 520, 524, 598 and
+     * 599 are; LiteLLM answers an upstream connection error with a 500).
+     */
+    gateway: z.boolean().optional(),
     models: z.array(ModelConfigSchema).min(1).max(500),
   })
   .superRefine((cfg, ctx) => {
@@ -146,7 +152,11 @@ export function answersAs(model: Pick<ModelConfig, 'name' | 'answeredAs'>, answe
 
 const SNAPSHOT = /^-(\d{4}-\d{2}-\d{2}|\d{4}|\d{8})$/;
 
-function sameModel(name: string, answered: string): boolean {
+function sameModel(configured: string, reported: string): boolean {
+  // Without regard to case, as the database's price lookup (llm_private.is_asked_model): a gateway answering GPT-4o for
+  // gpt-4o was settled as another model, its call charged the full hold (drill 90).
+  const name = configured.toLowerCase();
+  let answered = reported.toLowerCase();
   const slash = answered.lastIndexOf('/');
   if (slash > 0 && !name.includes('/') && /^[A-Za-z0-9._-]{1,100}$/.test(answered.slice(0, slash))) answered = answered.slice(slash + 1);
   if (answered === name || (!name.includes(':') && answered === `${name}:latest`)) return true;

@@ -101,6 +101,10 @@ describe('answersAs: whether an answer\'s model is the model asked for', () => {
       [{ name: 'llama3:8b' }, 'llama3:8b:latest', false],
       [{ name: 'llama3:8b' }, 'llama3:8b', true],
       [{ name: 'prod-4o', answeredAs: ['gpt-4o'] }, 'gpt-4o-mini', false],
+      // Without regard to case, as the database's price lookup (drill 90: a gateway's GPT-4o was charged the full hold).
+      [{ name: 'gpt-4o' }, 'GPT-4o', true],
+      [{ name: 'gpt-4o' }, 'Azure/GPT-4O-2024-08-06', true],
+      [{ name: 'GPT-4o' }, 'gpt-4o-mini', false],
     ];
     expect(cases.map(([m, a]) => [m.name, a, answersAs(m, a)])).toEqual(cases.map(([m, a, ok]) => [m.name, a, ok]));
   });
@@ -381,6 +385,15 @@ describe('chat', () => {
     expect(mock.count()).toBe(1);
   });
 
+  test('behind a provider configured as a gateway every 5xx and 408 leaves the outcome unknown (LiteLLM\'s 500 for an upstream connection error)', async () => {
+    const gw = createProviderClient({ ...config(mock.baseUrl), gateway: true }, { [KEY_ENV]: KEY });
+    for (const [status, kind] of [[500, 'gateway'], [503, 'gateway'], [522, 'gateway'], [408, 'gateway'], [429, 'rate_limited'],
+      [400, 'client'], [409, 'server']] as const) {
+      mock.addFaults('mock-chat', [{ kind: 'status', status }]);
+      expect([status, (await failure(gw.chat({ model: 'mock-chat', messages: user('hi'), maxOutputTokens: 16 }))).kind]).toEqual([status, kind]);
+    }
+  });
+
   test("an error answer's Retry-After is kept: retry-after-ms, retry-after in seconds or as an HTTP date", async () => {
     // (review of the provider boundary, 2026-11-26) It was ignored: graphile-worker's backoff alone decided when to try again.
     const asked = async (headers: Record<string, string> | undefined, status = 429) => {
@@ -453,6 +466,16 @@ describe('chat', () => {
       .resolves.toMatchObject({ content: 'cut', reasoning: 'because', finishReason: 'length', usage: { inputTokens: 30, outputTokens: 16 } });
     await expect(answer(usage, { role: 'assistant', content: 'x' }, 'content_filter: patient Jane Roe SSN 078-05-1120'))
       .resolves.toMatchObject({ finishReason: null });
+  });
+
+  test('content as an array of parts (Mistral\'s reasoning models): the text parts joined; content of another shape is malformed', async () => {
+    const usage = { prompt_tokens: 20, completion_tokens: 7, total_tokens: 27 };
+    await expect(answer(usage, { role: 'assistant', content: [{ type: 'thinking', thinking: [{ type: 'text', text: 'hmm' }] },
+      { type: 'text', text: 'part one ' }, { type: 'text', text: 'part two' }] })).resolves.toMatchObject({ content: 'part one part two' });
+    await expect(answer(usage, { role: 'assistant', content: [] })).resolves.toMatchObject({ content: '' });
+    for (const content of [42, { text: 'x' }, [{ text: 'no type' }], [{ type: 'text', text: 7 }]]) {
+      expect([content, (await failure(answer(usage, { role: 'assistant', content }))).kind]).toEqual([content, 'malformed']);
+    }
   });
 
   test('a hung provider times out near the deadline and the connection is really closed', async () => {
