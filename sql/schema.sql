@@ -1714,6 +1714,21 @@ begin
     raise exception using errcode = 'P0002', message = 'unknown meter', detail = format('meter %s', p_meter),
       hint = 'See llm.limits for the meters, or create one with llm.define_meter.';
   end if;
+  -- An unknown kind or action: 22023 naming what to pass (a raw 22P02 from the cast said only "invalid input value"), as
+  -- llm.define_meter does for its scope, window and unit (review 91).
+  if p_kind is null or p_kind not in (select e::text from unnest(enum_range(null::llm_private.limit_kind)) e) then
+    raise exception using errcode = '22023', message = format('unknown limit kind %L', p_kind),
+      hint = 'hard (refuses, or shapes, a call that does not fit) or soft (only counts and alerts).';
+  end if;
+  if p_action is null or p_action not in (select e::text from unnest(enum_range(null::llm_private.limit_action)) e) then
+    raise exception using errcode = '22023', message = format('unknown limit action %L', p_action),
+      hint = 'block; or, for a hard micro-USD limit per request or budget scope, cap (lower max output tokens to fit) or fallback (a model of the fallback chain that fits).';
+  end if;
+  if p_valid_until is not null and p_valid_until <= greatest(coalesce(p_valid_from, v_now), v_now) then
+    raise exception using errcode = '22023', message = 'a limit ends after it starts',
+      detail = format('p_valid_from = %s, p_valid_until = %s, now = %s', coalesce(p_valid_from::text, 'now'), p_valid_until, v_now),
+      hint = 'p_valid_until later than p_valid_from (and than now); to end a limit now, llm.end_limit(limit_id).';
+  end if;
   if p_valid_from < v_now - interval '1 minute' then
     raise exception using errcode = '22023', message = 'a limit starts now or later',
       detail = format('p_valid_from = %s, now = %s', p_valid_from, v_now),
@@ -6289,11 +6304,68 @@ CREATE FUNCTION llm_private.tg_limits__check() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog'
     AS $$
+declare
+  m llm_private.meters;
 begin
-  if new.kind = 'soft' and exists (select 1 from llm_private.meters m where m.id = new.meter_id and m."window" = 'request') then
+  select * into m from llm_private.meters x where x.id = new.meter_id;
+  if m.id is null then
+    return new;                                        -- the foreign key refuses it
+  end if;
+  if new.cap < 0 then
+    raise exception using errcode = '23514', message = 'a cap is 0 or more',
+      detail = format('meter %s: cap %s', m.name, new.cap),
+      hint = 'A hard cap of 0 refuses every call on the meter; to lift a limit, llm.end_limit(limit_id); to return money, llm.adjust_usage with a negative amount.';
+  end if;
+  if new.tenant_id is not null and not exists (select 1 from llm_private.tenants t where t.id = new.tenant_id) then
+    raise exception using errcode = '23503', message = 'no such tenant',
+      detail = format('meter %s: tenant %s', m.name, new.tenant_id),
+      hint = 'Create the tenant first (llm.upsert_tenant), or check the id; everyone''s limit has p_tenant_id NULL.';
+  end if;
+  if new.kind = 'soft' and m."window" = 'request' then
     raise exception using errcode = '22023', message = 'a per-request limit is hard',
-      detail = format('meter %s', new.meter_id),
+      detail = format('meter %s', m.name),
       hint = 'A per-request limit blocks, caps or falls back; to be alerted on spend, set a soft limit on a clock-window or budget-scope meter.';
+  end if;
+  if m.scope = 'global' and new.tenant_id is not null then
+    raise exception using errcode = '22023', message = format('meter %s is global: its limit is everyone''s', m.name),
+      detail = format('meter %s counts every tenant''s calls on one counter; a limit naming tenant %s would set that counter''s cap for every tenant whenever this tenant reserves',
+        m.name, new.tenant_id),
+      hint = 'Leave p_tenant_id and p_user_id NULL. For one tenant''s own cap, use a tenant meter (tenant_hourly, tenant_monthly, or llm.define_meter(name, ''tenant'', window, unit)).';
+  end if;
+  if m.scope in ('tenant', 'budget_scope') and new.user_id is not null and m.unit <> 'elapsed_ms' then
+    raise exception using errcode = '22023', message = format('meter %s is shared by the tenant''s users: it has no per-user limit', m.name),
+      detail = format('meter %s (scope %s) counts the calls of all the tenant''s users on one counter; a limit naming user %s would set that counter''s cap for every user of the tenant whenever this user reserves',
+        m.name, m.scope, new.user_id),
+      hint = case when m.scope = 'tenant'
+                  then 'Leave p_user_id NULL (the tenant''s limit), or for one user''s own cap use a user meter (user_hourly, user_monthly, or llm.define_meter(name, ''user'', window, unit)).'
+                  else 'Leave p_user_id NULL: a budget scope is the tenant''s, shared by the users who name it.' end;
+  end if;
+  if m.tenant_id is not null and new.tenant_id is not null and new.tenant_id <> m.tenant_id then
+    raise exception using errcode = '22023', message = format('meter %s counts another tenant''s calls only', m.name),
+      detail = format('meter %s counts tenant %s only; the limit names tenant %s, whose calls it never counts', m.name, m.tenant_id, new.tenant_id),
+      hint = 'Name the meter''s own tenant (or NULL), or define a meter for this tenant (llm.define_meter(..., p_tenant_id => ...)).';
+  end if;
+  if new.user_id is not null
+     and not exists (select 1 from llm_private.users u where u.tenant_id = new.tenant_id and u.id = new.user_id)
+     and exists (select 1 from llm_private.users u where u.id = new.user_id) then
+    raise exception using errcode = '22023', message = 'the user belongs to another tenant',
+      detail = format('user %s is not a user of tenant %s (its calls are another tenant''s): the limit would never apply', new.user_id, new.tenant_id),
+      hint = 'Name the user''s own tenant (llm.monthly_spend lists each user with its tenant).';
+  end if;
+  if m.disabled_at is not null and m.disabled_at <= llm_private.now() then
+    raise exception using errcode = '22023', message = format('meter %s is disabled', m.name),
+      detail = format('disabled at %s: it counts nothing, and a limit on it never applies', m.disabled_at),
+      hint = 'Define a new meter (llm.define_meter) and set the limit on it.';
+  end if;
+  if new.trips_shutoff and m.scope not in ('global', 'tenant', 'user') then
+    raise exception using errcode = '22023', message = format('a limit of a %s meter trips no shutoff', m.scope),
+      detail = format('meter %s: a shutoff window stops a global, tenant or user subject until its period ends; a %s has none', m.name, m.scope),
+      hint = 'Leave p_trips_shutoff false: a hard limit already refuses what does not fit; to stop the tenant or user, put the trip on a tenant or user meter.';
+  end if;
+  if new.action <> 'block' and not (new.kind = 'hard' and m.unit = 'micros' and m."window" in ('request', 'budget_scope')) then
+    raise exception using errcode = '22023', message = format('action %s shapes a call only under a hard micro-USD limit per request or budget scope', new.action),
+      detail = format('meter %s: scope %s, window %s, unit %s, kind %s', m.name, m.scope, m."window", m.unit, new.kind),
+      hint = 'Leave p_action block (a hard limit of this meter refuses a call that does not fit); to lower max output tokens or fall back, use a per-request or budget-scope micro-USD meter.';
   end if;
   return new;
 end
@@ -6305,7 +6377,7 @@ ALTER FUNCTION llm_private.tg_limits__check() OWNER TO llm_owner;
 -- Name: FUNCTION tg_limits__check(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm_private.tg_limits__check() IS 'BEFORE INSERT on limits: refuses (22023) a soft limit on a per-request meter, which nothing would apply.';
+COMMENT ON FUNCTION llm_private.tg_limits__check() IS 'BEFORE INSERT on limits: refuses (22023, with a hint) a limit the engine cannot apply or would apply to a subject it does not name: a soft per-request limit, a tenant''s limit on a global meter, a user''s on a tenant or budget-scope counter, a limit on another tenant''s or a disabled meter or for another tenant''s user, a shutoff trip on a budget-scope or request meter, an action other than block where nothing shapes; and a negative cap (23514) or an unknown tenant (23503) with a hint.';
 
 --
 -- Name: tg_month_closes__check(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner

@@ -120,25 +120,93 @@ comment on function llm_private.limit_in_effect(smallint, uuid, uuid, timestampt
   'The limit in effect at p_at on a usage subject (meter, tenant or nil, user or nil), ranked as llm_private.applicable_limits ranks (user over tenant over everyone, temporary over permanent, newest); NULL when none applies (the meter then does not apply to the subject).';
 
 /*
- * A limit the engine cannot apply is refused when it is defined, not accepted and ignored: a soft
- * limit on a per-request meter would have nothing to alert on (alerts are once per usage period,
- * and a request has no usage row). Checked for llm.set_limit and for an operator's direct INSERT.
+ * A limit the engine cannot apply, or would apply to a subject it does not name, is refused when it is defined (22023, with
+ * what to pass instead), not accepted and ignored. Checked for llm.set_limit and for an operator's direct INSERT:
+ *  - a soft limit on a per-request meter would have nothing to alert on (alerts are once per usage period, and a request
+ *    has no usage row);
+ *  - a limit finer than the meter's counter: a tenant's limit on a global meter, a user's on a tenant or budget-scope meter
+ *    (a budget scope's deadline aside: it is read per call, not counted). The counter is one for everyone (a tenant's, a
+ *    scope's), and its cap is the one of whoever reserved last: a tenant's 1 000 000 on global_hourly let that tenant hold
+ *    240 000 under everyone's 100 000 (llm.limit_usage: 240 %), and a tenant's 100 000 refused it for 80 000 that other
+ *    tenants had spent (review 91);
+ *  - a limit that never applies: a meter of another tenant, a user enrolled in another tenant, a disabled meter;
+ *  - a rule the limit's meter cannot follow: a shutoff trip on a budget-scope or per-request meter (no window of its own),
+ *    an action other than block on anything but a hard micro-USD limit per request or budget scope (the only ones that
+ *    shape a call);
+ *  - a negative cap (23514) and an unknown tenant (23503), with a hint rather than the constraint's name.
  */
 create or replace function llm_private.tg_limits__check() returns trigger
   language plpgsql
   set search_path = pg_catalog
 as $$
+declare
+  m llm_private.meters;
 begin
-  if new.kind = 'soft' and exists (select 1 from llm_private.meters m where m.id = new.meter_id and m."window" = 'request') then
+  select * into m from llm_private.meters x where x.id = new.meter_id;
+  if m.id is null then
+    return new;                                        -- the foreign key refuses it
+  end if;
+  if new.cap < 0 then
+    raise exception using errcode = '23514', message = 'a cap is 0 or more',
+      detail = format('meter %s: cap %s', m.name, new.cap),
+      hint = 'A hard cap of 0 refuses every call on the meter; to lift a limit, llm.end_limit(limit_id); to return money, llm.adjust_usage with a negative amount.';
+  end if;
+  if new.tenant_id is not null and not exists (select 1 from llm_private.tenants t where t.id = new.tenant_id) then
+    raise exception using errcode = '23503', message = 'no such tenant',
+      detail = format('meter %s: tenant %s', m.name, new.tenant_id),
+      hint = 'Create the tenant first (llm.upsert_tenant), or check the id; everyone''s limit has p_tenant_id NULL.';
+  end if;
+  if new.kind = 'soft' and m."window" = 'request' then
     raise exception using errcode = '22023', message = 'a per-request limit is hard',
-      detail = format('meter %s', new.meter_id),
+      detail = format('meter %s', m.name),
       hint = 'A per-request limit blocks, caps or falls back; to be alerted on spend, set a soft limit on a clock-window or budget-scope meter.';
+  end if;
+  if m.scope = 'global' and new.tenant_id is not null then
+    raise exception using errcode = '22023', message = format('meter %s is global: its limit is everyone''s', m.name),
+      detail = format('meter %s counts every tenant''s calls on one counter; a limit naming tenant %s would set that counter''s cap for every tenant whenever this tenant reserves',
+        m.name, new.tenant_id),
+      hint = 'Leave p_tenant_id and p_user_id NULL. For one tenant''s own cap, use a tenant meter (tenant_hourly, tenant_monthly, or llm.define_meter(name, ''tenant'', window, unit)).';
+  end if;
+  if m.scope in ('tenant', 'budget_scope') and new.user_id is not null and m.unit <> 'elapsed_ms' then
+    raise exception using errcode = '22023', message = format('meter %s is shared by the tenant''s users: it has no per-user limit', m.name),
+      detail = format('meter %s (scope %s) counts the calls of all the tenant''s users on one counter; a limit naming user %s would set that counter''s cap for every user of the tenant whenever this user reserves',
+        m.name, m.scope, new.user_id),
+      hint = case when m.scope = 'tenant'
+                  then 'Leave p_user_id NULL (the tenant''s limit), or for one user''s own cap use a user meter (user_hourly, user_monthly, or llm.define_meter(name, ''user'', window, unit)).'
+                  else 'Leave p_user_id NULL: a budget scope is the tenant''s, shared by the users who name it.' end;
+  end if;
+  if m.tenant_id is not null and new.tenant_id is not null and new.tenant_id <> m.tenant_id then
+    raise exception using errcode = '22023', message = format('meter %s counts another tenant''s calls only', m.name),
+      detail = format('meter %s counts tenant %s only; the limit names tenant %s, whose calls it never counts', m.name, m.tenant_id, new.tenant_id),
+      hint = 'Name the meter''s own tenant (or NULL), or define a meter for this tenant (llm.define_meter(..., p_tenant_id => ...)).';
+  end if;
+  if new.user_id is not null
+     and not exists (select 1 from llm_private.users u where u.tenant_id = new.tenant_id and u.id = new.user_id)
+     and exists (select 1 from llm_private.users u where u.id = new.user_id) then
+    raise exception using errcode = '22023', message = 'the user belongs to another tenant',
+      detail = format('user %s is not a user of tenant %s (its calls are another tenant''s): the limit would never apply', new.user_id, new.tenant_id),
+      hint = 'Name the user''s own tenant (llm.monthly_spend lists each user with its tenant).';
+  end if;
+  if m.disabled_at is not null and m.disabled_at <= llm_private.now() then
+    raise exception using errcode = '22023', message = format('meter %s is disabled', m.name),
+      detail = format('disabled at %s: it counts nothing, and a limit on it never applies', m.disabled_at),
+      hint = 'Define a new meter (llm.define_meter) and set the limit on it.';
+  end if;
+  if new.trips_shutoff and m.scope not in ('global', 'tenant', 'user') then
+    raise exception using errcode = '22023', message = format('a limit of a %s meter trips no shutoff', m.scope),
+      detail = format('meter %s: a shutoff window stops a global, tenant or user subject until its period ends; a %s has none', m.name, m.scope),
+      hint = 'Leave p_trips_shutoff false: a hard limit already refuses what does not fit; to stop the tenant or user, put the trip on a tenant or user meter.';
+  end if;
+  if new.action <> 'block' and not (new.kind = 'hard' and m.unit = 'micros' and m."window" in ('request', 'budget_scope')) then
+    raise exception using errcode = '22023', message = format('action %s shapes a call only under a hard micro-USD limit per request or budget scope', new.action),
+      detail = format('meter %s: scope %s, window %s, unit %s, kind %s', m.name, m.scope, m."window", m.unit, new.kind),
+      hint = 'Leave p_action block (a hard limit of this meter refuses a call that does not fit); to lower max output tokens or fall back, use a per-request or budget-scope micro-USD meter.';
   end if;
   return new;
 end
 $$;
 comment on function llm_private.tg_limits__check() is
-  'BEFORE INSERT on limits: refuses (22023) a soft limit on a per-request meter, which nothing would apply.';
+  'BEFORE INSERT on limits: refuses (22023, with a hint) a limit the engine cannot apply or would apply to a subject it does not name: a soft per-request limit, a tenant''s limit on a global meter, a user''s on a tenant or budget-scope counter, a limit on another tenant''s or a disabled meter or for another tenant''s user, a shutoff trip on a budget-scope or request meter, an action other than block where nothing shapes; and a negative cap (23514) or an unknown tenant (23503) with a hint.';
 create or replace trigger _100_check before insert on llm_private.limits
   for each row execute function llm_private.tg_limits__check();
 

@@ -163,6 +163,21 @@ begin
     raise exception using errcode = 'P0002', message = 'unknown meter', detail = format('meter %s', p_meter),
       hint = 'See llm.limits for the meters, or create one with llm.define_meter.';
   end if;
+  -- An unknown kind or action: 22023 naming what to pass (a raw 22P02 from the cast said only "invalid input value"), as
+  -- llm.define_meter does for its scope, window and unit (review 91).
+  if p_kind is null or p_kind not in (select e::text from unnest(enum_range(null::llm_private.limit_kind)) e) then
+    raise exception using errcode = '22023', message = format('unknown limit kind %L', p_kind),
+      hint = 'hard (refuses, or shapes, a call that does not fit) or soft (only counts and alerts).';
+  end if;
+  if p_action is null or p_action not in (select e::text from unnest(enum_range(null::llm_private.limit_action)) e) then
+    raise exception using errcode = '22023', message = format('unknown limit action %L', p_action),
+      hint = 'block; or, for a hard micro-USD limit per request or budget scope, cap (lower max output tokens to fit) or fallback (a model of the fallback chain that fits).';
+  end if;
+  if p_valid_until is not null and p_valid_until <= greatest(coalesce(p_valid_from, v_now), v_now) then
+    raise exception using errcode = '22023', message = 'a limit ends after it starts',
+      detail = format('p_valid_from = %s, p_valid_until = %s, now = %s', coalesce(p_valid_from::text, 'now'), p_valid_until, v_now),
+      hint = 'p_valid_until later than p_valid_from (and than now); to end a limit now, llm.end_limit(limit_id).';
+  end if;
   if p_valid_from < v_now - interval '1 minute' then
     raise exception using errcode = '22023', message = 'a limit starts now or later',
       detail = format('p_valid_from = %s, now = %s', p_valid_from, v_now),
