@@ -726,10 +726,24 @@ CREATE FUNCTION llm.end_limit(p_limit_id integer) RETURNS boolean
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog'
     AS $$
+declare
+  v_now timestamptz := llm_private.now();
+  l llm_private.limits;
 begin
-  update llm_private.limits l set valid_until = llm_private.now()
-   where l.id = p_limit_id and l.valid_until > llm_private.now();
-  return found;
+  select * into l from llm_private.limits x where x.id = p_limit_id and x.valid_until > v_now for update;
+  if not found then
+    return false;
+  end if;
+  if l.valid_from > v_now and not l.temporary then
+    -- A permanent limit scheduled and not yet started is cancelled: the one it was to replace goes on as if it had not
+    -- been scheduled (set_limit ended that one at this one's start).
+    update llm_private.limits p set valid_until = l.valid_until
+     where p.meter_id = l.meter_id and p.tenant_id is not distinct from l.tenant_id and p.user_id is not distinct from l.user_id
+       and p.id <> l.id and not p.temporary and p.valid_until = l.valid_from;
+  end if;
+  -- One not yet started ends at its start: it never applies (it had failed limits' check, valid_from <= valid_until).
+  update llm_private.limits x set valid_until = greatest(v_now, l.valid_from) where x.id = l.id;
+  return true;
 end
 $$;
 
@@ -739,7 +753,7 @@ ALTER FUNCTION llm.end_limit(p_limit_id integer) OWNER TO llm_owner;
 -- Name: FUNCTION end_limit(p_limit_id integer); Type: COMMENT; Schema: llm; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm.end_limit(p_limit_id integer) IS 'Operator: ends a limit now (the next most specific one applies again).';
+COMMENT ON FUNCTION llm.end_limit(p_limit_id integer) IS 'Operator: ends a limit now (the next most specific one applies again); a limit scheduled and not yet started never applies, and a permanent one so cancelled leaves the limit it was to replace in effect.';
 
 --
 -- Name: enqueue_call(jsonb); Type: FUNCTION; Schema: llm; Owner: llm_owner
@@ -879,7 +893,7 @@ begin
   for r in with recent as materialized (
              -- Limits valid now that began in the last 100 days (a limit set, or a future one that started): usually none.
              -- from_period: the first period of its meter not ended 10 minutes ago (the rows the main query reads below).
-             select b.id, b.meter_id, b.tenant_id, b.user_id, b.valid_from, b.valid_until,
+             select b.id, b.meter_id, b.tenant_id, b.user_id, b.valid_from, b.valid_until, b.temporary,
                     case when m."window" in ('none', 'budget_scope', 'request') then '-infinity'::timestamptz
                          else llm_private.period_start(m."window", v_now - interval '10 minutes') end as from_period
                from llm_private.limits b join llm_private.meters m on m.id = b.meter_id
@@ -888,13 +902,14 @@ begin
              -- Their subjects' current rows from before they began: a tenant's or a user's limit by the usage key (an index
              -- range), everyone's over the meter's rows.
              select u.tenant_id, u.meter_id, u.user_id, u.budget_scope, u.period_start, u.limit_id,
-                    b.id as b_id, b.tenant_id as b_tenant, b.user_id as b_user, b.valid_until as b_until
+                    b.id as b_id, b.tenant_id as b_tenant, b.user_id as b_user, b.temporary as b_temporary, b.valid_from as b_from
                from recent b join llm_private.usage u on u.tenant_id = b.tenant_id and u.meter_id = b.meter_id
               where b.tenant_id is not null and (b.user_id is null or u.user_id = b.user_id) and u.shard = 0
                 and u.period_start < b.valid_from and u.period_start >= b.from_period
                 and (u.period_start >= v_now - interval '2400 hours' or u.period_start = '-infinity')
              union all
-             select u.tenant_id, u.meter_id, u.user_id, u.budget_scope, u.period_start, u.limit_id, b.id, b.tenant_id, b.user_id, b.valid_until
+             select u.tenant_id, u.meter_id, u.user_id, u.budget_scope, u.period_start, u.limit_id, b.id, b.tenant_id, b.user_id, b.temporary,
+                    b.valid_from
                from recent b join llm_private.usage u on u.meter_id = b.meter_id
               where b.tenant_id is null and (b.user_id is null or u.user_id = b.user_id) and u.shard = 0
                 and u.period_start < b.valid_from and u.period_start >= b.from_period
@@ -904,8 +919,10 @@ begin
              select distinct o.tenant_id, o.meter_id, o.user_id, o.budget_scope, o.period_start
                from reached o left join llm_private.limits x on x.id = o.limit_id
               where x.id is null
-                 or (o.b_user is not null, o.b_tenant is not null, o.b_until < 'infinity', o.b_id)
-                    > (x.user_id is not null, x.tenant_id is not null, x.valid_until < 'infinity', x.id)
+                 or (o.b_user is not null, o.b_tenant is not null, o.b_temporary,
+                     case when o.b_temporary then '-infinity'::timestamptz else o.b_from end, o.b_id)
+                    > (x.user_id is not null, x.tenant_id is not null, x.temporary,
+                       case when x.temporary then '-infinity'::timestamptz else x.valid_from end, x.id)
            )
            select g.* from (
            select u.tenant_id, u.meter_id, u.user_id, u.budget_scope, u.period_start, m.shards, m.scope,
@@ -1708,6 +1725,7 @@ declare
   v_id integer;
   v_now timestamptz := llm_private.now();
   v_from timestamptz;
+  v_until timestamptz;
 begin
   select m.id into v_meter from llm_private.meters m where m.name = p_meter;
   if v_meter is null then
@@ -1736,16 +1754,23 @@ begin
   end if;
   v_from := greatest(coalesce(p_valid_from, v_now), v_now);
   if p_valid_until is null then
-    -- A new permanent limit replaces the subject's permanent one from the moment it starts (until then the
-    -- old one applies; temporary ones stand).
+    -- A new permanent limit replaces the subject's permanent one in effect when it starts (until then the old one
+    -- applies; temporary ones stand), also one that a limit scheduled later was already to replace, and lasts until the
+    -- next permanent one scheduled after it starts, if any: the subject's permanent limits are one timeline. A limit set
+    -- to apply at once ended only permanent limits without an end, and a 20 000 set at 10:30 waited behind a 100 000 that a
+    -- 50 000 scheduled for 11:00 was to replace (review 91).
     update llm_private.limits l set valid_until = v_from
      where l.meter_id = v_meter and l.tenant_id is not distinct from p_tenant_id and l.user_id is not distinct from p_user_id
-       and l.valid_until = 'infinity' and l.valid_from <= v_from;
+       and not l.temporary and l.valid_from <= v_from and l.valid_until > v_from;
+    select min(l.valid_from) into v_until from llm_private.limits l
+     where l.meter_id = v_meter and l.tenant_id is not distinct from p_tenant_id and l.user_id is not distinct from p_user_id
+       and not l.temporary and l.valid_from > v_from and l.valid_until > l.valid_from;
   end if;
   insert into llm_private.limits (meter_id, tenant_id, user_id, cap, kind, action, min_output_tokens, trips_shutoff, alert_pcts,
-    pressure_pct, pressure_model, valid_from, valid_until, note)
+    pressure_pct, pressure_model, valid_from, valid_until, temporary, note)
   values (v_meter, p_tenant_id, p_user_id, p_cap, p_kind::llm_private.limit_kind, p_action::llm_private.limit_action, p_min_output_tokens,
-    p_trips_shutoff, p_alert_pcts, p_pressure_pct, p_pressure_model, v_from, coalesce(p_valid_until, 'infinity'), p_note)
+    p_trips_shutoff, p_alert_pcts, p_pressure_pct, p_pressure_model, v_from, coalesce(p_valid_until, v_until, 'infinity'),
+    p_valid_until is not null, p_note)
   returning id into v_id;
   return v_id;
 end
@@ -2383,6 +2408,7 @@ CREATE TABLE llm_private.limits (
     note text,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     created_by text DEFAULT CURRENT_USER NOT NULL,
+    temporary boolean NOT NULL,
     CONSTRAINT limits_alert_pcts_check CHECK (((cardinality(alert_pcts) <= 10) AND (0 < ALL (alert_pcts)) AND (1000 >= ALL (alert_pcts)))),
     CONSTRAINT limits_cap_check CHECK (((cap >= 0) AND (cap <= '1000000000000000'::bigint))),
     CONSTRAINT limits_check CHECK (((user_id IS NULL) OR (tenant_id IS NOT NULL))),
@@ -2402,7 +2428,7 @@ ALTER TABLE llm_private.limits OWNER TO llm_owner;
 -- Name: TABLE limits; Type: COMMENT; Schema: llm_private; Owner: llm_owner
 --
 
-COMMENT ON TABLE llm_private.limits IS 'Caps on meters. For each meter, the most specific limit valid now applies to a call: a user''s over a tenant''s over everyone''s, and among those a temporary one (finite valid_until) over a permanent one, then the newest. Rows are never updated in place except to end them (valid_until).';
+COMMENT ON TABLE llm_private.limits IS 'Caps on meters. For each meter, the most specific limit valid now applies to a call: a user''s over a tenant''s over everyone''s, and among those a temporary one (temporary: set with an end of its own) over a permanent one; then, among temporary ones the newest, among permanent ones the latest to start (a later one replaces it), then the newest. Rows are never updated in place except to end them (valid_until).';
 
 --
 -- Name: COLUMN limits.kind; Type: COMMENT; Schema: llm_private; Owner: llm_owner
@@ -2433,6 +2459,12 @@ COMMENT ON COLUMN llm_private.limits.alert_pcts IS 'Percentages of the cap whose
 --
 
 COMMENT ON COLUMN llm_private.limits.pressure_pct IS 'Budget pressure: above this share of the cap, reserve prefers pressure_model (or the first model of the fallback chain): decision fallback / budget_pressure.';
+
+--
+-- Name: COLUMN limits.temporary; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.limits.temporary IS 'Set with an end of its own (llm.set_limit''s p_valid_until): ranks before the subject''s permanent limits while it lasts. A permanent limit may end too, when a later one replaces it (valid_until = the next one''s valid_from). Derived at insert from valid_until when not given.';
 
 --
 -- Name: meters; Type: TABLE; Schema: llm_private; Owner: llm_owner
@@ -3226,7 +3258,9 @@ begin
               or (x.tenant_id = p_tenant_id and x.user_id is null)
               or (x.tenant_id = p_tenant_id and x.user_id = p_user_id))
          and x.valid_from <= p_at and x.valid_until > p_at
-       order by (x.user_id is not null) desc, (x.tenant_id is not null) desc, (x.valid_until < 'infinity') desc, x.id desc
+       -- temporary before permanent; among temporary ones the newest, among permanent ones the latest to start (review 91)
+       order by (x.user_id is not null) desc, (x.tenant_id is not null) desc, x.temporary desc,
+                (case when x.temporary then '-infinity'::timestamptz else x.valid_from end) desc, x.id desc
        limit 1) l
    where (m.disabled_at is null or m.disabled_at > p_at)
      and (m.tenant_id is null or m.tenant_id = p_tenant_id)
@@ -3244,7 +3278,7 @@ ALTER FUNCTION llm_private.applicable_limits(p_tenant_id uuid, p_user_id uuid, p
 -- Name: FUNCTION applicable_limits(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint, p_provider text, p_model text, p_has_scope boolean, p_at timestamp with time zone); Type: COMMENT; Schema: llm_private; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm_private.applicable_limits(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint, p_provider text, p_model text, p_has_scope boolean, p_at timestamp with time zone) IS 'Every meter that applies to a call (filters match, a limit exists for the subject) with its effective limit: a user''s over a tenant''s over everyone''s, temporary over permanent, newest first. In meter id order.';
+COMMENT ON FUNCTION llm_private.applicable_limits(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint, p_provider text, p_model text, p_has_scope boolean, p_at timestamp with time zone) IS 'Every meter that applies to a call (filters match, a limit exists for the subject) with its effective limit: a user''s over a tenant''s over everyone''s, temporary over permanent; then the newest temporary, the latest permanent to start. In meter id order.';
 
 --
 -- Name: breaker_admission(text, text, timestamp with time zone); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
@@ -4084,8 +4118,8 @@ CREATE FUNCTION llm_private.limits_in_effect(p_meter_id smallint, k_tenant uuid,
           or (x.tenant_id operator(pg_catalog.=) k_tenant and x.user_id operator(pg_catalog.=) k_user))
      and x.valid_from operator(pg_catalog.<=) p_at and x.valid_until operator(pg_catalog.>) p_at
      and (m.disabled_at is null or m.disabled_at operator(pg_catalog.>) p_at)
-   order by (x.user_id is not null) desc, (x.tenant_id is not null) desc,
-            (x.valid_until operator(pg_catalog.<) 'infinity'::pg_catalog.timestamptz) desc, x.id desc
+   order by (x.user_id is not null) desc, (x.tenant_id is not null) desc, x.temporary desc,
+            (case when x.temporary then '-infinity'::pg_catalog.timestamptz else x.valid_from end) desc, x.id desc
    limit 1
 $$;
 
@@ -6307,6 +6341,8 @@ CREATE FUNCTION llm_private.tg_limits__check() RETURNS trigger
 declare
   m llm_private.meters;
 begin
+  -- Temporary unless said otherwise when it ends by itself (llm.set_limit says, from p_valid_until).
+  new.temporary := coalesce(new.temporary, new.valid_until < 'infinity');
   select * into m from llm_private.meters x where x.id = new.meter_id;
   if m.id is null then
     return new;                                        -- the foreign key refuses it
@@ -8235,7 +8271,7 @@ CREATE VIEW llm_private.limit_usage_rows WITH (security_invoker='true') AS
             e.cap,
             e.kind
            FROM (( SELECT) one
-             LEFT JOIN llm_private.limits_in_effect(u.meter_id, u.tenant_id, u.user_id, c.now) e(id, meter_id, tenant_id, user_id, cap, kind, action, min_output_tokens, trips_shutoff, alert_pcts, pressure_pct, pressure_model, valid_from, valid_until, note, created_at, created_by) ON (true))
+             LEFT JOIN llm_private.limits_in_effect(u.meter_id, u.tenant_id, u.user_id, c.now) e(id, meter_id, tenant_id, user_id, cap, kind, action, min_output_tokens, trips_shutoff, alert_pcts, pressure_pct, pressure_model, valid_from, valid_until, note, created_at, created_by, temporary) ON (true))
           WHERE ((u.period_start <= c.now) AND (llm_private.period_end(m."window", u.period_start) > c.now))
         UNION ALL
          SELECT u.limit_id,
@@ -8823,9 +8859,18 @@ CREATE VIEW llm.limits WITH (security_invoker='true') AS
     l.pressure_model,
     l.valid_from,
     l.valid_until,
+    l.temporary,
     ((l.valid_from <= llm_private.now()) AND (l.valid_until > llm_private.now()) AND ((m.disabled_at IS NULL) OR (m.disabled_at > llm_private.now())) AND (NOT (EXISTS ( SELECT 1
            FROM llm_private.limits x
-          WHERE ((x.meter_id = l.meter_id) AND (x.id <> l.id) AND (NOT (x.tenant_id IS DISTINCT FROM l.tenant_id)) AND (NOT (x.user_id IS DISTINCT FROM l.user_id)) AND (x.valid_from <= llm_private.now()) AND (x.valid_until > llm_private.now()) AND (((x.valid_until < 'infinity'::timestamp with time zone) > (l.valid_until < 'infinity'::timestamp with time zone)) OR (((x.valid_until < 'infinity'::timestamp with time zone) = (l.valid_until < 'infinity'::timestamp with time zone)) AND (x.id > l.id)))))))) AS in_effect,
+          WHERE ((x.meter_id = l.meter_id) AND (x.id <> l.id) AND (NOT (x.tenant_id IS DISTINCT FROM l.tenant_id)) AND (NOT (x.user_id IS DISTINCT FROM l.user_id)) AND (x.valid_from <= llm_private.now()) AND (x.valid_until > llm_private.now()) AND (ROW(x.temporary,
+                CASE
+                    WHEN x.temporary THEN '-infinity'::timestamp with time zone
+                    ELSE x.valid_from
+                END, x.id) > ROW(l.temporary,
+                CASE
+                    WHEN l.temporary THEN '-infinity'::timestamp with time zone
+                    ELSE l.valid_from
+                END, l.id))))))) AS in_effect,
     l.note,
     l.created_at,
     l.created_by
@@ -8838,7 +8883,7 @@ ALTER TABLE llm.limits OWNER TO llm_owner;
 -- Name: VIEW limits; Type: COMMENT; Schema: llm; Owner: llm_owner
 --
 
-COMMENT ON VIEW llm.limits IS 'Every limit row with its meter: who it caps, by how much, how, and whether it is in effect now: valid now, its meter enabled, and not overridden for the same subject (tenant, user) by a temporary or newer limit of the meter. A tenant''s or user''s own limit overrides everyone''s only for that subject: everyone''s stays in effect for the others.';
+COMMENT ON VIEW llm.limits IS 'Every limit row with its meter: who it caps, by how much, how, and whether it is in effect now: valid now, its meter enabled, and not overridden for the same subject (tenant, user) by a temporary limit of the meter, or a newer temporary one, or a permanent one that started later; temporary: set with an end of its own. A tenant''s or user''s own limit overrides everyone''s only for that subject: everyone''s stays in effect for the others.';
 
 --
 -- Name: model_fallbacks; Type: TABLE; Schema: llm_private; Owner: llm_owner
@@ -9017,7 +9062,7 @@ CREATE VIEW llm.monthly_spend WITH (security_invoker='true') AS
      CROSS JOIN LATERAL ( SELECT
                 CASE
                     WHEN ((s.month_start <= k.now) AND (llm_private.period_end('month'::llm_private.limit_window, s.month_start) > k.now)) THEN ( SELECT e.cap
-                       FROM llm_private.limits_in_effect(m.id, s.tenant_id, COALESCE(s.user_id, llm_private.nil_uuid()), k.now) e(id, meter_id, tenant_id, user_id, cap, kind, action, min_output_tokens, trips_shutoff, alert_pcts, pressure_pct, pressure_model, valid_from, valid_until, note, created_at, created_by)
+                       FROM llm_private.limits_in_effect(m.id, s.tenant_id, COALESCE(s.user_id, llm_private.nil_uuid()), k.now) e(id, meter_id, tenant_id, user_id, cap, kind, action, min_output_tokens, trips_shutoff, alert_pcts, pressure_pct, pressure_model, valid_from, valid_until, note, created_at, created_by, temporary)
                       WHERE (EXISTS ( SELECT 1
                                FROM llm_private.usage x
                               WHERE ((x.tenant_id = s.tenant_id) AND (x.meter_id = m.id) AND (x.user_id = COALESCE(s.user_id, llm_private.nil_uuid())) AND (x.budget_scope = ''::text) AND (x.period_start = s.month_start)))))
@@ -9049,7 +9094,7 @@ CREATE VIEW llm.my_usage WITH (security_invoker='true') AS
     llm_private.period_end(m."window", u.period_start) AS period_end,
         CASE
             WHEN ((u.period_start <= llm_private.now()) AND (llm_private.period_end(m."window", u.period_start) > llm_private.now())) THEN ( SELECT e.cap
-               FROM llm_private.limit_in_effect(min(u.meter_id), u.tenant_id, u.user_id, llm_private.now()) e(id, meter_id, tenant_id, user_id, cap, kind, action, min_output_tokens, trips_shutoff, alert_pcts, pressure_pct, pressure_model, valid_from, valid_until, note, created_at, created_by))
+               FROM llm_private.limit_in_effect(min(u.meter_id), u.tenant_id, u.user_id, llm_private.now()) e(id, meter_id, tenant_id, user_id, cap, kind, action, min_output_tokens, trips_shutoff, alert_pcts, pressure_pct, pressure_model, valid_from, valid_until, note, created_at, created_by, temporary))
             ELSE max(u.cap)
         END AS cap,
     (sum(u.held))::bigint AS held,

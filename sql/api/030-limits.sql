@@ -65,7 +65,9 @@ begin
               or (x.tenant_id = p_tenant_id and x.user_id is null)
               or (x.tenant_id = p_tenant_id and x.user_id = p_user_id))
          and x.valid_from <= p_at and x.valid_until > p_at
-       order by (x.user_id is not null) desc, (x.tenant_id is not null) desc, (x.valid_until < 'infinity') desc, x.id desc
+       -- temporary before permanent; among temporary ones the newest, among permanent ones the latest to start (review 91)
+       order by (x.user_id is not null) desc, (x.tenant_id is not null) desc, x.temporary desc,
+                (case when x.temporary then '-infinity'::timestamptz else x.valid_from end) desc, x.id desc
        limit 1) l
    where (m.disabled_at is null or m.disabled_at > p_at)
      and (m.tenant_id is null or m.tenant_id = p_tenant_id)
@@ -77,7 +79,7 @@ begin
 end
 $$;
 comment on function llm_private.applicable_limits(uuid, uuid, llm_private.endpoint, text, text, boolean, timestamptz) is
-  'Every meter that applies to a call (filters match, a limit exists for the subject) with its effective limit: a user''s over a tenant''s over everyone''s, temporary over permanent, newest first. In meter id order.';
+  'Every meter that applies to a call (filters match, a limit exists for the subject) with its effective limit: a user''s over a tenant''s over everyone''s, temporary over permanent; then the newest temporary, the latest permanent to start. In meter id order.';
 
 /*
  * The limit in effect now on one usage subject (the usage row's key: nil uuid where the meter does not split by it), with
@@ -102,8 +104,8 @@ as $$
           or (x.tenant_id operator(pg_catalog.=) k_tenant and x.user_id operator(pg_catalog.=) k_user))
      and x.valid_from operator(pg_catalog.<=) p_at and x.valid_until operator(pg_catalog.>) p_at
      and (m.disabled_at is null or m.disabled_at operator(pg_catalog.>) p_at)
-   order by (x.user_id is not null) desc, (x.tenant_id is not null) desc,
-            (x.valid_until operator(pg_catalog.<) 'infinity'::pg_catalog.timestamptz) desc, x.id desc
+   order by (x.user_id is not null) desc, (x.tenant_id is not null) desc, x.temporary desc,
+            (case when x.temporary then '-infinity'::pg_catalog.timestamptz else x.valid_from end) desc, x.id desc
    limit 1
 $$;
 comment on function llm_private.limits_in_effect(smallint, uuid, uuid, timestamptz) is
@@ -142,6 +144,8 @@ as $$
 declare
   m llm_private.meters;
 begin
+  -- Temporary unless said otherwise when it ends by itself (llm.set_limit says, from p_valid_until).
+  new.temporary := coalesce(new.temporary, new.valid_until < 'infinity');
   select * into m from llm_private.meters x where x.id = new.meter_id;
   if m.id is null then
     return new;                                        -- the foreign key refuses it

@@ -157,6 +157,7 @@ declare
   v_id integer;
   v_now timestamptz := llm_private.now();
   v_from timestamptz;
+  v_until timestamptz;
 begin
   select m.id into v_meter from llm_private.meters m where m.name = p_meter;
   if v_meter is null then
@@ -185,16 +186,23 @@ begin
   end if;
   v_from := greatest(coalesce(p_valid_from, v_now), v_now);
   if p_valid_until is null then
-    -- A new permanent limit replaces the subject's permanent one from the moment it starts (until then the
-    -- old one applies; temporary ones stand).
+    -- A new permanent limit replaces the subject's permanent one in effect when it starts (until then the old one
+    -- applies; temporary ones stand), also one that a limit scheduled later was already to replace, and lasts until the
+    -- next permanent one scheduled after it starts, if any: the subject's permanent limits are one timeline. A limit set
+    -- to apply at once ended only permanent limits without an end, and a 20 000 set at 10:30 waited behind a 100 000 that a
+    -- 50 000 scheduled for 11:00 was to replace (review 91).
     update llm_private.limits l set valid_until = v_from
      where l.meter_id = v_meter and l.tenant_id is not distinct from p_tenant_id and l.user_id is not distinct from p_user_id
-       and l.valid_until = 'infinity' and l.valid_from <= v_from;
+       and not l.temporary and l.valid_from <= v_from and l.valid_until > v_from;
+    select min(l.valid_from) into v_until from llm_private.limits l
+     where l.meter_id = v_meter and l.tenant_id is not distinct from p_tenant_id and l.user_id is not distinct from p_user_id
+       and not l.temporary and l.valid_from > v_from and l.valid_until > l.valid_from;
   end if;
   insert into llm_private.limits (meter_id, tenant_id, user_id, cap, kind, action, min_output_tokens, trips_shutoff, alert_pcts,
-    pressure_pct, pressure_model, valid_from, valid_until, note)
+    pressure_pct, pressure_model, valid_from, valid_until, temporary, note)
   values (v_meter, p_tenant_id, p_user_id, p_cap, p_kind::llm_private.limit_kind, p_action::llm_private.limit_action, p_min_output_tokens,
-    p_trips_shutoff, p_alert_pcts, p_pressure_pct, p_pressure_model, v_from, coalesce(p_valid_until, 'infinity'), p_note)
+    p_trips_shutoff, p_alert_pcts, p_pressure_pct, p_pressure_model, v_from, coalesce(p_valid_until, v_until, 'infinity'),
+    p_valid_until is not null, p_note)
   returning id into v_id;
   return v_id;
 end
@@ -206,13 +214,27 @@ create or replace function llm.end_limit(p_limit_id integer) returns boolean
   language plpgsql
   set search_path = pg_catalog
 as $$
+declare
+  v_now timestamptz := llm_private.now();
+  l llm_private.limits;
 begin
-  update llm_private.limits l set valid_until = llm_private.now()
-   where l.id = p_limit_id and l.valid_until > llm_private.now();
-  return found;
+  select * into l from llm_private.limits x where x.id = p_limit_id and x.valid_until > v_now for update;
+  if not found then
+    return false;
+  end if;
+  if l.valid_from > v_now and not l.temporary then
+    -- A permanent limit scheduled and not yet started is cancelled: the one it was to replace goes on as if it had not
+    -- been scheduled (set_limit ended that one at this one's start).
+    update llm_private.limits p set valid_until = l.valid_until
+     where p.meter_id = l.meter_id and p.tenant_id is not distinct from l.tenant_id and p.user_id is not distinct from l.user_id
+       and p.id <> l.id and not p.temporary and p.valid_until = l.valid_from;
+  end if;
+  -- One not yet started ends at its start: it never applies (it had failed limits' check, valid_from <= valid_until).
+  update llm_private.limits x set valid_until = greatest(v_now, l.valid_from) where x.id = l.id;
+  return true;
 end
 $$;
-comment on function llm.end_limit(integer) is 'Operator: ends a limit now (the next most specific one applies again).';
+comment on function llm.end_limit(integer) is 'Operator: ends a limit now (the next most specific one applies again); a limit scheduled and not yet started never applies, and a permanent one so cancelled leaves the limit it was to replace in effect.';
 
 create or replace function llm.set_setting(p_name text, p_value text) returns void
   language plpgsql
@@ -692,7 +714,7 @@ begin
   for r in with recent as materialized (
              -- Limits valid now that began in the last 100 days (a limit set, or a future one that started): usually none.
              -- from_period: the first period of its meter not ended 10 minutes ago (the rows the main query reads below).
-             select b.id, b.meter_id, b.tenant_id, b.user_id, b.valid_from, b.valid_until,
+             select b.id, b.meter_id, b.tenant_id, b.user_id, b.valid_from, b.valid_until, b.temporary,
                     case when m."window" in ('none', 'budget_scope', 'request') then '-infinity'::timestamptz
                          else llm_private.period_start(m."window", v_now - interval '10 minutes') end as from_period
                from llm_private.limits b join llm_private.meters m on m.id = b.meter_id
@@ -701,13 +723,14 @@ begin
              -- Their subjects' current rows from before they began: a tenant's or a user's limit by the usage key (an index
              -- range), everyone's over the meter's rows.
              select u.tenant_id, u.meter_id, u.user_id, u.budget_scope, u.period_start, u.limit_id,
-                    b.id as b_id, b.tenant_id as b_tenant, b.user_id as b_user, b.valid_until as b_until
+                    b.id as b_id, b.tenant_id as b_tenant, b.user_id as b_user, b.temporary as b_temporary, b.valid_from as b_from
                from recent b join llm_private.usage u on u.tenant_id = b.tenant_id and u.meter_id = b.meter_id
               where b.tenant_id is not null and (b.user_id is null or u.user_id = b.user_id) and u.shard = 0
                 and u.period_start < b.valid_from and u.period_start >= b.from_period
                 and (u.period_start >= v_now - interval '2400 hours' or u.period_start = '-infinity')
              union all
-             select u.tenant_id, u.meter_id, u.user_id, u.budget_scope, u.period_start, u.limit_id, b.id, b.tenant_id, b.user_id, b.valid_until
+             select u.tenant_id, u.meter_id, u.user_id, u.budget_scope, u.period_start, u.limit_id, b.id, b.tenant_id, b.user_id, b.temporary,
+                    b.valid_from
                from recent b join llm_private.usage u on u.meter_id = b.meter_id
               where b.tenant_id is null and (b.user_id is null or u.user_id = b.user_id) and u.shard = 0
                 and u.period_start < b.valid_from and u.period_start >= b.from_period
@@ -717,8 +740,10 @@ begin
              select distinct o.tenant_id, o.meter_id, o.user_id, o.budget_scope, o.period_start
                from reached o left join llm_private.limits x on x.id = o.limit_id
               where x.id is null
-                 or (o.b_user is not null, o.b_tenant is not null, o.b_until < 'infinity', o.b_id)
-                    > (x.user_id is not null, x.tenant_id is not null, x.valid_until < 'infinity', x.id)
+                 or (o.b_user is not null, o.b_tenant is not null, o.b_temporary,
+                     case when o.b_temporary then '-infinity'::timestamptz else o.b_from end, o.b_id)
+                    > (x.user_id is not null, x.tenant_id is not null, x.temporary,
+                       case when x.temporary then '-infinity'::timestamptz else x.valid_from end, x.id)
            )
            select g.* from (
            select u.tenant_id, u.meter_id, u.user_id, u.budget_scope, u.period_start, m.shards, m.scope,
@@ -925,19 +950,19 @@ create view llm.limits with (security_invoker = true) as
 select l.id as limit_id, m.name as meter_name, m.scope::text as scope, m."window"::text as "window", m.unit::text as unit,
        m.tenant_id as meter_tenant_id, m.provider, m.model, m.endpoint::text as endpoint, m.shards,
        l.tenant_id, l.user_id, l.cap, l.kind::text as kind, l.action::text as action, l.min_output_tokens, l.trips_shutoff, l.alert_pcts,
-       l.pressure_pct, l.pressure_model, l.valid_from, l.valid_until,
+       l.pressure_pct, l.pressure_model, l.valid_from, l.valid_until, l.temporary,
        l.valid_from <= llm_private.now() and l.valid_until > llm_private.now() and (m.disabled_at is null or m.disabled_at > llm_private.now())
        -- not overridden for its own subject by another valid limit of the meter that llm_private.applicable_limits ranks
-       -- first (temporary over permanent, then newest)
+       -- first (temporary over permanent; then the newest temporary, the permanent one that started last)
        and not exists (select 1 from llm_private.limits x
                          where x.meter_id = l.meter_id and x.id <> l.id and x.tenant_id is not distinct from l.tenant_id
                            and x.user_id is not distinct from l.user_id
                            and x.valid_from <= llm_private.now() and x.valid_until > llm_private.now()
-                           and ((x.valid_until < 'infinity') > (l.valid_until < 'infinity')
-                                or ((x.valid_until < 'infinity') = (l.valid_until < 'infinity') and x.id > l.id))) as in_effect,
+                           and (x.temporary, case when x.temporary then '-infinity'::timestamptz else x.valid_from end, x.id)
+                               > (l.temporary, case when l.temporary then '-infinity'::timestamptz else l.valid_from end, l.id)) as in_effect,
        l.note, l.created_at, l.created_by
   from llm_private.limits l join llm_private.meters m on m.id = l.meter_id;
-comment on view llm.limits is 'Every limit row with its meter: who it caps, by how much, how, and whether it is in effect now: valid now, its meter enabled, and not overridden for the same subject (tenant, user) by a temporary or newer limit of the meter. A tenant''s or user''s own limit overrides everyone''s only for that subject: everyone''s stays in effect for the others.';
+comment on view llm.limits is 'Every limit row with its meter: who it caps, by how much, how, and whether it is in effect now: valid now, its meter enabled, and not overridden for the same subject (tenant, user) by a temporary limit of the meter, or a newer temporary one, or a permanent one that started later; temporary: set with an end of its own. A tenant''s or user''s own limit overrides everyone''s only for that subject: everyone''s stays in effect for the others.';
 
 /*
  * The worker's login (llm_worker) may SET ROLE llm_operator for its sweeps only: expiring holds, evaluating limits (alerts,

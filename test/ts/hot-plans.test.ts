@@ -27,9 +27,9 @@ test("a reserve reads its own limits, not every per-user limit of its tenant's",
   // tenant's whole range, every per-user limit of the tenant on the meter, filtered row by row, on every reserve and in
   // every re-cap and audit view (limit_in_effect). 1 200 users with their own monthly cap: 1 200 rows read per meter.
   await c.query(`set session_replication_role = replica`);   // (no guard per row: the rows are plain limits)
-  await c.query(`insert into llm_private.limits (meter_id, tenant_id, user_id, cap, kind, action, valid_from, valid_until)
+  await c.query(`insert into llm_private.limits (meter_id, tenant_id, user_id, cap, kind, action, valid_from, valid_until, temporary)
                  select m.id, tests.tenant_a(), ('10000000-0000-4000-8000-' || lpad(to_hex(g), 12, '0'))::uuid, 1000000,
-                        'hard', 'block', '-infinity', 'infinity'
+                        'hard', 'block', '-infinity', 'infinity', false
                    from llm_private.meters m, generate_series(1, 1200) g where m.name = 'user_monthly'`);
   await c.query(`set session_replication_role = origin`);
   await c.query('analyze llm_private.limits');

@@ -96,3 +96,38 @@ test('000036: a breaker opened under 000033 reopens when its probe fails after t
   expect((await admin.query(`select relforcerowsecurity as f from pg_class where oid = 'llm_private.provider_breakers'::regclass`)).rows)
     .toEqual([{ f: true }]);
 });
+
+test('000055: a limit with an end is temporary unless a later limit of its subject starts at that end (set_limit\'s replacement)', async () => {
+  // (review 91) Rows from before the column: their kind read back from the timeline they form.
+  const admin = db.pool('admin', 1);
+  const c = new Client({ connectionString: db.adminUrl });
+  await c.connect();
+  try {
+    await c.query(`set session_replication_role = replica`);
+    await c.query(`insert into llm_private.limits (meter_id, tenant_id, cap, valid_from, valid_until, temporary, note)
+                   select m.id, tests.tenant_b(), v.cap, v.f::timestamptz, v.u::timestamptz, false, 'm55-' || v.n
+                     from llm_private.meters m,
+                          (values ('replaced', 1000, '-infinity', '2026-03-15 11:00+00'), ('replacing', 2000, '2026-03-15 11:00+00', 'infinity'),
+                                  ('raise', 3000, '2026-03-15 10:00+00', '2026-03-16 00:00+00')) v(n, cap, f, u)
+                    where m.name = 'tenant_hourly'`);
+    await c.query(`alter table llm_private.limits alter column temporary drop not null`);
+    await c.query(`update llm_private.limits set temporary = null`);
+  } finally {
+    await c.end();
+  }
+  const owner = new Client({ connectionString: db.adminUrl });
+  await owner.connect();
+  try {
+    await owner.query('begin');
+    await owner.query('set local role llm_owner');
+    await owner.query(migration('000055'));
+    await owner.query('commit');
+  } finally {
+    await owner.end();
+  }
+  const { rows } = await admin.query(`select note, temporary from llm_private.limits where note like 'm55-%' order by note`);
+  expect(rows).toEqual([{ note: 'm55-raise', temporary: true }, { note: 'm55-replaced', temporary: false }, { note: 'm55-replacing', temporary: false }]);
+  expect((await admin.query(`select count(*)::int as n from llm_private.limits where temporary is null`)).rows[0].n).toBe(0);
+  expect((await admin.query(`select attnotnull from pg_attribute where attrelid = 'llm_private.limits'::regclass and attname = 'temporary'`)).rows[0].attnotnull)
+    .toBe(true);
+});
