@@ -1313,6 +1313,29 @@ ALTER FUNCTION llm.purge_expired(p_limit integer) OWNER TO llm_owner;
 COMMENT ON FUNCTION llm.purge_expired(p_limit integer) IS 'Operator (cron, hourly): deletes reasoning traces, final outputs and cache entries past their retention, the claim key rows left committed (llm_private.claim_mutexes), and breaker transitions older than the ledger''s retention (settings.ledger_retention_months, whole UTC months). At most p_limit of each. The ledger is never purged row by row: whole months are dropped (llm_maint.drop_expired_partitions).';
 
 --
+-- Name: record_worker_heartbeat(text, text[], text, integer); Type: FUNCTION; Schema: llm; Owner: llm_owner
+--
+
+CREATE FUNCTION llm.record_worker_heartbeat(p_worker_id text, p_lock_ids text[], p_host text DEFAULT NULL::text, p_pid integer DEFAULT NULL::integer) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog'
+    AS $$
+begin
+  insert into llm_private.worker_heartbeats as h (worker_id, lock_ids, host, pid, started_at, seen_at)
+  values (p_worker_id, coalesce(p_lock_ids, '{}'), left(p_host, 200), p_pid, clock_timestamp(), clock_timestamp())
+  on conflict (worker_id) do update set lock_ids = excluded.lock_ids, host = excluded.host, pid = excluded.pid, seen_at = excluded.seen_at;
+end
+$$;
+
+ALTER FUNCTION llm.record_worker_heartbeat(p_worker_id text, p_lock_ids text[], p_host text, p_pid integer) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION record_worker_heartbeat(p_worker_id text, p_lock_ids text[], p_host text, p_pid integer); Type: COMMENT; Schema: llm; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm.record_worker_heartbeat(p_worker_id text, p_lock_ids text[], p_host text, p_pid integer) IS 'The worker''s login, every 10 s: this process (its graphile-worker pool id) is alive and locks jobs as p_lock_ids (graphile_worker.jobs.locked_by).';
+
+--
 -- Name: release_call(bigint, integer, text, text); Type: FUNCTION; Schema: llm; Owner: llm_owner
 --
 
@@ -1360,6 +1383,53 @@ ALTER FUNCTION llm.release_call(p_request_pk bigint, p_attempt_no integer, p_rea
 --
 
 COMMENT ON FUNCTION llm.release_call(p_request_pk bigint, p_attempt_no integer, p_reason text, p_final_failure text) IS 'The worker sent no provider request for a held attempt (e.g. the provider is not configured here): gives the hold back, nothing charged. A later settle of the same attempt still charges it (late). p_final_failure ends the request failed.';
+
+--
+-- Name: release_dead_worker_locks(integer, integer); Type: FUNCTION; Schema: llm; Owner: llm_owner
+--
+
+CREATE FUNCTION llm.release_dead_worker_locks(p_locked_for_ms integer, p_heartbeat_within_ms integer DEFAULT 60000) RETURNS TABLE(locked_by text, jobs integer)
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog'
+    AS $$
+declare
+  v_ids text[];
+  v_jobs integer[];
+begin
+  if p_locked_for_ms is null or p_locked_for_ms < 1000 or p_heartbeat_within_ms is null or p_heartbeat_within_ms < 1000 then
+    raise exception using errcode = '22023', message = 'p_locked_for_ms and p_heartbeat_within_ms are 1000 ms or more',
+      detail = format('p_locked_for_ms = %s, p_heartbeat_within_ms = %s', p_locked_for_ms, p_heartbeat_within_ms),
+      hint = 'p_locked_for_ms: longer than a governed job can run (the worker passes 4 x its call timeout + its Retry-After bound + 1 minute).';
+  end if;
+  delete from llm_private.worker_heartbeats h where h.seen_at < clock_timestamp() - interval '1 day';
+  with live as (
+    select distinct x.id from llm_private.worker_heartbeats h cross join lateral unnest(h.lock_ids) x(id)
+     where h.seen_at > clock_timestamp() - make_interval(secs => p_heartbeat_within_ms / 1000.0) and x.id is not null
+  ), locked as (
+    select j.locked_by as id, j.locked_at,
+           j.task_identifier like 'llm\_\_%' or j.task_identifier = any (enum_range(null::llm_private.endpoint)::text[]) as ours
+      from graphile_worker.jobs j
+     where j.locked_by is not null
+  )
+  select array_agg(d.id order by d.id), array_agg(d.n order by d.id) into v_ids, v_jobs
+    from (select l.id, count(*)::int as n from locked l
+           where not exists (select 1 from live v where v.id = l.id)
+           group by l.id
+          having bool_and(l.ours) and max(l.locked_at) < clock_timestamp() - make_interval(secs => p_locked_for_ms / 1000.0)) d;
+  if v_ids is not null then
+    perform graphile_worker.force_unlock_workers(v_ids);
+  end if;
+  return query select u.id, u.n from unnest(v_ids, v_jobs) u(id, n);
+end
+$$;
+
+ALTER FUNCTION llm.release_dead_worker_locks(p_locked_for_ms integer, p_heartbeat_within_ms integer) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION release_dead_worker_locks(p_locked_for_ms integer, p_heartbeat_within_ms integer); Type: COMMENT; Schema: llm; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm.release_dead_worker_locks(p_locked_for_ms integer, p_heartbeat_within_ms integer) IS 'The worker''s login, every minute (llm__release_dead_locks): releases (graphile_worker.force_unlock_workers) the locks of ids that no worker heartbeat named in the last p_heartbeat_within_ms and whose LLM jobs are locked longer than p_locked_for_ms (an id that also locks another application''s job is left alone); returns each id released and its jobs. Deletes heartbeats unseen for a day.';
 
 --
 -- Name: repair_usage_drift(text); Type: FUNCTION; Schema: llm; Owner: llm_owner
@@ -9895,6 +9965,54 @@ ALTER TABLE llm.usage_repairs OWNER TO llm_owner;
 COMMENT ON VIEW llm.usage_repairs IS 'Every move of a usage counter back to its ledger (llm.repair_usage_drift): the key, the kind of drift (held, spent, missing_usage_row: the row was created empty, its amounts moved by the next rows), the amount the counter moved by (checked against the drift when it moved), why, when and who (role and login).';
 
 --
+-- Name: worker_heartbeats; Type: TABLE; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TABLE llm_private.worker_heartbeats (
+    worker_id text NOT NULL,
+    lock_ids text[] NOT NULL,
+    host text,
+    pid integer,
+    started_at timestamp with time zone NOT NULL,
+    seen_at timestamp with time zone NOT NULL,
+    CONSTRAINT worker_heartbeats_host_check CHECK ((length(host) <= 200)),
+    CONSTRAINT worker_heartbeats_lock_ids_check CHECK ((cardinality(lock_ids) <= 1100)),
+    CONSTRAINT worker_heartbeats_worker_id_check CHECK (((length(worker_id) >= 1) AND (length(worker_id) <= 200)))
+);
+
+ALTER TABLE ONLY llm_private.worker_heartbeats FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE llm_private.worker_heartbeats OWNER TO llm_owner;
+
+--
+-- Name: TABLE worker_heartbeats; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON TABLE llm_private.worker_heartbeats IS 'One row per worker process (its graphile-worker pool id): the ids its jobs are locked with and when it last said it was alive (seen_at, the server''s clock). Written by the worker''s login every 10 s; rows unseen for a day are deleted by llm.release_dead_worker_locks.';
+
+--
+-- Name: workers; Type: VIEW; Schema: llm; Owner: llm_owner
+--
+
+CREATE VIEW llm.workers WITH (security_invoker='true') AS
+ SELECT h.worker_id,
+    h.lock_ids,
+    h.host,
+    h.pid,
+    h.started_at,
+    h.seen_at,
+    (h.seen_at > (clock_timestamp() - '00:01:00'::interval)) AS alive
+   FROM llm_private.worker_heartbeats h;
+
+ALTER TABLE llm.workers OWNER TO llm_owner;
+
+--
+-- Name: VIEW workers; Type: COMMENT; Schema: llm; Owner: llm_owner
+--
+
+COMMENT ON VIEW llm.workers IS 'Worker processes by their heartbeats (operator, auditor, viewer): the ids each locks jobs with, host and pid, when it started and was last seen; alive: seen in the last minute. A locked job whose locked_by no live worker names is a dead one''s, released by llm.release_dead_worker_locks once older than a job can run.';
+
+--
 -- Name: adjustments_default; Type: TABLE; Schema: llm_private; Owner: llm_owner
 --
 
@@ -10742,6 +10860,13 @@ ALTER TABLE ONLY llm_private.usage_repairs
 
 ALTER TABLE ONLY llm_private.users
     ADD CONSTRAINT users_pkey PRIMARY KEY (tenant_id, id);
+
+--
+-- Name: worker_heartbeats worker_heartbeats_pkey; Type: CONSTRAINT; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE ONLY llm_private.worker_heartbeats
+    ADD CONSTRAINT worker_heartbeats_pkey PRIMARY KEY (worker_id);
 
 --
 -- Name: attempts_expires_brin; Type: INDEX; Schema: llm_private; Owner: llm_owner
@@ -12165,6 +12290,12 @@ CREATE POLICY owner_all ON llm_private.usage_repairs TO llm_owner USING (true) W
 CREATE POLICY owner_all ON llm_private.users TO llm_owner USING (true) WITH CHECK (true);
 
 --
+-- Name: worker_heartbeats owner_all; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY owner_all ON llm_private.worker_heartbeats TO llm_owner USING (true) WITH CHECK (true);
+
+--
 -- Name: provider_breakers; Type: ROW SECURITY; Schema: llm_private; Owner: llm_owner
 --
 
@@ -12193,6 +12324,12 @@ CREATE POLICY readers_select ON llm_private.reconciliation_checks FOR SELECT TO 
 --
 
 CREATE POLICY readers_select ON llm_private.usage_repairs FOR SELECT TO llm_auditor, llm_operator, llm_viewer USING (true);
+
+--
+-- Name: worker_heartbeats readers_select; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY readers_select ON llm_private.worker_heartbeats FOR SELECT TO llm_auditor, llm_operator, llm_viewer USING (true);
 
 --
 -- Name: reasoning_traces; Type: ROW SECURITY; Schema: llm_private; Owner: llm_owner
@@ -12381,6 +12518,12 @@ CREATE POLICY viewer_select ON llm_private.shutoff_windows FOR SELECT TO llm_vie
 CREATE POLICY viewer_select ON llm_private.usage FOR SELECT TO llm_viewer USING (true);
 
 --
+-- Name: worker_heartbeats worker_all; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY worker_all ON llm_private.worker_heartbeats TO llm_worker USING (true) WITH CHECK (true);
+
+--
 -- Name: claim_mutexes worker_enqueue_release; Type: POLICY; Schema: llm_private; Owner: llm_owner
 --
 
@@ -12397,6 +12540,12 @@ CREATE POLICY worker_enqueue_select ON llm_private.requests FOR SELECT TO llm_wo
 --
 
 CREATE POLICY worker_enqueue_update ON llm_private.requests FOR UPDATE TO llm_worker USING (((tenant_id = llm_private.app_tenant_id()) AND (user_id = llm_private.app_user_id()))) WITH CHECK (((tenant_id = llm_private.app_tenant_id()) AND (user_id = llm_private.app_user_id())));
+
+--
+-- Name: worker_heartbeats; Type: ROW SECURITY; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE llm_private.worker_heartbeats ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: model_fallbacks worker_select; Type: POLICY; Schema: llm_private; Owner: llm_owner
@@ -12750,11 +12899,25 @@ REVOKE ALL ON FUNCTION llm.purge_expired(p_limit integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION llm.purge_expired(p_limit integer) TO llm_operator;
 
 --
+-- Name: FUNCTION record_worker_heartbeat(p_worker_id text, p_lock_ids text[], p_host text, p_pid integer); Type: ACL; Schema: llm; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm.record_worker_heartbeat(p_worker_id text, p_lock_ids text[], p_host text, p_pid integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm.record_worker_heartbeat(p_worker_id text, p_lock_ids text[], p_host text, p_pid integer) TO llm_worker;
+
+--
 -- Name: FUNCTION release_call(p_request_pk bigint, p_attempt_no integer, p_reason text, p_final_failure text); Type: ACL; Schema: llm; Owner: llm_owner
 --
 
 REVOKE ALL ON FUNCTION llm.release_call(p_request_pk bigint, p_attempt_no integer, p_reason text, p_final_failure text) FROM PUBLIC;
 GRANT ALL ON FUNCTION llm.release_call(p_request_pk bigint, p_attempt_no integer, p_reason text, p_final_failure text) TO llm_money;
+
+--
+-- Name: FUNCTION release_dead_worker_locks(p_locked_for_ms integer, p_heartbeat_within_ms integer); Type: ACL; Schema: llm; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm.release_dead_worker_locks(p_locked_for_ms integer, p_heartbeat_within_ms integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm.release_dead_worker_locks(p_locked_for_ms integer, p_heartbeat_within_ms integer) TO llm_worker;
 
 --
 -- Name: FUNCTION repair_usage_drift(p_reason text); Type: ACL; Schema: llm; Owner: llm_owner
@@ -15275,6 +15438,23 @@ GRANT SELECT ON TABLE llm_private.usage_repairs TO llm_viewer;
 GRANT SELECT ON TABLE llm.usage_repairs TO llm_auditor;
 GRANT SELECT ON TABLE llm.usage_repairs TO llm_viewer;
 GRANT SELECT ON TABLE llm.usage_repairs TO llm_operator;
+
+--
+-- Name: TABLE worker_heartbeats; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE llm_private.worker_heartbeats TO llm_worker;
+GRANT SELECT ON TABLE llm_private.worker_heartbeats TO llm_operator;
+GRANT SELECT ON TABLE llm_private.worker_heartbeats TO llm_auditor;
+GRANT SELECT ON TABLE llm_private.worker_heartbeats TO llm_viewer;
+
+--
+-- Name: TABLE workers; Type: ACL; Schema: llm; Owner: llm_owner
+--
+
+GRANT SELECT ON TABLE llm.workers TO llm_operator;
+GRANT SELECT ON TABLE llm.workers TO llm_auditor;
+GRANT SELECT ON TABLE llm.workers TO llm_viewer;
 
 --
 -- Name: TABLE cache_fills; Type: ACL; Schema: llm_private; Owner: llm_owner

@@ -9,6 +9,7 @@
  * from those a gone one left behind (README: Supervision and crash recovery).
  */
 import { createServer, type Server } from 'node:http';
+import { hostname } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import type { WorkerEvents } from 'graphile-worker';
 import type { Pool } from 'pg';
@@ -40,9 +41,12 @@ export interface HealthReport {
  */
 export class LockIds {
   private readonly ids = new Set<string>();
+  /** The pool's id: this process's name in llm_private.worker_heartbeats. */
+  poolId: string | null = null;
 
   constructor(events: WorkerEvents, logger: Logger) {
     events.on('pool:create', ({ workerPool }) => {
+      this.poolId = workerPool.id;
       this.ids.add(workerPool.id);
       // graphile-worker creates the pool's workers right after this event, in the same tick: by the next one all are known.
       setImmediate(() => logger.info({ event: 'worker_lock_ids', locked_by: this.list() },
@@ -64,8 +68,12 @@ export class WorkerHealth {
   private jobs = 0;
   private timer: NodeJS.Timeout | null = null;
 
+  private heartbeatWarned = false;
+  private heartbeatMissing = false;
+
   /** `quietMs`: how long an idle pool may go without asking for a job (several poll intervals). */
-  constructor(private readonly pool: Pool, private readonly quietMs: number, private readonly lockIds?: LockIds) {}
+  constructor(private readonly pool: Pool, private readonly quietMs: number, private readonly lockIds?: LockIds,
+    private readonly logger?: Logger) {}
 
   /** graphile-worker's pool is up (its 'pool:create' event). */
   poolCreated(): void {
@@ -75,7 +83,11 @@ export class WorkerHealth {
 
   attach(events: WorkerEvents): void {
     const alive = () => void (this.lastActivity = Date.now());
-    events.on('pool:create', () => this.poolCreated());
+    events.on('pool:create', () => {
+      this.poolCreated();
+      // Once its workers exist (created in the same tick, LockIds): say so at once, not 10 s later.
+      setImmediate(() => void this.heartbeat());
+    });
     events.on('pool:release', () => void (this.running = false));
     events.on('pool:fatalError', ({ error }) => void (this.fatal = String((error as Error)?.message ?? error)));
     events.on('worker:getJob:start', alive);
@@ -91,10 +103,36 @@ export class WorkerHealth {
   }
 
   start(): void {
-    const ping = () => this.pool.query('select 1').then(() => void (this.lastPingOk = Date.now()), () => {});
-    void ping();
+    const ping = () => {
+      void this.pool.query('select 1').then(() => void (this.lastPingOk = Date.now()), () => {});
+      void this.heartbeat();
+    };
+    ping();
     this.timer = setInterval(ping, PING_EVERY_MS);
     this.timer.unref();
+  }
+
+  /**
+   * While the pool runs: this process is alive and locks jobs as these ids (llm.record_worker_heartbeat), so that the cron job
+   * llm__release_dead_locks tells its locks from a dead process's. Best effort: a failure is logged once, the ping decides
+   * health; a database without the function (not yet migrated) is skipped.
+   */
+  private async heartbeat(): Promise<void> {
+    const poolId = this.lockIds?.poolId;
+    if (!this.running || this.fatal || !poolId || this.heartbeatMissing) return;
+    try {
+      await this.pool.query('select llm.record_worker_heartbeat($1, $2::text[], $3, $4)', [poolId, this.lockIds!.list(), hostname(), process.pid]);
+      this.heartbeatWarned = false;
+    } catch (e) {
+      if ((e as { code?: string }).code === '42883') {
+        this.heartbeatMissing = true;
+        return;
+      }
+      if (!this.heartbeatWarned) {
+        this.heartbeatWarned = true;
+        this.logger?.warn({ event: 'heartbeat_failed', error: (e as Error).message }, 'worker heartbeat failed (its locks may be released as a dead worker\'s)');
+      }
+    }
   }
 
   report(now = Date.now()): HealthReport {

@@ -117,7 +117,7 @@ export async function createRuntime(cfg: Config, logger: Logger, env: NodeJS.Pro
       retryAfterMaxMs: cfg.worker.retryAfterMaxMs, logger,
       metrics: callMetrics(metrics), tracer: tracer(), listener, catalog, stopping: stopping.signal };
     const lockIds = opts.lockIds ?? new LockIds(events, logger);
-    const health = new WorkerHealth(pool, Math.max(60_000, 5 * cfg.worker.pollIntervalMs), lockIds);
+    const health = new WorkerHealth(pool, Math.max(60_000, 5 * cfg.worker.pollIntervalMs), lockIds, logger);
     health.attach(events);
     health.start();
     closers.push(() => health.stop());

@@ -13,7 +13,8 @@ import { governedCall } from './governed-call';
 import { errorFields } from './sql-errors';
 import { sqlState } from '../errors';
 
-export const MAINTENANCE_TASKS = ['llm__expire_holds', 'llm__evaluate_limits', 'llm__purge_expired', 'llm__check_reconciliation'] as const;
+export const MAINTENANCE_TASKS = ['llm__expire_holds', 'llm__evaluate_limits', 'llm__purge_expired', 'llm__check_reconciliation',
+  'llm__release_dead_locks'] as const;
 export type TaskName = Endpoint | (typeof MAINTENANCE_TASKS)[number];
 export const TASK_NAMES: readonly TaskName[] = [...ENDPOINTS, ...MAINTENANCE_TASKS];
 
@@ -117,7 +118,41 @@ export function checkReconciliationTask(deps: WorkerDeps): Task {
   };
 }
 
+/**
+ * How long a governed job can run at most: its embedding call and its chat call (each at most the call timeout), a wait for
+ * an identical request's cache fill (twice that), a provider's Retry-After wait, and a minute for the rest (README,
+ * Supervision and crash recovery). A lock older than this, by an id no live worker names, is a dead process's.
+ */
+export function longestJobMs(deps: Pick<WorkerDeps, 'callTimeoutMs' | 'retryAfterMaxMs'>): number {
+  return 4 * deps.callTimeoutMs + deps.retryAfterMaxMs + 60_000;
+}
+
+/** How recently a live worker has said so (it does every 10 s: src/worker/health.ts). */
+export const HEARTBEAT_WITHIN_MS = 60_000;
+
+/**
+ * Every minute: the LLM jobs a dead worker process left locked (kill -9, out of memory, a lost host) are released, so that
+ * a live worker retries them, instead of waiting out graphile-worker's 4-hour lock timeout (llm.release_dead_worker_locks).
+ * As the worker's login, which owns graphile-worker's tables.
+ */
+export function releaseDeadLocksTask(deps: WorkerDeps): Task {
+  return async () => {
+    let rows: Array<{ locked_by: string; jobs: number }>;
+    try {
+      rows = (await deps.pool.query('select * from llm.release_dead_worker_locks($1, $2)', [longestJobMs(deps), HEARTBEAT_WITHIN_MS])).rows;
+    } catch (e) {
+      if (sqlState(e) === '42883') return; // a database not yet migrated to it
+      throw e;
+    }
+    if (rows.length > 0) {
+      deps.logger.warn({ event: 'dead_worker_locks_released', locked_by: rows.map((r) => r.locked_by), jobs: rows.reduce((n, r) => n + r.jobs, 0) },
+        `released the jobs of ${rows.length} dead worker id(s): no live worker names them and their locks are older than a job can run`);
+    }
+  };
+}
+
 export function taskFor(deps: WorkerDeps, name: TaskName): Task {
+  if (name === 'llm__release_dead_locks') return releaseDeadLocksTask(deps);
   if (name === 'llm__expire_holds') return expireHoldsTask(deps);
   if (name === 'llm__evaluate_limits') return evaluateLimitsTask(deps);
   if (name === 'llm__purge_expired') return purgeExpiredTask(deps);

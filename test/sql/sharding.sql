@@ -6,7 +6,7 @@ select plan(5);
 create temp table reference_tables (name text) on commit drop;
 insert into reference_tables values ('settings'), ('context_keys'), ('clock'), ('schema_state'), ('models'), ('model_prices'), ('reconciliation_checks'),
   ('model_fallbacks'), ('meters'), ('limits'), ('endpoint_settings'), ('provider_breakers'), ('shutoff_windows'),
-  ('breaker_transitions'), ('month_closes');
+  ('breaker_transitions'), ('month_closes'), ('worker_heartbeats');
 
 select is_empty($$
   select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace

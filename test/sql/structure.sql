@@ -10,7 +10,7 @@ select is_empty($$
      and c.relname <> all (array['settings', 'context_keys', 'tenants', 'users', 'endpoint_settings', 'models', 'model_prices',
        'model_fallbacks', 'meters', 'limits', 'budget_scopes', 'shutoff_windows', 'provider_breakers', 'requests', 'request_inputs', 'attempts',
        'usage', 'alerts', 'adjustments', 'call_outputs', 'reasoning_traces', 'cache_entries', 'cache_fills', 'claim_mutexes', 'clock', 'schema_state',
-       'reconciliation_checks', 'breaker_transitions', 'usage_repairs', 'month_closes'])
+       'reconciliation_checks', 'breaker_transitions', 'usage_repairs', 'month_closes', 'worker_heartbeats'])
 $$, 'llm_private holds exactly our tables (and their monthly partitions)');
 select is_empty($$
   select c.oid::regclass::text from pg_class c join pg_namespace n on n.oid = c.relnamespace
@@ -325,7 +325,9 @@ $$values
   ('function llm.product_time() | llm_auditor=EXECUTE llm_operator=EXECUTE llm_viewer=EXECUTE'),
   ('function llm.purge_cache(uuid,text,text) | llm_operator=EXECUTE'),
   ('function llm.purge_expired(integer) | llm_operator=EXECUTE'),
+  ('function llm.record_worker_heartbeat(text,text[],text,integer)'),
   ('function llm.release_call(bigint,integer,text,text) | llm_money=EXECUTE'),
+  ('function llm.release_dead_worker_locks(integer,integer)'),
   ('function llm.repair_usage_drift(text) | llm_operator=EXECUTE'),
   ('function llm.request_for_call(bigint) | llm_money=EXECUTE'),
   ('function llm.reserve_call(bigint,integer,integer,integer,text,text,real[]) | llm_money=EXECUTE'),
@@ -596,6 +598,9 @@ $$values
   ('policy llm_private.users money_select_own SELECT to llm_money'),
   ('policy llm_private.users operator_all ALL to llm_operator'),
   ('policy llm_private.users owner_all ALL to llm_owner'),
+  ('policy llm_private.worker_heartbeats owner_all ALL to llm_owner'),
+  ('policy llm_private.worker_heartbeats readers_select SELECT to llm_auditor,llm_operator,llm_viewer'),
+  ('policy llm_private.worker_heartbeats worker_all ALL to llm_worker'),
   ('schema graphile_worker | llm_operator=USAGE llm_worker=CREATE,USAGE'),
   ('schema llm | llm_app=USAGE llm_auditor=USAGE llm_exporter=USAGE llm_money=USAGE llm_operator=USAGE llm_viewer=USAGE llm_worker=USAGE'),
   ('schema llm_maint'),
@@ -631,6 +636,7 @@ $$values
   ('table llm_private.usage | llm_app=SELECT llm_auditor=SELECT llm_money=INSERT,SELECT llm_operator=INSERT,SELECT llm_viewer=SELECT'),
   ('table llm_private.usage_repairs | llm_auditor=SELECT llm_operator=INSERT,SELECT,UPDATE llm_viewer=SELECT'),
   ('table llm_private.users | llm_app=SELECT llm_auditor=SELECT llm_money=SELECT llm_operator=INSERT,SELECT'),
+  ('table llm_private.worker_heartbeats | llm_auditor=SELECT llm_operator=SELECT llm_viewer=SELECT'),
   ('view llm.adjustments | llm_auditor=SELECT llm_operator=SELECT llm_viewer=SELECT'),
   ('view llm.alerts | llm_auditor=SELECT llm_operator=SELECT llm_viewer=SELECT'),
   ('view llm.breaker_state | llm_auditor=SELECT llm_operator=SELECT llm_viewer=SELECT'),
@@ -660,6 +666,7 @@ $$values
   ('view llm.shutoff_windows | llm_auditor=SELECT llm_operator=SELECT llm_viewer=SELECT'),
   ('view llm.tenants | llm_auditor=SELECT llm_operator=SELECT'),
   ('view llm.usage_repairs | llm_auditor=SELECT llm_operator=SELECT llm_viewer=SELECT'),
+  ('view llm.workers | llm_auditor=SELECT llm_operator=SELECT llm_viewer=SELECT'),
   ('view llm_private.limit_usage_rows | llm_auditor=SELECT llm_operator=SELECT llm_viewer=SELECT'),
   ('view llm_private.usage_alert_checks | llm_operator=INSERT'),
   ('view llm_private.usage_recaps | llm_operator=INSERT')$$

@@ -426,3 +426,22 @@ test('the check\'s read of the ledger is hashed, not compiled, and has the memor
     await c.end();
   }
 });
+
+test('llm__release_dead_locks releases, as the worker\'s login, the LLM job a dead worker left locked past the longest job, and logs it', async () => {
+  const admin = db.pool('admin', 1);
+  const { rows: [job] } = await admin.query(`select (graphile_worker.add_job('explanation', '{}'::json, job_key => 'dead-lock-1')).id`);
+  const longest = 4 * 30_000 + 60_000 + 60_000;
+  await admin.query(`update graphile_worker._private_jobs set locked_by = 'w-gone', locked_at = now() - make_interval(secs => $2::float8 / 1000 + 5)
+                      where id = $1`, [job.id, longest]);
+  const task = taskFor({ ...deps, callTimeoutMs: 30_000, retryAfterMaxMs: 60_000 } as WorkerDeps, 'llm__release_dead_locks');
+  await task({}, {} as never);
+  expect((await admin.query(`select locked_by from graphile_worker._private_jobs where id = $1`, [job.id])).rows).toEqual([{ locked_by: null }]);
+  expect(lines).toContainEqual(expect.objectContaining({ event: 'dead_worker_locks_released', locked_by: ['w-gone'], jobs: 1, level: 'warn' }));
+  // A lock younger than the longest job (4 x the call timeout + the Retry-After bound + a minute) stays.
+  await admin.query(`update graphile_worker._private_jobs set locked_by = 'w-slow', locked_at = now() - make_interval(secs => $2::float8 / 1000 - 30)
+                      where id = $1`, [job.id, longest]);
+  await task({}, {} as never);
+  expect((await admin.query(`select locked_by from graphile_worker._private_jobs where id = $1`, [job.id])).rows).toEqual([{ locked_by: 'w-slow' }]);
+  await admin.query(`update graphile_worker._private_jobs set locked_by = null, locked_at = null where id = $1`, [job.id]);
+  await admin.query(`select graphile_worker.remove_job('dead-lock-1')`);
+});

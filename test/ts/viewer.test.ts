@@ -137,9 +137,10 @@ test('llm_viewer reads no prompt, output or reasoning trace of any tenant, in an
   // What it reads, pinned: the audit views, the catalog views, and the tables behind them (they are security_invoker).
   const views = readable.filter((r) => r.startsWith('llm.'));
   // llm.usage_repairs: the moves of counters back to their ledger (keys, amounts, the operator's reason), no tenant content;
-  // llm.month_closes: the closed months (when, who, why) and a count of late settles.
+  // llm.month_closes: the closed months (when, who, why) and a count of late settles; llm.workers: worker processes' lock ids,
+  // hosts and pids (no tenant content).
   expect(views.sort()).toEqual([...AUDIT_VIEWS.map((v) => `llm.${v}`), 'llm.adjustments', 'llm.decision_log', 'llm.endpoint_cache_settings', 'llm.limits',
-    'llm.month_closes', 'llm.usage_repairs']
+    'llm.month_closes', 'llm.usage_repairs', 'llm.workers']
     .sort());
   for (const t of ['request_inputs', 'call_outputs', 'reasoning_traces', 'cache_entries', 'tenants', 'users', 'context_keys']) {
     expect(readable.filter((r) => r === `llm_private.${t}` || r.startsWith(`llm_private.${t}.`))).toEqual([]);

@@ -93,7 +93,7 @@ test('provider 500s of two tenants from two worker processes open one shared bre
   expect(await q(`select model_ref from llm.breaker_state where state <> 'closed'`)).toEqual([]);
 }, 180000);
 
-test('a worker SIGKILLed mid-call: hold expired and charged in full, job retried after unlock, request done once', async () => {
+test('a worker SIGKILLed mid-call: hold expired and charged in full, its lock released as a dead worker\'s (no heartbeat), job retried, request done once', async () => {
   const id = 'kill-1';
   h.mock.addFaults(id, [{ kind: 'hang' }]);
   const a = worker();
@@ -117,19 +117,22 @@ test('a worker SIGKILLed mid-call: hold expired and charged in full, job retried
   expect(expired.cost_micros).toBeNull(); // nobody knows what it cost
   expect(expired.charged_micros).toBe(expired.held_micros); // so it is charged in full
 
-  // graphile-worker keeps the dead worker's lock (4 hours) until its own forceUnlockWorkers releases it. The operator's
-  // procedure (README, Supervision and crash recovery): the locked ids, less the live ones (each worker's /healthz), are
-  // the dead worker's, as its worker_lock_ids log line said; they are released as llm_worker.
+  // graphile-worker keeps the dead worker's lock (4 hours) until its own forceUnlockWorkers releases it. The live worker
+  // names its ids in its heartbeat (as /healthz and its worker_lock_ids line do); the dead one's stopped. The cron job
+  // llm__release_dead_locks releases the ids no heartbeat names once their locks are older than a job can run: here it runs
+  // as the cron runs it, with a bound of a second (the worker passes 4 x its call timeout + its Retry-After bound + 1 minute).
   const [job] = (await h.admin.query(`select locked_by from graphile_worker.jobs where key like 'llm:%:' || $1`, [e.request_pk.toString()])).rows;
-  const deadIds = lockIdsLogged(a);
-  expect(deadIds).toContain(job.locked_by);
+  expect(lockIdsLogged(a)).toContain(job.locked_by);
   const port = Number(JSON.parse(b.lines.find((l) => l.includes('"event":"health_listening"'))!).port);
   const live = ((await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()) as { locked_by: string[] }).locked_by;
   expect(live).toEqual(lockIdsLogged(b));
-  const locked = (await q('select distinct locked_by from graphile_worker.jobs where locked_at is not null')).map((r) => r.locked_by as string);
-  const stale = locked.filter((id) => !live.includes(id));
-  expect(stale).toEqual([job.locked_by]);
-  await h.db.pool('llm_worker', 1).query('select graphile_worker.force_unlock_workers($1::text[])', [stale]);
+  await until('worker b\'s heartbeat', async () => (await q(`select lock_ids from llm.workers where alive`))
+    .some((r) => live.every((id) => (r.lock_ids as string[]).includes(id))));
+  // Worker a said it was alive until it was killed: its heartbeat is a minute old a minute later (aged here, not waited for).
+  expect((await q(`select alive from llm.workers where $1 = any (lock_ids)`, [job.locked_by]))).toEqual([{ alive: true }]);
+  await q(`update llm_private.worker_heartbeats set seen_at = seen_at - interval '2 minutes' where $1 = any (lock_ids)`, [job.locked_by]);
+  const released = await h.db.pool('llm_worker', 1).query('select * from llm.release_dead_worker_locks(1000, 60000)');
+  expect(released.rows).toEqual([{ locked_by: job.locked_by, jobs: 1 }]);
   await until('the retry to finish', async () => (await h.result(id))?.state === 'done', 60000).catch(async (e) => {
     throw new Error(`${e.message}\nworker b:\n${b.lines.slice(-30).join('\n')}\njobs: ${JSON.stringify(await q('select key, attempts, max_attempts, last_error, locked_by, run_at from graphile_worker.jobs'))}`);
   });

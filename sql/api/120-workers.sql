@@ -1,0 +1,75 @@
+/*
+ * Live workers and the locks of dead ones (README, Supervision and crash recovery). graphile-worker keeps a job locked by
+ * a process that died (kill -9, out of memory, a lost host) for 4 hours; nothing in its tables says which lock ids are
+ * dead. Each worker process records the ids it locks jobs with every 10 s (src/worker/health.ts); a cron job
+ * (llm__release_dead_locks, every minute) releases the LLM jobs of ids that no worker has named for a minute, once their
+ * locks are older than a governed job can run. Money does not depend on it: the dead call's hold expires on its own clock
+ * and is charged in full; this only gives the job back sooner than 4 hours.
+ */
+create or replace function llm.record_worker_heartbeat(p_worker_id text, p_lock_ids text[], p_host text default null,
+  p_pid integer default null) returns void
+  language plpgsql
+  set search_path = pg_catalog
+as $$
+begin
+  insert into llm_private.worker_heartbeats as h (worker_id, lock_ids, host, pid, started_at, seen_at)
+  values (p_worker_id, coalesce(p_lock_ids, '{}'), left(p_host, 200), p_pid, clock_timestamp(), clock_timestamp())
+  on conflict (worker_id) do update set lock_ids = excluded.lock_ids, host = excluded.host, pid = excluded.pid, seen_at = excluded.seen_at;
+end
+$$;
+comment on function llm.record_worker_heartbeat(text, text[], text, integer) is
+  'The worker''s login, every 10 s: this process (its graphile-worker pool id) is alive and locks jobs as p_lock_ids (graphile_worker.jobs.locked_by).';
+
+/*
+ * The ids to release: locked LLM jobs (an endpoint's task or llm__*) whose lock is older than p_locked_for_ms, by an id that
+ * no heartbeat of the last p_heartbeat_within_ms names, and that holds no job of another application's task (graphile-worker
+ * may be shared: another application's long jobs are not ours to judge). The server's clock throughout (graphile-worker
+ * writes locked_at with it), not the product's.
+ */
+create or replace function llm.release_dead_worker_locks(p_locked_for_ms integer, p_heartbeat_within_ms integer default 60000)
+  returns table (locked_by text, jobs integer)
+  language plpgsql
+  set search_path = pg_catalog
+as $$
+declare
+  v_ids text[];
+  v_jobs integer[];
+begin
+  if p_locked_for_ms is null or p_locked_for_ms < 1000 or p_heartbeat_within_ms is null or p_heartbeat_within_ms < 1000 then
+    raise exception using errcode = '22023', message = 'p_locked_for_ms and p_heartbeat_within_ms are 1000 ms or more',
+      detail = format('p_locked_for_ms = %s, p_heartbeat_within_ms = %s', p_locked_for_ms, p_heartbeat_within_ms),
+      hint = 'p_locked_for_ms: longer than a governed job can run (the worker passes 4 x its call timeout + its Retry-After bound + 1 minute).';
+  end if;
+  delete from llm_private.worker_heartbeats h where h.seen_at < clock_timestamp() - interval '1 day';
+  with live as (
+    select distinct x.id from llm_private.worker_heartbeats h cross join lateral unnest(h.lock_ids) x(id)
+     where h.seen_at > clock_timestamp() - make_interval(secs => p_heartbeat_within_ms / 1000.0) and x.id is not null
+  ), locked as (
+    select j.locked_by as id, j.locked_at,
+           j.task_identifier like 'llm\_\_%' or j.task_identifier = any (enum_range(null::llm_private.endpoint)::text[]) as ours
+      from graphile_worker.jobs j
+     where j.locked_by is not null
+  )
+  select array_agg(d.id order by d.id), array_agg(d.n order by d.id) into v_ids, v_jobs
+    from (select l.id, count(*)::int as n from locked l
+           where not exists (select 1 from live v where v.id = l.id)
+           group by l.id
+          having bool_and(l.ours) and max(l.locked_at) < clock_timestamp() - make_interval(secs => p_locked_for_ms / 1000.0)) d;
+  if v_ids is not null then
+    perform graphile_worker.force_unlock_workers(v_ids);
+  end if;
+  return query select u.id, u.n from unnest(v_ids, v_jobs) u(id, n);
+end
+$$;
+comment on function llm.release_dead_worker_locks(integer, integer) is
+  'The worker''s login, every minute (llm__release_dead_locks): releases (graphile_worker.force_unlock_workers) the locks of ids that no worker heartbeat named in the last p_heartbeat_within_ms and whose LLM jobs are locked longer than p_locked_for_ms (an id that also locks another application''s job is left alone); returns each id released and its jobs. Deletes heartbeats unseen for a day.';
+
+create view llm.workers with (security_invoker = true) as
+select h.worker_id, h.lock_ids, h.host, h.pid, h.started_at, h.seen_at, h.seen_at > clock_timestamp() - interval '1 minute' as alive
+  from llm_private.worker_heartbeats h;
+comment on view llm.workers is
+  'Worker processes by their heartbeats (operator, auditor, viewer): the ids each locks jobs with, host and pid, when it started and was last seen; alive: seen in the last minute. A locked job whose locked_by no live worker names is a dead one''s, released by llm.release_dead_worker_locks once older than a job can run.';
+
+revoke all on function llm.record_worker_heartbeat(text, text[], text, integer), llm.release_dead_worker_locks(integer, integer) from public;
+grant execute on function llm.record_worker_heartbeat(text, text[], text, integer), llm.release_dead_worker_locks(integer, integer) to llm_worker;
+grant select on llm.workers to llm_operator, llm_auditor, llm_viewer;
