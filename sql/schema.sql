@@ -1336,10 +1336,10 @@ ALTER FUNCTION llm.record_worker_heartbeat(p_worker_id text, p_lock_ids text[], 
 COMMENT ON FUNCTION llm.record_worker_heartbeat(p_worker_id text, p_lock_ids text[], p_host text, p_pid integer) IS 'The worker''s login, every 10 s: this process (its graphile-worker pool id) is alive and locks jobs as p_lock_ids (graphile_worker.jobs.locked_by).';
 
 --
--- Name: release_call(bigint, integer, text, text); Type: FUNCTION; Schema: llm; Owner: llm_owner
+-- Name: release_call(bigint, integer, text, text, timestamp with time zone); Type: FUNCTION; Schema: llm; Owner: llm_owner
 --
 
-CREATE FUNCTION llm.release_call(p_request_pk bigint, p_attempt_no integer, p_reason text, p_final_failure text DEFAULT NULL::text) RETURNS TABLE(state text, released_micros bigint, request_state text)
+CREATE FUNCTION llm.release_call(p_request_pk bigint, p_attempt_no integer, p_reason text, p_final_failure text DEFAULT NULL::text, p_reserved_expiry timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS TABLE(state text, released_micros bigint, request_state text)
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog'
     SET plan_cache_mode TO 'force_generic_plan'
@@ -1362,6 +1362,9 @@ begin
     raise exception using errcode = 'P0002', message = 'attempt not found',
       detail = format('attempt %s/%s is not visible in this tenant and user context', p_request_pk, p_attempt_no);
   end if;
+  if p_reserved_expiry is not null and a.expires_at - p_reserved_expiry not between interval '-1 millisecond' and interval '1 millisecond' then
+    perform llm_private.stale_reservation(a, p_reserved_expiry);
+  end if;
   if a.state = 'held' then
     update llm_private.attempts x set state = 'released'
      where x.tenant_id = a.tenant_id and x.request_pk = a.request_pk and x.attempt_no = a.attempt_no;
@@ -1376,13 +1379,13 @@ begin
 end
 $$;
 
-ALTER FUNCTION llm.release_call(p_request_pk bigint, p_attempt_no integer, p_reason text, p_final_failure text) OWNER TO llm_owner;
+ALTER FUNCTION llm.release_call(p_request_pk bigint, p_attempt_no integer, p_reason text, p_final_failure text, p_reserved_expiry timestamp with time zone) OWNER TO llm_owner;
 
 --
--- Name: FUNCTION release_call(p_request_pk bigint, p_attempt_no integer, p_reason text, p_final_failure text); Type: COMMENT; Schema: llm; Owner: llm_owner
+-- Name: FUNCTION release_call(p_request_pk bigint, p_attempt_no integer, p_reason text, p_final_failure text, p_reserved_expiry timestamp with time zone); Type: COMMENT; Schema: llm; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm.release_call(p_request_pk bigint, p_attempt_no integer, p_reason text, p_final_failure text) IS 'The worker sent no provider request for a held attempt (e.g. the provider is not configured here): gives the hold back, nothing charged. A later settle of the same attempt still charges it (late). p_final_failure ends the request failed.';
+COMMENT ON FUNCTION llm.release_call(p_request_pk bigint, p_attempt_no integer, p_reason text, p_final_failure text, p_reserved_expiry timestamp with time zone) IS 'The worker sent no provider request for a held attempt (e.g. the provider is not configured here): gives the hold back, nothing charged. A later settle of the same attempt still charges it (late). p_final_failure ends the request failed. p_reserved_expiry: as for llm.settle_call (LG008).';
 
 --
 -- Name: release_dead_worker_locks(integer, integer); Type: FUNCTION; Schema: llm; Owner: llm_owner
@@ -1943,10 +1946,10 @@ ALTER FUNCTION llm.set_tenant_data_use(p_tenant_id uuid, p_distillation_opt_in b
 COMMENT ON FUNCTION llm.set_tenant_data_use(p_tenant_id uuid, p_distillation_opt_in boolean, p_traces_distillable boolean) IS 'Operator: records a tenant''s consent to use its final outputs, and separately its reasoning traces, for distillation. Only operators can: consent is never set by the application or a worker.';
 
 --
--- Name: settle_call(bigint, integer, text, integer, integer, integer, integer, text, text, boolean, boolean, text, real[], text, boolean); Type: FUNCTION; Schema: llm; Owner: llm_owner
+-- Name: settle_call(bigint, integer, text, integer, integer, integer, integer, text, text, boolean, boolean, text, real[], text, boolean, timestamp with time zone); Type: FUNCTION; Schema: llm; Owner: llm_owner
 --
 
-CREATE FUNCTION llm.settle_call(p_request_pk bigint, p_attempt_no integer, p_status text, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer, p_latency_ms integer, p_output text DEFAULT NULL::text, p_reasoning text DEFAULT NULL::text, p_output_valid boolean DEFAULT NULL::boolean, p_pii_flagged boolean DEFAULT NULL::boolean, p_final_failure text DEFAULT NULL::text, p_embedding real[] DEFAULT NULL::real[], p_answered_model text DEFAULT NULL::text, p_answered_same boolean DEFAULT false) RETURNS TABLE(state text, cost_micros bigint, held_micros bigint, released_micros bigint, overrun_micros bigint, usage_unknown boolean, late boolean, replayed boolean, request_state text)
+CREATE FUNCTION llm.settle_call(p_request_pk bigint, p_attempt_no integer, p_status text, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer, p_latency_ms integer, p_output text DEFAULT NULL::text, p_reasoning text DEFAULT NULL::text, p_output_valid boolean DEFAULT NULL::boolean, p_pii_flagged boolean DEFAULT NULL::boolean, p_final_failure text DEFAULT NULL::text, p_embedding real[] DEFAULT NULL::real[], p_answered_model text DEFAULT NULL::text, p_answered_same boolean DEFAULT false, p_reserved_expiry timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS TABLE(state text, cost_micros bigint, held_micros bigint, released_micros bigint, overrun_micros bigint, usage_unknown boolean, late boolean, replayed boolean, request_state text)
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog'
     SET plan_cache_mode TO 'force_generic_plan'
@@ -1980,6 +1983,9 @@ begin
   if q.id is null or a.attempt_no is null then
     raise exception using errcode = 'P0002', message = 'attempt not found',
       detail = format('attempt %s/%s is not visible in this tenant and user context', p_request_pk, p_attempt_no);
+  end if;
+  if p_reserved_expiry is not null and a.expires_at - p_reserved_expiry not between interval '-1 millisecond' and interval '1 millisecond' then
+    perform llm_private.stale_reservation(a, p_reserved_expiry);
   end if;
   if a.state in ('settled', 'refused', 'cached') then
     return query select a.state::text, coalesce(a.charged_micros, 0), a.held_micros, 0::bigint,
@@ -2048,13 +2054,13 @@ begin
 end
 $$;
 
-ALTER FUNCTION llm.settle_call(p_request_pk bigint, p_attempt_no integer, p_status text, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer, p_latency_ms integer, p_output text, p_reasoning text, p_output_valid boolean, p_pii_flagged boolean, p_final_failure text, p_embedding real[], p_answered_model text, p_answered_same boolean) OWNER TO llm_owner;
+ALTER FUNCTION llm.settle_call(p_request_pk bigint, p_attempt_no integer, p_status text, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer, p_latency_ms integer, p_output text, p_reasoning text, p_output_valid boolean, p_pii_flagged boolean, p_final_failure text, p_embedding real[], p_answered_model text, p_answered_same boolean, p_reserved_expiry timestamp with time zone) OWNER TO llm_owner;
 
 --
--- Name: FUNCTION settle_call(p_request_pk bigint, p_attempt_no integer, p_status text, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer, p_latency_ms integer, p_output text, p_reasoning text, p_output_valid boolean, p_pii_flagged boolean, p_final_failure text, p_embedding real[], p_answered_model text, p_answered_same boolean); Type: COMMENT; Schema: llm; Owner: llm_owner
+-- Name: FUNCTION settle_call(p_request_pk bigint, p_attempt_no integer, p_status text, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer, p_latency_ms integer, p_output text, p_reasoning text, p_output_valid boolean, p_pii_flagged boolean, p_final_failure text, p_embedding real[], p_answered_model text, p_answered_same boolean, p_reserved_expiry timestamp with time zone); Type: COMMENT; Schema: llm; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm.settle_call(p_request_pk bigint, p_attempt_no integer, p_status text, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer, p_latency_ms integer, p_output text, p_reasoning text, p_output_valid boolean, p_pii_flagged boolean, p_final_failure text, p_embedding real[], p_answered_model text, p_answered_same boolean) IS 'After a provider call (the worker, as llm_money): records the outcome of attempt p_attempt_no. Cost = tokens at the price pinned at reserve (input excludes cached input); NULL tokens mean the usage is unknown and the full hold is charged (flagged usage_unknown); p_answered_model: the model the provider said answered, when its name is not the one asked for (p_answered_same: the worker''s configuration takes it for the model asked for, a dated snapshot or an alias; it is then kept only when one of its names is priced apart): its tokens are charged at the dearest price in effect at reserve among the asked model and the answering model''s names for the same provider; when the answering model has no price, the cost is unknown (usage_unknown): the full hold, or the tokens at the asked price when that is more; another model''s answer fills no cache and is not eligible for distillation (a snapshot of the asked model priced apart is judged as the asked model''s); a 429, 500 or 503 the provider answered itself is settled with zeros (a gateway''s 502 or 504 leaves the outcome unknown: NULL tokens). Stores the final output and the reasoning trace apart, fills the cache with a complete valid answer of the requested model (p_embedding: its question''s embedding, for the semantic cache), records the breaker outcome, decides distillation eligibility. p_final_failure (provider_client_error, attempts_exhausted, ...): no retry will follow, the request ends failed. Idempotent: settling again returns the first result with replayed = true. Its transaction commits without waiting for the WAL flush (synchronous_commit = off) when the charge is within the hold in every unit and settings.settle_commit is deferred: a crash that loses it leaves the hold, which the expiry charges in full.';
+COMMENT ON FUNCTION llm.settle_call(p_request_pk bigint, p_attempt_no integer, p_status text, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer, p_latency_ms integer, p_output text, p_reasoning text, p_output_valid boolean, p_pii_flagged boolean, p_final_failure text, p_embedding real[], p_answered_model text, p_answered_same boolean, p_reserved_expiry timestamp with time zone) IS 'After a provider call (the worker, as llm_money): records the outcome of attempt p_attempt_no. Cost = tokens at the price pinned at reserve (input excludes cached input); NULL tokens mean the usage is unknown and the full hold is charged (flagged usage_unknown); p_answered_model: the model the provider said answered, when its name is not the one asked for (p_answered_same: the worker''s configuration takes it for the model asked for, a dated snapshot or an alias; it is then kept only when one of its names is priced apart): its tokens are charged at the dearest price in effect at reserve among the asked model and the answering model''s names for the same provider; when the answering model has no price, the cost is unknown (usage_unknown): the full hold, or the tokens at the asked price when that is more; another model''s answer fills no cache and is not eligible for distillation (a snapshot of the asked model priced apart is judged as the asked model''s); a 429, 500 or 503 the provider answered itself is settled with zeros (a gateway''s 502 or 504 leaves the outcome unknown: NULL tokens). Stores the final output and the reasoning trace apart, fills the cache with a complete valid answer of the requested model (p_embedding: its question''s embedding, for the semantic cache), records the breaker outcome, decides distillation eligibility. p_final_failure (provider_client_error, attempts_exhausted, ...): no retry will follow, the request ends failed. Idempotent: settling again returns the first result with replayed = true. p_reserved_expiry: the expires_at reserve returned; an attempt that is not that reservation is refused (LG008: the database lost it to a restore or failover and issued its ids again), nothing recorded. Its transaction commits without waiting for the WAL flush (synchronous_commit = off) when the charge is within the hold in every unit and settings.settle_commit is deferred: a crash that loses it leaves the hold, which the expiry charges in full.';
 
 --
 -- Name: sign_context(text, uuid, uuid, integer); Type: FUNCTION; Schema: llm; Owner: llm_owner
@@ -5300,6 +5306,30 @@ ALTER FUNCTION llm_private.split_model_ref(p_ref text, OUT provider text, OUT mo
 --
 
 COMMENT ON FUNCTION llm_private.split_model_ref(p_ref text, OUT provider text, OUT model text) IS 'Splits ''provider:model'' (22023 when malformed).';
+
+--
+-- Name: stale_reservation(llm_private.attempts, timestamp with time zone); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.stale_reservation(a llm_private.attempts, p_reserved_expiry timestamp with time zone) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog'
+    AS $$
+begin
+  raise exception using errcode = 'LG008', message = 'not the reservation this attempt is',
+    detail = format('attempt %s/%s was reserved to expire at %s; the caller''s reservation expires at %s', a.request_pk, a.attempt_no,
+      a.expires_at, p_reserved_expiry),
+    hint = 'The database lost the caller''s reservation (a restore, a point-in-time recovery or a failover that lost commits) and issued its ids again: nothing is recorded. The call''s usage is in the worker''s log (event stale_reservation).';
+end
+$$;
+
+ALTER FUNCTION llm_private.stale_reservation(a llm_private.attempts, p_reserved_expiry timestamp with time zone) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION stale_reservation(a llm_private.attempts, p_reserved_expiry timestamp with time zone); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.stale_reservation(a llm_private.attempts, p_reserved_expiry timestamp with time zone) IS 'Raises LG008: a settle or release names a reservation (its expires_at) that the attempt of that pk and number is not.';
 
 --
 -- Name: subject_used(llm_private.applicable_limit, uuid, uuid, text, timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
@@ -12906,11 +12936,11 @@ REVOKE ALL ON FUNCTION llm.record_worker_heartbeat(p_worker_id text, p_lock_ids 
 GRANT ALL ON FUNCTION llm.record_worker_heartbeat(p_worker_id text, p_lock_ids text[], p_host text, p_pid integer) TO llm_worker;
 
 --
--- Name: FUNCTION release_call(p_request_pk bigint, p_attempt_no integer, p_reason text, p_final_failure text); Type: ACL; Schema: llm; Owner: llm_owner
+-- Name: FUNCTION release_call(p_request_pk bigint, p_attempt_no integer, p_reason text, p_final_failure text, p_reserved_expiry timestamp with time zone); Type: ACL; Schema: llm; Owner: llm_owner
 --
 
-REVOKE ALL ON FUNCTION llm.release_call(p_request_pk bigint, p_attempt_no integer, p_reason text, p_final_failure text) FROM PUBLIC;
-GRANT ALL ON FUNCTION llm.release_call(p_request_pk bigint, p_attempt_no integer, p_reason text, p_final_failure text) TO llm_money;
+REVOKE ALL ON FUNCTION llm.release_call(p_request_pk bigint, p_attempt_no integer, p_reason text, p_final_failure text, p_reserved_expiry timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm.release_call(p_request_pk bigint, p_attempt_no integer, p_reason text, p_final_failure text, p_reserved_expiry timestamp with time zone) TO llm_money;
 
 --
 -- Name: FUNCTION release_dead_worker_locks(p_locked_for_ms integer, p_heartbeat_within_ms integer); Type: ACL; Schema: llm; Owner: llm_owner
@@ -13012,11 +13042,11 @@ REVOKE ALL ON FUNCTION llm.set_tenant_data_use(p_tenant_id uuid, p_distillation_
 GRANT ALL ON FUNCTION llm.set_tenant_data_use(p_tenant_id uuid, p_distillation_opt_in boolean, p_traces_distillable boolean) TO llm_operator;
 
 --
--- Name: FUNCTION settle_call(p_request_pk bigint, p_attempt_no integer, p_status text, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer, p_latency_ms integer, p_output text, p_reasoning text, p_output_valid boolean, p_pii_flagged boolean, p_final_failure text, p_embedding real[], p_answered_model text, p_answered_same boolean); Type: ACL; Schema: llm; Owner: llm_owner
+-- Name: FUNCTION settle_call(p_request_pk bigint, p_attempt_no integer, p_status text, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer, p_latency_ms integer, p_output text, p_reasoning text, p_output_valid boolean, p_pii_flagged boolean, p_final_failure text, p_embedding real[], p_answered_model text, p_answered_same boolean, p_reserved_expiry timestamp with time zone); Type: ACL; Schema: llm; Owner: llm_owner
 --
 
-REVOKE ALL ON FUNCTION llm.settle_call(p_request_pk bigint, p_attempt_no integer, p_status text, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer, p_latency_ms integer, p_output text, p_reasoning text, p_output_valid boolean, p_pii_flagged boolean, p_final_failure text, p_embedding real[], p_answered_model text, p_answered_same boolean) FROM PUBLIC;
-GRANT ALL ON FUNCTION llm.settle_call(p_request_pk bigint, p_attempt_no integer, p_status text, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer, p_latency_ms integer, p_output text, p_reasoning text, p_output_valid boolean, p_pii_flagged boolean, p_final_failure text, p_embedding real[], p_answered_model text, p_answered_same boolean) TO llm_money;
+REVOKE ALL ON FUNCTION llm.settle_call(p_request_pk bigint, p_attempt_no integer, p_status text, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer, p_latency_ms integer, p_output text, p_reasoning text, p_output_valid boolean, p_pii_flagged boolean, p_final_failure text, p_embedding real[], p_answered_model text, p_answered_same boolean, p_reserved_expiry timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm.settle_call(p_request_pk bigint, p_attempt_no integer, p_status text, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer, p_latency_ms integer, p_output text, p_reasoning text, p_output_valid boolean, p_pii_flagged boolean, p_final_failure text, p_embedding real[], p_answered_model text, p_answered_same boolean, p_reserved_expiry timestamp with time zone) TO llm_money;
 
 --
 -- Name: FUNCTION sign_context(p_secret text, p_tenant_id uuid, p_user_id uuid, p_ttl_s integer); Type: ACL; Schema: llm; Owner: llm_owner
@@ -14317,6 +14347,13 @@ REVOKE ALL ON FUNCTION llm_private.split_model_ref(p_ref text, OUT provider text
 GRANT ALL ON FUNCTION llm_private.split_model_ref(p_ref text, OUT provider text, OUT model text) TO llm_app;
 GRANT ALL ON FUNCTION llm_private.split_model_ref(p_ref text, OUT provider text, OUT model text) TO llm_money;
 GRANT ALL ON FUNCTION llm_private.split_model_ref(p_ref text, OUT provider text, OUT model text) TO llm_operator;
+
+--
+-- Name: FUNCTION stale_reservation(a llm_private.attempts, p_reserved_expiry timestamp with time zone); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.stale_reservation(a llm_private.attempts, p_reserved_expiry timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.stale_reservation(a llm_private.attempts, p_reserved_expiry timestamp with time zone) TO llm_money;
 
 --
 -- Name: FUNCTION subject_used(l llm_private.applicable_limit, p_tenant_id uuid, p_user_id uuid, p_budget_scope text, p_scope_started_at timestamp with time zone, p_at timestamp with time zone); Type: ACL; Schema: llm_private; Owner: llm_owner

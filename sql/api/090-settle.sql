@@ -298,11 +298,32 @@ end
 $$;
 comment on function llm_private.finish_failed(uuid, bigint, llm_private.reason) is 'Ends a request that is still open as failed, with its reason.';
 
+/*
+ * A settle or release names the reservation it ends by the expires_at reserve returned (p_reserved_expiry). An attempt of the
+ * same request pk and number that is not that reservation is another request's: the database went back to an earlier state
+ * (a restore, a point-in-time recovery, a failover that lost commits) and issued the lost request's ids again, and a worker
+ * that kept running settled its lost call onto the new request: its tokens, cost and answer (backup drill 89). Refused,
+ * nothing recorded: the call's usage is in that worker's log (event stale_reservation).
+ */
+create or replace function llm_private.stale_reservation(a llm_private.attempts, p_reserved_expiry timestamptz) returns void
+  language plpgsql
+  set search_path = pg_catalog
+as $$
+begin
+  raise exception using errcode = 'LG008', message = 'not the reservation this attempt is',
+    detail = format('attempt %s/%s was reserved to expire at %s; the caller''s reservation expires at %s', a.request_pk, a.attempt_no,
+      a.expires_at, p_reserved_expiry),
+    hint = 'The database lost the caller''s reservation (a restore, a point-in-time recovery or a failover that lost commits) and issued its ids again: nothing is recorded. The call''s usage is in the worker''s log (event stale_reservation).';
+end
+$$;
+comment on function llm_private.stale_reservation(llm_private.attempts, timestamptz) is
+  'Raises LG008: a settle or release names a reservation (its expires_at) that the attempt of that pk and number is not.';
+
 create or replace function llm.settle_call(p_request_pk bigint, p_attempt_no integer, p_status text,
   p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer, p_latency_ms integer,
   p_output text default null, p_reasoning text default null, p_output_valid boolean default null, p_pii_flagged boolean default null,
   p_final_failure text default null, p_embedding real[] default null, p_answered_model text default null,
-  p_answered_same boolean default false)
+  p_answered_same boolean default false, p_reserved_expiry timestamptz default null)
   returns table (state text, cost_micros bigint, held_micros bigint, released_micros bigint, overrun_micros bigint,
     usage_unknown boolean, late boolean, replayed boolean, request_state text)
   language plpgsql
@@ -338,6 +359,9 @@ begin
   if q.id is null or a.attempt_no is null then
     raise exception using errcode = 'P0002', message = 'attempt not found',
       detail = format('attempt %s/%s is not visible in this tenant and user context', p_request_pk, p_attempt_no);
+  end if;
+  if p_reserved_expiry is not null and a.expires_at - p_reserved_expiry not between interval '-1 millisecond' and interval '1 millisecond' then
+    perform llm_private.stale_reservation(a, p_reserved_expiry);
   end if;
   if a.state in ('settled', 'refused', 'cached') then
     return query select a.state::text, coalesce(a.charged_micros, 0), a.held_micros, 0::bigint,
@@ -405,10 +429,11 @@ begin
       where x.tenant_id = q.tenant_id and x.id = q.id);
 end
 $$;
-comment on function llm.settle_call(bigint, integer, text, integer, integer, integer, integer, text, text, boolean, boolean, text, real[], text, boolean) is
-  'After a provider call (the worker, as llm_money): records the outcome of attempt p_attempt_no. Cost = tokens at the price pinned at reserve (input excludes cached input); NULL tokens mean the usage is unknown and the full hold is charged (flagged usage_unknown); p_answered_model: the model the provider said answered, when its name is not the one asked for (p_answered_same: the worker''s configuration takes it for the model asked for, a dated snapshot or an alias; it is then kept only when one of its names is priced apart): its tokens are charged at the dearest price in effect at reserve among the asked model and the answering model''s names for the same provider; when the answering model has no price, the cost is unknown (usage_unknown): the full hold, or the tokens at the asked price when that is more; another model''s answer fills no cache and is not eligible for distillation (a snapshot of the asked model priced apart is judged as the asked model''s); a 429, 500 or 503 the provider answered itself is settled with zeros (a gateway''s 502 or 504 leaves the outcome unknown: NULL tokens). Stores the final output and the reasoning trace apart, fills the cache with a complete valid answer of the requested model (p_embedding: its question''s embedding, for the semantic cache), records the breaker outcome, decides distillation eligibility. p_final_failure (provider_client_error, attempts_exhausted, ...): no retry will follow, the request ends failed. Idempotent: settling again returns the first result with replayed = true. Its transaction commits without waiting for the WAL flush (synchronous_commit = off) when the charge is within the hold in every unit and settings.settle_commit is deferred: a crash that loses it leaves the hold, which the expiry charges in full.';
+comment on function llm.settle_call(bigint, integer, text, integer, integer, integer, integer, text, text, boolean, boolean, text, real[], text, boolean, timestamptz) is
+  'After a provider call (the worker, as llm_money): records the outcome of attempt p_attempt_no. Cost = tokens at the price pinned at reserve (input excludes cached input); NULL tokens mean the usage is unknown and the full hold is charged (flagged usage_unknown); p_answered_model: the model the provider said answered, when its name is not the one asked for (p_answered_same: the worker''s configuration takes it for the model asked for, a dated snapshot or an alias; it is then kept only when one of its names is priced apart): its tokens are charged at the dearest price in effect at reserve among the asked model and the answering model''s names for the same provider; when the answering model has no price, the cost is unknown (usage_unknown): the full hold, or the tokens at the asked price when that is more; another model''s answer fills no cache and is not eligible for distillation (a snapshot of the asked model priced apart is judged as the asked model''s); a 429, 500 or 503 the provider answered itself is settled with zeros (a gateway''s 502 or 504 leaves the outcome unknown: NULL tokens). Stores the final output and the reasoning trace apart, fills the cache with a complete valid answer of the requested model (p_embedding: its question''s embedding, for the semantic cache), records the breaker outcome, decides distillation eligibility. p_final_failure (provider_client_error, attempts_exhausted, ...): no retry will follow, the request ends failed. Idempotent: settling again returns the first result with replayed = true. p_reserved_expiry: the expires_at reserve returned; an attempt that is not that reservation is refused (LG008: the database lost it to a restore or failover and issued its ids again), nothing recorded. Its transaction commits without waiting for the WAL flush (synchronous_commit = off) when the charge is within the hold in every unit and settings.settle_commit is deferred: a crash that loses it leaves the hold, which the expiry charges in full.';
 
-create or replace function llm.release_call(p_request_pk bigint, p_attempt_no integer, p_reason text, p_final_failure text default null)
+create or replace function llm.release_call(p_request_pk bigint, p_attempt_no integer, p_reason text, p_final_failure text default null,
+  p_reserved_expiry timestamptz default null)
   returns table (state text, released_micros bigint, request_state text)
   language plpgsql
   set search_path = pg_catalog
@@ -432,6 +457,9 @@ begin
     raise exception using errcode = 'P0002', message = 'attempt not found',
       detail = format('attempt %s/%s is not visible in this tenant and user context', p_request_pk, p_attempt_no);
   end if;
+  if p_reserved_expiry is not null and a.expires_at - p_reserved_expiry not between interval '-1 millisecond' and interval '1 millisecond' then
+    perform llm_private.stale_reservation(a, p_reserved_expiry);
+  end if;
   if a.state = 'held' then
     update llm_private.attempts x set state = 'released'
      where x.tenant_id = a.tenant_id and x.request_pk = a.request_pk and x.attempt_no = a.attempt_no;
@@ -445,8 +473,8 @@ begin
     from llm_private.attempts x where x.tenant_id = a.tenant_id and x.request_pk = a.request_pk and x.attempt_no = a.attempt_no;
 end
 $$;
-comment on function llm.release_call(bigint, integer, text, text) is
-  'The worker sent no provider request for a held attempt (e.g. the provider is not configured here): gives the hold back, nothing charged. A later settle of the same attempt still charges it (late). p_final_failure ends the request failed.';
+comment on function llm.release_call(bigint, integer, text, text, timestamptz) is
+  'The worker sent no provider request for a held attempt (e.g. the provider is not configured here): gives the hold back, nothing charged. A later settle of the same attempt still charges it (late). p_final_failure ends the request failed. p_reserved_expiry: as for llm.settle_call (LG008).';
 
 create or replace function llm.fail_request(p_request_pk bigint, p_reason text) returns text
   language plpgsql
@@ -477,8 +505,9 @@ comment on function llm.fail_request(bigint, text) is
 
 grant execute on function llm_private.require_status(text), llm_private.require_failure_reason(text),
   llm_private.finish_failed(uuid, bigint, llm_private.reason) to llm_money, llm_operator;
+grant execute on function llm_private.stale_reservation(llm_private.attempts, timestamptz) to llm_money;
 -- The settle trigger prices another model's answer as the role that settles: the worker.
 grant execute on function llm_private.answered_model_names(text), llm_private.is_asked_model(text, text),
   llm_private.answered_cost_micros(text, text, timestamptz, integer, integer, integer) to llm_money;
-grant execute on function llm.settle_call(bigint, integer, text, integer, integer, integer, integer, text, text, boolean, boolean, text, real[], text, boolean),
-  llm.release_call(bigint, integer, text, text), llm.fail_request(bigint, text) to llm_money;
+grant execute on function llm.settle_call(bigint, integer, text, integer, integer, integer, integer, text, text, boolean, boolean, text, real[], text, boolean, timestamptz),
+  llm.release_call(bigint, integer, text, text, timestamptz), llm.fail_request(bigint, text) to llm_money;

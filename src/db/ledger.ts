@@ -109,6 +109,11 @@ export interface SettleArgs {
   answeredModel?: string | null;
   /** The configuration takes answeredModel for the model asked for (a dated snapshot, an alias): kept only if priced apart. */
   answeredSame?: boolean;
+  /**
+   * The expires_at reserve returned: the settle ends that reservation only (LG008 otherwise: a database that went back to an
+   * earlier state issued the attempt's ids to another request). Null: not checked.
+   */
+  reservedExpiry?: Date | null;
 }
 
 /** llm.embedding_for_call: which embedding model to call before a chat call (no row: skip the semantic cache). */
@@ -131,9 +136,9 @@ const SETTLE_SQL = `select * from llm.settle_call(p_request_pk => $1::bigint, p_
        p_input_tokens => $4::int, p_cached_input_tokens => $5::int, p_output_tokens => $6::int, p_latency_ms => $7::int,
        p_output => $8::text, p_reasoning => $9::text, p_output_valid => $10::boolean, p_pii_flagged => $11::boolean,
        p_final_failure => $12::text, p_embedding => $13::real[], p_answered_model => $14::text,
-       p_answered_same => $15::boolean)`;
-const RELEASE_SQL =
-  'select * from llm.release_call(p_request_pk => $1::bigint, p_attempt_no => $2::int, p_reason => $3::text, p_final_failure => $4::text)';
+       p_answered_same => $15::boolean, p_reserved_expiry => $16::timestamptz)`;
+const RELEASE_SQL = 'select * from llm.release_call(p_request_pk => $1::bigint, p_attempt_no => $2::int, p_reason => $3::text, ' +
+  'p_final_failure => $4::text, p_reserved_expiry => $5::timestamptz)';
 const FAIL_REQUEST_SQL = 'select llm.fail_request(p_request_pk => $1::bigint, p_reason => $2::text) as state';
 
 function reserveParams(a: ReserveArgs): LiteralValue[] {
@@ -144,7 +149,7 @@ function settleParams(a: SettleArgs): LiteralValue[] {
   return [a.requestPk, a.attemptNo, a.status, a.usage?.inputTokens ?? null, a.usage?.cachedInputTokens ?? null,
     a.usage?.outputTokens ?? null, Math.round(a.latencyMs), a.output ?? null, a.reasoning ?? null, a.outputValid ?? null,
     a.piiFlagged ?? false, a.finalFailure ?? null, a.embedding ?? null, a.answeredModel ?? null,
-    a.answeredSame ?? false];
+    a.answeredSame ?? false, a.reservedExpiry?.toISOString() ?? null];
 }
 
 /** The money path of one job: each method is one transaction as llm_money in the job's context. */
@@ -153,7 +158,8 @@ export interface Ledger {
   embeddingForCall(ctx: RequestContext, requestPk: bigint): Promise<EmbeddingPlan | null>;
   reserve(ctx: RequestContext, a: ReserveArgs): Promise<Decision>;
   settle(ctx: RequestContext, a: SettleArgs): Promise<Settlement>;
-  release(ctx: RequestContext, requestPk: bigint, attemptNo: number, reason: string, finalFailure?: FinalFailure | null): Promise<Release>;
+  release(ctx: RequestContext, requestPk: bigint, attemptNo: number, reason: string, finalFailure?: FinalFailure | null,
+    reservedExpiry?: Date | null): Promise<Release>;
   failRequest(ctx: RequestContext, requestPk: bigint, reason: FinalFailure): Promise<string>;
 }
 
@@ -176,8 +182,8 @@ export function sqlLedger(pool: Pool, limits: TxLimits = {}): Ledger {
     },
     reserve: async (ctx, a) => DecisionSchema.parse((await one(ctx, RESERVE_SQL, reserveParams(a)))[0]),
     settle: async (ctx, a) => SettlementSchema.parse((await one(ctx, SETTLE_SQL, settleParams(a), recording))[0]),
-    release: async (ctx, pk, n, reason, final = null) =>
-      ReleaseSchema.parse((await one(ctx, RELEASE_SQL, [pk, n, reason, final], recording))[0]),
+    release: async (ctx, pk, n, reason, final = null, expiry = null) =>
+      ReleaseSchema.parse((await one(ctx, RELEASE_SQL, [pk, n, reason, final, expiry?.toISOString() ?? null], recording))[0]),
     failRequest: async (ctx, pk, reason) => z.string().parse((await one(ctx, FAIL_REQUEST_SQL, [pk, reason], recording))[0]?.state),
   };
 }

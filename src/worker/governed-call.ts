@@ -27,6 +27,7 @@ import { semanticText } from '../semantic';
 import { contextWith, GEN_AI, inSpan, logFieldsOf, traceIdOf } from '../telemetry';
 import type { WorkerDeps } from './deps';
 import { errorFields, isPermanentSqlError } from './sql-errors';
+import { sqlState } from '../errors';
 
 /** The job payload the database writes (llm.enqueue_call). */
 export const JobPayloadSchema = z.object({ tenant_id: z.guid(), user_id: z.guid(), request_pk: int8 });
@@ -94,6 +95,10 @@ class GovernedCall {
   private readonly pk: bigint;
   private stage: Stage = 'before_reserve';
   private attemptNo: number | null = null;
+  /** The expires_at of the reservation attemptNo is: settle and release name it (LG008 when the database's attempt is another). */
+  private reservedExpiry: Date | null = null;
+  /** What the last settle tried to record: logged when the database refuses it as another reservation's (stale_reservation). */
+  private pendingSettle: SettleArgs | null = null;
   private readonly startedAt = performance.now();
   private readonly parent;
 
@@ -206,6 +211,7 @@ class GovernedCall {
     const held = CALL_DECISIONS.has(d.decision) || (d.decision === 'replay' && d.reason === 'in_flight');
     if (!held || d.attempt_no === null) return null; // refused (a limit, a shutoff, its breaker): the chat reserve decides
     this.attemptNo = d.attempt_no;
+    this.reservedExpiry = d.expires_at;
     this.stage = 'reserved';
     if (this.stopping) return this.releaseNotSent(d.attempt_no, 'embedding', 'not sent: the worker is stopping');
     let vector: number[] | null = null;
@@ -229,7 +235,7 @@ class GovernedCall {
       if (e instanceof ProviderConfigError) {
         this.stage = 'reserved';
         this.log.error({ event: 'provider_not_configured', model: plan.embedding_model, error: e.message }, 'embedding call refused by the client; releasing its hold');
-        await this.deps.ledger.release(this.ctx, this.pk, d.attempt_no, 'provider_not_configured');
+        await this.deps.ledger.release(this.ctx, this.pk, d.attempt_no, 'provider_not_configured', null, this.reservedExpiry);
       } else if (e instanceof ProviderNotSentError) {
         return this.releaseNotSent(d.attempt_no, 'embedding', e.message);
       } else if (e instanceof ProviderError) {
@@ -247,6 +253,7 @@ class GovernedCall {
     }
     // The embedding attempt is closed; what follows is the chat attempt.
     this.attemptNo = null;
+    this.reservedExpiry = null;
     this.stage = 'before_reserve';
     return vector;
   }
@@ -303,6 +310,7 @@ class GovernedCall {
       if (CALL_DECISIONS.has(d.decision)) {
         if (d.attempt_no === null || !d.provider || !d.model) throw new Error(`reserve answered ${d.decision} without attempt_no, provider or model`);
         this.attemptNo = d.attempt_no;
+        this.reservedExpiry = d.expires_at;
         this.stage = 'reserved';
       }
       this.logDecision(d, inputTokens, req.model_ref);
@@ -376,7 +384,7 @@ class GovernedCall {
     this.stage = 'reserved';
     this.log.warn({ event: 'not_sent', purpose, error: why }, 'the worker is stopping before the call was sent; releasing the hold');
     await inSpan(this.deps.tracer, 'llm.release', this.parent, { 'llm.reason': 'not_sent' }, () =>
-      this.deps.ledger.release(this.ctx, this.pk, attemptNo, 'not sent: the worker is stopping', null));
+      this.deps.ledger.release(this.ctx, this.pk, attemptNo, 'not sent: the worker is stopping', null, this.reservedExpiry));
     this.stage = 'settled';
     throw new RetryLater('not sent: the worker is stopping');
   }
@@ -384,7 +392,7 @@ class GovernedCall {
   private async notConfigured(modelRef: string, why: string): Promise<void> {
     this.log.error({ event: 'provider_not_configured', model: modelRef, error: why }, 'provider not configured; releasing the hold');
     await inSpan(this.deps.tracer, 'llm.release', this.parent, { 'llm.reason': 'provider_not_configured' }, () =>
-      this.deps.ledger.release(this.ctx, this.pk, this.attemptNo!, 'provider_not_configured', 'provider_not_configured'));
+      this.deps.ledger.release(this.ctx, this.pk, this.attemptNo!, 'provider_not_configured', 'provider_not_configured', this.reservedExpiry));
     this.stage = 'settled';
   }
 
@@ -448,7 +456,9 @@ class GovernedCall {
    * transient failures a bounded number of times (settle is idempotent, a retry after an unseen
    * commit is safe).
    */
-  private async settle(a: SettleArgs): Promise<Settlement> {
+  private async settle(given: SettleArgs): Promise<Settlement> {
+    const a: SettleArgs = { ...given, reservedExpiry: given.reservedExpiry ?? this.reservedExpiry };
+    this.pendingSettle = a;
     const s = await inSpan(this.deps.tracer, 'llm.settle', this.parent, { 'llm.status': a.status, 'llm.attempt_no': a.attemptNo }, async (span) => {
       for (let i = 1; ; i++) {
         try {
@@ -468,6 +478,20 @@ class GovernedCall {
 
   /** Unexpected errors: logged with the SQL facts; permanent ones (or any on the last attempt) recorded as final. */
   private async onError(e: unknown): Promise<void> {
+    if (sqlState(e) === 'LG008') {
+      // The database's attempt of this pk and number is another request's: it went back to an earlier state (a restore, a
+      // point-in-time recovery, a failover that lost commits) and issued this request's ids again. Nothing can be recorded
+      // here, and nothing may be changed on that other request: the call's usage goes to the log, for finance.
+      const p = this.stage === 'sent' ? this.pendingSettle : null;
+      this.log.error({ event: 'stale_reservation', stage: this.stage, attempt_no: this.attemptNo,
+        reserved_expiry: this.reservedExpiry?.toISOString() ?? null, status: p?.status ?? null, input_tokens: p?.usage?.inputTokens ?? null,
+        cached_input_tokens: p?.usage?.cachedInputTokens ?? null, output_tokens: p?.usage?.outputTokens ?? null,
+        answered_model: p?.answeredModel ?? null, latency_ms: p ? Math.round(p.latencyMs) : null, ...errorFields(e) },
+        this.stage === 'sent'
+          ? 'the database no longer has this call\'s reservation (a restore or failover issued its ids again): its usage is recorded nowhere but here'
+          : 'the database no longer has this job\'s reservation (a restore or failover issued its ids again): nothing to release');
+      return;
+    }
     const permanent = isPermanentSqlError(e);
     const final = permanent || this.lastAttempt;
     this.log[final ? 'error' : 'warn']({ event: 'job_error', stage: this.stage, permanent, last_attempt: this.lastAttempt, ...errorFields(e) },
@@ -483,7 +507,7 @@ class GovernedCall {
   private async recordFinal(reason: FinalFailure): Promise<boolean> {
     try {
       if (this.stage === 'before_reserve') await this.deps.ledger.failRequest(this.ctx, this.pk, reason);
-      else if (this.stage === 'reserved') await this.deps.ledger.release(this.ctx, this.pk, this.attemptNo!, reason, reason);
+      else if (this.stage === 'reserved') await this.deps.ledger.release(this.ctx, this.pk, this.attemptNo!, reason, reason, this.reservedExpiry);
       else if (this.stage === 'sent') {
         // A request went out and could not be settled: the hold stays until the expiry sweep charges it in full.
         this.log.error({ event: 'settle_lost', attempt_no: this.attemptNo }, 'provider was called but the settle failed; the hold will be charged in full at expiry');
