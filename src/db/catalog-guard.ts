@@ -1,6 +1,6 @@
 /**
  * The catalog objects the money and access rules stand on: row-level security policies, triggers (on every partition
- * too), event triggers, forced row security and owners. Every migrate records them (llm_private.schema_state.catalog,
+ * too), event triggers, forced row security, owners and the grants to the runtime roles. Every migrate records them (llm_private.schema_state.catalog,
  * migration 000050); migrate and the worker then refuse a database that has lost one since: a `pg_restore --clean` that
  * stopped halfway had dropped every trigger and policy of a database whose tables and schema version stayed, and
  * `npm run migrate` found it "at head" (review 79). Read from the catalogs alone, not through our functions, which such
@@ -18,6 +18,11 @@ with ours as (
    where n.nspname = any (${SCHEMAS}) and c.relkind in ('r', 'p', 'v')
 ), parts as (
   select i.inhparent as parent, p.* from pg_catalog.pg_inherits i join ours p on p.oid = i.inhrelid
+), granted as (
+  -- Every relation of ours but the partitions (which carry no grants: access goes through the parent), with its grants.
+  select c.oid, n.nspname || '.' || c.relname as name, c.relowner, c.relacl
+    from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+   where n.nspname = any (${SCHEMAS}) and c.relkind in ('r', 'p', 'v', 'm', 'S', 'f') and not c.relispartition
 ), facts as (
   -- A policy by what it does: its command, roles and expressions (one turned to using (true) is a loss too).
   select format('policy %s %s %s to %s %s', o.name, p.polname, p.polcmd,
@@ -68,6 +73,32 @@ with ours as (
   union all
   select format('event trigger %s enabled=%s', e.evtname, e.evtenabled) from pg_catalog.pg_event_trigger e where e.evtname like 'llm\\_%'
   union all
+  -- Grants to the runtime roles: on a relation, a column, a function and a schema. A restore with --no-acl (or --no-privileges), or a revoke
+  -- by hand, leaves every runtime role without them: the database stays "at head" and every call fails with 42501, and
+  -- the worker, which cannot read the schema's version then, sends the operator back to migrate (review 89). The owner's
+  -- own privileges are left out (implicit once the ACL is gone); a grant a DBA adds is not a loss.
+  select format('grant %s %s to %s', g.name, x.privilege_type,
+                case when x.grantee = 0 then 'public' else pg_catalog.pg_get_userbyid(x.grantee)::text end)
+    from granted g cross join lateral aclexplode(g.relacl) x
+   where x.grantee <> g.relowner
+  union all
+  select format('grant %s.%s %s to %s', g.name, a.attname, x.privilege_type,
+                case when x.grantee = 0 then 'public' else pg_catalog.pg_get_userbyid(x.grantee)::text end)
+    from granted g join pg_catalog.pg_attribute a on a.attrelid = g.oid and a.attnum > 0 and not a.attisdropped
+    cross join lateral aclexplode(a.attacl) x
+   where x.grantee <> g.relowner
+  union all
+  select format('grant function %s.%s(%s) %s to %s', n.nspname, p.proname, pg_catalog.pg_get_function_identity_arguments(p.oid),
+                x.privilege_type, case when x.grantee = 0 then 'public' else pg_catalog.pg_get_userbyid(x.grantee)::text end)
+    from pg_catalog.pg_proc p join pg_catalog.pg_namespace n on n.oid = p.pronamespace
+    cross join lateral aclexplode(p.proacl) x
+   where n.nspname = any (${SCHEMAS}) and x.grantee <> p.proowner
+  union all
+  select format('grant schema %s %s to %s', n.nspname, x.privilege_type,
+                case when x.grantee = 0 then 'public' else pg_catalog.pg_get_userbyid(x.grantee)::text end)
+    from pg_catalog.pg_namespace n cross join lateral aclexplode(n.nspacl) x
+   where n.nspname = any (${SCHEMAS}) and x.grantee <> n.nspowner
+  union all
   -- Who may create (temporary tables above all) in this database: a copy made with CREATE DATABASE ... TEMPLATE has
   -- PostgreSQL's default grants until a migrate, and a login's own temporary table with a trigger of its own passes the
   -- guards that only ask whether a trigger wrote (review 83).
@@ -83,6 +114,15 @@ export async function readCatalog(c: ClientBase | Pool): Promise<string[]> {
 }
 
 /**
+ * The format of the facts, after the API's hash in the stamp (`<api hash>/f2 <migration>`). A release before the format's
+ * (no `/`) compares the whole first field, so it finds a catalog recorded by a later format not comparable and skips its
+ * check, rather than calling the facts only the later one reads lost: 'f2' (review 89) added the grants, and a worker of the
+ * release before, of the same API generation, would have refused every database this release migrated as damaged. A later
+ * format reads every fact an earlier one did (a superset), so this release compares a catalog of an earlier format too.
+ */
+const CATALOG_FORMAT = 'f2';
+
+/**
  * What the catalog is recorded at: the applied API and the last committed migration (a migrate that stopped halfway
  * differs). The worker's login does not read graphile-migrate's table: it compares the API alone, which suffices where it
  * runs (an API of this code's hash was replayed after every migration this code has).
@@ -95,14 +135,15 @@ export async function catalogStamp(c: ClientBase | Pool): Promise<string> {
   // A separate query: the table's name is resolved when a query is planned, and without USAGE on its schema that fails.
   const migration = r!.readable
     ? (await c.query<{ f: string | null }>('select max(filename) as f from graphile_migrate.migrations')).rows[0]?.f ?? '' : '';
-  return `${r!.api} ${migration}`;
+  return `${r!.api}/${CATALOG_FORMAT} ${migration}`;
 }
 
 function sameStamp(recorded: string | null, now: string): boolean {
   if (recorded === null) return false;
   const [api, migration] = now.split(' ');
   const [rApi, rMigration] = recorded.split(' ');
-  return api === rApi && (migration === '' || migration === rMigration);
+  const hash = (s: string | undefined) => (s ?? '').split('/')[0]; // the format aside: see CATALOG_FORMAT
+  return hash(api) === hash(rApi) && (migration === '' || migration === rMigration);
 }
 
 /**
@@ -137,8 +178,8 @@ export function lostCatalogMessage(lost: string[]): string {
   }
   const shown = lost.slice(0, 8).join('; ');
   return `the database lost ${lost.length} object(s) or setting(s) the money and access rules stand on since its last migrate ` +
-    `(${shown}${lost.length > 8 ? '; ...' : ''}). A pg_restore --clean that stopped halfway, or a trigger or policy dropped or disabled ` +
-    'by hand: nothing was changed. Restore a backup into a new, empty database (README: Backups and restore), or put back what ' +
+    `(${shown}${lost.length > 8 ? '; ...' : ''}). A pg_restore --clean that stopped halfway, a restore with --no-owner or --no-acl, or a ` +
+    'trigger, policy or grant dropped, disabled or revoked by hand: nothing was changed. Restore a backup into a new, empty database (README: Backups and restore), or put back what ' +
     'was dropped; migrate cannot, the policies are created by migrations that ran long ago. An object of your own that you ' +
     'dropped on purpose: `npm run migrate -- --accept-catalog` records the catalog as it is.';
 }

@@ -37,7 +37,18 @@ export class SchemaVersionError extends Error {
  * worker's advice to migrate had been the way to put an older API over newer tables).
  */
 export async function checkSchemaVersion(pool: Pool): Promise<void> {
-  const { rows } = await pool.query('select * from llm_private.schema_state').catch(() => ({ rows: [] as Record<string, unknown>[] }));
+  let denied = false;
+  const { rows } = await pool.query('select * from llm_private.schema_state').catch((e: { code?: string }) => {
+    denied = e?.code === '42501';
+    return { rows: [] as Record<string, unknown>[] };
+  });
+  if (denied) {
+    // The schema is there but the login holds none of its grants: a restore with --no-acl (review 89), which migrate
+    // refuses, naming the grants lost; "not at the version, run migrate" had sent the operator to a migrate that said "at head".
+    throw new SchemaVersionError('the worker\'s login may not read llm_private.schema_state (permission denied): the database ' +
+      'lost its grants (a restore with --no-acl?) or was never migrated. Run this release\'s `npm run migrate`: it names what was ' +
+      'lost (README: Backups and restore)');
+  }
   const how = compareApi(rows[0]);
   if (how === 'same') {
     // The schema is this release's; it must still have what its last migrate recorded (a worker on a database that lost its

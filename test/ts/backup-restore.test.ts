@@ -3,7 +3,8 @@
  * call is in flight and a job waits, restored on a cluster that has never seen our roles, by the runbook's steps (the
  * roles, an empty database, `pg_restore`, `npm run migrate`). The restored ledger is the dump's, with no drift; the waiting
  * job runs there; the call in flight at the dump is charged in full at its expiry and its job, locked by a worker of the
- * old cluster, runs once released; claims made before the dump still answer as the same request.
+ * old cluster, runs once released; claims made before the dump still answer as the same request. A restore that drops what
+ * the rules stand on (`--clean` over a database, `--no-acl`, `--no-owner`) is refused by migrate, naming what it lost.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -205,4 +206,36 @@ test('a staging copy refreshed with pg_restore --clean is left without its trigg
   // The worker cannot even read the schema's version (no policy lets it): it refuses to start, and sends the operator to
   // migrate, which says what was lost (above).
   await expect(checkSchemaVersion(worker)).rejects.toThrow(/no API generation recorded, this code's \d+\): run this release's `npm run migrate` first/);
+});
+
+test('a restore with --no-acl or --no-owner: migrate refuses it, naming what it lost, and changes nothing (review 89)', async () => {
+  expect(dumpFile).not.toBe(''); // the first test's dump, on its cluster
+  // --no-acl restores every table, function and schema without its grants: every runtime role fails with 42501. Before the
+  // catalog recorded the grants, migrate found such a database "at head (nothing to do)" while the worker, unable to read the
+  // schema's version, sent the operator back to migrate.
+  for (const [db, opt, fact] of [['llm_noacl', '--no-acl', /\(grant (function )?llm\.\S+ /],
+    ['llm_noowner', '--no-owner', /\(owner llm\.\S+ llm_owner; /]] as const) {
+    await createDb(db);
+    restore(db, opt);
+    const url = cluster!.url(db);
+    let stderr = '';
+    try {
+      migrateCli(url);
+    } catch (e) {
+      stderr = String((e as { stderr?: string }).stderr);
+    }
+    expect(stderr).toMatch(/the database lost \d+ object\(s\) or setting\(s\) the money and access rules stand on/);
+    expect(stderr).toMatch(fact);
+    expect(stderr).toContain(`a restore with --no-owner or --no-acl`);
+    const admin = new Pool({ connectionString: url, max: 1 });
+    pools.push(admin);
+    // Nothing changed: the database's own grants are still PostgreSQL's defaults, which migrate's database step would set.
+    expect((await admin.query(`select has_database_privilege('llm_app', current_database(), 'TEMPORARY') as t`)).rows[0].t).toBe(true);
+    if (opt === '--no-acl') {
+      // The worker cannot read the schema's version: it says why, and sends the operator to migrate, which names the loss.
+      const worker = new Pool({ connectionString: urlForRole(url, 'llm_worker'), max: 1 });
+      pools.push(worker);
+      await expect(checkSchemaVersion(worker)).rejects.toThrow(/may not read llm_private\.schema_state \(permission denied\): the database lost its grants/);
+    }
+  }
 });

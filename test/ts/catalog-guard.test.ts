@@ -1,6 +1,6 @@
 /**
  * Migrate and the worker refuse a database that lost, since its last migrate, a policy, a trigger (on a table or any of its
- * partitions), forced row security or an owner the money and access rules stand on (src/db/catalog-guard.ts); what a DBA
+ * partitions), forced row security, an owner or a grant the money and access rules stand on (src/db/catalog-guard.ts); what a DBA
  * added, and the months the maintenance creates, change nothing.
  */
 import type { Pool } from 'pg';
@@ -36,6 +36,9 @@ test('a migrated database records what it stands on, and passes both checks', as
     'row security llm_private.requests on its partitions: all forced',
     'owner llm_private.attempts llm_owner',
     'owner schema graphile_worker llm_worker',
+    'grant llm_private.usage SELECT to llm_viewer',
+    'grant function llm.enqueue_call(p_payload jsonb) EXECUTE to llm_app',
+    'grant schema llm_private USAGE to llm_money',
     'event trigger llm_refuse_runtime_ddl enabled=O',
   ]));
   await expect(checkSchemaVersion(worker)).resolves.toBeUndefined();
@@ -58,6 +61,14 @@ test.each<[string, string, string]>([
   ['a table given to the administrator (pg_restore --no-owner)', 'alter table llm_private.limits owner to postgres',
     'owner llm_private.limits llm_owner'],
   ['the event trigger disabled', 'alter event trigger llm_refuse_runtime_ddl disable', 'event trigger llm_refuse_runtime_ddl enabled=O'],
+  // Review 89: a restore with --no-acl left every runtime role without its grants, and migrate found the database at head.
+  ['a table\'s grant revoked (pg_restore --no-acl)', 'revoke select on llm_private.attempts from llm_auditor',
+    'grant llm_private.attempts SELECT to llm_auditor'],
+  ['a column\'s grant revoked', 'revoke insert (request_id) on llm_private.requests from llm_app',
+    'grant llm_private.requests.request_id INSERT to llm_app'],
+  ['a function\'s grant revoked', 'revoke execute on function llm.enqueue_call(jsonb) from llm_app',
+    'grant function llm.enqueue_call(p_payload jsonb) EXECUTE to llm_app'],
+  ['a schema\'s grant revoked', 'revoke usage on schema llm from llm_viewer', 'grant schema llm USAGE to llm_viewer'],
 ])('%s: migrate and the worker refuse the database, naming it, and migrate changes nothing', async (_what, damage, fact) => {
   const { db, admin, worker } = await fresh();
   await admin.query(damage);
@@ -114,6 +125,26 @@ test('a migrate that stopped halfway (after a migration, before the catalog was 
   // From there on, a loss is a loss again.
   await admin.query('alter trigger _100_guard_v2 on llm_private.alerts rename to _100_guard_v3');
   await expect(migrate(db)).rejects.toThrow(/_100_guard_v2/);
+});
+
+test('a catalog recorded in the format of the release before (without the grants) is compared for what it holds; the next migrate records the grants', async () => {
+  const { db, admin, worker } = await fresh();
+  // As a migrate of the release before review 89 left it: no grant among the facts, and its stamp without the format.
+  await admin.query(`update llm_private.schema_state set catalog = array(select f from unnest(catalog) f where f not like 'grant %'),
+                       catalog_stamp = split_part(catalog_stamp, '/', 1) || ' ' || split_part(catalog_stamp, ' ', 2)`);
+  // What that release recorded is still a loss...
+  await admin.query('alter table llm_private.usage no force row level security');
+  await expect(checkSchemaVersion(worker)).rejects.toThrow('row security llm_private.usage forced');
+  await admin.query('alter table llm_private.usage force row level security');
+  await admin.query('revoke select on llm_private.attempts from llm_auditor'); // ...what it did not record is not
+  await expect(checkSchemaVersion(worker)).resolves.toBeUndefined();
+  await expect(migrate(db)).resolves.toMatchObject({ apiReplayed: false });
+  const { rows: [r] } = await admin.query(`select catalog_stamp, 'grant llm_private.usage SELECT to llm_viewer' = any (catalog) as grants
+                                             from llm_private.schema_state`);
+  expect(r).toMatchObject({ grants: true });
+  expect(r.catalog_stamp).toMatch(/^\S+\/f2 \S+$/);
+  await admin.query('revoke select on llm_private.usage from llm_viewer');
+  await expect(checkSchemaVersion(worker)).rejects.toThrow('grant llm_private.usage SELECT to llm_viewer');
 });
 
 test('a copy made from a template has PostgreSQL\'s default grants: the worker refuses it until a migrate, which sets them', async () => {
