@@ -4,6 +4,7 @@
  * SDK retry would spend money the governor never reserved.
  */
 import OpenAI from 'openai';
+import { Agent, fetch as undiciFetch } from 'undici';
 import { z } from 'zod';
 import { errorToken, MalformedResponseError, ProviderConfigError, ProviderNotSentError, toProviderError } from './errors';
 import { findModel, type ModelConfig, type ProviderConfig } from './models';
@@ -144,11 +145,27 @@ function elapsed(started: number): number {
   return Math.round(performance.now() - started);
 }
 
-export function createProviderClient(cfg: ProviderConfig, env: NodeJS.ProcessEnv = process.env): ProviderClient {
+/**
+ * The HTTP client's own limits on an answer, off by default: the call's deadline is ours (timeoutMs, through our
+ * AbortController, which closes the socket). Node's fetch gives up on an answer's headers or body after 300 s
+ * (undici's headersTimeout and bodyTimeout) whatever the call's timeout: a reasoning model's 6-minute answer under
+ * LLM_CALL_TIMEOUT_MS = 600000 failed at 300.7 s as a timeout, charged in full and sent again (backup drill 89).
+ * Tests pass lower ones to see that this dispatcher is the one the SDK's requests go through.
+ */
+export interface HttpLimits { headersTimeoutMs?: number; bodyTimeoutMs?: number }
+
+function sdkFetch(limits: HttpLimits): typeof fetch {
+  const dispatcher = new Agent({ headersTimeout: limits.headersTimeoutMs ?? 0, bodyTimeout: limits.bodyTimeoutMs ?? 0 });
+  return ((input: Parameters<typeof undiciFetch>[0], init?: Parameters<typeof undiciFetch>[1]) =>
+    undiciFetch(input, { ...init, dispatcher })) as unknown as typeof fetch;
+}
+
+export function createProviderClient(cfg: ProviderConfig, env: NodeJS.ProcessEnv = process.env, http: HttpLimits = {}): ProviderClient {
   const apiKey = env[cfg.apiKeyEnv];
   if (!apiKey) throw new ProviderConfigError(`provider ${cfg.name}: environment variable ${cfg.apiKeyEnv} is not set`);
   const defaultTimeoutMs = cfg.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const sdk = new OpenAI({
+    fetch: sdkFetch(http),
     baseURL: cfg.baseUrl,
     apiKey,
     maxRetries: 0,

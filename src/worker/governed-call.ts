@@ -9,6 +9,7 @@
  * only to ask graphile-worker for a retry (a retryable failure, already settled, with attempts
  * left; or a transient database error). graphile-worker's job rows are never touched.
  */
+import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SpanKind, SpanStatusCode, type Span } from '@opentelemetry/api';
 import type { JobHelpers } from 'graphile-worker';
@@ -65,6 +66,9 @@ export class RetryLater extends Error {
 
 export async function governedCall(deps: WorkerDeps, endpoint: Endpoint, raw: unknown, helpers: JobHelpers): Promise<void> {
   const job = helpers.job;
+  // graphile-worker's abort signal is its pool's, shared by every job: each call in flight listens on it (and on the
+  // worker's own stopping signal), so past 10 at once Node warned of a listener leak on every job (backup drill 89).
+  if (helpers.abortSignal) setMaxListeners(0, helpers.abortSignal);
   const root = deps.tracer.startSpan(`llm.job ${endpoint}`, {
     kind: SpanKind.CONSUMER,
     attributes: { 'messaging.system': 'graphile_worker', 'llm.endpoint': endpoint, 'graphile_worker.job_id': String(job.id),

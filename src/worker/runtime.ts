@@ -6,7 +6,7 @@
  * read-only dashboard (src/dashboard, its own llm_viewer pool). Nothing here writes prices,
  * fallbacks or consent (the database is their source of truth), nor graphile-worker's tables.
  */
-import { EventEmitter } from 'node:events';
+import { EventEmitter, setMaxListeners } from 'node:events';
 import type { Server } from 'node:http';
 import { Logger as GwLogger, type WorkerEvents } from 'graphile-worker';
 import { Pool } from 'pg';
@@ -122,6 +122,7 @@ export async function createRuntime(cfg: Config, logger: Logger, env: NodeJS.Pro
     const metrics = new Metrics(pool);
     const events: WorkerEvents = opts.events ?? new EventEmitter();
     const stopping = new AbortController();
+    setMaxListeners(0, stopping.signal); // every call in flight listens on it (src/worker/governed-call.ts)
     events.on('pool:gracefulShutdown', () => stopping.abort());
     events.on('pool:forcefulShutdown', () => stopping.abort());
     const deps: WorkerDeps = { pool, ledger: sqlLedger(pool), providers, callTimeoutMs: cfg.callTimeoutMs,

@@ -478,6 +478,20 @@ describe('chat', () => {
     }
   });
 
+  test('the HTTP client sets no deadline of its own: only the call\'s timeout ends a slow answer (Node\'s fetch cut every answer at 300 s)', async () => {
+    // (backup drill 89) A 6-minute answer under a 10-minute call timeout failed at 300.7 s: undici's headersTimeout. The SDK's
+    // requests go through our dispatcher, whose limits are off; with a limit given (here 300 ms) they apply, which shows the
+    // requests take that path: the same slow answer then fails early, as it did at 300 s.
+    const slow = async (c: typeof client) => c.chat({ model: 'mock-chat', messages: user('slow [[fault:latency=4000]]'), maxOutputTokens: 16, timeoutMs: 8000 });
+    await expect(slow(client)).resolves.toMatchObject({ content: expect.any(String) });
+    const capped = createProviderClient(config(mock.baseUrl), { [KEY_ENV]: KEY }, { headersTimeoutMs: 300 });
+    const started = Date.now();
+    const e = await failure(slow(capped));
+    // The SDK reports undici's HeadersTimeoutError as its own connection timeout, long before the call's 8 s.
+    expect(e.kind).toBe('timeout');
+    expect(Date.now() - started).toBeLessThan(3500); // undici's own timers tick coarsely (about a second)
+  });
+
   test('a hung provider times out near the deadline and the connection is really closed', async () => {
     mock.addFaults('mock-chat', [{ kind: 'hang' }]);
     const started = Date.now();
