@@ -1679,7 +1679,7 @@ declare
   v_id bigint;
 begin
   insert into llm_private.shutoff_windows (scope, tenant_id, user_id, kind, starts_at, ends_at, reason)
-  values (p_scope::llm_private.limit_scope, p_tenant_id, p_user_id, 'scheduled', p_starts_at, p_ends_at, p_reason)
+  values (llm_private.require_shutoff_scope(p_scope), p_tenant_id, p_user_id, 'scheduled', p_starts_at, p_ends_at, p_reason)
   returning id into v_id;
   return v_id;
 end
@@ -2103,7 +2103,7 @@ declare
   v_id bigint;
 begin
   insert into llm_private.shutoff_windows (scope, tenant_id, user_id, kind, starts_at, ends_at, reason)
-  values (p_scope::llm_private.limit_scope, p_tenant_id, p_user_id, 'manual', llm_private.now(), p_until, p_reason)
+  values (llm_private.require_shutoff_scope(p_scope), p_tenant_id, p_user_id, 'manual', llm_private.now(), p_until, p_reason)
   returning id into v_id;
   return v_id;
 end
@@ -4930,6 +4930,74 @@ ALTER FUNCTION llm_private.require_read_committed(p_what text, p_risk text, p_ca
 COMMENT ON FUNCTION llm_private.require_read_committed(p_what text, p_risk text, p_call text) IS 'Raises 25000 (message: p_what, detail: the isolation and p_risk, hint: p_call) unless the transaction is READ COMMITTED.';
 
 --
+-- Name: require_shutoff_scope(text); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.require_shutoff_scope(p_scope text) RETURNS llm_private.limit_scope
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog'
+    AS $$
+begin
+  if p_scope is null or p_scope not in ('global', 'tenant', 'user') then
+    raise exception using errcode = '22023', message = format('a shutoff window''s scope is global, tenant or user, not %L', p_scope),
+      hint = 'global (tenant and user NULL), tenant (its id, user NULL) or user (its tenant and its id).';
+  end if;
+  return p_scope::llm_private.limit_scope;
+end
+$$;
+
+ALTER FUNCTION llm_private.require_shutoff_scope(p_scope text) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION require_shutoff_scope(p_scope text); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.require_shutoff_scope(p_scope text) IS 'The scope of an operator''s shutoff window, or 22023 naming the three there are.';
+
+--
+-- Name: require_shutoff_subject(llm_private.limit_scope, uuid, uuid, timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.require_shutoff_subject(p_scope llm_private.limit_scope, p_tenant_id uuid, p_user_id uuid, p_starts_at timestamp with time zone, p_ends_at timestamp with time zone) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog'
+    AS $$
+begin
+  if (p_scope = 'global') <> (p_tenant_id is null) or (p_scope = 'user') <> (p_user_id is not null) then
+    raise exception using errcode = '22023', message = format('a %s window names %s', p_scope,
+        case p_scope when 'global' then 'no tenant and no user' when 'tenant' then 'its tenant and no user' else 'its tenant and its user' end),
+      detail = format('tenant %s, user %s', coalesce(p_tenant_id::text, 'NULL'), coalesce(p_user_id::text, 'NULL')),
+      hint = 'global: llm.trip_shutoff(''global'', NULL, NULL, ...); tenant: (''tenant'', tenant_id, NULL, ...); user: (''user'', tenant_id, user_id, ...).';
+  end if;
+  if p_tenant_id is not null and not exists (select 1 from llm_private.tenants t where t.id = p_tenant_id) then
+    raise exception using errcode = '23503', message = 'no such tenant: the window would stop nobody',
+      detail = format('tenant %s', p_tenant_id),
+      hint = 'Check the id (select id, name from llm.tenants).';
+  end if;
+  if p_user_id is not null
+     and not exists (select 1 from llm_private.users u where u.tenant_id = p_tenant_id and u.id = p_user_id)
+     and exists (select 1 from llm_private.users u where u.id = p_user_id) then
+    raise exception using errcode = '22023', message = 'the user belongs to another tenant: the window would stop nobody',
+      detail = format('user %s is not a user of tenant %s', p_user_id, p_tenant_id),
+      hint = 'Name the user''s own tenant (llm.monthly_spend lists each user with its tenant).';
+  end if;
+  if p_ends_at is null or p_starts_at is null or p_ends_at <= p_starts_at then
+    raise exception using errcode = '22023', message = 'a shutoff window ends after it starts',
+      detail = format('starts %s, ends %s', coalesce(p_starts_at::text, 'NULL'), coalesce(p_ends_at::text, 'NULL')),
+      hint = 'A finite end after the start, at most 92 days later; to end a window early, llm.cancel_shutoff(window_id, reason).';
+  end if;
+end
+$$;
+
+ALTER FUNCTION llm_private.require_shutoff_subject(p_scope llm_private.limit_scope, p_tenant_id uuid, p_user_id uuid, p_starts_at timestamp with time zone, p_ends_at timestamp with time zone) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION require_shutoff_subject(p_scope llm_private.limit_scope, p_tenant_id uuid, p_user_id uuid, p_starts_at timestamp with time zone, p_ends_at timestamp with time zone); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.require_shutoff_subject(p_scope llm_private.limit_scope, p_tenant_id uuid, p_user_id uuid, p_starts_at timestamp with time zone, p_ends_at timestamp with time zone) IS 'An operator''s window (manual or scheduled) names a subject it can stop: the scope''s shape, a tenant that exists, a user of that tenant (one not seen yet is allowed: a window ahead of a first call), an end after the start; 22023 or 23503 with a hint otherwise.';
+
+--
 -- Name: require_status(text); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
 --
 
@@ -7002,6 +7070,7 @@ begin
     end if;
     if new.kind <> 'tripped' then
       new.trip_period := null;
+      perform llm_private.require_shutoff_subject(new.scope, new.tenant_id, new.user_id, new.starts_at, new.ends_at);
     end if;
     if new.kind = 'manual' and new.starts_at > llm_private.now() + interval '1 minute' then
       raise exception using errcode = '22023', message = 'a manual window starts now; schedule a later one',
@@ -14266,6 +14335,20 @@ GRANT ALL ON FUNCTION llm_private.require_range(p_name text, p_value bigint, p_m
 
 REVOKE ALL ON FUNCTION llm_private.require_read_committed(p_what text, p_risk text, p_call text) FROM PUBLIC;
 GRANT ALL ON FUNCTION llm_private.require_read_committed(p_what text, p_risk text, p_call text) TO llm_operator;
+
+--
+-- Name: FUNCTION require_shutoff_scope(p_scope text); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.require_shutoff_scope(p_scope text) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.require_shutoff_scope(p_scope text) TO llm_operator;
+
+--
+-- Name: FUNCTION require_shutoff_subject(p_scope llm_private.limit_scope, p_tenant_id uuid, p_user_id uuid, p_starts_at timestamp with time zone, p_ends_at timestamp with time zone); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.require_shutoff_subject(p_scope llm_private.limit_scope, p_tenant_id uuid, p_user_id uuid, p_starts_at timestamp with time zone, p_ends_at timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.require_shutoff_subject(p_scope llm_private.limit_scope, p_tenant_id uuid, p_user_id uuid, p_starts_at timestamp with time zone, p_ends_at timestamp with time zone) TO llm_operator;
 
 --
 -- Name: FUNCTION require_status(p_status text); Type: ACL; Schema: llm_private; Owner: llm_owner

@@ -61,6 +61,59 @@ comment on function llm_private.trip_shutoff(smallint, integer, uuid, uuid, time
   'Opens a tripped shutoff window for a limit''s subject until the end of its period (at most 92 days), once per period: a window an operator cancelled is not opened again.';
 
 /* Windows are written only by the operator, or tripped by the ledger's triggers; they change only by being cancelled. */
+/*
+ * What an operator's window stops, checked when it is written (review 91): a window for a tenant that does not exist, or
+ * for a user of another tenant, was accepted and stopped nobody (an incident's shutoff with a mistyped id looked done); a
+ * scope that is no scope failed as a bare 22P02 and an end before the start as a constraint's name.
+ */
+create or replace function llm_private.require_shutoff_scope(p_scope text) returns llm_private.limit_scope
+  language plpgsql immutable
+  set search_path = pg_catalog
+as $$
+begin
+  if p_scope is null or p_scope not in ('global', 'tenant', 'user') then
+    raise exception using errcode = '22023', message = format('a shutoff window''s scope is global, tenant or user, not %L', p_scope),
+      hint = 'global (tenant and user NULL), tenant (its id, user NULL) or user (its tenant and its id).';
+  end if;
+  return p_scope::llm_private.limit_scope;
+end
+$$;
+comment on function llm_private.require_shutoff_scope(text) is 'The scope of an operator''s shutoff window, or 22023 naming the three there are.';
+
+create or replace function llm_private.require_shutoff_subject(p_scope llm_private.limit_scope, p_tenant_id uuid, p_user_id uuid,
+  p_starts_at timestamptz, p_ends_at timestamptz) returns void
+  language plpgsql stable
+  set search_path = pg_catalog
+as $$
+begin
+  if (p_scope = 'global') <> (p_tenant_id is null) or (p_scope = 'user') <> (p_user_id is not null) then
+    raise exception using errcode = '22023', message = format('a %s window names %s', p_scope,
+        case p_scope when 'global' then 'no tenant and no user' when 'tenant' then 'its tenant and no user' else 'its tenant and its user' end),
+      detail = format('tenant %s, user %s', coalesce(p_tenant_id::text, 'NULL'), coalesce(p_user_id::text, 'NULL')),
+      hint = 'global: llm.trip_shutoff(''global'', NULL, NULL, ...); tenant: (''tenant'', tenant_id, NULL, ...); user: (''user'', tenant_id, user_id, ...).';
+  end if;
+  if p_tenant_id is not null and not exists (select 1 from llm_private.tenants t where t.id = p_tenant_id) then
+    raise exception using errcode = '23503', message = 'no such tenant: the window would stop nobody',
+      detail = format('tenant %s', p_tenant_id),
+      hint = 'Check the id (select id, name from llm.tenants).';
+  end if;
+  if p_user_id is not null
+     and not exists (select 1 from llm_private.users u where u.tenant_id = p_tenant_id and u.id = p_user_id)
+     and exists (select 1 from llm_private.users u where u.id = p_user_id) then
+    raise exception using errcode = '22023', message = 'the user belongs to another tenant: the window would stop nobody',
+      detail = format('user %s is not a user of tenant %s', p_user_id, p_tenant_id),
+      hint = 'Name the user''s own tenant (llm.monthly_spend lists each user with its tenant).';
+  end if;
+  if p_ends_at is null or p_starts_at is null or p_ends_at <= p_starts_at then
+    raise exception using errcode = '22023', message = 'a shutoff window ends after it starts',
+      detail = format('starts %s, ends %s', coalesce(p_starts_at::text, 'NULL'), coalesce(p_ends_at::text, 'NULL')),
+      hint = 'A finite end after the start, at most 92 days later; to end a window early, llm.cancel_shutoff(window_id, reason).';
+  end if;
+end
+$$;
+comment on function llm_private.require_shutoff_subject(llm_private.limit_scope, uuid, uuid, timestamptz, timestamptz) is
+  'An operator''s window (manual or scheduled) names a subject it can stop: the scope''s shape, a tenant that exists, a user of that tenant (one not seen yet is allowed: a window ahead of a first call), an end after the start; 22023 or 23503 with a hint otherwise.';
+
 create or replace function llm_private.tg_shutoff_windows__guard() returns trigger
   language plpgsql
   set search_path = pg_catalog
@@ -126,6 +179,7 @@ begin
     end if;
     if new.kind <> 'tripped' then
       new.trip_period := null;
+      perform llm_private.require_shutoff_subject(new.scope, new.tenant_id, new.user_id, new.starts_at, new.ends_at);
     end if;
     if new.kind = 'manual' and new.starts_at > llm_private.now() + interval '1 minute' then
       raise exception using errcode = '22023', message = 'a manual window starts now; schedule a later one',
@@ -168,7 +222,7 @@ declare
   v_id bigint;
 begin
   insert into llm_private.shutoff_windows (scope, tenant_id, user_id, kind, starts_at, ends_at, reason)
-  values (p_scope::llm_private.limit_scope, p_tenant_id, p_user_id, 'manual', llm_private.now(), p_until, p_reason)
+  values (llm_private.require_shutoff_scope(p_scope), p_tenant_id, p_user_id, 'manual', llm_private.now(), p_until, p_reason)
   returning id into v_id;
   return v_id;
 end
@@ -185,7 +239,7 @@ declare
   v_id bigint;
 begin
   insert into llm_private.shutoff_windows (scope, tenant_id, user_id, kind, starts_at, ends_at, reason)
-  values (p_scope::llm_private.limit_scope, p_tenant_id, p_user_id, 'scheduled', p_starts_at, p_ends_at, p_reason)
+  values (llm_private.require_shutoff_scope(p_scope), p_tenant_id, p_user_id, 'scheduled', p_starts_at, p_ends_at, p_reason)
   returning id into v_id;
   return v_id;
 end
@@ -229,4 +283,5 @@ comment on function llm.cancel_shutoff(bigint, text) is
 grant execute on function llm_private.active_shutoff(uuid, uuid, timestamptz),
   llm_private.trip_shutoff(smallint, integer, uuid, uuid, timestamptz, bigint, bigint) to llm_money, llm_operator;
 grant execute on function llm.trip_shutoff(text, uuid, uuid, timestamptz, text), llm.schedule_shutoff(text, uuid, uuid, timestamptz, timestamptz, text),
-  llm.cancel_shutoff(bigint, text), llm_private.require_cancel_reason(text) to llm_operator;
+  llm.cancel_shutoff(bigint, text), llm_private.require_cancel_reason(text), llm_private.require_shutoff_scope(text),
+  llm_private.require_shutoff_subject(llm_private.limit_scope, uuid, uuid, timestamptz, timestamptz) to llm_operator;

@@ -418,6 +418,8 @@ $$values
   ('function llm_private.require_money_context() | llm_app=EXECUTE llm_money=EXECUTE llm_operator=EXECUTE'),
   ('function llm_private.require_range(text,bigint,bigint,bigint) | llm_app=EXECUTE llm_money=EXECUTE llm_operator=EXECUTE'),
   ('function llm_private.require_read_committed(text,text,text) | llm_operator=EXECUTE'),
+  ('function llm_private.require_shutoff_scope(text) | llm_operator=EXECUTE'),
+  ('function llm_private.require_shutoff_subject(llm_private.limit_scope,uuid,uuid,timestamp with time zone,timestamp with time zone) | llm_operator=EXECUTE'),
   ('function llm_private.require_status(text) | llm_money=EXECUTE llm_operator=EXECUTE'),
   ('function llm_private.reserved_in_scope(timestamp with time zone,timestamp with time zone) | llm_app=EXECUTE llm_auditor=EXECUTE llm_money=EXECUTE llm_operator=EXECUTE llm_viewer=EXECUTE'),
   ('function llm_private.role_settings_live() | llm_auditor=EXECUTE llm_operator=EXECUTE llm_viewer=EXECUTE'),
