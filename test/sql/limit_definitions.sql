@@ -6,59 +6,48 @@ begin;
 select plan(26);
 select tests.seed();
 
-create function pg_temp.err_of(p_sql text) returns text language plpgsql as $f$
-declare
-  c text; h text;
-begin
-  execute p_sql;
-  return 'no error';
-exception when others then
-  get stacked diagnostics c = returned_sqlstate, h = pg_exception_hint;
-  return c || case when coalesce(h, '') <> '' then ' +hint' else ' (no hint)' end;
-end $f$;
-
 -- What an operator could get wrong, and what it is told.
 select tests.act_as_role('llm_operator');
 select llm.define_meter('a_only_daily', 'tenant', 'day', 'micros', tests.tenant_a());
 select llm.define_meter('old_daily', 'tenant', 'day', 'micros');
 select llm.disable_meter('old_daily');
-select is(pg_temp.err_of($$select llm.set_limit('global_hourly', 1000000, tests.tenant_a())$$), '22023 +hint',
+select is(tests.err_of($$select llm.set_limit('global_hourly', 1000000, tests.tenant_a())$$), '22023 +hint',
   'a tenant''s limit on a global meter: 22023 (its counter is everyone''s)');
 select throws_ok($$select llm.set_limit('global_hourly', 1000000, tests.tenant_a())$$, '22023',
   'meter global_hourly is global: its limit is everyone''s', '(naming the meter)');
-select is(pg_temp.err_of($$select llm.set_limit('tenant_monthly', 1000000, tests.tenant_a(), tests.user_a1())$$), '22023 +hint',
+select is(tests.err_of($$select llm.set_limit('tenant_monthly', 1000000, tests.tenant_a(), tests.user_a1())$$), '22023 +hint',
   'a user''s limit on a tenant meter: 22023 (its counter is the tenant''s users'')');
-select is(pg_temp.err_of($$select llm.set_limit('investigation_calls', 3, tests.tenant_a(), tests.user_a1())$$), '22023 +hint',
+select is(tests.err_of($$select llm.set_limit('investigation_calls', 3, tests.tenant_a(), tests.user_a1())$$), '22023 +hint',
   'a user''s limit on a budget-scope counter: 22023 (a scope is the tenant''s)');
 select lives_ok($$select llm.set_limit('investigation_deadline', 90000, tests.tenant_a(), tests.user_a1())$$,
   'a user''s deadline on a budget scope stands (it is read per call, not counted)');
-select is(pg_temp.err_of($$select llm.set_limit('a_only_daily', 1000, tests.tenant_b())$$), '22023 +hint',
+select is(tests.err_of($$select llm.set_limit('a_only_daily', 1000, tests.tenant_b())$$), '22023 +hint',
   'a limit for tenant B on a meter that counts tenant A only: 22023');
-select is(pg_temp.err_of($$select llm.set_limit('user_monthly', 1000, tests.tenant_a(), tests.user_b1())$$), '22023 +hint',
+select is(tests.err_of($$select llm.set_limit('user_monthly', 1000, tests.tenant_a(), tests.user_b1())$$), '22023 +hint',
   'a limit for B''s user under tenant A: 22023 (it would never apply)');
 select lives_ok($$select llm.set_limit('user_monthly', 1000, tests.tenant_a(), 'a9000000-0000-0000-0000-000000000009')$$,
   'a user not enrolled yet may be given a limit');
-select is(pg_temp.err_of($$select llm.set_limit('old_daily', 1000, tests.tenant_a())$$), '22023 +hint', 'a limit on a disabled meter: 22023');
-select is(pg_temp.err_of($$select llm.set_limit('investigation_budget', 1000, tests.tenant_a(), p_trips_shutoff => true)$$), '22023 +hint',
+select is(tests.err_of($$select llm.set_limit('old_daily', 1000, tests.tenant_a())$$), '22023 +hint', 'a limit on a disabled meter: 22023');
+select is(tests.err_of($$select llm.set_limit('investigation_budget', 1000, tests.tenant_a(), p_trips_shutoff => true)$$), '22023 +hint',
   'a shutoff trip on a budget-scope meter: 22023 (a scope has no window of its own)');
-select is(pg_temp.err_of($$select llm.set_limit('user_monthly', 1000, tests.tenant_a(), null, 'hard', 'cap')$$), '22023 +hint',
+select is(tests.err_of($$select llm.set_limit('user_monthly', 1000, tests.tenant_a(), null, 'hard', 'cap')$$), '22023 +hint',
   'action cap on a user month: 22023 (only per-request and budget-scope micro-USD limits shape)');
-select is(pg_temp.err_of($$select llm.set_limit('investigation_calls', 5, tests.tenant_a(), null, 'hard', 'fallback')$$), '22023 +hint',
+select is(tests.err_of($$select llm.set_limit('investigation_calls', 5, tests.tenant_a(), null, 'hard', 'fallback')$$), '22023 +hint',
   'action fallback on a calls meter: 22023');
 select lives_ok($$select llm.set_limit('investigation_budget', 200000, tests.tenant_a(), null, 'hard', 'fallback')$$,
   'action fallback on a budget scope''s micro-USD limit stands');
-select is(pg_temp.err_of($$select llm.set_limit('user_monthly', -5, tests.tenant_a())$$), '23514 +hint', 'a negative cap: 23514 with a hint');
-select is(pg_temp.err_of($$select llm.set_limit('user_monthly', 5000, 'c9000000-0000-0000-0000-00000000000c')$$), '23503 +hint',
+select is(tests.err_of($$select llm.set_limit('user_monthly', -5, tests.tenant_a())$$), '23514 +hint', 'a negative cap: 23514 with a hint');
+select is(tests.err_of($$select llm.set_limit('user_monthly', 5000, 'c9000000-0000-0000-0000-00000000000c')$$), '23503 +hint',
   'an unknown tenant: 23503 with a hint');
-select is(pg_temp.err_of($$select llm.set_limit('user_monthly', 5000, tests.tenant_a(), null, 'strict')$$), '22023 +hint',
+select is(tests.err_of($$select llm.set_limit('user_monthly', 5000, tests.tenant_a(), null, 'strict')$$), '22023 +hint',
   'an unknown kind: 22023 with a hint (was a raw 22P02)');
-select is(pg_temp.err_of($$select llm.set_limit('user_monthly', 5000, tests.tenant_a(), null, 'hard', 'deny')$$), '22023 +hint',
+select is(tests.err_of($$select llm.set_limit('user_monthly', 5000, tests.tenant_a(), null, 'hard', 'deny')$$), '22023 +hint',
   'an unknown action: 22023 with a hint');
-select is(pg_temp.err_of($$select llm.set_limit('user_monthly', 5000, tests.tenant_a(), p_valid_until => '2026-03-01')$$), '22023 +hint',
+select is(tests.err_of($$select llm.set_limit('user_monthly', 5000, tests.tenant_a(), p_valid_until => '2026-03-01')$$), '22023 +hint',
   'a limit that would end before now: 22023 with a hint (was a constraint''s name)');
-select is(pg_temp.err_of($$select llm.set_limit('user_monthly', 5000, tests.tenant_a(), p_valid_from => '2026-04-01', p_valid_until => '2026-03-20')$$),
+select is(tests.err_of($$select llm.set_limit('user_monthly', 5000, tests.tenant_a(), p_valid_from => '2026-04-01', p_valid_until => '2026-03-20')$$),
   '22023 +hint', 'a limit that would end before it starts: 22023');
-select is(pg_temp.err_of($$insert into llm_private.limits (meter_id, tenant_id, cap) select id, tests.tenant_a(), 1000 from llm_private.meters where name = 'global_hourly'$$),
+select is(tests.err_of($$insert into llm_private.limits (meter_id, tenant_id, cap) select id, tests.tenant_a(), 1000 from llm_private.meters where name = 'global_hourly'$$),
   '22023 +hint', 'the operator''s direct insert is held to the same rules');
 select tests.as_admin();
 

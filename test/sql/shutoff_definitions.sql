@@ -6,34 +6,23 @@ begin;
 select plan(12);
 select tests.seed();
 
-create function pg_temp.err_of(p_sql text) returns text language plpgsql as $f$
-declare
-  c text; h text;
-begin
-  execute p_sql;
-  return 'no error';
-exception when others then
-  get stacked diagnostics c = returned_sqlstate, h = pg_exception_hint;
-  return c || case when coalesce(h, '') <> '' then ' +hint' else ' (no hint)' end;
-end $f$;
-grant execute on function pg_temp.err_of(text) to llm_operator;
 
 select tests.act_as_role('llm_operator');
-select is(pg_temp.err_of($$select llm.trip_shutoff('tenant', '00000000-0000-4000-8000-00000000dead', null, llm_private.now() + interval '1 hour', 'incident')$$),
+select is(tests.err_of($$select llm.trip_shutoff('tenant', '00000000-0000-4000-8000-00000000dead', null, llm_private.now() + interval '1 hour', 'incident')$$),
   '23503 +hint', 'a tenant that does not exist: refused (it would stop nobody)');
-select is(pg_temp.err_of($$select llm.schedule_shutoff('user', tests.tenant_a(), tests.user_b1(), llm_private.now() + interval '1 hour',
+select is(tests.err_of($$select llm.schedule_shutoff('user', tests.tenant_a(), tests.user_b1(), llm_private.now() + interval '1 hour',
                               llm_private.now() + interval '2 hours', 'maintenance')$$),
   '22023 +hint', 'a user of another tenant: refused');
-select is(pg_temp.err_of($$select llm.trip_shutoff('week', tests.tenant_a(), null, llm_private.now() + interval '1 hour', 'x')$$),
+select is(tests.err_of($$select llm.trip_shutoff('week', tests.tenant_a(), null, llm_private.now() + interval '1 hour', 'x')$$),
   '22023 +hint', 'a scope that is no scope: 22023 naming the three');
-select is(pg_temp.err_of($$select llm.schedule_shutoff('tenant', tests.tenant_a(), null, llm_private.now() + interval '2 hours',
+select is(tests.err_of($$select llm.schedule_shutoff('tenant', tests.tenant_a(), null, llm_private.now() + interval '2 hours',
                               llm_private.now() + interval '1 hour', 'x')$$),
   '22023 +hint', 'an end before the start: 22023');
-select is(pg_temp.err_of($$select llm.trip_shutoff('global', tests.tenant_a(), null, llm_private.now() + interval '1 hour', 'x')$$),
+select is(tests.err_of($$select llm.trip_shutoff('global', tests.tenant_a(), null, llm_private.now() + interval '1 hour', 'x')$$),
   '22023 +hint', 'a global window naming a tenant: 22023');
-select is(pg_temp.err_of($$select llm.trip_shutoff('user', tests.tenant_a(), null, llm_private.now() + interval '1 hour', 'x')$$),
+select is(tests.err_of($$select llm.trip_shutoff('user', tests.tenant_a(), null, llm_private.now() + interval '1 hour', 'x')$$),
   '22023 +hint', 'a user window naming no user: 22023');
-select is(pg_temp.err_of($$insert into llm_private.shutoff_windows (scope, tenant_id, kind, starts_at, ends_at, reason)
+select is(tests.err_of($$insert into llm_private.shutoff_windows (scope, tenant_id, kind, starts_at, ends_at, reason)
                              values ('tenant', '00000000-0000-4000-8000-00000000dead', 'manual', llm_private.now(), llm_private.now() + interval '1 hour', 'x')$$),
   '23503 +hint', 'the operator''s direct insert is held to the same rules');
 

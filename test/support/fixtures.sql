@@ -212,3 +212,16 @@ create or replace function tests.catalog_pins() returns setof text language sql 
     from objs o order by (o.obj)::text collate "C"
 $$;
 grant execute on all functions in schema tests to public;
+
+/* The SQLSTATE a statement raises, and whether it gave a hint ('no error' when none): what an operator is told. */
+create or replace function tests.err_of(p_sql text) returns text language plpgsql as $f$
+declare
+  c text; h text;
+begin
+  execute p_sql;
+  return 'no error';
+exception when others then
+  get stacked diagnostics c = returned_sqlstate, h = pg_exception_hint;
+  return c || case when coalesce(h, '') <> '' then ' +hint' else ' (no hint)' end;
+end $f$;
+grant execute on function tests.err_of(text) to public;
