@@ -119,6 +119,22 @@ begin
                               split_part(p_model, ':', 1), substr(p_model, position(':' in p_model) + 1))
                   else 'p_provider => the provider''s name (as in the configuration), p_model => the model''s name there.' end;
   end if;
+  if p_name is null or p_name !~ '^[a-z][a-z0-9_]{0,59}$' then
+    raise exception using errcode = '22023', message = format('a meter''s name is lower case, not %L', p_name),
+      hint = 'A letter, then letters, digits or _ (60 at most): it is the refusal''s reason a caller reads, e.g. tenant_weekly_tokens.';
+  end if;
+  if exists (select 1 from llm_private.meters m where m.name = p_name) then
+    raise exception using errcode = '23505', message = format('meter %s exists', p_name),
+      hint = 'Meters are never changed or deleted: set a limit on it (llm.set_limit), or disable it (llm.disable_meter) and define one of another name.';
+  end if;
+  if p_tenant_id is not null and not exists (select 1 from llm_private.tenants t where t.id = p_tenant_id) then
+    raise exception using errcode = '23503', message = 'no such tenant', detail = format('tenant %s', p_tenant_id),
+      hint = 'Create the tenant first (llm.upsert_tenant), or check the id; a meter of every tenant has p_tenant_id NULL.';
+  end if;
+  if p_endpoint is not null and p_endpoint not in (select e::text from unnest(enum_range(null::llm_private.endpoint)) e) then
+    raise exception using errcode = '22023', message = format('unknown endpoint %L', p_endpoint),
+      hint = format('One of %s, or NULL for every endpoint.', (select string_agg(e::text, ', ') from unnest(enum_range(null::llm_private.endpoint)) e));
+  end if;
   if p_window = 'request' and p_unit is distinct from 'micros' then
     raise exception using errcode = '22023', message = 'a per-request meter counts micros only',
       detail = format('meter %s: window request, unit %s', p_name, p_unit),

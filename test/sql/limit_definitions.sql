@@ -3,11 +3,17 @@
 -- counter's cap for everyone whenever that subject reserved: the counter passed everyone's cap, or the subject was refused
 -- for what others had spent. Other limits were accepted and silently never applied.
 begin;
-select plan(26);
+select plan(30);
 select tests.seed();
 
 -- What an operator could get wrong, and what it is told.
 select tests.act_as_role('llm_operator');
+select is(tests.err_of($$select llm.define_meter('Tenant Weekly', 'tenant', 'week', 'tokens')$$), '22023 +hint', 'a meter name that is no name: 22023');
+select is(tests.err_of($$select llm.define_meter('tenant_monthly', 'tenant', 'month', 'micros')$$), '23505 +hint', 'a meter that exists: 23505 with a hint');
+select is(tests.err_of($$select llm.define_meter('ghost_daily', 'tenant', 'day', 'micros', '00000000-0000-4000-8000-00000000dead')$$),
+  '23503 +hint', 'a meter of a tenant that does not exist: 23503 with a hint');
+select is(tests.err_of($$select llm.define_meter('chat_daily', 'tenant', 'day', 'micros', p_endpoint => 'chat')$$),
+  '22023 +hint', 'an endpoint that does not exist: 22023 naming them');
 select llm.define_meter('a_only_daily', 'tenant', 'day', 'micros', tests.tenant_a());
 select llm.define_meter('old_daily', 'tenant', 'day', 'micros');
 select llm.disable_meter('old_daily');
