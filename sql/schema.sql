@@ -4194,7 +4194,7 @@ ALTER FUNCTION llm_private.limit_in_effect(p_meter_id smallint, k_tenant uuid, k
 -- Name: FUNCTION limit_in_effect(p_meter_id smallint, k_tenant uuid, k_user uuid, p_at timestamp with time zone); Type: COMMENT; Schema: llm_private; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm_private.limit_in_effect(p_meter_id smallint, k_tenant uuid, k_user uuid, p_at timestamp with time zone) IS 'The limit in effect at p_at on a usage subject (meter, tenant or nil, user or nil), ranked as llm_private.applicable_limits ranks (user over tenant over everyone, temporary over permanent, newest); NULL when none applies (the meter then does not apply to the subject).';
+COMMENT ON FUNCTION llm_private.limit_in_effect(p_meter_id smallint, k_tenant uuid, k_user uuid, p_at timestamp with time zone) IS 'The limit in effect at p_at on a usage subject (meter, tenant or nil, user or nil), ranked as llm_private.applicable_limits ranks (user over tenant over everyone, temporary over permanent, then the newest temporary or the permanent one that started last); NULL when none applies (the meter then does not apply to the subject).';
 
 --
 -- Name: limits_in_effect(smallint, uuid, uuid, timestamp with time zone); Type: FUNCTION; Schema: llm_private; Owner: llm_owner

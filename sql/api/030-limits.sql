@@ -83,8 +83,8 @@ comment on function llm_private.applicable_limits(uuid, uuid, llm_private.endpoi
 
 /*
  * The limit in effect now on one usage subject (the usage row's key: nil uuid where the meter does not split by it), with
- * llm_private.applicable_limits' precedence: a user's over a tenant's over everyone's, temporary over permanent, newest
- * first; none while the meter is disabled. usage.cap is the cap of the subject's last hold (a reserve follows a new one);
+ * llm_private.applicable_limits' precedence: a user's over a tenant's over everyone's, temporary over permanent, then the
+ * newest temporary or the permanent one that started last; none while the meter is disabled. usage.cap is the cap of the subject's last hold (a reserve follows a new one);
  * the audit views and llm.evaluate_limits read this instead, so that a limit set, ended or expired since shows at once.
  * (The two must rank alike: applicable_limits is the reserve's hot path and keeps its own query.)
  */
@@ -119,7 +119,7 @@ as $$
   select e.* from llm_private.limits_in_effect(p_meter_id, k_tenant, k_user, p_at) e
 $$;
 comment on function llm_private.limit_in_effect(smallint, uuid, uuid, timestamptz) is
-  'The limit in effect at p_at on a usage subject (meter, tenant or nil, user or nil), ranked as llm_private.applicable_limits ranks (user over tenant over everyone, temporary over permanent, newest); NULL when none applies (the meter then does not apply to the subject).';
+  'The limit in effect at p_at on a usage subject (meter, tenant or nil, user or nil), ranked as llm_private.applicable_limits ranks (user over tenant over everyone, temporary over permanent, then the newest temporary or the permanent one that started last); NULL when none applies (the meter then does not apply to the subject).';
 
 /*
  * A limit the engine cannot apply, or would apply to a subject it does not name, is refused when it is defined (22023, with
