@@ -746,16 +746,25 @@ declare
   v_now timestamptz := llm_private.now();
   l llm_private.limits;
 begin
+  select * into l from llm_private.limits x where x.id = p_limit_id;
+  if not found then
+    return false;
+  end if;
+  -- The meter's permanent limits, as llm.set_limit changes them (one change at a time); then the row as it is now.
+  perform 1 from llm_private.meters m where m.id = l.meter_id for no key update;
   select * into l from llm_private.limits x where x.id = p_limit_id and x.valid_until > v_now for update;
   if not found then
     return false;
   end if;
   if l.valid_from > v_now and not l.temporary then
     -- A permanent limit scheduled and not yet started is cancelled: the one it was to replace goes on as if it had not
-    -- been scheduled (set_limit ended that one at this one's start).
+    -- been scheduled (set_limit ended that one at this one's start). Not one that never applied (valid_from =
+    -- valid_until): a limit cancelled before, or replaced before it started, ends there too, and it came back into
+    -- effect (a raise to 1 000 000 cancelled at 10:30, a 50 000 for the same 11:00 set and cancelled: the 1 000 000
+    -- applied from 11:00).
     update llm_private.limits p set valid_until = l.valid_until
      where p.meter_id = l.meter_id and p.tenant_id is not distinct from l.tenant_id and p.user_id is not distinct from l.user_id
-       and p.id <> l.id and not p.temporary and p.valid_until = l.valid_from;
+       and p.id <> l.id and not p.temporary and p.valid_until = l.valid_from and p.valid_from < p.valid_until;
   end if;
   -- One not yet started ends at its start: it never applies (it had failed limits' check, valid_from <= valid_until).
   update llm_private.limits x set valid_until = greatest(v_now, l.valid_from) where x.id = l.id;
@@ -1843,6 +1852,11 @@ begin
   end if;
   v_from := greatest(coalesce(p_valid_from, v_now), v_now);
   if p_valid_until is null then
+    -- One change of a meter's permanent limits at a time (llm.end_limit takes the same lock: the meter's row): two operators'
+    -- set_limit at once each ended only what its snapshot saw, and both new limits stayed open-ended, the first coming back
+    -- into effect when the second was ended (helper 92). Reserve never locks a meter's row (nor does the foreign key's
+    -- KEY SHARE wait for this lock).
+    perform 1 from llm_private.meters m where m.id = v_meter for no key update;
     -- A new permanent limit replaces the subject's permanent one in effect when it starts (until then the old one
     -- applies; temporary ones stand), also one that a limit scheduled later was already to replace, and lasts until the
     -- next permanent one scheduled after it starts, if any: the subject's permanent limits are one timeline. A limit set

@@ -13,7 +13,7 @@
 import { join } from 'node:path';
 import type { Task } from 'graphile-worker';
 import { ConfigError, loadConfig, shutdownGraceMs, type Config } from '../config';
-import { urlForRole } from '../db/urls';
+import { pinnedUrl, urlForRole } from '../db/urls';
 import { createLogger, type Logger } from '../logger';
 import { LockIds } from './health';
 import { createRuntime, graphileLogger, type WorkerRuntime } from './runtime';
@@ -107,7 +107,7 @@ export function cliPreset(env: NodeJS.ProcessEnv = process.env): GraphileConfig.
   return {
     plugins: [RuntimeBeforePool],
     worker: {
-      connectionString: urlForRole(cfg.databaseUrl, 'llm_worker', env),
+      connectionString: pinnedUrl(urlForRole(cfg.databaseUrl, 'llm_worker', env)),
       concurrentJobs: cfg.worker.concurrency,
       maxPoolSize: cfg.worker.concurrency + 2,
       pollInterval: cfg.worker.pollIntervalMs,

@@ -100,6 +100,18 @@ test('what a DBA adds, and the months the maintenance creates, are not losses', 
   await expect(migrate(db)).resolves.toMatchObject({ apiReplayed: false });
 });
 
+test('a grant a DBA gave another role, recorded by a migrate, then revoked: not a loss (the rules stand on our roles\' grants)', async () => {
+  const { db, admin, worker } = await fresh();
+  await admin.query('grant select on llm.workers to pg_monitor');
+  await expect(migrate(db)).resolves.toMatchObject({ apiReplayed: false });
+  await admin.query('revoke select on llm.workers from pg_monitor');
+  await expect(checkSchemaVersion(worker)).resolves.toBeUndefined();
+  await expect(migrate(db)).resolves.toMatchObject({ apiReplayed: false });
+  // One of our roles' grants revoked by hand is still refused.
+  await admin.query('revoke select on llm.workers from llm_viewer');
+  await expect(migrate(db)).rejects.toThrow(/grant llm\.workers SELECT to llm_viewer/);
+});
+
 test('an object of your own, recorded by a migrate and dropped on purpose: --accept-catalog records the catalog as it is', async () => {
   const { db, admin, worker } = await fresh();
   await admin.query('create policy dba_bi_select on llm_private.alerts for select to llm_auditor using (true)');

@@ -39,3 +39,12 @@ test('a database whose defaults are DateStyle SQL, DMY and IntervalStyle sql_sta
   expect(calls.map((c) => c.state)).toEqual(['settled']);
   expect(h.logLines.filter((l) => /"level":"(error|fatal)"/.test(l))).toEqual([]);
 }, 60000);
+
+test('graphile-worker\'s own CLI pins its pool too (its cron reads known_crontabs\' timestamps): the preset\'s URL carries the pins after the URL\'s own options', () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { cliPreset } = require('../../src/worker/cli') as typeof import('../../src/worker/cli');
+  const preset = cliPreset({ DATABASE_URL: 'postgres://admin@127.0.0.1:5432/x?options=-c%20statement_timeout%3D5s' });
+  const url = new URL(preset.worker!.connectionString!);
+  expect(url.username).toBe('llm_worker');
+  expect(url.searchParams.get('options')).toBe('-c statement_timeout=5s -c DateStyle=ISO,MDY -c IntervalStyle=postgres');
+});
