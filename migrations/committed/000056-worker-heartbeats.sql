@@ -1,5 +1,5 @@
---! Previous: sha1:5794d145418b15fba35c016a9fa1718002f15e4d
---! Hash: sha1:c66c976e4a74d5df59a77165ed784071742f2d02
+--! Previous: sha1:3417fbbf57bbb3fc49205894dc3bdb6fbcfdcb78
+--! Hash: sha1:5da2e383b5d0369e2233c278c7ceb07dcf309780
 --! Message: worker heartbeats
 
 -- Live workers say so (a heartbeat), so that the locks of a dead one are released without an operator. A worker killed

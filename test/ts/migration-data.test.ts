@@ -97,21 +97,26 @@ test('000036: a breaker opened under 000033 reopens when its probe fails after t
     .toEqual([{ f: true }]);
 });
 
-test('000055: a limit with an end is temporary unless a later limit of its subject starts at that end (set_limit\'s replacement)', async () => {
-  // (review 91) Rows from before the column: their kind read back from the timeline they form.
+test('000055: a limit with an end is permanent when set_limit gave it that end (with the limit replacing it), temporary otherwise', async () => {
+  // (reviews 91, 92) Rows from before the column, as the old set_limit left them: the permanent limit's end written in the
+  // transaction that inserted its replacement (one xmin), a temporary raise ending at the same instant, one ending alone.
   const admin = db.pool('admin', 1);
   const c = new Client({ connectionString: db.adminUrl });
   await c.connect();
+  const row = (note: string, cap: number, from: string, until: string) =>
+    c.query(`insert into llm_private.limits (meter_id, tenant_id, cap, valid_from, valid_until, temporary, note)
+             select m.id, tests.tenant_b(), $2, $3::timestamptz, $4::timestamptz, null, $1 from llm_private.meters m where m.name = 'tenant_hourly'`,
+      [note, cap, from, until]);
   try {
-    await c.query(`set session_replication_role = replica`);
-    await c.query(`insert into llm_private.limits (meter_id, tenant_id, cap, valid_from, valid_until, temporary, note)
-                   select m.id, tests.tenant_b(), v.cap, v.f::timestamptz, v.u::timestamptz, false, 'm55-' || v.n
-                     from llm_private.meters m,
-                          (values ('replaced', 1000, '-infinity', '2026-03-15 11:00+00'), ('replacing', 2000, '2026-03-15 11:00+00', 'infinity'),
-                                  ('raise', 3000, '2026-03-15 10:00+00', '2026-03-16 00:00+00')) v(n, cap, f, u)
-                    where m.name = 'tenant_hourly'`);
     await c.query(`alter table llm_private.limits alter column temporary drop not null`);
-    await c.query(`update llm_private.limits set temporary = null`);
+    await c.query(`set session_replication_role = replica`);
+    await row('m55-replaced', 1000, '-infinity', 'infinity');
+    await c.query('begin');
+    await c.query(`update llm_private.limits set valid_until = '2026-03-15 18:00+00' where note = 'm55-replaced'`);
+    await row('m55-replacing', 2000, '2026-03-15 18:00+00', 'infinity');
+    await c.query('commit');
+    await row('m55-raise', 3000, '2026-03-15 10:00+00', '2026-03-15 18:00+00');
+    await row('m55-alone', 4000, '2026-03-15 10:00+00', '2026-03-16 00:00+00');
   } finally {
     await c.end();
   }
@@ -126,7 +131,8 @@ test('000055: a limit with an end is temporary unless a later limit of its subje
     await owner.end();
   }
   const { rows } = await admin.query(`select note, temporary from llm_private.limits where note like 'm55-%' order by note`);
-  expect(rows).toEqual([{ note: 'm55-raise', temporary: true }, { note: 'm55-replaced', temporary: false }, { note: 'm55-replacing', temporary: false }]);
+  expect(rows).toEqual([{ note: 'm55-alone', temporary: true }, { note: 'm55-raise', temporary: true },
+    { note: 'm55-replaced', temporary: false }, { note: 'm55-replacing', temporary: false }]);
   expect((await admin.query(`select count(*)::int as n from llm_private.limits where temporary is null`)).rows[0].n).toBe(0);
   expect((await admin.query(`select attnotnull from pg_attribute where attrelid = 'llm_private.limits'::regclass and attname = 'temporary'`)).rows[0].attnotnull)
     .toBe(true);
