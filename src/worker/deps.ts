@@ -61,6 +61,12 @@ export interface WorkerDeps {
    * abortSignal (worker.shutdownGraceMs later). Absent: only the job's abortSignal.
    */
   stopping?: AbortSignal;
+  /**
+   * This process's heartbeats (src/worker/health.ts): whether they have gone through without a failure for `ms`. The dead-lock
+   * release waits for it: right after a database outage every live worker's heartbeat is stale, and their jobs look dead.
+   * Absent: taken as steady.
+   */
+  heartbeatSteadyFor?: (ms: number) => boolean;
 }
 
 export function configureProviders(configs: ProviderConfig[], env: NodeJS.ProcessEnv = process.env): Map<string, ConfiguredProvider> {

@@ -70,6 +70,9 @@ export class WorkerHealth {
 
   private heartbeatWarned = false;
   private heartbeatMissing = false;
+  /** Since when the heartbeats have gone through without a failure (0: not yet), and when one last went through. */
+  private heartbeatSteadySince = 0;
+  private heartbeatOkAt = 0;
 
   /** `quietMs`: how long an idle pool may go without asking for a job (several poll intervals). */
   constructor(private readonly pool: Pool, private readonly quietMs: number, private readonly lockIds?: LockIds,
@@ -123,7 +126,10 @@ export class WorkerHealth {
     try {
       await this.pool.query('select llm.record_worker_heartbeat($1, $2::text[], $3, $4)', [poolId, this.lockIds!.list(), hostname(), process.pid]);
       this.heartbeatWarned = false;
+      this.heartbeatOkAt = Date.now();
+      this.heartbeatSteadySince ||= this.heartbeatOkAt;
     } catch (e) {
+      this.heartbeatSteadySince = 0;
       if ((e as { code?: string }).code === '42883') {
         this.heartbeatMissing = true;
         return;
@@ -133,6 +139,15 @@ export class WorkerHealth {
         this.logger?.warn({ event: 'heartbeat_failed', error: (e as Error).message }, 'worker heartbeat failed (its locks may be released as a dead worker\'s)');
       }
     }
+  }
+
+  /**
+   * Whether this process's heartbeats have gone through, without a failure, for the last `ms` (and one within 20 s): after
+   * a database outage every live worker's heartbeat is stale until it beats again, so a release of the locks no heartbeat
+   * names waits until every live worker has had a minute to (review 92).
+   */
+  heartbeatSteadyFor(ms: number, now = Date.now()): boolean {
+    return this.heartbeatSteadySince > 0 && now - this.heartbeatSteadySince >= ms && now - this.heartbeatOkAt < 20_000;
   }
 
   report(now = Date.now()): HealthReport {

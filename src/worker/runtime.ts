@@ -130,6 +130,7 @@ export async function createRuntime(cfg: Config, logger: Logger, env: NodeJS.Pro
       metrics: callMetrics(metrics), tracer: tracer(), listener, catalog, stopping: stopping.signal };
     const lockIds = opts.lockIds ?? new LockIds(events, logger);
     const health = new WorkerHealth(pool, Math.max(60_000, 5 * cfg.worker.pollIntervalMs), lockIds, logger);
+    deps.heartbeatSteadyFor = (ms) => health.heartbeatSteadyFor(ms);
     health.attach(events);
     health.start();
     closers.push(() => health.stop());

@@ -137,6 +137,12 @@ export const HEARTBEAT_WITHIN_MS = 60_000;
  */
 export function releaseDeadLocksTask(deps: WorkerDeps): Task {
   return async () => {
+    // Not before this process's own heartbeats have gone through for the window: after a database outage no live worker's
+    // heartbeat is fresh, and their jobs (older than the bound) would be released and their calls sent twice (review 92).
+    if (deps.heartbeatSteadyFor && !deps.heartbeatSteadyFor(HEARTBEAT_WITHIN_MS)) {
+      deps.logger.debug({ event: 'dead_worker_locks_skipped' }, 'heartbeats not steady for a minute yet: no lock released');
+      return;
+    }
     let rows: Array<{ locked_by: string; jobs: number }>;
     try {
       rows = (await deps.pool.query('select * from llm.release_dead_worker_locks($1, $2)', [longestJobMs(deps), HEARTBEAT_WITHIN_MS])).rows;

@@ -77,3 +77,32 @@ test('a pool that stops asking for jobs while idle is unhealthy; a running job k
   (h as unknown as { jobs: number }).jobs = 1;
   expect(h.report(now + 61_000).ok).toBe(true);
 });
+
+test('heartbeats: steady only after a window without a failure; a failed one (a database outage) starts the window again', async () => {
+  // (review 92) The dead-lock release waits until this process's heartbeats are steady for a minute: right after an outage
+  // every live worker's heartbeat is stale, and their jobs would look dead.
+  let fail = false;
+  const queries: string[] = [];
+  const pool = { query: async (sql: string) => {
+    queries.push(sql);
+    if (fail) throw Object.assign(new Error('connection refused'), { code: 'ECONNREFUSED' });
+    return { rows: [] };
+  } } as never;
+  const ids = { poolId: 'pool-x', list: () => ['pool-x', 'w-1'] };
+  const h = new WorkerHealth(pool, 60_000, ids as never);
+  const beat = () => (h as unknown as { heartbeat(): Promise<void> }).heartbeat();
+  h.poolCreated();
+  expect(h.heartbeatSteadyFor(0)).toBe(false); // never beat yet
+  await beat();
+  expect(queries.at(-1)).toMatch(/llm\.record_worker_heartbeat/);
+  const t0 = Date.now();
+  expect(h.heartbeatSteadyFor(60_000, t0 + 5_000)).toBe(false);
+  (h as unknown as { heartbeatOkAt: number }).heartbeatOkAt = t0 + 60_000; // beating every 10 s since
+  expect(h.heartbeatSteadyFor(60_000, t0 + 61_000)).toBe(true);
+  expect(h.heartbeatSteadyFor(60_000, t0 + 95_000)).toBe(false); // no beat for 35 s
+  fail = true;
+  await beat();
+  fail = false;
+  await beat();
+  expect(h.heartbeatSteadyFor(60_000)).toBe(false); // the window starts again after the failure
+});

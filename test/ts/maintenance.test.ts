@@ -433,7 +433,12 @@ test('llm__release_dead_locks releases, as the worker\'s login, the LLM job a de
   const longest = 4 * 30_000 + 60_000 + 60_000;
   await admin.query(`update graphile_worker._private_jobs set locked_by = 'w-gone', locked_at = now() - make_interval(secs => $2::float8 / 1000 + 5)
                       where id = $1`, [job.id, longest]);
-  const task = taskFor({ ...deps, callTimeoutMs: 30_000, retryAfterMaxMs: 60_000 } as WorkerDeps, 'llm__release_dead_locks');
+  // Not while this process's heartbeats are not steady for a minute (after a database outage every live worker's is stale).
+  await taskFor({ ...deps, callTimeoutMs: 30_000, retryAfterMaxMs: 60_000, heartbeatSteadyFor: () => false } as WorkerDeps,
+    'llm__release_dead_locks')({}, {} as never);
+  expect((await admin.query(`select locked_by from graphile_worker._private_jobs where id = $1`, [job.id])).rows).toEqual([{ locked_by: 'w-gone' }]);
+  const task = taskFor({ ...deps, callTimeoutMs: 30_000, retryAfterMaxMs: 60_000, heartbeatSteadyFor: () => true } as WorkerDeps,
+    'llm__release_dead_locks');
   await task({}, {} as never);
   expect((await admin.query(`select locked_by from graphile_worker._private_jobs where id = $1`, [job.id])).rows).toEqual([{ locked_by: null }]);
   expect(lines).toContainEqual(expect.objectContaining({ event: 'dead_worker_locks_released', locked_by: ['w-gone'], jobs: 1, level: 'warn' }));
