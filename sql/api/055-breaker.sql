@@ -211,18 +211,15 @@ begin
           new.consecutive_failures, case when new.state = 'open' then new.open_until end,
           case when tg_op = 'UPDATE' then old.streak_tenant_id end, tg_op = 'UPDATE' and old.streak_tenants_many,
           case when not v_by_hand then llm_private.current_tenant_id() end);
-  -- Heard by every worker at commit (src/worker/cache-fill-listener.ts logs event breaker_transition), never if the
-  -- transaction rolls back. Any login may LISTEN, so the payload names only what all tenants share: the model, the
-  -- states, why, the streak's length; the tenants are in llm.breaker_transitions.
-  perform pg_catalog.pg_notify('llm_breaker_transition', pg_catalog.json_build_object('provider', new.provider,
-    'model', new.model, 'from_state', v_from, 'to_state', new.state, 'cause', v_cause,
-    'consecutive_failures', new.consecutive_failures, 'open_until', case when new.state = 'open' then new.open_until end,
-    'changed_at', llm_private.now())::text);
+  -- Wakes every worker at commit (never if the transaction rolls back): it reads the transitions since the last one it
+  -- logged from llm.breaker_transitions and logs each (src/worker/cache-fill-listener.ts). No payload: any login may
+  -- LISTEN, and any may NOTIFY, so the worker logs only what the table holds (review 92: a forged payload was logged).
+  perform pg_catalog.pg_notify('llm_breaker_transition', '');
   return null;
 end
 $$;
 comment on function llm_private.tg_provider_breakers__record_transition() is
-  'Records a breaker''s change of state in llm_private.breaker_transitions (from, to, why, the streak before it, the tenant whose call made it; by hand at trigger depth 1), and notifies channel llm_breaker_transition at commit (no tenant in the payload).';
+  'Records a breaker''s change of state in llm_private.breaker_transitions (from, to, why, the streak before it, the tenant whose call made it; by hand at trigger depth 1), and notifies channel llm_breaker_transition at commit (no payload: the workers read the table).';
 create or replace trigger _200_record_transition after update on llm_private.provider_breakers
   for each row when (old.state is distinct from new.state) execute function llm_private.tg_provider_breakers__record_transition();
 create or replace trigger _200_record_transition_born after insert on llm_private.provider_breakers

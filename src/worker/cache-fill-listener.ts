@@ -5,9 +5,11 @@
  * `retry_after_ms`, whichever comes first, then reserves again.
  *
  * The same connection LISTENs on `llm_breaker_transition` (sql/api/055-breaker.sql: a shared breaker changed state, from
- * any worker's call or by hand) and logs each as event `breaker_transition`: warn when a breaker opens, info otherwise.
- * Every worker process logs every transition it hears (the line's model, to_state and changed_at identify it); the
- * history with its tenants is llm.breaker_transitions.
+ * any worker's call or by hand). The notification only wakes it: any login may NOTIFY any channel (review 92: llm_app
+ * could make every worker log a forged "breaker opened"), so it reads the transitions recorded since the last one it
+ * logged from llm.breaker_transitions (as llm_operator, which the worker's login may act as for reads) and logs each as
+ * event `breaker_transition` (warn when a breaker opens, info otherwise; its id identifies it: every worker process logs
+ * every one). Transitions while the connection was down are not logged (the table keeps them).
  *
  * One LISTEN connection per worker process, shared by every job. A notification that arrives
  * between the reserve and the wait is not lost: arrivals are remembered for a while and a wait
@@ -21,12 +23,13 @@ import type { Logger } from '../logger';
 export const CACHE_FILLED_CHANNEL = 'llm_cache_filled';
 export const BREAKER_CHANNEL = 'llm_breaker_transition';
 
-/** What sql/api/055-breaker.sql notifies; parsed leniently: a field of another shape is left out of the line. */
+/** A row of llm.breaker_transitions, as the log line gives it (no tenant: the table has them). */
 const BreakerTransitionSchema = z.object({
-  provider: z.string().max(200), model: z.string().max(200), from_state: z.string().max(40), to_state: z.string().max(40),
-  cause: z.string().max(40), consecutive_failures: z.number().int().nullish(), open_until: z.string().max(40).nullish(),
-  changed_at: z.string().max(40).nullish(),
+  id: z.coerce.bigint(), model_ref: z.string(), from_state: z.string(), to_state: z.string(), cause: z.string(),
+  consecutive_failures: z.number().int().nullable(), open_until: z.date().nullable(), changed_at: z.date(),
 });
+const TRANSITIONS_SQL = `select id, model_ref, from_state, to_state, cause, consecutive_failures, open_until, changed_at
+                           from llm.breaker_transitions where id > $1 order by id limit 200`;
 const REMEMBER_MS = 5 * 60_000;
 const MAX_REMEMBERED = 10_000;
 
@@ -46,6 +49,10 @@ export class CacheFillListener {
   private retryMs = 500;
   private reconnectTimer: NodeJS.Timeout | null = null;
   private connecting: Promise<void> | null = null;
+  /** The newest transition logged (or there when the connection was made); null until known. */
+  private lastTransitionId: bigint | null = null;
+  private readingTransitions: Promise<void> | null = null;
+  private transitionsAgain = false;
 
   constructor(private readonly url: string, private readonly logger: Logger) {}
 
@@ -68,11 +75,12 @@ export class CacheFillListener {
     client.on('end', () => this.lost(client, null));
     client.on('notification', (n) => {
       if (n.channel === CACHE_FILLED_CHANNEL) this.filled(n.payload ?? '');
-      else if (n.channel === BREAKER_CHANNEL) this.breakerChanged(n.payload ?? '');
+      else if (n.channel === BREAKER_CHANNEL) void this.breakerChanged();
     });
     try {
       await client.connect();
       await client.query(`listen ${CACHE_FILLED_CHANNEL}; listen ${BREAKER_CHANNEL}`);
+      this.lastTransitionId = await this.newestTransition(client);
       if (this.stopped) {
         await client.end().catch(() => {});
         return;
@@ -106,25 +114,65 @@ export class CacheFillListener {
     this.retryMs = Math.min(this.retryMs * 2, 10_000);
   }
 
-  /** Exposed for tests: what a breaker's NOTIFY does. */
-  breakerChanged(payload: string): void {
-    let raw: unknown;
+  /** In a read-only transaction as llm_operator (the worker's login reads the audit views through it). */
+  private async asOperator<T>(client: Client, fn: () => Promise<T>): Promise<T> {
+    await client.query(`begin read only; set local role llm_operator`);
     try {
-      raw = JSON.parse(payload);
-    } catch {
-      raw = null;
+      const r = await fn();
+      await client.query('commit');
+      return r;
+    } catch (e) {
+      await client.query('rollback').catch(() => {});
+      throw e;
     }
-    const t = BreakerTransitionSchema.safeParse(raw);
-    if (!t.success) {
-      this.logger.warn({ event: 'breaker_transition', malformed: true }, 'a breaker changed state (unreadable notification: see llm.breaker_transitions)');
+  }
+
+  private async newestTransition(client: Client): Promise<bigint | null> {
+    try {
+      return await this.asOperator(client, async () =>
+        BigInt((await client.query<{ id: string }>('select coalesce(max(id), 0)::text as id from llm.breaker_transitions')).rows[0]!.id));
+    } catch {
+      return null; // a database without the view, or a login that may not act as operator: no breaker lines
+    }
+  }
+
+  /** Exposed for tests: what a breaker's NOTIFY does (whatever its payload: the rows are read). */
+  breakerChanged(): Promise<void> {
+    if (this.readingTransitions) {
+      this.transitionsAgain = true;
+      return this.readingTransitions;
+    }
+    this.readingTransitions = (async () => {
+      do {
+        this.transitionsAgain = false;
+        await this.logTransitions();
+      } while (this.transitionsAgain);
+    })().finally(() => {
+      this.readingTransitions = null;
+    });
+    return this.readingTransitions;
+  }
+
+  private async logTransitions(): Promise<void> {
+    const client = this.client;
+    if (!client || this.lastTransitionId === null) return;
+    let rows: unknown[];
+    try {
+      rows = await this.asOperator(client, async () => (await client.query(TRANSITIONS_SQL, [this.lastTransitionId!.toString()])).rows);
+    } catch (e) {
+      this.logger.warn({ event: 'breaker_transition_unread', error: (e as Error).message }, 'a breaker changed state; its transition could not be read (see llm.breaker_transitions)');
       return;
     }
-    const b = t.data;
-    const fields = { event: 'breaker_transition', model: `${b.provider}:${b.model}`, from_state: b.from_state, to_state: b.to_state,
-      cause: b.cause, consecutive_failures: b.consecutive_failures ?? null, open_until: b.open_until ?? null, changed_at: b.changed_at ?? null };
-    const msg = `breaker ${b.provider}:${b.model} ${b.from_state} -> ${b.to_state} (${b.cause})`;
-    if (b.to_state === 'open') this.logger.warn(fields, msg);
-    else this.logger.info(fields, msg);
+    for (const raw of rows) {
+      const b = BreakerTransitionSchema.parse(raw);
+      this.lastTransitionId = b.id;
+      const fields = { event: 'breaker_transition', transition_id: b.id.toString(), model: b.model_ref, from_state: b.from_state,
+        to_state: b.to_state, cause: b.cause, consecutive_failures: b.consecutive_failures,
+        open_until: b.open_until?.toISOString() ?? null, changed_at: b.changed_at.toISOString() };
+      const msg = `breaker ${b.model_ref} ${b.from_state} -> ${b.to_state} (${b.cause})`;
+      if (b.to_state === 'open') this.logger.warn(fields, msg);
+      else this.logger.info(fields, msg);
+    }
   }
 
   /** Exposed for tests: what a cache fill's NOTIFY does. */

@@ -65,7 +65,13 @@ test('provider 500s of two tenants from two worker processes open one shared bre
       expect(line.consecutive_failures).toBeGreaterThanOrEqual(3);
       expect(Date.parse(line.open_until)).toBeGreaterThan(Date.parse(line.changed_at));
       expect(breakerLines(w, 'open')[0]).not.toMatch(new RegExp(`${TENANT_A}|${TENANT_B}`));
+      expect(line.transition_id).toMatch(/^\d+$/);
     }
+    // Any login may NOTIFY the channel: a forged "breaker opened" from the application is not logged (the workers log the
+    // transitions the table holds, review 92).
+    await h.app.query(`select pg_notify('llm_breaker_transition', '{"provider":"local","model":"forged-model","from_state":"closed","to_state":"open","cause":"failures"}')`);
+    await new Promise((r) => setTimeout(r, 1000));
+    for (const w of [a, b]) expect(w.lines.filter((l) => l.includes('forged-model'))).toEqual([]);
 
     // A fourth failing call may have been sent before the breaker opened and still be on its way: wait until no call to
     // mock-chat is held (in flight) before counting (on a loaded machine it arrived after the count).
