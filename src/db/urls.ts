@@ -49,11 +49,14 @@ export function redactUrl(url: string): string {
 export const SESSION_PINS = '-c DateStyle=ISO,MDY -c IntervalStyle=postgres';
 
 /**
- * The URL with SESSION_PINS (and `extra`, more `-c name=value` options) added after any options it carries: in a
- * connection string they override a Pool's or Client's own `options`, and the last `-c` of a name wins.
+ * The URL with SESSION_PINS (and `extra`, more `-c name=value` options) added after any options it carries, or else after
+ * PGOPTIONS (node-postgres reads that variable only when the URL has no options, which it now always has: a DBA's
+ * PGOPTIONS was ignored, review 92): in a connection string they override a Pool's or Client's own `options`, and the
+ * last `-c` of a name wins.
  */
-export function pinnedUrl(url: string, extra = ''): string {
+export function pinnedUrl(url: string, extra = '', env: NodeJS.ProcessEnv = process.env): string {
   const u = new URL(url);
-  u.searchParams.set('options', [u.searchParams.get('options') ?? '', SESSION_PINS, extra].filter((s) => s.trim() !== '').join(' '));
+  const given = u.searchParams.get('options') ?? env.PGOPTIONS ?? '';
+  u.searchParams.set('options', [given, SESSION_PINS, extra].filter((s) => s.trim() !== '').join(' '));
   return u.toString();
 }

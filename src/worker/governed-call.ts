@@ -514,7 +514,11 @@ class GovernedCall {
       else if (this.stage === 'reserved') await this.deps.ledger.release(this.ctx, this.pk, this.attemptNo!, reason, reason, this.reservedExpiry);
       else if (this.stage === 'sent') {
         // A request went out and could not be settled: the hold stays until the expiry sweep charges it in full.
-        this.log.error({ event: 'settle_lost', attempt_no: this.attemptNo }, 'provider was called but the settle failed; the hold will be charged in full at expiry');
+        // With what the call used, for finance: after a restore or failover the attempt may not exist any more (review 92).
+        const p = this.pendingSettle;
+        this.log.error({ event: 'settle_lost', attempt_no: this.attemptNo, status: p?.status ?? null, input_tokens: p?.usage?.inputTokens ?? null,
+          cached_input_tokens: p?.usage?.cachedInputTokens ?? null, output_tokens: p?.usage?.outputTokens ?? null,
+          answered_model: p?.answeredModel ?? null }, 'provider was called but the settle failed; the hold will be charged in full at expiry');
       }
       return true;
     } catch (e) {

@@ -603,6 +603,16 @@ describe('database errors', () => {
     expect(r.error).toMatchObject({ code: '57P01' }); // attempts left: graphile-worker retries; the retry replays or re-reserves
   }, 30_000);
 
+  test('a settle the database refuses for good (its attempt gone after a restore): settle_lost carries what the call used', async () => {
+    // (review 92) Only the LG008 path logged the tokens; a P0002 (the request reissued, no attempt n yet) lost them.
+    const r = await runCall((l) => void (l.settleError = sqlError('P0002')));
+    const lost = jobLines(r).find((l) => l.event === 'settle_lost');
+    expect(lost).toMatchObject({ status: 'ok' });
+    expect(lost!.input_tokens).toEqual(expect.any(Number));
+    expect(lost!.output_tokens).toEqual(expect.any(Number));
+    expect(r.ledger.settles.length).toBe(1); // permanent: not retried
+  });
+
   test('a payload the database did not write is logged and dropped, nothing else is touched', async () => {
     const r = await runCall(undefined, helpers(), { request_id: 'x' });
     expect(r.error).toBeNull();

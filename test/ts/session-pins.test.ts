@@ -3,6 +3,7 @@
  * `DateStyle = 'SQL, DMY'` (an older application's need) or `IntervalStyle = sql_standard` must not break the worker,
  * whose timestamps node-postgres parses only in ISO (finance review 86: the audit CLI pinned it, the pools did not).
  */
+import { pinnedUrl, SESSION_PINS } from '../../src/db/urls';
 import { createHarness, type Harness, payload } from '../support/worker-harness';
 
 let h: Harness;
@@ -47,4 +48,12 @@ test('graphile-worker\'s own CLI pins its pool too (its cron reads known_crontab
   const url = new URL(preset.worker!.connectionString!);
   expect(url.username).toBe('llm_worker');
   expect(url.searchParams.get('options')).toBe('-c statement_timeout=5s -c DateStyle=ISO,MDY -c IntervalStyle=postgres');
+});
+
+test('the pins come after the options the URL carries, or else after PGOPTIONS (which node-postgres ignores once a URL has options)', () => {
+  const opts = (url: string, env: NodeJS.ProcessEnv = {}) => new URL(pinnedUrl(url, '', env)).searchParams.get('options');
+  expect(opts('postgres://x@h/db')).toBe(SESSION_PINS);
+  expect(opts('postgres://x@h/db', { PGOPTIONS: '-c statement_timeout=5s' })).toBe(`-c statement_timeout=5s ${SESSION_PINS}`);
+  expect(opts('postgres://x@h/db?options=-c%20search_path%3Dapp', { PGOPTIONS: '-c statement_timeout=5s' })).toBe(`-c search_path=app ${SESSION_PINS}`);
+  expect(new URL(pinnedUrl('postgres://x@h/db', '-c role=llm_worker', {})).searchParams.get('options')).toBe(`${SESSION_PINS} -c role=llm_worker`);
 });
