@@ -4,7 +4,8 @@
  * Healthy = graphile-worker's pool is running, the database answered a ping in the last 30 s, and
  * the pool shows life: it asked for a job recently or is running one. Read from graphile-worker's
  * public events only; nothing here touches its tables. The supervisor restarts an unhealthy
- * worker; graphile-worker's own mechanisms recover its jobs. The body also lists the ids this
+ * worker; graphile-worker's own mechanisms recover its jobs, sooner through the heartbeat below (the cron job
+ * llm__release_dead_locks releases the locks of ids no live worker names). The body also lists the ids this
  * process locks jobs with (`locked_by`), so that an operator can tell the locks of live workers
  * from those a gone one left behind (README: Supervision and crash recovery).
  */

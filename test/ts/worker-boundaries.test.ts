@@ -33,9 +33,16 @@ test('no SQL in src/ or tasks/ touches graphile_worker._private_* tables', () =>
   expect(offenders).toEqual([]);
 });
 
-test('the worker code no longer heartbeats or replaces graphile-worker, and unlocks only its own failed pool, once idle', () => {
+test('the worker code does not replace graphile-worker: it unlocks its own failed pool once idle, and dead processes\' ids only through graphile-worker\'s public force_unlock_workers', () => {
   const src = files(join(ROOT, 'src')).map((f) => readFileSync(f, 'utf8')).join('\n');
-  expect(src).not.toMatch(/force_unlock_workers|unlock_dead_workers|worker_heartbeats|permanently_fail_jobs/);
+  expect(src).not.toMatch(/force_unlock_workers|unlock_dead_workers|permanently_fail_jobs/);
+  // A dead process's locks: released in SQL (sql/api/120-workers.sql, the cron job llm__release_dead_locks) with
+  // graphile-worker's public force_unlock_workers, for the ids no live worker's heartbeat names (graphile-worker's own
+  // answer is its 4-hour lock timeout; graphile-worker-rs has the same heartbeat-and-sweep design as an option).
+  const sql = readFileSync(join(ROOT, 'sql', 'api', '120-workers.sql'), 'utf8');
+  expect(sql.match(/graphile_worker\.force_unlock_workers\(/g)).toHaveLength(1);
+  expect(sql).not.toMatch(/_private_(jobs|job_queues)/);
+  expect(src.match(/llm\.release_dead_worker_locks\(/g)).toHaveLength(1);
   // The one forceUnlockWorkers: run.ts, after its own pool's fatal error, with the ids that pool locked with, and only when
   // none of its jobs has run for a second (faults.test.ts shows it end to end).
   expect(src.match(/\.forceUnlockWorkers\(/g)).toHaveLength(1);
@@ -43,7 +50,7 @@ test('the worker code no longer heartbeats or replaces graphile-worker, and unlo
   expect(run).toContain('utils.forceUnlockWorkers(ids)');
   expect(run).toMatch(/if \(idleMs >= 1_000\) await releaseOwnLocks\(rt\.lockIds\.list\(\)/);
   const health = readFileSync(join(ROOT, 'src', 'worker', 'health.ts'), 'utf8');
-  expect(health).toMatch(/events\.on\('pool:create', \(\{ workerPool \}\) => \{\n\s+this\.ids\.add\(workerPool\.id\);/);
+  expect(health).toMatch(/events\.on\('pool:create', \(\{ workerPool \}\) => \{\n\s+this\.poolId = workerPool\.id;\n\s+this\.ids\.add\(workerPool\.id\);/);
   expect(health).toContain("events.on('worker:create', ({ worker }) => void this.ids.add(worker.workerId));");
 });
 
