@@ -1430,9 +1430,11 @@ begin
       hint = 'p_locked_for_ms: longer than a governed job can run (the worker passes 4 x its call timeout + its Retry-After bound + 1 minute).';
   end if;
   delete from llm_private.worker_heartbeats h where h.seen_at < clock_timestamp() - interval '1 day';
-  with live as (
-    select distinct x.id from llm_private.worker_heartbeats h cross join lateral unnest(h.lock_ids) x(id)
-     where h.seen_at > clock_timestamp() - make_interval(secs => p_heartbeat_within_ms / 1000.0) and x.id is not null
+  with named as (
+    select x.id, bool_or(h.seen_at > clock_timestamp() - make_interval(secs => p_heartbeat_within_ms / 1000.0)) as live
+      from llm_private.worker_heartbeats h cross join lateral unnest(h.lock_ids) x(id)
+     where x.id is not null
+     group by x.id
   ), locked as (
     select j.locked_by as id, j.locked_at,
            j.task_identifier like 'llm\_\_%' or j.task_identifier = any (enum_range(null::llm_private.endpoint)::text[]) as ours
@@ -1441,7 +1443,10 @@ begin
   )
   select array_agg(d.id order by d.id), array_agg(d.n order by d.id) into v_ids, v_jobs
     from (select l.id, count(*)::int as n from locked l
-           where not exists (select 1 from live v where v.id = l.id)
+           -- Dead: named by a heartbeat, none of them recent. An id no heartbeat ever named is left to graphile-worker's own
+           -- 4 hours: a worker of a release before heartbeats (alive during a rolling upgrade: drill 93 saw an old worker's
+           -- 199 s call released at 189 s by new workers with a shorter bound, and sent twice), or one killed before its first.
+           where exists (select 1 from named v where v.id = l.id and not v.live)
            group by l.id
           having bool_and(l.ours) and max(l.locked_at) < clock_timestamp() - make_interval(secs => p_locked_for_ms / 1000.0)) d;
   if v_ids is not null then
@@ -1457,7 +1462,7 @@ ALTER FUNCTION llm.release_dead_worker_locks(p_locked_for_ms integer, p_heartbea
 -- Name: FUNCTION release_dead_worker_locks(p_locked_for_ms integer, p_heartbeat_within_ms integer); Type: COMMENT; Schema: llm; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm.release_dead_worker_locks(p_locked_for_ms integer, p_heartbeat_within_ms integer) IS 'The worker''s login, every minute (llm__release_dead_locks): releases (graphile_worker.force_unlock_workers) the locks of ids that no worker heartbeat named in the last p_heartbeat_within_ms and whose LLM jobs are locked longer than p_locked_for_ms (an id that also locks another application''s job is left alone); returns each id released and its jobs. Deletes heartbeats unseen for a day.';
+COMMENT ON FUNCTION llm.release_dead_worker_locks(p_locked_for_ms integer, p_heartbeat_within_ms integer) IS 'The worker''s login, every minute (llm__release_dead_locks): releases (graphile_worker.force_unlock_workers) the locks of ids that a worker heartbeat named but none in the last p_heartbeat_within_ms, and whose LLM jobs are locked longer than p_locked_for_ms (an id no heartbeat ever named, from a release before heartbeats, and an id that also locks another application''s job are left to graphile-worker''s own timeout); returns each id released and its jobs. Deletes heartbeats unseen for a day.';
 
 --
 -- Name: repair_usage_drift(text); Type: FUNCTION; Schema: llm; Owner: llm_owner

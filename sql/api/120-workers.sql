@@ -2,8 +2,8 @@
  * Live workers and the locks of dead ones (README, Supervision and crash recovery). graphile-worker keeps a job locked by
  * a process that died (kill -9, out of memory, a lost host) for 4 hours; nothing in its tables says which lock ids are
  * dead. Each worker process records the ids it locks jobs with every 10 s (src/worker/health.ts); a cron job
- * (llm__release_dead_locks, every minute) releases the LLM jobs of ids that no worker has named for a minute, once their
- * locks are older than a governed job can run. Money does not depend on it: the dead call's hold expires on its own clock
+ * (llm__release_dead_locks, every minute) releases the LLM jobs of ids whose worker has not named them for a minute, once
+ * their locks are older than a governed job can run. Money does not depend on it: the dead call's hold expires on its own clock
  * and is charged in full; this only gives the job back sooner than 4 hours.
  */
 create or replace function llm.record_worker_heartbeat(p_worker_id text, p_lock_ids text[], p_host text default null,
@@ -41,9 +41,11 @@ begin
       hint = 'p_locked_for_ms: longer than a governed job can run (the worker passes 4 x its call timeout + its Retry-After bound + 1 minute).';
   end if;
   delete from llm_private.worker_heartbeats h where h.seen_at < clock_timestamp() - interval '1 day';
-  with live as (
-    select distinct x.id from llm_private.worker_heartbeats h cross join lateral unnest(h.lock_ids) x(id)
-     where h.seen_at > clock_timestamp() - make_interval(secs => p_heartbeat_within_ms / 1000.0) and x.id is not null
+  with named as (
+    select x.id, bool_or(h.seen_at > clock_timestamp() - make_interval(secs => p_heartbeat_within_ms / 1000.0)) as live
+      from llm_private.worker_heartbeats h cross join lateral unnest(h.lock_ids) x(id)
+     where x.id is not null
+     group by x.id
   ), locked as (
     select j.locked_by as id, j.locked_at,
            j.task_identifier like 'llm\_\_%' or j.task_identifier = any (enum_range(null::llm_private.endpoint)::text[]) as ours
@@ -52,7 +54,10 @@ begin
   )
   select array_agg(d.id order by d.id), array_agg(d.n order by d.id) into v_ids, v_jobs
     from (select l.id, count(*)::int as n from locked l
-           where not exists (select 1 from live v where v.id = l.id)
+           -- Dead: named by a heartbeat, none of them recent. An id no heartbeat ever named is left to graphile-worker's own
+           -- 4 hours: a worker of a release before heartbeats (alive during a rolling upgrade: drill 93 saw an old worker's
+           -- 199 s call released at 189 s by new workers with a shorter bound, and sent twice), or one killed before its first.
+           where exists (select 1 from named v where v.id = l.id and not v.live)
            group by l.id
           having bool_and(l.ours) and max(l.locked_at) < clock_timestamp() - make_interval(secs => p_locked_for_ms / 1000.0)) d;
   if v_ids is not null then
@@ -62,7 +67,7 @@ begin
 end
 $$;
 comment on function llm.release_dead_worker_locks(integer, integer) is
-  'The worker''s login, every minute (llm__release_dead_locks): releases (graphile_worker.force_unlock_workers) the locks of ids that no worker heartbeat named in the last p_heartbeat_within_ms and whose LLM jobs are locked longer than p_locked_for_ms (an id that also locks another application''s job is left alone); returns each id released and its jobs. Deletes heartbeats unseen for a day.';
+  'The worker''s login, every minute (llm__release_dead_locks): releases (graphile_worker.force_unlock_workers) the locks of ids that a worker heartbeat named but none in the last p_heartbeat_within_ms, and whose LLM jobs are locked longer than p_locked_for_ms (an id no heartbeat ever named, from a release before heartbeats, and an id that also locks another application''s job are left to graphile-worker''s own timeout); returns each id released and its jobs. Deletes heartbeats unseen for a day.';
 
 create view llm.workers with (security_invoker = true) as
 select h.worker_id, h.lock_ids, h.host, h.pid, h.started_at, h.seen_at, h.seen_at > clock_timestamp() - interval '1 minute' as alive

@@ -433,6 +433,9 @@ test('llm__release_dead_locks releases, as the worker\'s login, the LLM job a de
   const longest = 4 * 30_000 + 60_000 + 60_000;
   await admin.query(`update graphile_worker._private_jobs set locked_by = 'w-gone', locked_at = now() - make_interval(secs => $2::float8 / 1000 + 5)
                       where id = $1`, [job.id, longest]);
+  // Its process beat until it died, 5 minutes ago (an id no heartbeat ever named is left to graphile-worker's 4 hours).
+  await admin.query(`insert into llm_private.worker_heartbeats values ('pool-gone', '{pool-gone,w-gone,w-slow}', 'h', 1, now() - interval '1 hour',
+                      now() - interval '5 minutes')`);
   // Not while this process's heartbeats are not steady for a minute (after a database outage every live worker's is stale).
   await taskFor({ ...deps, callTimeoutMs: 30_000, retryAfterMaxMs: 60_000, heartbeatSteadyFor: () => false } as WorkerDeps,
     'llm__release_dead_locks')({}, {} as never);
