@@ -26,17 +26,32 @@ async function waitOrExplain(ms: number) {
 }
 
 async function assertLedgerSound(ids: string[]) {
+  // A reserve whose commit the kill hid from the worker (the connection died before its answer): the job ran again under a
+  // new attempt, and the first one's hold stays until it expires and is charged in full, the outcome unknown to the worker
+  // (never under-counted). Rare (about 1 run in 15); waited for here, then swept as the cron would.
+  const held = await q(`select max(a.expires_at) as until from llm_private.attempts a join llm_private.requests r
+                         on r.tenant_id = a.tenant_id and r.id = a.request_pk where r.request_id = any($1) and a.state = 'held'`, [ids]);
+  if (held[0].until) {
+    await new Promise((r) => setTimeout(r, Math.max(0, new Date(held[0].until).getTime() - Date.now()) + 500));
+    await q(`begin; set local role llm_operator; select llm.expire_holds(1000, true); commit`);
+  }
   for (const id of ids) {
     const r = await h.result(id);
     expect({ id, state: r?.state }).toEqual({ id, state: 'done' });
     const calls = await h.calls(id);
     const ok = calls.filter((c) => c.provider_status === 'ok');
     expect({ id, ok: ok.length }).toEqual({ id, ok: 1 });
-    // Failed attempts cost what is known (0 for an error answer) or their full hold (unknown outcome).
+    // Failed attempts cost what is known (0 for an error answer) or their full hold (an unknown outcome; an expired hold's
+    // cost is unknown, its charge the hold). An attempt that sent nothing costs and charges nothing: released (its worker
+    // stopping as its pool failed with the connections) or refused by its reserve (a retry's).
     for (const c of calls.filter((x) => x.provider_status !== 'ok')) {
-      expect(c.cost_micros).toBe(c.usage_unknown ? c.held_micros : '0');
+      const expected = c.state === 'released' || c.state === 'refused' ? { cost: null, charged: '0' }
+        : c.state === 'expired' ? { cost: null, charged: c.held_micros }
+          : { cost: c.usage_unknown ? c.held_micros : '0', charged: c.usage_unknown ? c.held_micros : '0' };
+      expect({ id, attempt: c.attempt_no, state: c.state, cost: c.cost_micros, charged: c.charged_micros })
+        .toEqual({ id, attempt: c.attempt_no, state: c.state, ...expected });
     }
-    const total = calls.reduce((s, c) => s + BigInt(c.cost_micros ?? 0), 0n);
+    const total = calls.reduce((s, c) => s + BigInt(c.charged_micros ?? 0), 0n);
     expect({ id, spent: r!.spent_micros }).toEqual({ id, spent: total.toString() });
   }
   expect(await q(`select * from llm.open_holds where request_id = any($1)`, [ids])).toEqual([]);
