@@ -7,7 +7,8 @@
  * The same connection LISTENs on `llm_breaker_transition` (sql/api/055-breaker.sql: a shared breaker changed state, from
  * any worker's call or by hand). The notification only wakes it: any login may NOTIFY any channel (review 92: llm_app
  * could make every worker log a forged "breaker opened"), so it reads the transitions recorded since the last one it
- * logged from llm.breaker_transitions (as llm_operator, which the worker's login may act as for reads) and logs each as
+ * logged from llm.breaker_transitions (through the worker's pool as llm_operator, which its login may act as for reads:
+ * withRole) and logs each as
  * event `breaker_transition` (warn when a breaker opens, info otherwise; its id identifies it: every worker process logs
  * every one). Transitions while the connection was down are not logged (the table keeps them).
  *
@@ -16,7 +17,8 @@
  * asks "filled since my reserve started?". While the connection is down (it reconnects with
  * backoff), waits end by their timeout: slower, never wrong, because reserve decides again.
  */
-import { Client } from 'pg';
+import { Client, type Pool } from 'pg';
+import { withRole } from '../db/context';
 import { z } from 'zod';
 import type { Logger } from '../logger';
 
@@ -54,7 +56,8 @@ export class CacheFillListener {
   private readingTransitions: Promise<void> | null = null;
   private transitionsAgain = false;
 
-  constructor(private readonly url: string, private readonly logger: Logger) {}
+  /** `pool`: the worker's, through which breaker transitions are read; without it, none is logged. */
+  constructor(private readonly url: string, private readonly logger: Logger, private readonly pool?: Pool) {}
 
   /** Connects and LISTENs; resolves once listening (or after the first failure, retrying in the background). */
   start(): Promise<void> {
@@ -80,7 +83,7 @@ export class CacheFillListener {
     try {
       await client.connect();
       await client.query(`listen ${CACHE_FILLED_CHANNEL}; listen ${BREAKER_CHANNEL}`);
-      this.lastTransitionId = await this.newestTransition(client);
+      this.lastTransitionId = await this.newestTransition();
       if (this.stopped) {
         await client.end().catch(() => {});
         return;
@@ -114,23 +117,11 @@ export class CacheFillListener {
     this.retryMs = Math.min(this.retryMs * 2, 10_000);
   }
 
-  /** In a read-only transaction as llm_operator (the worker's login reads the audit views through it). */
-  private async asOperator<T>(client: Client, fn: () => Promise<T>): Promise<T> {
-    await client.query(`begin read only; set local role llm_operator`);
+  private async newestTransition(): Promise<bigint | null> {
+    if (!this.pool) return null;
     try {
-      const r = await fn();
-      await client.query('commit');
-      return r;
-    } catch (e) {
-      await client.query('rollback').catch(() => {});
-      throw e;
-    }
-  }
-
-  private async newestTransition(client: Client): Promise<bigint | null> {
-    try {
-      return await this.asOperator(client, async () =>
-        BigInt((await client.query<{ id: string }>('select coalesce(max(id), 0)::text as id from llm.breaker_transitions')).rows[0]!.id));
+      return await withRole(this.pool, 'llm_operator', async (c) =>
+        BigInt((await c.query<{ id: string }>('select coalesce(max(id), 0)::text as id from llm.breaker_transitions')).rows[0]!.id));
     } catch {
       return null; // a database without the view, or a login that may not act as operator: no breaker lines
     }
@@ -154,11 +145,11 @@ export class CacheFillListener {
   }
 
   private async logTransitions(): Promise<void> {
-    const client = this.client;
-    if (!client || this.lastTransitionId === null) return;
+    const pool = this.pool;
+    if (!pool || this.lastTransitionId === null) return;
     let rows: unknown[];
     try {
-      rows = await this.asOperator(client, async () => (await client.query(TRANSITIONS_SQL, [this.lastTransitionId!.toString()])).rows);
+      rows = await withRole(pool, 'llm_operator', async (c) => (await c.query(TRANSITIONS_SQL, [this.lastTransitionId!.toString()])).rows);
     } catch (e) {
       this.logger.warn({ event: 'breaker_transition_unread', error: (e as Error).message }, 'a breaker changed state; its transition could not be read (see llm.breaker_transitions)');
       return;

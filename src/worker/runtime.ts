@@ -116,7 +116,7 @@ export async function createRuntime(cfg: Config, logger: Logger, env: NodeJS.Pro
     await logSemanticCachePath(pool, logger);
     const telemetry: Telemetry = await initTelemetry(env);
     closers.push(() => telemetry.shutdown());
-    const listener = new CacheFillListener(pinnedUrl(workerUrl), logger);
+    const listener = new CacheFillListener(pinnedUrl(workerUrl), logger, pool);
     closers.push(() => listener.stop());
     await listener.start();
     const metrics = new Metrics(pool);
