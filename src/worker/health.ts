@@ -14,6 +14,7 @@ import { hostname } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import type { WorkerEvents } from 'graphile-worker';
 import type { Pool } from 'pg';
+import { sqlState } from '../errors';
 import { listenOrExplain } from '../listen';
 import type { Logger } from '../logger';
 
@@ -131,7 +132,7 @@ export class WorkerHealth {
       this.heartbeatSteadySince ||= this.heartbeatOkAt;
     } catch (e) {
       this.heartbeatSteadySince = 0;
-      if ((e as { code?: string }).code === '42883') {
+      if (sqlState(e) === '42883') {
         this.heartbeatMissing = true;
         return;
       }
