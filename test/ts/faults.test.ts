@@ -72,12 +72,16 @@ test('every backend is terminated mid-run (as in a database restart): all reques
 }, 90000);
 
 test('graphile-worker\'s pool fails completing a job (graphile/worker#636): it releases its own locks, a fresh worker ends the job at once, money charged once', async () => {
-  // Fault injection, as the test's administrator: the first job completion (a DELETE of the job's row) fails, as a
-  // connection lost at that moment would. graphile-worker 0.17 does not retry it: its pool shuts down.
+  // Fault injection, as the test's administrator: the first completion of this test's job (a DELETE of the job's row)
+  // fails, as a connection lost at that moment would. graphile-worker 0.17 does not retry it: its pool shuts down. Only
+  // this job's: a cron job completed at the minute's tick had taken the fault, and the pool failed before this job ran.
   await q(`create sequence public.fail_completion_once`);
   await q(`create function public.fail_completion_once() returns trigger language plpgsql security definer as $$
     begin
-      if nextval('public.fail_completion_once') = 1 then raise exception 'injected: completion lost'; end if;
+      if old.payload->>'request_pk' = (select id::text from llm_private.requests where request_id = 'pool-fails')
+         and nextval('public.fail_completion_once') = 1 then
+        raise exception 'injected: completion lost';
+      end if;
       return old;
     end $$`);
   await q(`create trigger fail_completion_once before delete on graphile_worker._private_jobs
@@ -88,6 +92,9 @@ test('graphile-worker\'s pool fails completing a job (graphile/worker#636): it r
   } finally {
     await q('drop trigger fail_completion_once on graphile_worker._private_jobs');
   }
+  // The failed pool releases its locks once none of its jobs has run for a second: wait for its line.
+  const until = Date.now() + 10_000;
+  while (!h.logLines.join('').includes('"event":"worker_locks_released"') && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
   const said = h.logLines.join('');
   expect(said).toContain('"event":"worker_pool_failed"');
   expect(said).toMatch(/"event":"worker_locks_released","locked_by":\["pool-/);
