@@ -127,6 +127,8 @@ COMMENT ON TYPE llm_private.limit_scope IS 'Whose calls a meter sums: everyone''
 CREATE TYPE llm_private.limit_unit AS ENUM (
     'micros',
     'tokens',
+    'input_tokens',
+    'output_tokens',
     'calls',
     'elapsed_ms'
 );
@@ -137,7 +139,7 @@ ALTER TYPE llm_private.limit_unit OWNER TO llm_owner;
 -- Name: TYPE limit_unit; Type: COMMENT; Schema: llm_private; Owner: llm_owner
 --
 
-COMMENT ON TYPE llm_private.limit_unit IS 'What a meter counts: micro-USD, tokens (input + output), provider calls, or wall-clock ms since a budget scope started.';
+COMMENT ON TYPE llm_private.limit_unit IS 'What a meter counts: micro-USD, tokens (input, cached input included, + output), input tokens (cached included), output tokens, provider calls, or wall-clock ms since a budget scope started.';
 
 --
 -- Name: limit_window; Type: TYPE; Schema: llm_private; Owner: llm_owner
@@ -630,7 +632,7 @@ ALTER FUNCTION llm.define_meter(p_name text, p_scope text, p_window text, p_unit
 -- Name: FUNCTION define_meter(p_name text, p_scope text, p_window text, p_unit text, p_tenant_id uuid, p_provider text, p_model text, p_endpoint text, p_shards integer); Type: COMMENT; Schema: llm; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm.define_meter(p_name text, p_scope text, p_window text, p_unit text, p_tenant_id uuid, p_provider text, p_model text, p_endpoint text, p_shards integer) IS 'Operator: a new kind of limit is a row. A meter counts a unit (micros, tokens, calls, elapsed_ms) for a scope (global, tenant, user, budget_scope, request) over a window (minute, hour, day, week, month, quarter, none, budget_scope, request), optionally only for a tenant, provider, model or endpoint; shared scopes may be split into escrow shards. A request-window meter counts micros only (22023 otherwise). Caps come from llm.set_limit.';
+COMMENT ON FUNCTION llm.define_meter(p_name text, p_scope text, p_window text, p_unit text, p_tenant_id uuid, p_provider text, p_model text, p_endpoint text, p_shards integer) IS 'Operator: a new kind of limit is a row. A meter counts a unit (micros, tokens, input_tokens, output_tokens, calls, elapsed_ms; input_tokens include cached input) for a scope (global, tenant, user, budget_scope, request) over a window (minute, hour, day, week, month, quarter, none, budget_scope, request), optionally only for a tenant, provider, model or endpoint; shared scopes may be split into escrow shards. A request-window meter counts micros only (22023 otherwise). Caps come from llm.set_limit.';
 
 --
 -- Name: define_model(text, text, integer, boolean, bigint, bigint, bigint, text, text); Type: FUNCTION; Schema: llm; Owner: llm_owner
@@ -2231,6 +2233,8 @@ CREATE FUNCTION llm_private.held_amount(p_unit llm_private.limit_unit, p_held_mi
   select case p_unit
     when 'micros' then p_held_micros
     when 'tokens' then p_input_tokens_estimate::pg_catalog.int8 + p_max_output_tokens
+    when 'input_tokens' then p_input_tokens_estimate::pg_catalog.int8
+    when 'output_tokens' then p_max_output_tokens::pg_catalog.int8
     when 'calls' then case when p_purpose = 'chat' then 1::pg_catalog.int8 else 0::pg_catalog.int8 end
     else 0::pg_catalog.int8 end
 $$;
@@ -2766,7 +2770,7 @@ ALTER TABLE llm.calls OWNER TO llm_owner;
 -- Name: VIEW calls; Type: COMMENT; Schema: llm; Owner: llm_owner
 --
 
-COMMENT ON VIEW llm.calls IS 'Every attempt (reserve): its decision and the figures compared, the hold, and what it was charged (overrun = cost above the hold; usage_unknown = the cost is not known: charged the full hold, or, for another model''s answer without a price here, its tokens at model_ref''s price when that is more; late = corrected after expiry or release; answered_model = the name the provider answered with when it was not model_ref''s and it is another model, or a snapshot priced apart: charged at the dearest of the prices). purpose embedding = the semantic cache''s embedding call; a semantic hit has similarity and cache_source_pk; semantic_candidates and semantic_bound_hit say what the lookup compared (bound_hit: the scope held more entries than the bound). meters = the meters the call was held and charged on (its footprint, in meter id order; NULL when it held nothing: refused, cached), i.e. the limits it was checked against and fitted. max_output_tokens = the max output granted, or for a call refused by a limit the max output it asked (held_micros and charged_micros stay 0); worst_case_micros = what was held, or for that refusal what it would have held. limit_unit = the unit of the limit that decided (micros, tokens, calls, elapsed_ms); limit_asked = what the call asked of it in that unit (the worst case in micros, input estimate + max output in tokens, 1 call; NULL for elapsed_ms), the amount compared: limit_used + limit_asked > limit_cap refused it.';
+COMMENT ON VIEW llm.calls IS 'Every attempt (reserve): its decision and the figures compared, the hold, and what it was charged (overrun = cost above the hold; usage_unknown = the cost is not known: charged the full hold, or, for another model''s answer without a price here, its tokens at model_ref''s price when that is more; late = corrected after expiry or release; answered_model = the name the provider answered with when it was not model_ref''s and it is another model, or a snapshot priced apart: charged at the dearest of the prices). purpose embedding = the semantic cache''s embedding call; a semantic hit has similarity and cache_source_pk; semantic_candidates and semantic_bound_hit say what the lookup compared (bound_hit: the scope held more entries than the bound). meters = the meters the call was held and charged on (its footprint, in meter id order; NULL when it held nothing: refused, cached), i.e. the limits it was checked against and fitted. max_output_tokens = the max output granted, or for a call refused by a limit the max output it asked (held_micros and charged_micros stay 0); worst_case_micros = what was held, or for that refusal what it would have held. limit_unit = the unit of the limit that decided (micros, tokens, input_tokens, output_tokens, calls, elapsed_ms); limit_asked = what the call asked of it in that unit (the worst case in micros, input estimate + max output in tokens, the input estimate in input_tokens, the max output in output_tokens, 1 call; NULL for elapsed_ms), the amount compared: limit_used + limit_asked > limit_cap refused it.';
 
 --
 -- Name: open_holds; Type: VIEW; Schema: llm; Owner: llm_owner
@@ -3626,6 +3630,11 @@ CREATE FUNCTION llm_private.charged_amount(p_unit llm_private.limit_unit, p_stat
       when 'tokens' then case when p_usage_unknown then greatest(p_input_tokens_estimate::pg_catalog.int8 + p_max_output_tokens,
                                                                           coalesce(p_input_tokens, 0)::pg_catalog.int8 + coalesce(p_cached_input_tokens, 0) + coalesce(p_output_tokens, 0))
                               else coalesce(p_input_tokens, 0)::pg_catalog.int8 + coalesce(p_cached_input_tokens, 0) + coalesce(p_output_tokens, 0) end
+      when 'input_tokens' then case when p_usage_unknown then greatest(p_input_tokens_estimate::pg_catalog.int8,
+                                                                        coalesce(p_input_tokens, 0)::pg_catalog.int8 + coalesce(p_cached_input_tokens, 0))
+                                    else coalesce(p_input_tokens, 0)::pg_catalog.int8 + coalesce(p_cached_input_tokens, 0) end
+      when 'output_tokens' then case when p_usage_unknown then greatest(p_max_output_tokens::pg_catalog.int8, coalesce(p_output_tokens, 0)::pg_catalog.int8)
+                                     else coalesce(p_output_tokens, 0)::pg_catalog.int8 end
       when 'calls' then case when p_purpose = 'chat' then 1::pg_catalog.int8 else 0::pg_catalog.int8 end
       else 0::pg_catalog.int8 end end
 $$;
@@ -6087,6 +6096,8 @@ begin
     continue when l."window" = 'request' or l.unit = 'elapsed_ms';
     v_amount := case l.unit when 'micros' then v_worst
                             when 'tokens' then new.input_tokens_estimate::bigint + v_max_out
+                            when 'input_tokens' then new.input_tokens_estimate::bigint
+                            when 'output_tokens' then v_max_out::bigint
                             when 'calls' then case when new.purpose = 'chat' then 1 else 0 end end;
     continue when v_amount = 0;
     k_tenant := case when l.scope = 'global' then llm_private.nil_uuid() else q.tenant_id end;
@@ -6132,7 +6143,7 @@ begin
         end loop;
         new.reason := 'limit'; new.limit_id := l.limit_id; new.limit_cap := l.cap; new.limit_used := h.used;
         -- The amount that did not fit stays readable (held_micros stays 0, nothing is held or charged): the model and the max
-        -- output asked, from which llm.calls and llm.decision_log derive the worst case (micros) or the tokens (input + output).
+        -- output asked, from which llm.calls and llm.decision_log derive the worst case (micros) or the tokens (input + output, input, output).
         -- Left at 0, the refusal showed a worst case of 0 against its cap and used.
         new.price_id := chosen_p.id; new.max_output_tokens := v_max_out;
         perform llm_private.breaker_unclaim(v_probes, null, v_now);
@@ -8645,7 +8656,7 @@ ALTER TABLE llm.decision_log OWNER TO llm_owner;
 -- Name: VIEW decision_log; Type: COMMENT; Schema: llm; Owner: llm_owner
 --
 
-COMMENT ON VIEW llm.decision_log IS 'Every reserve decision with the limit that decided (id, scope, window, unit; the payload''s cost ceiling is scope and window request, unit micros) and the figures it compared: limit_used + limit_asked against limit_cap, in limit_unit (a refusal: limit_asked is the worst case in micros, the input estimate + asked_max_output_tokens in tokens, 1 call). worst_case_micros = what the call held, or for a refusal what it would have held at asked_max_output_tokens (a refusal''s max output asked, 0 when no model was chosen; NULL for an admitted call, whose granted_max_output_tokens is what it held for; a refusal grants 0); meters = the meters an admitted call was held on (every limit it fitted: why it was allowed; what each meter had used at that moment is not recorded, llm.limit_usage has its figures now); shutoff_window_id = for a shutoff refusal, the window in force then (llm.shutoff_windows: kind, reason, who).';
+COMMENT ON VIEW llm.decision_log IS 'Every reserve decision with the limit that decided (id, scope, window, unit; the payload''s cost ceiling is scope and window request, unit micros) and the figures it compared: limit_used + limit_asked against limit_cap, in limit_unit (a refusal: limit_asked is the worst case in micros, the input estimate + asked_max_output_tokens in tokens, the input estimate in input_tokens, asked_max_output_tokens in output_tokens, 1 call). worst_case_micros = what the call held, or for a refusal what it would have held at asked_max_output_tokens (a refusal''s max output asked, 0 when no model was chosen; NULL for an admitted call, whose granted_max_output_tokens is what it held for; a refusal grants 0); meters = the meters an admitted call was held on (every limit it fitted: why it was allowed; what each meter had used at that moment is not recorded, llm.limit_usage has its figures now); shutoff_window_id = for a shutoff refusal, the window in force then (llm.shutoff_windows: kind, reason, who).';
 
 --
 -- Name: call_outputs; Type: TABLE; Schema: llm_private; Owner: llm_owner
@@ -9648,9 +9659,16 @@ CREATE VIEW llm.reconciliation_drift WITH (security_invoker='true') AS
                     WHEN (a.state = 'held'::llm_private.attempt_state) THEN llm_private.held_amount('calls'::llm_private.limit_unit, a.held_micros, a.input_tokens_estimate, a.max_output_tokens, a.purpose)
                     ELSE (0)::bigint
                 END) AS held_calls,
+            sum(
+                CASE
+                    WHEN (a.state = 'held'::llm_private.attempt_state) THEN llm_private.held_amount('input_tokens'::llm_private.limit_unit, a.held_micros, a.input_tokens_estimate, a.max_output_tokens, a.purpose)
+                    ELSE (0)::bigint
+                END) AS held_input_tokens,
             sum(llm_private.charged_amount('micros'::llm_private.limit_unit, a.state, a.charged_micros, a.usage_unknown, a.input_tokens_estimate, a.max_output_tokens, a.input_tokens, a.cached_input_tokens, a.output_tokens, a.purpose)) AS spent_micros,
             sum(llm_private.charged_amount('tokens'::llm_private.limit_unit, a.state, a.charged_micros, a.usage_unknown, a.input_tokens_estimate, a.max_output_tokens, a.input_tokens, a.cached_input_tokens, a.output_tokens, a.purpose)) AS spent_tokens,
-            sum(llm_private.charged_amount('calls'::llm_private.limit_unit, a.state, a.charged_micros, a.usage_unknown, a.input_tokens_estimate, a.max_output_tokens, a.input_tokens, a.cached_input_tokens, a.output_tokens, a.purpose)) AS spent_calls
+            sum(llm_private.charged_amount('calls'::llm_private.limit_unit, a.state, a.charged_micros, a.usage_unknown, a.input_tokens_estimate, a.max_output_tokens, a.input_tokens, a.cached_input_tokens, a.output_tokens, a.purpose)) AS spent_calls,
+            sum(llm_private.charged_amount('input_tokens'::llm_private.limit_unit, a.state, a.charged_micros, a.usage_unknown, a.input_tokens_estimate, a.max_output_tokens, a.input_tokens, a.cached_input_tokens, a.output_tokens, a.purpose)) AS spent_input_tokens,
+            sum(llm_private.charged_amount('output_tokens'::llm_private.limit_unit, a.state, a.charged_micros, a.usage_unknown, a.input_tokens_estimate, a.max_output_tokens, a.input_tokens, a.cached_input_tokens, a.output_tokens, a.purpose)) AS spent_output_tokens
            FROM ((llm_private.attempts a
              CROSS JOIN LATERAL ( SELECT (a.meter_ids && n.user_ids) AS user_,
                     (a.meter_ids && n.scope_ids) AS scope_,
@@ -9690,6 +9708,8 @@ CREATE VIEW llm.reconciliation_drift WITH (security_invoker='true') AS
                     WHEN 'micros'::llm_private.limit_unit THEN g.held_micros
                     WHEN 'tokens'::llm_private.limit_unit THEN g.held_tokens
                     WHEN 'calls'::llm_private.limit_unit THEN g.held_calls
+                    WHEN 'input_tokens'::llm_private.limit_unit THEN g.held_input_tokens
+                    WHEN 'output_tokens'::llm_private.limit_unit THEN (g.held_tokens - g.held_input_tokens)
                     ELSE (0)::numeric
                 END) AS held,
             sum(
@@ -9697,6 +9717,8 @@ CREATE VIEW llm.reconciliation_drift WITH (security_invoker='true') AS
                     WHEN 'micros'::llm_private.limit_unit THEN g.spent_micros
                     WHEN 'tokens'::llm_private.limit_unit THEN g.spent_tokens
                     WHEN 'calls'::llm_private.limit_unit THEN g.spent_calls
+                    WHEN 'input_tokens'::llm_private.limit_unit THEN g.spent_input_tokens
+                    WHEN 'output_tokens'::llm_private.limit_unit THEN g.spent_output_tokens
                     ELSE (0)::numeric
                 END) AS spent
            FROM (((attempt_groups g
@@ -9790,7 +9812,7 @@ ALTER TABLE llm.reconciliation_drift OWNER TO llm_owner;
 -- Name: VIEW reconciliation_drift; Type: COMMENT; Schema: llm; Owner: llm_owner
 --
 
-COMMENT ON VIEW llm.reconciliation_drift IS 'Usage rows that disagree with the ledger (held vs live holds, spent vs charges + adjustments), for periods starting this or last month. Must be empty. usage_value and ledger_value are in the meter''s unit (micros: micro-USD; tokens; calls).';
+COMMENT ON VIEW llm.reconciliation_drift IS 'Usage rows that disagree with the ledger (held vs live holds, spent vs charges + adjustments), for periods starting this or last month. Must be empty. usage_value and ledger_value are in the meter''s unit (micros: micro-USD; tokens, input_tokens, output_tokens; calls).';
 
 --
 -- Name: reconciliation_status; Type: VIEW; Schema: llm; Owner: llm_owner

@@ -247,7 +247,11 @@ comment on function llm_private.usage_key(llm_private.limit_scope, llm_private.l
  * What an attempt holds and charges on a meter of a given unit.
  *   micros: the worst case while held; the cost (or the full hold when usage is unknown) once charged
  *   tokens: input estimate + allowed output while held; the tokens used (or the held ones) once charged
+ *   input_tokens: the input estimate while held; the input tokens used, cached ones included (or the estimate) once charged
+ *   output_tokens: the allowed output while held; the output tokens used (or the allowed output) once charged
  *   calls:  1 per chat call that reached the provider (an embedding call is not a tool-call step)
+ * Unknown usage is charged as held, or as reported when the report is more (another model's answer, unpriced): in each
+ * token unit on its own, so that no unit counts less than it held.
  */
 /*
  * The amounts an attempt counts on a meter of a unit: held while it is held, charged once settled or expired. Each rule
@@ -262,6 +266,8 @@ as $$
   select case p_unit
     when 'micros' then p_held_micros
     when 'tokens' then p_input_tokens_estimate::pg_catalog.int8 + p_max_output_tokens
+    when 'input_tokens' then p_input_tokens_estimate::pg_catalog.int8
+    when 'output_tokens' then p_max_output_tokens::pg_catalog.int8
     when 'calls' then case when p_purpose = 'chat' then 1::pg_catalog.int8 else 0::pg_catalog.int8 end
     else 0::pg_catalog.int8 end
 $$;
@@ -287,6 +293,11 @@ as $$
       when 'tokens' then case when p_usage_unknown then greatest(p_input_tokens_estimate::pg_catalog.int8 + p_max_output_tokens,
                                                                           coalesce(p_input_tokens, 0)::pg_catalog.int8 + coalesce(p_cached_input_tokens, 0) + coalesce(p_output_tokens, 0))
                               else coalesce(p_input_tokens, 0)::pg_catalog.int8 + coalesce(p_cached_input_tokens, 0) + coalesce(p_output_tokens, 0) end
+      when 'input_tokens' then case when p_usage_unknown then greatest(p_input_tokens_estimate::pg_catalog.int8,
+                                                                        coalesce(p_input_tokens, 0)::pg_catalog.int8 + coalesce(p_cached_input_tokens, 0))
+                                    else coalesce(p_input_tokens, 0)::pg_catalog.int8 + coalesce(p_cached_input_tokens, 0) end
+      when 'output_tokens' then case when p_usage_unknown then greatest(p_max_output_tokens::pg_catalog.int8, coalesce(p_output_tokens, 0)::pg_catalog.int8)
+                                     else coalesce(p_output_tokens, 0)::pg_catalog.int8 end
       when 'calls' then case when p_purpose = 'chat' then 1::pg_catalog.int8 else 0::pg_catalog.int8 end
       else 0::pg_catalog.int8 end end
 $$;

@@ -506,6 +506,8 @@ begin
     continue when l."window" = 'request' or l.unit = 'elapsed_ms';
     v_amount := case l.unit when 'micros' then v_worst
                             when 'tokens' then new.input_tokens_estimate::bigint + v_max_out
+                            when 'input_tokens' then new.input_tokens_estimate::bigint
+                            when 'output_tokens' then v_max_out::bigint
                             when 'calls' then case when new.purpose = 'chat' then 1 else 0 end end;
     continue when v_amount = 0;
     k_tenant := case when l.scope = 'global' then llm_private.nil_uuid() else q.tenant_id end;
@@ -551,7 +553,7 @@ begin
         end loop;
         new.reason := 'limit'; new.limit_id := l.limit_id; new.limit_cap := l.cap; new.limit_used := h.used;
         -- The amount that did not fit stays readable (held_micros stays 0, nothing is held or charged): the model and the max
-        -- output asked, from which llm.calls and llm.decision_log derive the worst case (micros) or the tokens (input + output).
+        -- output asked, from which llm.calls and llm.decision_log derive the worst case (micros) or the tokens (input + output, input, output).
         -- Left at 0, the refusal showed a worst case of 0 against its cap and used.
         new.price_id := chosen_p.id; new.max_output_tokens := v_max_out;
         perform llm_private.breaker_unclaim(v_probes, null, v_now);

@@ -35,7 +35,7 @@ select a.tenant_id, a.user_id, q.request_id, q.endpoint::text as endpoint, a.req
                                   else a.held_micros end as worst_case_micros) wc
   -- The unit of the limit that decided (the payload's cost ceiling: micros).
   cross join lateral (select coalesce(m.unit::text, case when a.reason = 'limit' and a.limit_id is null then 'micros' end) as unit) lx;
-comment on view llm.calls is 'Every attempt (reserve): its decision and the figures compared, the hold, and what it was charged (overrun = cost above the hold; usage_unknown = the cost is not known: charged the full hold, or, for another model''s answer without a price here, its tokens at model_ref''s price when that is more; late = corrected after expiry or release; answered_model = the name the provider answered with when it was not model_ref''s and it is another model, or a snapshot priced apart: charged at the dearest of the prices). purpose embedding = the semantic cache''s embedding call; a semantic hit has similarity and cache_source_pk; semantic_candidates and semantic_bound_hit say what the lookup compared (bound_hit: the scope held more entries than the bound). meters = the meters the call was held and charged on (its footprint, in meter id order; NULL when it held nothing: refused, cached), i.e. the limits it was checked against and fitted. max_output_tokens = the max output granted, or for a call refused by a limit the max output it asked (held_micros and charged_micros stay 0); worst_case_micros = what was held, or for that refusal what it would have held. limit_unit = the unit of the limit that decided (micros, tokens, calls, elapsed_ms); limit_asked = what the call asked of it in that unit (the worst case in micros, input estimate + max output in tokens, 1 call; NULL for elapsed_ms), the amount compared: limit_used + limit_asked > limit_cap refused it.';
+comment on view llm.calls is 'Every attempt (reserve): its decision and the figures compared, the hold, and what it was charged (overrun = cost above the hold; usage_unknown = the cost is not known: charged the full hold, or, for another model''s answer without a price here, its tokens at model_ref''s price when that is more; late = corrected after expiry or release; answered_model = the name the provider answered with when it was not model_ref''s and it is another model, or a snapshot priced apart: charged at the dearest of the prices). purpose embedding = the semantic cache''s embedding call; a semantic hit has similarity and cache_source_pk; semantic_candidates and semantic_bound_hit say what the lookup compared (bound_hit: the scope held more entries than the bound). meters = the meters the call was held and charged on (its footprint, in meter id order; NULL when it held nothing: refused, cached), i.e. the limits it was checked against and fitted. max_output_tokens = the max output granted, or for a call refused by a limit the max output it asked (held_micros and charged_micros stay 0); worst_case_micros = what was held, or for that refusal what it would have held. limit_unit = the unit of the limit that decided (micros, tokens, input_tokens, output_tokens, calls, elapsed_ms); limit_asked = what the call asked of it in that unit (the worst case in micros, input estimate + max output in tokens, the input estimate in input_tokens, the max output in output_tokens, 1 call; NULL for elapsed_ms), the amount compared: limit_used + limit_asked > limit_cap refused it.';
 
 create view llm.decision_log with (security_invoker = true) as
 select c.reserved_at as decided_at, c.tenant_id, c.user_id, c.request_id, c.endpoint, c.attempt_no, c.purpose, c.decision, c.reason,
@@ -59,7 +59,7 @@ select c.reserved_at as decided_at, c.tenant_id, c.user_id, c.request_id, c.endp
                         and (x.cancelled_at is null or x.cancelled_at >= c.reserved_at)
                         and (x.tenant_id is null or (x.tenant_id = c.tenant_id and (x.user_id is null or x.user_id = c.user_id)))
                       order by x.starts_at, x.id limit 1) w on true;
-comment on view llm.decision_log is 'Every reserve decision with the limit that decided (id, scope, window, unit; the payload''s cost ceiling is scope and window request, unit micros) and the figures it compared: limit_used + limit_asked against limit_cap, in limit_unit (a refusal: limit_asked is the worst case in micros, the input estimate + asked_max_output_tokens in tokens, 1 call). worst_case_micros = what the call held, or for a refusal what it would have held at asked_max_output_tokens (a refusal''s max output asked, 0 when no model was chosen; NULL for an admitted call, whose granted_max_output_tokens is what it held for; a refusal grants 0); meters = the meters an admitted call was held on (every limit it fitted: why it was allowed; what each meter had used at that moment is not recorded, llm.limit_usage has its figures now); shutoff_window_id = for a shutoff refusal, the window in force then (llm.shutoff_windows: kind, reason, who).';
+comment on view llm.decision_log is 'Every reserve decision with the limit that decided (id, scope, window, unit; the payload''s cost ceiling is scope and window request, unit micros) and the figures it compared: limit_used + limit_asked against limit_cap, in limit_unit (a refusal: limit_asked is the worst case in micros, the input estimate + asked_max_output_tokens in tokens, the input estimate in input_tokens, asked_max_output_tokens in output_tokens, 1 call). worst_case_micros = what the call held, or for a refusal what it would have held at asked_max_output_tokens (a refusal''s max output asked, 0 when no model was chosen; NULL for an admitted call, whose granted_max_output_tokens is what it held for; a refusal grants 0); meters = the meters an admitted call was held on (every limit it fitted: why it was allowed; what each meter had used at that moment is not recorded, llm.limit_usage has its figures now); shutoff_window_id = for a shutoff refusal, the window in force then (llm.shutoff_windows: kind, reason, who).';
 
 /*
  * A budget scope's deadline as reserve enforces it: started_at + the smallest cap of the hard elapsed_ms limits that
@@ -456,12 +456,18 @@ attempt_groups as (
          sum(case when a.state = 'held' then llm_private.held_amount('micros', a.held_micros, a.input_tokens_estimate, a.max_output_tokens, a.purpose) else 0 end) as held_micros,
          sum(case when a.state = 'held' then llm_private.held_amount('tokens', a.held_micros, a.input_tokens_estimate, a.max_output_tokens, a.purpose) else 0 end) as held_tokens,
          sum(case when a.state = 'held' then llm_private.held_amount('calls', a.held_micros, a.input_tokens_estimate, a.max_output_tokens, a.purpose) else 0 end) as held_calls,
+         -- Output tokens held = tokens held - input tokens held (the two token units' holds add up to the tokens unit's).
+         sum(case when a.state = 'held' then llm_private.held_amount('input_tokens', a.held_micros, a.input_tokens_estimate, a.max_output_tokens, a.purpose) else 0 end) as held_input_tokens,
          sum(llm_private.charged_amount('micros', a.state, a.charged_micros, a.usage_unknown, a.input_tokens_estimate, a.max_output_tokens,
                a.input_tokens, a.cached_input_tokens, a.output_tokens, a.purpose)) as spent_micros,
          sum(llm_private.charged_amount('tokens', a.state, a.charged_micros, a.usage_unknown, a.input_tokens_estimate, a.max_output_tokens,
                a.input_tokens, a.cached_input_tokens, a.output_tokens, a.purpose)) as spent_tokens,
          sum(llm_private.charged_amount('calls', a.state, a.charged_micros, a.usage_unknown, a.input_tokens_estimate, a.max_output_tokens,
-               a.input_tokens, a.cached_input_tokens, a.output_tokens, a.purpose)) as spent_calls
+               a.input_tokens, a.cached_input_tokens, a.output_tokens, a.purpose)) as spent_calls,
+         sum(llm_private.charged_amount('input_tokens', a.state, a.charged_micros, a.usage_unknown, a.input_tokens_estimate, a.max_output_tokens,
+               a.input_tokens, a.cached_input_tokens, a.output_tokens, a.purpose)) as spent_input_tokens,
+         sum(llm_private.charged_amount('output_tokens', a.state, a.charged_micros, a.usage_unknown, a.input_tokens_estimate, a.max_output_tokens,
+               a.input_tokens, a.cached_input_tokens, a.output_tokens, a.purpose)) as spent_output_tokens
     from llm_private.attempts a
     -- What the attempt's meters need, found once per set of meters (a Memoize node keyed on meter_ids: an attempt's meters
     -- are one of a few sets), not five array comparisons per attempt (~0.45 us each at 10^6 rows).
@@ -491,8 +497,11 @@ attempt_groups as (
 ),
 expected as (
   select k.k_tenant, m.id as meter_id, k.k_user, k.k_scope, k.k_period, k.k_shard,
-         sum(case m.unit when 'micros' then g.held_micros when 'tokens' then g.held_tokens when 'calls' then g.held_calls else 0 end) as held,
-         sum(case m.unit when 'micros' then g.spent_micros when 'tokens' then g.spent_tokens when 'calls' then g.spent_calls else 0 end) as spent
+         sum(case m.unit when 'micros' then g.held_micros when 'tokens' then g.held_tokens when 'calls' then g.held_calls
+                         when 'input_tokens' then g.held_input_tokens when 'output_tokens' then g.held_tokens - g.held_input_tokens
+                         else 0 end) as held,
+         sum(case m.unit when 'micros' then g.spent_micros when 'tokens' then g.spent_tokens when 'calls' then g.spent_calls
+                         when 'input_tokens' then g.spent_input_tokens when 'output_tokens' then g.spent_output_tokens else 0 end) as spent
     from attempt_groups g
     cross join lateral unnest(g.meter_ids) mid
     join llm_private.meters m on m.id = mid
@@ -527,7 +536,7 @@ select case when u.meter_id is null then 'missing_usage_row' when u.held <> coal
   join llm_private.meters m on m.id = coalesce(u.meter_id, e.meter_id)
  where u.meter_id is null or u.held <> coalesce(e.held, 0) or u.spent <> coalesce(e.spent, 0);
 comment on view llm.reconciliation_drift is
-  'Usage rows that disagree with the ledger (held vs live holds, spent vs charges + adjustments), for periods starting this or last month. Must be empty. usage_value and ledger_value are in the meter''s unit (micros: micro-USD; tokens; calls).';
+  'Usage rows that disagree with the ledger (held vs live holds, spent vs charges + adjustments), for periods starting this or last month. Must be empty. usage_value and ledger_value are in the meter''s unit (micros: micro-USD; tokens, input_tokens, output_tokens; calls).';
 
 /*
  * The reconciliation on a schedule (migration 000040). The view above reads two months of the ledger: ~3 us per call and

@@ -99,7 +99,7 @@ const limitRow = z.object({
 });
 export type LimitRow = z.output<typeof limitRow>;
 
-/** llm.limit_usage, current periods only (amounts in the meter's unit: micros, tokens, calls, elapsed_ms). */
+/** llm.limit_usage, current periods only (amounts in the meter's unit: micros, tokens, input_tokens, output_tokens, calls, elapsed_ms). */
 export function limitUsage(db: Queryable, f: { tenantId?: string | undefined } = {}): Promise<LimitRow[]> {
   return read(db, limitRow,
     `select limit_id, meter_name, scope, "window" as window, unit, tenant_id, user_id, budget_scope, period_start, period_end,

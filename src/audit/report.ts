@@ -7,7 +7,7 @@ const usd = (v: bigint | null) => (v === null ? '-' : formatUsd(v));
 const left = (header: string): Column => ({ header });
 const right = (header: string): Column => ({ header, align: 'right' });
 
-/** An amount in its meter's unit: micro-USD as USD, anything else (tokens, calls, elapsed_ms) as the integer it is. */
+/** An amount in its meter's unit: micro-USD as USD, anything else (tokens, input_tokens, output_tokens, calls, elapsed_ms) as the integer it is. */
 function amount(v: bigint | null, unit: string | null): string {
   if (v === null) return '-';
   return unit === 'micros' ? formatUsd(v) : v.toString();

@@ -225,3 +225,16 @@ exception when others then
   return c || case when coalesce(h, '') <> '' then ' +hint' else ' (no hint)' end;
 end $f$;
 grant execute on function tests.err_of(text) to public;
+
+/* The hint a statement's error gives (NULL when it raises none, or no hint): what an operator is told to do. */
+create or replace function tests.hint_of(p_sql text) returns text language plpgsql as $f$
+declare
+  h text;
+begin
+  execute p_sql;
+  return null;
+exception when others then
+  get stacked diagnostics h = pg_exception_hint;
+  return nullif(h, '');
+end $f$;
+grant execute on function tests.hint_of(text) to public;
