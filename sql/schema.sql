@@ -9627,7 +9627,11 @@ CREATE VIEW llm.reconciliation_drift WITH (security_invoker='true') AS
             COALESCE(array_agg(m_1.id) FILTER (WHERE ((m_1.scope = 'budget_scope'::llm_private.limit_scope) OR (m_1."window" = 'budget_scope'::llm_private.limit_window))), '{}'::smallint[]) AS scope_ids,
             COALESCE(array_agg(m_1.id) FILTER (WHERE (m_1."window" = 'minute'::llm_private.limit_window)), '{}'::smallint[]) AS minute_ids,
             COALESCE(array_agg(m_1.id) FILTER (WHERE (m_1."window" = 'hour'::llm_private.limit_window)), '{}'::smallint[]) AS hour_ids,
-            COALESCE(array_agg(m_1.id) FILTER (WHERE (m_1."window" = ANY (ARRAY['day'::llm_private.limit_window, 'week'::llm_private.limit_window]))), '{}'::smallint[]) AS day_ids
+            COALESCE(array_agg(m_1.id) FILTER (WHERE (m_1."window" = ANY (ARRAY['day'::llm_private.limit_window, 'week'::llm_private.limit_window]))), '{}'::smallint[]) AS day_ids,
+            COALESCE(array_agg(m_1.id) FILTER (WHERE (m_1.unit = 'tokens'::llm_private.limit_unit)), '{}'::smallint[]) AS tokens_ids,
+            COALESCE(array_agg(m_1.id) FILTER (WHERE (m_1.unit = 'calls'::llm_private.limit_unit)), '{}'::smallint[]) AS calls_ids,
+            COALESCE(array_agg(m_1.id) FILTER (WHERE (m_1.unit = 'input_tokens'::llm_private.limit_unit)), '{}'::smallint[]) AS input_tokens_ids,
+            COALESCE(array_agg(m_1.id) FILTER (WHERE (m_1.unit = 'output_tokens'::llm_private.limit_unit)), '{}'::smallint[]) AS output_tokens_ids
            FROM llm_private.meters m_1
         ), attempt_groups AS (
          SELECT a.tenant_id,
@@ -9644,37 +9648,25 @@ CREATE VIEW llm.reconciliation_drift WITH (security_invoker='true') AS
                     WHEN f.day_ THEN date_bin('1 day'::interval, a.reserved_at, '2000-01-01 00:00:00+00'::timestamp with time zone)
                     ELSE date_trunc('month'::text, a.reserved_at, 'UTC'::text)
                 END AS at,
-            sum(
-                CASE
-                    WHEN (a.state = 'held'::llm_private.attempt_state) THEN llm_private.held_amount('micros'::llm_private.limit_unit, a.held_micros, a.input_tokens_estimate, a.max_output_tokens, a.purpose)
-                    ELSE (0)::bigint
-                END) AS held_micros,
-            sum(
-                CASE
-                    WHEN (a.state = 'held'::llm_private.attempt_state) THEN llm_private.held_amount('tokens'::llm_private.limit_unit, a.held_micros, a.input_tokens_estimate, a.max_output_tokens, a.purpose)
-                    ELSE (0)::bigint
-                END) AS held_tokens,
-            sum(
-                CASE
-                    WHEN (a.state = 'held'::llm_private.attempt_state) THEN llm_private.held_amount('calls'::llm_private.limit_unit, a.held_micros, a.input_tokens_estimate, a.max_output_tokens, a.purpose)
-                    ELSE (0)::bigint
-                END) AS held_calls,
-            sum(
-                CASE
-                    WHEN (a.state = 'held'::llm_private.attempt_state) THEN llm_private.held_amount('input_tokens'::llm_private.limit_unit, a.held_micros, a.input_tokens_estimate, a.max_output_tokens, a.purpose)
-                    ELSE (0)::bigint
-                END) AS held_input_tokens,
+            sum(a.held_micros) FILTER (WHERE (a.state = 'held'::llm_private.attempt_state)) AS held_micros,
+            sum(llm_private.held_amount('tokens'::llm_private.limit_unit, a.held_micros, a.input_tokens_estimate, a.max_output_tokens, a.purpose)) FILTER (WHERE ((a.state = 'held'::llm_private.attempt_state) AND (f.tokens_ OR f.output_tokens_))) AS held_tokens,
+            sum(llm_private.held_amount('calls'::llm_private.limit_unit, a.held_micros, a.input_tokens_estimate, a.max_output_tokens, a.purpose)) FILTER (WHERE ((a.state = 'held'::llm_private.attempt_state) AND f.calls_)) AS held_calls,
+            sum(llm_private.held_amount('input_tokens'::llm_private.limit_unit, a.held_micros, a.input_tokens_estimate, a.max_output_tokens, a.purpose)) FILTER (WHERE ((a.state = 'held'::llm_private.attempt_state) AND (f.input_tokens_ OR f.output_tokens_))) AS held_input_tokens,
             sum(llm_private.charged_amount('micros'::llm_private.limit_unit, a.state, a.charged_micros, a.usage_unknown, a.input_tokens_estimate, a.max_output_tokens, a.input_tokens, a.cached_input_tokens, a.output_tokens, a.purpose)) AS spent_micros,
-            sum(llm_private.charged_amount('tokens'::llm_private.limit_unit, a.state, a.charged_micros, a.usage_unknown, a.input_tokens_estimate, a.max_output_tokens, a.input_tokens, a.cached_input_tokens, a.output_tokens, a.purpose)) AS spent_tokens,
-            sum(llm_private.charged_amount('calls'::llm_private.limit_unit, a.state, a.charged_micros, a.usage_unknown, a.input_tokens_estimate, a.max_output_tokens, a.input_tokens, a.cached_input_tokens, a.output_tokens, a.purpose)) AS spent_calls,
-            sum(llm_private.charged_amount('input_tokens'::llm_private.limit_unit, a.state, a.charged_micros, a.usage_unknown, a.input_tokens_estimate, a.max_output_tokens, a.input_tokens, a.cached_input_tokens, a.output_tokens, a.purpose)) AS spent_input_tokens,
-            sum(llm_private.charged_amount('output_tokens'::llm_private.limit_unit, a.state, a.charged_micros, a.usage_unknown, a.input_tokens_estimate, a.max_output_tokens, a.input_tokens, a.cached_input_tokens, a.output_tokens, a.purpose)) AS spent_output_tokens
+            sum(llm_private.charged_amount('tokens'::llm_private.limit_unit, a.state, a.charged_micros, a.usage_unknown, a.input_tokens_estimate, a.max_output_tokens, a.input_tokens, a.cached_input_tokens, a.output_tokens, a.purpose)) FILTER (WHERE f.tokens_) AS spent_tokens,
+            sum(llm_private.charged_amount('calls'::llm_private.limit_unit, a.state, a.charged_micros, a.usage_unknown, a.input_tokens_estimate, a.max_output_tokens, a.input_tokens, a.cached_input_tokens, a.output_tokens, a.purpose)) FILTER (WHERE f.calls_) AS spent_calls,
+            sum(llm_private.charged_amount('input_tokens'::llm_private.limit_unit, a.state, a.charged_micros, a.usage_unknown, a.input_tokens_estimate, a.max_output_tokens, a.input_tokens, a.cached_input_tokens, a.output_tokens, a.purpose)) FILTER (WHERE f.input_tokens_) AS spent_input_tokens,
+            sum(llm_private.charged_amount('output_tokens'::llm_private.limit_unit, a.state, a.charged_micros, a.usage_unknown, a.input_tokens_estimate, a.max_output_tokens, a.input_tokens, a.cached_input_tokens, a.output_tokens, a.purpose)) FILTER (WHERE f.output_tokens_) AS spent_output_tokens
            FROM ((llm_private.attempts a
              CROSS JOIN LATERAL ( SELECT (a.meter_ids && n.user_ids) AS user_,
                     (a.meter_ids && n.scope_ids) AS scope_,
                     (a.meter_ids && n.minute_ids) AS minute_,
                     (a.meter_ids && n.hour_ids) AS hour_,
-                    (a.meter_ids && n.day_ids) AS day_
+                    (a.meter_ids && n.day_ids) AS day_,
+                    (a.meter_ids && n.tokens_ids) AS tokens_,
+                    (a.meter_ids && n.calls_ids) AS calls_,
+                    (a.meter_ids && n.input_tokens_ids) AS input_tokens_,
+                    (a.meter_ids && n.output_tokens_ids) AS output_tokens_
                    FROM meter_needs n
                  OFFSET 0) f)
              LEFT JOIN LATERAL ( SELECT q.budget_scope,
@@ -9703,24 +9695,24 @@ CREATE VIEW llm.reconciliation_drift WITH (security_invoker='true') AS
             k.k_scope,
             k.k_period,
             k.k_shard,
-            sum(
+            COALESCE(sum(
                 CASE m_1.unit
                     WHEN 'micros'::llm_private.limit_unit THEN g.held_micros
                     WHEN 'tokens'::llm_private.limit_unit THEN g.held_tokens
                     WHEN 'calls'::llm_private.limit_unit THEN g.held_calls
                     WHEN 'input_tokens'::llm_private.limit_unit THEN g.held_input_tokens
-                    WHEN 'output_tokens'::llm_private.limit_unit THEN (g.held_tokens - g.held_input_tokens)
-                    ELSE (0)::numeric
-                END) AS held,
-            sum(
+                    WHEN 'output_tokens'::llm_private.limit_unit THEN (COALESCE(g.held_tokens, (0)::numeric) - COALESCE(g.held_input_tokens, (0)::numeric))
+                    ELSE NULL::numeric
+                END), (0)::numeric) AS held,
+            COALESCE(sum(
                 CASE m_1.unit
                     WHEN 'micros'::llm_private.limit_unit THEN g.spent_micros
                     WHEN 'tokens'::llm_private.limit_unit THEN g.spent_tokens
                     WHEN 'calls'::llm_private.limit_unit THEN g.spent_calls
                     WHEN 'input_tokens'::llm_private.limit_unit THEN g.spent_input_tokens
                     WHEN 'output_tokens'::llm_private.limit_unit THEN g.spent_output_tokens
-                    ELSE (0)::numeric
-                END) AS spent
+                    ELSE NULL::numeric
+                END), (0)::numeric) AS spent
            FROM (((attempt_groups g
              CROSS JOIN LATERAL unnest(g.meter_ids) mid(mid))
              JOIN llm_private.meters m_1 ON ((m_1.id = mid.mid)))
