@@ -989,9 +989,10 @@ begin
            -- A sharded meter's subject only when its total has something left to fire: a threshold it reached with no alert
            -- yet (the alert's key), or a cap it reached that trips a shutoff with no trip this period (the window guard's own
            -- once-per-period test, cancelled windows included). Any other would insert nothing: evaluating every active tenant
-           -- each minute took 0.8 s at 10^4 tenants, and grew with them (review at scale).
+           -- each minute took 0.8 s at 10^4 tenants, and grew with them (review at scale). Spend above 0 only, as a settle
+           -- checks it: nothing spent crosses nothing, and a cap of 0 is crossed by the first charge (review 91).
            where g.stale or g.alert_due
-              or (g.shards > 1 and g.cap > 0 and exists (
+              or (g.shards > 1 and g.spent > 0 and exists (
                     select 1 from llm_private.limits l
                      where l.id = g.limit_id
                        and ((l.trips_shutoff and g.spent >= g.cap and g.scope in ('global', 'tenant', 'user') and g.period_end > v_now
@@ -1892,7 +1893,7 @@ ALTER FUNCTION llm.set_limit(p_meter text, p_cap bigint, p_tenant_id uuid, p_use
 -- Name: FUNCTION set_limit(p_meter text, p_cap bigint, p_tenant_id uuid, p_user_id uuid, p_kind text, p_action text, p_valid_from timestamp with time zone, p_valid_until timestamp with time zone, p_alert_pcts smallint[], p_trips_shutoff boolean, p_pressure_pct smallint, p_pressure_model text, p_min_output_tokens integer, p_note text); Type: COMMENT; Schema: llm; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm.set_limit(p_meter text, p_cap bigint, p_tenant_id uuid, p_user_id uuid, p_kind text, p_action text, p_valid_from timestamp with time zone, p_valid_until timestamp with time zone, p_alert_pcts smallint[], p_trips_shutoff boolean, p_pressure_pct smallint, p_pressure_model text, p_min_output_tokens integer, p_note text) IS 'Operator: caps a meter for everyone (tenant and user NULL), a tenant or a user. hard refuses (or shapes: action cap | fallback for request and budget scope limits), soft only alerts. With p_valid_until it is temporary (e.g. an increase until Friday) and ends by itself; without, it replaces the subject''s permanent limit from p_valid_from (default now; never in the past). Alerts at p_alert_pcts of the cap; p_trips_shutoff opens a shutoff window when spent crosses the cap; p_pressure_pct switches to p_pressure_model (or the fallback chain) above that share. Returns the limit id.';
+COMMENT ON FUNCTION llm.set_limit(p_meter text, p_cap bigint, p_tenant_id uuid, p_user_id uuid, p_kind text, p_action text, p_valid_from timestamp with time zone, p_valid_until timestamp with time zone, p_alert_pcts smallint[], p_trips_shutoff boolean, p_pressure_pct smallint, p_pressure_model text, p_min_output_tokens integer, p_note text) IS 'Operator: caps a meter for everyone (tenant and user NULL), a tenant or a user. hard refuses (or shapes: action cap | fallback for request and budget scope limits), soft only alerts. With p_valid_until it is temporary (e.g. an increase until Friday) and ends by itself; without, it replaces the subject''s permanent limit from p_valid_from (default now; never in the past). Alerts at p_alert_pcts of the cap; p_trips_shutoff opens a shutoff window when spent crosses the cap (a cap of 0: both at the first charge); p_pressure_pct switches to p_pressure_model (or the fallback chain) above that share. Returns the limit id.';
 
 --
 -- Name: set_model_price(text, text, bigint, bigint, bigint, timestamp with time zone); Type: FUNCTION; Schema: llm; Owner: llm_owner
@@ -5641,14 +5642,15 @@ begin
   select sum(u.spent), max(u.cap) into v_spent, v_cap from llm_private.usage u
    where u.tenant_id = new.tenant_id and u.meter_id = new.meter_id and u.user_id = new.user_id and u.budget_scope = new.budget_scope
      and u.period_start = new.period_start;
-  if l.id is null or v_spent is null or v_cap is null or v_cap <= 0 or not (new.threshold_pct = any (l.alert_pcts)) then
+  if l.id is null or v_spent is null or v_cap is null or not (new.threshold_pct = any (l.alert_pcts)) then
     raise exception using errcode = 'LG005', message = 'an alert is recorded only when usage has crossed its threshold',
       detail = format('limit %s, %s %%: spent %s of %s', new.limit_id, new.threshold_pct, coalesce(v_spent::text, 'nothing'), coalesce(v_cap::text, '?'));
   end if;
   -- Below the threshold now: not recorded, and no error. The writer summed the shards on an older snapshot, and a credit or a
   -- late settle on another shard brought the total back under meanwhile; raising here failed that settle (its answer lost)
-  -- or the whole minute's evaluate_limits (twelfth review). A forged alert is no more recorded than before.
-  if v_spent * 100 < v_cap::numeric * new.threshold_pct then
+  -- or the whole minute's evaluate_limits (twelfth review). A forged alert is no more recorded than before. Nothing spent
+  -- crosses nothing, a cap of 0 included (whose first charge crosses every threshold; review 91).
+  if v_spent <= 0 or v_spent * 100 < v_cap::numeric * new.threshold_pct then
     return null;
   end if;
   new.used := v_spent;
@@ -5664,7 +5666,7 @@ ALTER FUNCTION llm_private.tg_alerts__guard() OWNER TO llm_owner;
 -- Name: FUNCTION tg_alerts__guard(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm_private.tg_alerts__guard() IS 'Alerts: inserted only when the subject''s spend this period (all shards) has crossed one of its limit''s alert percentages (an insert below it is skipped; one for a wrong limit or percentage raises LG005); used, cap and fired_at are derived.';
+COMMENT ON FUNCTION llm_private.tg_alerts__guard() IS 'Alerts: inserted only when the subject''s spend this period (all shards) is above 0 and has crossed one of its limit''s alert percentages (an insert below it is skipped; one for a wrong limit or percentage raises LG005); used, cap and fired_at are derived.';
 
 --
 -- Name: tg_attempts__after_reserve(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
@@ -7089,7 +7091,8 @@ begin
       -- Below the cap now: not opened, and no error, as an alert below its threshold is skipped. The writer compared an
       -- older total or cap: a reserve raised the cap after llm.evaluate_limits' snapshot, and the whole sweep stopped on
       -- LG005 (review of 2026-11-27). A forged trip is no more opened than before; a wrong limit or subject still raises.
-      if m.id is not null and v_spent is not null and v_applied and v_spent < v_cap then
+      -- Nothing spent reaches no cap, a cap of 0 included (its first charge trips it; review 91).
+      if m.id is not null and v_spent is not null and v_applied and (v_spent <= 0 or v_spent < v_cap) then
         return null;
       end if;
       -- Nothing spent yet in this period, and the writer looked in an earlier one (its starts_at: llm_private.trip_shutoff's
@@ -7149,7 +7152,7 @@ ALTER FUNCTION llm_private.tg_shutoff_windows__guard() OWNER TO llm_owner;
 -- Name: FUNCTION tg_shutoff_windows__guard(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm_private.tg_shutoff_windows__guard() IS 'Windows: a tripped one only when its limit trips shutoffs, was applied to its subject this period (else LG005), and the subject''s spend this period has reached the cap (checked from usage, whoever inserts; below it, skipped), once per period (a second is skipped; trip_period, derived here, is unique with the limit and subject; one whose writer looked in an earlier period, none spent in this one, is skipped); manual ones start now; afterwards a window can only be cancelled, once, with a reason (22023 without one; stamped with who and when).';
+COMMENT ON FUNCTION llm_private.tg_shutoff_windows__guard() IS 'Windows: a tripped one only when its limit trips shutoffs, was applied to its subject this period (else LG005), and the subject''s spend this period is above 0 and has reached the cap (checked from usage, whoever inserts; below it, skipped), once per period (a second is skipped; trip_period, derived here, is unique with the limit and subject; one whose writer looked in an earlier period, none spent in this one, is skipped); manual ones start now; afterwards a window can only be cancelled, once, with a reason (22023 without one; stamped with who and when).';
 
 --
 -- Name: tg_usage__guard(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
@@ -7477,14 +7480,14 @@ declare
   v_next bigint;
 begin
   select * into l from llm_private.limits x where x.id = p_limit_id;
-  if l.id is null or p_cap <= 0 then
+  if l.id is null then
     v_next := 9223372036854775807;
   else
     -- The next level of this shard at which a threshold may be crossed (on a sharded meter, some shard crosses its own share
-    -- of a threshold whenever the total crosses it).
-    select min(ceil(p_shard_quota::numeric * t / 100))::bigint into v_next
+    -- of a threshold whenever the total crosses it); at least 1, since spend of 0 crosses nothing (a quota of 0: its first charge).
+    select min(greatest(ceil(p_shard_quota::numeric * t / 100), 1))::bigint into v_next
       from unnest(l.alert_pcts || case when l.trips_shutoff then array[100::smallint] else '{}' end) t
-     where ceil(p_shard_quota::numeric * t / 100) > p_shard_spent;
+     where greatest(ceil(p_shard_quota::numeric * t / 100), 1) > p_shard_spent;
     if p_shards > 1 then
       select coalesce(sum(u.spent), 0)::bigint into total from llm_private.usage u
        where u.tenant_id = k_tenant and u.meter_id = p_meter_id and u.user_id = k_user and u.budget_scope = k_scope
@@ -7493,7 +7496,7 @@ begin
     foreach pct in array l.alert_pcts loop
       -- Every threshold the total has reached, not only those this spend crossed: a cap lowered below the spend crossed them
       -- without a spend (tenth review). The alert's key makes each one once per period.
-      if total * 100 >= p_cap::numeric * pct then
+      if total > 0 and total * 100 >= p_cap::numeric * pct then
         insert into llm_private.alerts (tenant_id, meter_id, user_id, budget_scope, period_start, threshold_pct, limit_id, used, cap, fired_at)
         values (k_tenant, p_meter_id, k_user, k_scope, k_period, pct, l.id, total, p_cap, llm_private.now())
         on conflict do nothing;
@@ -7508,7 +7511,7 @@ begin
         end if;
       end if;
     end loop;
-    if l.trips_shutoff and total >= p_cap then
+    if l.trips_shutoff and total > 0 and total >= p_cap then
       perform llm_private.trip_shutoff(p_meter_id, l.id, k_tenant, k_user, k_period, total, p_cap);
     end if;
   end if;
@@ -7526,7 +7529,7 @@ ALTER FUNCTION llm_private.usage_after_spend(p_meter_id smallint, k_tenant uuid,
 -- Name: FUNCTION usage_after_spend(p_meter_id smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, k_shard smallint, p_shard_spent bigint, p_shard_quota bigint, p_shards smallint, p_spent_delta bigint, p_limit_id integer, p_cap bigint); Type: COMMENT; Schema: llm_private; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm_private.usage_after_spend(p_meter_id smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, k_shard smallint, p_shard_spent bigint, p_shard_quota bigint, p_shards smallint, p_spent_delta bigint, p_limit_id integer, p_cap bigint) IS 'After spent reached a shard''s next_alert_at: alerts at each crossed percentage of the cap (once per period, pg_notify of the alert''s id on llm_limit_alert), the shutoff trip of a limit with trips_shutoff, and the shard''s next level to check.';
+COMMENT ON FUNCTION llm_private.usage_after_spend(p_meter_id smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, k_shard smallint, p_shard_spent bigint, p_shard_quota bigint, p_shards smallint, p_spent_delta bigint, p_limit_id integer, p_cap bigint) IS 'After spent reached a shard''s next_alert_at: alerts at each crossed percentage of the cap (spent > 0 and spent >= cap * pct / 100, so a cap of 0 is crossed by the first charge; once per period, pg_notify of the alert''s id on llm_limit_alert), the shutoff trip of a limit with trips_shutoff (spent > 0 and spent >= cap), and the shard''s next level to check.';
 
 --
 -- Name: usage_apply(llm_private.attempts, llm_private.attempts, text, timestamp with time zone); Type: FUNCTION; Schema: llm_private; Owner: llm_owner

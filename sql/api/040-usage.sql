@@ -375,6 +375,11 @@ comment on function llm_private.usage_hold(smallint, smallint, uuid, uuid, text,
  * says so. On a sharded meter the subject's total is summed only when this shard crossed the
  * lowest threshold of its own quota (if the total crossed p %, some shard did), and
  * llm.evaluate_limits() catches a crossing first seen on another shard.
+ * A threshold (or the tripping cap) is crossed by spend above 0 that reaches its share of the cap:
+ * spent > 0 and spent >= cap * pct / 100. For a cap above 0 the first half follows from the
+ * second; for a cap of 0 ("tell me", or "stop", at the first charge) it is what makes the first
+ * charge cross every threshold and a period with nothing spent cross none. A cap of 0 had been
+ * skipped here (and refused by the alert guard): it never alerted and never tripped (review 91).
  */
 create or replace function llm_private.usage_after_spend(p_meter_id smallint, k_tenant uuid, k_user uuid, k_scope text,
   k_period timestamptz, k_shard smallint, p_shard_spent bigint, p_shard_quota bigint, p_shards smallint, p_spent_delta bigint,
@@ -393,14 +398,14 @@ declare
   v_next bigint;
 begin
   select * into l from llm_private.limits x where x.id = p_limit_id;
-  if l.id is null or p_cap <= 0 then
+  if l.id is null then
     v_next := 9223372036854775807;
   else
     -- The next level of this shard at which a threshold may be crossed (on a sharded meter, some shard crosses its own share
-    -- of a threshold whenever the total crosses it).
-    select min(ceil(p_shard_quota::numeric * t / 100))::bigint into v_next
+    -- of a threshold whenever the total crosses it); at least 1, since spend of 0 crosses nothing (a quota of 0: its first charge).
+    select min(greatest(ceil(p_shard_quota::numeric * t / 100), 1))::bigint into v_next
       from unnest(l.alert_pcts || case when l.trips_shutoff then array[100::smallint] else '{}' end) t
-     where ceil(p_shard_quota::numeric * t / 100) > p_shard_spent;
+     where greatest(ceil(p_shard_quota::numeric * t / 100), 1) > p_shard_spent;
     if p_shards > 1 then
       select coalesce(sum(u.spent), 0)::bigint into total from llm_private.usage u
        where u.tenant_id = k_tenant and u.meter_id = p_meter_id and u.user_id = k_user and u.budget_scope = k_scope
@@ -409,7 +414,7 @@ begin
     foreach pct in array l.alert_pcts loop
       -- Every threshold the total has reached, not only those this spend crossed: a cap lowered below the spend crossed them
       -- without a spend (tenth review). The alert's key makes each one once per period.
-      if total * 100 >= p_cap::numeric * pct then
+      if total > 0 and total * 100 >= p_cap::numeric * pct then
         insert into llm_private.alerts (tenant_id, meter_id, user_id, budget_scope, period_start, threshold_pct, limit_id, used, cap, fired_at)
         values (k_tenant, p_meter_id, k_user, k_scope, k_period, pct, l.id, total, p_cap, llm_private.now())
         on conflict do nothing;
@@ -424,7 +429,7 @@ begin
         end if;
       end if;
     end loop;
-    if l.trips_shutoff and total >= p_cap then
+    if l.trips_shutoff and total > 0 and total >= p_cap then
       perform llm_private.trip_shutoff(p_meter_id, l.id, k_tenant, k_user, k_period, total, p_cap);
     end if;
   end if;
@@ -436,7 +441,7 @@ begin
 end
 $$;
 comment on function llm_private.usage_after_spend(smallint, uuid, uuid, text, timestamptz, smallint, bigint, bigint, smallint, bigint, integer, bigint) is
-  'After spent reached a shard''s next_alert_at: alerts at each crossed percentage of the cap (once per period, pg_notify of the alert''s id on llm_limit_alert), the shutoff trip of a limit with trips_shutoff, and the shard''s next level to check.';
+  'After spent reached a shard''s next_alert_at: alerts at each crossed percentage of the cap (spent > 0 and spent >= cap * pct / 100, so a cap of 0 is crossed by the first charge; once per period, pg_notify of the alert''s id on llm_limit_alert), the shutoff trip of a limit with trips_shutoff (spent > 0 and spent >= cap), and the shard''s next level to check.';
 
 /*
  * An alert row is a fact about usage, whoever inserts it: its limit's threshold, crossed by what the
@@ -457,14 +462,15 @@ begin
   select sum(u.spent), max(u.cap) into v_spent, v_cap from llm_private.usage u
    where u.tenant_id = new.tenant_id and u.meter_id = new.meter_id and u.user_id = new.user_id and u.budget_scope = new.budget_scope
      and u.period_start = new.period_start;
-  if l.id is null or v_spent is null or v_cap is null or v_cap <= 0 or not (new.threshold_pct = any (l.alert_pcts)) then
+  if l.id is null or v_spent is null or v_cap is null or not (new.threshold_pct = any (l.alert_pcts)) then
     raise exception using errcode = 'LG005', message = 'an alert is recorded only when usage has crossed its threshold',
       detail = format('limit %s, %s %%: spent %s of %s', new.limit_id, new.threshold_pct, coalesce(v_spent::text, 'nothing'), coalesce(v_cap::text, '?'));
   end if;
   -- Below the threshold now: not recorded, and no error. The writer summed the shards on an older snapshot, and a credit or a
   -- late settle on another shard brought the total back under meanwhile; raising here failed that settle (its answer lost)
-  -- or the whole minute's evaluate_limits (twelfth review). A forged alert is no more recorded than before.
-  if v_spent * 100 < v_cap::numeric * new.threshold_pct then
+  -- or the whole minute's evaluate_limits (twelfth review). A forged alert is no more recorded than before. Nothing spent
+  -- crosses nothing, a cap of 0 included (whose first charge crosses every threshold; review 91).
+  if v_spent <= 0 or v_spent * 100 < v_cap::numeric * new.threshold_pct then
     return null;
   end if;
   new.used := v_spent;
@@ -474,7 +480,7 @@ begin
 end
 $$;
 comment on function llm_private.tg_alerts__guard() is
-  'Alerts: inserted only when the subject''s spend this period (all shards) has crossed one of its limit''s alert percentages (an insert below it is skipped; one for a wrong limit or percentage raises LG005); used, cap and fired_at are derived.';
+  'Alerts: inserted only when the subject''s spend this period (all shards) is above 0 and has crossed one of its limit''s alert percentages (an insert below it is skipped; one for a wrong limit or percentage raises LG005); used, cap and fired_at are derived.';
 create or replace trigger _100_guard before insert on llm_private.alerts
   for each row execute function llm_private.tg_alerts__guard();
 -- Alerts record thresholds crossed, once per subject, period and percentage: not truncated (review 82); retention drops

@@ -155,7 +155,8 @@ begin
       -- Below the cap now: not opened, and no error, as an alert below its threshold is skipped. The writer compared an
       -- older total or cap: a reserve raised the cap after llm.evaluate_limits' snapshot, and the whole sweep stopped on
       -- LG005 (review of 2026-11-27). A forged trip is no more opened than before; a wrong limit or subject still raises.
-      if m.id is not null and v_spent is not null and v_applied and v_spent < v_cap then
+      -- Nothing spent reaches no cap, a cap of 0 included (its first charge trips it; review 91).
+      if m.id is not null and v_spent is not null and v_applied and (v_spent <= 0 or v_spent < v_cap) then
         return null;
       end if;
       -- Nothing spent yet in this period, and the writer looked in an earlier one (its starts_at: llm_private.trip_shutoff's
@@ -209,7 +210,7 @@ begin
 end
 $$;
 comment on function llm_private.tg_shutoff_windows__guard() is
-  'Windows: a tripped one only when its limit trips shutoffs, was applied to its subject this period (else LG005), and the subject''s spend this period has reached the cap (checked from usage, whoever inserts; below it, skipped), once per period (a second is skipped; trip_period, derived here, is unique with the limit and subject; one whose writer looked in an earlier period, none spent in this one, is skipped); manual ones start now; afterwards a window can only be cancelled, once, with a reason (22023 without one; stamped with who and when).';
+  'Windows: a tripped one only when its limit trips shutoffs, was applied to its subject this period (else LG005), and the subject''s spend this period is above 0 and has reached the cap (checked from usage, whoever inserts; below it, skipped), once per period (a second is skipped; trip_period, derived here, is unique with the limit and subject; one whose writer looked in an earlier period, none spent in this one, is skipped); manual ones start now; afterwards a window can only be cancelled, once, with a reason (22023 without one; stamped with who and when).';
 create or replace trigger _100_guard before insert or update on llm_private.shutoff_windows
   for each row execute function llm_private.tg_shutoff_windows__guard();
 

@@ -229,7 +229,7 @@ begin
 end
 $$;
 comment on function llm.set_limit(text, bigint, uuid, uuid, text, text, timestamptz, timestamptz, smallint[], boolean, smallint, text, integer, text) is
-  'Operator: caps a meter for everyone (tenant and user NULL), a tenant or a user. hard refuses (or shapes: action cap | fallback for request and budget scope limits), soft only alerts. With p_valid_until it is temporary (e.g. an increase until Friday) and ends by itself; without, it replaces the subject''s permanent limit from p_valid_from (default now; never in the past). Alerts at p_alert_pcts of the cap; p_trips_shutoff opens a shutoff window when spent crosses the cap; p_pressure_pct switches to p_pressure_model (or the fallback chain) above that share. Returns the limit id.';
+  'Operator: caps a meter for everyone (tenant and user NULL), a tenant or a user. hard refuses (or shapes: action cap | fallback for request and budget scope limits), soft only alerts. With p_valid_until it is temporary (e.g. an increase until Friday) and ends by itself; without, it replaces the subject''s permanent limit from p_valid_from (default now; never in the past). Alerts at p_alert_pcts of the cap; p_trips_shutoff opens a shutoff window when spent crosses the cap (a cap of 0: both at the first charge); p_pressure_pct switches to p_pressure_model (or the fallback chain) above that share. Returns the limit id.';
 
 create or replace function llm.end_limit(p_limit_id integer) returns boolean
   language plpgsql
@@ -813,9 +813,10 @@ begin
            -- A sharded meter's subject only when its total has something left to fire: a threshold it reached with no alert
            -- yet (the alert's key), or a cap it reached that trips a shutoff with no trip this period (the window guard's own
            -- once-per-period test, cancelled windows included). Any other would insert nothing: evaluating every active tenant
-           -- each minute took 0.8 s at 10^4 tenants, and grew with them (review at scale).
+           -- each minute took 0.8 s at 10^4 tenants, and grew with them (review at scale). Spend above 0 only, as a settle
+           -- checks it: nothing spent crosses nothing, and a cap of 0 is crossed by the first charge (review 91).
            where g.stale or g.alert_due
-              or (g.shards > 1 and g.cap > 0 and exists (
+              or (g.shards > 1 and g.spent > 0 and exists (
                     select 1 from llm_private.limits l
                      where l.id = g.limit_id
                        and ((l.trips_shutoff and g.spent >= g.cap and g.scope in ('global', 'tenant', 'user') and g.period_end > v_now
