@@ -1223,6 +1223,30 @@ ALTER FUNCTION llm.fail_request(p_request_pk bigint, p_reason text) OWNER TO llm
 COMMENT ON FUNCTION llm.fail_request(p_request_pk bigint, p_reason text) IS 'The worker gives up on a request that has no live attempt (for example its job''s last attempt failed before reserving): the request ends failed with the reason. Returns its final state (unchanged if it was already final).';
 
 --
+-- Name: locked_jobs(); Type: FUNCTION; Schema: llm; Owner: llm_owner
+--
+
+CREATE FUNCTION llm.locked_jobs() RETURNS TABLE(job_id bigint, task_identifier text, attempts integer, max_attempts integer, locked_by text, locked_at timestamp with time zone)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog'
+    AS $$
+begin
+  return query
+  select j.id, j.task_identifier, j.attempts::integer, j.max_attempts::integer, j.locked_by, j.locked_at
+    from graphile_worker.jobs j
+   where j.locked_by is not null and llm_private.job_is_ours(j.id, j.task_identifier, j.key);
+end
+$$;
+
+ALTER FUNCTION llm.locked_jobs() OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION locked_jobs(); Type: COMMENT; Schema: llm; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm.locked_jobs() IS 'The worker''s login (the metric llm_job_oldest_lock_seconds, the on-call releasing a gone worker''s locks by hand): the jobs of ours that a worker holds in graphile-worker''s queue (llm_private.job_is_ours: the requests'' jobs and the maintenance jobs llm__*), never another application''s on the same schema, whatever its tasks are named; with who locked each and when (the server''s clock).';
+
+--
 -- Name: open_hold_counts(); Type: FUNCTION; Schema: llm; Owner: llm_owner
 --
 
@@ -1440,7 +1464,7 @@ begin
      group by x.id
   ), locked as (
     select j.locked_by as id, j.locked_at,
-           j.task_identifier like 'llm\_\_%' or j.task_identifier = any (enum_range(null::llm_private.endpoint)::text[]) as ours
+           llm_private.job_is_ours(j.id, j.task_identifier, j.key) as ours
       from graphile_worker.jobs j
      where j.locked_by is not null
   )
@@ -1465,7 +1489,7 @@ ALTER FUNCTION llm.release_dead_worker_locks(p_locked_for_ms integer, p_heartbea
 -- Name: FUNCTION release_dead_worker_locks(p_locked_for_ms integer, p_heartbeat_within_ms integer); Type: COMMENT; Schema: llm; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm.release_dead_worker_locks(p_locked_for_ms integer, p_heartbeat_within_ms integer) IS 'The worker''s login, every minute (llm__release_dead_locks): releases (graphile_worker.force_unlock_workers) the locks of ids that a worker heartbeat named but none in the last p_heartbeat_within_ms, and whose LLM jobs are locked longer than p_locked_for_ms (an id no heartbeat ever named, from a release before heartbeats, and an id that also locks another application''s job are left to graphile-worker''s own timeout); returns each id released and its jobs. Deletes heartbeats unseen for a day.';
+COMMENT ON FUNCTION llm.release_dead_worker_locks(p_locked_for_ms integer, p_heartbeat_within_ms integer) IS 'The worker''s login, every minute (llm__release_dead_locks): releases (graphile_worker.force_unlock_workers) the locks of ids that a worker heartbeat named but none in the last p_heartbeat_within_ms, and whose jobs, all ours (llm_private.job_is_ours: a request''s job, by its key and the request''s job_id, or a maintenance job llm__*; never by its task''s name alone), are locked longer than p_locked_for_ms (an id no heartbeat ever named, from a release before heartbeats, and an id that also locks another application''s job, even one named like an endpoint, are left to graphile-worker''s own timeout); returns each id released and its jobs. Deletes heartbeats unseen for a day.';
 
 --
 -- Name: repair_usage_drift(text); Type: FUNCTION; Schema: llm; Owner: llm_owner
@@ -4186,6 +4210,38 @@ ALTER FUNCTION llm_private.is_asked_model(p_asked text, p_answered text) OWNER T
 --
 
 COMMENT ON FUNCTION llm_private.is_asked_model(p_asked text, p_answered text) IS 'Whether an answer''s model name is the asked model''s own, case aside: the name, with or without :latest or -latest, or a dated snapshot (name-2024-08-06, name-0613, name-20241022; name-latest as name-<date>); the bare name of an asked org/name; never a name under another organisation prefix.';
+
+--
+-- Name: job_is_ours(bigint, text, text); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.job_is_ours(p_job_id bigint, p_task_identifier text, p_key text) RETURNS boolean
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog'
+    AS $_$
+begin
+  if p_task_identifier like 'llm\_\_%' then
+    return true;
+  end if;
+  -- The key as the wrapper writes it (format('llm:%s:%s', tenant uuid, request pk)) before any cast: another
+  -- application's key is any text.
+  if p_job_id is null or p_key is null
+     or p_key !~ '^llm:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}:[1-9][0-9]{0,17}$' then
+    return false;
+  end if;
+  return exists (select 1 from llm_private.requests q
+                  where q.tenant_id = split_part(p_key, ':', 2)::uuid and q.id = split_part(p_key, ':', 3)::bigint
+                    and q.job_id = p_job_id and q.endpoint::text = p_task_identifier);
+end
+$_$;
+
+ALTER FUNCTION llm_private.job_is_ours(p_job_id bigint, p_task_identifier text, p_key text) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION job_is_ours(p_job_id bigint, p_task_identifier text, p_key text); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.job_is_ours(p_job_id bigint, p_task_identifier text, p_key text) IS 'True when a graphile-worker job (its id, task identifier and key, from graphile_worker.jobs) is ours: a maintenance job (task llm__*), or the job llm_queue.add_request_job added for a request (its key names the request, whose job_id is this job''s id, and its task is the request''s endpoint). Another application''s job is not, whatever its task''s name. Reads llm_private.requests under the caller''s policies (the worker''s login reads every request).';
 
 --
 -- Name: ledger_kept_from(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
@@ -12696,6 +12752,12 @@ CREATE POLICY worker_enqueue_update ON llm_private.requests FOR UPDATE TO llm_wo
 ALTER TABLE llm_private.worker_heartbeats ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: requests worker_login_select; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY worker_login_select ON llm_private.requests FOR SELECT TO llm_worker USING ((SESSION_USER = 'llm_worker'::name));
+
+--
 -- Name: model_fallbacks worker_select; Type: POLICY; Schema: llm_private; Owner: llm_owner
 --
 
@@ -13013,6 +13075,13 @@ GRANT ALL ON FUNCTION llm.fail_lost_requests(p_full boolean) TO llm_operator;
 
 REVOKE ALL ON FUNCTION llm.fail_request(p_request_pk bigint, p_reason text) FROM PUBLIC;
 GRANT ALL ON FUNCTION llm.fail_request(p_request_pk bigint, p_reason text) TO llm_money;
+
+--
+-- Name: FUNCTION locked_jobs(); Type: ACL; Schema: llm; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm.locked_jobs() FROM PUBLIC;
+GRANT ALL ON FUNCTION llm.locked_jobs() TO llm_worker;
 
 --
 -- Name: FUNCTION open_hold_counts(); Type: ACL; Schema: llm; Owner: llm_owner
@@ -14146,6 +14215,13 @@ GRANT ALL ON FUNCTION llm_private.input_tokens_floor(p_messages jsonb) TO llm_ap
 
 REVOKE ALL ON FUNCTION llm_private.is_asked_model(p_asked text, p_answered text) FROM PUBLIC;
 GRANT ALL ON FUNCTION llm_private.is_asked_model(p_asked text, p_answered text) TO llm_money;
+
+--
+-- Name: FUNCTION job_is_ours(p_job_id bigint, p_task_identifier text, p_key text); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.job_is_ours(p_job_id bigint, p_task_identifier text, p_key text) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.job_is_ours(p_job_id bigint, p_task_identifier text, p_key text) TO llm_worker;
 
 --
 -- Name: FUNCTION ledger_kept_from(); Type: ACL; Schema: llm_private; Owner: llm_owner

@@ -14,6 +14,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import { loadMetricsSnapshot } from './dashboard/queries';
 import type { MetricsSnapshot } from './dashboard/rows';
 import { listenOrExplain } from './listen';
+import { ENDPOINTS } from './payload';
 
 export const DEFAULT_METRICS_PREFIX = 'llm_worker_';
 /** Default metrics whose names promtool rejects (a gauge must not end in _total). */
@@ -27,13 +28,19 @@ interface QueueRead { depth: number; oldestLockSeconds: number }
 interface ScrapeRead { views: MetricsSnapshot | null; queue: QueueRead | null }
 
 /**
- * LLM jobs (the maintenance jobs `llm__*` left out): those waiting or running, and the age of the
- * oldest lock. The lock is read whatever the job's attempts: a job running its last attempt has
- * attempts = max_attempts, and is as stuck as any other when its worker is gone.
+ * The job queue, read through the worker's login. Depth: the jobs of our endpoints' tasks waiting or running, by their
+ * task's name: graphile-worker hands our workers every job of a task they run, so another application's job named like an
+ * endpoint on a shared schema is work waiting for them too; other tasks' jobs (another application's, the maintenance
+ * jobs `llm__*`) are not. The oldest lock: among the locked jobs of our requests only (llm.locked_jobs: the job a request
+ * names, not a task's name; the maintenance jobs left out), which llm.release_dead_worker_locks releases: another
+ * application's long job is no gone worker of ours, and the alert's release by hand must not free it. The lock is read
+ * whatever the job's attempts: a job running its last attempt has attempts = max_attempts, and is as stuck as any other
+ * when its worker is gone.
  */
-const QUEUE_SQL = `select count(*) filter (where attempts < max_attempts)::int as depth,
-                          coalesce(extract(epoch from now() - min(locked_at)), 0)::float8 as oldest_lock_seconds
-                     from graphile_worker.jobs where task_identifier not like 'llm\\_\\_%'`;
+const QUEUE_SQL = `select (select count(*) from graphile_worker.jobs
+                            where attempts < max_attempts and task_identifier = any ($1::text[]))::int as depth,
+                          coalesce(extract(epoch from now() - (select min(locked_at) from llm.locked_jobs()
+                                                                where task_identifier not like 'llm\\_\\_%')), 0)::float8 as oldest_lock_seconds`;
 
 export interface MetricsOptions {
   /**
@@ -69,7 +76,7 @@ export class Metrics {
       ? () => loadMetricsSnapshot(opts.auditPool!, 'llm_viewer')
       : () => loadMetricsSnapshot(pool, 'llm_operator');
     const readQueue = async (): Promise<QueueRead> => {
-      const row = (await pool.query(QUEUE_SQL)).rows[0];
+      const row = (await pool.query(QUEUE_SQL, [ENDPOINTS])).rows[0];
       return { depth: row.depth as number, oldestLockSeconds: row.oldest_lock_seconds as number };
     };
     const read = () => this.read(readViews, readQueue);
@@ -117,9 +124,9 @@ export class Metrics {
       (r) => (r.views ? (r.views.drift_check_age_seconds ?? Infinity) : null));
     gauge('llm_role_settings_drift', 'Rows of llm.role_settings_drift: session defaults a login changed for itself since the last migrate. Must be 0.',
       (r) => r.views?.role_settings_drift ?? null);
-    gauge('llm_job_queue_depth', 'LLM jobs waiting or running in graphile-worker.', (r) => r.queue?.depth ?? null);
+    gauge('llm_job_queue_depth', 'Jobs of the LLM endpoints\' tasks waiting or running in graphile-worker.', (r) => r.queue?.depth ?? null);
     gauge('llm_job_oldest_lock_seconds',
-      'Age of the oldest lock among LLM jobs (graphile_worker.jobs.locked_at; 0: none locked). A governed job runs minutes at most: an older lock is a gone worker\'s, which graphile-worker frees only after 4 hours.',
+      'Age of the oldest lock among the jobs of our requests (llm.locked_jobs; 0: none locked). A governed job runs minutes at most: an older lock is a gone worker\'s, which graphile-worker frees only after 4 hours.',
       (r) => r.queue?.oldestLockSeconds ?? null);
     new Gauge({
       name: 'llm_breaker_state', help: 'Shared circuit breaker per model: 0 closed, 1 half-open, 2 open.', labelNames: ['model'], registers,

@@ -21,10 +21,60 @@ comment on function llm.record_worker_heartbeat(text, text[], text, integer) is
   'The worker''s login, every 10 s: this process (its graphile-worker pool id) is alive and locks jobs as p_lock_ids (graphile_worker.jobs.locked_by).';
 
 /*
- * The ids to release: locked LLM jobs (an endpoint's task or llm__*) whose lock is older than p_locked_for_ms, by an id that
- * no heartbeat of the last p_heartbeat_within_ms names, and that holds no job of another application's task (graphile-worker
- * may be shared: another application's long jobs are not ours to judge). The server's clock throughout (graphile-worker
- * writes locked_at with it), not the product's.
+ * Which of graphile-worker's jobs are ours. Its schema may be shared with other applications, and their tasks may be named
+ * like our endpoints (`route`): a task's name does not make a job ours (it did: another application's `route` job counted
+ * as ours in the dead-lock release, and its lock was released as a dead worker's of ours). A request's job is the one
+ * llm_queue.add_request_job added for it: the job's key names the request (llm:<tenant_id>:<request_pk>), the request's
+ * job_id is the job's id (set once, in the transaction that added the job, by the wrapper alone) and the job's task is the
+ * request's endpoint. The key only finds the request (its primary key: one index probe, in the partition of the id's
+ * month): the job id decides, so a job given a request's key after that request's own job ended is not ours either.
+ * The maintenance jobs are the crontab's, named in our namespace llm__ (they have no request). Read from graphile-worker's
+ * public jobs view, which has the key but not the payload (its private tables are not ours to read or write).
+ * The caller's policies apply: the worker's login reads every request (policy worker_login_select on llm_private.requests).
+ * About 40 us a job (a PL/pgSQL call and one probe): meant for the locked jobs (tens), not for every queued one.
+ */
+create or replace function llm_private.job_is_ours(p_job_id bigint, p_task_identifier text, p_key text) returns boolean
+  language plpgsql stable
+  set search_path = pg_catalog
+as $$
+begin
+  if p_task_identifier like 'llm\_\_%' then
+    return true;
+  end if;
+  -- The key as the wrapper writes it (format('llm:%s:%s', tenant uuid, request pk)) before any cast: another
+  -- application's key is any text.
+  if p_job_id is null or p_key is null
+     or p_key !~ '^llm:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}:[1-9][0-9]{0,17}$' then
+    return false;
+  end if;
+  return exists (select 1 from llm_private.requests q
+                  where q.tenant_id = split_part(p_key, ':', 2)::uuid and q.id = split_part(p_key, ':', 3)::bigint
+                    and q.job_id = p_job_id and q.endpoint::text = p_task_identifier);
+end
+$$;
+comment on function llm_private.job_is_ours(bigint, text, text) is
+  'True when a graphile-worker job (its id, task identifier and key, from graphile_worker.jobs) is ours: a maintenance job (task llm__*), or the job llm_queue.add_request_job added for a request (its key names the request, whose job_id is this job''s id, and its task is the request''s endpoint). Another application''s job is not, whatever its task''s name. Reads llm_private.requests under the caller''s policies (the worker''s login reads every request).';
+
+create or replace function llm.locked_jobs()
+  returns table (job_id bigint, task_identifier text, attempts integer, max_attempts integer, locked_by text, locked_at timestamptz)
+  language plpgsql stable
+  set search_path = pg_catalog
+as $$
+begin
+  return query
+  select j.id, j.task_identifier, j.attempts::integer, j.max_attempts::integer, j.locked_by, j.locked_at
+    from graphile_worker.jobs j
+   where j.locked_by is not null and llm_private.job_is_ours(j.id, j.task_identifier, j.key);
+end
+$$;
+comment on function llm.locked_jobs() is
+  'The worker''s login (the metric llm_job_oldest_lock_seconds, the on-call releasing a gone worker''s locks by hand): the jobs of ours that a worker holds in graphile-worker''s queue (llm_private.job_is_ours: the requests'' jobs and the maintenance jobs llm__*), never another application''s on the same schema, whatever its tasks are named; with who locked each and when (the server''s clock).';
+
+/*
+ * The ids to release: locked jobs of ours (llm_private.job_is_ours) whose lock is older than p_locked_for_ms, by an id that
+ * no heartbeat of the last p_heartbeat_within_ms names, and that holds no job that is not ours (graphile-worker may be
+ * shared: another application's long jobs are not ours to judge, and force_unlock_workers releases every job of an id).
+ * The server's clock throughout (graphile-worker writes locked_at with it), not the product's.
  */
 create or replace function llm.release_dead_worker_locks(p_locked_for_ms integer, p_heartbeat_within_ms integer default 60000)
   returns table (locked_by text, jobs integer)
@@ -48,7 +98,7 @@ begin
      group by x.id
   ), locked as (
     select j.locked_by as id, j.locked_at,
-           j.task_identifier like 'llm\_\_%' or j.task_identifier = any (enum_range(null::llm_private.endpoint)::text[]) as ours
+           llm_private.job_is_ours(j.id, j.task_identifier, j.key) as ours
       from graphile_worker.jobs j
      where j.locked_by is not null
   )
@@ -67,7 +117,7 @@ begin
 end
 $$;
 comment on function llm.release_dead_worker_locks(integer, integer) is
-  'The worker''s login, every minute (llm__release_dead_locks): releases (graphile_worker.force_unlock_workers) the locks of ids that a worker heartbeat named but none in the last p_heartbeat_within_ms, and whose LLM jobs are locked longer than p_locked_for_ms (an id no heartbeat ever named, from a release before heartbeats, and an id that also locks another application''s job are left to graphile-worker''s own timeout); returns each id released and its jobs. Deletes heartbeats unseen for a day.';
+  'The worker''s login, every minute (llm__release_dead_locks): releases (graphile_worker.force_unlock_workers) the locks of ids that a worker heartbeat named but none in the last p_heartbeat_within_ms, and whose jobs, all ours (llm_private.job_is_ours: a request''s job, by its key and the request''s job_id, or a maintenance job llm__*; never by its task''s name alone), are locked longer than p_locked_for_ms (an id no heartbeat ever named, from a release before heartbeats, and an id that also locks another application''s job, even one named like an endpoint, are left to graphile-worker''s own timeout); returns each id released and its jobs. Deletes heartbeats unseen for a day.';
 
 create view llm.workers with (security_invoker = true) as
 select h.worker_id, h.lock_ids, h.host, h.pid, h.started_at, h.seen_at, h.seen_at > clock_timestamp() - interval '1 minute' as alive
@@ -75,6 +125,8 @@ select h.worker_id, h.lock_ids, h.host, h.pid, h.started_at, h.seen_at, h.seen_a
 comment on view llm.workers is
   'Worker processes by their heartbeats (operator, auditor, viewer): the ids each locks jobs with, host and pid, when it started and was last seen; alive: seen in the last minute. A locked job whose locked_by no live worker names is a dead one''s, released by llm.release_dead_worker_locks once older than a job can run.';
 
-revoke all on function llm.record_worker_heartbeat(text, text[], text, integer), llm.release_dead_worker_locks(integer, integer) from public;
-grant execute on function llm.record_worker_heartbeat(text, text[], text, integer), llm.release_dead_worker_locks(integer, integer) to llm_worker;
+revoke all on function llm.record_worker_heartbeat(text, text[], text, integer), llm.release_dead_worker_locks(integer, integer),
+  llm.locked_jobs(), llm_private.job_is_ours(bigint, text, text) from public;
+grant execute on function llm.record_worker_heartbeat(text, text[], text, integer), llm.release_dead_worker_locks(integer, integer),
+  llm.locked_jobs(), llm_private.job_is_ours(bigint, text, text) to llm_worker;
 grant select on llm.workers to llm_operator, llm_auditor, llm_viewer;

@@ -100,6 +100,10 @@ create function llm.open_hold_counts() returns table (open_holds bigint, holds_o
   language sql stable as $f$ select count(*), count(*) filter (where overdue), '-infinity'::timestamptz from llm.open_holds $f$;
 create schema graphile_worker;
 create view graphile_worker.jobs as select 0 as attempts, 25 as max_attempts, 'investigation'::text as task_identifier, null::timestamptz as locked_at;
+-- Ours, not SPEC.md's: the locked jobs of our requests (the metrics' oldest lock; none locked here).
+create function llm.locked_jobs() returns table (job_id bigint, task_identifier text, attempts integer, max_attempts integer, locked_by text,
+  locked_at timestamptz) language sql stable as $f$ select null::bigint, task_identifier, attempts, max_attempts, null::text, locked_at
+  from graphile_worker.jobs where locked_at is not null $f$;
 grant usage on schema llm to llm_viewer, llm_operator;
 grant select on all tables in schema llm to llm_viewer;
 grant execute on function llm.refuse_read(text) to public;`;

@@ -429,7 +429,9 @@ test('the check\'s read of the ledger is hashed, not compiled, and has the memor
 
 test('llm__release_dead_locks releases, as the worker\'s login, the LLM job a dead worker left locked past the longest job, and logs it', async () => {
   const admin = db.pool('admin', 1);
-  const { rows: [job] } = await admin.query(`select (graphile_worker.add_job('explanation', '{}'::json, job_key => 'dead-lock-1')).id`);
+  // A request's job, as llm.enqueue_call adds it (a job of ours is one a request names: llm_private.job_is_ours).
+  const { rows: [{ pk }] } = await admin.query(`select tests.enqueue(tests.tenant_a(), tests.user_a1(), 'dead-lock-1', 'explanation') as pk`);
+  const { rows: [job] } = await admin.query(`select job_id as id, format('llm:%s:%s', tenant_id, id) as key from llm_private.requests where id = $1`, [pk]);
   const longest = 4 * 30_000 + 60_000 + 60_000;
   await admin.query(`update graphile_worker._private_jobs set locked_by = 'w-gone', locked_at = now() - make_interval(secs => $2::float8 / 1000 + 5)
                       where id = $1`, [job.id, longest]);
@@ -451,5 +453,5 @@ test('llm__release_dead_locks releases, as the worker\'s login, the LLM job a de
   await task({}, {} as never);
   expect((await admin.query(`select locked_by from graphile_worker._private_jobs where id = $1`, [job.id])).rows).toEqual([{ locked_by: 'w-slow' }]);
   await admin.query(`update graphile_worker._private_jobs set locked_by = null, locked_at = null where id = $1`, [job.id]);
-  await admin.query(`select graphile_worker.remove_job('dead-lock-1')`);
+  await admin.query(`select graphile_worker.remove_job($1)`, [job.key]);
 });

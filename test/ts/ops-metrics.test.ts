@@ -129,35 +129,49 @@ test('llm_role_settings_drift counts the defaults a login set for itself since t
   expect(await inThisDb()).toBe(0);
 });
 
-test('llm_job_oldest_lock_seconds is the age of the oldest lock among LLM jobs (0 when none, maintenance jobs left out); the alert\'s commands release it', async () => {
+test('llm_job_oldest_lock_seconds is the age of the oldest lock among the jobs of our requests (0 when none; maintenance jobs and another application\'s left out); the alert\'s commands release it', async () => {
   const admin = db.pool('admin', 1);
-  // Jobs as the database enqueues them (as llm_worker), then locked as a gone worker left them: graphile-worker's own
-  // columns, written here by the test alone.
-  const add = async (task: string) =>
-    Number((await worker.query(`select id from graphile_worker.add_job($1, '{}'::json, max_attempts => 3)`, [task])).rows[0].id);
-  const lock = (id: number, ago: string, lastAttempt = false) => admin.query(
-    `update graphile_worker._private_jobs set locked_by = 'gone-pool', locked_at = now() - $2::interval,
-            attempts = case when $3 then max_attempts else 1 end where id = $1`, [id, ago, lastAttempt]);
-  const ids = [await add('explanation'), await add('route'), await add('llm__expire_holds')];
+  // Jobs of our requests as the database added them (the seeded calls' jobs: no worker ran them), a maintenance job, and two
+  // jobs of another application on the same graphile-worker schema, one of a task named like our endpoint; then locked as
+  // gone workers left them: graphile-worker's own columns, written here by the test alone.
+  const ours = (await admin.query(`select job_id::int as id from llm_private.requests where request_id in ('a2-40h', 'b1-30h') order by request_id`))
+    .rows.map((r) => r.id as number);
+  expect(ours).toHaveLength(2);
+  const add = async (task: string, payload: string) =>
+    Number((await worker.query(`select id from graphile_worker.add_job($1, $2::json, max_attempts => 3)`, [task, payload])).rows[0].id);
+  const lock = (id: number, by: string, ago: string, lastAttempt = false) => admin.query(
+    `update graphile_worker._private_jobs set locked_by = $4, locked_at = now() - $2::interval,
+            attempts = case when $3 then max_attempts else 1 end where id = $1`, [id, ago, lastAttempt, by]);
+  const depth = async () => value(await scrape(new Metrics(worker)), 'llm_job_queue_depth');
+  const depthBefore = await depth();
+  const added = [await add('llm__expire_holds', '{}'), await add('route', '{"order_id": 42}'), await add('send_invoice_email', '{"invoice": 7}')];
   try {
+    // The depth counts the jobs of our endpoints' tasks, another application's `route` job too (our workers take it).
+    expect(await depth()).toBe(depthBefore + 1);
     expect(value(await scrape(new Metrics(worker)), 'llm_job_oldest_lock_seconds')).toBe(0);
-    await lock(ids[0]!, '40 minutes');
-    await lock(ids[1]!, '2 hours', true); // its last attempt (attempts = max_attempts): stuck all the same
-    await lock(ids[2]!, '5 hours'); // a maintenance job: not an LLM call's
+    await lock(ours[0]!, 'gone-pool', '40 minutes');
+    await lock(ours[1]!, 'gone-pool', '2 hours', true); // its last attempt (attempts = max_attempts): stuck all the same
+    await lock(added[0]!, 'gone-pool', '5 hours'); // a maintenance job: not an LLM call's
+    await lock(added[1]!, 'shop-pool', '6 hours'); // another application's long job, of a task named like our endpoint
+    await lock(added[2]!, 'shop-pool', '7 hours'); // and of its own task
     const age = value(await scrape(new Metrics(worker)), 'llm_job_oldest_lock_seconds');
     expect(age).toBeGreaterThanOrEqual(7200);
     expect(age).toBeLessThan(7260);
-    // The commands LlmJobsLockedByGoneWorker gives the on-call, as written, connected as llm_worker: the stale ids, then
-    // their release (no worker is alive here, so every stale id is a gone one's).
+    // The commands LlmJobsLockedByGoneWorker gives the on-call, as written, connected as llm_worker: the stale ids of our
+    // jobs (not the other application's worker's), then their release (no worker is alive here, so every stale id of ours
+    // is a gone one's).
     const rules = readFileSync(join(__dirname, '..', '..', 'ops', 'prometheus', 'alerts.yml'), 'utf8');
-    const list = rules.match(/List the stale ids: (select distinct locked_by from graphile_worker\.jobs where [^;]+);/)![1]!;
+    const list = rules.match(/List the stale ids of our jobs: (select distinct locked_by from llm\.locked_jobs\(\) where [^;]+);/)![1]!;
     const release = rules.match(/connected as llm_worker: (select graphile_worker\.force_unlock_workers\(array\[)'<id>', \.\.\.(\]\))/)!;
     const stale = (await worker.query(list)).rows.map((r) => r.locked_by as string);
     expect(stale).toEqual(['gone-pool']);
     await worker.query(`${release[1]}${stale.map((id) => `'${id}'`).join(', ')}${release[2]}`);
     expect(value(await scrape(new Metrics(worker)), 'llm_job_oldest_lock_seconds')).toBe(0);
+    expect((await admin.query(`select locked_by from graphile_worker.jobs where id = any($1::bigint[]) order by id`, [added.slice(1)])).rows)
+      .toEqual([{ locked_by: 'shop-pool' }, { locked_by: 'shop-pool' }]);
   } finally {
-    await admin.query('delete from graphile_worker._private_jobs where id = any($1::bigint[])', [ids]);
+    await admin.query('delete from graphile_worker._private_jobs where id = any($1::bigint[])', [added]);
+    await admin.query(`update graphile_worker._private_jobs set locked_by = null, locked_at = null, attempts = 0 where id = any($1::bigint[])`, [ours]);
   }
 });
 
