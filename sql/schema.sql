@@ -420,6 +420,57 @@ ALTER FUNCTION llm.adjust_usage(p_tenant_id uuid, p_user_id uuid, p_amount_micro
 COMMENT ON FUNCTION llm.adjust_usage(p_tenant_id uuid, p_user_id uuid, p_amount_micros bigint, p_reason text, p_effective_at timestamp with time zone) IS 'Operator, in a READ COMMITTED transaction (25000): credits (negative) or debits (positive) a tenant''s or user''s spend with a reason, recorded append-only with who and when; it flows into usage, llm.monthly_spend and llm.hourly_spend (at effective_at, now by default) and into llm.reconciliation_drift. The tenant must exist and the user be one of its own (23503); effective_at may not be in the future (22023) nor in a closed month (LG001, llm.month_closes: post it in an open month). Returns the adjustment id.';
 
 --
+-- Name: budget_scopes_page(uuid, integer, timestamp with time zone, uuid, text); Type: FUNCTION; Schema: llm; Owner: llm_owner
+--
+
+CREATE FUNCTION llm.budget_scopes_page(p_tenant_id uuid DEFAULT NULL::uuid, p_limit integer DEFAULT 200, p_after_started_at timestamp with time zone DEFAULT NULL::timestamp with time zone, p_after_tenant_id uuid DEFAULT NULL::uuid, p_after_budget_scope text DEFAULT NULL::text) RETURNS TABLE(tenant_id uuid, budget_scope text, endpoint text, started_at timestamp with time zone, last_reserve_month timestamp with time zone, deadline_at timestamp with time zone, calls bigint, calls_cap bigint, spent_micros bigint, held_micros bigint, cap_micros bigint, state text)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog'
+    AS $_$
+begin
+  -- Raised here: the readers may not run llm_private.require_range (as in llm.watched_open_holds).
+  if p_limit is null or p_limit not between 1 and 10000 then
+    raise exception using errcode = '22023', message = 'p_limit is 1 .. 10000', detail = format('p_limit = %s', p_limit),
+      hint = 'Ask for at most 10 000 rows; the next page starts after the last row''s started_at, tenant_id and budget_scope.';
+  end if;
+  if num_nulls(p_after_started_at, p_after_tenant_id, p_after_budget_scope) not in (0, 3)
+     or (p_tenant_id is not null and p_after_tenant_id is distinct from p_tenant_id and p_after_tenant_id is not null) then
+    raise exception using errcode = '22023', message = 'the key to continue after is the last row''s started_at, tenant_id and budget_scope',
+      detail = format('p_after_started_at = %s, p_after_tenant_id = %s, p_after_budget_scope = %s, p_tenant_id = %s',
+                      p_after_started_at, p_after_tenant_id, p_after_budget_scope, p_tenant_id),
+      hint = 'Pass all three of the last row of the previous page (of the same tenant), or none for the first page.';
+  end if;
+  -- Parameters of a one-shot plan (as in llm.watched_open_holds), and a row comparison in the index's column order: the
+  -- index scan starts at the key and the LIMIT ends it (an OR of its columns would scan from the newest and filter).
+  if p_tenant_id is null then
+    return query execute
+      'select s.tenant_id, s.budget_scope, s.endpoint, s.started_at, s.last_reserve_month, s.deadline_at, s.calls, s.calls_cap,
+              s.spent_micros, s.held_micros, s.cap_micros, s.state
+         from llm.budget_scopes s
+        where $2::timestamptz is null or (s.started_at, s.tenant_id, s.budget_scope) < ($2, $3, $4)
+        order by s.started_at desc, s.tenant_id desc, s.budget_scope desc limit $1'
+      using p_limit, p_after_started_at, p_after_tenant_id, p_after_budget_scope;
+  else
+    return query execute
+      'select s.tenant_id, s.budget_scope, s.endpoint, s.started_at, s.last_reserve_month, s.deadline_at, s.calls, s.calls_cap,
+              s.spent_micros, s.held_micros, s.cap_micros, s.state
+         from llm.budget_scopes s
+        where s.tenant_id = $5 and ($2::timestamptz is null or (s.started_at, s.budget_scope) < ($2, $4))
+        order by s.started_at desc, s.budget_scope desc limit $1'
+      using p_limit, p_after_started_at, p_after_tenant_id, p_after_budget_scope, p_tenant_id;
+  end if;
+end
+$_$;
+
+ALTER FUNCTION llm.budget_scopes_page(p_tenant_id uuid, p_limit integer, p_after_started_at timestamp with time zone, p_after_tenant_id uuid, p_after_budget_scope text) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION budget_scopes_page(p_tenant_id uuid, p_limit integer, p_after_started_at timestamp with time zone, p_after_tenant_id uuid, p_after_budget_scope text); Type: COMMENT; Schema: llm; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm.budget_scopes_page(p_tenant_id uuid, p_limit integer, p_after_started_at timestamp with time zone, p_after_tenant_id uuid, p_after_budget_scope text) IS 'A page of llm.budget_scopes (of one tenant, or all), newest first: ordered by started_at, tenant_id, budget_scope, all descending; at most p_limit rows (1..10 000, default 200). The next page: pass the last row''s started_at, tenant_id and budget_scope as p_after_*. Costs the page''s rows, not the tenant''s scopes (each row''s figures are computed for the page only). The rows and columns of the view, under the same row-level security.';
+
+--
 -- Name: cache_key(jsonb); Type: FUNCTION; Schema: llm; Owner: llm_owner
 --
 
@@ -1221,6 +1272,70 @@ ALTER FUNCTION llm.fail_request(p_request_pk bigint, p_reason text) OWNER TO llm
 --
 
 COMMENT ON FUNCTION llm.fail_request(p_request_pk bigint, p_reason text) IS 'The worker gives up on a request that has no live attempt (for example its job''s last attempt failed before reserving): the request ends failed with the reason. Returns its final state (unchanged if it was already final).';
+
+--
+-- Name: limit_use_maxima(integer); Type: FUNCTION; Schema: llm; Owner: llm_owner
+--
+
+CREATE FUNCTION llm.limit_use_maxima(p_budget_scopes integer DEFAULT 200) RETURNS TABLE(scope text, used_ratio_max numeric, crossings_unread bigint)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog'
+    AS $$
+declare
+  v_now timestamptz := llm_private.now();
+begin
+  if p_budget_scopes is null or p_budget_scopes not between 1 and 10000 then
+    raise exception using errcode = '22023', message = 'p_budget_scopes is 1 .. 10000', detail = format('p_budget_scopes = %s', p_budget_scopes),
+      hint = 'The metrics read 200.';
+  end if;
+  return query
+    select r.scope, max(r.used_pct) / 100, 0::bigint
+      from llm_private.limit_usage_rows r
+     where r.current and r.used_pct is not null and r.k_scope = ''
+     group by r.scope;
+  -- A budget-scope subject's period as llm.limit_usage computes it (usage summed over shards; the limit in effect now, the
+  -- period's end its deadline), for the subjects of the newest crossings, a deadline not passed and the scope not forgotten
+  -- since (its row started at the period's start). Always one row: used_ratio_max NULL when none qualifies (nothing is known
+  -- of the scopes below their thresholds), and the crossings left out.
+  return query
+    with crossed as materialized (
+      select distinct x.tenant_id, x.meter_id, x.user_id, x.budget_scope, x.period_start
+        from (select a.tenant_id, a.meter_id, a.user_id, a.budget_scope, a.period_start from llm_private.alerts a
+               where a.budget_scope <> '' and a.fired_at > v_now - interval '24 hours'
+               order by a.fired_at desc limit p_budget_scopes) x
+    ),
+    periods as (
+      select case when e.cap > 0 then round(100.0 * (u.held + u.spent) / e.cap, 2) end as used_pct
+        from crossed c
+        join llm_private.meters m on m.id = c.meter_id
+        left join llm_private.budget_scopes b on m."window" = 'budget_scope' and b.tenant_id = c.tenant_id and b.scope_key = c.budget_scope
+        left join lateral (select q.user_id, q.endpoint from llm_private.requests q
+                            where q.tenant_id = b.tenant_id and q.id = b.first_request_pk limit 1) q0 on true
+        cross join lateral (select case when m."window" <> 'budget_scope' then llm_private.period_end(m."window", c.period_start)
+                                        else coalesce(c.period_start + llm_private.budget_scope_span(b.tenant_id, q0.user_id, q0.endpoint),
+                                                      'infinity') end as period_end) pe
+        cross join lateral (select sum(x.held)::bigint as held, sum(x.spent)::bigint as spent from llm_private.usage x
+                             where x.tenant_id = c.tenant_id and x.meter_id = c.meter_id and x.user_id = c.user_id
+                               and x.budget_scope = c.budget_scope and x.period_start = c.period_start) u
+        left join lateral llm_private.limits_in_effect(c.meter_id, c.tenant_id, c.user_id, v_now) e on true
+       where c.period_start <= v_now and pe.period_end > v_now
+         and (m."window" <> 'budget_scope' or b.started_at = c.period_start)
+    )
+    select 'budget_scope'::text, max(p.used_pct) / 100,
+           (select count(*) from (select 1 from llm_private.alerts a
+                                   where a.budget_scope <> '' and a.fired_at > v_now - interval '24 hours'
+                                   order by a.fired_at desc offset p_budget_scopes limit 10000) rest)
+      from periods p;
+end
+$$;
+
+ALTER FUNCTION llm.limit_use_maxima(p_budget_scopes integer) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION limit_use_maxima(p_budget_scopes integer); Type: COMMENT; Schema: llm; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm.limit_use_maxima(p_budget_scopes integer) IS 'For the metrics scrape (llm_limit_used_ratio_max{scope}): the highest (spent + held) / cap among current limit periods, per limit scope, as llm.limit_usage computes used_pct (/ 100). Global, tenant and user: every current period. Budget scopes: only those whose usage crossed one of their alert thresholds in the last 24 hours (rows of llm.alerts) and whose period has not ended, the newest p_budget_scopes crossings (1..10 000); crossings_unread = the crossings of the last 24 hours left out (counted up to 10 000; 0 for the other scopes). The budget_scope row is always there, used_ratio_max NULL when no such scope qualifies. Its cost does not grow with the budget scopes.';
 
 --
 -- Name: locked_jobs(); Type: FUNCTION; Schema: llm; Owner: llm_owner
@@ -8630,7 +8745,7 @@ ALTER TABLE llm.budget_scopes OWNER TO llm_owner;
 -- Name: VIEW budget_scopes; Type: COMMENT; Schema: llm; Owner: llm_owner
 --
 
-COMMENT ON VIEW llm.budget_scopes IS 'Budget scopes (investigations): calls, spend and holds as counted on the meters behind their caps (calls_cap: the scope''s calls meter; cap_micros: its micro-USD meter; the first request''s endpoint''s meters first), so another endpoint''s calls naming the same scope do not count against them; without such a meter, over all the scope''s calls and retries. deadline_at = the deadline reserve enforces now (llm_private.budget_scope_deadline: the limit applicable to the scope''s first request, user over tenant over everyone, temporary over permanent), counted from the first call. last_reserve_month = the UTC month of its latest reserve: a scope not reserved in any month the ledger retention keeps is forgotten with its usage and alerts (llm_maint.forget_unused_budget_scopes), and a request naming it again starts a new one. endpoint NULL: its first request has left the retention.';
+COMMENT ON VIEW llm.budget_scopes IS 'Budget scopes (investigations): calls, spend and holds as counted on the meters behind their caps (calls_cap: the scope''s calls meter; cap_micros: its micro-USD meter; the first request''s endpoint''s meters first), so another endpoint''s calls naming the same scope do not count against them; without such a meter, over all the scope''s calls and retries. deadline_at = the deadline reserve enforces now (llm_private.budget_scope_deadline: the limit applicable to the scope''s first request, user over tenant over everyone, temporary over permanent), counted from the first call. last_reserve_month = the UTC month of its latest reserve: a scope not reserved in any month the ledger retention keeps is forgotten with its usage and alerts (llm_maint.forget_unused_budget_scopes), and a request naming it again starts a new one. endpoint NULL: its first request has left the retention. A list of them: llm.budget_scopes_page (an ORDER BY on state or deadline_at computes every scope first).';
 
 --
 -- Name: cache_stats; Type: VIEW; Schema: llm; Owner: llm_owner
@@ -11073,6 +11188,24 @@ ALTER TABLE ONLY llm_private.worker_heartbeats
     ADD CONSTRAINT worker_heartbeats_pkey PRIMARY KEY (worker_id);
 
 --
+-- Name: alerts_budget_scope_fired_idx; Type: INDEX; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE INDEX alerts_budget_scope_fired_idx ON ONLY llm_private.alerts USING btree (fired_at) WHERE (budget_scope <> ''::text);
+
+--
+-- Name: INDEX alerts_budget_scope_fired_idx; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON INDEX llm_private.alerts_budget_scope_fired_idx IS 'llm.limit_use_maxima: the newest threshold crossings of budget scopes (the metrics'' llm_limit_used_ratio_max{scope="budget_scope"}).';
+
+--
+-- Name: alerts_default_fired_at_idx; Type: INDEX; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE INDEX alerts_default_fired_at_idx ON llm_private.alerts_default USING btree (fired_at) WHERE (budget_scope <> ''::text);
+
+--
 -- Name: attempts_expires_brin; Type: INDEX; Schema: llm_private; Owner: llm_owner
 --
 
@@ -11125,6 +11258,30 @@ CREATE INDEX budget_scopes_last_reserve_idx ON llm_private.budget_scopes USING b
 --
 
 COMMENT ON INDEX llm_private.budget_scopes_last_reserve_idx IS 'The scopes retention may forget, without reading every scope while it holds the ledger tables.';
+
+--
+-- Name: budget_scopes_started_idx; Type: INDEX; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE INDEX budget_scopes_started_idx ON llm_private.budget_scopes USING btree (started_at, tenant_id, scope_key);
+
+--
+-- Name: INDEX budget_scopes_started_idx; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON INDEX llm_private.budget_scopes_started_idx IS 'llm.budget_scopes_page of every tenant: newest first, the next page from the last row''s (started_at, tenant_id, scope_key).';
+
+--
+-- Name: budget_scopes_tenant_started_idx; Type: INDEX; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE INDEX budget_scopes_tenant_started_idx ON llm_private.budget_scopes USING btree (tenant_id, started_at, scope_key);
+
+--
+-- Name: INDEX budget_scopes_tenant_started_idx; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON INDEX llm_private.budget_scopes_tenant_started_idx IS 'llm.budget_scopes_page of one tenant: newest first, the next page from the last row''s (started_at, scope_key).';
 
 --
 -- Name: cache_entries_expiry_idx; Type: INDEX; Schema: llm_private; Owner: llm_owner
@@ -11187,6 +11344,24 @@ CREATE INDEX requests_created_brin ON ONLY llm_private.requests USING brin (crea
 CREATE INDEX requests_default_created_at_idx ON llm_private.requests_default USING brin (created_at);
 
 --
+-- Name: requests_tenant_scope_idx; Type: INDEX; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE INDEX requests_tenant_scope_idx ON ONLY llm_private.requests USING btree (tenant_id, budget_scope) WHERE (budget_scope IS NOT NULL);
+
+--
+-- Name: INDEX requests_tenant_scope_idx; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON INDEX llm_private.requests_tenant_scope_idx IS 'llm.budget_scopes: the requests of one budget scope (its calls counted from the ledger when it lacks a meter''s usage).';
+
+--
+-- Name: requests_default_tenant_id_budget_scope_idx; Type: INDEX; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE INDEX requests_default_tenant_id_budget_scope_idx ON llm_private.requests_default USING btree (tenant_id, budget_scope) WHERE (budget_scope IS NOT NULL);
+
+--
 -- Name: requests_default_tenant_id_request_id_endpoint_idx; Type: INDEX; Schema: llm_private; Owner: llm_owner
 --
 
@@ -11247,6 +11422,12 @@ CREATE INDEX usage_default_tenant_id_budget_scope_idx ON llm_private.usage_defau
 ALTER INDEX llm_private.adjustments_pkey ATTACH PARTITION llm_private.adjustments_default_pkey;
 
 --
+-- Name: alerts_default_fired_at_idx; Type: INDEX ATTACH; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER INDEX llm_private.alerts_budget_scope_fired_idx ATTACH PARTITION llm_private.alerts_default_fired_at_idx;
+
+--
 -- Name: alerts_default_pkey; Type: INDEX ATTACH; Schema: llm_private; Owner: llm_owner
 --
 
@@ -11287,6 +11468,12 @@ ALTER INDEX llm_private.requests_created_brin ATTACH PARTITION llm_private.reque
 --
 
 ALTER INDEX llm_private.requests_pkey ATTACH PARTITION llm_private.requests_default_pkey;
+
+--
+-- Name: requests_default_tenant_id_budget_scope_idx; Type: INDEX ATTACH; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER INDEX llm_private.requests_tenant_scope_idx ATTACH PARTITION llm_private.requests_default_tenant_id_budget_scope_idx;
 
 --
 -- Name: requests_default_tenant_id_request_id_endpoint_idx; Type: INDEX ATTACH; Schema: llm_private; Owner: llm_owner
@@ -12969,6 +13156,15 @@ REVOKE ALL ON FUNCTION llm.adjust_usage(p_tenant_id uuid, p_user_id uuid, p_amou
 GRANT ALL ON FUNCTION llm.adjust_usage(p_tenant_id uuid, p_user_id uuid, p_amount_micros bigint, p_reason text, p_effective_at timestamp with time zone) TO llm_operator;
 
 --
+-- Name: FUNCTION budget_scopes_page(p_tenant_id uuid, p_limit integer, p_after_started_at timestamp with time zone, p_after_tenant_id uuid, p_after_budget_scope text); Type: ACL; Schema: llm; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm.budget_scopes_page(p_tenant_id uuid, p_limit integer, p_after_started_at timestamp with time zone, p_after_tenant_id uuid, p_after_budget_scope text) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm.budget_scopes_page(p_tenant_id uuid, p_limit integer, p_after_started_at timestamp with time zone, p_after_tenant_id uuid, p_after_budget_scope text) TO llm_auditor;
+GRANT ALL ON FUNCTION llm.budget_scopes_page(p_tenant_id uuid, p_limit integer, p_after_started_at timestamp with time zone, p_after_tenant_id uuid, p_after_budget_scope text) TO llm_viewer;
+GRANT ALL ON FUNCTION llm.budget_scopes_page(p_tenant_id uuid, p_limit integer, p_after_started_at timestamp with time zone, p_after_tenant_id uuid, p_after_budget_scope text) TO llm_operator;
+
+--
 -- Name: FUNCTION cache_key(p_payload jsonb); Type: ACL; Schema: llm; Owner: llm_owner
 --
 
@@ -13075,6 +13271,15 @@ GRANT ALL ON FUNCTION llm.fail_lost_requests(p_full boolean) TO llm_operator;
 
 REVOKE ALL ON FUNCTION llm.fail_request(p_request_pk bigint, p_reason text) FROM PUBLIC;
 GRANT ALL ON FUNCTION llm.fail_request(p_request_pk bigint, p_reason text) TO llm_money;
+
+--
+-- Name: FUNCTION limit_use_maxima(p_budget_scopes integer); Type: ACL; Schema: llm; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm.limit_use_maxima(p_budget_scopes integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm.limit_use_maxima(p_budget_scopes integer) TO llm_auditor;
+GRANT ALL ON FUNCTION llm.limit_use_maxima(p_budget_scopes integer) TO llm_viewer;
+GRANT ALL ON FUNCTION llm.limit_use_maxima(p_budget_scopes integer) TO llm_operator;
 
 --
 -- Name: FUNCTION locked_jobs(); Type: ACL; Schema: llm; Owner: llm_owner

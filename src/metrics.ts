@@ -149,13 +149,18 @@ export class Metrics {
     gauge('llm_partition_months_ahead_wanted', 'How many months ahead the partition maintenance keeps created (settings.partitions_ahead_months).',
       (r) => (r.views ? (r.views.partitions[0]?.wanted ?? null) : null));
     new Gauge({
-      name: 'llm_limit_used_ratio_max', help: 'Highest used/cap ratio among current limit periods, per limit scope.', labelNames: ['scope'], registers,
+      name: 'llm_limit_used_ratio_max',
+      help: 'Highest used/cap ratio among current limit periods, per limit scope (budget_scope: among those that crossed an alert threshold in the last 24 hours, the newest 200 crossings; absent when none).',
+      labelNames: ['scope'], registers,
       async collect() {
         const { views } = await read();
         this.reset();
         for (const u of views?.used_ratio_max ?? []) this.set({ scope: u.scope }, u.ratio);
       },
     });
+    gauge('llm_budget_scope_crossings_unread',
+      'Alert-threshold crossings of budget scopes in the last 24 hours beyond the newest 200 that llm_limit_used_ratio_max{scope="budget_scope"} reads (counted up to 10 000): above 0, that maximum is over part of them.',
+      (r) => r.views?.budget_scope_crossings_unread ?? null);
     new Counter({
       name: 'llm_limit_alerts_total', help: 'Limit alerts fired (rows of llm.alerts, append-only), per threshold percentage.',
       labelNames: ['threshold'], registers,

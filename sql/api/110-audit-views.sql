@@ -184,6 +184,73 @@ select r.limit_id, r.meter_name, r.scope, r."window", r.unit, r.tenant_id, r.use
 comment on view llm.limit_usage is 'Usage against each limit, per subject (tenant, user, budget scope) and period, summed over escrow shards. limit_id, cap, kind and used_pct: in a period that contains now, the limit in effect now for the subject (llm_private.limit_in_effect: user over tenant over everyone, temporary over permanent, newest; NULL when none applies any more), which the next reserve applies; in a past period, the limit its usage was last held under. period_end of a budget scope = its deadline (llm.budget_scopes.deadline_at; infinity without one). current = the period contains now; a budget scope only until its deadline and while a request of it was enqueued in the last 24 hours (an idle or finished scope is not current).';
 
 /*
+ * The metrics' highest used/cap per limit scope (llm_limit_used_ratio_max{scope}), at a cost that does not grow with the
+ * budget scopes. Read from llm.limit_usage where current, every budget scope with a request in the last 24 hours computed
+ * its usage, limit and deadline at each scrape (about 0.11 ms each when each has its own user): past the read's 5 s timeout
+ * at ~45 000 a day, and every metric of the read NaN. Global, tenant and user periods are read as before, without the
+ * budget-scope rows (k_scope = '': the planner leaves the scopes' deadlines and first requests out). Budget scopes: only
+ * those near or over their caps, i.e. whose usage crossed one of their alert thresholds in the last 24 hours (a row of
+ * alerts), the newest p_budget_scopes crossings through alerts_budget_scope_fired_idx, each read by its key; the crossings
+ * left out are counted (up to 10 000), so that a reader knows the maximum is over part of them. Budget scopes are never
+ * paged on (ops/prometheus/alerts.yml: the cap doing its job); the dashboard lists them (llm.budget_scopes_page).
+ */
+create or replace function llm.limit_use_maxima(p_budget_scopes integer default 200)
+  returns table (scope text, used_ratio_max numeric, crossings_unread bigint)
+  language plpgsql stable
+  set search_path = pg_catalog
+as $$
+declare
+  v_now timestamptz := llm_private.now();
+begin
+  if p_budget_scopes is null or p_budget_scopes not between 1 and 10000 then
+    raise exception using errcode = '22023', message = 'p_budget_scopes is 1 .. 10000', detail = format('p_budget_scopes = %s', p_budget_scopes),
+      hint = 'The metrics read 200.';
+  end if;
+  return query
+    select r.scope, max(r.used_pct) / 100, 0::bigint
+      from llm_private.limit_usage_rows r
+     where r.current and r.used_pct is not null and r.k_scope = ''
+     group by r.scope;
+  -- A budget-scope subject's period as llm.limit_usage computes it (usage summed over shards; the limit in effect now, the
+  -- period's end its deadline), for the subjects of the newest crossings, a deadline not passed and the scope not forgotten
+  -- since (its row started at the period's start). Always one row: used_ratio_max NULL when none qualifies (nothing is known
+  -- of the scopes below their thresholds), and the crossings left out.
+  return query
+    with crossed as materialized (
+      select distinct x.tenant_id, x.meter_id, x.user_id, x.budget_scope, x.period_start
+        from (select a.tenant_id, a.meter_id, a.user_id, a.budget_scope, a.period_start from llm_private.alerts a
+               where a.budget_scope <> '' and a.fired_at > v_now - interval '24 hours'
+               order by a.fired_at desc limit p_budget_scopes) x
+    ),
+    periods as (
+      select case when e.cap > 0 then round(100.0 * (u.held + u.spent) / e.cap, 2) end as used_pct
+        from crossed c
+        join llm_private.meters m on m.id = c.meter_id
+        left join llm_private.budget_scopes b on m."window" = 'budget_scope' and b.tenant_id = c.tenant_id and b.scope_key = c.budget_scope
+        left join lateral (select q.user_id, q.endpoint from llm_private.requests q
+                            where q.tenant_id = b.tenant_id and q.id = b.first_request_pk limit 1) q0 on true
+        cross join lateral (select case when m."window" <> 'budget_scope' then llm_private.period_end(m."window", c.period_start)
+                                        else coalesce(c.period_start + llm_private.budget_scope_span(b.tenant_id, q0.user_id, q0.endpoint),
+                                                      'infinity') end as period_end) pe
+        cross join lateral (select sum(x.held)::bigint as held, sum(x.spent)::bigint as spent from llm_private.usage x
+                             where x.tenant_id = c.tenant_id and x.meter_id = c.meter_id and x.user_id = c.user_id
+                               and x.budget_scope = c.budget_scope and x.period_start = c.period_start) u
+        left join lateral llm_private.limits_in_effect(c.meter_id, c.tenant_id, c.user_id, v_now) e on true
+       where c.period_start <= v_now and pe.period_end > v_now
+         and (m."window" <> 'budget_scope' or b.started_at = c.period_start)
+    )
+    select 'budget_scope'::text, max(p.used_pct) / 100,
+           (select count(*) from (select 1 from llm_private.alerts a
+                                   where a.budget_scope <> '' and a.fired_at > v_now - interval '24 hours'
+                                   order by a.fired_at desc offset p_budget_scopes limit 10000) rest)
+      from periods p;
+end
+$$;
+comment on function llm.limit_use_maxima(integer) is
+  'For the metrics scrape (llm_limit_used_ratio_max{scope}): the highest (spent + held) / cap among current limit periods, per limit scope, as llm.limit_usage computes used_pct (/ 100). Global, tenant and user: every current period. Budget scopes: only those whose usage crossed one of their alert thresholds in the last 24 hours (rows of llm.alerts) and whose period has not ended, the newest p_budget_scopes crossings (1..10 000); crossings_unread = the crossings of the last 24 hours left out (counted up to 10 000; 0 for the other scopes). The budget_scope row is always there, used_ratio_max NULL when no such scope qualifies. Its cost does not grow with the budget scopes.';
+grant execute on function llm.limit_use_maxima(integer) to llm_auditor, llm_viewer, llm_operator;
+
+/*
  * Spend is what the monthly and hourly meters count: the ledger's charges (by the reserve's month or hour) plus the
  * operators' adjustments (by effective_at; llm.adjust_usage moves the subject's micro-USD meters of that period). With
  * charges alone the views disagreed with what reserve enforces after a credit or a debit, and a tenant whose only spend
@@ -404,7 +471,62 @@ select b.tenant_id, b.scope_key as budget_scope, q0.endpoint::text as endpoint, 
       from llm_private.requests q join llm_private.attempts a on a.tenant_id = q.tenant_id and a.request_pk = q.id
      where q.tenant_id = b.tenant_id and q.budget_scope = b.scope_key and (bm.cap is null or cl.cap is null)
        and llm_private.reserved_in_scope(a.reserved_at, b.started_at)) c on true;   -- not a forgotten scope's of its name
-comment on view llm.budget_scopes is 'Budget scopes (investigations): calls, spend and holds as counted on the meters behind their caps (calls_cap: the scope''s calls meter; cap_micros: its micro-USD meter; the first request''s endpoint''s meters first), so another endpoint''s calls naming the same scope do not count against them; without such a meter, over all the scope''s calls and retries. deadline_at = the deadline reserve enforces now (llm_private.budget_scope_deadline: the limit applicable to the scope''s first request, user over tenant over everyone, temporary over permanent), counted from the first call. last_reserve_month = the UTC month of its latest reserve: a scope not reserved in any month the ledger retention keeps is forgotten with its usage and alerts (llm_maint.forget_unused_budget_scopes), and a request naming it again starts a new one. endpoint NULL: its first request has left the retention.';
+comment on view llm.budget_scopes is 'Budget scopes (investigations): calls, spend and holds as counted on the meters behind their caps (calls_cap: the scope''s calls meter; cap_micros: its micro-USD meter; the first request''s endpoint''s meters first), so another endpoint''s calls naming the same scope do not count against them; without such a meter, over all the scope''s calls and retries. deadline_at = the deadline reserve enforces now (llm_private.budget_scope_deadline: the limit applicable to the scope''s first request, user over tenant over everyone, temporary over permanent), counted from the first call. last_reserve_month = the UTC month of its latest reserve: a scope not reserved in any month the ledger retention keeps is forgotten with its usage and alerts (llm_maint.forget_unused_budget_scopes), and a request naming it again starts a new one. endpoint NULL: its first request has left the retention. A list of them: llm.budget_scopes_page (an ORDER BY on state or deadline_at computes every scope first).';
+
+/*
+ * A page of budget scopes at the cost of the page (the dashboard's /scopes, Grafana's scopes table). They listed
+ * llm.budget_scopes ordered by state and deadline, columns computed per scope, so a tenant with 10^5 scopes paid for all of
+ * them to see 200. Newest first, in the order of an index of budget_scopes (budget_scopes_started_idx: (started_at,
+ * tenant_id, scope_key); budget_scopes_tenant_started_idx for one tenant), so the LIMIT stops the scan and the view's per-scope
+ * lateral joins run for the page's rows only; the next page starts after the last row's key (a keyset: no OFFSET).
+ */
+create or replace function llm.budget_scopes_page(p_tenant_id uuid default null, p_limit integer default 200,
+  p_after_started_at timestamptz default null, p_after_tenant_id uuid default null, p_after_budget_scope text default null)
+  -- llm.budget_scopes' columns, named rather than its row type (setof llm.budget_scopes made pg_dump move the view and all it
+  -- reads ahead of the functions, a diff of 5 000 lines of sql/schema.sql for nothing).
+  returns table (tenant_id uuid, budget_scope text, endpoint text, started_at timestamptz, last_reserve_month timestamptz,
+                 deadline_at timestamptz, calls bigint, calls_cap bigint, spent_micros bigint, held_micros bigint, cap_micros bigint,
+                 state text)
+  language plpgsql stable
+  set search_path = pg_catalog
+as $$
+begin
+  -- Raised here: the readers may not run llm_private.require_range (as in llm.watched_open_holds).
+  if p_limit is null or p_limit not between 1 and 10000 then
+    raise exception using errcode = '22023', message = 'p_limit is 1 .. 10000', detail = format('p_limit = %s', p_limit),
+      hint = 'Ask for at most 10 000 rows; the next page starts after the last row''s started_at, tenant_id and budget_scope.';
+  end if;
+  if num_nulls(p_after_started_at, p_after_tenant_id, p_after_budget_scope) not in (0, 3)
+     or (p_tenant_id is not null and p_after_tenant_id is distinct from p_tenant_id and p_after_tenant_id is not null) then
+    raise exception using errcode = '22023', message = 'the key to continue after is the last row''s started_at, tenant_id and budget_scope',
+      detail = format('p_after_started_at = %s, p_after_tenant_id = %s, p_after_budget_scope = %s, p_tenant_id = %s',
+                      p_after_started_at, p_after_tenant_id, p_after_budget_scope, p_tenant_id),
+      hint = 'Pass all three of the last row of the previous page (of the same tenant), or none for the first page.';
+  end if;
+  -- Parameters of a one-shot plan (as in llm.watched_open_holds), and a row comparison in the index's column order: the
+  -- index scan starts at the key and the LIMIT ends it (an OR of its columns would scan from the newest and filter).
+  if p_tenant_id is null then
+    return query execute
+      'select s.tenant_id, s.budget_scope, s.endpoint, s.started_at, s.last_reserve_month, s.deadline_at, s.calls, s.calls_cap,
+              s.spent_micros, s.held_micros, s.cap_micros, s.state
+         from llm.budget_scopes s
+        where $2::timestamptz is null or (s.started_at, s.tenant_id, s.budget_scope) < ($2, $3, $4)
+        order by s.started_at desc, s.tenant_id desc, s.budget_scope desc limit $1'
+      using p_limit, p_after_started_at, p_after_tenant_id, p_after_budget_scope;
+  else
+    return query execute
+      'select s.tenant_id, s.budget_scope, s.endpoint, s.started_at, s.last_reserve_month, s.deadline_at, s.calls, s.calls_cap,
+              s.spent_micros, s.held_micros, s.cap_micros, s.state
+         from llm.budget_scopes s
+        where s.tenant_id = $5 and ($2::timestamptz is null or (s.started_at, s.budget_scope) < ($2, $4))
+        order by s.started_at desc, s.budget_scope desc limit $1'
+      using p_limit, p_after_started_at, p_after_tenant_id, p_after_budget_scope, p_tenant_id;
+  end if;
+end
+$$;
+comment on function llm.budget_scopes_page(uuid, integer, timestamptz, uuid, text) is
+  'A page of llm.budget_scopes (of one tenant, or all), newest first: ordered by started_at, tenant_id, budget_scope, all descending; at most p_limit rows (1..10 000, default 200). The next page: pass the last row''s started_at, tenant_id and budget_scope as p_after_*. Costs the page''s rows, not the tenant''s scopes (each row''s figures are computed for the page only). The rows and columns of the view, under the same row-level security.';
+grant execute on function llm.budget_scopes_page(uuid, integer, timestamptz, uuid, text) to llm_auditor, llm_viewer, llm_operator;
 
 create view llm.cache_stats with (security_invoker = true) as
 select a.tenant_id, (date_trunc('month', a.reserved_at at time zone 'UTC') at time zone 'UTC') as month_start, count(*)::bigint as hits,

@@ -79,6 +79,8 @@ export const metricsSnapshotRow = z.object({
   drift_rows: int8.nullable(), drift_check_age_seconds: z.number().nullable(),
   alerts: z.array(z.object({ threshold: z.string(), n: int8 })),
   used_ratio_max: z.array(z.object({ scope: z.string(), ratio: ratio })),
+  // Budget-scope threshold crossings of the last 24 hours that the used ratio left out (llm.limit_use_maxima; up to 10 000).
+  budget_scope_crossings_unread: int8.nullable(),
   breakers: z.array(z.object({ model_ref: z.string(), state: z.string() })),
   // llm.partition_coverage: months of partitions past the current one per ledger table (ours never NULL, -1 for none; a NULL
   // from another view of that name is read as unknown: -Inf), and the setting.

@@ -1,6 +1,6 @@
 -- The audit views say what reserve enforces: spend counts adjustments as the meters do.
 begin;
-select plan(93);
+select plan(123);
 select tests.seed();
 
 /* Spend: charges + adjustments, as the monthly and hourly meters count (finding 1 of the fifteenth review). */
@@ -489,6 +489,139 @@ analyze llm_private.usage;  -- with statistics, as autovacuum keeps them (withou
 select ok(pg_temp.plan_of($$select * from llm.budget_scopes where tenant_id = tests.tenant_a() and budget_scope = 'memo-scope-7'$$)
           ~ 'Index Scan using usage_\w+_tenant_id_budget_scope_idx',
   'a scope''s usage is looked up by tenant and budget scope (usage_tenant_scope_idx)');
+
+/*
+ * (scale: budget scopes) The dashboard and Grafana listed llm.budget_scopes ordered by state and deadline, columns computed
+ * per scope: a tenant with 10^5 scopes paid for every one of them to see 200 (14-19 s at 5 * 10^4). llm.budget_scopes_page
+ * lists them newest first in an index's order, so the LIMIT stops the scan before the per-scope figures; the next page
+ * starts after the last row's key. Tenant B gets 40 scopes, each of a user of its own: a scope's deadline is computed once
+ * per distinct first user (llm_private.budget_scope_span, counted), so its calls count the scopes whose figures were computed.
+ */
+insert into llm_private.users (tenant_id, id)
+select tests.tenant_b(), ('b4000000-0000-0000-0000-' || lpad(i::text, 12, '0'))::uuid from generate_series(1, 40) i;
+select count(*) from (select tests.call(tests.tenant_b(), ('b4000000-0000-0000-0000-' || lpad(i::text, 12, '0'))::uuid, 'pg-' || i, 'investigation',
+                                        'mock:tiny', 10, jsonb_build_object('budget_scope', 'pg-scope-' || lpad(i::text, 2, '0')), 100)
+                        from generate_series(1, 40) i) x;
+analyze llm_private.budget_scopes;
+-- Every page of p_limit rows, each from the last row of the one before, until one comes back short.
+create function pg_temp.all_pages(p_tenant uuid, p_limit integer) returns setof llm.budget_scopes language plpgsql as $$
+declare
+  r llm.budget_scopes;
+  v_at timestamptz;
+  v_tenant uuid;
+  v_scope text;
+  n integer;
+begin
+  loop
+    n := 0;
+    for r in select * from llm.budget_scopes_page(p_tenant, p_limit, v_at, v_tenant, v_scope) loop
+      n := n + 1;
+      v_at := r.started_at; v_tenant := r.tenant_id; v_scope := r.budget_scope;
+      return next r;
+    end loop;
+    exit when n < p_limit;
+  end loop;
+end $$;
+create function pg_temp.span_calls() returns bigint language sql volatile as $$
+  select coalesce(pg_stat_get_xact_function_calls('llm_private.budget_scope_span(uuid,uuid,llm_private.endpoint)'::regprocedure), 0)
+$$;
+create temp table calls_before (n bigint) on commit drop;
+select cmp_ok((select count(*) from llm.budget_scopes), '>', 100::bigint, 'more than 100 scopes, over two tenants');
+select results_eq($$select * from llm.budget_scopes_page(null, 7)$$,
+  $$select * from llm.budget_scopes order by started_at desc, tenant_id desc, budget_scope desc limit 7$$,
+  'the first page: the first 7 of the view, newest first (then tenant and scope, descending)');
+select results_eq($$select * from pg_temp.all_pages(null, 7)$$,
+  $$select * from llm.budget_scopes order by started_at desc, tenant_id desc, budget_scope desc$$,
+  'pages of 7, each after the last row of the one before, list every scope of every tenant once, in order, with the view''s figures');
+select results_eq($$select * from pg_temp.all_pages(tests.tenant_a(), 10)$$,
+  $$select * from llm.budget_scopes where tenant_id = tests.tenant_a() order by started_at desc, budget_scope desc$$,
+  'and of one tenant (pages of 10)');
+insert into calls_before select pg_temp.span_calls();
+select results_eq($$select budget_scope from llm.budget_scopes_page(tests.tenant_b(), 5,
+                     (select started_at from llm.budget_scopes where budget_scope = 'pg-scope-30'), tests.tenant_b(), 'pg-scope-30')$$,
+  $$values ('pg-scope-29'), ('pg-scope-28'), ('pg-scope-27'), ('pg-scope-26'), ('pg-scope-25')$$,
+  'a page of 5 from the middle of tenant B''s scopes');
+select cmp_ok(pg_temp.span_calls() - (select n from calls_before), '<=', 5::bigint,
+  'it computed the figures of those 5 scopes only, of the tenant''s 40+');
+truncate calls_before;
+insert into calls_before select pg_temp.span_calls();
+select is((select count(*) from (select * from llm.budget_scopes where tenant_id = tests.tenant_b()
+                                 order by state <> 'open', deadline_at nulls last, budget_scope limit 5) x), 5::bigint,
+  'the dashboard''s former query, 5 rows');
+select cmp_ok(pg_temp.span_calls() - (select n from calls_before), '>=', 40::bigint,
+  'computed every scope of the tenant first (the counter sees the difference)');
+-- The scopes are read through an index in the page's order from the key on, under the LIMIT (no sort of them all).
+select ok(pg_temp.plan_of($$select * from llm.budget_scopes s where s.tenant_id = 'b0000000-0000-0000-0000-00000000000b'
+                              and (s.started_at, s.budget_scope) < ('2026-03-16 00:00+00', 'pg-scope-30')
+                            order by s.started_at desc, s.budget_scope desc limit 5$$)
+          ~ 'Index Scan Backward using budget_scopes_(tenant_)?started_idx on llm_private\.budget_scopes b\s+Output: [^\n]+\s+Index Cond: [^\n]*ROW\(b\.started_at, b\.scope_key\) < ROW',
+  'a page of one tenant starts at the key in an index in its order, newest first (budget_scopes_tenant_started_idx at scale)');
+select ok(pg_temp.plan_of($$select * from llm.budget_scopes s where (s.started_at, s.tenant_id, s.budget_scope) < ('2026-03-16 00:00+00', tests.tenant_b(), 'pg-scope-30')
+                            order by s.started_at desc, s.tenant_id desc, s.budget_scope desc limit 5$$)
+          ~ 'Index Scan Backward using budget_scopes_started_idx on llm_private\.budget_scopes b\s+Output: [^\n]+\s+Index Cond: \(ROW\(b\.started_at, b\.tenant_id, b\.scope_key\) < ROW',
+  'and of every tenant in budget_scopes_started_idx');
+select tests.act_as_role('llm_viewer');
+select results_eq($$select budget_scope from llm.budget_scopes_page(tests.tenant_b(), 3)$$,
+  $$values ('pg-scope-40'), ('pg-scope-39'), ('pg-scope-38')$$, 'the dashboard''s login reads a page of one tenant');
+select throws_ok($$select * from llm.budget_scopes_page(null, 0)$$, '22023', null, 'a page is 1 .. 10 000 rows');
+select throws_ok($$select * from llm.budget_scopes_page(null, 5, '2026-03-15 10:30:00+00', null, 'pg-scope-30')$$, '22023', null,
+  'the key to continue after is the whole of the last row''s (started_at, tenant_id, budget_scope)');
+select throws_ok($$select * from llm.budget_scopes_page(tests.tenant_a(), 5, '2026-03-15 10:30:00+00', tests.tenant_b(), 'pg-scope-30')$$,
+  '22023', null, 'and of the tenant listed');
+select tests.act_as_app(tests.tenant_a(), tests.user_a1());
+select throws_ok($$select * from llm.budget_scopes_page(null, 5)$$, '42501', null, 'the application may not list scopes (as llm.budget_scopes)');
+select tests.as_admin();
+
+/*
+ * (scale: budget scopes) The metrics' llm_limit_used_ratio_max read llm.limit_usage where current at every scrape: every
+ * budget scope of the last 24 hours computed its usage, limit and deadline (~0.11 ms each, 12-14 s at 5 * 10^4: past the
+ * read's 5 s timeout, the metrics NaN). llm.limit_use_maxima reads global, tenant and user periods as before, and of the
+ * budget scopes only those whose usage crossed an alert threshold in the last 24 hours, the newest p_budget_scopes
+ * crossings, and counts the rest.
+ */
+select results_eq($$select scope, used_ratio_max, crossings_unread from llm.limit_use_maxima(200) where scope <> 'budget_scope' order by 1$$,
+  $$select scope, max(used_pct) / 100, 0::bigint from llm.limit_usage where current and used_pct is not null and scope <> 'budget_scope'
+     group by 1 order by 1$$,
+  'global, tenant and user: the highest used/cap of every current period, as llm.limit_usage says');
+truncate calls_before;
+insert into calls_before select pg_temp.span_calls();
+select results_eq($$select used_ratio_max, crossings_unread from llm.limit_use_maxima(200) where scope = 'budget_scope'$$,
+  $$values (null::numeric, 0::bigint)$$, 'no budget scope crossed a threshold in the last 24 hours: nothing known above them, none left out');
+select cmp_ok(pg_temp.span_calls() - (select n from calls_before), '<=', 1::bigint,
+  'and no budget scope''s figures were computed, of the 40+ current ones');
+truncate calls_before;
+insert into calls_before select pg_temp.span_calls();
+select ok((select count(*) from (select scope, max(used_pct) from llm.limit_usage where current and used_pct is not null group by 1) x) > 0,
+  'the metrics'' former query');
+select cmp_ok(pg_temp.span_calls() - (select n from calls_before), '>=', 40::bigint,
+  'computed every current scope (the counter sees the difference)');
+-- Three of B's scopes cross investigation_budget's 80 % (of 300 000), a second apart: 90 %, then 80 %, then 85 %.
+select tests.freeze_clock(llm_private.now() + interval '1 second');
+select tests.call(tests.tenant_b(), tests.user_b1(), 'hot-1', 'investigation', 'mock:large', 8000, '{"budget_scope": "hot-1"}', 3000);
+select is((select cost_micros from tests.settle(tests.request_pk('hot-1'), 1, 'ok', 3000, 0, 8000)), 270000::bigint, 'hot-1: 90 %');
+select tests.freeze_clock(llm_private.now() + interval '1 second');
+select tests.call(tests.tenant_b(), tests.user_b1(), 'hot-2', 'investigation', 'mock:large', 8000, '{"budget_scope": "hot-2"}', 3000);
+select is((select cost_micros from tests.settle(tests.request_pk('hot-2'), 1, 'ok', 3000, 0, 7000)), 240000::bigint, 'hot-2: 80 %');
+select tests.freeze_clock(llm_private.now() + interval '1 second');
+select tests.call(tests.tenant_b(), tests.user_b1(), 'hot-3', 'investigation', 'mock:large', 8000, '{"budget_scope": "hot-3"}', 3000);
+select is((select cost_micros from tests.settle(tests.request_pk('hot-3'), 1, 'ok', 3000, 0, 7500)), 255000::bigint, 'hot-3: 85 %');
+select results_eq($$select budget_scope, threshold_pct::integer from llm.alerts where budget_scope like 'hot-%' order by fired_at$$,
+  $$values ('hot-1', 80), ('hot-2', 80), ('hot-3', 80)$$, 'each crossed 80 %, one alert each');
+select results_eq($$select used_ratio_max, crossings_unread from llm.limit_use_maxima(200) where scope = 'budget_scope'$$,
+  $$select max(used_pct) / 100, 0::bigint from llm.limit_usage where current and budget_scope like 'hot-%'$$,
+  'budget scopes: the highest of those that crossed (0.90), as llm.limit_usage says; none left out');
+truncate calls_before;
+insert into calls_before select pg_temp.span_calls();
+select results_eq($$select used_ratio_max, crossings_unread from llm.limit_use_maxima(2) where scope = 'budget_scope'$$,
+  $$values (0.85::numeric, 1::bigint)$$, 'bounded to the newest 2 crossings: hot-3''s 85 % and hot-2''s 80 %; hot-1''s is counted, not read');
+select cmp_ok(pg_temp.span_calls() - (select n from calls_before), '<=', 3::bigint, 'it computed those 2 scopes'' figures only');
+select tests.freeze_clock(llm_private.now() + interval '2 minutes');
+select results_eq($$select used_ratio_max from llm.limit_use_maxima(200) where scope = 'budget_scope'$$, $$values (null::numeric)$$,
+  'past their deadline (B''s 5 s, b_only_deadline) they are no longer current');
+select throws_ok($$select * from llm.limit_use_maxima(0)$$, '22023', null, 'p_budget_scopes is 1 .. 10 000');
+select tests.act_as_app(tests.tenant_a(), tests.user_a1());
+select throws_ok($$select * from llm.limit_use_maxima()$$, '42501', null, 'the application may not run it (the metrics'' readers do)');
+select tests.as_admin();
 
 select * from finish();
 rollback;

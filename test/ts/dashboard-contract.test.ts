@@ -95,6 +95,15 @@ create view llm.reconciliation_checked_drift as select * from (values
 -- The holds the dashboard and Grafana list (ours, not SPEC.md's: those the expiry sweep watches, which here are all of them).
 create function llm.watched_open_holds(p_tenant_id uuid default null, p_limit integer default 200) returns setof llm.open_holds
   language sql stable as $f$ select * from llm.open_holds where p_tenant_id is null or tenant_id = p_tenant_id order by expires_at limit p_limit $f$;
+-- A page of budget scopes, newest first (ours, not SPEC.md's: the first page here).
+create function llm.budget_scopes_page(p_tenant_id uuid default null, p_limit integer default 200, p_after_started_at timestamptz default null,
+  p_after_tenant_id uuid default null, p_after_budget_scope text default null) returns setof llm.budget_scopes
+  language sql stable as $f$ select * from llm.budget_scopes where p_tenant_id is null or tenant_id = p_tenant_id
+                             order by started_at desc, tenant_id desc, budget_scope desc limit p_limit $f$;
+-- The metrics' highest use per limit scope (ours, not SPEC.md's: every current period here, and one budget-scope crossing left out).
+create function llm.limit_use_maxima(p_budget_scopes integer default 200) returns table (scope text, used_ratio_max numeric, crossings_unread bigint)
+  language sql stable as $f$ select scope, max(used_pct) / 100, case when scope = 'budget_scope' then 1 else 0 end::bigint
+                               from llm.limit_usage where current and used_pct is not null group by scope $f$;
 -- The metrics' count of open holds (ours, not SPEC.md's: the holds the expiry sweep watches, which here are all of them).
 create function llm.open_hold_counts() returns table (open_holds bigint, holds_overdue bigint, watched_from timestamptz)
   language sql stable as $f$ select count(*), count(*) filter (where overdue), '-infinity'::timestamptz from llm.open_holds $f$;
@@ -269,6 +278,8 @@ test('the metrics snapshot and a scrape read SPEC.md\'s views; the scrape passes
     expect(text).toMatch(/^llm_limit_alerts_total\{threshold="95"\} 1$/m);
     expect(text).toMatch(/^llm_breaker_state\{model="openai:gpt-4o-mini"\} 1$/m);
     expect(text).toMatch(/^llm_limit_used_ratio_max\{scope="tenant"\} 0\.8504$/m);
+    expect(text).toMatch(/^llm_limit_used_ratio_max\{scope="budget_scope"\} 1$/m);
+    expect(text).toMatch(/^llm_budget_scope_crossings_unread 1$/m);
     expect(text).toMatch(/^llm_reconciliation_drift_rows 1$/m);
     expect(text).toMatch(/^llm_reconciliation_check_age_seconds 120$/m);
     expect(text).toMatch(/^llm_role_settings_drift 1$/m);

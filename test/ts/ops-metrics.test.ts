@@ -96,6 +96,9 @@ test('DB-derived metrics equal the audit views', async () => {
   expect(value(text, 'llm_limit_alerts_total{threshold="80"}')).toBe(await count('select count(*) as n from llm.alerts where threshold_pct = 80'));
   expect(value(text, 'llm_limit_alerts_total{threshold="95"}')).toBeGreaterThanOrEqual(0);
   expect(value(text, 'llm_limit_used_ratio_max{scope="user"}')).toBe(0.5); // user a1: $0.025 of $0.05
+  // No budget scope crossed an alert threshold: nothing is known of them above one (not a reassuring 0), none left out.
+  expect(text).not.toMatch(/^llm_limit_used_ratio_max\{scope="budget_scope"\}/m);
+  expect(value(text, 'llm_budget_scope_crossings_unread')).toBe(0);
   expect(value(text, 'llm_job_queue_depth')).toBeGreaterThanOrEqual(0);
   // The partitions made ahead, per ledger table, as llm.partition_coverage reads them from the catalog (3 by default).
   const coverage = (await auditor.query(`select table_name, months_ahead from llm.partition_coverage order by 1`)).rows;
@@ -112,6 +115,52 @@ test('DB-derived metrics equal the audit views', async () => {
   const after = await scrape(new Metrics(worker, { auditPool: auditor }));
   expect(value(after, 'llm_reconciliation_drift_rows')).toBe(drift);
   expect(promtool(['check', 'metrics'], after).status).toBe(0);
+});
+
+test('llm_limit_used_ratio_max{scope="budget_scope"} reads the budget scopes that crossed an alert threshold, the newest 200 crossings, and counts the rest', async () => {
+  // (scale) From llm.limit_usage, every budget scope of the last 24 hours computed its usage, limit and deadline at each
+  // scrape (~0.11 ms each: 12-14 s at 5 * 10^4, past the read's 5 s timeout, and the metrics NaN); llm.limit_use_maxima
+  // reads at most 200 crossings (llm.alerts rows) whatever the number of scopes. Tenant C: a scope's calls are capped at 2
+  // and alert at 50 % only, so that one call is one crossing (50 %) and two calls read 100 %.
+  const C = 'c0000000-0000-0000-0000-00000000000c';
+  const admin = db.pool('admin', 1);
+  await admin.query(`begin; set local role llm_operator;
+    select llm.upsert_tenant('${C}', 'tenant C');
+    select llm.set_limit('investigation_calls', 2, '${C}', p_alert_pcts => '{50}');
+    select llm.set_limit('investigation_deadline', 3600000, '${C}');
+    commit`);
+  await admin.query(`insert into llm_private.users (tenant_id, id) values ('${C}', 'c1000000-0000-0000-0000-000000000001')`);
+  // Calls of tenant C through the API (enqueue as the application, reserve and settle as the worker), each scope its calls
+  // (on mock:large: the seed left mock:small's breaker open).
+  const calls = (scopes: string, perScope: number) => admin.query(`select count(*) from (
+    select tests.settle(r.pk, 1, 'ok', 10, 0, 5) from (select e.pk, tests.reserve(e.pk, 1, 10) from (
+      select tests.enqueue('${C}', 'c1000000-0000-0000-0000-000000000001', s || '-' || n, 'investigation', 'mock:large', 10,
+                           'a question', jsonb_build_object('budget_scope', s)) as pk
+        from (${scopes}) x(s) cross join generate_series(1, ${perScope}) n order by s, n) e) r) done`);
+  const ratio = (text: string) => value(text, 'llm_limit_used_ratio_max{scope="budget_scope"}');
+  const unread = (text: string) => value(text, 'llm_budget_scope_crossings_unread');
+  const later = () => admin.query(`select tests.freeze_clock(llm_private.now() + interval '1 second')`);
+  await later();
+  await calls(`values ('full-1')`, 2);
+  let text = await scrape(new Metrics(worker, { auditPool: auditor }));
+  expect([ratio(text), unread(text)]).toEqual([1, 0]); // full-1: 2 of 2 calls
+  // 200 newer crossings, each of a scope at 50 %: the metric reads those 200 and counts full-1's, left out.
+  await later();
+  await calls(`select 'half-' || i from generate_series(1, 200) i`, 1);
+  const crossings = await count(`select count(*) as n from llm.alerts where tenant_id = '${C}'`);
+  expect(crossings).toBe(201);
+  text = await scrape(new Metrics(worker, { auditPool: auditor }));
+  expect([ratio(text), unread(text)]).toEqual([0.5, 1]);
+  // llm.limit_usage still says 100 %: the metric is the highest of the newest 200 crossings, and says how many it left out.
+  expect(await count(`select max(used_pct) as n from llm.limit_usage where current and tenant_id = '${C}' and budget_scope is not null`)).toBe(100);
+  await later();
+  await calls(`values ('full-2')`, 2);
+  text = await scrape(new Metrics(worker, { auditPool: auditor }));
+  expect([ratio(text), unread(text)]).toEqual([1, 2]); // full-2's crossing is the newest
+  expect(promtool(['check', 'metrics'], text).status).toBe(0);
+  // Through the worker's pool as llm_operator, the same.
+  const asOperator = await scrape(new Metrics(worker));
+  expect([ratio(asOperator), unread(asOperator)]).toEqual([1, 2]);
 });
 
 test('llm_role_settings_drift counts the defaults a login set for itself since the migrate', async () => {
