@@ -938,6 +938,40 @@ ALTER FUNCTION llm.enqueue_call(p_payload jsonb) OWNER TO llm_owner;
 COMMENT ON FUNCTION llm.enqueue_call(p_payload jsonb) IS 'The application''s one call (as llm_app after llm.use_context): validates the payload (22023 listing every problem), claims (tenant, request_id, endpoint) for the context''s user (LG409 when claimed with other parameters), stores the inputs and adds the job. Returns the request pk, its state and whether this call created it.';
 
 --
+-- Name: erase_content(uuid, uuid, text); Type: FUNCTION; Schema: llm; Owner: llm_owner
+--
+
+CREATE FUNCTION llm.erase_content(p_tenant_id uuid, p_user_id uuid, p_reason text) RETURNS TABLE(erasure_id bigint, inputs bigint, outputs bigint, traces bigint, cache_entries bigint, cache_fills bigint)
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog'
+    AS $$
+#variable_conflict use_column
+declare
+  e llm_private.erasures;
+begin
+  if p_tenant_id is null then
+    raise exception using errcode = '22023', message = 'an erasure names a tenant',
+      hint = 'Pass the tenant, and the user (or NULL for every user of the tenant).';
+  end if;
+  if p_reason is null or btrim(p_reason) = '' then
+    raise exception using errcode = '22023', message = 'an erasure says why',
+      hint = 'Pass p_reason, e.g. the data subject''s request reference (it is kept in llm.erasures).';
+  end if;
+  insert into llm_private.erasures as x (tenant_id, user_id, reason) values (p_tenant_id, p_user_id, left(p_reason, 500))
+  returning x.* into e;
+  return query select e.id, e.inputs, e.outputs, e.traces, e.cache_entries, e.cache_fills;
+end
+$$;
+
+ALTER FUNCTION llm.erase_content(p_tenant_id uuid, p_user_id uuid, p_reason text) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION erase_content(p_tenant_id uuid, p_user_id uuid, p_reason text); Type: COMMENT; Schema: llm; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm.erase_content(p_tenant_id uuid, p_user_id uuid, p_reason text) IS 'Operator, for a data subject''s request: erases what is stored of user p_user_id''s content in tenant p_tenant_id (p_user_id NULL: every user of the tenant): prompts, final outputs, reasoning traces, cache entries (the user''s own, and the tenant''s shared ones the user''s calls filled, with their embeddings) and cache fill claims, and records it in llm.erasures with p_reason. The ledger stays (request ids, amounts, decisions, and the payload hashes requests.fingerprint and attempts.cache_key) until its month is dropped. Refuses while the subject has queued or running requests (55000), an unknown tenant or a user of another tenant (23503), no reason (22023). Returns the erasure''s id and how many rows of each kind it deleted.';
+
+--
 -- Name: evaluate_limits(); Type: FUNCTION; Schema: llm; Owner: llm_owner
 --
 
@@ -6696,6 +6730,73 @@ ALTER FUNCTION llm_private.tg_call_outputs__derive() OWNER TO llm_owner;
 COMMENT ON FUNCTION llm_private.tg_call_outputs__derive() IS 'Outputs and reasoning traces: only for a settled (ok) or cache-served chat attempt of the same tenant and user; created_at and expires_at (retention) derived.';
 
 --
+-- Name: tg_erasures__erase(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.tg_erasures__erase() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog'
+    AS $$
+declare
+  v_open bigint;
+begin
+  if not exists (select 1 from llm_private.tenants t where t.id = new.tenant_id) then
+    raise exception using errcode = '23503', message = 'no such tenant',
+      detail = format('tenant %s', new.tenant_id), hint = 'Name a tenant created with llm.upsert_tenant.';
+  end if;
+  if new.user_id is not null
+     and not exists (select 1 from llm_private.users u where u.tenant_id = new.tenant_id and u.id = new.user_id) then
+    raise exception using errcode = '23503', message = 'no such user in this tenant',
+      detail = format('user %s in tenant %s', new.user_id, new.tenant_id),
+      hint = 'A user belongs to one tenant and is enrolled at its first request: name the user''s own tenant (llm.monthly_spend lists tenants and users), or p_user_id NULL for the whole tenant.';
+  end if;
+  -- Requests claimed later than this statement's snapshot are new content, kept; those it sees must be final.
+  select count(*) into v_open from llm_private.requests q
+   where q.tenant_id = new.tenant_id and (new.user_id is null or q.user_id = new.user_id) and q.state in ('queued', 'running');
+  if v_open > 0 then
+    raise exception using errcode = '55000', message = 'the subject has requests in flight',
+      detail = format('%s request(s) of tenant %s%s are queued or running', v_open, new.tenant_id,
+                      coalesce(' and user ' || new.user_id::text, '')),
+      hint = 'Let them finish (or the application cancels its queued ones: llm.cancel_request), then erase again.';
+  end if;
+  delete from llm_private.request_inputs x
+   where x.tenant_id = new.tenant_id and (new.user_id is null or x.user_id = new.user_id);
+  get diagnostics new.inputs = row_count;
+  delete from llm_private.call_outputs x
+   where x.tenant_id = new.tenant_id and (new.user_id is null or x.user_id = new.user_id);
+  get diagnostics new.outputs = row_count;
+  delete from llm_private.reasoning_traces x
+   where x.tenant_id = new.tenant_id and (new.user_id is null or x.user_id = new.user_id);
+  get diagnostics new.traces = row_count;
+  -- The user's own entries, and the tenant's shared ones (owner nil) that one of the user's calls filled.
+  delete from llm_private.cache_entries x
+   where x.tenant_id = new.tenant_id
+     and (new.user_id is null or x.owner_user_id = new.user_id
+          or exists (select 1 from llm_private.requests q
+                      where q.tenant_id = x.tenant_id and q.id = x.source_request_pk and q.user_id = new.user_id));
+  get diagnostics new.cache_entries = row_count;
+  delete from llm_private.cache_fills x
+   where x.tenant_id = new.tenant_id
+     and (new.user_id is null or x.owner_user_id = new.user_id
+          or exists (select 1 from llm_private.requests q
+                      where q.tenant_id = x.tenant_id and q.id = x.request_pk and q.user_id = new.user_id));
+  get diagnostics new.cache_fills = row_count;
+  new.reason := btrim(new.reason);
+  new.erased_at := llm_private.now();
+  new.erased_by := current_user;
+  return new;
+end
+$$;
+
+ALTER FUNCTION llm_private.tg_erasures__erase() OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION tg_erasures__erase(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.tg_erasures__erase() IS 'BEFORE INSERT on erasures: the erasure itself. Refuses an unknown tenant or a user of another tenant (23503) and a subject with queued or running requests (55000); deletes the subject''s request_inputs, call_outputs, reasoning_traces, cache entries (its own, and shared ones its calls filled) and cache fill claims; records the counts, when (llm_private.now()) and who (current_user), whatever the writer gave.';
+
+--
 -- Name: tg_ledger__no_delete(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
 --
 
@@ -9118,6 +9219,66 @@ ALTER TABLE llm.endpoint_cache_settings OWNER TO llm_owner;
 COMMENT ON VIEW llm.endpoint_cache_settings IS 'The cache settings of each endpoint (tenant_id NULL: the default for every tenant; a tenant''s row overrides it): whether the tenant''s users share the cache, and the semantic threshold and embedding model (set by llm.set_endpoint_cache; npm run sync-config writes the defaults from the config file).';
 
 --
+-- Name: erasures; Type: TABLE; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TABLE llm_private.erasures (
+    tenant_id uuid NOT NULL,
+    id bigint NOT NULL,
+    user_id uuid,
+    reason text NOT NULL,
+    inputs bigint DEFAULT 0 NOT NULL,
+    outputs bigint DEFAULT 0 NOT NULL,
+    traces bigint DEFAULT 0 NOT NULL,
+    cache_entries bigint DEFAULT 0 NOT NULL,
+    cache_fills bigint DEFAULT 0 NOT NULL,
+    erased_at timestamp with time zone NOT NULL,
+    erased_by text NOT NULL,
+    CONSTRAINT erasures_cache_entries_check CHECK ((cache_entries >= 0)),
+    CONSTRAINT erasures_cache_fills_check CHECK ((cache_fills >= 0)),
+    CONSTRAINT erasures_inputs_check CHECK ((inputs >= 0)),
+    CONSTRAINT erasures_outputs_check CHECK ((outputs >= 0)),
+    CONSTRAINT erasures_reason_check CHECK (((length(btrim(reason)) >= 1) AND (length(btrim(reason)) <= 500))),
+    CONSTRAINT erasures_traces_check CHECK ((traces >= 0))
+);
+
+ALTER TABLE ONLY llm_private.erasures FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE llm_private.erasures OWNER TO llm_owner;
+
+--
+-- Name: TABLE erasures; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON TABLE llm_private.erasures IS 'Append-only: each erasure of stored content (llm.erase_content): the tenant, the user (NULL: every user of the tenant), why, how many prompts (request_inputs), final outputs, reasoning traces, cache entries and cache fill claims it deleted, when and who. Inserting a row is the erasure (its trigger deletes and counts); never updated or deleted.';
+
+--
+-- Name: erasures; Type: VIEW; Schema: llm; Owner: llm_owner
+--
+
+CREATE VIEW llm.erasures WITH (security_invoker='true') AS
+ SELECT e.id,
+    e.tenant_id,
+    e.user_id,
+    e.reason,
+    e.inputs,
+    e.outputs,
+    e.traces,
+    e.cache_entries,
+    e.cache_fills,
+    e.erased_at,
+    e.erased_by
+   FROM llm_private.erasures e;
+
+ALTER TABLE llm.erasures OWNER TO llm_owner;
+
+--
+-- Name: VIEW erasures; Type: COMMENT; Schema: llm; Owner: llm_owner
+--
+
+COMMENT ON VIEW llm.erasures IS 'Every erasure of stored content (llm.erase_content): the tenant, the user (NULL: the whole tenant), why, how many prompts, outputs, traces, cache entries and fill claims it deleted, when and by whom (operator, auditor, viewer).';
+
+--
 -- Name: final_outputs; Type: VIEW; Schema: llm; Owner: llm_owner
 --
 
@@ -10587,6 +10748,19 @@ ALTER TABLE llm_private.context_keys OWNER TO llm_owner;
 COMMENT ON TABLE llm_private.context_keys IS 'The secrets that sign application context tokens, as HMAC pads. Readable by the owner only (the verifier is the owner''s SECURITY DEFINER function). Installed by `npm run migrate` from LLM_CONTEXT_SECRET.';
 
 --
+-- Name: erasures_id_seq; Type: SEQUENCE; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE llm_private.erasures ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME llm_private.erasures_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
 -- Name: limits_id_seq; Type: SEQUENCE; Schema: llm_private; Owner: llm_owner
 --
 
@@ -11018,6 +11192,13 @@ ALTER TABLE ONLY llm_private.context_keys
 
 ALTER TABLE ONLY llm_private.endpoint_settings
     ADD CONSTRAINT endpoint_settings_tenant_id_endpoint_key UNIQUE NULLS NOT DISTINCT (tenant_id, endpoint);
+
+--
+-- Name: erasures erasures_pkey; Type: CONSTRAINT; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE ONLY llm_private.erasures
+    ADD CONSTRAINT erasures_pkey PRIMARY KEY (tenant_id, id);
 
 --
 -- Name: limits limits_pkey; Type: CONSTRAINT; Schema: llm_private; Owner: llm_owner
@@ -11524,6 +11705,12 @@ CREATE TRIGGER _050_not_from_worker BEFORE INSERT OR DELETE OR UPDATE ON llm_pri
 CREATE TRIGGER _050_not_from_worker BEFORE INSERT OR DELETE OR UPDATE ON llm_private.endpoint_settings FOR EACH ROW EXECUTE FUNCTION llm_private.tg_operator_changes__not_from_worker();
 
 --
+-- Name: erasures _050_not_from_worker; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TRIGGER _050_not_from_worker BEFORE INSERT OR DELETE OR UPDATE ON llm_private.erasures FOR EACH ROW EXECUTE FUNCTION llm_private.tg_operator_changes__not_from_worker();
+
+--
 -- Name: limits _050_not_from_worker; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
 --
 
@@ -11570,6 +11757,12 @@ CREATE TRIGGER _050_not_from_worker BEFORE INSERT OR DELETE OR UPDATE ON llm_pri
 --
 
 CREATE TRIGGER _050_not_from_worker BEFORE INSERT OR DELETE OR UPDATE ON llm_private.reasoning_traces FOR EACH ROW EXECUTE FUNCTION llm_private.tg_operator_changes__not_from_worker();
+
+--
+-- Name: request_inputs _050_not_from_worker; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TRIGGER _050_not_from_worker BEFORE INSERT OR DELETE OR UPDATE ON llm_private.request_inputs FOR EACH ROW EXECUTE FUNCTION llm_private.tg_operator_changes__not_from_worker();
 
 --
 -- Name: requests _050_not_from_worker; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
@@ -11666,6 +11859,12 @@ CREATE TRIGGER _100_derive BEFORE INSERT ON llm_private.reconciliation_checks FO
 --
 
 CREATE TRIGGER _100_derive BEFORE INSERT OR UPDATE ON llm_private.request_inputs FOR EACH ROW EXECUTE FUNCTION llm_private.tg_request_inputs__derive();
+
+--
+-- Name: erasures _100_erase; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TRIGGER _100_erase BEFORE INSERT ON llm_private.erasures FOR EACH ROW EXECUTE FUNCTION llm_private.tg_erasures__erase();
 
 --
 -- Name: alerts _100_guard; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
@@ -11776,6 +11975,12 @@ CREATE TRIGGER _100_no_truncate BEFORE TRUNCATE ON llm_private.attempts_default 
 CREATE TRIGGER _100_no_truncate BEFORE TRUNCATE ON llm_private.breaker_transitions FOR EACH STATEMENT EXECUTE FUNCTION llm_private.tg_ledger__no_delete();
 
 --
+-- Name: erasures _100_no_truncate; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TRIGGER _100_no_truncate BEFORE TRUNCATE ON llm_private.erasures FOR EACH STATEMENT EXECUTE FUNCTION llm_private.tg_ledger__no_delete();
+
+--
 -- Name: month_closes _100_no_truncate; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
 --
 
@@ -11816,6 +12021,12 @@ CREATE TRIGGER _100_no_truncate BEFORE TRUNCATE ON llm_private.usage_repairs FOR
 --
 
 CREATE TRIGGER _100_no_update BEFORE DELETE OR UPDATE ON llm_private.adjustments FOR EACH ROW EXECUTE FUNCTION llm_private.tg_ledger__no_delete();
+
+--
+-- Name: erasures _100_no_update; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE TRIGGER _100_no_update BEFORE DELETE OR UPDATE ON llm_private.erasures FOR EACH ROW EXECUTE FUNCTION llm_private.tg_ledger__no_delete();
 
 --
 -- Name: month_closes _100_no_update; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
@@ -12199,6 +12410,12 @@ ALTER TABLE llm_private.context_keys ENABLE ROW LEVEL SECURITY;
 ALTER TABLE llm_private.endpoint_settings ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: erasures; Type: ROW SECURITY; Schema: llm_private; Owner: llm_owner
+--
+
+ALTER TABLE llm_private.erasures ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: reasoning_traces exporter_allowed; Type: POLICY; Schema: llm_private; Owner: llm_owner
 --
 
@@ -12513,6 +12730,12 @@ CREATE POLICY operator_all ON llm_private.users TO llm_operator USING (true) WIT
 CREATE POLICY operator_close ON llm_private.month_closes FOR INSERT TO llm_operator WITH CHECK (true);
 
 --
+-- Name: request_inputs operator_erase; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY operator_erase ON llm_private.request_inputs FOR DELETE TO llm_operator USING (true);
+
+--
 -- Name: attempts operator_expire; Type: POLICY; Schema: llm_private; Owner: llm_owner
 --
 
@@ -12531,6 +12754,12 @@ CREATE POLICY operator_fail ON llm_private.requests FOR UPDATE TO llm_operator U
 CREATE POLICY operator_insert ON llm_private.model_prices FOR INSERT TO llm_operator WITH CHECK (true);
 
 --
+-- Name: request_inputs operator_keys; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY operator_keys ON llm_private.request_inputs FOR SELECT TO llm_operator USING (true);
+
+--
 -- Name: breaker_transitions operator_purge; Type: POLICY; Schema: llm_private; Owner: llm_owner
 --
 
@@ -12547,6 +12776,12 @@ CREATE POLICY operator_read ON llm_private.reconciliation_checks FOR SELECT TO l
 --
 
 CREATE POLICY operator_record ON llm_private.breaker_transitions FOR INSERT TO llm_operator WITH CHECK (true);
+
+--
+-- Name: erasures operator_record; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY operator_record ON llm_private.erasures FOR INSERT TO llm_operator WITH CHECK (true);
 
 --
 -- Name: reconciliation_checks operator_record; Type: POLICY; Schema: llm_private; Owner: llm_owner
@@ -12607,6 +12842,12 @@ CREATE POLICY owner_all ON llm_private.context_keys TO llm_owner USING (true) WI
 --
 
 CREATE POLICY owner_all ON llm_private.endpoint_settings TO llm_owner USING (true) WITH CHECK (true);
+
+--
+-- Name: erasures owner_all; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY owner_all ON llm_private.erasures TO llm_owner USING (true) WITH CHECK (true);
 
 --
 -- Name: limits owner_all; Type: POLICY; Schema: llm_private; Owner: llm_owner
@@ -12697,6 +12938,12 @@ ALTER TABLE llm_private.provider_breakers ENABLE ROW LEVEL SECURITY;
 --
 
 CREATE POLICY readers_select ON llm_private.breaker_transitions FOR SELECT TO llm_auditor, llm_operator, llm_viewer USING (true);
+
+--
+-- Name: erasures readers_select; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY readers_select ON llm_private.erasures FOR SELECT TO llm_auditor, llm_operator, llm_viewer USING (true);
 
 --
 -- Name: month_closes readers_select; Type: POLICY; Schema: llm_private; Owner: llm_owner
@@ -13243,6 +13490,13 @@ GRANT ALL ON FUNCTION llm.end_limit(p_limit_id integer) TO llm_operator;
 
 REVOKE ALL ON FUNCTION llm.enqueue_call(p_payload jsonb) FROM PUBLIC;
 GRANT ALL ON FUNCTION llm.enqueue_call(p_payload jsonb) TO llm_app;
+
+--
+-- Name: FUNCTION erase_content(p_tenant_id uuid, p_user_id uuid, p_reason text); Type: ACL; Schema: llm; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm.erase_content(p_tenant_id uuid, p_user_id uuid, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm.erase_content(p_tenant_id uuid, p_user_id uuid, p_reason text) TO llm_operator;
 
 --
 -- Name: FUNCTION evaluate_limits(); Type: ACL; Schema: llm; Owner: llm_owner
@@ -14854,6 +15108,12 @@ REVOKE ALL ON FUNCTION llm_private.tg_cache_fills__guard() FROM PUBLIC;
 REVOKE ALL ON FUNCTION llm_private.tg_call_outputs__derive() FROM PUBLIC;
 
 --
+-- Name: FUNCTION tg_erasures__erase(); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.tg_erasures__erase() FROM PUBLIC;
+
+--
 -- Name: FUNCTION tg_ledger__no_delete(); Type: ACL; Schema: llm_private; Owner: llm_owner
 --
 
@@ -15542,6 +15802,7 @@ GRANT SELECT(trace) ON TABLE llm_private.reasoning_traces TO llm_exporter;
 GRANT SELECT ON TABLE llm_private.request_inputs TO llm_app;
 GRANT SELECT ON TABLE llm_private.request_inputs TO llm_money;
 GRANT SELECT ON TABLE llm_private.request_inputs TO llm_auditor;
+GRANT DELETE ON TABLE llm_private.request_inputs TO llm_operator;
 
 --
 -- Name: COLUMN request_inputs.tenant_id; Type: ACL; Schema: llm_private; Owner: llm_owner
@@ -15549,6 +15810,7 @@ GRANT SELECT ON TABLE llm_private.request_inputs TO llm_auditor;
 
 GRANT INSERT(tenant_id) ON TABLE llm_private.request_inputs TO llm_app;
 GRANT SELECT(tenant_id) ON TABLE llm_private.request_inputs TO llm_exporter;
+GRANT SELECT(tenant_id) ON TABLE llm_private.request_inputs TO llm_operator;
 
 --
 -- Name: COLUMN request_inputs.request_pk; Type: ACL; Schema: llm_private; Owner: llm_owner
@@ -15556,12 +15818,14 @@ GRANT SELECT(tenant_id) ON TABLE llm_private.request_inputs TO llm_exporter;
 
 GRANT INSERT(request_pk) ON TABLE llm_private.request_inputs TO llm_app;
 GRANT SELECT(request_pk) ON TABLE llm_private.request_inputs TO llm_exporter;
+GRANT SELECT(request_pk) ON TABLE llm_private.request_inputs TO llm_operator;
 
 --
 -- Name: COLUMN request_inputs.user_id; Type: ACL; Schema: llm_private; Owner: llm_owner
 --
 
 GRANT INSERT(user_id) ON TABLE llm_private.request_inputs TO llm_app;
+GRANT SELECT(user_id) ON TABLE llm_private.request_inputs TO llm_operator;
 
 --
 -- Name: COLUMN request_inputs.model_ref; Type: ACL; Schema: llm_private; Owner: llm_owner
@@ -15682,6 +15946,40 @@ GRANT SELECT ON TABLE llm_private.endpoint_settings TO llm_viewer;
 GRANT SELECT ON TABLE llm.endpoint_cache_settings TO llm_operator;
 GRANT SELECT ON TABLE llm.endpoint_cache_settings TO llm_auditor;
 GRANT SELECT ON TABLE llm.endpoint_cache_settings TO llm_viewer;
+
+--
+-- Name: TABLE erasures; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT SELECT ON TABLE llm_private.erasures TO llm_operator;
+GRANT SELECT ON TABLE llm_private.erasures TO llm_auditor;
+GRANT SELECT ON TABLE llm_private.erasures TO llm_viewer;
+
+--
+-- Name: COLUMN erasures.tenant_id; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT INSERT(tenant_id) ON TABLE llm_private.erasures TO llm_operator;
+
+--
+-- Name: COLUMN erasures.user_id; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT INSERT(user_id) ON TABLE llm_private.erasures TO llm_operator;
+
+--
+-- Name: COLUMN erasures.reason; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT INSERT(reason) ON TABLE llm_private.erasures TO llm_operator;
+
+--
+-- Name: TABLE erasures; Type: ACL; Schema: llm; Owner: llm_owner
+--
+
+GRANT SELECT ON TABLE llm.erasures TO llm_operator;
+GRANT SELECT ON TABLE llm.erasures TO llm_auditor;
+GRANT SELECT ON TABLE llm.erasures TO llm_viewer;
 
 --
 -- Name: TABLE final_outputs; Type: ACL; Schema: llm; Owner: llm_owner

@@ -999,7 +999,7 @@ comment on view llm.limits is 'Every limit row with its meter: who it caps, by h
  * The worker's login (llm_worker) may SET ROLE llm_operator for its sweeps only: expiring holds, evaluating limits (alerts,
  * tripped windows), failing lost requests, purging what is past retention. Every other operator change (tenants and their
  * consent, limits and meters, models, prices and fallbacks, settings, adjustments, breakers by hand, cache settings, manual
- * or scheduled shutoffs and cancelling them) is refused from that login: a compromised worker held every operator power
+ * or scheduled shutoffs and cancelling them, erasing stored content) is refused from that login: a compromised worker held every operator power
  * (review of 2026-11-26). session_user is the login, which SET ROLE does not change; current_user is the role acting, so
  * the worker's own money role (its settles write breakers) is not concerned.
  */
@@ -1060,7 +1060,7 @@ declare
 begin
   foreach t in array array['tenants', 'limits', 'meters', 'models', 'model_prices', 'model_fallbacks', 'settings', 'endpoint_settings',
       'adjustments', 'provider_breakers', 'shutoff_windows', 'call_outputs', 'reasoning_traces', 'cache_entries', 'requests',
-      'month_closes', 'usage_repairs'] loop
+      'month_closes', 'usage_repairs', 'erasures', 'request_inputs'] loop
     execute format('create or replace trigger _050_not_from_worker before insert or update or delete on llm_private.%I
                       for each row execute function llm_private.tg_operator_changes__not_from_worker()', t);
   end loop;

@@ -162,6 +162,9 @@ test('the worker\'s login acts as llm_operator for the sweeps only: every other 
     `update llm_private.requests set state = 'done', reason = 'ok' where request_id = 'queued-1'`,
     `update llm_private.requests set state = 'refused', reason = 'limit' where request_id = 'queued-1'`,
     `update llm_private.requests set state = 'failed', reason = 'job_lost' where request_id = 'queued-1'`,
+    // a tenant's stored content erased (llm.erase_content), or its prompts deleted by hand
+    `select llm.erase_content('${tenantA}', null, 'erased from the worker')`,
+    `delete from llm_private.request_inputs`,
   ];
   for (const sql of refused) {
     expect([sql, await as('llm_worker', (c) => sqlstate(c, asOperator(sql)))]).toEqual([sql, expect.stringMatching(/^42501: .*not made from the worker's login/)]);
