@@ -138,9 +138,10 @@ test('llm_viewer reads no prompt, output or reasoning trace of any tenant, in an
   const views = readable.filter((r) => r.startsWith('llm.'));
   // llm.usage_repairs: the moves of counters back to their ledger (keys, amounts, the operator's reason), no tenant content;
   // llm.month_closes: the closed months (when, who, why) and a count of late settles; llm.workers: worker processes' lock ids,
-  // hosts and pids (no tenant content).
+  // hosts and pids (no tenant content); llm.erasures: each erasure of stored content (tenant, user, the operator's reason,
+  // counts, when, who), none of the content.
   expect(views.sort()).toEqual([...AUDIT_VIEWS.map((v) => `llm.${v}`), 'llm.adjustments', 'llm.decision_log', 'llm.endpoint_cache_settings', 'llm.limits',
-    'llm.month_closes', 'llm.usage_repairs', 'llm.workers']
+    'llm.month_closes', 'llm.usage_repairs', 'llm.workers', 'llm.erasures']
     .sort());
   for (const t of ['request_inputs', 'call_outputs', 'reasoning_traces', 'cache_entries', 'tenants', 'users', 'context_keys']) {
     expect(readable.filter((r) => r === `llm_private.${t}` || r.startsWith(`llm_private.${t}.`))).toEqual([]);
@@ -201,6 +202,8 @@ test('the functions llm_viewer may run are the audit views\' own helpers (pinned
     `select nspname as s from pg_namespace where nspname = any ($1) and has_schema_privilege('llm_viewer', oid, 'usage') order by 1`, [SCHEMAS]);
   expect(schemas.map((r) => r.s)).toEqual(['llm', 'llm_private', 'public']); // public: usage only, CREATE revoked (database.sql)
   expect(rows.map((r) => r.f)).toEqual([
+    // a page of llm.budget_scopes, and the highest use per limit scope: the dashboard's (src/dashboard/queries.ts AUDIT_FUNCTIONS)
+    'llm.budget_scopes_page(uuid,integer,timestamp with time zone,uuid,text)', 'llm.limit_use_maxima(integer)',
     'llm.open_hold_counts()', 'llm.product_time()', 'llm.watched_open_holds(uuid,integer)',
     'llm_private.applicable_limits(uuid,uuid,llm_private.endpoint,text,text,boolean,timestamp with time zone)',
     'llm_private.budget_scope_deadline(uuid,uuid,llm_private.endpoint,timestamp with time zone)',
