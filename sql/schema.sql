@@ -12733,7 +12733,9 @@ CREATE POLICY operator_close ON llm_private.month_closes FOR INSERT TO llm_opera
 -- Name: request_inputs operator_erase; Type: POLICY; Schema: llm_private; Owner: llm_owner
 --
 
-CREATE POLICY operator_erase ON llm_private.request_inputs FOR DELETE TO llm_operator USING (true);
+CREATE POLICY operator_erase ON llm_private.request_inputs FOR DELETE TO llm_operator USING ((EXISTS ( SELECT 1
+   FROM llm_private.requests q
+  WHERE ((q.tenant_id = request_inputs.tenant_id) AND (q.id = request_inputs.request_pk) AND (q.state <> ALL (ARRAY['queued'::llm_private.request_state, 'running'::llm_private.request_state]))))));
 
 --
 -- Name: attempts operator_expire; Type: POLICY; Schema: llm_private; Owner: llm_owner
