@@ -50,7 +50,8 @@ select results_eq($$select inputs, outputs, traces, cache_entries from llm.erase
   $$values (3::bigint, 2::bigint, 1::bigint, 1::bigint)$$,
   'A1''s 3 prompts, 2 outputs, 1 trace and the shared cache entry A1''s call filled are erased');
 select results_eq($$select user_id, reason, inputs, erased_by from llm.erasures$$,
-  $$values (tests.user_a1(), 'DSR-1'::text, 3::bigint, 'llm_operator'::text)$$, 'and recorded: who, why, how much');
+  $$values (tests.user_a1(), 'DSR-1'::text, 3::bigint, format('llm_operator (login %s)', session_user::text) collate "default")$$,
+  'and recorded: who (the role and the login that acted as it), why, how much');
 select tests.as_admin();
 select is((select count(*)::int from llm_private.request_inputs where user_id = tests.user_a1())
         + (select count(*)::int from llm_private.call_outputs where user_id = tests.user_a1())
