@@ -6783,7 +6783,9 @@ begin
   get diagnostics new.cache_fills = row_count;
   new.reason := btrim(new.reason);
   new.erased_at := llm_private.now();
-  new.erased_by := current_user;
+  -- The login too (as month_closes.closed_by): every operator acts as llm_operator, and an erasure's audit asks who.
+  new.erased_by := case when current_user = session_user then current_user::text
+                        else format('%s (login %s)', current_user, session_user) end;
   return new;
 end
 $$;
@@ -6794,7 +6796,7 @@ ALTER FUNCTION llm_private.tg_erasures__erase() OWNER TO llm_owner;
 -- Name: FUNCTION tg_erasures__erase(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm_private.tg_erasures__erase() IS 'BEFORE INSERT on erasures: the erasure itself. Refuses an unknown tenant or a user of another tenant (23503) and a subject with queued or running requests (55000); deletes the subject''s request_inputs, call_outputs, reasoning_traces, cache entries (its own, and shared ones its calls filled) and cache fill claims; records the counts, when (llm_private.now()) and who (current_user), whatever the writer gave.';
+COMMENT ON FUNCTION llm_private.tg_erasures__erase() IS 'BEFORE INSERT on erasures: the erasure itself. Refuses an unknown tenant or a user of another tenant (23503) and a subject with queued or running requests (55000); deletes the subject''s request_inputs, call_outputs, reasoning_traces, cache entries (its own, and shared ones its calls filled) and cache fill claims; records the counts, when (llm_private.now()) and who (current_user, and the login when it differs: llm_operator (login alice)), whatever the writer gave.';
 
 --
 -- Name: tg_ledger__no_delete(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
@@ -12733,7 +12735,9 @@ CREATE POLICY operator_close ON llm_private.month_closes FOR INSERT TO llm_opera
 -- Name: request_inputs operator_erase; Type: POLICY; Schema: llm_private; Owner: llm_owner
 --
 
-CREATE POLICY operator_erase ON llm_private.request_inputs FOR DELETE TO llm_operator USING (true);
+CREATE POLICY operator_erase ON llm_private.request_inputs FOR DELETE TO llm_operator USING ((EXISTS ( SELECT 1
+   FROM llm_private.requests q
+  WHERE ((q.tenant_id = request_inputs.tenant_id) AND (q.id = request_inputs.request_pk) AND (q.state <> ALL (ARRAY['queued'::llm_private.request_state, 'running'::llm_private.request_state]))))));
 
 --
 -- Name: attempts operator_expire; Type: POLICY; Schema: llm_private; Owner: llm_owner

@@ -60,12 +60,14 @@ begin
   get diagnostics new.cache_fills = row_count;
   new.reason := btrim(new.reason);
   new.erased_at := llm_private.now();
-  new.erased_by := current_user;
+  -- The login too (as month_closes.closed_by): every operator acts as llm_operator, and an erasure's audit asks who.
+  new.erased_by := case when current_user = session_user then current_user::text
+                        else format('%s (login %s)', current_user, session_user) end;
   return new;
 end
 $$;
 comment on function llm_private.tg_erasures__erase() is
-  'BEFORE INSERT on erasures: the erasure itself. Refuses an unknown tenant or a user of another tenant (23503) and a subject with queued or running requests (55000); deletes the subject''s request_inputs, call_outputs, reasoning_traces, cache entries (its own, and shared ones its calls filled) and cache fill claims; records the counts, when (llm_private.now()) and who (current_user), whatever the writer gave.';
+  'BEFORE INSERT on erasures: the erasure itself. Refuses an unknown tenant or a user of another tenant (23503) and a subject with queued or running requests (55000); deletes the subject''s request_inputs, call_outputs, reasoning_traces, cache entries (its own, and shared ones its calls filled) and cache fill claims; records the counts, when (llm_private.now()) and who (current_user, and the login when it differs: llm_operator (login alice)), whatever the writer gave.';
 create or replace trigger _100_erase before insert on llm_private.erasures
   for each row execute function llm_private.tg_erasures__erase();
 create or replace trigger _100_no_update before update or delete on llm_private.erasures

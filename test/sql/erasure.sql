@@ -4,7 +4,7 @@
 -- request of the subject is final; the record cannot be forged, changed or deleted; only the operator erases, and still
 -- never reads a prompt.
 begin;
-select plan(30);
+select plan(33);
 select tests.seed();
 
 -- A1: two answered calls (one with a reasoning trace, one cached), a call refused; A2 and B1 one call each.
@@ -50,7 +50,8 @@ select results_eq($$select inputs, outputs, traces, cache_entries from llm.erase
   $$values (3::bigint, 2::bigint, 1::bigint, 1::bigint)$$,
   'A1''s 3 prompts, 2 outputs, 1 trace and the shared cache entry A1''s call filled are erased');
 select results_eq($$select user_id, reason, inputs, erased_by from llm.erasures$$,
-  $$values (tests.user_a1(), 'DSR-1'::text, 3::bigint, 'llm_operator'::text)$$, 'and recorded: who, why, how much');
+  $$values (tests.user_a1(), 'DSR-1'::text, 3::bigint, format('llm_operator (login %s)', session_user::text) collate "default")$$,
+  'and recorded: who (the role and the login that acted as it), why, how much');
 select tests.as_admin();
 select is((select count(*)::int from llm_private.request_inputs where user_id = tests.user_a1())
         + (select count(*)::int from llm_private.call_outputs where user_id = tests.user_a1())
@@ -76,6 +77,16 @@ select is(tests.err_of($$delete from llm_private.erasures$$), '42501 (no hint)',
 select is(tests.err_of($$select messages from llm_private.request_inputs$$), '42501 (no hint)', 'the operator still reads no prompt');
 select tests.act_as_app(tests.tenant_b(), tests.user_b1());
 select is(tests.err_of($$select llm.erase_content(tests.tenant_a(), null, 'x')$$), '42501 (no hint)', 'the application erases nothing');
+
+-- A request of the subject's in flight keeps its prompt: a plain DELETE as the operator, or an erasure whose DELETE sees a
+-- request enqueued after its in-flight check (two sessions: the prompt of a queued request was gone), takes final ones only.
+select ok(tests.enqueue(tests.tenant_a(), tests.user_a1(), 'er-6') > 0, 'A1 asks again after the erasure');
+select tests.act_as_role('llm_operator');
+select lives_ok($$delete from llm_private.request_inputs where tenant_id = tests.tenant_a() and user_id = tests.user_a1()$$,
+  'the operator deletes A1''s prompts by hand');
+select tests.as_admin();
+select is((select count(*)::int from llm_private.request_inputs where request_pk = tests.request_pk('er-6')), 1,
+  'the queued request keeps its prompt: the worker still has what to send');
 
 -- A whole tenant.
 select tests.act_as_role('llm_operator');
