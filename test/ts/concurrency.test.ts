@@ -637,21 +637,25 @@ test('reserves of the same budget scopes crossing a month (each noting it on the
   }
 }, 180_000);
 
-test('reserves and settles of one tenant race across two minute boundaries on hard minute caps of calls and tokens and a global minute meter with escrow shards: no minute passes its cap, 0 deadlocks, no drift', async () => {
+test('reserves and settles of one tenant race across two minute boundaries on hard minute caps of calls, tokens and output tokens and global minute meters of tokens and input tokens with escrow shards: no minute passes its cap, 0 deadlocks, no drift', async () => {
   // (review of e5ed108) A meter per UTC minute: a hold counts on the minute it was reserved in, whenever it is settled, so
   // the settles in flight when the clock crosses a minute move the old minute's rows while the new minute's are created.
   const tenants = ['f1000000-0000-0000-0000-0000000000f1', 'f2000000-0000-0000-0000-0000000000f2'];
   const users = Array.from({ length: 24 }, () => randomUUID());
   const HOLD = 2000n; // mock:small, 1 000 in + 1 000 out, in tokens
-  const caps = { calls: 41n, tokens: 30n * HOLD + 17n, global: 50n * HOLD + 9n };
+  // Output tokens hold the max output (1 000) and charge 100-900; input tokens hold the estimate (1 000) and charge 1 000.
+  const caps = { calls: 41n, tokens: 30n * HOLD + 17n, global: 50n * HOLD + 9n, output: 8n * 1000n + 17n, globalInput: 40n * 1000n + 9n };
   await admin.query(`select tests.freeze_clock('2027-03-02 10:00:58+00')`);
   await maintainPartitions(db.adminUrl, {});
   for (const t of tenants) await admin.query(`select llm.upsert_tenant($1, 'minute race')`, [t]);
   await admin.query(`select llm.define_meter('race_rpm', 'tenant', 'minute', 'calls', p_provider => 'mock', p_model => 'small'),
                             llm.define_meter('race_tpm', 'tenant', 'minute', 'tokens', p_provider => 'mock', p_model => 'small'),
-                            llm.define_meter('race_global_tpm', 'global', 'minute', 'tokens', p_provider => 'mock', p_model => 'small', p_shards => 8)`);
-  await admin.query(`select llm.set_limit('race_rpm', $2, $1), llm.set_limit('race_tpm', $3, $1), llm.set_limit('race_global_tpm', $4)`,
-    [tenants[0], String(caps.calls), String(caps.tokens), String(caps.global)]);
+                            llm.define_meter('race_global_tpm', 'global', 'minute', 'tokens', p_provider => 'mock', p_model => 'small', p_shards => 8),
+                            llm.define_meter('race_otpm', 'tenant', 'minute', 'output_tokens', p_provider => 'mock', p_model => 'small'),
+                            llm.define_meter('race_global_itpm', 'global', 'minute', 'input_tokens', p_provider => 'mock', p_model => 'small', p_shards => 8)`);
+  await admin.query(`select llm.set_limit('race_rpm', $2, $1), llm.set_limit('race_tpm', $3, $1), llm.set_limit('race_global_tpm', $4),
+                            llm.set_limit('race_otpm', $5, $1), llm.set_limit('race_global_itpm', $6)`,
+    [tenants[0], String(caps.calls), String(caps.tokens), String(caps.global), String(caps.output), String(caps.globalInput)]);
   let finished = 0;
   const ticks: Promise<unknown>[] = [];
   // Half the clients keep a hold reserved before each tick and settle it after (a hold of 10:00:59 settled at 10:01:00.5).
@@ -698,6 +702,8 @@ test('reserves and settles of one tenant race across two minute boundaries on ha
     `select date_trunc('minute', a.reserved_at, 'UTC') as minute, count(*) filter (where a.tenant_id = $1)::int as calls,
             sum(a.input_tokens + a.output_tokens) filter (where a.tenant_id = $1)::bigint::text as tokens,
             sum(a.input_tokens + a.output_tokens)::bigint::text as global_tokens,
+            sum(a.output_tokens) filter (where a.tenant_id = $1)::bigint::text as output_tokens,
+            sum(a.input_tokens)::bigint::text as global_input_tokens,
             count(*) filter (where date_trunc('minute', a.ended_at, 'UTC') > date_trunc('minute', a.reserved_at, 'UTC'))::int as settled_later
        from llm_private.attempts a join llm_private.requests q on q.tenant_id = a.tenant_id and q.id = a.request_pk
       where q.request_id like 'rpm-%' and a.state = 'settled' group by 1 order by 1`, [tenants[0]]);
@@ -706,16 +712,24 @@ test('reserves and settles of one tenant race across two minute boundaries on ha
     expect(m.calls).toBeLessThanOrEqual(Number(caps.calls));
     expect(BigInt(m.tokens ?? 0)).toBeLessThanOrEqual(caps.tokens);
     expect(BigInt(m.global_tokens)).toBeLessThanOrEqual(caps.global);
+    expect(BigInt(m.output_tokens ?? 0)).toBeLessThanOrEqual(caps.output);
+    expect(BigInt(m.global_input_tokens)).toBeLessThanOrEqual(caps.globalInput);
   }
+  // Each hard cap refused some call: the one of the meter it was held on first that did not fit.
+  const { rows: refusedBy } = await admin.query(
+    `select m.name, count(*)::int as n from llm_private.attempts a join llm_private.requests q on q.tenant_id = a.tenant_id and q.id = a.request_pk
+       join llm_private.limits l on l.id = a.limit_id join llm_private.meters m on m.id = l.meter_id
+      where q.request_id like 'rpm-%' and a.decision = 'block' group by 1 order by 1`);
+  expect(refusedBy.map((r) => r.name)).toEqual(expect.arrayContaining(['race_global_itpm', 'race_otpm']));
   const settledLater = perMinute.reduce((s, m) => s + m.settled_later, 0);
   expect(settledLater).toBeGreaterThan(0);
   console.log(`minute race: ${all.length} calls, ${all.filter((o) => o === 'allow').length} allowed, per minute `
-    + perMinute.map((m) => `${m.calls} calls/${m.tokens} tokens/${m.global_tokens} global`).join(', ')
-    + `; ${settledLater} settled in a later minute than reserved`);
+    + perMinute.map((m) => `${m.calls} calls/${m.tokens} tokens/${m.output_tokens} output/${m.global_tokens} global/${m.global_input_tokens} global input`).join(', ')
+    + `; ${settledLater} settled in a later minute than reserved; refused by ${refusedBy.map((r) => `${r.name} ${r.n}`).join(', ')}`);
   // Quotas still sum to the cap on every minute of the sharded meter; nothing held; usage equals the ledger minute by minute.
   const { rows: quotas } = await admin.query(
     `select period_start, sum(quota)::text as quota, min(cap)::text as cap, sum(held)::text as held from llm_private.usage
-      where meter_id = (select id from llm_private.meters where name = 'race_global_tpm') group by 1
+      where meter_id in (select id from llm_private.meters where name in ('race_global_tpm', 'race_global_itpm')) group by meter_id, 1
      having sum(quota) <> min(cap) or min(cap) <> max(cap) or sum(held) <> 0`);
   expect(quotas).toEqual([]);
   const { rows: drift } = await auditor.query('select * from llm.reconciliation_drift');
