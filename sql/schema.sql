@@ -3310,6 +3310,26 @@ ALTER FUNCTION llm_maint.summarize_ended_months() OWNER TO llm_owner;
 COMMENT ON FUNCTION llm_maint.summarize_ended_months() IS 'Summarises the BRIN indexes of the ledger''s partitions of months that have ended and of its DEFAULT partitions, their last partial block range included (VACUUM leaves it), so that a filter on another month reads none of their blocks. Owner only (npm run maintain-partitions, daily; npm run migrate); a partition a vacuum holds, or that retention dropped meanwhile, is skipped until the next run. Returns the block ranges summarised.';
 
 --
+-- Name: acting_role(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.acting_role() RETURNS text
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog'
+    AS $$
+  select case when current_user = session_user then current_user::text
+              else pg_catalog.format('%s (login %s)', current_user, session_user) end
+$$;
+
+ALTER FUNCTION llm_private.acting_role() OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION acting_role(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.acting_role() IS 'The role acting, with the login when it differs (llm_operator (login alice)): the author an operator''s record keeps.';
+
+--
 -- Name: shutoff_windows; Type: TABLE; Schema: llm_private; Owner: llm_owner
 --
 
@@ -6750,7 +6770,8 @@ begin
       detail = format('user %s in tenant %s', new.user_id, new.tenant_id),
       hint = 'A user belongs to one tenant and is enrolled at its first request: name the user''s own tenant (llm.monthly_spend lists tenants and users), or p_user_id NULL for the whole tenant.';
   end if;
-  -- Requests claimed later than this statement's snapshot are new content, kept; those it sees must be final.
+  -- Those it sees must be final (a clear refusal); a request claimed after this check keeps its prompt all the same: the
+  -- DELETE below may take only a final request's (policy operator_erase on request_inputs, migration 000061).
   select count(*) into v_open from llm_private.requests q
    where q.tenant_id = new.tenant_id and (new.user_id is null or q.user_id = new.user_id) and q.state in ('queued', 'running');
   if v_open > 0 then
@@ -6783,9 +6804,7 @@ begin
   get diagnostics new.cache_fills = row_count;
   new.reason := btrim(new.reason);
   new.erased_at := llm_private.now();
-  -- The login too (as month_closes.closed_by): every operator acts as llm_operator, and an erasure's audit asks who.
-  new.erased_by := case when current_user = session_user then current_user::text
-                        else format('%s (login %s)', current_user, session_user) end;
+  new.erased_by := llm_private.acting_role();
   return new;
 end
 $$;
@@ -6930,8 +6949,7 @@ begin
       hint = 'For example llm.close_month(''2026-11-01 00:00+00'', ''invoiced'').';
   end if;
   new.closed_at := llm_private.now();
-  new.closed_by := case when current_user = session_user then current_user::text
-                        else format('%s (login %s)', current_user, session_user) end;
+  new.closed_by := llm_private.acting_role();
   -- One close at a time, and none while an adjustment is being made (it takes ROW EXCLUSIVE): the checks below and every
   -- adjustment after them see the same closes.
   lock table llm_private.month_closes in share row exclusive mode;
@@ -7656,8 +7674,7 @@ begin
       hint = 'Insert without OVERRIDING SYSTEM VALUE (llm.repair_usage_drift does).';
   end if;
   new.repaired_at := llm_private.now();
-  new.repaired_by := case when current_user = session_user then current_user::text
-                          else format('%s (login %s)', current_user, session_user) end;
+  new.repaired_by := llm_private.acting_role();
   return new;
 end
 $$;
@@ -9964,11 +9981,7 @@ CREATE VIEW llm.reconciliation_drift WITH (security_invoker='true') AS
             COALESCE(array_agg(m_1.id) FILTER (WHERE ((m_1.scope = 'budget_scope'::llm_private.limit_scope) OR (m_1."window" = 'budget_scope'::llm_private.limit_window))), '{}'::smallint[]) AS scope_ids,
             COALESCE(array_agg(m_1.id) FILTER (WHERE (m_1."window" = 'minute'::llm_private.limit_window)), '{}'::smallint[]) AS minute_ids,
             COALESCE(array_agg(m_1.id) FILTER (WHERE (m_1."window" = 'hour'::llm_private.limit_window)), '{}'::smallint[]) AS hour_ids,
-            COALESCE(array_agg(m_1.id) FILTER (WHERE (m_1."window" = ANY (ARRAY['day'::llm_private.limit_window, 'week'::llm_private.limit_window]))), '{}'::smallint[]) AS day_ids,
-            COALESCE(array_agg(m_1.id) FILTER (WHERE (m_1.unit = 'tokens'::llm_private.limit_unit)), '{}'::smallint[]) AS tokens_ids,
-            COALESCE(array_agg(m_1.id) FILTER (WHERE (m_1.unit = 'calls'::llm_private.limit_unit)), '{}'::smallint[]) AS calls_ids,
-            COALESCE(array_agg(m_1.id) FILTER (WHERE (m_1.unit = 'input_tokens'::llm_private.limit_unit)), '{}'::smallint[]) AS input_tokens_ids,
-            COALESCE(array_agg(m_1.id) FILTER (WHERE (m_1.unit = 'output_tokens'::llm_private.limit_unit)), '{}'::smallint[]) AS output_tokens_ids
+            COALESCE(array_agg(m_1.id) FILTER (WHERE (m_1."window" = ANY (ARRAY['day'::llm_private.limit_window, 'week'::llm_private.limit_window]))), '{}'::smallint[]) AS day_ids
            FROM llm_private.meters m_1
         ), attempt_groups AS (
          SELECT a.tenant_id,
@@ -9985,25 +9998,37 @@ CREATE VIEW llm.reconciliation_drift WITH (security_invoker='true') AS
                     WHEN f.day_ THEN date_bin('1 day'::interval, a.reserved_at, '2000-01-01 00:00:00+00'::timestamp with time zone)
                     ELSE date_trunc('month'::text, a.reserved_at, 'UTC'::text)
                 END AS at,
-            sum(a.held_micros) FILTER (WHERE (a.state = 'held'::llm_private.attempt_state)) AS held_micros,
-            sum(llm_private.held_amount('tokens'::llm_private.limit_unit, a.held_micros, a.input_tokens_estimate, a.max_output_tokens, a.purpose)) FILTER (WHERE ((a.state = 'held'::llm_private.attempt_state) AND (f.tokens_ OR f.output_tokens_))) AS held_tokens,
-            sum(llm_private.held_amount('calls'::llm_private.limit_unit, a.held_micros, a.input_tokens_estimate, a.max_output_tokens, a.purpose)) FILTER (WHERE ((a.state = 'held'::llm_private.attempt_state) AND f.calls_)) AS held_calls,
-            sum(llm_private.held_amount('input_tokens'::llm_private.limit_unit, a.held_micros, a.input_tokens_estimate, a.max_output_tokens, a.purpose)) FILTER (WHERE ((a.state = 'held'::llm_private.attempt_state) AND (f.input_tokens_ OR f.output_tokens_))) AS held_input_tokens,
+            sum(
+                CASE
+                    WHEN (a.state = 'held'::llm_private.attempt_state) THEN llm_private.held_amount('micros'::llm_private.limit_unit, a.held_micros, a.input_tokens_estimate, a.max_output_tokens, a.purpose)
+                    ELSE (0)::bigint
+                END) AS held_micros,
+            sum(
+                CASE
+                    WHEN (a.state = 'held'::llm_private.attempt_state) THEN llm_private.held_amount('tokens'::llm_private.limit_unit, a.held_micros, a.input_tokens_estimate, a.max_output_tokens, a.purpose)
+                    ELSE (0)::bigint
+                END) AS held_tokens,
+            sum(
+                CASE
+                    WHEN (a.state = 'held'::llm_private.attempt_state) THEN llm_private.held_amount('calls'::llm_private.limit_unit, a.held_micros, a.input_tokens_estimate, a.max_output_tokens, a.purpose)
+                    ELSE (0)::bigint
+                END) AS held_calls,
+            sum(
+                CASE
+                    WHEN (a.state = 'held'::llm_private.attempt_state) THEN llm_private.held_amount('input_tokens'::llm_private.limit_unit, a.held_micros, a.input_tokens_estimate, a.max_output_tokens, a.purpose)
+                    ELSE (0)::bigint
+                END) AS held_input_tokens,
             sum(llm_private.charged_amount('micros'::llm_private.limit_unit, a.state, a.charged_micros, a.usage_unknown, a.input_tokens_estimate, a.max_output_tokens, a.input_tokens, a.cached_input_tokens, a.output_tokens, a.purpose)) AS spent_micros,
-            sum(llm_private.charged_amount('tokens'::llm_private.limit_unit, a.state, a.charged_micros, a.usage_unknown, a.input_tokens_estimate, a.max_output_tokens, a.input_tokens, a.cached_input_tokens, a.output_tokens, a.purpose)) FILTER (WHERE f.tokens_) AS spent_tokens,
-            sum(llm_private.charged_amount('calls'::llm_private.limit_unit, a.state, a.charged_micros, a.usage_unknown, a.input_tokens_estimate, a.max_output_tokens, a.input_tokens, a.cached_input_tokens, a.output_tokens, a.purpose)) FILTER (WHERE f.calls_) AS spent_calls,
-            sum(llm_private.charged_amount('input_tokens'::llm_private.limit_unit, a.state, a.charged_micros, a.usage_unknown, a.input_tokens_estimate, a.max_output_tokens, a.input_tokens, a.cached_input_tokens, a.output_tokens, a.purpose)) FILTER (WHERE f.input_tokens_) AS spent_input_tokens,
-            sum(llm_private.charged_amount('output_tokens'::llm_private.limit_unit, a.state, a.charged_micros, a.usage_unknown, a.input_tokens_estimate, a.max_output_tokens, a.input_tokens, a.cached_input_tokens, a.output_tokens, a.purpose)) FILTER (WHERE f.output_tokens_) AS spent_output_tokens
+            sum(llm_private.charged_amount('tokens'::llm_private.limit_unit, a.state, a.charged_micros, a.usage_unknown, a.input_tokens_estimate, a.max_output_tokens, a.input_tokens, a.cached_input_tokens, a.output_tokens, a.purpose)) AS spent_tokens,
+            sum(llm_private.charged_amount('calls'::llm_private.limit_unit, a.state, a.charged_micros, a.usage_unknown, a.input_tokens_estimate, a.max_output_tokens, a.input_tokens, a.cached_input_tokens, a.output_tokens, a.purpose)) AS spent_calls,
+            sum(llm_private.charged_amount('input_tokens'::llm_private.limit_unit, a.state, a.charged_micros, a.usage_unknown, a.input_tokens_estimate, a.max_output_tokens, a.input_tokens, a.cached_input_tokens, a.output_tokens, a.purpose)) AS spent_input_tokens,
+            sum(llm_private.charged_amount('output_tokens'::llm_private.limit_unit, a.state, a.charged_micros, a.usage_unknown, a.input_tokens_estimate, a.max_output_tokens, a.input_tokens, a.cached_input_tokens, a.output_tokens, a.purpose)) AS spent_output_tokens
            FROM ((llm_private.attempts a
              CROSS JOIN LATERAL ( SELECT (a.meter_ids && n.user_ids) AS user_,
                     (a.meter_ids && n.scope_ids) AS scope_,
                     (a.meter_ids && n.minute_ids) AS minute_,
                     (a.meter_ids && n.hour_ids) AS hour_,
-                    (a.meter_ids && n.day_ids) AS day_,
-                    (a.meter_ids && n.tokens_ids) AS tokens_,
-                    (a.meter_ids && n.calls_ids) AS calls_,
-                    (a.meter_ids && n.input_tokens_ids) AS input_tokens_,
-                    (a.meter_ids && n.output_tokens_ids) AS output_tokens_
+                    (a.meter_ids && n.day_ids) AS day_
                    FROM meter_needs n
                  OFFSET 0) f)
              LEFT JOIN LATERAL ( SELECT q.budget_scope,
@@ -10032,24 +10057,24 @@ CREATE VIEW llm.reconciliation_drift WITH (security_invoker='true') AS
             k.k_scope,
             k.k_period,
             k.k_shard,
-            COALESCE(sum(
+            sum(
                 CASE m_1.unit
                     WHEN 'micros'::llm_private.limit_unit THEN g.held_micros
                     WHEN 'tokens'::llm_private.limit_unit THEN g.held_tokens
                     WHEN 'calls'::llm_private.limit_unit THEN g.held_calls
                     WHEN 'input_tokens'::llm_private.limit_unit THEN g.held_input_tokens
-                    WHEN 'output_tokens'::llm_private.limit_unit THEN (COALESCE(g.held_tokens, (0)::numeric) - COALESCE(g.held_input_tokens, (0)::numeric))
-                    ELSE NULL::numeric
-                END), (0)::numeric) AS held,
-            COALESCE(sum(
+                    WHEN 'output_tokens'::llm_private.limit_unit THEN (g.held_tokens - g.held_input_tokens)
+                    ELSE (0)::numeric
+                END) AS held,
+            sum(
                 CASE m_1.unit
                     WHEN 'micros'::llm_private.limit_unit THEN g.spent_micros
                     WHEN 'tokens'::llm_private.limit_unit THEN g.spent_tokens
                     WHEN 'calls'::llm_private.limit_unit THEN g.spent_calls
                     WHEN 'input_tokens'::llm_private.limit_unit THEN g.spent_input_tokens
                     WHEN 'output_tokens'::llm_private.limit_unit THEN g.spent_output_tokens
-                    ELSE NULL::numeric
-                END), (0)::numeric) AS spent
+                    ELSE (0)::numeric
+                END) AS spent
            FROM (((attempt_groups g
              CROSS JOIN LATERAL unnest(g.meter_ids) mid(mid))
              JOIN llm_private.meters m_1 ON ((m_1.id = mid.mid)))
@@ -14264,6 +14289,13 @@ REVOKE ALL ON FUNCTION llm_maint.forget_unused_budget_scopes(p_keep_from timesta
 --
 
 REVOKE ALL ON FUNCTION llm_maint.summarize_ended_months() FROM PUBLIC;
+
+--
+-- Name: FUNCTION acting_role(); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.acting_role() FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.acting_role() TO llm_operator;
 
 --
 -- Name: TABLE shutoff_windows; Type: ACL; Schema: llm_private; Owner: llm_owner

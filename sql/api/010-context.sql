@@ -113,6 +113,21 @@ end
 $$;
 comment on function llm_private.split_model_ref(text) is 'Splits ''provider:model'' (22023 when malformed).';
 
+/*
+ * Who made an operator's record (month closes, usage repairs, erasures): the role acting, and the login when it differs.
+ * Every operator acts as llm_operator; the record's audit asks which person did.
+ */
+create or replace function llm_private.acting_role() returns text
+  language sql stable
+  set search_path = pg_catalog
+as $$
+  select case when current_user = session_user then current_user::text
+              else pg_catalog.format('%s (login %s)', current_user, session_user) end
+$$;
+comment on function llm_private.acting_role() is
+  'The role acting, with the login when it differs (llm_operator (login alice)): the author an operator''s record keeps.';
+grant execute on function llm_private.acting_role() to llm_operator;
+
 grant execute on function llm_private.hmac_pads(bytea), llm_private.hmac_sha256(bytea, bytea, bytea) to llm_app, llm_operator;
 grant execute on function llm.sign_context(text, uuid, uuid, integer), llm.use_context(text) to llm_app, llm_operator;
 grant execute on function llm_private.nil_uuid() to llm_app, llm_money, llm_operator, llm_auditor, llm_exporter, llm_viewer;

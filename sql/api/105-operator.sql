@@ -497,8 +497,7 @@ begin
       hint = 'For example llm.close_month(''2026-11-01 00:00+00'', ''invoiced'').';
   end if;
   new.closed_at := llm_private.now();
-  new.closed_by := case when current_user = session_user then current_user::text
-                        else format('%s (login %s)', current_user, session_user) end;
+  new.closed_by := llm_private.acting_role();
   -- One close at a time, and none while an adjustment is being made (it takes ROW EXCLUSIVE): the checks below and every
   -- adjustment after them see the same closes.
   lock table llm_private.month_closes in share row exclusive mode;

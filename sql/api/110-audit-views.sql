@@ -556,14 +556,7 @@ meter_needs as materialized (
          coalesce(array_agg(m.id) filter (where m.scope = 'budget_scope' or m."window" = 'budget_scope'), '{}') as scope_ids,
          coalesce(array_agg(m.id) filter (where m."window" = 'minute'), '{}') as minute_ids,
          coalesce(array_agg(m.id) filter (where m."window" = 'hour'), '{}') as hour_ids,
-         coalesce(array_agg(m.id) filter (where m."window" in ('day', 'week')), '{}') as day_ids,
-         -- The meters of each unit: an attempt is summed in a unit only when one of its meters counts it (each sum is an
-         -- expression per attempt: the three sums of input_tokens and output_tokens, computed for every attempt, took the view
-         -- from 5.2 to 7.4 s at 10^6 calls).
-         coalesce(array_agg(m.id) filter (where m.unit = 'tokens'), '{}') as tokens_ids,
-         coalesce(array_agg(m.id) filter (where m.unit = 'calls'), '{}') as calls_ids,
-         coalesce(array_agg(m.id) filter (where m.unit = 'input_tokens'), '{}') as input_tokens_ids,
-         coalesce(array_agg(m.id) filter (where m.unit = 'output_tokens'), '{}') as output_tokens_ids
+         coalesce(array_agg(m.id) filter (where m."window" in ('day', 'week')), '{}') as day_ids
     from llm_private.meters m
 ),
 -- The attempts of the two months summed first, per what their usage keys depend on: the tenant, the user where a meter needs
@@ -582,36 +575,27 @@ attempt_groups as (
               when f.hour_ then date_bin('1 hour', a.reserved_at, '2000-01-01 00:00+00')
               when f.day_ then date_bin('1 day', a.reserved_at, '2000-01-01 00:00+00')
               else date_trunc('month', a.reserved_at, 'UTC') end as at,
-         -- Each unit's sum only over the attempts it counts (FILTER: a row the filter leaves out costs no transition): the held
-         -- ones, and those with a meter of that unit (every attempt with meters has a micros one). Summing every unit over
-         -- every attempt cost ~0.3 s per sum at 10^6 calls.
-         sum(a.held_micros) filter (where a.state = 'held') as held_micros,
-         sum(llm_private.held_amount('tokens', a.held_micros, a.input_tokens_estimate, a.max_output_tokens, a.purpose))
-           filter (where a.state = 'held' and (f.tokens_ or f.output_tokens_)) as held_tokens,
-         sum(llm_private.held_amount('calls', a.held_micros, a.input_tokens_estimate, a.max_output_tokens, a.purpose))
-           filter (where a.state = 'held' and f.calls_) as held_calls,
+         sum(case when a.state = 'held' then llm_private.held_amount('micros', a.held_micros, a.input_tokens_estimate, a.max_output_tokens, a.purpose) else 0 end) as held_micros,
+         sum(case when a.state = 'held' then llm_private.held_amount('tokens', a.held_micros, a.input_tokens_estimate, a.max_output_tokens, a.purpose) else 0 end) as held_tokens,
+         sum(case when a.state = 'held' then llm_private.held_amount('calls', a.held_micros, a.input_tokens_estimate, a.max_output_tokens, a.purpose) else 0 end) as held_calls,
          -- Output tokens held = tokens held - input tokens held (the two token units' holds add up to the tokens unit's).
-         sum(llm_private.held_amount('input_tokens', a.held_micros, a.input_tokens_estimate, a.max_output_tokens, a.purpose))
-           filter (where a.state = 'held' and (f.input_tokens_ or f.output_tokens_)) as held_input_tokens,
+         sum(case when a.state = 'held' then llm_private.held_amount('input_tokens', a.held_micros, a.input_tokens_estimate, a.max_output_tokens, a.purpose) else 0 end) as held_input_tokens,
          sum(llm_private.charged_amount('micros', a.state, a.charged_micros, a.usage_unknown, a.input_tokens_estimate, a.max_output_tokens,
                a.input_tokens, a.cached_input_tokens, a.output_tokens, a.purpose)) as spent_micros,
          sum(llm_private.charged_amount('tokens', a.state, a.charged_micros, a.usage_unknown, a.input_tokens_estimate, a.max_output_tokens,
-               a.input_tokens, a.cached_input_tokens, a.output_tokens, a.purpose)) filter (where f.tokens_) as spent_tokens,
+               a.input_tokens, a.cached_input_tokens, a.output_tokens, a.purpose)) as spent_tokens,
          sum(llm_private.charged_amount('calls', a.state, a.charged_micros, a.usage_unknown, a.input_tokens_estimate, a.max_output_tokens,
-               a.input_tokens, a.cached_input_tokens, a.output_tokens, a.purpose)) filter (where f.calls_) as spent_calls,
+               a.input_tokens, a.cached_input_tokens, a.output_tokens, a.purpose)) as spent_calls,
          sum(llm_private.charged_amount('input_tokens', a.state, a.charged_micros, a.usage_unknown, a.input_tokens_estimate, a.max_output_tokens,
-               a.input_tokens, a.cached_input_tokens, a.output_tokens, a.purpose)) filter (where f.input_tokens_) as spent_input_tokens,
+               a.input_tokens, a.cached_input_tokens, a.output_tokens, a.purpose)) as spent_input_tokens,
          sum(llm_private.charged_amount('output_tokens', a.state, a.charged_micros, a.usage_unknown, a.input_tokens_estimate, a.max_output_tokens,
-               a.input_tokens, a.cached_input_tokens, a.output_tokens, a.purpose)) filter (where f.output_tokens_) as spent_output_tokens
+               a.input_tokens, a.cached_input_tokens, a.output_tokens, a.purpose)) as spent_output_tokens
     from llm_private.attempts a
     -- What the attempt's meters need, found once per set of meters (a Memoize node keyed on meter_ids: an attempt's meters
-    -- are one of a few sets), not nine array comparisons per attempt (~0.45 us each at 10^6 rows).
+    -- are one of a few sets), not five array comparisons per attempt (~0.45 us each at 10^6 rows).
     cross join lateral (select a.meter_ids operator(pg_catalog.&&) n.user_ids as user_, a.meter_ids operator(pg_catalog.&&) n.scope_ids as scope_,
                                a.meter_ids operator(pg_catalog.&&) n.minute_ids as minute_,
-                               a.meter_ids operator(pg_catalog.&&) n.hour_ids as hour_, a.meter_ids operator(pg_catalog.&&) n.day_ids as day_,
-                               a.meter_ids operator(pg_catalog.&&) n.tokens_ids as tokens_, a.meter_ids operator(pg_catalog.&&) n.calls_ids as calls_,
-                               a.meter_ids operator(pg_catalog.&&) n.input_tokens_ids as input_tokens_,
-                               a.meter_ids operator(pg_catalog.&&) n.output_tokens_ids as output_tokens_
+                               a.meter_ids operator(pg_catalog.&&) n.hour_ids as hour_, a.meter_ids operator(pg_catalog.&&) n.day_ids as day_
                           from meter_needs n offset 0) f
     -- The request's budget scope, and the scope's start, for an attempt with a meter of a budget scope only: one request by
     -- its key (the LIMIT keeps it a lookup the planner does not turn into a join; joined for every attempt, every request of
@@ -635,12 +619,11 @@ attempt_groups as (
 ),
 expected as (
   select k.k_tenant, m.id as meter_id, k.k_user, k.k_scope, k.k_period, k.k_shard,
-         -- (NULL: no attempt of the group was held, or counted in that unit.)
-         coalesce(sum(case m.unit when 'micros' then g.held_micros when 'tokens' then g.held_tokens when 'calls' then g.held_calls
-                         when 'input_tokens' then g.held_input_tokens
-                         when 'output_tokens' then coalesce(g.held_tokens, 0) - coalesce(g.held_input_tokens, 0) end), 0) as held,
-         coalesce(sum(case m.unit when 'micros' then g.spent_micros when 'tokens' then g.spent_tokens when 'calls' then g.spent_calls
-                         when 'input_tokens' then g.spent_input_tokens when 'output_tokens' then g.spent_output_tokens end), 0) as spent
+         sum(case m.unit when 'micros' then g.held_micros when 'tokens' then g.held_tokens when 'calls' then g.held_calls
+                         when 'input_tokens' then g.held_input_tokens when 'output_tokens' then g.held_tokens - g.held_input_tokens
+                         else 0 end) as held,
+         sum(case m.unit when 'micros' then g.spent_micros when 'tokens' then g.spent_tokens when 'calls' then g.spent_calls
+                         when 'input_tokens' then g.spent_input_tokens when 'output_tokens' then g.spent_output_tokens else 0 end) as spent
     from attempt_groups g
     cross join lateral unnest(g.meter_ids) mid
     join llm_private.meters m on m.id = mid
@@ -925,8 +908,7 @@ begin
       hint = 'Insert without OVERRIDING SYSTEM VALUE (llm.repair_usage_drift does).';
   end if;
   new.repaired_at := llm_private.now();
-  new.repaired_by := case when current_user = session_user then current_user::text
-                          else format('%s (login %s)', current_user, session_user) end;
+  new.repaired_by := llm_private.acting_role();
   return new;
 end
 $$;

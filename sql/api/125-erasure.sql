@@ -27,7 +27,8 @@ begin
       detail = format('user %s in tenant %s', new.user_id, new.tenant_id),
       hint = 'A user belongs to one tenant and is enrolled at its first request: name the user''s own tenant (llm.monthly_spend lists tenants and users), or p_user_id NULL for the whole tenant.';
   end if;
-  -- Requests claimed later than this statement's snapshot are new content, kept; those it sees must be final.
+  -- Those it sees must be final (a clear refusal); a request claimed after this check keeps its prompt all the same: the
+  -- DELETE below may take only a final request's (policy operator_erase on request_inputs, migration 000061).
   select count(*) into v_open from llm_private.requests q
    where q.tenant_id = new.tenant_id and (new.user_id is null or q.user_id = new.user_id) and q.state in ('queued', 'running');
   if v_open > 0 then
@@ -60,9 +61,7 @@ begin
   get diagnostics new.cache_fills = row_count;
   new.reason := btrim(new.reason);
   new.erased_at := llm_private.now();
-  -- The login too (as month_closes.closed_by): every operator acts as llm_operator, and an erasure's audit asks who.
-  new.erased_by := case when current_user = session_user then current_user::text
-                        else format('%s (login %s)', current_user, session_user) end;
+  new.erased_by := llm_private.acting_role();
   return new;
 end
 $$;

@@ -359,6 +359,7 @@ $$values
   ('function llm_maint.ensure_partitions()'),
   ('function llm_maint.forget_unused_budget_scopes(timestamp with time zone)'),
   ('function llm_maint.summarize_ended_months()'),
+  ('function llm_private.acting_role() | llm_operator=EXECUTE'),
   ('function llm_private.active_shutoff(uuid,uuid,timestamp with time zone) | llm_money=EXECUTE llm_operator=EXECUTE'),
   ('function llm_private.answered_cost_micros(text,text,timestamp with time zone,integer,integer,integer) | llm_money=EXECUTE'),
   ('function llm_private.answered_model_names(text) | llm_money=EXECUTE'),
