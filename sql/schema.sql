@@ -628,13 +628,18 @@ begin
     raise exception using errcode = '22023', message = format('unknown meter unit %L', p_unit),
       hint = format('One of %s.', (select string_agg(e::text, ', ') from unnest(enum_range(null::llm_private.limit_unit)) e));
   end if;
-  if (p_scope = 'request') <> (p_window = 'request') or (p_scope = 'budget_scope') <> (p_window = 'budget_scope') then
+  -- A budget scope counts over its life (window budget_scope) or per clock window (at most $5 a day, 20 calls an hour): not
+  -- none, whose counter would be its life again under another name (and another period start than its first call).
+  if (p_scope = 'request') <> (p_window = 'request') or (p_window = 'budget_scope' and p_scope <> 'budget_scope')
+     or (p_scope = 'budget_scope' and p_window = 'none') then
     raise exception using errcode = '22023', message = format('scope %s does not go with window %s', p_scope, p_window),
-      hint = 'Scope request goes with window request, scope budget_scope with window budget_scope, every other scope with a clock window or none.';
+      hint = case when p_scope = 'budget_scope'
+                  then 'A budget scope counts over its life (window budget_scope, from its first call) or per clock window (minute, hour, day, week, month, quarter).'
+                  else 'Scope request goes with window request, window budget_scope with scope budget_scope, every other scope with a clock window or none.' end;
   end if;
   if p_unit = 'elapsed_ms' and p_window <> 'budget_scope' then
     raise exception using errcode = '22023', message = 'an elapsed_ms meter is a deadline of a budget scope',
-      hint = 'Scope and window budget_scope.';
+      hint = 'Scope and window budget_scope: the time since the scope''s first call.';
   end if;
   if p_shards is distinct from 1 and (p_shards is null or p_shards not between 1 and 64 or p_scope not in ('global', 'tenant')) then
     raise exception using errcode = '22023', message = format('p_shards = %s: a meter of scope %s', coalesce(p_shards::text, 'NULL'), p_scope),
@@ -683,7 +688,7 @@ ALTER FUNCTION llm.define_meter(p_name text, p_scope text, p_window text, p_unit
 -- Name: FUNCTION define_meter(p_name text, p_scope text, p_window text, p_unit text, p_tenant_id uuid, p_provider text, p_model text, p_endpoint text, p_shards integer); Type: COMMENT; Schema: llm; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm.define_meter(p_name text, p_scope text, p_window text, p_unit text, p_tenant_id uuid, p_provider text, p_model text, p_endpoint text, p_shards integer) IS 'Operator: a new kind of limit is a row. A meter counts a unit (micros, tokens, input_tokens, output_tokens, calls, elapsed_ms; input_tokens include cached input) for a scope (global, tenant, user, budget_scope, request) over a window (minute, hour, day, week, month, quarter, none, budget_scope, request), optionally only for a tenant, provider, model or endpoint; shared scopes may be split into escrow shards. A request-window meter counts micros only (22023 otherwise). Caps come from llm.set_limit.';
+COMMENT ON FUNCTION llm.define_meter(p_name text, p_scope text, p_window text, p_unit text, p_tenant_id uuid, p_provider text, p_model text, p_endpoint text, p_shards integer) IS 'Operator: a new kind of limit is a row. A meter counts a unit (micros, tokens, input_tokens, output_tokens, calls, elapsed_ms; input_tokens include cached input) for a scope (global, tenant, user, budget_scope, request) over a window (minute, hour, day, week, month, quarter, none, budget_scope, request), optionally only for a tenant, provider, model or endpoint; shared scopes may be split into escrow shards. Window request goes with scope request only; a budget scope counts over its life (window budget_scope) or per clock window (e.g. at most $5 per UTC day of each investigation), not none; elapsed_ms is a budget scope''s deadline (window budget_scope). A request-window meter counts micros only (22023 otherwise). Caps come from llm.set_limit.';
 
 --
 -- Name: define_model(text, text, integer, boolean, bigint, bigint, bigint, text, text); Type: FUNCTION; Schema: llm; Owner: llm_owner
@@ -1342,12 +1347,13 @@ begin
       select case when e.cap > 0 then round(100.0 * (u.held + u.spent) / e.cap, 2) end as used_pct
         from crossed c
         join llm_private.meters m on m.id = c.meter_id
-        left join llm_private.budget_scopes b on m."window" = 'budget_scope' and b.tenant_id = c.tenant_id and b.scope_key = c.budget_scope
+        left join llm_private.budget_scopes b on b.tenant_id = c.tenant_id and b.scope_key = c.budget_scope
         left join lateral (select q.user_id, q.endpoint from llm_private.requests q
                             where q.tenant_id = b.tenant_id and q.id = b.first_request_pk limit 1) q0 on true
-        cross join lateral (select case when m."window" <> 'budget_scope' then llm_private.period_end(m."window", c.period_start)
-                                        else coalesce(c.period_start + llm_private.budget_scope_span(b.tenant_id, q0.user_id, q0.endpoint),
-                                                      'infinity') end as period_end) pe
+        -- (as llm_private.limit_usage_rows: the deadline ends a clock period of the scope too, at the latest)
+        cross join lateral (select least(llm_private.period_end(m."window", c.period_start),
+                                         coalesce(b.started_at + llm_private.budget_scope_span(b.tenant_id, q0.user_id, q0.endpoint),
+                                                  'infinity')) as period_end) pe
         cross join lateral (select sum(x.held)::bigint as held, sum(x.spent)::bigint as spent from llm_private.usage x
                              where x.tenant_id = c.tenant_id and x.meter_id = c.meter_id and x.user_id = c.user_id
                                and x.budget_scope = c.budget_scope and x.period_start = c.period_start) u
@@ -2773,8 +2779,12 @@ CREATE TABLE llm_private.meters (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     created_by text DEFAULT CURRENT_USER NOT NULL,
     disabled_at timestamp with time zone,
+    CONSTRAINT meters_budget_scope_window CHECK (
+CASE
+    WHEN (scope = 'budget_scope'::llm_private.limit_scope) THEN ("window" <> ALL (ARRAY['request'::llm_private.limit_window, 'none'::llm_private.limit_window]))
+    ELSE ("window" <> 'budget_scope'::llm_private.limit_window)
+END),
     CONSTRAINT meters_check CHECK (((scope = 'request'::llm_private.limit_scope) = ("window" = 'request'::llm_private.limit_window))),
-    CONSTRAINT meters_check1 CHECK (((scope = 'budget_scope'::llm_private.limit_scope) = ("window" = 'budget_scope'::llm_private.limit_window))),
     CONSTRAINT meters_check2 CHECK (((unit <> 'elapsed_ms'::llm_private.limit_unit) OR ("window" = 'budget_scope'::llm_private.limit_window))),
     CONSTRAINT meters_check3 CHECK (((shards = 1) OR (scope = ANY (ARRAY['global'::llm_private.limit_scope, 'tenant'::llm_private.limit_scope])))),
     CONSTRAINT meters_check4 CHECK (((model IS NULL) OR (provider IS NOT NULL))),
@@ -2812,6 +2822,12 @@ COMMENT ON COLUMN llm_private.meters.shards IS 'Escrow: the cap is split into th
 --
 
 COMMENT ON COLUMN llm_private.meters.disabled_at IS 'From this instant new calls no longer count on the meter (meters are never deleted: attempts refer to them).';
+
+--
+-- Name: CONSTRAINT meters_budget_scope_window ON meters; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON CONSTRAINT meters_budget_scope_window ON llm_private.meters IS 'Window budget_scope (the scope''s life) belongs to scope budget_scope; a budget-scope meter counts over its life or a clock window (minute .. quarter, UTC), not none.';
 
 --
 -- Name: CONSTRAINT meters_request_window_micros ON meters; Type: COMMENT; Schema: llm_private; Owner: llm_owner
@@ -6907,7 +6923,8 @@ begin
       detail = format('meter %s: a shutoff window stops a global, tenant or user subject until its period ends; a %s has none', m.name, m.scope),
       hint = 'Leave p_trips_shutoff false: a hard limit already refuses what does not fit; to stop the tenant or user, put the trip on a tenant or user meter.';
   end if;
-  if new.action <> 'block' and not (new.kind = 'hard' and m.unit = 'micros' and m."window" in ('request', 'budget_scope')) then
+  -- By scope, as the reserve shapes: a budget scope's micro-USD cap per day shapes its calls as its cap over its life does.
+  if new.action <> 'block' and not (new.kind = 'hard' and m.unit = 'micros' and m.scope in ('request', 'budget_scope')) then
     raise exception using errcode = '22023', message = format('action %s shapes a call only under a hard micro-USD limit per request or budget scope', new.action),
       detail = format('meter %s: scope %s, window %s, unit %s, kind %s', m.name, m.scope, m."window", m.unit, new.kind),
       hint = 'Leave p_action block (a hard limit of this meter refuses a call that does not fit); to lower max output tokens or fall back, use a per-request or budget-scope micro-USD meter.';
@@ -7855,8 +7872,14 @@ begin
     k_tenant := case when m.scope = 'global' then llm_private.nil_uuid() else b.tenant_id end;
     k_user := case when m.scope = 'user' then b.user_id else llm_private.nil_uuid() end;
     k_scope := case when m.scope = 'budget_scope' then p_budget_scope else '' end;
-    k_period := case m."window" when 'budget_scope' then p_scope_started_at when 'hour' then date_trunc('hour', b.reserved_at, 'UTC')
-                                when 'month' then date_trunc('month', b.reserved_at, 'UTC') else llm_private.period_start(m."window", b.reserved_at) end;
+    -- (llm_private.usage_key's rule: a budget-scope meter's row, of its life or of a clock window, only under the scope the
+    -- attempt was reserved in. By key alone, a late settle of a forgotten scope's call would move its money onto a new scope
+    -- of that name whose clock period, a quarter, began before the old one was forgotten.)
+    k_period := case when m."window" = 'budget_scope' then p_scope_started_at
+                     when m.scope = 'budget_scope' and p_scope_started_at is null then null
+                     when m."window" = 'hour' then date_trunc('hour', b.reserved_at, 'UTC')
+                     when m."window" = 'month' then date_trunc('month', b.reserved_at, 'UTC')
+                     else llm_private.period_start(m."window", b.reserved_at) end;
     k_shard := llm_private.usage_shard(m.scope, m.shards, b.tenant_id, b.user_id);
     update llm_private.usage u set held = u.held + held_delta, spent = u.spent + spent_delta
      where u.tenant_id = k_tenant and u.meter_id = m.id and u.user_id = k_user and u.budget_scope = k_scope
@@ -8010,7 +8033,11 @@ CREATE FUNCTION llm_private.usage_key(p_scope llm_private.limit_scope, p_window 
   select case when p_scope operator(pg_catalog.=) 'global' then llm_private.nil_uuid() else p_tenant_id end,
          case when p_scope operator(pg_catalog.=) 'user' then p_user_id else llm_private.nil_uuid() end,
          case when p_scope operator(pg_catalog.=) 'budget_scope' then p_budget_scope else '' end,
-         case when p_window operator(pg_catalog.=) 'budget_scope' then p_scope_started_at else llm_private.period_start(p_window, p_at) end,
+         -- A budget scope's period: its life (from its start), or the clock period of p_at. Either only with the scope's row
+         -- (p_scope_started_at): without one (a call of a scope retention forgot) no period, as in llm_private.usage_apply.
+         case when p_window operator(pg_catalog.=) 'budget_scope' then p_scope_started_at
+              when p_scope operator(pg_catalog.=) 'budget_scope' and p_scope_started_at is null then null
+              else llm_private.period_start(p_window, p_at) end,
          llm_private.usage_shard(p_scope, p_shards, p_tenant_id, p_user_id)
 $$;
 
@@ -8020,7 +8047,7 @@ ALTER FUNCTION llm_private.usage_key(p_scope llm_private.limit_scope, p_window l
 -- Name: FUNCTION usage_key(p_scope llm_private.limit_scope, p_window llm_private.limit_window, p_shards smallint, p_tenant_id uuid, p_user_id uuid, p_budget_scope text, p_scope_started_at timestamp with time zone, p_at timestamp with time zone); Type: COMMENT; Schema: llm_private; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm_private.usage_key(p_scope llm_private.limit_scope, p_window llm_private.limit_window, p_shards smallint, p_tenant_id uuid, p_user_id uuid, p_budget_scope text, p_scope_started_at timestamp with time zone, p_at timestamp with time zone) IS 'The usage row a call counts on for a meter: subject (tenant or nil, user or nil, budget scope or ''''), period start and shard.';
+COMMENT ON FUNCTION llm_private.usage_key(p_scope llm_private.limit_scope, p_window llm_private.limit_window, p_shards smallint, p_tenant_id uuid, p_user_id uuid, p_budget_scope text, p_scope_started_at timestamp with time zone, p_at timestamp with time zone) IS 'The usage row a call counts on for a meter: subject (tenant or nil, user or nil, budget scope or ''''), period start and shard. A budget-scope meter''s period is the scope''s life (window budget_scope: its start) or the clock period of p_at; NULL without the scope''s start (p_scope_started_at: a forgotten scope''s call counts on no row).';
 
 --
 -- Name: usage_name_limit(smallint, uuid, uuid, text, timestamp with time zone, integer); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
@@ -8702,12 +8729,13 @@ CREATE VIEW llm_private.limit_usage_rows WITH (security_invoker='true') AS
             WHEN (lim.cap > 0) THEN round(((100.0 * ((u.held + u.spent))::numeric) / (lim.cap)::numeric), 2)
             ELSE NULL::numeric
         END AS used_pct,
-    (u.may_be_current AND (u.period_start <= c.now) AND (pe.period_end > c.now) AND ((m."window" <> 'budget_scope'::llm_private.limit_window) OR ((u.tenant_id, u.budget_scope) IN ( SELECT s.tenant_id,
+    (u.may_be_current AND (u.period_start <= c.now) AND (pe.period_end > c.now) AND ((m.scope <> 'budget_scope'::llm_private.limit_scope) OR ((u.tenant_id, u.budget_scope) IN ( SELECT s.tenant_id,
             s.budget_scope
            FROM recent_scopes s)))) AS current,
     u.tenant_id AS k_tenant,
     u.budget_scope AS k_scope,
-    u.meter_id
+    u.meter_id,
+    ((u.period_start <= c.now) AND (llm_private.period_end(m."window", u.period_start) > c.now)) AS period_open
    FROM ((((((((clock c
      CROSS JOIN ( SELECT x.tenant_id,
             x.meter_id,
@@ -8759,7 +8787,7 @@ CREATE VIEW llm_private.limit_usage_rows WITH (security_invoker='true') AS
           GROUP BY x.tenant_id, x.meter_id, x.user_id, x.budget_scope, x.period_start) u)
      JOIN llm_private.meters m ON ((m.id = u.meter_id)))
      LEFT JOIN llm_private.limits l ON ((l.id = u.limit_id)))
-     LEFT JOIN llm_private.budget_scopes b ON (((m."window" = 'budget_scope'::llm_private.limit_window) AND (b.tenant_id = u.tenant_id) AND (b.scope_key = u.budget_scope))))
+     LEFT JOIN llm_private.budget_scopes b ON (((m.scope = 'budget_scope'::llm_private.limit_scope) AND (b.tenant_id = u.tenant_id) AND (b.scope_key = u.budget_scope))))
      LEFT JOIN LATERAL ( SELECT q.tenant_id,
             q.user_id,
             q.endpoint
@@ -8767,12 +8795,8 @@ CREATE VIEW llm_private.limit_usage_rows WITH (security_invoker='true') AS
           WHERE ((q.tenant_id = b.tenant_id) AND (q.id = b.first_request_pk))
          LIMIT 1) q0 ON (true))
      LEFT JOIN LATERAL ( SELECT llm_private.budget_scope_span(q0.tenant_id, q0.user_id, q0.endpoint) AS span
-         OFFSET 0) dl ON ((m."window" = 'budget_scope'::llm_private.limit_window)))
-     CROSS JOIN LATERAL ( SELECT
-                CASE
-                    WHEN (m."window" <> 'budget_scope'::llm_private.limit_window) THEN llm_private.period_end(m."window", u.period_start)
-                    ELSE COALESCE((u.period_start + dl.span), 'infinity'::timestamp with time zone)
-                END AS period_end) pe)
+         OFFSET 0) dl ON ((m.scope = 'budget_scope'::llm_private.limit_scope)))
+     CROSS JOIN LATERAL ( SELECT LEAST(llm_private.period_end(m."window", u.period_start), COALESCE((b.started_at + dl.span), 'infinity'::timestamp with time zone)) AS period_end) pe)
      CROSS JOIN LATERAL ( SELECT e.id AS limit_id,
             e.cap,
             e.kind
@@ -8828,7 +8852,7 @@ CREATE VIEW llm.budget_scopes WITH (security_invoker='true') AS
             lu.held
            FROM (llm_private.limit_usage_rows lu
              JOIN llm_private.meters m ON ((m.id = lu.meter_id)))
-          WHERE ((lu.k_tenant = b.tenant_id) AND (lu.k_scope = b.scope_key) AND (lu.unit = 'micros'::text))
+          WHERE ((lu.k_tenant = b.tenant_id) AND (lu.k_scope = b.scope_key) AND (lu.unit = 'micros'::text) AND lu.period_open)
           ORDER BY
                 CASE
                     WHEN (m.endpoint = q0.endpoint) THEN 0
@@ -8840,7 +8864,7 @@ CREATE VIEW llm.budget_scopes WITH (security_invoker='true') AS
             (lu.spent + lu.held) AS used
            FROM (llm_private.limit_usage_rows lu
              JOIN llm_private.meters m ON ((m.id = lu.meter_id)))
-          WHERE ((lu.k_tenant = b.tenant_id) AND (lu.k_scope = b.scope_key) AND (lu.unit = 'calls'::text))
+          WHERE ((lu.k_tenant = b.tenant_id) AND (lu.k_scope = b.scope_key) AND (lu.unit = 'calls'::text) AND lu.period_open)
           ORDER BY
                 CASE
                     WHEN (m.endpoint = q0.endpoint) THEN 0
@@ -8865,7 +8889,7 @@ ALTER TABLE llm.budget_scopes OWNER TO llm_owner;
 -- Name: VIEW budget_scopes; Type: COMMENT; Schema: llm; Owner: llm_owner
 --
 
-COMMENT ON VIEW llm.budget_scopes IS 'Budget scopes (investigations): calls, spend and holds as counted on the meters behind their caps (calls_cap: the scope''s calls meter; cap_micros: its micro-USD meter; the first request''s endpoint''s meters first), so another endpoint''s calls naming the same scope do not count against them; without such a meter, over all the scope''s calls and retries. deadline_at = the deadline reserve enforces now (llm_private.budget_scope_deadline: the limit applicable to the scope''s first request, user over tenant over everyone, temporary over permanent), counted from the first call. last_reserve_month = the UTC month of its latest reserve: a scope not reserved in any month the ledger retention keeps is forgotten with its usage and alerts (llm_maint.forget_unused_budget_scopes), and a request naming it again starts a new one. endpoint NULL: its first request has left the retention. A list of them: llm.budget_scopes_page (an ORDER BY on state or deadline_at computes every scope first).';
+COMMENT ON VIEW llm.budget_scopes IS 'Budget scopes (investigations): calls, spend and holds as counted on the meters behind their caps (calls_cap: the scope''s calls meter; cap_micros: its micro-USD meter; the first request''s endpoint''s meters first, then the smallest cap; a meter of a clock window, e.g. a cap per day, in its period that contains now), so another endpoint''s calls naming the same scope do not count against them; without such a meter, over all the scope''s calls and retries. deadline_at = the deadline reserve enforces now (llm_private.budget_scope_deadline: the limit applicable to the scope''s first request, user over tenant over everyone, temporary over permanent), counted from the first call. last_reserve_month = the UTC month of its latest reserve: a scope not reserved in any month the ledger retention keeps is forgotten with its usage and alerts (llm_maint.forget_unused_budget_scopes), and a request naming it again starts a new one. endpoint NULL: its first request has left the retention. A list of them: llm.budget_scopes_page (an ORDER BY on state or deadline_at computes every scope first).';
 
 --
 -- Name: cache_stats; Type: VIEW; Schema: llm; Owner: llm_owner
@@ -9396,7 +9420,7 @@ ALTER TABLE llm.limit_usage OWNER TO llm_owner;
 -- Name: VIEW limit_usage; Type: COMMENT; Schema: llm; Owner: llm_owner
 --
 
-COMMENT ON VIEW llm.limit_usage IS 'Usage against each limit, per subject (tenant, user, budget scope) and period, summed over escrow shards. limit_id, cap, kind and used_pct: in a period that contains now, the limit in effect now for the subject (llm_private.limit_in_effect: user over tenant over everyone, temporary over permanent, newest; NULL when none applies any more), which the next reserve applies; in a past period, the limit its usage was last held under. period_end of a budget scope = its deadline (llm.budget_scopes.deadline_at; infinity without one). current = the period contains now; a budget scope only until its deadline and while a request of it was enqueued in the last 24 hours (an idle or finished scope is not current).';
+COMMENT ON VIEW llm.limit_usage IS 'Usage against each limit, per subject (tenant, user, budget scope) and period, summed over escrow shards. limit_id, cap, kind and used_pct: in a period that contains now, the limit in effect now for the subject (llm_private.limit_in_effect: user over tenant over everyone, temporary over permanent, newest; NULL when none applies any more), which the next reserve applies; in a past period, the limit its usage was last held under. period_end of a budget scope = its deadline (llm.budget_scopes.deadline_at; infinity without one) for its life (window budget_scope), and for a clock window (a budget-scope meter per day, per hour, ...) the period''s end or the deadline, whichever comes first. current = the period contains now; a budget scope''s only until its deadline and while a request of it was enqueued in the last 24 hours (an idle or finished scope is not current).';
 
 --
 -- Name: limits; Type: VIEW; Schema: llm; Owner: llm_owner

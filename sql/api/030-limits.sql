@@ -132,7 +132,8 @@ comment on function llm_private.limit_in_effect(smallint, uuid, uuid, timestampt
  *    240 000 under everyone's 100 000 (llm.limit_usage: 240 %), and a tenant's 100 000 refused it for 80 000 that other
  *    tenants had spent (review 91);
  *  - a limit that never applies: a meter of another tenant, a user enrolled in another tenant, a disabled meter;
- *  - a rule the limit's meter cannot follow: a shutoff trip on a budget-scope or per-request meter (no window of its own),
+ *  - a rule the limit's meter cannot follow: a shutoff trip on a budget-scope or per-request meter (a shutoff window stops
+ *    everyone, a tenant or a user; a budget scope's hard cap already refuses, per day as over its life),
  *    an action other than block on anything but a hard micro-USD limit per request or budget scope (the only ones that
  *    shape a call);
  *  - a negative cap (23514) and an unknown tenant (23503), with a hint rather than the constraint's name.
@@ -201,7 +202,8 @@ begin
       detail = format('meter %s: a shutoff window stops a global, tenant or user subject until its period ends; a %s has none', m.name, m.scope),
       hint = 'Leave p_trips_shutoff false: a hard limit already refuses what does not fit; to stop the tenant or user, put the trip on a tenant or user meter.';
   end if;
-  if new.action <> 'block' and not (new.kind = 'hard' and m.unit = 'micros' and m."window" in ('request', 'budget_scope')) then
+  -- By scope, as the reserve shapes: a budget scope's micro-USD cap per day shapes its calls as its cap over its life does.
+  if new.action <> 'block' and not (new.kind = 'hard' and m.unit = 'micros' and m.scope in ('request', 'budget_scope')) then
     raise exception using errcode = '22023', message = format('action %s shapes a call only under a hard micro-USD limit per request or budget scope', new.action),
       detail = format('meter %s: scope %s, window %s, unit %s, kind %s', m.name, m.scope, m."window", m.unit, new.kind),
       hint = 'Leave p_action block (a hard limit of this meter refuses a call that does not fit); to lower max output tokens or fall back, use a per-request or budget-scope micro-USD meter.';
@@ -237,11 +239,15 @@ as $$
   select case when p_scope operator(pg_catalog.=) 'global' then llm_private.nil_uuid() else p_tenant_id end,
          case when p_scope operator(pg_catalog.=) 'user' then p_user_id else llm_private.nil_uuid() end,
          case when p_scope operator(pg_catalog.=) 'budget_scope' then p_budget_scope else '' end,
-         case when p_window operator(pg_catalog.=) 'budget_scope' then p_scope_started_at else llm_private.period_start(p_window, p_at) end,
+         -- A budget scope's period: its life (from its start), or the clock period of p_at. Either only with the scope's row
+         -- (p_scope_started_at): without one (a call of a scope retention forgot) no period, as in llm_private.usage_apply.
+         case when p_window operator(pg_catalog.=) 'budget_scope' then p_scope_started_at
+              when p_scope operator(pg_catalog.=) 'budget_scope' and p_scope_started_at is null then null
+              else llm_private.period_start(p_window, p_at) end,
          llm_private.usage_shard(p_scope, p_shards, p_tenant_id, p_user_id)
 $$;
 comment on function llm_private.usage_key(llm_private.limit_scope, llm_private.limit_window, smallint, uuid, uuid, text, timestamptz, timestamptz) is
-  'The usage row a call counts on for a meter: subject (tenant or nil, user or nil, budget scope or ''''), period start and shard.';
+  'The usage row a call counts on for a meter: subject (tenant or nil, user or nil, budget scope or ''''), period start and shard. A budget-scope meter''s period is the scope''s life (window budget_scope: its start) or the clock period of p_at; NULL without the scope''s start (p_scope_started_at: a forgotten scope''s call counts on no row).';
 
 /*
  * What an attempt holds and charges on a meter of a given unit.

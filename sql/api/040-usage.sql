@@ -522,8 +522,14 @@ begin
     k_tenant := case when m.scope = 'global' then llm_private.nil_uuid() else b.tenant_id end;
     k_user := case when m.scope = 'user' then b.user_id else llm_private.nil_uuid() end;
     k_scope := case when m.scope = 'budget_scope' then p_budget_scope else '' end;
-    k_period := case m."window" when 'budget_scope' then p_scope_started_at when 'hour' then date_trunc('hour', b.reserved_at, 'UTC')
-                                when 'month' then date_trunc('month', b.reserved_at, 'UTC') else llm_private.period_start(m."window", b.reserved_at) end;
+    -- (llm_private.usage_key's rule: a budget-scope meter's row, of its life or of a clock window, only under the scope the
+    -- attempt was reserved in. By key alone, a late settle of a forgotten scope's call would move its money onto a new scope
+    -- of that name whose clock period, a quarter, began before the old one was forgotten.)
+    k_period := case when m."window" = 'budget_scope' then p_scope_started_at
+                     when m.scope = 'budget_scope' and p_scope_started_at is null then null
+                     when m."window" = 'hour' then date_trunc('hour', b.reserved_at, 'UTC')
+                     when m."window" = 'month' then date_trunc('month', b.reserved_at, 'UTC')
+                     else llm_private.period_start(m."window", b.reserved_at) end;
     k_shard := llm_private.usage_shard(m.scope, m.shards, b.tenant_id, b.user_id);
     update llm_private.usage u set held = u.held + held_delta, spent = u.spent + spent_delta
      where u.tenant_id = k_tenant and u.meter_id = m.id and u.user_id = k_user and u.budget_scope = k_scope

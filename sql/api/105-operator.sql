@@ -99,13 +99,18 @@ begin
     raise exception using errcode = '22023', message = format('unknown meter unit %L', p_unit),
       hint = format('One of %s.', (select string_agg(e::text, ', ') from unnest(enum_range(null::llm_private.limit_unit)) e));
   end if;
-  if (p_scope = 'request') <> (p_window = 'request') or (p_scope = 'budget_scope') <> (p_window = 'budget_scope') then
+  -- A budget scope counts over its life (window budget_scope) or per clock window (at most $5 a day, 20 calls an hour): not
+  -- none, whose counter would be its life again under another name (and another period start than its first call).
+  if (p_scope = 'request') <> (p_window = 'request') or (p_window = 'budget_scope' and p_scope <> 'budget_scope')
+     or (p_scope = 'budget_scope' and p_window = 'none') then
     raise exception using errcode = '22023', message = format('scope %s does not go with window %s', p_scope, p_window),
-      hint = 'Scope request goes with window request, scope budget_scope with window budget_scope, every other scope with a clock window or none.';
+      hint = case when p_scope = 'budget_scope'
+                  then 'A budget scope counts over its life (window budget_scope, from its first call) or per clock window (minute, hour, day, week, month, quarter).'
+                  else 'Scope request goes with window request, window budget_scope with scope budget_scope, every other scope with a clock window or none.' end;
   end if;
   if p_unit = 'elapsed_ms' and p_window <> 'budget_scope' then
     raise exception using errcode = '22023', message = 'an elapsed_ms meter is a deadline of a budget scope',
-      hint = 'Scope and window budget_scope.';
+      hint = 'Scope and window budget_scope: the time since the scope''s first call.';
   end if;
   if p_shards is distinct from 1 and (p_shards is null or p_shards not between 1 and 64 or p_scope not in ('global', 'tenant')) then
     raise exception using errcode = '22023', message = format('p_shards = %s: a meter of scope %s', coalesce(p_shards::text, 'NULL'), p_scope),
@@ -148,7 +153,7 @@ begin
 end
 $$;
 comment on function llm.define_meter(text, text, text, text, uuid, text, text, text, integer) is
-  'Operator: a new kind of limit is a row. A meter counts a unit (micros, tokens, input_tokens, output_tokens, calls, elapsed_ms; input_tokens include cached input) for a scope (global, tenant, user, budget_scope, request) over a window (minute, hour, day, week, month, quarter, none, budget_scope, request), optionally only for a tenant, provider, model or endpoint; shared scopes may be split into escrow shards. A request-window meter counts micros only (22023 otherwise). Caps come from llm.set_limit.';
+  'Operator: a new kind of limit is a row. A meter counts a unit (micros, tokens, input_tokens, output_tokens, calls, elapsed_ms; input_tokens include cached input) for a scope (global, tenant, user, budget_scope, request) over a window (minute, hour, day, week, month, quarter, none, budget_scope, request), optionally only for a tenant, provider, model or endpoint; shared scopes may be split into escrow shards. Window request goes with scope request only; a budget scope counts over its life (window budget_scope) or per clock window (e.g. at most $5 per UTC day of each investigation), not none; elapsed_ms is a budget scope''s deadline (window budget_scope). A request-window meter counts micros only (22023 otherwise). Caps come from llm.set_limit.';
 
 create or replace function llm.disable_meter(p_name text) returns boolean
   language plpgsql

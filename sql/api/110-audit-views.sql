@@ -120,9 +120,12 @@ select lim.limit_id, m.name as meter_name, m.scope::text as scope, m."window"::t
        lim.cap, lim.kind::text as kind, u.held, u.spent,
        case when lim.cap > 0 then round(100.0 * (u.held + u.spent) / lim.cap, 2) end as used_pct,
        (u.may_be_current and u.period_start <= c.now and pe.period_end > c.now
-        and (m."window" <> 'budget_scope'
+        and (m.scope <> 'budget_scope'
              or (u.tenant_id, u.budget_scope) in (select s.tenant_id, s.budget_scope from recent_scopes s))) as current,
-       u.tenant_id as k_tenant, u.budget_scope as k_scope, u.meter_id
+       u.tenant_id as k_tenant, u.budget_scope as k_scope, u.meter_id,
+       -- The meter's own period contains now (a budget scope's life: from its start, whatever its deadline): the row a
+       -- reserve now counts on, if it is held again (llm.budget_scopes reads these).
+       u.period_start <= c.now and llm_private.period_end(m."window", u.period_start) > c.now as period_open
   -- The subjects' usage, summed over shards, in three parts by what their key allows (review at scale, 2026-11-27): a filter
   -- on current (the metrics at every scrape, the dashboard) read and judged every usage row of the retention, 29 s at 10^5
   -- users over 13 months. A period that contains now starts at the latest week or quarter start, or is a lifetime
@@ -154,7 +157,7 @@ select lim.limit_id, m.name as meter_name, m.scope::text as scope, m."window"::t
          group by x.tenant_id, x.meter_id, x.user_id, x.budget_scope, x.period_start) u
   join llm_private.meters m on m.id = u.meter_id
   left join llm_private.limits l on l.id = u.limit_id
-  left join llm_private.budget_scopes b on m."window" = 'budget_scope' and b.tenant_id = u.tenant_id and b.scope_key = u.budget_scope
+  left join llm_private.budget_scopes b on m.scope = 'budget_scope' and b.tenant_id = u.tenant_id and b.scope_key = u.budget_scope
   -- The scope's first request by its key, for a budget-scope row only (LIMIT 1 keeps it a lookup, not a hash of every request).
   left join lateral (select q.tenant_id, q.user_id, q.endpoint from llm_private.requests q
                       where q.tenant_id = b.tenant_id and q.id = b.first_request_pk limit 1) q0 on true
@@ -162,9 +165,12 @@ select lim.limit_id, m.name as meter_name, m.scope::text as scope, m."window"::t
   -- called per scope (llm_private.budget_scope_deadline), each metrics scrape took ~0.15 ms per budget scope of the last
   -- 24 hours, past Prometheus's scrape timeout at ~10^5 a day (soak review 85).
   left join lateral (select llm_private.budget_scope_span(q0.tenant_id, q0.user_id, q0.endpoint) as span offset 0) dl
-    on m."window" = 'budget_scope'
-  cross join lateral (select case when m."window" <> 'budget_scope' then llm_private.period_end(m."window", u.period_start)
-                                  else coalesce(u.period_start + dl.span, 'infinity') end as period_end) pe
+    on m.scope = 'budget_scope'
+  -- A budget scope's period ends at its deadline: its life's (window budget_scope) there, a clock period's there at the
+  -- latest (reserve refuses every call of the scope from then on). Any other meter's, and a scope's without a deadline,
+  -- at the clock period's end (infinity for a life).
+  cross join lateral (select least(llm_private.period_end(m."window", u.period_start), coalesce(b.started_at + dl.span, 'infinity'))
+                             as period_end) pe
   -- The limit: in a period that contains now, the one in effect now (usage.cap follows a limit set, ended or expired only at
   -- the subject's next reserve, and showed the old cap meanwhile); in a past period, the one its rows were last held under.
   cross join lateral (select e.id as limit_id, e.cap, e.kind
@@ -181,7 +187,7 @@ create view llm.limit_usage with (security_invoker = true) as
 select r.limit_id, r.meter_name, r.scope, r."window", r.unit, r.tenant_id, r.user_id, r.budget_scope, r.period_start, r.period_end,
        r.cap, r.kind, r.held, r.spent, r.used_pct, r.current
   from llm_private.limit_usage_rows r;
-comment on view llm.limit_usage is 'Usage against each limit, per subject (tenant, user, budget scope) and period, summed over escrow shards. limit_id, cap, kind and used_pct: in a period that contains now, the limit in effect now for the subject (llm_private.limit_in_effect: user over tenant over everyone, temporary over permanent, newest; NULL when none applies any more), which the next reserve applies; in a past period, the limit its usage was last held under. period_end of a budget scope = its deadline (llm.budget_scopes.deadline_at; infinity without one). current = the period contains now; a budget scope only until its deadline and while a request of it was enqueued in the last 24 hours (an idle or finished scope is not current).';
+comment on view llm.limit_usage is 'Usage against each limit, per subject (tenant, user, budget scope) and period, summed over escrow shards. limit_id, cap, kind and used_pct: in a period that contains now, the limit in effect now for the subject (llm_private.limit_in_effect: user over tenant over everyone, temporary over permanent, newest; NULL when none applies any more), which the next reserve applies; in a past period, the limit its usage was last held under. period_end of a budget scope = its deadline (llm.budget_scopes.deadline_at; infinity without one) for its life (window budget_scope), and for a clock window (a budget-scope meter per day, per hour, ...) the period''s end or the deadline, whichever comes first. current = the period contains now; a budget scope''s only until its deadline and while a request of it was enqueued in the last 24 hours (an idle or finished scope is not current).';
 
 /*
  * The metrics' highest used/cap per limit scope (llm_limit_used_ratio_max{scope}), at a cost that does not grow with the
@@ -226,12 +232,13 @@ begin
       select case when e.cap > 0 then round(100.0 * (u.held + u.spent) / e.cap, 2) end as used_pct
         from crossed c
         join llm_private.meters m on m.id = c.meter_id
-        left join llm_private.budget_scopes b on m."window" = 'budget_scope' and b.tenant_id = c.tenant_id and b.scope_key = c.budget_scope
+        left join llm_private.budget_scopes b on b.tenant_id = c.tenant_id and b.scope_key = c.budget_scope
         left join lateral (select q.user_id, q.endpoint from llm_private.requests q
                             where q.tenant_id = b.tenant_id and q.id = b.first_request_pk limit 1) q0 on true
-        cross join lateral (select case when m."window" <> 'budget_scope' then llm_private.period_end(m."window", c.period_start)
-                                        else coalesce(c.period_start + llm_private.budget_scope_span(b.tenant_id, q0.user_id, q0.endpoint),
-                                                      'infinity') end as period_end) pe
+        -- (as llm_private.limit_usage_rows: the deadline ends a clock period of the scope too, at the latest)
+        cross join lateral (select least(llm_private.period_end(m."window", c.period_start),
+                                         coalesce(b.started_at + llm_private.budget_scope_span(b.tenant_id, q0.user_id, q0.endpoint),
+                                                  'infinity')) as period_end) pe
         cross join lateral (select sum(x.held)::bigint as held, sum(x.spent)::bigint as spent from llm_private.usage x
                              where x.tenant_id = c.tenant_id and x.meter_id = c.meter_id and x.user_id = c.user_id
                                and x.budget_scope = c.budget_scope and x.period_start = c.period_start) u
@@ -441,7 +448,10 @@ comment on view llm.adjustments is 'Operator credits (negative) and debits (posi
  * on its calls and micro-USD meters, preferring its first request's endpoint's meters), i.e. what reserve compares. Summing
  * every attempt of every request naming the scope counted another endpoint's calls (a budget_optimization call with the
  * same budget_scope) against the investigation's caps: the view said exhausted while reserve still allowed. A scope with
- * no such meter shows the ledger of all its calls.
+ * no such meter shows the ledger of all its calls. A meter of a clock window (a scope's cap per day or per hour) shows its
+ * period that contains now (period_open; a past day's row is history), so the state says exhausted while today's cap is
+ * reached, open again the next day; with no call yet in the period, the scope has no such row and another meter (or the
+ * ledger) shows.
  */
 create view llm.budget_scopes with (security_invoker = true) as
 select b.tenant_id, b.scope_key as budget_scope, q0.endpoint::text as endpoint, b.started_at, b.last_reserve_month, dl.deadline_at,
@@ -460,10 +470,10 @@ select b.tenant_id, b.scope_key as budget_scope, q0.endpoint::text as endpoint, 
   left join lateral (select llm_private.budget_scope_span(b.tenant_id, q0.user_id, q0.endpoint) as span offset 0) sp on true
   cross join lateral (select b.started_at + sp.span as deadline_at) dl
   left join lateral (select lu.cap, lu.spent, lu.held from llm_private.limit_usage_rows lu join llm_private.meters m on m.id = lu.meter_id
-                      where lu.k_tenant = b.tenant_id and lu.k_scope = b.scope_key and lu.unit = 'micros'
+                      where lu.k_tenant = b.tenant_id and lu.k_scope = b.scope_key and lu.unit = 'micros' and lu.period_open
                       order by case when m.endpoint = q0.endpoint then 0 when m.endpoint is null then 1 else 2 end, lu.cap limit 1) bm on true
   left join lateral (select lu.cap, lu.spent + lu.held as used from llm_private.limit_usage_rows lu join llm_private.meters m on m.id = lu.meter_id
-                      where lu.k_tenant = b.tenant_id and lu.k_scope = b.scope_key and lu.unit = 'calls'
+                      where lu.k_tenant = b.tenant_id and lu.k_scope = b.scope_key and lu.unit = 'calls' and lu.period_open
                       order by case when m.endpoint = q0.endpoint then 0 when m.endpoint is null then 1 else 2 end, lu.cap limit 1) cl on true
   left join lateral (
     select count(*) filter (where a.purpose = 'chat' and a.state in ('settled', 'expired', 'held'))::bigint as calls,
@@ -471,7 +481,7 @@ select b.tenant_id, b.scope_key as budget_scope, q0.endpoint::text as endpoint, 
       from llm_private.requests q join llm_private.attempts a on a.tenant_id = q.tenant_id and a.request_pk = q.id
      where q.tenant_id = b.tenant_id and q.budget_scope = b.scope_key and (bm.cap is null or cl.cap is null)
        and llm_private.reserved_in_scope(a.reserved_at, b.started_at)) c on true;   -- not a forgotten scope's of its name
-comment on view llm.budget_scopes is 'Budget scopes (investigations): calls, spend and holds as counted on the meters behind their caps (calls_cap: the scope''s calls meter; cap_micros: its micro-USD meter; the first request''s endpoint''s meters first), so another endpoint''s calls naming the same scope do not count against them; without such a meter, over all the scope''s calls and retries. deadline_at = the deadline reserve enforces now (llm_private.budget_scope_deadline: the limit applicable to the scope''s first request, user over tenant over everyone, temporary over permanent), counted from the first call. last_reserve_month = the UTC month of its latest reserve: a scope not reserved in any month the ledger retention keeps is forgotten with its usage and alerts (llm_maint.forget_unused_budget_scopes), and a request naming it again starts a new one. endpoint NULL: its first request has left the retention. A list of them: llm.budget_scopes_page (an ORDER BY on state or deadline_at computes every scope first).';
+comment on view llm.budget_scopes is 'Budget scopes (investigations): calls, spend and holds as counted on the meters behind their caps (calls_cap: the scope''s calls meter; cap_micros: its micro-USD meter; the first request''s endpoint''s meters first, then the smallest cap; a meter of a clock window, e.g. a cap per day, in its period that contains now), so another endpoint''s calls naming the same scope do not count against them; without such a meter, over all the scope''s calls and retries. deadline_at = the deadline reserve enforces now (llm_private.budget_scope_deadline: the limit applicable to the scope''s first request, user over tenant over everyone, temporary over permanent), counted from the first call. last_reserve_month = the UTC month of its latest reserve: a scope not reserved in any month the ledger retention keeps is forgotten with its usage and alerts (llm_maint.forget_unused_budget_scopes), and a request naming it again starts a new one. endpoint NULL: its first request has left the retention. A list of them: llm.budget_scopes_page (an ORDER BY on state or deadline_at computes every scope first).';
 
 /*
  * A page of budget scopes at the cost of the page (the dashboard's /scopes, Grafana's scopes table). They listed
