@@ -1344,7 +1344,7 @@ begin
                order by a.fired_at desc limit p_budget_scopes) x
     ),
     periods as (
-      select case when e.cap > 0 then round(100.0 * (u.held + u.spent) / e.cap, 2) end as used_pct
+      select llm_private.used_pct(u.held + u.spent, e.cap) as used_pct
         from crossed c
         join llm_private.meters m on m.id = c.meter_id
         left join llm_private.budget_scopes b on b.tenant_id = c.tenant_id and b.scope_key = c.budget_scope
@@ -1375,7 +1375,7 @@ ALTER FUNCTION llm.limit_use_maxima(p_budget_scopes integer) OWNER TO llm_owner;
 -- Name: FUNCTION limit_use_maxima(p_budget_scopes integer); Type: COMMENT; Schema: llm; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm.limit_use_maxima(p_budget_scopes integer) IS 'For the metrics scrape (llm_limit_used_ratio_max{scope}): the highest (spent + held) / cap among current limit periods, per limit scope, as llm.limit_usage computes used_pct (/ 100). Global, tenant and user: every current period. Budget scopes: only those whose usage crossed one of their alert thresholds in the last 24 hours (rows of llm.alerts) and whose period has not ended, the newest p_budget_scopes crossings (1..10 000); crossings_unread = the crossings of the last 24 hours left out (counted up to 10 000; 0 for the other scopes). The budget_scope row is always there, used_ratio_max NULL when no such scope qualifies. Its cost does not grow with the budget scopes.';
+COMMENT ON FUNCTION llm.limit_use_maxima(p_budget_scopes integer) IS 'For the metrics scrape (llm_limit_used_ratio_max{scope}): the highest (spent + held) / cap among current limit periods, per limit scope, as llm.limit_usage computes used_pct (/ 100; Infinity for a cap of 0 with anything held or spent, which the metrics export as +Inf). Global, tenant and user: every current period. Budget scopes: only those whose usage crossed one of their alert thresholds in the last 24 hours (rows of llm.alerts) and whose period has not ended, the newest p_budget_scopes crossings (1..10 000); crossings_unread = the crossings of the last 24 hours left out (counted up to 10 000; 0 for the other scopes). The budget_scope row is always there, used_ratio_max NULL when no such scope qualifies. Its cost does not grow with the budget scopes.';
 
 --
 -- Name: locked_jobs(); Type: FUNCTION; Schema: llm; Owner: llm_owner
@@ -2072,7 +2072,7 @@ ALTER FUNCTION llm.set_limit(p_meter text, p_cap bigint, p_tenant_id uuid, p_use
 -- Name: FUNCTION set_limit(p_meter text, p_cap bigint, p_tenant_id uuid, p_user_id uuid, p_kind text, p_action text, p_valid_from timestamp with time zone, p_valid_until timestamp with time zone, p_alert_pcts smallint[], p_trips_shutoff boolean, p_pressure_pct smallint, p_pressure_model text, p_min_output_tokens integer, p_note text); Type: COMMENT; Schema: llm; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm.set_limit(p_meter text, p_cap bigint, p_tenant_id uuid, p_user_id uuid, p_kind text, p_action text, p_valid_from timestamp with time zone, p_valid_until timestamp with time zone, p_alert_pcts smallint[], p_trips_shutoff boolean, p_pressure_pct smallint, p_pressure_model text, p_min_output_tokens integer, p_note text) IS 'Operator: caps a meter for everyone (tenant and user NULL), a tenant or a user. hard refuses (or shapes: action cap | fallback for request and budget scope limits), soft only alerts. With p_valid_until it is temporary (e.g. an increase until Friday) and ends by itself; without, it replaces the subject''s permanent limit from p_valid_from (default now; never in the past). Alerts at p_alert_pcts of the cap; p_trips_shutoff opens a shutoff window when spent crosses the cap (a cap of 0: both at the first charge); p_pressure_pct switches to p_pressure_model (or the fallback chain) above that share. Returns the limit id.';
+COMMENT ON FUNCTION llm.set_limit(p_meter text, p_cap bigint, p_tenant_id uuid, p_user_id uuid, p_kind text, p_action text, p_valid_from timestamp with time zone, p_valid_until timestamp with time zone, p_alert_pcts smallint[], p_trips_shutoff boolean, p_pressure_pct smallint, p_pressure_model text, p_min_output_tokens integer, p_note text) IS 'Operator: caps a meter for everyone (tenant and user NULL), a tenant or a user. hard refuses (or shapes: action cap | fallback for request and budget scope limits), soft only alerts. With p_valid_until it is temporary (e.g. an increase until Friday) and ends by itself; without, it replaces the subject''s permanent limit from p_valid_from (default now; never in the past). Alerts at p_alert_pcts of the cap; p_trips_shutoff opens a shutoff window when spent crosses the cap (a cap of 0: both at the first charge); p_pressure_pct switches to p_pressure_model (or the fallback chain) above that share (held + spent above 0: at a cap of 0, from the first hold or charge). Returns the limit id.';
 
 --
 -- Name: set_model_price(text, text, bigint, bigint, bigint, timestamp with time zone); Type: FUNCTION; Schema: llm; Owner: llm_owner
@@ -2920,7 +2920,11 @@ CREATE VIEW llm.calls WITH (security_invoker='true') AS
     a.limit_used,
     lx.unit AS limit_unit,
         CASE
-            WHEN (lx.unit <> 'elapsed_ms'::text) THEN llm_private.held_amount((lx.unit)::llm_private.limit_unit, wc.worst_case_micros, a.input_tokens_estimate, a.max_output_tokens, a.purpose)
+            WHEN (lx.unit <> 'elapsed_ms'::text) THEN GREATEST(llm_private.held_amount((lx.unit)::llm_private.limit_unit, wc.worst_case_micros, a.input_tokens_estimate, a.max_output_tokens, a.purpose), (
+            CASE
+                WHEN (a.state = 'refused'::llm_private.attempt_state) THEN 1
+                ELSE 0
+            END)::bigint)
             ELSE NULL::bigint
         END AS limit_asked,
     wc.worst_case_micros,
@@ -2960,7 +2964,7 @@ ALTER TABLE llm.calls OWNER TO llm_owner;
 -- Name: VIEW calls; Type: COMMENT; Schema: llm; Owner: llm_owner
 --
 
-COMMENT ON VIEW llm.calls IS 'Every attempt (reserve): its decision and the figures compared, the hold, and what it was charged (overrun = cost above the hold; usage_unknown = the cost is not known: charged the full hold, or, for another model''s answer without a price here, its tokens at model_ref''s price when that is more; late = corrected after expiry or release; answered_model = the name the provider answered with when it was not model_ref''s and it is another model, or a snapshot priced apart: charged at the dearest of the prices). purpose embedding = the semantic cache''s embedding call; a semantic hit has similarity and cache_source_pk; semantic_candidates and semantic_bound_hit say what the lookup compared (bound_hit: the scope held more entries than the bound). meters = the meters the call was held and charged on (its footprint, in meter id order; NULL when it held nothing: refused, cached), i.e. the limits it was checked against and fitted. max_output_tokens = the max output granted, or for a call refused by a limit the max output it asked (held_micros and charged_micros stay 0); worst_case_micros = what was held, or for that refusal what it would have held. limit_unit = the unit of the limit that decided (micros, tokens, input_tokens, output_tokens, calls, elapsed_ms); limit_asked = what the call asked of it in that unit (the worst case in micros, input estimate + max output in tokens, the input estimate in input_tokens, the max output in output_tokens, 1 call; NULL for elapsed_ms), the amount compared: limit_used + limit_asked > limit_cap refused it.';
+COMMENT ON VIEW llm.calls IS 'Every attempt (reserve): its decision and the figures compared, the hold, and what it was charged (overrun = cost above the hold; usage_unknown = the cost is not known: charged the full hold, or, for another model''s answer without a price here, its tokens at model_ref''s price when that is more; late = corrected after expiry or release; answered_model = the name the provider answered with when it was not model_ref''s and it is another model, or a snapshot priced apart: charged at the dearest of the prices). purpose embedding = the semantic cache''s embedding call; a semantic hit has similarity and cache_source_pk; semantic_candidates and semantic_bound_hit say what the lookup compared (bound_hit: the scope held more entries than the bound). meters = the meters the call was held and charged on (its footprint, in meter id order: every applicable meter it can be charged on, those it held 0 on included; NULL when it held nothing: refused, cached), i.e. the limits it was checked against and fitted. max_output_tokens = the max output granted, or for a call refused by a limit the max output it asked (held_micros and charged_micros stay 0); worst_case_micros = what was held, or for that refusal what it would have held. limit_unit = the unit of the limit that decided (micros, tokens, input_tokens, output_tokens, calls, elapsed_ms); limit_asked = what the call asked of it in that unit (the worst case in micros, input estimate + max output in tokens, the input estimate in input_tokens, the max output in output_tokens, 1 call; NULL for elapsed_ms; for a refusal at least 1, the room a hard limit keeps for the least charge above 0), the amount compared: limit_used + limit_asked > limit_cap refused it.';
 
 --
 -- Name: open_holds; Type: VIEW; Schema: llm; Owner: llm_owner
@@ -6039,6 +6043,7 @@ declare
   v_kh smallint[] := '{}';
   v_footprint smallint[] := '{}';
   v_amount bigint;
+  v_room bigint;
   v_last integer;
   v_same_purpose integer;
   v_probes text[] := '{}';
@@ -6232,12 +6237,13 @@ begin
       end if;
     end loop;
 
-    -- Budget pressure (on the requested model only): above a share of a cap, prefer the cheaper model.
+    -- Budget pressure (on the requested model only): above a share of a cap, prefer the cheaper model. Reached by usage above
+    -- 0 only, as an alert's threshold is: at a cap of 0 (0 >= 0) it was on with nothing held or spent, and moved every call.
     if v_idx = 1 and new.purpose = 'chat' and not v_pressure_off then
       foreach l in array lims loop
         continue when l.pressure_pct is null;
         v_used := llm_private.subject_used(l, q.tenant_id, q.user_id, q.budget_scope, v_scope_started, v_now);
-        if v_used * 100 >= l.cap::numeric * l.pressure_pct then
+        if v_used > 0 and v_used * 100 >= l.cap::numeric * l.pressure_pct then
           -- A preference, never a refusal: the named model (tried next even when it is not in the chain),
           -- else the chain's first; with neither (or the requested model named), stay on the requested model.
           if l.pressure_model is not null then
@@ -6334,15 +6340,24 @@ begin
     v_decision := 'allow';
   end if;
 
-  /* The hold: every applicable meter, in meter order; all or nothing. Fast path: one conditional UPDATE. */
+  /*
+   * The hold: every applicable meter, in meter order; all or nothing. Fast path: one conditional UPDATE.
+   * Every meter the attempt can be charged on is on its footprint (meter_ids), a hold of 0 included: the settle, the expiry
+   * and the reconciliation move and read usage on meter_ids only. Left out when it held 0, a meter was never charged: the
+   * 800 input tokens a provider reported against an estimate of 0, an embedding call's micro-USD at a worst case of 0
+   * (llm_private.charged_amount charges what is reported, or the answering model's price, whatever was held). Only what
+   * charged_amount never charges stays out: the calls of an embedding call.
+   * A hard limit leaves room for the least charge above 0 (v_room: the hold, at least 1 of its unit), so that a hold of 0
+   * is refused by a cap of 0 (which refuses every call) and by a cap already full, whose next charge would pass it.
+   */
   foreach l in array chosen_lims loop
-    continue when l."window" = 'request' or l.unit = 'elapsed_ms';
+    continue when l."window" = 'request' or l.unit = 'elapsed_ms' or (l.unit = 'calls' and new.purpose <> 'chat');
     v_amount := case l.unit when 'micros' then v_worst
                             when 'tokens' then new.input_tokens_estimate::bigint + v_max_out
                             when 'input_tokens' then new.input_tokens_estimate::bigint
                             when 'output_tokens' then v_max_out::bigint
-                            when 'calls' then case when new.purpose = 'chat' then 1 else 0 end end;
-    continue when v_amount = 0;
+                            when 'calls' then 1 end;
+    v_room := greatest(v_amount, 1);
     k_tenant := case when l.scope = 'global' then llm_private.nil_uuid() else q.tenant_id end;
     k_user := case when l.scope = 'user' then q.user_id else llm_private.nil_uuid() end;
     k_scope := case when l.scope = 'budget_scope' then q.budget_scope else '' end;
@@ -6353,7 +6368,7 @@ begin
       update llm_private.usage u set held = u.held + v_amount, limit_id = l.limit_id
        where u.tenant_id = k_tenant and u.meter_id = l.meter_id and u.user_id = k_user and u.budget_scope = k_scope
          and u.period_start = k_period and u.shard = k_shard and u.cap = l.cap
-         and (l.kind <> 'hard' or u.held + u.spent + v_amount <= u.quota);
+         and (l.kind <> 'hard' or u.held + u.spent + v_room <= u.quota);
       v_found := found;
     else
       -- A sharded meter's fast path runs in a subtransaction that is rolled back when it holds nothing. An UPDATE that
@@ -6365,7 +6380,7 @@ begin
         update llm_private.usage u set held = u.held + v_amount, limit_id = l.limit_id
          where u.tenant_id = k_tenant and u.meter_id = l.meter_id and u.user_id = k_user and u.budget_scope = k_scope
            and u.period_start = k_period and u.shard = k_shard and u.cap = l.cap
-           and (l.kind <> 'hard' or u.held + u.spent + v_amount <= u.quota);
+           and (l.kind <> 'hard' or u.held + u.spent + v_room <= u.quota);
         v_found := found;
         if not v_found then
           raise exception using errcode = 'LGX00', message = 'internal: let go of the re-checked shard';
@@ -7976,6 +7991,10 @@ CREATE FUNCTION llm_private.usage_hold(p_meter_id smallint, p_shards smallint, k
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog'
     AS $$
+declare
+  -- The room a hard limit must have: the amount, and for a hold of 0 the least charge above 0 (a hold of 0 is on the
+  -- footprint because the call may be charged there; the reserve's fast path asks the same).
+  v_room bigint := greatest(p_amount, 1);
 begin
   ok := true;
   for pass in 1..2 loop
@@ -7984,7 +8003,7 @@ begin
       update llm_private.usage u set held = u.held + p_amount, limit_id = p_limit_id
        where u.tenant_id = k_tenant and u.meter_id = p_meter_id and u.user_id = k_user and u.budget_scope = k_scope
          and u.period_start = k_period and u.shard = k_shard and u.cap = p_cap
-         and (not p_hard or u.held + u.spent + p_amount <= u.quota);
+         and (not p_hard or u.held + u.spent + v_room <= u.quota);
       if found then
         return;
       end if;
@@ -7997,11 +8016,11 @@ begin
                            where u.tenant_id = k_tenant and u.meter_id = p_meter_id and u.user_id = k_user and u.budget_scope = k_scope
                              and u.period_start = k_period and u.cap <> p_cap);
   end loop;
-  if p_shards > 1 and llm_private.usage_borrow(p_meter_id, k_tenant, k_user, k_scope, k_period, k_shard, p_amount) then
+  if p_shards > 1 and llm_private.usage_borrow(p_meter_id, k_tenant, k_user, k_scope, k_period, k_shard, v_room) then
     update llm_private.usage u set held = u.held + p_amount, limit_id = p_limit_id
      where u.tenant_id = k_tenant and u.meter_id = p_meter_id and u.user_id = k_user and u.budget_scope = k_scope
        and u.period_start = k_period and u.shard = k_shard and u.cap = p_cap
-       and u.held + u.spent + p_amount <= u.quota;
+       and u.held + u.spent + v_room <= u.quota;
     if found then
       return;
     end if;
@@ -8019,7 +8038,7 @@ ALTER FUNCTION llm_private.usage_hold(p_meter_id smallint, p_shards smallint, k_
 -- Name: FUNCTION usage_hold(p_meter_id smallint, p_shards smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, k_shard smallint, p_limit_id integer, p_cap bigint, p_hard boolean, p_amount bigint, OUT ok boolean, OUT used bigint); Type: COMMENT; Schema: llm_private; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm_private.usage_hold(p_meter_id smallint, p_shards smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, k_shard smallint, p_limit_id integer, p_cap bigint, p_hard boolean, p_amount bigint, OUT ok boolean, OUT used bigint) IS 'The reserve''s slow path: follows a new period or a changed cap, holds an amount on the call''s usage row if it fits (hard) or always (soft), borrowing quota from other shards; else reports what the subject used.';
+COMMENT ON FUNCTION llm_private.usage_hold(p_meter_id smallint, p_shards smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, k_shard smallint, p_limit_id integer, p_cap bigint, p_hard boolean, p_amount bigint, OUT ok boolean, OUT used bigint) IS 'The reserve''s slow path: follows a new period or a changed cap, holds an amount on the call''s usage row if it fits (hard: held + spent + the amount within the quota, an amount of 0 asking room for 1, the least charge above 0) or always (soft), borrowing quota from other shards; else reports what the subject used.';
 
 --
 -- Name: usage_key(llm_private.limit_scope, llm_private.limit_window, smallint, uuid, uuid, text, timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
@@ -8183,6 +8202,27 @@ ALTER FUNCTION llm_private.usage_shard(p_scope llm_private.limit_scope, p_shards
 --
 
 COMMENT ON FUNCTION llm_private.usage_shard(p_scope llm_private.limit_scope, p_shards smallint, p_tenant_id uuid, p_user_id uuid) IS 'The escrow shard a call uses on a shared meter: by tenant for global meters, by user for tenant meters; 0 when unsharded.';
+
+--
+-- Name: used_pct(bigint, bigint); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.used_pct(p_used bigint, p_cap bigint) RETURNS numeric
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+  select case when p_cap operator(pg_catalog.>) 0
+              then pg_catalog.round(100.0 operator(pg_catalog.*) p_used operator(pg_catalog./) p_cap, 2)
+              when p_cap operator(pg_catalog.=) 0
+              then case when p_used operator(pg_catalog.>) 0 then 'Infinity'::pg_catalog.numeric else 0::pg_catalog.numeric end end
+$$;
+
+ALTER FUNCTION llm_private.used_pct(p_used bigint, p_cap bigint) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION used_pct(p_used bigint, p_cap bigint); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.used_pct(p_used bigint, p_cap bigint) IS 'The share of a cap used, in % rounded to 0.01: 100 * used / cap; at a cap of 0, Infinity when used is above 0 (over the cap, as the alerts count it) and 0 otherwise; NULL without a cap. Inlined into llm.limit_usage and llm.limit_use_maxima.';
 
 --
 -- Name: watched_holds_from(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
@@ -8725,10 +8765,7 @@ CREATE VIEW llm_private.limit_usage_rows WITH (security_invoker='true') AS
     (lim.kind)::text AS kind,
     u.held,
     u.spent,
-        CASE
-            WHEN (lim.cap > 0) THEN round(((100.0 * ((u.held + u.spent))::numeric) / (lim.cap)::numeric), 2)
-            ELSE NULL::numeric
-        END AS used_pct,
+    llm_private.used_pct((u.held + u.spent), lim.cap) AS used_pct,
     (u.may_be_current AND (u.period_start <= c.now) AND (pe.period_end > c.now) AND ((m.scope <> 'budget_scope'::llm_private.limit_scope) OR ((u.tenant_id, u.budget_scope) IN ( SELECT s.tenant_id,
             s.budget_scope
            FROM recent_scopes s)))) AS current,
@@ -9420,7 +9457,7 @@ ALTER TABLE llm.limit_usage OWNER TO llm_owner;
 -- Name: VIEW limit_usage; Type: COMMENT; Schema: llm; Owner: llm_owner
 --
 
-COMMENT ON VIEW llm.limit_usage IS 'Usage against each limit, per subject (tenant, user, budget scope) and period, summed over escrow shards. limit_id, cap, kind and used_pct: in a period that contains now, the limit in effect now for the subject (llm_private.limit_in_effect: user over tenant over everyone, temporary over permanent, newest; NULL when none applies any more), which the next reserve applies; in a past period, the limit its usage was last held under. period_end of a budget scope = its deadline (llm.budget_scopes.deadline_at; infinity without one) for its life (window budget_scope), and for a clock window (a budget-scope meter per day, per hour, ...) the period''s end or the deadline, whichever comes first. current = the period contains now; a budget scope''s only until its deadline and while a request of it was enqueued in the last 24 hours (an idle or finished scope is not current).';
+COMMENT ON VIEW llm.limit_usage IS 'Usage against each limit, per subject (tenant, user, budget scope) and period, summed over escrow shards. used_pct = 100 * (held + spent) / cap, rounded to 0.01; at a cap of 0, Infinity when anything is held or spent (over the cap, as the alerts count a cap of 0) and 0 when nothing is. limit_id, cap, kind and used_pct: in a period that contains now, the limit in effect now for the subject (llm_private.limit_in_effect: user over tenant over everyone, temporary over permanent, newest; NULL when none applies any more), which the next reserve applies; in a past period, the limit its usage was last held under. period_end of a budget scope = its deadline (llm.budget_scopes.deadline_at; infinity without one) for its life (window budget_scope), and for a clock window (a budget-scope meter per day, per hour, ...) the period''s end or the deadline, whichever comes first. current = the period contains now; a budget scope''s only until its deadline and while a request of it was enqueued in the last 24 hours (an idle or finished scope is not current).';
 
 --
 -- Name: limits; Type: VIEW; Schema: llm; Owner: llm_owner
@@ -15352,6 +15389,15 @@ GRANT ALL ON FUNCTION llm_private.usage_shard(p_scope llm_private.limit_scope, p
 GRANT ALL ON FUNCTION llm_private.usage_shard(p_scope llm_private.limit_scope, p_shards smallint, p_tenant_id uuid, p_user_id uuid) TO llm_auditor;
 GRANT ALL ON FUNCTION llm_private.usage_shard(p_scope llm_private.limit_scope, p_shards smallint, p_tenant_id uuid, p_user_id uuid) TO llm_app;
 GRANT ALL ON FUNCTION llm_private.usage_shard(p_scope llm_private.limit_scope, p_shards smallint, p_tenant_id uuid, p_user_id uuid) TO llm_viewer;
+
+--
+-- Name: FUNCTION used_pct(p_used bigint, p_cap bigint); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.used_pct(p_used bigint, p_cap bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.used_pct(p_used bigint, p_cap bigint) TO llm_auditor;
+GRANT ALL ON FUNCTION llm_private.used_pct(p_used bigint, p_cap bigint) TO llm_viewer;
+GRANT ALL ON FUNCTION llm_private.used_pct(p_used bigint, p_cap bigint) TO llm_operator;
 
 --
 -- Name: FUNCTION watched_holds_from(); Type: ACL; Schema: llm_private; Owner: llm_owner

@@ -330,6 +330,10 @@ create or replace function llm_private.usage_hold(p_meter_id smallint, p_shards 
   language plpgsql
   set search_path = pg_catalog
 as $$
+declare
+  -- The room a hard limit must have: the amount, and for a hold of 0 the least charge above 0 (a hold of 0 is on the
+  -- footprint because the call may be charged there; the reserve's fast path asks the same).
+  v_room bigint := greatest(p_amount, 1);
 begin
   ok := true;
   for pass in 1..2 loop
@@ -338,7 +342,7 @@ begin
       update llm_private.usage u set held = u.held + p_amount, limit_id = p_limit_id
        where u.tenant_id = k_tenant and u.meter_id = p_meter_id and u.user_id = k_user and u.budget_scope = k_scope
          and u.period_start = k_period and u.shard = k_shard and u.cap = p_cap
-         and (not p_hard or u.held + u.spent + p_amount <= u.quota);
+         and (not p_hard or u.held + u.spent + v_room <= u.quota);
       if found then
         return;
       end if;
@@ -351,11 +355,11 @@ begin
                            where u.tenant_id = k_tenant and u.meter_id = p_meter_id and u.user_id = k_user and u.budget_scope = k_scope
                              and u.period_start = k_period and u.cap <> p_cap);
   end loop;
-  if p_shards > 1 and llm_private.usage_borrow(p_meter_id, k_tenant, k_user, k_scope, k_period, k_shard, p_amount) then
+  if p_shards > 1 and llm_private.usage_borrow(p_meter_id, k_tenant, k_user, k_scope, k_period, k_shard, v_room) then
     update llm_private.usage u set held = u.held + p_amount, limit_id = p_limit_id
      where u.tenant_id = k_tenant and u.meter_id = p_meter_id and u.user_id = k_user and u.budget_scope = k_scope
        and u.period_start = k_period and u.shard = k_shard and u.cap = p_cap
-       and u.held + u.spent + p_amount <= u.quota;
+       and u.held + u.spent + v_room <= u.quota;
     if found then
       return;
     end if;
@@ -367,7 +371,7 @@ begin
 end
 $$;
 comment on function llm_private.usage_hold(smallint, smallint, uuid, uuid, text, timestamptz, smallint, integer, bigint, boolean, bigint) is
-  'The reserve''s slow path: follows a new period or a changed cap, holds an amount on the call''s usage row if it fits (hard) or always (soft), borrowing quota from other shards; else reports what the subject used.';
+  'The reserve''s slow path: follows a new period or a changed cap, holds an amount on the call''s usage row if it fits (hard: held + spent + the amount within the quota, an amount of 0 asking room for 1, the least charge above 0) or always (soft), borrowing quota from other shards; else reports what the subject used.';
 
 /*
  * After spent grew on a usage row: record the alert percentages the subject crossed (once per

@@ -21,7 +21,8 @@
  *          the smallest headroom; else by the binding limit's action: cap (fewer output tokens),
  *          fallback (a cheaper model of the chain), block
  *   the hold: every applicable meter, in meter order, strictly (held + spent + worst <= quota) for
- *          hard limits -> allow | cap | fallback; a hard limit that does not fit -> block / limit
+ *          hard limits, a hold of 0 asking room for 1 -> allow | cap | fallback; a hard limit that does not
+ *          fit -> block / limit
  */
 create or replace function llm_private.request_used_micros(p_tenant_id uuid, p_request_pk bigint) returns bigint
   language plpgsql stable
@@ -206,6 +207,7 @@ declare
   v_kh smallint[] := '{}';
   v_footprint smallint[] := '{}';
   v_amount bigint;
+  v_room bigint;
   v_last integer;
   v_same_purpose integer;
   v_probes text[] := '{}';
@@ -399,12 +401,13 @@ begin
       end if;
     end loop;
 
-    -- Budget pressure (on the requested model only): above a share of a cap, prefer the cheaper model.
+    -- Budget pressure (on the requested model only): above a share of a cap, prefer the cheaper model. Reached by usage above
+    -- 0 only, as an alert's threshold is: at a cap of 0 (0 >= 0) it was on with nothing held or spent, and moved every call.
     if v_idx = 1 and new.purpose = 'chat' and not v_pressure_off then
       foreach l in array lims loop
         continue when l.pressure_pct is null;
         v_used := llm_private.subject_used(l, q.tenant_id, q.user_id, q.budget_scope, v_scope_started, v_now);
-        if v_used * 100 >= l.cap::numeric * l.pressure_pct then
+        if v_used > 0 and v_used * 100 >= l.cap::numeric * l.pressure_pct then
           -- A preference, never a refusal: the named model (tried next even when it is not in the chain),
           -- else the chain's first; with neither (or the requested model named), stay on the requested model.
           if l.pressure_model is not null then
@@ -501,15 +504,24 @@ begin
     v_decision := 'allow';
   end if;
 
-  /* The hold: every applicable meter, in meter order; all or nothing. Fast path: one conditional UPDATE. */
+  /*
+   * The hold: every applicable meter, in meter order; all or nothing. Fast path: one conditional UPDATE.
+   * Every meter the attempt can be charged on is on its footprint (meter_ids), a hold of 0 included: the settle, the expiry
+   * and the reconciliation move and read usage on meter_ids only. Left out when it held 0, a meter was never charged: the
+   * 800 input tokens a provider reported against an estimate of 0, an embedding call's micro-USD at a worst case of 0
+   * (llm_private.charged_amount charges what is reported, or the answering model's price, whatever was held). Only what
+   * charged_amount never charges stays out: the calls of an embedding call.
+   * A hard limit leaves room for the least charge above 0 (v_room: the hold, at least 1 of its unit), so that a hold of 0
+   * is refused by a cap of 0 (which refuses every call) and by a cap already full, whose next charge would pass it.
+   */
   foreach l in array chosen_lims loop
-    continue when l."window" = 'request' or l.unit = 'elapsed_ms';
+    continue when l."window" = 'request' or l.unit = 'elapsed_ms' or (l.unit = 'calls' and new.purpose <> 'chat');
     v_amount := case l.unit when 'micros' then v_worst
                             when 'tokens' then new.input_tokens_estimate::bigint + v_max_out
                             when 'input_tokens' then new.input_tokens_estimate::bigint
                             when 'output_tokens' then v_max_out::bigint
-                            when 'calls' then case when new.purpose = 'chat' then 1 else 0 end end;
-    continue when v_amount = 0;
+                            when 'calls' then 1 end;
+    v_room := greatest(v_amount, 1);
     k_tenant := case when l.scope = 'global' then llm_private.nil_uuid() else q.tenant_id end;
     k_user := case when l.scope = 'user' then q.user_id else llm_private.nil_uuid() end;
     k_scope := case when l.scope = 'budget_scope' then q.budget_scope else '' end;
@@ -520,7 +532,7 @@ begin
       update llm_private.usage u set held = u.held + v_amount, limit_id = l.limit_id
        where u.tenant_id = k_tenant and u.meter_id = l.meter_id and u.user_id = k_user and u.budget_scope = k_scope
          and u.period_start = k_period and u.shard = k_shard and u.cap = l.cap
-         and (l.kind <> 'hard' or u.held + u.spent + v_amount <= u.quota);
+         and (l.kind <> 'hard' or u.held + u.spent + v_room <= u.quota);
       v_found := found;
     else
       -- A sharded meter's fast path runs in a subtransaction that is rolled back when it holds nothing. An UPDATE that
@@ -532,7 +544,7 @@ begin
         update llm_private.usage u set held = u.held + v_amount, limit_id = l.limit_id
          where u.tenant_id = k_tenant and u.meter_id = l.meter_id and u.user_id = k_user and u.budget_scope = k_scope
            and u.period_start = k_period and u.shard = k_shard and u.cap = l.cap
-           and (l.kind <> 'hard' or u.held + u.spent + v_amount <= u.quota);
+           and (l.kind <> 'hard' or u.held + u.spent + v_room <= u.quota);
         v_found := found;
         if not v_found then
           raise exception using errcode = 'LGX00', message = 'internal: let go of the re-checked shard';

@@ -234,7 +234,7 @@ begin
 end
 $$;
 comment on function llm.set_limit(text, bigint, uuid, uuid, text, text, timestamptz, timestamptz, smallint[], boolean, smallint, text, integer, text) is
-  'Operator: caps a meter for everyone (tenant and user NULL), a tenant or a user. hard refuses (or shapes: action cap | fallback for request and budget scope limits), soft only alerts. With p_valid_until it is temporary (e.g. an increase until Friday) and ends by itself; without, it replaces the subject''s permanent limit from p_valid_from (default now; never in the past). Alerts at p_alert_pcts of the cap; p_trips_shutoff opens a shutoff window when spent crosses the cap (a cap of 0: both at the first charge); p_pressure_pct switches to p_pressure_model (or the fallback chain) above that share. Returns the limit id.';
+  'Operator: caps a meter for everyone (tenant and user NULL), a tenant or a user. hard refuses (or shapes: action cap | fallback for request and budget scope limits), soft only alerts. With p_valid_until it is temporary (e.g. an increase until Friday) and ends by itself; without, it replaces the subject''s permanent limit from p_valid_from (default now; never in the past). Alerts at p_alert_pcts of the cap; p_trips_shutoff opens a shutoff window when spent crosses the cap (a cap of 0: both at the first charge); p_pressure_pct switches to p_pressure_model (or the fallback chain) above that share (held + spent above 0: at a cap of 0, from the first hold or charge). Returns the limit id.';
 
 create or replace function llm.end_limit(p_limit_id integer) returns boolean
   language plpgsql

@@ -16,9 +16,11 @@ select a.tenant_id, a.user_id, q.request_id, q.endpoint::text as endpoint, a.req
        a.held_micros, a.cost_micros, a.charged_micros, greatest(coalesce(a.cost_micros, 0) - a.held_micros, 0) as overrun_micros,
        a.usage_unknown, a.late, a.input_tokens, a.cached_input_tokens, a.output_tokens, a.latency_ms, a.provider_status::text as provider_status,
        a.limit_id, a.limit_cap, a.limit_used, lx.unit as limit_unit,
+       -- A refusal asked at least 1: a hard limit leaves room for the least charge above 0 (a hold of 0 is refused by a full cap).
        case when lx.unit <> 'elapsed_ms'
-            then llm_private.held_amount(lx.unit::llm_private.limit_unit, wc.worst_case_micros, a.input_tokens_estimate, a.max_output_tokens,
-                                         a.purpose) end as limit_asked,
+            then greatest(llm_private.held_amount(lx.unit::llm_private.limit_unit, wc.worst_case_micros, a.input_tokens_estimate,
+                                                  a.max_output_tokens, a.purpose),
+                          case when a.state = 'refused' then 1 else 0 end) end as limit_asked,
        wc.worst_case_micros, a.cache_source_pk, a.similarity, a.semantic_candidates, a.semantic_bound_hit,
        a.distillation_eligible,
        a.distillation_reason::text as distillation_reason, a.reserved_at, a.expires_at, a.ended_at as settled_at, a.trace_id,
@@ -35,7 +37,7 @@ select a.tenant_id, a.user_id, q.request_id, q.endpoint::text as endpoint, a.req
                                   else a.held_micros end as worst_case_micros) wc
   -- The unit of the limit that decided (the payload's cost ceiling: micros).
   cross join lateral (select coalesce(m.unit::text, case when a.reason = 'limit' and a.limit_id is null then 'micros' end) as unit) lx;
-comment on view llm.calls is 'Every attempt (reserve): its decision and the figures compared, the hold, and what it was charged (overrun = cost above the hold; usage_unknown = the cost is not known: charged the full hold, or, for another model''s answer without a price here, its tokens at model_ref''s price when that is more; late = corrected after expiry or release; answered_model = the name the provider answered with when it was not model_ref''s and it is another model, or a snapshot priced apart: charged at the dearest of the prices). purpose embedding = the semantic cache''s embedding call; a semantic hit has similarity and cache_source_pk; semantic_candidates and semantic_bound_hit say what the lookup compared (bound_hit: the scope held more entries than the bound). meters = the meters the call was held and charged on (its footprint, in meter id order; NULL when it held nothing: refused, cached), i.e. the limits it was checked against and fitted. max_output_tokens = the max output granted, or for a call refused by a limit the max output it asked (held_micros and charged_micros stay 0); worst_case_micros = what was held, or for that refusal what it would have held. limit_unit = the unit of the limit that decided (micros, tokens, input_tokens, output_tokens, calls, elapsed_ms); limit_asked = what the call asked of it in that unit (the worst case in micros, input estimate + max output in tokens, the input estimate in input_tokens, the max output in output_tokens, 1 call; NULL for elapsed_ms), the amount compared: limit_used + limit_asked > limit_cap refused it.';
+comment on view llm.calls is 'Every attempt (reserve): its decision and the figures compared, the hold, and what it was charged (overrun = cost above the hold; usage_unknown = the cost is not known: charged the full hold, or, for another model''s answer without a price here, its tokens at model_ref''s price when that is more; late = corrected after expiry or release; answered_model = the name the provider answered with when it was not model_ref''s and it is another model, or a snapshot priced apart: charged at the dearest of the prices). purpose embedding = the semantic cache''s embedding call; a semantic hit has similarity and cache_source_pk; semantic_candidates and semantic_bound_hit say what the lookup compared (bound_hit: the scope held more entries than the bound). meters = the meters the call was held and charged on (its footprint, in meter id order: every applicable meter it can be charged on, those it held 0 on included; NULL when it held nothing: refused, cached), i.e. the limits it was checked against and fitted. max_output_tokens = the max output granted, or for a call refused by a limit the max output it asked (held_micros and charged_micros stay 0); worst_case_micros = what was held, or for that refusal what it would have held. limit_unit = the unit of the limit that decided (micros, tokens, input_tokens, output_tokens, calls, elapsed_ms); limit_asked = what the call asked of it in that unit (the worst case in micros, input estimate + max output in tokens, the input estimate in input_tokens, the max output in output_tokens, 1 call; NULL for elapsed_ms; for a refusal at least 1, the room a hard limit keeps for the least charge above 0), the amount compared: limit_used + limit_asked > limit_cap refused it.';
 
 create view llm.decision_log with (security_invoker = true) as
 select c.reserved_at as decided_at, c.tenant_id, c.user_id, c.request_id, c.endpoint, c.attempt_no, c.purpose, c.decision, c.reason,
@@ -95,6 +97,25 @@ grant execute on function llm_private.budget_scope_deadline(uuid, uuid, llm_priv
   to llm_auditor, llm_viewer, llm_operator;
 
 /*
+ * What share of a cap is used ((held + spent) / cap, in %), as the views and the metrics read it. A cap of 0 follows the
+ * rule of the alerts (llm_private.usage_after_spend): usage above 0 is over it, infinitely ('Infinity', which numeric
+ * orders above every number, and the metrics export as +Inf), and none is 0 %. It was NULL at a cap of 0 whatever was
+ * used, so llm_limit_used_ratio_max read nothing there and LlmSpendAbove80PctOfCap never fired for it. NULL without a cap.
+ * SQL without SET (every name schema-qualified), so that it is inlined into the views.
+ */
+create or replace function llm_private.used_pct(p_used bigint, p_cap bigint) returns numeric
+  language sql immutable parallel safe
+as $$
+  select case when p_cap operator(pg_catalog.>) 0
+              then pg_catalog.round(100.0 operator(pg_catalog.*) p_used operator(pg_catalog./) p_cap, 2)
+              when p_cap operator(pg_catalog.=) 0
+              then case when p_used operator(pg_catalog.>) 0 then 'Infinity'::pg_catalog.numeric else 0::pg_catalog.numeric end end
+$$;
+comment on function llm_private.used_pct(bigint, bigint) is
+  'The share of a cap used, in % rounded to 0.01: 100 * used / cap; at a cap of 0, Infinity when used is above 0 (over the cap, as the alerts count it) and 0 otherwise; NULL without a cap. Inlined into llm.limit_usage and llm.limit_use_maxima.';
+grant execute on function llm_private.used_pct(bigint, bigint) to llm_auditor, llm_viewer, llm_operator;
+
+/*
  * current: the period contains now. A budget scope's period (no clock end) ends at its deadline, and a scope nobody
  * used for a day is no longer current either: old one-call scopes stayed current for ever and pushed the clock windows
  * (tenant_monthly, user_monthly) off the dashboard's list of limits.
@@ -118,7 +139,7 @@ select lim.limit_id, m.name as meter_name, m.scope::text as scope, m."window"::t
        nullif(u.tenant_id, llm_private.nil_uuid()) as tenant_id, nullif(u.user_id, llm_private.nil_uuid()) as user_id,
        nullif(u.budget_scope, '') as budget_scope, u.period_start, pe.period_end,
        lim.cap, lim.kind::text as kind, u.held, u.spent,
-       case when lim.cap > 0 then round(100.0 * (u.held + u.spent) / lim.cap, 2) end as used_pct,
+       llm_private.used_pct(u.held + u.spent, lim.cap) as used_pct,
        (u.may_be_current and u.period_start <= c.now and pe.period_end > c.now
         and (m.scope <> 'budget_scope'
              or (u.tenant_id, u.budget_scope) in (select s.tenant_id, s.budget_scope from recent_scopes s))) as current,
@@ -187,7 +208,7 @@ create view llm.limit_usage with (security_invoker = true) as
 select r.limit_id, r.meter_name, r.scope, r."window", r.unit, r.tenant_id, r.user_id, r.budget_scope, r.period_start, r.period_end,
        r.cap, r.kind, r.held, r.spent, r.used_pct, r.current
   from llm_private.limit_usage_rows r;
-comment on view llm.limit_usage is 'Usage against each limit, per subject (tenant, user, budget scope) and period, summed over escrow shards. limit_id, cap, kind and used_pct: in a period that contains now, the limit in effect now for the subject (llm_private.limit_in_effect: user over tenant over everyone, temporary over permanent, newest; NULL when none applies any more), which the next reserve applies; in a past period, the limit its usage was last held under. period_end of a budget scope = its deadline (llm.budget_scopes.deadline_at; infinity without one) for its life (window budget_scope), and for a clock window (a budget-scope meter per day, per hour, ...) the period''s end or the deadline, whichever comes first. current = the period contains now; a budget scope''s only until its deadline and while a request of it was enqueued in the last 24 hours (an idle or finished scope is not current).';
+comment on view llm.limit_usage is 'Usage against each limit, per subject (tenant, user, budget scope) and period, summed over escrow shards. used_pct = 100 * (held + spent) / cap, rounded to 0.01; at a cap of 0, Infinity when anything is held or spent (over the cap, as the alerts count a cap of 0) and 0 when nothing is. limit_id, cap, kind and used_pct: in a period that contains now, the limit in effect now for the subject (llm_private.limit_in_effect: user over tenant over everyone, temporary over permanent, newest; NULL when none applies any more), which the next reserve applies; in a past period, the limit its usage was last held under. period_end of a budget scope = its deadline (llm.budget_scopes.deadline_at; infinity without one) for its life (window budget_scope), and for a clock window (a budget-scope meter per day, per hour, ...) the period''s end or the deadline, whichever comes first. current = the period contains now; a budget scope''s only until its deadline and while a request of it was enqueued in the last 24 hours (an idle or finished scope is not current).';
 
 /*
  * The metrics' highest used/cap per limit scope (llm_limit_used_ratio_max{scope}), at a cost that does not grow with the
@@ -229,7 +250,7 @@ begin
                order by a.fired_at desc limit p_budget_scopes) x
     ),
     periods as (
-      select case when e.cap > 0 then round(100.0 * (u.held + u.spent) / e.cap, 2) end as used_pct
+      select llm_private.used_pct(u.held + u.spent, e.cap) as used_pct
         from crossed c
         join llm_private.meters m on m.id = c.meter_id
         left join llm_private.budget_scopes b on b.tenant_id = c.tenant_id and b.scope_key = c.budget_scope
@@ -254,7 +275,7 @@ begin
 end
 $$;
 comment on function llm.limit_use_maxima(integer) is
-  'For the metrics scrape (llm_limit_used_ratio_max{scope}): the highest (spent + held) / cap among current limit periods, per limit scope, as llm.limit_usage computes used_pct (/ 100). Global, tenant and user: every current period. Budget scopes: only those whose usage crossed one of their alert thresholds in the last 24 hours (rows of llm.alerts) and whose period has not ended, the newest p_budget_scopes crossings (1..10 000); crossings_unread = the crossings of the last 24 hours left out (counted up to 10 000; 0 for the other scopes). The budget_scope row is always there, used_ratio_max NULL when no such scope qualifies. Its cost does not grow with the budget scopes.';
+  'For the metrics scrape (llm_limit_used_ratio_max{scope}): the highest (spent + held) / cap among current limit periods, per limit scope, as llm.limit_usage computes used_pct (/ 100; Infinity for a cap of 0 with anything held or spent, which the metrics export as +Inf). Global, tenant and user: every current period. Budget scopes: only those whose usage crossed one of their alert thresholds in the last 24 hours (rows of llm.alerts) and whose period has not ended, the newest p_budget_scopes crossings (1..10 000); crossings_unread = the crossings of the last 24 hours left out (counted up to 10 000; 0 for the other scopes). The budget_scope row is always there, used_ratio_max NULL when no such scope qualifies. Its cost does not grow with the budget scopes.';
 grant execute on function llm.limit_use_maxima(integer) to llm_auditor, llm_viewer, llm_operator;
 
 /*

@@ -95,7 +95,8 @@ const limitRow = z.object({
   kind: z.string().nullable(),
   held: int8,
   spent: int8,
-  used_pct: decimal.nullable(),
+  // 'Infinity' at a cap of 0 with anything held or spent (over the cap).
+  used_pct: z.union([decimal, z.literal('Infinity')]).nullable(),
 });
 export type LimitRow = z.output<typeof limitRow>;
 

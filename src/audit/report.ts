@@ -46,7 +46,7 @@ export function limitsTable(rows: LimitRow[]): string {
       formatTimestamp(r.period_end), amount(r.cap, r.unit), r.kind ?? '-', amount(r.held, r.unit), amount(r.spent, r.unit),
       r.used_pct === null ? '-' : `${r.used_pct}%`]),
   );
-  return `limits, current periods; used % = (held + spent) / cap; period end '-' = open-ended\n${table}`;
+  return `limits, current periods; used % = (held + spent) / cap (Infinity: a cap of 0 with anything held or spent); period end '-' = open-ended\n${table}`;
 }
 
 export function alertsTable(rows: AlertRow[], month: Date): string {

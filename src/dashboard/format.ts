@@ -26,13 +26,24 @@ export function when(d: Date | null): string {
   return d ? d.toISOString().replace(/\.\d{3}Z$/, 'Z') : '—';
 }
 
-/** A percentage of a cap with one decimal, or an empty string without a cap. */
+/**
+ * A percentage of a cap with one decimal, or an empty string without a cap. A cap of 0 is passed by any use (∞ %, as the
+ * views' used_pct reads it: Infinity) and not by none (0.0 %).
+ */
 export function pct(used: bigint, cap: bigint | null): string {
-  if (cap === null || cap <= 0n) return '';
-  return `${(Number((used * 100_000n) / cap) / 1000).toFixed(1)} %`; // rounded to 0.1, as the views' used_pct
+  if (cap === null || cap < 0n) return '';
+  if (cap === 0n) return usedPct(used > 0n ? Infinity : 0);
+  return usedPct(Number((used * 100_000n) / cap) / 1000); // rounded to 0.1, as the views' used_pct
+}
+
+/** A used percentage (llm.limit_usage.used_pct) with one decimal; Infinity (a cap of 0 with use) as ∞ %. */
+export function usedPct(p: number): string {
+  return p === Infinity ? '∞ %' : `${p.toFixed(1)} %`;
 }
 
 /** JSON with bigint as decimal strings and dates as ISO strings (what node-postgres would give for the view). */
 export function toJson(value: unknown): string {
-  return JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? v.toString() : v), 2);
+  // +Infinity (a used_pct at a cap of 0 with use) as "Infinity", as node-postgres gives it: JSON has no infinity, and its null
+  // would read as "no cap".
+  return JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? v.toString() : v === Infinity ? 'Infinity' : v), 2);
 }

@@ -20,11 +20,16 @@ const quantity = z.union([z.string().regex(/^-?\d+(\.\d+)?$/), z.number(), z.big
 const integer = z.union([z.number().int(), int8]);
 /** A percentage or ratio: only ever displayed or compared, never summed into money. */
 const ratio = z.union([z.string(), z.number()]).transform(Number).pipe(z.number().finite());
+/**
+ * A share of a cap used (llm.limit_usage.used_pct, llm.limit_use_maxima): a ratio, or +Infinity at a cap of 0 with anything
+ * held or spent (over the cap; node-postgres gives numeric 'Infinity', the JSON "Infinity").
+ */
+const usedRatio = z.union([z.string(), z.number()]).transform(Number).pipe(z.union([z.number().finite(), z.literal(Infinity)]));
 
 export const limitUsageRow = z.object({
   limit_id: integer.nullable(), meter_name: z.string(), scope: z.string(), window: z.string(), unit: z.string(),
   tenant_id: uuid.nullable(), user_id: uuid.nullable(), budget_scope: z.string().nullable(), period_start: at, period_end: until,
-  cap: quantity.nullable(), kind: z.string().nullable(), held: quantity, spent: quantity, used_pct: ratio.nullable(),
+  cap: quantity.nullable(), kind: z.string().nullable(), held: quantity, spent: quantity, used_pct: usedRatio.nullable(),
 });
 export const monthlySpendRow = z.object({
   month_start: at, tenant_id: uuid, user_id: uuid.nullable(),
@@ -78,7 +83,7 @@ export const metricsSnapshotRow = z.object({
   // The newest scheduled reconciliation check (llm.reconciliation_status): both null before the first one.
   drift_rows: int8.nullable(), drift_check_age_seconds: z.number().nullable(),
   alerts: z.array(z.object({ threshold: z.string(), n: int8 })),
-  used_ratio_max: z.array(z.object({ scope: z.string(), ratio: ratio })),
+  used_ratio_max: z.array(z.object({ scope: z.string(), ratio: usedRatio })),
   // Budget-scope threshold crossings of the last 24 hours that the used ratio left out (llm.limit_use_maxima; up to 10 000).
   budget_scope_crossings_unread: int8.nullable(),
   breakers: z.array(z.object({ model_ref: z.string(), state: z.string() })),

@@ -5,7 +5,7 @@
  */
 import { DRIFT_REPAIR } from '../audit/report';
 import { capBar, lineChart, type Point } from './charts';
-import { esc, pct, usd, when } from './format';
+import { esc, pct, usd, usedPct, when } from './format';
 import type { SectionName, SectionRows } from './queries';
 import type { ReconciliationStatus } from './rows';
 
@@ -54,7 +54,7 @@ export function limitsSection(rows: Rows<'limits'>): string {
     const subject = r.budget_scope ?? r.user_id ?? r.tenant_id ?? 'everyone';
     return `<tr data-limit="${esc(r.limit_id ?? '')}" data-meter="${esc(r.meter_name)}" data-subject="${esc(subject)}">${cell(r.meter_name)}${cell(r.scope)}` +
       `${cell(subject)}${cell(r.kind)}<td class="num">${esc(inUnit(r.spent, r.unit))}</td><td class="num">${esc(inUnit(r.held, r.unit))}</td>` +
-      `<td class="num">${esc(inUnit(r.cap, r.unit))}</td><td class="num used">${r.used_pct === null ? '' : `${esc(r.used_pct.toFixed(1))} %`}</td>` +
+      `<td class="num">${esc(inUnit(r.cap, r.unit))}</td><td class="num used">${r.used_pct === null ? '' : esc(usedPct(r.used_pct))}</td>` +
       `<td>${capBar(spent, held, cap, top)}</td>${cell(`${when(r.period_start)} → ${r.period_end ? when(r.period_end) : '…'}`)}</tr>`;
   });
   return table('limits', ['limit', 'scope', 'subject', 'kind', 'used', 'held', 'cap', 'used %', 'against the cap', 'period'], body,

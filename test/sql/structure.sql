@@ -479,6 +479,7 @@ $$values
   ('function llm_private.usage_name_limit(smallint,uuid,uuid,text,timestamp with time zone,integer) | llm_money=EXECUTE llm_operator=EXECUTE'),
   ('function llm_private.usage_prepare(smallint,smallint,uuid,uuid,text,timestamp with time zone,integer,bigint) | llm_money=EXECUTE llm_operator=EXECUTE'),
   ('function llm_private.usage_shard(llm_private.limit_scope,smallint,uuid,uuid) | llm_app=EXECUTE llm_auditor=EXECUTE llm_money=EXECUTE llm_operator=EXECUTE llm_viewer=EXECUTE'),
+  ('function llm_private.used_pct(bigint,bigint) | llm_auditor=EXECUTE llm_operator=EXECUTE llm_viewer=EXECUTE'),
   ('function llm_private.watched_holds_from() | llm_auditor=EXECUTE llm_operator=EXECUTE llm_viewer=EXECUTE'),
   ('function llm_private.worst_case_micros(llm_private.model_prices,integer,integer) | llm_app=EXECUTE llm_auditor=EXECUTE llm_money=EXECUTE llm_operator=EXECUTE llm_viewer=EXECUTE'),
   ('function llm_queue.add_request_job(bigint) SECURITY DEFINER | llm_app=EXECUTE llm_worker=EXECUTE'),

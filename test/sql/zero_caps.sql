@@ -3,7 +3,7 @@
 -- hard cap of 0 refuses every call. What crosses a threshold is spend above 0: holds, releases and spend of 0 cross
 -- nothing. (Review 91: at cap 0 nothing alerted and nothing tripped, whatever was spent.)
 begin;
-select plan(33);
+select plan(40);
 select tests.seed();
 
 select tests.act_as_role('llm_operator');
@@ -72,6 +72,32 @@ select ok(llm.evaluate_limits() > 0, 'the minute''s evaluation re-caps it');
 select tests.as_admin();
 select results_eq($$select threshold_pct, used, cap from llm.alerts where meter_name = 'tenant_monthly'$$,
   $$values (100::smallint, 25000::bigint, 0::bigint)$$, 'what B had spent crosses the cap of 0: its alert fires');
+
+-- What share of a cap of 0 is used: usage above 0 is over it (Infinity %, +Inf in the metrics); none is 0 %. (It was NULL at
+-- a cap of 0, and llm_limit_used_ratio_max, hence LlmSpendAbove80PctOfCap, read nothing there.)
+select results_eq($$select cap, held + spent, used_pct from llm.limit_usage where meter_name = 'user_daily_zero' and current order by user_id$$,
+  $$values (0::bigint, 50000::bigint, 'Infinity'::numeric), (0::bigint, 0::bigint, 0::numeric)$$,
+  'used_pct at a cap of 0: Infinity with 50 000 spent (A1), 0 with nothing used (B1, refused)');
+select results_eq($$select used_pct from llm.limit_usage where meter_name = 'tenant_hourly' and tenant_id = tests.tenant_b() and current$$,
+  $$values ('Infinity'::numeric)$$, 'the same summed over escrow shards (tenant B''s hour)');
+select tests.act_as_role('llm_auditor');
+select results_eq($$select scope, used_ratio_max from llm.limit_use_maxima(200) where scope in ('tenant', 'user') order by 1$$,
+  $$values ('tenant'::text, 'Infinity'::numeric), ('user', 'Infinity'::numeric)$$,
+  'the metrics'' highest used ratio per scope: Infinity, above any alert''s threshold');
+select tests.as_admin();
+
+-- Budget pressure at a cap of 0 follows the alerts' rule: reached by usage above 0, not by a cap of 0 alone.
+insert into llm_private.users (tenant_id, id) values (tests.tenant_a(), 'a3000000-0000-0000-0000-000000000003');
+select tests.act_as_role('llm_operator');
+select ok(llm.define_meter('user_weekly_zero', 'user', 'week', 'micros') > 0
+      and llm.set_limit('user_weekly_zero', 0, tests.tenant_a(), 'a3000000-0000-0000-0000-000000000003', 'soft', p_pressure_pct => 50::smallint) > 0,
+  'user A3: a soft cap of 0 a week, with budget pressure at 50 %');
+select tests.as_admin();
+select results_eq($$select decision, reason, model from tests.call(tests.tenant_a(), 'a3000000-0000-0000-0000-000000000003', 'a3-1')$$,
+  $$values ('allow', 'ok', 'large')$$, 'nothing used yet: no pressure, the requested model');
+select is((select cost_micros from tests.settle(tests.request_pk('a3-1'), 1)), 25000::bigint, 'settles at 25 000');
+select results_eq($$select decision, reason, model, limit_cap, limit_used from tests.call(tests.tenant_a(), 'a3000000-0000-0000-0000-000000000003', 'a3-2')$$,
+  $$values ('fallback', 'budget_pressure', 'small', 0::bigint, 25000::bigint)$$, 'once spent, the cap of 0 is passed: fallback / budget_pressure');
 
 select * from finish();
 rollback;

@@ -11,7 +11,9 @@ import { DashboardConfigError, dashboardSettingsFromEnv, isLoopback, startDashbo
 import { route } from '../../src/dashboard/server';
 import { AUDIT_FUNCTIONS, AUDIT_VIEWS, FORBIDDEN_VIEWS, METRICS_SQL, PARTITION_COVERAGE_SQL, RECONCILIATION_STATUS_SQL, SECTIONS }
   from '../../src/dashboard/queries';
-import { esc, pct, usd } from '../../src/dashboard/format';
+import { esc, pct, toJson, usd } from '../../src/dashboard/format';
+import { limitUsageRow, metricsSnapshotRow } from '../../src/dashboard/rows';
+import { limitsSection } from '../../src/dashboard/sections';
 import { createTestDb, type TestDb } from '../support/db';
 import { launchChromium } from './dashboard-browser';
 
@@ -120,7 +122,22 @@ test('formats: exact dollars from micro-USD, escaped strings', () => {
   expect(pct(155_000n, 100_000_000n)).toBe('0.2 %');
   expect(pct(25_000n, 50_000n)).toBe('50.0 %');
   expect(pct(1n, null)).toBe('');
+  expect(pct(1n, 0n)).toBe('∞ %'); // a cap of 0 with anything used is over it, as llm.limit_usage.used_pct reads it
+  expect(pct(0n, 0n)).toBe('0.0 %');
   expect(esc(`<a href="x">'&'</a>`)).toBe('&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
+});
+
+test('a cap of 0 with anything used: used_pct Infinity is read, shown as ∞ % and kept in the JSON (not null, "no cap")', () => {
+  const row = limitUsageRow.parse({ limit_id: 7, meter_name: 'user_daily_zero', scope: 'user', window: 'day', unit: 'micros',
+    tenant_id: null, user_id: null, budget_scope: null, period_start: new Date('2026-03-15T00:00:00Z'), period_end: new Date('2026-03-16T00:00:00Z'),
+    cap: '0', kind: 'soft', held: '0', spent: '25000', used_pct: 'Infinity' });
+  expect(row.used_pct).toBe(Infinity);
+  expect(limitsSection([row])).toContain('<td class="num used">∞ %</td>');
+  expect(JSON.parse(toJson({ limits: [row] })).limits[0].used_pct).toBe('Infinity');
+  expect(limitUsageRow.shape.used_pct.safeParse('NaN').success).toBe(false);
+  expect(limitUsageRow.shape.used_pct.safeParse('-Infinity').success).toBe(false);
+  const used = metricsSnapshotRow.shape.used_ratio_max.parse([{ scope: 'user', ratio: 'Infinity' }, { scope: 'tenant', ratio: '0.5' }]);
+  expect(used).toEqual([{ scope: 'user', ratio: Infinity }, { scope: 'tenant', ratio: 0.5 }]);
 });
 
 test('without Chromium the browser tests fail and say why (they never pass silently)', async () => {

@@ -170,11 +170,13 @@ test('the tenant filter shows one tenant, through the form and the query string'
 
 /**
  * A row as the JSON carries it: dates as ISO strings, an open end ('infinity') as null, numeric
- * columns (node-postgres gives them as text) as numbers; everything else as node-postgres gives it.
+ * columns (node-postgres gives them as text) as numbers, but 'Infinity' (a used_pct at a cap of 0 with use) as that text;
+ * everything else as node-postgres gives it.
  */
 function asJson(row: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(row).map(([k, v]) => [k,
-    v instanceof Date ? v.toISOString() : v === Infinity || v === -Infinity ? null : NUMERIC_COLUMNS.has(k) && v !== null ? Number(v) : v]));
+    v instanceof Date ? v.toISOString() : v === Infinity || v === -Infinity ? null
+      : NUMERIC_COLUMNS.has(k) && v !== null ? (v === 'Infinity' ? v : Number(v)) : v]));
 }
 const NUMERIC_COLUMNS = new Set(['used_pct']);
 

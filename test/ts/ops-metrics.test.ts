@@ -163,6 +163,29 @@ test('llm_limit_used_ratio_max{scope="budget_scope"} reads the budget scopes tha
   expect([ratio(asOperator), unread(asOperator)]).toEqual([1, 2]);
 });
 
+test('a cap of 0 with anything spent reads +Inf in llm_limit_used_ratio_max (over every threshold), which promtool accepts', async () => {
+  // llm.limit_usage.used_pct was NULL at a cap of 0, the gauge left the subject out, and LlmSpendAbove80PctOfCap never fired
+  // for "tell me at the first charge". Tenant D's user D1: a soft cap of 0 a day, then one call.
+  const D = 'd0000000-0000-0000-0000-00000000000d';
+  const D1 = 'd1000000-0000-0000-0000-000000000001';
+  const admin = db.pool('admin', 1);
+  await admin.query(`begin; set local role llm_operator;
+    select llm.upsert_tenant('${D}', 'tenant D');
+    select llm.define_meter('user_daily_zero', 'user', 'day', 'micros');
+    commit`);
+  await admin.query(`insert into llm_private.users (tenant_id, id) values ('${D}', '${D1}')`);
+  await admin.query(`begin; set local role llm_operator; select llm.set_limit('user_daily_zero', 0, '${D}', '${D1}', 'soft'); commit`);
+  const before = await scrape(new Metrics(worker, { auditPool: auditor }));
+  expect(value(before, 'llm_limit_used_ratio_max{scope="user"}')).toBeLessThan(1); // nothing used: 0, not above the others
+  await admin.query(`select tests.settle(pk, 1, 'ok', 10, 0, 5)
+                       from (select x.pk, tests.reserve(x.pk, 1, 10)
+                               from (select tests.enqueue('${D}', '${D1}', 'zero-1', 'investigation', 'mock:large', 10, 'a question') as pk) x) r`);
+  expect(await count(`select count(*) as n from llm.limit_usage where current and user_id = '${D1}' and used_pct = 'Infinity'`)).toBe(1);
+  const text = await scrape(new Metrics(worker, { auditPool: auditor }));
+  expect(text).toMatch(/^llm_limit_used_ratio_max\{scope="user"\} \+Inf$/m);
+  expect(promtool(['check', 'metrics'], text)).toEqual({ status: 0, output: '' });
+});
+
 test('llm_role_settings_drift counts the defaults a login set for itself since the migrate', async () => {
   // What one SQL injection in the application can run, in this test's database only: role-wide it would reach the other
   // suites running now (and runtime-ddl.test makes a role-wide change for a moment, so the metric is checked as at least 1).
