@@ -420,55 +420,132 @@ ALTER FUNCTION llm.adjust_usage(p_tenant_id uuid, p_user_id uuid, p_amount_micro
 COMMENT ON FUNCTION llm.adjust_usage(p_tenant_id uuid, p_user_id uuid, p_amount_micros bigint, p_reason text, p_effective_at timestamp with time zone) IS 'Operator, in a READ COMMITTED transaction (25000): credits (negative) or debits (positive) a tenant''s or user''s spend with a reason, recorded append-only with who and when; it flows into usage, llm.monthly_spend and llm.hourly_spend (at effective_at, now by default) and into llm.reconciliation_drift. The tenant must exist and the user be one of its own (23503); effective_at may not be in the future (22023) nor in a closed month (LG001, llm.month_closes: post it in an open month). Returns the adjustment id.';
 
 --
--- Name: budget_scopes_page(uuid, integer, timestamp with time zone, uuid, text); Type: FUNCTION; Schema: llm; Owner: llm_owner
+-- Name: budget_scopes_page(uuid, integer, text, timestamp with time zone, timestamp with time zone, uuid, text); Type: FUNCTION; Schema: llm; Owner: llm_owner
 --
 
-CREATE FUNCTION llm.budget_scopes_page(p_tenant_id uuid DEFAULT NULL::uuid, p_limit integer DEFAULT 200, p_after_started_at timestamp with time zone DEFAULT NULL::timestamp with time zone, p_after_tenant_id uuid DEFAULT NULL::uuid, p_after_budget_scope text DEFAULT NULL::text) RETURNS TABLE(tenant_id uuid, budget_scope text, endpoint text, started_at timestamp with time zone, last_reserve_month timestamp with time zone, deadline_at timestamp with time zone, calls bigint, calls_cap bigint, spent_micros bigint, held_micros bigint, cap_micros bigint, state text)
+CREATE FUNCTION llm.budget_scopes_page(p_tenant_id uuid DEFAULT NULL::uuid, p_limit integer DEFAULT 200, p_after_state text DEFAULT NULL::text, p_after_deadline_at timestamp with time zone DEFAULT NULL::timestamp with time zone, p_after_started_at timestamp with time zone DEFAULT NULL::timestamp with time zone, p_after_tenant_id uuid DEFAULT NULL::uuid, p_after_budget_scope text DEFAULT NULL::text) RETURNS TABLE(tenant_id uuid, budget_scope text, endpoint text, started_at timestamp with time zone, last_reserve_month timestamp with time zone, deadline_at timestamp with time zone, calls bigint, calls_cap bigint, spent_micros bigint, held_micros bigint, cap_micros bigint, state text)
     LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog'
     AS $_$
+declare
+  v_now timestamptz := llm_private.now();
+  v_part integer;          -- the part the page starts in (1 open with a deadline, 2 open without, 3 the others)
+  v_longest interval;      -- the longest hard elapsed_ms limit in force: no open scope's deadline is further from now
+  v_none text[];           -- the endpoints ('' for a scope whose first endpoint is not known) a scope may have no deadline on
+  v_left integer := p_limit;
+  v_n integer;
+  v_columns constant text := 'v.tenant_id, v.budget_scope, v.endpoint, v.started_at, v.last_reserve_month, v.deadline_at, v.calls,
+    v.calls_cap, v.spent_micros, v.held_micros, v.cap_micros, v.state';
+  -- A candidate's row of the view, computed for it alone (OFFSET 0: a join the planner could hash, reading every scope), in
+  -- the candidates' order, until the LIMIT.
+  v_row constant text :=
+    'cross join lateral (select * from llm.budget_scopes s where s.tenant_id = c.tenant_id and s.budget_scope = c.scope_key offset 0) v';
+  -- One tenant: its ranges of the indexes that begin with tenant_id, the key without it (as those indexes order it).
+  v_tenant text := case when p_tenant_id is null then 'true' else 'b.tenant_id = $5' end;
+  v_after text := case when p_tenant_id is null then '(b.started_at, b.tenant_id, b.scope_key) < ($2, $3, $4)'
+                       else '(b.started_at, b.scope_key) < ($2, $4)' end;
+  -- The order of ties (one tenant: without tenant_id, so that the planner sees its candidates' order as the page's and sorts
+  -- none: with it, an incremental sort computed every scope started at the same instant).
+  v_ties text := case when p_tenant_id is null then 'c.started_at desc, c.tenant_id desc, c.scope_key desc'
+                      else 'c.started_at desc, c.scope_key desc' end;
 begin
   -- Raised here: the readers may not run llm_private.require_range (as in llm.watched_open_holds).
   if p_limit is null or p_limit not between 1 and 10000 then
     raise exception using errcode = '22023', message = 'p_limit is 1 .. 10000', detail = format('p_limit = %s', p_limit),
-      hint = 'Ask for at most 10 000 rows; the next page starts after the last row''s started_at, tenant_id and budget_scope.';
+      hint = 'Ask for at most 10 000 rows; the next page starts after the last row''s state, deadline_at, started_at, tenant_id and budget_scope.';
   end if;
-  if num_nulls(p_after_started_at, p_after_tenant_id, p_after_budget_scope) not in (0, 3)
+  if num_nulls(p_after_state, p_after_started_at, p_after_tenant_id, p_after_budget_scope) not in (0, 4)
+     or (p_after_state is null and p_after_deadline_at is not null)
+     or p_after_state not in ('open', 'exhausted', 'deadline_passed')
      or (p_tenant_id is not null and p_after_tenant_id is distinct from p_tenant_id and p_after_tenant_id is not null) then
-    raise exception using errcode = '22023', message = 'the key to continue after is the last row''s started_at, tenant_id and budget_scope',
-      detail = format('p_after_started_at = %s, p_after_tenant_id = %s, p_after_budget_scope = %s, p_tenant_id = %s',
-                      p_after_started_at, p_after_tenant_id, p_after_budget_scope, p_tenant_id),
-      hint = 'Pass all three of the last row of the previous page (of the same tenant), or none for the first page.';
+    raise exception using errcode = '22023',
+      message = 'the key to continue after is the last row''s state, deadline_at, started_at, tenant_id and budget_scope',
+      detail = format('p_after_state = %s, p_after_deadline_at = %s, p_after_started_at = %s, p_after_tenant_id = %s, p_after_budget_scope = %s, p_tenant_id = %s',
+                      p_after_state, p_after_deadline_at, p_after_started_at, p_after_tenant_id, p_after_budget_scope, p_tenant_id),
+      hint = 'Pass the five of the last row of the previous page (of the same tenant; deadline_at NULL when it has none), or none for the first page.';
   end if;
-  -- Parameters of a one-shot plan (as in llm.watched_open_holds), and a row comparison in the index's column order: the
-  -- index scan starts at the key and the LIMIT ends it (an OR of its columns would scan from the newest and filter).
-  if p_tenant_id is null then
-    return query execute
-      'select s.tenant_id, s.budget_scope, s.endpoint, s.started_at, s.last_reserve_month, s.deadline_at, s.calls, s.calls_cap,
-              s.spent_micros, s.held_micros, s.cap_micros, s.state
-         from llm.budget_scopes s
-        where $2::timestamptz is null or (s.started_at, s.tenant_id, s.budget_scope) < ($2, $3, $4)
-        order by s.started_at desc, s.tenant_id desc, s.budget_scope desc limit $1'
-      using p_limit, p_after_started_at, p_after_tenant_id, p_after_budget_scope;
-  else
-    return query execute
-      'select s.tenant_id, s.budget_scope, s.endpoint, s.started_at, s.last_reserve_month, s.deadline_at, s.calls, s.calls_cap,
-              s.spent_micros, s.held_micros, s.cap_micros, s.state
-         from llm.budget_scopes s
-        where s.tenant_id = $5 and ($2::timestamptz is null or (s.started_at, s.budget_scope) < ($2, $4))
-        order by s.started_at desc, s.budget_scope desc limit $1'
-      using p_limit, p_after_started_at, p_after_tenant_id, p_after_budget_scope, p_tenant_id;
+  v_part := case when p_after_state is null then 1 when p_after_state <> 'open' then 3 when p_after_deadline_at is null then 2 else 1 end;
+  -- Each part reads the keys of its candidates in its order, then each one's row of the view, until the page is full (one-shot
+  -- plans of its parameters: $1 the deadline and $2..$4 the key to continue after, in its part only; $5 the tenant; $6 now;
+  -- $7 the earliest start of a scope open with a deadline; $8 the rows left).
+  if v_part = 1 then
+    select make_interval(secs => max(l.cap) / 1000.0) into v_longest
+      from llm_private.limits l join llm_private.meters m on m.id = l.meter_id
+     where m.unit = 'elapsed_ms' and l.kind = 'hard' and l.valid_from <= v_now and l.valid_until > v_now
+       and (m.disabled_at is null or m.disabled_at > v_now);
+    if v_longest is not null then
+      return query execute format(
+        'select %s
+           from (select x.* from (select b.tenant_id, b.scope_key, b.started_at, b.started_at + sp.span as deadline_at
+                                    from llm_private.budget_scopes b
+                                   cross join lateral (select b.tenant_id, b.first_user_id, b.first_endpoint limit 1) k
+                                   cross join lateral (select llm_private.budget_scope_span(k.tenant_id, k.first_user_id, k.first_endpoint) as span offset 0) sp
+                                   where %s and b.started_at >= $7) x
+                  where x.deadline_at >= $6
+                    and ($1::timestamptz is null or x.deadline_at > $1
+                         or (x.deadline_at = $1 and (x.started_at, x.tenant_id, x.scope_key) < ($2, $3, $4)))
+                  order by x.deadline_at, %s) c
+           %s
+          where v.state = ''open''
+          order by c.deadline_at, %s limit $8', v_columns, v_tenant, replace(v_ties, 'c.', 'x.'), v_row, v_ties)
+        using p_after_deadline_at, p_after_started_at, p_after_tenant_id, p_after_budget_scope, p_tenant_id, v_now,
+              greatest(v_now, p_after_deadline_at) - v_longest, v_left;
+      get diagnostics v_n = row_count;
+      v_left := v_left - v_n;
+    end if;
+  end if;
+  if v_left > 0 and v_part <= 2 then
+    -- An endpoint whose every subject has a hard elapsed_ms limit: a meter of everyone's (no tenant, provider or model filter)
+    -- with everyone's limit in force and only hard ones (whichever a subject gets is hard).
+    select array_agg(coalesce(x.e::text, '')) into v_none
+      from (select e from unnest(enum_range(null::llm_private.endpoint)) e union all select null) x(e)
+     where not exists (select 1 from llm_private.meters m
+                        where m.unit = 'elapsed_ms' and m.tenant_id is null and (m.endpoint is null or m.endpoint = x.e)
+                          and m.provider is null and m.model is null and (m.disabled_at is null or m.disabled_at > v_now)
+                          and exists (select 1 from llm_private.limits l where l.meter_id = m.id and l.tenant_id is null
+                                         and l.user_id is null and l.valid_from <= v_now and l.valid_until > v_now)
+                          and not exists (select 1 from llm_private.limits l where l.meter_id = m.id and l.kind <> 'hard'
+                                             and l.valid_from <= v_now and l.valid_until > v_now));
+    if v_none is not null then
+      return query execute format(
+        'select %s
+           from (select u.* from (%s) u order by %s) c
+           %s
+          where v.deadline_at is null and v.state = ''open''
+          order by %s limit $8', v_columns,
+        (select string_agg(format('select b.tenant_id, b.scope_key, b.started_at from llm_private.budget_scopes b
+                                    where %s and b.first_endpoint %s and ($2::timestamptz is null or %s)', v_tenant,
+                                  case when e = '' then 'is null' else format('= %L::llm_private.endpoint', e) end, v_after),
+                           ' union all ')
+           from unnest(v_none) e), replace(v_ties, 'c.', 'u.'), v_row, v_ties)
+        using null::timestamptz, case when v_part = 2 then p_after_started_at end, case when v_part = 2 then p_after_tenant_id end,
+              case when v_part = 2 then p_after_budget_scope end, p_tenant_id, v_now, null::timestamptz, v_left;
+      get diagnostics v_n = row_count;
+      v_left := v_left - v_n;
+    end if;
+  end if;
+  if v_left > 0 then
+    return query execute format(
+      'select %s
+         from (select b.tenant_id, b.scope_key, b.started_at from llm_private.budget_scopes b
+                where %s and ($2::timestamptz is null or %s)
+                order by %s) c
+         %s
+        where v.state <> ''open''
+        order by %s limit $8', v_columns, v_tenant, v_after, replace(v_ties, 'c.', 'b.'), v_row, v_ties)
+      using null::timestamptz, case when v_part = 3 then p_after_started_at end, case when v_part = 3 then p_after_tenant_id end,
+            case when v_part = 3 then p_after_budget_scope end, p_tenant_id, v_now, null::timestamptz, v_left;
   end if;
 end
 $_$;
 
-ALTER FUNCTION llm.budget_scopes_page(p_tenant_id uuid, p_limit integer, p_after_started_at timestamp with time zone, p_after_tenant_id uuid, p_after_budget_scope text) OWNER TO llm_owner;
+ALTER FUNCTION llm.budget_scopes_page(p_tenant_id uuid, p_limit integer, p_after_state text, p_after_deadline_at timestamp with time zone, p_after_started_at timestamp with time zone, p_after_tenant_id uuid, p_after_budget_scope text) OWNER TO llm_owner;
 
 --
--- Name: FUNCTION budget_scopes_page(p_tenant_id uuid, p_limit integer, p_after_started_at timestamp with time zone, p_after_tenant_id uuid, p_after_budget_scope text); Type: COMMENT; Schema: llm; Owner: llm_owner
+-- Name: FUNCTION budget_scopes_page(p_tenant_id uuid, p_limit integer, p_after_state text, p_after_deadline_at timestamp with time zone, p_after_started_at timestamp with time zone, p_after_tenant_id uuid, p_after_budget_scope text); Type: COMMENT; Schema: llm; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm.budget_scopes_page(p_tenant_id uuid, p_limit integer, p_after_started_at timestamp with time zone, p_after_tenant_id uuid, p_after_budget_scope text) IS 'A page of llm.budget_scopes (of one tenant, or all), newest first: ordered by started_at, tenant_id, budget_scope, all descending; at most p_limit rows (1..10 000, default 200). The next page: pass the last row''s started_at, tenant_id and budget_scope as p_after_*. Costs the page''s rows, not the tenant''s scopes (each row''s figures are computed for the page only). The rows and columns of the view, under the same row-level security.';
+COMMENT ON FUNCTION llm.budget_scopes_page(p_tenant_id uuid, p_limit integer, p_after_state text, p_after_deadline_at timestamp with time zone, p_after_started_at timestamp with time zone, p_after_tenant_id uuid, p_after_budget_scope text) IS 'A page of llm.budget_scopes (of one tenant, or all) in the order that finds the scopes about to run out: open ones first, nearest deadline_at first (none last); then the exhausted and past their deadline, newest first; ties newest first (started_at, tenant_id, budget_scope, descending). At most p_limit rows (1..10 000, default 200). The next page: pass the last row''s state, deadline_at, started_at, tenant_id and budget_scope as p_after_* (state and deadline move with the clock, the limits and the spend: a scope that changed place between two pages may be listed twice or not at all). Costs the page''s rows, not the tenant''s scopes: plus the scopes started within the longest hard elapsed_ms limit in force, and the rows passed over (exhausted scopes before the page''s open ones; open scopes without a deadline before its others). The rows and columns of the view, under the same row-level security.';
 
 --
 -- Name: cache_key(jsonb); Type: FUNCTION; Schema: llm; Owner: llm_owner
@@ -1334,7 +1411,9 @@ begin
      group by r.scope;
   -- A budget-scope subject's period as llm.limit_usage computes it (usage summed over shards; the limit in effect now, the
   -- period's end its deadline), for the subjects of the newest crossings, a deadline not passed and the scope not forgotten
-  -- since (its row started at the period's start). Always one row: used_ratio_max NULL when none qualifies (nothing is known
+  -- since (its row started at the period's start). Read from llm_private.limit_usage_rows by key instead (per crossing), the
+  -- scrape took 27-30 ms for 19-21 ms (200 crossings, 10^5 scopes: its recent_scopes reads every scoped request of the last
+  -- 24 hours, and a join it could hash computed every current period first): kept as a copy, the same three rules. Always one row: used_ratio_max NULL when none qualifies (nothing is known
   -- of the scopes below their thresholds), and the crossings left out.
   return query
     with crossed as materialized (
@@ -1348,11 +1427,9 @@ begin
         from crossed c
         join llm_private.meters m on m.id = c.meter_id
         left join llm_private.budget_scopes b on b.tenant_id = c.tenant_id and b.scope_key = c.budget_scope
-        left join lateral (select q.user_id, q.endpoint from llm_private.requests q
-                            where q.tenant_id = b.tenant_id and q.id = b.first_request_pk limit 1) q0 on true
         -- (as llm_private.limit_usage_rows: the deadline ends a clock period of the scope too, at the latest)
         cross join lateral (select least(llm_private.period_end(m."window", c.period_start),
-                                         coalesce(b.started_at + llm_private.budget_scope_span(b.tenant_id, q0.user_id, q0.endpoint),
+                                         coalesce(b.started_at + llm_private.budget_scope_span(b.tenant_id, b.first_user_id, b.first_endpoint),
                                                   'infinity')) as period_end) pe
         cross join lateral (select sum(x.held)::bigint as held, sum(x.spent)::bigint as spent from llm_private.usage x
                              where x.tenant_id = c.tenant_id and x.meter_id = c.meter_id and x.user_id = c.user_id
@@ -6174,8 +6251,9 @@ begin
     return new;
   end if;
   if q.budget_scope is not null then
-    insert into llm_private.budget_scopes (tenant_id, scope_key, started_at, first_request_pk)
-    values (q.tenant_id, q.budget_scope, v_now, q.id) on conflict do nothing;
+    -- With the first request's endpoint and user, which its deadline depends on (kept after the request leaves the retention).
+    insert into llm_private.budget_scopes (tenant_id, scope_key, started_at, first_request_pk, first_endpoint, first_user_id)
+    values (q.tenant_id, q.budget_scope, v_now, q.id, q.endpoint, q.user_id) on conflict do nothing;
     select b.started_at, b.last_reserve_month into v_scope_started, v_scope_month
       from llm_private.budget_scopes b where b.tenant_id = q.tenant_id and b.scope_key = q.budget_scope;
     -- The scope's first reserve of a month notes the month (retention forgets a scope unused for the whole retention):
@@ -6615,8 +6693,8 @@ begin
       hint = 'llm.reserve_call of a request with this budget_scope starts it.';
   end if;
   if tg_op = 'UPDATE' then
-    if (new.tenant_id, new.scope_key, new.started_at, new.first_request_pk)
-       is distinct from (old.tenant_id, old.scope_key, old.started_at, old.first_request_pk) then
+    if (new.tenant_id, new.scope_key, new.started_at, new.first_request_pk, new.first_endpoint, new.first_user_id)
+       is distinct from (old.tenant_id, old.scope_key, old.started_at, old.first_request_pk, old.first_endpoint, old.first_user_id) then
       raise exception using errcode = 'LG005', message = 'a budget scope''s start is never changed',
         hint = 'Only the month of its latest reserve moves, by llm.reserve_call.';
     end if;
@@ -6635,7 +6713,7 @@ ALTER FUNCTION llm_private.tg_budget_scopes__guard() OWNER TO llm_owner;
 -- Name: FUNCTION tg_budget_scopes__guard(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm_private.tg_budget_scopes__guard() IS 'Budget scopes are started by the reserve trigger only (trigger depth >= 2), at the current time; that trigger alone moves last_reserve_month, forward to the current UTC month.';
+COMMENT ON FUNCTION llm_private.tg_budget_scopes__guard() IS 'Budget scopes are started by the reserve trigger only (trigger depth >= 2), at the current time, with their first request''s endpoint and user; that trigger alone moves last_reserve_month, forward to the current UTC month.';
 
 --
 -- Name: tg_cache_entries__derive(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
@@ -8662,6 +8740,8 @@ CREATE TABLE llm_private.budget_scopes (
     started_at timestamp with time zone NOT NULL,
     first_request_pk bigint NOT NULL,
     last_reserve_month timestamp with time zone NOT NULL,
+    first_endpoint llm_private.endpoint,
+    first_user_id uuid,
     CONSTRAINT budget_scopes_scope_key_check CHECK (((length(scope_key) >= 1) AND (length(scope_key) <= 200)))
 );
 
@@ -8680,6 +8760,18 @@ COMMENT ON TABLE llm_private.budget_scopes IS 'A budget scope (e.g. an investiga
 --
 
 COMMENT ON COLUMN llm_private.budget_scopes.last_reserve_month IS 'The UTC month of the scope''s latest reserve (set by the reserve trigger only, forward only): retention forgets a scope not reserved in any month it keeps (llm_maint.forget_unused_budget_scopes).';
+
+--
+-- Name: COLUMN budget_scopes.first_endpoint; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.budget_scopes.first_endpoint IS 'The endpoint of the scope''s first request (set at its first reserve, never changed): its deadline (llm_private.budget_scope_span) and the meters it shows first. NULL only for a scope started before the column whose first request had left the retention.';
+
+--
+-- Name: COLUMN budget_scopes.first_user_id; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.budget_scopes.first_user_id IS 'The user of the scope''s first request (set at its first reserve, never changed): its deadline (llm_private.budget_scope_span). NULL only for a scope started before the column whose first request had left the retention.';
 
 --
 -- Name: usage; Type: TABLE; Schema: llm_private; Owner: llm_owner
@@ -8825,13 +8917,11 @@ CREATE VIEW llm_private.limit_usage_rows WITH (security_invoker='true') AS
      JOIN llm_private.meters m ON ((m.id = u.meter_id)))
      LEFT JOIN llm_private.limits l ON ((l.id = u.limit_id)))
      LEFT JOIN llm_private.budget_scopes b ON (((m.scope = 'budget_scope'::llm_private.limit_scope) AND (b.tenant_id = u.tenant_id) AND (b.scope_key = u.budget_scope))))
-     LEFT JOIN LATERAL ( SELECT q.tenant_id,
-            q.user_id,
-            q.endpoint
-           FROM llm_private.requests q
-          WHERE ((q.tenant_id = b.tenant_id) AND (q.id = b.first_request_pk))
+     LEFT JOIN LATERAL ( SELECT b.tenant_id,
+            b.first_user_id,
+            b.first_endpoint
          LIMIT 1) q0 ON (true))
-     LEFT JOIN LATERAL ( SELECT llm_private.budget_scope_span(q0.tenant_id, q0.user_id, q0.endpoint) AS span
+     LEFT JOIN LATERAL ( SELECT llm_private.budget_scope_span(q0.tenant_id, q0.first_user_id, q0.first_endpoint) AS span
          OFFSET 0) dl ON ((m.scope = 'budget_scope'::llm_private.limit_scope)))
      CROSS JOIN LATERAL ( SELECT LEAST(llm_private.period_end(m."window", u.period_start), COALESCE((b.started_at + dl.span), 'infinity'::timestamp with time zone)) AS period_end) pe)
      CROSS JOIN LATERAL ( SELECT e.id AS limit_id,
@@ -8875,13 +8965,16 @@ CREATE VIEW llm.budget_scopes WITH (security_invoker='true') AS
             WHEN (((bm.cap IS NOT NULL) AND ((bm.spent + bm.held) >= bm.cap)) OR ((cl.cap IS NOT NULL) AND (cl.used >= cl.cap))) THEN 'exhausted'::text
             ELSE 'open'::text
         END AS state
-   FROM ((((((llm_private.budget_scopes b
-     LEFT JOIN LATERAL ( SELECT q.endpoint,
-            q.user_id
+   FROM (((((((llm_private.budget_scopes b
+     LEFT JOIN LATERAL ( SELECT q.endpoint
            FROM llm_private.requests q
           WHERE ((q.tenant_id = b.tenant_id) AND (q.id = b.first_request_pk))
          LIMIT 1) q0 ON (true))
-     LEFT JOIN LATERAL ( SELECT llm_private.budget_scope_span(b.tenant_id, q0.user_id, q0.endpoint) AS span
+     LEFT JOIN LATERAL ( SELECT b.tenant_id,
+            b.first_user_id,
+            b.first_endpoint
+         LIMIT 1) k ON (true))
+     LEFT JOIN LATERAL ( SELECT llm_private.budget_scope_span(k.tenant_id, k.first_user_id, k.first_endpoint) AS span
          OFFSET 0) sp ON (true))
      CROSS JOIN LATERAL ( SELECT (b.started_at + sp.span) AS deadline_at) dl)
      LEFT JOIN LATERAL ( SELECT lu.cap,
@@ -8892,7 +8985,7 @@ CREATE VIEW llm.budget_scopes WITH (security_invoker='true') AS
           WHERE ((lu.k_tenant = b.tenant_id) AND (lu.k_scope = b.scope_key) AND (lu.unit = 'micros'::text) AND lu.period_open)
           ORDER BY
                 CASE
-                    WHEN (m.endpoint = q0.endpoint) THEN 0
+                    WHEN (m.endpoint = b.first_endpoint) THEN 0
                     WHEN (m.endpoint IS NULL) THEN 1
                     ELSE 2
                 END, lu.cap
@@ -8904,7 +8997,7 @@ CREATE VIEW llm.budget_scopes WITH (security_invoker='true') AS
           WHERE ((lu.k_tenant = b.tenant_id) AND (lu.k_scope = b.scope_key) AND (lu.unit = 'calls'::text) AND lu.period_open)
           ORDER BY
                 CASE
-                    WHEN (m.endpoint = q0.endpoint) THEN 0
+                    WHEN (m.endpoint = b.first_endpoint) THEN 0
                     WHEN (m.endpoint IS NULL) THEN 1
                     ELSE 2
                 END, lu.cap
@@ -11517,6 +11610,18 @@ CREATE INDEX breaker_transitions_changed_at_idx ON llm_private.breaker_transitio
 CREATE INDEX breaker_transitions_model_idx ON llm_private.breaker_transitions USING btree (provider, model, changed_at);
 
 --
+-- Name: budget_scopes_endpoint_started_idx; Type: INDEX; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE INDEX budget_scopes_endpoint_started_idx ON llm_private.budget_scopes USING btree (first_endpoint, started_at, tenant_id, scope_key);
+
+--
+-- Name: INDEX budget_scopes_endpoint_started_idx; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON INDEX llm_private.budget_scopes_endpoint_started_idx IS 'llm.budget_scopes_page of every tenant: the open scopes without a deadline, of the endpoints that may have none, newest first.';
+
+--
 -- Name: budget_scopes_last_reserve_idx; Type: INDEX; Schema: llm_private; Owner: llm_owner
 --
 
@@ -11539,6 +11644,18 @@ CREATE INDEX budget_scopes_started_idx ON llm_private.budget_scopes USING btree 
 --
 
 COMMENT ON INDEX llm_private.budget_scopes_started_idx IS 'llm.budget_scopes_page of every tenant: newest first, the next page from the last row''s (started_at, tenant_id, scope_key).';
+
+--
+-- Name: budget_scopes_tenant_endpoint_started_idx; Type: INDEX; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE INDEX budget_scopes_tenant_endpoint_started_idx ON llm_private.budget_scopes USING btree (tenant_id, first_endpoint, started_at, scope_key);
+
+--
+-- Name: INDEX budget_scopes_tenant_endpoint_started_idx; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON INDEX llm_private.budget_scopes_tenant_endpoint_started_idx IS 'llm.budget_scopes_page of one tenant: its open scopes without a deadline, of the endpoints that may have none, newest first.';
 
 --
 -- Name: budget_scopes_tenant_started_idx; Type: INDEX; Schema: llm_private; Owner: llm_owner
@@ -13493,13 +13610,13 @@ REVOKE ALL ON FUNCTION llm.adjust_usage(p_tenant_id uuid, p_user_id uuid, p_amou
 GRANT ALL ON FUNCTION llm.adjust_usage(p_tenant_id uuid, p_user_id uuid, p_amount_micros bigint, p_reason text, p_effective_at timestamp with time zone) TO llm_operator;
 
 --
--- Name: FUNCTION budget_scopes_page(p_tenant_id uuid, p_limit integer, p_after_started_at timestamp with time zone, p_after_tenant_id uuid, p_after_budget_scope text); Type: ACL; Schema: llm; Owner: llm_owner
+-- Name: FUNCTION budget_scopes_page(p_tenant_id uuid, p_limit integer, p_after_state text, p_after_deadline_at timestamp with time zone, p_after_started_at timestamp with time zone, p_after_tenant_id uuid, p_after_budget_scope text); Type: ACL; Schema: llm; Owner: llm_owner
 --
 
-REVOKE ALL ON FUNCTION llm.budget_scopes_page(p_tenant_id uuid, p_limit integer, p_after_started_at timestamp with time zone, p_after_tenant_id uuid, p_after_budget_scope text) FROM PUBLIC;
-GRANT ALL ON FUNCTION llm.budget_scopes_page(p_tenant_id uuid, p_limit integer, p_after_started_at timestamp with time zone, p_after_tenant_id uuid, p_after_budget_scope text) TO llm_auditor;
-GRANT ALL ON FUNCTION llm.budget_scopes_page(p_tenant_id uuid, p_limit integer, p_after_started_at timestamp with time zone, p_after_tenant_id uuid, p_after_budget_scope text) TO llm_viewer;
-GRANT ALL ON FUNCTION llm.budget_scopes_page(p_tenant_id uuid, p_limit integer, p_after_started_at timestamp with time zone, p_after_tenant_id uuid, p_after_budget_scope text) TO llm_operator;
+REVOKE ALL ON FUNCTION llm.budget_scopes_page(p_tenant_id uuid, p_limit integer, p_after_state text, p_after_deadline_at timestamp with time zone, p_after_started_at timestamp with time zone, p_after_tenant_id uuid, p_after_budget_scope text) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm.budget_scopes_page(p_tenant_id uuid, p_limit integer, p_after_state text, p_after_deadline_at timestamp with time zone, p_after_started_at timestamp with time zone, p_after_tenant_id uuid, p_after_budget_scope text) TO llm_auditor;
+GRANT ALL ON FUNCTION llm.budget_scopes_page(p_tenant_id uuid, p_limit integer, p_after_state text, p_after_deadline_at timestamp with time zone, p_after_started_at timestamp with time zone, p_after_tenant_id uuid, p_after_budget_scope text) TO llm_viewer;
+GRANT ALL ON FUNCTION llm.budget_scopes_page(p_tenant_id uuid, p_limit integer, p_after_state text, p_after_deadline_at timestamp with time zone, p_after_started_at timestamp with time zone, p_after_tenant_id uuid, p_after_budget_scope text) TO llm_operator;
 
 --
 -- Name: FUNCTION cache_key(p_payload jsonb); Type: ACL; Schema: llm; Owner: llm_owner
@@ -15716,6 +15833,18 @@ GRANT INSERT(first_request_pk) ON TABLE llm_private.budget_scopes TO llm_money;
 --
 
 GRANT UPDATE(last_reserve_month) ON TABLE llm_private.budget_scopes TO llm_money;
+
+--
+-- Name: COLUMN budget_scopes.first_endpoint; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT INSERT(first_endpoint) ON TABLE llm_private.budget_scopes TO llm_money;
+
+--
+-- Name: COLUMN budget_scopes.first_user_id; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT INSERT(first_user_id) ON TABLE llm_private.budget_scopes TO llm_money;
 
 --
 -- Name: TABLE usage; Type: ACL; Schema: llm_private; Owner: llm_owner

@@ -72,8 +72,8 @@ begin
       hint = 'llm.reserve_call of a request with this budget_scope starts it.';
   end if;
   if tg_op = 'UPDATE' then
-    if (new.tenant_id, new.scope_key, new.started_at, new.first_request_pk)
-       is distinct from (old.tenant_id, old.scope_key, old.started_at, old.first_request_pk) then
+    if (new.tenant_id, new.scope_key, new.started_at, new.first_request_pk, new.first_endpoint, new.first_user_id)
+       is distinct from (old.tenant_id, old.scope_key, old.started_at, old.first_request_pk, old.first_endpoint, old.first_user_id) then
       raise exception using errcode = 'LG005', message = 'a budget scope''s start is never changed',
         hint = 'Only the month of its latest reserve moves, by llm.reserve_call.';
     end if;
@@ -86,7 +86,7 @@ begin
 end
 $$;
 comment on function llm_private.tg_budget_scopes__guard() is
-  'Budget scopes are started by the reserve trigger only (trigger depth >= 2), at the current time; that trigger alone moves last_reserve_month, forward to the current UTC month.';
+  'Budget scopes are started by the reserve trigger only (trigger depth >= 2), at the current time, with their first request''s endpoint and user; that trigger alone moves last_reserve_month, forward to the current UTC month.';
 create or replace trigger _100_guard before insert or update on llm_private.budget_scopes
   for each row execute function llm_private.tg_budget_scopes__guard();
 
@@ -338,8 +338,9 @@ begin
     return new;
   end if;
   if q.budget_scope is not null then
-    insert into llm_private.budget_scopes (tenant_id, scope_key, started_at, first_request_pk)
-    values (q.tenant_id, q.budget_scope, v_now, q.id) on conflict do nothing;
+    -- With the first request's endpoint and user, which its deadline depends on (kept after the request leaves the retention).
+    insert into llm_private.budget_scopes (tenant_id, scope_key, started_at, first_request_pk, first_endpoint, first_user_id)
+    values (q.tenant_id, q.budget_scope, v_now, q.id, q.endpoint, q.user_id) on conflict do nothing;
     select b.started_at, b.last_reserve_month into v_scope_started, v_scope_month
       from llm_private.budget_scopes b where b.tenant_id = q.tenant_id and b.scope_key = q.budget_scope;
     -- The scope's first reserve of a month notes the month (retention forgets a scope unused for the whole retention):

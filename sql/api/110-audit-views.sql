@@ -179,13 +179,12 @@ select lim.limit_id, m.name as meter_name, m.scope::text as scope, m."window"::t
   join llm_private.meters m on m.id = u.meter_id
   left join llm_private.limits l on l.id = u.limit_id
   left join llm_private.budget_scopes b on m.scope = 'budget_scope' and b.tenant_id = u.tenant_id and b.scope_key = u.budget_scope
-  -- The scope's first request by its key, for a budget-scope row only (LIMIT 1 keeps it a lookup, not a hash of every request).
-  left join lateral (select q.tenant_id, q.user_id, q.endpoint from llm_private.requests q
-                      where q.tenant_id = b.tenant_id and q.id = b.first_request_pk limit 1) q0 on true
-  -- A scope's span by its first request's tenant, user and endpoint, which a Memoize node computes once per distinct three:
-  -- called per scope (llm_private.budget_scope_deadline), each metrics scrape took ~0.15 ms per budget scope of the last
-  -- 24 hours, past Prometheus's scrape timeout at ~10^5 a day (soak review 85).
-  left join lateral (select llm_private.budget_scope_span(q0.tenant_id, q0.user_id, q0.endpoint) as span offset 0) dl
+  -- A scope's span by its first request's tenant, user and endpoint (kept on the scope's row), which a Memoize node computes
+  -- once per distinct three: called per scope (llm_private.budget_scope_deadline), each metrics scrape took ~0.15 ms per
+  -- budget scope of the last 24 hours, past Prometheus's scrape timeout at ~10^5 a day (soak review 85). The three through a
+  -- one-row subquery (as when they were read from the first request): named on the scope's row, the planner chose no Memoize.
+  left join lateral (select b.tenant_id, b.first_user_id, b.first_endpoint limit 1) q0 on true
+  left join lateral (select llm_private.budget_scope_span(q0.tenant_id, q0.first_user_id, q0.first_endpoint) as span offset 0) dl
     on m.scope = 'budget_scope'
   -- A budget scope's period ends at its deadline: its life's (window budget_scope) there, a clock period's there at the
   -- latest (reserve refuses every call of the scope from then on). Any other meter's, and a scope's without a deadline,
@@ -240,7 +239,9 @@ begin
      group by r.scope;
   -- A budget-scope subject's period as llm.limit_usage computes it (usage summed over shards; the limit in effect now, the
   -- period's end its deadline), for the subjects of the newest crossings, a deadline not passed and the scope not forgotten
-  -- since (its row started at the period's start). Always one row: used_ratio_max NULL when none qualifies (nothing is known
+  -- since (its row started at the period's start). Read from llm_private.limit_usage_rows by key instead (per crossing), the
+  -- scrape took 27-30 ms for 19-21 ms (200 crossings, 10^5 scopes: its recent_scopes reads every scoped request of the last
+  -- 24 hours, and a join it could hash computed every current period first): kept as a copy, the same three rules. Always one row: used_ratio_max NULL when none qualifies (nothing is known
   -- of the scopes below their thresholds), and the crossings left out.
   return query
     with crossed as materialized (
@@ -254,11 +255,9 @@ begin
         from crossed c
         join llm_private.meters m on m.id = c.meter_id
         left join llm_private.budget_scopes b on b.tenant_id = c.tenant_id and b.scope_key = c.budget_scope
-        left join lateral (select q.user_id, q.endpoint from llm_private.requests q
-                            where q.tenant_id = b.tenant_id and q.id = b.first_request_pk limit 1) q0 on true
         -- (as llm_private.limit_usage_rows: the deadline ends a clock period of the scope too, at the latest)
         cross join lateral (select least(llm_private.period_end(m."window", c.period_start),
-                                         coalesce(b.started_at + llm_private.budget_scope_span(b.tenant_id, q0.user_id, q0.endpoint),
+                                         coalesce(b.started_at + llm_private.budget_scope_span(b.tenant_id, b.first_user_id, b.first_endpoint),
                                                   'infinity')) as period_end) pe
         cross join lateral (select sum(x.held)::bigint as held, sum(x.spent)::bigint as spent from llm_private.usage x
                              where x.tenant_id = c.tenant_id and x.meter_id = c.meter_id and x.user_id = c.user_id
@@ -485,17 +484,19 @@ select b.tenant_id, b.scope_key as budget_scope, q0.endpoint::text as endpoint, 
   -- The first request by its key, once per scope (LIMIT 1 keeps it a lookup): joined, the planner hashed every request of
   -- the retention (4 s of a scope listing's 11 s at 10^7 calls and 40 000 scopes; review at scale, helper 68). A scope still
   -- in use after its first request's month left the retention stays listed (endpoint NULL); it was left out.
-  left join lateral (select q.endpoint, q.user_id from llm_private.requests q
+  left join lateral (select q.endpoint from llm_private.requests q
                       where q.tenant_id = b.tenant_id and q.id = b.first_request_pk limit 1) q0 on true
-  -- The span once per distinct tenant, user and endpoint (a Memoize node), not once per scope: as in llm_private.limit_usage_rows.
-  left join lateral (select llm_private.budget_scope_span(b.tenant_id, q0.user_id, q0.endpoint) as span offset 0) sp on true
+  -- The span once per distinct tenant, user and endpoint (a Memoize node), not once per scope: as in llm_private.limit_usage_rows
+  -- (the first request's user and endpoint are the scope's own columns, kept after the request leaves the retention).
+  left join lateral (select b.tenant_id, b.first_user_id, b.first_endpoint limit 1) k on true
+  left join lateral (select llm_private.budget_scope_span(k.tenant_id, k.first_user_id, k.first_endpoint) as span offset 0) sp on true
   cross join lateral (select b.started_at + sp.span as deadline_at) dl
   left join lateral (select lu.cap, lu.spent, lu.held from llm_private.limit_usage_rows lu join llm_private.meters m on m.id = lu.meter_id
                       where lu.k_tenant = b.tenant_id and lu.k_scope = b.scope_key and lu.unit = 'micros' and lu.period_open
-                      order by case when m.endpoint = q0.endpoint then 0 when m.endpoint is null then 1 else 2 end, lu.cap limit 1) bm on true
+                      order by case when m.endpoint = b.first_endpoint then 0 when m.endpoint is null then 1 else 2 end, lu.cap limit 1) bm on true
   left join lateral (select lu.cap, lu.spent + lu.held as used from llm_private.limit_usage_rows lu join llm_private.meters m on m.id = lu.meter_id
                       where lu.k_tenant = b.tenant_id and lu.k_scope = b.scope_key and lu.unit = 'calls' and lu.period_open
-                      order by case when m.endpoint = q0.endpoint then 0 when m.endpoint is null then 1 else 2 end, lu.cap limit 1) cl on true
+                      order by case when m.endpoint = b.first_endpoint then 0 when m.endpoint is null then 1 else 2 end, lu.cap limit 1) cl on true
   left join lateral (
     select count(*) filter (where a.purpose = 'chat' and a.state in ('settled', 'expired', 'held'))::bigint as calls,
            sum(a.charged_micros)::bigint as spent, sum(case when a.state = 'held' then a.held_micros else 0 end)::bigint as held
@@ -505,14 +506,26 @@ select b.tenant_id, b.scope_key as budget_scope, q0.endpoint::text as endpoint, 
 comment on view llm.budget_scopes is 'Budget scopes (investigations): calls, spend and holds as counted on the meters behind their caps (calls_cap: the scope''s calls meter; cap_micros: its micro-USD meter; the first request''s endpoint''s meters first, then the smallest cap; a meter of a clock window, e.g. a cap per day, in its period that contains now), so another endpoint''s calls naming the same scope do not count against them; without such a meter, over all the scope''s calls and retries. deadline_at = the deadline reserve enforces now (llm_private.budget_scope_deadline: the limit applicable to the scope''s first request, user over tenant over everyone, temporary over permanent), counted from the first call. last_reserve_month = the UTC month of its latest reserve: a scope not reserved in any month the ledger retention keeps is forgotten with its usage and alerts (llm_maint.forget_unused_budget_scopes), and a request naming it again starts a new one. endpoint NULL: its first request has left the retention. A list of them: llm.budget_scopes_page (an ORDER BY on state or deadline_at computes every scope first).';
 
 /*
- * A page of budget scopes at the cost of the page (the dashboard's /scopes, Grafana's scopes table). They listed
- * llm.budget_scopes ordered by state and deadline, columns computed per scope, so a tenant with 10^5 scopes paid for all of
- * them to see 200. Newest first, in the order of an index of budget_scopes (budget_scopes_started_idx: (started_at,
- * tenant_id, scope_key); budget_scopes_tenant_started_idx for one tenant), so the LIMIT stops the scan and the view's per-scope
- * lateral joins run for the page's rows only; the next page starts after the last row's key (a keyset: no OFFSET).
+ * A page of budget scopes at the cost of the page (the dashboard's /scopes, Grafana's scopes table), in the order an operator
+ * looks for the scopes about to run out: open ones first (state open: not past the deadline, no cap reached), nearest
+ * deadline first and those without one last; then the others (exhausted, deadline passed), newest first; ties newest first
+ * (started_at, tenant_id, budget_scope, descending). llm.budget_scopes ordered so computed every scope of a tenant to show
+ * 200 (4 s at 10^5 scopes); newest first in an index's order (migration 000059) cost the page but lost that order.
+ * State and deadline are no columns (they follow the limits in effect now and the usage), so the page is read in three
+ * parts, each from an index and computed for the rows it reads, until the page is full; the next page starts after the last
+ * row's key (its state, deadline, started_at, tenant_id, budget_scope; no OFFSET):
+ *   1. open with a deadline: a deadline not passed is less than the longest hard elapsed_ms limit in force from now, so only
+ *      the scopes started since have their deadline computed (one span per distinct tenant, user and endpoint), then their
+ *      figures in deadline order until the page is full;
+ *   2. open without a deadline: only the scopes of an endpoint on which some subject may have no hard elapsed_ms limit, one
+ *      index range per such endpoint merged newest first (budget_scopes_(tenant_)endpoint_started_idx);
+ *   3. the others, newest first (budget_scopes_(tenant_)started_idx), past the open ones.
+ * A page costs its rows, plus the scopes started within the longest deadline (part 1), plus the rows it passes over: the
+ * exhausted ones in parts 1 and 2, the open ones without a deadline in part 3.
  */
 create or replace function llm.budget_scopes_page(p_tenant_id uuid default null, p_limit integer default 200,
-  p_after_started_at timestamptz default null, p_after_tenant_id uuid default null, p_after_budget_scope text default null)
+  p_after_state text default null, p_after_deadline_at timestamptz default null, p_after_started_at timestamptz default null,
+  p_after_tenant_id uuid default null, p_after_budget_scope text default null)
   -- llm.budget_scopes' columns, named rather than its row type (setof llm.budget_scopes made pg_dump move the view and all it
   -- reads ahead of the functions, a diff of 5 000 lines of sql/schema.sql for nothing).
   returns table (tenant_id uuid, budget_scope text, endpoint text, started_at timestamptz, last_reserve_month timestamptz,
@@ -521,43 +534,120 @@ create or replace function llm.budget_scopes_page(p_tenant_id uuid default null,
   language plpgsql stable
   set search_path = pg_catalog
 as $$
+declare
+  v_now timestamptz := llm_private.now();
+  v_part integer;          -- the part the page starts in (1 open with a deadline, 2 open without, 3 the others)
+  v_longest interval;      -- the longest hard elapsed_ms limit in force: no open scope's deadline is further from now
+  v_none text[];           -- the endpoints ('' for a scope whose first endpoint is not known) a scope may have no deadline on
+  v_left integer := p_limit;
+  v_n integer;
+  v_columns constant text := 'v.tenant_id, v.budget_scope, v.endpoint, v.started_at, v.last_reserve_month, v.deadline_at, v.calls,
+    v.calls_cap, v.spent_micros, v.held_micros, v.cap_micros, v.state';
+  -- A candidate's row of the view, computed for it alone (OFFSET 0: a join the planner could hash, reading every scope), in
+  -- the candidates' order, until the LIMIT.
+  v_row constant text :=
+    'cross join lateral (select * from llm.budget_scopes s where s.tenant_id = c.tenant_id and s.budget_scope = c.scope_key offset 0) v';
+  -- One tenant: its ranges of the indexes that begin with tenant_id, the key without it (as those indexes order it).
+  v_tenant text := case when p_tenant_id is null then 'true' else 'b.tenant_id = $5' end;
+  v_after text := case when p_tenant_id is null then '(b.started_at, b.tenant_id, b.scope_key) < ($2, $3, $4)'
+                       else '(b.started_at, b.scope_key) < ($2, $4)' end;
+  -- The order of ties (one tenant: without tenant_id, so that the planner sees its candidates' order as the page's and sorts
+  -- none: with it, an incremental sort computed every scope started at the same instant).
+  v_ties text := case when p_tenant_id is null then 'c.started_at desc, c.tenant_id desc, c.scope_key desc'
+                      else 'c.started_at desc, c.scope_key desc' end;
 begin
   -- Raised here: the readers may not run llm_private.require_range (as in llm.watched_open_holds).
   if p_limit is null or p_limit not between 1 and 10000 then
     raise exception using errcode = '22023', message = 'p_limit is 1 .. 10000', detail = format('p_limit = %s', p_limit),
-      hint = 'Ask for at most 10 000 rows; the next page starts after the last row''s started_at, tenant_id and budget_scope.';
+      hint = 'Ask for at most 10 000 rows; the next page starts after the last row''s state, deadline_at, started_at, tenant_id and budget_scope.';
   end if;
-  if num_nulls(p_after_started_at, p_after_tenant_id, p_after_budget_scope) not in (0, 3)
+  if num_nulls(p_after_state, p_after_started_at, p_after_tenant_id, p_after_budget_scope) not in (0, 4)
+     or (p_after_state is null and p_after_deadline_at is not null)
+     or p_after_state not in ('open', 'exhausted', 'deadline_passed')
      or (p_tenant_id is not null and p_after_tenant_id is distinct from p_tenant_id and p_after_tenant_id is not null) then
-    raise exception using errcode = '22023', message = 'the key to continue after is the last row''s started_at, tenant_id and budget_scope',
-      detail = format('p_after_started_at = %s, p_after_tenant_id = %s, p_after_budget_scope = %s, p_tenant_id = %s',
-                      p_after_started_at, p_after_tenant_id, p_after_budget_scope, p_tenant_id),
-      hint = 'Pass all three of the last row of the previous page (of the same tenant), or none for the first page.';
+    raise exception using errcode = '22023',
+      message = 'the key to continue after is the last row''s state, deadline_at, started_at, tenant_id and budget_scope',
+      detail = format('p_after_state = %s, p_after_deadline_at = %s, p_after_started_at = %s, p_after_tenant_id = %s, p_after_budget_scope = %s, p_tenant_id = %s',
+                      p_after_state, p_after_deadline_at, p_after_started_at, p_after_tenant_id, p_after_budget_scope, p_tenant_id),
+      hint = 'Pass the five of the last row of the previous page (of the same tenant; deadline_at NULL when it has none), or none for the first page.';
   end if;
-  -- Parameters of a one-shot plan (as in llm.watched_open_holds), and a row comparison in the index's column order: the
-  -- index scan starts at the key and the LIMIT ends it (an OR of its columns would scan from the newest and filter).
-  if p_tenant_id is null then
-    return query execute
-      'select s.tenant_id, s.budget_scope, s.endpoint, s.started_at, s.last_reserve_month, s.deadline_at, s.calls, s.calls_cap,
-              s.spent_micros, s.held_micros, s.cap_micros, s.state
-         from llm.budget_scopes s
-        where $2::timestamptz is null or (s.started_at, s.tenant_id, s.budget_scope) < ($2, $3, $4)
-        order by s.started_at desc, s.tenant_id desc, s.budget_scope desc limit $1'
-      using p_limit, p_after_started_at, p_after_tenant_id, p_after_budget_scope;
-  else
-    return query execute
-      'select s.tenant_id, s.budget_scope, s.endpoint, s.started_at, s.last_reserve_month, s.deadline_at, s.calls, s.calls_cap,
-              s.spent_micros, s.held_micros, s.cap_micros, s.state
-         from llm.budget_scopes s
-        where s.tenant_id = $5 and ($2::timestamptz is null or (s.started_at, s.budget_scope) < ($2, $4))
-        order by s.started_at desc, s.budget_scope desc limit $1'
-      using p_limit, p_after_started_at, p_after_tenant_id, p_after_budget_scope, p_tenant_id;
+  v_part := case when p_after_state is null then 1 when p_after_state <> 'open' then 3 when p_after_deadline_at is null then 2 else 1 end;
+  -- Each part reads the keys of its candidates in its order, then each one's row of the view, until the page is full (one-shot
+  -- plans of its parameters: $1 the deadline and $2..$4 the key to continue after, in its part only; $5 the tenant; $6 now;
+  -- $7 the earliest start of a scope open with a deadline; $8 the rows left).
+  if v_part = 1 then
+    select make_interval(secs => max(l.cap) / 1000.0) into v_longest
+      from llm_private.limits l join llm_private.meters m on m.id = l.meter_id
+     where m.unit = 'elapsed_ms' and l.kind = 'hard' and l.valid_from <= v_now and l.valid_until > v_now
+       and (m.disabled_at is null or m.disabled_at > v_now);
+    if v_longest is not null then
+      return query execute format(
+        'select %s
+           from (select x.* from (select b.tenant_id, b.scope_key, b.started_at, b.started_at + sp.span as deadline_at
+                                    from llm_private.budget_scopes b
+                                   cross join lateral (select b.tenant_id, b.first_user_id, b.first_endpoint limit 1) k
+                                   cross join lateral (select llm_private.budget_scope_span(k.tenant_id, k.first_user_id, k.first_endpoint) as span offset 0) sp
+                                   where %s and b.started_at >= $7) x
+                  where x.deadline_at >= $6
+                    and ($1::timestamptz is null or x.deadline_at > $1
+                         or (x.deadline_at = $1 and (x.started_at, x.tenant_id, x.scope_key) < ($2, $3, $4)))
+                  order by x.deadline_at, %s) c
+           %s
+          where v.state = ''open''
+          order by c.deadline_at, %s limit $8', v_columns, v_tenant, replace(v_ties, 'c.', 'x.'), v_row, v_ties)
+        using p_after_deadline_at, p_after_started_at, p_after_tenant_id, p_after_budget_scope, p_tenant_id, v_now,
+              greatest(v_now, p_after_deadline_at) - v_longest, v_left;
+      get diagnostics v_n = row_count;
+      v_left := v_left - v_n;
+    end if;
+  end if;
+  if v_left > 0 and v_part <= 2 then
+    -- An endpoint whose every subject has a hard elapsed_ms limit: a meter of everyone's (no tenant, provider or model filter)
+    -- with everyone's limit in force and only hard ones (whichever a subject gets is hard).
+    select array_agg(coalesce(x.e::text, '')) into v_none
+      from (select e from unnest(enum_range(null::llm_private.endpoint)) e union all select null) x(e)
+     where not exists (select 1 from llm_private.meters m
+                        where m.unit = 'elapsed_ms' and m.tenant_id is null and (m.endpoint is null or m.endpoint = x.e)
+                          and m.provider is null and m.model is null and (m.disabled_at is null or m.disabled_at > v_now)
+                          and exists (select 1 from llm_private.limits l where l.meter_id = m.id and l.tenant_id is null
+                                         and l.user_id is null and l.valid_from <= v_now and l.valid_until > v_now)
+                          and not exists (select 1 from llm_private.limits l where l.meter_id = m.id and l.kind <> 'hard'
+                                             and l.valid_from <= v_now and l.valid_until > v_now));
+    if v_none is not null then
+      return query execute format(
+        'select %s
+           from (select u.* from (%s) u order by %s) c
+           %s
+          where v.deadline_at is null and v.state = ''open''
+          order by %s limit $8', v_columns,
+        (select string_agg(format('select b.tenant_id, b.scope_key, b.started_at from llm_private.budget_scopes b
+                                    where %s and b.first_endpoint %s and ($2::timestamptz is null or %s)', v_tenant,
+                                  case when e = '' then 'is null' else format('= %L::llm_private.endpoint', e) end, v_after),
+                           ' union all ')
+           from unnest(v_none) e), replace(v_ties, 'c.', 'u.'), v_row, v_ties)
+        using null::timestamptz, case when v_part = 2 then p_after_started_at end, case when v_part = 2 then p_after_tenant_id end,
+              case when v_part = 2 then p_after_budget_scope end, p_tenant_id, v_now, null::timestamptz, v_left;
+      get diagnostics v_n = row_count;
+      v_left := v_left - v_n;
+    end if;
+  end if;
+  if v_left > 0 then
+    return query execute format(
+      'select %s
+         from (select b.tenant_id, b.scope_key, b.started_at from llm_private.budget_scopes b
+                where %s and ($2::timestamptz is null or %s)
+                order by %s) c
+         %s
+        where v.state <> ''open''
+        order by %s limit $8', v_columns, v_tenant, v_after, replace(v_ties, 'c.', 'b.'), v_row, v_ties)
+      using null::timestamptz, case when v_part = 3 then p_after_started_at end, case when v_part = 3 then p_after_tenant_id end,
+            case when v_part = 3 then p_after_budget_scope end, p_tenant_id, v_now, null::timestamptz, v_left;
   end if;
 end
 $$;
-comment on function llm.budget_scopes_page(uuid, integer, timestamptz, uuid, text) is
-  'A page of llm.budget_scopes (of one tenant, or all), newest first: ordered by started_at, tenant_id, budget_scope, all descending; at most p_limit rows (1..10 000, default 200). The next page: pass the last row''s started_at, tenant_id and budget_scope as p_after_*. Costs the page''s rows, not the tenant''s scopes (each row''s figures are computed for the page only). The rows and columns of the view, under the same row-level security.';
-grant execute on function llm.budget_scopes_page(uuid, integer, timestamptz, uuid, text) to llm_auditor, llm_viewer, llm_operator;
+comment on function llm.budget_scopes_page(uuid, integer, text, timestamptz, timestamptz, uuid, text) is
+  'A page of llm.budget_scopes (of one tenant, or all) in the order that finds the scopes about to run out: open ones first, nearest deadline_at first (none last); then the exhausted and past their deadline, newest first; ties newest first (started_at, tenant_id, budget_scope, descending). At most p_limit rows (1..10 000, default 200). The next page: pass the last row''s state, deadline_at, started_at, tenant_id and budget_scope as p_after_* (state and deadline move with the clock, the limits and the spend: a scope that changed place between two pages may be listed twice or not at all). Costs the page''s rows, not the tenant''s scopes: plus the scopes started within the longest hard elapsed_ms limit in force, and the rows passed over (exhausted scopes before the page''s open ones; open scopes without a deadline before its others). The rows and columns of the view, under the same row-level security.';
+grant execute on function llm.budget_scopes_page(uuid, integer, text, timestamptz, timestamptz, uuid, text) to llm_auditor, llm_viewer, llm_operator;
 
 create view llm.cache_stats with (security_invoker = true) as
 select a.tenant_id, (date_trunc('month', a.reserved_at at time zone 'UTC') at time zone 'UTC') as month_start, count(*)::bigint as hits,

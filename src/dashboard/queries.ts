@@ -82,10 +82,11 @@ export const SECTIONS = {
   drift: section('reconciliation_checked_drift', rows.driftRow,
     `select checked_at, kind, tenant_id, meter_name, user_id, budget_scope, period_start, shard, usage_value, ledger_value, unit
        from llm.reconciliation_checked_drift order by row_no`),
-  // The newest 200, at the cost of 200 (ordered by state and deadline, the view computed every scope of the tenant first).
+  // The first 200 in the order that finds the scopes about to run out (open ones first, nearest deadline first; then the
+  // others, newest first), at the cost of about 200 (the view so ordered computed every scope of the tenant first).
   scopes: section('budget_scopes', rows.budgetScopeRow,
     `select tenant_id, budget_scope, endpoint, started_at, deadline_at, calls, calls_cap, spent_micros, held_micros, cap_micros, state
-       from llm.budget_scopes_page($1::uuid, 200)`, 'llm.budget_scopes_page(uuid,integer,timestamptz,uuid,text)'),
+       from llm.budget_scopes_page($1::uuid, 200)`, 'llm.budget_scopes_page(uuid,integer,text,timestamptz,timestamptz,uuid,text)'),
 };
 
 export type SectionName = keyof typeof SECTIONS;

@@ -170,7 +170,7 @@ export function scopesSection(rows: Rows<'scopes'>): string {
     `${cell(r.budget_scope)}${cell(r.tenant_id)}${cell(r.endpoint)}<td class="num">${esc(r.calls)}${r.calls_cap === null ? '' : ` / ${esc(r.calls_cap)}`}</td>` +
     `${money(r.spent_micros)}${money(r.held_micros)}${money(r.cap_micros)}${cell(when(r.deadline_at))}${cell(r.state)}</tr>`);
   const note = rows.length >= 200
-    ? '<p>Showing the newest 200 (<code>llm.budget_scopes_page</code> lists the next ones; <code>npm run audit -- scopes</code> a whole month).</p>'
+    ? '<p>Showing the first 200: open ones first, nearest deadline first (<code>llm.budget_scopes_page</code> lists the next ones; <code>npm run audit -- scopes</code> a whole month).</p>'
     : '';
   return note + table('scopes', ['scope', 'tenant', 'endpoint', 'calls', 'spent', 'held', 'cap', 'deadline', 'state'], body, 'No budget scope.');
 }

@@ -1,6 +1,6 @@
 -- The audit views say what reserve enforces: spend counts adjustments as the meters do.
 begin;
-select plan(123);
+select plan(132);
 select tests.seed();
 
 /* Spend: charges + adjustments, as the monthly and hourly meters count (finding 1 of the fifteenth review). */
@@ -171,11 +171,12 @@ select ok(pg_temp.plan_of($$select * from llm.budget_scopes$$) ~ 'Index Cond: \(
 -- every request of the retention (4 s of the dashboard's 11 s scope listing). Now a lookup by key under a LIMIT, in
 -- llm.budget_scopes and in llm.limit_usage (its budget-scope rows' deadline), whatever the planner estimates.
 select ok(pg_temp.plan_of($$select * from llm.budget_scopes$$)
-          ~ 'Limit\n\s+Output: q\.endpoint, q\.user_id\n\s+->  Append\n\s+->  Index Scan using requests_\w+_pkey on llm_private\.requests_\w+ q_\d+\n\s+Output: [^\n]*\n\s+Index Cond: \(\(q_\d+\.tenant_id = b\.tenant_id\) AND \(q_\d+\.id = b\.first_request_pk\)\)',
+          ~ 'Limit\n\s+Output: q\.endpoint\n\s+->  Append\n\s+->  Index Scan using requests_\w+_pkey on llm_private\.requests_\w+ q_\d+\n\s+Output: [^\n]*\n\s+Index Cond: \(\(q_\d+\.tenant_id = b\.tenant_id\) AND \(q_\d+\.id = b\.first_request_pk\)\)',
   'budget_scopes: the first request is read by its key under a LIMIT, once per scope');
-select ok(pg_temp.plan_of($$select * from llm.limit_usage$$)
-          ~ 'Limit\n\s+Output: q\.tenant_id, q\.user_id, q\.endpoint\n\s+->  Append\n\s+->  Index Scan using requests_\w+_pkey on llm_private\.requests_\w+ q_\d+\n\s+Output: [^\n]*\n\s+Index Cond: \(\(q_\d+\.tenant_id = b\.tenant_id\) AND \(q_\d+\.id = b\.first_request_pk\)\)',
-  'limit_usage: and so is a budget-scope row''s first request');
+-- llm.limit_usage reads none: a budget-scope row's deadline takes the first request's user and endpoint from the scope's row,
+-- which keeps them after the request leaves the retention.
+select ok(pg_temp.plan_of($$select * from llm.limit_usage$$) !~ 'Index Cond: \(\(q_\d+\.tenant_id = b\.tenant_id\) AND \(q_\d+\.id = b\.first_request_pk\)\)',
+  'limit_usage: a budget-scope row''s deadline reads no request');
 
 -- (review at scale, 2026-11-27) A filter on a view's month or hour read every partition's every row: the views grouped by
 -- date_trunc(.., 'UTC'), which is STABLE, so no index could hold it (`npm run audit` of one month at 1.2 M attempts over
@@ -493,20 +494,36 @@ select ok(pg_temp.plan_of($$select * from llm.budget_scopes where tenant_id = te
 /*
  * (scale: budget scopes) The dashboard and Grafana listed llm.budget_scopes ordered by state and deadline, columns computed
  * per scope: a tenant with 10^5 scopes paid for every one of them to see 200 (14-19 s at 5 * 10^4). llm.budget_scopes_page
- * lists them newest first in an index's order, so the LIMIT stops the scan before the per-scope figures; the next page
- * starts after the last row's key. Tenant B gets 40 scopes, each of a user of its own: a scope's deadline is computed once
- * per distinct first user (llm_private.budget_scope_span, counted), so its calls count the scopes whose figures were computed.
+ * lists them in that order (open ones first, nearest deadline first, none last; then the others newest first) at about the
+ * page's cost: the open ones with a deadline among the scopes started within the longest deadline, those without one by the
+ * endpoints that may have none, the others newest first; the next page starts after the last row's key (state, deadline_at,
+ * started_at, tenant_id, budget_scope). Tenant B gets 40 scopes, each of a user of its own: a scope's deadline is computed
+ * once per distinct first user (llm_private.budget_scope_span, counted), so its calls count the scopes whose figures were
+ * computed.
  */
 insert into llm_private.users (tenant_id, id)
 select tests.tenant_b(), ('b4000000-0000-0000-0000-' || lpad(i::text, 12, '0'))::uuid from generate_series(1, 40) i;
 select count(*) from (select tests.call(tests.tenant_b(), ('b4000000-0000-0000-0000-' || lpad(i::text, 12, '0'))::uuid, 'pg-' || i, 'investigation',
                                         'mock:tiny', 10, jsonb_build_object('budget_scope', 'pg-scope-' || lpad(i::text, 2, '0')), 100)
                         from generate_series(1, 40) i) x;
+-- Two seconds later, a scope of B (b_only_deadline's 5 s): newer than the 40 (same 5 s), so its deadline is later.
+select tests.freeze_clock(llm_private.now() + interval '2 seconds');
+select tests.call(tests.tenant_b(), tests.user_b1(), 'pg-late', 'investigation', 'mock:tiny', 10, '{"budget_scope": "pg-late"}', 100);
 analyze llm_private.budget_scopes;
+select results_eq($$select first_endpoint::text, first_user_id from llm_private.budget_scopes where scope_key in ('pg-late', 'plan-idle') order by 1$$,
+  $$values ('budget_optimization', tests.user_a2()), ('investigation', tests.user_b1())$$,
+  'a scope keeps its first request''s endpoint and user, which its deadline depends on');
+-- The order the page lists, of the view.
+create function pg_temp.in_order(p_tenant uuid) returns setof llm.budget_scopes language sql as $$
+  select * from llm.budget_scopes where p_tenant is null or tenant_id = p_tenant
+   order by state <> 'open', case when state = 'open' then deadline_at end nulls last, started_at desc, tenant_id desc, budget_scope desc
+$$;
 -- Every page of p_limit rows, each from the last row of the one before, until one comes back short.
 create function pg_temp.all_pages(p_tenant uuid, p_limit integer) returns setof llm.budget_scopes language plpgsql as $$
 declare
   r llm.budget_scopes;
+  v_state text;
+  v_deadline timestamptz;
   v_at timestamptz;
   v_tenant uuid;
   v_scope text;
@@ -514,9 +531,9 @@ declare
 begin
   loop
     n := 0;
-    for r in select * from llm.budget_scopes_page(p_tenant, p_limit, v_at, v_tenant, v_scope) loop
+    for r in select * from llm.budget_scopes_page(p_tenant, p_limit, v_state, v_deadline, v_at, v_tenant, v_scope) loop
       n := n + 1;
-      v_at := r.started_at; v_tenant := r.tenant_id; v_scope := r.budget_scope;
+      v_state := r.state; v_deadline := r.deadline_at; v_at := r.started_at; v_tenant := r.tenant_id; v_scope := r.budget_scope;
       return next r;
     end loop;
     exit when n < p_limit;
@@ -527,22 +544,19 @@ create function pg_temp.span_calls() returns bigint language sql volatile as $$
 $$;
 create temp table calls_before (n bigint) on commit drop;
 select cmp_ok((select count(*) from llm.budget_scopes), '>', 100::bigint, 'more than 100 scopes, over two tenants');
-select results_eq($$select * from llm.budget_scopes_page(null, 7)$$,
-  $$select * from llm.budget_scopes order by started_at desc, tenant_id desc, budget_scope desc limit 7$$,
-  'the first page: the first 7 of the view, newest first (then tenant and scope, descending)');
-select results_eq($$select * from pg_temp.all_pages(null, 7)$$,
-  $$select * from llm.budget_scopes order by started_at desc, tenant_id desc, budget_scope desc$$,
-  'pages of 7, each after the last row of the one before, list every scope of every tenant once, in order, with the view''s figures');
-select results_eq($$select * from pg_temp.all_pages(tests.tenant_a(), 10)$$,
-  $$select * from llm.budget_scopes where tenant_id = tests.tenant_a() order by started_at desc, budget_scope desc$$,
-  'and of one tenant (pages of 10)');
-insert into calls_before select pg_temp.span_calls();
-select results_eq($$select budget_scope from llm.budget_scopes_page(tests.tenant_b(), 5,
+select results_eq($$select state, count(*), count(deadline_at) from llm.budget_scopes group by 1 order by 1$$,
+  $$values ('deadline_passed', 6::bigint, 6::bigint), ('open', 102, 101)$$,
+  'open with a deadline (B''s 5 s, A1''s 90 s), open without one (plan-idle), past their deadline');
+select results_eq($$select * from llm.budget_scopes_page(null, 7)$$, $$select * from pg_temp.in_order(null) limit 7$$,
+  'the first page: the first 7 of the view, open ones first, nearest deadline first (B''s 40 before pg-late, the newest)');
+select results_eq($$select * from pg_temp.all_pages(null, 7)$$, $$select * from pg_temp.in_order(null)$$,
+  'pages of 7, each after the last row of the one before (within ties of deadline and start too), list every scope of every tenant once, in order, with the view''s figures');
+select results_eq($$select * from pg_temp.all_pages(tests.tenant_a(), 10)$$, $$select * from pg_temp.in_order(tests.tenant_a())$$,
+  'and of one tenant (pages of 10: open with a deadline, the one without, then the others)');
+select results_eq($$select budget_scope from llm.budget_scopes_page(tests.tenant_b(), 3, 'open',
+                     (select deadline_at from llm.budget_scopes where budget_scope = 'pg-scope-30'),
                      (select started_at from llm.budget_scopes where budget_scope = 'pg-scope-30'), tests.tenant_b(), 'pg-scope-30')$$,
-  $$values ('pg-scope-29'), ('pg-scope-28'), ('pg-scope-27'), ('pg-scope-26'), ('pg-scope-25')$$,
-  'a page of 5 from the middle of tenant B''s scopes');
-select cmp_ok(pg_temp.span_calls() - (select n from calls_before), '<=', 5::bigint,
-  'it computed the figures of those 5 scopes only, of the tenant''s 40+');
+  $$values ('pg-scope-29'), ('pg-scope-28'), ('pg-scope-27')$$, 'a page of 3 from the middle of 40 scopes of one deadline and start');
 truncate calls_before;
 insert into calls_before select pg_temp.span_calls();
 select is((select count(*) from (select * from llm.budget_scopes where tenant_id = tests.tenant_b()
@@ -550,6 +564,25 @@ select is((select count(*) from (select * from llm.budget_scopes where tenant_id
   'the dashboard''s former query, 5 rows');
 select cmp_ok(pg_temp.span_calls() - (select n from calls_before), '>=', 40::bigint,
   'computed every scope of the tenant first (the counter sees the difference)');
+-- Ten minutes on, every deadline has passed: the open scope without one first, then the others newest first.
+select tests.freeze_clock(llm_private.now() + interval '10 minutes');
+select results_eq($$select * from pg_temp.all_pages(null, 7)$$, $$select * from pg_temp.in_order(null)$$,
+  'ten minutes on: pages of 7 list them in the view''s order again (plan-idle first)');
+truncate calls_before;
+insert into calls_before select pg_temp.span_calls();
+select results_eq($$select budget_scope from llm.budget_scopes_page(tests.tenant_b(), 5, 'deadline_passed',
+                     (select deadline_at from llm.budget_scopes where budget_scope = 'pg-scope-30'),
+                     (select started_at from llm.budget_scopes where budget_scope = 'pg-scope-30'), tests.tenant_b(), 'pg-scope-30')$$,
+  $$values ('pg-scope-29'), ('pg-scope-28'), ('pg-scope-27'), ('pg-scope-26'), ('pg-scope-25')$$,
+  'a page of 5 from the middle of tenant B''s scopes');
+select cmp_ok(pg_temp.span_calls() - (select n from calls_before), '<=', 6::bigint,
+  'it computed the figures of those 5 scopes only, of the tenant''s 40+ (and the key''s deadline, an argument)');
+truncate calls_before;
+insert into calls_before select pg_temp.span_calls();
+select is((select count(*) from llm.budget_scopes_page(tests.tenant_b(), 5)), 5::bigint, 'the first page of 5 of tenant B');
+select cmp_ok(pg_temp.span_calls() - (select n from calls_before), '<=', 6::bigint,
+  'computed about 5 scopes'' figures: none is open with a deadline, and B has no scope of an endpoint without one');
+select tests.freeze_clock(llm_private.now() - interval '10 minutes');
 -- The scopes are read through an index in the page's order from the key on, under the LIMIT (no sort of them all).
 select ok(pg_temp.plan_of($$select * from llm.budget_scopes s where s.tenant_id = 'b0000000-0000-0000-0000-00000000000b'
                               and (s.started_at, s.budget_scope) < ('2026-03-16 00:00+00', 'pg-scope-30')
@@ -560,13 +593,37 @@ select ok(pg_temp.plan_of($$select * from llm.budget_scopes s where (s.started_a
                             order by s.started_at desc, s.tenant_id desc, s.budget_scope desc limit 5$$)
           ~ 'Index Scan Backward using budget_scopes_started_idx on llm_private\.budget_scopes b\s+Output: [^\n]+\s+Index Cond: \(ROW\(b\.started_at, b\.tenant_id, b\.scope_key\) < ROW',
   'and of every tenant in budget_scopes_started_idx');
+-- (no sort, no bitmap: on a few rows the planner would take either; at scale it takes the index, EXPLAIN of the report)
+create function pg_temp.ordered_plan_of(p_query text) returns text language plpgsql as $$
+declare
+  t text;
+begin
+  set local enable_sort = off;
+  set local enable_bitmapscan = off;
+  t := pg_temp.plan_of(p_query);
+  reset enable_sort;
+  reset enable_bitmapscan;
+  return t;
+end $$;
+select ok(pg_temp.ordered_plan_of($$select b.scope_key from llm_private.budget_scopes b where b.tenant_id = 'b0000000-0000-0000-0000-00000000000b'
+                              and b.first_endpoint = 'budget_optimization' and (b.started_at, b.scope_key) < ('2026-03-16 00:00+00', 'x')
+                            order by b.started_at desc, b.scope_key desc limit 5$$)
+          ~ 'Index (Only )?Scan Backward using budget_scopes_(tenant_)?endpoint_started_idx on llm_private\.budget_scopes b\s+Output: [^\n]+\s+Index Cond: [^\n]*ROW\(b\.started_at, b\.scope_key\) < ROW',
+  'the scopes of an endpoint that may have no deadline, of one tenant, newest first from the key (budget_scopes_tenant_endpoint_started_idx at scale)');
+select ok(pg_temp.ordered_plan_of($$select b.scope_key from llm_private.budget_scopes b where b.first_endpoint = 'budget_optimization'
+                              and (b.started_at, b.tenant_id, b.scope_key) < ('2026-03-16 00:00+00', tests.tenant_b(), 'x')
+                            order by b.started_at desc, b.tenant_id desc, b.scope_key desc limit 5$$)
+          ~ 'Index (Only )?Scan Backward using budget_scopes_endpoint_started_idx on llm_private\.budget_scopes b\s+Output: [^\n]+\s+Index Cond: [^\n]*ROW\(b\.started_at, b\.tenant_id, b\.scope_key\) < ROW',
+  'and of every tenant (budget_scopes_endpoint_started_idx)');
 select tests.act_as_role('llm_viewer');
 select results_eq($$select budget_scope from llm.budget_scopes_page(tests.tenant_b(), 3)$$,
   $$values ('pg-scope-40'), ('pg-scope-39'), ('pg-scope-38')$$, 'the dashboard''s login reads a page of one tenant');
 select throws_ok($$select * from llm.budget_scopes_page(null, 0)$$, '22023', null, 'a page is 1 .. 10 000 rows');
-select throws_ok($$select * from llm.budget_scopes_page(null, 5, '2026-03-15 10:30:00+00', null, 'pg-scope-30')$$, '22023', null,
-  'the key to continue after is the whole of the last row''s (started_at, tenant_id, budget_scope)');
-select throws_ok($$select * from llm.budget_scopes_page(tests.tenant_a(), 5, '2026-03-15 10:30:00+00', tests.tenant_b(), 'pg-scope-30')$$,
+select throws_ok($$select * from llm.budget_scopes_page(null, 5, 'open', null, '2026-03-15 10:30:00+00', null, 'pg-scope-30')$$, '22023', null,
+  'the key to continue after is the whole of the last row''s (state, deadline_at, started_at, tenant_id, budget_scope)');
+select throws_ok($$select * from llm.budget_scopes_page(null, 5, 'closed', null, '2026-03-15 10:30:00+00', tests.tenant_b(), 'pg-scope-30')$$,
+  '22023', null, 'a state of the view''s');
+select throws_ok($$select * from llm.budget_scopes_page(tests.tenant_a(), 5, 'open', null, '2026-03-15 10:30:00+00', tests.tenant_b(), 'pg-scope-30')$$,
   '22023', null, 'and of the tenant listed');
 select tests.act_as_app(tests.tenant_a(), tests.user_a1());
 select throws_ok($$select * from llm.budget_scopes_page(null, 5)$$, '42501', null, 'the application may not list scopes (as llm.budget_scopes)');

@@ -95,11 +95,13 @@ create view llm.reconciliation_checked_drift as select * from (values
 -- The holds the dashboard and Grafana list (ours, not SPEC.md's: those the expiry sweep watches, which here are all of them).
 create function llm.watched_open_holds(p_tenant_id uuid default null, p_limit integer default 200) returns setof llm.open_holds
   language sql stable as $f$ select * from llm.open_holds where p_tenant_id is null or tenant_id = p_tenant_id order by expires_at limit p_limit $f$;
--- A page of budget scopes, newest first (ours, not SPEC.md's: the first page here).
-create function llm.budget_scopes_page(p_tenant_id uuid default null, p_limit integer default 200, p_after_started_at timestamptz default null,
-  p_after_tenant_id uuid default null, p_after_budget_scope text default null) returns setof llm.budget_scopes
+-- A page of budget scopes, open ones first, nearest deadline first (ours, not SPEC.md's: the first page here).
+create function llm.budget_scopes_page(p_tenant_id uuid default null, p_limit integer default 200, p_after_state text default null,
+  p_after_deadline_at timestamptz default null, p_after_started_at timestamptz default null, p_after_tenant_id uuid default null,
+  p_after_budget_scope text default null) returns setof llm.budget_scopes
   language sql stable as $f$ select * from llm.budget_scopes where p_tenant_id is null or tenant_id = p_tenant_id
-                             order by started_at desc, tenant_id desc, budget_scope desc limit p_limit $f$;
+                             order by state <> 'open', case when state = 'open' then deadline_at end nulls last,
+                                      started_at desc, tenant_id desc, budget_scope desc limit p_limit $f$;
 -- The metrics' highest use per limit scope (ours, not SPEC.md's: every current period here, and one budget-scope crossing left out).
 create function llm.limit_use_maxima(p_budget_scopes integer default 200) returns table (scope text, used_ratio_max numeric, crossings_unread bigint)
   language sql stable as $f$ select scope, max(used_pct) / 100, case when scope = 'budget_scope' then 1 else 0 end::bigint

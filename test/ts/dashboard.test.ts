@@ -211,7 +211,8 @@ const SECTION_VIEWS: Record<string, string> = {
     from llm.reconciliation_drift d cross join llm.reconciliation_status s
    order by d.kind, d.tenant_id nulls first, d.meter_name, d.user_id nulls first, d.budget_scope nulls first, d.period_start, d.shard limit 200`,
   scopes: `select tenant_id, budget_scope, endpoint, started_at, deadline_at, calls, calls_cap, spent_micros, held_micros, cap_micros, state
-    from llm.budget_scopes where ${TENANT} order by started_at desc, tenant_id desc, budget_scope desc`,
+    from llm.budget_scopes where ${TENANT}
+   order by state <> 'open', case when state = 'open' then deadline_at end nulls last, started_at desc, tenant_id desc, budget_scope desc`,
 };
 
 test('JSON endpoints equal the views, every section in full (all tenants and one), by .json suffix and Accept header', async () => {

@@ -203,7 +203,7 @@ test('the functions llm_viewer may run are the audit views\' own helpers (pinned
   expect(schemas.map((r) => r.s)).toEqual(['llm', 'llm_private', 'public']); // public: usage only, CREATE revoked (database.sql)
   expect(rows.map((r) => r.f)).toEqual([
     // a page of llm.budget_scopes, and the highest use per limit scope: the dashboard's (src/dashboard/queries.ts AUDIT_FUNCTIONS)
-    'llm.budget_scopes_page(uuid,integer,timestamp with time zone,uuid,text)', 'llm.limit_use_maxima(integer)',
+    'llm.budget_scopes_page(uuid,integer,text,timestamp with time zone,timestamp with time zone,uuid,text)', 'llm.limit_use_maxima(integer)',
     'llm.open_hold_counts()', 'llm.product_time()', 'llm.watched_open_holds(uuid,integer)',
     'llm_private.applicable_limits(uuid,uuid,llm_private.endpoint,text,text,boolean,timestamp with time zone)',
     'llm_private.budget_scope_deadline(uuid,uuid,llm_private.endpoint,timestamp with time zone)',
