@@ -8985,10 +8985,10 @@ CREATE VIEW llm.budget_scopes WITH (security_invoker='true') AS
           WHERE ((lu.k_tenant = b.tenant_id) AND (lu.k_scope = b.scope_key) AND (lu.unit = 'micros'::text) AND lu.period_open)
           ORDER BY
                 CASE
-                    WHEN (m.endpoint = b.first_endpoint) THEN 0
-                    WHEN (m.endpoint IS NULL) THEN 1
-                    ELSE 2
-                END, lu.cap
+                    WHEN ((m.endpoint IS DISTINCT FROM b.first_endpoint) AND (m.endpoint IS NOT NULL)) THEN 2
+                    WHEN (m.provider IS NOT NULL) THEN 1
+                    ELSE 0
+                END, (lu.cap - (lu.spent + lu.held)), lu.cap
          LIMIT 1) bm ON (true))
      LEFT JOIN LATERAL ( SELECT lu.cap,
             (lu.spent + lu.held) AS used
@@ -8997,10 +8997,10 @@ CREATE VIEW llm.budget_scopes WITH (security_invoker='true') AS
           WHERE ((lu.k_tenant = b.tenant_id) AND (lu.k_scope = b.scope_key) AND (lu.unit = 'calls'::text) AND lu.period_open)
           ORDER BY
                 CASE
-                    WHEN (m.endpoint = b.first_endpoint) THEN 0
-                    WHEN (m.endpoint IS NULL) THEN 1
-                    ELSE 2
-                END, lu.cap
+                    WHEN ((m.endpoint IS DISTINCT FROM b.first_endpoint) AND (m.endpoint IS NOT NULL)) THEN 2
+                    WHEN (m.provider IS NOT NULL) THEN 1
+                    ELSE 0
+                END, (lu.cap - (lu.spent + lu.held)), lu.cap
          LIMIT 1) cl ON (true))
      LEFT JOIN LATERAL ( SELECT count(*) FILTER (WHERE ((a.purpose = 'chat'::llm_private.purpose) AND (a.state = ANY (ARRAY['settled'::llm_private.attempt_state, 'expired'::llm_private.attempt_state, 'held'::llm_private.attempt_state])))) AS calls,
             (sum(a.charged_micros))::bigint AS spent,
@@ -9019,7 +9019,7 @@ ALTER TABLE llm.budget_scopes OWNER TO llm_owner;
 -- Name: VIEW budget_scopes; Type: COMMENT; Schema: llm; Owner: llm_owner
 --
 
-COMMENT ON VIEW llm.budget_scopes IS 'Budget scopes (investigations): calls, spend and holds as counted on the meters behind their caps (calls_cap: the scope''s calls meter; cap_micros: its micro-USD meter; the first request''s endpoint''s meters first, then the smallest cap; a meter of a clock window, e.g. a cap per day, in its period that contains now), so another endpoint''s calls naming the same scope do not count against them; without such a meter, over all the scope''s calls and retries. deadline_at = the deadline reserve enforces now (llm_private.budget_scope_deadline: the limit applicable to the scope''s first request, user over tenant over everyone, temporary over permanent), counted from the first call. last_reserve_month = the UTC month of its latest reserve: a scope not reserved in any month the ledger retention keeps is forgotten with its usage and alerts (llm_maint.forget_unused_budget_scopes), and a request naming it again starts a new one. endpoint NULL: its first request has left the retention. A list of them: llm.budget_scopes_page (an ORDER BY on state or deadline_at computes every scope first).';
+COMMENT ON VIEW llm.budget_scopes IS 'Budget scopes (investigations): calls, spend and holds as counted on the meters behind their caps (calls_cap: the scope''s calls meter; cap_micros: its micro-USD meter; of several, the one with the least room left among those counting every call of the first request''s endpoint, i.e. the cap the next call meets first; a meter of a clock window, e.g. a cap per day, in its period that contains now), so another endpoint''s calls naming the same scope do not count against them; without such a meter, over all the scope''s calls and retries. deadline_at = the deadline reserve enforces now (llm_private.budget_scope_deadline: the limit applicable to the scope''s first request, user over tenant over everyone, temporary over permanent), counted from the first call. last_reserve_month = the UTC month of its latest reserve: a scope not reserved in any month the ledger retention keeps is forgotten with its usage and alerts (llm_maint.forget_unused_budget_scopes), and a request naming it again starts a new one. endpoint NULL: its first request has left the retention. A list of them: llm.budget_scopes_page (an ORDER BY on state or deadline_at computes every scope first).';
 
 --
 -- Name: cache_stats; Type: VIEW; Schema: llm; Owner: llm_owner

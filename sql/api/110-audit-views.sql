@@ -472,6 +472,11 @@ comment on view llm.adjustments is 'Operator credits (negative) and debits (posi
  * period that contains now (period_open; a past day's row is history), so the state says exhausted while today's cap is
  * reached, open again the next day; with no call yet in the period, the scope has no such row and another meter (or the
  * ledger) shows.
+ * Of several caps of a unit, the one with the least room left: the one the next call meets first (review r102). Picked by
+ * the smallest cap, and the first endpoint's meter before a meter of every endpoint, a scope whose calls reserve refused
+ * showed open: 2 calls of a cap of 8 this hour, while its 10 calls over its life were all made; 40 000 of 300 000 over its
+ * life, while a cap of 40 000 a day for every scope was reached. Among the meters that count every call of the scope's
+ * endpoint (its own or no endpoint, no model filter) first; then those of a model; then another endpoint's.
  */
 create view llm.budget_scopes with (security_invoker = true) as
 select b.tenant_id, b.scope_key as budget_scope, q0.endpoint::text as endpoint, b.started_at, b.last_reserve_month, dl.deadline_at,
@@ -493,17 +498,19 @@ select b.tenant_id, b.scope_key as budget_scope, q0.endpoint::text as endpoint, 
   cross join lateral (select b.started_at + sp.span as deadline_at) dl
   left join lateral (select lu.cap, lu.spent, lu.held from llm_private.limit_usage_rows lu join llm_private.meters m on m.id = lu.meter_id
                       where lu.k_tenant = b.tenant_id and lu.k_scope = b.scope_key and lu.unit = 'micros' and lu.period_open
-                      order by case when m.endpoint = b.first_endpoint then 0 when m.endpoint is null then 1 else 2 end, lu.cap limit 1) bm on true
+                      order by case when m.endpoint is distinct from b.first_endpoint and m.endpoint is not null then 2 when m.provider is not null then 1 else 0 end,
+                               lu.cap - (lu.spent + lu.held), lu.cap limit 1) bm on true
   left join lateral (select lu.cap, lu.spent + lu.held as used from llm_private.limit_usage_rows lu join llm_private.meters m on m.id = lu.meter_id
                       where lu.k_tenant = b.tenant_id and lu.k_scope = b.scope_key and lu.unit = 'calls' and lu.period_open
-                      order by case when m.endpoint = b.first_endpoint then 0 when m.endpoint is null then 1 else 2 end, lu.cap limit 1) cl on true
+                      order by case when m.endpoint is distinct from b.first_endpoint and m.endpoint is not null then 2 when m.provider is not null then 1 else 0 end,
+                               lu.cap - (lu.spent + lu.held), lu.cap limit 1) cl on true
   left join lateral (
     select count(*) filter (where a.purpose = 'chat' and a.state in ('settled', 'expired', 'held'))::bigint as calls,
            sum(a.charged_micros)::bigint as spent, sum(case when a.state = 'held' then a.held_micros else 0 end)::bigint as held
       from llm_private.requests q join llm_private.attempts a on a.tenant_id = q.tenant_id and a.request_pk = q.id
      where q.tenant_id = b.tenant_id and q.budget_scope = b.scope_key and (bm.cap is null or cl.cap is null)
        and llm_private.reserved_in_scope(a.reserved_at, b.started_at)) c on true;   -- not a forgotten scope's of its name
-comment on view llm.budget_scopes is 'Budget scopes (investigations): calls, spend and holds as counted on the meters behind their caps (calls_cap: the scope''s calls meter; cap_micros: its micro-USD meter; the first request''s endpoint''s meters first, then the smallest cap; a meter of a clock window, e.g. a cap per day, in its period that contains now), so another endpoint''s calls naming the same scope do not count against them; without such a meter, over all the scope''s calls and retries. deadline_at = the deadline reserve enforces now (llm_private.budget_scope_deadline: the limit applicable to the scope''s first request, user over tenant over everyone, temporary over permanent), counted from the first call. last_reserve_month = the UTC month of its latest reserve: a scope not reserved in any month the ledger retention keeps is forgotten with its usage and alerts (llm_maint.forget_unused_budget_scopes), and a request naming it again starts a new one. endpoint NULL: its first request has left the retention. A list of them: llm.budget_scopes_page (an ORDER BY on state or deadline_at computes every scope first).';
+comment on view llm.budget_scopes is 'Budget scopes (investigations): calls, spend and holds as counted on the meters behind their caps (calls_cap: the scope''s calls meter; cap_micros: its micro-USD meter; of several, the one with the least room left among those counting every call of the first request''s endpoint, i.e. the cap the next call meets first; a meter of a clock window, e.g. a cap per day, in its period that contains now), so another endpoint''s calls naming the same scope do not count against them; without such a meter, over all the scope''s calls and retries. deadline_at = the deadline reserve enforces now (llm_private.budget_scope_deadline: the limit applicable to the scope''s first request, user over tenant over everyone, temporary over permanent), counted from the first call. last_reserve_month = the UTC month of its latest reserve: a scope not reserved in any month the ledger retention keeps is forgotten with its usage and alerts (llm_maint.forget_unused_budget_scopes), and a request naming it again starts a new one. endpoint NULL: its first request has left the retention. A list of them: llm.budget_scopes_page (an ORDER BY on state or deadline_at computes every scope first).';
 
 /*
  * A page of budget scopes at the cost of the page (the dashboard's /scopes, Grafana's scopes table), in the order an operator
