@@ -431,7 +431,8 @@ declare
   v_now timestamptz := llm_private.now();
   v_part integer;          -- the part the page starts in (1 open with a deadline, 2 open without, 3 the others)
   v_longest interval;      -- the longest hard elapsed_ms limit in force: no open scope's deadline is further from now
-  v_none text[];           -- the endpoints ('' for a scope whose first endpoint is not known) a scope may have no deadline on
+  v_tenants uuid[];        -- the tenants whose every scope of an endpoint may have a deadline (their own limits)
+  v_none text;             -- part 2's candidates: of each endpoint a scope may have no deadline on, less the tenants sure to have one
   v_left integer := p_limit;
   v_n integer;
   v_columns constant text := 'v.tenant_id, v.budget_scope, v.endpoint, v.started_at, v.last_reserve_month, v.deadline_at, v.calls,
@@ -495,29 +496,31 @@ begin
     end if;
   end if;
   if v_left > 0 and v_part <= 2 then
-    -- An endpoint whose every subject has a hard elapsed_ms limit: a meter of everyone's (no tenant, provider or model filter)
-    -- with everyone's limit in force and only hard ones (whichever a subject gets is hard).
-    select array_agg(coalesce(x.e::text, '')) into v_none
-      from (select e from unnest(enum_range(null::llm_private.endpoint)) e union all select null) x(e)
-     where not exists (select 1 from llm_private.meters m
-                        where m.unit = 'elapsed_ms' and m.tenant_id is null and (m.endpoint is null or m.endpoint = x.e)
-                          and m.provider is null and m.model is null and (m.disabled_at is null or m.disabled_at > v_now)
-                          and exists (select 1 from llm_private.limits l where l.meter_id = m.id and l.tenant_id is null
-                                         and l.user_id is null and l.valid_from <= v_now and l.valid_until > v_now)
-                          and not exists (select 1 from llm_private.limits l where l.meter_id = m.id and l.kind <> 'hard'
-                                             and l.valid_from <= v_now and l.valid_until > v_now));
+    -- The endpoints (NULL: a scope whose first endpoint is not known) on which some scope may have no deadline, each without
+    -- the tenants whose every scope there has one (llm_private.scopes_all_have_deadline: a tenant's own hard elapsed_ms
+    -- limit). Those tenants' scopes, every one with a deadline, are not read here: a tenant with its own deadline (none for
+    -- everyone on the endpoint) had every one of its scopes computed and dropped, at every first page (8 s at 10^5; review r103).
+    v_tenants := case when p_tenant_id is not null then array[p_tenant_id]
+                      else array(select l.tenant_id from llm_private.limits l join llm_private.meters m on m.id = l.meter_id
+                                  where m.unit = 'elapsed_ms' and l.tenant_id is not null and l.valid_from <= v_now and l.valid_until > v_now
+                                 union
+                                 select m.tenant_id from llm_private.meters m where m.unit = 'elapsed_ms' and m.tenant_id is not null) end;
+    select string_agg(format('select b.tenant_id, b.scope_key, b.started_at from llm_private.budget_scopes b
+                               where %s and b.first_endpoint %s and b.tenant_id <> all (%L::uuid[]) and ($2::timestamptz is null or %s)',
+                             v_tenant, case when y.e is null then 'is null' else format('= %L::llm_private.endpoint', y.e) end, y.sure, v_after),
+                      ' union all ')
+      into v_none
+      from (select x.e, array(select t from unnest(v_tenants) t where llm_private.scopes_all_have_deadline(x.e, t, v_now)) as sure
+              from (select e from unnest(enum_range(null::llm_private.endpoint)) e union all select null) x(e)
+             where not llm_private.scopes_all_have_deadline(x.e, null, v_now)) y
+     where p_tenant_id is null or not p_tenant_id = any (y.sure);
     if v_none is not null then
       return query execute format(
         'select %s
            from (select u.* from (%s) u order by %s) c
            %s
           where v.deadline_at is null and v.state = ''open''
-          order by %s limit $8', v_columns,
-        (select string_agg(format('select b.tenant_id, b.scope_key, b.started_at from llm_private.budget_scopes b
-                                    where %s and b.first_endpoint %s and ($2::timestamptz is null or %s)', v_tenant,
-                                  case when e = '' then 'is null' else format('= %L::llm_private.endpoint', e) end, v_after),
-                           ' union all ')
-           from unnest(v_none) e), replace(v_ties, 'c.', 'u.'), v_row, v_ties)
+          order by %s limit $8', v_columns, v_none, replace(v_ties, 'c.', 'u.'), v_row, v_ties)
         using null::timestamptz, case when v_part = 2 then p_after_started_at end, case when v_part = 2 then p_after_tenant_id end,
               case when v_part = 2 then p_after_budget_scope end, p_tenant_id, v_now, null::timestamptz, v_left;
       get diagnostics v_n = row_count;
@@ -5437,6 +5440,34 @@ ALTER FUNCTION llm_private.role_settings_live() OWNER TO llm_owner;
 COMMENT ON FUNCTION llm_private.role_settings_live() IS 'The session defaults of the runtime roles now: role-wide (scope role) and in this database (scope database), one row per parameter.';
 
 --
+-- Name: scopes_all_have_deadline(llm_private.endpoint, uuid, timestamp with time zone); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.scopes_all_have_deadline(p_endpoint llm_private.endpoint, p_tenant_id uuid, p_at timestamp with time zone) RETURNS boolean
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog'
+    AS $$
+  select exists (select 1 from llm_private.meters m
+                  where m.unit = 'elapsed_ms' and m.provider is null and m.model is null and (m.disabled_at is null or m.disabled_at > p_at)
+                    and (m.endpoint is null or m.endpoint = p_endpoint) and (m.tenant_id is null or m.tenant_id = p_tenant_id)
+                    and exists (select 1 from llm_private.limits l
+                                 where l.meter_id = m.id and l.user_id is null and (l.tenant_id is null or l.tenant_id = p_tenant_id)
+                                   and l.valid_from <= p_at and l.valid_until > p_at)
+                    and not exists (select 1 from llm_private.limits l
+                                     where l.meter_id = m.id and l.kind <> 'hard'
+                                       and (p_tenant_id is null or l.tenant_id is null or l.tenant_id = p_tenant_id)
+                                       and l.valid_from <= p_at and l.valid_until > p_at))
+$$;
+
+ALTER FUNCTION llm_private.scopes_all_have_deadline(p_endpoint llm_private.endpoint, p_tenant_id uuid, p_at timestamp with time zone) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION scopes_all_have_deadline(p_endpoint llm_private.endpoint, p_tenant_id uuid, p_at timestamp with time zone); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.scopes_all_have_deadline(p_endpoint llm_private.endpoint, p_tenant_id uuid, p_at timestamp with time zone) IS 'Whether every budget scope of this first endpoint (NULL: not known) and tenant (NULL: every tenant) has a deadline at p_at: a hard elapsed_ms limit applies to each, whoever its first user (everyone''s or the tenant''s, and no other kind that could apply). False when unsure. llm.budget_scopes_page reads the scopes without a deadline among the others only.';
+
+--
 -- Name: semantic_check_args(uuid, uuid, text, text, text, text, text, text, real[], real, integer, text); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
 --
 
@@ -6121,6 +6152,7 @@ declare
   v_footprint smallint[] := '{}';
   v_amount bigint;
   v_room bigint;
+  v_hard boolean;
   v_last integer;
   v_same_purpose integer;
   v_probes text[] := '{}';
@@ -6426,7 +6458,11 @@ begin
    * (llm_private.charged_amount charges what is reported, or the answering model's price, whatever was held). Only what
    * charged_amount never charges stays out: the calls of an embedding call.
    * A hard limit leaves room for the least charge above 0 (v_room: the hold, at least 1 of its unit), so that a hold of 0
-   * is refused by a cap of 0 (which refuses every call) and by a cap already full, whose next charge would pass it.
+   * is refused by a cap of 0 (which refuses every call) and by a cap already full, whose next charge would pass it. Not the
+   * output tokens of an embedding call, which has no output (the worker settles it with 0): its output meter stays on the
+   * footprint (a settle charges what is reported) and asks for no room, as a soft limit. Asking for 1, a full output cap
+   * (or one of 0) refused the embedding call, and with it the semantic cache's free answer to a question asked again in
+   * other words (review r103); the chat call still meets that cap at its own reserve.
    */
   foreach l in array chosen_lims loop
     continue when l."window" = 'request' or l.unit = 'elapsed_ms' or (l.unit = 'calls' and new.purpose <> 'chat');
@@ -6436,6 +6472,7 @@ begin
                             when 'output_tokens' then v_max_out::bigint
                             when 'calls' then 1 end;
     v_room := greatest(v_amount, 1);
+    v_hard := l.kind = 'hard' and not (l.unit = 'output_tokens' and new.purpose = 'embedding');
     k_tenant := case when l.scope = 'global' then llm_private.nil_uuid() else q.tenant_id end;
     k_user := case when l.scope = 'user' then q.user_id else llm_private.nil_uuid() end;
     k_scope := case when l.scope = 'budget_scope' then q.budget_scope else '' end;
@@ -6446,7 +6483,7 @@ begin
       update llm_private.usage u set held = u.held + v_amount, limit_id = l.limit_id
        where u.tenant_id = k_tenant and u.meter_id = l.meter_id and u.user_id = k_user and u.budget_scope = k_scope
          and u.period_start = k_period and u.shard = k_shard and u.cap = l.cap
-         and (l.kind <> 'hard' or u.held + u.spent + v_room <= u.quota);
+         and (not v_hard or u.held + u.spent + v_room <= u.quota);
       v_found := found;
     else
       -- A sharded meter's fast path runs in a subtransaction that is rolled back when it holds nothing. An UPDATE that
@@ -6458,7 +6495,7 @@ begin
         update llm_private.usage u set held = u.held + v_amount, limit_id = l.limit_id
          where u.tenant_id = k_tenant and u.meter_id = l.meter_id and u.user_id = k_user and u.budget_scope = k_scope
            and u.period_start = k_period and u.shard = k_shard and u.cap = l.cap
-           and (l.kind <> 'hard' or u.held + u.spent + v_room <= u.quota);
+           and (not v_hard or u.held + u.spent + v_room <= u.quota);
         v_found := found;
         if not v_found then
           raise exception using errcode = 'LGX00', message = 'internal: let go of the re-checked shard';
@@ -6469,7 +6506,7 @@ begin
     end if;
     if not v_found then
       h := llm_private.usage_hold(l.meter_id, l.shards, k_tenant, k_user, k_scope, k_period, k_shard, l.limit_id, l.cap,
-        l.kind = 'hard', v_amount);
+        v_hard, v_amount);
       if not h.ok then
         -- Give back what this attempt already held (the rows are ours, locked in order).
         for v_idx in 1 .. v_held_rows loop
@@ -15175,6 +15212,15 @@ REVOKE ALL ON FUNCTION llm_private.role_settings_live() FROM PUBLIC;
 GRANT ALL ON FUNCTION llm_private.role_settings_live() TO llm_auditor;
 GRANT ALL ON FUNCTION llm_private.role_settings_live() TO llm_viewer;
 GRANT ALL ON FUNCTION llm_private.role_settings_live() TO llm_operator;
+
+--
+-- Name: FUNCTION scopes_all_have_deadline(p_endpoint llm_private.endpoint, p_tenant_id uuid, p_at timestamp with time zone); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.scopes_all_have_deadline(p_endpoint llm_private.endpoint, p_tenant_id uuid, p_at timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.scopes_all_have_deadline(p_endpoint llm_private.endpoint, p_tenant_id uuid, p_at timestamp with time zone) TO llm_auditor;
+GRANT ALL ON FUNCTION llm_private.scopes_all_have_deadline(p_endpoint llm_private.endpoint, p_tenant_id uuid, p_at timestamp with time zone) TO llm_viewer;
+GRANT ALL ON FUNCTION llm_private.scopes_all_have_deadline(p_endpoint llm_private.endpoint, p_tenant_id uuid, p_at timestamp with time zone) TO llm_operator;
 
 --
 -- Name: FUNCTION semantic_check_args(p_tenant_id uuid, p_owner_user_id uuid, p_endpoint text, p_provider text, p_model text, p_source_watermark text, p_system_hash text, p_response_format text, p_embedding real[], p_threshold real, p_max_candidates integer, p_embedding_model text); Type: ACL; Schema: llm_private; Owner: llm_owner

@@ -208,6 +208,7 @@ declare
   v_footprint smallint[] := '{}';
   v_amount bigint;
   v_room bigint;
+  v_hard boolean;
   v_last integer;
   v_same_purpose integer;
   v_probes text[] := '{}';
@@ -513,7 +514,11 @@ begin
    * (llm_private.charged_amount charges what is reported, or the answering model's price, whatever was held). Only what
    * charged_amount never charges stays out: the calls of an embedding call.
    * A hard limit leaves room for the least charge above 0 (v_room: the hold, at least 1 of its unit), so that a hold of 0
-   * is refused by a cap of 0 (which refuses every call) and by a cap already full, whose next charge would pass it.
+   * is refused by a cap of 0 (which refuses every call) and by a cap already full, whose next charge would pass it. Not the
+   * output tokens of an embedding call, which has no output (the worker settles it with 0): its output meter stays on the
+   * footprint (a settle charges what is reported) and asks for no room, as a soft limit. Asking for 1, a full output cap
+   * (or one of 0) refused the embedding call, and with it the semantic cache's free answer to a question asked again in
+   * other words (review r103); the chat call still meets that cap at its own reserve.
    */
   foreach l in array chosen_lims loop
     continue when l."window" = 'request' or l.unit = 'elapsed_ms' or (l.unit = 'calls' and new.purpose <> 'chat');
@@ -523,6 +528,7 @@ begin
                             when 'output_tokens' then v_max_out::bigint
                             when 'calls' then 1 end;
     v_room := greatest(v_amount, 1);
+    v_hard := l.kind = 'hard' and not (l.unit = 'output_tokens' and new.purpose = 'embedding');
     k_tenant := case when l.scope = 'global' then llm_private.nil_uuid() else q.tenant_id end;
     k_user := case when l.scope = 'user' then q.user_id else llm_private.nil_uuid() end;
     k_scope := case when l.scope = 'budget_scope' then q.budget_scope else '' end;
@@ -533,7 +539,7 @@ begin
       update llm_private.usage u set held = u.held + v_amount, limit_id = l.limit_id
        where u.tenant_id = k_tenant and u.meter_id = l.meter_id and u.user_id = k_user and u.budget_scope = k_scope
          and u.period_start = k_period and u.shard = k_shard and u.cap = l.cap
-         and (l.kind <> 'hard' or u.held + u.spent + v_room <= u.quota);
+         and (not v_hard or u.held + u.spent + v_room <= u.quota);
       v_found := found;
     else
       -- A sharded meter's fast path runs in a subtransaction that is rolled back when it holds nothing. An UPDATE that
@@ -545,7 +551,7 @@ begin
         update llm_private.usage u set held = u.held + v_amount, limit_id = l.limit_id
          where u.tenant_id = k_tenant and u.meter_id = l.meter_id and u.user_id = k_user and u.budget_scope = k_scope
            and u.period_start = k_period and u.shard = k_shard and u.cap = l.cap
-           and (l.kind <> 'hard' or u.held + u.spent + v_room <= u.quota);
+           and (not v_hard or u.held + u.spent + v_room <= u.quota);
         v_found := found;
         if not v_found then
           raise exception using errcode = 'LGX00', message = 'internal: let go of the re-checked shard';
@@ -556,7 +562,7 @@ begin
     end if;
     if not v_found then
       h := llm_private.usage_hold(l.meter_id, l.shards, k_tenant, k_user, k_scope, k_period, k_shard, l.limit_id, l.cap,
-        l.kind = 'hard', v_amount);
+        v_hard, v_amount);
       if not h.ok then
         -- Give back what this attempt already held (the rows are ours, locked in order).
         for v_idx in 1 .. v_held_rows loop

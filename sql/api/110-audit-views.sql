@@ -513,6 +513,33 @@ select b.tenant_id, b.scope_key as budget_scope, q0.endpoint::text as endpoint, 
 comment on view llm.budget_scopes is 'Budget scopes (investigations): calls, spend and holds as counted on the meters behind their caps (calls_cap: the scope''s calls meter; cap_micros: its micro-USD meter; of several, the one with the least room left among those counting every call of the first request''s endpoint, i.e. the cap the next call meets first; a meter of a clock window, e.g. a cap per day, in its period that contains now), so another endpoint''s calls naming the same scope do not count against them; without such a meter, over all the scope''s calls and retries. deadline_at = the deadline reserve enforces now (llm_private.budget_scope_deadline: the limit applicable to the scope''s first request, user over tenant over everyone, temporary over permanent), counted from the first call. last_reserve_month = the UTC month of its latest reserve: a scope not reserved in any month the ledger retention keeps is forgotten with its usage and alerts (llm_maint.forget_unused_budget_scopes), and a request naming it again starts a new one. endpoint NULL: its first request has left the retention. A list of them: llm.budget_scopes_page (an ORDER BY on state or deadline_at computes every scope first).';
 
 /*
+ * Whether every budget scope of an endpoint (NULL: a scope whose first endpoint is not known) and tenant (NULL: of every
+ * tenant) has a deadline, whoever started it: a meter of that endpoint and tenant (or of all), of every provider and model,
+ * with a limit its every subject falls back to (everyone's, or the tenant's) and no limit of another kind than hard that could
+ * be a subject's (llm_private.applicable_limits then gives each a hard elapsed_ms limit: llm_private.budget_scope_span is not
+ * NULL). False when unsure: llm.budget_scopes_page reads the scopes it says false of among those that may have no deadline.
+ */
+create or replace function llm_private.scopes_all_have_deadline(p_endpoint llm_private.endpoint, p_tenant_id uuid, p_at timestamptz)
+  returns boolean
+  language sql stable
+  set search_path = pg_catalog
+as $$
+  select exists (select 1 from llm_private.meters m
+                  where m.unit = 'elapsed_ms' and m.provider is null and m.model is null and (m.disabled_at is null or m.disabled_at > p_at)
+                    and (m.endpoint is null or m.endpoint = p_endpoint) and (m.tenant_id is null or m.tenant_id = p_tenant_id)
+                    and exists (select 1 from llm_private.limits l
+                                 where l.meter_id = m.id and l.user_id is null and (l.tenant_id is null or l.tenant_id = p_tenant_id)
+                                   and l.valid_from <= p_at and l.valid_until > p_at)
+                    and not exists (select 1 from llm_private.limits l
+                                     where l.meter_id = m.id and l.kind <> 'hard'
+                                       and (p_tenant_id is null or l.tenant_id is null or l.tenant_id = p_tenant_id)
+                                       and l.valid_from <= p_at and l.valid_until > p_at))
+$$;
+comment on function llm_private.scopes_all_have_deadline(llm_private.endpoint, uuid, timestamptz) is
+  'Whether every budget scope of this first endpoint (NULL: not known) and tenant (NULL: every tenant) has a deadline at p_at: a hard elapsed_ms limit applies to each, whoever its first user (everyone''s or the tenant''s, and no other kind that could apply). False when unsure. llm.budget_scopes_page reads the scopes without a deadline among the others only.';
+grant execute on function llm_private.scopes_all_have_deadline(llm_private.endpoint, uuid, timestamptz) to llm_auditor, llm_viewer, llm_operator;
+
+/*
  * A page of budget scopes at the cost of the page (the dashboard's /scopes, Grafana's scopes table), in the order an operator
  * looks for the scopes about to run out: open ones first (state open: not past the deadline, no cap reached), nearest
  * deadline first and those without one last; then the others (exhausted, deadline passed), newest first; ties newest first
@@ -524,7 +551,8 @@ comment on view llm.budget_scopes is 'Budget scopes (investigations): calls, spe
  *   1. open with a deadline: a deadline not passed is less than the longest hard elapsed_ms limit in force from now, so only
  *      the scopes started since have their deadline computed (one span per distinct tenant, user and endpoint), then their
  *      figures in deadline order until the page is full;
- *   2. open without a deadline: only the scopes of an endpoint on which some subject may have no hard elapsed_ms limit, one
+ *   2. open without a deadline: only the scopes of an endpoint on which some subject may have no hard elapsed_ms limit, less
+ *      those of the tenants whose own limits give every scope there a deadline (llm_private.scopes_all_have_deadline), one
  *      index range per such endpoint merged newest first (budget_scopes_(tenant_)endpoint_started_idx);
  *   3. the others, newest first (budget_scopes_(tenant_)started_idx), past the open ones.
  * A page costs its rows, plus the scopes started within the longest deadline (part 1), plus the rows it passes over: the
@@ -545,7 +573,8 @@ declare
   v_now timestamptz := llm_private.now();
   v_part integer;          -- the part the page starts in (1 open with a deadline, 2 open without, 3 the others)
   v_longest interval;      -- the longest hard elapsed_ms limit in force: no open scope's deadline is further from now
-  v_none text[];           -- the endpoints ('' for a scope whose first endpoint is not known) a scope may have no deadline on
+  v_tenants uuid[];        -- the tenants whose every scope of an endpoint may have a deadline (their own limits)
+  v_none text;             -- part 2's candidates: of each endpoint a scope may have no deadline on, less the tenants sure to have one
   v_left integer := p_limit;
   v_n integer;
   v_columns constant text := 'v.tenant_id, v.budget_scope, v.endpoint, v.started_at, v.last_reserve_month, v.deadline_at, v.calls,
@@ -609,29 +638,31 @@ begin
     end if;
   end if;
   if v_left > 0 and v_part <= 2 then
-    -- An endpoint whose every subject has a hard elapsed_ms limit: a meter of everyone's (no tenant, provider or model filter)
-    -- with everyone's limit in force and only hard ones (whichever a subject gets is hard).
-    select array_agg(coalesce(x.e::text, '')) into v_none
-      from (select e from unnest(enum_range(null::llm_private.endpoint)) e union all select null) x(e)
-     where not exists (select 1 from llm_private.meters m
-                        where m.unit = 'elapsed_ms' and m.tenant_id is null and (m.endpoint is null or m.endpoint = x.e)
-                          and m.provider is null and m.model is null and (m.disabled_at is null or m.disabled_at > v_now)
-                          and exists (select 1 from llm_private.limits l where l.meter_id = m.id and l.tenant_id is null
-                                         and l.user_id is null and l.valid_from <= v_now and l.valid_until > v_now)
-                          and not exists (select 1 from llm_private.limits l where l.meter_id = m.id and l.kind <> 'hard'
-                                             and l.valid_from <= v_now and l.valid_until > v_now));
+    -- The endpoints (NULL: a scope whose first endpoint is not known) on which some scope may have no deadline, each without
+    -- the tenants whose every scope there has one (llm_private.scopes_all_have_deadline: a tenant's own hard elapsed_ms
+    -- limit). Those tenants' scopes, every one with a deadline, are not read here: a tenant with its own deadline (none for
+    -- everyone on the endpoint) had every one of its scopes computed and dropped, at every first page (8 s at 10^5; review r103).
+    v_tenants := case when p_tenant_id is not null then array[p_tenant_id]
+                      else array(select l.tenant_id from llm_private.limits l join llm_private.meters m on m.id = l.meter_id
+                                  where m.unit = 'elapsed_ms' and l.tenant_id is not null and l.valid_from <= v_now and l.valid_until > v_now
+                                 union
+                                 select m.tenant_id from llm_private.meters m where m.unit = 'elapsed_ms' and m.tenant_id is not null) end;
+    select string_agg(format('select b.tenant_id, b.scope_key, b.started_at from llm_private.budget_scopes b
+                               where %s and b.first_endpoint %s and b.tenant_id <> all (%L::uuid[]) and ($2::timestamptz is null or %s)',
+                             v_tenant, case when y.e is null then 'is null' else format('= %L::llm_private.endpoint', y.e) end, y.sure, v_after),
+                      ' union all ')
+      into v_none
+      from (select x.e, array(select t from unnest(v_tenants) t where llm_private.scopes_all_have_deadline(x.e, t, v_now)) as sure
+              from (select e from unnest(enum_range(null::llm_private.endpoint)) e union all select null) x(e)
+             where not llm_private.scopes_all_have_deadline(x.e, null, v_now)) y
+     where p_tenant_id is null or not p_tenant_id = any (y.sure);
     if v_none is not null then
       return query execute format(
         'select %s
            from (select u.* from (%s) u order by %s) c
            %s
           where v.deadline_at is null and v.state = ''open''
-          order by %s limit $8', v_columns,
-        (select string_agg(format('select b.tenant_id, b.scope_key, b.started_at from llm_private.budget_scopes b
-                                    where %s and b.first_endpoint %s and ($2::timestamptz is null or %s)', v_tenant,
-                                  case when e = '' then 'is null' else format('= %L::llm_private.endpoint', e) end, v_after),
-                           ' union all ')
-           from unnest(v_none) e), replace(v_ties, 'c.', 'u.'), v_row, v_ties)
+          order by %s limit $8', v_columns, v_none, replace(v_ties, 'c.', 'u.'), v_row, v_ties)
         using null::timestamptz, case when v_part = 2 then p_after_started_at end, case when v_part = 2 then p_after_tenant_id end,
               case when v_part = 2 then p_after_budget_scope end, p_tenant_id, v_now, null::timestamptz, v_left;
       get diagnostics v_n = row_count;

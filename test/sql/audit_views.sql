@@ -513,32 +513,6 @@ analyze llm_private.budget_scopes;
 select results_eq($$select first_endpoint::text, first_user_id from llm_private.budget_scopes where scope_key in ('pg-late', 'plan-idle') order by 1$$,
   $$values ('budget_optimization', tests.user_a2()), ('investigation', tests.user_b1())$$,
   'a scope keeps its first request''s endpoint and user, which its deadline depends on');
--- The order the page lists, of the view.
-create function pg_temp.in_order(p_tenant uuid) returns setof llm.budget_scopes language sql as $$
-  select * from llm.budget_scopes where p_tenant is null or tenant_id = p_tenant
-   order by state <> 'open', case when state = 'open' then deadline_at end nulls last, started_at desc, tenant_id desc, budget_scope desc
-$$;
--- Every page of p_limit rows, each from the last row of the one before, until one comes back short.
-create function pg_temp.all_pages(p_tenant uuid, p_limit integer) returns setof llm.budget_scopes language plpgsql as $$
-declare
-  r llm.budget_scopes;
-  v_state text;
-  v_deadline timestamptz;
-  v_at timestamptz;
-  v_tenant uuid;
-  v_scope text;
-  n integer;
-begin
-  loop
-    n := 0;
-    for r in select * from llm.budget_scopes_page(p_tenant, p_limit, v_state, v_deadline, v_at, v_tenant, v_scope) loop
-      n := n + 1;
-      v_state := r.state; v_deadline := r.deadline_at; v_at := r.started_at; v_tenant := r.tenant_id; v_scope := r.budget_scope;
-      return next r;
-    end loop;
-    exit when n < p_limit;
-  end loop;
-end $$;
 create function pg_temp.span_calls() returns bigint language sql volatile as $$
   select coalesce(pg_stat_get_xact_function_calls('llm_private.budget_scope_span(uuid,uuid,llm_private.endpoint)'::regprocedure), 0)
 $$;
@@ -547,11 +521,11 @@ select cmp_ok((select count(*) from llm.budget_scopes), '>', 100::bigint, 'more 
 select results_eq($$select state, count(*), count(deadline_at) from llm.budget_scopes group by 1 order by 1$$,
   $$values ('deadline_passed', 6::bigint, 6::bigint), ('open', 102, 101)$$,
   'open with a deadline (B''s 5 s, A1''s 90 s), open without one (plan-idle), past their deadline');
-select results_eq($$select * from llm.budget_scopes_page(null, 7)$$, $$select * from pg_temp.in_order(null) limit 7$$,
+select results_eq($$select * from llm.budget_scopes_page(null, 7)$$, $$select * from tests.scopes_in_order(null) limit 7$$,
   'the first page: the first 7 of the view, open ones first, nearest deadline first (B''s 40 before pg-late, the newest)');
-select results_eq($$select * from pg_temp.all_pages(null, 7)$$, $$select * from pg_temp.in_order(null)$$,
+select results_eq($$select * from tests.scopes_all_pages(null, 7)$$, $$select * from tests.scopes_in_order(null)$$,
   'pages of 7, each after the last row of the one before (within ties of deadline and start too), list every scope of every tenant once, in order, with the view''s figures');
-select results_eq($$select * from pg_temp.all_pages(tests.tenant_a(), 10)$$, $$select * from pg_temp.in_order(tests.tenant_a())$$,
+select results_eq($$select * from tests.scopes_all_pages(tests.tenant_a(), 10)$$, $$select * from tests.scopes_in_order(tests.tenant_a())$$,
   'and of one tenant (pages of 10: open with a deadline, the one without, then the others)');
 select results_eq($$select budget_scope from llm.budget_scopes_page(tests.tenant_b(), 3, 'open',
                      (select deadline_at from llm.budget_scopes where budget_scope = 'pg-scope-30'),
@@ -566,7 +540,7 @@ select cmp_ok(pg_temp.span_calls() - (select n from calls_before), '>=', 40::big
   'computed every scope of the tenant first (the counter sees the difference)');
 -- Ten minutes on, every deadline has passed: the open scope without one first, then the others newest first.
 select tests.freeze_clock(llm_private.now() + interval '10 minutes');
-select results_eq($$select * from pg_temp.all_pages(null, 7)$$, $$select * from pg_temp.in_order(null)$$,
+select results_eq($$select * from tests.scopes_all_pages(null, 7)$$, $$select * from tests.scopes_in_order(null)$$,
   'ten minutes on: pages of 7 list them in the view''s order again (plan-idle first)');
 truncate calls_before;
 insert into calls_before select pg_temp.span_calls();

@@ -434,6 +434,7 @@ $$values
   ('function llm_private.require_status(text) | llm_money=EXECUTE llm_operator=EXECUTE'),
   ('function llm_private.reserved_in_scope(timestamp with time zone,timestamp with time zone) | llm_app=EXECUTE llm_auditor=EXECUTE llm_money=EXECUTE llm_operator=EXECUTE llm_viewer=EXECUTE'),
   ('function llm_private.role_settings_live() | llm_auditor=EXECUTE llm_operator=EXECUTE llm_viewer=EXECUTE'),
+  ('function llm_private.scopes_all_have_deadline(llm_private.endpoint,uuid,timestamp with time zone) | llm_auditor=EXECUTE llm_operator=EXECUTE llm_viewer=EXECUTE'),
   ('function llm_private.semantic_check_args(uuid,uuid,text,text,text,text,text,text,real[],real,integer,text) | llm_money=EXECUTE'),
   ('function llm_private.semantic_claim(uuid,uuid,bigint,real[],timestamp with time zone) | llm_money=EXECUTE'),
   ('function llm_private.semantic_hnsw_index(integer) | llm_money=EXECUTE llm_operator=EXECUTE'),

@@ -7,7 +7,7 @@
 -- of 0 is refused by a hard cap of 0 or by one already full, and fits where one unit is left (on a sharded meter,
 -- borrowing it). Only what a call can never be charged stays out: the calls of an embedding call.
 begin;
-select plan(45);
+select plan(55);
 select tests.seed();
 
 select tests.act_as_role('llm_operator');
@@ -120,6 +120,36 @@ select is((select decision from tests.reserve(pg_temp.hi('z-5', tests.tenant_a()
 select is((select state from tests.settle(tests.request_pk('z-5'), 1, 'ok', 1, 0, 10)), 'settled', 'and spends 1 input token');
 select results_eq($$select decision, reason, limit_cap, limit_used from tests.reserve(pg_temp.hi('z-6'), 1, 0)$$,
   $$values ('block', 'tenant_daily_input_2', 1::bigint, 1::bigint)$$, 'the sharded cap is full: A1''s call estimated at 0 is refused');
+-- (review r103) An embedding call has no output: its output meter, on its footprint, asks for no room. Asking for 1 output
+-- token, a full output cap refused the embedding call, and with it the semantic cache's free answer to a question asked
+-- again in other words (the worker then reserves the chat call without a vector, which the cap refuses).
+select tests.act_as_role('llm_operator');
+select ok(llm.define_meter('tenant_daily_output_b', 'tenant', 'day', 'output_tokens', tests.tenant_b()) > 0
+      and llm.set_limit('tenant_daily_output_b', 100, tests.tenant_b()) > 0
+      and llm.set_limit('tenant_daily_input', 100000, tests.tenant_b()) > 0
+      and llm.set_endpoint_cache(tests.tenant_b(), 'route', false, 0.90, 'mock:embed') is not null,
+  'tenant B: at most 100 output tokens a day (its input cap raised to 100 000); its route''s semantic cache embeds with mock:embed');
+select tests.as_admin();
+create function pg_temp.ask_b(p_request_id text, p_text text) returns bigint language sql as $$
+  select tests.enqueue(tests.tenant_b(), tests.user_b1(), p_request_id, 'route', 'mock:small', 100, p_text, '{"source_watermark": "w1"}')
+$$;
+create function pg_temp.vec() returns real[] language sql immutable as $$ select array_fill(0.5::real, array[8]) $$;
+select is((select decision from tests.reserve(pg_temp.ask_b('ze-1', 'What is our refund policy?'), 1, 10, 30000, 'embedding')),
+  'allow', 'B''s question: its embedding call');
+select is((select state from tests.settle(tests.request_pk('ze-1'), 1, 'ok', 10, 0, 0, null)), 'settled', 'settled');
+select is((select decision from tests.reserve(tests.request_pk('ze-1'), 1, 10, 30000, 'chat', pg_temp.vec())), 'allow',
+  'the chat call with its vector: nothing cached yet');
+select is((select state from tests.settle(tests.request_pk('ze-1'), 2, 'ok', 10, 0, 100, 'Within 30 days.', true, false, null, null, pg_temp.vec())),
+  'settled', 'answered with 100 output tokens: B''s output cap is full, and the answer is cached with its vector');
+select results_eq($$select decision, reason from tests.reserve(pg_temp.ask_b('ze-2', 'What is the refund policy?'), 1, 10, 30000, 'embedding')$$,
+  $$values ('allow', 'ok')$$, 'the same question in other words: its embedding call is allowed at the full output cap');
+select ok((select 'tenant_daily_output_b' = any (meters) from llm.calls where request_id = 'ze-2' and purpose = 'embedding'),
+  'with the output meter on its footprint (0 held)');
+select is((select state from tests.settle(tests.request_pk('ze-2'), 1, 'ok', 10, 0, 0, null)), 'settled', 'settled');
+select results_eq($$select decision, reason, cached_output from tests.reserve(tests.request_pk('ze-2'), 1, 10, 30000, 'chat', pg_temp.vec())$$,
+  $$values ('cached', 'semantic_hit', 'Within 30 days.')$$, 'the chat reserve answers from the semantic cache, free');
+select results_eq($$select decision, reason from tests.reserve(pg_temp.ask_b('ze-3', 'Who approves refunds?'), 1, 10)$$,
+  $$values ('block', 'tenant_daily_output_b')$$, 'a chat call the cache cannot answer still meets the full output cap');
 select is(tests.drift_rows(), 0::bigint, 'usage agrees with the ledger at the end');
 
 select * from finish();

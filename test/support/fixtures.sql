@@ -238,3 +238,33 @@ exception when others then
   return nullif(h, '');
 end $f$;
 grant execute on function tests.hint_of(text) to public;
+
+/* llm.budget_scopes (of a tenant, or all) in llm.budget_scopes_page's order: open first, nearest deadline first, none last; then newest first. */
+create or replace function tests.scopes_in_order(p_tenant uuid) returns setof llm.budget_scopes language sql as $$
+  select * from llm.budget_scopes where p_tenant is null or tenant_id = p_tenant
+   order by state <> 'open', case when state = 'open' then deadline_at end nulls last, started_at desc, tenant_id desc, budget_scope desc
+$$;
+grant execute on function tests.scopes_in_order(uuid) to public;
+
+/* Every page of llm.budget_scopes_page of p_limit rows, each from the last row of the one before, until one comes back short. */
+create or replace function tests.scopes_all_pages(p_tenant uuid, p_limit integer) returns setof llm.budget_scopes language plpgsql as $$
+declare
+  r llm.budget_scopes;
+  v_state text;
+  v_deadline timestamptz;
+  v_at timestamptz;
+  v_tenant uuid;
+  v_scope text;
+  n integer;
+begin
+  loop
+    n := 0;
+    for r in select * from llm.budget_scopes_page(p_tenant, p_limit, v_state, v_deadline, v_at, v_tenant, v_scope) loop
+      n := n + 1;
+      v_state := r.state; v_deadline := r.deadline_at; v_at := r.started_at; v_tenant := r.tenant_id; v_scope := r.budget_scope;
+      return next r;
+    end loop;
+    exit when n < p_limit;
+  end loop;
+end $$;
+grant execute on function tests.scopes_all_pages(uuid, integer) to public;
