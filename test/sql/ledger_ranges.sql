@@ -1,10 +1,10 @@
 -- The ranges of a ledger row (attempts) hold by a trigger that fires after every other BEFORE trigger of the table, as
 -- the 16 CHECK constraints it replaces held them (they were 8 % of a pair's instructions, compiled per statement:
--- bench/PROFILE.md §19). Each rule is broken once, by an UPDATE and by an INSERT with the deriving triggers off (the
+-- bench/PROFILE.md §19); those of usage and requests by their guard triggers (the 2 and 4 CHECKs they replace). Each rule is broken once, by an UPDATE and by an INSERT with the deriving triggers off (the
 -- superuser only: no role of the product can turn a trigger off), and refused with 23514 naming the rule; through the
 -- product's own path, a settle that reports more tokens than a row may hold is refused before it reaches the row.
 begin;
-select plan(36);
+select plan(41);
 select tests.seed();
 
 -- The catalog: no CHECK is left on attempts, and the range trigger is a BEFORE INSERT OR UPDATE row trigger, enabled,
@@ -89,6 +89,42 @@ select tests.as_admin();
 select tests.act_as_role('llm_operator');
 select throws_ok($$alter table llm_private.attempts disable trigger _900_ranges$$, '42501', null, 'nor the operator');
 select tests.as_admin();
+
+-- usage: its guard refuses a write that no ledger trigger makes (depth < 2, LG005) before anything else; a write made at
+-- depth 2 (here by a trigger of a temporary table, as the superuser) with a negative hold or a shard outside 0 .. 63 is
+-- refused by the ranges.
+create temporary table poke (what text) on commit drop;
+create function pg_temp.poke_usage() returns trigger language plpgsql as $f$
+declare
+  u record;
+begin
+  select * into u from llm_private.usage order by period_start desc, meter_id limit 1;
+  if new.what = 'held' then
+    update llm_private.usage x set held = -1
+     where (x.tenant_id, x.meter_id, x.user_id, x.budget_scope, x.period_start, x.shard)
+         = (u.tenant_id, u.meter_id, u.user_id, u.budget_scope, u.period_start, u.shard);
+  else
+    insert into llm_private.usage (tenant_id, meter_id, user_id, budget_scope, period_start, shard, limit_id, cap, quota)
+    values (u.tenant_id, u.meter_id, u.user_id, u.budget_scope, u.period_start, 64, u.limit_id, u.cap, u.quota);
+  end if;
+  return new;
+end $f$;
+create trigger poke after insert on poke for each row execute function pg_temp.poke_usage();
+select throws_ok($$insert into poke values ('held')$$, '23514', 'new row for relation "usage" violates check constraint "usage_held_check"',
+  'usage: a negative hold is refused');
+select throws_ok($$insert into poke values ('shard')$$, '23514', 'new row for relation "usage" violates check constraint "usage_shard_check"',
+  'usage: shard 64 is refused');
+
+-- requests: the guard checks a claim's ranges as it is born (its identity never changes after).
+select throws_ok($$insert into llm_private.requests (tenant_id, user_id, request_id, endpoint, fingerprint)
+                   values (tests.tenant_a(), tests.user_a1(), repeat('r', 201), 'explanation', decode(repeat('00', 32), 'hex'))$$,
+  '23514', 'new row for relation "requests" violates check constraint "requests_request_id_check"', 'requests: a request_id of 201 characters is refused');
+select throws_ok($$insert into llm_private.requests (tenant_id, user_id, request_id, endpoint, fingerprint)
+                   values (tests.tenant_a(), tests.user_a1(), 'ranges-r2', 'explanation', decode(repeat('00', 31), 'hex'))$$,
+  '23514', 'new row for relation "requests" violates check constraint "requests_fingerprint_check"', 'requests: a fingerprint of 31 bytes is refused');
+select throws_ok($$insert into llm_private.requests (tenant_id, user_id, request_id, endpoint, fingerprint, budget_scope)
+                   values (tests.tenant_a(), tests.user_a1(), 'ranges-r3', 'explanation', decode(repeat('00', 32), 'hex'), '')$$,
+  '23514', 'new row for relation "requests" violates check constraint "requests_budget_scope_check"', 'requests: an empty budget scope is refused');
 
 select * from finish();
 rollback;
