@@ -128,6 +128,35 @@ comment on function llm_private.lock_claim(uuid, text, text) is
   'Orders the claims of (tenant, endpoint, request_id) until this transaction ends: writes the key''s llm_private.claim_mutexes row, at whose primary key a concurrent claim of the key waits (no advisory lock: the application cannot fill the shared lock table). Another tenant''s key is refused by row-level security (42501).';
 
 /* A claim is born queued; its state moves only forward; the application may only cancel its own queued request. */
+/*
+ * A request's ranges, as the CHECK constraints it replaces stated them (requests_request_id_check, requests_budget_scope_check,
+ * requests_fingerprint_check, requests_check). PostgreSQL compiled those for every statement writing requests, the settle's
+ * own update to done included (1.3 % of a pair's instructions, bench/PROFILE.md §19); the guard below calls this on every
+ * INSERT, and on an UPDATE only when its state and finished_at disagree (the claim's identity is immutable there).
+ */
+create or replace function llm_private.request_ranges(r llm_private.requests) returns void
+  language plpgsql
+  set search_path = pg_catalog
+as $$
+declare
+  v_rule text;
+begin
+  v_rule := case when not coalesce(length(r.request_id) between 1 and 200, true) then 'requests_request_id_check'
+                 when not coalesce(length(r.budget_scope) between 1 and 200, true) then 'requests_budget_scope_check'
+                 when not coalesce(octet_length(r.fingerprint) = 32, true) then 'requests_fingerprint_check'
+                 when not coalesce((r.state in ('queued', 'running')) = (r.finished_at is null), true) then 'requests_check' end;
+  if v_rule is not null then
+    raise exception using errcode = '23514', constraint = v_rule, table = 'requests', schema = 'llm_private',
+      message = format('new row for relation "requests" violates check constraint "%s"', v_rule),
+      detail = format('request %s of tenant %s', r.id, r.tenant_id),
+      hint = 'request_id and budget_scope are 1 .. 200 characters, the fingerprint 32 bytes; finished_at is set exactly when the state is final.';
+  end if;
+end
+$$;
+comment on function llm_private.request_ranges(llm_private.requests) is
+  'Raises 23514 naming the rule a request row breaks (request_id and budget_scope 1..200 characters, a fingerprint of 32 bytes, finished_at set exactly when the state is final); called by the requests guard trigger. The CHECK constraints it replaces were compiled per statement.';
+grant execute on function llm_private.request_ranges(llm_private.requests) to llm_app, llm_money, llm_operator;
+
 create or replace function llm_private.tg_requests__guard() returns trigger
   language plpgsql
   set search_path = pg_catalog
@@ -156,6 +185,7 @@ begin
         detail = format('tenant %s, endpoint %s, request_id %s', new.tenant_id, new.endpoint, new.request_id),
         hint = 'Claim through llm.enqueue_call: the same payload returns the existing request.';
     end if;
+    perform llm_private.request_ranges(new);
     return new;
   end if;
   if current_user = 'llm_app' then
@@ -189,6 +219,10 @@ begin
     new.finished_at := llm_private.now();
   elsif new.state in ('queued', 'running') then
     new.finished_at := null;
+  end if;
+  -- (The claim's identity cannot change, so its ranges held at INSERT hold still; finished_at was just derived.)
+  if (new.state in ('queued', 'running')) <> (new.finished_at is null) then
+    perform llm_private.request_ranges(new);
   end if;
   return new;
 end
