@@ -521,7 +521,7 @@ select cmp_ok((select count(*) from llm.budget_scopes), '>', 100::bigint, 'more 
 select results_eq($$select state, count(*), count(deadline_at) from llm.budget_scopes group by 1 order by 1$$,
   $$values ('deadline_passed', 6::bigint, 6::bigint), ('open', 102, 101)$$,
   'open with a deadline (B''s 5 s, A1''s 90 s), open without one (plan-idle), past their deadline');
-select results_eq($$select * from llm.budget_scopes_page(null, 7)$$, $$select * from tests.scopes_in_order(null) limit 7$$,
+select results_eq($$select to_jsonb(p) from llm.budget_scopes_page(null, 7) p$$, $$select * from tests.scopes_in_order(null) limit 7$$,
   'the first page: the first 7 of the view, open ones first, nearest deadline first (B''s 40 before pg-late, the newest)');
 select results_eq($$select * from tests.scopes_all_pages(null, 7)$$, $$select * from tests.scopes_in_order(null)$$,
   'pages of 7, each after the last row of the one before (within ties of deadline and start too), list every scope of every tenant once, in order, with the view''s figures');

@@ -220,6 +220,7 @@ test('the functions llm_viewer may run are the audit views\' own helpers (pinned
     'llm_private.period_end(llm_private.limit_window,timestamp with time zone)',
     'llm_private.period_start(llm_private.limit_window,timestamp with time zone)', 'llm_private.reserved_in_scope(timestamp with time zone,timestamp with time zone)',
     'llm_private.role_settings_live()',
+    'llm_private.scopes_all_have_deadline(llm_private.endpoint,uuid,timestamp with time zone)', // llm.budget_scopes_page
     'llm_private.usage_key(llm_private.limit_scope,llm_private.limit_window,smallint,uuid,uuid,text,timestamp with time zone,timestamp with time zone)',
     'llm_private.usage_shard(llm_private.limit_scope,smallint,uuid,uuid)',
     'llm_private.used_pct(bigint,bigint)', // the share of a cap used (Infinity at a cap of 0 once used): llm.limit_usage
