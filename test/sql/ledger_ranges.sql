@@ -4,7 +4,7 @@
 -- superuser only: no role of the product can turn a trigger off), and refused with 23514 naming the rule; through the
 -- product's own path, a settle that reports more tokens than a row may hold is refused before it reaches the row.
 begin;
-select plan(41);
+select plan(42);
 select tests.seed();
 
 -- The catalog: no CHECK is left on attempts, and the range trigger is a BEFORE INSERT OR UPDATE row trigger, enabled,
@@ -24,6 +24,20 @@ select is((select count(*) from pg_inherits i join pg_trigger t on t.tgrelid = i
             where i.inhparent = 'llm_private.attempts'::regclass),
           (select count(*) from pg_inherits i where i.inhparent = 'llm_private.attempts'::regclass),
   '... and on every partition (a row trigger of a partitioned table is cloned to each)');
+-- On every table of the three and every partition, the trigger that checks the ranges is the last BEFORE INSERT/UPDATE row
+-- trigger in the order they fire: by name, byte by byte (collate "C": a name that starts with a lower-case letter fires
+-- after '_900_ranges', one with a capital before it), so that no trigger can change a row after its ranges were checked.
+select is_empty($$select c.relname, last.tgname from pg_class c
+                   cross join lateral (select t.tgname from pg_trigger t
+                                        where t.tgrelid = c.oid and not t.tgisinternal
+                                          and (t.tgtype::int & (1 | 2)) = (1 | 2) and (t.tgtype::int & (4 | 16)) <> 0
+                                        order by t.tgname collate "C" desc limit 1) last
+                  where c.oid in (select x from unnest(array['llm_private.attempts', 'llm_private.usage', 'llm_private.requests']::regclass[]) x
+                                  union all
+                                  select i.inhrelid from pg_inherits i
+                                   where i.inhparent = any (array['llm_private.attempts', 'llm_private.usage', 'llm_private.requests']::regclass[]))
+                    and last.tgname <> case when c.relname like 'attempts%' then '_900_ranges' else '_100_guard' end$$,
+  'on attempts, usage and requests and each of their partitions, the ranges'' trigger fires last of the BEFORE row triggers');
 
 -- A real attempt, then the deriving triggers off (this transaction only) so that a value reaches the range trigger as written.
 select is((select decision from tests.call(tests.tenant_a(), tests.user_a1(), 'ranges-1')), 'allow', 'an attempt to break');
