@@ -9075,7 +9075,8 @@ CREATE VIEW llm.budget_scopes WITH (security_invoker='true') AS
             WHEN (((bm.cap IS NOT NULL) AND ((bm.spent + bm.held) >= bm.cap)) OR ((cl.cap IS NOT NULL) AND (cl.used >= cl.cap))) THEN 'exhausted'::text
             ELSE 'open'::text
         END AS state
-   FROM (((((((llm_private.budget_scopes b
+   FROM ((((((((llm_private.budget_scopes b
+     CROSS JOIN ( SELECT llm_private.now() AS now) ck)
      LEFT JOIN LATERAL ( SELECT q.endpoint
            FROM llm_private.requests q
           WHERE ((q.tenant_id = b.tenant_id) AND (q.id = b.first_request_pk))
@@ -9090,9 +9091,37 @@ CREATE VIEW llm.budget_scopes WITH (security_invoker='true') AS
      LEFT JOIN LATERAL ( SELECT lu.cap,
             lu.spent,
             lu.held
-           FROM (llm_private.limit_usage_rows lu
-             JOIN llm_private.meters m ON ((m.id = lu.meter_id)))
-          WHERE ((lu.k_tenant = b.tenant_id) AND (lu.k_scope = b.scope_key) AND (lu.unit = 'micros'::text) AND lu.period_open)
+           FROM ((llm_private.meters m
+             CROSS JOIN LATERAL ( SELECT
+                        CASE
+                            WHEN (m."window" = 'budget_scope'::llm_private.limit_window) THEN b.started_at
+                            ELSE llm_private.period_start(m."window", ck.now)
+                        END AS start
+                 OFFSET 0) ps)
+             CROSS JOIN LATERAL ( SELECT x.limit_id,
+                    x.meter_name,
+                    x.scope,
+                    x."window",
+                    x.unit,
+                    x.tenant_id,
+                    x.user_id,
+                    x.budget_scope,
+                    x.period_start,
+                    x.period_end,
+                    x.cap,
+                    x.kind,
+                    x.held,
+                    x.spent,
+                    x.used_pct,
+                    x.current,
+                    x.k_tenant,
+                    x.k_scope,
+                    x.meter_id,
+                    x.period_open
+                   FROM llm_private.limit_usage_rows x
+                  WHERE ((x.k_tenant = b.tenant_id) AND (x.k_scope = b.scope_key) AND (x.meter_id = m.id) AND (x.period_start = ps.start))
+                 OFFSET 0) lu)
+          WHERE ((m.scope = 'budget_scope'::llm_private.limit_scope) AND (m.unit = 'micros'::llm_private.limit_unit) AND lu.period_open)
           ORDER BY
                 CASE
                     WHEN ((m.endpoint IS DISTINCT FROM b.first_endpoint) AND (m.endpoint IS NOT NULL)) THEN 2
@@ -9102,9 +9131,37 @@ CREATE VIEW llm.budget_scopes WITH (security_invoker='true') AS
          LIMIT 1) bm ON (true))
      LEFT JOIN LATERAL ( SELECT lu.cap,
             (lu.spent + lu.held) AS used
-           FROM (llm_private.limit_usage_rows lu
-             JOIN llm_private.meters m ON ((m.id = lu.meter_id)))
-          WHERE ((lu.k_tenant = b.tenant_id) AND (lu.k_scope = b.scope_key) AND (lu.unit = 'calls'::text) AND lu.period_open)
+           FROM ((llm_private.meters m
+             CROSS JOIN LATERAL ( SELECT
+                        CASE
+                            WHEN (m."window" = 'budget_scope'::llm_private.limit_window) THEN b.started_at
+                            ELSE llm_private.period_start(m."window", ck.now)
+                        END AS start
+                 OFFSET 0) ps)
+             CROSS JOIN LATERAL ( SELECT x.limit_id,
+                    x.meter_name,
+                    x.scope,
+                    x."window",
+                    x.unit,
+                    x.tenant_id,
+                    x.user_id,
+                    x.budget_scope,
+                    x.period_start,
+                    x.period_end,
+                    x.cap,
+                    x.kind,
+                    x.held,
+                    x.spent,
+                    x.used_pct,
+                    x.current,
+                    x.k_tenant,
+                    x.k_scope,
+                    x.meter_id,
+                    x.period_open
+                   FROM llm_private.limit_usage_rows x
+                  WHERE ((x.k_tenant = b.tenant_id) AND (x.k_scope = b.scope_key) AND (x.meter_id = m.id) AND (x.period_start = ps.start))
+                 OFFSET 0) lu)
+          WHERE ((m.scope = 'budget_scope'::llm_private.limit_scope) AND (m.unit = 'calls'::llm_private.limit_unit) AND lu.period_open)
           ORDER BY
                 CASE
                     WHEN ((m.endpoint IS DISTINCT FROM b.first_endpoint) AND (m.endpoint IS NOT NULL)) THEN 2
