@@ -6146,7 +6146,7 @@ ALTER FUNCTION llm_private.tg_attempts__ranges() OWNER TO llm_owner;
 -- Name: FUNCTION tg_attempts__ranges(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm_private.tg_attempts__ranges() IS 'BEFORE INSERT OR UPDATE on attempts, last of its BEFORE triggers: the ranges of a ledger row (attempt_no 1..1000, job_attempt 0..1000, token counts 0..10^7, max output 0..10^6, micro-USD amounts >= 0, latency 0..86 400 000 ms, at most 64 meters, a 64-character cache key, a 32-hex trace id, similarity -1..1, semantic figures together and 0..10^6), as the CHECK constraints they replace (migration after 000061: 8 % of a pair''s instructions, compiled per statement). A rule holds when true or NULL; a row that breaks one is refused with 23514 naming it.';
+COMMENT ON FUNCTION llm_private.tg_attempts__ranges() IS 'BEFORE INSERT OR UPDATE on attempts, last of its BEFORE triggers: the ranges of a ledger row (attempt_no 1..1000, job_attempt 0..1000, token counts 0..10^7, max output 0..10^6, micro-USD amounts >= 0, latency 0..86 400 000 ms, at most 64 meters, a 64-character cache key, a 32-hex trace id, similarity -1..1, semantic figures together and 0..10^6), as the CHECK constraints they replace (migration 000063: 8 % of a pair''s instructions, compiled per statement). A rule holds when true or NULL; a row that breaks one is refused with 23514 naming it.';
 
 --
 -- Name: tg_attempts__reserve(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner

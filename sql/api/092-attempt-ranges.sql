@@ -9,7 +9,7 @@
  * It is a BEFORE trigger named to fire last (after _100_reserve and _100_transition, which derive every field), so it
  * sees the row as it will be written, as a CHECK does; a rule holds when its expression is true or NULL, as a CHECK's
  * does. A row that breaks one is refused with 23514 naming the rule (the constraint's former name). Nobody but the
- * owner can disable it, as nobody but the owner could drop a constraint (test/sql/attempt_ranges.sql).
+ * owner can disable it, as nobody but the owner could drop a constraint (test/sql/ledger_ranges.sql).
  */
 create or replace function llm_private.tg_attempts__ranges() returns trigger
   language plpgsql
@@ -46,6 +46,6 @@ begin
 end
 $$;
 comment on function llm_private.tg_attempts__ranges() is
-  'BEFORE INSERT OR UPDATE on attempts, last of its BEFORE triggers: the ranges of a ledger row (attempt_no 1..1000, job_attempt 0..1000, token counts 0..10^7, max output 0..10^6, micro-USD amounts >= 0, latency 0..86 400 000 ms, at most 64 meters, a 64-character cache key, a 32-hex trace id, similarity -1..1, semantic figures together and 0..10^6), as the CHECK constraints they replace (migration after 000061: 8 % of a pair''s instructions, compiled per statement). A rule holds when true or NULL; a row that breaks one is refused with 23514 naming it.';
+  'BEFORE INSERT OR UPDATE on attempts, last of its BEFORE triggers: the ranges of a ledger row (attempt_no 1..1000, job_attempt 0..1000, token counts 0..10^7, max output 0..10^6, micro-USD amounts >= 0, latency 0..86 400 000 ms, at most 64 meters, a 64-character cache key, a 32-hex trace id, similarity -1..1, semantic figures together and 0..10^6), as the CHECK constraints they replace (migration 000063: 8 % of a pair''s instructions, compiled per statement). A rule holds when true or NULL; a row that breaks one is refused with 23514 naming it.';
 create or replace trigger _900_ranges before insert or update on llm_private.attempts
   for each row execute function llm_private.tg_attempts__ranges();
