@@ -6082,10 +6082,6 @@ CREATE FUNCTION llm_private.tg_attempts__after_transition() RETURNS trigger
     SET search_path TO 'pg_catalog'
     AS $$
 begin
-  if new.state = 'settled' and new.purpose = 'chat' and new.provider_status = 'ok' then
-    update llm_private.requests q set state = 'done', reason = 'ok', finished_at = new.ended_at
-     where q.tenant_id = new.tenant_id and q.id = new.request_pk and q.state in ('queued', 'running');
-  end if;
   if old.state = 'held' and new.fills_cache then
     perform llm_private.end_cache_fill(new.tenant_id, new.request_pk, new.attempt_no);
   end if;
@@ -6099,7 +6095,7 @@ ALTER FUNCTION llm_private.tg_attempts__after_transition() OWNER TO llm_owner;
 -- Name: FUNCTION tg_attempts__after_transition(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm_private.tg_attempts__after_transition() IS 'AFTER UPDATE on attempts (fired only when there is something to do): a chat call that settled ok makes its request done; a hold that filled the cache ends its fill (waking waiters).';
+COMMENT ON FUNCTION llm_private.tg_attempts__after_transition() IS 'AFTER UPDATE on attempts, fired only for a hold that filled the cache: ends its fill (waking waiters) once the row is written. (A chat call that settled ok makes its request done in the BEFORE trigger, llm_private.tg_attempts__transition.)';
 
 --
 -- Name: tg_attempts__ranges(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
@@ -6714,8 +6710,18 @@ begin
     new.charged_micros := case when new.state = 'expired' then old.held_micros else 0 end;
   end if;
 
-  -- Lock order: the request row, then the breaker, then usage in meter order.
-  select * into q from llm_private.requests x where x.tenant_id = new.tenant_id and x.id = new.request_pk for update;
+  -- Lock order: the request row, then the breaker, then usage in meter order. A chat call that settles ok makes its
+  -- request done here, in the statement that locks the row: the AFTER trigger did it with a second statement on the
+  -- request, -2.2 % instructions per pair (bench/PROFILE.md §21). A later BEFORE trigger (_900_ranges) that refuses the
+  -- row refuses the statement, and the request's change with it.
+  if new.state = 'settled' and new.purpose = 'chat' and new.provider_status = 'ok' then
+    update llm_private.requests x set state = 'done', reason = 'ok', finished_at = new.ended_at
+     where x.tenant_id = new.tenant_id and x.id = new.request_pk and x.state in ('queued', 'running')
+    returning x.* into q;
+  end if;
+  if q.id is null then
+    select * into q from llm_private.requests x where x.tenant_id = new.tenant_id and x.id = new.request_pk for update;
+  end if;
   if new.state = 'settled' and p.id is not null then
     perform llm_private.record_breaker_outcome(p.provider, p.model, new.provider_status, new.tenant_id, old.reserved_at, v_now);
   elsif new.state = 'released' and p.id is not null then
@@ -6739,7 +6745,7 @@ ALTER FUNCTION llm_private.tg_attempts__transition() OWNER TO llm_owner;
 -- Name: FUNCTION tg_attempts__transition(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm_private.tg_attempts__transition() IS 'BEFORE UPDATE on attempts: allows only legal transitions, keeps the decision and hold immutable, derives cost, charge, flags and distillation eligibility from the facts, records the breaker outcome and moves usage (held -> spent) on the attempt''s footprint.';
+COMMENT ON FUNCTION llm_private.tg_attempts__transition() IS 'BEFORE UPDATE on attempts: allows only legal transitions, keeps the decision and hold immutable, derives cost, charge, flags and distillation eligibility from the facts, makes the request done when a chat call settles ok (in the statement that locks the request row), records the breaker outcome and moves usage (held -> spent) on the attempt''s footprint.';
 
 --
 -- Name: tg_breaker_transitions__guard(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
@@ -12418,7 +12424,7 @@ CREATE TRIGGER _200_after_reserve AFTER INSERT ON llm_private.attempts FOR EACH 
 -- Name: attempts _200_after_transition; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
 --
 
-CREATE TRIGGER _200_after_transition AFTER UPDATE ON llm_private.attempts FOR EACH ROW WHEN ((((new.state = 'settled'::llm_private.attempt_state) AND (new.purpose = 'chat'::llm_private.purpose) AND (new.provider_status = 'ok'::llm_private.provider_status)) OR ((old.state = 'held'::llm_private.attempt_state) AND new.fills_cache))) EXECUTE FUNCTION llm_private.tg_attempts__after_transition();
+CREATE TRIGGER _200_after_transition AFTER UPDATE ON llm_private.attempts FOR EACH ROW WHEN (((old.state = 'held'::llm_private.attempt_state) AND new.fills_cache)) EXECUTE FUNCTION llm_private.tg_attempts__after_transition();
 
 --
 -- Name: provider_breakers _200_record_transition; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
