@@ -1921,12 +1921,12 @@ begin
          case when a.reason = 'limit' then coalesce(m.name, 'cost_ceiling') else a.reason::text end,
          a.attempt_no::int, pr.provider, pr.model, a.max_output_tokens, a.held_micros,
          case when pr.id is null then null else llm_private.worst_case_micros(pr, a.input_tokens_estimate, a.max_output_tokens) end,
-         a.limit_id, coalesce(m.name, case when a.reason = 'limit' then 'cost_ceiling' end), a.limit_cap, a.limit_used, a.expires_at,
+         a.limit_id, coalesce(m.name, case when a.limit_cap is not null then 'cost_ceiling' end), a.limit_cap, a.limit_used, a.expires_at,
          v_output,
          v_retry_after_ms,
          null::text,
-         coalesce(m.scope::text, case when a.reason = 'limit' then 'request' end),
-         coalesce(m."window"::text, case when a.reason = 'limit' then 'request' end)
+         coalesce(m.scope::text, case when a.limit_cap is not null then 'request' end),
+         coalesce(m."window"::text, case when a.limit_cap is not null then 'request' end)
     from (select 1) one
     left join llm_private.model_prices pr on pr.id = a.price_id
     left join llm_private.limits li on li.id = a.limit_id
@@ -1940,7 +1940,7 @@ ALTER FUNCTION llm.reserve_call(p_request_pk bigint, p_job_attempt integer, p_in
 -- Name: FUNCTION reserve_call(p_request_pk bigint, p_job_attempt integer, p_input_tokens integer, p_call_timeout_ms integer, p_trace_id text, p_purpose text, p_embedding real[]); Type: COMMENT; Schema: llm; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm.reserve_call(p_request_pk bigint, p_job_attempt integer, p_input_tokens integer, p_call_timeout_ms integer, p_trace_id text, p_purpose text, p_embedding real[]) IS 'Before a provider call (the worker, as llm_money, in the job''s tenant+user context): decides and holds. decision allow | cap | fallback: call provider:model with max_output_tokens, then llm.settle_call (or llm.release_call if no request was sent); block: refused (reason names the limit, with limit_id, limit_scope, limit_window, limit_cap and limit_used; refused by a limit, max_output_tokens and worst_case_micros are what the call asked, held_micros 0; the same figures for the limit that capped or moved a call; with retry_after_ms, the request stays open: every model of its chain was behind an open breaker before the job''s last attempt: the cooldown in ms; the worker leaves the job to graphile-worker''s backoff); cached: cached_output is the answer, nothing to call; replay: in_flight (this job attempt already holds attempt_no) or request_final; wait: an identical request fills the cache, LISTEN llm_cache_filled for the fill''s token (returned in cache_key; not the key itself) or ask again after retry_after_ms. p_purpose embedding reserves the embedding call of the semantic cache (at the endpoint''s embedding model''s price); p_embedding (chat only, after that call settled ok) is the question''s vector: when the exact key misses and the endpoint has a threshold, the database looks up the nearest entry of the request''s scope, and a hit is decision cached / semantic_hit, free (llm.calls records similarity, cache_source_pk, semantic_candidates and semantic_bound_hit).';
+COMMENT ON FUNCTION llm.reserve_call(p_request_pk bigint, p_job_attempt integer, p_input_tokens integer, p_call_timeout_ms integer, p_trace_id text, p_purpose text, p_embedding real[]) IS 'Before a provider call (the worker, as llm_money, in the job''s tenant+user context): decides and holds. decision allow | cap | fallback: call provider:model with max_output_tokens, then llm.settle_call (or llm.release_call if no request was sent); block: refused (reason names the limit, with limit_id, limit_scope, limit_window, limit_cap and limit_used; refused by a limit, max_output_tokens and worst_case_micros are what the call asked, held_micros 0; the same figures for the limit that capped or moved a call; for a call allowed as asked (allow / ok), the tightest hard limit it was compared with and fitted (the least room left after its hold, in calls like this one), what that limit had used when compared (on an escrow-sharded meter, the call''s shard''s held + spent, compared with the shard''s share of the cap) and its cap: limit_used + what it holds there <= limit_cap; NULL when no hard limit applied; limit_name cost_ceiling (scope and window request, limit_id NULL) for the payload''s cost ceiling; with retry_after_ms, the request stays open: every model of its chain was behind an open breaker before the job''s last attempt: the cooldown in ms; the worker leaves the job to graphile-worker''s backoff); cached: cached_output is the answer, nothing to call; replay: in_flight (this job attempt already holds attempt_no) or request_final; wait: an identical request fills the cache, LISTEN llm_cache_filled for the fill''s token (returned in cache_key; not the key itself) or ask again after retry_after_ms. p_purpose embedding reserves the embedding call of the semantic cache (at the endpoint''s embedding model''s price); p_embedding (chat only, after that call settled ok) is the question''s vector: when the exact key misses and the endpoint has a threshold, the database looks up the nearest entry of the request''s scope, and a hit is decision cached / semantic_hit, free (llm.calls records similarity, cache_source_pk, semantic_candidates and semantic_bound_hit).';
 
 --
 -- Name: reset_breaker(text, text); Type: FUNCTION; Schema: llm; Owner: llm_owner
@@ -3021,7 +3021,7 @@ CREATE VIEW llm.calls WITH (security_invoker='true') AS
                 END AS worst_case_micros) wc)
      CROSS JOIN LATERAL ( SELECT COALESCE((m.unit)::text,
                 CASE
-                    WHEN ((a.reason = 'limit'::llm_private.reason) AND (a.limit_id IS NULL)) THEN 'micros'::text
+                    WHEN ((a.limit_id IS NULL) AND (a.limit_cap IS NOT NULL)) THEN 'micros'::text
                     ELSE NULL::text
                 END) AS unit) lx);
 
@@ -3031,7 +3031,7 @@ ALTER TABLE llm.calls OWNER TO llm_owner;
 -- Name: VIEW calls; Type: COMMENT; Schema: llm; Owner: llm_owner
 --
 
-COMMENT ON VIEW llm.calls IS 'Every attempt (reserve): its decision and the figures compared, the hold, and what it was charged (overrun = cost above the hold; usage_unknown = the cost is not known: charged the full hold, or, for another model''s answer without a price here, its tokens at model_ref''s price when that is more; late = corrected after expiry or release; answered_model = the name the provider answered with when it was not model_ref''s and it is another model, or a snapshot priced apart: charged at the dearest of the prices). purpose embedding = the semantic cache''s embedding call; a semantic hit has similarity and cache_source_pk; semantic_candidates and semantic_bound_hit say what the lookup compared (bound_hit: the scope held more entries than the bound). meters = the meters the call was held and charged on (its footprint, in meter id order: every applicable meter it can be charged on, those it held 0 on included; NULL when it held nothing: refused, cached), i.e. the limits it was checked against and fitted. max_output_tokens = the max output granted, or for a call refused by a limit the max output it asked (held_micros and charged_micros stay 0); worst_case_micros = what was held, or for that refusal what it would have held. limit_unit = the unit of the limit that decided (micros, tokens, input_tokens, output_tokens, calls, elapsed_ms); limit_asked = what the call asked of it in that unit (the worst case in micros, input estimate + max output in tokens, the input estimate in input_tokens, the max output in output_tokens, 1 call; NULL for elapsed_ms; for a refusal at least 1, the room a hard limit keeps for the least charge above 0), the amount compared: limit_used + limit_asked > limit_cap refused it.';
+COMMENT ON VIEW llm.calls IS 'Every attempt (reserve): its decision and the figures compared, the hold, and what it was charged (overrun = cost above the hold; usage_unknown = the cost is not known: charged the full hold, or, for another model''s answer without a price here, its tokens at model_ref''s price when that is more; late = corrected after expiry or release; answered_model = the name the provider answered with when it was not model_ref''s and it is another model, or a snapshot priced apart: charged at the dearest of the prices). purpose embedding = the semantic cache''s embedding call; a semantic hit has similarity and cache_source_pk; semantic_candidates and semantic_bound_hit say what the lookup compared (bound_hit: the scope held more entries than the bound). meters = the meters the call was held and charged on (its footprint, in meter id order: every applicable meter it can be charged on, those it held 0 on included; NULL when it held nothing: refused, cached), i.e. the limits it was checked against and fitted. max_output_tokens = the max output granted, or for a call refused by a limit the max output it asked (held_micros and charged_micros stay 0); worst_case_micros = what was held, or for that refusal what it would have held. limit_id, limit_cap, limit_used = the limit recorded and the figures compared: for a refusal by a limit, the limit that refused it; for cap or fallback, the limit that capped or moved the call; for a call allowed as asked (decision allow, reason ok), the tightest hard limit it was compared with and fitted: the least room left after its hold, counted in calls like this one (room / what it asked), so that units compare (limit_id NULL with a cap: the payload''s cost ceiling, reason cost_ceiling when it decided; all three NULL when no hard limit applied); limit_used = what that limit had used when compared (held + spent; on an escrow-sharded meter, the call''s shard''s held + spent, which the reserve compared with that shard''s share of limit_cap). limit_unit = the unit of that limit (micros, tokens, input_tokens, output_tokens, calls, elapsed_ms); limit_asked = what the call asked of it in that unit (the worst case in micros, input estimate + max output in tokens, the input estimate in input_tokens, the max output in output_tokens, 1 call; NULL for elapsed_ms; for a refusal at least 1, the room a hard limit keeps for the least charge above 0), the amount compared: limit_used + limit_asked > limit_cap refused it; for an admitted call limit_used + limit_asked <= limit_cap. A limit on an allowed call is why it was allowed, never a refusal: state and decision say which.';
 
 --
 -- Name: open_holds; Type: VIEW; Schema: llm; Owner: llm_owner
@@ -6177,6 +6177,12 @@ declare
   lims llm_private.applicable_limit[];
   chosen_lims llm_private.applicable_limit[];
   binding llm_private.applicable_limit;
+  v_adm_fit numeric;            -- an admitted call's tightest limit: its room in calls like this one, id, cap, used
+  v_adm_limit integer;
+  v_adm_cap bigint;
+  v_adm_used bigint;
+  v_cmp_used bigint;            -- the hold's figures compared: the shard's held + spent before the hold, its quota
+  v_cmp_quota bigint;
   k record;
   h record;
   v_timeout_ms bigint;
@@ -6515,6 +6521,12 @@ begin
   if v_decision = 'fallback' and chosen_p.provider || ':' || chosen_p.model = i.model_ref then
     v_decision := 'allow';
   end if;
+  -- The shaping's binding limit of the chosen model (the least headroom among its micro-USD limits) is the first
+  -- candidate for the tightest limit an admitted call records; the hold's limits follow.
+  if v_headroom is not null then
+    v_adm_fit := v_headroom::numeric / greatest(v_worst, 1);
+    v_adm_limit := binding.limit_id; v_adm_cap := binding.cap; v_adm_used := v_bind_used;
+  end if;
 
   /*
    * The hold: every applicable meter, in meter order; all or nothing. Fast path: one conditional UPDATE.
@@ -6549,7 +6561,8 @@ begin
       update llm_private.usage u set held = u.held + v_amount, limit_id = l.limit_id
        where u.tenant_id = k_tenant and u.meter_id = l.meter_id and u.user_id = k_user and u.budget_scope = k_scope
          and u.period_start = k_period and u.shard = k_shard and u.cap = l.cap
-         and (not v_hard or u.held + u.spent + v_room <= u.quota);
+         and (not v_hard or u.held + u.spent + v_room <= u.quota)
+      returning u.held + u.spent - v_amount, u.quota into v_cmp_used, v_cmp_quota;
       v_found := found;
     else
       -- A sharded meter's fast path runs in a subtransaction that is rolled back when it holds nothing. An UPDATE that
@@ -6561,7 +6574,8 @@ begin
         update llm_private.usage u set held = u.held + v_amount, limit_id = l.limit_id
          where u.tenant_id = k_tenant and u.meter_id = l.meter_id and u.user_id = k_user and u.budget_scope = k_scope
            and u.period_start = k_period and u.shard = k_shard and u.cap = l.cap
-           and (not v_hard or u.held + u.spent + v_room <= u.quota);
+           and (not v_hard or u.held + u.spent + v_room <= u.quota)
+        returning u.held + u.spent - v_amount, u.quota into v_cmp_used, v_cmp_quota;
         v_found := found;
         if not v_found then
           raise exception using errcode = 'LGX00', message = 'internal: let go of the re-checked shard';
@@ -6588,6 +6602,12 @@ begin
         perform llm_private.breaker_unclaim(v_probes, null, v_now);
         return new;
       end if;
+      v_cmp_used := h.used; v_cmp_quota := h.quota;
+    end if;
+    -- A hard limit that fitted: the tightest so far when it has the least room for calls like this one.
+    if v_hard and (v_adm_fit is null or (v_cmp_quota - v_cmp_used)::numeric / v_room < v_adm_fit) then
+      v_adm_fit := (v_cmp_quota - v_cmp_used)::numeric / v_room;
+      v_adm_limit := l.limit_id; v_adm_cap := l.cap; v_adm_used := v_cmp_used;
     end if;
     v_held_rows := v_held_rows + 1;
     v_footprint := v_footprint || l.meter_id;
@@ -6601,7 +6621,13 @@ begin
   new.state := 'held'; new.decision := v_decision; new.reason := v_reason;
   new.price_id := chosen_p.id; new.max_output_tokens := v_max_out; new.held_micros := v_worst; new.meter_ids := v_footprint;
   if v_decision = 'allow' then
-    new.limit_id := null; new.limit_cap := null; new.limit_used := null;
+    -- Allowed as asked: the tightest limit it fitted and the figures compared (used + asked <= cap); none when no hard limit
+    -- was compared. (An allow that went down the chain for another reason and came back to its own model records none.)
+    if v_reason = 'ok' and v_adm_fit is not null then
+      new.limit_id := v_adm_limit; new.limit_cap := v_adm_cap; new.limit_used := v_adm_used;
+    else
+      new.limit_id := null; new.limit_cap := null; new.limit_used := null;
+    end if;
   end if;
   -- Single flight: this attempt fills its key (unless another live fill holds it).
   if new.purpose = 'chat' and i.cache_key is not null then
@@ -8194,7 +8220,7 @@ COMMENT ON FUNCTION llm_private.usage_borrow(p_meter_id smallint, k_tenant uuid,
 -- Name: usage_hold(smallint, smallint, uuid, uuid, text, timestamp with time zone, smallint, integer, bigint, boolean, bigint); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
 --
 
-CREATE FUNCTION llm_private.usage_hold(p_meter_id smallint, p_shards smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, k_shard smallint, p_limit_id integer, p_cap bigint, p_hard boolean, p_amount bigint, OUT ok boolean, OUT used bigint) RETURNS record
+CREATE FUNCTION llm_private.usage_hold(p_meter_id smallint, p_shards smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, k_shard smallint, p_limit_id integer, p_cap bigint, p_hard boolean, p_amount bigint, OUT ok boolean, OUT used bigint, OUT quota bigint) RETURNS record
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog'
     AS $$
@@ -8210,7 +8236,8 @@ begin
       update llm_private.usage u set held = u.held + p_amount, limit_id = p_limit_id
        where u.tenant_id = k_tenant and u.meter_id = p_meter_id and u.user_id = k_user and u.budget_scope = k_scope
          and u.period_start = k_period and u.shard = k_shard and u.cap = p_cap
-         and (not p_hard or u.held + u.spent + v_room <= u.quota);
+         and (not p_hard or u.held + u.spent + v_room <= u.quota)
+      returning u.held + u.spent - p_amount, u.quota into used, quota;
       if found then
         return;
       end if;
@@ -8227,25 +8254,26 @@ begin
     update llm_private.usage u set held = u.held + p_amount, limit_id = p_limit_id
      where u.tenant_id = k_tenant and u.meter_id = p_meter_id and u.user_id = k_user and u.budget_scope = k_scope
        and u.period_start = k_period and u.shard = k_shard and u.cap = p_cap
-       and u.held + u.spent + v_room <= u.quota;
+       and u.held + u.spent + v_room <= u.quota
+    returning u.held + u.spent - p_amount, u.quota into used, quota;
     if found then
       return;
     end if;
   end if;
-  ok := false;
+  ok := false; quota := null;
   select coalesce(sum(u.held + u.spent), 0)::bigint into used from llm_private.usage u
    where u.tenant_id = k_tenant and u.meter_id = p_meter_id and u.user_id = k_user and u.budget_scope = k_scope
      and u.period_start = k_period;
 end
 $$;
 
-ALTER FUNCTION llm_private.usage_hold(p_meter_id smallint, p_shards smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, k_shard smallint, p_limit_id integer, p_cap bigint, p_hard boolean, p_amount bigint, OUT ok boolean, OUT used bigint) OWNER TO llm_owner;
+ALTER FUNCTION llm_private.usage_hold(p_meter_id smallint, p_shards smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, k_shard smallint, p_limit_id integer, p_cap bigint, p_hard boolean, p_amount bigint, OUT ok boolean, OUT used bigint, OUT quota bigint) OWNER TO llm_owner;
 
 --
--- Name: FUNCTION usage_hold(p_meter_id smallint, p_shards smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, k_shard smallint, p_limit_id integer, p_cap bigint, p_hard boolean, p_amount bigint, OUT ok boolean, OUT used bigint); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+-- Name: FUNCTION usage_hold(p_meter_id smallint, p_shards smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, k_shard smallint, p_limit_id integer, p_cap bigint, p_hard boolean, p_amount bigint, OUT ok boolean, OUT used bigint, OUT quota bigint); Type: COMMENT; Schema: llm_private; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm_private.usage_hold(p_meter_id smallint, p_shards smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, k_shard smallint, p_limit_id integer, p_cap bigint, p_hard boolean, p_amount bigint, OUT ok boolean, OUT used bigint) IS 'The reserve''s slow path: follows a new period or a changed cap, holds an amount on the call''s usage row if it fits (hard: held + spent + the amount within the quota, an amount of 0 asking room for 1, the least charge above 0) or always (soft), borrowing quota from other shards; else reports what the subject used.';
+COMMENT ON FUNCTION llm_private.usage_hold(p_meter_id smallint, p_shards smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, k_shard smallint, p_limit_id integer, p_cap bigint, p_hard boolean, p_amount bigint, OUT ok boolean, OUT used bigint, OUT quota bigint) IS 'The reserve''s slow path: follows a new period or a changed cap, holds an amount on the call''s usage row if it fits (hard: held + spent + the amount within the quota, an amount of 0 asking room for 1, the least charge above 0) or always (soft), borrowing quota from other shards. Held: used and quota are the shard''s held + spent before the hold and its quota, the figures compared; else used is what the subject used (all shards), quota NULL.';
 
 --
 -- Name: usage_key(llm_private.limit_scope, llm_private.limit_window, smallint, uuid, uuid, text, timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
@@ -9255,12 +9283,12 @@ CREATE VIEW llm.decision_log WITH (security_invoker='true') AS
     c.limit_id,
     COALESCE((m.scope)::text,
         CASE
-            WHEN ((c.limit_id IS NULL) AND (c.reason = 'cost_ceiling'::text)) THEN 'request'::text
+            WHEN ((c.limit_id IS NULL) AND (c.limit_cap IS NOT NULL)) THEN 'request'::text
             ELSE NULL::text
         END) AS limit_scope,
     COALESCE((m."window")::text,
         CASE
-            WHEN ((c.limit_id IS NULL) AND (c.reason = 'cost_ceiling'::text)) THEN 'request'::text
+            WHEN ((c.limit_id IS NULL) AND (c.limit_cap IS NOT NULL)) THEN 'request'::text
             ELSE NULL::text
         END) AS limit_window,
     c.limit_cap,
@@ -9288,7 +9316,7 @@ ALTER TABLE llm.decision_log OWNER TO llm_owner;
 -- Name: VIEW decision_log; Type: COMMENT; Schema: llm; Owner: llm_owner
 --
 
-COMMENT ON VIEW llm.decision_log IS 'Every reserve decision with the limit that decided (id, scope, window, unit; the payload''s cost ceiling is scope and window request, unit micros) and the figures it compared: limit_used + limit_asked against limit_cap, in limit_unit (a refusal: limit_asked is the worst case in micros, the input estimate + asked_max_output_tokens in tokens, the input estimate in input_tokens, asked_max_output_tokens in output_tokens, 1 call). worst_case_micros = what the call held, or for a refusal what it would have held at asked_max_output_tokens (a refusal''s max output asked, 0 when no model was chosen; NULL for an admitted call, whose granted_max_output_tokens is what it held for; a refusal grants 0); meters = the meters an admitted call was held on (every limit it fitted: why it was allowed; what each meter had used at that moment is not recorded, llm.limit_usage has its figures now); shutoff_window_id = for a shutoff refusal, the window in force then (llm.shutoff_windows: kind, reason, who).';
+COMMENT ON VIEW llm.decision_log IS 'Every reserve decision with the limit that decided (id, scope, window, unit; the payload''s cost ceiling is scope and window request, unit micros) and the figures it compared: limit_used + limit_asked against limit_cap, in limit_unit (a refusal: limit_asked is the worst case in micros, the input estimate + asked_max_output_tokens in tokens, the input estimate in input_tokens, asked_max_output_tokens in output_tokens, 1 call; over limit_cap). A call allowed as asked (allow / ok) names the tightest hard limit it fitted (least room left after its hold, in calls like it; llm.calls) with what it had used then and what the call asked of it: limit_used + limit_asked <= limit_cap, why it was allowed (on an escrow-sharded meter limit_used is the call''s shard''s, compared with that shard''s share of the cap); NULL when no hard limit applied. worst_case_micros = what the call held, or for a refusal what it would have held at asked_max_output_tokens (a refusal''s max output asked, 0 when no model was chosen; NULL for an admitted call, whose granted_max_output_tokens is what it held for; a refusal grants 0); meters = the meters an admitted call was held on (every limit it fitted; what the others had used at that moment is not recorded, llm.limit_usage has their figures now); shutoff_window_id = for a shutoff refusal, the window in force then (llm.shutoff_windows: kind, reason, who).';
 
 --
 -- Name: call_outputs; Type: TABLE; Schema: llm_private; Owner: llm_owner
@@ -15654,12 +15682,12 @@ GRANT ALL ON FUNCTION llm_private.usage_borrow(p_meter_id smallint, k_tenant uui
 GRANT ALL ON FUNCTION llm_private.usage_borrow(p_meter_id smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, k_shard smallint, p_amount bigint) TO llm_operator;
 
 --
--- Name: FUNCTION usage_hold(p_meter_id smallint, p_shards smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, k_shard smallint, p_limit_id integer, p_cap bigint, p_hard boolean, p_amount bigint, OUT ok boolean, OUT used bigint); Type: ACL; Schema: llm_private; Owner: llm_owner
+-- Name: FUNCTION usage_hold(p_meter_id smallint, p_shards smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, k_shard smallint, p_limit_id integer, p_cap bigint, p_hard boolean, p_amount bigint, OUT ok boolean, OUT used bigint, OUT quota bigint); Type: ACL; Schema: llm_private; Owner: llm_owner
 --
 
-REVOKE ALL ON FUNCTION llm_private.usage_hold(p_meter_id smallint, p_shards smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, k_shard smallint, p_limit_id integer, p_cap bigint, p_hard boolean, p_amount bigint, OUT ok boolean, OUT used bigint) FROM PUBLIC;
-GRANT ALL ON FUNCTION llm_private.usage_hold(p_meter_id smallint, p_shards smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, k_shard smallint, p_limit_id integer, p_cap bigint, p_hard boolean, p_amount bigint, OUT ok boolean, OUT used bigint) TO llm_money;
-GRANT ALL ON FUNCTION llm_private.usage_hold(p_meter_id smallint, p_shards smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, k_shard smallint, p_limit_id integer, p_cap bigint, p_hard boolean, p_amount bigint, OUT ok boolean, OUT used bigint) TO llm_operator;
+REVOKE ALL ON FUNCTION llm_private.usage_hold(p_meter_id smallint, p_shards smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, k_shard smallint, p_limit_id integer, p_cap bigint, p_hard boolean, p_amount bigint, OUT ok boolean, OUT used bigint, OUT quota bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.usage_hold(p_meter_id smallint, p_shards smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, k_shard smallint, p_limit_id integer, p_cap bigint, p_hard boolean, p_amount bigint, OUT ok boolean, OUT used bigint, OUT quota bigint) TO llm_money;
+GRANT ALL ON FUNCTION llm_private.usage_hold(p_meter_id smallint, p_shards smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, k_shard smallint, p_limit_id integer, p_cap bigint, p_hard boolean, p_amount bigint, OUT ok boolean, OUT used bigint, OUT quota bigint) TO llm_operator;
 
 --
 -- Name: FUNCTION usage_key(p_scope llm_private.limit_scope, p_window llm_private.limit_window, p_shards smallint, p_tenant_id uuid, p_user_id uuid, p_budget_scope text, p_scope_started_at timestamp with time zone, p_at timestamp with time zone); Type: ACL; Schema: llm_private; Owner: llm_owner

@@ -328,8 +328,10 @@ comment on function llm_private.usage_borrow(smallint, uuid, uuid, text, timesta
 /*
  * Hold an amount on a meter for a call: the slow path, after the reserve's own conditional UPDATE
  * of the call's shard (the fast path) held nothing. Follows a new period or a changed cap
- * (usage_prepare), tries the shard again, then borrows (escrow). Returns whether it holds, and if
- * not, what the subject has used (held + spent over all shards) for the refusal's figures.
+ * (usage_prepare), tries the shard again, then borrows (escrow). Returns whether it holds; if it
+ * holds, what the call's shard had used (held + spent before this hold) and its quota when the hold
+ * was compared (the reserve records an admitted call's tightest limit from them); if not, what the
+ * subject has used (held + spent over all shards) for the refusal's figures (quota NULL).
  * Lock order: the caller holds no row of this meter (a sharded fast path rolls its subtransaction
  * back), usage_prepare locks every shard in shard order, and each try of the call's shard runs in a
  * subtransaction that lets go of the row when it holds nothing: a re-check that failed after a
@@ -337,7 +339,7 @@ comment on function llm_private.usage_borrow(smallint, uuid, uuid, text, timesta
  */
 create or replace function llm_private.usage_hold(p_meter_id smallint, p_shards smallint, k_tenant uuid, k_user uuid, k_scope text,
   k_period timestamptz, k_shard smallint, p_limit_id integer, p_cap bigint, p_hard boolean, p_amount bigint,
-  out ok boolean, out used bigint)
+  out ok boolean, out used bigint, out quota bigint)
   language plpgsql
   set search_path = pg_catalog
 as $$
@@ -353,7 +355,8 @@ begin
       update llm_private.usage u set held = u.held + p_amount, limit_id = p_limit_id
        where u.tenant_id = k_tenant and u.meter_id = p_meter_id and u.user_id = k_user and u.budget_scope = k_scope
          and u.period_start = k_period and u.shard = k_shard and u.cap = p_cap
-         and (not p_hard or u.held + u.spent + v_room <= u.quota);
+         and (not p_hard or u.held + u.spent + v_room <= u.quota)
+      returning u.held + u.spent - p_amount, u.quota into used, quota;
       if found then
         return;
       end if;
@@ -370,19 +373,20 @@ begin
     update llm_private.usage u set held = u.held + p_amount, limit_id = p_limit_id
      where u.tenant_id = k_tenant and u.meter_id = p_meter_id and u.user_id = k_user and u.budget_scope = k_scope
        and u.period_start = k_period and u.shard = k_shard and u.cap = p_cap
-       and u.held + u.spent + v_room <= u.quota;
+       and u.held + u.spent + v_room <= u.quota
+    returning u.held + u.spent - p_amount, u.quota into used, quota;
     if found then
       return;
     end if;
   end if;
-  ok := false;
+  ok := false; quota := null;
   select coalesce(sum(u.held + u.spent), 0)::bigint into used from llm_private.usage u
    where u.tenant_id = k_tenant and u.meter_id = p_meter_id and u.user_id = k_user and u.budget_scope = k_scope
      and u.period_start = k_period;
 end
 $$;
 comment on function llm_private.usage_hold(smallint, smallint, uuid, uuid, text, timestamptz, smallint, integer, bigint, boolean, bigint) is
-  'The reserve''s slow path: follows a new period or a changed cap, holds an amount on the call''s usage row if it fits (hard: held + spent + the amount within the quota, an amount of 0 asking room for 1, the least charge above 0) or always (soft), borrowing quota from other shards; else reports what the subject used.';
+  'The reserve''s slow path: follows a new period or a changed cap, holds an amount on the call''s usage row if it fits (hard: held + spent + the amount within the quota, an amount of 0 asking room for 1, the least charge above 0) or always (soft), borrowing quota from other shards. Held: used and quota are the shard''s held + spent before the hold and its quota, the figures compared; else used is what the subject used (all shards), quota NULL.';
 
 /*
  * After spent grew on a usage row: record the alert percentages the subject crossed (once per
