@@ -20,9 +20,9 @@
  *   shaping limits (per request, per budget scope, the caller's ceiling): the worst case must fit
  *          the smallest headroom; else by the binding limit's action: cap (fewer output tokens),
  *          fallback (a cheaper model of the chain), block
- *   the hold: every applicable meter, in meter order, strictly (held + spent + worst <= quota) for
- *          hard limits, a hold of 0 asking room for 1 -> allow | cap | fallback; a hard limit that does not
- *          fit -> block / limit
+ *   the hold: every applicable meter, in meter order, strictly (held + spent + hold <= quota) for
+ *          hard limits, a hold being at least 1 of each unit the call can be charged in (the least charge,
+ *          llm_private.held_amount) -> allow | cap | fallback; a hard limit that does not fit -> block / limit
  *
  * The limit an attempt records (limit_id, limit_cap, limit_used): for a refusal by a limit, the limit that refused it;
  * for cap or fallback, the binding limit that shaped it (or the pressure limit that moved it); for allow / ok, the
@@ -224,7 +224,6 @@ declare
   v_kh smallint[] := '{}';
   v_footprint smallint[] := '{}';
   v_amount bigint;
-  v_room bigint;
   v_hard boolean;
   v_last integer;
   v_same_purpose integer;
@@ -292,6 +291,7 @@ begin
   new.limit_id := null; new.limit_cap := null; new.limit_used := null; new.cache_key := null; new.similarity := null;
   new.cache_source_pk := null; new.fills_cache := false; new.semantic_candidates := null; new.semantic_bound_hit := null;
   new.distillation_eligible := null; new.distillation_reason := null;
+  new.holds_least_charge := true;                      -- the hold's rule (llm_private.held_amount), whatever the inserter wrote
 
   -- Holds of this request's earlier attempts that outlived their expiry are charged in full now.
   if v_overdue then
@@ -536,21 +536,21 @@ begin
    * 800 input tokens a provider reported against an estimate of 0, an embedding call's micro-USD at a worst case of 0
    * (llm_private.charged_amount charges what is reported, or the answering model's price, whatever was held). Only what
    * charged_amount never charges stays out: the calls of an embedding call.
-   * A hard limit leaves room for the least charge above 0 (v_room: the hold, at least 1 of its unit), so that a hold of 0
-   * is refused by a cap of 0 (which refuses every call) and by a cap already full, whose next charge would pass it. Not the
-   * output tokens of an embedding call, which has no output (the worker settles it with 0): its output meter stays on the
-   * footprint (a settle charges what is reported) and asks for no room, as a soft limit. Asking for 1, a full output cap
-   * (or one of 0) refused the embedding call, and with it the semantic cache's free answer to a question asked again in
-   * other words (review r103); the chat call still meets that cap at its own reserve.
+   * The hold on each meter is llm_private.held_amount of the attempt: the amount in the meter's unit, and at least 1 of
+   * every unit the call can be charged in (the least charge). A hard limit checks room for exactly what is held, so a call
+   * estimated at 0 is refused by a cap of 0 (which refuses every call) and by a cap already full, whose next charge would
+   * pass it, and it takes the unit it was checked for: a concurrent reserve sees it taken. (Checked for 1 and holding 0,
+   * 8 sessions reserving calls estimated at 0 input tokens on a hard cap of 40 were admitted 43 times; review of the zero
+   * holds.) The settle, release and expiry give back held_amount of the same attempt (llm_private.usage_apply), and the
+   * reconciliation counts it. Not the output tokens of an embedding call, which has no output (the worker settles it
+   * with 0): it holds 0 there, and its output meter stays on the footprint (a settle charges what is reported) and asks
+   * for no room, as a soft limit. Asking for 1, a full output cap (or one of 0) refused the embedding call, and with it the
+   * semantic cache's free answer to a question asked again in other words (review r103); the chat call still meets that
+   * cap at its own reserve.
    */
   foreach l in array chosen_lims loop
     continue when l."window" = 'request' or l.unit = 'elapsed_ms' or (l.unit = 'calls' and new.purpose <> 'chat');
-    v_amount := case l.unit when 'micros' then v_worst
-                            when 'tokens' then new.input_tokens_estimate::bigint + v_max_out
-                            when 'input_tokens' then new.input_tokens_estimate::bigint
-                            when 'output_tokens' then v_max_out::bigint
-                            when 'calls' then 1 end;
-    v_room := greatest(v_amount, 1);
+    v_amount := llm_private.held_amount(l.unit, v_worst, new.input_tokens_estimate, v_max_out, new.purpose, true);
     v_hard := l.kind = 'hard' and not (l.unit = 'output_tokens' and new.purpose = 'embedding');
     k_tenant := case when l.scope = 'global' then llm_private.nil_uuid() else q.tenant_id end;
     k_user := case when l.scope = 'user' then q.user_id else llm_private.nil_uuid() end;
@@ -562,7 +562,7 @@ begin
       update llm_private.usage u set held = u.held + v_amount, limit_id = l.limit_id
        where u.tenant_id = k_tenant and u.meter_id = l.meter_id and u.user_id = k_user and u.budget_scope = k_scope
          and u.period_start = k_period and u.shard = k_shard and u.cap = l.cap
-         and (not v_hard or u.held + u.spent + v_room <= u.quota)
+         and (not v_hard or u.held + u.spent + v_amount <= u.quota)
       returning u.held + u.spent - v_amount, u.quota into v_cmp_used, v_cmp_quota;
       v_found := found;
     else
@@ -575,7 +575,7 @@ begin
         update llm_private.usage u set held = u.held + v_amount, limit_id = l.limit_id
          where u.tenant_id = k_tenant and u.meter_id = l.meter_id and u.user_id = k_user and u.budget_scope = k_scope
            and u.period_start = k_period and u.shard = k_shard and u.cap = l.cap
-           and (not v_hard or u.held + u.spent + v_room <= u.quota)
+           and (not v_hard or u.held + u.spent + v_amount <= u.quota)
         returning u.held + u.spent - v_amount, u.quota into v_cmp_used, v_cmp_quota;
         v_found := found;
         if not v_found then
@@ -606,8 +606,8 @@ begin
       v_cmp_used := h.used; v_cmp_quota := h.quota;
     end if;
     -- A hard limit that fitted: the tightest so far when it has the least room for calls like this one.
-    if v_hard and (v_adm_fit is null or (v_cmp_quota - v_cmp_used)::numeric / v_room < v_adm_fit) then
-      v_adm_fit := (v_cmp_quota - v_cmp_used)::numeric / v_room;
+    if v_hard and (v_adm_fit is null or (v_cmp_quota - v_cmp_used)::numeric / greatest(v_amount, 1) < v_adm_fit) then
+      v_adm_fit := (v_cmp_quota - v_cmp_used)::numeric / greatest(v_amount, 1);
       v_adm_limit := l.limit_id; v_adm_cap := l.cap; v_adm_used := v_cmp_used;
     end if;
     v_held_rows := v_held_rows + 1;
