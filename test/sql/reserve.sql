@@ -1,7 +1,7 @@
 -- Reserve: every decision (allow, cap, fallback, block with each reason, replay, cached) and the figures it records.
 -- Prices: mock:large 10/5/30 USD per Mtok, mock:small 1/0.5/2, mock:tiny 0.1/0.05/0.2; large falls back to small, then tiny.
 begin;
-select plan(63);
+select plan(65);
 select tests.seed();
 
 -- allow: the worst case (1 000 in at 10 USD + 1 000 out at 30 USD = 40 000 micros) is held on every meter.
@@ -152,6 +152,16 @@ select is((select input_tokens_estimate from llm_private.attempts where request_
   'and the attempt records the floor as its estimate');
 select is((select input_tokens_floor from llm_private.request_inputs where request_pk = tests.request_pk('r-est-0')), 1375,
   'the floor was computed once, when the inputs were written (the reserve no longer reads the prompt for it)');
+-- Inputs written before the floor was stored (input_tokens_floor NULL): the reserve reads the prompt and computes it (the
+-- only chat reserve that reads the prompt at all; the others leave it out of line).
+select tests.enqueue(tests.tenant_a(), tests.user_a1(), 'r-est-old', 'investigation', 'mock:large', 1000, repeat('spend rose ', 1500));
+alter table llm_private.request_inputs disable trigger _100_derive;
+update llm_private.request_inputs set input_tokens_floor = null where request_pk = tests.request_pk('r-est-old');
+alter table llm_private.request_inputs enable trigger _100_derive;
+select results_eq($$select decision, held_micros from tests.reserve(tests.request_pk('r-est-old'), 1, 0)$$,
+  $$values ('allow', 43750::bigint)$$, 'inputs without a stored floor: the reserve computes it from the prompt (1 375 tokens, not 0)');
+select is((select input_tokens_estimate from llm_private.attempts where request_pk = tests.request_pk('r-est-old')), 1375,
+  'and records it as the estimate');
 select ok(not has_column_privilege('llm_app', 'llm_private.request_inputs', 'input_tokens_floor', 'INSERT')
           and not has_column_privilege('llm_app', 'llm_private.request_inputs', 'input_tokens_floor', 'UPDATE')
           and not has_column_privilege('llm_money', 'llm_private.request_inputs', 'input_tokens_floor', 'UPDATE'),
