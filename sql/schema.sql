@@ -1835,6 +1835,8 @@ declare
   v_sem_similarity real;
   v_sem_candidates integer;
   v_sem_bound_hit boolean;
+  v_output text;
+  v_retry_after_ms integer;
 begin
   if llm_private.current_tenant_id() is null or llm_private.current_user_id() is null then perform llm_private.require_money_context(); end if;
   if p_job_attempt is null or p_job_attempt not between 0 and 1000 then perform llm_private.require_range('p_job_attempt', p_job_attempt, 0, 1000); end if;
@@ -1904,26 +1906,31 @@ begin
     v_now + make_interval(secs => p_call_timeout_ms / 1000.0), v_sem_key, v_sem_similarity, v_sem_candidates, v_sem_bound_hit,
     p_trace_id)
   returning x.* into a;
+  -- What only a hit or a refusal answers is read by statements of their own, run only then: as a join and a subquery of
+  -- the answer's query, every reserve started their scans of the partitioned call_outputs and requests (-1.1 % instructions
+  -- per pair, bench/PROFILE.md §21).
+  if a.state = 'cached' then
+    select o.output into v_output from llm_private.call_outputs o
+     where o.tenant_id = a.tenant_id and o.request_pk = a.request_pk and o.attempt_no = a.attempt_no;
+  elsif a.state = 'refused' and a.purpose = 'chat'
+        and (select r.state from llm_private.requests r where r.tenant_id = a.tenant_id and r.id = a.request_pk) in ('queued', 'running') then
+    v_retry_after_ms := (select s.breaker_cooldown_ms from llm_private.settings s);
+  end if;
   return query
   select a.decision::text,
          case when a.reason = 'limit' then coalesce(m.name, 'cost_ceiling') else a.reason::text end,
          a.attempt_no::int, pr.provider, pr.model, a.max_output_tokens, a.held_micros,
          case when pr.id is null then null else llm_private.worst_case_micros(pr, a.input_tokens_estimate, a.max_output_tokens) end,
          a.limit_id, coalesce(m.name, case when a.reason = 'limit' then 'cost_ceiling' end), a.limit_cap, a.limit_used, a.expires_at,
-         o.output,
-         case when a.state = 'refused' and a.purpose = 'chat'
-                   and (select r.state from llm_private.requests r where r.tenant_id = a.tenant_id and r.id = a.request_pk)
-                   in ('queued', 'running')
-              then (select s.breaker_cooldown_ms from llm_private.settings s) end,
+         v_output,
+         v_retry_after_ms,
          null::text,
          coalesce(m.scope::text, case when a.reason = 'limit' then 'request' end),
          coalesce(m."window"::text, case when a.reason = 'limit' then 'request' end)
     from (select 1) one
     left join llm_private.model_prices pr on pr.id = a.price_id
     left join llm_private.limits li on li.id = a.limit_id
-    left join llm_private.meters m on m.id = li.meter_id
-    left join llm_private.call_outputs o on a.state = 'cached' and o.tenant_id = a.tenant_id and o.request_pk = a.request_pk
-                                        and o.attempt_no = a.attempt_no;
+    left join llm_private.meters m on m.id = li.meter_id;
 end
 $$;
 
@@ -4287,9 +4294,13 @@ COMMENT ON FUNCTION llm_private.finish_failed(p_tenant_id uuid, p_request_pk big
 --
 
 CREATE FUNCTION llm_private.from_worker_login_as_operator() RETURNS boolean
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog'
-    AS $$ select session_user::text = 'llm_worker' and current_user::text = 'llm_operator' $$;
+    AS $$
+begin
+  return session_user::text = 'llm_worker' and current_user::text = 'llm_operator';
+end
+$$;
 
 ALTER FUNCTION llm_private.from_worker_login_as_operator() OWNER TO llm_owner;
 
@@ -4297,7 +4308,7 @@ ALTER FUNCTION llm_private.from_worker_login_as_operator() OWNER TO llm_owner;
 -- Name: FUNCTION from_worker_login_as_operator(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm_private.from_worker_login_as_operator() IS 'True when the worker''s login acts as llm_operator (its sweeps): the operator''s other changes refuse it.';
+COMMENT ON FUNCTION llm_private.from_worker_login_as_operator() IS 'True when the worker''s login acts as llm_operator (its sweeps): the operator''s other changes refuse it. PL/pgSQL, whose plan lives for the session: as an SQL function with a SET clause (not inlined) it was planned again in every transaction, on every settle''s request update (-0.7 % instructions per pair, bench/PROFILE.md §21).';
 
 --
 -- Name: guard_partition_truncate(regclass); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
@@ -6082,10 +6093,6 @@ CREATE FUNCTION llm_private.tg_attempts__after_transition() RETURNS trigger
     SET search_path TO 'pg_catalog'
     AS $$
 begin
-  if new.state = 'settled' and new.purpose = 'chat' and new.provider_status = 'ok' then
-    update llm_private.requests q set state = 'done', reason = 'ok', finished_at = new.ended_at
-     where q.tenant_id = new.tenant_id and q.id = new.request_pk and q.state in ('queued', 'running');
-  end if;
   if old.state = 'held' and new.fills_cache then
     perform llm_private.end_cache_fill(new.tenant_id, new.request_pk, new.attempt_no);
   end if;
@@ -6099,7 +6106,7 @@ ALTER FUNCTION llm_private.tg_attempts__after_transition() OWNER TO llm_owner;
 -- Name: FUNCTION tg_attempts__after_transition(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm_private.tg_attempts__after_transition() IS 'AFTER UPDATE on attempts (fired only when there is something to do): a chat call that settled ok makes its request done; a hold that filled the cache ends its fill (waking waiters).';
+COMMENT ON FUNCTION llm_private.tg_attempts__after_transition() IS 'AFTER UPDATE on attempts, fired only for a hold that filled the cache: ends its fill (waking waiters) once the row is written. (A chat call that settled ok makes its request done in the BEFORE trigger, llm_private.tg_attempts__transition.)';
 
 --
 -- Name: tg_attempts__ranges(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
@@ -6714,8 +6721,18 @@ begin
     new.charged_micros := case when new.state = 'expired' then old.held_micros else 0 end;
   end if;
 
-  -- Lock order: the request row, then the breaker, then usage in meter order.
-  select * into q from llm_private.requests x where x.tenant_id = new.tenant_id and x.id = new.request_pk for update;
+  -- Lock order: the request row, then the breaker, then usage in meter order. A chat call that settles ok makes its
+  -- request done here, in the statement that locks the row: the AFTER trigger did it with a second statement on the
+  -- request, -2.2 % instructions per pair (bench/PROFILE.md §21). A later BEFORE trigger (_900_ranges) that refuses the
+  -- row refuses the statement, and the request's change with it.
+  if new.state = 'settled' and new.purpose = 'chat' and new.provider_status = 'ok' then
+    update llm_private.requests x set state = 'done', reason = 'ok', finished_at = new.ended_at
+     where x.tenant_id = new.tenant_id and x.id = new.request_pk and x.state in ('queued', 'running')
+    returning x.* into q;
+  end if;
+  if q.id is null then
+    select * into q from llm_private.requests x where x.tenant_id = new.tenant_id and x.id = new.request_pk for update;
+  end if;
   if new.state = 'settled' and p.id is not null then
     perform llm_private.record_breaker_outcome(p.provider, p.model, new.provider_status, new.tenant_id, old.reserved_at, v_now);
   elsif new.state = 'released' and p.id is not null then
@@ -6739,7 +6756,7 @@ ALTER FUNCTION llm_private.tg_attempts__transition() OWNER TO llm_owner;
 -- Name: FUNCTION tg_attempts__transition(); Type: COMMENT; Schema: llm_private; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm_private.tg_attempts__transition() IS 'BEFORE UPDATE on attempts: allows only legal transitions, keeps the decision and hold immutable, derives cost, charge, flags and distillation eligibility from the facts, records the breaker outcome and moves usage (held -> spent) on the attempt''s footprint.';
+COMMENT ON FUNCTION llm_private.tg_attempts__transition() IS 'BEFORE UPDATE on attempts: allows only legal transitions, keeps the decision and hold immutable, derives cost, charge, flags and distillation eligibility from the facts, makes the request done when a chat call settles ok (in the statement that locks the request row), records the breaker outcome and moves usage (held -> spent) on the attempt''s footprint.';
 
 --
 -- Name: tg_breaker_transitions__guard(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
@@ -12461,7 +12478,7 @@ CREATE TRIGGER _200_after_reserve AFTER INSERT ON llm_private.attempts FOR EACH 
 -- Name: attempts _200_after_transition; Type: TRIGGER; Schema: llm_private; Owner: llm_owner
 --
 
-CREATE TRIGGER _200_after_transition AFTER UPDATE ON llm_private.attempts FOR EACH ROW WHEN ((((new.state = 'settled'::llm_private.attempt_state) AND (new.purpose = 'chat'::llm_private.purpose) AND (new.provider_status = 'ok'::llm_private.provider_status)) OR ((old.state = 'held'::llm_private.attempt_state) AND new.fills_cache))) EXECUTE FUNCTION llm_private.tg_attempts__after_transition();
+CREATE TRIGGER _200_after_transition AFTER UPDATE ON llm_private.attempts FOR EACH ROW WHEN (((old.state = 'held'::llm_private.attempt_state) AND new.fills_cache)) EXECUTE FUNCTION llm_private.tg_attempts__after_transition();
 
 --
 -- Name: provider_breakers _200_record_transition; Type: TRIGGER; Schema: llm_private; Owner: llm_owner

@@ -174,8 +174,18 @@ begin
     new.charged_micros := case when new.state = 'expired' then old.held_micros else 0 end;
   end if;
 
-  -- Lock order: the request row, then the breaker, then usage in meter order.
-  select * into q from llm_private.requests x where x.tenant_id = new.tenant_id and x.id = new.request_pk for update;
+  -- Lock order: the request row, then the breaker, then usage in meter order. A chat call that settles ok makes its
+  -- request done here, in the statement that locks the row: the AFTER trigger did it with a second statement on the
+  -- request, -2.2 % instructions per pair (bench/PROFILE.md §21). A later BEFORE trigger (_900_ranges) that refuses the
+  -- row refuses the statement, and the request's change with it.
+  if new.state = 'settled' and new.purpose = 'chat' and new.provider_status = 'ok' then
+    update llm_private.requests x set state = 'done', reason = 'ok', finished_at = new.ended_at
+     where x.tenant_id = new.tenant_id and x.id = new.request_pk and x.state in ('queued', 'running')
+    returning x.* into q;
+  end if;
+  if q.id is null then
+    select * into q from llm_private.requests x where x.tenant_id = new.tenant_id and x.id = new.request_pk for update;
+  end if;
   if new.state = 'settled' and p.id is not null then
     perform llm_private.record_breaker_outcome(p.provider, p.model, new.provider_status, new.tenant_id, old.reserved_at, v_now);
   elsif new.state = 'released' and p.id is not null then
@@ -193,7 +203,7 @@ begin
 end
 $$;
 comment on function llm_private.tg_attempts__transition() is
-  'BEFORE UPDATE on attempts: allows only legal transitions, keeps the decision and hold immutable, derives cost, charge, flags and distillation eligibility from the facts, records the breaker outcome and moves usage (held -> spent) on the attempt''s footprint.';
+  'BEFORE UPDATE on attempts: allows only legal transitions, keeps the decision and hold immutable, derives cost, charge, flags and distillation eligibility from the facts, makes the request done when a chat call settles ok (in the statement that locks the request row), records the breaker outcome and moves usage (held -> spent) on the attempt''s footprint.';
 create or replace trigger _100_transition before update on llm_private.attempts
   for each row execute function llm_private.tg_attempts__transition();
 
@@ -202,10 +212,6 @@ create or replace function llm_private.tg_attempts__after_transition() returns t
   set search_path = pg_catalog
 as $$
 begin
-  if new.state = 'settled' and new.purpose = 'chat' and new.provider_status = 'ok' then
-    update llm_private.requests q set state = 'done', reason = 'ok', finished_at = new.ended_at
-     where q.tenant_id = new.tenant_id and q.id = new.request_pk and q.state in ('queued', 'running');
-  end if;
   if old.state = 'held' and new.fills_cache then
     perform llm_private.end_cache_fill(new.tenant_id, new.request_pk, new.attempt_no);
   end if;
@@ -213,9 +219,9 @@ begin
 end
 $$;
 comment on function llm_private.tg_attempts__after_transition() is
-  'AFTER UPDATE on attempts (fired only when there is something to do): a chat call that settled ok makes its request done; a hold that filled the cache ends its fill (waking waiters).';
+  'AFTER UPDATE on attempts, fired only for a hold that filled the cache: ends its fill (waking waiters) once the row is written. (A chat call that settled ok makes its request done in the BEFORE trigger, llm_private.tg_attempts__transition.)';
 create or replace trigger _200_after_transition after update on llm_private.attempts
-  for each row when ((new.state = 'settled' and new.purpose = 'chat' and new.provider_status = 'ok') or (old.state = 'held' and new.fills_cache))
+  for each row when (old.state = 'held' and new.fills_cache)
   execute function llm_private.tg_attempts__after_transition();
 
 create or replace trigger _100_no_delete before delete on llm_private.attempts

@@ -1008,11 +1008,15 @@ comment on view llm.limits is 'Every limit row with its meter: who it caps, by h
  * the worker's own money role (its settles write breakers) is not concerned.
  */
 create or replace function llm_private.from_worker_login_as_operator() returns boolean
-  language sql stable
+  language plpgsql stable
   set search_path = pg_catalog
-as $$ select session_user::text = 'llm_worker' and current_user::text = 'llm_operator' $$;
+as $$
+begin
+  return session_user::text = 'llm_worker' and current_user::text = 'llm_operator';
+end
+$$;
 comment on function llm_private.from_worker_login_as_operator() is
-  'True when the worker''s login acts as llm_operator (its sweeps): the operator''s other changes refuse it.';
+  'True when the worker''s login acts as llm_operator (its sweeps): the operator''s other changes refuse it. PL/pgSQL, whose plan lives for the session: as an SQL function with a SET clause (not inlined) it was planned again in every transaction, on every settle''s request update (-0.7 % instructions per pair, bench/PROFILE.md §21).';
 
 create or replace function llm_private.tg_operator_changes__not_from_worker() returns trigger
   language plpgsql
