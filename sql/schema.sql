@@ -10057,7 +10057,7 @@ ALTER TABLE llm.my_usage OWNER TO llm_owner;
 -- Name: VIEW my_usage; Type: COMMENT; Schema: llm; Owner: llm_owner
 --
 
-COMMENT ON VIEW llm.my_usage IS 'For the application: its user''s usage and its tenant''s (and budget scopes'') against their caps, per meter and period. period_end: the clock period''s end, for a budget scope its deadline when that comes first (its life''s: the deadline; infinity without one), as llm.limit_usage. cap: while the meter''s period contains now, the cap of the limit in effect now (NULL when none applies any more; a scope''s day past its deadline included, as llm.limit_usage); in a past period, the cap its usage was last held under.';
+COMMENT ON VIEW llm.my_usage IS 'For the application: its user''s usage and its tenant''s (and budget scopes'') against their caps, per meter and period. period_end: the clock period''s end; for a budget scope its user started, its deadline when that comes first (its life''s: the deadline; infinity without one), as llm.limit_usage; for a scope another user of the tenant started (whose row and limits the application does not read), the clock period''s end (its life''s: infinity), as before. cap: while the meter''s period contains now, the cap of the limit in effect now (NULL when none applies any more; a scope''s day past its deadline included, as llm.limit_usage); in a past period, the cap its usage was last held under.';
 
 --
 -- Name: settings; Type: TABLE; Schema: llm_private; Owner: llm_owner
@@ -12619,13 +12619,13 @@ CREATE POLICY app_own ON llm_private.request_inputs TO llm_app USING (((tenant_i
 -- Name: budget_scopes app_select; Type: POLICY; Schema: llm_private; Owner: llm_owner
 --
 
-CREATE POLICY app_select ON llm_private.budget_scopes FOR SELECT TO llm_app USING ((tenant_id = ( SELECT llm_private.app_tenant_id() AS app_tenant_id)));
+CREATE POLICY app_select ON llm_private.budget_scopes FOR SELECT TO llm_app USING (((tenant_id = ( SELECT llm_private.app_tenant_id() AS app_tenant_id)) AND (first_user_id = ( SELECT llm_private.app_user_id() AS app_user_id))));
 
 --
 -- Name: POLICY app_select ON budget_scopes; Type: COMMENT; Schema: llm_private; Owner: llm_owner
 --
 
-COMMENT ON POLICY app_select ON llm_private.budget_scopes IS 'The application reads its tenant''s budget scopes (llm.my_usage: their deadline), not the first request''s pk or the month of the last reserve (column grants).';
+COMMENT ON POLICY app_select ON llm_private.budget_scopes IS 'The application reads the budget scopes its own user started (llm.my_usage: their deadline), not another user''s (who started a scope is that user''s), nor the first request''s pk or the month of the last reserve (column grants).';
 
 --
 -- Name: limits app_select; Type: POLICY; Schema: llm_private; Owner: llm_owner
@@ -12674,20 +12674,6 @@ CREATE POLICY app_select_own ON llm_private.usage FOR SELECT TO llm_app USING ((
 --
 
 CREATE POLICY app_select_own ON llm_private.users FOR SELECT TO llm_app USING (((tenant_id = ( SELECT llm_private.app_tenant_id() AS app_tenant_id)) AND (id = ( SELECT llm_private.app_user_id() AS app_user_id))));
-
---
--- Name: limits app_select_scope_deadlines; Type: POLICY; Schema: llm_private; Owner: llm_owner
---
-
-CREATE POLICY app_select_scope_deadlines ON llm_private.limits FOR SELECT TO llm_app USING (((tenant_id = ( SELECT llm_private.app_tenant_id() AS app_tenant_id)) AND (user_id IS NOT NULL) AND (meter_id IN ( SELECT m.id
-   FROM llm_private.meters m
-  WHERE (m.unit = 'elapsed_ms'::llm_private.limit_unit)))));
-
---
--- Name: POLICY app_select_scope_deadlines ON limits; Type: COMMENT; Schema: llm_private; Owner: llm_owner
---
-
-COMMENT ON POLICY app_select_scope_deadlines ON llm_private.limits IS 'The application reads the deadline limits (elapsed_ms) of every user of its tenant, besides its own and its tenant''s limits (app_select): a budget scope is the tenant''s, and its deadline (llm.my_usage) follows its first request''s user.';
 
 --
 -- Name: attempts; Type: ROW SECURITY; Schema: llm_private; Owner: llm_owner

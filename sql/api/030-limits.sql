@@ -141,8 +141,9 @@ as $$
 $$;
 comment on function llm_private.budget_scope_span(uuid, uuid, llm_private.endpoint) is
   'How long a budget scope whose first request is this tenant''s, user''s and endpoint''s lasts: the smallest hard elapsed_ms limit applicable now (in seconds, never days: no TimeZone moves it); NULL without one. Depends on these three only, so that a reader of many scopes computes it once per distinct three (llm_private.limit_usage_rows).';
--- llm_app: llm.my_usage ends its scopes' periods at their deadline (the application reads its tenant's scopes and their
--- deadline limits, whoever's user started them: policies app_select on budget_scopes, app_select_scope_deadlines on limits).
+-- llm_app: llm.my_usage ends the periods of the scopes its user started at their deadline (the application reads those
+-- scopes' rows, policy app_select on budget_scopes, and the limits of its user, tenant and everyone, policy app_select on
+-- limits; run with another user's id, the span it computes leaves that user's limits out, which it cannot read).
 grant execute on function llm_private.budget_scope_span(uuid, uuid, llm_private.endpoint) to llm_auditor, llm_viewer, llm_operator, llm_app;
 
 create or replace function llm_private.budget_scope_deadline(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint,

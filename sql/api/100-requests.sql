@@ -451,10 +451,11 @@ comment on view llm.request_results is
  * (llm_private.usage_period_end): its life at its deadline, a clock period of it (a cap per UTC day of an investigation)
  * at the clock's end or the deadline, whichever comes first; it ended a clock period at the clock's end and a life at
  * infinity, so the application saw a scope's day open hours after reserve had started refusing its calls. The deadline
- * is the scope's (its first request's tenant, user and endpoint: the same for every user of the tenant who reads it),
- * its span computed once per distinct three as llm_private.limit_usage_rows does (a Memoize node): the application reads
- * its tenant's budget_scopes rows (policy app_select) and their deadline limits (policy app_select_scope_deadlines on
- * limits), by key from its usage rows, nothing of a scope it has no usage row of.
+ * is the scope's (its first request's tenant, user and endpoint), its span computed once per distinct three as
+ * llm_private.limit_usage_rows does (a Memoize node). The application reads only the budget_scopes rows its own user
+ * started (policy app_select), by key from its usage rows, and its own, its tenant's and everyone's limits: a scope that
+ * another user of the tenant started (shared by name, so in its usage rows too) has no row here (who started it and that
+ * user's limits are another user's data), and its periods end as before: a clock period at the clock's end, its life never.
  */
 create view llm.my_usage with (security_invoker = true) as
 -- The clock, read once (as a column, it lets llm_private.limits_in_effect be inlined).
@@ -484,7 +485,7 @@ select m.name as meter_name, m.scope::text as scope, m."window"::text as "window
   left join lateral (select llm_private.budget_scope_span(q0.tenant_id, q0.first_user_id, q0.first_endpoint) as span offset 0) dl
     on m.scope = 'budget_scope';
 comment on view llm.my_usage is
-  'For the application: its user''s usage and its tenant''s (and budget scopes'') against their caps, per meter and period. period_end: the clock period''s end, for a budget scope its deadline when that comes first (its life''s: the deadline; infinity without one), as llm.limit_usage. cap: while the meter''s period contains now, the cap of the limit in effect now (NULL when none applies any more; a scope''s day past its deadline included, as llm.limit_usage); in a past period, the cap its usage was last held under.';
+  'For the application: its user''s usage and its tenant''s (and budget scopes'') against their caps, per meter and period. period_end: the clock period''s end; for a budget scope its user started, its deadline when that comes first (its life''s: the deadline; infinity without one), as llm.limit_usage; for a scope another user of the tenant started (whose row and limits the application does not read), the clock period''s end (its life''s: infinity), as before. cap: while the meter''s period contains now, the cap of the limit in effect now (NULL when none applies any more; a scope''s day past its deadline included, as llm.limit_usage); in a past period, the cap its usage was last held under.';
 
 grant execute on function llm_private.payload_errors(jsonb), llm.validate_payload(jsonb), llm_private.fingerprint(uuid, jsonb),
   llm_private.claim_window_start(), llm_private.lock_claim(uuid, text, text),

@@ -537,7 +537,6 @@ $$values
   ('policy llm_private.erasures owner_all ALL to llm_owner'),
   ('policy llm_private.erasures readers_select SELECT to llm_auditor,llm_operator,llm_viewer'),
   ('policy llm_private.limits app_select SELECT to llm_app'),
-  ('policy llm_private.limits app_select_scope_deadlines SELECT to llm_app'),
   ('policy llm_private.limits auditor_select SELECT to llm_auditor'),
   ('policy llm_private.limits money_select SELECT to llm_money'),
   ('policy llm_private.limits operator_all ALL to llm_operator'),
