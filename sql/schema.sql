@@ -1921,12 +1921,12 @@ begin
          case when a.reason = 'limit' then coalesce(m.name, 'cost_ceiling') else a.reason::text end,
          a.attempt_no::int, pr.provider, pr.model, a.max_output_tokens, a.held_micros,
          case when pr.id is null then null else llm_private.worst_case_micros(pr, a.input_tokens_estimate, a.max_output_tokens) end,
-         a.limit_id, coalesce(m.name, case when a.reason = 'limit' then 'cost_ceiling' end), a.limit_cap, a.limit_used, a.expires_at,
+         a.limit_id, coalesce(m.name, case when a.limit_cap is not null then 'cost_ceiling' end), a.limit_cap, a.limit_used, a.expires_at,
          v_output,
          v_retry_after_ms,
          null::text,
-         coalesce(m.scope::text, case when a.reason = 'limit' then 'request' end),
-         coalesce(m."window"::text, case when a.reason = 'limit' then 'request' end)
+         coalesce(m.scope::text, case when a.limit_cap is not null then 'request' end),
+         coalesce(m."window"::text, case when a.limit_cap is not null then 'request' end)
     from (select 1) one
     left join llm_private.model_prices pr on pr.id = a.price_id
     left join llm_private.limits li on li.id = a.limit_id
@@ -1940,7 +1940,7 @@ ALTER FUNCTION llm.reserve_call(p_request_pk bigint, p_job_attempt integer, p_in
 -- Name: FUNCTION reserve_call(p_request_pk bigint, p_job_attempt integer, p_input_tokens integer, p_call_timeout_ms integer, p_trace_id text, p_purpose text, p_embedding real[]); Type: COMMENT; Schema: llm; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm.reserve_call(p_request_pk bigint, p_job_attempt integer, p_input_tokens integer, p_call_timeout_ms integer, p_trace_id text, p_purpose text, p_embedding real[]) IS 'Before a provider call (the worker, as llm_money, in the job''s tenant+user context): decides and holds. decision allow | cap | fallback: call provider:model with max_output_tokens, then llm.settle_call (or llm.release_call if no request was sent); block: refused (reason names the limit, with limit_id, limit_scope, limit_window, limit_cap and limit_used; refused by a limit, max_output_tokens and worst_case_micros are what the call asked, held_micros 0; the same figures for the limit that capped or moved a call; with retry_after_ms, the request stays open: every model of its chain was behind an open breaker before the job''s last attempt: the cooldown in ms; the worker leaves the job to graphile-worker''s backoff); cached: cached_output is the answer, nothing to call; replay: in_flight (this job attempt already holds attempt_no) or request_final; wait: an identical request fills the cache, LISTEN llm_cache_filled for the fill''s token (returned in cache_key; not the key itself) or ask again after retry_after_ms. p_purpose embedding reserves the embedding call of the semantic cache (at the endpoint''s embedding model''s price); p_embedding (chat only, after that call settled ok) is the question''s vector: when the exact key misses and the endpoint has a threshold, the database looks up the nearest entry of the request''s scope, and a hit is decision cached / semantic_hit, free (llm.calls records similarity, cache_source_pk, semantic_candidates and semantic_bound_hit).';
+COMMENT ON FUNCTION llm.reserve_call(p_request_pk bigint, p_job_attempt integer, p_input_tokens integer, p_call_timeout_ms integer, p_trace_id text, p_purpose text, p_embedding real[]) IS 'Before a provider call (the worker, as llm_money, in the job''s tenant+user context): decides and holds. decision allow | cap | fallback: call provider:model with max_output_tokens, then llm.settle_call (or llm.release_call if no request was sent); block: refused (reason names the limit, with limit_id, limit_scope, limit_window, limit_cap and limit_used; refused by a limit, max_output_tokens and worst_case_micros are what the call asked, held_micros 0; the same figures for the limit that capped or moved a call; for a call allowed as asked (allow / ok), the tightest hard limit it was compared with and fitted (the least room left after its hold, in calls like this one), what that limit had used when compared (on an escrow-sharded meter, the call''s shard''s held + spent, compared with the shard''s share of the cap) and its cap: limit_used + what it holds there <= limit_cap; NULL when no hard limit applied; limit_name cost_ceiling (scope and window request, limit_id NULL) for the payload''s cost ceiling; with retry_after_ms, the request stays open: every model of its chain was behind an open breaker before the job''s last attempt: the cooldown in ms; the worker leaves the job to graphile-worker''s backoff); cached: cached_output is the answer, nothing to call; replay: in_flight (this job attempt already holds attempt_no) or request_final; wait: an identical request fills the cache, LISTEN llm_cache_filled for the fill''s token (returned in cache_key; not the key itself) or ask again after retry_after_ms. p_purpose embedding reserves the embedding call of the semantic cache (at the endpoint''s embedding model''s price); p_embedding (chat only, after that call settled ok) is the question''s vector: when the exact key misses and the endpoint has a threshold, the database looks up the nearest entry of the request''s scope, and a hit is decision cached / semantic_hit, free (llm.calls records similarity, cache_source_pk, semantic_candidates and semantic_bound_hit).';
 
 --
 -- Name: reset_breaker(text, text); Type: FUNCTION; Schema: llm; Owner: llm_owner
@@ -2344,10 +2344,13 @@ begin
   -- The commit need not wait for its WAL flush when a lost settle cannot under-count: the attempt then stays held (its
   -- reserve committed durably) or expired, and the expiry charges the hold in full, which is at least this settle's charge
   -- in every unit. An overrun (a charge above the hold) and a settle after a release (which charged nothing) wait for their
-  -- flush. settings.settle_commit = 'durable' makes every one wait.
+  -- flush. settings.settle_commit = 'durable' makes every one wait. What the expiry charges is the hold without its least
+  -- charge (held_amount with holds_least_charge false: the worst case, the estimate, the max output), so a charge of 1 input
+  -- token on an estimate of 0 waits for its flush, though the hold was 1 (an expiry would charge 0 of them).
   if v_prev in ('held', 'expired') and (select s.settle_commit = 'deferred' from llm_private.settings s)
      and not exists (select 1 from unnest(enum_range(null::llm_private.limit_unit)) u
-                      where llm_private.charged_amount(u, a) > llm_private.held_amount(u, a)) then
+                      where llm_private.charged_amount(u, a)
+                            > llm_private.held_amount(u, a.held_micros, a.input_tokens_estimate, a.max_output_tokens, a.purpose, false)) then
     perform set_config('synchronous_commit', 'off', true);
   end if;
   return query select 'settled'::text, a.charged_micros, a.held_micros,
@@ -2364,7 +2367,7 @@ ALTER FUNCTION llm.settle_call(p_request_pk bigint, p_attempt_no integer, p_stat
 -- Name: FUNCTION settle_call(p_request_pk bigint, p_attempt_no integer, p_status text, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer, p_latency_ms integer, p_output text, p_reasoning text, p_output_valid boolean, p_pii_flagged boolean, p_final_failure text, p_embedding real[], p_answered_model text, p_answered_same boolean, p_reserved_expiry timestamp with time zone); Type: COMMENT; Schema: llm; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm.settle_call(p_request_pk bigint, p_attempt_no integer, p_status text, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer, p_latency_ms integer, p_output text, p_reasoning text, p_output_valid boolean, p_pii_flagged boolean, p_final_failure text, p_embedding real[], p_answered_model text, p_answered_same boolean, p_reserved_expiry timestamp with time zone) IS 'After a provider call (the worker, as llm_money): records the outcome of attempt p_attempt_no. Cost = tokens at the price pinned at reserve (input excludes cached input); NULL tokens mean the usage is unknown and the full hold is charged (flagged usage_unknown); p_answered_model: the model the provider said answered, when its name is not the one asked for (p_answered_same: the worker''s configuration takes it for the model asked for, a dated snapshot or an alias; it is then kept only when one of its names is priced apart): its tokens are charged at the dearest price in effect at reserve among the asked model and the answering model''s names for the same provider; when the answering model has no price, the cost is unknown (usage_unknown): the full hold, or the tokens at the asked price when that is more; another model''s answer fills no cache and is not eligible for distillation (a snapshot of the asked model priced apart is judged as the asked model''s); a 429, 500 or 503 the provider answered itself is settled with zeros (a gateway''s 502 or 504, its timeout of the upstream call (408, 520, 524, 598, 599), and any 5xx of a provider configured as a gateway leave the outcome unknown: NULL tokens; the worker decides, src/provider/errors.ts kindForStatus). Stores the final output and the reasoning trace apart, fills the cache with a complete valid answer of the requested model (p_embedding: its question''s embedding, for the semantic cache), records the breaker outcome, decides distillation eligibility. p_final_failure (provider_client_error, attempts_exhausted, ...): no retry will follow, the request ends failed. Idempotent: settling again returns the first result with replayed = true. p_reserved_expiry: the expires_at reserve returned; an attempt that is not that reservation is refused (LG008: the database lost it to a restore or failover and issued its ids again), nothing recorded. Its transaction commits without waiting for the WAL flush (synchronous_commit = off) when the charge is within the hold in every unit and settings.settle_commit is deferred: a crash that loses it leaves the hold, which the expiry charges in full.';
+COMMENT ON FUNCTION llm.settle_call(p_request_pk bigint, p_attempt_no integer, p_status text, p_input_tokens integer, p_cached_input_tokens integer, p_output_tokens integer, p_latency_ms integer, p_output text, p_reasoning text, p_output_valid boolean, p_pii_flagged boolean, p_final_failure text, p_embedding real[], p_answered_model text, p_answered_same boolean, p_reserved_expiry timestamp with time zone) IS 'After a provider call (the worker, as llm_money): records the outcome of attempt p_attempt_no. Cost = tokens at the price pinned at reserve (input excludes cached input); NULL tokens mean the usage is unknown and the full hold is charged (flagged usage_unknown); p_answered_model: the model the provider said answered, when its name is not the one asked for (p_answered_same: the worker''s configuration takes it for the model asked for, a dated snapshot or an alias; it is then kept only when one of its names is priced apart): its tokens are charged at the dearest price in effect at reserve among the asked model and the answering model''s names for the same provider; when the answering model has no price, the cost is unknown (usage_unknown): the full hold, or the tokens at the asked price when that is more; another model''s answer fills no cache and is not eligible for distillation (a snapshot of the asked model priced apart is judged as the asked model''s); a 429, 500 or 503 the provider answered itself is settled with zeros (a gateway''s 502 or 504, its timeout of the upstream call (408, 520, 524, 598, 599), and any 5xx of a provider configured as a gateway leave the outcome unknown: NULL tokens; the worker decides, src/provider/errors.ts kindForStatus). Stores the final output and the reasoning trace apart, fills the cache with a complete valid answer of the requested model (p_embedding: its question''s embedding, for the semantic cache), records the breaker outcome, decides distillation eligibility. p_final_failure (provider_client_error, attempts_exhausted, ...): no retry will follow, the request ends failed. Idempotent: settling again returns the first result with replayed = true. p_reserved_expiry: the expires_at reserve returned; an attempt that is not that reservation is refused (LG008: the database lost it to a restore or failover and issued its ids again), nothing recorded. Its transaction commits without waiting for the WAL flush (synchronous_commit = off) when the charge is within the hold in every unit (the hold as an expiry charges it: without the least charge held on the meters, llm_private.held_amount) and settings.settle_commit is deferred: a crash that loses it leaves the hold, which the expiry charges in full.';
 
 --
 -- Name: sign_context(text, uuid, uuid, integer); Type: FUNCTION; Schema: llm; Owner: llm_owner
@@ -2491,28 +2494,29 @@ ALTER FUNCTION llm.validate_payload(p_payload jsonb) OWNER TO llm_owner;
 COMMENT ON FUNCTION llm.validate_payload(p_payload jsonb) IS 'The problems with an enqueue payload, or an empty array when llm.enqueue_call would accept it.';
 
 --
--- Name: held_amount(llm_private.limit_unit, bigint, integer, integer, llm_private.purpose); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+-- Name: held_amount(llm_private.limit_unit, bigint, integer, integer, llm_private.purpose, boolean); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
 --
 
-CREATE FUNCTION llm_private.held_amount(p_unit llm_private.limit_unit, p_held_micros bigint, p_input_tokens_estimate integer, p_max_output_tokens integer, p_purpose llm_private.purpose) RETURNS bigint
+CREATE FUNCTION llm_private.held_amount(p_unit llm_private.limit_unit, p_held_micros bigint, p_input_tokens_estimate integer, p_max_output_tokens integer, p_purpose llm_private.purpose, p_holds_least_charge boolean) RETURNS bigint
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     AS $$
+  -- (The least charge as an int4 of the boolean, 1 or 0: one expression, so that the function is inlined.)
   select case p_unit
-    when 'micros' then p_held_micros
-    when 'tokens' then p_input_tokens_estimate::pg_catalog.int8 + p_max_output_tokens
-    when 'input_tokens' then p_input_tokens_estimate::pg_catalog.int8
-    when 'output_tokens' then p_max_output_tokens::pg_catalog.int8
+    when 'micros' then greatest(p_held_micros, p_holds_least_charge::pg_catalog.int4)
+    when 'tokens' then greatest(p_input_tokens_estimate::pg_catalog.int8 + p_max_output_tokens, p_holds_least_charge::pg_catalog.int4)
+    when 'input_tokens' then greatest(p_input_tokens_estimate::pg_catalog.int8, p_holds_least_charge::pg_catalog.int4)
+    when 'output_tokens' then greatest(p_max_output_tokens::pg_catalog.int8, (p_holds_least_charge and p_purpose = 'chat')::pg_catalog.int4)
     when 'calls' then case when p_purpose = 'chat' then 1::pg_catalog.int8 else 0::pg_catalog.int8 end
     else 0::pg_catalog.int8 end
 $$;
 
-ALTER FUNCTION llm_private.held_amount(p_unit llm_private.limit_unit, p_held_micros bigint, p_input_tokens_estimate integer, p_max_output_tokens integer, p_purpose llm_private.purpose) OWNER TO llm_owner;
+ALTER FUNCTION llm_private.held_amount(p_unit llm_private.limit_unit, p_held_micros bigint, p_input_tokens_estimate integer, p_max_output_tokens integer, p_purpose llm_private.purpose, p_holds_least_charge boolean) OWNER TO llm_owner;
 
 --
--- Name: FUNCTION held_amount(p_unit llm_private.limit_unit, p_held_micros bigint, p_input_tokens_estimate integer, p_max_output_tokens integer, p_purpose llm_private.purpose); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+-- Name: FUNCTION held_amount(p_unit llm_private.limit_unit, p_held_micros bigint, p_input_tokens_estimate integer, p_max_output_tokens integer, p_purpose llm_private.purpose, p_holds_least_charge boolean); Type: COMMENT; Schema: llm_private; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm_private.held_amount(p_unit llm_private.limit_unit, p_held_micros bigint, p_input_tokens_estimate integer, p_max_output_tokens integer, p_purpose llm_private.purpose) IS 'What a held attempt holds on a meter of this unit, from its columns (held_micros, input_tokens_estimate, max_output_tokens, purpose).';
+COMMENT ON FUNCTION llm_private.held_amount(p_unit llm_private.limit_unit, p_held_micros bigint, p_input_tokens_estimate integer, p_max_output_tokens integer, p_purpose llm_private.purpose, p_holds_least_charge boolean) IS 'What a held attempt holds on a meter of this unit, from its columns (held_micros, input_tokens_estimate, max_output_tokens, purpose, holds_least_charge): the amount, and with holds_least_charge at least 1 of each unit the call can be charged in (the least charge, the room a hard limit checked: not an embedding call''s output tokens or calls). held_micros (the worst case, which an expiry charges) is not floored.';
 
 --
 -- Name: new_request_id(); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
@@ -2654,7 +2658,8 @@ CREATE TABLE llm_private.attempts (
     fills_cache boolean DEFAULT false NOT NULL,
     semantic_candidates integer,
     semantic_bound_hit boolean,
-    answered_model text
+    answered_model text,
+    holds_least_charge boolean DEFAULT false NOT NULL
 )
 PARTITION BY RANGE (request_pk);
 
@@ -2751,6 +2756,12 @@ COMMENT ON COLUMN llm_private.attempts.semantic_bound_hit IS 'The semantic looku
 --
 
 COMMENT ON COLUMN llm_private.attempts.answered_model IS 'Set by the settle when the provider answered with another model than the one asked for, or with a name of it priced apart (its name as the answer gave it; ? when that was not a model name); NULL otherwise. Such a call is charged its tokens at the dearest price in effect at its reserve among the asked model and the answering model''s names for the same provider; when the answering model has no price there, its cost is unknown (usage_unknown): the full hold, or its tokens at the asked price when that is more. Another model''s answer fills no cache and is not eligible for distillation.';
+
+--
+-- Name: COLUMN attempts.holds_least_charge; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON COLUMN llm_private.attempts.holds_least_charge IS 'The attempt holds at least 1 of each unit it can be charged in on each meter of its footprint (the least charge a hard limit keeps room for: llm_private.held_amount), its worst case of 0 micro-USD or its estimate of 0 input tokens included; set by the reserve (every attempt reserved since API generation 49). False: reserved before, it held its amounts as they were.';
 
 --
 -- Name: limits; Type: TABLE; Schema: llm_private; Owner: llm_owner
@@ -2987,7 +2998,7 @@ CREATE VIEW llm.calls WITH (security_invoker='true') AS
     a.limit_used,
     lx.unit AS limit_unit,
         CASE
-            WHEN (lx.unit <> 'elapsed_ms'::text) THEN GREATEST(llm_private.held_amount((lx.unit)::llm_private.limit_unit, wc.worst_case_micros, a.input_tokens_estimate, a.max_output_tokens, a.purpose), (
+            WHEN (lx.unit <> 'elapsed_ms'::text) THEN GREATEST(llm_private.held_amount((lx.unit)::llm_private.limit_unit, wc.worst_case_micros, a.input_tokens_estimate, a.max_output_tokens, a.purpose, a.holds_least_charge), (
             CASE
                 WHEN (a.state = 'refused'::llm_private.attempt_state) THEN 1
                 ELSE 0
@@ -3021,7 +3032,7 @@ CREATE VIEW llm.calls WITH (security_invoker='true') AS
                 END AS worst_case_micros) wc)
      CROSS JOIN LATERAL ( SELECT COALESCE((m.unit)::text,
                 CASE
-                    WHEN ((a.reason = 'limit'::llm_private.reason) AND (a.limit_id IS NULL)) THEN 'micros'::text
+                    WHEN ((a.limit_id IS NULL) AND (a.limit_cap IS NOT NULL)) THEN 'micros'::text
                     ELSE NULL::text
                 END) AS unit) lx);
 
@@ -3031,7 +3042,7 @@ ALTER TABLE llm.calls OWNER TO llm_owner;
 -- Name: VIEW calls; Type: COMMENT; Schema: llm; Owner: llm_owner
 --
 
-COMMENT ON VIEW llm.calls IS 'Every attempt (reserve): its decision and the figures compared, the hold, and what it was charged (overrun = cost above the hold; usage_unknown = the cost is not known: charged the full hold, or, for another model''s answer without a price here, its tokens at model_ref''s price when that is more; late = corrected after expiry or release; answered_model = the name the provider answered with when it was not model_ref''s and it is another model, or a snapshot priced apart: charged at the dearest of the prices). purpose embedding = the semantic cache''s embedding call; a semantic hit has similarity and cache_source_pk; semantic_candidates and semantic_bound_hit say what the lookup compared (bound_hit: the scope held more entries than the bound). meters = the meters the call was held and charged on (its footprint, in meter id order: every applicable meter it can be charged on, those it held 0 on included; NULL when it held nothing: refused, cached), i.e. the limits it was checked against and fitted. max_output_tokens = the max output granted, or for a call refused by a limit the max output it asked (held_micros and charged_micros stay 0); worst_case_micros = what was held, or for that refusal what it would have held. limit_unit = the unit of the limit that decided (micros, tokens, input_tokens, output_tokens, calls, elapsed_ms); limit_asked = what the call asked of it in that unit (the worst case in micros, input estimate + max output in tokens, the input estimate in input_tokens, the max output in output_tokens, 1 call; NULL for elapsed_ms; for a refusal at least 1, the room a hard limit keeps for the least charge above 0), the amount compared: limit_used + limit_asked > limit_cap refused it.';
+COMMENT ON VIEW llm.calls IS 'Every attempt (reserve): its decision and the figures compared, the hold, and what it was charged (overrun = cost above the hold; usage_unknown = the cost is not known: charged the full hold, or, for another model''s answer without a price here, its tokens at model_ref''s price when that is more; late = corrected after expiry or release; answered_model = the name the provider answered with when it was not model_ref''s and it is another model, or a snapshot priced apart: charged at the dearest of the prices). purpose embedding = the semantic cache''s embedding call; a semantic hit has similarity and cache_source_pk; semantic_candidates and semantic_bound_hit say what the lookup compared (bound_hit: the scope held more entries than the bound). meters = the meters the call was held and charged on (its footprint, in meter id order: every applicable meter it can be charged on, those it held 0 on included; NULL when it held nothing: refused, cached), i.e. the limits it was checked against and fitted. max_output_tokens = the max output granted, or for a call refused by a limit the max output it asked (held_micros and charged_micros stay 0); worst_case_micros = what was held, or for that refusal what it would have held. held_micros is the worst case, which an expiry charges in full; on its meters the call holds at least 1 of each unit it can be charged in (the least charge a hard limit keeps room for: llm_private.held_amount), so a call of a worst case of 0 holds 1 micro-USD on each micro-USD meter of its footprint while it is open (llm.limit_usage), and one estimated at 0 input tokens 1 input token. limit_id, limit_cap, limit_used = the limit recorded and the figures compared: for a refusal by a limit, the limit that refused it; for cap or fallback, the limit that capped or moved the call; for a call allowed as asked (decision allow, reason ok), the tightest hard limit it was compared with and fitted: the least room left after its hold, counted in calls like this one (room / what it asked), so that units compare (limit_id NULL with a cap: the payload''s cost ceiling, reason cost_ceiling when it decided; all three NULL when no hard limit applied); limit_used = what that limit had used when compared (held + spent; on an escrow-sharded meter, the call''s shard''s held + spent, which the reserve compared with that shard''s share of limit_cap). limit_unit = the unit of that limit (micros, tokens, input_tokens, output_tokens, calls, elapsed_ms); limit_asked = what the call asked of it in that unit (the worst case in micros, input estimate + max output in tokens, the input estimate in input_tokens, the max output in output_tokens, 1 call; NULL for elapsed_ms; for a refusal at least 1, the room a hard limit keeps for the least charge above 0), the amount compared: limit_used + limit_asked > limit_cap refused it; for an admitted call, what it held on that limit''s meter (the least charge included): limit_used + limit_asked <= limit_cap. A limit on an allowed call is why it was allowed, never a refusal: state and decision say which.';
 
 --
 -- Name: open_holds; Type: VIEW; Schema: llm; Owner: llm_owner
@@ -3057,7 +3068,7 @@ ALTER TABLE llm.open_holds OWNER TO llm_owner;
 -- Name: VIEW open_holds; Type: COMMENT; Schema: llm; Owner: llm_owner
 --
 
-COMMENT ON VIEW llm.open_holds IS 'Holds not yet settled, released or expired; overdue = past their expiry (the sweep charges them).';
+COMMENT ON VIEW llm.open_holds IS 'Holds not yet settled, released or expired; overdue = past their expiry (the sweep charges them). held_micros = the worst case held, which the sweep charges; on its meters a hold is at least 1 of each unit the call can be charged in (llm_private.held_amount: a worst case of 0 holds 1 micro-USD on each micro-USD meter of its footprint, given back at its end, never charged as such).';
 
 --
 -- Name: watched_open_holds(uuid, integer); Type: FUNCTION; Schema: llm; Owner: llm_owner
@@ -4350,7 +4361,7 @@ COMMENT ON FUNCTION llm_private.guard_partition_truncate(p_partition regclass) I
 CREATE FUNCTION llm_private.held_amount(p_unit llm_private.limit_unit, a llm_private.attempts) RETURNS bigint
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     AS $$
-  select llm_private.held_amount(p_unit, a.held_micros, a.input_tokens_estimate, a.max_output_tokens, a.purpose)
+  select llm_private.held_amount(p_unit, a.held_micros, a.input_tokens_estimate, a.max_output_tokens, a.purpose, a.holds_least_charge)
 $$;
 
 ALTER FUNCTION llm_private.held_amount(p_unit llm_private.limit_unit, a llm_private.attempts) OWNER TO llm_owner;
@@ -4359,7 +4370,7 @@ ALTER FUNCTION llm_private.held_amount(p_unit llm_private.limit_unit, a llm_priv
 -- Name: FUNCTION held_amount(p_unit llm_private.limit_unit, a llm_private.attempts); Type: COMMENT; Schema: llm_private; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm_private.held_amount(p_unit llm_private.limit_unit, a llm_private.attempts) IS 'What a held attempt holds on a meter of this unit.';
+COMMENT ON FUNCTION llm_private.held_amount(p_unit llm_private.limit_unit, a llm_private.attempts) IS 'What a held attempt holds on a meter of this unit (at least 1 of each unit it can be charged in, for an attempt that holds the least charge).';
 
 --
 -- Name: hmac_pads(bytea); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
@@ -6177,6 +6188,12 @@ declare
   lims llm_private.applicable_limit[];
   chosen_lims llm_private.applicable_limit[];
   binding llm_private.applicable_limit;
+  v_adm_fit numeric;            -- an admitted call's tightest limit: its room in calls like this one, id, cap, used
+  v_adm_limit integer;
+  v_adm_cap bigint;
+  v_adm_used bigint;
+  v_cmp_used bigint;            -- the hold's figures compared: the shard's held + spent before the hold, its quota
+  v_cmp_quota bigint;
   k record;
   h record;
   v_timeout_ms bigint;
@@ -6217,7 +6234,6 @@ declare
   v_kh smallint[] := '{}';
   v_footprint smallint[] := '{}';
   v_amount bigint;
-  v_room bigint;
   v_hard boolean;
   v_last integer;
   v_same_purpose integer;
@@ -6285,6 +6301,7 @@ begin
   new.limit_id := null; new.limit_cap := null; new.limit_used := null; new.cache_key := null; new.similarity := null;
   new.cache_source_pk := null; new.fills_cache := false; new.semantic_candidates := null; new.semantic_bound_hit := null;
   new.distillation_eligible := null; new.distillation_reason := null;
+  new.holds_least_charge := true;                      -- the hold's rule (llm_private.held_amount), whatever the inserter wrote
 
   -- Holds of this request's earlier attempts that outlived their expiry are charged in full now.
   if v_overdue then
@@ -6515,6 +6532,12 @@ begin
   if v_decision = 'fallback' and chosen_p.provider || ':' || chosen_p.model = i.model_ref then
     v_decision := 'allow';
   end if;
+  -- The shaping's binding limit of the chosen model (the least headroom among its micro-USD limits) is the first
+  -- candidate for the tightest limit an admitted call records; the hold's limits follow.
+  if v_headroom is not null then
+    v_adm_fit := v_headroom::numeric / greatest(v_worst, 1);
+    v_adm_limit := binding.limit_id; v_adm_cap := binding.cap; v_adm_used := v_bind_used;
+  end if;
 
   /*
    * The hold: every applicable meter, in meter order; all or nothing. Fast path: one conditional UPDATE.
@@ -6523,21 +6546,21 @@ begin
    * 800 input tokens a provider reported against an estimate of 0, an embedding call's micro-USD at a worst case of 0
    * (llm_private.charged_amount charges what is reported, or the answering model's price, whatever was held). Only what
    * charged_amount never charges stays out: the calls of an embedding call.
-   * A hard limit leaves room for the least charge above 0 (v_room: the hold, at least 1 of its unit), so that a hold of 0
-   * is refused by a cap of 0 (which refuses every call) and by a cap already full, whose next charge would pass it. Not the
-   * output tokens of an embedding call, which has no output (the worker settles it with 0): its output meter stays on the
-   * footprint (a settle charges what is reported) and asks for no room, as a soft limit. Asking for 1, a full output cap
-   * (or one of 0) refused the embedding call, and with it the semantic cache's free answer to a question asked again in
-   * other words (review r103); the chat call still meets that cap at its own reserve.
+   * The hold on each meter is llm_private.held_amount of the attempt: the amount in the meter's unit, and at least 1 of
+   * every unit the call can be charged in (the least charge). A hard limit checks room for exactly what is held, so a call
+   * estimated at 0 is refused by a cap of 0 (which refuses every call) and by a cap already full, whose next charge would
+   * pass it, and it takes the unit it was checked for: a concurrent reserve sees it taken. (Checked for 1 and holding 0,
+   * 8 sessions reserving calls estimated at 0 input tokens on a hard cap of 40 were admitted 43 times; review of the zero
+   * holds.) The settle, release and expiry give back held_amount of the same attempt (llm_private.usage_apply), and the
+   * reconciliation counts it. Not the output tokens of an embedding call, which has no output (the worker settles it
+   * with 0): it holds 0 there, and its output meter stays on the footprint (a settle charges what is reported) and asks
+   * for no room, as a soft limit. Asking for 1, a full output cap (or one of 0) refused the embedding call, and with it the
+   * semantic cache's free answer to a question asked again in other words (review r103); the chat call still meets that
+   * cap at its own reserve.
    */
   foreach l in array chosen_lims loop
     continue when l."window" = 'request' or l.unit = 'elapsed_ms' or (l.unit = 'calls' and new.purpose <> 'chat');
-    v_amount := case l.unit when 'micros' then v_worst
-                            when 'tokens' then new.input_tokens_estimate::bigint + v_max_out
-                            when 'input_tokens' then new.input_tokens_estimate::bigint
-                            when 'output_tokens' then v_max_out::bigint
-                            when 'calls' then 1 end;
-    v_room := greatest(v_amount, 1);
+    v_amount := llm_private.held_amount(l.unit, v_worst, new.input_tokens_estimate, v_max_out, new.purpose, true);
     v_hard := l.kind = 'hard' and not (l.unit = 'output_tokens' and new.purpose = 'embedding');
     k_tenant := case when l.scope = 'global' then llm_private.nil_uuid() else q.tenant_id end;
     k_user := case when l.scope = 'user' then q.user_id else llm_private.nil_uuid() end;
@@ -6549,7 +6572,8 @@ begin
       update llm_private.usage u set held = u.held + v_amount, limit_id = l.limit_id
        where u.tenant_id = k_tenant and u.meter_id = l.meter_id and u.user_id = k_user and u.budget_scope = k_scope
          and u.period_start = k_period and u.shard = k_shard and u.cap = l.cap
-         and (not v_hard or u.held + u.spent + v_room <= u.quota);
+         and (not v_hard or u.held + u.spent + v_amount <= u.quota)
+      returning u.held + u.spent - v_amount, u.quota into v_cmp_used, v_cmp_quota;
       v_found := found;
     else
       -- A sharded meter's fast path runs in a subtransaction that is rolled back when it holds nothing. An UPDATE that
@@ -6561,7 +6585,8 @@ begin
         update llm_private.usage u set held = u.held + v_amount, limit_id = l.limit_id
          where u.tenant_id = k_tenant and u.meter_id = l.meter_id and u.user_id = k_user and u.budget_scope = k_scope
            and u.period_start = k_period and u.shard = k_shard and u.cap = l.cap
-           and (not v_hard or u.held + u.spent + v_room <= u.quota);
+           and (not v_hard or u.held + u.spent + v_amount <= u.quota)
+        returning u.held + u.spent - v_amount, u.quota into v_cmp_used, v_cmp_quota;
         v_found := found;
         if not v_found then
           raise exception using errcode = 'LGX00', message = 'internal: let go of the re-checked shard';
@@ -6588,6 +6613,12 @@ begin
         perform llm_private.breaker_unclaim(v_probes, null, v_now);
         return new;
       end if;
+      v_cmp_used := h.used; v_cmp_quota := h.quota;
+    end if;
+    -- A hard limit that fitted: the tightest so far when it has the least room for calls like this one.
+    if v_hard and (v_adm_fit is null or (v_cmp_quota - v_cmp_used)::numeric / greatest(v_amount, 1) < v_adm_fit) then
+      v_adm_fit := (v_cmp_quota - v_cmp_used)::numeric / greatest(v_amount, 1);
+      v_adm_limit := l.limit_id; v_adm_cap := l.cap; v_adm_used := v_cmp_used;
     end if;
     v_held_rows := v_held_rows + 1;
     v_footprint := v_footprint || l.meter_id;
@@ -6601,7 +6632,13 @@ begin
   new.state := 'held'; new.decision := v_decision; new.reason := v_reason;
   new.price_id := chosen_p.id; new.max_output_tokens := v_max_out; new.held_micros := v_worst; new.meter_ids := v_footprint;
   if v_decision = 'allow' then
-    new.limit_id := null; new.limit_cap := null; new.limit_used := null;
+    -- Allowed as asked: the tightest limit it fitted and the figures compared (used + asked <= cap); none when no hard limit
+    -- was compared. (An allow that went down the chain for another reason and came back to its own model records none.)
+    if v_reason = 'ok' and v_adm_fit is not null then
+      new.limit_id := v_adm_limit; new.limit_cap := v_adm_cap; new.limit_used := v_adm_used;
+    else
+      new.limit_id := null; new.limit_cap := null; new.limit_used := null;
+    end if;
   end if;
   -- Single flight: this attempt fills its key (unless another live fill holds it).
   if new.purpose = 'chat' and i.cache_key is not null then
@@ -6645,12 +6682,12 @@ begin
   if (new.tenant_id, new.request_pk, new.attempt_no, new.user_id, new.purpose, new.job_attempt, new.decision, new.reason, new.price_id,
       new.input_tokens_estimate, new.max_output_tokens, new.held_micros, new.reserved_at, new.expires_at, new.meter_ids, new.limit_id,
       new.limit_cap, new.limit_used, new.cache_key, new.cache_source_pk, new.similarity, new.semantic_candidates, new.semantic_bound_hit,
-      new.trace_id, new.fills_cache)
+      new.trace_id, new.fills_cache, new.holds_least_charge)
      is distinct from
      (old.tenant_id, old.request_pk, old.attempt_no, old.user_id, old.purpose, old.job_attempt, old.decision, old.reason, old.price_id,
       old.input_tokens_estimate, old.max_output_tokens, old.held_micros, old.reserved_at, old.expires_at, old.meter_ids, old.limit_id,
       old.limit_cap, old.limit_used, old.cache_key, old.cache_source_pk, old.similarity, old.semantic_candidates, old.semantic_bound_hit,
-      old.trace_id, old.fills_cache) then
+      old.trace_id, old.fills_cache, old.holds_least_charge) then
     raise exception using errcode = 'LG001', message = 'an attempt''s decision and hold are immutable',
       detail = format('attempt %s/%s', old.request_pk, old.attempt_no), hint = 'Only the state and the facts of the call change.';
   end if;
@@ -8194,15 +8231,14 @@ COMMENT ON FUNCTION llm_private.usage_borrow(p_meter_id smallint, k_tenant uuid,
 -- Name: usage_hold(smallint, smallint, uuid, uuid, text, timestamp with time zone, smallint, integer, bigint, boolean, bigint); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
 --
 
-CREATE FUNCTION llm_private.usage_hold(p_meter_id smallint, p_shards smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, k_shard smallint, p_limit_id integer, p_cap bigint, p_hard boolean, p_amount bigint, OUT ok boolean, OUT used bigint) RETURNS record
+CREATE FUNCTION llm_private.usage_hold(p_meter_id smallint, p_shards smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, k_shard smallint, p_limit_id integer, p_cap bigint, p_hard boolean, p_amount bigint, OUT ok boolean, OUT used bigint, OUT quota bigint) RETURNS record
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog'
     AS $$
-declare
-  -- The room a hard limit must have: the amount, and for a hold of 0 the least charge above 0 (a hold of 0 is on the
-  -- footprint because the call may be charged there; the reserve's fast path asks the same).
-  v_room bigint := greatest(p_amount, 1);
 begin
+  -- The room a hard limit must have is the amount held, as on the reserve's fast path: the caller holds at least 1 of each
+  -- unit the call can be charged in (llm_private.held_amount: the least charge), so that the room checked is the room
+  -- taken. (It asked room for 1 for a hold of 0 and took 0: every concurrent reserve saw the same unit free.)
   ok := true;
   for pass in 1..2 loop
     perform llm_private.usage_prepare(p_meter_id, p_shards, k_tenant, k_user, k_scope, k_period, p_limit_id, p_cap);
@@ -8210,7 +8246,8 @@ begin
       update llm_private.usage u set held = u.held + p_amount, limit_id = p_limit_id
        where u.tenant_id = k_tenant and u.meter_id = p_meter_id and u.user_id = k_user and u.budget_scope = k_scope
          and u.period_start = k_period and u.shard = k_shard and u.cap = p_cap
-         and (not p_hard or u.held + u.spent + v_room <= u.quota);
+         and (not p_hard or u.held + u.spent + p_amount <= u.quota)
+      returning u.held + u.spent - p_amount, u.quota into used, quota;
       if found then
         return;
       end if;
@@ -8223,29 +8260,30 @@ begin
                            where u.tenant_id = k_tenant and u.meter_id = p_meter_id and u.user_id = k_user and u.budget_scope = k_scope
                              and u.period_start = k_period and u.cap <> p_cap);
   end loop;
-  if p_shards > 1 and llm_private.usage_borrow(p_meter_id, k_tenant, k_user, k_scope, k_period, k_shard, v_room) then
+  if p_shards > 1 and llm_private.usage_borrow(p_meter_id, k_tenant, k_user, k_scope, k_period, k_shard, p_amount) then
     update llm_private.usage u set held = u.held + p_amount, limit_id = p_limit_id
      where u.tenant_id = k_tenant and u.meter_id = p_meter_id and u.user_id = k_user and u.budget_scope = k_scope
        and u.period_start = k_period and u.shard = k_shard and u.cap = p_cap
-       and u.held + u.spent + v_room <= u.quota;
+       and u.held + u.spent + p_amount <= u.quota
+    returning u.held + u.spent - p_amount, u.quota into used, quota;
     if found then
       return;
     end if;
   end if;
-  ok := false;
+  ok := false; quota := null;
   select coalesce(sum(u.held + u.spent), 0)::bigint into used from llm_private.usage u
    where u.tenant_id = k_tenant and u.meter_id = p_meter_id and u.user_id = k_user and u.budget_scope = k_scope
      and u.period_start = k_period;
 end
 $$;
 
-ALTER FUNCTION llm_private.usage_hold(p_meter_id smallint, p_shards smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, k_shard smallint, p_limit_id integer, p_cap bigint, p_hard boolean, p_amount bigint, OUT ok boolean, OUT used bigint) OWNER TO llm_owner;
+ALTER FUNCTION llm_private.usage_hold(p_meter_id smallint, p_shards smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, k_shard smallint, p_limit_id integer, p_cap bigint, p_hard boolean, p_amount bigint, OUT ok boolean, OUT used bigint, OUT quota bigint) OWNER TO llm_owner;
 
 --
--- Name: FUNCTION usage_hold(p_meter_id smallint, p_shards smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, k_shard smallint, p_limit_id integer, p_cap bigint, p_hard boolean, p_amount bigint, OUT ok boolean, OUT used bigint); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+-- Name: FUNCTION usage_hold(p_meter_id smallint, p_shards smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, k_shard smallint, p_limit_id integer, p_cap bigint, p_hard boolean, p_amount bigint, OUT ok boolean, OUT used bigint, OUT quota bigint); Type: COMMENT; Schema: llm_private; Owner: llm_owner
 --
 
-COMMENT ON FUNCTION llm_private.usage_hold(p_meter_id smallint, p_shards smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, k_shard smallint, p_limit_id integer, p_cap bigint, p_hard boolean, p_amount bigint, OUT ok boolean, OUT used bigint) IS 'The reserve''s slow path: follows a new period or a changed cap, holds an amount on the call''s usage row if it fits (hard: held + spent + the amount within the quota, an amount of 0 asking room for 1, the least charge above 0) or always (soft), borrowing quota from other shards; else reports what the subject used.';
+COMMENT ON FUNCTION llm_private.usage_hold(p_meter_id smallint, p_shards smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, k_shard smallint, p_limit_id integer, p_cap bigint, p_hard boolean, p_amount bigint, OUT ok boolean, OUT used bigint, OUT quota bigint) IS 'The reserve''s slow path: follows a new period or a changed cap, holds an amount on the call''s usage row if it fits (hard: held + spent + the amount within the quota: the caller''s hold, at least 1 of each unit the call can be charged in, llm_private.held_amount) or always (soft), borrowing quota from other shards; Held: used and quota are the shard''s held + spent before the hold and its quota, the figures compared; else used is what the subject used (all shards), quota NULL.';
 
 --
 -- Name: usage_key(llm_private.limit_scope, llm_private.limit_window, smallint, uuid, uuid, text, timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
@@ -9273,12 +9311,12 @@ CREATE VIEW llm.decision_log WITH (security_invoker='true') AS
     c.limit_id,
     COALESCE((m.scope)::text,
         CASE
-            WHEN ((c.limit_id IS NULL) AND (c.reason = 'cost_ceiling'::text)) THEN 'request'::text
+            WHEN ((c.limit_id IS NULL) AND (c.limit_cap IS NOT NULL)) THEN 'request'::text
             ELSE NULL::text
         END) AS limit_scope,
     COALESCE((m."window")::text,
         CASE
-            WHEN ((c.limit_id IS NULL) AND (c.reason = 'cost_ceiling'::text)) THEN 'request'::text
+            WHEN ((c.limit_id IS NULL) AND (c.limit_cap IS NOT NULL)) THEN 'request'::text
             ELSE NULL::text
         END) AS limit_window,
     c.limit_cap,
@@ -9306,7 +9344,7 @@ ALTER TABLE llm.decision_log OWNER TO llm_owner;
 -- Name: VIEW decision_log; Type: COMMENT; Schema: llm; Owner: llm_owner
 --
 
-COMMENT ON VIEW llm.decision_log IS 'Every reserve decision with the limit that decided (id, scope, window, unit; the payload''s cost ceiling is scope and window request, unit micros) and the figures it compared: limit_used + limit_asked against limit_cap, in limit_unit (a refusal: limit_asked is the worst case in micros, the input estimate + asked_max_output_tokens in tokens, the input estimate in input_tokens, asked_max_output_tokens in output_tokens, 1 call). worst_case_micros = what the call held, or for a refusal what it would have held at asked_max_output_tokens (a refusal''s max output asked, 0 when no model was chosen; NULL for an admitted call, whose granted_max_output_tokens is what it held for; a refusal grants 0); meters = the meters an admitted call was held on (every limit it fitted: why it was allowed; what each meter had used at that moment is not recorded, llm.limit_usage has its figures now); shutoff_window_id = for a shutoff refusal, the window in force then (llm.shutoff_windows: kind, reason, who).';
+COMMENT ON VIEW llm.decision_log IS 'Every reserve decision with the limit that decided (id, scope, window, unit; the payload''s cost ceiling is scope and window request, unit micros) and the figures it compared: limit_used + limit_asked against limit_cap, in limit_unit (a refusal: limit_asked is the worst case in micros, the input estimate + asked_max_output_tokens in tokens, the input estimate in input_tokens, asked_max_output_tokens in output_tokens, 1 call; over limit_cap). A call allowed as asked (allow / ok) names the tightest hard limit it fitted (least room left after its hold, in calls like it; llm.calls) with what it had used then and what the call asked of it: limit_used + limit_asked <= limit_cap, why it was allowed (on an escrow-sharded meter limit_used is the call''s shard''s, compared with that shard''s share of the cap); NULL when no hard limit applied. worst_case_micros = what the call held, or for a refusal what it would have held at asked_max_output_tokens (a refusal''s max output asked, 0 when no model was chosen; NULL for an admitted call, whose granted_max_output_tokens is what it held for; a refusal grants 0); meters = the meters an admitted call was held on (every limit it fitted; what the others had used at that moment is not recorded, llm.limit_usage has their figures now); shutoff_window_id = for a shutoff refusal, the window in force then (llm.shutoff_windows: kind, reason, who).';
 
 --
 -- Name: call_outputs; Type: TABLE; Schema: llm_private; Owner: llm_owner
@@ -9999,7 +10037,7 @@ ALTER TABLE llm.monthly_spend OWNER TO llm_owner;
 -- Name: VIEW monthly_spend; Type: COMMENT; Schema: llm; Owner: llm_owner
 --
 
-COMMENT ON VIEW llm.monthly_spend IS 'Spend and open holds per tenant (user_id NULL: the tenant''s total) and user per calendar month (UTC), from the ledger, with the monthly cap in effect (tenant_monthly, user_monthly). spent_micros = charges of the month''s calls + adjustments effective in the month (what the monthly meters count, and reserve compares with the cap); adjusted_micros = the adjustments'' part of it (a credit is negative; a tenant''s own adjustments count in its total only).';
+COMMENT ON VIEW llm.monthly_spend IS 'Spend and open holds per tenant (user_id NULL: the tenant''s total) and user per calendar month (UTC), from the ledger, with the monthly cap in effect (tenant_monthly, user_monthly). spent_micros = charges of the month''s calls + adjustments effective in the month (what the monthly meters count, and reserve compares with the cap); adjusted_micros = the adjustments'' part of it (a credit is negative; a tenant''s own adjustments count in its total only). held_micros = the worst cases of the month''s open holds (llm.open_holds; the monthly meters also hold 1 micro-USD for each open call whose worst case is 0, the least charge: llm.limit_usage).';
 
 --
 -- Name: my_usage; Type: VIEW; Schema: llm; Owner: llm_owner
@@ -10381,24 +10419,29 @@ CREATE VIEW llm.reconciliation_drift WITH (security_invoker='true') AS
                 END AS at,
             sum(
                 CASE
-                    WHEN (a.state = 'held'::llm_private.attempt_state) THEN llm_private.held_amount('micros'::llm_private.limit_unit, a.held_micros, a.input_tokens_estimate, a.max_output_tokens, a.purpose)
+                    WHEN (a.state = 'held'::llm_private.attempt_state) THEN llm_private.held_amount('micros'::llm_private.limit_unit, a.held_micros, a.input_tokens_estimate, a.max_output_tokens, a.purpose, a.holds_least_charge)
                     ELSE (0)::bigint
                 END) AS held_micros,
             sum(
                 CASE
-                    WHEN (a.state = 'held'::llm_private.attempt_state) THEN llm_private.held_amount('tokens'::llm_private.limit_unit, a.held_micros, a.input_tokens_estimate, a.max_output_tokens, a.purpose)
+                    WHEN (a.state = 'held'::llm_private.attempt_state) THEN llm_private.held_amount('tokens'::llm_private.limit_unit, a.held_micros, a.input_tokens_estimate, a.max_output_tokens, a.purpose, a.holds_least_charge)
                     ELSE (0)::bigint
                 END) AS held_tokens,
             sum(
                 CASE
-                    WHEN (a.state = 'held'::llm_private.attempt_state) THEN llm_private.held_amount('calls'::llm_private.limit_unit, a.held_micros, a.input_tokens_estimate, a.max_output_tokens, a.purpose)
+                    WHEN (a.state = 'held'::llm_private.attempt_state) THEN llm_private.held_amount('calls'::llm_private.limit_unit, a.held_micros, a.input_tokens_estimate, a.max_output_tokens, a.purpose, a.holds_least_charge)
                     ELSE (0)::bigint
                 END) AS held_calls,
             sum(
                 CASE
-                    WHEN (a.state = 'held'::llm_private.attempt_state) THEN llm_private.held_amount('input_tokens'::llm_private.limit_unit, a.held_micros, a.input_tokens_estimate, a.max_output_tokens, a.purpose)
+                    WHEN (a.state = 'held'::llm_private.attempt_state) THEN llm_private.held_amount('input_tokens'::llm_private.limit_unit, a.held_micros, a.input_tokens_estimate, a.max_output_tokens, a.purpose, a.holds_least_charge)
                     ELSE (0)::bigint
                 END) AS held_input_tokens,
+            sum(
+                CASE
+                    WHEN (a.state = 'held'::llm_private.attempt_state) THEN llm_private.held_amount('output_tokens'::llm_private.limit_unit, a.held_micros, a.input_tokens_estimate, a.max_output_tokens, a.purpose, a.holds_least_charge)
+                    ELSE (0)::bigint
+                END) AS held_output_tokens,
             sum(llm_private.charged_amount('micros'::llm_private.limit_unit, a.state, a.charged_micros, a.usage_unknown, a.input_tokens_estimate, a.max_output_tokens, a.input_tokens, a.cached_input_tokens, a.output_tokens, a.purpose)) AS spent_micros,
             sum(llm_private.charged_amount('tokens'::llm_private.limit_unit, a.state, a.charged_micros, a.usage_unknown, a.input_tokens_estimate, a.max_output_tokens, a.input_tokens, a.cached_input_tokens, a.output_tokens, a.purpose)) AS spent_tokens,
             sum(llm_private.charged_amount('calls'::llm_private.limit_unit, a.state, a.charged_micros, a.usage_unknown, a.input_tokens_estimate, a.max_output_tokens, a.input_tokens, a.cached_input_tokens, a.output_tokens, a.purpose)) AS spent_calls,
@@ -10444,7 +10487,7 @@ CREATE VIEW llm.reconciliation_drift WITH (security_invoker='true') AS
                     WHEN 'tokens'::llm_private.limit_unit THEN g.held_tokens
                     WHEN 'calls'::llm_private.limit_unit THEN g.held_calls
                     WHEN 'input_tokens'::llm_private.limit_unit THEN g.held_input_tokens
-                    WHEN 'output_tokens'::llm_private.limit_unit THEN (g.held_tokens - g.held_input_tokens)
+                    WHEN 'output_tokens'::llm_private.limit_unit THEN g.held_output_tokens
                     ELSE (0)::numeric
                 END) AS held,
             sum(
@@ -10672,7 +10715,8 @@ CREATE VIEW llm.request_results WITH (security_invoker='true') AS
             a.fills_cache,
             a.semantic_candidates,
             a.semantic_bound_hit,
-            a.answered_model
+            a.answered_model,
+            a.holds_least_charge
            FROM llm_private.attempts a
           WHERE ((a.tenant_id = q.tenant_id) AND (a.request_pk = q.id) AND (a.purpose = 'chat'::llm_private.purpose) AND ((a.state = 'cached'::llm_private.attempt_state) OR ((a.state = 'settled'::llm_private.attempt_state) AND (a.provider_status = 'ok'::llm_private.provider_status)) OR (a.state = 'refused'::llm_private.attempt_state)))
           ORDER BY a.attempt_no DESC
@@ -11001,7 +11045,8 @@ CREATE TABLE llm_private.attempts_default (
     fills_cache boolean DEFAULT false NOT NULL,
     semantic_candidates integer,
     semantic_bound_hit boolean,
-    answered_model text
+    answered_model text,
+    holds_least_charge boolean DEFAULT false NOT NULL
 );
 
 ALTER TABLE ONLY llm_private.attempts_default FORCE ROW LEVEL SECURITY;
@@ -14164,15 +14209,15 @@ GRANT ALL ON FUNCTION llm.validate_payload(p_payload jsonb) TO llm_operator;
 GRANT ALL ON FUNCTION llm.validate_payload(p_payload jsonb) TO llm_auditor;
 
 --
--- Name: FUNCTION held_amount(p_unit llm_private.limit_unit, p_held_micros bigint, p_input_tokens_estimate integer, p_max_output_tokens integer, p_purpose llm_private.purpose); Type: ACL; Schema: llm_private; Owner: llm_owner
+-- Name: FUNCTION held_amount(p_unit llm_private.limit_unit, p_held_micros bigint, p_input_tokens_estimate integer, p_max_output_tokens integer, p_purpose llm_private.purpose, p_holds_least_charge boolean); Type: ACL; Schema: llm_private; Owner: llm_owner
 --
 
-REVOKE ALL ON FUNCTION llm_private.held_amount(p_unit llm_private.limit_unit, p_held_micros bigint, p_input_tokens_estimate integer, p_max_output_tokens integer, p_purpose llm_private.purpose) FROM PUBLIC;
-GRANT ALL ON FUNCTION llm_private.held_amount(p_unit llm_private.limit_unit, p_held_micros bigint, p_input_tokens_estimate integer, p_max_output_tokens integer, p_purpose llm_private.purpose) TO llm_money;
-GRANT ALL ON FUNCTION llm_private.held_amount(p_unit llm_private.limit_unit, p_held_micros bigint, p_input_tokens_estimate integer, p_max_output_tokens integer, p_purpose llm_private.purpose) TO llm_operator;
-GRANT ALL ON FUNCTION llm_private.held_amount(p_unit llm_private.limit_unit, p_held_micros bigint, p_input_tokens_estimate integer, p_max_output_tokens integer, p_purpose llm_private.purpose) TO llm_auditor;
-GRANT ALL ON FUNCTION llm_private.held_amount(p_unit llm_private.limit_unit, p_held_micros bigint, p_input_tokens_estimate integer, p_max_output_tokens integer, p_purpose llm_private.purpose) TO llm_app;
-GRANT ALL ON FUNCTION llm_private.held_amount(p_unit llm_private.limit_unit, p_held_micros bigint, p_input_tokens_estimate integer, p_max_output_tokens integer, p_purpose llm_private.purpose) TO llm_viewer;
+REVOKE ALL ON FUNCTION llm_private.held_amount(p_unit llm_private.limit_unit, p_held_micros bigint, p_input_tokens_estimate integer, p_max_output_tokens integer, p_purpose llm_private.purpose, p_holds_least_charge boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.held_amount(p_unit llm_private.limit_unit, p_held_micros bigint, p_input_tokens_estimate integer, p_max_output_tokens integer, p_purpose llm_private.purpose, p_holds_least_charge boolean) TO llm_money;
+GRANT ALL ON FUNCTION llm_private.held_amount(p_unit llm_private.limit_unit, p_held_micros bigint, p_input_tokens_estimate integer, p_max_output_tokens integer, p_purpose llm_private.purpose, p_holds_least_charge boolean) TO llm_operator;
+GRANT ALL ON FUNCTION llm_private.held_amount(p_unit llm_private.limit_unit, p_held_micros bigint, p_input_tokens_estimate integer, p_max_output_tokens integer, p_purpose llm_private.purpose, p_holds_least_charge boolean) TO llm_auditor;
+GRANT ALL ON FUNCTION llm_private.held_amount(p_unit llm_private.limit_unit, p_held_micros bigint, p_input_tokens_estimate integer, p_max_output_tokens integer, p_purpose llm_private.purpose, p_holds_least_charge boolean) TO llm_app;
+GRANT ALL ON FUNCTION llm_private.held_amount(p_unit llm_private.limit_unit, p_held_micros bigint, p_input_tokens_estimate integer, p_max_output_tokens integer, p_purpose llm_private.purpose, p_holds_least_charge boolean) TO llm_viewer;
 
 --
 -- Name: FUNCTION new_request_id(); Type: ACL; Schema: llm_private; Owner: llm_owner
@@ -14513,6 +14558,12 @@ GRANT SELECT(semantic_bound_hit) ON TABLE llm_private.attempts TO llm_viewer;
 
 GRANT UPDATE(answered_model) ON TABLE llm_private.attempts TO llm_money;
 GRANT SELECT(answered_model) ON TABLE llm_private.attempts TO llm_viewer;
+
+--
+-- Name: COLUMN attempts.holds_least_charge; Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+GRANT SELECT(holds_least_charge) ON TABLE llm_private.attempts TO llm_viewer;
 
 --
 -- Name: TABLE limits; Type: ACL; Schema: llm_private; Owner: llm_owner
@@ -15710,12 +15761,12 @@ GRANT ALL ON FUNCTION llm_private.usage_borrow(p_meter_id smallint, k_tenant uui
 GRANT ALL ON FUNCTION llm_private.usage_borrow(p_meter_id smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, k_shard smallint, p_amount bigint) TO llm_operator;
 
 --
--- Name: FUNCTION usage_hold(p_meter_id smallint, p_shards smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, k_shard smallint, p_limit_id integer, p_cap bigint, p_hard boolean, p_amount bigint, OUT ok boolean, OUT used bigint); Type: ACL; Schema: llm_private; Owner: llm_owner
+-- Name: FUNCTION usage_hold(p_meter_id smallint, p_shards smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, k_shard smallint, p_limit_id integer, p_cap bigint, p_hard boolean, p_amount bigint, OUT ok boolean, OUT used bigint, OUT quota bigint); Type: ACL; Schema: llm_private; Owner: llm_owner
 --
 
-REVOKE ALL ON FUNCTION llm_private.usage_hold(p_meter_id smallint, p_shards smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, k_shard smallint, p_limit_id integer, p_cap bigint, p_hard boolean, p_amount bigint, OUT ok boolean, OUT used bigint) FROM PUBLIC;
-GRANT ALL ON FUNCTION llm_private.usage_hold(p_meter_id smallint, p_shards smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, k_shard smallint, p_limit_id integer, p_cap bigint, p_hard boolean, p_amount bigint, OUT ok boolean, OUT used bigint) TO llm_money;
-GRANT ALL ON FUNCTION llm_private.usage_hold(p_meter_id smallint, p_shards smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, k_shard smallint, p_limit_id integer, p_cap bigint, p_hard boolean, p_amount bigint, OUT ok boolean, OUT used bigint) TO llm_operator;
+REVOKE ALL ON FUNCTION llm_private.usage_hold(p_meter_id smallint, p_shards smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, k_shard smallint, p_limit_id integer, p_cap bigint, p_hard boolean, p_amount bigint, OUT ok boolean, OUT used bigint, OUT quota bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.usage_hold(p_meter_id smallint, p_shards smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, k_shard smallint, p_limit_id integer, p_cap bigint, p_hard boolean, p_amount bigint, OUT ok boolean, OUT used bigint, OUT quota bigint) TO llm_money;
+GRANT ALL ON FUNCTION llm_private.usage_hold(p_meter_id smallint, p_shards smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, k_shard smallint, p_limit_id integer, p_cap bigint, p_hard boolean, p_amount bigint, OUT ok boolean, OUT used bigint, OUT quota bigint) TO llm_operator;
 
 --
 -- Name: FUNCTION usage_key(p_scope llm_private.limit_scope, p_window llm_private.limit_window, p_shards smallint, p_tenant_id uuid, p_user_id uuid, p_budget_scope text, p_scope_started_at timestamp with time zone, p_at timestamp with time zone); Type: ACL; Schema: llm_private; Owner: llm_owner

@@ -313,6 +313,17 @@ comment on function llm_private.usage_key(llm_private.limit_scope, llm_private.l
  *   calls:  1 per chat call that reached the provider (an embedding call is not a tool-call step)
  * Unknown usage is charged as held, or as reported when the report is more (another model's answer, unpriced): in each
  * token unit on its own, so that no unit counts less than it held.
+ *
+ * The least charge. A hold is at least 1 of each unit the call can be charged in (every unit but an embedding call's
+ * output tokens and calls), on every meter of its footprint, hard or soft: a hard limit keeps room for the least charge
+ * above 0 (a hold of 0 is refused by a full cap), and the hold takes the room it was checked for, so that a concurrent
+ * reserve sees that unit taken. Checked for 1 and holding 0, every caller of a cap with one unit left fitted in it: 8
+ * sessions reserving calls estimated at 0 input tokens on a hard cap of 40 (4 shards), each settled with 1 input token,
+ * admitted 43 calls and charged 43 tokens (review of the zero holds). The same amount on a soft meter, so that what an
+ * attempt holds is a function of the attempt alone (its limits may change kind before it settles). Nothing else moves
+ * with it: held_micros stays the worst case, which an expiry charges in full; the charges below are not floored (an
+ * expired call estimated at 0 input tokens is charged 0 of them, and gives back the 1 it held). An attempt reserved
+ * before API generation 49 (holds_least_charge false) held its amounts as they were, and gives back those.
  */
 /*
  * The amounts an attempt counts on a meter of a unit: held while it is held, charged once settled or expired. Each rule
@@ -321,26 +332,28 @@ comment on function llm_private.usage_key(llm_private.limit_scope, llm_private.l
  * not read (attempts.cache_key: the bare sha256 of a payload, with which a guessed prompt could be confirmed).
  */
 create or replace function llm_private.held_amount(p_unit llm_private.limit_unit, p_held_micros bigint, p_input_tokens_estimate integer,
-  p_max_output_tokens integer, p_purpose llm_private.purpose) returns bigint
+  p_max_output_tokens integer, p_purpose llm_private.purpose, p_holds_least_charge boolean) returns bigint
   language sql immutable parallel safe
 as $$
+  -- (The least charge as an int4 of the boolean, 1 or 0: one expression, so that the function is inlined.)
   select case p_unit
-    when 'micros' then p_held_micros
-    when 'tokens' then p_input_tokens_estimate::pg_catalog.int8 + p_max_output_tokens
-    when 'input_tokens' then p_input_tokens_estimate::pg_catalog.int8
-    when 'output_tokens' then p_max_output_tokens::pg_catalog.int8
+    when 'micros' then greatest(p_held_micros, p_holds_least_charge::pg_catalog.int4)
+    when 'tokens' then greatest(p_input_tokens_estimate::pg_catalog.int8 + p_max_output_tokens, p_holds_least_charge::pg_catalog.int4)
+    when 'input_tokens' then greatest(p_input_tokens_estimate::pg_catalog.int8, p_holds_least_charge::pg_catalog.int4)
+    when 'output_tokens' then greatest(p_max_output_tokens::pg_catalog.int8, (p_holds_least_charge and p_purpose = 'chat')::pg_catalog.int4)
     when 'calls' then case when p_purpose = 'chat' then 1::pg_catalog.int8 else 0::pg_catalog.int8 end
     else 0::pg_catalog.int8 end
 $$;
-comment on function llm_private.held_amount(llm_private.limit_unit, bigint, integer, integer, llm_private.purpose) is
-  'What a held attempt holds on a meter of this unit, from its columns (held_micros, input_tokens_estimate, max_output_tokens, purpose).';
+comment on function llm_private.held_amount(llm_private.limit_unit, bigint, integer, integer, llm_private.purpose, boolean) is
+  'What a held attempt holds on a meter of this unit, from its columns (held_micros, input_tokens_estimate, max_output_tokens, purpose, holds_least_charge): the amount, and with holds_least_charge at least 1 of each unit the call can be charged in (the least charge, the room a hard limit checked: not an embedding call''s output tokens or calls). held_micros (the worst case, which an expiry charges) is not floored.';
 
 create or replace function llm_private.held_amount(p_unit llm_private.limit_unit, a llm_private.attempts) returns bigint
   language sql immutable parallel safe
 as $$
-  select llm_private.held_amount(p_unit, a.held_micros, a.input_tokens_estimate, a.max_output_tokens, a.purpose)
+  select llm_private.held_amount(p_unit, a.held_micros, a.input_tokens_estimate, a.max_output_tokens, a.purpose, a.holds_least_charge)
 $$;
-comment on function llm_private.held_amount(llm_private.limit_unit, llm_private.attempts) is 'What a held attempt holds on a meter of this unit.';
+comment on function llm_private.held_amount(llm_private.limit_unit, llm_private.attempts) is
+  'What a held attempt holds on a meter of this unit (at least 1 of each unit it can be charged in, for an attempt that holds the least charge).';
 
 create or replace function llm_private.charged_amount(p_unit llm_private.limit_unit, p_state llm_private.attempt_state,
   p_charged_micros bigint, p_usage_unknown boolean, p_input_tokens_estimate integer, p_max_output_tokens integer, p_input_tokens integer,
@@ -415,7 +428,7 @@ grant execute on function llm_private.period_start(llm_private.limit_window, tim
   llm_private.usage_key(llm_private.limit_scope, llm_private.limit_window, smallint, uuid, uuid, text, timestamptz, timestamptz),
   llm_private.reserved_in_scope(timestamptz, timestamptz), llm_private.oldest_reservable_request_pk(timestamptz),
   llm_private.held_amount(llm_private.limit_unit, llm_private.attempts), llm_private.charged_amount(llm_private.limit_unit, llm_private.attempts),
-  llm_private.held_amount(llm_private.limit_unit, bigint, integer, integer, llm_private.purpose),
+  llm_private.held_amount(llm_private.limit_unit, bigint, integer, integer, llm_private.purpose, boolean),
   llm_private.charged_amount(llm_private.limit_unit, llm_private.attempt_state, bigint, boolean, integer, integer, integer, integer, integer,
     llm_private.purpose)
   to llm_money, llm_operator, llm_auditor, llm_app;
@@ -427,7 +440,7 @@ grant execute on function llm_private.period_start(llm_private.limit_window, tim
   llm_private.usage_key(llm_private.limit_scope, llm_private.limit_window, smallint, uuid, uuid, text, timestamptz, timestamptz),
   llm_private.usage_shard(llm_private.limit_scope, smallint, uuid, uuid),
   llm_private.reserved_in_scope(timestamptz, timestamptz), llm_private.oldest_reservable_request_pk(timestamptz),
-  llm_private.held_amount(llm_private.limit_unit, bigint, integer, integer, llm_private.purpose),
+  llm_private.held_amount(llm_private.limit_unit, bigint, integer, integer, llm_private.purpose, boolean),
   llm_private.charged_amount(llm_private.limit_unit, llm_private.attempt_state, bigint, boolean, integer, integer, integer, integer, integer,
     llm_private.purpose)
   to llm_viewer;

@@ -20,9 +20,20 @@
  *   shaping limits (per request, per budget scope, the caller's ceiling): the worst case must fit
  *          the smallest headroom; else by the binding limit's action: cap (fewer output tokens),
  *          fallback (a cheaper model of the chain), block
- *   the hold: every applicable meter, in meter order, strictly (held + spent + worst <= quota) for
- *          hard limits, a hold of 0 asking room for 1 -> allow | cap | fallback; a hard limit that does not
- *          fit -> block / limit
+ *   the hold: every applicable meter, in meter order, strictly (held + spent + hold <= quota) for
+ *          hard limits, a hold being at least 1 of each unit the call can be charged in (the least charge,
+ *          llm_private.held_amount) -> allow | cap | fallback; a hard limit that does not fit -> block / limit
+ *
+ * The limit an attempt records (limit_id, limit_cap, limit_used): for a refusal by a limit, the limit that refused it;
+ * for cap or fallback, the binding limit that shaped it (or the pressure limit that moved it); for allow / ok, the
+ * tightest limit it was compared with and fitted: the least room left after its hold, counted in calls like this one
+ * ((room before the hold) / (what it asked, at least 1)), so that limits of different units compare and, within a unit,
+ * the least room wins (the first in meter order on a tie). Candidates: the hard micro-USD limits of the shaping (per
+ * request, per budget scope, the payload's cost ceiling: limit_id NULL) with the figures shaping compared, and every hard
+ * limit of the hold with the figures the hold compared under the row lock: the call's shard's held + spent before the
+ * hold against its quota (on a meter of one shard, the cap; on an escrow-sharded meter, the shard's share of the cap,
+ * which is at most the cap). Not the budget scope's deadline (elapsed_ms), soft limits, nor what an embedding call
+ * asks no room of. No statement is added for it: the hold's UPDATE returns the figures it compared.
  */
 create or replace function llm_private.request_used_micros(p_tenant_id uuid, p_request_pk bigint) returns bigint
   language plpgsql stable
@@ -167,6 +178,12 @@ declare
   lims llm_private.applicable_limit[];
   chosen_lims llm_private.applicable_limit[];
   binding llm_private.applicable_limit;
+  v_adm_fit numeric;            -- an admitted call's tightest limit: its room in calls like this one, id, cap, used
+  v_adm_limit integer;
+  v_adm_cap bigint;
+  v_adm_used bigint;
+  v_cmp_used bigint;            -- the hold's figures compared: the shard's held + spent before the hold, its quota
+  v_cmp_quota bigint;
   k record;
   h record;
   v_timeout_ms bigint;
@@ -207,7 +224,6 @@ declare
   v_kh smallint[] := '{}';
   v_footprint smallint[] := '{}';
   v_amount bigint;
-  v_room bigint;
   v_hard boolean;
   v_last integer;
   v_same_purpose integer;
@@ -275,6 +291,7 @@ begin
   new.limit_id := null; new.limit_cap := null; new.limit_used := null; new.cache_key := null; new.similarity := null;
   new.cache_source_pk := null; new.fills_cache := false; new.semantic_candidates := null; new.semantic_bound_hit := null;
   new.distillation_eligible := null; new.distillation_reason := null;
+  new.holds_least_charge := true;                      -- the hold's rule (llm_private.held_amount), whatever the inserter wrote
 
   -- Holds of this request's earlier attempts that outlived their expiry are charged in full now.
   if v_overdue then
@@ -505,6 +522,12 @@ begin
   if v_decision = 'fallback' and chosen_p.provider || ':' || chosen_p.model = i.model_ref then
     v_decision := 'allow';
   end if;
+  -- The shaping's binding limit of the chosen model (the least headroom among its micro-USD limits) is the first
+  -- candidate for the tightest limit an admitted call records; the hold's limits follow.
+  if v_headroom is not null then
+    v_adm_fit := v_headroom::numeric / greatest(v_worst, 1);
+    v_adm_limit := binding.limit_id; v_adm_cap := binding.cap; v_adm_used := v_bind_used;
+  end if;
 
   /*
    * The hold: every applicable meter, in meter order; all or nothing. Fast path: one conditional UPDATE.
@@ -513,21 +536,21 @@ begin
    * 800 input tokens a provider reported against an estimate of 0, an embedding call's micro-USD at a worst case of 0
    * (llm_private.charged_amount charges what is reported, or the answering model's price, whatever was held). Only what
    * charged_amount never charges stays out: the calls of an embedding call.
-   * A hard limit leaves room for the least charge above 0 (v_room: the hold, at least 1 of its unit), so that a hold of 0
-   * is refused by a cap of 0 (which refuses every call) and by a cap already full, whose next charge would pass it. Not the
-   * output tokens of an embedding call, which has no output (the worker settles it with 0): its output meter stays on the
-   * footprint (a settle charges what is reported) and asks for no room, as a soft limit. Asking for 1, a full output cap
-   * (or one of 0) refused the embedding call, and with it the semantic cache's free answer to a question asked again in
-   * other words (review r103); the chat call still meets that cap at its own reserve.
+   * The hold on each meter is llm_private.held_amount of the attempt: the amount in the meter's unit, and at least 1 of
+   * every unit the call can be charged in (the least charge). A hard limit checks room for exactly what is held, so a call
+   * estimated at 0 is refused by a cap of 0 (which refuses every call) and by a cap already full, whose next charge would
+   * pass it, and it takes the unit it was checked for: a concurrent reserve sees it taken. (Checked for 1 and holding 0,
+   * 8 sessions reserving calls estimated at 0 input tokens on a hard cap of 40 were admitted 43 times; review of the zero
+   * holds.) The settle, release and expiry give back held_amount of the same attempt (llm_private.usage_apply), and the
+   * reconciliation counts it. Not the output tokens of an embedding call, which has no output (the worker settles it
+   * with 0): it holds 0 there, and its output meter stays on the footprint (a settle charges what is reported) and asks
+   * for no room, as a soft limit. Asking for 1, a full output cap (or one of 0) refused the embedding call, and with it the
+   * semantic cache's free answer to a question asked again in other words (review r103); the chat call still meets that
+   * cap at its own reserve.
    */
   foreach l in array chosen_lims loop
     continue when l."window" = 'request' or l.unit = 'elapsed_ms' or (l.unit = 'calls' and new.purpose <> 'chat');
-    v_amount := case l.unit when 'micros' then v_worst
-                            when 'tokens' then new.input_tokens_estimate::bigint + v_max_out
-                            when 'input_tokens' then new.input_tokens_estimate::bigint
-                            when 'output_tokens' then v_max_out::bigint
-                            when 'calls' then 1 end;
-    v_room := greatest(v_amount, 1);
+    v_amount := llm_private.held_amount(l.unit, v_worst, new.input_tokens_estimate, v_max_out, new.purpose, true);
     v_hard := l.kind = 'hard' and not (l.unit = 'output_tokens' and new.purpose = 'embedding');
     k_tenant := case when l.scope = 'global' then llm_private.nil_uuid() else q.tenant_id end;
     k_user := case when l.scope = 'user' then q.user_id else llm_private.nil_uuid() end;
@@ -539,7 +562,8 @@ begin
       update llm_private.usage u set held = u.held + v_amount, limit_id = l.limit_id
        where u.tenant_id = k_tenant and u.meter_id = l.meter_id and u.user_id = k_user and u.budget_scope = k_scope
          and u.period_start = k_period and u.shard = k_shard and u.cap = l.cap
-         and (not v_hard or u.held + u.spent + v_room <= u.quota);
+         and (not v_hard or u.held + u.spent + v_amount <= u.quota)
+      returning u.held + u.spent - v_amount, u.quota into v_cmp_used, v_cmp_quota;
       v_found := found;
     else
       -- A sharded meter's fast path runs in a subtransaction that is rolled back when it holds nothing. An UPDATE that
@@ -551,7 +575,8 @@ begin
         update llm_private.usage u set held = u.held + v_amount, limit_id = l.limit_id
          where u.tenant_id = k_tenant and u.meter_id = l.meter_id and u.user_id = k_user and u.budget_scope = k_scope
            and u.period_start = k_period and u.shard = k_shard and u.cap = l.cap
-           and (not v_hard or u.held + u.spent + v_room <= u.quota);
+           and (not v_hard or u.held + u.spent + v_amount <= u.quota)
+        returning u.held + u.spent - v_amount, u.quota into v_cmp_used, v_cmp_quota;
         v_found := found;
         if not v_found then
           raise exception using errcode = 'LGX00', message = 'internal: let go of the re-checked shard';
@@ -578,6 +603,12 @@ begin
         perform llm_private.breaker_unclaim(v_probes, null, v_now);
         return new;
       end if;
+      v_cmp_used := h.used; v_cmp_quota := h.quota;
+    end if;
+    -- A hard limit that fitted: the tightest so far when it has the least room for calls like this one.
+    if v_hard and (v_adm_fit is null or (v_cmp_quota - v_cmp_used)::numeric / greatest(v_amount, 1) < v_adm_fit) then
+      v_adm_fit := (v_cmp_quota - v_cmp_used)::numeric / greatest(v_amount, 1);
+      v_adm_limit := l.limit_id; v_adm_cap := l.cap; v_adm_used := v_cmp_used;
     end if;
     v_held_rows := v_held_rows + 1;
     v_footprint := v_footprint || l.meter_id;
@@ -591,7 +622,13 @@ begin
   new.state := 'held'; new.decision := v_decision; new.reason := v_reason;
   new.price_id := chosen_p.id; new.max_output_tokens := v_max_out; new.held_micros := v_worst; new.meter_ids := v_footprint;
   if v_decision = 'allow' then
-    new.limit_id := null; new.limit_cap := null; new.limit_used := null;
+    -- Allowed as asked: the tightest limit it fitted and the figures compared (used + asked <= cap); none when no hard limit
+    -- was compared. (An allow that went down the chain for another reason and came back to its own model records none.)
+    if v_reason = 'ok' and v_adm_fit is not null then
+      new.limit_id := v_adm_limit; new.limit_cap := v_adm_cap; new.limit_used := v_adm_used;
+    else
+      new.limit_id := null; new.limit_cap := null; new.limit_used := null;
+    end if;
   end if;
   -- Single flight: this attempt fills its key (unless another live fill holds it).
   if new.purpose = 'chat' and i.cache_key is not null then
@@ -756,12 +793,12 @@ begin
          case when a.reason = 'limit' then coalesce(m.name, 'cost_ceiling') else a.reason::text end,
          a.attempt_no::int, pr.provider, pr.model, a.max_output_tokens, a.held_micros,
          case when pr.id is null then null else llm_private.worst_case_micros(pr, a.input_tokens_estimate, a.max_output_tokens) end,
-         a.limit_id, coalesce(m.name, case when a.reason = 'limit' then 'cost_ceiling' end), a.limit_cap, a.limit_used, a.expires_at,
+         a.limit_id, coalesce(m.name, case when a.limit_cap is not null then 'cost_ceiling' end), a.limit_cap, a.limit_used, a.expires_at,
          v_output,
          v_retry_after_ms,
          null::text,
-         coalesce(m.scope::text, case when a.reason = 'limit' then 'request' end),
-         coalesce(m."window"::text, case when a.reason = 'limit' then 'request' end)
+         coalesce(m.scope::text, case when a.limit_cap is not null then 'request' end),
+         coalesce(m."window"::text, case when a.limit_cap is not null then 'request' end)
     from (select 1) one
     left join llm_private.model_prices pr on pr.id = a.price_id
     left join llm_private.limits li on li.id = a.limit_id
@@ -769,7 +806,7 @@ begin
 end
 $$;
 comment on function llm.reserve_call(bigint, integer, integer, integer, text, text, real[]) is
-  'Before a provider call (the worker, as llm_money, in the job''s tenant+user context): decides and holds. decision allow | cap | fallback: call provider:model with max_output_tokens, then llm.settle_call (or llm.release_call if no request was sent); block: refused (reason names the limit, with limit_id, limit_scope, limit_window, limit_cap and limit_used; refused by a limit, max_output_tokens and worst_case_micros are what the call asked, held_micros 0; the same figures for the limit that capped or moved a call; with retry_after_ms, the request stays open: every model of its chain was behind an open breaker before the job''s last attempt: the cooldown in ms; the worker leaves the job to graphile-worker''s backoff); cached: cached_output is the answer, nothing to call; replay: in_flight (this job attempt already holds attempt_no) or request_final; wait: an identical request fills the cache, LISTEN llm_cache_filled for the fill''s token (returned in cache_key; not the key itself) or ask again after retry_after_ms. p_purpose embedding reserves the embedding call of the semantic cache (at the endpoint''s embedding model''s price); p_embedding (chat only, after that call settled ok) is the question''s vector: when the exact key misses and the endpoint has a threshold, the database looks up the nearest entry of the request''s scope, and a hit is decision cached / semantic_hit, free (llm.calls records similarity, cache_source_pk, semantic_candidates and semantic_bound_hit).';
+  'Before a provider call (the worker, as llm_money, in the job''s tenant+user context): decides and holds. decision allow | cap | fallback: call provider:model with max_output_tokens, then llm.settle_call (or llm.release_call if no request was sent); block: refused (reason names the limit, with limit_id, limit_scope, limit_window, limit_cap and limit_used; refused by a limit, max_output_tokens and worst_case_micros are what the call asked, held_micros 0; the same figures for the limit that capped or moved a call; for a call allowed as asked (allow / ok), the tightest hard limit it was compared with and fitted (the least room left after its hold, in calls like this one), what that limit had used when compared (on an escrow-sharded meter, the call''s shard''s held + spent, compared with the shard''s share of the cap) and its cap: limit_used + what it holds there <= limit_cap; NULL when no hard limit applied; limit_name cost_ceiling (scope and window request, limit_id NULL) for the payload''s cost ceiling; with retry_after_ms, the request stays open: every model of its chain was behind an open breaker before the job''s last attempt: the cooldown in ms; the worker leaves the job to graphile-worker''s backoff); cached: cached_output is the answer, nothing to call; replay: in_flight (this job attempt already holds attempt_no) or request_final; wait: an identical request fills the cache, LISTEN llm_cache_filled for the fill''s token (returned in cache_key; not the key itself) or ask again after retry_after_ms. p_purpose embedding reserves the embedding call of the semantic cache (at the endpoint''s embedding model''s price); p_embedding (chat only, after that call settled ok) is the question''s vector: when the exact key misses and the endpoint has a threshold, the database looks up the nearest entry of the request''s scope, and a hit is decision cached / semantic_hit, free (llm.calls records similarity, cache_source_pk, semantic_candidates and semantic_bound_hit).';
 
 grant execute on function llm_private.request_used_micros(uuid, bigint),
   llm_private.subject_used(llm_private.applicable_limit, uuid, uuid, text, timestamptz, timestamptz) to llm_money, llm_operator, llm_auditor;

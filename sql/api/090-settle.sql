@@ -98,12 +98,12 @@ begin
   if (new.tenant_id, new.request_pk, new.attempt_no, new.user_id, new.purpose, new.job_attempt, new.decision, new.reason, new.price_id,
       new.input_tokens_estimate, new.max_output_tokens, new.held_micros, new.reserved_at, new.expires_at, new.meter_ids, new.limit_id,
       new.limit_cap, new.limit_used, new.cache_key, new.cache_source_pk, new.similarity, new.semantic_candidates, new.semantic_bound_hit,
-      new.trace_id, new.fills_cache)
+      new.trace_id, new.fills_cache, new.holds_least_charge)
      is distinct from
      (old.tenant_id, old.request_pk, old.attempt_no, old.user_id, old.purpose, old.job_attempt, old.decision, old.reason, old.price_id,
       old.input_tokens_estimate, old.max_output_tokens, old.held_micros, old.reserved_at, old.expires_at, old.meter_ids, old.limit_id,
       old.limit_cap, old.limit_used, old.cache_key, old.cache_source_pk, old.similarity, old.semantic_candidates, old.semantic_bound_hit,
-      old.trace_id, old.fills_cache) then
+      old.trace_id, old.fills_cache, old.holds_least_charge) then
     raise exception using errcode = 'LG001', message = 'an attempt''s decision and hold are immutable',
       detail = format('attempt %s/%s', old.request_pk, old.attempt_no), hint = 'Only the state and the facts of the call change.';
   end if;
@@ -422,10 +422,13 @@ begin
   -- The commit need not wait for its WAL flush when a lost settle cannot under-count: the attempt then stays held (its
   -- reserve committed durably) or expired, and the expiry charges the hold in full, which is at least this settle's charge
   -- in every unit. An overrun (a charge above the hold) and a settle after a release (which charged nothing) wait for their
-  -- flush. settings.settle_commit = 'durable' makes every one wait.
+  -- flush. settings.settle_commit = 'durable' makes every one wait. What the expiry charges is the hold without its least
+  -- charge (held_amount with holds_least_charge false: the worst case, the estimate, the max output), so a charge of 1 input
+  -- token on an estimate of 0 waits for its flush, though the hold was 1 (an expiry would charge 0 of them).
   if v_prev in ('held', 'expired') and (select s.settle_commit = 'deferred' from llm_private.settings s)
      and not exists (select 1 from unnest(enum_range(null::llm_private.limit_unit)) u
-                      where llm_private.charged_amount(u, a) > llm_private.held_amount(u, a)) then
+                      where llm_private.charged_amount(u, a)
+                            > llm_private.held_amount(u, a.held_micros, a.input_tokens_estimate, a.max_output_tokens, a.purpose, false)) then
     perform set_config('synchronous_commit', 'off', true);
   end if;
   return query select 'settled'::text, a.charged_micros, a.held_micros,
@@ -436,7 +439,7 @@ begin
 end
 $$;
 comment on function llm.settle_call(bigint, integer, text, integer, integer, integer, integer, text, text, boolean, boolean, text, real[], text, boolean, timestamptz) is
-  'After a provider call (the worker, as llm_money): records the outcome of attempt p_attempt_no. Cost = tokens at the price pinned at reserve (input excludes cached input); NULL tokens mean the usage is unknown and the full hold is charged (flagged usage_unknown); p_answered_model: the model the provider said answered, when its name is not the one asked for (p_answered_same: the worker''s configuration takes it for the model asked for, a dated snapshot or an alias; it is then kept only when one of its names is priced apart): its tokens are charged at the dearest price in effect at reserve among the asked model and the answering model''s names for the same provider; when the answering model has no price, the cost is unknown (usage_unknown): the full hold, or the tokens at the asked price when that is more; another model''s answer fills no cache and is not eligible for distillation (a snapshot of the asked model priced apart is judged as the asked model''s); a 429, 500 or 503 the provider answered itself is settled with zeros (a gateway''s 502 or 504, its timeout of the upstream call (408, 520, 524, 598, 599), and any 5xx of a provider configured as a gateway leave the outcome unknown: NULL tokens; the worker decides, src/provider/errors.ts kindForStatus). Stores the final output and the reasoning trace apart, fills the cache with a complete valid answer of the requested model (p_embedding: its question''s embedding, for the semantic cache), records the breaker outcome, decides distillation eligibility. p_final_failure (provider_client_error, attempts_exhausted, ...): no retry will follow, the request ends failed. Idempotent: settling again returns the first result with replayed = true. p_reserved_expiry: the expires_at reserve returned; an attempt that is not that reservation is refused (LG008: the database lost it to a restore or failover and issued its ids again), nothing recorded. Its transaction commits without waiting for the WAL flush (synchronous_commit = off) when the charge is within the hold in every unit and settings.settle_commit is deferred: a crash that loses it leaves the hold, which the expiry charges in full.';
+  'After a provider call (the worker, as llm_money): records the outcome of attempt p_attempt_no. Cost = tokens at the price pinned at reserve (input excludes cached input); NULL tokens mean the usage is unknown and the full hold is charged (flagged usage_unknown); p_answered_model: the model the provider said answered, when its name is not the one asked for (p_answered_same: the worker''s configuration takes it for the model asked for, a dated snapshot or an alias; it is then kept only when one of its names is priced apart): its tokens are charged at the dearest price in effect at reserve among the asked model and the answering model''s names for the same provider; when the answering model has no price, the cost is unknown (usage_unknown): the full hold, or the tokens at the asked price when that is more; another model''s answer fills no cache and is not eligible for distillation (a snapshot of the asked model priced apart is judged as the asked model''s); a 429, 500 or 503 the provider answered itself is settled with zeros (a gateway''s 502 or 504, its timeout of the upstream call (408, 520, 524, 598, 599), and any 5xx of a provider configured as a gateway leave the outcome unknown: NULL tokens; the worker decides, src/provider/errors.ts kindForStatus). Stores the final output and the reasoning trace apart, fills the cache with a complete valid answer of the requested model (p_embedding: its question''s embedding, for the semantic cache), records the breaker outcome, decides distillation eligibility. p_final_failure (provider_client_error, attempts_exhausted, ...): no retry will follow, the request ends failed. Idempotent: settling again returns the first result with replayed = true. p_reserved_expiry: the expires_at reserve returned; an attempt that is not that reservation is refused (LG008: the database lost it to a restore or failover and issued its ids again), nothing recorded. Its transaction commits without waiting for the WAL flush (synchronous_commit = off) when the charge is within the hold in every unit (the hold as an expiry charges it: without the least charge held on the meters, llm_private.held_amount) and settings.settle_commit is deferred: a crash that loses it leaves the hold, which the expiry charges in full.';
 
 create or replace function llm.release_call(p_request_pk bigint, p_attempt_no integer, p_reason text, p_final_failure text default null,
   p_reserved_expiry timestamptz default null)

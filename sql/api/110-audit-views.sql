@@ -16,10 +16,11 @@ select a.tenant_id, a.user_id, q.request_id, q.endpoint::text as endpoint, a.req
        a.held_micros, a.cost_micros, a.charged_micros, greatest(coalesce(a.cost_micros, 0) - a.held_micros, 0) as overrun_micros,
        a.usage_unknown, a.late, a.input_tokens, a.cached_input_tokens, a.output_tokens, a.latency_ms, a.provider_status::text as provider_status,
        a.limit_id, a.limit_cap, a.limit_used, lx.unit as limit_unit,
-       -- A refusal asked at least 1: a hard limit leaves room for the least charge above 0 (a hold of 0 is refused by a full cap).
+       -- What it held, or asked to hold: at least 1 of the unit (the least charge a hard limit keeps room for, which the hold
+       -- takes: llm_private.held_amount; a refusal of an attempt reserved before the hold took it asked 1 as well).
        case when lx.unit <> 'elapsed_ms'
             then greatest(llm_private.held_amount(lx.unit::llm_private.limit_unit, wc.worst_case_micros, a.input_tokens_estimate,
-                                                  a.max_output_tokens, a.purpose),
+                                                  a.max_output_tokens, a.purpose, a.holds_least_charge),
                           case when a.state = 'refused' then 1 else 0 end) end as limit_asked,
        wc.worst_case_micros, a.cache_source_pk, a.similarity, a.semantic_candidates, a.semantic_bound_hit,
        a.distillation_eligible,
@@ -35,17 +36,17 @@ select a.tenant_id, a.user_id, q.request_id, q.endpoint::text as endpoint, a.req
   cross join lateral (select case when a.state = 'refused' and pr.id is not null
                                   then llm_private.worst_case_micros(pr, a.input_tokens_estimate, a.max_output_tokens)
                                   else a.held_micros end as worst_case_micros) wc
-  -- The unit of the limit that decided (the payload's cost ceiling: micros).
-  cross join lateral (select coalesce(m.unit::text, case when a.reason = 'limit' and a.limit_id is null then 'micros' end) as unit) lx;
-comment on view llm.calls is 'Every attempt (reserve): its decision and the figures compared, the hold, and what it was charged (overrun = cost above the hold; usage_unknown = the cost is not known: charged the full hold, or, for another model''s answer without a price here, its tokens at model_ref''s price when that is more; late = corrected after expiry or release; answered_model = the name the provider answered with when it was not model_ref''s and it is another model, or a snapshot priced apart: charged at the dearest of the prices). purpose embedding = the semantic cache''s embedding call; a semantic hit has similarity and cache_source_pk; semantic_candidates and semantic_bound_hit say what the lookup compared (bound_hit: the scope held more entries than the bound). meters = the meters the call was held and charged on (its footprint, in meter id order: every applicable meter it can be charged on, those it held 0 on included; NULL when it held nothing: refused, cached), i.e. the limits it was checked against and fitted. max_output_tokens = the max output granted, or for a call refused by a limit the max output it asked (held_micros and charged_micros stay 0); worst_case_micros = what was held, or for that refusal what it would have held. limit_unit = the unit of the limit that decided (micros, tokens, input_tokens, output_tokens, calls, elapsed_ms); limit_asked = what the call asked of it in that unit (the worst case in micros, input estimate + max output in tokens, the input estimate in input_tokens, the max output in output_tokens, 1 call; NULL for elapsed_ms; for a refusal at least 1, the room a hard limit keeps for the least charge above 0), the amount compared: limit_used + limit_asked > limit_cap refused it.';
+  -- The unit of the limit recorded (the payload's cost ceiling, a cap without a limit row: micros).
+  cross join lateral (select coalesce(m.unit::text, case when a.limit_id is null and a.limit_cap is not null then 'micros' end) as unit) lx;
+comment on view llm.calls is 'Every attempt (reserve): its decision and the figures compared, the hold, and what it was charged (overrun = cost above the hold; usage_unknown = the cost is not known: charged the full hold, or, for another model''s answer without a price here, its tokens at model_ref''s price when that is more; late = corrected after expiry or release; answered_model = the name the provider answered with when it was not model_ref''s and it is another model, or a snapshot priced apart: charged at the dearest of the prices). purpose embedding = the semantic cache''s embedding call; a semantic hit has similarity and cache_source_pk; semantic_candidates and semantic_bound_hit say what the lookup compared (bound_hit: the scope held more entries than the bound). meters = the meters the call was held and charged on (its footprint, in meter id order: every applicable meter it can be charged on, those it held 0 on included; NULL when it held nothing: refused, cached), i.e. the limits it was checked against and fitted. max_output_tokens = the max output granted, or for a call refused by a limit the max output it asked (held_micros and charged_micros stay 0); worst_case_micros = what was held, or for that refusal what it would have held. held_micros is the worst case, which an expiry charges in full; on its meters the call holds at least 1 of each unit it can be charged in (the least charge a hard limit keeps room for: llm_private.held_amount), so a call of a worst case of 0 holds 1 micro-USD on each micro-USD meter of its footprint while it is open (llm.limit_usage), and one estimated at 0 input tokens 1 input token. limit_id, limit_cap, limit_used = the limit recorded and the figures compared: for a refusal by a limit, the limit that refused it; for cap or fallback, the limit that capped or moved the call; for a call allowed as asked (decision allow, reason ok), the tightest hard limit it was compared with and fitted: the least room left after its hold, counted in calls like this one (room / what it asked), so that units compare (limit_id NULL with a cap: the payload''s cost ceiling, reason cost_ceiling when it decided; all three NULL when no hard limit applied); limit_used = what that limit had used when compared (held + spent; on an escrow-sharded meter, the call''s shard''s held + spent, which the reserve compared with that shard''s share of limit_cap). limit_unit = the unit of that limit (micros, tokens, input_tokens, output_tokens, calls, elapsed_ms); limit_asked = what the call asked of it in that unit (the worst case in micros, input estimate + max output in tokens, the input estimate in input_tokens, the max output in output_tokens, 1 call; NULL for elapsed_ms; for a refusal at least 1, the room a hard limit keeps for the least charge above 0), the amount compared: limit_used + limit_asked > limit_cap refused it; for an admitted call, what it held on that limit''s meter (the least charge included): limit_used + limit_asked <= limit_cap. A limit on an allowed call is why it was allowed, never a refusal: state and decision say which.';
 
 create view llm.decision_log with (security_invoker = true) as
 select c.reserved_at as decided_at, c.tenant_id, c.user_id, c.request_id, c.endpoint, c.attempt_no, c.purpose, c.decision, c.reason,
        c.model_ref, c.input_tokens_estimate, case when c.state = 'refused' then 0 else c.max_output_tokens end as granted_max_output_tokens,
        c.worst_case_micros,
        c.limit_id,
-       coalesce(m.scope::text, case when c.limit_id is null and c.reason = 'cost_ceiling' then 'request' end) as limit_scope,
-       coalesce(m."window"::text, case when c.limit_id is null and c.reason = 'cost_ceiling' then 'request' end) as limit_window,
+       coalesce(m.scope::text, case when c.limit_id is null and c.limit_cap is not null then 'request' end) as limit_scope,
+       coalesce(m."window"::text, case when c.limit_id is null and c.limit_cap is not null then 'request' end) as limit_window,
        c.limit_cap, c.limit_used, c.meters, c.limit_unit, c.limit_asked,
        case when c.state = 'refused' then c.max_output_tokens end as asked_max_output_tokens,
        w.id as shutoff_window_id
@@ -61,7 +62,7 @@ select c.reserved_at as decided_at, c.tenant_id, c.user_id, c.request_id, c.endp
                         and (x.cancelled_at is null or x.cancelled_at >= c.reserved_at)
                         and (x.tenant_id is null or (x.tenant_id = c.tenant_id and (x.user_id is null or x.user_id = c.user_id)))
                       order by x.starts_at, x.id limit 1) w on true;
-comment on view llm.decision_log is 'Every reserve decision with the limit that decided (id, scope, window, unit; the payload''s cost ceiling is scope and window request, unit micros) and the figures it compared: limit_used + limit_asked against limit_cap, in limit_unit (a refusal: limit_asked is the worst case in micros, the input estimate + asked_max_output_tokens in tokens, the input estimate in input_tokens, asked_max_output_tokens in output_tokens, 1 call). worst_case_micros = what the call held, or for a refusal what it would have held at asked_max_output_tokens (a refusal''s max output asked, 0 when no model was chosen; NULL for an admitted call, whose granted_max_output_tokens is what it held for; a refusal grants 0); meters = the meters an admitted call was held on (every limit it fitted: why it was allowed; what each meter had used at that moment is not recorded, llm.limit_usage has its figures now); shutoff_window_id = for a shutoff refusal, the window in force then (llm.shutoff_windows: kind, reason, who).';
+comment on view llm.decision_log is 'Every reserve decision with the limit that decided (id, scope, window, unit; the payload''s cost ceiling is scope and window request, unit micros) and the figures it compared: limit_used + limit_asked against limit_cap, in limit_unit (a refusal: limit_asked is the worst case in micros, the input estimate + asked_max_output_tokens in tokens, the input estimate in input_tokens, asked_max_output_tokens in output_tokens, 1 call; over limit_cap). A call allowed as asked (allow / ok) names the tightest hard limit it fitted (least room left after its hold, in calls like it; llm.calls) with what it had used then and what the call asked of it: limit_used + limit_asked <= limit_cap, why it was allowed (on an escrow-sharded meter limit_used is the call''s shard''s, compared with that shard''s share of the cap); NULL when no hard limit applied. worst_case_micros = what the call held, or for a refusal what it would have held at asked_max_output_tokens (a refusal''s max output asked, 0 when no model was chosen; NULL for an admitted call, whose granted_max_output_tokens is what it held for; a refusal grants 0); meters = the meters an admitted call was held on (every limit it fitted; what the others had used at that moment is not recorded, llm.limit_usage has their figures now); shutoff_window_id = for a shutoff refusal, the window in force then (llm.shutoff_windows: kind, reason, who).';
 
 /*
  * What share of a cap is used ((held + spent) / cap, in %), as the views and the metrics read it. A cap of 0 follows the
@@ -303,7 +304,7 @@ select s.month_start, s.tenant_id, s.user_id, s.spent_micros, s.held_micros, c.c
                 else (select max(x.cap) from llm_private.usage x
                        where x.tenant_id = s.tenant_id and x.meter_id = m.id and x.user_id = coalesce(s.user_id, llm_private.nil_uuid())
                          and x.budget_scope = '' and x.period_start = s.month_start) end as cap_micros) c;
-comment on view llm.monthly_spend is 'Spend and open holds per tenant (user_id NULL: the tenant''s total) and user per calendar month (UTC), from the ledger, with the monthly cap in effect (tenant_monthly, user_monthly). spent_micros = charges of the month''s calls + adjustments effective in the month (what the monthly meters count, and reserve compares with the cap); adjusted_micros = the adjustments'' part of it (a credit is negative; a tenant''s own adjustments count in its total only).';
+comment on view llm.monthly_spend is 'Spend and open holds per tenant (user_id NULL: the tenant''s total) and user per calendar month (UTC), from the ledger, with the monthly cap in effect (tenant_monthly, user_monthly). spent_micros = charges of the month''s calls + adjustments effective in the month (what the monthly meters count, and reserve compares with the cap); adjusted_micros = the adjustments'' part of it (a credit is negative; a tenant''s own adjustments count in its total only). held_micros = the worst cases of the month''s open holds (llm.open_holds; the monthly meters also hold 1 micro-USD for each open call whose worst case is 0, the least charge: llm.limit_usage).';
 
 create view llm.hourly_spend with (security_invoker = true) as
 with ledger as (
@@ -330,7 +331,7 @@ create view llm.open_holds with (security_invoker = true) as
 select c.tenant_id, c.user_id, c.request_id, c.endpoint, c.attempt_no, c.model_ref, c.held_micros, c.reserved_at, c.expires_at,
        c.expires_at <= llm_private.now() as overdue
   from llm.calls c where c.state = 'held';
-comment on view llm.open_holds is 'Holds not yet settled, released or expired; overdue = past their expiry (the sweep charges them).';
+comment on view llm.open_holds is 'Holds not yet settled, released or expired; overdue = past their expiry (the sweep charges them). held_micros = the worst case held, which the sweep charges; on its meters a hold is at least 1 of each unit the call can be charged in (llm_private.held_amount: a worst case of 0 holds 1 micro-USD on each micro-USD meter of its footprint, given back at its end, never charged as such).';
 
 -- The metrics scrape counts the open holds every 15 s or so. llm.open_holds finds them by reading every attempt of the
 -- retention (state is in no index: an index on it would make every settle a non-HOT update on PostgreSQL 15), 0.25 s per
@@ -714,11 +715,13 @@ attempt_groups as (
               when f.hour_ then date_bin('1 hour', a.reserved_at, '2000-01-01 00:00+00')
               when f.day_ then date_bin('1 day', a.reserved_at, '2000-01-01 00:00+00')
               else date_trunc('month', a.reserved_at, 'UTC') end as at,
-         sum(case when a.state = 'held' then llm_private.held_amount('micros', a.held_micros, a.input_tokens_estimate, a.max_output_tokens, a.purpose) else 0 end) as held_micros,
-         sum(case when a.state = 'held' then llm_private.held_amount('tokens', a.held_micros, a.input_tokens_estimate, a.max_output_tokens, a.purpose) else 0 end) as held_tokens,
-         sum(case when a.state = 'held' then llm_private.held_amount('calls', a.held_micros, a.input_tokens_estimate, a.max_output_tokens, a.purpose) else 0 end) as held_calls,
-         -- Output tokens held = tokens held - input tokens held (the two token units' holds add up to the tokens unit's).
-         sum(case when a.state = 'held' then llm_private.held_amount('input_tokens', a.held_micros, a.input_tokens_estimate, a.max_output_tokens, a.purpose) else 0 end) as held_input_tokens,
+         -- Each unit's hold on its own (llm_private.held_amount): with the least charge, the two token units' holds no longer add
+         -- up to the tokens unit's (an estimate of 0 input tokens and 100 output tokens holds 1, 100 and 100).
+         sum(case when a.state = 'held' then llm_private.held_amount('micros', a.held_micros, a.input_tokens_estimate, a.max_output_tokens, a.purpose, a.holds_least_charge) else 0 end) as held_micros,
+         sum(case when a.state = 'held' then llm_private.held_amount('tokens', a.held_micros, a.input_tokens_estimate, a.max_output_tokens, a.purpose, a.holds_least_charge) else 0 end) as held_tokens,
+         sum(case when a.state = 'held' then llm_private.held_amount('calls', a.held_micros, a.input_tokens_estimate, a.max_output_tokens, a.purpose, a.holds_least_charge) else 0 end) as held_calls,
+         sum(case when a.state = 'held' then llm_private.held_amount('input_tokens', a.held_micros, a.input_tokens_estimate, a.max_output_tokens, a.purpose, a.holds_least_charge) else 0 end) as held_input_tokens,
+         sum(case when a.state = 'held' then llm_private.held_amount('output_tokens', a.held_micros, a.input_tokens_estimate, a.max_output_tokens, a.purpose, a.holds_least_charge) else 0 end) as held_output_tokens,
          sum(llm_private.charged_amount('micros', a.state, a.charged_micros, a.usage_unknown, a.input_tokens_estimate, a.max_output_tokens,
                a.input_tokens, a.cached_input_tokens, a.output_tokens, a.purpose)) as spent_micros,
          sum(llm_private.charged_amount('tokens', a.state, a.charged_micros, a.usage_unknown, a.input_tokens_estimate, a.max_output_tokens,
@@ -759,7 +762,7 @@ attempt_groups as (
 expected as (
   select k.k_tenant, m.id as meter_id, k.k_user, k.k_scope, k.k_period, k.k_shard,
          sum(case m.unit when 'micros' then g.held_micros when 'tokens' then g.held_tokens when 'calls' then g.held_calls
-                         when 'input_tokens' then g.held_input_tokens when 'output_tokens' then g.held_tokens - g.held_input_tokens
+                         when 'input_tokens' then g.held_input_tokens when 'output_tokens' then g.held_output_tokens
                          else 0 end) as held,
          sum(case m.unit when 'micros' then g.spent_micros when 'tokens' then g.spent_tokens when 'calls' then g.spent_calls
                          when 'input_tokens' then g.spent_input_tokens when 'output_tokens' then g.spent_output_tokens else 0 end) as spent

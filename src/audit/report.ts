@@ -134,6 +134,6 @@ export function decisionsTable(rows: DecisionRow[], month: Date, limit: number):
       amount(r.limit_cap, r.limit_unit), amount(r.limit_used, r.limit_unit), amount(r.limit_asked, r.limit_unit), unitLabel(r.limit_unit),
       r.shutoff_window_id === null ? '-' : r.shutoff_window_id.toString()]),
   );
-  return `decisions ${formatMonth(month)} (UTC), newest first, at most ${limit}; a refusal compares used + asked with the cap; ` +
+  return `decisions ${formatMonth(month)} (UTC), newest first, at most ${limit}; a refusal compares used + asked with the cap (more than it), an admitted call its tightest limit's (at most); ` +
     `window = the shutoff window in force (npm run audit -- shutoffs)\n${table}`;
 }

@@ -68,7 +68,8 @@ select is((select string_agg(decision, ',') from (select (tests.call(tests.tenan
 select results_eq($$select decision, reason, limit_cap, limit_used from tests.call(tests.tenant_a(), tests.user_a1(), 'a-1')$$,
   $$values ('block', 'global_hourly', 100000::bigint, 80000::bigint)$$, 'A''s 40 000 does not fit everyone''s cap: block / global_hourly');
 select results_eq($$select decision, reason, limit_cap, limit_used from tests.call(tests.tenant_a(), tests.user_a1(), 'a-2', 'investigation', 'mock:small')$$,
-  $$values ('allow', 'ok', null::bigint, null::bigint)$$, 'a 3 000 call fits both');
+  $$values ('allow', 'ok', 100000::bigint, 0::bigint)$$,
+  'a 3 000 call fits both (it names the tighter: everyone''s hourly cap, whose shard of A lent B all but 20 000, 0 of it used)');
 select results_eq($$select sum(held + spent)::bigint, max(cap), sum(quota)::bigint from llm_private.usage u join llm_private.meters m on m.id = u.meter_id
                      where m.name = 'global_hourly'$$,
   $$values (83000::bigint, 100000::bigint, 100000::bigint)$$, 'the global counter keeps everyone''s cap: 83 000 of 100 000');

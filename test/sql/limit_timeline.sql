@@ -32,7 +32,7 @@ select tests.freeze_clock('2026-03-15 11:05+00');
 select results_eq($$select l.limit_id from llm.limits l where l.meter_name = 'td' and l.in_effect$$,
   $$select current_setting('tests.l2')::int$$, 'at 11:05 the scheduled 50 000 is in effect, as scheduled');
 select results_eq($$select decision, limit_cap from tests.call(tests.tenant_a(), tests.user_a1(), 'tl-3')$$,
-  $$values ('allow', null::bigint)$$, 'a 40 000 call fits 50 000 (3 000 used today)');
+  $$values ('allow', 50000::bigint)$$, 'a 40 000 call fits 50 000 (3 000 used today; the allowed call names that cap, its tightest)');
 select results_eq($$select cap from llm.limit_usage where meter_name = 'td' and tenant_id = tests.tenant_a() and current$$,
   $$values (50000::bigint)$$, 'llm.limit_usage shows the cap in effect');
 

@@ -23,7 +23,7 @@ select tests.freeze_clock('2026-03-15 11:05+00');
 select results_eq($$select l.limit_id from llm.limits l where l.meter_name = 'tc' and l.in_effect$$,
   $$select current_setting('tests.l1')::int$$, 'at 11:05 the 100 000 is in effect, not the cancelled 1 000 000');
 select results_eq($$select decision, reason, limit_cap from tests.call(tests.tenant_a(), tests.user_a1(), 'tc-1', 'investigation', 'mock:small')$$,
-  $$values ('allow', 'ok', null::bigint)$$, 'a small call fits');
+  $$values ('allow', 'ok', 100000::bigint)$$, 'a small call fits (under the 100 000 in effect, which it names)');
 select results_eq($$select cap from llm.limit_usage where meter_name = 'tc' and tenant_id = tests.tenant_a() and current$$,
   $$values (100000::bigint)$$, 'llm.limit_usage shows the 100 000');
 select * from finish();

@@ -58,7 +58,7 @@ select tests.as_admin();
 select results_eq($$select decision, reason, limit_cap from tests.call(tests.tenant_a(), 'a3000000-0000-0000-0000-000000000003'::uuid, 'sched-1', 'investigation', 'mock:small', 1000, '{}', 30000)$$,
   $$values ('block', 'user_monthly', 30000::bigint)$$, 'before 11:00 the 0.03 USD cap refuses a 32 000 worst case (not the 25 USD default)');
 select tests.freeze_clock('2026-03-15 11:05:00+00');
-select results_eq($$select decision, reason, limit_cap from tests.call(tests.tenant_a(), 'a3000000-0000-0000-0000-000000000003'::uuid, 'sched-2', 'investigation', 'mock:small', 1000, '{}', 30000)$$, $$values ('allow', 'ok', null::bigint)$$, 'from 11:00 the 0.09 USD cap applies');
+select results_eq($$select decision, reason, limit_cap from tests.call(tests.tenant_a(), 'a3000000-0000-0000-0000-000000000003'::uuid, 'sched-2', 'investigation', 'mock:small', 1000, '{}', 30000)$$, $$values ('allow', 'ok', 90000::bigint)$$, 'from 11:00 the 0.09 USD cap applies (the allowed call names it, its tightest limit)');
 select is((select released_micros from tests.release(tests.request_pk('sched-2'), 1)), 32000::bigint, '(its hold is given back: no call was made)');
 select tests.freeze_clock('2026-03-15 10:30:00+00');
 

@@ -20,7 +20,7 @@ create temp view drift_reference as
   expected as (
     select k.k_tenant, m.id as meter_id, k.k_user, k.k_scope, k.k_period, k.k_shard,
            sum(case when a.state = 'held'
-                    then llm_private.held_amount(m.unit, a.held_micros, a.input_tokens_estimate, a.max_output_tokens, a.purpose) else 0 end) as held,
+                    then llm_private.held_amount(m.unit, a.held_micros, a.input_tokens_estimate, a.max_output_tokens, a.purpose, a.holds_least_charge) else 0 end) as held,
            sum(llm_private.charged_amount(m.unit, a.state, a.charged_micros, a.usage_unknown, a.input_tokens_estimate, a.max_output_tokens,
                  a.input_tokens, a.cached_input_tokens, a.output_tokens, a.purpose)) as spent
       from llm_private.attempts a

@@ -75,9 +75,9 @@ select is((select limit_cap from llm.decision_log where request_id = 'r-a2-2'), 
 select results_eq($$select request_id, limit_id = (select limit_id from llm.limits where meter_name = 'user_monthly' and user_id = tests.user_a2()),
                            limit_scope, limit_window, limit_cap, limit_used
                       from llm.decision_log where request_id in ('r-cap', 'r-ceiling', 'r-a2-2', 'r-allow') order by request_id$$,
-  $$values ('r-a2-2', true, 'user', 'month', 50000::bigint, 40000::bigint), ('r-allow', null, null, null, null, null),
+  $$values ('r-a2-2', true, 'user', 'month', 50000::bigint, 40000::bigint), ('r-allow', false, 'request', 'request', 300000::bigint, 0::bigint),
            ('r-cap', false, 'request', 'request', 100000::bigint, 0::bigint), ('r-ceiling', null, 'request', 'request', 5000::bigint, 0::bigint)$$,
-  'and names the limit that decided: id, scope, window (the payload''s ceiling: request, request), cap, used');
+  'and names the limit that decided: id, scope, window (the payload''s ceiling: request, request), cap, used (an allowed call: its tightest limit, here the per-request cap of 300 000)');
 -- tenant A: r-allow settled 25 000 (1 000 in, 500 out), r-cap 100 000, r-fallback, r-ceiling, r-breaker 3 000 each, r-a2-1 40 000.
 select is(tests.used('tenant_monthly', tests.tenant_a()), 25000::bigint + 100000 + 3000 + 3000 + 3000 + 40000,
   'the refused reserve gave back what it had held on the tenant''s month (held in meter order, all or nothing)');

@@ -5,7 +5,8 @@
 -- it: 800 input tokens reported against an estimate of 0 counted nowhere, nor did an embedding call's micro-USD, and the
 -- reconciliation, which reads meter_ids too, saw no drift.) A hard cap leaves room for the least charge above 0: a hold
 -- of 0 is refused by a hard cap of 0 or by one already full, and fits where one unit is left (on a sharded meter,
--- borrowing it). Only what a call can never be charged stays out: the calls of an embedding call.
+-- borrowing it), and the hold takes that unit (test/sql/zero_hold_overshoot.sql). Only what a call can never be charged stays
+-- out: the calls of an embedding call.
 begin;
 select plan(55);
 select tests.seed();
@@ -34,7 +35,8 @@ select results_eq($$select decision, max_output_tokens, held_micros from tests.r
 select is((select meters from llm.calls where request_id = 'z-1'),
   array['user_monthly', 'tenant_monthly', 'tenant_daily_input', 'tenant_daily_output', 'tenant_daily_tokens', 'user_daily_calls'],
   'its footprint has the input meter, on which it holds 0');
-select results_eq($$select * from pg_temp.usage('tenant_daily_input')$$, $$values (0::bigint, 0::bigint)$$, 'the input meter''s row: 0 held');
+select results_eq($$select * from pg_temp.usage('tenant_daily_input')$$, $$values (1::bigint, 0::bigint)$$,
+  'the input meter''s row: 1 held, the least charge its room was checked for (test/sql/zero_hold_overshoot.sql)');
 select is((select state from tests.settle(tests.request_pk('z-1'), 1, 'ok', 800, 0, 50)), 'settled', 'the provider reports 800 input tokens, 50 output');
 select results_eq($$select meter_name, held, spent from llm.limit_usage where tenant_id = tests.tenant_a() and current
                      and meter_name in ('tenant_daily_input', 'tenant_daily_output', 'tenant_daily_tokens', 'user_daily_calls') order by meter_name$$,

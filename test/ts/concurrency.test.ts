@@ -735,3 +735,88 @@ test('reserves and settles of one tenant race across two minute boundaries on ha
   const { rows: drift } = await auditor.query('select * from llm.reconciliation_drift');
   expect(drift).toEqual([]);
 }, 120_000);
+
+test('8 clients race calls estimated at 0 input tokens on a hard cap of 40 input tokens over 4 shards, each keeping a hold open while it reserves its next and settling with 1 input token: no more than 40 admitted or charged, and the cap admits exactly 40', async () => {
+  // (review of the zero holds) A hard limit keeps room for the least charge, 1 input token, for a call estimated at 0; the
+  // hold took 0, so every open call left the unit free for the next: 8 psql sessions were admitted 43 times on a cap of 40,
+  // each call charged 1. The hold takes the unit now (llm_private.held_amount), so calls that report no more than they held
+  // never pass the cap. Each client keeps one hold open while it reserves the next (a worker with a call in flight).
+  const tenant = 'f3000000-0000-0000-0000-0000000000f3';
+  const users = Array.from({ length: 8 }, () => randomUUID());
+  const CAP = 40;
+  await admin.query(`select tests.freeze_clock('2027-03-02 14:00:00+00')`);
+  await maintainPartitions(db.adminUrl, {});
+  await admin.query(`select llm.upsert_tenant($1, 'zero hold race')`, [tenant]);
+  await admin.query(`select llm.define_meter('race_zero_input', 'tenant', 'day', 'input_tokens', $1, p_shards => 4)`, [tenant]);
+  await admin.query(`select llm.set_limit('race_zero_input', $2, $1)`, [tenant, String(CAP)]);
+  // A prompt of a floor of 0 input tokens (fewer than 12 characters), a distinct one per call (no cache hit, no wait).
+  const enqueue = (u: string, id: string) => withApp(app, signContext(TEST_CONTEXT_SECRET, tenant, u), async (c) =>
+    (await c.query(`select request_pk::text from llm.enqueue_call($1::jsonb)`, [JSON.stringify({
+      request_id: id, endpoint: 'explanation', model: 'mock:small', max_output_tokens: 100,
+      messages: [{ role: 'user', content: id }] })])).rows[0].request_pk as string);
+  const reserve = (u: string, pk: string) => withMoney(worker, { tenantId: tenant, userId: u }, async (c) =>
+    (await c.query(`select decision, attempt_no, reason from llm.reserve_call($1::bigint, 1, 0, 30000)`, [pk])).rows[0] as
+      { decision: string; attempt_no: number; reason: string });
+  const settle = (u: string, pk: string, attemptNo: number) => withMoney(worker, { tenantId: tenant, userId: u }, async (c) =>
+    c.query(`select llm.settle_call($1::bigint, $2, 'ok', 1, 0, 10, 5)`, [pk, attemptNo]));
+  let overCap = false;
+  let racing = true;
+  const sampler = (async () => {
+    while (racing) {
+      const { rows } = await auditor.query(
+        `select coalesce(sum(held + spent), 0)::int as used from llm.limit_usage where meter_name = 'race_zero_input' and tenant_id = $1`, [tenant]);
+      if (rows[0].used > CAP) overCap = true;
+      await new Promise((r) => setTimeout(r, 3));
+    }
+  })();
+  const outcomes = await Promise.all(users.map(async (u, client) => {
+    const out: string[] = [];
+    let open: { pk: string; attemptNo: number } | null = null;
+    for (let call = 0; call < 10; call++) {
+      try {
+        const pk = await enqueue(u, `z${client}-${call}`);
+        const d = await reserve(u, pk);
+        out.push(d.decision === 'block' ? `block ${d.reason}` : d.decision);
+        if (open) await settle(u, open.pk, open.attemptNo);
+        open = d.decision === 'allow' ? { pk, attemptNo: d.attempt_no } : null;
+      } catch (e) {
+        out.push(`error ${(e as { code?: string }).code ?? ''} ${(e as Error).message}`);
+      }
+    }
+    if (open) await settle(u, open.pk, open.attemptNo);
+    return out;
+  }));
+  racing = false;
+  await sampler;
+  const all = outcomes.flat();
+  const admitted = all.filter((o) => o === 'allow').length;
+  expect(all.filter((o) => o.startsWith('error'))).toEqual([]);
+  expect(all.filter((o) => o !== 'allow' && o !== 'block race_zero_input')).toEqual([]);
+  const used = async () => (await admin.query(
+    `select sum(held)::int as held, sum(spent)::int as spent from llm.limit_usage where meter_name = 'race_zero_input' and tenant_id = $1`,
+    [tenant])).rows[0] as { held: number; spent: number };
+  const raced = await used();
+  console.log(`zero hold race: ${all.length} calls estimated at 0 input tokens, ${admitted} admitted, ${raced.spent} input tokens charged of ${CAP}`);
+  expect(admitted).toBeLessThanOrEqual(CAP);
+  expect(raced).toEqual({ held: 0, spent: admitted }); // each charged its 1 input token, nothing left held
+  expect(overCap).toBe(false);
+  // Whatever a donor shard busy at the time refused (escrow borrows with SKIP LOCKED), the cap admits exactly 40 in all:
+  // serial calls fill what the race left, and the next is refused.
+  let more = 0;
+  for (let i = 0; ; i++) {
+    const u = users[i % users.length]!;
+    const pk = await enqueue(u, `zs-${i}`);
+    const d = await reserve(u, pk);
+    if (d.decision !== 'allow') { expect(d.reason).toBe('race_zero_input'); break; }
+    await settle(u, pk, d.attempt_no);
+    more++;
+    expect(more).toBeLessThanOrEqual(CAP);
+  }
+  expect(admitted + more).toBe(CAP);
+  expect(await used()).toEqual({ held: 0, spent: CAP });
+  const { rows: quotas } = await admin.query(
+    `select sum(quota)::int as quota from llm_private.usage where meter_id = (select id from llm_private.meters where name = 'race_zero_input')`);
+  expect(quotas).toEqual([{ quota: CAP }]);
+  const { rows: drift } = await auditor.query('select * from llm.reconciliation_drift');
+  expect(drift).toEqual([]);
+}, 120_000);

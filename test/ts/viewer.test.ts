@@ -211,7 +211,7 @@ test('the functions llm_viewer may run are the audit views\' own helpers (pinned
     'llm_private.call_cost_micros(llm_private.model_prices,integer,integer,integer)',
     'llm_private.charged_amount(llm_private.limit_unit,llm_private.attempt_state,bigint,boolean,integer,integer,integer,integer,integer,llm_private.purpose)',
     'llm_private.declared_role_settings()',
-    'llm_private.held_amount(llm_private.limit_unit,bigint,integer,integer,llm_private.purpose)',
+    'llm_private.held_amount(llm_private.limit_unit,bigint,integer,integer,llm_private.purpose,boolean)',
     'llm_private.limits_in_effect(smallint,uuid,uuid,timestamp with time zone)',
     'llm_private.month_index(timestamp with time zone)',
     'llm_private.month_start(integer)',
