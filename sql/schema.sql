@@ -1431,9 +1431,9 @@ begin
         join llm_private.meters m on m.id = c.meter_id
         left join llm_private.budget_scopes b on b.tenant_id = c.tenant_id and b.scope_key = c.budget_scope
         -- (as llm_private.limit_usage_rows: the deadline ends a clock period of the scope too, at the latest)
-        cross join lateral (select least(llm_private.period_end(m."window", c.period_start),
-                                         coalesce(b.started_at + llm_private.budget_scope_span(b.tenant_id, b.first_user_id, b.first_endpoint),
-                                                  'infinity')) as period_end) pe
+        cross join lateral (select llm_private.usage_period_end(m."window", c.period_start,
+                                     b.started_at + llm_private.budget_scope_span(b.tenant_id, b.first_user_id, b.first_endpoint))
+                                   as period_end) pe
         cross join lateral (select sum(x.held)::bigint as held, sum(x.spent)::bigint as spent from llm_private.usage x
                              where x.tenant_id = c.tenant_id and x.meter_id = c.meter_id and x.user_id = c.user_id
                                and x.budget_scope = c.budget_scope and x.period_start = c.period_start) u
@@ -8355,6 +8355,24 @@ ALTER FUNCTION llm_private.usage_name_limit(p_meter_id smallint, k_tenant uuid, 
 COMMENT ON FUNCTION llm_private.usage_name_limit(p_meter_id smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, p_limit_id integer) IS 'Renames the limit a subject''s usage rows name (same cap, another limit in effect), its shards locked in shard order, and resets their next_alert_at so that the new limit''s alerts are checked; nothing when they already name it. Called by the re-cap (usage_recaps) and by adjustments.';
 
 --
+-- Name: usage_period_end(llm_private.limit_window, timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE FUNCTION llm_private.usage_period_end(p_window llm_private.limit_window, p_period_start timestamp with time zone, p_deadline_at timestamp with time zone) RETURNS timestamp with time zone
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$
+  select least(llm_private.period_end(p_window, p_period_start), coalesce(p_deadline_at, 'infinity'::pg_catalog.timestamptz))
+$$;
+
+ALTER FUNCTION llm_private.usage_period_end(p_window llm_private.limit_window, p_period_start timestamp with time zone, p_deadline_at timestamp with time zone) OWNER TO llm_owner;
+
+--
+-- Name: FUNCTION usage_period_end(p_window llm_private.limit_window, p_period_start timestamp with time zone, p_deadline_at timestamp with time zone); Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON FUNCTION llm_private.usage_period_end(p_window llm_private.limit_window, p_period_start timestamp with time zone, p_deadline_at timestamp with time zone) IS 'The end (UTC, exclusive) of a usage period: llm_private.period_end(p_window, p_period_start), or p_deadline_at (a budget scope''s deadline: its start + llm_private.budget_scope_span; NULL without one, and for any other subject) when that comes first. Inlined into llm.limit_usage, llm.limit_use_maxima and llm.my_usage.';
+
+--
 -- Name: usage_prepare(smallint, smallint, uuid, uuid, text, timestamp with time zone, integer, bigint); Type: FUNCTION; Schema: llm_private; Owner: llm_owner
 --
 
@@ -9097,7 +9115,7 @@ CREATE VIEW llm_private.limit_usage_rows WITH (security_invoker='true') AS
          LIMIT 1) q0 ON (true))
      LEFT JOIN LATERAL ( SELECT llm_private.budget_scope_span(q0.tenant_id, q0.first_user_id, q0.first_endpoint) AS span
          OFFSET 0) dl ON ((m.scope = 'budget_scope'::llm_private.limit_scope)))
-     CROSS JOIN LATERAL ( SELECT LEAST(llm_private.period_end(m."window", u.period_start), COALESCE((b.started_at + dl.span), 'infinity'::timestamp with time zone)) AS period_end) pe)
+     CROSS JOIN LATERAL ( SELECT llm_private.usage_period_end(m."window", u.period_start, (b.started_at + dl.span)) AS period_end) pe)
      CROSS JOIN LATERAL ( SELECT e.id AS limit_id,
             e.cap,
             e.kind
@@ -10035,6 +10053,9 @@ COMMENT ON VIEW llm.monthly_spend IS 'Spend and open holds per tenant (user_id N
 --
 
 CREATE VIEW llm.my_usage WITH (security_invoker='true') AS
+ WITH clock AS MATERIALIZED (
+         SELECT llm_private.now() AS now
+        )
  SELECT m.name AS meter_name,
     (m.scope)::text AS scope,
     (m."window")::text AS "window",
@@ -10042,18 +10063,40 @@ CREATE VIEW llm.my_usage WITH (security_invoker='true') AS
     NULLIF(u.user_id, llm_private.nil_uuid()) AS user_id,
     NULLIF(u.budget_scope, ''::text) AS budget_scope,
     u.period_start,
-    llm_private.period_end(m."window", u.period_start) AS period_end,
+    llm_private.usage_period_end(m."window", u.period_start, (b.started_at + dl.span)) AS period_end,
         CASE
-            WHEN ((u.period_start <= llm_private.now()) AND (llm_private.period_end(m."window", u.period_start) > llm_private.now())) THEN ( SELECT e.cap
-               FROM llm_private.limit_in_effect(min(u.meter_id), u.tenant_id, u.user_id, llm_private.now()) e(id, meter_id, tenant_id, user_id, cap, kind, action, min_output_tokens, trips_shutoff, alert_pcts, pressure_pct, pressure_model, valid_from, valid_until, note, created_at, created_by, temporary))
-            ELSE max(u.cap)
+            WHEN ((u.period_start <= c.now) AND (llm_private.period_end(m."window", u.period_start) > c.now)) THEN lim.cap
+            ELSE u.cap
         END AS cap,
-    (sum(u.held))::bigint AS held,
-    (sum(u.spent))::bigint AS spent
-   FROM (llm_private.usage u
+    u.held,
+    u.spent
+   FROM (((((((clock c
+     CROSS JOIN ( SELECT x.tenant_id,
+            x.meter_id,
+            x.user_id,
+            x.budget_scope,
+            x.period_start,
+            max(x.cap) AS cap,
+            (sum(x.held))::bigint AS held,
+            (sum(x.spent))::bigint AS spent
+           FROM llm_private.usage x
+          WHERE (x.tenant_id <> llm_private.nil_uuid())
+          GROUP BY x.tenant_id, x.meter_id, x.user_id, x.budget_scope, x.period_start) u)
      JOIN llm_private.meters m ON ((m.id = u.meter_id)))
-  WHERE (u.tenant_id <> llm_private.nil_uuid())
-  GROUP BY m.name, m.scope, m."window", m.unit, u.tenant_id, u.user_id, u.budget_scope, u.period_start;
+     LEFT JOIN LATERAL ( SELECT u.meter_id,
+            u.tenant_id,
+            u.user_id
+         LIMIT 1) k ON (true))
+     LEFT JOIN LATERAL ( SELECT e.cap
+           FROM llm_private.limits_in_effect(k.meter_id, k.tenant_id, k.user_id, c.now) e(id, meter_id, tenant_id, user_id, cap, kind, action, min_output_tokens, trips_shutoff, alert_pcts, pressure_pct, pressure_model, valid_from, valid_until, note, created_at, created_by, temporary)
+         OFFSET 0) lim ON (true))
+     LEFT JOIN llm_private.budget_scopes b ON (((m.scope = 'budget_scope'::llm_private.limit_scope) AND (b.tenant_id = u.tenant_id) AND (b.scope_key = u.budget_scope))))
+     LEFT JOIN LATERAL ( SELECT b.tenant_id,
+            b.first_user_id,
+            b.first_endpoint
+         LIMIT 1) q0 ON (true))
+     LEFT JOIN LATERAL ( SELECT llm_private.budget_scope_span(q0.tenant_id, q0.first_user_id, q0.first_endpoint) AS span
+         OFFSET 0) dl ON ((m.scope = 'budget_scope'::llm_private.limit_scope)));
 
 ALTER TABLE llm.my_usage OWNER TO llm_owner;
 
@@ -10061,7 +10104,7 @@ ALTER TABLE llm.my_usage OWNER TO llm_owner;
 -- Name: VIEW my_usage; Type: COMMENT; Schema: llm; Owner: llm_owner
 --
 
-COMMENT ON VIEW llm.my_usage IS 'For the application: its user''s usage and its tenant''s (and budget scopes'') against their caps, per meter and period (in a current period the cap of the limit in effect now; NULL when none applies any more).';
+COMMENT ON VIEW llm.my_usage IS 'For the application: its user''s usage and its tenant''s (and budget scopes'') against their caps, per meter and period. period_end: the clock period''s end; for a budget scope its user started, its deadline when that comes first (its life''s: the deadline; infinity without one), as llm.limit_usage; for a scope another user of the tenant started (whose row and limits the application does not read), the clock period''s end (its life''s: infinity), as before. cap: while the meter''s period contains now, the cap of the limit in effect now (NULL when none applies any more; a scope''s day past its deadline included, as llm.limit_usage); in a past period, the cap its usage was last held under.';
 
 --
 -- Name: settings; Type: TABLE; Schema: llm_private; Owner: llm_owner
@@ -12627,6 +12670,18 @@ CREATE POLICY app_enroll_own ON llm_private.users FOR INSERT TO llm_app WITH CHE
 CREATE POLICY app_own ON llm_private.request_inputs TO llm_app USING (((tenant_id = llm_private.app_tenant_id()) AND (user_id = llm_private.app_user_id()))) WITH CHECK (((tenant_id = llm_private.app_tenant_id()) AND (user_id = llm_private.app_user_id())));
 
 --
+-- Name: budget_scopes app_select; Type: POLICY; Schema: llm_private; Owner: llm_owner
+--
+
+CREATE POLICY app_select ON llm_private.budget_scopes FOR SELECT TO llm_app USING (((tenant_id = ( SELECT llm_private.app_tenant_id() AS app_tenant_id)) AND (first_user_id = ( SELECT llm_private.app_user_id() AS app_user_id))));
+
+--
+-- Name: POLICY app_select ON budget_scopes; Type: COMMENT; Schema: llm_private; Owner: llm_owner
+--
+
+COMMENT ON POLICY app_select ON llm_private.budget_scopes IS 'The application reads the budget scopes its own user started (llm.my_usage: their deadline), not another user''s (who started a scope is that user''s), nor the first request''s pk or the month of the last reserve (column grants).';
+
+--
 -- Name: limits app_select; Type: POLICY; Schema: llm_private; Owner: llm_owner
 --
 
@@ -14896,6 +14951,7 @@ REVOKE ALL ON FUNCTION llm_private.budget_scope_span(p_tenant_id uuid, p_user_id
 GRANT ALL ON FUNCTION llm_private.budget_scope_span(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint) TO llm_auditor;
 GRANT ALL ON FUNCTION llm_private.budget_scope_span(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint) TO llm_viewer;
 GRANT ALL ON FUNCTION llm_private.budget_scope_span(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint) TO llm_operator;
+GRANT ALL ON FUNCTION llm_private.budget_scope_span(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint) TO llm_app;
 
 --
 -- Name: FUNCTION cache_owner(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint); Type: ACL; Schema: llm_private; Owner: llm_owner
@@ -15741,6 +15797,16 @@ GRANT ALL ON FUNCTION llm_private.usage_name_limit(p_meter_id smallint, k_tenant
 GRANT ALL ON FUNCTION llm_private.usage_name_limit(p_meter_id smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, p_limit_id integer) TO llm_operator;
 
 --
+-- Name: FUNCTION usage_period_end(p_window llm_private.limit_window, p_period_start timestamp with time zone, p_deadline_at timestamp with time zone); Type: ACL; Schema: llm_private; Owner: llm_owner
+--
+
+REVOKE ALL ON FUNCTION llm_private.usage_period_end(p_window llm_private.limit_window, p_period_start timestamp with time zone, p_deadline_at timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION llm_private.usage_period_end(p_window llm_private.limit_window, p_period_start timestamp with time zone, p_deadline_at timestamp with time zone) TO llm_auditor;
+GRANT ALL ON FUNCTION llm_private.usage_period_end(p_window llm_private.limit_window, p_period_start timestamp with time zone, p_deadline_at timestamp with time zone) TO llm_viewer;
+GRANT ALL ON FUNCTION llm_private.usage_period_end(p_window llm_private.limit_window, p_period_start timestamp with time zone, p_deadline_at timestamp with time zone) TO llm_operator;
+GRANT ALL ON FUNCTION llm_private.usage_period_end(p_window llm_private.limit_window, p_period_start timestamp with time zone, p_deadline_at timestamp with time zone) TO llm_app;
+
+--
 -- Name: FUNCTION usage_prepare(p_meter_id smallint, p_shards smallint, k_tenant uuid, k_user uuid, k_scope text, k_period timestamp with time zone, p_limit_id integer, p_cap bigint); Type: ACL; Schema: llm_private; Owner: llm_owner
 --
 
@@ -16061,18 +16127,21 @@ GRANT SELECT ON TABLE llm_private.budget_scopes TO llm_viewer;
 --
 
 GRANT INSERT(tenant_id) ON TABLE llm_private.budget_scopes TO llm_money;
+GRANT SELECT(tenant_id) ON TABLE llm_private.budget_scopes TO llm_app;
 
 --
 -- Name: COLUMN budget_scopes.scope_key; Type: ACL; Schema: llm_private; Owner: llm_owner
 --
 
 GRANT INSERT(scope_key) ON TABLE llm_private.budget_scopes TO llm_money;
+GRANT SELECT(scope_key) ON TABLE llm_private.budget_scopes TO llm_app;
 
 --
 -- Name: COLUMN budget_scopes.started_at; Type: ACL; Schema: llm_private; Owner: llm_owner
 --
 
 GRANT INSERT(started_at) ON TABLE llm_private.budget_scopes TO llm_money;
+GRANT SELECT(started_at) ON TABLE llm_private.budget_scopes TO llm_app;
 
 --
 -- Name: COLUMN budget_scopes.first_request_pk; Type: ACL; Schema: llm_private; Owner: llm_owner
@@ -16091,12 +16160,14 @@ GRANT UPDATE(last_reserve_month) ON TABLE llm_private.budget_scopes TO llm_money
 --
 
 GRANT INSERT(first_endpoint) ON TABLE llm_private.budget_scopes TO llm_money;
+GRANT SELECT(first_endpoint) ON TABLE llm_private.budget_scopes TO llm_app;
 
 --
 -- Name: COLUMN budget_scopes.first_user_id; Type: ACL; Schema: llm_private; Owner: llm_owner
 --
 
 GRANT INSERT(first_user_id) ON TABLE llm_private.budget_scopes TO llm_money;
+GRANT SELECT(first_user_id) ON TABLE llm_private.budget_scopes TO llm_app;
 
 --
 -- Name: TABLE usage; Type: ACL; Schema: llm_private; Owner: llm_owner

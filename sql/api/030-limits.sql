@@ -122,6 +122,61 @@ comment on function llm_private.limit_in_effect(smallint, uuid, uuid, timestampt
   'The limit in effect at p_at on a usage subject (meter, tenant or nil, user or nil), ranked as llm_private.applicable_limits ranks (user over tenant over everyone, temporary over permanent, then the newest temporary or the permanent one that started last); NULL when none applies (the meter then does not apply to the subject).';
 
 /*
+ * A budget scope's deadline as reserve enforces it: started_at + the smallest cap of the hard elapsed_ms limits that
+ * llm_private.applicable_limits gives the scope's first request (its tenant, user and endpoint): a user's limit over a
+ * tenant's over everyone's, temporary over permanent, meters of another tenant left out. The view had its own ordering
+ * (tenant over global, newest first), which showed a permanent limit set after a temporary one that reserve applied,
+ * ignored users' limits and read meters of other tenants. Meters filtered by provider or model are left out (a scope
+ * has no single model). NULL: no deadline. Here, with the limit engine, for every reader of a scope's periods: the audit
+ * views (sql/api/110-audit-views.sql) and the application's llm.my_usage (sql/api/100-requests.sql).
+ */
+create or replace function llm_private.budget_scope_span(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint)
+  returns interval
+  language sql stable
+  set search_path = pg_catalog
+as $$
+  select make_interval(secs => min(l.cap) / 1000.0)
+    from llm_private.applicable_limits(p_tenant_id, p_user_id, p_endpoint, null, null, true, llm_private.now()) l
+   where l.unit = 'elapsed_ms' and l.kind = 'hard'
+$$;
+comment on function llm_private.budget_scope_span(uuid, uuid, llm_private.endpoint) is
+  'How long a budget scope whose first request is this tenant''s, user''s and endpoint''s lasts: the smallest hard elapsed_ms limit applicable now (in seconds, never days: no TimeZone moves it); NULL without one. Depends on these three only, so that a reader of many scopes computes it once per distinct three (llm_private.limit_usage_rows).';
+-- llm_app: llm.my_usage ends the periods of the scopes its user started at their deadline (the application reads those
+-- scopes' rows, policy app_select on budget_scopes, and the limits of its user, tenant and everyone, policy app_select on
+-- limits; run with another user's id, the span it computes leaves that user's limits out, which it cannot read).
+grant execute on function llm_private.budget_scope_span(uuid, uuid, llm_private.endpoint) to llm_auditor, llm_viewer, llm_operator, llm_app;
+
+create or replace function llm_private.budget_scope_deadline(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint,
+  p_started_at timestamptz) returns timestamptz
+  language sql stable
+  set search_path = pg_catalog
+as $$
+  select p_started_at + llm_private.budget_scope_span(p_tenant_id, p_user_id, p_endpoint)
+$$;
+comment on function llm_private.budget_scope_deadline(uuid, uuid, llm_private.endpoint, timestamptz) is
+  'When a budget scope started at p_started_at by this tenant, user and endpoint passes its deadline: p_started_at plus llm_private.budget_scope_span (the smallest hard elapsed_ms limit applicable now); NULL without one. The views add the span themselves, so that it is computed once per tenant, user and endpoint.';
+grant execute on function llm_private.budget_scope_deadline(uuid, uuid, llm_private.endpoint, timestamptz)
+  to llm_auditor, llm_viewer, llm_operator;
+
+/*
+ * Where a usage row's period ends: its meter's clock period's end (infinity for a lifetime), or a budget scope's deadline
+ * when that comes first (reserve refuses every call of the scope from then on: a scope's life, and a clock period of it,
+ * end there for the readers too). One rule for llm.limit_usage, llm.limit_use_maxima and llm.my_usage, which computed it
+ * each in its own words (llm.my_usage left it out: a day of a scope showed open hours after its deadline). SQL without
+ * SET (every name schema-qualified), so that it is inlined into the views.
+ */
+create or replace function llm_private.usage_period_end(p_window llm_private.limit_window, p_period_start timestamptz,
+  p_deadline_at timestamptz) returns timestamptz
+  language sql stable parallel safe
+as $$
+  select least(llm_private.period_end(p_window, p_period_start), coalesce(p_deadline_at, 'infinity'::pg_catalog.timestamptz))
+$$;
+comment on function llm_private.usage_period_end(llm_private.limit_window, timestamptz, timestamptz) is
+  'The end (UTC, exclusive) of a usage period: llm_private.period_end(p_window, p_period_start), or p_deadline_at (a budget scope''s deadline: its start + llm_private.budget_scope_span; NULL without one, and for any other subject) when that comes first. Inlined into llm.limit_usage, llm.limit_use_maxima and llm.my_usage.';
+grant execute on function llm_private.usage_period_end(llm_private.limit_window, timestamptz, timestamptz)
+  to llm_auditor, llm_viewer, llm_operator, llm_app;
+
+/*
  * A limit the engine cannot apply, or would apply to a subject it does not name, is refused when it is defined (22023, with
  * what to pass instead), not accepted and ignored. Checked for llm.set_limit and for an operator's direct INSERT:
  *  - a soft limit on a per-request meter would have nothing to alert on (alerts are once per usage period, and a request

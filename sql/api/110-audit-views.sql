@@ -65,39 +65,6 @@ select c.reserved_at as decided_at, c.tenant_id, c.user_id, c.request_id, c.endp
 comment on view llm.decision_log is 'Every reserve decision with the limit that decided (id, scope, window, unit; the payload''s cost ceiling is scope and window request, unit micros) and the figures it compared: limit_used + limit_asked against limit_cap, in limit_unit (a refusal: limit_asked is the worst case in micros, the input estimate + asked_max_output_tokens in tokens, the input estimate in input_tokens, asked_max_output_tokens in output_tokens, 1 call; over limit_cap). A call allowed as asked (allow / ok) names the tightest hard limit it fitted (least room left after its hold, in calls like it; llm.calls) with what it had used then and what the call asked of it: limit_used + limit_asked <= limit_cap, why it was allowed (on an escrow-sharded meter limit_used is the call''s shard''s, compared with that shard''s share of the cap); NULL when no hard limit applied. worst_case_micros = what the call held, or for a refusal what it would have held at asked_max_output_tokens (a refusal''s max output asked, 0 when no model was chosen; NULL for an admitted call, whose granted_max_output_tokens is what it held for; a refusal grants 0); meters = the meters an admitted call was held on (every limit it fitted; what the others had used at that moment is not recorded, llm.limit_usage has their figures now); shutoff_window_id = for a shutoff refusal, the window in force then (llm.shutoff_windows: kind, reason, who).';
 
 /*
- * A budget scope's deadline as reserve enforces it: started_at + the smallest cap of the hard elapsed_ms limits that
- * llm_private.applicable_limits gives the scope's first request (its tenant, user and endpoint): a user's limit over a
- * tenant's over everyone's, temporary over permanent, meters of another tenant left out. The view had its own ordering
- * (tenant over global, newest first), which showed a permanent limit set after a temporary one that reserve applied,
- * ignored users' limits and read meters of other tenants. Meters filtered by provider or model are left out (a scope
- * has no single model). NULL: no deadline.
- */
-create or replace function llm_private.budget_scope_span(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint)
-  returns interval
-  language sql stable
-  set search_path = pg_catalog
-as $$
-  select make_interval(secs => min(l.cap) / 1000.0)
-    from llm_private.applicable_limits(p_tenant_id, p_user_id, p_endpoint, null, null, true, llm_private.now()) l
-   where l.unit = 'elapsed_ms' and l.kind = 'hard'
-$$;
-comment on function llm_private.budget_scope_span(uuid, uuid, llm_private.endpoint) is
-  'How long a budget scope whose first request is this tenant''s, user''s and endpoint''s lasts: the smallest hard elapsed_ms limit applicable now (in seconds, never days: no TimeZone moves it); NULL without one. Depends on these three only, so that a reader of many scopes computes it once per distinct three (llm_private.limit_usage_rows).';
-grant execute on function llm_private.budget_scope_span(uuid, uuid, llm_private.endpoint) to llm_auditor, llm_viewer, llm_operator;
-
-create or replace function llm_private.budget_scope_deadline(p_tenant_id uuid, p_user_id uuid, p_endpoint llm_private.endpoint,
-  p_started_at timestamptz) returns timestamptz
-  language sql stable
-  set search_path = pg_catalog
-as $$
-  select p_started_at + llm_private.budget_scope_span(p_tenant_id, p_user_id, p_endpoint)
-$$;
-comment on function llm_private.budget_scope_deadline(uuid, uuid, llm_private.endpoint, timestamptz) is
-  'When a budget scope started at p_started_at by this tenant, user and endpoint passes its deadline: p_started_at plus llm_private.budget_scope_span (the smallest hard elapsed_ms limit applicable now); NULL without one. The views add the span themselves, so that it is computed once per tenant, user and endpoint.';
-grant execute on function llm_private.budget_scope_deadline(uuid, uuid, llm_private.endpoint, timestamptz)
-  to llm_auditor, llm_viewer, llm_operator;
-
-/*
  * What share of a cap is used ((held + spent) / cap, in %), as the views and the metrics read it. A cap of 0 follows the
  * rule of the alerts (llm_private.usage_after_spend): usage above 0 is over it, infinitely ('Infinity', which numeric
  * orders above every number, and the metrics export as +Inf), and none is 0 %. It was NULL at a cap of 0 whatever was
@@ -188,10 +155,9 @@ select lim.limit_id, m.name as meter_name, m.scope::text as scope, m."window"::t
   left join lateral (select llm_private.budget_scope_span(q0.tenant_id, q0.first_user_id, q0.first_endpoint) as span offset 0) dl
     on m.scope = 'budget_scope'
   -- A budget scope's period ends at its deadline: its life's (window budget_scope) there, a clock period's there at the
-  -- latest (reserve refuses every call of the scope from then on). Any other meter's, and a scope's without a deadline,
-  -- at the clock period's end (infinity for a life).
-  cross join lateral (select least(llm_private.period_end(m."window", u.period_start), coalesce(b.started_at + dl.span, 'infinity'))
-                             as period_end) pe
+  -- latest (llm_private.usage_period_end). Any other meter's, and a scope's without a deadline, at the clock period's end
+  -- (infinity for a life).
+  cross join lateral (select llm_private.usage_period_end(m."window", u.period_start, b.started_at + dl.span) as period_end) pe
   -- The limit: in a period that contains now, the one in effect now (usage.cap follows a limit set, ended or expired only at
   -- the subject's next reserve, and showed the old cap meanwhile); in a past period, the one its rows were last held under.
   cross join lateral (select e.id as limit_id, e.cap, e.kind
@@ -257,9 +223,9 @@ begin
         join llm_private.meters m on m.id = c.meter_id
         left join llm_private.budget_scopes b on b.tenant_id = c.tenant_id and b.scope_key = c.budget_scope
         -- (as llm_private.limit_usage_rows: the deadline ends a clock period of the scope too, at the latest)
-        cross join lateral (select least(llm_private.period_end(m."window", c.period_start),
-                                         coalesce(b.started_at + llm_private.budget_scope_span(b.tenant_id, b.first_user_id, b.first_endpoint),
-                                                  'infinity')) as period_end) pe
+        cross join lateral (select llm_private.usage_period_end(m."window", c.period_start,
+                                     b.started_at + llm_private.budget_scope_span(b.tenant_id, b.first_user_id, b.first_endpoint))
+                                   as period_end) pe
         cross join lateral (select sum(x.held)::bigint as held, sum(x.spent)::bigint as spent from llm_private.usage x
                              where x.tenant_id = c.tenant_id and x.meter_id = c.meter_id and x.user_id = c.user_id
                                and x.budget_scope = c.budget_scope and x.period_start = c.period_start) u

@@ -245,5 +245,59 @@ select ok((select count(*) from results where verb = 'insert' and (outcome like 
   'some inserts get past privileges and policies to the tables'' triggers (accepted, or refused by a trigger''s LG code), so the INSERT family is exercised');
 select is((select count(*)::int from results where outcome like 'VIOLATION%'), 0, 'not one broke an invariant');
 
+/*
+ * What the application reads. An SQL injection in it must not read another user's data (README: Roles): for every table
+ * of llm_private (partitions included) that llm_app may read at all, in A1's valid context, not one row naming another
+ * tenant (tenant_id; tenants.id) or another user (every column named *user_id: whose a row is, who started a budget scope;
+ * users.id). Generated from the catalog as the attacks above: a new table, column or policy is covered without anyone
+ * remembering it. A2 has a limit of its own here and a budget scope's deadline (an elapsed_ms limit) besides its requests
+ * and scopes, so that the rows are there to be hidden (their number is in each message).
+ */
+select tests.act_as_role('llm_operator');
+select llm.define_meter('adv_scope_deadline', 'budget_scope', 'budget_scope', 'elapsed_ms', p_endpoint => 'explanation');
+select llm.set_limit('adv_scope_deadline', 3600000, tests.tenant_a(), tests.user_a2());
+select llm.set_limit('user_monthly', 300000, tests.tenant_a(), tests.user_a2());
+select tests.as_admin();
+create temp table reads (tbl text, others bigint, outcome text) on commit drop;
+grant all on reads to public;
+do $$
+declare
+  t record;
+  pred text;
+  n bigint;
+  seen bigint;
+begin
+  for t in select k.oid::regclass as rel, k.relname from pg_class k join pg_namespace ns on ns.oid = k.relnamespace
+            where ns.nspname = 'llm_private' and k.relkind in ('r', 'p') and has_any_column_privilege('llm_app', k.oid, 'SELECT')
+            order by k.relname loop
+    select string_agg(format('(%1$I is not null and %1$I not in (%2$L, %3$L))', a.attname,
+                             case when a.attname = 'tenant_id' or t.relname = 'tenants' then tests.tenant_a() else tests.user_a1() end,
+                             llm_private.nil_uuid()), ' or ' order by a.attnum)
+      into pred
+      from pg_attribute a
+     where a.attrelid = t.rel and a.attnum > 0 and not a.attisdropped and a.atttypid = 'uuid'::regtype
+       and (a.attname = 'tenant_id' or a.attname ~ 'user_id$' or (a.attname = 'id' and t.relname in ('tenants', 'users')));
+    continue when pred is null;   -- shared reference data (models, prices, settings, the clock): no tenant's, no user's
+    execute format('select count(*) from %s where %s', t.rel, pred) into n;
+    begin
+      perform tests.act_as_app(tests.tenant_a(), tests.user_a1());
+      execute format('select count(*) from %s where %s', t.rel, pred) into seen;
+      perform tests.as_admin();
+      insert into reads values (t.relname, n, format('%s read', seen));
+    exception when others then
+      perform tests.as_admin();
+      insert into reads values (t.relname, n, 'refused ' || sqlstate || ': ' || sqlerrm);
+    end;
+  end loop;
+end
+$$;
+select is(outcome, '0 read', format('as llm_app (A1), llm_private.%s shows none of its %s rows of another tenant or user', tbl, others))
+  from reads order by tbl;
+select ok(exists (select 1 from llm_private.budget_scopes where tenant_id = tests.tenant_a() and first_user_id = tests.user_a2())
+          and exists (select 1 from llm_private.limits l join llm_private.meters m on m.id = l.meter_id
+                       where l.user_id = tests.user_a2() and m.unit = 'elapsed_ms')
+          and (select others from reads where tbl = 'requests') > 0,
+  'there are rows of another user to hide (a scope A2 started, A2''s deadline, A2''s and B''s requests)');
+
 select * from finish();
 rollback;

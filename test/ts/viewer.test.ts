@@ -222,6 +222,8 @@ test('the functions llm_viewer may run are the audit views\' own helpers (pinned
     'llm_private.role_settings_live()',
     'llm_private.scopes_all_have_deadline(llm_private.endpoint,uuid,timestamp with time zone)', // llm.budget_scopes_page
     'llm_private.usage_key(llm_private.limit_scope,llm_private.limit_window,smallint,uuid,uuid,text,timestamp with time zone,timestamp with time zone)',
+    // where a usage period ends (a budget scope's at its deadline at the latest): llm.limit_usage, llm.limit_use_maxima
+    'llm_private.usage_period_end(llm_private.limit_window,timestamp with time zone,timestamp with time zone)',
     'llm_private.usage_shard(llm_private.limit_scope,smallint,uuid,uuid)',
     'llm_private.used_pct(bigint,bigint)', // the share of a cap used (Infinity at a cap of 0 once used): llm.limit_usage
     'llm_private.watched_holds_from()',
