@@ -2998,7 +2998,7 @@ CREATE VIEW llm.calls WITH (security_invoker='true') AS
     a.limit_used,
     lx.unit AS limit_unit,
         CASE
-            WHEN (lx.unit <> 'elapsed_ms'::text) THEN GREATEST(llm_private.held_amount((lx.unit)::llm_private.limit_unit, wc.worst_case_micros, a.input_tokens_estimate, a.max_output_tokens, a.purpose, a.holds_least_charge), (
+            WHEN (lx.unit <> 'elapsed_ms'::text) THEN GREATEST(llm_private.held_amount((lx.unit)::llm_private.limit_unit, wc.worst_case_micros, a.input_tokens_estimate, a.max_output_tokens, a.purpose, (a.holds_least_charge AND COALESCE((m."window" <> 'request'::llm_private.limit_window), false))), (
             CASE
                 WHEN (a.state = 'refused'::llm_private.attempt_state) THEN 1
                 ELSE 0
@@ -3042,7 +3042,7 @@ ALTER TABLE llm.calls OWNER TO llm_owner;
 -- Name: VIEW calls; Type: COMMENT; Schema: llm; Owner: llm_owner
 --
 
-COMMENT ON VIEW llm.calls IS 'Every attempt (reserve): its decision and the figures compared, the hold, and what it was charged (overrun = cost above the hold; usage_unknown = the cost is not known: charged the full hold, or, for another model''s answer without a price here, its tokens at model_ref''s price when that is more; late = corrected after expiry or release; answered_model = the name the provider answered with when it was not model_ref''s and it is another model, or a snapshot priced apart: charged at the dearest of the prices). purpose embedding = the semantic cache''s embedding call; a semantic hit has similarity and cache_source_pk; semantic_candidates and semantic_bound_hit say what the lookup compared (bound_hit: the scope held more entries than the bound). meters = the meters the call was held and charged on (its footprint, in meter id order: every applicable meter it can be charged on, those it held 0 on included; NULL when it held nothing: refused, cached), i.e. the limits it was checked against and fitted. max_output_tokens = the max output granted, or for a call refused by a limit the max output it asked (held_micros and charged_micros stay 0); worst_case_micros = what was held, or for that refusal what it would have held. held_micros is the worst case, which an expiry charges in full; on its meters the call holds at least 1 of each unit it can be charged in (the least charge a hard limit keeps room for: llm_private.held_amount), so a call of a worst case of 0 holds 1 micro-USD on each micro-USD meter of its footprint while it is open (llm.limit_usage), and one estimated at 0 input tokens 1 input token. limit_id, limit_cap, limit_used = the limit recorded and the figures compared: for a refusal by a limit, the limit that refused it; for cap or fallback, the limit that capped or moved the call; for a call allowed as asked (decision allow, reason ok), the tightest hard limit it was compared with and fitted: the least room left after its hold, counted in calls like this one (room / what it asked), so that units compare (limit_id NULL with a cap: the payload''s cost ceiling, reason cost_ceiling when it decided; all three NULL when no hard limit applied); limit_used = what that limit had used when compared (held + spent; on an escrow-sharded meter, the call''s shard''s held + spent, which the reserve compared with that shard''s share of limit_cap). limit_unit = the unit of that limit (micros, tokens, input_tokens, output_tokens, calls, elapsed_ms); limit_asked = what the call asked of it in that unit (the worst case in micros, input estimate + max output in tokens, the input estimate in input_tokens, the max output in output_tokens, 1 call; NULL for elapsed_ms; for a refusal at least 1, the room a hard limit keeps for the least charge above 0), the amount compared: limit_used + limit_asked > limit_cap refused it; for an admitted call, what it held on that limit''s meter (the least charge included): limit_used + limit_asked <= limit_cap. A limit on an allowed call is why it was allowed, never a refusal: state and decision say which.';
+COMMENT ON VIEW llm.calls IS 'Every attempt (reserve): its decision and the figures compared, the hold, and what it was charged (overrun = cost above the hold; usage_unknown = the cost is not known: charged the full hold, or, for another model''s answer without a price here, its tokens at model_ref''s price when that is more; late = corrected after expiry or release; answered_model = the name the provider answered with when it was not model_ref''s and it is another model, or a snapshot priced apart: charged at the dearest of the prices). purpose embedding = the semantic cache''s embedding call; a semantic hit has similarity and cache_source_pk; semantic_candidates and semantic_bound_hit say what the lookup compared (bound_hit: the scope held more entries than the bound). meters = the meters the call was held and charged on (its footprint, in meter id order: every applicable meter it can be charged on, those it held 0 on included; NULL when it held nothing: refused, cached), i.e. the limits it was checked against and fitted. max_output_tokens = the max output granted, or for a call refused by a limit the max output it asked (held_micros and charged_micros stay 0); worst_case_micros = what was held, or for that refusal what it would have held. held_micros is the worst case, which an expiry charges in full; on its meters the call holds at least 1 of each unit it can be charged in (the least charge a hard limit keeps room for: llm_private.held_amount), so a call of a worst case of 0 holds 1 micro-USD on each micro-USD meter of its footprint while it is open (llm.limit_usage), and one estimated at 0 input tokens 1 input token. limit_id, limit_cap, limit_used = the limit recorded and the figures compared: for a refusal by a limit, the limit that refused it; for cap or fallback, the limit that capped or moved the call; for a call allowed as asked (decision allow, reason ok), the tightest hard limit it was compared with and fitted: the least room left after its hold, counted in calls like this one (room / what it asked), so that units compare (limit_id NULL with a cap: the payload''s cost ceiling, reason cost_ceiling when it decided; all three NULL when no hard limit applied); limit_used = what that limit had used when compared (held + spent; on an escrow-sharded meter, the call''s shard''s held + spent, which the reserve compared with that shard''s share of limit_cap). limit_unit = the unit of that limit (micros, tokens, input_tokens, output_tokens, calls, elapsed_ms); limit_asked = what the call asked of it in that unit (the worst case in micros, input estimate + max output in tokens, the input estimate in input_tokens, the max output in output_tokens, 1 call; NULL for elapsed_ms; for a refusal at least 1, the room a hard limit keeps for the least charge above 0), the amount compared: limit_used + limit_asked > limit_cap refused it; for an admitted call, what it held on that limit''s meter (the least charge included; per request or under the payload''s cost ceiling, which no meter holds, the worst case compared): limit_used + limit_asked <= limit_cap. A limit on an allowed call is why it was allowed, never a refusal: state and decision say which.';
 
 --
 -- Name: open_holds; Type: VIEW; Schema: llm; Owner: llm_owner
@@ -10687,45 +10687,13 @@ CREATE VIEW llm.request_results WITH (security_invoker='true') AS
      LEFT JOIN LATERAL ( SELECT a.tenant_id,
             a.request_pk,
             a.attempt_no,
-            a.user_id,
-            a.purpose,
-            a.job_attempt,
             a.state,
-            a.decision,
             a.reason,
-            a.price_id,
-            a.input_tokens_estimate,
-            a.max_output_tokens,
-            a.held_micros,
-            a.reserved_at,
-            a.expires_at,
-            a.ended_at,
-            a.input_tokens,
-            a.cached_input_tokens,
-            a.output_tokens,
-            a.cost_micros,
-            a.charged_micros,
-            a.latency_ms,
-            a.provider_status,
-            a.usage_unknown,
-            a.late,
             a.output_valid,
-            a.pii_flagged,
-            a.meter_ids,
-            a.limit_id,
-            a.limit_cap,
-            a.limit_used,
-            a.cache_key,
-            a.cache_source_pk,
             a.similarity,
-            a.trace_id,
-            a.distillation_eligible,
-            a.distillation_reason,
-            a.fills_cache,
-            a.semantic_candidates,
-            a.semantic_bound_hit,
-            a.answered_model,
-            a.holds_least_charge
+            a.cache_source_pk,
+            a.price_id,
+            a.limit_id
            FROM llm_private.attempts a
           WHERE ((a.tenant_id = q.tenant_id) AND (a.request_pk = q.id) AND (a.purpose = 'chat'::llm_private.purpose) AND ((a.state = 'cached'::llm_private.attempt_state) OR ((a.state = 'settled'::llm_private.attempt_state) AND (a.provider_status = 'ok'::llm_private.provider_status)) OR (a.state = 'refused'::llm_private.attempt_state)))
           ORDER BY a.attempt_no DESC
@@ -14291,7 +14259,6 @@ GRANT ALL ON FUNCTION llm_private.worst_case_micros(p llm_private.model_prices, 
 -- Name: TABLE attempts; Type: ACL; Schema: llm_private; Owner: llm_owner
 --
 
-GRANT SELECT ON TABLE llm_private.attempts TO llm_app;
 GRANT SELECT ON TABLE llm_private.attempts TO llm_operator;
 GRANT SELECT ON TABLE llm_private.attempts TO llm_auditor;
 GRANT SELECT ON TABLE llm_private.attempts TO llm_money;
@@ -14303,6 +14270,7 @@ GRANT SELECT ON TABLE llm_private.attempts TO llm_money;
 GRANT INSERT(tenant_id) ON TABLE llm_private.attempts TO llm_money;
 GRANT SELECT(tenant_id) ON TABLE llm_private.attempts TO llm_exporter;
 GRANT SELECT(tenant_id) ON TABLE llm_private.attempts TO llm_viewer;
+GRANT SELECT(tenant_id) ON TABLE llm_private.attempts TO llm_app;
 
 --
 -- Name: COLUMN attempts.request_pk; Type: ACL; Schema: llm_private; Owner: llm_owner
@@ -14311,6 +14279,7 @@ GRANT SELECT(tenant_id) ON TABLE llm_private.attempts TO llm_viewer;
 GRANT INSERT(request_pk) ON TABLE llm_private.attempts TO llm_money;
 GRANT SELECT(request_pk) ON TABLE llm_private.attempts TO llm_exporter;
 GRANT SELECT(request_pk) ON TABLE llm_private.attempts TO llm_viewer;
+GRANT SELECT(request_pk) ON TABLE llm_private.attempts TO llm_app;
 
 --
 -- Name: COLUMN attempts.attempt_no; Type: ACL; Schema: llm_private; Owner: llm_owner
@@ -14318,6 +14287,7 @@ GRANT SELECT(request_pk) ON TABLE llm_private.attempts TO llm_viewer;
 
 GRANT SELECT(attempt_no) ON TABLE llm_private.attempts TO llm_exporter;
 GRANT SELECT(attempt_no) ON TABLE llm_private.attempts TO llm_viewer;
+GRANT SELECT(attempt_no) ON TABLE llm_private.attempts TO llm_app;
 
 --
 -- Name: COLUMN attempts.user_id; Type: ACL; Schema: llm_private; Owner: llm_owner
@@ -14325,6 +14295,7 @@ GRANT SELECT(attempt_no) ON TABLE llm_private.attempts TO llm_viewer;
 
 GRANT INSERT(user_id) ON TABLE llm_private.attempts TO llm_money;
 GRANT SELECT(user_id) ON TABLE llm_private.attempts TO llm_viewer;
+GRANT SELECT(user_id) ON TABLE llm_private.attempts TO llm_app;
 
 --
 -- Name: COLUMN attempts.purpose; Type: ACL; Schema: llm_private; Owner: llm_owner
@@ -14332,6 +14303,7 @@ GRANT SELECT(user_id) ON TABLE llm_private.attempts TO llm_viewer;
 
 GRANT INSERT(purpose) ON TABLE llm_private.attempts TO llm_money;
 GRANT SELECT(purpose) ON TABLE llm_private.attempts TO llm_viewer;
+GRANT SELECT(purpose) ON TABLE llm_private.attempts TO llm_app;
 
 --
 -- Name: COLUMN attempts.job_attempt; Type: ACL; Schema: llm_private; Owner: llm_owner
@@ -14339,6 +14311,7 @@ GRANT SELECT(purpose) ON TABLE llm_private.attempts TO llm_viewer;
 
 GRANT INSERT(job_attempt) ON TABLE llm_private.attempts TO llm_money;
 GRANT SELECT(job_attempt) ON TABLE llm_private.attempts TO llm_viewer;
+GRANT SELECT(job_attempt) ON TABLE llm_private.attempts TO llm_app;
 
 --
 -- Name: COLUMN attempts.state; Type: ACL; Schema: llm_private; Owner: llm_owner
@@ -14347,18 +14320,21 @@ GRANT SELECT(job_attempt) ON TABLE llm_private.attempts TO llm_viewer;
 GRANT UPDATE(state) ON TABLE llm_private.attempts TO llm_money;
 GRANT UPDATE(state) ON TABLE llm_private.attempts TO llm_operator;
 GRANT SELECT(state) ON TABLE llm_private.attempts TO llm_viewer;
+GRANT SELECT(state) ON TABLE llm_private.attempts TO llm_app;
 
 --
 -- Name: COLUMN attempts.decision; Type: ACL; Schema: llm_private; Owner: llm_owner
 --
 
 GRANT SELECT(decision) ON TABLE llm_private.attempts TO llm_viewer;
+GRANT SELECT(decision) ON TABLE llm_private.attempts TO llm_app;
 
 --
 -- Name: COLUMN attempts.reason; Type: ACL; Schema: llm_private; Owner: llm_owner
 --
 
 GRANT SELECT(reason) ON TABLE llm_private.attempts TO llm_viewer;
+GRANT SELECT(reason) ON TABLE llm_private.attempts TO llm_app;
 
 --
 -- Name: COLUMN attempts.price_id; Type: ACL; Schema: llm_private; Owner: llm_owner
@@ -14366,6 +14342,7 @@ GRANT SELECT(reason) ON TABLE llm_private.attempts TO llm_viewer;
 
 GRANT SELECT(price_id) ON TABLE llm_private.attempts TO llm_exporter;
 GRANT SELECT(price_id) ON TABLE llm_private.attempts TO llm_viewer;
+GRANT SELECT(price_id) ON TABLE llm_private.attempts TO llm_app;
 
 --
 -- Name: COLUMN attempts.input_tokens_estimate; Type: ACL; Schema: llm_private; Owner: llm_owner
@@ -14373,24 +14350,28 @@ GRANT SELECT(price_id) ON TABLE llm_private.attempts TO llm_viewer;
 
 GRANT INSERT(input_tokens_estimate) ON TABLE llm_private.attempts TO llm_money;
 GRANT SELECT(input_tokens_estimate) ON TABLE llm_private.attempts TO llm_viewer;
+GRANT SELECT(input_tokens_estimate) ON TABLE llm_private.attempts TO llm_app;
 
 --
 -- Name: COLUMN attempts.max_output_tokens; Type: ACL; Schema: llm_private; Owner: llm_owner
 --
 
 GRANT SELECT(max_output_tokens) ON TABLE llm_private.attempts TO llm_viewer;
+GRANT SELECT(max_output_tokens) ON TABLE llm_private.attempts TO llm_app;
 
 --
 -- Name: COLUMN attempts.held_micros; Type: ACL; Schema: llm_private; Owner: llm_owner
 --
 
 GRANT SELECT(held_micros) ON TABLE llm_private.attempts TO llm_viewer;
+GRANT SELECT(held_micros) ON TABLE llm_private.attempts TO llm_app;
 
 --
 -- Name: COLUMN attempts.reserved_at; Type: ACL; Schema: llm_private; Owner: llm_owner
 --
 
 GRANT SELECT(reserved_at) ON TABLE llm_private.attempts TO llm_viewer;
+GRANT SELECT(reserved_at) ON TABLE llm_private.attempts TO llm_app;
 
 --
 -- Name: COLUMN attempts.expires_at; Type: ACL; Schema: llm_private; Owner: llm_owner
@@ -14398,12 +14379,14 @@ GRANT SELECT(reserved_at) ON TABLE llm_private.attempts TO llm_viewer;
 
 GRANT INSERT(expires_at) ON TABLE llm_private.attempts TO llm_money;
 GRANT SELECT(expires_at) ON TABLE llm_private.attempts TO llm_viewer;
+GRANT SELECT(expires_at) ON TABLE llm_private.attempts TO llm_app;
 
 --
 -- Name: COLUMN attempts.ended_at; Type: ACL; Schema: llm_private; Owner: llm_owner
 --
 
 GRANT SELECT(ended_at) ON TABLE llm_private.attempts TO llm_viewer;
+GRANT SELECT(ended_at) ON TABLE llm_private.attempts TO llm_app;
 
 --
 -- Name: COLUMN attempts.input_tokens; Type: ACL; Schema: llm_private; Owner: llm_owner
@@ -14411,6 +14394,7 @@ GRANT SELECT(ended_at) ON TABLE llm_private.attempts TO llm_viewer;
 
 GRANT UPDATE(input_tokens) ON TABLE llm_private.attempts TO llm_money;
 GRANT SELECT(input_tokens) ON TABLE llm_private.attempts TO llm_viewer;
+GRANT SELECT(input_tokens) ON TABLE llm_private.attempts TO llm_app;
 
 --
 -- Name: COLUMN attempts.cached_input_tokens; Type: ACL; Schema: llm_private; Owner: llm_owner
@@ -14418,6 +14402,7 @@ GRANT SELECT(input_tokens) ON TABLE llm_private.attempts TO llm_viewer;
 
 GRANT UPDATE(cached_input_tokens) ON TABLE llm_private.attempts TO llm_money;
 GRANT SELECT(cached_input_tokens) ON TABLE llm_private.attempts TO llm_viewer;
+GRANT SELECT(cached_input_tokens) ON TABLE llm_private.attempts TO llm_app;
 
 --
 -- Name: COLUMN attempts.output_tokens; Type: ACL; Schema: llm_private; Owner: llm_owner
@@ -14425,18 +14410,21 @@ GRANT SELECT(cached_input_tokens) ON TABLE llm_private.attempts TO llm_viewer;
 
 GRANT UPDATE(output_tokens) ON TABLE llm_private.attempts TO llm_money;
 GRANT SELECT(output_tokens) ON TABLE llm_private.attempts TO llm_viewer;
+GRANT SELECT(output_tokens) ON TABLE llm_private.attempts TO llm_app;
 
 --
 -- Name: COLUMN attempts.cost_micros; Type: ACL; Schema: llm_private; Owner: llm_owner
 --
 
 GRANT SELECT(cost_micros) ON TABLE llm_private.attempts TO llm_viewer;
+GRANT SELECT(cost_micros) ON TABLE llm_private.attempts TO llm_app;
 
 --
 -- Name: COLUMN attempts.charged_micros; Type: ACL; Schema: llm_private; Owner: llm_owner
 --
 
 GRANT SELECT(charged_micros) ON TABLE llm_private.attempts TO llm_viewer;
+GRANT SELECT(charged_micros) ON TABLE llm_private.attempts TO llm_app;
 
 --
 -- Name: COLUMN attempts.latency_ms; Type: ACL; Schema: llm_private; Owner: llm_owner
@@ -14444,6 +14432,7 @@ GRANT SELECT(charged_micros) ON TABLE llm_private.attempts TO llm_viewer;
 
 GRANT UPDATE(latency_ms) ON TABLE llm_private.attempts TO llm_money;
 GRANT SELECT(latency_ms) ON TABLE llm_private.attempts TO llm_viewer;
+GRANT SELECT(latency_ms) ON TABLE llm_private.attempts TO llm_app;
 
 --
 -- Name: COLUMN attempts.provider_status; Type: ACL; Schema: llm_private; Owner: llm_owner
@@ -14451,18 +14440,21 @@ GRANT SELECT(latency_ms) ON TABLE llm_private.attempts TO llm_viewer;
 
 GRANT UPDATE(provider_status) ON TABLE llm_private.attempts TO llm_money;
 GRANT SELECT(provider_status) ON TABLE llm_private.attempts TO llm_viewer;
+GRANT SELECT(provider_status) ON TABLE llm_private.attempts TO llm_app;
 
 --
 -- Name: COLUMN attempts.usage_unknown; Type: ACL; Schema: llm_private; Owner: llm_owner
 --
 
 GRANT SELECT(usage_unknown) ON TABLE llm_private.attempts TO llm_viewer;
+GRANT SELECT(usage_unknown) ON TABLE llm_private.attempts TO llm_app;
 
 --
 -- Name: COLUMN attempts.late; Type: ACL; Schema: llm_private; Owner: llm_owner
 --
 
 GRANT SELECT(late) ON TABLE llm_private.attempts TO llm_viewer;
+GRANT SELECT(late) ON TABLE llm_private.attempts TO llm_app;
 
 --
 -- Name: COLUMN attempts.output_valid; Type: ACL; Schema: llm_private; Owner: llm_owner
@@ -14470,6 +14462,7 @@ GRANT SELECT(late) ON TABLE llm_private.attempts TO llm_viewer;
 
 GRANT UPDATE(output_valid) ON TABLE llm_private.attempts TO llm_money;
 GRANT SELECT(output_valid) ON TABLE llm_private.attempts TO llm_viewer;
+GRANT SELECT(output_valid) ON TABLE llm_private.attempts TO llm_app;
 
 --
 -- Name: COLUMN attempts.pii_flagged; Type: ACL; Schema: llm_private; Owner: llm_owner
@@ -14477,24 +14470,28 @@ GRANT SELECT(output_valid) ON TABLE llm_private.attempts TO llm_viewer;
 
 GRANT UPDATE(pii_flagged) ON TABLE llm_private.attempts TO llm_money;
 GRANT SELECT(pii_flagged) ON TABLE llm_private.attempts TO llm_viewer;
+GRANT SELECT(pii_flagged) ON TABLE llm_private.attempts TO llm_app;
 
 --
 -- Name: COLUMN attempts.meter_ids; Type: ACL; Schema: llm_private; Owner: llm_owner
 --
 
 GRANT SELECT(meter_ids) ON TABLE llm_private.attempts TO llm_viewer;
+GRANT SELECT(meter_ids) ON TABLE llm_private.attempts TO llm_app;
 
 --
 -- Name: COLUMN attempts.limit_id; Type: ACL; Schema: llm_private; Owner: llm_owner
 --
 
 GRANT SELECT(limit_id) ON TABLE llm_private.attempts TO llm_viewer;
+GRANT SELECT(limit_id) ON TABLE llm_private.attempts TO llm_app;
 
 --
 -- Name: COLUMN attempts.limit_cap; Type: ACL; Schema: llm_private; Owner: llm_owner
 --
 
 GRANT SELECT(limit_cap) ON TABLE llm_private.attempts TO llm_viewer;
+GRANT SELECT(limit_cap) ON TABLE llm_private.attempts TO llm_app;
 
 --
 -- Name: COLUMN attempts.limit_used; Type: ACL; Schema: llm_private; Owner: llm_owner
@@ -14507,12 +14504,14 @@ GRANT SELECT(limit_used) ON TABLE llm_private.attempts TO llm_viewer;
 --
 
 GRANT INSERT(cache_key) ON TABLE llm_private.attempts TO llm_money;
+GRANT SELECT(cache_key) ON TABLE llm_private.attempts TO llm_app;
 
 --
 -- Name: COLUMN attempts.cache_source_pk; Type: ACL; Schema: llm_private; Owner: llm_owner
 --
 
 GRANT SELECT(cache_source_pk) ON TABLE llm_private.attempts TO llm_viewer;
+GRANT SELECT(cache_source_pk) ON TABLE llm_private.attempts TO llm_app;
 
 --
 -- Name: COLUMN attempts.similarity; Type: ACL; Schema: llm_private; Owner: llm_owner
@@ -14520,6 +14519,7 @@ GRANT SELECT(cache_source_pk) ON TABLE llm_private.attempts TO llm_viewer;
 
 GRANT INSERT(similarity) ON TABLE llm_private.attempts TO llm_money;
 GRANT SELECT(similarity) ON TABLE llm_private.attempts TO llm_viewer;
+GRANT SELECT(similarity) ON TABLE llm_private.attempts TO llm_app;
 
 --
 -- Name: COLUMN attempts.trace_id; Type: ACL; Schema: llm_private; Owner: llm_owner
@@ -14527,6 +14527,7 @@ GRANT SELECT(similarity) ON TABLE llm_private.attempts TO llm_viewer;
 
 GRANT INSERT(trace_id) ON TABLE llm_private.attempts TO llm_money;
 GRANT SELECT(trace_id) ON TABLE llm_private.attempts TO llm_viewer;
+GRANT SELECT(trace_id) ON TABLE llm_private.attempts TO llm_app;
 
 --
 -- Name: COLUMN attempts.distillation_eligible; Type: ACL; Schema: llm_private; Owner: llm_owner
@@ -14534,18 +14535,21 @@ GRANT SELECT(trace_id) ON TABLE llm_private.attempts TO llm_viewer;
 
 GRANT SELECT(distillation_eligible) ON TABLE llm_private.attempts TO llm_exporter;
 GRANT SELECT(distillation_eligible) ON TABLE llm_private.attempts TO llm_viewer;
+GRANT SELECT(distillation_eligible) ON TABLE llm_private.attempts TO llm_app;
 
 --
 -- Name: COLUMN attempts.distillation_reason; Type: ACL; Schema: llm_private; Owner: llm_owner
 --
 
 GRANT SELECT(distillation_reason) ON TABLE llm_private.attempts TO llm_viewer;
+GRANT SELECT(distillation_reason) ON TABLE llm_private.attempts TO llm_app;
 
 --
 -- Name: COLUMN attempts.fills_cache; Type: ACL; Schema: llm_private; Owner: llm_owner
 --
 
 GRANT SELECT(fills_cache) ON TABLE llm_private.attempts TO llm_viewer;
+GRANT SELECT(fills_cache) ON TABLE llm_private.attempts TO llm_app;
 
 --
 -- Name: COLUMN attempts.semantic_candidates; Type: ACL; Schema: llm_private; Owner: llm_owner
@@ -14553,6 +14557,7 @@ GRANT SELECT(fills_cache) ON TABLE llm_private.attempts TO llm_viewer;
 
 GRANT INSERT(semantic_candidates) ON TABLE llm_private.attempts TO llm_money;
 GRANT SELECT(semantic_candidates) ON TABLE llm_private.attempts TO llm_viewer;
+GRANT SELECT(semantic_candidates) ON TABLE llm_private.attempts TO llm_app;
 
 --
 -- Name: COLUMN attempts.semantic_bound_hit; Type: ACL; Schema: llm_private; Owner: llm_owner
@@ -14560,6 +14565,7 @@ GRANT SELECT(semantic_candidates) ON TABLE llm_private.attempts TO llm_viewer;
 
 GRANT INSERT(semantic_bound_hit) ON TABLE llm_private.attempts TO llm_money;
 GRANT SELECT(semantic_bound_hit) ON TABLE llm_private.attempts TO llm_viewer;
+GRANT SELECT(semantic_bound_hit) ON TABLE llm_private.attempts TO llm_app;
 
 --
 -- Name: COLUMN attempts.answered_model; Type: ACL; Schema: llm_private; Owner: llm_owner
@@ -14567,12 +14573,14 @@ GRANT SELECT(semantic_bound_hit) ON TABLE llm_private.attempts TO llm_viewer;
 
 GRANT UPDATE(answered_model) ON TABLE llm_private.attempts TO llm_money;
 GRANT SELECT(answered_model) ON TABLE llm_private.attempts TO llm_viewer;
+GRANT SELECT(answered_model) ON TABLE llm_private.attempts TO llm_app;
 
 --
 -- Name: COLUMN attempts.holds_least_charge; Type: ACL; Schema: llm_private; Owner: llm_owner
 --
 
 GRANT SELECT(holds_least_charge) ON TABLE llm_private.attempts TO llm_viewer;
+GRANT SELECT(holds_least_charge) ON TABLE llm_private.attempts TO llm_app;
 
 --
 -- Name: TABLE limits; Type: ACL; Schema: llm_private; Owner: llm_owner

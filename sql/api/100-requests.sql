@@ -434,7 +434,10 @@ select q.tenant_id, q.user_id, q.request_id, q.endpoint::text as endpoint,
   from llm_private.requests q
   left join lateral (select sum(a.charged_micros) as spent_micros, count(*) as attempts from llm_private.attempts a
                       where a.tenant_id = q.tenant_id and a.request_pk = q.id) money on true
-  left join lateral (select a.* from llm_private.attempts a
+  -- (The columns it shows, not a.*: the application may not read limit_used, a global meter's figure of every tenant.)
+  left join lateral (select a.tenant_id, a.request_pk, a.attempt_no, a.state, a.reason, a.output_valid, a.similarity,
+                            a.cache_source_pk, a.price_id, a.limit_id
+                       from llm_private.attempts a
                       where a.tenant_id = q.tenant_id and a.request_pk = q.id and a.purpose = 'chat'
                         and (a.state = 'cached' or (a.state = 'settled' and a.provider_status = 'ok') or a.state = 'refused')
                       order by a.attempt_no desc limit 1) fin on true
