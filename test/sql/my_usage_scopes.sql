@@ -66,7 +66,17 @@ create temporary table mu_expected on commit drop as
   select l.tenant_id, l.budget_scope, l.meter_name, l.period_start, l.period_end, l.cap, l.held, l.spent, b.first_user_id,
          llm_private.period_end(l."window"::llm_private.limit_window, l.period_start) as clock_end
     from llm.limit_usage l join llm_private.budget_scopes b on b.tenant_id = l.tenant_id and b.scope_key = l.budget_scope
-   where l.scope = 'budget_scope';
+   where l.scope = 'budget_scope' with no data;
+-- (llm.limit_usage's rows now, taken again after each move of the clock)
+create function pg_temp.mu_snapshot() returns void language sql as $$
+  truncate mu_expected;
+  insert into mu_expected
+  select l.tenant_id, l.budget_scope, l.meter_name, l.period_start, l.period_end, l.cap, l.held, l.spent, b.first_user_id,
+         llm_private.period_end(l."window"::llm_private.limit_window, l.period_start)
+      from llm.limit_usage l join llm_private.budget_scopes b on b.tenant_id = l.tenant_id and b.scope_key = l.budget_scope
+     where l.scope = 'budget_scope';
+$$;
+select pg_temp.mu_snapshot();
 grant select on mu_expected to llm_app;
 select tests.act_as_app(tests.tenant_a(), tests.user_a2());
 select results_eq($$select tests.tenant_a(), budget_scope, meter_name, period_start, period_end, cap, held, spent from llm.my_usage where scope = 'budget_scope'
@@ -88,12 +98,7 @@ select results_eq($$select budget_scope, meter_name, period_end, cap from llm.my
            ('s2', 'mu_scope_daily', '2026-03-16 00:00+00', 80000), ('s2', 'mu_scope_life', 'infinity', 50)$$,
   'after s1''s deadline its day still ends there for a1; the cap shown is the limit in effect now while the clock''s day lasts (as llm.limit_usage)');
 select tests.as_admin();
-truncate mu_expected;
-insert into mu_expected
-  select l.tenant_id, l.budget_scope, l.meter_name, l.period_start, l.period_end, l.cap, l.held, l.spent, b.first_user_id,
-         llm_private.period_end(l."window"::llm_private.limit_window, l.period_start)
-    from llm.limit_usage l join llm_private.budget_scopes b on b.tenant_id = l.tenant_id and b.scope_key = l.budget_scope
-   where l.scope = 'budget_scope';
+select pg_temp.mu_snapshot();
 select tests.act_as_app(tests.tenant_a(), tests.user_a1());
 select results_eq($$select tests.tenant_a(), budget_scope, meter_name, period_start, period_end, cap, held, spent from llm.my_usage where scope = 'budget_scope'
                     order by 2, 3, 4$$,
@@ -113,12 +118,7 @@ select results_eq($$select period_end, cap from llm.my_usage where budget_scope 
   $$values ('2026-03-16 00:00+00'::timestamptz, 100000::bigint)$$,
   'to a2, at midnight (a1''s deadline is not a2''s to read)');
 select tests.as_admin();
-truncate mu_expected;
-insert into mu_expected
-  select l.tenant_id, l.budget_scope, l.meter_name, l.period_start, l.period_end, l.cap, l.held, l.spent, b.first_user_id,
-         llm_private.period_end(l."window"::llm_private.limit_window, l.period_start)
-    from llm.limit_usage l join llm_private.budget_scopes b on b.tenant_id = l.tenant_id and b.scope_key = l.budget_scope
-   where l.scope = 'budget_scope';
+select pg_temp.mu_snapshot();
 select tests.act_as_app(tests.tenant_b(), tests.user_b1());
 select results_eq($$select tests.tenant_b(), budget_scope, meter_name, period_start, period_end, cap, held, spent from llm.my_usage where scope = 'budget_scope'
                     order by 2, 3, 4$$,
