@@ -385,7 +385,7 @@ begin
 end
 $$;
 comment on function llm_private.usage_hold(smallint, smallint, uuid, uuid, text, timestamptz, smallint, integer, bigint, boolean, bigint) is
-  'The reserve''s slow path: follows a new period or a changed cap, holds an amount on the call''s usage row if it fits (hard: held + spent + the amount within the quota: the caller''s hold, at least 1 of each unit the call can be charged in, llm_private.held_amount) or always (soft), borrowing quota from other shards; Held: used and quota are the shard''s held + spent before the hold and its quota, the figures compared; else used is what the subject used (all shards), quota NULL.';
+  'The reserve''s slow path: follows a new period or a changed cap, holds an amount on the call''s usage row if it fits (hard: held + spent + the amount within the quota: the caller''s hold, at least 1 of each unit the call can be charged in, llm_private.held_amount) or always (soft), borrowing quota from other shards. Held: used and quota are the shard''s held + spent before the hold and its quota, the figures compared; else used is what the subject used (all shards), quota NULL.';
 
 /*
  * After spent grew on a usage row: record the alert percentages the subject crossed (once per
